@@ -1,0 +1,211 @@
+"""The app factory (STYLE.md 1): nothing connects at import time; resources live in cleanup_ctx."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import socket
+from collections.abc import AsyncIterator, Awaitable, Callable
+
+import aiohttp
+from aiohttp import web
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from sqlalchemy import select, text
+
+from bot import keys
+from bot.inbox import InboxWriter
+from bot.intake import add_routes
+from bot.metrics import Metrics
+from bot.platforms.base import PlatformClient
+from bot.platforms.local import LocalClient, LocalStore
+from bot.platforms.zalo_bot import ZaloBotClient
+from bot.processor import Processor
+from bot.runtime import Runtime
+from bot.sender import Sender
+from handlers.clock import Clock, SystemClock
+from handlers.config import Settings
+from models.db import ensure_schema, make_engine, make_sessionmaker
+from models.tables import Group
+
+log = logging.getLogger(__name__)
+
+Startup = Callable[[web.Application], Awaitable[None]]
+
+
+def worker_id() -> str:
+    return f"{socket.gethostname()}:{os.getpid()}:{id(object()) & 0xFFFF:x}"
+
+
+def create_app(
+    settings: Settings,
+    *,
+    clock: Clock | None = None,
+    client: PlatformClient | None = None,
+    workers: bool = True,
+    local_store: LocalStore | None = None,
+) -> web.Application:
+    """Build the application. `workers=False` leaves processing to the caller (tests)."""
+    app = web.Application(
+        middlewares=[error_boundary],
+        client_max_size=max(settings.server.max_body_bytes * 2, 1024 * 1024),
+    )
+    app[keys.SETTINGS] = settings
+    app[keys.CLOCK] = clock or SystemClock()
+    app[keys.METRICS] = Metrics()
+    app[keys.LOCAL_STORE] = local_store or LocalStore()
+    app[keys.EXTRA] = {}
+    app.cleanup_ctx.append(_database)
+    app.cleanup_ctx.append(_http_session)
+    app.cleanup_ctx.append(_platform(client))
+    app.cleanup_ctx.append(_runtime(workers))
+    add_routes(app)
+    if settings.platform.mode == "polling":
+        from bot import polling
+
+        polling.install(app)
+    app.router.add_get("/healthz", healthz)
+    app.router.add_get("/metrics", metrics)
+    for extend in _EXTENSIONS:
+        extend(app)
+    return app
+
+
+# Features that add routes or background parts register here (dashboard, demo, OA ...).
+_EXTENSIONS: list[Callable[[web.Application], None]] = []
+
+
+def extension(fn: Callable[[web.Application], None]) -> Callable[[web.Application], None]:
+    _EXTENSIONS.append(fn)
+    return fn
+
+
+@web.middleware
+async def error_boundary(request: web.Request, handler: Callable[[web.Request], Awaitable[web.StreamResponse]]) -> web.StreamResponse:
+    """No input ever gets a 500 from a webhook: an unexpected error asks for a redelivery."""
+    try:
+        return await handler(request)
+    except web.HTTPException:
+        raise
+    except asyncio.CancelledError:
+        raise
+    except Exception:
+        log.exception("unhandled error on %s", request.path)
+        if request.path.startswith("/webhook/"):
+            return web.json_response({"ok": False, "error": "temporarily unavailable"}, status=503)
+        raise
+
+
+async def _database(app: web.Application) -> AsyncIterator[None]:
+    settings = app[keys.SETTINGS]
+    engine = make_engine(database_url(settings), echo=settings.database.echo,
+                         pool_size=settings.database.pool_size)
+    app[keys.ENGINE] = engine
+    app[keys.SESSIONS] = make_sessionmaker(engine)
+    try:
+        await ensure_schema(engine)
+        await sync_groups(app)
+        yield
+    finally:
+        await engine.dispose()
+
+
+def database_url(settings: Settings) -> str:
+    """The configured URL; a relative SQLite path is relative to the config file."""
+    url = settings.database.url
+    prefix = "sqlite+aiosqlite:///"
+    rel = url.removeprefix(prefix)
+    if url.startswith(prefix) and rel and not rel.startswith("/") and rel != ":memory:":
+        url = prefix + str(settings.resolve_path(rel))
+    return url
+
+
+async def sync_groups(app: web.Application) -> None:
+    """Groups in config.yaml exist in the database with their configured name and kind."""
+    settings = app[keys.SETTINGS]
+    now = app[keys.CLOCK].now()
+    async with app[keys.SESSIONS]() as session, session.begin():
+        for g in settings.groups:
+            row = (await session.execute(select(Group).where(Group.chat_id == g.chat_id))).scalar_one_or_none()
+            if row is None:
+                session.add(Group(chat_id=g.chat_id, name=g.name, kind=g.kind,
+                                  enterprise=g.enterprise, created_at=now))
+            else:
+                row.name, row.kind, row.enterprise = g.name, g.kind, g.enterprise
+
+
+async def _http_session(app: web.Application) -> AsyncIterator[None]:
+    session = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=30))
+    app[keys.HTTP] = session
+    yield
+    await session.close()
+
+
+def _platform(client: PlatformClient | None) -> Callable[[web.Application], AsyncIterator[None]]:
+    async def ctx(app: web.Application) -> AsyncIterator[None]:
+        settings = app[keys.SETTINGS]
+        chosen = client
+        if chosen is None:
+            kind = settings.platform.kind
+            if kind == "local":
+                chosen = LocalClient(app[keys.LOCAL_STORE], bot_name=settings.platform.bot_name)
+            elif kind == "zalo_bot":
+                chosen = ZaloBotClient(settings.platform.api_base,
+                                       settings.platform.token.get_secret_value(), app[keys.HTTP])
+            else:
+                factory = app[keys.EXTRA].get("client_factory")
+                if factory is None:
+                    raise RuntimeError(f"platform {kind} is not available in this build")
+                chosen = factory(app)
+        app[keys.CLIENT] = chosen
+        yield
+        await chosen.close()
+
+    return ctx
+
+
+def _runtime(workers: bool) -> Callable[[web.Application], AsyncIterator[None]]:
+    async def ctx(app: web.Application) -> AsyncIterator[None]:
+        settings, clock, metrics = app[keys.SETTINGS], app[keys.CLOCK], app[keys.METRICS]
+        sessions = app[keys.SESSIONS]
+        inbox = InboxWriter(sessions, clock)
+        wid = worker_id()
+        send_wake = asyncio.Event()
+        processor = Processor(sessions, settings, clock, metrics, wid, inbox.stored,
+                              after_event=send_wake)
+        sender = Sender(sessions, app[keys.CLIENT], settings, clock, metrics, wid, send_wake)
+        runtime = Runtime(inbox=inbox, processor=processor, sender=sender, send_wake=send_wake)
+        app[keys.INBOX] = inbox
+        app[keys.RUNTIME] = runtime
+        inbox.start()
+        if workers:
+            runtime.start_workers()
+        for start in app[keys.EXTRA].get("on_start", []):
+            await start(app)
+        try:
+            yield
+        finally:
+            for stop in reversed(app[keys.EXTRA].get("on_stop", [])):
+                await stop(app)
+            await runtime.stop_workers()
+            await inbox.stop()
+
+    return ctx
+
+
+async def healthz(request: web.Request) -> web.Response:
+    try:
+        async with request.app[keys.ENGINE].connect() as conn:
+            await asyncio.wait_for(conn.execute(text("SELECT 1")), timeout=3)
+    except Exception as exc:  # any failure to answer means unhealthy
+        return web.json_response({"status": "unavailable", "database": type(exc).__name__},
+                                 status=503)
+    settings = request.app[keys.SETTINGS]
+    return web.json_response({"status": "ok", "database": "ok",
+                              "platform": settings.platform.kind,
+                              "mode": settings.platform.mode})
+
+
+async def metrics(request: web.Request) -> web.Response:
+    body = generate_latest(request.app[keys.METRICS].registry)
+    return web.Response(body=body, headers={"Content-Type": CONTENT_TYPE_LATEST})

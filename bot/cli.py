@@ -1,0 +1,162 @@
+"""`antt-bot`: the command line (SPEC.md 2). Exit 0 ok, 2 bad usage or config, 1 other failure."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import sys
+from collections.abc import Callable, Coroutine
+from datetime import datetime
+from pathlib import Path
+from typing import Any, NoReturn
+from zoneinfo import ZoneInfo
+
+from handlers.config import ConfigError, Settings, config_path, load_settings
+
+EXIT_OK, EXIT_FAIL, EXIT_USAGE = 0, 1, 2
+
+
+class UsageError(Exception):
+    """Bad arguments: exit 2 with the message."""
+
+
+class CLIParser(argparse.ArgumentParser):
+    def error(self, message: str) -> NoReturn:
+        self.print_usage(sys.stderr)
+        self.exit(EXIT_USAGE, f"{self.prog}: error: {message}\n")
+
+
+def parse_when(value: str, tz: ZoneInfo) -> datetime:
+    """ISO 8601; a time without an offset is in the configured timezone."""
+    try:
+        when = datetime.fromisoformat(value)
+    except ValueError:
+        raise UsageError(f"{value!r} is not an ISO 8601 time like 2026-11-27T14:30") from None
+    return when.replace(tzinfo=tz) if when.tzinfo is None else when
+
+
+def load(args: argparse.Namespace) -> Settings:
+    return load_settings(config_path(args.config))
+
+
+Command = Callable[[argparse.Namespace], Coroutine[Any, Any, int] | int]
+COMMANDS: dict[str, Command] = {}
+
+
+def command(name: str) -> Callable[[Command], Command]:
+    def register(fn: Command) -> Command:
+        COMMANDS[name] = fn
+        return fn
+
+    return register
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = CLIParser(prog="antt-bot", description="ANTT Bot: Zalo bot for security councils.")
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("-c", "--config", help="config file (default ./config.yaml, else $ANTT_CONFIG)")
+    sub = parser.add_subparsers(dest="cmd", required=True, parser_class=CLIParser)
+
+    p = sub.add_parser("serve", parents=[common], help="run the bot")
+    p.add_argument("--host")
+    p.add_argument("--port", type=int)
+
+    p = sub.add_parser("demo", parents=[common], help="simulated Zalo group in the browser")
+    p.add_argument("--port", type=int, default=8765)
+    p.add_argument("--host", default="127.0.0.1")
+    p.add_argument("--no-browser", action="store_true")
+    p.add_argument("--data-dir", help="where the demo database lives (default: a temporary folder)")
+
+    p = sub.add_parser("parse", parents=[common], help="print how messages are understood")
+    p.add_argument("--now", help="ISO time the messages were sent (default: now)")
+    p.add_argument("text", nargs="*")
+
+    p = sub.add_parser("jobs", parents=[common], help="scheduled jobs")
+    jsub = p.add_subparsers(dest="jobs_cmd", required=True, parser_class=CLIParser)
+    jsub.add_parser("list", parents=[common])
+    jr = jsub.add_parser("run", parents=[common])
+    jr.add_argument("name")
+    jr.add_argument("--at", help="ISO time to run as if the clock read it")
+    jr.add_argument("--send", action="store_true", help="also deliver what the job queued")
+
+    p = sub.add_parser("digest", parents=[common], help="build a weekly digest without sending")
+    p.add_argument("--week", help="YYYY-Www (default: last week)")
+    p.add_argument("--group", help="only this chat id")
+    p.add_argument("--format", choices=["text", "html", "json", "xlsx", "png"], default="text")
+    p.add_argument("-o", "--output")
+
+    p = sub.add_parser("export", parents=[common], help="export records")
+    p.add_argument("kind")
+    p.add_argument("--since")
+    p.add_argument("--until")
+    p.add_argument("--format", choices=["jsonl", "csv", "xlsx"], default="jsonl")
+    p.add_argument("-o", "--output")
+
+    p = sub.add_parser("members", parents=[common], help="the roster")
+    msub = p.add_subparsers(dest="members_cmd", required=True, parser_class=CLIParser)
+    mi = msub.add_parser("import", parents=[common])
+    mi.add_argument("file")
+    ml = msub.add_parser("list", parents=[common])
+    ml.add_argument("--format", choices=["table", "jsonl"], default="table")
+
+    p = sub.add_parser("db", parents=[common], help="database")
+    dsub = p.add_subparsers(dest="db_cmd", required=True, parser_class=CLIParser)
+    dsub.add_parser("upgrade", parents=[common])
+
+    p = sub.add_parser("platform", parents=[common], help="the Zalo side")
+    psub = p.add_subparsers(dest="platform_cmd", required=True, parser_class=CLIParser)
+    sw = psub.add_parser("set-webhook", parents=[common])
+    sw.add_argument("url")
+    psub.add_parser("info", parents=[common])
+    psub.add_parser("delete-webhook", parents=[common])
+    oa = psub.add_parser("oa-authorize", parents=[common])
+    oa.add_argument("--code", help="the authorization code Zalo returned")
+    oa.add_argument("--redirect-uri", default="")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of the console script."""
+    args = build_parser().parse_args(argv)
+    from bot import commands  # noqa: F401  (registers COMMANDS)
+
+    key = args.cmd
+    for sub in ("jobs_cmd", "members_cmd", "db_cmd", "platform_cmd"):
+        if getattr(args, sub, None):
+            key = f"{args.cmd} {getattr(args, sub)}"
+    fn = COMMANDS.get(key)
+    if fn is None:
+        print(f"antt-bot: {key}: not available in this version", file=sys.stderr)
+        return EXIT_USAGE
+    try:
+        result = fn(args)
+        if asyncio.iscoroutine(result):
+            result = asyncio.run(result)
+        return int(result or 0)
+    except ConfigError as exc:
+        print(f"antt-bot: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    except UsageError as exc:
+        print(f"antt-bot: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    except KeyboardInterrupt:
+        return 130
+    except BrokenPipeError:
+        return EXIT_OK
+    except Exception as exc:
+        from models.db import SchemaBehind
+
+        if isinstance(exc, SchemaBehind):
+            print(f"antt-bot: {exc}", file=sys.stderr)
+            return EXIT_USAGE
+        print(f"antt-bot: {type(exc).__name__}: {exc}", file=sys.stderr)
+        return EXIT_FAIL
+
+
+def print_json(obj: Any) -> None:
+    print(json.dumps(obj, ensure_ascii=False, default=str))
+
+
+def output_path(value: str | None) -> Path | None:
+    return Path(value) if value and value != "-" else None

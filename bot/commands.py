@@ -1,0 +1,193 @@
+"""The CLI commands' bodies; each returns an exit status."""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import io
+import json
+import sys
+from collections.abc import AsyncIterator
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+from aiohttp import web
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from bot.app import create_app, database_url
+from bot.cli import EXIT_FAIL, EXIT_OK, UsageError, command, load, output_path, parse_when
+from bot.export import write_csv, write_jsonl, write_xlsx
+from bot.logs import setup_logging
+from bot.platforms.base import PlatformError
+from bot.platforms.zalo_bot import ZaloBotClient
+from handlers.config import ConfigError, Settings
+from models import exports
+from models.db import ensure_schema, make_engine, make_sessionmaker, upgrade
+
+
+@contextlib.asynccontextmanager
+async def open_db(settings: Settings) -> AsyncIterator[async_sessionmaker[AsyncSession]]:
+    """The database for a one-off command: SQLite is migrated, PostgreSQL must be current."""
+    engine = make_engine(database_url(settings))
+    try:
+        await ensure_schema(engine)
+        yield make_sessionmaker(engine)
+    finally:
+        await engine.dispose()
+
+
+@command("serve")
+def serve(args: argparse.Namespace) -> int:
+    settings = load(args)
+    setup_logging(settings.log_level)
+    if settings.platform.kind == "zalo_bot":
+        if not settings.platform.token.get_secret_value():
+            raise ConfigError("platform.token: not set (export ANTT_PLATFORM__TOKEN)")
+        if settings.platform.mode == "webhook" and not settings.platform.webhook_secret.get_secret_value():
+            raise ConfigError("platform.webhook_secret: not set (export ANTT_PLATFORM__WEBHOOK_SECRET)")
+    host = args.host or settings.server.host
+    port = settings.server.port if args.port is None else args.port
+    app = create_app(settings)
+    print(f"antt-bot: serving on http://{host}:{port} (platform {settings.platform.kind}, "
+          f"{settings.platform.mode})", file=sys.stderr)
+    web.run_app(app, host=host, port=port, print=None, shutdown_timeout=15)
+    return EXIT_OK
+
+
+@command("parse")
+def parse_cmd(args: argparse.Namespace) -> int:
+    from handlers.parse import parse
+
+    try:
+        settings = load(args)
+        tz = settings.tz
+    except ConfigError:
+        raise
+    now = parse_when(args.now, tz) if args.now else datetime.now(tz)
+    lines = args.text if args.text else (line.rstrip("\n") for line in sys.stdin)
+    for text in lines:
+        print(json.dumps(parse(text, now, tz).to_dict(), ensure_ascii=False), flush=not args.text)
+    return EXIT_OK
+
+
+@command("db upgrade")
+async def db_upgrade(args: argparse.Namespace) -> int:
+    settings = load(args)
+    engine = make_engine(database_url(settings))
+    try:
+        before, after = await upgrade(engine)
+    finally:
+        await engine.dispose()
+    if before == after:
+        print(f"database already at revision {after}")
+    else:
+        print(f"database upgraded from {before or 'empty'} to {after}")
+    return EXIT_OK
+
+
+def _client(settings: Settings, session: aiohttp.ClientSession) -> ZaloBotClient:
+    token = settings.platform.token.get_secret_value()
+    if not token:
+        raise ConfigError("platform.token: not set (export ANTT_PLATFORM__TOKEN)")
+    return ZaloBotClient(settings.platform.api_base, token, session)
+
+
+@command("platform set-webhook")
+async def set_webhook(args: argparse.Namespace) -> int:
+    settings = load(args)
+    secret = settings.platform.webhook_secret.get_secret_value()
+    if not 8 <= len(secret) <= 256:
+        raise ConfigError("platform.webhook_secret: must be 8-256 characters "
+                          "(export ANTT_PLATFORM__WEBHOOK_SECRET)")
+    if not args.url.startswith("https://"):
+        raise UsageError("the webhook URL must start with https:// (Zalo requires it)")
+    if not args.url.rstrip("/").endswith("/webhook/zalo-bot"):
+        print("note: this bot receives deliveries at /webhook/zalo-bot", file=sys.stderr)
+    async with aiohttp.ClientSession() as http:
+        try:
+            result = await _client(settings, http).set_webhook(args.url, secret)
+        except PlatformError as exc:
+            print(f"antt-bot: Zalo refused: {exc}", file=sys.stderr)
+            return EXIT_FAIL
+    print(json.dumps({"ok": True, "result": result}, ensure_ascii=False))
+    return EXIT_OK
+
+
+@command("platform delete-webhook")
+async def delete_webhook(args: argparse.Namespace) -> int:
+    settings = load(args)
+    async with aiohttp.ClientSession() as http:
+        try:
+            result = await _client(settings, http).delete_webhook()
+        except PlatformError as exc:
+            print(f"antt-bot: Zalo refused: {exc}", file=sys.stderr)
+            return EXIT_FAIL
+    print(json.dumps({"ok": True, "result": result}, ensure_ascii=False))
+    return EXIT_OK
+
+
+@command("platform info")
+async def platform_info(args: argparse.Namespace) -> int:
+    settings = load(args)
+    async with aiohttp.ClientSession() as http:
+        client = _client(settings, http)
+        try:
+            me = await client.get_me()
+            hook = await client.get_webhook_info()
+        except PlatformError as exc:
+            print(f"antt-bot: Zalo refused: {exc}", file=sys.stderr)
+            return EXIT_FAIL
+    print(json.dumps({"me": me, "webhook": hook}, ensure_ascii=False, indent=2))
+    return EXIT_OK
+
+
+@command("export")
+async def export(args: argparse.Namespace) -> int:
+    settings = load(args)
+    if args.kind not in exports.KINDS:
+        raise UsageError(f"unknown export {args.kind!r}; choose one of {', '.join(exports.KINDS)}")
+    tz = settings.tz
+    since = parse_when(args.since, tz) if args.since else None
+    until = parse_when(args.until, tz) if args.until else None
+    path = output_path(args.output)
+    if args.format == "xlsx" and path is None and sys.stdout.isatty():
+        raise UsageError("XLSX is binary: give -o FILE")
+    async with open_db(settings) as sessions, sessions() as session:
+        rows = exports.rows(session, args.kind, since, until)
+        cols = exports.COLUMNS[args.kind]
+        if args.format == "xlsx":
+            buf = io.BytesIO()
+            n = await write_xlsx(rows, cols, buf, tz, title=args.kind)
+            _write_bytes(path, buf.getvalue())
+        else:
+            sbuf = io.StringIO()
+            if args.format == "jsonl":
+                n = await write_jsonl(rows, sbuf)
+            else:
+                n = await write_csv(rows, cols, sbuf, tz)
+            _write_text(path, sbuf.getvalue())
+    if path is not None:
+        print(f"{n} {args.kind} written to {path}", file=sys.stderr)
+    return EXIT_OK
+
+
+def _write_bytes(path: Path | None, data: bytes) -> None:
+    if path is None:
+        sys.stdout.buffer.write(data)
+        sys.stdout.buffer.flush()
+    else:
+        path.write_bytes(data)
+
+
+def _write_text(path: Path | None, data: str) -> None:
+    if path is None:
+        sys.stdout.write(data)
+        sys.stdout.flush()
+    else:
+        path.write_text(data, encoding="utf-8", newline="")
+
+
+def jsonable(value: Any) -> Any:
+    return value.isoformat() if isinstance(value, datetime) else value

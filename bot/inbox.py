@@ -1,0 +1,119 @@
+"""Durable intake with group commit: concurrent deliveries share one transaction."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from handlers.clock import Clock
+from handlers.events import InboundEvent, event_to_json
+from models.outbox import insert_for
+from models.tables import InboundEvent as InboxRow
+
+log = logging.getLogger(__name__)
+
+
+class StorageUnavailable(Exception):
+    """The database did not take the write: the webhook answers 503 so Zalo redelivers."""
+
+
+@dataclass(slots=True)
+class _Pending:
+    event: InboundEvent
+    status: str
+    future: asyncio.Future[bool]
+
+
+class InboxWriter:
+    """One task writes queued events in batches; each caller waits for its batch's commit.
+
+    Why: a commit per request serialises on SQLite's single writer (and costs a WAL fsync
+    on PostgreSQL), so throughput collapses under concurrent deliveries.
+    """
+
+    def __init__(self, sessions: async_sessionmaker[AsyncSession], clock: Clock,
+                 max_batch: int = 256) -> None:
+        self._sessions = sessions
+        self._clock = clock
+        self._max_batch = max_batch
+        self._queue: asyncio.Queue[_Pending] = asyncio.Queue()
+        self._task: asyncio.Task[None] | None = None
+        self.stored = asyncio.Event()  # set after each commit: wakes the processor
+
+    def start(self) -> None:
+        self._task = asyncio.create_task(self._run(), name="inbox-writer")
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+            self._task = None
+        while not self._queue.empty():
+            item = self._queue.get_nowait()
+            if not item.future.done():
+                item.future.set_exception(StorageUnavailable("shutting down"))
+
+    async def submit(self, event: InboundEvent, status: str = "pending") -> bool:
+        """Store one event durably; True if new, False if it was already stored."""
+        if self._task is None or self._task.done():
+            raise StorageUnavailable("inbox writer not running")
+        fut: asyncio.Future[bool] = asyncio.get_running_loop().create_future()
+        await self._queue.put(_Pending(event, status, fut))
+        return await fut
+
+    async def _run(self) -> None:
+        while True:
+            first = await self._queue.get()
+            batch = [first]
+            while len(batch) < self._max_batch and not self._queue.empty():
+                batch.append(self._queue.get_nowait())
+            try:
+                new_keys = await self._write(batch)
+            except (SQLAlchemyError, OSError, ConnectionError, TimeoutError) as exc:
+                log.warning("inbox write failed for %d events: %s", len(batch), type(exc).__name__)
+                for item in batch:
+                    if not item.future.done():
+                        item.future.set_exception(StorageUnavailable(str(type(exc).__name__)))
+                continue
+            except asyncio.CancelledError:
+                for item in batch:
+                    if not item.future.done():
+                        item.future.set_exception(StorageUnavailable("shutting down"))
+                raise
+            seen: set[tuple[str, str]] = set()
+            for item in batch:
+                key = (item.event.platform, item.event.event_key)
+                is_new = key in new_keys and key not in seen
+                seen.add(key)
+                if not item.future.done():
+                    item.future.set_result(is_new)
+            self.stored.set()
+
+    async def _write(self, batch: list[_Pending]) -> set[tuple[str, str]]:
+        now = self._clock.now()
+        rows: dict[tuple[str, str], dict[str, Any]] = {}
+        for item in batch:
+            ev = item.event
+            rows.setdefault((ev.platform, ev.event_key), {
+                "platform": ev.platform, "event_key": ev.event_key, "event_name": ev.event_name,
+                "message_id": ev.message_id, "chat_id": ev.chat_id, "sender_id": ev.sender_id,
+                "received_at": now, "payload": {"event": event_to_json(ev), "raw": ev.raw},
+                "status": item.status, "attempts": 0,
+            })
+        async with self._sessions() as session, session.begin():
+            insert = insert_for(session)
+            stmt = (
+                insert(InboxRow)
+                .values(list(rows.values()))
+                .on_conflict_do_nothing(index_elements=["platform", "event_key"])
+                .returning(InboxRow.platform, InboxRow.event_key)
+            )
+            result = await session.execute(stmt)
+            return {(p, k) for p, k in result.all()}

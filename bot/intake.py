@@ -1,0 +1,111 @@
+"""The webhook routes: check the secret, validate, store durably, answer (STYLE.md 6)."""
+
+from __future__ import annotations
+
+import hmac
+import logging
+from collections.abc import Callable
+from datetime import datetime
+
+from aiohttp import web
+
+from bot import keys
+from bot.inbox import StorageUnavailable
+from bot.platforms import zalo_bot
+from bot.platforms.base import DeliveryError, InboundEvent
+
+log = logging.getLogger(__name__)
+
+Parser = Callable[[bytes, datetime], list[InboundEvent]]
+
+
+def _fail(status: int, error: str) -> web.Response:
+    return web.json_response({"ok": False, "error": error}, status=status)
+
+
+async def read_body(request: web.Request, limit: int) -> bytes | None:
+    """The body, or None if it is over `limit` bytes (without reading all of a huge one)."""
+    if request.content_length is not None and request.content_length > limit:
+        return None
+    body = await request.content.read(limit + 1)
+    if len(body) > limit:
+        return None
+    return body
+
+
+def secret_ok(given: str | None, expected: str) -> bool:
+    if not expected or given is None:
+        return False
+    return hmac.compare_digest(given.encode("utf-8", "surrogateescape"), expected.encode("utf-8"))
+
+
+async def store_events(request: web.Request, platform: str, events: list[InboundEvent]) -> web.Response:
+    """Commit the events (group commit), then answer 200; 503 if the database refused."""
+    app = request.app
+    metrics = app[keys.METRICS]
+    duplicate = False
+    try:
+        for event in events:
+            status = "ignored" if event.sender_is_bot else "pending"
+            is_new = await app[keys.INBOX].submit(event, status)
+            if is_new:
+                metrics.events_received.labels(platform).inc()
+            else:
+                duplicate = True
+                metrics.events_duplicate.labels(platform).inc()
+            log.debug("stored event", extra={"event_key": event.event_key, "new": is_new})
+    except StorageUnavailable as exc:
+        metrics.events_rejected.labels(platform, "storage").inc()
+        log.warning("database unavailable, asking the platform to redeliver: %s", exc)
+        return _fail(503, "storage unavailable, please retry")
+    body: dict[str, object] = {"ok": True}
+    if duplicate:
+        body["duplicate"] = True
+    return web.json_response(body)
+
+
+def bot_platform_webhook(platform: str, parser: Parser, check_secret: bool) -> web.Handler:
+    """A handler for bodies shaped like Zalo Bot Platform deliveries."""
+
+    async def handler(request: web.Request) -> web.StreamResponse:
+        app = request.app
+        settings = app[keys.SETTINGS]
+        metrics = app[keys.METRICS]
+        if request.method != "POST":
+            return web.json_response({"ok": False, "error": "method not allowed: use POST"},
+                                     status=405, headers={"Allow": "POST"})
+        if check_secret:
+            given = request.headers.get("X-Bot-Api-Secret-Token")
+            if not secret_ok(given, settings.platform.webhook_secret.get_secret_value()):
+                metrics.events_rejected.labels(platform, "secret").inc()
+                return _fail(401, "missing or wrong X-Bot-Api-Secret-Token")
+        body = await read_body(request, settings.server.max_body_bytes)
+        if body is None:
+            metrics.events_rejected.labels(platform, "too_large").inc()
+            return _fail(413, f"body over {settings.server.max_body_bytes} bytes")
+        try:
+            events = parser(body, app[keys.CLOCK].now())
+        except DeliveryError as exc:
+            metrics.events_rejected.labels(platform, "invalid").inc()
+            return _fail(400, str(exc))
+        return await store_events(request, platform, events)
+
+    return handler
+
+
+def zalo_bot_parser(body: bytes, now: datetime) -> list[InboundEvent]:
+    return zalo_bot.parse_delivery(body, now)
+
+
+def local_parser(body: bytes, now: datetime) -> list[InboundEvent]:
+    return zalo_bot.parse_delivery(body, now, platform="local")
+
+
+def add_routes(app: web.Application) -> None:
+    kind = app[keys.SETTINGS].platform.kind
+    app.router.add_route("*", "/webhook/zalo-bot",
+                         bot_platform_webhook("zalo_bot", zalo_bot_parser, check_secret=True))
+    if kind == "local":
+        # The simulator's deliveries carry no secret; the route exists only on `local`.
+        app.router.add_route("*", "/webhook/local",
+                             bot_platform_webhook("local", local_parser, check_secret=False))

@@ -1,0 +1,31 @@
+"""Typed application state keys, all in one place (STYLE.md 2)."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+import aiohttp
+from aiohttp import web
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+
+from handlers.clock import Clock
+from handlers.config import Settings
+
+if TYPE_CHECKING:
+    from bot.inbox import InboxWriter
+    from bot.metrics import Metrics
+    from bot.platforms.base import PlatformClient
+    from bot.platforms.local import LocalStore
+    from bot.runtime import Runtime
+
+SETTINGS = web.AppKey("settings", Settings)
+CLOCK = web.AppKey("clock", Clock)
+ENGINE = web.AppKey("engine", AsyncEngine)
+SESSIONS = web.AppKey("sessions", async_sessionmaker[AsyncSession])
+HTTP = web.AppKey("http", aiohttp.ClientSession)
+INBOX = web.AppKey("inbox", "InboxWriter")
+METRICS = web.AppKey("metrics", "Metrics")
+CLIENT = web.AppKey("client", "PlatformClient")
+LOCAL_STORE = web.AppKey("local_store", "LocalStore")
+RUNTIME = web.AppKey("runtime", "Runtime")
+EXTRA = web.AppKey("extra", dict[str, Any])

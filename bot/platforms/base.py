@@ -1,0 +1,82 @@
+"""The platform-neutral interface: what every platform turns deliveries into and sends."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Protocol
+
+from handlers.events import ChatType, ContentKind, InboundEvent
+
+__all__ = ["ChatType", "ContentKind", "InboundEvent"]
+
+
+class DeliveryError(Exception):
+    """A delivery body that is not an event: answered 400 with this message."""
+
+
+@dataclass(frozen=True, slots=True)
+class OutboundMessage:
+    """One thing the bot says: text, or a photo with an optional caption."""
+
+    chat_id: str
+    text: str = ""
+    photo_url: str | None = None
+    chat_type: ChatType | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class SendResult:
+    """What the platform answered for one send (one chunk list for long texts)."""
+
+    message_ids: tuple[str, ...]
+
+
+class PlatformError(Exception):
+    """A send failed; subclasses say whether to retry."""
+
+    retryable: bool = False
+
+    def __init__(self, message: str, *, code: int | None = None) -> None:
+        super().__init__(message)
+        self.code = code
+
+
+class TransientError(PlatformError):
+    """Network trouble, 5xx: retry with backoff."""
+
+    retryable = True
+
+
+class RetryAfter(TransientError):
+    """429 or a rate limit: retry no sooner than `seconds`."""
+
+    def __init__(self, message: str, *, seconds: float, code: int | None = None) -> None:
+        super().__init__(message, code=code)
+        self.seconds = seconds
+
+
+class DeferUntil(TransientError):
+    """The platform refuses now but will accept later at a known time (OA night ban)."""
+
+    def __init__(self, message: str, *, until: datetime, code: int | None = None) -> None:
+        super().__init__(message, code=code)
+        self.until = until
+
+
+class PermanentError(PlatformError):
+    """A 4xx that will not change on retry: recorded as failed with the reason."""
+
+
+class Unauthorized(PermanentError):
+    """The token is wrong or revoked."""
+
+
+class PlatformClient(Protocol):
+    """Sends to a platform; one long-lived instance per process."""
+
+    name: str
+
+    async def send(self, message: OutboundMessage) -> SendResult: ...
+
+    async def close(self) -> None: ...

@@ -1,0 +1,144 @@
+"""The inbox worker: claims stored events in arrival order and handles each in one transaction."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from datetime import timedelta
+
+from sqlalchemy import and_, or_, select, update
+from sqlalchemy.exc import InterfaceError, OperationalError, SQLAlchemyError
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from bot.metrics import Metrics
+from handlers.clock import Clock
+from handlers.config import Settings
+from handlers.dispatch import handle_event
+from handlers.events import event_from_stored
+from models.tables import InboundEvent as InboxRow
+
+log = logging.getLogger(__name__)
+
+CLAIM_SECONDS = 60
+MAX_ATTEMPTS = 5
+
+
+class Processor:
+    """Runs until stopped; wakes when the inbox writer commits, or every second."""
+
+    def __init__(self, sessions: async_sessionmaker[AsyncSession], settings: Settings,
+                 clock: Clock, metrics: Metrics, worker_id: str, wake: asyncio.Event,
+                 after_event: asyncio.Event | None = None, batch: int = 50) -> None:
+        self._sessions = sessions
+        self._settings = settings
+        self._clock = clock
+        self._metrics = metrics
+        self._worker = worker_id
+        self._wake = wake
+        self._after = after_event  # set when replies may be waiting (wakes the sender)
+        self._batch = batch
+        self._stopping = False
+        self.idle = asyncio.Event()
+
+    def stop(self) -> None:
+        self._stopping = True
+        self._wake.set()
+
+    async def run(self) -> None:
+        while not self._stopping:
+            try:
+                done = await self.run_once()
+            except (SQLAlchemyError, OSError, ConnectionError, TimeoutError) as exc:
+                log.warning("processor cannot reach the database: %s", type(exc).__name__)
+                done = 0
+                await asyncio.sleep(1)
+            if done == 0:
+                self.idle.set()
+                self._wake.clear()
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._wake.wait(), timeout=1.0)
+                self.idle.clear()
+
+    async def run_once(self) -> int:
+        """Claim and handle one batch; returns how many events were handled."""
+        ids = await self._claim()
+        for row_id in ids:
+            if self._stopping:
+                await self._release(ids[ids.index(row_id):])
+                break
+            await self._handle(row_id)
+        if ids and self._after is not None:
+            self._after.set()
+        return len(ids)
+
+    async def _claim(self) -> list[int]:
+        now = self._clock.now()
+        async with self._sessions() as session, session.begin():
+            stmt = (
+                select(InboxRow.id)
+                .where(InboxRow.status == "pending",
+                       or_(InboxRow.claimed_until.is_(None), InboxRow.claimed_until < now))
+                .order_by(InboxRow.id)
+                .limit(self._batch)
+                .with_for_update(skip_locked=True)
+            )
+            ids = list((await session.execute(stmt)).scalars())
+            if ids:
+                await session.execute(
+                    update(InboxRow).where(InboxRow.id.in_(ids)).values(
+                        claimed_by=self._worker,
+                        claimed_until=now + timedelta(seconds=CLAIM_SECONDS))
+                )
+        return ids
+
+    async def _release(self, ids: list[int]) -> None:
+        async with self._sessions() as session, session.begin():
+            await session.execute(
+                update(InboxRow).where(InboxRow.id.in_(ids), InboxRow.claimed_by == self._worker,
+                                       InboxRow.status == "pending")
+                .values(claimed_by=None, claimed_until=None))
+
+    async def _handle(self, row_id: int) -> None:
+        """One event, one transaction; an error is recorded and the worker moves on."""
+        try:
+            async with self._sessions() as session, session.begin():
+                row = (await session.execute(
+                    select(InboxRow).where(InboxRow.id == row_id,
+                                           and_(InboxRow.status == "pending",
+                                                InboxRow.claimed_by == self._worker))
+                    .with_for_update())).scalar_one_or_none()
+                if row is None:
+                    return  # another worker took it after our claim expired
+                event = event_from_stored(row.payload["event"], row.payload.get("raw"))
+                self._metrics.processing_lag.observe(
+                    max(0.0, (self._clock.now() - row.received_at).total_seconds()))
+                row.attempts += 1
+                ctx = await handle_event(session, self._settings, self._clock, event)
+                if ctx is not None and ctx.message is not None:
+                    ctx.message.event_pk = row.id
+                row.status = "done"
+                row.processed_at = self._clock.now()
+                row.claimed_until = None
+            self._metrics.events_processed.labels("done").inc()
+        except (OperationalError, InterfaceError, OSError, ConnectionError, TimeoutError):
+            raise  # the database is the problem, not the event: retried by the loop
+        except Exception as exc:
+            log.exception("event %s failed", row_id, extra={"event_id": row_id})
+            await self._record_failure(row_id, exc)
+
+    async def _record_failure(self, row_id: int, exc: Exception) -> None:
+        async with self._sessions() as session, session.begin():
+            row = await session.get(InboxRow, row_id)
+            if row is None:
+                return
+            row.attempts += 1
+            row.error = f"{type(exc).__name__}: {exc}"[:2000]
+            row.claimed_by = None
+            row.claimed_until = None
+            if row.attempts >= MAX_ATTEMPTS:
+                row.status = "failed"
+                self._metrics.events_processed.labels("failed").inc()
+            else:
+                # Back off: another try after the claim window, in case the cause was transient.
+                row.claimed_until = self._clock.now() + timedelta(seconds=CLAIM_SECONDS)

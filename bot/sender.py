@@ -1,0 +1,247 @@
+"""The outbox worker: delivers due messages by priority, retries with backoff, never twice."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import random
+from datetime import UTC, datetime, timedelta
+
+from sqlalchemy import func, or_, select, update
+from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from bot.metrics import Metrics
+from bot.platforms.base import (
+    DeferUntil,
+    OutboundMessage,
+    PermanentError,
+    PlatformClient,
+    PlatformError,
+    RetryAfter,
+)
+from bot.platforms.text_split import split_text
+from handlers.clock import Clock
+from handlers.config import Settings
+from models.outbox import sent_this_month
+from models.tables import BotMessage, Outbox
+
+log = logging.getLogger(__name__)
+
+CLAIM_SECONDS = 120
+MAX_TRANSIENT_AGE = timedelta(hours=24)  # after a day of failures a message is given up
+BUDGET_EXEMPT = {"alert"}  # urgent alerts go out whatever the budget says
+
+
+def backoff_seconds(attempts: int, rng: random.Random | None = None) -> float:
+    """Exponential backoff with full jitter: 2, 4, 8 ... seconds, capped at 10 minutes."""
+    r = rng or random
+    ceiling = min(600.0, 2.0 * (2 ** max(0, attempts - 1)))
+    return ceiling / 2 + r.random() * ceiling / 2
+
+
+def month_start(now: datetime) -> datetime:
+    return now.astimezone(UTC).replace(day=1, hour=0, minute=0, second=0, microsecond=0)
+
+
+def next_month(now: datetime) -> datetime:
+    start = month_start(now)
+    return (start + timedelta(days=32)).replace(day=1)
+
+
+class Sender:
+    """Claims due outbox rows, sends them chunk by chunk, records each chunk as it goes."""
+
+    def __init__(self, sessions: async_sessionmaker[AsyncSession], client: PlatformClient,
+                 settings: Settings, clock: Clock, metrics: Metrics, worker_id: str,
+                 wake: asyncio.Event, batch: int = 20) -> None:
+        self._sessions = sessions
+        self._client = client
+        self._settings = settings
+        self._clock = clock
+        self._metrics = metrics
+        self._worker = worker_id
+        self._wake = wake
+        self._batch = batch
+        self._stopping = False
+        self.idle = asyncio.Event()
+
+    def stop(self) -> None:
+        self._stopping = True
+        self._wake.set()
+
+    async def run(self) -> None:
+        await self.recover_interrupted()
+        while not self._stopping:
+            try:
+                done = await self.run_once()
+            except (SQLAlchemyError, OSError, ConnectionError, TimeoutError) as exc:
+                log.warning("sender cannot reach the database: %s", type(exc).__name__)
+                done = 0
+                await asyncio.sleep(1)
+            if done == 0:
+                self.idle.set()
+                self._wake.clear()
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._wake.wait(), timeout=1.0)
+                self.idle.clear()
+
+    async def recover_interrupted(self) -> int:
+        """Rows left 'sending' by a crash: we cannot know if the last chunk went out.
+
+        Alerts are sent again (a duplicate beats a missed fire); anything else is marked
+        failed with the reason, so it is never sent twice (docs/delivery.md).
+        """
+        now = self._clock.now()
+        async with self._sessions() as session, session.begin():
+            stale = or_(Outbox.claimed_until.is_(None), Outbox.claimed_until < now)
+            await session.execute(
+                update(Outbox).where(Outbox.status == "sending", stale, Outbox.kind == "alert")
+                .values(status="pending", claimed_by=None, claimed_until=None,
+                        last_error="interrupted while sending; sent again"))
+            result = await session.execute(
+                update(Outbox).where(Outbox.status == "sending", stale)
+                .values(status="failed", claimed_by=None, claimed_until=None,
+                        last_error="interrupted while sending: delivery unknown, not repeated"))
+            return int(result.rowcount or 0)  # type: ignore[attr-defined]
+
+    async def run_once(self) -> int:
+        rows = await self._claim()
+        for row in rows:
+            if self._stopping:
+                await self._unclaim([r.id for r in rows[rows.index(row):]])
+                break
+            await self._deliver(row)
+        await self._update_gauges()
+        return len(rows)
+
+    async def _claim(self) -> list[Outbox]:
+        now = self._clock.now()
+        async with self._sessions() as session, session.begin():
+            stmt = (
+                select(Outbox)
+                .where(Outbox.status == "pending", Outbox.next_attempt_at <= now)
+                .order_by(Outbox.priority, Outbox.next_attempt_at, Outbox.id)
+                .limit(self._batch)
+                .with_for_update(skip_locked=True)
+            )
+            rows = list((await session.execute(stmt)).scalars())
+            rows = await self._apply_budget(session, rows, now)
+            for row in rows:
+                # The attempt is recorded before the send: a crash after it never resends.
+                row.status = "sending"
+                row.attempts += 1
+                row.claimed_by = self._worker
+                row.claimed_until = now + timedelta(seconds=CLAIM_SECONDS)
+        return rows
+
+    async def _apply_budget(self, session: AsyncSession, rows: list[Outbox],
+                            now: datetime) -> list[Outbox]:
+        budget = self._settings.engagement.monthly_message_budget
+        if budget <= 0 or not rows:
+            return rows
+        left = budget - await sent_this_month(session, month_start(now))
+        low = left <= budget * self._settings.engagement.low_budget_fraction
+        keep = []
+        for row in rows:
+            deferrable = row.kind not in BUDGET_EXEMPT
+            if deferrable and (left <= 0 or (low and row.kind in ("nudge", "digest"))):
+                # Deferred, never dropped: it goes out when the new month's quota starts.
+                row.next_attempt_at = next_month(now) if left <= 0 or row.kind == "nudge" else (
+                    now + timedelta(hours=6))
+                row.last_error = "deferred: monthly message budget low"
+                self._metrics.send_retries.labels("budget").inc()
+                continue
+            keep.append(row)
+        return keep
+
+    async def _unclaim(self, ids: list[int]) -> None:
+        async with self._sessions() as session, session.begin():
+            await session.execute(
+                update(Outbox).where(Outbox.id.in_(ids), Outbox.claimed_by == self._worker,
+                                     Outbox.status == "sending", Outbox.chunks_sent == 0)
+                .values(status="pending", claimed_by=None, claimed_until=None,
+                        attempts=Outbox.attempts - 1))
+
+    def _messages(self, row: Outbox) -> list[OutboundMessage]:
+        chunks = split_text(row.text) if row.text else []
+        if row.photo_url:
+            caption = chunks[0] if chunks else ""
+            return [OutboundMessage(chat_id=row.chat_id, text=caption, photo_url=row.photo_url)] + [
+                OutboundMessage(chat_id=row.chat_id, text=c) for c in chunks[1:]]
+        return [OutboundMessage(chat_id=row.chat_id, text=c) for c in chunks]
+
+    async def _deliver(self, row: Outbox) -> None:
+        messages = self._messages(row)
+        if not messages:
+            await self._finish(row, "failed", error="empty message")
+            return
+        for index in range(row.chunks_sent, len(messages)):
+            try:
+                result = await self._client.send(messages[index])
+            except PlatformError as exc:
+                await self._on_error(row, exc)
+                return
+            await self._chunk_sent(row, index, result.message_ids)
+        await self._finish(row, "sent")
+        self._metrics.outbox_sent.labels(row.kind).inc()
+        log.info("sent %s to %s", row.kind, row.chat_id, extra={"outbox_id": row.id})
+
+    async def _chunk_sent(self, row: Outbox, index: int, ids: tuple[str, ...]) -> None:
+        now = self._clock.now()
+        async with self._sessions() as session, session.begin():
+            db_row = await session.get(Outbox, row.id)
+            if db_row is not None:
+                db_row.chunks_sent = index + 1
+                db_row.platform_message_ids = [*(db_row.platform_message_ids or []), *ids]
+                db_row.claimed_until = now + timedelta(seconds=CLAIM_SECONDS)
+            for mid in ids:
+                session.add(BotMessage(outbox_pk=row.id, chat_id=row.chat_id, message_id=mid,
+                                       sent_at=now))
+        row.chunks_sent = index + 1
+
+    async def _finish(self, row: Outbox, status: str, error: str | None = None) -> None:
+        now = self._clock.now()
+        async with self._sessions() as session, session.begin():
+            await session.execute(update(Outbox).where(Outbox.id == row.id).values(
+                status=status, sent_at=now if status == "sent" else None, last_error=error,
+                claimed_by=None, claimed_until=None))
+
+    async def _on_error(self, row: Outbox, exc: PlatformError) -> None:
+        now = self._clock.now()
+        if isinstance(exc, PermanentError) or not exc.retryable:
+            log.warning("send failed for good: %s", exc, extra={"outbox_id": row.id})
+            self._metrics.outbox_failed.labels(row.kind).inc()
+            await self._finish(row, "failed", error=str(exc)[:1000])
+            return
+        if now - row.created_at > MAX_TRANSIENT_AGE and row.kind != "alert":
+            self._metrics.outbox_failed.labels(row.kind).inc()
+            await self._finish(row, "failed", error=f"gave up after a day: {exc}"[:1000])
+            return
+        if isinstance(exc, DeferUntil):
+            when = exc.until
+            reason = "deferred"
+        elif isinstance(exc, RetryAfter):
+            when = now + timedelta(seconds=exc.seconds)
+            reason = "rate_limited"
+        else:
+            when = now + timedelta(seconds=backoff_seconds(row.attempts))
+            reason = "transient"
+        self._metrics.send_retries.labels(reason).inc()
+        log.info("send will be retried: %s", exc, extra={"outbox_id": row.id})
+        async with self._sessions() as session, session.begin():
+            await session.execute(update(Outbox).where(Outbox.id == row.id).values(
+                status="pending", next_attempt_at=when, last_error=str(exc)[:1000],
+                claimed_by=None, claimed_until=None))
+
+    async def _update_gauges(self) -> None:
+        async with self._sessions() as session:
+            pending = (await session.execute(
+                select(func.count()).select_from(Outbox).where(Outbox.status == "pending")
+            )).scalar_one()
+            self._metrics.outbox_pending.set(pending)
+            budget = self._settings.engagement.monthly_message_budget
+            if budget:
+                used = await sent_this_month(session, month_start(self._clock.now()))
+                self._metrics.budget_left.set(budget - used)

@@ -1,0 +1,324 @@
+"""Configuration (SPEC.md 4): YAML validated by frozen pydantic models, with ANTT_ env overrides.
+
+It lives in handlers/ because handlers read it and must not import bot/ (DESIGN.md)."""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Mapping
+from datetime import time
+from pathlib import Path
+from typing import Any, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
+
+ENV_PREFIX = "ANTT_"
+DEFAULT_CONFIG = "config.yaml"
+
+
+class ConfigError(Exception):
+    """A configuration problem a person can fix; the message names the file and the key."""
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class DatabaseConfig(_Section):
+    url: str = "sqlite+aiosqlite:///data/antt.db"
+    echo: bool = False
+    pool_size: int = Field(default=10, ge=1, le=200)
+
+    @field_validator("url")
+    @classmethod
+    def _known_driver(cls, value: str) -> str:
+        if not value.startswith(("sqlite+aiosqlite://", "postgresql+asyncpg://")):
+            raise ValueError("must start with sqlite+aiosqlite:// or postgresql+asyncpg://")
+        return value
+
+
+class PlatformConfig(_Section):
+    kind: Literal["zalo_bot", "zalo_oa", "local"] = "local"
+    mode: Literal["webhook", "polling"] = "webhook"
+    api_base: str = "https://bot-api.zaloplatforms.com"
+    bot_name: str = "Bot ANTT"
+    token: SecretStr = SecretStr("")
+    webhook_secret: SecretStr = SecretStr("")
+    poll_timeout_seconds: int = Field(default=30, ge=1, le=120)
+    # Zalo Official Account (ZALO.md 2)
+    oa_api_base: str = "https://openapi.zalo.me"
+    oauth_base: str = "https://oauth.zaloapp.com"
+    app_id: str = ""
+    oa_id: str = ""
+    oa_secret_key: SecretStr = SecretStr("")
+    app_secret: SecretStr = SecretStr("")
+    access_token: SecretStr = SecretStr("")
+    refresh_token: SecretStr = SecretStr("")
+    signature_first_term: Literal["app_id", "oa_id"] = "app_id"
+    signature_secret: Literal["oa_secret_key", "app_secret"] = "oa_secret_key"
+
+
+class ServerConfig(_Section):
+    host: str = "127.0.0.1"
+    port: int = Field(default=8080, ge=0, le=65535)
+    max_body_bytes: int = Field(default=64 * 1024, ge=1024, le=16 * 1024 * 1024)
+    public_url: str = ""
+    # Per-source limit; Zalo's own redeliveries come from a few addresses and are exempt
+    # when the secret matches (see bot/intake.py).
+    rate_limit_per_minute: int = Field(default=600, ge=1)
+
+
+class GroupConfig(_Section):
+    chat_id: str
+    name: str
+    kind: Literal["council", "enterprise", "fire_safety"] = "council"
+    enterprise: str | None = None
+
+
+class NudgeLevel(_Section):
+    after_days: int = Field(ge=1)
+    channel: Literal["private_or_group", "private", "group", "coordinator"] = "private_or_group"
+
+
+def _default_levels() -> tuple[NudgeLevel, ...]:
+    return (
+        NudgeLevel(after_days=7, channel="private_or_group"),
+        NudgeLevel(after_days=10, channel="private_or_group"),
+        NudgeLevel(after_days=14, channel="coordinator"),
+    )
+
+
+class EngagementConfig(_Section):
+    inactive_after_days: int = Field(default=7, ge=1, le=365)
+    inactive_after_days_by_kind: dict[str, int] = Field(default_factory=dict)
+    nudge_levels: tuple[NudgeLevel, ...] = Field(default_factory=_default_levels)
+    quiet_hours: str = "21:30-07:00"
+    holidays: tuple[str, ...] = ()
+    max_nudges_per_member_per_week: int = Field(default=2, ge=0)
+    monthly_message_budget: int = Field(default=3000, ge=0)
+    low_budget_fraction: float = Field(default=0.1, ge=0, le=1)
+    directive_deadline_hours: int = Field(default=24, ge=1)
+    directive_reminder_hours: int = Field(default=4, ge=1)
+    task_reminder_hours_before: int = Field(default=24, ge=1)
+
+    @field_validator("quiet_hours")
+    @classmethod
+    def _quiet_format(cls, value: str) -> str:
+        parse_quiet_hours(value)
+        return value
+
+    @field_validator("holidays")
+    @classmethod
+    def _holiday_format(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        for day in value:
+            if not re.fullmatch(r"\d{4}-\d{2}-\d{2}|\d{2}-\d{2}", day):
+                raise ValueError(f"holiday {day!r} must be YYYY-MM-DD or MM-DD (every year)")
+        return value
+
+    @field_validator("inactive_after_days_by_kind")
+    @classmethod
+    def _known_kinds(cls, value: dict[str, int]) -> dict[str, int]:
+        for kind in value:
+            if kind not in ("council", "enterprise", "fire_safety"):
+                raise ValueError(f"unknown group kind {kind!r}")
+        return value
+
+
+class DigestConfig(_Section):
+    weekday: Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"] = "mon"
+    time: str = "08:00"
+    image_valid_days: int = Field(default=14, ge=1)
+
+    @field_validator("time")
+    @classmethod
+    def _hhmm(cls, value: str) -> str:
+        parse_hhmm(value)
+        return value
+
+
+class AlertsConfig(_Section):
+    urgent_categories: tuple[str, ...] = ("fire",)
+    urgent_severities: tuple[str, ...] = ("high",)
+    ack_timeout_minutes: int = Field(default=10, ge=1)
+    escalation_chain: tuple[str, ...] = ()
+    max_escalations: int = Field(default=3, ge=0)
+    merge_window_minutes: int = Field(default=60, ge=1)
+    open_incident_reminder_hours: int = Field(default=24, ge=1)
+    photo_attach_minutes: int = Field(default=5, ge=1)
+
+
+class DashboardConfig(_Section):
+    password: SecretStr = SecretStr("")
+    session_hours: int = Field(default=12, ge=1)
+    secure_cookies: bool = True
+    login_attempts_per_15_minutes: int = Field(default=10, ge=1)
+
+
+class RetentionConfig(_Section):
+    inbox_days: int = Field(default=90, ge=1)
+    outbox_days: int = Field(default=365, ge=1)
+
+
+class Settings(_Section):
+    """The whole configuration (SPEC.md 4)."""
+
+    timezone: str = "Asia/Ho_Chi_Minh"
+    database: DatabaseConfig = DatabaseConfig()
+    platform: PlatformConfig = PlatformConfig()
+    server: ServerConfig = ServerConfig()
+    groups: tuple[GroupConfig, ...] = ()
+    roster: str | None = None
+    coordinators: tuple[str, ...] = ()
+    engagement: EngagementConfig = EngagementConfig()
+    digest: DigestConfig = DigestConfig()
+    alerts: AlertsConfig = AlertsConfig()
+    dashboard: DashboardConfig = DashboardConfig()
+    retention: RetentionConfig = RetentionConfig()
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    # Directory of the config file; relative paths (roster, sqlite) resolve against it.
+    base_dir: str = "."
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError) as exc:
+            raise ValueError(f"unknown time zone {value!r}") from exc
+        return value
+
+    @property
+    def tz(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+    def resolve_path(self, path: str) -> Path:
+        p = Path(path)
+        return p if p.is_absolute() else Path(self.base_dir) / p
+
+
+def parse_hhmm(value: str) -> time:
+    """'08:00' -> time(8, 0); raises ValueError with a readable reason."""
+    match = re.fullmatch(r"(\d{1,2}):(\d{2})", value.strip())
+    if not match or int(match[1]) > 23 or int(match[2]) > 59:
+        raise ValueError(f"{value!r} is not a time of day like 08:00")
+    return time(int(match[1]), int(match[2]))
+
+
+def parse_quiet_hours(value: str) -> tuple[time, time]:
+    """'21:30-07:00' -> (21:30, 07:00); an empty string means no quiet hours."""
+    if not value.strip():
+        return (time(0, 0), time(0, 0))
+    parts = value.split("-")
+    if len(parts) != 2:
+        raise ValueError(f"{value!r} must look like 21:30-07:00")
+    return parse_hhmm(parts[0]), parse_hhmm(parts[1])
+
+
+def _env_overrides(environ: Mapping[str, str]) -> dict[str, Any]:
+    """ANTT_A__B=v -> {"a": {"b": v}}; values are parsed as YAML scalars/lists."""
+    tree: dict[str, Any] = {}
+    for name, raw in environ.items():
+        if not name.startswith(ENV_PREFIX) or name == "ANTT_CONFIG" or name.startswith("ANTT_TEST"):
+            continue
+        path = [p.lower() for p in name[len(ENV_PREFIX):].split("__") if p]
+        if not path:
+            continue
+        node = tree
+        for key in path[:-1]:
+            node = node.setdefault(key, {})
+            if not isinstance(node, dict):
+                break
+        else:
+            node[path[-1]] = _env_value(path[-1], raw)
+    return tree
+
+
+_SECRET_KEYS = {"token", "webhook_secret", "oa_secret_key", "app_secret", "access_token",
+                "refresh_token", "password", "url"}
+
+
+def _env_value(key: str, raw: str) -> Any:
+    # Secrets and URLs stay strings even when they look like numbers or YAML.
+    if key in _SECRET_KEYS:
+        return raw
+    try:
+        return yaml.safe_load(raw)
+    except yaml.YAMLError:
+        return raw
+
+
+def _merge(base: dict[str, Any], extra: Mapping[str, Any]) -> dict[str, Any]:
+    out = dict(base)
+    for key, value in extra.items():
+        if isinstance(value, Mapping) and isinstance(out.get(key), Mapping):
+            out[key] = _merge(dict(out[key]), value)
+        else:
+            out[key] = value
+    return out
+
+
+def _describe(error: ValidationError) -> str:
+    lines = []
+    for item in error.errors():
+        key = ".".join(str(p) for p in item["loc"]) or "(top level)"
+        msg = item["msg"]
+        if item["type"] == "extra_forbidden":
+            msg = "unknown key (check the spelling; see README 'Configuration')"
+        lines.append(f"  {key}: {msg}")
+    return "\n".join(lines)
+
+
+def config_path(explicit: str | None, environ: Mapping[str, str] | None = None) -> Path | None:
+    """The file to read: -c, else ./config.yaml, else $ANTT_CONFIG; None means defaults."""
+    env = os.environ if environ is None else environ
+    if explicit:
+        return Path(explicit)
+    if Path(DEFAULT_CONFIG).exists():
+        return Path(DEFAULT_CONFIG)
+    if env.get("ANTT_CONFIG"):
+        return Path(env["ANTT_CONFIG"])
+    return None
+
+
+def load_settings(
+    path: str | Path | None,
+    environ: Mapping[str, str] | None = None,
+    overrides: Mapping[str, Any] | None = None,
+) -> Settings:
+    """Read and validate the configuration; raises ConfigError naming file and key."""
+    env = os.environ if environ is None else environ
+    data: dict[str, Any] = {}
+    where = "(defaults)"
+    base_dir = "."
+    if path is not None:
+        p = Path(path)
+        where = str(p)
+        try:
+            text = p.read_text(encoding="utf-8")
+        except FileNotFoundError:
+            raise ConfigError(f"{where}: file not found") from None
+        except (OSError, UnicodeDecodeError) as exc:
+            raise ConfigError(f"{where}: cannot read: {exc}") from None
+        try:
+            loaded = yaml.safe_load(text)
+        except yaml.YAMLError as exc:
+            raise ConfigError(f"{where}: not valid YAML: {exc}") from None
+        if loaded is None:
+            loaded = {}
+        if not isinstance(loaded, dict):
+            raise ConfigError(f"{where}: the top level must be a mapping of sections")
+        data = loaded
+        base_dir = str(p.resolve().parent)
+    if "base_dir" in data:
+        raise ConfigError(f"{where}: base_dir: unknown key (it is derived from the file's place)")
+    data = _merge(data, _env_overrides(env))
+    if overrides:
+        data = _merge(data, overrides)
+    data.setdefault("base_dir", base_dir)
+    try:
+        return Settings.model_validate(data)
+    except ValidationError as exc:
+        raise ConfigError(f"{where}: invalid configuration\n{_describe(exc)}") from None

@@ -1,0 +1,113 @@
+"""From a stored inbox event to records and replies: record who and where, parse, route."""
+
+from __future__ import annotations
+
+import logging
+import re
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+import handlers.intents  # noqa: F401  (registers the handlers)
+from handlers.clock import Clock
+from handlers.config import Settings
+from handlers.context import Context
+from handlers.events import InboundEvent
+from handlers.intents.basic import plain_message, unknown_command
+try:
+    from handlers.parse import parse
+except ImportError:  # TEMP until the parser lands
+    from fakeparse import parse  # type: ignore
+from handlers.registry import HANDLERS, Handler
+try:
+    from handlers.text import fold
+except ImportError:  # TEMP until the parser lands
+    from fakeparse import fold  # type: ignore
+from models.people import (
+    ensure_membership,
+    get_or_create_group,
+    get_or_create_member,
+    mark_private_chat,
+    touch_activity,
+)
+from models.tables import Message
+
+log = logging.getLogger(__name__)
+
+# Content kinds that are a member's own message (stored and counted as activity).
+MESSAGE_KINDS = {"text", "image", "sticker", "voice", "file", "location", "link", "video",
+                 "unsupported"}
+
+
+def strip_bot_mention(text: str, bot_name: str) -> str:
+    """Remove a leading "@Bot Name" (group mentions may or may not keep it)."""
+    stripped = text.lstrip()
+    if not stripped.startswith("@") or not bot_name:
+        return text
+    pattern = r"@" + re.escape(bot_name) + r"\b[\s,:]*"
+    match = re.match(pattern, stripped, flags=re.IGNORECASE)
+    if match is None:
+        match = re.match(r"@" + re.escape(fold(bot_name)) + r"\b[\s,:]*", fold(stripped),
+                         flags=re.IGNORECASE)
+    return stripped[match.end():] if match else text
+
+
+def group_config(settings: Settings, chat_id: str) -> tuple[str, str, str | None]:
+    for g in settings.groups:
+        if g.chat_id == chat_id:
+            return g.name, g.kind, g.enterprise
+    return "", "council", None
+
+
+async def handle_event(session: AsyncSession, settings: Settings, clock: Clock,
+                       event: InboundEvent) -> Context | None:
+    """Handle one event inside the caller's transaction; returns the context for inspection."""
+    if event.sender_is_bot or not event.sender_id or event.kind not in MESSAGE_KINDS:
+        return None
+    now = clock.now()
+    if event.chat_type == "private":
+        group = await get_or_create_group(session, event.chat_id, now=now,
+                                          name=event.sender_name or event.chat_id, kind="private")
+    else:
+        name, kind, enterprise = group_config(settings, event.chat_id)
+        group = await get_or_create_group(session, event.chat_id, now=now, name=name, kind=kind,
+                                          enterprise=enterprise)
+    member, _ = await get_or_create_member(session, event.sender_id,
+                                           display_name=event.sender_name, now=now, fold=fold)
+    membership = await ensure_membership(session, member, group, now=now)
+    if event.chat_type == "private":
+        await mark_private_chat(session, member, event.chat_id)
+    # Activity is when the member acted, not when we processed it (redeliveries come late).
+    await touch_activity(session, member, membership, min(event.sent_at, now))
+
+    text = strip_bot_mention(event.text, settings.platform.bot_name) if event.text else ""
+    parsed = parse(text, event.sent_at, settings.tz) if text.strip() else None
+    message = Message(
+        event_pk=None, platform=event.platform, chat_id=event.chat_id, chat_type=event.chat_type,
+        member_pk=member.id, member_id=event.sender_id, message_id=event.message_id,
+        sent_at=event.sent_at, kind=event.kind, text=event.text, media_url=event.media_url,
+        quote_message_id=event.quote_message_id,
+        type=parsed.type if parsed else None, category=parsed.category if parsed else None,
+        parse=parsed.to_dict() if parsed else None, created_at=now,
+    )
+    session.add(message)
+    await session.flush()
+    ctx = Context(session=session, settings=settings, clock=clock, event=event, member=member,
+                  group=group, membership=membership, message=message, parsed=parsed, text=text)
+    handler = route(ctx)
+    await handler(ctx)
+    return ctx
+
+
+def route(ctx: Context) -> Handler:
+    """Pick the handler: a command by name, else the parse type, else the content kind."""
+    parsed = ctx.parsed
+    if parsed is not None and parsed.type == "command" and parsed.command is not None:
+        return HANDLERS.get(f"command:{parsed.command.name}", unknown_command)
+    if ctx.event.quote_message_id and "reply" in HANDLERS:
+        return HANDLERS["reply"]
+    if parsed is not None and parsed.type in HANDLERS:
+        return HANDLERS[parsed.type]
+    kind_key = f"kind:{ctx.event.kind}"
+    if kind_key in HANDLERS:
+        return HANDLERS[kind_key]
+    return HANDLERS.get("other", plain_message)

@@ -1,0 +1,45 @@
+"""Every sentence the bot says, in Vietnamese, in one place (STYLE.md 18). Short and warm."""
+
+from __future__ import annotations
+
+HELP_MEMBER = (
+    "Bot ANTT xin chào! Anh/chị có thể:\n"
+    "• Báo sự việc: nhắn nội dung, vd \"cháy ở xưởng 2\" hoặc /baocao <nội dung>\n"
+    "• Điểm danh: \"có mặt\" hoặc /diemdanh\n"
+    "• Xác nhận thông báo: trả lời \"đã nhận\" vào tin của bot hoặc /danhan\n"
+    "• Báo xong việc được giao: /xong <mã việc>\n"
+    "• Xem hướng dẫn: /huongdan"
+)
+
+HELP_COORDINATOR = (
+    "\nDành cho điều phối viên:\n"
+    "• /thongbao <nội dung>: gửi thông báo cần xác nhận\n"
+    "• /giaoviec @tên <việc> han <ngày>: giao việc\n"
+    "• /thongke: số liệu tuần này\n"
+    "• /chuahoatdong: thành viên chưa hoạt động\n"
+    "• /baocao: các sự việc đang mở\n"
+    "• /xuly <mã>, /xong <mã>, /bao_nham <mã>: cập nhật sự việc"
+)
+
+HELP_ADMIN = "\nQuản trị: sửa danh sách thành viên trên trang quản lý."
+
+UNKNOWN_COMMAND = "Bot chưa hiểu lệnh /{name}. Gõ /huongdan để xem các lệnh."
+COORDINATOR_ONLY = "Lệnh /{name} dành cho điều phối viên. Cảm ơn anh/chị đã quan tâm!"
+NOT_UNDERSTOOD_PRIVATE = (
+    "Bot đã ghi nhận tin nhắn. Nếu cần báo sự việc, anh/chị nhắn rõ nội dung và địa điểm; "
+    "gõ /huongdan để xem hướng dẫn."
+)
+WELCOME_GUEST = (
+    "Chào {name}! Anh/chị chưa có trong danh sách Hội đồng; bot đã ghi nhận và sẽ báo "
+    "điều phối viên xác nhận."
+)
+
+
+def help_text(role: str) -> str:
+    """Usage for the asker's role: members see their commands, coordinators see theirs too."""
+    text = HELP_MEMBER
+    if role in ("coordinator", "admin"):
+        text += HELP_COORDINATOR
+    if role == "admin":
+        text += HELP_ADMIN
+    return text

@@ -1,0 +1,1 @@
+"""Alembic migrations, applied by `antt-bot db upgrade` (and automatically on SQLite)."""

@@ -1,0 +1,78 @@
+"""Writing to the outbox: every send has a priority and a unique idempotency key."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from models.tables import Outbox
+
+# Lower is sent first (DESIGN.md: urgent alert > reply > directive > task > digest > nudge).
+PRIORITY = {
+    "alert": 0,
+    "reply": 10,
+    "directive": 20,
+    "reminder": 25,
+    "task": 30,
+    "digest": 40,
+    "nudge": 50,
+}
+
+
+def insert_for(session: AsyncSession) -> Any:
+    """The dialect's INSERT, which knows ON CONFLICT DO NOTHING."""
+    return pg_insert if session.bind.dialect.name == "postgresql" else sqlite_insert
+
+
+async def enqueue(
+    session: AsyncSession,
+    *,
+    chat_id: str,
+    text: str,
+    kind: str,
+    key: str,
+    now: datetime,
+    photo_url: str | None = None,
+    member_pk: int | None = None,
+    ref_type: str | None = None,
+    ref_id: int | None = None,
+    not_before: datetime | None = None,
+    priority: int | None = None,
+) -> int | None:
+    """Queue one message; returns its id, or None if the key was queued before."""
+    insert = insert_for(session)
+    stmt = (
+        insert(Outbox)
+        .values(
+            chat_id=chat_id,
+            kind=kind,
+            priority=PRIORITY.get(kind, 30) if priority is None else priority,
+            text=text,
+            photo_url=photo_url,
+            idempotency_key=key[:300],
+            status="pending",
+            attempts=0,
+            next_attempt_at=not_before or now,
+            member_pk=member_pk,
+            ref_type=ref_type,
+            ref_id=ref_id,
+            created_at=now,
+            chunks_sent=0,
+        )
+        .on_conflict_do_nothing(index_elements=["idempotency_key"])
+        .returning(Outbox.id)
+    )
+    return (await session.execute(stmt)).scalar_one_or_none()
+
+
+async def sent_this_month(session: AsyncSession, month_start: datetime) -> int:
+    """Messages that cost quota since the month began (each chunk counts)."""
+    stmt = select(func.coalesce(func.sum(Outbox.chunks_sent), 0)).where(
+        Outbox.sent_at >= month_start
+    )
+    return int((await session.execute(stmt)).scalar_one())

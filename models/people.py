@@ -1,0 +1,85 @@
+"""Groups, members and memberships: who is where, and when the bot last saw them."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from models.tables import Group, Member, Membership
+
+
+async def get_or_create_group(
+    session: AsyncSession, chat_id: str, *, now: datetime, name: str = "", kind: str = "council",
+    enterprise: str | None = None,
+) -> Group:
+    group = (await session.execute(select(Group).where(Group.chat_id == chat_id))).scalar_one_or_none()
+    if group is None:
+        group = Group(chat_id=chat_id, name=name or chat_id, kind=kind, enterprise=enterprise,
+                      created_at=now)
+        session.add(group)
+        await session.flush()
+    return group
+
+
+async def member_by_platform_id(session: AsyncSession, member_id: str) -> Member | None:
+    stmt = select(Member).where(Member.member_id == member_id)
+    return (await session.execute(stmt)).scalar_one_or_none()
+
+
+async def get_or_create_member(
+    session: AsyncSession, member_id: str, *, display_name: str, now: datetime, fold: object = None,
+) -> tuple[Member, bool]:
+    """The member behind a platform id; a stranger becomes a guest. Returns (member, created)."""
+    member = await member_by_platform_id(session, member_id)
+    if member is not None:
+        if display_name and member.display_name != display_name:
+            member.display_name = display_name
+        return member, False
+    member = Member(
+        member_id=member_id, name=display_name or member_id, display_name=display_name,
+        name_folded=_fold(display_name or member_id, fold), role="member", status="guest",
+        created_at=now, expected_since=now,
+    )
+    session.add(member)
+    await session.flush()
+    return member, True
+
+
+def _fold(text: str, fold: object) -> str:
+    return fold(text).lower() if callable(fold) else text.lower()
+
+
+async def ensure_membership(
+    session: AsyncSession, member: Member, group: Group, *, now: datetime, from_roster: bool = False,
+) -> Membership:
+    stmt = select(Membership).where(
+        Membership.member_pk == member.id, Membership.group_pk == group.id
+    )
+    ms = (await session.execute(stmt)).scalar_one_or_none()
+    if ms is None:
+        ms = Membership(member_pk=member.id, group_pk=group.id, joined_at=now,
+                        from_roster=from_roster)
+        session.add(ms)
+        await session.flush()
+    elif from_roster and not ms.from_roster:
+        ms.from_roster = True
+    return ms
+
+
+async def touch_activity(session: AsyncSession, member: Member, membership: Membership | None,
+                         at: datetime) -> None:
+    """Record an interaction; never moves last activity backwards (late redeliveries)."""
+    if member.last_active_at is None or at > member.last_active_at:
+        member.last_active_at = at
+    if membership is not None and (membership.last_active_at is None or at > membership.last_active_at):
+        membership.last_active_at = at
+
+
+async def mark_private_chat(session: AsyncSession, member: Member, chat_id: str) -> None:
+    if member.private_chat_id != chat_id:
+        await session.execute(
+            update(Member).where(Member.id == member.id).values(private_chat_id=chat_id)
+        )
+        member.private_chat_id = chat_id
