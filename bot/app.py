@@ -15,6 +15,7 @@ from sqlalchemy import select, text
 
 from bot import keys
 from bot.inbox import InboxWriter
+from bot.ext import install_all
 from bot.intake import add_routes
 from bot.metrics import Metrics
 from bot.platforms.base import PlatformClient
@@ -22,6 +23,7 @@ from bot.platforms.local import LocalClient, LocalStore
 from bot.platforms.zalo_bot import ZaloBotClient
 from bot.processor import Processor
 from bot.runtime import Runtime
+from bot.scheduler import make_scheduler
 from bot.sender import Sender
 from handlers.clock import Clock, SystemClock
 from handlers.config import Settings
@@ -66,18 +68,8 @@ def create_app(
         polling.install(app)
     app.router.add_get("/healthz", healthz)
     app.router.add_get("/metrics", metrics)
-    for extend in _EXTENSIONS:
-        extend(app)
+    install_all(app)
     return app
-
-
-# Features that add routes or background parts register here (dashboard, demo, OA ...).
-_EXTENSIONS: list[Callable[[web.Application], None]] = []
-
-
-def extension(fn: Callable[[web.Application], None]) -> Callable[[web.Application], None]:
-    _EXTENSIONS.append(fn)
-    return fn
 
 
 @web.middleware
@@ -174,12 +166,16 @@ def _runtime(workers: bool) -> Callable[[web.Application], AsyncIterator[None]]:
         processor = Processor(sessions, settings, clock, metrics, wid, inbox.stored,
                               after_event=send_wake)
         sender = Sender(sessions, app[keys.CLIENT], settings, clock, metrics, wid, send_wake)
-        runtime = Runtime(inbox=inbox, processor=processor, sender=sender, send_wake=send_wake)
+        runtime = Runtime(inbox=inbox, processor=processor, sender=sender, send_wake=send_wake,
+                          sessions=sessions, settings=settings, clock=clock, holder=wid)
         app[keys.INBOX] = inbox
         app[keys.RUNTIME] = runtime
         inbox.start()
+        scheduler = None
         if workers:
             runtime.start_workers()
+            scheduler = make_scheduler(sessions, settings, clock, wid, on_queued=send_wake.set)
+            scheduler.start()
         for start in app[keys.EXTRA].get("on_start", []):
             await start(app)
         try:
@@ -187,6 +183,8 @@ def _runtime(workers: bool) -> Callable[[web.Application], AsyncIterator[None]]:
         finally:
             for stop in reversed(app[keys.EXTRA].get("on_stop", [])):
                 await stop(app)
+            if scheduler is not None:
+                scheduler.shutdown(wait=False)
             await runtime.stop_workers()
             await inbox.stop()
 

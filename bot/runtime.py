@@ -6,9 +6,14 @@ import asyncio
 import contextlib
 from dataclasses import dataclass, field
 
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
 from bot.inbox import InboxWriter
 from bot.processor import Processor
+from bot.scheduler import JobOutcome, run_job
 from bot.sender import Sender
+from handlers.clock import Clock
+from handlers.config import Settings
 
 
 @dataclass
@@ -17,6 +22,10 @@ class Runtime:
     processor: Processor
     sender: Sender
     send_wake: asyncio.Event
+    sessions: async_sessionmaker[AsyncSession]
+    settings: Settings
+    clock: Clock
+    holder: str
     tasks: list[asyncio.Task[None]] = field(default_factory=list)
     extra_stoppers: list[object] = field(default_factory=list)
 
@@ -36,6 +45,12 @@ class Runtime:
                 with contextlib.suppress(asyncio.CancelledError):
                     await task
         self.tasks.clear()
+
+    async def run_job(self, name: str) -> JobOutcome:
+        """Run one scheduled job now, at the clock's time, and wake the sender."""
+        outcome = await run_job(name, self.sessions, self.settings, self.clock, self.holder)
+        self.send_wake.set()
+        return outcome
 
     async def drain(self, rounds: int = 100) -> None:
         """Handle every stored event and send every due message now (tests, `jobs run --send`)."""

@@ -17,7 +17,7 @@ try:
     from handlers.parse import parse
 except ImportError:  # TEMP until the parser lands
     from fakeparse import parse  # type: ignore
-from handlers.registry import HANDLERS, Handler
+from handlers.registry import HANDLERS, HOOKS, Handler
 try:
     from handlers.text import fold
 except ImportError:  # TEMP until the parser lands
@@ -93,6 +93,9 @@ async def handle_event(session: AsyncSession, settings: Settings, clock: Clock,
     await session.flush()
     ctx = Context(session=session, settings=settings, clock=clock, event=event, member=member,
                   group=group, membership=membership, message=message, parsed=parsed, text=text)
+    for _order, _name, pre in HOOKS:
+        if await pre(ctx):
+            return ctx
     handler = route(ctx)
     await handler(ctx)
     return ctx
@@ -103,8 +106,6 @@ def route(ctx: Context) -> Handler:
     parsed = ctx.parsed
     if parsed is not None and parsed.type == "command" and parsed.command is not None:
         return HANDLERS.get(f"command:{parsed.command.name}", unknown_command)
-    if ctx.event.quote_message_id and "reply" in HANDLERS:
-        return HANDLERS["reply"]
     if parsed is not None and parsed.type in HANDLERS:
         return HANDLERS[parsed.type]
     kind_key = f"kind:{ctx.event.kind}"

@@ -2,20 +2,20 @@
 
 from __future__ import annotations
 
-from handlers import texts_vi
+from handlers.texts import core as texts
 from handlers.context import Context
 from handlers.registry import intent
 
 
 @intent("command:huongdan", "command:help")
 async def show_help(ctx: Context) -> None:
-    await ctx.reply(texts_vi.help_text(ctx.member.role))
+    await ctx.reply(texts.help_text(ctx.member.role))
 
 
 async def unknown_command(ctx: Context) -> None:
     """Fallback for a command nobody registered."""
     name = ctx.parsed.command.name if ctx.parsed and ctx.parsed.command else "?"
-    await ctx.reply(texts_vi.UNKNOWN_COMMAND.format(name=name))
+    await ctx.reply(texts.UNKNOWN_COMMAND.format(name=name))
 
 
 async def plain_message(ctx: Context) -> None:

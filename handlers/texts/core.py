@@ -1,4 +1,4 @@
-"""Every sentence the bot says, in Vietnamese, in one place (STYLE.md 18). Short and warm."""
+"""What every deployment says: help, unknown commands, welcome. Short and warm."""
 
 from __future__ import annotations
 

@@ -1,0 +1,63 @@
+"""`antt-bot jobs list` and `antt-bot jobs run NAME [--at ISO] [--send]`."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from datetime import UTC, datetime
+
+from aiohttp import web
+
+from bot import keys
+from bot.app import create_app
+from bot.cli import EXIT_OK, UsageError, command, load, parse_when
+from bot.commands.core import open_db
+from bot.scheduler import next_fire, run_job
+from handlers.clock import FixedClock, SystemClock
+from handlers.jobs import load_all
+
+
+@command("jobs list")
+def jobs_list(args: argparse.Namespace) -> int:
+    settings = load(args)
+    now = datetime.now(UTC)
+    for spec in load_all().values():
+        fire = next_fire(spec, settings, now)
+        when = fire.astimezone(settings.tz).strftime("%Y-%m-%d %H:%M") if fire else "-"
+        print(f"{spec.name:<20} next {when}  {spec.description}")
+    return EXIT_OK
+
+
+@command("jobs run")
+async def jobs_run(args: argparse.Namespace) -> int:
+    settings = load(args)
+    jobs = load_all()
+    if args.name not in jobs:
+        raise UsageError(f"unknown job {args.name!r}; jobs: {', '.join(jobs)}")
+    clock = FixedClock(parse_when(args.at, settings.tz)) if args.at else SystemClock()
+    holder = f"cli:{id(clock):x}"
+    if not args.send:
+        async with open_db(settings) as sessions:
+            outcome = await run_job(args.name, sessions, settings, clock, holder)
+        _report(outcome.name, outcome.ran, outcome.queued, sent=False)
+        return EXIT_OK
+    # --send: run inside a full app so the real sender delivers what the job queued.
+    app = create_app(settings, clock=clock, workers=False)
+    runner = web.AppRunner(app)
+    await runner.setup()
+    try:
+        runtime = app[keys.RUNTIME]
+        outcome = await runtime.run_job(args.name)
+        await runtime.drain()
+    finally:
+        await runner.cleanup()
+    _report(outcome.name, outcome.ran, outcome.queued, sent=True)
+    return EXIT_OK
+
+
+def _report(name: str, ran: bool, queued: int, sent: bool) -> None:
+    if not ran:
+        print(f"{name}: skipped, another instance is running it", file=sys.stderr)
+        return
+    tail = "and delivered" if sent else "(a running `serve` delivers them)"
+    print(f"{name}: {queued} message(s) queued {tail}")

@@ -1,0 +1,55 @@
+"""Scheduled jobs: plain async functions of (sessions, settings, clock), level-triggered.
+
+Each run asks the database what is due now and writes outbox rows with unique idempotency
+keys, so a second run, a second instance or a catch-up after downtime sends nothing twice.
+Every module in this package registers its jobs with `job()`.
+"""
+
+from __future__ import annotations
+
+import importlib
+import pkgutil
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from handlers.clock import Clock
+from handlers.config import Settings
+
+JobFn = Callable[[async_sessionmaker[AsyncSession], Settings, Clock], Awaitable[int]]
+Trigger = Callable[[Settings], dict[str, Any]]
+
+
+@dataclass(frozen=True)
+class JobSpec:
+    name: str
+    fn: JobFn
+    trigger: Trigger  # APScheduler add_job keyword arguments, from the settings
+    description: str
+
+
+JOBS: dict[str, JobSpec] = {}
+
+
+def every(minutes: int) -> Trigger:
+    return lambda _settings: {"trigger": "interval", "minutes": minutes}
+
+
+def job(name: str, trigger: Trigger, description: str) -> Callable[[JobFn], JobFn]:
+    """Register a job under its public name (`antt-bot jobs run NAME`)."""
+
+    def register(fn: JobFn) -> JobFn:
+        if name in JOBS:
+            raise RuntimeError(f"job {name!r} registered twice")
+        JOBS[name] = JobSpec(name, fn, trigger, description)
+        return fn
+
+    return register
+
+
+def load_all() -> dict[str, JobSpec]:
+    for info in sorted(pkgutil.iter_modules(__path__), key=lambda i: i.name):
+        importlib.import_module(f"{__name__}.{info.name}")
+    return JOBS

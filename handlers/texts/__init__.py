@@ -1,0 +1,1 @@
+"""Every sentence the bot says, in Vietnamese, in one place (STYLE.md 18): one module per feature."""
