@@ -76,3 +76,12 @@ async def sent_this_month(session: AsyncSession, month_start: datetime) -> int:
         Outbox.sent_at >= month_start
     )
     return int((await session.execute(stmt)).scalar_one())
+
+
+async def find_quoted(session: AsyncSession, chat_id: str, message_id: str) -> Outbox | None:
+    """The outbox row behind a platform message id the bot sent (for quote-replies)."""
+    from models.tables import BotMessage
+
+    stmt = (select(Outbox).join(BotMessage, BotMessage.outbox_pk == Outbox.id)
+            .where(BotMessage.chat_id == chat_id, BotMessage.message_id == message_id))
+    return (await session.execute(stmt)).scalars().first()

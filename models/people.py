@@ -83,3 +83,22 @@ async def mark_private_chat(session: AsyncSession, member: Member, chat_id: str)
             update(Member).where(Member.id == member.id).values(private_chat_id=chat_id)
         )
         member.private_chat_id = chat_id
+
+
+async def coordinators(session: AsyncSession, configured: tuple[str, ...]) -> tuple[list[Member], list[str]]:
+    """Who gets alerts and digests: roster coordinators/admins and `coordinators` config entries.
+
+    Returns (members, chat ids): a configured id that is a member's id counts as that member;
+    any other configured id is a coordinators' group chat.
+    """
+    stmt = select(Member).where(Member.active.is_(True),
+                                Member.role.in_(("coordinator", "admin")))
+    members = {m.id: m for m in (await session.execute(stmt)).scalars()}
+    chats: list[str] = []
+    for ident in configured:
+        m = await member_by_platform_id(session, ident)
+        if m is not None:
+            members.setdefault(m.id, m)
+        elif ident not in chats:
+            chats.append(ident)
+    return sorted(members.values(), key=lambda m: m.id), chats
