@@ -26,8 +26,9 @@ from bot.runtime import Runtime
 from bot.scheduler import make_scheduler
 from bot.sender import Sender
 from handlers.clock import Clock, SystemClock
-from handlers.config import Settings
+from handlers.config import ConfigError, Settings
 from models.db import ensure_schema, make_engine, make_sessionmaker
+from models.roster import import_roster_csv
 from models.tables import Group
 
 log = logging.getLogger(__name__)
@@ -97,6 +98,7 @@ async def _database(app: web.Application) -> AsyncIterator[None]:
     try:
         await ensure_schema(engine)
         await sync_groups(app)
+        await import_configured_roster(app)
         yield
     finally:
         await engine.dispose()
@@ -124,6 +126,22 @@ async def sync_groups(app: web.Application) -> None:
                                   enterprise=g.enterprise, created_at=now))
             else:
                 row.name, row.kind, row.enterprise = g.name, g.kind, g.enterprise
+
+
+async def import_configured_roster(app: web.Application) -> None:
+    """`roster: file.csv` in the config is imported at start-up (idempotent)."""
+    settings = app[keys.SETTINGS]
+    if not settings.roster:
+        return
+    path = settings.resolve_path(settings.roster)
+    try:
+        text = path.read_bytes().decode("utf-8-sig")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"roster: cannot read {path}: {exc}") from None
+    async with app[keys.SESSIONS]() as session, session.begin():
+        result = await import_roster_csv(session, text, app[keys.CLOCK].now())
+    for err in result.errors:
+        log.warning("roster %s: %s", path, err)
 
 
 async def _http_session(app: web.Application) -> AsyncIterator[None]:

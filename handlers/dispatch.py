@@ -72,7 +72,7 @@ async def handle_event(session: AsyncSession, settings: Settings, clock: Clock,
         group = await get_or_create_group(session, event.chat_id, now=now, name=name, kind=kind,
                                           enterprise=enterprise)
     member, _ = await get_or_create_member(session, event.sender_id,
-                                           display_name=event.sender_name, now=now, fold=fold)
+                                           display_name=event.sender_name, now=now)
     membership = await ensure_membership(session, member, group, now=now)
     if event.chat_type == "private":
         await mark_private_chat(session, member, event.chat_id)

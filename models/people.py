@@ -2,12 +2,19 @@
 
 from __future__ import annotations
 
+import unicodedata
 from datetime import datetime
 
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from models.tables import Group, Member, Membership
+
+
+def fold_name(text: str) -> str:
+    """Lower-case, diacritics removed, đ -> d: the key for accent-insensitive name lookups."""
+    decomposed = unicodedata.normalize("NFD", text.replace("đ", "d").replace("Đ", "D"))
+    return " ".join("".join(c for c in decomposed if not unicodedata.combining(c)).lower().split())
 
 
 async def get_or_create_group(
@@ -29,26 +36,36 @@ async def member_by_platform_id(session: AsyncSession, member_id: str) -> Member
 
 
 async def get_or_create_member(
-    session: AsyncSession, member_id: str, *, display_name: str, now: datetime, fold: object = None,
+    session: AsyncSession, member_id: str, *, display_name: str, now: datetime,
 ) -> tuple[Member, bool]:
-    """The member behind a platform id; a stranger becomes a guest. Returns (member, created)."""
+    """The member behind a platform id; a stranger becomes a guest. Returns (member, created).
+
+    The roster often lacks Zalo ids (nobody knows them before the first message): a first
+    sender whose name matches exactly one unlinked roster member, accent-insensitively,
+    is that member.
+    """
     member = await member_by_platform_id(session, member_id)
     if member is not None:
         if display_name and member.display_name != display_name:
             member.display_name = display_name
         return member, False
+    key = fold_name(display_name)
+    if key:
+        stmt = select(Member).where(Member.member_id.is_(None), Member.status == "member",
+                                    Member.active.is_(True), Member.name_folded == key)
+        found = list((await session.execute(stmt)).scalars())
+        if len(found) == 1:
+            found[0].member_id = member_id
+            found[0].display_name = display_name
+            return found[0], False
     member = Member(
         member_id=member_id, name=display_name or member_id, display_name=display_name,
-        name_folded=_fold(display_name or member_id, fold), role="member", status="guest",
+        name_folded=fold_name(display_name or member_id), role="member", status="guest",
         created_at=now, expected_since=now,
     )
     session.add(member)
     await session.flush()
     return member, True
-
-
-def _fold(text: str, fold: object) -> str:
-    return fold(text).lower() if callable(fold) else text.lower()
 
 
 async def ensure_membership(

@@ -1,0 +1,51 @@
+"""`antt-bot members import FILE.csv` and `antt-bot members list`."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from datetime import UTC, datetime
+from pathlib import Path
+
+from bot.cli import EXIT_FAIL, EXIT_OK, UsageError, command, load
+from bot.commands.core import jsonable, open_db
+from models import exports
+from models.roster import import_roster_csv
+
+
+@command("members import")
+async def members_import(args: argparse.Namespace) -> int:
+    settings = load(args)
+    path = Path(args.file)
+    try:
+        text = path.read_bytes().decode("utf-8-sig")
+    except FileNotFoundError:
+        raise UsageError(f"{path}: file not found") from None
+    except UnicodeDecodeError:
+        raise UsageError(f"{path}: not UTF-8 (save the CSV as 'CSV UTF-8' in Excel)") from None
+    async with open_db(settings) as sessions, sessions() as session, session.begin():
+        result = await import_roster_csv(session, text, datetime.now(UTC))
+    for err in result.errors:
+        print(f"{path}: {err}", file=sys.stderr)
+    print(f"{result.created} created, {result.updated} updated, {result.unchanged} unchanged")
+    fatal = any(e.startswith("header: missing") for e in result.errors)
+    return EXIT_FAIL if fatal else EXIT_OK
+
+
+@command("members list")
+async def members_list(args: argparse.Namespace) -> int:
+    settings = load(args)
+    tz = settings.tz
+    async with open_db(settings) as sessions, sessions() as session:
+        rows = [r async for r in exports.rows(session, "members")]
+    if args.format == "jsonl":
+        for r in rows:
+            print(json.dumps({k: jsonable(v) for k, v in r.items()}, ensure_ascii=False))
+        return EXIT_OK
+    print(f"{'member_id':<22} {'name':<26} {'enterprise':<20} {'role':<11} {'status':<6} last active")
+    for r in rows:
+        last = r["last_active_at"].astimezone(tz).strftime("%Y-%m-%d %H:%M") if r["last_active_at"] else "never"
+        print(f"{(r['member_id'] or '-'):<22} {r['name'][:26]:<26} {(r['enterprise'] or '-')[:20]:<20} "
+              f"{r['role']:<11} {r['status']:<6} {last}")
+    return EXIT_OK

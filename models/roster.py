@@ -1,0 +1,146 @@
+"""The roster: who is expected to take part (SPEC.md 4). Import is idempotent: update, never duplicate."""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+import unicodedata
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from models.people import ensure_membership, fold_name, get_or_create_group
+from models.tables import Member
+
+ROLES = ("member", "coordinator", "admin")
+COLUMNS = ("member_id", "name", "phone", "enterprise", "role", "groups")
+
+
+def normalize_phone(raw: str) -> str | None:
+    """Vietnamese numbers as 0xxxxxxxxx; +84/84 prefixes, spaces and dots removed."""
+    digits = re.sub(r"\D", "", raw)
+    if digits.startswith("84") and len(digits) in (11, 12):
+        digits = "0" + digits[2:]
+    if re.fullmatch(r"0\d{9,10}", digits):
+        return digits
+    return None
+
+
+@dataclass(frozen=True)
+class RosterRow:
+    line: int
+    member_id: str | None
+    name: str
+    phone: str | None
+    enterprise: str | None
+    role: str
+    groups: tuple[str, ...]
+    lead: bool = False
+
+
+@dataclass
+class ImportResult:
+    created: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    errors: list[str] = field(default_factory=list)
+
+
+def parse_roster_csv(text: str) -> tuple[list[RosterRow], list[str]]:
+    """Rows and per-line errors; UTF-8 with or without BOM, comma or semicolon separated."""
+    text = text.lstrip("\ufeff")
+    first = text.splitlines()[0] if text.strip() else ""
+    delimiter = ";" if first.count(";") > first.count(",") else ","
+    reader = csv.DictReader(io.StringIO(text), delimiter=delimiter)
+    header = [h.strip().lower() for h in (reader.fieldnames or [])]
+    missing = [c for c in ("name",) if c not in header]
+    if missing:
+        return [], [f"header: missing column(s) {', '.join(missing)}; expected {', '.join(COLUMNS)}"]
+    unknown = [h for h in header if h not in (*COLUMNS, "lead")]
+    errors = [f"header: unknown column(s) {', '.join(unknown)} ignored"] if unknown else []
+    rows: list[RosterRow] = []
+    for n, raw in enumerate(reader, start=2):
+        rec = {(k or "").strip().lower(): (v or "").strip() for k, v in raw.items() if k}
+        name = unicodedata.normalize("NFC", rec.get("name", ""))
+        if not name:
+            if any(rec.values()):
+                errors.append(f"line {n}: name is empty")
+            continue
+        role = (rec.get("role") or "member").lower()
+        if role not in ROLES:
+            errors.append(f"line {n}: role {role!r} must be one of {', '.join(ROLES)}")
+            continue
+        phone = None
+        if rec.get("phone"):
+            phone = normalize_phone(rec["phone"])
+            if phone is None:
+                errors.append(f"line {n}: phone {rec['phone']!r} is not a Vietnamese number; kept empty")
+        groups = tuple(g.strip() for g in rec.get("groups", "").split(";") if g.strip())
+        rows.append(RosterRow(
+            line=n, member_id=rec.get("member_id") or None, name=name, phone=phone,
+            enterprise=unicodedata.normalize("NFC", rec.get("enterprise", "")) or None,
+            role=role, groups=groups, lead=rec.get("lead", "").lower() in ("1", "yes", "x", "có", "true"),
+        ))
+    return rows, errors
+
+
+async def _find(session: AsyncSession, row: RosterRow) -> Member | None:
+    """The same person: by platform id, else by phone, else by name within the enterprise."""
+    if row.member_id:
+        m = (await session.execute(select(Member).where(Member.member_id == row.member_id))).scalar_one_or_none()
+        if m is not None:
+            return m
+    if row.phone:
+        m = (await session.execute(select(Member).where(Member.phone == row.phone))).scalars().first()
+        if m is not None:
+            return m
+    stmt = select(Member).where(Member.name_folded == fold_name(row.name), Member.status == "member")
+    if row.enterprise:
+        stmt = stmt.where(Member.enterprise == row.enterprise)
+    found = list((await session.execute(stmt)).scalars())
+    return found[0] if len(found) == 1 else None
+
+
+async def import_rows(session: AsyncSession, rows: list[RosterRow], now: datetime) -> ImportResult:
+    """Create or update members and their group memberships. Caller commits."""
+    result = ImportResult()
+    for row in rows:
+        member = await _find(session, row)
+        values = {"name": row.name, "name_folded": fold_name(row.name), "phone": row.phone,
+                  "enterprise": row.enterprise, "role": row.role, "is_lead": row.lead}
+        if member is None:
+            member = Member(member_id=row.member_id, status="member", created_at=now,
+                            expected_since=now, display_name="", active=True, **values)
+            session.add(member)
+            await session.flush()
+            result.created += 1
+        else:
+            changed = any(getattr(member, k) != v for k, v in values.items())
+            changed |= member.status != "member" or not member.active
+            changed |= bool(row.member_id and member.member_id != row.member_id)
+            for k, v in values.items():
+                setattr(member, k, v)
+            if row.member_id:
+                member.member_id = row.member_id
+            if member.status != "member":
+                # A guest confirmed by the roster is expected from now on, not from first sight.
+                member.status = "member"
+                member.expected_since = now
+            member.active = True
+            result.updated += int(changed)
+            result.unchanged += int(not changed)
+        for chat_id in row.groups:
+            group = await get_or_create_group(session, chat_id, now=now, name=chat_id)
+            await ensure_membership(session, member, group, now=now, from_roster=True)
+    return result
+
+
+async def import_roster_csv(session: AsyncSession, text: str, now: datetime) -> ImportResult:
+    """Parse and apply a roster CSV; bad lines are reported, good ones applied. Caller commits."""
+    rows, errors = parse_roster_csv(text)
+    result = await import_rows(session, rows, now)
+    result.errors = errors + result.errors
+    return result
