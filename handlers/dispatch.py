@@ -13,15 +13,9 @@ from handlers.config import Settings
 from handlers.context import Context
 from handlers.events import InboundEvent
 from handlers.intents.basic import plain_message, unknown_command
-try:
-    from handlers.parse import parse
-except ImportError:  # TEMP until the parser lands
-    from fakeparse import parse  # type: ignore
+from handlers.parse import parse
 from handlers.registry import HANDLERS, HOOKS, Handler
-try:
-    from handlers.text import fold
-except ImportError:  # TEMP until the parser lands
-    from fakeparse import fold  # type: ignore
+from handlers.text import fold
 from models.people import (
     ensure_membership,
     get_or_create_group,

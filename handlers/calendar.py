@@ -1,0 +1,61 @@
+"""Local-time rules: quiet hours, holidays, ISO weeks. Nudges respect them; urgent alerts do not."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, time, timedelta
+
+from handlers.config import Settings, parse_quiet_hours
+
+
+def local(settings: Settings, at: datetime) -> datetime:
+    return at.astimezone(settings.tz)
+
+
+def iso_week(settings: Settings, at: datetime) -> str:
+    """'2026-W48' for the local date of `at`."""
+    year, week, _ = local(settings, at).isocalendar()
+    return f"{year}-W{week:02d}"
+
+
+def week_start(settings: Settings, at: datetime) -> datetime:
+    """Monday 00:00 local of the week containing `at` (aware)."""
+    d = local(settings, at).date()
+    monday = d - timedelta(days=d.weekday())
+    return datetime.combine(monday, time(0, 0), tzinfo=settings.tz)
+
+
+def in_quiet_hours(settings: Settings, at: datetime) -> bool:
+    start, end = parse_quiet_hours(settings.engagement.quiet_hours)
+    if start == end:
+        return False
+    now = local(settings, at).time()
+    if start < end:
+        return start <= now < end
+    return now >= start or now < end  # the window crosses midnight (21:30-07:00)
+
+
+def is_holiday(settings: Settings, at: datetime) -> bool:
+    d: date = local(settings, at).date()
+    for day in settings.engagement.holidays:
+        if day == d.isoformat() or day == d.strftime("%m-%d"):
+            return True
+    return False
+
+
+def polite_time(settings: Settings, at: datetime) -> bool:
+    """May a non-urgent reminder go out now? Not in quiet hours, not on a holiday."""
+    return not in_quiet_hours(settings, at) and not is_holiday(settings, at)
+
+
+def next_polite_time(settings: Settings, at: datetime) -> datetime:
+    """The first moment at or after `at` that is neither quiet hours nor a holiday."""
+    probe = at
+    for _ in range(24 * 4 * 40):  # step in 15-minute slots, at most 40 days ahead
+        if polite_time(settings, probe):
+            return probe
+        probe = _next_slot(probe)
+    return probe
+
+
+def _next_slot(at: datetime) -> datetime:
+    return (at + timedelta(minutes=15)).replace(second=0, microsecond=0)

@@ -1,0 +1,291 @@
+"""The weekly digest: ISO weeks in the configured zone, the figures, JSON and the Zalo text."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from handlers.config import Settings
+from handlers.texts import digest as texts
+from models import digest as q
+
+WEEK_RE = re.compile(r"(\d{4})-W(\d{2})")
+TEXT_LIMIT = 2000  # Zalo counts UTF-16 units; the sender splits longer texts anyway
+MAX_NAMES = 12  # names listed in the chat text; the dashboard has the full lists
+
+
+def parse_week(week: str) -> tuple[int, int]:
+    """'2026-W48' -> (2026, 48); ValueError for anything else or a week that does not exist."""
+    match = WEEK_RE.fullmatch(week.strip())
+    if match is None:
+        raise ValueError(f"{week!r} is not an ISO week like 2026-W48")
+    year, num = int(match[1]), int(match[2])
+    date.fromisocalendar(year, num, 1)  # raises ValueError for week 53 of a 52-week year
+    return year, num
+
+
+def week_bounds(week: str, tz: ZoneInfo) -> tuple[datetime, datetime]:
+    """Monday 00:00 local to the next Monday 00:00 local, as aware datetimes."""
+    year, num = parse_week(week)
+    monday = date.fromisocalendar(year, num, 1)
+    start = datetime(monday.year, monday.month, monday.day, tzinfo=tz)
+    nxt = monday + timedelta(days=7)
+    return start, datetime(nxt.year, nxt.month, nxt.day, tzinfo=tz)
+
+
+def week_of(at: datetime, tz: ZoneInfo) -> str:
+    year, num, _ = at.astimezone(tz).isocalendar()
+    return f"{year}-W{num:02d}"
+
+
+def shift_week(week: str, weeks: int) -> str:
+    year, num = parse_week(week)
+    monday = date.fromisocalendar(year, num, 1) + timedelta(weeks=weeks)
+    y, n, _ = monday.isocalendar()
+    return f"{y}-W{n:02d}"
+
+
+def last_complete_week(now: datetime, tz: ZoneInfo) -> str:
+    return shift_week(week_of(now, tz), -1)
+
+
+def window(week: str, tz: ZoneInfo, now: datetime) -> q.Window:
+    start, end = week_bounds(week, tz)
+    return q.Window(start=start, end=end, as_of=min(max(now, start), end))
+
+
+@dataclass
+class Digest:
+    """One week's digest for the park, or for one group (`scope`)."""
+
+    week: str
+    tz: ZoneInfo
+    window: q.Window
+    totals: q.Figures
+    groups: list[tuple[q.GroupInfo, q.Figures]]
+    enterprises: list[tuple[str, q.Figures]]
+    top_members: list[q.MemberLine]
+    inactive_members: list[q.MemberLine]
+    trend: list[tuple[str, q.Figures]]  # oldest first, this week last
+    open_incidents: dict[str, int]
+    pending_directives: list[q.DirectiveStatus]
+    budget_used: int
+    budget_limit: int
+    generated_at: datetime
+    scope: q.GroupInfo | None = None
+    dashboard_url: str | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def complete(self) -> bool:
+        return self.window.as_of >= self.window.end
+
+    @property
+    def previous(self) -> q.Figures | None:
+        return self.trend[-2][1] if len(self.trend) >= 2 else None
+
+    def delta(self) -> dict[str, int | float | None]:
+        """This week minus the previous one, for every numeric total."""
+        prev = self.previous
+        if prev is None:
+            return {}
+        now, before = self.totals.to_dict(), prev.to_dict()
+        out: dict[str, int | float | None] = {}
+        for key, value in now.items():
+            if isinstance(value, dict):
+                continue
+            old = before[key]
+            out[key] = None if value is None or old is None else round(value - old, 4)
+        return out
+
+    def _local(self, at: datetime | None) -> str | None:
+        return at.astimezone(self.tz).isoformat() if at is not None else None
+
+    def to_json(self) -> dict[str, Any]:
+        """The object `antt-bot digest --format json` prints (SPEC.md 2, plus extra keys)."""
+        prev = self.previous
+        return {
+            "week": self.week,
+            "start": self._local(self.window.start),
+            "end": self._local(self.window.end),
+            "as_of": self._local(self.window.as_of),
+            "complete": self.complete,
+            "group": None if self.scope is None else {"chat_id": self.scope.chat_id,
+                                                      "name": self.scope.name},
+            "totals": self.totals.to_dict(),
+            "groups": [{"chat_id": g.chat_id, "name": g.name, "kind": g.kind, **f.to_dict()}
+                       for g, f in self.groups],
+            "enterprises": [{"name": name, **f.to_dict()} for name, f in self.enterprises],
+            "top_members": [{"member_id": m.member_id, "name": m.name,
+                             "enterprise": m.enterprise, "interactions": m.interactions}
+                            for m in self.top_members],
+            "inactive_members": [{"member_id": m.member_id, "name": m.name,
+                                  "enterprise": m.enterprise,
+                                  "last_active_at": self._local(m.last_active_at)}
+                                 for m in self.inactive_members],
+            "previous": None if prev is None else {"week": self.trend[-2][0],
+                                                   "totals": prev.to_dict(),
+                                                   "delta": self.delta()},
+            "trend": [{"week": wk, **f.to_dict()} for wk, f in self.trend],
+            "open_incidents": {"total": sum(self.open_incidents.values()),
+                               "by_category": dict(self.open_incidents)},
+            "pending_directives": [{"id": d.id, "text": d.text,
+                                    "created_at": self._local(d.created_at),
+                                    "acked": d.acked, "expected": d.expected,
+                                    "missing": list(d.missing)}
+                                   for d in self.pending_directives],
+            "budget": {"used": self.budget_used, "limit": self.budget_limit,
+                       "left": max(0, self.budget_limit - self.budget_used)},
+            "dashboard_url": self.dashboard_url,
+            "generated_at": self._local(self.generated_at),
+        }
+
+    @property
+    def week_number(self) -> int:
+        return parse_week(self.week)[1]
+
+    def span(self) -> tuple[str, str]:
+        """First and last day of the week, as people write them (23/11, 29/11/2026)."""
+        start = self.window.start.astimezone(self.tz)
+        last = (self.window.end - timedelta(days=1)).astimezone(self.tz)
+        return start.strftime("%d/%m"), last.strftime("%d/%m/%Y")
+
+    def render_text(self, *, with_link: bool = True, public: bool = False) -> str:
+        """A short Zalo message: thanks first, then the figures, what is open, who is quiet.
+
+        `public` (a group chat) names nobody who is behind: only praise is public.
+        """
+        start, end = self.span()
+        if self.scope is not None:
+            title = texts.TITLE_GROUP.format(group=self.scope.name, num=self.week_number,
+                                             start=start, end=end)
+        elif self.complete:
+            title = texts.TITLE.format(num=self.week_number, start=start, end=end)
+        else:
+            as_of = self.window.as_of.astimezone(self.tz).strftime("%H:%M %d/%m")
+            title = texts.TITLE_SO_FAR.format(num=self.week_number, as_of=as_of, start=start,
+                                              end=end)
+        t = self.totals
+        lines = [title]
+        if self.top_members:
+            names = ", ".join(_who(m) for m in self.top_members)
+            lines.append(texts.THANKS.format(names=names))
+        else:
+            lines.append(texts.NO_THANKS)
+        lines.append(texts.ACTIVE.format(active=t.active, members=t.members,
+                                         pct=percent(t.active, t.members),
+                                         delta=self._active_delta()))
+        if t.reengaged:
+            lines.append(texts.REENGAGED.format(n=t.reengaged))
+        lines.append(texts.ACTIVITY.format(checkins=t.checkins, reports=t.reports,
+                                           breakdown=_breakdown(t.reports_by_category)))
+        if t.directives:
+            rate = f" ({percent(t.acks, t.expected_acks)})" if t.expected_acks else ""
+            lines.append(texts.DIRECTIVES.format(n=t.directives, acks=t.acks,
+                                                 expected=t.expected_acks, pct=rate))
+        if t.tasks_done or t.tasks_overdue:
+            lines.append(texts.TASKS.format(done=t.tasks_done, overdue=t.tasks_overdue))
+        if self.open_incidents:
+            lines.append(texts.OPEN_INCIDENTS.format(
+                n=sum(self.open_incidents.values()), breakdown=_categories(self.open_incidents)))
+        for d in self.pending_directives[:3]:
+            line = texts.PENDING_COUNT if public else texts.PENDING
+            lines.append(line.format(text=_short(d.text, 40), n=len(d.missing),
+                                     names=names_list(d.missing)))
+        if public:
+            if t.inactive:
+                lines.append(texts.INACTIVE_COUNT.format(n=t.inactive))
+        elif self.inactive_members:
+            lines.append(texts.INACTIVE.format(
+                n=len(self.inactive_members),
+                names=names_list([_who(m) for m in self.inactive_members])))
+        elif t.members:
+            lines.append(texts.ALL_ACTIVE)
+        if self.budget_limit:
+            lines.append(texts.BUDGET.format(used=self.budget_used, limit=self.budget_limit))
+        if with_link and self.dashboard_url:
+            lines.append(texts.LINK.format(url=self.dashboard_url))
+        return "\n".join(lines)
+
+    def _active_delta(self) -> str:
+        prev = self.previous
+        if prev is None:
+            return ""
+        diff = self.totals.active - prev.active
+        if diff > 0:
+            return texts.DELTA_UP.format(n=diff)
+        if diff < 0:
+            return texts.DELTA_DOWN.format(n=-diff)
+        return texts.DELTA_SAME
+
+
+def percent(part: int, whole: int) -> str:
+    return f"{round(100 * part / whole)}%" if whole else "–"
+
+
+def names_list(names: list[str], limit: int = MAX_NAMES) -> str:
+    shown = ", ".join(names[:limit])
+    rest = len(names) - limit
+    return f"{shown} {texts.MORE.format(n=rest)}" if rest > 0 else shown
+
+
+def _who(m: q.MemberLine) -> str:
+    name = _short(m.name or m.member_id or "?", 40)
+    return f"{name} ({_short(m.enterprise, 30)})" if m.enterprise else name
+
+
+def _short(text: str, limit: int) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def _categories(counts: dict[str, int]) -> str:
+    return ", ".join(f"{texts.CATEGORY.get(k, k)} {n}"
+                     for k, n in sorted(counts.items(), key=lambda kv: (-kv[1], kv[0])))
+
+
+def _breakdown(counts: dict[str, int]) -> str:
+    return f" ({_categories(counts)})" if counts else ""
+
+
+async def build_digest(session: AsyncSession, settings: Settings, week: str, now: datetime,
+                       *, group_chat_id: str | None = None,
+                       with_members: bool = True) -> Digest:
+    """Every figure of one week (so far, if it is the current week). LookupError: no such group."""
+    tz = settings.tz
+    w = window(week, tz, now)
+    scope: q.GroupInfo | None = None
+    if group_chat_id is not None:
+        scope = await q.group_by_chat(session, group_chat_id)
+        if scope is None:
+            raise LookupError(group_chat_id)
+    gpk = scope.id if scope is not None else None
+    totals = await q.totals(session, w, gpk)
+    per_group = await q.figures(session, w, "group", gpk)
+    per_ent = await q.figures(session, w, "enterprise", gpk)
+    trend: list[tuple[str, q.Figures]] = []
+    for back in (3, 2, 1):
+        wk = shift_week(week, -back)
+        trend.append((wk, await q.totals(session, window(wk, tz, now), gpk)))
+    trend.append((week, totals))
+    groups = [(g, per_group.get(g.id, q.Figures())) for g in await q.groups(session, gpk)]
+    enterprises = sorted(per_ent.items(), key=lambda kv: str(kv[0]))
+    public = settings.server.public_url.rstrip("/")
+    return Digest(
+        week=week, tz=tz, window=w, totals=totals, groups=groups,
+        enterprises=[(str(k), f) for k, f in enterprises],
+        top_members=await q.top_members(session, w, gpk) if with_members else [],
+        inactive_members=await q.inactive_members(session, w, gpk) if with_members else [],
+        trend=trend,
+        open_incidents=await q.open_incidents(session, w, gpk),
+        pending_directives=await q.directive_statuses(session, w, gpk, pending_only=True),
+        budget_used=await q.budget_used(session, w.as_of),
+        budget_limit=settings.engagement.monthly_message_budget,
+        generated_at=now, scope=scope,
+        dashboard_url=f"{public}/dashboard/digest/{week}" if public else None,
+    )

@@ -1,0 +1,167 @@
+"""Directives (/thongbao) that members must acknowledge, and their acknowledgements."""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime, timedelta
+
+from sqlalchemy import select
+
+from handlers.codes import directive_code
+from handlers.context import Context
+from handlers.registry import hook, intent
+from handlers.text import fold
+from handlers.texts import core as core_texts
+from handlers.texts import engagement as texts
+from models.engagement import ackers, expected_ackers, open_directive_for
+from models.outbox import find_quoted, insert_for
+from models.tables import Ack, Directive, DirectiveTarget, Group
+
+CODE = re.compile(r"^\s*(?:#|tb)?\s*(\d{1,9})\b", re.IGNORECASE)
+
+
+code = directive_code
+
+
+def fmt_time(ctx: Context, at: datetime) -> str:
+    return at.astimezone(ctx.tz).strftime("%H:%M %d/%m")
+
+
+async def _target_groups(ctx: Context, args: str) -> tuple[list[Group], str] | str:
+    """Groups named in a leading [a, b] list, else this group, else every configured group."""
+    groups = list((await ctx.session.execute(
+        select(Group).where(Group.kind != "private").order_by(Group.id))).scalars())
+    match = re.match(r"\s*\[([^\]]*)\]\s*(.*)", args, flags=re.DOTALL)
+    if match:
+        chosen: list[Group] = []
+        for name in (n.strip() for n in match[1].split(",") if n.strip()):
+            key = fold(name).lower()
+            hits = [g for g in groups if g.chat_id == name or fold(g.name).lower().startswith(key)]
+            if not hits:
+                return texts.DIRECTIVE_UNKNOWN_GROUP.format(
+                    name=name, groups=", ".join(g.name for g in groups) or "-")
+            chosen.extend(h for h in hits if h not in chosen)
+        return chosen, match[2].strip()
+    if not ctx.is_private:
+        return [ctx.group], args.strip()
+    return groups, args.strip()
+
+
+@intent("command:thongbao")
+async def issue_directive(ctx: Context) -> None:
+    """A coordinator's directive is posted to the groups with a request to acknowledge."""
+    if not ctx.is_coordinator:
+        await ctx.reply(core_texts.COORDINATOR_ONLY.format(name="thongbao"))
+        return
+    args = ctx.parsed.command.args if ctx.parsed and ctx.parsed.command else ""
+    if not args.strip():
+        await ctx.reply(await directive_status(ctx))
+        return
+    target = await _target_groups(ctx, args)
+    if isinstance(target, str):
+        await ctx.reply(target)
+        return
+    groups, text = target
+    if not text:
+        await ctx.reply(texts.DIRECTIVE_NO_TEXT)
+        return
+    if not groups:
+        await ctx.reply(texts.DIRECTIVE_NO_GROUP)
+        return
+    now = ctx.now
+    deadline = now + timedelta(hours=ctx.settings.engagement.directive_deadline_hours)
+    directive = Directive(issued_by=ctx.member.id, origin_chat_id=ctx.event.chat_id, text=text,
+                          created_at=now, deadline_at=deadline, status="open")
+    ctx.session.add(directive)
+    await ctx.session.flush()
+    for g in groups:
+        ctx.session.add(DirectiveTarget(directive_pk=directive.id, chat_id=g.chat_id))
+    await ctx.session.flush()
+    body = texts.DIRECTIVE_POST.format(code=code(directive.id), text=text, id=directive.id,
+                                       deadline=fmt_time(ctx, deadline))
+    for g in groups:
+        await ctx.say(g.chat_id, body, kind="directive", key=f"directive:{directive.id}:{g.chat_id}",
+                      ref_type="directive", ref_id=directive.id)
+    expected = len(await expected_ackers(ctx.session, directive.id))
+    await ctx.reply(texts.DIRECTIVE_SENT.format(
+        code=code(directive.id), groups=", ".join(g.name for g in groups), expected=expected,
+        deadline=fmt_time(ctx, deadline)))
+
+
+async def directive_status(ctx: Context) -> str:
+    """Open directives with who has and has not acknowledged (for coordinators)."""
+    rows = list((await ctx.session.execute(
+        select(Directive).where(Directive.status == "open").order_by(Directive.id.desc()).limit(5)
+    )).scalars())
+    if not rows:
+        return texts.DIRECTIVE_STATUS_NONE
+    lines = []
+    for d in rows:
+        expected = await expected_ackers(ctx.session, d.id)
+        done = await ackers(ctx.session, d.id)
+        missing = [m.name for m in expected if m.id not in done]
+        lines.append(texts.DIRECTIVE_STATUS_LINE.format(
+            code=code(d.id), created=fmt_time(ctx, d.created_at),
+            acked=sum(1 for m in expected if m.id in done), expected=len(expected),
+            missing=", ".join(missing[:15]) + (" …" if len(missing) > 15 else "") or "không"))
+    return "\n".join(lines)
+
+
+async def record_ack(ctx: Context, directive: Directive, *, quiet: bool = False) -> bool:
+    """Store the member's acknowledgement once; True if it is new."""
+    insert = insert_for(ctx.session)
+    result = await ctx.session.execute(
+        insert(Ack).values(directive_pk=directive.id, member_pk=ctx.member.id,
+                           message_pk=ctx.message.id if ctx.message else None,
+                           chat_id=ctx.event.chat_id, at=ctx.event.sent_at)
+        .on_conflict_do_nothing(index_elements=["directive_pk", "member_pk"]).returning(Ack.id))
+    is_new = result.scalar_one_or_none() is not None
+    if not quiet:
+        template = texts.ACK_OK if is_new else texts.ACK_ALREADY
+        await ctx.reply(template.format(name=ctx.member.name, code=code(directive.id)))
+    return is_new
+
+
+@intent("command:danhan")
+async def ack_command(ctx: Context) -> None:
+    args = ctx.parsed.command.args if ctx.parsed and ctx.parsed.command else ""
+    match = CODE.match(args)
+    if match:
+        directive = await ctx.session.get(Directive, int(match[1]))
+        if directive is None:
+            await ctx.reply(texts.ACK_UNKNOWN.format(code=f"TB{match[1]}"))
+            return
+        await record_ack(ctx, directive)
+        return
+    await ack_message(ctx)
+
+
+@intent("ack")
+async def ack_message(ctx: Context) -> None:
+    """'đã nhận' privately, or @bot 'đã nhận' in a group: the latest open directive."""
+    chat = None if ctx.is_private else ctx.event.chat_id
+    directive = await open_directive_for(ctx.session, ctx.member, ctx.now, chat)
+    if directive is None:
+        if ctx.is_private:
+            await ctx.reply(texts.ACK_NOTHING)
+        return
+    await record_ack(ctx, directive)
+
+
+@hook(20)
+async def reply_to_directive(ctx: Context) -> bool:
+    """A quote-reply to the bot's directive acknowledges it, unless it says otherwise."""
+    quoted = ctx.event.quote_message_id
+    if not quoted:
+        return False
+    row = await find_quoted(ctx.session, ctx.event.chat_id, quoted)
+    if row is None or row.ref_type != "directive" or row.ref_id is None:
+        return False
+    parsed = ctx.parsed
+    if parsed is not None and parsed.type in ("not_ack", "question", "incident", "command"):
+        return False  # a question or a report in reply is routed as what it is
+    directive = await ctx.session.get(Directive, row.ref_id)
+    if directive is None:
+        return False
+    await record_ack(ctx, directive)
+    return True

@@ -1,0 +1,74 @@
+"""/thongke and /chuahoatdong: coordinators ask for this week's figures and who is quiet."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from handlers.context import Context
+from handlers.digest import build_digest, week_of
+from handlers.registry import intent
+from handlers.texts import core as core_texts
+from handlers.texts import digest as texts
+from models import digest as q
+
+MAX_LINES = 60  # a longer list goes on the dashboard, not into several chat messages
+
+
+def _command(ctx: Context) -> str:
+    parsed = ctx.parsed
+    return parsed.command.name if parsed is not None and parsed.command is not None else "thongke"
+
+
+async def _refuse_member(ctx: Context) -> bool:
+    """Members get a polite refusal; True when refused."""
+    if ctx.is_coordinator:
+        return False
+    await ctx.reply(core_texts.COORDINATOR_ONLY.format(name=_command(ctx)))
+    return True
+
+
+@intent("command:thongke")  # the parser maps /stats here
+async def stats(ctx: Context) -> None:
+    """This week so far: the whole park in a private chat, the group itself in a group."""
+    if await _refuse_member(ctx):
+        return
+    group = None if ctx.is_private or ctx.group.kind == "private" else ctx.group.chat_id
+    digest = await build_digest(ctx.session, ctx.settings, week_of(ctx.now, ctx.tz), ctx.now,
+                                group_chat_id=group)
+    await ctx.reply(digest.render_text(public=not ctx.is_private))
+
+
+@intent("command:chuahoatdong")  # and /inactive here
+async def inactive(ctx: Context) -> None:
+    """Members with no interaction in the last `inactive_after_days`, sent privately."""
+    if await _refuse_member(ctx):
+        return
+    days = ctx.settings.engagement.inactive_after_days
+    window = q.Window(start=ctx.now - timedelta(days=days), end=ctx.now, as_of=ctx.now)
+    group_pk = None if ctx.is_private or ctx.group.kind == "private" else ctx.group.id
+    people = await q.inactive_members(ctx.session, window, group_pk)
+    text = inactive_text(ctx, people, days)
+    if ctx.is_private:
+        await ctx.reply(text)
+        return
+    # Names stay out of the group: no public shaming (DESIGN.md "Respect people").
+    if ctx.member.private_chat_id:
+        await ctx.say(ctx.member.private_chat_id, text)
+        await ctx.reply(texts.STATS_PRIVATE_ONLY)
+    else:
+        await ctx.reply(texts.STATS_NEED_PRIVATE.format(n=len(people)))
+
+
+def inactive_text(ctx: Context, people: list[q.MemberLine], days: int) -> str:
+    if not people:
+        return texts.INACTIVE_NONE.format(days=days)
+    lines = [texts.INACTIVE_HEADER.format(days=days, n=len(people))]
+    for m in people[:MAX_LINES]:
+        last = (m.last_active_at.astimezone(ctx.tz).strftime("%d/%m")
+                if m.last_active_at else texts.NEVER)
+        lines.append(texts.INACTIVE_LINE.format(
+            name=m.name or m.member_id or "?",
+            enterprise=f" ({m.enterprise})" if m.enterprise else "", last=last))
+    if len(people) > MAX_LINES:
+        lines.append(texts.INACTIVE_MORE.format(n=len(people) - MAX_LINES))
+    return "\n".join(lines)

@@ -1,0 +1,116 @@
+"""The weekly digest to the coordinators: text, chart photo and dashboard link, once a week.
+
+Level-triggered: every run after this week's `digest.weekday` + `digest.time` (local) makes
+sure last week's digest is queued for every recipient; the idempotency keys
+`digest:{chat}:{week}` and `digest-photo:{chat}:{week}` make repeats, restarts and a second
+instance harmless.
+"""
+
+from __future__ import annotations
+
+import logging
+import secrets
+from datetime import datetime, timedelta
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from handlers.clock import Clock
+from handlers.config import Settings, parse_hhmm
+from handlers.digest import Digest, build_digest, week_of
+from handlers.jobs import every, job
+from handlers.texts import digest as texts
+from models.outbox import enqueue
+from models.people import coordinators
+from models.tables import Artifact, Outbox
+
+log = logging.getLogger(__name__)
+
+WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+
+
+def due_week(settings: Settings, now: datetime) -> str | None:
+    """The week whose digest is due at `now`: last week, once this week's send time passed."""
+    tz = settings.tz
+    local = now.astimezone(tz)
+    monday = (local - timedelta(days=local.weekday())).date()
+    at = parse_hhmm(settings.digest.time)
+    send_day = monday + timedelta(days=WEEKDAYS.index(settings.digest.weekday))
+    fire = datetime(send_day.year, send_day.month, send_day.day, at.hour, at.minute, tzinfo=tz)
+    if local < fire:
+        return None
+    return week_of(datetime(monday.year, monday.month, monday.day, tzinfo=tz) - timedelta(days=1),
+                   tz)
+
+
+def photo_url(settings: Settings, token: str) -> str | None:
+    """Where the platform fetches the chart; the local simulator can use a relative path."""
+    public = settings.server.public_url.rstrip("/")
+    if public:
+        return f"{public}/a/{token}.png"
+    return f"/a/{token}.png" if settings.platform.kind == "local" else None
+
+
+async def recipients(session: AsyncSession, settings: Settings) -> list[str]:
+    """Coordinators' private chats and configured coordinators' group chats, each once."""
+    members, chats = await coordinators(session, settings.coordinators)
+    out: list[str] = []
+    for chat in [m.private_chat_id for m in members if m.private_chat_id] + chats:
+        if chat not in out:
+            out.append(chat)
+    return out
+
+
+@job("weekly_digest", every(15), "weekly digest to the coordinators (digest.weekday/time)")
+async def weekly_digest(sessions: async_sessionmaker[AsyncSession], settings: Settings,
+                        clock: Clock) -> int:
+    now = clock.now()
+    week = due_week(settings, now)
+    if week is None:
+        return 0
+    async with sessions() as session, session.begin():
+        chats = await recipients(session, settings)
+        keys = {f"digest:{c}:{week}" for c in chats} | {f"digest-photo:{c}:{week}" for c in chats}
+        done = set((await session.execute(
+            select(Outbox.idempotency_key).where(Outbox.idempotency_key.in_(keys)))).scalars())
+        todo = [c for c in chats if f"digest:{c}:{week}" not in done
+                or f"digest-photo:{c}:{week}" not in done]
+        if not todo:
+            return 0
+        digest = await build_digest(session, settings, week, now)
+        text = digest.render_text()
+        url = None
+        if any(f"digest-photo:{c}:{week}" not in done for c in todo):
+            url = await _store_chart(session, settings, digest_png(digest), now)
+        queued = 0
+        for chat in todo:
+            if await enqueue(session, chat_id=chat, text=text, kind="digest",
+                             key=f"digest:{chat}:{week}", now=now) is not None:
+                queued += 1
+            if url is not None and await enqueue(
+                    session, chat_id=chat, text=texts.PHOTO_CAPTION.format(num=digest.week_number),
+                    kind="digest", key=f"digest-photo:{chat}:{week}", now=now,
+                    photo_url=url) is not None:
+                queued += 1
+    log.info("weekly digest %s queued for %d chat(s)", week, len(todo))
+    return queued
+
+
+def digest_png(digest: Digest) -> bytes:
+    from handlers.digest_chart import render_png  # matplotlib only when a digest is due
+
+    return render_png(digest)
+
+
+async def _store_chart(session: AsyncSession, settings: Settings, png: bytes,
+                       now: datetime) -> str | None:
+    token = secrets.token_urlsafe(32)
+    url = photo_url(settings, token)
+    if url is None:
+        log.warning("digest chart not sent: set server.public_url so Zalo can fetch it")
+        return None
+    session.add(Artifact(token=token, kind="digest_chart", content_type="image/png", data=png,
+                         created_at=now,
+                         expires_at=now + timedelta(days=settings.digest.image_valid_days)))
+    await session.flush()
+    return url

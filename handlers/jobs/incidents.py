@@ -1,0 +1,150 @@
+"""Incident jobs: escalate urgent alerts nobody took, remind open incidents, expire doubts."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from handlers.clock import Clock
+from handlers.config import Settings, parse_quiet_hours
+from handlers.intents.incidents import coordinator_targets, name_of
+from handlers.jobs import every, job
+from handlers.texts import incidents as texts
+from models.incidents import (
+    add_event,
+    due_escalations,
+    due_reminders,
+    expired_doubts,
+    get_incident,
+    reports_of,
+)
+from models.outbox import enqueue
+from models.people import member_by_platform_id
+from models.tables import Incident, Member, Report
+
+
+@job("incident_escalation", every(1), "escalate urgent incidents nobody acknowledged")
+async def incident_escalation(sessions: async_sessionmaker[AsyncSession], settings: Settings,
+                              clock: Clock) -> int:
+    now = clock.now()
+    queued = 0
+    async with sessions() as session, session.begin():
+        for incident in await due_escalations(session, now):
+            queued += await escalate(session, settings, now, incident)
+    return queued
+
+
+async def escalate(session: AsyncSession, settings: Settings, now: datetime,
+                   incident: Incident) -> int:
+    """One step up: the next person in alerts.escalation_chain, else the coordinators again.
+
+    The step, its recipients and the next deadline are written in one transaction, so a
+    second run (or instance) finds nothing due and the keys make any overlap harmless.
+    """
+    alerts = settings.alerts
+    level = incident.escalation_level + 1
+    if level > alerts.max_escalations:
+        incident.next_escalation_at = None
+        add_event(session, incident, "escalation_done", now)
+        return 0
+    targets: list[tuple[str, int | None]] = []
+    who = ""
+    if level <= len(alerts.escalation_chain):
+        person = await member_by_platform_id(session, alerts.escalation_chain[level - 1])
+        if person is not None and person.active and person.private_chat_id:
+            targets, who = [(person.private_chat_id, person.id)], name_of(person)
+    if not targets:
+        # Chain exhausted or that person unreachable: say it again to every coordinator.
+        targets, who = await coordinator_targets(session, settings), "điều phối viên"
+    reports = await reports_of(session, incident.id)
+    first = reports[0] if reports else None
+    minutes = max(1, int((now - incident.first_reported_at).total_seconds() // 60))
+    text = texts.escalation(incident.id, incident.category,
+                            texts.places_text(first.places) if first else "", minutes, level,
+                            first.text if first else "")
+    queued = 0
+    for chat, member_pk in targets:
+        if await enqueue(session, chat_id=chat, text=text, kind="alert", now=now,
+                         key=f"escalate:{incident.id}:{level}:{chat}", member_pk=member_pk,
+                         ref_type="incident", ref_id=incident.id) is not None:
+            queued += 1
+    incident.escalation_level = level
+    incident.next_escalation_at = (now + timedelta(minutes=alerts.ack_timeout_minutes)
+                                   if level < alerts.max_escalations else None)
+    add_event(session, incident, "escalation", now, note=f"lần {level}: {who or 'không ai'}")
+    return queued
+
+
+@job("incident_reminders", every(5), "remind open incidents; mark unanswered doubts unconfirmed")
+async def incident_reminders(sessions: async_sessionmaker[AsyncSession], settings: Settings,
+                             clock: Clock) -> int:
+    now = clock.now()
+    async with sessions() as session, session.begin():
+        queued = await expire_doubts(session, now)
+        queued += await remind_open(session, settings, now)
+    return queued
+
+
+async def expire_doubts(session: AsyncSession, now: datetime) -> int:
+    """An unanswered doubt question leaves its report "unconfirmed": kept, never dropped."""
+    queued = 0
+    for conv in await expired_doubts(session, now):
+        conv.status = "expired"
+        report = await session.get(Report, conv.ref_id) if conv.ref_id else None
+        if report is None or report.status != "pending":
+            continue
+        report.status = "unconfirmed"
+        incident = await get_incident(session, report.incident_pk) if report.incident_pk else None
+        if incident is not None:
+            add_event(session, incident, "unconfirmed", now, report.member_pk,
+                      f"báo cáo số {report.id}")
+        if await enqueue(session, chat_id=conv.chat_id, kind="reply", now=now,
+                         key=f"doubt-expired:{conv.id}", ref_type="report", ref_id=report.id,
+                         text=texts.DOUBT_EXPIRED.format(report_id=report.id)) is not None:
+            queued += 1
+    return queued
+
+
+async def remind_open(session: AsyncSession, settings: Settings, now: datetime) -> int:
+    """Open incidents past the configured age: remind whoever handles it, else coordinators."""
+    hours = settings.alerts.open_incident_reminder_hours
+    age = timedelta(hours=hours)
+    not_before = quiet_end(settings, now)
+    queued = 0
+    for incident in await due_reminders(session, now, age):
+        period = int((now - incident.first_reported_at) / age)
+        handler = await session.get(Member, incident.handler_pk) if incident.handler_pk else None
+        targets: list[tuple[str, int | None]]
+        if handler is not None and handler.private_chat_id:
+            targets = [(handler.private_chat_id, handler.id)]
+        else:
+            targets = await coordinator_targets(session, settings)
+        reports = await reports_of(session, incident.id)
+        places = texts.places_text(reports[0].places) if reports else ""
+        text = texts.reminder(incident.id, incident.category, places, incident.status,
+                              hours * max(period, 1))
+        for chat, member_pk in targets:
+            if await enqueue(session, chat_id=chat, text=text, kind="reminder", now=now,
+                             key=f"incident-reminder:{incident.id}:{period}:{chat}",
+                             member_pk=member_pk, ref_type="incident", ref_id=incident.id,
+                             not_before=not_before) is not None:
+                queued += 1
+        incident.reminded_at = now
+        add_event(session, incident, "reminder", now, note=f"{len(targets)} chat")
+    return queued
+
+
+def quiet_end(settings: Settings, now: datetime) -> datetime | None:
+    """End of the quiet hours `now` falls in (UTC), or None outside them."""
+    start, end = parse_quiet_hours(settings.engagement.quiet_hours)
+    if start == end:
+        return None
+    tz = settings.tz
+    local = now.astimezone(tz)
+    t = local.time()
+    inside = start <= t < end if start < end else (t >= start or t < end)
+    if not inside:
+        return None
+    day = local.date() + timedelta(days=1) if start > end and t >= start else local.date()
+    return datetime.combine(day, end, tz).astimezone(now.tzinfo)

@@ -1,0 +1,62 @@
+"""What the weekly digest, /thongke and /chuahoatdong say: praise first, then the figures."""
+
+from __future__ import annotations
+
+CATEGORY = {
+    "fire": "cháy nổ", "theft": "trộm cắp", "fight": "đánh nhau", "traffic": "giao thông",
+    "strike": "đình công", "drugs": "ma túy", "suspicious": "khả nghi",
+    "equipment": "thiết bị", "inspection": "kiểm tra", "other": "khác",
+}
+SEVERITY = {"high": "nghiêm trọng", "medium": "trung bình", "low": "nhẹ"}
+STATUS = {
+    "reported": "mới báo", "acknowledged": "đang xử lý", "in_progress": "đang xử lý",
+    "resolved": "đã xong", "closed": "đã đóng", "false_alarm": "báo nhầm",
+    "confirmed": "đã xác nhận", "unconfirmed": "chưa xác nhận", "pending": "chờ xác nhận",
+    "open": "đang mở", "done": "đã xong",
+}
+ROLE = {"member": "thành viên", "coordinator": "điều phối viên", "admin": "quản trị"}
+
+TITLE = "📊 Tổng kết tuần {num} ({start}–{end})"
+TITLE_SO_FAR = "📊 Tuần {num} đến {as_of} ({start}–{end})"
+TITLE_GROUP = "📊 {group}: tuần {num} ({start}–{end})"
+THANKS = "🌟 Cảm ơn những anh/chị tích cực nhất: {names}. Rất đáng để mọi người noi theo!"
+NO_THANKS = "🌟 Tuần này bot chưa ghi nhận tương tác nào; mong tuần tới sôi nổi hơn."
+ACTIVE = "👥 Tham gia: {active}/{members} thành viên ({pct}){delta}"
+REENGAGED = "🔁 {n} người đã quay lại sau lời nhắc."
+DELTA_UP = ", tăng {n} so với tuần trước"
+DELTA_DOWN = ", giảm {n} so với tuần trước"
+DELTA_SAME = ", bằng tuần trước"
+ACTIVITY = "📝 {checkins} lượt điểm danh · {reports} báo cáo sự việc{breakdown}"
+DIRECTIVES = "📣 {n} thông báo · đã xác nhận {acks}/{expected}{pct}"
+TASKS = "✅ Việc được giao: {done} xong · {overdue} quá hạn"
+OPEN_INCIDENTS = "📌 Sự việc còn mở: {n} ({breakdown})"
+PENDING = "📌 Thông báo “{text}” còn {n} người chưa xác nhận: {names}"
+INACTIVE = "💤 Chưa hoạt động ({n}): {names}"
+INACTIVE_COUNT = "💤 {n} thành viên chưa hoạt động; điều phối viên sẽ liên hệ riêng."
+PENDING_COUNT = "📌 Thông báo “{text}”: còn {n} người chưa xác nhận."
+ALL_ACTIVE = "💤 Mọi thành viên đều đã tham gia. Tuyệt vời!"
+MORE = "và {n} người khác"
+BUDGET = "✉️ Tin đã gửi tháng này: {used}/{limit}"
+LINK = "🔗 Xem đầy đủ: {url}"
+PHOTO_CAPTION = "Biểu đồ hoạt động tuần {num}"
+
+STATS_PRIVATE_ONLY = "Bot đã gửi danh sách riêng cho anh/chị qua tin nhắn cá nhân."
+STATS_NEED_PRIVATE = (
+    "Có {n} thành viên chưa hoạt động tuần này. Anh/chị nhắn riêng cho bot lệnh "
+    "/chuahoatdong để xem danh sách nhé."
+)
+INACTIVE_HEADER = "💤 Chưa hoạt động trong {days} ngày qua ({n} người):"
+INACTIVE_LINE = "• {name}{enterprise} · lần cuối: {last}"
+INACTIVE_NONE = "🎉 Trong {days} ngày qua mọi thành viên đều đã tham gia. Cảm ơn cả nhóm!"
+INACTIVE_MORE = "… và {n} người khác: xem đủ trên trang quản lý."
+NEVER = "chưa thấy"
+
+CHART_TITLE = "Hoạt động tuần {num}"
+CHART_ACTIVE = "Thành viên hoạt động"
+CHART_INACTIVE = "Chưa hoạt động"
+CHART_TREND = "4 tuần gần nhất"
+CHART_MESSAGES = "Tin nhắn"
+CHART_REPORTS = "Báo cáo"
+CHART_CHECKINS = "Điểm danh"
+CHART_EMPTY = "Chưa có dữ liệu"
+CHART_WEEK = "Tuần"

@@ -1,0 +1,218 @@
+"""What the bot says about incidents: reports, doubts, alerts, status. Short and warm."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+CATEGORY = {
+    "fire": "cháy/nổ",
+    "theft": "trộm cắp",
+    "fight": "đánh nhau/gây rối",
+    "traffic": "tai nạn giao thông",
+    "strike": "đình công/ngừng việc",
+    "drugs": "ma túy",
+    "suspicious": "đối tượng khả nghi",
+    "equipment": "hỏng thiết bị/camera",
+    "inspection": "kiểm tra/diễn tập",
+    "other": "khác",
+}
+
+STATUS = {
+    "reported": "chờ người nhận",
+    "acknowledged": "đã có người nhận",
+    "handling": "đang xử lý",
+    "resolved": "đã xử lý xong",
+    "false_alarm": "báo nhầm",
+}
+
+SEVERITY = {"high": "nghiêm trọng", "medium": "trung bình", "low": "nhẹ"}
+
+PLACE_KIND = {"workshop": "xưởng", "warehouse": "kho", "gate": "cổng", "lot": "lô",
+              "company": "Cty"}
+
+
+def incident_code(incident_id: int) -> str:
+    """How users see an incident's id ("SV" = sự việc); tasks use "CV" (công việc)."""
+    return f"SV{incident_id}"
+
+
+def category_name(category: str | None) -> str:
+    return CATEGORY.get(category or "other", CATEGORY["other"])
+
+
+def place_text(place: Mapping[str, Any]) -> str:
+    """One place as people write it: "xưởng 2", "Cty ABC", or the words found."""
+    kind, code, text = place.get("kind"), place.get("code"), place.get("text") or ""
+    label = PLACE_KIND.get(str(kind))
+    if label and code:
+        return f"{label} {code}"
+    return str(text or code or "").strip()
+
+
+def places_text(places: Iterable[Mapping[str, Any]]) -> str:
+    return ", ".join(p for p in (place_text(x) for x in places) if p)
+
+
+def _understood(category: str | None, places: str, when: str, people: int | None,
+                phones: list[str]) -> str:
+    lines = [f"• Loại: {category_name(category)}"]
+    if places:
+        lines.append(f"• Nơi: {places}")
+    if when:
+        lines.append(f"• Lúc: {when}")
+    if people:
+        lines.append(f"• Số người: {people}")
+    if phones:
+        lines.append(f"• SĐT: {', '.join(phones)}")
+    return "\n".join(lines)
+
+
+def report_received(report_id: int, incident_id: int, category: str | None, places: str,
+                    when: str, people: int | None, phones: list[str], alerted: bool) -> str:
+    text = (f"Cảm ơn anh/chị! Bot đã ghi nhận báo cáo số {report_id} "
+            f"(sự việc {incident_code(incident_id)}):\n"
+            + _understood(category, places, when, people, phones))
+    if alerted:
+        text += "\nBot đã báo ngay cho điều phối viên."
+    return text
+
+
+def report_merged(report_id: int, incident_id: int, category: str | None, places: str,
+                  handler: str | None) -> str:
+    where = f" ở {places}" if places else ""
+    who = (f"{handler} đang nhận xử lý." if handler
+           else "Điều phối viên đã được báo, đang chờ người nhận xử lý.")
+    return (f"Cảm ơn anh/chị! Sự việc {category_name(category)}{where} đã được báo trước đó "
+            f"({incident_code(incident_id)}); bot đã ghép báo cáo số {report_id} vào. {who}")
+
+
+def doubt_question(category: str | None, places: str) -> str:
+    where = f" ở {places}" if places else ""
+    return (f"Có phải anh/chị báo {category_name(category)}{where} không?\n"
+            "Trả lời: đúng / sai / sửa <nội dung đúng>")
+
+
+DOUBT_CANCELLED = "Cảm ơn anh/chị đã cho biết! Bot đã hủy báo cáo số {report_id}."
+DOUBT_EXPIRED = (
+    "Bot chưa nhận được trả lời nên đã lưu báo cáo số {report_id} ở trạng thái chưa xác nhận; "
+    "điều phối viên sẽ xem lại."
+)
+
+REPORT_PROMPT = (
+    "Để báo sự việc, anh/chị nhắn nội dung kèm địa điểm và thời gian, "
+    "vd: \"cháy ở xưởng 2 lúc 14h\" hoặc /baocao <nội dung>. Có ảnh thì gửi ngay sau đó."
+)
+NO_OPEN_INCIDENTS = "Hiện không có sự việc nào đang mở. Cảm ơn anh/chị!"
+OPEN_INCIDENTS_HEADER = "Các sự việc đang mở ({n}):"
+MORE_INCIDENTS = "… và {n} sự việc khác."
+PHOTO_ATTACHED = "Bot đã lưu ảnh vào báo cáo số {report_id} ({code}). Cảm ơn anh/chị!"
+PHOTO_ORPHAN = (
+    "Bot đã lưu ảnh. Ảnh này về sự việc gì, ở đâu? Anh/chị nhắn thêm vài chữ để bot ghi nhận."
+)
+
+USAGE_XULY = "Cách dùng: /xuly SV<số>, vd /xuly SV12"
+USAGE_BAO_NHAM = "Cách dùng: /bao_nham SV<số>, vd /bao_nham SV12"
+USAGE_XONG = "Cách dùng: /xong SV<số> cho sự việc, /xong CV<số> cho việc được giao."
+NOT_FOUND = "Bot không tìm thấy sự việc {code}. Gõ /baocao để xem các sự việc đang mở."
+ALREADY_CLOSED = "Sự việc {code} đã đóng ({status})."
+NOT_ALLOWED = "Việc cập nhật sự việc dành cho điều phối viên. Cảm ơn anh/chị đã quan tâm!"
+TASKS_UNAVAILABLE = "Chức năng việc được giao chưa sẵn sàng; anh/chị báo điều phối viên giúp nhé."
+WHICH_INCIDENT = "Đang có {n} sự việc khẩn chờ nhận: {codes}. Anh/chị gõ /xuly SV<số> để nhận."
+
+STATUS_CHANGED = {
+    "acknowledged": "Đã ghi nhận: {who} nhận xử lý sự việc {code}. Cảm ơn anh/chị!",
+    "handling": "Đã ghi nhận: {who} đang xử lý sự việc {code}.",
+    "resolved": "Đã đóng sự việc {code}: xử lý xong. Cảm ơn anh/chị!",
+    "false_alarm": "Đã đánh dấu sự việc {code} là báo nhầm.",
+}
+ALREADY_TAKEN = "Sự việc {code} đã có {who} nhận xử lý. Cảm ơn anh/chị!"
+
+TO_REPORTERS = {
+    "acknowledged": "Sự việc {code} ({category}) anh/chị báo đã có {who} nhận xử lý.",
+    "handling": "Sự việc {code} ({category}) anh/chị báo đang được {who} xử lý.",
+    "resolved": "Sự việc {code} ({category}) anh/chị báo đã được xử lý xong. Cảm ơn anh/chị!",
+    "false_alarm": "Sự việc {code} ({category}) đã được xác định là báo nhầm. Cảm ơn anh/chị!",
+}
+TO_ALERTED = {
+    "acknowledged": "Sự việc {code}: {who} đã nhận xử lý.",
+    "false_alarm": "Sự việc {code}: người báo cho biết là báo nhầm, không cần xử lý.",
+    "confirmed": "Sự việc {code}: người báo đã xác nhận ({category}). Cần người nhận xử lý!",
+}
+
+
+def alert(incident_id: int, category: str | None, places: str, reporter: str, when: str,
+          text: str, phones: list[str], unconfirmed: bool) -> str:
+    """The urgent alert to coordinators; it asks for a reply so someone takes it."""
+    where = f" tại {places}" if places else ""
+    lines = [f"🚨 KHẨN: {category_name(category)}{where} ({incident_code(incident_id)})"]
+    if unconfirmed:
+        lines.append("(chưa xác nhận: bot đang hỏi lại người báo)")
+    lines.append(f"Người báo: {reporter}, lúc {when}.")
+    if text:
+        lines.append(f"Nội dung: \"{_clip(text)}\"")
+    if phones:
+        lines.append(f"SĐT: {', '.join(phones)}")
+    lines.append("Trả lời tin này \"nhận xử lý\" để nhận.")
+    return "\n".join(lines)
+
+
+def escalation(incident_id: int, category: str | None, places: str, minutes: int, level: int,
+               text: str) -> str:
+    where = f" tại {places}" if places else ""
+    return (f"⏫ KHẨN (lần {level}): {category_name(category)}{where} "
+            f"({incident_code(incident_id)}) chưa có ai nhận sau {minutes} phút.\n"
+            + (f"Nội dung: \"{_clip(text)}\"\n" if text else "")
+            + "Trả lời tin này \"nhận xử lý\" để nhận.")
+
+
+def reminder(incident_id: int, category: str | None, places: str, status: str,
+             hours: int) -> str:
+    where = f" tại {places}" if places else ""
+    return (f"Nhắc: sự việc {incident_code(incident_id)} ({category_name(category)}{where}) "
+            f"mở đã hơn {hours} giờ, trạng thái: {STATUS.get(status, status)}. "
+            f"Xong rồi thì gõ /xong {incident_code(incident_id)} giúp bot nhé.")
+
+
+def open_line(incident_id: int, category: str | None, places: str, when: str, status: str,
+              unconfirmed: bool) -> str:
+    parts = [incident_code(incident_id), category_name(category)]
+    if places:
+        parts.append(places)
+    parts.append(when)
+    parts.append(STATUS.get(status, status) + (" (chưa xác nhận)" if unconfirmed else ""))
+    return "• " + " · ".join(parts)
+
+
+def _clip(text: str, limit: int = 300) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+EVENT = {
+    "report": "báo cáo",
+    "merged": "báo cáo thêm",
+    "alert": "báo khẩn cho điều phối viên",
+    "escalation": "chuyển cấp",
+    "escalation_done": "hết cấp chuyển",
+    "confirmed": "người báo xác nhận",
+    "withdrawn": "người báo hủy",
+    "corrected": "người báo sửa",
+    "moved": "báo cáo chuyển sang sự việc khác",
+    "photo": "ảnh",
+    "reminder": "nhắc việc",
+    "unconfirmed": "chưa được xác nhận",
+    "acknowledged": "nhận xử lý",
+    "handling": "đang xử lý",
+    "resolved": "xử lý xong",
+    "false_alarm": "báo nhầm",
+}
+
+
+def timeline_line(when: str, kind: str, who: str, note: str) -> str:
+    parts = [f"  {when} {EVENT.get(kind, kind)}"]
+    if who:
+        parts.append(f"({who})")
+    if note:
+        parts.append(f"– {_clip(note, 80)}")
+    return " ".join(parts)
