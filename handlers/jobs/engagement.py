@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections import defaultdict
 from datetime import datetime, timedelta
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from handlers.calendar import iso_week, next_polite_time, polite_time
@@ -17,7 +17,7 @@ from handlers.texts import engagement as texts
 from models.engagement import ackers, directive_targets, expected_ackers
 from models.outbox import enqueue, insert_for, sent_this_month
 from models.people import coordinators
-from models.tables import Directive, Group, Member, Membership, Message, Nudge, Task
+from models.tables import Directive, Group, Member, Membership, Message, Nudge, Outbox, Task
 
 Sessions = async_sessionmaker[AsyncSession]
 
@@ -237,8 +237,14 @@ async def ack_reminders(sessions: Sessions, settings: Settings, clock: Clock) ->
             missing = [m for m in expected if m.id not in done]
             if now >= d.deadline_at:
                 d.status = "closed"
+                # A reminder still waiting (quiet hours) would arrive after the deadline.
+                await session.execute(
+                    update(Outbox).where(Outbox.ref_type == "directive", Outbox.ref_id == d.id,
+                                         Outbox.kind == "reminder", Outbox.status == "pending")
+                    .values(status="cancelled", last_error="directive closed before sending"))
                 queued += await _report_closed(session, settings, now, d, expected, done, missing)
-            elif now >= d.created_at + timedelta(hours=eng.directive_reminder_hours) and missing:
+            elif (now >= d.created_at + timedelta(hours=eng.directive_reminder_hours) and missing
+                  and next_polite_time(settings, now) < d.deadline_at):
                 queued += await _remind_missing(session, settings, now, d, missing)
     return queued
 
@@ -329,6 +335,7 @@ async def task_reminders(sessions: Sessions, settings: Settings, clock: Clock) -
                 for target in await _task_overseers(session, settings, task):
                     queued += (await enqueue(
                         session, chat_id=target, kind="task", now=now,
+                        not_before=next_polite_time(settings, now),
                         key=f"task-overdue:{task.id}:coord:{target}", ref_type="task",
                         ref_id=task.id,
                         text=texts.TASK_OVERDUE_COORD.format(code=task_code(task.id), name=member.name,
