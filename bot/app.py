@@ -11,7 +11,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 import aiohttp
 from aiohttp import web
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
-from sqlalchemy import select, text
+from sqlalchemy import text
 
 from bot import keys
 from bot.inbox import InboxWriter
@@ -28,8 +28,8 @@ from bot.sender import Sender
 from handlers.clock import Clock, SystemClock
 from handlers.config import ConfigError, Settings
 from models.db import ensure_schema, make_engine, make_sessionmaker
+from models.people import sync_configured_groups
 from models.roster import import_roster_csv
-from models.tables import Group
 
 log = logging.getLogger(__name__)
 
@@ -116,16 +116,8 @@ def database_url(settings: Settings) -> str:
 
 async def sync_groups(app: web.Application) -> None:
     """Groups in config.yaml exist in the database with their configured name and kind."""
-    settings = app[keys.SETTINGS]
-    now = app[keys.CLOCK].now()
     async with app[keys.SESSIONS]() as session, session.begin():
-        for g in settings.groups:
-            row = (await session.execute(select(Group).where(Group.chat_id == g.chat_id))).scalar_one_or_none()
-            if row is None:
-                session.add(Group(chat_id=g.chat_id, name=g.name, kind=g.kind,
-                                  enterprise=g.enterprise, created_at=now))
-            else:
-                row.name, row.kind, row.enterprise = g.name, g.kind, g.enterprise
+        await sync_configured_groups(session, app[keys.SETTINGS].groups, app[keys.CLOCK].now())
 
 
 async def import_configured_roster(app: web.Application) -> None:

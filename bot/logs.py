@@ -6,7 +6,12 @@ import json
 import logging
 import re
 import sys
+from contextvars import ContextVar
 from datetime import UTC, datetime
+
+# The inbox row or outbox row being worked on: every log line written meanwhile carries it.
+current_event: ContextVar[int | None] = ContextVar("current_event", default=None)
+current_outbox: ContextVar[int | None] = ContextVar("current_outbox", default=None)
 
 _STANDARD = set(vars(logging.makeLogRecord({})).keys()) | {"message", "asctime"}
 # Bot API URLs carry the token in the path: never let one reach a log line.
@@ -25,6 +30,10 @@ class JsonFormatter(logging.Formatter):
             "logger": record.name,
             "msg": redact(record.getMessage()),
         }
+        if (event_id := current_event.get()) is not None:
+            data["event_id"] = event_id
+        if (outbox_id := current_outbox.get()) is not None:
+            data["outbox_id"] = outbox_id
         for key, value in vars(record).items():
             if key not in _STANDARD and not key.startswith("_"):
                 data[key] = value if isinstance(value, (int, float, bool, type(None))) else redact(str(value))

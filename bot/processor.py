@@ -11,6 +11,7 @@ from sqlalchemy import and_, or_, select, update
 from sqlalchemy.exc import InterfaceError, OperationalError, SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from bot.logs import current_event
 from bot.metrics import Metrics
 from handlers.clock import Clock
 from handlers.config import Settings
@@ -101,6 +102,13 @@ class Processor:
 
     async def _handle(self, row_id: int) -> None:
         """One event, one transaction; an error is recorded and the worker moves on."""
+        token = current_event.set(row_id)
+        try:
+            await self._handle_row(row_id)
+        finally:
+            current_event.reset(token)
+
+    async def _handle_row(self, row_id: int) -> None:
         try:
             async with self._sessions() as session, session.begin():
                 row = (await session.execute(
@@ -124,7 +132,7 @@ class Processor:
         except (OperationalError, InterfaceError, OSError, ConnectionError, TimeoutError):
             raise  # the database is the problem, not the event: retried by the loop
         except Exception as exc:
-            log.exception("event %s failed", row_id, extra={"event_id": row_id})
+            log.exception("event %s failed", row_id)
             await self._record_failure(row_id, exc)
 
     async def _record_failure(self, row_id: int, exc: Exception) -> None:

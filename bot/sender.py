@@ -12,6 +12,7 @@ from sqlalchemy import func, or_, select, update
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from bot.logs import current_outbox
 from bot.metrics import Metrics
 from bot.platforms.base import (
     DeferUntil,
@@ -173,6 +174,13 @@ class Sender:
         return [OutboundMessage(chat_id=row.chat_id, text=c) for c in chunks]
 
     async def _deliver(self, row: Outbox) -> None:
+        token = current_outbox.set(row.id)
+        try:
+            await self._deliver_row(row)
+        finally:
+            current_outbox.reset(token)
+
+    async def _deliver_row(self, row: Outbox) -> None:
         messages = self._messages(row)
         if not messages:
             await self._finish(row, "failed", error="empty message")
@@ -186,7 +194,7 @@ class Sender:
             await self._chunk_sent(row, index, result.message_ids)
         await self._finish(row, "sent")
         self._metrics.outbox_sent.labels(row.kind).inc()
-        log.info("sent %s to %s", row.kind, row.chat_id, extra={"outbox_id": row.id})
+        log.info("sent %s to %s", row.kind, row.chat_id)
 
     async def _chunk_sent(self, row: Outbox, index: int, ids: tuple[str, ...]) -> None:
         now = self._clock.now()
@@ -211,7 +219,7 @@ class Sender:
     async def _on_error(self, row: Outbox, exc: PlatformError) -> None:
         now = self._clock.now()
         if isinstance(exc, PermanentError) or not exc.retryable:
-            log.warning("send failed for good: %s", exc, extra={"outbox_id": row.id})
+            log.warning("send failed for good: %s", exc)
             self._metrics.outbox_failed.labels(row.kind).inc()
             await self._finish(row, "failed", error=str(exc)[:1000])
             return
@@ -229,7 +237,7 @@ class Sender:
             when = now + timedelta(seconds=backoff_seconds(row.attempts))
             reason = "transient"
         self._metrics.send_retries.labels(reason).inc()
-        log.info("send will be retried: %s", exc, extra={"outbox_id": row.id})
+        log.info("send will be retried: %s", exc)
         async with self._sessions() as session, session.begin():
             await session.execute(update(Outbox).where(Outbox.id == row.id).values(
                 status="pending", next_attempt_at=when, last_error=str(exc)[:1000],

@@ -20,7 +20,7 @@ async def acquire(session: AsyncSession, name: str, holder: str, now: datetime,
         .on_conflict_do_nothing(index_elements=["name"]))
     result = await session.execute(
         update(JobLease)
-        .where(JobLease.name == name, or_(JobLease.until < now, JobLease.holder == holder))
+        .where(JobLease.name == name, or_(JobLease.until <= now, JobLease.holder == holder))
         .values(holder=holder, until=now + ttl))
     return bool(result.rowcount)  # type: ignore[attr-defined]
 

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import unicodedata
+from collections.abc import Iterable
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -119,3 +121,15 @@ async def coordinators(session: AsyncSession, configured: tuple[str, ...]) -> tu
         elif ident not in chats:
             chats.append(ident)
     return sorted(members.values(), key=lambda m: m.id), chats
+
+
+async def sync_configured_groups(session: AsyncSession, groups: Iterable[Any], now: datetime) -> None:
+    """Configured groups (objects with chat_id, name, kind, enterprise) exist as configured."""
+    for g in groups:
+        row = (await session.execute(select(Group).where(Group.chat_id == g.chat_id))).scalar_one_or_none()
+        if row is None:
+            session.add(Group(chat_id=g.chat_id, name=g.name, kind=g.kind, enterprise=g.enterprise,
+                              created_at=now))
+        else:
+            row.name, row.kind, row.enterprise = g.name, g.kind, g.enterprise
+    await session.flush()

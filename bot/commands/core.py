@@ -8,7 +8,7 @@ import io
 import json
 import sys
 from collections.abc import AsyncIterator
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -25,6 +25,7 @@ from bot.platforms.zalo_bot import ZaloBotClient
 from handlers.config import ConfigError, Settings
 from models import exports
 from models.db import ensure_schema, make_engine, make_sessionmaker, upgrade
+from models.people import sync_configured_groups
 
 
 @contextlib.asynccontextmanager
@@ -33,7 +34,10 @@ async def open_db(settings: Settings) -> AsyncIterator[async_sessionmaker[AsyncS
     engine = make_engine(database_url(settings))
     try:
         await ensure_schema(engine)
-        yield make_sessionmaker(engine)
+        sessions = make_sessionmaker(engine)
+        async with sessions() as session, session.begin():
+            await sync_configured_groups(session, settings.groups, datetime.now(UTC))
+        yield sessions
     finally:
         await engine.dispose()
 
