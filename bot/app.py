@@ -14,8 +14,8 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from sqlalchemy import text
 
 from bot import keys
-from bot.inbox import InboxWriter
 from bot.ext import install_all
+from bot.inbox import InboxWriter
 from bot.intake import add_routes
 from bot.metrics import Metrics
 from bot.platforms.base import PlatformClient
@@ -74,7 +74,9 @@ def create_app(
 
 
 @web.middleware
-async def error_boundary(request: web.Request, handler: Callable[[web.Request], Awaitable[web.StreamResponse]]) -> web.StreamResponse:
+async def error_boundary(
+    request: web.Request, handler: Callable[[web.Request], Awaitable[web.StreamResponse]]
+) -> web.StreamResponse:
     """No input ever gets a 500 from a webhook: an unexpected error asks for a redelivery."""
     try:
         return await handler(request)
@@ -91,8 +93,9 @@ async def error_boundary(request: web.Request, handler: Callable[[web.Request], 
 
 async def _database(app: web.Application) -> AsyncIterator[None]:
     settings = app[keys.SETTINGS]
-    engine = make_engine(database_url(settings), echo=settings.database.echo,
-                         pool_size=settings.database.pool_size)
+    engine = make_engine(
+        database_url(settings), echo=settings.database.echo, pool_size=settings.database.pool_size
+    )
     app[keys.ENGINE] = engine
     app[keys.SESSIONS] = make_sessionmaker(engine)
     try:
@@ -152,8 +155,11 @@ def _platform(client: PlatformClient | None) -> Callable[[web.Application], Asyn
             if kind == "local":
                 chosen = LocalClient(app[keys.LOCAL_STORE], bot_name=settings.platform.bot_name)
             elif kind == "zalo_bot":
-                chosen = ZaloBotClient(settings.platform.api_base,
-                                       settings.platform.token.get_secret_value(), app[keys.HTTP])
+                chosen = ZaloBotClient(
+                    settings.platform.api_base,
+                    settings.platform.token.get_secret_value(),
+                    app[keys.HTTP],
+                )
             else:
                 factory = app[keys.EXTRA].get("client_factory")
                 if factory is None:
@@ -173,11 +179,20 @@ def _runtime(workers: bool) -> Callable[[web.Application], AsyncIterator[None]]:
         inbox = InboxWriter(sessions, clock)
         wid = worker_id()
         send_wake = asyncio.Event()
-        processor = Processor(sessions, settings, clock, metrics, wid, inbox.stored,
-                              after_event=send_wake)
+        processor = Processor(
+            sessions, settings, clock, metrics, wid, inbox.stored, after_event=send_wake
+        )
         sender = Sender(sessions, app[keys.CLIENT], settings, clock, metrics, wid, send_wake)
-        runtime = Runtime(inbox=inbox, processor=processor, sender=sender, send_wake=send_wake,
-                          sessions=sessions, settings=settings, clock=clock, holder=wid)
+        runtime = Runtime(
+            inbox=inbox,
+            processor=processor,
+            sender=sender,
+            send_wake=send_wake,
+            sessions=sessions,
+            settings=settings,
+            clock=clock,
+            holder=wid,
+        )
         app[keys.INBOX] = inbox
         app[keys.RUNTIME] = runtime
         inbox.start()
@@ -206,12 +221,18 @@ async def healthz(request: web.Request) -> web.Response:
         async with request.app[keys.ENGINE].connect() as conn:
             await asyncio.wait_for(conn.execute(text("SELECT 1")), timeout=3)
     except Exception as exc:  # any failure to answer means unhealthy
-        return web.json_response({"status": "unavailable", "database": type(exc).__name__},
-                                 status=503)
+        return web.json_response(
+            {"status": "unavailable", "database": type(exc).__name__}, status=503
+        )
     settings = request.app[keys.SETTINGS]
-    return web.json_response({"status": "ok", "database": "ok",
-                              "platform": settings.platform.kind,
-                              "mode": settings.platform.mode})
+    return web.json_response(
+        {
+            "status": "ok",
+            "database": "ok",
+            "platform": settings.platform.kind,
+            "mode": settings.platform.mode,
+        }
+    )
 
 
 async def metrics(request: web.Request) -> web.Response:

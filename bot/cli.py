@@ -54,8 +54,10 @@ def command(name: str) -> Callable[[Command], Command]:
 
 def build_parser() -> argparse.ArgumentParser:
     parser = CLIParser(prog="antt-bot", description="ANTT Bot: Zalo bot for security councils.")
-    common = argparse.ArgumentParser(add_help=False)
-    common.add_argument("-c", "--config", help="config file (default ./config.yaml, else $ANTT_CONFIG)")
+    common = CLIParser(add_help=False)
+    common.add_argument(
+        "-c", "--config", help="config file (default ./config.yaml, else $ANTT_CONFIG)"
+    )
     sub = parser.add_subparsers(dest="cmd", required=True, parser_class=CLIParser)
 
     p = sub.add_parser("serve", parents=[common], help="run the bot")

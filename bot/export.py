@@ -7,11 +7,19 @@ import io
 import json
 from collections.abc import AsyncIterator, Iterable
 from datetime import datetime
-from typing import IO, Any
+from typing import IO, TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
 from openpyxl import Workbook
+from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.utils import get_column_letter
+
+if TYPE_CHECKING:
+    from handlers.digest import Digest
+
+# A cell starting with one of these is run as a formula by Excel (CSV injection): chat text
+# is user-supplied, so such cells get a leading apostrophe, which Excel shows as text.
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
 def _json_default(value: Any) -> Any:
@@ -27,10 +35,17 @@ def _cell(value: Any, tz: ZoneInfo) -> Any:
     if isinstance(value, datetime):
         return value.astimezone(tz).replace(tzinfo=None)
     if isinstance(value, list):
-        return "; ".join(_flat(v) for v in value)
+        return _text("; ".join(_flat(v) for v in value))
     if isinstance(value, dict):
-        return json.dumps(value, ensure_ascii=False)
+        return _text(json.dumps(value, ensure_ascii=False))
+    if isinstance(value, str):
+        return _text(value)
     return value
+
+
+def _text(value: str) -> str:
+    value = ILLEGAL_CHARACTERS_RE.sub("", value)  # control characters make XLSX unreadable
+    return "'" + value if value.startswith(FORMULA_START) else value
 
 
 def _flat(v: Any) -> str:
@@ -47,9 +62,11 @@ async def write_jsonl(rows: AsyncIterator[dict[str, Any]], out: IO[str]) -> int:
     return n
 
 
-async def write_csv(rows: AsyncIterator[dict[str, Any]], columns: Iterable[str], out: IO[str],
-                    tz: ZoneInfo) -> int:
-    out.write("\ufeff")  # Excel reads UTF-8 only with a BOM; without it Vietnamese turns to mojibake
+async def write_csv(
+    rows: AsyncIterator[dict[str, Any]], columns: Iterable[str], out: IO[str], tz: ZoneInfo
+) -> int:
+    # Excel reads UTF-8 only with a BOM; without it Vietnamese turns to mojibake.
+    out.write("\ufeff")
     cols = list(columns)
     writer = csv.DictWriter(out, fieldnames=cols, extrasaction="ignore")
     writer.writeheader()
@@ -64,8 +81,13 @@ async def write_csv(rows: AsyncIterator[dict[str, Any]], columns: Iterable[str],
     return n
 
 
-async def write_xlsx(rows: AsyncIterator[dict[str, Any]], columns: Iterable[str], out: IO[bytes],
-                     tz: ZoneInfo, title: str = "export") -> int:
+async def write_xlsx(
+    rows: AsyncIterator[dict[str, Any]],
+    columns: Iterable[str],
+    out: IO[bytes],
+    tz: ZoneInfo,
+    title: str = "export",
+) -> int:
     cols = list(columns)
     wb = Workbook()
     ws = wb.active
@@ -80,7 +102,7 @@ async def write_xlsx(rows: AsyncIterator[dict[str, Any]], columns: Iterable[str]
         for i, v in enumerate(values):
             widths[i] = max(widths[i], min(60, len(str(v)) if v is not None else 0))
         n += 1
-    for i, c in enumerate(cols, start=1):
+    for i in range(1, len(cols) + 1):
         letter = get_column_letter(i)
         ws.column_dimensions[letter].width = widths[i - 1] + 2
         for cell in ws[letter][1:]:
@@ -91,3 +113,93 @@ async def write_xlsx(rows: AsyncIterator[dict[str, Any]], columns: Iterable[str]
     wb.save(buf)
     out.write(buf.getvalue())
     return n
+
+
+DIGEST_FIGURES = (
+    ("members", "Thành viên"),
+    ("active", "Tham gia"),
+    ("inactive", "Chưa hoạt động"),
+    ("reengaged", "Quay lại sau nhắc"),
+    ("messages", "Tin nhắn"),
+    ("checkins", "Điểm danh"),
+    ("reports", "Báo cáo"),
+    ("directives", "Thông báo"),
+    ("acks", "Đã xác nhận"),
+    ("expected_acks", "Cần xác nhận"),
+    ("ack_rate", "Tỉ lệ xác nhận"),
+    ("tasks_done", "Việc xong"),
+    ("tasks_overdue", "Việc quá hạn"),
+    ("nudges_sent", "Lời nhắc đã gửi"),
+    ("messages_sent", "Tin bot đã gửi"),
+)
+
+
+def digest_xlsx(digest: Digest) -> bytes:
+    """The digest as a workbook: totals with last week, groups, enterprises, people, directives."""
+    wb = Workbook()
+    totals = wb.active
+    assert totals is not None
+    totals.title = "Tổng hợp"
+    now, prev = digest.totals.to_dict(), digest.previous.to_dict() if digest.previous else {}
+    totals.append(["Chỉ số", digest.week, digest.trend[-2][0] if prev else ""])
+    for key, label in DIGEST_FIGURES:
+        totals.append([label, now[key], prev.get(key)])
+    for cat, n in sorted(now["reports_by_category"].items()):
+        totals.append([f"Báo cáo: {cat}", n, prev.get("reports_by_category", {}).get(cat, 0)])
+    for row in totals.iter_rows(min_row=2, min_col=2, max_col=3):
+        for cell in row:
+            if isinstance(cell.value, float):
+                cell.number_format = "0%"
+    header = ["Tên"] + [label for _k, label in DIGEST_FIGURES]
+    for title, items in (
+        ("Nhóm", [(g.name, f) for g, f in digest.groups]),
+        ("Doanh nghiệp", digest.enterprises),
+    ):
+        ws = wb.create_sheet(title)
+        ws.append(header)
+        for name, fig in items:
+            values = fig.to_dict()
+            ws.append([_text(name)] + [values[k] for k, _l in DIGEST_FIGURES])
+    ws = wb.create_sheet("Tích cực")
+    ws.append(["Mã", "Tên", "Doanh nghiệp", "Lượt tương tác"])
+    for m in digest.top_members:
+        ws.append([m.member_id, _text(m.name), _text(m.enterprise or ""), m.interactions])
+    ws = wb.create_sheet("Chưa hoạt động")
+    ws.append(["Mã", "Tên", "Doanh nghiệp", "Lần cuối"])
+    for m in digest.inactive_members:
+        ws.append(
+            [
+                m.member_id,
+                _text(m.name),
+                _text(m.enterprise or ""),
+                _cell(m.last_active_at, digest.tz),
+            ]
+        )
+    ws = wb.create_sheet("Thông báo")
+    ws.append(["Nội dung", "Gửi lúc", "Đã xác nhận", "Cần xác nhận", "Chưa xác nhận"])
+    for d in digest.pending_directives:
+        ws.append(
+            [
+                _text(d.text),
+                _cell(d.created_at, digest.tz),
+                d.acked,
+                d.expected,
+                _text(", ".join(d.missing)),
+            ]
+        )
+    for sheet in wb.worksheets:
+        _fit(sheet)
+    buf = io.BytesIO()
+    wb.save(buf)
+    return buf.getvalue()
+
+
+def _fit(ws: Any) -> None:
+    """Column widths from the longest value, dates formatted, header row frozen."""
+    for column in ws.iter_cols():
+        width = max((len(str(c.value)) for c in column if c.value is not None), default=8)
+        ws.column_dimensions[column[0].column_letter].width = min(60, width + 2)
+        for cell in column:
+            if isinstance(cell.value, datetime):
+                cell.number_format = "yyyy-mm-dd hh:mm"
+    ws.freeze_panes = "A2"

@@ -37,8 +37,9 @@ class InboxWriter:
     on PostgreSQL), so throughput collapses under concurrent deliveries.
     """
 
-    def __init__(self, sessions: async_sessionmaker[AsyncSession], clock: Clock,
-                 max_batch: int = 256) -> None:
+    def __init__(
+        self, sessions: async_sessionmaker[AsyncSession], clock: Clock, max_batch: int = 256
+    ) -> None:
         self._sessions = sessions
         self._clock = clock
         self._max_batch = max_batch
@@ -101,12 +102,21 @@ class InboxWriter:
         rows: dict[tuple[str, str], dict[str, Any]] = {}
         for item in batch:
             ev = item.event
-            rows.setdefault((ev.platform, ev.event_key), {
-                "platform": ev.platform, "event_key": ev.event_key, "event_name": ev.event_name,
-                "message_id": ev.message_id, "chat_id": ev.chat_id, "sender_id": ev.sender_id,
-                "received_at": now, "payload": {"event": event_to_json(ev), "raw": ev.raw},
-                "status": item.status, "attempts": 0,
-            })
+            rows.setdefault(
+                (ev.platform, ev.event_key),
+                {
+                    "platform": ev.platform,
+                    "event_key": ev.event_key,
+                    "event_name": ev.event_name,
+                    "message_id": ev.message_id,
+                    "chat_id": ev.chat_id,
+                    "sender_id": ev.sender_id,
+                    "received_at": now,
+                    "payload": {"event": event_to_json(ev), "raw": ev.raw},
+                    "status": item.status,
+                    "attempts": 0,
+                },
+            )
         async with self._sessions() as session, session.begin():
             insert = insert_for(session)
             stmt = (

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hmac
 import logging
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from datetime import datetime
 
 from aiohttp import web
@@ -13,10 +13,12 @@ from bot import keys
 from bot.inbox import StorageUnavailable
 from bot.platforms import zalo_bot
 from bot.platforms.base import DeliveryError, InboundEvent
+from bot.ratelimit import RateLimiter
 
 log = logging.getLogger(__name__)
 
 Parser = Callable[[bytes, datetime], list[InboundEvent]]
+RouteHandler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 
 def _fail(status: int, error: str) -> web.Response:
@@ -39,7 +41,9 @@ def secret_ok(given: str | None, expected: str) -> bool:
     return hmac.compare_digest(given.encode("utf-8", "surrogateescape"), expected.encode("utf-8"))
 
 
-async def store_events(request: web.Request, platform: str, events: list[InboundEvent]) -> web.Response:
+async def store_events(
+    request: web.Request, platform: str, events: list[InboundEvent]
+) -> web.Response:
     """Commit the events (group commit), then answer 200; 503 if the database refused."""
     app = request.app
     metrics = app[keys.METRICS]
@@ -64,7 +68,9 @@ async def store_events(request: web.Request, platform: str, events: list[Inbound
     return web.json_response(body)
 
 
-def bot_platform_webhook(platform: str, parser: Parser, check_secret: bool) -> web.Handler:
+def bot_platform_webhook(
+    platform: str, parser: Parser, check_secret: bool, limiter: RateLimiter | None = None
+) -> RouteHandler:
     """A handler for bodies shaped like Zalo Bot Platform deliveries."""
 
     async def handler(request: web.Request) -> web.StreamResponse:
@@ -72,13 +78,28 @@ def bot_platform_webhook(platform: str, parser: Parser, check_secret: bool) -> w
         settings = app[keys.SETTINGS]
         metrics = app[keys.METRICS]
         if request.method != "POST":
-            return web.json_response({"ok": False, "error": "method not allowed: use POST"},
-                                     status=405, headers={"Allow": "POST"})
-        if check_secret:
-            given = request.headers.get("X-Bot-Api-Secret-Token")
-            if not secret_ok(given, settings.platform.webhook_secret.get_secret_value()):
-                metrics.events_rejected.labels(platform, "secret").inc()
-                return _fail(401, "missing or wrong X-Bot-Api-Secret-Token")
+            return web.json_response(
+                {"ok": False, "error": "method not allowed: use POST"},
+                status=405,
+                headers={"Allow": "POST"},
+            )
+        authentic = check_secret and secret_ok(
+            request.headers.get("X-Bot-Api-Secret-Token"),
+            settings.platform.webhook_secret.get_secret_value(),
+        )
+        # Only requests without the secret are limited, so nobody can spend Zalo's share.
+        if limiter is not None and not authentic:
+            wait = limiter.check(request.remote or "")
+            if wait:
+                metrics.events_rejected.labels(platform, "rate_limited").inc()
+                return web.json_response(
+                    {"ok": False, "error": "too many requests"},
+                    status=429,
+                    headers={"Retry-After": limiter.retry_after(wait)},
+                )
+        if check_secret and not authentic:
+            metrics.events_rejected.labels(platform, "secret").inc()
+            return _fail(401, "missing or wrong X-Bot-Api-Secret-Token")
         body = await read_body(request, settings.server.max_body_bytes)
         if body is None:
             metrics.events_rejected.labels(platform, "too_large").inc()
@@ -103,9 +124,16 @@ def local_parser(body: bytes, now: datetime) -> list[InboundEvent]:
 
 def add_routes(app: web.Application) -> None:
     kind = app[keys.SETTINGS].platform.kind
-    app.router.add_route("*", "/webhook/zalo-bot",
-                         bot_platform_webhook("zalo_bot", zalo_bot_parser, check_secret=True))
+    limiter = RateLimiter(app[keys.SETTINGS].server.rate_limit_per_minute)
+    app.router.add_route(
+        "*",
+        "/webhook/zalo-bot",
+        bot_platform_webhook("zalo_bot", zalo_bot_parser, check_secret=True, limiter=limiter),
+    )
     if kind == "local":
         # The simulator's deliveries carry no secret; the route exists only on `local`.
-        app.router.add_route("*", "/webhook/local",
-                             bot_platform_webhook("local", local_parser, check_secret=False))
+        app.router.add_route(
+            "*",
+            "/webhook/local",
+            bot_platform_webhook("local", local_parser, check_secret=False, limiter=limiter),
+        )

@@ -24,7 +24,7 @@ def redact(text: str) -> str:
 
 class JsonFormatter(logging.Formatter):
     def format(self, record: logging.LogRecord) -> str:
-        data = {
+        data: dict[str, object] = {
             "ts": datetime.fromtimestamp(record.created, UTC).isoformat(timespec="milliseconds"),
             "level": record.levelname,
             "logger": record.name,
@@ -36,7 +36,11 @@ class JsonFormatter(logging.Formatter):
             data["outbox_id"] = outbox_id
         for key, value in vars(record).items():
             if key not in _STANDARD and not key.startswith("_"):
-                data[key] = value if isinstance(value, (int, float, bool, type(None))) else redact(str(value))
+                data[key] = (
+                    value
+                    if isinstance(value, (int, float, bool, type(None)))
+                    else redact(str(value))
+                )
         if record.exc_info:
             data["exc"] = redact(self.formatException(record.exc_info))
         return json.dumps(data, ensure_ascii=False)

@@ -9,15 +9,38 @@ class Metrics:
     def __init__(self) -> None:
         self.registry = CollectorRegistry()
         r = self.registry
-        self.events_received = Counter("antt_events_received", "Deliveries stored", ["platform"], registry=r)
-        self.events_duplicate = Counter("antt_events_duplicate", "Redeliveries answered 200, not stored again", ["platform"], registry=r)
-        self.events_rejected = Counter("antt_events_rejected", "Deliveries refused", ["platform", "reason"], registry=r)
-        self.events_processed = Counter("antt_events_processed", "Inbox rows handled", ["status"], registry=r)
-        self.processing_lag = Histogram("antt_processing_lag_seconds", "From storing an event to handling it", registry=r,
-                                        buckets=(0.005, 0.01, 0.05, 0.1, 0.5, 1, 5, 30, 120))
-        self.outbox_pending = Gauge("antt_outbox_pending", "Messages waiting to be sent", registry=r)
+        self.events_received = Counter(
+            "antt_events_received", "Deliveries stored", ["platform"], registry=r
+        )
+        self.events_duplicate = Counter(
+            "antt_events_duplicate",
+            "Redeliveries answered 200, not stored again",
+            ["platform"],
+            registry=r,
+        )
+        self.events_rejected = Counter(
+            "antt_events_rejected", "Deliveries refused", ["platform", "reason"], registry=r
+        )
+        self.events_processed = Counter(
+            "antt_events_processed", "Inbox rows handled", ["status"], registry=r
+        )
+        self.processing_lag = Histogram(
+            "antt_processing_lag_seconds",
+            "From storing an event to handling it",
+            registry=r,
+            buckets=(0.005, 0.01, 0.05, 0.1, 0.5, 1, 5, 30, 120),
+        )
+        self.outbox_pending = Gauge(
+            "antt_outbox_pending", "Messages waiting to be sent", registry=r
+        )
         self.outbox_sent = Counter("antt_outbox_sent", "Messages sent", ["kind"], registry=r)
-        self.outbox_failed = Counter("antt_outbox_failed", "Messages given up on", ["kind"], registry=r)
-        self.send_retries = Counter("antt_send_retries", "Sends retried later", ["reason"], registry=r)
-        self.budget_left = Gauge("antt_budget_left", "Messages left in this month's budget", registry=r)
+        self.outbox_failed = Counter(
+            "antt_outbox_failed", "Messages given up on", ["kind"], registry=r
+        )
+        self.send_retries = Counter(
+            "antt_send_retries", "Sends retried later", ["reason"], registry=r
+        )
+        self.budget_left = Gauge(
+            "antt_budget_left", "Messages left in this month's budget", registry=r
+        )
         self.inbox_pending = Gauge("antt_inbox_pending", "Events waiting to be handled", registry=r)

@@ -28,9 +28,17 @@ MAX_ATTEMPTS = 5
 class Processor:
     """Runs until stopped; wakes when the inbox writer commits, or every second."""
 
-    def __init__(self, sessions: async_sessionmaker[AsyncSession], settings: Settings,
-                 clock: Clock, metrics: Metrics, worker_id: str, wake: asyncio.Event,
-                 after_event: asyncio.Event | None = None, batch: int = 50) -> None:
+    def __init__(
+        self,
+        sessions: async_sessionmaker[AsyncSession],
+        settings: Settings,
+        clock: Clock,
+        metrics: Metrics,
+        worker_id: str,
+        wake: asyncio.Event,
+        after_event: asyncio.Event | None = None,
+        batch: int = 50,
+    ) -> None:
         self._sessions = sessions
         self._settings = settings
         self._clock = clock
@@ -66,7 +74,7 @@ class Processor:
         ids = await self._claim()
         for row_id in ids:
             if self._stopping:
-                await self._release(ids[ids.index(row_id):])
+                await self._release(ids[ids.index(row_id) :])
                 break
             await self._handle(row_id)
         if ids and self._after is not None:
@@ -78,8 +86,10 @@ class Processor:
         async with self._sessions() as session, session.begin():
             stmt = (
                 select(InboxRow.id)
-                .where(InboxRow.status == "pending",
-                       or_(InboxRow.claimed_until.is_(None), InboxRow.claimed_until < now))
+                .where(
+                    InboxRow.status == "pending",
+                    or_(InboxRow.claimed_until.is_(None), InboxRow.claimed_until < now),
+                )
                 .order_by(InboxRow.id)
                 .limit(self._batch)
                 .with_for_update(skip_locked=True)
@@ -87,18 +97,26 @@ class Processor:
             ids = list((await session.execute(stmt)).scalars())
             if ids:
                 await session.execute(
-                    update(InboxRow).where(InboxRow.id.in_(ids)).values(
+                    update(InboxRow)
+                    .where(InboxRow.id.in_(ids))
+                    .values(
                         claimed_by=self._worker,
-                        claimed_until=now + timedelta(seconds=CLAIM_SECONDS))
+                        claimed_until=now + timedelta(seconds=CLAIM_SECONDS),
+                    )
                 )
         return ids
 
     async def _release(self, ids: list[int]) -> None:
         async with self._sessions() as session, session.begin():
             await session.execute(
-                update(InboxRow).where(InboxRow.id.in_(ids), InboxRow.claimed_by == self._worker,
-                                       InboxRow.status == "pending")
-                .values(claimed_by=None, claimed_until=None))
+                update(InboxRow)
+                .where(
+                    InboxRow.id.in_(ids),
+                    InboxRow.claimed_by == self._worker,
+                    InboxRow.status == "pending",
+                )
+                .values(claimed_by=None, claimed_until=None)
+            )
 
     async def _handle(self, row_id: int) -> None:
         """One event, one transaction; an error is recorded and the worker moves on."""
@@ -111,16 +129,22 @@ class Processor:
     async def _handle_row(self, row_id: int) -> None:
         try:
             async with self._sessions() as session, session.begin():
-                row = (await session.execute(
-                    select(InboxRow).where(InboxRow.id == row_id,
-                                           and_(InboxRow.status == "pending",
-                                                InboxRow.claimed_by == self._worker))
-                    .with_for_update())).scalar_one_or_none()
+                row = (
+                    await session.execute(
+                        select(InboxRow)
+                        .where(
+                            InboxRow.id == row_id,
+                            and_(InboxRow.status == "pending", InboxRow.claimed_by == self._worker),
+                        )
+                        .with_for_update()
+                    )
+                ).scalar_one_or_none()
                 if row is None:
                     return  # another worker took it after our claim expired
                 event = event_from_stored(row.payload["event"], row.payload.get("raw"))
                 self._metrics.processing_lag.observe(
-                    max(0.0, (self._clock.now() - row.received_at).total_seconds()))
+                    max(0.0, (self._clock.now() - row.received_at).total_seconds())
+                )
                 row.attempts += 1
                 ctx = await handle_event(session, self._settings, self._clock, event)
                 if ctx is not None and ctx.message is not None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -28,8 +29,13 @@ class JobOutcome:
     queued: int
 
 
-async def run_job(name: str, sessions: async_sessionmaker[AsyncSession], settings: Settings,
-                  clock: Clock, holder: str) -> JobOutcome:
+async def run_job(
+    name: str,
+    sessions: async_sessionmaker[AsyncSession],
+    settings: Settings,
+    clock: Clock,
+    holder: str,
+) -> JobOutcome:
     """Run one job under its database lease; a job already running elsewhere is skipped."""
     spec = load_all().get(name)
     if spec is None:
@@ -48,20 +54,37 @@ async def run_job(name: str, sessions: async_sessionmaker[AsyncSession], setting
     return JobOutcome(name, ran=True, queued=queued)
 
 
-def make_scheduler(sessions: async_sessionmaker[AsyncSession], settings: Settings, clock: Clock,
-                   holder: str, on_queued: object = None) -> AsyncIOScheduler:
+def make_scheduler(
+    sessions: async_sessionmaker[AsyncSession],
+    settings: Settings,
+    clock: Clock,
+    holder: str,
+    on_queued: object = None,
+) -> AsyncIOScheduler:
     """Every registered job on its trigger; misfires coalesce (jobs catch up by themselves)."""
     scheduler = AsyncIOScheduler(timezone=settings.tz)
 
     for spec in load_all().values():
-        scheduler.add_job(_runner(spec, sessions, settings, clock, holder, on_queued),
-                          id=spec.name, name=spec.name, coalesce=True, max_instances=1,
-                          misfire_grace_time=None, **spec.trigger(settings))
+        scheduler.add_job(
+            _runner(spec, sessions, settings, clock, holder, on_queued),
+            id=spec.name,
+            name=spec.name,
+            coalesce=True,
+            max_instances=1,
+            misfire_grace_time=None,
+            **spec.trigger(settings),
+        )
     return scheduler
 
 
-def _runner(spec: JobSpec, sessions: async_sessionmaker[AsyncSession], settings: Settings,
-            clock: Clock, holder: str, on_queued: object):  # type: ignore[no-untyped-def]
+def _runner(
+    spec: JobSpec,
+    sessions: async_sessionmaker[AsyncSession],
+    settings: Settings,
+    clock: Clock,
+    holder: str,
+    on_queued: object,
+) -> Callable[[], Awaitable[None]]:
     async def run() -> None:
         try:
             outcome = await run_job(spec.name, sessions, settings, clock, holder)
@@ -79,8 +102,7 @@ def next_fire(spec: JobSpec, settings: Settings, now: datetime) -> datetime | No
     kwargs = dict(spec.trigger(settings))
     kind = kwargs.pop("trigger")
     kwargs.setdefault("timezone", settings.tz)
-    trigger = CronTrigger(**kwargs) if kind == "cron" else IntervalTrigger(
-        **kwargs, start_date=now)
+    trigger = CronTrigger(**kwargs) if kind == "cron" else IntervalTrigger(**kwargs, start_date=now)
     fire = trigger.get_next_fire_time(None, now)
     if kind == "interval" and fire is not None and fire <= now:
         fire = fire + trigger.interval

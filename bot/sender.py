@@ -54,9 +54,17 @@ def next_month(now: datetime) -> datetime:
 class Sender:
     """Claims due outbox rows, sends them chunk by chunk, records each chunk as it goes."""
 
-    def __init__(self, sessions: async_sessionmaker[AsyncSession], client: PlatformClient,
-                 settings: Settings, clock: Clock, metrics: Metrics, worker_id: str,
-                 wake: asyncio.Event, batch: int = 20) -> None:
+    def __init__(
+        self,
+        sessions: async_sessionmaker[AsyncSession],
+        client: PlatformClient,
+        settings: Settings,
+        clock: Clock,
+        metrics: Metrics,
+        worker_id: str,
+        wake: asyncio.Event,
+        batch: int = 20,
+    ) -> None:
         self._sessions = sessions
         self._client = client
         self._settings = settings
@@ -98,20 +106,32 @@ class Sender:
         async with self._sessions() as session, session.begin():
             stale = or_(Outbox.claimed_until.is_(None), Outbox.claimed_until < now)
             await session.execute(
-                update(Outbox).where(Outbox.status == "sending", stale, Outbox.kind == "alert")
-                .values(status="pending", claimed_by=None, claimed_until=None,
-                        last_error="interrupted while sending; sent again"))
+                update(Outbox)
+                .where(Outbox.status == "sending", stale, Outbox.kind == "alert")
+                .values(
+                    status="pending",
+                    claimed_by=None,
+                    claimed_until=None,
+                    last_error="interrupted while sending; sent again",
+                )
+            )
             result = await session.execute(
-                update(Outbox).where(Outbox.status == "sending", stale)
-                .values(status="failed", claimed_by=None, claimed_until=None,
-                        last_error="interrupted while sending: delivery unknown, not repeated"))
+                update(Outbox)
+                .where(Outbox.status == "sending", stale)
+                .values(
+                    status="failed",
+                    claimed_by=None,
+                    claimed_until=None,
+                    last_error="interrupted while sending: delivery unknown, not repeated",
+                )
+            )
             return int(result.rowcount or 0)  # type: ignore[attr-defined]
 
     async def run_once(self) -> int:
         rows = await self._claim()
         for row in rows:
             if self._stopping:
-                await self._unclaim([r.id for r in rows[rows.index(row):]])
+                await self._unclaim([r.id for r in rows[rows.index(row) :]])
                 break
             await self._deliver(row)
         await self._update_gauges()
@@ -137,8 +157,9 @@ class Sender:
                 row.claimed_until = now + timedelta(seconds=CLAIM_SECONDS)
         return rows
 
-    async def _apply_budget(self, session: AsyncSession, rows: list[Outbox],
-                            now: datetime) -> list[Outbox]:
+    async def _apply_budget(
+        self, session: AsyncSession, rows: list[Outbox], now: datetime
+    ) -> list[Outbox]:
         budget = self._settings.engagement.monthly_message_budget
         if budget <= 0 or not rows:
             return rows
@@ -149,8 +170,11 @@ class Sender:
             deferrable = row.kind not in BUDGET_EXEMPT
             if deferrable and (left <= 0 or (low and row.kind in ("nudge", "digest"))):
                 # Deferred, never dropped: it goes out when the new month's quota starts.
-                row.next_attempt_at = next_month(now) if left <= 0 or row.kind == "nudge" else (
-                    now + timedelta(hours=6))
+                row.next_attempt_at = (
+                    next_month(now)
+                    if left <= 0 or row.kind == "nudge"
+                    else (now + timedelta(hours=6))
+                )
                 row.last_error = "deferred: monthly message budget low"
                 self._metrics.send_retries.labels("budget").inc()
                 continue
@@ -160,17 +184,28 @@ class Sender:
     async def _unclaim(self, ids: list[int]) -> None:
         async with self._sessions() as session, session.begin():
             await session.execute(
-                update(Outbox).where(Outbox.id.in_(ids), Outbox.claimed_by == self._worker,
-                                     Outbox.status == "sending", Outbox.chunks_sent == 0)
-                .values(status="pending", claimed_by=None, claimed_until=None,
-                        attempts=Outbox.attempts - 1))
+                update(Outbox)
+                .where(
+                    Outbox.id.in_(ids),
+                    Outbox.claimed_by == self._worker,
+                    Outbox.status == "sending",
+                    Outbox.chunks_sent == 0,
+                )
+                .values(
+                    status="pending",
+                    claimed_by=None,
+                    claimed_until=None,
+                    attempts=Outbox.attempts - 1,
+                )
+            )
 
     def _messages(self, row: Outbox) -> list[OutboundMessage]:
         chunks = split_text(row.text) if row.text else []
         if row.photo_url:
             caption = chunks[0] if chunks else ""
             return [OutboundMessage(chat_id=row.chat_id, text=caption, photo_url=row.photo_url)] + [
-                OutboundMessage(chat_id=row.chat_id, text=c) for c in chunks[1:]]
+                OutboundMessage(chat_id=row.chat_id, text=c) for c in chunks[1:]
+            ]
         return [OutboundMessage(chat_id=row.chat_id, text=c) for c in chunks]
 
     async def _deliver(self, row: Outbox) -> None:
@@ -205,16 +240,25 @@ class Sender:
                 db_row.platform_message_ids = [*(db_row.platform_message_ids or []), *ids]
                 db_row.claimed_until = now + timedelta(seconds=CLAIM_SECONDS)
             for mid in ids:
-                session.add(BotMessage(outbox_pk=row.id, chat_id=row.chat_id, message_id=mid,
-                                       sent_at=now))
+                session.add(
+                    BotMessage(outbox_pk=row.id, chat_id=row.chat_id, message_id=mid, sent_at=now)
+                )
         row.chunks_sent = index + 1
 
     async def _finish(self, row: Outbox, status: str, error: str | None = None) -> None:
         now = self._clock.now()
         async with self._sessions() as session, session.begin():
-            await session.execute(update(Outbox).where(Outbox.id == row.id).values(
-                status=status, sent_at=now if status == "sent" else None, last_error=error,
-                claimed_by=None, claimed_until=None))
+            await session.execute(
+                update(Outbox)
+                .where(Outbox.id == row.id)
+                .values(
+                    status=status,
+                    sent_at=now if status == "sent" else None,
+                    last_error=error,
+                    claimed_by=None,
+                    claimed_until=None,
+                )
+            )
 
     async def _on_error(self, row: Outbox, exc: PlatformError) -> None:
         now = self._clock.now()
@@ -239,15 +283,25 @@ class Sender:
         self._metrics.send_retries.labels(reason).inc()
         log.info("send will be retried: %s", exc)
         async with self._sessions() as session, session.begin():
-            await session.execute(update(Outbox).where(Outbox.id == row.id).values(
-                status="pending", next_attempt_at=when, last_error=str(exc)[:1000],
-                claimed_by=None, claimed_until=None))
+            await session.execute(
+                update(Outbox)
+                .where(Outbox.id == row.id)
+                .values(
+                    status="pending",
+                    next_attempt_at=when,
+                    last_error=str(exc)[:1000],
+                    claimed_by=None,
+                    claimed_until=None,
+                )
+            )
 
     async def _update_gauges(self) -> None:
         async with self._sessions() as session:
-            pending = (await session.execute(
-                select(func.count()).select_from(Outbox).where(Outbox.status == "pending")
-            )).scalar_one()
+            pending = (
+                await session.execute(
+                    select(func.count()).select_from(Outbox).where(Outbox.status == "pending")
+                )
+            ).scalar_one()
             self._metrics.outbox_pending.set(pending)
             budget = self._settings.engagement.monthly_message_budget
             if budget:

@@ -223,7 +223,7 @@ def _env_overrides(environ: Mapping[str, str]) -> dict[str, Any]:
     for name, raw in environ.items():
         if not name.startswith(ENV_PREFIX) or name == "ANTT_CONFIG" or name.startswith("ANTT_TEST"):
             continue
-        path = [p.lower() for p in name[len(ENV_PREFIX):].split("__") if p]
+        path = [p.lower() for p in name[len(ENV_PREFIX) :].split("__") if p]
         if not path:
             continue
         node = tree
@@ -236,8 +236,16 @@ def _env_overrides(environ: Mapping[str, str]) -> dict[str, Any]:
     return tree
 
 
-_SECRET_KEYS = {"token", "webhook_secret", "oa_secret_key", "app_secret", "access_token",
-                "refresh_token", "password", "url"}
+_SECRET_KEYS = {
+    "token",
+    "webhook_secret",
+    "oa_secret_key",
+    "app_secret",
+    "access_token",
+    "refresh_token",
+    "password",
+    "url",
+}
 
 
 def _env_value(key: str, raw: str) -> Any:

@@ -55,13 +55,15 @@ class Context:
         """Answer in the chat the event came from (written to the outbox, same transaction)."""
         return await self.say(self.event.chat_id, text, kind=kind, **extra)
 
-    async def say(self, chat_id: str, text: str, *, kind: str = "reply", key: str | None = None,
-                  **extra: Any) -> int | None:
+    async def say(
+        self, chat_id: str, text: str, *, kind: str = "reply", key: str | None = None, **extra: Any
+    ) -> int | None:
         """Queue a message to any chat; the key defaults to one derived from this event."""
         n = len(self.replies)
         key = key or f"{kind}:{self.event.platform}:{self.event.event_key}:{n}"
-        out = await enqueue(self.session, chat_id=chat_id, text=text, kind=kind, key=key,
-                            now=self.now, **extra)
+        out = await enqueue(
+            self.session, chat_id=chat_id, text=text, kind=kind, key=key, now=self.now, **extra
+        )
         if out is not None:
             self.replies.append(out)
         return out

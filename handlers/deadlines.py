@@ -24,7 +24,7 @@ def split_deadline(text: str) -> tuple[str, str | None]:
         match = m
     if match is None:
         return text.strip(), None
-    return text[: match.start()].strip(), text[match.end():].strip() or None
+    return text[: match.start()].strip(), text[match.end() :].strip() or None
 
 
 def parse_deadline(text: str, now: datetime, tz: ZoneInfo) -> datetime | None:
@@ -44,7 +44,7 @@ def parse_deadline(text: str, now: datetime, tz: ZoneInfo) -> datetime | None:
             return None
         if not m[3] and day < local_now.date():
             day = date(year + 1, mo, d)
-        folded = folded[: m.start()] + " " + folded[m.end():]
+        folded = folded[: m.start()] + " " + folded[m.end() :]
     elif "ngay kia" in folded:
         day = local_now.date() + timedelta(days=2)
     elif "mai" in folded:

@@ -28,8 +28,17 @@ from models.tables import Message
 log = logging.getLogger(__name__)
 
 # Content kinds that are a member's own message (stored and counted as activity).
-MESSAGE_KINDS = {"text", "image", "sticker", "voice", "file", "location", "link", "video",
-                 "unsupported"}
+MESSAGE_KINDS = {
+    "text",
+    "image",
+    "sticker",
+    "voice",
+    "file",
+    "location",
+    "link",
+    "video",
+    "unsupported",
+}
 
 
 def strip_bot_mention(text: str, bot_name: str) -> str:
@@ -40,9 +49,10 @@ def strip_bot_mention(text: str, bot_name: str) -> str:
     pattern = r"@" + re.escape(bot_name) + r"\b[\s,:]*"
     match = re.match(pattern, stripped, flags=re.IGNORECASE)
     if match is None:
-        match = re.match(r"@" + re.escape(fold(bot_name)) + r"\b[\s,:]*", fold(stripped),
-                         flags=re.IGNORECASE)
-    return stripped[match.end():] if match else text
+        match = re.match(
+            r"@" + re.escape(fold(bot_name)) + r"\b[\s,:]*", fold(stripped), flags=re.IGNORECASE
+        )
+    return stripped[match.end() :] if match else text
 
 
 def group_config(settings: Settings, chat_id: str) -> tuple[str, str, str | None]:
@@ -52,21 +62,25 @@ def group_config(settings: Settings, chat_id: str) -> tuple[str, str, str | None
     return "", "council", None
 
 
-async def handle_event(session: AsyncSession, settings: Settings, clock: Clock,
-                       event: InboundEvent) -> Context | None:
+async def handle_event(
+    session: AsyncSession, settings: Settings, clock: Clock, event: InboundEvent
+) -> Context | None:
     """Handle one event inside the caller's transaction; returns the context for inspection."""
     if event.sender_is_bot or not event.sender_id or event.kind not in MESSAGE_KINDS:
         return None
     now = clock.now()
     if event.chat_type == "private":
-        group = await get_or_create_group(session, event.chat_id, now=now,
-                                          name=event.sender_name or event.chat_id, kind="private")
+        group = await get_or_create_group(
+            session, event.chat_id, now=now, name=event.sender_name or event.chat_id, kind="private"
+        )
     else:
         name, kind, enterprise = group_config(settings, event.chat_id)
-        group = await get_or_create_group(session, event.chat_id, now=now, name=name, kind=kind,
-                                          enterprise=enterprise)
-    member, _ = await get_or_create_member(session, event.sender_id,
-                                           display_name=event.sender_name, now=now)
+        group = await get_or_create_group(
+            session, event.chat_id, now=now, name=name, kind=kind, enterprise=enterprise
+        )
+    member, _ = await get_or_create_member(
+        session, event.sender_id, display_name=event.sender_name, now=now
+    )
     membership = await ensure_membership(session, member, group, now=now)
     if event.chat_type == "private":
         await mark_private_chat(session, member, event.chat_id)
@@ -76,17 +90,37 @@ async def handle_event(session: AsyncSession, settings: Settings, clock: Clock,
     text = strip_bot_mention(event.text, settings.platform.bot_name) if event.text else ""
     parsed = parse(text, event.sent_at, settings.tz) if text.strip() else None
     message = Message(
-        event_pk=None, platform=event.platform, chat_id=event.chat_id, chat_type=event.chat_type,
-        member_pk=member.id, member_id=event.sender_id, message_id=event.message_id,
-        sent_at=event.sent_at, kind=event.kind, text=event.text, media_url=event.media_url,
+        event_pk=None,
+        platform=event.platform,
+        chat_id=event.chat_id,
+        chat_type=event.chat_type,
+        member_pk=member.id,
+        member_id=event.sender_id,
+        message_id=event.message_id,
+        sent_at=event.sent_at,
+        kind=event.kind,
+        text=event.text,
+        media_url=event.media_url,
         quote_message_id=event.quote_message_id,
-        type=parsed.type if parsed else None, category=parsed.category if parsed else None,
-        parse=parsed.to_dict() if parsed else None, created_at=now,
+        type=parsed.type if parsed else None,
+        category=parsed.category if parsed else None,
+        parse=parsed.to_dict() if parsed else None,
+        created_at=now,
     )
     session.add(message)
     await session.flush()
-    ctx = Context(session=session, settings=settings, clock=clock, event=event, member=member,
-                  group=group, membership=membership, message=message, parsed=parsed, text=text)
+    ctx = Context(
+        session=session,
+        settings=settings,
+        clock=clock,
+        event=event,
+        member=member,
+        group=group,
+        membership=membership,
+        message=message,
+        parsed=parsed,
+        text=text,
+    )
     for _order, _name, pre in HOOKS:
         if await pre(ctx):
             return ctx

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import and_, exists, func, select
+from sqlalchemy import Select, and_, exists, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from models.tables import Ack, Directive, DirectiveTarget, Group, Member, Membership, Task
 
 
-def expected_ackers_stmt(directive_id: int):  # type: ignore[no-untyped-def]
+def expected_ackers_stmt(directive_id: int) -> Select[tuple[Member]]:
     """Members expected to acknowledge: roster members of the target groups, minus the issuer."""
     return (
         select(Member)
@@ -18,15 +18,20 @@ def expected_ackers_stmt(directive_id: int):  # type: ignore[no-untyped-def]
         .join(Group, Group.id == Membership.group_pk)
         .join(DirectiveTarget, DirectiveTarget.chat_id == Group.chat_id)
         .join(Directive, Directive.id == DirectiveTarget.directive_pk)
-        .where(DirectiveTarget.directive_pk == directive_id, Member.active.is_(True),
-               Member.status == "member",
-               func.coalesce(Directive.issued_by, -1) != Member.id)
+        .where(
+            DirectiveTarget.directive_pk == directive_id,
+            Member.active.is_(True),
+            Member.status == "member",
+            func.coalesce(Directive.issued_by, -1) != Member.id,
+        )
         .distinct()
     )
 
 
 async def expected_ackers(session: AsyncSession, directive_id: int) -> list[Member]:
-    return list((await session.execute(expected_ackers_stmt(directive_id).order_by(Member.name))).scalars())
+    return list(
+        (await session.execute(expected_ackers_stmt(directive_id).order_by(Member.name))).scalars()
+    )
 
 
 async def ackers(session: AsyncSession, directive_id: int) -> set[int]:
@@ -35,21 +40,28 @@ async def ackers(session: AsyncSession, directive_id: int) -> set[int]:
 
 
 async def directive_targets(session: AsyncSession, directive_id: int) -> list[str]:
-    rows = await session.execute(select(DirectiveTarget.chat_id).where(
-        DirectiveTarget.directive_pk == directive_id).order_by(DirectiveTarget.id))
+    rows = await session.execute(
+        select(DirectiveTarget.chat_id)
+        .where(DirectiveTarget.directive_pk == directive_id)
+        .order_by(DirectiveTarget.id)
+    )
     return [r for (r,) in rows]
 
 
-async def open_directive_for(session: AsyncSession, member: Member, now: datetime,
-                             chat_id: str | None = None) -> Directive | None:
+async def open_directive_for(
+    session: AsyncSession, member: Member, now: datetime, chat_id: str | None = None
+) -> Directive | None:
     """The latest open directive this member is expected to acknowledge and has not yet."""
     stmt = (
         select(Directive)
         .join(DirectiveTarget, DirectiveTarget.directive_pk == Directive.id)
         .join(Group, Group.chat_id == DirectiveTarget.chat_id)
         .join(Membership, and_(Membership.group_pk == Group.id, Membership.member_pk == member.id))
-        .where(Directive.status == "open", Directive.deadline_at > now,
-               ~exists().where(Ack.directive_pk == Directive.id, Ack.member_pk == member.id))
+        .where(
+            Directive.status == "open",
+            Directive.deadline_at > now,
+            ~exists().where(Ack.directive_pk == Directive.id, Ack.member_pk == member.id),
+        )
         .order_by(Directive.created_at.desc(), Directive.id.desc())
     )
     if chat_id is not None:
@@ -58,6 +70,10 @@ async def open_directive_for(session: AsyncSession, member: Member, now: datetim
 
 
 async def open_tasks(session: AsyncSession) -> list[tuple[Task, Member]]:
-    stmt = (select(Task, Member).join(Member, Member.id == Task.assignee_pk)
-            .where(Task.status == "open").order_by(Task.due_at.is_(None), Task.due_at, Task.id))
+    stmt = (
+        select(Task, Member)
+        .join(Member, Member.id == Task.assignee_pk)
+        .where(Task.status == "open")
+        .order_by(Task.due_at.is_(None), Task.due_at, Task.id)
+    )
     return [(t, m) for t, m in (await session.execute(stmt)).all()]

@@ -27,30 +27,90 @@ from models.tables import (
 KINDS = ("messages", "reports", "checkins", "acks", "members", "tasks", "nudges", "outbox")
 
 COLUMNS: dict[str, tuple[str, ...]] = {
-    "messages": ("id", "platform", "chat_id", "member_id", "message_id", "sent_at", "text", "type",
-                 "category", "kind", "media_url"),
-    "reports": ("id", "incident_id", "message_id", "chat_id", "member_id", "category", "severity",
-                "status", "occurred_at", "places", "people", "phones", "text", "created_at"),
+    "messages": (
+        "id",
+        "platform",
+        "chat_id",
+        "member_id",
+        "message_id",
+        "sent_at",
+        "text",
+        "type",
+        "category",
+        "kind",
+        "media_url",
+    ),
+    "reports": (
+        "id",
+        "incident_id",
+        "message_id",
+        "chat_id",
+        "member_id",
+        "category",
+        "severity",
+        "status",
+        "occurred_at",
+        "places",
+        "people",
+        "phones",
+        "text",
+        "created_at",
+    ),
     "checkins": ("id", "member_id", "name", "chat_id", "kind", "note", "at"),
     "acks": ("id", "directive_id", "directive_text", "member_id", "name", "chat_id", "at"),
-    "members": ("member_id", "name", "phone", "enterprise", "role", "groups", "status",
-                "last_active_at"),
+    "members": (
+        "member_id",
+        "name",
+        "phone",
+        "enterprise",
+        "role",
+        "groups",
+        "status",
+        "last_active_at",
+    ),
     "tasks": ("id", "assignee_id", "assignee", "text", "due_at", "status", "created_at", "done_at"),
-    "nudges": ("id", "member_id", "name", "week", "level", "channel", "chat_id", "planned_at",
-               "reengaged_at", "sent"),
-    "outbox": ("id", "chat_id", "kind", "text", "status", "attempts", "idempotency_key",
-               "created_at", "sent_at", "last_error"),
+    "nudges": (
+        "id",
+        "member_id",
+        "name",
+        "week",
+        "level",
+        "channel",
+        "chat_id",
+        "planned_at",
+        "reengaged_at",
+        "sent",
+    ),
+    "outbox": (
+        "id",
+        "chat_id",
+        "kind",
+        "text",
+        "status",
+        "attempts",
+        "idempotency_key",
+        "created_at",
+        "sent_at",
+        "last_error",
+    ),
 }
 
 # Which column bounds --since/--until for each kind.
 TIME_COLUMN = {
-    "messages": Message.sent_at, "reports": Report.created_at, "checkins": CheckIn.at,
-    "acks": Ack.at, "members": Member.created_at, "tasks": Task.created_at,
-    "nudges": Nudge.planned_at, "outbox": Outbox.created_at,
+    "messages": Message.sent_at,
+    "reports": Report.created_at,
+    "checkins": CheckIn.at,
+    "acks": Ack.at,
+    "members": Member.created_at,
+    "tasks": Task.created_at,
+    "nudges": Nudge.planned_at,
+    "outbox": Outbox.created_at,
 }
 
 
-def _window(stmt: Select[Any], kind: str, since: datetime | None, until: datetime | None) -> Select[Any]:
+def _window(
+    stmt: Select[Any], kind: str, since: datetime | None, until: datetime | None
+) -> Select[Any]:
     col = TIME_COLUMN[kind]
     if since is not None:
         stmt = stmt.where(col >= since)
@@ -59,8 +119,9 @@ def _window(stmt: Select[Any], kind: str, since: datetime | None, until: datetim
     return stmt
 
 
-async def rows(session: AsyncSession, kind: str, since: datetime | None = None,
-               until: datetime | None = None) -> AsyncIterator[dict[str, Any]]:
+async def rows(
+    session: AsyncSession, kind: str, since: datetime | None = None, until: datetime | None = None
+) -> AsyncIterator[dict[str, Any]]:
     """Stream the export's rows; large tables are read in chunks, not loaded whole."""
     if kind not in KINDS:
         raise ValueError(f"unknown export {kind!r}; choose one of {', '.join(KINDS)}")
@@ -75,71 +136,166 @@ async def rows(session: AsyncSession, kind: str, since: datetime | None = None,
 
 
 def _messages() -> Select[Any]:
-    return select(Message.id, Message.platform, Message.chat_id, Message.member_id,
-                  Message.message_id, Message.sent_at, Message.text, Message.type,
-                  Message.category, Message.kind, Message.media_url).order_by(Message.id)
+    return select(
+        Message.id,
+        Message.platform,
+        Message.chat_id,
+        Message.member_id,
+        Message.message_id,
+        Message.sent_at,
+        Message.text,
+        Message.type,
+        Message.category,
+        Message.kind,
+        Message.media_url,
+    ).order_by(Message.id)
 
 
 def _reports() -> Select[Any]:
-    return (select(Report.id, Report.incident_pk.label("incident_id"),
-                   Message.message_id, Report.chat_id, Member.member_id, Report.category,
-                   Report.severity, Report.status, Report.occurred_at, Report.places, Report.people,
-                   Report.phones, Report.text, Report.created_at)
-            .outerjoin(Message, Message.id == Report.message_pk)
-            .outerjoin(Member, Member.id == Report.member_pk).order_by(Report.id))
+    return (
+        select(
+            Report.id,
+            Report.incident_pk.label("incident_id"),
+            Message.message_id,
+            Report.chat_id,
+            Member.member_id,
+            Report.category,
+            Report.severity,
+            Report.status,
+            Report.occurred_at,
+            Report.places,
+            Report.people,
+            Report.phones,
+            Report.text,
+            Report.created_at,
+        )
+        .outerjoin(Message, Message.id == Report.message_pk)
+        .outerjoin(Member, Member.id == Report.member_pk)
+        .order_by(Report.id)
+    )
 
 
 def _checkins() -> Select[Any]:
-    return (select(CheckIn.id, Member.member_id, Member.name, CheckIn.chat_id, CheckIn.kind,
-                   CheckIn.note, CheckIn.at)
-            .join(Member, Member.id == CheckIn.member_pk).order_by(CheckIn.id))
+    return (
+        select(
+            CheckIn.id,
+            Member.member_id,
+            Member.name,
+            CheckIn.chat_id,
+            CheckIn.kind,
+            CheckIn.note,
+            CheckIn.at,
+        )
+        .join(Member, Member.id == CheckIn.member_pk)
+        .order_by(CheckIn.id)
+    )
 
 
 def _acks() -> Select[Any]:
-    return (select(Ack.id, Ack.directive_pk.label("directive_id"),
-                   Directive.text.label("directive_text"), Member.member_id, Member.name,
-                   Ack.chat_id, Ack.at)
-            .join(Member, Member.id == Ack.member_pk)
-            .join(Directive, Directive.id == Ack.directive_pk).order_by(Ack.id))
+    return (
+        select(
+            Ack.id,
+            Ack.directive_pk.label("directive_id"),
+            Directive.text.label("directive_text"),
+            Member.member_id,
+            Member.name,
+            Ack.chat_id,
+            Ack.at,
+        )
+        .join(Member, Member.id == Ack.member_pk)
+        .join(Directive, Directive.id == Ack.directive_pk)
+        .order_by(Ack.id)
+    )
 
 
 def _tasks() -> Select[Any]:
-    return (select(Task.id, Member.member_id.label("assignee_id"), Member.name.label("assignee"),
-                   Task.text, Task.due_at, Task.status, Task.created_at, Task.done_at)
-            .join(Member, Member.id == Task.assignee_pk).order_by(Task.id))
+    return (
+        select(
+            Task.id,
+            Member.member_id.label("assignee_id"),
+            Member.name.label("assignee"),
+            Task.text,
+            Task.due_at,
+            Task.status,
+            Task.created_at,
+            Task.done_at,
+        )
+        .join(Member, Member.id == Task.assignee_pk)
+        .order_by(Task.id)
+    )
 
 
 def _nudges() -> Select[Any]:
-    return (select(Nudge.id, Member.member_id, Member.name, Nudge.week, Nudge.level,
-                   Nudge.channel, Nudge.chat_id, Nudge.planned_at, Nudge.reengaged_at,
-                   (Outbox.status == "sent").label("sent"))
-            .join(Member, Member.id == Nudge.member_pk)
-            .outerjoin(Outbox, Outbox.id == Nudge.outbox_pk).order_by(Nudge.id))
+    return (
+        select(
+            Nudge.id,
+            Member.member_id,
+            Member.name,
+            Nudge.week,
+            Nudge.level,
+            Nudge.channel,
+            Nudge.chat_id,
+            Nudge.planned_at,
+            Nudge.reengaged_at,
+            (Outbox.status == "sent").label("sent"),
+        )
+        .join(Member, Member.id == Nudge.member_pk)
+        .outerjoin(Outbox, Outbox.id == Nudge.outbox_pk)
+        .order_by(Nudge.id)
+    )
 
 
 def _outbox() -> Select[Any]:
-    return select(Outbox.id, Outbox.chat_id, Outbox.kind, Outbox.text, Outbox.status,
-                  Outbox.attempts, Outbox.idempotency_key, Outbox.created_at, Outbox.sent_at,
-                  Outbox.last_error).order_by(Outbox.id)
+    return select(
+        Outbox.id,
+        Outbox.chat_id,
+        Outbox.kind,
+        Outbox.text,
+        Outbox.status,
+        Outbox.attempts,
+        Outbox.idempotency_key,
+        Outbox.created_at,
+        Outbox.sent_at,
+        Outbox.last_error,
+    ).order_by(Outbox.id)
 
 
-_QUERIES = {"messages": _messages, "reports": _reports, "checkins": _checkins, "acks": _acks,
-            "tasks": _tasks, "nudges": _nudges, "outbox": _outbox}
+_QUERIES = {
+    "messages": _messages,
+    "reports": _reports,
+    "checkins": _checkins,
+    "acks": _acks,
+    "tasks": _tasks,
+    "nudges": _nudges,
+    "outbox": _outbox,
+}
 
 
-async def _members(session: AsyncSession, since: datetime | None,
-                   until: datetime | None) -> AsyncIterator[dict[str, Any]]:
+async def _members(
+    session: AsyncSession, since: datetime | None, until: datetime | None
+) -> AsyncIterator[dict[str, Any]]:
     g = aliased(Group)
-    stmt = _window(select(Member).where(Member.active.is_(True)).order_by(Member.id), "members",
-                   since, until)
+    stmt = _window(
+        select(Member).where(Member.active.is_(True)).order_by(Member.id), "members", since, until
+    )
     members = list((await session.execute(stmt)).scalars())
     groups: dict[int, list[str]] = {}
     pairs = await session.execute(
-        select(Membership.member_pk, g.chat_id).join(g, g.id == Membership.group_pk)
-        .where(g.kind != "private").order_by(g.chat_id))
+        select(Membership.member_pk, g.chat_id)
+        .join(g, g.id == Membership.group_pk)
+        .where(g.kind != "private")
+        .order_by(g.chat_id)
+    )
     for member_pk, chat_id in pairs:
         groups.setdefault(member_pk, []).append(chat_id)
     for m in members:
-        yield {"member_id": m.member_id, "name": m.name, "phone": m.phone,
-               "enterprise": m.enterprise, "role": m.role, "groups": groups.get(m.id, []),
-               "status": m.status, "last_active_at": m.last_active_at}
+        yield {
+            "member_id": m.member_id,
+            "name": m.name,
+            "phone": m.phone,
+            "enterprise": m.enterprise,
+            "role": m.role,
+            "groups": groups.get(m.id, []),
+            "status": m.status,
+            "last_active_at": m.last_active_at,
+        }

@@ -55,15 +55,20 @@ async def lock_category(session: AsyncSession, category: str) -> None:
         await session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": key})
 
 
-async def find_mergeable(session: AsyncSession, *, category: str, keys: set[str],
-                         now: datetime, window: timedelta) -> Incident | None:
+async def find_mergeable(
+    session: AsyncSession, *, category: str, keys: set[str], now: datetime, window: timedelta
+) -> Incident | None:
     """The open incident a new report of `category` at `keys` belongs to, if any.
 
     Same category and same place (any age while open), else same category reported within
     the window at an overlapping place; the most recently reported candidate wins.
     """
-    stmt = (select(Incident).where(Incident.category == category, Incident.status.in_(OPEN))
-            .order_by(Incident.last_reported_at.desc(), Incident.id.desc()).limit(50))
+    stmt = (
+        select(Incident)
+        .where(Incident.category == category, Incident.status.in_(OPEN))
+        .order_by(Incident.last_reported_at.desc(), Incident.id.desc())
+        .limit(50)
+    )
     candidates = list((await session.execute(stmt)).scalars())
     for inc in candidates:
         if same_place(keys, split_key(inc.place_key)):
@@ -74,8 +79,9 @@ async def find_mergeable(session: AsyncSession, *, category: str, keys: set[str]
     return None
 
 
-async def get_incident(session: AsyncSession, incident_id: int, *,
-                       lock: bool = False) -> Incident | None:
+async def get_incident(
+    session: AsyncSession, incident_id: int, *, lock: bool = False
+) -> Incident | None:
     stmt = select(Incident).where(Incident.id == incident_id)
     if lock:
         stmt = stmt.with_for_update()
@@ -83,8 +89,12 @@ async def get_incident(session: AsyncSession, incident_id: int, *,
 
 
 async def open_incidents(session: AsyncSession, limit: int = 50) -> list[Incident]:
-    stmt = (select(Incident).where(Incident.status.in_(OPEN))
-            .order_by(Incident.urgent.desc(), Incident.first_reported_at.desc()).limit(limit))
+    stmt = (
+        select(Incident)
+        .where(Incident.status.in_(OPEN))
+        .order_by(Incident.urgent.desc(), Incident.first_reported_at.desc())
+        .limit(limit)
+    )
     return list((await session.execute(stmt)).scalars())
 
 
@@ -94,8 +104,11 @@ async def count_open(session: AsyncSession) -> int:
 
 
 async def unacknowledged_urgent(session: AsyncSession) -> list[Incident]:
-    stmt = (select(Incident).where(Incident.status == "reported", Incident.urgent.is_(True))
-            .order_by(Incident.id))
+    stmt = (
+        select(Incident)
+        .where(Incident.status == "reported", Incident.urgent.is_(True))
+        .order_by(Incident.id)
+    )
     return list((await session.execute(stmt)).scalars())
 
 
@@ -106,24 +119,36 @@ async def reports_of(session: AsyncSession, incident_id: int) -> list[Report]:
 
 async def timeline(session: AsyncSession, incident_id: int) -> list[IncidentEvent]:
     """Everything that happened to an incident, oldest first."""
-    stmt = (select(IncidentEvent).where(IncidentEvent.incident_pk == incident_id)
-            .order_by(IncidentEvent.at, IncidentEvent.id))
+    stmt = (
+        select(IncidentEvent)
+        .where(IncidentEvent.incident_pk == incident_id)
+        .order_by(IncidentEvent.at, IncidentEvent.id)
+    )
     return list((await session.execute(stmt)).scalars())
 
 
-def add_event(session: AsyncSession, incident: Incident, kind: str, at: datetime,
-              member_pk: int | None = None, note: str = "") -> IncidentEvent:
-    event = IncidentEvent(incident_pk=incident.id, at=at, kind=kind, member_pk=member_pk,
-                          note=note[:2000])
+def add_event(
+    session: AsyncSession,
+    incident: Incident,
+    kind: str,
+    at: datetime,
+    member_pk: int | None = None,
+    note: str = "",
+) -> IncidentEvent:
+    event = IncidentEvent(
+        incident_pk=incident.id, at=at, kind=kind, member_pk=member_pk, note=note[:2000]
+    )
     session.add(event)
     return event
 
 
 async def alerted_chats(session: AsyncSession, incident_id: int) -> list[str]:
     """Chats that received an alert or escalation for this incident, in first-sent order."""
-    stmt = (select(Outbox.chat_id).where(Outbox.ref_type == "incident",
-                                         Outbox.ref_id == incident_id, Outbox.kind == "alert")
-            .order_by(Outbox.id))
+    stmt = (
+        select(Outbox.chat_id)
+        .where(Outbox.ref_type == "incident", Outbox.ref_id == incident_id, Outbox.kind == "alert")
+        .order_by(Outbox.id)
+    )
     seen: list[str] = []
     for chat in (await session.execute(stmt)).scalars():
         if chat not in seen:
@@ -133,79 +158,129 @@ async def alerted_chats(session: AsyncSession, incident_id: int) -> list[str]:
 
 async def due_escalations(session: AsyncSession, now: datetime, limit: int = 100) -> list[Incident]:
     """Urgent incidents nobody took whose escalation time has come (locked for this run)."""
-    stmt = (select(Incident)
-            .where(Incident.status == "reported", Incident.urgent.is_(True),
-                   Incident.next_escalation_at.is_not(None), Incident.next_escalation_at <= now)
-            .order_by(Incident.next_escalation_at, Incident.id).limit(limit)
-            .with_for_update(skip_locked=True))
+    stmt = (
+        select(Incident)
+        .where(
+            Incident.status == "reported",
+            Incident.urgent.is_(True),
+            Incident.next_escalation_at.is_not(None),
+            Incident.next_escalation_at <= now,
+        )
+        .order_by(Incident.next_escalation_at, Incident.id)
+        .limit(limit)
+        .with_for_update(skip_locked=True)
+    )
     return list((await session.execute(stmt)).scalars())
 
 
-async def due_reminders(session: AsyncSession, now: datetime, age: timedelta,
-                        limit: int = 100) -> list[Incident]:
+async def due_reminders(
+    session: AsyncSession, now: datetime, age: timedelta, limit: int = 100
+) -> list[Incident]:
     """Open incidents older than `age` not reminded about within the last `age`."""
-    stmt = (select(Incident)
-            .where(Incident.status.in_(OPEN), Incident.first_reported_at <= now - age,
-                   (Incident.reminded_at.is_(None)) | (Incident.reminded_at <= now - age))
-            .order_by(Incident.id).limit(limit).with_for_update(skip_locked=True))
+    stmt = (
+        select(Incident)
+        .where(
+            Incident.status.in_(OPEN),
+            Incident.first_reported_at <= now - age,
+            (Incident.reminded_at.is_(None)) | (Incident.reminded_at <= now - age),
+        )
+        .order_by(Incident.id)
+        .limit(limit)
+        .with_for_update(skip_locked=True)
+    )
     return list((await session.execute(stmt)).scalars())
 
 
-async def open_doubt(session: AsyncSession, chat_id: str, member_pk: int,
-                     now: datetime) -> Conversation | None:
+async def open_doubt(
+    session: AsyncSession, chat_id: str, member_pk: int, now: datetime
+) -> Conversation | None:
     """The member's newest unanswered doubt question in this chat, if still current."""
-    stmt = (select(Conversation)
-            .where(Conversation.chat_id == chat_id, Conversation.member_pk == member_pk,
-                   Conversation.status == "open", Conversation.kind == CONFIRM_REPORT,
-                   Conversation.expires_at > now)
-            .order_by(Conversation.id.desc()).limit(1).with_for_update())
+    stmt = (
+        select(Conversation)
+        .where(
+            Conversation.chat_id == chat_id,
+            Conversation.member_pk == member_pk,
+            Conversation.status == "open",
+            Conversation.kind == CONFIRM_REPORT,
+            Conversation.expires_at > now,
+        )
+        .order_by(Conversation.id.desc())
+        .limit(1)
+        .with_for_update()
+    )
     return (await session.execute(stmt)).scalar_one_or_none()
 
 
-async def expired_doubts(session: AsyncSession, now: datetime,
-                         limit: int = 200) -> list[Conversation]:
-    stmt = (select(Conversation)
-            .where(Conversation.status == "open", Conversation.kind == CONFIRM_REPORT,
-                   Conversation.expires_at <= now)
-            .order_by(Conversation.id).limit(limit).with_for_update(skip_locked=True))
+async def expired_doubts(
+    session: AsyncSession, now: datetime, limit: int = 200
+) -> list[Conversation]:
+    stmt = (
+        select(Conversation)
+        .where(
+            Conversation.status == "open",
+            Conversation.kind == CONFIRM_REPORT,
+            Conversation.expires_at <= now,
+        )
+        .order_by(Conversation.id)
+        .limit(limit)
+        .with_for_update(skip_locked=True)
+    )
     return list((await session.execute(stmt)).scalars())
 
 
 async def doubts_for_reports(session: AsyncSession, report_ids: list[int]) -> list[Conversation]:
     if not report_ids:
         return []
-    stmt = select(Conversation).where(Conversation.status == "open",
-                                      Conversation.kind == CONFIRM_REPORT,
-                                      Conversation.ref_id.in_(report_ids))
+    stmt = select(Conversation).where(
+        Conversation.status == "open",
+        Conversation.kind == CONFIRM_REPORT,
+        Conversation.ref_id.in_(report_ids),
+    )
     return list((await session.execute(stmt)).scalars())
 
 
-async def latest_report_since(session: AsyncSession, member_pk: int,
-                              since: datetime) -> Report | None:
+async def latest_report_since(
+    session: AsyncSession, member_pk: int, since: datetime
+) -> Report | None:
     """The member's newest report filed at or after `since` (photos attach to it)."""
-    stmt = (select(Report).where(Report.member_pk == member_pk, Report.created_at >= since,
-                                 Report.status != "false_alarm")
-            .order_by(Report.created_at.desc(), Report.id.desc()).limit(1))
+    stmt = (
+        select(Report)
+        .where(
+            Report.member_pk == member_pk,
+            Report.created_at >= since,
+            Report.status != "false_alarm",
+        )
+        .order_by(Report.created_at.desc(), Report.id.desc())
+        .limit(1)
+    )
     return (await session.execute(stmt)).scalar_one_or_none()
 
 
-async def orphan_photos(session: AsyncSession, member_pk: int,
-                        since: datetime) -> list[Attachment]:
+async def orphan_photos(session: AsyncSession, member_pk: int, since: datetime) -> list[Attachment]:
     """Photos the member sent recently that no report has claimed yet."""
-    stmt = (select(Attachment).where(Attachment.member_pk == member_pk,
-                                     Attachment.report_pk.is_(None),
-                                     Attachment.created_at >= since)
-            .order_by(Attachment.id))
+    stmt = (
+        select(Attachment)
+        .where(
+            Attachment.member_pk == member_pk,
+            Attachment.report_pk.is_(None),
+            Attachment.created_at >= since,
+        )
+        .order_by(Attachment.id)
+    )
     return list((await session.execute(stmt)).scalars())
 
 
-async def claim_due_attachments(session: AsyncSession, now: datetime, hold: timedelta,
-                                limit: int = 20) -> list[Attachment]:
+async def claim_due_attachments(
+    session: AsyncSession, now: datetime, hold: timedelta, limit: int = 20
+) -> list[Attachment]:
     """Pending photos due for a fetch; their next attempt moves past `hold` while in hand."""
-    stmt = (select(Attachment)
-            .where(Attachment.status == "pending", Attachment.next_attempt_at <= now)
-            .order_by(Attachment.next_attempt_at, Attachment.id).limit(limit)
-            .with_for_update(skip_locked=True))
+    stmt = (
+        select(Attachment)
+        .where(Attachment.status == "pending", Attachment.next_attempt_at <= now)
+        .order_by(Attachment.next_attempt_at, Attachment.id)
+        .limit(limit)
+        .with_for_update(skip_locked=True)
+    )
     rows = list((await session.execute(stmt)).scalars())
     for row in rows:
         row.next_attempt_at = now + hold

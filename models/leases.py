@@ -11,21 +11,27 @@ from models.outbox import insert_for
 from models.tables import JobLease
 
 
-async def acquire(session: AsyncSession, name: str, holder: str, now: datetime,
-                  ttl: timedelta) -> bool:
+async def acquire(
+    session: AsyncSession, name: str, holder: str, now: datetime, ttl: timedelta
+) -> bool:
     """Take the lease if it is free, expired or already ours. Caller commits."""
     insert = insert_for(session)
     await session.execute(
-        insert(JobLease).values(name=name, holder="", until=now - timedelta(seconds=1))
-        .on_conflict_do_nothing(index_elements=["name"]))
+        insert(JobLease)
+        .values(name=name, holder="", until=now - timedelta(seconds=1))
+        .on_conflict_do_nothing(index_elements=["name"])
+    )
     result = await session.execute(
         update(JobLease)
         .where(JobLease.name == name, or_(JobLease.until <= now, JobLease.holder == holder))
-        .values(holder=holder, until=now + ttl))
+        .values(holder=holder, until=now + ttl)
+    )
     return bool(result.rowcount)  # type: ignore[attr-defined]
 
 
 async def release(session: AsyncSession, name: str, holder: str, now: datetime) -> None:
     await session.execute(
-        update(JobLease).where(JobLease.name == name, JobLease.holder == holder)
-        .values(until=now, last_run_at=now))
+        update(JobLease)
+        .where(JobLease.name == name, JobLease.holder == holder)
+        .values(until=now, last_run_at=now)
+    )

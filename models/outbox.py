@@ -82,6 +82,9 @@ async def find_quoted(session: AsyncSession, chat_id: str, message_id: str) -> O
     """The outbox row behind a platform message id the bot sent (for quote-replies)."""
     from models.tables import BotMessage
 
-    stmt = (select(Outbox).join(BotMessage, BotMessage.outbox_pk == Outbox.id)
-            .where(BotMessage.chat_id == chat_id, BotMessage.message_id == message_id))
+    stmt = (
+        select(Outbox)
+        .join(BotMessage, BotMessage.outbox_pk == Outbox.id)
+        .where(BotMessage.chat_id == chat_id, BotMessage.message_id == message_id)
+    )
     return (await session.execute(stmt)).scalars().first()

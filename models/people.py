@@ -20,13 +20,21 @@ def fold_name(text: str) -> str:
 
 
 async def get_or_create_group(
-    session: AsyncSession, chat_id: str, *, now: datetime, name: str = "", kind: str = "council",
+    session: AsyncSession,
+    chat_id: str,
+    *,
+    now: datetime,
+    name: str = "",
+    kind: str = "council",
     enterprise: str | None = None,
 ) -> Group:
-    group = (await session.execute(select(Group).where(Group.chat_id == chat_id))).scalar_one_or_none()
+    group = (
+        await session.execute(select(Group).where(Group.chat_id == chat_id))
+    ).scalar_one_or_none()
     if group is None:
-        group = Group(chat_id=chat_id, name=name or chat_id, kind=kind, enterprise=enterprise,
-                      created_at=now)
+        group = Group(
+            chat_id=chat_id, name=name or chat_id, kind=kind, enterprise=enterprise, created_at=now
+        )
         session.add(group)
         await session.flush()
     return group
@@ -38,7 +46,11 @@ async def member_by_platform_id(session: AsyncSession, member_id: str) -> Member
 
 
 async def get_or_create_member(
-    session: AsyncSession, member_id: str, *, display_name: str, now: datetime,
+    session: AsyncSession,
+    member_id: str,
+    *,
+    display_name: str,
+    now: datetime,
 ) -> tuple[Member, bool]:
     """The member behind a platform id; a stranger becomes a guest. Returns (member, created).
 
@@ -53,17 +65,26 @@ async def get_or_create_member(
         return member, False
     key = fold_name(display_name)
     if key:
-        stmt = select(Member).where(Member.member_id.is_(None), Member.status == "member",
-                                    Member.active.is_(True), Member.name_folded == key)
+        stmt = select(Member).where(
+            Member.member_id.is_(None),
+            Member.status == "member",
+            Member.active.is_(True),
+            Member.name_folded == key,
+        )
         found = list((await session.execute(stmt)).scalars())
         if len(found) == 1:
             found[0].member_id = member_id
             found[0].display_name = display_name
             return found[0], False
     member = Member(
-        member_id=member_id, name=display_name or member_id, display_name=display_name,
-        name_folded=fold_name(display_name or member_id), role="member", status="guest",
-        created_at=now, expected_since=now,
+        member_id=member_id,
+        name=display_name or member_id,
+        display_name=display_name,
+        name_folded=fold_name(display_name or member_id),
+        role="member",
+        status="guest",
+        created_at=now,
+        expected_since=now,
     )
     session.add(member)
     await session.flush()
@@ -71,15 +92,21 @@ async def get_or_create_member(
 
 
 async def ensure_membership(
-    session: AsyncSession, member: Member, group: Group, *, now: datetime, from_roster: bool = False,
+    session: AsyncSession,
+    member: Member,
+    group: Group,
+    *,
+    now: datetime,
+    from_roster: bool = False,
 ) -> Membership:
     stmt = select(Membership).where(
         Membership.member_pk == member.id, Membership.group_pk == group.id
     )
     ms = (await session.execute(stmt)).scalar_one_or_none()
     if ms is None:
-        ms = Membership(member_pk=member.id, group_pk=group.id, joined_at=now,
-                        from_roster=from_roster)
+        ms = Membership(
+            member_pk=member.id, group_pk=group.id, joined_at=now, from_roster=from_roster
+        )
         session.add(ms)
         await session.flush()
     elif from_roster and not ms.from_roster:
@@ -87,12 +114,15 @@ async def ensure_membership(
     return ms
 
 
-async def touch_activity(session: AsyncSession, member: Member, membership: Membership | None,
-                         at: datetime) -> None:
+async def touch_activity(
+    session: AsyncSession, member: Member, membership: Membership | None, at: datetime
+) -> None:
     """Record an interaction; never moves last activity backwards (late redeliveries)."""
     if member.last_active_at is None or at > member.last_active_at:
         member.last_active_at = at
-    if membership is not None and (membership.last_active_at is None or at > membership.last_active_at):
+    if membership is not None and (
+        membership.last_active_at is None or at > membership.last_active_at
+    ):
         membership.last_active_at = at
 
 
@@ -104,14 +134,15 @@ async def mark_private_chat(session: AsyncSession, member: Member, chat_id: str)
         member.private_chat_id = chat_id
 
 
-async def coordinators(session: AsyncSession, configured: tuple[str, ...]) -> tuple[list[Member], list[str]]:
+async def coordinators(
+    session: AsyncSession, configured: tuple[str, ...]
+) -> tuple[list[Member], list[str]]:
     """Who gets alerts and digests: roster coordinators/admins and `coordinators` config entries.
 
     Returns (members, chat ids): a configured id that is a member's id counts as that member;
     any other configured id is a coordinators' group chat.
     """
-    stmt = select(Member).where(Member.active.is_(True),
-                                Member.role.in_(("coordinator", "admin")))
+    stmt = select(Member).where(Member.active.is_(True), Member.role.in_(("coordinator", "admin")))
     members = {m.id: m for m in (await session.execute(stmt)).scalars()}
     chats: list[str] = []
     for ident in configured:
@@ -123,13 +154,24 @@ async def coordinators(session: AsyncSession, configured: tuple[str, ...]) -> tu
     return sorted(members.values(), key=lambda m: m.id), chats
 
 
-async def sync_configured_groups(session: AsyncSession, groups: Iterable[Any], now: datetime) -> None:
+async def sync_configured_groups(
+    session: AsyncSession, groups: Iterable[Any], now: datetime
+) -> None:
     """Configured groups (objects with chat_id, name, kind, enterprise) exist as configured."""
     for g in groups:
-        row = (await session.execute(select(Group).where(Group.chat_id == g.chat_id))).scalar_one_or_none()
+        row = (
+            await session.execute(select(Group).where(Group.chat_id == g.chat_id))
+        ).scalar_one_or_none()
         if row is None:
-            session.add(Group(chat_id=g.chat_id, name=g.name, kind=g.kind, enterprise=g.enterprise,
-                              created_at=now))
+            session.add(
+                Group(
+                    chat_id=g.chat_id,
+                    name=g.name,
+                    kind=g.kind,
+                    enterprise=g.enterprise,
+                    created_at=now,
+                )
+            )
         else:
             row.name, row.kind, row.enterprise = g.name, g.kind, g.enterprise
     await session.flush()

@@ -1,4 +1,4 @@
-"""The roster: who is expected to take part (SPEC.md 4). Import is idempotent: update, never duplicate."""
+"""The roster: who is expected to take part (SPEC.md 4). Import updates, never duplicates."""
 
 from __future__ import annotations
 
@@ -58,7 +58,9 @@ def parse_roster_csv(text: str) -> tuple[list[RosterRow], list[str]]:
     header = [h.strip().lower() for h in (reader.fieldnames or [])]
     missing = [c for c in ("name",) if c not in header]
     if missing:
-        return [], [f"header: missing column(s) {', '.join(missing)}; expected {', '.join(COLUMNS)}"]
+        return [], [
+            f"header: missing column(s) {', '.join(missing)}; expected {', '.join(COLUMNS)}"
+        ]
     unknown = [h for h in header if h not in (*COLUMNS, "lead")]
     errors = [f"header: unknown column(s) {', '.join(unknown)} ignored"] if unknown else []
     rows: list[RosterRow] = []
@@ -77,27 +79,44 @@ def parse_roster_csv(text: str) -> tuple[list[RosterRow], list[str]]:
         if rec.get("phone"):
             phone = normalize_phone(rec["phone"])
             if phone is None:
-                errors.append(f"line {n}: phone {rec['phone']!r} is not a Vietnamese number; kept empty")
+                errors.append(
+                    f"line {n}: phone {rec['phone']!r} is not a Vietnamese number; kept empty"
+                )
         groups = tuple(g.strip() for g in rec.get("groups", "").split(";") if g.strip())
-        rows.append(RosterRow(
-            line=n, member_id=rec.get("member_id") or None, name=name, phone=phone,
-            enterprise=unicodedata.normalize("NFC", rec.get("enterprise", "")) or None,
-            role=role, groups=groups, lead=rec.get("lead", "").lower() in ("1", "yes", "x", "có", "true"),
-        ))
+        rows.append(
+            RosterRow(
+                line=n,
+                member_id=rec.get("member_id") or None,
+                name=name,
+                phone=phone,
+                enterprise=unicodedata.normalize("NFC", rec.get("enterprise", "")) or None,
+                role=role,
+                groups=groups,
+                lead=rec.get("lead", "").lower() in ("1", "yes", "x", "có", "true"),
+            )
+        )
     return rows, errors
 
 
 async def _find(session: AsyncSession, row: RosterRow) -> Member | None:
     """The same person: by platform id, else by phone, else by name within the enterprise."""
     if row.member_id:
-        m = (await session.execute(select(Member).where(Member.member_id == row.member_id))).scalar_one_or_none()
+        m = (
+            await session.execute(select(Member).where(Member.member_id == row.member_id))
+        ).scalar_one_or_none()
         if m is not None:
             return m
     if row.phone:
-        m = (await session.execute(select(Member).where(Member.phone == row.phone))).scalars().first()
+        m = (
+            (await session.execute(select(Member).where(Member.phone == row.phone)))
+            .scalars()
+            .first()
+        )
         if m is not None:
             return m
-    stmt = select(Member).where(Member.name_folded == fold_name(row.name), Member.status == "member")
+    stmt = select(Member).where(
+        Member.name_folded == fold_name(row.name), Member.status == "member"
+    )
     if row.enterprise:
         stmt = stmt.where(Member.enterprise == row.enterprise)
     found = list((await session.execute(stmt)).scalars())
@@ -109,11 +128,24 @@ async def import_rows(session: AsyncSession, rows: list[RosterRow], now: datetim
     result = ImportResult()
     for row in rows:
         member = await _find(session, row)
-        values = {"name": row.name, "name_folded": fold_name(row.name), "phone": row.phone,
-                  "enterprise": row.enterprise, "role": row.role, "is_lead": row.lead}
+        values = {
+            "name": row.name,
+            "name_folded": fold_name(row.name),
+            "phone": row.phone,
+            "enterprise": row.enterprise,
+            "role": row.role,
+            "is_lead": row.lead,
+        }
         if member is None:
-            member = Member(member_id=row.member_id, status="member", created_at=now,
-                            expected_since=now, display_name="", active=True, **values)
+            member = Member(
+                member_id=row.member_id,
+                status="member",
+                created_at=now,
+                expected_since=now,
+                display_name="",
+                active=True,
+                **values,
+            )
             session.add(member)
             await session.flush()
             result.created += 1

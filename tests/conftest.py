@@ -38,9 +38,15 @@ def sample(name: str) -> dict[str, Any]:
 
 def databases() -> list[Any]:
     params: list[Any] = ["sqlite"]
-    params.append(pytest.param("postgres", marks=[
-        pytest.mark.postgres,
-        pytest.mark.skipif(not PG_URL, reason="ANTT_TEST_POSTGRES_URL not set")]))
+    params.append(
+        pytest.param(
+            "postgres",
+            marks=[
+                pytest.mark.postgres,
+                pytest.mark.skipif(not PG_URL, reason="ANTT_TEST_POSTGRES_URL not set"),
+            ],
+        )
+    )
     return params
 
 
@@ -107,7 +113,9 @@ def make_settings(tmp_path: Path) -> Callable[..., Settings]:
 class Bot:
     """The app on a real port, driven like Zalo drives it; workers run when drained."""
 
-    def __init__(self, client: TestClient[Any, Any], app: web.Application, clock: FixedClock) -> None:
+    def __init__(
+        self, client: TestClient[Any, Any], app: web.Application, clock: FixedClock
+    ) -> None:
         self.http = client
         self.app = app
         self.clock = clock
@@ -124,8 +132,14 @@ class Bot:
     def sessions(self) -> Any:
         return self.app[keys.SESSIONS]
 
-    async def deliver(self, body: Any, *, path: str = "/webhook/zalo-bot",
-                      secret: str | None = SECRET, raw: bytes | None = None) -> tuple[int, Any]:
+    async def deliver(
+        self,
+        body: Any,
+        *,
+        path: str = "/webhook/zalo-bot",
+        secret: str | None = SECRET,
+        raw: bytes | None = None,
+    ) -> tuple[int, Any]:
         headers = {"Content-Type": "application/json"}
         if secret is not None:
             headers["X-Bot-Api-Secret-Token"] = secret
@@ -161,9 +175,18 @@ async def make_bot() -> AsyncIterator[Callable[..., Any]]:
 _counter = iter(range(10**9))
 
 
-def text_event(text: str, *, sender: str = "u1", name: str = "Nguyễn Văn A", chat: str | None = None,
-               group: bool = False, at: datetime | None = None, message_id: str | None = None,
-               quote: str | None = None, wrapped: bool = False) -> dict[str, Any]:
+def text_event(
+    text: str,
+    *,
+    sender: str = "u1",
+    name: str = "Nguyễn Văn A",
+    chat: str | None = None,
+    group: bool = False,
+    at: datetime | None = None,
+    message_id: str | None = None,
+    quote: str | None = None,
+    wrapped: bool = False,
+) -> dict[str, Any]:
     """A Zalo Bot Platform text delivery (bare envelope unless wrapped)."""
     n = next(_counter)
     msg: dict[str, Any] = {

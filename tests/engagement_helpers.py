@@ -14,7 +14,12 @@ GROUPS = [
     {"chat_id": COUNCIL, "name": "Hội đồng ANTT KCN", "kind": "council"},
     {"chat_id": MAY, "name": "Tổ bảo vệ May Việt", "kind": "enterprise", "enterprise": "May Việt"},
     {"chat_id": HANSOL, "name": "Tổ bảo vệ Hansol", "kind": "enterprise", "enterprise": "Hansol"},
-    {"chat_id": DQ, "name": "Tổ bảo vệ Điện Quang", "kind": "enterprise", "enterprise": "Điện Quang"},
+    {
+        "chat_id": DQ,
+        "name": "Tổ bảo vệ Điện Quang",
+        "kind": "enterprise",
+        "enterprise": "Điện Quang",
+    },
 ]
 
 ROSTER = """member_id,name,phone,enterprise,role,groups

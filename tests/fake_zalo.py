@@ -42,8 +42,9 @@ class FakeZalo:
         bot = request.match_info["bot"]
         method = request.match_info["method"]
         if bot != f"bot{self.token}":
-            return web.json_response({"ok": False, "error_code": 401,
-                                      "description": "Unauthorized"}, status=401)
+            return web.json_response(
+                {"ok": False, "error_code": 401, "description": "Unauthorized"}, status=401
+            )
         try:
             body = await request.json()
         except ValueError:
@@ -58,32 +59,53 @@ class FakeZalo:
         if method in ("sendMessage", "sendPhoto"):
             text = body.get("text") if method == "sendMessage" else body.get("caption", "x")
             if not text or len(text.encode("utf-16-le")) // 2 > 2000:
-                return web.json_response({"ok": False, "error_code": 400,
-                                          "description": "text must be 1-2000 characters"}, status=400)
-            return web.json_response({"ok": True, "result": {
-                "message_id": f"{next(self._ids):020x}", "date": 1789033572455}})
+                return web.json_response(
+                    {
+                        "ok": False,
+                        "error_code": 400,
+                        "description": "text must be 1-2000 characters",
+                    },
+                    status=400,
+                )
+            return web.json_response(
+                {
+                    "ok": True,
+                    "result": {"message_id": f"{next(self._ids):020x}", "date": 1789033572455},
+                }
+            )
         if method == "getMe":
-            return web.json_response({"ok": True, "result": {
-                "id": "1459232241454765289", "account_name": "bot.test", "account_type": "BASIC",
-                "can_join_groups": True}})
+            return web.json_response(
+                {
+                    "ok": True,
+                    "result": {
+                        "id": "1459232241454765289",
+                        "account_name": "bot.test",
+                        "account_type": "BASIC",
+                        "can_join_groups": True,
+                    },
+                }
+            )
         if method == "getUpdates":
             if self.updates:
                 return web.json_response({"ok": True, "result": self.updates.pop(0)})
-            return web.json_response({"ok": False, "error_code": 408,
-                                      "description": "Request timeout"}, status=408)
+            return web.json_response(
+                {"ok": False, "error_code": 408, "description": "Request timeout"}, status=408
+            )
         if method == "setWebhook":
             self.webhook = {"url": body.get("url"), "updated_at": 1789033572455}
             return web.json_response({"ok": True, "result": self.webhook})
         if method == "getWebhookInfo":
             if self.webhook is None:
-                return web.json_response({"ok": False, "error_code": 404,
-                                          "description": "Not found"}, status=404)
+                return web.json_response(
+                    {"ok": False, "error_code": 404, "description": "Not found"}, status=404
+                )
             return web.json_response({"ok": True, "result": self.webhook})
         if method == "deleteWebhook":
             self.webhook = None
             return web.json_response({"ok": True, "result": {}})
-        return web.json_response({"ok": False, "error_code": 404, "description": "no method"},
-                                 status=404)
+        return web.json_response(
+            {"ok": False, "error_code": 404, "description": "no method"}, status=404
+        )
 
     async def start(self) -> FakeZalo:
         app = web.Application()

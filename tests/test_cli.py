@@ -23,17 +23,26 @@ from tests.fake_zalo import TOKEN, FakeZalo
 SECRET = "webhook-secret-123"
 
 
-def run(*args: str, cwd: Path, env: dict[str, str] | None = None,
-        stdin: str | None = None) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "bot", *args], cwd=cwd, capture_output=True,
-                          text=True, input=stdin, timeout=120,
-                          env={**os.environ, "PYTHONPATH": str(Path(__file__).parents[1]),
-                               **(env or {})})
+def run(
+    *args: str, cwd: Path, env: dict[str, str] | None = None, stdin: str | None = None
+) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "bot", *args],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        input=stdin,
+        timeout=120,
+        env={**os.environ, "PYTHONPATH": str(Path(__file__).parents[1]), **(env or {})},
+    )
 
 
 def write_config(tmp_path: Path, **extra: object) -> Path:
-    data: dict[str, object] = {"database": {"url": "sqlite+aiosqlite:///data/antt.db"},
-                               "groups": GROUPS, "engagement": {"holidays": []}}
+    data: dict[str, object] = {
+        "database": {"url": "sqlite+aiosqlite:///data/antt.db"},
+        "groups": GROUPS,
+        "engagement": {"holidays": []},
+    }
     data.update(extra)
     path = tmp_path / "config.yaml"
     path.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
@@ -54,10 +63,17 @@ def test_parse_prints_one_json_line_per_message(tmp_path: Path) -> None:
     lines = [json.loads(x) for x in proc.stdout.splitlines()]
     assert [x["type"] for x in lines] == ["incident", "check_in"]
     assert lines[0]["category"] == "fire"
-    proc = run("parse", "--now", "2026-11-27T16:00+07:00", cwd=tmp_path,
-               stdin="đã nhận\n\n22h có xe lạ vào lô A1\n")
+    proc = run(
+        "parse",
+        "--now",
+        "2026-11-27T16:00+07:00",
+        cwd=tmp_path,
+        stdin="đã nhận\n\n22h có xe lạ vào lô A1\n",
+    )
     out = [json.loads(x) for x in proc.stdout.splitlines()]
-    assert len(out) == 3 and out[0]["type"] == "ack" and out[2]["time"] == {"at": "2026-11-26T22:00"}
+    assert (
+        len(out) == 3 and out[0]["type"] == "ack" and out[2]["time"] == {"at": "2026-11-26T22:00"}
+    )
     assert run("parse", "--now", "yesterday", "x", cwd=tmp_path).returncode == 2
 
 
@@ -73,10 +89,21 @@ def test_members_import_list_and_export(tmp_path: Path) -> None:
     rows = [json.loads(x) for x in run("export", "members", cwd=tmp_path).stdout.splitlines()]
     assert {r["member_id"] for r in rows} == {f"u{i}" for i in range(1, 11)}
     assert rows[0]["groups"] == ["gcouncil", "gdienquang", "ghansol", "gmayviet"]
-    assert set(rows[0]) >= {"member_id", "name", "phone", "enterprise", "role", "groups", "status",
-                            "last_active_at"}
+    assert set(rows[0]) >= {
+        "member_id",
+        "name",
+        "phone",
+        "enterprise",
+        "role",
+        "groups",
+        "status",
+        "last_active_at",
+    }
     csv_out = tmp_path / "m.csv"
-    assert run("export", "members", "--format", "csv", "-o", str(csv_out), cwd=tmp_path).returncode == 0
+    assert (
+        run("export", "members", "--format", "csv", "-o", str(csv_out), cwd=tmp_path).returncode
+        == 0
+    )
     assert csv_out.read_bytes().startswith(b"\xef\xbb\xbf")  # Excel needs the BOM
     assert "Lý Thị Kim" in csv_out.read_text(encoding="utf-8-sig")
     bad = run("members", "import", "nope.csv", cwd=tmp_path)
@@ -113,21 +140,31 @@ def test_jobs_list_and_run_at_a_time(tmp_path: Path) -> None:
 async def test_platform_commands_against_a_fake_zalo(tmp_path: Path, zalo: FakeZalo) -> None:
     write_config(tmp_path, platform={"kind": "zalo_bot", "api_base": zalo.api_base})
     env = {"ANTT_PLATFORM__TOKEN": TOKEN, "ANTT_PLATFORM__WEBHOOK_SECRET": SECRET}
-    proc = await asyncio.to_thread(run, "platform", "set-webhook",
-                                   "https://antt.example.vn/webhook/zalo-bot", cwd=tmp_path, env=env)
+    proc = await asyncio.to_thread(
+        run,
+        "platform",
+        "set-webhook",
+        "https://antt.example.vn/webhook/zalo-bot",
+        cwd=tmp_path,
+        env=env,
+    )
     assert proc.returncode == 0, proc.stderr
-    assert zalo.calls[-1].body == {"url": "https://antt.example.vn/webhook/zalo-bot",
-                                   "secret_token": SECRET}
+    assert zalo.calls[-1].body == {
+        "url": "https://antt.example.vn/webhook/zalo-bot",
+        "secret_token": SECRET,
+    }
     proc = await asyncio.to_thread(run, "platform", "info", cwd=tmp_path, env=env)
     info = json.loads(proc.stdout)
     assert info["me"]["account_name"] == "bot.test"
     assert info["webhook"]["url"].endswith("/webhook/zalo-bot")
     assert TOKEN not in proc.stdout + proc.stderr
-    proc = await asyncio.to_thread(run, "platform", "set-webhook", "http://insecure", cwd=tmp_path,
-                                   env=env)
+    proc = await asyncio.to_thread(
+        run, "platform", "set-webhook", "http://insecure", cwd=tmp_path, env=env
+    )
     assert proc.returncode == 2 and "https://" in proc.stderr
-    proc = await asyncio.to_thread(run, "platform", "info", cwd=tmp_path,
-                                   env={"ANTT_PLATFORM__TOKEN": "1:wrong"})
+    proc = await asyncio.to_thread(
+        run, "platform", "info", cwd=tmp_path, env={"ANTT_PLATFORM__TOKEN": "1:wrong"}
+    )
     assert proc.returncode == 1 and "401" in proc.stderr
 
 
@@ -143,15 +180,22 @@ def _free_port() -> int:
         return int(s.getsockname()[1])
 
 
-async def test_serve_answers_processes_and_stops_cleanly_on_sigterm(tmp_path: Path,
-                                                                    zalo: FakeZalo) -> None:
+async def test_serve_answers_processes_and_stops_cleanly_on_sigterm(
+    tmp_path: Path, zalo: FakeZalo
+) -> None:
     port = _free_port()
-    write_config(tmp_path, platform={"kind": "zalo_bot", "api_base": zalo.api_base},
-                 server={"port": port})
-    env = {**os.environ, "PYTHONPATH": str(Path(__file__).parents[1]),
-           "ANTT_PLATFORM__TOKEN": TOKEN, "ANTT_PLATFORM__WEBHOOK_SECRET": SECRET}
-    proc = await asyncio.create_subprocess_exec(sys.executable, "-m", "bot", "serve", cwd=tmp_path,
-                                                env=env, stderr=asyncio.subprocess.PIPE)
+    write_config(
+        tmp_path, platform={"kind": "zalo_bot", "api_base": zalo.api_base}, server={"port": port}
+    )
+    env = {
+        **os.environ,
+        "PYTHONPATH": str(Path(__file__).parents[1]),
+        "ANTT_PLATFORM__TOKEN": TOKEN,
+        "ANTT_PLATFORM__WEBHOOK_SECRET": SECRET,
+    }
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "bot", "serve", cwd=tmp_path, env=env, stderr=asyncio.subprocess.PIPE
+    )
     base = f"http://127.0.0.1:{port}"
     try:
         async with aiohttp.ClientSession() as http:
@@ -162,11 +206,19 @@ async def test_serve_answers_processes_and_stops_cleanly_on_sigterm(tmp_path: Pa
                             break
                 except aiohttp.ClientError:
                     await asyncio.sleep(0.1)
-            body = {"event_name": "message.text.received", "message": {
-                "from": {"id": "u1", "display_name": "A"}, "chat": {"id": "u1", "chat_type": "PRIVATE"},
-                "message_id": "serve0000000000000001", "date": 1789033572455, "text": "/huongdan"}}
-            async with http.post(f"{base}/webhook/zalo-bot", json=body,
-                                 headers={"X-Bot-Api-Secret-Token": SECRET}) as resp:
+            body = {
+                "event_name": "message.text.received",
+                "message": {
+                    "from": {"id": "u1", "display_name": "A"},
+                    "chat": {"id": "u1", "chat_type": "PRIVATE"},
+                    "message_id": "serve0000000000000001",
+                    "date": 1789033572455,
+                    "text": "/huongdan",
+                },
+            }
+            async with http.post(
+                f"{base}/webhook/zalo-bot", json=body, headers={"X-Bot-Api-Secret-Token": SECRET}
+            ) as resp:
                 assert resp.status == 200
             for _ in range(100):
                 if zalo.sent():

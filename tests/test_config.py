@@ -31,14 +31,17 @@ def test_unknown_key_is_named(tmp_path: Path) -> None:
     assert "unknown key" in message
 
 
-@pytest.mark.parametrize("text, key", [
-    ("timezone: Mars/Olympus\n", "timezone"),
-    ("engagement:\n  quiet_hours: late\n", "engagement.quiet_hours"),
-    ("digest:\n  time: '25:00'\n", "digest.time"),
-    ("platform:\n  kind: telegram\n", "platform.kind"),
-    ("database:\n  url: mysql://x\n", "database.url"),
-    ("groups:\n  - name: x\n", "groups.0.chat_id"),
-])
+@pytest.mark.parametrize(
+    "text, key",
+    [
+        ("timezone: Mars/Olympus\n", "timezone"),
+        ("engagement:\n  quiet_hours: late\n", "engagement.quiet_hours"),
+        ("digest:\n  time: '25:00'\n", "digest.time"),
+        ("platform:\n  kind: telegram\n", "platform.kind"),
+        ("database:\n  url: mysql://x\n", "database.url"),
+        ("groups:\n  - name: x\n", "groups.0.chat_id"),
+    ],
+)
 def test_bad_values_are_named(tmp_path: Path, text: str, key: str) -> None:
     path = tmp_path / "c.yaml"
     path.write_text(text, encoding="utf-8")
@@ -60,8 +63,12 @@ def test_not_yaml_and_missing_file(tmp_path: Path) -> None:
 
 
 def test_env_overrides_nest_and_secrets_stay_secret(tmp_path: Path) -> None:
-    env = {"ANTT_PLATFORM__TOKEN": "123:abc", "ANTT_ENGAGEMENT__INACTIVE_AFTER_DAYS": "3",
-           "ANTT_PLATFORM__WEBHOOK_SECRET": "12345678", "ANTT_DASHBOARD__PASSWORD": "pw"}
+    env = {
+        "ANTT_PLATFORM__TOKEN": "123:abc",
+        "ANTT_ENGAGEMENT__INACTIVE_AFTER_DAYS": "3",
+        "ANTT_PLATFORM__WEBHOOK_SECRET": "12345678",
+        "ANTT_DASHBOARD__PASSWORD": "pw",
+    }
     settings = load_settings(ROOT / "config.yaml", environ=env)
     assert settings.platform.token.get_secret_value() == "123:abc"
     assert settings.platform.webhook_secret.get_secret_value() == "12345678"  # stays a string
@@ -70,7 +77,7 @@ def test_env_overrides_nest_and_secrets_stay_secret(tmp_path: Path) -> None:
 
 
 def test_env_typo_is_named_too() -> None:
-    with pytest.raises(ConfigError, match="platform.tokn"):
+    with pytest.raises(ConfigError, match=r"platform\.tokn"):
         load_settings(None, environ={"ANTT_PLATFORM__TOKN": "x"})
 
 
@@ -79,8 +86,11 @@ def test_cli_exits_2_with_the_key_and_no_traceback(tmp_path: Path) -> None:
     path.write_text("server:\n  prot: 80\n", encoding="utf-8")
     proc = subprocess.run([sys.executable, "-m", "bot", "-h"], capture_output=True, text=True)
     assert proc.returncode == 0
-    proc = subprocess.run([sys.executable, "-m", "bot", "export", "messages", "-c", str(path)],
-                          capture_output=True, text=True)
+    proc = subprocess.run(
+        [sys.executable, "-m", "bot", "export", "messages", "-c", str(path)],
+        capture_output=True,
+        text=True,
+    )
     assert proc.returncode == 2
     assert "server.prot" in proc.stderr and str(path) in proc.stderr
     assert "Traceback" not in proc.stderr

@@ -12,7 +12,15 @@ from sqlalchemy import func, select
 
 from models.tables import Ack, CheckIn, Directive, Member, Nudge, Outbox, Task
 from tests.conftest import Bot, text_event
-from tests.engagement_helpers import COUNCIL, DQ, HANSOL, MAY, NAMES, council_settings, import_roster
+from tests.engagement_helpers import (
+    COUNCIL,
+    DQ,
+    HANSOL,
+    MAY,
+    NAMES,
+    council_settings,
+    import_roster,
+)
 
 VN = ZoneInfo("Asia/Ho_Chi_Minh")
 MON = datetime(2026, 11, 30, 8, 0, tzinfo=VN)  # a Monday morning
@@ -26,23 +34,32 @@ def local(y: int, m: int, d: int, hh: int, mm: int = 0) -> datetime:
 async def council(make_bot: Any, make_settings: Any, db_url: str) -> Bot:
     from handlers.clock import FixedClock
 
-    bot = await make_bot(council_settings(make_settings, db_url,
-                                          engagement={"holidays": ["2026-12-07"]}),
-                         clock=FixedClock(MON))
+    bot = await make_bot(
+        council_settings(make_settings, db_url, engagement={"holidays": ["2026-12-07"]}),
+        clock=FixedClock(MON),
+    )
     await import_roster(bot, MON)
     return bot
 
 
-async def say(bot: Bot, member: str, text: str, *, chat: str | None = None,
-              quote: str | None = None) -> None:
+async def say(
+    bot: Bot, member: str, text: str, *, chat: str | None = None, quote: str | None = None
+) -> None:
     """A member writes to the bot: privately, or in a group (then @mentioning the bot)."""
     if chat is None:
         body = text_event(text, sender=member, name=NAMES[member], at=bot.clock.now())
     else:
         if quote is None:
             text = f"@Bot ANTT {text}"
-        body = text_event(text, sender=member, name=NAMES[member], chat=chat, group=True,
-                          at=bot.clock.now(), quote=quote)
+        body = text_event(
+            text,
+            sender=member,
+            name=NAMES[member],
+            chat=chat,
+            group=True,
+            at=bot.clock.now(),
+            quote=quote,
+        )
     status, _ = await bot.deliver(body)
     assert status == 200
     await bot.drain()
@@ -63,8 +80,16 @@ async def test_checkins_are_stored_with_their_kind_and_answered(council: Bot) ->
     await say(council, "u4", "đã vào ca 3")
     await say(council, "u5", "Tuần tra khu B, không phát hiện gì bất thường")
     async with council.sessions() as s:
-        kinds = {(m, k) for m, k in (await s.execute(
-            select(Member.member_id, CheckIn.kind).join(CheckIn, CheckIn.member_pk == Member.id)))}
+        kinds = {
+            (m, k)
+            for m, k in (
+                await s.execute(
+                    select(Member.member_id, CheckIn.kind).join(
+                        CheckIn, CheckIn.member_pk == Member.id
+                    )
+                )
+            )
+        }
     assert kinds == {("u2", "attendance"), ("u3", "attendance"), ("u4", "shift"), ("u5", "patrol")}
     assert "có mặt lúc 08:00" in said(council, "u2")[0]
     assert "tuần tra" in said(council, "u5")[0]
@@ -73,7 +98,9 @@ async def test_checkins_are_stored_with_their_kind_and_answered(council: Bot) ->
 async def test_directive_is_posted_acknowledged_and_reported(council: Bot) -> None:
     await say(council, "u1", "/thongbao Tăng cường tuần tra dịp cuối năm")
     posts = {chat: said(council, chat) for chat in (COUNCIL, MAY, HANSOL, DQ)}
-    assert all(len(p) == 1 and "THÔNG BÁO TB1" in p[0] and "đã nhận" in p[0] for p in posts.values())
+    assert all(
+        len(p) == 1 and "THÔNG BÁO TB1" in p[0] and "đã nhận" in p[0] for p in posts.values()
+    )
     assert "Cần 9 người xác nhận" in said(council, "u1")[-1]
     # Three ways to acknowledge: privately, /danhan, and a quote-reply in the group.
     await say(council, "u2", "đã nhận")
@@ -157,8 +184,9 @@ async def test_nudges_respect_quiet_hours_holidays_and_run_once(council: Bot) ->
     council.clock.set(local(2026, 12, 8, 9))
     await say(council, "u2", "có mặt")  # Bình stays active
     await say(council, "u8", "có mặt")  # and so does Hoa, in the Điện Quang group
-    outcomes = await asyncio.gather(council.runtime.run_job("nudges"),
-                                    council.runtime.run_job("nudges"))
+    outcomes = await asyncio.gather(
+        council.runtime.run_job("nudges"), council.runtime.run_job("nudges")
+    )
     assert sum(o.queued for o in outcomes) >= 1
     await council.runtime.run_job("nudges")
     await council.drain()
@@ -169,8 +197,9 @@ async def test_nudges_respect_quiet_hours_holidays_and_run_once(council: Bot) ->
     assert not any("tương tác" in t for t in said(council, "u2"))
     # u9 answers: re-engaged.
     await say(council, "u9", "có mặt", chat=DQ)
-    reengaged = await scalar(council, select(func.count()).select_from(Nudge).where(
-        Nudge.reengaged_at.is_not(None)))
+    reengaged = await scalar(
+        council, select(func.count()).select_from(Nudge).where(Nudge.reengaged_at.is_not(None))
+    )
     assert reengaged == 1
 
 
@@ -185,18 +214,27 @@ async def test_nudge_ladder_ends_with_the_coordinator(council: Bot) -> None:
     coord = said(council, "u1")[-1]
     assert "chưa hoạt động lâu ngày" in coord and "Lý Thị Kim (Điện Quang): 14 ngày" in coord
     async with council.sessions() as s:
-        counts = dict((await s.execute(
-            select(Nudge.level, func.count()).group_by(Nudge.level))).all())
+        counts = dict(
+            (await s.execute(select(Nudge.level, func.count()).group_by(Nudge.level))).all()
+        )
     assert counts == {1: 9, 2: 9, 3: 9}
 
 
 async def test_weekly_cap_limits_nudges(make_bot: Any, make_settings: Any, sqlite_url: str) -> None:
     from handlers.clock import FixedClock
 
-    bot = await make_bot(council_settings(
-        make_settings, sqlite_url, engagement={"max_nudges_per_member_per_week": 1, "holidays": [],
-                                               "nudge_levels": [{"after_days": 7}, {"after_days": 8}]}),
-        clock=FixedClock(MON))
+    bot = await make_bot(
+        council_settings(
+            make_settings,
+            sqlite_url,
+            engagement={
+                "max_nudges_per_member_per_week": 1,
+                "holidays": [],
+                "nudge_levels": [{"after_days": 7}, {"after_days": 8}],
+            },
+        ),
+        clock=FixedClock(MON),
+    )
     await import_roster(bot, MON)
     bot.clock.set(MON + timedelta(days=7, hours=1))  # Monday: level 1
     await bot.runtime.run_job("nudges")
@@ -207,12 +245,14 @@ async def test_weekly_cap_limits_nudges(make_bot: Any, make_settings: Any, sqlit
     bot.clock.set(MON + timedelta(days=14, hours=1))  # next week: level 2 goes out
     await bot.runtime.run_job("nudges")
     async with bot.sessions() as s:
-        assert (await s.execute(select(func.count()).select_from(Nudge).where(
-            Nudge.level == 2))).scalar_one() == 9
+        assert (
+            await s.execute(select(func.count()).select_from(Nudge).where(Nudge.level == 2))
+        ).scalar_one() == 9
 
 
-async def test_two_instances_on_one_database_send_once(make_bot: Any, make_settings: Any,
-                                                       db_url: str) -> None:
+async def test_two_instances_on_one_database_send_once(
+    make_bot: Any, make_settings: Any, db_url: str
+) -> None:
     from handlers.clock import FixedClock
 
     settings = council_settings(make_settings, db_url, engagement={"holidays": []})

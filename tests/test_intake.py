@@ -16,8 +16,9 @@ from tests.conftest import SECRET, Bot, sample, text_event
 
 @pytest.fixture
 async def bot(make_bot: Any, make_settings: Any, db_url: str) -> Bot:
-    return await make_bot(make_settings(db=db_url, platform={"kind": "zalo_bot"}),
-                          client=_NullClient())
+    return await make_bot(
+        make_settings(db=db_url, platform={"kind": "zalo_bot"}), client=_NullClient()
+    )
 
 
 class _NullClient:
@@ -40,12 +41,18 @@ class _NullClient:
 
 async def count(bot: Bot, model: Any, *where: Any) -> int:
     async with bot.sessions() as s:
-        return int((await s.execute(select(func.count()).select_from(model).where(*where))).scalar_one())
+        return int(
+            (await s.execute(select(func.count()).select_from(model).where(*where))).scalar_one()
+        )
 
 
 async def test_official_and_real_capture_samples_are_stored_and_processed(bot: Bot) -> None:
-    for name in ("bot_official_text", "bot_bare_text_capture", "bot_old_first_name",
-                 "bot_group_mention"):
+    for name in (
+        "bot_official_text",
+        "bot_bare_text_capture",
+        "bot_old_first_name",
+        "bot_group_mention",
+    ):
         status, body = await bot.deliver(sample(name))
         assert (status, body) == (200, {"ok": True}), name
     assert await count(bot, InboundEvent) == 4
@@ -103,8 +110,10 @@ async def test_three_concurrent_copies_are_stored_once(bot: Bot) -> None:
 
 
 async def test_unknown_event_name_is_stored_and_acknowledged(bot: Bot) -> None:
-    body = {"event_name": "message.reaction.received",
-            "message": {"message_id": "r1", "from": {"id": "u9"}, "chat": {"id": "u9"}}}
+    body = {
+        "event_name": "message.reaction.received",
+        "message": {"message_id": "r1", "from": {"id": "u9"}, "chat": {"id": "u9"}},
+    }
     assert await bot.deliver(body) == (200, {"ok": True})
     await bot.drain()
     async with bot.sessions() as s:
@@ -124,7 +133,9 @@ async def test_bot_senders_are_stored_but_not_processed(bot: Bot) -> None:
 
 
 @pytest.mark.parametrize("secret", [None, "wrong", "", SECRET + "x", "é"])
-async def test_wrong_or_missing_secret_is_401_and_nothing_stored(bot: Bot, secret: str | None) -> None:
+async def test_wrong_or_missing_secret_is_401_and_nothing_stored(
+    bot: Bot, secret: str | None
+) -> None:
     status, body = await bot.deliver(text_event("có mặt"), secret=secret)
     assert status == 401
     assert body["ok"] is False and "X-Bot-Api-Secret-Token" in body["error"]
@@ -148,11 +159,22 @@ async def test_large_text_under_the_limit_is_kept_whole(bot: Bot) -> None:
         assert (await s.execute(select(Message.text))).scalar_one() == text
 
 
-@pytest.mark.parametrize("raw", [b"{not json", b"[1, 2, 3]", b'"text"', b"null", b"42",
-                                 b'{"event_name": 5}', b'{"message": {}}', b"\xff\xfe\x00",
-                                 b'{"event_name": "message.text.received"}',
-                                 b'{"event_name": "message.text.received", "message": {"from": {"id": []}}}',
-                                 b"[" * 100_000 + b"]" * 100_000])
+@pytest.mark.parametrize(
+    "raw",
+    [
+        b"{not json",
+        b"[1, 2, 3]",
+        b'"text"',
+        b"null",
+        b"42",
+        b'{"event_name": 5}',
+        b'{"message": {}}',
+        b"\xff\xfe\x00",
+        b'{"event_name": "message.text.received"}',
+        b'{"event_name": "message.text.received", "message": {"from": {"id": []}}}',
+        b"[" * 100_000 + b"]" * 100_000,
+    ],
+)
 async def test_invalid_bodies_are_400_never_500(bot: Bot, raw: bytes) -> None:
     status, body = await bot.deliver(None, raw=raw[:60_000])
     assert status == 400, body
@@ -161,8 +183,9 @@ async def test_invalid_bodies_are_400_never_500(bot: Bot, raw: bytes) -> None:
 
 
 async def test_empty_body_is_200(bot: Bot) -> None:
-    async with bot.http.post("/webhook/zalo-bot", data=b"",
-                             headers={"X-Bot-Api-Secret-Token": SECRET}) as resp:
+    async with bot.http.post(
+        "/webhook/zalo-bot", data=b"", headers={"X-Bot-Api-Secret-Token": SECRET}
+    ) as resp:
         assert resp.status == 200
     assert await count(bot, InboundEvent) == 0
 
@@ -224,7 +247,9 @@ async def test_healthz_and_metrics(bot: Bot) -> None:
     assert 'antt_events_rejected_total{platform="zalo_bot",reason="secret"} 1.0' in text
 
 
-async def test_a_failing_event_is_recorded_and_does_not_stop_the_worker(bot: Bot, monkeypatch: Any) -> None:
+async def test_a_failing_event_is_recorded_and_does_not_stop_the_worker(
+    bot: Bot, monkeypatch: Any
+) -> None:
     import handlers.intents.basic as basic
 
     async def boom(ctx: Any) -> None:

@@ -32,13 +32,21 @@ class Council:
     def __init__(self, bot: Bot) -> None:
         self.bot = bot
 
-    async def say(self, member: str, text: str, chat: str | None = None,
-                  quote: str | None = None) -> None:
+    async def say(
+        self, member: str, text: str, chat: str | None = None, quote: str | None = None
+    ) -> None:
         group = chat is not None
         if group and quote is None:
             text = "@Bot ANTT " + text
-        body = text_event(text, sender=member, name=NAMES[member], chat=chat, group=group,
-                          at=self.bot.clock.now(), quote=quote)
+        body = text_event(
+            text,
+            sender=member,
+            name=NAMES[member],
+            chat=chat,
+            group=group,
+            at=self.bot.clock.now(),
+            quote=quote,
+        )
         assert (await self.bot.deliver(body))[0] == 200
         await self.bot.drain()
 
@@ -54,16 +62,31 @@ class Council:
 async def sent_log(bot: Bot, chat: str) -> list[tuple[str, str]]:
     """(local send time, first line) of what the platform received in one chat."""
     async with bot.sessions() as s:
-        rows = (await s.execute(select(Outbox).where(Outbox.chat_id == chat, Outbox.status == "sent")
-                                .order_by(Outbox.sent_at, Outbox.id))).scalars()
-        return [(r.sent_at.astimezone(VN).strftime("%d/%m %H:%M"), r.text.splitlines()[0])
-                for r in rows if r.sent_at]
+        rows = (
+            await s.execute(
+                select(Outbox)
+                .where(Outbox.chat_id == chat, Outbox.status == "sent")
+                .order_by(Outbox.sent_at, Outbox.id)
+            )
+        ).scalars()
+        return [
+            (r.sent_at.astimezone(VN).strftime("%d/%m %H:%M"), r.text.splitlines()[0])
+            for r in rows
+            if r.sent_at
+        ]
 
 
 async def outbox(bot: Bot, chat: str, kind: str) -> list[Outbox]:
     async with bot.sessions() as s:
-        return list((await s.execute(select(Outbox).where(
-            Outbox.chat_id == chat, Outbox.kind == kind).order_by(Outbox.id))).scalars())
+        return list(
+            (
+                await s.execute(
+                    select(Outbox)
+                    .where(Outbox.chat_id == chat, Outbox.kind == kind)
+                    .order_by(Outbox.id)
+                )
+            ).scalars()
+        )
 
 
 async def test_a_month_of_council_life(make_bot: Any, make_settings: Any, db_url: str) -> None:
@@ -124,8 +147,11 @@ async def test_a_month_of_council_life(make_bot: Any, make_settings: Any, db_url
     praise = "👏 Cảm ơn Bùi Thị Hoa đã tích cực tham gia tuần qua!"
     assert dq == [
         ("30/11 08:30", "📢 THÔNG BÁO TB1"),
-        ("01/12 07:00", "⏰ Thông báo TB1 còn 3 đồng chí chưa xác nhận: @Bùi Thị Hoa, "
-                        "@Lý Thị Kim, @Đặng Văn Inh."),
+        (
+            "01/12 07:00",
+            "⏰ Thông báo TB1 còn 3 đồng chí chưa xác nhận: @Bùi Thị Hoa, "
+            "@Lý Thị Kim, @Đặng Văn Inh.",
+        ),
         ("08/12 07:00", praise),
         ("10/12 09:05", praise),
         ("22/12 09:05", praise),
@@ -141,16 +167,26 @@ async def test_a_month_of_council_life(make_bot: Any, make_settings: Any, db_url
     # quiet hours), the task met, and the level-3 list once.
     coordinator = await sent_log(bot, "u1")
     assert coordinator[1:] == [
-        ("30/11 08:30", "Đã gửi thông báo TB1 tới Hội đồng ANTT KCN, Tổ bảo vệ May Việt, "
-                        "Tổ bảo vệ Hansol, Tổ bảo vệ Điện Quang. Cần 9 người xác nhận trước "
-                        "08:30 01/12."),
-        ("30/11 09:00", "📝 Đã giao việc CV1 cho Lê Văn Cường: kiểm tra bình chữa cháy xưởng 2, "
-                        "hạn 17:00 02/12/2026."),
-        ("30/11 09:00", "📝 Đã giao việc CV2 cho Đỗ Thị Phương: rà soát camera cổng 3, "
-                        "hạn 12:00 01/12/2026."),
+        (
+            "30/11 08:30",
+            "Đã gửi thông báo TB1 tới Hội đồng ANTT KCN, Tổ bảo vệ May Việt, "
+            "Tổ bảo vệ Hansol, Tổ bảo vệ Điện Quang. Cần 9 người xác nhận trước "
+            "08:30 01/12.",
+        ),
+        (
+            "30/11 09:00",
+            "📝 Đã giao việc CV1 cho Lê Văn Cường: kiểm tra bình chữa cháy xưởng 2, "
+            "hạn 17:00 02/12/2026.",
+        ),
+        (
+            "30/11 09:00",
+            "📝 Đã giao việc CV2 cho Đỗ Thị Phương: rà soát camera cổng 3, hạn 12:00 01/12/2026.",
+        ),
         ("01/12 09:05", "📋 Thông báo TB1 đã hết hạn xác nhận: 3/9 người đã nhận (33%)."),
-        ("02/12 07:00", "⚠️ Việc CV2 giao cho Đỗ Thị Phương đã quá hạn (12:00 01/12): "
-                        "rà soát camera cổng 3."),
+        (
+            "02/12 07:00",
+            "⚠️ Việc CV2 giao cho Đỗ Thị Phương đã quá hạn (12:00 01/12): rà soát camera cổng 3.",
+        ),
         ("02/12 09:05", "✅ Lê Văn Cường đã hoàn thành việc CV1: kiểm tra bình chữa cháy xưởng 2."),
         ("14/12 09:05", "📋 Thành viên chưa hoạt động lâu ngày (cần đôn đốc):"),
     ]
@@ -160,24 +196,45 @@ async def test_a_month_of_council_life(make_bot: Any, make_settings: Any, db_url
     # Đỗ Thị Phương: reminded of the directive and the task, then the overdue notice at 07:00.
     phuong = [x for x in await sent_log(bot, "u6") if "có mặt lúc" not in x[1]]
     assert phuong == [
-        ("30/11 09:00", "📝 Anh/chị được giao việc CV2: rà soát camera cổng 3, hạn 12:00 01/12/2026."),
+        (
+            "30/11 09:00",
+            "📝 Anh/chị được giao việc CV2: rà soát camera cổng 3, hạn 12:00 01/12/2026.",
+        ),
         ("01/12 07:00", "⏰ Nhắc nhẹ: anh/chị chưa xác nhận thông báo TB1:"),
-        ("01/12 07:00", "⏰ Nhắc việc CV2: rà soát camera cổng 3. Hạn 12:00 01/12. Làm xong nhắn "
-                        "/xong CV2 nhé!"),
-        ("02/12 07:00", "⚠️ Việc CV2 đã quá hạn (12:00 01/12): rà soát camera cổng 3. Anh/chị "
-                        "cập nhật giúp bot: /xong CV2 khi xong."),
+        (
+            "01/12 07:00",
+            "⏰ Nhắc việc CV2: rà soát camera cổng 3. Hạn 12:00 01/12. Làm xong nhắn "
+            "/xong CV2 nhé!",
+        ),
+        (
+            "02/12 07:00",
+            "⚠️ Việc CV2 đã quá hạn (12:00 01/12): rà soát camera cổng 3. Anh/chị "
+            "cập nhật giúp bot: /xong CV2 khi xong.",
+        ),
     ]
 
     async with bot.sessions() as s:
         tasks = {t.id: t.status for t in (await s.execute(select(Task))).scalars()}
-        nudged = (await s.execute(select(Nudge.member_pk, Nudge.level, Nudge.reengaged_at)
-                                  .order_by(Nudge.member_pk, Nudge.planned_at))).all()
+        nudged = (
+            await s.execute(
+                select(Nudge.member_pk, Nudge.level, Nudge.reengaged_at).order_by(
+                    Nudge.member_pk, Nudge.planned_at
+                )
+            )
+        ).all()
         keys = list((await s.execute(select(Outbox.idempotency_key))).scalars())
     assert tasks == {1: "done", 2: "open"}
     # u9: levels 1-3, re-engaged, then levels 1-2 of a new quiet spell; u10: levels 1-3.
     assert [(m, lvl, r is not None) for m, lvl, r in nudged] == [
-        (9, 1, True), (9, 2, True), (9, 3, True), (9, 1, False), (9, 2, False),
-        (10, 1, False), (10, 2, False), (10, 3, False)]
+        (9, 1, True),
+        (9, 2, True),
+        (9, 3, True),
+        (9, 1, False),
+        (9, 2, False),
+        (10, 1, False),
+        (10, 2, False),
+        (10, 3, False),
+    ]
     assert len(keys) == len(set(keys))
     # Nothing was said twice anywhere.
     lines = [(x.chat_id, x.text) for x in bot.store.bot_lines()]

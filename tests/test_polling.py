@@ -1,4 +1,4 @@
-"""Polling mode: getUpdates (one update per call, 408 when empty, repeats possible) feeds the inbox."""
+"""Polling mode: getUpdates (one update a call, 408 when empty, repeats) feeds the inbox."""
 
 from __future__ import annotations
 
@@ -21,19 +21,29 @@ async def zalo() -> AsyncIterator[FakeZalo]:
     await fake.close()
 
 
-async def test_updates_are_stored_once_and_answered(make_bot: Any, make_settings: Any,
-                                                    sqlite_url: str, zalo: FakeZalo) -> None:
+async def test_updates_are_stored_once_and_answered(
+    make_bot: Any, make_settings: Any, sqlite_url: str, zalo: FakeZalo
+) -> None:
     first = text_event("/huongdan", message_id="poll0000000000000001")
-    zalo.updates.extend([
-        sample("bot_bare_text_capture"),
-        first,
-        first,  # the same update can come back: no offset on Zalo's getUpdates
-        {"message": 5},  # not an event: skipped, the loop goes on
-        sample("bot_image_photo_url"),
-    ])
-    settings = make_settings(db=sqlite_url, platform={
-        "kind": "zalo_bot", "mode": "polling", "api_base": zalo.api_base, "token": TOKEN,
-        "poll_timeout_seconds": 1})
+    zalo.updates.extend(
+        [
+            sample("bot_bare_text_capture"),
+            first,
+            first,  # the same update can come back: no offset on Zalo's getUpdates
+            {"message": 5},  # not an event: skipped, the loop goes on
+            sample("bot_image_photo_url"),
+        ]
+    )
+    settings = make_settings(
+        db=sqlite_url,
+        platform={
+            "kind": "zalo_bot",
+            "mode": "polling",
+            "api_base": zalo.api_base,
+            "token": TOKEN,
+            "poll_timeout_seconds": 1,
+        },
+    )
     bot: Bot = await make_bot(settings)
     for _ in range(100):  # the poller runs in the background; wait until it drained the fake
         if not zalo.updates and sum(c.method == "getUpdates" for c in zalo.calls) >= 6:

@@ -11,7 +11,7 @@ from sqlalchemy import select, update
 
 from models.outbox import enqueue
 from models.tables import Outbox
-from tests.conftest import Bot, T0
+from tests.conftest import T0, Bot
 from tests.fake_zalo import TOKEN, FakeZalo
 
 
@@ -24,16 +24,24 @@ async def zalo() -> AsyncIterator[FakeZalo]:
 
 @pytest.fixture
 async def bot(make_bot: Any, make_settings: Any, db_url: str, zalo: FakeZalo) -> Bot:
-    settings = make_settings(db=db_url, platform={"kind": "zalo_bot", "api_base": zalo.api_base,
-                                                  "token": TOKEN})
+    settings = make_settings(
+        db=db_url, platform={"kind": "zalo_bot", "api_base": zalo.api_base, "token": TOKEN}
+    )
     return await make_bot(settings)
 
 
-async def queue(bot: Bot, text: str, kind: str = "reply", key: str | None = None,
-                chat: str = "c1") -> int:
+async def queue(
+    bot: Bot, text: str, kind: str = "reply", key: str | None = None, chat: str = "c1"
+) -> int:
     async with bot.sessions() as s, s.begin():
-        out = await enqueue(s, chat_id=chat, text=text, kind=kind, key=key or f"k:{text}:{kind}",
-                            now=bot.clock.now())
+        out = await enqueue(
+            s,
+            chat_id=chat,
+            text=text,
+            kind=kind,
+            key=key or f"k:{text}:{kind}",
+            now=bot.clock.now(),
+        )
     assert out is not None
     return out
 
@@ -63,8 +71,9 @@ async def test_idempotency_key_is_unique(bot: Bot, zalo: FakeZalo) -> None:
 
 
 async def test_429_waits_for_retry_after_then_sends_once(bot: Bot, zalo: FakeZalo) -> None:
-    zalo.script.append((429, {"ok": False, "error_code": 429, "description": "quota"},
-                        {"Retry-After": "120"}))
+    zalo.script.append(
+        (429, {"ok": False, "error_code": 429, "description": "quota"}, {"Retry-After": "120"})
+    )
     await queue(bot, "xin chào")
     await bot.drain()
     (row,) = await rows(bot)
@@ -76,7 +85,10 @@ async def test_429_waits_for_retry_after_then_sends_once(bot: Bot, zalo: FakeZal
     await bot.drain()
     (row,) = await rows(bot)
     assert row.status == "sent" and row.attempts == 2
-    assert [b["text"] for b in zalo.sent()] == ["xin chào", "xin chào"]  # the 429 try + the real one
+    assert [b["text"] for b in zalo.sent()] == [
+        "xin chào",
+        "xin chào",
+    ]  # the 429 try + the real one
 
 
 async def test_500_then_success_with_backoff(bot: Bot, zalo: FakeZalo) -> None:
@@ -104,11 +116,17 @@ async def test_permanent_error_is_failed_with_the_reason(bot: Bot, zalo: FakeZal
     assert TOKEN not in (row.last_error or "")
 
 
-async def test_long_text_goes_in_chunks_and_resumes_after_a_failure(bot: Bot, zalo: FakeZalo) -> None:
+async def test_long_text_goes_in_chunks_and_resumes_after_a_failure(
+    bot: Bot, zalo: FakeZalo
+) -> None:
     text = "\n\n".join(f"Mục {i}: " + "nội dung báo cáo tuần " * 40 for i in range(8))
     await queue(bot, text)
-    zalo.script.extend([(200, {"ok": True, "result": {"message_id": "a1"}}, {}),
-                        (500, {"ok": False, "error_code": 500}, {})])
+    zalo.script.extend(
+        [
+            (200, {"ok": True, "result": {"message_id": "a1"}}, {}),
+            (500, {"ok": False, "error_code": 500}, {}),
+        ]
+    )
     await bot.drain()
     (row,) = await rows(bot)
     assert row.chunks_sent == 1 and row.status == "pending"
@@ -127,22 +145,30 @@ async def test_interrupted_send_is_not_repeated_except_alerts(bot: Bot, zalo: Fa
     await queue(bot, "CHÁY", kind="alert")
     async with bot.sessions() as s, s.begin():
         # As if the process died after recording the attempt but before the answer.
-        await s.execute(update(Outbox).values(status="sending", attempts=1,
-                                              claimed_until=T0 - timedelta(seconds=1)))
+        await s.execute(
+            update(Outbox).values(
+                status="sending", attempts=1, claimed_until=T0 - timedelta(seconds=1)
+            )
+        )
     recovered = await bot.runtime.sender.recover_interrupted()
     assert recovered == 1
     await bot.drain()
     by_kind = {r.kind: r for r in await rows(bot)}
-    assert by_kind["reply"].status == "failed" and "not repeated" in (by_kind["reply"].last_error or "")
+    assert by_kind["reply"].status == "failed" and "not repeated" in (
+        by_kind["reply"].last_error or ""
+    )
     assert by_kind["alert"].status == "sent"
     assert [b["text"] for b in zalo.sent()] == ["CHÁY"]
 
 
-async def test_budget_defers_nudges_but_never_alerts(make_bot: Any, make_settings: Any,
-                                                     sqlite_url: str, zalo: FakeZalo) -> None:
-    settings = make_settings(db=sqlite_url, platform={"kind": "zalo_bot", "api_base": zalo.api_base,
-                                                      "token": TOKEN},
-                             engagement={"monthly_message_budget": 3, "holidays": []})
+async def test_budget_defers_nudges_but_never_alerts(
+    make_bot: Any, make_settings: Any, sqlite_url: str, zalo: FakeZalo
+) -> None:
+    settings = make_settings(
+        db=sqlite_url,
+        platform={"kind": "zalo_bot", "api_base": zalo.api_base, "token": TOKEN},
+        engagement={"monthly_message_budget": 3, "holidays": []},
+    )
     bot = await make_bot(settings)
     for i in range(3):
         await queue(bot, f"trả lời {i}")

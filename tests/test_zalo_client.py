@@ -7,7 +7,13 @@ from collections.abc import AsyncIterator
 import aiohttp
 import pytest
 
-from bot.platforms.base import OutboundMessage, PermanentError, RetryAfter, TransientError, Unauthorized
+from bot.platforms.base import (
+    OutboundMessage,
+    PermanentError,
+    RetryAfter,
+    TransientError,
+    Unauthorized,
+)
 from bot.platforms.text_split import split_text, utf16_len
 from bot.platforms.zalo_bot import ZaloBotClient
 from tests.fake_zalo import TOKEN, FakeZalo
@@ -32,9 +38,12 @@ async def test_send_message_returns_the_platform_id(zalo: FakeZalo, client: Zalo
     assert zalo.sent() == [{"chat_id": "c1", "text": "Xin chào"}]
 
 
-async def test_429_is_retry_after_with_the_header_value(zalo: FakeZalo, client: ZaloBotClient) -> None:
-    zalo.script.append((429, {"ok": False, "error_code": 429, "description": "quota"},
-                        {"Retry-After": "7"}))
+async def test_429_is_retry_after_with_the_header_value(
+    zalo: FakeZalo, client: ZaloBotClient
+) -> None:
+    zalo.script.append(
+        (429, {"ok": False, "error_code": 429, "description": "quota"}, {"Retry-After": "7"})
+    )
     with pytest.raises(RetryAfter) as info:
         await client.send(OutboundMessage(chat_id="c1", text="a"))
     assert info.value.seconds == 7
@@ -86,7 +95,8 @@ async def test_webhook_info_is_none_when_unset(client: ZaloBotClient) -> None:
 
 
 async def test_long_vietnamese_text_with_emoji_is_split_and_accepted(
-        zalo: FakeZalo, client: ZaloBotClient) -> None:
+    zalo: FakeZalo, client: ZaloBotClient
+) -> None:
     para = "Đề nghị các đồng chí tăng cường tuần tra khu vực nhà xưởng 🚒🔥 và báo cáo kịp thời. "
     text = "\n\n".join(para * 5 for _ in range(12))
     assert len(text) >= 5000
@@ -94,7 +104,9 @@ async def test_long_vietnamese_text_with_emoji_is_split_and_accepted(
     assert len(chunks) >= 3
     assert all(utf16_len(c) <= 2000 for c in chunks)
     # Nothing lost or reordered apart from whitespace at the cuts.
-    assert "".join(chunks).replace(" ", "").replace("\n", "") == text.replace(" ", "").replace("\n", "")
+    assert "".join(chunks).replace(" ", "").replace("\n", "") == text.replace(" ", "").replace(
+        "\n", ""
+    )
     for c in chunks:
         await client.send(OutboundMessage(chat_id="c1", text=c))
     assert [b["text"] for b in zalo.sent()] == chunks

@@ -49,13 +49,21 @@ def serve(args: argparse.Namespace) -> int:
     if settings.platform.kind == "zalo_bot":
         if not settings.platform.token.get_secret_value():
             raise ConfigError("platform.token: not set (export ANTT_PLATFORM__TOKEN)")
-        if settings.platform.mode == "webhook" and not settings.platform.webhook_secret.get_secret_value():
-            raise ConfigError("platform.webhook_secret: not set (export ANTT_PLATFORM__WEBHOOK_SECRET)")
+        if (
+            settings.platform.mode == "webhook"
+            and not settings.platform.webhook_secret.get_secret_value()
+        ):
+            raise ConfigError(
+                "platform.webhook_secret: not set (export ANTT_PLATFORM__WEBHOOK_SECRET)"
+            )
     host = args.host or settings.server.host
     port = settings.server.port if args.port is None else args.port
     app = create_app(settings)
-    print(f"antt-bot: serving on http://{host}:{port} (platform {settings.platform.kind}, "
-          f"{settings.platform.mode})", file=sys.stderr)
+    print(
+        f"antt-bot: serving on http://{host}:{port} (platform {settings.platform.kind}, "
+        f"{settings.platform.mode})",
+        file=sys.stderr,
+    )
     web.run_app(app, host=host, port=port, print=None, shutdown_timeout=15)
     return EXIT_OK
 
@@ -103,8 +111,10 @@ async def set_webhook(args: argparse.Namespace) -> int:
     settings = load(args)
     secret = settings.platform.webhook_secret.get_secret_value()
     if not 8 <= len(secret) <= 256:
-        raise ConfigError("platform.webhook_secret: must be 8-256 characters "
-                          "(export ANTT_PLATFORM__WEBHOOK_SECRET)")
+        raise ConfigError(
+            "platform.webhook_secret: must be 8-256 characters "
+            "(export ANTT_PLATFORM__WEBHOOK_SECRET)"
+        )
     if not args.url.startswith("https://"):
         raise UsageError("the webhook URL must start with https:// (Zalo requires it)")
     if not args.url.rstrip("/").endswith("/webhook/zalo-bot"):

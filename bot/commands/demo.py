@@ -17,8 +17,7 @@ from aiohttp import web
 
 from bot.app import create_app
 from bot.cli import EXIT_OK, UsageError, command
-from bot.demo import DemoState, DemoStore, install_demo
-from bot.demo import data
+from bot.demo import DemoState, DemoStore, data, install_demo
 from bot.logs import setup_logging
 from handlers.clock import SystemClock
 from handlers.config import Settings, config_path, load_settings
@@ -51,7 +50,7 @@ def open_browser(url: str) -> None:
 
 
 @command("demo")
-async def demo(args: argparse.Namespace) -> int:
+def demo(args: argparse.Namespace) -> int:
     with contextlib.ExitStack() as stack:
         if args.data_dir:
             data_dir = Path(args.data_dir)
@@ -67,25 +66,30 @@ async def demo(args: argparse.Namespace) -> int:
         settings = demo_settings(args, data_dir, base)
         # JSON logs at INFO would bury the URL; the demo shows warnings and errors only.
         setup_logging("WARNING" if settings.log_level == "INFO" else settings.log_level)
-        clock = SystemClock()
-        app = create_app(settings, clock=clock, local_store=DemoStore(clock=clock))
-        install_demo(app, DemoState(clock=clock))
-        await serve_until_stopped(app, sock, base, settings, data_dir, keep=bool(args.data_dir),
-                                  browser=not args.no_browser)
+        where = str(data_dir) if args.data_dir else f"{data_dir} (deleted when the demo stops)"
+        asyncio.run(run_demo(settings, sock, base, where, browser=not args.no_browser))
     return EXIT_OK
 
 
+async def run_demo(settings: Settings, sock: socket.socket, base: str, where: str, *,
+                   browser: bool) -> None:
+    """Build the app around a movable clock, install the demo, and serve until a signal."""
+    clock = SystemClock()
+    app = create_app(settings, clock=clock, local_store=DemoStore(clock=clock))
+    install_demo(app, DemoState(clock=clock))
+    await serve_until_stopped(app, sock, base, settings, where, browser=browser)
+
+
 async def serve_until_stopped(app: web.Application, sock: socket.socket, base: str,
-                              settings: Settings, data_dir: Path, *, keep: bool,
-                              browser: bool) -> None:
+                              settings: Settings, where: str, *, browser: bool) -> None:
     runner = web.AppRunner(app, shutdown_timeout=5)
     await runner.setup()
     try:
         await web.SockSite(runner, sock, shutdown_timeout=5).start()
         password = settings.dashboard.password.get_secret_value()
-        where = str(data_dir) if keep else f"{data_dir} (deleted when the demo stops)"
+        users = " or ".join(m.member_id for m in data.dashboard_users())
         print(f"ANTT Bot demo: {base}/demo\n"
-              f"  dashboard: {base}/dashboard/  (password: {password})\n"
+              f"  dashboard: {base}/dashboard/  (sign in as {users}, password: {password})\n"
               f"  data: {where}\n"
               f"  stop with Ctrl+C", flush=True)
         if browser:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import asyncio
 import json
 import sys
 from datetime import UTC, datetime
@@ -19,7 +20,7 @@ async def members_import(args: argparse.Namespace) -> int:
     settings = load(args)
     path = Path(args.file)
     try:
-        text = path.read_bytes().decode("utf-8-sig")
+        text = (await asyncio.to_thread(path.read_bytes)).decode("utf-8-sig")
     except FileNotFoundError:
         raise UsageError(f"{path}: file not found") from None
     except UnicodeDecodeError:
@@ -43,9 +44,18 @@ async def members_list(args: argparse.Namespace) -> int:
         for r in rows:
             print(json.dumps({k: jsonable(v) for k, v in r.items()}, ensure_ascii=False))
         return EXIT_OK
-    print(f"{'member_id':<22} {'name':<26} {'enterprise':<20} {'role':<11} {'status':<6} last active")
+    print(
+        f"{'member_id':<22} {'name':<26} {'enterprise':<20} {'role':<11} {'status':<6} last active"
+    )
     for r in rows:
-        last = r["last_active_at"].astimezone(tz).strftime("%Y-%m-%d %H:%M") if r["last_active_at"] else "never"
-        print(f"{(r['member_id'] or '-'):<22} {r['name'][:26]:<26} {(r['enterprise'] or '-')[:20]:<20} "
-              f"{r['role']:<11} {r['status']:<6} {last}")
+        last = (
+            r["last_active_at"].astimezone(tz).strftime("%Y-%m-%d %H:%M")
+            if r["last_active_at"]
+            else "never"
+        )
+        print(
+            f"{(r['member_id'] or '-'):<22} {r['name'][:26]:<26} "
+            f"{(r['enterprise'] or '-')[:20]:<20} "
+            f"{r['role']:<11} {r['status']:<6} {last}"
+        )
     return EXIT_OK

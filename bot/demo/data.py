@@ -3,10 +3,8 @@
 from __future__ import annotations
 
 import csv
-import importlib
 import io
 import logging
-from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime
 from importlib import resources
@@ -15,7 +13,7 @@ from typing import Any
 from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from models.people import ensure_membership, get_or_create_group, get_or_create_member
+from models.roster import ImportResult, import_roster_csv
 from models.tables import Member
 
 log = logging.getLogger(__name__)
@@ -71,6 +69,11 @@ def members() -> list[DemoMember]:
             for r in rows]
 
 
+def dashboard_users() -> list[DemoMember]:
+    """Who can sign in to the dashboard (by member id, with the demo password)."""
+    return [m for m in members() if m.role in ("coordinator", "admin")]
+
+
 def settings_overrides(db_url: str, public_url: str) -> dict[str, Any]:
     """What the demo changes on top of the loaded configuration (quiet hours etc. stay)."""
     return {
@@ -85,45 +88,16 @@ def settings_overrides(db_url: str, public_url: str) -> dict[str, Any]:
     }
 
 
-async def seed(sessions: async_sessionmaker[AsyncSession], now: datetime) -> str:
-    """Load the roster into the database; returns which way it went ("importer" or "direct")."""
-    import_roster_csv = _roster_importer()
-    people = members()
+async def seed(sessions: async_sessionmaker[AsyncSession], now: datetime) -> ImportResult:
+    """Load the demo roster the way `antt-bot members import` does (again on a restart)."""
     async with sessions() as session, session.begin():
-        if import_roster_csv is not None:
-            await import_roster_csv(session, roster_text(), now)
-            how = "importer"
-        else:
-            await _insert_directly(session, people, now)
-            how = "direct"
+        result = await import_roster_csv(session, roster_text(), now)
         # The others have said hello to the bot privately, so it may write to them there.
-        reachable = [m.member_id for m in people if m.member_id not in NO_PRIVATE_CHAT]
+        reachable = [m.member_id for m in members() if m.member_id not in NO_PRIVATE_CHAT]
         await session.execute(
             update(Member)
             .where(Member.member_id.in_(reachable), Member.private_chat_id.is_(None))
             .values(private_chat_id=Member.member_id))
-    log.info("demo roster seeded (%s): %d members", how, len(people))
-    return how
-
-
-def _roster_importer() -> Callable[..., Awaitable[Any]] | None:
-    """The lead's `models.roster.import_roster_csv(session, text, now)`, once it exists."""
-    try:
-        module = importlib.import_module("models.roster")
-    except ImportError:
-        return None
-    return getattr(module, "import_roster_csv", None)
-
-
-async def _insert_directly(session: AsyncSession, people: list[DemoMember], now: datetime) -> None:
-    """Fallback while models.roster is missing: the rows a roster import would write."""
-    from handlers.text import fold  # the parser's folding, so name look-ups match
-
-    for person in people:
-        member, _ = await get_or_create_member(session, person.member_id,
-                                               display_name=person.name, now=now, fold=fold)
-        member.name, member.phone = person.name, person.phone
-        member.enterprise, member.role, member.status = person.enterprise, person.role, "member"
-        for chat_id in person.groups:
-            group = await get_or_create_group(session, chat_id, now=now)
-            await ensure_membership(session, member, group, now=now, from_roster=True)
+    if result.errors:
+        log.warning("demo roster: %s", "; ".join(result.errors))
+    return result

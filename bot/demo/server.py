@@ -36,6 +36,10 @@ MAX_TEXT = 2000
 MAX_JUMP = timedelta(days=31)
 LONG_POLL_SECONDS = 25.0
 SEND_WAIT_SECONDS = 10.0
+# (elapsed below, step size): 10-minute steps for the first hour, hourly for the first day.
+JUMP_GRAIN = ((timedelta(hours=1), timedelta(minutes=10)),
+              (timedelta(days=1), timedelta(hours=1)),
+              (MAX_JUMP, timedelta(hours=3)))
 WEEKDAYS = ("Thứ Hai", "Thứ Ba", "Thứ Tư", "Thứ Năm", "Thứ Sáu", "Thứ Bảy", "Chủ Nhật")
 NO_CACHE = {"Cache-Control": "no-store"}
 # The page needs nothing from elsewhere; bot photos (digest charts) may live on public_url.
@@ -70,7 +74,6 @@ class DemoState:
     delivered: set[str] = field(default_factory=set)  # message ids the bot received
     jump_lock: asyncio.Lock = field(default_factory=asyncio.Lock)
     closing: bool = False
-    seeded: str = ""
 
     def member(self, member_id: str) -> DemoMember | None:
         return next((m for m in self.members if m.member_id == member_id), None)
@@ -95,8 +98,7 @@ def install_demo(app: web.Application, state: DemoState) -> None:
 
 
 async def _seed(app: web.Application) -> None:
-    state = app[DEMO]
-    state.seeded = await data.seed(app[keys.SESSIONS], state.clock.now())
+    await data.seed(app[keys.SESSIONS], app[DEMO].clock.now())
 
 
 async def _release_waiters(app: web.Application) -> None:
@@ -157,7 +159,9 @@ async def api_state(request: web.Request) -> web.Response:
                     for m in state.members],
         "chats": chats,
         "dashboard": {"url": "/dashboard/",
-                      "password": settings.dashboard.password.get_secret_value()},
+                      "password": settings.dashboard.password.get_secret_value(),
+                      "users": [{"id": m.member_id, "name": m.name, "role_label": m.role_label}
+                                for m in data.dashboard_users()]},
     }, headers=NO_CACHE)
 
 
@@ -272,14 +276,15 @@ async def _post_webhook(request: web.Request, body: dict[str, Any]) -> int:
 
 
 def jump_steps(delta: timedelta) -> list[timedelta]:
-    """A jump in steps, so what falls due on the way (quiet hours end, Monday's digest)
-    happens at about its time and in order, not all at the end."""
-    step = timedelta(hours=1) if delta <= timedelta(days=1) else timedelta(hours=3)
+    """A jump cut into steps, fine at first and coarser later, so that what falls due on the
+    way (an escalation after 10 minutes, the end of quiet hours, Monday's digest) happens at
+    about its time and in order, not all at the end."""
     steps: list[timedelta] = []
-    left = delta
-    while left > timedelta(0):
-        steps.append(min(step, left))
-        left -= step
+    done = timedelta(0)
+    while done < delta:
+        size = next(size for until, size in JUMP_GRAIN if done < until)
+        steps.append(min(size, delta - done))
+        done += steps[-1]
     return steps
 
 
@@ -317,22 +322,22 @@ async def api_clock(request: web.Request) -> web.Response:
         "sent": len(store.bot_lines()) - before, "errors": errors}, headers=NO_CACHE)
 
 
-async def wait_until_sent(app: web.Application, timeout: float = SEND_WAIT_SECONDS) -> None:
-    """Wake the sender and wait until nothing due now is left unsent (or `timeout`)."""
+async def wait_until_sent(app: web.Application) -> None:
+    """Wake the sender and wait until nothing due now is left unsent (at most a few seconds)."""
     runtime, sessions = app[keys.RUNTIME], app[keys.SESSIONS]
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + timeout
-    while True:
-        now = app[keys.CLOCK].now()
-        async with sessions() as session:
-            due = await session.scalar(
-                select(func.count()).select_from(Outbox).where(or_(
-                    (Outbox.status == "pending") & (Outbox.next_attempt_at <= now),
-                    Outbox.status == "sending")))
-        if not due or loop.time() >= deadline:
-            return
-        runtime.send_wake.set()
-        await asyncio.sleep(0.05)
+    with contextlib.suppress(TimeoutError):
+        async with asyncio.timeout(SEND_WAIT_SECONDS):
+            while True:
+                now = app[keys.CLOCK].now()
+                async with sessions() as session:
+                    due = await session.scalar(
+                        select(func.count()).select_from(Outbox).where(or_(
+                            (Outbox.status == "pending") & (Outbox.next_attempt_at <= now),
+                            Outbox.status == "sending")))
+                if not due:
+                    return
+                runtime.send_wake.set()
+                await asyncio.sleep(0.05)
 
 
 __all__ = ["DEMO", "DemoState", "DemoStore", "MovableClock", "install_demo"]

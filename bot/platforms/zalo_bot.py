@@ -255,11 +255,11 @@ class ZaloBotClient:
         self._timeout = aiohttp.ClientTimeout(total=timeout)
 
     async def call(
-        self, method: str, payload: dict[str, Any] | None = None, timeout: float | None = None
+        self, method: str, payload: dict[str, Any] | None = None, wait_s: float | None = None
     ) -> Any:
         """POST one method; returns `result` or raises a typed PlatformError."""
         url = f"{self._base}/bot{self._token}/{method}"
-        to = aiohttp.ClientTimeout(total=timeout) if timeout else self._timeout
+        to = aiohttp.ClientTimeout(total=wait_s) if wait_s else self._timeout
         try:
             async with self._session.post(url, json=payload or {}, timeout=to) as resp:
                 status = resp.status
@@ -340,7 +340,7 @@ class ZaloBotClient:
     async def get_update(self, timeout_s: int) -> dict[str, Any] | None:
         """One long poll: an update, or None when Zalo answers 408 (nothing new)."""
         try:
-            result = await self.call("getUpdates", {"timeout": timeout_s}, timeout=timeout_s + 10)
+            result = await self.call("getUpdates", {"timeout": timeout_s}, wait_s=timeout_s + 10)
         except PlatformError as exc:
             if exc.code == 408:
                 return None

@@ -14,15 +14,24 @@ async def reengagement(ctx: Context) -> bool:
     """Never claims the message; records the effect of nudges and cancels unsent ones."""
     at = ctx.event.sent_at
     # A nudge still waiting in the outbox (quiet hours, low budget) is no longer needed.
-    pending = select(Nudge.outbox_pk).where(Nudge.member_pk == ctx.member.id,
-                                            Nudge.outbox_pk.is_not(None),
-                                            Nudge.channel == "private")
+    pending = select(Nudge.outbox_pk).where(
+        Nudge.member_pk == ctx.member.id, Nudge.outbox_pk.is_not(None), Nudge.channel == "private"
+    )
     await ctx.session.execute(
-        update(Outbox).where(Outbox.id.in_(pending), Outbox.status == "pending")
-        .values(status="cancelled", last_error="member became active before it was sent"))
+        update(Outbox)
+        .where(Outbox.id.in_(pending), Outbox.status == "pending")
+        .values(status="cancelled", last_error="member became active before it was sent")
+    )
     # The first activity after a delivered nudge counts as re-engagement (the digest shows it).
-    sent = (select(Nudge.id).join(Outbox, Outbox.id == Nudge.outbox_pk)
-            .where(Nudge.member_pk == ctx.member.id, Nudge.reengaged_at.is_(None),
-                   Outbox.status == "sent", Outbox.sent_at <= at))
+    sent = (
+        select(Nudge.id)
+        .join(Outbox, Outbox.id == Nudge.outbox_pk)
+        .where(
+            Nudge.member_pk == ctx.member.id,
+            Nudge.reengaged_at.is_(None),
+            Outbox.status == "sent",
+            Outbox.sent_at <= at,
+        )
+    )
     await ctx.session.execute(update(Nudge).where(Nudge.id.in_(sent)).values(reengaged_at=at))
     return False

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from handlers.texts import core as texts
 from handlers.context import Context
 from handlers.registry import intent
+from handlers.texts import core as texts
 
 
 @intent("command:huongdan", "command:help")

@@ -25,9 +25,16 @@ def checkin_kind(ctx: Context) -> str:
 async def check_in(ctx: Context) -> None:
     kind = checkin_kind(ctx)
     note = ctx.parsed.command.args if ctx.parsed and ctx.parsed.command else ctx.text
-    ctx.session.add(CheckIn(message_pk=ctx.message.id if ctx.message else None,
-                            member_pk=ctx.member.id, chat_id=ctx.event.chat_id, kind=kind,
-                            note=note[:500], at=ctx.event.sent_at))
+    ctx.session.add(
+        CheckIn(
+            message_pk=ctx.message.id if ctx.message else None,
+            member_pk=ctx.member.id,
+            chat_id=ctx.event.chat_id,
+            kind=kind,
+            note=note[:500],
+            at=ctx.event.sent_at,
+        )
+    )
     at = ctx.event.sent_at.astimezone(ctx.tz).strftime("%H:%M")
     await ctx.reply(texts.CHECKIN_OK[kind].format(name=ctx.member.name, time=at))
 

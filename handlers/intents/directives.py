@@ -29,8 +29,13 @@ def fmt_time(ctx: Context, at: datetime) -> str:
 
 async def _target_groups(ctx: Context, args: str) -> tuple[list[Group], str] | str:
     """Groups named in a leading [a, b] list, else this group, else every configured group."""
-    groups = list((await ctx.session.execute(
-        select(Group).where(Group.kind != "private").order_by(Group.id))).scalars())
+    groups = list(
+        (
+            await ctx.session.execute(
+                select(Group).where(Group.kind != "private").order_by(Group.id)
+            )
+        ).scalars()
+    )
     match = re.match(r"\s*\[([^\]]*)\]\s*(.*)", args, flags=re.DOTALL)
     if match:
         chosen: list[Group] = []
@@ -39,7 +44,8 @@ async def _target_groups(ctx: Context, args: str) -> tuple[list[Group], str] | s
             hits = [g for g in groups if g.chat_id == name or fold(g.name).lower().startswith(key)]
             if not hits:
                 return texts.DIRECTIVE_UNKNOWN_GROUP.format(
-                    name=name, groups=", ".join(g.name for g in groups) or "-")
+                    name=name, groups=", ".join(g.name for g in groups) or "-"
+                )
             chosen.extend(h for h in hits if h not in chosen)
         return chosen, match[2].strip()
     if not ctx.is_private:
@@ -70,29 +76,54 @@ async def issue_directive(ctx: Context) -> None:
         return
     now = ctx.now
     deadline = now + timedelta(hours=ctx.settings.engagement.directive_deadline_hours)
-    directive = Directive(issued_by=ctx.member.id, origin_chat_id=ctx.event.chat_id, text=text,
-                          created_at=now, deadline_at=deadline, status="open")
+    directive = Directive(
+        issued_by=ctx.member.id,
+        origin_chat_id=ctx.event.chat_id,
+        text=text,
+        created_at=now,
+        deadline_at=deadline,
+        status="open",
+    )
     ctx.session.add(directive)
     await ctx.session.flush()
     for g in groups:
         ctx.session.add(DirectiveTarget(directive_pk=directive.id, chat_id=g.chat_id))
     await ctx.session.flush()
-    body = texts.DIRECTIVE_POST.format(code=code(directive.id), text=text, id=directive.id,
-                                       deadline=fmt_time(ctx, deadline))
+    body = texts.DIRECTIVE_POST.format(
+        code=code(directive.id), text=text, id=directive.id, deadline=fmt_time(ctx, deadline)
+    )
     for g in groups:
-        await ctx.say(g.chat_id, body, kind="directive", key=f"directive:{directive.id}:{g.chat_id}",
-                      ref_type="directive", ref_id=directive.id)
+        await ctx.say(
+            g.chat_id,
+            body,
+            kind="directive",
+            key=f"directive:{directive.id}:{g.chat_id}",
+            ref_type="directive",
+            ref_id=directive.id,
+        )
     expected = len(await expected_ackers(ctx.session, directive.id))
-    await ctx.reply(texts.DIRECTIVE_SENT.format(
-        code=code(directive.id), groups=", ".join(g.name for g in groups), expected=expected,
-        deadline=fmt_time(ctx, deadline)))
+    await ctx.reply(
+        texts.DIRECTIVE_SENT.format(
+            code=code(directive.id),
+            groups=", ".join(g.name for g in groups),
+            expected=expected,
+            deadline=fmt_time(ctx, deadline),
+        )
+    )
 
 
 async def directive_status(ctx: Context) -> str:
     """Open directives with who has and has not acknowledged (for coordinators)."""
-    rows = list((await ctx.session.execute(
-        select(Directive).where(Directive.status == "open").order_by(Directive.id.desc()).limit(5)
-    )).scalars())
+    rows = list(
+        (
+            await ctx.session.execute(
+                select(Directive)
+                .where(Directive.status == "open")
+                .order_by(Directive.id.desc())
+                .limit(5)
+            )
+        ).scalars()
+    )
     if not rows:
         return texts.DIRECTIVE_STATUS_NONE
     lines = []
@@ -100,10 +131,15 @@ async def directive_status(ctx: Context) -> str:
         expected = await expected_ackers(ctx.session, d.id)
         done = await ackers(ctx.session, d.id)
         missing = [m.name for m in expected if m.id not in done]
-        lines.append(texts.DIRECTIVE_STATUS_LINE.format(
-            code=code(d.id), created=fmt_time(ctx, d.created_at),
-            acked=sum(1 for m in expected if m.id in done), expected=len(expected),
-            missing=", ".join(missing[:15]) + (" …" if len(missing) > 15 else "") or "không"))
+        lines.append(
+            texts.DIRECTIVE_STATUS_LINE.format(
+                code=code(d.id),
+                created=fmt_time(ctx, d.created_at),
+                acked=sum(1 for m in expected if m.id in done),
+                expected=len(expected),
+                missing=", ".join(missing[:15]) + (" …" if len(missing) > 15 else "") or "không",
+            )
+        )
     return "\n".join(lines)
 
 
@@ -111,10 +147,17 @@ async def record_ack(ctx: Context, directive: Directive, *, quiet: bool = False)
     """Store the member's acknowledgement once; True if it is new."""
     insert = insert_for(ctx.session)
     result = await ctx.session.execute(
-        insert(Ack).values(directive_pk=directive.id, member_pk=ctx.member.id,
-                           message_pk=ctx.message.id if ctx.message else None,
-                           chat_id=ctx.event.chat_id, at=ctx.event.sent_at)
-        .on_conflict_do_nothing(index_elements=["directive_pk", "member_pk"]).returning(Ack.id))
+        insert(Ack)
+        .values(
+            directive_pk=directive.id,
+            member_pk=ctx.member.id,
+            message_pk=ctx.message.id if ctx.message else None,
+            chat_id=ctx.event.chat_id,
+            at=ctx.event.sent_at,
+        )
+        .on_conflict_do_nothing(index_elements=["directive_pk", "member_pk"])
+        .returning(Ack.id)
+    )
     is_new = result.scalar_one_or_none() is not None
     if not quiet:
         template = texts.ACK_OK if is_new else texts.ACK_ALREADY

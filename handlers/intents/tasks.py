@@ -28,9 +28,16 @@ def _fmt(ctx: Context, at: datetime | None) -> str:
 
 
 async def resolve_name(ctx: Context, words: list[str]) -> tuple[list[Member], int]:
-    """Members matching the longest leading run of words (accent-insensitive); (matches, words used)."""
-    roster = list((await ctx.session.execute(
-        select(Member).where(Member.active.is_(True), Member.status == "member"))).scalars())
+    """Members matching the longest leading run of words, accent-insensitively.
+
+    Returns (matches, number of words used)."""
+    roster = list(
+        (
+            await ctx.session.execute(
+                select(Member).where(Member.active.is_(True), Member.status == "member")
+            )
+        ).scalars()
+    )
     for k in range(min(5, len(words)), 0, -1):
         key = fold(" ".join(words[:k])).lower().lstrip("@").strip()
         if not key:
@@ -70,43 +77,84 @@ async def assign_task(ctx: Context) -> None:
         await ctx.reply(texts.TASK_USAGE)
         return
     if len(matches) > 1:
-        options = "\n".join(f"{i}) {m.name} ({m.enterprise or '-'})" for i, m in enumerate(matches, 1))
-        ctx.session.add(Conversation(
-            chat_id=ctx.event.chat_id, member_pk=ctx.member.id, kind=PICK_KIND, status="open",
-            data={"candidates": [m.id for m in matches], "text": body,
-                  "due": due.isoformat() if due else None},
-            created_at=ctx.now, expires_at=ctx.now + timedelta(minutes=30)))
-        await ctx.reply(texts.TASK_PICK.format(n=len(matches), name=" ".join(words[:used]).lstrip("@"),
-                                               options=options))
+        options = "\n".join(
+            f"{i}) {m.name} ({m.enterprise or '-'})" for i, m in enumerate(matches, 1)
+        )
+        ctx.session.add(
+            Conversation(
+                chat_id=ctx.event.chat_id,
+                member_pk=ctx.member.id,
+                kind=PICK_KIND,
+                status="open",
+                data={
+                    "candidates": [m.id for m in matches],
+                    "text": body,
+                    "due": due.isoformat() if due else None,
+                },
+                created_at=ctx.now,
+                expires_at=ctx.now + timedelta(minutes=30),
+            )
+        )
+        await ctx.reply(
+            texts.TASK_PICK.format(
+                n=len(matches), name=" ".join(words[:used]).lstrip("@"), options=options
+            )
+        )
         return
     await create_task(ctx, matches[0], body, due)
 
 
 async def create_task(ctx: Context, assignee: Member, body: str, due: datetime | None) -> Task:
-    task = Task(assignee_pk=assignee.id, assigned_by=ctx.member.id, chat_id=ctx.event.chat_id,
-                text=body, due_at=due, status="open", created_at=ctx.now)
+    task = Task(
+        assignee_pk=assignee.id,
+        assigned_by=ctx.member.id,
+        chat_id=ctx.event.chat_id,
+        text=body,
+        due_at=due,
+        status="open",
+        created_at=ctx.now,
+    )
     ctx.session.add(task)
     await ctx.session.flush()
     due_part = texts.TASK_DUE.format(due=_fmt(ctx, due)) if due else ""
-    await ctx.reply(texts.TASK_CREATED.format(code=code(task.id), name=assignee.name, text=body,
-                                              due=due_part))
+    await ctx.reply(
+        texts.TASK_CREATED.format(code=code(task.id), name=assignee.name, text=body, due=due_part)
+    )
     notice = texts.TASK_ASSIGNED.format(code=code(task.id), text=body, due=due_part)
     target = assignee.private_chat_id or (None if ctx.is_private else ctx.event.chat_id)
     if target and target != ctx.event.chat_id:
-        await ctx.say(target, notice, kind="task", key=f"task-assigned:{task.id}",
-                      member_pk=assignee.id, ref_type="task", ref_id=task.id)
+        await ctx.say(
+            target,
+            notice,
+            kind="task",
+            key=f"task-assigned:{task.id}",
+            member_pk=assignee.id,
+            ref_type="task",
+            ref_id=task.id,
+        )
     return task
 
 
 @hook(11)
 async def pick_member_answer(ctx: Context) -> bool:
     """The coordinator's number answering "which member?" completes the assignment."""
-    convo = (await ctx.session.execute(
-        select(Conversation).where(Conversation.chat_id == ctx.event.chat_id,
-                                   Conversation.member_pk == ctx.member.id,
-                                   Conversation.kind == PICK_KIND, Conversation.status == "open",
-                                   Conversation.expires_at > ctx.now)
-        .order_by(Conversation.id.desc()))).scalars().first()
+    convo = (
+        (
+            await ctx.session.execute(
+                select(Conversation)
+                .where(
+                    Conversation.chat_id == ctx.event.chat_id,
+                    Conversation.member_pk == ctx.member.id,
+                    Conversation.kind == PICK_KIND,
+                    Conversation.status == "open",
+                    Conversation.expires_at > ctx.now,
+                )
+                .order_by(Conversation.id.desc())
+            )
+        )
+        .scalars()
+        .first()
+    )
     if convo is None:
         return False
     match = re.fullmatch(r"\s*(\d{1,2})\s*[.)]?\s*", ctx.text)
@@ -145,9 +193,14 @@ async def complete_task(ctx: Context, task_id: int) -> None:
     if task.assigned_by and task.assigned_by != ctx.member.id:
         assigner = await ctx.session.get(Member, task.assigned_by)
         if assigner is not None and assigner.private_chat_id:
-            await ctx.say(assigner.private_chat_id,
-                          texts.TASK_DONE_NOTIFY.format(name=name, code=code(task_id), text=task.text),
-                          kind="task", key=f"task-done:{task.id}", ref_type="task", ref_id=task.id)
+            await ctx.say(
+                assigner.private_chat_id,
+                texts.TASK_DONE_NOTIFY.format(name=name, code=code(task_id), text=task.text),
+                kind="task",
+                key=f"task-done:{task.id}",
+                ref_type="task",
+                ref_id=task.id,
+            )
 
 
 def parse_task_code(args: str) -> int | None:
@@ -162,7 +215,14 @@ async def task_status(ctx: Context) -> str:
     lines = []
     for task, member in rows[:20]:
         late = task.due_at is not None and task.due_at < ctx.now
-        state = ("QUÁ HẠN " if late else "hạn ") + _fmt(ctx, task.due_at) if task.due_at else "không hạn"
-        lines.append(texts.TASK_STATUS_LINE.format(code=code(task.id), name=member.name,
-                                                   text=task.text[:80], state=state))
+        state = (
+            ("QUÁ HẠN " if late else "hạn ") + _fmt(ctx, task.due_at)
+            if task.due_at
+            else "không hạn"
+        )
+        lines.append(
+            texts.TASK_STATUS_LINE.format(
+                code=code(task.id), name=member.name, text=task.text[:80], state=state
+            )
+        )
     return "\n".join(lines)

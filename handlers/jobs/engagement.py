@@ -38,6 +38,7 @@ async def _month_used(session: AsyncSession, now: datetime) -> int:
 
 # ---------------------------------------------------------------- nudges
 
+
 def level_for(levels: tuple[NudgeLevel, ...], days: float) -> tuple[int, NudgeLevel] | None:
     """The highest ladder level the inactivity has reached (levels are numbered from 1)."""
     reached = None
@@ -47,47 +48,66 @@ def level_for(levels: tuple[NudgeLevel, ...], days: float) -> tuple[int, NudgeLe
     return reached
 
 
-async def _quiet_members(session: AsyncSession, settings: Settings,
-                         now: datetime) -> list[tuple[Member, float, datetime, list[Group]]]:
+async def _quiet_members(
+    session: AsyncSession, settings: Settings, now: datetime
+) -> list[tuple[Member, float, datetime, list[Group]]]:
     """Roster members (not coordinators) with no interaction for their groups' threshold."""
     eng = settings.engagement
     shortest = min([eng.inactive_after_days, *eng.inactive_after_days_by_kind.values()])
     since = func.coalesce(Member.last_active_at, Member.expected_since)
-    stmt = (select(Member).where(Member.active.is_(True), Member.status == "member",
-                                 Member.role == "member", since <= now - timedelta(days=shortest))
-            .order_by(Member.id))
+    stmt = (
+        select(Member)
+        .where(
+            Member.active.is_(True),
+            Member.status == "member",
+            Member.role == "member",
+            since <= now - timedelta(days=shortest),
+        )
+        .order_by(Member.id)
+    )
     members = list((await session.execute(stmt)).scalars())
     if not members:
         return []
     groups: dict[int, list[Group]] = defaultdict(list)
     rows = await session.execute(
-        select(Membership.member_pk, Group).join(Group, Group.id == Membership.group_pk)
+        select(Membership.member_pk, Group)
+        .join(Group, Group.id == Membership.group_pk)
         .where(Group.kind != "private", Membership.member_pk.in_([m.id for m in members]))
-        .order_by(Group.id))
+        .order_by(Group.id)
+    )
     for member_pk, group in rows:
         groups[member_pk].append(group)
     out = []
     for m in members:
         seen = m.last_active_at or m.expected_since
         kinds = [g.kind for g in groups[m.id]] or ["council"]
-        threshold = min(eng.inactive_after_days_by_kind.get(k, eng.inactive_after_days) for k in kinds)
+        threshold = min(
+            eng.inactive_after_days_by_kind.get(k, eng.inactive_after_days) for k in kinds
+        )
         days = (now - seen).total_seconds() / 86400
         if days >= threshold:
             out.append((m, days, seen, groups[m.id]))
     return out
 
 
-async def _top_members(session: AsyncSession, chat_id: str, now: datetime,
-                       exclude: set[int]) -> list[str]:
+async def _top_members(
+    session: AsyncSession, chat_id: str, now: datetime, exclude: set[int]
+) -> list[str]:
     """The group's most active members over the last week: praise comes before pressure."""
-    stmt = (select(Member.id, Member.name, func.count(Message.id).label("n"))
-            .join(Message, Message.member_pk == Member.id)
-            .join(Membership, Membership.member_pk == Member.id)
-            .join(Group, Group.id == Membership.group_pk)
-            .where(Group.chat_id == chat_id, Message.sent_at >= now - timedelta(days=7),
-                   Member.status == "member")
-            .group_by(Member.id, Member.name).order_by(func.count(Message.id).desc(), Member.name)
-            .limit(6))
+    stmt = (
+        select(Member.id, Member.name, func.count(Message.id).label("n"))
+        .join(Message, Message.member_pk == Member.id)
+        .join(Membership, Membership.member_pk == Member.id)
+        .join(Group, Group.id == Membership.group_pk)
+        .where(
+            Group.chat_id == chat_id,
+            Message.sent_at >= now - timedelta(days=7),
+            Member.status == "member",
+        )
+        .group_by(Member.id, Member.name)
+        .order_by(func.count(Message.id).desc(), Member.name)
+        .limit(6)
+    )
     return [name for mid, name, _n in (await session.execute(stmt)).all() if mid not in exclude][:3]
 
 
@@ -108,25 +128,43 @@ async def nudges(sessions: Sessions, settings: Settings, clock: Clock) -> int:
             if reached is None:
                 continue
             level, spec = reached
-            done_level = (await session.execute(
-                select(func.max(Nudge.level)).where(Nudge.member_pk == member.id,
-                                                    Nudge.planned_at >= seen))).scalar_one()
+            done_level = (
+                await session.execute(
+                    select(func.max(Nudge.level)).where(
+                        Nudge.member_pk == member.id, Nudge.planned_at >= seen
+                    )
+                )
+            ).scalar_one()
             if done_level is not None and done_level >= level:
                 continue
-            this_week = (await session.execute(
-                select(func.count()).select_from(Nudge).where(
-                    Nudge.member_pk == member.id, Nudge.week == week))).scalar_one()
+            this_week = (
+                await session.execute(
+                    select(func.count())
+                    .select_from(Nudge)
+                    .where(Nudge.member_pk == member.id, Nudge.week == week)
+                )
+            ).scalar_one()
             if this_week >= cap:
                 continue
             channel, chat = _channel(spec, member, groups, low)
             if chat is None and channel != "coordinator":
                 continue
             insert = insert_for(session)
-            nudge_id = (await session.execute(
-                insert(Nudge).values(member_pk=member.id, week=week, level=level, channel=channel,
-                                     chat_id=chat or "", planned_at=now)
-                .on_conflict_do_nothing(index_elements=["member_pk", "week", "level"])
-                .returning(Nudge.id))).scalar_one_or_none()
+            nudge_id = (
+                await session.execute(
+                    insert(Nudge)
+                    .values(
+                        member_pk=member.id,
+                        week=week,
+                        level=level,
+                        channel=channel,
+                        chat_id=chat or "",
+                        planned_at=now,
+                    )
+                    .on_conflict_do_nothing(index_elements=["member_pk", "week", "level"])
+                    .returning(Nudge.id)
+                )
+            ).scalar_one_or_none()
             if nudge_id is None:
                 continue  # another run planned it
             nudge = await session.get(Nudge, nudge_id)
@@ -134,18 +172,22 @@ async def nudges(sessions: Sessions, settings: Settings, clock: Clock) -> int:
             planned[f"{channel}|{chat or ''}|{level}"].append((nudge, member, days))
         for key, items in planned.items():
             channel, chat, level_s = key.split("|")
-            queued += await _send_nudges(session, settings, now, week, channel, chat,
-                                         int(level_s), items)
+            queued += await _send_nudges(
+                session, settings, now, week, channel, chat, int(level_s), items
+            )
     return queued
 
 
-def _channel(spec: NudgeLevel, member: Member, groups: list[Group],
-             low_budget: bool) -> tuple[str, str | None]:
+def _channel(
+    spec: NudgeLevel, member: Member, groups: list[Group], low_budget: bool
+) -> tuple[str, str | None]:
     if spec.channel == "coordinator":
         return "coordinator", None
     group_chat = _home_group(groups)
-    if spec.channel == "group" or (spec.channel == "private_or_group" and (
-            not member.private_chat_id or (low_budget and group_chat))):
+    if spec.channel == "group" or (
+        spec.channel == "private_or_group"
+        and (not member.private_chat_id or (low_budget and group_chat))
+    ):
         # Low budget: one batched group message costs one send for many members.
         return "group", group_chat
     return "private", member.private_chat_id
@@ -160,18 +202,34 @@ def _home_group(groups: list[Group]) -> str | None:
     return None
 
 
-async def _send_nudges(session: AsyncSession, settings: Settings, now: datetime, week: str,
-                       channel: str, chat: str, level: int,
-                       items: list[tuple[Nudge, Member, float]]) -> int:
+async def _send_nudges(
+    session: AsyncSession,
+    settings: Settings,
+    now: datetime,
+    week: str,
+    channel: str,
+    chat: str,
+    level: int,
+    items: list[tuple[Nudge, Member, float]],
+) -> int:
     first = min(n.id for n, _m, _d in items)
     if channel == "private":
         count = 0
         for nudge, member, days in items:
             text = texts.NUDGE_PRIVATE.get(level, texts.NUDGE_PRIVATE[2]).format(
-                name=member.name, days=int(days))
+                name=member.name, days=int(days)
+            )
             nudge.outbox_pk = await enqueue(
-                session, chat_id=chat, text=text, kind="nudge", now=now, member_pk=member.id,
-                key=f"nudge:{member.id}:{week}:{level}", ref_type="nudge", ref_id=nudge.id)
+                session,
+                chat_id=chat,
+                text=text,
+                kind="nudge",
+                now=now,
+                member_pk=member.id,
+                key=f"nudge:{member.id}:{week}:{level}",
+                ref_type="nudge",
+                ref_id=nudge.id,
+            )
             count += nudge.outbox_pk is not None
         return count
     if channel == "group":
@@ -180,42 +238,77 @@ async def _send_nudges(session: AsyncSession, settings: Settings, now: datetime,
         praise = texts.NUDGE_GROUP_PRAISE.format(names=", ".join(top)) if top else ""
         names = ", ".join(f"@{m.name}" for _n, m, _d in items)
         text = texts.NUDGE_GROUP.get(level, texts.NUDGE_GROUP[2]).format(
-            praise=praise, names=names, bot=settings.platform.bot_name)
-        out = await enqueue(session, chat_id=chat, text=text, kind="nudge", now=now,
-                            key=f"nudge-group:{chat}:{week}:{level}:{first}", ref_type="nudge",
-                            ref_id=first)
+            praise=praise, names=names, bot=settings.platform.bot_name
+        )
+        out = await enqueue(
+            session,
+            chat_id=chat,
+            text=text,
+            kind="nudge",
+            now=now,
+            key=f"nudge-group:{chat}:{week}:{level}:{first}",
+            ref_type="nudge",
+            ref_id=first,
+        )
         for nudge, _m, _d in items:
             nudge.outbox_pk = out
         return int(out is not None)
     # Level 3: the coordinators (and each member's enterprise lead) are told.
-    lines_all = [texts.NUDGE_COORDINATOR_LINE.format(name=m.name, enterprise=m.enterprise or "-",
-                                                     days=int(d)) for _n, m, d in items]
+    lines_all = [
+        texts.NUDGE_COORDINATOR_LINE.format(
+            name=m.name, enterprise=m.enterprise or "-", days=int(d)
+        )
+        for _n, m, d in items
+    ]
     members, chats = await coordinators(session, settings.coordinators)
     targets = [m.private_chat_id for m in members if m.private_chat_id] + chats
     count = 0
     out_id = None
     for target in dict.fromkeys(targets):
-        out_id = await enqueue(session, chat_id=target, kind="nudge", now=now,
-                               text=texts.NUDGE_COORDINATOR.format(lines="\n".join(lines_all)),
-                               key=f"nudge-coord:{target}:{week}:{first}", ref_type="nudge",
-                               ref_id=first)
+        out_id = await enqueue(
+            session,
+            chat_id=target,
+            kind="nudge",
+            now=now,
+            text=texts.NUDGE_COORDINATOR.format(lines="\n".join(lines_all)),
+            key=f"nudge-coord:{target}:{week}:{first}",
+            ref_type="nudge",
+            ref_id=first,
+        )
         count += out_id is not None
     by_enterprise: dict[str, list[str]] = defaultdict(list)
     for _n, m, d in items:
         if m.enterprise:
-            by_enterprise[m.enterprise].append(texts.NUDGE_COORDINATOR_LINE.format(
-                name=m.name, enterprise=m.enterprise, days=int(d)))
+            by_enterprise[m.enterprise].append(
+                texts.NUDGE_COORDINATOR_LINE.format(
+                    name=m.name, enterprise=m.enterprise, days=int(d)
+                )
+            )
     for enterprise, lines in by_enterprise.items():
-        leads = (await session.execute(select(Member).where(
-            Member.enterprise == enterprise, Member.is_lead.is_(True),
-            Member.private_chat_id.is_not(None)))).scalars()
+        leads = (
+            await session.execute(
+                select(Member).where(
+                    Member.enterprise == enterprise,
+                    Member.is_lead.is_(True),
+                    Member.private_chat_id.is_not(None),
+                )
+            )
+        ).scalars()
         for lead in leads:
             if lead.private_chat_id in targets:
                 continue
-            count += (await enqueue(
-                session, chat_id=lead.private_chat_id or "", kind="nudge", now=now,
-                text=texts.NUDGE_COORDINATOR.format(lines="\n".join(lines)),
-                key=f"nudge-lead:{lead.id}:{week}:{first}", ref_type="nudge", ref_id=first)) is not None
+            count += (
+                await enqueue(
+                    session,
+                    chat_id=lead.private_chat_id or "",
+                    kind="nudge",
+                    now=now,
+                    text=texts.NUDGE_COORDINATOR.format(lines="\n".join(lines)),
+                    key=f"nudge-lead:{lead.id}:{week}:{first}",
+                    ref_type="nudge",
+                    ref_id=first,
+                )
+            ) is not None
     for nudge, _m, _d in items:
         nudge.outbox_pk = out_id
     return count
@@ -223,14 +316,20 @@ async def _send_nudges(session: AsyncSession, settings: Settings, now: datetime,
 
 # ---------------------------------------------------------------- directives
 
+
 @job("ack_reminders", every(15), "nhắc xác nhận thông báo; báo kết quả khi hết hạn")
 async def ack_reminders(sessions: Sessions, settings: Settings, clock: Clock) -> int:
     now = clock.now()
     eng = settings.engagement
     queued = 0
     async with sessions() as session, session.begin():
-        open_ones = list((await session.execute(
-            select(Directive).where(Directive.status == "open").order_by(Directive.id))).scalars())
+        open_ones = list(
+            (
+                await session.execute(
+                    select(Directive).where(Directive.status == "open").order_by(Directive.id)
+                )
+            ).scalars()
+        )
         for d in open_ones:
             expected = await expected_ackers(session, d.id)
             done = await ackers(session, d.id)
@@ -239,29 +338,52 @@ async def ack_reminders(sessions: Sessions, settings: Settings, clock: Clock) ->
                 d.status = "closed"
                 # A reminder still waiting (quiet hours) would arrive after the deadline.
                 await session.execute(
-                    update(Outbox).where(Outbox.ref_type == "directive", Outbox.ref_id == d.id,
-                                         Outbox.kind == "reminder", Outbox.status == "pending")
-                    .values(status="cancelled", last_error="directive closed before sending"))
+                    update(Outbox)
+                    .where(
+                        Outbox.ref_type == "directive",
+                        Outbox.ref_id == d.id,
+                        Outbox.kind == "reminder",
+                        Outbox.status == "pending",
+                    )
+                    .values(status="cancelled", last_error="directive closed before sending")
+                )
                 queued += await _report_closed(session, settings, now, d, expected, done, missing)
-            elif (now >= d.created_at + timedelta(hours=eng.directive_reminder_hours) and missing
-                  and next_polite_time(settings, now) < d.deadline_at):
+            elif (
+                now >= d.created_at + timedelta(hours=eng.directive_reminder_hours)
+                and missing
+                and next_polite_time(settings, now) < d.deadline_at
+            ):
                 queued += await _remind_missing(session, settings, now, d, missing)
     return queued
 
 
-async def _remind_missing(session: AsyncSession, settings: Settings, now: datetime,
-                          d: Directive, missing: list[Member]) -> int:
+async def _remind_missing(
+    session: AsyncSession, settings: Settings, now: datetime, d: Directive, missing: list[Member]
+) -> int:
     when = next_polite_time(settings, now)
     count = 0
     without_private = []
     for m in missing:
         if m.private_chat_id:
-            count += (await enqueue(
-                session, chat_id=m.private_chat_id, kind="reminder", now=now, not_before=when,
-                member_pk=m.id, key=f"ackrem:{d.id}:{m.id}", ref_type="directive", ref_id=d.id,
-                text=texts.ACK_REMINDER_PRIVATE.format(code=directive_code(d.id), text=d.text[:300], id=d.id,
-                                                       deadline=_fmt(settings, d.deadline_at)),
-            )) is not None
+            count += (
+                await enqueue(
+                    session,
+                    chat_id=m.private_chat_id,
+                    kind="reminder",
+                    now=now,
+                    not_before=when,
+                    member_pk=m.id,
+                    key=f"ackrem:{d.id}:{m.id}",
+                    ref_type="directive",
+                    ref_id=d.id,
+                    text=texts.ACK_REMINDER_PRIVATE.format(
+                        code=directive_code(d.id),
+                        text=d.text[:300],
+                        id=d.id,
+                        deadline=_fmt(settings, d.deadline_at),
+                    ),
+                )
+            ) is not None
         else:
             without_private.append(m)
     if without_private:
@@ -272,24 +394,47 @@ async def _remind_missing(session: AsyncSession, settings: Settings, now: dateti
             if chat:
                 by_chat[chat].append(m.name)
         for chat, names in by_chat.items():
-            count += (await enqueue(
-                session, chat_id=chat, kind="reminder", now=now, not_before=when,
-                key=f"ackrem-group:{d.id}:{chat}", ref_type="directive", ref_id=d.id,
-                text=texts.ACK_REMINDER_GROUP.format(
-                    code=directive_code(d.id), missing=len(names), names=", ".join(f"@{n}" for n in names),
-                    id=d.id, deadline=_fmt(settings, d.deadline_at)))) is not None
+            count += (
+                await enqueue(
+                    session,
+                    chat_id=chat,
+                    kind="reminder",
+                    now=now,
+                    not_before=when,
+                    key=f"ackrem-group:{d.id}:{chat}",
+                    ref_type="directive",
+                    ref_id=d.id,
+                    text=texts.ACK_REMINDER_GROUP.format(
+                        code=directive_code(d.id),
+                        missing=len(names),
+                        names=", ".join(f"@{n}" for n in names),
+                        id=d.id,
+                        deadline=_fmt(settings, d.deadline_at),
+                    ),
+                )
+            ) is not None
     return count
 
 
 async def _member_chat_among(session: AsyncSession, member: Member, chats: list[str]) -> str | None:
     rows = await session.execute(
-        select(Group.chat_id).join(Membership, Membership.group_pk == Group.id)
-        .where(Membership.member_pk == member.id, Group.chat_id.in_(chats)).order_by(Group.id))
+        select(Group.chat_id)
+        .join(Membership, Membership.group_pk == Group.id)
+        .where(Membership.member_pk == member.id, Group.chat_id.in_(chats))
+        .order_by(Group.id)
+    )
     return rows.scalars().first()
 
 
-async def _report_closed(session: AsyncSession, settings: Settings, now: datetime, d: Directive,
-                         expected: list[Member], done: set[int], missing: list[Member]) -> int:
+async def _report_closed(
+    session: AsyncSession,
+    settings: Settings,
+    now: datetime,
+    d: Directive,
+    expected: list[Member],
+    done: set[int],
+    missing: list[Member],
+) -> int:
     per: dict[str, list[int]] = defaultdict(lambda: [0, 0])
     for m in expected:
         key = m.enterprise or "Khác"
@@ -298,19 +443,39 @@ async def _report_closed(session: AsyncSession, settings: Settings, now: datetim
     by_enterprise = "".join(f"• {e}: {a}/{n}\n" for e, (a, n) in sorted(per.items()))
     acked = len(expected) - len(missing)
     rate = f"{round(100 * acked / len(expected))}%" if expected else "—"
-    missing_line = (texts.MISSING_LINE.format(names=", ".join(m.name for m in missing))
-                    if missing else texts.ALL_ACKED)
+    missing_line = (
+        texts.MISSING_LINE.format(names=", ".join(m.name for m in missing))
+        if missing
+        else texts.ALL_ACKED
+    )
     issuer = await session.get(Member, d.issued_by) if d.issued_by else None
-    target = (issuer.private_chat_id if issuer and issuer.private_chat_id else d.origin_chat_id)
-    return int((await enqueue(
-        session, chat_id=target, kind="reply", now=now, key=f"directive-closed:{d.id}",
-        ref_type="directive", ref_id=d.id,
-        text=texts.DIRECTIVE_CLOSED.format(code=directive_code(d.id), acked=acked, expected=len(expected),
-                                           rate=rate, by_enterprise=by_enterprise,
-                                           missing_line=missing_line))) is not None)
+    target = issuer.private_chat_id if issuer and issuer.private_chat_id else d.origin_chat_id
+    return int(
+        (
+            await enqueue(
+                session,
+                chat_id=target,
+                kind="reply",
+                now=now,
+                key=f"directive-closed:{d.id}",
+                ref_type="directive",
+                ref_id=d.id,
+                text=texts.DIRECTIVE_CLOSED.format(
+                    code=directive_code(d.id),
+                    acked=acked,
+                    expected=len(expected),
+                    rate=rate,
+                    by_enterprise=by_enterprise,
+                    missing_line=missing_line,
+                ),
+            )
+        )
+        is not None
+    )
 
 
 # ---------------------------------------------------------------- tasks
+
 
 @job("task_reminders", every(15), "nhắc việc sắp đến hạn; báo việc quá hạn")
 async def task_reminders(sessions: Sessions, settings: Settings, clock: Clock) -> int:
@@ -318,35 +483,67 @@ async def task_reminders(sessions: Sessions, settings: Settings, clock: Clock) -
     before = timedelta(hours=settings.engagement.task_reminder_hours_before)
     queued = 0
     async with sessions() as session, session.begin():
-        rows = (await session.execute(
-            select(Task, Member).join(Member, Member.id == Task.assignee_pk)
-            .where(Task.status == "open", Task.due_at.is_not(None)))).all()
+        rows = (
+            await session.execute(
+                select(Task, Member)
+                .join(Member, Member.id == Task.assignee_pk)
+                .where(Task.status == "open", Task.due_at.is_not(None))
+            )
+        ).all()
         for task, member in rows:
             assert task.due_at is not None
             due = _fmt(settings, task.due_at)
             chat = member.private_chat_id or task.chat_id
             if now >= task.due_at:
-                queued += (await enqueue(
-                    session, chat_id=chat, kind="task", now=now, member_pk=member.id,
-                    key=f"task-overdue:{task.id}:member", ref_type="task", ref_id=task.id,
-                    not_before=next_polite_time(settings, now),
-                    text=texts.TASK_OVERDUE_MEMBER.format(code=task_code(task.id), due=due,
-                                                          text=task.text))) is not None
-                for target in await _task_overseers(session, settings, task):
-                    queued += (await enqueue(
-                        session, chat_id=target, kind="task", now=now,
-                        not_before=next_polite_time(settings, now),
-                        key=f"task-overdue:{task.id}:coord:{target}", ref_type="task",
+                queued += (
+                    await enqueue(
+                        session,
+                        chat_id=chat,
+                        kind="task",
+                        now=now,
+                        member_pk=member.id,
+                        key=f"task-overdue:{task.id}:member",
+                        ref_type="task",
                         ref_id=task.id,
-                        text=texts.TASK_OVERDUE_COORD.format(code=task_code(task.id), name=member.name,
-                                                             due=due, text=task.text))) is not None
+                        not_before=next_polite_time(settings, now),
+                        text=texts.TASK_OVERDUE_MEMBER.format(
+                            code=task_code(task.id), due=due, text=task.text
+                        ),
+                    )
+                ) is not None
+                for target in await _task_overseers(session, settings, task):
+                    queued += (
+                        await enqueue(
+                            session,
+                            chat_id=target,
+                            kind="task",
+                            now=now,
+                            not_before=next_polite_time(settings, now),
+                            key=f"task-overdue:{task.id}:coord:{target}",
+                            ref_type="task",
+                            ref_id=task.id,
+                            text=texts.TASK_OVERDUE_COORD.format(
+                                code=task_code(task.id), name=member.name, due=due, text=task.text
+                            ),
+                        )
+                    ) is not None
             elif now >= task.due_at - before:
-                queued += (await enqueue(
-                    session, chat_id=chat, kind="task", now=now, member_pk=member.id,
-                    key=f"task-remind:{task.id}", ref_type="task", ref_id=task.id,
-                    not_before=next_polite_time(settings, now),
-                    text=texts.TASK_REMINDER.format(code=task_code(task.id), text=task.text,
-                                                    due=due))) is not None
+                queued += (
+                    await enqueue(
+                        session,
+                        chat_id=chat,
+                        kind="task",
+                        now=now,
+                        member_pk=member.id,
+                        key=f"task-remind:{task.id}",
+                        ref_type="task",
+                        ref_id=task.id,
+                        not_before=next_polite_time(settings, now),
+                        text=texts.TASK_REMINDER.format(
+                            code=task_code(task.id), text=task.text, due=due
+                        ),
+                    )
+                ) is not None
     return queued
 
 

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 HELP_MEMBER = (
     "Bot ANTT xin chào! Anh/chị có thể:\n"
-    "• Báo sự việc: nhắn nội dung, vd \"cháy ở xưởng 2\" hoặc /baocao <nội dung>\n"
-    "• Điểm danh: \"có mặt\" hoặc /diemdanh\n"
-    "• Xác nhận thông báo: trả lời \"đã nhận\" vào tin của bot hoặc /danhan\n"
+    '• Báo sự việc: nhắn nội dung, vd "cháy ở xưởng 2" hoặc /baocao <nội dung>\n'
+    '• Điểm danh: "có mặt" hoặc /diemdanh\n'
+    '• Xác nhận thông báo: trả lời "đã nhận" vào tin của bot hoặc /danhan\n'
     "• Báo xong việc được giao: /xong <mã việc>\n"
     "• Xem hướng dẫn: /huongdan"
 )

@@ -11,24 +11,26 @@ ABSENT_OK = "Đã ghi nhận {name} báo vắng. Cảm ơn anh/chị đã báo t
 
 DIRECTIVE_POST = (
     "📢 THÔNG BÁO {code}\n{text}\n\n"
-    "👉 Đề nghị các đồng chí trả lời \"đã nhận\" vào tin nhắn này "
+    '👉 Đề nghị các đồng chí trả lời "đã nhận" vào tin nhắn này '
     "(hoặc nhắn riêng cho bot: /danhan {id}). Hạn xác nhận: {deadline}."
 )
-DIRECTIVE_SENT = "Đã gửi thông báo {code} tới {groups}. Cần {expected} người xác nhận trước {deadline}."
+DIRECTIVE_SENT = (
+    "Đã gửi thông báo {code} tới {groups}. Cần {expected} người xác nhận trước {deadline}."
+)
 DIRECTIVE_NO_TEXT = "Anh/chị nhập nội dung sau lệnh, vd: /thongbao Tăng cường tuần tra dịp lễ."
 DIRECTIVE_NO_GROUP = "Chưa có nhóm nào để gửi thông báo. Khai báo nhóm trong config.yaml (groups)."
-DIRECTIVE_UNKNOWN_GROUP = "Không tìm thấy nhóm \"{name}\". Các nhóm: {groups}."
+DIRECTIVE_UNKNOWN_GROUP = 'Không tìm thấy nhóm "{name}". Các nhóm: {groups}.'
 ACK_OK = "👍 Đã ghi nhận {name} xác nhận thông báo {code}. Cảm ơn anh/chị!"
 ACK_ALREADY = "Anh/chị đã xác nhận thông báo {code} rồi. Cảm ơn!"
 ACK_NOTHING = "Hiện không có thông báo nào cần anh/chị xác nhận. Cảm ơn anh/chị!"
 ACK_UNKNOWN = "Không tìm thấy thông báo {code}."
 ACK_REMINDER_PRIVATE = (
-    "⏰ Nhắc nhẹ: anh/chị chưa xác nhận thông báo {code}:\n\"{text}\"\n"
+    '⏰ Nhắc nhẹ: anh/chị chưa xác nhận thông báo {code}:\n"{text}"\n'
     "Trả lời /danhan {id} giúp bot nhé. Hạn: {deadline}. Cảm ơn anh/chị!"
 )
 ACK_REMINDER_GROUP = (
     "⏰ Thông báo {code} còn {missing} đồng chí chưa xác nhận: {names}.\n"
-    "Đề nghị trả lời \"đã nhận\" vào tin thông báo hoặc nhắn /danhan {id} cho bot. Hạn: {deadline}."
+    'Đề nghị trả lời "đã nhận" vào tin thông báo hoặc nhắn /danhan {id} cho bot. Hạn: {deadline}.'
 )
 DIRECTIVE_CLOSED = (
     "📋 Thông báo {code} đã hết hạn xác nhận: {acked}/{expected} người đã nhận ({rate}).\n"
@@ -40,8 +42,8 @@ MISSING_LINE = "Chưa nhận: {names}."
 ALL_ACKED = "Tất cả đã nhận. 👏"
 
 TASK_USAGE = "Cú pháp: /giaoviec @tên nội dung việc han 30/11 (hạn có thể kèm giờ, vd 30/11 17h)."
-TASK_WHO = "Không tìm thấy thành viên \"{name}\" trong danh sách. Kiểm tra lại tên giúp bot nhé."
-TASK_PICK = "Có {n} người khớp \"{name}\":\n{options}\nTrả lời số thứ tự để chọn người nhận việc."
+TASK_WHO = 'Không tìm thấy thành viên "{name}" trong danh sách. Kiểm tra lại tên giúp bot nhé.'
+TASK_PICK = 'Có {n} người khớp "{name}":\n{options}\nTrả lời số thứ tự để chọn người nhận việc.'
 TASK_CREATED = "📝 Đã giao việc {code} cho {name}: {text}{due}."
 TASK_ASSIGNED = "📝 Anh/chị được giao việc {code}: {text}{due}.\nLàm xong nhắn /xong {code} cho bot nhé. Cảm ơn anh/chị!"
 TASK_DUE = ", hạn {due}"
@@ -49,22 +51,26 @@ TASK_DONE = "✅ Việc {code} đã hoàn thành. Cảm ơn {name}!"
 TASK_DONE_NOTIFY = "✅ {name} đã hoàn thành việc {code}: {text}."
 TASK_ALREADY_DONE = "Việc {code} đã hoàn thành trước đó rồi."
 TASK_NOT_FOUND = "Không tìm thấy việc {code}."
-TASK_NOT_YOURS = "Việc {code} được giao cho {name}; chỉ người nhận việc hoặc điều phối viên mới đóng được."
+TASK_NOT_YOURS = (
+    "Việc {code} được giao cho {name}; chỉ người nhận việc hoặc điều phối viên mới đóng được."
+)
 TASK_REMINDER = "⏰ Nhắc việc {code}: {text}. Hạn {due}. Làm xong nhắn /xong {code} nhé!"
-TASK_OVERDUE_MEMBER = "⚠️ Việc {code} đã quá hạn ({due}): {text}. Anh/chị cập nhật giúp bot: /xong {code} khi xong."
+TASK_OVERDUE_MEMBER = (
+    "⚠️ Việc {code} đã quá hạn ({due}): {text}. Anh/chị cập nhật giúp bot: /xong {code} khi xong."
+)
 TASK_OVERDUE_COORD = "⚠️ Việc {code} giao cho {name} đã quá hạn ({due}): {text}."
 TASK_STATUS_LINE = "• {code} {name}: {text} — {state}"
 TASK_STATUS_NONE = "Không có việc nào đang mở."
 DONE_USAGE = "Cú pháp: /xong <mã việc>, vd /xong CV3."
 
 NUDGE_PRIVATE = {
-    1: "Chào {name} 👋 Tuần này bot chưa thấy anh/chị tương tác. Anh/chị nhắn \"có mặt\" để điểm danh giúp bot nhé. Cảm ơn anh/chị! 🙏",
-    2: "Chào {name}, đã {days} ngày bot chưa nhận được tin của anh/chị. Đề nghị anh/chị điểm danh (\"có mặt\") và xem các thông báo mới của Hội đồng. Cảm ơn anh/chị!",
+    1: 'Chào {name} 👋 Tuần này bot chưa thấy anh/chị tương tác. Anh/chị nhắn "có mặt" để điểm danh giúp bot nhé. Cảm ơn anh/chị! 🙏',
+    2: 'Chào {name}, đã {days} ngày bot chưa nhận được tin của anh/chị. Đề nghị anh/chị điểm danh ("có mặt") và xem các thông báo mới của Hội đồng. Cảm ơn anh/chị!',
 }
 NUDGE_GROUP_PRAISE = "👏 Cảm ơn {names} đã tích cực tham gia tuần qua!\n"
 NUDGE_GROUP = {
-    1: "{praise}Nhắc nhẹ: {names} lâu rồi chưa tương tác với bot. Các anh/chị nhắn \"@{bot} có mặt\" để điểm danh nhé. 🙏",
-    2: "{praise}Đề nghị {names} điểm danh (\"@{bot} có mặt\") và xác nhận các thông báo của Hội đồng. Đã nhiều ngày bot chưa nhận được tin của các anh/chị.",
+    1: '{praise}Nhắc nhẹ: {names} lâu rồi chưa tương tác với bot. Các anh/chị nhắn "@{bot} có mặt" để điểm danh nhé. 🙏',
+    2: '{praise}Đề nghị {names} điểm danh ("@{bot} có mặt") và xác nhận các thông báo của Hội đồng. Đã nhiều ngày bot chưa nhận được tin của các anh/chị.',
 }
 NUDGE_COORDINATOR = "📋 Thành viên chưa hoạt động lâu ngày (cần đôn đốc):\n{lines}"
 NUDGE_COORDINATOR_LINE = "• {name} ({enterprise}): {days} ngày"

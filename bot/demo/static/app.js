@@ -435,9 +435,10 @@
     renderWho();
     renderScript();
     openChat(S.chat);
-    const pass = S.info.dashboard.password;
-    $("dashboard-link").href = S.info.dashboard.url;
-    $("dashboard-pass").textContent = pass ? `(mật khẩu: ${pass})` : "";
+    const dash = S.info.dashboard;
+    $("dashboard-link").href = dash.url;
+    const users = dash.users.map((u) => `${u.id} (${u.role_label})`).join(" hoặc ");
+    $("dashboard-pass").textContent = `Đăng nhập bằng mã ${users}, mật khẩu: ${dash.password}`;
     $("quiet-hours").textContent = S.info.quiet_hours || "không có";
 
     $("who").addEventListener("change", (e) => becomeMember(e.target.value));
