@@ -61,13 +61,18 @@ def group_config(settings: Settings, chat_id: str) -> tuple[str, str, str | None
             return g.name, g.kind, g.enterprise
     return "", "council", None
 
+# Events that show a member is there without saying anything (Zalo OA: seen receipts, joins).
+PRESENCE_KINDS = {"receipt", "join", "leave"}
+
 
 async def handle_event(
     session: AsyncSession, settings: Settings, clock: Clock, event: InboundEvent
 ) -> Context | None:
     """Handle one event inside the caller's transaction; returns the context for inspection."""
-    if event.sender_is_bot or not event.sender_id or event.kind not in MESSAGE_KINDS:
+    if event.sender_is_bot or not event.sender_id:
         return None
+    if event.kind not in MESSAGE_KINDS and event.kind not in PRESENCE_KINDS:
+        return None  # follow/unfollow and unknown events are kept in the inbox only
     now = clock.now()
     if event.chat_type == "private":
         group = await get_or_create_group(
@@ -84,8 +89,13 @@ async def handle_event(
     membership = await ensure_membership(session, member, group, now=now)
     if event.chat_type == "private":
         await mark_private_chat(session, member, event.chat_id)
+    if event.kind == "leave":
+        await session.delete(membership)  # no longer expected to acknowledge there
+        return None
     # Activity is when the member acted, not when we processed it (redeliveries come late).
     await touch_activity(session, member, membership, min(event.sent_at, now))
+    if event.kind in PRESENCE_KINDS:
+        return None  # a read receipt or a join is activity, not a message to answer
 
     text = strip_bot_mention(event.text, settings.platform.bot_name) if event.text else ""
     parsed = parse(text, event.sent_at, settings.tz) if text.strip() else None

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from collections.abc import AsyncIterator
 
 from aiohttp import web
 
@@ -29,10 +30,16 @@ def install(app: web.Application) -> None:
     if settings.platform.mode == "polling":
         raise ConfigError("platform.mode: a Zalo Official Account delivers by webhook only; "
                           "set platform.mode: webhook")
+    first, secret = zalo_oa.signature_terms(settings.platform)
+    if not first or not secret:
+        # Checked here, before anything opens: a failed start in aiohttp cleans up nothing.
+        p = settings.platform
+        raise ConfigError(
+            f"platform.{p.signature_first_term} and platform.{p.signature_secret} are needed "
+            f"to check X-ZEvent-Signature (export ANTT_PLATFORM__{p.signature_secret.upper()})")
     app.router.add_route("*", PATH, webhook)
     app[keys.EXTRA]["client_factory"] = build_client
-    app[keys.EXTRA].setdefault("on_start", []).append(_start)
-    app[keys.EXTRA].setdefault("on_stop", []).append(_stop)
+    app.cleanup_ctx.append(_serving)  # after the runtime's: it knows whether workers run
 
 
 def build_client(app: web.Application) -> PlatformClient:
@@ -82,27 +89,20 @@ async def webhook(request: web.Request) -> web.StreamResponse:
     return await store_events(request, zalo_oa.PLATFORM, [event])
 
 
-async def _start(app: web.Application) -> None:
-    if not app[keys.RUNTIME].tasks:
-        return  # a one-off command (jobs run --send) or a test: no webhook, no keep-alive
-    first, secret = zalo_oa.signature_terms(app[keys.SETTINGS].platform)
-    if not first or not secret:
-        p = app[keys.SETTINGS].platform
-        raise ConfigError(
-            f"platform.{p.signature_first_term} and platform.{p.signature_secret} are needed to "
-            f"check X-ZEvent-Signature (export ANTT_PLATFORM__{p.signature_secret.upper()})")
+async def _serving(app: web.Application) -> AsyncIterator[None]:
+    """When serving (workers on), keep the tokens fresh even if nothing is sent."""
+    task: asyncio.Task[None] | None = None
     tokens = app[keys.EXTRA].get(_TOKENS)
-    if isinstance(tokens, zalo_oa.OATokenStore):
-        app[keys.EXTRA]["oa_keep_fresh"] = asyncio.create_task(_keep_fresh(tokens),
-                                                               name="oa-keep-fresh")
-
-
-async def _stop(app: web.Application) -> None:
-    task = app[keys.EXTRA].pop("oa_keep_fresh", None)
-    if task is not None:
-        task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await task
+    # No keep-alive for a one-off command (jobs run --send) or a test without workers.
+    if app[keys.RUNTIME].tasks and isinstance(tokens, zalo_oa.OATokenStore):
+        task = asyncio.create_task(_keep_fresh(tokens), name="oa-keep-fresh")
+    try:
+        yield
+    finally:
+        if task is not None:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
 
 
 async def _keep_fresh(tokens: zalo_oa.OATokenStore) -> None:

@@ -229,7 +229,7 @@ def event_from_json(body: dict[str, Any], received_at: datetime, *,
     elif name in ("follow", "unfollow"):
         party = ev.follower or ev.user or ev.sender
         chat_id = sender_id = party.id if party else ""
-        kind = name
+        kind = "follow" if name == "follow" else "unfollow"
     elif name.endswith(("join_group", "joined_group", "leave_group", "left_group", "out_group")):
         member = ev.sender or ev.user or ev.follower
         group = ev.group_id or (ev.group.id if ev.group else None) or (
@@ -399,7 +399,7 @@ def permission_url(oauth_base: str, app_id: str, redirect_uri: str) -> str:
 
 
 async def request_tokens(http: aiohttp.ClientSession, platform: PlatformConfig,
-                         form: dict[str, str], now: datetime, timeout: float = 20.0) -> TokenPair:
+                         form: dict[str, str], now: datetime, limit_s: float = 20.0) -> TokenPair:
     """POST the OAuth v4 token endpoint (refresh or code exchange); secrets never in errors."""
     secret = platform.app_secret.get_secret_value()
     if not secret or not platform.app_id:
@@ -409,7 +409,7 @@ async def request_tokens(http: aiohttp.ClientSession, platform: PlatformConfig,
     try:
         async with http.post(url, data={**form, "app_id": platform.app_id},
                              headers={"secret_key": secret},
-                             timeout=aiohttp.ClientTimeout(total=timeout)) as resp:
+                             timeout=aiohttp.ClientTimeout(total=limit_s)) as resp:
             status = resp.status
             try:
                 body = await resp.json(content_type=None)
@@ -417,9 +417,10 @@ async def request_tokens(http: aiohttp.ClientSession, platform: PlatformConfig,
                 body = None
     except (aiohttp.ClientError, TimeoutError, OSError) as exc:
         raise TransientError(f"OA token endpoint: network error ({type(exc).__name__})") from None
-    if isinstance(body, dict) and isinstance(body.get("access_token"), str) and body["access_token"]:
+    access = body.get("access_token") if isinstance(body, dict) else None
+    if isinstance(body, dict) and isinstance(access, str) and access:
         refresh = body.get("refresh_token")
-        return TokenPair(body["access_token"],
+        return TokenPair(access,
                          refresh if isinstance(refresh, str) and refresh else
                          form.get("refresh_token", ""),
                          _expiry(body.get("expires_in"), now))
@@ -593,7 +594,8 @@ class OATokenStore:
                     stmt = insert(KeyValue).values(key=TOKEN_KEY, value=value, updated_at=now)
                     await session.execute(stmt.on_conflict_do_update(
                         index_elements=["key"],
-                        set_={"value": stmt.excluded.value, "updated_at": stmt.excluded.updated_at}))
+                        set_={"value": stmt.excluded.value,
+                              "updated_at": stmt.excluded.updated_at}))
                 self._unsaved = None
                 return
             except (SQLAlchemyError, OSError) as exc:

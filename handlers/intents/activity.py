@@ -9,7 +9,7 @@ from handlers.registry import hook
 from models.tables import Nudge, Outbox
 
 
-@hook(30)
+@hook(5)
 async def reengagement(ctx: Context) -> bool:
     """Never claims the message; records the effect of nudges and cancels unsent ones."""
     at = ctx.event.sent_at

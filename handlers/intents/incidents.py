@@ -49,7 +49,6 @@ from models.outbox import enqueue, find_quoted
 from models.people import coordinators
 from models.tables import Attachment, Conversation, Incident, Member, Report, Task
 
-
 log = logging.getLogger(__name__)
 
 DOUBT_MINUTES = 30  # how long the bot waits for "đúng / sai / sửa" before "unconfirmed"
@@ -105,27 +104,34 @@ class Understood:
         category = data.get("category")
         severity = data.get("severity")
         confidence = data.get("confidence", 1.0)
-        time = data.get("time")
+        time: Any = data.get("time")
         people = data.get("people")
         places = [
             {"kind": str(p.get("kind") or "place"), "code": p.get("code"),
              "text": str(p.get("text") or "")}
-            for p in data.get("places") or [] if isinstance(p, dict)
+            for p in _list(data.get("places")) if isinstance(p, dict)
         ]
+        time = ({k: v for k, v in time.items() if k in ("at", "date") and isinstance(v, str)}
+                if isinstance(time, dict) else None)
         return cls(
-            category=category if category in CATEGORIES else None,
-            severity=severity if severity in SEVERITY_RANK else None,
-            ambiguous=bool(data.get("ambiguous", False)),
+            category=category if isinstance(category, str) and category in CATEGORIES else None,
+            severity=severity if isinstance(severity, str) and severity in SEVERITY_RANK
+            else None,
+            ambiguous=data.get("ambiguous") is True,
             confidence=float(confidence) if isinstance(confidence, int | float) else 1.0,
-            time=time if isinstance(time, dict) else None,
+            time=time or None,
             places=places,
             people=people if isinstance(people, int) and not isinstance(people, bool) else None,
-            phones=[str(x) for x in data.get("phones") or [] if isinstance(x, str)],
+            phones=[x for x in _list(data.get("phones")) if isinstance(x, str)],
         )
 
     @property
     def doubtful(self) -> bool:
         return self.ambiguous or self.confidence < LOW_CONFIDENCE
+
+
+def _list(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else []
 
 
 def place_keys(places: list[dict[str, Any]]) -> set[str]:
@@ -149,7 +155,7 @@ def occurred_at(time: dict[str, str] | None, sent_at: datetime, tz: ZoneInfo) ->
             if time.get("date"):
                 day = date.fromisoformat(time["date"])
                 return datetime.combine(day, dt_time(0), tz).astimezone(UTC)
-        except (TypeError, ValueError):
+        except (TypeError, ValueError, OverflowError):
             pass
     return sent_at
 
@@ -168,7 +174,7 @@ def time_text(time: dict[str, str] | None, tz: ZoneInfo) -> str:
             return (at.astimezone(tz) if at.tzinfo else at).strftime("%H:%M %d/%m")
         if time.get("date"):
             return "ngày " + date.fromisoformat(time["date"]).strftime("%d/%m/%Y")
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError):
         pass
     return ""
 
@@ -214,13 +220,12 @@ async def coordinator_targets(session: AsyncSession, settings: Settings,
 
 
 async def raise_alert(session: AsyncSession, settings: Settings, now: datetime,
-                      incident: Incident, report: Report, reporter: Member,
+                      incident: Incident, report: Report, reporter: Member, when: str,
                       unconfirmed: bool) -> int:
     """Level 0: tell every coordinator at once (priority 0: quiet hours and budget do not apply)."""
     targets = await coordinator_targets(session, settings, exclude_member_pk=reporter.id)
     text = texts.alert(incident.id, incident.category, texts.places_text(report.places),
-                       name_of(reporter), local(report.occurred_at or now, settings.tz),
-                       report.text, report.phones, unconfirmed)
+                       name_of(reporter), when, report.text, report.phones, unconfirmed)
     for chat, member_pk in targets:
         await enqueue(session, chat_id=chat, text=text, kind="alert", now=now,
                       key=f"alert:{incident.id}:0:{chat}", member_pk=member_pk,
@@ -309,11 +314,11 @@ async def file_report(ctx: Context, u: Understood, text: str) -> Report:
         others = [r for r in await reports_of(s, incident.id) if r.id != report.id]
         if any(r.status == "confirmed" for r in others):
             report.status, doubtful = "confirmed", False
-    alerted = False
     if (is_urgent(settings, category, severity) and not incident.urgent
             and incident.status == "reported"):
-        await raise_alert(s, settings, now, incident, report, ctx.member, unconfirmed=doubtful)
-        alerted = True
+        when = time_text(u.time, ctx.tz) or local(ctx.event.sent_at, ctx.tz)
+        await raise_alert(s, settings, now, incident, report, ctx.member, when,
+                          unconfirmed=doubtful)
     where = texts.places_text(report.places)
     if doubtful:
         s.add(Conversation(chat_id=ctx.event.chat_id, member_pk=ctx.member.id,
@@ -322,10 +327,11 @@ async def file_report(ctx: Context, u: Understood, text: str) -> Report:
                            expires_at=now + timedelta(minutes=DOUBT_MINUTES)))
         await ctx.reply(texts.doubt_question(category, where), ref_type="report",
                         ref_id=report.id)
-    elif merged and not alerted:
+    elif merged:
         handler = await s.get(Member, incident.handler_pk) if incident.handler_pk else None
         await ctx.reply(texts.report_merged(report.id, incident.id, category, where,
-                                            name_of(handler) if handler else None),
+                                            name_of(handler) if handler else None,
+                                            incident.urgent),
                         ref_type="report", ref_id=report.id)
     else:
         await _confirm_reply(ctx, report, incident, u.time, alerted=incident.urgent)
@@ -464,8 +470,9 @@ async def _correct(ctx: Context, report: Report, incident: Incident, text: str) 
         add_event(ctx.session, incident, "corrected", ctx.now, ctx.member.id, text)
     if (is_urgent(ctx.settings, report.category, report.severity) and not incident.urgent
             and incident.status == "reported"):
+        when = time_text(u.time, ctx.tz) or local(report.occurred_at or ctx.now, ctx.tz)
         await raise_alert(ctx.session, ctx.settings, ctx.now, incident, report, ctx.member,
-                          unconfirmed=False)
+                          when, unconfirmed=False)
     elif incident.urgent and incident.status == "reported":
         await tell_alerted(ctx.session, ctx.now, incident, "confirmed",
                            texts.TO_ALERTED["confirmed"].format(

@@ -24,7 +24,7 @@ from models.people import member_by_platform_id
 from models.tables import Incident, Member, Report
 
 
-@job("incident_escalation", every(1), "escalate urgent incidents nobody acknowledged")
+@job("incident_escalation", every(1), "chuyển cấp báo khẩn chưa có người nhận xử lý")
 async def incident_escalation(sessions: async_sessionmaker[AsyncSession], settings: Settings,
                               clock: Clock) -> int:
     now = clock.now()
@@ -76,7 +76,8 @@ async def escalate(session: AsyncSession, settings: Settings, now: datetime,
     return queued
 
 
-@job("incident_reminders", every(5), "remind open incidents; mark unanswered doubts unconfirmed")
+@job("incident_reminders", every(5),
+     "nhắc sự việc còn mở; báo cáo không trả lời câu hỏi thành chưa xác nhận")
 async def incident_reminders(sessions: async_sessionmaker[AsyncSession], settings: Settings,
                              clock: Clock) -> int:
     now = clock.now()

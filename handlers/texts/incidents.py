@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import Any
 
+from handlers.codes import incident_code
+
 CATEGORY = {
     "fire": "cháy/nổ",
     "theft": "trộm cắp",
@@ -31,10 +33,6 @@ SEVERITY = {"high": "nghiêm trọng", "medium": "trung bình", "low": "nhẹ"}
 PLACE_KIND = {"workshop": "xưởng", "warehouse": "kho", "gate": "cổng", "lot": "lô",
               "company": "Cty"}
 
-
-def incident_code(incident_id: int) -> str:
-    """How users see an incident's id ("SV" = sự việc); tasks use "CV" (công việc)."""
-    return f"SV{incident_id}"
 
 
 def category_name(category: str | None) -> str:
@@ -79,10 +77,14 @@ def report_received(report_id: int, incident_id: int, category: str | None, plac
 
 
 def report_merged(report_id: int, incident_id: int, category: str | None, places: str,
-                  handler: str | None) -> str:
+                  handler: str | None, alerted: bool = False) -> str:
     where = f" ở {places}" if places else ""
-    who = (f"{handler} đang nhận xử lý." if handler
-           else "Điều phối viên đã được báo, đang chờ người nhận xử lý.")
+    if handler:
+        who = f"{handler} đang nhận xử lý."
+    elif alerted:
+        who = "Điều phối viên đã được báo khẩn, đang chờ người nhận xử lý."
+    else:
+        who = "Bot đã ghi vào danh sách để điều phối viên xem."
     return (f"Cảm ơn anh/chị! Sự việc {category_name(category)}{where} đã được báo trước đó "
             f"({incident_code(incident_id)}); bot đã ghép báo cáo số {report_id} vào. {who}")
 
@@ -148,7 +150,7 @@ def alert(incident_id: int, category: str | None, places: str, reporter: str, wh
     lines = [f"🚨 KHẨN: {category_name(category)}{where} ({incident_code(incident_id)})"]
     if unconfirmed:
         lines.append("(chưa xác nhận: bot đang hỏi lại người báo)")
-    lines.append(f"Người báo: {reporter}, lúc {when}.")
+    lines.append(f"Người báo: {reporter}. Thời gian: {when}.")
     if text:
         lines.append(f"Nội dung: \"{_clip(text)}\"")
     if phones:
