@@ -14,15 +14,26 @@ from models.tables import Group, Member, Membership, Message
 from tests.conftest import T0, Bot
 
 
-def event(kind: str, *, chat: str = "g1", chat_type: str = "group", key: str = "e1") -> InboundEvent:
-    return InboundEvent(platform="zalo_oa", event_name=f"x_{kind}", event_key=key, message_id=key,
-                        chat_id=chat, chat_type=chat_type,  # type: ignore[arg-type]
-                        sender_id="m1", sender_name="Trần Thị Bình", sent_at=T0,
-                        kind=kind)  # type: ignore[arg-type]
+def event(
+    kind: str, *, chat: str = "g1", chat_type: str = "group", key: str = "e1"
+) -> InboundEvent:
+    return InboundEvent(
+        platform="zalo_oa",
+        event_name=f"x_{kind}",
+        event_key=key,
+        message_id=key,
+        chat_id=chat,
+        chat_type=chat_type,  # type: ignore[arg-type]
+        sender_id="m1",
+        sender_name="Trần Thị Bình",
+        sent_at=T0,
+        kind=kind,
+    )  # type: ignore[arg-type]
 
 
 async def test_receipts_and_joins_are_activity_and_leaving_ends_membership(
-        make_bot: Any, make_settings: Any, sqlite_url: str) -> None:
+    make_bot: Any, make_settings: Any, sqlite_url: str
+) -> None:
     bot: Bot = await make_bot(make_settings(db=sqlite_url))
     settings, clock = bot.app[keys.SETTINGS], bot.clock
     async with bot.sessions() as s, s.begin():
@@ -42,8 +53,9 @@ async def test_receipts_and_joins_are_activity_and_leaving_ends_membership(
         assert (await s.execute(select(Group.chat_id))).scalar_one() == "g1"
 
 
-async def test_follow_events_are_not_handled(make_bot: Any, make_settings: Any,
-                                             sqlite_url: str) -> None:
+async def test_follow_events_are_not_handled(
+    make_bot: Any, make_settings: Any, sqlite_url: str
+) -> None:
     bot: Bot = await make_bot(make_settings(db=sqlite_url))
     async with bot.sessions() as s, s.begin():
         assert await handle_event(s, bot.app[keys.SETTINGS], bot.clock, event("follow")) is None
