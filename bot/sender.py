@@ -25,7 +25,7 @@ from bot.platforms.base import (
 from bot.platforms.text_split import split_text
 from handlers.clock import Clock
 from handlers.config import Settings
-from models.outbox import sent_this_month
+from models.outbox import insert_for, sent_this_month
 from models.tables import BotMessage, Outbox
 
 log = logging.getLogger(__name__)
@@ -239,9 +239,22 @@ class Sender:
                 db_row.chunks_sent = index + 1
                 db_row.platform_message_ids = [*(db_row.platform_message_ids or []), *ids]
                 db_row.claimed_until = now + timedelta(seconds=CLAIM_SECONDS)
-            for mid in ids:
-                session.add(
-                    BotMessage(outbox_pk=row.id, chat_id=row.chat_id, message_id=mid, sent_at=now)
+            if ids:
+                # A platform that reuses an id must not turn a delivered send into an error.
+                await session.execute(
+                    insert_for(session)(BotMessage)
+                    .values(
+                        [
+                            {
+                                "outbox_pk": row.id,
+                                "chat_id": row.chat_id,
+                                "message_id": mid,
+                                "sent_at": now,
+                            }
+                            for mid in ids
+                        ]
+                    )
+                    .on_conflict_do_nothing(index_elements=["chat_id", "message_id"])
                 )
         row.chunks_sent = index + 1
 

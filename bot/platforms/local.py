@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import itertools
+import secrets
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
@@ -34,6 +35,8 @@ class LocalStore:
     changed: asyncio.Event = field(default_factory=asyncio.Event)
     _ids: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
     fail_next: list[Exception] = field(default_factory=list)
+    # Like Zalo's, message ids stay unique across restarts (a new store starts counting again).
+    _prefix: str = field(default_factory=lambda: secrets.token_hex(3))
 
     def add(
         self,
@@ -51,7 +54,7 @@ class LocalStore:
         n = next(self._ids)
         line = ChatLine(
             id=n,
-            message_id=message_id or f"loc{n:017d}",
+            message_id=message_id or f"loc{self._prefix}{n:012d}",
             chat_id=chat_id,
             sender_id=sender_id,
             sender_name=sender_name,
