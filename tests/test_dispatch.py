@@ -70,3 +70,22 @@ def test_bot_mention_is_stripped_with_or_without_diacritics() -> None:
     assert strip_bot_mention("@Tro ly An ninh có mặt", "Trợ lý An ninh") == "có mặt"
     assert strip_bot_mention("@Bình nhớ nhé", "Bot ANTT") == "@Bình nhớ nhé"
     assert strip_bot_mention("email@Bot ANTT", "Bot ANTT") == "email@Bot ANTT"
+
+
+async def test_unclear_private_messages_get_one_hint_a_day_and_groups_stay_quiet(
+    make_bot: Any, make_settings: Any, sqlite_url: str
+) -> None:
+    from tests.conftest import text_event
+
+    bot: Bot = await make_bot(make_settings(db=sqlite_url))
+    for text in ("xin chào", "cảm ơn nhé"):
+        await bot.deliver(text_event(text, sender="m9"))
+    await bot.deliver(text_event("@Bot ANTT hôm nay trời đẹp", sender="m9", chat="g1", group=True))
+    await bot.drain()
+    hints = [x.text for x in bot.store.bot_lines("m9") if "gõ /huongdan" in x.text]
+    assert len(hints) == 1
+    assert bot.store.bot_lines("g1") == []
+    bot.clock.advance(timedelta(days=1))
+    await bot.deliver(text_event("alo", sender="m9", at=bot.clock.now()))
+    await bot.drain()
+    assert len([x for x in bot.store.bot_lines("m9") if "gõ /huongdan" in x.text]) == 2

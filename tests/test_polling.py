@@ -55,5 +55,7 @@ async def test_updates_are_stored_once_and_answered(
         messages = (await s.execute(select(func.count()).select_from(Message))).scalar_one()
     assert stored == 3 and messages == 3
     replies = [b["text"] for b in zalo.sent()]
-    assert len(replies) == 3  # check-in, help, photo: each answered once
+    # check-in, help, photo: each answered once; each new sender also hears it is not on the roster
+    assert len(replies) == 5
+    assert sum("chưa có trong danh sách" in r for r in replies) == 2
     assert sum(r.startswith("Bot ANTT xin chào!") for r in replies) == 1

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from handlers.context import Context
-from handlers.registry import intent
+from handlers.registry import hook, intent
 from handlers.texts import core as texts
 
 
@@ -19,5 +19,19 @@ async def unknown_command(ctx: Context) -> None:
 
 
 async def plain_message(ctx: Context) -> None:
-    """A message no intent claimed: stored already; nothing to say in a group."""
-    return None
+    """A message no intent claimed: stored already. In a group the bot stays quiet; in private
+    it says once a day how to use it (every send costs quota)."""
+    if not ctx.is_private:
+        return
+    day = ctx.now.astimezone(ctx.tz).date().isoformat()
+    await ctx.reply(texts.NOT_UNDERSTOOD_PRIVATE, key=f"unclear:{ctx.member.id}:{day}")
+
+
+@hook(6)
+async def welcome_guest(ctx: Context) -> bool:
+    """Someone not on the roster hears once that coordinators will confirm them."""
+    if ctx.member.status == "guest" and ctx.is_private:
+        await ctx.reply(
+            texts.WELCOME_GUEST.format(name=ctx.member.name), key=f"welcome-guest:{ctx.member.id}"
+        )
+    return False
