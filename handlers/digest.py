@@ -25,7 +25,10 @@ def parse_week(week: str) -> tuple[int, int]:
     if match is None:
         raise ValueError(f"{week!r} is not an ISO week like 2026-W48")
     year, num = int(match[1]), int(match[2])
-    date.fromisocalendar(year, num, 1)  # raises ValueError for week 53 of a 52-week year
+    try:
+        date.fromisocalendar(year, num, 1)
+    except ValueError:  # week 0, 54, or 53 of a 52-week year
+        raise ValueError(f"{week!r}: {year} has no ISO week {num}") from None
     return year, num
 
 

@@ -1,0 +1,50 @@
+"""`antt-bot digest`: build any week's digest offline, as text, HTML, JSON, XLSX or PNG."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from datetime import datetime
+
+from bot.cli import EXIT_OK, UsageError, command, load, output_path
+from bot.commands.core import _write_bytes, _write_text, open_db
+from bot.dashboard.render import digest_html
+from bot.export import digest_xlsx
+from handlers.clock import SystemClock
+from handlers.digest import build_digest, last_complete_week, parse_week
+from handlers.digest_chart import render_png
+
+BINARY = ("xlsx", "png")
+
+
+@command("digest")
+async def digest_cmd(args: argparse.Namespace) -> int:
+    settings = load(args)
+    now: datetime = SystemClock().now()
+    week = args.week or last_complete_week(now, settings.tz)
+    try:
+        parse_week(week)
+    except ValueError as exc:
+        raise UsageError(str(exc)) from None
+    path = output_path(args.output)
+    if args.format in BINARY and path is None and sys.stdout.isatty():
+        raise UsageError(f"{args.format.upper()} is binary: give -o FILE")
+    async with open_db(settings) as sessions, sessions() as session:
+        try:
+            digest = await build_digest(session, settings, week, now, group_chat_id=args.group)
+        except LookupError:
+            raise UsageError(f"--group {args.group}: no such chat in the database") from None
+    if args.format == "json":
+        _write_text(path, json.dumps(digest.to_json(), ensure_ascii=False, indent=2) + "\n")
+    elif args.format == "text":
+        _write_text(path, digest.render_text() + "\n")
+    elif args.format == "html":
+        _write_text(path, digest_html(digest, render_png(digest)))
+    elif args.format == "xlsx":
+        _write_bytes(path, digest_xlsx(digest))
+    else:
+        _write_bytes(path, render_png(digest))
+    if path is not None:
+        print(f"digest {week} ({args.format}) written to {path}", file=sys.stderr)
+    return EXIT_OK

@@ -1,0 +1,1 @@
+"""Jinja2 templates of the dashboard (a package so wheels ship them as package data)."""

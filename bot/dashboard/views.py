@@ -1,0 +1,387 @@
+"""The dashboard's pages: the week, reports, directives, members, digests and downloads."""
+
+from __future__ import annotations
+
+import asyncio
+import hmac
+import io
+import secrets
+from datetime import date, datetime, timedelta
+from importlib import resources
+from typing import Any
+from urllib.parse import urlencode
+
+from aiohttp import web
+
+from bot import keys
+from bot.dashboard import auth
+from bot.dashboard.auth import STATE, User, login_required
+from bot.dashboard.render import render
+from bot.export import digest_xlsx, write_csv, write_xlsx
+from handlers.digest import (
+    WEEK_RE,
+    Digest,
+    build_digest,
+    last_complete_week,
+    shift_week,
+    week_bounds,
+    week_of,
+)
+from handlers.digest_chart import render_png
+from models import dashboard as dq
+from models import digest as q
+from models import exports
+from models.roster import ROLES, normalize_phone
+from models.tables import Member
+
+WEEK = r"{week:\d{4}-W\d{2}}"
+DIRECTIVE_DAYS = 30
+KIND_LABELS = {
+    "messages": "Tin nhắn", "reports": "Báo cáo sự việc", "checkins": "Điểm danh",
+    "acks": "Xác nhận thông báo", "members": "Thành viên", "tasks": "Việc được giao",
+    "nudges": "Lời nhắc", "outbox": "Tin bot đã gửi",
+}
+# The pages have no scripts at all; the policy makes an injected one inert anyway.
+HEADERS = {
+    "Content-Security-Policy": "default-src 'none'; style-src 'self'; img-src 'self' data:; "
+                               "form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
+    "X-Frame-Options": "DENY",
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "same-origin",
+    "Cache-Control": "no-store",
+}
+
+
+def add_routes(app: web.Application) -> None:
+    r = app.router
+    r.add_get("/dashboard", to_index)
+    r.add_get("/dashboard/static/style.css", stylesheet)
+    r.add_get("/dashboard/login", login_form)
+    r.add_post("/dashboard/login", login)
+    r.add_post("/dashboard/logout", logout)
+    r.add_get("/dashboard/", week_page)
+    r.add_get(f"/dashboard/chart/{WEEK}.png", chart)
+    r.add_get("/dashboard/reports", reports_page)
+    r.add_get("/dashboard/directives", directives_page)
+    r.add_get("/dashboard/members", members_page)
+    r.add_get(r"/dashboard/members/{pk:\d+}", member_form)
+    r.add_post(r"/dashboard/members/{pk:\d+}", member_save)
+    r.add_get("/dashboard/digest/", digests_page)
+    r.add_get(f"/dashboard/digest/{WEEK}", digest_page)
+    r.add_get(f"/dashboard/digest/{WEEK}.xlsx", digest_download)
+    r.add_get("/dashboard/downloads", downloads_page)
+    r.add_get(r"/dashboard/downloads/{kind:[a-z]+}.{fmt:csv|xlsx}", download)
+
+
+def see_other(location: str) -> web.Response:
+    """A 303 that can carry cookies (a raised HTTPException would too, but less plainly)."""
+    return web.Response(status=303, headers={"Location": location, "Cache-Control": "no-store"})
+
+
+async def to_index(_request: web.Request) -> web.Response:
+    return see_other("/dashboard/")
+
+
+def page(request: web.Request, template: str, user: User | None, status: int = 200,
+         **context: Any) -> web.Response:
+    settings = request.app[keys.SETTINGS]
+    body = render(template, settings.tz, user=user, csrf=user.csrf if user else "",
+                  standalone=False, **context)
+    return web.Response(text=body, status=status, content_type="text/html", charset="utf-8",
+                        headers=HEADERS)
+
+
+def error_page(request: web.Request, status: int, title: str, message: str,
+               user: User | None = None) -> web.Response:
+    return page(request, "error.html", user, status=status, title=title, message=message,
+                nav="")
+
+
+async def setup_page(request: web.Request) -> web.Response:
+    return page(request, "setup.html", None, status=503, nav="")
+
+
+async def stylesheet(_request: web.Request) -> web.Response:
+    css = resources.files("bot.dashboard").joinpath("static/style.css").read_text("utf-8")
+    return web.Response(text=css, content_type="text/css", charset="utf-8",
+                        headers={"Cache-Control": "public, max-age=3600",
+                                 "X-Content-Type-Options": "nosniff"})
+
+
+def _now(request: web.Request) -> datetime:
+    return request.app[keys.CLOCK].now()
+
+
+# --- signing in -----------------------------------------------------------------------------
+
+def _login_page(request: web.Request, *, status: int = 200, error: str = "", username: str = "",
+                next_url: str = "/dashboard/") -> web.Response:
+    """The form with a fresh double-submit token (cookie + field): no forged logins."""
+    token = secrets.token_urlsafe(24)
+    resp = page(request, "login.html", None, status=status, error=error, username=username,
+                next=next_url, login_csrf=token, nav="")
+    resp.set_cookie(auth.LOGIN_COOKIE, token, **auth.cookie_args(request, max_age=3600))
+    return resp
+
+
+async def login_form(request: web.Request) -> web.Response:
+    if not request.app[STATE].enabled:
+        return await setup_page(request)
+    if await auth.current_user(request) is not None:
+        return see_other("/dashboard/")
+    return _login_page(request, next_url=auth.safe_next(request.query.get("next", "")))
+
+
+async def login(request: web.Request) -> web.Response:
+    state = request.app[STATE]
+    if not state.enabled:
+        return await setup_page(request)
+    settings, now, ip = request.app[keys.SETTINGS], _now(request), auth.client_ip(request)
+    limit = settings.dashboard.login_attempts_per_15_minutes
+    if state.blocked(ip, now, limit):
+        return _login_page(request, status=429, error="Đăng nhập sai quá nhiều lần. "
+                                                      "Vui lòng thử lại sau 15 phút.")
+    form = await request.post()
+    next_url = auth.safe_next(str(form.get("next", "")))
+    cookie = request.cookies.get(auth.LOGIN_COOKIE, "")
+    if not cookie or not hmac.compare_digest(cookie, str(form.get("csrf", ""))):
+        return _login_page(request, status=403, next_url=next_url,
+                           error="Phiên đăng nhập đã hết hạn, vui lòng thử lại.")
+    username = str(form.get("username", ""))[:100]
+    password = str(form.get("password", ""))[:200]
+    async with request.app[keys.SESSIONS]() as session, session.begin():
+        member = await auth.find_coordinator(session, username)
+        # The hash is computed whatever the username, so timing does not reveal who exists.
+        good = state.password_ok(password) and member is not None
+        token = None
+        if good and member is not None:
+            token = await auth.start_session(session, member, now,
+                                             settings.dashboard.session_hours)
+    if token is None:
+        state.failed(ip, now)
+        return _login_page(request, status=401, username=username, next_url=next_url,
+                           error="Sai tên đăng nhập hoặc mật khẩu.")
+    resp = see_other(next_url)
+    resp.set_cookie(auth.COOKIE, token, **auth.cookie_args(
+        request, max_age=settings.dashboard.session_hours * 3600))
+    resp.del_cookie(auth.LOGIN_COOKIE, path="/dashboard")
+    return resp
+
+
+@login_required()
+async def logout(request: web.Request, user: User) -> web.Response:
+    await auth.end_session(request, user)
+    resp = see_other("/dashboard/login")
+    resp.del_cookie(auth.COOKIE, path="/dashboard")
+    return resp
+
+
+# --- the week -------------------------------------------------------------------------------
+
+def _week_param(request: web.Request, default: str) -> str:
+    week = request.query.get("week", "") or default
+    if not WEEK_RE.fullmatch(week):
+        raise web.HTTPBadRequest(text="week must look like 2026-W48")
+    return week
+
+
+async def _digest(request: web.Request, week: str, *, with_members: bool = True) -> Digest:
+    settings = request.app[keys.SETTINGS]
+    try:
+        week_bounds(week, settings.tz)
+    except ValueError:
+        raise web.HTTPNotFound() from None
+    async with request.app[keys.SESSIONS]() as session:
+        return await build_digest(session, settings, week, _now(request),
+                                  with_members=with_members)
+
+
+@login_required()
+async def week_page(request: web.Request, user: User) -> web.Response:
+    tz = request.app[keys.SETTINGS].tz
+    current = week_of(_now(request), tz)
+    week = _week_param(request, current)
+    d = await _digest(request, week)
+    nxt = shift_week(week, 1)
+    return page(request, "week.html", user, d=d, nav="week", prev_week=shift_week(week, -1),
+                next_week=nxt if nxt <= current else None,
+                chart_url=f"/dashboard/chart/{week}.png")
+
+
+@login_required()
+async def chart(request: web.Request, user: User) -> web.Response:
+    d = await _digest(request, request.match_info["week"])
+    png = await asyncio.to_thread(render_png, d)  # matplotlib is CPU work: keep the loop free
+    return web.Response(body=png, content_type="image/png",
+                        headers={"Cache-Control": "private, max-age=300",
+                                 "X-Content-Type-Options": "nosniff"})
+
+
+@login_required()
+async def digest_page(request: web.Request, user: User) -> web.Response:
+    d = await _digest(request, request.match_info["week"])
+    return page(request, "digest.html", user, d=d, nav="digest", text=d.render_text(),
+                chart_url=f"/dashboard/chart/{d.week}.png")
+
+
+@login_required()
+async def digest_download(request: web.Request, user: User) -> web.Response:
+    d = await _digest(request, request.match_info["week"])
+    return _attachment(digest_xlsx(d), f"antt-tong-ket-{d.week}.xlsx", XLSX)
+
+
+@login_required()
+async def digests_page(request: web.Request, user: User) -> web.Response:
+    settings = request.app[keys.SETTINGS]
+    now, tz = _now(request), settings.tz
+    last = last_complete_week(now, tz)
+    weeks = []
+    async with request.app[keys.SESSIONS]() as session:
+        for back in range(12):
+            wk = shift_week(last, -back)
+            start, end = week_bounds(wk, tz)
+            w = q.Window(start, end, min(now, end))
+            weeks.append((wk, start, await q.totals(session, w)))
+    return page(request, "digests.html", user, weeks=weeks, nav="digest")
+
+
+# --- records --------------------------------------------------------------------------------
+
+def _day(value: str, tz: Any) -> datetime | None:
+    if not value:
+        return None
+    try:
+        d = date.fromisoformat(value)
+    except ValueError:
+        raise web.HTTPBadRequest(text=f"{value!r} is not a date like 2026-11-27") from None
+    return datetime(d.year, d.month, d.day, tzinfo=tz)
+
+
+@login_required()
+async def reports_page(request: web.Request, user: User) -> web.Response:
+    tz = request.app[keys.SETTINGS].tz
+    f = {k: request.query.get(k, "")[:40] for k in ("category", "status", "since", "until")}
+    since = _day(f["since"], tz)
+    until = _day(f["until"], tz)
+    limit = 200
+    async with request.app[keys.SESSIONS]() as session:
+        categories, statuses = await dq.report_filters(session)
+        rows = await dq.reports(session, category=f["category"], status=f["status"], since=since,
+                                until=until + timedelta(days=1) if until else None, limit=limit)
+    return page(request, "reports.html", user, rows=rows, f=f, categories=categories,
+                statuses=statuses, limit=limit, nav="reports")
+
+
+@login_required()
+async def directives_page(request: web.Request, user: User) -> web.Response:
+    now = _now(request)
+    w = q.Window(now - timedelta(days=DIRECTIVE_DAYS), now, now)
+    async with request.app[keys.SESSIONS]() as session:
+        directives = list(reversed(await q.directive_statuses(session, w)))
+    return page(request, "directives.html", user, directives=directives, days=DIRECTIVE_DAYS,
+                nav="directives")
+
+
+@login_required()
+async def members_page(request: web.Request, user: User) -> web.Response:
+    settings = request.app[keys.SETTINGS]
+    now = _now(request)
+    week = week_of(now, settings.tz)
+    start, end = week_bounds(week, settings.tz)
+    w = q.Window(start, end, min(now, end))
+    search = request.query.get("q", "").strip()[:100]
+    async with request.app[keys.SESSIONS]() as session:
+        rows = await q.member_activity(session, w, search)
+        enterprises = sorted((await q.figures(session, w, "enterprise")).items(),
+                             key=lambda kv: str(kv[0]))
+        last_seen = await q.enterprise_last_seen(session)
+    return page(request, "members.html", user, rows=rows, enterprises=enterprises,
+                last_seen=last_seen, q=search, week=week, nav="members",
+                saved=request.query.get("saved", ""))
+
+
+async def _member(request: web.Request) -> Member:
+    async with request.app[keys.SESSIONS]() as session:
+        member = await session.get(Member, int(request.match_info["pk"]))
+    if member is None:
+        raise web.HTTPNotFound()
+    return member
+
+
+@login_required(role="admin")
+async def member_form(request: web.Request, user: User) -> web.Response:
+    return page(request, "member_edit.html", user, m=await _member(request), roles=ROLES,
+                error="", nav="members")
+
+
+@login_required(role="admin")
+async def member_save(request: web.Request, user: User) -> web.Response:
+    form = await request.post()
+    name = " ".join(str(form.get("name", "")).split())[:200]
+    raw_phone = str(form.get("phone", "")).strip()
+    enterprise = " ".join(str(form.get("enterprise", "")).split())[:200] or None
+    role = str(form.get("role", ""))
+    phone = normalize_phone(raw_phone) if raw_phone else None
+    error = ""
+    if not name:
+        error = "Họ tên không được để trống."
+    elif raw_phone and phone is None:
+        error = "Số điện thoại không hợp lệ (vd 0912345678)."
+    elif role not in ROLES:
+        error = "Vai trò không hợp lệ."
+    async with request.app[keys.SESSIONS]() as session, session.begin():
+        member = await session.get(Member, int(request.match_info["pk"]))
+        if member is None:
+            raise web.HTTPNotFound()
+        if error:
+            return page(request, "member_edit.html", user, m=member, roles=ROLES, error=error,
+                        nav="members", status=400)
+        await dq.update_member(session, member,
+                               {"name": name, "phone": phone, "enterprise": enterprise,
+                                "role": role}, actor=user.actor, now=_now(request))
+    return see_other(f"/dashboard/members?saved={member.id}")
+
+
+# --- downloads ------------------------------------------------------------------------------
+
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+def _attachment(data: bytes, filename: str, content_type: str) -> web.Response:
+    return web.Response(body=data, headers={
+        "Content-Type": content_type, "Content-Disposition": f'attachment; filename="{filename}"',
+        "Cache-Control": "no-store", "X-Content-Type-Options": "nosniff"})
+
+
+@login_required()
+async def downloads_page(request: web.Request, user: User) -> web.Response:
+    tz = request.app[keys.SETTINGS].tz
+    since, until = request.query.get("since", "")[:10], request.query.get("until", "")[:10]
+    _day(since, tz), _day(until, tz)  # validates before the links are shown
+    params = {k: v for k, v in (("since", since), ("until", until)) if v}
+    query = f"?{urlencode(params)}" if params else ""
+    return page(request, "downloads.html", user, nav="downloads", since=since, until=until,
+                query=query, kinds=[(k, KIND_LABELS.get(k, k)) for k in exports.KINDS],
+                tzname=request.app[keys.SETTINGS].timezone)
+
+
+@login_required()
+async def download(request: web.Request, user: User) -> web.Response:
+    kind, fmt = request.match_info["kind"], request.match_info["fmt"]
+    if kind not in exports.KINDS:
+        raise web.HTTPNotFound()
+    tz = request.app[keys.SETTINGS].tz
+    since = _day(request.query.get("since", ""), tz)
+    until = _day(request.query.get("until", ""), tz)
+    until = until + timedelta(days=1) if until else None
+    stamp = _now(request).astimezone(tz).strftime("%Y%m%d")
+    async with request.app[keys.SESSIONS]() as session:
+        rows = exports.rows(session, kind, since, until)
+        if fmt == "xlsx":
+            buf = io.BytesIO()
+            await write_xlsx(rows, exports.COLUMNS[kind], buf, tz, title=kind)
+            return _attachment(buf.getvalue(), f"antt-{kind}-{stamp}.xlsx", XLSX)
+        sbuf = io.StringIO()
+        await write_csv(rows, exports.COLUMNS[kind], sbuf, tz)
+    return _attachment(sbuf.getvalue().encode("utf-8"), f"antt-{kind}-{stamp}.csv",
+                       "text/csv; charset=utf-8")
