@@ -27,7 +27,12 @@ _LINES = "\r\x85\u2028\u2029"
 _CLEAN_TABLE: dict[int, str | None] = {ord(c): None for c in _DROP}
 _CLEAN_TABLE.update({ord(c): " " for c in _SPACES})
 _CLEAN_TABLE.update({ord(c): "\n" for c in _LINES})
-_ODD_RE = re.compile("[" + re.escape(_DROP + _SPACES + _LINES) + "]")
+# Written as ranges: a class listing ~150 single characters (some astral) is scanned slowly.
+_ODD_RE = re.compile(
+    "[\u200b-\u200d\u2060\ufeff\u00ad\u180e\ufe00-\ufe0f\U0001f3fb-\U0001f3ff"
+    "\U000e0020-\U000e007f\t\v\f\u00a0\u1680\u2000-\u200a\u202f\u205f\u3000"
+    "\r\x85\u2028\u2029]"
+)
 
 # Combining marks NFC could not attach to a letter: Vietnamese never needs them and they would
 # split words, so they go.
@@ -69,13 +74,15 @@ def _build_tone_table() -> dict[str, str]:
 _TONE_TABLE = _build_tone_table()
 # Only at the end of a word (an open syllable: "hoàng" keeps its mark) and not after q, where u
 # belongs to the consonant ("quý" stays).
+# The lookbehind comes after the first character so the regex engine can skip ahead to o/u.
 _TONE_RE = re.compile(
-    "(?<![qQ])(?:" + "|".join(sorted(map(re.escape, _TONE_TABLE), key=len)) + r")(?!\w)"
+    "[oOuU](?<![qQ][uU])[" + "".join(sorted({pair[1] for pair in _TONE_TABLE})) + r"](?!\w)"
 )
 
 
 def _move_tone(match: re.Match[str]) -> str:
-    return _TONE_TABLE[match.group()]
+    pair = match.group()
+    return _TONE_TABLE.get(pair, pair)
 
 
 def normalize_text(text: str) -> str:
@@ -94,9 +101,12 @@ def normalize_text(text: str) -> str:
 
 
 def fold(text: str) -> str:
-    """Remove diacritics from normalised text, đ -> d and Đ -> D; the length never changes."""
+    """Remove diacritics (đ -> d, Đ -> D); normalised text keeps its length exactly.
+    Raw NFD text is composed first, so fold() is safe on any input (its length may then change)."""
     if text.isascii():
         return text
+    if _STRAY_MARK_RE.search(text):
+        text = _STRAY_MARK_RE.sub("", unicodedata.normalize("NFC", text))
     return text.translate(_FOLD_TABLE)
 
 

@@ -17,12 +17,12 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from handlers.clock import Clock
 from handlers.config import Settings, parse_hhmm
-from handlers.digest import Digest, build_digest, week_of
+from handlers.digest import Digest, build_digest, week_bounds, week_of
 from handlers.jobs import every, job
 from handlers.texts import digest as texts
 from models.outbox import enqueue
 from models.people import coordinators
-from models.tables import Artifact, Outbox
+from models.tables import Artifact, Member, Outbox
 
 log = logging.getLogger(__name__)
 
@@ -77,6 +77,8 @@ async def weekly_digest(sessions: async_sessionmaker[AsyncSession], settings: Se
                 or f"digest-photo:{c}:{week}" not in done]
         if not todo:
             return 0
+        if not await _anyone_expected(session, settings, week):
+            return 0  # a week before the roster existed (a fresh install): nothing to say
         digest = await build_digest(session, settings, week, now)
         text = digest.render_text()
         url = None
@@ -94,6 +96,13 @@ async def weekly_digest(sessions: async_sessionmaker[AsyncSession], settings: Se
                 queued += 1
     log.info("weekly digest %s queued for %d chat(s)", week, len(todo))
     return queued
+
+
+async def _anyone_expected(session: AsyncSession, settings: Settings, week: str) -> bool:
+    """Was any roster member expected to take part before that week ended?"""
+    _start, end = week_bounds(week, settings.tz)
+    stmt = select(Member.id).where(Member.status == "member", Member.expected_since < end).limit(1)
+    return (await session.execute(stmt)).first() is not None
 
 
 def digest_png(digest: Digest) -> bytes:
