@@ -221,10 +221,10 @@ async def test_serve_answers_processes_and_stops_cleanly_on_sigterm(
             ) as resp:
                 assert resp.status == 200
             for _ in range(100):
-                if zalo.sent():
+                if len(zalo.sent()) >= 2:  # the one-time note to a guest, then the help
                     break
                 await asyncio.sleep(0.1)
-        assert "Báo sự việc" in zalo.sent()[0]["text"]
+        assert any("Báo sự việc" in b["text"] for b in zalo.sent())
     finally:
         proc.send_signal(signal.SIGTERM)
         _out, err = await asyncio.wait_for(proc.communicate(), timeout=30)

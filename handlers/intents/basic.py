@@ -31,7 +31,7 @@ async def plain_message(ctx: Context) -> None:
 async def welcome_guest(ctx: Context) -> bool:
     """Someone not on the roster hears once that coordinators will confirm them."""
     if ctx.member.status == "guest" and ctx.is_private:
-        await ctx.reply(
-            texts.WELCOME_GUEST.format(name=ctx.member.name), key=f"welcome-guest:{ctx.member.id}"
-        )
+        # Zalo OA deliveries carry no display name: the guest's name would be just an id.
+        name = ctx.member.display_name or "anh/chị"
+        await ctx.reply(texts.WELCOME_GUEST.format(name=name), key=f"welcome-guest:{ctx.member.id}")
     return False
