@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 
 from aiohttp import web
 
 from bot import keys
+from bot.background import add_background_task
 from bot.inbox import StorageUnavailable
 from bot.platforms.base import DeliveryError, PlatformError, Unauthorized
 from bot.platforms.zalo_bot import ZaloBotClient, event_from_json
@@ -54,16 +54,4 @@ async def poll_forever(app: web.Application) -> None:
 
 def install(app: web.Application) -> None:
     """Run the poller beside the other workers when platform.mode is polling."""
-
-    async def start(app: web.Application) -> None:
-        app[keys.EXTRA]["poller"] = asyncio.create_task(poll_forever(app), name="poller")
-
-    async def stop(app: web.Application) -> None:
-        task = app[keys.EXTRA].pop("poller", None)
-        if task is not None:
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
-
-    app[keys.EXTRA].setdefault("on_start", []).append(start)
-    app[keys.EXTRA].setdefault("on_stop", []).append(stop)
+    add_background_task(app, "poller", poll_forever)

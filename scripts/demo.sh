@@ -1,11 +1,6 @@
 #!/usr/bin/env bash
-# Set up a virtual environment in .venv (if needed) and start the demo (SQLite, local platform).
+# Set up .venv (first time only) and start the demo: SQLite, the built-in Zalo simulator.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-PY="${PYTHON:-python3}"
-if [ ! -x .venv/bin/python ]; then
-  "$PY" -m venv .venv
-fi
-.venv/bin/python -m pip install -q --upgrade pip >/dev/null
-.venv/bin/python -m pip install -q -e .
+source scripts/venv.sh ""
 exec .venv/bin/antt-bot demo "$@"

@@ -1,11 +1,6 @@
 #!/usr/bin/env bash
-# Set up a virtual environment in .venv (if needed) and run the whole test suite.
+# Set up .venv (first time only) and run the whole test suite; arguments go to pytest.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-PY="${PYTHON:-python3}"
-if [ ! -x .venv/bin/python ]; then
-  "$PY" -m venv .venv
-fi
-.venv/bin/python -m pip install -q --upgrade pip >/dev/null
-.venv/bin/python -m pip install -q -e '.[dev]'
+source scripts/venv.sh "[dev]"
 exec .venv/bin/python -m pytest -q -p no:cacheprovider "$@"

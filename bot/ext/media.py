@@ -7,7 +7,6 @@ one-off tools call `fetch_due(app)` for one deterministic pass.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -16,6 +15,7 @@ import aiohttp
 from aiohttp import web
 
 from bot import keys
+from bot.background import add_background_task
 from models.incidents import claim_due_attachments
 from models.tables import Attachment
 
@@ -106,17 +106,4 @@ async def _worker(app: web.Application) -> None:
 
 def install(app: web.Application) -> None:
     """Run the photo fetcher beside the processor (only when the app runs its workers)."""
-
-    async def start(app: web.Application) -> None:
-        if app[keys.RUNTIME].tasks:  # empty when created with workers=False (tests)
-            app[keys.EXTRA]["media_worker"] = asyncio.create_task(_worker(app), name="media")
-
-    async def stop(app: web.Application) -> None:
-        task = app[keys.EXTRA].pop("media_worker", None)
-        if task is not None:
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
-
-    app[keys.EXTRA].setdefault("on_start", []).append(start)
-    app[keys.EXTRA].setdefault("on_stop", []).append(stop)
+    add_background_task(app, "media", _worker, with_workers_only=True)

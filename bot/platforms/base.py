@@ -4,11 +4,27 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Protocol
+from typing import Any, Protocol
 
 from handlers.events import ChatType, ContentKind, InboundEvent
 
 __all__ = ["ChatType", "ContentKind", "InboundEvent"]
+
+
+MAX_ID_LEN = 128
+
+
+def platform_id(value: Any) -> str:
+    """Ids are strings; a JSON number (Python keeps every digit) is converted with str()."""
+    if isinstance(value, bool) or value is None:
+        raise ValueError("must be a string id")
+    if isinstance(value, int):
+        value = str(value)
+    elif isinstance(value, float) and value.is_integer():
+        value = str(int(value))  # digits beyond 2^53 were lost by the sender, not by us
+    if not isinstance(value, str) or not value or len(value) > MAX_ID_LEN:
+        raise ValueError(f"must be a string id of 1-{MAX_ID_LEN} characters")
+    return value
 
 
 class DeliveryError(Exception):

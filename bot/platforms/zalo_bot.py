@@ -24,12 +24,12 @@ from bot.platforms.base import (
     SendResult,
     TransientError,
     Unauthorized,
+    platform_id,
 )
 
 log = logging.getLogger(__name__)
 
 PLATFORM = "zalo_bot"
-MAX_ID_LEN = 128
 
 _KIND_BY_EVENT: dict[str, ContentKind] = {
     "message.text.received": "text",
@@ -40,17 +40,6 @@ _KIND_BY_EVENT: dict[str, ContentKind] = {
 }
 
 
-def _as_id(value: Any) -> str:
-    """Ids are strings; a number (some SDKs send them) is kept digit for digit."""
-    if isinstance(value, bool) or value is None:
-        raise ValueError("must be a string id")
-    if isinstance(value, int):
-        return str(value)
-    if not isinstance(value, str):
-        raise ValueError("must be a string id")
-    if len(value) > MAX_ID_LEN:
-        raise ValueError(f"id longer than {MAX_ID_LEN} characters")
-    return value
 
 
 class _Model(BaseModel):
@@ -63,20 +52,20 @@ class _From(_Model):
     first_name: str | None = None
     is_bot: bool = False
 
-    _id = field_validator("id", mode="before")(_as_id)
+    _id = field_validator("id", mode="before")(platform_id)
 
 
 class _Chat(_Model):
     id: str
     chat_type: str = "PRIVATE"
 
-    _id = field_validator("id", mode="before")(_as_id)
+    _id = field_validator("id", mode="before")(platform_id)
 
 
 class _Quote(_Model):
     message_id: str
 
-    _id = field_validator("message_id", mode="before")(_as_id)
+    _id = field_validator("message_id", mode="before")(platform_id)
 
 
 class _Message(_Model):
@@ -103,7 +92,7 @@ class _Message(_Model):
     @field_validator("message_id", "quote_message_id", "quote_msg_id", mode="before")
     @classmethod
     def _ids(cls, value: Any) -> str | None:
-        return None if value is None else _as_id(value)
+        return None if value is None or value == "" else platform_id(value)
 
     @field_validator("photo", "sticker", mode="before")
     @classmethod

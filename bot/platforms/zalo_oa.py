@@ -33,6 +33,7 @@ from bot.platforms.base import (
     SendResult,
     TransientError,
     Unauthorized,
+    platform_id,
 )
 from handlers.clock import Clock
 from handlers.config import PlatformConfig, Settings
@@ -42,7 +43,6 @@ from models.tables import Group, KeyValue
 log = logging.getLogger(__name__)
 
 PLATFORM = "zalo_oa"
-MAX_ID_LEN = 128
 USER_PATH = "/v3.0/oa/message/cs"
 GROUP_PATH = "/v3.0/oa/group/message"
 TOKEN_PATH = "/v4/oa/access_token"
@@ -68,17 +68,6 @@ _RECEIPTS = {"user_seen_message", "user_received_message"}
 _EARLIEST = datetime(2015, 1, 1, tzinfo=UTC)  # before the OA API existed: a garbled timestamp
 
 
-def _as_id(value: Any) -> str:
-    """Ids are strings; a JSON number (Python keeps every digit) is converted with str()."""
-    if isinstance(value, bool) or value is None:
-        raise ValueError("must be a string id")
-    if isinstance(value, int):
-        value = str(value)
-    elif isinstance(value, float) and value.is_integer():
-        value = str(int(value))  # digits beyond 2^53 were lost by the sender, not by us
-    if not isinstance(value, str) or not value or len(value) > MAX_ID_LEN:
-        raise ValueError(f"must be a string id of 1-{MAX_ID_LEN} characters")
-    return value
 
 
 class _Model(BaseModel):
@@ -91,7 +80,7 @@ class _Party(_Model):
     @field_validator("id", mode="before")
     @classmethod
     def _id(cls, value: Any) -> str:
-        return _as_id(value)
+        return platform_id(value)
 
 
 class _Attachment(_Model):
@@ -109,12 +98,12 @@ class _Message(_Model):
     @field_validator("msg_id", "quote_msg_id", mode="before")
     @classmethod
     def _ids(cls, value: Any) -> str | None:
-        return None if value is None or value == "" else _as_id(value)
+        return None if value is None or value == "" else platform_id(value)
 
     @field_validator("msg_ids", mode="before")
     @classmethod
     def _id_list(cls, value: Any) -> list[str]:
-        return [_as_id(v) for v in value] if isinstance(value, list) else []
+        return [platform_id(v) for v in value] if isinstance(value, list) else []
 
     @field_validator("attachments", mode="before")
     @classmethod
@@ -145,7 +134,7 @@ class _Event(_Model):
     @field_validator("app_id", "oa_id", "group_id", mode="before")
     @classmethod
     def _opt_id(cls, value: Any) -> str | None:
-        return None if value is None or value == "" else _as_id(value)
+        return None if value is None or value == "" else platform_id(value)
 
     @field_validator("timestamp", mode="before")
     @classmethod

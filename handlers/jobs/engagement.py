@@ -493,58 +493,65 @@ async def task_reminders(sessions: Sessions, settings: Settings, clock: Clock) -
         for task, member in rows:
             assert task.due_at is not None
             due = _fmt(settings, task.due_at)
+            code = task_code(task.id)
             chat = member.private_chat_id or task.chat_id
             if now >= task.due_at:
-                queued += (
-                    await enqueue(
-                        session,
-                        chat_id=chat,
-                        kind="task",
-                        now=now,
-                        member_pk=member.id,
-                        key=f"task-overdue:{task.id}:member",
-                        ref_type="task",
-                        ref_id=task.id,
-                        not_before=next_polite_time(settings, now),
-                        text=texts.TASK_OVERDUE_MEMBER.format(
-                            code=task_code(task.id), due=due, text=task.text
-                        ),
-                    )
-                ) is not None
+                note = texts.TASK_OVERDUE_MEMBER.format(code=code, due=due, text=task.text)
+                queued += await _task_note(
+                    session,
+                    settings,
+                    now,
+                    task,
+                    chat,
+                    note,
+                    f"task-overdue:{task.id}:member",
+                    member.id,
+                )
+                note = texts.TASK_OVERDUE_COORD.format(
+                    code=code, name=member.name, due=due, text=task.text
+                )
                 for target in await _task_overseers(session, settings, task):
-                    queued += (
-                        await enqueue(
-                            session,
-                            chat_id=target,
-                            kind="task",
-                            now=now,
-                            not_before=next_polite_time(settings, now),
-                            key=f"task-overdue:{task.id}:coord:{target}",
-                            ref_type="task",
-                            ref_id=task.id,
-                            text=texts.TASK_OVERDUE_COORD.format(
-                                code=task_code(task.id), name=member.name, due=due, text=task.text
-                            ),
-                        )
-                    ) is not None
-            elif now >= task.due_at - before:
-                queued += (
-                    await enqueue(
+                    queued += await _task_note(
                         session,
-                        chat_id=chat,
-                        kind="task",
-                        now=now,
-                        member_pk=member.id,
-                        key=f"task-remind:{task.id}",
-                        ref_type="task",
-                        ref_id=task.id,
-                        not_before=next_polite_time(settings, now),
-                        text=texts.TASK_REMINDER.format(
-                            code=task_code(task.id), text=task.text, due=due
-                        ),
+                        settings,
+                        now,
+                        task,
+                        target,
+                        note,
+                        f"task-overdue:{task.id}:coord:{target}",
                     )
-                ) is not None
+            elif now >= task.due_at - before:
+                note = texts.TASK_REMINDER.format(code=code, text=task.text, due=due)
+                queued += await _task_note(
+                    session, settings, now, task, chat, note, f"task-remind:{task.id}", member.id
+                )
     return queued
+
+
+async def _task_note(
+    session: AsyncSession,
+    settings: Settings,
+    now: datetime,
+    task: Task,
+    chat: str,
+    text: str,
+    key: str,
+    member_pk: int | None = None,
+) -> int:
+    """One reminder about a task, held until quiet hours end; 1 if newly queued."""
+    out = await enqueue(
+        session,
+        chat_id=chat,
+        kind="task",
+        now=now,
+        member_pk=member_pk,
+        key=key,
+        ref_type="task",
+        ref_id=task.id,
+        text=text,
+        not_before=next_polite_time(settings, now),
+    )
+    return int(out is not None)
 
 
 async def _task_overseers(session: AsyncSession, settings: Settings, task: Task) -> list[str]:
