@@ -65,7 +65,7 @@ async def sqlite_url(tmp_path: Path) -> str:
     return f"sqlite+aiosqlite:///{tmp_path / 'antt.db'}"
 
 
-async def _fresh_pg() -> AsyncIterator[str]:
+async def _fresh_pg(migrate: bool = True) -> AsyncIterator[str]:
     base = PG_URL.replace("postgresql+asyncpg://", "postgresql://")
     name = f"antt_t_{uuid.uuid4().hex[:12]}"
     admin = await asyncpg.connect(base)
@@ -75,11 +75,12 @@ async def _fresh_pg() -> AsyncIterator[str]:
         await admin.close()
     head, _, _ = PG_URL.rpartition("/")
     url = f"{head}/{name}"
-    engine = make_engine(url)
-    try:
-        await upgrade(engine)  # PostgreSQL is migrated on purpose (`antt-bot db upgrade`)
-    finally:
-        await engine.dispose()
+    if migrate:
+        engine = make_engine(url)
+        try:
+            await upgrade(engine)  # PostgreSQL is migrated on purpose (`antt-bot db upgrade`)
+        finally:
+            await engine.dispose()
     try:
         yield url
     finally:

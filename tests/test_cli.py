@@ -232,3 +232,20 @@ async def test_serve_answers_processes_and_stops_cleanly_on_sigterm(
     logs = err.decode()
     assert TOKEN not in logs and "Traceback" not in logs
     assert '"outbox_id": 1' in logs  # structured logs carry the record's id
+
+
+@pytest.mark.postgres
+@pytest.mark.skipif(not os.environ.get("ANTT_TEST_POSTGRES_URL"), reason="no PostgreSQL")
+async def test_postgres_behind_says_so_and_exits_2_until_db_upgrade(tmp_path: Path) -> None:
+    from tests.conftest import _fresh_pg
+
+    async for url in _fresh_pg(migrate=False):
+        write_config(tmp_path, database={"url": url})
+        proc = await asyncio.to_thread(run, "export", "messages", cwd=tmp_path)
+        assert proc.returncode == 2 and "antt-bot db upgrade" in proc.stderr
+        proc = await asyncio.to_thread(run, "db", "upgrade", cwd=tmp_path)
+        assert proc.returncode == 0 and "upgraded from empty" in proc.stdout
+        proc = await asyncio.to_thread(run, "export", "messages", cwd=tmp_path)
+        assert proc.returncode == 0 and proc.stdout == ""
+        proc = await asyncio.to_thread(run, "db", "upgrade", cwd=tmp_path)
+        assert "already at revision" in proc.stdout

@@ -169,7 +169,7 @@ async def export(args: argparse.Namespace) -> int:
     if args.format == "xlsx" and path is None and sys.stdout.isatty():
         raise UsageError("XLSX is binary: give -o FILE")
     async with open_db(settings) as sessions, sessions() as session:
-        rows = exports.rows(session, args.kind, since, until)
+        rows = with_progress(exports.rows(session, args.kind, since, until), args.kind)
         cols = exports.COLUMNS[args.kind]
         if args.format == "xlsx":
             buf = io.BytesIO()
@@ -185,6 +185,20 @@ async def export(args: argparse.Namespace) -> int:
     if path is not None:
         print(f"{n} {args.kind} written to {path}", file=sys.stderr)
     return EXIT_OK
+
+
+async def with_progress(rows: AsyncIterator[dict[str, Any]], what: str,
+                        every: int = 5000) -> AsyncIterator[dict[str, Any]]:
+    """Pass rows through, showing a running count on a terminal (quiet when piped)."""
+    tty = sys.stderr.isatty()
+    n = 0
+    async for row in rows:
+        n += 1
+        if tty and n % every == 0:
+            print(f"\r{what}: {n} rows…", end="", file=sys.stderr, flush=True)
+        yield row
+    if tty and n >= every:
+        print(f"\r{what}: {n} rows    ", file=sys.stderr)
 
 
 def _write_bytes(path: Path | None, data: bytes) -> None:
