@@ -8,7 +8,6 @@ import logging
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from handlers.clock import Clock
@@ -77,7 +76,7 @@ class InboxWriter:
                 batch.append(self._queue.get_nowait())
             try:
                 new_keys = await self._write(batch)
-            except (SQLAlchemyError, OSError, ConnectionError, TimeoutError) as exc:
+            except Exception as exc:  # any failure (asyncpg raises its own on connect) is 503
                 log.warning("inbox write failed for %d events: %s", len(batch), type(exc).__name__)
                 for item in batch:
                     if not item.future.done():

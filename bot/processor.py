@@ -8,7 +8,7 @@ import logging
 from datetime import timedelta
 
 from sqlalchemy import and_, or_, select, update
-from sqlalchemy.exc import InterfaceError, OperationalError, SQLAlchemyError
+from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.logs import current_event
@@ -58,7 +58,7 @@ class Processor:
         while not self._stopping:
             try:
                 done = await self.run_once()
-            except (SQLAlchemyError, OSError, ConnectionError, TimeoutError) as exc:
+            except Exception as exc:  # outlive any outage (asyncpg raises its own errors too)
                 log.warning("processor cannot reach the database: %s", type(exc).__name__)
                 done = 0
                 await asyncio.sleep(1)
@@ -156,6 +156,8 @@ class Processor:
         except (OperationalError, InterfaceError, OSError, ConnectionError, TimeoutError):
             raise  # the database is the problem, not the event: retried by the loop
         except Exception as exc:
+            if isinstance(exc, DBAPIError) and exc.connection_invalidated:
+                raise  # the connection died under us: not the event's fault, no attempt spent
             log.exception("event %s failed", row_id)
             await self._record_failure(row_id, exc)
 

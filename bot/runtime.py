@@ -52,7 +52,7 @@ class Runtime:
         self.send_wake.set()
         return outcome
 
-    async def drain(self, rounds: int = 100) -> None:
+    async def drain(self, rounds: int = 10_000) -> None:
         """Handle every stored event and send every due message now (tests, `jobs run --send`)."""
         for _ in range(rounds):
             handled = await self.processor.run_once()

@@ -9,7 +9,6 @@ import random
 from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import func, or_, select, update
-from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.logs import current_outbox
@@ -63,7 +62,9 @@ class Sender:
         metrics: Metrics,
         worker_id: str,
         wake: asyncio.Event,
-        batch: int = 20,
+        # One row per claim: rows are marked "sending" when claimed, and a crash leaves every
+        # claimed row "delivery unknown", so a larger batch would lose the unsent rest.
+        batch: int = 1,
     ) -> None:
         self._sessions = sessions
         self._client = client
@@ -85,7 +86,7 @@ class Sender:
         while not self._stopping:
             try:
                 done = await self.run_once()
-            except (SQLAlchemyError, OSError, ConnectionError, TimeoutError) as exc:
+            except Exception as exc:  # outlive any outage (asyncpg raises its own errors too)
                 log.warning("sender cannot reach the database: %s", type(exc).__name__)
                 done = 0
                 await asyncio.sleep(1)

@@ -1,0 +1,113 @@
+"""End to end: from a delivery to the reply reaching the (fake) platform, p50/p99 under load.
+
+The real app with its workers (as `serve` runs them) on a SQLite file; the load generator
+and the fake Zalo Bot API share another process, so both ends of the time are taken on one
+monotonic clock there. Deliveries are "/huongdan" from distinct users at a fixed rate.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import multiprocessing as mp
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+from bench.common import SECRET, TOKEN, bench_settings, delivery, machine, ms, pct, serve, table
+from bot.app import create_app
+
+RATES = (20, 100)  # deliveries per second
+SECONDS = 8.0
+DRAIN_SECONDS = 60.0  # the most we wait for replies after the load
+
+
+async def _child(conn: Any, rate: int) -> None:
+    import aiohttp
+    from aiohttp import web
+
+    replied: dict[str, float] = {}
+
+    async def send(request: web.Request) -> web.Response:
+        body = await request.json()
+        replied.setdefault(body["chat_id"], time.monotonic())
+        return web.json_response({"ok": True, "result": {"message_id": "x" * 20,
+                                                         "date": 1789033572455}})
+
+    app = web.Application()
+    app.router.add_post("/{bot}/{method}", send)
+    runner = web.AppRunner(app, access_log=None)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    conn.send(site._server.sockets[0].getsockname()[1])  # type: ignore[union-attr]
+    url = conn.recv()
+    sent: dict[str, float] = {}
+    statuses: dict[int, int] = {}
+    headers = {"Content-Type": "application/json", "X-Bot-Api-Secret-Token": SECRET}
+    async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=32)) as http:
+
+        async def one(i: int) -> None:
+            chat = f"e{rate}-{i:07d}"
+            t0 = time.monotonic()
+            async with http.post(url, data=delivery(f"m{chat}", "/huongdan", sender=chat),
+                                 headers=headers) as resp:
+                await resp.read()
+                statuses[resp.status] = statuses.get(resp.status, 0) + 1
+                if resp.status == 200:
+                    sent[chat] = t0
+
+        tasks = []
+        start = time.monotonic()
+        for i in range(int(rate * SECONDS)):  # open loop: a fixed schedule, not answer-paced
+            await asyncio.sleep(max(0.0, start + i / rate - time.monotonic()))
+            tasks.append(asyncio.create_task(one(i)))
+        await asyncio.gather(*tasks)
+        deadline = time.monotonic() + DRAIN_SECONDS
+        while len(replied) < len(sent) and time.monotonic() < deadline:  # noqa: ASYNC110
+            await asyncio.sleep(0.05)
+    await runner.cleanup()
+    lat = [replied[c] - t for c, t in sent.items() if c in replied]
+    conn.send({"sent": len(sent), "replied": len(lat), "lat": lat, "statuses": statuses})
+
+
+def _child_main(conn: Any, rate: int) -> None:
+    asyncio.run(_child(conn, rate))
+
+
+async def run(rate: int, tmp: Path) -> dict[str, Any]:
+    ctx = mp.get_context("spawn")
+    parent, child = ctx.Pipe()
+    proc = ctx.Process(target=_child_main, args=(child, rate), daemon=True)
+    proc.start()
+    loop = asyncio.get_running_loop()
+    port = await loop.run_in_executor(None, parent.recv)
+    settings = bench_settings(tmp / f"e2e{rate}.db",
+                              platform={"api_base": f"http://127.0.0.1:{port}", "token": TOKEN})
+    served = await serve(create_app(settings))
+    try:
+        parent.send(f"{served.url}/webhook/zalo-bot")
+        result: dict[str, Any] = await asyncio.wait_for(
+            loop.run_in_executor(None, parent.recv), SECONDS + DRAIN_SECONDS + 60)
+    finally:
+        await served.close()
+        proc.join(timeout=10)
+        if proc.is_alive():
+            proc.kill()
+    return result
+
+
+async def main() -> str:
+    rows = []
+    with tempfile.TemporaryDirectory(prefix="antt-bench-") as d:
+        for rate in RATES:
+            r = await run(rate, Path(d))
+            rows.append([f"{rate}/s for {SECONDS:.0f} s", r["sent"], r["replied"],
+                         ms(pct(r["lat"], 50)), ms(pct(r["lat"], 99)), ms(max(r["lat"] or [0]))])
+    return table("end to end (delivery -> reply at the fake Zalo)",
+                 ["load", "200 answers", "replies seen", "p50 ms", "p99 ms", "max ms"], rows,
+                 [f"real app with workers on, SQLite, fake platform on loopback; {machine()}"])
+
+
+if __name__ == "__main__":
+    print(asyncio.run(main()))

@@ -1,0 +1,171 @@
+"""Intake: deliveries/s and answer time at 32 connections, real app vs two baselines.
+
+The same script, machine and table for: a bare aiohttp handler that only parses the JSON,
+a naive handler with one ORM session and commit per request (same table, same kind of
+database), and the real app (`create_app`, route /webhook/zalo-bot with the secret), with
+its workers off and on. The load comes from another process (one ClientSession,
+connector limit 32). Each run gets a fresh SQLite file; 200 answers are counted against
+rows stored.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import tempfile
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+
+from aiohttp import web
+from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from bench.common import (
+    LoadResult,
+    NullClient,
+    bench_settings,
+    load_in_process,
+    machine,
+    ms,
+    pct,
+    serve,
+    table,
+)
+from bot import keys
+from bot.app import create_app
+from bot.platforms import zalo_bot
+from bot.platforms.base import DeliveryError
+from handlers.clock import SystemClock
+from handlers.events import event_to_json
+from models.db import ensure_schema, make_engine, make_sessionmaker
+from models.tables import InboundEvent as InboxRow
+
+CONNECTIONS = 32
+SECONDS = 10.0
+MAX_REQUESTS = 400_000  # a bound in count as well as in time
+
+
+async def _count_rows(sessions: async_sessionmaker[AsyncSession]) -> int:
+    async with sessions() as session:
+        return int((await session.execute(select(func.count()).select_from(InboxRow))).scalar_one())
+
+
+def bare_app() -> web.Application:
+    """The floor: read the body, parse the JSON, answer."""
+
+    async def handler(request: web.Request) -> web.Response:
+        try:
+            json.loads(await request.read())
+        except ValueError:
+            return web.json_response({"ok": False}, status=400)
+        return web.json_response({"ok": True})
+
+    app = web.Application()
+    app.router.add_post("/webhook/zalo-bot", handler)
+    return app
+
+
+def naive_app(sessions: async_sessionmaker[AsyncSession]) -> web.Application:
+    """What one writes first: parse, then one session and one commit per request."""
+    clock = SystemClock()
+
+    async def handler(request: web.Request) -> web.Response:
+        try:
+            events = zalo_bot.parse_delivery(await request.read(), clock.now())
+        except DeliveryError:
+            return web.json_response({"ok": False}, status=400)
+        for ev in events:
+            try:
+                async with sessions() as session, session.begin():
+                    session.add(InboxRow(
+                        platform=ev.platform, event_key=ev.event_key, event_name=ev.event_name,
+                        message_id=ev.message_id, chat_id=ev.chat_id, sender_id=ev.sender_id,
+                        received_at=clock.now(),
+                        payload={"event": event_to_json(ev), "raw": ev.raw},
+                        status="pending", attempts=0))
+            except IntegrityError:
+                pass  # a redelivery
+        return web.json_response({"ok": True})
+
+    app = web.Application()
+    app.router.add_post("/webhook/zalo-bot", handler)
+    return app
+
+
+async def _measure(app: web.Application, prefix: str) -> LoadResult:
+    served = await serve(app)
+    try:
+        return await load_in_process(url=f"{served.url}/webhook/zalo-bot", connections=CONNECTIONS,
+                                     seconds=SECONDS, max_requests=MAX_REQUESTS, prefix=prefix)
+    finally:
+        await served.close()
+
+
+async def run_bare() -> tuple[LoadResult, int | None]:
+    return await _measure(bare_app(), "bare"), None
+
+
+async def run_naive(tmp: Path) -> tuple[LoadResult, int | None]:
+    engine = make_engine(f"sqlite+aiosqlite:///{tmp / 'naive.db'}")
+    try:
+        await ensure_schema(engine)
+        sessions = make_sessionmaker(engine)
+        result = await _measure(naive_app(sessions), "naive")
+        return result, await _count_rows(sessions)
+    finally:
+        await engine.dispose()
+
+
+async def run_real(tmp: Path, workers: bool) -> tuple[LoadResult, int | None]:
+    name = "real-w" if workers else "real"
+    settings = bench_settings(tmp / f"{name}.db")
+    app = create_app(settings, client=NullClient(), workers=workers)
+    served = await serve(app)
+    try:
+        result = await load_in_process(url=f"{served.url}/webhook/zalo-bot",
+                                       connections=CONNECTIONS, seconds=SECONDS,
+                                       max_requests=MAX_REQUESTS, prefix=name)
+        stored = await _count_rows(app[keys.SESSIONS])
+    finally:
+        await served.close()
+    return result, stored
+
+
+async def main() -> str:
+    rows = []
+    results: dict[str, LoadResult] = {}
+    with tempfile.TemporaryDirectory(prefix="antt-bench-") as d:
+        tmp = Path(d)
+        runs: list[tuple[str, Callable[[], Awaitable[tuple[LoadResult, int | None]]]]] = [
+            ("bare aiohttp, JSON only", run_bare),
+            ("naive: ORM session+commit per request", lambda: run_naive(tmp)),
+            ("real app, workers off", lambda: run_real(tmp, workers=False)),
+            ("real app, workers on (production)", lambda: run_real(tmp, workers=True)),
+        ]
+        for label, run in runs:
+            result, stored = await run()
+            results[label] = result
+            others = {k: v for k, v in result.statuses.items() if k != 200}
+            rows.append([label, f"{result.rate:,.0f}", ms(pct(result.latencies, 50)),
+                         ms(pct(result.latencies, 99)), f"{result.ok:,}",
+                         "-" if stored is None else f"{stored:,}",
+                         (", ".join(f"{k}: {v}" for k, v in others.items()) or "0")
+                         + (f", conn errors: {result.errors}" if result.errors else "")])
+    bare = results["bare aiohttp, JSON only"].rate
+    naive = results["naive: ORM session+commit per request"].rate
+    notes = []
+    for label in ("real app, workers off", "real app, workers on (production)"):
+        r = results[label]
+        notes.append(f"{label}: {r.rate / bare:.2f}x bare (target >= 0.5), "
+                     f"{r.rate / naive if naive else float('inf'):.1f}x naive (target >= 5), "
+                     f"p99 {ms(pct(r.latencies, 99))} ms (target < 50)")
+    notes.append(f"{CONNECTIONS} connections, {SECONDS:.0f} s each, unique events, SQLite (WAL) "
+                 f"file in a temp dir; load generator in its own process; {machine()}")
+    return table("intake (POST /webhook/zalo-bot)",
+                 ["handler", "deliveries/s", "p50 ms", "p99 ms", "200 answers", "rows stored",
+                  "other answers"], rows, notes)
+
+
+if __name__ == "__main__":
+    print(asyncio.run(main()))
