@@ -180,7 +180,14 @@ def _runtime(workers: bool) -> Callable[[web.Application], AsyncIterator[None]]:
         wid = worker_id()
         send_wake = asyncio.Event()
         processor = Processor(
-            sessions, settings, clock, metrics, wid, inbox.stored, after_event=send_wake
+            sessions,
+            settings,
+            clock,
+            metrics,
+            wid,
+            inbox.stored,
+            after_event=send_wake,
+            give_way=inbox.wait_quiet,
         )
         sender = Sender(sessions, app[keys.CLIENT], settings, clock, metrics, wid, send_wake)
         runtime = Runtime(

@@ -45,6 +45,8 @@ class InboxWriter:
         self._queue: asyncio.Queue[_Pending] = asyncio.Queue()
         self._task: asyncio.Task[None] | None = None
         self.stored = asyncio.Event()  # set after each commit: wakes the processor
+        self._quiet = asyncio.Event()  # set while nothing waits to be written
+        self._quiet.set()
 
     def start(self) -> None:
         self._task = asyncio.create_task(self._run(), name="inbox-writer")
@@ -71,6 +73,7 @@ class InboxWriter:
     async def _run(self) -> None:
         while True:
             first = await self._queue.get()
+            self._quiet.clear()
             batch = [first]
             while len(batch) < self._max_batch and not self._queue.empty():
                 batch.append(self._queue.get_nowait())
@@ -95,6 +98,18 @@ class InboxWriter:
                 if not item.future.done():
                     item.future.set_result(is_new)
             self.stored.set()
+            if self._queue.empty():
+                self._quiet.set()
+
+    async def wait_quiet(self, limit: float = 0.05) -> None:
+        """Give way to deliveries waiting to be stored (at most `limit` seconds).
+
+        Answering Zalo fast matters more than handling at once: on SQLite both need the
+        single write lock, so the processor steps aside while deliveries queue up.
+        """
+        if not self._quiet.is_set():
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._quiet.wait(), timeout=limit)
 
     async def _write(self, batch: list[_Pending]) -> set[tuple[str, str]]:
         now = self._clock.now()

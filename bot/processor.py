@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from collections.abc import Awaitable, Callable
 from datetime import timedelta
 
 from sqlalchemy import and_, or_, select, update
@@ -38,6 +39,7 @@ class Processor:
         wake: asyncio.Event,
         after_event: asyncio.Event | None = None,
         batch: int = 50,
+        give_way: Callable[[], Awaitable[None]] | None = None,
     ) -> None:
         self._sessions = sessions
         self._settings = settings
@@ -47,6 +49,7 @@ class Processor:
         self._wake = wake
         self._after = after_event  # set when replies may be waiting (wakes the sender)
         self._batch = batch
+        self._give_way = give_way  # lets intake store waiting deliveries first
         self._stopping = False
         self.idle = asyncio.Event()
 
@@ -76,6 +79,8 @@ class Processor:
             if self._stopping:
                 await self._release(ids[ids.index(row_id) :])
                 break
+            if self._give_way is not None:
+                await self._give_way()
             await self._handle(row_id)
         if ids and self._after is not None:
             self._after.set()

@@ -6,6 +6,7 @@ import asyncio
 import contextlib
 import logging
 import random
+import time
 from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import func, or_, select, update
@@ -30,6 +31,8 @@ from models.tables import BotMessage, Outbox
 log = logging.getLogger(__name__)
 
 CLAIM_SECONDS = 120
+GAUGE_SECONDS = 5.0
+RECOVER_SECONDS = 60.0
 MAX_TRANSIENT_AGE = timedelta(hours=24)  # after a day of failures a message is given up
 BUDGET_EXEMPT = {"alert"}  # urgent alerts go out whatever the budget says
 
@@ -76,6 +79,8 @@ class Sender:
         self._batch = batch
         self._stopping = False
         self.idle = asyncio.Event()
+        self._gauges_at = 0.0
+        self._recovered_at = time.monotonic()
 
     def stop(self) -> None:
         self._stopping = True
@@ -135,7 +140,16 @@ class Sender:
                 await self._unclaim([r.id for r in rows[rows.index(row) :]])
                 break
             await self._deliver(row)
-        await self._update_gauges()
+        now = time.monotonic()
+        # Housekeeping costs queries: not after every send in a burst, but whenever idle
+        # and at least every few seconds.
+        if not rows or now - self._gauges_at >= GAUGE_SECONDS:
+            self._gauges_at = now
+            await self._update_gauges()
+        if not rows and now - self._recovered_at >= RECOVER_SECONDS:
+            # Rows another instance left "sending" when it died (its claim has expired).
+            self._recovered_at = now
+            await self.recover_interrupted()
         return len(rows)
 
     async def _claim(self) -> list[Outbox]:

@@ -33,6 +33,7 @@ class Context:
     message: Message | None
     parsed: ParsedMessage | None
     text: str  # the text without a leading @mention of the bot
+    member_created: bool = False  # first time the bot sees this sender
     replies: list[int] = field(default_factory=list)
 
     @property

@@ -61,6 +61,7 @@ def group_config(settings: Settings, chat_id: str) -> tuple[str, str, str | None
             return g.name, g.kind, g.enterprise
     return "", "council", None
 
+
 # Events that show a member is there without saying anything (Zalo OA: seen receipts, joins).
 PRESENCE_KINDS = {"receipt", "join", "leave"}
 
@@ -83,7 +84,7 @@ async def handle_event(
         group = await get_or_create_group(
             session, event.chat_id, now=now, name=name, kind=kind, enterprise=enterprise
         )
-    member, _ = await get_or_create_member(
+    member, member_created = await get_or_create_member(
         session, event.sender_id, display_name=event.sender_name, now=now
     )
     membership = await ensure_membership(session, member, group, now=now)
@@ -130,6 +131,7 @@ async def handle_event(
         message=message,
         parsed=parsed,
         text=text,
+        member_created=member_created,
     )
     for _order, _name, pre in HOOKS:
         if await pre(ctx):

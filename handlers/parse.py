@@ -114,6 +114,56 @@ class ParsedMessage:
         }
 
 
+def _setter(cls: type, name: str) -> Any:
+    """The setter of a slotted class's field (its slot descriptor's __set__)."""
+    return cls.__dict__[name].__set__
+
+
+# A frozen dataclass's __init__ sets each field through object.__setattr__, which costs about as
+# much as a whole stage of the parse; the parser fills its results through the slots directly.
+_SET_TYPE = _setter(ParsedMessage, "type")
+_SET_CATEGORY = _setter(ParsedMessage, "category")
+_SET_SEVERITY = _setter(ParsedMessage, "severity")
+_SET_AMBIGUOUS = _setter(ParsedMessage, "ambiguous")
+_SET_CONFIDENCE = _setter(ParsedMessage, "confidence")
+_SET_TIME = _setter(ParsedMessage, "time")
+_SET_TIME_TEXT = _setter(ParsedMessage, "time_text")
+_SET_PLACES = _setter(ParsedMessage, "places")
+_SET_PEOPLE = _setter(ParsedMessage, "people")
+_SET_PHONES = _setter(ParsedMessage, "phones")
+_SET_COMMAND = _setter(ParsedMessage, "command")
+_new = object.__new__
+
+
+def _parsed(
+    kind: str,
+    category: str | None,
+    severity: str | None,
+    ambiguous: bool,
+    confidence: float,
+    when: datetime | date | None,
+    time_text: str | None,
+    places: tuple[Place, ...],
+    people: int | None,
+    phones: tuple[str, ...],
+    command: Command | None,
+) -> ParsedMessage:
+    """`ParsedMessage(...)` with the same fields, built without the frozen __init__."""
+    p: ParsedMessage = _new(ParsedMessage)
+    _SET_TYPE(p, kind)
+    _SET_CATEGORY(p, category)
+    _SET_SEVERITY(p, severity)
+    _SET_AMBIGUOUS(p, ambiguous)
+    _SET_CONFIDENCE(p, confidence)
+    _SET_TIME(p, when)
+    _SET_TIME_TEXT(p, time_text)
+    _SET_PLACES(p, places)
+    _SET_PEOPLE(p, people)
+    _SET_PHONES(p, phones)
+    _SET_COMMAND(p, command)
+    return p
+
+
 # ---------------------------------------------------------------------------------------------
 # Lexicon
 
@@ -172,23 +222,21 @@ class _Group:
 _Slot = tuple[dict[str, tuple[_Group, ...]], _Group | None]
 
 
+def _units(ch: str) -> list[str]:
+    """Regex pieces one character of a lower-case phrase may be typed as."""
+    if ch == " ":
+        return [r"\s+"]
+    plain = fold(ch)
+    return [re.escape(ch)] if plain == ch else [re.escape(ch), re.escape(plain)]
+
+
 def _vi(word: str) -> str:
     """Regex for a lower-case phrase that also matches it typed without diacritics."""
     out = []
     for ch in word:
-        plain = fold(ch)
-        if ch == " ":
-            out.append(r"\s+")
-        elif plain != ch:
-            out.append(f"[{ch}{plain}]")
-        else:
-            out.append(re.escape(ch))
+        units = _units(ch)
+        out.append(units[0] if len(units) == 1 else f"[{''.join(units)}]")
     return "".join(out)
-
-
-def _alt(words: Iterable[str]) -> str:
-    """A non-capturing alternation of phrases, longest first."""
-    return "(?:" + "|".join(_vi(w) for w in sorted(set(words), key=len, reverse=True)) + ")"
 
 
 # Word-start check placed after the first character: the regex engine can then jump straight to
@@ -196,13 +244,45 @@ def _alt(words: Iterable[str]) -> str:
 _AFTER_FIRST = r"(?<!\w.)"
 
 
+def _trie(words: Iterable[str], word_start: bool) -> str:
+    """A non-capturing alternation of phrases (as `_vi` types them) written as a trie.
+
+    A flat alternation of dozens of phrases makes the engine try each one at every position; the
+    trie tries one character at a time. It matches what the flat alternation, longest phrase
+    first, would: siblings are distinct characters (or whitespace), so a text follows one path,
+    and each node tries its longer continuations before ending there.
+    """
+    root: dict[str, Any] = {}
+    for w in set(words):
+        paths: list[list[str]] = [[]]
+        for k, ch in enumerate(w):
+            units = _units(ch)
+            if k == 0 and word_start:
+                units = [u + _AFTER_FIRST for u in units]
+            paths = [[*path, u] for path in paths for u in units]
+        for path in paths:
+            node = root
+            for u in path:
+                node = node.setdefault(u, {})
+            node[""] = {}  # a phrase ends here
+
+    def emit(node: dict[str, Any]) -> str:
+        alts = [u + emit(child) for u, child in sorted(node.items()) if u]
+        if "" in node:
+            alts.append("")  # ending here is tried last: longer phrases first
+        return alts[0] if len(alts) == 1 else "(?:" + "|".join(alts) + ")"
+
+    return "(?:" + emit(root) + ")"
+
+
+def _alt(words: Iterable[str]) -> str:
+    """A non-capturing alternation of phrases, longest first."""
+    return _trie(words, word_start=False)
+
+
 def _starts(words: Iterable[str]) -> str:
-    """An alternation of phrases that must begin a word, each opening with a plain letter."""
-    alts = []
-    for w in sorted(set(words), key=len, reverse=True):
-        for first in dict.fromkeys((w[0], fold(w[0]))):
-            alts.append(re.escape(first) + _AFTER_FIRST + _vi(w[1:]))
-    return "(?:" + "|".join(alts) + ")"
+    """An alternation of phrases that must begin a word (see `_AFTER_FIRST`), longest first."""
+    return _trie(words, word_start=True)
 
 
 def _norm(phrase: str) -> str:
@@ -634,18 +714,17 @@ def _pick(
     g: _Group,
     i: int,
     ltup: tuple[str, ...],
-    ftup: tuple[str, ...],
+    words: set[str],
     accented: bool,
     clause_start: bool,
 ) -> tuple[_Entry, bool, bool] | None:
-    """The reading of a matched group: exact first, else by prior and context; and whether
-    it rested on a form the lexicon calls ambiguous."""
+    """The reading of a matched group: exact first, else by prior and context (`words`, the
+    message's folded words); and whether it rested on a form the lexicon calls ambiguous."""
     cands = _readings(g, i, ltup, accented, clause_start)
     if not cands:
         return None
     if len(cands) == 1:
         return cands[0][0], cands[0][1], False
-    words = frozenset(ftup)
     chosen, best = cands[0][0], -1.0
     for e, _ in cands:
         score = e.prior + (0.5 if e.near and not e.near.isdisjoint(words) else 0.0)
@@ -654,8 +733,11 @@ def _pick(
     return chosen, False, g.ambiguous and len({(e.kind, e.cat) for e, _ in cands}) > 1
 
 
-def _scan(lex: _Lexicon, ltoks: list[str], ftoks: list[str], accented: bool) -> _Scan:
-    """One pass over the tokens: longest phrase at each position, negation scopes, clauses."""
+def _scan(
+    lex: _Lexicon, ltoks: list[str], ftoks: list[str], accented: bool, words: set[str]
+) -> _Scan:
+    """One pass over the tokens: longest phrase at each position, negation scopes, clauses.
+    `words` is the set of folded tokens (context for choosing between readings)."""
     first = lex.first
     vocative = lex.vocative
     n = len(ftoks)
@@ -695,7 +777,7 @@ def _scan(lex: _Lexicon, ltoks: list[str], ftoks: list[str], accented: bool) -> 
                     size = g.size
                     if size > 2 and ftup[i : i + size] != g.ftoks:
                         continue
-                    picked = _pick(g, i, ltup, ftup, accented, clause_start)
+                    picked = _pick(g, i, ltup, words, accented, clause_start)
                     if picked is not None:
                         chosen, exact, amb = picked
                         ambiguous = ambiguous or amb
@@ -707,7 +789,7 @@ def _scan(lex: _Lexicon, ltoks: list[str], ftoks: list[str], accented: bool) -> 
                     # One reading, one word, typed bare or exactly: the common case, done here.
                     chosen, exact = plain, accented
                 else:
-                    picked = _pick(single, i, ltup, ftup, accented, clause_start)
+                    picked = _pick(single, i, ltup, words, accented, clause_start)
                     if picked is not None:
                         chosen, exact, amb = picked
                         ambiguous = ambiguous or amb
@@ -1362,7 +1444,7 @@ def _analyse_text(text: str) -> tuple[ParsedMessage, _TimeSpec | None]:
 
     ltoks, ftoks, accented = _tokens(lex, norm, body)
     words = set(ftoks)
-    scan = _scan(lex, ltoks, ftoks, accented)
+    scan = _scan(lex, ltoks, ftoks, accented, words)
     tally = _tally(lex, scan)
     tally.ack += emo_ack
     tally.nack += emo_nack
@@ -1395,7 +1477,7 @@ def _analyse_text(text: str) -> tuple[ParsedMessage, _TimeSpec | None]:
             category = severity = None
         kind = "command"
         confidence = 0.99 if command.name in _COMMANDS else 0.6
-    parsed = ParsedMessage(
+    parsed = _parsed(
         kind, category, severity, ambiguous, confidence, None, None, places, people, phones, command
     )
     return parsed, spec
@@ -1406,9 +1488,11 @@ def _analyse_text(text: str) -> tuple[ParsedMessage, _TimeSpec | None]:
 _analyse = lru_cache(maxsize=8192)(_analyse_text)
 
 
-def parse(text: str, sent_at: datetime, tz: ZoneInfo | None = None) -> ParsedMessage:
-    """Read one chat message; relative times are resolved in `tz` (default Asia/Ho_Chi_Minh)."""
-    p, spec = _analyse(text)
+def _with_time(
+    read: tuple[ParsedMessage, _TimeSpec | None], sent_at: datetime, tz: ZoneInfo | None
+) -> ParsedMessage:
+    """The reading of a text with its time words resolved against the send time."""
+    p, spec = read
     if spec is None:
         return p
     zone = tz or DEFAULT_TZ
@@ -1416,7 +1500,17 @@ def parse(text: str, sent_at: datetime, tz: ZoneInfo | None = None) -> ParsedMes
     when = _resolve_time(spec, now)
     if when is None:
         return p
-    return ParsedMessage(
+    return _parsed(
         p.type, p.category, p.severity, p.ambiguous, p.confidence, when, spec.text,
         p.places, p.people, p.phones, p.command,
     )  # fmt: skip
+
+
+def parse(text: str, sent_at: datetime, tz: ZoneInfo | None = None) -> ParsedMessage:
+    """Read one chat message; relative times are resolved in `tz` (default Asia/Ho_Chi_Minh)."""
+    return _with_time(_analyse(text), sent_at, tz)
+
+
+def _parse_uncached(text: str, sent_at: datetime, tz: ZoneInfo | None = None) -> ParsedMessage:
+    """`parse()` without the cache of readings: what a text never seen before costs."""
+    return _with_time(_analyse_text(text), sent_at, tz)

@@ -377,6 +377,12 @@ async def test_clock_jumps_and_a_restart_across_the_digest_time_give_one_digest(
         pytest.skip("the weekly_digest job (handlers/jobs/digest.py) is not there yet")
     settings = _digest_settings(make_settings, db_url)
     a = await make_bot(settings)
+    # A council whose roster exists since mid-November (no digest for weeks before a roster).
+    from models.roster import import_roster_csv
+
+    async with a.sessions() as session, session.begin():
+        await import_roster_csv(session, "member_id,name\nu1,Nguyễn Văn An\n",
+                                _local(2026, 11, 16, 8, 0))
     a.clock.set(_local(2026, 11, 29, 23, 50))  # Sunday night: only last week's, caught up
     await a.runtime.run_job("weekly_digest")
     assert await _digest_keys(a) == [f"digest:{COORD_CHAT}:2026-W47"]

@@ -13,6 +13,14 @@ from models.tables import Nudge, Outbox
 async def reengagement(ctx: Context) -> bool:
     """Never claims the message; records the effect of nudges and cancels unsent ones."""
     at = ctx.event.sent_at
+    # Most messages come from members with no open nudge: one indexed probe, no writes.
+    open_nudge = await ctx.session.execute(
+        select(Nudge.id)
+        .where(Nudge.member_pk == ctx.member.id, Nudge.reengaged_at.is_(None))
+        .limit(1)
+    )
+    if open_nudge.first() is None:
+        return False
     # A nudge still waiting in the outbox (quiet hours, low budget) is no longer needed.
     pending = select(Nudge.outbox_pk).where(
         Nudge.member_pk == ctx.member.id, Nudge.outbox_pk.is_not(None), Nudge.channel == "private"

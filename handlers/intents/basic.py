@@ -29,8 +29,8 @@ async def plain_message(ctx: Context) -> None:
 
 @hook(6)
 async def welcome_guest(ctx: Context) -> bool:
-    """Someone not on the roster hears once that coordinators will confirm them."""
-    if ctx.member.status == "guest" and ctx.is_private:
+    """A first-time sender not on the roster hears that coordinators will confirm them."""
+    if ctx.member_created and ctx.member.status == "guest" and ctx.is_private:
         # Zalo OA deliveries carry no display name: the guest's name would be just an id.
         name = ctx.member.display_name or "anh/chị"
         await ctx.reply(texts.WELCOME_GUEST.format(name=name), key=f"welcome-guest:{ctx.member.id}")
