@@ -70,6 +70,43 @@ async def enqueue(
     return (await session.execute(stmt)).scalar_one_or_none()
 
 
+async def enqueue_many(
+    session: AsyncSession, rows: list[dict[str, Any]], now: datetime, chunk: int = 500
+) -> dict[str, int]:
+    """Queue many messages at once (each a dict of enqueue's fields); returns {key: id} of
+    the rows that were new. Jobs that write thousands of messages use this."""
+    insert = insert_for(session)
+    out: dict[str, int] = {}
+    for i in range(0, len(rows), chunk):
+        values = [
+            {
+                "chat_id": r["chat_id"],
+                "kind": r["kind"],
+                "text": r["text"],
+                "priority": PRIORITY.get(r["kind"], 30),
+                "photo_url": r.get("photo_url"),
+                "idempotency_key": r["key"][:300],
+                "status": "pending",
+                "attempts": 0,
+                "next_attempt_at": r.get("not_before") or now,
+                "member_pk": r.get("member_pk"),
+                "ref_type": r.get("ref_type"),
+                "ref_id": r.get("ref_id"),
+                "created_at": now,
+                "chunks_sent": 0,
+            }
+            for r in rows[i : i + chunk]
+        ]
+        stmt = (
+            insert(Outbox)
+            .values(values)
+            .on_conflict_do_nothing(index_elements=["idempotency_key"])
+            .returning(Outbox.id, Outbox.idempotency_key)
+        )
+        out.update({key: oid for oid, key in (await session.execute(stmt)).all()})
+    return out
+
+
 async def sent_this_month(session: AsyncSession, month_start: datetime) -> int:
     """Messages that cost quota since the month began (each chunk counts)."""
     stmt = select(func.coalesce(func.sum(Outbox.chunks_sent), 0)).where(

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from collections import defaultdict
+from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from handlers.calendar import iso_week, next_polite_time, polite_time
@@ -15,7 +17,7 @@ from handlers.config import NudgeLevel, Settings
 from handlers.jobs import every, job
 from handlers.texts import engagement as texts
 from models.engagement import ackers, directive_targets, expected_ackers
-from models.outbox import enqueue, insert_for, sent_this_month
+from models.outbox import enqueue, enqueue_many, insert_for, sent_this_month
 from models.people import coordinators
 from models.tables import Directive, Group, Member, Membership, Message, Nudge, Outbox, Task
 
@@ -118,64 +120,136 @@ async def nudges(sessions: Sessions, settings: Settings, clock: Clock) -> int:
     if not polite_time(settings, now):
         return 0  # deferred, not dropped: the next run after quiet hours plans it
     week = iso_week(settings, now)
-    cap = settings.engagement.max_nudges_per_member_per_week
-    queued = 0
     async with sessions() as session, session.begin():
         low = budget_low(settings, await _month_used(session, now))
-        planned: dict[str, list[tuple[Nudge, Member, float]]] = defaultdict(list)
-        for member, days, seen, groups in await _quiet_members(session, settings, now):
+        quiet = await _quiet_members(session, settings, now)
+        history = await _nudge_history(
+            session,
+            [m.id for m, *_ in quiet],
+            week,
+            min((seen for _m, _d, seen, _g in quiet), default=now),
+        )
+        plans: list[tuple[Member, float, int, str, str | None]] = []
+        for member, days, seen, groups in quiet:
             reached = level_for(settings.engagement.nudge_levels, days)
             if reached is None:
                 continue
             level, spec = reached
-            done_level = (
-                await session.execute(
-                    select(func.max(Nudge.level)).where(
-                        Nudge.member_pk == member.id, Nudge.planned_at >= seen
-                    )
-                )
-            ).scalar_one()
-            if done_level is not None and done_level >= level:
-                continue
-            this_week = (
-                await session.execute(
-                    select(func.count())
-                    .select_from(Nudge)
-                    .where(Nudge.member_pk == member.id, Nudge.week == week)
-                )
-            ).scalar_one()
-            if this_week >= cap:
+            past = history.get(member.id, [])
+            if any(lvl >= level and at >= seen for lvl, at, _w in past):
+                continue  # this level (or a higher one) already went out in this quiet spell
+            if (
+                sum(w == week for _l, _a, w in past)
+                >= settings.engagement.max_nudges_per_member_per_week
+            ):
                 continue
             channel, chat = _channel(spec, member, groups, low)
             if chat is None and channel != "coordinator":
                 continue
-            insert = insert_for(session)
-            nudge_id = (
-                await session.execute(
-                    insert(Nudge)
-                    .values(
-                        member_pk=member.id,
-                        week=week,
-                        level=level,
-                        channel=channel,
-                        chat_id=chat or "",
-                        planned_at=now,
-                    )
-                    .on_conflict_do_nothing(index_elements=["member_pk", "week", "level"])
-                    .returning(Nudge.id)
-                )
-            ).scalar_one_or_none()
-            if nudge_id is None:
-                continue  # another run planned it
-            nudge = await session.get(Nudge, nudge_id)
-            assert nudge is not None
-            planned[f"{channel}|{chat or ''}|{level}"].append((nudge, member, days))
-        for key, items in planned.items():
-            channel, chat, level_s = key.split("|")
-            queued += await _send_nudges(
-                session, settings, now, week, channel, chat, int(level_s), items
+            plans.append((member, days, level, channel, chat))
+        planned = await _plan_nudges(session, plans, week, now)
+        queued, links = await _send_private_nudges(session, now, week, planned)
+        batches: dict[tuple[str, str, int], list[_Planned]] = defaultdict(list)
+        for p in planned:
+            if p.channel != "private":
+                batches[(p.channel, p.chat, p.level)].append(p)
+        for (channel, chat, level), items in batches.items():
+            count, out_id = await _send_nudges(
+                session, settings, now, week, channel, chat, level, items
             )
+            queued += count
+            links += [{"id": p.id, "outbox_pk": out_id} for p in items if out_id is not None]
+        if links:
+            await session.execute(update(Nudge), links)
     return queued
+
+
+@dataclass(frozen=True)
+class _Planned:
+    id: int
+    member: Member
+    days: float
+    level: int
+    channel: str
+    chat: str
+
+
+async def _nudge_history(
+    session: AsyncSession, member_ids: list[int], week: str, since: datetime
+) -> dict[int, list[tuple[int, datetime, str]]]:
+    """Recent nudges of these members: (level, planned at, week), read in a few queries."""
+    history: dict[int, list[tuple[int, datetime, str]]] = defaultdict(list)
+    for i in range(0, len(member_ids), 900):
+        rows = await session.execute(
+            select(Nudge.member_pk, Nudge.level, Nudge.planned_at, Nudge.week).where(
+                Nudge.member_pk.in_(member_ids[i : i + 900]),
+                or_(Nudge.planned_at >= since, Nudge.week == week),
+            )
+        )
+        for member_pk, level, at, w in rows:
+            history[member_pk].append((level, at, w))
+    return history
+
+
+async def _plan_nudges(
+    session: AsyncSession,
+    plans: list[tuple[Member, float, int, str, str | None]],
+    week: str,
+    now: datetime,
+) -> list[_Planned]:
+    """Insert the nudge rows; a row another run inserted first is skipped (unique key)."""
+    by_member = {m.id: (m, d, lvl, ch, chat) for m, d, lvl, ch, chat in plans}
+    insert = insert_for(session)
+    planned: list[_Planned] = []
+    for i in range(0, len(plans), 500):
+        values = [
+            {
+                "member_pk": m.id,
+                "week": week,
+                "level": lvl,
+                "channel": ch,
+                "chat_id": chat or "",
+                "planned_at": now,
+            }
+            for m, _d, lvl, ch, chat in plans[i : i + 500]
+        ]
+        rows = await session.execute(
+            insert(Nudge)
+            .values(values)
+            .on_conflict_do_nothing(index_elements=["member_pk", "week", "level"])
+            .returning(Nudge.id, Nudge.member_pk)
+        )
+        for nudge_id, member_pk in rows:
+            m, d, lvl, ch, chat = by_member[member_pk]
+            planned.append(_Planned(nudge_id, m, d, lvl, ch, chat or ""))
+    return sorted(planned, key=lambda p: p.id)
+
+
+async def _send_private_nudges(
+    session: AsyncSession, now: datetime, week: str, planned: list[_Planned]
+) -> tuple[int, list[dict[str, int]]]:
+    private = [p for p in planned if p.channel == "private"]
+    rows: list[dict[str, Any]] = [
+        {
+            "chat_id": p.chat,
+            "kind": "nudge",
+            "member_pk": p.member.id,
+            "ref_type": "nudge",
+            "ref_id": p.id,
+            "key": f"nudge:{p.member.id}:{week}:{p.level}",
+            "text": texts.NUDGE_PRIVATE.get(p.level, texts.NUDGE_PRIVATE[2]).format(
+                name=p.member.name, days=int(p.days)
+            ),
+        }
+        for p in private
+    ]
+    ids = await enqueue_many(session, rows, now)
+    links = [
+        {"id": p.id, "outbox_pk": ids[r["key"]]}
+        for p, r in zip(private, rows, strict=True)
+        if r["key"] in ids
+    ]
+    return len(ids), links
 
 
 def _channel(
@@ -210,33 +284,17 @@ async def _send_nudges(
     channel: str,
     chat: str,
     level: int,
-    items: list[tuple[Nudge, Member, float]],
-) -> int:
-    first = min(n.id for n, _m, _d in items)
-    if channel == "private":
-        count = 0
-        for nudge, member, days in items:
-            text = texts.NUDGE_PRIVATE.get(level, texts.NUDGE_PRIVATE[2]).format(
-                name=member.name, days=int(days)
-            )
-            nudge.outbox_pk = await enqueue(
-                session,
-                chat_id=chat,
-                text=text,
-                kind="nudge",
-                now=now,
-                member_pk=member.id,
-                key=f"nudge:{member.id}:{week}:{level}",
-                ref_type="nudge",
-                ref_id=nudge.id,
-            )
-            count += nudge.outbox_pk is not None
-        return count
+    items: list[_Planned],
+) -> tuple[int, int | None]:
+    """One batched message for a group, or the list for the coordinators and leads.
+
+    Returns (messages queued, the outbox row the nudges point to)."""
+    first = min(p.id for p in items)
     if channel == "group":
-        nudged = {m.id for _n, m, _d in items}
+        nudged = {p.member.id for p in items}
         top = await _top_members(session, chat, now, nudged)
         praise = texts.NUDGE_GROUP_PRAISE.format(names=", ".join(top)) if top else ""
-        names = ", ".join(f"@{m.name}" for _n, m, _d in items)
+        names = ", ".join(f"@{p.member.name}" for p in items)
         text = texts.NUDGE_GROUP.get(level, texts.NUDGE_GROUP[2]).format(
             praise=praise, names=names, bot=settings.platform.bot_name
         )
@@ -250,15 +308,13 @@ async def _send_nudges(
             ref_type="nudge",
             ref_id=first,
         )
-        for nudge, _m, _d in items:
-            nudge.outbox_pk = out
-        return int(out is not None)
+        return int(out is not None), out
     # Level 3: the coordinators (and each member's enterprise lead) are told.
     lines_all = [
         texts.NUDGE_COORDINATOR_LINE.format(
-            name=m.name, enterprise=m.enterprise or "-", days=int(d)
+            name=p.member.name, enterprise=p.member.enterprise or "-", days=int(p.days)
         )
-        for _n, m, d in items
+        for p in items
     ]
     members, chats = await coordinators(session, settings.coordinators)
     targets = [m.private_chat_id for m in members if m.private_chat_id] + chats
@@ -277,11 +333,11 @@ async def _send_nudges(
         )
         count += out_id is not None
     by_enterprise: dict[str, list[str]] = defaultdict(list)
-    for _n, m, d in items:
-        if m.enterprise:
-            by_enterprise[m.enterprise].append(
+    for p in items:
+        if p.member.enterprise:
+            by_enterprise[p.member.enterprise].append(
                 texts.NUDGE_COORDINATOR_LINE.format(
-                    name=m.name, enterprise=m.enterprise, days=int(d)
+                    name=p.member.name, enterprise=p.member.enterprise, days=int(p.days)
                 )
             )
     for enterprise, lines in by_enterprise.items():
@@ -309,9 +365,7 @@ async def _send_nudges(
                     ref_id=first,
                 )
             ) is not None
-    for nudge, _m, _d in items:
-        nudge.outbox_pk = out_id
-    return count
+    return count, out_id
 
 
 # ---------------------------------------------------------------- directives
