@@ -116,28 +116,28 @@ class InboxWriter:
         rows: dict[tuple[str, str], dict[str, Any]] = {}
         for item in batch:
             ev = item.event
-            rows.setdefault(
-                (ev.platform, ev.event_key),
-                {
-                    "platform": ev.platform,
-                    "event_key": ev.event_key,
-                    "event_name": ev.event_name,
-                    "message_id": ev.message_id,
-                    "chat_id": ev.chat_id,
-                    "sender_id": ev.sender_id,
-                    "received_at": now,
-                    "payload": {"event": event_to_json(ev), "raw": ev.raw},
-                    "status": item.status,
-                    "attempts": 0,
-                },
-            )
+            if (ev.platform, ev.event_key) in rows:
+                continue  # concurrent copies of one delivery: stored once
+            rows[(ev.platform, ev.event_key)] = {
+                "platform": ev.platform,
+                "event_key": ev.event_key,
+                "event_name": ev.event_name,
+                "message_id": ev.message_id,
+                "chat_id": ev.chat_id,
+                "sender_id": ev.sender_id,
+                "received_at": now,
+                "payload": {"event": event_to_json(ev), "raw": ev.raw},
+                "status": item.status,
+                "attempts": 0,
+            }
         async with self._sessions() as session, session.begin():
             insert = insert_for(session)
+            # One cached statement for any batch size ("insertmanyvalues"), rather than a
+            # new multi-row VALUES statement to compile for every batch.
             stmt = (
                 insert(InboxRow)
-                .values(list(rows.values()))
                 .on_conflict_do_nothing(index_elements=["platform", "event_key"])
                 .returning(InboxRow.platform, InboxRow.event_key)
             )
-            result = await session.execute(stmt)
+            result = await session.execute(stmt, list(rows.values()))
             return {(p, k) for p, k in result.all()}

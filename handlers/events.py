@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field, fields
 from datetime import datetime
 from typing import Any, Literal
 
@@ -49,8 +49,8 @@ class InboundEvent:
 
 def event_to_json(event: InboundEvent) -> dict[str, Any]:
     """The neutral fields as JSON (stored in the inbox beside the raw body)."""
-    data = asdict(event)
-    data.pop("raw")
+    # Not dataclasses.asdict: it deep-copies `raw`, which is stored beside this anyway.
+    data = {f.name: getattr(event, f.name) for f in fields(event) if f.name != "raw"}
     data["sent_at"] = event.sent_at.isoformat()
     return data
 

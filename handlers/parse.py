@@ -245,13 +245,11 @@ _AFTER_FIRST = r"(?<!\w.)"
 
 
 def _trie(words: Iterable[str], word_start: bool) -> str:
-    """A non-capturing alternation of phrases (as `_vi` types them) written as a trie.
-
-    A flat alternation of dozens of phrases makes the engine try each one at every position; the
-    trie tries one character at a time. It matches what the flat alternation, longest phrase
-    first, would: siblings are distinct characters (or whitespace), so a text follows one path,
-    and each node tries its longer continuations before ending there.
-    """
+    """A non-capturing alternation of phrases (as `_vi` types them), longest first, as a trie."""
+    # A flat alternation of dozens of phrases makes the engine try each one at every position;
+    # the trie tests one character at a time. It matches what the flat alternation would:
+    # siblings are distinct characters (or whitespace), so a text follows a single path, and
+    # each node tries its longer continuations before ending there.
     root: dict[str, Any] = {}
     for w in set(words):
         paths: list[list[str]] = [[]]
@@ -1375,7 +1373,8 @@ def _tally(lex: _Lexicon, scan: _Scan) -> _Tally:
 
 
 def _clamp(x: float) -> float:
-    return round(min(0.99, max(0.05, x)), 2)
+    # Comparisons rather than min(max()): two builtin calls cost more than the rest of it.
+    return round(0.99 if x > 0.99 else 0.05 if x < 0.05 else x, 2)
 
 
 def _decide(lex: _Lexicon, t: _Tally, ambiguous: bool) -> tuple[str, str | None, float]:
