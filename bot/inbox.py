@@ -18,6 +18,9 @@ from models.tables import InboundEvent as InboxRow
 log = logging.getLogger(__name__)
 
 
+GIVE_WAY_BACKLOG = 4  # deliveries waiting before the processor steps aside
+
+
 class StorageUnavailable(Exception):
     """The database did not take the write: the webhook answers 503 so Zalo redelivers."""
 
@@ -74,6 +77,9 @@ class InboxWriter:
         while True:
             first = await self._queue.get()
             self._quiet.clear()
+            # One turn of the loop lets requests whose bodies are already read join this
+            # batch: without it batches stay tiny and every commit pays full price.
+            await asyncio.sleep(0)
             batch = [first]
             while len(batch) < self._max_batch and not self._queue.empty():
                 batch.append(self._queue.get_nowait())
@@ -107,7 +113,9 @@ class InboxWriter:
         Answering Zalo fast matters more than handling at once: on SQLite both need the
         single write lock, so the processor steps aside while deliveries queue up.
         """
-        if not self._quiet.is_set():
+        # Only a real backlog (a burst of deliveries) is worth waiting for; at ordinary rates
+        # waiting would just add latency to every reply.
+        if not self._quiet.is_set() and self._queue.qsize() >= GIVE_WAY_BACKLOG:
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._quiet.wait(), timeout=limit)
 

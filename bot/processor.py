@@ -150,10 +150,9 @@ class Processor:
                 self._metrics.processing_lag.observe(
                     max(0.0, (self._clock.now() - row.received_at).total_seconds())
                 )
+                await handle_event(session, self._settings, self._clock, event, event_pk=row.id)
+                # One UPDATE at commit for all of these (failures count in _record_failure).
                 row.attempts += 1
-                ctx = await handle_event(session, self._settings, self._clock, event)
-                if ctx is not None and ctx.message is not None:
-                    ctx.message.event_pk = row.id
                 row.status = "done"
                 row.processed_at = self._clock.now()
                 row.claimed_until = None

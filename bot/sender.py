@@ -8,6 +8,7 @@ import logging
 import random
 import time
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from sqlalchemy import func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -33,6 +34,7 @@ log = logging.getLogger(__name__)
 CLAIM_SECONDS = 120
 GAUGE_SECONDS = 5.0
 RECOVER_SECONDS = 60.0
+BUDGET_REFRESH_SECONDS = 30.0  # other instances' sends show up within this
 MAX_TRANSIENT_AGE = timedelta(hours=24)  # after a day of failures a message is given up
 BUDGET_EXEMPT = {"alert"}  # urgent alerts go out whatever the budget says
 
@@ -80,6 +82,9 @@ class Sender:
         self._stopping = False
         self.idle = asyncio.Event()
         self._gauges_at = 0.0
+        self._budget_used: int | None = None
+        self._budget_at = 0.0
+        self._budget_month: datetime | None = None
         self._recovered_at = time.monotonic()
 
     def stop(self) -> None:
@@ -178,7 +183,7 @@ class Sender:
         budget = self._settings.engagement.monthly_message_budget
         if budget <= 0 or not rows:
             return rows
-        left = budget - await sent_this_month(session, month_start(now))
+        left = budget - await self._month_used(session, now)
         low = left <= budget * self._settings.engagement.low_budget_fraction
         keep = []
         for row in rows:
@@ -195,6 +200,16 @@ class Sender:
                 continue
             keep.append(row)
         return keep
+
+    async def _month_used(self, session: AsyncSession, now: datetime) -> int:
+        """Sends this month: counted in the database now and then, kept up to date in between
+        (a SUM over the month's outbox for every claim would cost more than the send)."""
+        start = month_start(now)
+        stale = time.monotonic() - self._budget_at > BUDGET_REFRESH_SECONDS
+        if self._budget_used is None or stale or start != self._budget_month:
+            self._budget_used = await sent_this_month(session, start)
+            self._budget_at, self._budget_month = time.monotonic(), start
+        return self._budget_used
 
     async def _unclaim(self, ids: list[int]) -> None:
         async with self._sessions() as session, session.begin():
@@ -241,19 +256,25 @@ class Sender:
             except PlatformError as exc:
                 await self._on_error(row, exc)
                 return
-            await self._chunk_sent(row, index, result.message_ids)
-        await self._finish(row, "sent")
+            await self._chunk_sent(row, index, result.message_ids, last=index == len(messages) - 1)
         self._metrics.outbox_sent.labels(row.kind).inc()
         log.info("sent %s to %s", row.kind, row.chat_id)
 
-    async def _chunk_sent(self, row: Outbox, index: int, ids: tuple[str, ...]) -> None:
+    async def _chunk_sent(self, row: Outbox, index: int, ids: tuple[str, ...], last: bool) -> None:
+        """Record a delivered chunk; the last one also marks the row sent (one transaction)."""
         now = self._clock.now()
+        row.platform_message_ids = [*(row.platform_message_ids or []), *ids]
+        values: dict[str, Any] = {
+            "chunks_sent": index + 1,
+            "platform_message_ids": row.platform_message_ids,
+            "claimed_until": now + timedelta(seconds=CLAIM_SECONDS),
+        }
+        if last:
+            values.update(
+                status="sent", sent_at=now, last_error=None, claimed_by=None, claimed_until=None
+            )
         async with self._sessions() as session, session.begin():
-            db_row = await session.get(Outbox, row.id)
-            if db_row is not None:
-                db_row.chunks_sent = index + 1
-                db_row.platform_message_ids = [*(db_row.platform_message_ids or []), *ids]
-                db_row.claimed_until = now + timedelta(seconds=CLAIM_SECONDS)
+            await session.execute(update(Outbox).where(Outbox.id == row.id).values(**values))
             if ids:
                 # A platform that reuses an id must not turn a delivered send into an error.
                 await session.execute(
@@ -272,6 +293,8 @@ class Sender:
                     .on_conflict_do_nothing(index_elements=["chat_id", "message_id"])
                 )
         row.chunks_sent = index + 1
+        if self._budget_used is not None:
+            self._budget_used += 1
 
     async def _finish(self, row: Outbox, status: str, error: str | None = None) -> None:
         now = self._clock.now()

@@ -67,7 +67,11 @@ PRESENCE_KINDS = {"receipt", "join", "leave"}
 
 
 async def handle_event(
-    session: AsyncSession, settings: Settings, clock: Clock, event: InboundEvent
+    session: AsyncSession,
+    settings: Settings,
+    clock: Clock,
+    event: InboundEvent,
+    event_pk: int | None = None,
 ) -> Context | None:
     """Handle one event inside the caller's transaction; returns the context for inspection."""
     if event.sender_is_bot or not event.sender_id:
@@ -101,7 +105,7 @@ async def handle_event(
     text = strip_bot_mention(event.text, settings.platform.bot_name) if event.text else ""
     parsed = parse(text, event.sent_at, settings.tz) if text.strip() else None
     message = Message(
-        event_pk=None,
+        event_pk=event_pk,
         platform=event.platform,
         chat_id=event.chat_id,
         chat_type=event.chat_type,

@@ -58,10 +58,41 @@ CATEGORIES = frozenset(texts.CATEGORY)
 
 # Answers to "Có phải ... không?" (folded, lower case). "có"/"không" count only alone,
 # since "có người ..." or "không phải cháy, ..." may start a new message.
-YES = {"dung", "dung roi", "dung vay", "dung a", "co", "co a", "phai", "phai roi", "phai a",
-       "chinh xac", "ok", "oke", "vang", "da", "da dung", "da phai", "u", "uh", "yes"}
-NO = {"sai", "sai roi", "khong", "khong phai", "khong a", "ko", "k", "khong dung", "no",
-      "nham", "bao nham", "khong co"}
+YES = {
+    "dung",
+    "dung roi",
+    "dung vay",
+    "dung a",
+    "co",
+    "co a",
+    "phai",
+    "phai roi",
+    "phai a",
+    "chinh xac",
+    "ok",
+    "oke",
+    "vang",
+    "da",
+    "da dung",
+    "da phai",
+    "u",
+    "uh",
+    "yes",
+}
+NO = {
+    "sai",
+    "sai roi",
+    "khong",
+    "khong phai",
+    "khong a",
+    "ko",
+    "k",
+    "khong dung",
+    "no",
+    "nham",
+    "bao nham",
+    "khong co",
+}
 YES_LEAD = {"dung", "phai", "chinh"}
 NO_LEAD = {"sai"}
 
@@ -79,6 +110,7 @@ SV_RE = re.compile(r"\bsv\s*-?\s*(\d{1,12})\b", re.IGNORECASE)
 
 
 # ---------------------------------------------------------------------------- understanding
+
 
 @dataclass(frozen=True)
 class Understood:
@@ -107,16 +139,22 @@ class Understood:
         time: Any = data.get("time")
         people = data.get("people")
         places = [
-            {"kind": str(p.get("kind") or "place"), "code": p.get("code"),
-             "text": str(p.get("text") or "")}
-            for p in _list(data.get("places")) if isinstance(p, dict)
+            {
+                "kind": str(p.get("kind") or "place"),
+                "code": p.get("code"),
+                "text": str(p.get("text") or ""),
+            }
+            for p in _list(data.get("places"))
+            if isinstance(p, dict)
         ]
-        time = ({k: v for k, v in time.items() if k in ("at", "date") and isinstance(v, str)}
-                if isinstance(time, dict) else None)
+        time = (
+            {k: v for k, v in time.items() if k in ("at", "date") and isinstance(v, str)}
+            if isinstance(time, dict)
+            else None
+        )
         return cls(
             category=category if isinstance(category, str) and category in CATEGORIES else None,
-            severity=severity if isinstance(severity, str) and severity in SEVERITY_RANK
-            else None,
+            severity=severity if isinstance(severity, str) and severity in SEVERITY_RANK else None,
             ambiguous=data.get("ambiguous") is True,
             confidence=float(confidence) if isinstance(confidence, int | float) else 1.0,
             time=time or None,
@@ -180,8 +218,10 @@ def time_text(time: dict[str, str] | None, tz: ZoneInfo) -> str:
 
 
 def is_urgent(settings: Settings, category: str, severity: str) -> bool:
-    return (category in settings.alerts.urgent_categories
-            or severity in settings.alerts.urgent_severities)
+    return (
+        category in settings.alerts.urgent_categories
+        or severity in settings.alerts.urgent_severities
+    )
 
 
 def worse(a: str, b: str) -> str:
@@ -204,8 +244,10 @@ def has_phrase(words: str, phrase: str) -> bool:
 
 # ---------------------------------------------------------------------------- alerts
 
-async def coordinator_targets(session: AsyncSession, settings: Settings,
-                              exclude_member_pk: int | None = None) -> list[tuple[str, int | None]]:
+
+async def coordinator_targets(
+    session: AsyncSession, settings: Settings, exclude_member_pk: int | None = None
+) -> list[tuple[str, int | None]]:
     """Where alerts go: each coordinator's private chat, then each coordinators' chat."""
     members, chats = await coordinators(session, settings.coordinators)
     targets: list[tuple[str, int | None]] = []
@@ -219,53 +261,99 @@ async def coordinator_targets(session: AsyncSession, settings: Settings,
     return list(unique.items())
 
 
-async def raise_alert(session: AsyncSession, settings: Settings, now: datetime,
-                      incident: Incident, report: Report, reporter: Member, when: str,
-                      unconfirmed: bool) -> int:
+async def raise_alert(
+    session: AsyncSession,
+    settings: Settings,
+    now: datetime,
+    incident: Incident,
+    report: Report,
+    reporter: Member,
+    when: str,
+    unconfirmed: bool,
+) -> int:
     """Level 0: tell every coordinator at once (priority 0: quiet hours and budget do not apply)."""
     targets = await coordinator_targets(session, settings, exclude_member_pk=reporter.id)
-    text = texts.alert(incident.id, incident.category, texts.places_text(report.places),
-                       name_of(reporter), when, report.text, report.phones, unconfirmed)
+    text = texts.alert(
+        incident.id,
+        incident.category,
+        texts.places_text(report.places),
+        name_of(reporter),
+        when,
+        report.text,
+        report.phones,
+        unconfirmed,
+    )
     for chat, member_pk in targets:
-        await enqueue(session, chat_id=chat, text=text, kind="alert", now=now,
-                      key=f"alert:{incident.id}:0:{chat}", member_pk=member_pk,
-                      ref_type="incident", ref_id=incident.id)
+        await enqueue(
+            session,
+            chat_id=chat,
+            text=text,
+            kind="alert",
+            now=now,
+            key=f"alert:{incident.id}:0:{chat}",
+            member_pk=member_pk,
+            ref_type="incident",
+            ref_id=incident.id,
+        )
     incident.urgent = True
     incident.escalation_level = 0
     incident.next_escalation_at = now + timedelta(minutes=settings.alerts.ack_timeout_minutes)
     note = f"{len(targets)} chat" if targets else "không có người nhận: chờ chuyển cấp"
-    add_event(session, incident, "alert", now, note=note + (" (chưa xác nhận)" if unconfirmed
-                                                              else ""))
+    add_event(
+        session, incident, "alert", now, note=note + (" (chưa xác nhận)" if unconfirmed else "")
+    )
     if not targets:
         log.warning("incident %s: no coordinator to alert", incident.id)
     return len(targets)
 
 
-async def tell_alerted(session: AsyncSession, now: datetime, incident: Incident, what: str,
-                       text: str, skip: set[str]) -> None:
+async def tell_alerted(
+    session: AsyncSession, now: datetime, incident: Incident, what: str, text: str, skip: set[str]
+) -> None:
     """Follow-up to everyone who got the alert (taken, confirmed, false alarm)."""
     for chat in await alerted_chats(session, incident.id):
         if chat in skip:
             continue
-        await enqueue(session, chat_id=chat, text=text, kind="alert" if what == "confirmed"
-                      else "reply", now=now, key=f"incident-{what}:{incident.id}:{chat}",
-                      ref_type="incident", ref_id=incident.id)
+        await enqueue(
+            session,
+            chat_id=chat,
+            text=text,
+            kind="alert" if what == "confirmed" else "reply",
+            now=now,
+            key=f"incident-{what}:{incident.id}:{chat}",
+            ref_type="incident",
+            ref_id=incident.id,
+        )
 
 
 # ---------------------------------------------------------------------------- filing
 
-async def _place(session: AsyncSession, settings: Settings, now: datetime, report: Report,
-                 member_pk: int) -> tuple[Incident, bool]:
+
+async def _place(
+    session: AsyncSession, settings: Settings, now: datetime, report: Report, member_pk: int
+) -> tuple[Incident, bool]:
     """Put a report into the open incident it belongs to, or a new one: (incident, merged)."""
     keys = place_keys(report.places)
     await lock_category(session, report.category)
-    incident = await find_mergeable(session, category=report.category, keys=keys, now=now,
-                                    window=timedelta(minutes=settings.alerts.merge_window_minutes))
+    incident = await find_mergeable(
+        session,
+        category=report.category,
+        keys=keys,
+        now=now,
+        window=timedelta(minutes=settings.alerts.merge_window_minutes),
+    )
     merged = incident is not None
     if incident is None:
-        incident = Incident(category=report.category, severity=report.severity,
-                            status="reported", place_key=join_key(keys), urgent=False,
-                            first_reported_at=now, last_reported_at=now, escalation_level=0)
+        incident = Incident(
+            category=report.category,
+            severity=report.severity,
+            status="reported",
+            place_key=join_key(keys),
+            urgent=False,
+            first_reported_at=now,
+            last_reported_at=now,
+            escalation_level=0,
+        )
         session.add(incident)
         await session.flush()
     else:
@@ -274,8 +362,14 @@ async def _place(session: AsyncSession, settings: Settings, now: datetime, repor
         incident.place_key = join_key(split_key(incident.place_key) | keys)
     report.incident_pk = incident.id
     await session.flush()
-    add_event(session, incident, "merged" if merged else "report", now, member_pk=member_pk,
-              note=f"báo cáo số {report.id}")
+    add_event(
+        session,
+        incident,
+        "merged" if merged else "report",
+        now,
+        member_pk=member_pk,
+        note=f"báo cáo số {report.id}",
+    )
     return incident, merged
 
 
@@ -289,9 +383,16 @@ async def _adopt_photos(ctx: Context, report: Report) -> None:
 
 
 def _attachment(ctx: Context, report_pk: int | None) -> Attachment:
-    return Attachment(report_pk=report_pk, message_pk=ctx.message.id if ctx.message else None,
-                      member_pk=ctx.member.id, url=ctx.event.media_url or "", status="pending",
-                      attempts=0, next_attempt_at=ctx.now, created_at=ctx.now)
+    return Attachment(
+        report_pk=report_pk,
+        message_pk=ctx.message.id if ctx.message else None,
+        member_pk=ctx.member.id,
+        url=ctx.event.media_url or "",
+        status="pending",
+        attempts=0,
+        next_attempt_at=ctx.now,
+        created_at=ctx.now,
+    )
 
 
 async def file_report(ctx: Context, u: Understood, text: str) -> Report:
@@ -299,12 +400,21 @@ async def file_report(ctx: Context, u: Understood, text: str) -> Report:
     s, settings, now = ctx.session, ctx.settings, ctx.now
     category = u.category or "other"
     severity = u.severity or "medium"
-    report = Report(chat_id=ctx.event.chat_id, member_pk=ctx.member.id,
-                    message_pk=ctx.message.id if ctx.message else None, category=category,
-                    severity=severity, status="pending" if u.doubtful else "confirmed",
-                    occurred_at=occurred_at(u.time, ctx.event.sent_at, ctx.tz), places=u.places,
-                    people=u.people, phones=u.phones, text=text, ambiguous=u.ambiguous,
-                    created_at=now)
+    report = Report(
+        chat_id=ctx.event.chat_id,
+        member_pk=ctx.member.id,
+        message_pk=ctx.message.id if ctx.message else None,
+        category=category,
+        severity=severity,
+        status="pending" if u.doubtful else "confirmed",
+        occurred_at=occurred_at(u.time, ctx.event.sent_at, ctx.tz),
+        places=u.places,
+        people=u.people,
+        phones=u.phones,
+        text=text,
+        ambiguous=u.ambiguous,
+        created_at=now,
+    )
     s.add(report)
     incident, merged = await _place(s, settings, now, report, ctx.member.id)
     await _adopt_photos(ctx, report)
@@ -314,37 +424,66 @@ async def file_report(ctx: Context, u: Understood, text: str) -> Report:
         others = [r for r in await reports_of(s, incident.id) if r.id != report.id]
         if any(r.status == "confirmed" for r in others):
             report.status, doubtful = "confirmed", False
-    if (is_urgent(settings, category, severity) and not incident.urgent
-            and incident.status == "reported"):
+    if (
+        is_urgent(settings, category, severity)
+        and not incident.urgent
+        and incident.status == "reported"
+    ):
         when = time_text(u.time, ctx.tz) or local(ctx.event.sent_at, ctx.tz)
-        await raise_alert(s, settings, now, incident, report, ctx.member, when,
-                          unconfirmed=doubtful)
+        await raise_alert(
+            s, settings, now, incident, report, ctx.member, when, unconfirmed=doubtful
+        )
     where = texts.places_text(report.places)
     if doubtful:
-        s.add(Conversation(chat_id=ctx.event.chat_id, member_pk=ctx.member.id,
-                           kind=CONFIRM_REPORT, ref_id=report.id, data={"incident": incident.id},
-                           status="open", created_at=now,
-                           expires_at=now + timedelta(minutes=DOUBT_MINUTES)))
-        await ctx.reply(texts.doubt_question(category, where), ref_type="report",
-                        ref_id=report.id)
+        s.add(
+            Conversation(
+                chat_id=ctx.event.chat_id,
+                member_pk=ctx.member.id,
+                kind=CONFIRM_REPORT,
+                ref_id=report.id,
+                data={"incident": incident.id},
+                status="open",
+                created_at=now,
+                expires_at=now + timedelta(minutes=DOUBT_MINUTES),
+            )
+        )
+        await ctx.reply(texts.doubt_question(category, where), ref_type="report", ref_id=report.id)
     elif merged:
         handler = await s.get(Member, incident.handler_pk) if incident.handler_pk else None
-        await ctx.reply(texts.report_merged(report.id, incident.id, category, where,
-                                            name_of(handler) if handler else None,
-                                            incident.urgent),
-                        ref_type="report", ref_id=report.id)
+        await ctx.reply(
+            texts.report_merged(
+                report.id,
+                incident.id,
+                category,
+                where,
+                name_of(handler) if handler else None,
+                incident.urgent,
+            ),
+            ref_type="report",
+            ref_id=report.id,
+        )
     else:
         await _confirm_reply(ctx, report, incident, u.time, alerted=incident.urgent)
     return report
 
 
-async def _confirm_reply(ctx: Context, report: Report, incident: Incident,
-                         time: dict[str, str] | None, alerted: bool) -> None:
-    await ctx.reply(texts.report_received(report.id, incident.id, report.category,
-                                          texts.places_text(report.places),
-                                          time_text(time, ctx.tz), report.people, report.phones,
-                                          alerted),
-                    ref_type="report", ref_id=report.id)
+async def _confirm_reply(
+    ctx: Context, report: Report, incident: Incident, time: dict[str, str] | None, alerted: bool
+) -> None:
+    await ctx.reply(
+        texts.report_received(
+            report.id,
+            incident.id,
+            report.category,
+            texts.places_text(report.places),
+            time_text(time, ctx.tz),
+            report.people,
+            report.phones,
+            alerted,
+        ),
+        ref_type="report",
+        ref_id=report.id,
+    )
 
 
 @intent("incident")
@@ -354,6 +493,7 @@ async def incident_message(ctx: Context) -> None:
 
 
 # ---------------------------------------------------------------------------- doubt answers
+
 
 def classify_answer(text: str) -> tuple[str, str] | None:
     """("yes"|"no"|"fix", rest) for an answer to the doubt question, else None."""
@@ -374,18 +514,21 @@ def classify_answer(text: str) -> tuple[str, str] | None:
 
 @hook(10)
 async def doubt_answer(ctx: Context) -> bool:
-    """"đúng" confirms, "sai" cancels, "sửa ..." corrects; anything else is routed as usual."""
+    """ "đúng" confirms, "sai" cancels, "sửa ..." corrects; anything else is routed as usual."""
     if not ctx.text.strip():
+        return False
+    answer = classify_answer(ctx.text)  # cheap first: most messages are not answers
+    if answer is None:
         return False
     conv = await open_doubt(ctx.session, ctx.event.chat_id, ctx.member.id, ctx.now)
     if conv is None:
         return False
-    answer = classify_answer(ctx.text)
-    if answer is None:
-        return False
     report = await ctx.session.get(Report, conv.ref_id) if conv.ref_id else None
-    incident = await get_incident(ctx.session, report.incident_pk, lock=True) if (
-        report is not None and report.incident_pk) else None
+    incident = (
+        await get_incident(ctx.session, report.incident_pk, lock=True)
+        if (report is not None and report.incident_pk)
+        else None
+    )
     if report is None or incident is None:
         conv.status = "done"
         return False
@@ -405,21 +548,29 @@ async def doubt_answer(ctx: Context) -> bool:
 
 async def _confirm(ctx: Context, report: Report, incident: Incident) -> None:
     report.status = "confirmed"
-    add_event(ctx.session, incident, "confirmed", ctx.now, ctx.member.id,
-              f"báo cáo số {report.id}")
+    add_event(ctx.session, incident, "confirmed", ctx.now, ctx.member.id, f"báo cáo số {report.id}")
     if incident.urgent and incident.status == "reported":
-        await tell_alerted(ctx.session, ctx.now, incident, "confirmed",
-                           texts.TO_ALERTED["confirmed"].format(
-                               code=texts.incident_code(incident.id),
-                               category=texts.category_name(incident.category)), set())
-    await _confirm_reply(ctx, report, incident, _stored_time(report, ctx.tz),
-                         alerted=incident.urgent)
+        await tell_alerted(
+            ctx.session,
+            ctx.now,
+            incident,
+            "confirmed",
+            texts.TO_ALERTED["confirmed"].format(
+                code=texts.incident_code(incident.id),
+                category=texts.category_name(incident.category),
+            ),
+            set(),
+        )
+    await _confirm_reply(
+        ctx, report, incident, _stored_time(report, ctx.tz), alerted=incident.urgent
+    )
 
 
 def _stored_time(report: Report, tz: ZoneInfo) -> dict[str, str] | None:
     """A time to show back: the stored occurrence when it differs from the filing moment."""
     if report.occurred_at is None or abs(report.occurred_at - report.created_at) < timedelta(
-            minutes=1):
+        minutes=1
+    ):
         return None
     return {"at": report.occurred_at.astimezone(tz).strftime("%Y-%m-%dT%H:%M")}
 
@@ -427,22 +578,26 @@ def _stored_time(report: Report, tz: ZoneInfo) -> dict[str, str] | None:
 async def _withdraw(ctx: Context, report: Report, incident: Incident) -> None:
     """The reporter says it was not what the bot thought: cancel, and close if nothing is left."""
     report.status = "false_alarm"
-    add_event(ctx.session, incident, "withdrawn", ctx.now, ctx.member.id,
-              f"báo cáo số {report.id}")
+    add_event(ctx.session, incident, "withdrawn", ctx.now, ctx.member.id, f"báo cáo số {report.id}")
     live = [r for r in await reports_of(ctx.session, incident.id) if r.status != "false_alarm"]
     if not live and incident.status not in CLOSED:
         incident.status = "false_alarm"
         incident.resolved_at = ctx.now
         incident.next_escalation_at = None
         add_event(ctx.session, incident, "false_alarm", ctx.now, ctx.member.id, "người báo hủy")
-        await tell_alerted(ctx.session, ctx.now, incident, "false_alarm",
-                           texts.TO_ALERTED["false_alarm"].format(
-                               code=texts.incident_code(incident.id)), set())
+        await tell_alerted(
+            ctx.session,
+            ctx.now,
+            incident,
+            "false_alarm",
+            texts.TO_ALERTED["false_alarm"].format(code=texts.incident_code(incident.id)),
+            set(),
+        )
     await ctx.reply(texts.DOUBT_CANCELLED.format(report_id=report.id))
 
 
 async def _correct(ctx: Context, report: Report, incident: Incident, text: str) -> None:
-    """"sửa ...": what the correction names replaces the old reading; the rest stays."""
+    """ "sửa ...": what the correction names replaces the old reading; the rest stays."""
     u = Understood.of(parse(text, ctx.event.sent_at, ctx.tz))
     old_keys = place_keys(report.places)
     report.category = u.category or report.category
@@ -454,43 +609,77 @@ async def _correct(ctx: Context, report: Report, incident: Incident, text: str) 
         report.occurred_at = occurred_at(u.time, ctx.event.sent_at, ctx.tz)
     report.text = f"{report.text}\nSửa: {text}"
     report.status = "confirmed"
-    others = [r for r in await reports_of(ctx.session, incident.id)
-              if r.id != report.id and r.status != "false_alarm"]
+    others = [
+        r
+        for r in await reports_of(ctx.session, incident.id)
+        if r.id != report.id and r.status != "false_alarm"
+    ]
     moved = report.category != incident.category or place_keys(report.places) != old_keys
     if others and moved:
         # It was merged with other reports that still stand: it leaves them.
-        add_event(ctx.session, incident, "moved", ctx.now, ctx.member.id,
-                  f"báo cáo số {report.id} sửa lại")
-        incident, _merged = await _place(ctx.session, ctx.settings, ctx.now, report,
-                                         ctx.member.id)
+        add_event(
+            ctx.session,
+            incident,
+            "moved",
+            ctx.now,
+            ctx.member.id,
+            f"báo cáo số {report.id} sửa lại",
+        )
+        incident, _merged = await _place(ctx.session, ctx.settings, ctx.now, report, ctx.member.id)
     else:
         incident.category = report.category
         incident.severity = report.severity
         incident.place_key = join_key(place_keys(report.places))
         add_event(ctx.session, incident, "corrected", ctx.now, ctx.member.id, text)
-    if (is_urgent(ctx.settings, report.category, report.severity) and not incident.urgent
-            and incident.status == "reported"):
+    if (
+        is_urgent(ctx.settings, report.category, report.severity)
+        and not incident.urgent
+        and incident.status == "reported"
+    ):
         when = time_text(u.time, ctx.tz) or local(report.occurred_at or ctx.now, ctx.tz)
-        await raise_alert(ctx.session, ctx.settings, ctx.now, incident, report, ctx.member,
-                          when, unconfirmed=False)
+        await raise_alert(
+            ctx.session,
+            ctx.settings,
+            ctx.now,
+            incident,
+            report,
+            ctx.member,
+            when,
+            unconfirmed=False,
+        )
     elif incident.urgent and incident.status == "reported":
-        await tell_alerted(ctx.session, ctx.now, incident, "confirmed",
-                           texts.TO_ALERTED["confirmed"].format(
-                               code=texts.incident_code(incident.id),
-                               category=texts.category_name(incident.category)), set())
-    await _confirm_reply(ctx, report, incident, u.time or _stored_time(report, ctx.tz),
-                         alerted=incident.urgent)
+        await tell_alerted(
+            ctx.session,
+            ctx.now,
+            incident,
+            "confirmed",
+            texts.TO_ALERTED["confirmed"].format(
+                code=texts.incident_code(incident.id),
+                category=texts.category_name(incident.category),
+            ),
+            set(),
+        )
+    await _confirm_reply(
+        ctx, report, incident, u.time or _stored_time(report, ctx.tz), alerted=incident.urgent
+    )
 
 
 # ---------------------------------------------------------------------------- status
 
+
 def may_manage(settings: Settings, member: Member, incident: Incident | None = None) -> bool:
     """Coordinators, people in the escalation chain, and whoever took the incident."""
-    return (member.role in ("coordinator", "admin")
-            or (member.member_id is not None
-                and (member.member_id in settings.coordinators
-                     or member.member_id in settings.alerts.escalation_chain))
-            or (incident is not None and incident.handler_pk == member.id))
+    return (
+        member.role in ("coordinator", "admin")
+        or (
+            member.member_id is not None
+            and (
+                member.member_id in settings.coordinators
+                or member.member_id in settings.alerts.escalation_chain
+            )
+        )
+        or (incident is not None and incident.handler_pk == member.id)
+    )
 
 
 async def set_status(ctx: Context, incident: Incident, status: str, note: str = "") -> str:
@@ -524,14 +713,21 @@ async def set_status(ctx: Context, incident: Incident, status: str, note: str = 
     # Reporters hear about every step once, in the chat they reported from.
     category = texts.category_name(incident.category)
     for chat in {r.chat_id for r in await reports_of(s, incident.id)} - here:
-        await enqueue(s, chat_id=chat, kind="reply", now=now, ref_type="incident",
-                      ref_id=incident.id, key=f"incident-status:{incident.id}:{status}:{chat}",
-                      text=texts.TO_REPORTERS[status].format(code=code, category=category,
-                                                             who=who))
+        await enqueue(
+            s,
+            chat_id=chat,
+            kind="reply",
+            now=now,
+            ref_type="incident",
+            ref_id=incident.id,
+            key=f"incident-status:{incident.id}:{status}:{chat}",
+            text=texts.TO_REPORTERS[status].format(code=code, category=category, who=who),
+        )
     if first_take or status == "false_alarm":
         what = "false_alarm" if status == "false_alarm" else "acknowledged"
-        await tell_alerted(s, now, incident, what,
-                           texts.TO_ALERTED[what].format(code=code, who=who), here)
+        await tell_alerted(
+            s, now, incident, what, texts.TO_ALERTED[what].format(code=code, who=who), here
+        )
     if status in CLOSED:
         reports = await reports_of(s, incident.id)
         for conv in await doubts_for_reports(s, [r.id for r in reports]):
@@ -574,7 +770,7 @@ async def alert_reply(ctx: Context) -> bool:
 
 @hook(22)
 async def private_take_over(ctx: Context) -> bool:
-    """"nhận xử lý" in private (no quote): takes the one urgent incident nobody has taken."""
+    """ "nhận xử lý" in private (no quote): takes the one urgent incident nobody has taken."""
     if not ctx.is_private or ctx.event.quote_message_id or not ctx.text.strip():
         return False
     words = folded_words(ctx.text)
@@ -603,8 +799,9 @@ async def private_take_over(ctx: Context) -> bool:
 
 # ---------------------------------------------------------------------------- commands
 
+
 def parse_id(args: str) -> tuple[str, int, str] | None:
-    """"SV12 ghi chú" -> ("incident", 12, "ghi chú"); "CV7" -> task; "12"/"#12" -> number."""
+    """ "SV12 ghi chú" -> ("incident", 12, "ghi chú"); "CV7" -> task; "12"/"#12" -> number."""
     match = ID_RE.match(args or "")
     if match is None:
         return None
@@ -629,7 +826,8 @@ async def _incident_command(ctx: Context, status: str, usage: str) -> None:
         await ctx.reply(texts.NOT_FOUND.format(code=texts.incident_code(number)))
         return
     if not may_manage(ctx.settings, ctx.member, incident) and not (
-            status == "false_alarm" and await _sole_reporter(ctx, incident)):
+        status == "false_alarm" and await _sole_reporter(ctx, incident)
+    ):
         await ctx.reply(texts.NOT_ALLOWED)
         return
     await ctx.reply(await set_status(ctx, incident, status, note))
@@ -666,13 +864,19 @@ async def done(ctx: Context) -> None:
         return
     kind, number, _note = ident
     if kind == "number":
-        own_task = (await ctx.session.execute(
-            select(func.count()).select_from(Task).where(
-                Task.id == number, Task.assignee_pk == ctx.member.id, Task.status == "open")
-        )).scalar_one()
+        own_task = (
+            await ctx.session.execute(
+                select(func.count())
+                .select_from(Task)
+                .where(Task.id == number, Task.assignee_pk == ctx.member.id, Task.status == "open")
+            )
+        ).scalar_one()
         incident = None if own_task else await get_incident(ctx.session, number)
-        openable = (incident is not None and incident.status not in CLOSED
-                    and may_manage(ctx.settings, ctx.member, incident))
+        openable = (
+            incident is not None
+            and incident.status not in CLOSED
+            and may_manage(ctx.settings, ctx.member, incident)
+        )
         kind = "incident" if openable else "task"
     if kind == "task":
         await complete_task(ctx, number)
@@ -730,11 +934,17 @@ async def open_list(ctx: Context, limit: int = 20) -> str:
     for inc in incidents[:limit]:
         reports = await reports_of(ctx.session, inc.id)
         places = texts.places_text(reports[0].places) if reports else ""
-        unconfirmed = bool(reports) and all(r.status in ("pending", "unconfirmed")
-                                            for r in reports)
-        lines.append(texts.open_line(inc.id, inc.category, places,
-                                     local(inc.first_reported_at, ctx.tz), inc.status,
-                                     unconfirmed))
+        unconfirmed = bool(reports) and all(r.status in ("pending", "unconfirmed") for r in reports)
+        lines.append(
+            texts.open_line(
+                inc.id,
+                inc.category,
+                places,
+                local(inc.first_reported_at, ctx.tz),
+                inc.status,
+                unconfirmed,
+            )
+        )
     if len(incidents) > limit:
         lines.append(texts.MORE_INCIDENTS.format(n=len(incidents) - limit))
     return "\n".join(lines)
@@ -747,8 +957,16 @@ async def details(ctx: Context, incident_id: int) -> str:
         return texts.NOT_FOUND.format(code=texts.incident_code(incident_id))
     reports = await reports_of(ctx.session, incident.id)
     places = texts.places_text(reports[0].places) if reports else ""
-    lines = [texts.open_line(incident.id, incident.category, places,
-                             local(incident.first_reported_at, ctx.tz), incident.status, False)]
+    lines = [
+        texts.open_line(
+            incident.id,
+            incident.category,
+            places,
+            local(incident.first_reported_at, ctx.tz),
+            incident.status,
+            False,
+        )
+    ]
     members: dict[int, Member] = {}
     for ev in await timeline(ctx.session, incident.id):
         if ev.member_pk and ev.member_pk not in members:
@@ -761,6 +979,7 @@ async def details(ctx: Context, incident_id: int) -> str:
 
 
 # ---------------------------------------------------------------------------- photos
+
 
 @intent("kind:image")
 async def photo(ctx: Context) -> None:
@@ -775,14 +994,15 @@ async def photo(ctx: Context) -> None:
         if not earlier:  # ask once, not once per photo of a burst
             await ctx.reply(texts.PHOTO_ORPHAN)
         return
-    before = (await ctx.session.execute(
-        select(func.count()).select_from(Attachment).where(Attachment.report_pk == report.id)
-    )).scalar_one()
+    before = (
+        await ctx.session.execute(
+            select(func.count()).select_from(Attachment).where(Attachment.report_pk == report.id)
+        )
+    ).scalar_one()
     ctx.session.add(_attachment(ctx, report.id))
     incident = await get_incident(ctx.session, report.incident_pk) if report.incident_pk else None
     if incident is not None:
-        add_event(ctx.session, incident, "photo", ctx.now, ctx.member.id,
-                  f"báo cáo số {report.id}")
+        add_event(ctx.session, incident, "photo", ctx.now, ctx.member.id, f"báo cáo số {report.id}")
     if not before:
         code = texts.incident_code(report.incident_pk) if report.incident_pk else ""
         await ctx.reply(texts.PHOTO_ATTACHED.format(report_id=report.id, code=code))

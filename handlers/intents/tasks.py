@@ -138,6 +138,9 @@ async def create_task(ctx: Context, assignee: Member, body: str, due: datetime |
 @hook(11)
 async def pick_member_answer(ctx: Context) -> bool:
     """The coordinator's number answering "which member?" completes the assignment."""
+    match = re.fullmatch(r"\s*(\d{1,2})\s*[.)]?\s*", ctx.text)
+    if match is None or not ctx.is_coordinator:
+        return False  # cheap checks first: most messages are not an answer to this
     convo = (
         (
             await ctx.session.execute(
@@ -156,9 +159,6 @@ async def pick_member_answer(ctx: Context) -> bool:
         .first()
     )
     if convo is None:
-        return False
-    match = re.fullmatch(r"\s*(\d{1,2})\s*[.)]?\s*", ctx.text)
-    if match is None:
         return False
     candidates: list[int] = convo.data.get("candidates", [])
     index = int(match[1]) - 1
