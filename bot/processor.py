@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 from collections.abc import Awaitable, Callable
 from datetime import timedelta
@@ -14,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.logs import current_event
 from bot.metrics import Metrics
+from bot.worker import LoopWorker
 from handlers.clock import Clock
 from handlers.config import Settings
 from handlers.dispatch import handle_event
@@ -26,8 +26,10 @@ CLAIM_SECONDS = 60
 MAX_ATTEMPTS = 5
 
 
-class Processor:
+class Processor(LoopWorker):
     """Runs until stopped; wakes when the inbox writer commits, or every second."""
+
+    name = "processor"
 
     def __init__(
         self,
@@ -41,36 +43,15 @@ class Processor:
         batch: int = 50,
         give_way: Callable[[], Awaitable[None]] | None = None,
     ) -> None:
+        super().__init__(wake)
         self._sessions = sessions
         self._settings = settings
         self._clock = clock
         self._metrics = metrics
         self._worker = worker_id
-        self._wake = wake
         self._after = after_event  # set when replies may be waiting (wakes the sender)
         self._batch = batch
         self._give_way = give_way  # lets intake store waiting deliveries first
-        self._stopping = False
-        self.idle = asyncio.Event()
-
-    def stop(self) -> None:
-        self._stopping = True
-        self._wake.set()
-
-    async def run(self) -> None:
-        while not self._stopping:
-            try:
-                done = await self.run_once()
-            except Exception as exc:  # outlive any outage (asyncpg raises its own errors too)
-                log.warning("processor cannot reach the database: %s", type(exc).__name__)
-                done = 0
-                await asyncio.sleep(1)
-            if done == 0:
-                self.idle.set()
-                self._wake.clear()
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self._wake.wait(), timeout=1.0)
-                self.idle.clear()
 
     async def run_once(self) -> int:
         """Claim and handle one batch; returns how many events were handled."""

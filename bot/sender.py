@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import random
 import time
@@ -24,6 +23,7 @@ from bot.platforms.base import (
     RetryAfter,
 )
 from bot.platforms.text_split import split_text
+from bot.worker import LoopWorker
 from handlers.clock import Clock
 from handlers.config import Settings
 from models.outbox import insert_for, sent_this_month
@@ -55,8 +55,10 @@ def next_month(now: datetime) -> datetime:
     return (start + timedelta(days=32)).replace(day=1)
 
 
-class Sender:
+class Sender(LoopWorker):
     """Claims due outbox rows, sends them chunk by chunk, records each chunk as it goes."""
+
+    name = "sender"
 
     def __init__(
         self,
@@ -71,41 +73,22 @@ class Sender:
         # claimed row "delivery unknown", so a larger batch would lose the unsent rest.
         batch: int = 1,
     ) -> None:
+        super().__init__(wake)
         self._sessions = sessions
         self._client = client
         self._settings = settings
         self._clock = clock
         self._metrics = metrics
         self._worker = worker_id
-        self._wake = wake
         self._batch = batch
-        self._stopping = False
-        self.idle = asyncio.Event()
         self._gauges_at = 0.0
         self._budget_used: int | None = None
         self._budget_at = 0.0
         self._budget_month: datetime | None = None
         self._recovered_at = time.monotonic()
 
-    def stop(self) -> None:
-        self._stopping = True
-        self._wake.set()
-
-    async def run(self) -> None:
+    async def before_loop(self) -> None:
         await self.recover_interrupted()
-        while not self._stopping:
-            try:
-                done = await self.run_once()
-            except Exception as exc:  # outlive any outage (asyncpg raises its own errors too)
-                log.warning("sender cannot reach the database: %s", type(exc).__name__)
-                done = 0
-                await asyncio.sleep(1)
-            if done == 0:
-                self.idle.set()
-                self._wake.clear()
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self._wake.wait(), timeout=1.0)
-                self.idle.clear()
 
     async def recover_interrupted(self) -> int:
         """Rows left 'sending' by a crash: we cannot know if the last chunk went out.
