@@ -278,3 +278,22 @@ async def test_a_failing_event_is_recorded_and_does_not_stop_the_worker(
 
 def test_payload_roundtrip_is_json() -> None:
     assert json.loads(json.dumps(sample("bot_official_text")))
+
+
+async def test_a_body_arriving_in_pieces_is_read_whole(bot: Bot) -> None:
+    """Proxies and slow links split bodies; a partial read would turn a delivery into a 400."""
+    body = json.dumps(text_event("Báo cáo: " + "tuần tra bình thường. " * 200)).encode()
+    host, port = bot.http.server.host, bot.http.server.port
+    reader, writer = await asyncio.open_connection(host, port)
+    head = (f"POST /webhook/zalo-bot HTTP/1.1\r\nHost: {host}\r\nContent-Type: application/json\r\n"
+            f"X-Bot-Api-Secret-Token: {SECRET}\r\nContent-Length: {len(body)}\r\n"
+            "Connection: close\r\n\r\n").encode()
+    writer.write(head + body[:1000])
+    await writer.drain()
+    await asyncio.sleep(0.2)
+    writer.write(body[1000:])
+    await writer.drain()
+    answer = await reader.read()
+    writer.close()
+    assert answer.startswith(b"HTTP/1.1 200"), answer[:200]
+    assert await count(bot, InboundEvent) == 1
