@@ -24,6 +24,7 @@ from bot.platforms.base import (
 )
 from bot.platforms.text_split import split_text
 from bot.worker import LoopWorker
+from handlers.calendar import next_polite_time, polite_time
 from handlers.clock import Clock
 from handlers.config import Settings
 from models.outbox import insert_for, sent_this_month
@@ -35,8 +36,16 @@ CLAIM_SECONDS = 120
 GAUGE_SECONDS = 5.0
 RECOVER_SECONDS = 60.0
 BUDGET_REFRESH_SECONDS = 30.0  # other instances' sends show up within this
+MAX_TRANSIENT_ATTEMPTS = 12  # with the backoff cap, about 40 minutes of failures
 MAX_TRANSIENT_AGE = timedelta(hours=24)  # after a day of failures a message is given up
 BUDGET_EXEMPT = {"alert"}  # urgent alerts go out whatever the budget says
+# Sends that wait for the morning (replies, directives and alerts go out at any hour).
+POLITE_KINDS = {
+    "nudge",
+    "reminder",
+    "task",
+    "digest",
+}  # urgent alerts go out whatever the budget says
 
 
 def backoff_seconds(attempts: int, rng: random.Random | None = None) -> float:
@@ -163,13 +172,19 @@ class Sender(LoopWorker):
     async def _apply_budget(
         self, session: AsyncSession, rows: list[Outbox], now: datetime
     ) -> list[Outbox]:
-        budget = self._settings.engagement.monthly_message_budget
-        if budget <= 0 or not rows:
+        if not rows:
             return rows
-        left = budget - await self._month_used(session, now)
-        low = left <= budget * self._settings.engagement.low_budget_fraction
+        polite = polite_time(self._settings, now)
+        budget = self._settings.engagement.monthly_message_budget
+        left = budget - await self._month_used(session, now) if budget > 0 else 1
+        low = budget > 0 and left <= budget * self._settings.engagement.low_budget_fraction
         keep = []
         for row in rows:
+            if row.kind in POLITE_KINDS and not polite:
+                # Queued in the evening but delayed (backlog, retries): still never at night.
+                row.next_attempt_at = next_polite_time(self._settings, now)
+                row.last_error = "deferred: quiet hours or holiday"
+                continue
             deferrable = row.kind not in BUDGET_EXEMPT
             if deferrable and (left <= 0 or (low and row.kind in ("nudge", "digest"))):
                 # Deferred, never dropped: it goes out when the new month's quota starts.
@@ -301,7 +316,14 @@ class Sender(LoopWorker):
             self._metrics.outbox_failed.labels(row.kind).inc()
             await self._finish(row, "failed", error=str(exc)[:1000])
             return
-        if now - row.created_at > MAX_TRANSIENT_AGE and row.kind != "alert":
+        if (
+            not isinstance(exc, (RetryAfter, DeferUntil))
+            and row.kind != "alert"
+            and row.attempts >= MAX_TRANSIENT_ATTEMPTS
+            and now - row.created_at > MAX_TRANSIENT_AGE
+        ):
+            # Only after many failed tries: a message held back for days (budget, quiet hours)
+            # must not be dropped by the first hiccup when it finally goes out.
             self._metrics.outbox_failed.labels(row.kind).inc()
             await self._finish(row, "failed", error=f"gave up after a day: {exc}"[:1000])
             return

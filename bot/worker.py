@@ -32,7 +32,13 @@ class LoopWorker:
         raise NotImplementedError
 
     async def run(self) -> None:
-        await self.before_loop()
+        while not self._stopping:
+            try:
+                await self.before_loop()
+                break
+            except Exception as exc:  # a database blip at start-up must not end the worker
+                log.warning("%s start-up failed, retrying: %s", self.name, type(exc).__name__)
+                await asyncio.sleep(IDLE_SECONDS)
         while not self._stopping:
             try:
                 done = await self.run_once()

@@ -182,3 +182,38 @@ async def test_budget_defers_nudges_but_never_alerts(
     assert nudge.status == "pending" and nudge.next_attempt_at.day == 1  # next month
     async with bot.http.get("/metrics") as resp:
         assert "antt_budget_left -1.0" in await resp.text()
+
+
+async def test_a_message_held_back_for_days_survives_its_first_429(
+    bot: Bot, zalo: FakeZalo
+) -> None:
+    await queue(bot, "nhắc việc", kind="reply")
+    bot.clock.advance(timedelta(days=3))  # e.g. held by the budget until the new month
+    zalo.script.append((429, {"ok": False, "error_code": 429}, {"Retry-After": "5"}))
+    await bot.drain()
+    (row,) = await rows(bot)
+    assert row.status == "pending"
+    bot.clock.advance(timedelta(seconds=6))
+    await bot.drain()
+    assert (await rows(bot))[0].status == "sent"
+
+
+async def test_nudges_and_reminders_wait_for_the_morning_but_replies_do_not(
+    bot: Bot, zalo: FakeZalo
+) -> None:
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
+    night = datetime(2026, 11, 27, 23, 0, tzinfo=ZoneInfo("Asia/Ho_Chi_Minh"))
+    bot.clock.set(night)
+    await queue(bot, "nhắc nhẹ", kind="nudge")
+    await queue(bot, "trả lời", kind="reply")
+    await bot.drain()
+    assert [b["text"] for b in zalo.sent()] == ["trả lời"]
+    nudge = next(r for r in await rows(bot) if r.kind == "nudge")
+    assert nudge.next_attempt_at == datetime(
+        2026, 11, 28, 7, 0, tzinfo=ZoneInfo("Asia/Ho_Chi_Minh")
+    )
+    bot.clock.set(nudge.next_attempt_at)
+    await bot.drain()
+    assert [b["text"] for b in zalo.sent()] == ["trả lời", "nhắc nhẹ"]
