@@ -37,7 +37,7 @@ def parse_when(value: str, tz: ZoneInfo) -> datetime:
 
 
 def load(args: argparse.Namespace) -> Settings:
-    return load_settings(config_path(args.config))
+    return load_settings(config_path(getattr(args, "config", None)))
 
 
 Command = Callable[[argparse.Namespace], Coroutine[Any, Any, int] | int]
@@ -55,8 +55,12 @@ def command(name: str) -> Callable[[Command], Command]:
 def build_parser() -> argparse.ArgumentParser:
     parser = CLIParser(prog="antt-bot", description="ANTT Bot: Zalo bot for security councils.")
     common = CLIParser(add_help=False)
+    # SUPPRESS: `jobs -c X list` must keep X (a nested parser's default would overwrite it).
     common.add_argument(
-        "-c", "--config", help="config file (default ./config.yaml, else $ANTT_CONFIG)"
+        "-c",
+        "--config",
+        default=argparse.SUPPRESS,
+        help="config file (default ./config.yaml, else $ANTT_CONFIG)",
     )
     sub = parser.add_subparsers(dest="cmd", required=True, parser_class=CLIParser)
 

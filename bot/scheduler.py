@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.cron import CronTrigger
@@ -40,16 +40,17 @@ async def run_job(
     spec = load_all().get(name)
     if spec is None:
         raise KeyError(name)
-    now = clock.now()
+    # The lease is about real time (who is running now), not the job's clock, which
+    # `jobs run --at` and the demo move: a lease taken in the future would block the job.
     async with sessions() as session, session.begin():
-        if not await acquire(session, name, holder, now, LEASE_TTL):
+        if not await acquire(session, name, holder, datetime.now(UTC), LEASE_TTL):
             log.info("job %s skipped: running on another instance", name)
             return JobOutcome(name, ran=False, queued=0)
     try:
         queued = await spec.fn(sessions, settings, clock)
     finally:
         async with sessions() as session, session.begin():
-            await release(session, name, holder, clock.now())
+            await release(session, name, holder, datetime.now(UTC))
     log.info("job %s queued %d messages", name, queued, extra={"job": name})
     return JobOutcome(name, ran=True, queued=queued)
 

@@ -139,9 +139,24 @@ class DigestConfig(_Section):
         return value
 
 
+Category = Literal[
+    "fire",
+    "theft",
+    "fight",
+    "traffic",
+    "strike",
+    "drugs",
+    "suspicious",
+    "equipment",
+    "inspection",
+    "other",
+]
+
+
 class AlertsConfig(_Section):
-    urgent_categories: tuple[str, ...] = ("fire",)
-    urgent_severities: tuple[str, ...] = ("high",)
+    # Literal types: a misspelt category would otherwise silently switch urgent alerts off.
+    urgent_categories: tuple[Category, ...] = ("fire",)
+    urgent_severities: tuple[Literal["high", "medium", "low"], ...] = ("high",)
     ack_timeout_minutes: int = Field(default=10, ge=1)
     escalation_chain: tuple[str, ...] = ()
     max_escalations: int = Field(default=3, ge=0)

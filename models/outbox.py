@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -125,3 +125,19 @@ async def find_quoted(session: AsyncSession, chat_id: str, message_id: str) -> O
         .where(BotMessage.chat_id == chat_id, BotMessage.message_id == message_id)
     )
     return (await session.execute(stmt)).scalars().first()
+
+
+async def cancel_pending(
+    session: AsyncSession, ref_type: str, ref_id: int, kinds: tuple[str, ...], reason: str
+) -> None:
+    """Withdraw messages about a record that are still waiting (e.g. held for the morning)."""
+    await session.execute(
+        update(Outbox)
+        .where(
+            Outbox.ref_type == ref_type,
+            Outbox.ref_id == ref_id,
+            Outbox.kind.in_(kinds),
+            Outbox.status == "pending",
+        )
+        .values(status="cancelled", last_error=reason)
+    )

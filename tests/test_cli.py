@@ -249,3 +249,18 @@ async def test_postgres_behind_says_so_and_exits_2_until_db_upgrade(tmp_path: Pa
         assert proc.returncode == 0 and proc.stdout == ""
         proc = await asyncio.to_thread(run, "db", "upgrade", cwd=tmp_path)
         assert "already at revision" in proc.stdout
+
+
+def test_config_option_is_kept_wherever_it_stands(tmp_path: Path) -> None:
+    other = tmp_path / "other"
+    other.mkdir()
+    cfg = write_config(other)
+    (other / "roster.csv").write_text(ROSTER, encoding="utf-8")
+    for args in (
+        ("members", "-c", str(cfg), "import", "other/roster.csv"),
+        ("members", "import", "-c", str(cfg), "other/roster.csv"),
+    ):
+        proc = run(*args, cwd=tmp_path)
+        assert proc.returncode == 0, proc.stderr
+    assert (other / "data" / "antt.db").exists()
+    assert not (tmp_path / "data").exists()

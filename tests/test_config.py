@@ -94,3 +94,11 @@ def test_cli_exits_2_with_the_key_and_no_traceback(tmp_path: Path) -> None:
     assert proc.returncode == 2
     assert "server.prot" in proc.stderr and str(path) in proc.stderr
     assert "Traceback" not in proc.stderr
+
+
+def test_a_misspelt_urgent_category_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / "c.yaml"
+    path.write_text("alerts:\n  urgent_categories: [fier]\n", encoding="utf-8")
+    with pytest.raises(ConfigError) as info:
+        load_settings(path, environ={})
+    assert "alerts.urgent_categories.0" in str(info.value)

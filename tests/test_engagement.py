@@ -267,3 +267,18 @@ async def test_two_instances_on_one_database_send_once(
         keys = list((await s.execute(select(Outbox.idempotency_key))).scalars())
     assert len(keys) == len(set(keys)) == 3  # one batched message per enterprise group
     assert len(a.store.bot_lines()) == 3
+
+
+async def test_a_reminder_held_for_the_morning_is_dropped_when_the_task_is_done(
+    council: Bot,
+) -> None:
+    await say(council, "u2", "có mặt")
+    await say(council, "u1", "/giaoviec @Bình kiểm tra camera han 1/12 8h")
+    council.clock.set(local(2026, 11, 30, 23))  # quiet hours: the reminder waits for 07:00
+    await council.runtime.run_job("task_reminders")
+    await council.drain()
+    assert not any("Nhắc việc" in t for t in said(council, "u2"))
+    await say(council, "u2", "/xong CV1")
+    council.clock.set(local(2026, 12, 1, 7))
+    await council.drain()
+    assert not any("Nhắc việc" in t for t in said(council, "u2"))

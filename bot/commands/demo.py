@@ -26,8 +26,10 @@ from handlers.config import Settings, config_path, load_settings
 def demo_settings(args: argparse.Namespace, data_dir: Path, public_url: str) -> Settings:
     """The loaded configuration with the demo's database, groups, platform and password."""
     db_url = f"sqlite+aiosqlite:///{(data_dir / data.DB_FILE).resolve()}"
-    return load_settings(config_path(args.config),
-                         overrides=data.settings_overrides(db_url, public_url))
+    return load_settings(
+        config_path(getattr(args, "config", None)),
+        overrides=data.settings_overrides(db_url, public_url),
+    )
 
 
 def bind(host: str, port: int) -> socket.socket:
@@ -42,6 +44,7 @@ def bind(host: str, port: int) -> socket.socket:
 
 def open_browser(url: str) -> None:
     """Open the page if this machine has a browser; never fail the demo over it."""
+
     def run() -> None:
         with contextlib.suppress(Exception):
             webbrowser.open(url)
@@ -71,8 +74,9 @@ def demo(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-async def run_demo(settings: Settings, sock: socket.socket, base: str, where: str, *,
-                   browser: bool) -> None:
+async def run_demo(
+    settings: Settings, sock: socket.socket, base: str, where: str, *, browser: bool
+) -> None:
     """Build the app around a movable clock, install the demo, and serve until a signal."""
     clock = SystemClock()
     app = create_app(settings, clock=clock, local_store=DemoStore(clock=clock))
@@ -80,18 +84,28 @@ async def run_demo(settings: Settings, sock: socket.socket, base: str, where: st
     await serve_until_stopped(app, sock, base, settings, where, browser=browser)
 
 
-async def serve_until_stopped(app: web.Application, sock: socket.socket, base: str,
-                              settings: Settings, where: str, *, browser: bool) -> None:
+async def serve_until_stopped(
+    app: web.Application,
+    sock: socket.socket,
+    base: str,
+    settings: Settings,
+    where: str,
+    *,
+    browser: bool,
+) -> None:
     runner = web.AppRunner(app, shutdown_timeout=5)
     await runner.setup()
     try:
         await web.SockSite(runner, sock, shutdown_timeout=5).start()
         password = settings.dashboard.password.get_secret_value()
         users = " or ".join(m.member_id for m in data.dashboard_users())
-        print(f"ANTT Bot demo: {base}/demo\n"
-              f"  dashboard: {base}/dashboard/  (sign in as {users}, password: {password})\n"
-              f"  data: {where}\n"
-              f"  stop with Ctrl+C", flush=True)
+        print(
+            f"ANTT Bot demo: {base}/demo\n"
+            f"  dashboard: {base}/dashboard/  (sign in as {users}, password: {password})\n"
+            f"  data: {where}\n"
+            f"  stop with Ctrl+C",
+            flush=True,
+        )
         if browser:
             open_browser(f"{base}/demo")
         stop = asyncio.Event()

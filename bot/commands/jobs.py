@@ -10,7 +10,7 @@ from aiohttp import web
 
 from bot import keys
 from bot.app import create_app
-from bot.cli import EXIT_OK, UsageError, command, load, parse_when
+from bot.cli import EXIT_FAIL, EXIT_OK, UsageError, command, load, parse_when
 from bot.commands.core import open_db
 from bot.scheduler import next_fire, run_job
 from handlers.clock import FixedClock, SystemClock
@@ -39,8 +39,7 @@ async def jobs_run(args: argparse.Namespace) -> int:
     if not args.send:
         async with open_db(settings) as sessions:
             outcome = await run_job(args.name, sessions, settings, clock, holder)
-        _report(outcome.name, outcome.ran, outcome.queued, sent=False)
-        return EXIT_OK
+        return _report(outcome.name, outcome.ran, outcome.queued, sent=False)
     # --send: run inside a full app so the real sender delivers what the job queued.
     app = create_app(settings, clock=clock, workers=False)
     runner = web.AppRunner(app)
@@ -51,13 +50,15 @@ async def jobs_run(args: argparse.Namespace) -> int:
         await runtime.drain()
     finally:
         await runner.cleanup()
-    _report(outcome.name, outcome.ran, outcome.queued, sent=True)
-    return EXIT_OK
+    return _report(outcome.name, outcome.ran, outcome.queued, sent=True)
 
 
-def _report(name: str, ran: bool, queued: int, sent: bool) -> None:
+def _report(name: str, ran: bool, queued: int, sent: bool) -> int:
     if not ran:
-        print(f"{name}: skipped, another instance is running it", file=sys.stderr)
-        return
+        print(
+            f"{name}: skipped, another instance is running it; try again shortly", file=sys.stderr
+        )
+        return EXIT_FAIL
     tail = "and delivered" if sent else "(a running `serve` delivers them)"
     print(f"{name}: {queued} message(s) queued {tail}")
+    return EXIT_OK

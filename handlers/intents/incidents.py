@@ -45,7 +45,7 @@ from models.incidents import (
     timeline,
     unacknowledged_urgent,
 )
-from models.outbox import enqueue, find_quoted
+from models.outbox import cancel_pending, enqueue, find_quoted
 from models.people import coordinators
 from models.tables import Attachment, Conversation, Incident, Member, Report, Task
 
@@ -705,6 +705,14 @@ async def set_status(ctx: Context, incident: Incident, status: str, note: str = 
     incident.status = status
     if status in CLOSED:
         incident.resolved_at = now
+        # A reminder held for the morning must not say "still open" about a closed incident.
+        await cancel_pending(
+            s,
+            "incident",
+            incident.id,
+            ("alert", "reminder"),
+            f"incident {status} before it was sent",
+        )
     add_event(s, incident, status, now, actor.id, note)
     who = name_of(actor)
     here = {ctx.event.chat_id}

@@ -15,6 +15,7 @@ from handlers.text import fold
 from handlers.texts import core as core_texts
 from handlers.texts import engagement as texts
 from models.engagement import open_tasks
+from models.outbox import cancel_pending
 from models.tables import Conversation, Member, Task
 
 PICK_KIND = "pick_member"
@@ -189,6 +190,8 @@ async def complete_task(ctx: Context, task_id: int) -> None:
         return
     task.status = "done"
     task.done_at = ctx.now
+    # Reminders or overdue notices held for the morning are no longer true.
+    await cancel_pending(ctx.session, "task", task.id, ("task",), "task done before it was sent")
     await ctx.reply(texts.TASK_DONE.format(code=code(task_id), name=name))
     if task.assigned_by and task.assigned_by != ctx.member.id:
         assigner = await ctx.session.get(Member, task.assigned_by)
