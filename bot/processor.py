@@ -74,7 +74,13 @@ class Processor(LoopWorker):
                 select(InboxRow.id)
                 .where(
                     InboxRow.status == "pending",
-                    or_(InboxRow.claimed_until.is_(None), InboxRow.claimed_until < now),
+                    # Our own claims stay ours: after a database outage interrupted a batch,
+                    # its rows are taken up again at once rather than after the claim expires.
+                    or_(
+                        InboxRow.claimed_until.is_(None),
+                        InboxRow.claimed_until < now,
+                        InboxRow.claimed_by == self._worker,
+                    ),
                 )
                 .order_by(InboxRow.id)
                 .limit(self._batch)
