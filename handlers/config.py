@@ -283,14 +283,38 @@ def _merge(base: dict[str, Any], extra: Mapping[str, Any]) -> dict[str, Any]:
     return out
 
 
-def _describe(error: ValidationError) -> str:
+def env_sources(environ: Mapping[str, str]) -> dict[str, str]:
+    """Dotted config key -> the ANTT_ variable that set it (to name it in errors)."""
+    out = {}
+    for name in environ:
+        if (
+            name.startswith(ENV_PREFIX)
+            and name != "ANTT_CONFIG"
+            and not name.startswith("ANTT_TEST")
+        ):
+            path = [p.lower() for p in name[len(ENV_PREFIX) :].split("__") if p]
+            if path:
+                out[".".join(path)] = name
+    return out
+
+
+def _describe(error: ValidationError, from_env: Mapping[str, str] | None = None) -> str:
     lines = []
     for item in error.errors():
         key = ".".join(str(p) for p in item["loc"]) or "(top level)"
         msg = item["msg"]
         if item["type"] == "extra_forbidden":
             msg = "unknown key (check the spelling; see README 'Configuration')"
-        lines.append(f"  {key}: {msg}")
+        source = next(
+            (
+                var
+                for path, var in (from_env or {}).items()
+                if key == path or key.startswith(path + ".")
+            ),
+            None,
+        )
+        where = f" (set by the environment variable {source})" if source else ""
+        lines.append(f"  {key}{where}: {msg}")
     return "\n".join(lines)
 
 
@@ -344,4 +368,5 @@ def load_settings(
     try:
         return Settings.model_validate(data)
     except ValidationError as exc:
-        raise ConfigError(f"{where}: invalid configuration\n{_describe(exc)}") from None
+        detail = _describe(exc, env_sources(env))
+        raise ConfigError(f"{where}: invalid configuration\n{detail}") from None

@@ -102,3 +102,9 @@ def test_a_misspelt_urgent_category_is_refused(tmp_path: Path) -> None:
     with pytest.raises(ConfigError) as info:
         load_settings(path, environ={})
     assert "alerts.urgent_categories.0" in str(info.value)
+
+
+def test_errors_from_the_environment_name_the_variable() -> None:
+    with pytest.raises(ConfigError) as info:
+        load_settings(ROOT / "config.yaml", environ={"ANTT_SERVER__PORT": "abc"})
+    assert "server.port (set by the environment variable ANTT_SERVER__PORT)" in str(info.value)
