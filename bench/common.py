@@ -31,8 +31,12 @@ def bench_settings(db_path: Path, **sections: Any) -> Settings:
     """The shipped defaults with a zalo_bot platform, a temp SQLite file and no budget cap."""
     data: dict[str, Any] = {
         "database": {"url": f"sqlite+aiosqlite:///{db_path}"},
-        "platform": {"kind": "zalo_bot", "api_base": NOWHERE, "token": TOKEN,
-                     "webhook_secret": SECRET},
+        "platform": {
+            "kind": "zalo_bot",
+            "api_base": NOWHERE,
+            "token": TOKEN,
+            "webhook_secret": SECRET,
+        },
         "engagement": {"holidays": [], "monthly_message_budget": 0},
         "log_level": "WARNING",
     }
@@ -76,18 +80,27 @@ async def serve(app: web.Application) -> Served:
     return Served(runner, f"http://{HOST}:{port}")
 
 
-def delivery(message_id: str, text: str = "xin chào", sender: str = "u1",
-             chat: str | None = None) -> bytes:
+def delivery(
+    message_id: str, text: str = "xin chào", sender: str = "u1", chat: str | None = None
+) -> bytes:
     """A Zalo Bot Platform text delivery (the bare envelope of the real capture)."""
-    return json.dumps({
-        "event_name": "message.text.received",
-        "message": {"from": {"id": sender, "display_name": "Nguyễn Văn Bench", "is_bot": False},
-                    "chat": {"id": chat or sender, "chat_type": "PRIVATE"},
-                    "text": text, "message_id": message_id,
-                    "date": int(time.time() * 1000)}}, ensure_ascii=False).encode()
+    return json.dumps(
+        {
+            "event_name": "message.text.received",
+            "message": {
+                "from": {"id": sender, "display_name": "Nguyễn Văn Bench", "is_bot": False},
+                "chat": {"id": chat or sender, "chat_type": "PRIVATE"},
+                "text": text,
+                "message_id": message_id,
+                "date": int(time.time() * 1000),
+            },
+        },
+        ensure_ascii=False,
+    ).encode()
 
 
 # ---------------------------------------------------------------- load generator
+
 
 @dataclass
 class LoadResult:
@@ -106,9 +119,17 @@ class LoadResult:
         return self.ok / self.elapsed if self.elapsed else 0.0
 
 
-async def closed_loop(url: str, *, connections: int, seconds: float, max_requests: int,
-                      text: str = "xin chào", senders: int = 1000, prefix: str = "b",
-                      record_ids: bool = False) -> LoadResult:
+async def closed_loop(
+    url: str,
+    *,
+    connections: int,
+    seconds: float,
+    max_requests: int,
+    text: str = "xin chào",
+    senders: int = 1000,
+    prefix: str = "b",
+    record_ids: bool = False,
+) -> LoadResult:
     """`connections` workers send deliveries one after another until time or count runs out."""
     import aiohttp
 
@@ -174,6 +195,7 @@ async def load_in_process(**kwargs: Any) -> LoadResult:
 
 # ---------------------------------------------------------------- figures
 
+
 def pct(values: Sequence[float], q: float) -> float:
     """The q-th percentile (0-100), nearest rank; 0 for no values."""
     if not values:
@@ -191,14 +213,14 @@ def mean(values: Sequence[float]) -> float:
     return statistics.fmean(values) if values else 0.0
 
 
-def table(title: str, headers: Sequence[str], rows: Sequence[Sequence[Any]],
-          notes: Sequence[str] = ()) -> str:
+def table(
+    title: str, headers: Sequence[str], rows: Sequence[Sequence[Any]], notes: Sequence[str] = ()
+) -> str:
     """A GitHub-style table, readable in a terminal and pasteable into docs/performance.md."""
     cells = [[str(h) for h in headers]] + [[str(c) for c in r] for r in rows]
     widths = [max(len(r[i]) for r in cells) for i in range(len(headers))]
     line = lambda r: "| " + " | ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)) + " |"  # noqa: E731
-    out = [f"### {title}", "", line(cells[0]),
-           "|" + "|".join("-" * (w + 2) for w in widths) + "|"]
+    out = [f"### {title}", "", line(cells[0]), "|" + "|".join("-" * (w + 2) for w in widths) + "|"]
     out += [line(r) for r in cells[1:]]
     out += [""] + [f"- {n}" for n in notes]
     return "\n".join(out)
@@ -215,8 +237,10 @@ def machine() -> str:
     except OSError:
         pass
     mem = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30
-    return (f"{os.cpu_count()} cores ({model}), {mem:.0f} GiB, Linux {platform.release()}, "
-            f"Python {platform.python_version()}")
+    return (
+        f"{os.cpu_count()} cores ({model}), {mem:.0f} GiB, Linux {platform.release()}, "
+        f"Python {platform.python_version()}"
+    )
 
 
 def vm_hwm_kib(pid: int) -> int:
@@ -225,4 +249,3 @@ def vm_hwm_kib(pid: int) -> int:
         if ln.startswith("VmHWM:"):
             return int(ln.split()[1])
     raise RuntimeError("no VmHWM in /proc status")
-

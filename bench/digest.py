@@ -51,18 +51,42 @@ def generate() -> Rows:
     """Every table's rows as tuples, reproducible from SEED."""
     rng = random.Random(SEED)
     t0 = YEAR_START - timedelta(days=30)
-    groups = [(i, f"g{i:04d}", f"Nhóm {i}", "council" if i == 1 else "enterprise",
-               f"Doanh nghiệp {i % ENTERPRISES}" if i > 1 else None, t0)
-              for i in range(1, GROUPS + 1)]
+    groups = [
+        (
+            i,
+            f"g{i:04d}",
+            f"Nhóm {i}",
+            "council" if i == 1 else "enterprise",
+            f"Doanh nghiệp {i % ENTERPRISES}" if i > 1 else None,
+            t0,
+        )
+        for i in range(1, GROUPS + 1)
+    ]
     members = []
     memberships = []
     homes: dict[int, list[str]] = {}
     ms_id = 0
     for m in range(1, MEMBERS + 1):
         role = "coordinator" if m <= 10 else "member"
-        members.append((m, f"u{m:06d}", f"Thành viên {m}", f"thanh vien {m}",
-                        f"Thành viên {m}", f"09{m:08d}", f"Doanh nghiệp {m % ENTERPRISES}",
-                        role, "member", False, f"p{m:06d}", True, t0, t0, None))
+        members.append(
+            (
+                m,
+                f"u{m:06d}",
+                f"Thành viên {m}",
+                f"thanh vien {m}",
+                f"Thành viên {m}",
+                f"09{m:08d}",
+                f"Doanh nghiệp {m % ENTERPRISES}",
+                role,
+                "member",
+                False,
+                f"p{m:06d}",
+                True,
+                t0,
+                t0,
+                None,
+            )
+        )
         chosen = [1, *rng.sample(range(2, GROUPS + 1), rng.randint(1, 3))]
         homes[m] = [f"g{g:04d}" for g in chosen]
         for g in chosen:
@@ -76,22 +100,60 @@ def generate() -> Rows:
     for i, m in enumerate(senders, start=1):
         at = _at(rng)
         chat = rng.choice(homes[m])
-        messages.append((i, "zalo_bot", chat, "group", m, f"u{m:06d}", f"mid{i}", at, "text",
-                         "xin chào", None, None, at))
-    checkins = [(i, m, "g0001", "attendance", "", _at(rng))
-                for i, m in enumerate(rng.choices(range(1, MEMBERS + 1), k=50_000), start=1)]
+        messages.append(
+            (
+                i,
+                "zalo_bot",
+                chat,
+                "group",
+                m,
+                f"u{m:06d}",
+                f"mid{i}",
+                at,
+                "text",
+                "xin chào",
+                None,
+                None,
+                at,
+            )
+        )
+    checkins = [
+        (i, m, "g0001", "attendance", "", _at(rng))
+        for i, m in enumerate(rng.choices(range(1, MEMBERS + 1), k=50_000), start=1)
+    ]
     cats = ("fire", "theft", "fight", "traffic", "suspicious", "equipment", "other")
-    reports = [(i, rng.choice(homes[m]), m, rng.choice(cats), rng.choice(("high", "medium",
-                                                                         "low")),
-                "confirmed", "[]", "[]", "báo cáo", False, _at(rng))
-               for i, m in enumerate(rng.choices(range(1, MEMBERS + 1), k=5_000), start=1)]
+    reports = [
+        (
+            i,
+            rng.choice(homes[m]),
+            m,
+            rng.choice(cats),
+            rng.choice(("high", "medium", "low")),
+            "confirmed",
+            "[]",
+            "[]",
+            "báo cáo",
+            False,
+            _at(rng),
+        )
+        for i, m in enumerate(rng.choices(range(1, MEMBERS + 1), k=5_000), start=1)
+    ]
     directives, targets, acks = [], [], []
     ack_id = 0
     for d in range(1, 521):
         at = _at(rng)
         g = rng.randint(1, GROUPS)
-        directives.append((d, rng.randint(1, 10), f"g{g:04d}", f"Thông báo {d}", at,
-                           at + timedelta(days=1), "open"))
+        directives.append(
+            (
+                d,
+                rng.randint(1, 10),
+                f"g{g:04d}",
+                f"Thông báo {d}",
+                at,
+                at + timedelta(days=1),
+                "open",
+            )
+        )
         targets.append((d, d, f"g{g:04d}"))
         for m in rng.sample(range(1, MEMBERS + 1), 15):
             ack_id += 1
@@ -101,50 +163,94 @@ def generate() -> Rows:
         created = _at(rng)
         due = created + timedelta(days=rng.randint(1, 10))
         done = rng.random() < 0.7
-        tasks.append((t, rng.randint(1, MEMBERS), "g0001", "tuần tra", due,
-                      "done" if done else "open", created,
-                      due - timedelta(hours=rng.randint(-24, 48)) if done else None))
+        tasks.append(
+            (
+                t,
+                rng.randint(1, MEMBERS),
+                "g0001",
+                "tuần tra",
+                due,
+                "done" if done else "open",
+                created,
+                due - timedelta(hours=rng.randint(-24, 48)) if done else None,
+            )
+        )
     outbox, nudges = [], []
     levels: dict[tuple[int, str], int] = {}
     for o in range(1, 20_001):
         at = _at(rng)
         kind = "nudge" if o <= 3_000 else rng.choice(("reply", "directive", "digest"))
-        outbox.append((o, f"p{rng.randint(1, MEMBERS):06d}", kind, 30, "ok", f"bench:{o}",
-                       "sent", 1, at, at, 1, at))
+        outbox.append(
+            (
+                o,
+                f"p{rng.randint(1, MEMBERS):06d}",
+                kind,
+                30,
+                "ok",
+                f"bench:{o}",
+                "sent",
+                1,
+                at,
+                at,
+                1,
+                at,
+            )
+        )
         if kind == "nudge":
             m = rng.randint(1, MEMBERS)
             week = f"{at.isocalendar()[0]}-W{at.isocalendar()[1]:02d}"
             back = at + timedelta(days=2) if rng.random() < 0.4 else None
             level = levels[(m, week)] = levels.get((m, week), 0) + 1
             nudges.append((o, m, week, level, "private", f"p{m:06d}", o, at, back))
-    return {"groups": groups, "members": members, "memberships": memberships,
-            "messages": messages, "checkins": checkins, "reports": reports,
-            "directives": directives, "directive_targets": targets, "acks": acks,
-            "tasks": tasks, "outbox": outbox, "nudges": nudges}
+    return {
+        "groups": groups,
+        "members": members,
+        "memberships": memberships,
+        "messages": messages,
+        "checkins": checkins,
+        "reports": reports,
+        "directives": directives,
+        "directive_targets": targets,
+        "acks": acks,
+        "tasks": tasks,
+        "outbox": outbox,
+        "nudges": nudges,
+    }
 
 
 COLUMNS = {
     "groups": "id, chat_id, name, kind, enterprise, created_at",
     "members": "id, member_id, name, name_folded, display_name, phone, enterprise, role, "
-               "status, is_lead, private_chat_id, active, created_at, expected_since, "
-               "last_active_at",
+    "status, is_lead, private_chat_id, active, created_at, expected_since, "
+    "last_active_at",
     "memberships": "id, member_pk, group_pk, from_roster, joined_at, last_active_at",
     "messages": "id, platform, chat_id, chat_type, member_pk, member_id, message_id, sent_at, "
-                "kind, text, type, category, created_at",
+    "kind, text, type, category, created_at",
     "checkins": "id, member_pk, chat_id, kind, note, at",
     "reports": "id, chat_id, member_pk, category, severity, status, places, phones, text, "
-               "ambiguous, created_at",
+    "ambiguous, created_at",
     "directives": "id, issued_by, origin_chat_id, text, created_at, deadline_at, status",
     "directive_targets": "id, directive_pk, chat_id",
     "acks": "id, directive_pk, member_pk, chat_id, at",
     "tasks": "id, assignee_pk, chat_id, text, due_at, status, created_at, done_at",
     "outbox": "id, chat_id, kind, priority, text, idempotency_key, status, attempts, "
-              "next_attempt_at, sent_at, chunks_sent, created_at",
-    "nudges": "id, member_pk, week, level, channel, chat_id, outbox_pk, planned_at, "
-              "reengaged_at",
+    "next_attempt_at, sent_at, chunks_sent, created_at",
+    "nudges": "id, member_pk, week, level, channel, chat_id, outbox_pk, planned_at, reengaged_at",
 }
-ORDER = ("groups", "members", "memberships", "messages", "checkins", "reports", "directives",
-         "directive_targets", "acks", "tasks", "outbox", "nudges")
+ORDER = (
+    "groups",
+    "members",
+    "memberships",
+    "messages",
+    "checkins",
+    "reports",
+    "directives",
+    "directive_targets",
+    "acks",
+    "tasks",
+    "outbox",
+    "nudges",
+)
 
 
 def _sqlite_value(v: Any) -> Any:
@@ -160,8 +266,10 @@ def load_sqlite(path: Path, rows: Rows) -> None:
         for table_name in ORDER:
             cols = COLUMNS[table_name]
             marks = ", ".join("?" * len(cols.split(",")))
-            con.executemany(f"INSERT INTO {table_name} ({cols}) VALUES ({marks})",
-                            ([_sqlite_value(v) for v in r] for r in rows[table_name]))
+            con.executemany(
+                f"INSERT INTO {table_name} ({cols}) VALUES ({marks})",
+                ([_sqlite_value(v) for v in r] for r in rows[table_name]),
+            )
         con.commit()
         con.execute("ANALYZE")
     finally:
@@ -178,8 +286,10 @@ async def load_postgres(url: str, rows: Rows) -> None:
             records = rows[table_name]
             await conn.copy_records_to_table(table_name, records=records, columns=cols)
         for table_name in ORDER:  # COPY with explicit ids leaves the sequences behind
-            await conn.execute(f"SELECT setval(pg_get_serial_sequence('{table_name}', 'id'), "
-                               f"(SELECT max(id) FROM {table_name}))")
+            await conn.execute(
+                f"SELECT setval(pg_get_serial_sequence('{table_name}', 'id'), "
+                f"(SELECT max(id) FROM {table_name}))"
+            )
         await conn.execute("ANALYZE")
     finally:
         await conn.close()
@@ -208,8 +318,13 @@ async def measure(url: str, settings: Settings) -> list[tuple[str, float, str]]:
             tot, fig = await timed(lambda: q.totals(s, w))
             out.append(("park totals (one scope)", tot, f"{fig.active} of {fig.members} active"))
             full, digest = await timed(lambda: build_digest(s, settings, WEEK, now))
-            out.append(("whole digest: 50 groups, 40 enterprises, trend, people", full,
-                        f"{len(digest.groups)} groups, {len(digest.inactive_members)} inactive"))
+            out.append(
+                (
+                    "whole digest: 50 groups, 40 enterprises, trend, people",
+                    full,
+                    f"{len(digest.groups)} groups, {len(digest.inactive_members)} inactive",
+                )
+            )
     finally:
         await engine.dispose()
     return out
@@ -277,9 +392,13 @@ async def main() -> str:
     else:
         notes.append("PostgreSQL skipped: set ANTT_BENCH_POSTGRES_URL")
     notes.append("target: the whole digest under 1 s")
-    return table(f"digest: one week ({WEEK}) of {MEMBERS:,} members, {GROUPS} groups, "
-                 f"{MESSAGES:,} messages a year", ["database", "what", "median", "result"],
-                 results, notes)
+    return table(
+        f"digest: one week ({WEEK}) of {MEMBERS:,} members, {GROUPS} groups, "
+        f"{MESSAGES:,} messages a year",
+        ["database", "what", "median", "result"],
+        results,
+        notes,
+    )
 
 
 if __name__ == "__main__":

@@ -31,8 +31,9 @@ async def _child(conn: Any, rate: int) -> None:
     async def send(request: web.Request) -> web.Response:
         body = await request.json()
         replied.setdefault(body["chat_id"], time.monotonic())
-        return web.json_response({"ok": True, "result": {"message_id": "x" * 20,
-                                                         "date": 1789033572455}})
+        return web.json_response(
+            {"ok": True, "result": {"message_id": "x" * 20, "date": 1789033572455}}
+        )
 
     app = web.Application()
     app.router.add_post("/{bot}/{method}", send)
@@ -50,8 +51,9 @@ async def _child(conn: Any, rate: int) -> None:
         async def one(i: int) -> None:
             chat = f"e{rate}-{i:07d}"
             t0 = time.monotonic()
-            async with http.post(url, data=delivery(f"m{chat}", "/huongdan", sender=chat),
-                                 headers=headers) as resp:
+            async with http.post(
+                url, data=delivery(f"m{chat}", "/huongdan", sender=chat), headers=headers
+            ) as resp:
                 await resp.read()
                 statuses[resp.status] = statuses.get(resp.status, 0) + 1
                 if resp.status == 200:
@@ -82,13 +84,15 @@ async def run(rate: int, tmp: Path) -> dict[str, Any]:
     proc.start()
     loop = asyncio.get_running_loop()
     port = await loop.run_in_executor(None, parent.recv)
-    settings = bench_settings(tmp / f"e2e{rate}.db",
-                              platform={"api_base": f"http://127.0.0.1:{port}", "token": TOKEN})
+    settings = bench_settings(
+        tmp / f"e2e{rate}.db", platform={"api_base": f"http://127.0.0.1:{port}", "token": TOKEN}
+    )
     served = await serve(create_app(settings))
     try:
         parent.send(f"{served.url}/webhook/zalo-bot")
         result: dict[str, Any] = await asyncio.wait_for(
-            loop.run_in_executor(None, parent.recv), SECONDS + DRAIN_SECONDS + 60)
+            loop.run_in_executor(None, parent.recv), SECONDS + DRAIN_SECONDS + 60
+        )
     finally:
         await served.close()
         proc.join(timeout=10)
@@ -102,11 +106,22 @@ async def main() -> str:
     with tempfile.TemporaryDirectory(prefix="antt-bench-") as d:
         for rate in RATES:
             r = await run(rate, Path(d))
-            rows.append([f"{rate}/s for {SECONDS:.0f} s", r["sent"], r["replied"],
-                         ms(pct(r["lat"], 50)), ms(pct(r["lat"], 99)), ms(max(r["lat"] or [0]))])
-    return table("end to end (delivery -> reply at the fake Zalo)",
-                 ["load", "200 answers", "replies seen", "p50 ms", "p99 ms", "max ms"], rows,
-                 [f"real app with workers on, SQLite, fake platform on loopback; {machine()}"])
+            rows.append(
+                [
+                    f"{rate}/s for {SECONDS:.0f} s",
+                    r["sent"],
+                    r["replied"],
+                    ms(pct(r["lat"], 50)),
+                    ms(pct(r["lat"], 99)),
+                    ms(max(r["lat"] or [0])),
+                ]
+            )
+    return table(
+        "end to end (delivery -> reply at the fake Zalo)",
+        ["load", "200 answers", "replies seen", "p50 ms", "p99 ms", "max ms"],
+        rows,
+        [f"real app with workers on, SQLite, fake platform on loopback; {machine()}"],
+    )
 
 
 if __name__ == "__main__":

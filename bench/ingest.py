@@ -78,12 +78,20 @@ def naive_app(sessions: async_sessionmaker[AsyncSession]) -> web.Application:
         for ev in events:
             try:
                 async with sessions() as session, session.begin():
-                    session.add(InboxRow(
-                        platform=ev.platform, event_key=ev.event_key, event_name=ev.event_name,
-                        message_id=ev.message_id, chat_id=ev.chat_id, sender_id=ev.sender_id,
-                        received_at=clock.now(),
-                        payload={"event": event_to_json(ev), "raw": ev.raw},
-                        status="pending", attempts=0))
+                    session.add(
+                        InboxRow(
+                            platform=ev.platform,
+                            event_key=ev.event_key,
+                            event_name=ev.event_name,
+                            message_id=ev.message_id,
+                            chat_id=ev.chat_id,
+                            sender_id=ev.sender_id,
+                            received_at=clock.now(),
+                            payload={"event": event_to_json(ev), "raw": ev.raw},
+                            status="pending",
+                            attempts=0,
+                        )
+                    )
             except IntegrityError:
                 pass  # a redelivery
         return web.json_response({"ok": True})
@@ -96,8 +104,13 @@ def naive_app(sessions: async_sessionmaker[AsyncSession]) -> web.Application:
 async def _measure(app: web.Application, prefix: str) -> LoadResult:
     served = await serve(app)
     try:
-        return await load_in_process(url=f"{served.url}/webhook/zalo-bot", connections=CONNECTIONS,
-                                     seconds=SECONDS, max_requests=MAX_REQUESTS, prefix=prefix)
+        return await load_in_process(
+            url=f"{served.url}/webhook/zalo-bot",
+            connections=CONNECTIONS,
+            seconds=SECONDS,
+            max_requests=MAX_REQUESTS,
+            prefix=prefix,
+        )
     finally:
         await served.close()
 
@@ -123,9 +136,13 @@ async def run_real(tmp: Path, workers: bool) -> tuple[LoadResult, int | None]:
     app = create_app(settings, client=NullClient(), workers=workers)
     served = await serve(app)
     try:
-        result = await load_in_process(url=f"{served.url}/webhook/zalo-bot",
-                                       connections=CONNECTIONS, seconds=SECONDS,
-                                       max_requests=MAX_REQUESTS, prefix=name)
+        result = await load_in_process(
+            url=f"{served.url}/webhook/zalo-bot",
+            connections=CONNECTIONS,
+            seconds=SECONDS,
+            max_requests=MAX_REQUESTS,
+            prefix=name,
+        )
         stored = await _count_rows(app[keys.SESSIONS])
     finally:
         await served.close()
@@ -147,24 +164,46 @@ async def main() -> str:
             result, stored = await run()
             results[label] = result
             others = {k: v for k, v in result.statuses.items() if k != 200}
-            rows.append([label, f"{result.rate:,.0f}", ms(pct(result.latencies, 50)),
-                         ms(pct(result.latencies, 99)), f"{result.ok:,}",
-                         "-" if stored is None else f"{stored:,}",
-                         (", ".join(f"{k}: {v}" for k, v in others.items()) or "0")
-                         + (f", conn errors: {result.errors}" if result.errors else "")])
+            rows.append(
+                [
+                    label,
+                    f"{result.rate:,.0f}",
+                    ms(pct(result.latencies, 50)),
+                    ms(pct(result.latencies, 99)),
+                    f"{result.ok:,}",
+                    "-" if stored is None else f"{stored:,}",
+                    (", ".join(f"{k}: {v}" for k, v in others.items()) or "0")
+                    + (f", conn errors: {result.errors}" if result.errors else ""),
+                ]
+            )
     bare = results["bare aiohttp, JSON only"].rate
     naive = results["naive: ORM session+commit per request"].rate
     notes = []
     for label in ("real app, workers off", "real app, workers on (production)"):
         r = results[label]
-        notes.append(f"{label}: {r.rate / bare:.2f}x bare (target >= 0.5), "
-                     f"{r.rate / naive if naive else float('inf'):.1f}x naive (target >= 5), "
-                     f"p99 {ms(pct(r.latencies, 99))} ms (target < 50)")
-    notes.append(f"{CONNECTIONS} connections, {SECONDS:.0f} s each, unique events, SQLite (WAL) "
-                 f"file in a temp dir; load generator in its own process; {machine()}")
-    return table("intake (POST /webhook/zalo-bot)",
-                 ["handler", "deliveries/s", "p50 ms", "p99 ms", "200 answers", "rows stored",
-                  "other answers"], rows, notes)
+        notes.append(
+            f"{label}: {r.rate / bare:.2f}x bare (target >= 0.5), "
+            f"{r.rate / naive if naive else float('inf'):.1f}x naive (target >= 5), "
+            f"p99 {ms(pct(r.latencies, 99))} ms (target < 50)"
+        )
+    notes.append(
+        f"{CONNECTIONS} connections, {SECONDS:.0f} s each, unique events, SQLite (WAL) "
+        f"file in a temp dir; load generator in its own process; {machine()}"
+    )
+    return table(
+        "intake (POST /webhook/zalo-bot)",
+        [
+            "handler",
+            "deliveries/s",
+            "p50 ms",
+            "p99 ms",
+            "200 answers",
+            "rows stored",
+            "other answers",
+        ],
+        rows,
+        notes,
+    )
 
 
 if __name__ == "__main__":

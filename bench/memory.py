@@ -46,18 +46,31 @@ async def main() -> str:
     with tempfile.TemporaryDirectory(prefix="antt-bench-") as d:
         db = Path(d) / "mem.db"
         cfg = Path(d) / "config.yaml"
-        cfg.write_text(yaml.safe_dump({
-            "database": {"url": f"sqlite+aiosqlite:///{db}"},
-            "platform": {"kind": "zalo_bot", "api_base": NOWHERE},
-            "engagement": {"holidays": [], "monthly_message_budget": 0},
-            "log_level": "WARNING"}), encoding="utf-8")
+        cfg.write_text(
+            yaml.safe_dump(
+                {
+                    "database": {"url": f"sqlite+aiosqlite:///{db}"},
+                    "platform": {"kind": "zalo_bot", "api_base": NOWHERE},
+                    "engagement": {"holidays": [], "monthly_message_budget": 0},
+                    "log_level": "WARNING",
+                }
+            ),
+            encoding="utf-8",
+        )
         port = _port()
-        env = {**os.environ, "ANTT_PLATFORM__TOKEN": TOKEN,
-               "ANTT_PLATFORM__WEBHOOK_SECRET": SECRET, "PYTHONPATH": str(root)}
+        env = {
+            **os.environ,
+            "ANTT_PLATFORM__TOKEN": TOKEN,
+            "ANTT_PLATFORM__WEBHOOK_SECRET": SECRET,
+            "PYTHONPATH": str(root),
+        }
         proc = subprocess.Popen(  # noqa: ASYNC220 (started once, before any load)
-            [sys.executable, "-m", "bot", "serve", "-c", str(cfg),
-                                 "--port", str(port)], cwd=root, env=env,
-                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            [sys.executable, "-m", "bot", "serve", "-c", str(cfg), "--port", str(port)],
+            cwd=root,
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
         base = f"http://127.0.0.1:{port}"
         try:
             async with aiohttp.ClientSession() as http:
@@ -69,9 +82,14 @@ async def main() -> str:
                     except aiohttp.ClientError:
                         await asyncio.sleep(0.1)
             idle = vm_hwm_kib(proc.pid)
-            result = await load_in_process(url=f"{base}/webhook/zalo-bot", connections=32,
-                                           seconds=MAX_SECONDS, max_requests=DELIVERIES,
-                                           prefix="mem", senders=2000)
+            result = await load_in_process(
+                url=f"{base}/webhook/zalo-bot",
+                connections=32,
+                seconds=MAX_SECONDS,
+                max_requests=DELIVERIES,
+                prefix="mem",
+                senders=2000,
+            )
             after_load = vm_hwm_kib(proc.pid)
             engine = make_engine(f"sqlite+aiosqlite:///{db}")
             sessions = make_sessionmaker(engine)
@@ -79,8 +97,13 @@ async def main() -> str:
             done = 0
             while time.monotonic() < deadline:
                 async with sessions() as s:
-                    done = (await s.execute(select(func.count()).select_from(InboundEvent)
-                                            .where(InboundEvent.status != "pending"))).scalar_one()
+                    done = (
+                        await s.execute(
+                            select(func.count())
+                            .select_from(InboundEvent)
+                            .where(InboundEvent.status != "pending")
+                        )
+                    ).scalar_one()
                 if done >= result.ok:
                     break
                 await asyncio.sleep(2)
@@ -89,13 +112,25 @@ async def main() -> str:
         finally:
             proc.terminate()
             proc.wait(timeout=30)
-    rows = [["serve, started and idle", f"{idle / 1024:.0f}", "-", "-"],
-            [f"after {result.ok:,} deliveries (200) in {result.elapsed:.0f} s",
-             f"{after_load / 1024:.0f}", f"{result.rate:,.0f}/s", ms(pct(result.latencies, 99))],
-            [f"after processing ({done:,} handled)", f"{peak / 1024:.0f}", "-", "-"]]
-    return table("memory of `antt-bot serve` (VmHWM)", ["moment", "peak RSS MB", "rate", "p99 ms"],
-                 rows, ["target: < 200 MB; SQLite, workers on, 2,000 distinct senders, "
-                        f"text 'xin chào'; {machine()}"])
+    rows = [
+        ["serve, started and idle", f"{idle / 1024:.0f}", "-", "-"],
+        [
+            f"after {result.ok:,} deliveries (200) in {result.elapsed:.0f} s",
+            f"{after_load / 1024:.0f}",
+            f"{result.rate:,.0f}/s",
+            ms(pct(result.latencies, 99)),
+        ],
+        [f"after processing ({done:,} handled)", f"{peak / 1024:.0f}", "-", "-"],
+    ]
+    return table(
+        "memory of `antt-bot serve` (VmHWM)",
+        ["moment", "peak RSS MB", "rate", "p99 ms"],
+        rows,
+        [
+            "target: < 200 MB; SQLite, workers on, 2,000 distinct senders, "
+            f"text 'xin chào'; {machine()}"
+        ],
+    )
 
 
 if __name__ == "__main__":

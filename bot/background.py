@@ -14,8 +14,9 @@ from bot import keys
 TaskFactory = Callable[[web.Application], Coroutine[Any, Any, None]]
 
 
-def add_background_task(app: web.Application, name: str, factory: TaskFactory,
-                        *, with_workers_only: bool = False) -> None:
+def add_background_task(
+    app: web.Application, name: str, factory: TaskFactory, *, with_workers_only: bool = False
+) -> None:
     """Run `factory(app)` as a task from start-up to clean-up; cancelled on shutdown.
 
     `with_workers_only`: skip it when the app was created with workers=False (tests drive

@@ -26,8 +26,13 @@ class _Bucket:
 class RateLimiter:
     """`per_minute` requests a minute per source, with bursts up to one minute's worth."""
 
-    def __init__(self, per_minute: int, *, monotonic: Callable[[], float] = time.monotonic,
-                 max_sources: int = MAX_SOURCES) -> None:
+    def __init__(
+        self,
+        per_minute: int,
+        *,
+        monotonic: Callable[[], float] = time.monotonic,
+        max_sources: int = MAX_SOURCES,
+    ) -> None:
         if per_minute < 1:
             raise ValueError("per_minute must be at least 1")
         self.capacity = float(per_minute)

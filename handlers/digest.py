@@ -118,32 +118,57 @@ class Digest:
             "end": self._local(self.window.end),
             "as_of": self._local(self.window.as_of),
             "complete": self.complete,
-            "group": None if self.scope is None else {"chat_id": self.scope.chat_id,
-                                                      "name": self.scope.name},
+            "group": None
+            if self.scope is None
+            else {"chat_id": self.scope.chat_id, "name": self.scope.name},
             "totals": self.totals.to_dict(),
-            "groups": [{"chat_id": g.chat_id, "name": g.name, "kind": g.kind, **f.to_dict()}
-                       for g, f in self.groups],
+            "groups": [
+                {"chat_id": g.chat_id, "name": g.name, "kind": g.kind, **f.to_dict()}
+                for g, f in self.groups
+            ],
             "enterprises": [{"name": name, **f.to_dict()} for name, f in self.enterprises],
-            "top_members": [{"member_id": m.member_id, "name": m.name,
-                             "enterprise": m.enterprise, "interactions": m.interactions}
-                            for m in self.top_members],
-            "inactive_members": [{"member_id": m.member_id, "name": m.name,
-                                  "enterprise": m.enterprise,
-                                  "last_active_at": self._local(m.last_active_at)}
-                                 for m in self.inactive_members],
-            "previous": None if prev is None else {"week": self.trend[-2][0],
-                                                   "totals": prev.to_dict(),
-                                                   "delta": self.delta()},
+            "top_members": [
+                {
+                    "member_id": m.member_id,
+                    "name": m.name,
+                    "enterprise": m.enterprise,
+                    "interactions": m.interactions,
+                }
+                for m in self.top_members
+            ],
+            "inactive_members": [
+                {
+                    "member_id": m.member_id,
+                    "name": m.name,
+                    "enterprise": m.enterprise,
+                    "last_active_at": self._local(m.last_active_at),
+                }
+                for m in self.inactive_members
+            ],
+            "previous": None
+            if prev is None
+            else {"week": self.trend[-2][0], "totals": prev.to_dict(), "delta": self.delta()},
             "trend": [{"week": wk, **f.to_dict()} for wk, f in self.trend],
-            "open_incidents": {"total": sum(self.open_incidents.values()),
-                               "by_category": dict(self.open_incidents)},
-            "pending_directives": [{"id": d.id, "text": d.text,
-                                    "created_at": self._local(d.created_at),
-                                    "acked": d.acked, "expected": d.expected,
-                                    "missing": list(d.missing)}
-                                   for d in self.pending_directives],
-            "budget": {"used": self.budget_used, "limit": self.budget_limit,
-                       "left": max(0, self.budget_limit - self.budget_used)},
+            "open_incidents": {
+                "total": sum(self.open_incidents.values()),
+                "by_category": dict(self.open_incidents),
+            },
+            "pending_directives": [
+                {
+                    "id": d.id,
+                    "text": d.text,
+                    "created_at": self._local(d.created_at),
+                    "acked": d.acked,
+                    "expected": d.expected,
+                    "missing": list(d.missing),
+                }
+                for d in self.pending_directives
+            ],
+            "budget": {
+                "used": self.budget_used,
+                "limit": self.budget_limit,
+                "left": max(0, self.budget_limit - self.budget_used),
+            },
             "dashboard_url": self.dashboard_url,
             "generated_at": self._local(self.generated_at),
         }
@@ -165,14 +190,16 @@ class Digest:
         """
         start, end = self.span()
         if self.scope is not None:
-            title = texts.TITLE_GROUP.format(group=self.scope.name, num=self.week_number,
-                                             start=start, end=end)
+            title = texts.TITLE_GROUP.format(
+                group=self.scope.name, num=self.week_number, start=start, end=end
+            )
         elif self.complete:
             title = texts.TITLE.format(num=self.week_number, start=start, end=end)
         else:
             as_of = self.window.as_of.astimezone(self.tz).strftime("%H:%M %d/%m")
-            title = texts.TITLE_SO_FAR.format(num=self.week_number, as_of=as_of, start=start,
-                                              end=end)
+            title = texts.TITLE_SO_FAR.format(
+                num=self.week_number, as_of=as_of, start=start, end=end
+            )
         t = self.totals
         lines = [title]
         if self.top_members:
@@ -180,33 +207,51 @@ class Digest:
             lines.append(texts.THANKS.format(names=names))
         else:
             lines.append(texts.NO_THANKS)
-        lines.append(texts.ACTIVE.format(active=t.active, members=t.members,
-                                         pct=percent(t.active, t.members),
-                                         delta=self._active_delta()))
+        lines.append(
+            texts.ACTIVE.format(
+                active=t.active,
+                members=t.members,
+                pct=percent(t.active, t.members),
+                delta=self._active_delta(),
+            )
+        )
         if t.reengaged:
             lines.append(texts.REENGAGED.format(n=t.reengaged))
-        lines.append(texts.ACTIVITY.format(checkins=t.checkins, reports=t.reports,
-                                           breakdown=_breakdown(t.reports_by_category)))
+        lines.append(
+            texts.ACTIVITY.format(
+                checkins=t.checkins, reports=t.reports, breakdown=_breakdown(t.reports_by_category)
+            )
+        )
         if t.directives:
             rate = f" ({percent(t.acks, t.expected_acks)})" if t.expected_acks else ""
-            lines.append(texts.DIRECTIVES.format(n=t.directives, acks=t.acks,
-                                                 expected=t.expected_acks, pct=rate))
+            lines.append(
+                texts.DIRECTIVES.format(
+                    n=t.directives, acks=t.acks, expected=t.expected_acks, pct=rate
+                )
+            )
         if t.tasks_done or t.tasks_overdue:
             lines.append(texts.TASKS.format(done=t.tasks_done, overdue=t.tasks_overdue))
         if self.open_incidents:
-            lines.append(texts.OPEN_INCIDENTS.format(
-                n=sum(self.open_incidents.values()), breakdown=_categories(self.open_incidents)))
+            lines.append(
+                texts.OPEN_INCIDENTS.format(
+                    n=sum(self.open_incidents.values()), breakdown=_categories(self.open_incidents)
+                )
+            )
         for d in self.pending_directives[:3]:
             line = texts.PENDING_COUNT if public else texts.PENDING
-            lines.append(line.format(text=_short(d.text, 40), n=len(d.missing),
-                                     names=names_list(d.missing)))
+            lines.append(
+                line.format(text=_short(d.text, 40), n=len(d.missing), names=names_list(d.missing))
+            )
         if public:
             if t.inactive:
                 lines.append(texts.INACTIVE_COUNT.format(n=t.inactive))
         elif self.inactive_members:
-            lines.append(texts.INACTIVE.format(
-                n=len(self.inactive_members),
-                names=names_list([_who(m) for m in self.inactive_members])))
+            lines.append(
+                texts.INACTIVE.format(
+                    n=len(self.inactive_members),
+                    names=names_list([_who(m) for m in self.inactive_members]),
+                )
+            )
         elif t.members:
             lines.append(texts.ALL_ACTIVE)
         if self.budget_limit:
@@ -248,17 +293,25 @@ def _short(text: str, limit: int) -> str:
 
 
 def _categories(counts: dict[str, int]) -> str:
-    return ", ".join(f"{texts.CATEGORY.get(k, k)} {n}"
-                     for k, n in sorted(counts.items(), key=lambda kv: (-kv[1], kv[0])))
+    return ", ".join(
+        f"{texts.CATEGORY.get(k, k)} {n}"
+        for k, n in sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))
+    )
 
 
 def _breakdown(counts: dict[str, int]) -> str:
     return f" ({_categories(counts)})" if counts else ""
 
 
-async def build_digest(session: AsyncSession, settings: Settings, week: str, now: datetime,
-                       *, group_chat_id: str | None = None,
-                       with_members: bool = True) -> Digest:
+async def build_digest(
+    session: AsyncSession,
+    settings: Settings,
+    week: str,
+    now: datetime,
+    *,
+    group_chat_id: str | None = None,
+    with_members: bool = True,
+) -> Digest:
     """Every figure of one week (so far, if it is the current week). LookupError: no such group."""
     tz = settings.tz
     w = window(week, tz, now)
@@ -280,7 +333,11 @@ async def build_digest(session: AsyncSession, settings: Settings, week: str, now
     enterprises = sorted(per_ent.items(), key=lambda kv: str(kv[0]))
     public = settings.server.public_url.rstrip("/")
     return Digest(
-        week=week, tz=tz, window=w, totals=totals, groups=groups,
+        week=week,
+        tz=tz,
+        window=w,
+        totals=totals,
+        groups=groups,
         enterprises=[(str(k), f) for k, f in enterprises],
         top_members=await q.top_members(session, w, gpk) if with_members else [],
         inactive_members=await q.inactive_members(session, w, gpk) if with_members else [],
@@ -289,6 +346,7 @@ async def build_digest(session: AsyncSession, settings: Settings, week: str, now
         pending_directives=await q.directive_statuses(session, w, gpk, pending_only=True),
         budget_used=await q.budget_used(session, w.as_of),
         budget_limit=settings.engagement.monthly_message_budget,
-        generated_at=now, scope=scope,
+        generated_at=now,
+        scope=scope,
         dashboard_url=f"{public}/dashboard/digest/{week}" if public else None,
     )

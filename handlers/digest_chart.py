@@ -30,16 +30,18 @@ def render_png(digest: Digest, *, dpi: int = 110) -> bytes:
     rows.reverse()  # barh draws bottom-up: the biggest ends on top
 
     fig = Figure(figsize=(10, 5.2), dpi=dpi)
-    fig.suptitle(texts.CHART_TITLE.format(num=digest.week_number), fontsize=14,
-                 fontfamily="DejaVu Sans")
+    fig.suptitle(
+        texts.CHART_TITLE.format(num=digest.week_number), fontsize=14, fontfamily="DejaVu Sans"
+    )
     left, right = fig.subplots(1, 2, gridspec_kw={"width_ratios": [3, 2]})
     if rows:
         labels = [_clip(name, 28) for name, _a, _i in rows]
         active = [a for _n, a, _i in rows]
         inactive = [i for _n, _a, i in rows]
         left.barh(labels, active, color="#2e7d32", label=texts.CHART_ACTIVE)
-        left.barh(labels, inactive, left=active, color="#c62828", alpha=0.75,
-                  label=texts.CHART_INACTIVE)
+        left.barh(
+            labels, inactive, left=active, color="#c62828", alpha=0.75, label=texts.CHART_INACTIVE
+        )
         left.legend(loc="lower right", fontsize=8, frameon=False)
         left.tick_params(axis="y", labelsize=8)
         left.xaxis.set_major_locator(MaxNLocator(integer=True))
@@ -48,9 +50,11 @@ def render_png(digest: Digest, *, dpi: int = 110) -> bytes:
         left.set_axis_off()
 
     weeks = [wk.split("-W")[1] for wk, _f in digest.trend]
-    series = ((texts.CHART_ACTIVE, [f.active for _w, f in digest.trend], "#2e7d32"),
-              (texts.CHART_CHECKINS, [f.checkins for _w, f in digest.trend], "#1565c0"),
-              (texts.CHART_REPORTS, [f.reports for _w, f in digest.trend], "#ef6c00"))
+    series = (
+        (texts.CHART_ACTIVE, [f.active for _w, f in digest.trend], "#2e7d32"),
+        (texts.CHART_CHECKINS, [f.checkins for _w, f in digest.trend], "#1565c0"),
+        (texts.CHART_REPORTS, [f.reports for _w, f in digest.trend], "#ef6c00"),
+    )
     for label, values, color in series:
         right.plot(weeks, values, marker="o", color=color, label=label)
     right.set_title(texts.CHART_TREND, fontsize=10)

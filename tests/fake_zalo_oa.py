@@ -77,8 +77,13 @@ class FakeOA:
         if grant == "refresh_token":
             presented = form.get("refresh_token", "")
             if presented not in self.refresh_tokens:
-                return web.json_response({"error": -14014, "error_name": "Invalid refresh token",
-                                          "error_description": "refresh token is invalid"})
+                return web.json_response(
+                    {
+                        "error": -14014,
+                        "error_name": "Invalid refresh token",
+                        "error_description": "refresh token is invalid",
+                    }
+                )
             self.refresh_tokens.discard(presented)  # single use
         elif grant == "authorization_code":
             if form.get("code") not in self.codes:
@@ -91,8 +96,9 @@ class FakeOA:
         access, refresh = f"A{n}", f"R{n}"
         self.access_tokens = {access}  # the old access token stops working
         self.refresh_tokens.add(refresh)
-        return web.json_response({"access_token": access, "refresh_token": refresh,
-                                  "expires_in": self.expires_in})
+        return web.json_response(
+            {"access_token": access, "refresh_token": refresh, "expires_in": self.expires_in}
+        )
 
     def expire_access(self) -> None:
         """Zalo ends the current access token early (answers -216 until a refresh)."""

@@ -38,8 +38,9 @@ async def seed(bot: Bot) -> dict[str, Any]:
 
 @pytest.fixture
 async def bot(make_bot: Any, make_settings: Any, db_url: str) -> Bot:
-    settings = make_settings(db=db_url, dashboard={
-        "password": PASSWORD, "login_attempts_per_15_minutes": 3})
+    settings = make_settings(
+        db=db_url, dashboard={"password": PASSWORD, "login_attempts_per_15_minutes": 3}
+    )
     b = await make_bot(settings, FixedClock(day(4, 9)))
     await seed(b)
     return b
@@ -53,12 +54,21 @@ async def login_token(bot: Bot) -> str:
     return match[1]
 
 
-async def login(bot: Bot, username: str = "0912 345 678", password: str = PASSWORD,
-                **headers: str) -> Any:
+async def login(
+    bot: Bot, username: str = "0912 345 678", password: str = PASSWORD, **headers: str
+) -> Any:
     token = await login_token(bot)
-    return await bot.http.post("/dashboard/login", allow_redirects=False, headers=headers,
-                               data={"username": username, "password": password,
-                                     "csrf": token, "next": "/dashboard/members"})
+    return await bot.http.post(
+        "/dashboard/login",
+        allow_redirects=False,
+        headers=headers,
+        data={
+            "username": username,
+            "password": password,
+            "csrf": token,
+            "next": "/dashboard/members",
+        },
+    )
 
 
 async def page_csrf(bot: Bot, path: str = "/dashboard/") -> str:
@@ -86,8 +96,9 @@ async def test_login_sets_a_strict_session_cookie_and_logout_ends_it(bot: Bot) -
     csrf = await page_csrf(bot)
     async with bot.http.post("/dashboard/logout", data={}, allow_redirects=False) as out:
         assert out.status == 403  # no CSRF token
-    async with bot.http.post("/dashboard/logout", data={"csrf": csrf},
-                             allow_redirects=False) as out:
+    async with bot.http.post(
+        "/dashboard/logout", data={"csrf": csrf}, allow_redirects=False
+    ) as out:
         assert out.status == 303
     async with bot.http.get("/dashboard/", allow_redirects=False) as resp:
         assert resp.status == 303
@@ -99,8 +110,11 @@ async def test_cookie_is_secure_behind_https(bot: Bot) -> None:
 
 
 async def test_wrong_password_unknown_user_and_members_are_refused(bot: Bot) -> None:
-    for username, password in (("0912345678", "sai"), ("0999999999", PASSWORD),
-                               ("uB", PASSWORD)):  # uB is a plain member
+    for username, password in (
+        ("0912345678", "sai"),
+        ("0999999999", PASSWORD),
+        ("uB", PASSWORD),
+    ):  # uB is a plain member
         resp = await login(bot, username, password)
         assert resp.status == 401, username
         assert "antt_session" not in resp.cookies
@@ -118,8 +132,11 @@ async def test_login_attempts_are_rate_limited(bot: Bot) -> None:
 
 async def test_login_without_the_form_token_is_rejected(bot: Bot) -> None:
     await login_token(bot)
-    async with bot.http.post("/dashboard/login", allow_redirects=False,
-                             data={"username": "0912345678", "password": PASSWORD}) as resp:
+    async with bot.http.post(
+        "/dashboard/login",
+        allow_redirects=False,
+        data={"username": "0912345678", "password": PASSWORD},
+    ) as resp:
         assert resp.status == 403
 
 
@@ -132,8 +149,12 @@ async def test_sessions_expire(bot: Bot) -> None:
 
 async def test_user_text_is_escaped_everywhere(bot: Bot) -> None:
     assert (await login(bot)).status == 303
-    for path in ("/dashboard/members", "/dashboard/reports", "/dashboard/",
-                 "/dashboard/digest/2026-W48"):
+    for path in (
+        "/dashboard/members",
+        "/dashboard/reports",
+        "/dashboard/",
+        "/dashboard/digest/2026-W48",
+    ):
         async with bot.http.get(path) as resp:
             html = await resp.text()
         assert resp.status == 200, path
@@ -148,8 +169,9 @@ async def test_reports_filter_and_downloads(bot: Bot) -> None:
     async with bot.http.get("/dashboard/reports", params={"category": "theft"}) as resp:
         html = await resp.text()
     assert html.count("<tr><td>") == 2 and "trộm cắp" in html and "cháy nổ</td>" not in html
-    async with bot.http.get("/dashboard/reports",
-                            params={"since": "2026-11-26", "until": "2026-11-26"}) as resp:
+    async with bot.http.get(
+        "/dashboard/reports", params={"since": "2026-11-26", "until": "2026-11-26"}
+    ) as resp:
         assert (await resp.text()).count("<tr><td>") == 2  # day 3: Cường's theft and the fire
     async with bot.http.get("/dashboard/downloads/reports.xlsx") as resp:
         assert resp.status == 200 and "attachment" in resp.headers["Content-Disposition"]
@@ -173,32 +195,43 @@ async def test_only_admins_edit_the_roster_and_each_edit_is_audited(bot: Bot) ->
     async with bot.http.get(f"/dashboard/members/{b.id}") as resp:
         assert resp.status == 403
     csrf = await page_csrf(bot)
-    async with bot.http.post(f"/dashboard/members/{b.id}", data={"csrf": csrf, "name": "X",
-                                                                 "role": "admin"}) as resp:
+    async with bot.http.post(
+        f"/dashboard/members/{b.id}", data={"csrf": csrf, "name": "X", "role": "admin"}
+    ) as resp:
         assert resp.status == 403
     bot.http.session.cookie_jar.clear()
     assert (await login(bot, "uAdmin")).status == 303
     csrf = await page_csrf(bot, f"/dashboard/members/{b.id}")
-    form = {"name": "Bình Mới", "phone": "+84 912 000 111", "enterprise": "May Việt",
-            "role": "coordinator"}
-    async with bot.http.post(f"/dashboard/members/{b.id}", data=form,
-                             allow_redirects=False) as resp:
+    form = {
+        "name": "Bình Mới",
+        "phone": "+84 912 000 111",
+        "enterprise": "May Việt",
+        "role": "coordinator",
+    }
+    async with bot.http.post(
+        f"/dashboard/members/{b.id}", data=form, allow_redirects=False
+    ) as resp:
         assert resp.status == 403  # CSRF token missing
-    async with bot.http.post(f"/dashboard/members/{b.id}", data={**form, "csrf": csrf},
-                             allow_redirects=False) as resp:
+    async with bot.http.post(
+        f"/dashboard/members/{b.id}", data={**form, "csrf": csrf}, allow_redirects=False
+    ) as resp:
         assert resp.status == 303
     async with bot.sessions() as s:
         b2 = await s.get(Member, b.id)
         audit = (await s.execute(select(AuditLog))).scalars().one()
-    assert b2 is not None and (b2.name, b2.phone, b2.role) == ("Bình Mới", "0912000111",
-                                                               "coordinator")
+    assert b2 is not None and (b2.name, b2.phone, b2.role) == (
+        "Bình Mới",
+        "0912000111",
+        "coordinator",
+    )
     assert b2.name_folded == "binh moi"
     assert audit.action == "member.update" and audit.actor.startswith("Quản Trị")
     assert audit.detail["changes"]["name"] == ["Bình", "Bình Mới"]
 
 
 async def test_without_a_password_the_dashboard_says_how_to_set_one(
-        make_bot: Any, make_settings: Any) -> None:
+    make_bot: Any, make_settings: Any
+) -> None:
     bot = await make_bot(make_settings())
     async with bot.http.get("/dashboard/") as resp:
         assert resp.status == 503
@@ -207,9 +240,11 @@ async def test_without_a_password_the_dashboard_says_how_to_set_one(
 
 # --- in a real browser ----------------------------------------------------------------------
 
+
 @pytest.mark.browser
 async def test_in_chromium_log_in_see_the_week_filter_download_and_no_script_runs(
-        make_bot: Any, make_settings: Any, tmp_path: Path) -> None:
+    make_bot: Any, make_settings: Any, tmp_path: Path
+) -> None:
     if not HAVE_CHROMIUM:
         pytest.skip(f"Debian chromium not installed at {CHROMIUM}")
     playwright_api = pytest.importorskip("playwright.async_api")
@@ -218,11 +253,20 @@ async def test_in_chromium_log_in_see_the_week_filter_download_and_no_script_run
     await seed(bot)
     base = str(bot.http.make_url("/")).rstrip("/")
     async with playwright_api.async_playwright() as pw:
-        browser = await pw.chromium.launch(executable_path=CHROMIUM, args=[
-            "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-            "--disable-component-update", "--disable-sync", "--no-first-run"])
-        context = await browser.new_context(accept_downloads=True,
-                                            viewport={"width": 390, "height": 844})
+        browser = await pw.chromium.launch(
+            executable_path=CHROMIUM,
+            args=[
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
+                "--no-first-run",
+            ],
+        )
+        context = await browser.new_context(
+            accept_downloads=True, viewport={"width": 390, "height": 844}
+        )
         page = await context.new_page()
         dialogs: list[str] = []
         page.on("dialog", lambda d: dialogs.append(d.message))

@@ -30,8 +30,9 @@ COUNCIL, LAN, TUNG, QUAN = data.COUNCIL, "demo-lan", "demo-tung", "demo-quan"
 
 
 def demo_settings(tmp_path: Path) -> Settings:
-    overrides = data.settings_overrides(f"sqlite+aiosqlite:///{tmp_path / data.DB_FILE}",
-                                        "http://127.0.0.1")
+    overrides = data.settings_overrides(
+        f"sqlite+aiosqlite:///{tmp_path / data.DB_FILE}", "http://127.0.0.1"
+    )
     return load_settings(None, environ={}, overrides=overrides)
 
 
@@ -50,13 +51,16 @@ class Demo:
             return resp.status, await resp.json()
 
     async def say(self, member: str, chat: str, text: str, quote: str | None = None) -> Any:
-        status, body = await self.post("/demo/api/send", {
-            "member_id": member, "chat_id": chat, "text": text, "quote_message_id": quote})
+        status, body = await self.post(
+            "/demo/api/send",
+            {"member_id": member, "chat_id": chat, "text": text, "quote_message_id": quote},
+        )
         assert status == 200, body
         return body
 
-    async def wait_for(self, pred: Callable[[dict[str, Any]], bool], after: int = 0,
-                       seconds: float = 10) -> dict[str, Any]:
+    async def wait_for(
+        self, pred: Callable[[dict[str, Any]], bool], after: int = 0, seconds: float = 10
+    ) -> dict[str, Any]:
         """The first line after `after` that matches, waiting with the long poll."""
         loop = asyncio.get_running_loop()
         deadline = loop.time() + seconds
@@ -74,8 +78,11 @@ class Demo:
         deadline = loop.time() + seconds
         while loop.time() < deadline:
             async with self.app[keys.SESSIONS]() as session:
-                pending = await session.scalar(select(func.count()).select_from(InboundEvent)
-                                               .where(InboundEvent.status == "pending"))
+                pending = await session.scalar(
+                    select(func.count())
+                    .select_from(InboundEvent)
+                    .where(InboundEvent.status == "pending")
+                )
             if not pending:
                 return
             await asyncio.sleep(0.05)
@@ -141,8 +148,11 @@ async def test_private_message_reaches_the_bot_and_its_reply_shows(demo: Demo) -
     assert "/huongdan" in reply["text"]
     assert reply["time"].startswith("2026-11-27T09:00")  # the bot's clock, not the wall clock
     async with demo.app[keys.SESSIONS]() as session:
-        stored = (await session.execute(
-            select(Message).where(Message.message_id == sent["line"]["message_id"]))).scalar_one()
+        stored = (
+            await session.execute(
+                select(Message).where(Message.message_id == sent["line"]["message_id"])
+            )
+        ).scalar_one()
     assert (stored.platform, stored.chat_type, stored.member_id) == ("local", "private", LAN)
 
 
@@ -193,8 +203,12 @@ async def test_send_refuses_what_the_page_never_sends(demo: Demo) -> None:
         {"member_id": LAN, "chat_id": TUNG, "text": "hi"},  # someone else's private chat
         {"member_id": LAN, "chat_id": LAN, "text": "   "},
         {"member_id": LAN, "chat_id": LAN, "text": "x" * 2001},
-        {"member_id": LAN, "chat_id": COUNCIL, "text": "hi",
-         "quote_message_id": other["line"]["message_id"]},  # a line of another chat
+        {
+            "member_id": LAN,
+            "chat_id": COUNCIL,
+            "text": "hi",
+            "quote_message_id": other["line"]["message_id"],
+        },  # a line of another chat
         ["not", "an", "object"],
     ]
     for body in cases:
@@ -215,15 +229,22 @@ async def test_long_poll_wakes_on_a_new_line(demo: Demo) -> None:
     assert loop.time() - started < 5
 
 
-async def test_clock_jump_runs_every_job_step_by_step(demo: Demo,
-                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+async def test_clock_jump_runs_every_job_step_by_step(
+    demo: Demo, monkeypatch: pytest.MonkeyPatch
+) -> None:
     seen: list[datetime] = []
 
     async def probe(sessions: Any, settings: Settings, clock: Clock) -> int:
         seen.append(clock.now())
         async with sessions() as session, session.begin():
-            queued = await enqueue(session, chat_id=COUNCIL, text="Kiểm tra định kỳ",
-                                   kind="reminder", key="demo-probe", now=clock.now())
+            queued = await enqueue(
+                session,
+                chat_id=COUNCIL,
+                text="Kiểm tra định kỳ",
+                kind="reminder",
+                key="demo-probe",
+                now=clock.now(),
+            )
         return 1 if queued else 0
 
     monkeypatch.setitem(JOBS, "zz_demo_probe", JobSpec("zz_demo_probe", probe, every(15), "test"))
@@ -239,8 +260,9 @@ async def test_clock_jump_runs_every_job_step_by_step(demo: Demo,
     assert state["now"]["time_label"] == "10:00"
 
 
-async def test_a_failing_job_is_reported_not_fatal(demo: Demo,
-                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+async def test_a_failing_job_is_reported_not_fatal(
+    demo: Demo, monkeypatch: pytest.MonkeyPatch
+) -> None:
     async def broken(sessions: Any, settings: Settings, clock: Clock) -> int:
         raise RuntimeError("boom")
 
@@ -267,19 +289,21 @@ async def test_serve_has_no_demo_routes(tmp_path: Path) -> None:
         await client.close()
 
 
-@pytest.mark.parametrize(("text", "expected"), [
-    ("@Bot ANTT có mặt", True),
-    ("báo cáo @bot antt: cháy", True),
-    ("@Bot ANTT có mặt".replace("ó", "o\u0301"), True),  # NFD input
-    ("Bot ANTT ơi", False),
-    ("@Bot", False),
-])
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("@Bot ANTT có mặt", True),
+        ("báo cáo @bot antt: cháy", True),
+        ("@Bot ANTT có mặt".replace("ó", "o\u0301"), True),  # NFD input
+        ("Bot ANTT ơi", False),
+        ("@Bot", False),
+    ],
+)
 def test_mentions_bot(text: str, expected: bool) -> None:
     assert mentions_bot(text, "Bot ANTT") is expected
 
 
-@pytest.mark.parametrize(("minutes", "count"), [(1, 1), (60, 6), (61, 7), (1440, 29),
-                                                (10080, 77)])
+@pytest.mark.parametrize(("minutes", "count"), [(1, 1), (60, 6), (61, 7), (1440, 29), (10080, 77)])
 def test_jump_steps_cover_the_jump(minutes: int, count: int) -> None:
     steps = jump_steps(timedelta(minutes=minutes))
     assert len(steps) == count and sum(steps, timedelta(0)) == timedelta(minutes=minutes)

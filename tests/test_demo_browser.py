@@ -27,8 +27,14 @@ from handlers.registry import HANDLERS
 REPO = Path(__file__).resolve().parent.parent
 ARTIFACTS = REPO / "test-artifacts"
 CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync", "--no-first-run"]
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
 URL_LINE = re.compile(r"ANTT Bot demo: (http://\S+)/demo")
 
 pytestmark = pytest.mark.browser
@@ -38,9 +44,16 @@ class DemoProcess:
     """`antt-bot demo` as a child process; its stdout is read on a thread."""
 
     def __init__(self, argv: list[str], cwd: Path, env: dict[str, str] | None = None) -> None:
-        self.proc = subprocess.Popen(argv, cwd=cwd, env=env, stdout=subprocess.PIPE,
-                                     stderr=subprocess.STDOUT, text=True, encoding="utf-8",
-                                     start_new_session=True)
+        self.proc = subprocess.Popen(
+            argv,
+            cwd=cwd,
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+            encoding="utf-8",
+            start_new_session=True,
+        )
         self.output: list[str] = []
         self._lines: queue.Queue[str] = queue.Queue()
         self._reader = threading.Thread(target=self._read, daemon=True)
@@ -88,8 +101,20 @@ def get(url: str, timeout: float = 5) -> tuple[int, bytes]:
 @pytest.fixture
 def demo_server(tmp_path: Path) -> Iterator[tuple[str, Path]]:
     data_dir = tmp_path / "data"
-    proc = DemoProcess([sys.executable, "-m", "bot", "demo", "--no-browser", "--port", "0",
-                        "--data-dir", str(data_dir)], cwd=REPO)
+    proc = DemoProcess(
+        [
+            sys.executable,
+            "-m",
+            "bot",
+            "demo",
+            "--no-browser",
+            "--port",
+            "0",
+            "--data-dir",
+            str(data_dir),
+        ],
+        cwd=REPO,
+    )
     try:
         yield proc.wait_for_url(60), data_dir
     finally:
@@ -122,8 +147,7 @@ async def page(chromium: str) -> AsyncIterator[Any]:
         pytest.skip("playwright is not installed")
     async with async_playwright() as pw:
         browser = await pw.chromium.launch(executable_path=chromium, args=CHROMIUM_ARGS)
-        context = await browser.new_context(viewport={"width": 420, "height": 860},
-                                            locale="vi-VN")
+        context = await browser.new_context(viewport={"width": 420, "height": 860}, locale="vi-VN")
         pg = await context.new_page()
         errors: list[str] = []
         pg.on("pageerror", lambda exc: errors.append(str(exc)))
@@ -137,8 +161,10 @@ async def page(chromium: str) -> AsyncIterator[Any]:
 def outbox(data_dir: Path, kind: str) -> list[tuple[str, str]]:
     """(chat_id, text) of the sent messages of one kind, straight from the demo's database."""
     with sqlite3.connect(data_dir / data.DB_FILE) as db:
-        rows = db.execute("SELECT chat_id, text FROM outbox WHERE kind = ? AND status = 'sent' "
-                          "ORDER BY id", (kind,)).fetchall()
+        rows = db.execute(
+            "SELECT chat_id, text FROM outbox WHERE kind = ? AND status = 'sent' ORDER BY id",
+            (kind,),
+        ).fetchall()
     return [(str(c), str(t)) for c, t in rows]
 
 
@@ -197,9 +223,19 @@ async def fire_report_then_a_week_later(pg: Any, base: str, data_dir: Path) -> N
 
 
 def _copy_repo(dest: Path) -> None:
-    ignore = shutil.ignore_patterns(".git", ".venv", "__pycache__", "*.egg-info", "data",
-                                    "test-artifacts", ".pytest_cache", ".mypy_cache",
-                                    ".ruff_cache", "build", "dist")
+    ignore = shutil.ignore_patterns(
+        ".git",
+        ".venv",
+        "__pycache__",
+        "*.egg-info",
+        "data",
+        "test-artifacts",
+        ".pytest_cache",
+        ".mypy_cache",
+        ".ruff_cache",
+        "build",
+        "dist",
+    )
     shutil.copytree(REPO, dest, ignore=ignore)
 
 
@@ -208,16 +244,40 @@ def test_readme_first_command_in_a_fresh_copy(tmp_path: Path) -> None:
     """`bash scripts/demo.sh` in a fresh copy: it makes .venv, installs, and the demo answers."""
     if shutil.which("bash") is None or shutil.which("python3") is None:
         pytest.skip("needs bash and python3")
-    probe = subprocess.run([sys.executable, "-m", "pip", "download", "--no-deps", "-q",
-                            "-d", str(tmp_path / "probe"), "aiohttp"],
-                           capture_output=True, text=True, timeout=180)
+    probe = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "download",
+            "--no-deps",
+            "-q",
+            "-d",
+            str(tmp_path / "probe"),
+            "aiohttp",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=180,
+    )
     if probe.returncode != 0:
         pytest.skip(f"pip cannot reach the package index: {probe.stderr.strip()[-200:]}")
     copy = tmp_path / "antt-bot"
     _copy_repo(copy)
     env = {k: v for k, v in os.environ.items() if k not in ("VIRTUAL_ENV", "PYTHONHOME")}
-    proc = DemoProcess(["bash", "scripts/demo.sh", "--no-browser", "--port", "0",
-                        "--data-dir", str(tmp_path / "data")], cwd=copy, env=env)
+    proc = DemoProcess(
+        [
+            "bash",
+            "scripts/demo.sh",
+            "--no-browser",
+            "--port",
+            "0",
+            "--data-dir",
+            str(tmp_path / "data"),
+        ],
+        cwd=copy,
+        env=env,
+    )
     try:
         base = proc.wait_for_url(900)
         status, body = get(f"{base}/demo")

@@ -72,18 +72,21 @@ async def wait_for(check: Callable[[], Awaitable[bool]], seconds: float, what: s
 
 async def count(sessions: Any, model: Any, *where: Any) -> int:
     async with sessions() as s:
-        return int((await s.execute(select(func.count()).select_from(model).where(*where)))
-                   .scalar_one())
+        return int(
+            (await s.execute(select(func.count()).select_from(model).where(*where))).scalar_one()
+        )
 
 
 async def post(http: aiohttp.ClientSession, url: str, body: dict[str, Any]) -> int:
-    async with http.post(url, data=json.dumps(body, ensure_ascii=False).encode(),
-                         headers=HEADERS) as resp:
+    async with http.post(
+        url, data=json.dumps(body, ensure_ascii=False).encode(), headers=HEADERS
+    ) as resp:
         await resp.read()
         return resp.status
 
 
 # ---------------------------------------------------------------- (1) kill -9 under load
+
 
 def free_port() -> int:
     with socket.socket() as s:
@@ -103,12 +106,29 @@ class Serve:
         return f"http://127.0.0.1:{self.port}"
 
     async def start(self, http: aiohttp.ClientSession) -> None:
-        env = {**os.environ, "ANTT_PLATFORM__TOKEN": TOKEN,
-               "ANTT_PLATFORM__WEBHOOK_SECRET": SECRET, "PYTHONPATH": str(ROOT)}
+        env = {
+            **os.environ,
+            "ANTT_PLATFORM__TOKEN": TOKEN,
+            "ANTT_PLATFORM__WEBHOOK_SECRET": SECRET,
+            "PYTHONPATH": str(ROOT),
+        }
         with self.log.open("ab") as out:
             self.proc = subprocess.Popen(  # noqa: ASYNC220 (a quick fork, then we poll)
-                [sys.executable, "-m", "bot", "serve", "-c", str(self.config),
-                 "--port", str(self.port)], cwd=ROOT, env=env, stdout=out, stderr=out)
+                [
+                    sys.executable,
+                    "-m",
+                    "bot",
+                    "serve",
+                    "-c",
+                    str(self.config),
+                    "--port",
+                    str(self.port),
+                ],
+                cwd=ROOT,
+                env=env,
+                stdout=out,
+                stderr=out,
+            )
 
         async def healthy() -> bool:
             assert self.proc is not None
@@ -138,15 +158,21 @@ class Serve:
 
 @pytest.mark.slow
 async def test_kill_9_under_load_loses_nothing_and_says_nothing_twice(
-        tmp_path: Path, zalo: RecordingZalo) -> None:
+    tmp_path: Path, zalo: RecordingZalo
+) -> None:
     db = tmp_path / "antt.db"
     config = tmp_path / "config.yaml"
-    config.write_text(yaml.safe_dump({
-        "database": {"url": f"sqlite+aiosqlite:///{db}"},
-        "platform": {"kind": "zalo_bot", "api_base": zalo.api_base},
-        "engagement": {"holidays": [], "monthly_message_budget": 0},
-        "log_level": "INFO",
-    }), encoding="utf-8")
+    config.write_text(
+        yaml.safe_dump(
+            {
+                "database": {"url": f"sqlite+aiosqlite:///{db}"},
+                "platform": {"kind": "zalo_bot", "api_base": zalo.api_base},
+                "engagement": {"holidays": [], "monthly_message_budget": 0},
+                "log_level": "INFO",
+            }
+        ),
+        encoding="utf-8",
+    )
     serve = Serve(config, free_port(), tmp_path / "serve.log")
     acked: set[str] = set()  # message ids answered 200
     stop = asyncio.Event()
@@ -166,6 +192,7 @@ async def test_kill_9_under_load_loses_nothing_and_says_nothing_twice(
         try:
             await serve.start(http)
             loaders = [asyncio.create_task(load(http)) for _ in range(8)]
+
             async def flowing() -> bool:
                 return len(zalo.delivered) >= 20
 
@@ -224,15 +251,24 @@ KINDS = ["nudge", "digest", "task", "reminder", "directive", "reply", "alert"]
 
 
 async def test_zalo_down_for_minutes_then_back_sends_each_once_in_priority_order(
-        make_bot: Any, make_settings: Any, db_url: str, zalo: RecordingZalo) -> None:
-    settings = make_settings(db=db_url, platform={"kind": "zalo_bot", "api_base": zalo.api_base,
-                                                  "token": TOKEN},
-                             engagement={"monthly_message_budget": 1000})
+    make_bot: Any, make_settings: Any, db_url: str, zalo: RecordingZalo
+) -> None:
+    settings = make_settings(
+        db=db_url,
+        platform={"kind": "zalo_bot", "api_base": zalo.api_base, "token": TOKEN},
+        engagement={"monthly_message_budget": 1000},
+    )
     bot = await make_bot(settings)
     async with bot.sessions() as s, s.begin():
         for i, kind in enumerate(KINDS * 2):
-            await enqueue(s, chat_id=f"c{i}", text=f"{kind} {i}", kind=kind, key=f"down:{i}",
-                          now=bot.clock.now())
+            await enqueue(
+                s,
+                chat_id=f"c{i}",
+                text=f"{kind} {i}",
+                kind=kind,
+                key=f"down:{i}",
+                now=bot.clock.now(),
+            )
     port = zalo.server.port if zalo.server else 0
     await zalo.close()  # connection refused
 
@@ -250,8 +286,9 @@ async def test_zalo_down_for_minutes_then_back_sends_each_once_in_priority_order
     zalo.server = TestServer(revived, port=port)
     await zalo.server.start_server()
     zalo.script = [(500, {"ok": False, "error_code": 500, "description": "down"}, {})] * 20
-    zalo.script += [(429, {"ok": False, "error_code": 429, "description": "slow down"},
-                     {"Retry-After": "90"})] * 200
+    zalo.script += [
+        (429, {"ok": False, "error_code": 429, "description": "slow down"}, {"Retry-After": "90"})
+    ] * 200
     await minutes(6)
     assert not zalo.delivered and len(zalo.calls) >= 20
     zalo.script.clear()
@@ -281,10 +318,12 @@ async def _attempts(bot: Bot) -> int:
 
 # ---------------------------------------------------------------- (3) database unavailable
 
+
 @pytest.mark.postgres
 @pytest.mark.skipif(not PG_URL, reason="ANTT_TEST_POSTGRES_URL not set")
 async def test_database_unavailable_answers_503_and_recovers_by_itself(
-        make_settings: Any, tmp_path: Path) -> None:
+    make_settings: Any, tmp_path: Path
+) -> None:
     """PostgreSQL refuses new connections and drops the open ones (ALLOW_CONNECTIONS false +
     pg_terminate_backend, as in a failover or a restart), then comes back."""
     from tests.conftest import _fresh_pg
@@ -301,10 +340,13 @@ async def test_database_unavailable_answers_503_and_recovers_by_itself(
         async with aiohttp.ClientSession() as http:
             assert await post(http, f"{base}/webhook/zalo-bot", text_event("trước")) == 200
             await admin.execute(f'ALTER DATABASE "{name}" ALLOW_CONNECTIONS false')
-            await admin.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
-                                "WHERE datname = $1", name)
-            down = [await post(http, f"{base}/webhook/zalo-bot", text_event(f"khi mất {i}"))
-                    for i in range(3)]
+            await admin.execute(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1", name
+            )
+            down = [
+                await post(http, f"{base}/webhook/zalo-bot", text_event(f"khi mất {i}"))
+                for i in range(3)
+            ]
             assert down == [503] * 3
             async with http.get(f"{base}/healthz") as resp:
                 assert resp.status == 503
@@ -336,10 +378,15 @@ async def _done(sessions: Any, n: int) -> bool:
 
 # ---------------------------------------------------------------- (4) three concurrent copies
 
+
 async def test_three_concurrent_copies_are_stored_processed_and_answered_once(
-        make_bot: Any, make_settings: Any, db_url: str, zalo: RecordingZalo) -> None:
-    bot = await make_bot(make_settings(db=db_url, platform={
-        "kind": "zalo_bot", "api_base": zalo.api_base, "token": TOKEN}))
+    make_bot: Any, make_settings: Any, db_url: str, zalo: RecordingZalo
+) -> None:
+    bot = await make_bot(
+        make_settings(
+            db=db_url, platform={"kind": "zalo_bot", "api_base": zalo.api_base, "token": TOKEN}
+        )
+    )
     bodies = [text_event("/huongdan", sender=f"t{i}") for i in range(10)]
     results = await asyncio.gather(*(bot.deliver(b) for b in bodies for _ in range(3)))
     assert [s for s, _ in results] == [200] * 30
@@ -359,8 +406,11 @@ COORD_CHAT = "gcoord0000000000000001"
 
 def _digest_settings(make_settings: Any, db: str) -> Settings:
     settings: Settings = make_settings(
-        db=db, groups=[{"chat_id": COORD_CHAT, "name": "Ban điều phối", "kind": "council"}],
-        coordinators=[COORD_CHAT], digest={"weekday": "mon", "time": "08:00"})
+        db=db,
+        groups=[{"chat_id": COORD_CHAT, "name": "Ban điều phối", "kind": "council"}],
+        coordinators=[COORD_CHAT],
+        digest={"weekday": "mon", "time": "08:00"},
+    )
     return settings
 
 
@@ -370,7 +420,8 @@ def _local(y: int, mo: int, d: int, h: int, mi: int = 0) -> datetime:
 
 
 async def test_clock_jumps_and_a_restart_across_the_digest_time_give_one_digest(
-        make_bot: Any, make_settings: Any, db_url: str) -> None:
+    make_bot: Any, make_settings: Any, db_url: str
+) -> None:
     from handlers.jobs import load_all
 
     if "weekly_digest" not in load_all():
@@ -381,8 +432,9 @@ async def test_clock_jumps_and_a_restart_across_the_digest_time_give_one_digest(
     from models.roster import import_roster_csv
 
     async with a.sessions() as session, session.begin():
-        await import_roster_csv(session, "member_id,name\nu1,Nguyễn Văn An\n",
-                                _local(2026, 11, 16, 8, 0))
+        await import_roster_csv(
+            session, "member_id,name\nu1,Nguyễn Văn An\n", _local(2026, 11, 16, 8, 0)
+        )
     a.clock.set(_local(2026, 11, 29, 23, 50))  # Sunday night: only last week's, caught up
     await a.runtime.run_job("weekly_digest")
     assert await _digest_keys(a) == [f"digest:{COORD_CHAT}:2026-W47"]
@@ -396,16 +448,18 @@ async def test_clock_jumps_and_a_restart_across_the_digest_time_give_one_digest(
     b.clock.set(_local(2026, 11, 30, 11, 0))
     c = await make_bot(settings)  # and a second instance running the same job at once
     c.clock.set(_local(2026, 11, 30, 11, 0))
-    outcomes = await asyncio.gather(b.runtime.run_job("weekly_digest"),
-                                    c.runtime.run_job("weekly_digest"))
+    outcomes = await asyncio.gather(
+        b.runtime.run_job("weekly_digest"), c.runtime.run_job("weekly_digest")
+    )
     assert sum(o.queued for o in outcomes) == 0
     b.clock.set(_local(2026, 12, 3, 9, 0))  # a jump forward inside the same week
     assert (await b.runtime.run_job("weekly_digest")).queued == 0
     await b.drain()
-    assert await _digest_keys(b) == [f"digest:{COORD_CHAT}:2026-W47",
-                                     f"digest:{COORD_CHAT}:2026-W48"]
-    sent = [m for bot in (a, b, c) for m in bot.store.lines
-            if m.is_bot and m.chat_id == COORD_CHAT]
+    assert await _digest_keys(b) == [
+        f"digest:{COORD_CHAT}:2026-W47",
+        f"digest:{COORD_CHAT}:2026-W48",
+    ]
+    sent = [m for bot in (a, b, c) for m in bot.store.lines if m.is_bot and m.chat_id == COORD_CHAT]
     assert len([m for m in sent if not m.photo_url]) == 2  # W47 and W48, each once
     b.clock.set(_local(2026, 12, 7, 8, 30))  # the next Monday: the next week's, once
     assert (await b.runtime.run_job("weekly_digest")).queued >= 1
@@ -414,25 +468,32 @@ async def test_clock_jumps_and_a_restart_across_the_digest_time_give_one_digest(
 
 async def _digest_keys(bot: Bot) -> list[str]:
     async with bot.sessions() as s:
-        keys_ = (await s.execute(select(Outbox.idempotency_key).where(Outbox.kind == "digest")
-                                 .order_by(Outbox.id))).scalars()
+        keys_ = (
+            await s.execute(
+                select(Outbox.idempotency_key).where(Outbox.kind == "digest").order_by(Outbox.id)
+            )
+        ).scalars()
         return [k for k in keys_ if k.startswith("digest:")]
 
 
 # ---------------------------------------------------------------- (6) two instances on PostgreSQL
 
+
 @pytest.mark.postgres
 @pytest.mark.slow
 @pytest.mark.skipif(not PG_URL, reason="ANTT_TEST_POSTGRES_URL not set")
 async def test_two_instances_on_postgres_under_load_never_double(
-        make_settings: Any, zalo: RecordingZalo) -> None:
+    make_settings: Any, zalo: RecordingZalo
+) -> None:
     from tests.conftest import _fresh_pg
 
     gen = _fresh_pg()
     url = await gen.__anext__()
-    settings = make_settings(db=url, platform={"kind": "zalo_bot", "api_base": zalo.api_base,
-                                               "token": TOKEN},
-                             engagement={"monthly_message_budget": 0})
+    settings = make_settings(
+        db=url,
+        platform={"kind": "zalo_bot", "api_base": zalo.api_base, "token": TOKEN},
+        engagement={"monthly_message_budget": 0},
+    )
     apps = [create_app(settings), create_app(settings)]
     servers = [TestServer(app, port=0) for app in apps]
     for server in servers:
@@ -456,8 +517,10 @@ async def test_two_instances_on_postgres_under_load_never_double(
 
         async def finished() -> bool:
             # Each stranger gets a welcome and the usage reply: two messages per event.
-            return (await _done(sessions, total)
-                    and await count(sessions, Outbox, Outbox.status == "sent") == 2 * total)
+            return (
+                await _done(sessions, total)
+                and await count(sessions, Outbox, Outbox.status == "sent") == 2 * total
+            )
 
         await wait_for(finished, 90, "both instances to process and send everything")
         async with sessions() as s:

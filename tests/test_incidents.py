@@ -66,19 +66,36 @@ async def seed(bot: Bot) -> None:
     """Roster members as the engagement import would leave them (private chats known)."""
     async with bot.sessions() as s, s.begin():
         for member_id, name, role in PEOPLE:
-            s.add(Member(member_id=member_id, name=name, name_folded=name.lower(),
-                         display_name=name, role=role, status="member",
-                         private_chat_id=member_id, created_at=NIGHT, expected_since=NIGHT))
+            s.add(
+                Member(
+                    member_id=member_id,
+                    name=name,
+                    name_folded=name.lower(),
+                    display_name=name,
+                    role=role,
+                    status="member",
+                    private_chat_id=member_id,
+                    created_at=NIGHT,
+                    expected_since=NIGHT,
+                )
+            )
 
 
 @pytest.fixture
 async def bot(make_bot: Any, make_settings: Any, db_url: str) -> Bot:
     settings = make_settings(
-        db=db_url, coordinators=[COORD_CHAT],
+        db=db_url,
+        coordinators=[COORD_CHAT],
         groups=[{"chat_id": GROUP, "name": "Tổ bảo vệ KCN", "kind": "enterprise"}],
-        alerts={"ack_timeout_minutes": 10, "escalation_chain": ["p1"], "max_escalations": 2,
-                "merge_window_minutes": 60, "open_incident_reminder_hours": 24,
-                "photo_attach_minutes": 5})
+        alerts={
+            "ack_timeout_minutes": 10,
+            "escalation_chain": ["p1"],
+            "max_escalations": 2,
+            "merge_window_minutes": 60,
+            "open_incident_reminder_hours": 24,
+            "photo_attach_minutes": 5,
+        },
+    )
     b: Bot = await make_bot(settings, clock=FixedClock(DAY))
     await seed(b)
     return b
@@ -86,8 +103,9 @@ async def bot(make_bot: Any, make_settings: Any, db_url: str) -> Bot:
 
 async def say(bot: Bot, text: str, sender: str = "u1", **kw: Any) -> None:
     name = next(n for m, n, _r in PEOPLE if m == sender)
-    status, _ = await bot.deliver(text_event(text, sender=sender, name=name,
-                                             at=bot.clock.now(), **kw))
+    status, _ = await bot.deliver(
+        text_event(text, sender=sender, name=name, at=bot.clock.now(), **kw)
+    )
     assert status == 200
     await bot.drain()
 
@@ -96,12 +114,18 @@ _photo_ids = itertools.count(1)
 
 
 async def send_photo(bot: Bot, url: str, sender: str = "u1", caption: str = "") -> None:
-    body = {"event_name": "message.image.received", "message": {
-        "message_type": "CHAT_PHOTO", "photo_url": url, "caption": caption,
-        "date": int(bot.clock.now().timestamp() * 1000),
-        "chat": {"id": sender, "chat_type": "PRIVATE"},
-        "from": {"id": sender, "is_bot": False, "display_name": sender},
-        "message_id": f"img{next(_photo_ids):017d}"}}
+    body = {
+        "event_name": "message.image.received",
+        "message": {
+            "message_type": "CHAT_PHOTO",
+            "photo_url": url,
+            "caption": caption,
+            "date": int(bot.clock.now().timestamp() * 1000),
+            "chat": {"id": sender, "chat_type": "PRIVATE"},
+            "from": {"id": sender, "is_bot": False, "display_name": sender},
+            "message_id": f"img{next(_photo_ids):017d}",
+        },
+    }
     assert (await bot.deliver(body))[0] == 200
     await bot.drain()
 
@@ -134,10 +158,10 @@ async def events(bot: Bot, incident_id: int) -> list[str]:
 
 # ----------------------------------------------------------------------------- urgent alerts
 
+
 async def test_fire_at_night_alerts_at_once_escalates_and_stops_after_ack(bot: Bot) -> None:
     bot.clock.set(NIGHT)
-    await bot.deliver(text_event("Cháy lớn ở kho 3, cần hỗ trợ gấp!!!", sender="u1",
-                                 at=NIGHT))
+    await bot.deliver(text_event("Cháy lớn ở kho 3, cần hỗ trợ gấp!!!", sender="u1", at=NIGHT))
     # The alert is written in the same transaction as the report: one processing pass.
     await bot.runtime.processor.run_once()
     alerts = await rows(bot, Outbox, Outbox.kind == "alert")
@@ -168,8 +192,14 @@ async def test_fire_at_night_alerts_at_once_escalates_and_stops_after_ack(bot: B
 
     # A coordinator takes it by replying to the alert in the coordinators' chat.
     bot.clock.advance(timedelta(minutes=3))
-    await say(bot, "nhận xử lý", sender="c2", chat=COORD_CHAT, group=True,
-              quote=alert_line(bot, COORD_CHAT).message_id)
+    await say(
+        bot,
+        "nhận xử lý",
+        sender="c2",
+        chat=COORD_CHAT,
+        group=True,
+        quote=alert_line(bot, COORD_CHAT).message_id,
+    )
     incident = await the_incident(bot)
     assert incident.status == "acknowledged" and incident.next_escalation_at is None
     assert incident.acknowledged_at == NIGHT + timedelta(minutes=13)
@@ -181,8 +211,11 @@ async def test_fire_at_night_alerts_at_once_escalates_and_stops_after_ack(bot: B
     assert (await bot.runtime.run_job("incident_escalation")).queued == 0
     timeline = await rows(bot, IncidentEvent, IncidentEvent.incident_pk == incident.id)
     assert [(e.kind, e.at) for e in timeline] == [
-        ("report", NIGHT), ("alert", NIGHT), ("escalation", NIGHT + timedelta(minutes=10)),
-        ("acknowledged", NIGHT + timedelta(minutes=13))]
+        ("report", NIGHT),
+        ("alert", NIGHT),
+        ("escalation", NIGHT + timedelta(minutes=10)),
+        ("acknowledged", NIGHT + timedelta(minutes=13)),
+    ]
 
 
 async def test_escalation_repeats_to_coordinators_up_to_the_limit(bot: Bot) -> None:
@@ -220,6 +253,7 @@ async def test_a_member_cannot_take_or_close_an_incident(bot: Bot) -> None:
 
 
 # ----------------------------------------------------------------------------- doubt
+
 
 async def test_unaccented_ambiguous_report_is_confirmed_by_reply(bot: Bot) -> None:
     await say(bot, "chay o xuong 2", sender="u2")
@@ -284,6 +318,7 @@ async def test_unanswered_doubt_is_kept_unconfirmed(bot: Bot) -> None:
 
 # ----------------------------------------------------------------------------- merge
 
+
 async def test_three_members_reporting_the_same_fight_make_one_incident(bot: Bot) -> None:
     await say(bot, "2 nhóm công nhân đánh nhau trước cổng số 2", sender="u1")
     bot.clock.advance(timedelta(minutes=3))
@@ -331,10 +366,12 @@ def test_merge_rules_on_place_keys() -> None:
 
 # ----------------------------------------------------------------------------- status
 
+
 async def test_status_changes_by_reply_and_by_command(bot: Bot) -> None:
     await say(bot, "Cháy ở xưởng 4", sender="u2")
-    await say(bot, "đang xử lý, đội PCCC đang đến", sender="c1",
-              quote=alert_line(bot, "c1").message_id)
+    await say(
+        bot, "đang xử lý, đội PCCC đang đến", sender="c1", quote=alert_line(bot, "c1").message_id
+    )
     incident = await the_incident(bot)
     assert incident.status == "handling"
     await say(bot, "/xong SV1 đã dập tắt", sender="c1")
@@ -359,8 +396,9 @@ async def test_false_alarm_by_command_and_sole_reporter(bot: Bot) -> None:
 
 async def test_bao_nham_reply_to_alert_and_reporters_told(bot: Bot) -> None:
     await say(bot, "Cháy ở xưởng 4", sender="u2")
-    await say(bot, "báo nhầm, chỉ là khói lò hơi", sender="c2",
-              quote=alert_line(bot, "c2").message_id)
+    await say(
+        bot, "báo nhầm, chỉ là khói lò hơi", sender="c2", quote=alert_line(bot, "c2").message_id
+    )
     assert (await the_incident(bot)).status == "false_alarm"
     assert "xác định là báo nhầm" in last(bot, "u2")
     assert "báo nhầm" in last(bot, "c1")
@@ -428,6 +466,7 @@ def test_quiet_end(make_settings: Any) -> None:
 
 # ----------------------------------------------------------------------------- photos
 
+
 class PhotoServer:
     """A stand-in for Zalo's media host: serves a JPEG after `fail` failures."""
 
@@ -468,7 +507,8 @@ async def photos() -> AsyncIterator[Any]:
 
 
 async def test_photo_two_minutes_after_the_report_attaches_and_is_fetched(
-        bot: Bot, photos: Any) -> None:
+    bot: Bot, photos: Any
+) -> None:
     server = await photos()
     await say(bot, "Mất trộm 3 cuộn cáp đồng ở kho 2", sender="u1")
     bot.clock.advance(timedelta(minutes=2))
@@ -533,19 +573,41 @@ async def test_photo_before_the_words_waits_for_the_report(bot: Bot, photos: Any
 
 # ----------------------------------------------------------------------------- export
 
+
 async def test_export_reports_has_every_field(bot: Bot, db_url: str, tmp_path: Path) -> None:
     bot.clock.set(NIGHT)
-    await say(bot, "Lúc 02h phát hiện cháy tại xưởng 2 Công ty TNHH ABC, SĐT 0912 345 678",
-              sender="u1", message_id="mfire000000000000001")
+    await say(
+        bot,
+        "Lúc 02h phát hiện cháy tại xưởng 2 Công ty TNHH ABC, SĐT 0912 345 678",
+        sender="u1",
+        message_id="mfire000000000000001",
+    )
     bot.clock.advance(timedelta(minutes=5))
-    await say(bot, "@Bot ANTT cháy ở xưởng 2 cty ABC, 3 người mắc kẹt", sender="u2",
-              chat=GROUP, group=True, message_id="mfire000000000000002")
+    await say(
+        bot,
+        "@Bot ANTT cháy ở xưởng 2 cty ABC, 3 người mắc kẹt",
+        sender="u2",
+        chat=GROUP,
+        group=True,
+        message_id="mfire000000000000002",
+    )
     config = tmp_path / "export.yaml"
-    config.write_text(json.dumps({"database": {"url": db_url},
-                                  "platform": {"kind": "local"}}), encoding="utf-8")
+    config.write_text(
+        json.dumps({"database": {"url": db_url}, "platform": {"kind": "local"}}), encoding="utf-8"
+    )
     proc = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "bot", "export", "reports", "-c", str(config), "--format", "jsonl",
-        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE)
+        sys.executable,
+        "-m",
+        "bot",
+        "export",
+        "reports",
+        "-c",
+        str(config),
+        "--format",
+        "jsonl",
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )
     out, err = await proc.communicate()
     assert proc.returncode == 0, err.decode()
     first, second = (json.loads(line) for line in out.decode().splitlines())
@@ -555,7 +617,9 @@ async def test_export_reports_has_every_field(bot: Bot, db_url: str, tmp_path: P
     assert first["status"] == "confirmed" and first["severity"] in ("medium", "high")
     assert first["occurred_at"].startswith("2026-11-26T19:00")  # 02:00 in Hanoi, as UTC
     assert [(p["kind"], p["code"]) for p in first["places"]] == [
-        ("workshop", "2"), ("company", "ABC")]
+        ("workshop", "2"),
+        ("company", "ABC"),
+    ]
     assert first["phones"] == ["0912345678"] and first["people"] is None
     assert first["text"].startswith("Lúc 02h") and first["created_at"].startswith("2026-11-26")
     assert second["chat_id"] == GROUP and second["people"] == 3
@@ -563,6 +627,7 @@ async def test_export_reports_has_every_field(bot: Bot, db_url: str, tmp_path: P
 
 
 # ----------------------------------------------------------------------------- bad input
+
 
 @settings(max_examples=100, deadline=None)
 @given(st.text(max_size=80))
@@ -580,14 +645,33 @@ class _Parsed:
         return self.data
 
 
-_json = st.recursive(st.none() | st.booleans() | st.integers() | st.floats() | st.text(max_size=8),
-                     lambda inner: st.lists(inner, max_size=3)
-                     | st.dictionaries(st.text(max_size=8), inner, max_size=3), max_leaves=10)
+_json = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats() | st.text(max_size=8),
+    lambda inner: (
+        st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=8), inner, max_size=3)
+    ),
+    max_leaves=10,
+)
 
 
 @settings(max_examples=100, deadline=None)
-@given(st.dictionaries(st.sampled_from(["category", "severity", "ambiguous", "confidence", "time",
-                                        "places", "people", "phones"]), _json))
+@given(
+    st.dictionaries(
+        st.sampled_from(
+            [
+                "category",
+                "severity",
+                "ambiguous",
+                "confidence",
+                "time",
+                "places",
+                "people",
+                "phones",
+            ]
+        ),
+        _json,
+    )
+)
 def test_any_parse_shape_becomes_a_safe_report(data: dict[str, Any]) -> None:
     u = Understood.of(_Parsed(data))
     assert u.category is None or u.category in texts.CATEGORY

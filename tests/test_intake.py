@@ -285,9 +285,11 @@ async def test_a_body_arriving_in_pieces_is_read_whole(bot: Bot) -> None:
     body = json.dumps(text_event("Báo cáo: " + "tuần tra bình thường. " * 200)).encode()
     host, port = bot.http.server.host, bot.http.server.port
     reader, writer = await asyncio.open_connection(host, port)
-    head = (f"POST /webhook/zalo-bot HTTP/1.1\r\nHost: {host}\r\nContent-Type: application/json\r\n"
-            f"X-Bot-Api-Secret-Token: {SECRET}\r\nContent-Length: {len(body)}\r\n"
-            "Connection: close\r\n\r\n").encode()
+    head = (
+        f"POST /webhook/zalo-bot HTTP/1.1\r\nHost: {host}\r\nContent-Type: application/json\r\n"
+        f"X-Bot-Api-Secret-Token: {SECRET}\r\nContent-Length: {len(body)}\r\n"
+        "Connection: close\r\n\r\n"
+    ).encode()
     writer.write(head + body[:1000])
     await writer.drain()
     await asyncio.sleep(0.2)

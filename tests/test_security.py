@@ -31,6 +31,7 @@ async def stored(bot: Bot) -> int:
 
 # ---------------------------------------------------------------- secrets never logged
 
+
 class _Capture(logging.Handler):
     """Every record formatted twice: as `serve` logs it (JSON) and plainly (no redaction)."""
 
@@ -70,29 +71,34 @@ async def zalo() -> AsyncIterator[FakeZalo]:
 
 
 async def test_token_and_secret_never_reach_the_logs(
-        make_bot: Any, make_settings: Any, zalo: FakeZalo, captured: _Capture) -> None:
+    make_bot: Any, make_settings: Any, zalo: FakeZalo, captured: _Capture
+) -> None:
     # The bot's token differs from the fake's: every send is a 401 carrying the token's URL.
-    settings = make_settings(platform={"kind": "zalo_bot", "api_base": zalo.api_base,
-                                       "token": TOKEN + "X"})
+    settings = make_settings(
+        platform={"kind": "zalo_bot", "api_base": zalo.api_base, "token": TOKEN + "X"}
+    )
     bot = await make_bot(settings)
     zalo.script = [(500, {"ok": False, "error_code": 500, "description": "boom"}, {})]
     assert (await bot.deliver(text_event("/huongdan"), secret=WRONG))[0] == 401
     assert (await bot.deliver(text_event("/huongdan")))[0] == 200
     async with bot.sessions() as s, s.begin():
-        await enqueue(s, chat_id="c1", text="xin chào", kind="reply", key="sec:1",
-                      now=bot.clock.now())
+        await enqueue(
+            s, chat_id="c1", text="xin chào", kind="reply", key="sec:1", now=bot.clock.now()
+        )
     await bot.drain()
     # And a platform that refuses connections (the port of a closed server).
     refused = FakeZalo(token=TOKEN + "X")
     await refused.start()
     dead_base = refused.api_base
     await refused.close()
-    settings2 = make_settings(platform={"kind": "zalo_bot", "api_base": dead_base,
-                                        "token": TOKEN + "X"})
+    settings2 = make_settings(
+        platform={"kind": "zalo_bot", "api_base": dead_base, "token": TOKEN + "X"}
+    )
     bot2 = await make_bot(settings2)
     async with bot2.sessions() as s, s.begin():
-        await enqueue(s, chat_id="c1", text="lần hai", kind="reply", key="sec:2",
-                      now=bot2.clock.now())
+        await enqueue(
+            s, chat_id="c1", text="lần hai", kind="reply", key="sec:2", now=bot2.clock.now()
+        )
     await bot2.drain()
     async with bot2.sessions() as s:
         errors = [r.last_error for r in (await s.execute(select(Outbox))).scalars()]
@@ -115,10 +121,16 @@ def _is_dynamic_string(node: ast.AST) -> bool:
     if isinstance(node, ast.JoinedStr):
         return True
     if isinstance(node, ast.BinOp) and isinstance(node.op, (ast.Mod, ast.Add)):
-        return any(isinstance(side, (ast.Constant, ast.JoinedStr)) and
-                   isinstance(getattr(side, "value", ""), str) for side in (node.left, node.right))
-    return (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)
-            and node.func.attr == "format")
+        return any(
+            isinstance(side, (ast.Constant, ast.JoinedStr))
+            and isinstance(getattr(side, "value", ""), str)
+            for side in (node.left, node.right)
+        )
+    return (
+        isinstance(node, ast.Call)
+        and isinstance(node.func, ast.Attribute)
+        and node.func.attr == "format"
+    )
 
 
 def sql_violations(source: str, filename: str) -> list[str]:
@@ -129,23 +141,27 @@ def sql_violations(source: str, filename: str) -> list[str]:
         func = node.func
         name = func.attr if isinstance(func, ast.Attribute) else getattr(func, "id", "")
         if name not in SQL_CALLS or (
-                # `.text()` on anything but sqlalchemy is not SQL (matplotlib's is not)
-                name == "text" and isinstance(func, ast.Attribute)
-                and not (isinstance(func.value, ast.Name)
-                         and func.value.id in ("sa", "sqlalchemy"))):
+            # `.text()` on anything but sqlalchemy is not SQL (matplotlib's is not)
+            name == "text"
+            and isinstance(func, ast.Attribute)
+            and not (isinstance(func.value, ast.Name) and func.value.id in ("sa", "sqlalchemy"))
+        ):
             continue
         arg = node.args[0]
         if _is_dynamic_string(arg):
             out.append(f"{filename}:{node.lineno}: {name}() with SQL built from values")
         elif name in ("text", "exec_driver_sql") and not (
-                isinstance(arg, ast.Constant) and isinstance(arg.value, str)):
+            isinstance(arg, ast.Constant) and isinstance(arg.value, str)
+        ):
             out.append(f"{filename}:{node.lineno}: {name}() with a non-literal argument")
     return out
 
 
 def test_the_sql_check_catches_what_it_should() -> None:
-    bad = ('text(f"SELECT * FROM t WHERE id = {x}")\nconn.exec_driver_sql("DROP %s" % n)\n'
-           'session.execute("SELECT " + col)\ntext("a {}".format(v))\ntext(query)\n')
+    bad = (
+        'text(f"SELECT * FROM t WHERE id = {x}")\nconn.exec_driver_sql("DROP %s" % n)\n'
+        'session.execute("SELECT " + col)\ntext("a {}".format(v))\ntext(query)\n'
+    )
     assert len(sql_violations(bad, "bad.py")) == 5
     good = 'text("SELECT 1")\nconn.exec_driver_sql("BEGIN IMMEDIATE")\nsession.execute(stmt)\n'
     assert sql_violations(good, "good.py") == []
@@ -162,11 +178,15 @@ def test_sql_is_only_ever_bound_never_formatted() -> None:
 
 # ---------------------------------------------------------------- body limits
 
+
 @pytest.fixture
 async def bot(make_bot: Any, make_settings: Any) -> Bot:
-    return await make_bot(make_settings(platform={"kind": "zalo_bot"},
-                                        server={"max_body_bytes": 4096,
-                                                "rate_limit_per_minute": 5}))
+    return await make_bot(
+        make_settings(
+            platform={"kind": "zalo_bot"},
+            server={"max_body_bytes": 4096, "rate_limit_per_minute": 5},
+        )
+    )
 
 
 async def test_a_body_over_the_limit_is_413_even_without_a_content_length(bot: Bot) -> None:
@@ -190,6 +210,7 @@ async def test_a_body_just_under_the_limit_is_read(bot: Bot) -> None:
 
 
 # ---------------------------------------------------------------- rate limit
+
 
 def test_token_bucket_refills_and_says_when() -> None:
     now = [0.0]
@@ -236,8 +257,10 @@ async def test_an_attacker_cannot_make_us_drop_zalos_deliveries(bot: Bot) -> Non
 
 async def test_the_local_route_is_limited_too(make_bot: Any, make_settings: Any) -> None:
     bot = await make_bot(make_settings(server={"rate_limit_per_minute": 3}))
-    answers = [(await bot.deliver(text_event(f"m{i}"), path="/webhook/local", secret=None))[0]
-               for i in range(5)]
+    answers = [
+        (await bot.deliver(text_event(f"m{i}"), path="/webhook/local", secret=None))[0]
+        for i in range(5)
+    ]
     assert answers == [200, 200, 200, 429, 429]
     assert await stored(bot) == 3
 
@@ -247,7 +270,9 @@ async def test_limited_requests_are_counted_in_metrics(bot: Bot) -> None:
         await bot.deliver(text_event("x"), secret=None)
     async with bot.http.get("/metrics") as resp:
         text = await resp.text()
-    line = next(ln for ln in text.splitlines()
-                if ln.startswith("antt_events_rejected_total") and 'reason="rate_limited"' in ln)
+    line = next(
+        ln
+        for ln in text.splitlines()
+        if ln.startswith("antt_events_rejected_total") and 'reason="rate_limited"' in ln
+    )
     assert line.endswith(" 2.0")
-

@@ -187,8 +187,9 @@ async def export(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-async def with_progress(rows: AsyncIterator[dict[str, Any]], what: str,
-                        every: int = 5000) -> AsyncIterator[dict[str, Any]]:
+async def with_progress(
+    rows: AsyncIterator[dict[str, Any]], what: str, every: int = 5000
+) -> AsyncIterator[dict[str, Any]]:
     """Pass rows through, showing a running count on a terminal (quiet when piped)."""
     tty = sys.stderr.isatty()
     n = 0

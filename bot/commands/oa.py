@@ -27,23 +27,31 @@ async def oa_authorize(args: argparse.Namespace) -> int:
         if not redirect:
             raise UsageError("give --redirect-uri: the callback URL registered for your Zalo app")
         print(permission_url(platform.oauth_base, platform.app_id, redirect))
-        print("Open this address as the OA's admin and allow access; Zalo then opens the "
-              "callback with ?code=...; run again with --code CODE (it is valid for minutes).",
-              file=sys.stderr)
+        print(
+            "Open this address as the OA's admin and allow access; Zalo then opens the "
+            "callback with ?code=...; run again with --code CODE (it is valid for minutes).",
+            file=sys.stderr,
+        )
         return EXIT_OK
     if not platform.app_secret.get_secret_value():
         raise ConfigError("platform.app_secret: not set (export ANTT_PLATFORM__APP_SECRET)")
     clock = SystemClock()
     async with aiohttp.ClientSession() as http, open_db(settings) as sessions:
         try:
-            pair = await request_tokens(http, platform, {"grant_type": "authorization_code",
-                                                         "code": args.code}, clock.now())
+            pair = await request_tokens(
+                http, platform, {"grant_type": "authorization_code", "code": args.code}, clock.now()
+            )
         except PlatformError as exc:
             print(f"antt-bot: Zalo refused the code: {exc}", file=sys.stderr)
             return EXIT_FAIL
         await OATokenStore(sessions, platform, http, clock).save(pair, source="authorize")
-    until = pair.expires_at.astimezone(settings.tz).strftime("%Y-%m-%d %H:%M") \
-        if pair.expires_at else "unknown"
-    print(f"OA tokens stored in the database (access token valid until {until}; "
-          "it is refreshed automatically from now on)")
+    until = (
+        pair.expires_at.astimezone(settings.tz).strftime("%Y-%m-%d %H:%M")
+        if pair.expires_at
+        else "unknown"
+    )
+    print(
+        f"OA tokens stored in the database (access token valid until {until}; "
+        "it is refreshed automatically from now on)"
+    )
     return EXIT_OK

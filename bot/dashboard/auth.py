@@ -35,8 +35,7 @@ SCRYPT = {"n": 2**14, "r": 8, "p": 1, "dklen": 32}
 
 
 def hash_password(password: str, salt: bytes) -> bytes:
-    return hashlib.scrypt(password.encode("utf-8"), salt=salt, maxmem=64 * 1024 * 1024,
-                          **SCRYPT)
+    return hashlib.scrypt(password.encode("utf-8"), salt=salt, maxmem=64 * 1024 * 1024, **SCRYPT)
 
 
 @dataclass
@@ -87,8 +86,9 @@ class DashboardState:
     def failed(self, ip: str, now: datetime) -> None:
         self.failures.setdefault(ip, deque()).append(now)
         if len(self.failures) > 10_000:  # bound memory under a spray of addresses
-            oldest = min(self.failures, key=lambda k: self.failures[k][-1]
-                         if self.failures[k] else now)
+            oldest = min(
+                self.failures, key=lambda k: self.failures[k][-1] if self.failures[k] else now
+            )
             del self.failures[oldest]
 
 
@@ -108,8 +108,12 @@ def cookie_args(request: web.Request, max_age: int | None = None) -> dict[str, A
     settings = request.app[keys.SETTINGS]
     # Secure only over https: a Secure cookie set over plain http is dropped by browsers.
     secure = settings.dashboard.secure_cookies and is_https(request)
-    args: dict[str, Any] = {"httponly": True, "samesite": "Lax", "path": "/dashboard",
-                            "secure": secure}
+    args: dict[str, Any] = {
+        "httponly": True,
+        "samesite": "Lax",
+        "path": "/dashboard",
+        "secure": secure,
+    }
     if max_age is not None:
         args["max_age"] = max_age
     return args
@@ -128,21 +132,34 @@ async def find_coordinator(session: AsyncSession, username: str) -> Member | Non
     phone = normalize_phone(name)
     if phone is not None:
         conds.append(Member.phone == phone)
-    stmt = select(Member).where(or_(*conds), Member.role.in_(ROLES), Member.active.is_(True),
-                                Member.status == "member").order_by(Member.id)
+    stmt = (
+        select(Member)
+        .where(
+            or_(*conds), Member.role.in_(ROLES), Member.active.is_(True), Member.status == "member"
+        )
+        .order_by(Member.id)
+    )
     return (await session.execute(stmt)).scalars().first()
 
 
-async def start_session(session: AsyncSession, member: Member, now: datetime,
-                        hours: int) -> str:
+async def start_session(session: AsyncSession, member: Member, now: datetime, hours: int) -> str:
     """A new session row; also sweeps sessions older than their lifetime."""
     stale = now - timedelta(hours=hours)
-    await session.execute(delete(KeyValue).where(KeyValue.key.like(f"{SESSION_PREFIX}%"),
-                                                 KeyValue.updated_at < stale))
+    await session.execute(
+        delete(KeyValue).where(KeyValue.key.like(f"{SESSION_PREFIX}%"), KeyValue.updated_at < stale)
+    )
     token = secrets.token_urlsafe(32)
-    session.add(KeyValue(key=_digest(token), updated_at=now, value={
-        "member_pk": member.id, "csrf": secrets.token_urlsafe(24),
-        "expires": (now + timedelta(hours=hours)).isoformat()}))
+    session.add(
+        KeyValue(
+            key=_digest(token),
+            updated_at=now,
+            value={
+                "member_pk": member.id,
+                "csrf": secrets.token_urlsafe(24),
+                "expires": (now + timedelta(hours=hours)).isoformat(),
+            },
+        )
+    )
     return token
 
 
@@ -170,8 +187,9 @@ async def end_session(request: web.Request, user: User) -> None:
 View = Callable[[web.Request, User], Awaitable[web.StreamResponse]]
 
 
-def login_required(role: str | None = None) -> Callable[[View], Callable[[web.Request],
-                                                                       Awaitable[web.StreamResponse]]]:
+def login_required(
+    role: str | None = None,
+) -> Callable[[View], Callable[[web.Request], Awaitable[web.StreamResponse]]]:
     """Pages need a session (else the login page); `role="admin"` pages answer 403 to others.
 
     POSTs must carry the session's CSRF token in the form field `csrf`.
@@ -196,8 +214,13 @@ def login_required(role: str | None = None) -> Callable[[View], Callable[[web.Re
             if role is not None and user.role != role:
                 from bot.dashboard.views import error_page
 
-                return error_page(request, 403, "Không đủ quyền",
-                                  "Chỉ quản trị mới sửa được danh sách thành viên.", user)
+                return error_page(
+                    request,
+                    403,
+                    "Không đủ quyền",
+                    "Chỉ quản trị mới sửa được danh sách thành viên.",
+                    user,
+                )
             return await view(request, user)
 
         return handler

@@ -54,5 +54,15 @@ def render(name: str, tz: ZoneInfo, **context: Any) -> str:
 def digest_html(digest: Digest, png: bytes | None) -> str:
     """A standalone page (CSS and chart inline) for `antt-bot digest --format html`."""
     chart = f"data:image/png;base64,{base64.b64encode(png).decode()}" if png else None
-    return render("digest.html", digest.tz, d=digest, chart_url=chart, standalone=True,
-                  css=stylesheet(), user=None, csrf="", nav="digest", text=digest.render_text())
+    return render(
+        "digest.html",
+        digest.tz,
+        d=digest,
+        chart_url=chart,
+        standalone=True,
+        css=stylesheet(),
+        user=None,
+        csrf="",
+        nav="digest",
+        text=digest.render_text(),
+    )

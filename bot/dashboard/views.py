@@ -37,14 +37,19 @@ from models.tables import Member
 WEEK = r"{week:\d{4}-W\d{2}}"
 DIRECTIVE_DAYS = 30
 KIND_LABELS = {
-    "messages": "Tin nhắn", "reports": "Báo cáo sự việc", "checkins": "Điểm danh",
-    "acks": "Xác nhận thông báo", "members": "Thành viên", "tasks": "Việc được giao",
-    "nudges": "Lời nhắc", "outbox": "Tin bot đã gửi",
+    "messages": "Tin nhắn",
+    "reports": "Báo cáo sự việc",
+    "checkins": "Điểm danh",
+    "acks": "Xác nhận thông báo",
+    "members": "Thành viên",
+    "tasks": "Việc được giao",
+    "nudges": "Lời nhắc",
+    "outbox": "Tin bot đã gửi",
 }
 # The pages have no scripts at all; the policy makes an injected one inert anyway.
 HEADERS = {
     "Content-Security-Policy": "default-src 'none'; style-src 'self'; img-src 'self' data:; "
-                               "form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
+    "form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
     "X-Frame-Options": "DENY",
     "X-Content-Type-Options": "nosniff",
     "Referrer-Policy": "same-origin",
@@ -82,19 +87,27 @@ async def to_index(_request: web.Request) -> web.Response:
     return see_other("/dashboard/")
 
 
-def page(request: web.Request, template: str, user: User | None, status: int = 200,
-         **context: Any) -> web.Response:
+def page(
+    request: web.Request, template: str, user: User | None, status: int = 200, **context: Any
+) -> web.Response:
     settings = request.app[keys.SETTINGS]
-    body = render(template, settings.tz, user=user, csrf=user.csrf if user else "",
-                  standalone=False, **context)
-    return web.Response(text=body, status=status, content_type="text/html", charset="utf-8",
-                        headers=HEADERS)
+    body = render(
+        template,
+        settings.tz,
+        user=user,
+        csrf=user.csrf if user else "",
+        standalone=False,
+        **context,
+    )
+    return web.Response(
+        text=body, status=status, content_type="text/html", charset="utf-8", headers=HEADERS
+    )
 
 
-def error_page(request: web.Request, status: int, title: str, message: str,
-               user: User | None = None) -> web.Response:
-    return page(request, "error.html", user, status=status, title=title, message=message,
-                nav="")
+def error_page(
+    request: web.Request, status: int, title: str, message: str, user: User | None = None
+) -> web.Response:
+    return page(request, "error.html", user, status=status, title=title, message=message, nav="")
 
 
 async def setup_page(request: web.Request) -> web.Response:
@@ -103,9 +116,12 @@ async def setup_page(request: web.Request) -> web.Response:
 
 async def stylesheet(_request: web.Request) -> web.Response:
     css = resources.files("bot.dashboard").joinpath("static/style.css").read_text("utf-8")
-    return web.Response(text=css, content_type="text/css", charset="utf-8",
-                        headers={"Cache-Control": "public, max-age=3600",
-                                 "X-Content-Type-Options": "nosniff"})
+    return web.Response(
+        text=css,
+        content_type="text/css",
+        charset="utf-8",
+        headers={"Cache-Control": "public, max-age=3600", "X-Content-Type-Options": "nosniff"},
+    )
 
 
 def _now(request: web.Request) -> datetime:
@@ -114,12 +130,28 @@ def _now(request: web.Request) -> datetime:
 
 # --- signing in -----------------------------------------------------------------------------
 
-def _login_page(request: web.Request, *, status: int = 200, error: str = "", username: str = "",
-                next_url: str = "/dashboard/") -> web.Response:
+
+def _login_page(
+    request: web.Request,
+    *,
+    status: int = 200,
+    error: str = "",
+    username: str = "",
+    next_url: str = "/dashboard/",
+) -> web.Response:
     """The form with a fresh double-submit token (cookie + field): no forged logins."""
     token = secrets.token_urlsafe(24)
-    resp = page(request, "login.html", None, status=status, error=error, username=username,
-                next=next_url, login_csrf=token, nav="")
+    resp = page(
+        request,
+        "login.html",
+        None,
+        status=status,
+        error=error,
+        username=username,
+        next=next_url,
+        login_csrf=token,
+        nav="",
+    )
     resp.set_cookie(auth.LOGIN_COOKIE, token, **auth.cookie_args(request, max_age=3600))
     return resp
 
@@ -139,14 +171,19 @@ async def login(request: web.Request) -> web.Response:
     settings, now, ip = request.app[keys.SETTINGS], _now(request), auth.client_ip(request)
     limit = settings.dashboard.login_attempts_per_15_minutes
     if state.blocked(ip, now, limit):
-        return _login_page(request, status=429, error="Đăng nhập sai quá nhiều lần. "
-                                                      "Vui lòng thử lại sau 15 phút.")
+        return _login_page(
+            request, status=429, error="Đăng nhập sai quá nhiều lần. Vui lòng thử lại sau 15 phút."
+        )
     form = await request.post()
     next_url = auth.safe_next(str(form.get("next", "")))
     cookie = request.cookies.get(auth.LOGIN_COOKIE, "")
     if not cookie or not hmac.compare_digest(cookie, str(form.get("csrf", ""))):
-        return _login_page(request, status=403, next_url=next_url,
-                           error="Phiên đăng nhập đã hết hạn, vui lòng thử lại.")
+        return _login_page(
+            request,
+            status=403,
+            next_url=next_url,
+            error="Phiên đăng nhập đã hết hạn, vui lòng thử lại.",
+        )
     username = str(form.get("username", ""))[:100]
     password = str(form.get("password", ""))[:200]
     async with request.app[keys.SESSIONS]() as session, session.begin():
@@ -155,15 +192,22 @@ async def login(request: web.Request) -> web.Response:
         good = state.password_ok(password) and member is not None
         token = None
         if good and member is not None:
-            token = await auth.start_session(session, member, now,
-                                             settings.dashboard.session_hours)
+            token = await auth.start_session(session, member, now, settings.dashboard.session_hours)
     if token is None:
         state.failed(ip, now)
-        return _login_page(request, status=401, username=username, next_url=next_url,
-                           error="Sai tên đăng nhập hoặc mật khẩu.")
+        return _login_page(
+            request,
+            status=401,
+            username=username,
+            next_url=next_url,
+            error="Sai tên đăng nhập hoặc mật khẩu.",
+        )
     resp = see_other(next_url)
-    resp.set_cookie(auth.COOKIE, token, **auth.cookie_args(
-        request, max_age=settings.dashboard.session_hours * 3600))
+    resp.set_cookie(
+        auth.COOKIE,
+        token,
+        **auth.cookie_args(request, max_age=settings.dashboard.session_hours * 3600),
+    )
     resp.del_cookie(auth.LOGIN_COOKIE, path="/dashboard")
     return resp
 
@@ -177,6 +221,7 @@ async def logout(request: web.Request, user: User) -> web.Response:
 
 
 # --- the week -------------------------------------------------------------------------------
+
 
 def _week_param(request: web.Request, default: str) -> str:
     week = request.query.get("week", "") or default
@@ -192,8 +237,7 @@ async def _digest(request: web.Request, week: str, *, with_members: bool = True)
     except ValueError:
         raise web.HTTPNotFound() from None
     async with request.app[keys.SESSIONS]() as session:
-        return await build_digest(session, settings, week, _now(request),
-                                  with_members=with_members)
+        return await build_digest(session, settings, week, _now(request), with_members=with_members)
 
 
 @login_required()
@@ -203,25 +247,41 @@ async def week_page(request: web.Request, user: User) -> web.Response:
     week = _week_param(request, current)
     d = await _digest(request, week)
     nxt = shift_week(week, 1)
-    return page(request, "week.html", user, d=d, nav="week", prev_week=shift_week(week, -1),
-                next_week=nxt if nxt <= current else None,
-                chart_url=f"/dashboard/chart/{week}.png")
+    return page(
+        request,
+        "week.html",
+        user,
+        d=d,
+        nav="week",
+        prev_week=shift_week(week, -1),
+        next_week=nxt if nxt <= current else None,
+        chart_url=f"/dashboard/chart/{week}.png",
+    )
 
 
 @login_required()
 async def chart(request: web.Request, user: User) -> web.Response:
     d = await _digest(request, request.match_info["week"])
     png = await asyncio.to_thread(render_png, d)  # matplotlib is CPU work: keep the loop free
-    return web.Response(body=png, content_type="image/png",
-                        headers={"Cache-Control": "private, max-age=300",
-                                 "X-Content-Type-Options": "nosniff"})
+    return web.Response(
+        body=png,
+        content_type="image/png",
+        headers={"Cache-Control": "private, max-age=300", "X-Content-Type-Options": "nosniff"},
+    )
 
 
 @login_required()
 async def digest_page(request: web.Request, user: User) -> web.Response:
     d = await _digest(request, request.match_info["week"])
-    return page(request, "digest.html", user, d=d, nav="digest", text=d.render_text(),
-                chart_url=f"/dashboard/chart/{d.week}.png")
+    return page(
+        request,
+        "digest.html",
+        user,
+        d=d,
+        nav="digest",
+        text=d.render_text(),
+        chart_url=f"/dashboard/chart/{d.week}.png",
+    )
 
 
 @login_required()
@@ -247,6 +307,7 @@ async def digests_page(request: web.Request, user: User) -> web.Response:
 
 # --- records --------------------------------------------------------------------------------
 
+
 def _day(value: str, tz: Any) -> datetime | None:
     if not value:
         return None
@@ -266,10 +327,25 @@ async def reports_page(request: web.Request, user: User) -> web.Response:
     limit = 200
     async with request.app[keys.SESSIONS]() as session:
         categories, statuses = await dq.report_filters(session)
-        rows = await dq.reports(session, category=f["category"], status=f["status"], since=since,
-                                until=until + timedelta(days=1) if until else None, limit=limit)
-    return page(request, "reports.html", user, rows=rows, f=f, categories=categories,
-                statuses=statuses, limit=limit, nav="reports")
+        rows = await dq.reports(
+            session,
+            category=f["category"],
+            status=f["status"],
+            since=since,
+            until=until + timedelta(days=1) if until else None,
+            limit=limit,
+        )
+    return page(
+        request,
+        "reports.html",
+        user,
+        rows=rows,
+        f=f,
+        categories=categories,
+        statuses=statuses,
+        limit=limit,
+        nav="reports",
+    )
 
 
 @login_required()
@@ -278,8 +354,14 @@ async def directives_page(request: web.Request, user: User) -> web.Response:
     w = q.Window(now - timedelta(days=DIRECTIVE_DAYS), now, now)
     async with request.app[keys.SESSIONS]() as session:
         directives = list(reversed(await q.directive_statuses(session, w)))
-    return page(request, "directives.html", user, directives=directives, days=DIRECTIVE_DAYS,
-                nav="directives")
+    return page(
+        request,
+        "directives.html",
+        user,
+        directives=directives,
+        days=DIRECTIVE_DAYS,
+        nav="directives",
+    )
 
 
 @login_required()
@@ -292,12 +374,22 @@ async def members_page(request: web.Request, user: User) -> web.Response:
     search = request.query.get("q", "").strip()[:100]
     async with request.app[keys.SESSIONS]() as session:
         rows = await q.member_activity(session, w, search)
-        enterprises = sorted((await q.figures(session, w, "enterprise")).items(),
-                             key=lambda kv: str(kv[0]))
+        enterprises = sorted(
+            (await q.figures(session, w, "enterprise")).items(), key=lambda kv: str(kv[0])
+        )
         last_seen = await q.enterprise_last_seen(session)
-    return page(request, "members.html", user, rows=rows, enterprises=enterprises,
-                last_seen=last_seen, q=search, week=week, nav="members",
-                saved=request.query.get("saved", ""))
+    return page(
+        request,
+        "members.html",
+        user,
+        rows=rows,
+        enterprises=enterprises,
+        last_seen=last_seen,
+        q=search,
+        week=week,
+        nav="members",
+        saved=request.query.get("saved", ""),
+    )
 
 
 async def _member(request: web.Request) -> Member:
@@ -310,8 +402,15 @@ async def _member(request: web.Request) -> Member:
 
 @login_required(role="admin")
 async def member_form(request: web.Request, user: User) -> web.Response:
-    return page(request, "member_edit.html", user, m=await _member(request), roles=ROLES,
-                error="", nav="members")
+    return page(
+        request,
+        "member_edit.html",
+        user,
+        m=await _member(request),
+        roles=ROLES,
+        error="",
+        nav="members",
+    )
 
 
 @login_required(role="admin")
@@ -334,11 +433,23 @@ async def member_save(request: web.Request, user: User) -> web.Response:
         if member is None:
             raise web.HTTPNotFound()
         if error:
-            return page(request, "member_edit.html", user, m=member, roles=ROLES, error=error,
-                        nav="members", status=400)
-        await dq.update_member(session, member,
-                               {"name": name, "phone": phone, "enterprise": enterprise,
-                                "role": role}, actor=user.actor, now=_now(request))
+            return page(
+                request,
+                "member_edit.html",
+                user,
+                m=member,
+                roles=ROLES,
+                error=error,
+                nav="members",
+                status=400,
+            )
+        await dq.update_member(
+            session,
+            member,
+            {"name": name, "phone": phone, "enterprise": enterprise, "role": role},
+            actor=user.actor,
+            now=_now(request),
+        )
     return see_other(f"/dashboard/members?saved={member.id}")
 
 
@@ -348,9 +459,15 @@ XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 def _attachment(data: bytes, filename: str, content_type: str) -> web.Response:
-    return web.Response(body=data, headers={
-        "Content-Type": content_type, "Content-Disposition": f'attachment; filename="{filename}"',
-        "Cache-Control": "no-store", "X-Content-Type-Options": "nosniff"})
+    return web.Response(
+        body=data,
+        headers={
+            "Content-Type": content_type,
+            "Content-Disposition": f'attachment; filename="{filename}"',
+            "Cache-Control": "no-store",
+            "X-Content-Type-Options": "nosniff",
+        },
+    )
 
 
 @login_required()
@@ -360,9 +477,17 @@ async def downloads_page(request: web.Request, user: User) -> web.Response:
     _day(since, tz), _day(until, tz)  # validates before the links are shown
     params = {k: v for k, v in (("since", since), ("until", until)) if v}
     query = f"?{urlencode(params)}" if params else ""
-    return page(request, "downloads.html", user, nav="downloads", since=since, until=until,
-                query=query, kinds=[(k, KIND_LABELS.get(k, k)) for k in exports.KINDS],
-                tzname=request.app[keys.SETTINGS].timezone)
+    return page(
+        request,
+        "downloads.html",
+        user,
+        nav="downloads",
+        since=since,
+        until=until,
+        query=query,
+        kinds=[(k, KIND_LABELS.get(k, k)) for k in exports.KINDS],
+        tzname=request.app[keys.SETTINGS].timezone,
+    )
 
 
 @login_required()
@@ -383,5 +508,6 @@ async def download(request: web.Request, user: User) -> web.Response:
             return _attachment(buf.getvalue(), f"antt-{kind}-{stamp}.xlsx", XLSX)
         sbuf = io.StringIO()
         await write_csv(rows, exports.COLUMNS[kind], sbuf, tz)
-    return _attachment(sbuf.getvalue().encode("utf-8"), f"antt-{kind}-{stamp}.csv",
-                       "text/csv; charset=utf-8")
+    return _attachment(
+        sbuf.getvalue().encode("utf-8"), f"antt-{kind}-{stamp}.csv", "text/csv; charset=utf-8"
+    )

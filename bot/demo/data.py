@@ -27,10 +27,18 @@ HANSOL = "demo-to-hansol"
 
 GROUPS: tuple[dict[str, Any], ...] = (
     {"chat_id": COUNCIL, "name": "Hội đồng ANTT KCN", "kind": "council"},
-    {"chat_id": MAY_VIET, "name": "Tổ bảo vệ Cty May Việt", "kind": "enterprise",
-     "enterprise": "Cty May Việt"},
-    {"chat_id": HANSOL, "name": "Tổ ANTT Cty Điện tử Hansol", "kind": "enterprise",
-     "enterprise": "Cty Điện tử Hansol"},
+    {
+        "chat_id": MAY_VIET,
+        "name": "Tổ bảo vệ Cty May Việt",
+        "kind": "enterprise",
+        "enterprise": "Cty May Việt",
+    },
+    {
+        "chat_id": HANSOL,
+        "name": "Tổ ANTT Cty Điện tử Hansol",
+        "kind": "enterprise",
+        "enterprise": "Cty Điện tử Hansol",
+    },
 )
 
 # He never opened a private chat with the bot, so (as on Zalo) the bot can reach him only
@@ -63,10 +71,17 @@ def roster_text() -> str:
 
 def members() -> list[DemoMember]:
     rows = csv.DictReader(io.StringIO(roster_text()))
-    return [DemoMember(member_id=r["member_id"], name=r["name"], phone=r["phone"],
-                       enterprise=r["enterprise"], role=r["role"],
-                       groups=tuple(g for g in r["groups"].split(";") if g))
-            for r in rows]
+    return [
+        DemoMember(
+            member_id=r["member_id"],
+            name=r["name"],
+            phone=r["phone"],
+            enterprise=r["enterprise"],
+            role=r["role"],
+            groups=tuple(g for g in r["groups"].split(";") if g),
+        )
+        for r in rows
+    ]
 
 
 def dashboard_users() -> list[DemoMember]:
@@ -97,7 +112,8 @@ async def seed(sessions: async_sessionmaker[AsyncSession], now: datetime) -> Imp
         await session.execute(
             update(Member)
             .where(Member.member_id.in_(reachable), Member.private_chat_id.is_(None))
-            .values(private_chat_id=Member.member_id))
+            .values(private_chat_id=Member.member_id)
+        )
     if result.errors:
         log.warning("demo roster: %s", "; ".join(result.errors))
     return result

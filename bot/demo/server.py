@@ -37,14 +37,18 @@ MAX_JUMP = timedelta(days=31)
 LONG_POLL_SECONDS = 25.0
 SEND_WAIT_SECONDS = 10.0
 # (elapsed below, step size): 10-minute steps for the first hour, hourly for the first day.
-JUMP_GRAIN = ((timedelta(hours=1), timedelta(minutes=10)),
-              (timedelta(days=1), timedelta(hours=1)),
-              (MAX_JUMP, timedelta(hours=3)))
+JUMP_GRAIN = (
+    (timedelta(hours=1), timedelta(minutes=10)),
+    (timedelta(days=1), timedelta(hours=1)),
+    (MAX_JUMP, timedelta(hours=3)),
+)
 WEEKDAYS = ("Thứ Hai", "Thứ Ba", "Thứ Tư", "Thứ Năm", "Thứ Sáu", "Thứ Bảy", "Chủ Nhật")
 NO_CACHE = {"Cache-Control": "no-store"}
 # The page needs nothing from elsewhere; bot photos (digest charts) may live on public_url.
-PAGE_CSP = ("default-src 'self'; img-src 'self' data: http: https:; script-src 'self'; "
-            "style-src 'self'; connect-src 'self'; frame-ancestors 'none'; base-uri 'none'")
+PAGE_CSP = (
+    "default-src 'self'; img-src 'self' data: http: https:; script-src 'self'; "
+    "style-src 'self'; connect-src 'self'; frame-ancestors 'none'; base-uri 'none'"
+)
 
 
 class MovableClock(Clock, Protocol):
@@ -112,19 +116,30 @@ async def _to_page(request: web.Request) -> web.StreamResponse:
 
 
 async def page(request: web.Request) -> web.StreamResponse:
-    return web.FileResponse(STATIC / "index.html", headers={
-        **NO_CACHE, "Content-Type": "text/html; charset=utf-8",
-        "Content-Security-Policy": PAGE_CSP, "X-Content-Type-Options": "nosniff",
-        "Referrer-Policy": "no-referrer"})
+    return web.FileResponse(
+        STATIC / "index.html",
+        headers={
+            **NO_CACHE,
+            "Content-Type": "text/html; charset=utf-8",
+            "Content-Security-Policy": PAGE_CSP,
+            "X-Content-Type-Options": "nosniff",
+            "Referrer-Policy": "no-referrer",
+        },
+    )
 
 
 async def static(request: web.Request) -> web.StreamResponse:
     name = request.match_info["name"]
     if name not in STATIC_FILES:  # a fixed list: no path ever reaches the file system
         raise web.HTTPNotFound()
-    return web.FileResponse(STATIC / name, headers={
-        **NO_CACHE, "Content-Type": f"{STATIC_FILES[name]}; charset=utf-8",
-        "X-Content-Type-Options": "nosniff"})
+    return web.FileResponse(
+        STATIC / name,
+        headers={
+            **NO_CACHE,
+            "Content-Type": f"{STATIC_FILES[name]}; charset=utf-8",
+            "X-Content-Type-Options": "nosniff",
+        },
+    )
 
 
 def _bad(message: str, status: int = 400) -> web.Response:
@@ -135,8 +150,12 @@ def time_label(at: datetime, tz: ZoneInfo) -> dict[str, Any]:
     """The bot's time for people: ISO, epoch ms and Vietnamese labels."""
     local = at.astimezone(tz)
     day = f"{WEEKDAYS[local.weekday()]}, {local:%d/%m/%Y}"
-    return {"time": local.isoformat(), "ms": int(at.timestamp() * 1000),
-            "day_label": day, "time_label": f"{local:%H:%M}"}
+    return {
+        "time": local.isoformat(),
+        "ms": int(at.timestamp() * 1000),
+        "day_label": day,
+        "time_label": f"{local:%H:%M}",
+    }
 
 
 async def api_state(request: web.Request) -> web.Response:
@@ -144,32 +163,58 @@ async def api_state(request: web.Request) -> web.Response:
     app = request.app
     state, settings = app[DEMO], app[keys.SETTINGS]
     now = time_label(state.clock.now(), settings.tz)
-    chats = [{"id": g.chat_id, "name": g.name, "kind": g.kind, "type": "group",
-              "members": [m.member_id for m in state.members if g.chat_id in m.groups]}
-             for g in settings.groups]
-    return web.json_response({
-        "bot": {"name": settings.platform.bot_name},
-        "now": now,
-        "timezone": settings.timezone,
-        "quiet_hours": settings.engagement.quiet_hours,
-        "members": [{"id": m.member_id, "name": m.name, "role": m.role,
-                     "role_label": m.role_label, "enterprise": m.enterprise,
-                     "groups": list(m.groups),
-                     "private_chat": m.member_id not in data.NO_PRIVATE_CHAT}
-                    for m in state.members],
-        "chats": chats,
-        "dashboard": {"url": "/dashboard/",
-                      "password": settings.dashboard.password.get_secret_value(),
-                      "users": [{"id": m.member_id, "name": m.name, "role_label": m.role_label}
-                                for m in data.dashboard_users()]},
-    }, headers=NO_CACHE)
+    chats = [
+        {
+            "id": g.chat_id,
+            "name": g.name,
+            "kind": g.kind,
+            "type": "group",
+            "members": [m.member_id for m in state.members if g.chat_id in m.groups],
+        }
+        for g in settings.groups
+    ]
+    return web.json_response(
+        {
+            "bot": {"name": settings.platform.bot_name},
+            "now": now,
+            "timezone": settings.timezone,
+            "quiet_hours": settings.engagement.quiet_hours,
+            "members": [
+                {
+                    "id": m.member_id,
+                    "name": m.name,
+                    "role": m.role,
+                    "role_label": m.role_label,
+                    "enterprise": m.enterprise,
+                    "groups": list(m.groups),
+                    "private_chat": m.member_id not in data.NO_PRIVATE_CHAT,
+                }
+                for m in state.members
+            ],
+            "chats": chats,
+            "dashboard": {
+                "url": "/dashboard/",
+                "password": settings.dashboard.password.get_secret_value(),
+                "users": [
+                    {"id": m.member_id, "name": m.name, "role_label": m.role_label}
+                    for m in data.dashboard_users()
+                ],
+            },
+        },
+        headers=NO_CACHE,
+    )
 
 
 def line_json(line: ChatLine, state: DemoState, tz: ZoneInfo) -> dict[str, Any]:
     out: dict[str, Any] = {
-        "id": line.id, "message_id": line.message_id, "chat_id": line.chat_id,
-        "sender_id": line.sender_id, "sender": line.sender_name, "is_bot": line.is_bot,
-        "text": line.text, "photo_url": line.photo_url,
+        "id": line.id,
+        "message_id": line.message_id,
+        "chat_id": line.chat_id,
+        "sender_id": line.sender_id,
+        "sender": line.sender_name,
+        "is_bot": line.is_bot,
+        "text": line.text,
+        "photo_url": line.photo_url,
         "quote_message_id": line.quote_message_id,
         "seen_by_bot": None if line.is_bot else line.message_id in state.delivered,
     }
@@ -192,14 +237,21 @@ async def api_lines(request: web.Request) -> web.Response:
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(changed.wait(), timeout=wait)
         lines = store.after(after)
-    return web.json_response({"lines": [line_json(x, state, tz) for x in lines],
-                              "now": time_label(state.clock.now(), tz)}, headers=NO_CACHE)
+    return web.json_response(
+        {
+            "lines": [line_json(x, state, tz) for x in lines],
+            "now": time_label(state.clock.now(), tz),
+        },
+        headers=NO_CACHE,
+    )
 
 
 def mentions_bot(text: str, bot_name: str) -> bool:
     """Does the text @mention the bot anywhere (any case, NFC or NFD)?"""
+
     def norm(s: str) -> str:
         return unicodedata.normalize("NFC", s).casefold()
+
     return bool(bot_name) and f"@{norm(bot_name)}" in norm(text)
 
 
@@ -244,19 +296,27 @@ async def api_send(request: web.Request) -> web.Response:
         if quoted is None or quoted.chat_id != chat_id:
             return _bad("quote_message_id is not a message of this chat")
     # Zalo shows a group's chatter to the bot only when it is @mentioned or quoted (ZALO.md 1).
-    seen = private or mentions_bot(text, settings.platform.bot_name) or bool(
-        quoted and quoted.is_bot)
-    line = store.add(chat_id=chat_id, sender_id=member.member_id, sender_name=member.name,
-                     is_bot=False, text=text,
-                     quote_message_id=quoted.message_id if quoted else None)
+    seen = (
+        private or mentions_bot(text, settings.platform.bot_name) or bool(quoted and quoted.is_bot)
+    )
+    line = store.add(
+        chat_id=chat_id,
+        sender_id=member.member_id,
+        sender_name=member.name,
+        is_bot=False,
+        text=text,
+        quote_message_id=quoted.message_id if quoted else None,
+    )
     if seen:
         state.delivered.add(line.message_id)
         status = await _post_webhook(request, delivery(line, member, private))
         if status != 200:
             state.delivered.discard(line.message_id)
             return _bad(f"the webhook answered {status}", status=502)
-    return web.json_response({"ok": True, "delivered": seen,
-                              "line": line_json(line, state, settings.tz)}, headers=NO_CACHE)
+    return web.json_response(
+        {"ok": True, "delivered": seen, "line": line_json(line, state, settings.tz)},
+        headers=NO_CACHE,
+    )
 
 
 async def _post_webhook(request: web.Request, body: dict[str, Any]) -> int:
@@ -270,7 +330,8 @@ async def _post_webhook(request: web.Request, body: dict[str, Any]) -> int:
     url = f"http://{host}:{port}/webhook/local"
     payload = json.dumps(body, ensure_ascii=False).encode("utf-8")
     async with request.app[keys.HTTP].post(
-            url, data=payload, headers={"Content-Type": "application/json"}) as resp:
+        url, data=payload, headers={"Content-Type": "application/json"}
+    ) as resp:
         await resp.read()
         return resp.status
 
@@ -317,9 +378,16 @@ async def api_clock(request: web.Request) -> web.Response:
                     continue
                 queued[name] = queued.get(name, 0) + outcome.queued
             await wait_until_sent(app)
-    return web.json_response({
-        "ok": True, "now": time_label(state.clock.now(), settings.tz), "queued": queued,
-        "sent": len(store.bot_lines()) - before, "errors": errors}, headers=NO_CACHE)
+    return web.json_response(
+        {
+            "ok": True,
+            "now": time_label(state.clock.now(), settings.tz),
+            "queued": queued,
+            "sent": len(store.bot_lines()) - before,
+            "errors": errors,
+        },
+        headers=NO_CACHE,
+    )
 
 
 async def wait_until_sent(app: web.Application) -> None:
@@ -331,9 +399,15 @@ async def wait_until_sent(app: web.Application) -> None:
                 now = app[keys.CLOCK].now()
                 async with sessions() as session:
                     due = await session.scalar(
-                        select(func.count()).select_from(Outbox).where(or_(
-                            (Outbox.status == "pending") & (Outbox.next_attempt_at <= now),
-                            Outbox.status == "sending")))
+                        select(func.count())
+                        .select_from(Outbox)
+                        .where(
+                            or_(
+                                (Outbox.status == "pending") & (Outbox.next_attempt_at <= now),
+                                Outbox.status == "sending",
+                            )
+                        )
+                    )
                 if not due:
                     return
                 runtime.send_wake.set()

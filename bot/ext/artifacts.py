@@ -31,8 +31,12 @@ async def serve_artifact(request: web.Request) -> web.Response:
         raise web.HTTPNotFound()
     # Cached no longer than the link lives; private so shared caches do not keep a copy.
     max_age = max(0, min(86400, int((row.expires_at - now).total_seconds())))
-    return web.Response(body=row.data, content_type=row.content_type, headers={
-        "Cache-Control": f"private, max-age={max_age}",
-        "X-Content-Type-Options": "nosniff",
-        "Referrer-Policy": "no-referrer",
-    })
+    return web.Response(
+        body=row.data,
+        content_type=row.content_type,
+        headers={
+            "Cache-Control": f"private, max-age={max_age}",
+            "X-Content-Type-Options": "nosniff",
+            "Referrer-Policy": "no-referrer",
+        },
+    )

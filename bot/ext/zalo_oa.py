@@ -28,15 +28,18 @@ def install(app: web.Application) -> None:
     if settings.platform.kind != "zalo_oa":
         return
     if settings.platform.mode == "polling":
-        raise ConfigError("platform.mode: a Zalo Official Account delivers by webhook only; "
-                          "set platform.mode: webhook")
+        raise ConfigError(
+            "platform.mode: a Zalo Official Account delivers by webhook only; "
+            "set platform.mode: webhook"
+        )
     first, secret = zalo_oa.signature_terms(settings.platform)
     if not first or not secret:
         # Checked here, before anything opens: a failed start in aiohttp cleans up nothing.
         p = settings.platform
         raise ConfigError(
             f"platform.{p.signature_first_term} and platform.{p.signature_secret} are needed "
-            f"to check X-ZEvent-Signature (export ANTT_PLATFORM__{p.signature_secret.upper()})")
+            f"to check X-ZEvent-Signature (export ANTT_PLATFORM__{p.signature_secret.upper()})"
+        )
     app.router.add_route("*", PATH, webhook)
     app[keys.EXTRA]["client_factory"] = build_client
     app.cleanup_ctx.append(_serving)  # after the runtime's: it knows whether workers run
@@ -45,13 +48,18 @@ def install(app: web.Application) -> None:
 def build_client(app: web.Application) -> PlatformClient:
     """The OA client over the app's HTTP session, with its token store (called at start-up)."""
     settings = app[keys.SETTINGS]
-    tokens = zalo_oa.OATokenStore(app[keys.SESSIONS], settings.platform, app[keys.HTTP],
-                                  app[keys.CLOCK])
+    tokens = zalo_oa.OATokenStore(
+        app[keys.SESSIONS], settings.platform, app[keys.HTTP], app[keys.CLOCK]
+    )
     app[keys.EXTRA][_TOKENS] = tokens
     return zalo_oa.ZaloOAClient(
-        settings.platform.oa_api_base, tokens, app[keys.HTTP],
+        settings.platform.oa_api_base,
+        tokens,
+        app[keys.HTTP],
         is_group=zalo_oa.group_lookup(app[keys.SESSIONS], settings),
-        tz=settings.tz, clock=app[keys.CLOCK])
+        tz=settings.tz,
+        clock=app[keys.CLOCK],
+    )
 
 
 async def webhook(request: web.Request) -> web.StreamResponse:
@@ -59,8 +67,11 @@ async def webhook(request: web.Request) -> web.StreamResponse:
     app = request.app
     settings, metrics = app[keys.SETTINGS], app[keys.METRICS]
     if request.method != "POST":
-        return web.json_response({"ok": False, "error": "method not allowed: use POST"},
-                                 status=405, headers={"Allow": "POST"})
+        return web.json_response(
+            {"ok": False, "error": "method not allowed: use POST"},
+            status=405,
+            headers={"Allow": "POST"},
+        )
     header = request.headers.get("X-ZEvent-Signature")
     if not header:
         metrics.events_rejected.labels(zalo_oa.PLATFORM, "signature").inc()
@@ -81,8 +92,7 @@ async def webhook(request: web.Request) -> web.StreamResponse:
         metrics.events_rejected.labels(zalo_oa.PLATFORM, "signature").inc()
         return _fail(401, "wrong X-ZEvent-Signature")
     try:
-        event = zalo_oa.event_from_json(body, app[keys.CLOCK].now(),
-                                        oa_id=settings.platform.oa_id)
+        event = zalo_oa.event_from_json(body, app[keys.CLOCK].now(), oa_id=settings.platform.oa_id)
     except DeliveryError as exc:
         metrics.events_rejected.labels(zalo_oa.PLATFORM, "invalid").inc()
         return _fail(400, str(exc))

@@ -40,8 +40,6 @@ _KIND_BY_EVENT: dict[str, ContentKind] = {
 }
 
 
-
-
 class _Model(BaseModel):
     model_config = ConfigDict(extra="ignore", frozen=True)
 

@@ -68,8 +68,6 @@ _RECEIPTS = {"user_seen_message", "user_received_message"}
 _EARLIEST = datetime(2015, 1, 1, tzinfo=UTC)  # before the OA API existed: a garbled timestamp
 
 
-
-
 class _Model(BaseModel):
     model_config = ConfigDict(extra="ignore", frozen=True)
 
@@ -187,8 +185,9 @@ def parse_delivery(raw: bytes, received_at: datetime, *, oa_id: str = "") -> lis
     return [event_from_json(decode(raw), received_at, oa_id=oa_id)]
 
 
-def event_from_json(body: dict[str, Any], received_at: datetime, *,
-                    oa_id: str = "") -> InboundEvent:
+def event_from_json(
+    body: dict[str, Any], received_at: datetime, *, oa_id: str = ""
+) -> InboundEvent:
     """Validate one decoded OA event into an InboundEvent; `oa_id` tells the OA's own side."""
     try:
         ev = _Event.model_validate(body)
@@ -221,8 +220,11 @@ def event_from_json(body: dict[str, Any], received_at: datetime, *,
         kind = "follow" if name == "follow" else "unfollow"
     elif name.endswith(("join_group", "joined_group", "leave_group", "left_group", "out_group")):
         member = ev.sender or ev.user or ev.follower
-        group = ev.group_id or (ev.group.id if ev.group else None) or (
-            ev.recipient.id if ev.recipient else "")
+        group = (
+            ev.group_id
+            or (ev.group.id if ev.group else None)
+            or (ev.recipient.id if ev.recipient else "")
+        )
         chat_type, chat_id = "group", group
         sender_id = member.id if member else ""
         kind = "join" if "join" in name else "leave"
@@ -268,8 +270,11 @@ def _user_side(ev: _Event, oa_id: str) -> str:
 
 def _content(suffix: str, m: _Message | None) -> tuple[ContentKind, str | None]:
     first = m.attachments[0] if m and m.attachments else None
-    kind = _KIND_BY_TYPE.get(suffix) or (
-        _KIND_BY_TYPE.get(first.type) if first else None) or "unsupported"
+    kind = (
+        _KIND_BY_TYPE.get(suffix)
+        or (_KIND_BY_TYPE.get(first.type) if first else None)
+        or "unsupported"
+    )
     return kind, _media_url(first)
 
 
@@ -316,8 +321,9 @@ def signature_hex(first_term: str, raw: bytes, timestamp: str, secret: str) -> s
     return hashlib.sha256(data).hexdigest()
 
 
-def signature_ok(header: str | None, first_term: str, raw: bytes, timestamp: str,
-                 secret: str) -> bool:
+def signature_ok(
+    header: str | None, first_term: str, raw: bytes, timestamp: str, secret: str
+) -> bool:
     """Check `X-ZEvent-Signature: mac=<hex>` (the prefix is optional) in constant time."""
     if not header or not first_term or not secret:
         return False
@@ -331,8 +337,11 @@ def signature_ok(header: str | None, first_term: str, raw: bytes, timestamp: str
 def signature_terms(platform: PlatformConfig) -> tuple[str, str]:
     """(first term, secret) chosen by `signature_first_term` and `signature_secret`."""
     first = platform.app_id if platform.signature_first_term == "app_id" else platform.oa_id
-    secret = (platform.oa_secret_key if platform.signature_secret == "oa_secret_key"
-              else platform.app_secret)
+    secret = (
+        platform.oa_secret_key
+        if platform.signature_secret == "oa_secret_key"
+        else platform.app_secret
+    )
     return first, secret.get_secret_value()
 
 
@@ -363,13 +372,19 @@ class TokenPair:
         return self.expires_at is not None and self.expires_at - now <= REFRESH_AHEAD
 
     def to_json(self) -> dict[str, Any]:
-        return {"access_token": self.access_token, "refresh_token": self.refresh_token,
-                "expires_at": self.expires_at.isoformat() if self.expires_at else None}
+        return {
+            "access_token": self.access_token,
+            "refresh_token": self.refresh_token,
+            "expires_at": self.expires_at.isoformat() if self.expires_at else None,
+        }
 
     @classmethod
     def from_json(cls, value: Mapping[str, Any]) -> TokenPair:
-        return cls(str(value.get("access_token") or ""), str(value.get("refresh_token") or ""),
-                   _when(value.get("expires_at")))
+        return cls(
+            str(value.get("access_token") or ""),
+            str(value.get("refresh_token") or ""),
+            _when(value.get("expires_at")),
+        )
 
 
 def _when(value: Any) -> datetime | None:
@@ -387,18 +402,28 @@ def permission_url(oauth_base: str, app_id: str, redirect_uri: str) -> str:
     return f"{oauth_base.rstrip('/')}{PERMISSION_PATH}?{query}"
 
 
-async def request_tokens(http: aiohttp.ClientSession, platform: PlatformConfig,
-                         form: dict[str, str], now: datetime, limit_s: float = 20.0) -> TokenPair:
+async def request_tokens(
+    http: aiohttp.ClientSession,
+    platform: PlatformConfig,
+    form: dict[str, str],
+    now: datetime,
+    limit_s: float = 20.0,
+) -> TokenPair:
     """POST the OAuth v4 token endpoint (refresh or code exchange); secrets never in errors."""
     secret = platform.app_secret.get_secret_value()
     if not secret or not platform.app_id:
-        raise TokenRefused("platform.app_id and platform.app_secret are needed for OA tokens "
-                           "(export ANTT_PLATFORM__APP_SECRET)")
+        raise TokenRefused(
+            "platform.app_id and platform.app_secret are needed for OA tokens "
+            "(export ANTT_PLATFORM__APP_SECRET)"
+        )
     url = f"{platform.oauth_base.rstrip('/')}{TOKEN_PATH}"
     try:
-        async with http.post(url, data={**form, "app_id": platform.app_id},
-                             headers={"secret_key": secret},
-                             timeout=aiohttp.ClientTimeout(total=limit_s)) as resp:
+        async with http.post(
+            url,
+            data={**form, "app_id": platform.app_id},
+            headers={"secret_key": secret},
+            timeout=aiohttp.ClientTimeout(total=limit_s),
+        ) as resp:
             status = resp.status
             try:
                 body = await resp.json(content_type=None)
@@ -409,17 +434,25 @@ async def request_tokens(http: aiohttp.ClientSession, platform: PlatformConfig,
     access = body.get("access_token") if isinstance(body, dict) else None
     if isinstance(body, dict) and isinstance(access, str) and access:
         refresh = body.get("refresh_token")
-        return TokenPair(access,
-                         refresh if isinstance(refresh, str) and refresh else
-                         form.get("refresh_token", ""),
-                         _expiry(body.get("expires_in"), now))
+        return TokenPair(
+            access,
+            refresh if isinstance(refresh, str) and refresh else form.get("refresh_token", ""),
+            _expiry(body.get("expires_in"), now),
+        )
     if status >= 500 or not isinstance(body, dict):
         raise TransientError(f"OA token endpoint: HTTP {status}")
     code = _int(body.get("error"))
-    why = str(body.get("error_description") or body.get("error_name") or body.get("message")
-              or f"HTTP {status}")[:200]
-    raise TokenRefused(f"OA token endpoint refused ({code} {why}): run "
-                       "`antt-bot platform oa-authorize` to authorise the app again", code=code)
+    why = str(
+        body.get("error_description")
+        or body.get("error_name")
+        or body.get("message")
+        or f"HTTP {status}"
+    )[:200]
+    raise TokenRefused(
+        f"OA token endpoint refused ({code} {why}): run "
+        "`antt-bot platform oa-authorize` to authorise the app again",
+        code=code,
+    )
 
 
 def _expiry(value: Any, now: datetime) -> datetime | None:
@@ -448,8 +481,15 @@ class OATokenStore:
     during the HTTP call: on SQLite that would stall every webhook write behind it.
     """
 
-    def __init__(self, sessions: async_sessionmaker[AsyncSession], platform: PlatformConfig,
-                 http: aiohttp.ClientSession, clock: Clock, *, oauth_timeout: float = 20.0) -> None:
+    def __init__(
+        self,
+        sessions: async_sessionmaker[AsyncSession],
+        platform: PlatformConfig,
+        http: aiohttp.ClientSession,
+        clock: Clock,
+        *,
+        oauth_timeout: float = 20.0,
+    ) -> None:
         self._sessions = sessions
         self._platform = platform
         self._http = http
@@ -499,14 +539,18 @@ class OATokenStore:
                 await asyncio.sleep(0.1)
             if not pair.refresh_token:
                 await self._release()
-                raise TokenRefused("no OA refresh token stored: run "
-                                   "`antt-bot platform oa-authorize`")
+                raise TokenRefused(
+                    "no OA refresh token stored: run `antt-bot platform oa-authorize`"
+                )
             try:
                 self.refreshes += 1
                 new = await request_tokens(
-                    self._http, self._platform,
+                    self._http,
+                    self._platform,
                     {"grant_type": "refresh_token", "refresh_token": pair.refresh_token},
-                    self._clock.now(), self._timeout)
+                    self._clock.now(),
+                    self._timeout,
+                )
             except BaseException:
                 await self._release()
                 raise
@@ -534,16 +578,20 @@ class OATokenStore:
         value = {**TokenPair(access, refresh, None).to_json(), "source": "config"}
         async with self._sessions() as session, session.begin():
             insert = insert_for(session)
-            await session.execute(insert(KeyValue).values(key=TOKEN_KEY, value=value,
-                                                          updated_at=now)
-                                  .on_conflict_do_nothing(index_elements=["key"]))
+            await session.execute(
+                insert(KeyValue)
+                .values(key=TOKEN_KEY, value=value, updated_at=now)
+                .on_conflict_do_nothing(index_elements=["key"])
+            )
 
     async def _claim(self, seen: str, force: bool) -> tuple[Verdict, TokenPair]:
         now = self._clock.now()
         async with self._sessions() as session, session.begin():
-            row = (await session.execute(
-                select(KeyValue).where(KeyValue.key == TOKEN_KEY).with_for_update()
-            )).scalar_one_or_none()
+            row = (
+                await session.execute(
+                    select(KeyValue).where(KeyValue.key == TOKEN_KEY).with_for_update()
+                )
+            ).scalar_one_or_none()
             if row is None:
                 raise TokenRefused("no OA token stored: run `antt-bot platform oa-authorize`")
             value = dict(row.value)
@@ -561,15 +609,19 @@ class OATokenStore:
     async def _release(self) -> None:
         try:
             async with self._sessions() as session, session.begin():
-                row = (await session.execute(
-                    select(KeyValue).where(KeyValue.key == TOKEN_KEY).with_for_update()
-                )).scalar_one_or_none()
+                row = (
+                    await session.execute(
+                        select(KeyValue).where(KeyValue.key == TOKEN_KEY).with_for_update()
+                    )
+                ).scalar_one_or_none()
                 if row is not None and row.value.get("lease_holder") == self._holder:
-                    row.value = {k: v for k, v in row.value.items()
-                                 if k not in ("lease_holder", "lease_until")}
+                    row.value = {
+                        k: v
+                        for k, v in row.value.items()
+                        if k not in ("lease_holder", "lease_until")
+                    }
         except (SQLAlchemyError, OSError) as exc:
-            log.warning("could not release the OA token lease (it expires): %s",
-                        type(exc).__name__)
+            log.warning("could not release the OA token lease (it expires): %s", type(exc).__name__)
 
     async def _persist(self, pair: TokenPair, source: str = "refresh") -> None:
         """Store the new pair; if the database refuses, keep it in memory and try again later,
@@ -581,15 +633,21 @@ class OATokenStore:
                 async with self._sessions() as session, session.begin():
                     insert = insert_for(session)
                     stmt = insert(KeyValue).values(key=TOKEN_KEY, value=value, updated_at=now)
-                    await session.execute(stmt.on_conflict_do_update(
-                        index_elements=["key"],
-                        set_={"value": stmt.excluded.value,
-                              "updated_at": stmt.excluded.updated_at}))
+                    await session.execute(
+                        stmt.on_conflict_do_update(
+                            index_elements=["key"],
+                            set_={
+                                "value": stmt.excluded.value,
+                                "updated_at": stmt.excluded.updated_at,
+                            },
+                        )
+                    )
                 self._unsaved = None
                 return
             except (SQLAlchemyError, OSError) as exc:
-                log.warning("storing the OA tokens failed (%s), attempt %d", type(exc).__name__,
-                            attempt + 1)
+                log.warning(
+                    "storing the OA tokens failed (%s), attempt %d", type(exc).__name__, attempt + 1
+                )
                 await asyncio.sleep(0.2 * (attempt + 1))
         log.error("the new OA tokens are only in memory: the database refused them")
         self._unsaved = pair
@@ -645,8 +703,17 @@ class ZaloOAClient:
 
     name = PLATFORM
 
-    def __init__(self, api_base: str, tokens: OATokenStore, http: aiohttp.ClientSession, *,
-                 is_group: GroupLookup, tz: ZoneInfo, clock: Clock, timeout: float = 15.0) -> None:
+    def __init__(
+        self,
+        api_base: str,
+        tokens: OATokenStore,
+        http: aiohttp.ClientSession,
+        *,
+        is_group: GroupLookup,
+        tz: ZoneInfo,
+        clock: Clock,
+        timeout: float = 15.0,
+    ) -> None:
         self._base = api_base.rstrip("/")
         self._tokens = tokens
         self._http = http
@@ -657,11 +724,16 @@ class ZaloOAClient:
 
     async def send(self, message: OutboundMessage) -> SendResult:
         """Send one chunk to a user or a group; a refused token is refreshed once, then retried."""
-        group = (message.chat_type == "group" if message.chat_type
-                 else await self._is_group(message.chat_id))
+        group = (
+            message.chat_type == "group"
+            if message.chat_type
+            else await self._is_group(message.chat_id)
+        )
         path = GROUP_PATH if group else USER_PATH
-        body = {"recipient": {"group_id" if group else "user_id": message.chat_id},
-                "message": _content_of(message)}
+        body = {
+            "recipient": {"group_id" if group else "user_id": message.chat_id},
+            "message": _content_of(message),
+        }
         token = await self._tokens.access_token()
         answer = await self._post(path, body, token)
         if answer.code in TOKEN_EXPIRED:
@@ -671,9 +743,9 @@ class ZaloOAClient:
 
     async def _post(self, path: str, body: dict[str, Any], token: str) -> _Answer:
         try:
-            async with self._http.post(self._base + path, json=body,
-                                       headers={"access_token": token},
-                                       timeout=self._timeout) as resp:
+            async with self._http.post(
+                self._base + path, json=body, headers={"access_token": token}, timeout=self._timeout
+            ) as resp:
                 status = resp.status
                 try:
                     payload = await resp.json(content_type=None)
@@ -684,9 +756,12 @@ class ZaloOAClient:
         if not isinstance(payload, dict):
             return _Answer(status, None, f"HTTP {status}", {})
         data = payload.get("data")
-        return _Answer(status, _int(payload.get("error")),
-                       str(payload.get("message") or f"HTTP {status}")[:300],
-                       data if isinstance(data, dict) else {})
+        return _Answer(
+            status,
+            _int(payload.get("error")),
+            str(payload.get("message") or f"HTTP {status}")[:300],
+            data if isinstance(data, dict) else {},
+        )
 
     def _result(self, a: _Answer) -> SendResult:
         code, why = a.code, a.message
@@ -701,11 +776,14 @@ class ZaloOAClient:
             until = night_ban_until(self._clock.now(), self._tz)
             raise DeferUntil(f"OA -234 night ban (22:00-06:00): {why}", until=until, code=code)
         if code == -230:
-            raise OutsideWindow(f"OA -230 outside_window: the user has not written to the OA "
-                                f"in 7 days: {why}", code=code)
+            raise OutsideWindow(
+                f"OA -230 outside_window: the user has not written to the OA in 7 days: {why}",
+                code=code,
+            )
         if code == -213:
-            raise NotFollower(f"OA -213 not_follower: the user does not follow the OA: {why}",
-                              code=code)
+            raise NotFollower(
+                f"OA -213 not_follower: the user does not follow the OA: {why}", code=code
+            )
         if code == -403:
             raise NotInGroup(f"OA -403 not_in_group: add the OA to the group: {why}", code=code)
         if a.status >= 500 or (code is None and a.status < 400):
@@ -720,9 +798,15 @@ class ZaloOAClient:
 def _content_of(message: OutboundMessage) -> dict[str, Any]:
     if not message.photo_url:
         return {"text": message.text}
-    content: dict[str, Any] = {"attachment": {"type": "template", "payload": {
-        "template_type": "media",
-        "elements": [{"media_type": "image", "url": message.photo_url}]}}}
+    content: dict[str, Any] = {
+        "attachment": {
+            "type": "template",
+            "payload": {
+                "template_type": "media",
+                "elements": [{"media_type": "image", "url": message.photo_url}],
+            },
+        }
+    }
     if message.text:
         content["text"] = message.text
     return content
@@ -738,8 +822,9 @@ def group_lookup(sessions: async_sessionmaker[AsyncSession], settings: Settings)
         if chat_id in known:
             return known[chat_id]
         async with sessions() as session:
-            kind = (await session.execute(
-                select(Group.kind).where(Group.chat_id == chat_id))).scalar_one_or_none()
+            kind = (
+                await session.execute(select(Group.kind).where(Group.chat_id == chat_id))
+            ).scalar_one_or_none()
         if kind is None:
             return False  # a member id (coordinator, nudge): a one-to-one send; not cached
         known[chat_id] = kind != "private"

@@ -33,8 +33,9 @@ async def stats(ctx: Context) -> None:
     if await _refuse_member(ctx):
         return
     group = None if ctx.is_private or ctx.group.kind == "private" else ctx.group.chat_id
-    digest = await build_digest(ctx.session, ctx.settings, week_of(ctx.now, ctx.tz), ctx.now,
-                                group_chat_id=group)
+    digest = await build_digest(
+        ctx.session, ctx.settings, week_of(ctx.now, ctx.tz), ctx.now, group_chat_id=group
+    )
     await ctx.reply(digest.render_text(public=not ctx.is_private))
 
 
@@ -64,11 +65,18 @@ def inactive_text(ctx: Context, people: list[q.MemberLine], days: int) -> str:
         return texts.INACTIVE_NONE.format(days=days)
     lines = [texts.INACTIVE_HEADER.format(days=days, n=len(people))]
     for m in people[:MAX_LINES]:
-        last = (m.last_active_at.astimezone(ctx.tz).strftime("%d/%m")
-                if m.last_active_at else texts.NEVER)
-        lines.append(texts.INACTIVE_LINE.format(
-            name=m.name or m.member_id or "?",
-            enterprise=f" ({m.enterprise})" if m.enterprise else "", last=last))
+        last = (
+            m.last_active_at.astimezone(ctx.tz).strftime("%d/%m")
+            if m.last_active_at
+            else texts.NEVER
+        )
+        lines.append(
+            texts.INACTIVE_LINE.format(
+                name=m.name or m.member_id or "?",
+                enterprise=f" ({m.enterprise})" if m.enterprise else "",
+                last=last,
+            )
+        )
     if len(people) > MAX_LINES:
         lines.append(texts.INACTIVE_MORE.format(n=len(people) - MAX_LINES))
     return "\n".join(lines)

@@ -39,8 +39,9 @@ def due_week(settings: Settings, now: datetime) -> str | None:
     fire = datetime(send_day.year, send_day.month, send_day.day, at.hour, at.minute, tzinfo=tz)
     if local < fire:
         return None
-    return week_of(datetime(monday.year, monday.month, monday.day, tzinfo=tz) - timedelta(days=1),
-                   tz)
+    return week_of(
+        datetime(monday.year, monday.month, monday.day, tzinfo=tz) - timedelta(days=1), tz
+    )
 
 
 def photo_url(settings: Settings, token: str) -> str | None:
@@ -62,8 +63,9 @@ async def recipients(session: AsyncSession, settings: Settings) -> list[str]:
 
 
 @job("weekly_digest", every(15), "weekly digest to the coordinators (digest.weekday/time)")
-async def weekly_digest(sessions: async_sessionmaker[AsyncSession], settings: Settings,
-                        clock: Clock) -> int:
+async def weekly_digest(
+    sessions: async_sessionmaker[AsyncSession], settings: Settings, clock: Clock
+) -> int:
     now = clock.now()
     week = due_week(settings, now)
     if week is None:
@@ -71,10 +73,18 @@ async def weekly_digest(sessions: async_sessionmaker[AsyncSession], settings: Se
     async with sessions() as session, session.begin():
         chats = await recipients(session, settings)
         keys = {f"digest:{c}:{week}" for c in chats} | {f"digest-photo:{c}:{week}" for c in chats}
-        done = set((await session.execute(
-            select(Outbox.idempotency_key).where(Outbox.idempotency_key.in_(keys)))).scalars())
-        todo = [c for c in chats if f"digest:{c}:{week}" not in done
-                or f"digest-photo:{c}:{week}" not in done]
+        done = set(
+            (
+                await session.execute(
+                    select(Outbox.idempotency_key).where(Outbox.idempotency_key.in_(keys))
+                )
+            ).scalars()
+        )
+        todo = [
+            c
+            for c in chats
+            if f"digest:{c}:{week}" not in done or f"digest-photo:{c}:{week}" not in done
+        ]
         if not todo:
             return 0
         if not await _anyone_expected(session, settings, week):
@@ -86,13 +96,31 @@ async def weekly_digest(sessions: async_sessionmaker[AsyncSession], settings: Se
             url = await _store_chart(session, settings, digest_png(digest), now)
         queued = 0
         for chat in todo:
-            if await enqueue(session, chat_id=chat, text=text, kind="digest",
-                             key=f"digest:{chat}:{week}", now=now) is not None:
+            if (
+                await enqueue(
+                    session,
+                    chat_id=chat,
+                    text=text,
+                    kind="digest",
+                    key=f"digest:{chat}:{week}",
+                    now=now,
+                )
+                is not None
+            ):
                 queued += 1
-            if url is not None and await enqueue(
-                    session, chat_id=chat, text=texts.PHOTO_CAPTION.format(num=digest.week_number),
-                    kind="digest", key=f"digest-photo:{chat}:{week}", now=now,
-                    photo_url=url) is not None:
+            if (
+                url is not None
+                and await enqueue(
+                    session,
+                    chat_id=chat,
+                    text=texts.PHOTO_CAPTION.format(num=digest.week_number),
+                    kind="digest",
+                    key=f"digest-photo:{chat}:{week}",
+                    now=now,
+                    photo_url=url,
+                )
+                is not None
+            ):
                 queued += 1
     log.info("weekly digest %s queued for %d chat(s)", week, len(todo))
     return queued
@@ -111,15 +139,23 @@ def digest_png(digest: Digest) -> bytes:
     return render_png(digest)
 
 
-async def _store_chart(session: AsyncSession, settings: Settings, png: bytes,
-                       now: datetime) -> str | None:
+async def _store_chart(
+    session: AsyncSession, settings: Settings, png: bytes, now: datetime
+) -> str | None:
     token = secrets.token_urlsafe(32)
     url = photo_url(settings, token)
     if url is None:
         log.warning("digest chart not sent: set server.public_url so Zalo can fetch it")
         return None
-    session.add(Artifact(token=token, kind="digest_chart", content_type="image/png", data=png,
-                         created_at=now,
-                         expires_at=now + timedelta(days=settings.digest.image_valid_days)))
+    session.add(
+        Artifact(
+            token=token,
+            kind="digest_chart",
+            content_type="image/png",
+            data=png,
+            created_at=now,
+            expires_at=now + timedelta(days=settings.digest.image_valid_days),
+        )
+    )
     await session.flush()
     return url

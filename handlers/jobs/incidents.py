@@ -25,8 +25,9 @@ from models.tables import Incident, Member, Report
 
 
 @job("incident_escalation", every(1), "chuyển cấp báo khẩn chưa có người nhận xử lý")
-async def incident_escalation(sessions: async_sessionmaker[AsyncSession], settings: Settings,
-                              clock: Clock) -> int:
+async def incident_escalation(
+    sessions: async_sessionmaker[AsyncSession], settings: Settings, clock: Clock
+) -> int:
     now = clock.now()
     queued = 0
     async with sessions() as session, session.begin():
@@ -35,8 +36,9 @@ async def incident_escalation(sessions: async_sessionmaker[AsyncSession], settin
     return queued
 
 
-async def escalate(session: AsyncSession, settings: Settings, now: datetime,
-                   incident: Incident) -> int:
+async def escalate(
+    session: AsyncSession, settings: Settings, now: datetime, incident: Incident
+) -> int:
     """One step up: the next person in alerts.escalation_chain, else the coordinators again.
 
     The step, its recipients and the next deadline are written in one transaction, so a
@@ -60,26 +62,49 @@ async def escalate(session: AsyncSession, settings: Settings, now: datetime,
     reports = await reports_of(session, incident.id)
     first = reports[0] if reports else None
     minutes = max(1, int((now - incident.first_reported_at).total_seconds() // 60))
-    text = texts.escalation(incident.id, incident.category,
-                            texts.places_text(first.places) if first else "", minutes, level,
-                            first.text if first else "")
+    text = texts.escalation(
+        incident.id,
+        incident.category,
+        texts.places_text(first.places) if first else "",
+        minutes,
+        level,
+        first.text if first else "",
+    )
     queued = 0
     for chat, member_pk in targets:
-        if await enqueue(session, chat_id=chat, text=text, kind="alert", now=now,
-                         key=f"escalate:{incident.id}:{level}:{chat}", member_pk=member_pk,
-                         ref_type="incident", ref_id=incident.id) is not None:
+        if (
+            await enqueue(
+                session,
+                chat_id=chat,
+                text=text,
+                kind="alert",
+                now=now,
+                key=f"escalate:{incident.id}:{level}:{chat}",
+                member_pk=member_pk,
+                ref_type="incident",
+                ref_id=incident.id,
+            )
+            is not None
+        ):
             queued += 1
     incident.escalation_level = level
-    incident.next_escalation_at = (now + timedelta(minutes=alerts.ack_timeout_minutes)
-                                   if level < alerts.max_escalations else None)
+    incident.next_escalation_at = (
+        now + timedelta(minutes=alerts.ack_timeout_minutes)
+        if level < alerts.max_escalations
+        else None
+    )
     add_event(session, incident, "escalation", now, note=f"lần {level}: {who or 'không ai'}")
     return queued
 
 
-@job("incident_reminders", every(5),
-     "nhắc sự việc còn mở; báo cáo không trả lời câu hỏi thành chưa xác nhận")
-async def incident_reminders(sessions: async_sessionmaker[AsyncSession], settings: Settings,
-                             clock: Clock) -> int:
+@job(
+    "incident_reminders",
+    every(5),
+    "nhắc sự việc còn mở; báo cáo không trả lời câu hỏi thành chưa xác nhận",
+)
+async def incident_reminders(
+    sessions: async_sessionmaker[AsyncSession], settings: Settings, clock: Clock
+) -> int:
     now = clock.now()
     async with sessions() as session, session.begin():
         queued = await expire_doubts(session, now)
@@ -98,11 +123,22 @@ async def expire_doubts(session: AsyncSession, now: datetime) -> int:
         report.status = "unconfirmed"
         incident = await get_incident(session, report.incident_pk) if report.incident_pk else None
         if incident is not None:
-            add_event(session, incident, "unconfirmed", now, report.member_pk,
-                      f"báo cáo số {report.id}")
-        if await enqueue(session, chat_id=conv.chat_id, kind="reply", now=now,
-                         key=f"doubt-expired:{conv.id}", ref_type="report", ref_id=report.id,
-                         text=texts.DOUBT_EXPIRED.format(report_id=report.id)) is not None:
+            add_event(
+                session, incident, "unconfirmed", now, report.member_pk, f"báo cáo số {report.id}"
+            )
+        if (
+            await enqueue(
+                session,
+                chat_id=conv.chat_id,
+                kind="reply",
+                now=now,
+                key=f"doubt-expired:{conv.id}",
+                ref_type="report",
+                ref_id=report.id,
+                text=texts.DOUBT_EXPIRED.format(report_id=report.id),
+            )
+            is not None
+        ):
             queued += 1
     return queued
 
@@ -123,13 +159,25 @@ async def remind_open(session: AsyncSession, settings: Settings, now: datetime) 
             targets = await coordinator_targets(session, settings)
         reports = await reports_of(session, incident.id)
         places = texts.places_text(reports[0].places) if reports else ""
-        text = texts.reminder(incident.id, incident.category, places, incident.status,
-                              hours * max(period, 1))
+        text = texts.reminder(
+            incident.id, incident.category, places, incident.status, hours * max(period, 1)
+        )
         for chat, member_pk in targets:
-            if await enqueue(session, chat_id=chat, text=text, kind="reminder", now=now,
-                             key=f"incident-reminder:{incident.id}:{period}:{chat}",
-                             member_pk=member_pk, ref_type="incident", ref_id=incident.id,
-                             not_before=not_before) is not None:
+            if (
+                await enqueue(
+                    session,
+                    chat_id=chat,
+                    text=text,
+                    kind="reminder",
+                    now=now,
+                    key=f"incident-reminder:{incident.id}:{period}:{chat}",
+                    member_pk=member_pk,
+                    ref_type="incident",
+                    ref_id=incident.id,
+                    not_before=not_before,
+                )
+                is not None
+            ):
                 queued += 1
         incident.reminded_at = now
         add_event(session, incident, "reminder", now, note=f"{len(targets)} chat")

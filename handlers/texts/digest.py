@@ -3,16 +3,30 @@
 from __future__ import annotations
 
 CATEGORY = {
-    "fire": "cháy nổ", "theft": "trộm cắp", "fight": "đánh nhau", "traffic": "giao thông",
-    "strike": "đình công", "drugs": "ma túy", "suspicious": "khả nghi",
-    "equipment": "thiết bị", "inspection": "kiểm tra", "other": "khác",
+    "fire": "cháy nổ",
+    "theft": "trộm cắp",
+    "fight": "đánh nhau",
+    "traffic": "giao thông",
+    "strike": "đình công",
+    "drugs": "ma túy",
+    "suspicious": "khả nghi",
+    "equipment": "thiết bị",
+    "inspection": "kiểm tra",
+    "other": "khác",
 }
 SEVERITY = {"high": "nghiêm trọng", "medium": "trung bình", "low": "nhẹ"}
 STATUS = {
-    "reported": "mới báo", "acknowledged": "đang xử lý", "in_progress": "đang xử lý",
-    "resolved": "đã xong", "closed": "đã đóng", "false_alarm": "báo nhầm",
-    "confirmed": "đã xác nhận", "unconfirmed": "chưa xác nhận", "pending": "chờ xác nhận",
-    "open": "đang mở", "done": "đã xong",
+    "reported": "mới báo",
+    "acknowledged": "đang xử lý",
+    "in_progress": "đang xử lý",
+    "resolved": "đã xong",
+    "closed": "đã đóng",
+    "false_alarm": "báo nhầm",
+    "confirmed": "đã xác nhận",
+    "unconfirmed": "chưa xác nhận",
+    "pending": "chờ xác nhận",
+    "open": "đang mở",
+    "done": "đã xong",
 }
 ROLE = {"member": "thành viên", "coordinator": "điều phối viên", "admin": "quản trị"}
 

@@ -30,9 +30,13 @@ STATUS = {
 
 SEVERITY = {"high": "nghiêm trọng", "medium": "trung bình", "low": "nhẹ"}
 
-PLACE_KIND = {"workshop": "xưởng", "warehouse": "kho", "gate": "cổng", "lot": "lô",
-              "company": "Cty"}
-
+PLACE_KIND = {
+    "workshop": "xưởng",
+    "warehouse": "kho",
+    "gate": "cổng",
+    "lot": "lô",
+    "company": "Cty",
+}
 
 
 def category_name(category: str | None) -> str:
@@ -52,8 +56,9 @@ def places_text(places: Iterable[Mapping[str, Any]]) -> str:
     return ", ".join(p for p in (place_text(x) for x in places) if p)
 
 
-def _understood(category: str | None, places: str, when: str, people: int | None,
-                phones: list[str]) -> str:
+def _understood(
+    category: str | None, places: str, when: str, people: int | None, phones: list[str]
+) -> str:
     lines = [f"• Loại: {category_name(category)}"]
     if places:
         lines.append(f"• Nơi: {places}")
@@ -66,18 +71,34 @@ def _understood(category: str | None, places: str, when: str, people: int | None
     return "\n".join(lines)
 
 
-def report_received(report_id: int, incident_id: int, category: str | None, places: str,
-                    when: str, people: int | None, phones: list[str], alerted: bool) -> str:
-    text = (f"Cảm ơn anh/chị! Bot đã ghi nhận báo cáo số {report_id} "
-            f"(sự việc {incident_code(incident_id)}):\n"
-            + _understood(category, places, when, people, phones))
+def report_received(
+    report_id: int,
+    incident_id: int,
+    category: str | None,
+    places: str,
+    when: str,
+    people: int | None,
+    phones: list[str],
+    alerted: bool,
+) -> str:
+    text = (
+        f"Cảm ơn anh/chị! Bot đã ghi nhận báo cáo số {report_id} "
+        f"(sự việc {incident_code(incident_id)}):\n"
+        + _understood(category, places, when, people, phones)
+    )
     if alerted:
         text += "\nBot đã báo ngay cho điều phối viên."
     return text
 
 
-def report_merged(report_id: int, incident_id: int, category: str | None, places: str,
-                  handler: str | None, alerted: bool = False) -> str:
+def report_merged(
+    report_id: int,
+    incident_id: int,
+    category: str | None,
+    places: str,
+    handler: str | None,
+    alerted: bool = False,
+) -> str:
     where = f" ở {places}" if places else ""
     if handler:
         who = f"{handler} đang nhận xử lý."
@@ -85,14 +106,18 @@ def report_merged(report_id: int, incident_id: int, category: str | None, places
         who = "Điều phối viên đã được báo khẩn, đang chờ người nhận xử lý."
     else:
         who = "Bot đã ghi vào danh sách để điều phối viên xem."
-    return (f"Cảm ơn anh/chị! Sự việc {category_name(category)}{where} đã được báo trước đó "
-            f"({incident_code(incident_id)}); bot đã ghép báo cáo số {report_id} vào. {who}")
+    return (
+        f"Cảm ơn anh/chị! Sự việc {category_name(category)}{where} đã được báo trước đó "
+        f"({incident_code(incident_id)}); bot đã ghép báo cáo số {report_id} vào. {who}"
+    )
 
 
 def doubt_question(category: str | None, places: str) -> str:
     where = f" ở {places}" if places else ""
-    return (f"Có phải anh/chị báo {category_name(category)}{where} không?\n"
-            "Trả lời: đúng / sai / sửa <nội dung đúng>")
+    return (
+        f"Có phải anh/chị báo {category_name(category)}{where} không?\n"
+        "Trả lời: đúng / sai / sửa <nội dung đúng>"
+    )
 
 
 DOUBT_CANCELLED = "Cảm ơn anh/chị đã cho biết! Bot đã hủy báo cáo số {report_id}."
@@ -103,7 +128,7 @@ DOUBT_EXPIRED = (
 
 REPORT_PROMPT = (
     "Để báo sự việc, anh/chị nhắn nội dung kèm địa điểm và thời gian, "
-    "vd: \"cháy ở xưởng 2 lúc 14h\" hoặc /baocao <nội dung>. Có ảnh thì gửi ngay sau đó."
+    'vd: "cháy ở xưởng 2 lúc 14h" hoặc /baocao <nội dung>. Có ảnh thì gửi ngay sau đó.'
 )
 NO_OPEN_INCIDENTS = "Hiện không có sự việc nào đang mở. Cảm ơn anh/chị!"
 OPEN_INCIDENTS_HEADER = "Các sự việc đang mở ({n}):"
@@ -143,8 +168,16 @@ TO_ALERTED = {
 }
 
 
-def alert(incident_id: int, category: str | None, places: str, reporter: str, when: str,
-          text: str, phones: list[str], unconfirmed: bool) -> str:
+def alert(
+    incident_id: int,
+    category: str | None,
+    places: str,
+    reporter: str,
+    when: str,
+    text: str,
+    phones: list[str],
+    unconfirmed: bool,
+) -> str:
     """The urgent alert to coordinators; it asks for a reply so someone takes it."""
     where = f" tại {places}" if places else ""
     lines = [f"🚨 KHẨN: {category_name(category)}{where} ({incident_code(incident_id)})"]
@@ -152,32 +185,37 @@ def alert(incident_id: int, category: str | None, places: str, reporter: str, wh
         lines.append("(chưa xác nhận: bot đang hỏi lại người báo)")
     lines.append(f"Người báo: {reporter}. Thời gian: {when}.")
     if text:
-        lines.append(f"Nội dung: \"{_clip(text)}\"")
+        lines.append(f'Nội dung: "{_clip(text)}"')
     if phones:
         lines.append(f"SĐT: {', '.join(phones)}")
-    lines.append("Trả lời tin này \"nhận xử lý\" để nhận.")
+    lines.append('Trả lời tin này "nhận xử lý" để nhận.')
     return "\n".join(lines)
 
 
-def escalation(incident_id: int, category: str | None, places: str, minutes: int, level: int,
-               text: str) -> str:
+def escalation(
+    incident_id: int, category: str | None, places: str, minutes: int, level: int, text: str
+) -> str:
     where = f" tại {places}" if places else ""
-    return (f"⏫ KHẨN (lần {level}): {category_name(category)}{where} "
-            f"({incident_code(incident_id)}) chưa có ai nhận sau {minutes} phút.\n"
-            + (f"Nội dung: \"{_clip(text)}\"\n" if text else "")
-            + "Trả lời tin này \"nhận xử lý\" để nhận.")
+    return (
+        f"⏫ KHẨN (lần {level}): {category_name(category)}{where} "
+        f"({incident_code(incident_id)}) chưa có ai nhận sau {minutes} phút.\n"
+        + (f'Nội dung: "{_clip(text)}"\n' if text else "")
+        + 'Trả lời tin này "nhận xử lý" để nhận.'
+    )
 
 
-def reminder(incident_id: int, category: str | None, places: str, status: str,
-             hours: int) -> str:
+def reminder(incident_id: int, category: str | None, places: str, status: str, hours: int) -> str:
     where = f" tại {places}" if places else ""
-    return (f"Nhắc: sự việc {incident_code(incident_id)} ({category_name(category)}{where}) "
-            f"mở đã hơn {hours} giờ, trạng thái: {STATUS.get(status, status)}. "
-            f"Xong rồi thì gõ /xong {incident_code(incident_id)} giúp bot nhé.")
+    return (
+        f"Nhắc: sự việc {incident_code(incident_id)} ({category_name(category)}{where}) "
+        f"mở đã hơn {hours} giờ, trạng thái: {STATUS.get(status, status)}. "
+        f"Xong rồi thì gõ /xong {incident_code(incident_id)} giúp bot nhé."
+    )
 
 
-def open_line(incident_id: int, category: str | None, places: str, when: str, status: str,
-              unconfirmed: bool) -> str:
+def open_line(
+    incident_id: int, category: str | None, places: str, when: str, status: str, unconfirmed: bool
+) -> str:
     parts = [incident_code(incident_id), category_name(category)]
     if places:
         parts.append(places)
