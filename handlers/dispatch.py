@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import re
+from dataclasses import replace
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -79,6 +80,13 @@ async def handle_event(
     if event.kind not in MESSAGE_KINDS and event.kind not in PRESENCE_KINDS:
         return None  # follow/unfollow and unknown events are kept in the inbox only
     now = clock.now()
+    if "\x00" in event.text or "\x00" in event.sender_name:
+        # PostgreSQL text cannot hold NUL; the raw body in the inbox keeps it.
+        event = replace(
+            event,
+            text=event.text.replace("\x00", ""),
+            sender_name=event.sender_name.replace("\x00", ""),
+        )
     if event.chat_type == "private":
         group = await get_or_create_group(
             session, event.chat_id, now=now, name=event.sender_name or event.chat_id, kind="private"

@@ -299,3 +299,11 @@ async def test_a_body_arriving_in_pieces_is_read_whole(bot: Bot) -> None:
     writer.close()
     assert answer.startswith(b"HTTP/1.1 200"), answer[:200]
     assert await count(bot, InboundEvent) == 1
+
+
+async def test_a_nul_character_does_not_fail_the_event(bot: Bot) -> None:
+    assert (await bot.deliver(text_event("có\x00 mặt")))[0] == 200
+    await bot.drain()
+    async with bot.sessions() as s:
+        assert (await s.execute(select(Message.text))).scalar_one() == "có mặt"
+        assert (await s.execute(select(InboundEvent.status))).scalar_one() == "done"
