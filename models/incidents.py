@@ -9,6 +9,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import func, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from models.outbox import enqueue
 from models.tables import Attachment, Conversation, Incident, IncidentEvent, Outbox, Report
 
 OPEN = ("reported", "acknowledged", "handling")
@@ -285,3 +286,29 @@ async def claim_due_attachments(
     for row in rows:
         row.next_attempt_at = now + hold
     return rows
+
+
+async def queue_alerts(
+    session: AsyncSession,
+    incident_id: int,
+    targets: Iterable[tuple[str, int | None]],
+    text: str,
+    key_prefix: str,
+    now: datetime,
+) -> int:
+    """One urgent alert per (chat, member) target, keyed `{key_prefix}:{chat}`; new ones counted."""
+    queued = 0
+    for chat, member_pk in targets:
+        out = await enqueue(
+            session,
+            chat_id=chat,
+            text=text,
+            kind="alert",
+            now=now,
+            key=f"{key_prefix}:{chat}",
+            member_pk=member_pk,
+            ref_type="incident",
+            ref_id=incident_id,
+        )
+        queued += out is not None
+    return queued

@@ -40,6 +40,7 @@ from models.incidents import (
     open_doubt,
     open_incidents,
     orphan_photos,
+    queue_alerts,
     reports_of,
     split_key,
     timeline,
@@ -283,18 +284,7 @@ async def raise_alert(
         report.phones,
         unconfirmed,
     )
-    for chat, member_pk in targets:
-        await enqueue(
-            session,
-            chat_id=chat,
-            text=text,
-            kind="alert",
-            now=now,
-            key=f"alert:{incident.id}:0:{chat}",
-            member_pk=member_pk,
-            ref_type="incident",
-            ref_id=incident.id,
-        )
+    await queue_alerts(session, incident.id, targets, text, f"alert:{incident.id}:0", now)
     incident.urgent = True
     incident.escalation_level = 0
     incident.next_escalation_at = now + timedelta(minutes=settings.alerts.ack_timeout_minutes)

@@ -17,6 +17,7 @@ from models.incidents import (
     due_reminders,
     expired_doubts,
     get_incident,
+    queue_alerts,
     reports_of,
 )
 from models.outbox import enqueue
@@ -70,23 +71,9 @@ async def escalate(
         level,
         first.text if first else "",
     )
-    queued = 0
-    for chat, member_pk in targets:
-        if (
-            await enqueue(
-                session,
-                chat_id=chat,
-                text=text,
-                kind="alert",
-                now=now,
-                key=f"escalate:{incident.id}:{level}:{chat}",
-                member_pk=member_pk,
-                ref_type="incident",
-                ref_id=incident.id,
-            )
-            is not None
-        ):
-            queued += 1
+    queued = await queue_alerts(
+        session, incident.id, targets, text, f"escalate:{incident.id}:{level}", now
+    )
     incident.escalation_level = level
     incident.next_escalation_at = (
         now + timedelta(minutes=alerts.ack_timeout_minutes)
