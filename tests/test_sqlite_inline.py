@@ -1,0 +1,101 @@
+"""SQLite runs on the event loop: a busy database is waited for without stalling the loop."""
+
+from __future__ import annotations
+
+import asyncio
+import sqlite3
+from pathlib import Path
+
+import pytest
+from sqlalchemy import text
+from sqlalchemy.exc import OperationalError
+
+from models import sqlite_inline
+from models.db import ensure_schema, make_engine, make_sessionmaker
+
+
+async def _ticks_while(coro: object) -> tuple[object, int]:
+    """Run `coro` while a ticker counts how often the loop got to run it."""
+    ticks = 0
+    stop = asyncio.Event()
+
+    async def ticker() -> None:
+        nonlocal ticks
+        while not stop.is_set():
+            ticks += 1
+            await asyncio.sleep(0.005)
+
+    task = asyncio.create_task(ticker())
+    try:
+        result = await coro  # type: ignore[misc]
+    finally:
+        stop.set()
+        await task
+    return result, ticks
+
+
+async def test_a_lock_held_elsewhere_is_waited_for_without_blocking_the_loop(
+    tmp_path: Path,
+) -> None:
+    db = tmp_path / "busy.db"
+    engine = make_engine(f"sqlite+aiosqlite:///{db}")
+    await ensure_schema(engine)
+    holder = sqlite3.connect(db, isolation_level=None)  # another process, in effect
+    holder.execute("BEGIN IMMEDIATE")
+    holder.execute("CREATE TABLE held (x INTEGER)")
+
+    async def write() -> int:
+        async with make_sessionmaker(engine)() as session, session.begin():
+            await session.execute(text("CREATE TABLE mine (x INTEGER)"))
+            return 1
+
+    async def release_later() -> None:
+        await asyncio.sleep(0.3)
+        holder.commit()
+
+    releaser = asyncio.create_task(release_later())
+    result, ticks = await _ticks_while(write())
+    await releaser
+    assert result == 1
+    assert ticks >= 20  # the loop kept running for the whole wait (0.3 s / 5 ms = 60)
+    async with engine.connect() as conn:
+        names = {r[0] for r in await conn.execute(text("SELECT name FROM sqlite_master"))}
+    assert {"held", "mine"} <= names
+    holder.close()
+    await engine.dispose()
+
+
+async def test_a_lock_never_released_fails_after_the_wait(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(sqlite_inline, "BUSY_WAIT_SECONDS", 0.2)
+    db = tmp_path / "stuck.db"
+    engine = make_engine(f"sqlite+aiosqlite:///{db}")
+    await ensure_schema(engine)
+    holder = sqlite3.connect(db, isolation_level=None)
+    holder.execute("BEGIN IMMEDIATE")
+    with pytest.raises(OperationalError, match="locked"):
+        async with make_sessionmaker(engine)() as session, session.begin():
+            await session.execute(text("SELECT 1"))
+    holder.rollback()
+    holder.close()
+    await engine.dispose()
+
+
+async def test_interleaved_transactions_in_one_process_all_commit(tmp_path: Path) -> None:
+    engine = make_engine(f"sqlite+aiosqlite:///{tmp_path / 'many.db'}")
+    async with engine.begin() as conn:
+        await conn.execute(text("CREATE TABLE n (v INTEGER)"))
+    sessions = make_sessionmaker(engine)
+
+    async def add(v: int) -> None:
+        async with sessions() as session, session.begin():
+            await session.execute(text("INSERT INTO n VALUES (:v)"), {"v": v})
+            await asyncio.sleep(0.001)  # hold the write lock across a real suspension
+            await session.execute(text("INSERT INTO n VALUES (:v)"), {"v": -v})
+
+    await asyncio.gather(*(add(v) for v in range(1, 41)))
+    async with engine.connect() as conn:
+        rows = (await conn.execute(text("SELECT count(*), sum(v) FROM n"))).one()
+    assert tuple(rows) == (80, 0)
+    await engine.dispose()
