@@ -275,20 +275,20 @@ class Sender(LoopWorker):
             await session.execute(update(Outbox).where(Outbox.id == row.id).values(**values))
             if ids:
                 # A platform that reuses an id must not turn a delivered send into an error.
+                # Rows as parameters, not in .values(): one statement compiled once.
                 await session.execute(
-                    insert_for(session)(BotMessage)
-                    .values(
-                        [
-                            {
-                                "outbox_pk": row.id,
-                                "chat_id": row.chat_id,
-                                "message_id": mid,
-                                "sent_at": now,
-                            }
-                            for mid in ids
-                        ]
-                    )
-                    .on_conflict_do_nothing(index_elements=["chat_id", "message_id"])
+                    insert_for(session)(BotMessage).on_conflict_do_nothing(
+                        index_elements=["chat_id", "message_id"]
+                    ),
+                    [
+                        {
+                            "outbox_pk": row.id,
+                            "chat_id": row.chat_id,
+                            "message_id": mid,
+                            "sent_at": now,
+                        }
+                        for mid in ids
+                    ],
                 )
         row.chunks_sent = index + 1
         if self._budget_used is not None:
