@@ -3,6 +3,8 @@
 The real app with its workers (as `serve` runs them) on a SQLite file; the load generator
 and the fake Zalo Bot API share another process, so both ends of the time are taken on one
 monotonic clock there. Deliveries are "/huongdan" from distinct users at a fixed rate.
+The baseline, in the same run: a bare relay that posts a reply to the fake platform
+straight from the webhook handler (no storage, no parsing, no queue): the network floor.
 """
 
 from __future__ import annotations
@@ -14,6 +16,9 @@ import time
 from pathlib import Path
 from typing import Any
 
+import aiohttp
+from aiohttp import web
+
 from bench.common import SECRET, TOKEN, bench_settings, delivery, machine, ms, pct, serve, table
 from bot.app import create_app
 
@@ -23,9 +28,6 @@ DRAIN_SECONDS = 60.0  # the most we wait for replies after the load
 
 
 async def _child(conn: Any, rate: int) -> None:
-    import aiohttp
-    from aiohttp import web
-
     replied: dict[str, float] = {}
 
     async def send(request: web.Request) -> web.Response:
@@ -77,17 +79,46 @@ def _child_main(conn: Any, rate: int) -> None:
     asyncio.run(_child(conn, rate))
 
 
-async def run(rate: int, tmp: Path) -> dict[str, Any]:
+def relay_app(api_base: str) -> web.Application:
+    """The floor: answer each delivery by posting a reply at once, then answer 200."""
+    app = web.Application()
+    key = web.AppKey("http", aiohttp.ClientSession)
+
+    async def session(app: web.Application) -> Any:
+        app[key] = aiohttp.ClientSession()
+        yield
+        await app[key].close()
+
+    async def handler(request: web.Request) -> web.Response:
+        body = await request.json()
+        chat = body["message"]["chat"]["id"]
+        async with request.app[key].post(
+            f"{api_base}/bot{TOKEN}/sendMessage", json={"chat_id": chat, "text": "ok"}
+        ) as resp:
+            await resp.read()
+        return web.json_response({"ok": True})
+
+    app.cleanup_ctx.append(session)
+    app.router.add_post("/webhook/zalo-bot", handler)
+    return app
+
+
+async def run(rate: int, tmp: Path, relay: bool = False) -> dict[str, Any]:
     ctx = mp.get_context("spawn")
     parent, child = ctx.Pipe()
     proc = ctx.Process(target=_child_main, args=(child, rate), daemon=True)
     proc.start()
     loop = asyncio.get_running_loop()
     port = await loop.run_in_executor(None, parent.recv)
-    settings = bench_settings(
-        tmp / f"e2e{rate}.db", platform={"api_base": f"http://127.0.0.1:{port}", "token": TOKEN}
-    )
-    served = await serve(create_app(settings))
+    api_base = f"http://127.0.0.1:{port}"
+    if relay:
+        app = relay_app(api_base)
+    else:
+        settings = bench_settings(
+            tmp / f"e2e{rate}.db", platform={"api_base": api_base, "token": TOKEN}
+        )
+        app = create_app(settings)
+    served = await serve(app)
     try:
         parent.send(f"{served.url}/webhook/zalo-bot")
         result: dict[str, Any] = await asyncio.wait_for(
@@ -103,24 +134,34 @@ async def run(rate: int, tmp: Path) -> dict[str, Any]:
 
 async def main() -> str:
     rows = []
+    notes = []
     with tempfile.TemporaryDirectory(prefix="antt-bench-") as d:
         for rate in RATES:
-            r = await run(rate, Path(d))
-            rows.append(
-                [
-                    f"{rate}/s for {SECONDS:.0f} s",
-                    r["sent"],
-                    r["replied"],
-                    ms(pct(r["lat"], 50)),
-                    ms(pct(r["lat"], 99)),
-                    ms(max(r["lat"] or [0])),
-                ]
+            results = {}
+            for relay in (True, False):
+                r = await run(rate, Path(d), relay=relay)
+                results[relay] = r
+                rows.append(
+                    [
+                        "bare relay (baseline)" if relay else "real app (serve)",
+                        f"{rate}/s for {SECONDS:.0f} s",
+                        r["sent"],
+                        r["replied"],
+                        ms(pct(r["lat"], 50)),
+                        ms(pct(r["lat"], 99)),
+                        ms(max(r["lat"] or [0])),
+                    ]
+                )
+            base, real = pct(results[True]["lat"], 50), pct(results[False]["lat"], 50)
+            notes.append(
+                f"{rate}/s: real p50 is {real / base if base else float('inf'):.1f}x the relay's"
             )
+    notes.append(f"real app with workers on, SQLite, fake platform on loopback; {machine()}")
     return table(
         "end to end (delivery -> reply at the fake Zalo)",
-        ["load", "200 answers", "replies seen", "p50 ms", "p99 ms", "max ms"],
+        ["handler", "load", "200 answers", "replies seen", "p50 ms", "p99 ms", "max ms"],
         rows,
-        [f"real app with workers on, SQLite, fake platform on loopback; {machine()}"],
+        notes,
     )
 
 

@@ -27,7 +27,8 @@ from bot.worker import LoopWorker
 from handlers.calendar import next_polite_time, polite_time
 from handlers.clock import Clock
 from handlers.config import Settings
-from models.outbox import insert_for, sent_this_month
+from models.inserts import insert_new
+from models.outbox import sent_this_month
 from models.tables import BotMessage, Outbox
 
 log = logging.getLogger(__name__)
@@ -275,20 +276,14 @@ class Sender(LoopWorker):
             await session.execute(update(Outbox).where(Outbox.id == row.id).values(**values))
             if ids:
                 # A platform that reuses an id must not turn a delivered send into an error.
-                # Rows as parameters, not in .values(): one statement compiled once.
-                await session.execute(
-                    insert_for(session)(BotMessage).on_conflict_do_nothing(
-                        index_elements=["chat_id", "message_id"]
-                    ),
+                await insert_new(
+                    session,
+                    BotMessage,
                     [
-                        {
-                            "outbox_pk": row.id,
-                            "chat_id": row.chat_id,
-                            "message_id": mid,
-                            "sent_at": now,
-                        }
-                        for mid in ids
+                        dict(outbox_pk=row.id, chat_id=row.chat_id, message_id=m, sent_at=now)
+                        for m in ids
                     ],
+                    conflict=["chat_id", "message_id"],
                 )
         row.chunks_sent = index + 1
         if self._budget_used is not None:

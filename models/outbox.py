@@ -10,6 +10,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from models.inserts import insert_new
 from models.tables import Outbox
 
 # Lower is sent first (DESIGN.md: urgent alert > reply > directive > task > digest > nudge).
@@ -45,29 +46,24 @@ async def enqueue(
     priority: int | None = None,
 ) -> int | None:
     """Queue one message; returns its id, or None if the key was queued before."""
-    insert = insert_for(session)
-    stmt = (
-        insert(Outbox)
-        .values(
-            chat_id=chat_id,
-            kind=kind,
-            priority=PRIORITY.get(kind, 30) if priority is None else priority,
-            text=text,
-            photo_url=photo_url,
-            idempotency_key=key[:300],
-            status="pending",
-            attempts=0,
-            next_attempt_at=not_before or now,
-            member_pk=member_pk,
-            ref_type=ref_type,
-            ref_id=ref_id,
-            created_at=now,
-            chunks_sent=0,
-        )
-        .on_conflict_do_nothing(index_elements=["idempotency_key"])
-        .returning(Outbox.id)
-    )
-    return (await session.execute(stmt)).scalar_one_or_none()
+    row = {
+        "chat_id": chat_id,
+        "kind": kind,
+        "priority": PRIORITY.get(kind, 30) if priority is None else priority,
+        "text": text,
+        "photo_url": photo_url,
+        "idempotency_key": key[:300],
+        "status": "pending",
+        "attempts": 0,
+        "next_attempt_at": not_before or now,
+        "member_pk": member_pk,
+        "ref_type": ref_type,
+        "ref_id": ref_id,
+        "created_at": now,
+        "chunks_sent": 0,
+    }
+    new = await insert_new(session, Outbox, [row], conflict=["idempotency_key"], returning=["id"])
+    return int(new[0][0]) if new else None
 
 
 async def enqueue_many(

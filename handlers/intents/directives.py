@@ -14,7 +14,8 @@ from handlers.text import fold
 from handlers.texts import core as core_texts
 from handlers.texts import engagement as texts
 from models.engagement import ackers, expected_ackers, open_directive_for
-from models.outbox import find_quoted, insert_for
+from models.inserts import insert_new
+from models.outbox import find_quoted
 from models.tables import Ack, Directive, DirectiveTarget, Group
 
 CODE = re.compile(r"^\s*(?:#|tb)?\s*(\d{1,9})\b", re.IGNORECASE)
@@ -145,20 +146,17 @@ async def directive_status(ctx: Context) -> str:
 
 async def record_ack(ctx: Context, directive: Directive, *, quiet: bool = False) -> bool:
     """Store the member's acknowledgement once; True if it is new."""
-    insert = insert_for(ctx.session)
-    result = await ctx.session.execute(
-        insert(Ack)
-        .values(
-            directive_pk=directive.id,
-            member_pk=ctx.member.id,
-            message_pk=ctx.message.id if ctx.message else None,
-            chat_id=ctx.event.chat_id,
-            at=ctx.event.sent_at,
-        )
-        .on_conflict_do_nothing(index_elements=["directive_pk", "member_pk"])
-        .returning(Ack.id)
+    row = {
+        "directive_pk": directive.id,
+        "member_pk": ctx.member.id,
+        "message_pk": ctx.message.id if ctx.message else None,
+        "chat_id": ctx.event.chat_id,
+        "at": ctx.event.sent_at,
+    }
+    new = await insert_new(
+        ctx.session, Ack, [row], conflict=["directive_pk", "member_pk"], returning=["id"]
     )
-    is_new = result.scalar_one_or_none() is not None
+    is_new = bool(new)
     if not quiet:
         template = texts.ACK_OK if is_new else texts.ACK_ALREADY
         await ctx.reply(template.format(name=ctx.member.name, code=code(directive.id)))
