@@ -147,35 +147,41 @@ class InboxWriter:
                 "status": item.status,
                 "attempts": 0,
             }
-        for _attempt in range(2):
-            try:
-                return await self._insert_new(rows)
-            except IntegrityError:
-                # Another instance stored one of these keys between our check and insert
-                # (PostgreSQL only; SQLite's write lock rules it out): check again.
-                continue
-        return await self._insert_new(rows)
+        # Most batches hold only new deliveries: insert them all in one statement. A key
+        # stored before (a redelivery) fails the whole statement; then find out which.
+        try:
+            return await self._insert(rows, check=False)
+        except IntegrityError:
+            pass
+        try:
+            return await self._insert(rows, check=True)
+        except IntegrityError:
+            # Another instance stored one of the keys between our check and our insert
+            # (PostgreSQL only: SQLite's write lock rules it out): check again.
+            return await self._insert(rows, check=True)
 
-    async def _insert_new(
-        self, rows: dict[tuple[str, str], dict[str, Any]]
+    async def _insert(
+        self, rows: dict[tuple[str, str], dict[str, Any]], check: bool
     ) -> set[tuple[str, str]]:
-        """Insert the rows whose keys are not stored yet; returns the keys inserted.
+        """Insert the rows (with `check`, only those whose keys are not stored yet).
 
         Plain Core statements, because SQLAlchemy never caches a dialect's INSERT .. ON
         CONFLICT: compiling it cost a millisecond per batch, more than the write itself.
         """
         table = cast(Table, InboxRow.__table__)
+        new = rows
         # A Core connection, not an ORM session: nothing here needs the unit of work.
         async with self._engine.begin() as conn:
-            platforms = sorted({p for p, _ in rows})
-            keys = sorted({k for _, k in rows})
-            stored = await conn.execute(
-                select(table.c.platform, table.c.event_key).where(
-                    table.c.platform.in_(platforms), table.c.event_key.in_(keys)
+            if check:
+                platforms = sorted({p for p, _ in rows})
+                keys = sorted({k for _, k in rows})
+                stored = await conn.execute(
+                    select(table.c.platform, table.c.event_key).where(
+                        table.c.platform.in_(platforms), table.c.event_key.in_(keys)
+                    )
                 )
-            )
-            already = set(stored.tuples())
-            new = {key: row for key, row in rows.items() if key not in already}
+                already = set(stored.tuples())
+                new = {key: row for key, row in rows.items() if key not in already}
             if new:
                 await conn.execute(insert(table), list(new.values()))
             return set(new)
