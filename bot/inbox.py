@@ -147,12 +147,14 @@ class InboxWriter:
                 "status": item.status,
                 "attempts": 0,
             }
-        # Most batches hold only new deliveries: insert them all in one statement. A key
-        # stored before (a redelivery) fails the whole statement; then find out which.
-        try:
-            return await self._insert(rows, check=False)
-        except IntegrityError:
-            pass
+        # Most batches hold only new deliveries: on SQLite insert them all in one statement;
+        # a key stored before (a redelivery) fails it, and then we find out which. PostgreSQL
+        # would log every such failure as an error, so there the keys are checked first.
+        if self._engine.dialect.name == "sqlite":
+            try:
+                return await self._insert(rows, check=False)
+            except IntegrityError:
+                pass
         try:
             return await self._insert(rows, check=True)
         except IntegrityError:

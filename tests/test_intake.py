@@ -111,6 +111,22 @@ async def test_three_concurrent_copies_are_stored_once(bot: Bot) -> None:
     assert await count(bot, InboundEvent) == 1
 
 
+async def test_a_batch_mixing_new_deliveries_and_redeliveries_stores_each_once(
+    bot: Bot,
+) -> None:
+    old = [text_event("có mặt", message_id=f"old{i:017d}") for i in range(3)]
+    for body in old:
+        assert (await bot.deliver(body))[0] == 200
+    new = [text_event("có mặt", message_id=f"new{i:017d}") for i in range(5)]
+    # Delivered together, so that the inbox writer commits them in one batch.
+    results = await asyncio.gather(*(bot.deliver(b) for b in [*new, *old, new[0]]))
+    assert all(status == 200 for status, _ in results)
+    duplicates = [bool(b.get("duplicate")) for _, b in results]
+    assert duplicates[1:5] == [False] * 4 and duplicates[5:8] == [True] * 3
+    assert duplicates[0] + duplicates[8] == 1  # two copies of new[0]: one is the duplicate
+    assert await count(bot, InboundEvent) == 8
+
+
 async def test_unknown_event_name_is_stored_and_acknowledged(bot: Bot) -> None:
     body = {
         "event_name": "message.reaction.received",
