@@ -27,7 +27,7 @@ SECONDS = 8.0
 DRAIN_SECONDS = 60.0  # the most we wait for replies after the load
 
 
-async def _child(conn: Any, rate: int) -> None:
+async def _child(conn: Any, rate: int, seconds: float, drain: float) -> None:
     replied: dict[str, float] = {}
 
     async def send(request: web.Request) -> web.Response:
@@ -63,11 +63,11 @@ async def _child(conn: Any, rate: int) -> None:
 
         tasks = []
         start = time.monotonic()
-        for i in range(int(rate * SECONDS)):  # open loop: a fixed schedule, not answer-paced
+        for i in range(int(rate * seconds)):  # open loop: a fixed schedule, not answer-paced
             await asyncio.sleep(max(0.0, start + i / rate - time.monotonic()))
             tasks.append(asyncio.create_task(one(i)))
         await asyncio.gather(*tasks)
-        deadline = time.monotonic() + DRAIN_SECONDS
+        deadline = time.monotonic() + drain
         while len(replied) < len(sent) and time.monotonic() < deadline:  # noqa: ASYNC110
             await asyncio.sleep(0.05)
     await runner.cleanup()
@@ -75,8 +75,9 @@ async def _child(conn: Any, rate: int) -> None:
     conn.send({"sent": len(sent), "replied": len(lat), "lat": lat, "statuses": statuses})
 
 
-def _child_main(conn: Any, rate: int) -> None:
-    asyncio.run(_child(conn, rate))
+def _child_main(conn: Any, rate: int, seconds: float, drain: float) -> None:
+    # A spawned child imports this module afresh: the durations come as arguments.
+    asyncio.run(_child(conn, rate, seconds, drain))
 
 
 def relay_app(api_base: str) -> web.Application:
@@ -106,8 +107,9 @@ def relay_app(api_base: str) -> web.Application:
 async def run(rate: int, tmp: Path, relay: bool = False) -> dict[str, Any]:
     ctx = mp.get_context("spawn")
     parent, child = ctx.Pipe()
-    proc = ctx.Process(target=_child_main, args=(child, rate), daemon=True)
+    proc = ctx.Process(target=_child_main, args=(child, rate, SECONDS, DRAIN_SECONDS), daemon=True)
     proc.start()
+    child.close()  # so that recv raises EOFError if the child dies, instead of waiting forever
     loop = asyncio.get_running_loop()
     port = await loop.run_in_executor(None, parent.recv)
     api_base = f"http://127.0.0.1:{port}"

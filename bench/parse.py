@@ -35,6 +35,8 @@ TZ = ZoneInfo("Asia/Ho_Chi_Minh")
 KEYWORDS = ("cháy", "trộm", "đánh nhau", "tai nạn", "đình công", "ma túy", "đã nhận", "có mặt")
 NAMES = ("ABC", "Minh Long", "Hansol", "May Việt", "Đức Phát", "Sao Vàng", "Tân Tạo")
 EMOJI = ("", "", "", " 👍", " 🙏", " !!!", " 🔥", " 😢")
+COUNT = 100_000  # messages, unless given on the command line
+RUNS = 3
 
 
 def base_messages() -> list[str]:
@@ -118,10 +120,11 @@ def report(name: str, count: int, runs: list[Timing], baseline: list[Timing]) ->
     )
 
 
-def main() -> None:
+def main(argv: list[str] | None = None) -> None:
     """Generate the messages, time the baseline and both parser paths, print the figures."""
-    count = int(sys.argv[1]) if len(sys.argv) > 1 else 100_000
-    repeat = int(sys.argv[2]) if len(sys.argv) > 2 else 3
+    argv = argv or []  # `python -m bench` calls main() and its argv is not ours
+    count = int(argv[0]) if len(argv) > 0 else COUNT
+    repeat = int(argv[1]) if len(argv) > 1 else RUNS
     rng = random.Random(20261127)
     bases = base_messages()
     messages = [variant(rng.choice(bases), rng) for _ in range(count)]
@@ -166,4 +169,4 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    main(sys.argv[1:])

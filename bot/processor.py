@@ -71,7 +71,7 @@ class Processor(LoopWorker):
         now = self._clock.now()
         async with self._sessions() as session, session.begin():
             stmt = (
-                select(InboxRow.id)
+                select(InboxRow.id, InboxRow.chat_id)
                 .where(
                     InboxRow.status == "pending",
                     # Our own claims stay ours: after a database outage interrupted a batch,
@@ -86,7 +86,8 @@ class Processor(LoopWorker):
                 .limit(self._batch)
                 .with_for_update(skip_locked=True)
             )
-            ids = list((await session.execute(stmt)).scalars())
+            rows = (await session.execute(stmt)).all()
+            ids = await self._in_chat_order(session, [(r[0], r[1]) for r in rows])
             if ids:
                 await session.execute(
                     update(InboxRow)
@@ -97,6 +98,29 @@ class Processor(LoopWorker):
                     )
                 )
         return ids
+
+    async def _in_chat_order(self, session: AsyncSession, rows: list[tuple[int, str]]) -> list[int]:
+        """The claimable ids: a chat's events are taken only from its oldest pending one.
+
+        Why: with several instances, another one may hold (or be claiming) an older event
+        of the same chat; taking a later one now would handle a chat's messages out of
+        order (a photo before its report). Those chats wait for the next claim.
+        """
+        if not rows:
+            return []
+        ids = [i for i, _ in rows]
+        older = await session.execute(
+            select(InboxRow.chat_id)
+            .where(
+                InboxRow.status == "pending",
+                InboxRow.id < max(ids),
+                InboxRow.id.not_in(ids),
+                InboxRow.chat_id.in_(sorted({c for _, c in rows})),
+            )
+            .distinct()
+        )
+        waiting = {chat for (chat,) in older.tuples()}
+        return [i for i, chat in rows if chat not in waiting]
 
     async def _release(self, ids: list[int]) -> None:
         async with self._sessions() as session, session.begin():

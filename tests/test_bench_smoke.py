@@ -1,0 +1,196 @@
+# Smoke test of bench/: each benchmark runs end to end at toy sizes, through `python -m bench`,
+# and prints its table, so the benchmarks cannot rot unnoticed. Figures of speed are never
+# asserted; the table's rows are, and the counts in them that must agree.
+
+from __future__ import annotations
+
+import re
+import sys
+from types import ModuleType
+from typing import Any
+
+import pytest
+
+import bench.digest
+import bench.e2e
+import bench.ingest
+import bench.memory
+import bench.nudges
+import bench.parse
+from bench.__main__ import main as bench_main
+
+
+def run_bench(
+    name: str,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    module: ModuleType,
+    **sizes: Any,
+) -> str:
+    """Shrink `module`'s size constants, run `python -m bench <name>` in-process, return stdout."""
+    for constant, value in sizes.items():
+        monkeypatch.setattr(module, constant, value)  # raises if the constant is gone
+    monkeypatch.setattr(sys, "argv", ["python -m bench", name])  # as the command line has it
+    assert bench_main([name]) == 0
+    out = capsys.readouterr().out
+    assert "(skipped:" not in out, out
+    return out
+
+
+def _cells(line: str) -> list[str]:
+    assert line.startswith("|") and line.endswith("|"), line
+    return [c.strip() for c in line[1:-1].split("|")]
+
+
+def table_rows(out: str, title: str) -> list[dict[str, str]]:
+    """The rows of the markdown table under `### title`, each as header -> cell."""
+    lines = out.splitlines()
+    assert f"### {title}" in lines, f"no table titled {title!r} in:\n{out}"
+    at = lines.index(f"### {title}")
+    assert lines[at + 1] == ""
+    header, rule, *rest = lines[at + 2 :]
+    assert re.fullmatch(r"\|(-+\|)+", rule), rule
+    columns = _cells(header)
+    rows = []
+    for line in rest:
+        if not line.startswith("|"):
+            break
+        rows.append(dict(zip(columns, _cells(line), strict=True)))
+    return rows
+
+
+def number(cell: str) -> int:
+    """A count as the tables print it (`1,234`)."""
+    assert re.fullmatch(r"\d[\d,]*", cell), cell
+    return int(cell.replace(",", ""))
+
+
+@pytest.mark.slow
+def test_intake(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    bound = 200
+    out = run_bench(
+        "intake",
+        monkeypatch,
+        capsys,
+        bench.ingest,
+        SECONDS=0.3,
+        CONNECTIONS=4,
+        MAX_REQUESTS=bound,
+    )
+    rows = table_rows(out, "intake (POST /webhook/zalo-bot)")
+    assert [r["handler"] for r in rows] == [
+        "bare aiohttp, JSON only",
+        "naive: session+commit per request, stock aiosqlite",
+        "naive, on the app's engine (SQLite on the loop)",
+        "real app, workers off",
+        "real app, workers on (production)",
+    ]
+    for row in rows:
+        answers = number(row["200 answers"])
+        assert 0 < answers <= bound, row  # the bound reached the load generator's process
+        if row["handler"].startswith("bare"):
+            assert row["rows stored"] == "-", row
+        else:
+            assert number(row["rows stored"]) == answers, row  # nothing acknowledged and lost
+
+
+def test_e2e(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    rate, seconds = 20, 0.5
+    out = run_bench(
+        "e2e",
+        monkeypatch,
+        capsys,
+        bench.e2e,
+        RATES=(rate,),
+        SECONDS=seconds,
+        DRAIN_SECONDS=30.0,
+    )
+    rows = table_rows(out, "end to end (delivery -> reply at the fake Zalo)")
+    assert [r["handler"] for r in rows] == ["bare relay (baseline)", "real app (serve)"]
+    for row in rows:
+        assert row["load"].startswith(f"{rate}/s for "), row
+        # The child process sends rate x seconds deliveries: the sizes reached it.
+        assert number(row["200 answers"]) == int(rate * seconds), row
+        assert number(row["replies seen"]) == number(row["200 answers"]), row
+
+
+def test_parse(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    count = 300
+    out = run_bench("parse", monkeypatch, capsys, bench.parse, COUNT=count, RUNS=2)
+    # parse prints lines, not a markdown table.
+    head = re.search(r"^messages: ([\d,]+) from ([\d,]+) base messages.*; 2 runs;", out, re.M)
+    assert head, out
+    assert number(head[1]) == count and number(head[2]) > 0
+    for path in ("baseline", "uncached", "cached"):
+        assert re.search(rf"^{path} +[\d,]+ msg/s .*p50 [\d.]+ ms +p99 [\d.]+ ms", out, re.M), out
+    assert re.search(r"^cached +\d+% cache hits", out, re.M), out
+
+
+def test_digest(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    monkeypatch.delenv("ANTT_BENCH_POSTGRES_URL", raising=False)  # SQLite only
+    monkeypatch.delenv("ANTT_TEST_POSTGRES_URL", raising=False)
+    members, groups = 100, 10
+    out = run_bench(
+        "digest",
+        monkeypatch,
+        capsys,
+        bench.digest,
+        MEMBERS=members,
+        GROUPS=groups,
+        MESSAGES=5_000,
+        REPEAT=1,
+    )
+    title = (
+        f"digest: one week ({bench.digest.WEEK}) of {members} members, {groups} groups, "
+        "5,000 messages a year"
+    )
+    rows = table_rows(out, title)
+    assert [(r["database"], r["what"]) for r in rows] == [
+        ("SQLite", "baseline: COUNT(*) of the week's messages"),
+        ("SQLite", "park totals (one scope)"),
+        ("SQLite", "whole digest: 50 groups, 40 enterprises, trend, people"),
+    ]
+    week = re.fullmatch(r"([\d,]+) messages", rows[0]["result"])
+    assert week and number(week[1]) > 0, rows[0]
+    totals = re.fullmatch(r"(\d+) of (\d+) active", rows[1]["result"])
+    assert totals and 0 < int(totals[1]) <= int(totals[2]) == members, rows[1]
+    digest = re.fullmatch(r"(\d+) groups, (\d+) inactive", rows[2]["result"])
+    assert digest and int(digest[1]) == groups, rows[2]
+    assert "PostgreSQL skipped" in out
+
+
+def test_nudges(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    members, groups = 200, 5
+    out = run_bench("nudges", monkeypatch, capsys, bench.nudges, MEMBERS=members, GROUPS=groups)
+    rows = table_rows(out, f"nudges over {members} quiet members in {groups} groups")
+    assert [(r["run"], r["messages queued"]) for r in rows] == [
+        (f"baseline: read {members} members with their groups", "-"),
+        ("nudge run (cold)", str(members)),  # every member is quiet
+        ("nudge run again (idempotent)", "0"),
+    ]
+    assert f"outbox rows after both runs: {members};" in out
+
+
+@pytest.mark.slow
+def test_memory(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    deliveries = 300
+    out = run_bench(
+        "memory",
+        monkeypatch,
+        capsys,
+        bench.memory,
+        DELIVERIES=deliveries,
+        MAX_SECONDS=60.0,
+        PROCESS_WAIT=60.0,
+    )
+    rows = table_rows(out, "memory of `antt-bot serve` (VmHWM)")
+    assert len(rows) == 3, out
+    idle, loaded, processed = rows
+    assert idle["moment"] == "serve, started and idle"
+    answered = re.fullmatch(r"after ([\d,]+) deliveries \(200\) in \d+ s", loaded["moment"])
+    assert answered and 0 < number(answered[1]) <= deliveries, loaded
+    handled = re.fullmatch(r"after processing \(([\d,]+) handled\)", processed["moment"])
+    assert handled and number(handled[1]) == number(answered[1]), processed
+    assert loaded["rate"].endswith("/s"), loaded
+    for row in rows:
+        assert number(row["peak RSS MB"]) > 0, row

@@ -1,0 +1,70 @@
+"""Several processors on one database: a chat's messages are still handled in order."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+from sqlalchemy import select
+
+from bot import keys
+from bot.processor import Processor
+from models.tables import InboundEvent, Message
+from tests.conftest import Bot, text_event
+from tests.test_intake import _NullClient
+
+
+def _processor(bot: Bot, name: str, batch: int) -> Processor:
+    app = bot.app
+    return Processor(
+        app[keys.SESSIONS],
+        app[keys.SETTINGS],
+        app[keys.CLOCK],
+        app[keys.METRICS],
+        name,
+        asyncio.Event(),
+        batch=batch,
+    )
+
+
+async def _statuses(bot: Bot) -> dict[str, str]:
+    async with bot.sessions() as s:
+        rows = await s.execute(select(InboundEvent.message_id, InboundEvent.status))
+        return {m: st for m, st in rows.tuples()}
+
+
+async def test_a_chat_waits_while_another_instance_holds_its_older_message(
+    make_bot: Any, make_settings: Any, db_url: str
+) -> None:
+    bot = await make_bot(
+        make_settings(db=db_url, platform={"kind": "zalo_bot"}), client=_NullClient()
+    )
+    order = [("x", "x1"), ("y", "y1"), ("x", "x2"), ("y", "y2")]
+    for chat, mid in order:
+        body = text_event("có mặt", sender=f"u{chat}", group=True, chat=chat, message_id=mid)
+        assert (await bot.deliver(body))[0] == 200
+
+    first, second = _processor(bot, "instance-a", batch=1), _processor(bot, "instance-b", batch=10)
+    held = await first._claim()  # instance A holds x1 and is slow to handle it
+    assert len(held) == 1
+    assert await second.run_once() == 2  # B takes chat y, but not x2 before x1
+    assert await _statuses(bot) == {"x1": "pending", "y1": "done", "x2": "pending", "y2": "done"}
+
+    await first._handle(held[0])
+    assert await second.run_once() == 1  # now x2 is next in its chat
+    assert set((await _statuses(bot)).values()) == {"done"}
+    async with bot.sessions() as s:
+        handled = (await s.execute(select(Message.message_id).order_by(Message.id))).scalars()
+        assert [m for m in handled if m.startswith("x")] == ["x1", "x2"]
+
+
+async def test_one_instance_takes_a_chats_messages_in_one_claim(
+    make_bot: Any, make_settings: Any, sqlite_url: str
+) -> None:
+    bot = await make_bot(
+        make_settings(db=sqlite_url, platform={"kind": "zalo_bot"}), client=_NullClient()
+    )
+    for i in range(5):
+        body = text_event("có mặt", sender="u1", group=True, chat="g", message_id=f"g{i}")
+        assert (await bot.deliver(body))[0] == 200
+    assert await _processor(bot, "only", batch=10).run_once() == 5
