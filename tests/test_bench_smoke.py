@@ -117,13 +117,12 @@ def test_e2e(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 def test_parse(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
     count = 300
     out = run_bench("parse", monkeypatch, capsys, bench.parse, COUNT=count, RUNS=2)
-    # parse prints lines, not a markdown table.
-    head = re.search(r"^messages: ([\d,]+) from ([\d,]+) base messages.*; 2 runs;", out, re.M)
-    assert head, out
-    assert number(head[1]) == count and number(head[2]) > 0
-    for path in ("baseline", "uncached", "cached"):
-        assert re.search(rf"^{path} +[\d,]+ msg/s .*p50 [\d.]+ ms +p99 [\d.]+ ms", out, re.M), out
-    assert re.search(r"^cached +\d+% cache hits", out, re.M), out
+    rows = table_rows(out, "parse() throughput (CPU time of one core)")
+    assert [r["path"] for r in rows] == ["baseline", "uncached", "cached"]
+    for r in rows:
+        assert number(r["msg/s"]) > 0 and float(r["p99 ms"]) >= float(r["p50 ms"]) >= 0
+    assert re.search(rf"^- {count:,} messages from \d+ base messages.*; 2 runs;", out, re.M), out
+    assert re.search(r"^- cached: \d+% cache hits", out, re.M), out
 
 
 def test_digest(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
