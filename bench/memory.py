@@ -80,7 +80,12 @@ async def main() -> str:
                             if resp.status == 200:
                                 break
                     except aiohttp.ClientError:
-                        await asyncio.sleep(0.1)
+                        pass
+                    if proc.poll() is not None:
+                        raise RuntimeError(f"serve exited with {proc.returncode} at start-up")
+                    await asyncio.sleep(0.1)
+                else:
+                    raise RuntimeError("serve did not answer /healthz with 200 within 30 s")
             idle = vm_hwm_kib(proc.pid)
             result = await load_in_process(
                 url=f"{base}/webhook/zalo-bot",
