@@ -10,7 +10,8 @@ import os
 import platform
 import statistics
 import time
-from collections.abc import Sequence
+import uuid
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -194,6 +195,31 @@ async def load_in_process(**kwargs: Any) -> LoadResult:
 
 
 # ---------------------------------------------------------------- figures
+
+
+def postgres_url() -> str | None:
+    """The PostgreSQL server to measure on, if one is named (a scratch database is used)."""
+    return os.environ.get("ANTT_BENCH_POSTGRES_URL") or os.environ.get("ANTT_TEST_POSTGRES_URL")
+
+
+async def pg_scratch(base_url: str) -> tuple[str, Callable[[], Awaitable[None]]]:
+    """A new, empty database on the server of `base_url`: its URL and how to drop it."""
+    import asyncpg
+
+    plain = base_url.replace("postgresql+asyncpg://", "postgresql://")
+    name = f"antt_bench_{uuid.uuid4().hex[:8]}"
+    admin = await asyncpg.connect(plain)
+    await admin.execute(f'CREATE DATABASE "{name}"')
+    await admin.close()
+
+    async def drop() -> None:
+        conn = await asyncpg.connect(plain)
+        try:
+            await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        finally:
+            await conn.close()
+
+    return f"{base_url.rpartition('/')[0]}/{name}", drop
 
 
 def pct(values: Sequence[float], q: float) -> float:

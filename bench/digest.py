@@ -13,20 +13,18 @@ ANTT_TEST_POSTGRES_URL names a server (a scratch database is created and dropped
 from __future__ import annotations
 
 import asyncio
-import os
 import random
 import sqlite3
 import statistics
 import sys
 import tempfile
 import time
-import uuid
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from bench.common import machine, table
+from bench.common import machine, pg_scratch, postgres_url, table
 from handlers.config import Settings, load_settings
 from handlers.digest import build_digest, week_bounds
 from models import digest as q
@@ -330,25 +328,6 @@ async def measure(url: str, settings: Settings) -> list[tuple[str, float, str]]:
     return out
 
 
-async def _pg_scratch(base_url: str) -> tuple[str, Callable[[], Awaitable[None]]]:
-    import asyncpg
-
-    plain = base_url.replace("postgresql+asyncpg://", "postgresql://")
-    name = f"antt_bench_{uuid.uuid4().hex[:8]}"
-    admin = await asyncpg.connect(plain)
-    await admin.execute(f'CREATE DATABASE "{name}"')
-    await admin.close()
-
-    async def drop() -> None:
-        conn = await asyncpg.connect(plain)
-        try:
-            await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        finally:
-            await conn.close()
-
-    return f"{base_url.rpartition('/')[0]}/{name}", drop
-
-
 def _progress(msg: str) -> None:
     if sys.stderr.isatty():
         print(msg, file=sys.stderr, flush=True)
@@ -373,9 +352,9 @@ async def main() -> str:
         notes.append(f"SQLite loaded in {time.perf_counter() - t:.1f} s")
         for what, secs, detail in await measure(url, settings):
             results.append(["SQLite", what, f"{secs * 1000:.0f} ms", detail])
-    pg = os.environ.get("ANTT_BENCH_POSTGRES_URL") or os.environ.get("ANTT_TEST_POSTGRES_URL")
+    pg = postgres_url()
     if pg:
-        url, drop = await _pg_scratch(pg)
+        url, drop = await pg_scratch(pg)
         try:
             engine = make_engine(url)
             await upgrade(engine)

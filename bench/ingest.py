@@ -36,6 +36,8 @@ from bench.common import (
     machine,
     ms,
     pct,
+    pg_scratch,
+    postgres_url,
     serve,
     table,
 )
@@ -44,8 +46,9 @@ from bot.app import create_app
 from bot.platforms import zalo_bot
 from bot.platforms.base import DeliveryError
 from handlers.clock import SystemClock
+from handlers.config import Settings
 from handlers.events import event_to_json
-from models.db import ensure_schema, make_engine, make_sessionmaker
+from models.db import ensure_schema, make_engine, make_sessionmaker, upgrade
 from models.tables import InboundEvent as InboxRow
 
 CONNECTIONS = 32
@@ -166,9 +169,32 @@ async def _migrate(db: Path) -> None:
         await engine.dispose()
 
 
-async def run_real(tmp: Path, workers: bool) -> tuple[LoadResult, int | None]:
+async def run_real(
+    tmp: Path, workers: bool, pg: str | None = None
+) -> tuple[LoadResult, int | None]:
+    if pg is not None:
+        return await _on_postgres(pg, workers)
     name = "real-w" if workers else "real"
     settings = bench_settings(tmp / f"{name}.db")
+    return await _run_app(settings, workers, name)
+
+
+async def _on_postgres(base_url: str, workers: bool) -> tuple[LoadResult, int | None]:
+    """The real app on a scratch PostgreSQL database, migrated as `antt-bot db upgrade` does."""
+    url, drop = await pg_scratch(base_url)
+    try:
+        engine = make_engine(url)
+        try:
+            await upgrade(engine)
+        finally:
+            await engine.dispose()
+        settings = bench_settings(Path("unused.db"), database={"url": url})
+        return await _run_app(settings, workers, "pg-w" if workers else "pg")
+    finally:
+        await drop()
+
+
+async def _run_app(settings: Settings, workers: bool, name: str) -> tuple[LoadResult, int | None]:
     app = create_app(settings, client=NullClient(), workers=workers)
     served = await serve(app)
     try:
@@ -199,6 +225,12 @@ async def main() -> str:
             ("real app, workers off", lambda: run_real(tmp, workers=False)),
             ("real app, workers on (production)", lambda: run_real(tmp, workers=True)),
         ]
+        pg = postgres_url()
+        if pg:
+            runs += [
+                ("real app on PostgreSQL, workers off", lambda: run_real(tmp, False, pg)),
+                ("real app on PostgreSQL, workers on", lambda: run_real(tmp, True, pg)),
+            ]
         for label, run in runs:
             result, stored = await run()
             results[label] = result
@@ -219,7 +251,7 @@ async def main() -> str:
     naive = results["naive: session+commit per request, stock aiosqlite"].rate
     naive_app_engine = results["naive, on the app's engine (SQLite on the loop)"].rate
     notes = []
-    for label in ("real app, workers off", "real app, workers on (production)"):
+    for label in [k for k in results if k.startswith("real app")]:
         r = results[label]
         notes.append(
             f"{label}: {r.rate / bare:.2f}x bare (target >= 0.5), "
@@ -228,6 +260,13 @@ async def main() -> str:
             f"{r.rate / naive_app_engine if naive_app_engine else float('inf'):.1f}x the naive "
             "handler on the app's own engine (group commit alone)"
         )
+    if "pg-w" in HANDLED:
+        notes.append(
+            f"PostgreSQL (asyncpg, the local server), workers on: {HANDLED['pg-w']:,} handled"
+            f" within the {SECONDS:.0f} s"
+        )
+    elif not postgres_url():
+        notes.append("PostgreSQL rows skipped: set ANTT_BENCH_POSTGRES_URL")
     if "real-w" in HANDLED:
         notes.append(
             f"workers on: {HANDLED['real-w']:,} of the deliveries were also handled (replies "

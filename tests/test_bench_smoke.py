@@ -11,6 +11,7 @@ from typing import Any
 
 import pytest
 
+import bench.common
 import bench.digest
 import bench.e2e
 import bench.ingest
@@ -78,12 +79,18 @@ def test_intake(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[s
         MAX_REQUESTS=bound,
     )
     rows = table_rows(out, "intake (POST /webhook/zalo-bot)")
+    on_postgres = (
+        ["real app on PostgreSQL, workers off", "real app on PostgreSQL, workers on"]
+        if bench.common.postgres_url()
+        else []
+    )
     assert [r["handler"] for r in rows] == [
         "bare aiohttp, JSON only",
         "naive: session+commit per request, stock aiosqlite",
         "naive, on the app's engine (SQLite on the loop)",
         "real app, workers off",
         "real app, workers on (production)",
+        *on_postgres,
     ]
     for row in rows:
         answers = number(row["200 answers"])
