@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import json
+import random
 from typing import Any
 
 from sqlalchemy import select
@@ -68,3 +70,48 @@ async def test_one_instance_takes_a_chats_messages_in_one_claim(
         body = text_event("có mặt", sender="u1", group=True, chat="g", message_id=f"g{i}")
         assert (await bot.deliver(body))[0] == 200
     assert await _processor(bot, "only", batch=10).run_once() == 5
+
+
+async def test_two_instances_storing_the_same_deliveries_at_once_store_each_once(
+    db_url: str,
+) -> None:
+    """Zalo redelivering to both instances at the same moment: no 503, each stored once."""
+    from bot.inbox import InboxWriter
+    from bot.platforms.zalo_bot import parse_delivery
+    from handlers.clock import FixedClock
+    from models.db import ensure_schema, make_engine, make_sessionmaker
+    from tests.conftest import T0
+
+    engines = [make_engine(db_url), make_engine(db_url)]
+    await ensure_schema(engines[0])
+    writers = [InboxWriter(make_sessionmaker(e), FixedClock(T0)) for e in engines]
+    for writer in writers:
+        writer.start()
+    try:
+        rng = random.Random(7)
+        for round_ in range(20):
+            events = [
+                parse_delivery(
+                    json.dumps(text_event("có mặt", message_id=f"r{round_}-{i}")).encode(), T0
+                )[0]
+                for i in range(40)
+            ]
+            # Each instance gets most of the events, in its own order, in bursts: their
+            # batches overlap partly and commit at different moments.
+            plans = [rng.sample(events, 30) for _ in writers]
+            plans[0] += [e for e in events if e not in plans[0]]
+
+            async def feed(writer: InboxWriter, plan: list[InboundEvent]) -> list[bool]:
+                out = []
+                for start in range(0, len(plan), 7):
+                    part = plan[start : start + 7]
+                    out += await asyncio.gather(*(writer.submit(ev) for ev in part))
+                return out
+
+            results = await asyncio.gather(*(feed(w, p) for w, p in zip(writers, plans, strict=True)))
+            assert sum(sum(r) for r in results) == len(events)  # new exactly once, never refused
+    finally:
+        for writer in writers:
+            await writer.stop()
+        for engine in engines:
+            await engine.dispose()
