@@ -108,7 +108,8 @@ async def test_two_instances_storing_the_same_deliveries_at_once_store_each_once
                     out += await asyncio.gather(*(writer.submit(ev) for ev in part))
                 return out
 
-            results = await asyncio.gather(*(feed(w, p) for w, p in zip(writers, plans, strict=True)))
+            pairs = zip(writers, plans, strict=True)
+            results = await asyncio.gather(*(feed(w, p) for w, p in pairs))
             assert sum(sum(r) for r in results) == len(events)  # new exactly once, never refused
     finally:
         for writer in writers:
