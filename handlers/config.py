@@ -16,6 +16,14 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
 
 ENV_PREFIX = "ANTT_"
+# ANTT_ variables that are not configuration: the config file's path, and the test suite's
+# and the benchmarks' database servers (they are set in the same shells that run the bot).
+_NOT_CONFIG = ("ANTT_CONFIG", "ANTT_TEST_", "ANTT_BENCH_")
+
+
+def is_config_variable(name: str) -> bool:
+    """True for an ANTT_ variable that overrides a configuration key."""
+    return name.startswith(ENV_PREFIX) and not name.startswith(_NOT_CONFIG)
 DEFAULT_CONFIG = "config.yaml"
 
 
@@ -236,7 +244,7 @@ def _env_overrides(environ: Mapping[str, str]) -> dict[str, Any]:
     """ANTT_A__B=v -> {"a": {"b": v}}; values are parsed as YAML scalars/lists."""
     tree: dict[str, Any] = {}
     for name, raw in environ.items():
-        if not name.startswith(ENV_PREFIX) or name == "ANTT_CONFIG" or name.startswith("ANTT_TEST"):
+        if not is_config_variable(name):
             continue
         path = [p.lower() for p in name[len(ENV_PREFIX) :].split("__") if p]
         if not path:
@@ -287,11 +295,7 @@ def env_sources(environ: Mapping[str, str]) -> dict[str, str]:
     """Dotted config key -> the ANTT_ variable that set it (to name it in errors)."""
     out = {}
     for name in environ:
-        if (
-            name.startswith(ENV_PREFIX)
-            and name != "ANTT_CONFIG"
-            and not name.startswith("ANTT_TEST")
-        ):
+        if is_config_variable(name):
             path = [p.lower() for p in name[len(ENV_PREFIX) :].split("__") if p]
             if path:
                 out[".".join(path)] = name

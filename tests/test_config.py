@@ -81,6 +81,15 @@ def test_env_typo_is_named_too() -> None:
         load_settings(None, environ={"ANTT_PLATFORM__TOKN": "x"})
 
 
+def test_the_test_and_benchmark_variables_are_not_configuration() -> None:
+    url = "postgresql+asyncpg://postgres@127.0.0.1:5432/test"
+    environ = {"ANTT_TEST_POSTGRES_URL": url, "ANTT_BENCH_POSTGRES_URL": url}
+    settings = load_settings(None, environ=environ)
+    assert settings.database.url.startswith("sqlite")
+    with pytest.raises(ConfigError, match="ANTT_BENCHMARKS"):  # a near miss is still named
+        load_settings(None, environ={**environ, "ANTT_BENCHMARKS": "1"})
+
+
 def test_cli_exits_2_with_the_key_and_no_traceback(tmp_path: Path) -> None:
     path = tmp_path / "c.yaml"
     path.write_text("server:\n  prot: 80\n", encoding="utf-8")
