@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from models.people import fold_name
-from models.tables import AuditLog, Incident, Member, Report
+from models.tables import Attachment, AuditLog, Incident, Member, Report
 
 EDITABLE = ("name", "phone", "enterprise", "role")
 
@@ -25,6 +25,11 @@ class ReportRow:
     name: str | None
     enterprise: str | None
     text: str
+    photos: tuple[int, ...] = ()  # attachment ids of the photos kept with the report
+
+
+# Photos the dashboard shows inline; anything else (an SVG can carry script) is not served.
+SHOWN_IMAGE_TYPES = ("image/jpeg", "image/png", "image/gif", "image/webp")
 
 
 def _state() -> Any:
@@ -81,7 +86,45 @@ async def reports(
     if until is not None:
         stmt = stmt.where(Report.created_at < until)
     stmt = stmt.order_by(Report.created_at.desc(), Report.id.desc()).limit(limit)
-    return [ReportRow(*row) for row in await session.execute(stmt)]
+    rows = [ReportRow(*row) for row in await session.execute(stmt)]
+    photos = await _photos_of(session, [r.id for r in rows])
+    return [replace(r, photos=photos.get(r.id, ())) for r in rows]
+
+
+async def _photos_of(session: AsyncSession, report_ids: list[int]) -> dict[int, tuple[int, ...]]:
+    """Fetched, showable photos per report, oldest first."""
+    if not report_ids:
+        return {}
+    found = await session.execute(
+        select(Attachment.report_pk, Attachment.id)
+        .where(
+            Attachment.report_pk.in_(report_ids),
+            Attachment.status == "fetched",
+            Attachment.content_type.in_(SHOWN_IMAGE_TYPES),
+        )
+        .order_by(Attachment.id)
+    )
+    out: dict[int, list[int]] = {}
+    for report_pk, attachment_id in found.tuples():
+        if report_pk is not None:
+            out.setdefault(report_pk, []).append(attachment_id)
+    return {k: tuple(v) for k, v in out.items()}
+
+
+async def photo(session: AsyncSession, attachment_id: int) -> tuple[bytes, str] | None:
+    """A kept photo's bytes and type, if it is one the dashboard shows."""
+    row = (
+        await session.execute(
+            select(Attachment.data, Attachment.content_type).where(
+                Attachment.id == attachment_id,
+                Attachment.status == "fetched",
+                Attachment.content_type.in_(SHOWN_IMAGE_TYPES),
+            )
+        )
+    ).first()
+    if row is None or row[0] is None or row[1] is None:
+        return None
+    return bytes(row[0]), str(row[1])
 
 
 async def update_member(

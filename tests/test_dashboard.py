@@ -13,7 +13,7 @@ import pytest
 from sqlalchemy import select
 
 from handlers.clock import FixedClock
-from models.tables import AuditLog, Member
+from models.tables import Attachment, AuditLog, Member, Report
 from tests.conftest import Bot
 from tests.digest_factory import Factory, day, scenario
 
@@ -162,6 +162,53 @@ async def test_user_text_is_escaped_everywhere(bot: Bot) -> None:
     async with bot.http.get("/dashboard/members") as resp:
         html = await resp.text()
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html and "&lt;b&gt;Cty&lt;/b&gt;" in html
+
+
+PNG = bytes.fromhex(
+    "89504e470d0a1a0a0000000d4948445200000001000000010806000000"
+    "1f15c4890000000d49444154789c6360f8cf00000301010018dd8db00000000049454e44ae426082"
+)
+
+
+async def test_report_photos_are_shown_to_signed_in_users_and_only_images(bot: Bot) -> None:
+    async with bot.sessions() as s, s.begin():
+        reporter = (await s.execute(select(Member).where(Member.member_id == "uX"))).scalar_one()
+        report = (
+            await s.execute(select(Report).where(Report.member_pk == reporter.id))
+        ).scalar_one()
+
+        def attach(status: str, kind: str | None, data: bytes | None) -> Attachment:
+            return Attachment(
+                report_pk=report.id,
+                member_pk=reporter.id,
+                url="https://zalo.example/p.jpg",
+                status=status,
+                content_type=kind,
+                data=data,
+                created_at=day(3),
+            )
+
+        shown = attach("fetched", "image/png", PNG)
+        html_page = attach("fetched", "text/html", XSS.encode())  # not an image: never served
+        svg = attach("fetched", "image/svg+xml", b"<svg onload=alert(1)/>")
+        pending = attach("pending", None, None)
+        s.add_all([shown, html_page, svg, pending])
+    async with bot.http.get(f"/dashboard/photos/{shown.id}", allow_redirects=False) as resp:
+        assert resp.status == 303 and "/dashboard/login" in resp.headers["Location"]
+    assert (await login(bot)).status == 303
+    async with bot.http.get("/dashboard/reports") as resp:
+        html = await resp.text()
+    assert f'src="/dashboard/photos/{shown.id}"' in html
+    for other in (html_page, svg, pending):
+        assert f"/dashboard/photos/{other.id}" not in html
+    async with bot.http.get(f"/dashboard/photos/{shown.id}") as resp:
+        assert resp.status == 200 and resp.content_type == "image/png"
+        assert resp.headers["X-Content-Type-Options"] == "nosniff"
+        assert await resp.read() == PNG
+    for missing in (html_page.id, svg.id, pending.id, 999999):
+        async with bot.http.get(f"/dashboard/photos/{missing}") as resp:
+            assert resp.status == 404, missing
+            assert "<script>alert" not in await resp.text()
 
 
 async def test_reports_filter_and_downloads(bot: Bot) -> None:

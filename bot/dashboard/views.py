@@ -67,6 +67,7 @@ def add_routes(app: web.Application) -> None:
     r.add_get("/dashboard/", week_page)
     r.add_get(f"/dashboard/chart/{WEEK}.png", chart)
     r.add_get("/dashboard/reports", reports_page)
+    r.add_get(r"/dashboard/photos/{pk:\d+}", report_photo)
     r.add_get("/dashboard/directives", directives_page)
     r.add_get("/dashboard/members", members_page)
     r.add_get(r"/dashboard/members/{pk:\d+}", member_form)
@@ -345,6 +346,27 @@ async def reports_page(request: web.Request, user: User) -> web.Response:
         statuses=statuses,
         limit=limit,
         nav="reports",
+    )
+
+
+@login_required()
+async def report_photo(request: web.Request, user: User) -> web.Response:
+    """A photo kept with a report (fetched from Zalo when it arrived; its URL expires)."""
+    async with request.app[keys.SESSIONS]() as session:
+        found = await dq.photo(session, int(request.match_info["pk"]))
+    if found is None:
+        return error_page(
+            request, 404, "Không có ảnh", "Ảnh này không có hoặc chưa tải về được.", user
+        )
+    data, content_type = found
+    return web.Response(
+        body=data,
+        content_type=content_type,
+        headers={
+            "Cache-Control": "private, max-age=3600",
+            "X-Content-Type-Options": "nosniff",  # never read as anything but the image
+            "Content-Security-Policy": "default-src 'none'; sandbox",
+        },
     )
 
 
