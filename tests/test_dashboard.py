@@ -297,7 +297,21 @@ async def test_in_chromium_log_in_see_the_week_filter_download_and_no_script_run
     playwright_api = pytest.importorskip("playwright.async_api")
     settings = make_settings(dashboard={"password": PASSWORD})
     bot = await make_bot(settings, FixedClock(day(4, 9)))
-    await seed(bot)
+    rows = await seed(bot)
+    async with bot.sessions() as s, s.begin():
+        report = (
+            await s.execute(select(Report).where(Report.member_pk == rows["xss"].id))
+        ).scalar_one()
+        s.add(
+            Attachment(
+                report_pk=report.id,
+                url="https://zalo.example/p.png",
+                status="fetched",
+                content_type="image/png",
+                data=PNG,
+                created_at=day(3),
+            )
+        )
     base = str(bot.http.make_url("/")).rstrip("/")
     async with playwright_api.async_playwright() as pw:
         browser = await pw.chromium.launch(
@@ -331,6 +345,14 @@ async def test_in_chromium_log_in_see_the_week_filter_download_and_no_script_run
             await page.click("form.filters button")
             await page.wait_for_url(re.compile(r".*category=theft.*"))
             assert await page.locator("#reports tbody tr").count() == 2
+            await page.goto(f"{base}/dashboard/reports")
+            await page.locator("#reports a.photo img").scroll_into_view_if_needed()
+            # Loaded under the page's CSP, as a picture (a broken image has no width).
+            await page.wait_for_function(
+                "() => { const i = document.querySelector('#reports a.photo img');"
+                " return i !== null && i.complete && i.naturalWidth === 1; }",
+                timeout=10_000,
+            )
 
             await page.goto(f"{base}/dashboard/downloads")
             async with page.expect_download() as info:
