@@ -169,7 +169,9 @@ class InboxWriter:
             .returning(table.c.platform, table.c.event_key)
         )
         async with self._engine.begin() as conn:
-            result = await conn.execute(stmt, list(rows.values()))
+            # In key order: ON CONFLICT waits for another transaction's uncommitted row of
+            # the same key, so two instances taking keys in opposite orders would deadlock.
+            result = await conn.execute(stmt, [row for _, row in sorted(rows.items())])
             return {(p, k) for p, k in result.tuples()}
 
     async def _insert(

@@ -5,9 +5,9 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Awaitable, Callable
-from datetime import timedelta
+from datetime import datetime, timedelta
 
-from sqlalchemy import and_, or_, select, update
+from sqlalchemy import and_, func, or_, select, update
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -70,6 +70,14 @@ class Processor(LoopWorker):
     async def _claim(self) -> list[int]:
         now = self._clock.now()
         async with self._sessions() as session, session.begin():
+            # Chats with an event in another instance's hands wait (per-chat order); they
+            # are left out here so that they take no place in the batch.
+            busy_chats = select(InboxRow.chat_id).where(
+                InboxRow.status == "pending",
+                InboxRow.claimed_by.is_not(None),
+                InboxRow.claimed_by != self._worker,
+                InboxRow.claimed_until >= now,
+            )
             stmt = (
                 select(InboxRow.id, InboxRow.chat_id)
                 .where(
@@ -81,13 +89,14 @@ class Processor(LoopWorker):
                         InboxRow.claimed_until < now,
                         InboxRow.claimed_by == self._worker,
                     ),
+                    InboxRow.chat_id.not_in(busy_chats),
                 )
                 .order_by(InboxRow.id)
                 .limit(self._batch)
                 .with_for_update(skip_locked=True)
             )
             rows = (await session.execute(stmt)).all()
-            ids = await self._in_chat_order(session, [(r[0], r[1]) for r in rows])
+            ids = await self._in_chat_order(session, [(r[0], r[1]) for r in rows], now)
             if ids:
                 await session.execute(
                     update(InboxRow)
@@ -99,28 +108,37 @@ class Processor(LoopWorker):
                 )
         return ids
 
-    async def _in_chat_order(self, session: AsyncSession, rows: list[tuple[int, str]]) -> list[int]:
-        """The claimable ids: a chat's events are taken only from its oldest pending one.
+    async def _in_chat_order(
+        self, session: AsyncSession, rows: list[tuple[int, str]], now: datetime
+    ) -> list[int]:
+        """The ids to claim: none of a chat after an older event someone else is taking.
 
-        Why: with several instances, another one may hold (or be claiming) an older event
-        of the same chat; taking a later one now would handle a chat's messages out of
-        order (a photo before its report). Those chats wait for the next claim.
+        Why: another instance may be claiming an older event of the same chat right now
+        (SKIP LOCKED skipped it, and its claim is not committed yet); taking a later one
+        would handle the chat out of order (a photo before its report). An event waiting
+        out its failure backoff does not hold its chat back (as within one instance).
         """
         if not rows:
             return []
         ids = [i for i, _ in rows]
         older = await session.execute(
-            select(InboxRow.chat_id)
+            select(InboxRow.chat_id, func.min(InboxRow.id))
             .where(
                 InboxRow.status == "pending",
                 InboxRow.id < max(ids),
                 InboxRow.id.not_in(ids),
                 InboxRow.chat_id.in_(sorted({c for _, c in rows})),
+                # not one waiting out a failure backoff (no holder, a future claimed_until)
+                or_(
+                    InboxRow.claimed_by.is_not(None),
+                    InboxRow.claimed_until.is_(None),
+                    InboxRow.claimed_until < now,
+                ),
             )
-            .distinct()
+            .group_by(InboxRow.chat_id)
         )
-        waiting = {chat for (chat,) in older.tuples()}
-        return [i for i, chat in rows if chat not in waiting]
+        first_held = {chat: first for chat, first in older.tuples()}
+        return [i for i, chat in rows if i < first_held.get(chat, i + 1)]
 
     async def _release(self, ids: list[int]) -> None:
         async with self._sessions() as session, session.begin():

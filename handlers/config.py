@@ -18,12 +18,14 @@ from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, f
 ENV_PREFIX = "ANTT_"
 # ANTT_ variables that are not configuration: the config file's path, and the test suite's
 # and the benchmarks' database servers (they are set in the same shells that run the bot).
-_NOT_CONFIG = ("ANTT_CONFIG", "ANTT_TEST_", "ANTT_BENCH_")
+_NOT_CONFIG = ("ANTT_CONFIG", "ANTT_TEST", "ANTT_BENCH")
 
 
 def is_config_variable(name: str) -> bool:
     """True for an ANTT_ variable that overrides a configuration key."""
     return name.startswith(ENV_PREFIX) and not name.startswith(_NOT_CONFIG)
+
+
 DEFAULT_CONFIG = "config.yaml"
 
 

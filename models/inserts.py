@@ -57,7 +57,8 @@ async def insert_new(
     """Insert each row unless it conflicts on `conflict`; RETURNING rows of the new ones.
 
     All rows must have the same keys. With `returning`, rows go one statement each
-    (RETURNING and executemany do not mix on every driver).
+    (RETURNING and executemany do not mix on every driver). A text statement does not
+    autoflush the session: flush first if a row refers to an object not yet written.
     """
     if not rows:
         return []

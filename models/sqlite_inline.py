@@ -50,9 +50,12 @@ def is_busy(exc: BaseException) -> bool:
 class InlineConnection(aiosqlite.Connection):
     """aiosqlite's interface (what SQLAlchemy's dialect drives) without the thread."""
 
-    def __init__(self, connector: Callable[[], sqlite3.Connection]) -> None:
+    def __init__(
+        self, connector: Callable[[], sqlite3.Connection], busy_wait: float | None = None
+    ) -> None:
         super().__init__(connector, iter_chunk_size=64)
         self._tx = _RunNow()  # type: ignore[assignment]
+        self._busy_wait = BUSY_WAIT_SECONDS if busy_wait is None else busy_wait
 
     def __await__(self) -> Any:
         return self._connect().__await__()
@@ -60,24 +63,46 @@ class InlineConnection(aiosqlite.Connection):
     async def _execute(self, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
         if not self._running or not self._connection:
             raise ValueError("Connection closed")
-        # A statement that failed with SQLITE_BUSY had no effect, so running it again is
-        # safe; the pause yields to the task that holds the lock so that it can finish.
-        deadline = time.monotonic() + BUSY_WAIT_SECONDS
+        deadline = time.monotonic() + self._busy_wait
         pause = _FIRST_PAUSE
         while True:
+            in_transaction = self._connection.in_transaction
             try:
                 return fn(*args, **kwargs)
             except sqlite3.OperationalError as exc:
-                if not is_busy(exc) or time.monotonic() >= deadline:
+                if not is_busy(exc) or not _safe_to_repeat(fn, args, in_transaction):
                     raise
+                if time.monotonic() >= deadline:
+                    raise
+            # The pause yields to the task that holds the lock so that it can finish.
             await asyncio.sleep(pause)
             pause = min(pause * 2, _LONGEST_PAUSE)
+
+
+def _safe_to_repeat(fn: Callable[..., Any], args: tuple[Any, ...], in_transaction: bool) -> bool:
+    """Whether a call that failed with SQLITE_BUSY had no effect and may simply run again.
+
+    BEGIN and COMMIT may (SQLite's documentation says so for COMMIT); so may one statement
+    outside a transaction (statements are atomic). Not a statement inside a transaction
+    (SQLite may have rolled the transaction back), nor executemany (the rows before the
+    busy one are in), nor a fetch (rows were already consumed).
+    """
+    name = getattr(fn, "__name__", "")
+    if name == "commit":
+        return True
+    if name != "execute" or not args or not isinstance(args[0], str):
+        return False
+    return args[0].lstrip()[:5].upper() == "BEGIN" or not in_transaction
 
 
 def inline_creator(url: str) -> Callable[[], InlineConnection]:
     """An `async_creator` for create_async_engine: the same file and options, no thread."""
     args, kwargs = SQLiteDialect_aiosqlite().create_connect_args(make_url(url))
-    # timeout=0: SQLite must never wait inside a call (that would stall the loop);
-    # isolation_level=None: we emit BEGIN IMMEDIATE ourselves (models/db.py).
+    # A `?timeout=` in the URL becomes the asyncio busy wait; SQLite itself must never wait
+    # inside a call (timeout=0: that would stall the loop). isolation_level=None: we emit
+    # BEGIN IMMEDIATE ourselves (models/db.py).
+    timeout = kwargs.pop("timeout", None)
+    kwargs.pop("isolation_level", None)
+    busy_wait = float(timeout) if timeout is not None else None
     connector = partial(sqlite3.connect, *args, timeout=0, isolation_level=None, **kwargs)
-    return lambda: InlineConnection(connector)
+    return lambda: InlineConnection(connector, busy_wait)

@@ -86,8 +86,8 @@ def test_the_test_and_benchmark_variables_are_not_configuration() -> None:
     environ = {"ANTT_TEST_POSTGRES_URL": url, "ANTT_BENCH_POSTGRES_URL": url}
     settings = load_settings(None, environ=environ)
     assert settings.database.url.startswith("sqlite")
-    with pytest.raises(ConfigError, match="ANTT_BENCHMARKS"):  # a near miss is still named
-        load_settings(None, environ={**environ, "ANTT_BENCHMARKS": "1"})
+    with pytest.raises(ConfigError, match="ANTT_BECH_URL"):  # a near miss is still named
+        load_settings(None, environ={**environ, "ANTT_BECH_URL": "1"})
 
 
 def test_cli_exits_2_with_the_key_and_no_traceback(tmp_path: Path) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 import random
+from datetime import timedelta
 from typing import Any
 
 from sqlalchemy import select
@@ -60,6 +61,47 @@ async def test_a_chat_waits_while_another_instance_holds_its_older_message(
         assert [m for m in handled if m.startswith("x")] == ["x1", "x2"]
 
 
+async def test_a_busy_group_takes_no_batch_places_from_other_chats(
+    make_bot: Any, make_settings: Any, db_url: str
+) -> None:
+    bot = await make_bot(
+        make_settings(db=db_url, platform={"kind": "zalo_bot"}), client=_NullClient()
+    )
+    for i in range(110):  # a burst in one group, then five private messages
+        body = text_event("có mặt", sender=f"m{i % 7}", group=True, chat="x", message_id=f"x{i}")
+        assert (await bot.deliver(body))[0] == 200
+    for i in range(5):
+        assert (await bot.deliver(text_event("có mặt", sender=f"p{i}", message_id=f"p{i}")))[
+            0
+        ] == 200
+    first, second = _processor(bot, "instance-a", batch=50), _processor(bot, "instance-b", batch=50)
+    held = await first._claim()
+    assert len(held) == 50  # A is working through the group
+    assert await second.run_once() == 5  # B serves the private chats meanwhile
+    statuses = await _statuses(bot)
+    assert all(statuses[f"p{i}"] == "done" for i in range(5))
+    assert all(statuses[f"x{i}"] == "pending" for i in range(110))
+
+
+async def test_an_event_waiting_out_a_failure_does_not_hold_back_the_rest(
+    make_bot: Any, make_settings: Any, sqlite_url: str
+) -> None:
+    bot = await make_bot(
+        make_settings(db=sqlite_url, platform={"kind": "zalo_bot"}), client=_NullClient()
+    )
+    for i in range(3):
+        body = text_event("có mặt", sender="m1", group=True, chat="x", message_id=f"x{i}")
+        assert (await bot.deliver(body))[0] == 200
+    async with bot.sessions() as s, s.begin():  # x0 failed once: what _record_failure leaves
+        row = (
+            await s.execute(select(InboundEvent).where(InboundEvent.message_id == "x0"))
+        ).scalar_one()
+        row.attempts, row.claimed_by = 1, None
+        row.claimed_until = bot.clock.now() + timedelta(seconds=60)
+    assert await _processor(bot, "only", batch=10).run_once() == 2
+    assert await _statuses(bot) == {"x0": "pending", "x1": "done", "x2": "done"}
+
+
 async def test_one_instance_takes_a_chats_messages_in_one_claim(
     make_bot: Any, make_settings: Any, sqlite_url: str
 ) -> None:
@@ -111,6 +153,15 @@ async def test_two_instances_storing_the_same_deliveries_at_once_store_each_once
             pairs = zip(writers, plans, strict=True)
             results = await asyncio.gather(*(feed(w, p) for w, p in pairs))
             assert sum(sum(r) for r in results) == len(events)  # new exactly once, never refused
+        # Whole batches of the same keys in opposite orders (a deadlock if taken unsorted).
+        for round_ in range(4):
+            bodies = [text_event("có mặt", message_id=f"big{round_}-{i}") for i in range(200)]
+            events = [parse_delivery(json.dumps(b).encode(), T0)[0] for b in bodies]
+            results = await asyncio.gather(
+                *(writers[0].submit(ev) for ev in events),
+                *(writers[1].submit(ev) for ev in reversed(events)),
+            )
+            assert sum(results) == len(events)
     finally:
         for writer in writers:
             await writer.stop()

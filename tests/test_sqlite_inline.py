@@ -99,3 +99,36 @@ async def test_interleaved_transactions_in_one_process_all_commit(tmp_path: Path
         rows = (await conn.execute(text("SELECT count(*), sum(v) FROM n"))).one()
     assert tuple(rows) == (80, 0)
     await engine.dispose()
+
+
+async def test_a_timeout_in_the_url_is_the_busy_wait(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    db = tmp_path / "t.db"
+    engine = make_engine(f"sqlite+aiosqlite:///{db}?timeout=0.2")
+    await ensure_schema(engine)
+    holder = sqlite3.connect(db, isolation_level=None)
+    holder.execute("BEGIN IMMEDIATE")
+    with pytest.raises(OperationalError, match="locked"):  # after 0.2 s, not the 30 s default
+        await asyncio.wait_for(_begin(engine), timeout=5)
+    holder.rollback()
+    holder.close()
+    await engine.dispose()
+
+
+async def _begin(engine: object) -> None:
+    async with make_sessionmaker(engine)() as session, session.begin():  # type: ignore[arg-type]
+        await session.execute(text("SELECT 1"))
+
+
+def test_only_calls_without_effect_are_repeated_after_busy() -> None:
+    conn = sqlite3.connect(":memory:")
+    cursor = conn.cursor()
+    repeat = sqlite_inline._safe_to_repeat
+    assert repeat(cursor.execute, ("BEGIN IMMEDIATE",), False)
+    assert repeat(conn.commit, (), True)  # SQLite: a busy COMMIT may be retried
+    assert repeat(cursor.execute, ("SELECT 1",), False)  # one atomic statement
+    assert not repeat(cursor.execute, ("INSERT INTO t VALUES (1)",), True)  # mid-transaction
+    assert not repeat(cursor.executemany, ("INSERT INTO t VALUES (?)", [(1,), (2,)]), False)
+    assert not repeat(cursor.fetchall, (), True)
+    conn.close()
