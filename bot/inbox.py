@@ -45,8 +45,7 @@ class InboxWriter:
     def __init__(
         self, sessions: async_sessionmaker[AsyncSession], clock: Clock, max_batch: int = 256
     ) -> None:
-        self._sessions = sessions
-        self._engine: AsyncEngine = sessions.kw["bind"]
+        self._engine: AsyncEngine = sessions.kw["bind"]  # Core is enough: no unit of work
         self._clock = clock
         self._max_batch = max_batch
         self._queue: asyncio.Queue[_Pending] = asyncio.Queue()

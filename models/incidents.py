@@ -295,20 +295,24 @@ async def queue_alerts(
     text: str,
     key_prefix: str,
     now: datetime,
+    kind: str = "alert",
+    not_before: datetime | None = None,
 ) -> int:
-    """One urgent alert per (chat, member) target, keyed `{key_prefix}:{chat}`; new ones counted."""
+    """One message about the incident per (chat, member) target, keyed `{key_prefix}:{chat}`
+    (urgent alerts, and reminders with kind="reminder"); returns how many were new."""
     queued = 0
     for chat, member_pk in targets:
         out = await enqueue(
             session,
             chat_id=chat,
             text=text,
-            kind="alert",
+            kind=kind,
             now=now,
             key=f"{key_prefix}:{chat}",
             member_pk=member_pk,
             ref_type="incident",
             ref_id=incident_id,
+            not_before=not_before,
         )
         queued += out is not None
     return queued

@@ -149,23 +149,16 @@ async def remind_open(session: AsyncSession, settings: Settings, now: datetime) 
         text = texts.reminder(
             incident.id, incident.category, places, incident.status, hours * max(period, 1)
         )
-        for chat, member_pk in targets:
-            if (
-                await enqueue(
-                    session,
-                    chat_id=chat,
-                    text=text,
-                    kind="reminder",
-                    now=now,
-                    key=f"incident-reminder:{incident.id}:{period}:{chat}",
-                    member_pk=member_pk,
-                    ref_type="incident",
-                    ref_id=incident.id,
-                    not_before=not_before,
-                )
-                is not None
-            ):
-                queued += 1
+        queued += await queue_alerts(
+            session,
+            incident.id,
+            targets,
+            text,
+            f"incident-reminder:{incident.id}:{period}",
+            now,
+            kind="reminder",
+            not_before=not_before,
+        )
         incident.reminded_at = now
         add_event(session, incident, "reminder", now, note=f"{len(targets)} chat")
     return queued
