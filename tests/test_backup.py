@@ -8,7 +8,6 @@ import contextlib
 import os
 import shlex
 import sqlite3
-import stat
 import subprocess
 import sys
 from collections.abc import AsyncIterator
@@ -121,8 +120,7 @@ async def test_a_backup_taken_while_serving_restores_every_acknowledged_delivery
             serve.stop()
 
     assert taken_under_load, "the load stopped while the backup ran"
-    assert copy.stat().st_mode & 0o777 == 0o600
-    assert not Path(f"{copy}-wal").exists()  # one self-contained file
+    assert_private_single_file(copy)
 
     status, out, err = await cli("db", "restore", str(copy), "-c", str(config))
     assert status == 0, err
@@ -132,6 +130,13 @@ async def test_a_backup_taken_while_serving_restores_every_acknowledged_delivery
     # The database the restore replaced is kept whole: nothing acknowledged is lost.
     (kept,) = db.parent.glob("antt.db.before-restore-*")
     assert acked <= message_ids(kept)
+
+
+def assert_private_single_file(copy: Path) -> None:
+    assert copy.stat().st_mode & 0o777 == 0o600  # names and phone numbers: owner only
+    assert not Path(f"{copy}-wal").exists()
+    with contextlib.closing(sqlite3.connect(copy)) as conn:
+        assert conn.execute("PRAGMA journal_mode").fetchone() == ("delete",)
 
 
 # ---------------------------------------------------------------- the serving lock
@@ -266,7 +271,9 @@ async def test_postgres_backup_and_restore_commands_work_as_printed(tmp_path: Pa
         source = write_config(tmp_path, url=source_url)
         status, out, err = await cli("db", "backup", str(dump), "-c", str(source))
         assert status == 0, err
-        assert (await asyncio.to_thread(subprocess.run, shlex.split(out), check=False)).returncode == 0
+        assert (
+            await asyncio.to_thread(subprocess.run, shlex.split(out), check=False)
+        ).returncode == 0
 
         (tmp_path / "target").mkdir()
         target = write_config(tmp_path / "target", url=target_url)

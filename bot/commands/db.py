@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import asyncio
 import shlex
 import sys
 from pathlib import Path
@@ -45,13 +46,15 @@ def db_backup(args: argparse.Namespace) -> int:
 
 
 @command("db restore")
-async def db_restore(args: argparse.Namespace) -> int:
+def db_restore(args: argparse.Namespace) -> int:
     url = database_url(load(args))
     src = Path(args.file).expanduser()
     try:
         db = sqlite_file(url)
         if db is None:
-            return await _postgres_restore(url, src)
+            if not src.is_file():
+                raise DatabaseFileError(f"no file at {src}")
+            return asyncio.run(_postgres_restore(url, src))
         revision = inspect_backup(src)
         _known_revision(src, revision)
         with held_exclusively(db):
@@ -91,8 +94,6 @@ def pg_command(program: str, url: str, *options: str) -> list[str]:
 
 async def _postgres_restore(url: str, src: Path) -> int:
     """PostgreSQL: only when nobody else is connected, print the pg_restore command."""
-    if not src.is_file():
-        raise DatabaseFileError(f"no file at {src}")
     engine = make_engine(url, pool_size=1)
     try:
         async with engine.connect() as conn:
