@@ -6,5 +6,4 @@ set -a
 . /etc/antt-bot/env
 set +a
 export ANTT_CONFIG=/etc/antt-bot/config.yaml
-cd /var/lib/antt-bot
 exec runuser -u antt -- /opt/antt-bot/venv/bin/antt-bot "$@"

@@ -25,6 +25,7 @@ import sqlalchemy as sa
 from alembic import command
 from sqlalchemy.engine import Connection
 
+from handlers.config import load_settings
 from models.db import alembic_config, head_revision, make_engine
 from tests.conftest import PG_URL, _fresh_pg, text_event
 from tests.test_backup import cli, message_ids, write_config
@@ -95,6 +96,20 @@ def test_the_service_runs_serve_with_the_documented_safeguards() -> None:
     assert "url: sqlite+aiosqlite:////var/lib/antt-bot/antt.db" in config
     timer = (DEPLOY / "antt-bot-backup.service").read_text(encoding="utf-8")
     assert "antt-bot db backup" in timer and "-mtime +13 -delete" in timer
+
+
+def test_the_shipped_config_and_secrets_file_are_valid_together() -> None:
+    """deploy/config.yaml with deploy/env.example read as systemd reads it: no unknown key."""
+    environ = {}
+    for line in (DEPLOY / "env.example").read_text(encoding="utf-8").splitlines():
+        if line and not line.startswith("#"):
+            key, _, value = line.partition("=")
+            environ[key] = value.strip("'")
+    settings = load_settings(DEPLOY / "config.yaml", environ=environ)
+    assert settings.platform.kind == "zalo_bot" and settings.server.host == "127.0.0.1"
+    assert settings.platform.token.get_secret_value().startswith("123456789:")
+    proc = subprocess.run(["sh", "-n", str(DEPLOY / "antt-bot.sh")], check=False, timeout=30)
+    assert proc.returncode == 0
 
 
 # ---------------------------------------------------------------- Caddy
