@@ -23,6 +23,10 @@ except ImportError:  # pragma: no cover
     fcntl = None  # type: ignore[assignment]
 
 
+# How long a restore waits for another program to close the database before refusing.
+BUSY_SECONDS = 5.0
+
+
 class DatabaseFileError(Exception):
     """A backup or restore that cannot be done; the message says why and what to do."""
 
@@ -100,12 +104,26 @@ def backup(db: Path, dest: Path) -> Copied:
     if not db.is_file():
         raise DatabaseFileError(f"no database at {db}")
     _refuse_own_files(db, dest)
+    source = sqlite3.connect(db, timeout=30)
+    try:
+        return _snapshot(source, dest)
+    finally:
+        source.close()
+
+
+def _snapshot(source: sqlite3.Connection, dest: Path) -> Copied:
+    """Write what `source` holds to `dest`: private, checked, renamed into place when whole."""
     if not dest.parent.is_dir():
         raise DatabaseFileError(f"{dest.parent} is not a folder")
     tmp = dest.with_name(f".{dest.name}.part-{os.getpid()}")
     _create_private(tmp)
     try:
-        _copy(db, tmp)
+        target = sqlite3.connect(tmp, isolation_level=None)
+        try:
+            source.backup(target)  # in one step: a consistent snapshot, writers go on (WAL)
+            target.execute("PRAGMA journal_mode=DELETE")
+        finally:
+            target.close()
         revision = _check(tmp)
         _fsync(tmp)
         os.replace(tmp, dest)
@@ -133,16 +151,16 @@ def restore(src: Path, db: Path) -> Path | None:
     """Replace `db` by the backup `src` (caller holds the lock); returns the kept old copy."""
     _refuse_own_files(db, src)
     kept = None
-    if db.is_file() and db.stat().st_size > 0:
-        stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
-        kept = backup(db, db.with_name(f"{db.name}.before-restore-{stamp}")).path
-    target = sqlite3.connect(db, timeout=5, isolation_level=None)
+    target = sqlite3.connect(db, timeout=BUSY_SECONDS, isolation_level=None)
     try:
         # Leaving WAL needs the only connection: it fails if any other program has it open.
         try:
             target.execute("PRAGMA journal_mode=DELETE")
         except sqlite3.OperationalError as exc:
             raise ServeRunning(f"another program has {db} open ({exc}); close it first") from None
+        if target.execute("SELECT count(*) FROM sqlite_master").fetchone()[0]:
+            stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
+            kept = _snapshot(target, db.with_name(f"{db.name}.before-restore-{stamp}")).path
         source = sqlite3.connect(_read_only(src), uri=True)
         try:
             source.backup(target)
@@ -164,17 +182,6 @@ def _refuse_own_files(db: Path, other: Path) -> None:
 def _create_private(path: Path) -> None:
     # Backups hold members' names and phone numbers: readable by the bot's user only.
     os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600))
-
-
-def _copy(db: Path, dest: Path) -> None:
-    source = sqlite3.connect(db, timeout=30)
-    target = sqlite3.connect(dest, isolation_level=None)
-    try:
-        source.backup(target)  # in one step: a consistent snapshot, writers go on (WAL)
-        target.execute("PRAGMA journal_mode=DELETE")
-    finally:
-        target.close()
-        source.close()
 
 
 def _check(path: Path) -> str | None:

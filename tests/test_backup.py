@@ -19,6 +19,7 @@ import pytest
 import yaml
 from sqlalchemy import func, select, text
 
+from bot import dbfile
 from bot.cli import main
 from bot.dbfile import held_exclusively, lock_path
 from models.db import head_revision, make_engine, make_sessionmaker
@@ -193,7 +194,7 @@ def _chat_ids(db: Path) -> set[str]:
 
 
 def test_bad_files_get_a_clear_answer_and_change_nothing(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     config = write_config(tmp_path)
     db = tmp_path / "data" / "antt.db"
@@ -210,6 +211,7 @@ def test_bad_files_get_a_clear_answer_and_change_nothing(
     sqlite3.connect(foreign).execute("CREATE TABLE t (x)").connection.close()
     newer = tmp_path / "newer.db"
     assert main(["db", "backup", str(newer), *args]) == 0
+    assert main(["db", "backup", str(tmp_path / "ok.db"), *args]) == 0
     with contextlib.closing(sqlite3.connect(newer)) as conn, conn:
         conn.execute("UPDATE alembic_version SET version_num = '9999_from_the_future'")
     capsys.readouterr()
@@ -227,6 +229,12 @@ def test_bad_files_get_a_clear_answer_and_change_nothing(
         assert main([*argv, *args]) == 2, argv
         err = capsys.readouterr().err
         assert reason in err, (argv, err)
+    # A program still has the database open (a stopped bot's `jobs run`, an sqlite3 shell).
+    monkeypatch.setattr(dbfile, "BUSY_SECONDS", 0.1)
+    with contextlib.closing(sqlite3.connect(db)) as other:
+        other.execute("SELECT count(*) FROM groups").fetchone()
+        assert main(["db", "restore", str(newer.with_name("ok.db")), *args]) == 1
+    assert "another program has" in capsys.readouterr().err
     assert "precious" in _chat_ids(db) and db.read_bytes() == before
     assert not list(db.parent.glob("*.before-restore-*"))
 
