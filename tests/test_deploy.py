@@ -14,6 +14,7 @@ import socket
 import sqlite3
 import ssl
 import subprocess
+import uuid
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -305,6 +306,12 @@ def _value(column: sa.Column[Any], table: str, i: int) -> Any:
     if isinstance(kind, sa.DateTime):
         when = WHEN + timedelta(days=i, microseconds=i)
         return when if kind.timezone else when.replace(tzinfo=None)
+    if isinstance(kind, sa.Date):
+        return (WHEN + timedelta(days=i)).date()
+    if isinstance(kind, sa.Time):
+        return (WHEN + timedelta(minutes=i)).time()
+    if isinstance(kind, sa.Uuid):
+        return uuid.UUID(int=i + 1)
     if isinstance(kind, sa.JSON):
         return {"n": i, "nơi": f"xưởng {i}", "list": [i, None]}
     if isinstance(kind, sa.LargeBinary):
