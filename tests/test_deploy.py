@@ -273,9 +273,13 @@ def test_nginx_accepts_the_shipped_site(tmp_path: Path) -> None:
     site = site.replace("/etc/letsencrypt/live/bot.example.org/fullchain.pem", str(cert))
     site = site.replace("/etc/letsencrypt/live/bot.example.org/privkey.pem", str(key))
     main = tmp_path / "nginx.conf"
+    temp = "".join(
+        f"{kind}_temp_path {tmp_path}/{kind};\n"
+        for kind in ("client_body", "proxy", "fastcgi", "uwsgi", "scgi")
+    )
     main.write_text(
         f"pid {tmp_path}/nginx.pid;\nerror_log {tmp_path}/error.log;\nevents {{}}\n"
-        f"http {{\naccess_log off;\n{site}\n}}\n",
+        f"http {{\naccess_log off;\n{temp}{site}\n}}\n",
         encoding="utf-8",
     )
     proc = subprocess.run(
