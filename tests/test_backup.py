@@ -261,9 +261,19 @@ def test_postgres_backup_prints_pg_dump_without_the_password(
     assert "pa55" not in out + err and "PGPASSWORD" in err
 
 
+async def in_process(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
+    """`antt-bot ARGS` through main() on a thread (it runs its own event loop)."""
+    capsys.readouterr()
+    status = await asyncio.to_thread(main, list(args))
+    out, err = capsys.readouterr()
+    return status, out, err
+
+
 @pytest.mark.postgres
 @pytest.mark.skipif(not PG_URL, reason="ANTT_TEST_POSTGRES_URL not set")
-async def test_postgres_backup_and_restore_commands_work_as_printed(tmp_path: Path) -> None:
+async def test_postgres_backup_and_restore_commands_work_as_printed(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     fresh = contextlib.asynccontextmanager(_fresh_pg)
     dump = tmp_path / "antt.dump"
     async with fresh() as source_url, fresh(migrate=False) as target_url:
@@ -277,7 +287,7 @@ async def test_postgres_backup_and_restore_commands_work_as_printed(tmp_path: Pa
         finally:
             await engine.dispose()
         source = write_config(tmp_path, url=source_url)
-        status, out, err = await cli("db", "backup", str(dump), "-c", str(source))
+        status, out, err = await in_process(capsys, "db", "backup", str(dump), "-c", str(source))
         assert status == 0, err
         assert (
             await asyncio.to_thread(subprocess.run, shlex.split(out), check=False)
@@ -289,11 +299,13 @@ async def test_postgres_backup_and_restore_commands_work_as_printed(tmp_path: Pa
         try:
             async with target_engine.connect() as held:  # a bot still connected
                 await held.execute(text("SELECT 1"))
-                status, _out, err = await cli("db", "restore", str(dump), "-c", str(target))
+                status, _out, err = await in_process(
+                    capsys, "db", "restore", str(dump), "-c", str(target)
+                )
                 assert status == 1 and "stop every `antt-bot serve` first" in err
         finally:
             await target_engine.dispose()
-        status, out, err = await cli("db", "restore", str(dump), "-c", str(target))
+        status, out, err = await in_process(capsys, "db", "restore", str(dump), "-c", str(target))
         assert status == 0, err
         argv = shlex.split(out)
         assert argv[0] == "pg_restore" and argv[-1] == str(dump)
