@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import hmac
 import io
 import secrets
 from datetime import date, datetime, timedelta
@@ -12,12 +11,15 @@ from typing import Any
 from urllib.parse import urlencode
 
 from aiohttp import web
+from aiohttp.web_request import FileField
+from multidict import MultiDictProxy
 
 from bot import keys
 from bot.dashboard import auth
 from bot.dashboard.auth import STATE, User, login_required
 from bot.dashboard.render import render
 from bot.export import digest_xlsx, write_csv, write_xlsx
+from bot.ratelimit import RateLimiter
 from handlers.digest import (
     WEEK_RE,
     Digest,
@@ -129,6 +131,14 @@ def _now(request: web.Request) -> datetime:
     return request.app[keys.CLOCK].now()
 
 
+async def read_form(request: web.Request) -> MultiDictProxy[str | bytes | FileField]:
+    """The POSTed form; a body aiohttp cannot parse is the client's error (400), not ours."""
+    try:
+        return await request.post()
+    except (ValueError, LookupError, AssertionError) as exc:  # bad boundary, charset, encoding
+        raise web.HTTPBadRequest(text="the form could not be read") from exc
+
+
 # --- signing in -----------------------------------------------------------------------------
 
 
@@ -166,19 +176,15 @@ async def login_form(request: web.Request) -> web.Response:
 
 
 async def login(request: web.Request) -> web.Response:
+    """Reserve the attempt in every window first, then check: concurrency cannot skip a limit."""
     state = request.app[STATE]
     if not state.enabled:
         return await setup_page(request)
     settings, now, ip = request.app[keys.SETTINGS], _now(request), auth.client_ip(request)
-    limit = settings.dashboard.login_attempts_per_15_minutes
-    if state.blocked(ip, now, limit):
-        return _login_page(
-            request, status=429, error="Đăng nhập sai quá nhiều lần. Vui lòng thử lại sau 15 phút."
-        )
-    form = await request.post()
+    form = await read_form(request)
     next_url = auth.safe_next(str(form.get("next", "")))
     cookie = request.cookies.get(auth.LOGIN_COOKIE, "")
-    if not cookie or not hmac.compare_digest(cookie, str(form.get("csrf", ""))):
+    if not cookie or not auth.same(cookie, str(form.get("csrf", ""))):
         return _login_page(
             request,
             status=403,
@@ -187,29 +193,53 @@ async def login(request: web.Request) -> web.Response:
         )
     username = str(form.get("username", ""))[:100]
     password = str(form.get("password", ""))[:200]
-    async with request.app[keys.SESSIONS]() as session, session.begin():
+    device_cookie = request.cookies.get(auth.DEVICE_COOKIE, "")
+    async with request.app[keys.SESSIONS]() as session:
         member = await auth.find_coordinator(session, username)
+        device = await auth.known_device(session, device_cookie, member)
+    windows = auth.limit_keys(ip, member, device)
+    # No await between the test for room and the reservation: this is the atomic step.
+    reservation = state.limiter.reserve(windows, now)
+    if reservation is None:
+        wait = state.limiter.retry_after(windows, now)
+        return _refused(request, wait, "Đăng nhập sai quá nhiều lần. Vui lòng thử lại sau 15 phút.")
+    try:
         # The hash is computed whatever the username, so timing does not reveal who exists.
-        good = state.password_ok(password) and member is not None
-        token = None
-        if good and member is not None:
-            token = await auth.start_session(session, member, now, settings.dashboard.session_hours)
-    if token is None:
-        state.failed(ip, now)
-        return _login_page(
+        good = await state.password_ok(password) and member is not None
+    except auth.Busy:
+        reservation.refund()  # never checked: it must not count as a failure
+        return _refused(request, 60, "Hệ thống đang bận, vui lòng thử lại sau ít phút.")
+    if not good or member is None:
+        return _login_page(  # the reservation stays: it is this failure's record
             request,
             status=401,
             username=username,
             next_url=next_url,
             error="Sai tên đăng nhập hoặc mật khẩu.",
         )
+    reservation.refund()
+    async with request.app[keys.SESSIONS]() as session, session.begin():
+        token = await auth.start_session(session, member, now, settings.dashboard.session_hours)
+        device_cookie = await auth.remember_device(session, member, device_cookie, now)
     resp = see_other(next_url)
     resp.set_cookie(
         auth.COOKIE,
         token,
         **auth.cookie_args(request, max_age=settings.dashboard.session_hours * 3600),
     )
+    resp.set_cookie(
+        auth.DEVICE_COOKIE,
+        device_cookie,
+        **auth.cookie_args(request, max_age=auth.DEVICE_DAYS * 86400),
+    )
     resp.del_cookie(auth.LOGIN_COOKIE, path="/dashboard")
+    return resp
+
+
+def _refused(request: web.Request, wait: float, error: str) -> web.Response:
+    """429 with the login form again and when to retry."""
+    resp = _login_page(request, status=429, error=error)
+    resp.headers["Retry-After"] = RateLimiter.retry_after(wait)
     return resp
 
 
@@ -437,7 +467,7 @@ async def member_form(request: web.Request, user: User) -> web.Response:
 
 @login_required(role="admin")
 async def member_save(request: web.Request, user: User) -> web.Response:
-    form = await request.post()
+    form = await read_form(request)
     name = " ".join(str(form.get("name", "")).split())[:200]
     raw_phone = str(form.get("phone", "")).strip()
     enterprise = " ".join(str(form.get("enterprise", "")).split())[:200] or None

@@ -1,0 +1,179 @@
+"""Issue 13 ("Found under attack"): the dashboard's sign-in limits under concurrent guesses and
+behind a proxy, hostile parameters, XLSX with characters XML forbids, `$` in chart labels."""
+
+from __future__ import annotations
+
+import asyncio
+import io
+import logging
+import re
+import sys
+from datetime import datetime, timedelta
+from typing import Any
+
+import aiohttp
+import openpyxl
+import pytest
+from sqlalchemy import select
+
+from bot.dashboard.auth import HASH_THREADS, STATE
+from handlers.clock import FixedClock
+from handlers.digest import build_digest
+from handlers.digest_chart import render_png
+from models.tables import Group, Member, Outbox
+from tests.conftest import Bot, text_event
+from tests.digest_factory import HCM, WEEK, Factory, day, scenario
+from tests.test_dashboard import PASSWORD, login, login_token, page_csrf, seed
+
+LIMIT = 10
+COORDINATOR = "0912345678"  # Dung, a coordinator in the seeded roster
+
+
+@pytest.fixture
+async def bot(make_bot: Any, make_settings: Any, db_url: str) -> Bot:
+    settings = make_settings(
+        db=db_url,
+        dashboard={"password": PASSWORD, "login_attempts_per_15_minutes": LIMIT},
+        server={"trusted_proxies": ["127.0.0.1", "10.0.0.0/8"]},
+    )
+    b = await make_bot(settings, FixedClock(day(4, 9)))
+    await seed(b)
+    return b
+
+
+async def guess(
+    http: aiohttp.ClientSession,
+    bot: Bot,
+    token: str,
+    *,
+    username: str = COORDINATOR,
+    password: str = "đoán bừa",
+    via: str | None = None,
+    device: str | None = None,
+) -> int:
+    """One sign-in attempt with its own cookies (no shared jar), optionally through the proxy."""
+    cookies = f"antt_login={token}" + (f"; antt_device={device}" if device else "")
+    headers = {"Cookie": cookies}
+    if via is not None:
+        headers["X-Forwarded-For"] = via
+    form = {"username": username, "password": password, "csrf": token, "next": "/dashboard/"}
+    async with http.post(
+        bot.http.make_url("/dashboard/login"), data=form, headers=headers, allow_redirects=False
+    ) as resp:
+        await resp.read()
+        return resp.status
+
+
+@pytest.fixture
+async def jarless() -> Any:
+    async with aiohttp.ClientSession(
+        cookie_jar=aiohttp.DummyCookieJar(), connector=aiohttp.TCPConnector(limit=400)
+    ) as http:
+        yield http
+
+
+# --- item 3: concurrent guesses, the event loop, proxies -------------------------------------
+
+
+async def test_concurrent_guesses_check_at_most_the_limit_and_the_webhook_still_answers(
+    bot: Bot, jarless: aiohttp.ClientSession
+) -> None:
+    token = await login_token(bot)
+    state = bot.app[STATE]
+    # Hold every hashing slot, so the admitted guesses stay pending while we look.
+    for _ in range(HASH_THREADS):
+        await state.hashing.acquire()
+    tasks = [asyncio.create_task(guess(jarless, bot, token)) for _ in range(300)]
+    pending: set[asyncio.Task[int]] = set(tasks)
+    while len(pending) > LIMIT:
+        done, pending = await asyncio.wait(pending, timeout=60, return_when=asyncio.FIRST_COMPLETED)
+        assert done, "the refused guesses must be answered without waiting for the hashes"
+    assert [t.result() for t in tasks if t.done()] == [429] * (300 - LIMIT)
+    assert state.waiting == LIMIT
+    # A signed delivery is served while guesses wait for the password check.
+    status, _ = await bot.deliver(text_event("có mặt", sender="uWebhook"))
+    assert status == 200
+    assert len([t for t in tasks if not t.done()]) == LIMIT
+    for _ in range(HASH_THREADS):
+        state.hashing.release()
+    statuses = await asyncio.gather(*tasks)
+    assert statuses.count(401) == LIMIT and statuses.count(429) == 300 - LIMIT
+    # The limit holds afterwards too, for the right password from the same address.
+    assert (await guess(jarless, bot, token, password=PASSWORD)) == 429
+
+
+async def test_behind_the_proxy_each_client_has_its_own_limit(
+    bot: Bot, jarless: aiohttp.ClientSession
+) -> None:
+    token = await login_token(bot)
+    for _ in range(LIMIT):  # a stranger behind the proxy uses up their own window
+        assert await guess(jarless, bot, token, username="uX", via="203.0.113.7") == 401
+    assert await guess(jarless, bot, token, username="uX", via="203.0.113.7") == 429
+    # A forged header in front of the proxy does not free the stranger: the proxy appends
+    # the address it saw, and that is the one we read.
+    forged = "198.51.100.20, 203.0.113.7"
+    assert await guess(jarless, bot, token, username="uX", via=forged) == 429
+    # The coordinator, behind the same proxy but from their own address, signs in.
+    ok = await guess(jarless, bot, token, password=PASSWORD, via="198.51.100.20, 10.1.2.3")
+    assert ok == 303
+
+
+async def test_x_forwarded_for_from_an_untrusted_peer_is_ignored(
+    make_bot: Any, make_settings: Any, jarless: aiohttp.ClientSession
+) -> None:
+    settings = make_settings(
+        dashboard={"password": PASSWORD, "login_attempts_per_15_minutes": 2},
+        server={"trusted_proxies": ["10.0.0.0/8"]},  # the test client is 127.0.0.1
+    )
+    bot = await make_bot(settings, FixedClock(day(4, 9)))
+    await seed(bot)
+    token = await login_token(bot)
+    for n in range(2):
+        assert await guess(jarless, bot, token, username="uX", via=f"203.0.113.{n}") == 401
+    assert await guess(jarless, bot, token, username="uX", via="203.0.113.99") == 429
+
+
+async def test_guesses_from_many_addresses_are_limited_per_account_but_a_known_device_gets_in(
+    bot: Bot, jarless: aiohttp.ClientSession
+) -> None:
+    token = await login_token(bot)
+    # Dung signed in from this browser last week: it holds a device cookie.
+    async with jarless.post(
+        bot.http.make_url("/dashboard/login"),
+        data={"username": COORDINATOR, "password": PASSWORD, "csrf": token},
+        headers={"Cookie": f"antt_login={token}", "X-Forwarded-For": "198.51.100.20"},
+        allow_redirects=False,
+    ) as resp:
+        assert resp.status == 303
+        device = resp.cookies["antt_device"]
+    assert device["httponly"] and device["path"] == "/dashboard"
+    bot.clock.advance(timedelta(days=7))
+    statuses = await asyncio.gather(
+        *(guess(jarless, bot, token, via=f"203.0.113.{n}") for n in range(3 * LIMIT))
+    )
+    assert statuses.count(401) == LIMIT and statuses.count(429) == 2 * LIMIT
+    # The account is locked for a new browser, even with the right password ...
+    assert await guess(jarless, bot, token, password=PASSWORD, via="198.51.100.20") == 429
+    # ... but not for the device that signed in before, from the same address.
+    ok = await guess(
+        jarless, bot, token, password=PASSWORD, via="198.51.100.20", device=device.value
+    )
+    assert ok == 303
+    # A device cookie counts only for its own account: guesses with it at another
+    # coordinator are limited as usual, and do not use up the device's own window.
+    for _ in range(LIMIT):
+        assert await guess(jarless, bot, token, username="uAdmin", device=device.value) == 401
+    assert await guess(jarless, bot, token, username="uAdmin", device=device.value) == 429
+    bot.http.session.cookie_jar.clear()
+    again = await guess(jarless, bot, token, password=PASSWORD, device=device.value)
+    assert again == 303
+
+
+async def test_the_device_window_is_limited_too(bot: Bot, jarless: aiohttp.ClientSession) -> None:
+    token = await login_token(bot)
+    assert (await login(bot)).status == 303
+    device = bot.http.session.cookie_jar.filter_cookies(bot.http.make_url("/dashboard/"))
+    value = device["antt_device"].value
+    for _ in range(LIMIT):
+        assert await guess(jarless, bot, token, device=value) == 401
+    assert await guess(jarless, bot, token, device=value, password=PASSWORD) == 429
