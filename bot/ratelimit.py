@@ -9,6 +9,7 @@ in real time, and a FixedClock that never moves would otherwise never refill a b
 
 from __future__ import annotations
 
+import contextlib
 import math
 import time
 from collections import OrderedDict, deque
@@ -134,10 +135,8 @@ class SlidingWindow:
     def _drop(self, key: str, stamp: datetime) -> None:
         stamps = self._stamps.get(key)
         if stamps is not None:
-            try:
+            with contextlib.suppress(ValueError):  # already out of the window
                 stamps.remove(stamp)
-            except ValueError:
-                pass  # already out of the window
 
     def __len__(self) -> int:
         return len(self._stamps)

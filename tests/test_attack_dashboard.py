@@ -4,25 +4,18 @@ behind a proxy, hostile parameters, XLSX with characters XML forbids, `$` in cha
 from __future__ import annotations
 
 import asyncio
-import io
-import logging
-import re
-import sys
-from datetime import datetime, timedelta
+from datetime import timedelta
 from typing import Any
 
 import aiohttp
-import openpyxl
 import pytest
 from sqlalchemy import select
 
 from bot.dashboard.auth import HASH_THREADS, STATE
 from handlers.clock import FixedClock
-from handlers.digest import build_digest
-from handlers.digest_chart import render_png
-from models.tables import Group, Member, Outbox
+from models.tables import Member
 from tests.conftest import Bot, text_event
-from tests.digest_factory import HCM, WEEK, Factory, day, scenario
+from tests.digest_factory import day
 from tests.test_dashboard import PASSWORD, login, login_token, page_csrf, seed
 
 LIMIT = 10
@@ -177,3 +170,95 @@ async def test_the_device_window_is_limited_too(bot: Bot, jarless: aiohttp.Clien
     for _ in range(LIMIT):
         assert await guess(jarless, bot, token, device=value) == 401
     assert await guess(jarless, bot, token, device=value, password=PASSWORD) == 429
+
+
+# --- hostile parameters: 400 or 404 with a reason, never a 500 or a dropped connection ----------
+
+
+async def status_of(bot: Bot, method: str, path: str, **kw: Any) -> int:
+    try:
+        async with bot.http.request(method, path, allow_redirects=False, **kw) as resp:
+            await resp.read()
+            return resp.status
+    except aiohttp.ClientError as exc:  # the server dropped the connection
+        return -1 if exc else -1
+
+
+BIG = "9" * 30
+
+
+async def test_hostile_login_and_logout_input_is_refused_cleanly(bot: Bot) -> None:
+    token = await login_token(bot)
+    form = {"username": COORDINATOR, "password": PASSWORD, "csrf": "mã-bí-mật"}
+    assert await status_of(bot, "POST", "/dashboard/login", data=form) == 403
+    headers = {"Cookie": "antt_login=c\u00f4okie; antt_session=ph\u00ean"}
+    form["csrf"] = token
+    assert await status_of(bot, "POST", "/dashboard/login", data=form, headers=headers) == 403
+    bad_body = {"Content-Type": "multipart/form-data"}  # no boundary
+    assert await status_of(bot, "POST", "/dashboard/login", data=b"x", headers=bad_body) == 400
+    odd_charset = {"Content-Type": "application/x-www-form-urlencoded; charset=nope"}
+    assert await status_of(bot, "POST", "/dashboard/login", data=b"a=b", headers=odd_charset) in (
+        400,
+        403,
+    )
+    form = {"username": "09\x0012", "password": PASSWORD, "csrf": await login_token(bot)}
+    assert await status_of(bot, "POST", "/dashboard/login", data=form) == 401
+    for target in ("/dashboard/\r\nSet-Cookie: x=1", "/dashboard/\u00e9", "/dashboard\\evil"):
+        bot.http.session.cookie_jar.clear()
+        async with bot.http.get("/dashboard/login", params={"next": target}) as resp:
+            assert resp.status == 200 and "Set-Cookie: x" not in await resp.text()
+        resp = await bot.http.post(
+            "/dashboard/login",
+            allow_redirects=False,
+            data={
+                "username": COORDINATOR,
+                "password": PASSWORD,
+                "csrf": await login_token(bot),
+                "next": target,
+            },
+        )
+        assert resp.status == 303 and resp.headers["Location"] == "/dashboard/"
+    # Signed in: a non-ASCII CSRF field on logout is a plain 403.
+    assert await status_of(bot, "POST", "/dashboard/logout", data={"csrf": "đăng xuất"}) == 403
+    raw = {"Cookie": "antt_session=\u00ff\u00fe"}
+    assert await status_of(bot, "GET", "/dashboard/", headers=raw) == 200  # the jar's session
+
+
+async def test_hostile_dashboard_parameters_answer_400_or_404(bot: Bot) -> None:
+    assert (await login(bot)).status == 303
+    cases = {
+        "/dashboard/?week=9999-W52": 404,
+        "/dashboard/?week=0001-W01": 404,
+        "/dashboard/?week=2026-W60": 404,
+        "/dashboard/?week=%00": 400,
+        "/dashboard/chart/9999-W52.png": 404,
+        "/dashboard/chart/0001-W01.png": 404,
+        "/dashboard/digest/9999-W52": 404,
+        "/dashboard/digest/9999-W52.xlsx": 404,
+        "/dashboard/reports?until=9999-12-31": 400,
+        "/dashboard/reports?since=0001-01-01": 400,
+        "/dashboard/reports?since=2026-02-30": 400,
+        "/dashboard/reports?category=%00": 400,
+        "/dashboard/reports?status=%ff%fe": 200,  # not UTF-8: read as U+FFFD, found nothing
+        "/dashboard/downloads?until=9999-12-31": 400,
+        "/dashboard/downloads/reports.xlsx?until=9999-12-31": 400,
+        "/dashboard/downloads/reports.csv?since=0001-01-01": 400,
+        "/dashboard/members?q=%00": 400,
+        "/dashboard/members?q=%ed%a0%80": 200,  # an encoded surrogate: U+FFFD as well
+        f"/dashboard/photos/{BIG}": 404,
+        f"/dashboard/members/{BIG}": 403,  # a coordinator: admins only, whatever the id
+        "/dashboard/downloads/nothing.csv": 404,
+    }
+    got = {path: await status_of(bot, "GET", path) for path in cases}
+    assert {p: n for p, n in got.items() if n != cases[p]} == {}
+    bot.http.session.cookie_jar.clear()
+    assert (await login(bot, "uAdmin")).status == 303
+    csrf = await page_csrf(bot)
+    assert await status_of(bot, "GET", f"/dashboard/members/{BIG}") == 404
+    form = {"csrf": csrf, "name": "Bình\x00", "role": "member"}
+    assert await status_of(bot, "POST", f"/dashboard/members/{BIG}", data=form) == 404
+    async with bot.sessions() as s:
+        b = (await s.execute(select(Member).where(Member.member_id == "uB"))).scalar_one()
+    assert await status_of(bot, "POST", f"/dashboard/members/{b.id}", data=form) == 400
+    # Still a working dashboard afterwards.
+    assert await status_of(bot, "GET", "/dashboard/?week=2026-W48") == 200

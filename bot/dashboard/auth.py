@@ -167,8 +167,8 @@ def _digest(token: str) -> str:
 async def find_coordinator(session: AsyncSession, username: str) -> Member | None:
     """A roster coordinator or admin by platform id or phone (any way of writing it)."""
     name = username.strip()
-    if not name:
-        return None
+    if not name or not name.isprintable():
+        return None  # no roster id or phone holds control characters (PostgreSQL refuses NUL)
     conds = [Member.member_id == name]
     phone = normalize_phone(name)
     if phone is not None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import io
+import re
 import secrets
 from datetime import date, datetime, timedelta
 from importlib import resources
@@ -11,7 +12,6 @@ from typing import Any
 from urllib.parse import urlencode
 
 from aiohttp import web
-from aiohttp.web_request import FileField
 from multidict import MultiDictProxy
 
 from bot import keys
@@ -25,6 +25,7 @@ from handlers.digest import (
     Digest,
     build_digest,
     last_complete_week,
+    parse_week,
     shift_week,
     week_bounds,
     week_of,
@@ -37,6 +38,11 @@ from models.roster import ROLES, normalize_phone
 from models.tables import Member
 
 WEEK = r"{week:\d{4}-W\d{2}}"
+# Weeks and dates outside these years are refused: the day after, the trend's weeks before
+# and the conversion to UTC must all still be representable dates.
+FIRST_YEAR, LAST_YEAR = 1900, 9998
+MAX_ID = 2**63 - 1  # ids are BIGINT
+CONTROL = re.compile(r"[\x00-\x1f\x7f\ud800-\udfff]")  # never in a name or a search
 DIRECTIVE_DAYS = 30
 KIND_LABELS = {
     "messages": "Tin nhắn",
@@ -131,7 +137,7 @@ def _now(request: web.Request) -> datetime:
     return request.app[keys.CLOCK].now()
 
 
-async def read_form(request: web.Request) -> MultiDictProxy[str | bytes | FileField]:
+async def read_form(request: web.Request) -> MultiDictProxy[Any]:
     """The POSTed form; a body aiohttp cannot parse is the client's error (400), not ours."""
     try:
         return await request.post()
@@ -261,12 +267,20 @@ def _week_param(request: web.Request, default: str) -> str:
     return week
 
 
+def _shown_week(week: str) -> str:
+    """A week the dashboard can show with its neighbours and trend, else 404."""
+    if not FIRST_YEAR <= int(week[:4]) <= LAST_YEAR:
+        raise web.HTTPNotFound(text=f"no week {week} here: years {FIRST_YEAR}-{LAST_YEAR}")
+    try:
+        parse_week(week)
+    except ValueError as exc:  # week 0, 54, or 53 of a 52-week year
+        raise web.HTTPNotFound(text=str(exc)) from None
+    return week
+
+
 async def _digest(request: web.Request, week: str, *, with_members: bool = True) -> Digest:
     settings = request.app[keys.SETTINGS]
-    try:
-        week_bounds(week, settings.tz)
-    except ValueError:
-        raise web.HTTPNotFound() from None
+    _shown_week(week)
     async with request.app[keys.SESSIONS]() as session:
         return await build_digest(session, settings, week, _now(request), with_members=with_members)
 
@@ -346,13 +360,31 @@ def _day(value: str, tz: Any) -> datetime | None:
         d = date.fromisoformat(value)
     except ValueError:
         raise web.HTTPBadRequest(text=f"{value!r} is not a date like 2026-11-27") from None
+    if not FIRST_YEAR <= d.year <= LAST_YEAR:  # the day after, or UTC, must still exist
+        raise web.HTTPBadRequest(text=f"{value}: dates go from {FIRST_YEAR} to {LAST_YEAR}")
     return datetime(d.year, d.month, d.day, tzinfo=tz)
+
+
+def _query(request: web.Request, name: str, limit: int) -> str:
+    """A text parameter, cut to `limit`; control characters (NUL...) are refused with 400."""
+    value = request.query.get(name, "")[:limit]
+    if CONTROL.search(value):
+        raise web.HTTPBadRequest(text=f"{name} contains control characters")
+    return value
+
+
+def _pk(request: web.Request) -> int:
+    """The row id in the path; one no database column can hold is simply not there."""
+    pk = int(request.match_info["pk"])
+    if pk > MAX_ID:
+        raise web.HTTPNotFound()
+    return pk
 
 
 @login_required()
 async def reports_page(request: web.Request, user: User) -> web.Response:
     tz = request.app[keys.SETTINGS].tz
-    f = {k: request.query.get(k, "")[:40] for k in ("category", "status", "since", "until")}
+    f = {k: _query(request, k, 40) for k in ("category", "status", "since", "until")}
     since = _day(f["since"], tz)
     until = _day(f["until"], tz)
     limit = 200
@@ -383,7 +415,7 @@ async def reports_page(request: web.Request, user: User) -> web.Response:
 async def report_photo(request: web.Request, user: User) -> web.Response:
     """A photo kept with a report (fetched from Zalo when it arrived; its URL expires)."""
     async with request.app[keys.SESSIONS]() as session:
-        found = await dq.photo(session, int(request.match_info["pk"]))
+        found = await dq.photo(session, _pk(request))
     if found is None:
         return error_page(
             request, 404, "Không có ảnh", "Ảnh này không có hoặc chưa tải về được.", user
@@ -423,7 +455,7 @@ async def members_page(request: web.Request, user: User) -> web.Response:
     week = week_of(now, settings.tz)
     start, end = week_bounds(week, settings.tz)
     w = q.Window(start, end, min(now, end))
-    search = request.query.get("q", "").strip()[:100]
+    search = _query(request, "q", 100).strip()
     async with request.app[keys.SESSIONS]() as session:
         rows = await q.member_activity(session, w, search)
         enterprises = sorted(
@@ -446,7 +478,7 @@ async def members_page(request: web.Request, user: User) -> web.Response:
 
 async def _member(request: web.Request) -> Member:
     async with request.app[keys.SESSIONS]() as session:
-        member = await session.get(Member, int(request.match_info["pk"]))
+        member = await session.get(Member, _pk(request))
     if member is None:
         raise web.HTTPNotFound()
     return member
@@ -476,12 +508,14 @@ async def member_save(request: web.Request, user: User) -> web.Response:
     error = ""
     if not name:
         error = "Họ tên không được để trống."
+    elif CONTROL.search(name + raw_phone + (enterprise or "")):
+        error = "Thông tin có ký tự không hợp lệ, vui lòng nhập lại."
     elif raw_phone and phone is None:
         error = "Số điện thoại không hợp lệ (vd 0912345678)."
     elif role not in ROLES:
         error = "Vai trò không hợp lệ."
     async with request.app[keys.SESSIONS]() as session, session.begin():
-        member = await session.get(Member, int(request.match_info["pk"]))
+        member = await session.get(Member, _pk(request))
         if member is None:
             raise web.HTTPNotFound()
         if error:
@@ -525,7 +559,7 @@ def _attachment(data: bytes, filename: str, content_type: str) -> web.Response:
 @login_required()
 async def downloads_page(request: web.Request, user: User) -> web.Response:
     tz = request.app[keys.SETTINGS].tz
-    since, until = request.query.get("since", "")[:10], request.query.get("until", "")[:10]
+    since, until = _query(request, "since", 10), _query(request, "until", 10)
     _day(since, tz), _day(until, tz)  # validates before the links are shown
     params = {k: v for k, v in (("since", since), ("until", until)) if v}
     query = f"?{urlencode(params)}" if params else ""
@@ -548,8 +582,8 @@ async def download(request: web.Request, user: User) -> web.Response:
     if kind not in exports.KINDS:
         raise web.HTTPNotFound()
     tz = request.app[keys.SETTINGS].tz
-    since = _day(request.query.get("since", ""), tz)
-    until = _day(request.query.get("until", ""), tz)
+    since = _day(_query(request, "since", 10), tz)
+    until = _day(_query(request, "until", 10), tz)
     until = until + timedelta(days=1) if until else None
     stamp = _now(request).astimezone(tz).strftime("%Y%m%d")
     async with request.app[keys.SESSIONS]() as session:
