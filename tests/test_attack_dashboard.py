@@ -180,8 +180,8 @@ async def status_of(bot: Bot, method: str, path: str, **kw: Any) -> int:
         async with bot.http.request(method, path, allow_redirects=False, **kw) as resp:
             await resp.read()
             return resp.status
-    except aiohttp.ClientError as exc:  # the server dropped the connection
-        return -1 if exc else -1
+    except aiohttp.ClientError:  # the server dropped the connection
+        return -1
 
 
 BIG = "9" * 30
