@@ -4,10 +4,12 @@ behind a proxy, hostile parameters, XLSX with characters XML forbids, `$` in cha
 from __future__ import annotations
 
 import asyncio
+import io
 from datetime import timedelta
 from typing import Any
 
 import aiohttp
+import openpyxl
 import pytest
 from sqlalchemy import select
 
@@ -15,7 +17,7 @@ from bot.dashboard.auth import HASH_THREADS, STATE
 from handlers.clock import FixedClock
 from models.tables import Member
 from tests.conftest import Bot, text_event
-from tests.digest_factory import day
+from tests.digest_factory import Factory, day
 from tests.test_dashboard import PASSWORD, login, login_token, page_csrf, seed
 
 LIMIT = 10
@@ -262,3 +264,37 @@ async def test_hostile_dashboard_parameters_answer_400_or_404(bot: Bot) -> None:
     assert await status_of(bot, "POST", f"/dashboard/members/{b.id}", data=form) == 400
     # Still a working dashboard afterwards.
     assert await status_of(bot, "GET", "/dashboard/?week=2026-W48") == 200
+
+
+# --- XLSX: characters XML forbids -----------------------------------------------------------
+
+BAD = "nội\ufffedung\uffff\x1b hết"  # PostgreSQL stores no NUL, so none here
+
+
+async def test_xlsx_downloads_drop_characters_xml_forbids_and_reopen(bot: Bot) -> None:
+    async with bot.sessions() as s, s.begin():
+        f = Factory(s)
+        group = await f.group(f"g{BAD}", f"Nhóm {BAD}", enterprise=f"Cty {BAD}")
+        m = await f.member(f"u{BAD}", f"Tên {BAD}", enterprise=f"Cty {BAD}", groups=(group,))
+        await f.message(m, day(2), chat=group.chat_id, text=f"tin {BAD}")
+        await f.report(m, day(2), "theft", text=f"báo cáo {BAD}", chat=group.chat_id)
+    assert (await login(bot)).status == 303
+    for path in (
+        "/dashboard/downloads/messages.xlsx",
+        "/dashboard/downloads/reports.xlsx",
+        "/dashboard/downloads/members.xlsx",
+        "/dashboard/digest/2026-W48.xlsx",
+    ):
+        async with bot.http.get(path) as resp:
+            assert resp.status == 200, path
+            book = openpyxl.load_workbook(io.BytesIO(await resp.read()))
+        cells = [
+            str(c)
+            for sheet in book.worksheets
+            for row in sheet.iter_rows(values_only=True)
+            for c in row
+            if c is not None
+        ]
+        found = [c for c in cells if "hết" in c]
+        assert found, path
+        assert all("nộidung hết" in c for c in found), (path, found)
