@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import asyncio
 import io
-from datetime import timedelta
+import logging
+import sys
+from datetime import datetime, timedelta
 from typing import Any
 
 import aiohttp
@@ -15,9 +17,9 @@ from sqlalchemy import select
 
 from bot.dashboard.auth import HASH_THREADS, STATE
 from handlers.clock import FixedClock
-from models.tables import Member
+from models.tables import Member, Outbox
 from tests.conftest import Bot, text_event
-from tests.digest_factory import Factory, day
+from tests.digest_factory import HCM, Factory, day, scenario
 from tests.test_dashboard import PASSWORD, login, login_token, page_csrf, seed
 
 LIMIT = 10
@@ -298,3 +300,75 @@ async def test_xlsx_downloads_drop_characters_xml_forbids_and_reopen(bot: Bot) -
         found = [c for c in cells if "hết" in c]
         assert found, path
         assert all("nộidung hết" in c for c in found), (path, found)
+
+
+# --- the chart: names drawn literally, and its failure never stops the text -------------------
+
+DOLLARS = ("Giá $5 và $6", "Cty $\\frac{1$ x", "$x^2$")
+
+
+async def dollar_groups(bot: Bot) -> None:
+    async with bot.sessions() as s, s.begin():
+        f = Factory(s)
+        for n, name in enumerate(DOLLARS):
+            group = await f.group(f"gd{n}", name, enterprise=name)
+            m = await f.member(f"ud{n}", f"Người {n}", enterprise=name, groups=(group,))
+            await f.message(m, day(2), chat=group.chat_id)
+
+
+async def test_names_with_dollars_chart_fine_on_the_dashboard(bot: Bot) -> None:
+    await dollar_groups(bot)
+    assert (await login(bot)).status == 303
+    async with bot.http.get("/dashboard/chart/2026-W48.png") as resp:
+        assert resp.status == 200
+        assert (await resp.read()).startswith(b"\x89PNG")
+
+
+MONDAY = datetime(2026, 11, 30, 8, 5, tzinfo=HCM)
+
+
+async def digest_bot(make_bot: Any, make_settings: Any, db_url: str) -> Bot:
+    settings = make_settings(
+        db=db_url, coordinators=["gcoord"], server={"public_url": "https://antt.example.vn"}
+    )
+    bot = await make_bot(settings, FixedClock(MONDAY))
+    async with bot.sessions() as s, s.begin():
+        await scenario(s)
+    return bot
+
+
+async def queued_keys(bot: Bot) -> list[str]:
+    async with bot.sessions() as s:
+        rows = await s.execute(select(Outbox.idempotency_key).where(Outbox.kind == "digest"))
+        return sorted(rows.scalars())
+
+
+async def test_the_weekly_digest_charts_names_with_dollars(
+    make_bot: Any, make_settings: Any, db_url: str
+) -> None:
+    bot = await digest_bot(make_bot, make_settings, db_url)
+    await dollar_groups(bot)
+    assert (await bot.runtime.run_job("weekly_digest")).queued == 4
+    assert sum(k.startswith("digest-photo:") for k in await queued_keys(bot)) == 2
+
+
+async def test_a_chart_failure_still_sends_the_text_digest_and_is_logged(
+    make_bot: Any,
+    make_settings: Any,
+    db_url: str,
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    bot = await digest_bot(make_bot, make_settings, db_url)
+    with monkeypatch.context() as patch, caplog.at_level(logging.ERROR):
+        patch.setitem(sys.modules, "matplotlib", None)  # as if matplotlib were broken
+        assert (await bot.runtime.run_job("weekly_digest")).queued == 2
+    assert await queued_keys(bot) == ["digest:gcoord:2026-W48", "digest:pD:2026-W48"]
+    failed = [r for r in caplog.records if "chart failed" in r.getMessage()]
+    assert failed and failed[0].levelno == logging.ERROR and failed[0].exc_info is not None
+    await bot.drain()
+    texts = [line.text for line in bot.store.bot_lines() if line.chat_id in ("gcoord", "pD")]
+    assert len(texts) == 2 and all(t.startswith("📊 Tổng kết tuần 48") for t in texts)
+    # Once the chart draws again, the next run sends the photos only.
+    assert (await bot.runtime.run_job("weekly_digest")).queued == 2
+    assert sum(k.startswith("digest-photo:") for k in await queued_keys(bot)) == 2
