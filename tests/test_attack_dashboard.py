@@ -15,7 +15,7 @@ import openpyxl
 import pytest
 from sqlalchemy import select
 
-from bot.dashboard.auth import HASH_THREADS, STATE
+from bot.dashboard.auth import HASH_THREADS, MAX_WAITING, STATE
 from handlers.clock import FixedClock
 from models.tables import Member, Outbox
 from tests.conftest import Bot, text_event
@@ -372,3 +372,44 @@ async def test_a_chart_failure_still_sends_the_text_digest_and_is_logged(
     # Once the chart draws again, the next run sends the photos only.
     assert (await bot.runtime.run_job("weekly_digest")).queued == 2
     assert sum(k.startswith("digest-photo:") for k in await queued_keys(bot)) == 2
+
+
+async def test_an_unknown_username_locks_like_a_known_one(
+    bot: Bot, jarless: aiohttp.ClientSession
+) -> None:
+    """Otherwise a 429 after a spread-out attack would tell which names are coordinators."""
+    token = await login_token(bot)
+    for username in (COORDINATOR, "0900000000"):
+        spread = [
+            guess(jarless, bot, token, username=username, via=f"203.0.113.{n}")
+            for n in range(LIMIT + 1)
+        ]
+        statuses = await asyncio.gather(*spread)
+        assert sorted(statuses) == [401] * LIMIT + [429], username
+
+
+async def test_a_flood_beyond_the_hash_queue_is_refused_at_once_and_not_counted(
+    bot: Bot, jarless: aiohttp.ClientSession
+) -> None:
+    token = await login_token(bot)
+    state = bot.app[STATE]
+    for _ in range(HASH_THREADS):
+        await state.hashing.acquire()
+    # Each guess from its own address and name: every one has room in its windows.
+    tasks = [
+        asyncio.create_task(guess(jarless, bot, token, username=f"x{n}", via=f"198.18.0.{n}"))
+        for n in range(MAX_WAITING + 5)
+    ]
+    pending: set[asyncio.Task[int]] = set(tasks)
+    while len(pending) > MAX_WAITING:
+        done, pending = await asyncio.wait(pending, timeout=60, return_when=asyncio.FIRST_COMPLETED)
+        assert done
+    refused = [t for t in tasks if t.done()]
+    assert [t.result() for t in refused] == [429] * 5
+    for _ in range(HASH_THREADS):
+        state.hashing.release()
+    assert (await asyncio.gather(*tasks)).count(401) == MAX_WAITING
+    # The refused ones were never checked: their windows are untouched.
+    n = tasks.index(refused[0])
+    for _ in range(LIMIT):
+        assert await guess(jarless, bot, token, username=f"x{n}", via=f"198.18.0.{n}") == 401

@@ -214,10 +214,11 @@ async def known_device(session: AsyncSession, token: str, member: Member | None)
     A device that signed in before gets its own limit, so strangers failing from the same
     address, or against the same account, never lock its owner out (OWASP device cookies).
     """
-    if member is None or not token or len(token) > 100 or not token.isascii():
+    if not token or len(token) > 100 or not token.isascii():
         return None
+    # Looked up whoever is named, so an unknown username takes no less time.
     row = await session.get(KeyValue, _device_digest(token))
-    if row is None or row.value.get("member_pk") != member.id:
+    if row is None or member is None or row.value.get("member_pk") != member.id:
         return None
     return row.key
 
@@ -239,11 +240,19 @@ async def remember_device(session: AsyncSession, member: Member, token: str, now
     return token
 
 
-def limit_keys(ip: str, member: Member | None, device: str | None) -> list[str]:
-    """Which windows a sign-in attempt counts against: its device's, or address and account."""
+def limit_keys(ip: str, username: str, member: Member | None, device: str | None) -> list[str]:
+    """Which windows a sign-in attempt counts against: its device's, or address and account.
+
+    An unknown username has a window of its own too, so a 429 never tells that a name exists.
+    """
     if device is not None:
         return [device]
-    return [f"ip:{ip}"] + ([f"member:{member.id}"] if member is not None else [])
+    if member is not None:
+        account = f"member:{member.id}"
+    else:
+        name = username.strip()
+        account = f"user:{normalize_phone(name) or name.casefold()}"
+    return [f"ip:{ip}", account]
 
 
 async def current_user(request: web.Request) -> User | None:

@@ -203,7 +203,7 @@ async def login(request: web.Request) -> web.Response:
     async with request.app[keys.SESSIONS]() as session:
         member = await auth.find_coordinator(session, username)
         device = await auth.known_device(session, device_cookie, member)
-    windows = auth.limit_keys(ip, member, device)
+    windows = auth.limit_keys(ip, username, member, device)
     # No await between the test for room and the reservation: this is the atomic step.
     reservation = state.limiter.reserve(windows, now)
     if reservation is None:
