@@ -240,6 +240,10 @@ async def remember_device(session: AsyncSession, member: Member, token: str, now
     return token
 
 
+def address_key(ip: str) -> str:
+    return f"ip:{ip}"
+
+
 def limit_keys(ip: str, username: str, member: Member | None, device: str | None) -> list[str]:
     """Which windows a sign-in attempt counts against: its device's, or address and account.
 
@@ -252,7 +256,7 @@ def limit_keys(ip: str, username: str, member: Member | None, device: str | None
     else:
         name = username.strip()
         account = f"user:{normalize_phone(name) or name.casefold()}"
-    return [f"ip:{ip}", account]
+    return [address_key(ip), account]
 
 
 async def current_user(request: web.Request) -> User | None:

@@ -19,7 +19,7 @@ from bot.dashboard import auth
 from bot.dashboard.auth import STATE, User, login_required
 from bot.dashboard.render import render
 from bot.export import digest_xlsx, write_csv, write_xlsx
-from bot.ratelimit import RateLimiter
+from bot.ratelimit import RateLimiter, Reservation
 from handlers.digest import (
     WEEK_RE,
     Digest,
@@ -200,30 +200,46 @@ async def login(request: web.Request) -> web.Response:
     username = str(form.get("username", ""))[:100]
     password = str(form.get("password", ""))[:200]
     device_cookie = request.cookies.get(auth.DEVICE_COOKIE, "")
+    held: list[Reservation] = []
+    if not device_cookie:
+        # The address's window is reserved before any database work: a flood from one
+        # address is refused at the cost of a dictionary look-up.
+        early = state.limiter.reserve([auth.address_key(ip)], now)
+        if early is None:
+            return _refused(request, state.limiter.retry_after([auth.address_key(ip)], now))
+        held.append(early)
     async with request.app[keys.SESSIONS]() as session:
         member = await auth.find_coordinator(session, username)
         device = await auth.known_device(session, device_cookie, member)
-    windows = auth.limit_keys(ip, username, member, device)
+    windows = [
+        w
+        for w in auth.limit_keys(ip, username, member, device)
+        if not held or w != auth.address_key(ip)
+    ]
     # No await between the test for room and the reservation: this is the atomic step.
-    reservation = state.limiter.reserve(windows, now)
-    if reservation is None:
-        wait = state.limiter.retry_after(windows, now)
-        return _refused(request, wait, "Đăng nhập sai quá nhiều lần. Vui lòng thử lại sau 15 phút.")
+    rest = state.limiter.reserve(windows, now)
+    if rest is None:
+        for r in held:
+            r.refund()  # not checked: the address keeps that attempt
+        return _refused(request, state.limiter.retry_after(windows, now))
+    held.append(rest)
     try:
         # The hash is computed whatever the username, so timing does not reveal who exists.
         good = await state.password_ok(password) and member is not None
     except auth.Busy:
-        reservation.refund()  # never checked: it must not count as a failure
-        return _refused(request, 60, "Hệ thống đang bận, vui lòng thử lại sau ít phút.")
+        for r in held:
+            r.refund()  # never checked: it must not count as a failure
+        return _refused(request, 60, BUSY)
     if not good or member is None:
-        return _login_page(  # the reservation stays: it is this failure's record
+        return _login_page(  # the reservations stay: they are this failure's record
             request,
             status=401,
             username=username,
             next_url=next_url,
             error="Sai tên đăng nhập hoặc mật khẩu.",
         )
-    reservation.refund()
+    for r in held:
+        r.refund()  # a success is not counted
     async with request.app[keys.SESSIONS]() as session, session.begin():
         token = await auth.start_session(session, member, now, settings.dashboard.session_hours)
         device_cookie = await auth.remember_device(session, member, device_cookie, now)
@@ -242,7 +258,11 @@ async def login(request: web.Request) -> web.Response:
     return resp
 
 
-def _refused(request: web.Request, wait: float, error: str) -> web.Response:
+TOO_MANY = "Đăng nhập sai quá nhiều lần. Vui lòng thử lại sau 15 phút."
+BUSY = "Hệ thống đang bận, vui lòng thử lại sau ít phút."
+
+
+def _refused(request: web.Request, wait: float, error: str = TOO_MANY) -> web.Response:
     """429 with the login form again and when to retry."""
     resp = _login_page(request, status=429, error=error)
     resp.headers["Retry-After"] = RateLimiter.retry_after(wait)
