@@ -1,8 +1,8 @@
 """Dashboard sign-in: a shared password (kept only as a scrypt hash) plus a roster identity.
 
 Sessions are random tokens; the database keeps only their SHA-256 (a `kv` row per session),
-so several instances share them and logout revokes at once. Failed logins are limited per
-client address in this process (docs/dashboard.md).
+so several instances share them and logout revokes at once. Sign-in attempts are limited
+per client address and account, or per known device, in this process (docs/dashboard.md).
 """
 
 from __future__ import annotations
