@@ -12,16 +12,9 @@ from pathlib import Path
 from typing import Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+import pydantic
 import yaml
-from pydantic import (
-    BaseModel,
-    ConfigDict,
-    Field,
-    IPvAnyNetwork,
-    SecretStr,
-    ValidationError,
-    field_validator,
-)
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
 
 ENV_PREFIX = "ANTT_"
 # ANTT_ variables that are not configuration: the config file's path, and the test suite's
@@ -89,7 +82,7 @@ class ServerConfig(_Section):
     rate_limit_per_minute: int = Field(default=600, ge=1)
     # Reverse proxies (addresses or CIDR networks) whose X-Forwarded-For names the client;
     # from any other peer the header is ignored, since anyone can forge it.
-    trusted_proxies: list[IPvAnyNetwork] = Field(default_factory=list)
+    trusted_proxies: list[pydantic.IPvAnyNetwork] = Field(default_factory=list)
 
 
 class GroupConfig(_Section):

@@ -17,6 +17,7 @@ from sqlalchemy import select
 
 from bot.dashboard.auth import HASH_THREADS, MAX_WAITING, STATE
 from handlers.clock import FixedClock
+from handlers.config import ConfigError
 from models.tables import Member, Outbox
 from tests.conftest import Bot, text_event
 from tests.digest_factory import HCM, Factory, day, scenario
@@ -413,3 +414,15 @@ async def test_a_flood_beyond_the_hash_queue_is_refused_at_once_and_not_counted(
     n = tasks.index(refused[0])
     for _ in range(LIMIT):
         assert await guess(jarless, bot, token, username=f"x{n}", via=f"198.18.0.{n}") == 401
+
+
+def test_trusted_proxies_are_addresses_or_networks(make_settings: Any) -> None:
+    settings = make_settings(server={"trusted_proxies": ["127.0.0.1", "10.0.0.0/8", "::1"]})
+    assert [str(n) for n in settings.server.trusted_proxies] == [
+        "127.0.0.1/32",
+        "10.0.0.0/8",
+        "::1/128",
+    ]
+    assert make_settings().server.trusted_proxies == []
+    with pytest.raises(ConfigError, match=r"server\.trusted_proxies\.1"):
+        make_settings(server={"trusted_proxies": ["10.0.0.1", "proxy.local"]})
