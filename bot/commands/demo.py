@@ -16,8 +16,9 @@ from pathlib import Path
 from aiohttp import web
 
 from bot.app import create_app
-from bot.cli import EXIT_OK, UsageError, command
+from bot.cli import EXIT_OK, command
 from bot.demo import DemoState, DemoStore, data, install_demo
+from bot.listen import bind
 from bot.logs import setup_logging
 from handlers.clock import SystemClock
 from handlers.config import Settings, config_path, load_settings
@@ -30,16 +31,6 @@ def demo_settings(args: argparse.Namespace, data_dir: Path, public_url: str) -> 
         config_path(getattr(args, "config", None)),
         overrides=data.settings_overrides(db_url, public_url),
     )
-
-
-def bind(host: str, port: int) -> socket.socket:
-    """Listen before building the app, so the URL is known even for --port 0."""
-    try:
-        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)
-        family = infos[0][0]
-        return socket.create_server((host, port), family=family, reuse_port=False)
-    except OSError as exc:
-        raise UsageError(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from None
 
 
 def open_browser(url: str) -> None:

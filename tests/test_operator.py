@@ -1,0 +1,185 @@
+"""The operator's path: a forgiving command line, set-up scripts that need no network twice."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import re
+import shutil
+import socket
+import subprocess
+from collections.abc import Iterator
+from datetime import datetime, timedelta
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from bot.cli import build_parser, subparsers_of
+from models.exports import KINDS
+from tests.engagement_helpers import ROSTER
+from tests.test_cli import run, write_config
+
+REPO = Path(__file__).parents[1]
+
+
+def command_paths(
+    parser: argparse.ArgumentParser, path: tuple[str, ...] = ()
+) -> Iterator[tuple[tuple[str, ...], argparse.ArgumentParser]]:
+    """Every runnable command (`serve`, `jobs run`, ...) with its parser."""
+    subs = [a for a in parser._actions if isinstance(a, argparse._SubParsersAction)]
+    if not subs:
+        yield path, parser
+    for action in subs:
+        for name, child in action.choices.items():
+            yield from command_paths(child, (*path, name))
+
+
+def required_positionals(parser: argparse.ArgumentParser) -> list[str]:
+    return [
+        "x"
+        for a in parser._actions
+        if not a.option_strings
+        and not isinstance(a, argparse._SubParsersAction)
+        and a.nargs not in ("*", "?")
+    ]
+
+
+def test_config_option_before_or_after_every_subcommand() -> None:
+    parser = build_parser()
+    paths = list(command_paths(parser))
+    assert len(paths) >= 12 and ("jobs", "run") in dict(paths)
+    for path, leaf in paths:
+        rest = required_positionals(leaf)
+        # -c before the command, between a command and its subcommand, and at the very end.
+        placements = [["-c", "C.yaml", *path, *rest], [*path, *rest, "--config", "C.yaml"]]
+        placements += [[*path[:i], "-c", "C.yaml", *path[i:], *rest] for i in range(1, len(path))]
+        for argv in placements:
+            assert parser.parse_args(argv).config == "C.yaml", argv
+    assert all("-c" in p._option_string_actions for p in subparsers_of(parser))
+
+
+def test_config_before_the_command_is_used_for_real(tmp_path: Path) -> None:
+    other = tmp_path / "other"
+    other.mkdir()
+    cfg = write_config(other, digest={"weekday": "wed", "time": "17:45"})
+    (other / "roster.csv").write_text(ROSTER, encoding="utf-8")
+    proc = run("-c", str(cfg), "members", "import", "other/roster.csv", cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    assert (other / "data" / "antt.db").exists() and not (tmp_path / "data").exists()
+    for args in (("-c", str(cfg), "jobs", "list"), ("jobs", "list", "-c", str(cfg))):
+        listing = run(*args, cwd=tmp_path).stdout
+        assert re.search(r"weekly_digest\s+next \d{4}-\d\d-\d\d 17:45", listing), listing
+
+
+def test_jobs_list_shows_the_digests_send_time_and_vietnamese(tmp_path: Path) -> None:
+    write_config(tmp_path, digest={"weekday": "thu", "time": "06:30"}, timezone="Asia/Bangkok")
+    proc = run("jobs", "list", cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    lines = {line.split()[0]: line for line in proc.stdout.splitlines()}
+    when = re.search(r"next (\S+ \S+)", lines["weekly_digest"])
+    assert when is not None
+    at = datetime.strptime(when[1], "%Y-%m-%d %H:%M")
+    # Thursday 06:30 in the configured zone, within the coming week (not "in 15 minutes").
+    assert at.weekday() == 3 and at.strftime("%H:%M") == "06:30"
+    now_there = datetime.now(ZoneInfo("Asia/Bangkok")).replace(tzinfo=None)
+    assert now_there < at <= now_there + timedelta(days=7)
+    assert "tổng hợp tuần" in lines["weekly_digest"]
+    assert "every 30 min" in lines["nudges"] and "next" in lines["retention"]
+    for line in lines.values():  # every description is Vietnamese
+        assert re.search(r"[àáảãạăâđèéêìíòóôơùúưỳý]", line.split(maxsplit=3)[-1]), line
+
+
+def test_members_import_counts_and_names_rejected_rows(tmp_path: Path) -> None:
+    write_config(tmp_path)
+    roster = (
+        "member_id,name,phone,enterprise,role,groups\n"
+        "u1,Phạm Minh Quân,0901000001,Ban quản lý KCN,coordinator,gcouncil\n"
+        "\n"
+        "u2,Trần Thị Bình,0901000002,May Việt,boss,gmayviet\n"
+        "u3,,0901000003,May Việt,member,gmayviet\n"
+        "u4,Ngô Thị Dung,12,May Việt,member,gmayviet\n"
+    )
+    (tmp_path / "roster.csv").write_text(roster, encoding="utf-8")
+    proc = run("members", "import", "roster.csv", cwd=tmp_path)
+    assert proc.returncode == 1, proc.stderr
+    assert proc.stdout.strip().endswith("2 created, 0 updated, 0 unchanged, 2 rejected")
+    # The file's own line numbers (the blank line counts), each with its reason.
+    assert "roster.csv: line 4: role 'boss' must be one of" in proc.stderr
+    assert "roster.csv: line 5: name is empty; not imported" in proc.stderr
+    assert "line 6: phone '12' is not a Vietnamese number; kept empty" in proc.stderr  # kept
+    good = "member_id,name\nu1,Phạm Minh Quân\n"
+    (tmp_path / "good.csv").write_text(good, encoding="utf-8")
+    proc = run("members", "import", "good.csv", cwd=tmp_path)
+    assert proc.returncode == 0 and "0 created, 1 updated, 0 unchanged, 0 rejected" in proc.stdout
+    (tmp_path / "bad.csv").write_text("id;who\n1;A\n2;B\n", encoding="utf-8")
+    proc = run("members", "import", "bad.csv", cwd=tmp_path)
+    assert proc.returncode == 1 and "0 created, 0 updated, 0 unchanged, 2 rejected" in proc.stdout
+    assert "missing column(s) name" in proc.stderr
+
+
+def test_export_help_lists_the_kinds_and_the_date_format(tmp_path: Path) -> None:
+    proc = run("export", "--help", cwd=tmp_path)
+    assert proc.returncode == 0
+    for kind in KINDS:
+        assert kind in proc.stdout
+    assert "2026-11-01" in proc.stdout and "ISO 8601" in proc.stdout
+
+
+@pytest.mark.parametrize("cmd", [["serve"], ["demo", "--no-browser"]])
+def test_a_busy_port_names_the_port_option(tmp_path: Path, cmd: list[str]) -> None:
+    write_config(tmp_path)
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        proc = run(*cmd, "--port", str(port), "--host", "127.0.0.1", cwd=tmp_path)
+    assert proc.returncode == 2, proc.stderr
+    assert f"127.0.0.1:{port}" in proc.stderr and "--port" in proc.stderr
+    assert "already in use" in proc.stderr and "Traceback" not in proc.stderr
+
+
+FAKE_PYTHON = """#!/usr/bin/env bash
+# Plays .venv/bin/python for scripts/venv.sh: records each call; pip fails once "offline".
+echo "$*" >> .venv/calls
+[ -f .venv/offline ] && { echo "pip: no network" >&2; exit 1; }
+touch .venv/bin/antt-bot && chmod +x .venv/bin/antt-bot
+"""
+
+
+def _venv_step(root: Path, extras: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        ["bash", "-c", f'source scripts/venv.sh "{extras}"\necho ready'],
+        cwd=root,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env={**os.environ, "PYTHON": shutil.which("python3") or "python3"},
+    )
+
+
+def test_setup_scripts_do_not_reinstall_a_current_install(tmp_path: Path) -> None:
+    (tmp_path / "scripts").mkdir()
+    shutil.copy(REPO / "scripts" / "venv.sh", tmp_path / "scripts")
+    shutil.copy(REPO / "pyproject.toml", tmp_path)
+    fake = tmp_path / ".venv" / "bin" / "python"
+    fake.parent.mkdir(parents=True)
+    fake.write_text(FAKE_PYTHON, encoding="utf-8")
+    fake.chmod(0o755)
+    calls = tmp_path / ".venv" / "calls"
+    first = _venv_step(tmp_path, "[dev]")
+    assert first.returncode == 0 and "ready" in first.stdout, first.stderr
+    assert "install -q -e .[dev]" in calls.read_text()
+    (tmp_path / ".venv" / "offline").touch()  # from now on pip would fail
+    before = calls.read_text()
+    again = _venv_step(tmp_path, "[dev]")
+    assert again.returncode == 0 and "ready" in again.stdout, again.stderr
+    assert calls.read_text() == before  # pip was not run at all
+    # A changed pyproject.toml (new dependency) is installed again: here pip fails, loudly.
+    with (tmp_path / "pyproject.toml").open("a", encoding="utf-8") as f:
+        f.write("\n# a change\n")
+    changed = _venv_step(tmp_path, "[dev]")
+    assert changed.returncode != 0 and "no network" in changed.stderr
+    assert "installing into .venv failed" in changed.stderr
+    for script in ("demo.sh", "test.sh"):  # both go through venv.sh
+        assert "source scripts/venv.sh" in (REPO / "scripts" / script).read_text()
