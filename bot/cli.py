@@ -91,7 +91,17 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--port", type=int, default=8765)
     p.add_argument("--host", default="127.0.0.1")
     p.add_argument("--no-browser", action="store_true")
-    p.add_argument("--data-dir", help="where the demo database lives (default: a temporary folder)")
+    p.add_argument(
+        "--data-dir",
+        help="where the demo database lives (default: a temporary folder; a rehearsal: "
+        "data/demo next to the config file)",
+    )
+    p.add_argument(
+        "--roster",
+        metavar="FILE.csv",
+        help="rehearse with this roster instead of the seeded council (default: the config's "
+        "roster, if set)",
+    )
 
     p = sub.add_parser("parse", parents=[common], help="print how messages are understood")
     p.add_argument("--now", help="ISO time the messages were sent (default: now)")

@@ -3,16 +3,21 @@
 from __future__ import annotations
 
 import argparse
+import asyncio
+import json
 import os
 import re
 import shutil
+import signal
 import socket
 import subprocess
+import sys
 from collections.abc import Iterator
 from datetime import datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+import aiohttp
 import pytest
 
 from bot.cli import build_parser, subparsers_of
@@ -183,3 +188,98 @@ def test_setup_scripts_do_not_reinstall_a_current_install(tmp_path: Path) -> Non
     assert "installing into .venv failed" in changed.stderr
     for script in ("demo.sh", "test.sh"):  # both go through venv.sh
         assert "source scripts/venv.sh" in (REPO / "scripts" / script).read_text()
+
+
+OWN_ROSTER = """member_id,name,phone,enterprise,role,groups
+z-anh,Nguyễn Văn Anh,0987000001,Ban quản lý KCN Tân Bình,coordinator,g-tanbinh;g-dongnai
+,Lò Thị Bé,0987000002,Cty Dệt Đồng Nai,member,g-dongnai
+"""
+URL_LINE = re.compile(r"ANTT Bot demo: (http://\S+)/demo")
+
+
+async def _demo_url(proc: asyncio.subprocess.Process, seen: list[str]) -> str:
+    assert proc.stdout is not None
+    while line := (await asyncio.wait_for(proc.stdout.readline(), timeout=60)).decode():
+        seen.append(line)
+        if match := URL_LINE.search(line):
+            return match[1]
+    raise AssertionError("the demo printed no URL:\n" + "".join(seen))
+
+
+async def test_rehearsal_with_our_own_roster_and_groups(tmp_path: Path) -> None:
+    write_config(
+        tmp_path,
+        groups=[{"chat_id": "g-tanbinh", "name": "Hội đồng ANTT KCN Tân Bình", "kind": "council"}],
+        roster="roster.csv",
+    )
+    (tmp_path / "roster.csv").write_text(OWN_ROSTER, encoding="utf-8")
+    env = {**os.environ, "PYTHONPATH": str(REPO)}
+    proc = await asyncio.create_subprocess_exec(
+        *(sys.executable, "-m", "bot", "-c", "config.yaml", "demo", "--no-browser"),
+        *("--port", "0"),
+        cwd=tmp_path,
+        env=env,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.STDOUT,
+    )
+    seen: list[str] = []
+    try:
+        base = await _demo_url(proc, seen)
+        async with aiohttp.ClientSession(base) as http:
+            async with http.get("/demo/api/state") as resp:
+                state = await resp.json()
+            people = {m["name"]: m for m in state["members"]}
+            assert set(people) == {"Nguyễn Văn Anh", "Lò Thị Bé"}  # ours, not the seeded eight
+            chats = {c["id"]: c["name"] for c in state["chats"]}
+            assert chats == {"g-tanbinh": "Hội đồng ANTT KCN Tân Bình", "g-dongnai": "g-dongnai"}
+            be = people["Lò Thị Bé"]["id"]  # no Zalo id on the roster: the demo gives one
+            body = {"member_id": be, "chat_id": be, "text": "có mặt"}
+            async with http.post("/demo/api/send", json=body) as resp:
+                assert resp.status == 200 and (await resp.json())["delivered"]
+            after, answer = 0, None
+            for _ in range(30):
+                async with http.get(f"/demo/api/lines?after={after}&wait=2") as resp:
+                    lines = (await resp.json())["lines"]
+                for line in lines:
+                    after = max(after, line["id"])
+                    if line["is_bot"] and line["chat_id"] == be:
+                        answer = line["text"]
+                if answer:
+                    break
+            # Recognised as the roster's member by name, not as a guest.
+            assert answer is not None and "Đã ghi nhận Lò Thị Bé có mặt" in answer, answer
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        out, _ = await asyncio.wait_for(proc.communicate(), timeout=30)
+    seen.append(out.decode())
+    text = "".join(seen)
+    assert proc.returncode == 0, text
+    assert "rehearsal: your roster (2 people, 2 groups)" in text
+    assert "antt-bot -c data/demo/config.yaml digest" in text
+    # Its own SQLite file beside the config, never the configured database.
+    assert (tmp_path / "data" / "demo" / "antt-demo.db").exists()
+    assert not (tmp_path / "data" / "antt.db").exists()
+    # The command line the demo printed reads the rehearsal's records.
+    proc2 = await asyncio.to_thread(
+        run, "-c", "data/demo/config.yaml", "export", "checkins", cwd=tmp_path
+    )
+    assert proc2.returncode == 0, proc2.stderr
+    assert [json.loads(x)["member_id"] for x in proc2.stdout.splitlines()] == [be]
+
+
+def test_demo_with_a_config_but_no_roster_says_what_to_do(tmp_path: Path) -> None:
+    write_config(tmp_path)
+    proc = run("demo", "-c", "config.yaml", "--no-browser", "--port", "0", cwd=tmp_path)
+    assert proc.returncode == 2 and "--roster FILE" in proc.stderr
+    proc = run("demo", "--roster", "missing.csv", "--no-browser", "--port", "0", cwd=tmp_path)
+    assert proc.returncode == 2 and "missing.csv: file not found" in proc.stderr
+    (tmp_path / "r.csv").write_text("member_id,name\n", encoding="utf-8")
+    proc = run("demo", "--roster", "r.csv", "--no-browser", "--port", "0", cwd=tmp_path)
+    assert proc.returncode == 2 and "nobody to rehearse with" in proc.stderr
+    # The configured database is never the demo's.
+    cfg = {"url": "sqlite+aiosqlite:///data/demo/antt-demo.db"}
+    write_config(tmp_path, database=cfg, roster="roster.csv")
+    (tmp_path / "roster.csv").write_text(OWN_ROSTER, encoding="utf-8")
+    proc = run("demo", "--no-browser", "--port", "0", cwd=tmp_path)
+    assert proc.returncode == 2 and "this is the configured database" in proc.stderr
+    assert not (tmp_path / "data").exists()
