@@ -12,16 +12,29 @@ import signal
 import socket
 import subprocess
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import datetime, timedelta
 from pathlib import Path
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import aiohttp
 import pytest
+from aiohttp import web
+from sqlalchemy import select
 
+from bot import keys
+from bot.app import create_app
 from bot.cli import build_parser, subparsers_of
+from bot.scheduler import LeaseLost, LeaseTerms, run_spec
+from handlers.clock import Clock, FixedClock
+from handlers.config import Settings
+from handlers.jobs import JobSpec, every
+from models.db import ensure_schema, make_engine, make_sessionmaker
 from models.exports import KINDS
+from models.people import get_or_create_group
+from models.tables import Group, JobLease
+from tests.conftest import T0
 from tests.engagement_helpers import ROSTER
 from tests.test_cli import run, write_config
 
@@ -283,3 +296,130 @@ def test_demo_with_a_config_but_no_roster_says_what_to_do(tmp_path: Path) -> Non
     proc = run("demo", "--no-browser", "--port", "0", cwd=tmp_path)
     assert proc.returncode == 2 and "this is the configured database" in proc.stderr
     assert not (tmp_path / "data").exists()
+
+
+class ManualSleep:
+    """Plays `asyncio.sleep` for a lease keeper: it wakes only when the test ticks, and a tick
+    returns once the keeper has renewed and gone back to sleep (no real waiting)."""
+
+    def __init__(self) -> None:
+        self._asleep: asyncio.Queue[asyncio.Future[None]] = asyncio.Queue()
+
+    async def __call__(self, _seconds: float) -> None:
+        wake = asyncio.get_running_loop().create_future()
+        await self._asleep.put(wake)
+        await wake
+
+    async def tick(self) -> None:
+        (await self._asleep.get()).set_result(None)
+        self._asleep.put_nowait(await self._asleep.get())  # back asleep: the renewal is done
+
+
+class BlockingJob:
+    """A job that runs until the test lets it finish, writing one row as its work."""
+
+    def __init__(self) -> None:
+        self.started = asyncio.Event()
+        self.finish = asyncio.Event()
+        self.runs = 0
+
+    def spec(self) -> JobSpec:
+        return JobSpec("blocking_test_job", self.fn, every(60), "việc thử, chạy đến khi được thả")
+
+    async def fn(self, sessions: Any, _settings: Settings, clock: Clock) -> int:
+        self.runs += 1
+        self.started.set()
+        await self.finish.wait()
+        async with sessions() as session, session.begin():
+            await get_or_create_group(session, f"g-job-{self.runs}", now=clock.now(), name="x")
+        return 1
+
+
+async def test_a_job_longer_than_its_lease_keeps_it(
+    db_url: str, make_settings: Callable[..., Settings]
+) -> None:
+    settings = make_settings(db=db_url)
+    engine = make_engine(db_url)
+    await ensure_schema(engine)
+    sessions = make_sessionmaker(engine)
+    job, lease_clock, sleep = BlockingJob(), FixedClock(T0), ManualSleep()
+    terms = LeaseTerms(ttl=timedelta(minutes=10), clock=lease_clock, sleep=sleep)
+    try:
+        a = asyncio.create_task(
+            run_spec(job.spec(), sessions, settings, FixedClock(T0), "instance-a", terms)
+        )
+        await job.started.wait()
+        for _ in range(5):  # 20 minutes of work: twice the lease, renewed every 4 minutes
+            lease_clock.advance(timedelta(minutes=4))
+            await sleep.tick()
+            b = await run_spec(job.spec(), sessions, settings, FixedClock(T0), "instance-b", terms)
+            assert not b.ran  # the second instance does not run it alongside
+        assert job.runs == 1 and not a.done()
+        job.finish.set()
+        assert (await a).ran
+        # Released at the end: the other instance may run it now.
+        b = await run_spec(job.spec(), sessions, settings, FixedClock(T0), "instance-b", terms)
+        assert b.ran and job.runs == 2
+    finally:
+        await engine.dispose()
+
+
+async def test_a_job_whose_lease_was_taken_stops(
+    sqlite_url: str, make_settings: Callable[..., Settings]
+) -> None:
+    settings = make_settings(db=sqlite_url)
+    engine = make_engine(sqlite_url)
+    await ensure_schema(engine)
+    sessions = make_sessionmaker(engine)
+    job, lease_clock, sleep = BlockingJob(), FixedClock(T0), ManualSleep()
+    terms = LeaseTerms(ttl=timedelta(minutes=10), clock=lease_clock, sleep=sleep)
+    try:
+        a = asyncio.create_task(
+            run_spec(job.spec(), sessions, settings, FixedClock(T0), "instance-a", terms)
+        )
+        await job.started.wait()
+        # Instance A was frozen past its lease (no renewal): B takes the job over.
+        lease_clock.advance(timedelta(minutes=11))
+        job.started.clear()
+        b = asyncio.create_task(
+            run_spec(job.spec(), sessions, settings, FixedClock(T0), "instance-b", terms)
+        )
+        await job.started.wait()
+        assert job.runs == 2
+        # A's keeper wakes, finds the lease gone and stops A: never two at once.
+        (await sleep._asleep.get()).set_result(None)  # A's keeper, asleep since A started
+        with pytest.raises(LeaseLost):
+            await a
+        job.finish.set()
+        assert (await b).ran
+    finally:
+        await engine.dispose()
+
+
+async def test_shutdown_waits_for_a_running_job(make_settings: Callable[..., Settings]) -> None:
+    settings = make_settings()
+    app = create_app(settings, clock=FixedClock(T0), workers=True)
+    runner = web.AppRunner(app)
+    await runner.setup()
+    runtime = app[keys.RUNTIME]
+    job = BlockingJob()
+    caller = asyncio.create_task(runtime.run(job.spec()))
+    await job.started.wait()
+    caller.cancel()  # as the scheduler's shutdown cancels the jobs it started
+    cleanup = asyncio.create_task(runner.cleanup())
+    # The shutdown reaches the running job and waits for it (rather than finishing first).
+    stopping = asyncio.create_task(runtime.stopping.wait())
+    await asyncio.wait({cleanup, stopping}, return_when=asyncio.FIRST_COMPLETED)
+    assert stopping.done() and not cleanup.done() and len(runtime.jobs_running) == 1
+    job.finish.set()  # the job writes through the database, which is still open
+    await cleanup
+    assert not runtime.jobs_running
+    engine = make_engine(settings.database.url)
+    try:
+        async with make_sessionmaker(engine)() as session:
+            groups = await session.scalars(select(Group.chat_id))
+            assert "g-job-1" in set(groups)  # its work was committed
+            lease = await session.get(JobLease, "blocking_test_job")
+            assert lease is not None and lease.last_run_at is not None  # and its lease released
+    finally:
+        await engine.dispose()

@@ -10,6 +10,7 @@ import contextlib
 import json
 import logging
 import unicodedata
+from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from importlib import resources
@@ -93,7 +94,7 @@ DEMO = web.AppKey("demo", DemoState)
 def install_demo(app: web.Application, state: DemoState) -> None:
     """Add the demo page and its API to an app built by create_app (local platform)."""
     app[DEMO] = state
-    app[keys.EXTRA].setdefault("on_start", []).append(_seed)
+    app.cleanup_ctx.append(_seeded)  # after create_app's: the database is open by then
     app.on_shutdown.append(_release_waiters)
     app.router.add_get("/", _to_page)
     app.router.add_get("/demo", page)
@@ -105,8 +106,9 @@ def install_demo(app: web.Application, state: DemoState) -> None:
     app.router.add_post("/demo/api/clock", api_clock)
 
 
-async def _seed(app: web.Application) -> None:
+async def _seeded(app: web.Application) -> AsyncIterator[None]:
     await data.seed(app[keys.SESSIONS], app[DEMO].clock.now(), app[DEMO].council)
+    yield
 
 
 async def _release_waiters(app: web.Application) -> None:
