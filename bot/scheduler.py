@@ -148,6 +148,10 @@ def _runner(
     async def runner() -> None:
         try:
             await run(name)
+        except asyncio.CancelledError:
+            # The scheduler shutting down cancels what it started; the job itself goes on in
+            # the runtime's task, which the shutdown waits for. Nothing to report here.
+            return
         except Exception:
             log.exception("job %s failed", name, extra={"job": name})
 

@@ -268,13 +268,13 @@ async def test_rehearsal_with_our_own_roster_and_groups(tmp_path: Path) -> None:
     text = "".join(seen)
     assert proc.returncode == 0, text
     assert "rehearsal: your roster (2 people, 2 groups)" in text
-    assert "antt-bot -c data/demo/config.yaml digest" in text
+    assert "antt-bot -c data/demo/antt-demo.yaml digest" in text
     # Its own SQLite file beside the config, never the configured database.
     assert (tmp_path / "data" / "demo" / "antt-demo.db").exists()
     assert not (tmp_path / "data" / "antt.db").exists()
     # The command line the demo printed reads the rehearsal's records.
     proc2 = await asyncio.to_thread(
-        run, "-c", "data/demo/config.yaml", "export", "checkins", cwd=tmp_path
+        run, "-c", "data/demo/antt-demo.yaml", "export", "checkins", cwd=tmp_path
     )
     assert proc2.returncode == 0, proc2.stderr
     assert [json.loads(x)["member_id"] for x in proc2.stdout.splitlines()] == [be]
@@ -296,6 +296,11 @@ def test_demo_with_a_config_but_no_roster_says_what_to_do(tmp_path: Path) -> Non
     proc = run("demo", "--no-browser", "--port", "0", cwd=tmp_path)
     assert proc.returncode == 2 and "this is the configured database" in proc.stderr
     assert not (tmp_path / "data").exists()
+    # Nor does it overwrite a file of someone else's beside its database.
+    (tmp_path / "antt-demo.yaml").write_text("groups: []\n", encoding="utf-8")
+    proc = run("demo", "--data-dir", ".", "--no-browser", "--port", "0", cwd=tmp_path)
+    assert proc.returncode == 2 and "not written by the demo" in proc.stderr
+    assert (tmp_path / "antt-demo.yaml").read_text(encoding="utf-8") == "groups: []\n"
 
 
 class ManualSleep:

@@ -26,7 +26,8 @@ from handlers.clock import SystemClock
 from handlers.config import Settings, config_path, load_settings
 
 REHEARSAL_DIR = "data/demo"  # next to the config file, apart from data/antt.db
-CLI_CONFIG = "config.yaml"  # written beside the demo's database, for `antt-bot -c ...`
+CLI_CONFIG = "antt-demo.yaml"  # written beside the demo's database, for `antt-bot -c ...`
+CLI_CONFIG_MARK = "# Written by `antt-bot demo`"
 
 
 def rehearsal(args: argparse.Namespace, configured: Settings, where: Path | None) -> Council | None:
@@ -79,8 +80,10 @@ def write_cli_config(settings: Settings, data_dir: Path) -> Path:
     )
     body["platform"] = {"kind": "local"}
     path = data_dir / CLI_CONFIG
+    if path.exists() and not path.read_text("utf-8", errors="replace").startswith(CLI_CONFIG_MARK):
+        raise UsageError(f"{path}: not written by the demo; give the demo another --data-dir")
     header = (
-        "# Written by `antt-bot demo` at each start: the demo's database and council, so that\n"
+        f"{CLI_CONFIG_MARK} at each start: the demo's database and council, so that\n"
         f"# `antt-bot -c {path} digest` (or export, members list) reads the demo's data.\n"
     )
     path.write_text(header + yaml.safe_dump(body, allow_unicode=True, sort_keys=False), "utf-8")
