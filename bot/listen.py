@@ -15,14 +15,15 @@ def bind(host: str, port: int, *, config_key: str | None = None) -> socket.socke
         family = infos[0][0]
         return socket.create_server((host, port), family=family, reuse_port=False)
     except OSError as exc:
-        where = f"{host}:{port}"
         also = f" (or {config_key} in the config file)" if config_key else ""
         if exc.errno == errno.EADDRINUSE:
             reason = "the port is already in use (another antt-bot, or another program)"
         elif exc.errno == errno.EACCES:
             reason = "permission denied (ports below 1024 need administrator rights)"
-        else:
-            reason = exc.strerror or str(exc)
+        else:  # an address this machine does not have, or a name that does not resolve
+            raise UsageError(
+                f"cannot listen on {host}:{port}: {exc.strerror or exc}; check --host"
+            ) from None
         raise UsageError(
-            f"cannot listen on {where}: {reason}; choose another port with --port{also}"
+            f"cannot listen on {host}:{port}: {reason}; choose another port with --port{also}"
         ) from None

@@ -155,6 +155,9 @@ def test_a_busy_port_names_the_port_option(tmp_path: Path, cmd: list[str]) -> No
     assert proc.returncode == 2, proc.stderr
     assert f"127.0.0.1:{port}" in proc.stderr and "--port" in proc.stderr
     assert "already in use" in proc.stderr and "Traceback" not in proc.stderr
+    # An address this machine does not have (TEST-NET-1) names --host instead.
+    proc = run(*cmd, "--port", "0", "--host", "192.0.2.1", cwd=tmp_path)
+    assert proc.returncode == 2 and "192.0.2.1:0" in proc.stderr and "--host" in proc.stderr
 
 
 FAKE_PYTHON = """#!/usr/bin/env bash
