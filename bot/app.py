@@ -57,11 +57,10 @@ def create_app(
     app[keys.CLOCK] = clock or SystemClock()
     app[keys.METRICS] = Metrics()
     app[keys.LOCAL_STORE] = local_store or LocalStore()
-    app[keys.EXTRA] = {}
-    app.cleanup_ctx.append(_database)
-    app.cleanup_ctx.append(_http_session)
-    app.cleanup_ctx.append(_platform(client))
-    app.cleanup_ctx.append(_runtime(workers))
+    # The parts start in this order and stop in reverse. Whatever is installed below
+    # (polling, extensions, the demo) appends its own context after these, so it starts
+    # once the runtime runs and stops before it.
+    app.cleanup_ctx.extend((_database, _http_session, _platform(client), _runtime(workers)))
     add_routes(app)
     if settings.platform.mode == "polling":
         from bot import polling
@@ -161,7 +160,7 @@ def _platform(client: PlatformClient | None) -> Callable[[web.Application], Asyn
                     app[keys.HTTP],
                 )
             else:
-                factory = app[keys.EXTRA].get("client_factory")
+                factory = app.get(keys.CLIENT_FACTORY)
                 if factory is None:
                     raise RuntimeError(f"platform {kind} is not available in this build")
                 chosen = factory(app)
@@ -206,17 +205,15 @@ def _runtime(workers: bool) -> Callable[[web.Application], AsyncIterator[None]]:
         scheduler = None
         if workers:
             runtime.start_workers()
-            scheduler = make_scheduler(sessions, settings, clock, wid, on_queued=send_wake.set)
+            scheduler = make_scheduler(settings, runtime.run_job)
             scheduler.start()
-        for start in app[keys.EXTRA].get("on_start", []):
-            await start(app)
         try:
             yield
         finally:
-            for stop in reversed(app[keys.EXTRA].get("on_stop", [])):
-                await stop(app)
             if scheduler is not None:
-                scheduler.shutdown(wait=False)
+                scheduler.shutdown(wait=False)  # no new runs; running ones go on, tracked
+            # Jobs finish (or, after a grace, stop) before the workers and the engine go.
+            await runtime.wait_for_jobs()
             await runtime.stop_workers()
             await inbox.stop()
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import Callable, Coroutine
+from collections.abc import AsyncIterator, Callable, Coroutine
 from typing import Any
 
 from aiohttp import web
@@ -20,20 +20,19 @@ def add_background_task(
     """Run `factory(app)` as a task from start-up to clean-up; cancelled on shutdown.
 
     `with_workers_only`: skip it when the app was created with workers=False (tests drive
-    such work by hand).
+    such work by hand). Call after create_app has added the runtime's context (it is needed).
     """
 
-    async def start(app: web.Application) -> None:
-        if with_workers_only and not app[keys.RUNTIME].tasks:
-            return
-        app[keys.EXTRA][f"task:{name}"] = asyncio.create_task(factory(app), name=name)
+    async def ctx(app: web.Application) -> AsyncIterator[None]:
+        task = None
+        if not with_workers_only or app[keys.RUNTIME].workers_running:
+            task = asyncio.create_task(factory(app), name=name)
+        try:
+            yield
+        finally:
+            if task is not None:
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
 
-    async def stop(app: web.Application) -> None:
-        task = app[keys.EXTRA].pop(f"task:{name}", None)
-        if task is not None:
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
-
-    app[keys.EXTRA].setdefault("on_start", []).append(start)
-    app[keys.EXTRA].setdefault("on_stop", []).append(stop)
+    app.cleanup_ctx.append(ctx)

@@ -52,16 +52,35 @@ def command(name: str) -> Callable[[Command], Command]:
     return register
 
 
-def build_parser() -> argparse.ArgumentParser:
-    parser = CLIParser(prog="antt-bot", description="ANTT Bot: Zalo bot for security councils.")
-    common = CLIParser(add_help=False)
+CONFIG_FLAGS = ("-c", "--config")
+
+
+def add_config_option(parser: argparse.ArgumentParser) -> None:
+    """`-c/--config` on this parser, unless it has it already (e.g. through `parents`)."""
+    if any(flag in parser._option_string_actions for flag in CONFIG_FLAGS):
+        return
     # SUPPRESS: `jobs -c X list` must keep X (a nested parser's default would overwrite it).
-    common.add_argument(
-        "-c",
-        "--config",
+    parser.add_argument(
+        *CONFIG_FLAGS,
         default=argparse.SUPPRESS,
         help="config file (default ./config.yaml, else $ANTT_CONFIG)",
     )
+
+
+def subparsers_of(parser: argparse.ArgumentParser) -> list[argparse.ArgumentParser]:
+    """Every parser below this one (subcommands, nested subcommands), depth first."""
+    out: list[argparse.ArgumentParser] = []
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            for child in dict.fromkeys(action.choices.values()):  # aliases share a parser
+                out += [child, *subparsers_of(child)]
+    return out
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = CLIParser(prog="antt-bot", description="ANTT Bot: Zalo bot for security councils.")
+    common = CLIParser(add_help=False)
+    add_config_option(common)
     sub = parser.add_subparsers(dest="cmd", required=True, parser_class=CLIParser)
 
     p = sub.add_parser("serve", parents=[common], help="run the bot")
@@ -72,7 +91,17 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--port", type=int, default=8765)
     p.add_argument("--host", default="127.0.0.1")
     p.add_argument("--no-browser", action="store_true")
-    p.add_argument("--data-dir", help="where the demo database lives (default: a temporary folder)")
+    p.add_argument(
+        "--data-dir",
+        help="where the demo database lives (default: a temporary folder; a rehearsal: "
+        "data/demo next to the config file)",
+    )
+    p.add_argument(
+        "--roster",
+        metavar="FILE.csv",
+        help="rehearse with this roster instead of the seeded council (default: the config's "
+        "roster, if set)",
+    )
 
     p = sub.add_parser("parse", parents=[common], help="print how messages are understood")
     p.add_argument("--now", help="ISO time the messages were sent (default: now)")
@@ -92,10 +121,19 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--format", choices=["text", "html", "json", "xlsx", "png"], default="text")
     p.add_argument("-o", "--output")
 
-    p = sub.add_parser("export", parents=[common], help="export records")
-    p.add_argument("kind")
-    p.add_argument("--since")
-    p.add_argument("--until")
+    from models.exports import KINDS
+
+    when = "an ISO 8601 date or time, e.g. 2026-11-01 or 2026-11-27T14:30 (local time)"
+    p = sub.add_parser(
+        "export",
+        parents=[common],
+        help="export records",
+        description=f"Export one kind of record: {', '.join(KINDS)}.",
+        epilog="example: antt-bot export reports --since 2026-11-01 --format xlsx -o reports.xlsx",
+    )
+    p.add_argument("kind", metavar="KIND", help=f"one of: {', '.join(KINDS)}")
+    p.add_argument("--since", metavar="WHEN", help=f"from this time on: {when}")
+    p.add_argument("--until", metavar="WHEN", help=f"before this time: {when}")
     p.add_argument("--format", choices=["jsonl", "csv", "xlsx"], default="jsonl")
     p.add_argument("-o", "--output")
 
@@ -123,6 +161,10 @@ def build_parser() -> argparse.ArgumentParser:
     oa = psub.add_parser("oa-authorize", parents=[common])
     oa.add_argument("--code", help="the authorization code Zalo returned")
     oa.add_argument("--redirect-uri", default="")
+    # `antt-bot -c FILE cmd` as well as `antt-bot cmd -c FILE`, on every (nested) subcommand,
+    # including ones added without `parents=[common]`.
+    for each in [parser, *subparsers_of(parser)]:
+        add_config_option(each)
     return parser
 
 

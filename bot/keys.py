@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 import aiohttp
 from aiohttp import web
@@ -16,6 +17,7 @@ if TYPE_CHECKING:
     from bot.metrics import Metrics
     from bot.platforms.base import PlatformClient
     from bot.platforms.local import LocalStore
+    from bot.platforms.zalo_oa import OATokenStore
     from bot.runtime import Runtime
 
 SETTINGS = web.AppKey("settings", Settings)
@@ -28,4 +30,8 @@ METRICS: web.AppKey[Metrics] = web.AppKey("metrics")
 CLIENT: web.AppKey[PlatformClient] = web.AppKey("client")
 LOCAL_STORE: web.AppKey[LocalStore] = web.AppKey("local_store")
 RUNTIME: web.AppKey[Runtime] = web.AppKey("runtime")
-EXTRA = web.AppKey("extra", dict[str, Any])
+# The client of a platform an extension provides (zalo_oa), built at start-up.
+CLIENT_FACTORY: web.AppKey[Callable[[web.Application], PlatformClient]] = web.AppKey(
+    "client_factory"
+)
+OA_TOKENS: web.AppKey[OATokenStore] = web.AppKey("oa_tokens")

@@ -35,3 +35,17 @@ async def release(session: AsyncSession, name: str, holder: str, now: datetime) 
         .where(JobLease.name == name, JobLease.holder == holder)
         .values(until=now, last_run_at=now)
     )
+
+
+async def renew(
+    session: AsyncSession, name: str, holder: str, now: datetime, ttl: timedelta
+) -> bool:
+    """Push our lease's end to `now + ttl` while the job runs; False: it is not ours any more.
+
+    Caller commits."""
+    result = await session.execute(
+        update(JobLease)
+        .where(JobLease.name == name, JobLease.holder == holder, JobLease.until > now)
+        .values(until=now + ttl)
+    )
+    return bool(result.rowcount)  # type: ignore[attr-defined]

@@ -46,11 +46,18 @@ class ImportResult:
     created: int = 0
     updated: int = 0
     unchanged: int = 0
+    rejected: int = 0  # rows not imported; each has its line in `errors`
     errors: list[str] = field(default_factory=list)
 
 
 def parse_roster_csv(text: str) -> tuple[list[RosterRow], list[str]]:
     """Rows and per-line errors; UTF-8 with or without BOM, comma or semicolon separated."""
+    rows, errors, _rejected = _parse(text)
+    return rows, errors
+
+
+def _parse(text: str) -> tuple[list[RosterRow], list[str], int]:
+    """Rows, per-line errors, and how many rows were rejected."""
     text = text.lstrip("\ufeff")
     first = text.splitlines()[0] if text.strip() else ""
     delimiter = ";" if first.count(";") > first.count(",") else ","
@@ -58,22 +65,31 @@ def parse_roster_csv(text: str) -> tuple[list[RosterRow], list[str]]:
     header = [h.strip().lower() for h in (reader.fieldnames or [])]
     missing = [c for c in ("name",) if c not in header]
     if missing:
-        return [], [
-            f"header: missing column(s) {', '.join(missing)}; expected {', '.join(COLUMNS)}"
-        ]
+        data_rows = sum(1 for raw in reader if any((v or "").strip() for v in raw.values()))
+        return (
+            [],
+            [f"header: missing column(s) {', '.join(missing)}; expected {', '.join(COLUMNS)}"],
+            data_rows,
+        )
     unknown = [h for h in header if h not in (*COLUMNS, "lead")]
     errors = [f"header: unknown column(s) {', '.join(unknown)} ignored"] if unknown else []
     rows: list[RosterRow] = []
-    for n, raw in enumerate(reader, start=2):
+    rejected = 0
+    for raw in reader:
+        n = reader.line_num  # the file's line (blank lines and quoted newlines counted)
         rec = {(k or "").strip().lower(): (v or "").strip() for k, v in raw.items() if k}
         name = unicodedata.normalize("NFC", rec.get("name", ""))
         if not name:
             if any(rec.values()):
-                errors.append(f"line {n}: name is empty")
+                errors.append(f"line {n}: name is empty; not imported")
+                rejected += 1
             continue
         role = (rec.get("role") or "member").lower()
         if role not in ROLES:
-            errors.append(f"line {n}: role {role!r} must be one of {', '.join(ROLES)}")
+            errors.append(
+                f"line {n}: role {role!r} must be one of {', '.join(ROLES)}; not imported"
+            )
+            rejected += 1
             continue
         phone = None
         if rec.get("phone"):
@@ -95,7 +111,7 @@ def parse_roster_csv(text: str) -> tuple[list[RosterRow], list[str]]:
                 lead=rec.get("lead", "").lower() in ("1", "yes", "x", "có", "true"),
             )
         )
-    return rows, errors
+    return rows, errors, rejected
 
 
 async def _find(session: AsyncSession, row: RosterRow) -> Member | None:
@@ -172,7 +188,8 @@ async def import_rows(session: AsyncSession, rows: list[RosterRow], now: datetim
 
 async def import_roster_csv(session: AsyncSession, text: str, now: datetime) -> ImportResult:
     """Parse and apply a roster CSV; bad lines are reported, good ones applied. Caller commits."""
-    rows, errors = parse_roster_csv(text)
+    rows, errors, rejected = _parse(text)
     result = await import_rows(session, rows, now)
     result.errors = errors + result.errors
+    result.rejected = rejected
     return result

@@ -222,6 +222,37 @@ async def fire_report_then_a_week_later(pg: Any, base: str, data_dir: Path) -> N
         await pg.locator(".msg.bot .text", has_text=first_line).first.wait_for(timeout=10_000)
 
 
+REHEARSAL_ROSTER = """member_id,name,phone,enterprise,role,groups
+z-anh,Nguyễn Văn Anh,0987000001,Ban quản lý KCN Tân Bình,coordinator,g-tanbinh
+,Lò Thị Bé,0987000002,Cty Dệt Đồng Nai,member,g-tanbinh
+"""
+
+
+async def test_rehearsal_roster_in_the_member_picker(tmp_path: Path, page: Any) -> None:
+    """`antt-bot demo --roster FILE`: the picker offers our own people, and one is answered."""
+    (tmp_path / "roster.csv").write_text(REHEARSAL_ROSTER, encoding="utf-8")
+    argv = [sys.executable, "-m", "bot", "demo", "--no-browser", "--port", "0"]
+    proc = DemoProcess([*argv, "--roster", "roster.csv"], cwd=tmp_path, env=_env())
+    try:
+        base = proc.wait_for_url(60)
+        async with shot_on_failure(page, "demo_rehearsal_roster"):
+            await page.goto(f"{base}/demo")
+            await page.wait_for_selector(".chat-tab")
+            names = await page.locator("#who option").all_text_contents()
+            assert len(names) == 2 and all("Lò Thị Bé" in n or "Nguyễn Văn Anh" in n for n in names)
+            await open_chat(page, "demo-line3", "demo-line3")
+            await page.fill("#text", "có mặt")
+            await page.click("#send")
+            bot = page.locator(".msg.bot .text", has_text="Đã ghi nhận Lò Thị Bé có mặt")
+            await bot.first.wait_for(timeout=15_000)
+    finally:
+        assert proc.stop() == 0, "".join(proc.output)
+
+
+def _env() -> dict[str, str]:
+    return {**os.environ, "PYTHONPATH": str(REPO)}
+
+
 def _copy_repo(dest: Path) -> None:
     ignore = shutil.ignore_patterns(
         ".git",

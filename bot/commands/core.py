@@ -19,6 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from bot.app import create_app, database_url
 from bot.cli import EXIT_FAIL, EXIT_OK, UsageError, command, load, output_path, parse_when
 from bot.export import write_csv, write_jsonl, write_xlsx
+from bot.listen import bind
 from bot.logs import setup_logging
 from bot.platforms.base import PlatformError
 from bot.platforms.zalo_bot import ZaloBotClient
@@ -58,13 +59,15 @@ def serve(args: argparse.Namespace) -> int:
             )
     host = args.host or settings.server.host
     port = settings.server.port if args.port is None else args.port
+    sock = bind(host, port, config_key="server.port")  # a busy port: exit 2 naming --port
+    port = sock.getsockname()[1]
     app = create_app(settings)
     print(
         f"antt-bot: serving on http://{host}:{port} (platform {settings.platform.kind}, "
         f"{settings.platform.mode})",
         file=sys.stderr,
     )
-    web.run_app(app, host=host, port=port, print=None, shutdown_timeout=15)
+    web.run_app(app, sock=sock, print=None, shutdown_timeout=15)
     return EXIT_OK
 
 

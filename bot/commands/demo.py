@@ -13,33 +13,89 @@ import threading
 import webbrowser
 from pathlib import Path
 
+import yaml
 from aiohttp import web
 
-from bot.app import create_app
+from bot.app import create_app, database_url
 from bot.cli import EXIT_OK, UsageError, command
-from bot.demo import DemoState, DemoStore, data, install_demo
+from bot.demo import DEMO, DemoState, DemoStore, data, install_demo
+from bot.demo.data import Council
+from bot.listen import bind
 from bot.logs import setup_logging
 from handlers.clock import SystemClock
 from handlers.config import Settings, config_path, load_settings
 
-
-def demo_settings(args: argparse.Namespace, data_dir: Path, public_url: str) -> Settings:
-    """The loaded configuration with the demo's database, groups, platform and password."""
-    db_url = f"sqlite+aiosqlite:///{(data_dir / data.DB_FILE).resolve()}"
-    return load_settings(
-        config_path(getattr(args, "config", None)),
-        overrides=data.settings_overrides(db_url, public_url),
-    )
+REHEARSAL_DIR = "data/demo"  # next to the config file, apart from data/antt.db
+CLI_CONFIG = "antt-demo.yaml"  # written beside the demo's database, for `antt-bot -c ...`
+CLI_CONFIG_MARK = "# Written by `antt-bot demo`"
 
 
-def bind(host: str, port: int) -> socket.socket:
-    """Listen before building the app, so the URL is known even for --port 0."""
+def rehearsal(args: argparse.Namespace, configured: Settings, where: Path | None) -> Council | None:
+    """The council's own roster and groups (`--roster FILE`, or the config's `roster:`), or
+    None for the seeded demo. `-c FILE` without any roster is a mistake worth naming."""
+    if args.roster:
+        path = Path(args.roster)
+        label = f"--roster {path}"
+    elif configured.roster:
+        path = configured.resolve_path(configured.roster)
+        label = f"{where}: roster: {path}"
+    else:
+        if getattr(args, "config", None):
+            raise UsageError(
+                f"{where}: no roster to rehearse with: set roster: in it or give --roster FILE "
+                "(without -c the demo uses its own seeded council)"
+            )
+        return None
     try:
-        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)
-        family = infos[0][0]
-        return socket.create_server((host, port), family=family, reuse_port=False)
+        text = path.read_bytes().decode("utf-8-sig")
+    except FileNotFoundError:
+        raise UsageError(f"{label}: file not found") from None
+    except UnicodeDecodeError:
+        raise UsageError(f"{label}: not UTF-8 (save the CSV as 'CSV UTF-8' in Excel)") from None
     except OSError as exc:
-        raise UsageError(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from None
+        raise UsageError(f"{label}: cannot read: {exc.strerror or exc}") from None
+    council = data.rehearsal_council(text, configured.groups)
+    for warning in council.warnings:
+        print(f"{path}: {warning}", file=sys.stderr)
+    if not council.rows:
+        raise UsageError(f"{path}: nobody to rehearse with (no row of the roster was usable)")
+    return council
+
+
+def refuse_the_real_database(configured: Settings, demo_db: Path) -> None:
+    """The demo writes only its own SQLite file, never the configured one."""
+    url = database_url(configured)
+    prefix = "sqlite+aiosqlite:///"
+    if url.startswith(prefix) and Path(url.removeprefix(prefix)).resolve() == demo_db.resolve():
+        raise UsageError(
+            f"{demo_db}: this is the configured database (database.url); "
+            "give the demo another --data-dir"
+        )
+
+
+def write_cli_config(settings: Settings, data_dir: Path) -> Path:
+    """A config file for the command line on the demo's data (`antt-bot -c FILE digest`)."""
+    body = settings.model_dump(
+        mode="json", exclude={"base_dir", "platform", "server", "dashboard", "roster"}
+    )
+    body["platform"] = {"kind": "local"}
+    path = data_dir / CLI_CONFIG
+    if path.exists() and not path.read_text("utf-8", errors="replace").startswith(CLI_CONFIG_MARK):
+        raise UsageError(f"{path}: not written by the demo; give the demo another --data-dir")
+    header = (
+        f"{CLI_CONFIG_MARK} at each start: the demo's database and council, so that\n"
+        f"# `antt-bot -c {path} digest` (or export, members list) reads the demo's data.\n"
+    )
+    path.write_text(header + yaml.safe_dump(body, allow_unicode=True, sort_keys=False), "utf-8")
+    return path
+
+
+def shown(path: Path) -> str:
+    """A path as short as it can be said from here."""
+    try:
+        return str(path.resolve().relative_to(Path.cwd()))
+    except ValueError:
+        return str(path)
 
 
 def open_browser(url: str) -> None:
@@ -54,34 +110,60 @@ def open_browser(url: str) -> None:
 
 @command("demo")
 def demo(args: argparse.Namespace) -> int:
+    where = config_path(getattr(args, "config", None))
+    configured = load_settings(where)
+    council = rehearsal(args, configured, where)
     with contextlib.ExitStack() as stack:
+        keep = bool(args.data_dir or council)
         if args.data_dir:
             data_dir = Path(args.data_dir)
-            data_dir.mkdir(parents=True, exist_ok=True)
+        elif council:
+            data_dir = configured.resolve_path(REHEARSAL_DIR)
         else:
             data_dir = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="antt-demo-")))
+        demo_db = data_dir / data.DB_FILE
+        refuse_the_real_database(configured, demo_db)
+        data_dir.mkdir(parents=True, exist_ok=True)
         sock = stack.enter_context(bind(args.host, args.port))
         port = sock.getsockname()[1]
         shown_host = "127.0.0.1" if args.host in ("", "0.0.0.0", "::") else args.host
         if ":" in shown_host:
             shown_host = f"[{shown_host}]"
         base = f"http://{shown_host}:{port}"
-        settings = demo_settings(args, data_dir, base)
+        db_url = f"sqlite+aiosqlite:///{demo_db.resolve()}"
+        settings = load_settings(
+            where, overrides=data.settings_overrides(db_url, base, council=council)
+        )
+        cli_config = write_cli_config(settings, data_dir)
         # JSON logs at INFO would bury the URL; the demo shows warnings and errors only.
         setup_logging("WARNING" if settings.log_level == "INFO" else settings.log_level)
-        where = str(data_dir) if args.data_dir else f"{data_dir} (deleted when the demo stops)"
-        asyncio.run(run_demo(settings, sock, base, where, browser=not args.no_browser))
+        lines = [f"data: {shown(data_dir)}" + ("" if keep else " (deleted when the demo stops)")]
+        lines.append(
+            f"command line on this data: antt-bot -c {shown(cli_config)} digest "
+            "(or export KIND, members list)"
+        )
+        if council:
+            groups = len(settings.groups)
+            lines.insert(0, f"rehearsal: your roster ({len(council.rows)} people, {groups} groups)")
+        state = DemoState(clock=SystemClock(), council=council or data.seeded_council())
+        asyncio.run(run_demo(settings, sock, base, state, lines, browser=not args.no_browser))
     return EXIT_OK
 
 
 async def run_demo(
-    settings: Settings, sock: socket.socket, base: str, where: str, *, browser: bool
+    settings: Settings,
+    sock: socket.socket,
+    base: str,
+    state: DemoState,
+    notes: list[str],
+    *,
+    browser: bool,
 ) -> None:
     """Build the app around a movable clock, install the demo, and serve until a signal."""
-    clock = SystemClock()
+    clock = state.clock
     app = create_app(settings, clock=clock, local_store=DemoStore(clock=clock))
-    install_demo(app, DemoState(clock=clock))
-    await serve_until_stopped(app, sock, base, settings, where, browser=browser)
+    install_demo(app, state)
+    await serve_until_stopped(app, sock, base, settings, notes, browser=browser)
 
 
 async def serve_until_stopped(
@@ -89,7 +171,7 @@ async def serve_until_stopped(
     sock: socket.socket,
     base: str,
     settings: Settings,
-    where: str,
+    notes: list[str],
     *,
     browser: bool,
 ) -> None:
@@ -98,12 +180,17 @@ async def serve_until_stopped(
     try:
         await web.SockSite(runner, sock, shutdown_timeout=5).start()
         password = settings.dashboard.password.get_secret_value()
-        users = " or ".join(m.member_id for m in data.dashboard_users())
+        users = " or ".join(m.member_id for m in app[DEMO].council.dashboard_users())
+        sign_in = (
+            f"sign in as {users}, password: {password}"
+            if users
+            else "nobody can sign in: the roster has no coordinator or admin"
+        )
         print(
             f"ANTT Bot demo: {base}/demo\n"
-            f"  dashboard: {base}/dashboard/  (sign in as {users}, password: {password})\n"
-            f"  data: {where}\n"
-            f"  stop with Ctrl+C",
+            + "".join(f"  {note}\n" for note in notes)
+            + f"  dashboard: {base}/dashboard/  ({sign_in})\n"
+            "  stop with Ctrl+C",
             flush=True,
         )
         if browser:

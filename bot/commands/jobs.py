@@ -14,7 +14,8 @@ from bot.cli import EXIT_FAIL, EXIT_OK, UsageError, command, load, parse_when
 from bot.commands.core import open_db
 from bot.scheduler import next_fire, run_job
 from handlers.clock import FixedClock, SystemClock
-from handlers.jobs import load_all
+from handlers.config import Settings
+from handlers.jobs import JobSpec, load_all
 
 
 @command("jobs list")
@@ -22,10 +23,21 @@ def jobs_list(args: argparse.Namespace) -> int:
     settings = load(args)
     now = datetime.now(UTC)
     for spec in load_all().values():
-        fire = next_fire(spec, settings, now)
-        when = fire.astimezone(settings.tz).strftime("%Y-%m-%d %H:%M") if fire else "-"
-        print(f"{spec.name:<20} next {when}  {spec.description}")
+        print(f"{spec.name:<20} {schedule(spec, settings, now):<22} {spec.description}")
     return EXIT_OK
+
+
+def schedule(spec: JobSpec, settings: Settings, now: datetime) -> str:
+    """`next 2026-12-07 08:00` for a job that acts at a set time; `every N min` otherwise."""
+    if spec.next_due is not None:  # checks often, acts at a set time (the digest's send)
+        fire: datetime | None = spec.next_due(settings, now)
+    else:
+        trigger = spec.trigger(settings)
+        if trigger["trigger"] == "interval" and "minutes" in trigger:
+            # An interval counts from when `serve` started: only its period is known here.
+            return f"every {trigger['minutes']} min"
+        fire = next_fire(spec, settings, now)
+    return f"next {fire.astimezone(settings.tz):%Y-%m-%d %H:%M}" if fire else "-"
 
 
 @command("jobs run")

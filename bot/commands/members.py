@@ -29,9 +29,12 @@ async def members_import(args: argparse.Namespace) -> int:
         result = await import_roster_csv(session, text, datetime.now(UTC))
     for err in result.errors:
         print(f"{path}: {err}", file=sys.stderr)
-    print(f"{result.created} created, {result.updated} updated, {result.unchanged} unchanged")
+    print(
+        f"{result.created} created, {result.updated} updated, {result.unchanged} unchanged, "
+        f"{result.rejected} rejected"
+    )
     fatal = any(e.startswith("header: missing") for e in result.errors)
-    return EXIT_FAIL if fatal else EXIT_OK
+    return EXIT_FAIL if fatal or result.rejected else EXIT_OK
 
 
 @command("members list")

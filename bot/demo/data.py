@@ -1,11 +1,10 @@
-"""The demo's council: three groups, eight members, and the settings the demo runs with."""
+"""The demo's council (three groups, eight members), a council's own roster for a rehearsal,
+and the settings the demo runs with."""
 
 from __future__ import annotations
 
-import csv
-import io
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from importlib import resources
 from typing import Any
@@ -13,7 +12,8 @@ from typing import Any
 from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from models.roster import ImportResult, import_roster_csv
+from handlers.config import GroupConfig
+from models.roster import ImportResult, RosterRow, import_rows, parse_roster_csv
 from models.tables import Member
 
 log = logging.getLogger(__name__)
@@ -69,46 +69,94 @@ def roster_text() -> str:
     return resources.files("bot.demo").joinpath("roster.csv").read_text(encoding="utf-8")
 
 
+@dataclass(frozen=True)
+class Council:
+    """Whom the page lets you be, and what is loaded into the demo's database at start."""
+
+    rows: tuple[RosterRow, ...]
+    no_private_chat: frozenset[str] = frozenset()
+    groups: tuple[dict[str, Any], ...] = GROUPS
+    warnings: tuple[str, ...] = field(default=())  # the roster's bad lines, for the console
+
+    @property
+    def members(self) -> list[DemoMember]:
+        return [
+            DemoMember(
+                member_id=r.member_id or "",
+                name=r.name,
+                phone=r.phone or "",
+                enterprise=r.enterprise or "",
+                role=r.role,
+                groups=r.groups,
+            )
+            for r in self.rows
+        ]
+
+    def dashboard_users(self) -> list[DemoMember]:
+        """Who can sign in to the dashboard (by member id, with the demo password)."""
+        return [m for m in self.members if m.role in ("coordinator", "admin")]
+
+
+def seeded_council() -> Council:
+    """The demo's own eight people in three groups."""
+    rows, _errors = parse_roster_csv(roster_text())
+    return Council(rows=tuple(rows), no_private_chat=NO_PRIVATE_CHAT)
+
+
+def rehearsal_council(roster_csv: str, configured: tuple[GroupConfig, ...]) -> Council:
+    """A council's own roster: rows without a Zalo id get one (`demo-line5`), since the page
+    types as them; groups are the configured ones plus any the roster names besides."""
+    parsed, errors = parse_roster_csv(roster_csv)
+    rows = tuple(r if r.member_id else replace(r, member_id=f"demo-line{r.line}") for r in parsed)
+    groups = [g.model_dump(exclude_none=True) for g in configured]
+    known = {g.chat_id for g in configured}
+    for chat_id in dict.fromkeys(c for r in rows for c in r.groups):
+        if chat_id not in known:
+            groups.append({"chat_id": chat_id, "name": chat_id, "kind": "enterprise"})
+    return Council(rows=rows, groups=tuple(groups), warnings=tuple(errors))
+
+
 def members() -> list[DemoMember]:
-    rows = csv.DictReader(io.StringIO(roster_text()))
-    return [
-        DemoMember(
-            member_id=r["member_id"],
-            name=r["name"],
-            phone=r["phone"],
-            enterprise=r["enterprise"],
-            role=r["role"],
-            groups=tuple(g for g in r["groups"].split(";") if g),
-        )
-        for r in rows
-    ]
+    """The seeded council's members."""
+    return seeded_council().members
 
 
 def dashboard_users() -> list[DemoMember]:
-    """Who can sign in to the dashboard (by member id, with the demo password)."""
-    return [m for m in members() if m.role in ("coordinator", "admin")]
+    """Who can sign in to the seeded demo's dashboard."""
+    return seeded_council().dashboard_users()
 
 
-def settings_overrides(db_url: str, public_url: str) -> dict[str, Any]:
-    """What the demo changes on top of the loaded configuration (quiet hours etc. stay)."""
-    return {
+def settings_overrides(
+    db_url: str, public_url: str, council: Council | None = None
+) -> dict[str, Any]:
+    """What the demo changes on top of the loaded configuration (quiet hours etc. stay).
+
+    A rehearsal keeps the configured coordinators; the seeded demo has its own."""
+    overrides: dict[str, Any] = {
         "database": {"url": db_url},
         "platform": {"kind": "local", "mode": "webhook"},
         "server": {"public_url": public_url},
-        "groups": [dict(g) for g in GROUPS],
+        "groups": [dict(g) for g in (council.groups if council else GROUPS)],
         "roster": None,
-        "coordinators": [],
         # Plain http on this machine: a Secure cookie would never come back.
         "dashboard": {"password": DASHBOARD_PASSWORD, "secure_cookies": False},
     }
+    if council is None:
+        overrides["coordinators"] = []
+    return overrides
 
 
-async def seed(sessions: async_sessionmaker[AsyncSession], now: datetime) -> ImportResult:
-    """Load the demo roster the way `antt-bot members import` does (again on a restart)."""
+async def seed(
+    sessions: async_sessionmaker[AsyncSession], now: datetime, council: Council | None = None
+) -> ImportResult:
+    """Load the roster the way `antt-bot members import` does (again on a restart)."""
+    council = council or seeded_council()
     async with sessions() as session, session.begin():
-        result = await import_roster_csv(session, roster_text(), now)
+        result = await import_rows(session, list(council.rows), now)
         # The others have said hello to the bot privately, so it may write to them there.
-        reachable = [m.member_id for m in members() if m.member_id not in NO_PRIVATE_CHAT]
+        reachable = [
+            m.member_id for m in council.members if m.member_id not in council.no_private_chat
+        ]
         await session.execute(
             update(Member)
             .where(Member.member_id.in_(reachable), Member.private_chat_id.is_(None))

@@ -10,6 +10,7 @@ import contextlib
 import json
 import logging
 import unicodedata
+from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from importlib import resources
@@ -71,13 +72,17 @@ class DemoStore(LocalStore):
 
 @dataclass
 class DemoState:
-    """What the demo routes share: the movable clock and the seeded people."""
+    """What the demo routes share: the movable clock and the council (seeded, or rehearsed)."""
 
     clock: MovableClock
-    members: list[DemoMember] = field(default_factory=data.members)
+    council: data.Council = field(default_factory=data.seeded_council)
+    members: list[DemoMember] = field(init=False)
     delivered: set[str] = field(default_factory=set)  # message ids the bot received
     jump_lock: asyncio.Lock = field(default_factory=asyncio.Lock)
     closing: bool = False
+
+    def __post_init__(self) -> None:
+        self.members = self.council.members
 
     def member(self, member_id: str) -> DemoMember | None:
         return next((m for m in self.members if m.member_id == member_id), None)
@@ -89,7 +94,7 @@ DEMO = web.AppKey("demo", DemoState)
 def install_demo(app: web.Application, state: DemoState) -> None:
     """Add the demo page and its API to an app built by create_app (local platform)."""
     app[DEMO] = state
-    app[keys.EXTRA].setdefault("on_start", []).append(_seed)
+    app.cleanup_ctx.append(_seeded)  # after create_app's: the database is open by then
     app.on_shutdown.append(_release_waiters)
     app.router.add_get("/", _to_page)
     app.router.add_get("/demo", page)
@@ -101,8 +106,9 @@ def install_demo(app: web.Application, state: DemoState) -> None:
     app.router.add_post("/demo/api/clock", api_clock)
 
 
-async def _seed(app: web.Application) -> None:
-    await data.seed(app[keys.SESSIONS], app[DEMO].clock.now())
+async def _seeded(app: web.Application) -> AsyncIterator[None]:
+    await data.seed(app[keys.SESSIONS], app[DEMO].clock.now(), app[DEMO].council)
+    yield
 
 
 async def _release_waiters(app: web.Application) -> None:
@@ -187,7 +193,7 @@ async def api_state(request: web.Request) -> web.Response:
                     "role_label": m.role_label,
                     "enterprise": m.enterprise,
                     "groups": list(m.groups),
-                    "private_chat": m.member_id not in data.NO_PRIVATE_CHAT,
+                    "private_chat": m.member_id not in state.council.no_private_chat,
                 }
                 for m in state.members
             ],
@@ -197,7 +203,7 @@ async def api_state(request: web.Request) -> web.Response:
                 "password": settings.dashboard.password.get_secret_value(),
                 "users": [
                     {"id": m.member_id, "name": m.name, "role_label": m.role_label}
-                    for m in data.dashboard_users()
+                    for m in state.council.dashboard_users()
                 ],
             },
         },

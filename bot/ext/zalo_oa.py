@@ -19,7 +19,6 @@ log = logging.getLogger(__name__)
 
 PATH = "/webhook/zalo-oa"
 KEEP_FRESH_EVERY_S = 600.0
-_TOKENS = "oa_tokens"
 
 
 def install(app: web.Application) -> None:
@@ -41,7 +40,7 @@ def install(app: web.Application) -> None:
             f"to check X-ZEvent-Signature (export ANTT_PLATFORM__{p.signature_secret.upper()})"
         )
     app.router.add_route("*", PATH, webhook)
-    app[keys.EXTRA]["client_factory"] = build_client
+    app[keys.CLIENT_FACTORY] = build_client
     app.cleanup_ctx.append(_serving)  # after the runtime's: it knows whether workers run
 
 
@@ -51,7 +50,7 @@ def build_client(app: web.Application) -> PlatformClient:
     tokens = zalo_oa.OATokenStore(
         app[keys.SESSIONS], settings.platform, app[keys.HTTP], app[keys.CLOCK]
     )
-    app[keys.EXTRA][_TOKENS] = tokens
+    app[keys.OA_TOKENS] = tokens
     return zalo_oa.ZaloOAClient(
         settings.platform.oa_api_base,
         tokens,
@@ -102,9 +101,9 @@ async def webhook(request: web.Request) -> web.StreamResponse:
 async def _serving(app: web.Application) -> AsyncIterator[None]:
     """When serving (workers on), keep the tokens fresh even if nothing is sent."""
     task: asyncio.Task[None] | None = None
-    tokens = app[keys.EXTRA].get(_TOKENS)
+    tokens = app.get(keys.OA_TOKENS)
     # No keep-alive for a one-off command (jobs run --send) or a test without workers.
-    if app[keys.RUNTIME].tasks and isinstance(tokens, zalo_oa.OATokenStore):
+    if app[keys.RUNTIME].workers_running and tokens is not None:
         task = asyncio.create_task(_keep_fresh(tokens), name="oa-keep-fresh")
     try:
         yield

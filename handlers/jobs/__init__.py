@@ -11,6 +11,7 @@ import importlib
 import pkgutil
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -20,6 +21,8 @@ from handlers.config import Settings
 
 JobFn = Callable[[async_sessionmaker[AsyncSession], Settings, Clock], Awaitable[int]]
 Trigger = Callable[[Settings], dict[str, Any]]
+# When the job next has work to do, for a job that checks often but acts at a set time.
+NextDue = Callable[[Settings, datetime], datetime]
 
 
 @dataclass(frozen=True)
@@ -27,7 +30,8 @@ class JobSpec:
     name: str
     fn: JobFn
     trigger: Trigger  # APScheduler add_job keyword arguments, from the settings
-    description: str
+    description: str  # Vietnamese, as `antt-bot jobs list` shows it
+    next_due: NextDue | None = None  # None: whenever the trigger next fires
 
 
 JOBS: dict[str, JobSpec] = {}
@@ -37,13 +41,15 @@ def every(minutes: int) -> Trigger:
     return lambda _settings: {"trigger": "interval", "minutes": minutes}
 
 
-def job(name: str, trigger: Trigger, description: str) -> Callable[[JobFn], JobFn]:
+def job(
+    name: str, trigger: Trigger, description: str, next_due: NextDue | None = None
+) -> Callable[[JobFn], JobFn]:
     """Register a job under its public name (`antt-bot jobs run NAME`)."""
 
     def register(fn: JobFn) -> JobFn:
         if name in JOBS:
             raise RuntimeError(f"job {name!r} registered twice")
-        JOBS[name] = JobSpec(name, fn, trigger, description)
+        JOBS[name] = JobSpec(name, fn, trigger, description, next_due)
         return fn
 
     return register

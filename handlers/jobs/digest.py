@@ -30,15 +30,28 @@ log = logging.getLogger(__name__)
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 
 
+def send_time(settings: Settings, now: datetime, weeks_ahead: int = 0) -> datetime:
+    """This week's `digest.weekday` at `digest.time`, local (or that of a later week)."""
+    tz = settings.tz
+    local = now.astimezone(tz)
+    monday = (local - timedelta(days=local.weekday())).date()
+    at = parse_hhmm(settings.digest.time)
+    send_day = monday + timedelta(days=WEEKDAYS.index(settings.digest.weekday) + 7 * weeks_ahead)
+    return datetime(send_day.year, send_day.month, send_day.day, at.hour, at.minute, tzinfo=tz)
+
+
+def next_send(settings: Settings, now: datetime) -> datetime:
+    """The next configured send time after `now` (what `antt-bot jobs list` shows)."""
+    fire = send_time(settings, now)
+    return fire if now < fire else send_time(settings, now, weeks_ahead=1)
+
+
 def due_week(settings: Settings, now: datetime) -> str | None:
     """The week whose digest is due at `now`: last week, once this week's send time passed."""
     tz = settings.tz
     local = now.astimezone(tz)
     monday = (local - timedelta(days=local.weekday())).date()
-    at = parse_hhmm(settings.digest.time)
-    send_day = monday + timedelta(days=WEEKDAYS.index(settings.digest.weekday))
-    fire = datetime(send_day.year, send_day.month, send_day.day, at.hour, at.minute, tzinfo=tz)
-    if local < fire:
+    if local < send_time(settings, now):
         return None
     return week_of(
         datetime(monday.year, monday.month, monday.day, tzinfo=tz) - timedelta(days=1), tz
@@ -63,7 +76,12 @@ async def recipients(session: AsyncSession, settings: Settings) -> list[str]:
     return out
 
 
-@job("weekly_digest", every(15), "weekly digest to the coordinators (digest.weekday/time)")
+@job(
+    "weekly_digest",
+    every(15),
+    "gửi tổng hợp tuần cho điều phối viên (theo digest.weekday, digest.time)",
+    next_due=next_send,
+)
 async def weekly_digest(
     sessions: async_sessionmaker[AsyncSession], settings: Settings, clock: Clock
 ) -> int:

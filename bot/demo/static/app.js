@@ -347,7 +347,7 @@
     const lan = plainMember("Cty May Việt");
     const tung = plainMember("Cty Điện tử Hansol");
     const boss = coordinator();
-    const hall = council();
+    const hall = council() || { id: boss.id, name: PRIVATE_NAME }; // a roster with no group
     const at = `@${botName()} `;
     return [
       { title: "Báo cháy ở xưởng 2", who: lan, where: PRIVATE_NAME,
