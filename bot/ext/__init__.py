@@ -9,7 +9,7 @@ from aiohttp import web
 
 # Installed in this order (their start-up contexts start in it and stop in reverse).
 # A new module in this package must be listed here: install_all refuses one that is not.
-EXTENSIONS = ("artifacts", "dashboard", "media", "zalo_oa")
+EXTENSIONS = ("serving_lock", "artifacts", "dashboard", "media", "zalo_oa")
 
 
 def install_all(app: web.Application) -> None:
