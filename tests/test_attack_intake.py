@@ -5,10 +5,15 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
+from datetime import timedelta
 from typing import Any
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
+from sqlalchemy.exc import OperationalError
+
+from bot.worker import LoopWorker
 
 from models.tables import InboundEvent, Member, Message
 from tests.conftest import Bot, sample, text_event
@@ -150,3 +155,124 @@ async def test_the_fire_report_keeps_its_words_around_the_replaced_character(bot
         message = (await s.execute(select(Message))).scalar_one()
     assert message.text == "Cháy kho xưởng B \ufffd cần hỗ trợ"
     assert message.type == "incident"
+
+
+# ---------------------------------------------------------------- (2) a poison row
+
+
+async def poison(bot: Bot, body: dict[str, Any]) -> int:
+    """Store `body`, then make its payload one that no JSON decoder can load (as the old
+    intake stored a body nested ~970 deep on SQLite)."""
+    assert (await bot.deliver(body))[0] == 200
+    deep = "[" * 5000 + "]" * 5000
+    async with bot.sessions() as s, s.begin():
+        row = (await s.execute(select(InboundEvent).order_by(InboundEvent.id.desc()))).scalar()
+        assert row is not None
+        cast = "CAST(:p AS JSON)" if s.bind.dialect.name == "postgresql" else ":p"
+        await s.execute(
+            text(f"UPDATE inbound_events SET payload = {cast} WHERE id = :id"),
+            {"p": '{"event": ' + deep + "}", "id": row.id},
+        )
+        return int(row.id)
+
+
+async def test_a_row_that_cannot_be_loaded_is_counted_and_never_stalls_the_others(
+    bot: Bot,
+) -> None:
+    bad = await poison(bot, text_event("có mặt", sender="u1", chat="g1", group=True))
+    for i in range(3):
+        await bot.deliver(text_event(f"có mặt {i}", sender=f"u{i + 2}", chat="g1", group=True))
+    await bot.deliver(text_event("có mặt", sender="u9"))
+    await bot.drain()
+    rows = await inbox_state(bot)
+    assert [r.status for i, r in sorted(rows.items()) if i != bad] == ["done"] * 4
+    assert (rows[bad].status, rows[bad].attempts) == ("pending", 1)
+    assert rows[bad].claimed_by is None
+    assert "RecursionError" in (rows[bad].error or "")
+    for _ in range(4):  # each later try, after its backoff, fails the same way
+        bot.clock.advance(timedelta(minutes=31))
+        await bot.drain()
+    rows = await inbox_state(bot)
+    assert (rows[bad].status, rows[bad].attempts) == ("failed", 5)
+
+
+async def inbox_state(bot: Bot) -> dict[int, Any]:
+    """The inbox without its payloads (a poisoned one cannot be loaded)."""
+    t = InboundEvent
+    query = select(t.id, t.status, t.attempts, t.claimed_by, t.error).order_by(t.id)
+    async with bot.sessions() as s:
+        return {row.id: row for row in (await s.execute(query)).all()}
+
+
+async def test_an_event_that_keeps_meeting_a_database_error_backs_off_and_hands_back_its_batch(
+    bot: Bot, monkeypatch: Any
+) -> None:
+    from handlers import registry
+
+    async def disk_error(ctx: Any) -> None:
+        raise OperationalError("INSERT ...", {}, Exception("disk I/O error"))
+
+    monkeypatch.setitem(registry.HANDLERS, "command:huongdan", disk_error)
+    await bot.deliver(text_event("/huongdan", sender="u1"))
+    for i in range(3):
+        await bot.deliver(text_event("có mặt", sender=f"u{i + 2}"))
+    processor = bot.runtime.processor
+    assert await processor.run_once() == 4  # claimed 4; the round ended at the first
+    async with bot.sessions() as s:
+        rows = list((await s.execute(select(InboundEvent).order_by(InboundEvent.id))).scalars())
+    assert (rows[0].status, rows[0].attempts) == ("pending", 1)
+    assert "disk I/O error" in (rows[0].error or "")
+    assert rows[0].claimed_until is not None and rows[0].claimed_until > bot.clock.now()
+    assert [(r.status, r.claimed_by) for r in rows[1:]] == [("pending", None)] * 3
+    await bot.drain()
+    assert await count(bot, InboundEvent, InboundEvent.status == "done") == 3
+    for _ in range(4):
+        bot.clock.advance(timedelta(minutes=31))
+        await bot.drain()
+    async with bot.sessions() as s:
+        first = await s.get(InboundEvent, rows[0].id)
+    assert first is not None and (first.status, first.attempts) == ("failed", 5)
+
+
+# ---------------------------------------------------------------- issue 17 item 5: workers
+
+
+class _Flaky(LoopWorker):
+    name = "flaky"
+
+    def __init__(self, error: Exception) -> None:
+        super().__init__(asyncio.Event())
+        self.error = error
+        self.rounds = 0
+
+    async def run_once(self) -> int:
+        self.rounds += 1
+        if self.rounds == 1:
+            raise self.error
+        self.stop()
+        return 0
+
+
+async def test_a_bug_in_a_worker_is_logged_with_its_traceback_and_the_worker_goes_on(
+    caplog: pytest.LogCaptureFixture, monkeypatch: Any
+) -> None:
+    monkeypatch.setattr("bot.worker.IDLE_SECONDS", 0)
+    worker = _Flaky(KeyError("chat"))
+    with caplog.at_level(logging.WARNING, logger="bot.worker"):
+        await asyncio.wait_for(worker.run(), 10)
+    assert worker.rounds == 2
+    (record,) = caplog.records
+    assert record.exc_info is not None and record.exc_info[0] is KeyError
+    assert "cannot reach the database" not in record.getMessage()
+
+
+async def test_an_outage_in_a_worker_is_one_line_without_a_traceback(
+    caplog: pytest.LogCaptureFixture, monkeypatch: Any
+) -> None:
+    monkeypatch.setattr("bot.worker.IDLE_SECONDS", 0)
+    worker = _Flaky(OperationalError("SELECT 1", {}, Exception("unable to open database")))
+    with caplog.at_level(logging.WARNING, logger="bot.worker"):
+        await asyncio.wait_for(worker.run(), 10)
+    (record,) = caplog.records
+    assert record.exc_info is None
+    assert "cannot reach the database" in record.getMessage()
