@@ -44,3 +44,8 @@ class Metrics:
             "antt_budget_left", "Messages left in this month's budget", registry=r
         )
         self.inbox_pending = Gauge("antt_inbox_pending", "Events waiting to be handled", registry=r)
+        self.inbox_failed = Gauge(
+            "antt_inbox_failed",
+            "Events set aside after failing (antt-bot events failed / events retry)",
+            registry=r,
+        )

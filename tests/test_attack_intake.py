@@ -6,17 +6,27 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import os
+import subprocess
+import sys
 from datetime import timedelta
+from pathlib import Path
 from typing import Any
 
 import pytest
+from aiohttp import web
+from aiohttp.test_utils import TestClient, TestServer
 from sqlalchemy import func, select, text
 from sqlalchemy.exc import OperationalError
 
+from bot import keys
+from bot.app import create_app
+from bot.background import add_background_task
 from bot.worker import LoopWorker
-
+from handlers.clock import FixedClock
+from models.db import make_engine, upgrade
 from models.tables import InboundEvent, Member, Message
-from tests.conftest import Bot, sample, text_event
+from tests.conftest import T0, Bot, sample, text_event
 
 
 @pytest.fixture
@@ -46,9 +56,7 @@ def nested(depth: int) -> bytes:
 
 
 @pytest.mark.parametrize("depth", [40, 968, 990, 2_000, 30_000])
-async def test_a_deeply_nested_delivery_is_400_and_nothing_is_stored(
-    bot: Bot, depth: int
-) -> None:
+async def test_a_deeply_nested_delivery_is_400_and_nothing_is_stored(bot: Bot, depth: int) -> None:
     status, body = await bot.deliver(None, raw=nested(depth))
     assert status == 400
     assert "nested more than 32 levels" in body["error"]
@@ -132,9 +140,7 @@ DIRTY = {
 
 
 @pytest.mark.parametrize("case", list(DIRTY))
-async def test_an_accepted_event_with_dirty_text_is_always_processed(
-    bot: Bot, case: str
-) -> None:
+async def test_an_accepted_event_with_dirty_text_is_always_processed(bot: Bot, case: str) -> None:
     assert (await deliver_ascii(bot, DIRTY[case]))[0] == 200
     await bot.drain()
     async with bot.sessions() as s:
@@ -276,3 +282,207 @@ async def test_an_outage_in_a_worker_is_one_line_without_a_traceback(
     (record,) = caplog.records
     assert record.exc_info is None
     assert "cannot reach the database" in record.getMessage()
+
+
+# ---------------------------------------------------------------- (9) /healthz tells the truth
+
+
+async def healthz(bot: Bot) -> tuple[int, dict[str, Any]]:
+    async with bot.http.get("/healthz") as resp:
+        return resp.status, await resp.json()
+
+
+def failing(body: dict[str, Any]) -> dict[str, str]:
+    return {c["name"]: c["reason"] for c in body["checks"] if not c["ok"]}
+
+
+async def test_healthz_lists_named_checks(bot: Bot) -> None:
+    status, body = await healthz(bot)
+    assert status == 200 and body["status"] == "ok" and body["database"] == "ok"
+    names = [c["name"] for c in body["checks"]]
+    assert names[:2] == ["database", "intake"] and "failed_events" in names
+    assert all(c["ok"] for c in body["checks"])
+
+
+async def test_a_read_only_database_file_makes_healthz_503_with_the_reason(
+    make_bot: Any, make_settings: Any, tmp_path: Any
+) -> None:
+    path = tmp_path / "antt.db"
+    engine = make_engine(f"sqlite+aiosqlite:///{path}")
+    await upgrade(engine)
+    await engine.dispose()
+    # As a file the process may read but not write: SELECT 1 still answers.
+    url = f"sqlite+aiosqlite:///file:{path}?mode=ro&uri=true"
+    bot = await make_bot(make_settings(db=url, platform={"kind": "zalo_bot"}))
+    assert (await bot.deliver(text_event("có mặt")))[0] == 503
+    status, body = await healthz(bot)
+    assert status == 503 and body["status"] == "unavailable"
+    assert "readonly database" in failing(body)["intake"]
+    assert body["database"] == "ok"
+
+
+async def test_a_hung_processor_makes_healthz_503_until_it_moves_again(
+    make_bot: Any, make_settings: Any, db_url: str, monkeypatch: Any
+) -> None:
+    from handlers import registry
+
+    entered, release = asyncio.Event(), asyncio.Event()
+
+    async def hangs(ctx: Any) -> None:
+        entered.set()
+        await release.wait()
+
+    monkeypatch.setitem(registry.HANDLERS, "command:huongdan", hangs)
+    bot = await make_bot(make_settings(db=db_url, platform={"kind": "zalo_bot"}))
+    runtime = bot.runtime
+    runtime.start_workers()  # as `serve` runs them
+    try:
+        assert (await bot.deliver(text_event("/huongdan")))[0] == 200
+        await asyncio.wait_for(entered.wait(), 10)
+        # Busy, not stalled. (On SQLite the hung transaction holds the one write lock, so
+        # the database check times out too: rightly, as deliveries would wait as well.)
+        assert "processor" not in failing((await healthz(bot))[1])
+        bot.clock.advance(timedelta(minutes=3))
+        status, body = await healthz(bot)
+        assert status == 503
+        assert "no round finished since" in failing(body)["processor"]
+        release.set()
+        await asyncio.wait_for(runtime.processor.idle.wait(), 10)
+        status, body = await healthz(bot)
+        assert (status, failing(body)) == (200, {})
+    finally:
+        release.set()
+        await runtime.stop_workers()
+
+
+async def test_failed_events_show_on_healthz_and_metrics_without_failing_it(bot: Bot) -> None:
+    await poison(bot, text_event("Cháy kho B", chat="g1", group=True))
+    await bot.deliver(text_event("có mặt", sender="u2"))
+    async with bot.http.get("/metrics") as resp:
+        assert "antt_inbox_pending 2.0" in await resp.text()
+    for _ in range(5):
+        await bot.drain()
+        bot.clock.advance(timedelta(minutes=31))
+    status, body = await healthz(bot)
+    assert (status, body["status"]) == (200, "degraded")
+    assert "1 event(s) failed" in failing(body)["failed_events"]
+    async with bot.http.get("/metrics") as resp:
+        metrics = await resp.text()
+    assert "antt_inbox_failed 1.0" in metrics
+    assert "antt_inbox_pending 0.0" in metrics
+
+
+# ---------------------------------------------------------------- issue 17 item 5: supervision
+
+
+def fragile_task(calls: list[int], crashed: asyncio.Event, again: asyncio.Event) -> Any:
+    """A background task that crashes on its first run and runs for ever on the next."""
+
+    async def fragile(app: web.Application) -> None:
+        calls.append(1)
+        if len(calls) == 1:
+            crashed.set()
+            raise ValueError("bad state")
+        again.set()
+        await asyncio.Event().wait()
+
+    return fragile
+
+
+async def start_with_fragile(make_settings: Any, url: str, *events: Any) -> Any:
+    app = create_app(make_settings(db=url), clock=FixedClock(T0), workers=False)
+    add_background_task(app, "fragile", fragile_task(*events))
+    return app
+
+
+async def test_a_crashed_background_task_shows_on_healthz_while_it_is_down(
+    make_settings: Any, sqlite_url: str, monkeypatch: Any
+) -> None:
+    monkeypatch.setattr("bot.background.FIRST_RESTART_SECONDS", 3600)
+    calls: list[int] = []
+    crashed = asyncio.Event()
+    app = await start_with_fragile(make_settings, sqlite_url, calls, crashed, asyncio.Event())
+    async with TestClient(TestServer(app, port=0)) as client:
+        await asyncio.wait_for(crashed.wait(), 10)
+        state = app[keys.EXTRA]["background_tasks"]["fragile"]
+        for _ in range(100):  # the supervisor records the crash on its next turn
+            if not state.running:
+                break
+            await asyncio.sleep(0)
+        async with client.get("/healthz") as resp:
+            assert resp.status == 503
+            reason = failing(await resp.json())["background"]
+    assert "fragile crashed (ValueError: bad state), restarting" in reason
+
+
+async def test_a_crashed_background_task_is_logged_with_its_traceback_and_started_again(
+    make_settings: Any, sqlite_url: str, monkeypatch: Any, caplog: pytest.LogCaptureFixture
+) -> None:
+    monkeypatch.setattr("bot.background.FIRST_RESTART_SECONDS", 0)
+    calls: list[int] = []
+    again = asyncio.Event()
+    app = await start_with_fragile(make_settings, sqlite_url, calls, asyncio.Event(), again)
+    async with TestClient(TestServer(app, port=0)) as client:
+        await asyncio.wait_for(again.wait(), 10)
+        async with client.get("/healthz") as resp:
+            assert resp.status == 200
+    assert len(calls) == 2
+    crash = [r for r in caplog.records if "fragile crashed" in r.getMessage()]
+    assert crash and crash[0].exc_info is not None
+
+
+# ---------------------------------------------------------------- (7) the failed-events commands
+
+
+def cli(*args: str, cwd: Any) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "bot", *args],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={**os.environ, "PYTHONPATH": str(Path(__file__).parents[1])},
+    )
+
+
+async def test_events_failed_lists_them_and_events_retry_queues_one_again(
+    make_bot: Any, make_settings: Any, tmp_path: Path
+) -> None:
+    (tmp_path / "config.yaml").write_text(
+        "database:\n  url: sqlite+aiosqlite:///antt.db\nengagement:\n  holidays: []\n",
+        encoding="utf-8",
+    )
+    bot = await make_bot(make_settings(db=f"sqlite+aiosqlite:///{tmp_path / 'antt.db'}"))
+    bad = await poison(bot, text_event("có mặt", chat="g1", group=True))
+    assert (await bot.deliver(text_event("Cháy kho xưởng B", message_id="fire1")))[0] == 200
+    async with bot.sessions() as s, s.begin():  # a fire report that failed 5 times
+        fire = (await s.execute(select(InboundEvent).where(InboundEvent.id > bad))).scalar_one()
+        fire.status, fire.attempts, fire.error = "failed", 5, "RuntimeError: handler bug"
+        fire_id = fire.id
+    for _ in range(5):
+        await bot.drain()
+        bot.clock.advance(timedelta(minutes=31))
+
+    listing = await asyncio.to_thread(cli, "events", "failed", cwd=tmp_path)
+    assert listing.returncode == 0, listing.stderr
+    assert "RecursionError" in listing.stdout and "Cháy kho xưởng B" in listing.stdout
+    assert "2 failed" in listing.stdout
+    rows = [
+        json.loads(line)
+        for line in (
+            await asyncio.to_thread(cli, "events", "failed", "--format", "jsonl", cwd=tmp_path)
+        ).stdout.splitlines()
+    ]
+    assert [(r["id"], r["attempts"]) for r in rows] == [(bad, 5), (fire_id, 5)]
+    assert rows[0]["text"] is None and rows[1]["text"] == "Cháy kho xưởng B"
+
+    retry = await asyncio.to_thread(cli, "events", "retry", str(fire_id), cwd=tmp_path)
+    assert retry.returncode == 0, retry.stderr
+    again = await asyncio.to_thread(cli, "events", "retry", str(fire_id), cwd=tmp_path)
+    assert again.returncode == 2 and "pending, not failed" in again.stderr
+    missing = await asyncio.to_thread(cli, "events", "retry", "999", cwd=tmp_path)
+    assert missing.returncode == 2 and "no event with id 999" in missing.stderr
+    await bot.drain()
+    rows_now = await inbox_state(bot)
+    assert (rows_now[fire_id].status, rows_now[fire_id].attempts) == ("done", 1)
+    assert rows_now[bad].status == "failed"
