@@ -49,3 +49,9 @@ class Metrics:
             "Events set aside after failing (antt-bot events failed / events retry)",
             registry=r,
         )
+        self.connections_cut = Counter(
+            "antt_connections_cut",
+            "Connections closed for being slow or idle (header/body timeout, over the cap)",
+            ["reason"],
+            registry=r,
+        )

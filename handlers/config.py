@@ -79,6 +79,12 @@ class ServerConfig(_Section):
     # Per-source limit; Zalo's own redeliveries come from a few addresses and are exempt
     # when the secret matches (see bot/intake.py).
     rate_limit_per_minute: int = Field(default=600, ge=1)
+    # Slow clients (bot/connections.py): time for a request's headers, then for its body,
+    # and how many connections may wait for a whole request at once (the longest-waiting
+    # is closed when a new one would exceed it).
+    header_timeout_seconds: float = Field(default=15.0, gt=0, le=600)
+    body_timeout_seconds: float = Field(default=30.0, gt=0, le=600)
+    max_waiting_connections: int = Field(default=256, ge=1, le=100_000)
 
 
 class GroupConfig(_Section):

@@ -4,15 +4,20 @@ through the webhook (both databases) and the real workers."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import logging
 import os
+import resource
+import signal
 import subprocess
 import sys
+from collections.abc import AsyncIterator
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
+import aiohttp
 import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestClient, TestServer
@@ -22,11 +27,12 @@ from sqlalchemy.exc import OperationalError
 from bot import keys
 from bot.app import create_app
 from bot.background import add_background_task
+from bot.connections import start_server
 from bot.worker import LoopWorker
 from handlers.clock import FixedClock
 from models.db import make_engine, upgrade
 from models.tables import InboundEvent, Member, Message
-from tests.conftest import T0, Bot, sample, text_event
+from tests.conftest import SECRET, T0, Bot, sample, text_event
 
 
 @pytest.fixture
@@ -486,3 +492,148 @@ async def test_events_failed_lists_them_and_events_retry_queues_one_again(
     rows_now = await inbox_state(bot)
     assert (rows_now[fire_id].status, rows_now[fire_id].attempts) == ("done", 1)
     assert rows_now[bad].status == "failed"
+
+
+# ---------------------------------------------------------------- (8) slow and idle clients
+
+
+@contextlib.asynccontextmanager
+async def guarded_server(
+    make_settings: Any, db: str, **server: Any
+) -> AsyncIterator[tuple[web.Application, int]]:
+    """The app as `serve` runs it (bot/connections.py), on a free port."""
+    settings = make_settings(db=db, platform={"kind": "zalo_bot"}, server=server)
+    app = create_app(settings, clock=FixedClock(T0), workers=False)
+    runner, port = await start_server(app, "127.0.0.1", 0)
+    try:
+        yield app, port
+    finally:
+        await runner.cleanup()
+
+
+async def read_until_closed(reader: asyncio.StreamReader) -> bytes:
+    """What the server sent before closing; fails the test if it never closes."""
+    return await asyncio.wait_for(reader.read(), timeout=15)
+
+
+async def test_a_client_slow_with_its_headers_is_cut_off(
+    make_settings: Any, sqlite_url: str
+) -> None:
+    async with guarded_server(make_settings, sqlite_url, header_timeout_seconds=0.2) as (_, port):
+        silent = await asyncio.open_connection("127.0.0.1", port)
+        partial = await asyncio.open_connection("127.0.0.1", port)
+        partial[1].write(b"POST /webhook/zalo-bot HTTP/1.1\r\nHost: x\r\nContent-Ty")
+        for reader, writer in (silent, partial):
+            assert (await read_until_closed(reader)).startswith(b"HTTP/1.1 408")
+            writer.close()
+        async with (
+            aiohttp.ClientSession() as http,
+            http.get(f"http://127.0.0.1:{port}/metrics") as resp,
+        ):
+            metrics = await resp.text()
+    assert 'antt_connections_cut_total{reason="header_timeout"} 2.0' in metrics
+
+
+async def test_a_client_slow_with_its_body_is_cut_off_and_nothing_is_stored(
+    make_settings: Any, sqlite_url: str
+) -> None:
+    async with guarded_server(make_settings, sqlite_url, body_timeout_seconds=0.2) as (app, port):
+        reader, writer = await asyncio.open_connection("127.0.0.1", port)
+        writer.write(
+            b"POST /webhook/zalo-bot HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+            + f"X-Bot-Api-Secret-Token: {SECRET}\r\nContent-Length: 400\r\n\r\n".encode()
+            + b'{"event_name": "message.text.received", '
+        )
+        answer = await read_until_closed(reader)
+        writer.close()
+        assert not answer.startswith(b"HTTP/1.1 200")
+        async with app[keys.SESSIONS]() as s:
+            stored = (await s.execute(select(func.count()).select_from(InboundEvent))).scalar()
+    assert stored == 0
+
+
+async def test_many_idle_connections_do_not_stop_a_signed_delivery(
+    make_settings: Any, sqlite_url: str
+) -> None:
+    async with guarded_server(
+        make_settings, sqlite_url, max_waiting_connections=20, header_timeout_seconds=600
+    ) as (app, port):
+        idle = [await asyncio.open_connection("127.0.0.1", port) for _ in range(200)]
+        async with (
+            aiohttp.ClientSession() as http,
+            http.post(
+                f"http://127.0.0.1:{port}/webhook/zalo-bot",
+                data=json.dumps(text_event("có mặt")).encode(),
+                headers={"X-Bot-Api-Secret-Token": SECRET},
+            ) as resp,
+        ):
+            assert resp.status == 200
+        assert app[keys.EXTRA]["connection_guard"].waiting <= 20
+        closed = 0
+        for reader, writer in idle:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(reader.read(), timeout=0.001 if closed >= 180 else 15)
+                closed += 1
+            writer.close()
+    assert closed >= 180  # the longest-waiting were closed as newcomers came
+
+
+async def test_serve_with_1024_descriptors_survives_1100_idle_connections(
+    tmp_path: Path,
+) -> None:
+    from tests.test_faults import free_port
+
+    port = free_port()
+    config = tmp_path / "config.yaml"
+    config.write_text(
+        f"database:\n  url: sqlite+aiosqlite:///{tmp_path / 'antt.db'}\n"
+        "platform:\n  kind: zalo_bot\n  api_base: http://127.0.0.1:9\n"
+        "engagement:\n  holidays: []\n",
+        encoding="utf-8",
+    )
+    env = {
+        **os.environ,
+        "ANTT_PLATFORM__TOKEN": "123:abc",
+        "ANTT_PLATFORM__WEBHOOK_SECRET": SECRET,
+        "PYTHONPATH": str(Path(__file__).parents[1]),
+    }
+    log = (tmp_path / "serve.log").open("wb")
+    proc = subprocess.Popen(  # noqa: ASYNC220 (a quick fork; the test then talks HTTP)
+        [sys.executable, "-m", "bot", "serve", "-c", str(config), "--port", str(port)],
+        env=env,
+        stdout=log,
+        stderr=log,
+        preexec_fn=lambda: resource.setrlimit(resource.RLIMIT_NOFILE, (1024, 1024)),
+    )
+    base = f"http://127.0.0.1:{port}"
+    idle: list[Any] = []
+    try:
+        async with aiohttp.ClientSession() as http:
+            for _ in range(300):  # until it answers (bounded: 300 tries)
+                with contextlib.suppress(aiohttp.ClientError):
+                    async with http.get(f"{base}/healthz") as resp:
+                        if resp.status == 200:
+                            break
+                assert proc.poll() is None, (tmp_path / "serve.log").read_text()
+                await asyncio.sleep(0.1)
+        for _ in range(1100):
+            with contextlib.suppress(OSError):
+                idle.append(await asyncio.open_connection("127.0.0.1", port))
+        # A new session: the one above keeps a connection open from before the flood.
+        async with (
+            aiohttp.ClientSession() as http,
+            http.post(
+                f"{base}/webhook/zalo-bot",
+                data=json.dumps(text_event("có mặt")).encode(),
+                headers={"X-Bot-Api-Secret-Token": SECRET},
+                timeout=aiohttp.ClientTimeout(total=15),
+            ) as resp,
+        ):
+            assert resp.status == 200
+    finally:
+        for _, writer in idle:
+            writer.close()
+        proc.send_signal(signal.SIGTERM)
+        proc.wait(timeout=30)
+        log.close()
+    assert proc.returncode == 0
