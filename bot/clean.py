@@ -68,27 +68,47 @@ def clean_event(event: InboundEvent) -> InboundEvent:
         value = getattr(event, name)
         if value and _BAD_IN_ID.search(value):
             raise EventRejected(f"{where}: control characters or lone surrogates are not allowed")
-    if _too_deep(event.raw, MAX_NESTING):
+    deep, dirty = _inspect(event.raw, MAX_NESTING)
+    if deep:
         raise EventRejected(f"nested more than {MAX_NESTING} levels deep")
     text = clean_text(event.text)
     name = clean_text(event.sender_name)[:MAX_NAME_CHARS]
     media = clean_text(event.media_url) if event.media_url is not None else None
-    raw = _clean_json(event.raw)
+    if not dirty and (text, name, media) == (event.text, event.sender_name, event.media_url):
+        return event  # the usual case: nothing to copy
+    raw = _clean_json(event.raw) if dirty else event.raw
     return dataclasses.replace(event, text=text, sender_name=name, media_url=media, raw=raw)
 
 
-def _too_deep(value: Any, limit: int) -> bool:
-    """Nesting of decoded JSON, without recursion (polling hands over decoded bodies)."""
+def _is_clean(value: str) -> bool:
+    if value.isascii():
+        return "\x00" not in value
+    return "\x00" not in value and _SURROGATE.search(value) is None
+
+
+def _inspect(value: Any, limit: int) -> tuple[bool, bool]:
+    """(nested deeper than `limit`, has a string to clean), without recursion: polling
+    hands over bodies decoded elsewhere."""
+    dirty = False
     stack: list[tuple[Any, int]] = [(value, 1)]
     while stack:
         item, depth = stack.pop()
         if depth > limit:
-            return True
+            return True, dirty
         if isinstance(item, dict):
-            stack.extend((v, depth + 1) for v in item.values() if isinstance(v, dict | list))
+            for key, child in item.items():
+                dirty = dirty or not _is_clean(key)
+                if isinstance(child, str):
+                    dirty = dirty or not _is_clean(child)
+                elif isinstance(child, dict | list):
+                    stack.append((child, depth + 1))
         elif isinstance(item, list):
-            stack.extend((v, depth + 1) for v in item if isinstance(v, dict | list))
-    return False
+            for child in item:
+                if isinstance(child, str):
+                    dirty = dirty or not _is_clean(child)
+                elif isinstance(child, dict | list):
+                    stack.append((child, depth + 1))
+    return False, dirty
 
 
 def _clean_json(value: Any) -> Any:
