@@ -46,11 +46,9 @@ class ConnectionGuard:
         body_seconds: float,
         max_waiting: int,
         metrics: Metrics | None = None,
-        keepalive_seconds: float = KEEPALIVE_SECONDS,
     ) -> None:
         self._header_seconds = header_seconds
         self._body_seconds = body_seconds
-        self._keepalive_seconds = keepalive_seconds
         self._max_waiting = max_waiting
         self._metrics = metrics
         self._open: dict[RequestHandler, _Connection] = {}
@@ -121,9 +119,13 @@ class ConnectionGuard:
             self._waiting.pop(conn.protocol, None)
 
     def _answered(self, conn: _Connection, request: web.BaseRequest) -> None:
+        """Idle (keep-alive) again: it may be closed for a newcomer. No timer of ours: aiohttp
+        closes an idle connection, or one with only part of its next request, after
+        keepalive_timeout, and a timer per request would cost on the hot path."""
         if conn.request is request and conn.protocol in self._open:
             conn.request = None
-            self._wait(conn, self._keepalive_seconds, "idle")
+            self._waiting[conn.protocol] = conn
+            self._waiting.move_to_end(conn.protocol)
 
     def _wait(self, conn: _Connection, seconds: float, phase: str) -> None:
         _cancel(conn)
@@ -141,7 +143,7 @@ class ConnectionGuard:
     def _cut(self, conn: _Connection, reason: str) -> None:
         _cancel(conn)
         transport = conn.protocol.transport
-        if reason != "idle_timeout" and conn.request is None and transport is not None:
+        if conn.request is None and transport is not None:
             # No response is under way: say why before closing.
             with contextlib.suppress(Exception):
                 transport.write(_REQUEST_TIMEOUT)
