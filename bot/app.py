@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import os
 import socket
@@ -11,9 +12,8 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 import aiohttp
 from aiohttp import web
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
-from sqlalchemy import text
 
-from bot import keys
+from bot import health, keys
 from bot.ext import install_all
 from bot.inbox import InboxWriter
 from bot.intake import add_routes
@@ -66,6 +66,7 @@ def create_app(
         from bot import polling
 
         polling.install(app)
+    health.install(app)
     app.router.add_get("/healthz", healthz)
     app.router.add_get("/metrics", metrics)
     install_all(app)
@@ -221,24 +222,26 @@ def _runtime(workers: bool) -> Callable[[web.Application], AsyncIterator[None]]:
 
 
 async def healthz(request: web.Request) -> web.Response:
-    try:
-        async with request.app[keys.ENGINE].connect() as conn:
-            await asyncio.wait_for(conn.execute(text("SELECT 1")), timeout=3)
-    except Exception as exc:  # any failure to answer means unhealthy
-        return web.json_response(
-            {"status": "unavailable", "database": type(exc).__name__}, status=503
-        )
-    settings = request.app[keys.SETTINGS]
-    return web.json_response(
-        {
-            "status": "ok",
-            "database": "ok",
-            "platform": settings.platform.kind,
-            "mode": settings.platform.mode,
-        }
-    )
+    """503 when a critical check fails; every check listed with its reason (bot/health.py)."""
+    app = request.app
+    checks = await health.run_checks(app)
+    failing = [c for c in checks if not c["ok"]]
+    database = next((c for c in checks if c["name"] == "database"), {"ok": True})
+    critical = any(c["critical"] for c in failing)
+    settings = app[keys.SETTINGS]
+    body = {
+        "status": "unavailable" if critical else "degraded" if failing else "ok",
+        "database": "ok" if database["ok"] else database.get("reason", ""),
+        "platform": settings.platform.kind,
+        "mode": settings.platform.mode,
+        "checks": checks,
+    }
+    return web.json_response(body, status=503 if critical else 200)
 
 
 async def metrics(request: web.Request) -> web.Response:
+    # The inbox gauges are read at scrape time; if the database is away they keep their values.
+    with contextlib.suppress(Exception):
+        await asyncio.wait_for(health.inbox_counts(request.app), timeout=health.CHECK_SECONDS)
     body = generate_latest(request.app[keys.METRICS].registry)
     return web.Response(body=body, headers={"Content-Type": CONTENT_TYPE_LATEST})

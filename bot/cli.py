@@ -152,6 +152,13 @@ def build_parser() -> argparse.ArgumentParser:
     db_restore = dsub.add_parser("restore", parents=[common], help="restore, bot stopped")
     db_restore.add_argument("file")
 
+    p = sub.add_parser("events", parents=[common], help="deliveries the bot could not handle")
+    esub = p.add_subparsers(dest="events_cmd", required=True, parser_class=CLIParser)
+    ef = esub.add_parser("failed", parents=[common], help="list the events set aside")
+    ef.add_argument("--format", choices=["table", "jsonl"], default="table")
+    er = esub.add_parser("retry", parents=[common], help="put a failed event back in the queue")
+    er.add_argument("id", type=int)
+
     p = sub.add_parser("platform", parents=[common], help="the Zalo side")
     psub = p.add_subparsers(dest="platform_cmd", required=True, parser_class=CLIParser)
     sw = psub.add_parser("set-webhook", parents=[common])
@@ -174,7 +181,7 @@ def main(argv: list[str] | None = None) -> int:
     from bot import commands  # noqa: F401  (registers COMMANDS)
 
     key = args.cmd
-    for sub in ("jobs_cmd", "members_cmd", "db_cmd", "platform_cmd"):
+    for sub in ("jobs_cmd", "members_cmd", "db_cmd", "platform_cmd", "events_cmd"):
         if getattr(args, sub, None):
             key = f"{args.cmd} {getattr(args, sub)}"
     fn = COMMANDS.get(key)

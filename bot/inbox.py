@@ -10,9 +10,10 @@ from typing import Any, cast
 
 from sqlalchemy import Table, insert, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import DataError, IntegrityError, StatementError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
+from bot.clean import EventRejected, clean_event
 from handlers.clock import Clock
 from handlers.events import InboundEvent, event_to_json
 from models.tables import InboundEvent as InboxRow
@@ -26,6 +27,14 @@ GIVE_WAY_BACKLOG = 4  # deliveries waiting before the processor steps aside
 
 class StorageUnavailable(Exception):
     """The database did not take the write: the webhook answers 503 so Zalo redelivers."""
+
+
+def is_data_error(exc: BaseException) -> bool:
+    """The values were refused (not the database being away): retrying will not help."""
+    if isinstance(exc, DataError | IntegrityError):
+        return True
+    cause = exc.orig if isinstance(exc, StatementError) and exc.orig is not None else exc
+    return isinstance(cause, UnicodeError | ValueError | TypeError | RecursionError)
 
 
 @dataclass(slots=True)
@@ -53,6 +62,12 @@ class InboxWriter:
         self.stored = asyncio.Event()  # set after each commit: wakes the processor
         self._quiet = asyncio.Event()  # set while nothing waits to be written
         self._quiet.set()
+        # Why the last write failed, until one succeeds (shown on /healthz).
+        self.last_error: str | None = None
+
+    @property
+    def running(self) -> bool:
+        return self._task is not None and not self._task.done()
 
     def start(self) -> None:
         self._task = asyncio.create_task(self._run(), name="inbox-writer")
@@ -69,7 +84,11 @@ class InboxWriter:
                 item.future.set_exception(StorageUnavailable("shutting down"))
 
     async def submit(self, event: InboundEvent, status: str = "pending") -> bool:
-        """Store one event durably; True if new, False if it was already stored."""
+        """Store one event durably; True if new, False if it was already stored.
+
+        EventRejected if this event cannot be stored (its batch is stored without it).
+        """
+        event = clean_event(event)
         if self._task is None or self._task.done():
             raise StorageUnavailable("inbox writer not running")
         fut: asyncio.Future[bool] = asyncio.get_running_loop().create_future()
@@ -93,28 +112,51 @@ class InboxWriter:
             while len(batch) < self._max_batch and not self._queue.empty():
                 batch.append(self._queue.get_nowait())
             try:
-                new_keys = await self._write(batch)
-            except Exception as exc:  # any failure (asyncpg raises its own on connect) is 503
-                log.warning("inbox write failed for %d events: %s", len(batch), type(exc).__name__)
-                for item in batch:
-                    if not item.future.done():
-                        item.future.set_exception(StorageUnavailable(str(type(exc).__name__)))
-                continue
+                await self._write_batch(batch)
             except asyncio.CancelledError:
                 for item in batch:
                     if not item.future.done():
                         item.future.set_exception(StorageUnavailable("shutting down"))
                 raise
-            seen: set[tuple[str, str]] = set()
-            for item in batch:
-                key = (item.event.platform, item.event.event_key)
-                is_new = key in new_keys and key not in seen
-                seen.add(key)
-                if not item.future.done():
-                    item.future.set_result(is_new)
-            self.stored.set()
             if self._queue.empty():
                 self._quiet.set()
+
+    async def _write_batch(self, batch: list[_Pending]) -> None:
+        """Write and answer each caller; one bad event never fails the others."""
+        try:
+            new_keys = await self._write(batch)
+        except Exception as exc:
+            if len(batch) > 1 and is_data_error(exc):
+                # Some event's values were refused: write one by one to find which.
+                for item in batch:
+                    await self._write_batch([item])
+                return
+            self._fail(batch, exc)
+            return
+        self.last_error = None
+        seen: set[tuple[str, str]] = set()
+        for item in batch:
+            key = (item.event.platform, item.event.event_key)
+            is_new = key in new_keys and key not in seen
+            seen.add(key)
+            if not item.future.done():
+                item.future.set_result(is_new)
+        self.stored.set()
+
+    def _fail(self, batch: list[_Pending], exc: Exception) -> None:
+        if is_data_error(exc):
+            # Only this event (alone in its batch): 400, as Zalo's redelivery would fail too.
+            log.warning("event %s cannot be stored: %r", batch[0].event.event_key, exc)
+            reason = type(exc.orig if isinstance(exc, StatementError) else exc).__name__
+            error: Exception = EventRejected(f"the event cannot be stored ({reason})")
+        else:
+            # Any other failure (asyncpg raises its own on connect) is the database's: 503.
+            log.warning("inbox write failed for %d events: %r", len(batch), exc)
+            self.last_error = f"{type(exc).__name__}: {exc}"[:300]
+            error = StorageUnavailable(type(exc).__name__)
+        for item in batch:
+            if not item.future.done():
+                item.future.set_exception(error)
 
     async def wait_quiet(self, limit: float = 0.05) -> None:
         """Give way to deliveries waiting to be stored (at most `limit` seconds).

@@ -11,6 +11,7 @@ from datetime import datetime
 from aiohttp import web
 
 from bot import keys
+from bot.clean import MAX_NESTING, nested_too_deep
 from bot.inbox import StorageUnavailable
 from bot.platforms import zalo_bot
 from bot.platforms.base import DeliveryError, InboundEvent
@@ -55,7 +56,8 @@ def secret_ok(given: str | None, expected: str) -> bool:
 async def store_events(
     request: web.Request, platform: str, events: list[InboundEvent]
 ) -> web.Response:
-    """Commit the events (group commit), then answer 200; 503 if the database refused."""
+    """Commit the events (group commit), then answer 200; 503 if the database refused,
+    400 if an event cannot be stored as it is (only that delivery: its batch is kept)."""
     app = request.app
     metrics = app[keys.METRICS]
     duplicate = False
@@ -69,6 +71,9 @@ async def store_events(
                 duplicate = True
                 metrics.events_duplicate.labels(platform).inc()
             log.debug("stored event", extra={"event_key": event.event_key, "new": is_new})
+    except DeliveryError as exc:
+        metrics.events_rejected.labels(platform, "invalid").inc()
+        return _fail(400, str(exc))
     except StorageUnavailable as exc:
         metrics.events_rejected.labels(platform, "storage").inc()
         log.warning("database unavailable, asking the platform to redeliver: %s", exc)
@@ -114,13 +119,29 @@ def bot_platform_webhook(
             metrics.events_rejected.labels(platform, "too_large").inc()
             return _fail(413, f"body over {settings.server.max_body_bytes} bytes")
         try:
-            events = parser(body, app[keys.CLOCK].now())
+            events = parse_checked(parser, body, app[keys.CLOCK].now())
         except DeliveryError as exc:
             metrics.events_rejected.labels(platform, "invalid").inc()
             return _fail(400, str(exc))
         return await store_events(request, platform, events)
 
     return handler
+
+
+def parse_checked(parser: Parser, body: bytes, now: datetime) -> list[InboundEvent]:
+    """The parser's events; DeliveryError for bodies no JSON decoder should be given."""
+    if nested_too_deep(body):
+        raise DeliveryError(f"invalid JSON: nested more than {MAX_NESTING} levels deep")
+    try:
+        return parser(body, now)
+    except DeliveryError:
+        raise
+    except ValueError as exc:
+        # json.loads refuses integers over sys.get_int_max_str_digits() (4300) digits
+        # with a plain ValueError.
+        raise DeliveryError(f"invalid JSON: {str(exc).split(':')[0]}") from None
+    except RecursionError:
+        raise DeliveryError(f"invalid JSON: nested more than {MAX_NESTING} levels deep") from None
 
 
 def zalo_bot_parser(body: bytes, now: datetime) -> list[InboundEvent]:

@@ -44,3 +44,14 @@ class Metrics:
             "antt_budget_left", "Messages left in this month's budget", registry=r
         )
         self.inbox_pending = Gauge("antt_inbox_pending", "Events waiting to be handled", registry=r)
+        self.inbox_failed = Gauge(
+            "antt_inbox_failed",
+            "Events set aside after failing (antt-bot events failed / events retry)",
+            registry=r,
+        )
+        self.connections_cut = Counter(
+            "antt_connections_cut",
+            "Connections closed for being slow or idle (header/body timeout, over the cap)",
+            ["reason"],
+            registry=r,
+        )

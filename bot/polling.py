@@ -47,6 +47,9 @@ async def poll_forever(app: web.Application) -> None:
             try:
                 await inbox.submit(event, "ignored" if event.sender_is_bot else "pending")
                 break
+            except DeliveryError as exc:  # this update cannot be stored as it is
+                log.warning("ignoring an update that cannot be stored: %s", exc)
+                break
             except StorageUnavailable:
                 # Keep the update in hand until the database takes it: nothing is lost.
                 await asyncio.sleep(1)

@@ -3,17 +3,19 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
 
 from sqlalchemy import and_, func, or_, select, update
-from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from bot.clean import clean_text
 from bot.logs import current_event
 from bot.metrics import Metrics
-from bot.worker import LoopWorker
+from bot.worker import LoopWorker, is_database_error
 from handlers.clock import Clock
 from handlers.config import Settings
 from handlers.dispatch import handle_event
@@ -24,6 +26,16 @@ log = logging.getLogger(__name__)
 
 CLAIM_SECONDS = 60
 MAX_ATTEMPTS = 5
+LONGEST_BACKOFF = timedelta(minutes=30)
+
+
+def backoff(attempts: int) -> timedelta:
+    """The wait before another try: 1, 2, 4, 8 minutes (a transient cause has time to pass)."""
+    return min(timedelta(seconds=CLAIM_SECONDS * 2 ** max(0, attempts - 1)), LONGEST_BACKOFF)
+
+
+class DatabaseTrouble(Exception):
+    """An event met a database error: the rest of its batch is handed back this round."""
 
 
 class Processor(LoopWorker):
@@ -52,19 +64,37 @@ class Processor(LoopWorker):
         self._after = after_event  # set when replies may be waiting (wakes the sender)
         self._batch = batch
         self._give_way = give_way  # lets intake store waiting deliveries first
+        self.started_at = clock.now()
+        self.progressed_at: datetime | None = None  # the end of the last whole round
 
     async def run_once(self) -> int:
-        """Claim and handle one batch; returns how many events were handled."""
+        """Claim and handle one batch; returns how many events were handled.
+
+        An event that fails is counted and set aside; one that meets a database error also
+        ends the round, its batch handed back (the database may be in trouble).
+        """
         ids = await self._claim()
-        for row_id in ids:
-            if self._stopping:
-                await self._release(ids[ids.index(row_id) :])
-                break
-            if self._give_way is not None:
-                await self._give_way()
-            await self._handle(row_id)
-        if ids and self._after is not None:
-            self._after.set()
+        try:
+            for index, row_id in enumerate(ids):
+                if self._stopping:
+                    await self._release(ids[index:])
+                    break
+                if self._give_way is not None:
+                    await self._give_way()
+                try:
+                    await self._handle(row_id)
+                except DatabaseTrouble:
+                    await self._release(ids[index + 1 :])
+                    break
+                except Exception:
+                    # Not even the failure could be recorded: the database is away.
+                    with contextlib.suppress(Exception):
+                        await self._release(ids[index:])
+                    raise
+        finally:
+            if ids and self._after is not None:
+                self._after.set()
+        self.progressed_at = self._clock.now()
         return len(ids)
 
     async def _claim(self) -> list[int]:
@@ -186,26 +216,59 @@ class Processor(LoopWorker):
                 row.processed_at = self._clock.now()
                 row.claimed_until = None
             self._metrics.events_processed.labels("done").inc()
-        except (OperationalError, InterfaceError, OSError, ConnectionError, TimeoutError):
-            raise  # the database is the problem, not the event: retried by the loop
-        except Exception as exc:
+        except Exception as exc:  # whatever it is, this row must not stall the others
             if isinstance(exc, DBAPIError) and exc.connection_invalidated:
                 raise  # the connection died under us: not the event's fault, no attempt spent
+            if is_database_error(exc):
+                log.warning("event %s met a database error: %r", row_id, exc)
+                await self._record_failure(row_id, exc)
+                raise DatabaseTrouble() from exc
             log.exception("event %s failed", row_id)
             await self._record_failure(row_id, exc)
 
-    async def _record_failure(self, row_id: int, exc: Exception) -> None:
+    async def _record_failure(self, row_id: int, exc: BaseException) -> None:
+        """Count the attempt and back off; after MAX_ATTEMPTS the event is set aside as failed.
+
+        Only small columns are read: the payload may be what cannot be loaded.
+        """
+        now = self._clock.now()
         async with self._sessions() as session, session.begin():
-            row = await session.get(InboxRow, row_id)
-            if row is None:
+            attempts = (
+                await session.execute(
+                    select(InboxRow.attempts).where(
+                        InboxRow.id == row_id, InboxRow.status == "pending"
+                    )
+                )
+            ).scalar_one_or_none()
+            if attempts is None:
                 return
-            row.attempts += 1
-            row.error = f"{type(exc).__name__}: {exc}"[:2000]
-            row.claimed_by = None
-            row.claimed_until = None
-            if row.attempts >= MAX_ATTEMPTS:
-                row.status = "failed"
-                self._metrics.events_processed.labels("failed").inc()
-            else:
-                # Back off: another try after the claim window, in case the cause was transient.
-                row.claimed_until = self._clock.now() + timedelta(seconds=CLAIM_SECONDS)
+            attempts += 1
+            failed = attempts >= MAX_ATTEMPTS
+            await session.execute(
+                update(InboxRow)
+                .where(InboxRow.id == row_id)
+                .values(
+                    attempts=attempts,
+                    error=describe(exc),
+                    status="failed" if failed else "pending",
+                    claimed_by=None,
+                    # Back off: another try later, in case the cause was transient.
+                    claimed_until=None if failed else now + backoff(attempts),
+                )
+            )
+        if failed:
+            self._metrics.events_processed.labels("failed").inc()
+            log.error(
+                "event %s failed %d times and is set aside (`antt-bot events failed`)",
+                row_id,
+                attempts,
+            )
+
+
+def describe(exc: BaseException) -> str:
+    """The error as stored with the event: any database takes it."""
+    try:
+        text = f"{type(exc).__name__}: {exc}"
+    except Exception:  # a broken __str__ must not stop the failure being recorded
+        text = type(exc).__name__
+    return clean_text(text)[:2000]

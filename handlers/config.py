@@ -83,6 +83,12 @@ class ServerConfig(_Section):
     # Reverse proxies (addresses or CIDR networks) whose X-Forwarded-For names the client;
     # from any other peer the header is ignored, since anyone can forge it.
     trusted_proxies: list[pydantic.IPvAnyNetwork] = Field(default_factory=list)
+    # Slow clients (bot/connections.py): time for a request's headers, then for its body,
+    # and how many connections may wait for a whole request at once (the longest-waiting
+    # is closed when a new one would exceed it).
+    header_timeout_seconds: float = Field(default=15.0, gt=0, le=600)
+    body_timeout_seconds: float = Field(default=30.0, gt=0, le=600)
+    max_waiting_connections: int = Field(default=256, ge=1, le=100_000)
 
 
 class GroupConfig(_Section):

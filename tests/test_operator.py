@@ -55,7 +55,7 @@ def command_paths(
 
 def required_positionals(parser: argparse.ArgumentParser) -> list[str]:
     return [
-        "x"
+        "1"  # fits every positional: a file name, a text, an id
         for a in parser._actions
         if not a.option_strings
         and not isinstance(a, argparse._SubParsersAction)

@@ -13,11 +13,11 @@ from pathlib import Path
 from typing import Any
 
 import aiohttp
-from aiohttp import web
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.app import create_app, database_url
 from bot.cli import EXIT_FAIL, EXIT_OK, UsageError, command, load, output_path, parse_when
+from bot.connections import run_server
 from bot.export import write_csv, write_jsonl, write_xlsx
 from bot.listen import bind
 from bot.logs import setup_logging
@@ -67,7 +67,7 @@ def serve(args: argparse.Namespace) -> int:
         f"{settings.platform.mode})",
         file=sys.stderr,
     )
-    web.run_app(app, sock=sock, print=None, shutdown_timeout=15)
+    run_server(app, sock, shutdown_timeout=15)
     return EXIT_OK
 
 
