@@ -56,7 +56,8 @@ async def get_or_create_member(
 
     The roster often lacks Zalo ids (nobody knows them before the first message): a first
     sender whose name matches exactly one unlinked roster member, accent-insensitively,
-    is that member.
+    is that member. Only a row of role `member`: a name is no proof of being a coordinator
+    or admin (models/identity.py links those).
     """
     member = await member_by_platform_id(session, member_id)
     if member is not None:
@@ -72,7 +73,8 @@ async def get_or_create_member(
             Member.name_folded == key,
         )
         found = list((await session.execute(stmt)).scalars())
-        if len(found) == 1:
+        # Counted before the role check: with two rows of one name, nobody can tell which.
+        if len(found) == 1 and found[0].role == "member":
             found[0].member_id = member_id
             found[0].display_name = display_name
             return found[0], False

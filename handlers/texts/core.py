@@ -18,7 +18,8 @@ HELP_COORDINATOR = (
     "• /thongke: số liệu tuần này\n"
     "• /chuahoatdong: thành viên chưa hoạt động\n"
     "• /baocao: các sự việc đang mở\n"
-    "• /xuly <mã>, /xong <mã>, /bao_nham <mã>: cập nhật sự việc"
+    "• /xuly <mã>, /xong <mã>, /bao_nham <mã>: cập nhật sự việc\n"
+    "• /xacnhan: xác nhận tài khoản Zalo của điều phối viên mới"
 )
 
 HELP_ADMIN = "\nQuản trị: sửa danh sách thành viên trên trang quản lý."
