@@ -177,3 +177,32 @@ async def sync_configured_groups(
         else:
             row.name, row.kind, row.enterprise = g.name, g.kind, g.enterprise
     await session.flush()
+
+
+async def members_by_mention(session: AsyncSession, words: list[str]) -> tuple[list[Member], int]:
+    """Who "@words..." names: an exact full name (accents optional, the longest run of up to 5
+    words), else from one word a given name, a member id or a phone. Never a middle name or
+    a prefix: a task must not go to a guess. Returns (candidates, words used)."""
+    from models.roster import normalize_phone  # roster imports this module
+
+    if not words:
+        return [], 0
+    stmt = select(Member).where(Member.active.is_(True), Member.status == "member")
+    roster = list((await session.execute(stmt)).scalars())
+    first = words[0].lstrip("@")
+    for k in range(min(5, len(words)), 1, -1):
+        key = fold_name(" ".join([first, *words[1:k]])).rstrip(".,:;!?")
+        exact = [m for m in roster if m.name_folded == key]
+        if exact:
+            return exact, k
+    key = fold_name(first).rstrip(".,:;!?")
+    phone = normalize_phone(first) if any(c.isdigit() for c in first) else None
+    hits = [
+        m
+        for m in roster
+        if m.name_folded == key
+        or (key and m.name_folded.rsplit(" ", 1)[-1] == key)
+        or (m.member_id is not None and m.member_id == first)
+        or (phone is not None and m.phone == phone)
+    ]
+    return (hits, 1) if hits else ([], 0)
