@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import unicodedata
 from collections.abc import Iterable
 from datetime import datetime
@@ -195,14 +196,19 @@ async def members_by_mention(session: AsyncSession, words: list[str]) -> tuple[l
         exact = [m for m in roster if m.name_folded == key]
         if exact:
             return exact, k
-    key = fold_name(first).rstrip(".,:;!?")
-    phone = normalize_phone(first) if any(c.isdigit() for c in first) else None
+    for k in range(min(4, len(words)), 0, -1):  # a phone may be typed in groups: 0901 000 004
+        digits = "".join([first, *words[1:k]])
+        if re.fullmatch(r"\+?[\d.]+[.,:;!?]?", digits) and (phone := normalize_phone(digits)):
+            by_phone = [m for m in roster if m.phone == phone]
+            if by_phone:
+                return by_phone, k
+    bare = first.rstrip(".,:;!?")
+    key = fold_name(bare)
     hits = [
         m
         for m in roster
         if m.name_folded == key
         or (key and m.name_folded.rsplit(" ", 1)[-1] == key)
-        or (m.member_id is not None and m.member_id == first)
-        or (phone is not None and m.phone == phone)
+        or (m.member_id is not None and m.member_id == bare)
     ]
     return (hits, 1) if hits else ([], 0)
