@@ -20,6 +20,30 @@ def fold_name(text: str) -> str:
     return " ".join("".join(c for c in decomposed if not unicodedata.combining(c)).lower().split())
 
 
+DEFAULT_TITLE = "anh/chị"
+
+
+def address(member: Member) -> str:
+    """How the bot speaks of someone: title and given name ("chị Lan"; "anh/chị Lan" when the
+    roster gives no title). A guest's Zalo name is kept whole: it may not be a real name."""
+    title = member.title or DEFAULT_TITLE
+    name = member.name or member.display_name
+    if not name:
+        return title
+    return f"{title} {name.split()[-1] if member.status == 'member' else name}"
+
+
+def address_full(member: Member) -> str:
+    """Title and full name ("chị Lê Thị Lan"): where people must be told apart (lists, alerts)."""
+    name = member.name or member.display_name or member.member_id or "?"
+    return f"{member.title or DEFAULT_TITLE} {name}"
+
+
+def capitalized(text: str) -> str:
+    """For an address opening a sentence: "Chị Lan đã ..."."""
+    return text[:1].upper() + text[1:]
+
+
 async def get_or_create_group(
     session: AsyncSession,
     chat_id: str,

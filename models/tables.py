@@ -45,6 +45,7 @@ class Member(Base):
     member_id: Mapped[str | None] = mapped_column(ID, unique=True)  # platform user id
     name: Mapped[str] = mapped_column(String(200), default="")
     name_folded: Mapped[str] = mapped_column(String(200), default="", index=True)
+    title: Mapped[str | None] = mapped_column(String(30))  # anh, chị, đồng chí ... (roster)
     display_name: Mapped[str] = mapped_column(String(200), default="")  # as Zalo shows it
     phone: Mapped[str | None] = mapped_column(String(20), index=True)
     enterprise: Mapped[str | None] = mapped_column(String(200), index=True)

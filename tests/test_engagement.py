@@ -143,7 +143,7 @@ async def test_member_cannot_issue_directives_or_tasks(council: Bot) -> None:
 async def test_task_assigned_reminded_overdue_and_done(council: Bot) -> None:
     await say(council, "u2", "có mặt")  # Bình has a private chat with the bot
     await say(council, "u1", "/giaoviec @Bình kiểm tra camera cổng 2 han 1/12 17h")
-    assert "Đã giao việc CV1 cho Trần Thị Bình" in said(council, "u1")[-1]
+    assert "Đã giao việc CV1 cho anh/chị Trần Thị Bình" in said(council, "u1")[-1]
     assert "được giao việc CV1" in said(council, "u2")[-1]
     due = await scalar(council, select(Task.due_at))
     assert due == local(2026, 12, 1, 17)
@@ -156,7 +156,9 @@ async def test_task_assigned_reminded_overdue_and_done(council: Bot) -> None:
     await council.runtime.run_job("task_reminders")
     await council.drain()
     assert sum("quá hạn" in t for t in said(council, "u2")) == 1
-    assert sum("CV1 giao cho Trần Thị Bình đã quá hạn" in t for t in said(council, "u1")) == 1
+    assert (
+        sum("CV1 giao cho anh/chị Trần Thị Bình đã quá hạn" in t for t in said(council, "u1")) == 1
+    )
     await say(council, "u2", "/xong CV1")
     assert "CV1 đã hoàn thành" in said(council, "u2")[-1]
     assert (await scalar(council, select(Task.status))) == "done"

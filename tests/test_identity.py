@@ -211,7 +211,7 @@ async def test_a_coordinator_confirms_with_a_command(bot: Bot, zalo: FakeZalo) -
         display="Hoang Van Duc", name="Hoàng Văn Đức"
     )
     assert to(zalo, "s2")[-1] == texts.LINKED_BY.format(
-        by="Trần Thị Bình", name="Hoàng Văn Đức", role="quản trị viên"
+        by="Anh/chị Trần Thị Bình", name="Hoàng Văn Đức", role="quản trị viên"
     )
     linked = await member(bot, "s2")
     assert linked is not None and linked.role == "admin" and linked.status == "member"

@@ -113,7 +113,7 @@ async def test_a_task_goes_by_full_name_given_name_id_or_phone(council: Bot) -> 
     ]
     assert said(council, "q1")[1] == etexts.TASK_CREATED.format(
         code="CV1",
-        name="Lê Thị Lan",
+        name="anh/chị Lê Thị Lan",
         text="kiem tra binh chua chay xuong 2",
         due=", hạn 17:00 01/12/2026",
     )
@@ -135,7 +135,9 @@ async def test_a_middle_name_or_a_prefix_is_nobody(council: Bot) -> None:
 async def test_two_people_called_an_get_a_numbered_list(council: Bot) -> None:
     await say(council, "q1", "/giaoviec @An trực cổng 3 tối nay han 20h")
     assert said(council, "q1")[-1] == etexts.TASK_PICK.format(
-        n=2, name="An", options="1) Nguyễn Văn An (May Việt)\n2) Trần Văn An (Hansol)"
+        n=2,
+        name="An",
+        options="1) anh/chị Nguyễn Văn An (May Việt)\n2) anh/chị Trần Văn An (Hansol)",
     )
     assert await count(council, Task) == 0
     await say(council, "q1", "2")
@@ -149,7 +151,7 @@ async def test_several_assignees_each_get_their_own_task(council: Bot) -> None:
     await say(council, "q1", "/giaoviec @Lan @Tuấn kiểm tra PCCC xưởng 2 han 2/12")
     assert said(council, "q1")[-1] == texts.TASK_CREATED_MANY.format(
         n=2,
-        who="Lê Thị Lan (CV1), Đỗ Văn Tuấn (CV2)",
+        who="anh/chị Lê Thị Lan (CV1), anh/chị Đỗ Văn Tuấn (CV2)",
         text="kiểm tra PCCC xưởng 2",
         due=", hạn 23:59 02/12/2026",
     )
@@ -173,10 +175,10 @@ async def test_accepting_a_task_is_never_a_directive_ack(council: Bot) -> None:
     await say(council, "q1", "/giaoviec @Tuan thay bình chữa cháy xưởng 1")
     # A quote-reply to the task, with the everyday words of a member to a superior.
     await say(council, "l1", "ok a, e nhận việc", quote=notice_id(council, "l1", "CV1"))
-    assert said(council, "l1")[-1] == texts.TASK_ACCEPTED.format(name="Lê Thị Lan", code="CV1")
+    assert said(council, "l1")[-1] == texts.TASK_ACCEPTED.format(name="anh/chị Lan", code="CV1")
     # Unquoted and without diacritics: the task came after the directive, so it is the task.
     await say(council, "t1", "vang a")
-    assert said(council, "t1")[-1] == texts.TASK_ACCEPTED.format(name="Đỗ Văn Tuấn", code="CV2")
+    assert said(council, "t1")[-1] == texts.TASK_ACCEPTED.format(name="anh/chị Tuấn", code="CV2")
     assert await count(council, Ack) == 0
     exported = {t["id"]: t["accepted_at"] for t in await tasks(council)}
     assert exported == {1: local(30, 9, month=11), 2: local(30, 9, month=11)}
@@ -204,7 +206,7 @@ async def test_done_with_a_note_tells_the_assigner_the_note(council: Bot) -> Non
         council, "l1", "Đã xong: thay 2 bình bọt, xưởng 2 ổn", quote=notice_id(council, "l1", "CV1")
     )
     assert said(council, "q1")[-1] == texts.TASK_DONE_NOTIFY.format(
-        name="Lê Thị Lan",
+        name="Anh/chị Lê Thị Lan",
         code="CV1",
         text="kiểm tra bình chữa cháy",
         late="",
@@ -213,9 +215,10 @@ async def test_done_with_a_note_tells_the_assigner_the_note(council: Bot) -> Non
     await say(council, "t1", "/xong CV2 da kiem tra, het han 1 binh o kho 3")
     assert said(council, "q1")[-1].endswith("\nGhi chú: da kiem tra, het han 1 binh o kho 3")
     await say(council, "a2", "xong rồi ạ", quote=notice_id(council, "a2", "CV3"))
-    assert said(council, "a2")[-1] == etexts.TASK_DONE.format(code="CV3", name="Trần Văn An")
+    assert said(council, "a2")[-1] == etexts.TASK_DONE.format(code="CV3", name="anh/chị An")
     assert (
-        said(council, "q1")[-1] == "✅ Trần Văn An đã hoàn thành việc CV3: kiểm tra bình chữa cháy."
+        said(council, "q1")[-1]
+        == "✅ Anh/chị Trần Văn An đã hoàn thành việc CV3: kiểm tra bình chữa cháy."
     )
     notes = {t["id"]: (t["status"], t["note"]) for t in await tasks(council)}
     assert notes == {
@@ -235,7 +238,7 @@ async def test_a_task_finished_late_is_done_not_overdue_for_ever(council: Bot) -
         council, "t1", "xong rồi, camera cổng 3 đã chạy lại", quote=notice_id(council, "t1", "CV1")
     )
     assert said(council, "t1")[-1] == texts.TASK_DONE_LATE.format(
-        code="CV1", due="12:00 01/12/2026", name="Đỗ Văn Tuấn"
+        code="CV1", due="12:00 01/12/2026", name="anh/chị Tuấn"
     )
     assert "Trễ hạn (12:00 01/12/2026)" in said(council, "q1")[-1]
     council.clock.set(local(3, 8))
@@ -253,7 +256,9 @@ async def test_cancel_a_task_author_or_admin_only(council: Bot) -> None:
     await say(council, "t1", "/huy CV1")
     assert said(council, "t1")[-1] == texts.CANCEL_NOT_ALLOWED.format(code="CV1")
     await say(council, "q1", "/huy cv1")
-    assert said(council, "q1")[-1] == texts.TASK_CANCEL_DONE.format(code="CV1", name="Lê Thị Lan")
+    assert said(council, "q1")[-1] == texts.TASK_CANCEL_DONE.format(
+        code="CV1", name="anh/chị Lê Thị Lan"
+    )
     assert said(council, "l1")[-1] == texts.TASK_CANCEL_NOTICE.format(
         code="CV1", text="kiểm tra kho 3"
     )
@@ -301,3 +306,31 @@ async def test_the_tasks_export_has_the_spec_columns(council: Bot) -> None:
         "note",
     ]
     assert [k for k in row if k in spec] == spec
+
+
+TITLED = """member_id,name,phone,enterprise,role,groups,title
+q1,Phạm Minh Quân,0901000001,Ban quản lý KCN,coordinator,gcouncil,anh
+l1,Lê Thị Lan,0901000004,May Việt,member,gcouncil,chị
+t1,Đỗ Văn Tuấn,0901000005,Điện Quang,member,gcouncil,Đồng chí
+a1,Nguyễn Văn An,0901000002,May Việt,member,gcouncil,
+a2,Trần Văn An,0901000003,Hansol,member,gcouncil,ông bà anh chị em cô dì chú bác cậu mợ
+"""
+
+
+async def test_people_are_addressed_by_title_and_given_name(council: Bot) -> None:
+    async with council.sessions() as s, s.begin():
+        result = await import_roster_csv(s, TITLED, MON)
+    assert result.errors == [
+        "line 6: title 'ông bà anh chị em cô dì chú bác cậu mợ' is longer than 30; kept empty"
+    ]
+    await say(council, "l1", "co mat")
+    assert said(council, "l1")[-1].startswith("✅ Đã ghi nhận chị Lan có mặt lúc")
+    await say(council, "a1", "có mặt")
+    assert said(council, "a1")[-1].startswith("✅ Đã ghi nhận anh/chị An có mặt lúc")
+    await say(council, "q1", "/giaoviec @Tuấn thay bình chữa cháy kho 1")
+    assert said(council, "q1")[-1].startswith("📝 Đã giao việc CV1 cho đồng chí Đỗ Văn Tuấn:")
+    await say(council, "t1", "vâng ạ")
+    assert said(council, "t1")[-1] == texts.TASK_ACCEPTED.format(name="đồng chí Tuấn", code="CV1")
+    await say(council, "t1", "/xong CV1 đã thay")
+    assert said(council, "t1")[-1] == etexts.TASK_DONE.format(code="CV1", name="đồng chí Tuấn")
+    assert said(council, "q1")[-1].startswith("✅ Đồng chí Đỗ Văn Tuấn đã hoàn thành việc CV1")

@@ -6,6 +6,7 @@ from handlers.context import Context
 from handlers.registry import hook, intent
 from handlers.texts import core as texts
 from models.identity import open_claim
+from models.people import DEFAULT_TITLE, address
 
 
 @intent("command:huongdan", "command:help")
@@ -35,6 +36,6 @@ async def welcome_guest(ctx: Context) -> bool:
         if await open_claim(ctx.session, ctx.member.id, ctx.now) is not None:
             return False  # named like a coordinator: the identity question was the welcome
         # Zalo OA deliveries carry no display name: the guest's name would be just an id.
-        name = ctx.member.display_name or "anh/chị"
+        name = address(ctx.member) if ctx.member.display_name else DEFAULT_TITLE
         await ctx.reply(texts.WELCOME_GUEST.format(name=name), key=f"welcome-guest:{ctx.member.id}")
     return False

@@ -22,7 +22,7 @@ from models.identity import (
     start_claim,
 )
 from models.outbox import find_quoted
-from models.people import coordinators
+from models.people import address_full, capitalized, coordinators
 from models.roster import normalize_phone
 from models.tables import Conversation, Member
 
@@ -178,7 +178,9 @@ async def _settle(ctx: Context, claim: Conversation, *, accept: bool) -> None:
     if row.private_chat_id and row.private_chat_id != ctx.event.chat_id:
         await ctx.say(
             row.private_chat_id,
-            texts.LINKED_BY.format(by=ctx.member.name, name=row.name, role=role_word(row)),
+            texts.LINKED_BY.format(
+                by=capitalized(address_full(ctx.member)), name=row.name, role=role_word(row)
+            ),
             key=f"identity-linked:{claim.id}",
             member_pk=row.id,
         )

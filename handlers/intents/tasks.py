@@ -20,7 +20,7 @@ from handlers.texts import engagement as texts
 from handlers.texts import tasks as task_texts
 from models.engagement import open_directive_for, open_tasks
 from models.outbox import cancel_pending, find_quoted
-from models.people import members_by_mention
+from models.people import address, address_full, capitalized, members_by_mention
 from models.tables import Conversation, Directive, Member, Task
 
 PICK_KIND = "pick_member"
@@ -109,7 +109,9 @@ async def _assign_or_ask(ctx: Context, state: dict[str, Any], *, first: bool) ->
         return
     ask = state["pending"][0]
     people = [m for pk in ask["candidates"] if (m := await ctx.session.get(Member, pk))]
-    options = "\n".join(f"{i}) {m.name} ({m.enterprise or '-'})" for i, m in enumerate(people, 1))
+    options = "\n".join(
+        f"{i}) {address_full(m)} ({m.enterprise or '-'})" for i, m in enumerate(people, 1)
+    )
     ctx.session.add(
         Conversation(
             chat_id=ctx.event.chat_id,
@@ -153,14 +155,14 @@ async def create_tasks(
         # In a group this reply is what the assignee quotes to accept or finish.
         await ctx.reply(
             texts.TASK_CREATED.format(
-                code=code(tasks[0].id), name=assignees[0].name, text=body, due=due_part
+                code=code(tasks[0].id), name=address_full(assignees[0]), text=body, due=due_part
             ),
             ref_type="task",
             ref_id=tasks[0].id,
         )
     else:
         who = ", ".join(
-            task_texts.TASK_CREATED_ONE.format(name=m.name, code=code(t.id))
+            task_texts.TASK_CREATED_ONE.format(name=address_full(m), code=code(t.id))
             for m, t in zip(assignees, tasks, strict=True)
         )
         await ctx.reply(
@@ -314,7 +316,7 @@ async def accept_task(ctx: Context, task: Task) -> None:
         await ctx.reply(task_texts.TASK_ACCEPTED_ALREADY.format(code=code(task.id)))
         return
     task.accepted_at = ctx.now
-    await ctx.reply(task_texts.TASK_ACCEPTED.format(name=ctx.member.name, code=code(task.id)))
+    await ctx.reply(task_texts.TASK_ACCEPTED.format(name=address(ctx.member), code=code(task.id)))
 
 
 def _closed_text(task: Task) -> str:
@@ -337,12 +339,13 @@ async def complete_task(ctx: Context, task_id: int, note: str | None = None) -> 
         await ctx.reply(texts.TASK_NOT_FOUND.format(code=code(task_id)))
         return
     assignee = await ctx.session.get(Member, task.assignee_pk)
-    name = assignee.name if assignee else "?"
+    name = address(assignee) if assignee else "?"
+    full = address_full(assignee) if assignee else "?"
     if task.status != "open":
         await ctx.reply(_closed_text(task))
         return
     if task.assignee_pk != ctx.member.id and not ctx.is_coordinator:
-        await ctx.reply(texts.TASK_NOT_YOURS.format(code=code(task_id), name=name))
+        await ctx.reply(texts.TASK_NOT_YOURS.format(code=code(task_id), name=full))
         return
     note = _command_note(ctx) if note is None else note
     task.status = "done"  # late or not: a finished task is never overdue again
@@ -369,7 +372,7 @@ async def complete_task(ctx: Context, task_id: int, note: str | None = None) -> 
     await ctx.say(
         target,
         task_texts.TASK_DONE_NOTIFY.format(
-            name=name,
+            name=capitalized(full),
             code=code(task_id),
             text=task.text,
             late=task_texts.TASK_DONE_NOTIFY_LATE.format(due=_fmt(ctx, task.due_at))
@@ -402,7 +405,7 @@ async def cancel_task(ctx: Context, task_id: int) -> None:
     task.status = "cancelled"
     await cancel_pending(ctx.session, "task", task.id, ("task",), "task cancelled")
     assignee = await ctx.session.get(Member, task.assignee_pk)
-    name = assignee.name if assignee else "?"
+    name = address_full(assignee) if assignee else "?"
     await ctx.reply(task_texts.TASK_CANCEL_DONE.format(code=code(task_id), name=name))
     target = (assignee.private_chat_id if assignee else None) or task.chat_id
     if target != ctx.event.chat_id:
@@ -438,7 +441,7 @@ async def task_status(ctx: Context) -> str:
             state += ", đã nhận"
         lines.append(
             texts.TASK_STATUS_LINE.format(
-                code=code(task.id), name=member.name, text=task.text[:80], state=state
+                code=code(task.id), name=address_full(member), text=task.text[:80], state=state
             )
         )
     return "\n".join(lines)

@@ -28,7 +28,9 @@ PHONE_LOCKED = (
     "Anh/chị liên hệ điều phối viên của Hội đồng để được xác nhận."
 )
 LINKED = "✅ Đã xác nhận anh/chị là {name}, {role} của Hội đồng. Gõ /huongdan để xem các lệnh."
-LINKED_BY = "✅ Điều phối viên {by} đã xác nhận anh/chị là {name}, {role} của Hội đồng. Gõ /huongdan để xem các lệnh."
+LINKED_BY = (
+    "✅ {by} đã xác nhận anh/chị là {name}, {role} của Hội đồng. Gõ /huongdan để xem các lệnh."
+)
 
 CONFIRM_ASK = (
     '🔐 Tài khoản Zalo "{display}" nhắn bot, tên trùng với {role} {name} '

@@ -1,4 +1,4 @@
-"""tasks: when the assignee accepted, and the note given when done
+"""people: how a member is addressed; when a task was accepted and its note when done
 
 Revision ID: 0003
 Revises: 0001
@@ -19,6 +19,8 @@ depends_on = None
 
 
 def upgrade() -> None:
+    with op.batch_alter_table("members") as batch:
+        batch.add_column(sa.Column("title", sa.String(length=30), nullable=True))
     with op.batch_alter_table("tasks") as batch:
         batch.add_column(
             sa.Column("accepted_at", models.base.UTCDateTime(timezone=True), nullable=True)
@@ -30,3 +32,5 @@ def downgrade() -> None:
     with op.batch_alter_table("tasks") as batch:
         batch.drop_column("note")
         batch.drop_column("accepted_at")
+    with op.batch_alter_table("members") as batch:
+        batch.drop_column("title")
