@@ -17,7 +17,7 @@ from handlers.texts import engagement as etexts
 from handlers.texts import tasks as texts
 from models.exports import rows
 from models.roster import import_roster_csv
-from models.tables import Ack, Directive, Task
+from models.tables import Ack, Directive, Incident, Task
 from tests.conftest import Bot, text_event
 
 VN = ZoneInfo("Asia/Ho_Chi_Minh")
@@ -334,3 +334,13 @@ async def test_people_are_addressed_by_title_and_given_name(council: Bot) -> Non
     await say(council, "t1", "/xong CV1 đã thay")
     assert said(council, "t1")[-1] == etexts.TASK_DONE.format(code="CV1", name="đồng chí Tuấn")
     assert said(council, "q1")[-1].startswith("✅ Đồng chí Đỗ Văn Tuấn đã hoàn thành việc CV1")
+
+
+async def test_taking_an_incident_is_not_accepting_a_task(council: Bot) -> None:
+    await say(council, "h1", "/giaoviec @Quân rà soát phương án PCCC")
+    await say(council, "l1", "Cháy kho 3 công ty May Việt, khói nhiều")
+    await say(council, "q1", "nhận xử lý")
+    async with council.sessions() as s:
+        handler = (await s.execute(select(Incident.handler_pk))).scalar_one()
+    assert handler is not None
+    assert (await tasks(council))[0]["accepted_at"] is None

@@ -34,6 +34,7 @@ DONE_RE = re.compile(
 )
 # "nhận việc" said without quoting: always the newest task waiting to be accepted.
 ACCEPT_WORDS = re.compile(r"\bnhan (?:viec|nhiem vu|cv\d*)\b")
+OTHER_TAKING = re.compile(r"\bxu ly\b|\bsv\s*-?\s*\d|\btb\s*-?\s*\d")
 
 
 def _fmt(ctx: Context, at: datetime | None) -> str:
@@ -278,6 +279,8 @@ async def accept_in_private(ctx: Context) -> bool:
     if not ctx.is_private or ctx.event.quote_message_id:
         return False
     words = _folded(ctx.text)
+    if OTHER_TAKING.search(words):
+        return False  # "nhận xử lý SV3" takes an incident (handlers/intents/incidents.py)
     said_task = ACCEPT_WORDS.search(words) is not None
     if not said_task and (ctx.parsed is None or ctx.parsed.type != "ack"):
         return False
