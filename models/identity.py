@@ -97,10 +97,19 @@ async def start_claim(
 
 async def link_account(
     session: AsyncSession, guest: Member, row: Member, *, via: str, actor: str, now: datetime
-) -> None:
+) -> bool:
     """The guest's account becomes the roster row: id, private chat and history move over.
 
-    Every claim on the row is closed (a second claimant of the same name stays a guest)."""
+    Every claim on the row is closed (a second claimant of the same name stays a guest).
+    False, with nothing changed, if the row was linked or removed meanwhile."""
+    # Locked on PostgreSQL: two coordinators confirming at once link it once.
+    still_free = await session.execute(
+        select(Member.id)
+        .where(Member.id == row.id, Member.member_id.is_(None), Member.active.is_(True))
+        .with_for_update()
+    )
+    if still_free.scalar_one_or_none() is None:
+        return False
     platform_id = guest.member_id
     private_chat = guest.private_chat_id
     guest.member_id = None
@@ -132,6 +141,7 @@ async def link_account(
     )
     await session.delete(guest)
     await session.flush()
+    return True
 
 
 async def _move_history(session: AsyncSession, old: int, new: int) -> None:

@@ -261,3 +261,18 @@ async def test_a_second_sender_with_a_linked_name_is_a_guest(bot: Bot, zalo: Fak
     assert impostor is not None and impostor.status == "guest" and impostor.role == "member"
     assert to(zalo, "b2")[-1] == core_texts.COORDINATOR_ONLY.format(name="thongke")
     assert not [t for b in zalo.sent() if (t := b["text"]).startswith("🔐")]
+
+
+async def test_a_row_removed_from_the_roster_cannot_be_claimed(bot: Bot, zalo: FakeZalo) -> None:
+    await bình_is_reachable(bot)
+    await say(bot, "s1", "Phạm Minh Quân", "xin chào")
+    async with bot.sessions() as s, s.begin():
+        stmt = select(Member).where(Member.name == "Phạm Minh Quân", Member.status == "member")
+        row = (await s.execute(stmt)).scalar_one()
+        row.active = False  # the admin took him off the roster meanwhile
+    (ask,) = [t for t in to(zalo, "cb") if t.startswith("🔐")]
+    n = ask.rsplit("/xacnhan ", 1)[1].split(".")[0]
+    await say(bot, "s1", "Phạm Minh Quân", "0901000001")
+    await say(bot, "cb", "Trần Thị Bình", f"/xacnhan {n}")
+    assert to(zalo, "cb")[-1] == texts.CONFIRM_UNKNOWN.format(n=n)
+    assert (await member(bot, "s1")).status == "guest"  # type: ignore[union-attr]

@@ -344,3 +344,11 @@ async def test_taking_an_incident_is_not_accepting_a_task(council: Bot) -> None:
         handler = (await s.execute(select(Incident.handler_pk))).scalar_one()
     assert handler is not None
     assert (await tasks(council))[0]["accepted_at"] is None
+
+
+async def test_a_number_answers_only_the_latest_question(council: Bot) -> None:
+    await say(council, "q1", "/giaoviec @An trực cổng 3")
+    await say(council, "q1", "/giaoviec @An trực cổng 5")
+    await say(council, "q1", "1")
+    await say(council, "q1", "1")  # no question is open any more: assigns nothing
+    assert [(t["assignee_id"], t["text"]) for t in await tasks(council)] == [("a1", "trực cổng 5")]

@@ -57,16 +57,17 @@ async def identity_claim(ctx: Context) -> bool:
     if not phones:
         return False
     row = await ctx.session.get(Member, claim.ref_id)
-    if row is None or row.member_id is not None or not row.phone:
+    if row is None or row.member_id is not None or not row.active or not row.phone:
         return False
     tries = int(claim.data.get("tries", 0))
     if tries >= PHONE_TRIES:
         await ctx.reply(texts.PHONE_LOCKED)
         return True
     if row.phone in phones:
-        await link_account(
+        if not await link_account(
             ctx.session, ctx.member, row, via="phone", actor=ctx.member.display_name, now=ctx.now
-        )
+        ):
+            return False
         ctx.member = row
         await ctx.reply(texts.LINKED.format(name=row.name, role=role_word(row)))
         return True
@@ -161,7 +162,7 @@ async def confirm_by_reply(ctx: Context) -> bool:
 async def _settle(ctx: Context, claim: Conversation, *, accept: bool) -> None:
     guest = await ctx.session.get(Member, claim.member_pk)
     row = await ctx.session.get(Member, claim.ref_id) if claim.ref_id else None
-    if guest is None or row is None or row.member_id is not None or guest.status != "guest":
+    if guest is None or row is None or row.member_id is not None or not row.active:
         claim.status = "expired"
         await ctx.reply(texts.CONFIRM_UNKNOWN.format(n=claim.id))
         return
@@ -171,9 +172,12 @@ async def _settle(ctx: Context, claim: Conversation, *, accept: bool) -> None:
         claim.data = {**claim.data, "refused_by": ctx.member.id}
         await ctx.reply(texts.CONFIRM_REFUSED.format(display=display, name=row.name))
         return
-    await link_account(
+    if guest.status != "guest" or not await link_account(
         ctx.session, guest, row, via="coordinator", actor=ctx.member.name, now=ctx.now
-    )
+    ):
+        claim.status = "expired"
+        await ctx.reply(texts.CONFIRM_UNKNOWN.format(n=claim.id))
+        return
     await ctx.reply(texts.CONFIRM_DONE.format(display=display, name=row.name))
     if row.private_chat_id and row.private_chat_id != ctx.event.chat_id:
         await ctx.say(

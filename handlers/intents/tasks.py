@@ -8,7 +8,7 @@ import unicodedata
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from handlers.codes import task_code
 from handlers.context import Context
@@ -110,8 +110,20 @@ async def _assign_or_ask(ctx: Context, state: dict[str, Any], *, first: bool) ->
         return
     ask = state["pending"][0]
     people = [m for pk in ask["candidates"] if (m := await ctx.session.get(Member, pk))]
+    ask["candidates"] = [m.id for m in people]  # the numbers shown are the numbers read
     options = "\n".join(
         f"{i}) {address_full(m)} ({m.enterprise or '-'})" for i, m in enumerate(people, 1)
+    )
+    # Only the latest question is open: a "1" must never complete an older assignment.
+    await ctx.session.execute(
+        update(Conversation)
+        .where(
+            Conversation.chat_id == ctx.event.chat_id,
+            Conversation.member_pk == ctx.member.id,
+            Conversation.kind == PICK_KIND,
+            Conversation.status == "open",
+        )
+        .values(status="expired")
     )
     ctx.session.add(
         Conversation(
