@@ -232,6 +232,11 @@ async def healthz(request: web.Request) -> web.Response:
             {"status": "unavailable", "database": type(exc).__name__}, status=503
         )
     settings = request.app[keys.SETTINGS]
+    paused = request.app[keys.RUNTIME].sender.health()  # e.g. the Zalo token was refused
+    if paused is not None:
+        return web.json_response(
+            {"status": "unavailable", "database": "ok", "sender": paused}, status=503
+        )
     return web.json_response(
         {
             "status": "ok",

@@ -1,0 +1,151 @@
+"""Issue 13 (found under attack): the sender, polling, photo fetching and start-up.
+
+Everything runs against real servers: the app on port 0, the fake Zalo Bot API, a photo
+server, a real SQLite file (and PostgreSQL when configured); time moves with the test clock.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from datetime import timedelta
+from typing import Any
+
+import pytest
+from sqlalchemy import select
+
+from bot.polling import Poller
+from models.outbox import enqueue
+from models.tables import Outbox
+from tests.conftest import Bot, text_event
+from tests.fake_zalo import TOKEN, FakeZalo
+
+REVOKED = "1459232241454765289:Revoked"
+
+
+@pytest.fixture
+async def zalo() -> AsyncIterator[FakeZalo]:
+    fake = await FakeZalo().start()
+    yield fake
+    await fake.close()
+
+
+@pytest.fixture
+async def bot(make_bot: Any, make_settings: Any, db_url: str, zalo: FakeZalo) -> Bot:
+    settings = make_settings(
+        db=db_url, platform={"kind": "zalo_bot", "api_base": zalo.api_base, "token": TOKEN}
+    )
+    return await make_bot(settings)
+
+
+async def queue(bot: Bot, text: str, kind: str = "reply") -> None:
+    async with bot.sessions() as s, s.begin():
+        await enqueue(s, chat_id="c1", text=text, kind=kind, key=f"k:{text}", now=bot.clock.now())
+
+
+async def outbox(bot: Bot) -> list[Outbox]:
+    async with bot.sessions() as s:
+        return list((await s.execute(select(Outbox).order_by(Outbox.id))).scalars())
+
+
+async def health(bot: Bot) -> tuple[int, dict[str, Any]]:
+    async with bot.http.get("/healthz") as resp:
+        return resp.status, await resp.json()
+
+
+# Item 4: a wrong or revoked token is an outage: nothing is failed, everything goes out once.
+
+
+async def test_a_refused_token_pauses_sending_and_loses_nothing(
+    bot: Bot, zalo: FakeZalo, caplog: pytest.LogCaptureFixture
+) -> None:
+    zalo.token = REVOKED  # Zalo now refuses the bot's token
+    await queue(bot, "tổng hợp", kind="digest")
+    await queue(bot, "CHÁY kho 3", kind="alert")
+    await queue(bot, "đã ghi nhận", kind="reply")
+    with caplog.at_level(logging.WARNING):
+        await bot.drain()
+    assert zalo.refused == 1  # one try, then the sender waits: no hammering, no failures
+    rows = await outbox(bot)
+    assert {r.status for r in rows} == {"pending"} and {r.attempts for r in rows} == {0}
+    status, body = await health(bot)
+    assert status == 503 and "ANTT_PLATFORM__TOKEN" in body["sender"]
+    assert "antt-bot platform info" in body["sender"] and TOKEN not in str(body)
+    (error,) = [r for r in caplog.records if r.levelno == logging.ERROR]
+    assert "ANTT_PLATFORM__TOKEN" in error.getMessage() and REVOKED not in error.getMessage()
+    await bot.drain()
+    assert zalo.refused == 1  # still inside the pause
+    bot.clock.advance(timedelta(seconds=15))
+    await bot.drain()
+    assert zalo.refused == 2  # tried again after the pause, and now waits twice as long
+    bot.clock.advance(timedelta(seconds=15))
+    await bot.drain()
+    assert zalo.refused == 2
+    zalo.token = TOKEN  # fixed
+    bot.clock.advance(timedelta(seconds=15))
+    await bot.drain()
+    assert [b["text"] for b in zalo.sent()] == ["CHÁY kho 3", "đã ghi nhận", "tổng hợp"]
+    rows = await outbox(bot)
+    assert {r.status for r in rows} == {"sent"} and {r.attempts for r in rows} == {1}
+    assert (await health(bot))[0] == 200
+    await bot.drain()
+    assert len(zalo.sent()) == 3  # each once
+
+
+async def test_polling_with_a_refused_token_waits_and_resumes(bot: Bot, zalo: FakeZalo) -> None:
+    poller = Poller(bot.app)
+    zalo.token = REVOKED
+    assert await poller.poll_once() == 15  # not the end of polling: a pause
+    status, body = await health(bot)
+    assert status == 503 and "ANTT_PLATFORM__TOKEN" in body["sender"]
+    assert await poller.poll_once() == 30
+    zalo.token = TOKEN
+    zalo.updates.append(text_event("/huongdan", message_id="poll0000000000000099"))
+    assert await poller.poll_once() == 0
+    assert (await health(bot))[0] == 200
+    await bot.drain()
+    assert any("Bot ANTT xin chào!" in b["text"] for b in zalo.sent())
+
+
+# Low: 403 is sometimes transient on Zalo: a few tries with backoff before giving up.
+
+FORBIDDEN = (403, {"ok": False, "error_code": 403, "description": "Internal server error"}, {})
+
+
+async def test_a_403_is_retried_with_backoff_then_sent(bot: Bot, zalo: FakeZalo) -> None:
+    zalo.script = [FORBIDDEN, FORBIDDEN]
+    await queue(bot, "xin chào")
+    await bot.drain()
+    (row,) = await outbox(bot)
+    assert row.status == "pending" and row.next_attempt_at > bot.clock.now()
+    for _ in range(2):
+        bot.clock.advance(timedelta(minutes=1))
+        await bot.drain()
+    (row,) = await outbox(bot)
+    assert row.status == "sent" and row.attempts == 3
+    assert [b["text"] for b in zalo.sent()] == ["xin chào"] * 3
+
+
+async def test_a_403_that_persists_fails_after_a_few_tries(bot: Bot, zalo: FakeZalo) -> None:
+    zalo.script = [FORBIDDEN] * 10
+    await queue(bot, "xin chào")
+    for _ in range(8):
+        await bot.drain()
+        bot.clock.advance(timedelta(minutes=1))
+    (row,) = await outbox(bot)
+    assert row.status == "failed" and row.attempts == 5
+    assert "403" in (row.last_error or "") and "5 tries" in (row.last_error or "")
+    assert len(zalo.script) == 5
+
+
+# Low: an unlimited budget (0) shows as +Inf, not as 0 messages left.
+
+
+async def test_unlimited_budget_shows_as_infinity(
+    make_bot: Any, make_settings: Any, sqlite_url: str
+) -> None:
+    bot = await make_bot(make_settings(db=sqlite_url, engagement={"monthly_message_budget": 0}))
+    await bot.drain()
+    async with bot.http.get("/metrics") as resp:
+        text = await resp.text()
+    assert "antt_budget_left +Inf" in text
