@@ -6,17 +6,22 @@ server, a real SQLite file (and PostgreSQL when configured); time moves with the
 
 from __future__ import annotations
 
+import itertools
 import logging
 from collections.abc import AsyncIterator
 from datetime import timedelta
 from typing import Any
 
 import pytest
+from aiohttp import web
+from aiohttp.test_utils import TestServer
 from sqlalchemy import select
+from yarl import URL
 
+from bot.ext.media import fetch_due, host_allowed
 from bot.polling import Poller
 from models.outbox import enqueue
-from models.tables import Outbox
+from models.tables import Attachment, Outbox
 from tests.conftest import Bot, text_event
 from tests.fake_zalo import TOKEN, FakeZalo
 
@@ -149,3 +154,102 @@ async def test_unlimited_budget_shows_as_infinity(
     async with bot.http.get("/metrics") as resp:
         text = await resp.text()
     assert "antt_budget_left +Inf" in text
+
+
+# Low: members' photo_url is fetched only from Zalo's media hosts, and redirects stay there.
+
+
+class MediaServer:
+    """A photo host on 127.0.0.1: /p.jpg is a photo, /away redirects to another host name."""
+
+    JPEG = b"\xff\xd8\xff\xe0fake-jpeg"
+
+    def __init__(self) -> None:
+        self.hits: list[str] = []
+        self.server: TestServer | None = None
+
+    async def handle(self, request: web.Request) -> web.StreamResponse:
+        self.hits.append(request.path)
+        if request.path == "/away":  # the same server under another name: not allowed
+            raise web.HTTPFound(f"http://localhost:{request.url.port}/p.jpg")
+        if request.path == "/near":
+            raise web.HTTPFound("/p.jpg")
+        return web.Response(body=self.JPEG, content_type="image/jpeg")
+
+    def url(self, path: str) -> str:
+        assert self.server is not None
+        return str(self.server.make_url(path))
+
+
+@pytest.fixture
+async def media() -> AsyncIterator[MediaServer]:
+    ms = MediaServer()
+    app = web.Application()
+    app.router.add_get("/{name}", ms.handle)
+    ms.server = TestServer(app, host="127.0.0.1", port=0)
+    await ms.server.start_server()
+    yield ms
+    await ms.server.close()
+
+
+_photo_ids = itertools.count(1)
+
+
+async def photo_report(bot: Bot, url: str) -> None:
+    """A member reports a theft, then sends a photo of it: the bot keeps the photo."""
+    await bot.deliver(text_event("Mất trộm 3 cuộn cáp đồng ở kho 2", at=bot.clock.now()))
+    await bot.drain()
+    body = {
+        "event_name": "message.image.received",
+        "message": {
+            "message_type": "CHAT_PHOTO",
+            "photo_url": url,
+            "date": int(bot.clock.now().timestamp() * 1000),
+            "chat": {"id": "u1", "chat_type": "PRIVATE"},
+            "from": {"id": "u1", "is_bot": False, "display_name": "Nguyễn Văn A"},
+            "message_id": f"img{next(_photo_ids):017d}",
+        },
+    }
+    assert (await bot.deliver(body))[0] == 200
+    await bot.drain()
+
+
+async def attachments(bot: Bot) -> list[Attachment]:
+    async with bot.sessions() as s:
+        return list((await s.execute(select(Attachment).order_by(Attachment.id))).scalars())
+
+
+async def test_photos_from_other_hosts_are_not_fetched(
+    make_bot: Any, make_settings: Any, sqlite_url: str, media: MediaServer
+) -> None:
+    bot = await make_bot(make_settings(db=sqlite_url))  # default: Zalo's media hosts only
+    await photo_report(bot, media.url("/p.jpg"))
+    assert await fetch_due(bot.app) == 1
+    (att,) = await attachments(bot)
+    assert att.status == "failed" and att.data is None
+    assert "127.0.0.1 is not a Zalo media host" in (att.error or "")
+    assert media.hits == []  # not even asked
+
+
+async def test_redirects_are_followed_only_within_the_media_hosts(
+    make_bot: Any, make_settings: Any, sqlite_url: str, media: MediaServer
+) -> None:
+    settings = make_settings(db=sqlite_url, platform={"media_hosts": ["127.0.0.1"]})
+    bot = await make_bot(settings)
+    await photo_report(bot, media.url("/away"))
+    await photo_report(bot, media.url("/near"))
+    assert await fetch_due(bot.app) == 2
+    away, near = await attachments(bot)
+    assert away.status == "failed" and "localhost is not a Zalo media host" in (away.error or "")
+    assert near.status == "fetched" and near.data == MediaServer.JPEG
+    assert sorted(media.hits) == ["/away", "/near", "/p.jpg"]  # localhost was never asked
+
+
+def test_media_host_matching() -> None:
+    hosts = ("zdn.vn", "127.0.0.1")
+    assert host_allowed(URL("https://photo-stal-1.zdn.vn/a.jpg"), hosts)
+    assert host_allowed(URL("https://ZDN.VN./a.jpg"), hosts)
+    assert not host_allowed(URL("https://zdn.vn.evil.example/a.jpg"), hosts)
+    assert not host_allowed(URL("https://evilzdn.vn/a.jpg"), hosts)
+    assert not host_allowed(URL("http://1.127.0.0.1/a.jpg"), hosts)
+    assert host_allowed(URL("http://127.0.0.1:8080/a.jpg"), hosts)
