@@ -19,7 +19,7 @@ from bot.inbox import InboxWriter
 from bot.intake import add_routes
 from bot.metrics import Metrics
 from bot.platforms.base import PlatformClient
-from bot.platforms.local import LocalClient, LocalStore
+from bot.platforms.local import LocalClient, LocalStore, refuse_foreign_database
 from bot.platforms.zalo_bot import ZaloBotClient
 from bot.processor import Processor
 from bot.runtime import Runtime
@@ -153,6 +153,7 @@ def _platform(client: PlatformClient | None) -> Callable[[web.Application], Asyn
         if chosen is None:
             kind = settings.platform.kind
             if kind == "local":
+                await refuse_foreign_database(app[keys.SESSIONS])
                 chosen = LocalClient(app[keys.LOCAL_STORE], bot_name=settings.platform.bot_name)
             elif kind == "zalo_bot":
                 chosen = ZaloBotClient(

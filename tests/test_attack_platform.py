@@ -6,10 +6,15 @@ server, a real SQLite file (and PostgreSQL when configured); time moves with the
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import itertools
 import logging
-from collections.abc import AsyncIterator
+import os
+import subprocess
+from collections.abc import AsyncIterator, Iterator
 from datetime import timedelta
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -18,12 +23,15 @@ from aiohttp.test_utils import TestServer
 from sqlalchemy import select
 from yarl import URL
 
+from bot.app import create_app
 from bot.ext.media import fetch_due, host_allowed
 from bot.polling import Poller
+from handlers.config import ConfigError
 from models.outbox import enqueue
 from models.tables import Attachment, Outbox
 from tests.conftest import Bot, text_event
 from tests.fake_zalo import TOKEN, FakeZalo
+from tests.test_cli import run, write_config
 
 REVOKED = "1459232241454765289:Revoked"
 
@@ -253,3 +261,86 @@ def test_media_host_matching() -> None:
     assert not host_allowed(URL("https://evilzdn.vn/a.jpg"), hosts)
     assert not host_allowed(URL("http://1.127.0.0.1/a.jpg"), hosts)
     assert host_allowed(URL("http://127.0.0.1:8080/a.jpg"), hosts)
+
+
+# Item 5: an empty or cut-off config.yaml must not run the simulator on a real bot's database.
+
+
+async def test_the_simulator_refuses_a_real_bots_database(
+    make_bot: Any, make_settings: Any, sqlite_url: str, zalo: FakeZalo, tmp_path: Path
+) -> None:
+    real = make_settings(
+        db=sqlite_url, platform={"kind": "zalo_bot", "api_base": zalo.api_base, "token": TOKEN}
+    )
+    bot = await make_bot(real)
+    zalo.token = REVOKED  # the reply cannot go out yet: it waits in the outbox
+    assert (await bot.deliver(text_event("/huongdan")))[0] == 200
+    await bot.drain()
+    assert {r.status for r in await outbox(bot)} == {"pending"}
+    # The same database under a config.yaml cut short: only the database is left.
+    server = TestServer(create_app(make_settings(db=sqlite_url), workers=False), port=0)
+    with pytest.raises(ConfigError, match="refuses this database") as info:
+        await server.start_server()
+    await server.close()
+    assert "zalo_bot" in str(info.value) and "database.url" in str(info.value)
+    cut = tmp_path / "cut.yaml"
+    cut.write_text(f"database:\n  url: {sqlite_url}\n", encoding="utf-8")
+    proc = await asyncio.to_thread(run, "serve", "--port", "0", "-c", str(cut), cwd=tmp_path)
+    assert proc.returncode == 2 and "refuses this database" in proc.stderr
+    assert "serving on" not in proc.stderr and "Traceback" not in proc.stderr
+    assert {r.status for r in await outbox(bot)} == {"pending"}  # nothing marked sent
+
+
+async def test_the_simulators_own_database_still_starts(
+    make_bot: Any, make_settings: Any, sqlite_url: str
+) -> None:
+    bot = await make_bot(make_settings(db=sqlite_url))
+    assert (await bot.deliver(text_event("/huongdan"), path="/webhook/local"))[0] == 200
+    await bot.drain()
+    again = await make_bot(make_settings(db=sqlite_url))  # a restart of the demo or a test
+    assert (await health(again))[0] == 200
+
+
+# Low: serve's start-up says "serving on" only when it serves, and exits on what it cannot fix.
+
+
+def test_a_missing_roster_exits_2_without_claiming_to_serve(tmp_path: Path) -> None:
+    write_config(tmp_path, roster="missing.csv")
+    proc = run("serve", "--port", "0", cwd=tmp_path)
+    assert proc.returncode == 2 and "missing.csv" in proc.stderr
+    assert "serving on" not in proc.stderr and "Traceback" not in proc.stderr
+
+
+@pytest.mark.parametrize("secret", ["short", "x" * 257])
+def test_serve_refuses_a_webhook_secret_zalo_would_refuse(tmp_path: Path, secret: str) -> None:
+    write_config(tmp_path, platform={"kind": "zalo_bot"})
+    env = {"ANTT_PLATFORM__TOKEN": TOKEN, "ANTT_PLATFORM__WEBHOOK_SECRET": secret}
+    proc = run("serve", "--port", "0", cwd=tmp_path, env=env)
+    assert proc.returncode == 2 and "platform.webhook_secret: must be 8-256" in proc.stderr
+
+
+def test_a_read_only_database_exits_with_what_to_do(tmp_path: Path) -> None:
+    write_config(tmp_path)
+    assert run("db", "upgrade", cwd=tmp_path).returncode == 0
+    db = tmp_path / "data" / "antt.db"
+    with read_only(db):
+        proc = run("serve", "--port", "0", cwd=tmp_path)
+    assert proc.returncode == 1, proc.stderr
+    assert "the database refuses writes" in proc.stderr and str(db) in proc.stderr
+    assert "serving on" not in proc.stderr and "start-up failed" not in proc.stderr
+
+
+@contextlib.contextmanager
+def read_only(path: Path) -> Iterator[None]:
+    """The file as a read-only mount would leave it (root ignores modes: immutable then)."""
+    if os.geteuid() != 0:
+        path.chmod(0o444)
+        yield
+        path.chmod(0o644)
+        return
+    if subprocess.run(["chattr", "+i", str(path)], capture_output=True).returncode != 0:
+        pytest.skip("cannot make a file read-only as root here (chattr +i refused)")
+    try:
+        yield
+    finally:
+        subprocess.run(["chattr", "-i", str(path)], check=True)

@@ -8,7 +8,12 @@ import secrets
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
 from bot.platforms.base import OutboundMessage, PermanentError, SendResult
+from handlers.config import ConfigError
+from models.tables import InboundEvent
 
 
 @dataclass(slots=True)
@@ -103,3 +108,21 @@ class LocalClient:
 
     async def close(self) -> None:
         await asyncio.sleep(0)
+
+
+async def refuse_foreign_database(sessions: async_sessionmaker[AsyncSession]) -> None:
+    """The simulator "sends" by marking messages sent: never on a real bot's database (an
+    empty or cut-off config.yaml falls back to `local` with the real database.url)."""
+    async with sessions() as session:
+        other = (
+            await session.execute(
+                select(InboundEvent.platform).where(InboundEvent.platform != "local").limit(1)
+            )
+        ).scalar()
+    if other is not None:
+        raise ConfigError(
+            f"platform.kind: local (the simulator) refuses this database: it holds messages "
+            f"from {other}, whose queued replies the simulator would mark as sent without "
+            f"sending them. Check that config.yaml is the right, complete file (platform.kind: "
+            f"{other}), or give the simulator its own database.url"
+        )
