@@ -19,7 +19,7 @@ from bot.inbox import InboxWriter
 from bot.intake import add_routes
 from bot.metrics import Metrics
 from bot.platforms.base import PlatformClient
-from bot.platforms.local import LocalClient, LocalStore, refuse_foreign_database
+from bot.platforms.local import LocalClient, LocalStore, check_database_platform
 from bot.platforms.zalo_bot import ZaloBotClient
 from bot.processor import Processor
 from bot.runtime import Runtime
@@ -152,8 +152,9 @@ def _platform(client: PlatformClient | None) -> Callable[[web.Application], Asyn
         chosen = client
         if chosen is None:
             kind = settings.platform.kind
+            # The simulator refuses a real bot's database (bot/platforms/local.py).
+            await check_database_platform(app[keys.SESSIONS], kind, app[keys.CLOCK].now())
             if kind == "local":
-                await refuse_foreign_database(app[keys.SESSIONS])
                 chosen = LocalClient(app[keys.LOCAL_STORE], bot_name=settings.platform.bot_name)
             elif kind == "zalo_bot":
                 chosen = ZaloBotClient(

@@ -20,7 +20,7 @@ from typing import Any
 import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestServer
-from sqlalchemy import select
+from sqlalchemy import delete, select
 from yarl import URL
 
 from bot.app import create_app
@@ -28,7 +28,7 @@ from bot.ext.media import fetch_due, host_allowed
 from bot.polling import Poller
 from handlers.config import ConfigError
 from models.outbox import enqueue
-from models.tables import Attachment, Outbox
+from models.tables import Attachment, KeyValue, Outbox
 from tests.conftest import Bot, text_event
 from tests.fake_zalo import TOKEN, FakeZalo
 from tests.test_cli import run, write_config
@@ -278,11 +278,16 @@ async def test_the_simulator_refuses_a_real_bots_database(
     await bot.drain()
     assert {r.status for r in await outbox(bot)} == {"pending"}
     # The same database under a config.yaml cut short: only the database is left.
-    server = TestServer(create_app(make_settings(db=sqlite_url), workers=False), port=0)
-    with pytest.raises(ConfigError, match="refuses this database") as info:
-        await server.start_server()
-    await server.close()
-    assert "zalo_bot" in str(info.value) and "database.url" in str(info.value)
+    for before_this_version in (False, True):
+        if before_this_version:  # no record of who served it: its Zalo deliveries tell
+            async with bot.sessions() as s, s.begin():
+                await s.execute(delete(KeyValue).where(KeyValue.key == "platform.kind"))
+        app = create_app(make_settings(db=sqlite_url), workers=False)
+        server = TestServer(app, port=0)
+        with pytest.raises(ConfigError, match="refuses this database") as info:
+            await server.start_server()
+        await server.close()
+        assert "zalo_bot" in str(info.value) and "database.url" in str(info.value)
     cut = tmp_path / "cut.yaml"
     cut.write_text(f"database:\n  url: {sqlite_url}\n", encoding="utf-8")
     proc = await asyncio.to_thread(run, "serve", "--port", "0", "-c", str(cut), cwd=tmp_path)

@@ -13,7 +13,8 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.platforms.base import OutboundMessage, PermanentError, SendResult
 from handlers.config import ConfigError
-from models.tables import InboundEvent
+from models.inserts import insert_new
+from models.tables import InboundEvent, KeyValue
 
 
 @dataclass(slots=True)
@@ -110,19 +111,37 @@ class LocalClient:
         await asyncio.sleep(0)
 
 
-async def refuse_foreign_database(sessions: async_sessionmaker[AsyncSession]) -> None:
-    """The simulator "sends" by marking messages sent: never on a real bot's database (an
-    empty or cut-off config.yaml falls back to `local` with the real database.url)."""
-    async with sessions() as session:
-        other = (
-            await session.execute(
-                select(InboundEvent.platform).where(InboundEvent.platform != "local").limit(1)
+SERVED_BY = "platform.kind"  # kv key: the platform that last served this database
+
+
+async def check_database_platform(
+    sessions: async_sessionmaker[AsyncSession], kind: str, now: datetime
+) -> None:
+    """A database remembers the platform that serves it, and the simulator refuses a real
+    bot's: it "sends" by marking messages sent (an empty or cut-off config.yaml falls back
+    to `local` with the real database.url). Moving from the simulator to Zalo is fine."""
+    async with sessions() as session, session.begin():
+        row = await session.get(KeyValue, SERVED_BY)
+        served = row.value.get("kind") if row is not None else None
+        if served is None and kind == "local":
+            # A database from before this record: its deliveries tell (the simulator's
+            # own arrive as "local"; tests may post Zalo bodies to it, but they record it).
+            served = (
+                await session.execute(
+                    select(InboundEvent.platform).where(InboundEvent.platform != "local").limit(1)
+                )
+            ).scalar()
+        if kind == "local" and served not in (None, "local"):
+            raise ConfigError(
+                f"platform.kind: local (the simulator) refuses this database: {served} "
+                "served it, and the simulator would mark that bot's queued replies as sent "
+                f"without sending them. Check that config.yaml is the right, complete file "
+                f"(platform.kind: {served}), or give the simulator its own database.url"
             )
-        ).scalar()
-    if other is not None:
-        raise ConfigError(
-            f"platform.kind: local (the simulator) refuses this database: it holds messages "
-            f"from {other}, whose queued replies the simulator would mark as sent without "
-            f"sending them. Check that config.yaml is the right, complete file (platform.kind: "
-            f"{other}), or give the simulator its own database.url"
-        )
+        if row is None:
+            value = {"kind": kind}
+            await insert_new(
+                session, KeyValue, [dict(key=SERVED_BY, value=value, updated_at=now)], ["key"]
+            )
+        elif served != kind:
+            row.value, row.updated_at = {"kind": kind}, now
