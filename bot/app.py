@@ -27,7 +27,7 @@ from bot.scheduler import make_scheduler
 from bot.sender import Sender
 from handlers.clock import Clock, SystemClock
 from handlers.config import ConfigError, Settings
-from models.db import ensure_schema, make_engine, make_sessionmaker
+from models.db import durable_sessions, ensure_schema, make_engine, make_sessionmaker
 from models.people import sync_configured_groups
 from models.roster import import_roster_csv
 
@@ -178,7 +178,7 @@ def _runtime(workers: bool) -> Callable[[web.Application], AsyncIterator[None]]:
     async def ctx(app: web.Application) -> AsyncIterator[None]:
         settings, clock, metrics = app[keys.SETTINGS], app[keys.CLOCK], app[keys.METRICS]
         sessions = app[keys.SESSIONS]
-        inbox = InboxWriter(sessions, clock)
+        inbox = InboxWriter(durable_sessions(sessions), clock)  # answered 200 = on disk
         wid = worker_id()
         send_wake = asyncio.Event()
         processor = Processor(
