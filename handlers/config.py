@@ -302,12 +302,14 @@ def _is_text(annotation: Any) -> bool:
 
 def _env_value(path: list[str], raw: str) -> Any:
     """A text setting keeps the variable's text as it is (an all-digit app id or password
-    stays a string); numbers, booleans and lists are read as YAML."""
+    stays a string). Lists and mappings are read as YAML with every scalar left as text,
+    and the model types each one by its field: `[u1, 0042]` stays two ids, `"9090"` becomes
+    a port."""
     annotation = _field_type(path)
     if annotation is None or _is_text(annotation):
         return raw
     try:
-        return yaml.safe_load(raw)
+        return yaml.load(raw, Loader=yaml.BaseLoader)  # BaseLoader: plain data, no objects
     except yaml.YAMLError:
         return raw
 

@@ -166,14 +166,14 @@ def test_typed_values_from_the_environment_are_still_read_by_type() -> None:
     env = {
         "ANTT_SERVER__PORT": "9090",
         "ANTT_DATABASE__ECHO": "true",
-        "ANTT_COORDINATORS": "[u1, '0042']",
+        "ANTT_COORDINATORS": "[u1, 0042, 360846524940903967]",
         "ANTT_PLATFORM__MEDIA_HOSTS": "[zdn.vn, 127.0.0.1]",
         "ANTT_ROSTER": "2026.csv",
         "ANTT_DIGEST__TIME": "08:00",
     }
     settings = load_settings(ROOT / "config.yaml", environ=env)
     assert settings.server.port == 9090 and settings.database.echo is True
-    assert settings.coordinators == ("u1", "0042")
+    assert settings.coordinators == ("u1", "0042", "360846524940903967")
     assert settings.platform.media_hosts == ("zdn.vn", "127.0.0.1")
     assert settings.roster == "2026.csv" and settings.digest.time == "08:00"
 
