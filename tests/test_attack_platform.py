@@ -11,7 +11,9 @@ import contextlib
 import itertools
 import logging
 import os
+import signal
 import subprocess
+import sys
 from collections.abc import AsyncIterator, Iterator
 from datetime import timedelta
 from pathlib import Path
@@ -315,6 +317,28 @@ def test_a_missing_roster_exits_2_without_claiming_to_serve(tmp_path: Path) -> N
     proc = run("serve", "--port", "0", cwd=tmp_path)
     assert proc.returncode == 2 and "missing.csv" in proc.stderr
     assert "serving on" not in proc.stderr and "Traceback" not in proc.stderr
+
+
+async def test_serving_on_is_said_once_it_listens(tmp_path: Path) -> None:
+    write_config(tmp_path)
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).parents[1])}
+    proc = await asyncio.create_subprocess_exec(
+        *(sys.executable, "-m", "bot", "serve", "--port", "0"),
+        cwd=tmp_path,
+        env=env,
+        stderr=asyncio.subprocess.PIPE,
+    )
+    assert proc.stderr is not None
+    try:
+        line = b""
+        while not line.startswith(b"antt-bot: serving on"):  # after the start-up logs
+            line = await asyncio.wait_for(proc.stderr.readline(), timeout=60)
+            assert line, "serve ended without serving"
+        assert line.decode().startswith("antt-bot: serving on http://127.0.0.1:0 (platform local")
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        await asyncio.wait_for(proc.communicate(), timeout=30)
+    assert proc.returncode == 0
 
 
 @pytest.mark.parametrize("secret", ["short", "x" * 257])
