@@ -109,6 +109,10 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("db", parents=[common], help="database")
     dsub = p.add_subparsers(dest="db_cmd", required=True, parser_class=CLIParser)
     dsub.add_parser("upgrade", parents=[common])
+    db_backup = dsub.add_parser("backup", parents=[common], help="online backup (SQLite)")
+    db_backup.add_argument("file")
+    db_restore = dsub.add_parser("restore", parents=[common], help="restore, bot stopped")
+    db_restore.add_argument("file")
 
     p = sub.add_parser("platform", parents=[common], help="the Zalo side")
     psub = p.add_subparsers(dest="platform_cmd", required=True, parser_class=CLIParser)

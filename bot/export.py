@@ -5,13 +5,13 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
 from collections.abc import AsyncIterator, Iterable
 from datetime import datetime
 from typing import IO, TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
 from openpyxl import Workbook
-from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.utils import get_column_letter
 
 if TYPE_CHECKING:
@@ -20,6 +20,10 @@ if TYPE_CHECKING:
 # A cell starting with one of these is run as a formula by Excel (CSV injection): chat text
 # is user-supplied, so such cells get a leading apostrophe, which Excel shows as text.
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+# What XML 1.0 does not allow in a document (control characters, lone surrogates, U+FFFE,
+# U+FFFF): openpyxl writes them anyway and Excel or openpyxl then cannot open the file.
+# Chat text can carry any of them, so every text cell is cleaned (issue 13).
+XML_FORBIDDEN = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
 
 
 def _json_default(value: Any) -> Any:
@@ -44,7 +48,7 @@ def _cell(value: Any, tz: ZoneInfo) -> Any:
 
 
 def _text(value: str) -> str:
-    value = ILLEGAL_CHARACTERS_RE.sub("", value)  # control characters make XLSX unreadable
+    value = XML_FORBIDDEN.sub("", value)
     return "'" + value if value.startswith(FORMULA_START) else value
 
 
@@ -145,7 +149,9 @@ def digest_xlsx(digest: Digest) -> bytes:
     for key, label in DIGEST_FIGURES:
         totals.append([label, now[key], prev.get(key)])
     for cat, n in sorted(now["reports_by_category"].items()):
-        totals.append([f"Báo cáo: {cat}", n, prev.get("reports_by_category", {}).get(cat, 0)])
+        totals.append(
+            [_text(f"Báo cáo: {cat}"), n, prev.get("reports_by_category", {}).get(cat, 0)]
+        )
     for row in totals.iter_rows(min_row=2, min_col=2, max_col=3):
         for cell in row:
             if isinstance(cell.value, float):
@@ -163,13 +169,20 @@ def digest_xlsx(digest: Digest) -> bytes:
     ws = wb.create_sheet("Tích cực")
     ws.append(["Mã", "Tên", "Doanh nghiệp", "Lượt tương tác"])
     for m in digest.top_members:
-        ws.append([m.member_id, _text(m.name), _text(m.enterprise or ""), m.interactions])
+        ws.append(
+            [
+                _cell(m.member_id, digest.tz),
+                _text(m.name),
+                _text(m.enterprise or ""),
+                m.interactions,
+            ]
+        )
     ws = wb.create_sheet("Chưa hoạt động")
     ws.append(["Mã", "Tên", "Doanh nghiệp", "Lần cuối"])
     for m in digest.inactive_members:
         ws.append(
             [
-                m.member_id,
+                _cell(m.member_id, digest.tz),
                 _text(m.name),
                 _text(m.enterprise or ""),
                 _cell(m.last_active_at, digest.tz),

@@ -1,18 +1,21 @@
-"""A per-source token bucket for the webhooks, which cannot be turned against Zalo itself.
+"""Rate limits: a per-source token bucket for the webhooks, which cannot be turned against
+Zalo itself, and a sliding window of reserved attempts for the dashboard's sign-in.
 
 Deliveries that carry the right secret are never limited: an attacker without the secret
 can exhaust the bucket of an address but can never make us drop a real (re)delivery.
-Limits use the monotonic clock, not the injected business clock: they protect the process
+The bucket uses the monotonic clock, not the injected business clock: it protects the process
 in real time, and a FixedClock that never moves would otherwise never refill a bucket.
 """
 
 from __future__ import annotations
 
+import contextlib
 import math
 import time
-from collections import OrderedDict
-from collections.abc import Callable
+from collections import OrderedDict, deque
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 
 MAX_SOURCES = 10_000  # bounded memory under a spoofed-source flood; the oldest is forgotten
 
@@ -65,3 +68,75 @@ class RateLimiter:
 
     def __len__(self) -> int:
         return len(self._buckets)
+
+
+class Reservation:
+    """Attempts counted against some window keys; `refund` takes them back (a success)."""
+
+    def __init__(self, owner: SlidingWindow, entries: list[tuple[str, datetime]]) -> None:
+        self._owner = owner
+        self._entries = entries
+
+    def refund(self) -> None:
+        for key, stamp in self._entries:
+            self._owner._drop(key, stamp)
+        self._entries = []
+
+
+class SlidingWindow:
+    """At most `limit` attempts per key in any `window`, counted when reserved.
+
+    An attempt is reserved before it is checked and in the same synchronous step as the
+    test for room, so concurrent attempts can never all see room (issue 13). Times come
+    from the business clock, so tests move the window with it.
+    """
+
+    def __init__(self, limit: int, window: timedelta, *, max_keys: int = MAX_SOURCES) -> None:
+        if limit < 1:
+            raise ValueError("limit must be at least 1")
+        self.limit = limit
+        self.window = window
+        self._max = max_keys
+        self._stamps: OrderedDict[str, deque[datetime]] = OrderedDict()
+
+    def _recent(self, key: str, now: datetime) -> deque[datetime] | None:
+        stamps = self._stamps.get(key)
+        if stamps is None:
+            return None
+        while stamps and stamps[0] <= now - self.window:
+            stamps.popleft()
+        return stamps
+
+    def reserve(self, keys: Iterable[str], now: datetime) -> Reservation | None:
+        """Count one attempt against every key, or none at all when any key is full."""
+        wanted = list(dict.fromkeys(keys))
+        for key in wanted:
+            stamps = self._recent(key, now)
+            if stamps is not None and len(stamps) >= self.limit:
+                return None
+        for key in wanted:
+            stamps = self._stamps.pop(key, None) or deque()
+            stamps.append(now)
+            self._stamps[key] = stamps  # most recently used last
+        while len(self._stamps) > self._max:
+            self._stamps.popitem(last=False)
+        return Reservation(self, [(key, now) for key in wanted])
+
+    def retry_after(self, keys: Iterable[str], now: datetime) -> float:
+        """Seconds until every key has room again (0 when it has now)."""
+        wait = 0.0
+        for key in keys:
+            stamps = self._recent(key, now)
+            if stamps is not None and len(stamps) >= self.limit:
+                free_at = stamps[len(stamps) - self.limit] + self.window
+                wait = max(wait, (free_at - now).total_seconds())
+        return wait
+
+    def _drop(self, key: str, stamp: datetime) -> None:
+        stamps = self._stamps.get(key)
+        if stamps is not None:
+            with contextlib.suppress(ValueError):  # already out of the window
+                stamps.remove(stamp)
+
+    def __len__(self) -> int:
+        return len(self._stamps)

@@ -13,6 +13,7 @@ from types import NoneType, UnionType
 from typing import Any, Literal, Union, get_args, get_origin
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+import pydantic
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
 
@@ -92,6 +93,9 @@ class ServerConfig(_Section):
     # Per-source limit; Zalo's own redeliveries come from a few addresses and are exempt
     # when the secret matches (see bot/intake.py).
     rate_limit_per_minute: int = Field(default=600, ge=1)
+    # Reverse proxies (addresses or CIDR networks) whose X-Forwarded-For names the client;
+    # from any other peer the header is ignored, since anyone can forge it.
+    trusted_proxies: list[pydantic.IPvAnyNetwork] = Field(default_factory=list)
 
 
 class GroupConfig(_Section):

@@ -38,10 +38,15 @@ def render_png(digest: Digest, *, dpi: int = 110) -> bytes:
         labels = [_clip(name, 28) for name, _a, _i in rows]
         active = [a for _n, a, _i in rows]
         inactive = [i for _n, _a, i in rows]
-        left.barh(labels, active, color="#2e7d32", label=texts.CHART_ACTIVE)
+        at = list(range(len(rows)))
+        left.barh(at, active, color="#2e7d32", label=texts.CHART_ACTIVE)
         left.barh(
-            labels, inactive, left=active, color="#c62828", alpha=0.75, label=texts.CHART_INACTIVE
+            at, inactive, left=active, color="#c62828", alpha=0.75, label=texts.CHART_INACTIVE
         )
+        # Names are drawn as written: with mathtext a group called "Giá $5 và $6" is read
+        # as a formula, and one like "$\\frac{" stops the chart (issue 13). Per label, not
+        # rcParams: those are global and the dashboard renders charts in threads.
+        left.set_yticks(at, labels, parse_math=False)
         left.legend(loc="lower right", fontsize=8, frameon=False)
         left.tick_params(axis="y", labelsize=8)
         left.xaxis.set_major_locator(MaxNLocator(integer=True))

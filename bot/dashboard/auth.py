@@ -1,19 +1,21 @@
 """Dashboard sign-in: a shared password (kept only as a scrypt hash) plus a roster identity.
 
 Sessions are random tokens; the database keeps only their SHA-256 (a `kv` row per session),
-so several instances share them and logout revokes at once. Failed logins are limited per
-client address in this process (docs/dashboard.md).
+so several instances share them and logout revokes at once. Sign-in attempts are limited
+per client address and account, or per known device, in this process (docs/dashboard.md).
 """
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import hmac
+import re
 import secrets
-from collections import deque
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from ipaddress import IPv4Network, IPv6Network, ip_address
 from typing import Any
 
 from aiohttp import web
@@ -21,6 +23,7 @@ from sqlalchemy import delete, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot import keys
+from bot.ratelimit import SlidingWindow
 from handlers.config import Settings
 from models.roster import normalize_phone
 from models.tables import KeyValue, Member
@@ -28,7 +31,12 @@ from models.tables import KeyValue, Member
 COOKIE = "antt_session"
 LOGIN_COOKIE = "antt_login"
 SESSION_PREFIX = "dash:"
+DEVICE_COOKIE = "antt_device"
+DEVICE_PREFIX = "dashdev:"  # `kv` rows keyed by the SHA-256 of a device cookie
+DEVICE_DAYS = 180
 RATE_WINDOW = timedelta(minutes=15)
+HASH_THREADS = 2  # scrypt is CPU work: never more at once than the cores of a small server
+MAX_WAITING = 32  # checks queued beyond this are refused at once (a flood must not pile up)
 ROLES = ("coordinator", "admin")
 # scrypt cost: about 50 ms per check, enough to make an offline guess at a leaked hash slow.
 SCRYPT = {"n": 2**14, "r": 8, "p": 1, "dklen": 32}
@@ -50,54 +58,87 @@ class User:
     session_key: str
 
 
+class Busy(Exception):
+    """Too many password checks already waiting: answer 429 now rather than queue more."""
+
+
 @dataclass
 class DashboardState:
-    """Per-app dashboard state: the password hash and the failed-login counters."""
+    """Per-app dashboard state: the password hash, the sign-in limits and the hash queue."""
 
     salt: bytes | None
     pw_hash: bytes | None
-    failures: dict[str, deque[datetime]] = field(default_factory=dict)
+    limiter: SlidingWindow
+    proxies: tuple[IPv4Network | IPv6Network, ...] = ()
+    waiting: int = 0  # password checks queued or running
+    hashing: asyncio.Semaphore = field(default_factory=lambda: asyncio.Semaphore(HASH_THREADS))
 
     @classmethod
     def from_settings(cls, settings: Settings) -> DashboardState:
+        limiter = SlidingWindow(settings.dashboard.login_attempts_per_15_minutes, RATE_WINDOW)
+        proxies = tuple(settings.server.trusted_proxies)
         password = settings.dashboard.password.get_secret_value()
         if not password:
-            return cls(None, None)
+            return cls(None, None, limiter, proxies)
         salt = secrets.token_bytes(16)
-        return cls(salt, hash_password(password, salt))
+        return cls(salt, hash_password(password, salt), limiter, proxies)
 
     @property
     def enabled(self) -> bool:
         return self.pw_hash is not None
 
-    def password_ok(self, given: str) -> bool:
+    async def password_ok(self, given: str) -> bool:
+        """scrypt in a worker thread, at most HASH_THREADS at once; Busy past MAX_WAITING."""
         if self.salt is None or self.pw_hash is None:
             return False
-        return hmac.compare_digest(hash_password(given, self.salt), self.pw_hash)
-
-    def blocked(self, ip: str, now: datetime, limit: int) -> bool:
-        recent = self.failures.get(ip)
-        if not recent:
-            return False
-        while recent and recent[0] <= now - RATE_WINDOW:
-            recent.popleft()
-        return len(recent) >= limit
-
-    def failed(self, ip: str, now: datetime) -> None:
-        self.failures.setdefault(ip, deque()).append(now)
-        if len(self.failures) > 10_000:  # bound memory under a spray of addresses
-            oldest = min(
-                self.failures, key=lambda k: self.failures[k][-1] if self.failures[k] else now
-            )
-            del self.failures[oldest]
+        if self.waiting >= MAX_WAITING:
+            raise Busy
+        self.waiting += 1
+        try:
+            async with self.hashing:
+                digest = await asyncio.to_thread(hash_password, given, self.salt)
+        finally:
+            self.waiting -= 1
+        return hmac.compare_digest(digest, self.pw_hash)
 
 
 STATE = web.AppKey("dashboard_state", DashboardState)
 
 
+def same(given: str, expected: str) -> bool:
+    """Constant-time comparison of two texts, whatever characters they hold."""
+    return hmac.compare_digest(
+        given.encode("utf-8", "surrogatepass"), expected.encode("utf-8", "surrogatepass")
+    )
+
+
 def client_ip(request: web.Request) -> str:
-    """The peer address; a reverse proxy's headers are not trusted (they are forgeable)."""
-    return request.remote or "unknown"
+    """The peer address, or the client a trusted proxy names in X-Forwarded-For.
+
+    The header is read right to left, skipping our own proxies: the first other address is
+    the one the outermost trusted proxy saw. From an untrusted peer it is ignored (forgeable).
+    """
+    peer = request.remote or "unknown"
+    proxies = request.app[STATE].proxies
+    if not proxies or not _listed(peer, proxies):
+        return peer
+    hops = ",".join(request.headers.getall("X-Forwarded-For", [])).split(",")
+    for hop in reversed([h.strip() for h in hops if h.strip()]):
+        try:
+            address = ip_address(hop)
+        except ValueError:
+            return peer  # a proxy that writes garbage: fall back to its own address
+        if not any(address in net for net in proxies):
+            return str(address)
+    return peer
+
+
+def _listed(peer: str, proxies: tuple[IPv4Network | IPv6Network, ...]) -> bool:
+    try:
+        address = ip_address(peer)
+    except ValueError:
+        return False  # a Unix socket or an unknown peer
+    return any(address in net for net in proxies)
 
 
 def is_https(request: web.Request) -> bool:
@@ -126,8 +167,8 @@ def _digest(token: str) -> str:
 async def find_coordinator(session: AsyncSession, username: str) -> Member | None:
     """A roster coordinator or admin by platform id or phone (any way of writing it)."""
     name = username.strip()
-    if not name:
-        return None
+    if not name or not name.isprintable():
+        return None  # no roster id or phone holds control characters (PostgreSQL refuses NUL)
     conds = [Member.member_id == name]
     phone = normalize_phone(name)
     if phone is not None:
@@ -163,10 +204,65 @@ async def start_session(session: AsyncSession, member: Member, now: datetime, ho
     return token
 
 
+def _device_digest(token: str) -> str:
+    return DEVICE_PREFIX + hashlib.sha256(token.encode()).hexdigest()
+
+
+async def known_device(session: AsyncSession, token: str, member: Member | None) -> str | None:
+    """The cookie's bucket key if it was given to `member` at an earlier sign-in, else None.
+
+    A device that signed in before gets its own limit, so strangers failing from the same
+    address, or against the same account, never lock its owner out (OWASP device cookies).
+    """
+    if not token or len(token) > 100 or not token.isascii():
+        return None
+    # Looked up whoever is named, so an unknown username takes no less time.
+    row = await session.get(KeyValue, _device_digest(token))
+    if row is None or member is None or row.value.get("member_pk") != member.id:
+        return None
+    return row.key
+
+
+async def remember_device(session: AsyncSession, member: Member, token: str, now: datetime) -> str:
+    """The device cookie to set after a good sign-in (the same one when still valid)."""
+    await session.execute(
+        delete(KeyValue).where(
+            KeyValue.key.like(f"{DEVICE_PREFIX}%"),
+            KeyValue.updated_at < now - timedelta(days=DEVICE_DAYS),
+        )
+    )
+    row = await session.get(KeyValue, _device_digest(token)) if token.isascii() else None
+    if row is not None and row.value.get("member_pk") == member.id:
+        row.updated_at = now
+        return token
+    token = secrets.token_urlsafe(32)
+    session.add(KeyValue(key=_device_digest(token), updated_at=now, value={"member_pk": member.id}))
+    return token
+
+
+def address_key(ip: str) -> str:
+    return f"ip:{ip}"
+
+
+def limit_keys(ip: str, username: str, member: Member | None, device: str | None) -> list[str]:
+    """Which windows a sign-in attempt counts against: its device's, or address and account.
+
+    An unknown username has a window of its own too, so a 429 never tells that a name exists.
+    """
+    if device is not None:
+        return [device]
+    if member is not None:
+        account = f"member:{member.id}"
+    else:
+        name = username.strip()
+        account = f"user:{normalize_phone(name) or name.casefold()}"
+    return [address_key(ip), account]
+
+
 async def current_user(request: web.Request) -> User | None:
     token = request.cookies.get(COOKIE)
-    if not token or len(token) > 100:
-        return None
+    if not token or len(token) > 100 or not token.isascii():
+        return None  # ours are short URL-safe ASCII: anything else is no session
     now = request.app[keys.CLOCK].now()
     async with request.app[keys.SESSIONS]() as session:
         row = await session.get(KeyValue, _digest(token))
@@ -208,8 +304,10 @@ def login_required(
                 target = request.path_qs if request.path.startswith("/dashboard") else "/dashboard/"
                 raise web.HTTPSeeOther(f"/dashboard/login?next={_quote(target)}")
             if request.method == "POST":
-                form = await request.post()
-                if not hmac.compare_digest(str(form.get("csrf", "")), user.csrf):
+                from bot.dashboard.views import read_form
+
+                form = await read_form(request)
+                if not same(str(form.get("csrf", "")), user.csrf):
                     raise web.HTTPForbidden(text="CSRF token missing or wrong")
             if role is not None and user.role != role:
                 from bot.dashboard.views import error_page
@@ -234,8 +332,11 @@ def _quote(path: str) -> str:
     return quote(path, safe="")
 
 
+# Our own pages only, in printable ASCII without a backslash: no scheme, no host, and no
+# CR/LF or other byte that could not go into a Location header.
+_NEXT = re.compile(r"/dashboard(?:[/?#][!-\[\]-~]*)?")
+
+
 def safe_next(value: str) -> str:
-    """Only our own pages: no scheme, no host, no `//evil`."""
-    if value.startswith("/dashboard") and not value.startswith("//") and "\\" not in value:
-        return value
-    return "/dashboard/"
+    """Only our own pages: no scheme, no host, no `//evil`, nothing a header cannot carry."""
+    return value if _NEXT.fullmatch(value) else "/dashboard/"

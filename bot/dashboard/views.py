@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import asyncio
-import hmac
 import io
+import re
 import secrets
 from datetime import date, datetime, timedelta
 from importlib import resources
@@ -12,17 +12,20 @@ from typing import Any
 from urllib.parse import urlencode
 
 from aiohttp import web
+from multidict import MultiDictProxy
 
 from bot import keys
 from bot.dashboard import auth
 from bot.dashboard.auth import STATE, User, login_required
 from bot.dashboard.render import render
 from bot.export import digest_xlsx, write_csv, write_xlsx
+from bot.ratelimit import RateLimiter, Reservation
 from handlers.digest import (
     WEEK_RE,
     Digest,
     build_digest,
     last_complete_week,
+    parse_week,
     shift_week,
     week_bounds,
     week_of,
@@ -35,6 +38,11 @@ from models.roster import ROLES, normalize_phone
 from models.tables import Member
 
 WEEK = r"{week:\d{4}-W\d{2}}"
+# Weeks and dates outside these years are refused: the day after, the trend's weeks before
+# and the conversion to UTC must all still be representable dates.
+FIRST_YEAR, LAST_YEAR = 1900, 9998
+MAX_ID = 2**63 - 1  # ids are BIGINT
+CONTROL = re.compile(r"[\x00-\x1f\x7f\ud800-\udfff]")  # never in a name or a search
 DIRECTIVE_DAYS = 30
 KIND_LABELS = {
     "messages": "Tin nhắn",
@@ -129,6 +137,14 @@ def _now(request: web.Request) -> datetime:
     return request.app[keys.CLOCK].now()
 
 
+async def read_form(request: web.Request) -> MultiDictProxy[Any]:
+    """The POSTed form; a body aiohttp cannot parse is the client's error (400), not ours."""
+    try:
+        return await request.post()
+    except (ValueError, LookupError, AssertionError) as exc:  # bad boundary, charset, encoding
+        raise web.HTTPBadRequest(text="the form could not be read") from exc
+
+
 # --- signing in -----------------------------------------------------------------------------
 
 
@@ -166,19 +182,15 @@ async def login_form(request: web.Request) -> web.Response:
 
 
 async def login(request: web.Request) -> web.Response:
+    """Reserve the attempt in every window first, then check: concurrency cannot skip a limit."""
     state = request.app[STATE]
     if not state.enabled:
         return await setup_page(request)
     settings, now, ip = request.app[keys.SETTINGS], _now(request), auth.client_ip(request)
-    limit = settings.dashboard.login_attempts_per_15_minutes
-    if state.blocked(ip, now, limit):
-        return _login_page(
-            request, status=429, error="Đăng nhập sai quá nhiều lần. Vui lòng thử lại sau 15 phút."
-        )
-    form = await request.post()
+    form = await read_form(request)
     next_url = auth.safe_next(str(form.get("next", "")))
     cookie = request.cookies.get(auth.LOGIN_COOKIE, "")
-    if not cookie or not hmac.compare_digest(cookie, str(form.get("csrf", ""))):
+    if not cookie or not auth.same(cookie, str(form.get("csrf", ""))):
         return _login_page(
             request,
             status=403,
@@ -187,29 +199,73 @@ async def login(request: web.Request) -> web.Response:
         )
     username = str(form.get("username", ""))[:100]
     password = str(form.get("password", ""))[:200]
-    async with request.app[keys.SESSIONS]() as session, session.begin():
+    device_cookie = request.cookies.get(auth.DEVICE_COOKIE, "")
+    held: list[Reservation] = []
+    if not device_cookie:
+        # The address's window is reserved before any database work: a flood from one
+        # address is refused at the cost of a dictionary look-up.
+        early = state.limiter.reserve([auth.address_key(ip)], now)
+        if early is None:
+            return _refused(request, state.limiter.retry_after([auth.address_key(ip)], now))
+        held.append(early)
+    async with request.app[keys.SESSIONS]() as session:
         member = await auth.find_coordinator(session, username)
+        device = await auth.known_device(session, device_cookie, member)
+    windows = [
+        w
+        for w in auth.limit_keys(ip, username, member, device)
+        if not held or w != auth.address_key(ip)
+    ]
+    # No await between the test for room and the reservation: this is the atomic step.
+    rest = state.limiter.reserve(windows, now)
+    if rest is None:
+        for r in held:
+            r.refund()  # not checked: the address keeps that attempt
+        return _refused(request, state.limiter.retry_after(windows, now))
+    held.append(rest)
+    try:
         # The hash is computed whatever the username, so timing does not reveal who exists.
-        good = state.password_ok(password) and member is not None
-        token = None
-        if good and member is not None:
-            token = await auth.start_session(session, member, now, settings.dashboard.session_hours)
-    if token is None:
-        state.failed(ip, now)
-        return _login_page(
+        good = await state.password_ok(password) and member is not None
+    except auth.Busy:
+        for r in held:
+            r.refund()  # never checked: it must not count as a failure
+        return _refused(request, 60, BUSY)
+    if not good or member is None:
+        return _login_page(  # the reservations stay: they are this failure's record
             request,
             status=401,
             username=username,
             next_url=next_url,
             error="Sai tên đăng nhập hoặc mật khẩu.",
         )
+    for r in held:
+        r.refund()  # a success is not counted
+    async with request.app[keys.SESSIONS]() as session, session.begin():
+        token = await auth.start_session(session, member, now, settings.dashboard.session_hours)
+        device_cookie = await auth.remember_device(session, member, device_cookie, now)
     resp = see_other(next_url)
     resp.set_cookie(
         auth.COOKIE,
         token,
         **auth.cookie_args(request, max_age=settings.dashboard.session_hours * 3600),
     )
+    resp.set_cookie(
+        auth.DEVICE_COOKIE,
+        device_cookie,
+        **auth.cookie_args(request, max_age=auth.DEVICE_DAYS * 86400),
+    )
     resp.del_cookie(auth.LOGIN_COOKIE, path="/dashboard")
+    return resp
+
+
+TOO_MANY = "Đăng nhập sai quá nhiều lần. Vui lòng thử lại sau 15 phút."
+BUSY = "Hệ thống đang bận, vui lòng thử lại sau ít phút."
+
+
+def _refused(request: web.Request, wait: float, error: str = TOO_MANY) -> web.Response:
+    """429 with the login form again and when to retry."""
+    resp = _login_page(request, status=429, error=error)
+    resp.headers["Retry-After"] = RateLimiter.retry_after(wait)
     return resp
 
 
@@ -231,12 +287,20 @@ def _week_param(request: web.Request, default: str) -> str:
     return week
 
 
+def _shown_week(week: str) -> str:
+    """A week the dashboard can show with its neighbours and trend, else 404."""
+    if not FIRST_YEAR <= int(week[:4]) <= LAST_YEAR:
+        raise web.HTTPNotFound(text=f"no week {week} here: years {FIRST_YEAR}-{LAST_YEAR}")
+    try:
+        parse_week(week)
+    except ValueError as exc:  # week 0, 54, or 53 of a 52-week year
+        raise web.HTTPNotFound(text=str(exc)) from None
+    return week
+
+
 async def _digest(request: web.Request, week: str, *, with_members: bool = True) -> Digest:
     settings = request.app[keys.SETTINGS]
-    try:
-        week_bounds(week, settings.tz)
-    except ValueError:
-        raise web.HTTPNotFound() from None
+    _shown_week(week)
     async with request.app[keys.SESSIONS]() as session:
         return await build_digest(session, settings, week, _now(request), with_members=with_members)
 
@@ -316,13 +380,31 @@ def _day(value: str, tz: Any) -> datetime | None:
         d = date.fromisoformat(value)
     except ValueError:
         raise web.HTTPBadRequest(text=f"{value!r} is not a date like 2026-11-27") from None
+    if not FIRST_YEAR <= d.year <= LAST_YEAR:  # the day after, or UTC, must still exist
+        raise web.HTTPBadRequest(text=f"{value}: dates go from {FIRST_YEAR} to {LAST_YEAR}")
     return datetime(d.year, d.month, d.day, tzinfo=tz)
+
+
+def _query(request: web.Request, name: str, limit: int) -> str:
+    """A text parameter, cut to `limit`; control characters (NUL...) are refused with 400."""
+    value = request.query.get(name, "")[:limit]
+    if CONTROL.search(value):
+        raise web.HTTPBadRequest(text=f"{name} contains control characters")
+    return value
+
+
+def _pk(request: web.Request) -> int:
+    """The row id in the path; one no database column can hold is simply not there."""
+    pk = int(request.match_info["pk"])
+    if pk > MAX_ID:
+        raise web.HTTPNotFound()
+    return pk
 
 
 @login_required()
 async def reports_page(request: web.Request, user: User) -> web.Response:
     tz = request.app[keys.SETTINGS].tz
-    f = {k: request.query.get(k, "")[:40] for k in ("category", "status", "since", "until")}
+    f = {k: _query(request, k, 40) for k in ("category", "status", "since", "until")}
     since = _day(f["since"], tz)
     until = _day(f["until"], tz)
     limit = 200
@@ -353,7 +435,7 @@ async def reports_page(request: web.Request, user: User) -> web.Response:
 async def report_photo(request: web.Request, user: User) -> web.Response:
     """A photo kept with a report (fetched from Zalo when it arrived; its URL expires)."""
     async with request.app[keys.SESSIONS]() as session:
-        found = await dq.photo(session, int(request.match_info["pk"]))
+        found = await dq.photo(session, _pk(request))
     if found is None:
         return error_page(
             request, 404, "Không có ảnh", "Ảnh này không có hoặc chưa tải về được.", user
@@ -393,7 +475,7 @@ async def members_page(request: web.Request, user: User) -> web.Response:
     week = week_of(now, settings.tz)
     start, end = week_bounds(week, settings.tz)
     w = q.Window(start, end, min(now, end))
-    search = request.query.get("q", "").strip()[:100]
+    search = _query(request, "q", 100).strip()
     async with request.app[keys.SESSIONS]() as session:
         rows = await q.member_activity(session, w, search)
         enterprises = sorted(
@@ -416,7 +498,7 @@ async def members_page(request: web.Request, user: User) -> web.Response:
 
 async def _member(request: web.Request) -> Member:
     async with request.app[keys.SESSIONS]() as session:
-        member = await session.get(Member, int(request.match_info["pk"]))
+        member = await session.get(Member, _pk(request))
     if member is None:
         raise web.HTTPNotFound()
     return member
@@ -437,7 +519,7 @@ async def member_form(request: web.Request, user: User) -> web.Response:
 
 @login_required(role="admin")
 async def member_save(request: web.Request, user: User) -> web.Response:
-    form = await request.post()
+    form = await read_form(request)
     name = " ".join(str(form.get("name", "")).split())[:200]
     raw_phone = str(form.get("phone", "")).strip()
     enterprise = " ".join(str(form.get("enterprise", "")).split())[:200] or None
@@ -446,12 +528,14 @@ async def member_save(request: web.Request, user: User) -> web.Response:
     error = ""
     if not name:
         error = "Họ tên không được để trống."
+    elif CONTROL.search(name + raw_phone + (enterprise or "")):
+        error = "Thông tin có ký tự không hợp lệ, vui lòng nhập lại."
     elif raw_phone and phone is None:
         error = "Số điện thoại không hợp lệ (vd 0912345678)."
     elif role not in ROLES:
         error = "Vai trò không hợp lệ."
     async with request.app[keys.SESSIONS]() as session, session.begin():
-        member = await session.get(Member, int(request.match_info["pk"]))
+        member = await session.get(Member, _pk(request))
         if member is None:
             raise web.HTTPNotFound()
         if error:
@@ -495,7 +579,7 @@ def _attachment(data: bytes, filename: str, content_type: str) -> web.Response:
 @login_required()
 async def downloads_page(request: web.Request, user: User) -> web.Response:
     tz = request.app[keys.SETTINGS].tz
-    since, until = request.query.get("since", "")[:10], request.query.get("until", "")[:10]
+    since, until = _query(request, "since", 10), _query(request, "until", 10)
     _day(since, tz), _day(until, tz)  # validates before the links are shown
     params = {k: v for k, v in (("since", since), ("until", until)) if v}
     query = f"?{urlencode(params)}" if params else ""
@@ -518,8 +602,8 @@ async def download(request: web.Request, user: User) -> web.Response:
     if kind not in exports.KINDS:
         raise web.HTTPNotFound()
     tz = request.app[keys.SETTINGS].tz
-    since = _day(request.query.get("since", ""), tz)
-    until = _day(request.query.get("until", ""), tz)
+    since = _day(_query(request, "since", 10), tz)
+    until = _day(_query(request, "until", 10), tz)
     until = until + timedelta(days=1) if until else None
     stamp = _now(request).astimezone(tz).strftime("%Y%m%d")
     async with request.app[keys.SESSIONS]() as session:

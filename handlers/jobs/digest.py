@@ -8,6 +8,7 @@ instance harmless.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import secrets
 from datetime import datetime, timedelta
@@ -93,7 +94,9 @@ async def weekly_digest(
         text = digest.render_text()
         url = None
         if any(f"digest-photo:{c}:{week}" not in done for c in todo):
-            url = await _store_chart(session, settings, digest_png(digest), now)
+            png = await chart_or_none(digest)
+            if png is not None:
+                url = await _store_chart(session, settings, png, now)
         queued = 0
         for chat in todo:
             if (
@@ -137,6 +140,18 @@ def digest_png(digest: Digest) -> bytes:
     from handlers.digest_chart import render_png  # matplotlib only when a digest is due
 
     return render_png(digest)
+
+
+async def chart_or_none(digest: Digest) -> bytes | None:
+    """The chart, or None when drawing it fails: the text digest must go out regardless.
+
+    Logged as an error; the photo's key stays unused, so the next run tries the chart again.
+    """
+    try:
+        return await asyncio.to_thread(digest_png, digest)  # CPU work: keep the loop free
+    except Exception:
+        log.exception("weekly digest %s: the chart failed, the text goes without it", digest.week)
+        return None
 
 
 async def _store_chart(
