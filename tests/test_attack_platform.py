@@ -355,7 +355,7 @@ def test_a_read_only_database_exits_with_what_to_do(tmp_path: Path) -> None:
     db = tmp_path / "data" / "antt.db"
     with read_only(db):
         proc = run("serve", "--port", "0", cwd=tmp_path)
-    assert proc.returncode == 1, proc.stderr
+    assert proc.returncode == 2, proc.stderr
     assert "the database refuses writes" in proc.stderr and str(db) in proc.stderr
     assert "serving on" not in proc.stderr and "start-up failed" not in proc.stderr
 

@@ -20,7 +20,16 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from bot.app import create_app, database_url
-from bot.cli import EXIT_FAIL, EXIT_OK, UsageError, command, load, output_path, parse_when
+from bot.cli import (
+    EXIT_FAIL,
+    EXIT_OK,
+    EXIT_USAGE,
+    UsageError,
+    command,
+    load,
+    output_path,
+    parse_when,
+)
 from bot.export import write_csv, write_jsonl, write_xlsx
 from bot.logs import setup_logging
 from bot.platforms.base import PlatformError
@@ -56,8 +65,9 @@ def serve(args: argparse.Namespace) -> int:
             check_webhook_secret(settings)
     refused = asyncio.run(database_refuses_writes(settings))
     if refused is not None:
+        # 2 like a schema behind: a person must act, and systemd does not restart on 2.
         print(f"antt-bot: {refused}", file=sys.stderr)
-        return EXIT_FAIL
+        return EXIT_USAGE
     host = args.host or settings.server.host
     port = settings.server.port if args.port is None else args.port
     app = create_app(settings)
