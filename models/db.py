@@ -20,7 +20,6 @@ MIGRATIONS_DIR = Path(migrations.__file__).parent
 # WAL with NORMAL: a commit survives a crash of the process, and a power loss once the next
 # checkpoint has run. Commits that acknowledge a delivery use FULL (durable_sessions): Zalo
 # does not send again what was answered 200 (docs/performance.md has the cost).
-SQLITE_SYNCHRONOUS = "NORMAL"
 DURABLE_SYNCHRONOUS = "FULL"
 
 
@@ -62,8 +61,8 @@ def _tune_sqlite(engine: AsyncEngine) -> None:
         dbapi_connection.isolation_level = None
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA journal_mode=WAL")
-        cursor.execute(f"PRAGMA synchronous={SQLITE_SYNCHRONOUS}")
-        _record.info["synchronous"] = SQLITE_SYNCHRONOUS
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        _record.info["synchronous"] = "NORMAL"
         cursor.execute("PRAGMA foreign_keys=ON")
         # No waiting inside SQLite: the connection waits for a busy lock with asyncio
         # (models/sqlite_inline.py), so the event loop keeps serving meanwhile.
@@ -73,10 +72,13 @@ def _tune_sqlite(engine: AsyncEngine) -> None:
     @event.listens_for(engine.sync_engine, "begin")
     def _on_begin(conn: Connection) -> None:
         # The safety level cannot change inside a transaction: set it before, when it differs.
-        level = conn.get_execution_options().get("sqlite_synchronous", SQLITE_SYNCHRONOUS)
+        level = conn.get_execution_options().get("sqlite_synchronous", "NORMAL")
         info = conn.connection.info
         if info.get("synchronous") != level:
-            conn.exec_driver_sql(f"PRAGMA synchronous={level}")
+            if level == "FULL":
+                conn.exec_driver_sql("PRAGMA synchronous=FULL")
+            else:
+                conn.exec_driver_sql("PRAGMA synchronous=NORMAL")
             info["synchronous"] = level
         # IMMEDIATE takes the write lock up front: a deferred transaction that later writes
         # can fail with SQLITE_BUSY without waiting, which would lose work under load.
