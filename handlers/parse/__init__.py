@@ -19,7 +19,7 @@ from functools import lru_cache
 from typing import Final
 from zoneinfo import ZoneInfo
 
-from handlers.parse.classify import _decide, _tally
+from handlers.parse.classify import _decide, _severity, _tally
 from handlers.parse.commands import (
     _COMMANDS,
     _EMOTICON_RE,
@@ -89,24 +89,37 @@ def _analyse_text(text: str) -> tuple[ParsedMessage, _TimeSpec | None]:
     phones = tuple(_phones(body)) if has_digit else ()
     emergency = "11" in body and _EMERGENCY_RE.search(body) is not None
 
-    ambiguous = scan.ambiguous or (spec is not None and spec.ambiguous)
-    kind, category, confidence = _decide(lex, tally, ambiguous)
+    timing = spec is not None and spec.ambiguous
+    kind, category, confidence, ambiguous = _decide(lex, tally, scan.ambiguous, timing)
     severity: str | None = None
+    reasons: tuple[str, ...] = ()
     if kind == "incident" and category is not None:
-        severity = lex.default_sev.get(category, "medium")
-        if tally.high or emergency or (people is not None and people >= lex.crowd_high):
-            severity = "high"
-        elif tally.low:
-            severity = "low"
+        clock = spec.clock if spec is not None else None
+        night = lex.night.has_any(ltoks, accented) or (
+            clock is not None and (clock[0] >= 22 or clock[0] < 5)
+        )
+        severity, reasons = _severity(lex, tally, category, emergency, people, night)
     if command is not None:
         if kind != "incident" or (
             command.name not in _REPORT_COMMANDS and command.name in _COMMANDS
         ):
             category = severity = None
+            reasons = ()
         kind = "command"
         confidence = 0.99 if command.name in _COMMANDS else 0.6
     parsed = _parsed(
-        kind, category, severity, ambiguous, confidence, None, None, places, people, phones, command
+        kind,
+        category,
+        severity,
+        reasons,
+        ambiguous,
+        confidence,
+        None,
+        None,
+        places,
+        people,
+        phones,
+        command,
     )
     return parsed, spec
 
@@ -129,7 +142,7 @@ def _with_time(
     if when is None:
         return p
     return _parsed(
-        p.type, p.category, p.severity, p.ambiguous, p.confidence, when, spec.text,
+        p.type, p.category, p.severity, p.reasons, p.ambiguous, p.confidence, when, spec.text,
         p.places, p.people, p.phones, p.command,
     )  # fmt: skip
 

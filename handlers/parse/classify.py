@@ -1,8 +1,9 @@
-"""The decision: evidence tallied per type and category, then type, category, confidence."""
+"""The decision: evidence tallied per type and category, then type, category, confidence,
+severity and the reasons for it."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from handlers.parse.scanning import _Scan
 from handlers.parse.vocabulary import (
@@ -14,24 +15,41 @@ from handlers.parse.vocabulary import (
     _EXPLAINED,
     _INC,
     _NACK,
+    _NOTICE,
+    _PREVENTED,
     _SEV,
     _Entry,
     _Lexicon,
 )
 
 
+# Evidence from words typed without doubt that makes a category on its own (one clear word).
+SURE = 2.5
+
+
 @dataclass(slots=True)
 class _Tally:
     inc: dict[str, float]
+    sure: dict[str, float] = field(default_factory=dict)  # without ambiguous readings
     clear: float = 0.0
     ack: float = 0.0
     nack: float = 0.0
     checkin: float = 0.0
     absent: float = 0.0
-    high: bool = False
-    low: bool = False
+    notice: float = 0.0
+    high: list[str] = field(default_factory=list)  # reasons that raise the severity
+    low: list[str] = field(default_factory=list)  # reasons that lower it
     exact: bool = False
     question: bool = False
+    hints_only: bool = True  # every incident signal is a sign to check (smell, smoke, noise)
+    last_incident: int = -1  # index of the last incident signal
+    verdict: int = -1  # index of the last "checked, all fine" signal
+    intrusion: bool = False
+
+
+def _add(reasons: list[str], why: str) -> None:
+    if why and why not in reasons:
+        reasons.append(why)
 
 
 def _tally(lex: _Lexicon, scan: _Scan) -> _Tally:
@@ -41,8 +59,8 @@ def _tally(lex: _Lexicon, scan: _Scan) -> _Tally:
     causes: list[_Entry] = []
     qs = scan.questions
     t.question = any(qs)
-    for entry, negated, clause, mode, exact in scan.signals:
-        if qs[clause]:
+    for index, (entry, negated, clause, mode, exact, amb) in enumerate(scan.signals):
+        if qs[clause] or mode == _PREVENTED:
             continue
         kind, w = entry.kind, entry.w
         if kind == _INC:
@@ -50,36 +68,51 @@ def _tally(lex: _Lexicon, scan: _Scan) -> _Tally:
                 t.clear += w
                 denied = True
                 if entry.sev == "high":
-                    t.low = True
+                    _add(t.low, "no_injury" if entry.why == "injury" else "minor")
             elif mode == _EXPLAINED and denied:
                 continue  # "không phải cháy, chỉ là khói": the smoke is the explanation
             elif mode == _CAUSED:
                 causes.append(entry)
             else:
-                t.inc[entry.cat or "other"] = t.inc.get(entry.cat or "other", 0.0) + w
+                cat = entry.cat or "other"
+                t.inc[cat] = t.inc.get(cat, 0.0) + w
+                if not amb:
+                    t.sure[cat] = t.sure.get(cat, 0.0) + w
                 t.exact = t.exact or exact
+                if cat != "inspection":
+                    t.hints_only = t.hints_only and entry.hint
+                    t.last_incident = index
                 if entry.sev == "high":
-                    t.high = True
+                    _add(t.high, entry.why)
                 elif entry.sev == "low":
-                    t.low = True
+                    _add(t.low, entry.why)
+                elif entry.why == "intrusion":
+                    t.intrusion = True
         elif kind == _CLEAR:
             if negated:
                 if entry.neg_cat:  # "không bình thường" reports something wrong
                     t.inc[entry.neg_cat] = t.inc.get(entry.neg_cat, 0.0) + w
+                    t.sure[entry.neg_cat] = t.sure.get(entry.neg_cat, 0.0) + w
+                    t.hints_only = False
+                    t.last_incident = index
             else:
                 t.clear += w
                 denied = denied or entry.deny
                 if entry.sev == "low":
-                    t.low = True
+                    _add(t.low, entry.why)
+                elif w >= 1.5 or entry.deny:
+                    t.verdict = index
         elif kind == _SEV:
             if negated:
-                t.low = t.low or entry.sev == "high"
+                if entry.sev == "high":
+                    _add(t.low, "no_injury" if entry.why == "injury" else "minor")
             elif entry.sev == "high":
-                t.high = True
+                _add(t.high, entry.why)
             elif entry.sev == "low":
-                t.low = True
+                _add(t.low, entry.why)
             if w and not negated:
                 t.inc["other"] = t.inc.get("other", 0.0) + w
+                t.sure["other"] = t.sure.get("other", 0.0) + w
         elif kind == _ACK:
             if negated:
                 t.nack += w
@@ -98,13 +131,18 @@ def _tally(lex: _Lexicon, scan: _Scan) -> _Tally:
                 t.checkin += w / 2
             else:
                 t.absent += w
+        elif kind == _NOTICE and clause == 0 and not negated:
+            t.notice += w
     # A cause ("vì kẹt xe", "do chập điện") is part of the report unless it only explains an
     # absence, a check-in, an acknowledgement or a false alarm.
     if causes and not (denied or t.absent or t.checkin or t.ack or t.nack):
         for entry in causes:
-            t.inc[entry.cat or "other"] = t.inc.get(entry.cat or "other", 0.0) + entry.w
+            cat = entry.cat or "other"
+            t.inc[cat] = t.inc.get(cat, 0.0) + entry.w
+            t.sure[cat] = t.sure.get(cat, 0.0) + entry.w
+            t.hints_only = False
             if entry.sev == "high":
-                t.high = True
+                _add(t.high, entry.why)
     return t
 
 
@@ -113,9 +151,12 @@ def _clamp(x: float) -> float:
     return round(0.99 if x > 0.99 else 0.05 if x < 0.05 else x, 2)
 
 
-def _decide(lex: _Lexicon, t: _Tally, ambiguous: bool) -> tuple[str, str | None, float]:
-    """Type, category and confidence from the tallies."""
-    penalty = 0.25 if ambiguous else 0.0
+def _decide(
+    lex: _Lexicon, t: _Tally, ambiguous: bool, timing: bool
+) -> tuple[str, str | None, float, bool]:
+    """Type, category, confidence, and whether the reading rests on an ambiguous word
+    (`ambiguous`: one was read; `timing`: the time words were a guess, "toi qua")."""
+    ambiguous = ambiguous or timing
     best = 0.0
     if t.inc:
         rank = lex.cat_rank
@@ -128,11 +169,18 @@ def _decide(lex: _Lexicon, t: _Tally, ambiguous: bool) -> tuple[str, str | None,
                 second = score
         # An inspection that found things normal, or that someone cannot attend, is no report.
         routine = best_cat == "inspection" and (t.clear or t.absent or t.checkin)
-        if best >= 1.0 and not routine:
+        # A smell, smoke or a noise that was checked and found fine is an all-clear.
+        checked = t.hints_only and t.verdict > t.last_incident and not t.high
+        # A timetable or a meeting notice names things without reporting them.
+        notice = t.notice >= 1.0 and best_cat in lex.notice_yields and not t.high
+        if best >= 1.0 and not (routine or checked or notice):
+            # The reading rests on a guess only when the sure evidence alone would not make it.
+            unsure = timing or (ambiguous and t.sure.get(best_cat, 0.0) < SURE)
             conf = 0.5 + 0.1 * min(best, 4.0) + (0.05 if t.exact else 0.0)
             if second >= 0.8 * best:
                 conf -= 0.1  # two categories nearly tie
-            return "incident", best_cat, _clamp(conf - penalty)
+            return "incident", best_cat, _clamp(conf - (0.25 if unsure else 0.0)), unsure
+    penalty = 0.25 if ambiguous else 0.0
     if t.absent:
         kind, score = "absent", t.absent
     elif t.checkin:
@@ -144,7 +192,25 @@ def _decide(lex: _Lexicon, t: _Tally, ambiguous: bool) -> tuple[str, str | None,
     elif t.ack:
         kind, score = "ack", t.ack
     elif t.question:
-        return "question", None, 0.7
+        return "question", None, 0.7, ambiguous
     else:
-        return "other", None, 0.4 if best else 0.5
-    return kind, None, _clamp(0.5 + 0.1 * min(score, 4.0) - penalty)
+        return "other", None, 0.4 if best else 0.5, ambiguous
+    return kind, None, _clamp(0.5 + 0.1 * min(score, 4.0) - penalty), ambiguous
+
+
+def _severity(
+    lex: _Lexicon, t: _Tally, category: str, emergency: bool, people: int | None, night: bool
+) -> tuple[str, tuple[str, ...]]:
+    """An incident's severity and the short words saying why (none for the default)."""
+    high = list(t.high)
+    if emergency:
+        _add(high, "emergency_call")
+    if people is not None and people >= lex.crowd_high:
+        _add(high, "many_people")
+    if night and t.intrusion:
+        _add(high, "night")
+    if high:
+        return "high", tuple(high)
+    if t.low:
+        return "low", tuple(t.low)
+    return lex.default_sev.get(category, "medium"), ()

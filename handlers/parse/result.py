@@ -31,6 +31,7 @@ class ParsedMessage:
     type: str
     category: str | None
     severity: str | None
+    reasons: tuple[str, ...]  # short words saying why the severity: injury, put_out...
     ambiguous: bool
     confidence: float
     time: datetime | date | None
@@ -53,6 +54,7 @@ class ParsedMessage:
             "type": self.type,
             "category": self.category,
             "severity": self.severity,
+            "reasons": list(self.reasons),
             "ambiguous": self.ambiguous,
             "confidence": self.confidence,
             "time": when,
@@ -76,6 +78,7 @@ def _setter(cls: type, name: str) -> Any:
 _SET_TYPE = _setter(ParsedMessage, "type")
 _SET_CATEGORY = _setter(ParsedMessage, "category")
 _SET_SEVERITY = _setter(ParsedMessage, "severity")
+_SET_REASONS = _setter(ParsedMessage, "reasons")
 _SET_AMBIGUOUS = _setter(ParsedMessage, "ambiguous")
 _SET_CONFIDENCE = _setter(ParsedMessage, "confidence")
 _SET_TIME = _setter(ParsedMessage, "time")
@@ -103,6 +106,7 @@ def _parsed(
     kind: str,
     category: str | None,
     severity: str | None,
+    reasons: tuple[str, ...],
     ambiguous: bool,
     confidence: float,
     when: datetime | date | None,
@@ -117,6 +121,7 @@ def _parsed(
     _SET_TYPE(p, kind)
     _SET_CATEGORY(p, category)
     _SET_SEVERITY(p, severity)
+    _SET_REASONS(p, reasons)
     _SET_AMBIGUOUS(p, ambiguous)
     _SET_CONFIDENCE(p, confidence)
     _SET_TIME(p, when)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from handlers.parse.spelling import mend, split_run
 from handlers.parse.tokens import _BOUNDARY_CHARS, _split_tokens
 from handlers.parse.vocabulary import (
     _CAUSE,
@@ -14,6 +15,8 @@ from handlers.parse.vocabulary import (
     _NEG,
     _NEUTRAL,
     _PLAIN,
+    _PREVENT,
+    _PREVENTED,
     _Q,
     _SCOPE_CLAUSE,
     _SCOPE_SHORT,
@@ -38,7 +41,8 @@ def _fold_token(tok: str) -> str:
 class _Scan:
     """Signals found in one message, per clause, before the decision."""
 
-    signals: list[tuple[_Entry, bool, int, int, bool]]  # entry, negated, clause, mode, exact
+    # entry, negated, clause, mode, exact, and whether it rests on an ambiguous folded word
+    signals: list[tuple[_Entry, bool, int, int, bool, bool]]
     questions: list[bool]  # per clause
     ambiguous: bool
 
@@ -46,6 +50,11 @@ class _Scan:
 def _tokens(lex: _Lexicon, text: str, low: str) -> tuple[list[str], list[str], bool]:
     """Lower-case and folded tokens (aliases and CA expanded), and whether marks were typed."""
     ltoks = _split_tokens(low)
+    mended = _MENDED
+    try:
+        ltoks = [mended[t] for t in ltoks]
+    except KeyError:
+        ltoks = _mend_all(lex, ltoks)
     if low.isascii():
         ftoks = ltoks
         accented = False
@@ -60,6 +69,38 @@ def _tokens(lex: _Lexicon, text: str, low: str) -> tuple[list[str], list[str], b
         ltoks, ftoks = _police(lex, text, ltoks, ftoks, accented)
     ltoks, ftoks = lex.expand(ltoks, ftoks)
     return ltoks, ftoks, accented
+
+
+# Typed token -> the token(s) meant (spelling.mend, or two words typed as one): most tokens are
+# seen before, so a message pays one lookup a word.
+_MENDED: dict[str, str] = {}
+_RUNS: dict[str, tuple[str, str]] = {}
+
+
+def _mend_all(lex: _Lexicon, ltoks: list[str]) -> list[str]:
+    """The tokens with typing slips mended; words typed as one are split (and not remembered
+    in `_MENDED`, so the fast path in `_tokens` never skips them)."""
+    out: list[str] = []
+    for tok in ltoks:
+        known = _MENDED.get(tok)
+        if known is not None:
+            out.append(known)
+            continue
+        run = _RUNS.get(tok)
+        got = tok
+        if run is None:
+            got = mend(lex, tok)
+            if got == tok:
+                run = split_run(lex, tok)
+        if run is not None:
+            if len(_RUNS) < 10_000:
+                _RUNS[tok] = run
+            out += run
+            continue
+        if len(_MENDED) < 100_000:  # bounded: odd input must not grow memory for ever
+            _MENDED[tok] = got
+        out.append(got)
+    return out
 
 
 def _police(
@@ -122,7 +163,7 @@ def _scan(
     n = len(ftoks)
     ftup = tuple(ftoks)
     ltup = tuple(ltoks)
-    signals: list[tuple[_Entry, bool, int, int, bool]] = []
+    signals: list[tuple[_Entry, bool, int, int, bool, bool]] = []
     questions = [False]
     clause = 0
     clause_start = True
@@ -149,6 +190,7 @@ def _scan(
         chosen: _Entry | None = None
         size = 1
         exact = False
+        amb = False
         if slot is not None:
             multi, single = slot
             if multi and i + 1 < n:
@@ -201,6 +243,9 @@ def _scan(
         elif kind == _CAUSE:
             neg = 0
             mode = _CAUSED
+        elif kind == _PREVENT:
+            neg = 0
+            mode = _PREVENTED
         elif kind == _NEUTRAL:
             if neg == _SCOPE_SHORT:
                 neg_left -= size
@@ -209,7 +254,7 @@ def _scan(
         else:
             if kind == _Q:
                 questions[clause] = True
-            signals.append((chosen, neg != 0, clause, mode, exact))
+            signals.append((chosen, neg != 0, clause, mode, exact, amb))
             if chosen.scope == _SCOPE_CLAUSE:
                 neg = _SCOPE_CLAUSE
             elif neg == _SCOPE_SHORT:

@@ -18,10 +18,12 @@ LEXICON_PATH: Final = Path(__file__).parent.parent / "lexicon.yaml"
 
 # Entry kinds.
 (
-    _INC, _CLEAR, _ACK, _NACK, _CHECKIN, _ABSENT, _Q, _SEV, _NEG, _CONJ, _EXPLAIN, _CAUSE, _NEUTRAL
-) = range(13)  # fmt: skip
-# How a signal is read: as said, as the explanation after a denial, or as a cause.
-_PLAIN, _EXPLAINED, _CAUSED = 0, 1, 2
+    _INC, _CLEAR, _ACK, _NACK, _CHECKIN, _ABSENT, _Q, _SEV, _NEG, _CONJ, _EXPLAIN, _CAUSE, _NEUTRAL,
+    _NOTICE, _PREVENT,
+) = range(15)  # fmt: skip
+# How a signal is read: as said, as the explanation after a denial, as a cause, or as what a
+# warning is about ("tránh mất trộm": nothing was stolen).
+_PLAIN, _EXPLAINED, _CAUSED, _PREVENTED = 0, 1, 2, 3
 _SECTION_KINDS: Final = {
     "clear": _CLEAR,
     "ack": _ACK,
@@ -31,6 +33,7 @@ _SECTION_KINDS: Final = {
     "question": _Q,
     "severity": _SEV,
     "neutral": _NEUTRAL,
+    "notice": _NOTICE,
 }
 _SCOPE_SHORT, _SCOPE_CLAUSE = 1, 2
 
@@ -50,6 +53,8 @@ class _Entry:
     deny: bool
     toks: tuple[str, ...]
     marked: bool  # written with diacritics
+    why: str  # the reason word a severity signal gives ("injury", "put_out"...), or ""
+    hint: bool  # a sign to check (a smell, smoke, a noise), not yet an event
 
 
 @dataclass(frozen=True, slots=True)
@@ -146,6 +151,12 @@ class _Words:
         """True for a typed lower-case word that is one of these words."""
         return word in self.exact or (not accented and word in self.folded)
 
+    def has_any(self, words: Sequence[str], accented: bool) -> bool:
+        """True when one of the typed lower-case words is one of these words."""
+        return not self.exact.isdisjoint(words) or (
+            not accented and not self.folded.isdisjoint(words)
+        )
+
 
 class _Lexicon:
     """The compiled vocabulary: token index, aliases and the regexes built from word lists."""
@@ -172,6 +183,15 @@ class _Lexicon:
         self.emoticons = {str(k): kinds[v] for k, v in (data.get("emoticons") or {}).items()}
         entries = list(self._entries(data))
         self.first: dict[str, _Slot] = self._index(entries)
+        # Every word the vocabulary knows (folded), so a typo is corrected only into a word the
+        # parser would read; plus the words members type that mean nothing to it.
+        self.known = frozenset(
+            {fold(tok) for e in entries for tok in e.toks}
+            | {fold(_norm(w)) for w in data.get("common_words") or ()}
+            | {fold(k) for k in self.aliases}
+        )
+        self.night = _Words(data.get("night") or ())
+        self.notice_yields = frozenset(data.get("notice_yields") or ())
         self._places(data["places"])
         self._company(data["company"])
         self._people(data["people"])
@@ -197,7 +217,18 @@ class _Lexicon:
 
     def _entry(self, phrase: str, value: Any, kind: int, cat: str | None) -> _Entry:
         spec: dict[str, Any] = value if isinstance(value, dict) else {"w": value}
-        unknown = set(spec) - {"w", "sev", "prior", "near", "scope", "neg", "pos", "deny"}
+        unknown = set(spec) - {
+            "w",
+            "sev",
+            "prior",
+            "near",
+            "scope",
+            "neg",
+            "pos",
+            "deny",
+            "why",
+            "hint",
+        }
         if unknown:
             raise ValueError(f"lexicon phrase {phrase!r}: unknown keys {sorted(unknown)}")
         norm = _norm(phrase)
@@ -210,7 +241,14 @@ class _Lexicon:
             raise ValueError(f"lexicon phrase {phrase!r}: sev must be high or low")
         if spec.get("neg") and spec["neg"] not in self.cat_rank:
             raise ValueError(f"lexicon phrase {phrase!r}: neg must be a category")
-        w = spec.get("w", 1 if kind not in (_NEUTRAL, _NEG, _CONJ, _EXPLAIN, _CAUSE) else 0)
+        why = spec.get("why") or ""
+        if not isinstance(why, str) or (why and not why.isidentifier()):
+            raise ValueError(f"lexicon phrase {phrase!r}: why must be one short word")
+        if sev and not why:
+            why = "serious" if sev == "high" else "minor"
+        w = spec.get(
+            "w", 1 if kind not in (_NEUTRAL, _NEG, _CONJ, _EXPLAIN, _CAUSE, _PREVENT) else 0
+        )
         return _Entry(
             phrase=norm,
             kind=kind,
@@ -227,6 +265,8 @@ class _Lexicon:
             deny=bool(spec.get("deny", False)),
             toks=tuple(ltoks),
             marked=any(fold(t) != t for t in ltoks),
+            why=why,
+            hint=bool(spec.get("hint", False)),
         )
 
     def _entries(self, data: Mapping[str, Any]) -> Iterable[_Entry]:
@@ -249,6 +289,8 @@ class _Lexicon:
             yield self._entry(phrase, {"w": 0}, _EXPLAIN, None)
         for phrase in data.get("cause") or ():
             yield self._entry(phrase, {"w": 0}, _CAUSE, None)
+        for phrase in data.get("prevent") or ():
+            yield self._entry(phrase, {"w": 0}, _PREVENT, None)
 
     def _index(self, entries: list[_Entry]) -> dict[str, _Slot]:
         seen: dict[tuple[str, ...], _Entry] = {}
