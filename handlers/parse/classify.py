@@ -22,7 +22,6 @@ from handlers.parse.vocabulary import (
     _Lexicon,
 )
 
-
 # Evidence from words typed without doubt that makes a category on its own (one clear word).
 SURE = 2.5
 
