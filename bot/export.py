@@ -14,6 +14,8 @@ from openpyxl import Workbook
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.utils import get_column_letter
 
+from handlers.texts.categories import CATEGORY
+
 if TYPE_CHECKING:
     from handlers.digest import Digest
 
@@ -145,7 +147,8 @@ def digest_xlsx(digest: Digest) -> bytes:
     for key, label in DIGEST_FIGURES:
         totals.append([label, now[key], prev.get(key)])
     for cat, n in sorted(now["reports_by_category"].items()):
-        totals.append([f"Báo cáo: {cat}", n, prev.get("reports_by_category", {}).get(cat, 0)])
+        label = CATEGORY.get(cat, cat)  # Vietnamese, as in the digest and the dashboard
+        totals.append([f"Báo cáo: {label}", n, prev.get("reports_by_category", {}).get(cat, 0)])
     for row in totals.iter_rows(min_row=2, min_col=2, max_col=3):
         for cell in row:
             if isinstance(cell.value, float):
