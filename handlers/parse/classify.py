@@ -44,6 +44,7 @@ class _Tally:
     last_incident: int = -1  # index of the last incident signal
     verdict: int = -1  # index of the last "checked, all fine" signal
     intrusion: bool = False
+    denied: bool = False  # the message says an alarm was false (báo nhầm, không phải cháy)
 
 
 def _add(reasons: list[str], why: str) -> None:
@@ -66,6 +67,8 @@ def _tally(lex: _Lexicon, scan: _Scan) -> _Tally:
             if negated:
                 t.clear += w
                 denied = True
+                if entry.cat != "other" and entry.why not in ("injury", "death"):
+                    t.denied = True
                 if entry.sev == "high":
                     _add(t.low, "no_injury" if entry.why == "injury" else "minor")
             elif mode == _EXPLAINED and denied:
@@ -97,6 +100,7 @@ def _tally(lex: _Lexicon, scan: _Scan) -> _Tally:
             else:
                 t.clear += w
                 denied = denied or entry.deny
+                t.denied = t.denied or entry.deny
                 if entry.sev == "low":
                     _add(t.low, entry.why)
                 elif w >= 1.5 or entry.deny:
@@ -172,7 +176,14 @@ def _decide(
         checked = t.hints_only and t.verdict > t.last_incident and not t.high
         # A timetable or a meeting notice names things without reporting them.
         notice = t.notice >= 1.0 and best_cat in lex.notice_yields and not t.high
-        if best >= 1.0 and not (routine or checked or notice):
+        # "báo nhầm", "không phải cháy": the alarm was false.
+        false_alarm = t.denied and not t.high
+        # The member's own absence, or a file they cannot open, told with everyday words.
+        personal = not t.high and (
+            (t.absent >= 2.5 and best_cat in lex.absence_yields)
+            or (t.nack >= 2.0 and best_cat in lex.not_ack_yields)
+        )
+        if best >= 1.0 and not (routine or checked or notice or false_alarm or personal):
             # The reading rests on a guess only when the sure evidence alone would not make it.
             unsure = timing or (ambiguous and t.sure.get(best_cat, 0.0) < SURE)
             conf = 0.5 + 0.1 * min(best, 4.0) + (0.05 if t.exact else 0.0)

@@ -192,6 +192,8 @@ class _Lexicon:
         )
         self.night = _Words(data.get("night") or ())
         self.notice_yields = frozenset(data.get("notice_yields") or ())
+        self.absence_yields = frozenset(data.get("absence_yields") or ())
+        self.not_ack_yields = frozenset(data.get("not_ack_yields") or ())
         self._places(data["places"])
         self._company(data["company"])
         self._people(data["people"])
