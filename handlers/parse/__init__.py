@@ -14,6 +14,7 @@ See docs/parser.md for the reasoning and the known failures.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable, Sequence
 from datetime import datetime
 from functools import lru_cache
 from typing import Final
@@ -31,6 +32,7 @@ from handlers.parse.commands import (
     _command,
 )
 from handlers.parse.entities import _EMERGENCY_RE, _people, _phones, _places
+from handlers.parse.learned import second_opinion
 from handlers.parse.result import Command, ParsedMessage, Place, _parsed
 from handlers.parse.scanning import _scan, _tokens
 from handlers.parse.timewords import _resolve_time, _time_spec, _TimeSpec
@@ -40,11 +42,16 @@ from handlers.text import lower, normalize_text
 __all__ = ["COMMAND_NAMES", "Command", "ParsedMessage", "Place", "parse"]
 
 DEFAULT_TZ: Final = ZoneInfo("Asia/Ho_Chi_Minh")
+STRONG_FIRE: Final = 3.5  # fire evidence the learned opinion may not overrule (cháy xưởng...)
+Opinion = Callable[[Sequence[str], str, str | None, bool], tuple[str, str | None]]
 _DIGIT_RE: Final = re.compile(r"[0-9]")
 
 
-def _analyse_text(text: str) -> tuple[ParsedMessage, _TimeSpec | None]:
-    """Read a message's text: the parse without its time, and the time words to resolve."""
+def _analyse_text(
+    text: str, opinion: Opinion = second_opinion
+) -> tuple[ParsedMessage, _TimeSpec | None]:
+    """Read a message's text: the parse without its time, and the time words to resolve.
+    `opinion` may revise the rules' type and category (the learned second opinion)."""
     lex = _lexicon()
     norm = normalize_text(text)
     low = lower(norm)
@@ -91,6 +98,12 @@ def _analyse_text(text: str) -> tuple[ParsedMessage, _TimeSpec | None]:
 
     timing = spec is not None and spec.ambiguous
     kind, category, confidence, ambiguous = _decide(lex, tally, scan.ambiguous, timing)
+    if command is None:
+        strong_fire = tally.inc.get("fire", 0.0) >= STRONG_FIRE or bool(tally.high)
+        revised = opinion(ftoks, kind, category, strong_fire)
+        if revised != (kind, category):
+            kind, category = revised
+            ambiguous = ambiguous and kind == "incident"
     severity: str | None = None
     reasons: tuple[str, ...] = ()
     if kind == "incident" and category is not None:

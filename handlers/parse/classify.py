@@ -44,6 +44,7 @@ class _Tally:
     last_incident: int = -1  # index of the last incident signal
     verdict: int = -1  # index of the last "checked, all fine" signal
     intrusion: bool = False
+    drill: bool = False  # diễn tập, giả định: what it names is played, not happening
     denied: bool = False  # the message says an alarm was false (báo nhầm, không phải cháy)
 
 
@@ -90,6 +91,8 @@ def _tally(lex: _Lexicon, scan: _Scan) -> _Tally:
                     _add(t.low, entry.why)
                 elif entry.why == "intrusion":
                     t.intrusion = True
+                elif entry.why == "drill":
+                    t.drill = True
         elif kind == _CLEAR:
             if negated:
                 if entry.neg_cat:  # "không bình thường" reports something wrong
@@ -170,6 +173,8 @@ def _decide(
                 best_cat, best, second = cat, score, best
             elif score > second:
                 second = score
+        if t.drill and best >= 1.0:
+            best_cat = "inspection"  # a drill's fire or casualties are part of the exercise
         # An inspection that found things normal, or that someone cannot attend, is no report.
         routine = best_cat == "inspection" and (t.clear or t.absent or t.checkin)
         # A smell, smoke or a noise that was checked and found fine is an all-clear.
@@ -219,6 +224,8 @@ def _severity(
         _add(high, "many_people")
     if night and t.intrusion:
         _add(high, "night")
+    if t.drill:
+        return "low", ("drill",)
     if high:
         return "high", tuple(high)
     if t.low:

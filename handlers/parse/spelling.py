@@ -29,11 +29,15 @@ def mend(lex: _Lexicon, tok: str) -> str:
         return tok
     plain = fold(tok)
     known = lex.known
-    if plain in known or plain in lex.aliases or _SYLLABLE_RE.fullmatch(plain):
+    if plain in known or plain in lex.aliases:
         return tok
-    # A doubled last letter ("mặtt", "okk"): Vietnamese never ends a syllable so.
-    if tok[-1] == tok[-2] and fold(tok[:-1]) in known:
-        return tok[:-1]
+    # A held last letter ("mặtt", "hanhhh", "chữaa"): no Vietnamese syllable ends so ("oo" does,
+    # in xoong, but no lexicon word needs it).
+    if tok[-1] == tok[-2]:
+        short = tok.rstrip(tok[-1]) + tok[-1]
+        return short if fold(short) in known else tok
+    if _SYLLABLE_RE.fullmatch(plain):
+        return tok
     if tok.isascii():
         telex = _telex(tok)
         if telex != tok and telex in known:
