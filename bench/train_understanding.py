@@ -110,12 +110,8 @@ def rows_of(paths: Iterable[Path]) -> list[dict[str, Any]]:
             row = json.loads(ln)
             if "expect" in row:  # a parse table row: kept when its type is stated
                 want = row["expect"]
-                if (
-                    "type" not in want
-                    or "xfail" in row
-                    or "category" not in want
-                    and (want["type"] == "incident")
-                ):
+                unlabelled = want.get("type") == "incident" and "category" not in want
+                if "type" not in want or "xfail" in row or unlabelled:
                     continue
                 row = {"text": row["text"], "type": want["type"], "category": want.get("category")}
             rows.append(row)

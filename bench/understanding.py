@@ -167,7 +167,7 @@ def report(name: str, s: Score, categories: Sequence[str]) -> str:
         table(f"per category: {name}", ["category", "incidents", "precision", "recall"], cat_rows)
     )
     present = [t for t in TYPES if any(t in pair for pair in s.confusion)]
-    matrix = [[w] + [s.confusion[(w, g)] or "." for g in present] for w in present]
+    matrix = [[w] + [str(s.confusion[(w, g)] or ".") for g in present] for w in present]
     out.append(
         table(f"type confusion: {name} (rows: labelled, columns: read)", ["", *present], matrix)
     )
