@@ -36,7 +36,7 @@ from handlers.parse.learned import second_opinion
 from handlers.parse.result import Command, ParsedMessage, Place, _parsed
 from handlers.parse.scanning import _scan, _tokens
 from handlers.parse.timewords import _resolve_time, _time_spec, _TimeSpec
-from handlers.parse.vocabulary import _ACK, _NACK, _lexicon
+from handlers.parse.vocabulary import _ACK, _NACK, _Lexicon, _lexicon
 from handlers.text import lower, normalize_text
 
 __all__ = ["COMMAND_NAMES", "Command", "ParsedMessage", "Place", "parse"]
@@ -45,6 +45,8 @@ DEFAULT_TZ: Final = ZoneInfo("Asia/Ho_Chi_Minh")
 STRONG_FIRE: Final = 3.5  # fire evidence the learned opinion may not overrule (cháy xưởng...)
 Opinion = Callable[[Sequence[str], str, str | None, bool], tuple[str, str | None]]
 _DIGIT_RE: Final = re.compile(r"[0-9]")
+# The end of a sentence: a full stop, "!" or "?" before a space, or a line break.
+_SENTENCE_END: Final = re.compile(r"[.!?]+(?=\s)|\n+")
 
 
 def _analyse_text(
@@ -106,6 +108,20 @@ def _analyse_text(
             ambiguous = ambiguous and kind == "incident"
     severity: str | None = None
     reasons: tuple[str, ...] = ()
+    if kind == "incident" and category is not None and _SENTENCE_END.search(body):
+        # A long report: the time and places of the incident are those of its sentence.
+        span = _incident_sentence(lex, norm, body, category)
+        if span is not None:
+            a, b = span
+            s_norm, s_body = norm[a:b], body[a:b]
+            s_toks, s_ftoks, _ = _tokens(lex, s_norm, s_body)
+            s_words = set(s_ftoks)
+            s_digit = _DIGIT_RE.search(s_body) is not None
+            spec = _time_spec(lex, s_norm, s_body, s_digit, s_words, accented) or spec
+            near = _places(lex, s_norm, s_body, s_toks, accented, s_words)
+            if near:
+                keys = {(p.kind, p.code) for p in near}
+                places = near + tuple(p for p in places if (p.kind, p.code) not in keys)
     if kind == "incident" and category is not None:
         clock = spec.clock if spec is not None else None
         night = lex.night.has_any(ltoks, accented) or (
@@ -135,6 +151,26 @@ def _analyse_text(
         command,
     )
     return parsed, spec
+
+
+def _incident_sentence(
+    lex: _Lexicon, norm: str, body: str, category: str
+) -> tuple[int, int] | None:
+    """The span of the sentence that weighs most for `category`, when there are several."""
+    best: tuple[float, int, int] | None = None
+    start = 0
+    ends = [m.end() for m in _SENTENCE_END.finditer(body)]
+    for end in [*ends, len(body)]:
+        if end > start:
+            ltoks, ftoks, accented = _tokens(lex, norm[start:end], body[start:end])
+            tally = _tally(lex, _scan(lex, ltoks, ftoks, accented, set(ftoks)))
+            weight = tally.inc.get(category, 0.0)
+            if weight and (best is None or weight > best[0]):
+                best = (weight, start, end)
+        start = end
+    if best is None or (best[1], best[2]) == (0, len(body)):
+        return None
+    return best[1], best[2]
 
 
 # Members repeat themselves ("Đã nhận", "Có mặt", 👍): identical texts are read once, and the

@@ -12,6 +12,7 @@ from handlers.parse.vocabulary import (
     _CONJ,
     _EXPLAIN,
     _EXPLAINED,
+    _INC,
     _NEG,
     _NEUTRAL,
     _PLAIN,
@@ -202,10 +203,13 @@ def _scan(
                     if plain is not None and (not accented or ltup[i : i + size] == plain.toks):
                         # One reading typed bare or exactly: what _pick would say, without it.
                         chosen, exact = plain, accented
+                        amb = g.bare_guess and not accented
+                        ambiguous = ambiguous or amb
                         break
                     picked = _pick(g, i, ltup, words, accented, clause_start)
                     if picked is not None:
                         chosen, exact, amb = picked
+                        amb = amb or (g.bare_guess and not exact and chosen.kind == _INC)
                         ambiguous = ambiguous or amb
                         break
             if chosen is None and single is not None:
@@ -214,10 +218,13 @@ def _scan(
                 if plain is not None and (not accented or ltup[i] == plain.toks[0]):
                     # One reading, one word, typed bare or exactly: the common case, done here.
                     chosen, exact = plain, accented
+                    if single.bare_guess and not accented:
+                        amb = ambiguous = True
                 else:
                     picked = _pick(single, i, ltup, words, accented, clause_start)
                     if picked is not None:
                         chosen, exact, amb = picked
+                        amb = amb or (single.bare_guess and not exact and chosen.kind == _INC)
                         ambiguous = ambiguous or amb
         if chosen is None:
             if neg == _SCOPE_SHORT:

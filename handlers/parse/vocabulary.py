@@ -66,6 +66,9 @@ class _Group:
     ambiguous: bool
     plain: _Entry | None  # the group's only entry, when it may appear anywhere
     size: int
+    # An incident phrase holding a word that is ambiguous without diacritics ("chay kho"): typed
+    # bare, its reading rests on that word even when the lexicon knows no other reading.
+    bare_guess: bool
 
 
 # First folded word -> (groups of two words or more keyed by the second word, the one-word group).
@@ -308,7 +311,10 @@ class _Lexicon:
             only = group[0] if len(group) == 1 else None
             plain = only if only is not None and not only.start_only else None
             amb = " ".join(ftoks) in self.ambiguous_forms
-            g = _Group(ftoks, tuple(group), amb, plain, len(ftoks))
+            guess = any(e.kind == _INC for e in group) and (
+                amb or not self.ambiguous_forms.isdisjoint(ftoks)
+            )
+            g = _Group(ftoks, tuple(group), amb, plain, len(ftoks), guess)
             if len(ftoks) == 1:
                 single[ftoks[0]] = g
             else:
