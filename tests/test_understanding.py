@@ -79,7 +79,7 @@ def _row(text: str) -> dict[str, Any]:
         ("rò rỉ hóa chất ở kho 7", "hazmat", "high", ["toxic"]),
         ("mưa lớn làm ngập bãi xe cổng 2", "disaster", "medium", []),
         ("khoảng 2h sáng có người lạ trèo tường vào kho 5", "suspicious", "high", ["night"]),
-        ("Diễn tập PCCC tại xưởng 2, giả định cháy kho, 2 người bị thương", "inspection", "low", ["drill"]),
+        ("Diễn tập PCCC ở xưởng 2, giả định cháy, 2 người bị thương", "inspection", "low", ["drill"]),  # noqa: E501
     ],
 )
 def test_categories_severity_and_reasons(
