@@ -110,6 +110,16 @@ def doubt_question(category: str | None, places: str) -> str:
     )
 
 
+def hold_question(category: str | None, places: str, minutes: int) -> str:
+    """Asked before a possible emergency read from unaccented words is passed on."""
+    where = f" ở {places}" if places else ""
+    return (
+        f"Anh/chị báo {category_name(category).upper()}{where} phải không? "
+        'Trả lời "đúng" để bot báo ngay điều phối viên, "không" nếu bot hiểu nhầm.\n'
+        f"Sau {minutes} phút chưa có trả lời, bot vẫn sẽ báo điều phối viên."
+    )
+
+
 DOUBT_CANCELLED = "Cảm ơn anh/chị đã cho biết! Bot đã hủy báo cáo số {report_id}."
 DOUBT_EXPIRED = (
     "Bot chưa nhận được trả lời nên đã lưu báo cáo số {report_id} ở trạng thái chưa xác nhận; "
