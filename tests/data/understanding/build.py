@@ -16,7 +16,7 @@ from typing import Any
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
-from fold import fold  # noqa: E402
+from fold import AMBIGUOUS_TYPES, fold  # noqa: E402
 from fold import main as fold_main  # noqa: E402
 from noise import fold_words, rests_on_ambiguous, teencode, typo  # noqa: E402
 from slots import COMPANIES, pick_sent, render  # noqa: E402
@@ -189,7 +189,7 @@ def make_row(
         "type": type_,
         "category": category,
         "severity": severity,
-        "ambiguous": ambiguous or rests_on_ambiguous(written, text),
+        "ambiguous": ambiguous or (type_ in AMBIGUOUS_TYPES and rests_on_ambiguous(written, text)),
         "register": register,
         "channel": channel,
         "accents": accents,
@@ -252,11 +252,15 @@ def compose_report(
 ) -> tuple[str, str]:
     """One formal report of `category` from the pieces in reports.txt: (template, severity)."""
     allowed, place, rest = rng.choice(parts[f"events {category}"]).split(" ", 2)
-    clause, _, only = rest.partition(" || ")
+    clause, *only = rest.split(" || ")
     handlings = {sev: parts.get(f"handling {category} {sev}", []) for sev in "LMH"}
     sev = rng.choice([s for s in allowed if only or handlings[s]])
-    handling = only or rng.choice(handlings[sev])
+    handling = rng.choice(only or handlings[sev])
     opening = rng.choice(parts["openings"])
+    if "ban đêm" in handling:  # the handling says it was at night: so must the clock
+        for slot in ("{date_at}", "{toiqua_at}"):
+            opening = opening.replace(slot, "{dnight_at}")
+        opening = opening.replace("{hm}", "{night_hm}")
     if category in DAYTIME:
         opening = opening.replace("{date_at}", "{dday_at}").replace("{toiqua_at}", "{dday_at}")
         opening = opening.replace("{sangnay_at}", "lúc {hm} hôm nay")
@@ -320,7 +324,7 @@ def build() -> list[dict[str, Any]]:
     rng = random.Random(SEED)
     corpus = Corpus()
     build_chat_incidents(corpus, rng)
-    build_formal(corpus, rng, per_category=18)
+    build_formal(corpus, rng, per_category=22)
     build_news(corpus, rng)
     build_notices(corpus, rng)
     build_chat_others(corpus, rng)

@@ -43,6 +43,12 @@ AMBIGUOUS_SOURCES: tuple[str, ...] = (
     "tông",  # tong: tổng
 )
 
+# Fixed phrases that settle the word (chữa cháy is never chạy): removed before matching.
+SETTLED: tuple[str, ...] = ("chữa cháy", "báo cháy", "phòng cháy", "chống cháy", "cháy nổ")
+# Only these types can rest on such a word; an absence, check-in, ack, not-ack, question or
+# command is read from other words (xin nghỉ, có mặt, đã nhận, ?, /lệnh).
+AMBIGUOUS_TYPES = frozenset({"incident", "all_clear", "other"})
+
 _PATTERNS = [re.compile(r"(?<!\w)" + re.escape(word) + r"(?!\w)") for word in AMBIGUOUS_SOURCES]
 
 
@@ -53,9 +59,17 @@ def fold(text: str) -> str:
     return unicodedata.normalize("NFC", bare.replace("đ", "d").replace("Đ", "D"))
 
 
+def without_settled(lowered: str) -> str:
+    """`lowered` with the SETTLED phrases (accented or folded) blanked out."""
+    for phrase in SETTLED:
+        for form in (phrase, fold(phrase)):
+            lowered = re.sub(r"(?<!\w)" + re.escape(form) + r"(?!\w)", " ", lowered)
+    return lowered
+
+
 def folds_ambiguous(text: str) -> bool:
     """True when `text`, once folded, would rest on a word listed in AMBIGUOUS_SOURCES."""
-    lowered = unicodedata.normalize("NFC", text).lower()
+    lowered = without_settled(unicodedata.normalize("NFC", text).lower())
     return any(pattern.search(lowered) for pattern in _PATTERNS)
 
 
@@ -63,7 +77,9 @@ def fold_row(row: dict) -> dict:
     """The unaccented twin of one corpus row (text, places and reason folded)."""
     twin = dict(row)
     twin["text"] = fold(row["text"])
-    twin["ambiguous"] = bool(row["ambiguous"]) or folds_ambiguous(row["text"])
+    twin["ambiguous"] = bool(row["ambiguous"]) or (
+        row["type"] in AMBIGUOUS_TYPES and folds_ambiguous(row["text"])
+    )
     twin["accents"] = "none"
     if row.get("places"):
         twin["places"] = [[kind, fold(code) if code else code] for kind, code in row["places"]]

@@ -9,7 +9,7 @@ import random
 import re
 import unicodedata
 
-from fold import AMBIGUOUS_SOURCES, fold
+from fold import AMBIGUOUS_SOURCES, fold, without_settled
 
 # (written form, typed forms): applied whole-word, lower-case source only
 TEENCODE: list[tuple[str, list[str]]] = [
@@ -112,8 +112,8 @@ def typo(text: str, rng: random.Random) -> tuple[str, str]:
 def rests_on_ambiguous(written: str, typed: str) -> bool:
     """True when a word of AMBIGUOUS_SOURCES in `written` lost its diacritics in `typed`
     (the folded form occurs in `typed` more often than `written` already had it bare)."""
-    low_written = unicodedata.normalize("NFC", written).lower()
-    low_typed = unicodedata.normalize("NFC", typed).lower()
+    low_written = without_settled(unicodedata.normalize("NFC", written).lower())
+    low_typed = without_settled(unicodedata.normalize("NFC", typed).lower())
     for source in AMBIGUOUS_SOURCES:
         if not re.search(r"(?<!\w)" + re.escape(source) + r"(?!\w)", low_written):
             continue

@@ -70,6 +70,11 @@ def _minute(rng: random.Random) -> int:
     return rng.choice([0, 0, 5, 10, 15, 20, 25, 30, 30, 40, 45, 50, 55])
 
 
+def _numbered(noun: str, code: str) -> str:
+    """'kho số 3' for a number, 'kho B' for a letter (nobody writes 'kho số B')."""
+    return f"{noun} số {code}" if code.isdigit() else f"{noun} {code}"
+
+
 def _dm(day: datetime) -> str:
     return f"{day.day}/{day.month}"
 
@@ -106,13 +111,15 @@ class Slots(dict):  # type: ignore[type-arg]
             value = (
                 f"xưởng {code}"
                 if not self.formal
-                else rng.choice([f"xưởng {code}", f"xưởng số {code}", f"nhà xưởng {code}"])
+                else rng.choice([f"xưởng {code}", _numbered("xưởng", code), f"nhà xưởng {code}"])
             )
         elif key in ("wh", "wh2"):
             code = rng.choice(WAREHOUSES)
             self._place("warehouse", code)
             value = (
-                f"kho {code}" if not self.formal else rng.choice([f"kho {code}", f"kho số {code}"])
+                f"kho {code}"
+                if not self.formal
+                else rng.choice([f"kho {code}", _numbered("kho", code)])
             )
         elif key == "gate":
             code = rng.choice(GATES)
@@ -192,6 +199,15 @@ class Slots(dict):  # type: ignore[type-arg]
             hour, minute = rng.randint(7, 16), _minute(rng)
             self._at(day, hour, minute)
             value = f"{_clock(hour, minute, rng, True)} ngày {_dm(day)}"
+        elif key == "dnight_at":  # a night clock on a past date: "23h40 ngày 3/12"
+            day = today - timedelta(days=rng.randint(1, 5))
+            hour, minute = rng.choice([22, 23, 0, 1, 2, 3]), _minute(rng)
+            self._at(day, hour, minute)
+            value = f"{_clock(hour, minute, rng, True)} ngày {_dm(day)}"
+        elif key == "night_hm":  # small hours today: "2h15 sáng nay"
+            hour, minute = rng.randint(0, 4), _minute(rng)
+            self._at(today, hour, minute)
+            value = f"{_clock(hour, minute, rng, True)} sáng nay"
         elif key == "mai_at":  # future, stated: "8h sáng mai"
             hour = rng.choice([7, 8, 9, 10, 14, 15])
             self._at(today + timedelta(days=1), hour, 0)
