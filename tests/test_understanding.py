@@ -79,7 +79,12 @@ def _row(text: str) -> dict[str, Any]:
         ("rò rỉ hóa chất ở kho 7", "hazmat", "high", ["toxic"]),
         ("mưa lớn làm ngập bãi xe cổng 2", "disaster", "medium", []),
         ("khoảng 2h sáng có người lạ trèo tường vào kho 5", "suspicious", "high", ["night"]),
-        ("Diễn tập PCCC ở xưởng 2, giả định cháy, 2 người bị thương", "inspection", "low", ["drill"]),  # noqa: E501
+        (
+            "Diễn tập PCCC ở xưởng 2, giả định cháy, 2 người bị thương",
+            "inspection",
+            "low",
+            ["drill"],
+        ),  # noqa: E501
     ],
 )
 def test_categories_severity_and_reasons(
@@ -144,4 +149,3 @@ def test_the_corpus_files_are_twins() -> None:
 def test_dev_set_is_a_copy_of_the_shared_one() -> None:
     path = Path(__file__).parent / "data" / "understanding_dev.jsonl"
     assert len(load(path)) == 450
-
