@@ -24,6 +24,8 @@ from handlers.parse.vocabulary import (
 
 # Evidence from words typed without doubt that makes a category on its own (one clear word).
 SURE = 2.5
+# A notice this plain (a hotline list, a timetable) is never a report, whatever it names.
+STRONG_NOTICE = 3.0
 
 
 @dataclass(slots=True)
@@ -181,6 +183,7 @@ def _decide(
         checked = t.hints_only and t.verdict > t.last_incident and not t.high
         # A timetable or a meeting notice names things without reporting them.
         notice = t.notice >= 1.0 and best_cat in lex.notice_yields and not t.high
+        notice = notice or t.notice >= STRONG_NOTICE  # a list of hotlines names every danger
         # "báo nhầm", "không phải cháy": the alarm was false.
         false_alarm = t.denied and not t.high
         # The member's own absence, or a file they cannot open, told with everyday words.
@@ -188,7 +191,9 @@ def _decide(
             (t.absent >= 2.5 and best_cat in lex.absence_yields)
             or (t.nack >= 2.0 and best_cat in lex.not_ack_yields)
         )
-        if best >= 1.0 and not (routine or checked or notice or false_alarm or personal):
+        # One weak word ("khói" in a name, "Khoi có mặt") gives way to a plain reply.
+        weak = best < 2.0 and max(t.checkin, t.ack, t.absent, t.nack) > best
+        if best >= 1.0 and not (routine or checked or notice or false_alarm or personal or weak):
             # The reading rests on a guess only when the sure evidence alone would not make it.
             unsure = timing or (ambiguous and t.sure.get(best_cat, 0.0) < SURE)
             conf = 0.5 + 0.1 * min(best, 4.0) + (0.05 if t.exact else 0.0)
