@@ -84,7 +84,7 @@ def _row(text: str) -> dict[str, Any]:
             "inspection",
             "low",
             ["drill"],
-        ),  # noqa: E501
+        ),
     ],
 )
 def test_categories_severity_and_reasons(
