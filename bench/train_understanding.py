@@ -32,6 +32,7 @@ CORPUS = [
 EPOCHS = 8
 SEED = 14
 KEEP = 0.05  # weights smaller than this (after averaging) are dropped: a smaller file
+REL = 0.0  # a feature keeps the votes near its strongest: the parse pays few additions a word
 
 Example = tuple[list[str], str]  # features, the labelled answer
 
@@ -95,8 +96,10 @@ def train(examples: Sequence[Example], epochs: int = EPOCHS) -> dict[str, Any]:
             avg = total[f][k] / step
             if abs(avg) >= KEEP:
                 pairs.append([k, round(avg, 2)])
+        top = max((abs(w) for _, w in pairs), default=0.0)
+        pairs = [kw for kw in pairs if abs(kw[1]) >= REL * top]
         if pairs:
-            out[f] = pairs
+            out[f] = sorted(pairs)
     return {"version": 1, "labels": labels, "w": out}
 
 

@@ -20,6 +20,7 @@ from functools import lru_cache
 from typing import Final
 from zoneinfo import ZoneInfo
 
+from handlers.parse import learned
 from handlers.parse.classify import _decide, _severity, _tally
 from handlers.parse.commands import (
     _COMMANDS,
@@ -100,7 +101,7 @@ def _analyse_text(
 
     timing = spec is not None and spec.ambiguous
     kind, category, confidence, ambiguous = _decide(lex, tally, scan.ambiguous, timing)
-    if command is None:
+    if command is None and learned.consulted(kind, confidence):
         strong_fire = tally.inc.get("fire", 0.0) >= STRONG_FIRE or bool(tally.high)
         revised = opinion(ftoks, kind, category, strong_fire)
         if revised != (kind, category):

@@ -11,8 +11,7 @@ never touches commands.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from collections.abc import Iterable, Mapping, Sequence
 from functools import cache
 from pathlib import Path
 from typing import Any, Final
@@ -20,21 +19,54 @@ from typing import Any, Final
 MODEL_PATH: Final = Path(__file__).with_name("understanding_model.json")
 MARGIN: Final = 8.0  # how much surer than the rules the model must be (its scores; bench-tuned)
 _FIRE: Final = "incident:fire"
+# Readings the model is not asked about: replies the rules read well (acknowledgements,
+# check-ins, questions: on the corpus and the dev set the model changes few of them, and each
+# consultation costs about a third of a parse) and incidents the rules are this sure of.
+PLAIN_REPLIES: Final = frozenset({"ack", "check_in", "question", "command"})
+SURE = 0.95
 
 
-@dataclass(frozen=True, slots=True)
+def consulted(kind: str, confidence: float) -> bool:
+    """Whether the rules' reading is put to the model."""
+    return kind not in PLAIN_REPLIES and (kind != "incident" or confidence < SURE)
+
+
 class Model:
     """Labels ("incident:fire", "ack"...) and, per feature, the labels it votes for."""
 
-    labels: tuple[str, ...]
-    weights: dict[str, tuple[tuple[int, float], ...]]
+    __slots__ = ("by_label", "labels", "starts", "weights")
+
+    def __init__(
+        self, labels: Sequence[str], weights: Mapping[str, Iterable[tuple[int, float]]]
+    ) -> None:
+        self.labels = tuple(labels)
+        self.by_label = {lab: k for k, lab in enumerate(self.labels)}
+        self.weights = {f: tuple(pairs) for f, pairs in weights.items()}
+        # First words of the word pairs the model knows: other pairs are never built.
+        self.starts = frozenset(f.split(" ", 1)[0] for f in weights if " " in f)
 
     def scores(self, feats: Iterable[str]) -> list[float]:
         out = [0.0] * len(self.labels)
-        weights = self.weights
-        for f in feats:
-            for k, w in weights.get(f, ()):
-                out[k] += w
+        get = self.weights.get
+        for pairs in map(get, feats):
+            if pairs is not None:
+                for k, w in pairs:
+                    out[k] += w
+        return out
+
+    def features(self, ftoks: Sequence[str], rules: str) -> list[str]:
+        """`features()` less the word pairs this model has no weight for (the same scores)."""
+        out = ["r:" + rules]
+        prev = ""
+        starts = self.starts
+        for tok in ftoks:
+            if not tok[0].isalnum():
+                prev = ""
+                continue
+            out.append(tok)
+            if prev in starts:
+                out.append(prev + " " + tok)
+            prev = tok
         return out
 
 
@@ -65,7 +97,7 @@ def load(path: Path = MODEL_PATH) -> Model | None:
     except FileNotFoundError:
         return None
     labels = tuple(data["labels"])
-    weights = {f: tuple((int(k), float(w)) for k, w in pairs) for f, pairs in data["w"].items()}
+    weights = {f: [(int(k), float(w)) for k, w in pairs] for f, pairs in data["w"].items()}
     return Model(labels, weights)
 
 
@@ -86,13 +118,13 @@ def second_opinion(
     if model is None or kind == "command":
         return kind, category
     rules = label(kind, category)
-    scores = model.scores(features(ftoks, rules))
+    scores = model.scores(model.features(ftoks, rules))
     best = max(range(len(scores)), key=scores.__getitem__)
     choice = model.labels[best]
     if choice == rules:
         return kind, category
-    mine = scores[model.labels.index(rules)] if rules in model.labels else 0.0
-    if scores[best] - mine < MARGIN:
+    mine = model.by_label.get(rules)
+    if scores[best] - (scores[mine] if mine is not None else 0.0) < MARGIN:
         return kind, category
     if choice == _FIRE or (rules == _FIRE and strong_fire):
         return kind, category  # a fire is the rules' call, both ways
