@@ -46,8 +46,9 @@ DEFAULT_TZ: Final = ZoneInfo("Asia/Ho_Chi_Minh")
 STRONG_FIRE: Final = 3.5  # fire evidence the learned opinion may not overrule (cháy xưởng...)
 Opinion = Callable[[Sequence[str], str, str | None, bool], tuple[str, str | None]]
 _DIGIT_RE: Final = re.compile(r"[0-9]")
-# The end of a sentence: a full stop, "!" or "?" before a space, or a line break.
-_SENTENCE_END: Final = re.compile(r"[.!?]+(?=\s)|\n+")
+# The end of a sentence that another follows: a full stop, "!" or "?" and a space, or a line
+# break, before a word (not before a trailing emoji).
+_SENTENCE_END: Final = re.compile(r"(?:[.!?]+[^\S\n]+|\n\s*)(?=\w)")
 
 
 def _analyse_text(
@@ -101,7 +102,8 @@ def _analyse_text(
 
     timing = spec is not None and spec.ambiguous
     kind, category, confidence, ambiguous = _decide(lex, tally, scan.ambiguous, timing)
-    if command is None and learned.consulted(kind, confidence):
+    best = max(tally.inc.values(), default=0.0)
+    if command is None and learned.consulted(kind, confidence, len(tally.inc), best):
         strong_fire = tally.inc.get("fire", 0.0) >= STRONG_FIRE or bool(tally.high)
         revised = opinion(ftoks, kind, category, strong_fire)
         if revised != (kind, category):

@@ -26,9 +26,20 @@ PLAIN_REPLIES: Final = frozenset({"ack", "check_in", "question", "command"})
 SURE = 0.95
 
 
-def consulted(kind: str, confidence: float) -> bool:
-    """Whether the rules' reading is put to the model."""
-    return kind not in PLAIN_REPLIES and (kind != "incident" or confidence < SURE)
+SURE_REPLY = 0.99
+
+
+CLEAR_WEIGHT = 3.5
+
+
+def consulted(kind: str, confidence: float, rivals: int, best: float) -> bool:
+    """Whether the rules' reading is put to the model: not plain replies, not an incident
+    with one category of clear weight and no rival category."""
+    if kind in PLAIN_REPLIES:
+        return False
+    if kind == "incident":
+        return confidence < SURE and (rivals > 1 or best < CLEAR_WEIGHT)
+    return confidence < SURE_REPLY
 
 
 class Model:
@@ -44,6 +55,33 @@ class Model:
         self.weights = {f: tuple(pairs) for f, pairs in weights.items()}
         # First words of the word pairs the model knows: other pairs are never built.
         self.starts = frozenset(f.split(" ", 1)[0] for f in weights if " " in f)
+
+    def scores_of(self, ftoks: Sequence[str], rules: str) -> list[float]:
+        """`scores(features(ftoks, rules))` in one pass (a third of the cost: it runs for most
+        messages)."""
+        out = [0.0] * len(self.labels)
+        get = self.weights.get
+        starts = self.starts
+        pairs = get("r:" + rules)
+        if pairs is not None:
+            for k, w in pairs:
+                out[k] += w
+        prev = ""
+        for tok in ftoks:
+            if not tok[0].isalnum():
+                prev = ""
+                continue
+            pairs = get(tok)
+            if pairs is not None:
+                for k, w in pairs:
+                    out[k] += w
+            if prev in starts:
+                pairs = get(prev + " " + tok)
+                if pairs is not None:
+                    for k, w in pairs:
+                        out[k] += w
+            prev = tok
+        return out
 
     def scores(self, feats: Iterable[str]) -> list[float]:
         out = [0.0] * len(self.labels)
@@ -118,13 +156,14 @@ def second_opinion(
     if model is None or kind == "command":
         return kind, category
     rules = label(kind, category)
-    scores = model.scores(model.features(ftoks, rules))
-    best = max(range(len(scores)), key=scores.__getitem__)
+    scores = model.scores_of(ftoks, rules)
+    top = max(scores)
+    best = scores.index(top)
     choice = model.labels[best]
     if choice == rules:
         return kind, category
     mine = model.by_label.get(rules)
-    if scores[best] - (scores[mine] if mine is not None else 0.0) < MARGIN:
+    if top - (scores[mine] if mine is not None else 0.0) < MARGIN:
         return kind, category
     if choice == _FIRE or (rules == _FIRE and strong_fire):
         return kind, category  # a fire is the rules' call, both ways
