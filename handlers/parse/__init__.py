@@ -102,8 +102,7 @@ def _analyse_text(
 
     timing = spec is not None and spec.ambiguous
     kind, category, confidence, ambiguous = _decide(lex, tally, scan.ambiguous, timing)
-    best = max(tally.inc.values(), default=0.0)
-    if command is None and learned.consulted(kind, confidence, len(tally.inc), best):
+    if command is None and learned.consulted(kind, confidence, tally.inc):
         strong_fire = tally.inc.get("fire", 0.0) >= STRONG_FIRE or bool(tally.high)
         revised = opinion(ftoks, kind, category, strong_fire)
         if revised != (kind, category):
@@ -111,7 +110,8 @@ def _analyse_text(
             ambiguous = ambiguous and kind == "incident"
     severity: str | None = None
     reasons: tuple[str, ...] = ()
-    if kind == "incident" and category is not None and _SENTENCE_END.search(body):
+    several = "\n" in body or ". " in body or "! " in body or "? " in body
+    if kind == "incident" and category is not None and several and _SENTENCE_END.search(body):
         # A long report: the time and places of the incident are those of its sentence.
         span = _incident_sentence(lex, norm, body, category)
         if span is not None:
@@ -126,10 +126,12 @@ def _analyse_text(
                 keys = {(p.kind, p.code) for p in near}
                 places = near + tuple(p for p in places if (p.kind, p.code) not in keys)
     if kind == "incident" and category is not None:
-        clock = spec.clock if spec is not None else None
-        night = lex.night.has_any(ltoks, accented) or (
-            clock is not None and (clock[0] >= 22 or clock[0] < 5)
-        )
+        night = False
+        if tally.intrusion:  # only an intrusion is graver at night
+            clock = spec.clock if spec is not None else None
+            night = lex.night.has_any(ltoks, accented) or (
+                clock is not None and (clock[0] >= 22 or clock[0] < 5)
+            )
         severity, reasons = _severity(lex, tally, category, emergency, people, night)
     if command is not None:
         if kind != "incident" or (

@@ -3,8 +3,6 @@ severity and the reasons for it."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-
 from handlers.parse.scanning import _Scan
 from handlers.parse.vocabulary import (
     _ABSENT,
@@ -28,26 +26,21 @@ SURE = 2.5
 STRONG_NOTICE = 3.0
 
 
-@dataclass(slots=True)
 class _Tally:
-    inc: dict[str, float]
-    sure: dict[str, float] = field(default_factory=dict)  # without ambiguous readings
-    clear: float = 0.0
-    ack: float = 0.0
-    nack: float = 0.0
-    checkin: float = 0.0
-    absent: float = 0.0
-    notice: float = 0.0
-    high: list[str] = field(default_factory=list)  # reasons that raise the severity
-    low: list[str] = field(default_factory=list)  # reasons that lower it
-    exact: bool = False
-    question: bool = False
-    hints_only: bool = True  # every incident signal is a sign to check (smell, smoke, noise)
-    last_incident: int = -1  # index of the last incident signal
-    verdict: int = -1  # index of the last "checked, all fine" signal
-    intrusion: bool = False
-    drill: bool = False  # diễn tập, giả định: what it names is played, not happening
-    denied: bool = False  # the message says an alarm was false (báo nhầm, không phải cháy)
+    """The evidence of one message. Scalars default at class level: a message sets few of
+    them, and a dataclass's generated __init__ cost as much as the whole tally."""
+
+    clear = ack = nack = checkin = absent = notice = 0.0
+    exact = question = intrusion = drill = denied = False
+    hints_only = True  # every incident signal is a sign to check (smell, smoke, noise)
+    last_incident = -1  # index of the last incident signal
+    verdict = -1  # index of the last "checked, all fine" signal
+
+    def __init__(self) -> None:
+        self.inc: dict[str, float] = {}
+        self.sure: dict[str, float] = {}  # without readings that rest on an ambiguous word
+        self.high: list[str] = []  # reasons that raise the severity
+        self.low: list[str] = []  # reasons that lower it
 
 
 def _add(reasons: list[str], why: str) -> None:
@@ -57,7 +50,7 @@ def _add(reasons: list[str], why: str) -> None:
 
 def _tally(lex: _Lexicon, scan: _Scan) -> _Tally:
     """Add up the evidence outside questions, with negation, denial and causes applied."""
-    t = _Tally(inc={})
+    t = _Tally()
     denied = False
     causes: list[_Entry] = []
     qs = scan.questions

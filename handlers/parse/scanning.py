@@ -51,10 +51,7 @@ class _Scan:
 def _tokens(lex: _Lexicon, text: str, low: str) -> tuple[list[str], list[str], bool]:
     """Lower-case and folded tokens (aliases and CA expanded), and whether marks were typed."""
     ltoks = _split_tokens(low)
-    mended = _MENDED
-    try:
-        ltoks = [mended[t] for t in ltoks]
-    except KeyError:
+    if not _SOUND.issuperset(ltoks):  # one C-level pass: most words were seen and are fine
         ltoks = _mend_all(lex, ltoks)
     if low.isascii():
         ftoks = ltoks
@@ -75,6 +72,9 @@ def _tokens(lex: _Lexicon, text: str, low: str) -> tuple[list[str], list[str], b
 # Typed token -> the token(s) meant (spelling.mend, or two words typed as one): most tokens are
 # seen before, so a message pays one lookup a word.
 _MENDED: dict[str, str] = {}
+_SOUND: set[str] = (
+    set()
+)  # tokens seen that need no mending (the keys of _MENDED that map to themselves)
 _RUNS: dict[str, tuple[str, str]] = {}
 
 
@@ -100,6 +100,8 @@ def _mend_all(lex: _Lexicon, ltoks: list[str]) -> list[str]:
             continue
         if len(_MENDED) < 100_000:  # bounded: odd input must not grow memory for ever
             _MENDED[tok] = got
+            if got == tok:
+                _SOUND.add(tok)
         out.append(got)
     return out
 
