@@ -174,9 +174,17 @@ def make_row(
     ambiguous: bool = False,
 ) -> dict[str, Any]:
     """Render one template into a labelled row."""
-    sent = pick_sent(rng)
+    # " @@ HH:MM": a clock typed in the template, today (sent later); "@@ !HH:MM": today, sent
+    # any time (tối nay keeps today)
+    clock = re.search(r" @@ (!?)(\d\d):(\d\d)$", template)
+    if clock:
+        template = template[: clock.start()]
+        hour, minute = int(clock.group(2)), int(clock.group(3))
+    sent = pick_sent(rng, hour if clock and not clock.group(1) else 8)
     formal = register != "chat"
     rendered = render(template, rng, sent, formal)
+    if clock:
+        rendered.time = {"at": sent.replace(hour=hour, minute=minute).strftime("%Y-%m-%dT%H:%M")}
     written = rendered.text
     if typing == "chat":
         text, accents = chat_typing(written, rng)

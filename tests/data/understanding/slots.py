@@ -226,10 +226,11 @@ class Slots(dict):  # type: ignore[type-arg]
         return value
 
 
-def pick_sent(rng: random.Random) -> datetime:
-    """A send time between 09:00 and 22:59 on a day in Oct-Dec 2026."""
+def pick_sent(rng: random.Random, after_hour: int = 8) -> datetime:
+    """A send time between 09:00 (or after `after_hour`) and 22:59 on a day in Oct-Dec 2026."""
     day = FIRST_DAY + timedelta(days=rng.randint(0, 75))
-    return day.replace(hour=rng.randint(9, 22), minute=rng.choice(range(0, 60, 1)))
+    hour = rng.randint(max(9, after_hour + 1), 22)
+    return day.replace(hour=hour, minute=rng.choice(range(0, 60, 1)))
 
 
 def render(template: str, rng: random.Random, sent: datetime, formal: bool) -> Rendered:
