@@ -18,7 +18,7 @@ sys.path.insert(0, str(HERE))
 
 from fold import AMBIGUOUS_TYPES, fold  # noqa: E402
 from fold import main as fold_main  # noqa: E402
-from noise import fold_words, rests_on_ambiguous, teencode, typo  # noqa: E402
+from noise import fold_words, rests_on_ambiguous, teencode, telex, typo  # noqa: E402
 from slots import COMPANIES, pick_sent, render  # noqa: E402
 
 TEMPLATES = HERE / "templates"
@@ -118,7 +118,7 @@ def typed_places(places: list[list[str | None]], text: str) -> list[list[str | N
     return out
 
 
-def chat_typing(text: str, rng: random.Random) -> tuple[str, str]:
+def chat_typing(text: str, rng: random.Random, has_places: bool) -> tuple[str, str]:
     """How one member types `text` on a phone: (typed text, accents style)."""
     written = text
     if rng.random() < 0.55:
@@ -128,12 +128,19 @@ def chat_typing(text: str, rng: random.Random) -> tuple[str, str]:
         text = fold(text)
     elif style < 0.48:
         text = fold_words(text, rng, 0.5)
-    if rng.random() < 0.22:
+    elif style < 0.56 and not has_places and len(text.split()) <= 8:
+        text = telex_line(text)  # the keyboard's Vietnamese mode was off: "cos mawtj"
+    if rng.random() < 0.24:
         text = typo_protected(text, rng)
     accents = accents_of(text, written)
     if rng.random() < 0.35 and text[:1].isupper() and not text[:2].isupper():
         text = text[0].lower() + text[1:]
     return text, accents
+
+
+def telex_line(text: str) -> str:
+    """Every word as raw Telex keystrokes, as typed with the IME switched off."""
+    return re.sub(r"\w+", lambda m: telex(m.group(0)), text)
 
 
 def typo_protected(text: str, rng: random.Random) -> str:
@@ -187,7 +194,7 @@ def make_row(
         rendered.time = {"at": sent.replace(hour=hour, minute=minute).strftime("%Y-%m-%dT%H:%M")}
     written = rendered.text
     if typing == "chat":
-        text, accents = chat_typing(written, rng)
+        text, accents = chat_typing(written, rng, bool(rendered.places))
     else:
         share = {"formal": 0.2, "news": 0.08}.get(typing, 0.0)
         text = formal_typing(written, rng, share)
