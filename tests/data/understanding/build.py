@@ -10,6 +10,7 @@ import json
 import random
 import re
 import sys
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -181,9 +182,12 @@ def make_row(
     ambiguous: bool = False,
 ) -> dict[str, Any]:
     """Render one template into a labelled row."""
-    # " @@ HH:MM": a clock typed in the template, today (sent later); "@@ !HH:MM": today, sent
-    # any time (tối nay keeps today)
-    clock = re.search(r" @@ (!?)(\d\d):(\d\d)$", template)
+    # " !amb": a template typed without marks whose reading rests on an ambiguous word
+    if template.endswith(" !amb"):
+        template, ambiguous = template[: -len(" !amb")], True
+    # " @@ HH:MM": a clock typed in the template, today (sent later); " @@ !HH:MM": today,
+    # sent any time (tối nay keeps today); " @@ -1 HH:MM": yesterday
+    clock = re.search(r" @@ (!|-1 )?(\d\d):(\d\d)$", template)
     if clock:
         template = template[: clock.start()]
         hour, minute = int(clock.group(2)), int(clock.group(3))
@@ -191,8 +195,11 @@ def make_row(
     formal = register != "chat"
     rendered = render(template, rng, sent, formal)
     if clock:
-        rendered.time = {"at": sent.replace(hour=hour, minute=minute).strftime("%Y-%m-%dT%H:%M")}
+        day = sent - timedelta(days=1) if clock.group(1) == "-1 " else sent
+        rendered.time = {"at": day.replace(hour=hour, minute=minute).strftime("%Y-%m-%dT%H:%M")}
     written = rendered.text
+    if fold(template) == template:  # a template written without marks fills its slots so too
+        written = fold(written)
     if typing == "chat":
         text, accents = chat_typing(written, rng, bool(rendered.places))
     else:
@@ -308,12 +315,16 @@ def build_formal(corpus: Corpus, rng: random.Random, per_category: int) -> None:
 
 
 def build_news(corpus: Corpus, rng: random.Random) -> None:
-    for category, lines in sections("news.txt").items():
+    blocks = sections("news.txt")
+    wrappers = blocks.pop("forwarded")
+    for category, lines in blocks.items():
         for text, why, _ in parse_lines(lines):
             sev, template = text.split(" ", 1)
-            expand(corpus, rng, template, 2, type_="incident", category=category,
-                   severity=SEVERITY[sev], why=why, register="news", typing="news",
-                   group_share=0.9)  # fmt: skip
+            for _copy in range(2):  # half of the items come wrapped as members forward them
+                wrapped = rng.choice(wrappers) if rng.random() < 0.5 else "{NEWS}"
+                expand(corpus, rng, wrapped.replace("{NEWS}", template), 1, type_="incident",
+                       category=category, severity=SEVERITY[sev], why=why, register="news",
+                       typing="news", group_share=0.9)  # fmt: skip
 
 
 def build_notices(corpus: Corpus, rng: random.Random) -> None:
