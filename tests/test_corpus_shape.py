@@ -27,7 +27,7 @@ ACCENTS = {"full", "mixed", "none"}
 PLACE_KINDS = {"workshop", "warehouse", "gate", "lot", "company", "place"}
 REQUIRED = {"id", "text", "type", "category", "severity", "ambiguous", "register", "channel",
             "accents", "sent_at"}  # fmt: skip
-OPTIONAL = {"time", "places", "reason", "why"}
+OPTIONAL = {"time", "places", "reason", "why", "typo"}
 
 
 def _load(name: str) -> list[dict[str, Any]]:

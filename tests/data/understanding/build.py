@@ -119,9 +119,10 @@ def typed_places(places: list[list[str | None]], text: str) -> list[list[str | N
     return out
 
 
-def chat_typing(text: str, rng: random.Random, has_places: bool) -> tuple[str, str]:
-    """How one member types `text` on a phone: (typed text, accents style)."""
+def chat_typing(text: str, rng: random.Random, has_places: bool) -> tuple[str, str, str]:
+    """How one member types `text` on a phone: (typed text, accents style, slip or "")."""
     written = text
+    slip = ""
     if rng.random() < 0.55:
         text = teencode(text, rng)
     style = rng.random()
@@ -131,12 +132,14 @@ def chat_typing(text: str, rng: random.Random, has_places: bool) -> tuple[str, s
         text = fold_words(text, rng, 0.5)
     elif style < 0.56 and not has_places and len(text.split()) <= 8:
         text = telex_line(text)  # the keyboard's Vietnamese mode was off: "cos mawtj"
+        slip = "telex_line"
     if rng.random() < 0.24:
-        text = typo_protected(text, rng)
+        text, kind = typo_protected(text, rng)
+        slip = "+".join(k for k in (slip, kind) if k)
     accents = accents_of(text, written)
     if rng.random() < 0.35 and text[:1].isupper() and not text[:2].isupper():
         text = text[0].lower() + text[1:]
-    return text, accents
+    return text, accents, slip
 
 
 def telex_line(text: str) -> str:
@@ -144,12 +147,13 @@ def telex_line(text: str) -> str:
     return re.sub(r"\w+", lambda m: telex(m.group(0)), text)
 
 
-def typo_protected(text: str, rng: random.Random) -> str:
-    """A typo that leaves time, place and company words alone (tries a few times)."""
+def typo_protected(text: str, rng: random.Random) -> tuple[str, str]:
+    """A typo that leaves time, place and company words alone (tries a few times):
+    (text, kind of slip or "" when none fitted)."""
     protected = {fold(word) for word in PROTECTED}
     old = re.findall(r"\w+", text)
     for _ in range(6):
-        new_text, _kind = typo(text, rng)
+        new_text, kind = typo(text, rng)
         new = re.findall(r"\w+", new_text)
         pairs = enumerate(zip(old, new, strict=False))
         first = next((i for i, (a, b) in pairs if a != b), len(new))
@@ -158,8 +162,8 @@ def typo_protected(text: str, rng: random.Random) -> str:
             fold(w).lower() in protected or any(ch.isdigit() or ch.isupper() for ch in w)
             for w in touched
         ):
-            return new_text
-    return text
+            return new_text, kind
+    return text, ""
 
 
 def formal_typing(text: str, rng: random.Random, fold_share: float) -> str:
@@ -201,11 +205,11 @@ def make_row(
     if fold(template) == template:  # a template written without marks fills its slots so too
         written = fold(written)
     if typing == "chat":
-        text, accents = chat_typing(written, rng, bool(rendered.places))
+        text, accents, slip = chat_typing(written, rng, bool(rendered.places))
     else:
         share = {"formal": 0.2, "news": 0.08}.get(typing, 0.0)
         text = formal_typing(written, rng, share)
-        accents = accents_of(text, written)
+        accents, slip = accents_of(text, written), ""
     row: dict[str, Any] = {
         "text": text,
         "type": type_,
@@ -222,6 +226,8 @@ def make_row(
     places = typed_places(rendered.places, text)
     if places:
         row["places"] = places
+    if slip:
+        row["typo"] = slip
     if reason:
         row["reason"] = fold(reason) if fold(text) == text else reason
     if why:
