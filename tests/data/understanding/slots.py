@@ -147,8 +147,10 @@ class Slots(dict):  # type: ignore[type-arg]
             value = str(rng.randint(2, 6))
         elif key == "nn":  # formal zero-padded count
             value = f"{rng.randint(2, 6):02d}"
-        elif key == "many":  # a crowd
-            value = str(rng.choice([30, 40, 50, 60, 80, 100, 120, 150, 200, 300, 500]))
+        elif key == "many":  # tens of people
+            value = str(rng.choice([30, 35, 40, 50, 60, 70, 80, 100, 120]))
+        elif key == "crowd":  # hundreds or thousands: a strike of this size is high
+            value = rng.choice(["200", "300", "400", "500", "700", "1.000", "1.200", "2.000"])
         elif key == "phone":
             value = (
                 "09"
