@@ -284,6 +284,8 @@ def compose_report(
     handlings = {sev: parts.get(f"handling {category} {sev}", []) for sev in "LMH"}
     sev = rng.choice([s for s in allowed if only or handlings[s]])
     handling = rng.choice(only or handlings[sev])
+    if re.match(r"[LMH]: ", handling):  # this outcome sets the severity itself
+        sev, handling = handling[0], handling[3:]
     opening = rng.choice(parts["openings"])
     if "ban đêm" in handling:  # the handling says it was at night: so must the clock
         for slot in ("{date_at}", "{toiqua_at}"):
@@ -300,7 +302,9 @@ def compose_report(
     if rng.random() < 0.4:
         sentences.insert(0, rng.choice(parts["background"]))
     if rng.random() < 0.6:
-        sentences.append(rng.choice(parts["closings"]))
+        # a record (biên bản) closing an inspection would read as a violation found
+        closings = [c for c in parts["closings"] if category != "inspection" or "biên bản" not in c]
+        sentences.append(rng.choice(closings))
     return " ".join(sentences), sev
 
 
