@@ -35,6 +35,14 @@ PROTECTED = {
 } | {word.lower() for name in COMPANIES for word in name.split()}  # fmt: skip
 
 
+# Places without a code (kind "place", as parse_cases labels nhà xe and KTX): a line naming
+# one, as typed, must yield a place of that kind.
+GENERIC_PLACE = re.compile(
+    r"(?<!\w)(nha xe|bai xe|ky tuc xa|ktx|nha an|cang tin|nha ve sinh|van phong|tram bien ap"
+    r"|phong bao ve|nha bao ve)(?!\w)"
+)
+
+
 class Corpus:
     """Collects rows, drops duplicates (case-insensitive), numbers them."""
 
@@ -224,6 +232,8 @@ def make_row(
     if rendered.time:
         row["time"] = rendered.time
     places = typed_places(rendered.places, text)
+    if GENERIC_PLACE.search(fold(text).lower()):
+        places.append(["place", None])
     if places:
         row["places"] = places
     if slip:
