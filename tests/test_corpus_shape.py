@@ -115,6 +115,23 @@ def test_floors_of_the_issue_are_met() -> None:
     assert sum(row["ambiguous"] for row in ROWS) >= 100
 
 
+def test_a_labelled_time_is_past_unless_the_line_says_otherwise() -> None:
+    """Prefer the past: a time after sent_at needs a word for the future (mai, tối nay...)."""
+    fold = _module("fold")
+    future = re.compile(r"\b(mai|toi nay|chieu nay|sang nay|hom nay)\b")
+    wrong = []
+    for row in ROWS:
+        if "time" not in row:
+            continue
+        value = row["time"].get("at") or row["time"]["date"] + "T00:00"
+        sent = datetime.fromisoformat(row["sent_at"]).replace(tzinfo=None)
+        if datetime.fromisoformat(value) > sent and not future.search(
+            fold.fold(row["text"]).lower()
+        ):
+            wrong.append(row["id"])
+    assert wrong == []
+
+
 def test_no_line_is_duplicated() -> None:
     for rows in (ROWS, FOLDED):
         keys = Counter(" ".join(row["text"].lower().split()) for row in rows)
