@@ -67,6 +67,8 @@ TRAPS: dict[str, Callable[[dict], bool]] = {
 
 def main(argv: list[str]) -> int:
     path = Path(argv[1]) if len(argv) > 1 else HERE / "corpus.jsonl"
+    if not path.exists():  # a bare file name means the one in this folder
+        path = HERE / path.name
     rows = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()]
     print(f"{path.name}: {len(rows)} lines; with time: {sum('time' in r for r in rows)}, "
           f"with places: {sum('places' in r for r in rows)}")  # fmt: skip
