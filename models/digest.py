@@ -50,7 +50,7 @@ TOTAL_KEY = "all"
 # Rendered inline: PostgreSQL cannot type a bare bind parameter in a subquery column.
 ALL: ColumnElement[str] = literal_column("'all'")
 # An incident in one of these states is finished even if nobody recorded resolved_at.
-CLOSED_INCIDENT_STATUSES = ("resolved", "closed", "false_alarm", "cancelled")
+CLOSED_INCIDENT_STATUSES = ("resolved", "closed", "false_alarm", "cancelled", "noted")
 
 
 @dataclass(frozen=True)
