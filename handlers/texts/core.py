@@ -8,6 +8,7 @@ HELP_MEMBER = (
     '• Điểm danh: "có mặt" hoặc /diemdanh\n'
     '• Xác nhận thông báo: trả lời "đã nhận" vào tin của bot hoặc /danhan\n'
     "• Báo xong việc được giao: /xong <mã việc>\n"
+    "• Hỏi hoặc nhờ hỗ trợ: nhắn câu hỏi, bot chuyển tới điều phối viên và báo lại câu trả lời\n"
     "• Xem hướng dẫn: /huongdan"
 )
 
@@ -17,6 +18,7 @@ HELP_COORDINATOR = (
     "• /giaoviec @tên <việc> han <ngày>: giao việc\n"
     "• /thongke: số liệu tuần này\n"
     "• /chuahoatdong: thành viên chưa hoạt động\n"
+    "• /yeucau: câu hỏi đang chờ trả lời; /traloi YC<số> <nội dung>: trả lời\n"
     "• /baocao: các sự việc đang mở\n"
     "• /xuly <mã>, /xong <mã>, /bao_nham <mã>: cập nhật sự việc"
 )
