@@ -4,13 +4,21 @@ group, with or without diacritics, forwarded to the coordinators, answered by a 
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import csv
+import io
+import json
 from datetime import datetime
+from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
+import yaml
 from sqlalchemy import func, select
 
+from bot.cli import main
 from handlers.clock import FixedClock
 from models import exports
 from models.tables import Incident, MemberRequest, Outbox
@@ -55,6 +63,20 @@ def said(bot: Bot, chat: str) -> list[str]:
     return [line.text for line in bot.store.bot_lines(chat)]
 
 
+async def cli(db_url: str, tmp_path: Path, *argv: str) -> str:
+    """`antt-bot ARGV` on the bot's database, in-process (a thread: main runs its own loop)."""
+    config = tmp_path / "cli.yaml"
+    config.write_text(yaml.safe_dump({"database": {"url": db_url}}), encoding="utf-8")
+    out = io.StringIO()
+
+    def call() -> int:
+        with contextlib.redirect_stdout(out):
+            return main([*argv, "-c", str(config)])
+
+    assert await asyncio.to_thread(call) == 0
+    return out.getvalue()
+
+
 async def requests_export(bot: Bot) -> list[dict[str, Any]]:
     async with bot.sessions() as s:
         return [row async for row in exports.rows(s, "requests")]
@@ -66,7 +88,7 @@ async def count(bot: Bot, model: Any) -> int:
 
 
 async def test_private_question_forwarded_answered_by_quote_reply_and_exported(
-    council: Bot,
+    council: Bot, db_url: str, tmp_path: Path
 ) -> None:
     await say(council, QUAN, "có mặt")  # Quân has written to the bot: reachable privately
     await say(council, BINH, "Cho hỏi thủ tục đăng ký tạm trú cho công nhân mới thế nào ạ?")
@@ -84,11 +106,19 @@ async def test_private_question_forwarded_answered_by_quote_reply_and_exported(
     assert "Trả lời cho câu hỏi YC1" in answer and "CCCD bản gốc" in answer
     assert "anh/chị Quân, điều phối viên" in answer
     assert said(council, QUAN)[-1] == "Bot đã chuyển câu trả lời YC1 tới anh/chị Bình."
-    [row] = await requests_export(council)
+    [line] = (await cli(db_url, tmp_path, "export", "requests")).splitlines()
+    row = json.loads(line)
     assert row["code"] == "YC1" and row["member_id"] == BINH and row["answered_by"] == QUAN
     assert row["status"] == "answered" and row["answer"].startswith("Chị mang CCCD")
-    assert row["asked_at"] == TUE and row["answered_at"] == datetime(2026, 12, 1, 10, 15, tzinfo=VN)
+    assert datetime.fromisoformat(row["asked_at"]) == TUE
+    assert datetime.fromisoformat(row["answered_at"]) == datetime(2026, 12, 1, 10, 15, tzinfo=VN)
     assert "thủ tục đăng ký tạm trú" in row["text"]
+    table = list(
+        csv.DictReader(
+            io.StringIO(await cli(db_url, tmp_path, "export", "requests", "--format", "csv"))
+        )
+    )
+    assert table[0]["code"] == "YC1" and table[0]["answered_by"] == QUAN
     assert set(exports.COLUMNS["requests"]) >= {
         "id",
         "code",
