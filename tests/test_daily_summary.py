@@ -78,6 +78,8 @@ async def test_one_morning_summary_instead_of_a_reminder_per_item(council: Bot) 
     async with council.sessions() as s:
         statuses = dict((await s.execute(select(Incident.category, Incident.status))).all())
     assert statuses == {"theft": "reported", "inspection": "noted"}
+    await say(council, QUAN, "/xong SV2")  # a drill never needs closing
+    assert said(council, QUAN)[-1] == "Sự việc SV2 đã đóng (đã ghi nhận, không cần xử lý)."
     before = len(said(council, QUAN))
 
     # Tuesday: the per-item jobs no longer write to the coordinator ...
@@ -113,6 +115,7 @@ async def test_one_morning_summary_instead_of_a_reminder_per_item(council: Bot) 
 async def test_sunday_is_a_rest_day_and_monday_catches_up(council: Bot) -> None:
     await a_busy_monday(council)
     await say(council, QUAN, "/traloi YC1 Ở phòng hành chính BQL")
+    await say(council, QUAN, "/xuly SV1")
     before = {m: len(said(council, m)) for m in (QUAN, CUONG)}
     sunday = at(6, 7, 30)
     for job in ("daily_summary", "nudges", "task_reminders"):
@@ -125,7 +128,7 @@ async def test_sunday_is_a_rest_day_and_monday_catches_up(council: Bot) -> None:
 
     await run(council, "daily_summary", at(7, 7, 30))
     summary = said(council, QUAN)[-1]
-    assert "SV1 trộm cắp ở cổng 3, Cty May Việt: chờ người nhận, đã mở 7 ngày" in summary
+    assert "SV1 trộm cắp ở cổng 3, Cty May Việt: anh/chị Quân đang xử lý, đã mở 7 ngày" in summary
     assert "Câu hỏi chưa trả lời" not in summary  # answered on Monday
 
 

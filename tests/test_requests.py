@@ -205,11 +205,13 @@ async def test_answer_before_the_morning_withdraws_the_held_forward(council: Bot
 async def test_what_is_not_a_request(council: Bot) -> None:
     await say(council, QUAN, "có mặt")
     await say(council, BINH, "Cháy ở xưởng 2 cty May Việt, giúp với!")  # a fire, not a question
+    await say(council, CUONG, "Đã hỗ trợ cty May Việt kiểm tra PCCC xưởng 2 xong")  # help given
     await say(council, QUAN, "Ai trực cổng 3 tối nay?")  # coordinators ask, they do not request
     await say(council, BINH, "ai trực cổng 3 tối nay?", chat=MAY, quote="not-a-bot-message")
     async with council.sessions() as s:
         assert (await s.execute(select(func.count()).select_from(MemberRequest))).scalar_one() == 0
-        assert (await s.execute(select(Incident.category))).scalar_one() == "fire"
+        categories = dict((await s.execute(select(Incident.category, Incident.status))).all())
+    assert categories == {"fire": "reported", "inspection": "noted"}
 
 
 async def test_yeucau_lists_open_requests_and_traloi_checks_its_input(council: Bot) -> None:

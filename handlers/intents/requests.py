@@ -30,6 +30,8 @@ HELP_RE = re.compile(
     r"\b(ho tro|giup|xin hoi|cho hoi|vuong mac|kho khan|de nghi|kien nghi|xin y kien|tu van"
     r"|huong dan giup|huong dan cho|nho ban|nho hoi dong|nho anh|nho chi|nho bot)\b"
 )
+# ... unless it tells of help already given ("đã hỗ trợ cty ABC xong", "cảm ơn đã giúp").
+HELPED_RE = re.compile(r"\b(xong|da ho tro|da giup|cam on|thank|thanks|tks)\b")
 # Report categories a help request is often mistaken for ("cần hỗ trợ tập huấn PCCC").
 SOFT_CATEGORIES = ("inspection", "other")
 CODE_RE = re.compile(r"^\s*#?\s*(?:yc)?\s*-?\s*(\d{1,9})\b[\s:,.\-]*(.*)$", re.I | re.S)
@@ -47,7 +49,8 @@ def address(member: Member | None) -> str:
 
 
 def wants_help(text: str) -> bool:
-    return HELP_RE.search(fold(text).lower()) is not None
+    folded = fold(text).lower()
+    return HELP_RE.search(folded) is not None and HELPED_RE.search(folded) is None
 
 
 async def addressed_to_bot(ctx: Context) -> bool:
@@ -112,7 +115,8 @@ async def open_request(ctx: Context) -> MemberRequest:
     elif when > ctx.now + timedelta(minutes=1):
         local = when.astimezone(ctx.tz)
         at = f"{local.strftime('%H:%M')} {texts.weekday_date(local.date())}"
-        text = texts.ASKED_LATER.format(name=name, code=code, when=at)
+        target = texts.LATER_TARGET[where].format(group=group)
+        text = texts.ASKED_LATER.format(name=name, code=code, when=at, target=target)
     elif where == "private":
         text = texts.ASKED_PRIVATE.format(name=name, code=code)
     elif where == "coordinators":

@@ -122,8 +122,8 @@ async def _incident_lines(session: AsyncSession, settings: Settings, today: date
         reports = await reports_of(session, incident.id)
         place = incident_texts.places_text(reports[0].places) if reports else ""
         status = incident_texts.STATUS.get(incident.status, incident.status)
-        if handler is not None:
-            status = f"{address(handler)} {status}"
+        if handler is not None and incident.status in texts.SUMMARY_HANDLER:
+            status = texts.SUMMARY_HANDLER[incident.status].format(who=address(handler))
         lines.append(
             texts.SUMMARY_INCIDENT_LINE.format(
                 code=incident_code(incident.id),

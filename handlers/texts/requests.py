@@ -12,9 +12,14 @@ ASKED_PRIVATE = (
     "Khi có trả lời, bot sẽ báo lại ngay."
 )
 ASKED_LATER = (
-    "Cảm ơn {name}! Bot đã ghi nhận câu hỏi ({code}) và sẽ chuyển tới điều phối viên "
-    "lúc {when}. Khi có trả lời, bot sẽ báo lại ngay."
+    "Cảm ơn {name}! Bot đã ghi nhận câu hỏi ({code}) và sẽ chuyển {target} lúc {when}. "
+    "Khi có trả lời, bot sẽ báo lại ngay."
 )
+LATER_TARGET = {
+    "private": "tới điều phối viên",
+    "coordinators": "vào nhóm điều phối viên",
+    "council": "vào nhóm {group} (chưa nhắn riêng được cho điều phối viên)",
+}
 ASKED_COORDINATORS_CHAT = (
     "Cảm ơn {name}! Bot đã chuyển câu hỏi ({code}) vào nhóm điều phối viên. "
     "Khi có trả lời, bot sẽ báo lại ngay."
@@ -59,6 +64,7 @@ SUMMARY_HELLO = "Chào {name}, việc cần theo dõi hôm nay ({day}):"
 SUMMARY_HELLO_GROUP = "Chào các anh/chị điều phối viên, việc cần theo dõi hôm nay ({day}):"
 SUMMARY_INCIDENTS = "🚨 Sự việc đang mở ({n}):"
 SUMMARY_INCIDENT_LINE = "• {code} {category}{place}: {status}, {age}"
+SUMMARY_HANDLER = {"acknowledged": "{who} đã nhận xử lý", "handling": "{who} đang xử lý"}
 SUMMARY_REQUESTS = "❓ Câu hỏi chưa trả lời ({n}):"
 SUMMARY_REQUEST_LINE = "• {code} {who} ({enterprise}), {age}: “{text}”"
 SUMMARY_TASKS = "⏰ Việc quá hạn ({n}):"
