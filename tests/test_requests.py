@@ -19,7 +19,9 @@ import yaml
 from sqlalchemy import func, select
 
 from bot.cli import main
+from bot.keys import SETTINGS
 from handlers.clock import FixedClock
+from handlers.digest import build_digest
 from models import exports
 from models.tables import Incident, MemberRequest, Outbox
 from tests.conftest import Bot, text_event
@@ -27,6 +29,7 @@ from tests.engagement_helpers import COUNCIL, GROUPS, MAY, NAMES, import_roster
 
 VN = ZoneInfo("Asia/Ho_Chi_Minh")
 TUE = datetime(2026, 12, 1, 9, 0, tzinfo=VN)  # a Tuesday morning
+SUNDAY_NIGHT = datetime(2026, 12, 6, 20, 0, tzinfo=VN)
 QUAN, BINH, CUONG, EM = "u1", "u2", "u3", "u5"  # Quân coordinates; the others are members
 
 
@@ -119,6 +122,11 @@ async def test_private_question_forwarded_answered_by_quote_reply_and_exported(
         )
     )
     assert table[0]["code"] == "YC1" and table[0]["answered_by"] == QUAN
+    async with council.sessions() as session:  # the weekly digest lists the week's requests
+        built = await build_digest(session, council.app[SETTINGS], "2026-W49", now=SUNDAY_NIGHT)
+    digest = built.to_json()
+    assert [(r["code"], r["member_id"]) for r in digest["requests"]] == [("YC1", BINH)]
+    assert digest["requests"][0]["answered_at"].startswith("2026-12-01T10:15")
     assert set(exports.COLUMNS["requests"]) >= {
         "id",
         "code",
