@@ -7,7 +7,7 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from models.tables import Member, MemberRequest
+from models.tables import Member, MemberRequest, Outbox
 
 
 async def get_request(
@@ -39,3 +39,36 @@ async def open_requests(
     if member_pk is not None:
         stmt = stmt.where(MemberRequest.member_pk == member_pk)
     return [(r, m) for r, m in (await session.execute(stmt)).all()]
+
+
+async def recent_open_request(
+    session: AsyncSession, member_pk: int, chat_id: str, since: datetime
+) -> MemberRequest | None:
+    """The member's newest open request asked in this chat since `since`."""
+    stmt = (
+        select(MemberRequest)
+        .where(
+            MemberRequest.member_pk == member_pk,
+            MemberRequest.chat_id == chat_id,
+            MemberRequest.status == "open",
+            MemberRequest.asked_at >= since,
+        )
+        .order_by(MemberRequest.id.desc())
+        .limit(1)
+    )
+    return (await session.execute(stmt)).scalars().first()
+
+
+async def forwarded_chats(session: AsyncSession, request_id: int) -> list[str]:
+    """The chats the request was forwarded to (its first forward rows, not follow-ups)."""
+    stmt = (
+        select(Outbox.chat_id)
+        .where(
+            Outbox.ref_type == "request",
+            Outbox.ref_id == request_id,
+            Outbox.kind == "request",
+            Outbox.idempotency_key.like(f"request:{request_id}:%"),
+        )
+        .order_by(Outbox.id)
+    )
+    return list(dict.fromkeys((await session.execute(stmt)).scalars()))

@@ -101,6 +101,15 @@ async def test_private_question_forwarded_answered_by_quote_reply_and_exported(
     forward = council.store.bot_lines(QUAN)[-1]
     assert "YC1" in forward.text and "anh/chị Bình (May Việt, 0901000002)" in forward.text
     assert "thủ tục đăng ký tạm trú" in forward.text and "/traloi YC1" in forward.text
+    # A few words more, straight after, complete the question instead of being lost.
+    await say(council, BINH, "cong nhan o tro ngoai KCN a")
+    assert said(council, BINH)[-1] == "Bot đã chuyển thêm nội dung này vào câu hỏi YC1."
+    assert (
+        said(council, QUAN)[-1] == "❓ YC1 (bổ sung) – anh/chị Bình:\n“cong nhan o tro ngoai KCN a”"
+    )
+    council.clock.set(datetime(2026, 12, 1, 9, 30, tzinfo=VN))
+    await say(council, BINH, "em gửi kèm danh sách sau nhé")  # too late to belong to YC1
+    assert "YC1" not in said(council, BINH)[-1]
 
     council.clock.set(datetime(2026, 12, 1, 10, 15, tzinfo=VN))
     await say(council, QUAN, "Chị mang CCCD bản gốc lên phòng 2 BQL nhé", quote=forward.message_id)
@@ -115,7 +124,7 @@ async def test_private_question_forwarded_answered_by_quote_reply_and_exported(
     assert row["status"] == "answered" and row["answer"].startswith("Chị mang CCCD")
     assert datetime.fromisoformat(row["asked_at"]) == TUE
     assert datetime.fromisoformat(row["answered_at"]) == datetime(2026, 12, 1, 10, 15, tzinfo=VN)
-    assert "thủ tục đăng ký tạm trú" in row["text"]
+    assert row["text"].endswith("thế nào ạ?\ncong nhan o tro ngoai KCN a")
     table = list(
         csv.DictReader(
             io.StringIO(await cli(db_url, tmp_path, "export", "requests", "--format", "csv"))

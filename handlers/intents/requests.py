@@ -20,7 +20,7 @@ from handlers.texts import core as core_texts
 from handlers.texts import requests as texts
 from models.outbox import cancel_pending, find_quoted
 from models.people import coordinators
-from models.requests import get_request, open_requests
+from models.requests import forwarded_chats, get_request, open_requests, recent_open_request
 from models.tables import Member, MemberRequest
 
 DEFAULT_TITLE = "anh/chị"
@@ -34,6 +34,7 @@ HELP_RE = re.compile(
 HELPED_RE = re.compile(r"\b(xong|da ho tro|da giup|cam on|thank|thanks|tks)\b")
 # Report categories a help request is often mistaken for ("cần hỗ trợ tập huấn PCCC").
 SOFT_CATEGORIES = ("inspection", "other")
+FOLLOW_UP_MINUTES = 10  # more words within this of a question belong to it
 CODE_RE = re.compile(r"^\s*#?\s*(?:yc)?\s*-?\s*(\d{1,9})\b[\s:,.\-]*(.*)$", re.I | re.S)
 
 
@@ -72,6 +73,40 @@ async def question(ctx: Context) -> None:
         await plain_message(ctx)
         return
     await open_request(ctx)
+
+
+@hook(24)
+async def request_follow_up(ctx: Context) -> bool:
+    """A few more words right after a question ('công nhân ở trọ ngoài KCN ạ') complete it,
+    instead of being lost: added to the request and passed on where the question went."""
+    parsed = ctx.parsed
+    if parsed is None or parsed.type != "other" or not ctx.is_private or ctx.is_coordinator:
+        return False
+    if len(ctx.text.split()) < 2:
+        return False  # "dạ", "ạ": nothing to add
+    since = ctx.now - timedelta(minutes=FOLLOW_UP_MINUTES)
+    req = await recent_open_request(ctx.session, ctx.member.id, ctx.event.chat_id, since)
+    if req is None:
+        return False
+    req.text = f"{req.text}\n{ctx.text.strip()}"[:MAX_TEXT]
+    code = request_code(req.id)
+    chats = await forwarded_chats(ctx.session, req.id)
+    text = texts.FOLLOW_UP.format(
+        code=code, who=address(ctx.member), text=texts.clip(ctx.text.strip(), 600)
+    )
+    for chat in chats:
+        await ctx.say(
+            chat,
+            text,
+            kind="request",
+            key=f"request-more:{req.id}:{ctx.event.event_key}:{chat}",
+            ref_type="request",
+            ref_id=req.id,
+            not_before=next_polite_time(ctx.settings, ctx.now),
+        )
+    added = texts.ADDED_FORWARDED if chats else texts.ADDED_KEPT
+    await ctx.reply(added.format(code=code), ref_type="request", ref_id=req.id)
+    return True
 
 
 @hook(25)

@@ -33,12 +33,16 @@ ASKED_NOBODY = (
     "Anh/chị liên hệ trực tiếp điều phối viên giúp nhé."
 )
 
+ADDED_FORWARDED = "Bot đã chuyển thêm nội dung này vào câu hỏi {code}."
+ADDED_KEPT = "Bot đã ghi thêm nội dung này vào câu hỏi {code}."
+
 # To the coordinators.
 FORWARD = (
     "❓ {code}: {who} ({enterprise}) hỏi{where}:\n"
     "“{text}”\n"
     "Trả lời: bấm Trả lời vào tin này, hoặc gõ /traloi {code} nội dung."
 )
+FOLLOW_UP = "❓ {code} (bổ sung) – {who}:\n“{text}”"
 WHERE_GROUP = " trong nhóm {group}"
 NO_ENTERPRISE = "chưa rõ đơn vị"
 ANSWER_SENT = "Bot đã chuyển câu trả lời {code} tới {name}."
