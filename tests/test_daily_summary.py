@@ -116,19 +116,26 @@ async def test_sunday_is_a_rest_day_and_monday_catches_up(council: Bot) -> None:
     await a_busy_monday(council)
     await say(council, QUAN, "/traloi YC1 Ở phòng hành chính BQL")
     await say(council, QUAN, "/xuly SV1")
-    before = {m: len(said(council, m)) for m in (QUAN, CUONG)}
-    sunday = at(6, 7, 30)
+    watched = (QUAN, CUONG, DUNG)
+    before = {m: len(said(council, m)) for m in watched}
+    # Sunday 13/12: Dung has been quiet for two weeks and Cường's task is overdue, yet
+    # nothing non-urgent goes out; what was planned waits for Monday morning.
+    sunday = at(13, 7, 30)
     for job in ("daily_summary", "nudges", "task_reminders"):
         await run(council, job, sunday)
-    await run(council, "daily_summary", at(6, 10))
-    assert {m: len(said(council, m)) for m in (QUAN, CUONG)} == before
+    assert await run(council, "nudges", at(13, 10)) == 0
+    await run(council, "daily_summary", at(13, 10))
+    assert {m: len(said(council, m)) for m in watched} == before
     async with council.sessions() as s:
-        held = (await s.execute(select(Outbox).where(Outbox.status == "pending"))).scalars()
-        assert all(row.next_attempt_at >= at(7, 7) for row in held)
+        held = list((await s.execute(select(Outbox).where(Outbox.status == "pending"))).scalars())
+    assert held and all(row.next_attempt_at == at(14, 7) for row in held)
 
-    await run(council, "daily_summary", at(7, 7, 30))
+    assert await run(council, "nudges", at(14, 7, 30)) > 0  # Monday: the nudges are due
+    # The overdue notice held since Sunday went out at 07:00 (before the nudge).
+    assert any("CV1 đã quá hạn" in t for t in said(council, CUONG)[before[CUONG] :])
+    await run(council, "daily_summary", at(14, 7, 30))
     summary = said(council, QUAN)[-1]
-    assert "SV1 trộm cắp ở cổng 3, Cty May Việt: anh/chị Quân đang xử lý, đã mở 7 ngày" in summary
+    assert "SV1 trộm cắp ở cổng 3, Cty May Việt: anh/chị Quân đang xử lý, đã mở 14 ngày" in summary
     assert "Câu hỏi chưa trả lời" not in summary  # answered on Monday
 
 
