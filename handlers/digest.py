@@ -10,6 +10,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from handlers.codes import request_code
 from handlers.config import Settings
 from handlers.texts import digest as texts
 from models import digest as q
@@ -82,6 +83,7 @@ class Digest:
     generated_at: datetime
     scope: q.GroupInfo | None = None
     dashboard_url: str | None = None
+    requests: list[q.RequestLine] = field(default_factory=list)
     extra: dict[str, Any] = field(default_factory=dict)
 
     @property
@@ -163,6 +165,16 @@ class Digest:
                     "missing": list(d.missing),
                 }
                 for d in self.pending_directives
+            ],
+            "requests": [
+                {
+                    "code": request_code(r.id),
+                    "member_id": r.member_id,
+                    "text": r.text,
+                    "asked_at": self._local(r.asked_at),
+                    "answered_at": self._local(r.answered_at),
+                }
+                for r in self.requests
             ],
             "budget": {
                 "used": self.budget_used,
@@ -349,4 +361,5 @@ async def build_digest(
         generated_at=now,
         scope=scope,
         dashboard_url=f"{public}/dashboard/digest/{week}" if public else None,
+        requests=await q.week_requests(session, w, gpk),
     )

@@ -37,6 +37,7 @@ from models.tables import (
     Group,
     Incident,
     Member,
+    MemberRequest,
     Membership,
     Message,
     Nudge,
@@ -50,7 +51,7 @@ TOTAL_KEY = "all"
 # Rendered inline: PostgreSQL cannot type a bare bind parameter in a subquery column.
 ALL: ColumnElement[str] = literal_column("'all'")
 # An incident in one of these states is finished even if nobody recorded resolved_at.
-CLOSED_INCIDENT_STATUSES = ("resolved", "closed", "false_alarm", "cancelled")
+CLOSED_INCIDENT_STATUSES = ("resolved", "closed", "false_alarm", "cancelled", "noted")
 
 
 @dataclass(frozen=True)
@@ -147,6 +148,17 @@ class DirectiveStatus:
     @property
     def acked(self) -> int:
         return len(self.acknowledged)
+
+
+@dataclass(frozen=True)
+class RequestLine:
+    """A member's request (YCn) asked in the window, answered or not (by `as_of`)."""
+
+    id: int
+    member_id: str | None
+    text: str
+    asked_at: datetime
+    answered_at: datetime | None
 
 
 @dataclass(frozen=True)
@@ -687,3 +699,27 @@ async def enterprise_last_seen(session: AsyncSession) -> dict[str, datetime | No
         .group_by(Member.enterprise)
     )
     return {ent: last for ent, last in await session.execute(stmt)}
+
+
+async def week_requests(
+    session: AsyncSession, w: Window, group_pk: int | None = None
+) -> list[RequestLine]:
+    """Requests asked in the window; an answer after `as_of` is not known yet."""
+    stmt = (
+        select(MemberRequest, Member.member_id)
+        .outerjoin(Member, Member.id == MemberRequest.member_pk)
+        .where(_in(MemberRequest.asked_at, w), *_restrict(MemberRequest.member_pk, group_pk))
+        .order_by(MemberRequest.asked_at, MemberRequest.id)
+    )
+    return [
+        RequestLine(
+            id=r.id,
+            member_id=member_id,
+            text=r.text,
+            asked_at=r.asked_at,
+            answered_at=r.answered_at
+            if r.answered_at is not None and r.answered_at < w.as_of
+            else None,
+        )
+        for r, member_id in await session.execute(stmt)
+    ]

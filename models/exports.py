@@ -16,6 +16,7 @@ from models.tables import (
     Directive,
     Group,
     Member,
+    MemberRequest,
     Membership,
     Message,
     Nudge,
@@ -24,7 +25,17 @@ from models.tables import (
     Task,
 )
 
-KINDS = ("messages", "reports", "checkins", "acks", "members", "tasks", "nudges", "outbox")
+KINDS = (
+    "messages",
+    "reports",
+    "checkins",
+    "acks",
+    "members",
+    "tasks",
+    "nudges",
+    "outbox",
+    "requests",
+)
 
 COLUMNS: dict[str, tuple[str, ...]] = {
     "messages": (
@@ -104,6 +115,20 @@ COLUMNS: dict[str, tuple[str, ...]] = {
         "sent_at",
         "last_error",
     ),
+    "requests": (
+        "id",
+        "code",
+        "member_id",
+        "name",
+        "enterprise",
+        "chat_id",
+        "text",
+        "status",
+        "asked_at",
+        "answered_at",
+        "answer",
+        "answered_by",
+    ),
 }
 
 # Which column bounds --since/--until for each kind.
@@ -116,6 +141,7 @@ TIME_COLUMN = {
     "tasks": Task.created_at,
     "nudges": Nudge.planned_at,
     "outbox": Outbox.created_at,
+    "requests": MemberRequest.asked_at,
 }
 
 
@@ -138,6 +164,10 @@ async def rows(
         raise ValueError(f"unknown export {kind!r}; choose one of {', '.join(KINDS)}")
     if kind == "members":
         async for row in _members(session, since, until):
+            yield row
+        return
+    if kind == "requests":
+        async for row in _requests(session, since, until):
             yield row
         return
     stmt = _window(_QUERIES[kind](), kind, since, until)
@@ -311,4 +341,42 @@ async def _members(
             "groups": groups.get(m.id, []),
             "status": m.status,
             "last_active_at": m.last_active_at,
+        }
+
+
+async def _requests(
+    session: AsyncSession, since: datetime | None, until: datetime | None
+) -> AsyncIterator[dict[str, Any]]:
+    """Members' requests with who asked and who answered (SPEC.md 2: `requests`)."""
+    asker, answerer = aliased(Member), aliased(Member)
+    stmt = _window(
+        select(
+            MemberRequest,
+            asker.member_id,
+            asker.name,
+            asker.enterprise,
+            answerer.member_id.label("answered_by"),
+        )
+        .outerjoin(asker, asker.id == MemberRequest.member_pk)
+        .outerjoin(answerer, answerer.id == MemberRequest.answered_by)
+        .order_by(MemberRequest.id),
+        "requests",
+        since,
+        until,
+    )
+    result = await session.stream(stmt.execution_options(yield_per=1000))
+    async for req, member_id, name, enterprise, answered_by in result:
+        yield {
+            "id": req.id,
+            "code": f"YC{req.id}",
+            "member_id": member_id,
+            "name": name,
+            "enterprise": enterprise,
+            "chat_id": req.chat_id,
+            "text": req.text,
+            "status": req.status,
+            "asked_at": req.asked_at,
+            "answered_at": req.answered_at,
+            "answer": req.answer,
+            "answered_by": answered_by,
         }

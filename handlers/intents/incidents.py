@@ -30,6 +30,8 @@ from handlers.texts import incidents as texts
 from models.incidents import (
     CLOSED,
     CONFIRM_REPORT,
+    NOTED,
+    NOTED_CATEGORIES,
     add_event,
     alerted_chats,
     doubts_for_reports,
@@ -379,7 +381,8 @@ async def _place(
         incident = Incident(
             category=report.category,
             severity=report.severity,
-            status="reported",
+            # An inspection or a drill is kept on record; nobody has to handle or close it.
+            status=NOTED if report.category in NOTED_CATEGORIES else "reported",
             place_key=join_key(keys),
             urgent=False,
             first_reported_at=now,
@@ -680,6 +683,10 @@ async def _correct(ctx: Context, report: Report, incident: Incident, text: str) 
         incident.category = report.category
         incident.severity = report.severity
         incident.place_key = join_key(place_keys(report.places))
+        if incident.status == NOTED and incident.category not in NOTED_CATEGORIES:
+            incident.status = "reported"  # "sửa: cháy thật" makes a drill an open incident
+        elif incident.status == "reported" and incident.category in NOTED_CATEGORIES:
+            incident.status = NOTED
         add_event(ctx.session, incident, "corrected", ctx.now, ctx.member.id, text)
     if (
         is_urgent(ctx.settings, report.category, report.severity)

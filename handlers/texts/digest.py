@@ -13,6 +13,7 @@ STATUS = {
     "resolved": "đã xong",
     "closed": "đã đóng",
     "false_alarm": "báo nhầm",
+    "noted": "đã ghi nhận",
     "confirmed": "đã xác nhận",
     "unconfirmed": "chưa xác nhận",
     "pending": "chờ xác nhận",
