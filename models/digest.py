@@ -544,8 +544,9 @@ async def top_members(
         select(Member.id, Member.member_id, Member.name, Member.enterprise, score)
         .join(counts, counts.c.member_pk == Member.id)
         .where(Member.status == "member", Member.active.is_(True), *_restrict(Member.id, group_pk))
-        .group_by(Member.id, Member.member_id, Member.name, Member.enterprise)
-        .order_by(score.desc(), Member.name, Member.id)
+        .group_by(Member.id, Member.member_id, Member.name, Member.name_folded, Member.enterprise)
+        # Folded names order ties as readers expect (Đ with D) and alike on every database.
+        .order_by(score.desc(), Member.name_folded, Member.name, Member.id)
         .limit(limit)
     )
     return [
@@ -567,7 +568,7 @@ async def inactive_members(
     stmt = (
         select(Member)
         .where(expected_member(w.end), ~active, *_restrict(Member.id, group_pk))
-        .order_by(func.coalesce(Member.enterprise, ""), Member.name, Member.id)
+        .order_by(func.coalesce(Member.enterprise, ""), Member.name_folded, Member.name, Member.id)
     )
     return [
         MemberLine(m.id, m.member_id, m.name, m.enterprise, 0, m.last_active_at, m.private_chat_id)
@@ -741,8 +742,9 @@ async def week_incidents(
         count[pk] = count.get(pk, 0) + 1
         for place in report_places or []:
             text = place.get("text") if isinstance(place, dict) else str(place)
-            if text and text not in places.setdefault(pk, []):
-                places[pk].append(text)
+            seen = places.setdefault(pk, [])
+            if text and text.casefold() not in (p.casefold() for p in seen):
+                seen.append(text)  # "xưởng 2" and "Xưởng 2" are one place
         who = name or member_id or "?"
         if who not in reporters.setdefault(pk, []):
             reporters[pk].append(who)
