@@ -353,4 +353,6 @@ async def test_golden_week_text_lists_each_incident_with_its_outcome(
     assert "• SV2 khả nghi ở cổng 3: báo nhầm (bảo vệ ca đêm đi kiểm tra)" in lines
     assert "• SV3 kiểm tra ở kho 1: đã ghi nhận, không cần xử lý" in lines
     assert "• SV5 thiết bị ở cổng 1: chưa có người nhận xử lý" in lines
-    assert any(line.startswith("ℹ️ Bot chỉ thấy tin nhắn riêng") and "29 tin" in line for line in lines)
+    assert any(
+        line.startswith("ℹ️ Bot chỉ thấy tin nhắn riêng") and "29 tin" in line for line in lines
+    )

@@ -93,9 +93,7 @@ async def weekly_digest(
             return 0  # a week before the roster existed (a fresh install): nothing to say
         digest = await build_digest(session, settings, week, now)
         # Every recipient of a week gets the text stored first, and the dashboard shows it.
-        text = await keep_sent_digest(
-            session, week, digest.render_text(), digest.window.as_of, now
-        )
+        text = await keep_sent_digest(session, week, digest.render_text(), digest.window.as_of, now)
         url = None
         if any(f"digest-photo:{c}:{week}" not in done for c in todo):
             png = await chart_or_none(digest)
