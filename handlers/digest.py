@@ -18,7 +18,7 @@ from models import digest as q
 WEEK_RE = re.compile(r"(\d{4})-W(\d{2})")
 TEXT_LIMIT = 2000  # Zalo counts UTF-16 units; the sender splits longer texts anyway
 MAX_NAMES = 12  # names listed in the chat text; the dashboard has the full lists
-MAX_INCIDENTS = 6  # incident lines in the chat text; the rest are counted, listed in the JSON
+MAX_INCIDENTS = 5  # incident lines in the chat text; the rest are counted, listed in the JSON
 # Check-ins between these local hours count as night ones (SPEC's alerts.night default).
 NIGHT_FROM, NIGHT_TO = time(22, 0), time(6, 0)
 # Platforms on which the bot sees only private chats, @mentions and replies to it in groups.
@@ -355,14 +355,14 @@ class Digest:
 
 def incident_line(i: q.IncidentLine, *, public: bool = False) -> str:
     """• SV3 cháy nổ ở Xưởng 2 (3 báo cáo): đã xử lý xong (đã dập tắt)."""
-    place = texts.AT_PLACE.format(place=_short(", ".join(i.places), 40)) if i.places else ""
+    place = texts.AT_PLACE.format(place=_short(", ".join(i.places), 30)) if i.places else ""
     merged = texts.MERGED.format(n=i.reports) if i.reports > 1 else ""
     who = "" if public or not i.handler else _short(i.handler, 30)
     outcome = texts.OUTCOME.get(i.status, texts.OUTCOME["open"])
     if who and i.status in ("acknowledged", "handling"):
         outcome = texts.OUTCOME_BY[i.status].format(who=who)
     if i.outcome:
-        outcome += f" ({_short(i.outcome, 40)})"
+        outcome += f" ({_short(i.outcome, 36)})"
     return texts.INCIDENT_LINE.format(
         code=incident_code(i.id),
         category=texts.CATEGORY.get(i.category, i.category),

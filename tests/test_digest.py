@@ -282,10 +282,18 @@ async def test_text_thanks_first_and_stays_under_the_limit(
                 f"Nguyễn Thị Phương Thảo Số {i} 👩‍🚒" * 2,
                 enterprise="Công ty TNHH Một Thành Viên Rất Dài Tên " * 2,
             )
+        # And a busy week: ten incidents with long place names, each told in one short line.
+        an = (await s.execute(select(Member).where(Member.member_id == "uA"))).scalar_one()
+        for i in range(10):
+            incident = await f.incident("fire", "high", day(5, i))
+            report = await f.report(an, day(5, i), "fire", incident=incident)
+            report.places = [{"kind": "place", "code": None, "text": "Khu nhà xưởng 🏭 " * 9}]
     async with sessions() as s:
         big = await build_digest(s, make_settings(), WEEK, AFTER)
-    assert len(big.inactive_members) == 402
-    assert utf16_len(big.render_text()) <= 2000
+    assert len(big.inactive_members) == 402 and len(big.incidents) == 13
+    text = big.render_text()
+    assert utf16_len(text) <= 2000
+    assert "… và 8 sự việc khác: xem trên trang quản lý." in text
 
 
 def test_weeks_are_iso_weeks_in_the_configured_zone() -> None:

@@ -68,7 +68,7 @@ OUTCOME = {
 }
 OUTCOME_BY = {"acknowledged": "{who} đã nhận", "handling": "{who} đang xử lý"}
 COVERAGE = (
-    "ℹ️ Bot chỉ thấy tin nhắn riêng, tin nhắc tên bot và tin trả lời bot ({n} tin tuần này): "
+    "ℹ️ Bot chỉ thấy tin nhắn riêng, tin @bot và tin trả lời bot ({n} tin): "
     "việc không báo qua bot không có nghĩa là chưa làm."
 )
 PENDING = "📌 Thông báo “{text}” còn {n} người chưa xác nhận: {names}"
