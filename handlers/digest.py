@@ -196,6 +196,7 @@ class Digest:
                     "acked": d.acked,
                     "expected": d.expected,
                     "missing": list(d.missing),
+                    "late": list(d.late),
                 }
                 for d in self.pending_directives
             ],

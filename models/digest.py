@@ -622,7 +622,7 @@ async def directive_statuses(
                 Ack.at < w.as_of,
             ),
         )
-        .order_by(Member.name, Member.id)
+        .order_by(Member.name_folded, Member.name, Member.id)
     )
     acked: dict[int, list[str]] = {}
     missing: dict[int, list[str]] = {}

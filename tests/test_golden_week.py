@@ -273,6 +273,15 @@ async def test_golden_week_digest_figures(golden: Bot, tmp_path: Path, db_url: s
     ]
     assert [m["member_id"] for m in out["inactive_members"]] == ["u9"]
 
+    # What the bot saw: 27 private messages, 2 in groups (Cường's ack, Hoa's fire report).
+    assert out["coverage"] == {"partial": True, "private_messages": 27, "group_messages": 2}
+    pending = [(p["text"][:20], p["acked"], p["expected"]) for p in out["pending_directives"]]
+    assert pending == [("Kiểm tra bình chữa c", 5, 7), ("Chuẩn bị diễn tập PC", 2, 4)]
+    tb1, tb2 = out["pending_directives"]
+    assert tb1["missing"] == ["Bùi Thị Hoa", "Lý Thị Kim"]
+    assert tb1["late"] == ["Đặng Văn Inh", "Hoàng Văn Em"]  # acked after the deadline
+    assert (tb2["missing"], tb2["late"]) == (["Đỗ Thị Phương", "Hoàng Văn Em"], [])
+
     # Open: the camera only (the fire and the theft were resolved, SV2 was a false alarm,
     # the drill is noted); each incident once, however many reports it has.
     assert out["open_incidents"] == {"total": 1, "by_category": {"equipment": 1}}
@@ -318,12 +327,6 @@ async def test_golden_week_digest_figures(golden: Bot, tmp_path: Path, db_url: s
         "handler": None,
         "outcome": None,
     }
-    # What the bot saw: 27 private messages, 2 in groups (Cường's ack, Hoa's fire report).
-    assert out["coverage"] == {"partial": True, "private_messages": 27, "group_messages": 2}
-    assert [(p["text"][:20], p["acked"], p["expected"]) for p in out["pending_directives"]] == [
-        ("Kiểm tra bình chữa c", 5, 7),
-        ("Chuẩn bị diễn tập PC", 2, 4),
-    ]
 
 
 async def test_golden_week_as_of_tuesday_noon(golden: Bot, tmp_path: Path, db_url: str) -> None:
