@@ -15,6 +15,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+import models.incidents
 from bot.cli import main
 from handlers.clock import FixedClock
 from models.roster import import_roster_csv
@@ -82,6 +83,9 @@ SCRIPT: list[tuple[datetime, str, str, str | None]] = [
     (at(5, 15), "u6", "Camera cổng 1 bị hỏng không lên hình", None),  # SV5, still open
 ]
 AS_OF = "2026-12-06T20:00"  # Sunday evening: the week is still in progress
+# Issue 15 (branch i15-requests) files an inspection or a drill as `noted`, never open. Until
+# that branch is merged a drill is an open incident: the one figure here that depends on it.
+DRILL_NOTED = hasattr(models.incidents, "NOTED")
 
 
 async def play(bot: Bot) -> None:
@@ -284,7 +288,13 @@ async def test_golden_week_digest_figures(golden: Bot, tmp_path: Path, db_url: s
 
     # Open: the camera only (the fire and the theft were resolved, SV2 was a false alarm,
     # the drill is noted); each incident once, however many reports it has.
-    assert out["open_incidents"] == {"total": 1, "by_category": {"equipment": 1}}
+    if DRILL_NOTED:
+        assert out["open_incidents"] == {"total": 1, "by_category": {"equipment": 1}}
+    else:
+        assert out["open_incidents"] == {
+            "total": 2,
+            "by_category": {"equipment": 1, "inspection": 1},
+        }
     incidents = {i["code"]: i for i in out["incidents"]}
     assert list(incidents) == ["SV1", "SV2", "SV3", "SV4", "SV5"]
     assert incidents["SV1"] == {
@@ -310,7 +320,7 @@ async def test_golden_week_digest_figures(golden: Bot, tmp_path: Path, db_url: s
     assert incidents["SV2"]["resolved_at"] == "2026-12-02T22:50:00+07:00"
     assert {k: incidents["SV3"][k] for k in ("category", "status", "resolved_at", "handler")} == {
         "category": "inspection",
-        "status": "noted",
+        "status": "noted" if DRILL_NOTED else "open",
         "resolved_at": None,
         "handler": None,
     }
@@ -354,7 +364,8 @@ async def test_golden_week_text_lists_each_incident_with_its_outcome(
         in lines
     )
     assert "• SV2 khả nghi ở cổng 3: báo nhầm (bảo vệ ca đêm đi kiểm tra)" in lines
-    assert "• SV3 kiểm tra ở kho 1: đã ghi nhận, không cần xử lý" in lines
+    drill = "đã ghi nhận, không cần xử lý" if DRILL_NOTED else "chưa có người nhận xử lý"
+    assert f"• SV3 kiểm tra ở kho 1: {drill}" in lines
     assert "• SV5 thiết bị ở cổng 1: chưa có người nhận xử lý" in lines
     assert any(
         line.startswith("ℹ️ Bot chỉ thấy tin nhắn riêng") and "29 tin" in line for line in lines
