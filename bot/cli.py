@@ -117,6 +117,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("digest", parents=[common], help="build a weekly digest without sending")
     p.add_argument("--week", help="YYYY-Www (default: last week)")
+    p.add_argument("--at", help="ISO time: the figures as of then (default: now)")
     p.add_argument("--group", help="only this chat id")
     p.add_argument("--format", choices=["text", "html", "json", "xlsx", "png"], default="text")
     p.add_argument("-o", "--output")

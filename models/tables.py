@@ -415,3 +415,17 @@ class Artifact(Base):
     data: Mapped[bytes] = mapped_column(LargeBinary)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class SentDigest(Base):
+    """The text of a week's digest as it was queued for the coordinators (issue 16.5).
+
+    The history page shows this, not a re-rendering with later figures; later recipients of
+    the same week get the same text.
+    """
+
+    __tablename__ = "sent_digests"
+    week: Mapped[str] = mapped_column(String(10), primary_key=True)  # 2026-W48
+    text: Mapped[str] = mapped_column(Text)
+    as_of: Mapped[datetime] = mapped_column(UTCDateTime)  # the figures' moment
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
