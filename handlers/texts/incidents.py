@@ -6,19 +6,9 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from handlers.codes import incident_code
+from handlers.texts.categories import CATEGORY as CATEGORY_LABELS
 
-CATEGORY = {
-    "fire": "cháy/nổ",
-    "theft": "trộm cắp",
-    "fight": "đánh nhau/gây rối",
-    "traffic": "tai nạn giao thông",
-    "strike": "đình công/ngừng việc",
-    "drugs": "ma túy",
-    "suspicious": "đối tượng khả nghi",
-    "equipment": "hỏng thiết bị/camera",
-    "inspection": "kiểm tra/diễn tập",
-    "other": "khác",
-}
+CATEGORY = CATEGORY_LABELS  # one label per category everywhere
 
 STATUS = {
     "reported": "chờ người nhận",
