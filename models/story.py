@@ -17,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
 from models import dashboard as dq
+from models.people import fold_name
 from models import digest as q
 from models.tables import (
     Ack,
@@ -302,7 +303,7 @@ class DirectiveStory:
         out: dict[str | None, list[Acker]] = {}
         for p in self.people:
             out.setdefault(p.enterprise, []).append(p)
-        return sorted(out.items(), key=lambda kv: (kv[0] is None, kv[0] or ""))
+        return sorted(out.items(), key=lambda kv: (kv[0] is None, fold_name(kv[0] or "")))
 
 
 async def directive(session: AsyncSession, directive_id: int) -> DirectiveStory:
@@ -312,7 +313,8 @@ async def directive(session: AsyncSession, directive_id: int) -> DirectiveStory:
         raise LookupError(directive_id)
     issuer = await session.get(Member, d.issued_by) if d.issued_by else None
     # The digest's rule for who owes an acknowledgement, over the directive's own moment.
-    w = q.Window(d.created_at, d.created_at + timedelta(microseconds=1), d.created_at)
+    after = d.created_at + timedelta(microseconds=1)
+    w = q.Window(d.created_at, after, after)
     triples = q.expected_acks(w)
     pairs = (
         select(triples.c.member_pk)
@@ -328,6 +330,7 @@ async def directive(session: AsyncSession, directive_id: int) -> DirectiveStory:
         .order_by(Member.enterprise, Member.name, Member.id)
     )
     people = [Acker(_name(n, m) or "?", e, at) for n, m, e, at in rows]
+    people.sort(key=lambda p: fold_name(p.name))  # "Đỗ" next to "Do", not after "Vũ"
     targets = [
         name or chat
         for chat, name in await session.execute(
