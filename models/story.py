@@ -17,8 +17,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
 from models import dashboard as dq
-from models.people import fold_name
 from models import digest as q
+from models.people import fold_name
 from models.tables import (
     Ack,
     Directive,
