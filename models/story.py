@@ -175,7 +175,10 @@ async def incident(session: AsyncSession, incident_id: int) -> tuple[IncidentLin
         if e.kind in ("report", "merged"):
             continue  # each report is already a step, with its text and photos
         steps.append(Step(e.at, e.kind, _name(name, member_id), e.note))
-    steps.extend(await _notices(session, inc.id))
+    notices = await _notices(session, inc.id)
+    sent_at = {n.at for n in notices if n.kind == "notice_alert"}
+    # An alert event and the messages it queued are one step: the messages name the people.
+    steps = [s for s in steps if not (s.kind == "alert" and s.at in sent_at)] + notices
     steps.sort(key=lambda s: (s.at, s.kind != "report"))
     return _line(inc, _name(hname, hid), reports), steps
 
