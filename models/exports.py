@@ -304,6 +304,18 @@ async def _members(
 # --- headers for people (CSV and XLSX; JSON lines keep the machine keys of SPEC.md 2) -----
 
 LANGS = ("vi", "en")
+# What each export is called for people: the dashboard's list and the XLSX sheet's name.
+TITLE_VI = {
+    "messages": "Tin nhắn",
+    "reports": "Báo cáo sự việc",
+    "checkins": "Điểm danh",
+    "acks": "Xác nhận thông báo",
+    "members": "Thành viên",
+    "tasks": "Việc được giao",
+    "nudges": "Lời nhắc",
+    "outbox": "Tin bot đã gửi",
+    "requests": "Yêu cầu của thành viên",
+}
 HEADER_VI = {
     "id": "Số",
     "platform": "Nền tảng",

@@ -55,7 +55,7 @@ def test_export_for_people_in_vietnamese_en_on_request_jsonl_keeps_keys(tmp_path
     proc = cli("export", "members", "--format", "xlsx", "-o", str(xlsx), cwd=tmp_path)
     assert proc.returncode == 0, proc.stderr
     sheet = openpyxl.load_workbook(xlsx).active
-    assert sheet is not None
+    assert sheet is not None and sheet.title == "Thành viên"
     header = [c.value for c in sheet[1]]
     assert header == exports.headers("members") and "Vai trò" in header and "Họ tên" in header
     rows = [dict(zip(header, [c.value for c in r], strict=True)) for r in sheet.iter_rows(2)]

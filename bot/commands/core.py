@@ -179,7 +179,8 @@ async def export(args: argparse.Namespace) -> int:
         people, names = for_people(args.kind, rows, lang), exports.headers(args.kind, lang)
         if args.format == "xlsx":
             buf = io.BytesIO()
-            n = await write_xlsx(people, cols, buf, tz, title=args.kind, headers=names)
+            title = exports.TITLE_VI.get(args.kind, args.kind) if lang == "vi" else args.kind
+            n = await write_xlsx(people, cols, buf, tz, title=title, headers=names)
             _write_bytes(path, buf.getvalue())
         else:
             sbuf = io.StringIO()

@@ -44,16 +44,7 @@ FIRST_YEAR, LAST_YEAR = 1900, 9998
 MAX_ID = 2**63 - 1  # ids are BIGINT
 CONTROL = re.compile(r"[\x00-\x1f\x7f\ud800-\udfff]")  # never in a name or a search
 DIRECTIVE_DAYS = 30
-KIND_LABELS = {
-    "messages": "Tin nhắn",
-    "reports": "Báo cáo sự việc",
-    "checkins": "Điểm danh",
-    "acks": "Xác nhận thông báo",
-    "members": "Thành viên",
-    "tasks": "Việc được giao",
-    "nudges": "Lời nhắc",
-    "outbox": "Tin bot đã gửi",
-}
+KIND_LABELS = exports.TITLE_VI  # one name per export, here and in the CLI's sheets
 # The pages have no scripts at all; the policy makes an injected one inert anyway.
 HEADERS = {
     "Content-Security-Policy": "default-src 'none'; style-src 'self'; img-src 'self' data:; "
