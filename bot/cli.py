@@ -136,6 +136,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--since", metavar="WHEN", help=f"from this time on: {when}")
     p.add_argument("--until", metavar="WHEN", help=f"before this time: {when}")
     p.add_argument("--format", choices=["jsonl", "csv", "xlsx"], default="jsonl")
+    p.add_argument(
+        "--lang",
+        choices=["vi", "en"],
+        default="vi",
+        help="CSV/XLSX headers and values: Vietnamese (default) or English; JSONL keeps keys",
+    )
     p.add_argument("-o", "--output")
 
     p = sub.add_parser("members", parents=[common], help="the roster")

@@ -156,6 +156,92 @@ def _window(
     return stmt
 
 
+# --- headers for people (CSV and XLSX; JSON lines keep the machine keys of SPEC.md 2) -----
+
+LANGS = ("vi", "en")
+# What each export is called for people: the dashboard's list and the XLSX sheet's name.
+TITLE_VI = {
+    "messages": "Tin nhắn",
+    "reports": "Báo cáo sự việc",
+    "checkins": "Điểm danh",
+    "acks": "Xác nhận thông báo",
+    "members": "Thành viên",
+    "tasks": "Việc được giao",
+    "nudges": "Lời nhắc",
+    "outbox": "Tin bot đã gửi",
+    "requests": "Yêu cầu của thành viên",
+}
+HEADER_VI = {
+    "id": "Số",
+    "platform": "Nền tảng",
+    "chat_id": "Mã nhóm/chat",
+    "member_id": "Mã thành viên",
+    "message_id": "Mã tin nhắn",
+    "sent_at": "Gửi lúc",
+    "text": "Nội dung",
+    "type": "Loại tin",
+    "category": "Loại sự việc",
+    "kind": "Loại",
+    "media_url": "Đường dẫn ảnh",
+    "incident_id": "Mã sự việc",
+    "severity": "Mức độ",
+    "status": "Trạng thái",
+    "occurred_at": "Xảy ra lúc",
+    "places": "Nơi",
+    "people": "Số người",
+    "phones": "Số điện thoại",
+    "created_at": "Tạo lúc",
+    "name": "Họ tên",
+    "note": "Ghi chú",
+    "at": "Lúc",
+    "directive_id": "Mã thông báo",
+    "directive_text": "Nội dung thông báo",
+    "phone": "Số điện thoại",
+    "enterprise": "Doanh nghiệp",
+    "role": "Vai trò",
+    "groups": "Nhóm",
+    "last_active_at": "Hoạt động lần cuối",
+    "assignee_id": "Mã người nhận việc",
+    "assignee": "Người nhận việc",
+    "due_at": "Hạn",
+    "accepted_at": "Nhận việc lúc",
+    "done_at": "Xong lúc",
+    "week": "Tuần",
+    "level": "Mức nhắc",
+    "channel": "Kênh",
+    "planned_at": "Dự kiến gửi",
+    "reengaged_at": "Quay lại lúc",
+    "sent": "Đã gửi",
+    "attempts": "Số lần gửi",
+    "idempotency_key": "Khóa chống trùng",
+    "last_error": "Lỗi gần nhất",
+    "code": "Mã",
+    "asked_at": "Hỏi lúc",
+    "answered_at": "Trả lời lúc",
+    "answer": "Câu trả lời",
+    "answered_by": "Người trả lời",
+}
+# Where one key means something more precise in one export.
+HEADER_VI_OF: dict[tuple[str, str], str] = {
+    ("messages", "kind"): "Dạng tin",
+    ("checkins", "kind"): "Loại điểm danh",
+    ("outbox", "kind"): "Loại tin",
+    ("outbox", "chat_id"): "Gửi tới",
+    ("acks", "at"): "Xác nhận lúc",
+    ("checkins", "at"): "Điểm danh lúc",
+    ("members", "status"): "Tư cách",
+    ("tasks", "text"): "Việc",
+    ("tasks", "created_at"): "Giao lúc",
+}
+
+
+def headers(kind: str, lang: str = "vi") -> list[str]:
+    """The header row people see: Vietnamese by default, plain English with lang='en'."""
+    if lang == "en":
+        return [c.replace("_", " ").capitalize() for c in COLUMNS[kind]]
+    return [HEADER_VI_OF.get((kind, c)) or HEADER_VI.get(c, c) for c in COLUMNS[kind]]
+
+
 async def rows(
     session: AsyncSession, kind: str, since: datetime | None = None, until: datetime | None = None
 ) -> AsyncIterator[dict[str, Any]]:

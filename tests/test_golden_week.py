@@ -363,10 +363,10 @@ async def test_golden_week_text_lists_each_incident_with_its_outcome(
         "• SV1 cháy/nổ ở xưởng 2 (3 báo cáo): đã xử lý xong (đã dập tắt, không ai bị thương)"
         in lines
     )
-    assert "• SV2 khả nghi ở cổng 3: báo nhầm (bảo vệ ca đêm đi kiểm tra)" in lines
+    assert "• SV2 đối tượng khả nghi ở cổng 3: báo nhầm (bảo vệ ca đêm đi kiểm tra)" in lines
     drill = "đã ghi nhận, không cần xử lý" if DRILL_NOTED else "chưa có người nhận xử lý"
-    assert f"• SV3 kiểm tra ở kho 1: {drill}" in lines
-    assert "• SV5 thiết bị ở cổng 1: chưa có người nhận xử lý" in lines
+    assert f"• SV3 kiểm tra/diễn tập ở kho 1: {drill}" in lines
+    assert "• SV5 hỏng thiết bị/camera ở cổng 1: chưa có người nhận xử lý" in lines
     assert any(
         line.startswith("ℹ️ Bot chỉ thấy tin nhắn riêng") and "29 tin" in line for line in lines
     )
