@@ -510,7 +510,7 @@ async def build_digest(
         seen=await q.messages_seen(session, w, gpk),
         partial_view=settings.platform.kind in PARTIAL_VIEW,
         sent=await q.sent_digest(session, week) if scope is None else None,
-        commendations=await honour.commendations(session, w.start, min(w.end, w.as_of), tz)
+        commendations=await honour.commendations(session, w.start, w.end, tz, w.as_of)
         if scope is None
         else [],
         patrols=await honour.patrol_table(

@@ -76,14 +76,22 @@ async def _count(session: AsyncSession, stmt: object) -> int:
 
 
 async def commendations(
-    session: AsyncSession, start: datetime, end: datetime, tz: ZoneInfo
+    session: AsyncSession,
+    start: datetime,
+    end: datetime,
+    tz: ZoneInfo,
+    as_of: datetime | None = None,
 ) -> list[HonourLine]:
-    """Commendations made in [start, end), oldest first, each with the member's reports and
-    patrol check-ins in the calendar month of the commendation."""
+    """Commendations made in [start, end) and by `as_of`, oldest first, each with the member's
+    reports and patrol check-ins in the calendar month of the commendation."""
     stmt = (
         select(Commendation, Member)
         .join(Member, Member.id == Commendation.member_pk)
-        .where(Commendation.created_at >= start, Commendation.created_at < end)
+        .where(
+            Commendation.created_at >= start,
+            Commendation.created_at < end,
+            Commendation.created_at <= (as_of or end),
+        )
         .order_by(Commendation.created_at, Commendation.id)
     )
     out: list[HonourLine] = []
