@@ -29,6 +29,7 @@ DIGEST_PATROLS = (
     "🚶 Tuần tra theo ca: {done}/{expected} lượt, {missed} ca thiếu tuần tra ({names})."
 )
 
+PATROL_SHIFT = " Lượt tuần tra này tính cho {shift}."
 PATROL_MISSED = (
     "Chào {name}, {shift} ({start}-{end} ngày {day}) của {enterprise} chưa có báo cáo tuần tra. "
     'Nếu đã đi tuần, anh/chị nhắn "tuần tra ... bình thường" cho bot để ghi nhận giúp nhé. Cảm ơn anh/chị!'
