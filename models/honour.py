@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from models.tables import CheckIn, Commendation, Member, Report
+from models.tables import CheckIn, Commendation, Incident, Member, Report
 
 # A configured shift: its name, start and end (local times; end <= start crosses midnight).
 Shift = tuple[str, time, time]
@@ -191,3 +191,33 @@ async def patrol_table(
             missed += n < per
         rows.append(PatrolRow(enterprise, expected, done, missed))
     return rows
+
+
+@dataclass(frozen=True)
+class CameraLine:
+    """A camera reported broken and not fixed yet: its name, incident and first report."""
+
+    incident_pk: int
+    name: str
+    since: datetime
+
+
+async def open_cameras(session: AsyncSession, limit: int = 20) -> list[CameraLine]:
+    """Equipment incidents about a camera that are not resolved (nor a false alarm), oldest
+    first; the camera is named by the place in its first report ("camera cổng 2")."""
+    stmt = (
+        select(Incident.id, Incident.first_reported_at, Report.text, Report.places)
+        .join(Report, Report.incident_pk == Incident.id)
+        .where(
+            Incident.category == "equipment",
+            Incident.status.not_in(("resolved", "false_alarm")),
+        )
+        .order_by(Incident.first_reported_at, Incident.id, Report.id)
+    )
+    out: dict[int, CameraLine] = {}
+    for pk, since, text, places in await session.execute(stmt):
+        if pk in out or "camera" not in (text or "").lower():
+            continue
+        place = next((p.get("text") for p in places or [] if isinstance(p, dict)), None)
+        out[pk] = CameraLine(pk, f"camera {place}" if place else "camera", since)
+    return list(out.values())[:limit]

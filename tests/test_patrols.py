@@ -127,3 +127,17 @@ def test_a_bad_shift_is_named(make_settings: Any) -> None:
     bad = {"Điện Quang": [{"name": "ca 3", "start": "22:00", "end": "30:00"}]}
     with pytest.raises(ConfigError, match=r"shifts.*end|30:00"):
         make_settings(shifts=bad)
+
+
+async def test_a_broken_camera_is_listed_in_thongke_until_fixed(council: Bot) -> None:
+    council.clock.set(local(1, 9))
+    await say(council, "u9", "camera cổng 2 mất tín hiệu")
+    council.clock.advance(timedelta(hours=1))
+    await say(council, "u1", "/thongke")
+    assert said(council, "u1")[-1].endswith(
+        "📷 1 camera chưa sửa xong: camera cổng 2 (SV1, từ 01/12)."
+    )
+    await say(council, "u1", "/xong SV1 đã thay bộ nguồn")
+    await say(council, "u1", "/thongke")
+    assert said(council, "u1")[-2].startswith("Đã đóng sự việc SV1")
+    assert "camera chưa sửa xong" not in said(council, "u1")[-1]

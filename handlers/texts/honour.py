@@ -34,3 +34,6 @@ PATROL_MISSED = (
     "Chào {name}, {shift} ({start}-{end} ngày {day}) của {enterprise} chưa có báo cáo tuần tra. "
     'Nếu đã đi tuần, anh/chị nhắn "tuần tra ... bình thường" cho bot để ghi nhận giúp nhé. Cảm ơn anh/chị!'
 )
+
+CAMERAS_OPEN = "📷 {n} camera chưa sửa xong: {items}."
+CAMERA_ITEM = "{name} ({code}, từ {since})"
