@@ -235,6 +235,32 @@ class RetentionConfig(_Section):
     outbox_days: int = Field(default=365, ge=1)
 
 
+class ShiftConfig(_Section):
+    """One work shift of an enterprise ("ca 3", 22:00-06:00); it may cross midnight."""
+
+    name: str = Field(min_length=1, max_length=40)
+    start: str
+    end: str
+
+    @field_validator("start", "end")
+    @classmethod
+    def _hhmm(cls, value: str) -> str:
+        parse_hhmm(value)
+        return value
+
+
+def shift_times(settings: Settings) -> dict[str, tuple[tuple[str, time, time], ...]]:
+    """`shifts` as (name, start, end) times per enterprise, for models.honour."""
+    return {
+        ent: tuple((s.name, parse_hhmm(s.start), parse_hhmm(s.end)) for s in shifts)
+        for ent, shifts in settings.shifts.items()
+    }
+
+
+class PatrolsConfig(_Section):
+    expected_per_shift: int = Field(default=1, ge=0, le=48)
+
+
 class Settings(_Section):
     """The whole configuration (SPEC.md 4)."""
 
@@ -252,6 +278,9 @@ class Settings(_Section):
     requests: RequestsConfig = RequestsConfig()
     dashboard: DashboardConfig = DashboardConfig()
     retention: RetentionConfig = RetentionConfig()
+    # Enterprise name (as on the roster) -> its shifts; patrols are counted per shift.
+    shifts: dict[str, tuple[ShiftConfig, ...]] = Field(default_factory=dict)
+    patrols: PatrolsConfig = PatrolsConfig()
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     # Directory of the config file; relative paths (roster, sqlite) resolve against it.
     base_dir: str = "."

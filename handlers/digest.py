@@ -11,9 +11,11 @@ from zoneinfo import ZoneInfo
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from handlers.codes import incident_code, request_code
-from handlers.config import Settings
+from handlers.config import Settings, shift_times
 from handlers.texts import digest as texts
+from handlers.texts import honour as honour_texts
 from models import digest as q
+from models import honour
 
 WEEK_RE = re.compile(r"(\d{4})-W(\d{2})")
 TEXT_LIMIT = 2000  # Zalo counts UTF-16 units; the sender splits longer texts anyway
@@ -108,6 +110,8 @@ class Digest:
     seen: dict[str, int] = field(default_factory=dict)  # messages by chat type
     partial_view: bool = False  # the platform shows the bot only part of the groups
     sent: q.SentDigest | None = None  # the text queued for the coordinators, if any
+    commendations: list[honour.HonourLine] = field(default_factory=list)  # /khen this week
+    patrols: list[honour.PatrolRow] = field(default_factory=list)  # per enterprise with shifts
 
     @property
     def complete(self) -> bool:
@@ -212,6 +216,27 @@ class Digest:
                 for r in self.requests
             ],
             "incidents": [self._incident_json(i) for i in self.incidents],
+            "commendations": [
+                {
+                    "member_id": c.member_id,
+                    "name": c.name,
+                    "enterprise": c.enterprise,
+                    "reason": c.reason,
+                    "at": self._local(c.at),
+                    "reports_in_month": c.reports,
+                    "patrols_in_month": c.patrols,
+                }
+                for c in self.commendations
+            ],
+            "patrols": [
+                {
+                    "enterprise": p.enterprise,
+                    "expected": p.expected,
+                    "done": p.done,
+                    "missed": p.missed,
+                }
+                for p in self.patrols
+            ],
             "coverage": {
                 "partial": self.partial_view,
                 "private_messages": self.seen.get("private", 0),
@@ -316,6 +341,7 @@ class Digest:
                 )
             )
         lines.extend(self._incident_lines(public))
+        lines.extend(self._programme_lines(public))
         for d in self.pending_directives[:3]:
             line = texts.PENDING_COUNT if public else texts.PENDING
             lines.append(
@@ -340,6 +366,24 @@ class Digest:
         if with_link and self.dashboard_url:
             lines.append(texts.LINK.format(url=self.dashboard_url))
         return "\n".join(lines)
+
+    def _programme_lines(self, public: bool) -> list[str]:
+        """Who was honoured this week; for coordinators, night-shift patrols that were missed."""
+        lines: list[str] = []
+        if self.commendations:
+            names = ", ".join(dict.fromkeys(c.name for c in self.commendations))
+            lines.append(honour_texts.DIGEST_PRAISED.format(names=names))
+        if self.patrols and not public:
+            short = [p for p in self.patrols if p.missed]
+            lines.append(
+                honour_texts.DIGEST_PATROLS.format(
+                    done=sum(p.done for p in self.patrols),
+                    expected=sum(p.expected for p in self.patrols),
+                    missed=sum(p.missed for p in self.patrols),
+                    names=", ".join(f"{p.enterprise} {p.missed}" for p in short) or "-",
+                )
+            )
+        return lines
 
     def _incident_lines(self, public: bool) -> list[str]:
         """The week's incidents, one line each with how they ended (or stand)."""
@@ -466,6 +510,20 @@ async def build_digest(
         seen=await q.messages_seen(session, w, gpk),
         partial_view=settings.platform.kind in PARTIAL_VIEW,
         sent=await q.sent_digest(session, week) if scope is None else None,
+        commendations=await honour.commendations(session, w.start, w.end, tz, w.as_of)
+        if scope is None
+        else [],
+        patrols=await honour.patrol_table(
+            session,
+            shift_times(settings),
+            tz,
+            settings.patrols.expected_per_shift,
+            w.start,
+            w.end,
+            w.as_of,
+        )
+        if scope is None
+        else [],
     )
 
 

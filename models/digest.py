@@ -537,10 +537,13 @@ async def group_by_chat(session: AsyncSession, chat_id: str) -> GroupInfo | None
 async def top_members(
     session: AsyncSession, w: Window, group_pk: int | None = None, limit: int = 5
 ) -> list[MemberLine]:
-    """Roster members with most interactions (messages + check-ins + reports + acks)."""
+    """Roster members with most interactions (messages + check-ins + reports + acks).
+
+    Members' own contributions only: not coordinators or admins, not commands typed, and
+    nobody nudged in the same window (praise never meets pressure)."""
     parts: list[Select[Any]] = [
         select(Message.member_pk.label("member_pk"), func.count().label("n"))
-        .where(_in(Message.sent_at, w))
+        .where(_in(Message.sent_at, w), or_(Message.type.is_(None), Message.type != "command"))
         .group_by(Message.member_pk),
         select(CheckIn.member_pk, func.count())
         .where(_in(CheckIn.at, w))
@@ -555,7 +558,15 @@ async def top_members(
     stmt = (
         select(Member.id, Member.member_id, Member.name, Member.enterprise, score)
         .join(counts, counts.c.member_pk == Member.id)
-        .where(Member.status == "member", Member.active.is_(True), *_restrict(Member.id, group_pk))
+        .where(
+            Member.status == "member",
+            Member.role == "member",
+            Member.active.is_(True),
+            ~select(Nudge.id)
+            .where(Nudge.member_pk == Member.id, _in(Nudge.planned_at, w))
+            .exists(),
+            *_restrict(Member.id, group_pk),
+        )
         .group_by(Member.id, Member.member_id, Member.name, Member.name_folded, Member.enterprise)
         # Folded names order ties as readers expect (Đ with D) and alike on every database.
         .order_by(score.desc(), Member.name_folded, Member.name, Member.id)

@@ -429,3 +429,16 @@ class SentDigest(Base):
     text: Mapped[str] = mapped_column(Text)
     as_of: Mapped[datetime] = mapped_column(UTCDateTime)  # the figures' moment
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class Commendation(Base):
+    """A coordinator's /khen: a member honoured as a good example, with the reason."""
+
+    __tablename__ = "commendations"
+    __table_args__ = (Index("ix_commendations_created_at", "created_at"),)
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    member_pk: Mapped[int] = mapped_column(ForeignKey("members.id", ondelete="CASCADE"), index=True)
+    by_pk: Mapped[int | None] = mapped_column(ForeignKey("members.id", ondelete="SET NULL"))
+    chat_id: Mapped[str] = mapped_column(ID)  # where it was asked
+    reason: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)

@@ -266,14 +266,16 @@ async def test_golden_week_digest_figures(golden: Bot, tmp_path: Path, db_url: s
         "reengaged": 0,
     }
 
-    # Interactions = messages + check-ins + reports + acks: Bình 5+2+1+2 = 10, Inh 4+1+1+2 = 8,
-    # Quân 7, then Hoa, Phương, Em, Cường at 6, in the order of their folded names.
+    # Interactions = messages that are not commands + check-ins + reports + acks (issue 18):
+    # Bình 5+2+1+2 = 10, Inh 3+1+1+2 = 7 (his /danhan counts as an ack, not a message), then
+    # Hoa, Phương, Cường at 6 in the order of their folded names (Em's /danhan leaves him 5).
+    # Quân is a coordinator: never a top member.
     assert [(m["name"], m["interactions"]) for m in out["top_members"]] == [
         ("Trần Thị Bình", 10),
-        ("Đặng Văn Inh", 8),
-        ("Phạm Minh Quân", 7),
+        ("Đặng Văn Inh", 7),
         ("Bùi Thị Hoa", 6),
         ("Đỗ Thị Phương", 6),
+        ("Lê Văn Cường", 6),
     ]
     assert [m["member_id"] for m in out["inactive_members"]] == ["u9"]
 

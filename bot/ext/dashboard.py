@@ -5,7 +5,7 @@ from __future__ import annotations
 from aiohttp import web
 
 from bot import keys
-from bot.dashboard import story, views
+from bot.dashboard import honour, story, views
 from bot.dashboard.auth import STATE, DashboardState
 
 
@@ -14,3 +14,4 @@ def install(app: web.Application) -> None:
     app[STATE] = DashboardState.from_settings(app[keys.SETTINGS])
     views.add_routes(app)
     story.add_routes(app)
+    honour.add_routes(app)

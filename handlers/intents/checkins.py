@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from handlers.config import shift_times
 from handlers.context import Context
 from handlers.registry import intent
 from handlers.text import fold
 from handlers.texts import engagement as texts
+from handlers.texts import honour as honour_texts
+from models.honour import shift_at
 from models.people import address
 from models.tables import CheckIn
 
@@ -37,7 +40,17 @@ async def check_in(ctx: Context) -> None:
         )
     )
     at = ctx.event.sent_at.astimezone(ctx.tz).strftime("%H:%M")
-    await ctx.reply(texts.CHECKIN_OK[kind].format(name=address(ctx.member), time=at))
+    text = texts.CHECKIN_OK[kind].format(name=address(ctx.member), time=at)
+    await ctx.reply(text + _shift_note(ctx, kind))
+
+
+def _shift_note(ctx: Context, kind: str) -> str:
+    """A patrol is counted for the shift on duty when it was sent (config `shifts`)."""
+    enterprise = ctx.member.enterprise
+    if kind != "patrol" or not enterprise or enterprise not in ctx.settings.shifts:
+        return ""
+    span = shift_at(shift_times(ctx.settings), ctx.tz, enterprise, ctx.event.sent_at)
+    return honour_texts.PATROL_SHIFT.format(shift=span.name) if span else ""
 
 
 @intent("absent")

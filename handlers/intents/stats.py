@@ -4,12 +4,15 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from handlers.codes import incident_code
 from handlers.context import Context
 from handlers.digest import build_digest, week_of
 from handlers.registry import intent
 from handlers.texts import core as core_texts
 from handlers.texts import digest as texts
+from handlers.texts import honour as honour_texts
 from models import digest as q
+from models.honour import open_cameras
 
 MAX_LINES = 60  # a longer list goes on the dashboard, not into several chat messages
 
@@ -36,7 +39,23 @@ async def stats(ctx: Context) -> None:
     digest = await build_digest(
         ctx.session, ctx.settings, week_of(ctx.now, ctx.tz), ctx.now, group_chat_id=group
     )
-    await ctx.reply(digest.render_text(public=not ctx.is_private))
+    await ctx.reply(digest.render_text(public=not ctx.is_private) + await _cameras(ctx))
+
+
+async def _cameras(ctx: Context) -> str:
+    """Cameras reported broken stay listed here until their incident is closed."""
+    cameras = await open_cameras(ctx.session)
+    if not cameras:
+        return ""
+    items = "; ".join(
+        honour_texts.CAMERA_ITEM.format(
+            name=c.name,
+            code=incident_code(c.incident_pk),
+            since=c.since.astimezone(ctx.tz).strftime("%d/%m"),
+        )
+        for c in cameras
+    )
+    return "\n" + honour_texts.CAMERAS_OPEN.format(n=len(cameras), items=items)
 
 
 @intent("command:chuahoatdong")  # and /inactive here

@@ -93,9 +93,10 @@ async def _quiet_members(
 
 
 async def _top_members(
-    session: AsyncSession, chat_id: str, now: datetime, exclude: set[int]
+    session: AsyncSession, chat_id: str, now: datetime, exclude: set[int], week: str
 ) -> list[str]:
-    """The group's most active members over the last week: praise comes before pressure."""
+    """The group's most active members over the last week: praise comes before pressure.
+    Members only (not coordinators), their own messages (not commands), none nudged this week."""
     stmt = (
         select(Member.id, Member.name, func.count(Message.id).label("n"))
         .join(Message, Message.member_pk == Member.id)
@@ -105,6 +106,9 @@ async def _top_members(
             Group.chat_id == chat_id,
             Message.sent_at >= now - timedelta(days=7),
             Member.status == "member",
+            Member.role == "member",
+            or_(Message.type.is_(None), Message.type != "command"),
+            ~select(Nudge.id).where(Nudge.member_pk == Member.id, Nudge.week == week).exists(),
         )
         .group_by(Member.id, Member.name)
         .order_by(func.count(Message.id).desc(), Member.name)
@@ -292,7 +296,7 @@ async def _send_nudges(
     first = min(p.id for p in items)
     if channel == "group":
         nudged = {p.member.id for p in items}
-        top = await _top_members(session, chat, now, nudged)
+        top = await _top_members(session, chat, now, nudged, week)
         praise = texts.NUDGE_GROUP_PRAISE.format(names=", ".join(top)) if top else ""
         names = ", ".join(f"@{p.member.name}" for p in items)
         text = texts.NUDGE_GROUP.get(level, texts.NUDGE_GROUP[2]).format(

@@ -20,6 +20,7 @@ HELP_COORDINATOR = (
     "• /huy CV<số>, /huy TB<số>: hủy việc hoặc thông báo mình đã tạo\n"
     "• /thongke: số liệu tuần này\n"
     "• /chuahoatdong: thành viên chưa hoạt động\n"
+    "• /khen @tên <lý do>: khen gương người tốt, việc tốt\n"
     "• /yeucau: câu hỏi đang chờ trả lời; /traloi YC<số> <nội dung>: trả lời\n"
     "• /baocao: các sự việc đang mở\n"
     "• /xuly <mã>, /xong <mã>, /bao_nham <mã>: cập nhật sự việc\n"
