@@ -11,12 +11,14 @@ from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import event
 from sqlalchemy.engine import Connection
-from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 
 import migrations
 from models.sqlite_inline import inline_creator
 
 MIGRATIONS_DIR = Path(migrations.__file__).parent
+# Execution option of a unit of work that only reads (see `read_session`).
+READ_ONLY = "antt_read_only"
 
 
 class SchemaBehind(Exception):
@@ -66,6 +68,11 @@ def _tune_sqlite(engine: AsyncEngine) -> None:
 
     @event.listens_for(engine.sync_engine, "begin")
     def _on_begin(conn: Connection) -> None:
+        if conn.get_execution_options().get(READ_ONLY):
+            # A reader takes no lock: in WAL mode it reads its snapshot while intake and
+            # the workers keep writing (the dashboard, exports, digests, a second CLI).
+            conn.exec_driver_sql("BEGIN")
+            return
         # IMMEDIATE takes the write lock up front: a deferred transaction that later writes
         # can fail with SQLITE_BUSY without waiting, which would lose work under load.
         conn.exec_driver_sql("BEGIN IMMEDIATE")
@@ -73,6 +80,15 @@ def _tune_sqlite(engine: AsyncEngine) -> None:
 
 def make_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[Any]:
     return async_sessionmaker(engine, expire_on_commit=False)
+
+
+def read_session(sessions: async_sessionmaker[AsyncSession]) -> AsyncSession:
+    """A session for a unit of work that only reads: on SQLite it takes no write lock.
+
+    Writing in it is a bug: under contention SQLite refuses the late upgrade to a writer.
+    """
+    engine = sessions.kw["bind"]
+    return sessions(bind=engine.execution_options(**{READ_ONLY: True}))
 
 
 def alembic_config(connection: Connection | None = None, url: str | None = None) -> Config:
