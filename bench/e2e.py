@@ -26,6 +26,8 @@ from bot.app import create_app
 RATES = (20, 100)  # deliveries per second
 SECONDS = 8.0
 DRAIN_SECONDS = 60.0  # the most we wait for replies after the load
+# Deliveries per flood run (each mix and the relay); ANTT_BENCH_E2E_EVENTS overrides it.
+FLOOD_EVENTS = int(os.environ.get("ANTT_BENCH_E2E_EVENTS", "3000"))
 
 
 async def _child(conn: Any, rate: int, seconds: float, drain: float) -> None:
@@ -184,8 +186,7 @@ async def flood_table(n: int) -> str:
 
 
 async def main() -> str:
-    n = int(os.environ.get("ANTT_BENCH_E2E_EVENTS", "3000"))
-    flood = await flood_table(n)
+    flood = await flood_table(FLOOD_EVENTS)
     return flood + "\n\n" + await latency_table()
 
 
