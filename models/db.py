@@ -11,7 +11,12 @@ from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import event
 from sqlalchemy.engine import Connection
-from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
+from sqlalchemy.ext.asyncio import (
+    AsyncEngine,
+    AsyncSession,
+    async_sessionmaker,
+    create_async_engine,
+)
 
 import migrations
 from models.sqlite_inline import inline_creator
@@ -87,7 +92,9 @@ def read_session(sessions: async_sessionmaker[AsyncSession]) -> AsyncSession:
 
     Writing in it is a bug: under contention SQLite refuses the late upgrade to a writer.
     """
-    engine = sessions.kw["bind"]
+    engine = sessions.kw.get("bind")
+    if not isinstance(engine, AsyncEngine):  # bound otherwise: an ordinary session
+        return sessions()
     return sessions(bind=engine.execution_options(**{READ_ONLY: True}))
 
 
