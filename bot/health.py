@@ -77,6 +77,7 @@ def install(app: web.Application) -> None:
     add_health_check(app, "processor", processor_progresses)
     add_health_check(app, "background", background_tasks_up)
     add_health_check(app, "failed_events", no_failed_events, critical=False)
+    add_health_check(app, "sender", sender_not_paused)
 
 
 async def database_answers(app: web.Application) -> str | None:
@@ -143,3 +144,8 @@ async def inbox_counts(app: web.Application) -> dict[str, int]:
     metrics.inbox_pending.set(counts.get("pending", 0))
     metrics.inbox_failed.set(counts.get("failed", 0))
     return counts
+
+
+async def sender_not_paused(app: web.Application) -> str | None:
+    """The sender pauses while Zalo refuses the token: say so, with what to do."""
+    return app[keys.RUNTIME].sender.health()

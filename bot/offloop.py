@@ -33,16 +33,25 @@ async def _replay(rows: Sequence[dict[str, Any]]) -> AsyncIterator[dict[str, Any
 
 
 def build_xlsx(
-    rows: Sequence[dict[str, Any]], columns: Iterable[str], tz: ZoneInfo, title: str
+    rows: Sequence[dict[str, Any]],
+    columns: Iterable[str],
+    tz: ZoneInfo,
+    title: str,
+    headers: Sequence[str] | None = None,
 ) -> bytes:
     """The workbook's bytes; call it in a thread (asyncio.to_thread)."""
     buf = io.BytesIO()
-    asyncio.run(write_xlsx(_replay(rows), columns, buf, tz, title=title))
+    asyncio.run(write_xlsx(_replay(rows), columns, buf, tz, title=title, headers=headers))
     return buf.getvalue()
 
 
-def build_csv(rows: Sequence[dict[str, Any]], columns: Iterable[str], tz: ZoneInfo) -> bytes:
+def build_csv(
+    rows: Sequence[dict[str, Any]],
+    columns: Iterable[str],
+    tz: ZoneInfo,
+    headers: Sequence[str] | None = None,
+) -> bytes:
     """The CSV file's bytes (UTF-8 with a BOM); call it in a thread (asyncio.to_thread)."""
     buf = io.StringIO()
-    asyncio.run(write_csv(_replay(rows), columns, buf, tz))
+    asyncio.run(write_csv(_replay(rows), columns, buf, tz, headers=headers))
     return buf.getvalue().encode("utf-8")

@@ -87,6 +87,8 @@ async def bot(make_bot: Any, make_settings: Any, db_url: str) -> Bot:
         db=db_url,
         coordinators=[COORD_CHAT],
         groups=[{"chat_id": GROUP, "name": "Tổ bảo vệ KCN", "kind": "enterprise"}],
+        # The photo server below plays Zalo's media host.
+        platform={"media_hosts": ["127.0.0.1"]},
         alerts={
             "ack_timeout_minutes": 10,
             "escalation_chain": ["p1"],
@@ -256,7 +258,8 @@ async def test_a_member_cannot_take_or_close_an_incident(bot: Bot) -> None:
 
 
 async def test_unaccented_ambiguous_report_is_confirmed_by_reply(bot: Bot) -> None:
-    await say(bot, "chay o xuong 2", sender="u2")
+    # Unaccented "chay" with 114 to back it: asked about, and alerted at once (issue 14).
+    await say(bot, "chay o xuong 2, goi 114 roi", sender="u2")
     question = last(bot, "u2")
     assert "Có phải anh/chị báo cháy/nổ ở xưởng 2 không?" in question
     assert "đúng / sai / sửa" in question
@@ -276,7 +279,7 @@ async def test_unaccented_ambiguous_report_is_confirmed_by_reply(bot: Bot) -> No
 
 
 async def test_doubt_answered_sai_closes_as_false_alarm(bot: Bot) -> None:
-    await say(bot, "chay o xuong 2", sender="u2")
+    await say(bot, "chay o xuong 2, goi 114 roi", sender="u2")
     await say(bot, "sai", sender="u2")
     (report,) = await rows(bot, Report)
     incident = await the_incident(bot)
@@ -289,7 +292,7 @@ async def test_doubt_answered_sai_closes_as_false_alarm(bot: Bot) -> None:
 
 
 async def test_doubt_corrected_with_sua(bot: Bot) -> None:
-    await say(bot, "chay o xuong 2", sender="u2")
+    await say(bot, "chay o xuong 2, goi 114 roi", sender="u2")
     await say(bot, "sửa: cháy ở kho 7, có 2 người bị thương", sender="u2")
     (report,) = await rows(bot, Report)
     assert report.status == "confirmed"
@@ -300,7 +303,7 @@ async def test_doubt_corrected_with_sua(bot: Bot) -> None:
 
 
 async def test_unanswered_doubt_is_kept_unconfirmed(bot: Bot) -> None:
-    await say(bot, "chay o xuong 2", sender="u2")
+    await say(bot, "chay o xuong 2, goi 114 roi", sender="u2")
     await say(bot, "hôm nay trời mưa to", sender="u2")  # not an answer: stays open
     (conv,) = await rows(bot, Conversation)
     assert conv.status == "open"
@@ -444,16 +447,24 @@ async def test_baocao_lists_for_coordinators_and_prompts_members(bot: Bot) -> No
     assert "báo cáo (Nguyễn Văn An)" in last(bot, "c1")
 
 
-async def test_open_incident_reminder_waits_for_the_morning(bot: Bot) -> None:
+async def test_open_incident_reminder_goes_to_the_member_handling_it_in_the_morning(
+    bot: Bot,
+) -> None:
     bot.clock.set(NIGHT - timedelta(hours=24))
     await say(bot, "Đánh nhau ở nhà ăn", sender="u1")
     bot.clock.set(NIGHT + timedelta(minutes=1))
-    assert (await bot.runtime.run_job("incident_reminders")).queued == 3
+    # Nobody took it: the coordinators read it in their daily summary, not in a reminder.
     assert (await bot.runtime.run_job("incident_reminders")).queued == 0
-    reminders = await rows(bot, Outbox, Outbox.kind == "reminder")
+    async with bot.sessions() as s, s.begin():
+        incident = (await s.execute(select(Incident))).scalar_one()
+        handler = (await s.execute(select(Member).where(Member.member_id == "u2"))).scalar_one()
+        incident.handler_pk, incident.status, incident.reminded_at = handler.id, "handling", None
+    assert (await bot.runtime.run_job("incident_reminders")).queued == 1
+    assert (await bot.runtime.run_job("incident_reminders")).queued == 0
+    [reminder] = await rows(bot, Outbox, Outbox.kind == "reminder")
     morning = datetime(2026, 11, 27, 0, 0, tzinfo=UTC)  # 07:00 in Hanoi
-    assert {r.next_attempt_at for r in reminders} == {morning}
-    assert "mở đã hơn 24 giờ" in reminders[0].text
+    assert reminder.chat_id == "u2" and reminder.next_attempt_at == morning
+    assert "mở đã hơn 24 giờ" in reminder.text
 
 
 def test_quiet_end(make_settings: Any) -> None:

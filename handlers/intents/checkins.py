@@ -6,6 +6,7 @@ from handlers.context import Context
 from handlers.registry import intent
 from handlers.text import fold
 from handlers.texts import engagement as texts
+from models.people import address
 from models.tables import CheckIn
 
 SHIFT_WORDS = ("vao ca", "nhan ca", "len ca", "bat dau ca", "truc ca")
@@ -36,9 +37,9 @@ async def check_in(ctx: Context) -> None:
         )
     )
     at = ctx.event.sent_at.astimezone(ctx.tz).strftime("%H:%M")
-    await ctx.reply(texts.CHECKIN_OK[kind].format(name=ctx.member.name, time=at))
+    await ctx.reply(texts.CHECKIN_OK[kind].format(name=address(ctx.member), time=at))
 
 
 @intent("absent")
 async def absent(ctx: Context) -> None:
-    await ctx.reply(texts.ABSENT_OK.format(name=ctx.member.name))
+    await ctx.reply(texts.ABSENT_OK.format(name=address(ctx.member)))

@@ -16,6 +16,7 @@ from handlers.texts import engagement as texts
 from models.engagement import ackers, expected_ackers, open_directive_for
 from models.inserts import insert_new
 from models.outbox import find_quoted
+from models.people import address
 from models.tables import Ack, Directive, DirectiveTarget, Group
 
 CODE = re.compile(r"^\s*(?:#|tb)?\s*(\d{1,9})\b", re.IGNORECASE)
@@ -159,7 +160,7 @@ async def record_ack(ctx: Context, directive: Directive, *, quiet: bool = False)
     is_new = bool(new)
     if not quiet:
         template = texts.ACK_OK if is_new else texts.ACK_ALREADY
-        await ctx.reply(template.format(name=ctx.member.name, code=code(directive.id)))
+        await ctx.reply(template.format(name=address(ctx.member), code=code(directive.id)))
     return is_new
 
 
