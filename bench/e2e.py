@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import multiprocessing as mp
+import os
 import tempfile
 import time
 from pathlib import Path
@@ -25,6 +26,8 @@ from bot.app import create_app
 RATES = (20, 100)  # deliveries per second
 SECONDS = 8.0
 DRAIN_SECONDS = 60.0  # the most we wait for replies after the load
+# Deliveries per flood run (each mix and the relay); ANTT_BENCH_E2E_EVENTS overrides it.
+FLOOD_EVENTS = int(os.environ.get("ANTT_BENCH_E2E_EVENTS", "3000"))
 
 
 async def _child(conn: Any, rate: int, seconds: float, drain: float) -> None:
@@ -134,7 +137,60 @@ async def run(rate: int, tmp: Path, relay: bool = False) -> dict[str, Any]:
     return result
 
 
+async def flood_table(n: int) -> str:
+    """Throughput per mix, with the bare relay under the same flood as the baseline."""
+    from bench import e2e_flood
+
+    rows = []
+    with tempfile.TemporaryDirectory(prefix="antt-bench-") as d:
+        base = await e2e_flood.run("mix, 100 chats", n, Path(d), relay=True)
+        base_rate = base["ok"] / base["elapsed"]
+        runs = [("bare relay (baseline)", base)]
+        for mix in e2e_flood.MIXES:
+            runs.append((f"real app: {mix}", await e2e_flood.run(mix, n, Path(d))))
+    for name, r in runs:
+        rate = r["ok"] / r["elapsed"] if r["elapsed"] else 0.0
+        rows.append(
+            [
+                name,
+                r["ok"],
+                r["sends"],
+                f"{rate:,.0f}",
+                f"{rate / base_rate:.2f}x",
+                f"{r['ok'] / r['handled']:,.0f}",
+                ms(pct(r["lat"], 50)),
+                ms(pct(r["lat"], 99)),
+                f"{r['ok'] / r['flooded']:,.0f}",
+            ]
+        )
+    return table(
+        f"end to end under a flood ({e2e_flood.CONNECTIONS} connections, {n} deliveries)",
+        [
+            "handler",
+            "200 answers",
+            "sends seen",
+            "events/s end to end",
+            "vs relay",
+            "handled/s",
+            "intake p50 ms",
+            "intake p99 ms",
+            "intake/s",
+        ],
+        rows,
+        [
+            "events/s: deliveries over the time from the first one to the last send seen, "
+            "once the inbox and the outbox are empty",
+            f"SQLite, workers on (as serve runs); {machine()}",
+        ],
+    )
+
+
 async def main() -> str:
+    flood = await flood_table(FLOOD_EVENTS)
+    return flood + "\n\n" + await latency_table()
+
+
+async def latency_table() -> str:
     rows = []
     notes = []
     with tempfile.TemporaryDirectory(prefix="antt-bench-") as d:

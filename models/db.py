@@ -11,12 +11,19 @@ from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import event
 from sqlalchemy.engine import Connection
-from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
+from sqlalchemy.ext.asyncio import (
+    AsyncEngine,
+    AsyncSession,
+    async_sessionmaker,
+    create_async_engine,
+)
 
 import migrations
 from models.sqlite_inline import inline_creator
 
 MIGRATIONS_DIR = Path(migrations.__file__).parent
+# Execution option of a unit of work that only reads (see `read_session`).
+READ_ONLY = "antt_read_only"
 # WAL with NORMAL: a commit survives a crash of the process, and a power loss once the next
 # checkpoint has run. Commits that acknowledge a delivery use FULL (durable_sessions): Zalo
 # does not send again what was answered 200 (docs/performance.md has the cost).
@@ -80,6 +87,11 @@ def _tune_sqlite(engine: AsyncEngine) -> None:
             else:
                 conn.exec_driver_sql("PRAGMA synchronous=NORMAL")
             info["synchronous"] = level
+        if conn.get_execution_options().get(READ_ONLY):
+            # A reader takes no lock: in WAL mode it reads its snapshot while intake and
+            # the workers keep writing (the dashboard, exports, digests, a second CLI).
+            conn.exec_driver_sql("BEGIN")
+            return
         # IMMEDIATE takes the write lock up front: a deferred transaction that later writes
         # can fail with SQLITE_BUSY without waiting, which would lose work under load.
         conn.exec_driver_sql("BEGIN IMMEDIATE")
@@ -95,6 +107,17 @@ def durable_sessions(sessions: async_sessionmaker[Any]) -> async_sessionmaker[An
     engine: AsyncEngine = sessions.kw["bind"]
     durable = engine.execution_options(sqlite_synchronous=DURABLE_SYNCHRONOUS)
     return async_sessionmaker(durable, expire_on_commit=False)
+
+
+def read_session(sessions: async_sessionmaker[AsyncSession]) -> AsyncSession:
+    """A session for a unit of work that only reads: on SQLite it takes no write lock.
+
+    Writing in it is a bug: under contention SQLite refuses the late upgrade to a writer.
+    """
+    engine = sessions.kw.get("bind")
+    if not isinstance(engine, AsyncEngine):  # bound otherwise: an ordinary session
+        return sessions()
+    return sessions(bind=engine.execution_options(**{READ_ONLY: True}))
 
 
 def alembic_config(connection: Connection | None = None, url: str | None = None) -> Config:

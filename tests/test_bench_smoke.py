@@ -112,7 +112,20 @@ def test_e2e(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
         RATES=(rate,),
         SECONDS=seconds,
         DRAIN_SECONDS=30.0,
+        FLOOD_EVENTS=30,
     )
+    flood = table_rows(out, "end to end under a flood (32 connections, 30 deliveries)")
+    assert [r["handler"] for r in flood] == [
+        "bare relay (baseline)",
+        "real app: mix, 100 chats",
+        "real app: mix, 1 chat",
+        "real app: new members (private)",
+    ]
+    for row in flood:
+        assert number(row["200 answers"]) == 30, row
+        # Every event answered at least once (a new member's private message: twice).
+        assert number(row["sends seen"]) >= 30, row
+    assert number(flood[-1]["sends seen"]) == 60
     rows = table_rows(out, "end to end (delivery -> reply at the fake Zalo)")
     assert [r["handler"] for r in rows] == ["bare relay (baseline)", "real app (serve)"]
     for row in rows:

@@ -37,7 +37,7 @@ from bot.platforms.base import PlatformError
 from bot.platforms.zalo_bot import ZaloBotClient
 from handlers.config import ConfigError, Settings
 from models import exports
-from models.db import ensure_schema, make_engine, make_sessionmaker, upgrade
+from models.db import ensure_schema, make_engine, make_sessionmaker, read_session, upgrade
 from models.people import sync_configured_groups
 
 
@@ -230,7 +230,7 @@ async def export(args: argparse.Namespace) -> int:
     path = output_path(args.output)
     if args.format == "xlsx" and path is None and sys.stdout.isatty():
         raise UsageError("XLSX is binary: give -o FILE")
-    async with open_db(settings) as sessions, sessions() as session:
+    async with open_db(settings) as sessions, read_session(sessions) as session:
         rows = with_progress(exports.rows(session, args.kind, since, until), args.kind)
         cols = exports.COLUMNS[args.kind]
         # CSV and XLSX are read by people (Vietnamese unless --lang en); JSONL by programs.

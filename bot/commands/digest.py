@@ -14,6 +14,7 @@ from bot.export import digest_xlsx
 from handlers.clock import SystemClock
 from handlers.digest import build_digest, last_complete_week, parse_week
 from handlers.digest_chart import render_png
+from models.db import read_session
 
 BINARY = ("xlsx", "png")
 
@@ -31,7 +32,7 @@ async def digest_cmd(args: argparse.Namespace) -> int:
     path = output_path(args.output)
     if args.format in BINARY and path is None and sys.stdout.isatty():
         raise UsageError(f"{args.format.upper()} is binary: give -o FILE")
-    async with open_db(settings) as sessions, sessions() as session:
+    async with open_db(settings) as sessions, read_session(sessions) as session:
         try:
             digest = await build_digest(session, settings, week, now, group_chat_id=args.group)
         except LookupError:

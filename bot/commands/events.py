@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.cli import EXIT_OK, UsageError, command, load
 from bot.commands.core import open_db
+from models.db import read_session
 from models.tables import InboundEvent as InboxRow
 
 PREVIEW_CHARS = 60
@@ -25,7 +26,7 @@ async def events_failed(args: argparse.Namespace) -> int:
         .where(t.status == "failed")
         .order_by(t.id)
     )
-    async with open_db(settings) as sessions, sessions() as session:
+    async with open_db(settings) as sessions, read_session(sessions) as session:
         rows = (await session.execute(query)).all()
         texts = {row.id: await _text_of(session, row.id) for row in rows}
     if args.format == "jsonl":

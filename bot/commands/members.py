@@ -12,6 +12,7 @@ from pathlib import Path
 from bot.cli import EXIT_FAIL, EXIT_OK, UsageError, command, load
 from bot.commands.core import jsonable, open_db
 from models import exports
+from models.db import read_session
 from models.roster import import_roster_csv
 
 
@@ -41,7 +42,7 @@ async def members_import(args: argparse.Namespace) -> int:
 async def members_list(args: argparse.Namespace) -> int:
     settings = load(args)
     tz = settings.tz
-    async with open_db(settings) as sessions, sessions() as session:
+    async with open_db(settings) as sessions, read_session(sessions) as session:
         rows = [r async for r in exports.rows(session, "members")]
     if args.format == "jsonl":
         for r in rows:

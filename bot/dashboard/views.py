@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import io
 import re
 import secrets
 from datetime import date, datetime, timedelta
@@ -18,7 +17,8 @@ from bot import keys
 from bot.dashboard import auth
 from bot.dashboard.auth import STATE, User, login_required
 from bot.dashboard.render import render
-from bot.export import digest_xlsx, for_people, write_csv, write_xlsx
+from bot.export import digest_xlsx, for_people
+from bot.offloop import build_csv, build_xlsx, fetch_all
 from bot.ratelimit import RateLimiter, Reservation
 from handlers.digest import (
     WEEK_RE,
@@ -34,6 +34,7 @@ from handlers.digest_chart import render_png
 from models import dashboard as dq
 from models import digest as q
 from models import exports
+from models.db import read_session
 from models.roster import ROLES, normalize_phone
 from models.tables import Member
 
@@ -292,7 +293,7 @@ def _shown_week(week: str) -> str:
 async def _digest(request: web.Request, week: str, *, with_members: bool = True) -> Digest:
     settings = request.app[keys.SETTINGS]
     _shown_week(week)
-    async with request.app[keys.SESSIONS]() as session:
+    async with read_session(request.app[keys.SESSIONS]) as session:
         return await build_digest(
             session, settings, week, now_of(request), with_members=with_members
         )
@@ -354,7 +355,7 @@ async def digests_page(request: web.Request, user: User) -> web.Response:
     now, tz = now_of(request), settings.tz
     last = last_complete_week(now, tz)
     weeks = []
-    async with request.app[keys.SESSIONS]() as session:
+    async with read_session(request.app[keys.SESSIONS]) as session:
         for back in range(12):
             wk = shift_week(last, -back)
             start, end = week_bounds(wk, tz)
@@ -401,7 +402,7 @@ async def reports_page(request: web.Request, user: User) -> web.Response:
     since = _day(f["since"], tz)
     until = _day(f["until"], tz)
     limit = 200
-    async with request.app[keys.SESSIONS]() as session:
+    async with read_session(request.app[keys.SESSIONS]) as session:
         categories, statuses = await dq.report_filters(session)
         rows = await dq.reports(
             session,
@@ -427,7 +428,7 @@ async def reports_page(request: web.Request, user: User) -> web.Response:
 @login_required()
 async def report_photo(request: web.Request, user: User) -> web.Response:
     """A photo kept with a report (fetched from Zalo when it arrived; its URL expires)."""
-    async with request.app[keys.SESSIONS]() as session:
+    async with read_session(request.app[keys.SESSIONS]) as session:
         found = await dq.photo(session, path_pk(request))
     if found is None:
         return error_page(
@@ -449,7 +450,7 @@ async def report_photo(request: web.Request, user: User) -> web.Response:
 async def directives_page(request: web.Request, user: User) -> web.Response:
     now = now_of(request)
     w = q.Window(now - timedelta(days=DIRECTIVE_DAYS), now, now)
-    async with request.app[keys.SESSIONS]() as session:
+    async with read_session(request.app[keys.SESSIONS]) as session:
         directives = list(reversed(await q.directive_statuses(session, w)))
     return page(
         request,
@@ -469,7 +470,7 @@ async def members_page(request: web.Request, user: User) -> web.Response:
     start, end = week_bounds(week, settings.tz)
     w = q.Window(start, end, min(now, end))
     search = _query(request, "q", 100).strip()
-    async with request.app[keys.SESSIONS]() as session:
+    async with read_session(request.app[keys.SESSIONS]) as session:
         rows = await q.member_activity(session, w, search)
         enterprises = sorted(
             (await q.figures(session, w, "enterprise")).items(), key=lambda kv: str(kv[0])
@@ -490,7 +491,7 @@ async def members_page(request: web.Request, user: User) -> web.Response:
 
 
 async def _member(request: web.Request) -> Member:
-    async with request.app[keys.SESSIONS]() as session:
+    async with read_session(request.app[keys.SESSIONS]) as session:
         member = await session.get(Member, path_pk(request))
     if member is None:
         raise web.HTTPNotFound()
@@ -599,17 +600,14 @@ async def download(request: web.Request, user: User) -> web.Response:
     until = _day(_query(request, "until", 10), tz)
     until = until + timedelta(days=1) if until else None
     stamp = now_of(request).astimezone(tz).strftime("%Y%m%d")
-    async with request.app[keys.SESSIONS]() as session:
+    # Rows are fetched in one short read (no lock on SQLite); the file is built in a thread.
+    async with read_session(request.app[keys.SESSIONS]) as session:
         # Downloads are for people: Vietnamese headers and values, like the CLI's default.
-        rows = for_people(kind, exports.rows(session, kind, since, until))
-        cols, names = exports.COLUMNS[kind], exports.headers(kind)
-        if fmt == "xlsx":
-            buf = io.BytesIO()
-            title = KIND_LABELS.get(kind, kind)
-            await write_xlsx(rows, cols, buf, tz, title=title, headers=names)
-            return _attachment(buf.getvalue(), f"antt-{kind}-{stamp}.xlsx", XLSX)
-        sbuf = io.StringIO()
-        await write_csv(rows, cols, sbuf, tz, headers=names)
-    return _attachment(
-        sbuf.getvalue().encode("utf-8"), f"antt-{kind}-{stamp}.csv", "text/csv; charset=utf-8"
-    )
+        rows = await fetch_all(for_people(kind, exports.rows(session, kind, since, until)))
+    cols, names = exports.COLUMNS[kind], exports.headers(kind)
+    if fmt == "xlsx":
+        title = KIND_LABELS.get(kind, kind)
+        data = await asyncio.to_thread(build_xlsx, rows, cols, tz, title, names)
+        return _attachment(data, f"antt-{kind}-{stamp}.xlsx", XLSX)
+    data = await asyncio.to_thread(build_csv, rows, cols, tz, names)
+    return _attachment(data, f"antt-{kind}-{stamp}.csv", "text/csv; charset=utf-8")
