@@ -10,6 +10,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from handlers.calendar import holiday_name, holidays_in_week
 from handlers.codes import incident_code, request_code
 from handlers.config import Settings
 from handlers.texts import digest as texts
@@ -108,6 +109,7 @@ class Digest:
     seen: dict[str, int] = field(default_factory=dict)  # messages by chat type
     partial_view: bool = False  # the platform shows the bot only part of the groups
     sent: q.SentDigest | None = None  # the text queued for the coordinators, if any
+    holidays: list[str] = field(default_factory=list)  # "06/02 Tết Nguyên Đán" in this week
 
     @property
     def complete(self) -> bool:
@@ -333,6 +335,8 @@ class Digest:
             )
         elif t.members:
             lines.append(texts.ALL_ACTIVE)
+        if self.holidays:
+            lines.append(texts.HOLIDAY_WEEK.format(days=", ".join(self.holidays)))
         if self.partial_view:
             lines.append(texts.COVERAGE.format(n=sum(self.seen.values())))
         if self.budget_limit:
@@ -466,6 +470,9 @@ async def build_digest(
         seen=await q.messages_seen(session, w, gpk),
         partial_view=settings.platform.kind in PARTIAL_VIEW,
         sent=await q.sent_digest(session, week) if scope is None else None,
+        holidays=[
+            f"{d:%d/%m} {holiday_name(settings, d)}" for d in holidays_in_week(settings, w.start)
+        ],
     )
 
 
