@@ -237,10 +237,12 @@ class DashboardConfig(_Section):
 class RetentionConfig(_Section):
     inbox_days: int = Field(default=90, ge=1)
     outbox_days: int = Field(default=365, ge=1)
-    # Personal data by kind (docs/privacy.md): message text, photos, then whole check-ins.
+    # Personal data by kind (docs/privacy.md): members' message text, report photos.
     messages_days: int = Field(default=365, ge=1)
     photos_days: int = Field(default=180, ge=1)
-    checkins_days: int = Field(default=730, ge=1)
+    # The one-line privacy notice on a member's first private message; the shipped
+    # config.yaml turns it on (off by default so a bare config changes no conversation).
+    first_message_notice: bool = False
 
 
 class Settings(_Section):

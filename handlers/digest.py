@@ -335,14 +335,17 @@ class Digest:
             )
         elif t.members:
             lines.append(texts.ALL_ACTIVE)
-        if self.holidays:
-            lines.append(texts.HOLIDAY_WEEK.format(days=", ".join(self.holidays)))
+        holiday_at = len(lines)  # the holiday note goes here if the message still fits
         if self.partial_view:
             lines.append(texts.COVERAGE.format(n=sum(self.seen.values())))
         if self.budget_limit:
             lines.append(texts.BUDGET.format(used=self.budget_used, limit=self.budget_limit))
         if with_link and self.dashboard_url:
             lines.append(texts.LINK.format(url=self.dashboard_url))
+        if self.holidays:
+            note = texts.HOLIDAY_WEEK.format(days=", ".join(self.holidays))
+            if _utf16("\n".join([*lines, note])) <= TEXT_LIMIT:
+                lines.insert(holiday_at, note)
         return "\n".join(lines)
 
     def _incident_lines(self, public: bool) -> list[str]:
@@ -386,6 +389,10 @@ def incident_line(i: q.IncidentLine, *, public: bool = False) -> str:
         merged=merged,
         outcome=outcome,
     )
+
+
+def _utf16(text: str) -> int:
+    return len(text.encode("utf-16-le")) // 2
 
 
 def percent(part: int, whole: int) -> str:
