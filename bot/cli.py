@@ -150,6 +150,11 @@ def build_parser() -> argparse.ArgumentParser:
     mi.add_argument("file")
     ml = msub.add_parser("list", parents=[common])
     ml.add_argument("--format", choices=["table", "jsonl"], default="table")
+    me = msub.add_parser("export-data", parents=[common], help="all data on one member (JSON)")
+    me.add_argument("id", help="member id (platform user id) or #database id")
+    me.add_argument("-o", "--output")
+    mf = msub.add_parser("forget", parents=[common], help="erase a member's name, phone, text")
+    mf.add_argument("id", help="member id (platform user id) or #database id")
 
     p = sub.add_parser("db", parents=[common], help="database")
     dsub = p.add_subparsers(dest="db_cmd", required=True, parser_class=CLIParser)

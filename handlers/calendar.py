@@ -4,6 +4,9 @@ respect them; urgent alerts do not."""
 from __future__ import annotations
 
 from datetime import date, datetime, time, timedelta
+from functools import lru_cache
+
+import holidays as holiday_calendars
 
 from handlers.config import WEEKDAYS, Settings, parse_quiet_hours
 
@@ -36,11 +39,31 @@ def in_quiet_hours(settings: Settings, at: datetime) -> bool:
 
 
 def is_holiday(settings: Settings, at: datetime) -> bool:
-    d: date = local(settings, at).date()
-    for day in settings.engagement.holidays:
+    """Vietnam's public holidays plus `engagement.holidays` and `engagement.extra_holidays`."""
+    return holiday_name(settings, local(settings, at).date()) is not None
+
+
+def holiday_name(settings: Settings, d: date) -> str | None:
+    """The holiday's name on local date `d`, or None on a working day."""
+    for day in (*settings.engagement.holidays, *settings.engagement.extra_holidays):
         if day == d.isoformat() or day == d.strftime("%m-%d"):
-            return True
-    return False
+            return "ngày nghỉ"
+    if settings.engagement.national_holidays:
+        return _vietnam_year(d.year).get(d)
+    return None
+
+
+def holidays_in_week(settings: Settings, at: datetime) -> list[date]:
+    """The holidays of the local Monday-Sunday week containing `at` (the digest notes them)."""
+    monday = week_start(settings, at).date()
+    days = (monday + timedelta(days=i) for i in range(7))
+    return [d for d in days if holiday_name(settings, d) is not None]
+
+
+@lru_cache(maxsize=16)
+def _vietnam_year(year: int) -> dict[date, str]:
+    """Names in Vietnamese where the package has them (Tết Nguyên Đán, Giỗ Tổ Hùng Vương)."""
+    return dict(holiday_calendars.country_holidays("VN", years=year, language="vi"))
 
 
 def is_rest_day(settings: Settings, at: datetime) -> bool:

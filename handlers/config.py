@@ -134,6 +134,10 @@ class EngagementConfig(_Section):
     nudge_levels: tuple[NudgeLevel, ...] = Field(default_factory=_default_levels)
     quiet_hours: str = "21:30-07:00"
     holidays: tuple[str, ...] = ()
+    # The government's yearly bridge days (Tết, 2/9...), on top of the national calendar.
+    extra_holidays: tuple[str, ...] = ()
+    # Vietnam's public holidays from the `holidays` package (lunar Tết, Giỗ Tổ Hùng Vương).
+    national_holidays: bool = True
     max_nudges_per_member_per_week: int = Field(default=2, ge=0)
     monthly_message_budget: int = Field(default=3000, ge=0)
     low_budget_fraction: float = Field(default=0.1, ge=0, le=1)
@@ -149,7 +153,7 @@ class EngagementConfig(_Section):
         parse_quiet_hours(value)
         return value
 
-    @field_validator("holidays")
+    @field_validator("holidays", "extra_holidays")
     @classmethod
     def _holiday_format(cls, value: tuple[str, ...]) -> tuple[str, ...]:
         for day in value:
@@ -233,6 +237,12 @@ class DashboardConfig(_Section):
 class RetentionConfig(_Section):
     inbox_days: int = Field(default=90, ge=1)
     outbox_days: int = Field(default=365, ge=1)
+    # Personal data by kind (docs/privacy.md): members' message text, report photos.
+    messages_days: int = Field(default=365, ge=1)
+    photos_days: int = Field(default=180, ge=1)
+    # The one-line privacy notice on a member's first private message; the shipped
+    # config.yaml turns it on (off by default so a bare config changes no conversation).
+    first_message_notice: bool = False
 
 
 class ShiftConfig(_Section):

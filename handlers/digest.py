@@ -10,6 +10,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from handlers.calendar import holiday_name, holidays_in_week
 from handlers.codes import incident_code, request_code
 from handlers.config import Settings, shift_times
 from handlers.texts import digest as texts
@@ -112,6 +113,7 @@ class Digest:
     sent: q.SentDigest | None = None  # the text queued for the coordinators, if any
     commendations: list[honour.HonourLine] = field(default_factory=list)  # /khen this week
     patrols: list[honour.PatrolRow] = field(default_factory=list)  # per enterprise with shifts
+    holidays: list[str] = field(default_factory=list)  # "06/02 Tết Nguyên Đán" in this week
 
     @property
     def complete(self) -> bool:
@@ -359,12 +361,17 @@ class Digest:
             )
         elif t.members:
             lines.append(texts.ALL_ACTIVE)
+        holiday_at = len(lines)  # the holiday note goes here if the message still fits
         if self.partial_view:
             lines.append(texts.COVERAGE.format(n=sum(self.seen.values())))
         if self.budget_limit:
             lines.append(texts.BUDGET.format(used=self.budget_used, limit=self.budget_limit))
         if with_link and self.dashboard_url:
             lines.append(texts.LINK.format(url=self.dashboard_url))
+        if self.holidays:
+            note = texts.HOLIDAY_WEEK.format(days=", ".join(self.holidays))
+            if _utf16("\n".join([*lines, note])) <= TEXT_LIMIT:
+                lines.insert(holiday_at, note)
         return "\n".join(lines)
 
     def _programme_lines(self, public: bool) -> list[str]:
@@ -426,6 +433,10 @@ def incident_line(i: q.IncidentLine, *, public: bool = False) -> str:
         merged=merged,
         outcome=outcome,
     )
+
+
+def _utf16(text: str) -> int:
+    return len(text.encode("utf-16-le")) // 2
 
 
 def percent(part: int, whole: int) -> str:
@@ -524,6 +535,9 @@ async def build_digest(
         )
         if scope is None
         else [],
+        holidays=[
+            f"{d:%d/%m} {holiday_name(settings, d)}" for d in holidays_in_week(settings, w.start)
+        ],
     )
 
 

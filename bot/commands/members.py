@@ -1,4 +1,4 @@
-"""`antt-bot members import FILE.csv` and `antt-bot members list`."""
+"""`antt-bot members import FILE.csv`, `list`, `export-data ID` and `forget ID`."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from pathlib import Path
 
 from bot.cli import EXIT_FAIL, EXIT_OK, UsageError, command, load
 from bot.commands.core import jsonable, open_db
-from models import exports
+from models import exports, privacy
 from models.db import read_session
 from models.roster import import_roster_csv
 
@@ -62,4 +62,37 @@ async def members_list(args: argparse.Namespace) -> int:
             f"{(r['enterprise'] or '-')[:20]:<20} "
             f"{r['role']:<11} {r['status']:<6} {last}"
         )
+    return EXIT_OK
+
+
+@command("members export-data")
+async def members_export_data(args: argparse.Namespace) -> int:
+    """Everything held about one member, as one JSON document (a data subject's request)."""
+    settings = load(args)
+    async with open_db(settings) as sessions, sessions() as session:
+        member = await privacy.find_member(session, args.id)
+        if member is None:
+            raise UsageError(f"{args.id}: no such member")
+        data = await privacy.member_data(session, member)
+    text = json.dumps(data, ensure_ascii=False, indent=2)
+    if args.output:
+        await asyncio.to_thread(Path(args.output).write_text, text + "\n", "utf-8")
+    else:
+        print(text)
+    return EXIT_OK
+
+
+@command("members forget")
+async def members_forget(args: argparse.Namespace) -> int:
+    """Erase name, phone and message text of one member everywhere; audit-logged."""
+    settings = load(args)
+    async with open_db(settings) as sessions, sessions() as session, session.begin():
+        member = await privacy.find_member(session, args.id)
+        if member is None:
+            raise UsageError(f"{args.id}: no such member")
+        counts = await privacy.forget_member(session, member, "cli", datetime.now(UTC))
+    print(
+        f"member #{member.id} forgotten: {counts['messages']} messages, "
+        f"{counts['reports']} reports blanked, {counts['mentions']} mentions masked"
+    )
     return EXIT_OK

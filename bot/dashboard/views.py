@@ -36,7 +36,7 @@ from models import digest as q
 from models import exports
 from models.db import read_session
 from models.roster import ROLES, normalize_phone
-from models.tables import Member
+from models.tables import AuditLog, Member
 
 WEEK = r"{week:\d{4}-W\d{2}}"
 # Weeks and dates outside these years are refused: the day after, the trend's weeks before
@@ -77,6 +77,14 @@ def add_routes(app: web.Application) -> None:
     r.add_get(f"/dashboard/digest/{WEEK}.xlsx", digest_download)
     r.add_get("/dashboard/downloads", downloads_page)
     r.add_get(r"/dashboard/downloads/{kind:[a-z]+}.{fmt:csv|xlsx}", download)
+    r.add_get("/dashboard/baomat", privacy_page)
+
+
+async def privacy_page(request: web.Request) -> web.Response:
+    """Public: what the bot keeps, why and for how long (the link in the members' notice)."""
+    user = await auth.current_user(request)
+    r = request.app[keys.SETTINGS].retention
+    return page(request, "privacy.html", user, nav="", r=r)
 
 
 def see_other(location: str) -> web.Response:
@@ -346,6 +354,7 @@ async def digest_page(request: web.Request, user: User) -> web.Response:
 @login_required()
 async def digest_download(request: web.Request, user: User) -> web.Response:
     d = await _digest(request, request.match_info["week"])
+    await _audit_download(request, user, "digest", {"week": d.week})
     return _attachment(digest_xlsx(d), f"antt-tong-ket-{d.week}.xlsx", XLSX)
 
 
@@ -558,6 +567,21 @@ async def member_save(request: web.Request, user: User) -> web.Response:
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
+async def _audit_download(
+    request: web.Request, user: User, kind: str, detail: dict[str, Any]
+) -> None:
+    """Every export of personal data is logged before it leaves: who, what, when."""
+    async with request.app[keys.SESSIONS]() as session, session.begin():
+        session.add(
+            AuditLog(
+                at=now_of(request),
+                actor=user.actor,
+                action="download",
+                detail={"kind": kind, **detail},
+            )
+        )
+
+
 def _attachment(data: bytes, filename: str, content_type: str) -> web.Response:
     return web.Response(
         body=data,
@@ -600,6 +624,16 @@ async def download(request: web.Request, user: User) -> web.Response:
     until = _day(_query(request, "until", 10), tz)
     until = until + timedelta(days=1) if until else None
     stamp = now_of(request).astimezone(tz).strftime("%Y%m%d")
+    await _audit_download(
+        request,
+        user,
+        kind,
+        {
+            "format": fmt,
+            "since": _query(request, "since", 10),
+            "until": _query(request, "until", 10),
+        },
+    )
     # Rows are fetched in one short read (no lock on SQLite); the file is built in a thread.
     async with read_session(request.app[keys.SESSIONS]) as session:
         # Downloads are for people: Vietnamese headers and values, like the CLI's default.

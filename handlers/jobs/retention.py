@@ -1,27 +1,29 @@
-"""Data retention: old processed inbox rows and finished outbox rows are removed."""
+"""Data retention (docs/privacy.md): delivery plumbing, then members' message text and report
+photos past `retention.messages_days` and `retention.photos_days`."""
 
 from __future__ import annotations
 
 from datetime import timedelta
 
-from sqlalchemy import delete
+from sqlalchemy import delete, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from handlers.clock import Clock
 from handlers.config import Settings
 from handlers.jobs import job
-from models.tables import Artifact, InboundEvent, Outbox
+from models.tables import Artifact, Attachment, InboundEvent, Message, Outbox, Report
 
 
 @job(
     "retention",
     lambda s: {"trigger": "cron", "hour": 3, "minute": 30},
-    "xóa dữ liệu tạm đã quá hạn lưu (hộp thư đến/đi đã xử lý, ảnh biểu đồ hết hạn)",
+    "xóa dữ liệu đã quá hạn lưu (hộp thư, tin nhắn, ảnh báo cáo, ảnh biểu đồ hết hạn)",
 )
 async def retention(
     sessions: async_sessionmaker[AsyncSession], settings: Settings, clock: Clock
 ) -> int:
-    """Messages, reports and check-ins are kept; only delivery plumbing is trimmed."""
+    """Old messages are deleted and old reports lose their text and phones (category, time and
+    place stay, so digests keep their counts); old photos are deleted."""
     now = clock.now()
     async with sessions() as session, session.begin():
         await session.execute(
@@ -37,4 +39,11 @@ async def retention(
             )
         )
         await session.execute(delete(Artifact).where(Artifact.expires_at < now))
+        text_before = now - timedelta(days=settings.retention.messages_days)
+        await session.execute(delete(Message).where(Message.sent_at < text_before))
+        await session.execute(
+            update(Report).where(Report.created_at < text_before).values(text="", phones=[])
+        )
+        photos_before = now - timedelta(days=settings.retention.photos_days)
+        await session.execute(delete(Attachment).where(Attachment.created_at < photos_before))
     return 0

@@ -29,6 +29,7 @@ _COMMANDS: Final[dict[str, tuple[str, ...]]] = {
     "traloi": ("answer",),
     "yeucau": ("requests",),
     "khen": ("praise",),
+    "baomat": ("privacy",),
 }
 COMMAND_NAMES: Final[Mapping[str, str]] = MappingProxyType(
     {alias: canon for canon, aliases in _COMMANDS.items() for alias in (canon, *aliases)}

@@ -64,6 +64,7 @@ INACTIVE_COUNT = "💤 {n} thành viên chưa hoạt động; điều phối vi�
 PENDING_COUNT = "📌 Thông báo “{text}”: còn {n} người chưa xác nhận."
 ALL_ACTIVE = "💤 Mọi thành viên đều đã tham gia. Tuyệt vời!"
 MORE = "và {n} người khác"
+HOLIDAY_WEEK = "🎌 Tuần có ngày nghỉ lễ: {days}."
 BUDGET = "✉️ Tin đã gửi tháng này: {used}/{limit}"
 LINK = "🔗 Xem đầy đủ: {url}"
 PHOTO_CAPTION = "Biểu đồ hoạt động tuần {num}"
