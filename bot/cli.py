@@ -151,6 +151,12 @@ def build_parser() -> argparse.ArgumentParser:
     ml = msub.add_parser("list", parents=[common])
     ml.add_argument("--format", choices=["table", "jsonl"], default="table")
 
+    p = sub.add_parser("posts", parents=[common], help="the propaganda calendar")
+    psub_posts = p.add_subparsers(dest="posts_cmd", required=True, parser_class=CLIParser)
+    pi = psub_posts.add_parser("import", parents=[common])
+    pi.add_argument("file")
+    psub_posts.add_parser("list", parents=[common])
+
     p = sub.add_parser("db", parents=[common], help="database")
     dsub = p.add_subparsers(dest="db_cmd", required=True, parser_class=CLIParser)
     dsub.add_parser("upgrade", parents=[common])
@@ -188,7 +194,14 @@ def main(argv: list[str] | None = None) -> int:
     from bot import commands  # noqa: F401  (registers COMMANDS)
 
     key = args.cmd
-    for sub in ("jobs_cmd", "members_cmd", "db_cmd", "platform_cmd", "events_cmd"):
+    for sub in (
+        "jobs_cmd",
+        "members_cmd",
+        "db_cmd",
+        "platform_cmd",
+        "events_cmd",
+        "posts_cmd",
+    ):
         if getattr(args, sub, None):
             key = f"{args.cmd} {getattr(args, sub)}"
     fn = COMMANDS.get(key)

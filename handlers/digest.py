@@ -13,7 +13,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from handlers.codes import incident_code, request_code
 from handlers.config import Settings
 from handlers.texts import digest as texts
+from handlers.texts import posts as post_texts
 from models import digest as q
+from models.posts import week_figures as week_posts_figures
 
 WEEK_RE = re.compile(r"(\d{4})-W(\d{2})")
 TEXT_LIMIT = 2000  # Zalo counts UTF-16 units; the sender splits longer texts anyway
@@ -108,6 +110,7 @@ class Digest:
     seen: dict[str, int] = field(default_factory=dict)  # messages by chat type
     partial_view: bool = False  # the platform shows the bot only part of the groups
     sent: q.SentDigest | None = None  # the text queued for the coordinators, if any
+    posts: dict[str, Any] = field(default_factory=dict)  # models.posts.week_figures
 
     @property
     def complete(self) -> bool:
@@ -222,9 +225,16 @@ class Digest:
                 "limit": self.budget_limit,
                 "left": max(0, self.budget_limit - self.budget_used),
             },
+            "posts": self._posts_json(),
             "dashboard_url": self.dashboard_url,
             "generated_at": self._local(self.generated_at),
         }
+
+    def _posts_json(self) -> dict[str, Any]:
+        if not self.posts:
+            return {"published": 0, "reach": 0, "correct": 0, "by_enterprise": [], "items": []}
+        items = [{**i, "at": self._local(i["at"])} for i in self.posts["items"]]
+        return {**self.posts, "items": items}
 
     def _incident_json(self, i: q.IncidentLine) -> dict[str, Any]:
         return {
@@ -305,6 +315,14 @@ class Digest:
             lines.append(
                 texts.DIRECTIVES.format(
                     n=t.directives, acks=t.acks, expected=t.expected_acks, pct=rate, late=late
+                )
+            )
+        if self.posts.get("published"):
+            lines.append(
+                post_texts.DIGEST_LINE.format(
+                    n=self.posts["published"],
+                    reach=self.posts["reach"],
+                    right=self.posts["correct"],
                 )
             )
         if t.tasks_done or t.tasks_overdue:
@@ -466,6 +484,9 @@ async def build_digest(
         seen=await q.messages_seen(session, w, gpk),
         partial_view=settings.platform.kind in PARTIAL_VIEW,
         sent=await q.sent_digest(session, week) if scope is None else None,
+        posts=await week_posts_figures(
+            session, w.start, w.as_of, {scope.chat_id} if scope is not None else None
+        ),
     )
 
 

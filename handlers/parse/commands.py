@@ -28,6 +28,7 @@ _COMMANDS: Final[dict[str, tuple[str, ...]]] = {
     "xacnhan": ("confirm",),
     "traloi": ("answer",),
     "yeucau": ("requests",),
+    "lichdang": ("posts",),
 }
 COMMAND_NAMES: Final[Mapping[str, str]] = MappingProxyType(
     {alias: canon for canon, aliases in _COMMANDS.items() for alias in (canon, *aliases)}
