@@ -6,7 +6,9 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import csv
 import io
+import json
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -182,6 +184,13 @@ async def test_quiz_scored_with_and_without_diacritics_closed_with_answer_and_in
     assert "📢 Tuyên truyền: 1 bài, 4 người đọc/trả lời, 2 câu trả lời đúng." in (
         digest.render_text()
     )
+    code, out, _ = await cli(db_url, tmp_path, "export", "posts")
+    row = json.loads(out)
+    assert code == 0 and (row["reads"], row["answered"], row["correct"]) == (1, 3, 2)
+    assert row["answers"] == ["114", "một trăm mười bốn"] and row["groups"] == sorted([MAY, HANSOL])
+    code, out, _ = await cli(db_url, tmp_path, "export", "posts", "--format", "csv")
+    [table] = list(csv.DictReader(io.StringIO(out)))
+    assert code == 0 and table["Số trả lời đúng"] == "2" and table["Câu hỏi"].startswith("Số điện")
 
 
 async def test_lichdang_shows_coordinators_the_coming_posts(
