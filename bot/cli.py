@@ -156,6 +156,12 @@ def build_parser() -> argparse.ArgumentParser:
     mf = msub.add_parser("forget", parents=[common], help="erase a member's name, phone, text")
     mf.add_argument("id", help="member id (platform user id) or #database id")
 
+    p = sub.add_parser("posts", parents=[common], help="the propaganda calendar")
+    psub_posts = p.add_subparsers(dest="posts_cmd", required=True, parser_class=CLIParser)
+    pi = psub_posts.add_parser("import", parents=[common])
+    pi.add_argument("file")
+    psub_posts.add_parser("list", parents=[common])
+
     p = sub.add_parser("db", parents=[common], help="database")
     dsub = p.add_subparsers(dest="db_cmd", required=True, parser_class=CLIParser)
     dsub.add_parser("upgrade", parents=[common])
@@ -193,7 +199,14 @@ def main(argv: list[str] | None = None) -> int:
     from bot import commands  # noqa: F401  (registers COMMANDS)
 
     key = args.cmd
-    for sub in ("jobs_cmd", "members_cmd", "db_cmd", "platform_cmd", "events_cmd"):
+    for sub in (
+        "jobs_cmd",
+        "members_cmd",
+        "db_cmd",
+        "platform_cmd",
+        "events_cmd",
+        "posts_cmd",
+    ):
         if getattr(args, sub, None):
             key = f"{args.cmd} {getattr(args, sub)}"
     fn = COMMANDS.get(key)

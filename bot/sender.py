@@ -52,6 +52,7 @@ POLITE_KINDS = {
     "reminder",
     "task",
     "digest",
+    "post",  # the propaganda calendar: a delayed post still never goes out at night
 }  # urgent alerts go out whatever the budget says
 
 

@@ -15,8 +15,10 @@ from handlers.codes import incident_code, request_code
 from handlers.config import Settings, shift_times
 from handlers.texts import digest as texts
 from handlers.texts import honour as honour_texts
+from handlers.texts import posts as post_texts
 from models import digest as q
 from models import honour
+from models.posts import week_figures as week_posts_figures
 
 WEEK_RE = re.compile(r"(\d{4})-W(\d{2})")
 TEXT_LIMIT = 2000  # Zalo counts UTF-16 units; the sender splits longer texts anyway
@@ -114,6 +116,7 @@ class Digest:
     commendations: list[honour.HonourLine] = field(default_factory=list)  # /khen this week
     patrols: list[honour.PatrolRow] = field(default_factory=list)  # per enterprise with shifts
     holidays: list[str] = field(default_factory=list)  # "06/02 Tết Nguyên Đán" in this week
+    posts: dict[str, Any] = field(default_factory=dict)  # models.posts.week_figures
 
     @property
     def complete(self) -> bool:
@@ -249,9 +252,16 @@ class Digest:
                 "limit": self.budget_limit,
                 "left": max(0, self.budget_limit - self.budget_used),
             },
+            "posts": self._posts_json(),
             "dashboard_url": self.dashboard_url,
             "generated_at": self._local(self.generated_at),
         }
+
+    def _posts_json(self) -> dict[str, Any]:
+        if not self.posts:
+            return {"published": 0, "reach": 0, "correct": 0, "by_enterprise": [], "items": []}
+        items = [{**i, "at": self._local(i["at"])} for i in self.posts["items"]]
+        return {**self.posts, "items": items}
 
     def _incident_json(self, i: q.IncidentLine) -> dict[str, Any]:
         return {
@@ -332,6 +342,14 @@ class Digest:
             lines.append(
                 texts.DIRECTIVES.format(
                     n=t.directives, acks=t.acks, expected=t.expected_acks, pct=rate, late=late
+                )
+            )
+        if self.posts.get("published"):
+            lines.append(
+                post_texts.DIGEST_LINE.format(
+                    n=self.posts["published"],
+                    reach=self.posts["reach"],
+                    right=self.posts["correct"],
                 )
             )
         if t.tasks_done or t.tasks_overdue:
@@ -538,6 +556,9 @@ async def build_digest(
         holidays=[
             f"{d:%d/%m} {holiday_name(settings, d)}" for d in holidays_in_week(settings, w.start)
         ],
+        posts=await week_posts_figures(
+            session, w.start, w.as_of, {scope.chat_id} if scope is not None else None
+        ),
     )
 
 

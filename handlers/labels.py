@@ -58,6 +58,7 @@ OUTBOX_KIND = {
     "digest": "tổng kết tuần",
     "digest_chart": "biểu đồ tuần",
     "nudge": "lời nhắc",
+    "post": "bài tuyên truyền",
     "reminder": "nhắc việc",
     "private": "tin riêng",
 }

@@ -6,7 +6,7 @@ from collections.abc import AsyncIterator
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Select, select
+from sqlalchemy import Select, case, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
@@ -21,6 +21,8 @@ from models.tables import (
     Message,
     Nudge,
     Outbox,
+    Post,
+    PostResponse,
     Report,
     Task,
 )
@@ -35,6 +37,7 @@ KINDS = (
     "nudges",
     "outbox",
     "requests",
+    "posts",
 )
 
 COLUMNS: dict[str, tuple[str, ...]] = {
@@ -129,6 +132,21 @@ COLUMNS: dict[str, tuple[str, ...]] = {
         "answer",
         "answered_by",
     ),
+    "posts": (
+        "id",
+        "at",
+        "groups",
+        "text",
+        "image_url",
+        "ack",
+        "question",
+        "answers",
+        "published_at",
+        "closed_at",
+        "reads",
+        "answered",
+        "correct",
+    ),
 }
 
 # Which column bounds --since/--until for each kind.
@@ -142,6 +160,7 @@ TIME_COLUMN = {
     "nudges": Nudge.planned_at,
     "outbox": Outbox.created_at,
     "requests": MemberRequest.asked_at,
+    "posts": Post.at,
 }
 
 
@@ -170,6 +189,7 @@ TITLE_VI = {
     "nudges": "Lời nhắc",
     "outbox": "Tin bot đã gửi",
     "requests": "Yêu cầu của thành viên",
+    "posts": "Bài tuyên truyền",
 }
 HEADER_VI = {
     "id": "Số",
@@ -220,6 +240,14 @@ HEADER_VI = {
     "answered_at": "Trả lời lúc",
     "answer": "Câu trả lời",
     "answered_by": "Người trả lời",
+    "image_url": "Ảnh/đường dẫn",
+    "ack": "Yêu cầu “đã đọc”",
+    "question": "Câu hỏi",
+    "published_at": "Đăng lúc",
+    "closed_at": "Công bố đáp án lúc",
+    "reads": "Số người đã đọc",
+    "answered": "Số người trả lời",
+    "correct": "Số trả lời đúng",
 }
 # Where one key means something more precise in one export.
 HEADER_VI_OF: dict[tuple[str, str], str] = {
@@ -232,6 +260,8 @@ HEADER_VI_OF: dict[tuple[str, str], str] = {
     ("members", "status"): "Tư cách",
     ("tasks", "text"): "Việc",
     ("tasks", "created_at"): "Giao lúc",
+    ("posts", "at"): "Lịch đăng",
+    ("posts", "answers"): "Đáp án chấp nhận",
 }
 
 
@@ -254,6 +284,10 @@ async def rows(
         return
     if kind == "requests":
         async for row in _requests(session, since, until):
+            yield row
+        return
+    if kind == "posts":
+        async for row in _posts(session, since, until):
             yield row
         return
     stmt = _window(_QUERIES[kind](), kind, since, until)
@@ -465,4 +499,46 @@ async def _requests(
             "answered_at": req.answered_at,
             "answer": req.answer,
             "answered_by": answered_by,
+        }
+
+
+async def _posts(
+    session: AsyncSession, since: datetime | None, until: datetime | None
+) -> AsyncIterator[dict[str, Any]]:
+    """The propaganda calendar with each post's reads, answers and right answers."""
+    counts = (
+        select(
+            PostResponse.post_pk,
+            func.sum(case((PostResponse.kind == "read", 1), else_=0)).label("reads"),
+            func.sum(case((PostResponse.kind == "answer", 1), else_=0)).label("answered"),
+            func.sum(
+                case(((PostResponse.kind == "answer") & PostResponse.correct.is_(True), 1), else_=0)
+            ).label("correct"),
+        )
+        .group_by(PostResponse.post_pk)
+        .subquery()
+    )
+    stmt = _window(
+        select(Post, counts.c.reads, counts.c.answered, counts.c.correct)
+        .outerjoin(counts, counts.c.post_pk == Post.id)
+        .order_by(Post.at, Post.id),
+        "posts",
+        since,
+        until,
+    )
+    for post, reads, answered, correct in (await session.execute(stmt)).all():
+        yield {
+            "id": post.id,
+            "at": post.at,
+            "groups": list(post.groups),
+            "text": post.text,
+            "image_url": post.image_url,
+            "ack": post.ack,
+            "question": post.question,
+            "answers": list(post.answers),
+            "published_at": post.published_at,
+            "closed_at": post.closed_at,
+            "reads": int(reads or 0),
+            "answered": int(answered or 0),
+            "correct": int(correct or 0),
         }

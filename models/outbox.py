@@ -21,6 +21,7 @@ PRIORITY = {
     "directive": 20,
     "reminder": 25,
     "task": 30,
+    "post": 35,  # the propaganda calendar: below directives and tasks, above the digest
     "digest": 40,
     "nudge": 50,
 }

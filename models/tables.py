@@ -442,3 +442,38 @@ class Commendation(Base):
     chat_id: Mapped[str] = mapped_column(ID)  # where it was asked
     reason: Mapped[str] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class Post(Base):
+    """A propaganda / legal-education post on the council's calendar, optionally with a quiz."""
+
+    __tablename__ = "posts"
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    # The import key: the local time and the target chats ("" = every group), one post each.
+    slot: Mapped[str] = mapped_column(String(600), unique=True)
+    at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+    groups: Mapped[list[str]] = mapped_column(JSON, default=list)  # chat ids; [] = every group
+    text: Mapped[str] = mapped_column(Text, default="")
+    image_url: Mapped[str | None] = mapped_column(String(1000))
+    ack: Mapped[bool] = mapped_column(Boolean, default=False)
+    question: Mapped[str | None] = mapped_column(Text)
+    answers: Mapped[list[str]] = mapped_column(JSON, default=list)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    published_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # the quiz's answer given
+
+
+class PostResponse(Base):
+    """A member's "đã đọc" or quiz answer to a post (one of each per member)."""
+
+    __tablename__ = "post_responses"
+    __table_args__ = (UniqueConstraint("post_pk", "member_pk", "kind"),)
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    post_pk: Mapped[int] = mapped_column(ForeignKey("posts.id", ondelete="CASCADE"), index=True)
+    member_pk: Mapped[int] = mapped_column(ForeignKey("members.id", ondelete="CASCADE"))
+    chat_id: Mapped[str] = mapped_column(ID)
+    kind: Mapped[str] = mapped_column(String(10))  # read|answer
+    text: Mapped[str] = mapped_column(Text, default="")
+    correct: Mapped[bool | None] = mapped_column(Boolean)
+    at: Mapped[datetime] = mapped_column(UTCDateTime)

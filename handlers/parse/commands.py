@@ -30,6 +30,7 @@ _COMMANDS: Final[dict[str, tuple[str, ...]]] = {
     "yeucau": ("requests",),
     "khen": ("praise",),
     "baomat": ("privacy",),
+    "lichdang": ("posts",),
 }
 COMMAND_NAMES: Final[Mapping[str, str]] = MappingProxyType(
     {alias: canon for canon, aliases in _COMMANDS.items() for alias in (canon, *aliases)}

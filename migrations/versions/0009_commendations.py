@@ -13,7 +13,7 @@ from alembic import op
 import models.base
 
 revision = "0009"
-down_revision: str | None = "0005"  # the head on main today; the lead re-chains at merge
+down_revision: str | None = "0005"
 branch_labels = None
 depends_on = None
 

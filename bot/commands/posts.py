@@ -1,0 +1,53 @@
+"""`antt-bot posts import FILE.csv` and `antt-bot posts list`: the propaganda calendar."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+from datetime import UTC, datetime
+from pathlib import Path
+
+from bot.cli import EXIT_FAIL, EXIT_OK, UsageError, command, load
+from bot.commands.core import open_db
+from models.posts import all_posts, import_posts_csv
+
+
+@command("posts import")
+async def posts_import(args: argparse.Namespace) -> int:
+    settings = load(args)
+    path = Path(args.file)
+    try:
+        text = (await asyncio.to_thread(path.read_bytes)).decode("utf-8-sig")
+    except FileNotFoundError:
+        raise UsageError(f"{path}: file not found") from None
+    except UnicodeDecodeError:
+        raise UsageError(f"{path}: not UTF-8 (save the CSV as 'CSV UTF-8' in Excel)") from None
+    known = {g.chat_id for g in settings.groups}
+    async with open_db(settings) as sessions, sessions() as session, session.begin():
+        result = await import_posts_csv(session, text, settings.tz, known, datetime.now(UTC))
+    for err in result.errors:
+        print(f"{path}: {err}", file=sys.stderr)
+    print(
+        f"{result.created} created, {result.updated} updated, {result.unchanged} unchanged, "
+        f"{result.rejected} rejected"
+    )
+    fatal = any(e.startswith("header: missing") for e in result.errors)
+    return EXIT_FAIL if fatal or result.rejected else EXIT_OK
+
+
+@command("posts list")
+async def posts_list(args: argparse.Namespace) -> int:
+    settings = load(args)
+    async with open_db(settings) as sessions, sessions() as session:
+        posts = await all_posts(session)
+    print(f"{'id':>4} {'at':<16} {'status':<10} {'groups':<20} {'quiz':<4} text")
+    for p in posts:
+        status = "closed" if p.closed_at else "published" if p.published_at else "planned"
+        groups = ";".join(p.groups) or "*"
+        print(
+            f"{p.id:>4} {p.at.astimezone(settings.tz).strftime('%Y-%m-%d %H:%M'):<16} "
+            f"{status:<10} {groups[:20]:<20} {'x' if p.question else '-':<4} "
+            f"{p.text.splitlines()[0][:60]}"
+        )
+    return EXIT_OK
