@@ -21,6 +21,7 @@ BENCHES = {
     "digest": "bench.digest",
     "nudges": "bench.nudges",
     "memory": "bench.memory",
+    "understanding": "bench.understanding",
 }
 ALIASES = {"ingest": "intake"}
 

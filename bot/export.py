@@ -14,6 +14,8 @@ from zoneinfo import ZoneInfo
 from openpyxl import Workbook
 from openpyxl.utils import get_column_letter
 
+from handlers.texts.categories import CATEGORY
+
 if TYPE_CHECKING:
     from handlers.digest import Digest
 
@@ -149,8 +151,9 @@ def digest_xlsx(digest: Digest) -> bytes:
     for key, label in DIGEST_FIGURES:
         totals.append([label, now[key], prev.get(key)])
     for cat, n in sorted(now["reports_by_category"].items()):
+        label = CATEGORY.get(cat, cat)  # Vietnamese, as in the digest and the dashboard
         totals.append(
-            [_text(f"Báo cáo: {cat}"), n, prev.get("reports_by_category", {}).get(cat, 0)]
+            [_text(f"Báo cáo: {label}"), n, prev.get("reports_by_category", {}).get(cat, 0)]
         )
     for row in totals.iter_rows(min_row=2, min_col=2, max_col=3):
         for cell in row:

@@ -18,6 +18,7 @@ import bench.ingest
 import bench.memory
 import bench.nudges
 import bench.parse
+import bench.understanding
 from bench.__main__ import main as bench_main
 
 
@@ -125,7 +126,7 @@ def test_parse(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[st
     count = 300
     out = run_bench("parse", monkeypatch, capsys, bench.parse, COUNT=count, RUNS=2)
     rows = table_rows(out, "parse() throughput (CPU time of one core)")
-    assert [r["path"] for r in rows] == ["baseline", "uncached", "cached"]
+    assert [r["path"] for r in rows] == ["baseline", "uncached", "uncached, rules only", "cached"]
     for r in rows:
         assert number(r["msg/s"]) > 0 and float(r["p99 ms"]) >= float(r["p50 ms"]) >= 0
     assert re.search(rf"^- {count:,} messages from \d+ base messages.*; 2 runs;", out, re.M), out
@@ -200,3 +201,18 @@ def test_memory(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[s
     assert loaded["rate"].endswith("/s"), loaded
     for row in rows:
         assert number(row["peak RSS MB"]) > 0, row
+
+
+def test_understanding(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    monkeypatch.setattr(bench.understanding, "CROSS_VALIDATE", False)  # no training here
+    out = run_bench("understanding", monkeypatch, capsys, bench.understanding, LIMIT=60)
+    (row,) = [
+        r
+        for r in table_rows(out, "understanding: corpus (60 lines)")
+        if r["measure"] == "type accuracy"
+    ]
+    assert row["value"].endswith("%")
+    types = table_rows(out, "per type: corpus")
+    assert sum(number(r["lines"]) for r in types) == 60
+    effect = table_rows(out, "learned second opinion: effect")
+    assert {r["reading"] for r in effect} == {"rules alone", "rules + model"}

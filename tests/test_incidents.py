@@ -256,7 +256,8 @@ async def test_a_member_cannot_take_or_close_an_incident(bot: Bot) -> None:
 
 
 async def test_unaccented_ambiguous_report_is_confirmed_by_reply(bot: Bot) -> None:
-    await say(bot, "chay o xuong 2", sender="u2")
+    # Unaccented "chay" with 114 to back it: asked about, and alerted at once (issue 14).
+    await say(bot, "chay o xuong 2, goi 114 roi", sender="u2")
     question = last(bot, "u2")
     assert "Có phải anh/chị báo cháy/nổ ở xưởng 2 không?" in question
     assert "đúng / sai / sửa" in question
@@ -276,7 +277,7 @@ async def test_unaccented_ambiguous_report_is_confirmed_by_reply(bot: Bot) -> No
 
 
 async def test_doubt_answered_sai_closes_as_false_alarm(bot: Bot) -> None:
-    await say(bot, "chay o xuong 2", sender="u2")
+    await say(bot, "chay o xuong 2, goi 114 roi", sender="u2")
     await say(bot, "sai", sender="u2")
     (report,) = await rows(bot, Report)
     incident = await the_incident(bot)
@@ -289,7 +290,7 @@ async def test_doubt_answered_sai_closes_as_false_alarm(bot: Bot) -> None:
 
 
 async def test_doubt_corrected_with_sua(bot: Bot) -> None:
-    await say(bot, "chay o xuong 2", sender="u2")
+    await say(bot, "chay o xuong 2, goi 114 roi", sender="u2")
     await say(bot, "sửa: cháy ở kho 7, có 2 người bị thương", sender="u2")
     (report,) = await rows(bot, Report)
     assert report.status == "confirmed"
@@ -300,7 +301,7 @@ async def test_doubt_corrected_with_sua(bot: Bot) -> None:
 
 
 async def test_unanswered_doubt_is_kept_unconfirmed(bot: Bot) -> None:
-    await say(bot, "chay o xuong 2", sender="u2")
+    await say(bot, "chay o xuong 2, goi 114 roi", sender="u2")
     await say(bot, "hôm nay trời mưa to", sender="u2")  # not an answer: stays open
     (conv,) = await rows(bot, Conversation)
     assert conv.status == "open"

@@ -11,6 +11,7 @@ import importlib
 import inspect
 import logging
 import re
+import unicodedata
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from datetime import time as dt_time
@@ -53,6 +54,11 @@ from models.tables import Attachment, Conversation, Incident, Member, Report, Ta
 log = logging.getLogger(__name__)
 
 DOUBT_MINUTES = 30  # how long the bot waits for "đúng / sai / sửa" before "unconfirmed"
+# An urgent reading that rests on a word ambiguous without diacritics, with nothing to back it
+# (no injury, spreading, 114...), is asked about first; the alert goes out on "đúng", or after
+# this many minutes without "không" (the escalation job releases it). docs/parser.md.
+HOLD_MINUTES = 3
+HELD = -1  # escalation_level of an urgent incident whose first alert waits for the reporter
 LOW_CONFIDENCE = 0.5  # below this the category is unsure: ask
 SEVERITY_RANK = {"low": 0, "medium": 1, "high": 2}
 CATEGORIES = frozenset(texts.CATEGORY)
@@ -125,6 +131,7 @@ class Understood:
     places: list[dict[str, Any]]
     people: int | None
     phones: list[str]
+    reasons: tuple[str, ...] = ()
 
     @classmethod
     def of(cls, parsed: Any) -> Understood:
@@ -162,11 +169,45 @@ class Understood:
             places=places,
             people=people if isinstance(people, int) and not isinstance(people, bool) else None,
             phones=[x for x in _list(data.get("phones")) if isinstance(x, str)],
+            reasons=tuple(x for x in _list(data.get("reasons")) if isinstance(x, str)),
         )
 
     @property
     def doubtful(self) -> bool:
         return self.ambiguous or self.confidence < LOW_CONFIDENCE
+
+    @property
+    def ask_first(self) -> bool:
+        """A guess with nothing to back it: the reporter confirms before anyone is alerted."""
+        return self.ambiguous and not self.reasons
+
+
+def is_held(incident: Incident) -> bool:
+    """An urgent incident whose first alert waits for the reporter's answer."""
+    return incident.urgent and incident.escalation_level == HELD and incident.status == "reported"
+
+
+def hold_alert(session: AsyncSession, now: datetime, incident: Incident) -> None:
+    """Mark the incident urgent with its first alert held for HOLD_MINUTES."""
+    incident.urgent = True
+    incident.escalation_level = HELD
+    incident.next_escalation_at = now + timedelta(minutes=HOLD_MINUTES)
+    add_event(session, incident, "alert_held", now, note=f"chờ người báo {HOLD_MINUTES} phút")
+
+
+async def release_held(
+    session: AsyncSession, settings: Settings, now: datetime, incident: Incident, confirmed: bool
+) -> int:
+    """The held first alert goes out: the reporter said "đúng" or did not deny in time."""
+    reports = await reports_of(session, incident.id)
+    if not reports:
+        return 0
+    first = reports[0]
+    reporter = await session.get(Member, first.member_pk) if first.member_pk else None
+    when = local(first.occurred_at or first.created_at, settings.tz)
+    return await raise_alert(
+        session, settings, now, incident, first, reporter, when, unconfirmed=not confirmed
+    )
 
 
 def _list(value: Any) -> list[Any]:
@@ -268,12 +309,13 @@ async def raise_alert(
     now: datetime,
     incident: Incident,
     report: Report,
-    reporter: Member,
+    reporter: Member | None,
     when: str,
     unconfirmed: bool,
 ) -> int:
     """Level 0: tell every coordinator at once (priority 0: quiet hours and budget do not apply)."""
-    targets = await coordinator_targets(session, settings, exclude_member_pk=reporter.id)
+    exclude = reporter.id if reporter is not None else None
+    targets = await coordinator_targets(session, settings, exclude_member_pk=exclude)
     text = texts.alert(
         incident.id,
         incident.category,
@@ -414,15 +456,20 @@ async def file_report(ctx: Context, u: Understood, text: str) -> Report:
         others = [r for r in await reports_of(s, incident.id) if r.id != report.id]
         if any(r.status == "confirmed" for r in others):
             report.status, doubtful = "confirmed", False
+    held = False
     if (
         is_urgent(settings, category, severity)
-        and not incident.urgent
+        and (not incident.urgent or is_held(incident))
         and incident.status == "reported"
     ):
-        when = time_text(u.time, ctx.tz) or local(ctx.event.sent_at, ctx.tz)
-        await raise_alert(
-            s, settings, now, incident, report, ctx.member, when, unconfirmed=doubtful
-        )
+        if doubtful and u.ask_first and not incident.urgent:
+            hold_alert(s, now, incident)
+            held = True
+        else:
+            when = time_text(u.time, ctx.tz) or local(ctx.event.sent_at, ctx.tz)
+            await raise_alert(
+                s, settings, now, incident, report, ctx.member, when, unconfirmed=doubtful
+            )
     where = texts.places_text(report.places)
     if doubtful:
         s.add(
@@ -437,7 +484,12 @@ async def file_report(ctx: Context, u: Understood, text: str) -> Report:
                 expires_at=now + timedelta(minutes=DOUBT_MINUTES),
             )
         )
-        await ctx.reply(texts.doubt_question(category, where), ref_type="report", ref_id=report.id)
+        question = (
+            texts.hold_question(category, where, HOLD_MINUTES)
+            if held
+            else texts.doubt_question(category, where)
+        )
+        await ctx.reply(question, ref_type="report", ref_id=report.id)
     elif merged:
         handler = await s.get(Member, incident.handler_pk) if incident.handler_pk else None
         await ctx.reply(
@@ -495,6 +547,12 @@ def classify_answer(text: str) -> tuple[str, str] | None:
         match = re.match(r"\s*\S+[\s:,.-]*(.*)$", text, flags=re.DOTALL)
         return ("fix", match.group(1).strip() if match else "")
     short = len(words.split()) <= 6
+    if first == "chay" and short:
+        # "chạy" (ran) says the bot misread; "cháy" confirms; a bare "chay" says neither.
+        typed = unicodedata.normalize("NFC", text).lower()
+        if "chạy" in typed:
+            return ("no", "")
+        return ("yes", "") if "cháy" in typed else None
     if words in YES or (short and first in YES_LEAD):
         return ("yes", "")
     if words in NO or (short and first in NO_LEAD):
@@ -539,7 +597,9 @@ async def doubt_answer(ctx: Context) -> bool:
 async def _confirm(ctx: Context, report: Report, incident: Incident) -> None:
     report.status = "confirmed"
     add_event(ctx.session, incident, "confirmed", ctx.now, ctx.member.id, f"báo cáo số {report.id}")
-    if incident.urgent and incident.status == "reported":
+    if is_held(incident):
+        await release_held(ctx.session, ctx.settings, ctx.now, incident, confirmed=True)
+    elif incident.urgent and incident.status == "reported":
         await tell_alerted(
             ctx.session,
             ctx.now,

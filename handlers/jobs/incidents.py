@@ -8,7 +8,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from handlers.clock import Clock
 from handlers.config import Settings, parse_quiet_hours
-from handlers.intents.incidents import coordinator_targets, name_of
+from handlers.intents.incidents import coordinator_targets, is_held, name_of, release_held
 from handlers.jobs import every, job
 from handlers.texts import incidents as texts
 from models.incidents import (
@@ -45,6 +45,9 @@ async def escalate(
     The step, its recipients and the next deadline are written in one transaction, so a
     second run (or instance) finds nothing due and the keys make any overlap harmless.
     """
+    if is_held(incident):
+        # An ambiguous report nobody denied in time: its first alert goes out now.
+        return await release_held(session, settings, now, incident, confirmed=False)
     alerts = settings.alerts
     level = incident.escalation_level + 1
     if level > alerts.max_escalations:

@@ -2,18 +2,9 @@
 
 from __future__ import annotations
 
-CATEGORY = {
-    "fire": "cháy nổ",
-    "theft": "trộm cắp",
-    "fight": "đánh nhau",
-    "traffic": "giao thông",
-    "strike": "đình công",
-    "drugs": "ma túy",
-    "suspicious": "khả nghi",
-    "equipment": "thiết bị",
-    "inspection": "kiểm tra",
-    "other": "khác",
-}
+from handlers.texts.categories import CATEGORY as CATEGORY_LABELS
+
+CATEGORY = CATEGORY_LABELS  # one label per category everywhere
 SEVERITY = {"high": "nghiêm trọng", "medium": "trung bình", "low": "nhẹ"}
 STATUS = {
     "reported": "mới báo",

@@ -6,19 +6,9 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from handlers.codes import incident_code
+from handlers.texts.categories import CATEGORY as CATEGORY_LABELS
 
-CATEGORY = {
-    "fire": "cháy/nổ",
-    "theft": "trộm cắp",
-    "fight": "đánh nhau/gây rối",
-    "traffic": "tai nạn giao thông",
-    "strike": "đình công/ngừng việc",
-    "drugs": "ma túy",
-    "suspicious": "đối tượng khả nghi",
-    "equipment": "hỏng thiết bị/camera",
-    "inspection": "kiểm tra/diễn tập",
-    "other": "khác",
-}
+CATEGORY = CATEGORY_LABELS  # one label per category everywhere
 
 STATUS = {
     "reported": "chờ người nhận",
@@ -117,6 +107,16 @@ def doubt_question(category: str | None, places: str) -> str:
     return (
         f"Có phải anh/chị báo {category_name(category)}{where} không?\n"
         "Trả lời: đúng / sai / sửa <nội dung đúng>"
+    )
+
+
+def hold_question(category: str | None, places: str, minutes: int) -> str:
+    """Asked before a possible emergency read from unaccented words is passed on."""
+    where = f" ở {places}" if places else ""
+    return (
+        f"Anh/chị báo {category_name(category).upper()}{where} phải không? "
+        'Trả lời "đúng" để bot báo ngay điều phối viên, "không" nếu bot hiểu nhầm.\n'
+        f"Sau {minutes} phút chưa có trả lời, bot vẫn sẽ báo điều phối viên."
     )
 
 

@@ -1,0 +1,211 @@
+"""Vietnamese message understanding: `parse(text, sent_at, tz) -> ParsedMessage` (SPEC.md 5).
+
+One pure function over a data lexicon (lexicon.yaml). Decisions worth knowing:
+- `/foo` at the start with an unknown name is a command named "foo" (folded, lower-cased) so
+  the dispatcher can answer "unknown command"; an unknown `#foo` is an ordinary hashtag.
+- For `/baocao` and unknown commands the arguments are read like a message, so category and
+  severity are filled when they describe an incident; places, people, phones and time are read
+  from the arguments of every command.
+- `ambiguous` is true when the message leans on a folded form the lexicon lists as ambiguous
+  (chay, no, mat, gay roi, ...) typed without diacritics, or on "toi qua" read as last night.
+See docs/parser.md for the reasoning and the known failures.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Sequence
+from datetime import datetime
+from functools import lru_cache
+from typing import Final
+from zoneinfo import ZoneInfo
+
+from handlers.parse import learned
+from handlers.parse.classify import _decide, _severity, _tally
+from handlers.parse.commands import (
+    _COMMANDS,
+    _EMOTICON_RE,
+    _MENTION_RE,
+    _REPORT_COMMANDS,
+    _URL_RE,
+    COMMAND_NAMES,
+    _blank,
+    _command,
+)
+from handlers.parse.entities import _EMERGENCY_RE, _people, _phones, _places
+from handlers.parse.learned import second_opinion
+from handlers.parse.result import Command, ParsedMessage, Place, _parsed
+from handlers.parse.scanning import _scan, _tokens
+from handlers.parse.timewords import _resolve_time, _time_spec, _TimeSpec
+from handlers.parse.vocabulary import _ACK, _NACK, _Lexicon, _lexicon
+from handlers.text import lower, normalize_text
+
+__all__ = ["COMMAND_NAMES", "Command", "ParsedMessage", "Place", "parse"]
+
+DEFAULT_TZ: Final = ZoneInfo("Asia/Ho_Chi_Minh")
+STRONG_FIRE: Final = 3.5  # fire evidence the learned opinion may not overrule (cháy xưởng...)
+Opinion = Callable[[Sequence[str], str, str | None, bool], tuple[str, str | None]]
+_DIGIT_RE: Final = re.compile(r"[0-9]")
+# The end of a sentence that another follows: a full stop, "!" or "?" and a space, or a line
+# break, before a word (not before a trailing emoji).
+_SENTENCE_END: Final = re.compile(r"(?:[.!?]+[^\S\n]+|\n\s*)(?=\w)")
+
+
+def _analyse_text(
+    text: str, opinion: Opinion = second_opinion
+) -> tuple[ParsedMessage, _TimeSpec | None]:
+    """Read a message's text: the parse without its time, and the time words to resolve.
+    `opinion` may revise the rules' type and category (the learned second opinion)."""
+    lex = _lexicon()
+    norm = normalize_text(text)
+    low = lower(norm)
+
+    blanks: list[tuple[int, int]] = []
+    command: Command | None = None
+    if "/" in low or "#" in low:
+        command, span = _command(norm, low)
+        if span is not None:
+            blanks.append(span)
+    if "@" in low:
+        blanks.extend((m.start(), m.end()) for m in _MENTION_RE.finditer(low))
+    if "/" in low or "www." in low:
+        blanks.extend((m.start(), m.end()) for m in _URL_RE.finditer(low))
+    emo_ack = emo_nack = 0.0
+    if "/-" in low:
+        for m in _EMOTICON_RE.finditer(low):
+            blanks.append((m.start(), m.end()))
+            reading = lex.emoticons.get(m.group(1))
+            if reading == _ACK:
+                emo_ack += 2.5
+            elif reading == _NACK:
+                emo_nack += 2.0
+    body = _blank(low, blanks) if blanks else low
+
+    ltoks, ftoks, accented = _tokens(lex, norm, body)
+    words = set(ftoks)
+    scan = _scan(lex, ltoks, ftoks, accented, words)
+    tally = _tally(lex, scan)
+    tally.ack += emo_ack
+    tally.nack += emo_nack
+
+    has_digit = _DIGIT_RE.search(body) is not None
+    spec = _time_spec(lex, norm, body, has_digit, words, accented)
+    places = _places(lex, norm, body, ltoks, accented, words)
+    number_words = not lex.number_starts.isdisjoint(words)
+    people = (
+        _people(lex, body, accented, has_digit, number_words)
+        if (has_digit or number_words) and not lex.noun_starts.isdisjoint(words)
+        else None
+    )
+    phones = tuple(_phones(body)) if has_digit else ()
+    emergency = "11" in body and _EMERGENCY_RE.search(body) is not None
+
+    timing = spec is not None and spec.ambiguous
+    kind, category, confidence, ambiguous = _decide(lex, tally, scan.ambiguous, timing)
+    if command is None and learned.consulted(kind, confidence, tally.inc):
+        strong_fire = tally.inc.get("fire", 0.0) >= STRONG_FIRE or bool(tally.high)
+        revised = opinion(ftoks, kind, category, strong_fire)
+        if revised != (kind, category):
+            kind, category = revised
+            ambiguous = ambiguous and kind == "incident"
+    severity: str | None = None
+    reasons: tuple[str, ...] = ()
+    several = "\n" in body or ". " in body or "! " in body or "? " in body
+    if kind == "incident" and category is not None and several and _SENTENCE_END.search(body):
+        # A long report: the time and places of the incident are those of its sentence.
+        span = _incident_sentence(lex, norm, body, category)
+        if span is not None:
+            a, b = span
+            s_norm, s_body = norm[a:b], body[a:b]
+            s_toks, s_ftoks, _ = _tokens(lex, s_norm, s_body)
+            s_words = set(s_ftoks)
+            s_digit = _DIGIT_RE.search(s_body) is not None
+            spec = _time_spec(lex, s_norm, s_body, s_digit, s_words, accented) or spec
+            near = _places(lex, s_norm, s_body, s_toks, accented, s_words)
+            if near:
+                keys = {(p.kind, p.code) for p in near}
+                places = near + tuple(p for p in places if (p.kind, p.code) not in keys)
+    if kind == "incident" and category is not None:
+        night = False
+        if tally.intrusion:  # only an intrusion is graver at night
+            clock = spec.clock if spec is not None else None
+            night = lex.night.has_any(ltoks, accented) or (
+                clock is not None and (clock[0] >= 22 or clock[0] < 5)
+            )
+        severity, reasons = _severity(lex, tally, category, emergency, people, night)
+    if command is not None:
+        if kind != "incident" or (
+            command.name not in _REPORT_COMMANDS and command.name in _COMMANDS
+        ):
+            category = severity = None
+            reasons = ()
+        kind = "command"
+        confidence = 0.99 if command.name in _COMMANDS else 0.6
+    parsed = _parsed(
+        kind,
+        category,
+        severity,
+        reasons,
+        ambiguous,
+        confidence,
+        None,
+        None,
+        places,
+        people,
+        phones,
+        command,
+    )
+    return parsed, spec
+
+
+def _incident_sentence(
+    lex: _Lexicon, norm: str, body: str, category: str
+) -> tuple[int, int] | None:
+    """The span of the sentence that weighs most for `category`, when there are several."""
+    best: tuple[float, int, int] | None = None
+    start = 0
+    ends = [m.end() for m in _SENTENCE_END.finditer(body)]
+    for end in [*ends, len(body)]:
+        if end > start:
+            ltoks, ftoks, accented = _tokens(lex, norm[start:end], body[start:end])
+            tally = _tally(lex, _scan(lex, ltoks, ftoks, accented, set(ftoks)))
+            weight = tally.inc.get(category, 0.0)
+            if weight and (best is None or weight > best[0]):
+                best = (weight, start, end)
+        start = end
+    if best is None or (best[1], best[2]) == (0, len(body)):
+        return None
+    return best[1], best[2]
+
+
+# Members repeat themselves ("Đã nhận", "Có mặt", 👍): identical texts are read once, and the
+# result is immutable, so it is shared. Only time words depend on the send time.
+_analyse = lru_cache(maxsize=8192)(_analyse_text)
+
+
+def _with_time(
+    read: tuple[ParsedMessage, _TimeSpec | None], sent_at: datetime, tz: ZoneInfo | None
+) -> ParsedMessage:
+    """The reading of a text with its time words resolved against the send time."""
+    p, spec = read
+    if spec is None:
+        return p
+    zone = tz or DEFAULT_TZ
+    now = sent_at.astimezone(zone) if sent_at.tzinfo else sent_at.replace(tzinfo=zone)
+    when = _resolve_time(spec, now)
+    if when is None:
+        return p
+    return _parsed(
+        p.type, p.category, p.severity, p.reasons, p.ambiguous, p.confidence, when, spec.text,
+        p.places, p.people, p.phones, p.command,
+    )  # fmt: skip
+
+
+def parse(text: str, sent_at: datetime, tz: ZoneInfo | None = None) -> ParsedMessage:
+    """Read one chat message; relative times are resolved in `tz` (default Asia/Ho_Chi_Minh)."""
+    return _with_time(_analyse(text), sent_at, tz)
+
+
+def _parse_uncached(text: str, sent_at: datetime, tz: ZoneInfo | None = None) -> ParsedMessage:
+    """`parse()` without the cache of readings: what a text never seen before costs."""
+    return _with_time(_analyse_text(text), sent_at, tz)

@@ -1,0 +1,231 @@
+"""The decision: evidence tallied per type and category, then type, category, confidence,
+severity and the reasons for it."""
+
+from __future__ import annotations
+
+from handlers.parse.scanning import _Scan
+from handlers.parse.vocabulary import (
+    _ABSENT,
+    _ACK,
+    _CAUSED,
+    _CHECKIN,
+    _CLEAR,
+    _EXPLAINED,
+    _INC,
+    _NACK,
+    _NOTICE,
+    _PREVENTED,
+    _SEV,
+    _Entry,
+    _Lexicon,
+)
+
+# Evidence from words typed without doubt that makes a category on its own (one clear word).
+SURE = 2.5
+# A notice this plain (a hotline list, a timetable) is never a report, whatever it names.
+STRONG_NOTICE = 3.0
+
+
+class _Tally:
+    """The evidence of one message. Scalars default at class level: a message sets few of
+    them, and a dataclass's generated __init__ cost as much as the whole tally."""
+
+    clear = ack = nack = checkin = absent = notice = 0.0
+    exact = question = intrusion = drill = denied = False
+    hints_only = True  # every incident signal is a sign to check (smell, smoke, noise)
+    last_incident = -1  # index of the last incident signal
+    verdict = -1  # index of the last "checked, all fine" signal
+
+    def __init__(self) -> None:
+        self.inc: dict[str, float] = {}
+        self.sure: dict[str, float] = {}  # without readings that rest on an ambiguous word
+        self.high: list[str] = []  # reasons that raise the severity
+        self.low: list[str] = []  # reasons that lower it
+
+
+def _add(reasons: list[str], why: str) -> None:
+    if why and why not in reasons:
+        reasons.append(why)
+
+
+def _tally(lex: _Lexicon, scan: _Scan) -> _Tally:
+    """Add up the evidence outside questions, with negation, denial and causes applied."""
+    t = _Tally()
+    denied = False
+    causes: list[_Entry] = []
+    qs = scan.questions
+    t.question = any(qs)
+    for index, (entry, negated, clause, mode, exact, amb) in enumerate(scan.signals):
+        if qs[clause] or mode == _PREVENTED:
+            continue
+        kind, w = entry.kind, entry.w
+        if kind == _INC:
+            if negated:
+                t.clear += w
+                denied = True
+                if entry.cat != "other" and entry.why not in ("injury", "death"):
+                    t.denied = True
+                if entry.sev == "high":
+                    _add(t.low, "no_injury" if entry.why == "injury" else "minor")
+            elif mode == _EXPLAINED and denied:
+                continue  # "không phải cháy, chỉ là khói": the smoke is the explanation
+            elif mode == _CAUSED:
+                causes.append(entry)
+            else:
+                cat = entry.cat or "other"
+                t.inc[cat] = t.inc.get(cat, 0.0) + w
+                if not amb:
+                    t.sure[cat] = t.sure.get(cat, 0.0) + w
+                t.exact = t.exact or exact
+                if cat != "inspection":
+                    t.hints_only = t.hints_only and entry.hint
+                    t.last_incident = index
+                if entry.sev == "high":
+                    _add(t.high, entry.why)
+                elif entry.sev == "low":
+                    _add(t.low, entry.why)
+                elif entry.why == "intrusion":
+                    t.intrusion = True
+                elif entry.why == "drill":
+                    t.drill = True
+        elif kind == _CLEAR:
+            if negated:
+                if entry.neg_cat:  # "không bình thường" reports something wrong
+                    t.inc[entry.neg_cat] = t.inc.get(entry.neg_cat, 0.0) + w
+                    t.sure[entry.neg_cat] = t.sure.get(entry.neg_cat, 0.0) + w
+                    t.hints_only = False
+                    t.last_incident = index
+            else:
+                t.clear += w
+                denied = denied or entry.deny
+                t.denied = t.denied or entry.deny
+                if entry.sev == "low":
+                    _add(t.low, entry.why)
+                elif w >= 1.5 or entry.deny:
+                    t.verdict = index
+        elif kind == _SEV:
+            if negated:
+                if entry.sev == "high":
+                    _add(t.low, "no_injury" if entry.why == "injury" else "minor")
+            elif entry.sev == "high":
+                _add(t.high, entry.why)
+            elif entry.sev == "low":
+                _add(t.low, entry.why)
+            if w and not negated:
+                t.inc["other"] = t.inc.get("other", 0.0) + w
+                t.sure["other"] = t.sure.get("other", 0.0) + w
+        elif kind == _ACK:
+            if negated:
+                t.nack += w
+            else:
+                t.ack += w
+        elif kind == _NACK:
+            if not negated:
+                t.nack += w
+        elif kind == _CHECKIN:
+            if negated:
+                t.absent += w
+            else:
+                t.checkin += w
+        elif kind == _ABSENT:
+            if negated:
+                t.checkin += w / 2
+            else:
+                t.absent += w
+        elif kind == _NOTICE and clause == 0 and not negated:
+            t.notice += w
+    # A cause ("vì kẹt xe", "do chập điện") is part of the report unless it only explains an
+    # absence, a check-in, an acknowledgement or a false alarm.
+    if causes and not (denied or t.absent or t.checkin or t.ack or t.nack):
+        for entry in causes:
+            cat = entry.cat or "other"
+            t.inc[cat] = t.inc.get(cat, 0.0) + entry.w
+            t.sure[cat] = t.sure.get(cat, 0.0) + entry.w
+            t.hints_only = False
+            if entry.sev == "high":
+                _add(t.high, entry.why)
+    return t
+
+
+def _clamp(x: float) -> float:
+    # Comparisons rather than min(max()): two builtin calls cost more than the rest of it.
+    return round(0.99 if x > 0.99 else 0.05 if x < 0.05 else x, 2)
+
+
+def _decide(
+    lex: _Lexicon, t: _Tally, ambiguous: bool, timing: bool
+) -> tuple[str, str | None, float, bool]:
+    """Type, category, confidence, and whether the reading rests on an ambiguous word
+    (`ambiguous`: one was read; `timing`: the time words were a guess, "toi qua")."""
+    ambiguous = ambiguous or timing
+    best = 0.0
+    if t.inc:
+        rank = lex.cat_rank
+        best_cat = ""
+        second = 0.0
+        for cat, score in t.inc.items():
+            if score > best or (score == best and rank[cat] < rank[best_cat]):
+                best_cat, best, second = cat, score, best
+            elif score > second:
+                second = score
+        if t.drill and best >= 1.0:
+            best_cat = "inspection"  # a drill's fire or casualties are part of the exercise
+        # An inspection that found things normal, or that someone cannot attend, is no report.
+        routine = best_cat == "inspection" and (t.clear or t.absent or t.checkin)
+        # A smell, smoke or a noise that was checked and found fine is an all-clear.
+        checked = t.hints_only and t.verdict > t.last_incident and not t.high
+        # A timetable or a meeting notice names things without reporting them.
+        notice = t.notice >= 1.0 and best_cat in lex.notice_yields and not t.high
+        notice = notice or t.notice >= STRONG_NOTICE  # a list of hotlines names every danger
+        # "báo nhầm", "không phải cháy": the alarm was false.
+        false_alarm = t.denied and not t.high
+        # The member's own absence, or a file they cannot open, told with everyday words.
+        personal = not t.high and (
+            (t.absent >= 2.5 and best_cat in lex.absence_yields)
+            or (t.nack >= 2.0 and best_cat in lex.not_ack_yields)
+        )
+        # One weak word ("khói" in a name, "Khoi có mặt") gives way to a plain reply.
+        weak = best < 2.0 and max(t.checkin, t.ack, t.absent, t.nack) > best
+        if best >= 1.0 and not (routine or checked or notice or false_alarm or personal or weak):
+            # The reading rests on a guess only when the sure evidence alone would not make it.
+            unsure = timing or (ambiguous and t.sure.get(best_cat, 0.0) < SURE)
+            conf = 0.5 + 0.1 * min(best, 4.0) + (0.05 if t.exact else 0.0)
+            if second >= 0.8 * best:
+                conf -= 0.1  # two categories nearly tie
+            return "incident", best_cat, _clamp(conf - (0.25 if unsure else 0.0)), unsure
+    penalty = 0.25 if ambiguous else 0.0
+    if t.absent:
+        kind, score = "absent", t.absent
+    elif t.checkin:
+        kind, score = "check_in", t.checkin
+    elif t.clear:
+        kind, score = "all_clear", t.clear
+    elif t.nack:
+        kind, score = "not_ack", t.nack
+    elif t.ack:
+        kind, score = "ack", t.ack
+    elif t.question:
+        return "question", None, 0.7, ambiguous
+    else:
+        return "other", None, 0.4 if best else 0.5, ambiguous
+    return kind, None, _clamp(0.5 + 0.1 * min(score, 4.0) - penalty), ambiguous
+
+
+def _severity(
+    lex: _Lexicon, t: _Tally, category: str, emergency: bool, people: int | None, night: bool
+) -> tuple[str, tuple[str, ...]]:
+    """An incident's severity and the short words saying why (none for the default)."""
+    high = list(t.high)
+    if emergency:
+        _add(high, "emergency_call")
+    if people is not None and people >= lex.crowd_high:
+        _add(high, "many_people")
+    if night and t.intrusion:
+        _add(high, "night")
+    if t.drill:
+        return "low", ("drill",)
+    if high:
+        return "high", tuple(high)
+    if t.low:
+        return "low", tuple(t.low)
+    return lex.default_sev.get(category, "medium"), ()

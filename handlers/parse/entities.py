@@ -1,0 +1,180 @@
+"""Places, companies, head counts and phone numbers named in a message."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from typing import Final
+
+from handlers.parse.result import Place, _place
+from handlers.parse.vocabulary import _Lexicon
+from handlers.text import fold
+
+
+def _prev_word(s: str, start: int) -> str:
+    chunk = s[max(0, start - 24) : start].split()
+    return chunk[-1].strip(".,;:!?()\"'") if chunk else ""
+
+
+def _next_word(s: str, end: int) -> str:
+    chunk = s[end : end + 24].split()
+    return chunk[0].strip(".,;:!?()\"'") if chunk else ""
+
+
+# Each alternative opens with a plain character and checks what precedes it afterwards, so the
+# engine skips straight to "0", "8", "+" or "(" (see vocabulary._AFTER_FIRST).
+_PHONE_RE: Final = re.compile(
+    r"(?:\((?<![\w+.\-/]\()\+?84\)[ .\-]?|\+(?<![\w+.\-/]\+)84[ .\-]?|8(?<![\w+.\-/]8)4[ .\-]?"
+    r"|0(?<![\w+.\-/]0))(?:[35789](?:[ .\-]?[0-9]){8}|2(?:[ .\-]?[0-9]){9})(?![0-9])"
+)
+_EMERGENCY_RE: Final = re.compile(r"1(?<![\w.+\-/]1)1[345](?![\w\-/]|\.[0-9])")
+_NAME_WORD_RE: Final = re.compile(r"[^\S\n]*(\w+|\S)")
+
+
+def _places(
+    lex: _Lexicon, text: str, low: str, ltoks: list[str], accented: bool, words: set[str]
+) -> tuple[Place, ...]:
+    """Workshops, warehouses, gates, lots, named places and companies, in order, once each."""
+    out: list[Place] = []
+    seen: set[tuple[str, str | None]] = set()
+    # A typed word is in ltoks as typed, so "công" (công nhân) does not wake the gate finder
+    # up while "cổng" and a bare "cong" do.
+    # Every trigger's folded form is among the folded words when either test below can pass,
+    # so most messages are turned away by one set-to-set test.
+    wanted = not lex.place_triggers.folded.isdisjoint(words) and (
+        not lex.place_triggers.exact.isdisjoint(ltoks)
+        or not lex.place_triggers.folded.isdisjoint(ltoks)
+    )
+    found = lex.place_re.finditer(low) if wanted else ()
+    for m in found:
+        word = m.group("word")
+        fword = fold(word)
+        fcanon = " ".join(fword.split())
+        kind, code_rule = lex.place_kind.get(fcanon, ("place", "none"))
+        code: str | None = None
+        end = m.end("word")
+        if m.group("name") is not None and code_rule != "none":
+            # Named gates are written one way whatever was typed: "cong chinh" is CHÍNH.
+            code = lex.place_names.get(fold(m.group("name")), m.group("name")).upper()
+            end = m.end("code")
+        elif m.group("code") is not None and code_rule != "none":
+            raw = text[m.start("code") : m.end("code")]
+            if len(raw) == 1 and not raw.isupper() and not raw.isdigit():
+                pass  # a lone lower-case letter is a word, not a code ("kho a" is rare)
+            else:
+                code = raw.upper()
+                end = m.end("code")
+        if code is None:
+            if code_rule == "required":
+                continue
+            # A loose word without a code needs its diacritics ("xưởng", not "xuong" which may
+            # be xuống); a loose word without any ("kho") counts in a message that has them.
+            if fcanon in lex.place_loose_folded and not (
+                word != fword or (accented and fcanon in lex.place_loose_plain)
+            ):
+                continue
+        key = (kind, code)
+        if key not in seen:
+            seen.add(key)
+            out.append(_place(kind, code, text[m.start() : end]))
+    if not words.isdisjoint(lex.company_triggers) and lex.company_re.search(low):
+        for place in _companies(lex, text, low, accented):
+            key = (place.kind, place.code)
+            if key not in seen:
+                seen.add(key)
+                out.append(place)
+    return tuple(out)
+
+
+def _companies(lex: _Lexicon, text: str, low: str, accented: bool) -> Iterable[Place]:
+    shouting = text.isupper() or text.islower()
+    for m in lex.company_re.finditer(low):
+        words: list[tuple[int, int, str]] = []
+        for wm in _NAME_WORD_RE.finditer(low, m.end()):
+            tok = wm.group(1)
+            if not tok[0].isalnum() and tok not in ("&", "-", "."):
+                break
+            words.append((wm.start(1), wm.end(1), tok))
+            if len(words) >= 9:
+                break
+        ftoks = [fold(w[2]) for w in words]
+        ltoks = [w[2] for w in words]
+        j = 0
+        # Legal forms first: "Công ty TNHH MTV ABC" is ABC.
+        while j < len(ftoks):
+            for legal in lex.company_legal:
+                if tuple(ftoks[j : j + len(legal)]) == legal:
+                    j += len(legal)
+                    break
+            else:
+                break
+        start = j
+        capital = False
+        while j < len(ftoks) and j - start < 6:
+            s, e, lt = words[j]
+            ft = ftoks[j]
+            if not ft[0].isalnum():
+                if j == start:
+                    break
+                j += 1
+                continue
+            orig = text[s:e]
+            if j == start:
+                capital = orig[0].isupper() and not shouting
+            elif capital and not orig[0].isupper() and not orig[0].isdigit():
+                break
+            # In a message written with diacritics a bare "Minh" is a name, not "mình".
+            stops = lex.company_stop.get(ft)
+            if stops is not None and (lt in stops or not accented) and not capital:
+                break
+            if lex.starts_phrase(ltoks, ftoks, j, accented):
+                break
+            j += 1
+        while j > start and not ftoks[j - 1][0].isalnum():
+            j -= 1
+        if j > start:
+            code: str | None = text[words[start][0] : words[j - 1][1]]
+            end = words[j - 1][1]
+        else:
+            code, end = None, m.end()
+        yield _place("company", code, text[m.start() : end])
+
+
+def _people(lex: _Lexicon, low: str, accented: bool, digits: bool, words: bool) -> int | None:
+    """The largest head count ("2 thanh niên", "khoảng 300 công nhân"), or None."""
+    best: int | None = None
+    found: list[re.Match[str]] = []
+    if digits:
+        found.extend(lex.people_re.finditer(low))
+    if words:
+        found.extend(lex.people_words_re.finditer(low))
+    for m in found:
+        num = m.group("num")
+        if num[0].isdigit():
+            value = int(num.replace(".", "").replace(",", ""))
+        else:
+            fnum = " ".join(fold(num).split())
+            marked = lex.number_marked.get(fnum)
+            if fnum not in lex.number_folded_ok and marked != " ".join(num.split()):
+                continue
+            value = lex.number_words.get(fnum, 0)
+        noun = m.group("noun")
+        fnoun = fold(noun)
+        if fnoun in lex.nouns_exact and noun != lex.nouns_exact[fnoun]:
+            continue
+        if lex.people_not_after.has(_prev_word(low, m.start()), accented):
+            continue
+        if value and (best is None or value > best):
+            best = value
+    return best
+
+
+def _phones(low: str) -> list[str]:
+    out: list[str] = []
+    for m in _PHONE_RE.finditer(low):
+        digits = "".join(c for c in m.group() if c.isdigit())
+        if digits.startswith("84"):
+            digits = "0" + digits[2:]
+        if len(digits) in (10, 11) and digits not in out:
+            out.append(digits)
+    return out

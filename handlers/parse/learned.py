@@ -1,0 +1,172 @@
+"""A learned second opinion on the rules' reading: an averaged perceptron over the folded words,
+word pairs and the rules' own answer, trained offline from the development corpus
+(scripts/train_understanding.py) and shipped as understanding_model.json. Standard library only.
+
+It may change the type or the category the rules chose when it is clearly surer, within limits
+that keep the rules in charge of what matters most (docs/parser.md): it never makes a fire out
+of something the rules did not read as one, it never overrides strong fire evidence, and it
+never touches commands.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Mapping, Sequence
+from functools import cache
+from pathlib import Path
+from typing import Any, Final
+
+MODEL_PATH: Final = Path(__file__).with_name("understanding_model.json")
+MARGIN: Final = 6.0  # how much surer than the rules the model must be (its scores; bench-tuned)
+_FIRE: Final = "incident:fire"
+# Readings the model is not asked about: replies the rules read well (acknowledgements,
+# check-ins, questions: on the corpus and the dev set the model changes few of them, and each
+# consultation costs about a third of a parse) and incidents the rules are this sure of.
+PLAIN_REPLIES: Final = frozenset({"ack", "check_in", "question", "command"})
+SURE = 0.95
+
+
+SURE_REPLY = 0.8
+
+
+CLEAR_WEIGHT = 3.5
+
+
+def consulted(kind: str, confidence: float, evidence: Mapping[str, float]) -> bool:
+    """Whether the rules' reading is put to the model: not plain replies, not an incident
+    with one category of clear weight and no rival category (`evidence`: weight by category)."""
+    if kind in PLAIN_REPLIES:
+        return False
+    if kind == "incident":
+        return confidence < SURE and (len(evidence) > 1 or max(evidence.values()) < CLEAR_WEIGHT)
+    return confidence < SURE_REPLY
+
+
+class Model:
+    """Labels ("incident:fire", "ack"...) and, per feature, the labels it votes for."""
+
+    __slots__ = ("by_label", "labels", "starts", "weights")
+
+    def __init__(
+        self, labels: Sequence[str], weights: Mapping[str, Iterable[tuple[int, float]]]
+    ) -> None:
+        self.labels = tuple(labels)
+        self.by_label = {lab: k for k, lab in enumerate(self.labels)}
+        self.weights = {f: tuple(pairs) for f, pairs in weights.items()}
+        # First words of the word pairs the model knows: other pairs are never built.
+        self.starts = frozenset(f.split(" ", 1)[0] for f in weights if " " in f)
+
+    def scores_of(self, ftoks: Sequence[str], rules: str) -> list[float]:
+        """`scores(features(ftoks, rules))` in one pass (a third of the cost: it runs for most
+        messages)."""
+        out = [0.0] * len(self.labels)
+        get = self.weights.get
+        starts = self.starts
+        pairs = get("r:" + rules)
+        if pairs is not None:
+            for k, w in pairs:
+                out[k] += w
+        prev = ""
+        for tok in ftoks:
+            if not tok[0].isalnum():
+                prev = ""
+                continue
+            pairs = get(tok)
+            if pairs is not None:
+                for k, w in pairs:
+                    out[k] += w
+            if prev in starts:
+                pairs = get(prev + " " + tok)
+                if pairs is not None:
+                    for k, w in pairs:
+                        out[k] += w
+            prev = tok
+        return out
+
+    def scores(self, feats: Iterable[str]) -> list[float]:
+        out = [0.0] * len(self.labels)
+        get = self.weights.get
+        for pairs in map(get, feats):
+            if pairs is not None:
+                for k, w in pairs:
+                    out[k] += w
+        return out
+
+    def features(self, ftoks: Sequence[str], rules: str) -> list[str]:
+        """`features()` less the word pairs this model has no weight for (the same scores)."""
+        out = ["r:" + rules]
+        prev = ""
+        starts = self.starts
+        for tok in ftoks:
+            if not tok[0].isalnum():
+                prev = ""
+                continue
+            out.append(tok)
+            if prev in starts:
+                out.append(prev + " " + tok)
+            prev = tok
+        return out
+
+
+def label(kind: str, category: str | None) -> str:
+    """One label for a reading: the category is part of an incident's label."""
+    return f"incident:{category or 'other'}" if kind == "incident" else kind
+
+
+def features(ftoks: Sequence[str], rules: str) -> list[str]:
+    """The folded words, adjacent word pairs (not across punctuation) and the rules' label."""
+    out = ["r:" + rules]
+    prev = ""
+    for tok in ftoks:
+        if not tok[0].isalnum():
+            prev = ""
+            continue
+        out.append(tok)
+        if prev:
+            out.append(prev + " " + tok)
+        prev = tok
+    return out
+
+
+def load(path: Path = MODEL_PATH) -> Model | None:
+    """The shipped model, or None when the file is absent (the rules then decide alone)."""
+    try:
+        data: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        return None
+    labels = tuple(data["labels"])
+    weights = {f: [(int(k), float(w)) for k, w in pairs] for f, pairs in data["w"].items()}
+    return Model(labels, weights)
+
+
+@cache
+def _model() -> Model | None:
+    return load()
+
+
+# The bench switches the model off to measure the rules alone.
+ENABLED = True
+
+
+def second_opinion(
+    ftoks: Sequence[str], kind: str, category: str | None, strong_fire: bool
+) -> tuple[str, str | None]:
+    """The type and category after the model's opinion (the rules' when it is not surer)."""
+    model = _model() if ENABLED else None
+    if model is None or kind == "command":
+        return kind, category
+    rules = label(kind, category)
+    scores = model.scores_of(ftoks, rules)
+    top = max(scores)
+    best = scores.index(top)
+    choice = model.labels[best]
+    if choice == rules:
+        return kind, category
+    mine = model.by_label.get(rules)
+    if top - (scores[mine] if mine is not None else 0.0) < MARGIN:
+        return kind, category
+    if choice == _FIRE or (rules == _FIRE and strong_fire):
+        return kind, category  # a fire is the rules' call, both ways
+    if choice.startswith("incident:"):
+        return "incident", choice.split(":", 1)[1]
+    return choice, None

@@ -1,0 +1,281 @@
+"""One pass over a message's tokens: phrases, their readings, negation scopes, clauses."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from handlers.parse.spelling import mend, split_run
+from handlers.parse.tokens import _BOUNDARY_CHARS, _split_tokens
+from handlers.parse.vocabulary import (
+    _CAUSE,
+    _CAUSED,
+    _CONJ,
+    _EXPLAIN,
+    _EXPLAINED,
+    _INC,
+    _NEG,
+    _NEUTRAL,
+    _PLAIN,
+    _PREVENT,
+    _PREVENTED,
+    _Q,
+    _SCOPE_CLAUSE,
+    _SCOPE_SHORT,
+    _Entry,
+    _Group,
+    _Lexicon,
+    _readings,
+)
+from handlers.text import fold
+
+_FOLD_MEMO: dict[str, str] = {}
+
+
+def _fold_token(tok: str) -> str:
+    folded = fold(tok)
+    if len(_FOLD_MEMO) < 100_000:  # bounded: odd input must not grow memory for ever
+        _FOLD_MEMO[tok] = folded
+    return folded
+
+
+@dataclass(slots=True)
+class _Scan:
+    """Signals found in one message, per clause, before the decision."""
+
+    # entry, negated, clause, mode, exact, and whether it rests on an ambiguous folded word
+    signals: list[tuple[_Entry, bool, int, int, bool, bool]]
+    questions: list[bool]  # per clause
+    ambiguous: bool
+
+
+def _tokens(lex: _Lexicon, text: str, low: str) -> tuple[list[str], list[str], bool]:
+    """Lower-case and folded tokens (aliases and CA expanded), and whether marks were typed."""
+    ltoks = _split_tokens(low)
+    if not _SOUND.issuperset(ltoks):  # one C-level pass: most words were seen and are fine
+        ltoks = _mend_all(lex, ltoks)
+    if low.isascii():
+        ftoks = ltoks
+        accented = False
+    else:
+        memo = _FOLD_MEMO
+        ftoks = [memo.get(t) or _fold_token(t) for t in ltoks]
+        accented = ftoks != ltoks
+    has_ca = "ca" in ftoks
+    if not has_ca and lex.alias_keys.isdisjoint(ltoks):
+        return ltoks, ftoks, accented
+    if has_ca:
+        ltoks, ftoks = _police(lex, text, ltoks, ftoks, accented)
+    ltoks, ftoks = lex.expand(ltoks, ftoks)
+    return ltoks, ftoks, accented
+
+
+# Typed token -> the token(s) meant (spelling.mend, or two words typed as one): most tokens are
+# seen before, so a message pays one lookup a word.
+_MENDED: dict[str, str] = {}
+_SOUND: set[str] = (
+    set()
+)  # tokens seen that need no mending (the keys of _MENDED that map to themselves)
+_RUNS: dict[str, tuple[str, str]] = {}
+
+
+def _mend_all(lex: _Lexicon, ltoks: list[str]) -> list[str]:
+    """The tokens with typing slips mended; words typed as one are split (and not remembered
+    in `_MENDED`, so the fast path in `_tokens` never skips them)."""
+    out: list[str] = []
+    for tok in ltoks:
+        known = _MENDED.get(tok)
+        if known is not None:
+            out.append(known)
+            continue
+        run = _RUNS.get(tok)
+        got = tok
+        if run is None:
+            got = mend(lex, tok)
+            if got == tok:
+                run = split_run(lex, tok)
+        if run is not None:
+            if len(_RUNS) < 10_000:
+                _RUNS[tok] = run
+            out += run
+            continue
+        if len(_MENDED) < 100_000:  # bounded: odd input must not grow memory for ever
+            _MENDED[tok] = got
+            if got == tok:
+                _SOUND.add(tok)
+        out.append(got)
+    return out
+
+
+def _police(
+    lex: _Lexicon, text: str, ltoks: list[str], ftoks: list[str], accented: bool
+) -> tuple[list[str], list[str]]:
+    """Read "ca" as công an where the writer meant the police (CA in running text, ca phường)."""
+    orig = _split_tokens(text) if "CA" in text else []
+    if len(orig) != len(ltoks):
+        orig = []
+    shouting = text.isupper()
+    out_l: list[str] = []
+    out_f: list[str] = []
+    for k, ft in enumerate(ftoks):
+        if ft == "ca":
+            nxt = ftoks[k + 1] if k + 1 < len(ftoks) else "_"
+            police = any(tuple(ftoks[k + 1 : k + 1 + len(p)]) == p for p in lex.ca_police_next)
+            if not police and orig and orig[k] == "CA" and not shouting:
+                police = not nxt.isdigit() and not (
+                    nxt != "_" and lex.ca_shift_next.has(ltoks[k + 1], accented)
+                )
+            if police:
+                out_l += ["công", "an"]
+                out_f += ["cong", "an"]
+                continue
+        out_l.append(ltoks[k])
+        out_f.append(ft)
+    return out_l, out_f
+
+
+def _pick(
+    g: _Group,
+    i: int,
+    ltup: tuple[str, ...],
+    words: set[str],
+    accented: bool,
+    clause_start: bool,
+) -> tuple[_Entry, bool, bool] | None:
+    """The reading of a matched group: exact first, else by prior and context (`words`, the
+    message's folded words); and whether it rested on a form the lexicon calls ambiguous."""
+    cands = _readings(g, i, ltup, accented, clause_start)
+    if not cands:
+        return None
+    if len(cands) == 1:
+        return cands[0][0], cands[0][1], False
+    chosen, best = cands[0][0], -1.0
+    for e, _ in cands:
+        score = e.prior + (0.5 if e.near and not e.near.isdisjoint(words) else 0.0)
+        if score > best:
+            chosen, best = e, score
+    return chosen, False, g.ambiguous and len({(e.kind, e.cat) for e, _ in cands}) > 1
+
+
+def _scan(
+    lex: _Lexicon, ltoks: list[str], ftoks: list[str], accented: bool, words: set[str]
+) -> _Scan:
+    """One pass over the tokens: longest phrase at each position, negation scopes, clauses.
+    `words` is the set of folded tokens (context for choosing between readings)."""
+    first = lex.first
+    vocative = lex.vocative
+    n = len(ftoks)
+    ftup = tuple(ftoks)
+    ltup = tuple(ltoks)
+    signals: list[tuple[_Entry, bool, int, int, bool, bool]] = []
+    questions = [False]
+    clause = 0
+    clause_start = True
+    clause_len = 0
+    last_free = ""  # last standalone word of the clause, for "đã nhận chưa"
+    neg = 0
+    neg_left = 0
+    mode = _PLAIN
+    ambiguous = False
+    i = 0
+    while i < n:
+        ft = ftup[i]
+        if ft[0] in _BOUNDARY_CHARS:
+            if "?" in ft or (clause_len > 1 and last_free in lex.q_final):
+                questions[clause] = True
+            clause += 1
+            questions.append(False)
+            clause_start, clause_len, last_free = True, 0, ""
+            neg = 0
+            mode = _PLAIN
+            i += 1
+            continue
+        slot = first.get(ft)
+        chosen: _Entry | None = None
+        size = 1
+        exact = False
+        amb = False
+        if slot is not None:
+            multi, single = slot
+            if multi and i + 1 < n:
+                for g in multi.get(ftup[i + 1], ()):
+                    size = g.size
+                    if size > 2 and ftup[i : i + size] != g.ftoks:
+                        continue
+                    plain = g.plain
+                    if plain is not None and (not accented or ltup[i : i + size] == plain.toks):
+                        # One reading typed bare or exactly: what _pick would say, without it.
+                        chosen, exact = plain, accented
+                        amb = g.bare_guess and not accented
+                        ambiguous = ambiguous or amb
+                        break
+                    picked = _pick(g, i, ltup, words, accented, clause_start)
+                    if picked is not None:
+                        chosen, exact, amb = picked
+                        amb = amb or (g.bare_guess and not exact and chosen.kind == _INC)
+                        ambiguous = ambiguous or amb
+                        break
+            if chosen is None and single is not None:
+                size = 1
+                plain = single.plain
+                if plain is not None and (not accented or ltup[i] == plain.toks[0]):
+                    # One reading, one word, typed bare or exactly: the common case, done here.
+                    chosen, exact = plain, accented
+                    if single.bare_guess and not accented:
+                        amb = ambiguous = True
+                else:
+                    picked = _pick(single, i, ltup, words, accented, clause_start)
+                    if picked is not None:
+                        chosen, exact, amb = picked
+                        amb = amb or (single.bare_guess and not exact and chosen.kind == _INC)
+                        ambiguous = ambiguous or amb
+        if chosen is None:
+            if neg == _SCOPE_SHORT:
+                neg_left -= 1
+                if neg_left <= 0:
+                    neg = 0
+            if ft not in vocative and ft.isalnum():
+                last_free = ft
+            clause_start = False
+            clause_len += 1
+            i += 1
+            continue
+        kind = chosen.kind
+        if kind == _NEG:
+            neg = _SCOPE_CLAUSE if chosen.scope == _SCOPE_CLAUSE else _SCOPE_SHORT
+            neg_left = 3
+        elif kind == _CONJ:
+            neg = 0
+            mode = _PLAIN
+        elif kind == _EXPLAIN:
+            neg = 0
+            mode = _EXPLAINED
+        elif kind == _CAUSE:
+            neg = 0
+            mode = _CAUSED
+        elif kind == _PREVENT:
+            neg = 0
+            mode = _PREVENTED
+        elif kind == _NEUTRAL:
+            if neg == _SCOPE_SHORT:
+                neg_left -= size
+                if neg_left <= 0:
+                    neg = 0
+        else:
+            if kind == _Q:
+                questions[clause] = True
+            signals.append((chosen, neg != 0, clause, mode, exact, amb))
+            if chosen.scope == _SCOPE_CLAUSE:
+                neg = _SCOPE_CLAUSE
+            elif neg == _SCOPE_SHORT:
+                neg = 0  # the predicate closes a short negation
+        if size == 1:
+            if ft not in vocative:
+                last_free = ft
+        else:
+            last_free = ""
+        clause_start = False
+        clause_len += size
+        i += size
+    if clause_len > 1 and last_free in lex.q_final:
+        questions[clause] = True
+    return _Scan(signals, questions, ambiguous)

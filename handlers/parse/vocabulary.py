@@ -1,0 +1,500 @@
+"""The lexicon (lexicon.yaml) compiled: phrase index, word lists, the regexes built from them."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+from typing import Any, Final
+
+import yaml
+
+from handlers.parse.tokens import _TOKEN_RE
+from handlers.text import fold, lower, normalize_text
+
+LEXICON_PATH: Final = Path(__file__).parent.parent / "lexicon.yaml"
+
+# Entry kinds.
+(
+    _INC, _CLEAR, _ACK, _NACK, _CHECKIN, _ABSENT, _Q, _SEV, _NEG, _CONJ, _EXPLAIN, _CAUSE, _NEUTRAL,
+    _NOTICE, _PREVENT,
+) = range(15)  # fmt: skip
+# How a signal is read: as said, as the explanation after a denial, as a cause, or as what a
+# warning is about ("tránh mất trộm": nothing was stolen).
+_PLAIN, _EXPLAINED, _CAUSED, _PREVENTED = 0, 1, 2, 3
+_SECTION_KINDS: Final = {
+    "clear": _CLEAR,
+    "ack": _ACK,
+    "not_ack": _NACK,
+    "check_in": _CHECKIN,
+    "absent": _ABSENT,
+    "question": _Q,
+    "severity": _SEV,
+    "neutral": _NEUTRAL,
+    "notice": _NOTICE,
+}
+_SCOPE_SHORT, _SCOPE_CLAUSE = 1, 2
+
+
+@dataclass(frozen=True, slots=True)
+class _Entry:
+    phrase: str
+    kind: int
+    cat: str | None
+    w: float
+    sev: str | None
+    prior: float
+    near: frozenset[str]
+    scope: int
+    start_only: bool
+    neg_cat: str
+    deny: bool
+    toks: tuple[str, ...]
+    marked: bool  # written with diacritics
+    why: str  # the reason word a severity signal gives ("injury", "put_out"...), or ""
+    hint: bool  # a sign to check (a smell, smoke, a noise), not yet an event
+
+
+@dataclass(frozen=True, slots=True)
+class _Group:
+    """Entries sharing one folded phrase: the readings of that phrase."""
+
+    ftoks: tuple[str, ...]
+    entries: tuple[_Entry, ...]
+    ambiguous: bool
+    plain: _Entry | None  # the group's only entry, when it may appear anywhere
+    size: int
+    # An incident phrase holding a word that is ambiguous without diacritics ("chay kho"): typed
+    # bare, its reading rests on that word even when the lexicon knows no other reading.
+    bare_guess: bool
+
+
+# First folded word -> (groups of two words or more keyed by the second word, the one-word group).
+_Slot = tuple[dict[str, tuple[_Group, ...]], _Group | None]
+
+
+def _units(ch: str) -> list[str]:
+    """Regex pieces one character of a lower-case phrase may be typed as."""
+    if ch == " ":
+        return [r"\s+"]
+    plain = fold(ch)
+    return [re.escape(ch)] if plain == ch else [re.escape(ch), re.escape(plain)]
+
+
+def _vi(word: str) -> str:
+    """Regex for a lower-case phrase that also matches it typed without diacritics."""
+    out = []
+    for ch in word:
+        units = _units(ch)
+        out.append(units[0] if len(units) == 1 else f"[{''.join(units)}]")
+    return "".join(out)
+
+
+# Word-start check placed after the first character: the regex engine can then jump straight to
+# the possible first letters, where a leading (?<!\w) makes it try every position.
+_AFTER_FIRST = r"(?<!\w.)"
+
+
+def _trie(words: Iterable[str], word_start: bool) -> str:
+    """A non-capturing alternation of phrases (as `_vi` types them), longest first, as a trie."""
+    # A flat alternation of dozens of phrases makes the engine try each one at every position;
+    # the trie tests one character at a time. It matches what the flat alternation would:
+    # siblings are distinct characters (or whitespace), so a text follows a single path, and
+    # each node tries its longer continuations before ending there.
+    root: dict[str, Any] = {}
+    for w in set(words):
+        paths: list[list[str]] = [[]]
+        for k, ch in enumerate(w):
+            units = _units(ch)
+            if k == 0 and word_start:
+                units = [u + _AFTER_FIRST for u in units]
+            paths = [[*path, u] for path in paths for u in units]
+        for path in paths:
+            node = root
+            for u in path:
+                node = node.setdefault(u, {})
+            node[""] = {}  # a phrase ends here
+
+    def emit(node: dict[str, Any]) -> str:
+        alts = [u + emit(child) for u, child in sorted(node.items()) if u]
+        if "" in node:
+            alts.append("")  # ending here is tried last: longer phrases first
+        return alts[0] if len(alts) == 1 else "(?:" + "|".join(alts) + ")"
+
+    return "(?:" + emit(root) + ")"
+
+
+def _alt(words: Iterable[str]) -> str:
+    """A non-capturing alternation of phrases, longest first."""
+    return _trie(words, word_start=False)
+
+
+def _starts(words: Iterable[str]) -> str:
+    """An alternation of phrases that must begin a word (see `_AFTER_FIRST`), longest first."""
+    return _trie(words, word_start=True)
+
+
+def _norm(phrase: str) -> str:
+    return lower(normalize_text(str(phrase))).strip()
+
+
+class _Words:
+    """A word list matched like phrases: exactly, or by bare letters in a message typed bare."""
+
+    __slots__ = ("exact", "folded")
+
+    def __init__(self, words: Iterable[str]) -> None:
+        normed = [_norm(w) for w in words]
+        self.exact = frozenset(normed)
+        self.folded = frozenset(fold(w) for w in normed)
+
+    def has(self, word: str, accented: bool) -> bool:
+        """True for a typed lower-case word that is one of these words."""
+        return word in self.exact or (not accented and word in self.folded)
+
+    def has_any(self, words: Sequence[str], accented: bool) -> bool:
+        """True when one of the typed lower-case words is one of these words."""
+        return not self.exact.isdisjoint(words) or (
+            not accented and not self.folded.isdisjoint(words)
+        )
+
+
+class _Lexicon:
+    """The compiled vocabulary: token index, aliases and the regexes built from word lists."""
+
+    def __init__(self, data: Mapping[str, Any]) -> None:
+        self.categories: tuple[str, ...] = tuple(data["categories"])
+        self.cat_rank = {c: i for i, c in enumerate(self.categories)}
+        self.default_sev: dict[str, str] = dict(data.get("default_severity") or {})
+        self.ambiguous_forms = frozenset(fold(_norm(p)) for p in data.get("ambiguous") or ())
+        self.aliases: dict[str, tuple[tuple[str, str], ...]] = {}
+        for key, value in (data.get("aliases") or {}).items():
+            toks = _TOKEN_RE.findall(_norm(value))
+            self.aliases[_norm(key)] = tuple((t, fold(t)) for t in toks)
+        self.alias_keys = frozenset(self.aliases)
+        self.ca_police_next = tuple(
+            tuple(fold(_norm(p)).split()) for p in data.get("ca_police_next") or ()
+        )
+        self.ca_shift_next = _Words(data.get("ca_shift_next") or ())
+        self.q_final = frozenset(fold(_norm(p)) for p in data.get("question_final") or ())
+        self.vocative = frozenset(
+            t for p in data.get("vocative") or () for t in fold(_norm(p)).split()
+        )
+        kinds = {"ack": _ACK, "not_ack": _NACK}
+        self.emoticons = {str(k): kinds[v] for k, v in (data.get("emoticons") or {}).items()}
+        entries = list(self._entries(data))
+        self.first: dict[str, _Slot] = self._index(entries)
+        # Every word the vocabulary knows (folded), so a typo is corrected only into a word the
+        # parser would read; plus the words members type that mean nothing to it.
+        self.known = frozenset(
+            {fold(tok) for e in entries for tok in e.toks}
+            | {fold(_norm(w)) for w in data.get("common_words") or ()}
+            | {fold(k) for k in self.aliases}
+        )
+        self.night = _Words(data.get("night") or ())
+        self.notice_yields = frozenset(data.get("notice_yields") or ())
+        self.absence_yields = frozenset(data.get("absence_yields") or ())
+        self.not_ack_yields = frozenset(data.get("not_ack_yields") or ())
+        self._places(data["places"])
+        self._company(data["company"])
+        self._people(data["people"])
+        self._time(data["time"])
+
+    # -- phrases --------------------------------------------------------------------------------
+
+    def expand(self, ltoks: Sequence[str], ftoks: Sequence[str]) -> tuple[list[str], list[str]]:
+        """Replace teen-code tokens by the words they stand for."""
+        out_l: list[str] = []
+        out_f: list[str] = []
+        aliases = self.aliases
+        for lt, ft in zip(ltoks, ftoks, strict=True):
+            exp = aliases.get(lt)
+            if exp is None:
+                out_l.append(lt)
+                out_f.append(ft)
+            else:
+                for el, ef in exp:
+                    out_l.append(el)
+                    out_f.append(ef)
+        return out_l, out_f
+
+    def _entry(self, phrase: str, value: Any, kind: int, cat: str | None) -> _Entry:
+        spec: dict[str, Any] = value if isinstance(value, dict) else {"w": value}
+        unknown = set(spec) - {
+            "w",
+            "sev",
+            "prior",
+            "near",
+            "scope",
+            "neg",
+            "pos",
+            "deny",
+            "why",
+            "hint",
+        }
+        if unknown:
+            raise ValueError(f"lexicon phrase {phrase!r}: unknown keys {sorted(unknown)}")
+        norm = _norm(phrase)
+        # Phrases are written in full words: aliases apply to what members type, not to these.
+        ltoks = _TOKEN_RE.findall(norm)
+        if not ltoks:
+            raise ValueError(f"lexicon phrase {phrase!r} has no words")
+        sev = spec.get("sev")
+        if sev not in (None, "high", "low"):
+            raise ValueError(f"lexicon phrase {phrase!r}: sev must be high or low")
+        if spec.get("neg") and spec["neg"] not in self.cat_rank:
+            raise ValueError(f"lexicon phrase {phrase!r}: neg must be a category")
+        why = spec.get("why") or ""
+        if not isinstance(why, str) or (why and not why.isidentifier()):
+            raise ValueError(f"lexicon phrase {phrase!r}: why must be one short word")
+        if sev and not why:
+            why = "serious" if sev == "high" else "minor"
+        w = spec.get(
+            "w", 1 if kind not in (_NEUTRAL, _NEG, _CONJ, _EXPLAIN, _CAUSE, _PREVENT) else 0
+        )
+        return _Entry(
+            phrase=norm,
+            kind=kind,
+            cat=cat,
+            w=float(w if w is not None else 1),
+            sev=sev,
+            prior=float(spec.get("prior", 0.5)),
+            # A word is no context for itself: "mat" must not vote for mặt in "mat xe".
+            near=frozenset(fold(_norm(n)) for n in spec.get("near") or ())
+            - {fold(t) for t in ltoks},
+            scope=_SCOPE_CLAUSE if spec.get("scope") == "clause" else 0,
+            start_only=spec.get("pos") == "start",
+            neg_cat=str(spec.get("neg") or ""),
+            deny=bool(spec.get("deny", False)),
+            toks=tuple(ltoks),
+            marked=any(fold(t) != t for t in ltoks),
+            why=why,
+            hint=bool(spec.get("hint", False)),
+        )
+
+    def _entries(self, data: Mapping[str, Any]) -> Iterable[_Entry]:
+        for cat, phrases in data["incident"].items():
+            if cat not in self.cat_rank:
+                raise ValueError(f"lexicon category {cat!r} is not listed in categories")
+            for phrase, value in phrases.items():
+                yield self._entry(phrase, value, _INC, cat)
+        for section, kind in _SECTION_KINDS.items():
+            for phrase, value in (data.get(section) or {}).items():
+                yield self._entry(phrase, value, kind, None)
+        neg = data.get("negation") or {}
+        for phrase in neg.get("short") or ():
+            yield self._entry(phrase, {"w": 0}, _NEG, None)
+        for phrase in neg.get("clause") or ():
+            yield self._entry(phrase, {"w": 0, "scope": "clause"}, _NEG, None)
+        for phrase in data.get("conjunction") or ():
+            yield self._entry(phrase, {"w": 0}, _CONJ, None)
+        for phrase in data.get("explain") or ():
+            yield self._entry(phrase, {"w": 0}, _EXPLAIN, None)
+        for phrase in data.get("cause") or ():
+            yield self._entry(phrase, {"w": 0}, _CAUSE, None)
+        for phrase in data.get("prevent") or ():
+            yield self._entry(phrase, {"w": 0}, _PREVENT, None)
+
+    def _index(self, entries: list[_Entry]) -> dict[str, _Slot]:
+        seen: dict[tuple[str, ...], _Entry] = {}
+        by_fold: dict[tuple[str, ...], list[_Entry]] = {}
+        for e in entries:
+            if e.toks in seen:
+                raise ValueError(f"lexicon phrase {e.phrase!r} is listed twice")
+            seen[e.toks] = e
+            by_fold.setdefault(tuple(fold(t) for t in e.toks), []).append(e)
+        multi: dict[str, dict[str, list[_Group]]] = {}
+        single: dict[str, _Group] = {}
+        for ftoks, group in by_fold.items():
+            only = group[0] if len(group) == 1 else None
+            plain = only if only is not None and not only.start_only else None
+            amb = " ".join(ftoks) in self.ambiguous_forms
+            guess = any(e.kind == _INC for e in group) and (
+                amb or not self.ambiguous_forms.isdisjoint(ftoks)
+            )
+            g = _Group(ftoks, tuple(group), amb, plain, len(ftoks), guess)
+            if len(ftoks) == 1:
+                single[ftoks[0]] = g
+            else:
+                multi.setdefault(ftoks[0], {}).setdefault(ftoks[1], []).append(g)
+        # Keyed by the first two folded words, so a common word like "không" that starts
+        # dozens of phrases costs one more dictionary lookup, not dozens of comparisons.
+        return {
+            k: (
+                {
+                    second: tuple(sorted(gs, key=lambda g: len(g.ftoks), reverse=True))
+                    for second, gs in multi.get(k, {}).items()
+                },
+                single.get(k),
+            )
+            for k in multi.keys() | single.keys()
+        }
+
+    def starts_phrase(
+        self, ltoks: Sequence[str], ftoks: Sequence[str], j: int, accented: bool
+    ) -> bool:
+        """True when a signal phrase, or any phrase of two words or more, starts at token j."""
+        slot = self.first.get(ftoks[j])
+        if slot is None:
+            return False
+        ltup = tuple(ltoks)
+        if j + 1 < len(ftoks):
+            for g in slot[0].get(ftoks[j + 1], ()):
+                if tuple(ftoks[j : j + len(g.ftoks)]) == g.ftoks and _readings(
+                    g, j, ltup, accented, False
+                ):
+                    return True
+        single = slot[1]
+        return single is not None and any(
+            e.kind not in (_NEUTRAL, _Q) for e, _ in _readings(single, j, ltup, accented, False)
+        )
+
+    # -- regexes from word lists ------------------------------------------------------------------
+
+    def _places(self, spec: Mapping[str, Any]) -> None:
+        self.place_kind: dict[str, tuple[str, str]] = {}
+        names: list[str] = []
+        for item in spec["kinds"]:
+            for w in item["words"]:
+                self.place_kind[fold(_norm(w))] = (item["kind"], item.get("code", "optional"))
+            names.extend(_norm(n) for n in item.get("names") or ())
+        loose = [_norm(w) for w in spec.get("loose") or ()]
+        self.place_loose_folded = frozenset(fold(w) for w in loose)
+        self.place_loose_plain = frozenset(w for w in loose if fold(w) == w)
+        words = [_norm(w) for item in spec["kinds"] for w in item["words"]]
+        self.place_re = re.compile(
+            rf"(?P<word>{_starts(words)})(?![^\W\d_])"
+            rf"(?:\s*(?:{_vi('số')}\s*)?(?P<code>[0-9]{{1,4}}[^\W\d_]?|[^\W\d_]{{1,2}}[0-9]{{1,3}}"
+            rf"[^\W\d_]?|(?P<name>{_alt(names)})|[^\W\d_])(?!\w))?"
+        )
+        self.place_names = {fold(n): n for n in names}
+        self.place_triggers = _Words(w.split()[0] for w in words)
+
+    def _company(self, spec: Mapping[str, Any]) -> None:
+        # The last word: "công ty" is tokenised from "cty" too, and "công" alone is too common.
+        self.company_triggers = frozenset(fold(_norm(p)).split()[-1] for p in spec["prefixes"])
+        self.company_re = re.compile(rf"{_starts(_norm(p) for p in spec['prefixes'])}(?!\w)")
+        self.company_legal = tuple(
+            sorted((tuple(fold(_norm(p)).split()) for p in spec["legal"]), key=len, reverse=True)
+        )
+        self.company_stop: dict[str, set[str]] = {}
+        for p in spec["stop"]:
+            self.company_stop.setdefault(fold(_norm(p)), set()).add(_norm(p))
+
+    def _people(self, spec: Mapping[str, Any]) -> None:
+        self.number_words = {fold(_norm(k)): int(v) for k, v in spec["numbers"].items()}
+        self.number_marked = {fold(_norm(k)): _norm(k) for k in spec["numbers"]}
+        self.noun_starts = frozenset(fold(_norm(k)).split()[0] for k in spec["nouns"]) | {"cn"}
+        self.number_starts = frozenset(fold(_norm(k)).split()[0] for k in spec["numbers"])
+        self.number_folded_ok = frozenset(fold(_norm(p)) for p in spec["folded_ok"])
+        self.nouns_exact = {fold(_norm(p)): _norm(p) for p in spec.get("nouns_exact") or ()}
+        self.people_not_after = _Words(spec["not_after"])
+        self.crowd_high = int(spec.get("crowd_high", 50))
+        # "khoảng 300 người" counts 300 as well: the approximation word needs no matching.
+        nouns = _alt(_norm(n) for n in spec["nouns"])
+        self.people_re = re.compile(
+            rf"(?P<num>[0-9](?<![\w.,][0-9])[0-9]{{0,4}}(?:[.,][0-9]{{3}})*)\s*"
+            rf"(?P<noun>{nouns})(?!\w)"
+        )
+        self.people_words_re = re.compile(
+            rf"(?P<num>{_starts(_norm(k) for k in spec['numbers'])})\s*(?P<noun>{nouns})(?!\w)"
+        )
+
+    def _time(self, spec: Mapping[str, Any]) -> None:
+        parts = {_norm(k): v for k, v in spec["parts"].items()}
+        self.parts = {fold(k): v for k, v in parts.items()}
+        part_re = _alt(parts)
+        self.clock_before = _Words(spec["clock_before"])
+        self.not_duration_before = _Words(spec["not_duration_before"])
+        self.toi_qua_next = _Words(spec["toi_qua_next"])
+        self.weekday_not_after = _Words(spec["weekday_not_after"])
+        self.address_before = _Words(spec["address_before"])
+        self.address_after = _Words(spec["address_after"])
+        self.future_markers = tuple(_norm(p) for p in spec["future_markers"])
+        self.future_re = re.compile(rf"{_starts(self.future_markers)}(?!\w)")
+        self.clock_re = re.compile(
+            rf"(?P<h>[0-9](?<![\w.,:/\-][0-9])[0-9]?)(?:\s?(?P<u>h|g|{_vi('giờ')})"
+            rf"(?:\s?(?P<m>[0-9]{{1,2}})(?:\s?(?:{_vi('phút')}|p))?|\s?(?P<half>{_vi('rưỡi')}))?"
+            rf"|:(?P<m2>[0-9]{{2}}))(?![\w:])(?:\s+(?P<part>{part_re})(?!\w))?"
+        )
+        days = ["hôm nay", "hôm qua", "hôm kia", "bữa nay", "bữa qua", "bữa kia", "ngày mai",
+                "ngày kia", "mai", "mốt"]  # fmt: skip
+        # One alternation of parts of day and day words; a part may be followed by its day.
+        self.daypart_re = re.compile(
+            rf"(?P<w>{_starts([*parts, *days])})(?:\s+(?:{_alt(['hôm', 'bữa'])}\s+)?"
+            rf"(?P<rel>{_alt(['nay', 'qua', 'kia', 'mai'])})(?!\w))?(?!\w)"
+        )
+        weekdays = {
+            "2": 0, "hai": 0, "3": 1, "ba": 1, "4": 2, "tư": 2, "5": 3, "năm": 3,
+            "6": 4, "sáu": 4, "7": 5, "bảy": 5, "bẩy": 5,
+        }  # fmt: skip
+        self.weekday_num = {fold(k): v for k, v in weekdays.items()}
+        day_words = ["hôm", "bữa", "ngày", "mai", "mốt"]
+        self.daypart_triggers = frozenset(fold(w).split()[0] for w in [*parts, *day_words])
+        self.time_triggers = self.daypart_triggers | {"thu", "chu", "truoc", "cach", "nua"}
+        self.weekday_re = re.compile(
+            rf"(?<!\w)(?:{_vi('thứ')}\s?(?P<wd>{_alt(weekdays)})|(?P<sun>{_vi('chủ nhật')}))"
+            rf"(?:\s+{_vi('tuần')}\s+(?P<week>{_alt(['trước', 'rồi', 'này', 'sau', 'tới'])})"
+            rf"|\s+(?P<week2>{_vi('này')}))?(?!\w)"
+        )
+        self.date_re = re.compile(
+            r"(?P<d>[0-9](?<![\w/.\-][0-9])[0-9]?)/(?P<mo>[0-9]{1,2})(?:/(?P<y>[0-9]{4}|[0-9]{2}))?"
+            r"(?![\w/]|[.\-][0-9])"
+        )
+        self.date_words_re = re.compile(
+            rf"{_starts(['ngày'])}\s+(?P<d>[0-9]{{1,2}})\s+{_vi('tháng')}\s+(?P<mo>[0-9]{{1,2}})"
+            rf"(?:\s+{_vi('năm')}\s+(?P<y>[0-9]{{4}}))?(?!\w)"
+        )
+        nums = _alt(["một", "hai", "ba", "nửa", "vài"])
+        units = _alt(["phút", "tiếng", "giờ", "ngày", "hôm", "tuần"])
+        self.rel_re = re.compile(
+            rf"(?<!\w)(?:{_vi('cách đây')}\s+(?P<n1>[0-9]{{1,3}}|{nums})\s?(?P<u1>{units}|p|h)"
+            rf"|(?P<n2>[0-9]{{1,3}}|{nums})\s?(?P<u2>{units}|p|h)\s+"
+            rf"(?P<dir>{_vi('trước')}|{_vi('nữa')}))(?!\w)"
+        )
+
+
+@cache
+def _lexicon(path: Path = LEXICON_PATH) -> _Lexicon:
+    """Load and compile the lexicon once per process."""
+    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # the C loader when libyaml is there
+    with path.open(encoding="utf-8") as fh:
+        return _Lexicon(yaml.load(fh, Loader=loader))
+
+
+_BASE: Final = {chr(c): fold(chr(c)) for c in range(0xC0, 0x1F00) if fold(chr(c)) != chr(c)}
+
+
+def _char_compat(typed: str, canon: str) -> bool:
+    """Each typed character is the canonical one or its bare letter (partly typed marks)."""
+    if len(typed) != len(canon):
+        return False
+    base = _BASE
+    return all(a == b or a == base.get(b, b) for a, b in zip(typed, canon, strict=True))
+
+
+def _readings(
+    g: _Group, i: int, ltup: tuple[str, ...], accented: bool, clause_start: bool
+) -> list[tuple[_Entry, bool]]:
+    """The entries of a matched group compatible with what was typed, each with exactness."""
+    typed = ltup[i : i + g.size]
+    out: list[tuple[_Entry, bool]] = []
+    if accented:
+        for e in g.entries:
+            if typed == e.toks and (clause_start or not e.start_only):
+                return [(e, True)]  # an exact match outranks every folded one
+    for e in g.entries:
+        if e.start_only and not clause_start:
+            continue
+        if not accented:
+            out.append((e, False))  # bare letters throughout: every reading fits, none for sure
+        else:
+            for k, et in enumerate(e.toks):
+                lt = typed[k]
+                if lt != et and lt != g.ftoks[k] and not _char_compat(lt, et):
+                    break
+            else:
+                out.append((e, False))
+    return out
