@@ -43,6 +43,11 @@ class Metrics:
         self.budget_left = Gauge(
             "antt_budget_left", "Messages left in this month's budget", registry=r
         )
+        self.coordinators_reachable = Gauge(
+            "antt_coordinators_reachable",
+            "Coordinators the bot can message privately (0: alerts go to the council groups)",
+            registry=r,
+        )
         self.inbox_pending = Gauge("antt_inbox_pending", "Events waiting to be handled", registry=r)
         self.inbox_failed = Gauge(
             "antt_inbox_failed",

@@ -12,7 +12,7 @@ import inspect
 import logging
 import re
 import unicodedata
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from datetime import time as dt_time
 from typing import Any
@@ -21,7 +21,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from handlers.config import Settings
+from handlers.config import Settings, parse_quiet_hours
 from handlers.context import Context
 from handlers.parse import parse
 from handlers.registry import HANDLERS, hook, intent
@@ -49,7 +49,7 @@ from models.incidents import (
 )
 from models.outbox import cancel_pending, enqueue, find_quoted
 from models.people import coordinators
-from models.tables import Attachment, Conversation, Incident, Member, Report, Task
+from models.tables import Attachment, Conversation, Group, Incident, Member, Report, Task
 
 log = logging.getLogger(__name__)
 
@@ -205,9 +205,10 @@ async def release_held(
     first = reports[0]
     reporter = await session.get(Member, first.member_pk) if first.member_pk else None
     when = local(first.occurred_at or first.created_at, settings.tz)
-    return await raise_alert(
+    reach = await raise_alert(
         session, settings, now, incident, first, reporter, when, unconfirmed=not confirmed
     )
+    return len(reach.targets)
 
 
 def _list(value: Any) -> list[Any]:
@@ -259,10 +260,36 @@ def time_text(time: dict[str, str] | None, tz: ZoneInfo) -> str:
     return ""
 
 
-def is_urgent(settings: Settings, category: str, severity: str) -> bool:
+# Reasons that make a report urgent at any hour (docs/parser.md lists them).
+URGENT_REASONS = frozenset(
+    {"injury", "death", "weapon", "spreading", "explosion", "toxic", "evacuation"}
+)
+
+
+def at_night(settings: Settings, at: datetime | None) -> bool:
+    """Whether `at` falls in alerts.night (local time); an empty window is never night."""
+    if at is None:
+        return False
+    start, end = parse_quiet_hours(settings.alerts.night)
+    if start == end:
+        return False
+    t = at.astimezone(settings.tz).time()
+    return start <= t < end if start < end else (t >= start or t < end)
+
+
+def is_urgent(
+    settings: Settings,
+    category: str,
+    severity: str,
+    reasons: tuple[str, ...] = (),
+    at: datetime | None = None,
+) -> bool:
+    """Urgent by category or severity, by what it says (injury, weapon...), or by the hour."""
     return (
         category in settings.alerts.urgent_categories
         or severity in settings.alerts.urgent_severities
+        or bool(URGENT_REASONS.intersection(reasons))
+        or (category in settings.alerts.night_urgent_categories and at_night(settings, at))
     )
 
 
@@ -303,6 +330,57 @@ async def coordinator_targets(
     return list(unique.items())
 
 
+@dataclass
+class Reach:
+    """Who an alert was actually queued for: people by name, groups by name."""
+
+    targets: list[tuple[str, int | None]] = field(default_factory=list)
+    people: list[str] = field(default_factory=list)
+    groups: list[str] = field(default_factory=list)
+
+
+async def alert_reach(
+    session: AsyncSession, settings: Settings, exclude_member_pk: int | None = None
+) -> Reach:
+    """Coordinators privately and the coordinators' chats; with no coordinator reachable in
+    private, the council group(s) too, so an alert never waits for nobody."""
+    reach = Reach(targets=await coordinator_targets(session, settings, exclude_member_pk))
+    private = [pk for _chat, pk in reach.targets if pk is not None]
+    if not private:
+        councils = await session.execute(
+            select(Group.chat_id).where(Group.kind == "council").order_by(Group.id)
+        )
+        known = {chat for chat, _pk in reach.targets}
+        reach.targets.extend((chat, None) for (chat,) in councils if chat not in known)
+    await _name_targets(session, reach)
+    return reach
+
+
+async def _name_targets(session: AsyncSession, reach: Reach) -> None:
+    for chat, pk in reach.targets:
+        person = await session.get(Member, pk) if pk is not None else None
+        if person is None:
+            person = (
+                (await session.execute(select(Member).where(Member.private_chat_id == chat)))
+                .scalars()
+                .first()
+            )
+        if person is not None:
+            reach.people.append(name_of(person))
+            continue
+        group = (
+            await session.execute(select(Group).where(Group.chat_id == chat))
+        ).scalar_one_or_none()
+        reach.groups.append(group.name if group is not None and group.name else "điều phối")
+
+
+async def alerted_reach(session: AsyncSession, incident_id: int) -> Reach:
+    """Who really has an alert row for this incident (what the reporter is told)."""
+    reach = Reach(targets=[(chat, None) for chat in await alerted_chats(session, incident_id)])
+    await _name_targets(session, reach)
+    return reach
+
+
 async def raise_alert(
     session: AsyncSession,
     settings: Settings,
@@ -312,31 +390,35 @@ async def raise_alert(
     reporter: Member | None,
     when: str,
     unconfirmed: bool,
-) -> int:
+) -> Reach:
     """Level 0: tell every coordinator at once (priority 0: quiet hours and budget do not apply)."""
     exclude = reporter.id if reporter is not None else None
-    targets = await coordinator_targets(session, settings, exclude_member_pk=exclude)
+    reach = await alert_reach(session, settings, exclude_member_pk=exclude)
     text = texts.alert(
         incident.id,
         incident.category,
         texts.places_text(report.places),
-        name_of(reporter),
+        texts.Reporter(
+            name_of(reporter),
+            reporter.phone if reporter is not None else None,
+            reporter.enterprise if reporter is not None else None,
+        ),
         when,
         report.text,
         report.phones,
         unconfirmed,
     )
-    await queue_alerts(session, incident.id, targets, text, f"alert:{incident.id}:0", now)
+    await queue_alerts(session, incident.id, reach.targets, text, f"alert:{incident.id}:0", now)
     incident.urgent = True
     incident.escalation_level = 0
     incident.next_escalation_at = now + timedelta(minutes=settings.alerts.ack_timeout_minutes)
-    note = f"{len(targets)} chat" if targets else "không có người nhận: chờ chuyển cấp"
+    note = ", ".join(reach.people + reach.groups) or "không có người nhận: chờ chuyển cấp"
     add_event(
         session, incident, "alert", now, note=note + (" (chưa xác nhận)" if unconfirmed else "")
     )
-    if not targets:
+    if not reach.targets:
         log.warning("incident %s: no coordinator to alert", incident.id)
-    return len(targets)
+    return reach
 
 
 async def tell_alerted(
@@ -458,7 +540,7 @@ async def file_report(ctx: Context, u: Understood, text: str) -> Report:
             report.status, doubtful = "confirmed", False
     held = False
     if (
-        is_urgent(settings, category, severity)
+        is_urgent(settings, category, severity, u.reasons, report.occurred_at)
         and (not incident.urgent or is_held(incident))
         and incident.status == "reported"
     ):
@@ -499,7 +581,7 @@ async def file_report(ctx: Context, u: Understood, text: str) -> Report:
                 category,
                 where,
                 name_of(handler) if handler else None,
-                incident.urgent,
+                bool(await alerted_chats(s, incident.id)),
             ),
             ref_type="report",
             ref_id=report.id,
@@ -512,6 +594,8 @@ async def file_report(ctx: Context, u: Understood, text: str) -> Report:
 async def _confirm_reply(
     ctx: Context, report: Report, incident: Incident, time: dict[str, str] | None, alerted: bool
 ) -> None:
+    """The reporter hears what was understood and, for an urgent one, who really was alerted."""
+    reach = await alerted_reach(ctx.session, incident.id) if alerted else None
     await ctx.reply(
         texts.report_received(
             report.id,
@@ -521,7 +605,7 @@ async def _confirm_reply(
             time_text(time, ctx.tz),
             report.people,
             report.phones,
-            alerted,
+            texts.reach_sentence(reach.people, reach.groups) if reach is not None else "",
         ),
         ref_type="report",
         ref_id=report.id,
@@ -640,7 +724,9 @@ async def _withdraw(ctx: Context, report: Report, incident: Incident) -> None:
             ctx.now,
             incident,
             "false_alarm",
-            texts.TO_ALERTED["false_alarm"].format(code=texts.incident_code(incident.id)),
+            texts.TO_ALERTED["false_alarm"].format(
+                code=texts.incident_code(incident.id), who=name_of(ctx.member)
+            ),
             set(),
         )
     await ctx.reply(texts.DOUBT_CANCELLED.format(report_id=report.id))
@@ -682,7 +768,7 @@ async def _correct(ctx: Context, report: Report, incident: Incident, text: str) 
         incident.place_key = join_key(place_keys(report.places))
         add_event(ctx.session, incident, "corrected", ctx.now, ctx.member.id, text)
     if (
-        is_urgent(ctx.settings, report.category, report.severity)
+        is_urgent(ctx.settings, report.category, report.severity, u.reasons, report.occurred_at)
         and not incident.urgent
         and incident.status == "reported"
     ):
@@ -853,6 +939,56 @@ async def private_take_over(ctx: Context) -> bool:
         incident = waiting[0]
     await ctx.reply(await set_status(ctx, incident, "acknowledged", ctx.text))
     return True
+
+
+FALSE_ALARM_WORDS = ("bao nham", "nham roi", "khong sao")
+FALSE_ALARM_HOURS = 6  # "báo nhầm" without a code refers to the sender's report this recent
+
+
+@hook(23)
+async def false_alarm_message(ctx: Context) -> bool:
+    """ "báo nhầm" / "không sao" from the reporter (or a coordinator) withdraws the alarm:
+    the incident closes as false_alarm, pending escalations are withdrawn, the alerted hear."""
+    words = folded_words(ctx.text)
+    if not words or len(words.split()) > 10:
+        return False
+    if not any(has_phrase(words, p) for p in FALSE_ALARM_WORDS):
+        return False
+    named = SV_RE.search(ctx.text)
+    if named:
+        incident = await get_incident(ctx.session, int(named.group(1)), lock=True)
+    else:
+        incident = await _own_recent_incident(ctx)
+        if incident is None and ctx.is_private and may_manage(ctx.settings, ctx.member):
+            waiting = await unacknowledged_urgent(ctx.session)
+            incident = waiting[0] if len(waiting) == 1 else None
+    if incident is None or incident.status in CLOSED:
+        return False
+    if not may_manage(ctx.settings, ctx.member, incident) and not await _sole_reporter(
+        ctx, incident
+    ):
+        return False
+    await ctx.reply(await set_status(ctx, incident, "false_alarm", ctx.text))
+    return True
+
+
+async def _own_recent_incident(ctx: Context) -> Incident | None:
+    """The open incident the sender reported last, within FALSE_ALARM_HOURS."""
+    since = ctx.now - timedelta(hours=FALSE_ALARM_HOURS)
+    row = (
+        await ctx.session.execute(
+            select(Report.incident_pk)
+            .join(Incident, Incident.id == Report.incident_pk)
+            .where(
+                Report.member_pk == ctx.member.id,
+                Report.created_at >= since,
+                Incident.status.not_in(CLOSED),
+            )
+            .order_by(Report.id.desc())
+            .limit(1)
+        )
+    ).scalar_one_or_none()
+    return await get_incident(ctx.session, row, lock=True) if row is not None else None
 
 
 # ---------------------------------------------------------------------------- commands
