@@ -43,3 +43,10 @@ def help_text(role: str) -> str:
     if role == "admin":
         text += HELP_ADMIN
     return text
+
+
+# Acknowledgements (issue 15): a late one is recorded and thanked, never refused.
+ACK_LATE = "👍 Bot đã ghi nhận {name} đã nhận thông báo {code} (sau hạn). Cảm ơn anh/chị!"
+ACK_NOT_ADDRESSED = (
+    "Thông báo {code} không gửi tới nhóm của anh/chị nên anh/chị không cần xác nhận. Cảm ơn!"
+)
