@@ -7,6 +7,7 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import select, update
 
+from handlers.chat import chat_reply
 from handlers.codes import directive_code
 from handlers.context import Context
 from handlers.registry import hook, intent
@@ -176,7 +177,7 @@ async def record_ack(ctx: Context, directive: Directive, *, quiet: bool = False)
     if not quiet:
         late = directive.status != "open" or ctx.event.sent_at > directive.deadline_at
         template = (core_texts.ACK_LATE if late else texts.ACK_OK) if is_new else texts.ACK_ALREADY
-        await ctx.reply(template.format(name=ctx.member.name, code=code(directive.id)))
+        await chat_reply(ctx, template.format(name=ctx.member.name, code=code(directive.id)))
     return is_new
 
 
