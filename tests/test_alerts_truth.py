@@ -168,3 +168,37 @@ async def test_nobody_takes_a_fire_the_enterprise_lead_then_the_chair_hear(bot: 
             (await s.execute(select(Outbox).where(Outbox.status == "pending"))).scalars().all()
         )
     assert pending == []
+
+
+async def test_a_question_about_a_group_report_is_asked_where_it_can_be_answered(
+    bot: Bot,
+) -> None:
+    bot.clock.set(DAY)
+    # Em has never written to the bot privately: asked in the group, told how to answer.
+    await say(bot, "u5", "co nguoi bi thuong chay mau o xuong 3", group=HANSOL)
+    question = said(bot, HANSOL)[-1]
+    assert question.startswith("Có phải anh/chị báo")
+    assert question.endswith("bấm Trả lời vào tin này hoặc nhắn @Bot để trả lời.)")
+    quoted = bot.store.bot_lines(HANSOL)[-1].message_id
+    event = text_event(
+        "đúng",
+        sender="u5",
+        name=NAMES["u5"],
+        chat=HANSOL,
+        group=True,
+        at=bot.clock.now(),
+        quote=quoted,
+    )
+    assert (await bot.deliver(event))[0] == 200
+    await bot.drain()
+    assert "Bot đã ghi nhận báo cáo số 1" in said(bot, HANSOL)[-1]
+
+    # Bình has a private chat with the bot: the question goes there, the group stays quiet.
+    await say(bot, "u2", "xin chào")
+    before = len(said(bot, MAY))
+    await say(bot, "u2", "co nguoi bi thuong chay mau o kho 5", group=MAY)
+    assert len(said(bot, MAY)) == before
+    asked = said(bot, "u2")[-1]
+    assert asked.startswith("Về tin anh/chị vừa báo trong nhóm Tổ bảo vệ May Việt:\nCó phải")
+    await say(bot, "u2", "đúng")
+    assert "Bot đã ghi nhận báo cáo số 2" in said(bot, "u2")[-1]

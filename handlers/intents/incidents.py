@@ -554,9 +554,12 @@ async def file_report(ctx: Context, u: Understood, text: str) -> Report:
             )
     where = texts.places_text(report.places)
     if doubtful:
+        # Asked in private when the reporter has a private chat with the bot (nobody else
+        # in the group needs the question); else in the group, saying how to answer there.
+        ask_in = ctx.member.private_chat_id if not ctx.is_private else None
         s.add(
             Conversation(
-                chat_id=ctx.event.chat_id,
+                chat_id=ask_in or ctx.event.chat_id,
                 member_pk=ctx.member.id,
                 kind=CONFIRM_REPORT,
                 ref_id=report.id,
@@ -571,7 +574,17 @@ async def file_report(ctx: Context, u: Understood, text: str) -> Report:
             if held
             else texts.doubt_question(category, where)
         )
-        await ctx.reply(question, ref_type="report", ref_id=report.id)
+        if ask_in:
+            await ctx.say(
+                ask_in,
+                texts.ASKED_FROM_GROUP.format(group=ctx.group.name) + question,
+                ref_type="report",
+                ref_id=report.id,
+            )
+        elif not ctx.is_private:
+            await ctx.reply(question + texts.GROUP_ANSWER_HINT, ref_type="report", ref_id=report.id)
+        else:
+            await ctx.reply(question, ref_type="report", ref_id=report.id)
     elif merged:
         handler = await s.get(Member, incident.handler_pk) if incident.handler_pk else None
         await ctx.reply(
@@ -1186,7 +1199,8 @@ async def photo(ctx: Context) -> None:
         earlier = await orphan_photos(ctx.session, ctx.member.id, since)
         ctx.session.add(_attachment(ctx, None))
         if not earlier:  # ask once, not once per photo of a burst
-            await ctx.reply(texts.PHOTO_ORPHAN)
+            hint = "" if ctx.is_private else texts.GROUP_ANSWER_HINT
+            await ctx.reply(texts.PHOTO_ORPHAN + hint)
         return
     before = (
         await ctx.session.execute(

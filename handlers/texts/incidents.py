@@ -143,6 +143,11 @@ def hold_question(category: str | None, places: str, minutes: int) -> str:
     )
 
 
+# Issue 15: a question in a group says how to answer there (the bot sees only quote-replies
+# and @mentions); asked in private instead, it says which report it is about.
+GROUP_ANSWER_HINT = "\n(Trong nhóm, anh/chị bấm Trả lời vào tin này hoặc nhắn @Bot để trả lời.)"
+ASKED_FROM_GROUP = "Về tin anh/chị vừa báo trong nhóm {group}:\n"
+
 DOUBT_CANCELLED = "Cảm ơn anh/chị đã cho biết! Bot đã hủy báo cáo số {report_id}."
 DOUBT_EXPIRED = (
     "Bot chưa nhận được trả lời nên đã lưu báo cáo số {report_id} ở trạng thái chưa xác nhận; "
