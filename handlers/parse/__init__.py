@@ -55,7 +55,8 @@ def _analyse_text(
     text: str, opinion: Opinion = second_opinion
 ) -> tuple[ParsedMessage, _TimeSpec | None]:
     """Read a message's text: the parse without its time, and the time words to resolve.
-    `opinion` may revise the rules' type and category (the learned second opinion)."""
+    `opinion` may revise the rules' type and category when the rules are unsure (the learned
+    second opinion)."""
     lex = _lexicon()
     norm = normalize_text(text)
     low = lower(norm)

@@ -10,6 +10,7 @@ import json
 import random
 import re
 import sys
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -18,7 +19,7 @@ sys.path.insert(0, str(HERE))
 
 from fold import AMBIGUOUS_TYPES, fold  # noqa: E402
 from fold import main as fold_main  # noqa: E402
-from noise import fold_words, rests_on_ambiguous, teencode, typo  # noqa: E402
+from noise import fold_words, rests_on_ambiguous, teencode, telex, typo  # noqa: E402
 from slots import COMPANIES, pick_sent, render  # noqa: E402
 
 TEMPLATES = HERE / "templates"
@@ -32,6 +33,14 @@ PROTECTED = {
     "qua", "nay", "sáng", "tối", "đêm", "hôm", "kia", "ngày", "lúc", "mai", "chiều", "rạng",
     "xưởng", "kho", "cổng", "lô", "số", "cty", "ktx",
 } | {word.lower() for name in COMPANIES for word in name.split()}  # fmt: skip
+
+
+# Places without a code (kind "place", as parse_cases labels nhà xe and KTX): a line naming
+# one, as typed, must yield a place of that kind.
+GENERIC_PLACE = re.compile(
+    r"(?<!\w)(nha xe|bai xe|ky tuc xa|ktx|nha an|cang tin|nha ve sinh|van phong|tram bien ap"
+    r"|phong bao ve|nha bao ve)(?!\w)"
+)
 
 
 class Corpus:
@@ -118,9 +127,10 @@ def typed_places(places: list[list[str | None]], text: str) -> list[list[str | N
     return out
 
 
-def chat_typing(text: str, rng: random.Random) -> tuple[str, str]:
-    """How one member types `text` on a phone: (typed text, accents style)."""
+def chat_typing(text: str, rng: random.Random, has_places: bool) -> tuple[str, str, str]:
+    """How one member types `text` on a phone: (typed text, accents style, slip or "")."""
     written = text
+    slip = ""
     if rng.random() < 0.55:
         text = teencode(text, rng)
     style = rng.random()
@@ -128,20 +138,30 @@ def chat_typing(text: str, rng: random.Random) -> tuple[str, str]:
         text = fold(text)
     elif style < 0.48:
         text = fold_words(text, rng, 0.5)
-    if rng.random() < 0.22:
-        text = typo_protected(text, rng)
+    elif style < 0.56 and not has_places and len(text.split()) <= 8:
+        text = telex_line(text)  # the keyboard's Vietnamese mode was off: "cos mawtj"
+        slip = "telex_line"
+    if rng.random() < 0.24:
+        text, kind = typo_protected(text, rng)
+        slip = "+".join(k for k in (slip, kind) if k)
     accents = accents_of(text, written)
     if rng.random() < 0.35 and text[:1].isupper() and not text[:2].isupper():
         text = text[0].lower() + text[1:]
-    return text, accents
+    return text, accents, slip
 
 
-def typo_protected(text: str, rng: random.Random) -> str:
-    """A typo that leaves time, place and company words alone (tries a few times)."""
+def telex_line(text: str) -> str:
+    """Every word as raw Telex keystrokes, as typed with the IME switched off."""
+    return re.sub(r"\w+", lambda m: telex(m.group(0)), text)
+
+
+def typo_protected(text: str, rng: random.Random) -> tuple[str, str]:
+    """A typo that leaves time, place and company words alone (tries a few times):
+    (text, kind of slip or "" when none fitted)."""
     protected = {fold(word) for word in PROTECTED}
     old = re.findall(r"\w+", text)
     for _ in range(6):
-        new_text, _kind = typo(text, rng)
+        new_text, kind = typo(text, rng)
         new = re.findall(r"\w+", new_text)
         pairs = enumerate(zip(old, new, strict=False))
         first = next((i for i, (a, b) in pairs if a != b), len(new))
@@ -150,8 +170,8 @@ def typo_protected(text: str, rng: random.Random) -> str:
             fold(w).lower() in protected or any(ch.isdigit() or ch.isupper() for ch in w)
             for w in touched
         ):
-            return new_text
-    return text
+            return new_text, kind
+    return text, ""
 
 
 def formal_typing(text: str, rng: random.Random, fold_share: float) -> str:
@@ -174,16 +194,30 @@ def make_row(
     ambiguous: bool = False,
 ) -> dict[str, Any]:
     """Render one template into a labelled row."""
-    sent = pick_sent(rng)
+    # " !amb": a template typed without marks whose reading rests on an ambiguous word
+    if template.endswith(" !amb"):
+        template, ambiguous = template[: -len(" !amb")], True
+    # " @@ HH:MM": a clock typed in the template, today (sent later); " @@ !HH:MM": today,
+    # sent any time (tối nay keeps today); " @@ -1 HH:MM": yesterday
+    clock = re.search(r" @@ (!|-1 )?(\d\d):(\d\d)$", template)
+    if clock:
+        template = template[: clock.start()]
+        hour, minute = int(clock.group(2)), int(clock.group(3))
+    sent = pick_sent(rng, hour if clock and not clock.group(1) else 8)
     formal = register != "chat"
     rendered = render(template, rng, sent, formal)
+    if clock:
+        day = sent - timedelta(days=1) if clock.group(1) == "-1 " else sent
+        rendered.time = {"at": day.replace(hour=hour, minute=minute).strftime("%Y-%m-%dT%H:%M")}
     written = rendered.text
+    if fold(template) == template:  # a template written without marks fills its slots so too
+        written = fold(written)
     if typing == "chat":
-        text, accents = chat_typing(written, rng)
+        text, accents, slip = chat_typing(written, rng, bool(rendered.places))
     else:
         share = {"formal": 0.2, "news": 0.08}.get(typing, 0.0)
         text = formal_typing(written, rng, share)
-        accents = accents_of(text, written)
+        accents, slip = accents_of(text, written), ""
     row: dict[str, Any] = {
         "text": text,
         "type": type_,
@@ -198,8 +232,12 @@ def make_row(
     if rendered.time:
         row["time"] = rendered.time
     places = typed_places(rendered.places, text)
+    if GENERIC_PLACE.search(fold(text).lower()):
+        places.append(["place", None])
     if places:
         row["places"] = places
+    if slip:
+        row["typo"] = slip
     if reason:
         row["reason"] = fold(reason) if fold(text) == text else reason
     if why:
@@ -256,6 +294,8 @@ def compose_report(
     handlings = {sev: parts.get(f"handling {category} {sev}", []) for sev in "LMH"}
     sev = rng.choice([s for s in allowed if only or handlings[s]])
     handling = rng.choice(only or handlings[sev])
+    if re.match(r"[LMH]: ", handling):  # this outcome sets the severity itself
+        sev, handling = handling[0], handling[3:]
     opening = rng.choice(parts["openings"])
     if "ban đêm" in handling:  # the handling says it was at night: so must the clock
         for slot in ("{date_at}", "{toiqua_at}"):
@@ -272,7 +312,9 @@ def compose_report(
     if rng.random() < 0.4:
         sentences.insert(0, rng.choice(parts["background"]))
     if rng.random() < 0.6:
-        sentences.append(rng.choice(parts["closings"]))
+        # a record (biên bản) closing an inspection would read as a violation found
+        closings = [c for c in parts["closings"] if category != "inspection" or "biên bản" not in c]
+        sentences.append(rng.choice(closings))
     return " ".join(sentences), sev
 
 
@@ -293,12 +335,16 @@ def build_formal(corpus: Corpus, rng: random.Random, per_category: int) -> None:
 
 
 def build_news(corpus: Corpus, rng: random.Random) -> None:
-    for category, lines in sections("news.txt").items():
+    blocks = sections("news.txt")
+    wrappers = blocks.pop("forwarded")
+    for category, lines in blocks.items():
         for text, why, _ in parse_lines(lines):
             sev, template = text.split(" ", 1)
-            expand(corpus, rng, template, 2, type_="incident", category=category,
-                   severity=SEVERITY[sev], why=why, register="news", typing="news",
-                   group_share=0.9)  # fmt: skip
+            for _copy in range(2):  # half of the items come wrapped as members forward them
+                wrapped = rng.choice(wrappers) if rng.random() < 0.5 else "{NEWS}"
+                expand(corpus, rng, wrapped.replace("{NEWS}", template), 1, type_="incident",
+                       category=category, severity=SEVERITY[sev], why=why, register="news",
+                       typing="news", group_share=0.9)  # fmt: skip
 
 
 def build_notices(corpus: Corpus, rng: random.Random) -> None:

@@ -82,7 +82,7 @@ def typo(text: str, rng: random.Random) -> tuple[str, str]:
     words = list(re.finditer(r"[^\W\d_]{2,}", text))
     if not words:
         return text, ""
-    kind = rng.choice(["double", "double", "swap", "telex", "space", "drop"])
+    kind = rng.choice(["double", "double", "swap", "swap", "telex", "telex", "space", "drop"])
     if kind == "telex":
         accented = _accented_words(text)
         if accented:
@@ -95,7 +95,9 @@ def typo(text: str, rng: random.Random) -> tuple[str, str]:
             g = rng.choice(gaps)
             return text[: g.start()] + text[g.end() :], "space"
         kind = "double"
-    m = rng.choice(words)
+    long_enough = {"swap": 4, "drop": 5}.get(kind, 2)
+    candidates = [m for m in words if len(m.group(0)) >= long_enough] or words
+    m = rng.choice(candidates)
     word = m.group(0)
     if kind == "swap" and len(word) >= 4:
         i = rng.randint(1, len(word) - 3)

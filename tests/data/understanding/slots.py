@@ -147,8 +147,10 @@ class Slots(dict):  # type: ignore[type-arg]
             value = str(rng.randint(2, 6))
         elif key == "nn":  # formal zero-padded count
             value = f"{rng.randint(2, 6):02d}"
-        elif key == "many":  # a crowd
-            value = str(rng.choice([30, 40, 50, 60, 80, 100, 120, 150, 200, 300, 500]))
+        elif key == "many":  # tens of people
+            value = str(rng.choice([30, 35, 40, 50, 60, 70, 80, 100, 120]))
+        elif key == "crowd":  # hundreds or thousands: a strike of this size is high
+            value = rng.choice(["200", "300", "400", "500", "700", "1.000", "1.200", "2.000"])
         elif key == "phone":
             value = (
                 "09"
@@ -226,10 +228,11 @@ class Slots(dict):  # type: ignore[type-arg]
         return value
 
 
-def pick_sent(rng: random.Random) -> datetime:
-    """A send time between 09:00 and 22:59 on a day in Oct-Dec 2026."""
+def pick_sent(rng: random.Random, after_hour: int = 8) -> datetime:
+    """A send time between 09:00 (or after `after_hour`) and 22:59 on a day in Oct-Dec 2026."""
     day = FIRST_DAY + timedelta(days=rng.randint(0, 75))
-    return day.replace(hour=rng.randint(9, 22), minute=rng.choice(range(0, 60, 1)))
+    hour = rng.randint(max(9, after_hour + 1), 22)
+    return day.replace(hour=hour, minute=rng.choice(range(0, 60, 1)))
 
 
 def render(template: str, rng: random.Random, sent: datetime, formal: bool) -> Rendered:
