@@ -202,3 +202,15 @@ async def test_a_question_about_a_group_report_is_asked_where_it_can_be_answered
     assert asked.startswith("Về tin anh/chị vừa báo trong nhóm Tổ bảo vệ May Việt:\nCó phải")
     await say(bot, "u2", "đúng")
     assert "Bot đã ghi nhận báo cáo số 2" in said(bot, "u2")[-1]
+
+
+async def test_a_theft_from_last_night_reported_in_the_morning_wakes_nobody(bot: Bot) -> None:
+    bot.clock.set(DAY)
+    await say(bot, "u2", "Đêm qua lúc 2h mất trộm 1 xe máy ở nhà xe May Việt", group=MAY)
+    assert not (await incident(bot, 1)).urgent
+    assert said(bot, COUNCIL) == []
+
+
+def test_a_bad_night_window_names_its_key(make_settings: Any) -> None:
+    with pytest.raises(Exception, match=r"alerts\.night"):
+        make_settings(alerts={"night": "25:00-06:00"})

@@ -193,7 +193,7 @@ async def _correct(ctx: Context, report: Report, incident: Incident, text: str) 
         incident.place_key = join_key(place_keys(report.places))
         add_event(ctx.session, incident, "corrected", ctx.now, ctx.member.id, text)
     if (
-        is_urgent(ctx.settings, report.category, report.severity, u.reasons, report.occurred_at)
+        is_urgent(ctx.settings, report.category, report.severity, u.reasons, ctx.now)
         and not incident.urgent
         and incident.status == "reported"
     ):

@@ -139,7 +139,7 @@ async def file_report(ctx: Context, u: Understood, text: str) -> Report:
             report.status, doubtful = "confirmed", False
     held = False
     if (
-        is_urgent(settings, category, severity, u.reasons, report.occurred_at)
+        is_urgent(settings, category, severity, u.reasons, now)
         and (not incident.urgent or is_held(incident))
         and incident.status == "reported"
     ):

@@ -213,7 +213,8 @@ def is_urgent(
     reasons: tuple[str, ...] = (),
     at: datetime | None = None,
 ) -> bool:
-    """Urgent by category or severity, by what it says (injury, weapon...), or by the hour."""
+    """Urgent by category or severity, by what it says (injury, weapon...), or by the hour
+    `at` it is reported (a night theft told the next morning wakes nobody)."""
     return (
         category in settings.alerts.urgent_categories
         or severity in settings.alerts.urgent_severities
