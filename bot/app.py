@@ -19,7 +19,7 @@ from bot.inbox import InboxWriter
 from bot.intake import add_routes
 from bot.metrics import Metrics
 from bot.platforms.base import PlatformClient
-from bot.platforms.local import LocalClient, LocalStore
+from bot.platforms.local import LocalClient, LocalStore, check_database_platform
 from bot.platforms.zalo_bot import ZaloBotClient
 from bot.processor import Processor
 from bot.runtime import Runtime
@@ -27,7 +27,7 @@ from bot.scheduler import make_scheduler
 from bot.sender import Sender
 from handlers.clock import Clock, SystemClock
 from handlers.config import ConfigError, Settings
-from models.db import ensure_schema, make_engine, make_sessionmaker
+from models.db import durable_sessions, ensure_schema, make_engine, make_sessionmaker
 from models.people import sync_configured_groups
 from models.roster import import_roster_csv
 
@@ -152,6 +152,8 @@ def _platform(client: PlatformClient | None) -> Callable[[web.Application], Asyn
         chosen = client
         if chosen is None:
             kind = settings.platform.kind
+            # The simulator refuses a real bot's database (bot/platforms/local.py).
+            await check_database_platform(app[keys.SESSIONS], kind, app[keys.CLOCK].now())
             if kind == "local":
                 chosen = LocalClient(app[keys.LOCAL_STORE], bot_name=settings.platform.bot_name)
             elif kind == "zalo_bot":
@@ -176,7 +178,7 @@ def _runtime(workers: bool) -> Callable[[web.Application], AsyncIterator[None]]:
     async def ctx(app: web.Application) -> AsyncIterator[None]:
         settings, clock, metrics = app[keys.SETTINGS], app[keys.CLOCK], app[keys.METRICS]
         sessions = app[keys.SESSIONS]
-        inbox = InboxWriter(sessions, clock)
+        inbox = InboxWriter(durable_sessions(sessions), clock)  # answered 200 = on disk
         wid = worker_id()
         send_wake = asyncio.Event()
         processor = Processor(

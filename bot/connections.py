@@ -17,6 +17,7 @@ import logging
 import signal
 import socket
 from collections import OrderedDict
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from aiohttp import web
@@ -209,13 +210,24 @@ async def start_server(
     return runner, int(runner.addresses[0][1]) if runner.addresses else port
 
 
-def run_server(app: web.Application, sock: socket.socket, shutdown_timeout: float = 15.0) -> None:
-    """`serve`: run on the bound `sock` until SIGTERM or SIGINT, then shut down cleanly."""
-    asyncio.run(_serve_until_signalled(app, sock, shutdown_timeout))
+def run_server(
+    app: web.Application,
+    sock: socket.socket,
+    shutdown_timeout: float = 15.0,
+    on_listening: Callable[[], None] | None = None,
+) -> None:
+    """`serve`: run on the bound `sock` until SIGTERM or SIGINT, then shut down cleanly.
+
+    `on_listening` runs once the app has started (its start-up hooks passed) and listens.
+    """
+    asyncio.run(_serve_until_signalled(app, sock, shutdown_timeout, on_listening))
 
 
 async def _serve_until_signalled(
-    app: web.Application, sock: socket.socket, shutdown_timeout: float
+    app: web.Application,
+    sock: socket.socket,
+    shutdown_timeout: float,
+    on_listening: Callable[[], None] | None,
 ) -> None:
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
@@ -224,6 +236,8 @@ async def _serve_until_signalled(
             loop.add_signal_handler(sig, stop.set)
     host, port = sock.getsockname()[:2]
     runner, _ = await start_server(app, host, port, shutdown_timeout=shutdown_timeout, sock=sock)
+    if on_listening is not None:
+        on_listening()
     try:
         await stop.wait()
     finally:

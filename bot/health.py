@@ -78,6 +78,7 @@ def install(app: web.Application) -> None:
     add_health_check(app, "processor", processor_progresses)
     add_health_check(app, "background", background_tasks_up)
     add_health_check(app, "failed_events", no_failed_events, critical=False)
+    add_health_check(app, "sender", sender_not_paused)
     add_health_check(app, "coordinators", coordinators_reachable, critical=False)
 
 
@@ -160,3 +161,8 @@ async def coordinators_reachable(app: web.Application) -> str | None:
     if reachable or not members:
         return None  # no coordinator in the roster yet: nobody to be unreachable
     return "coordinators unreachable: none has written to the bot privately yet"
+
+
+async def sender_not_paused(app: web.Application) -> str | None:
+    """The sender pauses while Zalo refuses the token: say so, with what to do."""
+    return app[keys.RUNTIME].sender.health()

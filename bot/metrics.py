@@ -41,7 +41,9 @@ class Metrics:
             "antt_send_retries", "Sends retried later", ["reason"], registry=r
         )
         self.budget_left = Gauge(
-            "antt_budget_left", "Messages left in this month's budget", registry=r
+            "antt_budget_left",
+            "Messages left in this month's budget (+Inf when unlimited)",
+            registry=r,
         )
         self.coordinators_reachable = Gauge(
             "antt_coordinators_reachable",

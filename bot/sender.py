@@ -16,12 +16,15 @@ from bot.logs import current_outbox
 from bot.metrics import Metrics
 from bot.platforms.base import (
     DeferUntil,
+    Forbidden,
     OutboundMessage,
     PermanentError,
     PlatformClient,
     PlatformError,
     RetryAfter,
+    Unauthorized,
 )
+from bot.platforms.outage import PlatformOutage, describe
 from bot.platforms.text_split import split_text
 from bot.worker import LoopWorker
 from handlers.calendar import next_polite_time, polite_time
@@ -39,6 +42,9 @@ RECOVER_SECONDS = 60.0
 BUDGET_REFRESH_SECONDS = 30.0  # other instances' sends show up within this
 MAX_TRANSIENT_ATTEMPTS = 12  # with the backoff cap, about 40 minutes of failures
 MAX_TRANSIENT_AGE = timedelta(hours=24)  # after a day of failures a message is given up
+# Zalo answers some transient failures with 403 "Internal server error" (ZALO.md 1): a few
+# tries with backoff (about half a minute in all), then the 403 is taken at its word.
+MAX_FORBIDDEN_ATTEMPTS = 5
 BUDGET_EXEMPT = {"alert"}  # urgent alerts go out whatever the budget says
 # Sends that wait for the morning (replies, directives and alerts go out at any hour).
 POLITE_KINDS = {
@@ -96,6 +102,12 @@ class Sender(LoopWorker):
         self._budget_at = 0.0
         self._budget_month: datetime | None = None
         self._recovered_at = time.monotonic()
+        # Shared with the poller: a refused token pauses both and shows on /healthz.
+        self.outage = PlatformOutage()
+
+    def health(self) -> str | None:
+        """None when sending works; otherwise why it is paused (for /healthz)."""
+        return f"paused: {self.outage.reason}" if self.outage.reason else None
 
     async def before_loop(self) -> None:
         await self.recover_interrupted()
@@ -132,9 +144,12 @@ class Sender(LoopWorker):
             return int(result.rowcount or 0)  # type: ignore[attr-defined]
 
     async def run_once(self) -> int:
+        if self.outage.waiting(self._clock.now()):
+            # The token was refused: nothing is claimed until the pause is over.
+            return 0
         rows = await self._claim()
         for row in rows:
-            if self._stopping:
+            if self._stopping or self.outage.waiting(self._clock.now()):
                 await self._unclaim([r.id for r in rows[rows.index(row) :]])
                 break
             await self._deliver(row)
@@ -266,6 +281,8 @@ class Sender(LoopWorker):
                 await self._on_error(row, exc)
                 return
             await self._chunk_sent(row, index, result.message_ids, last=index == len(messages) - 1)
+            if self.outage.recovered():
+                log.warning("%s accepts the credentials again: sending resumes", self._client.name)
         self._metrics.outbox_sent.labels(row.kind).inc()
         log.info("sent %s to %s", row.kind, row.chat_id)
 
@@ -316,6 +333,14 @@ class Sender(LoopWorker):
 
     async def _on_error(self, row: Outbox, exc: PlatformError) -> None:
         now = self._clock.now()
+        if isinstance(exc, Unauthorized):
+            await self._pause(row, exc, now)
+            return
+        if isinstance(exc, Forbidden) and row.attempts >= MAX_FORBIDDEN_ATTEMPTS:
+            log.warning("send failed for good after %d tries: %s", row.attempts, exc)
+            self._metrics.outbox_failed.labels(row.kind).inc()
+            await self._finish(row, "failed", error=f"{exc} (after {row.attempts} tries)"[:1000])
+            return
         if isinstance(exc, PermanentError) or not exc.retryable:
             log.warning("send failed for good: %s", exc)
             self._metrics.outbox_failed.labels(row.kind).inc()
@@ -356,6 +381,32 @@ class Sender(LoopWorker):
                 )
             )
 
+    async def _pause(self, row: Outbox, exc: PlatformError, now: datetime) -> None:
+        """A refused token is an outage, not the message's fault: the row goes back as it
+        was (this try not counted) and the sender waits, longer after each refusal."""
+        first = self.outage.reason is None
+        reason = describe(self._client.name, exc)
+        pause = self.outage.refused(now, reason)
+        wait = f"trying again in {int(pause.total_seconds())} s"
+        if first:
+            log.error("sending paused: %s; %s", reason, wait)
+        else:
+            refusals = self.outage.failures
+            log.warning("sending still paused (%d refusals): %s; %s", refusals, exc, wait)
+        self._metrics.send_retries.labels("unauthorized").inc()
+        async with self._sessions() as session, session.begin():
+            await session.execute(
+                update(Outbox)
+                .where(Outbox.id == row.id)
+                .values(
+                    status="pending",
+                    attempts=Outbox.attempts - 1,
+                    last_error=f"paused: {exc}"[:1000],
+                    claimed_by=None,
+                    claimed_until=None,
+                )
+            )
+
     async def _update_gauges(self) -> None:
         async with self._sessions() as session:
             pending = (
@@ -368,3 +419,6 @@ class Sender(LoopWorker):
             if budget:
                 used = await sent_this_month(session, month_start(self._clock.now()))
                 self._metrics.budget_left.set(budget - used)
+            else:
+                # 0 means unlimited: +Inf, so `antt_budget_left < 100` alerts never fire.
+                self._metrics.budget_left.set(float("inf"))

@@ -9,7 +9,8 @@ import re
 from collections.abc import Mapping
 from datetime import time
 from pathlib import Path
-from typing import Any, Literal
+from types import NoneType, UnionType
+from typing import Any, Literal, Union, get_args, get_origin
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import pydantic
@@ -70,6 +71,18 @@ class PlatformConfig(_Section):
     refresh_token: SecretStr = SecretStr("")
     signature_first_term: Literal["app_id", "oa_id"] = "app_id"
     signature_secret: Literal["oa_secret_key", "app_secret"] = "oa_secret_key"
+    # Where members' photos may be fetched from (a host or any of its subdomains): Zalo's
+    # media CDNs. Anything else, loopback and redirects elsewhere included, is refused.
+    media_hosts: tuple[str, ...] = ("zdn.vn", "zadn.vn")
+
+    @field_validator("media_hosts")
+    @classmethod
+    def _host_names(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        hosts = tuple(h.strip().lower().rstrip(".").strip("[]") for h in value)
+        for host in hosts:
+            if not re.fullmatch(r"[a-z0-9]([a-z0-9.-]*[a-z0-9])?|[0-9a-f:.]+", host):
+                raise ValueError(f"{host!r} is not a host name (no scheme, port or path)")
+        return hosts
 
 
 class ServerConfig(_Section):
@@ -274,7 +287,7 @@ def parse_quiet_hours(value: str) -> tuple[time, time]:
 
 
 def _env_overrides(environ: Mapping[str, str]) -> dict[str, Any]:
-    """ANTT_A__B=v -> {"a": {"b": v}}; values are parsed as YAML scalars/lists."""
+    """ANTT_A__B=v -> {"a": {"b": v}}; each value typed by the key it sets (see _env_value)."""
     tree: dict[str, Any] = {}
     for name, raw in environ.items():
         if not is_config_variable(name):
@@ -288,30 +301,86 @@ def _env_overrides(environ: Mapping[str, str]) -> dict[str, Any]:
             if not isinstance(node, dict):
                 break
         else:
-            node[path[-1]] = _env_value(path[-1], raw)
+            node[path[-1]] = _env_value(path, raw)
     return tree
 
 
-_SECRET_KEYS = {
-    "token",
-    "webhook_secret",
-    "oa_secret_key",
-    "app_secret",
-    "access_token",
-    "refresh_token",
-    "password",
-    "url",
-}
+def _field_type(path: list[str]) -> Any:
+    """The annotation of the setting at `path` (e.g. ["platform", "app_id"]); None if unknown."""
+    model: Any = Settings
+    annotation: Any = None
+    for key in path:
+        if not (isinstance(model, type) and issubclass(model, BaseModel)):
+            return None
+        field = model.model_fields.get(key)
+        if field is None:
+            return None
+        annotation = model = field.annotation
+    return annotation
 
 
-def _env_value(key: str, raw: str) -> Any:
-    # Secrets and URLs stay strings even when they look like numbers or YAML.
-    if key in _SECRET_KEYS:
+def _is_text(annotation: Any) -> bool:
+    """True for str, SecretStr, str | None and string Literals: values read as typed."""
+    if annotation in (str, SecretStr):
+        return True
+    origin = get_origin(annotation)
+    if origin is Literal:
+        return all(isinstance(v, str) for v in get_args(annotation))
+    if origin in (Union, UnionType):
+        return all(_is_text(a) or a is NoneType for a in get_args(annotation))
+    return False
+
+
+def _env_value(path: list[str], raw: str) -> Any:
+    """A text setting keeps the variable's text as it is (an all-digit app id or password
+    stays a string). Lists and mappings are read as YAML with every scalar left as text,
+    and the model types each one by its field: `[u1, 0042]` stays two ids, `"9090"` becomes
+    a port."""
+    annotation = _field_type(path)
+    if annotation is None or _is_text(annotation):
         return raw
     try:
-        return yaml.safe_load(raw)
+        return yaml.load(raw, Loader=yaml.BaseLoader)  # BaseLoader: plain data, no objects
     except yaml.YAMLError:
         return raw
+
+
+def _secret_paths(model: type[BaseModel] = Settings, prefix: str = "") -> list[str]:
+    """Dotted keys of every secret (SecretStr) setting, e.g. platform.token."""
+    out = []
+    for key, field in model.model_fields.items():
+        annotation = field.annotation
+        if annotation is SecretStr:
+            out.append(prefix + key)
+        elif isinstance(annotation, type) and issubclass(annotation, BaseModel):
+            out.extend(_secret_paths(annotation, f"{prefix}{key}."))
+    return out
+
+
+def env_variable(key: str) -> str:
+    """platform.token -> ANTT_PLATFORM__TOKEN."""
+    return ENV_PREFIX + key.upper().replace(".", "__")
+
+
+# user:password@ in a database URL: a secret, like the others (SPEC.md 4).
+_URL_PASSWORD = re.compile(r"://[^/@:]*:[^/@]+@")
+
+
+def _refuse_file_secrets(data: Mapping[str, Any], where: str) -> None:
+    """Secrets belong in the environment: a file is copied, mailed and committed."""
+    for key in [*_secret_paths(), "database.url"]:
+        node: Any = data
+        for part in key.split("."):
+            node = node.get(part) if isinstance(node, Mapping) else None
+        if node in (None, ""):
+            continue
+        if key == "database.url" and not (isinstance(node, str) and _URL_PASSWORD.search(node)):
+            continue
+        what = "a password in the URL" if key == "database.url" else "a secret"
+        raise ConfigError(
+            f"{where}: {key}: {what} must not be written in the file; remove it and set "
+            f"the environment variable {env_variable(key)} instead"
+        )
 
 
 def _merge(base: dict[str, Any], extra: Mapping[str, Any]) -> dict[str, Any]:
@@ -335,24 +404,27 @@ def env_sources(environ: Mapping[str, str]) -> dict[str, str]:
     return out
 
 
-def _describe(error: ValidationError, from_env: Mapping[str, str] | None = None) -> str:
+def _env_source(key: str, from_env: Mapping[str, str]) -> str | None:
+    """The variable behind an error at `key`: it set that key, a parent, or (a misspelt
+    section such as ANTT_PLATFROM__TOKEN) a key below it."""
+    for path, var in from_env.items():
+        if key == path or key.startswith(path + ".") or path.startswith(key + "."):
+            return var
+    return None
+
+
+def _describe(error: ValidationError, from_env: Mapping[str, str] | None = None) -> list[str]:
+    """One line per problem; the ones set through the environment name their variable."""
     lines = []
     for item in error.errors():
         key = ".".join(str(p) for p in item["loc"]) or "(top level)"
         msg = item["msg"]
         if item["type"] == "extra_forbidden":
             msg = "unknown key (check the spelling; see README 'Configuration')"
-        source = next(
-            (
-                var
-                for path, var in (from_env or {}).items()
-                if key == path or key.startswith(path + ".")
-            ),
-            None,
-        )
+        source = _env_source(key, from_env or {})
         where = f" (set by the environment variable {source})" if source else ""
         lines.append(f"  {key}{where}: {msg}")
-    return "\n".join(lines)
+    return lines
 
 
 def config_path(explicit: str | None, environ: Mapping[str, str] | None = None) -> Path | None:
@@ -391,11 +463,17 @@ def load_settings(
         except yaml.YAMLError as exc:
             raise ConfigError(f"{where}: not valid YAML: {exc}") from None
         if loaded is None:
-            loaded = {}
+            # An empty or cut-off file must not quietly become the defaults (the local
+            # simulator on the real database).
+            raise ConfigError(
+                f"{where}: the file is empty: restore it (the shipped config.yaml is a "
+                "starting point) or pass the right one with -c"
+            )
         if not isinstance(loaded, dict):
             raise ConfigError(f"{where}: the top level must be a mapping of sections")
         data = loaded
         base_dir = str(p.resolve().parent)
+        _refuse_file_secrets(data, where)
     if "base_dir" in data:
         raise ConfigError(f"{where}: base_dir: unknown key (it is derived from the file's place)")
     data = _merge(data, _env_overrides(env))
@@ -405,5 +483,8 @@ def load_settings(
     try:
         return Settings.model_validate(data)
     except ValidationError as exc:
-        detail = _describe(exc, env_sources(env))
+        lines = _describe(exc, env_sources(env))
+        if all("(set by the environment variable" in line for line in lines):
+            where = "the environment"  # the file is fine: do not send the reader to it
+        detail = "\n".join(lines)
         raise ConfigError(f"{where}: invalid configuration\n{detail}") from None

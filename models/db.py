@@ -17,6 +17,10 @@ import migrations
 from models.sqlite_inline import inline_creator
 
 MIGRATIONS_DIR = Path(migrations.__file__).parent
+# WAL with NORMAL: a commit survives a crash of the process, and a power loss once the next
+# checkpoint has run. Commits that acknowledge a delivery use FULL (durable_sessions): Zalo
+# does not send again what was answered 200 (docs/performance.md has the cost).
+DURABLE_SYNCHRONOUS = "FULL"
 
 
 class SchemaBehind(Exception):
@@ -58,6 +62,7 @@ def _tune_sqlite(engine: AsyncEngine) -> None:
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute("PRAGMA synchronous=NORMAL")
+        _record.info["synchronous"] = "NORMAL"
         cursor.execute("PRAGMA foreign_keys=ON")
         # No waiting inside SQLite: the connection waits for a busy lock with asyncio
         # (models/sqlite_inline.py), so the event loop keeps serving meanwhile.
@@ -66,6 +71,15 @@ def _tune_sqlite(engine: AsyncEngine) -> None:
 
     @event.listens_for(engine.sync_engine, "begin")
     def _on_begin(conn: Connection) -> None:
+        # The safety level cannot change inside a transaction: set it before, when it differs.
+        level = conn.get_execution_options().get("sqlite_synchronous", "NORMAL")
+        info = conn.connection.info
+        if info.get("synchronous") != level:
+            if level == "FULL":
+                conn.exec_driver_sql("PRAGMA synchronous=FULL")
+            else:
+                conn.exec_driver_sql("PRAGMA synchronous=NORMAL")
+            info["synchronous"] = level
         # IMMEDIATE takes the write lock up front: a deferred transaction that later writes
         # can fail with SQLITE_BUSY without waiting, which would lose work under load.
         conn.exec_driver_sql("BEGIN IMMEDIATE")
@@ -73,6 +87,14 @@ def _tune_sqlite(engine: AsyncEngine) -> None:
 
 def make_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[Any]:
     return async_sessionmaker(engine, expire_on_commit=False)
+
+
+def durable_sessions(sessions: async_sessionmaker[Any]) -> async_sessionmaker[Any]:
+    """The same database, for commits that must survive a power loss (on SQLite they are
+    synced to disk, synchronous=FULL; PostgreSQL always does)."""
+    engine: AsyncEngine = sessions.kw["bind"]
+    durable = engine.execution_options(sqlite_synchronous=DURABLE_SYNCHRONOUS)
+    return async_sessionmaker(durable, expire_on_commit=False)
 
 
 def alembic_config(connection: Connection | None = None, url: str | None = None) -> Config:

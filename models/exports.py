@@ -77,7 +77,18 @@ COLUMNS: dict[str, tuple[str, ...]] = {
         "status",
         "last_active_at",
     ),
-    "tasks": ("id", "assignee_id", "assignee", "text", "due_at", "status", "created_at", "done_at"),
+    "tasks": (
+        "id",
+        "assignee_id",
+        "assignee",
+        "text",
+        "due_at",
+        "status",
+        "created_at",
+        "accepted_at",
+        "done_at",
+        "note",
+    ),
     "nudges": (
         "id",
         "member_id",
@@ -229,7 +240,9 @@ def _tasks() -> Select[Any]:
             Task.due_at,
             Task.status,
             Task.created_at,
+            Task.accepted_at,
             Task.done_at,
+            Task.note,
         )
         .join(Member, Member.id == Task.assignee_pk)
         .order_by(Task.id)

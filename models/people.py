@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import unicodedata
 from collections.abc import Iterable
 from datetime import datetime
@@ -17,6 +18,30 @@ def fold_name(text: str) -> str:
     """Lower-case, diacritics removed, đ -> d: the key for accent-insensitive name lookups."""
     decomposed = unicodedata.normalize("NFD", text.replace("đ", "d").replace("Đ", "D"))
     return " ".join("".join(c for c in decomposed if not unicodedata.combining(c)).lower().split())
+
+
+DEFAULT_TITLE = "anh/chị"
+
+
+def address(member: Member) -> str:
+    """How the bot speaks of someone: title and given name ("chị Lan"; "anh/chị Lan" when the
+    roster gives no title). A guest's Zalo name is kept whole: it may not be a real name."""
+    title = member.title or DEFAULT_TITLE
+    name = member.name or member.display_name
+    if not name:
+        return title
+    return f"{title} {name.split()[-1] if member.status == 'member' else name}"
+
+
+def address_full(member: Member) -> str:
+    """Title and full name ("chị Lê Thị Lan"): where people must be told apart (lists, alerts)."""
+    name = member.name or member.display_name or member.member_id or "?"
+    return f"{member.title or DEFAULT_TITLE} {name}"
+
+
+def capitalized(text: str) -> str:
+    """For an address opening a sentence: "Chị Lan đã ..."."""
+    return text[:1].upper() + text[1:]
 
 
 async def get_or_create_group(
@@ -56,7 +81,8 @@ async def get_or_create_member(
 
     The roster often lacks Zalo ids (nobody knows them before the first message): a first
     sender whose name matches exactly one unlinked roster member, accent-insensitively,
-    is that member.
+    is that member. Only a row of role `member`: a name is no proof of being a coordinator
+    or admin (models/identity.py links those).
     """
     member = await member_by_platform_id(session, member_id)
     if member is not None:
@@ -72,7 +98,8 @@ async def get_or_create_member(
             Member.name_folded == key,
         )
         found = list((await session.execute(stmt)).scalars())
-        if len(found) == 1:
+        # Counted before the role check: with two rows of one name, nobody can tell which.
+        if len(found) == 1 and found[0].role == "member":
             found[0].member_id = member_id
             found[0].display_name = display_name
             return found[0], False
@@ -175,3 +202,37 @@ async def sync_configured_groups(
         else:
             row.name, row.kind, row.enterprise = g.name, g.kind, g.enterprise
     await session.flush()
+
+
+async def members_by_mention(session: AsyncSession, words: list[str]) -> tuple[list[Member], int]:
+    """Who "@words..." names: an exact full name (accents optional, the longest run of up to 5
+    words), else from one word a given name, a member id or a phone. Never a middle name or
+    a prefix: a task must not go to a guess. Returns (candidates, words used)."""
+    from models.roster import normalize_phone  # roster imports this module
+
+    if not words:
+        return [], 0
+    stmt = select(Member).where(Member.active.is_(True), Member.status == "member")
+    roster = list((await session.execute(stmt)).scalars())
+    first = words[0].lstrip("@")
+    for k in range(min(5, len(words)), 1, -1):
+        key = fold_name(" ".join([first, *words[1:k]])).rstrip(".,:;!?")
+        exact = [m for m in roster if m.name_folded == key]
+        if exact:
+            return exact, k
+    for k in range(min(4, len(words)), 0, -1):  # a phone may be typed in groups: 0901 000 004
+        digits = "".join([first, *words[1:k]])
+        if re.fullmatch(r"\+?[\d.]+[.,:;!?]?", digits) and (phone := normalize_phone(digits)):
+            by_phone = [m for m in roster if m.phone == phone]
+            if by_phone:
+                return by_phone, k
+    bare = first.rstrip(".,:;!?")
+    key = fold_name(bare)
+    hits = [
+        m
+        for m in roster
+        if m.name_folded == key
+        or (key and m.name_folded.rsplit(" ", 1)[-1] == key)
+        or (m.member_id is not None and m.member_id == bare)
+    ]
+    return (hits, 1) if hits else ([], 0)

@@ -17,6 +17,8 @@ from models.tables import Member
 
 ROLES = ("member", "coordinator", "admin")
 COLUMNS = ("member_id", "name", "phone", "enterprise", "role", "groups")
+OPTIONAL = ("lead", "title")
+TITLE_MAX = 30  # members.title
 
 
 def normalize_phone(raw: str) -> str | None:
@@ -39,6 +41,7 @@ class RosterRow:
     role: str
     groups: tuple[str, ...]
     lead: bool = False
+    title: str | None = None  # how to address the person: anh, chị, đồng chí ...
 
 
 @dataclass
@@ -71,7 +74,7 @@ def _parse(text: str) -> tuple[list[RosterRow], list[str], int]:
             [f"header: missing column(s) {', '.join(missing)}; expected {', '.join(COLUMNS)}"],
             data_rows,
         )
-    unknown = [h for h in header if h not in (*COLUMNS, "lead")]
+    unknown = [h for h in header if h not in (*COLUMNS, *OPTIONAL)]
     errors = [f"header: unknown column(s) {', '.join(unknown)} ignored"] if unknown else []
     rows: list[RosterRow] = []
     rejected = 0
@@ -99,6 +102,10 @@ def _parse(text: str) -> tuple[list[RosterRow], list[str], int]:
                     f"line {n}: phone {rec['phone']!r} is not a Vietnamese number; kept empty"
                 )
         groups = tuple(g.strip() for g in rec.get("groups", "").split(";") if g.strip())
+        title = " ".join(unicodedata.normalize("NFC", rec.get("title", "")).lower().split()) or None
+        if title is not None and len(title) > TITLE_MAX:
+            errors.append(f"line {n}: title {title!r} is longer than {TITLE_MAX}; kept empty")
+            title = None
         rows.append(
             RosterRow(
                 line=n,
@@ -109,6 +116,7 @@ def _parse(text: str) -> tuple[list[RosterRow], list[str], int]:
                 role=role,
                 groups=groups,
                 lead=rec.get("lead", "").lower() in ("1", "yes", "x", "có", "true"),
+                title=title,
             )
         )
     return rows, errors, rejected
@@ -151,6 +159,7 @@ async def import_rows(session: AsyncSession, rows: list[RosterRow], now: datetim
             "enterprise": row.enterprise,
             "role": row.role,
             "is_lead": row.lead,
+            "title": row.title,
         }
         if member is None:
             member = Member(

@@ -45,6 +45,7 @@ class Member(Base):
     member_id: Mapped[str | None] = mapped_column(ID, unique=True)  # platform user id
     name: Mapped[str] = mapped_column(String(200), default="")
     name_folded: Mapped[str] = mapped_column(String(200), default="", index=True)
+    title: Mapped[str | None] = mapped_column(String(30))  # anh, chị, đồng chí ... (roster)
     display_name: Mapped[str] = mapped_column(String(200), default="")  # as Zalo shows it
     phone: Mapped[str | None] = mapped_column(String(20), index=True)
     enterprise: Mapped[str | None] = mapped_column(String(200), index=True)
@@ -237,7 +238,9 @@ class Task(Base):
     due_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     status: Mapped[str] = mapped_column(String(12), default="open")  # open|done|cancelled
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    accepted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # "e nhận việc"
     done_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    note: Mapped[str] = mapped_column(Text, default="", server_default="")  # given when done
 
 
 class Nudge(Base):

@@ -27,6 +27,7 @@ class FakeZalo:
     script: list[tuple[int, Any, dict[str, str]]] = field(default_factory=list)
     updates: list[dict[str, Any]] = field(default_factory=list)
     webhook: dict[str, Any] | None = None
+    refused: int = 0  # calls answered 401 (wrong token)
     _ids: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
     server: TestServer | None = None
 
@@ -42,6 +43,7 @@ class FakeZalo:
         bot = request.match_info["bot"]
         method = request.match_info["method"]
         if bot != f"bot{self.token}":
+            self.refused += 1
             return web.json_response(
                 {"ok": False, "error_code": 401, "description": "Unauthorized"}, status=401
             )

@@ -243,10 +243,11 @@ def test_bad_files_get_a_clear_answer_and_change_nothing(
 
 
 def test_postgres_backup_prints_pg_dump_without_the_password(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     url = "postgresql+asyncpg://antt:pa55-Word!@db.example:5433/antt_prod"
-    config = write_config(tmp_path, url=url)
+    config = write_config(tmp_path)
+    monkeypatch.setenv("ANTT_DATABASE__URL", url)  # a password never lives in the file
     assert main(["db", "backup", "/var/backups/antt-bot/x.dump", "-c", str(config)]) == 0
     out, err = capsys.readouterr()
     assert shlex.split(out) == [

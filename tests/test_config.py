@@ -117,3 +117,116 @@ def test_errors_from_the_environment_name_the_variable() -> None:
     with pytest.raises(ConfigError) as info:
         load_settings(ROOT / "config.yaml", environ={"ANTT_SERVER__PORT": "abc"})
     assert "server.port (set by the environment variable ANTT_SERVER__PORT)" in str(info.value)
+
+
+# Issue 13 (found under attack): configuration that started the wrong bot or refused a good one.
+
+
+def test_an_empty_or_comment_only_file_is_an_error(tmp_path: Path) -> None:
+    path = tmp_path / "config.yaml"
+    for text in ("", "\n", "# platform:\n#   kind: zalo_bot\n"):
+        path.write_text(text, encoding="utf-8")
+        with pytest.raises(ConfigError, match="empty") as info:
+            load_settings(path, environ={})
+        assert str(path) in str(info.value)
+    proc = subprocess.run(
+        [sys.executable, "-m", "bot", "serve", "-c", str(path)], capture_output=True, text=True
+    )
+    assert proc.returncode == 2 and "empty" in proc.stderr and "serving" not in proc.stderr
+
+
+@pytest.mark.parametrize(
+    "name, value, key",
+    [
+        ("ANTT_PLATFORM__APP_ID", "360846524940903967", "app_id"),
+        ("ANTT_PLATFORM__OA_ID", "0012", "oa_id"),
+        ("ANTT_PLATFORM__BOT_NAME", "2026", "bot_name"),
+    ],
+)
+def test_digits_set_through_the_environment_stay_text(name: str, value: str, key: str) -> None:
+    settings = load_settings(ROOT / "config.yaml", environ={name: value})
+    assert getattr(settings.platform, key) == value  # every digit kept, no leading zero lost
+
+
+def test_all_digit_secrets_stay_text() -> None:
+    env = {
+        "ANTT_DASHBOARD__PASSWORD": "12345678901234567890",
+        "ANTT_PLATFORM__WEBHOOK_SECRET": "0001234567",
+        "ANTT_PLATFORM__APP_SECRET": "1e5",
+        "ANTT_PLATFORM__OA_SECRET_KEY": "true",
+    }
+    settings = load_settings(ROOT / "config.yaml", environ=env)
+    assert settings.dashboard.password.get_secret_value() == "12345678901234567890"
+    assert settings.platform.webhook_secret.get_secret_value() == "0001234567"
+    assert settings.platform.app_secret.get_secret_value() == "1e5"
+    assert settings.platform.oa_secret_key.get_secret_value() == "true"
+
+
+def test_typed_values_from_the_environment_are_still_read_by_type() -> None:
+    env = {
+        "ANTT_SERVER__PORT": "9090",
+        "ANTT_DATABASE__ECHO": "true",
+        "ANTT_COORDINATORS": "[u1, 0042, 360846524940903967]",
+        "ANTT_PLATFORM__MEDIA_HOSTS": "[zdn.vn, 127.0.0.1]",
+        "ANTT_ROSTER": "2026.csv",
+        "ANTT_DIGEST__TIME": "08:00",
+    }
+    settings = load_settings(ROOT / "config.yaml", environ=env)
+    assert settings.server.port == 9090 and settings.database.echo is True
+    assert settings.coordinators == ("u1", "0042", "360846524940903967")
+    assert settings.platform.media_hosts == ("zdn.vn", "127.0.0.1")
+    assert settings.roster == "2026.csv" and settings.digest.time == "08:00"
+
+
+@pytest.mark.parametrize(
+    "text, key, variable",
+    [
+        ("platform:\n  token: '123:abc'\n", "platform.token", "ANTT_PLATFORM__TOKEN"),
+        (
+            "platform:\n  webhook_secret: abcdefgh123\n",
+            "platform.webhook_secret",
+            "ANTT_PLATFORM__WEBHOOK_SECRET",
+        ),
+        ("platform:\n  app_secret: x\n", "platform.app_secret", "ANTT_PLATFORM__APP_SECRET"),
+        ("dashboard:\n  password: hunter2\n", "dashboard.password", "ANTT_DASHBOARD__PASSWORD"),
+        (
+            "database:\n  url: postgresql+asyncpg://antt:pw@db/antt\n",
+            "database.url",
+            "ANTT_DATABASE__URL",
+        ),
+    ],
+)
+def test_secrets_written_in_the_file_are_refused(
+    tmp_path: Path, text: str, key: str, variable: str
+) -> None:
+    path = tmp_path / "config.yaml"
+    path.write_text(text, encoding="utf-8")
+    with pytest.raises(ConfigError) as info:
+        load_settings(path, environ={})
+    message = str(info.value)
+    assert str(path) in message and key in message and variable in message
+    assert "hunter2" not in message and "abcdefgh123" not in message
+
+
+def test_empty_secret_placeholders_and_passwordless_urls_are_fine(tmp_path: Path) -> None:
+    path = tmp_path / "config.yaml"
+    path.write_text(
+        "platform:\n  token: ''\ndatabase:\n  url: postgresql+asyncpg://antt@db:5432/antt\n",
+        encoding="utf-8",
+    )
+    settings = load_settings(path, environ={"ANTT_PLATFORM__TOKEN": "1:x"})
+    assert settings.platform.token.get_secret_value() == "1:x"
+
+
+def test_a_misspelt_section_in_a_variable_names_the_variable_not_the_file() -> None:
+    with pytest.raises(ConfigError) as info:
+        load_settings(ROOT / "config.yaml", environ={"ANTT_PLATFROM__TOKEN": "1:x"})
+    message = str(info.value)
+    assert "ANTT_PLATFROM__TOKEN" in message and "unknown key" in message
+    assert "config.yaml" not in message
+
+
+def test_media_hosts_must_be_host_names() -> None:
+    with pytest.raises(ConfigError, match=r"platform\.media_hosts"):
+        load_settings(None, environ={"ANTT_PLATFORM__MEDIA_HOSTS": "['https://zdn.vn/x']"})
+    assert load_settings(None, environ={}).platform.media_hosts == ("zdn.vn", "zadn.vn")

@@ -243,7 +243,7 @@ async def test_rehearsal_roster_in_the_member_picker(tmp_path: Path, page: Any) 
             await open_chat(page, "demo-line3", "demo-line3")
             await page.fill("#text", "có mặt")
             await page.click("#send")
-            bot = page.locator(".msg.bot .text", has_text="Đã ghi nhận Lò Thị Bé có mặt")
+            bot = page.locator(".msg.bot .text", has_text="Đã ghi nhận anh/chị Bé có mặt")
             await bot.first.wait_for(timeout=15_000)
     finally:
         assert proc.stop() == 0, "".join(proc.output)

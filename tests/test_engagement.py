@@ -143,7 +143,7 @@ async def test_member_cannot_issue_directives_or_tasks(council: Bot) -> None:
 async def test_task_assigned_reminded_overdue_and_done(council: Bot) -> None:
     await say(council, "u2", "có mặt")  # Bình has a private chat with the bot
     await say(council, "u1", "/giaoviec @Bình kiểm tra camera cổng 2 han 1/12 17h")
-    assert "Đã giao việc CV1 cho Trần Thị Bình" in said(council, "u1")[-1]
+    assert "Đã giao việc CV1 cho anh/chị Trần Thị Bình" in said(council, "u1")[-1]
     assert "được giao việc CV1" in said(council, "u2")[-1]
     due = await scalar(council, select(Task.due_at))
     assert due == local(2026, 12, 1, 17)
@@ -156,19 +156,20 @@ async def test_task_assigned_reminded_overdue_and_done(council: Bot) -> None:
     await council.runtime.run_job("task_reminders")
     await council.drain()
     assert sum("quá hạn" in t for t in said(council, "u2")) == 1
-    assert sum("CV1 giao cho Trần Thị Bình đã quá hạn" in t for t in said(council, "u1")) == 1
+    assert (
+        sum("CV1 giao cho anh/chị Trần Thị Bình đã quá hạn" in t for t in said(council, "u1")) == 1
+    )
     await say(council, "u2", "/xong CV1")
     assert "CV1 đã hoàn thành" in said(council, "u2")[-1]
     assert (await scalar(council, select(Task.status))) == "done"
 
 
-async def test_ambiguous_name_asks_which_member(council: Bot) -> None:
+async def test_a_middle_name_is_nobody(council: Bot) -> None:
     await say(council, "u1", "/giaoviec @Thị trực cổng chính han mai")
-    # "Thị" is the middle name of several members: the bot asks.
-    assert "Trả lời số thứ tự" in said(council, "u1")[-1]
+    # "Thị" is only a middle name: no guess (tests/test_tasks_people.py has the numbered list).
+    assert said(council, "u1")[-1].startswith('Không tìm thấy thành viên "Thị"')
     await say(council, "u1", "2")
-    assert "Đã giao việc CV1" in said(council, "u1")[-1]
-    assert await scalar(council, select(func.count()).select_from(Task)) == 1
+    assert await scalar(council, select(func.count()).select_from(Task)) == 0
 
 
 async def test_nudges_respect_quiet_hours_holidays_and_run_once(council: Bot) -> None:

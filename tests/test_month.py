@@ -175,19 +175,24 @@ async def test_a_month_of_council_life(make_bot: Any, make_settings: Any, db_url
         ),
         (
             "30/11 09:00",
-            "📝 Đã giao việc CV1 cho Lê Văn Cường: kiểm tra bình chữa cháy xưởng 2, "
+            "📝 Đã giao việc CV1 cho anh/chị Lê Văn Cường: kiểm tra bình chữa cháy xưởng 2, "
             "hạn 17:00 02/12/2026.",
         ),
         (
             "30/11 09:00",
-            "📝 Đã giao việc CV2 cho Đỗ Thị Phương: rà soát camera cổng 3, hạn 12:00 01/12/2026.",
+            "📝 Đã giao việc CV2 cho anh/chị Đỗ Thị Phương: rà soát camera cổng 3, "
+            "hạn 12:00 01/12/2026.",
         ),
         ("01/12 09:05", "📋 Thông báo TB1 đã hết hạn xác nhận: 3/9 người đã nhận (33%)."),
         (
             "02/12 07:00",
-            "⚠️ Việc CV2 giao cho Đỗ Thị Phương đã quá hạn (12:00 01/12): rà soát camera cổng 3.",
+            "⚠️ Việc CV2 giao cho anh/chị Đỗ Thị Phương đã quá hạn (12:00 01/12): "
+            "rà soát camera cổng 3.",
         ),
-        ("02/12 09:05", "✅ Lê Văn Cường đã hoàn thành việc CV1: kiểm tra bình chữa cháy xưởng 2."),
+        (
+            "02/12 09:05",
+            "✅ Anh/chị Lê Văn Cường đã hoàn thành việc CV1: kiểm tra bình chữa cháy xưởng 2.",
+        ),
         ("14/12 09:05", "📋 Thành viên chưa hoạt động lâu ngày (cần đôn đốc):"),
     ]
     closing = (await outbox(bot, "u1", "reply"))[-1].text

@@ -917,16 +917,14 @@ async def test_sender_defers_night_ban_and_records_the_7_day_window(bot: Bot, oa
 # ------------------------------------------------------------------------------------- CLI
 
 
-def _config(tmp_path: Path, oa: FakeOA, db_url: str) -> Path:
+def _config(tmp_path: Path, oa: FakeOA, db_url: str, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """The OA's settings in a file, its secrets in the environment (a file may not hold them)."""
+    platform = oa_platform(oa, access_token="", refresh_token="")
+    for key in ("oa_secret_key", "app_secret"):
+        monkeypatch.setenv(f"ANTT_PLATFORM__{key.upper()}", platform.pop(key))
     cfg = tmp_path / "oa.yaml"
     cfg.write_text(
-        json.dumps(
-            {
-                "database": {"url": db_url},
-                "platform": oa_platform(oa, access_token="", refresh_token=""),
-            }
-        ),
-        encoding="utf-8",
+        json.dumps({"database": {"url": db_url}, "platform": platform}), encoding="utf-8"
     )
     return cfg
 
@@ -956,10 +954,14 @@ def test_oa_authorize_prints_the_permission_url(
 
 
 async def test_oa_authorize_exchanges_the_code_and_stores_the_pair(
-    tmp_path: Path, oa: FakeOA, db_url: str, capsys: pytest.CaptureFixture[str]
+    tmp_path: Path,
+    oa: FakeOA,
+    db_url: str,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     oa.codes.add("CODE1")
-    cfg = _config(tmp_path, oa, db_url)
+    cfg = _config(tmp_path, oa, db_url, monkeypatch)
     run: Callable[..., Any] = COMMANDS["platform oa-authorize"]
     bad = build_parser().parse_args(["platform", "oa-authorize", "-c", str(cfg), "--code", "x"])
     assert await run(bad) == 1

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import asyncio
 import contextlib
 import io
 import json
@@ -13,10 +14,21 @@ from pathlib import Path
 from typing import Any
 
 import aiohttp
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy import text as sql
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from bot.app import create_app, database_url
-from bot.cli import EXIT_FAIL, EXIT_OK, UsageError, command, load, output_path, parse_when
+from bot.cli import (
+    EXIT_FAIL,
+    EXIT_OK,
+    EXIT_USAGE,
+    UsageError,
+    command,
+    load,
+    output_path,
+    parse_when,
+)
 from bot.connections import run_server
 from bot.export import write_csv, write_jsonl, write_xlsx
 from bot.listen import bind
@@ -50,25 +62,76 @@ def serve(args: argparse.Namespace) -> int:
     if settings.platform.kind == "zalo_bot":
         if not settings.platform.token.get_secret_value():
             raise ConfigError("platform.token: not set (export ANTT_PLATFORM__TOKEN)")
-        if (
-            settings.platform.mode == "webhook"
-            and not settings.platform.webhook_secret.get_secret_value()
-        ):
-            raise ConfigError(
-                "platform.webhook_secret: not set (export ANTT_PLATFORM__WEBHOOK_SECRET)"
-            )
+        if settings.platform.mode == "webhook":
+            check_webhook_secret(settings)
+    refused = asyncio.run(database_refuses_writes(settings))
+    if refused is not None:
+        # 2 like a schema behind: a person must act, and systemd does not restart on 2.
+        print(f"antt-bot: {refused}", file=sys.stderr)
+        return EXIT_USAGE
     host = args.host or settings.server.host
     port = settings.server.port if args.port is None else args.port
     sock = bind(host, port, config_key="server.port")  # a busy port: exit 2 naming --port
     port = sock.getsockname()[1]
     app = create_app(settings)
-    print(
+    banner = (
         f"antt-bot: serving on http://{host}:{port} (platform {settings.platform.kind}, "
-        f"{settings.platform.mode})",
-        file=sys.stderr,
+        f"{settings.platform.mode})"
     )
-    run_server(app, sock, shutdown_timeout=15)
+    # Said once the app has started and listens: a start-up error (a missing roster, the
+    # simulator on a real bot's database) exits 2 without claiming to serve.
+    run_server(
+        app,
+        sock,
+        shutdown_timeout=15,
+        on_listening=lambda: print(banner, file=sys.stderr, flush=True),
+    )
     return EXIT_OK
+
+
+def check_webhook_secret(settings: Settings) -> None:
+    """Zalo accepts a secret_token of 8-256 characters; a shorter one is easy to guess."""
+    secret = settings.platform.webhook_secret.get_secret_value()
+    if not secret:
+        raise ConfigError("platform.webhook_secret: not set (export ANTT_PLATFORM__WEBHOOK_SECRET)")
+    if not 8 <= len(secret) <= 256:
+        raise ConfigError(
+            "platform.webhook_secret: must be 8-256 characters "
+            "(export ANTT_PLATFORM__WEBHOOK_SECRET)"
+        )
+
+
+async def database_refuses_writes(settings: Settings) -> str | None:
+    """None when the database takes writes; else what to tell the operator. Checked before
+    serving: a read-only file would otherwise answer 503 to every delivery while the
+    workers retry for ever."""
+    engine = make_engine(database_url(settings))
+    try:
+        await ensure_schema(engine)
+        async with engine.connect() as conn:
+            trans = await conn.begin()
+            try:
+                # Writes nothing, but needs write access (SQLite: the file; PostgreSQL: rights).
+                await conn.execute(sql("UPDATE alembic_version SET version_num = version_num"))
+            except DBAPIError as exc:
+                reason = str(exc.orig).strip() or type(exc.orig).__name__
+                where = sqlite_path(engine) or "the PostgreSQL database (check the user's rights)"
+                return (
+                    f"the database refuses writes ({reason}): serve must store every delivery. "
+                    f"Make {where} writable (the file and its folder), then start again"
+                )
+            finally:
+                await trans.rollback()
+    finally:
+        await engine.dispose()
+    return None
+
+
+def sqlite_path(engine: AsyncEngine) -> str | None:
+    """The SQLite file behind an engine, for messages; None for PostgreSQL."""
+    if engine.dialect.name != "sqlite":
+        return None
+    return engine.url.database or None
 
 
 @command("parse")
@@ -112,12 +175,8 @@ def _client(settings: Settings, session: aiohttp.ClientSession) -> ZaloBotClient
 @command("platform set-webhook")
 async def set_webhook(args: argparse.Namespace) -> int:
     settings = load(args)
+    check_webhook_secret(settings)
     secret = settings.platform.webhook_secret.get_secret_value()
-    if not 8 <= len(secret) <= 256:
-        raise ConfigError(
-            "platform.webhook_secret: must be 8-256 characters "
-            "(export ANTT_PLATFORM__WEBHOOK_SECRET)"
-        )
     if not args.url.startswith("https://"):
         raise UsageError("the webhook URL must start with https:// (Zalo requires it)")
     if not args.url.rstrip("/").endswith("/webhook/zalo-bot"):

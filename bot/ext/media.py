@@ -13,6 +13,7 @@ from datetime import datetime, timedelta
 
 import aiohttp
 from aiohttp import web
+from yarl import URL
 
 from bot import keys
 from bot.background import add_background_task
@@ -26,6 +27,8 @@ MAX_ATTEMPTS = 6  # about 1.5 hours of retries with the delays below
 HOLD = timedelta(minutes=2)  # a claimed row is not due again while one worker fetches it
 TIMEOUT = aiohttp.ClientTimeout(total=30)
 IDLE_SECONDS = 2.0
+MAX_REDIRECTS = 3
+REDIRECTS = (301, 302, 303, 307, 308)
 
 
 def retry_delay(attempts: int) -> timedelta:
@@ -41,34 +44,63 @@ class Fetched:
     permanent: bool = False  # retrying cannot help (too large, not a web address)
 
 
-async def fetch_one(http: aiohttp.ClientSession, url: str) -> Fetched:
-    """GET one photo, keeping at most MAX_BYTES; every failure becomes a Fetched.error."""
-    if not url.startswith(("http://", "https://")):
-        return Fetched(error="not a web address", permanent=True)
+def host_allowed(url: URL, hosts: tuple[str, ...]) -> bool:
+    """True when the URL's host is one of `hosts` or a subdomain of one (names only: an IP
+    address must be listed as it is)."""
+    host = (url.host or "").lower().rstrip(".")
+    return bool(host) and any(
+        host == h or (not h.replace(".", "").isdigit() and host.endswith("." + h)) for h in hosts
+    )
+
+
+async def fetch_one(http: aiohttp.ClientSession, url: str, hosts: tuple[str, ...]) -> Fetched:
+    """GET one photo from an allowed host, keeping at most MAX_BYTES; every failure becomes a
+    Fetched.error. Redirects are followed only to allowed hosts (a member chooses the URL)."""
     try:
-        async with http.get(url, timeout=TIMEOUT) as resp:
-            if resp.status != 200:
-                return Fetched(error=f"HTTP {resp.status}")
-            if resp.content_length is not None and resp.content_length > MAX_BYTES:
-                return Fetched(error=f"too large: {resp.content_length} bytes", permanent=True)
-            body = bytearray()
-            async for chunk in resp.content.iter_chunked(64 * 1024):
-                body += chunk
-                if len(body) > MAX_BYTES:
-                    return Fetched(error=f"too large: over {MAX_BYTES} bytes", permanent=True)
-            return Fetched(data=bytes(body), content_type=resp.content_type[:100])
-    except (aiohttp.ClientError, TimeoutError, ValueError) as exc:
-        return Fetched(error=f"{type(exc).__name__}: {exc}"[:500])
+        target = URL(url)
+    except ValueError:
+        return Fetched(error="not a web address", permanent=True)
+    for _ in range(MAX_REDIRECTS + 1):
+        if target.scheme not in ("http", "https") or not target.host:
+            return Fetched(error="not a web address", permanent=True)
+        if not host_allowed(target, hosts):
+            return Fetched(
+                error=f"{target.host} is not a Zalo media host (platform.media_hosts)",
+                permanent=True,
+            )
+        try:
+            async with http.get(target, timeout=TIMEOUT, allow_redirects=False) as resp:
+                if resp.status in REDIRECTS and "Location" in resp.headers:
+                    target = resp.url.join(URL(resp.headers["Location"]))
+                    continue
+                return await _read(resp)
+        except (aiohttp.ClientError, TimeoutError, ValueError) as exc:
+            return Fetched(error=f"{type(exc).__name__}: {exc}"[:500])
+    return Fetched(error=f"more than {MAX_REDIRECTS} redirects", permanent=True)
+
+
+async def _read(resp: aiohttp.ClientResponse) -> Fetched:
+    if resp.status != 200:
+        return Fetched(error=f"HTTP {resp.status}")
+    if resp.content_length is not None and resp.content_length > MAX_BYTES:
+        return Fetched(error=f"too large: {resp.content_length} bytes", permanent=True)
+    body = bytearray()
+    async for chunk in resp.content.iter_chunked(64 * 1024):
+        body += chunk
+        if len(body) > MAX_BYTES:
+            return Fetched(error=f"too large: over {MAX_BYTES} bytes", permanent=True)
+    return Fetched(data=bytes(body), content_type=resp.content_type[:100])
 
 
 async def fetch_due(app: web.Application) -> int:
     """One pass: fetch every photo due now and record the outcome; returns how many were tried."""
     sessions, clock = app[keys.SESSIONS], app[keys.CLOCK]
+    hosts = app[keys.SETTINGS].platform.media_hosts
     async with sessions() as session, session.begin():
         due = [(a.id, a.url) for a in await claim_due_attachments(session, clock.now(), HOLD)]
     for att_id, url in due:
         # Fetched outside any transaction: a slow server never holds a database lock.
-        result = await fetch_one(app[keys.HTTP], url)
+        result = await fetch_one(app[keys.HTTP], url, hosts)
         async with sessions() as session, session.begin():
             row = await session.get(Attachment, att_id)
             if row is not None:

@@ -72,6 +72,10 @@ class RetryAfter(TransientError):
         self.seconds = seconds
 
 
+class Forbidden(TransientError):
+    """403: Zalo answers some transient failures with it (ZALO.md 1); retried a few times."""
+
+
 class DeferUntil(TransientError):
     """The platform refuses now but will accept later at a known time (OA night ban)."""
 
@@ -85,7 +89,8 @@ class PermanentError(PlatformError):
 
 
 class Unauthorized(PermanentError):
-    """The token is wrong or revoked."""
+    """The token is wrong or revoked: an outage of the whole platform, never one message's
+    failure (the sender pauses and retries, bot/platforms/outage.py)."""
 
 
 class PlatformClient(Protocol):

@@ -4,11 +4,20 @@ from __future__ import annotations
 
 import asyncio
 import itertools
+import logging
 import secrets
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
+from sqlalchemy import delete, select
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
 from bot.platforms.base import OutboundMessage, PermanentError, SendResult
+from handlers.config import ConfigError
+from models.tables import InboundEvent, KeyValue
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(slots=True)
@@ -103,3 +112,42 @@ class LocalClient:
 
     async def close(self) -> None:
         await asyncio.sleep(0)
+
+
+SERVED_BY = "platform.kind"  # kv key: the platform that last served this database
+
+
+async def check_database_platform(
+    sessions: async_sessionmaker[AsyncSession], kind: str, now: datetime
+) -> None:
+    """A database remembers the platform that serves it, and the simulator refuses a real
+    bot's: it "sends" by marking messages sent (an empty or cut-off config.yaml falls back
+    to `local` with the real database.url). Moving from the simulator to Zalo is fine."""
+    async with sessions() as session:
+        row = await session.get(KeyValue, SERVED_BY)
+        served = row.value.get("kind") if row is not None else None
+        if served is None and kind == "local":
+            # A database from before this record: its deliveries tell (the simulator's
+            # own arrive as "local"; tests may post Zalo bodies to it, but they record it).
+            served = (
+                await session.execute(
+                    select(InboundEvent.platform).where(InboundEvent.platform != "local").limit(1)
+                )
+            ).scalar()
+    if kind == "local" and served not in (None, "local"):
+        raise ConfigError(
+            f"platform.kind: local (the simulator) refuses this database: {served} "
+            "served it, and the simulator would mark that bot's queued replies as sent "
+            f"without sending them. Check that config.yaml is the right, complete file "
+            f"(platform.kind: {served}), or give the simulator its own database.url"
+        )
+    if row is not None and served == kind:
+        return
+    try:
+        async with sessions() as session, session.begin():
+            await session.execute(delete(KeyValue).where(KeyValue.key == SERVED_BY))
+            session.add(KeyValue(key=SERVED_BY, value={"kind": kind}, updated_at=now))
+    except DBAPIError as exc:
+        # Best effort: a database that refuses writes is reported by `serve` and /healthz;
+        # the record is written the next time it can be.
+        log.warning("could not record the platform serving this database: %s", exc)

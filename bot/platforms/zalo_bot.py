@@ -16,6 +16,7 @@ from bot.platforms.base import (
     ChatType,
     ContentKind,
     DeliveryError,
+    Forbidden,
     InboundEvent,
     OutboundMessage,
     PermanentError,
@@ -275,6 +276,8 @@ class ZaloBotClient:
             return self._raise_retry(message, retry_after, body)
         if code == 401 or status == 401:
             raise Unauthorized(message, code=code)
+        if code == 403 or status == 403:
+            raise Forbidden(message, code=403)
         if status >= 500 or code >= 500 or not 400 <= code < 500:
             # 5xx, or ok:false with no usable 4xx code: the platform hiccuped; try again.
             raise TransientError(message, code=code)

@@ -5,6 +5,8 @@ from __future__ import annotations
 from handlers.context import Context
 from handlers.registry import hook, intent
 from handlers.texts import core as texts
+from models.identity import open_claim
+from models.people import DEFAULT_TITLE, address
 
 
 @intent("command:huongdan", "command:help")
@@ -31,7 +33,9 @@ async def plain_message(ctx: Context) -> None:
 async def welcome_guest(ctx: Context) -> bool:
     """A first-time sender not on the roster hears that coordinators will confirm them."""
     if ctx.member_created and ctx.member.status == "guest" and ctx.is_private:
+        if await open_claim(ctx.session, ctx.member.id, ctx.now) is not None:
+            return False  # named like a coordinator: the identity question was the welcome
         # Zalo OA deliveries carry no display name: the guest's name would be just an id.
-        name = ctx.member.display_name or "anh/chị"
+        name = address(ctx.member) if ctx.member.display_name else DEFAULT_TITLE
         await ctx.reply(texts.WELCOME_GUEST.format(name=name), key=f"welcome-guest:{ctx.member.id}")
     return False

@@ -12,6 +12,7 @@ from handlers.context import Context
 from handlers.registry import intent
 from handlers.text import fold
 from handlers.texts import engagement as texts
+from models.people import address
 from models.tables import CheckIn
 
 SHIFT_WORDS = ("vao ca", "nhan ca", "len ca", "bat dau ca", "truc ca")
@@ -73,9 +74,9 @@ async def check_in(ctx: Context) -> None:
         )
     )
     at = ctx.event.sent_at.astimezone(ctx.tz).strftime("%H:%M")
-    await chat_reply(ctx, texts.CHECKIN_OK[kind].format(name=ctx.member.name, time=at))
+    await chat_reply(ctx, texts.CHECKIN_OK[kind].format(name=address(ctx.member), time=at))
 
 
 @intent("absent")
 async def absent(ctx: Context) -> None:
-    await chat_reply(ctx, texts.ABSENT_OK.format(name=ctx.member.name))
+    await chat_reply(ctx, texts.ABSENT_OK.format(name=address(ctx.member)))

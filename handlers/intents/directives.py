@@ -17,6 +17,7 @@ from handlers.texts import engagement as texts
 from models.engagement import ackers, addressed_directive, expected_ackers, open_directive_for
 from models.inserts import insert_new
 from models.outbox import find_quoted
+from models.people import address
 from models.tables import Ack, Directive, DirectiveTarget, Group, Outbox
 
 CODE = re.compile(r"^\s*(?:#|tb)?\s*(\d{1,9})\b", re.IGNORECASE)
@@ -177,7 +178,7 @@ async def record_ack(ctx: Context, directive: Directive, *, quiet: bool = False)
     if not quiet:
         late = directive.status != "open" or ctx.event.sent_at > directive.deadline_at
         template = (core_texts.ACK_LATE if late else texts.ACK_OK) if is_new else texts.ACK_ALREADY
-        await chat_reply(ctx, template.format(name=ctx.member.name, code=code(directive.id)))
+        await chat_reply(ctx, template.format(name=address(ctx.member), code=code(directive.id)))
     return is_new
 
 

@@ -1,55 +1,66 @@
-"""Tasks: /giaoviec @name TASK han DATE assigns, /xong CV<id> closes (see incidents for /xong)."""
+"""Tasks: /giaoviec @name [@name2] TASK han DATE assigns, the assignee accepts ("nhận việc")
+and closes them ("xong" in reply, or /xong CV<id> note); see incidents for /xong SV<id>."""
 
 from __future__ import annotations
 
 import re
+import unicodedata
 from datetime import datetime, timedelta
+from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from handlers.codes import task_code
 from handlers.context import Context
 from handlers.deadlines import parse_deadline, split_deadline
 from handlers.registry import hook, intent
-from handlers.text import fold
+from handlers.text import fold, lower
 from handlers.texts import core as core_texts
 from handlers.texts import engagement as texts
-from models.engagement import open_tasks
-from models.outbox import cancel_pending
-from models.tables import Conversation, Member, Task
+from handlers.texts import tasks as task_texts
+from models.engagement import open_directive_for, open_tasks
+from models.outbox import cancel_pending, find_quoted
+from models.people import address, address_full, capitalized, members_by_mention
+from models.tables import Conversation, Directive, Member, Task
 
 PICK_KIND = "pick_member"
 
-
 code = task_code
+
+# Folded openings that close a task when quoting it: "xong rồi", "đã xong: ...", "em làm xong".
+DONE_RE = re.compile(
+    r"^(?:(?:em|e|toi|minh)\s+)?(?:da\s+)?(?:lam\s+)?(?:xong|hoan thanh)\b"
+    r"(?:\s+(?:roi|nhe|nha|a|viec|ca|cv\d+)\b)*[\s:;,.!-]*",
+)
+# "nhận việc" said without quoting: always the newest task waiting to be accepted.
+ACCEPT_WORDS = re.compile(r"\bnhan (?:viec|nhiem vu|cv\d*)\b")
+OTHER_TAKING = re.compile(r"\bxu ly\b|\bsv\s*-?\s*\d|\btb\s*-?\s*\d")
 
 
 def _fmt(ctx: Context, at: datetime | None) -> str:
     return at.astimezone(ctx.tz).strftime("%H:%M %d/%m/%Y") if at else ""
 
 
-async def resolve_name(ctx: Context, words: list[str]) -> tuple[list[Member], int]:
-    """Members matching the longest leading run of words, accent-insensitively.
+def _folded(text: str) -> str:
+    """Folded and lower-cased, the same length as `text` (so offsets carry over)."""
+    return lower(fold(text))
 
-    Returns (matches, number of words used)."""
-    roster = list(
-        (
-            await ctx.session.execute(
-                select(Member).where(Member.active.is_(True), Member.status == "member")
-            )
-        ).scalars()
-    )
-    for k in range(min(5, len(words)), 0, -1):
-        key = fold(" ".join(words[:k])).lower().lstrip("@").strip()
-        if not key:
-            continue
-        exact = [m for m in roster if m.name_folded == key]
-        tail = [m for m in roster if m.name_folded.endswith(" " + key)]
-        inner = [m for m in roster if f" {key} " in f" {m.name_folded} "]
-        hits = exact or tail or inner
-        if hits:
-            return hits, k
-    return [], 0
+
+async def resolve_mentions(
+    ctx: Context, words: list[str]
+) -> tuple[list[tuple[str, list[Member]]], int]:
+    """Each leading "@name" with its candidates; returns them and the number of words used."""
+    found: list[tuple[str, list[Member]]] = []
+    i = 0
+    while i < len(words) and words[i].startswith("@") and len(words[i]) > 1:
+        end = i + 1
+        while end < len(words) and not words[end].startswith("@"):
+            end += 1
+        matches, used = await members_by_mention(ctx.session, words[i:end])
+        label = " ".join(words[i : i + max(used, 1)]).lstrip("@").rstrip(".,:;!?")
+        found.append((label, matches))
+        i += max(used, 1)
+    return found, i
 
 
 @intent("command:giaoviec")
@@ -65,10 +76,11 @@ async def assign_task(ctx: Context) -> None:
         await ctx.reply(texts.TASK_USAGE)
         return
     words = args.split()
-    matches, used = await resolve_name(ctx, words)
+    mentions, used = await resolve_mentions(ctx, words)
     body, due_text = split_deadline(" ".join(words[used:]))
-    if not matches:
-        await ctx.reply(texts.TASK_WHO.format(name=words[0].lstrip("@")))
+    missing = next((label for label, hits in mentions if not hits), None)
+    if missing is not None:
+        await ctx.reply(texts.TASK_WHO.format(name=missing))
         return
     if not body:
         await ctx.reply(texts.TASK_USAGE)
@@ -77,68 +89,119 @@ async def assign_task(ctx: Context) -> None:
     if due_text and due is None:
         await ctx.reply(texts.TASK_USAGE)
         return
-    if len(matches) > 1:
-        options = "\n".join(
-            f"{i}) {m.name} ({m.enterprise or '-'})" for i, m in enumerate(matches, 1)
-        )
-        ctx.session.add(
-            Conversation(
-                chat_id=ctx.event.chat_id,
-                member_pk=ctx.member.id,
-                kind=PICK_KIND,
-                status="open",
-                data={
-                    "candidates": [m.id for m in matches],
-                    "text": body,
-                    "due": due.isoformat() if due else None,
-                },
-                created_at=ctx.now,
-                expires_at=ctx.now + timedelta(minutes=30),
-            )
-        )
-        await ctx.reply(
-            texts.TASK_PICK.format(
-                n=len(matches), name=" ".join(words[:used]).lstrip("@"), options=options
-            )
-        )
+    chosen = [hits[0].id for _label, hits in mentions if len(hits) == 1]
+    pending = [
+        {"name": label, "candidates": [m.id for m in hits]}
+        for label, hits in mentions
+        if len(hits) > 1
+    ]
+    state = {"chosen": chosen, "pending": pending, "text": body, "due": due}
+    await _assign_or_ask(ctx, state, first=True)
+
+
+async def _assign_or_ask(ctx: Context, state: dict[str, Any], *, first: bool) -> None:
+    """Create the tasks once every name is settled; else ask which member the next name is."""
+    due = state["due"]
+    if not state["pending"]:
+        people = [
+            m for pk in dict.fromkeys(state["chosen"]) if (m := await ctx.session.get(Member, pk))
+        ]
+        await create_tasks(ctx, people, state["text"], due)
         return
-    await create_task(ctx, matches[0], body, due)
-
-
-async def create_task(ctx: Context, assignee: Member, body: str, due: datetime | None) -> Task:
-    task = Task(
-        assignee_pk=assignee.id,
-        assigned_by=ctx.member.id,
-        chat_id=ctx.event.chat_id,
-        text=body,
-        due_at=due,
-        status="open",
-        created_at=ctx.now,
+    ask = state["pending"][0]
+    people = [m for pk in ask["candidates"] if (m := await ctx.session.get(Member, pk))]
+    ask["candidates"] = [m.id for m in people]  # the numbers shown are the numbers read
+    options = "\n".join(
+        f"{i}) {address_full(m)} ({m.enterprise or '-'})" for i, m in enumerate(people, 1)
     )
-    ctx.session.add(task)
+    # Only the latest question is open: a "1" must never complete an older assignment.
+    await ctx.session.execute(
+        update(Conversation)
+        .where(
+            Conversation.chat_id == ctx.event.chat_id,
+            Conversation.member_pk == ctx.member.id,
+            Conversation.kind == PICK_KIND,
+            Conversation.status == "open",
+        )
+        .values(status="expired")
+    )
+    ctx.session.add(
+        Conversation(
+            chat_id=ctx.event.chat_id,
+            member_pk=ctx.member.id,
+            kind=PICK_KIND,
+            status="open",
+            data={
+                "chosen": state["chosen"],
+                "pending": state["pending"],
+                "text": state["text"],
+                "due": due.isoformat() if due else None,
+            },
+            created_at=ctx.now,
+            expires_at=ctx.now + timedelta(minutes=30),
+        )
+    )
+    template = texts.TASK_PICK if first else task_texts.TASK_PICK_NEXT
+    await ctx.reply(template.format(n=len(people), name=ask["name"], options=options))
+
+
+async def create_tasks(
+    ctx: Context, assignees: list[Member], body: str, due: datetime | None
+) -> list[Task]:
+    """One task per assignee (each has its own code to accept and close)."""
+    tasks = []
+    for assignee in assignees:
+        task = Task(
+            assignee_pk=assignee.id,
+            assigned_by=ctx.member.id,
+            chat_id=ctx.event.chat_id,
+            text=body,
+            due_at=due,
+            status="open",
+            created_at=ctx.now,
+        )
+        ctx.session.add(task)
+        tasks.append(task)
     await ctx.session.flush()
     due_part = texts.TASK_DUE.format(due=_fmt(ctx, due)) if due else ""
-    await ctx.reply(
-        texts.TASK_CREATED.format(code=code(task.id), name=assignee.name, text=body, due=due_part)
-    )
-    notice = texts.TASK_ASSIGNED.format(code=code(task.id), text=body, due=due_part)
-    target = assignee.private_chat_id or (None if ctx.is_private else ctx.event.chat_id)
-    if target and target != ctx.event.chat_id:
-        await ctx.say(
-            target,
-            notice,
-            kind="task",
-            key=f"task-assigned:{task.id}",
-            member_pk=assignee.id,
+    if len(tasks) == 1:
+        # In a group this reply is what the assignee quotes to accept or finish.
+        await ctx.reply(
+            texts.TASK_CREATED.format(
+                code=code(tasks[0].id), name=address_full(assignees[0]), text=body, due=due_part
+            ),
             ref_type="task",
-            ref_id=task.id,
+            ref_id=tasks[0].id,
         )
-    return task
+    else:
+        who = ", ".join(
+            task_texts.TASK_CREATED_ONE.format(name=address_full(m), code=code(t.id))
+            for m, t in zip(assignees, tasks, strict=True)
+        )
+        await ctx.reply(
+            task_texts.TASK_CREATED_MANY.format(n=len(tasks), who=who, text=body, due=due_part),
+            ref_type="task",
+            ref_id=tasks[0].id,
+        )
+    for assignee, task in zip(assignees, tasks, strict=True):
+        notice = task_texts.TASK_ASSIGNED.format(code=code(task.id), text=body, due=due_part)
+        target = assignee.private_chat_id or (None if ctx.is_private else ctx.event.chat_id)
+        if target and target != ctx.event.chat_id:
+            await ctx.say(
+                target,
+                notice,
+                kind="task",
+                key=f"task-assigned:{task.id}",
+                member_pk=assignee.id,
+                ref_type="task",
+                ref_id=task.id,
+            )
+    return tasks
 
 
 @hook(11)
 async def pick_member_answer(ctx: Context) -> bool:
-    """The coordinator's number answering "which member?" completes the assignment."""
+    """The coordinator's number answering "which member?" settles that name."""
     match = re.fullmatch(r"\s*(\d{1,2})\s*[.)]?\s*", ctx.text)
     if match is None or not ctx.is_coordinator:
         return False  # cheap checks first: most messages are not an answer to this
@@ -161,49 +224,215 @@ async def pick_member_answer(ctx: Context) -> bool:
     )
     if convo is None:
         return False
-    candidates: list[int] = convo.data.get("candidates", [])
+    data = convo.data
+    pending: list[dict[str, Any]] = list(data.get("pending", []))
+    if not pending and data.get("candidates"):  # a question asked before several assignees
+        pending = [{"name": "", "candidates": data["candidates"]}]
+    if not pending:
+        return False
+    candidates: list[int] = pending[0]["candidates"]
     index = int(match[1]) - 1
     if not 0 <= index < len(candidates):
         return False
-    assignee = await ctx.session.get(Member, candidates[index])
-    if assignee is None:
-        return False
     convo.status = "done"
-    due = datetime.fromisoformat(convo.data["due"]) if convo.data.get("due") else None
-    await create_task(ctx, assignee, convo.data.get("text", ""), due)
+    state = {
+        "chosen": [*data.get("chosen", []), candidates[index]],
+        "pending": pending[1:],
+        "text": data.get("text", ""),
+        "due": datetime.fromisoformat(data["due"]) if data.get("due") else None,
+    }
+    await _assign_or_ask(ctx, state, first=False)
     return True
 
 
-async def complete_task(ctx: Context, task_id: int) -> None:
-    """Close a task: its assignee or a coordinator may; the assigner is told."""
+async def _quoted_task(ctx: Context) -> Task | None:
+    """The sender's task behind a quoted bot message (one of several assigned together)."""
+    quoted = ctx.event.quote_message_id
+    if not quoted:
+        return None
+    row = await find_quoted(ctx.session, ctx.event.chat_id, quoted)
+    if row is None or row.ref_type != "task" or row.ref_id is None:
+        return None
+    task = await ctx.session.get(Task, row.ref_id)
+    if task is None or task.assignee_pk == ctx.member.id:
+        return task
+    sibling = select(Task).where(
+        Task.assigned_by == task.assigned_by,
+        Task.created_at == task.created_at,
+        Task.chat_id == task.chat_id,
+        Task.assignee_pk == ctx.member.id,
+    )
+    return (await ctx.session.execute(sibling)).scalars().first() or task
+
+
+@hook(19)
+async def reply_to_task(ctx: Context) -> bool:
+    """Quoting a task: "xong ..." closes it with the rest as the note, anything else accepts."""
+    task = await _quoted_task(ctx)
+    if task is None:
+        return False
+    text = unicodedata.normalize("NFC", ctx.text)
+    done = DONE_RE.match(_folded(text))
+    if task.assignee_pk != ctx.member.id and not (done and ctx.is_coordinator):
+        return False  # someone else quoting a task is talking about it, not taking it
+    if done:
+        await complete_task(ctx, task.id, note=text[done.end() :].strip())
+        return True
+    parsed = ctx.parsed
+    if parsed is not None and parsed.type in ("question", "incident", "command", "not_ack"):
+        return False
+    await accept_task(ctx, task)
+    return True
+
+
+@hook(19)
+async def accept_in_private(ctx: Context) -> bool:
+    """Unquoted "nhận việc", or "vâng"/"ok" when a task came after any directive owed."""
+    if not ctx.is_private or ctx.event.quote_message_id:
+        return False
+    words = _folded(ctx.text)
+    if OTHER_TAKING.search(words):
+        return False  # "nhận xử lý SV3" takes an incident (handlers/intents/incidents.py)
+    said_task = ACCEPT_WORDS.search(words) is not None
+    if not said_task and (ctx.parsed is None or ctx.parsed.type != "ack"):
+        return False
+    task = (
+        (
+            await ctx.session.execute(
+                select(Task)
+                .where(
+                    Task.assignee_pk == ctx.member.id,
+                    Task.status == "open",
+                    Task.accepted_at.is_(None),
+                )
+                .order_by(Task.created_at.desc(), Task.id.desc())
+            )
+        )
+        .scalars()
+        .first()
+    )
+    if task is None:
+        return False
+    if not said_task:
+        directive: Directive | None = await open_directive_for(
+            ctx.session, ctx.member, ctx.now, None
+        )
+        if directive is not None and directive.created_at >= task.created_at:
+            return False  # the newer question was the directive: "đã nhận" answers it
+    await accept_task(ctx, task)
+    return True
+
+
+async def accept_task(ctx: Context, task: Task) -> None:
+    if task.status != "open":
+        await ctx.reply(_closed_text(task))
+        return
+    if task.accepted_at is not None:
+        await ctx.reply(task_texts.TASK_ACCEPTED_ALREADY.format(code=code(task.id)))
+        return
+    task.accepted_at = ctx.now
+    await ctx.reply(task_texts.TASK_ACCEPTED.format(name=address(ctx.member), code=code(task.id)))
+
+
+def _closed_text(task: Task) -> str:
+    if task.status == "cancelled":
+        return task_texts.TASK_CANCELLED.format(code=code(task.id))
+    return texts.TASK_ALREADY_DONE.format(code=code(task.id))
+
+
+def _command_note(ctx: Context) -> str:
+    """The note after the code in "/xong CV3 đã thay bóng đèn"."""
+    args = ctx.parsed.command.args if ctx.parsed and ctx.parsed.command else ""
+    match = re.match(r"\s*(?:cv|#)?\s*\d{1,9}\b[\s:;,.-]*", args, flags=re.IGNORECASE)
+    return args[match.end() :].strip() if match else ""
+
+
+async def complete_task(ctx: Context, task_id: int, note: str | None = None) -> None:
+    """Close a task with its note: its assignee or a coordinator may; the assigner is told."""
     task = await ctx.session.get(Task, task_id)
     if task is None:
         await ctx.reply(texts.TASK_NOT_FOUND.format(code=code(task_id)))
         return
     assignee = await ctx.session.get(Member, task.assignee_pk)
-    name = assignee.name if assignee else "?"
-    if task.status == "done":
-        await ctx.reply(texts.TASK_ALREADY_DONE.format(code=code(task_id)))
+    name = address(assignee) if assignee else "?"
+    full = address_full(assignee) if assignee else "?"
+    if task.status != "open":
+        await ctx.reply(_closed_text(task))
         return
     if task.assignee_pk != ctx.member.id and not ctx.is_coordinator:
-        await ctx.reply(texts.TASK_NOT_YOURS.format(code=code(task_id), name=name))
+        await ctx.reply(texts.TASK_NOT_YOURS.format(code=code(task_id), name=full))
         return
-    task.status = "done"
+    note = _command_note(ctx) if note is None else note
+    task.status = "done"  # late or not: a finished task is never overdue again
     task.done_at = ctx.now
+    task.note = note[:2000]
+    late = task.due_at is not None and ctx.now > task.due_at
     # Reminders or overdue notices held for the morning are no longer true.
     await cancel_pending(ctx.session, "task", task.id, ("task",), "task done before it was sent")
-    await ctx.reply(texts.TASK_DONE.format(code=code(task_id), name=name))
-    if task.assigned_by and task.assigned_by != ctx.member.id:
-        assigner = await ctx.session.get(Member, task.assigned_by)
-        if assigner is not None and assigner.private_chat_id:
-            await ctx.say(
-                assigner.private_chat_id,
-                texts.TASK_DONE_NOTIFY.format(name=name, code=code(task_id), text=task.text),
-                kind="task",
-                key=f"task-done:{task.id}",
-                ref_type="task",
-                ref_id=task.id,
+    if late:
+        await ctx.reply(
+            task_texts.TASK_DONE_LATE.format(
+                code=code(task_id), name=name, due=_fmt(ctx, task.due_at)
             )
+        )
+    else:
+        await ctx.reply(texts.TASK_DONE.format(code=code(task_id), name=name))
+    if not task.assigned_by or task.assigned_by == ctx.member.id:
+        return
+    assigner = await ctx.session.get(Member, task.assigned_by)
+    target = assigner.private_chat_id if assigner is not None else None
+    target = target or task.chat_id
+    if target == ctx.event.chat_id:
+        return  # the assigner reads the reply above in this chat
+    await ctx.say(
+        target,
+        task_texts.TASK_DONE_NOTIFY.format(
+            name=capitalized(full),
+            code=code(task_id),
+            text=task.text,
+            late=task_texts.TASK_DONE_NOTIFY_LATE.format(due=_fmt(ctx, task.due_at))
+            if late
+            else "",
+            note=task_texts.TASK_DONE_NOTIFY_NOTE.format(note=task.note) if task.note else "",
+        ),
+        kind="task",
+        key=f"task-done:{task.id}",
+        ref_type="task",
+        ref_id=task.id,
+    )
+
+
+async def cancel_task(ctx: Context, task_id: int) -> None:
+    """/huy CV3: its author or an admin withdraws it; the assignee is told."""
+    task = await ctx.session.get(Task, task_id)
+    if task is None:
+        await ctx.reply(texts.TASK_NOT_FOUND.format(code=code(task_id)))
+        return
+    if task.assigned_by != ctx.member.id and ctx.member.role != "admin":
+        await ctx.reply(task_texts.CANCEL_NOT_ALLOWED.format(code=code(task_id)))
+        return
+    if task.status == "done":
+        await ctx.reply(task_texts.TASK_CANCEL_CLOSED.format(code=code(task_id)))
+        return
+    if task.status == "cancelled":
+        await ctx.reply(task_texts.TASK_CANCELLED.format(code=code(task_id)))
+        return
+    task.status = "cancelled"
+    await cancel_pending(ctx.session, "task", task.id, ("task",), "task cancelled")
+    assignee = await ctx.session.get(Member, task.assignee_pk)
+    name = address_full(assignee) if assignee else "?"
+    await ctx.reply(task_texts.TASK_CANCEL_DONE.format(code=code(task_id), name=name))
+    target = (assignee.private_chat_id if assignee else None) or task.chat_id
+    if target != ctx.event.chat_id:
+        await ctx.say(
+            target,
+            task_texts.TASK_CANCEL_NOTICE.format(code=code(task_id), text=task.text),
+            kind="task",
+            key=f"task-cancelled:{task.id}",
+            member_pk=task.assignee_pk,
+            ref_type="task",
+            ref_id=task.id,
+        )
 
 
 def parse_task_code(args: str) -> int | None:
@@ -223,9 +452,11 @@ async def task_status(ctx: Context) -> str:
             if task.due_at
             else "không hạn"
         )
+        if task.accepted_at is not None:
+            state += ", đã nhận"
         lines.append(
             texts.TASK_STATUS_LINE.format(
-                code=code(task.id), name=member.name, text=task.text[:80], state=state
+                code=code(task.id), name=address_full(member), text=task.text[:80], state=state
             )
         )
     return "\n".join(lines)

@@ -18,7 +18,7 @@ from handlers.jobs import every, job
 from handlers.texts import engagement as texts
 from models.engagement import ackers, directive_targets, expected_ackers
 from models.outbox import enqueue, enqueue_many, insert_for, sent_this_month
-from models.people import coordinators
+from models.people import address, address_full, coordinators
 from models.tables import Directive, Group, Member, Membership, Message, Nudge, Outbox, Task
 
 Sessions = async_sessionmaker[AsyncSession]
@@ -238,7 +238,7 @@ async def _send_private_nudges(
             "ref_id": p.id,
             "key": f"nudge:{p.member.id}:{week}:{p.level}",
             "text": texts.NUDGE_PRIVATE.get(p.level, texts.NUDGE_PRIVATE[2]).format(
-                name=p.member.name, days=int(p.days)
+                name=address(p.member), days=int(p.days)
             ),
         }
         for p in private
@@ -562,7 +562,7 @@ async def task_reminders(sessions: Sessions, settings: Settings, clock: Clock) -
                     member.id,
                 )
                 note = texts.TASK_OVERDUE_COORD.format(
-                    code=code, name=member.name, due=due, text=task.text
+                    code=code, name=address_full(member), due=due, text=task.text
                 )
                 for target in await _task_overseers(session, settings, task):
                     queued += await _task_note(

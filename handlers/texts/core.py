@@ -7,18 +7,21 @@ HELP_MEMBER = (
     '• Báo sự việc: nhắn nội dung, vd "cháy ở xưởng 2" hoặc /baocao <nội dung>\n'
     '• Điểm danh: "có mặt" hoặc /diemdanh\n'
     '• Xác nhận thông báo: trả lời "đã nhận" vào tin của bot hoặc /danhan\n'
-    "• Báo xong việc được giao: /xong <mã việc>\n"
+    '• Việc được giao: trả lời "nhận việc" vào tin giao việc; xong thì trả lời "xong" '
+    "kèm ghi chú, hoặc /xong <mã việc> <ghi chú>\n"
     "• Xem hướng dẫn: /huongdan"
 )
 
 HELP_COORDINATOR = (
     "\nDành cho điều phối viên:\n"
     "• /thongbao <nội dung>: gửi thông báo cần xác nhận\n"
-    "• /giaoviec @tên <việc> han <ngày>: giao việc\n"
+    "• /giaoviec @tên <việc> han <ngày>: giao việc (@tên @tên2: giao cho nhiều người)\n"
+    "• /huy CV<số>, /huy TB<số>: hủy việc hoặc thông báo mình đã tạo\n"
     "• /thongke: số liệu tuần này\n"
     "• /chuahoatdong: thành viên chưa hoạt động\n"
     "• /baocao: các sự việc đang mở\n"
-    "• /xuly <mã>, /xong <mã>, /bao_nham <mã>: cập nhật sự việc"
+    "• /xuly <mã>, /xong <mã>, /bao_nham <mã>: cập nhật sự việc\n"
+    "• /xacnhan: xác nhận tài khoản Zalo của điều phối viên mới"
 )
 
 HELP_ADMIN = "\nQuản trị: sửa danh sách thành viên trên trang quản lý."

@@ -1,0 +1,31 @@
+"""What the bot says about assigning, accepting, finishing and cancelling tasks."""
+
+from __future__ import annotations
+
+TASK_ASSIGNED = (
+    "📝 Anh/chị được giao việc {code}: {text}{due}.\n"
+    'Trả lời "nhận việc" vào tin này để báo đã nhận; làm xong trả lời "xong" (kèm ghi chú '
+    "nếu có) hoặc nhắn /xong {code}. Cảm ơn anh/chị!"
+)
+TASK_CREATED_MANY = "📝 Đã giao việc cho {n} người: {who}. Nội dung: {text}{due}."
+TASK_CREATED_ONE = "{name} ({code})"
+TASK_PICK_NEXT = (
+    'Còn "{name}" có {n} người khớp:\n{options}\nTrả lời số thứ tự để chọn người nhận việc.'
+)
+TASK_ACCEPTED = "👍 Đã ghi nhận {name} nhận việc {code}. Cảm ơn anh/chị!"
+TASK_ACCEPTED_ALREADY = "Anh/chị đã nhận việc {code} rồi. Cảm ơn anh/chị!"
+TASK_DONE_LATE = "✅ Việc {code} đã hoàn thành (trễ hạn {due}). Cảm ơn {name}!"
+TASK_DONE_NOTIFY = "✅ {name} đã hoàn thành việc {code}: {text}.{late}{note}"
+TASK_DONE_NOTIFY_LATE = " Trễ hạn ({due})."
+TASK_DONE_NOTIFY_NOTE = "\nGhi chú: {note}"
+TASK_CANCELLED = "Việc {code} đã hủy trước đó rồi."
+
+CANCEL_USAGE = "Cú pháp: /huy CV3 (hủy việc), /huy TB2 (hủy thông báo), /huy SV5 (báo nhầm)."
+CANCEL_NOT_ALLOWED = "Chỉ người tạo {code} hoặc quản trị viên mới hủy được."
+TASK_CANCEL_DONE = "Đã hủy việc {code} giao cho {name}."
+TASK_CANCEL_NOTICE = "Việc {code} ({text}) đã được hủy. Anh/chị không cần làm nữa. Cảm ơn anh/chị!"
+TASK_CANCEL_CLOSED = "Việc {code} đã hoàn thành, không hủy được nữa."
+DIRECTIVE_NOT_FOUND = "Không tìm thấy thông báo {code}."
+DIRECTIVE_CANCEL_DONE = "Đã hủy thông báo {code} và báo lại {groups}."
+DIRECTIVE_CANCEL_POST = "📢 Thông báo {code} đã được hủy. Các đồng chí không cần xác nhận nữa."
+DIRECTIVE_CANCEL_CLOSED = "Thông báo {code} đã kết thúc hoặc đã hủy trước đó."

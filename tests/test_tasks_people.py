@@ -1,0 +1,354 @@
+"""Tasks reaching the right person, as a council lives them: /giaoviec by full name, given name,
+id or phone, a numbered list when two people fit, several assignees, "e nhận việc", "xong"
+with a note, late work, /huy. Through the real webhook, processor and sender (local platform),
+a real database and a movable clock."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import pytest
+from sqlalchemy import func, select
+
+from handlers.clock import FixedClock
+from handlers.texts import engagement as etexts
+from handlers.texts import tasks as texts
+from models.exports import rows
+from models.roster import import_roster_csv
+from models.tables import Ack, Directive, Incident, Task
+from tests.conftest import Bot, text_event
+
+VN = ZoneInfo("Asia/Ho_Chi_Minh")
+MON = datetime(2026, 11, 30, 8, 0, tzinfo=VN)
+COUNCIL = "gcouncil"
+ROSTER = """member_id,name,phone,enterprise,role,groups
+q1,Phạm Minh Quân,0901000001,Ban quản lý KCN,coordinator,gcouncil
+h1,Bùi Thị Hoa,0901000009,Ban quản lý KCN,admin,gcouncil
+a1,Nguyễn Văn An,0901000002,May Việt,member,gcouncil
+a2,Trần Văn An,0901000003,Hansol,member,gcouncil
+l1,Lê Thị Lan,0901000004,May Việt,member,gcouncil
+t1,Đỗ Văn Tuấn,0901000005,Điện Quang,member,gcouncil
+"""
+NAMES = {
+    "q1": "Phạm Minh Quân",
+    "h1": "Bùi Thị Hoa",
+    "a1": "Nguyễn Văn An",
+    "a2": "Trần Văn An",
+    "l1": "Lê Thị Lan",
+    "t1": "Đỗ Văn Tuấn",
+}
+
+
+def local(d: int, hh: int, mm: int = 0, month: int = 12) -> datetime:
+    return datetime(2026, month, d, hh, mm, tzinfo=VN)
+
+
+@pytest.fixture
+async def council(make_bot: Any, make_settings: Any, db_url: str) -> Bot:
+    settings = make_settings(
+        db=db_url, groups=[{"chat_id": COUNCIL, "name": "Hội đồng ANTT KCN", "kind": "council"}]
+    )
+    bot: Bot = await make_bot(settings, clock=FixedClock(MON))
+    async with bot.sessions() as s, s.begin():
+        result = await import_roster_csv(s, ROSTER, MON)
+    assert result.errors == [] and result.created == 6
+    for member in NAMES:  # everyone has opened a private chat with the bot
+        await say(bot, member, "có mặt")
+    return bot
+
+
+async def say(
+    bot: Bot, member: str, text: str, *, group: bool = False, quote: str | None = None
+) -> None:
+    body = text_event(
+        f"@Bot ANTT {text}" if group and quote is None else text,
+        sender=member,
+        name=NAMES[member],
+        chat=COUNCIL if group else member,
+        group=group,
+        at=bot.clock.now(),
+        quote=quote,
+    )
+    status, _ = await bot.deliver(body)
+    assert status == 200
+    await bot.drain()
+
+
+def said(bot: Bot, chat: str) -> list[str]:
+    return [line.text for line in bot.store.bot_lines(chat)]
+
+
+def notice_id(bot: Bot, chat: str, code: str) -> str:
+    """The platform id of the bot's "you were given task CVn" message in `chat`."""
+    return next(
+        line.message_id
+        for line in reversed(bot.store.bot_lines(chat))
+        if f"được giao việc {code}:" in line.text
+    )
+
+
+async def tasks(bot: Bot) -> list[dict[str, Any]]:
+    async with bot.sessions() as s:
+        return [row async for row in rows(s, "tasks")]
+
+
+async def count(bot: Bot, model: Any) -> int:
+    async with bot.sessions() as s:
+        return int((await s.execute(select(func.count()).select_from(model))).scalar_one())
+
+
+async def test_a_task_goes_by_full_name_given_name_id_or_phone(council: Bot) -> None:
+    await say(council, "q1", "/giaoviec @Le Thi Lan kiem tra binh chua chay xuong 2 han 1/12 17h")
+    await say(council, "q1", "/giaoviec @Tuấn rà soát camera cổng 3 han mai")
+    await say(council, "q1", "/giaoviec @0901 000 004 trực cổng chính", group=True)
+    await say(council, "q1", "/giaoviec @t1, thay bóng đèn nhà xe")
+    assigned = [(t["assignee_id"], t["text"]) for t in await tasks(council)]
+    assert assigned == [
+        ("l1", "kiem tra binh chua chay xuong 2"),
+        ("t1", "rà soát camera cổng 3"),
+        ("l1", "trực cổng chính"),
+        ("t1", "thay bóng đèn nhà xe"),
+    ]
+    assert said(council, "q1")[1] == etexts.TASK_CREATED.format(
+        code="CV1",
+        name="anh/chị Lê Thị Lan",
+        text="kiem tra binh chua chay xuong 2",
+        due=", hạn 17:00 01/12/2026",
+    )
+    assert said(council, "l1")[-1].startswith("📝 Anh/chị được giao việc CV3: ")
+
+
+async def test_a_middle_name_or_a_prefix_is_nobody(council: Bot) -> None:
+    for text in (
+        "/giaoviec @Thị trực cổng",
+        "/giaoviec @Ngu kiểm tra kho",
+        "/giaoviec @Van Tuan tuần tra",
+    ):
+        await say(council, "q1", text)
+    assert [t.split('"')[1] for t in said(council, "q1")[-3:]] == ["Thị", "Ngu", "Van"]
+    assert all(t.startswith("Không tìm thấy thành viên") for t in said(council, "q1")[-3:])
+    assert await count(council, Task) == 0
+
+
+async def test_two_people_called_an_get_a_numbered_list(council: Bot) -> None:
+    await say(council, "q1", "/giaoviec @An trực cổng 3 tối nay han 20h")
+    assert said(council, "q1")[-1] == etexts.TASK_PICK.format(
+        n=2,
+        name="An",
+        options="1) anh/chị Nguyễn Văn An (May Việt)\n2) anh/chị Trần Văn An (Hansol)",
+    )
+    assert await count(council, Task) == 0
+    await say(council, "q1", "2")
+    (task,) = await tasks(council)
+    assert task["assignee_id"] == "a2" and task["due_at"] == local(30, 20, month=11)
+    assert said(council, "a2")[-1].startswith("📝 Anh/chị được giao việc CV1: trực cổng 3 tối nay")
+    assert not any("được giao việc" in t for t in said(council, "a1"))
+
+
+async def test_several_assignees_each_get_their_own_task(council: Bot) -> None:
+    await say(council, "q1", "/giaoviec @Lan @Tuấn kiểm tra PCCC xưởng 2 han 2/12")
+    assert said(council, "q1")[-1] == texts.TASK_CREATED_MANY.format(
+        n=2,
+        who="anh/chị Lê Thị Lan (CV1), anh/chị Đỗ Văn Tuấn (CV2)",
+        text="kiểm tra PCCC xưởng 2",
+        due=", hạn 23:59 02/12/2026",
+    )
+    # One of the names is two people: the bot asks about that one, then assigns both.
+    await say(council, "q1", "/giaoviec @Lan @An tổng vệ sinh kho")
+    assert "Trả lời số thứ tự" in said(council, "q1")[-1]
+    await say(council, "q1", "1")
+    assert [(t["id"], t["assignee_id"]) for t in await tasks(council)] == [
+        (1, "l1"),
+        (2, "t1"),
+        (3, "l1"),
+        (4, "a1"),
+    ]
+    assert said(council, "a1")[-1].startswith("📝 Anh/chị được giao việc CV4: tổng vệ sinh kho")
+
+
+async def test_accepting_a_task_is_never_a_directive_ack(council: Bot) -> None:
+    await say(council, "q1", "/thongbao Tăng cường tuần tra dịp lễ", group=True)
+    council.clock.set(local(30, 9, month=11))
+    await say(council, "q1", "/giaoviec @Lan kiểm tra camera cổng 2 han 1/12 17h")
+    await say(council, "q1", "/giaoviec @Tuan thay bình chữa cháy xưởng 1")
+    # A quote-reply to the task, with the everyday words of a member to a superior.
+    await say(council, "l1", "ok a, e nhận việc", quote=notice_id(council, "l1", "CV1"))
+    assert said(council, "l1")[-1] == texts.TASK_ACCEPTED.format(name="anh/chị Lan", code="CV1")
+    # Unquoted and without diacritics: the task came after the directive, so it is the task.
+    await say(council, "t1", "vang a")
+    assert said(council, "t1")[-1] == texts.TASK_ACCEPTED.format(name="anh/chị Tuấn", code="CV2")
+    assert await count(council, Ack) == 0
+    exported = {t["id"]: t["accepted_at"] for t in await tasks(council)}
+    assert exported == {1: local(30, 9, month=11), 2: local(30, 9, month=11)}
+    # Now nothing waits to be accepted: "đã nhận" acknowledges the directive as always.
+    await say(council, "l1", "đã nhận")
+    assert await count(council, Ack) == 1
+
+
+async def test_a_directive_newer_than_the_task_keeps_its_ack(council: Bot) -> None:
+    await say(council, "q1", "/giaoviec @Lan kiểm tra camera cổng 2")
+    council.clock.set(local(30, 10, month=11))
+    await say(council, "q1", "/thongbao Họp giao ban 14h", group=True)
+    await say(council, "l1", "Đã nhận")
+    assert await count(council, Ack) == 1
+    assert (await tasks(council))[0]["accepted_at"] is None
+    await say(council, "l1", "e nhan viec CV1 roi a")  # "nhận việc" is always the task
+    assert (await tasks(council))[0]["accepted_at"] is not None
+
+
+async def test_done_with_a_note_tells_the_assigner_the_note(council: Bot) -> None:
+    await say(council, "q1", "/giaoviec @Lan @Tuấn @An kiểm tra bình chữa cháy han 1/12 17h")
+    await say(council, "q1", "2")  # Trần Văn An
+    council.clock.set(local(1, 10))
+    await say(
+        council, "l1", "Đã xong: thay 2 bình bọt, xưởng 2 ổn", quote=notice_id(council, "l1", "CV1")
+    )
+    assert said(council, "q1")[-1] == texts.TASK_DONE_NOTIFY.format(
+        name="Anh/chị Lê Thị Lan",
+        code="CV1",
+        text="kiểm tra bình chữa cháy",
+        late="",
+        note=texts.TASK_DONE_NOTIFY_NOTE.format(note="thay 2 bình bọt, xưởng 2 ổn"),
+    )
+    await say(council, "t1", "/xong CV2 da kiem tra, het han 1 binh o kho 3")
+    assert said(council, "q1")[-1].endswith("\nGhi chú: da kiem tra, het han 1 binh o kho 3")
+    await say(council, "a2", "xong rồi ạ", quote=notice_id(council, "a2", "CV3"))
+    assert said(council, "a2")[-1] == etexts.TASK_DONE.format(code="CV3", name="anh/chị An")
+    assert (
+        said(council, "q1")[-1]
+        == "✅ Anh/chị Trần Văn An đã hoàn thành việc CV3: kiểm tra bình chữa cháy."
+    )
+    notes = {t["id"]: (t["status"], t["note"]) for t in await tasks(council)}
+    assert notes == {
+        1: ("done", "thay 2 bình bọt, xưởng 2 ổn"),
+        2: ("done", "da kiem tra, het han 1 binh o kho 3"),
+        3: ("done", ""),
+    }
+
+
+async def test_a_task_finished_late_is_done_not_overdue_for_ever(council: Bot) -> None:
+    await say(council, "q1", "/giaoviec @Tuấn rà soát camera cổng 3 han 1/12 12h")
+    council.clock.set(local(2, 8))
+    await council.runtime.run_job("task_reminders")
+    await council.drain()
+    assert sum("đã quá hạn" in t for t in said(council, "t1")) == 1
+    await say(
+        council, "t1", "xong rồi, camera cổng 3 đã chạy lại", quote=notice_id(council, "t1", "CV1")
+    )
+    assert said(council, "t1")[-1] == texts.TASK_DONE_LATE.format(
+        code="CV1", due="12:00 01/12/2026", name="anh/chị Tuấn"
+    )
+    assert "Trễ hạn (12:00 01/12/2026)" in said(council, "q1")[-1]
+    council.clock.set(local(3, 8))
+    await council.runtime.run_job("task_reminders")
+    await council.drain()
+    assert sum("đã quá hạn" in t for t in said(council, "t1")) == 1  # no more overdue notices
+    (task,) = await tasks(council)
+    assert task["status"] == "done" and task["done_at"] == local(2, 8)
+    await say(council, "q1", "/giaoviec")
+    assert said(council, "q1")[-1] == etexts.TASK_STATUS_NONE
+
+
+async def test_cancel_a_task_author_or_admin_only(council: Bot) -> None:
+    await say(council, "q1", "/giaoviec @Lan kiểm tra kho 3 han 1/12 8h")
+    await say(council, "t1", "/huy CV1")
+    assert said(council, "t1")[-1] == texts.CANCEL_NOT_ALLOWED.format(code="CV1")
+    await say(council, "q1", "/huy cv1")
+    assert said(council, "q1")[-1] == texts.TASK_CANCEL_DONE.format(
+        code="CV1", name="anh/chị Lê Thị Lan"
+    )
+    assert said(council, "l1")[-1] == texts.TASK_CANCEL_NOTICE.format(
+        code="CV1", text="kiểm tra kho 3"
+    )
+    council.clock.set(local(1, 9))
+    await council.runtime.run_job("task_reminders")
+    await council.drain()
+    assert not any("CV1" in t and ("Nhắc" in t or "quá hạn" in t) for t in said(council, "l1"))
+    await say(council, "q1", "/giaoviec @An trực đêm")
+    await say(council, "q1", "1")
+    await say(council, "h1", "/huy CV2")  # the admin may cancel anyone's task
+    assert said(council, "a1")[-1] == texts.TASK_CANCEL_NOTICE.format(code="CV2", text="trực đêm")
+    assert [t["status"] for t in await tasks(council)] == ["cancelled", "cancelled"]
+
+
+async def test_cancel_a_directive_tells_its_groups_and_stops_reminders(council: Bot) -> None:
+    await say(council, "q1", "/thongbao Kiểm tra hệ thống báo cháy trước 17h", group=True)
+    await say(council, "l1", "/huy TB1")
+    assert said(council, "l1")[-1] == texts.CANCEL_NOT_ALLOWED.format(code="TB1")
+    await say(council, "q1", "/huy TB1")
+    assert said(council, COUNCIL)[-1] == texts.DIRECTIVE_CANCEL_POST.format(code="TB1")
+    assert said(council, "q1")[-1] == texts.DIRECTIVE_CANCEL_DONE.format(
+        code="TB1", groups="Hội đồng ANTT KCN"
+    )
+    council.clock.set(local(30, 20, month=11))
+    before = len(council.store.bot_lines())
+    await council.runtime.run_job("ack_reminders")
+    await council.drain()
+    assert council.store.bot_lines()[before:] == []
+    async with council.sessions() as s:
+        assert (await s.execute(select(Directive.status))).scalar_one() == "cancelled"
+
+
+async def test_the_tasks_export_has_the_spec_columns(council: Bot) -> None:
+    await say(council, "q1", "/giaoviec @Lan kiểm tra kho 3")
+    (row,) = await tasks(council)
+    spec = [
+        "id",
+        "assignee_id",
+        "text",
+        "due_at",
+        "status",
+        "created_at",
+        "accepted_at",
+        "done_at",
+        "note",
+    ]
+    assert [k for k in row if k in spec] == spec
+
+
+TITLED = """member_id,name,phone,enterprise,role,groups,title
+q1,Phạm Minh Quân,0901000001,Ban quản lý KCN,coordinator,gcouncil,anh
+l1,Lê Thị Lan,0901000004,May Việt,member,gcouncil,chị
+t1,Đỗ Văn Tuấn,0901000005,Điện Quang,member,gcouncil,Đồng chí
+a1,Nguyễn Văn An,0901000002,May Việt,member,gcouncil,
+a2,Trần Văn An,0901000003,Hansol,member,gcouncil,ông bà anh chị em cô dì chú bác cậu mợ
+"""
+
+
+async def test_people_are_addressed_by_title_and_given_name(council: Bot) -> None:
+    async with council.sessions() as s, s.begin():
+        result = await import_roster_csv(s, TITLED, MON)
+    assert result.errors == [
+        "line 6: title 'ông bà anh chị em cô dì chú bác cậu mợ' is longer than 30; kept empty"
+    ]
+    await say(council, "l1", "co mat")
+    assert said(council, "l1")[-1].startswith("✅ Đã ghi nhận chị Lan có mặt lúc")
+    await say(council, "a1", "có mặt")
+    assert said(council, "a1")[-1].startswith("✅ Đã ghi nhận anh/chị An có mặt lúc")
+    await say(council, "q1", "/giaoviec @Tuấn thay bình chữa cháy kho 1")
+    assert said(council, "q1")[-1].startswith("📝 Đã giao việc CV1 cho đồng chí Đỗ Văn Tuấn:")
+    await say(council, "t1", "vâng ạ")
+    assert said(council, "t1")[-1] == texts.TASK_ACCEPTED.format(name="đồng chí Tuấn", code="CV1")
+    await say(council, "t1", "/xong CV1 đã thay")
+    assert said(council, "t1")[-1] == etexts.TASK_DONE.format(code="CV1", name="đồng chí Tuấn")
+    assert said(council, "q1")[-1].startswith("✅ Đồng chí Đỗ Văn Tuấn đã hoàn thành việc CV1")
+
+
+async def test_taking_an_incident_is_not_accepting_a_task(council: Bot) -> None:
+    await say(council, "h1", "/giaoviec @Quân rà soát phương án PCCC")
+    await say(council, "l1", "Cháy kho 3 công ty May Việt, khói nhiều")
+    await say(council, "q1", "nhận xử lý")
+    async with council.sessions() as s:
+        handler = (await s.execute(select(Incident.handler_pk))).scalar_one()
+    assert handler is not None
+    assert (await tasks(council))[0]["accepted_at"] is None
+
+
+async def test_a_number_answers_only_the_latest_question(council: Bot) -> None:
+    await say(council, "q1", "/giaoviec @An trực cổng 3")
+    await say(council, "q1", "/giaoviec @An trực cổng 5")
+    await say(council, "q1", "1")
+    await say(council, "q1", "1")  # no question is open any more: assigns nothing
+    assert [(t["assignee_id"], t["text"]) for t in await tasks(council)] == [("a1", "trực cổng 5")]
