@@ -85,7 +85,7 @@ async def test_a_directive_is_owed_by_the_members_and_late_acks_still_count(bot:
     # Dung answers late in private: recorded, late, thanked (never "nothing to acknowledge").
     await say(bot, "u4", "đã nhận")
     assert said(bot, "u4")[-1] == (
-        "👍 Bot đã ghi nhận Ngô Thị Dung đã nhận thông báo TB1 (sau hạn). Cảm ơn anh/chị!"
+        "👍 Cảm ơn anh/chị Dung! Bot đã ghi nhận xác nhận thông báo TB1 (sau hạn)."
     )
     # Cường names it: /danhan on a closed directive is a late ack of that one.
     await say(bot, "u3", "/danhan TB1")

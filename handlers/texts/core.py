@@ -49,7 +49,7 @@ def help_text(role: str) -> str:
 
 
 # Acknowledgements (issue 15): a late one is recorded and thanked, never refused.
-ACK_LATE = "👍 Bot đã ghi nhận {name} đã nhận thông báo {code} (sau hạn). Cảm ơn anh/chị!"
+ACK_LATE = "👍 Cảm ơn {name}! Bot đã ghi nhận xác nhận thông báo {code} (sau hạn)."
 ACK_NOT_ADDRESSED = (
     "Thông báo {code} không gửi tới nhóm của anh/chị nên anh/chị không cần xác nhận. Cảm ơn!"
 )
