@@ -117,6 +117,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("digest", parents=[common], help="build a weekly digest without sending")
     p.add_argument("--week", help="YYYY-Www (default: last week)")
+    p.add_argument("--at", help="ISO time: the figures as of then (default: now)")
     p.add_argument("--group", help="only this chat id")
     p.add_argument("--format", choices=["text", "html", "json", "xlsx", "png"], default="text")
     p.add_argument("-o", "--output")
@@ -135,6 +136,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--since", metavar="WHEN", help=f"from this time on: {when}")
     p.add_argument("--until", metavar="WHEN", help=f"before this time: {when}")
     p.add_argument("--format", choices=["jsonl", "csv", "xlsx"], default="jsonl")
+    p.add_argument(
+        "--lang",
+        choices=["vi", "en"],
+        default="vi",
+        help="CSV/XLSX headers and values: Vietnamese (default) or English; JSONL keeps keys",
+    )
     p.add_argument("-o", "--output")
 
     p = sub.add_parser("members", parents=[common], help="the roster")

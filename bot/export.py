@@ -6,7 +6,7 @@ import csv
 import io
 import json
 import re
-from collections.abc import AsyncIterator, Iterable
+from collections.abc import AsyncIterator, Iterable, Mapping, Sequence
 from datetime import datetime
 from typing import IO, TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
@@ -14,7 +14,8 @@ from zoneinfo import ZoneInfo
 from openpyxl import Workbook
 from openpyxl.utils import get_column_letter
 
-from handlers.texts.categories import CATEGORY
+from handlers import labels
+from handlers.texts.incidents import places_text
 
 if TYPE_CHECKING:
     from handlers.digest import Digest
@@ -60,6 +61,46 @@ def _flat(v: Any) -> str:
     return str(v)
 
 
+# Which columns of which export hold a machine value people read as a word (issue 16.3).
+VALUE_LABELS: dict[str, dict[str, Mapping[str, str]]] = {
+    "messages": {"type": labels.MESSAGE_TYPE, "category": labels.CATEGORY},
+    "reports": {
+        "category": labels.CATEGORY,
+        "severity": labels.SEVERITY,
+        "status": labels.REPORT_STATUS,
+    },
+    "checkins": {"kind": labels.CHECKIN_KIND},
+    "members": {"role": labels.ROLE, "status": labels.MEMBER_STATUS},
+    "tasks": {"status": labels.TASK_STATUS},
+    "nudges": {"channel": labels.NUDGE_CHANNEL},
+    "outbox": {"kind": labels.OUTBOX_KIND, "status": labels.OUTBOX_STATUS},
+    "requests": {"status": labels.REQUEST_STATUS},
+}
+
+
+async def for_people(
+    kind: str, rows: AsyncIterator[dict[str, Any]], lang: str = "vi"
+) -> AsyncIterator[dict[str, Any]]:
+    """Rows as a spreadsheet shows them: in Vietnamese, machine values become words.
+
+    With lang='en' the rows pass unchanged (the machine values are English already).
+    """
+    tables = VALUE_LABELS.get(kind, {})
+    async for row in rows:
+        if lang == "vi":
+            row = dict(row)
+            for col, table in tables.items():
+                value = row.get(col)
+                if isinstance(value, str):
+                    row[col] = table.get(value, value)
+            for col, value in row.items():
+                if isinstance(value, bool):
+                    row[col] = labels.YES_NO[value]
+            if kind == "reports" and isinstance(row.get("places"), list):
+                row["places"] = places_text(p for p in row["places"] if isinstance(p, dict))
+        yield row
+
+
 async def write_jsonl(rows: AsyncIterator[dict[str, Any]], out: IO[str]) -> int:
     n = 0
     async for row in rows:
@@ -69,13 +110,18 @@ async def write_jsonl(rows: AsyncIterator[dict[str, Any]], out: IO[str]) -> int:
 
 
 async def write_csv(
-    rows: AsyncIterator[dict[str, Any]], columns: Iterable[str], out: IO[str], tz: ZoneInfo
+    rows: AsyncIterator[dict[str, Any]],
+    columns: Iterable[str],
+    out: IO[str],
+    tz: ZoneInfo,
+    headers: Sequence[str] | None = None,
 ) -> int:
+    """CSV for Excel; `headers` names the columns for people (else the machine keys)."""
     # Excel reads UTF-8 only with a BOM; without it Vietnamese turns to mojibake.
     out.write("\ufeff")
     cols = list(columns)
     writer = csv.DictWriter(out, fieldnames=cols, extrasaction="ignore")
-    writer.writeheader()
+    writer.writerow(dict(zip(cols, headers or cols, strict=True)))
     n = 0
     async for row in rows:
         cells = {k: _cell(v, tz) for k, v in row.items()}
@@ -93,14 +139,17 @@ async def write_xlsx(
     out: IO[bytes],
     tz: ZoneInfo,
     title: str = "export",
+    headers: Sequence[str] | None = None,
 ) -> int:
+    """One sheet, header row frozen; `headers` names the columns for people."""
     cols = list(columns)
+    names = list(headers or cols)
     wb = Workbook()
     ws = wb.active
     assert ws is not None
     ws.title = title[:31]
-    ws.append(cols)
-    widths = [len(c) for c in cols]
+    ws.append(names)
+    widths = [len(c) for c in names]
     n = 0
     async for row in rows:
         values = [_cell(row.get(c), tz) for c in cols]
@@ -147,13 +196,17 @@ def digest_xlsx(digest: Digest) -> bytes:
     assert totals is not None
     totals.title = "Tổng hợp"
     now, prev = digest.totals.to_dict(), digest.previous.to_dict() if digest.previous else {}
-    totals.append(["Chỉ số", digest.week, digest.trend[-2][0] if prev else ""])
+    last_week = labels.week_label(digest.trend[-2][0]) if prev else ""
+    totals.append(["Chỉ số", labels.week_label(digest.week), last_week])
     for key, label in DIGEST_FIGURES:
         totals.append([label, now[key], prev.get(key)])
     for cat, n in sorted(now["reports_by_category"].items()):
-        label = CATEGORY.get(cat, cat)  # Vietnamese, as in the digest and the dashboard
         totals.append(
-            [_text(f"Báo cáo: {label}"), n, prev.get("reports_by_category", {}).get(cat, 0)]
+            [
+                _text(f"Báo cáo: {labels.label(labels.CATEGORY, cat)}"),
+                n,
+                prev.get("reports_by_category", {}).get(cat, 0),
+            ]
         )
     for row in totals.iter_rows(min_row=2, min_col=2, max_col=3):
         for cell in row:

@@ -1,10 +1,11 @@
-"""Local-time rules: quiet hours, holidays, ISO weeks. Nudges respect them; urgent alerts do not."""
+"""Local-time rules: quiet hours, holidays, rest days, ISO weeks. Nudges, reminders and summaries
+respect them; urgent alerts do not."""
 
 from __future__ import annotations
 
 from datetime import date, datetime, time, timedelta
 
-from handlers.config import Settings, parse_quiet_hours
+from handlers.config import WEEKDAYS, Settings, parse_quiet_hours
 
 
 def local(settings: Settings, at: datetime) -> datetime:
@@ -42,13 +43,22 @@ def is_holiday(settings: Settings, at: datetime) -> bool:
     return False
 
 
+def is_rest_day(settings: Settings, at: datetime) -> bool:
+    """A weekday of `engagement.rest_days` (Sunday by default), in local time."""
+    return WEEKDAYS[local(settings, at).weekday()] in settings.engagement.rest_days
+
+
 def polite_time(settings: Settings, at: datetime) -> bool:
-    """May a non-urgent reminder go out now? Not in quiet hours, not on a holiday."""
-    return not in_quiet_hours(settings, at) and not is_holiday(settings, at)
+    """May a non-urgent message go out now? Not in quiet hours, on a holiday or a rest day."""
+    return (
+        not in_quiet_hours(settings, at)
+        and not is_holiday(settings, at)
+        and not is_rest_day(settings, at)
+    )
 
 
 def next_polite_time(settings: Settings, at: datetime) -> datetime:
-    """The first moment at or after `at` that is neither quiet hours nor a holiday."""
+    """The first moment at or after `at` outside quiet hours, holidays and rest days."""
     probe = at
     for _ in range(24 * 4 * 40):  # step in 15-minute slots, at most 40 days ahead
         if polite_time(settings, probe):

@@ -1,4 +1,5 @@
-"""The short codes people type and see for records: TB12 (directive), CV7 (task), SV3 (incident)."""
+"""The short codes people type and see: TB12 (directive), CV7 (task), SV3 (incident), YC4
+(a member's request)."""
 
 from __future__ import annotations
 
@@ -13,3 +14,7 @@ def task_code(task_id: int) -> str:
 
 def incident_code(incident_id: int) -> str:
     return f"SV{incident_id}"
+
+
+def request_code(request_id: int) -> str:
+    return f"YC{request_id}"

@@ -124,6 +124,10 @@ def _default_levels() -> tuple[NudgeLevel, ...]:
     )
 
 
+Weekday = Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
+WEEKDAYS: tuple[Weekday, ...] = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+
+
 class EngagementConfig(_Section):
     inactive_after_days: int = Field(default=7, ge=1, le=365)
     inactive_after_days_by_kind: dict[str, int] = Field(default_factory=dict)
@@ -140,8 +144,10 @@ class EngagementConfig(_Section):
     # alerts, incident answers and directives are never capped. 0 = no cap.
     max_replies_per_member_per_hour: int = Field(default=10, ge=0)
     # Share of the monthly budget only directives, alerts, incident answers and request
-    # answers may use: chat replies, nudges and digests stop before it (docs/engagement.md).
+    # answers may use: chat replies, nudges and digests stop before it (docs/acks-and-budget.md).
     reserved_budget_fraction: float = Field(default=0.2, ge=0, le=1)
+    # Weekdays without non-urgent messages (nudges, reminders, summaries); alerts still go.
+    rest_days: tuple[Weekday, ...] = ("sun",)
 
     @field_validator("quiet_hours")
     @classmethod
@@ -167,7 +173,7 @@ class EngagementConfig(_Section):
 
 
 class DigestConfig(_Section):
-    weekday: Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"] = "mon"
+    weekday: Weekday = "mon"
     time: str = "08:00"
     image_valid_days: int = Field(default=14, ge=1)
 
@@ -219,6 +225,21 @@ class AlertsConfig(_Section):
         return value
 
 
+class RemindersConfig(_Section):
+    summary_time: str = "07:30"  # the coordinators' daily summary (job daily_summary)
+
+    @field_validator("summary_time")
+    @classmethod
+    def _hhmm(cls, value: str) -> str:
+        parse_hhmm(value)
+        return value
+
+
+class RequestsConfig(_Section):
+    # Open requests older than this go into the coordinators' daily summary.
+    remind_after_hours: int = Field(default=4, ge=0, le=24 * 30)
+
+
 class DashboardConfig(_Section):
     password: SecretStr = SecretStr("")
     session_hours: int = Field(default=12, ge=1)
@@ -244,6 +265,8 @@ class Settings(_Section):
     engagement: EngagementConfig = EngagementConfig()
     digest: DigestConfig = DigestConfig()
     alerts: AlertsConfig = AlertsConfig()
+    reminders: RemindersConfig = RemindersConfig()
+    requests: RequestsConfig = RequestsConfig()
     dashboard: DashboardConfig = DashboardConfig()
     retention: RetentionConfig = RetentionConfig()
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from handlers.codes import incident_code, request_code
 from handlers.config import Settings
 from handlers.texts import digest as texts
 from models import digest as q
@@ -17,6 +18,11 @@ from models import digest as q
 WEEK_RE = re.compile(r"(\d{4})-W(\d{2})")
 TEXT_LIMIT = 2000  # Zalo counts UTF-16 units; the sender splits longer texts anyway
 MAX_NAMES = 12  # names listed in the chat text; the dashboard has the full lists
+MAX_INCIDENTS = 5  # incident lines in the chat text; the rest are counted, listed in the JSON
+# Check-ins between these local hours count as night ones (SPEC's alerts.night default).
+NIGHT_FROM, NIGHT_TO = time(22, 0), time(6, 0)
+# Platforms on which the bot sees only private chats, @mentions and replies to it in groups.
+PARTIAL_VIEW = ("zalo_bot", "local")
 
 
 def parse_week(week: str) -> tuple[int, int]:
@@ -59,7 +65,21 @@ def last_complete_week(now: datetime, tz: ZoneInfo) -> str:
 
 def window(week: str, tz: ZoneInfo, now: datetime) -> q.Window:
     start, end = week_bounds(week, tz)
-    return q.Window(start=start, end=end, as_of=min(max(now, start), end))
+    return q.Window(
+        start=start, end=end, as_of=min(max(now, start), end), nights=nights(start, end, tz)
+    )
+
+
+def nights(start: datetime, end: datetime, tz: ZoneInfo) -> tuple[tuple[datetime, datetime], ...]:
+    """Local NIGHT_FROM..NIGHT_TO spans that overlap [start, end), from the evening before."""
+    out: list[tuple[datetime, datetime]] = []
+    day = start.astimezone(tz).date() - timedelta(days=1)
+    while True:
+        dusk = datetime.combine(day, NIGHT_FROM, tz)
+        if dusk >= end:
+            return tuple(out)
+        out.append((dusk, datetime.combine(day + timedelta(days=1), NIGHT_TO, tz)))
+        day += timedelta(days=1)
 
 
 @dataclass
@@ -82,11 +102,27 @@ class Digest:
     generated_at: datetime
     scope: q.GroupInfo | None = None
     dashboard_url: str | None = None
+    requests: list[q.RequestLine] = field(default_factory=list)
     extra: dict[str, Any] = field(default_factory=dict)
+    incidents: list[q.IncidentLine] = field(default_factory=list)
+    seen: dict[str, int] = field(default_factory=dict)  # messages by chat type
+    partial_view: bool = False  # the platform shows the bot only part of the groups
+    sent: q.SentDigest | None = None  # the text queued for the coordinators, if any
 
     @property
     def complete(self) -> bool:
         return self.window.as_of >= self.window.end
+
+    @property
+    def all_acknowledged(self) -> bool:
+        """Every directive of the week had every expected acknowledgement by `as_of`."""
+        t = self.totals
+        return (
+            t.directives > 0
+            and t.expected_acks > 0
+            and t.acks == t.expected_acks
+            and not self.pending_directives
+        )
 
     @property
     def previous(self) -> q.Figures | None:
@@ -161,9 +197,26 @@ class Digest:
                     "acked": d.acked,
                     "expected": d.expected,
                     "missing": list(d.missing),
+                    "late": list(d.late),
                 }
                 for d in self.pending_directives
             ],
+            "requests": [
+                {
+                    "code": request_code(r.id),
+                    "member_id": r.member_id,
+                    "text": r.text,
+                    "asked_at": self._local(r.asked_at),
+                    "answered_at": self._local(r.answered_at),
+                }
+                for r in self.requests
+            ],
+            "incidents": [self._incident_json(i) for i in self.incidents],
+            "coverage": {
+                "partial": self.partial_view,
+                "private_messages": self.seen.get("private", 0),
+                "group_messages": sum(n for k, n in self.seen.items() if k != "private"),
+            },
             "budget": {
                 "used": self.budget_used,
                 "limit": self.budget_limit,
@@ -171,6 +224,22 @@ class Digest:
             },
             "dashboard_url": self.dashboard_url,
             "generated_at": self._local(self.generated_at),
+        }
+
+    def _incident_json(self, i: q.IncidentLine) -> dict[str, Any]:
+        return {
+            "code": incident_code(i.id),
+            "category": i.category,
+            "severity": i.severity,
+            "status": i.status,
+            "places": list(i.places),
+            "reported_at": self._local(i.reported_at),
+            "acknowledged_at": self._local(i.acknowledged_at),
+            "resolved_at": self._local(i.resolved_at),
+            "reporters": list(i.reporters),
+            "handler": i.handler,
+            "outcome": i.outcome,
+            "reports": i.reports,
         }
 
     @property
@@ -196,10 +265,10 @@ class Digest:
         elif self.complete:
             title = texts.TITLE.format(num=self.week_number, start=start, end=end)
         else:
+            title = texts.TITLE_WEEK.format(num=self.week_number, start=start, end=end)
+        if not self.complete:  # a week in progress: say up to when
             as_of = self.window.as_of.astimezone(self.tz).strftime("%H:%M %d/%m")
-            title = texts.TITLE_SO_FAR.format(
-                num=self.week_number, as_of=as_of, start=start, end=end
-            )
+            title += texts.SO_FAR.format(as_of=as_of)
         t = self.totals
         lines = [title]
         if self.top_members:
@@ -217,16 +286,25 @@ class Digest:
         )
         if t.reengaged:
             lines.append(texts.REENGAGED.format(n=t.reengaged))
+        detail = (
+            texts.CHECKIN_DETAIL.format(patrols=t.patrols, night=t.checkins_night)
+            if t.checkins
+            else ""
+        )
         lines.append(
             texts.ACTIVITY.format(
-                checkins=t.checkins, reports=t.reports, breakdown=_breakdown(t.reports_by_category)
+                checkins=t.checkins,
+                detail=detail,
+                reports=t.reports,
+                breakdown=_breakdown(t.reports_by_category),
             )
         )
         if t.directives:
             rate = f" ({percent(t.acks, t.expected_acks)})" if t.expected_acks else ""
+            late = texts.ACKS_LATE.format(n=t.acks_late) if t.acks_late else ""
             lines.append(
                 texts.DIRECTIVES.format(
-                    n=t.directives, acks=t.acks, expected=t.expected_acks, pct=rate
+                    n=t.directives, acks=t.acks, expected=t.expected_acks, pct=rate, late=late
                 )
             )
         if t.tasks_done or t.tasks_overdue:
@@ -237,6 +315,7 @@ class Digest:
                     n=sum(self.open_incidents.values()), breakdown=_categories(self.open_incidents)
                 )
             )
+        lines.extend(self._incident_lines(public))
         for d in self.pending_directives[:3]:
             line = texts.PENDING_COUNT if public else texts.PENDING
             lines.append(
@@ -254,11 +333,25 @@ class Digest:
             )
         elif t.members:
             lines.append(texts.ALL_ACTIVE)
+        if self.partial_view:
+            lines.append(texts.COVERAGE.format(n=sum(self.seen.values())))
         if self.budget_limit:
             lines.append(texts.BUDGET.format(used=self.budget_used, limit=self.budget_limit))
         if with_link and self.dashboard_url:
             lines.append(texts.LINK.format(url=self.dashboard_url))
         return "\n".join(lines)
+
+    def _incident_lines(self, public: bool) -> list[str]:
+        """The week's incidents, one line each with how they ended (or stand)."""
+        if not self.incidents:
+            return []
+        lines = [texts.INCIDENTS.format(n=len(self.incidents))]
+        for i in self.incidents[:MAX_INCIDENTS]:
+            lines.append(incident_line(i, public=public))
+        rest = len(self.incidents) - MAX_INCIDENTS
+        if rest > 0:
+            lines.append(texts.INCIDENTS_MORE.format(n=rest))
+        return lines
 
     def _active_delta(self) -> str:
         prev = self.previous
@@ -270,6 +363,25 @@ class Digest:
         if diff < 0:
             return texts.DELTA_DOWN.format(n=-diff)
         return texts.DELTA_SAME
+
+
+def incident_line(i: q.IncidentLine, *, public: bool = False) -> str:
+    """• SV3 cháy nổ ở Xưởng 2 (3 báo cáo): đã xử lý xong (đã dập tắt)."""
+    place = texts.AT_PLACE.format(place=_short(", ".join(i.places), 30)) if i.places else ""
+    merged = texts.MERGED.format(n=i.reports) if i.reports > 1 else ""
+    who = "" if public or not i.handler else _short(i.handler, 30)
+    outcome = texts.OUTCOME.get(i.status, texts.OUTCOME["open"])
+    if who and i.status in ("acknowledged", "handling"):
+        outcome = texts.OUTCOME_BY[i.status].format(who=who)
+    if i.outcome:
+        outcome += f" ({_short(i.outcome, 36)})"
+    return texts.INCIDENT_LINE.format(
+        code=incident_code(i.id),
+        category=texts.CATEGORY.get(i.category, i.category),
+        place=place,
+        merged=merged,
+        outcome=outcome,
+    )
 
 
 def percent(part: int, whole: int) -> str:
@@ -330,7 +442,7 @@ async def build_digest(
         trend.append((wk, await q.totals(session, window(wk, tz, now), gpk)))
     trend.append((week, totals))
     groups = [(g, per_group.get(g.id, q.Figures())) for g in await q.groups(session, gpk)]
-    enterprises = sorted(per_ent.items(), key=lambda kv: str(kv[0]))
+    enterprises = sorted(per_ent.items(), key=lambda kv: enterprise_rank(str(kv[0]), kv[1]))
     public = settings.server.public_url.rstrip("/")
     return Digest(
         week=week,
@@ -349,4 +461,16 @@ async def build_digest(
         generated_at=now,
         scope=scope,
         dashboard_url=f"{public}/dashboard/digest/{week}" if public else None,
+        requests=await q.week_requests(session, w, gpk),
+        incidents=await q.week_incidents(session, w, gpk),
+        seen=await q.messages_seen(session, w, gpk),
+        partial_view=settings.platform.kind in PARTIAL_VIEW,
+        sent=await q.sent_digest(session, week) if scope is None else None,
     )
+
+
+def enterprise_rank(name: str, f: q.Figures) -> tuple[float, float, str]:
+    """Best acknowledgement rate first (none asked: last), then participation, then name."""
+    rate = -1.0 if f.ack_rate is None else f.ack_rate
+    active = f.active / f.members if f.members else 0.0
+    return (-rate, -active, name)

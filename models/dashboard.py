@@ -87,11 +87,11 @@ async def reports(
         stmt = stmt.where(Report.created_at < until)
     stmt = stmt.order_by(Report.created_at.desc(), Report.id.desc()).limit(limit)
     rows = [ReportRow(*row) for row in await session.execute(stmt)]
-    photos = await _photos_of(session, [r.id for r in rows])
+    photos = await photos_of(session, [r.id for r in rows])
     return [replace(r, photos=photos.get(r.id, ())) for r in rows]
 
 
-async def _photos_of(session: AsyncSession, report_ids: list[int]) -> dict[int, tuple[int, ...]]:
+async def photos_of(session: AsyncSession, report_ids: list[int]) -> dict[int, tuple[int, ...]]:
     """Fetched, showable photos per report, oldest first."""
     if not report_ids:
         return {}

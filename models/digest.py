@@ -19,6 +19,7 @@ from sqlalchemy import (
     and_,
     case,
     distinct,
+    false,
     func,
     literal_column,
     or_,
@@ -27,7 +28,9 @@ from sqlalchemy import (
     union_all,
 )
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import aliased
 
+from models.inserts import insert_new
 from models.outbox import sent_this_month
 from models.tables import (
     Ack,
@@ -36,12 +39,15 @@ from models.tables import (
     DirectiveTarget,
     Group,
     Incident,
+    IncidentEvent,
     Member,
+    MemberRequest,
     Membership,
     Message,
     Nudge,
     Outbox,
     Report,
+    SentDigest,
     Task,
 )
 
@@ -50,7 +56,9 @@ TOTAL_KEY = "all"
 # Rendered inline: PostgreSQL cannot type a bare bind parameter in a subquery column.
 ALL: ColumnElement[str] = literal_column("'all'")
 # An incident in one of these states is finished even if nobody recorded resolved_at.
-CLOSED_INCIDENT_STATUSES = ("resolved", "closed", "false_alarm", "cancelled")
+CLOSED_INCIDENT_STATUSES = ("resolved", "closed", "false_alarm", "cancelled", "noted")
+# Roles that issue directives and never owe an acknowledgement themselves.
+NOT_OWING_ACKS = ("coordinator", "admin", "province")
 
 
 @dataclass(frozen=True)
@@ -60,6 +68,8 @@ class Window:
     start: datetime
     end: datetime
     as_of: datetime
+    # Local night spans [from, to) overlapping the week, for the check-ins' night share.
+    nights: tuple[tuple[datetime, datetime], ...] = ()
 
 
 @dataclass
@@ -71,12 +81,15 @@ class Figures:
     reengaged: int = 0
     messages: int = 0
     checkins: int = 0
+    checkins_night: int = 0
+    patrols: int = 0
     reports: int = 0
     reports_by_category: dict[str, int] = field(default_factory=dict)
     reports_by_severity: dict[str, int] = field(default_factory=dict)
     reports_by_status: dict[str, int] = field(default_factory=dict)
     directives: int = 0
     acks: int = 0
+    acks_late: int = 0
     expected_acks: int = 0
     tasks_done: int = 0
     tasks_overdue: int = 0
@@ -92,6 +105,11 @@ class Figures:
         """Share of expected acknowledgements received; None when nothing was asked."""
         return round(self.acks / self.expected_acks, 4) if self.expected_acks else None
 
+    @property
+    def night_share(self) -> float | None:
+        """Share of check-ins made at night; None when there was no check-in."""
+        return round(self.checkins_night / self.checkins, 4) if self.checkins else None
+
     def to_dict(self) -> dict[str, Any]:
         return {
             "members": self.members,
@@ -100,12 +118,16 @@ class Figures:
             "reengaged": self.reengaged,
             "messages": self.messages,
             "checkins": self.checkins,
+            "checkins_night": self.checkins_night,
+            "night_share": self.night_share,
+            "patrols": self.patrols,
             "reports": self.reports,
             "reports_by_category": dict(self.reports_by_category),
             "reports_by_severity": dict(self.reports_by_severity),
             "reports_by_status": dict(self.reports_by_status),
             "directives": self.directives,
             "acks": self.acks,
+            "acks_late": self.acks_late,
             "expected_acks": self.expected_acks,
             "ack_rate": self.ack_rate,
             "tasks_done": self.tasks_done,
@@ -139,6 +161,7 @@ class DirectiveStatus:
     status: str
     acknowledged: list[str]
     missing: list[str]
+    late: tuple[str, ...] = ()  # acknowledged, but after the deadline
 
     @property
     def expected(self) -> int:
@@ -147,6 +170,17 @@ class DirectiveStatus:
     @property
     def acked(self) -> int:
         return len(self.acknowledged)
+
+
+@dataclass(frozen=True)
+class RequestLine:
+    """A member's request (YCn) asked in the window, answered or not (by `as_of`)."""
+
+    id: int
+    member_id: str | None
+    text: str
+    asked_at: datetime
+    answered_at: datetime | None
 
 
 @dataclass(frozen=True)
@@ -164,6 +198,13 @@ def expected_member(end: datetime | ColumnElement[Any] | Any) -> ColumnElement[b
 
 def _in(col: Any, w: Window) -> ColumnElement[bool]:
     return and_(col >= w.start, col < w.as_of)
+
+
+def _at_night(col: Any, w: Window) -> ColumnElement[bool]:
+    """Within one of the window's local night spans (computed in Python: portable, DST-safe)."""
+    if not w.nights:
+        return false()
+    return or_(*(and_(col >= a, col < b) for a, b in w.nights))
 
 
 def _restrict(member_col: Any, group_pk: int | None) -> list[ColumnElement[bool]]:
@@ -209,6 +250,12 @@ async def member_figures(
     scope = scope_map(kind, group_pk)
     msg = _per_member(Message.member_pk, _in(Message.sent_at, w), "msg")
     chk = _per_member(CheckIn.member_pk, _in(CheckIn.at, w), "chk")
+    night = _per_member(
+        CheckIn.member_pk, and_(_in(CheckIn.at, w), _at_night(CheckIn.at, w)), "night"
+    )
+    patrol = _per_member(
+        CheckIn.member_pk, and_(_in(CheckIn.at, w), CheckIn.kind == "patrol"), "patrol"
+    )
     rep = _per_member(Report.member_pk, _in(Report.created_at, w), "rep")
     done = _per_member(
         Task.assignee_pk, and_(_in(Task.done_at, w), Task.status != "cancelled"), "done"
@@ -240,6 +287,8 @@ async def member_figures(
             func.count(distinct(case((and_(expected, back.c.n > 0), Member.id)))),
             total(msg),
             total(chk),
+            total(night),
+            total(patrol),
             total(rep),
             total(done),
             total(overdue),
@@ -249,6 +298,8 @@ async def member_figures(
         .join(Member, Member.id == scope.c.member_pk)
         .outerjoin(msg, msg.c.member_pk == Member.id)
         .outerjoin(chk, chk.c.member_pk == Member.id)
+        .outerjoin(night, night.c.member_pk == Member.id)
+        .outerjoin(patrol, patrol.c.member_pk == Member.id)
         .outerjoin(rep, rep.c.member_pk == Member.id)
         .outerjoin(done, done.c.member_pk == Member.id)
         .outerjoin(overdue, overdue.c.member_pk == Member.id)
@@ -258,13 +309,16 @@ async def member_figures(
     )
     out: dict[Any, Figures] = {}
     for key, members, active, reengaged, *counts in await session.execute(stmt):
-        messages, checkins, reports, tasks_done, tasks_overdue, nudges_sent = map(int, counts)
+        messages, checkins, nights, patrols, reports, *rest = map(int, counts)
+        tasks_done, tasks_overdue, nudges_sent = rest
         out[key] = Figures(
             members=members,
             active=active,
             reengaged=reengaged,
             messages=messages,
             checkins=checkins,
+            checkins_night=nights,
+            patrols=patrols,
             reports=reports,
             tasks_done=tasks_done,
             tasks_overdue=tasks_overdue,
@@ -305,7 +359,7 @@ def expected_acks(w: Window, group_pk: int | None = None) -> Subquery:
     """(directive_pk, group_pk, member_pk): who was expected to acknowledge the week's directives.
 
     Roster members of a target group who were in it when the directive went out; the issuer
-    is not expected to acknowledge their own directive.
+    and coordinators/admins (who issue directives) owe no acknowledgement.
     """
     stmt = (
         select(
@@ -320,6 +374,7 @@ def expected_acks(w: Window, group_pk: int | None = None) -> Subquery:
         .where(
             _in(Directive.created_at, w),
             expected_member(Directive.created_at),
+            Member.role.not_in(NOT_OWING_ACKS),
             Membership.joined_at <= Directive.created_at,
             or_(Directive.issued_by.is_(None), Directive.issued_by != Member.id),
         )
@@ -352,14 +407,17 @@ async def directive_figures(
             .join(scope, scope.c.member_pk == triples.c.member_pk)
             .subquery("pairs")
         )
+    late = func.count(case((Ack.at > Directive.deadline_at, Ack.id)))
     stmt = (
         select(
             pairs.c.key,
             func.count(),
             func.count(Ack.id),
+            late,
             func.count(distinct(pairs.c.directive_pk)),
         )
         .select_from(pairs)
+        .join(Directive, Directive.id == pairs.c.directive_pk)
         .outerjoin(
             Ack,
             and_(
@@ -370,9 +428,10 @@ async def directive_figures(
         )
         .group_by(pairs.c.key)
     )
-    for key, expected, acked, directives in await session.execute(stmt):
+    for key, expected, acked, acked_late, directives in await session.execute(stmt):
         fig = into.setdefault(key, Figures())
         fig.expected_acks, fig.acks, fig.directives = int(expected), int(acked), int(directives)
+        fig.acks_late = int(acked_late)
     # A directive counts for the groups it targets (and for the park) even if nobody there
     # was expected to answer; enterprises only see directives that asked their members.
     if kind == "enterprise":
@@ -497,8 +556,9 @@ async def top_members(
         select(Member.id, Member.member_id, Member.name, Member.enterprise, score)
         .join(counts, counts.c.member_pk == Member.id)
         .where(Member.status == "member", Member.active.is_(True), *_restrict(Member.id, group_pk))
-        .group_by(Member.id, Member.member_id, Member.name, Member.enterprise)
-        .order_by(score.desc(), Member.name, Member.id)
+        .group_by(Member.id, Member.member_id, Member.name, Member.name_folded, Member.enterprise)
+        # Folded names order ties as readers expect (Đ with D) and alike on every database.
+        .order_by(score.desc(), Member.name_folded, Member.name, Member.id)
         .limit(limit)
     )
     return [
@@ -520,7 +580,7 @@ async def inactive_members(
     stmt = (
         select(Member)
         .where(expected_member(w.end), ~active, *_restrict(Member.id, group_pk))
-        .order_by(func.coalesce(Member.enterprise, ""), Member.name, Member.id)
+        .order_by(func.coalesce(Member.enterprise, ""), Member.name_folded, Member.name, Member.id)
     )
     return [
         MemberLine(m.id, m.member_id, m.name, m.enterprise, 0, m.last_active_at, m.private_chat_id)
@@ -563,7 +623,7 @@ async def directive_statuses(
         .subquery("pairs")
     )
     rows = await session.execute(
-        select(pairs.c.directive_pk, Member.name, Member.member_id, Ack.id)
+        select(pairs.c.directive_pk, Member.name, Member.member_id, Ack.id, Ack.at)
         .select_from(pairs)
         .join(Member, Member.id == pairs.c.member_pk)
         .outerjoin(
@@ -574,12 +634,17 @@ async def directive_statuses(
                 Ack.at < w.as_of,
             ),
         )
-        .order_by(Member.name, Member.id)
+        .order_by(Member.name_folded, Member.name, Member.id)
     )
     acked: dict[int, list[str]] = {}
     missing: dict[int, list[str]] = {}
-    for did, name, member_id, ack_id in rows:
-        (missing if ack_id is None else acked).setdefault(did, []).append(name or member_id or "?")
+    late: dict[int, list[str]] = {}
+    deadline = {d.id: d.deadline_at for d in directives}
+    for did, name, member_id, ack_id, ack_at in rows:
+        who = name or member_id or "?"
+        (missing if ack_id is None else acked).setdefault(did, []).append(who)
+        if ack_at is not None and ack_at > deadline[did]:
+            late.setdefault(did, []).append(who)
     out = [
         DirectiveStatus(
             d.id,
@@ -589,6 +654,7 @@ async def directive_statuses(
             d.status,
             acked.get(d.id, []),
             missing.get(d.id, []),
+            tuple(late.get(d.id, [])),
         )
         for d in reversed(directives)
     ]
@@ -601,10 +667,7 @@ async def open_incidents(
     group_pk: int | None = None,
 ) -> dict[str, int]:
     """Incidents not finished at `as_of`, by category."""
-    still_open = or_(
-        and_(Incident.resolved_at.is_(None), Incident.status.not_in(CLOSED_INCIDENT_STATUSES)),
-        Incident.resolved_at >= w.as_of,
-    )
+    still_open = _still_open_at(w.as_of)
     stmt = select(Incident.category, func.count(Incident.id)).where(
         Incident.first_reported_at < w.as_of, still_open
     )
@@ -616,6 +679,181 @@ async def open_incidents(
         )
     stmt = stmt.group_by(Incident.category).order_by(Incident.category)
     return {cat: int(n) for cat, n in await session.execute(stmt)}
+
+
+# Incident steps recorded as IncidentEvent kinds; the last one before `as_of` is the status then.
+STATUS_STEPS = ("acknowledged", "handling", "resolved", "false_alarm")
+FINAL_STEPS = ("resolved", "false_alarm")
+# Older or foreign states shown with SPEC.md 2's names.
+STATUS_NAMES = {"reported": "open", "closed": "resolved", "cancelled": "false_alarm"}
+
+
+@dataclass(frozen=True)
+class IncidentLine:
+    """One incident as the digest tells it: its state at `as_of` and how it ended."""
+
+    id: int
+    category: str
+    severity: str
+    status: str  # open|acknowledged|handling|resolved|noted|false_alarm, as of `as_of`
+    places: list[str]
+    reported_at: datetime
+    acknowledged_at: datetime | None
+    resolved_at: datetime | None
+    reporters: list[str]
+    handler: str | None
+    outcome: str | None  # the note given when it was resolved or called a false alarm
+    reports: int
+
+
+def _still_open_at(at: datetime) -> ColumnElement[bool]:
+    return or_(
+        and_(Incident.resolved_at.is_(None), Incident.status.not_in(CLOSED_INCIDENT_STATUSES)),
+        Incident.resolved_at >= at,
+    )
+
+
+async def week_incidents(
+    session: AsyncSession, w: Window, group_pk: int | None = None, limit: int = 200
+) -> list[IncidentLine]:
+    """Incidents first reported in the window, or carried over still open at its start.
+
+    Each incident once, however many reports were merged into it; oldest first.
+    """
+    handler = aliased(Member)
+    stmt = (
+        select(Incident, handler.name)
+        .outerjoin(handler, handler.id == Incident.handler_pk)
+        .where(
+            Incident.first_reported_at < w.as_of,
+            or_(Incident.first_reported_at >= w.start, _still_open_at(w.start)),
+        )
+        .order_by(Incident.first_reported_at, Incident.id)
+        .limit(limit)
+    )
+    if group_pk is not None:
+        stmt = stmt.where(
+            Incident.id.in_(
+                select(Report.incident_pk).where(*_restrict(Report.member_pk, group_pk))
+            )
+        )
+    found = list((await session.execute(stmt)).all())
+    if not found:
+        return []
+    ids = [i.id for i, _ in found]
+    reports = await session.execute(
+        select(Report.incident_pk, Report.places, Member.name, Member.member_id)
+        .outerjoin(Member, Member.id == Report.member_pk)
+        .where(Report.incident_pk.in_(ids), Report.created_at < w.as_of)
+        .order_by(Report.created_at, Report.id)
+    )
+    places: dict[int, list[str]] = {}
+    reporters: dict[int, list[str]] = {}
+    count: dict[int, int] = {}
+    for pk, report_places, name, member_id in reports:
+        count[pk] = count.get(pk, 0) + 1
+        for place in report_places or []:
+            text = place.get("text") if isinstance(place, dict) else str(place)
+            seen = places.setdefault(pk, [])
+            if text and text.casefold() not in (p.casefold() for p in seen):
+                seen.append(text)  # "xưởng 2" and "Xưởng 2" are one place
+        who = name or member_id or "?"
+        if who not in reporters.setdefault(pk, []):
+            reporters[pk].append(who)
+    steps = await session.execute(
+        select(IncidentEvent.incident_pk, IncidentEvent.kind, IncidentEvent.note)
+        .where(
+            IncidentEvent.incident_pk.in_(ids),
+            IncidentEvent.kind.in_(STATUS_STEPS),
+            IncidentEvent.at < w.as_of,
+        )
+        .order_by(IncidentEvent.at, IncidentEvent.id)
+    )
+    last: dict[int, tuple[str, str]] = {pk: (kind, note) for pk, kind, note in steps}
+    return [
+        _line(
+            i,
+            handler_name,
+            last.get(i.id),
+            w.as_of,
+            places=places.get(i.id, []),
+            reporters=reporters.get(i.id, []),
+            reports=count.get(i.id, 0),
+        )
+        for i, handler_name in found
+    ]
+
+
+def _line(
+    i: Incident,
+    handler_name: str | None,
+    step: tuple[str, str] | None,
+    as_of: datetime,
+    *,
+    places: list[str],
+    reporters: list[str],
+    reports: int,
+) -> IncidentLine:
+    """The incident as it stood at `as_of`: later steps are not shown."""
+    acknowledged = i.acknowledged_at if i.acknowledged_at and i.acknowledged_at < as_of else None
+    resolved = i.resolved_at if i.resolved_at and i.resolved_at < as_of else None
+    if step is not None:
+        status = step[0]
+    elif resolved is not None:
+        status = STATUS_NAMES.get(i.status, i.status)  # closed without a recorded step
+    elif i.status == "noted":
+        status = "noted"
+    else:
+        status = "acknowledged" if acknowledged else "open"
+    if status not in FINAL_STEPS:
+        resolved = None
+    outcome = None
+    if step is not None and step[0] in FINAL_STEPS:
+        outcome = step[1].strip() or None
+    return IncidentLine(
+        id=i.id,
+        category=i.category,
+        severity=i.severity,
+        status=status,
+        places=places,
+        reported_at=i.first_reported_at,
+        acknowledged_at=acknowledged,
+        resolved_at=resolved,
+        reporters=reporters,
+        handler=handler_name if acknowledged else None,
+        outcome=outcome,
+        reports=reports,
+    )
+
+
+async def messages_seen(
+    session: AsyncSession, w: Window, group_pk: int | None = None
+) -> dict[str, int]:
+    """The week's stored messages by chat type (private, group): what the bot saw."""
+    stmt = (
+        select(Message.chat_type, func.count())
+        .where(_in(Message.sent_at, w), *_restrict(Message.member_pk, group_pk))
+        .group_by(Message.chat_type)
+    )
+    return {kind: int(n) for kind, n in await session.execute(stmt)}
+
+
+async def sent_digest(session: AsyncSession, week: str) -> SentDigest | None:
+    """The park digest text stored when that week's digest was queued, if it was."""
+    return await session.get(SentDigest, week)
+
+
+async def keep_sent_digest(
+    session: AsyncSession, week: str, text: str, as_of: datetime, now: datetime
+) -> str:
+    """Store the week's text unless one is stored already; return the stored one.
+
+    The first text queued for a week is what every coordinator of that week receives.
+    """
+    row = {"week": week, "text": text, "as_of": as_of, "created_at": now}
+    await insert_new(session, SentDigest, [row], conflict=("week",))
+    stored = await session.get(SentDigest, week, populate_existing=True)
+    return stored.text if stored is not None else text
 
 
 async def budget_used(session: AsyncSession, at: datetime) -> int:
@@ -687,3 +925,27 @@ async def enterprise_last_seen(session: AsyncSession) -> dict[str, datetime | No
         .group_by(Member.enterprise)
     )
     return {ent: last for ent, last in await session.execute(stmt)}
+
+
+async def week_requests(
+    session: AsyncSession, w: Window, group_pk: int | None = None
+) -> list[RequestLine]:
+    """Requests asked in the window; an answer after `as_of` is not known yet."""
+    stmt = (
+        select(MemberRequest, Member.member_id)
+        .outerjoin(Member, Member.id == MemberRequest.member_pk)
+        .where(_in(MemberRequest.asked_at, w), *_restrict(MemberRequest.member_pk, group_pk))
+        .order_by(MemberRequest.asked_at, MemberRequest.id)
+    )
+    return [
+        RequestLine(
+            id=r.id,
+            member_id=member_id,
+            text=r.text,
+            asked_at=r.asked_at,
+            answered_at=r.answered_at
+            if r.answered_at is not None and r.answered_at < w.as_of
+            else None,
+        )
+        for r, member_id in await session.execute(stmt)
+    ]

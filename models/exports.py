@@ -16,6 +16,7 @@ from models.tables import (
     Directive,
     Group,
     Member,
+    MemberRequest,
     Membership,
     Message,
     Nudge,
@@ -24,7 +25,17 @@ from models.tables import (
     Task,
 )
 
-KINDS = ("messages", "reports", "checkins", "acks", "members", "tasks", "nudges", "outbox")
+KINDS = (
+    "messages",
+    "reports",
+    "checkins",
+    "acks",
+    "members",
+    "tasks",
+    "nudges",
+    "outbox",
+    "requests",
+)
 
 COLUMNS: dict[str, tuple[str, ...]] = {
     "messages": (
@@ -113,6 +124,20 @@ COLUMNS: dict[str, tuple[str, ...]] = {
         "sent_at",
         "last_error",
     ),
+    "requests": (
+        "id",
+        "code",
+        "member_id",
+        "name",
+        "enterprise",
+        "chat_id",
+        "text",
+        "status",
+        "asked_at",
+        "answered_at",
+        "answer",
+        "answered_by",
+    ),
 }
 
 # Which column bounds --since/--until for each kind.
@@ -125,6 +150,7 @@ TIME_COLUMN = {
     "tasks": Task.created_at,
     "nudges": Nudge.planned_at,
     "outbox": Outbox.created_at,
+    "requests": MemberRequest.asked_at,
 }
 
 
@@ -139,6 +165,93 @@ def _window(
     return stmt
 
 
+# --- headers for people (CSV and XLSX; JSON lines keep the machine keys of SPEC.md 2) -----
+
+LANGS = ("vi", "en")
+# What each export is called for people: the dashboard's list and the XLSX sheet's name.
+TITLE_VI = {
+    "messages": "Tin nhắn",
+    "reports": "Báo cáo sự việc",
+    "checkins": "Điểm danh",
+    "acks": "Xác nhận thông báo",
+    "members": "Thành viên",
+    "tasks": "Việc được giao",
+    "nudges": "Lời nhắc",
+    "outbox": "Tin bot đã gửi",
+    "requests": "Yêu cầu của thành viên",
+}
+HEADER_VI = {
+    "id": "Số",
+    "platform": "Nền tảng",
+    "chat_id": "Mã nhóm/chat",
+    "member_id": "Mã thành viên",
+    "message_id": "Mã tin nhắn",
+    "sent_at": "Gửi lúc",
+    "text": "Nội dung",
+    "type": "Loại tin",
+    "category": "Loại sự việc",
+    "kind": "Loại",
+    "media_url": "Đường dẫn ảnh",
+    "incident_id": "Mã sự việc",
+    "severity": "Mức độ",
+    "status": "Trạng thái",
+    "occurred_at": "Xảy ra lúc",
+    "places": "Nơi",
+    "people": "Số người",
+    "phones": "Số điện thoại",
+    "created_at": "Tạo lúc",
+    "name": "Họ tên",
+    "note": "Ghi chú",
+    "at": "Lúc",
+    "directive_id": "Mã thông báo",
+    "directive_text": "Nội dung thông báo",
+    "late": "Sau hạn",
+    "phone": "Số điện thoại",
+    "enterprise": "Doanh nghiệp",
+    "role": "Vai trò",
+    "groups": "Nhóm",
+    "last_active_at": "Hoạt động lần cuối",
+    "assignee_id": "Mã người nhận việc",
+    "assignee": "Người nhận việc",
+    "due_at": "Hạn",
+    "accepted_at": "Nhận việc lúc",
+    "done_at": "Xong lúc",
+    "week": "Tuần",
+    "level": "Mức nhắc",
+    "channel": "Kênh",
+    "planned_at": "Dự kiến gửi",
+    "reengaged_at": "Quay lại lúc",
+    "sent": "Đã gửi",
+    "attempts": "Số lần gửi",
+    "idempotency_key": "Khóa chống trùng",
+    "last_error": "Lỗi gần nhất",
+    "code": "Mã",
+    "asked_at": "Hỏi lúc",
+    "answered_at": "Trả lời lúc",
+    "answer": "Câu trả lời",
+    "answered_by": "Người trả lời",
+}
+# Where one key means something more precise in one export.
+HEADER_VI_OF: dict[tuple[str, str], str] = {
+    ("messages", "kind"): "Dạng tin",
+    ("checkins", "kind"): "Loại điểm danh",
+    ("outbox", "kind"): "Loại tin",
+    ("outbox", "chat_id"): "Gửi tới",
+    ("acks", "at"): "Xác nhận lúc",
+    ("checkins", "at"): "Điểm danh lúc",
+    ("members", "status"): "Tư cách",
+    ("tasks", "text"): "Việc",
+    ("tasks", "created_at"): "Giao lúc",
+}
+
+
+def headers(kind: str, lang: str = "vi") -> list[str]:
+    """The header row people see: Vietnamese by default, plain English with lang='en'."""
+    if lang == "en":
+        return [c.replace("_", " ").capitalize() for c in COLUMNS[kind]]
+    return [HEADER_VI_OF.get((kind, c)) or HEADER_VI.get(c, c) for c in COLUMNS[kind]]
+
+
 async def rows(
     session: AsyncSession, kind: str, since: datetime | None = None, until: datetime | None = None
 ) -> AsyncIterator[dict[str, Any]]:
@@ -147,6 +260,10 @@ async def rows(
         raise ValueError(f"unknown export {kind!r}; choose one of {', '.join(KINDS)}")
     if kind == "members":
         async for row in _members(session, since, until):
+            yield row
+        return
+    if kind == "requests":
+        async for row in _requests(session, since, until):
             yield row
         return
     stmt = _window(_QUERIES[kind](), kind, since, until)
@@ -322,4 +439,42 @@ async def _members(
             "groups": groups.get(m.id, []),
             "status": m.status,
             "last_active_at": m.last_active_at,
+        }
+
+
+async def _requests(
+    session: AsyncSession, since: datetime | None, until: datetime | None
+) -> AsyncIterator[dict[str, Any]]:
+    """Members' requests with who asked and who answered (SPEC.md 2: `requests`)."""
+    asker, answerer = aliased(Member), aliased(Member)
+    stmt = _window(
+        select(
+            MemberRequest,
+            asker.member_id,
+            asker.name,
+            asker.enterprise,
+            answerer.member_id.label("answered_by"),
+        )
+        .outerjoin(asker, asker.id == MemberRequest.member_pk)
+        .outerjoin(answerer, answerer.id == MemberRequest.answered_by)
+        .order_by(MemberRequest.id),
+        "requests",
+        since,
+        until,
+    )
+    result = await session.stream(stmt.execution_options(yield_per=1000))
+    async for req, member_id, name, enterprise, answered_by in result:
+        yield {
+            "id": req.id,
+            "code": f"YC{req.id}",
+            "member_id": member_id,
+            "name": name,
+            "enterprise": enterprise,
+            "chat_id": req.chat_id,
+            "text": req.text,
+            "status": req.status,
+            "asked_at": req.asked_at,
+            "answered_at": req.answered_at,
+            "answer": req.answer,
+            "answered_by": answered_by,
         }

@@ -13,7 +13,10 @@ from models.outbox import enqueue
 from models.tables import Attachment, Conversation, Incident, IncidentEvent, Outbox, Report
 
 OPEN = ("reported", "acknowledged", "handling")
-CLOSED = ("resolved", "false_alarm")
+# Inspections and drills are recorded as "noted": never open, never in need of closing.
+NOTED = "noted"
+NOTED_CATEGORIES = ("inspection",)
+CLOSED = ("resolved", "false_alarm", NOTED)
 CONFIRM_REPORT = "confirm_report"  # Conversation.kind of the bot's doubt question
 KEY_SEP = "|"
 

@@ -17,6 +17,7 @@ from models.tables import Outbox
 PRIORITY = {
     "alert": 0,
     "reply": 10,
+    "request": 15,  # a member's question forwarded to the coordinators
     "directive": 20,
     "reminder": 25,
     "task": 30,

@@ -243,6 +243,27 @@ class Task(Base):
     note: Mapped[str] = mapped_column(Text, default="", server_default="")  # given when done
 
 
+class MemberRequest(Base):
+    """A member's question or request to the council (YCn), forwarded to the coordinators."""
+
+    __tablename__ = "requests"
+    __table_args__ = (Index("ix_requests_status_asked", "status", "asked_at"),)
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    member_pk: Mapped[int | None] = mapped_column(
+        ForeignKey("members.id", ondelete="SET NULL"), index=True
+    )
+    message_pk: Mapped[int | None] = mapped_column(ForeignKey("messages.id", ondelete="SET NULL"))
+    chat_id: Mapped[str] = mapped_column(ID)  # where it was asked; the answer goes there
+    text: Mapped[str] = mapped_column(Text, default="")
+    status: Mapped[str] = mapped_column(String(12), default="open")  # open|answered
+    # Where the forward went: private|coordinators|council|none (none: nobody reachable).
+    forwarded_to: Mapped[str] = mapped_column(String(20), default="none")
+    asked_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    answered_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    answer: Mapped[str | None] = mapped_column(Text)
+    answered_by: Mapped[int | None] = mapped_column(ForeignKey("members.id", ondelete="SET NULL"))
+
+
 class Nudge(Base):
     """A nudge planned for an inactive member; sent through the outbox, effect measured."""
 
@@ -398,3 +419,17 @@ class Artifact(Base):
     data: Mapped[bytes] = mapped_column(LargeBinary)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class SentDigest(Base):
+    """The text of a week's digest as it was queued for the coordinators (issue 16.5).
+
+    The history page shows this, not a re-rendering with later figures; later recipients of
+    the same week get the same text.
+    """
+
+    __tablename__ = "sent_digests"
+    week: Mapped[str] = mapped_column(String(10), primary_key=True)  # 2026-W48
+    text: Mapped[str] = mapped_column(Text)
+    as_of: Mapped[datetime] = mapped_column(UTCDateTime)  # the figures' moment
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)

@@ -127,7 +127,10 @@ def test_jobs_list_and_run_at_a_time(tmp_path: Path) -> None:
     for name in ("nudges", "ack_reminders", "task_reminders", "retention"):
         assert name in listing
     # Nobody has been seen: a week and a day later everyone on the roster is nudged in a group.
-    later = (time.strftime("%Y-%m-%d", time.localtime(time.time() + 8 * 86400))) + "T10:00"
+    when = time.time() + 8 * 86400
+    while time.localtime(when).tm_wday == 6:  # Sunday is a rest day: no nudges
+        when += 86400
+    later = time.strftime("%Y-%m-%d", time.localtime(when)) + "T10:00"
     proc = run("jobs", "run", "nudges", "--at", later, cwd=tmp_path)
     assert proc.returncode == 0, proc.stderr
     assert "3 message(s) queued" in proc.stdout  # one batched message per enterprise group

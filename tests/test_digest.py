@@ -4,8 +4,10 @@ the chart URL, the chat commands and the CLI."""
 from __future__ import annotations
 
 import csv
+import html
 import io
 import json
+import re
 import subprocess
 import sys
 from collections.abc import AsyncIterator
@@ -280,10 +282,18 @@ async def test_text_thanks_first_and_stays_under_the_limit(
                 f"Nguyễn Thị Phương Thảo Số {i} 👩‍🚒" * 2,
                 enterprise="Công ty TNHH Một Thành Viên Rất Dài Tên " * 2,
             )
+        # And a busy week: ten incidents with long place names, each told in one short line.
+        an = (await s.execute(select(Member).where(Member.member_id == "uA"))).scalar_one()
+        for i in range(10):
+            incident = await f.incident("fire", "high", day(5, i))
+            report = await f.report(an, day(5, i), "fire", incident=incident)
+            report.places = [{"kind": "place", "code": None, "text": "Khu nhà xưởng 🏭 " * 9}]
     async with sessions() as s:
         big = await build_digest(s, make_settings(), WEEK, AFTER)
-    assert len(big.inactive_members) == 402
-    assert utf16_len(big.render_text()) <= 2000
+    assert len(big.inactive_members) == 402 and len(big.incidents) == 13
+    text = big.render_text()
+    assert utf16_len(text) <= 2000
+    assert "… và 8 sự việc khác: xem trên trang quản lý." in text
 
 
 def test_weeks_are_iso_weeks_in_the_configured_zone() -> None:
@@ -404,6 +414,15 @@ async def test_stats_commands_for_coordinators_and_refusal_for_members(
     await bot.drain()
     to_d = [line.text for line in bot.store.bot_lines("uD")]
     assert any(t.startswith("📊 Tuần 48") and "Tham gia:" in t for t in to_d), to_d
+    stats = next(t for t in to_d if t.startswith("📊 Tuần 48")).splitlines()
+    assert stats[0].endswith("tính đến 09:00 29/11")  # the week is still in progress
+    # The week's incidents, each once, with how it stands: the fire is open, the theft was
+    # resolved (no step recorded: its resolved_at says so), the carried-over one still open.
+    assert stats[stats.index("🚨 Sự việc trong tuần (3):") + 1 :][:3] == [
+        "• SV3 đối tượng khả nghi: chưa có người nhận xử lý",
+        "• SV1 cháy/nổ: chưa có người nhận xử lý",
+        "• SV2 trộm cắp: đã xử lý xong",
+    ]
     inactive = [t for t in to_d if t.startswith("💤 Chưa hoạt động trong 7 ngày")]
     assert len(inactive) == 2, to_d
     assert inactive[0].splitlines()[1:] == [
@@ -415,6 +434,62 @@ async def test_stats_commands_for_coordinators_and_refusal_for_members(
     )
     in_group = [line.text for line in bot.store.bot_lines("g1") if line.text != "ok"]
     assert in_group == ["Bot đã gửi danh sách riêng cho anh/chị qua tin nhắn cá nhân."]
+
+
+async def test_history_page_shows_the_text_that_was_sent(
+    make_bot: Any, make_settings: Any, db_url: str
+) -> None:
+    password = "mật khẩu đủ dài 2026"
+    settings = make_settings(db=db_url, coordinators=["gcoord"], dashboard={"password": password})
+    bot = await make_bot(settings, FixedClock(datetime(2026, 11, 30, 8, 5, tzinfo=HCM)))
+    async with bot.sessions() as s, s.begin():
+        rows = await scenario(s)
+        rows["d"].phone = "0912345678"
+    await bot.runtime.run_job("weekly_digest")
+    sent = next(r.text for r in await _digest_rows(bot) if r.idempotency_key.startswith("digest:"))
+    assert "Tham gia: 3/5" in sent
+    # Later the week's figures change (a late-stored message) and a new coordinator appears:
+    # they get the text the others got, and the history page shows that text.
+    async with bot.sessions() as s, s.begin():
+        f = Factory(s)
+        em = (await s.execute(select(Member).where(Member.member_id == "uE"))).scalar_one()
+        await f.message(em, day(6), "g1")
+        await f.member("uN", "Ngọc", role="coordinator", private_chat="pN")
+    assert (await bot.runtime.run_job("weekly_digest")).queued == 2
+    texts = {r.chat_id: r.text for r in await _digest_rows(bot) if not r.photo_url}
+    assert texts == {"gcoord": sent, "pD": sent, "pN": sent}
+    async with bot.sessions() as s:
+        again = (await build_digest(s, settings, WEEK, AFTER)).render_text()
+    assert "Tham gia: 4/6" in again  # Em wrote, Ngọc joined: a re-rendering differs
+
+    token = re.search(
+        r'name="csrf" value="([^"]+)"', await (await bot.http.get("/dashboard/login")).text()
+    )
+    assert token is not None
+    login = {"username": "0912345678", "password": password, "csrf": token[1], "next": "/"}
+    async with bot.http.post("/dashboard/login", data=login, allow_redirects=False) as resp:
+        assert resp.status in (302, 303)
+
+    async def page(week: str) -> str:
+        async with bot.http.get(f"/dashboard/digest/{week}") as resp:
+            assert resp.status == 200
+            return html.unescape(await resp.text())
+
+    shown = await page(WEEK)
+    assert "Nguyên văn tin đã gửi" in shown and "Tham gia: 3/5" in shown
+    assert "Tham gia: 4/6" not in shown
+    # "Every directive acknowledged" only when it is true: not with one pending (W48),
+    # not in a week without directives (W45), yes once W47's only directive is fully acked.
+    assert "Mọi thông báo đều đã được xác nhận" not in shown
+    quiet = await page("2026-W45")
+    assert "Tuần này không có thông báo." in quiet
+    assert "Mọi thông báo đều đã được xác nhận" not in quiet
+    assert "chưa gửi tin" in quiet  # nothing was sent that week: the page says it is a preview
+    async with bot.sessions() as s, s.begin():
+        f = Factory(s)
+        for m in (rows["a"], rows["b"]):
+            await f.ack(rows["d0"], await s.merge(m), day(-4))
+    assert "Mọi thông báo đều đã được xác nhận" in await page("2026-W47")
 
 
 def _config(tmp_path: Path, url: str) -> Path:

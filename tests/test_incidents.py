@@ -448,16 +448,24 @@ async def test_baocao_lists_for_coordinators_and_prompts_members(bot: Bot) -> No
     assert "báo cáo (Nguyễn Văn An)" in last(bot, "c1")
 
 
-async def test_open_incident_reminder_waits_for_the_morning(bot: Bot) -> None:
+async def test_open_incident_reminder_goes_to_the_member_handling_it_in_the_morning(
+    bot: Bot,
+) -> None:
     bot.clock.set(NIGHT - timedelta(hours=24))
     await say(bot, "Đánh nhau ở nhà ăn", sender="u1")
     bot.clock.set(NIGHT + timedelta(minutes=1))
-    assert (await bot.runtime.run_job("incident_reminders")).queued == 3
+    # Nobody took it: the coordinators read it in their daily summary, not in a reminder.
     assert (await bot.runtime.run_job("incident_reminders")).queued == 0
-    reminders = await rows(bot, Outbox, Outbox.kind == "reminder")
+    async with bot.sessions() as s, s.begin():
+        incident = (await s.execute(select(Incident))).scalar_one()
+        handler = (await s.execute(select(Member).where(Member.member_id == "u2"))).scalar_one()
+        incident.handler_pk, incident.status, incident.reminded_at = handler.id, "handling", None
+    assert (await bot.runtime.run_job("incident_reminders")).queued == 1
+    assert (await bot.runtime.run_job("incident_reminders")).queued == 0
+    [reminder] = await rows(bot, Outbox, Outbox.kind == "reminder")
     morning = datetime(2026, 11, 27, 0, 0, tzinfo=UTC)  # 07:00 in Hanoi
-    assert {r.next_attempt_at for r in reminders} == {morning}
-    assert "mở đã hơn 24 giờ" in reminders[0].text
+    assert reminder.chat_id == "u2" and reminder.next_attempt_at == morning
+    assert "mở đã hơn 24 giờ" in reminder.text
 
 
 def test_quiet_end(make_settings: Any) -> None:

@@ -30,7 +30,7 @@ from bot.cli import (
     parse_when,
 )
 from bot.connections import run_server
-from bot.export import write_csv, write_jsonl, write_xlsx
+from bot.export import for_people, write_csv, write_jsonl, write_xlsx
 from bot.listen import bind
 from bot.logs import setup_logging
 from bot.platforms.base import PlatformError
@@ -233,16 +233,20 @@ async def export(args: argparse.Namespace) -> int:
     async with open_db(settings) as sessions, sessions() as session:
         rows = with_progress(exports.rows(session, args.kind, since, until), args.kind)
         cols = exports.COLUMNS[args.kind]
+        # CSV and XLSX are read by people (Vietnamese unless --lang en); JSONL by programs.
+        lang = getattr(args, "lang", "vi")
+        people, names = for_people(args.kind, rows, lang), exports.headers(args.kind, lang)
         if args.format == "xlsx":
             buf = io.BytesIO()
-            n = await write_xlsx(rows, cols, buf, tz, title=args.kind)
+            title = exports.TITLE_VI.get(args.kind, args.kind) if lang == "vi" else args.kind
+            n = await write_xlsx(people, cols, buf, tz, title=title, headers=names)
             _write_bytes(path, buf.getvalue())
         else:
             sbuf = io.StringIO()
             if args.format == "jsonl":
                 n = await write_jsonl(rows, sbuf)
             else:
-                n = await write_csv(rows, cols, sbuf, tz)
+                n = await write_csv(people, cols, sbuf, tz, headers=names)
             _write_text(path, sbuf.getvalue())
     if path is not None:
         print(f"{n} {args.kind} written to {path}", file=sys.stderr)

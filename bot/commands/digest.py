@@ -7,7 +7,7 @@ import json
 import sys
 from datetime import datetime
 
-from bot.cli import EXIT_OK, UsageError, command, load, output_path
+from bot.cli import EXIT_OK, UsageError, command, load, output_path, parse_when
 from bot.commands.core import _write_bytes, _write_text, open_db
 from bot.dashboard.render import digest_html
 from bot.export import digest_xlsx
@@ -21,7 +21,8 @@ BINARY = ("xlsx", "png")
 @command("digest")
 async def digest_cmd(args: argparse.Namespace) -> int:
     settings = load(args)
-    now: datetime = SystemClock().now()
+    # --at: the digest as of that moment (a past week's "so far" is then right too).
+    now: datetime = parse_when(args.at, settings.tz) if args.at else SystemClock().now()
     week = args.week or last_complete_week(now, settings.tz)
     try:
         parse_week(week)

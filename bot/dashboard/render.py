@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import base64
-from datetime import datetime
+from datetime import datetime, timedelta
 from functools import cache
 from importlib import resources
 from typing import Any
@@ -11,8 +11,10 @@ from zoneinfo import ZoneInfo
 
 import jinja2
 
+from handlers import labels
+from handlers.codes import incident_code
 from handlers.digest import Digest, percent
-from handlers.texts import digest as texts
+from handlers.texts.incidents import places_text
 
 
 @cache
@@ -25,12 +27,43 @@ def environment() -> jinja2.Environment:
         trim_blocks=True,
         lstrip_blocks=True,
     )
-    env.filters["cat"] = lambda k: texts.CATEGORY.get(k, k) if k else "–"
-    env.filters["sev"] = lambda k: texts.SEVERITY.get(k, k) if k else "–"
-    env.filters["state"] = lambda k: texts.STATUS.get(k, k) if k else "–"
-    env.filters["role"] = lambda k: texts.ROLE.get(k, k)
+    # Every machine value a person sees goes through handlers/labels.py (issue 16.3).
+    env.filters["cat"] = lambda k: labels.label(labels.CATEGORY, k)
+    env.filters["sev"] = lambda k: labels.label(labels.SEVERITY, k)
+    env.filters["state"] = lambda k: labels.label(labels.STATUS, k)
+    env.filters["incident_state"] = lambda k: labels.label(labels.INCIDENT_STATUS, k)
+    env.filters["task_state"] = lambda k: labels.label(labels.TASK_STATUS, k)
+    env.filters["sent_state"] = lambda k: labels.label(labels.OUTBOX_STATUS, k)
+    env.filters["role"] = lambda k: labels.label(labels.ROLE, k)
+    env.filters["event"] = event_label
+    env.filters["week"] = labels.week_label
+    env.filters["code"] = incident_code
+    env.filters["places"] = lambda p: places_text(p or []) or "–"
+    env.filters["duration"] = duration
     env.globals["pct"] = percent
     return env
+
+
+def event_label(kind: str) -> str:
+    """A timeline step's name; the bot's own messages are 'notice_<outbox kind>'."""
+    if kind.startswith("notice_"):
+        what = kind.removeprefix("notice_")
+        return "Bot nhắc sự việc còn mở" if what == "reminder" else "Bot gửi cảnh báo"
+    return labels.label(labels.EVENT, kind)
+
+
+def duration(value: timedelta | None) -> str:
+    """'45 phút', '3 giờ 20 phút', '2 ngày 4 giờ'; a dash when it has not happened."""
+    if value is None:
+        return "–"
+    minutes = max(0, int(value.total_seconds() // 60))
+    days, rest = divmod(minutes, 1440)
+    hours, mins = divmod(rest, 60)
+    if days:
+        return f"{days} ngày {hours} giờ" if hours else f"{days} ngày"
+    if hours:
+        return f"{hours} giờ {mins} phút" if mins else f"{hours} giờ"
+    return f"{mins} phút"
 
 
 def stylesheet() -> str:

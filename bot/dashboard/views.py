@@ -18,7 +18,7 @@ from bot import keys
 from bot.dashboard import auth
 from bot.dashboard.auth import STATE, User, login_required
 from bot.dashboard.render import render
-from bot.export import digest_xlsx, write_csv, write_xlsx
+from bot.export import digest_xlsx, for_people, write_csv, write_xlsx
 from bot.ratelimit import RateLimiter, Reservation
 from handlers.digest import (
     WEEK_RE,
@@ -44,16 +44,7 @@ FIRST_YEAR, LAST_YEAR = 1900, 9998
 MAX_ID = 2**63 - 1  # ids are BIGINT
 CONTROL = re.compile(r"[\x00-\x1f\x7f\ud800-\udfff]")  # never in a name or a search
 DIRECTIVE_DAYS = 30
-KIND_LABELS = {
-    "messages": "Tin nhắn",
-    "reports": "Báo cáo sự việc",
-    "checkins": "Điểm danh",
-    "acks": "Xác nhận thông báo",
-    "members": "Thành viên",
-    "tasks": "Việc được giao",
-    "nudges": "Lời nhắc",
-    "outbox": "Tin bot đã gửi",
-}
+KIND_LABELS = exports.TITLE_VI  # one name per export, here and in the CLI's sheets
 # The pages have no scripts at all; the policy makes an injected one inert anyway.
 HEADERS = {
     "Content-Security-Policy": "default-src 'none'; style-src 'self'; img-src 'self' data:; "
@@ -133,7 +124,7 @@ async def stylesheet(_request: web.Request) -> web.Response:
     )
 
 
-def _now(request: web.Request) -> datetime:
+def now_of(request: web.Request) -> datetime:
     return request.app[keys.CLOCK].now()
 
 
@@ -186,7 +177,7 @@ async def login(request: web.Request) -> web.Response:
     state = request.app[STATE]
     if not state.enabled:
         return await setup_page(request)
-    settings, now, ip = request.app[keys.SETTINGS], _now(request), auth.client_ip(request)
+    settings, now, ip = request.app[keys.SETTINGS], now_of(request), auth.client_ip(request)
     form = await read_form(request)
     next_url = auth.safe_next(str(form.get("next", "")))
     cookie = request.cookies.get(auth.LOGIN_COOKIE, "")
@@ -302,13 +293,15 @@ async def _digest(request: web.Request, week: str, *, with_members: bool = True)
     settings = request.app[keys.SETTINGS]
     _shown_week(week)
     async with request.app[keys.SESSIONS]() as session:
-        return await build_digest(session, settings, week, _now(request), with_members=with_members)
+        return await build_digest(
+            session, settings, week, now_of(request), with_members=with_members
+        )
 
 
 @login_required()
 async def week_page(request: web.Request, user: User) -> web.Response:
     tz = request.app[keys.SETTINGS].tz
-    current = week_of(_now(request), tz)
+    current = week_of(now_of(request), tz)
     week = _week_param(request, current)
     d = await _digest(request, week)
     nxt = shift_week(week, 1)
@@ -358,7 +351,7 @@ async def digest_download(request: web.Request, user: User) -> web.Response:
 @login_required()
 async def digests_page(request: web.Request, user: User) -> web.Response:
     settings = request.app[keys.SETTINGS]
-    now, tz = _now(request), settings.tz
+    now, tz = now_of(request), settings.tz
     last = last_complete_week(now, tz)
     weeks = []
     async with request.app[keys.SESSIONS]() as session:
@@ -393,7 +386,7 @@ def _query(request: web.Request, name: str, limit: int) -> str:
     return value
 
 
-def _pk(request: web.Request) -> int:
+def path_pk(request: web.Request) -> int:
     """The row id in the path; one no database column can hold is simply not there."""
     pk = int(request.match_info["pk"])
     if pk > MAX_ID:
@@ -435,7 +428,7 @@ async def reports_page(request: web.Request, user: User) -> web.Response:
 async def report_photo(request: web.Request, user: User) -> web.Response:
     """A photo kept with a report (fetched from Zalo when it arrived; its URL expires)."""
     async with request.app[keys.SESSIONS]() as session:
-        found = await dq.photo(session, _pk(request))
+        found = await dq.photo(session, path_pk(request))
     if found is None:
         return error_page(
             request, 404, "Không có ảnh", "Ảnh này không có hoặc chưa tải về được.", user
@@ -454,7 +447,7 @@ async def report_photo(request: web.Request, user: User) -> web.Response:
 
 @login_required()
 async def directives_page(request: web.Request, user: User) -> web.Response:
-    now = _now(request)
+    now = now_of(request)
     w = q.Window(now - timedelta(days=DIRECTIVE_DAYS), now, now)
     async with request.app[keys.SESSIONS]() as session:
         directives = list(reversed(await q.directive_statuses(session, w)))
@@ -471,7 +464,7 @@ async def directives_page(request: web.Request, user: User) -> web.Response:
 @login_required()
 async def members_page(request: web.Request, user: User) -> web.Response:
     settings = request.app[keys.SETTINGS]
-    now = _now(request)
+    now = now_of(request)
     week = week_of(now, settings.tz)
     start, end = week_bounds(week, settings.tz)
     w = q.Window(start, end, min(now, end))
@@ -498,7 +491,7 @@ async def members_page(request: web.Request, user: User) -> web.Response:
 
 async def _member(request: web.Request) -> Member:
     async with request.app[keys.SESSIONS]() as session:
-        member = await session.get(Member, _pk(request))
+        member = await session.get(Member, path_pk(request))
     if member is None:
         raise web.HTTPNotFound()
     return member
@@ -535,7 +528,7 @@ async def member_save(request: web.Request, user: User) -> web.Response:
     elif role not in ROLES:
         error = "Vai trò không hợp lệ."
     async with request.app[keys.SESSIONS]() as session, session.begin():
-        member = await session.get(Member, _pk(request))
+        member = await session.get(Member, path_pk(request))
         if member is None:
             raise web.HTTPNotFound()
         if error:
@@ -554,7 +547,7 @@ async def member_save(request: web.Request, user: User) -> web.Response:
             member,
             {"name": name, "phone": phone, "enterprise": enterprise, "role": role},
             actor=user.actor,
-            now=_now(request),
+            now=now_of(request),
         )
     return see_other(f"/dashboard/members?saved={member.id}")
 
@@ -605,15 +598,18 @@ async def download(request: web.Request, user: User) -> web.Response:
     since = _day(_query(request, "since", 10), tz)
     until = _day(_query(request, "until", 10), tz)
     until = until + timedelta(days=1) if until else None
-    stamp = _now(request).astimezone(tz).strftime("%Y%m%d")
+    stamp = now_of(request).astimezone(tz).strftime("%Y%m%d")
     async with request.app[keys.SESSIONS]() as session:
-        rows = exports.rows(session, kind, since, until)
+        # Downloads are for people: Vietnamese headers and values, like the CLI's default.
+        rows = for_people(kind, exports.rows(session, kind, since, until))
+        cols, names = exports.COLUMNS[kind], exports.headers(kind)
         if fmt == "xlsx":
             buf = io.BytesIO()
-            await write_xlsx(rows, exports.COLUMNS[kind], buf, tz, title=kind)
+            title = KIND_LABELS.get(kind, kind)
+            await write_xlsx(rows, cols, buf, tz, title=title, headers=names)
             return _attachment(buf.getvalue(), f"antt-{kind}-{stamp}.xlsx", XLSX)
         sbuf = io.StringIO()
-        await write_csv(rows, exports.COLUMNS[kind], sbuf, tz)
+        await write_csv(rows, cols, sbuf, tz, headers=names)
     return _attachment(
         sbuf.getvalue().encode("utf-8"), f"antt-{kind}-{stamp}.csv", "text/csv; charset=utf-8"
     )

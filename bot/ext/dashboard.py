@@ -5,7 +5,7 @@ from __future__ import annotations
 from aiohttp import web
 
 from bot import keys
-from bot.dashboard import views
+from bot.dashboard import story, views
 from bot.dashboard.auth import STATE, DashboardState
 
 
@@ -13,3 +13,4 @@ def install(app: web.Application) -> None:
     # The password is hashed once here; only the hash and its salt stay in the app.
     app[STATE] = DashboardState.from_settings(app[keys.SETTINGS])
     views.add_routes(app)
+    story.add_routes(app)

@@ -21,6 +21,7 @@ from handlers.config import Settings, parse_hhmm
 from handlers.digest import Digest, build_digest, week_bounds, week_of
 from handlers.jobs import every, job
 from handlers.texts import digest as texts
+from models.digest import keep_sent_digest
 from models.outbox import enqueue
 from models.people import coordinators
 from models.tables import Artifact, Member, Outbox
@@ -109,7 +110,8 @@ async def weekly_digest(
         if not await _anyone_expected(session, settings, week):
             return 0  # a week before the roster existed (a fresh install): nothing to say
         digest = await build_digest(session, settings, week, now)
-        text = digest.render_text()
+        # Every recipient of a week gets the text stored first, and the dashboard shows it.
+        text = await keep_sent_digest(session, week, digest.render_text(), digest.window.as_of, now)
         url = None
         if any(f"digest-photo:{c}:{week}" not in done for c in todo):
             png = await chart_or_none(digest)

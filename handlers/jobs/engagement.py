@@ -18,7 +18,7 @@ from handlers.jobs import every, job
 from handlers.texts import engagement as texts
 from models.engagement import ackers, directive_targets, expected_ackers
 from models.outbox import enqueue, enqueue_many, insert_for, sent_this_month
-from models.people import address, address_full, coordinators
+from models.people import address, coordinators
 from models.tables import Directive, Group, Member, Membership, Message, Nudge, Outbox, Task
 
 Sessions = async_sessionmaker[AsyncSession]
@@ -531,7 +531,7 @@ async def _report_closed(
 # ---------------------------------------------------------------- tasks
 
 
-@job("task_reminders", every(15), "nhắc việc sắp đến hạn; báo việc quá hạn")
+@job("task_reminders", every(15), "nhắc người được giao việc sắp đến hạn hoặc quá hạn")
 async def task_reminders(sessions: Sessions, settings: Settings, clock: Clock) -> int:
     now = clock.now()
     before = timedelta(hours=settings.engagement.task_reminder_hours_before)
@@ -561,19 +561,7 @@ async def task_reminders(sessions: Sessions, settings: Settings, clock: Clock) -
                     f"task-overdue:{task.id}:member",
                     member.id,
                 )
-                note = texts.TASK_OVERDUE_COORD.format(
-                    code=code, name=address_full(member), due=due, text=task.text
-                )
-                for target in await _task_overseers(session, settings, task):
-                    queued += await _task_note(
-                        session,
-                        settings,
-                        now,
-                        task,
-                        target,
-                        note,
-                        f"task-overdue:{task.id}:coord:{target}",
-                    )
+                # The assigner hears of it in the coordinators' daily summary (jobs/summary.py).
             elif now >= task.due_at - before:
                 note = texts.TASK_REMINDER.format(code=code, text=task.text, due=due)
                 queued += await _task_note(
@@ -606,13 +594,3 @@ async def _task_note(
         not_before=next_polite_time(settings, now),
     )
     return int(out is not None)
-
-
-async def _task_overseers(session: AsyncSession, settings: Settings, task: Task) -> list[str]:
-    """Whoever assigned the task (privately), else the coordinators."""
-    if task.assigned_by:
-        assigner = await session.get(Member, task.assigned_by)
-        if assigner is not None and assigner.private_chat_id:
-            return [assigner.private_chat_id]
-    members, chats = await coordinators(session, settings.coordinators)
-    return list(dict.fromkeys([m.private_chat_id for m in members if m.private_chat_id] + chats))

@@ -11,7 +11,6 @@ from handlers.clock import Clock
 from handlers.config import Settings, parse_quiet_hours
 from handlers.intents.incidents import (
     alert_reach,
-    coordinator_targets,
     is_held,
     name_of,
     release_held,
@@ -183,7 +182,8 @@ async def expire_doubts(session: AsyncSession, now: datetime) -> int:
 
 
 async def remind_open(session: AsyncSession, settings: Settings, now: datetime) -> int:
-    """Open incidents past the configured age: remind whoever handles it, else coordinators."""
+    """Open incidents past the configured age: remind the member handling it. Coordinators get
+    no per-incident reminder: open incidents are in their daily summary."""
     hours = settings.alerts.open_incident_reminder_hours
     age = timedelta(hours=hours)
     not_before = quiet_end(settings, now)
@@ -191,11 +191,10 @@ async def remind_open(session: AsyncSession, settings: Settings, now: datetime) 
     for incident in await due_reminders(session, now, age):
         period = int((now - incident.first_reported_at) / age)
         handler = await session.get(Member, incident.handler_pk) if incident.handler_pk else None
-        targets: list[tuple[str, int | None]]
-        if handler is not None and handler.private_chat_id:
-            targets = [(handler.private_chat_id, handler.id)]
-        else:
-            targets = await coordinator_targets(session, settings)
+        incident.reminded_at = now
+        if handler is None or handler.role != "member" or not handler.private_chat_id:
+            continue  # coordinators see it in their daily summary (jobs/summary.py)
+        targets: list[tuple[str, int | None]] = [(handler.private_chat_id, handler.id)]
         reports = await reports_of(session, incident.id)
         places = texts.places_text(reports[0].places) if reports else ""
         text = texts.reminder(
@@ -211,7 +210,6 @@ async def remind_open(session: AsyncSession, settings: Settings, now: datetime) 
             kind="reminder",
             not_before=not_before,
         )
-        incident.reminded_at = now
         add_event(session, incident, "reminder", now, note=f"{len(targets)} chat")
     return queued
 

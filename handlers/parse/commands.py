@@ -24,6 +24,10 @@ _COMMANDS: Final[dict[str, tuple[str, ...]]] = {
     "huongdan": ("help",),
     "xuly": (),
     "bao_nham": ("baonham",),
+    "huy": ("cancel",),
+    "xacnhan": ("confirm",),
+    "traloi": ("answer",),
+    "yeucau": ("requests",),
 }
 COMMAND_NAMES: Final[Mapping[str, str]] = MappingProxyType(
     {alias: canon for canon, aliases in _COMMANDS.items() for alias in (canon, *aliases)}

@@ -9,6 +9,7 @@ HELP_MEMBER = (
     '• Xác nhận thông báo: trả lời "đã nhận" vào tin của bot hoặc /danhan\n'
     '• Việc được giao: trả lời "nhận việc" vào tin giao việc; xong thì trả lời "xong" '
     "kèm ghi chú, hoặc /xong <mã việc> <ghi chú>\n"
+    "• Hỏi hoặc nhờ hỗ trợ: nhắn câu hỏi, bot chuyển tới điều phối viên và báo lại câu trả lời\n"
     "• Xem hướng dẫn: /huongdan"
 )
 
@@ -19,6 +20,7 @@ HELP_COORDINATOR = (
     "• /huy CV<số>, /huy TB<số>: hủy việc hoặc thông báo mình đã tạo\n"
     "• /thongke: số liệu tuần này\n"
     "• /chuahoatdong: thành viên chưa hoạt động\n"
+    "• /yeucau: câu hỏi đang chờ trả lời; /traloi YC<số> <nội dung>: trả lời\n"
     "• /baocao: các sự việc đang mở\n"
     "• /xuly <mã>, /xong <mã>, /bao_nham <mã>: cập nhật sự việc\n"
     "• /xacnhan: xác nhận tài khoản Zalo của điều phối viên mới"

@@ -13,6 +13,8 @@ STATUS = {
     "resolved": "đã xong",
     "closed": "đã đóng",
     "false_alarm": "báo nhầm",
+    "noted": "đã ghi nhận",
+    "handling": "đang xử lý",
     "confirmed": "đã xác nhận",
     "unconfirmed": "chưa xác nhận",
     "pending": "chờ xác nhận",
@@ -22,7 +24,8 @@ STATUS = {
 ROLE = {"member": "thành viên", "coordinator": "điều phối viên", "admin": "quản trị"}
 
 TITLE = "📊 Tổng kết tuần {num} ({start}–{end})"
-TITLE_SO_FAR = "📊 Tuần {num} đến {as_of} ({start}–{end})"
+TITLE_WEEK = "📊 Tuần {num} ({start}–{end})"
+SO_FAR = ", tính đến {as_of}"
 TITLE_GROUP = "📊 {group}: tuần {num} ({start}–{end})"
 THANKS = "🌟 Cảm ơn những anh/chị tích cực nhất: {names}. Rất đáng để mọi người noi theo!"
 NO_THANKS = "🌟 Tuần này bot chưa ghi nhận tương tác nào; mong tuần tới sôi nổi hơn."
@@ -31,10 +34,30 @@ REENGAGED = "🔁 {n} người đã quay lại sau lời nhắc."
 DELTA_UP = ", tăng {n} so với tuần trước"
 DELTA_DOWN = ", giảm {n} so với tuần trước"
 DELTA_SAME = ", bằng tuần trước"
-ACTIVITY = "📝 {checkins} lượt điểm danh · {reports} báo cáo sự việc{breakdown}"
-DIRECTIVES = "📣 {n} thông báo · đã xác nhận {acks}/{expected}{pct}"
+ACTIVITY = "📝 {checkins} lượt điểm danh{detail} · {reports} báo cáo sự việc{breakdown}"
+CHECKIN_DETAIL = " ({patrols} tuần tra, {night} ban đêm)"
+DIRECTIVES = "📣 {n} thông báo · đã xác nhận {acks}/{expected}{pct}{late}"
+ACKS_LATE = ", {n} người xác nhận trễ hạn"
 TASKS = "✅ Việc được giao: {done} xong · {overdue} quá hạn"
 OPEN_INCIDENTS = "📌 Sự việc còn mở: {n} ({breakdown})"
+INCIDENTS = "🚨 Sự việc trong tuần ({n}):"
+INCIDENT_LINE = "• {code} {category}{place}{merged}: {outcome}"
+AT_PLACE = " ở {place}"
+MERGED = " ({n} báo cáo)"
+INCIDENTS_MORE = "… và {n} sự việc khác: xem trên trang quản lý."
+OUTCOME = {
+    "open": "chưa có người nhận xử lý",
+    "acknowledged": "đã có người nhận",
+    "handling": "đang xử lý",
+    "resolved": "đã xử lý xong",
+    "false_alarm": "báo nhầm",
+    "noted": "đã ghi nhận, không cần xử lý",
+}
+OUTCOME_BY = {"acknowledged": "{who} đã nhận", "handling": "{who} đang xử lý"}
+COVERAGE = (
+    "ℹ️ Bot chỉ thấy tin nhắn riêng, tin @bot và tin trả lời bot ({n} tin): "
+    "việc không báo qua bot không có nghĩa là chưa làm."
+)
 PENDING = "📌 Thông báo “{text}” còn {n} người chưa xác nhận: {names}"
 INACTIVE = "💤 Chưa hoạt động ({n}): {names}"
 INACTIVE_COUNT = "💤 {n} thành viên chưa hoạt động; điều phối viên sẽ liên hệ riêng."

@@ -58,7 +58,6 @@ TASK_REMINDER = "⏰ Nhắc việc {code}: {text}. Hạn {due}. Làm xong nhắn
 TASK_OVERDUE_MEMBER = (
     "⚠️ Việc {code} đã quá hạn ({due}): {text}. Anh/chị cập nhật giúp bot: /xong {code} khi xong."
 )
-TASK_OVERDUE_COORD = "⚠️ Việc {code} giao cho {name} đã quá hạn ({due}): {text}."
 TASK_STATUS_LINE = "• {code} {name}: {text} — {state}"
 TASK_STATUS_NONE = "Không có việc nào đang mở."
 DONE_USAGE = "Cú pháp: /xong <mã việc>, vd /xong CV3."

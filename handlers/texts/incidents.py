@@ -16,6 +16,7 @@ STATUS = {
     "handling": "đang xử lý",
     "resolved": "đã xử lý xong",
     "false_alarm": "báo nhầm",
+    "noted": "đã ghi nhận, không cần xử lý",
 }
 
 SEVERITY = {"high": "nghiêm trọng", "medium": "trung bình", "low": "nhẹ"}

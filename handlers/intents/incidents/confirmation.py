@@ -37,6 +37,8 @@ from handlers.registry import hook
 from handlers.texts import incidents as texts
 from models.incidents import (
     CLOSED,
+    NOTED,
+    NOTED_CATEGORIES,
     add_event,
     get_incident,
     join_key,
@@ -191,6 +193,10 @@ async def _correct(ctx: Context, report: Report, incident: Incident, text: str) 
         incident.category = report.category
         incident.severity = report.severity
         incident.place_key = join_key(place_keys(report.places))
+        if incident.status == NOTED and incident.category not in NOTED_CATEGORIES:
+            incident.status = "reported"  # "sửa: cháy thật" makes a drill an open incident
+        elif incident.status == "reported" and incident.category in NOTED_CATEGORIES:
+            incident.status = NOTED
         add_event(ctx.session, incident, "corrected", ctx.now, ctx.member.id, text)
     if (
         is_urgent(ctx.settings, report.category, report.severity, u.reasons, ctx.now)

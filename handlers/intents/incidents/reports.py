@@ -30,6 +30,8 @@ from handlers.registry import intent
 from handlers.texts import incidents as texts
 from models.incidents import (
     CONFIRM_REPORT,
+    NOTED,
+    NOTED_CATEGORIES,
     add_event,
     alerted_chats,
     find_mergeable,
@@ -60,7 +62,8 @@ async def place_report(
         incident = Incident(
             category=report.category,
             severity=report.severity,
-            status="reported",
+            # An inspection or a drill is kept on record; nobody has to handle or close it.
+            status=NOTED if report.category in NOTED_CATEGORIES else "reported",
             place_key=join_key(keys),
             urgent=False,
             first_reported_at=now,

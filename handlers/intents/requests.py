@@ -1,0 +1,323 @@
+"""Members' questions and requests (YCn): forwarded to the coordinators, answered, relayed back.
+
+A question to the bot (parse type `question`) or a plea for help that is no incident becomes a
+request; a coordinator answers with a quote-reply to the forward or `/traloi YCn ...`, and the
+bot relays the answer to the chat where it was asked. See docs/requests.md.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import date, timedelta
+
+from handlers.calendar import next_polite_time
+from handlers.codes import request_code
+from handlers.context import Context
+from handlers.intents.basic import plain_message
+from handlers.registry import hook, intent
+from handlers.text import fold
+from handlers.texts import core as core_texts
+from handlers.texts import requests as texts
+from models.outbox import cancel_pending, find_quoted
+from models.people import coordinators
+from models.requests import forwarded_chats, get_request, open_requests, recent_open_request
+from models.tables import Member, MemberRequest
+
+DEFAULT_TITLE = "anh/chị"
+MAX_TEXT = 2000
+# Folded phrases that ask the council for help ("cần hỗ trợ", "nhờ ... hướng dẫn", "vướng mắc").
+HELP_RE = re.compile(
+    r"\b(ho tro|giup|xin hoi|cho hoi|vuong mac|kho khan|de nghi|kien nghi|xin y kien|tu van"
+    r"|huong dan giup|huong dan cho|nho ban|nho hoi dong|nho anh|nho chi|nho bot)\b"
+)
+# ... unless it tells of help already given ("đã hỗ trợ cty ABC xong", "cảm ơn đã giúp").
+HELPED_RE = re.compile(r"\b(xong|da ho tro|da giup|cam on|thank|thanks|tks)\b")
+# Report categories a help request is often mistaken for ("cần hỗ trợ tập huấn PCCC").
+SOFT_CATEGORIES = ("inspection", "other")
+FOLLOW_UP_MINUTES = 10  # more words within this of a question belong to it
+CODE_RE = re.compile(r"^\s*#?\s*(?:yc)?\s*-?\s*(\d{1,9})\b[\s:,.\-]*(.*)$", re.I | re.S)
+
+
+def address(member: Member | None) -> str:
+    """'anh/chị Bình': the roster's title (when it has one) and the given name."""
+    if member is None:
+        return DEFAULT_TITLE
+    title = getattr(member, "title", None) or DEFAULT_TITLE
+    name = member.name or member.display_name
+    if not name:
+        return title
+    return f"{title} {name.split()[-1] if member.status == 'member' else name}"
+
+
+def wants_help(text: str) -> bool:
+    folded = fold(text).lower()
+    return HELP_RE.search(folded) is not None and HELPED_RE.search(folded) is None
+
+
+async def addressed_to_bot(ctx: Context) -> bool:
+    """In a group, only what is said to the bot is a request (an OA sees every message)."""
+    if ctx.is_private or ctx.settings.platform.kind == "zalo_bot":
+        return True  # Zalo bots see only messages addressed to them
+    if ctx.text.strip() != ctx.event.text.strip():
+        return True  # a leading @mention of the bot was stripped
+    quoted = ctx.event.quote_message_id
+    if not quoted:
+        return False
+    return await find_quoted(ctx.session, ctx.event.chat_id, quoted) is not None
+
+
+@intent("question")
+async def question(ctx: Context) -> None:
+    """A member's question to the bot becomes a request; anything else stays a message."""
+    if ctx.is_coordinator or not ctx.text.strip() or not await addressed_to_bot(ctx):
+        await plain_message(ctx)
+        return
+    await open_request(ctx)
+
+
+@hook(24)
+async def request_follow_up(ctx: Context) -> bool:
+    """A few more words right after a question ('công nhân ở trọ ngoài KCN ạ') complete it,
+    instead of being lost: added to the request and passed on where the question went."""
+    parsed = ctx.parsed
+    if parsed is None or parsed.type != "other" or not ctx.is_private or ctx.is_coordinator:
+        return False
+    if len(ctx.text.split()) < 2:
+        return False  # "dạ", "ạ": nothing to add
+    since = ctx.now - timedelta(minutes=FOLLOW_UP_MINUTES)
+    req = await recent_open_request(ctx.session, ctx.member.id, ctx.event.chat_id, since)
+    if req is None:
+        return False
+    req.text = f"{req.text}\n{ctx.text.strip()}"[:MAX_TEXT]
+    code = request_code(req.id)
+    chats = await forwarded_chats(ctx.session, req.id)
+    text = texts.FOLLOW_UP.format(
+        code=code, who=address(ctx.member), text=texts.clip(ctx.text.strip(), 600)
+    )
+    for chat in chats:
+        await ctx.say(
+            chat,
+            text,
+            kind="request",
+            key=f"request-more:{req.id}:{ctx.event.event_key}:{chat}",
+            ref_type="request",
+            ref_id=req.id,
+            not_before=next_polite_time(ctx.settings, ctx.now),
+        )
+    added = texts.ADDED_FORWARDED if chats else texts.ADDED_KEPT
+    await ctx.reply(added.format(code=code), ref_type="request", ref_id=req.id)
+    return True
+
+
+@hook(25)
+async def help_request(ctx: Context) -> bool:
+    """'Nhờ ban quản lý hướng dẫn...', 'cần hỗ trợ tập huấn': a request, not a report."""
+    parsed = ctx.parsed
+    if parsed is None or ctx.is_coordinator:
+        return False
+    soft_report = (
+        parsed.type == "incident"
+        and parsed.category in SOFT_CATEGORIES
+        and parsed.severity != "high"
+    )
+    if not (parsed.type == "other" or soft_report) or not wants_help(ctx.text):
+        return False
+    if not await addressed_to_bot(ctx):
+        return False
+    await open_request(ctx)
+    return True
+
+
+async def open_request(ctx: Context) -> MemberRequest:
+    """Record the request, forward it where someone can answer, and tell the asker where."""
+    req = MemberRequest(
+        member_pk=ctx.member.id,
+        message_pk=ctx.message.id if ctx.message else None,
+        chat_id=ctx.event.chat_id,
+        text=ctx.text.strip()[:MAX_TEXT],
+        status="open",
+        forwarded_to="none",
+        asked_at=ctx.now,
+    )
+    ctx.session.add(req)
+    await ctx.session.flush()
+    where, group = await forward(ctx, req)
+    req.forwarded_to = where
+    code, name = request_code(req.id), address(ctx.member)
+    when = next_polite_time(ctx.settings, ctx.now)
+    if where == "none":
+        text = texts.ASKED_NOBODY.format(name=name, code=code)
+    elif when > ctx.now + timedelta(minutes=1):
+        local = when.astimezone(ctx.tz)
+        at = f"{local.strftime('%H:%M')} {texts.weekday_date(local.date())}"
+        target = texts.LATER_TARGET[where].format(group=group)
+        text = texts.ASKED_LATER.format(name=name, code=code, when=at, target=target)
+    elif where == "private":
+        text = texts.ASKED_PRIVATE.format(name=name, code=code)
+    elif where == "coordinators":
+        text = texts.ASKED_COORDINATORS_CHAT.format(name=name, code=code)
+    else:
+        text = texts.ASKED_COUNCIL.format(name=name, code=code, group=group)
+    await ctx.reply(text, ref_type="request", ref_id=req.id)
+    return req
+
+
+async def forward(ctx: Context, req: MemberRequest) -> tuple[str, str]:
+    """Write the forward rows: coordinators privately, else their chat, else the council group.
+
+    Returns (where it went, the council group's name); "none" when no row was written.
+    Non-urgent, so it waits for the end of quiet hours, holidays and rest days."""
+    members, chats = await coordinators(ctx.session, ctx.settings.coordinators)
+    private: list[tuple[str, int | None]] = [
+        (m.private_chat_id, m.id) for m in members if m.private_chat_id
+    ]
+    council = [g for g in ctx.settings.groups if g.kind == "council"]
+    plans: list[tuple[str, list[tuple[str, int | None]]]] = [
+        ("private", private),
+        ("coordinators", [(c, None) for c in chats]),
+        ("council", [(g.chat_id, None) for g in council]),
+    ]
+    text = forward_text(ctx, req)
+    not_before = next_polite_time(ctx.settings, ctx.now)
+    for where, targets in plans:
+        written = 0
+        for chat, member_pk in dict.fromkeys(targets):
+            out = await ctx.say(
+                chat,
+                text,
+                kind="request",
+                key=f"request:{req.id}:{chat}",
+                member_pk=member_pk,
+                ref_type="request",
+                ref_id=req.id,
+                not_before=not_before,
+            )
+            written += out is not None
+        if written:
+            return where, council[0].name if where == "council" and council else ""
+    return "none", ""
+
+
+def forward_text(ctx: Context, req: MemberRequest) -> str:
+    m = ctx.member
+    details = ", ".join(x for x in (m.enterprise or texts.NO_ENTERPRISE, m.phone or "") if x)
+    where = "" if ctx.is_private else texts.WHERE_GROUP.format(group=ctx.group.name or "?")
+    return texts.FORWARD.format(
+        code=request_code(req.id),
+        who=address(m),
+        enterprise=details,
+        where=where,
+        text=texts.clip(req.text, 600),
+    )
+
+
+# ---------------------------------------------------------------- answers
+
+
+async def answer(ctx: Context, req: MemberRequest, body: str) -> None:
+    """Close the request with the coordinator's answer and relay it where it was asked."""
+    code = request_code(req.id)
+    if req.status != "open":
+        who = await ctx.session.get(Member, req.answered_by) if req.answered_by else None
+        at = req.answered_at.astimezone(ctx.tz).strftime("%H:%M %d/%m") if req.answered_at else ""
+        await ctx.reply(texts.ALREADY_ANSWERED.format(code=code, who=address(who), at=at))
+        return
+    asker = await ctx.session.get(Member, req.member_pk) if req.member_pk else None
+    req.status = "answered"
+    req.answered_at = ctx.now
+    req.answer = body[:MAX_TEXT]
+    req.answered_by = ctx.member.id
+    # A forward still held for the morning would ask a question already answered.
+    await cancel_pending(ctx.session, "request", req.id, ("request",), "answered before sent")
+    await ctx.say(
+        req.chat_id,
+        texts.ANSWER.format(code=code, name=address(asker), answer=body, who=address(ctx.member)),
+        kind="reply",
+        key=f"request-answer:{req.id}",
+        member_pk=req.member_pk,
+        ref_type="request",
+        ref_id=req.id,
+    )
+    await ctx.reply(texts.ANSWER_SENT.format(code=code, name=address(asker)))
+
+
+@intent("command:traloi")
+async def traloi(ctx: Context) -> None:
+    if not ctx.is_coordinator:
+        await ctx.reply(core_texts.COORDINATOR_ONLY.format(name="traloi"))
+        return
+    args = ctx.parsed.command.args if ctx.parsed and ctx.parsed.command else ""
+    match = CODE_RE.match(args)
+    if match is None:
+        await ctx.reply(texts.USAGE_TRALOI)
+        return
+    request_id, body = int(match[1]), match[2].strip()
+    req = await get_request(ctx.session, request_id, lock=True)
+    if req is None:
+        await ctx.reply(texts.NOT_FOUND.format(code=request_code(request_id)))
+        return
+    if not body:
+        await ctx.reply(texts.EMPTY_ANSWER.format(code=request_code(request_id)))
+        return
+    await answer(ctx, req, body)
+
+
+@hook(21)
+async def quote_reply_answer(ctx: Context) -> bool:
+    """A coordinator's quote-reply to a forwarded request is the answer."""
+    quoted = ctx.event.quote_message_id
+    if not quoted or not ctx.is_coordinator or not ctx.text.strip():
+        return False
+    if ctx.parsed is not None and ctx.parsed.type == "command":
+        return False  # /traloi YC3 ... quoting the forward is routed as the command
+    row = await find_quoted(ctx.session, ctx.event.chat_id, quoted)
+    if row is None or row.ref_type != "request" or row.ref_id is None:
+        return False
+    req = await get_request(ctx.session, row.ref_id, lock=True)
+    if req is None:
+        return False
+    await answer(ctx, req, ctx.text.strip())
+    return True
+
+
+@intent("command:yeucau")
+async def yeucau(ctx: Context) -> None:
+    """Coordinators: every open request; a member: their own."""
+    today = ctx.now.astimezone(ctx.tz).date()
+    if not ctx.is_coordinator:
+        mine = await open_requests(ctx.session, member_pk=ctx.member.id, limit=20)
+        name = address(ctx.member)
+        if not mine:
+            await ctx.reply(texts.MINE_NONE.format(name=name[:1].upper() + name[1:]))
+            return
+        lines = [texts.MINE_HEADER.format(name=name)]
+        for req, _m in mine:
+            asked = req.asked_at.astimezone(ctx.tz).date()
+            lines.append(
+                texts.MINE_LINE.format(
+                    code=request_code(req.id),
+                    age=texts.age(asked, today, "hỏi", "chờ"),
+                    text=texts.clip(req.text, 80),
+                )
+            )
+        await ctx.reply("\n".join(lines))
+        return
+    rows = await open_requests(ctx.session, limit=30)
+    if not rows:
+        await ctx.reply(texts.OPEN_NONE)
+        return
+    lines = [texts.OPEN_HEADER.format(n=len(rows))]
+    lines += [request_line(req, member, today, ctx) for req, member in rows]
+    lines.append(texts.OPEN_FOOTER)
+    await ctx.reply("\n".join(lines))
+
+
+def request_line(req: MemberRequest, member: Member | None, today: date, ctx: Context) -> str:
+    asked = req.asked_at.astimezone(ctx.tz).date()
+    return texts.OPEN_LINE.format(
+        code=request_code(req.id),
+        who=address(member),
+        enterprise=(member.enterprise if member else None) or texts.NO_ENTERPRISE,
+        age=texts.age(asked, today, "hỏi", "chờ"),
+        text=texts.clip(req.text, 80),
+    )

@@ -1,0 +1,165 @@
+"""Exports for people in Vietnamese, one label per value everywhere, the chart (issue 16.3-4)."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import os
+import subprocess
+import sys
+from collections.abc import AsyncIterator
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+import openpyxl
+import pytest
+import yaml
+from matplotlib.backends.backend_agg import FigureCanvasAgg
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from bot.export import digest_xlsx
+from handlers import labels
+from handlers.digest import build_digest
+from handlers.digest_chart import MAX_PANELS, build_figure, render_png
+from handlers.texts import digest as digest_texts
+from handlers.texts import incidents as incident_texts
+from models import exports
+from models.db import make_engine, make_sessionmaker, upgrade
+from tests.digest_factory import END, WEEK, Factory, day, scenario
+from tests.engagement_helpers import GROUPS, ROSTER
+
+ROOT = Path(__file__).resolve().parents[1]
+AFTER = END + timedelta(days=1)
+
+
+def cli(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "bot", *args],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+    )
+
+
+def test_export_for_people_in_vietnamese_en_on_request_jsonl_keeps_keys(tmp_path: Path) -> None:
+    config = {"database": {"url": "sqlite+aiosqlite:///data/antt.db"}, "groups": GROUPS}
+    (tmp_path / "config.yaml").write_text(yaml.safe_dump(config, allow_unicode=True), "utf-8")
+    (tmp_path / "roster.csv").write_text(ROSTER, encoding="utf-8")
+    assert cli("members", "import", "roster.csv", cwd=tmp_path).returncode == 0
+
+    xlsx = tmp_path / "m.xlsx"
+    proc = cli("export", "members", "--format", "xlsx", "-o", str(xlsx), cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    sheet = openpyxl.load_workbook(xlsx).active
+    assert sheet is not None and sheet.title == "Thành viên"
+    header = [c.value for c in sheet[1]]
+    assert header == exports.headers("members") and "Vai trò" in header and "Họ tên" in header
+    rows = [dict(zip(header, [c.value for c in r], strict=True)) for r in sheet.iter_rows(2)]
+    quan = next(r for r in rows if r["Họ tên"] == "Phạm Minh Quân")
+    assert quan["Vai trò"] == "điều phối viên" and quan["Tư cách"] == "thành viên"
+
+    out = tmp_path / "m.csv"
+    proc = cli("export", "members", "--format", "csv", "-o", str(out), cwd=tmp_path)
+    assert proc.returncode == 0 and out.read_bytes().startswith(b"\xef\xbb\xbf")
+    table = list(csv.reader(io.StringIO(out.read_text("utf-8-sig"))))
+    assert table[0][:2] == ["Mã thành viên", "Họ tên"] and "điều phối viên" in table[1]
+
+    proc = cli("export", "members", "--format", "csv", "--lang", "en", "-o", str(out), cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    table = list(csv.reader(io.StringIO(out.read_text("utf-8-sig"))))
+    assert table[0][:3] == ["Member id", "Name", "Phone"] and "coordinator" in table[1]
+
+    lines = cli("export", "members", cwd=tmp_path).stdout.splitlines()
+    first = json.loads(lines[0])
+    assert list(first) == list(exports.COLUMNS["members"]) and first["role"] == "coordinator"
+    bad = cli("export", "members", "--lang", "fr", cwd=tmp_path)
+    assert bad.returncode == 2 and "--lang" in bad.stderr
+
+
+def test_every_export_column_has_a_vietnamese_header() -> None:
+    for kind in exports.KINDS:
+        names = exports.headers(kind)
+        missing = [c for c, n in zip(exports.COLUMNS[kind], names, strict=True) if c == n]
+        assert not missing, f"{kind}: no Vietnamese header for {missing}"
+        assert len(set(names)) == len(names), f"{kind}: two columns share a header"
+
+
+def test_one_label_per_category_in_chat_digest_pages_and_spreadsheets() -> None:
+    assert incident_texts.CATEGORY is labels.CATEGORY
+    assert digest_texts.CATEGORY is labels.CATEGORY
+    assert labels.CATEGORY["fire"] == "cháy/nổ" and labels.INCIDENT_STATUS["handling"] == (
+        "đang xử lý"
+    )
+    assert labels.week_label("2026-W47") == "Tuần 47/2026"
+    # Every status the incident code can set has a word (models/incidents.py OPEN + CLOSED).
+    from models.incidents import CLOSED, OPEN
+
+    assert set(OPEN) | set(CLOSED) <= set(labels.INCIDENT_STATUS)
+
+
+@pytest.fixture
+async def sessions(db_url: str) -> AsyncIterator[async_sessionmaker[AsyncSession]]:
+    engine = make_engine(db_url)
+    await upgrade(engine)
+    try:
+        yield make_sessionmaker(engine)
+    finally:
+        await engine.dispose()
+
+
+async def test_the_chart_has_a_panel_per_enterprise_values_on_bars_and_no_empty_weeks(
+    sessions: Any, make_settings: Any
+) -> None:
+    async with sessions() as s, s.begin():
+        rows = await scenario(s)
+        f = Factory(s)
+        for n in range(MAX_PANELS + 2):  # more enterprises than a phone can show
+            m = await f.member(
+                f"x{n}", f"Người {n}", enterprise=f"Cty {n:02d}", groups=(rows["g1"],)
+            )
+            for k in range(n):
+                await f.checkin(m, day(k % 6))
+    async with sessions() as s:
+        d = await build_digest(s, make_settings(), WEEK, AFTER)
+    fig = build_figure(d)
+    assert fig.get_size_inches()[0] * fig.dpi == 900  # phone width, no downscaling in Zalo
+    panels = [ax for ax in fig.axes if ax.get_title(loc="left") not in ("", "Các tuần gần đây")]
+    assert len(panels) == MAX_PANELS
+    # Busiest first; every bar carries its figure; acks read "acked/expected".
+    assert panels[0].get_title(loc="left") == "Cty 09"
+    by_name = dict(d.enterprises)
+    for ax in panels:
+        figures = by_name[ax.get_title(loc="left")]
+        shown = [t.get_text() for t in ax.texts]
+        assert shown[1:] == [str(figures.checkins), str(figures.reports)]
+    may_viet = next(ax for ax in panels if ax.get_title(loc="left") == "May Việt")
+    assert "2/3" in [t.get_text() for t in may_viet.texts]
+    (trend,) = [ax for ax in fig.axes if ax.get_title(loc="left") == "Các tuần gần đây"]
+    weeks = [t.get_text() for t in trend.get_xticklabels()]
+    assert weeks == ["Tuần 47", "Tuần 48"]  # the scenario's first message is in week 47
+    values = {t.get_text() for t in trend.texts}
+    assert str(d.totals.checkins) in values
+    # The legend sits below the plotting area, never over a bar.
+    renderer = FigureCanvasAgg(fig).get_renderer()
+    legend = trend.get_legend().get_window_extent(renderer)
+    assert legend.y1 <= trend.get_window_extent(renderer).y0
+    png = render_png(d)
+    assert png.startswith(b"\x89PNG") and png == render_png(d)  # same digest, same bytes
+
+
+async def test_the_digest_workbook_names_weeks_and_categories_in_vietnamese(
+    sessions: Any, make_settings: Any
+) -> None:
+    async with sessions() as s, s.begin():
+        await scenario(s)
+    async with sessions() as s:
+        d = await build_digest(s, make_settings(), WEEK, AFTER)
+    book = openpyxl.load_workbook(io.BytesIO(digest_xlsx(d)))
+    sheet = book["Tổng hợp"]
+    assert [c.value for c in sheet[1]] == ["Chỉ số", "Tuần 48/2026", "Tuần 47/2026"]
+    names = [r[0].value for r in sheet.iter_rows(2)]
+    assert "Báo cáo: cháy/nổ" in names and "Báo cáo: fire" not in names
