@@ -245,5 +245,9 @@ async def metrics(request: web.Request) -> web.Response:
     # The inbox gauges are read at scrape time; if the database is away they keep their values.
     with contextlib.suppress(Exception):
         await asyncio.wait_for(health.inbox_counts(request.app), timeout=health.CHECK_SECONDS)
+    with contextlib.suppress(Exception):
+        await asyncio.wait_for(
+            health.coordinators_reachable(request.app), timeout=health.CHECK_SECONDS
+        )
     body = generate_latest(request.app[keys.METRICS].registry)
     return web.Response(body=body, headers={"Content-Type": CONTENT_TYPE_LATEST})

@@ -18,6 +18,7 @@ from sqlalchemy import func, select, text
 
 from bot import keys
 from bot.background import TASK_STATES, TaskState
+from models.people import coordinators
 from models.tables import InboundEvent as InboxRow
 
 HealthCheck = Callable[[web.Application], Awaitable[str | None]]
@@ -78,6 +79,7 @@ def install(app: web.Application) -> None:
     add_health_check(app, "background", background_tasks_up)
     add_health_check(app, "failed_events", no_failed_events, critical=False)
     add_health_check(app, "sender", sender_not_paused)
+    add_health_check(app, "coordinators", coordinators_reachable, critical=False)
 
 
 async def database_answers(app: web.Application) -> str | None:
@@ -144,6 +146,21 @@ async def inbox_counts(app: web.Application) -> dict[str, int]:
     metrics.inbox_pending.set(counts.get("pending", 0))
     metrics.inbox_failed.set(counts.get("failed", 0))
     return counts
+
+
+async def coordinators_reachable(app: web.Application) -> str | None:
+    """Alerts can reach a coordinator privately only after one has written to the bot.
+
+    Sets antt_coordinators_reachable; alerts meanwhile go to the council groups.
+    """
+    settings = app[keys.SETTINGS]
+    async with app[keys.SESSIONS]() as session:
+        members, _chats = await coordinators(session, settings.coordinators)
+    reachable = sum(1 for m in members if m.private_chat_id)
+    app[keys.METRICS].coordinators_reachable.set(reachable)
+    if reachable or not members:
+        return None  # no coordinator in the roster yet: nobody to be unreachable
+    return "coordinators unreachable: none has written to the bot privately yet"
 
 
 async def sender_not_paused(app: web.Application) -> str | None:

@@ -45,6 +45,11 @@ class Metrics:
             "Messages left in this month's budget (+Inf when unlimited)",
             registry=r,
         )
+        self.coordinators_reachable = Gauge(
+            "antt_coordinators_reachable",
+            "Coordinators the bot can message privately (0: alerts go to the council groups)",
+            registry=r,
+        )
         self.inbox_pending = Gauge("antt_inbox_pending", "Events waiting to be handled", registry=r)
         self.inbox_failed = Gauge(
             "antt_inbox_failed",

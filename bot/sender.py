@@ -31,7 +31,7 @@ from handlers.calendar import next_polite_time, polite_time
 from handlers.clock import Clock
 from handlers.config import Settings
 from models.inserts import insert_new
-from models.outbox import sent_this_month
+from models.outbox import CHAT, sent_this_month
 from models.tables import BotMessage, Outbox
 
 log = logging.getLogger(__name__)
@@ -195,6 +195,7 @@ class Sender(LoopWorker):
         budget = self._settings.engagement.monthly_message_budget
         left = budget - await self._month_used(session, now) if budget > 0 else 1
         low = budget > 0 and left <= budget * self._settings.engagement.low_budget_fraction
+        reserved = budget * self._settings.engagement.reserved_budget_fraction
         keep = []
         for row in rows:
             if row.kind in POLITE_KINDS and not polite:
@@ -203,7 +204,16 @@ class Sender(LoopWorker):
                 row.last_error = "deferred: quiet hours or holiday"
                 continue
             deferrable = row.kind not in BUDGET_EXEMPT
-            if deferrable and (left <= 0 or (low and row.kind in ("nudge", "digest"))):
+            if row.ref_type == CHAT and budget > 0 and left <= reserved:
+                # The last share of the month is kept for alerts, directives and answers:
+                # a chat reply ("👍 đã ghi nhận") is worth nothing next month, so it is dropped.
+                row.status = "cancelled"
+                row.last_error = "budget: the reserved share is for alerts and directives"
+                self._metrics.send_retries.labels("budget").inc()
+                continue
+            if deferrable and (
+                left <= 0 or ((low or left <= reserved) and row.kind in ("nudge", "digest"))
+            ):
                 # Deferred, never dropped: it goes out when the new month's quota starts.
                 row.next_attempt_at = (
                     next_month(now)

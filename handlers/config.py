@@ -144,6 +144,12 @@ class EngagementConfig(_Section):
     directive_deadline_hours: int = Field(default=24, ge=1)
     directive_reminder_hours: int = Field(default=4, ge=1)
     task_reminder_hours_before: int = Field(default=24, ge=1)
+    # Issue 15: chat replies to one member per hour (check-ins, thanks, "bot chưa hiểu"...);
+    # alerts, incident answers and directives are never capped. 0 = no cap.
+    max_replies_per_member_per_hour: int = Field(default=10, ge=0)
+    # Share of the monthly budget only directives, alerts, incident answers and request
+    # answers may use: chat replies, nudges and digests stop before it (docs/acks-and-budget.md).
+    reserved_budget_fraction: float = Field(default=0.2, ge=0, le=1)
     # Weekdays without non-urgent messages (nudges, reminders, summaries); alerts still go.
     rest_days: tuple[Weekday, ...] = ("sun",)
 
@@ -210,6 +216,17 @@ class AlertsConfig(_Section):
     merge_window_minutes: int = Field(default=60, ge=1)
     open_incident_reminder_hours: int = Field(default=24, ge=1)
     photo_attach_minutes: int = Field(default=5, ge=1)
+    # Issue 15: at night these categories are urgent too (an intruder at 02:00 cannot wait).
+    night: str = "22:00-06:00"
+    night_urgent_categories: tuple[Category, ...] = ("suspicious", "theft")
+    # The council's chair (member id or phone): the last step of every escalation.
+    chair: str | None = None
+
+    @field_validator("night")
+    @classmethod
+    def _night_format(cls, value: str) -> str:
+        parse_quiet_hours(value)
+        return value
 
 
 class RemindersConfig(_Section):

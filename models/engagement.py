@@ -11,7 +11,8 @@ from models.tables import Ack, Directive, DirectiveTarget, Group, Member, Member
 
 
 def expected_ackers_stmt(directive_id: int) -> Select[tuple[Member]]:
-    """Members expected to acknowledge: roster members of the target groups, minus the issuer."""
+    """Members expected to acknowledge: roster members of the target groups, minus the issuer
+    and minus coordinators and admins (they issue directives, they do not owe acks)."""
     return (
         select(Member)
         .join(Membership, Membership.member_pk == Member.id)
@@ -22,6 +23,7 @@ def expected_ackers_stmt(directive_id: int) -> Select[tuple[Member]]:
             DirectiveTarget.directive_pk == directive_id,
             Member.active.is_(True),
             Member.status == "member",
+            Member.role == "member",
             func.coalesce(Directive.issued_by, -1) != Member.id,
         )
         .distinct()
@@ -77,3 +79,25 @@ async def open_tasks(session: AsyncSession) -> list[tuple[Task, Member]]:
         .order_by(Task.due_at.is_(None), Task.due_at, Task.id)
     )
     return [(t, m) for t, m in (await session.execute(stmt)).all()]
+
+
+async def addressed_directive(
+    session: AsyncSession, member: Member, directive_id: int | None = None
+) -> Directive | None:
+    """A directive (open or closed) posted to a group of this member: the one named, else
+    the latest they have not acknowledged. What a late "đã nhận" acknowledges."""
+    stmt = (
+        select(Directive)
+        .join(DirectiveTarget, DirectiveTarget.directive_pk == Directive.id)
+        .join(Group, Group.chat_id == DirectiveTarget.chat_id)
+        .join(Membership, and_(Membership.group_pk == Group.id, Membership.member_pk == member.id))
+        .where(Directive.status.in_(("open", "closed")))
+        .order_by(Directive.created_at.desc(), Directive.id.desc())
+    )
+    if directive_id is not None:
+        stmt = stmt.where(Directive.id == directive_id)
+    else:
+        stmt = stmt.where(
+            ~exists().where(Ack.directive_pk == Directive.id, Ack.member_pk == member.id)
+        )
+    return (await session.execute(stmt)).scalars().first()

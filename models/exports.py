@@ -71,7 +71,16 @@ COLUMNS: dict[str, tuple[str, ...]] = {
         "created_at",
     ),
     "checkins": ("id", "member_id", "name", "chat_id", "kind", "note", "at"),
-    "acks": ("id", "directive_id", "directive_text", "member_id", "name", "chat_id", "at"),
+    "acks": (
+        "id",
+        "directive_id",
+        "directive_text",
+        "member_id",
+        "name",
+        "chat_id",
+        "at",
+        "late",
+    ),
     "members": (
         "member_id",
         "name",
@@ -216,6 +225,7 @@ HEADER_VI = {
     "at": "Lúc",
     "directive_id": "Mã thông báo",
     "directive_text": "Nội dung thông báo",
+    "late": "Sau hạn",
     "phone": "Số điện thoại",
     "enterprise": "Doanh nghiệp",
     "role": "Vai trò",
@@ -362,6 +372,8 @@ def _acks() -> Select[Any]:
             Member.name,
             Ack.chat_id,
             Ack.at,
+            # After the deadline (the directive closed): recorded all the same (issue 15).
+            (Ack.at > Directive.deadline_at).label("late"),
         )
         .join(Member, Member.id == Ack.member_pk)
         .join(Directive, Directive.id == Ack.directive_pk)

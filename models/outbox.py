@@ -139,3 +139,16 @@ async def cancel_pending(
         )
         .values(status="cancelled", last_error=reason)
     )
+
+
+# Outbox rows with this ref_type are chat replies (check-ins, thanks): capped per member
+# per hour, and kept out of the monthly budget's reserved share (bot/sender.py).
+CHAT = "chat"
+
+
+async def chat_replies_since(session: AsyncSession, member_pk: int, since: datetime) -> int:
+    """How many chat replies were queued for this member since `since`."""
+    stmt = select(func.count()).where(
+        Outbox.member_pk == member_pk, Outbox.created_at >= since, Outbox.ref_type == CHAT
+    )
+    return int((await session.execute(stmt)).scalar_one())

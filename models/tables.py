@@ -133,7 +133,11 @@ class Outbox(Base):
     """Everything the bot says, written in the same transaction as what caused it."""
 
     __tablename__ = "outbox"
-    __table_args__ = (Index("ix_outbox_due", "status", "priority", "next_attempt_at"),)
+    __table_args__ = (
+        Index("ix_outbox_due", "status", "priority", "next_attempt_at"),
+        # The per-member cap on chat replies counts one member's last hour (revision 0006).
+        Index("ix_outbox_member_recent", "member_pk", "created_at"),
+    )
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
     chat_id: Mapped[str] = mapped_column(ID)
     kind: Mapped[str] = mapped_column(String(20))  # alert|reply|directive|task|digest|nudge|...

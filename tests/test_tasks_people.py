@@ -5,7 +5,7 @@ a real database and a movable clock."""
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -323,6 +323,8 @@ async def test_people_are_addressed_by_title_and_given_name(council: Bot) -> Non
     assert result.errors == [
         "line 6: title 'ông bà anh chị em cô dì chú bác cậu mợ' is longer than 30; kept empty"
     ]
+    # The afternoon shift: the fixture's "có mặt" this morning is answered once a shift.
+    council.clock.advance(timedelta(hours=6))
     await say(council, "l1", "co mat")
     assert said(council, "l1")[-1].startswith("✅ Đã ghi nhận chị Lan có mặt lúc")
     await say(council, "a1", "có mặt")

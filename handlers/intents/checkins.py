@@ -2,6 +2,12 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import func, select
+
+from handlers.chat import chat_reply
 from handlers.config import shift_times
 from handlers.context import Context
 from handlers.registry import intent
@@ -25,9 +31,40 @@ def checkin_kind(ctx: Context) -> str:
     return "attendance"
 
 
+# Shifts start at these local hours (06-14, 14-22, 22-06): one attendance and one shift
+# start per member per shift are recorded and answered; a repeat is silent (issue 15).
+SHIFT_STARTS = (6, 14, 22)
+ONCE_PER_SHIFT = ("attendance", "shift")
+
+
+def shift_start(at: datetime, tz: ZoneInfo) -> datetime:
+    """Start of the shift `at` falls in (UTC)."""
+    local = at.astimezone(tz)
+    starts = [h for h in SHIFT_STARTS if h <= local.hour]
+    if starts:
+        begin = local.replace(hour=starts[-1], minute=0, second=0, microsecond=0)
+    else:  # before 06:00: the night shift began at 22:00 the day before
+        begin = (local - timedelta(days=1)).replace(
+            hour=SHIFT_STARTS[-1], minute=0, second=0, microsecond=0
+        )
+    return begin.astimezone(UTC)
+
+
+async def already_checked_in(ctx: Context, kind: str) -> bool:
+    since = shift_start(ctx.event.sent_at, ctx.tz)
+    stmt = (
+        select(func.count())
+        .select_from(CheckIn)
+        .where(CheckIn.member_pk == ctx.member.id, CheckIn.kind == kind, CheckIn.at >= since)
+    )
+    return bool((await ctx.session.execute(stmt)).scalar_one())
+
+
 @intent("check_in", "all_clear", "command:diemdanh")
 async def check_in(ctx: Context) -> None:
     kind = checkin_kind(ctx)
+    if kind in ONCE_PER_SHIFT and await already_checked_in(ctx, kind):
+        return  # "có mặt" twice in a shift: recorded and answered the first time
     note = ctx.parsed.command.args if ctx.parsed and ctx.parsed.command else ctx.text
     ctx.session.add(
         CheckIn(
@@ -41,7 +78,7 @@ async def check_in(ctx: Context) -> None:
     )
     at = ctx.event.sent_at.astimezone(ctx.tz).strftime("%H:%M")
     text = texts.CHECKIN_OK[kind].format(name=address(ctx.member), time=at)
-    await ctx.reply(text + _shift_note(ctx, kind))
+    await chat_reply(ctx, text + _shift_note(ctx, kind))
 
 
 def _shift_note(ctx: Context, kind: str) -> str:
@@ -55,4 +92,4 @@ def _shift_note(ctx: Context, kind: str) -> str:
 
 @intent("absent")
 async def absent(ctx: Context) -> None:
-    await ctx.reply(texts.ABSENT_OK.format(name=address(ctx.member)))
+    await chat_reply(ctx, texts.ABSENT_OK.format(name=address(ctx.member)))

@@ -5,19 +5,20 @@ from __future__ import annotations
 import re
 from datetime import datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 
+from handlers.chat import chat_reply
 from handlers.codes import directive_code
 from handlers.context import Context
 from handlers.registry import hook, intent
 from handlers.text import fold
 from handlers.texts import core as core_texts
 from handlers.texts import engagement as texts
-from models.engagement import ackers, expected_ackers, open_directive_for
+from models.engagement import ackers, addressed_directive, expected_ackers, open_directive_for
 from models.inserts import insert_new
 from models.outbox import find_quoted
 from models.people import address
-from models.tables import Ack, Directive, DirectiveTarget, Group
+from models.tables import Ack, Directive, DirectiveTarget, Group, Outbox
 
 CODE = re.compile(r"^\s*(?:#|tb)?\s*(\d{1,9})\b", re.IGNORECASE)
 
@@ -146,7 +147,11 @@ async def directive_status(ctx: Context) -> str:
 
 
 async def record_ack(ctx: Context, directive: Directive, *, quiet: bool = False) -> bool:
-    """Store the member's acknowledgement once; True if it is new."""
+    """Store the member's acknowledgement once; True if it is new.
+
+    After the deadline it is still recorded (late: the acks export says so) and thanked;
+    a reminder still waiting for this member is withdrawn.
+    """
     row = {
         "directive_pk": directive.id,
         "member_pk": ctx.member.id,
@@ -158,20 +163,37 @@ async def record_ack(ctx: Context, directive: Directive, *, quiet: bool = False)
         ctx.session, Ack, [row], conflict=["directive_pk", "member_pk"], returning=["id"]
     )
     is_new = bool(new)
+    if is_new:
+        await ctx.session.execute(
+            update(Outbox)
+            .where(
+                Outbox.ref_type == "directive",
+                Outbox.ref_id == directive.id,
+                Outbox.kind == "reminder",
+                Outbox.member_pk == ctx.member.id,
+                Outbox.status == "pending",
+            )
+            .values(status="cancelled", last_error="acknowledged before sending")
+        )
     if not quiet:
-        template = texts.ACK_OK if is_new else texts.ACK_ALREADY
-        await ctx.reply(template.format(name=address(ctx.member), code=code(directive.id)))
+        late = directive.status != "open" or ctx.event.sent_at > directive.deadline_at
+        template = (core_texts.ACK_LATE if late else texts.ACK_OK) if is_new else texts.ACK_ALREADY
+        await chat_reply(ctx, template.format(name=address(ctx.member), code=code(directive.id)))
     return is_new
 
 
 @intent("command:danhan")
 async def ack_command(ctx: Context) -> None:
+    """/danhan N: N's acknowledgement, late if N has closed; /danhan alone: as "đã nhận"."""
     args = ctx.parsed.command.args if ctx.parsed and ctx.parsed.command else ""
     match = CODE.match(args)
     if match:
         directive = await ctx.session.get(Directive, int(match[1]))
-        if directive is None:
+        if directive is None or directive.status not in ("open", "closed"):
             await ctx.reply(texts.ACK_UNKNOWN.format(code=f"TB{match[1]}"))
+            return
+        if await addressed_directive(ctx.session, ctx.member, directive.id) is None:
+            await ctx.reply(core_texts.ACK_NOT_ADDRESSED.format(code=code(directive.id)))
             return
         await record_ack(ctx, directive)
         return
@@ -180,14 +202,31 @@ async def ack_command(ctx: Context) -> None:
 
 @intent("ack")
 async def ack_message(ctx: Context) -> None:
-    """'đã nhận' privately, or @bot 'đã nhận' in a group: the latest open directive."""
+    """'đã nhận' privately, or @bot 'đã nhận' in a group: the latest open directive, else
+    the latest one (closed) the member still owes: a late acknowledgement."""
+    if ctx.member.role != "member":
+        # Coordinators and admins owe no acknowledgement: their "ok" is conversation.
+        if ctx.is_private:
+            await ctx.reply(texts.ACK_NOTHING)
+        return
     chat = None if ctx.is_private else ctx.event.chat_id
     directive = await open_directive_for(ctx.session, ctx.member, ctx.now, chat)
+    if directive is None:
+        directive = await addressed_directive(ctx.session, ctx.member)
     if directive is None:
         if ctx.is_private:
             await ctx.reply(texts.ACK_NOTHING)
         return
     await record_ack(ctx, directive)
+
+
+THANKS = ("cam on", "thank", "tks", "thanks")
+
+
+def is_thanks(text: str) -> bool:
+    """ "cảm ơn", "cám ơn bot", "thanks": politeness, not an acknowledgement."""
+    folded = " ".join(fold(text).lower().replace("cám", "cam").split())
+    return folded.startswith(THANKS)
 
 
 @hook(20)
@@ -202,6 +241,8 @@ async def reply_to_directive(ctx: Context) -> bool:
     parsed = ctx.parsed
     if parsed is not None and parsed.type in ("not_ack", "question", "incident", "command"):
         return False  # a question or a report in reply is routed as what it is
+    if (parsed is None or parsed.type != "ack") and is_thanks(ctx.text):
+        return True  # "cảm ơn" under a directive acknowledges nothing, and needs no answer
     directive = await ctx.session.get(Directive, row.ref_id)
     if directive is None:
         return False

@@ -4,11 +4,17 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from handlers.clock import Clock
 from handlers.config import Settings, parse_quiet_hours
-from handlers.intents.incidents import coordinator_targets, is_held, name_of, release_held
+from handlers.intents.incidents import (
+    alert_reach,
+    is_held,
+    name_of,
+    release_held,
+)
 from handlers.jobs import every, job
 from handlers.texts import incidents as texts
 from models.incidents import (
@@ -54,17 +60,20 @@ async def escalate(
         incident.next_escalation_at = None
         add_event(session, incident, "escalation_done", now)
         return 0
+    reports = await reports_of(session, incident.id)
+    first = reports[0] if reports else None
     targets: list[tuple[str, int | None]] = []
     who = ""
-    if level <= len(alerts.escalation_chain):
-        person = await member_by_platform_id(session, alerts.escalation_chain[level - 1])
+    chain = await escalation_people(session, settings, first)
+    if level <= len(chain):
+        person = chain[level - 1]
         if person is not None and person.active and person.private_chat_id:
             targets, who = [(person.private_chat_id, person.id)], name_of(person)
     if not targets:
-        # Chain exhausted or that person unreachable: say it again to every coordinator.
-        targets, who = await coordinator_targets(session, settings), "điều phối viên"
-    reports = await reports_of(session, incident.id)
-    first = reports[0] if reports else None
+        # Chain exhausted or that person unreachable: say it again to every coordinator
+        # (and the council groups when no coordinator can be reached in private).
+        reach = await alert_reach(session, settings)
+        targets, who = reach.targets, ", ".join(reach.people + reach.groups)
     minutes = max(1, int((now - incident.first_reported_at).total_seconds() // 60))
     text = texts.escalation(
         incident.id,
@@ -85,6 +94,45 @@ async def escalate(
     )
     add_event(session, incident, "escalation", now, note=f"lần {level}: {who or 'không ai'}")
     return queued
+
+
+async def escalation_people(
+    session: AsyncSession, settings: Settings, first: Report | None
+) -> list[Member | None]:
+    """Beyond the coordinators: the reporter's enterprise security lead, then
+    alerts.escalation_chain in order, then the council's chair (alerts.chair)."""
+    people: list[Member | None] = []
+    reporter = await session.get(Member, first.member_pk) if first and first.member_pk else None
+    if reporter is not None and reporter.enterprise:
+        lead = (
+            (
+                await session.execute(
+                    select(Member)
+                    .where(
+                        Member.enterprise == reporter.enterprise,
+                        Member.is_lead.is_(True),
+                        Member.active.is_(True),
+                        Member.id != reporter.id,
+                    )
+                    .order_by(Member.id)
+                )
+            )
+            .scalars()
+            .first()
+        )
+        if lead is not None:
+            people.append(lead)
+    for ident in settings.alerts.escalation_chain:
+        people.append(await member_by_platform_id(session, ident))
+    if settings.alerts.chair:
+        chair = settings.alerts.chair
+        people.append(
+            await member_by_platform_id(session, chair)
+            or (await session.execute(select(Member).where(Member.phone == chair)))
+            .scalars()
+            .first()
+        )
+    return people
 
 
 @job(

@@ -49,3 +49,10 @@ def help_text(role: str) -> str:
     if role == "admin":
         text += HELP_ADMIN
     return text
+
+
+# Acknowledgements (issue 15): a late one is recorded and thanked, never refused.
+ACK_LATE = "👍 Cảm ơn {name}! Bot đã ghi nhận xác nhận thông báo {code} (sau hạn)."
+ACK_NOT_ADDRESSED = (
+    "Thông báo {code} không gửi tới nhóm của anh/chị nên anh/chị không cần xác nhận. Cảm ơn!"
+)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from typing import Any
+from typing import Any, NamedTuple
 
 from handlers.codes import incident_code
 from handlers.texts.categories import CATEGORY as CATEGORY_LABELS
@@ -70,16 +70,39 @@ def report_received(
     when: str,
     people: int | None,
     phones: list[str],
-    alerted: bool,
+    reach: str = "",
 ) -> str:
+    """The reporter's receipt; `reach` says who really was alerted (empty: not urgent)."""
     text = (
         f"Cảm ơn anh/chị! Bot đã ghi nhận báo cáo số {report_id} "
         f"(sự việc {incident_code(incident_id)}):\n"
         + _understood(category, places, when, people, phones)
     )
-    if alerted:
-        text += "\nBot đã báo ngay cho điều phối viên."
+    if reach:
+        text += "\n" + reach
+    if category == "fire":
+        text += "\n" + CALL_114
     return text
+
+
+CALL_114 = "Nếu đám cháy chưa được dập, gọi ngay 114."
+
+
+def reach_sentence(people: list[str], groups: list[str]) -> str:
+    """Who got the alert, as the reporter is told: never more than the outbox holds."""
+    if not people and not groups:
+        return (
+            "Bot CHƯA báo được cho ai: chưa điều phối viên nào nhắn riêng với bot. "
+            "Anh/chị gọi trực tiếp cho điều phối viên giúp."
+        )
+    told = _names(people + [f"nhóm {g}" for g in groups])
+    if people:
+        return f"Bot đã báo khẩn cho {told}."
+    return f"Bot chưa nhắn riêng được cho điều phối viên nào nên đã báo khẩn cho {told}."
+
+
+def _names(names: list[str]) -> str:
+    return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " và " + names[-1]
 
 
 def report_merged(
@@ -120,6 +143,11 @@ def hold_question(category: str | None, places: str, minutes: int) -> str:
         f"Sau {minutes} phút chưa có trả lời, bot vẫn sẽ báo điều phối viên."
     )
 
+
+# Issue 15: a question in a group says how to answer there (the bot sees only quote-replies
+# and @mentions); asked in private instead, it says which report it is about.
+GROUP_ANSWER_HINT = "\n(Trong nhóm, anh/chị bấm Trả lời vào tin này hoặc nhắn @Bot để trả lời.)"
+ASKED_FROM_GROUP = "Về tin anh/chị vừa báo trong nhóm {group}:\n"
 
 DOUBT_CANCELLED = "Cảm ơn anh/chị đã cho biết! Bot đã hủy báo cáo số {report_id}."
 DOUBT_EXPIRED = (
@@ -164,44 +192,67 @@ TO_REPORTERS = {
 }
 TO_ALERTED = {
     "acknowledged": "Sự việc {code}: {who} đã nhận xử lý.",
-    "false_alarm": "Sự việc {code}: người báo cho biết là báo nhầm, không cần xử lý.",
+    "false_alarm": "Sự việc {code}: {who} cho biết là báo nhầm, không cần xử lý nữa.",
     "confirmed": "Sự việc {code}: người báo đã xác nhận ({category}). Cần người nhận xử lý!",
 }
+
+
+class Reporter(NamedTuple):
+    """Who reported, from the roster: what a coordinator needs to call back."""
+
+    name: str
+    phone: str | None = None
+    enterprise: str | None = None
 
 
 def alert(
     incident_id: int,
     category: str | None,
     places: str,
-    reporter: str,
+    reporter: Reporter,
     when: str,
     text: str,
     phones: list[str],
     unconfirmed: bool,
 ) -> str:
-    """The urgent alert to coordinators; it asks for a reply so someone takes it."""
+    """The urgent alert: what, where, when, who reported (phone, enterprise), how to take it."""
+    code = incident_code(incident_id)
     where = f" tại {places}" if places else ""
-    lines = [f"🚨 KHẨN: {category_name(category)}{where} ({incident_code(incident_id)})"]
+    lines = [f"🚨 KHẨN: {category_name(category)}{where} ({code})"]
     if unconfirmed:
         lines.append("(chưa xác nhận: bot đang hỏi lại người báo)")
-    lines.append(f"Người báo: {reporter}. Thời gian: {when}.")
+    who = reporter.name
+    if reporter.enterprise:
+        who += f" ({reporter.enterprise})"
+    if reporter.phone:
+        who += f", SĐT {reporter.phone}"
+    lines.append(f"Người báo: {who}. Thời gian: {when}.")
     if text:
         lines.append(f'Nội dung: "{_clip(text)}"')
-    if phones:
-        lines.append(f"SĐT: {', '.join(phones)}")
-    lines.append('Trả lời tin này "nhận xử lý" để nhận.')
+    other = [p for p in phones if p != reporter.phone]
+    if other:
+        lines.append(f"SĐT trong tin: {', '.join(other)}")
+    if category == "fire":
+        lines.append("Gọi 114 nếu chưa ai gọi.")
+    lines.append(_how_to_take(code))
     return "\n".join(lines)
+
+
+def _how_to_take(code: str) -> str:
+    return f'Để nhận: bấm Trả lời tin này và gõ "nhận xử lý", hoặc gõ /xuly {code}.'
 
 
 def escalation(
     incident_id: int, category: str | None, places: str, minutes: int, level: int, text: str
 ) -> str:
+    code = incident_code(incident_id)
     where = f" tại {places}" if places else ""
     return (
         f"⏫ KHẨN (lần {level}): {category_name(category)}{where} "
-        f"({incident_code(incident_id)}) chưa có ai nhận sau {minutes} phút.\n"
+        f"({code}) chưa có ai nhận sau {minutes} phút.\n"
         + (f'Nội dung: "{_clip(text)}"\n' if text else "")
-        + 'Trả lời tin này "nhận xử lý" để nhận.'
+        + ("Gọi 114 nếu chưa ai gọi.\n" if category == "fire" else "")
+        + _how_to_take(code)
     )
 
 

@@ -1,0 +1,186 @@
+"""Urgent alerts: who they reach (never a claim the outbox does not back), the first alert
+held for the reporter's answer, follow-ups to those alerted."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from handlers.config import Settings
+from handlers.intents.incidents.understanding import (
+    HELD,
+    HOLD_MINUTES,
+    local,
+    name_of,
+)
+from handlers.texts import incidents as texts
+from models.incidents import (
+    add_event,
+    alerted_chats,
+    queue_alerts,
+    reports_of,
+)
+from models.outbox import enqueue
+from models.people import coordinators
+from models.tables import Group, Incident, Member, Report
+
+log = logging.getLogger(__name__)
+
+
+def is_held(incident: Incident) -> bool:
+    """An urgent incident whose first alert waits for the reporter's answer."""
+    return incident.urgent and incident.escalation_level == HELD and incident.status == "reported"
+
+
+def hold_alert(session: AsyncSession, now: datetime, incident: Incident) -> None:
+    """Mark the incident urgent with its first alert held for HOLD_MINUTES."""
+    incident.urgent = True
+    incident.escalation_level = HELD
+    incident.next_escalation_at = now + timedelta(minutes=HOLD_MINUTES)
+    add_event(session, incident, "alert_held", now, note=f"chờ người báo {HOLD_MINUTES} phút")
+
+
+async def release_held(
+    session: AsyncSession, settings: Settings, now: datetime, incident: Incident, confirmed: bool
+) -> int:
+    """The held first alert goes out: the reporter said "đúng" or did not deny in time."""
+    reports = await reports_of(session, incident.id)
+    if not reports:
+        return 0
+    first = reports[0]
+    reporter = await session.get(Member, first.member_pk) if first.member_pk else None
+    when = local(first.occurred_at or first.created_at, settings.tz)
+    reach = await raise_alert(
+        session, settings, now, incident, first, reporter, when, unconfirmed=not confirmed
+    )
+    return len(reach.targets)
+
+
+async def coordinator_targets(
+    session: AsyncSession, settings: Settings, exclude_member_pk: int | None = None
+) -> list[tuple[str, int | None]]:
+    """Where alerts go: each coordinator's private chat, then each coordinators' chat."""
+    members, chats = await coordinators(session, settings.coordinators)
+    targets: list[tuple[str, int | None]] = []
+    for m in members:
+        if m.private_chat_id and m.id != exclude_member_pk:
+            targets.append((m.private_chat_id, m.id))
+    targets.extend((chat, None) for chat in chats)
+    unique: dict[str, int | None] = {}
+    for chat, member_pk in targets:
+        unique.setdefault(chat, member_pk)
+    return list(unique.items())
+
+
+@dataclass
+class Reach:
+    """Who an alert was actually queued for: people by name, groups by name."""
+
+    targets: list[tuple[str, int | None]] = field(default_factory=list)
+    people: list[str] = field(default_factory=list)
+    groups: list[str] = field(default_factory=list)
+
+
+async def alert_reach(
+    session: AsyncSession, settings: Settings, exclude_member_pk: int | None = None
+) -> Reach:
+    """Coordinators privately and the coordinators' chats; with no coordinator reachable in
+    private, the council group(s) too, so an alert never waits for nobody."""
+    reach = Reach(targets=await coordinator_targets(session, settings, exclude_member_pk))
+    private = [pk for _chat, pk in reach.targets if pk is not None]
+    if not private:
+        councils = await session.execute(
+            select(Group.chat_id).where(Group.kind == "council").order_by(Group.id)
+        )
+        known = {chat for chat, _pk in reach.targets}
+        reach.targets.extend((chat, None) for (chat,) in councils if chat not in known)
+    await _name_targets(session, reach)
+    return reach
+
+
+async def _name_targets(session: AsyncSession, reach: Reach) -> None:
+    for chat, pk in reach.targets:
+        person = await session.get(Member, pk) if pk is not None else None
+        if person is None:
+            person = (
+                (await session.execute(select(Member).where(Member.private_chat_id == chat)))
+                .scalars()
+                .first()
+            )
+        if person is not None:
+            reach.people.append(name_of(person))
+            continue
+        group = (
+            await session.execute(select(Group).where(Group.chat_id == chat))
+        ).scalar_one_or_none()
+        reach.groups.append(group.name if group is not None and group.name else "điều phối")
+
+
+async def alerted_reach(session: AsyncSession, incident_id: int) -> Reach:
+    """Who really has an alert row for this incident (what the reporter is told)."""
+    reach = Reach(targets=[(chat, None) for chat in await alerted_chats(session, incident_id)])
+    await _name_targets(session, reach)
+    return reach
+
+
+async def raise_alert(
+    session: AsyncSession,
+    settings: Settings,
+    now: datetime,
+    incident: Incident,
+    report: Report,
+    reporter: Member | None,
+    when: str,
+    unconfirmed: bool,
+) -> Reach:
+    """Level 0: tell every coordinator at once (priority 0: quiet hours and budget do not apply)."""
+    exclude = reporter.id if reporter is not None else None
+    reach = await alert_reach(session, settings, exclude_member_pk=exclude)
+    text = texts.alert(
+        incident.id,
+        incident.category,
+        texts.places_text(report.places),
+        texts.Reporter(
+            name_of(reporter),
+            reporter.phone if reporter is not None else None,
+            reporter.enterprise if reporter is not None else None,
+        ),
+        when,
+        report.text,
+        report.phones,
+        unconfirmed,
+    )
+    await queue_alerts(session, incident.id, reach.targets, text, f"alert:{incident.id}:0", now)
+    incident.urgent = True
+    incident.escalation_level = 0
+    incident.next_escalation_at = now + timedelta(minutes=settings.alerts.ack_timeout_minutes)
+    note = ", ".join(reach.people + reach.groups) or "không có người nhận: chờ chuyển cấp"
+    add_event(
+        session, incident, "alert", now, note=note + (" (chưa xác nhận)" if unconfirmed else "")
+    )
+    if not reach.targets:
+        log.warning("incident %s: no coordinator to alert", incident.id)
+    return reach
+
+
+async def tell_alerted(
+    session: AsyncSession, now: datetime, incident: Incident, what: str, text: str, skip: set[str]
+) -> None:
+    """Follow-up to everyone who got the alert (taken, confirmed, false alarm)."""
+    for chat in await alerted_chats(session, incident.id):
+        if chat in skip:
+            continue
+        await enqueue(
+            session,
+            chat_id=chat,
+            text=text,
+            kind="alert" if what == "confirmed" else "reply",
+            now=now,
+            key=f"incident-{what}:{incident.id}:{chat}",
+            ref_type="incident",
+            ref_id=incident.id,
+        )

@@ -1,0 +1,227 @@
+"""Status: taking, handling, closing and false alarms, by quote-reply, by words or by command."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from sqlalchemy import select
+
+from handlers.config import Settings
+from handlers.context import Context
+from handlers.intents.incidents.alerts import tell_alerted
+from handlers.intents.incidents.understanding import (
+    REPLY_ACTIONS,
+    SV_RE,
+    TAKE_OVER,
+    folded_words,
+    has_phrase,
+    name_of,
+)
+from handlers.registry import hook
+from handlers.texts import incidents as texts
+from models.incidents import (
+    CLOSED,
+    add_event,
+    doubts_for_reports,
+    get_incident,
+    reports_of,
+    unacknowledged_urgent,
+)
+from models.outbox import cancel_pending, enqueue, find_quoted
+from models.tables import Incident, Member, Report
+
+
+def may_manage(settings: Settings, member: Member, incident: Incident | None = None) -> bool:
+    """Coordinators, people in the escalation chain, and whoever took the incident."""
+    return (
+        member.role in ("coordinator", "admin")
+        or (
+            member.member_id is not None
+            and (
+                member.member_id in settings.coordinators
+                or member.member_id in settings.alerts.escalation_chain
+            )
+        )
+        or (incident is not None and incident.handler_pk == member.id)
+    )
+
+
+async def set_status(ctx: Context, incident: Incident, status: str, note: str = "") -> str:
+    """Move an incident along reported -> acknowledged -> handling -> resolved | false_alarm.
+
+    Records the step, stops escalation, tells reporters and the other alerted chats;
+    returns the answer for the person who asked.
+    """
+    s, now, actor = ctx.session, ctx.now, ctx.member
+    code = texts.incident_code(incident.id)
+    if incident.status in CLOSED:
+        return texts.ALREADY_CLOSED.format(code=code, status=texts.STATUS[incident.status])
+    if status == "acknowledged" and incident.status != "reported":
+        handler = await s.get(Member, incident.handler_pk) if incident.handler_pk else None
+        if handler is not None and handler.id != actor.id:
+            return texts.ALREADY_TAKEN.format(code=code, who=name_of(handler))
+        return texts.STATUS_CHANGED["acknowledged"].format(who=name_of(actor), code=code)
+    first_take = incident.status == "reported"
+    if status in ("acknowledged", "handling") or incident.handler_pk is None:
+        incident.handler_pk = actor.id
+    incident.acknowledged_at = incident.acknowledged_at or now
+    incident.next_escalation_at = None
+    incident.status = status
+    if status in CLOSED:
+        incident.resolved_at = now
+        # A reminder held for the morning must not say "still open" about a closed incident.
+        await cancel_pending(
+            s,
+            "incident",
+            incident.id,
+            ("alert", "reminder"),
+            f"incident {status} before it was sent",
+        )
+    add_event(s, incident, status, now, actor.id, note)
+    who = name_of(actor)
+    here = {ctx.event.chat_id}
+    if actor.private_chat_id:
+        here.add(actor.private_chat_id)
+    # Reporters hear about every step once, in the chat they reported from.
+    category = texts.category_name(incident.category)
+    for chat in {r.chat_id for r in await reports_of(s, incident.id)} - here:
+        await enqueue(
+            s,
+            chat_id=chat,
+            kind="reply",
+            now=now,
+            ref_type="incident",
+            ref_id=incident.id,
+            key=f"incident-status:{incident.id}:{status}:{chat}",
+            text=texts.TO_REPORTERS[status].format(code=code, category=category, who=who),
+        )
+    if first_take or status == "false_alarm":
+        what = "false_alarm" if status == "false_alarm" else "acknowledged"
+        await tell_alerted(
+            s, now, incident, what, texts.TO_ALERTED[what].format(code=code, who=who), here
+        )
+    if status in CLOSED:
+        reports = await reports_of(s, incident.id)
+        for conv in await doubts_for_reports(s, [r.id for r in reports]):
+            conv.status = "done"
+    return texts.STATUS_CHANGED[status].format(who=who, code=code)
+
+
+def reply_action(text: str) -> str | None:
+    words = folded_words(text)
+    for status, phrases in REPLY_ACTIONS:
+        if any(has_phrase(words, p) for p in phrases):
+            return status
+    return None
+
+
+@hook(20)
+async def alert_reply(ctx: Context) -> bool:
+    """A quote-reply to one of the bot's alerts: acknowledge, or change the status it names."""
+    quoted_id = ctx.event.quote_message_id
+    if not quoted_id:
+        return False
+    row = await find_quoted(ctx.session, ctx.event.chat_id, quoted_id)
+    if row is None or row.ref_type != "incident" or row.ref_id is None or row.kind != "alert":
+        return False
+    incident = await get_incident(ctx.session, row.ref_id, lock=True)
+    if incident is None:
+        return False
+    action = reply_action(ctx.text)
+    if action is None and ctx.parsed is not None and ctx.parsed.type == "ack":
+        action = "acknowledged"
+    manager = may_manage(ctx.settings, ctx.member, incident)
+    if not manager and action != "acknowledged":
+        return False  # someone else's remark in the coordinators' chat: routed as usual
+    if action is None:
+        # Any reply from a coordinator to an alert means they have it in hand.
+        action = "acknowledged"
+    await ctx.reply(await set_status(ctx, incident, action, ctx.text))
+    return True
+
+
+@hook(22)
+async def private_take_over(ctx: Context) -> bool:
+    """ "nhận xử lý" in private (no quote): takes the one urgent incident nobody has taken."""
+    if not ctx.is_private or ctx.event.quote_message_id or not ctx.text.strip():
+        return False
+    words = folded_words(ctx.text)
+    if not has_phrase(words, TAKE_OVER) or len(words.split()) > 8:
+        return False
+    if not may_manage(ctx.settings, ctx.member):
+        return False
+    named = SV_RE.search(ctx.text)
+    if named:
+        incident = await get_incident(ctx.session, int(named.group(1)), lock=True)
+        if incident is None:
+            await ctx.reply(texts.NOT_FOUND.format(code=f"SV{named.group(1)}"))
+            return True
+    else:
+        waiting = await unacknowledged_urgent(ctx.session)
+        if not waiting:
+            return False
+        if len(waiting) > 1:
+            codes = ", ".join(texts.incident_code(i.id) for i in waiting[:10])
+            await ctx.reply(texts.WHICH_INCIDENT.format(n=len(waiting), codes=codes))
+            return True
+        incident = waiting[0]
+    await ctx.reply(await set_status(ctx, incident, "acknowledged", ctx.text))
+    return True
+
+
+FALSE_ALARM_WORDS = ("bao nham", "nham roi", "khong sao")
+FALSE_ALARM_HOURS = 6  # "báo nhầm" without a code refers to the sender's report this recent
+
+
+@hook(23)
+async def false_alarm_message(ctx: Context) -> bool:
+    """ "báo nhầm" / "không sao" from the reporter (or a coordinator) withdraws the alarm:
+    the incident closes as false_alarm, pending escalations are withdrawn, the alerted hear."""
+    if ctx.text.lstrip().startswith(("/", "#")):
+        return False  # a command (/bao_nham SVn note) is handled as one, with its own note
+    words = folded_words(ctx.text)
+    if not words or len(words.split()) > 10:
+        return False
+    if not any(has_phrase(words, p) for p in FALSE_ALARM_WORDS):
+        return False
+    named = SV_RE.search(ctx.text)
+    if named:
+        incident = await get_incident(ctx.session, int(named.group(1)), lock=True)
+    else:
+        incident = await _own_recent_incident(ctx)
+        if incident is None and ctx.is_private and may_manage(ctx.settings, ctx.member):
+            waiting = await unacknowledged_urgent(ctx.session)
+            incident = waiting[0] if len(waiting) == 1 else None
+    if incident is None or incident.status in CLOSED:
+        return False
+    if not may_manage(ctx.settings, ctx.member, incident) and not await sole_reporter(
+        ctx, incident
+    ):
+        return False
+    await ctx.reply(await set_status(ctx, incident, "false_alarm", ctx.text))
+    return True
+
+
+async def _own_recent_incident(ctx: Context) -> Incident | None:
+    """The open incident the sender reported last, within FALSE_ALARM_HOURS."""
+    since = ctx.now - timedelta(hours=FALSE_ALARM_HOURS)
+    row = (
+        await ctx.session.execute(
+            select(Report.incident_pk)
+            .join(Incident, Incident.id == Report.incident_pk)
+            .where(
+                Report.member_pk == ctx.member.id,
+                Report.created_at >= since,
+                Incident.status.not_in(CLOSED),
+            )
+            .order_by(Report.id.desc())
+            .limit(1)
+        )
+    ).scalar_one_or_none()
+    return await get_incident(ctx.session, row, lock=True) if row is not None else None
+
+
+async def sole_reporter(ctx: Context, incident: Incident) -> bool:
+    """The only person who reported it may call it a false alarm themselves."""
+    reporters = {r.member_pk for r in await reports_of(ctx.session, incident.id)}
+    return reporters == {ctx.member.id}

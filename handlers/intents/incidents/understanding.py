@@ -1,0 +1,241 @@
+"""What a report says, checked and defaulted; urgency; small text helpers."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from datetime import time as dt_time
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from handlers.config import Settings, parse_quiet_hours
+from handlers.text import fold
+from handlers.texts import incidents as texts
+from models.tables import Member
+
+DOUBT_MINUTES = 30  # how long the bot waits for "đúng / sai / sửa" before "unconfirmed"
+# An urgent reading that rests on a word ambiguous without diacritics, with nothing to back it
+# (no injury, spreading, 114...), is asked about first; the alert goes out on "đúng", or after
+# this many minutes without "không" (the escalation job releases it). docs/parser.md.
+HOLD_MINUTES = 3
+HELD = -1  # escalation_level of an urgent incident whose first alert waits for the reporter
+LOW_CONFIDENCE = 0.5  # below this the category is unsure: ask
+SEVERITY_RANK = {"low": 0, "medium": 1, "high": 2}
+CATEGORIES = frozenset(texts.CATEGORY)
+
+# Answers to "Có phải ... không?" (folded, lower case). "có"/"không" count only alone,
+# since "có người ..." or "không phải cháy, ..." may start a new message.
+YES = {
+    "dung",
+    "dung roi",
+    "dung vay",
+    "dung a",
+    "co",
+    "co a",
+    "phai",
+    "phai roi",
+    "phai a",
+    "chinh xac",
+    "ok",
+    "oke",
+    "vang",
+    "da",
+    "da dung",
+    "da phai",
+    "u",
+    "uh",
+    "yes",
+}
+NO = {
+    "sai",
+    "sai roi",
+    "khong",
+    "khong phai",
+    "khong a",
+    "ko",
+    "k",
+    "khong dung",
+    "no",
+    "nham",
+    "bao nham",
+    "khong co",
+}
+YES_LEAD = {"dung", "phai", "chinh"}
+NO_LEAD = {"sai"}
+
+# Replies to an alert, checked in this order on folded text (word boundaries).
+REPLY_ACTIONS: tuple[tuple[str, tuple[str, ...]], ...] = (
+    ("false_alarm", ("bao nham", "nham roi", "khong co gi")),
+    ("handling", ("chua xong", "dang xu ly", "dang den", "dang toi", "dang kiem tra")),
+    ("resolved", ("xong", "da xu ly", "da dap tat", "da khac phuc", "da on dinh")),
+    ("acknowledged", ("nhan xu ly", "da nhan", "nhan", "ro", "ok")),
+)
+TAKE_OVER = "nhan xu ly"
+
+ID_RE = re.compile(r"^\s*#?\s*(sv|cv)?\s*[-#]?\s*(\d{1,12})\b(.*)$", re.IGNORECASE | re.DOTALL)
+SV_RE = re.compile(r"\bsv\s*-?\s*(\d{1,12})\b", re.IGNORECASE)
+
+
+@dataclass(frozen=True)
+class Understood:
+    """The parts of a parse a report keeps, checked and defaulted (bad input never crashes)."""
+
+    category: str | None
+    severity: str | None
+    ambiguous: bool
+    confidence: float
+    time: dict[str, str] | None
+    places: list[dict[str, Any]]
+    people: int | None
+    phones: list[str]
+    reasons: tuple[str, ...] = ()
+
+    @classmethod
+    def of(cls, parsed: Any) -> Understood:
+        data: dict[str, Any] = {}
+        if parsed is not None:
+            try:
+                data = dict(parsed.to_dict())
+            except (AttributeError, TypeError, ValueError):
+                data = {}
+        category = data.get("category")
+        severity = data.get("severity")
+        confidence = data.get("confidence", 1.0)
+        time: Any = data.get("time")
+        people = data.get("people")
+        places = [
+            {
+                "kind": str(p.get("kind") or "place"),
+                "code": p.get("code"),
+                "text": str(p.get("text") or ""),
+            }
+            for p in _list(data.get("places"))
+            if isinstance(p, dict)
+        ]
+        time = (
+            {k: v for k, v in time.items() if k in ("at", "date") and isinstance(v, str)}
+            if isinstance(time, dict)
+            else None
+        )
+        return cls(
+            category=category if isinstance(category, str) and category in CATEGORIES else None,
+            severity=severity if isinstance(severity, str) and severity in SEVERITY_RANK else None,
+            ambiguous=data.get("ambiguous") is True,
+            confidence=float(confidence) if isinstance(confidence, int | float) else 1.0,
+            time=time or None,
+            places=places,
+            people=people if isinstance(people, int) and not isinstance(people, bool) else None,
+            phones=[x for x in _list(data.get("phones")) if isinstance(x, str)],
+            reasons=tuple(x for x in _list(data.get("reasons")) if isinstance(x, str)),
+        )
+
+    @property
+    def doubtful(self) -> bool:
+        return self.ambiguous or self.confidence < LOW_CONFIDENCE
+
+    @property
+    def ask_first(self) -> bool:
+        """A guess with nothing to back it: the reporter confirms before anyone is alerted."""
+        return self.ambiguous and not self.reasons
+
+
+def _list(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else []
+
+
+def place_keys(places: list[dict[str, Any]]) -> set[str]:
+    """Comparable place keys: kind plus the folded code (or the words when no code)."""
+    keys = set()
+    for p in places:
+        ident = p.get("code") or p.get("text") or ""
+        norm = " ".join(fold(str(ident)).lower().split())
+        if norm:
+            keys.add(f"{p.get('kind') or 'place'}:{norm}")
+    return keys
+
+
+def occurred_at(time: dict[str, str] | None, sent_at: datetime, tz: ZoneInfo) -> datetime:
+    """When it happened: the parsed local time, the start of a parsed day, else when sent."""
+    if time:
+        try:
+            if time.get("at"):
+                at = datetime.fromisoformat(time["at"])
+                return (at if at.tzinfo else at.replace(tzinfo=tz)).astimezone(UTC)
+            if time.get("date"):
+                day = date.fromisoformat(time["date"])
+                return datetime.combine(day, dt_time(0), tz).astimezone(UTC)
+        except (TypeError, ValueError, OverflowError):
+            pass
+    return sent_at
+
+
+def local(dt: datetime, tz: ZoneInfo) -> str:
+    return dt.astimezone(tz).strftime("%H:%M %d/%m")
+
+
+def time_text(time: dict[str, str] | None, tz: ZoneInfo) -> str:
+    """The parsed time as the reporter would say it back."""
+    if not time:
+        return ""
+    try:
+        if time.get("at"):
+            at = datetime.fromisoformat(time["at"])
+            return (at.astimezone(tz) if at.tzinfo else at).strftime("%H:%M %d/%m")
+        if time.get("date"):
+            return "ngày " + date.fromisoformat(time["date"]).strftime("%d/%m/%Y")
+    except (TypeError, ValueError, OverflowError):
+        pass
+    return ""
+
+
+# Reasons that make a report urgent at any hour (docs/parser.md lists them).
+URGENT_REASONS = frozenset(
+    {"injury", "death", "weapon", "spreading", "explosion", "toxic", "evacuation"}
+)
+
+
+def at_night(settings: Settings, at: datetime | None) -> bool:
+    """Whether `at` falls in alerts.night (local time); an empty window is never night."""
+    if at is None:
+        return False
+    start, end = parse_quiet_hours(settings.alerts.night)
+    if start == end:
+        return False
+    t = at.astimezone(settings.tz).time()
+    return start <= t < end if start < end else (t >= start or t < end)
+
+
+def is_urgent(
+    settings: Settings,
+    category: str,
+    severity: str,
+    reasons: tuple[str, ...] = (),
+    at: datetime | None = None,
+) -> bool:
+    """Urgent by category or severity, by what it says (injury, weapon...), or by the hour
+    `at` it is reported (a night theft told the next morning wakes nobody)."""
+    return (
+        category in settings.alerts.urgent_categories
+        or severity in settings.alerts.urgent_severities
+        or bool(URGENT_REASONS.intersection(reasons))
+        or (category in settings.alerts.night_urgent_categories and at_night(settings, at))
+    )
+
+
+def worse(a: str, b: str) -> str:
+    return a if SEVERITY_RANK.get(a, 1) >= SEVERITY_RANK.get(b, 1) else b
+
+
+def name_of(member: Member | None) -> str:
+    if member is None:
+        return "?"
+    return member.name or member.display_name or member.member_id or "?"
+
+
+def folded_words(text: str) -> str:
+    return " ".join(re.findall(r"[a-z0-9]+", fold(text).lower()))
+
+
+def has_phrase(words: str, phrase: str) -> bool:
+    return f" {phrase} " in f" {words} "
