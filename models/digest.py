@@ -33,6 +33,7 @@ from sqlalchemy.orm import aliased
 from models.inserts import insert_new
 from models.outbox import sent_this_month
 from models.tables import (
+    DEFAULT_COUNCIL,
     Ack,
     CheckIn,
     Directive,
@@ -849,21 +850,28 @@ async def messages_seen(
     return {kind: int(n) for kind, n in await session.execute(stmt)}
 
 
-async def sent_digest(session: AsyncSession, week: str) -> SentDigest | None:
+async def sent_digest(
+    session: AsyncSession, week: str, council_id: str = DEFAULT_COUNCIL
+) -> SentDigest | None:
     """The park digest text stored when that week's digest was queued, if it was."""
-    return await session.get(SentDigest, week)
+    return await session.get(SentDigest, (council_id, week))
 
 
 async def keep_sent_digest(
-    session: AsyncSession, week: str, text: str, as_of: datetime, now: datetime
+    session: AsyncSession,
+    week: str,
+    text: str,
+    as_of: datetime,
+    now: datetime,
+    council_id: str = DEFAULT_COUNCIL,
 ) -> str:
     """Store the week's text unless one is stored already; return the stored one.
 
     The first text queued for a week is what every coordinator of that week receives.
     """
-    row = {"week": week, "text": text, "as_of": as_of, "created_at": now}
-    await insert_new(session, SentDigest, [row], conflict=("week",))
-    stored = await session.get(SentDigest, week, populate_existing=True)
+    row = {"council_id": council_id, "week": week, "text": text, "as_of": as_of, "created_at": now}
+    await insert_new(session, SentDigest, [row], conflict=("council_id", "week"))
+    stored = await session.get(SentDigest, (council_id, week), populate_existing=True)
     return stored.text if stored is not None else text
 
 

@@ -21,6 +21,14 @@ from sqlalchemy.orm import Mapped, mapped_column
 from models.base import Base, BigId, UTCDateTime
 
 ID = String(128)  # platform ids (Zalo's are 20 hex chars; OA's exceed 2^53 as strings)
+# The council a record belongs to (issue 20, docs/councils.md); rows from before councils,
+# and every row of a single-council installation, belong to `default`.
+DEFAULT_COUNCIL = "default"
+
+
+def council_column() -> Mapped[str]:
+    """The record's council id: never null, `default` unless the writer says otherwise."""
+    return mapped_column(String(32), default=DEFAULT_COUNCIL, server_default=DEFAULT_COUNCIL)
 
 
 class Group(Base):
@@ -28,6 +36,7 @@ class Group(Base):
 
     __tablename__ = "groups"
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    council_id: Mapped[str] = council_column()
     chat_id: Mapped[str] = mapped_column(ID, unique=True)
     name: Mapped[str] = mapped_column(String(200), default="")
     kind: Mapped[str] = mapped_column(
@@ -107,8 +116,10 @@ class Message(Base):
         Index("ix_messages_sent_at", "sent_at"),
         Index("ix_messages_member_sent", "member_pk", "sent_at"),
         Index("ix_messages_chat_msg", "chat_id", "message_id"),
+        Index("ix_messages_council_sent", "council_id", "sent_at"),
     )
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    council_id: Mapped[str] = council_column()
     event_pk: Mapped[int | None] = mapped_column(
         ForeignKey("inbound_events.id", ondelete="SET NULL")
     )
@@ -139,6 +150,7 @@ class Outbox(Base):
         Index("ix_outbox_member_recent", "member_pk", "created_at"),
     )
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    council_id: Mapped[str] = council_column()
     chat_id: Mapped[str] = mapped_column(ID)
     kind: Mapped[str] = mapped_column(String(20))  # alert|reply|directive|task|digest|nudge|...
     priority: Mapped[int] = mapped_column(Integer)  # lower is sent first
@@ -178,8 +190,12 @@ class CheckIn(Base):
     """Attendance, shift start or a patrol's all-clear."""
 
     __tablename__ = "checkins"
-    __table_args__ = (Index("ix_checkins_at", "at"),)
+    __table_args__ = (
+        Index("ix_checkins_at", "at"),
+        Index("ix_checkins_council_at", "council_id", "at"),
+    )
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    council_id: Mapped[str] = council_column()
     message_pk: Mapped[int | None] = mapped_column(ForeignKey("messages.id", ondelete="SET NULL"))
     member_pk: Mapped[int] = mapped_column(ForeignKey("members.id", ondelete="CASCADE"), index=True)
     chat_id: Mapped[str] = mapped_column(ID)
@@ -193,6 +209,7 @@ class Directive(Base):
 
     __tablename__ = "directives"
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    council_id: Mapped[str] = council_column()
     issued_by: Mapped[int | None] = mapped_column(ForeignKey("members.id", ondelete="SET NULL"))
     origin_chat_id: Mapped[str] = mapped_column(ID)
     text: Mapped[str] = mapped_column(Text)
@@ -229,6 +246,7 @@ class Task(Base):
 
     __tablename__ = "tasks"
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    council_id: Mapped[str] = council_column()
     assignee_pk: Mapped[int] = mapped_column(
         ForeignKey("members.id", ondelete="CASCADE"), index=True
     )
@@ -249,6 +267,7 @@ class MemberRequest(Base):
     __tablename__ = "requests"
     __table_args__ = (Index("ix_requests_status_asked", "status", "asked_at"),)
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    council_id: Mapped[str] = council_column()
     member_pk: Mapped[int | None] = mapped_column(
         ForeignKey("members.id", ondelete="SET NULL"), index=True
     )
@@ -270,6 +289,7 @@ class Nudge(Base):
     __tablename__ = "nudges"
     __table_args__ = (UniqueConstraint("member_pk", "week", "level"),)
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    council_id: Mapped[str] = council_column()
     member_pk: Mapped[int] = mapped_column(ForeignKey("members.id", ondelete="CASCADE"), index=True)
     week: Mapped[str] = mapped_column(String(10))  # ISO week, 2026-W48
     level: Mapped[int] = mapped_column(Integer)
@@ -284,7 +304,9 @@ class Incident(Base):
     """One real-world event; several reports may merge into it."""
 
     __tablename__ = "incidents"
+    __table_args__ = (Index("ix_incidents_council_first", "council_id", "first_reported_at"),)
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    council_id: Mapped[str] = council_column()
     category: Mapped[str] = mapped_column(String(20))
     severity: Mapped[str] = mapped_column(String(10))
     status: Mapped[str] = mapped_column(String(14), default="reported")
@@ -304,8 +326,12 @@ class Report(Base):
     """One member's report of an incident (SPEC.md 2, export reports)."""
 
     __tablename__ = "reports"
-    __table_args__ = (Index("ix_reports_created", "created_at"),)
+    __table_args__ = (
+        Index("ix_reports_created", "created_at"),
+        Index("ix_reports_council_created", "council_id", "created_at"),
+    )
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    council_id: Mapped[str] = council_column()
     incident_pk: Mapped[int | None] = mapped_column(
         ForeignKey("incidents.id", ondelete="SET NULL"), index=True
     )
@@ -429,6 +455,10 @@ class SentDigest(Base):
     """
 
     __tablename__ = "sent_digests"
+    # One digest per council and week (revision 0010 made the council part of the key).
+    council_id: Mapped[str] = mapped_column(
+        String(32), primary_key=True, default=DEFAULT_COUNCIL, server_default=DEFAULT_COUNCIL
+    )
     week: Mapped[str] = mapped_column(String(10), primary_key=True)  # 2026-W48
     text: Mapped[str] = mapped_column(Text)
     as_of: Mapped[datetime] = mapped_column(UTCDateTime)  # the figures' moment
@@ -441,6 +471,7 @@ class Commendation(Base):
     __tablename__ = "commendations"
     __table_args__ = (Index("ix_commendations_created_at", "created_at"),)
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    council_id: Mapped[str] = council_column()
     member_pk: Mapped[int] = mapped_column(ForeignKey("members.id", ondelete="CASCADE"), index=True)
     by_pk: Mapped[int | None] = mapped_column(ForeignKey("members.id", ondelete="SET NULL"))
     chat_id: Mapped[str] = mapped_column(ID)  # where it was asked
@@ -453,6 +484,7 @@ class Post(Base):
 
     __tablename__ = "posts"
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    council_id: Mapped[str] = council_column()
     # The import key: the local time and the target chats ("" = every group), one post each.
     slot: Mapped[str] = mapped_column(String(600), unique=True)
     at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
@@ -481,3 +513,18 @@ class PostResponse(Base):
     text: Mapped[str] = mapped_column(Text, default="")
     correct: Mapped[bool | None] = mapped_column(Boolean)
     at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class CouncilMember(Base):
+    """A member of one council, with the role the council's roster gives (issue 20).
+
+    A person may sit on several parks' councils; `members.role` stays the role of the last
+    roster read, and a council's own coordinators are the rows here with its id."""
+
+    __tablename__ = "council_members"
+    __table_args__ = (UniqueConstraint("member_pk", "council_id"),)
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    member_pk: Mapped[int] = mapped_column(ForeignKey("members.id", ondelete="CASCADE"))
+    council_id: Mapped[str] = mapped_column(String(32), index=True)
+    role: Mapped[str] = mapped_column(String(20), default="member")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
