@@ -19,6 +19,7 @@ from pydantic import (
     BaseModel,
     ConfigDict,
     Field,
+    PrivateAttr,
     SecretStr,
     ValidationError,
     field_validator,
@@ -358,6 +359,14 @@ class Settings(_Section):
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     # Directory of the config file; relative paths (roster, sqlite) resolve against it.
     base_dir: str = "."
+    # Set on one council's effective settings (handlers.councils): whose they are.
+    _council_id: str | None = PrivateAttr(default=None)
+
+    @property
+    def council_id(self) -> str | None:
+        """The council these settings are the effective settings of; None for the
+        installation's own (with several councils, they are nobody's in particular)."""
+        return self._council_id
 
     @field_validator("timezone")
     @classmethod

@@ -16,23 +16,6 @@ from handlers.config import DEFAULT_COUNCIL, CouncilConfig, GroupConfig, Setting
 from models.inserts import insert_new
 from models.tables import CouncilMember, Member
 
-__all__ = [
-    "COORDINATING_ROLES",
-    "DEFAULT_COUNCIL",
-    "Council",
-    "UnknownCouncil",
-    "council_by_id",
-    "council_of_chat",
-    "council_settings",
-    "councils",
-    "is_multi",
-    "join_council",
-    "member_councils",
-    "member_role",
-    "province_ids",
-    "scope",
-]
-
 COORDINATING_ROLES = ("coordinator", "admin")
 # The default council's name where the file names none (a single-council installation).
 DEFAULT_COUNCIL_NAME = "Hội đồng ANTT"
@@ -90,7 +73,9 @@ def _effective(settings: Settings, c: CouncilConfig) -> Settings:
         "alerts": _overridden(settings.alerts, c.alerts),
         "shifts": shifts,
     }
-    return settings.model_copy(update=update)
+    out = settings.model_copy(update=update)
+    out._council_id = c.id
+    return out
 
 
 # Built once per Settings object (frozen): id -> (the settings, their councils).
@@ -125,6 +110,11 @@ def councils(settings: Settings) -> tuple[Council, ...]:
     return found
 
 
+def group_councils(settings: Settings) -> dict[str, str]:
+    """Every configured group chat id -> its council id."""
+    return {g.chat_id: c.id for c in councils(settings) for g in c.groups}
+
+
 def council_by_id(settings: Settings, council_id: str) -> Council:
     """The council with that id; UnknownCouncil (naming the known ids) otherwise."""
     for c in councils(settings):
@@ -152,10 +142,35 @@ def council_of_chat(settings: Settings, chat_id: str) -> str | None:
     return None
 
 
-def scope(settings: Settings, council_id: str | None) -> str | None:
-    """The council to filter people by, or None for no filter (single-council installation,
-    where every member is the council's even if no roster row says so)."""
-    return council_id if settings.councils else None
+def scope(settings: Settings, council_id: str | None = None) -> str | None:
+    """The council to filter by, or None for no filter (a single-council installation, where
+    every row and member is the council's, roster row or not). Without `council_id`, the
+    council whose effective settings these are."""
+    if not settings.councils:
+        return None
+    return council_id if council_id is not None else settings.council_id
+
+
+def own(model: Any, settings: Settings) -> list[Any]:
+    """`model.council_id == <the council of these settings>`, or no condition (one council,
+    or the installation's settings): the filter every per-council query adds."""
+    council = scope(settings)
+    return [] if council is None else [model.council_id == council]
+
+
+def record_council(settings: Settings) -> str:
+    """The council id to write on a new record made under these settings."""
+    return settings.council_id or DEFAULT_COUNCIL
+
+
+def council_name(settings: Settings, council_id: str | None) -> str | None:
+    """The council's name to show people; None with one council (nothing to tell apart)."""
+    if council_id is None or not settings.councils:
+        return None
+    try:
+        return council_by_id(settings, council_id).name
+    except UnknownCouncil:
+        return None
 
 
 def province_ids(settings: Settings) -> tuple[str, ...]:

@@ -192,7 +192,11 @@ async def week_posts(
 
 
 async def week_figures(
-    session: AsyncSession, start: datetime, end: datetime, chat_ids: set[str] | None = None
+    session: AsyncSession,
+    start: datetime,
+    end: datetime,
+    chat_ids: set[str] | None = None,
+    council_id: str | None = None,
 ) -> dict[str, Any]:
     """The digest's `posts` section: posts published in the week, their reach (members who
     read or answered) and correct answers, overall and per enterprise."""
@@ -203,6 +207,8 @@ async def week_figures(
     for post, responses in await week_posts(session, start, end):
         if chat_ids is not None and post.groups and not chat_ids & set(post.groups):
             continue
+        if council_id is not None and post.council_id != council_id:
+            continue  # another park's calendar
         members = {m.id for _r, m in responses}
         right = sum(1 for r, _m in responses if r.kind == "answer" and r.correct)
         reach_all |= members

@@ -31,6 +31,13 @@ def council_column() -> Mapped[str]:
     return mapped_column(String(32), default=DEFAULT_COUNCIL, server_default=DEFAULT_COUNCIL)
 
 
+class CouncilScoped:
+    """A table of one council's records: with a council in the session (models/scoping.py)
+    its queries see that council's rows only and its new rows get that council."""
+
+    council_id: Mapped[str] = council_column()
+
+
 class Group(Base):
     """A chat the bot is in: a configured group, or a member's private chat with the bot."""
 
@@ -108,7 +115,7 @@ class InboundEvent(Base):
     processed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
-class Message(Base):
+class Message(Base, CouncilScoped):
     """A member's message with its raw text and its parse (SPEC.md 5)."""
 
     __tablename__ = "messages"
@@ -119,7 +126,6 @@ class Message(Base):
         Index("ix_messages_council_sent", "council_id", "sent_at"),
     )
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
-    council_id: Mapped[str] = council_column()
     event_pk: Mapped[int | None] = mapped_column(
         ForeignKey("inbound_events.id", ondelete="SET NULL")
     )
@@ -186,7 +192,7 @@ class BotMessage(Base):
     sent_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
 
-class CheckIn(Base):
+class CheckIn(Base, CouncilScoped):
     """Attendance, shift start or a patrol's all-clear."""
 
     __tablename__ = "checkins"
@@ -195,7 +201,6 @@ class CheckIn(Base):
         Index("ix_checkins_council_at", "council_id", "at"),
     )
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
-    council_id: Mapped[str] = council_column()
     message_pk: Mapped[int | None] = mapped_column(ForeignKey("messages.id", ondelete="SET NULL"))
     member_pk: Mapped[int] = mapped_column(ForeignKey("members.id", ondelete="CASCADE"), index=True)
     chat_id: Mapped[str] = mapped_column(ID)
@@ -204,12 +209,11 @@ class CheckIn(Base):
     at: Mapped[datetime] = mapped_column(UTCDateTime)
 
 
-class Directive(Base):
+class Directive(Base, CouncilScoped):
     """A coordinator's announcement that members must acknowledge."""
 
     __tablename__ = "directives"
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
-    council_id: Mapped[str] = council_column()
     issued_by: Mapped[int | None] = mapped_column(ForeignKey("members.id", ondelete="SET NULL"))
     origin_chat_id: Mapped[str] = mapped_column(ID)
     text: Mapped[str] = mapped_column(Text)
@@ -241,12 +245,11 @@ class Ack(Base):
     at: Mapped[datetime] = mapped_column(UTCDateTime)
 
 
-class Task(Base):
+class Task(Base, CouncilScoped):
     """A duty the council assigned to one member, with a deadline."""
 
     __tablename__ = "tasks"
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
-    council_id: Mapped[str] = council_column()
     assignee_pk: Mapped[int] = mapped_column(
         ForeignKey("members.id", ondelete="CASCADE"), index=True
     )
@@ -261,13 +264,12 @@ class Task(Base):
     note: Mapped[str] = mapped_column(Text, default="", server_default="")  # given when done
 
 
-class MemberRequest(Base):
+class MemberRequest(Base, CouncilScoped):
     """A member's question or request to the council (YCn), forwarded to the coordinators."""
 
     __tablename__ = "requests"
     __table_args__ = (Index("ix_requests_status_asked", "status", "asked_at"),)
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
-    council_id: Mapped[str] = council_column()
     member_pk: Mapped[int | None] = mapped_column(
         ForeignKey("members.id", ondelete="SET NULL"), index=True
     )
@@ -283,13 +285,12 @@ class MemberRequest(Base):
     answered_by: Mapped[int | None] = mapped_column(ForeignKey("members.id", ondelete="SET NULL"))
 
 
-class Nudge(Base):
+class Nudge(Base, CouncilScoped):
     """A nudge planned for an inactive member; sent through the outbox, effect measured."""
 
     __tablename__ = "nudges"
     __table_args__ = (UniqueConstraint("member_pk", "week", "level"),)
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
-    council_id: Mapped[str] = council_column()
     member_pk: Mapped[int] = mapped_column(ForeignKey("members.id", ondelete="CASCADE"), index=True)
     week: Mapped[str] = mapped_column(String(10))  # ISO week, 2026-W48
     level: Mapped[int] = mapped_column(Integer)
@@ -300,13 +301,12 @@ class Nudge(Base):
     reengaged_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
-class Incident(Base):
+class Incident(Base, CouncilScoped):
     """One real-world event; several reports may merge into it."""
 
     __tablename__ = "incidents"
     __table_args__ = (Index("ix_incidents_council_first", "council_id", "first_reported_at"),)
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
-    council_id: Mapped[str] = council_column()
     category: Mapped[str] = mapped_column(String(20))
     severity: Mapped[str] = mapped_column(String(10))
     status: Mapped[str] = mapped_column(String(14), default="reported")
@@ -322,7 +322,7 @@ class Incident(Base):
     reminded_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
-class Report(Base):
+class Report(Base, CouncilScoped):
     """One member's report of an incident (SPEC.md 2, export reports)."""
 
     __tablename__ = "reports"
@@ -331,7 +331,6 @@ class Report(Base):
         Index("ix_reports_council_created", "council_id", "created_at"),
     )
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
-    council_id: Mapped[str] = council_column()
     incident_pk: Mapped[int | None] = mapped_column(
         ForeignKey("incidents.id", ondelete="SET NULL"), index=True
     )
@@ -465,13 +464,12 @@ class SentDigest(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
 
-class Commendation(Base):
+class Commendation(Base, CouncilScoped):
     """A coordinator's /khen: a member honoured as a good example, with the reason."""
 
     __tablename__ = "commendations"
     __table_args__ = (Index("ix_commendations_created_at", "created_at"),)
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
-    council_id: Mapped[str] = council_column()
     member_pk: Mapped[int] = mapped_column(ForeignKey("members.id", ondelete="CASCADE"), index=True)
     by_pk: Mapped[int | None] = mapped_column(ForeignKey("members.id", ondelete="SET NULL"))
     chat_id: Mapped[str] = mapped_column(ID)  # where it was asked
@@ -479,12 +477,11 @@ class Commendation(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
 
-class Post(Base):
+class Post(Base, CouncilScoped):
     """A propaganda / legal-education post on the council's calendar, optionally with a quiz."""
 
     __tablename__ = "posts"
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
-    council_id: Mapped[str] = council_column()
     # The import key: the local time and the target chats ("" = every group), one post each.
     slot: Mapped[str] = mapped_column(String(600), unique=True)
     at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
@@ -528,3 +525,7 @@ class CouncilMember(Base):
     council_id: Mapped[str] = mapped_column(String(32), index=True)
     role: Mapped[str] = mapped_column(String(20), default="member")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+# Registers the council scoping of sessions (models/scoping.py) wherever tables are used.
+import models.scoping  # noqa: E402, F401

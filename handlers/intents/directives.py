@@ -18,6 +18,7 @@ from models.engagement import ackers, addressed_directive, expected_ackers, open
 from models.inserts import insert_new
 from models.outbox import find_quoted
 from models.people import address
+from models.scoping import role_here
 from models.tables import Ack, Directive, DirectiveTarget, Group, Outbox
 
 CODE = re.compile(r"^\s*(?:#|tb)?\s*(\d{1,9})\b", re.IGNORECASE)
@@ -204,7 +205,7 @@ async def ack_command(ctx: Context) -> None:
 async def ack_message(ctx: Context) -> None:
     """'đã nhận' privately, or @bot 'đã nhận' in a group: the latest open directive, else
     the latest one (closed) the member still owes: a late acknowledgement."""
-    if ctx.member.role != "member":
+    if role_here(ctx.member) != "member":
         # Coordinators and admins owe no acknowledgement: their "ok" is conversation.
         if ctx.is_private:
             await ctx.reply(texts.ACK_NOTHING)

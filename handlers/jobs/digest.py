@@ -18,6 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from handlers.clock import Clock
 from handlers.config import Settings, parse_hhmm
+from handlers.councils import scope
 from handlers.digest import Digest, build_digest, week_bounds, week_of
 from handlers.jobs import every, job
 from handlers.texts import digest as texts
@@ -69,7 +70,7 @@ def photo_url(settings: Settings, token: str) -> str | None:
 
 async def recipients(session: AsyncSession, settings: Settings) -> list[str]:
     """Coordinators' private chats and configured coordinators' group chats, each once."""
-    members, chats = await coordinators(session, settings.coordinators)
+    members, chats = await coordinators(session, settings.coordinators, scope(settings))
     out: list[str] = []
     for chat in [m.private_chat_id for m in members if m.private_chat_id] + chats:
         if chat not in out:

@@ -14,6 +14,7 @@ from handlers.calendar import iso_week, next_polite_time, polite_time
 from handlers.clock import Clock
 from handlers.codes import directive_code, task_code
 from handlers.config import NudgeLevel, Settings
+from handlers.councils import scope
 from handlers.jobs import every, job
 from handlers.texts import engagement as texts
 from models.engagement import ackers, directive_targets, expected_ackers
@@ -320,7 +321,7 @@ async def _send_nudges(
         )
         for p in items
     ]
-    members, chats = await coordinators(session, settings.coordinators)
+    members, chats = await coordinators(session, settings.coordinators, scope(settings))
     targets = [m.private_chat_id for m in members if m.private_chat_id] + chats
     count = 0
     out_id = None

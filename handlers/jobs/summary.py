@@ -17,6 +17,7 @@ from handlers.calendar import polite_time
 from handlers.clock import Clock
 from handlers.codes import directive_code, incident_code, request_code, task_code
 from handlers.config import Settings, parse_hhmm
+from handlers.councils import scope
 from handlers.intents.requests import address
 from handlers.jobs import every, job
 from handlers.texts import incidents as incident_texts
@@ -55,7 +56,7 @@ async def daily_summary(
 async def _send(
     session: AsyncSession, settings: Settings, now: datetime, day: date, sections: list[str]
 ) -> int:
-    members, chats = await coordinators(session, settings.coordinators)
+    members, chats = await coordinators(session, settings.coordinators, scope(settings))
     targets: dict[str, Member | None] = {}
     for m in members:
         if m.private_chat_id:

@@ -25,6 +25,7 @@ ROLE = {"member": "thành viên", "coordinator": "điều phối viên", "admin"
 
 TITLE = "📊 Tổng kết tuần {num} ({start}–{end})"
 TITLE_WEEK = "📊 Tuần {num} ({start}–{end})"
+TITLE_PARK = "{title} · {park}"
 SO_FAR = ", tính đến {as_of}"
 TITLE_GROUP = "📊 {group}: tuần {num} ({start}–{end})"
 THANKS = "🌟 Cảm ơn những anh/chị tích cực nhất: {names}. Rất đáng để mọi người noi theo!"

@@ -1,0 +1,173 @@
+"""Two parks on one installation, through the webhook (issue 20): each council kept to itself.
+
+Bình Xuyên and Khai Quang share one bot (examples/two_parks.yaml). Anh Hải works for Điện cơ
+Khai Quang, which has a workshop in each park, so he is on both rosters. The province's
+industrial-parks board (anh Quốc, u_ban_quan_ly) gets copies of urgent alerts."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import select
+
+from handlers.clock import FixedClock
+from handlers.config import Settings, load_settings
+from handlers.digest import build_digest
+from models.tables import CheckIn, Incident, Message, Report
+from tests.conftest import SECRET, Bot, text_event
+
+ROOT = Path(__file__).resolve().parents[1]
+TWO_PARKS = ROOT / "examples" / "two_parks.yaml"
+# Tuesday 1 Dec 2026, 09:00 in Hanoi.
+TUESDAY = datetime(2026, 12, 1, 2, 0, tzinfo=UTC)
+NAMES = {
+    "u_bx_chu_tich": "Nguyễn Văn Tuấn",
+    "u_bx_lan": "Trần Thị Lan",
+    "u_bx_hung": "Lê Văn Hùng",
+    "u_kq_chu_tich": "Đỗ Thị Mai",
+    "u_kq_nam": "Hoàng Văn Nam",
+    "u_kq_thu": "Vũ Thị Thu",
+    "u_hai": "Phạm Minh Hải",
+    "u_ban_quan_ly": "Bùi Quốc",
+}
+
+
+def two_parks(db_url: str, **extra: Any) -> Settings:
+    overrides: dict[str, Any] = {
+        "database": {"url": db_url},
+        "platform": {"kind": "local", "webhook_secret": SECRET, "token": "123:abc"},
+        "engagement": {"holidays": []},
+        **extra,
+    }
+    return load_settings(TWO_PARKS, environ={}, overrides=overrides)
+
+
+@pytest.fixture
+async def parks(make_bot: Any, db_url: str) -> Bot:
+    bot: Bot = await make_bot(two_parks(db_url), clock=FixedClock(TUESDAY))
+    # The chairs and the province's officer open a private chat with the bot first.
+    for who in ("u_bx_chu_tich", "u_kq_chu_tich", "u_ban_quan_ly"):
+        await say(bot, who, "chào bot")
+    return bot
+
+
+async def say(bot: Bot, who: str, text: str, group: str | None = None, quote: str = "") -> None:
+    body = text_event(
+        text,
+        sender=who,
+        name=NAMES[who],
+        chat=group or who,
+        group=group is not None,
+        at=bot.clock.now(),
+        quote=quote or None,
+    )
+    status, _ = await bot.deliver(body)
+    assert status == 200
+    await bot.drain()
+    bot.clock.advance(timedelta(minutes=1))
+
+
+def said(bot: Bot, chat: str) -> list[str]:
+    return [line.text for line in bot.store.bot_lines(chat)]
+
+
+async def all_rows(bot: Bot, model: Any) -> list[Any]:
+    async with bot.sessions() as s:
+        return list((await s.execute(select(model).order_by(model.id))).scalars())
+
+
+async def test_a_fire_in_one_park_alerts_its_council_and_the_province_never_the_other(
+    parks: Bot,
+) -> None:
+    await say(parks, "u_bx_lan", "Cháy lớn ở kho vải xưởng 2, cần hỗ trợ gấp!!!", "g_bx_council")
+    (incident,) = await all_rows(parks, Incident)
+    assert incident.council_id == "binh-xuyen" and incident.urgent
+    (report,) = await all_rows(parks, Report)
+    assert report.council_id == "binh-xuyen"
+
+    chair = [t for t in said(parks, "u_bx_chu_tich") if "KHẨN" in t]
+    assert len(chair) == 1 and "kho vải xưởng 2" in chair[0]
+    province = [t for t in said(parks, "u_ban_quan_ly") if "KHẨN" in t]
+    assert len(province) == 1
+    assert province[0].startswith("🏭 KCN Bình Xuyên\n🚨 KHẨN") and "Trần Thị Lan" in province[0]
+    # Khai Quang's chair hears nothing of it.
+    assert not any("KHẨN" in t or "xưởng 2" in t for t in said(parks, "u_kq_chu_tich"))
+    # Chị Lan is told who was alerted: the people who really got it.
+    told = said(parks, "g_bx_council")[-1]
+    assert "Nguyễn Văn Tuấn" in told and "Bùi Quốc" in told and "Đỗ Thị Mai" not in told
+
+
+async def test_a_coordinator_of_one_park_cannot_act_on_the_other_parks_incident(
+    parks: Bot,
+) -> None:
+    await say(parks, "u_bx_lan", "Cháy lớn ở kho vải xưởng 2, cần hỗ trợ gấp!!!", "g_bx_council")
+    (incident,) = await all_rows(parks, Incident)
+    code = f"SV{incident.id}"
+    # Chị Mai chairs Khai Quang: neither her private chat nor a reply to the alert reaches it.
+    await say(parks, "u_kq_chu_tich", f"/xuly {code}")
+    await say(parks, "u_kq_chu_tich", f"/bao_nham {code} nhầm")
+    (incident,) = await all_rows(parks, Incident)
+    assert incident.status == "reported" and incident.handler_pk is None
+    answers = said(parks, "u_kq_chu_tich")[-2:]
+    assert answers == [f"Bot không tìm thấy sự việc {code}. Gõ /baocao để xem các sự việc đang mở."] * 2
+    # Anh Tuấn, Bình Xuyên's chair, takes it.
+    await say(parks, "u_bx_chu_tich", f"/xuly {code}")
+    (incident,) = await all_rows(parks, Incident)
+    assert incident.status == "handling"
+
+
+async def test_a_member_of_both_parks_is_asked_once_which_park(parks: Bot) -> None:
+    await say(parks, "u_hai", "Mất trộm xe máy ở nhà xe cổng 3")
+    question = said(parks, "u_hai")[-1]
+    assert "KCN nào" in question and "1. KCN Bình Xuyên" in question
+    assert "2. KCN Khai Quang" in question
+    assert await all_rows(parks, Report) == []  # the report waits for the answer
+    await say(parks, "u_hai", "2")
+    (report,) = await all_rows(parks, Report)
+    assert report.council_id == "khai-quang" and report.category == "theft"
+    assert "KCN Khai Quang" in said(parks, "u_hai")[-2] or "KCN Khai Quang" in " ".join(
+        said(parks, "u_hai")[-3:]
+    )
+    # The choice holds for the conversation: the next message is not asked about.
+    await say(parks, "u_hai", "co mat")
+    (checkin,) = await all_rows(parks, CheckIn)
+    assert checkin.council_id == "khai-quang"
+    asked = [t for t in said(parks, "u_hai") if "KCN nào" in t]
+    assert len(asked) == 1
+    # A message that names the park needs no question (a member of both parks, new chat).
+    messages = await all_rows(parks, Message)
+    assert {m.council_id for m in messages if m.member_id == "u_hai"} == {"khai-quang"}
+
+
+async def test_a_member_of_both_parks_may_name_the_park_or_answer_badly(parks: Bot) -> None:
+    await say(parks, "u_hai", "Có mặt ca sáng")
+    await say(parks, "u_hai", "kcn nao cung duoc")  # not an answer: asked again, kept
+    assert "trả lời số 1 đến 2" in said(parks, "u_hai")[-1]
+    await say(parks, "u_hai", "binh xuyen")
+    checkins = await all_rows(parks, CheckIn)
+    assert [c.council_id for c in checkins] == ["binh-xuyen"]
+    assert "KCN Bình Xuyên" in " ".join(said(parks, "u_hai")[-3:])
+
+
+async def test_one_parks_digest_holds_nothing_of_the_other(parks: Bot) -> None:
+    await say(parks, "u_bx_lan", "Cháy lớn ở kho vải xưởng 2, cần hỗ trợ gấp!!!", "g_bx_council")
+    await say(parks, "u_kq_nam", "có mặt", "g_kq_council")
+    await say(parks, "u_kq_thu", "tuần tra khu B bình thường", "g_kq_dienco")
+    settings = parks.runtime.settings
+    async with parks.sessions() as s:
+        kq = await build_digest(s, settings, "2026-W49", parks.clock.now(), council_id="khai-quang")
+        bx = await build_digest(s, settings, "2026-W49", parks.clock.now(), council_id="binh-xuyen")
+    kq_json = kq.to_json()
+    assert kq_json["council"] == "KCN Khai Quang"
+    assert kq.totals.reports == 0 and kq.incidents == []
+    assert kq.totals.checkins == 2
+    assert {g.chat_id for g, _f in kq.groups} == {"g_kq_council", "g_kq_dienco"}
+    text = kq.render_text()
+    assert "KCN Khai Quang" in text and "Lan" not in text and "xưởng 2" not in text
+    assert bx.totals.reports == 1 and bx.totals.checkins == 0
+    assert {g.chat_id for g, _f in bx.groups} == {"g_bx_council", "g_bx_mayviet"}
+    # Members: each park counts its own roster (anh Hải is on both).
+    assert kq.totals.members == 4 and bx.totals.members == 4
