@@ -112,7 +112,8 @@ async def test_a_coordinator_of_one_park_cannot_act_on_the_other_parks_incident(
     (incident,) = await all_rows(parks, Incident)
     assert incident.status == "reported" and incident.handler_pk is None
     answers = said(parks, "u_kq_chu_tich")[-2:]
-    assert answers == [f"Bot không tìm thấy sự việc {code}. Gõ /baocao để xem các sự việc đang mở."] * 2
+    not_found = f"Bot không tìm thấy sự việc {code}. Gõ /baocao để xem các sự việc đang mở."
+    assert answers == [not_found] * 2
     # Anh Tuấn, Bình Xuyên's chair, takes it.
     await say(parks, "u_bx_chu_tich", f"/xuly {code}")
     (incident,) = await all_rows(parks, Incident)
