@@ -14,6 +14,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from handlers.text import fold_key
+from models.scoping import session_council
 from models.tables import Member, Post, PostResponse
 
 COLUMNS = ("at", "groups", "text", "image_url", "ack", "question", "answers")
@@ -101,6 +102,9 @@ async def import_posts_csv(
             bad = [g for g in values["groups"] if g not in known_groups]
             if bad:
                 raise ValueError(f"groups: {', '.join(bad)} not in the config's groups")
+            if (council := session_council(session)) is not None:
+                # Slots are unique across parks; the same hour in two parks is two posts.
+                values["slot"] = f"{council}|{values['slot']}"
         except ValueError as exc:
             result.rejected += 1
             result.errors.append(f"line {line}: {exc}")

@@ -10,11 +10,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import event
+from sqlalchemy import event, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm import ORMExecuteState, Session, object_session, with_loader_criteria
 
-from models.tables import DEFAULT_COUNCIL, CouncilScoped, Member
+from models.tables import DEFAULT_COUNCIL, CouncilMember, CouncilScoped, Member
 
 # Session.info key: the council the session works for (absent: every council, unfiltered).
 COUNCIL = "council_id"
@@ -40,6 +40,17 @@ def role_here(member: Member) -> str:
 def set_role_here(session: AsyncSession, member: Member, role: str) -> None:
     """Record the member's role in the session's council (see role_here)."""
     session.info.setdefault(ROLES, {})[member.id] = role
+
+
+def members_here(session: AsyncSession, member_col: Any = None) -> list[Any]:
+    """The condition "a member of the session's council" on a member id column (members.id by
+    default); no condition for a session of every council. Members are shared between parks,
+    so member queries add this themselves."""
+    council = session_council(session)
+    if council is None:
+        return []
+    col = member_col if member_col is not None else Member.id
+    return [col.in_(select(CouncilMember.member_pk).where(CouncilMember.council_id == council))]
 
 
 def session_council(session: AsyncSession | Session) -> str | None:

@@ -6,18 +6,21 @@ industrial-parks board (anh Quốc, u_ban_quan_ly) gets copies of urgent alerts.
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
 from sqlalchemy import select
 
 from handlers.clock import FixedClock
 from handlers.config import Settings, load_settings
 from handlers.digest import build_digest
-from models.tables import CheckIn, Incident, Message, Report
+from models.tables import CheckIn, Incident, Message, Outbox, Report
 from tests.conftest import SECRET, Bot, text_event
+from tests.test_backup import cli
 
 ROOT = Path(__file__).resolve().parents[1]
 TWO_PARKS = ROOT / "examples" / "two_parks.yaml"
@@ -172,3 +175,74 @@ async def test_one_parks_digest_holds_nothing_of_the_other(parks: Bot) -> None:
     assert {g.chat_id for g, _f in bx.groups} == {"g_bx_council", "g_bx_mayviet"}
     # Members: each park counts its own roster (anh Hải is on both).
     assert kq.totals.members == 4 and bx.totals.members == 4
+
+
+def two_parks_file(tmp_path: Path, db_url: str) -> Path:
+    """examples/two_parks.yaml on the test's database (rosters found where they are)."""
+    data = yaml.safe_load(TWO_PARKS.read_text(encoding="utf-8"))
+    data["database"] = {"url": db_url}
+    for council in data["councils"]:
+        council["roster"] = str(TWO_PARKS.parent / council["roster"])
+    path = tmp_path / "two_parks.yaml"
+    path.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
+    return path
+
+
+async def test_the_command_line_keeps_to_the_park_it_is_given(
+    parks: Bot, tmp_path: Path, db_url: str
+) -> None:
+    await say(parks, "u_bx_lan", "Cháy lớn ở kho vải xưởng 2, cần hỗ trợ gấp!!!", "g_bx_council")
+    await say(parks, "u_kq_nam", "có mặt", "g_kq_council")
+    config = str(two_parks_file(tmp_path, db_url))
+
+    # Where the result would mix parks, the park must be named; a wrong one is named back.
+    for argv in (
+        ["digest", "--week", "2026-W49"],
+        ["export", "reports"],
+        ["members", "list"],
+        ["posts", "list"],
+    ):
+        status, _out, err = await cli(*argv, "-c", config)
+        assert status == 2 and "--council" in err and "binh-xuyen, khai-quang" in err, argv
+    status, _out, err = await cli("digest", "--council", "kcn-x", "-c", config)
+    assert status == 2 and "kcn-x" in err and "binh-xuyen, khai-quang" in err
+
+    at = "2026-12-01T18:00"
+    status, out, err = await cli(
+        "digest", "--council", "khai-quang", "--week", "2026-W49", "--at", at,
+        "--format", "json", "-c", config,
+    )  # fmt: skip
+    assert status == 0, err
+    kq = json.loads(out)
+    assert kq["council"] == "KCN Khai Quang" and kq["totals"]["reports"] == 0
+    assert kq["totals"]["checkins"] == 1 and kq["incidents"] == []
+
+    status, out, err = await cli("export", "reports", "--council", "khai-quang", "-c", config)
+    assert status == 0 and out.strip() == "", (out, err)
+    status, out, err = await cli("export", "reports", "--council", "binh-xuyen", "-c", config)
+    assert status == 0 and "kho vải xưởng 2" in out
+    status, out, _err = await cli("export", "messages", "--council", "khai-quang", "-c", config)
+    assert "có mặt" in out and "xưởng 2" not in out
+
+    status, out, err = await cli(
+        "members", "list", "--council", "khai-quang", "--format", "jsonl", "-c", config
+    )
+    assert status == 0, err
+    people = {json.loads(line)["member_id"]: json.loads(line) for line in out.splitlines()}
+    assert set(people) == {"u_kq_chu_tich", "u_kq_nam", "u_kq_thu", "u_hai"}
+    assert people["u_kq_chu_tich"]["role"] == "coordinator"
+    assert people["u_hai"]["groups"] == ["g_kq_council", "g_kq_dienco"]
+
+    # jobs run without --council runs every park's council; with it, that one alone.
+    status, out, err = await cli("jobs", "run", "daily_summary", "--council", "nope", "-c", config)
+    assert status == 2 and "nope" in err
+    status, out, err = await cli(
+        "jobs", "run", "weekly_digest", "--council", "khai-quang", "--at", "2026-12-08T09:00",
+        "-c", config,
+    )  # fmt: skip
+    assert status == 0 and out.startswith("weekly_digest: ") and " 0 message" not in out, err
+    async with parks.sessions() as s:
+        keys = set((await s.execute(select(Outbox.idempotency_key))).scalars())
+    # Khai Quang's chair got its digest; Bình Xuyên's (due Monday) was not touched.
+    assert "digest:khai-quang:u_kq_chu_tich:2026-W49" in keys
+    assert not any(k.startswith("digest:binh-xuyen") for k in keys)

@@ -20,6 +20,7 @@ from handlers.texts import engagement as texts
 from models.engagement import ackers, directive_targets, expected_ackers
 from models.outbox import enqueue, enqueue_many, insert_for, sent_this_month
 from models.people import address, coordinators
+from models.scoping import members_here
 from models.tables import Directive, Group, Member, Membership, Message, Nudge, Outbox, Task
 
 Sessions = async_sessionmaker[AsyncSession]
@@ -65,6 +66,7 @@ async def _quiet_members(
             Member.status == "member",
             Member.role == "member",
             since <= now - timedelta(days=shortest),
+            *members_here(session),
         )
         .order_by(Member.id)
     )
@@ -352,6 +354,7 @@ async def _send_nudges(
                     Member.enterprise == enterprise,
                     Member.is_lead.is_(True),
                     Member.private_chat_id.is_not(None),
+                    *members_here(session),
                 )
             )
         ).scalars()
