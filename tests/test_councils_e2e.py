@@ -7,6 +7,7 @@ industrial-parks board (anh Quốc, u_ban_quan_ly) gets copies of urgent alerts.
 from __future__ import annotations
 
 import json
+import re
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -18,7 +19,7 @@ from sqlalchemy import select
 from handlers.clock import FixedClock
 from handlers.config import Settings, load_settings
 from handlers.digest import build_digest
-from models.tables import CheckIn, Incident, Message, Outbox, Report
+from models.tables import CheckIn, Incident, Member, Message, Outbox, Report
 from tests.conftest import SECRET, Bot, text_event
 from tests.test_backup import cli
 
@@ -26,6 +27,7 @@ ROOT = Path(__file__).resolve().parents[1]
 TWO_PARKS = ROOT / "examples" / "two_parks.yaml"
 # Tuesday 1 Dec 2026, 09:00 in Hanoi.
 TUESDAY = datetime(2026, 12, 1, 2, 0, tzinfo=UTC)
+PASSWORD = "mat-khau-hoi-dong-2026"
 NAMES = {
     "u_bx_chu_tich": "Nguyễn Văn Tuấn",
     "u_bx_lan": "Trần Thị Lan",
@@ -246,3 +248,50 @@ async def test_the_command_line_keeps_to_the_park_it_is_given(
     # Khai Quang's chair got its digest; Bình Xuyên's (due Monday) was not touched.
     assert "digest:khai-quang:u_kq_chu_tich:2026-W49" in keys
     assert not any(k.startswith("digest:binh-xuyen") for k in keys)
+
+
+async def test_the_dashboard_shows_a_coordinator_only_their_park(
+    make_bot: Any, db_url: str
+) -> None:
+    bot: Bot = await make_bot(
+        two_parks(db_url, dashboard={"password": PASSWORD}), clock=FixedClock(TUESDAY)
+    )
+    await say(bot, "u_bx_lan", "Cháy lớn ở kho vải xưởng 2, cần hỗ trợ gấp!!!", "g_bx_council")
+    await say(bot, "u_kq_nam", "Mất trộm dây điện ở cổng 5", "g_kq_council")
+    # Chị Mai, Khai Quang's chair, signs in with her phone.
+    status = await login(bot, "0901000201")
+    assert status == 303
+    seen = {}
+    for path in (
+        "/dashboard/",
+        "/dashboard/reports",
+        "/dashboard/incidents",
+        "/dashboard/members",
+        "/dashboard/digest/2026-W49",
+        "/dashboard/downloads/reports.csv",
+        "/dashboard/downloads/members.csv",
+    ):
+        async with bot.http.get(path) as resp:
+            assert resp.status == 200, path
+            seen[path] = await resp.text()
+    everything = "\n".join(seen.values())
+    assert "cổng 5" in seen["/dashboard/reports"] and "Hoàng Văn Nam" in seen["/dashboard/members"]
+    for other in ("xưởng 2", "Trần Thị Lan", "Lê Văn Hùng", "Nguyễn Văn Tuấn", "May Việt"):
+        assert other not in everything, other
+    # Another park's member cannot be opened by id either.
+    async with bot.sessions() as s:
+        lan = (await s.execute(select(Member).where(Member.member_id == "u_bx_lan"))).scalar_one()
+    async with bot.http.get(f"/dashboard/members/{lan.id}") as resp:
+        assert resp.status in (403, 404)
+
+
+async def login(bot: Bot, username: str) -> int:
+    async with bot.http.get("/dashboard/login") as resp:
+        csrf = re.search(r'name="csrf" value="([^"]+)"', await resp.text())
+    assert csrf is not None
+    async with bot.http.post(
+        "/dashboard/login",
+        allow_redirects=False,
+        data={"username": username, "password": PASSWORD, "csrf": csrf[1], "next": "/dashboard/"},
+    ) as resp:
+        return resp.status
