@@ -111,6 +111,9 @@ async def handle_event(
     member, member_created = await get_or_create_member(
         session, event.sender_id, display_name=event.sender_name, now=now
     )
+    if member.member_id in settings.province.coordinators and member.role != "province":
+        # The province's staff: known people who owe no acknowledgement in any park.
+        member.role, member.status = "province", "member"
     if settings.councils and event.chat_type != "private":
         await _group_council(session, settings, group, member, now)
     membership = await ensure_membership(session, member, group, now=now)
@@ -205,7 +208,7 @@ async def _group_council(
         mine = await member_councils(session, settings, member.id)
         if len(mine) == 1:
             group.council_id = mine[0]
-    if group.council_id != DEFAULT_COUNCIL:
+    if group.council_id != DEFAULT_COUNCIL and member.role != "province":
         await join_council(session, member.id, group.council_id, now)
 
 

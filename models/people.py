@@ -228,10 +228,13 @@ async def members_by_mention(session: AsyncSession, words: list[str]) -> tuple[l
     words), else from one word a given name, a member id or a phone. Never a middle name or
     a prefix: a task must not go to a guess. Returns (candidates, words used)."""
     from models.roster import normalize_phone  # roster imports this module
+    from models.scoping import members_here  # scoping imports the tables this module uses
 
     if not words:
         return [], 0
-    stmt = select(Member).where(Member.active.is_(True), Member.status == "member")
+    stmt = select(Member).where(
+        Member.active.is_(True), Member.status == "member", *members_here(session)
+    )
     roster = list((await session.execute(stmt)).scalars())
     first = words[0].lstrip("@")
     for k in range(min(5, len(words)), 1, -1):

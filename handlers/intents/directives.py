@@ -10,6 +10,7 @@ from sqlalchemy import select, update
 from handlers.chat import chat_reply
 from handlers.codes import directive_code
 from handlers.context import Context
+from handlers.councils import own
 from handlers.registry import hook, intent
 from handlers.text import fold
 from handlers.texts import core as core_texts
@@ -36,7 +37,9 @@ async def _target_groups(ctx: Context, args: str) -> tuple[list[Group], str] | s
     groups = list(
         (
             await ctx.session.execute(
-                select(Group).where(Group.kind != "private").order_by(Group.id)
+                select(Group)
+                .where(Group.kind != "private", *own(Group, ctx.settings))
+                .order_by(Group.id)
             )
         ).scalars()
     )
