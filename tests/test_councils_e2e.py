@@ -19,7 +19,7 @@ from sqlalchemy import select
 from handlers.clock import FixedClock
 from handlers.config import Settings, load_settings
 from handlers.digest import build_digest
-from models.tables import CheckIn, Incident, Member, Message, Outbox, Report
+from models.tables import CheckIn, Incident, Member, Message, Outbox, Report, Task
 from tests.conftest import SECRET, Bot, text_event
 from tests.test_backup import cli
 
@@ -295,3 +295,49 @@ async def login(bot: Bot, username: str) -> int:
         data={"username": username, "password": PASSWORD, "csrf": csrf[1], "next": "/dashboard/"},
     ) as resp:
         return resp.status
+
+
+async def test_tasks_go_only_to_people_of_the_same_park(parks: Bot) -> None:
+    # Anh Tuấn (Bình Xuyên) names chị Thu, who is on Khai Quang's roster only.
+    await say(parks, "u_bx_chu_tich", "/giaoviec @Vũ Thị Thu kiểm tra bình chữa cháy xưởng 2")
+    async with parks.sessions() as s:
+        assert (await s.execute(select(Task))).first() is None
+    assert said(parks, "u_kq_thu") == []
+    assert said(parks, "u_bx_chu_tich")[-1].startswith("Không tìm thấy thành viên")
+    # Chị Lan is his park's: the task is hers, in Bình Xuyên.
+    await say(parks, "u_bx_chu_tich", "/giaoviec @Trần Thị Lan kiểm tra bình chữa cháy xưởng 2")
+    (task,) = await all_rows(parks, Task)
+    assert task.council_id == "binh-xuyen"
+
+
+async def test_the_province_gets_hazmat_and_injuries_but_not_a_plain_theft(parks: Bot) -> None:
+    await say(parks, "u_kq_nam", "Rò rỉ hóa chất ở kho sơn cổng 4, mùi rất nặng", "g_kq_council")
+    await say(parks, "u_kq_nam", "Tai nạn ở xưởng cơ khí, 1 người bị thương nặng", "g_kq_council")
+    await say(parks, "u_kq_nam", "Mất trộm 2 cuộn dây điện ở bãi xe", "g_kq_council")
+    incidents = {i.category: i for i in await all_rows(parks, Incident)}
+    assert {i.council_id for i in incidents.values()} == {"khai-quang"}
+    province = [t for t in said(parks, "u_ban_quan_ly") if "KHẨN" in t]
+    assert len(province) == 2, province
+    assert all(t.startswith("🏭 KCN Khai Quang\n") for t in province)
+    assert any("kho sơn" in t for t in province) and any("bị thương" in t for t in province)
+    assert not any("dây điện" in t for t in said(parks, "u_ban_quan_ly"))
+    assert not any("KHẨN" in t for t in said(parks, "u_bx_chu_tich"))
+
+
+async def test_each_park_gets_its_digest_on_its_own_day(parks: Bot) -> None:
+    await say(parks, "u_bx_lan", "có mặt", "g_bx_council")
+    await say(parks, "u_kq_nam", "có mặt", "g_kq_council")
+    # Monday 7 Dec, 09:00: Bình Xuyên's day (the shared `digest.weekday: mon`).
+    parks.clock.set(datetime(2026, 12, 7, 2, 0, tzinfo=UTC))
+    await parks.runtime.run_job("weekly_digest")
+    await parks.drain()
+    bx = [t for t in said(parks, "u_bx_chu_tich") if "Tổng kết tuần 49" in t]
+    assert len(bx) == 1 and "KCN Bình Xuyên" in bx[0]
+    assert not any("Tổng kết tuần" in t for t in said(parks, "u_kq_chu_tich"))
+    # Tuesday: Khai Quang's own day (`digest: {weekday: tue}`); Bình Xuyên's is not repeated.
+    parks.clock.set(datetime(2026, 12, 8, 2, 0, tzinfo=UTC))
+    await parks.runtime.run_job("weekly_digest")
+    await parks.drain()
+    kq = [t for t in said(parks, "u_kq_chu_tich") if "Tổng kết tuần 49" in t]
+    assert len(kq) == 1 and "KCN Khai Quang" in kq[0] and "Bình Xuyên" not in kq[0]
+    assert len([t for t in said(parks, "u_bx_chu_tich") if "Tổng kết tuần" in t]) == 1
