@@ -341,3 +341,17 @@ async def test_each_park_gets_its_digest_on_its_own_day(parks: Bot) -> None:
     kq = [t for t in said(parks, "u_kq_chu_tich") if "Tổng kết tuần 49" in t]
     assert len(kq) == 1 and "KCN Khai Quang" in kq[0] and "Bình Xuyên" not in kq[0]
     assert len([t for t in said(parks, "u_bx_chu_tich") if "Tổng kết tuần" in t]) == 1
+
+
+async def test_each_chair_gets_a_daily_summary_of_their_own_park(parks: Bot) -> None:
+    await say(parks, "u_bx_lan", "Mất trộm xe đạp ở nhà xe cổng 1", "g_bx_council")
+    await say(parks, "u_kq_nam", "Camera cổng 5 bị hỏng", "g_kq_council")
+    # Wednesday 2 Dec, 07:45: after the summary time, on a working day.
+    parks.clock.set(datetime(2026, 12, 2, 0, 45, tzinfo=UTC))
+    assert (await parks.runtime.run_job("daily_summary")).queued == 2
+    assert (await parks.runtime.run_job("daily_summary")).queued == 0  # once a day
+    await parks.drain()
+    (bx,) = [t for t in said(parks, "u_bx_chu_tich") if "cổng" in t]
+    (kq,) = [t for t in said(parks, "u_kq_chu_tich") if "cổng" in t]
+    assert "cổng 1" in bx and "cổng 5" not in bx
+    assert "cổng 5" in kq and "cổng 1" not in kq
