@@ -17,6 +17,7 @@ from handlers.config import Settings
 from handlers.councils import Council, councils, member_councils
 from handlers.text import fold_key
 from handlers.texts import councils as texts
+from models.outbox import find_quoted
 from models.tables import DEFAULT_COUNCIL, Conversation, Member, Message
 
 PARK = "park"  # Conversation.kind: the chosen park, or the question waiting for an answer
@@ -98,6 +99,9 @@ async def private_council(
     options = [c for c in councils(settings) if c.id in mine]
     talk = await _open(session, message.chat_id, member, now)
     until = now + timedelta(hours=PARK_HOURS)
+    quoted = await _quoted_council(session, message)
+    if quoted in mine:  # a reply to the bot's message about one park is about that park
+        return Choice(quoted)
     if talk is not None and talk.data.get("council") in mine:
         talk.expires_at = until  # the conversation goes on: the choice holds
         return Choice(str(talk.data["council"]))
@@ -119,6 +123,14 @@ async def private_council(
     session.add(_talk(message.chat_id, member, {"held": [message.id]}, status, now, until))
     choices = "\n".join(texts.CHOICE.format(n=i, name=c.name) for i, c in enumerate(options, 1))
     return Choice(None, texts.ASK_PARK.format(choices=choices))
+
+
+async def _quoted_council(session: AsyncSession, message: Message) -> str | None:
+    """The council of the bot's message this one quotes, if it quotes one."""
+    if not message.quote_message_id:
+        return None
+    out = await find_quoted(session, message.chat_id, message.quote_message_id)
+    return out.council_id if out is not None else None
 
 
 def _talk(

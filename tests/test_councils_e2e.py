@@ -355,3 +355,24 @@ async def test_each_chair_gets_a_daily_summary_of_their_own_park(parks: Bot) -> 
     (kq,) = [t for t in said(parks, "u_kq_chu_tich") if "cổng" in t]
     assert "cổng 1" in bx and "cổng 5" not in bx
     assert "cổng 5" in kq and "cổng 1" not in kq
+
+
+async def test_a_reply_to_the_bots_message_needs_no_park_question(parks: Bot) -> None:
+    # Anh Hải (on both rosters) greets the bot and says he is at Bình Xuyên today.
+    await say(parks, "u_hai", "chào bot")
+    await say(parks, "u_hai", "1")
+    assert len([t for t in said(parks, "u_hai") if "KCN nào" in t]) == 1
+    # The next day chị Mai gives him a task from Khai Quang's group.
+    parks.clock.advance(timedelta(hours=25))
+    await say(
+        parks, "u_kq_chu_tich", "/giaoviec @Phạm Minh Hải thay bóng đèn nhà xe", "g_kq_council"
+    )
+    (task,) = await all_rows(parks, Task)
+    assert task.council_id == "khai-quang"
+    line = parks.store.bot_lines("u_hai")[-1]
+    assert "thay bóng đèn" in line.text
+    # He answers by replying to it in private: the park is the task's, nobody asks.
+    await say(parks, "u_hai", "e nhận việc", quote=line.message_id)
+    assert len([t for t in said(parks, "u_hai") if "KCN nào" in t]) == 1
+    (task,) = await all_rows(parks, Task)
+    assert task.accepted_at is not None
