@@ -19,7 +19,7 @@ from sqlalchemy import select
 from handlers.clock import FixedClock
 from handlers.config import Settings, load_settings
 from handlers.digest import build_digest
-from models.tables import CheckIn, Incident, Member, Message, Outbox, Report, Task
+from models.tables import CheckIn, Incident, Member, Message, Nudge, Outbox, Report, Task
 from tests.conftest import SECRET, Bot, text_event
 from tests.test_backup import cli
 
@@ -376,3 +376,21 @@ async def test_a_reply_to_the_bots_message_needs_no_park_question(parks: Bot) ->
     assert len([t for t in said(parks, "u_hai") if "KCN nào" in t]) == 1
     (task,) = await all_rows(parks, Task)
     assert task.accepted_at is not None
+
+
+async def test_nudges_name_to_each_chair_only_their_own_parks_quiet_members(parks: Bot) -> None:
+    await say(parks, "u_bx_lan", "có mặt", "g_bx_council")
+    # Wednesday 16 Dec, 10:00: two weeks on, nobody else has said a word.
+    parks.clock.set(datetime(2026, 12, 16, 3, 0, tzinfo=UTC))
+    await parks.runtime.run_job("nudges")
+    await parks.drain()
+    bx = " ".join(said(parks, "u_bx_chu_tich"))
+    kq = " ".join(said(parks, "u_kq_chu_tich"))
+    assert "Lê Văn Hùng" in bx and "Vũ Thị Thu" in kq
+    for name in ("Vũ Thị Thu", "Hoàng Văn Nam"):
+        assert name not in bx
+    for name in ("Lê Văn Hùng", "Trần Thị Lan"):
+        assert name not in kq
+    async with parks.sessions() as s:
+        nudges = list((await s.execute(select(Nudge))).scalars())
+    assert {n.council_id for n in nudges} == {"binh-xuyen", "khai-quang"}

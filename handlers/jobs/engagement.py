@@ -20,7 +20,7 @@ from handlers.texts import engagement as texts
 from models.engagement import ackers, directive_targets, expected_ackers
 from models.outbox import enqueue, enqueue_many, insert_for, sent_this_month
 from models.people import address, coordinators
-from models.scoping import members_here
+from models.scoping import members_here, record_council
 from models.tables import Directive, Group, Member, Membership, Message, Nudge, Outbox, Task
 
 Sessions = async_sessionmaker[AsyncSession]
@@ -207,6 +207,7 @@ async def _plan_nudges(
     """Insert the nudge rows; a row another run inserted first is skipped (unique key)."""
     by_member = {m.id: (m, d, lvl, ch, chat) for m, d, lvl, ch, chat in plans}
     insert = insert_for(session)
+    council = record_council(session)  # a Core insert: not stamped by the session
     planned: list[_Planned] = []
     for i in range(0, len(plans), 500):
         values = [
@@ -217,6 +218,7 @@ async def _plan_nudges(
                 "channel": ch,
                 "chat_id": chat or "",
                 "planned_at": now,
+                "council_id": council,
             }
             for m, _d, lvl, ch, chat in plans[i : i + 500]
         ]
