@@ -156,7 +156,7 @@ async def handle_event(
         if event.chat_type == "private":
             choice = await private_council(session, settings, member, message, text, now)
             if choice.council is None:  # the park question was asked or answered
-                await _answer(session, settings, event, member, message, choice.reply, now)
+                await _answer(session, event, member, choice.reply, now)
                 held = choice.held
                 if not held:
                     return None
@@ -213,13 +213,7 @@ async def _group_council(
 
 
 async def _answer(
-    session: AsyncSession,
-    settings: Settings,
-    event: InboundEvent,
-    member: Member,
-    message: Message,
-    text: str | None,
-    now: datetime,
+    session: AsyncSession, event: InboundEvent, member: Member, text: str | None, now: datetime
 ) -> None:
     """The park question, or the choice confirmed, in the member's private chat."""
     if text:
