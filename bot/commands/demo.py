@@ -36,6 +36,12 @@ def rehearsal(args: argparse.Namespace, configured: Settings, where: Path | None
     if args.roster:
         path = Path(args.roster)
         label = f"--roster {path}"
+    elif configured.councils:
+        ids = ", ".join(c.id for c in configured.councils)
+        raise UsageError(
+            f"{where}: several parks are configured ({ids}); the demo rehearses one: "
+            "give --roster FILE with that park's roster"
+        )
     elif configured.roster:
         path = configured.resolve_path(configured.roster)
         label = f"{where}: roster: {path}"

@@ -138,6 +138,8 @@ def settings_overrides(
         "server": {"public_url": public_url},
         "groups": [dict(g) for g in (council.groups if council else GROUPS)],
         "roster": None,
+        # The demo is one park: a rehearsal of one park of several runs it alone.
+        "councils": [],
         # Plain http on this machine: a Secure cookie would never come back.
         "dashboard": {"password": DASHBOARD_PASSWORD, "secure_cookies": False},
     }
