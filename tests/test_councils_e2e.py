@@ -19,7 +19,18 @@ from sqlalchemy import select
 from handlers.clock import FixedClock
 from handlers.config import Settings, load_settings
 from handlers.digest import build_digest
-from models.tables import CheckIn, Incident, Member, Message, Nudge, Outbox, Report, Task
+from models.tables import (
+    CheckIn,
+    Directive,
+    Incident,
+    Member,
+    MemberRequest,
+    Message,
+    Nudge,
+    Outbox,
+    Report,
+    Task,
+)
 from tests.conftest import SECRET, Bot, text_event
 from tests.test_backup import cli
 
@@ -394,3 +405,31 @@ async def test_nudges_name_to_each_chair_only_their_own_parks_quiet_members(park
     async with parks.sessions() as s:
         nudges = list((await s.execute(select(Nudge))).scalars())
     assert {n.council_id for n in nudges} == {"binh-xuyen", "khai-quang"}
+
+
+async def test_a_chair_cannot_answer_or_cancel_the_other_parks_requests_and_directives(
+    parks: Bot,
+) -> None:
+    # Anh Nam asks Khai Quang's council something; chị Mai posts a directive there.
+    await say(parks, "u_kq_nam", "chào bot")
+    await say(parks, "u_kq_nam", "Cho em hỏi thủ tục đăng ký tạm trú cho công nhân mới ạ?")
+    await say(
+        parks, "u_kq_chu_tich", "/thongbao Kiểm tra bình chữa cháy trước thứ 6", "g_kq_council"
+    )
+    async with parks.sessions() as s:
+        (request,) = (await s.execute(select(MemberRequest))).scalars()
+        (directive,) = (await s.execute(select(Directive))).scalars()
+    assert request.council_id == directive.council_id == "khai-quang"
+    assert "tạm trú" in " ".join(said(parks, "u_kq_chu_tich"))
+    assert "tạm trú" not in " ".join(said(parks, "u_bx_chu_tich"))
+    # Anh Tuấn chairs Bình Xuyên: neither is his to answer or cancel.
+    await say(parks, "u_bx_chu_tich", f"/traloi YC{request.id} Anh liên hệ công an phường")
+    assert said(parks, "u_bx_chu_tich")[-1].startswith(f"Bot không tìm thấy yêu cầu YC{request.id}")
+    await say(parks, "u_bx_chu_tich", f"/huy TB{directive.id}")
+    assert said(parks, "u_bx_chu_tich")[-1] == f"Không tìm thấy thông báo TB{directive.id}."
+    async with parks.sessions() as s:
+        request = await s.get(MemberRequest, request.id)
+        directive = await s.get(Directive, directive.id)
+    assert request is not None and request.status == "open"
+    assert directive is not None and directive.status == "open"
+    assert "công an phường" not in " ".join(said(parks, "u_kq_nam"))
