@@ -12,7 +12,7 @@ from urllib.parse import urlencode
 
 from aiohttp import web
 from multidict import MultiDictProxy
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot import keys
@@ -39,7 +39,7 @@ from models import exports
 from models.db import read_session
 from models.roster import ROLES, normalize_phone
 from models.scoping import members_here
-from models.tables import AuditLog, Member
+from models.tables import AuditLog, CouncilMember, Member
 
 WEEK = r"{week:\d{4}-W\d{2}}"
 # Weeks and dates outside these years are refused: the day after, the trend's weeks before
@@ -575,6 +575,15 @@ async def member_save(request: web.Request, user: User) -> web.Response:
             actor=user.actor,
             now=now_of(request),
         )
+        if user.council is not None:  # several parks: the role is this park's too
+            await session.execute(
+                update(CouncilMember)
+                .where(
+                    CouncilMember.member_pk == member.id,
+                    CouncilMember.council_id == user.council,
+                )
+                .values(role=role)
+            )
     return see_other(f"/dashboard/members?saved={member.id}")
 
 
