@@ -407,6 +407,11 @@ class Settings(_Section):
         seen: dict[str, str] = {}
         chats: dict[str, str] = {}
         for i, council in enumerate(self.councils):
+            if council.id == DEFAULT_COUNCIL:
+                raise ValueError(
+                    f"councils.{i}.id: {DEFAULT_COUNCIL!r} is reserved (rows of no park); "
+                    "choose another id, e.g. the park's name"
+                )
             if council.id in seen:
                 raise ValueError(f"councils.{i}.id: {council.id!r} is used twice")
             seen[council.id] = council.name

@@ -75,6 +75,7 @@ PARK = "  - id: {id}\n    name: {name}\n    groups: [{{chat_id: {chat}, name: G}
             "councils.0.digest.day",
         ),
         ("councils:\n" + PARK.format(id="KCN A", name="A", chat="g1"), "councils.0.id"),
+        ("councils:\n" + PARK.format(id="default", name="A", chat="g1"), "'default' is reserved"),
         (
             "councils:\n"
             + PARK.format(id="a", name="A", chat="g1")
