@@ -64,6 +64,14 @@ def picked_park(text: str, options: list[Council]) -> Council | None:
     return named_park(text, options)
 
 
+def is_bare_answer(text: str, picked: Council) -> bool:
+    """Only the pick: a number, or the park's name (with "KCN", "khu công nghiệp", "số")."""
+    rest = re.sub(r"\b(kcn|khu cong nghiep|so|o|tai|a|ạ|nhe)\b|[\d.,!?)]", " ", fold_key(text))
+    for key in sorted(park_keys(picked), key=len, reverse=True):
+        rest = rest.replace(key, " ")
+    return not rest.strip()
+
+
 async def _open(
     session: AsyncSession, chat_id: str, member: Member, now: datetime
 ) -> Conversation | None:
@@ -102,9 +110,11 @@ async def private_council(
     quoted = await _quoted_council(session, message)
     if quoted in mine:  # a reply to the bot's message about one park is about that park
         return Choice(quoted)
-    if talk is not None and talk.data.get("council") in mine:
-        talk.expires_at = until  # the conversation goes on: the choice holds
-        return Choice(str(talk.data["council"]))
+    if talk is not None and "council" in talk.data:
+        if talk.data["council"] in mine:
+            talk.expires_at = until  # the conversation goes on: the choice holds
+            return Choice(str(talk.data["council"]))
+        talk.status, talk = "expired", None  # no longer on that park's council: ask again
     if talk is not None:  # the question is waiting for this answer
         picked = picked_park(text, options) if text else None
         held = [int(pk) for pk in talk.data.get("held", [])]
@@ -112,15 +122,16 @@ async def private_council(
             talk.data = {**talk.data, "held": [*held, message.id]}
             talk.expires_at = until
             return Choice(None, texts.PARK_AGAIN.format(n=len(options)))
+        if not is_bare_answer(text, picked):  # "kho sơn KCN Khai Quang bị cháy": route it too
+            held.append(message.id)
         talk.data = {"council": picked.id}
         talk.expires_at = until
         return Choice(None, texts.PARK_CHOSEN.format(name=picked.name), held, picked.id)
     named = named_park(text, options) if text else None
-    status = "open"
     if named is not None:  # "cháy ở xưởng 2 KCN Khai Quang": no need to ask
-        session.add(_talk(message.chat_id, member, {"council": named.id}, status, now, until))
+        session.add(_talk(message.chat_id, member, {"council": named.id}, now, until))
         return Choice(named.id)
-    session.add(_talk(message.chat_id, member, {"held": [message.id]}, status, now, until))
+    session.add(_talk(message.chat_id, member, {"held": [message.id]}, now, until))
     choices = "\n".join(texts.CHOICE.format(n=i, name=c.name) for i, c in enumerate(options, 1))
     return Choice(None, texts.ASK_PARK.format(choices=choices))
 
@@ -134,19 +145,14 @@ async def _quoted_council(session: AsyncSession, message: Message) -> str | None
 
 
 def _talk(
-    chat_id: str,
-    member: Member,
-    data: dict[str, object],
-    status: str,
-    now: datetime,
-    until: datetime,
+    chat_id: str, member: Member, data: dict[str, object], now: datetime, until: datetime
 ) -> Conversation:
     return Conversation(
         chat_id=chat_id,
         member_pk=member.id,
         kind=PARK,
         data=data,
-        status=status,
+        status="open",
         created_at=now,
         expires_at=until,
     )

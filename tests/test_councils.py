@@ -104,3 +104,29 @@ def test_bad_council_and_province_keys_are_named(tmp_path: Path, text: str, need
     with pytest.raises(ConfigError) as info:
         _load(tmp_path, text)
     assert needle in str(info.value)
+
+
+@pytest.mark.parametrize(
+    "text, picked, bare",
+    [
+        ("2", "khai-quang", True),
+        ("số 1", "binh-xuyen", True),
+        ("Khai Quang", "khai-quang", True),
+        ("kcn binh xuyen a", "binh-xuyen", True),
+        ("KCN Khai Quang ạ.", "khai-quang", True),
+        ("kho sơn KCN Khai Quang bị cháy", "khai-quang", False),
+        ("3", None, None),
+        ("cả hai", None, None),
+        ("Bình Xuyên hay Khai Quang", None, None),
+    ],
+)
+def test_the_park_answer_is_a_number_or_the_parks_name(
+    text: str, picked: str | None, bare: bool | None
+) -> None:
+    from handlers.park_choice import is_bare_answer, picked_park
+
+    options = list(councils(load_settings(TWO_PARKS, environ={})))
+    found = picked_park(text, options)
+    assert (found.id if found else None) == picked
+    if found is not None:
+        assert is_bare_answer(text, found) is bare

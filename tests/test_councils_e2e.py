@@ -433,3 +433,12 @@ async def test_a_chair_cannot_answer_or_cancel_the_other_parks_requests_and_dire
     assert request is not None and request.status == "open"
     assert directive is not None and directive.status == "open"
     assert "công an phường" not in " ".join(said(parks, "u_kq_nam"))
+
+
+async def test_an_answer_that_names_the_park_and_says_more_is_handled_too(parks: Bot) -> None:
+    await say(parks, "u_hai", "Mất trộm xe máy ở nhà xe cổng 3")
+    await say(parks, "u_hai", "Kho sơn KCN Khai Quang đang cháy lớn, cần hỗ trợ gấp!!!")
+    reports = await all_rows(parks, Report)
+    assert sorted(r.category for r in reports) == ["fire", "theft"]
+    assert {r.council_id for r in reports} == {"khai-quang"}
+    assert any("KHẨN" in t and "Kho sơn" in t for t in said(parks, "u_kq_chu_tich"))
