@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+import yaml
 
 from handlers.config import ConfigError, load_settings
 from handlers.councils import (
@@ -130,3 +131,14 @@ def test_the_park_answer_is_a_number_or_the_parks_name(
     assert (found.id if found else None) == picked
     if found is not None:
         assert is_bare_answer(text, found) is bare
+
+
+def test_settings_dumped_and_read_again_are_the_same_parks(tmp_path: Path) -> None:
+    """The demo writes the settings back to a file for the command line."""
+    settings = load_settings(TWO_PARKS, environ={})
+    dumped = settings.model_dump(mode="json", exclude={"base_dir"})
+    again = _load(tmp_path, yaml.safe_dump(dumped, allow_unicode=True))
+    for a, b in zip(councils(settings), councils(again), strict=True):
+        assert a.id == b.id and a.groups == b.groups
+        assert a.settings.digest == b.settings.digest
+        assert a.settings.engagement == b.settings.engagement
