@@ -6,12 +6,18 @@ industrial-parks board (anh Quốc, u_ban_quan_ly) gets copies of urgent alerts.
 
 from __future__ import annotations
 
+import asyncio
 import json
+import os
 import re
+import shutil
+import signal
+import sys
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+import aiohttp
 import pytest
 import yaml
 from sqlalchemy import select
@@ -33,6 +39,7 @@ from models.tables import (
 )
 from tests.conftest import SECRET, Bot, text_event
 from tests.test_backup import cli
+from tests.test_operator import _demo_url
 
 ROOT = Path(__file__).resolve().parents[1]
 TWO_PARKS = ROOT / "examples" / "two_parks.yaml"
@@ -442,3 +449,54 @@ async def test_an_answer_that_names_the_park_and_says_more_is_handled_too(parks:
     assert sorted(r.category for r in reports) == ["fire", "theft"]
     assert {r.council_id for r in reports} == {"khai-quang"}
     assert any("KHẨN" in t and "Kho sơn" in t for t in said(parks, "u_kq_chu_tich"))
+
+
+async def test_the_demo_rehearses_both_parks_from_their_rosters(tmp_path: Path) -> None:
+    shutil.copytree(TWO_PARKS.parent / "two_parks", tmp_path / "two_parks")
+    shutil.copy(TWO_PARKS, tmp_path / "config.yaml")
+    proc = await asyncio.create_subprocess_exec(
+        *(sys.executable, "-m", "bot", "-c", "config.yaml", "demo", "--no-browser"),
+        *("--port", "0"),
+        cwd=tmp_path,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.STDOUT,
+    )
+    seen: list[str] = []
+    try:
+        base = await _demo_url(proc, seen)
+        async with aiohttp.ClientSession(base) as http:
+            async with http.get("/demo/api/state") as resp:
+                state = await resp.json()
+            people = [m["name"] for m in state["members"]]
+            assert len(people) == 7 and people.count("Phạm Minh Hải") == 1
+            assert {c["id"] for c in state["chats"]} >= {"g_bx_council", "g_kq_council"}
+            body = {
+                "member_id": "u_bx_lan",
+                "chat_id": "g_bx_council",
+                "text": "@Bot ANTT Cháy lớn ở kho vải xưởng 2, cần hỗ trợ gấp!!!",
+            }
+            async with http.post("/demo/api/send", json=body) as resp:
+                assert resp.status == 200 and (await resp.json())["delivered"]
+            alerted: set[str] = set()
+            after = 0
+            for _ in range(30):
+                async with http.get(f"/demo/api/lines?after={after}&wait=2") as resp:
+                    lines = (await resp.json())["lines"]
+                for line in lines:
+                    after = max(after, line["id"])
+                    if line["is_bot"] and "KHẨN" in line["text"]:
+                        alerted.add(line["chat_id"])
+                if "u_bx_chu_tich" in alerted:
+                    break
+            assert "u_bx_chu_tich" in alerted and "u_kq_chu_tich" not in alerted
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        out, _ = await asyncio.wait_for(proc.communicate(), timeout=30)
+    assert proc.returncode == 0, "".join(seen) + out.decode()
+    # The command line the demo printed reads each park on its own.
+    config = str(next((tmp_path / "data").rglob("antt-demo.yaml")))
+    status, out, err = await cli("export", "reports", "--council", "binh-xuyen", "-c", config)
+    assert status == 0 and "xưởng 2" in out, err
+    status, out, err = await cli("export", "reports", "--council", "khai-quang", "-c", config)
+    assert status == 0 and out.strip() == "", err
