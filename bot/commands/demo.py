@@ -152,7 +152,7 @@ def demo(args: argparse.Namespace) -> int:
         base = f"http://{shown_host}:{port}"
         db_url = f"sqlite+aiosqlite:///{demo_db.resolve()}"
         overrides = data.settings_overrides(
-            db_url, base, council=council, parks=bool(configured.councils)
+            db_url, base, council=council, parks=bool(configured.councils and not args.roster)
         )
         settings = load_settings(where, overrides=overrides)
         cli_config = write_cli_config(settings, data_dir)
