@@ -515,8 +515,8 @@ async def build_digest(
     scope: q.GroupInfo | None = None
     if group_chat_id is not None:
         scope = await q.group_by_chat(session, group_chat_id)
-        if scope is None:
-            raise LookupError(group_chat_id)
+        if scope is None or (council and not await q.groups(session, scope.id, council)):
+            raise LookupError(group_chat_id)  # unknown, or another park's group
     gpk = scope.id if scope is not None else None
     totals = await q.totals(session, w, gpk)
     per_group = await q.figures(session, w, "group", gpk)
