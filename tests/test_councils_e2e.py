@@ -294,6 +294,7 @@ async def test_the_dashboard_shows_a_coordinator_only_their_park(
             seen[path] = await resp.text()
     everything = "\n".join(seen.values())
     assert "cổng 5" in seen["/dashboard/reports"] and "Hoàng Văn Nam" in seen["/dashboard/members"]
+    assert "Đỗ Thị Mai · điều phối viên · KCN Khai Quang" in seen["/dashboard/"]
     for other in ("xưởng 2", "Trần Thị Lan", "Lê Văn Hùng", "Nguyễn Văn Tuấn", "May Việt"):
         assert other not in everything, other
     # Another park's member cannot be opened by id either.

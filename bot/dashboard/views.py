@@ -22,6 +22,7 @@ from bot.dashboard.render import render
 from bot.export import digest_xlsx, for_people
 from bot.offloop import build_csv, build_xlsx, fetch_all
 from bot.ratelimit import RateLimiter, Reservation
+from handlers.councils import council_name
 from handlers.digest import (
     WEEK_RE,
     Digest,
@@ -109,6 +110,7 @@ def page(
         user=user,
         csrf=user.csrf if user else "",
         standalone=False,
+        park=council_name(settings, council_of_request(request)),  # several parks: whose
         **context,
     )
     return web.Response(
