@@ -501,3 +501,39 @@ async def test_the_demo_rehearses_both_parks_from_their_rosters(tmp_path: Path) 
     assert status == 0 and "xưởng 2" in out, err
     status, out, err = await cli("export", "reports", "--council", "khai-quang", "-c", config)
     assert status == 0 and out.strip() == "", err
+
+
+CHROMIUM = "/usr/bin/chromium"
+HAVE_CHROMIUM = Path(CHROMIUM).exists()
+
+
+@pytest.mark.browser
+async def test_in_chromium_a_chair_signs_in_and_sees_only_their_park(
+    make_bot: Any, db_url: str
+) -> None:
+    if not HAVE_CHROMIUM:
+        pytest.skip(f"Debian chromium not installed at {CHROMIUM}")
+    playwright_api = pytest.importorskip("playwright.async_api")
+    bot: Bot = await make_bot(
+        two_parks(db_url, dashboard={"password": PASSWORD}), clock=FixedClock(TUESDAY)
+    )
+    await say(bot, "u_bx_lan", "Cháy lớn ở kho vải xưởng 2, cần hỗ trợ gấp!!!", "g_bx_council")
+    await say(bot, "u_kq_nam", "Mất trộm dây điện ở cổng 5", "g_kq_council")
+    base = str(bot.http.make_url("/")).rstrip("/")
+    async with playwright_api.async_playwright() as pw:
+        browser = await pw.chromium.launch(
+            executable_path=CHROMIUM, args=["--no-sandbox", "--disable-gpu", "--no-first-run"]
+        )
+        page = await (await browser.new_context(viewport={"width": 390, "height": 844})).new_page()
+        try:
+            await page.goto(f"{base}/dashboard/")
+            await page.fill("input[name=username]", "0901000201")
+            await page.fill("input[name=password]", PASSWORD)
+            await page.click("button[type=submit]")
+            await page.wait_for_url(f"{base}/dashboard/")
+            assert "KCN Khai Quang" in await page.inner_text("header")
+            await page.click("text=Báo cáo")
+            body = await page.inner_text("main")
+            assert "cổng 5" in body and "xưởng 2" not in body
+        finally:
+            await browser.close()
