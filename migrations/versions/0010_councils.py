@@ -85,15 +85,19 @@ def upgrade() -> None:
     )
     # Everyone already known is in the one council there was, with the role they had.
     op.execute(
-        "INSERT INTO council_members (member_pk, council_id, role, created_at) "
-        f"SELECT id, '{DEFAULT}', role, created_at FROM members"
+        sa.text(
+            "INSERT INTO council_members (member_pk, council_id, role, created_at) "
+            "SELECT id, :council, role, created_at FROM members"
+        ).bindparams(council=DEFAULT)
     )
 
 
 def downgrade() -> None:
     op.drop_index(op.f("ix_council_members_council_id"), table_name="council_members")
     op.drop_table("council_members")
-    op.execute(f"DELETE FROM sent_digests WHERE council_id <> '{DEFAULT}'")
+    op.execute(
+        sa.text("DELETE FROM sent_digests WHERE council_id <> :council").bindparams(council=DEFAULT)
+    )
     with op.batch_alter_table("sent_digests", recreate="always") as batch:
         batch.drop_constraint("pk_sent_digests", type_="primary")
         batch.create_primary_key("pk_sent_digests", ["week"])
