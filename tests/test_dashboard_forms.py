@@ -294,3 +294,82 @@ async def test_commendations_export_in_every_format_and_on_the_downloads_page(
     assert "Lý do" in body and "tuần tra đêm phát hiện cửa kho mở" in body
     downloads = await audit(park, "download")
     assert [a.detail["kind"] for a in downloads] == ["commendations"]
+
+
+# --- in a real browser ----------------------------------------------------------------------
+
+CHROMIUM = "/usr/bin/chromium"
+HAVE_CHROMIUM = Path(CHROMIUM).exists()
+ARTIFACTS = Path(__file__).resolve().parents[1] / "test-artifacts"
+
+
+@pytest.mark.browser
+async def test_in_chromium_plan_a_quiz_then_erase_a_member(park: Bot) -> None:
+    """Quân adds a quiz post (a missing answer is named first), moves it an hour; Hằng, the
+    admin, erases Bình after typing her name. Phone-sized, as coordinators use it."""
+    if not HAVE_CHROMIUM:
+        pytest.skip(f"Debian chromium not installed at {CHROMIUM}")
+    playwright_api = pytest.importorskip("playwright.async_api")
+    await say(park, BINH, f"Cháy ở kho 3, gọi em số {BINH_PHONE}")
+    base = str(park.http.make_url("/")).rstrip("/")
+    async with playwright_api.async_playwright() as pw:
+        browser = await pw.chromium.launch(
+            executable_path=CHROMIUM, args=["--no-sandbox", "--disable-gpu", "--no-first-run"]
+        )
+        context = await browser.new_context(viewport={"width": 390, "height": 844})
+        pg = await context.new_page()
+        try:
+            await sign_in(pg, base, "0901000001")
+            await pg.click("nav >> text=Tuyên truyền")
+            await pg.click("text=+ Thêm bài")
+            await pg.fill("input[name=date]", "2026-12-02")
+            await pg.fill("input[name=time]", "09:00")
+            await pg.check("input[name=groups][value=gmayviet]")
+            await pg.fill("textarea[name=text]", QUIZ["text"])
+            await pg.check("input[name=ack]")
+            await pg.fill("input[name=question]", QUIZ["question"])
+            await pg.click("form button[type=submit] >> text=Lưu")
+            error = pg.locator("p.error")
+            assert "Đáp án chấp nhận: câu hỏi cần ít nhất" in await error.inner_text()
+            assert await pg.input_value("textarea[name=text]") == QUIZ["text"]
+            await pg.fill("input[name=answers]", "114; một trăm mười bốn")
+            await pg.click("form button[type=submit] >> text=Lưu")
+            await pg.wait_for_url(f"{base}/dashboard/posts?done=added")
+            row = pg.locator("#posts tbody tr", has_text="Số điện thoại báo cháy là?")
+            assert "02/12/2026 09:00" in await row.inner_text()
+            await row.locator("text=Sửa / huỷ").click()
+            await pg.fill("input[name=time]", "10:00")
+            await pg.click("form button[type=submit] >> text=Lưu")
+            await pg.wait_for_url(f"{base}/dashboard/posts?done=saved")
+            assert "02/12/2026 10:00" in await row.inner_text()
+
+            await context.clear_cookies()
+            await sign_in(pg, base, "0901000011")
+            await pg.goto(f"{base}/dashboard/members")
+            await pg.locator("#members tr", has_text=BINH_NAME).locator("text=Sửa").click()
+            await pg.click("text=Xoá dữ liệu cá nhân")
+            await pg.fill("input[name=confirm]", "Bình")
+            await pg.click("text=Xoá vĩnh viễn")
+            assert "không khớp" in await pg.locator("p.error").inner_text()
+            await pg.fill("input[name=confirm]", BINH_NAME)
+            await pg.click("text=Xoá vĩnh viễn")
+            await pg.wait_for_url(re.compile(r".*/dashboard/members\?forgotten=\d+"))
+            html = await pg.content()
+            assert "Đã xoá dữ liệu cá nhân của thành viên." in html
+            assert BINH_NAME not in html and BINH_PHONE not in html
+        except BaseException:
+            ARTIFACTS.mkdir(exist_ok=True)
+            await pg.screenshot(path=str(ARTIFACTS / "dashboard-forms-failure.png"), full_page=True)
+            raise
+        finally:
+            await browser.close()
+    (row_audit,) = await audit(park, "member.forget")
+    assert row_audit.actor.startswith(NAMES[ADMIN])
+
+
+async def sign_in(pg: Any, base: str, phone: str) -> None:
+    await pg.goto(f"{base}/dashboard/")
+    await pg.fill("input[name=username]", phone)
+    await pg.fill("input[name=password]", PASSWORD)
+    await pg.click("button[type=submit]")
+    await pg.wait_for_url(f"{base}/dashboard/")
