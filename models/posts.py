@@ -21,6 +21,9 @@ REQUIRED = ("at", "text")
 MAX_TEXT = 4000
 MAX_LINK = 1000  # the column's width
 _WORDS_RE = re.compile(r"[^0-9a-z]+")
+# Control characters a post can never carry (PostgreSQL refuses NUL); tabs and new lines are
+# part of a post's text.
+_UNSAFE_RE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff]")
 
 
 @dataclass
@@ -55,6 +58,9 @@ class PostFieldError(ValueError):
 def post_values(row: dict[str, str], tz: ZoneInfo, known_groups: set[str]) -> dict[str, Any]:
     """One post (a CSV row or the dashboard's form) as Post fields; the one validator both use.
     PostFieldError names the bad column."""
+    for column in COLUMNS:
+        if _UNSAFE_RE.search(row.get(column) or ""):
+            raise PostFieldError(column, "có ký tự điều khiển không hợp lệ, vui lòng nhập lại")
     raw_at = (row.get("at") or "").strip()
     try:
         at = datetime.strptime(raw_at, "%Y-%m-%d %H:%M").replace(tzinfo=tz)

@@ -132,6 +132,8 @@ async def test_coordinator_plans_a_quiz_on_the_dashboard_and_members_answer_it(
     assert status == 400 and "Nhóm nhận: gkhac không có trong các nhóm đã cấu hình." in html
     status, html, _ = await post_form(park, "/dashboard/posts/new", {**QUIZ, "text": "  "})
     assert status == 400 and "Nội dung: chưa có nội dung bài đăng." in html
+    status, html, _ = await post_form(park, "/dashboard/posts/new", {**QUIZ, "question": "a\x00"})
+    assert status == 400 and "Câu hỏi: có ký tự điều khiển không hợp lệ" in html
     # The CSV import says the same thing about the same mistake: one validator.
     bad = tmp_path / "bad.csv"
     bad.write_text(
@@ -141,17 +143,19 @@ async def test_coordinator_plans_a_quiz_on_the_dashboard_and_members_answer_it(
     assert proc.returncode == 1
     assert "line 2: at: '2026-12-02 9h' không đúng dạng YYYY-MM-DD HH:MM" in proc.stderr
 
-    status, _, where = await post_form(park, "/dashboard/posts/new", QUIZ)
+    two_lines = {**QUIZ, "text": f"{QUIZ['text']}\r\nGọi 114 ngay."}  # a textarea sends CRLF
+    status, _, where = await post_form(park, "/dashboard/posts/new", two_lines)
     assert (status, where) == (303, "/dashboard/posts?done=added")
     status, html, _ = await post_form(park, "/dashboard/posts/new", QUIZ)
     assert status == 400 and "đã có bài khác đăng vào giờ này cho các nhóm này" in html
     async with park.sessions() as s:
         (post,) = (await s.scalars(select(Post))).all()
     assert (post.groups, post.ack, post.answers) == ([MAY], True, ["114", "một trăm mười bốn"])
+    assert post.text == f"{QUIZ['text']}\nGọi 114 ngay."
 
     # Moved to 10:00 on the edit form; a second post is added and cancelled.
     status, _, where = await post_form(
-        park, f"/dashboard/posts/{post.id}", {**QUIZ, "time": "10:00"}
+        park, f"/dashboard/posts/{post.id}", {**two_lines, "time": "10:00"}
     )
     assert (status, where) == (303, "/dashboard/posts?done=saved")
     spare = {**QUIZ, "date": "2026-12-04", "groups": HANSOL, "question": "", "answers": ""}

@@ -10,7 +10,7 @@ from aiohttp import web
 
 from bot import keys
 from bot.dashboard.auth import User, login_required
-from bot.dashboard.views import CONTROL, now_of, page, path_pk, read_form, see_other
+from bot.dashboard.views import now_of, page, path_pk, read_form, see_other
 from models import posts as calendar
 from models.db import read_session
 from models.tables import Post
@@ -72,6 +72,7 @@ async def _submitted(request: web.Request) -> tuple[dict[str, Any], dict[str, st
         k: str(form.get(k, "")).strip()
         for k in ("date", "time", "text", "image_url", "question", "answers")
     }
+    shown["text"] = shown["text"].replace("\r\n", "\n")  # browsers send CRLF from a textarea
     shown["groups"] = [str(g) for g in form.getall("groups", [])]
     shown["ack"] = form.get("ack", "") == "x"
     row = {
@@ -147,8 +148,6 @@ async def _save(request: web.Request, user: User, pk: int | None) -> web.Respons
     async with request.app[keys.SESSIONS]() as session, session.begin():
         post = await _post(session, request) if pk is not None else None
         try:
-            if any(CONTROL.search(v) for v in row.values() if v):
-                raise calendar.PostFieldError("text", "có ký tự không hợp lệ, vui lòng nhập lại")
             values = calendar.post_values(row, settings.tz, known)
             await calendar.save_post(
                 session, values, actor=user.actor, now=now_of(request), post=post
