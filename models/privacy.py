@@ -83,6 +83,8 @@ async def member_data(session: AsyncSession, member: Member) -> dict[str, Any]:
         "requests": await rows(MemberRequest, MemberRequest.member_pk),
         "acks": await rows(Ack, Ack.member_pk),
         "tasks": await rows(Task, Task.assignee_pk),
+        "post_responses": await rows(PostResponse, PostResponse.member_pk),
+        "commendations": await rows(Commendation, Commendation.member_pk),
     }
 
 

@@ -208,6 +208,8 @@ async def test_admin_erases_a_member_after_typing_her_name_and_no_trace_is_left(
     await say(park, CUONG, f"điểm danh ca 1, cùng chị {BINH_NAME}", MAY)
     await say(park, QUAN, f"/khen @Bình chị {BINH_NAME} báo cháy kho 3 kịp thời", COUNCIL)
     assert any("Gương người tốt" in t for t in said(park, COUNCIL))
+    held = yaml.safe_load(cli("members", "export-data", BINH, cwd=tmp_path).stdout)
+    assert held["commendations"][0]["reason"].endswith("báo cháy kho 3 kịp thời")
     async with park.sessions() as s:
         binh = await s.scalar(select(Member).where(Member.member_id == BINH))
     assert binh is not None
