@@ -264,6 +264,25 @@ async def test_the_member_id_also_confirms_and_the_cli_does_the_same(
     assert "0901000003" not in proc.stdout
 
 
+async def test_hostile_ids_and_bodies_on_the_new_forms_answer_404_or_400(park: Bot) -> None:
+    await login(park, ADMIN)
+    token = await csrf_of(park, "/dashboard/posts")
+    huge = "9" * 25  # no BIGINT holds it
+    for path in (f"/dashboard/posts/{huge}", f"/dashboard/members/{huge}/forget"):
+        async with park.http.get(path) as resp:
+            assert resp.status == 404, path
+    for path in (f"/dashboard/posts/{huge}/cancel", f"/dashboard/members/{huge}/forget"):
+        async with park.http.post(path, data={"csrf": token, "confirm": "x"}) as resp:
+            assert resp.status == 404, path
+    async with park.http.post(
+        "/dashboard/posts/new",
+        data=b"--x\r\nbroken",
+        headers={"Content-Type": "multipart/form-data; boundary=y"},
+    ) as resp:
+        assert resp.status in (400, 403)  # unreadable: never a 500
+    assert await audit(park, "post.create") == []
+
+
 # --- commendations export -------------------------------------------------------------------
 
 
