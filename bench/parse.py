@@ -74,26 +74,38 @@ def variant(text: str, rng: random.Random) -> str:
     return text + rng.choice(EMOJI)
 
 
+CHUNK = 500  # messages each path reads before the next path takes its turn
+
+
 def timed(
-    fn: Callable[[str, datetime], object], messages: list[str], sent: list[datetime]
-) -> tuple[float, list[float]]:
-    """CPU seconds in total and per message: CPU time does not count the moments other
-    processes held the core, which wall-clock time on a shared machine would."""
-    samples: list[float] = []
+    paths: dict[str, Callable[[str, datetime], object]], messages: list[str], sent: list[datetime]
+) -> dict[str, tuple[float, list[float]]]:
+    """CPU seconds in total and per message, per path. The paths take turns every `CHUNK`
+    messages, so a change of load on the shared machine falls on all of them alike; CPU time
+    does not count the moments other processes held the core, which wall-clock time would."""
+    samples: dict[str, list[float]] = {name: [] for name in paths}
+    totals = dict.fromkeys(paths, 0.0)
     clock = time.thread_time
     gc.collect()
     gc.disable()
     try:
-        t0 = time.process_time()
-        for text, at in zip(messages, sent, strict=True):
-            s = clock()
-            fn(text, at)
-            samples.append(clock() - s)
-        total = time.process_time() - t0
+        for start in range(0, len(messages), CHUNK):
+            batch = list(
+                zip(messages[start : start + CHUNK], sent[start : start + CHUNK], strict=True)
+            )
+            for name, fn in paths.items():
+                mine = samples[name]
+                t0 = time.process_time()
+                for text, at in batch:
+                    s = clock()
+                    fn(text, at)
+                    mine.append(clock() - s)
+                totals[name] += time.process_time() - t0
     finally:
         gc.enable()
-    samples.sort()
-    return total, samples
+    for mine in samples.values():
+        mine.sort()
+    return {name: (totals[name], samples[name]) for name in paths}
 
 
 Timing = tuple[float, list[float]]
@@ -212,13 +224,11 @@ def main(argv: list[str] | None = None) -> None:
     runs: dict[str, list[Timing]] = {name: [] for name in paths}
     hits = 0.0
     for _ in range(repeat):
-        # Each run times every path, today's and before's in turn, so both see the same load.
-        for name, fn in paths.items():
-            if name == "cached":
-                P._analyse.cache_clear()  # each run starts cold and fills the cache itself
-            elif name == "before: cached" and old is not None:
-                old._analyse.cache_clear()
-            runs[name].append(timed(fn, messages, sent))
+        P._analyse.cache_clear()  # each run starts cold and fills the cache itself
+        if old is not None:
+            old._analyse.cache_clear()
+        for name, timing in timed(paths, messages, sent).items():
+            runs[name].append(timing)
         info = P._analyse.cache_info()
         hits = info.hits / max(1, info.hits + info.misses)
     asked, changed = consultations(set(messages))

@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any, Final
 
 MODEL_PATH: Final = Path(__file__).with_name("understanding_model.json")
-MARGIN: Final = 5.0  # how much surer than the rules the model must be (its scores; bench-tuned)
+MARGIN: Final = 5.0  # how much more than the rules the model must score (bench-tuned)
 _FIRE: Final = "incident:fire"
 # Readings the model is not asked about: replies the rules read well (acknowledgements,
 # check-ins, questions: on the corpus and the dev set the model changes few of them, and each
@@ -62,7 +62,7 @@ class Model:
     a message's scores are then one integer addition per feature instead of one float addition
     per vote, and are unpacked once at the end."""
 
-    __slots__ = ("bias", "by_label", "labels", "packed", "size", "starts", "unpack", "weights")
+    __slots__ = ("bias", "by_label", "follow", "labels", "size", "unpack", "votes", "weights")
 
     def __init__(
         self, labels: Sequence[str], weights: Mapping[str, Iterable[tuple[int, float]]]
@@ -70,28 +70,33 @@ class Model:
         self.labels = tuple(labels)
         self.by_label = {lab: k for k, lab in enumerate(self.labels)}
         self.weights = {f: tuple(pairs) for f, pairs in weights.items()}
-        # First words of the word pairs the model knows: other pairs are never built.
-        self.starts = frozenset(f.split(" ", 1)[0] for f in weights if " " in f)
-        self.packed = {f: _pack(pairs) for f, pairs in self.weights.items()}
+        # Single words and the rules' label; word pairs by their first word, so a pair is
+        # looked up only after a word that starts one and no pair string is ever built.
+        self.votes: dict[str, int] = {}
+        self.follow: dict[str, dict[str, int]] = {}
+        for f, pairs in self.weights.items():
+            first, _, second = f.partition(" ")
+            if second:
+                self.follow.setdefault(first, {})[second] = _pack(pairs)
+            else:
+                self.votes[f] = _pack(pairs)
         self.bias = sum(_ZERO << (32 * k) for k in range(len(self.labels)))
         self.size = len(self.labels) * _FIELD_BYTES
         self.unpack = struct.Struct(f"<{len(self.labels)}I").unpack
 
     def scores_of(self, ftoks: Sequence[str], rules: str) -> tuple[int, ...]:
         """Each label's score for the words, word pairs and the rules' label (`features()`), in
-        hundredths and offset by the same constant: only differences between labels matter."""
-        get = self.packed.get
-        starts = self.starts
-        total = self.bias + get("r:" + rules, 0)
-        prev = ""
+        hundredths and offset by the same constant: only differences between labels matter.
+        Punctuation and emoji are never features, so they add nothing and end a pair."""
+        votes = self.votes.get
+        follows = self.follow.get
+        total = self.bias + votes("r:" + rules, 0)
+        after: dict[str, int] | None = None
         for tok in ftoks:
-            if not tok[0].isalnum():
-                prev = ""
-                continue
-            total += get(tok, 0)
-            if prev in starts:
-                total += get(prev + " " + tok, 0)
-            prev = tok
+            if after is not None:
+                total += after.get(tok, 0)
+            total += votes(tok, 0)
+            after = follows(tok)
         return self.unpack(total.to_bytes(self.size, "little"))
 
 
@@ -150,7 +155,7 @@ def second_opinion(
     if choice == rules:
         return kind, category
     mine = model.by_label.get(rules)
-    if top - (scores[mine] if mine is not None else _ZERO) < MARGIN * 100:
+    if top - (scores[mine] if mine is not None else _ZERO) <= MARGIN * 100:
         return kind, category
     if choice == _FIRE or (rules == _FIRE and strong_fire):
         return kind, category  # a fire is the rules' call, both ways
