@@ -12,6 +12,8 @@ import pytest
 
 from bench.understanding import SETS, Score, evaluate, load, with_model
 from handlers.parse import _analyse_text, learned, parse
+from handlers.parse.scanning import _tokens
+from handlers.parse.vocabulary import _lexicon
 
 SENT = datetime.fromisoformat("2026-11-27T16:00:00+07:00")
 FLOORS = {"type": 0.95, "category": 0.93}
@@ -149,3 +151,23 @@ def test_the_corpus_files_are_twins() -> None:
 def test_dev_set_is_a_copy_of_the_shared_one() -> None:
     path = Path(__file__).parent / "data" / "understanding_dev.jsonl"
     assert len(load(path)) == 450
+
+
+def test_packed_scores_are_the_votes_summed() -> None:
+    # The shipped model's packed scores equal its votes added one by one over its features
+    # (words, word pairs not across punctuation, the rules' label), in hundredths.
+    model = learned._model()
+    assert model is not None
+    texts = ["Cháy kho 3 rồi, gọi 114 gấp!!!", "ko co mat dc, xin nghi ca chieu 🙏", "Đã nhận. Ok"]
+    for text in texts:
+        ftoks = _tokens(_lexicon(), text, text.lower())[1]
+        for rules in ("other", "incident:fire", "absent"):
+            want = [0] * len(model.labels)
+            for feature in learned.features(ftoks, rules):
+                for k, w in model.weights.get(feature, ()):
+                    want[k] += round(w * 100)
+            got = [s - (1 << 31) for s in model.scores_of(ftoks, rules)]
+            assert got == want, (text, rules)
+    # Negative votes never borrow from the next label's field.
+    small = learned.Model(("a", "b", "c"), {"x": ((0, -3.5), (1, 2.0)), "x y": ((1, -1.25),)})
+    assert [s - (1 << 31) for s in small.scores_of(["x", "y", ".", "x"], "a")] == [-700, 275, 0]

@@ -62,7 +62,7 @@ class Model:
     a message's scores are then one integer addition per feature instead of one float addition
     per vote, and are unpacked once at the end."""
 
-    __slots__ = ("bias", "by_label", "follow", "labels", "size", "unpack", "votes", "weights")
+    __slots__ = ("bias", "by_label", "labels", "rules", "size", "unpack", "weights", "words")
 
     def __init__(
         self, labels: Sequence[str], weights: Mapping[str, Iterable[tuple[int, float]]]
@@ -70,16 +70,20 @@ class Model:
         self.labels = tuple(labels)
         self.by_label = {lab: k for k, lab in enumerate(self.labels)}
         self.weights = {f: tuple(pairs) for f, pairs in weights.items()}
-        # Single words and the rules' label; word pairs by their first word, so a pair is
-        # looked up only after a word that starts one and no pair string is ever built.
-        self.votes: dict[str, int] = {}
-        self.follow: dict[str, dict[str, int]] = {}
+        # Per word: its own votes, and the votes of the pairs it starts by their second word,
+        # so a message costs one lookup a word and no pair string is ever built.
+        self.rules: dict[str, int] = {}
+        own: dict[str, int] = {}
+        follow: dict[str, dict[str, int]] = {}
         for f, pairs in self.weights.items():
             first, _, second = f.partition(" ")
-            if second:
-                self.follow.setdefault(first, {})[second] = _pack(pairs)
+            if f.startswith("r:"):
+                self.rules[f] = _pack(pairs)
+            elif second:
+                follow.setdefault(first, {})[second] = _pack(pairs)
             else:
-                self.votes[f] = _pack(pairs)
+                own[f] = _pack(pairs)
+        self.words = {w: (own.get(w, 0), follow.get(w)) for w in own.keys() | follow.keys()}
         self.bias = sum(_ZERO << (32 * k) for k in range(len(self.labels)))
         self.size = len(self.labels) * _FIELD_BYTES
         self.unpack = struct.Struct(f"<{len(self.labels)}I").unpack
@@ -88,15 +92,18 @@ class Model:
         """Each label's score for the words, word pairs and the rules' label (`features()`), in
         hundredths and offset by the same constant: only differences between labels matter.
         Punctuation and emoji are never features, so they add nothing and end a pair."""
-        votes = self.votes.get
-        follows = self.follow.get
-        total = self.bias + votes("r:" + rules, 0)
+        words = self.words.get
+        total = self.bias + self.rules.get("r:" + rules, 0)
         after: dict[str, int] | None = None
         for tok in ftoks:
             if after is not None:
                 total += after.get(tok, 0)
-            total += votes(tok, 0)
-            after = follows(tok)
+            entry = words(tok)
+            if entry is None:
+                after = None
+            else:
+                votes, after = entry
+                total += votes
         return self.unpack(total.to_bytes(self.size, "little"))
 
 
