@@ -62,7 +62,10 @@ def test_the_model_never_makes_a_fire_nor_unmakes_a_strong_one() -> None:
     # Nor can it talk a clear fire report out of being one.
     assert _rules_then("other", "cháy lớn ở xưởng 2, lửa lan sang kho") == ("incident", "fire")
     # It may revise what the rules read weakly.
-    assert _rules_then("incident:theft", "thấy lạ lắm") == ("incident", "theft")
+    assert _rules_then("incident:theft", "em thấy lạ lắm, anh em ra xem thử") == (
+        "incident",
+        "theft",
+    )
 
 
 def _row(text: str) -> dict[str, Any]:

@@ -25,11 +25,7 @@ _FIRE: Final = "incident:fire"
 # consultation costs about a third of a parse) and incidents the rules are this sure of.
 PLAIN_REPLIES: Final = frozenset({"ack", "check_in", "question", "command"})
 SURE = 0.95
-
-
 SURE_REPLY = 0.99
-
-
 CLEAR_WEIGHT = 3.5
 
 
