@@ -231,7 +231,8 @@ def _severity(
     high = [why for why in high if category not in lex.not_high.get(why, ())]
     low = [why for why in t.low if why != "light_injury"]
     if high == ["injury"] and ("minor" in low or "light_injury" in t.low):
-        high = []  # "bỏng nhẹ", "băng bó rồi": a light injury is not a grave one...
+        high = []  # "bị bỏng nhẹ", "băng bó rồi": a light injury is not a grave one...
+        low = [why for why in low if why != "minor"]
     if t.drill:
         return "low", ("drill",)
     if high:
