@@ -11,6 +11,7 @@ from typing import Any
 
 import pytest
 
+import bench.baseline
 import bench.common
 import bench.digest
 import bench.e2e
@@ -139,7 +140,16 @@ def test_parse(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[st
     count = 300
     out = run_bench("parse", monkeypatch, capsys, bench.parse, COUNT=count, RUNS=2)
     rows = table_rows(out, "parse() throughput (CPU time of one core)")
-    assert [r["path"] for r in rows] == ["baseline", "uncached", "uncached, rules only", "cached"]
+    paths = ["floor", "uncached", "uncached, rules only", "cached"]
+    try:
+        bench.baseline.parser_at()  # the parser before, from git (absent in a shallow clone)
+    except bench.baseline.BaselineUnavailable:
+        assert "cannot be loaded" in out, out
+    else:
+        paths = ["floor"] + [p for path in paths[1:] for p in ("before: " + path, path)]
+        speedups = [r["speed vs before"] for r in rows if r["path"] in paths[2::2]]
+        assert all(re.fullmatch(r"\d+\.\d\dx", x) for x in speedups), rows
+    assert [r["path"] for r in rows] == paths
     for r in rows:
         assert number(r["msg/s"]) > 0 and float(r["p99 ms"]) >= float(r["p50 ms"]) >= 0
     assert re.search(rf"^- {count:,} messages from \d+ base messages.*; 2 runs;", out, re.M), out
