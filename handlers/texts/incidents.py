@@ -115,7 +115,7 @@ def report_merged(
 ) -> str:
     where = f" ở {places}" if places else ""
     if handler:
-        who = f"{handler} đang nhận xử lý."
+        who = f"{handler[:1].upper()}{handler[1:]} đang nhận xử lý."
     elif alerted:
         who = "Điều phối viên đã được báo khẩn, đang chờ người nhận xử lý."
     else:
