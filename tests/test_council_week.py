@@ -62,6 +62,11 @@ class Week:
         await self.bot.drain()
         return outcome.queued
 
+    async def wakes(self, when: datetime) -> None:
+        """Time passes to `when`; whatever was waiting for it is sent."""
+        self.bot.clock.set(when)
+        await self.bot.drain()
+
     def received(self, chat: str) -> list[str]:
         """What the bot sent to `chat` (a person's private chat or a group) since last asked."""
         texts = [b["text"] for b in self.zalo.sent() if b["chat_id"] == chat]
@@ -153,7 +158,9 @@ async def test_a_council_week(week: Week) -> None:
 
     # 08:00 Quân sends a directive to both groups: the council is spoken to formally.
     await week.says(
-        "quan", "/thongbao Kiểm tra hệ thống báo cháy tại các xưởng trước thứ Tư", at("Mon", "08:00")
+        "quan",
+        "/thongbao Kiểm tra hệ thống báo cháy tại các xưởng trước thứ Tư",
+        at("Mon", "08:00"),
     )
     [post] = week.received(HD)
     assert post.startswith("📢 THÔNG BÁO TB1\nKiểm tra hệ thống báo cháy")
@@ -234,6 +241,14 @@ async def test_a_council_week(week: Week) -> None:
     assert summary.startswith("Chào anh Quân, việc cần theo dõi hôm nay (thứ Ba 01/12):")
     assert "TB1" in summary and "SV1" not in summary  # the fire is closed
 
+    # 08:15 TB1's deadline has passed: Quân, who sent it, gets the tally. The missing are
+    # named short; the two Tuấn are told apart by enterprise.
+    await week.runs("ack_reminders", at("Tue", "08:15"))
+    tally = week.received("quan")[-1]
+    assert tally.startswith("📋 Thông báo TB1 đã hết hạn xác nhận: 2/11 người đã nhận (18%).")
+    assert "• May Việt: 2/3\n" in tally
+    assert "anh Tuấn (Hansol)" in tally and "đồng chí Hùng" in tally and "anh/chị Em" in tally
+
     # 09:00 Em acknowledges TB1 after its 08:00 deadline: recorded as late, and thanked.
     await week.says("em", "/danhan TB1", at("Tue", "09:00"))
     assert week.received("em")[-1] == (
@@ -265,3 +280,90 @@ async def test_a_council_week(week: Week) -> None:
     # Hùng (police, next in the chain) takes it; Giang is told who has it.
     await week.says("hung", "/xuly SV3", at("Wed", "23:45"))
     assert "đồng chí Hùng" in week.received("giang")[-1]
+
+    # ------------------------------------------------------------------ Thursday 3/12
+    # 09:10 Tuấn (Hansol) finishes CV1 a day late, quoting the task with a note: the task is
+    # done (late), and Quân, who gave it, is told the note.
+    await week.says(
+        "tuan2", "xong rồi, đã thay 2 bình hết hạn ở kho 2", at("Thu", "09:10"), quote=cv1
+    )
+    assert "trễ hạn" in week.received("tuan2")[-1]
+    done = week.received("quan")[-1]
+    assert done.startswith("✅ Anh Trần Văn Tuấn đã hoàn thành việc CV1")
+    assert "Trễ hạn (17:00 02/12/2026).\nGhi chú: đã thay 2 bình hết hạn ở kho 2" in done
+
+    # 10:00 a fight with an injury, in the council group, without accents: urgent by day.
+    await week.says(
+        "hoa", "danh nhau o cong 2, 1 nguoi bi thuong chay mau", at("Thu", "10:00"), group=HD
+    )
+    assert "(SV4)" in week.received("quan")[-1]
+    assert "Bot đã báo khẩn cho anh Quân và chị Hà." in week.received(HD)[-1]
+    await week.says("ha", "/xuly SV4", at("Thu", "10:05"))
+    assert "chị Hà" in week.received(HD)[-1]  # Hoa reported there: she hears who took it
+    assert week.received("quan") == ["Sự việc SV4: chị Hà đã nhận xử lý."]
+    assert week.received("ha")[-1] == "Đã ghi nhận: chị Hà đang xử lý sự việc SV4."
+
+    # 23:35 SV3 has been open a day: Hùng, who holds it, is reminded; the coordinators are
+    # not (they see open incidents in their daily summary).
+    # It is night: the reminder waits for the end of the quiet hours (07:00).
+    await week.runs("incident_reminders", at("Thu", "23:35"))
+    assert week.received("hung") == ["Đã ghi nhận: đồng chí Hùng đang xử lý sự việc SV3."]
+    await week.wakes(at("Fri", "07:00"))
+    assert week.received("hung") == [
+        "Nhắc: sự việc SV3 (trộm cắp tại kho 1, Cty may viet) đã mở 1 ngày, trạng thái: đang xử"
+        " lý. Xong rồi thì gõ /xong SV3 giúp bot nhé."
+    ]
+    assert week.received("quan") == [] and week.received("ha") == []
+
+    # ------------------------------------------------------------------ Saturday 5/12
+    # Quân announces a drill to the fire-safety cluster, then withdraws it. Phương's
+    # acknowledgement of the withdrawn directive records nothing; she is told why.
+    await week.says(
+        "quan", "/thongbao [Cụm an toàn PCCC] Diễn tập PCCC sáng Chủ nhật", at("Sat", "08:00")
+    )
+    assert week.received(PCCC)[-1].startswith("📢 THÔNG BÁO TB2")
+    await week.says("quan", "/huy TB2", at("Sat", "09:00"))
+    assert "TB2" in week.received(PCCC)[-1]
+    await week.says("phuong", "/danhan TB2", at("Sat", "09:30"))
+    assert week.received("phuong")[-1] == (
+        "Thông báo TB2 đã được hủy, chị Phương không cần xác nhận nữa."
+    )
+    tb2 = await week.message_id(PCCC, "THÔNG BÁO TB2")
+    await week.says("lan", "đã nhận", at("Sat", "09:40"), group=PCCC, quote=tb2)
+    assert "TB2 đã được hủy, chị Lan" in week.received(PCCC)[-1]
+
+    # ------------------------------------------------------------------ Sunday 6/12
+    # A rest day: no summary, no nudge, no task or acknowledgement reminder goes out, though
+    # SV3 is still open and people owe TB1. Only what is urgent would.
+    sent_before = len(week.zalo.sent())
+    for job in ("daily_summary", "nudges", "task_reminders", "ack_reminders"):
+        await week.runs(job, at("Sun", "07:30"))
+        await week.runs(job, at("Sun", "15:00"))
+    assert len(week.zalo.sent()) == sent_before
+
+    # ------------------------------------------------------------------ The records
+    # What `antt-bot export` shows the council at the end of the week.
+    acks = {(a["directive_id"], a["member_id"]): a["late"] for a in await week.export("acks")}
+    assert acks == {(1, "lan"): False, (1, "tuan"): False, (1, "em"): True}  # TB1
+    [task] = await week.export("tasks")
+    assert (task["assignee_id"], task["status"], task["note"]) == (
+        "tuan2",
+        "done",
+        "đã thay 2 bình hết hạn ở kho 2",
+    )
+    assert datetime.fromisoformat(task["accepted_at"]) == at("Mon", "10:45")
+    assert datetime.fromisoformat(task["done_at"]) == at("Thu", "09:10")
+    [request] = await week.export("requests")
+    assert (request["code"], request["status"], request["answered_by"]) == (
+        "YC1",
+        "answered",
+        "quan",
+    )
+    assert await week.incidents() == {
+        1: ("fire", "resolved", True),
+        2: ("suspicious", "false_alarm", True),
+        3: ("theft", "handling", True),
+        4: ("fight", "handling", True),
+    }
+    async with week.bot.sessions() as s:
+        assert len((await s.execute(select(Ack))).all()) == 3  # nothing for Hà, nor for TB2

@@ -465,7 +465,7 @@ async def test_open_incident_reminder_goes_to_the_member_handling_it_in_the_morn
     [reminder] = await rows(bot, Outbox, Outbox.kind == "reminder")
     morning = datetime(2026, 11, 27, 0, 0, tzinfo=UTC)  # 07:00 in Hanoi
     assert reminder.chat_id == "u2" and reminder.next_attempt_at == morning
-    assert "mở đã hơn 24 giờ" in reminder.text
+    assert "đã mở 1 ngày" in reminder.text
 
 
 def test_quiet_end(make_settings: Any) -> None:

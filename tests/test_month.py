@@ -149,8 +149,7 @@ async def test_a_month_of_council_life(make_bot: Any, make_settings: Any, db_url
         ("30/11 08:30", "📢 THÔNG BÁO TB1"),
         (
             "01/12 07:00",
-            "⏰ Thông báo TB1 còn 3 người chưa xác nhận: anh/chị Hoa, "
-            "anh/chị Kim, anh/chị Inh.",
+            "⏰ Thông báo TB1 còn 3 người chưa xác nhận: anh/chị Hoa, anh/chị Kim, anh/chị Inh.",
         ),
         ("08/12 07:00", praise),
         ("10/12 09:05", praise),

@@ -137,7 +137,7 @@ async def directive_status(ctx: Context) -> str:
     for d in rows:
         expected = await expected_ackers(ctx.session, d.id)
         done = await ackers(ctx.session, d.id)
-        missing = labels([m for m in expected if m.id not in done])
+        missing = labels([m for m in expected if m.id not in done], among=expected)
         lines.append(
             texts.DIRECTIVE_STATUS_LINE.format(
                 code=code(d.id),

@@ -472,7 +472,7 @@ async def _remind_missing(
                         code=directive_code(d.id),
                         missing=len(people),
                         people=register.people,
-                        names=people_texts.names(people),
+                        names=people_texts.names(people, among=missing),
                         id=d.id,
                         deadline=_fmt(settings, d.deadline_at),
                     ),
@@ -515,7 +515,9 @@ async def _report_closed(
     acked = len(expected) - len(missing)
     rate = f"{round(100 * acked / len(expected))}%" if expected else "—"
     missing_line = (
-        texts.MISSING_LINE.format(names=people_texts.names(missing)) if missing else texts.ALL_ACKED
+        texts.MISSING_LINE.format(names=people_texts.names(missing, among=expected))
+        if missing
+        else texts.ALL_ACKED
     )
     issuer = await session.get(Member, d.issued_by) if d.issued_by else None
     target = issuer.private_chat_id if issuer and issuer.private_chat_id else d.origin_chat_id
@@ -526,6 +528,7 @@ async def _report_closed(
                 chat_id=target,
                 kind="reply",
                 now=now,
+                not_before=next_polite_time(settings, now),  # the tally can wait for Monday
                 key=f"directive-closed:{d.id}",
                 ref_type="directive",
                 ref_id=d.id,

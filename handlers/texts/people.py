@@ -58,13 +58,20 @@ def _given(member: Member) -> str:
     return fold_name(address(member))
 
 
-def labels(members: Iterable[Member], *, enterprise_shown: bool = False) -> list[str]:
+def labels(
+    members: Iterable[Member],
+    *,
+    among: Iterable[Member] = (),
+    enterprise_shown: bool = False,
+) -> list[str]:
     """Each person once, as short as stays unambiguous: "anh Tuấn"; "anh Tuấn (May Việt)" when
-    two share a given name; "anh Lê Văn Tuấn" when they share the enterprise too. Where the
-    line already shows the enterprise (`enterprise_shown`), it is not repeated."""
+    two share a given name (in the list, or `among` the people the reader has in mind); "anh
+    Lê Văn Tuấn" when they share the enterprise too. Where the line already shows the
+    enterprise (`enterprise_shown`), it is not repeated."""
     people = list({m.id: m for m in members}.values())
-    given = Counter(_given(m) for m in people)
-    by_enterprise = Counter((_given(m), m.enterprise or "") for m in people)
+    context = list({m.id: m for m in [*people, *among]}.values())
+    given = Counter(_given(m) for m in context)
+    by_enterprise = Counter((_given(m), m.enterprise or "") for m in context)
     out = []
     for m in people:
         if given[_given(m)] == 1:
@@ -76,6 +83,6 @@ def labels(members: Iterable[Member], *, enterprise_shown: bool = False) -> list
     return out
 
 
-def names(members: Iterable[Member]) -> str:
+def names(members: Iterable[Member], *, among: Iterable[Member] = ()) -> str:
     """ "anh Tuấn, chị Lan": a list of people in one line (see `labels`)."""
-    return ", ".join(labels(members))
+    return ", ".join(labels(members, among=among))
