@@ -13,7 +13,7 @@ from __future__ import annotations
 import asyncio
 import json
 from collections.abc import AsyncIterator
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -315,6 +315,15 @@ async def test_a_council_week(week: Week) -> None:
     ]
     assert week.received("quan") == [] and week.received("ha") == []
 
+    # ------------------------------------------------------------------ Friday 4/12
+    # 10:05 SV4 has been open a day: Hà holds it, coordinator or not, she is reminded.
+    await week.runs("incident_reminders", at("Fri", "10:05"))
+    assert week.received("ha") == [
+        "Nhắc: sự việc SV4 (đánh nhau/gây rối tại cổng 2) đã mở 1 ngày, trạng thái: đang xử"
+        " lý. Xong rồi thì gõ /xong SV4 giúp bot nhé."
+    ]
+    assert week.received("quan") == []
+
     # ------------------------------------------------------------------ Saturday 5/12
     # Quân announces a drill to the fire-safety cluster, then withdraws it. Phương's
     # acknowledgement of the withdrawn directive records nothing; she is told why.
@@ -336,10 +345,13 @@ async def test_a_council_week(week: Week) -> None:
     # A rest day: no summary, no nudge, no task or acknowledgement reminder goes out, though
     # SV3 is still open and people owe TB1. Only what is urgent would.
     sent_before = len(week.zalo.sent())
-    for job in ("daily_summary", "nudges", "task_reminders", "ack_reminders"):
+    for job in ("daily_summary", "nudges", "task_reminders", "ack_reminders", "incident_reminders"):
         await week.runs(job, at("Sun", "07:30"))
         await week.runs(job, at("Sun", "15:00"))
     assert len(week.zalo.sent()) == sent_before
+    # Monday 7/12 07:00: what waited is sent. Hùng still holds SV3, Hà SV4.
+    await week.wakes(at("Sun", "07:00") + timedelta(days=1))
+    assert "SV3" in week.received("hung")[-1] and "SV4" in week.received("ha")[-1]
 
     # ------------------------------------------------------------------ The records
     # What `antt-bot export` shows the council at the end of the week.
