@@ -101,6 +101,9 @@ async def test_directive_is_posted_acknowledged_and_reported(council: Bot) -> No
     assert all(
         len(p) == 1 and "THÔNG BÁO TB1" in p[0] and "đã nhận" in p[0] for p in posts.values()
     )
+    # One register per group kind: the council formally, an enterprise's group as colleagues.
+    assert '👉 Đề nghị các đồng chí bấm Trả lời tin này và gõ "đã nhận"' in posts[COUNCIL][0]
+    assert '👉 Anh chị em vui lòng bấm Trả lời tin này và gõ "đã nhận"' in posts[MAY][0]
     assert "Cần 9 người xác nhận" in said(council, "u1")[-1]
     # Three ways to acknowledge: privately, /danhan, and a quote-reply in the group.
     await say(council, "u2", "đã nhận")

@@ -55,7 +55,9 @@ def register_of(kind: str | None) -> Register:
 
 
 def _given(member: Member) -> str:
-    return fold_name(address(member))
+    """The name part of `address` (titles differ: "anh Tuấn" and "anh/chị Tuấn" still clash)."""
+    name = member.name or member.display_name or ""
+    return fold_name(name.split()[-1] if name and member.status == "member" else name)
 
 
 def labels(
