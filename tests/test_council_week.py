@@ -148,7 +148,7 @@ async def test_a_council_week(week: Week) -> None:
     # answered once. 14:30 would start a new shift under the fixed hours, not at Hansol.
     await week.says("em", "có mặt ạ", at("Mon", "07:10"))
     await week.says("em", "co mat", at("Mon", "13:50"))
-    await week.says("em", "Có mặt!", at("Mon", "14:30"))
+    await week.says("em", "Có mặtt", at("Mon", "14:30"))
     assert week.received("em") == ["✅ Đã ghi nhận anh/chị Em có mặt lúc 07:10. Cảm ơn anh/chị!"]
     # Inh starts the night shift at Điện Quang (fixed hours: 22-06), twice.
     await week.says("inh", "Đã vào ca 3", at("Mon", "22:05"))
@@ -175,8 +175,12 @@ async def test_a_council_week(week: Week) -> None:
     tb1_in_hd = await week.message_id(HD, "THÔNG BÁO TB1")
     await week.says("lan", "đã nhận", at("Mon", "08:20"), group=HD, quote=tb1_in_hd)
     assert week.received(HD) == ["👍 Đã ghi nhận chị Lan xác nhận thông báo TB1. Cảm ơn anh/chị!"]
-    await week.says("tuan", "da nhan a", at("Mon", "08:40"))
+    await week.says("tuan", "dã nhận ạ", at("Mon", "08:40"))  # "dã": a typo
     assert "anh Tuấn xác nhận thông báo TB1" in week.received("tuan")[-1]
+    # Đức (police, coordinator) quotes the post in the group: coordinators owe nothing,
+    # so nothing is recorded for him either.
+    await week.says("duc", "Đã nhận", at("Mon", "08:50"), group=HD, quote=tb1_in_hd)
+    assert week.received(HD) == []
     await week.says("ha", "Đã nhận", at("Mon", "09:00"))
     assert week.received("ha") == [
         "Hiện không có thông báo nào cần anh/chị xác nhận. Cảm ơn anh/chị!"
@@ -217,7 +221,7 @@ async def test_a_council_week(week: Week) -> None:
     # ------------------------------------------------------------------ Tuesday 1/12
     # 02:10 a fire at Điện Quang. Urgent at any hour: the coordinators who have written to
     # the bot (Quân, Hà) are alerted at once with who reported, their phone, how to take it.
-    await week.says("inh", "Cháy ở kho 3 xưởng B, khói nhiều", at("Tue", "02:10"))
+    await week.says("inh", "Cháy ở kho 3 xưởng B, khói nhìu lắm", at("Tue", "02:10"))
     receipt = week.received("inh")[-1]
     assert "Bot đã báo khẩn cho anh Quân và chị Hà." in receipt
     assert "gọi ngay 114" in receipt
@@ -257,7 +261,7 @@ async def test_a_council_week(week: Week) -> None:
 
     # 22:40 Kim sees someone climbing the wall: suspicious at night is urgent. Ten minutes
     # later it was the night guard doing his round: "báo nhầm" withdraws it and Quân is told.
-    await week.says("kim", "Có người lạ trèo tường ở cổng 3", at("Tue", "22:40"))
+    await week.says("kim", "Có ngươi lạ trèo tuờng ở cổng 3", at("Tue", "22:40"))  # typos
     assert "Bot đã báo khẩn cho anh Quân và chị Hà." in week.received("kim")[-1]
     assert "(SV2)" in week.received("quan")[-1]
     await week.says("kim", "báo nhầm, là bảo vệ ca đêm đi kiểm tra", at("Tue", "22:50"))

@@ -155,8 +155,15 @@ async def record_ack(ctx: Context, directive: Directive, *, quiet: bool = False)
 
     After the deadline it is still recorded (late: the acks export says so) and thanked;
     a reminder still waiting for this member is withdrawn. A cancelled directive is owed
-    by nobody: the member is told so and nothing is recorded.
+    by nobody: the member is told so and nothing is recorded. Nor is anything recorded for a
+    coordinator or an admin, who owe none.
     """
+    if ctx.member.role != "member":
+        # Coordinators and admins owe no acknowledgement (however they answer: a quote-reply
+        # too): their "đã nhận" is conversation, and in a group needs no answer.
+        if ctx.is_private and not quiet:
+            await ctx.reply(texts.ACK_NOTHING)
+        return False
     if directive.status == "cancelled":
         if not quiet:
             await chat_reply(
