@@ -12,8 +12,8 @@ from handlers.clock import Clock
 from handlers.config import Settings, parse_quiet_hours
 from handlers.intents.incidents import (
     alert_reach,
+    full_name_of,
     is_held,
-    name_of,
     release_held,
 )
 from handlers.jobs import every, job
@@ -69,7 +69,7 @@ async def escalate(
     if level <= len(chain):
         person = chain[level - 1]
         if person is not None and person.active and person.private_chat_id:
-            targets, who = [(person.private_chat_id, person.id)], name_of(person)
+            targets, who = [(person.private_chat_id, person.id)], full_name_of(person)
     if not targets:
         # Chain exhausted or that person unreachable: say it again to every coordinator
         # (and the council groups when no coordinator can be reached in private).
