@@ -426,8 +426,8 @@ async def test_stats_commands_for_coordinators_and_refusal_for_members(
     inactive = [t for t in to_d if t.startswith("💤 Chưa hoạt động trong 7 ngày")]
     assert len(inactive) == 2, to_d
     assert inactive[0].splitlines()[1:] == [
-        "• Em · lần cuối: chưa thấy",
-        "• Bình (May Việt) · lần cuối: 20/11",
+        "• anh/chị Em · lần cuối: chưa thấy",
+        "• anh/chị Bình (May Việt) · lần cuối: 20/11",
     ]
     assert bot.store.bot_lines("uB")[0].text == (
         "Lệnh /thongke dành cho điều phối viên. Cảm ơn anh/chị đã quan tâm!"
