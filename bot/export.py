@@ -15,7 +15,6 @@ from openpyxl import Workbook
 from openpyxl.utils import get_column_letter
 
 from handlers import labels
-from handlers.texts import digest as digest_texts
 from handlers.texts.incidents import places_text
 
 if TYPE_CHECKING:
@@ -306,7 +305,7 @@ def _incident_sheet(wb: Workbook, digest: Digest) -> None:
                 i["code"],
                 labels.label(labels.CATEGORY, i["category"]),
                 labels.label(labels.SEVERITY, i["severity"]),
-                labels.label(digest_texts.OUTCOME, i["status"]),
+                labels.label(labels.INCIDENT_STATE_AT, i["status"]),
                 _text(", ".join(i["places"])),
                 _local_cell(i["reported_at"]),
                 _local_cell(i["acknowledged_at"]),

@@ -16,6 +16,8 @@ __all__ = ["CATEGORY"]
 SEVERITY = {"high": "nghiêm trọng", "medium": "trung bình", "low": "nhẹ"}
 # The same words the bot uses in chat about an incident: that table itself, not a copy.
 INCIDENT_STATUS = incident_texts.STATUS
+# The digest's incident states: "open" is a reported incident nobody has taken yet.
+INCIDENT_STATE_AT = {**INCIDENT_STATUS, "open": INCIDENT_STATUS["reported"]}
 REPORT_STATUS = {
     "confirmed": "đã xác nhận",
     "unconfirmed": "chưa xác nhận",
@@ -23,7 +25,7 @@ REPORT_STATUS = {
     "false_alarm": "báo nhầm",
 }
 TASK_STATUS = {"open": "chưa xong", "done": "đã xong", "cancelled": "đã hủy"}
-DIRECTIVE_STATUS = {"open": "đang mở", "closed": "đã đóng"}
+DIRECTIVE_STATUS = {"open": "đang mở", "closed": "đã đóng", "cancelled": "đã hủy"}
 REQUEST_STATUS = {"open": "chờ trả lời", "answered": "đã trả lời", "closed": "đã đóng"}
 # One filter shows any of these (a report's state is its incident's status, else its own).
 STATUS = {**TASK_STATUS, **DIRECTIVE_STATUS, **REPORT_STATUS, **INCIDENT_STATUS}

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from handlers.labels import CATEGORY, INCIDENT_STATUS, ROLE, SEVERITY, STATUS
+from handlers.labels import CATEGORY, INCIDENT_STATE_AT, ROLE, SEVERITY, STATUS
 
 # One label table for the chat, the pages, the chart and the spreadsheet: handlers/labels.py.
 __all__ = ["CATEGORY", "ROLE", "SEVERITY", "STATUS"]
@@ -31,9 +31,8 @@ INCIDENT_LINE = "• {code} {category}{place}{merged}: {outcome}"
 AT_PLACE = " ở {place}"
 MERGED = " ({n} báo cáo)"
 INCIDENTS_MORE = "… và {n} sự việc khác: xem trên trang quản lý."
-# How an incident stands, in the words of its page and the chat; "open" is the digest's name
-# for a reported incident nobody has taken yet.
-OUTCOME = {**INCIDENT_STATUS, "open": INCIDENT_STATUS["reported"]}
+# How an incident stands, in the words of its page and the chat.
+OUTCOME = INCIDENT_STATE_AT
 OUTCOME_BY = {"acknowledged": "{who} đã nhận", "handling": "{who} đang xử lý"}
 COVERAGE = (
     "ℹ️ Bot chỉ thấy tin nhắn riêng, tin @bot và tin trả lời bot ({n} tin): "
