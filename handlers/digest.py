@@ -23,6 +23,7 @@ from models.posts import week_figures as week_posts_figures
 WEEK_RE = re.compile(r"(\d{4})-W(\d{2})")
 TEXT_LIMIT = 2000  # Zalo counts UTF-16 units; the sender splits longer texts anyway
 MAX_NAMES = 12  # names listed in the chat text; the dashboard has the full lists
+MAX_SHIFTS = 6  # shift names in the chat's per-shift line
 MAX_INCIDENTS = 5  # incident lines in the chat text; the rest are counted, listed in the JSON
 # Check-ins between these local hours count as night ones: `alerts.night`'s default.
 NIGHT_FROM, NIGHT_TO = time(22, 0), time(6, 0)
@@ -379,7 +380,8 @@ class Digest:
                 breakdown=_breakdown(t.reports_by_category),
             )
         )
-        per_shift = [f"{name} ({n})" for name, n in self.shift_totals() if n]
+        per_shift = [f"{_short(name, 20)} ({n})" for name, n in self.shift_totals() if n]
+        per_shift = per_shift[:MAX_SHIFTS]  # one short line; the page has the full table
         if per_shift:
             night = texts.SHIFTS_NIGHT.format(pct=percent(t.checkins_night, t.checkins))
             lines.append(texts.SHIFTS.format(shifts=" · ".join(per_shift), night=night))
