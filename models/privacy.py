@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Column, or_, select, update
+from sqlalchemy import Column, delete, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import InstrumentedAttribute
 
@@ -183,3 +183,10 @@ async def notice_due(session: AsyncSession, member_pk: int, now: datetime) -> bo
         return False
     session.add(KeyValue(key=key, value={"at": now.isoformat()}, updated_at=now))
     return True
+
+
+async def purge_sent_digests(session: AsyncSession, before: datetime) -> int:
+    """Delete the stored digest texts queued before `before` (`retention.digests_days`);
+    the figures stay computable from the records, only the sent wording goes."""
+    result = await session.execute(delete(SentDigest).where(SentDigest.created_at < before))
+    return int(result.rowcount or 0)  # type: ignore[attr-defined]

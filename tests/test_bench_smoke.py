@@ -178,14 +178,17 @@ def test_digest(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[s
     assert [(r["database"], r["what"]) for r in rows] == [
         ("SQLite", "baseline: COUNT(*) of the week's messages"),
         ("SQLite", "park totals (one scope)"),
+        ("SQLite", "check-ins per enterprise and shift (part of the digest)"),
         ("SQLite", "whole digest: 50 groups, 40 enterprises, trend, people"),
     ]
     week = re.fullmatch(r"([\d,]+) messages", rows[0]["result"])
     assert week and number(week[1]) > 0, rows[0]
     totals = re.fullmatch(r"(\d+) of (\d+) active", rows[1]["result"])
     assert totals and 0 < int(totals[1]) <= int(totals[2]) == members, rows[1]
-    digest = re.fullmatch(r"(\d+) groups, (\d+) inactive", rows[2]["result"])
-    assert digest and int(digest[1]) == groups, rows[2]
+    shifts = re.fullmatch(r"([\d,]+) check-ins in (\d+) rows", rows[2]["result"])
+    assert shifts and int(shifts[2]) > 0, rows[2]
+    digest = re.fullmatch(r"(\d+) groups, (\d+) inactive", rows[3]["result"])
+    assert digest and int(digest[1]) == groups, rows[3]
     assert "PostgreSQL skipped" in out
 
 
