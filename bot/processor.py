@@ -21,6 +21,7 @@ from handlers.clock import Clock
 from handlers.config import Settings
 from handlers.dispatch import handle_event
 from handlers.events import event_from_stored
+from models.people import forget_known_ids
 from models.tables import InboundEvent as InboxRow
 
 log = logging.getLogger(__name__)
@@ -242,6 +243,8 @@ class Processor(LoopWorker):
         except Exception as exc:  # whatever it is, this row must not stall the others
             if isinstance(exc, DBAPIError) and exc.connection_invalidated:
                 raise  # the connection died under us: not the event's fault, no attempt spent
+            # Rows of the rolled-back savepoint are gone, and their ids may be used again.
+            forget_known_ids(session)
             if not is_database_error(exc):
                 log.exception("event %s failed", row_id)
             return exc
