@@ -32,7 +32,7 @@ LONGEST_BACKOFF = timedelta(minutes=30)
 # One transaction handles events until either bound: a commit per event cost more than the
 # event, and a long transaction keeps intake from the write lock (SQLite).
 SLICE_EVENTS = 50
-SLICE_SECONDS = 0.01
+SLICE_SECONDS = 0.02
 
 
 def backoff(attempts: int) -> timedelta:
