@@ -39,6 +39,7 @@ log = logging.getLogger(__name__)
 CLAIM_SECONDS = 120
 GAUGE_SECONDS = 5.0
 RECOVER_SECONDS = 60.0
+SEND_AT_ONCE = 8  # chats sent to at the same moment (also the most a crash leaves in doubt)
 CANDIDATES_PER_SEND = 4  # rows read per row claimed, to find different chats
 BUDGET_REFRESH_SECONDS = 30.0  # other instances' sends show up within this
 MAX_TRANSIENT_ATTEMPTS = 12  # with the backoff cap, about 40 minutes of failures
@@ -101,7 +102,7 @@ class Sender(LoopWorker):
         # Rows per claim, each of a different chat, sent at the same time. Claimed rows are
         # marked "sending", and a crash leaves them "delivery unknown": all of them are in
         # flight at once, so none waits its turn behind that mark.
-        batch: int = 8,
+        batch: int = SEND_AT_ONCE,
     ) -> None:
         super().__init__(wake)
         self._sessions = sessions
