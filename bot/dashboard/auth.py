@@ -25,6 +25,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot import keys
 from bot.ratelimit import SlidingWindow
 from handlers.config import Settings
+from models.db import read_session
 from models.roster import normalize_phone
 from models.tables import KeyValue, Member
 
@@ -264,7 +265,8 @@ async def current_user(request: web.Request) -> User | None:
     if not token or len(token) > 100 or not token.isascii():
         return None  # ours are short URL-safe ASCII: anything else is no session
     now = request.app[keys.CLOCK].now()
-    async with request.app[keys.SESSIONS]() as session:
+    # Every page asks this: a read takes no write lock on SQLite (intake keeps writing).
+    async with read_session(request.app[keys.SESSIONS]) as session:
         row = await session.get(KeyValue, _digest(token))
         if row is None or datetime.fromisoformat(row.value["expires"]) <= now:
             return None

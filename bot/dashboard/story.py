@@ -9,6 +9,7 @@ from bot.dashboard.auth import User, login_required
 from bot.dashboard.views import error_page, now_of, page, path_pk
 from handlers import labels
 from models import story
+from models.db import read_session
 
 LIMIT = 200
 
@@ -32,7 +33,7 @@ def _status(request: web.Request, known: dict[str, str]) -> str:
 @login_required()
 async def incidents_page(request: web.Request, user: User) -> web.Response:
     status = _status(request, labels.INCIDENT_STATUS)
-    async with request.app[keys.SESSIONS]() as session:
+    async with read_session(request.app[keys.SESSIONS]) as session:
         rows = await story.incidents(session, status=status, limit=LIMIT)
     return page(
         request,
@@ -48,7 +49,7 @@ async def incidents_page(request: web.Request, user: User) -> web.Response:
 
 @login_required()
 async def incident_page(request: web.Request, user: User) -> web.Response:
-    async with request.app[keys.SESSIONS]() as session:
+    async with read_session(request.app[keys.SESSIONS]) as session:
         try:
             inc, steps = await story.incident(session, path_pk(request))
         except LookupError:
@@ -59,7 +60,7 @@ async def incident_page(request: web.Request, user: User) -> web.Response:
 @login_required()
 async def tasks_page(request: web.Request, user: User) -> web.Response:
     status = _status(request, labels.TASK_STATUS)
-    async with request.app[keys.SESSIONS]() as session:
+    async with read_session(request.app[keys.SESSIONS]) as session:
         rows = await story.tasks(session, status=status)
     return page(
         request,
@@ -76,7 +77,7 @@ async def tasks_page(request: web.Request, user: User) -> web.Response:
 
 @login_required()
 async def directive_page(request: web.Request, user: User) -> web.Response:
-    async with request.app[keys.SESSIONS]() as session:
+    async with read_session(request.app[keys.SESSIONS]) as session:
         try:
             d = await story.directive(session, path_pk(request))
         except LookupError:
