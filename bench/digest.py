@@ -315,6 +315,14 @@ async def measure(url: str, settings: Settings) -> list[tuple[str, float, str]]:
             out.append(("baseline: COUNT(*) of the week's messages", base, f"{n:,} messages"))
             tot, fig = await timed(lambda: q.totals(s, w))
             out.append(("park totals (one scope)", tot, f"{fig.active} of {fig.members} active"))
+            shifts, lines = await timed(lambda: q.shift_checkins(s, w, {}, settings.tz))
+            out.append(
+                (
+                    "check-ins per enterprise and shift (part of the digest)",
+                    shifts,
+                    f"{sum(x.checkins for x in lines):,} check-ins in {len(lines)} rows",
+                )
+            )
             full, digest = await timed(lambda: build_digest(s, settings, WEEK, now))
             out.append(
                 (

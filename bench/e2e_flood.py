@@ -27,6 +27,7 @@ from bot.app import create_app
 CONNECTIONS = 32
 GROUPS = 100
 REGULARS = 500  # members who already spoke once (their check-ins and reports)
+COORDINATORS = "gcoord"  # the coordinators' group chat (alerts)
 _runs = itertools.count()
 
 
@@ -48,14 +49,16 @@ def body(i: int, text: str, sender: str, chat: str, group: bool) -> bytes:
 
 
 def mixed(i: int, chats: int) -> bytes:
-    """A third new members, a third check-ins, a third incident reports, over `chats` groups."""
+    """A third new members, a third check-ins, a third (ordinary) incident reports, over
+    `chats` groups."""
     chat = f"g{i % chats:04d}"
     if i % 3 == 0:
         return body(i, "có mặt", f"new{i:07d}", chat, True)
     sender = f"reg{i % REGULARS:05d}"
     if i % 3 == 1:
         return body(i, "có mặt", sender, chat, True)
-    return body(i, f"Báo cáo: phát hiện cháy nhỏ ở kho số {i}, đã dập", sender, chat, True)
+    # Not a fire: an urgent report alerts every group of the park (100 sends, not 1).
+    return body(i, f"Báo cáo: đèn chiếu sáng ở kho số {i} bị hỏng", sender, chat, True)
 
 
 def newcomer(i: int) -> bytes:
@@ -163,7 +166,12 @@ async def run(mix: str, n: int, tmp: Path, relay: bool = False) -> dict[str, Any
         app = relay_app(api_base)
     else:
         settings = bench_settings(
-            db, platform={"api_base": api_base, "token": TOKEN}, log_level="ERROR"
+            db,
+            platform={"api_base": api_base, "token": TOKEN},
+            # Alerts go to the coordinators' group, as in a configured park (with nobody
+            # configured an urgent report reaches every group: 100 sends per report here).
+            coordinators=[COORDINATORS],
+            log_level="ERROR",
         )
         app = create_app(settings)
     served = await serve(app)

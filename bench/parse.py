@@ -1,11 +1,15 @@
 """Benchmark parse(): messages per second on one core and time per message (p50, p99).
 
-Run: python bench/parse.py [N] [RUNS]   (default 100,000 messages, 3 runs). The messages are the
-test tables with variations members produce (no diacritics, capitals, NFD, emoji, other numbers
-and names). Each run times, over the same messages: a baseline (lower + fold + 8 keyword `in`
-tests), the uncached parse (every text read afresh, time words resolved: the honest figure for
-text never seen before) and parse() itself with its cache of readings. Times are CPU time of this
-process, so a busy shared machine distorts them less than wall time; the runs give the spread.
+Run: python -m bench parse, or python bench/parse.py [N] [RUNS] (default 100,000 messages, 3
+runs); it pins itself to one core, as `taskset -c 0` would. The messages are the test tables
+with variations members produce (no diacritics, capitals, NFD, emoji, other numbers and names).
+Each run times,
+over the same messages: a floor (lower + fold + 8 keyword `in` tests), the uncached parse (every
+text read afresh, time words resolved: the honest figure for text never seen before) and parse()
+itself with its cache of readings, each for today's parser and for the parser of
+`bench.baseline.COMMIT` loaded from git into the same process ("before"). Times are CPU time of
+this process, so a busy shared machine distorts them less than wall time; the runs give the
+spread, and the ratio to "before", measured in the same minutes, is the figure that holds.
 """
 
 from __future__ import annotations
@@ -27,6 +31,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 import handlers.parse as P  # noqa: E402
+from bench.baseline import COMMIT, BaselineUnavailable, parser_at  # noqa: E402
 from bench.common import table  # noqa: E402
 from handlers.parse import learned, parse  # noqa: E402
 from handlers.text import fold  # noqa: E402
@@ -36,12 +41,6 @@ TZ = ZoneInfo("Asia/Ho_Chi_Minh")
 KEYWORDS = ("cháy", "trộm", "đánh nhau", "tai nạn", "đình công", "ma túy", "đã nhận", "có mặt")
 NAMES = ("ABC", "Minh Long", "Hansol", "May Việt", "Đức Phát", "Sao Vàng", "Tân Tạo")
 EMOJI = ("", "", "", " 👍", " 🙏", " !!!", " 🔥", " 😢")
-# The same benchmark on the code before issue 14 (one module, no learned opinion), measured
-# in this session on this machine: docs/performance.md has both runs.
-BEFORE = (
-    "before issue 14 (main, 2026-12-05 07:30 UTC, load 6.8): uncached 35,085 msg/s, "
-    "p50 0.0259 ms, p99 0.0793 ms; cached 77,858 msg/s"
-)
 COUNT = 100_000  # messages, unless given on the command line
 RUNS = 3
 
@@ -76,26 +75,38 @@ def variant(text: str, rng: random.Random) -> str:
     return text + rng.choice(EMOJI)
 
 
+CHUNK = 500  # messages each path reads before the next path takes its turn
+
+
 def timed(
-    fn: Callable[[str, datetime], object], messages: list[str], sent: list[datetime]
-) -> tuple[float, list[float]]:
-    """CPU seconds in total and per message: CPU time does not count the moments other
-    processes held the core, which wall-clock time on a shared machine would."""
-    samples: list[float] = []
+    paths: dict[str, Callable[[str, datetime], object]], messages: list[str], sent: list[datetime]
+) -> dict[str, tuple[float, list[float]]]:
+    """CPU seconds in total and per message, per path. The paths take turns every `CHUNK`
+    messages, so a change of load on the shared machine falls on all of them alike; CPU time
+    does not count the moments other processes held the core, which wall-clock time would."""
+    samples: dict[str, list[float]] = {name: [] for name in paths}
+    totals = dict.fromkeys(paths, 0.0)
     clock = time.thread_time
     gc.collect()
     gc.disable()
     try:
-        t0 = time.process_time()
-        for text, at in zip(messages, sent, strict=True):
-            s = clock()
-            fn(text, at)
-            samples.append(clock() - s)
-        total = time.process_time() - t0
+        for start in range(0, len(messages), CHUNK):
+            batch = list(
+                zip(messages[start : start + CHUNK], sent[start : start + CHUNK], strict=True)
+            )
+            for name, fn in paths.items():
+                mine = samples[name]
+                t0 = time.process_time()
+                for text, at in batch:
+                    s = clock()
+                    fn(text, at)
+                    mine.append(clock() - s)
+                totals[name] += time.process_time() - t0
     finally:
         gc.enable()
-    samples.sort()
-    return total, samples
+    for mine in samples.values():
+        mine.sort()
+    return {name: (totals[name], samples[name]) for name in paths}
 
 
 Timing = tuple[float, list[float]]
@@ -109,14 +120,20 @@ def figures(count: int, timing: Timing) -> tuple[float, float, float]:
     return count / total, p50, p99
 
 
-def row(name: str, count: int, runs: list[Timing], baseline: list[Timing]) -> list[str]:
-    """One table row per path: the median run, the spread over runs, the ratio to baseline."""
+def row(
+    name: str, count: int, runs: list[Timing], floor: list[Timing], before: list[Timing] | None
+) -> list[str]:
+    """One table row per path: the median run, the spread over runs, its time against the
+    floor, and its speed against the same path of the parser before (`before`)."""
     rates = sorted(figures(count, t)[0] for t in runs)
     med = sorted(runs, key=lambda t: t[0])[len(runs) // 2]
     rate, p50, p99 = figures(count, med)
-    base = sorted(t[0] for t in baseline)[len(baseline) // 2]
+    base = sorted(t[0] for t in floor)[len(floor) // 2]
+    speedup = "-"
+    if before:
+        speedup = f"{sorted(t[0] for t in before)[len(before) // 2] / med[0]:.2f}x"
     targets = "-"
-    if name != "baseline":
+    if name in ("uncached", "cached"):
         goal = 50_000 if name == "cached" else 30_000  # issue 14: uncached >= 30,000 msg/s
         targets = (
             f">={goal // 1000}k/s {'met' if rate >= goal else 'NOT met'}, "
@@ -129,6 +146,7 @@ def row(name: str, count: int, runs: list[Timing], baseline: list[Timing]) -> li
         f"{p50:.4f}",
         f"{p99:.4f}",
         f"{med[0] / base:.1f}x",
+        speedup,
         targets,
     ]
 
@@ -153,7 +171,21 @@ def consultations(texts: set[str]) -> tuple[int, int]:
 
 
 def main(argv: list[str] | None = None) -> None:
-    """Generate the messages, time the baseline and both parser paths, print the figures."""
+    """The benchmark on one core: this process is pinned to the first core it may use while
+    it runs (`python -m bench` runs the other benchmarks in the same process afterwards)."""
+    if not hasattr(os, "sched_setaffinity"):
+        measure(argv)
+        return
+    cores = os.sched_getaffinity(0)
+    os.sched_setaffinity(0, {min(cores)})
+    try:
+        measure(argv)
+    finally:
+        os.sched_setaffinity(0, cores)
+
+
+def measure(argv: list[str] | None = None) -> None:
+    """Generate the messages, time the floor and every parser path, print the figures."""
     argv = argv or []  # `python -m bench` calls main() and its argv is not ours
     count = int(argv[0]) if len(argv) > 0 else COUNT
     repeat = int(argv[1]) if len(argv) > 1 else RUNS
@@ -164,7 +196,7 @@ def main(argv: list[str] | None = None) -> None:
     sent = [start_at - timedelta(minutes=rng.randrange(60 * 24 * 7)) for _ in range(count)]
     keys = [fold(k) for k in KEYWORDS]
 
-    def baseline_fn(text: str, at: datetime) -> object:
+    def floor_fn(text: str, at: datetime) -> object:
         low = fold(text.lower())
         return [k for k in keys if k in low]
 
@@ -179,40 +211,82 @@ def main(argv: list[str] | None = None) -> None:
             learned.ENABLED = True
 
     paths: dict[str, Callable[[str, datetime], object]] = {
-        "baseline": baseline_fn,
+        "floor": floor_fn,
         "uncached": P._parse_uncached,  # the analysis of a new text, and its time
         "uncached, rules only": rules_only,
         "cached": parse,
     }
+    try:
+        old = parser_at(COMMIT)
+    except BaselineUnavailable as exc:
+        old = None
+        missing = f"before: the parser at {COMMIT[:12]} cannot be loaded ({exc})"
+    if old is not None:
+        old_learned = old.learned
+
+        def old_rules_only(text: str, at: datetime) -> object:
+            old_learned.ENABLED = False
+            try:
+                return old._parse_uncached(text, at)
+            finally:
+                old_learned.ENABLED = True
+
+        for text, at in zip(messages[:2000], sent, strict=False):
+            old.parse(text, at)
+        paths["before: uncached"] = old._parse_uncached
+        paths["before: uncached, rules only"] = old_rules_only
+        paths["before: cached"] = old.parse
     runs: dict[str, list[Timing]] = {name: [] for name in paths}
     hits = 0.0
     for _ in range(repeat):
-        for name, fn in paths.items():
-            if name == "cached":
-                P._analyse.cache_clear()  # each run starts cold and fills the cache itself
-            runs[name].append(timed(fn, messages, sent))
+        P._analyse.cache_clear()  # each run starts cold and fills the cache itself
+        if old is not None:
+            old._analyse.cache_clear()
+        for name, timing in timed(paths, messages, sent).items():
+            runs[name].append(timing)
         info = P._analyse.cache_info()
         hits = info.hits / max(1, info.hits + info.misses)
     asked, changed = consultations(set(messages))
     load = " ".join(f"{x:.2f}" for x in os.getloadavg())
     unc = sorted(t[0] for t in runs["uncached"])[repeat // 2]
     cac = sorted(t[0] for t in runs["cached"])[repeat // 2]
+    shown = ["floor", "uncached", "uncached, rules only", "cached"]
+    rows = []
+    for name in shown:
+        before = runs.get("before: " + name) if name != "floor" else None
+        if before:
+            rows.append(row("before: " + name, count, before, runs["floor"], None))
+        rows.append(row(name, count, runs[name], runs["floor"], before))
+    notes = [
+        f"{count:,} messages from {len(bases)} base messages and variations; "
+        f"{len(set(messages)):,} distinct texts; {repeat} runs; load average {load}; "
+        f"CPU affinity {sorted(os.sched_getaffinity(0))}",
+        f"cached: {hits:.0%} cache hits (maxsize {P._analyse.cache_info().maxsize}); "
+        f"{unc / cac:.1f}x the uncached rate",
+        "floor = lower + fold + 8 keyword 'in' tests; uncached = every text read afresh (text "
+        "never seen before); rules only = without the learned opinion",
+        f"before = the parser at commit {COMMIT[:12]} (bench/baseline.py), timed in the same "
+        "runs; 'speed vs before' = its median time over today's",
+        f"learned opinion asked for {asked:,} of {len(set(messages)):,} distinct texts, "
+        f"changed {changed:,}",
+    ]
+    if old is None:
+        notes.append(missing)
     print(
         table(
             "parse() throughput (CPU time of one core)",
-            ["path", "msg/s", "runs", "p50 ms", "p99 ms", "time vs baseline", "targets"],
-            [row(name, count, runs[name], runs["baseline"]) for name in paths],
             [
-                f"{count:,} messages from {len(bases)} base messages and variations; "
-                f"{len(set(messages)):,} distinct texts; {repeat} runs; load average {load}",
-                f"cached: {hits:.0%} cache hits (maxsize {P._analyse.cache_info().maxsize}); "
-                f"{unc / cac:.1f}x the uncached rate",
-                "baseline = lower + fold + 8 keyword 'in' tests; uncached = every text read "
-                "afresh (text never seen before); rules only = without the learned opinion",
-                f"learned opinion asked for {asked:,} of {len(set(messages)):,} distinct texts, "
-                f"changed {changed:,}",
-                BEFORE,
+                "path",
+                "msg/s",
+                "runs",
+                "p50 ms",
+                "p99 ms",
+                "time vs floor",
+                "speed vs before",
+                "targets",
             ],
+            rows,
+            notes,
         )
     )
 

@@ -177,9 +177,13 @@ DIGEST_FIGURES = (
     ("reengaged", "Quay lại sau nhắc"),
     ("messages", "Tin nhắn"),
     ("checkins", "Điểm danh"),
+    ("checkins_night", "Điểm danh ban đêm"),
+    ("night_share", "Tỉ lệ ban đêm"),
+    ("patrols", "Tuần tra"),
     ("reports", "Báo cáo"),
     ("directives", "Thông báo"),
     ("acks", "Đã xác nhận"),
+    ("acks_late", "Xác nhận trễ hạn"),
     ("expected_acks", "Cần xác nhận"),
     ("ack_rate", "Tỉ lệ xác nhận"),
     ("tasks_done", "Việc xong"),
@@ -208,10 +212,6 @@ def digest_xlsx(digest: Digest) -> bytes:
                 prev.get("reports_by_category", {}).get(cat, 0),
             ]
         )
-    for row in totals.iter_rows(min_row=2, min_col=2, max_col=3):
-        for cell in row:
-            if isinstance(cell.value, float):
-                cell.number_format = "0%"
     header = ["Tên"] + [label for _k, label in DIGEST_FIGURES]
     for title, items in (
         ("Nhóm", [(g.name, f) for g, f in digest.groups]),
@@ -222,6 +222,9 @@ def digest_xlsx(digest: Digest) -> bytes:
         for name, fig in items:
             values = fig.to_dict()
             ws.append([_text(name)] + [values[k] for k, _l in DIGEST_FIGURES])
+    _shift_sheet(wb, digest)
+    _incident_sheet(wb, digest)
+    _request_sheet(wb, digest)
     ws = wb.create_sheet("Tích cực")
     ws.append(["Mã", "Tên", "Doanh nghiệp", "Lượt tương tác"])
     for m in digest.top_members:
@@ -245,7 +248,9 @@ def digest_xlsx(digest: Digest) -> bytes:
             ]
         )
     ws = wb.create_sheet("Thông báo")
-    ws.append(["Nội dung", "Gửi lúc", "Đã xác nhận", "Cần xác nhận", "Chưa xác nhận"])
+    ws.append(
+        ["Nội dung", "Gửi lúc", "Đã xác nhận", "Cần xác nhận", "Chưa xác nhận", "Xác nhận trễ"]
+    )
     for d in digest.pending_directives:
         ws.append(
             [
@@ -254,13 +259,102 @@ def digest_xlsx(digest: Digest) -> bytes:
                 d.acked,
                 d.expected,
                 _text(", ".join(d.missing)),
+                _text(", ".join(d.late)),
             ]
         )
     for sheet in wb.worksheets:
         _fit(sheet)
+        for row in sheet.iter_rows(min_row=2):
+            for cell in row:
+                if isinstance(cell.value, float):  # rates: ack_rate, night_share
+                    cell.number_format = "0%"
     buf = io.BytesIO()
     wb.save(buf)
     return buf.getvalue()
+
+
+def _shift_sheet(wb: Workbook, digest: Digest) -> None:
+    """Check-ins per enterprise and shift, by kind (the JSON's `shifts`)."""
+    ws = wb.create_sheet("Theo ca")
+    ws.append(
+        ["Doanh nghiệp", "Ca", "Từ", "Đến", "Ca đêm", "Điểm danh", "Có mặt", "Vào ca", "Tuần tra"]
+    )
+    for s in digest.shifts:
+        ws.append(
+            [
+                _text(s.enterprise),
+                _text(s.shift),
+                s.start.strftime("%H:%M") if s.start else "",
+                s.end.strftime("%H:%M") if s.end else "",
+                labels.YES_NO[s.night],
+                s.checkins,
+                s.attendance,
+                s.shift_starts,
+                s.patrols,
+            ]
+        )
+
+
+def _incident_sheet(wb: Workbook, digest: Digest) -> None:
+    """The week's incidents with how each ended, in the words of the chat and the pages."""
+    ws = wb.create_sheet("Sự việc")
+    ws.append(INCIDENT_HEADERS)
+    for i in digest.to_json()["incidents"]:
+        ws.append(
+            [
+                i["code"],
+                labels.label(labels.CATEGORY, i["category"]),
+                labels.label(labels.SEVERITY, i["severity"]),
+                labels.label(labels.INCIDENT_STATE_AT, i["status"]),
+                _text(", ".join(i["places"])),
+                _local_cell(i["reported_at"]),
+                _local_cell(i["acknowledged_at"]),
+                _local_cell(i["resolved_at"]),
+                _text(", ".join(i["reporters"])),
+                _text(i["handler"] or ""),
+                _text(i["outcome"] or ""),
+                i["reports"],
+            ]
+        )
+
+
+INCIDENT_HEADERS = [
+    "Mã",
+    "Loại",
+    "Mức độ",
+    "Trạng thái",
+    "Nơi",
+    "Báo lúc",
+    "Nhận lúc",
+    "Xong lúc",
+    "Người báo",
+    "Người xử lý",
+    "Kết quả",
+    "Số báo cáo",
+]
+
+
+def _request_sheet(wb: Workbook, digest: Digest) -> None:
+    """Members' requests asked in the week, answered or still waiting."""
+    ws = wb.create_sheet("Yêu cầu")
+    ws.append(["Mã", "Người hỏi", "Nội dung", "Hỏi lúc", "Trả lời lúc", "Tình trạng"])
+    for r in digest.to_json()["requests"]:
+        state = "answered" if r["answered_at"] else "open"
+        ws.append(
+            [
+                r["code"],
+                _text(r["member_id"] or ""),
+                _text(r["text"]),
+                _local_cell(r["asked_at"]),
+                _local_cell(r["answered_at"]),
+                labels.REQUEST_STATUS[state],
+            ]
+        )
+
+
+def _local_cell(iso: str | None) -> datetime | None:
+    """A local ISO time from the digest JSON as the naive local datetime Excel shows."""
+    return datetime.fromisoformat(iso).replace(tzinfo=None) if iso else None
 
 
 def _fit(ws: Any) -> None:

@@ -39,6 +39,8 @@ log = logging.getLogger(__name__)
 CLAIM_SECONDS = 120
 GAUGE_SECONDS = 5.0
 RECOVER_SECONDS = 60.0
+SEND_AT_ONCE = 8  # chats sent to at the same moment (also the most a crash leaves in doubt)
+CANDIDATES_PER_SEND = 4  # rows read per row claimed, to find different chats
 BUDGET_REFRESH_SECONDS = 30.0  # other instances' sends show up within this
 MAX_TRANSIENT_ATTEMPTS = 12  # with the backoff cap, about 40 minutes of failures
 MAX_TRANSIENT_AGE = timedelta(hours=24)  # after a day of failures a message is given up
@@ -61,6 +63,17 @@ def backoff_seconds(attempts: int, rng: random.Random | None = None) -> float:
     r = rng or random
     ceiling = min(600.0, 2.0 * (2 ** max(0, attempts - 1)))
     return ceiling / 2 + r.random() * ceiling / 2
+
+
+def first_per_chat(rows: list[Outbox], limit: int) -> list[Outbox]:
+    """The first row of each chat, in the given order, up to `limit` chats: the rest of a
+    chat waits for the next claim, so a chat's messages never race each other."""
+    chosen: dict[str, Outbox] = {}
+    for row in rows:
+        if len(chosen) >= limit:
+            break
+        chosen.setdefault(row.chat_id, row)
+    return list(chosen.values())
 
 
 def month_start(now: datetime) -> datetime:
@@ -86,9 +99,10 @@ class Sender(LoopWorker):
         metrics: Metrics,
         worker_id: str,
         wake: asyncio.Event,
-        # One row per claim: rows are marked "sending" when claimed, and a crash leaves every
-        # claimed row "delivery unknown", so a larger batch would lose the unsent rest.
-        batch: int = 1,
+        # Rows per claim, each of a different chat, sent at the same time. Claimed rows are
+        # marked "sending", and a crash leaves them "delivery unknown": all of them are in
+        # flight at once, so none waits its turn behind that mark.
+        batch: int = SEND_AT_ONCE,
     ) -> None:
         super().__init__(wake)
         self._sessions = sessions
@@ -149,11 +163,16 @@ class Sender(LoopWorker):
             # The token was refused: nothing is claimed until the pause is over.
             return 0
         rows = await self._claim()
-        for row in rows:
-            if self._stopping or self.outage.waiting(self._clock.now()):
-                await self._unclaim([r.id for r in rows[rows.index(row) :]])
-                break
-            await self._deliver(row)
+        if rows and (self._stopping or self.outage.waiting(self._clock.now())):
+            await self._unclaim([r.id for r in rows])
+            return len(rows)
+        # One row per chat in a claim: chats are independent, and each keeps its order.
+        outcomes = await asyncio.gather(
+            *(self._deliver(row) for row in rows), return_exceptions=True
+        )
+        for outcome in outcomes:  # every send ran to its end; now the first failure counts
+            if isinstance(outcome, BaseException):
+                raise outcome
         now = time.monotonic()
         # Housekeeping costs queries: not after every send in a burst, but whenever idle
         # and at least every few seconds.
@@ -173,10 +192,10 @@ class Sender(LoopWorker):
                 select(Outbox)
                 .where(Outbox.status == "pending", Outbox.next_attempt_at <= now)
                 .order_by(Outbox.priority, Outbox.next_attempt_at, Outbox.id)
-                .limit(self._batch)
+                .limit(self._batch * CANDIDATES_PER_SEND)
                 .with_for_update(skip_locked=True)
             )
-            rows = list((await session.execute(stmt)).scalars())
+            rows = first_per_chat(list((await session.execute(stmt)).scalars()), self._batch)
             rows = await self._apply_budget(session, rows, now)
             for row in rows:
                 # The attempt is recorded before the send: a crash after it never resends.
@@ -224,6 +243,8 @@ class Sender(LoopWorker):
                 self._metrics.send_retries.labels("budget").inc()
                 continue
             keep.append(row)
+            if budget > 0:  # rows of one claim go out together: each spends the budget
+                left -= max(1, len(self._messages(row)) - row.chunks_sent)
         return keep
 
     async def _month_used(self, session: AsyncSession, now: datetime) -> int:

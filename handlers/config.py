@@ -267,6 +267,8 @@ class RetentionConfig(_Section):
     # Personal data by kind (docs/privacy.md): members' message text, report photos.
     messages_days: int = Field(default=365, ge=1)
     photos_days: int = Field(default=180, ge=1)
+    # Stored digest texts (sent_digests; they name quiet members): as long as message text.
+    digests_days: int = Field(default=365, ge=1)
     # The one-line privacy notice on a member's first private message; the shipped
     # config.yaml turns it on (off by default so a bare config changes no conversation).
     first_message_notice: bool = False

@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from handlers.calendar import holiday_name, holidays_in_week
 from handlers.codes import incident_code, request_code
-from handlers.config import DEFAULT_COUNCIL, Settings, shift_times
+from handlers.config import DEFAULT_COUNCIL, Settings, parse_quiet_hours, shift_times
 from handlers.councils import council_name, council_settings
 from handlers.councils import scope as scope_of
 from handlers.texts import digest as texts
@@ -25,8 +25,9 @@ from models.posts import week_figures as week_posts_figures
 WEEK_RE = re.compile(r"(\d{4})-W(\d{2})")
 TEXT_LIMIT = 2000  # Zalo counts UTF-16 units; the sender splits longer texts anyway
 MAX_NAMES = 12  # names listed in the chat text; the dashboard has the full lists
+MAX_SHIFTS = 6  # shift names in the chat's per-shift line
 MAX_INCIDENTS = 5  # incident lines in the chat text; the rest are counted, listed in the JSON
-# Check-ins between these local hours count as night ones (SPEC's alerts.night default).
+# Check-ins between these local hours count as night ones: `alerts.night`'s default.
 NIGHT_FROM, NIGHT_TO = time(22, 0), time(6, 0)
 # Platforms on which the bot sees only private chats, @mentions and replies to it in groups.
 PARTIAL_VIEW = ("zalo_bot", "local")
@@ -70,23 +71,43 @@ def last_complete_week(now: datetime, tz: ZoneInfo) -> str:
     return shift_week(week_of(now, tz), -1)
 
 
-def window(week: str, tz: ZoneInfo, now: datetime) -> q.Window:
+def window(
+    week: str, tz: ZoneInfo, now: datetime, night: tuple[time, time] = (NIGHT_FROM, NIGHT_TO)
+) -> q.Window:
     start, end = week_bounds(week, tz)
     return q.Window(
-        start=start, end=end, as_of=min(max(now, start), end), nights=nights(start, end, tz)
+        start=start,
+        end=end,
+        as_of=min(max(now, start), end),
+        nights=nights(start, end, tz, night),
     )
 
 
-def nights(start: datetime, end: datetime, tz: ZoneInfo) -> tuple[tuple[datetime, datetime], ...]:
-    """Local NIGHT_FROM..NIGHT_TO spans that overlap [start, end), from the evening before."""
+def nights(
+    start: datetime,
+    end: datetime,
+    tz: ZoneInfo,
+    night: tuple[time, time] = (NIGHT_FROM, NIGHT_TO),
+) -> tuple[tuple[datetime, datetime], ...]:
+    """Local night spans (`alerts.night`, 22:00-06:00) that overlap [start, end), from the
+    evening before; none when the setting is empty ("" gives 00:00-00:00)."""
+    dusk_at, dawn_at = night
+    if dusk_at == dawn_at:
+        return ()
     out: list[tuple[datetime, datetime]] = []
     day = start.astimezone(tz).date() - timedelta(days=1)
     while True:
-        dusk = datetime.combine(day, NIGHT_FROM, tz)
+        dusk = datetime.combine(day, dusk_at, tz)
         if dusk >= end:
             return tuple(out)
-        out.append((dusk, datetime.combine(day + timedelta(days=1), NIGHT_TO, tz)))
+        dawn = datetime.combine(day + timedelta(days=dawn_at <= dusk_at), dawn_at, tz)
+        out.append((dusk, dawn))
         day += timedelta(days=1)
+
+
+def night_of(settings: Settings) -> tuple[time, time]:
+    """The configured night (`alerts.night`) as local times."""
+    return parse_quiet_hours(settings.alerts.night)
 
 
 @dataclass
@@ -119,6 +140,7 @@ class Digest:
     patrols: list[honour.PatrolRow] = field(default_factory=list)  # per enterprise with shifts
     holidays: list[str] = field(default_factory=list)  # "06/02 Tết Nguyên Đán" in this week
     posts: dict[str, Any] = field(default_factory=dict)  # models.posts.week_figures
+    shifts: list[q.ShiftLine] = field(default_factory=list)  # check-ins per enterprise and shift
     park: str | None = None  # the council's name when the installation has several (issue 20)
 
     @property
@@ -246,6 +268,7 @@ class Digest:
                 }
                 for p in self.patrols
             ],
+            "shifts": [self._shift_json(s) for s in self.shifts],
             "coverage": {
                 "partial": self.partial_view,
                 "private_messages": self.seen.get("private", 0),
@@ -266,6 +289,27 @@ class Digest:
             return {"published": 0, "reach": 0, "correct": 0, "by_enterprise": [], "items": []}
         items = [{**i, "at": self._local(i["at"])} for i in self.posts["items"]]
         return {**self.posts, "items": items}
+
+    @staticmethod
+    def _shift_json(s: q.ShiftLine) -> dict[str, Any]:
+        return {
+            "enterprise": s.enterprise,
+            "shift": s.shift,
+            "from": s.start.strftime("%H:%M") if s.start else None,
+            "to": s.end.strftime("%H:%M") if s.end else None,
+            "night": s.night,
+            "checkins": s.checkins,
+            "attendance": s.attendance,
+            "shift_starts": s.shift_starts,
+            "patrols": s.patrols,
+        }
+
+    def shift_totals(self) -> list[tuple[str, int]]:
+        """Check-ins per shift name over every enterprise, in the order shifts are listed."""
+        out: dict[str, int] = {}
+        for s in self.shifts:
+            out[s.shift] = out.get(s.shift, 0) + s.checkins
+        return list(out.items())
 
     def _incident_json(self, i: q.IncidentLine) -> dict[str, Any]:
         return {
@@ -342,6 +386,11 @@ class Digest:
                 breakdown=_breakdown(t.reports_by_category),
             )
         )
+        per_shift = [f"{_short(name, 20)} ({n})" for name, n in self.shift_totals() if n]
+        per_shift = per_shift[:MAX_SHIFTS]  # one short line; the page has the full table
+        if per_shift:
+            night = texts.SHIFTS_NIGHT.format(pct=percent(t.checkins_night, t.checkins))
+            lines.append(texts.SHIFTS.format(shifts=" · ".join(per_shift), night=night))
         if t.directives:
             rate = f" ({percent(t.acks, t.expected_acks)})" if t.expected_acks else ""
             late = texts.ACKS_LATE.format(n=t.acks_late) if t.acks_late else ""
@@ -511,7 +560,8 @@ async def build_digest(
     if council_id is not None:
         settings = council_settings(settings, council_id)
     tz = settings.tz
-    w = replace(window(week, tz, now), council_id=council)
+    night = night_of(settings)
+    w = replace(window(week, tz, now, night), council_id=council)
     scope: q.GroupInfo | None = None
     if group_chat_id is not None:
         scope = await q.group_by_chat(session, group_chat_id)
@@ -524,7 +574,7 @@ async def build_digest(
     trend: list[tuple[str, q.Figures]] = []
     for back in (3, 2, 1):
         wk = shift_week(week, -back)
-        past = replace(window(wk, tz, now), council_id=council)
+        past = replace(window(wk, tz, now, night), council_id=council)
         trend.append((wk, await q.totals(session, past, gpk)))
     trend.append((week, totals))
     groups = [(g, per_group.get(g.id, q.Figures())) for g in await q.groups(session, gpk, council)]
@@ -572,6 +622,7 @@ async def build_digest(
         holidays=[
             f"{d:%d/%m} {holiday_name(settings, d)}" for d in holidays_in_week(settings, w.start)
         ],
+        shifts=await q.shift_checkins(session, w, shift_times(settings), tz, gpk),
         posts=await week_posts_figures(
             session,
             w.start,

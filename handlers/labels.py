@@ -8,20 +8,16 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
+from handlers.texts import incidents as incident_texts
 from handlers.texts.categories import CATEGORY as CATEGORY
 
 __all__ = ["CATEGORY"]
 
 SEVERITY = {"high": "nghiêm trọng", "medium": "trung bình", "low": "nhẹ"}
-# The same words the bot uses in chat about an incident (handlers/texts/incidents.py).
-INCIDENT_STATUS = {
-    "reported": "chờ người nhận",
-    "acknowledged": "đã có người nhận",
-    "handling": "đang xử lý",
-    "resolved": "đã xử lý xong",
-    "false_alarm": "báo nhầm",
-    "noted": "đã ghi nhận",
-}
+# The same words the bot uses in chat about an incident: that table itself, not a copy.
+INCIDENT_STATUS = incident_texts.STATUS
+# The digest's incident states: "open" is a reported incident nobody has taken yet.
+INCIDENT_STATE_AT = {**INCIDENT_STATUS, "open": INCIDENT_STATUS["reported"]}
 REPORT_STATUS = {
     "confirmed": "đã xác nhận",
     "unconfirmed": "chưa xác nhận",
@@ -29,12 +25,13 @@ REPORT_STATUS = {
     "false_alarm": "báo nhầm",
 }
 TASK_STATUS = {"open": "chưa xong", "done": "đã xong", "cancelled": "đã hủy"}
-DIRECTIVE_STATUS = {"open": "đang mở", "closed": "đã đóng"}
+DIRECTIVE_STATUS = {"open": "đang mở", "closed": "đã đóng", "cancelled": "đã hủy"}
 REQUEST_STATUS = {"open": "chờ trả lời", "answered": "đã trả lời", "closed": "đã đóng"}
 # One filter shows any of these (a report's state is its incident's status, else its own).
 STATUS = {**TASK_STATUS, **DIRECTIVE_STATUS, **REPORT_STATUS, **INCIDENT_STATUS}
 
-ROLE = {"member": "thành viên", "coordinator": "điều phối viên", "admin": "quản trị"}
+# The chat says "quản trị viên" too (handlers/texts/identity.py).
+ROLE = {"member": "thành viên", "coordinator": "điều phối viên", "admin": "quản trị viên"}
 MEMBER_STATUS = {"member": "thành viên", "guest": "khách"}
 CHECKIN_KIND = {"attendance": "điểm danh", "shift": "vào ca", "patrol": "tuần tra"}
 MESSAGE_TYPE = {

@@ -9,8 +9,9 @@ ever loaded into Python.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, time
 from typing import Any, Literal
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import (
     ColumnElement,
@@ -30,6 +31,8 @@ from sqlalchemy import (
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
+from models.engagement import owed_acks_stmt
+from models.honour import Shift, Shifts, is_night
 from models.inserts import insert_new
 from models.outbox import sent_this_month
 from models.tables import (
@@ -59,8 +62,6 @@ TOTAL_KEY = "all"
 ALL: ColumnElement[str] = literal_column("'all'")
 # An incident in one of these states is finished even if nobody recorded resolved_at.
 CLOSED_INCIDENT_STATUSES = ("resolved", "closed", "false_alarm", "cancelled", "noted")
-# Roles that issue directives and never owe an acknowledgement themselves.
-NOT_OWING_ACKS = ("coordinator", "admin", "province")
 
 
 @dataclass(frozen=True)
@@ -394,30 +395,17 @@ async def report_breakdown(
             bucket[value] = bucket.get(value, 0) + int(n)
 
 
-def expected_acks(w: Window, group_pk: int | None = None) -> Subquery:
-    """(directive_pk, group_pk, member_pk): who was expected to acknowledge the week's directives.
+def counted_directive(w: Window) -> ColumnElement[bool]:
+    """A directive the week's figures count: created in the window and not withdrawn (`/huy`)."""
+    return and_(_in(Directive.created_at, w), Directive.status != "cancelled")
 
-    Roster members of a target group who were in it when the directive went out; the issuer
-    and coordinators/admins (who issue directives) owe no acknowledgement.
+
+def expected_acks(w: Window, group_pk: int | None = None) -> Subquery:
+    """(directive_pk, group_pk, member_pk): who owed the week's directives an acknowledgement.
+
+    The conversation's own rule (models.engagement.owes_ack), for the directives counted.
     """
-    stmt = (
-        select(
-            Directive.id.label("directive_pk"),
-            Group.id.label("group_pk"),
-            Membership.member_pk.label("member_pk"),
-        )
-        .join(DirectiveTarget, DirectiveTarget.directive_pk == Directive.id)
-        .join(Group, Group.chat_id == DirectiveTarget.chat_id)
-        .join(Membership, Membership.group_pk == Group.id)
-        .join(Member, Member.id == Membership.member_pk)
-        .where(
-            _in(Directive.created_at, w),
-            expected_member(Directive.created_at),
-            Member.role.not_in(NOT_OWING_ACKS),
-            Membership.joined_at <= Directive.created_at,
-            or_(Directive.issued_by.is_(None), Directive.issued_by != Member.id),
-        )
-    )
+    stmt = owed_acks_stmt().where(counted_directive(w))
     if group_pk is not None:
         stmt = stmt.where(Group.id == group_pk)
     return stmt.subquery("expected_acks")
@@ -476,7 +464,7 @@ async def directive_figures(
     if kind == "enterprise":
         return
     if kind == "total" and group_pk is None:
-        stmt = select(ALL, func.count(Directive.id)).where(_in(Directive.created_at, w))
+        stmt = select(ALL, func.count(Directive.id)).where(counted_directive(w))
     else:
         key = ALL if kind == "total" else Group.id
         stmt = (
@@ -485,7 +473,7 @@ async def directive_figures(
             .join(DirectiveTarget, DirectiveTarget.chat_id == Group.chat_id)
             .join(Directive, Directive.id == DirectiveTarget.directive_pk)
             .where(
-                _in(Directive.created_at, w),
+                counted_directive(w),
                 Group.kind != "private",
                 *([Group.id == group_pk] if group_pk is not None else []),
             )
@@ -675,13 +663,13 @@ async def directive_statuses(
     )
     if not directives:
         return []
-    triples = expected_acks(w, group_pk)
-    pairs = (
-        select(triples.c.directive_pk, triples.c.member_pk)
-        .distinct()
-        .where(triples.c.directive_pk.in_([d.id for d in directives]))
-        .subquery("pairs")
-    )
+    # The one rule over these directives, cancelled ones too: the page still shows who had
+    # answered before `/huy`; the digest's pending list leaves them out below.
+    owing = owed_acks_stmt().where(Directive.id.in_([d.id for d in directives]))
+    if group_pk is not None:
+        owing = owing.where(Group.id == group_pk)
+    triples = owing.subquery("owing")
+    pairs = select(triples.c.directive_pk, triples.c.member_pk).distinct().subquery("pairs")
     rows = await session.execute(
         select(pairs.c.directive_pk, Member.name, Member.member_id, Ack.id, Ack.at)
         .select_from(pairs)
@@ -718,7 +706,9 @@ async def directive_statuses(
         )
         for d in reversed(directives)
     ]
-    return [d for d in out if d.missing] if pending_only else out
+    if pending_only:
+        return [d for d in out if d.missing and d.status != "cancelled"]
+    return out
 
 
 async def open_incidents(
@@ -1023,3 +1013,106 @@ async def week_requests(
         )
         for r, member_id in await session.execute(stmt)
     ]
+
+
+# The fixed shifts an enterprise without configured `shifts` is counted in (docs/digest.md).
+DEFAULT_SHIFTS: tuple[Shift, ...] = (
+    ("ca 1", time(6, 0), time(14, 0)),
+    ("ca 2", time(14, 0), time(22, 0)),
+    ("ca 3", time(22, 0), time(6, 0)),
+)
+OFF_SHIFT = "ngoài ca"  # a check-in at a time none of the enterprise's shifts covers
+
+
+@dataclass(frozen=True)
+class ShiftLine:
+    """An enterprise's check-ins in one of its shifts over the window, by kind."""
+
+    enterprise: str
+    shift: str
+    start: time | None
+    end: time | None
+    night: bool
+    checkins: int = 0  # every kind, including any a later version adds
+    attendance: int = 0
+    shift_starts: int = 0
+    patrols: int = 0
+
+
+def on_duty(start: time, end: time, at: time) -> bool:
+    """`at` (local) falls in [start, end); a shift whose end is not after its start
+    crosses midnight."""
+    if end <= start:
+        return at >= start or at < end
+    return start <= at < end
+
+
+def shift_of(shifts: tuple[Shift, ...], at: time) -> Shift | None:
+    """The first of the shifts on duty at `at` (as models.honour.shift_at picks it)."""
+    return next((s for s in shifts if on_duty(s[1], s[2], at)), None)
+
+
+async def shift_checkins(
+    session: AsyncSession,
+    w: Window,
+    shifts: Shifts,
+    tz: ZoneInfo,
+    group_pk: int | None = None,
+) -> list[ShiftLine]:
+    """Per roster enterprise and per shift (its configured `shifts`, else DEFAULT_SHIFTS):
+    the window's check-ins by kind; every shift is listed, with zeros, by enterprise.
+
+    Check-ins are few (about one per member and shift), so their times are read and placed
+    in shifts here: local wall-clock shifts are not portable SQL.
+    """
+    names = await session.execute(
+        select(distinct(Member.enterprise)).where(
+            Member.enterprise.is_not(None),
+            Member.enterprise != "",
+            Member.status == "member",
+            Member.active.is_(True),
+            *_restrict(Member.id, group_pk, w.council_id),
+        )
+    )
+    counts: dict[tuple[str, str], dict[str, int]] = {}
+    rows = await session.execute(
+        select(Member.enterprise, CheckIn.kind, CheckIn.at)
+        .join(Member, Member.id == CheckIn.member_pk)
+        .where(
+            _in(CheckIn.at, w),
+            Member.enterprise.is_not(None),
+            Member.enterprise != "",
+            *_restrict(Member.id, group_pk, w.council_id),
+        )
+    )
+    enterprises = {str(n) for (n,) in names}
+    for enterprise, kind, at in rows:
+        enterprises.add(enterprise)
+        found = shift_of(shifts.get(enterprise, DEFAULT_SHIFTS), at.astimezone(tz).time())
+        name = found[0] if found else OFF_SHIFT
+        bucket = counts.setdefault((enterprise, name), {})
+        bucket[kind] = bucket.get(kind, 0) + 1
+    out: list[ShiftLine] = []
+    for enterprise in sorted(enterprises):
+        own = shifts.get(enterprise, DEFAULT_SHIFTS)
+        listed: list[tuple[str, time | None, time | None, bool]] = [
+            (name, a, b, is_night(a, b)) for name, a, b in own
+        ]
+        if (enterprise, OFF_SHIFT) in counts:
+            listed.append((OFF_SHIFT, None, None, False))
+        for name, a, b, night in listed:
+            bucket = counts.get((enterprise, name), {})
+            out.append(
+                ShiftLine(
+                    enterprise,
+                    name,
+                    a,
+                    b,
+                    night,
+                    checkins=sum(bucket.values()),
+                    attendance=bucket.get("attendance", 0),
+                    shift_starts=bucket.get("shift", 0),
+                    patrols=bucket.get("patrol", 0),
+                )
+            )
+    return out

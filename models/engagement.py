@@ -4,30 +4,51 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Select, and_, exists, func, select
+from sqlalchemy import ColumnElement, Select, and_, exists, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from models.tables import Ack, Directive, DirectiveTarget, Group, Member, Membership, Task
 
 
-def expected_ackers_stmt(directive_id: int) -> Select[tuple[Member]]:
-    """Members expected to acknowledge: roster members of the target groups, minus the issuer
-    and minus coordinators and admins (they issue directives, they do not owe acks)."""
-    return (
-        select(Member)
-        .join(Membership, Membership.member_pk == Member.id)
-        .join(Group, Group.id == Membership.group_pk)
-        .join(DirectiveTarget, DirectiveTarget.chat_id == Group.chat_id)
-        .join(Directive, Directive.id == DirectiveTarget.directive_pk)
-        .where(
-            DirectiveTarget.directive_pk == directive_id,
-            Member.active.is_(True),
-            Member.status == "member",
-            Member.role == "member",
-            func.coalesce(Directive.issued_by, -1) != Member.id,
-        )
-        .distinct()
+def owes_ack() -> ColumnElement[bool]:
+    """The one rule for who owes an acknowledgement (docs/acks-and-budget.md), over a join of
+    Directive, one of its target groups' Membership and the Member.
+
+    A roster member (role member, status member, still active) who was on the roster and in
+    the group when the directive went out, and is not its issuer. Reminders, the closing
+    message, the directive page and the digest all use this clause, so they cannot disagree.
+    """
+    return and_(
+        Member.role == "member",
+        Member.status == "member",
+        Member.active.is_(True),
+        Member.expected_since <= Directive.created_at,
+        Membership.joined_at <= Directive.created_at,
+        func.coalesce(Directive.issued_by, -1) != Member.id,
     )
+
+
+def owed_acks_stmt() -> Select[tuple[int, int, int]]:
+    """(directive_pk, group_pk, member_pk) for every directive, target group and member owing
+    an ack through that group; callers narrow it to their directives with `.where`."""
+    return (
+        select(
+            Directive.id.label("directive_pk"),
+            Group.id.label("group_pk"),
+            Membership.member_pk.label("member_pk"),
+        )
+        .join(DirectiveTarget, DirectiveTarget.directive_pk == Directive.id)
+        .join(Group, Group.chat_id == DirectiveTarget.chat_id)
+        .join(Membership, Membership.group_pk == Group.id)
+        .join(Member, Member.id == Membership.member_pk)
+        .where(owes_ack())
+    )
+
+
+def expected_ackers_stmt(directive_id: int) -> Select[tuple[Member]]:
+    """Members who owe this directive an acknowledgement (`owes_ack`), each once."""
+    owing = owed_acks_stmt().where(Directive.id == directive_id).subquery("owing")
+    return select(Member).where(Member.id.in_(select(owing.c.member_pk)))
 
 
 async def expected_ackers(session: AsyncSession, directive_id: int) -> list[Member]:

@@ -14,6 +14,7 @@ from models.scoping import members_here, session_council
 from models.tables import (
     Ack,
     CheckIn,
+    Commendation,
     CouncilMember,
     Directive,
     Group,
@@ -40,6 +41,7 @@ KINDS = (
     "outbox",
     "requests",
     "posts",
+    "commendations",
 )
 
 COLUMNS: dict[str, tuple[str, ...]] = {
@@ -158,6 +160,17 @@ COLUMNS: dict[str, tuple[str, ...]] = {
         "answered",
         "correct",
     ),
+    "commendations": (
+        "id",
+        "member_id",
+        "name",
+        "enterprise",
+        "reason",
+        "chat_id",
+        "by_id",
+        "by_name",
+        "created_at",
+    ),
 }
 
 # Which column bounds --since/--until for each kind.
@@ -172,6 +185,7 @@ TIME_COLUMN = {
     "outbox": Outbox.created_at,
     "requests": MemberRequest.asked_at,
     "posts": Post.at,
+    "commendations": Commendation.created_at,
 }
 
 
@@ -201,6 +215,7 @@ TITLE_VI = {
     "outbox": "Tin bot đã gửi",
     "requests": "Yêu cầu của thành viên",
     "posts": "Bài tuyên truyền",
+    "commendations": "Khen thưởng",
 }
 HEADER_VI = {
     "id": "Số",
@@ -260,6 +275,9 @@ HEADER_VI = {
     "reads": "Số người đã đọc",
     "answered": "Số người trả lời",
     "correct": "Số trả lời đúng",
+    "reason": "Lý do",
+    "by_id": "Mã người khen",
+    "by_name": "Người khen",
 }
 # Where one key means something more precise in one export.
 HEADER_VI_OF: dict[tuple[str, str], str] = {
@@ -274,6 +292,8 @@ HEADER_VI_OF: dict[tuple[str, str], str] = {
     ("tasks", "created_at"): "Giao lúc",
     ("posts", "at"): "Lịch đăng",
     ("posts", "answers"): "Đáp án chấp nhận",
+    ("commendations", "chat_id"): "Khen trong nhóm/chat",
+    ("commendations", "created_at"): "Khen lúc",
 }
 
 
@@ -300,6 +320,10 @@ async def rows(
         return
     if kind == "posts":
         async for row in _posts(session, since, until):
+            yield row
+        return
+    if kind == "commendations":
+        async for row in _commendations(session, since, until):
             yield row
         return
     stmt = _window(_QUERIES[kind](), kind, since, until)
@@ -568,3 +592,35 @@ async def _posts(
             "answered": int(answered or 0),
             "correct": int(correct or 0),
         }
+
+
+# --- commendations (/khen) -------------------------------------------------------------------
+
+
+async def _commendations(
+    session: AsyncSession, since: datetime | None, until: datetime | None
+) -> AsyncIterator[dict[str, Any]]:
+    """Each /khen with who was honoured, why, where and by whom (SPEC.md 2: `commendations`)."""
+    honoured, giver = aliased(Member), aliased(Member)
+    stmt = _window(
+        select(
+            Commendation.id,
+            honoured.member_id,
+            honoured.name,
+            honoured.enterprise,
+            Commendation.reason,
+            Commendation.chat_id,
+            giver.member_id.label("by_id"),
+            giver.name.label("by_name"),
+            Commendation.created_at,
+        )
+        .join(honoured, honoured.id == Commendation.member_pk)
+        .outerjoin(giver, giver.id == Commendation.by_pk)
+        .order_by(Commendation.created_at, Commendation.id),
+        "commendations",
+        since,
+        until,
+    )
+    result = await session.stream(stmt.execution_options(yield_per=1000))
+    async for rec in result.mappings():
+        yield dict(rec)

@@ -44,6 +44,28 @@ def capitalized(text: str) -> str:
     return text[:1].upper() + text[1:]
 
 
+# session.info key: natural keys -> primary keys seen in this session. The processor handles
+# many events in one session: a chat's group or a regular's member row is then read once and
+# taken from the identity map after (no statement).
+KNOWN_IDS = "antt_known_ids"
+
+
+def _known(session: AsyncSession) -> dict[tuple[Any, ...], int]:
+    known: dict[tuple[Any, ...], int] = session.info.setdefault(KNOWN_IDS, {})
+    return known
+
+
+def forget_known_ids(session: AsyncSession) -> None:
+    """Drop the remembered ids (after a rollback: a rolled-back row's id may come back)."""
+    session.info.pop(KNOWN_IDS, None)
+
+
+async def _remembered(session: AsyncSession, model: type[Any], key: tuple[Any, ...]) -> Any:
+    """The row remembered under `key`, from the identity map; None if not remembered."""
+    pk = _known(session).get(key)
+    return None if pk is None else await session.get(model, pk)
+
+
 async def get_or_create_group(
     session: AsyncSession,
     chat_id: str,
@@ -53,6 +75,10 @@ async def get_or_create_group(
     kind: str = "council",
     enterprise: str | None = None,
 ) -> Group:
+    key = ("group", chat_id)
+    group = await _remembered(session, Group, key)
+    if group is not None and group.chat_id == chat_id:  # the id may have been reused
+        return group
     group = (
         await session.execute(select(Group).where(Group.chat_id == chat_id))
     ).scalar_one_or_none()
@@ -62,12 +88,20 @@ async def get_or_create_group(
         )
         session.add(group)
         await session.flush()
+    _known(session)[key] = group.id
     return group
 
 
 async def member_by_platform_id(session: AsyncSession, member_id: str) -> Member | None:
+    key = ("member", member_id)
+    member = await _remembered(session, Member, key)
+    if member is not None and member.member_id == member_id:
+        return member
     stmt = select(Member).where(Member.member_id == member_id)
-    return (await session.execute(stmt)).scalar_one_or_none()
+    member = (await session.execute(stmt)).scalar_one_or_none()
+    if member is not None:
+        _known(session)[key] = member.id
+    return member
 
 
 async def get_or_create_member(
@@ -126,10 +160,13 @@ async def ensure_membership(
     now: datetime,
     from_roster: bool = False,
 ) -> Membership:
-    stmt = select(Membership).where(
-        Membership.member_pk == member.id, Membership.group_pk == group.id
-    )
-    ms = (await session.execute(stmt)).scalar_one_or_none()
+    key = ("membership", member.id, group.id)
+    ms = await _remembered(session, Membership, key)
+    if ms is None or (ms.member_pk, ms.group_pk) != (member.id, group.id):
+        stmt = select(Membership).where(
+            Membership.member_pk == member.id, Membership.group_pk == group.id
+        )
+        ms = (await session.execute(stmt)).scalar_one_or_none()
     if ms is None:
         ms = Membership(
             member_pk=member.id, group_pk=group.id, joined_at=now, from_roster=from_roster
@@ -138,6 +175,7 @@ async def ensure_membership(
         await session.flush()
     elif from_roster and not ms.from_roster:
         ms.from_roster = True
+    _known(session)[key] = ms.id
     return ms
 
 

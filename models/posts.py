@@ -15,12 +15,16 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from handlers.text import fold_key
 from models.scoping import session_council
-from models.tables import Member, Post, PostResponse
+from models.tables import AuditLog, Member, Post, PostResponse
 
 COLUMNS = ("at", "groups", "text", "image_url", "ack", "question", "answers")
 REQUIRED = ("at", "text")
 MAX_TEXT = 4000
+MAX_LINK = 1000  # the column's width
 _WORDS_RE = re.compile(r"[^0-9a-z]+")
+# Control characters a post can never carry (PostgreSQL refuses NUL); tabs and new lines are
+# part of a post's text.
+_UNSAFE_RE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff]")
 
 
 @dataclass
@@ -43,31 +47,57 @@ def is_right(reply: str, accepted: list[str]) -> bool:
     return any(key and f" {key} " in said for key in map(answer_key, accepted))
 
 
-def _row_values(row: dict[str, str], tz: ZoneInfo) -> dict[str, Any]:
-    """One CSV row as Post fields; ValueError names the bad column."""
+class PostFieldError(ValueError):
+    """A post's field the calendar refuses: which column, and why (in Vietnamese)."""
+
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__(f"{field}: {message}")
+        self.field = field
+        self.message = message
+
+
+def in_this_park(session: AsyncSession, values: dict[str, Any]) -> dict[str, Any]:
+    """Slots are unique across parks: with several, a park's slot starts with its council id
+    (the same hour in two parks is two posts)."""
+    if (council := session_council(session)) is not None:
+        values["slot"] = f"{council}|{values['slot']}"
+    return values
+
+
+def post_values(row: dict[str, str], tz: ZoneInfo, known_groups: set[str]) -> dict[str, Any]:
+    """One post (a CSV row or the dashboard's form) as Post fields; the one validator both use.
+    PostFieldError names the bad column."""
+    for column in COLUMNS:
+        if _UNSAFE_RE.search(row.get(column) or ""):
+            raise PostFieldError(column, "có ký tự điều khiển không hợp lệ, vui lòng nhập lại")
     raw_at = (row.get("at") or "").strip()
     try:
         at = datetime.strptime(raw_at, "%Y-%m-%d %H:%M").replace(tzinfo=tz)
     except ValueError:
-        raise ValueError(f"at: {raw_at!r} is not YYYY-MM-DD HH:MM") from None
+        raise PostFieldError("at", f"{raw_at!r} không đúng dạng YYYY-MM-DD HH:MM") from None
     text = (row.get("text") or "").strip()
     if not text:
-        raise ValueError("text: empty")
+        raise PostFieldError("text", "chưa có nội dung bài đăng")
     if len(text) > MAX_TEXT:
-        raise ValueError(f"text: longer than {MAX_TEXT} characters")
+        raise PostFieldError("text", f"dài quá {MAX_TEXT} ký tự")
     image = (row.get("image_url") or "").strip() or None
     if image is not None and not image.startswith(("https://", "http://")):
-        raise ValueError(f"image_url: {image!r} is not an http(s) link")
+        raise PostFieldError("image_url", f"{image!r} không phải đường dẫn http(s)")
+    if image is not None and len(image) > MAX_LINK:
+        raise PostFieldError("image_url", f"dài quá {MAX_LINK} ký tự")
     ack_raw = (row.get("ack") or "").strip().lower()
     if ack_raw not in ("", "x"):
-        raise ValueError(f"ack: {ack_raw!r} (write x or leave empty)")
+        raise PostFieldError("ack", f"{ack_raw!r}: ghi x hoặc để trống")
     question = (row.get("question") or "").strip() or None
     answers = [a.strip() for a in (row.get("answers") or "").split(";") if a.strip()]
     if question and not answers:
-        raise ValueError("answers: a question needs at least one accepted answer")
+        raise PostFieldError("answers", "câu hỏi cần ít nhất một đáp án được chấp nhận")
     if answers and not question:
-        raise ValueError("question: answers given without a question")
+        raise PostFieldError("question", "có đáp án nhưng chưa có câu hỏi")
     groups = sorted({g.strip() for g in (row.get("groups") or "").split(";") if g.strip()})
+    bad = [g for g in groups if g not in known_groups]
+    if bad:
+        raise PostFieldError("groups", f"{', '.join(bad)} không có trong các nhóm đã cấu hình")
     return {
         "slot": f"{raw_at}|{';'.join(groups)}",
         "at": at,
@@ -98,14 +128,8 @@ async def import_posts_csv(
         line = reader.line_num
         row = {(k or "").strip(): (v or "") for k, v in row.items() if isinstance(v, str)}
         try:
-            values = _row_values(row, tz)
-            bad = [g for g in values["groups"] if g not in known_groups]
-            if bad:
-                raise ValueError(f"groups: {', '.join(bad)} not in the config's groups")
-            if (council := session_council(session)) is not None:
-                # Slots are unique across parks; the same hour in two parks is two posts.
-                values["slot"] = f"{council}|{values['slot']}"
-        except ValueError as exc:
+            values = in_this_park(session, post_values(row, tz, known_groups))
+        except PostFieldError as exc:
             result.rejected += 1
             result.errors.append(f"line {line}: {exc}")
             continue
@@ -242,3 +266,66 @@ async def week_figures(
         ],
         "items": items,
     }
+
+
+# --- the dashboard's form: add, edit and cancel one post (audit-logged) ----------------------
+
+
+async def save_post(
+    session: AsyncSession,
+    values: dict[str, Any],
+    *,
+    actor: str,
+    now: datetime,
+    post: Post | None = None,
+) -> Post:
+    """Create a post, or change one not yet published; one audit row with what changed.
+    PostFieldError when the slot is taken or the post went out already."""
+    if post is not None and post.published_at is not None:
+        raise PostFieldError("at", "bài đã đăng, không sửa được nữa")
+    values = in_this_park(session, dict(values))
+    taken = await session.scalar(select(Post.id).where(Post.slot == values["slot"]))
+    if taken is not None and (post is None or taken != post.id):
+        raise PostFieldError("at", "đã có bài khác đăng vào giờ này cho các nhóm này")
+    if post is None:
+        post = Post(**values, created_at=now, updated_at=now)
+        session.add(post)
+        await session.flush()
+        detail: dict[str, Any] = {"post_pk": post.id, "slot": post.slot}
+        session.add(AuditLog(at=now, actor=actor, action="post.create", detail=detail))
+        return post
+    changed = {k: v for k, v in values.items() if getattr(post, k) != v}
+    if changed:
+        diff = {k: [_plain(getattr(post, k)), _plain(v)] for k, v in changed.items()}
+        for k, v in changed.items():
+            setattr(post, k, v)
+        post.updated_at = now
+        session.add(
+            AuditLog(
+                at=now,
+                actor=actor,
+                action="post.update",
+                detail={"post_pk": post.id, "changes": diff},
+            )
+        )
+    return post
+
+
+async def cancel_post(session: AsyncSession, post: Post, *, actor: str, now: datetime) -> None:
+    """Take a planned post off the calendar; one already published stays (members saw it)."""
+    if post.published_at is not None:
+        raise PostFieldError("at", "bài đã đăng, không huỷ được nữa")
+    session.add(
+        AuditLog(
+            at=now,
+            actor=actor,
+            action="post.cancel",
+            detail={"post_pk": post.id, "slot": post.slot, "text": post.text[:200]},
+        )
+    )
+    await session.delete(post)
+
+
+def _plain(value: Any) -> Any:
+    """An audit detail must be JSON: times as ISO text."""
+    return value.isoformat() if isinstance(value, datetime) else value

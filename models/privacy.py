@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Column, or_, select, update
+from sqlalchemy import Column, delete, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import InstrumentedAttribute
 
@@ -15,6 +15,7 @@ from models.tables import (
     AuditLog,
     Base,
     CheckIn,
+    Commendation,
     Directive,
     InboundEvent,
     IncidentEvent,
@@ -23,6 +24,7 @@ from models.tables import (
     MemberRequest,
     Message,
     Outbox,
+    PostResponse,
     Report,
     SentDigest,
     Task,
@@ -43,6 +45,18 @@ def _row(obj: Base, *skip: str) -> dict[str, Any]:
             continue
         out[col.key] = value.isoformat() if isinstance(value, datetime) else value
     return out
+
+
+def confirms(member: Member, typed: str) -> bool:
+    """The admin typed this member's name (any case or spacing), member id or #id."""
+    said = " ".join(typed.split())
+    if not said:
+        return False
+    names = {member.name, member.display_name}
+    return said.casefold() in {" ".join(n.split()).casefold() for n in names if n} or said in {
+        member.member_id,
+        f"#{member.id}",
+    }
 
 
 async def find_member(session: AsyncSession, member_id: str) -> Member | None:
@@ -69,6 +83,8 @@ async def member_data(session: AsyncSession, member: Member) -> dict[str, Any]:
         "requests": await rows(MemberRequest, MemberRequest.member_pk),
         "acks": await rows(Ack, Ack.member_pk),
         "tasks": await rows(Task, Task.assignee_pk),
+        "post_responses": await rows(PostResponse, PostResponse.member_pk),
+        "commendations": await rows(Commendation, Commendation.member_pk),
     }
 
 
@@ -85,6 +101,7 @@ _TEXT_COLUMNS: tuple[InstrumentedAttribute[Any], ...] = (
     Task.note,
     Directive.text,
     SentDigest.text,
+    Commendation.reason,
 )
 
 
@@ -109,6 +126,8 @@ async def forget_member(
         update(MemberRequest).where(MemberRequest.member_pk == pk).values(text="")
     )
     await session.execute(update(CheckIn).where(CheckIn.member_pk == pk).values(note=""))
+    # Quiz answers and "đã đọc" replies are the member's own words; right/wrong stays counted.
+    await session.execute(update(PostResponse).where(PostResponse.member_pk == pk).values(text=""))
     if member.member_id:  # the raw deliveries carry the sender's name and text
         await session.execute(
             update(InboundEvent)
@@ -164,3 +183,10 @@ async def notice_due(session: AsyncSession, member_pk: int, now: datetime) -> bo
         return False
     session.add(KeyValue(key=key, value={"at": now.isoformat()}, updated_at=now))
     return True
+
+
+async def purge_sent_digests(session: AsyncSession, before: datetime) -> int:
+    """Delete the stored digest texts queued before `before` (`retention.digests_days`);
+    the figures stay computable from the records, only the sent wording goes."""
+    result = await session.execute(delete(SentDigest).where(SentDigest.created_at < before))
+    return int(result.rowcount or 0)  # type: ignore[attr-defined]

@@ -17,7 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
 from models import dashboard as dq
-from models import digest as q
+from models.engagement import owed_acks_stmt
 from models.people import fold_name
 from models.tables import (
     Ack,
@@ -315,16 +315,10 @@ async def directive(session: AsyncSession, directive_id: int) -> DirectiveStory:
     if d is None:
         raise LookupError(directive_id)
     issuer = await session.get(Member, d.issued_by) if d.issued_by else None
-    # The digest's rule for who owes an acknowledgement, over the directive's own moment.
-    after = d.created_at + timedelta(microseconds=1)
-    w = q.Window(d.created_at, after, after)
-    triples = q.expected_acks(w)
-    pairs = (
-        select(triples.c.member_pk)
-        .distinct()
-        .where(triples.c.directive_pk == d.id)
-        .subquery("pairs")
-    )
+    # The one rule for who owes an acknowledgement (models.engagement.owes_ack); a cancelled
+    # directive still shows who had answered before it was withdrawn.
+    owing = owed_acks_stmt().where(Directive.id == d.id).subquery("owing")
+    pairs = select(owing.c.member_pk).distinct().subquery("pairs")
     rows = await session.execute(
         select(Member.name, Member.member_id, Member.enterprise, Ack.at)
         .select_from(pairs)

@@ -321,6 +321,9 @@ class Incident(Base, CouncilScoped):
     next_escalation_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     reminded_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
+    # find_mergeable: a category's open incidents, latest report first (one per report filed).
+    __table_args__ = (Index("ix_incidents_merge", "category", "status", "last_reported_at"),)
+
 
 class Report(Base, CouncilScoped):
     """One member's report of an incident (SPEC.md 2, export reports)."""

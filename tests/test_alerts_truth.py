@@ -121,14 +121,14 @@ async def test_an_intruder_at_night_reaches_the_council_group_when_no_coordinato
     await say(bot, "u3", "danh nhau o xuong 3, co nguoi bi thuong", group=MAY)
     assert (await incident(bot, 3)).urgent
     assert "Lê Văn Cường (May Việt)" in said(bot, "u1")[-1]
-    assert "Bot đã báo khẩn cho Phạm Minh Quân." in said(bot, MAY)[-1]
+    assert "Bot đã báo khẩn cho anh/chị Quân." in said(bot, MAY)[-1]
 
     # The reporter: "báo nhầm". Closed as a false alarm, escalation withdrawn, Quân told.
     await say(bot, "u3", "báo nhầm, không sao", group=MAY)
     closed = await incident(bot, 3)
     assert closed.status == "false_alarm" and closed.next_escalation_at is None
     assert said(bot, "u1")[-1] == (
-        "Sự việc SV3: Lê Văn Cường cho biết là báo nhầm, không cần xử lý nữa."
+        "Sự việc SV3: anh/chị Cường cho biết là báo nhầm, không cần xử lý nữa."
     )
     bot.clock.advance(timedelta(minutes=30))
     assert (await bot.runtime.run_job("incident_escalation")).queued == 0

@@ -25,13 +25,14 @@ from sqlalchemy import func, select, text
 from sqlalchemy.exc import OperationalError
 
 from bot import keys
+from bot import processor as processor_module
 from bot.app import create_app
 from bot.background import TASK_STATES, add_background_task
 from bot.connections import GUARDS, start_server
 from bot.worker import LoopWorker
 from handlers.clock import FixedClock
 from models.db import make_engine, upgrade
-from models.tables import InboundEvent, Member, Message
+from models.tables import InboundEvent, Member, Message, Outbox
 from tests.conftest import SECRET, T0, Bot, sample, text_event
 
 
@@ -637,3 +638,45 @@ async def test_serve_with_1024_descriptors_survives_1100_idle_connections(
         proc.wait(timeout=30)
         log.close()
     assert proc.returncode == 0
+
+
+async def test_a_bug_in_the_middle_of_a_shared_transaction_undoes_only_its_own_event(
+    bot: Bot, monkeypatch: Any
+) -> None:
+    """Anh Tuấn and chị Lan check in around a message whose handler writes, then breaks: the
+    three are handled in one transaction, and only the broken one's writes are undone."""
+    from sqlalchemy import event as sa_event
+
+    from handlers import registry
+
+    async def writes_then_breaks(ctx: Any) -> None:
+        await ctx.reply("không được gửi")
+        raise ValueError("a bug after a write")
+
+    monkeypatch.setitem(registry.HANDLERS, "command:huongdan", writes_then_breaks)
+    monkeypatch.setattr(processor_module, "SLICE_SECONDS", 60.0)  # a loaded machine is slow
+    await bot.deliver(
+        text_event("có mặt", sender="tuan", name="Trần Văn Tuấn", chat="g1", group=True)
+    )
+    broken = text_event("/huongdan", sender="lan", name="Lê Thị Lan", chat="g1", group=True)
+    await bot.deliver(broken)
+    await bot.deliver(text_event("co mat", sender="lan", name="Lê Thị Lan", chat="g1", group=True))
+    commits = []
+    engine = bot.app[keys.SESSIONS].kw["bind"].sync_engine
+    listener = lambda conn: commits.append(1)  # noqa: E731
+    sa_event.listen(engine, "commit", listener)
+    try:
+        assert await bot.runtime.processor.run_once() == 3
+    finally:
+        sa_event.remove(engine, "commit", listener)
+    assert len(commits) == 2  # the claim, then one transaction for the three events
+    rows = await inbox_state(bot)
+    assert [(r.status, r.attempts) for r in rows.values()] == [
+        ("done", 1),
+        ("pending", 1),
+        ("done", 1),
+    ]
+    async with bot.sessions() as s:
+        texts = list((await s.execute(select(Outbox.text).order_by(Outbox.id))).scalars())
+    assert "không được gửi" not in texts
+    assert len(texts) == 2 and all("có mặt" in t for t in texts)

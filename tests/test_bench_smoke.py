@@ -11,6 +11,7 @@ from typing import Any
 
 import pytest
 
+import bench.baseline
 import bench.common
 import bench.digest
 import bench.e2e
@@ -139,7 +140,16 @@ def test_parse(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[st
     count = 300
     out = run_bench("parse", monkeypatch, capsys, bench.parse, COUNT=count, RUNS=2)
     rows = table_rows(out, "parse() throughput (CPU time of one core)")
-    assert [r["path"] for r in rows] == ["baseline", "uncached", "uncached, rules only", "cached"]
+    paths = ["floor", "uncached", "uncached, rules only", "cached"]
+    try:
+        bench.baseline.parser_at()  # the parser before, from git (absent in a shallow clone)
+    except bench.baseline.BaselineUnavailable:
+        assert "cannot be loaded" in out, out
+    else:
+        paths = ["floor"] + [p for path in paths[1:] for p in ("before: " + path, path)]
+        speedups = [r["speed vs before"] for r in rows if r["path"] in paths[2::2]]
+        assert all(re.fullmatch(r"\d+\.\d\dx", x) for x in speedups), rows
+    assert [r["path"] for r in rows] == paths
     for r in rows:
         assert number(r["msg/s"]) > 0 and float(r["p99 ms"]) >= float(r["p50 ms"]) >= 0
     assert re.search(rf"^- {count:,} messages from \d+ base messages.*; 2 runs;", out, re.M), out
@@ -168,14 +178,17 @@ def test_digest(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[s
     assert [(r["database"], r["what"]) for r in rows] == [
         ("SQLite", "baseline: COUNT(*) of the week's messages"),
         ("SQLite", "park totals (one scope)"),
+        ("SQLite", "check-ins per enterprise and shift (part of the digest)"),
         ("SQLite", "whole digest: 50 groups, 40 enterprises, trend, people"),
     ]
     week = re.fullmatch(r"([\d,]+) messages", rows[0]["result"])
     assert week and number(week[1]) > 0, rows[0]
     totals = re.fullmatch(r"(\d+) of (\d+) active", rows[1]["result"])
     assert totals and 0 < int(totals[1]) <= int(totals[2]) == members, rows[1]
-    digest = re.fullmatch(r"(\d+) groups, (\d+) inactive", rows[2]["result"])
-    assert digest and int(digest[1]) == groups, rows[2]
+    shifts = re.fullmatch(r"([\d,]+) check-ins in (\d+) rows", rows[2]["result"])
+    assert shifts and int(shifts[2]) > 0, rows[2]
+    digest = re.fullmatch(r"(\d+) groups, (\d+) inactive", rows[3]["result"])
+    assert digest and int(digest[1]) == groups, rows[3]
     assert "PostgreSQL skipped" in out
 
 

@@ -190,7 +190,7 @@ async def test_the_incident_list_and_its_timeline_tell_what_happened(bot: Bot) -
     assert not any("Cảnh báo điều phối viên" in s for s in steps)  # one step per alert
     assert any(s.startswith("27/11/2026 10:02 Báo cáo số 2 của Hoàng Thị Em") for s in steps)
     escalation = next(s for s in steps if "Chuyển cấp" in s)
-    assert "lần 1: Lê Văn Công An" in escalation
+    assert "lần 1: anh/chị Lê Văn Công An" in escalation
     assert any("Lê Văn Công An" in s and "Bot gửi cảnh báo" in s for s in steps)
     taken = next(s for s in steps if "Chuyển trạng thái: đang xử lý" in s)
     assert "10:14" in taken and "Phạm Minh Quân" in taken

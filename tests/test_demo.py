@@ -4,8 +4,9 @@ and the clock control runs the scheduled jobs."""
 from __future__ import annotations
 
 import asyncio
+import csv
 from collections.abc import AsyncIterator, Callable
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -17,6 +18,7 @@ from sqlalchemy import func, select
 from bot import keys
 from bot.app import create_app
 from bot.demo import DemoState, DemoStore, data, install_demo
+from bot.demo.post import starter_row
 from bot.demo.server import jump_steps, mentions_bot
 from handlers.clock import Clock, FixedClock
 from handlers.config import Settings, load_settings
@@ -25,6 +27,8 @@ from handlers.registry import HANDLERS
 from models.outbox import enqueue
 from models.tables import InboundEvent, Member, Message
 from tests.conftest import T0
+
+STARTER = Path(__file__).resolve().parents[1] / "examples" / "posts_starter.csv"
 
 COUNCIL, LAN, TUNG, QUAN = data.COUNCIL, "demo-lan", "demo-tung", "demo-quan"
 
@@ -307,3 +311,26 @@ def test_mentions_bot(text: str, expected: bool) -> None:
 def test_jump_steps_cover_the_jump(minutes: int, count: int) -> None:
     steps = jump_steps(timedelta(minutes=minutes))
     assert len(steps) == count and sum(steps, timedelta(0)) == timedelta(minutes=minutes)
+
+
+async def test_the_starter_packs_quiz_post_goes_out_at_its_time(demo: Demo) -> None:
+    """The guided script's post: on the calendar for the next polite 09:00 (Saturday 28/11,
+    since Friday's has passed), published by the posts job when the clock gets there."""
+    post = (await demo.get("/demo/api/state"))["post"]
+    assert post["published"] is False and post["question"] == "Số điện thoại báo cháy là số nào?"
+    assert datetime.fromisoformat(post["at"]) == datetime(2026, 11, 28, 2, 0, tzinfo=UTC)
+    assert post["minutes_to_publish"] == 24 * 60 + 5
+    status, body = await demo.post("/demo/api/clock", {"minutes": 24 * 60 - 10})
+    assert status == 200 and not (await demo.get("/demo/api/state"))["post"]["published"]
+    status, body = await demo.post("/demo/api/clock", {"minutes": 15})
+    assert status == 200 and body["queued"]["posts"] == 1, body
+    line = await demo.wait_for(lambda x: "❓ Câu hỏi: Số điện thoại báo cháy" in x["text"])
+    assert line["chat_id"] == COUNCIL and line["text"].startswith("🔥 PHÒNG CHÁY")
+    assert (await demo.get("/demo/api/state"))["post"]["published"] is True
+
+
+def test_the_demo_post_is_the_starter_packs_first() -> None:
+    """bot/demo/post.csv ships with the package; it must not drift from the starter pack."""
+    with STARTER.open(encoding="utf-8-sig") as f:
+        first = next(csv.DictReader(f))
+    assert starter_row() == {k: first[k] for k in starter_row()}

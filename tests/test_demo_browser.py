@@ -316,3 +316,49 @@ def test_readme_first_command_in_a_fresh_copy(tmp_path: Path) -> None:
         assert (copy / ".venv" / "bin" / "antt-bot").exists()
     finally:
         assert proc.stop() == 0, "".join(proc.output)
+
+
+async def test_guided_post_quiz_and_commendation(demo_server: tuple[str, Path], page: Any) -> None:
+    """Thử nhanh: the starter pack's quiz post goes out at its time in the council group, Lan
+    answers "114" by quote-reply and hears "đúng rồi", Quân's /khen reaches the group and the
+    honour board."""
+    async with shot_on_failure(page, "demo_guided_post_quiz_and_commendation"):
+        await guided_post_quiz_and_commendation(page, *demo_server)
+
+
+async def guided_post_quiz_and_commendation(pg: Any, base: str, data_dir: Path) -> None:
+    await pg.set_viewport_size({"width": 1280, "height": 900})  # the script beside the chat
+    await pg.goto(f"{base}/demo")
+    await pg.wait_for_selector(".chat-tab")
+    assert outbox(data_dir, "post") == []  # on the calendar, not yet out
+
+    await pg.click("button:has-text('Thử: Bài tuyên truyền theo lịch: tới giờ đăng')")
+    await pg.locator("#status", has_text="Bây giờ là").wait_for(timeout=120_000)
+    posts = outbox(data_dir, "post")
+    assert [c for c, _ in posts] == [data.COUNCIL]
+    assert "Số điện thoại báo cháy là số nào?" in posts[0][1]
+    assert posts[0][1].startswith("🔥 PHÒNG CHÁY")
+
+    await pg.click("button:has-text('Thử: Trả lời câu hỏi của bài')")
+    assert await pg.input_value("#text") == "114"
+    await pg.click("#send")
+    right = pg.locator(".msg.bot .text", has_text="Đúng rồi, cảm ơn anh/chị Lan")
+    await right.first.wait_for(timeout=15_000)
+
+    await pg.click("button:has-text('Thử: Khen gương người tốt: /khen')")
+    assert "/khen @Nguyễn Thị Lan" in await pg.input_value("#text")
+    await pg.click("#send")
+    praise = pg.locator(".msg.bot .text", has_text="Gương người tốt, việc tốt")
+    await praise.first.wait_for(timeout=15_000)
+    assert "phát hiện cháy ở xưởng 2" in await praise.first.inner_text()
+
+    async with pg.context.expect_page() as opened:
+        await pg.click("button:has-text('Thử: Xem bảng vinh danh')")
+    board = await opened.value
+    await board.wait_for_load_state()
+    await board.fill("input[name=username]", "demo-quan")
+    await board.fill("input[name=password]", data.DASHBOARD_PASSWORD)
+    await board.click("button[type=submit]")
+    await board.wait_for_url(re.compile(r".*/dashboard/honour.*"))
+    row = board.locator("#honour tbody tr", has_text="Nguyễn Thị Lan")
+    assert "phát hiện cháy ở xưởng 2 và báo kịp thời" in await row.inner_text()

@@ -419,15 +419,15 @@ async def test_stats_commands_for_coordinators_and_refusal_for_members(
     # The week's incidents, each once, with how it stands: the fire is open, the theft was
     # resolved (no step recorded: its resolved_at says so), the carried-over one still open.
     assert stats[stats.index("🚨 Sự việc trong tuần (3):") + 1 :][:3] == [
-        "• SV3 đối tượng khả nghi: chưa có người nhận xử lý",
-        "• SV1 cháy/nổ: chưa có người nhận xử lý",
+        "• SV3 đối tượng khả nghi: chờ người nhận",
+        "• SV1 cháy/nổ: chờ người nhận",
         "• SV2 trộm cắp: đã xử lý xong",
     ]
     inactive = [t for t in to_d if t.startswith("💤 Chưa hoạt động trong 7 ngày")]
     assert len(inactive) == 2, to_d
     assert inactive[0].splitlines()[1:] == [
-        "• Em · lần cuối: chưa thấy",
-        "• Bình (May Việt) · lần cuối: 20/11",
+        "• anh/chị Em · lần cuối: chưa thấy",
+        "• anh/chị Bình (May Việt) · lần cuối: 20/11",
     ]
     assert bot.store.bot_lines("uB")[0].text == (
         "Lệnh /thongke dành cho điều phối viên. Cảm ơn anh/chị đã quan tâm!"

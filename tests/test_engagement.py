@@ -101,6 +101,9 @@ async def test_directive_is_posted_acknowledged_and_reported(council: Bot) -> No
     assert all(
         len(p) == 1 and "THÔNG BÁO TB1" in p[0] and "đã nhận" in p[0] for p in posts.values()
     )
+    # One register per group kind: the council formally, an enterprise's group as colleagues.
+    assert '👉 Đề nghị các đồng chí bấm Trả lời tin này và gõ "đã nhận"' in posts[COUNCIL][0]
+    assert '👉 Anh chị em vui lòng bấm Trả lời tin này và gõ "đã nhận"' in posts[MAY][0]
     assert "Cần 9 người xác nhận" in said(council, "u1")[-1]
     # Three ways to acknowledge: privately, /danhan, and a quote-reply in the group.
     await say(council, "u2", "đã nhận")
@@ -118,7 +121,7 @@ async def test_directive_is_posted_acknowledged_and_reported(council: Bot) -> No
     await council.drain()
     assert any("chưa xác nhận thông báo TB1" in t for t in said(council, "u8"))
     dq = said(council, DQ)
-    assert "@Đặng Văn Inh" in dq[-1] and "@Lý Thị Kim" in dq[-1] and "Bùi Thị Hoa" not in dq[-1]
+    assert "anh/chị Inh" in dq[-1] and "anh/chị Kim" in dq[-1] and "Hoa" not in dq[-1]
     # Running it again sends nothing new.
     before = len(council.store.bot_lines())
     await council.runtime.run_job("ack_reminders")
@@ -191,8 +194,8 @@ async def test_nudges_respect_quiet_hours_holidays_and_run_once(council: Bot) ->
     await council.runtime.run_job("nudges")
     await council.drain()
     dq = said(council, DQ)
-    assert len(dq) == 1 and "@Đặng Văn Inh" in dq[0] and "@Lý Thị Kim" in dq[0]
-    assert dq[0].startswith("👏 Cảm ơn Bùi Thị Hoa")  # praise first
+    assert len(dq) == 1 and "anh/chị Inh" in dq[0] and "anh/chị Kim" in dq[0]
+    assert dq[0].startswith("👏 Cảm ơn anh/chị Hoa")  # praise first
     assert any("chưa thấy anh/chị tương tác" in t for t in said(council, "u3"))
     assert not any("tương tác" in t for t in said(council, "u2"))
     # u9 answers: re-engaged.
@@ -212,7 +215,7 @@ async def test_nudge_ladder_ends_with_the_coordinator(council: Bot) -> None:
         if level_text:
             assert level_text in said(council, DQ)[-1]
     coord = said(council, "u1")[-1]
-    assert "chưa hoạt động lâu ngày" in coord and "Lý Thị Kim (Điện Quang): 14 ngày" in coord
+    assert "chưa hoạt động lâu ngày" in coord and "anh/chị Kim (Điện Quang): 14 ngày" in coord
     async with council.sessions() as s:
         counts = dict(
             (await s.execute(select(Nudge.level, func.count()).group_by(Nudge.level))).all()

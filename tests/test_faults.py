@@ -28,6 +28,7 @@ from sqlalchemy import func, select
 
 from bot import keys
 from bot.app import create_app
+from bot.sender import SEND_AT_ONCE
 from handlers.config import Settings
 from models.db import make_engine, make_sessionmaker
 from models.outbox import enqueue
@@ -235,7 +236,8 @@ async def test_kill_9_under_load_loses_nothing_and_says_nothing_twice(
             assert row.status in ("sending", "failed"), row.status
             assert said[(row.chat_id, row.text)] <= 1
     assert all(n == 1 for n in said.values())
-    assert sum(1 for o in outbox if o.status != "sent") <= 1
+    # At most the sends in flight at the kill (one per chat, SEND_AT_ONCE chats at once).
+    assert sum(1 for o in outbox if o.status != "sent") <= SEND_AT_ONCE
     assert TOKEN.split(":")[1] not in serve.log.read_text(encoding="utf-8", errors="replace")
 
 

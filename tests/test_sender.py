@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
 
@@ -217,3 +220,54 @@ async def test_nudges_and_reminders_wait_for_the_morning_but_replies_do_not(
     bot.clock.set(nudge.next_attempt_at)
     await bot.drain()
     assert [b["text"] for b in zalo.sent()] == ["trả lời", "nhắc nhẹ"]
+
+
+@dataclass
+class HeldZalo(FakeZalo):
+    """Holds each send until a second one is in flight (or 2 s pass): shows concurrency."""
+
+    in_flight = 0
+    peak = 0
+
+    async def handle(self, request: Any) -> Any:
+        HeldZalo.in_flight += 1
+        HeldZalo.peak = max(HeldZalo.peak, HeldZalo.in_flight)
+        if HeldZalo.in_flight >= 2:
+            self.together.set()
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self.together.wait(), 2)
+        try:
+            return await super().handle(request)
+        finally:
+            HeldZalo.in_flight -= 1
+
+    together: asyncio.Event = field(default_factory=asyncio.Event)
+
+
+async def test_two_groups_are_sent_to_at_once_and_each_keeps_its_order(
+    make_bot: Any, make_settings: Any, db_url: str
+) -> None:
+    """Replies in the council group and the Hansol group go out together; within a group,
+    the first report's answer always comes before the second's."""
+    zalo = await HeldZalo().start()
+    HeldZalo.peak = 0
+    try:
+        settings = make_settings(
+            db=db_url, platform={"kind": "zalo_bot", "api_base": zalo.api_base, "token": TOKEN}
+        )
+        bot = await make_bot(settings)
+        texts = {
+            "gcouncil": ["Đã ghi nhận anh Tuấn có mặt", "Đã ghi nhận chị Lan có mặt", "Báo cáo 1"],
+            "ghansol": ["Đã ghi nhận anh Hùng có mặt", "Báo cáo 2"],
+        }
+        for i in range(3):
+            for chat, said in texts.items():
+                if i < len(said):
+                    await queue(bot, said[i], chat=chat)
+        await bot.drain()
+        for chat, said in texts.items():
+            assert [b["text"] for b in zalo.sent() if b["chat_id"] == chat] == said
+        assert HeldZalo.peak >= 2  # the two groups were in flight at the same moment
+        assert {r.status for r in await rows(bot)} == {"sent"}
+    finally:
+        await zalo.close()

@@ -12,6 +12,8 @@ import pytest
 
 from bench.understanding import SETS, Score, evaluate, load, with_model
 from handlers.parse import _analyse_text, learned, parse
+from handlers.parse.scanning import _tokens
+from handlers.parse.vocabulary import _lexicon
 
 SENT = datetime.fromisoformat("2026-11-27T16:00:00+07:00")
 FLOORS = {"type": 0.95, "category": 0.93}
@@ -60,7 +62,10 @@ def test_the_model_never_makes_a_fire_nor_unmakes_a_strong_one() -> None:
     # Nor can it talk a clear fire report out of being one.
     assert _rules_then("other", "cháy lớn ở xưởng 2, lửa lan sang kho") == ("incident", "fire")
     # It may revise what the rules read weakly.
-    assert _rules_then("incident:theft", "thấy lạ lắm") == ("incident", "theft")
+    assert _rules_then("incident:theft", "em thấy lạ lắm, anh em ra xem thử") == (
+        "incident",
+        "theft",
+    )
 
 
 def _row(text: str) -> dict[str, Any]:
@@ -121,6 +126,63 @@ def test_what_members_write(text: str, kind: str) -> None:
     assert _row(text)["type"] == kind, _row(text)
 
 
+@pytest.mark.parametrize(
+    ("text", "category", "severity", "reasons"),
+    [
+        # A crowd is whom an inspection or a drug test covers, not a danger.
+        ("Thanh tra lao động kiểm tra cty Hải Long, 120 công nhân làm thêm quá giờ", "inspection",
+         "low", []),
+        ("Công an KCN test nhanh ma túy 200 công nhân cty Tân Phú, 2 người dương tính", "drugs",
+         "medium", []),
+        # A strike is grave from a hundred people, or with violence.
+        ("khoang 70 cn tu tap truoc cong 2 doi tang luong", "strike", "medium", []),
+        ("Khoảng 150 công nhân ngừng việc, tụ tập trước cổng 1", "strike", "high",
+         ["many_people"]),
+        ("cn ngừng việc, có người lạ kích động, ném chai vào xe ra vào", "strike", "high",
+         ["violence"]),
+        # A repair asked for "gấp" is not an emergency.
+        ("bom chua chay xuong 2 ko chay dc, nho ky thuat sua gap", "equipment", "medium", []),
+        ("Hàng rào lô C2 bị sập một đoạn, đề nghị kiểm tra gấp", "equipment", "medium", []),
+        # A light injury is neither grave nor minor.
+        ("chị công nhân xưởng 3 bị bỏng nhẹ ở tay, y tế băng bó rồi", "accident", "medium", []),
+        ("cn bi may dam kim xuyen ngon tay, da bang bo, ko sao lam", "accident", "medium", []),
+        # Homographs of danger words, typed bare.
+        ("2 nhom xo xat o ktx, 1 thang bi dam chay mau tay", "fight", "high", ["injury"]),
+        ("dau bao khoi phong may xuong 1 bi hu, e tam ngat zone do", "equipment", "medium", []),
+        ("nuoc ngap duong vao cong 3, nhieu xe may chet may", "disaster", "medium", []),
+    ],
+)  # fmt: skip
+def test_reasons_that_say_nothing_of_danger(
+    text: str, category: str, severity: str, reasons: list[str]
+) -> None:
+    got = _row(text)
+    assert (got["type"], got["category"], got["severity"]) == ("incident", category, severity), got
+    assert got["reasons"] == reasons, got
+
+
+@pytest.mark.parametrize(
+    ("text", "kind"),
+    [
+        ("nghe tieng no lon o cong 2, ra kiem tra la xe tai no lop ngoai duong, ben minh ko sao",
+         "all_clear"),
+        ("Nghị định mới về phòng cháy, chữa cháy có hiệu lực từ tháng sau, các đơn vị rà soát",
+         "other"),
+        ("6 tháng đầu năm các KCN xảy ra 10 vụ cháy, giảm 2 vụ so với cùng kỳ", "other"),
+        ("Cảm ơn anh em cty Minh Phát đã qua hỗ trợ dập lửa hôm qua 🙏", "other"),
+        ("Trời nắng như đổ lửa, anh em trực cổng nhớ uống nước", "other"),
+    ],
+)  # fmt: skip
+def test_what_is_not_an_alert(text: str, kind: str) -> None:
+    got = _row(text)
+    assert got["type"] == kind, got
+
+
+def test_met_is_not_urgent() -> None:
+    # "gap" typed bare near "vụ tai nạn" is gặp (met), not gấp (urgent).
+    got = _row("sang nay di lam gap vu tai nan o nga tu, ket xe qua")
+    assert got["severity"] != "high" and "urgent" not in got["reasons"], got
+
+
 def test_a_long_report_is_read_from_its_incident_sentence() -> None:
     text = (
         "Ca trực đêm 2/11 quân số đủ, đầu ca bàn giao đầy đủ. Lúc 23h15 phát hiện 2 đối tượng "
@@ -149,3 +211,23 @@ def test_the_corpus_files_are_twins() -> None:
 def test_dev_set_is_a_copy_of_the_shared_one() -> None:
     path = Path(__file__).parent / "data" / "understanding_dev.jsonl"
     assert len(load(path)) == 450
+
+
+def test_packed_scores_are_the_votes_summed() -> None:
+    # The shipped model's packed scores equal its votes added one by one over its features
+    # (words, word pairs not across punctuation, the rules' label), in hundredths.
+    model = learned._model()
+    assert model is not None
+    texts = ["Cháy kho 3 rồi, gọi 114 gấp!!!", "ko co mat dc, xin nghi ca chieu 🙏", "Đã nhận. Ok"]
+    for text in texts:
+        ftoks = _tokens(_lexicon(), text, text.lower())[1]
+        for rules in ("other", "incident:fire", "absent"):
+            want = [0] * len(model.labels)
+            for feature in learned.features(ftoks, rules):
+                for k, w in model.weights.get(feature, ()):
+                    want[k] += round(w * 100)
+            got = [s - (1 << 31) for s in model.scores_of(ftoks, rules)]
+            assert got == want, (text, rules)
+    # Negative votes never borrow from the next label's field.
+    small = learned.Model(("a", "b", "c"), {"x": ((0, -3.5), (1, 2.0)), "x y": ((1, -1.25),)})
+    assert [s - (1 << 31) for s in small.scores_of(["x", "y", ".", "x"], "a")] == [-700, 275, 0]

@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import argparse
-import asyncio
-import sys
 from datetime import UTC, datetime
 from pathlib import Path
 
-from bot.cli import EXIT_FAIL, EXIT_OK, UsageError, chosen_council, command, load
+from bot.cli import EXIT_OK, chosen_council, command, load
 from bot.commands.core import open_db
+from bot.commands.csvimport import read_csv_text, report_import
 from handlers.councils import council_by_id, scope
 from models.posts import all_posts, import_posts_csv
 from models.scoping import keep_to_council
@@ -20,25 +19,13 @@ async def posts_import(args: argparse.Namespace) -> int:
     settings = load(args)
     council = chosen_council(args, settings, required=True)
     path = Path(args.file)
-    try:
-        text = (await asyncio.to_thread(path.read_bytes)).decode("utf-8-sig")
-    except FileNotFoundError:
-        raise UsageError(f"{path}: file not found") from None
-    except UnicodeDecodeError:
-        raise UsageError(f"{path}: not UTF-8 (save the CSV as 'CSV UTF-8' in Excel)") from None
+    text = await read_csv_text(path)
     groups = council_by_id(settings, council).groups if council else settings.groups
     known = {g.chat_id for g in groups}
     async with open_db(settings) as sessions, sessions() as session, session.begin():
         keep_to_council(session, scope(settings, council))
         result = await import_posts_csv(session, text, settings.tz, known, datetime.now(UTC))
-    for err in result.errors:
-        print(f"{path}: {err}", file=sys.stderr)
-    print(
-        f"{result.created} created, {result.updated} updated, {result.unchanged} unchanged, "
-        f"{result.rejected} rejected"
-    )
-    fatal = any(e.startswith("header: missing") for e in result.errors)
-    return EXIT_FAIL if fatal or result.rejected else EXIT_OK
+    return report_import(path, result)
 
 
 @command("posts list")

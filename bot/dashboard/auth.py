@@ -26,6 +26,7 @@ from bot import keys
 from bot.ratelimit import SlidingWindow
 from handlers.config import Settings
 from handlers.councils import COORDINATING_ROLES, councils, member_councils, member_role
+from models.db import read_session
 from models.roster import normalize_phone
 from models.scoping import council_sessions
 from models.tables import DEFAULT_COUNCIL, KeyValue, Member
@@ -284,7 +285,8 @@ async def current_user(request: web.Request) -> User | None:
     if not token or len(token) > 100 or not token.isascii():
         return None  # ours are short URL-safe ASCII: anything else is no session
     now = request.app[keys.CLOCK].now()
-    async with request.app[keys.SESSIONS]() as session:
+    # Every page asks this: a read takes no write lock on SQLite (intake keeps writing).
+    async with read_session(request.app[keys.SESSIONS]) as session:
         row = await session.get(KeyValue, _digest(token))
         if row is None or datetime.fromisoformat(row.value["expires"]) <= now:
             return None

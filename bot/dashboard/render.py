@@ -32,6 +32,7 @@ def environment() -> jinja2.Environment:
     env.filters["sev"] = lambda k: labels.label(labels.SEVERITY, k)
     env.filters["state"] = lambda k: labels.label(labels.STATUS, k)
     env.filters["incident_state"] = lambda k: labels.label(labels.INCIDENT_STATUS, k)
+    env.filters["outcome"] = lambda k: labels.label(labels.INCIDENT_STATE_AT, k)
     env.filters["task_state"] = lambda k: labels.label(labels.TASK_STATUS, k)
     env.filters["sent_state"] = lambda k: labels.label(labels.OUTBOX_STATUS, k)
     env.filters["role"] = lambda k: labels.label(labels.ROLE, k)

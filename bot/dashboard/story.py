@@ -8,6 +8,7 @@ from bot.dashboard.auth import User, login_required, sessions_of
 from bot.dashboard.views import error_page, now_of, page, path_pk
 from handlers import labels
 from models import story
+from models.db import read_session
 
 LIMIT = 200
 
@@ -31,7 +32,7 @@ def _status(request: web.Request, known: dict[str, str]) -> str:
 @login_required()
 async def incidents_page(request: web.Request, user: User) -> web.Response:
     status = _status(request, labels.INCIDENT_STATUS)
-    async with sessions_of(request)() as session:
+    async with read_session(sessions_of(request)) as session:
         rows = await story.incidents(session, status=status, limit=LIMIT)
     return page(
         request,
@@ -47,7 +48,7 @@ async def incidents_page(request: web.Request, user: User) -> web.Response:
 
 @login_required()
 async def incident_page(request: web.Request, user: User) -> web.Response:
-    async with sessions_of(request)() as session:
+    async with read_session(sessions_of(request)) as session:
         try:
             inc, steps = await story.incident(session, path_pk(request))
         except LookupError:
@@ -58,7 +59,7 @@ async def incident_page(request: web.Request, user: User) -> web.Response:
 @login_required()
 async def tasks_page(request: web.Request, user: User) -> web.Response:
     status = _status(request, labels.TASK_STATUS)
-    async with sessions_of(request)() as session:
+    async with read_session(sessions_of(request)) as session:
         rows = await story.tasks(session, status=status)
     return page(
         request,
@@ -75,7 +76,7 @@ async def tasks_page(request: web.Request, user: User) -> web.Response:
 
 @login_required()
 async def directive_page(request: web.Request, user: User) -> web.Response:
-    async with sessions_of(request)() as session:
+    async with read_session(sessions_of(request)) as session:
         try:
             d = await story.directive(session, path_pk(request))
         except LookupError:

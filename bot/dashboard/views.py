@@ -508,6 +508,7 @@ async def members_page(request: web.Request, user: User) -> web.Response:
         week=week,
         nav="members",
         saved=request.query.get("saved", ""),
+        forgotten=request.query.get("forgotten", ""),
     )
 
 

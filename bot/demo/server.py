@@ -23,6 +23,7 @@ from sqlalchemy import func, or_, select
 
 from bot import keys
 from bot.demo import data
+from bot.demo import post as demo_post
 from bot.demo.data import DemoMember
 from bot.platforms.local import ChatLine, LocalStore
 from handlers.clock import Clock
@@ -80,6 +81,7 @@ class DemoState:
     delivered: set[str] = field(default_factory=set)  # message ids the bot received
     jump_lock: asyncio.Lock = field(default_factory=asyncio.Lock)
     closing: bool = False
+    post_pk: int | None = None  # the calendar's post the guided script publishes
 
     def __post_init__(self) -> None:
         self.members = self.council.members
@@ -108,6 +110,9 @@ def install_demo(app: web.Application, state: DemoState) -> None:
 
 async def _seeded(app: web.Application) -> AsyncIterator[None]:
     await data.seed(app[keys.SESSIONS], app[DEMO].clock.now(), app[DEMO].council)
+    app[DEMO].post_pk = await demo_post.schedule(
+        app[keys.SESSIONS], app[keys.SETTINGS], app[DEMO].clock.now()
+    )
     yield
 
 
@@ -169,6 +174,7 @@ async def api_state(request: web.Request) -> web.Response:
     app = request.app
     state, settings = app[DEMO], app[keys.SETTINGS]
     now = time_label(state.clock.now(), settings.tz)
+    post = await demo_post.status(app[keys.SESSIONS], state.post_pk, state.clock.now())
     chats = [
         {
             "id": g.chat_id,
@@ -198,6 +204,7 @@ async def api_state(request: web.Request) -> web.Response:
                 for m in state.members
             ],
             "chats": chats,
+            "post": post,
             "dashboard": {
                 "url": "/dashboard/",
                 "password": settings.dashboard.password.get_secret_value(),

@@ -31,8 +31,9 @@ def checkin_kind(ctx: Context) -> str:
     return "attendance"
 
 
-# Shifts start at these local hours (06-14, 14-22, 22-06): one attendance and one shift
-# start per member per shift are recorded and answered; a repeat is silent (issue 15).
+# Without configured `shifts` for the member's enterprise, shifts start at these local hours
+# (06-14, 14-22, 22-06): one attendance and one shift start per member per shift are recorded
+# and answered; a repeat is silent (issue 15).
 SHIFT_STARTS = (6, 14, 22)
 ONCE_PER_SHIFT = ("attendance", "shift")
 
@@ -50,8 +51,20 @@ def shift_start(at: datetime, tz: ZoneInfo) -> datetime:
     return begin.astimezone(UTC)
 
 
+def current_shift_start(ctx: Context) -> datetime:
+    """Start of the member's shift now: their enterprise's configured shift on duty, else the
+    fixed hours (an enterprise working 07-19 must not have two "shifts" split at 14:00)."""
+    at = ctx.event.sent_at
+    enterprise = ctx.member.enterprise
+    if enterprise and enterprise in ctx.settings.shifts:
+        span = shift_at(shift_times(ctx.settings), ctx.tz, enterprise, at)
+        if span is not None:
+            return span.start.astimezone(UTC)
+    return shift_start(at, ctx.tz)
+
+
 async def already_checked_in(ctx: Context, kind: str) -> bool:
-    since = shift_start(ctx.event.sent_at, ctx.tz)
+    since = current_shift_start(ctx)
     stmt = (
         select(func.count())
         .select_from(CheckIn)

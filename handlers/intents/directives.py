@@ -15,10 +15,10 @@ from handlers.registry import hook, intent
 from handlers.text import fold
 from handlers.texts import core as core_texts
 from handlers.texts import engagement as texts
+from handlers.texts.people import address, labels, register_of
 from models.engagement import ackers, addressed_directive, expected_ackers, open_directive_for
 from models.inserts import insert_new
 from models.outbox import find_quoted
-from models.people import address
 from models.scoping import role_here
 from models.tables import Ack, Directive, DirectiveTarget, Group, Outbox
 
@@ -96,10 +96,14 @@ async def issue_directive(ctx: Context) -> None:
     for g in groups:
         ctx.session.add(DirectiveTarget(directive_pk=directive.id, chat_id=g.chat_id))
     await ctx.session.flush()
-    body = texts.DIRECTIVE_POST.format(
-        code=code(directive.id), text=text, id=directive.id, deadline=fmt_time(ctx, deadline)
-    )
     for g in groups:
+        body = texts.DIRECTIVE_POST.format(
+            code=code(directive.id),
+            text=text,
+            id=directive.id,
+            deadline=fmt_time(ctx, deadline),
+            ask=register_of(g.kind).ask,
+        )
         await ctx.say(
             g.chat_id,
             body,
@@ -137,7 +141,7 @@ async def directive_status(ctx: Context) -> str:
     for d in rows:
         expected = await expected_ackers(ctx.session, d.id)
         done = await ackers(ctx.session, d.id)
-        missing = [m.name for m in expected if m.id not in done]
+        missing = labels([m for m in expected if m.id not in done], among=expected)
         lines.append(
             texts.DIRECTIVE_STATUS_LINE.format(
                 code=code(d.id),
@@ -154,8 +158,22 @@ async def record_ack(ctx: Context, directive: Directive, *, quiet: bool = False)
     """Store the member's acknowledgement once; True if it is new.
 
     After the deadline it is still recorded (late: the acks export says so) and thanked;
-    a reminder still waiting for this member is withdrawn.
+    a reminder still waiting for this member is withdrawn. A cancelled directive is owed
+    by nobody: the member is told so and nothing is recorded. Nor is anything recorded for a
+    coordinator or an admin, who owe none.
     """
+    if ctx.member.role != "member":
+        # Coordinators and admins owe no acknowledgement (however they answer: a quote-reply
+        # too): their "đã nhận" is conversation, and in a group needs no answer.
+        if ctx.is_private and not quiet:
+            await ctx.reply(texts.ACK_NOTHING)
+        return False
+    if directive.status == "cancelled":
+        if not quiet:
+            await chat_reply(
+                ctx, texts.ACK_CANCELLED.format(code=code(directive.id), name=address(ctx.member))
+            )
+        return False
     row = {
         "directive_pk": directive.id,
         "member_pk": ctx.member.id,
@@ -193,8 +211,11 @@ async def ack_command(ctx: Context) -> None:
     match = CODE.match(args)
     if match:
         directive = await ctx.session.get(Directive, int(match[1]))
-        if directive is None or directive.status not in ("open", "closed"):
+        if directive is None:
             await ctx.reply(texts.ACK_UNKNOWN.format(code=f"TB{match[1]}"))
+            return
+        if directive.status == "cancelled":
+            await record_ack(ctx, directive)  # says it was cancelled, records nothing
             return
         if await addressed_directive(ctx.session, ctx.member, directive.id) is None:
             await ctx.reply(core_texts.ACK_NOT_ADDRESSED.format(code=code(directive.id)))

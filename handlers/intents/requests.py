@@ -18,6 +18,7 @@ from handlers.intents.basic import plain_message
 from handlers.registry import hook, intent
 from handlers.text import fold
 from handlers.texts import core as core_texts
+from handlers.texts import people as people_texts
 from handlers.texts import requests as texts
 from models.outbox import cancel_pending, find_quoted
 from models.people import coordinators
@@ -40,14 +41,8 @@ CODE_RE = re.compile(r"^\s*#?\s*(?:yc)?\s*-?\s*(\d{1,9})\b[\s:,.\-]*(.*)$", re.I
 
 
 def address(member: Member | None) -> str:
-    """'anh/chị Bình': the roster's title (when it has one) and the given name."""
-    if member is None:
-        return DEFAULT_TITLE
-    title = getattr(member, "title", None) or DEFAULT_TITLE
-    name = member.name or member.display_name
-    if not name:
-        return title
-    return f"{title} {name.split()[-1] if member.status == 'member' else name}"
+    """'anh/chị Bình': the one addressing helper (handlers/texts/people), None-safe."""
+    return DEFAULT_TITLE if member is None else people_texts.address(member)
 
 
 def wants_help(text: str) -> bool:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from sqlalchemy import select
+
 from handlers.codes import incident_code
 from handlers.context import Context
 from handlers.councils import scope
@@ -12,8 +14,10 @@ from handlers.registry import intent
 from handlers.texts import core as core_texts
 from handlers.texts import digest as texts
 from handlers.texts import honour as honour_texts
+from handlers.texts.people import labels
 from models import digest as q
 from models.honour import open_cameras
+from models.tables import Member
 
 MAX_LINES = 60  # a longer list goes on the dashboard, not into several chat messages
 
@@ -78,7 +82,11 @@ async def inactive(ctx: Context) -> None:
     )
     group_pk = None if ctx.is_private or ctx.group.kind == "private" else ctx.group.id
     people = await q.inactive_members(ctx.session, window, group_pk)
-    text = inactive_text(ctx, people, days)
+    rows = await ctx.session.execute(
+        select(Member).where(Member.id.in_([m.member_pk for m in people[:MAX_LINES]]))
+    )
+    shown = {m.id: m for m in rows.scalars()}
+    text = inactive_text(ctx, people, days, shown)
     if ctx.is_private:
         await ctx.reply(text)
         return
@@ -90,10 +98,15 @@ async def inactive(ctx: Context) -> None:
         await ctx.reply(texts.STATS_NEED_PRIVATE.format(n=len(people)))
 
 
-def inactive_text(ctx: Context, people: list[q.MemberLine], days: int) -> str:
+def inactive_text(
+    ctx: Context, people: list[q.MemberLine], days: int, rows: dict[int, Member] | None = None
+) -> str:
+    """The quiet members, one line each: "anh Cường (May Việt) · lần cuối: 01/12"."""
     if not people:
         return texts.INACTIVE_NONE.format(days=days)
     lines = [texts.INACTIVE_HEADER.format(days=days, n=len(people))]
+    known = [rows[m.member_pk] for m in people[:MAX_LINES] if rows and m.member_pk in rows]
+    label_of = dict(zip([r.id for r in known], labels(known, enterprise_shown=True), strict=True))
     for m in people[:MAX_LINES]:
         last = (
             m.last_active_at.astimezone(ctx.tz).strftime("%d/%m")
@@ -102,7 +115,7 @@ def inactive_text(ctx: Context, people: list[q.MemberLine], days: int) -> str:
         )
         lines.append(
             texts.INACTIVE_LINE.format(
-                name=m.name or m.member_id or "?",
+                name=label_of.get(m.member_pk) or m.name or m.member_id or "?",
                 enterprise=f" ({m.enterprise})" if m.enterprise else "",
                 last=last,
             )

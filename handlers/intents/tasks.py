@@ -20,7 +20,7 @@ from handlers.texts import engagement as texts
 from handlers.texts import tasks as task_texts
 from models.engagement import open_directive_for, open_tasks
 from models.outbox import cancel_pending, find_quoted
-from models.people import address, address_full, capitalized, members_by_mention
+from models.people import address, address_full, capitalized, fold_name, members_by_mention
 from models.scoping import role_here
 from models.tables import Conversation, Directive, Member, Task
 
@@ -111,6 +111,8 @@ async def _assign_or_ask(ctx: Context, state: dict[str, Any], *, first: bool) ->
         return
     ask = state["pending"][0]
     people = [m for pk in ask["candidates"] if (m := await ctx.session.get(Member, pk))]
+    # Alphabetical, so the same question lists people the same way on every database.
+    people.sort(key=lambda m: (fold_name(m.name or m.display_name or ""), m.id))
     ask["candidates"] = [m.id for m in people]  # the numbers shown are the numbers read
     options = "\n".join(
         f"{i}) {address_full(m)} ({m.enterprise or '-'})" for i, m in enumerate(people, 1)

@@ -17,6 +17,7 @@ from handlers.config import NudgeLevel, Settings
 from handlers.councils import scope
 from handlers.jobs import every, job
 from handlers.texts import engagement as texts
+from handlers.texts import people as people_texts
 from models.engagement import ackers, directive_targets, expected_ackers
 from models.outbox import enqueue, enqueue_many, insert_for, sent_this_month
 from models.people import address, coordinators
@@ -101,7 +102,7 @@ async def _top_members(
     """The group's most active members over the last week: praise comes before pressure.
     Members only (not coordinators), their own messages (not commands), none nudged this week."""
     stmt = (
-        select(Member.id, Member.name, func.count(Message.id).label("n"))
+        select(Member, func.count(Message.id).label("n"))
         .join(Message, Message.member_pk == Member.id)
         .join(Membership, Membership.member_pk == Member.id)
         .join(Group, Group.id == Membership.group_pk)
@@ -113,11 +114,12 @@ async def _top_members(
             or_(Message.type.is_(None), Message.type != "command"),
             ~select(Nudge.id).where(Nudge.member_pk == Member.id, Nudge.week == week).exists(),
         )
-        .group_by(Member.id, Member.name)
+        .group_by(Member.id)
         .order_by(func.count(Message.id).desc(), Member.name)
         .limit(6)
     )
-    return [name for mid, name, _n in (await session.execute(stmt)).all() if mid not in exclude][:3]
+    top = [m for m, _n in (await session.execute(stmt)).all() if m.id not in exclude][:3]
+    return people_texts.labels(top)
 
 
 @job("nudges", every(30), "nhắc thành viên lâu không hoạt động (tránh giờ nghỉ, ngày lễ)")
@@ -303,7 +305,7 @@ async def _send_nudges(
         nudged = {p.member.id for p in items}
         top = await _top_members(session, chat, now, nudged, week)
         praise = texts.NUDGE_GROUP_PRAISE.format(names=", ".join(top)) if top else ""
-        names = ", ".join(f"@{p.member.name}" for p in items)
+        names = people_texts.names(p.member for p in items)
         text = texts.NUDGE_GROUP.get(level, texts.NUDGE_GROUP[2]).format(
             praise=praise, names=names, bot=settings.platform.bot_name
         )
@@ -319,9 +321,12 @@ async def _send_nudges(
         )
         return int(out is not None), out
     # Level 3: the coordinators (and each member's enterprise lead) are told.
+    unique = list({p.member.id: p.member for p in items}.values())
+    labels = people_texts.labels(unique, enterprise_shown=True)
+    label_of = {m.id: label for m, label in zip(unique, labels, strict=True)}
     lines_all = [
         texts.NUDGE_COORDINATOR_LINE.format(
-            name=p.member.name, enterprise=p.member.enterprise or "-", days=int(p.days)
+            name=label_of[p.member.id], enterprise=p.member.enterprise or "-", days=int(p.days)
         )
         for p in items
     ]
@@ -346,7 +351,7 @@ async def _send_nudges(
         if p.member.enterprise:
             by_enterprise[p.member.enterprise].append(
                 texts.NUDGE_COORDINATOR_LINE.format(
-                    name=p.member.name, enterprise=p.member.enterprise, days=int(p.days)
+                    name=label_of[p.member.id], enterprise=p.member.enterprise, days=int(p.days)
                 )
             )
     for enterprise, lines in by_enterprise.items():
@@ -451,13 +456,14 @@ async def _remind_missing(
         else:
             without_private.append(m)
     if without_private:
-        by_chat: dict[str, list[str]] = defaultdict(list)
+        by_chat: dict[str, list[Member]] = defaultdict(list)
         targets = await directive_targets(session, d.id)
         for m in without_private:
             chat = await _member_chat_among(session, m, targets)
             if chat:
-                by_chat[chat].append(m.name)
-        for chat, names in by_chat.items():
+                by_chat[chat].append(m)
+        for chat, people in by_chat.items():
+            register = people_texts.register_of(await _group_kind(session, chat))
             count += (
                 await enqueue(
                     session,
@@ -470,14 +476,21 @@ async def _remind_missing(
                     ref_id=d.id,
                     text=texts.ACK_REMINDER_GROUP.format(
                         code=directive_code(d.id),
-                        missing=len(names),
-                        names=", ".join(f"@{n}" for n in names),
+                        missing=len(people),
+                        people=register.people,
+                        names=people_texts.names(people, among=missing),
                         id=d.id,
                         deadline=_fmt(settings, d.deadline_at),
                     ),
                 )
             ) is not None
     return count
+
+
+async def _group_kind(session: AsyncSession, chat_id: str) -> str | None:
+    return (
+        await session.execute(select(Group.kind).where(Group.chat_id == chat_id))
+    ).scalar_one_or_none()
 
 
 async def _member_chat_among(session: AsyncSession, member: Member, chats: list[str]) -> str | None:
@@ -508,7 +521,7 @@ async def _report_closed(
     acked = len(expected) - len(missing)
     rate = f"{round(100 * acked / len(expected))}%" if expected else "—"
     missing_line = (
-        texts.MISSING_LINE.format(names=", ".join(m.name for m in missing))
+        texts.MISSING_LINE.format(names=people_texts.names(missing, among=expected))
         if missing
         else texts.ALL_ACKED
     )
@@ -521,6 +534,7 @@ async def _report_closed(
                 chat_id=target,
                 kind="reply",
                 now=now,
+                not_before=next_polite_time(settings, now),  # the tally can wait for Monday
                 key=f"directive-closed:{d.id}",
                 ref_type="directive",
                 ref_id=d.id,

@@ -7,12 +7,13 @@ from datetime import datetime, timedelta
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from handlers.calendar import next_polite_time, polite_time
 from handlers.clock import Clock
 from handlers.config import Settings, parse_quiet_hours
 from handlers.intents.incidents import (
     alert_reach,
+    full_name_of,
     is_held,
-    name_of,
     release_held,
 )
 from handlers.jobs import every, job
@@ -69,7 +70,7 @@ async def escalate(
     if level <= len(chain):
         person = chain[level - 1]
         if person is not None and person.active and person.private_chat_id:
-            targets, who = [(person.private_chat_id, person.id)], name_of(person)
+            targets, who = [(person.private_chat_id, person.id)], full_name_of(person)
     if not targets:
         # Chain exhausted or that person unreachable: say it again to every coordinator
         # (and the council groups when no coordinator can be reached in private).
@@ -184,18 +185,23 @@ async def expire_doubts(session: AsyncSession, now: datetime) -> int:
 
 
 async def remind_open(session: AsyncSession, settings: Settings, now: datetime) -> int:
-    """Open incidents past the configured age: remind the member handling it. Coordinators get
-    no per-incident reminder: open incidents are in their daily summary."""
+    """Open incidents past the configured age: remind whoever holds it (`/xuly`, "nhận xử lý"),
+    whatever their role. Nobody else gets a per-incident reminder: open incidents are in the
+    coordinators' daily summary. Not in quiet hours, on a holiday or a rest day."""
     hours = settings.alerts.open_incident_reminder_hours
     age = timedelta(hours=hours)
-    not_before = quiet_end(settings, now)
+    not_before = (
+        None
+        if polite_time(settings, now)
+        else next_polite_time(settings, quiet_end(settings, now) or now)
+    )
     queued = 0
     for incident in await due_reminders(session, now, age):
         period = int((now - incident.first_reported_at) / age)
         handler = await session.get(Member, incident.handler_pk) if incident.handler_pk else None
         incident.reminded_at = now
-        if handler is None or handler.role != "member" or not handler.private_chat_id:
-            continue  # coordinators see it in their daily summary (jobs/summary.py)
+        if handler is None or not handler.active or not handler.private_chat_id:
+            continue  # nobody holds it: the coordinators see it in their daily summary
         targets: list[tuple[str, int | None]] = [(handler.private_chat_id, handler.id)]
         reports = await reports_of(session, incident.id)
         places = texts.places_text(reports[0].places) if reports else ""

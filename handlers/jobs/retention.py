@@ -1,5 +1,5 @@
-"""Data retention (docs/privacy.md): delivery plumbing, then members' message text and report
-photos past `retention.messages_days` and `retention.photos_days`."""
+"""Data retention (docs/privacy.md): delivery plumbing, then members' message text, report
+photos and stored digest texts past `retention.messages_days`, `photos_days`, `digests_days`."""
 
 from __future__ import annotations
 
@@ -11,13 +11,14 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from handlers.clock import Clock
 from handlers.config import Settings
 from handlers.jobs import job
+from models.privacy import purge_sent_digests
 from models.tables import Artifact, Attachment, InboundEvent, Message, Outbox, Report
 
 
 @job(
     "retention",
     lambda s: {"trigger": "cron", "hour": 3, "minute": 30},
-    "xóa dữ liệu đã quá hạn lưu (hộp thư, tin nhắn, ảnh báo cáo, ảnh biểu đồ hết hạn)",
+    "xóa dữ liệu đã quá hạn lưu (hộp thư, tin nhắn, ảnh báo cáo, ảnh biểu đồ, tổng kết đã gửi)",
     per_council=False,
 )
 async def retention(
@@ -47,4 +48,5 @@ async def retention(
         )
         photos_before = now - timedelta(days=settings.retention.photos_days)
         await session.execute(delete(Attachment).where(Attachment.created_at < photos_before))
+        await purge_sent_digests(session, now - timedelta(days=settings.retention.digests_days))
     return 0

@@ -32,6 +32,7 @@ class _Tally:
 
     clear = ack = nack = checkin = absent = notice = 0.0
     exact = question = intrusion = drill = denied = False
+    firm_high = False  # something high that is more than a sign to check (a loud bang)
     hints_only = True  # every incident signal is a sign to check (smell, smoke, noise)
     last_incident = -1  # index of the last incident signal
     verdict = -1  # index of the last "checked, all fine" signal
@@ -82,6 +83,7 @@ def _tally(lex: _Lexicon, scan: _Scan) -> _Tally:
                     t.last_incident = index
                 if entry.sev == "high":
                     _add(t.high, entry.why)
+                    t.firm_high = t.firm_high or not entry.hint
                 elif entry.sev == "low":
                     _add(t.low, entry.why)
                 elif entry.why == "intrusion":
@@ -109,6 +111,7 @@ def _tally(lex: _Lexicon, scan: _Scan) -> _Tally:
                     _add(t.low, "no_injury" if entry.why == "injury" else "minor")
             elif entry.sev == "high":
                 _add(t.high, entry.why)
+                t.firm_high = True
             elif entry.sev == "low":
                 _add(t.low, entry.why)
             if w and not negated:
@@ -144,6 +147,7 @@ def _tally(lex: _Lexicon, scan: _Scan) -> _Tally:
             t.hints_only = False
             if entry.sev == "high":
                 _add(t.high, entry.why)
+                t.firm_high = True
     return t
 
 
@@ -172,8 +176,9 @@ def _decide(
             best_cat = "inspection"  # a drill's fire or casualties are part of the exercise
         # An inspection that found things normal, or that someone cannot attend, is no report.
         routine = best_cat == "inspection" and (t.clear or t.absent or t.checkin)
-        # A smell, smoke or a noise that was checked and found fine is an all-clear.
-        checked = t.hints_only and t.verdict > t.last_incident and not t.high
+        # A smell, smoke or a noise (even a loud bang) that was checked and found fine is an
+        # all-clear.
+        checked = t.hints_only and t.verdict > t.last_incident and not t.firm_high
         # A timetable or a meeting notice names things without reporting them.
         notice = t.notice >= 1.0 and best_cat in lex.notice_yields and not t.high
         notice = notice or t.notice >= STRONG_NOTICE  # a list of hotlines names every danger
@@ -218,14 +223,20 @@ def _severity(
     high = list(t.high)
     if emergency:
         _add(high, "emergency_call")
-    if people is not None and people >= lex.crowd_high:
+    if people is not None and people >= lex.crowd_high_by_category.get(category, lex.crowd_high):
         _add(high, "many_people")
     if night and t.intrusion:
         _add(high, "night")
+    # Some reasons say nothing about danger in some categories (lexicon `not_high`).
+    high = [why for why in high if category not in lex.not_high.get(why, ())]
+    low = [why for why in t.low if why != "light_injury"]
+    if high == ["injury"] and ("minor" in low or "light_injury" in t.low):
+        high = []  # "bị bỏng nhẹ", "băng bó rồi": a light injury is not a grave one...
+        low = [why for why in low if why != "minor"]
     if t.drill:
         return "low", ("drill",)
     if high:
         return "high", tuple(high)
-    if t.low:
-        return "low", tuple(t.low)
+    if low:  # ...nor a minor matter: someone was hurt
+        return "low", tuple(low)
     return lex.default_sev.get(category, "medium"), ()

@@ -1,5 +1,5 @@
 """Typing slips members make, mended before the scan: Telex keys left in, doubled letters,
-swapped final letters, two words run together.
+swapped letters, two words run together.
 
 A word is mended only when it is not a Vietnamese syllable and the mended form is a word the
 lexicon knows, so names, codes and English pass through untouched.
@@ -42,10 +42,12 @@ def mend(lex: _Lexicon, tok: str) -> str:
         telex = _telex(tok)
         if telex != tok and telex in known:
             return telex
-    # Two final letters swapped ("thuogn" for "thuong").
-    swapped = tok[:-2] + tok[-1] + tok[-2]
-    if fold(swapped) in known and _SYLLABLE_RE.fullmatch(fold(swapped)):
-        return swapped
+    # Two neighbouring letters swapped ("thuogn" for "thuong", "hnag" for "hang").
+    for k in range(len(tok) - 2, -1, -1):
+        swapped = tok[:k] + tok[k + 1] + tok[k] + tok[k + 2 :]
+        plain = fold(swapped)
+        if plain in known and _SYLLABLE_RE.fullmatch(plain):
+            return swapped
     return tok
 
 

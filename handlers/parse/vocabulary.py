@@ -197,6 +197,9 @@ class _Lexicon:
         self.notice_yields = frozenset(data.get("notice_yields") or ())
         self.absence_yields = frozenset(data.get("absence_yields") or ())
         self.not_ack_yields = frozenset(data.get("not_ack_yields") or ())
+        self.not_high = {
+            str(why): frozenset(cats) for why, cats in (data.get("not_high") or {}).items()
+        }
         self._places(data["places"])
         self._company(data["company"])
         self._people(data["people"])
@@ -392,6 +395,9 @@ class _Lexicon:
         self.nouns_exact = {fold(_norm(p)): _norm(p) for p in spec.get("nouns_exact") or ()}
         self.people_not_after = _Words(spec["not_after"])
         self.crowd_high = int(spec.get("crowd_high", 50))
+        self.crowd_high_by_category = {
+            str(c): int(n) for c, n in (spec.get("crowd_high_by_category") or {}).items()
+        }
         # "khoảng 300 người" counts 300 as well: the approximation word needs no matching.
         nouns = _alt(_norm(n) for n in spec["nouns"])
         self.people_re = re.compile(

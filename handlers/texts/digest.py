@@ -2,26 +2,10 @@
 
 from __future__ import annotations
 
-from handlers.texts.categories import CATEGORY as CATEGORY_LABELS
+from handlers.labels import CATEGORY, INCIDENT_STATE_AT, ROLE, SEVERITY, STATUS
 
-CATEGORY = CATEGORY_LABELS  # one label per category everywhere
-SEVERITY = {"high": "nghiêm trọng", "medium": "trung bình", "low": "nhẹ"}
-STATUS = {
-    "reported": "mới báo",
-    "acknowledged": "đang xử lý",
-    "in_progress": "đang xử lý",
-    "resolved": "đã xong",
-    "closed": "đã đóng",
-    "false_alarm": "báo nhầm",
-    "noted": "đã ghi nhận",
-    "handling": "đang xử lý",
-    "confirmed": "đã xác nhận",
-    "unconfirmed": "chưa xác nhận",
-    "pending": "chờ xác nhận",
-    "open": "đang mở",
-    "done": "đã xong",
-}
-ROLE = {"member": "thành viên", "coordinator": "điều phối viên", "admin": "quản trị"}
+# One label table for the chat, the pages, the chart and the spreadsheet: handlers/labels.py.
+__all__ = ["CATEGORY", "ROLE", "SEVERITY", "STATUS"]
 
 TITLE = "📊 Tổng kết tuần {num} ({start}–{end})"
 TITLE_WEEK = "📊 Tuần {num} ({start}–{end})"
@@ -37,6 +21,8 @@ DELTA_DOWN = ", giảm {n} so với tuần trước"
 DELTA_SAME = ", bằng tuần trước"
 ACTIVITY = "📝 {checkins} lượt điểm danh{detail} · {reports} báo cáo sự việc{breakdown}"
 CHECKIN_DETAIL = " ({patrols} tuần tra, {night} ban đêm)"
+SHIFTS = "🕘 Điểm danh theo ca: {shifts}{night}"
+SHIFTS_NIGHT = " · ban đêm {pct}"
 DIRECTIVES = "📣 {n} thông báo · đã xác nhận {acks}/{expected}{pct}{late}"
 ACKS_LATE = ", {n} người xác nhận trễ hạn"
 TASKS = "✅ Việc được giao: {done} xong · {overdue} quá hạn"
@@ -46,14 +32,8 @@ INCIDENT_LINE = "• {code} {category}{place}{merged}: {outcome}"
 AT_PLACE = " ở {place}"
 MERGED = " ({n} báo cáo)"
 INCIDENTS_MORE = "… và {n} sự việc khác: xem trên trang quản lý."
-OUTCOME = {
-    "open": "chưa có người nhận xử lý",
-    "acknowledged": "đã có người nhận",
-    "handling": "đang xử lý",
-    "resolved": "đã xử lý xong",
-    "false_alarm": "báo nhầm",
-    "noted": "đã ghi nhận, không cần xử lý",
-}
+# How an incident stands, in the words of its page and the chat.
+OUTCOME = INCIDENT_STATE_AT
 OUTCOME_BY = {"acknowledged": "{who} đã nhận", "handling": "{who} đang xử lý"}
 COVERAGE = (
     "ℹ️ Bot chỉ thấy tin nhắn riêng, tin @bot và tin trả lời bot ({n} tin): "

@@ -11,7 +11,7 @@ ABSENT_OK = "Đã ghi nhận {name} báo vắng. Cảm ơn anh/chị đã báo t
 
 DIRECTIVE_POST = (
     "📢 THÔNG BÁO {code}\n{text}\n\n"
-    '👉 Đề nghị các đồng chí trả lời "đã nhận" vào tin nhắn này '
+    '👉 {ask} bấm Trả lời tin này và gõ "đã nhận" '
     "(hoặc nhắn riêng cho bot: /danhan {id}). Hạn xác nhận: {deadline}."
 )
 DIRECTIVE_SENT = (
@@ -24,12 +24,13 @@ ACK_OK = "👍 Đã ghi nhận {name} xác nhận thông báo {code}. Cảm ơn 
 ACK_ALREADY = "Anh/chị đã xác nhận thông báo {code} rồi. Cảm ơn!"
 ACK_NOTHING = "Hiện không có thông báo nào cần anh/chị xác nhận. Cảm ơn anh/chị!"
 ACK_UNKNOWN = "Không tìm thấy thông báo {code}."
+ACK_CANCELLED = "Thông báo {code} đã được hủy, {name} không cần xác nhận nữa."
 ACK_REMINDER_PRIVATE = (
     '⏰ Nhắc nhẹ: anh/chị chưa xác nhận thông báo {code}:\n"{text}"\n'
     "Trả lời /danhan {id} giúp bot nhé. Hạn: {deadline}. Cảm ơn anh/chị!"
 )
 ACK_REMINDER_GROUP = (
-    "⏰ Thông báo {code} còn {missing} đồng chí chưa xác nhận: {names}.\n"
+    "⏰ Thông báo {code} còn {missing} {people} chưa xác nhận: {names}.\n"
     'Đề nghị trả lời "đã nhận" vào tin thông báo hoặc nhắn /danhan {id} cho bot. Hạn: {deadline}.'
 )
 DIRECTIVE_CLOSED = (

@@ -115,7 +115,7 @@ def report_merged(
 ) -> str:
     where = f" ở {places}" if places else ""
     if handler:
-        who = f"{handler} đang nhận xử lý."
+        who = f"{handler[:1].upper()}{handler[1:]} đang nhận xử lý."
     elif alerted:
         who = "Điều phối viên đã được báo khẩn, đang chờ người nhận xử lý."
     else:
@@ -257,10 +257,12 @@ def escalation(
 
 
 def reminder(incident_id: int, category: str | None, places: str, status: str, hours: int) -> str:
+    """To whoever holds an open incident; its age in days ("đã mở 2 ngày"), hours below one."""
     where = f" tại {places}" if places else ""
+    age = f"{hours // 24} ngày" if hours >= 24 else f"{hours} giờ"
     return (
         f"Nhắc: sự việc {incident_code(incident_id)} ({category_name(category)}{where}) "
-        f"mở đã hơn {hours} giờ, trạng thái: {STATUS.get(status, status)}. "
+        f"đã mở {age}, trạng thái: {STATUS.get(status, status)}. "
         f"Xong rồi thì gõ /xong {incident_code(incident_id)} giúp bot nhé."
     )
 

@@ -3,7 +3,7 @@
 Rows from before (one council) get `default`, the id of a single-council installation.
 
 Revision ID: 0010
-Revises: 0006
+Revises: 0007
 Create Date: 2026-12-05 10:50:00
 """
 
@@ -15,7 +15,7 @@ from alembic import op
 import models.base
 
 revision = "0010"
-down_revision: str | None = "0006"
+down_revision: str | None = "0007"
 branch_labels = None
 depends_on = None
 

@@ -101,11 +101,11 @@
     showBotTime();
   }
 
-  async function jump(minutes, button) {
+  async function jump(minutes, button, label) {
     const buttons = document.querySelectorAll(".clock-buttons button");
     buttons.forEach((b) => { b.disabled = true; });
-    status(`Đang đưa đồng hồ của bot tới ${button.textContent} sau và chạy các việc định kỳ…`,
-      true);
+    const where = label || `${button.textContent} sau`;
+    status(`Đang đưa đồng hồ của bot tới ${where} và chạy các việc định kỳ…`, true);
     try {
       const r = await api("/demo/api/clock", { minutes });
       setBotNow(r.now);
@@ -378,6 +378,23 @@
           `${at}/giaoviec @${tung.name} kiểm tra camera cổng số 3 han thứ Sáu`) },
       { title: "Tin thường trong nhóm (bot không thấy)", who: tung, where: hall.name,
         run: () => fill(tung.id, hall.id, "Mọi người ăn trưa chưa?") },
+      { title: "Bài tuyên truyền theo lịch: tới giờ đăng", who: null, where: "Giờ của bot",
+        run: () => jumpToPost() },
+      { title: "Trả lời câu hỏi của bài: \"114\"", who: lan, where: hall.name,
+        run: () => {
+          const post = [...S.lines].reverse().find((l) => l.chat_id === hall.id && l.is_bot
+            && l.text.includes("❓"));
+          if (!post) {
+            status("Bài có câu hỏi chưa được đăng: làm bước \"tới giờ đăng\" trước.");
+            return;
+          }
+          fill(lan.id, hall.id, "114", post);
+        } },
+      { title: "Khen gương người tốt: /khen", who: boss, where: hall.name,
+        run: () => fill(boss.id, hall.id,
+          `${at}/khen @${lan.name} phát hiện cháy ở xưởng 2 và báo kịp thời`) },
+      { title: "Xem bảng vinh danh", who: boss, where: "Trang quản lý",
+        run: () => { window.open(`${S.info.dashboard.url}honour`, "_blank"); } },
       { title: "Nhảy 1 tuần: nhắc nhở và tổng hợp tuần", who: null, where: "Giờ của bot",
         run: () => {
           document.querySelector(".layout").classList.remove("show-panel");
@@ -385,6 +402,31 @@
           jump(10080, b);
         } },
     ];
+  }
+
+  async function jumpToPost() {
+    document.querySelector(".layout").classList.remove("show-panel");
+    let post = null;
+    try {
+      post = (await api("/demo/api/state")).post;
+    } catch (e) {
+      status(`Không đọc được lịch đăng bài: ${e.message}`);
+      return;
+    }
+    if (!post) {
+      status("Lịch tuyên truyền chưa có bài nào.");
+      return;
+    }
+    if (post.published) {
+      status("Bài đã được đăng: xem nhóm Hội đồng.", true);
+      return;
+    }
+    const when = new Date(post.at);
+    const label = `${when.toLocaleString("vi-VN", {
+      timeZone: S.info.timezone, hour: "2-digit", minute: "2-digit", day: "2-digit",
+      month: "2-digit" })}, giờ đăng bài`;
+    const b = document.querySelector('.clock-buttons button[data-minutes="60"]');
+    await jump(post.minutes_to_publish, b, label);
   }
 
   function renderScript() {

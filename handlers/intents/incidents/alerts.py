@@ -15,6 +15,7 @@ from handlers.councils import DEFAULT_COUNCIL_NAME, council_name, own, scope
 from handlers.intents.incidents.understanding import (
     HELD,
     HOLD_MINUTES,
+    full_name_of,
     local,
     name_of,
 )
@@ -149,7 +150,7 @@ async def raise_alert(
         incident.category,
         texts.places_text(report.places),
         texts.Reporter(
-            name_of(reporter),
+            full_name_of(reporter),
             reporter.phone if reporter is not None else None,
             reporter.enterprise if reporter is not None else None,
         ),

@@ -12,6 +12,7 @@ from zoneinfo import ZoneInfo
 from handlers.config import Settings, parse_quiet_hours
 from handlers.text import fold
 from handlers.texts import incidents as texts
+from handlers.texts.people import address, address_full
 from models.tables import Member
 
 DOUBT_MINUTES = 30  # how long the bot waits for "đúng / sai / sửa" before "unconfirmed"
@@ -228,9 +229,15 @@ def worse(a: str, b: str) -> str:
 
 
 def name_of(member: Member | None) -> str:
+    """ "anh Quân": how alerts, timelines and status replies name a person."""
     if member is None:
         return "?"
-    return member.name or member.display_name or member.member_id or "?"
+    return address(member)
+
+
+def full_name_of(member: Member | None) -> str:
+    """ "anh Lê Văn Cường": the reporter in an alert, where the coordinator must know who."""
+    return "?" if member is None else address_full(member)
 
 
 def folded_words(text: str) -> str:
