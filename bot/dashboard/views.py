@@ -512,7 +512,7 @@ async def members_page(request: web.Request, user: User) -> web.Response:
     )
 
 
-async def _park_member(session: AsyncSession, pk: int) -> Member | None:
+async def park_member(session: AsyncSession, pk: int) -> Member | None:
     """The member, if the signed-in coordinator's park has them (another park's: None)."""
     stmt = select(Member).where(Member.id == pk, *members_here(session))
     return (await session.execute(stmt)).scalar_one_or_none()
@@ -520,7 +520,7 @@ async def _park_member(session: AsyncSession, pk: int) -> Member | None:
 
 async def _member(request: web.Request) -> Member:
     async with read_session(sessions_of(request)) as session:
-        member = await _park_member(session, path_pk(request))
+        member = await park_member(session, path_pk(request))
     if member is None:
         raise web.HTTPNotFound()
     return member
@@ -557,7 +557,7 @@ async def member_save(request: web.Request, user: User) -> web.Response:
     elif role not in ROLES:
         error = "Vai trò không hợp lệ."
     async with sessions_of(request)() as session, session.begin():
-        member = await _park_member(session, path_pk(request))
+        member = await park_member(session, path_pk(request))
         if member is None:
             raise web.HTTPNotFound()
         if error:

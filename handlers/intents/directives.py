@@ -162,7 +162,7 @@ async def record_ack(ctx: Context, directive: Directive, *, quiet: bool = False)
     by nobody: the member is told so and nothing is recorded. Nor is anything recorded for a
     coordinator or an admin, who owe none.
     """
-    if ctx.member.role != "member":
+    if role_here(ctx.member) != "member":
         # Coordinators and admins owe no acknowledgement (however they answer: a quote-reply
         # too): their "đã nhận" is conversation, and in a group needs no answer.
         if ctx.is_private and not quiet:
