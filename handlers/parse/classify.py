@@ -154,6 +154,7 @@ def _tally(lex: _Lexicon, scan: _Scan) -> _Tally:
 # Confidence before rounding -> rounded: a few dozen sums recur, and round(x, 2) costs
 # more than a lookup.
 _ROUNDED: dict[float, float] = {}
+ROUNDED_MAX = 10_000  # bounded, though the sums come from a small set of weights
 
 
 def _clamp(x: float) -> float:
@@ -161,7 +162,7 @@ def _clamp(x: float) -> float:
     got = _ROUNDED.get(x)
     if got is None:
         got = round(0.99 if x > 0.99 else 0.05 if x < 0.05 else x, 2)
-        if len(_ROUNDED) < 10_000:  # bounded, though the sums come from a small set of weights
+        if len(_ROUNDED) < ROUNDED_MAX:
             _ROUNDED[x] = got
     return got
 

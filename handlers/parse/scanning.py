@@ -77,6 +77,7 @@ def _tokens(lex: _Lexicon, text: str, low: str) -> tuple[list[str], list[str], b
 
 # A chunk of text between spaces -> its tokens, mended, and their folded forms.
 _CHUNKS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {}
+CHUNKS_MAX = 100_000  # bounded: odd input must not grow memory for ever
 
 
 def _read_chunk(lex: _Lexicon, chunk: str) -> tuple[tuple[str, ...], tuple[str, ...]]:
@@ -85,7 +86,7 @@ def _read_chunk(lex: _Lexicon, chunk: str) -> tuple[tuple[str, ...], tuple[str, 
     if not _SOUND.issuperset(ltoks):
         ltoks = _mend_all(lex, ltoks)
     got = (tuple(ltoks), tuple(_FOLD_MEMO.get(t) or _fold_token(t) for t in ltoks))
-    if len(_CHUNKS) < 100_000:  # bounded: odd input must not grow memory for ever
+    if len(_CHUNKS) < CHUNKS_MAX:
         _CHUNKS[chunk] = got
     return got
 
