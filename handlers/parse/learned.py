@@ -15,6 +15,7 @@ import struct
 from collections.abc import Iterable, Mapping, Sequence
 from functools import cache
 from pathlib import Path
+from sys import intern
 from typing import Any, Final
 
 MODEL_PATH: Final = Path(__file__).with_name("understanding_model.json")
@@ -72,13 +73,13 @@ class Model:
         own: dict[str, int] = {}
         follow: dict[str, dict[str, int]] = {}
         for f, pairs in self.weights.items():
-            first, _, second = f.partition(" ")
+            first, _, second = map(intern, f.partition(" "))  # see scanning._read_chunk
             if f.startswith("r:"):
                 self.rules[f] = _pack(pairs)
             elif second:
                 follow.setdefault(first, {})[second] = _pack(pairs)
             else:
-                own[f] = _pack(pairs)
+                own[first] = _pack(pairs)
         self.words = {w: (own.get(w, 0), follow.get(w)) for w in own.keys() | follow.keys()}
         self.bias = sum(_ZERO << (32 * k) for k in range(len(self.labels)))
         self.size = len(self.labels) * _FIELD_BYTES

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from sys import intern
 
 from handlers.parse.spelling import mend, split_run
 from handlers.parse.tokens import _BOUNDARY_CHARS, _split_tokens
@@ -85,7 +86,12 @@ def _read_chunk(lex: _Lexicon, chunk: str) -> tuple[tuple[str, ...], tuple[str, 
     ltoks = _split_tokens(chunk)
     if not _SOUND.issuperset(ltoks):
         ltoks = _mend_all(lex, ltoks)
-    got = (tuple(ltoks), tuple(_FOLD_MEMO.get(t) or _fold_token(t) for t in ltoks))
+    # Interned, like the keys of the lexicon and of the learned model: a lookup then finds its
+    # key by identity without reading the key's characters (they are rarely in the CPU cache).
+    got = (
+        tuple(map(intern, ltoks)),
+        tuple(intern(_FOLD_MEMO.get(t) or _fold_token(t)) for t in ltoks),
+    )
     if len(_CHUNKS) < CHUNKS_MAX:
         _CHUNKS[chunk] = got
     return got
