@@ -205,6 +205,11 @@ class _Lexicon:
         self._company(data["company"])
         self._people(data["people"])
         self._time(data["time"])
+        # Word sets hold interned words, like the tokens (scanning._read_chunk): a message's
+        # words are then found in them by identity.
+        for name, value in list(vars(self).items()):
+            if isinstance(value, frozenset) and all(isinstance(w, str) for w in value):
+                setattr(self, name, frozenset(map(intern, value)))
 
     # -- phrases --------------------------------------------------------------------------------
 
