@@ -67,8 +67,8 @@ class Model:
         self.labels = tuple(labels)
         self.by_label = {lab: k for k, lab in enumerate(self.labels)}
         self.weights = {f: tuple(pairs) for f, pairs in weights.items()}
-        # Per word its own votes, per pair of words its
-        # votes: two flat tables, so a word costs two look-ups and few objects are touched.
+        # Two flat tables, word -> its votes and (word, next word) -> the pair's votes, keyed
+        # by interned words: a word costs two look-ups and touches few objects.
         self.rules: dict[str, int] = {}
         self.own: dict[str, int] = {}
         self.pairs: dict[tuple[str, str], int] = {}
