@@ -30,9 +30,10 @@ CLAIM_SECONDS = 60
 MAX_ATTEMPTS = 5
 LONGEST_BACKOFF = timedelta(minutes=30)
 # One transaction handles events until either bound: a commit per event cost more than the
-# event, and a long transaction keeps intake from the write lock (SQLite).
+# event, and a long transaction keeps intake from the write lock (SQLite): 20 ms halved
+# intake under a flood, 5 ms did not (docs/performance.md).
 SLICE_EVENTS = 50
-SLICE_SECONDS = 0.02
+SLICE_SECONDS = 0.005
 
 
 def backoff(attempts: int) -> timedelta:

@@ -37,6 +37,9 @@ class FakeOA:
     calls: list[Call] = field(default_factory=list)
     token_calls: list[dict[str, str]] = field(default_factory=list)
     script: list[tuple[int, Any]] = field(default_factory=list)
+    # Answers for one recipient (user or group id): sends to several chats run at once, so a
+    # shared `script` would not say which chat gets which answer.
+    script_for: dict[str, list[tuple[int, Any]]] = field(default_factory=dict)
     server: TestServer | None = None
     _ids: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
     _tokens: itertools.count[int] = field(default_factory=lambda: itertools.count(2))
@@ -61,10 +64,14 @@ class FakeOA:
         self.calls.append(Call(request.path, dict(request.headers), body))
         if request.headers.get("access_token") not in self.access_tokens:
             return web.json_response({"error": -216, "message": "Access token is invalid"})
+        recipient = body.get("recipient") or {}
+        for chat in recipient.values():
+            if self.script_for.get(str(chat)):
+                status, answer = self.script_for[str(chat)].pop(0)
+                return web.json_response(answer, status=status)
         if self.script:
             status, answer = self.script.pop(0)
             return web.json_response(answer, status=status)
-        recipient = body.get("recipient") or {}
         data = {"message_id": f"{next(self._ids):032x}", **recipient}
         return web.json_response({"error": 0, "message": "Success", "data": data})
 

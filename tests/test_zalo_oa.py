@@ -900,10 +900,8 @@ async def test_photo_goes_as_a_media_template(env: Env, oa: FakeOA) -> None:
 async def test_sender_defers_night_ban_and_records_the_7_day_window(bot: Bot, oa: FakeOA) -> None:
     assert (await post(bot, encode(user_text("/huongdan", msg_id="w1"))))[0] == 200
     assert (await post(bot, encode(group_text("/huongdan", msg_id="w2"))))[0] == 200
-    oa.script += [
-        (200, {"error": -230, "message": "no interaction"}),
-        (200, {"error": -234, "message": "night"}),
-    ]
+    oa.script_for[MEMBER] = [(200, {"error": -230, "message": "no interaction"})]
+    oa.script_for[GROUP] = [(200, {"error": -234, "message": "night"})]
     await bot.drain()
     async with bot.sessions() as s:
         rows = {r.chat_id: r for r in (await s.execute(select(Outbox))).scalars()}

@@ -151,9 +151,20 @@ def _tally(lex: _Lexicon, scan: _Scan) -> _Tally:
     return t
 
 
+# Confidence before rounding -> rounded: a few dozen sums recur, and round(x, 2) costs
+# more than a lookup.
+_ROUNDED: dict[float, float] = {}
+ROUNDED_MAX = 10_000  # bounded, though the sums come from a small set of weights
+
+
 def _clamp(x: float) -> float:
     # Comparisons rather than min(max()): two builtin calls cost more than the rest of it.
-    return round(0.99 if x > 0.99 else 0.05 if x < 0.05 else x, 2)
+    got = _ROUNDED.get(x)
+    if got is None:
+        got = round(0.99 if x > 0.99 else 0.05 if x < 0.05 else x, 2)
+        if len(_ROUNDED) < ROUNDED_MAX:
+            _ROUNDED[x] = got
+    return got
 
 
 def _decide(

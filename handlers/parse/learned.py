@@ -15,6 +15,7 @@ import struct
 from collections.abc import Iterable, Mapping, Sequence
 from functools import cache
 from pathlib import Path
+from sys import intern
 from typing import Any, Final
 
 MODEL_PATH: Final = Path(__file__).with_name("understanding_model.json")
@@ -58,7 +59,7 @@ class Model:
     a message's scores are then one integer addition per feature instead of one float addition
     per vote, and are unpacked once at the end."""
 
-    __slots__ = ("bias", "by_label", "labels", "rules", "size", "unpack", "weights", "words")
+    __slots__ = ("bias", "by_label", "labels", "own", "pairs", "rules", "size", "unpack", "weights")
 
     def __init__(
         self, labels: Sequence[str], weights: Mapping[str, Iterable[tuple[int, float]]]
@@ -66,20 +67,19 @@ class Model:
         self.labels = tuple(labels)
         self.by_label = {lab: k for k, lab in enumerate(self.labels)}
         self.weights = {f: tuple(pairs) for f, pairs in weights.items()}
-        # Per word: its own votes, and the votes of the pairs it starts by their second word,
-        # so a message costs one lookup a word and no pair string is ever built.
+        # Two flat tables, word -> its votes and (word, next word) -> the pair's votes, keyed
+        # by interned words: a word costs two look-ups and touches few objects.
         self.rules: dict[str, int] = {}
-        own: dict[str, int] = {}
-        follow: dict[str, dict[str, int]] = {}
-        for f, pairs in self.weights.items():
-            first, _, second = f.partition(" ")
+        self.own: dict[str, int] = {}
+        self.pairs: dict[tuple[str, str], int] = {}
+        for f, votes in self.weights.items():
+            first, _, second = map(intern, f.partition(" "))  # see scanning._read_chunk
             if f.startswith("r:"):
-                self.rules[f] = _pack(pairs)
+                self.rules[f] = _pack(votes)
             elif second:
-                follow.setdefault(first, {})[second] = _pack(pairs)
+                self.pairs[first, second] = _pack(votes)
             else:
-                own[f] = _pack(pairs)
-        self.words = {w: (own.get(w, 0), follow.get(w)) for w in own.keys() | follow.keys()}
+                self.own[first] = _pack(votes)
         self.bias = sum(_ZERO << (32 * k) for k in range(len(self.labels)))
         self.size = len(self.labels) * _FIELD_BYTES
         self.unpack = struct.Struct(f"<{len(self.labels)}I").unpack
@@ -88,18 +88,18 @@ class Model:
         """Each label's score for the words, word pairs and the rules' label (`features()`), in
         hundredths and offset by the same constant: only differences between labels matter.
         Punctuation and emoji are never features, so they add nothing and end a pair."""
-        words = self.words.get
+        own = self.own.get
+        pairs = self.pairs.get
         total = self.bias + self.rules.get("r:" + rules, 0)
-        after: dict[str, int] | None = None
+        prev = ""  # a pair is only ever found after a word that starts one
         for tok in ftoks:
-            if after is not None:
-                total += after.get(tok, 0)
-            entry = words(tok)
-            if entry is None:
-                after = None
-            else:
-                votes, after = entry
+            votes = pairs((prev, tok))
+            if votes is not None:
                 total += votes
+            votes = own(tok)
+            if votes is not None:
+                total += votes
+            prev = tok
         return self.unpack(total.to_bytes(self.size, "little"))
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from sys import intern
 
 from handlers.parse.spelling import mend, split_run
 from handlers.parse.tokens import _BOUNDARY_CHARS, _split_tokens
@@ -50,16 +51,22 @@ class _Scan:
 
 def _tokens(lex: _Lexicon, text: str, low: str) -> tuple[list[str], list[str], bool]:
     """Lower-case and folded tokens (aliases and CA expanded), and whether marks were typed."""
-    ltoks = _split_tokens(low)
-    if not _SOUND.issuperset(ltoks):  # one C-level pass: most words were seen and are fine
-        ltoks = _mend_all(lex, ltoks)
-    if low.isascii():
-        ftoks = ltoks
-        accented = False
+    if "\n" in low:  # a punctuation run may hold the newline and the spaces around it
+        ltoks = _split_tokens(low)
+        if not _SOUND.issuperset(ltoks):
+            ltoks = _mend_all(lex, ltoks)
+        ftoks = [_FOLD_MEMO.get(t) or _fold_token(t) for t in ltoks]
     else:
-        memo = _FOLD_MEMO
-        ftoks = [memo.get(t) or _fold_token(t) for t in ltoks]
-        accented = ftoks != ltoks
+        # Chat repeats its words: each whitespace-separated chunk is split, mended and folded
+        # once, then costs one lookup.
+        ltoks = []
+        ftoks = []
+        memo = _CHUNKS
+        for chunk in low.split():
+            got = memo.get(chunk) or _read_chunk(lex, chunk)
+            ltoks += got[0]
+            ftoks += got[1]
+    accented = ftoks != ltoks
     has_ca = "ca" in ftoks
     if not has_ca and lex.alias_keys.isdisjoint(ltoks):
         return ltoks, ftoks, accented
@@ -67,6 +74,27 @@ def _tokens(lex: _Lexicon, text: str, low: str) -> tuple[list[str], list[str], b
         ltoks, ftoks = _police(lex, text, ltoks, ftoks, accented)
     ltoks, ftoks = lex.expand(ltoks, ftoks)
     return ltoks, ftoks, accented
+
+
+# A chunk of text between spaces -> its tokens, mended, and their folded forms.
+_CHUNKS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {}
+CHUNKS_MAX = 100_000  # bounded: odd input must not grow memory for ever
+
+
+def _read_chunk(lex: _Lexicon, chunk: str) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """The tokens of one chunk (no whitespace in it) as `_tokens` reads them, remembered."""
+    ltoks = _split_tokens(chunk)
+    if not _SOUND.issuperset(ltoks):
+        ltoks = _mend_all(lex, ltoks)
+    # Interned, like the keys of the lexicon and of the learned model: a lookup then finds its
+    # key by identity without reading the key's characters (they are rarely in the CPU cache).
+    got = (
+        tuple(map(intern, ltoks)),
+        tuple(intern(_FOLD_MEMO.get(t) or _fold_token(t)) for t in ltoks),
+    )
+    if len(_CHUNKS) < CHUNKS_MAX:
+        _CHUNKS[chunk] = got
+    return got
 
 
 # Typed token -> the token(s) meant (spelling.mend, or two words typed as one): most tokens are

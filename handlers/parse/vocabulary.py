@@ -7,6 +7,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
+from sys import intern
 from typing import Any, Final
 
 import yaml
@@ -147,8 +148,8 @@ class _Words:
 
     def __init__(self, words: Iterable[str]) -> None:
         normed = [_norm(w) for w in words]
-        self.exact = frozenset(normed)
-        self.folded = frozenset(fold(w) for w in normed)
+        self.exact = frozenset(map(intern, normed))
+        self.folded = frozenset(intern(fold(w)) for w in normed)
 
     def has(self, word: str, accented: bool) -> bool:
         """True for a typed lower-case word that is one of these words."""
@@ -204,6 +205,11 @@ class _Lexicon:
         self._company(data["company"])
         self._people(data["people"])
         self._time(data["time"])
+        # Word sets hold interned words, like the tokens (scanning._read_chunk): a message's
+        # words are then found in them by identity.
+        for name, value in list(vars(self).items()):
+            if isinstance(value, frozenset) and all(isinstance(w, str) for w in value):
+                setattr(self, name, frozenset(map(intern, value)))
 
     # -- phrases --------------------------------------------------------------------------------
 
@@ -271,7 +277,7 @@ class _Lexicon:
             start_only=spec.get("pos") == "start",
             neg_cat=str(spec.get("neg") or ""),
             deny=bool(spec.get("deny", False)),
-            toks=tuple(ltoks),
+            toks=tuple(map(intern, ltoks)),
             marked=any(fold(t) != t for t in ltoks),
             why=why,
             hint=bool(spec.get("hint", False)),
@@ -307,7 +313,7 @@ class _Lexicon:
             if e.toks in seen:
                 raise ValueError(f"lexicon phrase {e.phrase!r} is listed twice")
             seen[e.toks] = e
-            by_fold.setdefault(tuple(fold(t) for t in e.toks), []).append(e)
+            by_fold.setdefault(tuple(intern(fold(t)) for t in e.toks), []).append(e)
         multi: dict[str, dict[str, list[_Group]]] = {}
         single: dict[str, _Group] = {}
         for ftoks, group in by_fold.items():
@@ -325,9 +331,9 @@ class _Lexicon:
         # Keyed by the first two folded words, so a common word like "không" that starts
         # dozens of phrases costs one more dictionary lookup, not dozens of comparisons.
         return {
-            k: (
+            intern(k): (
                 {
-                    second: tuple(sorted(gs, key=lambda g: len(g.ftoks), reverse=True))
+                    intern(second): tuple(sorted(gs, key=lambda g: len(g.ftoks), reverse=True))
                     for second, gs in multi.get(k, {}).items()
                 },
                 single.get(k),

@@ -1,0 +1,90 @@
+"""The per-word memos of the parser (issue 14 speed): a message read through them is read as
+without them, the first time and every time after, and they stop growing at their bound."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from handlers.parse import classify, scanning
+from handlers.parse.scanning import _fold_token, _mend_all, _tokens
+from handlers.parse.tokens import _split_tokens
+from handlers.parse.vocabulary import _lexicon
+from handlers.text import lower, normalize_text
+
+CORPUS = Path(__file__).parent / "data" / "understanding" / "corpus.jsonl"
+# How members type: slips mended, words run together, teen code, CA for the police, marks
+# typed or not, emoji, a command.
+TYPED = [
+    "co matj",
+    "Có mặtt ạ",
+    "comat",
+    "binh thuogn a",
+    "mawtj xe roi",
+    "Ko co mat dc, xin nghi ca chieu 🙏",
+    "CA phường đã đến hiện trường",
+    "em vào ca 2 rồi",
+    "Cháy kho 3 rồi, gọi 114 gấp!!!",
+    "Đã nhận.Ok 👍👍",
+    "đc r e",
+]
+
+
+def _direct(text: str) -> tuple[list[str], list[str], bool]:
+    """The tokens read the long way, without the chunk memo: the whole text split at once."""
+    lex = _lexicon()
+    norm = normalize_text(text)
+    low = lower(norm)
+    ltoks = _mend_all(lex, _split_tokens(low))
+    ftoks = [_fold_token(t) for t in ltoks]
+    accented = ftoks != ltoks
+    if "ca" in ftoks:
+        ltoks, ftoks = scanning._police(lex, norm, ltoks, ftoks, accented)
+    ltoks, ftoks = lex.expand(ltoks, ftoks)
+    return ltoks, ftoks, accented
+
+
+def _read(text: str) -> tuple[list[str], list[str], bool]:
+    norm = normalize_text(text)
+    return _tokens(_lexicon(), norm, lower(norm))
+
+
+def test_typed_messages_read_the_same_first_and_again() -> None:
+    scanning._CHUNKS.clear()
+    for text in TYPED:
+        first = _read(text)
+        assert first == _direct(text), text
+        assert _read(text) == first, text  # now from the memo
+    assert _read("co matj")[1] == ["co", "mat"]
+    assert _read("comat")[1] == ["co", "mat"]
+
+
+def test_the_corpus_reads_the_same_through_the_memo() -> None:
+    texts = [json.loads(line)["text"] for line in CORPUS.read_text(encoding="utf-8").splitlines()]
+    assert len(texts) >= 1400
+    for text in texts:
+        assert _read(text) == _direct(text), text
+
+
+def test_the_chunk_memo_stops_growing_at_its_bound(monkeypatch: pytest.MonkeyPatch) -> None:
+    scanning._CHUNKS.clear()
+    monkeypatch.setattr(scanning, "CHUNKS_MAX", 3)
+    text = "anh Tuấn báo có mặtt ở cổng 2 lúc 7h sáng"
+    assert _read(text) == _direct(text)
+    assert len(scanning._CHUNKS) == 3
+    assert _read(text) == _direct(text)  # chunks beyond the bound are read afresh, the same
+    assert len(scanning._CHUNKS) == 3
+    scanning._CHUNKS.clear()
+
+
+def test_rounded_confidence_is_round_and_bounded(monkeypatch: pytest.MonkeyPatch) -> None:
+    classify._ROUNDED.clear()
+    monkeypatch.setattr(classify, "ROUNDED_MAX", 5)
+    values = [0.5 + 0.1 * k / 7 + d for k in range(40) for d in (0.0, 0.05, -0.25)]
+    values += [1.4, 0.01, -0.3, 0.995, 0.045]
+    for x in values * 2:
+        assert classify._clamp(x) == round(min(0.99, max(0.05, x)), 2), x
+    assert len(classify._ROUNDED) == 5
+    classify._ROUNDED.clear()
