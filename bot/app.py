@@ -27,6 +27,7 @@ from bot.scheduler import make_scheduler
 from bot.sender import Sender
 from handlers.clock import Clock, SystemClock
 from handlers.config import ConfigError, Settings
+from handlers.councils import councils, group_councils
 from models.db import durable_sessions, ensure_schema, make_engine, make_sessionmaker
 from models.people import sync_configured_groups
 from models.roster import import_roster_csv
@@ -120,23 +121,29 @@ def database_url(settings: Settings) -> str:
 async def sync_groups(app: web.Application) -> None:
     """Groups in config.yaml exist in the database with their configured name and kind."""
     async with app[keys.SESSIONS]() as session, session.begin():
-        await sync_configured_groups(session, app[keys.SETTINGS].groups, app[keys.CLOCK].now())
+        settings = app[keys.SETTINGS]
+        await sync_configured_groups(
+            session, settings.groups, app[keys.CLOCK].now(), group_councils(settings)
+        )
 
 
 async def import_configured_roster(app: web.Application) -> None:
-    """`roster: file.csv` in the config is imported at start-up (idempotent)."""
+    """`roster: file.csv` in the config is imported at start-up (idempotent); with several
+    parks, each council's roster, its people put in that council."""
     settings = app[keys.SETTINGS]
-    if not settings.roster:
-        return
-    path = settings.resolve_path(settings.roster)
-    try:
-        text = path.read_bytes().decode("utf-8-sig")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ConfigError(f"roster: cannot read {path}: {exc}") from None
-    async with app[keys.SESSIONS]() as session, session.begin():
-        result = await import_roster_csv(session, text, app[keys.CLOCK].now())
-    for err in result.errors:
-        log.warning("roster %s: %s", path, err)
+    for council in councils(settings):
+        if not council.roster:
+            continue
+        path = settings.resolve_path(council.roster)
+        try:
+            text = path.read_bytes().decode("utf-8-sig")
+        except (OSError, UnicodeDecodeError) as exc:
+            key = "roster" if not settings.councils else f"councils ({council.id}) roster"
+            raise ConfigError(f"{key}: cannot read {path}: {exc}") from None
+        async with app[keys.SESSIONS]() as session, session.begin():
+            result = await import_roster_csv(session, text, app[keys.CLOCK].now(), council.id)
+        for err in result.errors:
+            log.warning("roster %s: %s", path, err)
 
 
 async def _http_session(app: web.Application) -> AsyncIterator[None]:

@@ -40,6 +40,25 @@ def load(args: argparse.Namespace) -> Settings:
     return load_settings(config_path(getattr(args, "config", None)))
 
 
+def chosen_council(args: argparse.Namespace, settings: Settings, *, required: bool) -> str | None:
+    """`--council ID`, checked against the configuration (docs/councils.md).
+
+    Without it: None on a single-council installation (as before); with several parks, a
+    command whose result would mix them (`required`) stops, listing the ids."""
+    from handlers.councils import UnknownCouncil, council_by_id, councils
+
+    wanted = getattr(args, "council", None)
+    known = ", ".join(c.id for c in councils(settings))
+    if wanted is None:
+        if required and settings.councils:
+            raise UsageError(f"several parks are configured: add --council ID (one of: {known})")
+        return None
+    try:
+        return council_by_id(settings, wanted).id
+    except UnknownCouncil:
+        raise UsageError(f"--council {wanted}: no such council; known: {known}") from None
+
+
 Command = Callable[[argparse.Namespace], Coroutine[Any, Any, int] | int]
 COMMANDS: dict[str, Command] = {}
 
@@ -75,6 +94,10 @@ def subparsers_of(parser: argparse.ArgumentParser) -> list[argparse.ArgumentPars
             for child in dict.fromkeys(action.choices.values()):  # aliases share a parser
                 out += [child, *subparsers_of(child)]
     return out
+
+
+# Several parks (docs/councils.md): required where the result would mix councils.
+COUNCIL_HELP = "the park's council (its id in `councils`); required when there are several"
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -114,11 +137,13 @@ def build_parser() -> argparse.ArgumentParser:
     jr.add_argument("name")
     jr.add_argument("--at", help="ISO time to run as if the clock read it")
     jr.add_argument("--send", action="store_true", help="also deliver what the job queued")
+    jr.add_argument("--council", metavar="ID", help="this park's council only (default: every)")
 
     p = sub.add_parser("digest", parents=[common], help="build a weekly digest without sending")
     p.add_argument("--week", help="YYYY-Www (default: last week)")
     p.add_argument("--at", help="ISO time: the figures as of then (default: now)")
     p.add_argument("--group", help="only this chat id")
+    p.add_argument("--council", metavar="ID", help=COUNCIL_HELP)
     p.add_argument("--format", choices=["text", "html", "json", "xlsx", "png"], default="text")
     p.add_argument("-o", "--output")
 
@@ -143,13 +168,16 @@ def build_parser() -> argparse.ArgumentParser:
         help="CSV/XLSX headers and values: Vietnamese (default) or English; JSONL keeps keys",
     )
     p.add_argument("-o", "--output")
+    p.add_argument("--council", metavar="ID", help=COUNCIL_HELP)
 
     p = sub.add_parser("members", parents=[common], help="the roster")
     msub = p.add_subparsers(dest="members_cmd", required=True, parser_class=CLIParser)
     mi = msub.add_parser("import", parents=[common])
     mi.add_argument("file")
+    mi.add_argument("--council", metavar="ID", help=COUNCIL_HELP)
     ml = msub.add_parser("list", parents=[common])
     ml.add_argument("--format", choices=["table", "jsonl"], default="table")
+    ml.add_argument("--council", metavar="ID", help=COUNCIL_HELP)
     me = msub.add_parser("export-data", parents=[common], help="all data on one member (JSON)")
     me.add_argument("id", help="member id (platform user id) or #database id")
     me.add_argument("-o", "--output")
@@ -160,7 +188,9 @@ def build_parser() -> argparse.ArgumentParser:
     psub_posts = p.add_subparsers(dest="posts_cmd", required=True, parser_class=CLIParser)
     pi = psub_posts.add_parser("import", parents=[common])
     pi.add_argument("file")
-    psub_posts.add_parser("list", parents=[common])
+    pi.add_argument("--council", metavar="ID", help=COUNCIL_HELP)
+    pl = psub_posts.add_parser("list", parents=[common])
+    pl.add_argument("--council", metavar="ID", help=COUNCIL_HELP)
 
     p = sub.add_parser("db", parents=[common], help="database")
     dsub = p.add_subparsers(dest="db_cmd", required=True, parser_class=CLIParser)

@@ -18,6 +18,7 @@ from sqlalchemy import func, select, text
 
 from bot import keys
 from bot.background import TASK_STATES, TaskState
+from handlers.councils import councils, scope
 from models.people import coordinators
 from models.tables import InboundEvent as InboxRow
 
@@ -154,13 +155,23 @@ async def coordinators_reachable(app: web.Application) -> str | None:
     Sets antt_coordinators_reachable; alerts meanwhile go to the council groups.
     """
     settings = app[keys.SETTINGS]
+    reachable: set[int] = set()
+    unreachable: list[str] = []  # councils with coordinators, none reachable (several parks)
     async with app[keys.SESSIONS]() as session:
-        members, _chats = await coordinators(session, settings.coordinators)
-    reachable = sum(1 for m in members if m.private_chat_id)
-    app[keys.METRICS].coordinators_reachable.set(reachable)
-    if reachable or not members:
+        for council in councils(settings):
+            members, _chats = await coordinators(
+                session, council.coordinators, scope(settings, council.id)
+            )
+            here = {m.id for m in members if m.private_chat_id}
+            reachable |= here
+            if members and not here:
+                unreachable.append(council.id)
+    app[keys.METRICS].coordinators_reachable.set(len(reachable))
+    if not unreachable:
         return None  # no coordinator in the roster yet: nobody to be unreachable
-    return "coordinators unreachable: none has written to the bot privately yet"
+    if not settings.councils:
+        return "coordinators unreachable: none has written to the bot privately yet"
+    return f"coordinators unreachable in {', '.join(unreachable)}: none has written privately yet"
 
 
 async def sender_not_paused(app: web.Application) -> str | None:

@@ -59,18 +59,27 @@ class Runtime:
                     await task
         self.tasks.clear()
 
-    async def run_job(self, name: str) -> JobOutcome:
-        """Run one scheduled job now, at the clock's time, and wake the sender."""
+    async def run_job(self, name: str, council_id: str | None = None) -> JobOutcome:
+        """Run one scheduled job now, at the clock's time, and wake the sender (with several
+        parks, for every council, or for `council_id` alone)."""
         spec = load_all().get(name)
         if spec is None:
             raise KeyError(name)
-        return await self.run(spec)
+        return await self.run(spec, council_id)
 
-    async def run(self, spec: JobSpec) -> JobOutcome:
+    async def run(self, spec: JobSpec, council_id: str | None = None) -> JobOutcome:
         """Run a job in a task of its own that shutdown waits for: a caller that is cancelled
         (the scheduler stopping, a closed request) does not cut the job short."""
         task = asyncio.create_task(
-            run_spec(spec, self.sessions, self.settings, self.clock, self.holder, self.lease),
+            run_spec(
+                spec,
+                self.sessions,
+                self.settings,
+                self.clock,
+                self.holder,
+                self.lease,
+                council_id,
+            ),
             name=f"job:{spec.name}",
         )
         self.jobs_running.add(task)

@@ -17,7 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from handlers.clock import Clock, SystemClock
 from handlers.config import Settings
-from handlers.jobs import JOBS, JobSpec, load_all
+from handlers.jobs import JOBS, JobSpec, load_all, run_body
 from models.leases import acquire, release, renew
 
 log = logging.getLogger(__name__)
@@ -56,12 +56,15 @@ async def run_job(
     clock: Clock,
     holder: str,
     terms: LeaseTerms | None = None,
+    council_id: str | None = None,
 ) -> JobOutcome:
     """Run one registered job under its database lease (see `run_spec`)."""
     spec = load_all().get(name)
     if spec is None:
         raise KeyError(name)
-    return await run_spec(spec, sessions, settings, clock, holder, terms or LeaseTerms())
+    return await run_spec(
+        spec, sessions, settings, clock, holder, terms or LeaseTerms(), council_id
+    )
 
 
 async def run_spec(
@@ -71,8 +74,10 @@ async def run_spec(
     clock: Clock,
     holder: str,
     terms: LeaseTerms,
+    council_id: str | None = None,
 ) -> JobOutcome:
-    """Run a job under its lease, renewed while it runs; a job running elsewhere is skipped."""
+    """Run a job under its lease, renewed while it runs; a job running elsewhere is skipped.
+    With several parks it runs per council (`council_id`: that council only)."""
     name = spec.name
     async with sessions() as session, session.begin():
         if not await acquire(session, name, holder, terms.clock.now(), terms.ttl):
@@ -82,7 +87,7 @@ async def run_spec(
     lost = asyncio.Event()
     keeper = asyncio.create_task(_keep_lease(spec.name, sessions, holder, terms, job, lost))
     try:
-        queued = await spec.fn(sessions, settings, clock)
+        queued = await run_body(spec, sessions, settings, clock, council_id)
     except asyncio.CancelledError:
         if not lost.is_set() or job is None:
             raise

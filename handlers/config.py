@@ -15,7 +15,17 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import pydantic
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    PrivateAttr,
+    SecretStr,
+    ValidationError,
+    field_serializer,
+    field_validator,
+    model_validator,
+)
 
 ENV_PREFIX = "ANTT_"
 # ANTT_ variables that are not configuration: the config file's path, and the test suite's
@@ -290,6 +300,58 @@ class PatrolsConfig(_Section):
     expected_per_shift: int = Field(default=1, ge=0, le=48)
 
 
+# Issue 20: several parks' councils on one installation (docs/councils.md).
+DEFAULT_COUNCIL = "default"  # the id of the one council of a file without `councils`
+
+
+class CouncilConfig(_Section):
+    """One park's council: its groups, coordinators and roster, and what it sets differently.
+
+    `engagement`, `digest` and `alerts` override only the keys written under them; `shifts`
+    adds or replaces enterprises. Everything else is the installation's."""
+
+    id: str = Field(pattern=r"^[a-z0-9][a-z0-9_-]{0,31}$")
+    name: str = Field(min_length=1, max_length=200)
+    groups: tuple[GroupConfig, ...] = ()
+    coordinators: tuple[str, ...] = ()
+    roster: str | None = None
+    engagement: EngagementConfig | None = None
+    digest: DigestConfig | None = None
+    alerts: AlertsConfig | None = None
+    shifts: dict[str, tuple[ShiftConfig, ...]] | None = None
+
+    @field_serializer("engagement", "digest", "alerts")
+    def _only_what_was_written(self, section: _Section | None) -> dict[str, Any] | None:
+        """Dumped as written, so that a dumped file read again overrides the same keys."""
+        return None if section is None else section.model_dump(mode="json", exclude_unset=True)
+
+
+def _same_groups(groups: Any, councils: Any) -> bool:
+    """Top-level `groups` that are exactly every council's groups, in order."""
+    if not groups or not isinstance(councils, list | tuple):
+        return False
+    try:
+        mine = [GroupConfig.model_validate(g) for g in groups]
+        theirs = [GroupConfig.model_validate(g) for c in councils for g in c.get("groups", ())]
+    except (ValidationError, AttributeError):
+        return False
+    return mine == theirs
+
+
+class CopyUrgentConfig(_Section):
+    """Which urgent incidents are copied to the province's staff."""
+
+    categories: tuple[Category, ...] = ("fire", "hazmat")
+    injuries: bool = True
+
+
+class ProvinceConfig(_Section):
+    """The province's industrial-parks board: its staff see every council (role `province`)."""
+
+    coordinators: tuple[str, ...] = ()
+    copy_urgent: CopyUrgentConfig = CopyUrgentConfig()
+
+
 class Settings(_Section):
     """The whole configuration (SPEC.md 4)."""
 
@@ -310,9 +372,21 @@ class Settings(_Section):
     # Enterprise name (as on the roster) -> its shifts; patrols are counted per shift.
     shifts: dict[str, tuple[ShiftConfig, ...]] = Field(default_factory=dict)
     patrols: PatrolsConfig = PatrolsConfig()
+    # Several parks (docs/councils.md): empty means one council, `default`, made of the
+    # top-level groups, coordinators and roster.
+    councils: tuple[CouncilConfig, ...] = ()
+    province: ProvinceConfig = ProvinceConfig()
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     # Directory of the config file; relative paths (roster, sqlite) resolve against it.
     base_dir: str = "."
+    # Set on one council's effective settings (handlers.councils): whose they are.
+    _council_id: str | None = PrivateAttr(default=None)
+
+    @property
+    def council_id(self) -> str | None:
+        """The council these settings are the effective settings of; None for the
+        installation's own (with several councils, they are nobody's in particular)."""
+        return self._council_id
 
     @field_validator("timezone")
     @classmethod
@@ -322,6 +396,55 @@ class Settings(_Section):
         except (ZoneInfoNotFoundError, ValueError) as exc:
             raise ValueError(f"unknown time zone {value!r}") from exc
         return value
+
+    @model_validator(mode="before")
+    @classmethod
+    def _councils_own_their_groups(cls, data: Any) -> Any:
+        """With `councils`, groups, coordinators and roster are listed under each council;
+        `groups` then reads as every council's groups (for code that handles any chat)."""
+        if not isinstance(data, dict) or not data.get("councils"):
+            return data
+        for key in ("groups", "coordinators", "roster"):
+            if key == "groups" and _same_groups(data.get("groups"), data["councils"]):
+                continue  # the settings dumped and read again (the demo's CLI config)
+            if data.get(key):
+                raise ValueError(
+                    f"{key}: with councils, list {key} under each council "
+                    "(the province's staff go under province.coordinators)"
+                )
+        councils = data["councils"]
+        if isinstance(councils, list | tuple):
+            groups = [
+                g
+                for c in councils
+                if isinstance(c, Mapping) and isinstance(c.get("groups"), list | tuple)
+                for g in c["groups"]
+            ]
+            data = {**data, "groups": groups}
+        return data
+
+    @model_validator(mode="after")
+    def _councils_apart(self) -> Settings:
+        """Council ids are unique and a group chat belongs to one council only."""
+        seen: dict[str, str] = {}
+        chats: dict[str, str] = {}
+        for i, council in enumerate(self.councils):
+            if council.id == DEFAULT_COUNCIL:
+                raise ValueError(
+                    f"councils.{i}.id: {DEFAULT_COUNCIL!r} is reserved (rows of no park); "
+                    "choose another id, e.g. the park's name"
+                )
+            if council.id in seen:
+                raise ValueError(f"councils.{i}.id: {council.id!r} is used twice")
+            seen[council.id] = council.name
+            for g in council.groups:
+                if g.chat_id in chats:
+                    raise ValueError(
+                        f"councils.{i}.groups: chat {g.chat_id!r} is already in council "
+                        f"{chats[g.chat_id]!r}; a group belongs to one council"
+                    )
+                chats[g.chat_id] = council.id
+        return self
 
     @property
     def tz(self) -> ZoneInfo:

@@ -13,6 +13,7 @@ from handlers.clock import Clock
 from handlers.config import Settings
 from handlers.events import InboundEvent
 from models.outbox import enqueue
+from models.scoping import role_here
 from models.tables import Group, Member, Membership, Message
 
 if TYPE_CHECKING:
@@ -50,7 +51,7 @@ class Context:
 
     @property
     def is_coordinator(self) -> bool:
-        return self.member.role in ("coordinator", "admin")
+        return role_here(self.member) in ("coordinator", "admin")
 
     async def reply(self, text: str, *, kind: str = "reply", **extra: Any) -> int | None:
         """Answer in the chat the event came from (written to the outbox, same transaction)."""

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -12,7 +12,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from handlers.calendar import holiday_name, holidays_in_week
 from handlers.codes import incident_code, request_code
-from handlers.config import Settings, parse_quiet_hours, shift_times
+from handlers.config import DEFAULT_COUNCIL, Settings, parse_quiet_hours, shift_times
+from handlers.councils import council_name, council_settings
+from handlers.councils import scope as scope_of
 from handlers.texts import digest as texts
 from handlers.texts import honour as honour_texts
 from handlers.texts import posts as post_texts
@@ -139,6 +141,7 @@ class Digest:
     holidays: list[str] = field(default_factory=list)  # "06/02 Tết Nguyên Đán" in this week
     posts: dict[str, Any] = field(default_factory=dict)  # models.posts.week_figures
     shifts: list[q.ShiftLine] = field(default_factory=list)  # check-ins per enterprise and shift
+    park: str | None = None  # the council's name when the installation has several (issue 20)
 
     @property
     def complete(self) -> bool:
@@ -185,6 +188,7 @@ class Digest:
             "end": self._local(self.window.end),
             "as_of": self._local(self.window.as_of),
             "complete": self.complete,
+            "council": self.park,
             "group": None
             if self.scope is None
             else {"chat_id": self.scope.chat_id, "name": self.scope.name},
@@ -347,6 +351,8 @@ class Digest:
             title = texts.TITLE.format(num=self.week_number, start=start, end=end)
         else:
             title = texts.TITLE_WEEK.format(num=self.week_number, start=start, end=end)
+        if self.park:  # several parks on one installation: say which one
+            title = texts.TITLE_PARK.format(title=title, park=self.park)
         if not self.complete:  # a week in progress: say up to when
             as_of = self.window.as_of.astimezone(self.tz).strftime("%H:%M %d/%m")
             title += texts.SO_FAR.format(as_of=as_of)
@@ -545,16 +551,22 @@ async def build_digest(
     *,
     group_chat_id: str | None = None,
     with_members: bool = True,
+    council_id: str | None = None,
 ) -> Digest:
-    """Every figure of one week (so far, if it is the current week). LookupError: no such group."""
+    """Every figure of one week (so far, if it is the current week). LookupError: no such group.
+
+    `council_id` keeps it to one park's council, with its own settings (docs/councils.md)."""
+    council = scope_of(settings, council_id)
+    if council_id is not None:
+        settings = council_settings(settings, council_id)
     tz = settings.tz
     night = night_of(settings)
-    w = window(week, tz, now, night)
+    w = replace(window(week, tz, now, night), council_id=council)
     scope: q.GroupInfo | None = None
     if group_chat_id is not None:
         scope = await q.group_by_chat(session, group_chat_id)
-        if scope is None:
-            raise LookupError(group_chat_id)
+        if scope is None or (council and not await q.groups(session, scope.id, council)):
+            raise LookupError(group_chat_id)  # unknown, or another park's group
     gpk = scope.id if scope is not None else None
     totals = await q.totals(session, w, gpk)
     per_group = await q.figures(session, w, "group", gpk)
@@ -562,9 +574,10 @@ async def build_digest(
     trend: list[tuple[str, q.Figures]] = []
     for back in (3, 2, 1):
         wk = shift_week(week, -back)
-        trend.append((wk, await q.totals(session, window(wk, tz, now, night), gpk)))
+        past = replace(window(wk, tz, now, night), council_id=council)
+        trend.append((wk, await q.totals(session, past, gpk)))
     trend.append((week, totals))
-    groups = [(g, per_group.get(g.id, q.Figures())) for g in await q.groups(session, gpk)]
+    groups = [(g, per_group.get(g.id, q.Figures())) for g in await q.groups(session, gpk, council)]
     enterprises = sorted(per_ent.items(), key=lambda kv: enterprise_rank(str(kv[0]), kv[1]))
     public = settings.server.public_url.rstrip("/")
     return Digest(
@@ -588,8 +601,10 @@ async def build_digest(
         incidents=await q.week_incidents(session, w, gpk),
         seen=await q.messages_seen(session, w, gpk),
         partial_view=settings.platform.kind in PARTIAL_VIEW,
-        sent=await q.sent_digest(session, week) if scope is None else None,
-        commendations=await honour.commendations(session, w.start, w.end, tz, w.as_of)
+        sent=await q.sent_digest(session, week, council_id or DEFAULT_COUNCIL)
+        if scope is None
+        else None,
+        commendations=await honour.commendations(session, w.start, w.end, tz, w.as_of, council)
         if scope is None
         else [],
         patrols=await honour.patrol_table(
@@ -600,6 +615,7 @@ async def build_digest(
             w.start,
             w.end,
             w.as_of,
+            council,
         )
         if scope is None
         else [],
@@ -608,8 +624,13 @@ async def build_digest(
         ],
         shifts=await q.shift_checkins(session, w, shift_times(settings), tz, gpk),
         posts=await week_posts_figures(
-            session, w.start, w.as_of, {scope.chat_id} if scope is not None else None
+            session,
+            w.start,
+            w.as_of,
+            {scope.chat_id} if scope is not None else None,
+            council,
         ),
+        park=council_name(settings, council),
     )
 
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 import logging
 import re
 from dataclasses import replace
+from datetime import datetime
+from typing import cast
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -12,11 +14,20 @@ import handlers.intents  # noqa: F401  (registers the handlers)
 from handlers.clock import Clock
 from handlers.config import Settings
 from handlers.context import Context
-from handlers.events import InboundEvent
+from handlers.councils import (
+    council_of_chat,
+    council_settings,
+    join_council,
+    member_councils,
+    member_role,
+)
+from handlers.events import ContentKind, InboundEvent
 from handlers.intents.basic import plain_message, unknown_command
+from handlers.park_choice import private_council
 from handlers.parse import parse
 from handlers.registry import HANDLERS, HOOKS, Handler
 from handlers.text import fold
+from models.outbox import enqueue
 from models.people import (
     ensure_membership,
     get_or_create_group,
@@ -24,7 +35,8 @@ from models.people import (
     mark_private_chat,
     touch_activity,
 )
-from models.tables import Message
+from models.scoping import ALL_COUNCILS, keep_to_council, set_role_here
+from models.tables import DEFAULT_COUNCIL, Group, Member, Message
 
 log = logging.getLogger(__name__)
 
@@ -99,6 +111,11 @@ async def handle_event(
     member, member_created = await get_or_create_member(
         session, event.sender_id, display_name=event.sender_name, now=now
     )
+    if member.member_id in settings.province.coordinators and member.role != "province":
+        # The province's staff: known people who owe no acknowledgement in any park.
+        member.role, member.status = "province", "member"
+    if settings.councils and event.chat_type != "private":
+        await _group_council(session, settings, group, member, now)
     membership = await ensure_membership(session, member, group, now=now)
     if event.chat_type == "private":
         await mark_private_chat(session, member, event.chat_id)
@@ -112,7 +129,9 @@ async def handle_event(
 
     text = strip_bot_mention(event.text, settings.platform.bot_name) if event.text else ""
     parsed = parse(text, event.sent_at, settings.tz) if text.strip() else None
+    council = group.council_id if event.chat_type != "private" else DEFAULT_COUNCIL
     message = Message(
+        council_id=council,
         event_pk=event_pk,
         platform=event.platform,
         chat_id=event.chat_id,
@@ -132,6 +151,25 @@ async def handle_event(
     )
     session.add(message)
     await session.flush()
+    held: list[int] = []
+    if settings.councils:
+        if event.chat_type == "private":
+            choice = await private_council(session, settings, member, message, text, now)
+            if choice.council is None:  # the park question was asked or answered
+                await _answer(session, event, member, choice.reply, now)
+                held = choice.held
+                if not held:
+                    return None
+                council = choice.picked or DEFAULT_COUNCIL
+            else:
+                council = choice.council
+            message.council_id = council
+        # Everything this event reads and writes is this council's (models/scoping.py).
+        keep_to_council(session, council)
+        set_role_here(session, member, await member_role(session, settings, member, council))
+        settings = council_settings(settings, council)
+    if held:
+        return await _route_held(session, settings, clock, event, member, group, held)
     ctx = Context(
         session=session,
         settings=settings,
@@ -145,11 +183,94 @@ async def handle_event(
         text=text,
         member_created=member_created,
     )
+    return await _run(ctx)
+
+
+async def _run(ctx: Context) -> Context:
+    """Hooks first (answers to the bot's questions, quote-replies), then the handler."""
     for _order, _name, pre in HOOKS:
         if await pre(ctx):
             return ctx
     handler = route(ctx)
     await handler(ctx)
+    return ctx
+
+
+async def _group_council(
+    session: AsyncSession, settings: Settings, group: Group, member: Member, now: datetime
+) -> None:
+    """A group's council is the configuration's; an unconfigured group takes the council of
+    its first writer when they sit on exactly one. The writer joins the group's council."""
+    configured = council_of_chat(settings, group.chat_id)
+    if configured is not None and group.council_id != configured:
+        group.council_id = configured
+    elif configured is None and group.council_id == DEFAULT_COUNCIL:
+        mine = await member_councils(session, settings, member.id)
+        if len(mine) == 1:
+            group.council_id = mine[0]
+    if group.council_id != DEFAULT_COUNCIL and member.role != "province":
+        await join_council(session, member.id, group.council_id, now)
+
+
+async def _answer(
+    session: AsyncSession, event: InboundEvent, member: Member, text: str | None, now: datetime
+) -> None:
+    """The park question, or the choice confirmed, in the member's private chat."""
+    if text:
+        await enqueue(
+            session,
+            chat_id=event.chat_id,
+            text=text,
+            kind="reply",
+            key=f"park:{event.platform}:{event.event_key}",
+            now=now,
+            member_pk=member.id,
+        )
+
+
+async def _route_held(
+    session: AsyncSession,
+    settings: Settings,
+    clock: Clock,
+    event: InboundEvent,
+    member: Member,
+    group: Group,
+    held: list[int],
+) -> Context | None:
+    """The messages that waited for the park question, handled now in the chosen park, as
+    if they had just arrived (each keeps its own text and time)."""
+    ctx: Context | None = None
+    for n, pk in enumerate(held):
+        old = await session.get(Message, pk, execution_options={ALL_COUNCILS: True})
+        if old is None:
+            continue
+        old.council_id = settings.council_id or DEFAULT_COUNCIL
+        text = strip_bot_mention(old.text, settings.platform.bot_name) if old.text else ""
+        parsed = parse(text, old.sent_at, settings.tz) if text.strip() else None
+        again = replace(
+            event,
+            text=old.text,
+            message_id=old.message_id,
+            sent_at=old.sent_at,
+            kind=cast(ContentKind, old.kind),
+            media_url=old.media_url,
+            quote_message_id=old.quote_message_id,
+            event_key=f"{event.event_key}:held{n}",
+        )
+        ctx = await _run(
+            Context(
+                session=session,
+                settings=settings,
+                clock=clock,
+                event=again,
+                member=member,
+                group=group,
+                membership=None,
+                message=old,
+                parsed=parsed,
+                text=text,
+            )
+        )
     return ctx
 
 

@@ -36,8 +36,10 @@ from models.honour import Shift, Shifts, is_night
 from models.inserts import insert_new
 from models.outbox import sent_this_month
 from models.tables import (
+    DEFAULT_COUNCIL,
     Ack,
     CheckIn,
+    CouncilMember,
     Directive,
     DirectiveTarget,
     Group,
@@ -71,6 +73,9 @@ class Window:
     as_of: datetime
     # Local night spans [from, to) overlapping the week, for the check-ins' night share.
     nights: tuple[tuple[datetime, datetime], ...] = ()
+    # One park's council (issue 20): its records and its members only. None: no filter
+    # (a single-council installation, where every row and member is the council's).
+    council_id: str | None = None
 
 
 @dataclass
@@ -198,7 +203,28 @@ def expected_member(end: datetime | ColumnElement[Any] | Any) -> ColumnElement[b
 
 
 def _in(col: Any, w: Window) -> ColumnElement[bool]:
+    """In the window; with a council, also that council's rows (the column's table has
+    `council_id`; the outbox is counted by chat instead, see _scope_chats)."""
+    entity = getattr(col, "class_", None)
+    if w.council_id is not None and entity not in (None, Outbox) and hasattr(entity, "council_id"):
+        return and_(col >= w.start, col < w.as_of, entity.council_id == w.council_id)
     return and_(col >= w.start, col < w.as_of)
+
+
+def _own(entity: Any, w: Window) -> list[ColumnElement[bool]]:
+    """The council's rows of a table with `council_id`, or no condition without a council."""
+    return [] if w.council_id is None else [entity.council_id == w.council_id]
+
+
+def in_council(member_col: Any, council_id: str | None) -> list[ColumnElement[bool]]:
+    """Members of the council (council_members), or no condition without a council."""
+    if council_id is None:
+        return []
+    return [
+        member_col.in_(
+            select(CouncilMember.member_pk).where(CouncilMember.council_id == council_id)
+        )
+    ]
 
 
 def _at_night(col: Any, w: Window) -> ColumnElement[bool]:
@@ -208,18 +234,27 @@ def _at_night(col: Any, w: Window) -> ColumnElement[bool]:
     return or_(*(and_(col >= a, col < b) for a, b in w.nights))
 
 
-def _restrict(member_col: Any, group_pk: int | None) -> list[ColumnElement[bool]]:
+def _restrict(
+    member_col: Any, group_pk: int | None, council_id: str | None = None
+) -> list[ColumnElement[bool]]:
+    found = in_council(member_col, council_id)
     if group_pk is None:
-        return []
-    return [member_col.in_(select(Membership.member_pk).where(Membership.group_pk == group_pk))]
+        return found
+    return [
+        *found,
+        member_col.in_(select(Membership.member_pk).where(Membership.group_pk == group_pk)),
+    ]
 
 
-def scope_map(kind: ScopeKind, group_pk: int | None = None) -> Subquery:
-    """(member_pk, key) for a scope kind; `group_pk` narrows everything to one group."""
+def scope_map(
+    kind: ScopeKind, group_pk: int | None = None, council_id: str | None = None
+) -> Subquery:
+    """(member_pk, key) for a scope kind; `group_pk` narrows everything to one group,
+    `council_id` to one council's members and groups."""
     stmt: Select[Any]
     if kind == "total":
         stmt = select(Member.id.label("member_pk"), ALL.label("key"))
-        stmt = stmt.where(*_restrict(Member.id, group_pk))
+        stmt = stmt.where(*_restrict(Member.id, group_pk, council_id))
     elif kind == "group":
         stmt = (
             select(Membership.member_pk.label("member_pk"), Membership.group_pk.label("key"))
@@ -228,9 +263,13 @@ def scope_map(kind: ScopeKind, group_pk: int | None = None) -> Subquery:
         )
         if group_pk is not None:
             stmt = stmt.where(Membership.group_pk == group_pk)
+        if council_id is not None:
+            stmt = stmt.where(Group.council_id == council_id)
     else:
         stmt = select(Member.id.label("member_pk"), Member.enterprise.label("key")).where(
-            Member.enterprise.is_not(None), Member.enterprise != "", *_restrict(Member.id, group_pk)
+            Member.enterprise.is_not(None),
+            Member.enterprise != "",
+            *_restrict(Member.id, group_pk, council_id),
         )
     return stmt.subquery(f"scope_{kind}")
 
@@ -248,7 +287,7 @@ async def member_figures(
     session: AsyncSession, w: Window, kind: ScopeKind, group_pk: int | None = None
 ) -> dict[Any, Figures]:
     """Members, activity and per-member counts summed per scope key, in one query."""
-    scope = scope_map(kind, group_pk)
+    scope = scope_map(kind, group_pk, w.council_id)
     msg = _per_member(Message.member_pk, _in(Message.sent_at, w), "msg")
     chk = _per_member(CheckIn.member_pk, _in(CheckIn.at, w), "chk")
     night = _per_member(
@@ -336,7 +375,7 @@ async def report_breakdown(
     into: dict[Any, Figures],
 ) -> None:
     """Reports of the week by category, severity and (incident, else report) status."""
-    scope = scope_map(kind, group_pk)
+    scope = scope_map(kind, group_pk, w.council_id)
     status = func.coalesce(Incident.status, Report.status)
     stmt = (
         select(scope.c.key, Report.category, Report.severity, status, func.count())
@@ -388,7 +427,7 @@ async def directive_figures(
             .subquery("pairs")
         )
     else:
-        scope = scope_map(kind, group_pk)
+        scope = scope_map(kind, group_pk, w.council_id)
         pairs = (
             select(triples.c.directive_pk, triples.c.member_pk, scope.c.key)
             .distinct()
@@ -445,18 +484,22 @@ async def directive_figures(
         into.setdefault(key, Figures()).directives = int(n)
 
 
-def _scope_chats(kind: ScopeKind, group_pk: int | None) -> Subquery | None:
+def _scope_chats(
+    kind: ScopeKind, group_pk: int | None, council_id: str | None = None
+) -> Subquery | None:
     """(chat_id, key): the chats a scope's outbox is counted from (its groups, its members')."""
-    members = scope_map(kind, group_pk)
+    members = scope_map(kind, group_pk, council_id)
     private = (
         select(Member.private_chat_id.label("chat_id"), members.c.key)
         .join(members, members.c.member_pk == Member.id)
         .where(Member.private_chat_id.is_not(None))
     )
     if kind == "total":
-        if group_pk is None:
+        if group_pk is None and council_id is None:
             return None
-        own: Select[Any] = select(Group.chat_id, ALL.label("key")).where(Group.id == group_pk)
+        own: Select[Any] = select(Group.chat_id, ALL.label("key")).where(
+            Group.id == group_pk if group_pk is not None else Group.council_id == council_id
+        )
     elif kind == "group":
         own = select(Group.chat_id, Group.id.label("key")).where(Group.kind != "private")
         if group_pk is not None:
@@ -465,6 +508,8 @@ def _scope_chats(kind: ScopeKind, group_pk: int | None) -> Subquery | None:
         own = select(Group.chat_id, Group.enterprise.label("key")).where(
             Group.enterprise.is_not(None), Group.kind != "private"
         )
+    if council_id is not None:
+        own = own.where(Group.council_id == council_id)
     return union(own, private).subquery("chats")
 
 
@@ -476,7 +521,7 @@ async def outbox_figures(
     into: dict[Any, Figures],
 ) -> None:
     """Messages the bot sent (each chunk counts, as the quota does) per scope."""
-    chats = _scope_chats(kind, group_pk)
+    chats = _scope_chats(kind, group_pk, w.council_id)
     sent = func.coalesce(func.sum(Outbox.chunks_sent), 0)
     if chats is None:
         stmt = select(ALL, sent).where(_in(Outbox.sent_at, w))
@@ -506,11 +551,15 @@ async def totals(session: AsyncSession, w: Window, group_pk: int | None = None) 
     return (await figures(session, w, "total", group_pk)).get(TOTAL_KEY, Figures())
 
 
-async def groups(session: AsyncSession, group_pk: int | None = None) -> list[GroupInfo]:
-    """The chats digests report on: every group but members' private chats."""
+async def groups(
+    session: AsyncSession, group_pk: int | None = None, council_id: str | None = None
+) -> list[GroupInfo]:
+    """The chats digests report on: every group but members' private chats (of one council)."""
     stmt = select(Group).where(Group.kind != "private").order_by(Group.name, Group.id)
     if group_pk is not None:
         stmt = stmt.where(Group.id == group_pk)
+    if council_id is not None:
+        stmt = stmt.where(Group.council_id == council_id)
     return [
         GroupInfo(g.id, g.chat_id, g.name or g.chat_id, g.kind)
         for g in (await session.execute(stmt)).scalars()
@@ -553,7 +602,7 @@ async def top_members(
             ~select(Nudge.id)
             .where(Nudge.member_pk == Member.id, _in(Nudge.planned_at, w))
             .exists(),
-            *_restrict(Member.id, group_pk),
+            *_restrict(Member.id, group_pk, w.council_id),
         )
         .group_by(Member.id, Member.member_id, Member.name, Member.name_folded, Member.enterprise)
         # Folded names order ties as readers expect (Đ with D) and alike on every database.
@@ -578,7 +627,7 @@ async def inactive_members(
     )
     stmt = (
         select(Member)
-        .where(expected_member(w.end), ~active, *_restrict(Member.id, group_pk))
+        .where(expected_member(w.end), ~active, *_restrict(Member.id, group_pk, w.council_id))
         .order_by(func.coalesce(Member.enterprise, ""), Member.name_folded, Member.name, Member.id)
     )
     return [
@@ -670,7 +719,7 @@ async def open_incidents(
     """Incidents not finished at `as_of`, by category."""
     still_open = _still_open_at(w.as_of)
     stmt = select(Incident.category, func.count(Incident.id)).where(
-        Incident.first_reported_at < w.as_of, still_open
+        Incident.first_reported_at < w.as_of, still_open, *_own(Incident, w)
     )
     if group_pk is not None:
         stmt = stmt.where(
@@ -728,6 +777,7 @@ async def week_incidents(
         .where(
             Incident.first_reported_at < w.as_of,
             or_(Incident.first_reported_at >= w.start, _still_open_at(w.start)),
+            *_own(Incident, w),
         )
         .order_by(Incident.first_reported_at, Incident.id)
         .limit(limit)
@@ -839,21 +889,28 @@ async def messages_seen(
     return {kind: int(n) for kind, n in await session.execute(stmt)}
 
 
-async def sent_digest(session: AsyncSession, week: str) -> SentDigest | None:
+async def sent_digest(
+    session: AsyncSession, week: str, council_id: str = DEFAULT_COUNCIL
+) -> SentDigest | None:
     """The park digest text stored when that week's digest was queued, if it was."""
-    return await session.get(SentDigest, week)
+    return await session.get(SentDigest, (council_id, week))
 
 
 async def keep_sent_digest(
-    session: AsyncSession, week: str, text: str, as_of: datetime, now: datetime
+    session: AsyncSession,
+    week: str,
+    text: str,
+    as_of: datetime,
+    now: datetime,
+    council_id: str = DEFAULT_COUNCIL,
 ) -> str:
     """Store the week's text unless one is stored already; return the stored one.
 
     The first text queued for a week is what every coordinator of that week receives.
     """
-    row = {"week": week, "text": text, "as_of": as_of, "created_at": now}
-    await insert_new(session, SentDigest, [row], conflict=("week",))
-    stored = await session.get(SentDigest, week, populate_existing=True)
+    row = {"council_id": council_id, "week": week, "text": text, "as_of": as_of, "created_at": now}
+    await insert_new(session, SentDigest, [row], conflict=("council_id", "week"))
+    stored = await session.get(SentDigest, (council_id, week), populate_existing=True)
     return stored.text if stored is not None else text
 
 
@@ -902,7 +959,7 @@ async def member_activity(
         .outerjoin(msg, msg.c.member_pk == Member.id)
         .outerjoin(chk, chk.c.member_pk == Member.id)
         .outerjoin(names, names.c.member_pk == Member.id)
-        .where(Member.active.is_(True))
+        .where(Member.active.is_(True), *in_council(Member.id, w.council_id))
     )
     if search:
         like = f"%{search.lower()}%"
@@ -919,10 +976,16 @@ async def member_activity(
     return [MemberActivity(m, int(n), int(c), int(g)) for m, n, c, g in await session.execute(stmt)]
 
 
-async def enterprise_last_seen(session: AsyncSession) -> dict[str, datetime | None]:
+async def enterprise_last_seen(
+    session: AsyncSession, council_id: str | None = None
+) -> dict[str, datetime | None]:
     stmt = (
         select(Member.enterprise, func.max(Member.last_active_at))
-        .where(Member.enterprise.is_not(None), Member.active.is_(True))
+        .where(
+            Member.enterprise.is_not(None),
+            Member.active.is_(True),
+            *in_council(Member.id, council_id),
+        )
         .group_by(Member.enterprise)
     )
     return {ent: last for ent, last in await session.execute(stmt)}
@@ -1008,7 +1071,7 @@ async def shift_checkins(
             Member.enterprise != "",
             Member.status == "member",
             Member.active.is_(True),
-            *_restrict(Member.id, group_pk),
+            *_restrict(Member.id, group_pk, w.council_id),
         )
     )
     counts: dict[tuple[str, str], dict[str, int]] = {}
@@ -1019,7 +1082,7 @@ async def shift_checkins(
             _in(CheckIn.at, w),
             Member.enterprise.is_not(None),
             Member.enterprise != "",
-            *_restrict(Member.id, group_pk),
+            *_restrict(Member.id, group_pk, w.council_id),
         )
     )
     enterprises = {str(n) for (n,) in names}

@@ -10,10 +10,12 @@ from sqlalchemy import Select, case, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
+from models.scoping import members_here, session_council
 from models.tables import (
     Ack,
     CheckIn,
     Commendation,
+    CouncilMember,
     Directive,
     Group,
     Member,
@@ -325,6 +327,9 @@ async def rows(
             yield row
         return
     stmt = _window(_QUERIES[kind](), kind, since, until)
+    council = session_council(session)
+    if kind == "outbox" and council is not None:  # the outbox is shared: filter it here
+        stmt = stmt.where(Outbox.council_id == council)
     result = await session.stream(stmt.execution_options(yield_per=1000))
     async for rec in result.mappings():
         yield dict(rec)
@@ -474,15 +479,24 @@ async def _members(
     session: AsyncSession, since: datetime | None, until: datetime | None
 ) -> AsyncIterator[dict[str, Any]]:
     g = aliased(Group)
+    council = session_council(session)
     stmt = _window(
-        select(Member).where(Member.active.is_(True)).order_by(Member.id), "members", since, until
+        select(Member).where(Member.active.is_(True), *members_here(session)).order_by(Member.id),
+        "members",
+        since,
+        until,
     )
     members = list((await session.execute(stmt)).scalars())
     groups: dict[int, list[str]] = {}
+    roles: dict[int, str] = {}
+    if council is not None:  # one park: its groups and the role its roster gives
+        found = select(CouncilMember.member_pk, CouncilMember.role)
+        for pk, role in await session.execute(found.where(CouncilMember.council_id == council)):
+            roles[pk] = role
     pairs = await session.execute(
         select(Membership.member_pk, g.chat_id)
         .join(g, g.id == Membership.group_pk)
-        .where(g.kind != "private")
+        .where(g.kind != "private", *([g.council_id == council] if council else []))
         .order_by(g.chat_id)
     )
     for member_pk, chat_id in pairs:
@@ -493,7 +507,7 @@ async def _members(
             "name": m.name,
             "phone": m.phone,
             "enterprise": m.enterprise,
-            "role": m.role,
+            "role": roles.get(m.id, m.role),
             "groups": groups.get(m.id, []),
             "status": m.status,
             "last_active_at": m.last_active_at,

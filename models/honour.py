@@ -81,6 +81,7 @@ async def commendations(
     end: datetime,
     tz: ZoneInfo,
     as_of: datetime | None = None,
+    council_id: str | None = None,
 ) -> list[HonourLine]:
     """Commendations made in [start, end) and by `as_of`, oldest first, each with the member's
     reports and patrol check-ins in the calendar month of the commendation."""
@@ -91,6 +92,7 @@ async def commendations(
             Commendation.created_at >= start,
             Commendation.created_at < end,
             Commendation.created_at <= (as_of or end),
+            *([Commendation.council_id == council_id] if council_id is not None else []),
         )
         .order_by(Commendation.created_at, Commendation.id)
     )
@@ -153,8 +155,14 @@ def shift_at(shifts: Shifts, tz: ZoneInfo, enterprise: str, at: datetime) -> Shi
     return None
 
 
-async def patrols_in(session: AsyncSession, enterprise: str, start: datetime, end: datetime) -> int:
-    """Patrol check-ins by the enterprise's members in [start, end)."""
+async def patrols_in(
+    session: AsyncSession,
+    enterprise: str,
+    start: datetime,
+    end: datetime,
+    council_id: str | None = None,
+) -> int:
+    """Patrol check-ins by the enterprise's members in [start, end) (in one park's council)."""
     return await _count(
         session,
         select(func.count(CheckIn.id))
@@ -164,6 +172,7 @@ async def patrols_in(session: AsyncSession, enterprise: str, start: datetime, en
             CheckIn.kind == "patrol",
             CheckIn.at >= start,
             CheckIn.at < end,
+            *([CheckIn.council_id == council_id] if council_id is not None else []),
         ),
     )
 
@@ -176,6 +185,7 @@ async def patrol_table(
     start: datetime,
     end: datetime,
     as_of: datetime,
+    council_id: str | None = None,
 ) -> list[PatrolRow]:
     """Per enterprise with shifts: shifts that began in [start, end) and ended by `as_of`;
     `per` patrol check-ins are expected in each."""
@@ -185,7 +195,7 @@ async def patrol_table(
         for span in shift_spans(shifts, tz, enterprise, start, end):
             if span.end > as_of:
                 continue  # still on duty: not yet missed
-            n = await patrols_in(session, enterprise, span.start, span.end)
+            n = await patrols_in(session, enterprise, span.start, span.end, council_id)
             expected += per
             done += min(n, per)
             missed += n < per

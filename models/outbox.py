@@ -11,6 +11,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from models.inserts import insert_new
+from models.scoping import record_council
 from models.tables import Outbox
 
 # Lower is sent first (DESIGN.md: urgent alert > reply > directive > task > digest > nudge).
@@ -63,6 +64,7 @@ async def enqueue(
         "ref_id": ref_id,
         "created_at": now,
         "chunks_sent": 0,
+        "council_id": record_council(session),
     }
     new = await insert_new(session, Outbox, [row], conflict=["idempotency_key"], returning=["id"])
     return int(new[0][0]) if new else None
@@ -74,6 +76,7 @@ async def enqueue_many(
     """Queue many messages at once (each a dict of enqueue's fields); returns {key: id} of
     the rows that were new. Jobs that write thousands of messages use this."""
     insert = insert_for(session)
+    council = record_council(session)
     out: dict[str, int] = {}
     for i in range(0, len(rows), chunk):
         values = [
@@ -92,6 +95,7 @@ async def enqueue_many(
                 "ref_id": r.get("ref_id"),
                 "created_at": now,
                 "chunks_sent": 0,
+                "council_id": council,
             }
             for r in rows[i : i + chunk]
         ]

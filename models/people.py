@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from datetime import datetime
 from typing import Any
 
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from models.tables import Group, Member, Membership
+from models.tables import DEFAULT_COUNCIL, CouncilMember, Group, Member, Membership
 
 
 def fold_name(text: str) -> str:
@@ -200,14 +200,25 @@ async def mark_private_chat(session: AsyncSession, member: Member, chat_id: str)
 
 
 async def coordinators(
-    session: AsyncSession, configured: tuple[str, ...]
+    session: AsyncSession, configured: tuple[str, ...], council_id: str | None = None
 ) -> tuple[list[Member], list[str]]:
     """Who gets alerts and digests: roster coordinators/admins and `coordinators` config entries.
 
     Returns (members, chat ids): a configured id that is a member's id counts as that member;
-    any other configured id is a coordinators' group chat.
+    any other configured id is a coordinators' group chat. With `council_id` (several parks),
+    the roster's coordinators are that council's (council_members), not everyone's.
     """
     stmt = select(Member).where(Member.active.is_(True), Member.role.in_(("coordinator", "admin")))
+    if council_id is not None:
+        stmt = (
+            select(Member)
+            .join(CouncilMember, CouncilMember.member_pk == Member.id)
+            .where(
+                Member.active.is_(True),
+                CouncilMember.council_id == council_id,
+                CouncilMember.role.in_(("coordinator", "admin")),
+            )
+        )
     members = {m.id: m for m in (await session.execute(stmt)).scalars()}
     chats: list[str] = []
     for ident in configured:
@@ -220,13 +231,19 @@ async def coordinators(
 
 
 async def sync_configured_groups(
-    session: AsyncSession, groups: Iterable[Any], now: datetime
+    session: AsyncSession,
+    groups: Iterable[Any],
+    now: datetime,
+    councils: Mapping[str, str] | None = None,
 ) -> None:
-    """Configured groups (objects with chat_id, name, kind, enterprise) exist as configured."""
+    """Configured groups (objects with chat_id, name, kind, enterprise) exist as configured,
+    each in its council (`councils`: chat id -> council id; `default` when not given)."""
+    councils = councils or {}
     for g in groups:
         row = (
             await session.execute(select(Group).where(Group.chat_id == g.chat_id))
         ).scalar_one_or_none()
+        council = councils.get(g.chat_id, DEFAULT_COUNCIL)
         if row is None:
             session.add(
                 Group(
@@ -235,10 +252,12 @@ async def sync_configured_groups(
                     kind=g.kind,
                     enterprise=g.enterprise,
                     created_at=now,
+                    council_id=council,
                 )
             )
         else:
             row.name, row.kind, row.enterprise = g.name, g.kind, g.enterprise
+            row.council_id = council
     await session.flush()
 
 
@@ -247,10 +266,13 @@ async def members_by_mention(session: AsyncSession, words: list[str]) -> tuple[l
     words), else from one word a given name, a member id or a phone. Never a middle name or
     a prefix: a task must not go to a guess. Returns (candidates, words used)."""
     from models.roster import normalize_phone  # roster imports this module
+    from models.scoping import members_here  # scoping imports the tables this module uses
 
     if not words:
         return [], 0
-    stmt = select(Member).where(Member.active.is_(True), Member.status == "member")
+    stmt = select(Member).where(
+        Member.active.is_(True), Member.status == "member", *members_here(session)
+    )
     roster = list((await session.execute(stmt)).scalars())
     first = words[0].lstrip("@")
     for k in range(min(5, len(words)), 1, -1):

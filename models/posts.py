@@ -14,6 +14,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from handlers.text import fold_key
+from models.scoping import session_council
 from models.tables import AuditLog, Member, Post, PostResponse
 
 COLUMNS = ("at", "groups", "text", "image_url", "ack", "question", "answers")
@@ -53,6 +54,14 @@ class PostFieldError(ValueError):
         super().__init__(f"{field}: {message}")
         self.field = field
         self.message = message
+
+
+def in_this_park(session: AsyncSession, values: dict[str, Any]) -> dict[str, Any]:
+    """Slots are unique across parks: with several, a park's slot starts with its council id
+    (the same hour in two parks is two posts)."""
+    if (council := session_council(session)) is not None:
+        values["slot"] = f"{council}|{values['slot']}"
+    return values
 
 
 def post_values(row: dict[str, str], tz: ZoneInfo, known_groups: set[str]) -> dict[str, Any]:
@@ -119,7 +128,7 @@ async def import_posts_csv(
         line = reader.line_num
         row = {(k or "").strip(): (v or "") for k, v in row.items() if isinstance(v, str)}
         try:
-            values = post_values(row, tz, known_groups)
+            values = in_this_park(session, post_values(row, tz, known_groups))
         except PostFieldError as exc:
             result.rejected += 1
             result.errors.append(f"line {line}: {exc}")
@@ -211,7 +220,11 @@ async def week_posts(
 
 
 async def week_figures(
-    session: AsyncSession, start: datetime, end: datetime, chat_ids: set[str] | None = None
+    session: AsyncSession,
+    start: datetime,
+    end: datetime,
+    chat_ids: set[str] | None = None,
+    council_id: str | None = None,
 ) -> dict[str, Any]:
     """The digest's `posts` section: posts published in the week, their reach (members who
     read or answered) and correct answers, overall and per enterprise."""
@@ -222,6 +235,8 @@ async def week_figures(
     for post, responses in await week_posts(session, start, end):
         if chat_ids is not None and post.groups and not chat_ids & set(post.groups):
             continue
+        if council_id is not None and post.council_id != council_id:
+            continue  # another park's calendar
         members = {m.id for _r, m in responses}
         right = sum(1 for r, _m in responses if r.kind == "answer" and r.correct)
         reach_all |= members
@@ -268,6 +283,7 @@ async def save_post(
     PostFieldError when the slot is taken or the post went out already."""
     if post is not None and post.published_at is not None:
         raise PostFieldError("at", "bài đã đăng, không sửa được nữa")
+    values = in_this_park(session, dict(values))
     taken = await session.scalar(select(Post.id).where(Post.slot == values["slot"]))
     if taken is not None and (post is None or taken != post.id):
         raise PostFieldError("at", "đã có bài khác đăng vào giờ này cho các nhóm này")

@@ -13,7 +13,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from models.people import ensure_membership, fold_name, get_or_create_group
-from models.tables import Member
+from models.tables import CouncilMember, Member
 
 ROLES = ("member", "coordinator", "admin")
 COLUMNS = ("member_id", "name", "phone", "enterprise", "role", "groups")
@@ -147,8 +147,13 @@ async def _find(session: AsyncSession, row: RosterRow) -> Member | None:
     return found[0] if len(found) == 1 else None
 
 
-async def import_rows(session: AsyncSession, rows: list[RosterRow], now: datetime) -> ImportResult:
-    """Create or update members and their group memberships. Caller commits."""
+async def import_rows(
+    session: AsyncSession, rows: list[RosterRow], now: datetime, council_id: str | None = None
+) -> ImportResult:
+    """Create or update members and their group memberships. Caller commits.
+
+    With `council_id` (one park's roster), each row's person is in that council with the
+    row's role (council_members); the same person may be on several parks' rosters."""
     result = ImportResult()
     for row in rows:
         member = await _find(session, row)
@@ -192,13 +197,32 @@ async def import_rows(session: AsyncSession, rows: list[RosterRow], now: datetim
         for chat_id in row.groups:
             group = await get_or_create_group(session, chat_id, now=now, name=chat_id)
             await ensure_membership(session, member, group, now=now, from_roster=True)
+        if council_id is not None:
+            await _in_council(session, member, council_id, row.role, now)
     return result
 
 
-async def import_roster_csv(session: AsyncSession, text: str, now: datetime) -> ImportResult:
+async def _in_council(
+    session: AsyncSession, member: Member, council_id: str, role: str, now: datetime
+) -> None:
+    stmt = select(CouncilMember).where(
+        CouncilMember.member_pk == member.id, CouncilMember.council_id == council_id
+    )
+    row = (await session.execute(stmt)).scalar_one_or_none()
+    if row is None:
+        session.add(
+            CouncilMember(member_pk=member.id, council_id=council_id, role=role, created_at=now)
+        )
+    elif row.role != role:
+        row.role = role
+
+
+async def import_roster_csv(
+    session: AsyncSession, text: str, now: datetime, council_id: str | None = None
+) -> ImportResult:
     """Parse and apply a roster CSV; bad lines are reported, good ones applied. Caller commits."""
     rows, errors, rejected = _parse(text)
-    result = await import_rows(session, rows, now)
+    result = await import_rows(session, rows, now, council_id)
     result.errors = errors + result.errors
     result.rejected = rejected
     return result

@@ -21,6 +21,21 @@ from sqlalchemy.orm import Mapped, mapped_column
 from models.base import Base, BigId, UTCDateTime
 
 ID = String(128)  # platform ids (Zalo's are 20 hex chars; OA's exceed 2^53 as strings)
+# The council a record belongs to (issue 20, docs/councils.md); rows from before councils,
+# and every row of a single-council installation, belong to `default`.
+DEFAULT_COUNCIL = "default"
+
+
+def council_column() -> Mapped[str]:
+    """The record's council id: never null, `default` unless the writer says otherwise."""
+    return mapped_column(String(32), default=DEFAULT_COUNCIL, server_default=DEFAULT_COUNCIL)
+
+
+class CouncilScoped:
+    """A table of one council's records: with a council in the session (models/scoping.py)
+    its queries see that council's rows only and its new rows get that council."""
+
+    council_id: Mapped[str] = council_column()
 
 
 class Group(Base):
@@ -28,6 +43,7 @@ class Group(Base):
 
     __tablename__ = "groups"
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    council_id: Mapped[str] = council_column()
     chat_id: Mapped[str] = mapped_column(ID, unique=True)
     name: Mapped[str] = mapped_column(String(200), default="")
     kind: Mapped[str] = mapped_column(
@@ -99,7 +115,7 @@ class InboundEvent(Base):
     processed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
-class Message(Base):
+class Message(Base, CouncilScoped):
     """A member's message with its raw text and its parse (SPEC.md 5)."""
 
     __tablename__ = "messages"
@@ -107,6 +123,7 @@ class Message(Base):
         Index("ix_messages_sent_at", "sent_at"),
         Index("ix_messages_member_sent", "member_pk", "sent_at"),
         Index("ix_messages_chat_msg", "chat_id", "message_id"),
+        Index("ix_messages_council_sent", "council_id", "sent_at"),
     )
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
     event_pk: Mapped[int | None] = mapped_column(
@@ -139,6 +156,7 @@ class Outbox(Base):
         Index("ix_outbox_member_recent", "member_pk", "created_at"),
     )
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    council_id: Mapped[str] = council_column()
     chat_id: Mapped[str] = mapped_column(ID)
     kind: Mapped[str] = mapped_column(String(20))  # alert|reply|directive|task|digest|nudge|...
     priority: Mapped[int] = mapped_column(Integer)  # lower is sent first
@@ -174,11 +192,14 @@ class BotMessage(Base):
     sent_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
 
-class CheckIn(Base):
+class CheckIn(Base, CouncilScoped):
     """Attendance, shift start or a patrol's all-clear."""
 
     __tablename__ = "checkins"
-    __table_args__ = (Index("ix_checkins_at", "at"),)
+    __table_args__ = (
+        Index("ix_checkins_at", "at"),
+        Index("ix_checkins_council_at", "council_id", "at"),
+    )
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
     message_pk: Mapped[int | None] = mapped_column(ForeignKey("messages.id", ondelete="SET NULL"))
     member_pk: Mapped[int] = mapped_column(ForeignKey("members.id", ondelete="CASCADE"), index=True)
@@ -188,7 +209,7 @@ class CheckIn(Base):
     at: Mapped[datetime] = mapped_column(UTCDateTime)
 
 
-class Directive(Base):
+class Directive(Base, CouncilScoped):
     """A coordinator's announcement that members must acknowledge."""
 
     __tablename__ = "directives"
@@ -224,7 +245,7 @@ class Ack(Base):
     at: Mapped[datetime] = mapped_column(UTCDateTime)
 
 
-class Task(Base):
+class Task(Base, CouncilScoped):
     """A duty the council assigned to one member, with a deadline."""
 
     __tablename__ = "tasks"
@@ -243,7 +264,7 @@ class Task(Base):
     note: Mapped[str] = mapped_column(Text, default="", server_default="")  # given when done
 
 
-class MemberRequest(Base):
+class MemberRequest(Base, CouncilScoped):
     """A member's question or request to the council (YCn), forwarded to the coordinators."""
 
     __tablename__ = "requests"
@@ -264,7 +285,7 @@ class MemberRequest(Base):
     answered_by: Mapped[int | None] = mapped_column(ForeignKey("members.id", ondelete="SET NULL"))
 
 
-class Nudge(Base):
+class Nudge(Base, CouncilScoped):
     """A nudge planned for an inactive member; sent through the outbox, effect measured."""
 
     __tablename__ = "nudges"
@@ -280,10 +301,11 @@ class Nudge(Base):
     reengaged_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
-class Incident(Base):
+class Incident(Base, CouncilScoped):
     """One real-world event; several reports may merge into it."""
 
     __tablename__ = "incidents"
+    __table_args__ = (Index("ix_incidents_council_first", "council_id", "first_reported_at"),)
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
     category: Mapped[str] = mapped_column(String(20))
     severity: Mapped[str] = mapped_column(String(10))
@@ -303,11 +325,14 @@ class Incident(Base):
     __table_args__ = (Index("ix_incidents_merge", "category", "status", "last_reported_at"),)
 
 
-class Report(Base):
+class Report(Base, CouncilScoped):
     """One member's report of an incident (SPEC.md 2, export reports)."""
 
     __tablename__ = "reports"
-    __table_args__ = (Index("ix_reports_created", "created_at"),)
+    __table_args__ = (
+        Index("ix_reports_created", "created_at"),
+        Index("ix_reports_council_created", "council_id", "created_at"),
+    )
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
     incident_pk: Mapped[int | None] = mapped_column(
         ForeignKey("incidents.id", ondelete="SET NULL"), index=True
@@ -432,13 +457,17 @@ class SentDigest(Base):
     """
 
     __tablename__ = "sent_digests"
+    # One digest per council and week (revision 0010 made the council part of the key).
+    council_id: Mapped[str] = mapped_column(
+        String(32), primary_key=True, default=DEFAULT_COUNCIL, server_default=DEFAULT_COUNCIL
+    )
     week: Mapped[str] = mapped_column(String(10), primary_key=True)  # 2026-W48
     text: Mapped[str] = mapped_column(Text)
     as_of: Mapped[datetime] = mapped_column(UTCDateTime)  # the figures' moment
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
 
-class Commendation(Base):
+class Commendation(Base, CouncilScoped):
     """A coordinator's /khen: a member honoured as a good example, with the reason."""
 
     __tablename__ = "commendations"
@@ -451,7 +480,7 @@ class Commendation(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
 
-class Post(Base):
+class Post(Base, CouncilScoped):
     """A propaganda / legal-education post on the council's calendar, optionally with a quiz."""
 
     __tablename__ = "posts"
@@ -484,3 +513,22 @@ class PostResponse(Base):
     text: Mapped[str] = mapped_column(Text, default="")
     correct: Mapped[bool | None] = mapped_column(Boolean)
     at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class CouncilMember(Base):
+    """A member of one council, with the role the council's roster gives (issue 20).
+
+    A person may sit on several parks' councils; `members.role` stays the role of the last
+    roster read, and a council's own coordinators are the rows here with its id."""
+
+    __tablename__ = "council_members"
+    __table_args__ = (UniqueConstraint("member_pk", "council_id"),)
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    member_pk: Mapped[int] = mapped_column(ForeignKey("members.id", ondelete="CASCADE"))
+    council_id: Mapped[str] = mapped_column(String(32), index=True)
+    role: Mapped[str] = mapped_column(String(20), default="member")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+# Registers the council scoping of sessions (models/scoping.py) wherever tables are used.
+import models.scoping  # noqa: E402, F401

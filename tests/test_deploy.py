@@ -408,6 +408,11 @@ async def _upgrade_and_compare(
         for old, new in zip(rows, after[name], strict=True):
             kept = {k: v for k, v in old.items() if k in new}
             assert {k: new[k] for k in kept} == kept, f"{name}: a value changed"
+            if "council_id" in new and "council_id" not in old:
+                # Issue 20: rows from before councils belong to the one council there was.
+                assert new["council_id"] == "default", f"{name}: no council given"
+    councils = [n for n, rows in after.items() if rows and "council_id" in rows[0]]
+    assert {"messages", "incidents", "reports", "groups", "outbox"} <= set(councils)
 
 
 async def test_a_sqlite_database_of_the_previous_release_upgrades_and_rolls_back(

@@ -24,6 +24,7 @@ from bot.cli import (
     EXIT_OK,
     EXIT_USAGE,
     UsageError,
+    chosen_council,
     command,
     load,
     output_path,
@@ -36,9 +37,11 @@ from bot.logs import setup_logging
 from bot.platforms.base import PlatformError
 from bot.platforms.zalo_bot import ZaloBotClient
 from handlers.config import ConfigError, Settings
+from handlers.councils import group_councils, scope
 from models import exports
 from models.db import ensure_schema, make_engine, make_sessionmaker, read_session, upgrade
 from models.people import sync_configured_groups
+from models.scoping import keep_to_council
 
 
 @contextlib.asynccontextmanager
@@ -49,7 +52,9 @@ async def open_db(settings: Settings) -> AsyncIterator[async_sessionmaker[AsyncS
         await ensure_schema(engine)
         sessions = make_sessionmaker(engine)
         async with sessions() as session, session.begin():
-            await sync_configured_groups(session, settings.groups, datetime.now(UTC))
+            await sync_configured_groups(
+                session, settings.groups, datetime.now(UTC), group_councils(settings)
+            )
         yield sessions
     finally:
         await engine.dispose()
@@ -224,6 +229,7 @@ async def export(args: argparse.Namespace) -> int:
     settings = load(args)
     if args.kind not in exports.KINDS:
         raise UsageError(f"unknown export {args.kind!r}; choose one of {', '.join(exports.KINDS)}")
+    council = chosen_council(args, settings, required=True)
     tz = settings.tz
     since = parse_when(args.since, tz) if args.since else None
     until = parse_when(args.until, tz) if args.until else None
@@ -231,6 +237,7 @@ async def export(args: argparse.Namespace) -> int:
     if args.format == "xlsx" and path is None and sys.stdout.isatty():
         raise UsageError("XLSX is binary: give -o FILE")
     async with open_db(settings) as sessions, read_session(sessions) as session:
+        keep_to_council(session, scope(settings, council))  # one park's rows only
         rows = with_progress(exports.rows(session, args.kind, since, until), args.kind)
         cols = exports.COLUMNS[args.kind]
         # CSV and XLSX are read by people (Vietnamese unless --lang en); JSONL by programs.

@@ -36,6 +36,8 @@ def rehearsal(args: argparse.Namespace, configured: Settings, where: Path | None
     if args.roster:
         path = Path(args.roster)
         label = f"--roster {path}"
+    elif configured.councils:
+        return parks_rehearsal(configured, where)
     elif configured.roster:
         path = configured.resolve_path(configured.roster)
         label = f"{where}: roster: {path}"
@@ -60,6 +62,24 @@ def rehearsal(args: argparse.Namespace, configured: Settings, where: Path | None
     if not council.rows:
         raise UsageError(f"{path}: nobody to rehearse with (no row of the roster was usable)")
     return council
+
+
+def parks_rehearsal(configured: Settings, where: Path | None) -> Council:
+    """Several parks: every council's roster, each person once, in every group they are in;
+    the parks stay as configured (docs/councils.md)."""
+    texts = []
+    for park in configured.councils:
+        if not park.roster:
+            raise UsageError(f"{where}: council {park.id} has no roster to rehearse with")
+        path = configured.resolve_path(park.roster)
+        try:
+            texts.append(path.read_bytes().decode("utf-8-sig"))
+        except (OSError, UnicodeDecodeError) as exc:
+            raise UsageError(f"{where}: council {park.id}: roster {path}: {exc}") from None
+    everyone = data.parks_council(texts, configured.groups)
+    if not everyone.rows:
+        raise UsageError(f"{where}: nobody to rehearse with (no roster row was usable)")
+    return everyone
 
 
 def refuse_the_real_database(configured: Settings, demo_db: Path) -> None:
@@ -131,9 +151,10 @@ def demo(args: argparse.Namespace) -> int:
             shown_host = f"[{shown_host}]"
         base = f"http://{shown_host}:{port}"
         db_url = f"sqlite+aiosqlite:///{demo_db.resolve()}"
-        settings = load_settings(
-            where, overrides=data.settings_overrides(db_url, base, council=council)
+        overrides = data.settings_overrides(
+            db_url, base, council=council, parks=bool(configured.councils and not args.roster)
         )
+        settings = load_settings(where, overrides=overrides)
         cli_config = write_cli_config(settings, data_dir)
         # JSON logs at INFO would bury the URL; the demo shows warnings and errors only.
         setup_logging("WARNING" if settings.log_level == "INFO" else settings.log_level)

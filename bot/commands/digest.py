@@ -7,7 +7,7 @@ import json
 import sys
 from datetime import datetime
 
-from bot.cli import EXIT_OK, UsageError, command, load, output_path, parse_when
+from bot.cli import EXIT_OK, UsageError, chosen_council, command, load, output_path, parse_when
 from bot.commands.core import _write_bytes, _write_text, open_db
 from bot.dashboard.render import digest_html
 from bot.export import digest_xlsx
@@ -22,6 +22,7 @@ BINARY = ("xlsx", "png")
 @command("digest")
 async def digest_cmd(args: argparse.Namespace) -> int:
     settings = load(args)
+    council = chosen_council(args, settings, required=True)
     # --at: the digest as of that moment (a past week's "so far" is then right too).
     now: datetime = parse_when(args.at, settings.tz) if args.at else SystemClock().now()
     week = args.week or last_complete_week(now, settings.tz)
@@ -34,7 +35,9 @@ async def digest_cmd(args: argparse.Namespace) -> int:
         raise UsageError(f"{args.format.upper()} is binary: give -o FILE")
     async with open_db(settings) as sessions, read_session(sessions) as session:
         try:
-            digest = await build_digest(session, settings, week, now, group_chat_id=args.group)
+            digest = await build_digest(
+                session, settings, week, now, group_chat_id=args.group, council_id=council
+            )
         except LookupError:
             raise UsageError(f"--group {args.group}: no such chat in the database") from None
     if args.format == "json":

@@ -10,7 +10,7 @@ from aiohttp import web
 
 from bot import keys
 from bot.app import create_app
-from bot.cli import EXIT_FAIL, EXIT_OK, UsageError, command, load, parse_when
+from bot.cli import EXIT_FAIL, EXIT_OK, UsageError, chosen_council, command, load, parse_when
 from bot.commands.core import open_db
 from bot.scheduler import next_fire, run_job
 from handlers.clock import FixedClock, SystemClock
@@ -46,11 +46,14 @@ async def jobs_run(args: argparse.Namespace) -> int:
     jobs = load_all()
     if args.name not in jobs:
         raise UsageError(f"unknown job {args.name!r}; jobs: {', '.join(jobs)}")
+    council = chosen_council(args, settings, required=False)  # none: every park's council
     clock = FixedClock(parse_when(args.at, settings.tz)) if args.at else SystemClock()
     holder = f"cli:{id(clock):x}"
     if not args.send:
         async with open_db(settings) as sessions:
-            outcome = await run_job(args.name, sessions, settings, clock, holder)
+            outcome = await run_job(
+                args.name, sessions, settings, clock, holder, council_id=council
+            )
         return _report(outcome.name, outcome.ran, outcome.queued, sent=False)
     # --send: run inside a full app so the real sender delivers what the job queued.
     app = create_app(settings, clock=clock, workers=False)
@@ -58,7 +61,7 @@ async def jobs_run(args: argparse.Namespace) -> int:
     await runner.setup()
     try:
         runtime = app[keys.RUNTIME]
-        outcome = await runtime.run_job(args.name)
+        outcome = await runtime.run_job(args.name, council)
         await runtime.drain()
     finally:
         await runner.cleanup()

@@ -8,29 +8,37 @@ import json
 from datetime import UTC, datetime
 from pathlib import Path
 
-from bot.cli import EXIT_OK, UsageError, command, load
+from bot.cli import EXIT_OK, UsageError, chosen_council, command, load
 from bot.commands.core import jsonable, open_db
 from bot.commands.csvimport import read_csv_text, report_import
+from handlers.councils import scope
 from models import exports, privacy
 from models.db import read_session
 from models.roster import import_roster_csv
+from models.scoping import keep_to_council
+from models.tables import DEFAULT_COUNCIL
 
 
 @command("members import")
 async def members_import(args: argparse.Namespace) -> int:
     settings = load(args)
+    council = chosen_council(args, settings, required=True)
     path = Path(args.file)
     text = await read_csv_text(path)
     async with open_db(settings) as sessions, sessions() as session, session.begin():
-        result = await import_roster_csv(session, text, datetime.now(UTC))
+        result = await import_roster_csv(
+            session, text, datetime.now(UTC), council or DEFAULT_COUNCIL
+        )
     return report_import(path, result)
 
 
 @command("members list")
 async def members_list(args: argparse.Namespace) -> int:
     settings = load(args)
+    council = chosen_council(args, settings, required=True)
     tz = settings.tz
     async with open_db(settings) as sessions, read_session(sessions) as session:
+        keep_to_council(session, scope(settings, council))
         rows = [r async for r in exports.rows(session, "members")]
     if args.format == "jsonl":
         for r in rows:

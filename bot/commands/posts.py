@@ -6,19 +6,24 @@ import argparse
 from datetime import UTC, datetime
 from pathlib import Path
 
-from bot.cli import EXIT_OK, command, load
+from bot.cli import EXIT_OK, chosen_council, command, load
 from bot.commands.core import open_db
 from bot.commands.csvimport import read_csv_text, report_import
+from handlers.councils import council_by_id, scope
 from models.posts import all_posts, import_posts_csv
+from models.scoping import keep_to_council
 
 
 @command("posts import")
 async def posts_import(args: argparse.Namespace) -> int:
     settings = load(args)
+    council = chosen_council(args, settings, required=True)
     path = Path(args.file)
     text = await read_csv_text(path)
-    known = {g.chat_id for g in settings.groups}
+    groups = council_by_id(settings, council).groups if council else settings.groups
+    known = {g.chat_id for g in groups}
     async with open_db(settings) as sessions, sessions() as session, session.begin():
+        keep_to_council(session, scope(settings, council))
         result = await import_posts_csv(session, text, settings.tz, known, datetime.now(UTC))
     return report_import(path, result)
 
@@ -26,7 +31,9 @@ async def posts_import(args: argparse.Namespace) -> int:
 @command("posts list")
 async def posts_list(args: argparse.Namespace) -> int:
     settings = load(args)
+    council = chosen_council(args, settings, required=True)
     async with open_db(settings) as sessions, sessions() as session:
+        keep_to_council(session, scope(settings, council))
         posts = await all_posts(session)
     print(f"{'id':>4} {'at':<16} {'status':<10} {'groups':<20} {'quiz':<4} text")
     for p in posts:

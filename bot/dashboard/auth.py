@@ -20,14 +20,32 @@ from typing import Any
 
 from aiohttp import web
 from sqlalchemy import delete, or_, select
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot import keys
 from bot.ratelimit import SlidingWindow
 from handlers.config import Settings
+from handlers.councils import COORDINATING_ROLES, councils, member_councils, member_role
 from models.db import read_session
 from models.roster import normalize_phone
-from models.tables import KeyValue, Member
+from models.scoping import council_sessions
+from models.tables import DEFAULT_COUNCIL, KeyValue, Member
+
+# The council of the signed-in coordinator, for the request's pages (several parks).
+COUNCIL = web.RequestKey("council", str)
+
+
+def council_of_request(request: web.Request) -> str | None:
+    """The park whose pages this request shows; None on a single-council installation."""
+    return request.get(COUNCIL)
+
+
+def sessions_of(request: web.Request) -> async_sessionmaker[AsyncSession]:
+    """The database as the request's council sees it (every park's with one council)."""
+    sessions = request.app[keys.SESSIONS]
+    council = council_of_request(request)
+    return council_sessions(sessions, council) if council is not None else sessions
+
 
 COOKIE = "antt_session"
 LOGIN_COOKIE = "antt_login"
@@ -57,6 +75,8 @@ class User:
     actor: str  # how the audit log names them
     csrf: str
     session_key: str
+    # Several parks: the council whose pages this coordinator sees (docs/councils.md).
+    council: str | None = None
 
 
 class Busy(Exception):
@@ -271,10 +291,25 @@ async def current_user(request: web.Request) -> User | None:
         if row is None or datetime.fromisoformat(row.value["expires"]) <= now:
             return None
         member = await session.get(Member, row.value["member_pk"])
-    if member is None or not member.active or member.role not in ROLES:
-        return None  # demoted or removed since signing in
+        if member is None or not member.active or member.role not in ROLES:
+            return None  # demoted or removed since signing in
+        council = await _council_of(session, request.app[keys.SETTINGS], member)
     actor = f"{member.name} ({member.member_id or member.phone or member.id})"
-    return User(member.id, member.name, member.role, actor, row.value["csrf"], row.key)
+    return User(member.id, member.name, member.role, actor, row.value["csrf"], row.key, council)
+
+
+async def _council_of(session: AsyncSession, settings: Settings, member: Member) -> str | None:
+    """With several parks, the first council the member coordinates (configured, or by its
+    roster); `default`, which shows nobody's records, if none. None with one council."""
+    if not settings.councils:
+        return None
+    for council_id in await member_councils(session, settings, member.id):
+        if await member_role(session, settings, member, council_id) in COORDINATING_ROLES:
+            return council_id
+    for council in councils(settings):
+        if member.member_id and member.member_id in council.coordinators:
+            return council.id
+    return DEFAULT_COUNCIL
 
 
 async def end_session(request: web.Request, user: User) -> None:
@@ -311,6 +346,8 @@ def login_required(
                 form = await read_form(request)
                 if not same(str(form.get("csrf", "")), user.csrf):
                     raise web.HTTPForbidden(text="CSRF token missing or wrong")
+            if user.council is not None:
+                request[COUNCIL] = user.council  # every page of this request is that park's
             if role is not None and user.role != role:
                 from bot.dashboard.views import error_page
 

@@ -6,8 +6,8 @@ from __future__ import annotations
 from aiohttp import web
 
 from bot import keys
-from bot.dashboard.auth import User, login_required
-from bot.dashboard.views import page, path_pk, read_form, see_other
+from bot.dashboard.auth import User, login_required, sessions_of
+from bot.dashboard.views import page, park_member, path_pk, read_form, see_other
 from models import privacy
 from models.db import read_session
 from models.tables import Member
@@ -35,8 +35,8 @@ def _confirm(
 
 @login_required(role="admin")
 async def confirm_page(request: web.Request, user: User) -> web.Response:
-    async with read_session(request.app[keys.SESSIONS]) as session:
-        member = await session.get(Member, path_pk(request))
+    async with read_session(sessions_of(request)) as session:
+        member = await park_member(session, path_pk(request))
     if member is None:
         raise web.HTTPNotFound(text="no such member")
     return _confirm(request, user, member)
@@ -47,8 +47,8 @@ async def forget(request: web.Request, user: User) -> web.Response:
     """Erase only when the typed confirmation names this member; audit-logged with the admin."""
     form = await read_form(request)
     typed = str(form.get("confirm", ""))[:300]
-    async with request.app[keys.SESSIONS]() as session, session.begin():
-        member = await session.get(Member, path_pk(request))
+    async with sessions_of(request)() as session, session.begin():
+        member = await park_member(session, path_pk(request))
         if member is None:
             raise web.HTTPNotFound(text="no such member")
         if not privacy.confirms(member, typed):

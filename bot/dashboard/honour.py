@@ -5,7 +5,7 @@ from __future__ import annotations
 from aiohttp import web
 
 from bot import keys
-from bot.dashboard.auth import User, login_required
+from bot.dashboard.auth import User, login_required, sessions_of
 from bot.dashboard.views import now_of, page
 from handlers.honour_board import parse_month, previous_month
 from models import honour
@@ -26,8 +26,8 @@ async def honour_page(request: web.Request, user: User) -> web.Response:
     except ValueError as exc:
         raise web.HTTPBadRequest(text=str(exc)) from None
     start, end = honour.month_span(month, tz)
-    async with request.app[keys.SESSIONS]() as session:
-        rows = await honour.commendations(session, start, end, tz)
+    async with sessions_of(request)() as session:
+        rows = await honour.commendations(session, start, end, tz)  # the session's park's
     before = previous_month(month)
     return page(
         request,

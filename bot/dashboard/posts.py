@@ -9,8 +9,9 @@ from typing import Any
 from aiohttp import web
 
 from bot import keys
-from bot.dashboard.auth import User, login_required
+from bot.dashboard.auth import User, council_of_request, login_required, sessions_of
 from bot.dashboard.views import now_of, page, path_pk, read_form, see_other
+from handlers.councils import council_by_id
 from models import posts as calendar
 from models.db import read_session
 from models.tables import Post
@@ -121,7 +122,7 @@ async def _post(session: Any, request: web.Request) -> Post:
 
 @login_required()
 async def posts_page(request: web.Request, user: User) -> web.Response:
-    async with read_session(request.app[keys.SESSIONS]) as session:
+    async with read_session(sessions_of(request)) as session:
         rows = await calendar.all_posts(session)
     names = dict(_groups(request))
     return page(
@@ -144,8 +145,10 @@ async def _save(request: web.Request, user: User, pk: int | None) -> web.Respons
     """Validate with the import's rules, then create or change; errors keep what was typed."""
     shown, row = await _submitted(request)
     settings = request.app[keys.SETTINGS]
-    known = {g.chat_id for g in settings.groups}
-    async with request.app[keys.SESSIONS]() as session, session.begin():
+    council = council_of_request(request)  # several parks: its own groups only
+    groups = council_by_id(settings, council).groups if council else settings.groups
+    known = {g.chat_id for g in groups}
+    async with sessions_of(request)() as session, session.begin():
         post = await _post(session, request) if pk is not None else None
         try:
             values = calendar.post_values(row, settings.tz, known)
@@ -164,7 +167,7 @@ async def create(request: web.Request, user: User) -> web.Response:
 
 @login_required()
 async def edit_form(request: web.Request, user: User) -> web.Response:
-    async with read_session(request.app[keys.SESSIONS]) as session:
+    async with read_session(sessions_of(request)) as session:
         post = await _post(session, request)
     return _form(request, user, post, _fields_of(post, request))
 
@@ -176,7 +179,7 @@ async def update(request: web.Request, user: User) -> web.Response:
 
 @login_required()
 async def cancel(request: web.Request, user: User) -> web.Response:
-    async with request.app[keys.SESSIONS]() as session, session.begin():
+    async with sessions_of(request)() as session, session.begin():
         post = await _post(session, request)
         try:
             await calendar.cancel_post(session, post, actor=user.actor, now=now_of(request))

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from bot import keys
-from bot.dashboard.auth import User, login_required
+from bot.dashboard.auth import User, login_required, sessions_of
 from bot.dashboard.views import error_page, now_of, page, path_pk
 from handlers import labels
 from models import story
@@ -33,7 +32,7 @@ def _status(request: web.Request, known: dict[str, str]) -> str:
 @login_required()
 async def incidents_page(request: web.Request, user: User) -> web.Response:
     status = _status(request, labels.INCIDENT_STATUS)
-    async with read_session(request.app[keys.SESSIONS]) as session:
+    async with read_session(sessions_of(request)) as session:
         rows = await story.incidents(session, status=status, limit=LIMIT)
     return page(
         request,
@@ -49,7 +48,7 @@ async def incidents_page(request: web.Request, user: User) -> web.Response:
 
 @login_required()
 async def incident_page(request: web.Request, user: User) -> web.Response:
-    async with read_session(request.app[keys.SESSIONS]) as session:
+    async with read_session(sessions_of(request)) as session:
         try:
             inc, steps = await story.incident(session, path_pk(request))
         except LookupError:
@@ -60,7 +59,7 @@ async def incident_page(request: web.Request, user: User) -> web.Response:
 @login_required()
 async def tasks_page(request: web.Request, user: User) -> web.Response:
     status = _status(request, labels.TASK_STATUS)
-    async with read_session(request.app[keys.SESSIONS]) as session:
+    async with read_session(sessions_of(request)) as session:
         rows = await story.tasks(session, status=status)
     return page(
         request,
@@ -77,7 +76,7 @@ async def tasks_page(request: web.Request, user: User) -> web.Response:
 
 @login_required()
 async def directive_page(request: web.Request, user: User) -> web.Response:
-    async with read_session(request.app[keys.SESSIONS]) as session:
+    async with read_session(sessions_of(request)) as session:
         try:
             d = await story.directive(session, path_pk(request))
         except LookupError:

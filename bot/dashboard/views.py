@@ -12,14 +12,17 @@ from urllib.parse import urlencode
 
 from aiohttp import web
 from multidict import MultiDictProxy
+from sqlalchemy import select, update
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot import keys
 from bot.dashboard import auth
-from bot.dashboard.auth import STATE, User, login_required
+from bot.dashboard.auth import STATE, User, council_of_request, login_required, sessions_of
 from bot.dashboard.render import render
 from bot.export import digest_xlsx, for_people
 from bot.offloop import build_csv, build_xlsx, fetch_all
 from bot.ratelimit import RateLimiter, Reservation
+from handlers.councils import council_name
 from handlers.digest import (
     WEEK_RE,
     Digest,
@@ -36,7 +39,8 @@ from models import digest as q
 from models import exports
 from models.db import read_session
 from models.roster import ROLES, normalize_phone
-from models.tables import AuditLog, Member
+from models.scoping import members_here
+from models.tables import AuditLog, CouncilMember, Member
 
 WEEK = r"{week:\d{4}-W\d{2}}"
 # Weeks and dates outside these years are refused: the day after, the trend's weeks before
@@ -106,6 +110,7 @@ def page(
         user=user,
         csrf=user.csrf if user else "",
         standalone=False,
+        park=council_name(settings, council_of_request(request)),  # several parks: whose
         **context,
     )
     return web.Response(
@@ -301,9 +306,14 @@ def _shown_week(week: str) -> str:
 async def _digest(request: web.Request, week: str, *, with_members: bool = True) -> Digest:
     settings = request.app[keys.SETTINGS]
     _shown_week(week)
-    async with read_session(request.app[keys.SESSIONS]) as session:
+    async with read_session(sessions_of(request)) as session:
         return await build_digest(
-            session, settings, week, now_of(request), with_members=with_members
+            session,
+            settings,
+            week,
+            now_of(request),
+            with_members=with_members,
+            council_id=council_of_request(request),
         )
 
 
@@ -364,11 +374,11 @@ async def digests_page(request: web.Request, user: User) -> web.Response:
     now, tz = now_of(request), settings.tz
     last = last_complete_week(now, tz)
     weeks = []
-    async with read_session(request.app[keys.SESSIONS]) as session:
+    async with read_session(sessions_of(request)) as session:
         for back in range(12):
             wk = shift_week(last, -back)
             start, end = week_bounds(wk, tz)
-            w = q.Window(start, end, min(now, end))
+            w = q.Window(start, end, min(now, end), council_id=council_of_request(request))
             weeks.append((wk, start, await q.totals(session, w)))
     return page(request, "digests.html", user, weeks=weeks, nav="digest")
 
@@ -411,7 +421,7 @@ async def reports_page(request: web.Request, user: User) -> web.Response:
     since = _day(f["since"], tz)
     until = _day(f["until"], tz)
     limit = 200
-    async with read_session(request.app[keys.SESSIONS]) as session:
+    async with read_session(sessions_of(request)) as session:
         categories, statuses = await dq.report_filters(session)
         rows = await dq.reports(
             session,
@@ -437,7 +447,7 @@ async def reports_page(request: web.Request, user: User) -> web.Response:
 @login_required()
 async def report_photo(request: web.Request, user: User) -> web.Response:
     """A photo kept with a report (fetched from Zalo when it arrived; its URL expires)."""
-    async with read_session(request.app[keys.SESSIONS]) as session:
+    async with read_session(sessions_of(request)) as session:
         found = await dq.photo(session, path_pk(request))
     if found is None:
         return error_page(
@@ -458,8 +468,10 @@ async def report_photo(request: web.Request, user: User) -> web.Response:
 @login_required()
 async def directives_page(request: web.Request, user: User) -> web.Response:
     now = now_of(request)
-    w = q.Window(now - timedelta(days=DIRECTIVE_DAYS), now, now)
-    async with read_session(request.app[keys.SESSIONS]) as session:
+    w = q.Window(
+        now - timedelta(days=DIRECTIVE_DAYS), now, now, council_id=council_of_request(request)
+    )
+    async with read_session(sessions_of(request)) as session:
         directives = list(reversed(await q.directive_statuses(session, w)))
     return page(
         request,
@@ -477,14 +489,14 @@ async def members_page(request: web.Request, user: User) -> web.Response:
     now = now_of(request)
     week = week_of(now, settings.tz)
     start, end = week_bounds(week, settings.tz)
-    w = q.Window(start, end, min(now, end))
+    w = q.Window(start, end, min(now, end), council_id=council_of_request(request))
     search = _query(request, "q", 100).strip()
-    async with read_session(request.app[keys.SESSIONS]) as session:
+    async with read_session(sessions_of(request)) as session:
         rows = await q.member_activity(session, w, search)
         enterprises = sorted(
             (await q.figures(session, w, "enterprise")).items(), key=lambda kv: str(kv[0])
         )
-        last_seen = await q.enterprise_last_seen(session)
+        last_seen = await q.enterprise_last_seen(session, council_of_request(request))
     return page(
         request,
         "members.html",
@@ -500,9 +512,15 @@ async def members_page(request: web.Request, user: User) -> web.Response:
     )
 
 
+async def park_member(session: AsyncSession, pk: int) -> Member | None:
+    """The member, if the signed-in coordinator's park has them (another park's: None)."""
+    stmt = select(Member).where(Member.id == pk, *members_here(session))
+    return (await session.execute(stmt)).scalar_one_or_none()
+
+
 async def _member(request: web.Request) -> Member:
-    async with read_session(request.app[keys.SESSIONS]) as session:
-        member = await session.get(Member, path_pk(request))
+    async with read_session(sessions_of(request)) as session:
+        member = await park_member(session, path_pk(request))
     if member is None:
         raise web.HTTPNotFound()
     return member
@@ -538,8 +556,8 @@ async def member_save(request: web.Request, user: User) -> web.Response:
         error = "Số điện thoại không hợp lệ (vd 0912345678)."
     elif role not in ROLES:
         error = "Vai trò không hợp lệ."
-    async with request.app[keys.SESSIONS]() as session, session.begin():
-        member = await session.get(Member, path_pk(request))
+    async with sessions_of(request)() as session, session.begin():
+        member = await park_member(session, path_pk(request))
         if member is None:
             raise web.HTTPNotFound()
         if error:
@@ -560,6 +578,15 @@ async def member_save(request: web.Request, user: User) -> web.Response:
             actor=user.actor,
             now=now_of(request),
         )
+        if user.council is not None:  # several parks: the role is this park's too
+            await session.execute(
+                update(CouncilMember)
+                .where(
+                    CouncilMember.member_pk == member.id,
+                    CouncilMember.council_id == user.council,
+                )
+                .values(role=role)
+            )
     return see_other(f"/dashboard/members?saved={member.id}")
 
 
@@ -572,7 +599,7 @@ async def _audit_download(
     request: web.Request, user: User, kind: str, detail: dict[str, Any]
 ) -> None:
     """Every export of personal data is logged before it leaves: who, what, when."""
-    async with request.app[keys.SESSIONS]() as session, session.begin():
+    async with sessions_of(request)() as session, session.begin():
         session.add(
             AuditLog(
                 at=now_of(request),
@@ -636,7 +663,7 @@ async def download(request: web.Request, user: User) -> web.Response:
         },
     )
     # Rows are fetched in one short read (no lock on SQLite); the file is built in a thread.
-    async with read_session(request.app[keys.SESSIONS]) as session:
+    async with read_session(sessions_of(request)) as session:
         # Downloads are for people: Vietnamese headers and values, like the CLI's default.
         rows = await fetch_all(for_people(kind, exports.rows(session, kind, since, until)))
     cols, names = exports.COLUMNS[kind], exports.headers(kind)

@@ -116,6 +116,24 @@ def rehearsal_council(roster_csv: str, configured: tuple[GroupConfig, ...]) -> C
     return Council(rows=rows, groups=tuple(groups), warnings=tuple(errors))
 
 
+def parks_council(roster_csvs: list[str], configured: tuple[GroupConfig, ...]) -> Council:
+    """Several parks' rosters as one list of people to type as (a person on two rosters
+    once, in the groups of both); each park's own roster is imported by the app itself."""
+    merged: dict[str, RosterRow] = {}
+    warnings: list[str] = []
+    for text in roster_csvs:
+        council = rehearsal_council(text, configured)
+        warnings.extend(council.warnings)
+        for row in council.rows:
+            key = row.member_id or f"line{row.line}"
+            if key in merged:
+                groups = tuple(dict.fromkeys((*merged[key].groups, *row.groups)))
+                row = replace(merged[key], groups=groups)
+            merged[key] = row
+    every = tuple(g.model_dump(exclude_none=True) for g in configured)
+    return Council(rows=tuple(merged.values()), groups=every, warnings=tuple(warnings))
+
+
 def members() -> list[DemoMember]:
     """The seeded council's members."""
     return seeded_council().members
@@ -127,7 +145,7 @@ def dashboard_users() -> list[DemoMember]:
 
 
 def settings_overrides(
-    db_url: str, public_url: str, council: Council | None = None
+    db_url: str, public_url: str, council: Council | None = None, *, parks: bool = False
 ) -> dict[str, Any]:
     """What the demo changes on top of the loaded configuration (quiet hours etc. stay).
 
@@ -138,11 +156,16 @@ def settings_overrides(
         "server": {"public_url": public_url},
         "groups": [dict(g) for g in (council.groups if council else GROUPS)],
         "roster": None,
+        # The demo is one park: a rehearsal of one park of several runs it alone.
+        "councils": [],
         # Plain http on this machine: a Secure cookie would never come back.
         "dashboard": {"password": DASHBOARD_PASSWORD, "secure_cookies": False},
     }
     if council is None:
         overrides["coordinators"] = []
+    if parks:  # several parks rehearsed: their councils, groups and rosters as configured
+        for key in ("groups", "roster", "councils"):
+            overrides.pop(key)
     return overrides
 
 

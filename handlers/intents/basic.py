@@ -7,11 +7,12 @@ from handlers.registry import hook, intent
 from handlers.texts import core as texts
 from models.identity import open_claim
 from models.people import DEFAULT_TITLE, address
+from models.scoping import role_here
 
 
 @intent("command:huongdan", "command:help")
 async def show_help(ctx: Context) -> None:
-    await ctx.reply(texts.help_text(ctx.member.role))
+    await ctx.reply(texts.help_text(role_here(ctx.member)))
 
 
 async def unknown_command(ctx: Context) -> None:

@@ -13,6 +13,7 @@ from handlers.intents.tasks import cancel_task
 from handlers.registry import intent
 from handlers.texts import tasks as texts
 from models.outbox import cancel_pending
+from models.scoping import role_here
 from models.tables import Directive, DirectiveTarget, Group
 
 CODE_RE = re.compile(r"^\s*#?\s*(cv|tb|sv)\s*-?\s*(\d{1,9})\b", re.IGNORECASE)
@@ -41,7 +42,7 @@ async def cancel_directive(ctx: Context, directive_id: int) -> None:
     if directive is None:
         await ctx.reply(texts.DIRECTIVE_NOT_FOUND.format(code=code))
         return
-    if directive.issued_by != ctx.member.id and ctx.member.role != "admin":
+    if directive.issued_by != ctx.member.id and role_here(ctx.member) != "admin":
         await ctx.reply(texts.CANCEL_NOT_ALLOWED.format(code=code))
         return
     if directive.status != "open":

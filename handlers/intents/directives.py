@@ -10,6 +10,7 @@ from sqlalchemy import select, update
 from handlers.chat import chat_reply
 from handlers.codes import directive_code
 from handlers.context import Context
+from handlers.councils import own
 from handlers.registry import hook, intent
 from handlers.text import fold
 from handlers.texts import core as core_texts
@@ -18,6 +19,7 @@ from handlers.texts.people import address, labels, register_of
 from models.engagement import ackers, addressed_directive, expected_ackers, open_directive_for
 from models.inserts import insert_new
 from models.outbox import find_quoted
+from models.scoping import role_here
 from models.tables import Ack, Directive, DirectiveTarget, Group, Outbox
 
 CODE = re.compile(r"^\s*(?:#|tb)?\s*(\d{1,9})\b", re.IGNORECASE)
@@ -35,7 +37,9 @@ async def _target_groups(ctx: Context, args: str) -> tuple[list[Group], str] | s
     groups = list(
         (
             await ctx.session.execute(
-                select(Group).where(Group.kind != "private").order_by(Group.id)
+                select(Group)
+                .where(Group.kind != "private", *own(Group, ctx.settings))
+                .order_by(Group.id)
             )
         ).scalars()
     )
@@ -158,7 +162,7 @@ async def record_ack(ctx: Context, directive: Directive, *, quiet: bool = False)
     by nobody: the member is told so and nothing is recorded. Nor is anything recorded for a
     coordinator or an admin, who owe none.
     """
-    if ctx.member.role != "member":
+    if role_here(ctx.member) != "member":
         # Coordinators and admins owe no acknowledgement (however they answer: a quote-reply
         # too): their "đã nhận" is conversation, and in a group needs no answer.
         if ctx.is_private and not quiet:
@@ -225,7 +229,7 @@ async def ack_command(ctx: Context) -> None:
 async def ack_message(ctx: Context) -> None:
     """'đã nhận' privately, or @bot 'đã nhận' in a group: the latest open directive, else
     the latest one (closed) the member still owes: a late acknowledgement."""
-    if ctx.member.role != "member":
+    if role_here(ctx.member) != "member":
         # Coordinators and admins owe no acknowledgement: their "ok" is conversation.
         if ctx.is_private:
             await ctx.reply(texts.ACK_NOTHING)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from handlers.context import Context
+from handlers.councils import own
 from handlers.intents.tasks import resolve_mentions
 from handlers.registry import intent
 from handlers.texts import core as core_texts
@@ -47,7 +48,11 @@ async def praise(ctx: Context) -> None:
         await ctx.session.execute(
             select(Group.chat_id)
             .join(Membership, Membership.group_pk == Group.id)
-            .where(Membership.member_pk == member.id, Group.kind != "private")
+            .where(
+                Membership.member_pk == member.id,
+                Group.kind != "private",
+                *own(Group, ctx.settings),
+            )
             .order_by(Group.id)
         )
     ).scalars()

@@ -8,6 +8,7 @@ from __future__ import annotations
 import re
 
 from handlers.context import Context
+from handlers.councils import scope
 from handlers.registry import hook, intent
 from handlers.text import fold
 from handlers.texts import core as core_texts
@@ -99,7 +100,7 @@ async def _ask_claimant(ctx: Context, row: Member, asked: bool) -> None:
 
 async def _ask_coordinators(ctx: Context, claim: Conversation, row: Member) -> bool:
     """Every linked coordinator (and coordinators' chat) is asked once; False if nobody is."""
-    members, chats = await coordinators(ctx.session, ctx.settings.coordinators)
+    members, chats = await coordinators(ctx.session, ctx.settings.coordinators, scope(ctx.settings))
     targets = [m.private_chat_id for m in members if m.member_id and m.private_chat_id]
     targets += chats
     text = texts.CONFIRM_ASK.format(

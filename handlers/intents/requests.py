@@ -13,6 +13,7 @@ from datetime import date, timedelta
 from handlers.calendar import next_polite_time
 from handlers.codes import request_code
 from handlers.context import Context
+from handlers.councils import scope
 from handlers.intents.basic import plain_message
 from handlers.registry import hook, intent
 from handlers.text import fold
@@ -162,7 +163,7 @@ async def forward(ctx: Context, req: MemberRequest) -> tuple[str, str]:
 
     Returns (where it went, the council group's name); "none" when no row was written.
     Non-urgent, so it waits for the end of quiet hours, holidays and rest days."""
-    members, chats = await coordinators(ctx.session, ctx.settings.coordinators)
+    members, chats = await coordinators(ctx.session, ctx.settings.coordinators, scope(ctx.settings))
     private: list[tuple[str, int | None]] = [
         (m.private_chat_id, m.id) for m in members if m.private_chat_id
     ]

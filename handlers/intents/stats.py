@@ -8,6 +8,7 @@ from sqlalchemy import select
 
 from handlers.codes import incident_code
 from handlers.context import Context
+from handlers.councils import scope
 from handlers.digest import build_digest, week_of
 from handlers.registry import intent
 from handlers.texts import core as core_texts
@@ -41,7 +42,12 @@ async def stats(ctx: Context) -> None:
         return
     group = None if ctx.is_private or ctx.group.kind == "private" else ctx.group.chat_id
     digest = await build_digest(
-        ctx.session, ctx.settings, week_of(ctx.now, ctx.tz), ctx.now, group_chat_id=group
+        ctx.session,
+        ctx.settings,
+        week_of(ctx.now, ctx.tz),
+        ctx.now,
+        group_chat_id=group,
+        council_id=scope(ctx.settings),
     )
     await ctx.reply(digest.render_text(public=not ctx.is_private) + await _cameras(ctx))
 
@@ -68,7 +74,12 @@ async def inactive(ctx: Context) -> None:
     if await _refuse_member(ctx):
         return
     days = ctx.settings.engagement.inactive_after_days
-    window = q.Window(start=ctx.now - timedelta(days=days), end=ctx.now, as_of=ctx.now)
+    window = q.Window(
+        start=ctx.now - timedelta(days=days),
+        end=ctx.now,
+        as_of=ctx.now,
+        council_id=scope(ctx.settings),
+    )
     group_pk = None if ctx.is_private or ctx.group.kind == "private" else ctx.group.id
     people = await q.inactive_members(ctx.session, window, group_pk)
     rows = await ctx.session.execute(

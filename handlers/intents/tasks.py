@@ -21,6 +21,7 @@ from handlers.texts import tasks as task_texts
 from models.engagement import open_directive_for, open_tasks
 from models.outbox import cancel_pending, find_quoted
 from models.people import address, address_full, capitalized, fold_name, members_by_mention
+from models.scoping import role_here
 from models.tables import Conversation, Directive, Member, Task
 
 PICK_KIND = "pick_member"
@@ -410,7 +411,7 @@ async def cancel_task(ctx: Context, task_id: int) -> None:
     if task is None:
         await ctx.reply(texts.TASK_NOT_FOUND.format(code=code(task_id)))
         return
-    if task.assigned_by != ctx.member.id and ctx.member.role != "admin":
+    if task.assigned_by != ctx.member.id and role_here(ctx.member) != "admin":
         await ctx.reply(task_texts.CANCEL_NOT_ALLOWED.format(code=code(task_id)))
         return
     if task.status == "done":

@@ -32,6 +32,9 @@ class JobSpec:
     trigger: Trigger  # APScheduler add_job keyword arguments, from the settings
     description: str  # Vietnamese, as `antt-bot jobs list` shows it
     next_due: NextDue | None = None  # None: whenever the trigger next fires
+    # Run once per council, with its settings and sessions kept to it (docs/councils.md);
+    # False: once for the whole installation (retention).
+    per_council: bool = True
 
 
 JOBS: dict[str, JobSpec] = {}
@@ -42,17 +45,43 @@ def every(minutes: int) -> Trigger:
 
 
 def job(
-    name: str, trigger: Trigger, description: str, next_due: NextDue | None = None
+    name: str,
+    trigger: Trigger,
+    description: str,
+    next_due: NextDue | None = None,
+    *,
+    per_council: bool = True,
 ) -> Callable[[JobFn], JobFn]:
     """Register a job under its public name (`antt-bot jobs run NAME`)."""
 
     def register(fn: JobFn) -> JobFn:
         if name in JOBS:
             raise RuntimeError(f"job {name!r} registered twice")
-        JOBS[name] = JobSpec(name, fn, trigger, description, next_due)
+        JOBS[name] = JobSpec(name, fn, trigger, description, next_due, per_council)
         return fn
 
     return register
+
+
+async def run_body(
+    spec: JobSpec,
+    sessions: async_sessionmaker[AsyncSession],
+    settings: Settings,
+    clock: Clock,
+    council_id: str | None = None,
+) -> int:
+    """The job's work: once, or (several parks) once per council with that council's settings
+    and sessions that see only its records; `council_id` runs it for that council alone."""
+    from handlers.councils import councils
+    from models.scoping import council_sessions
+
+    if not settings.councils or not spec.per_council:
+        return await spec.fn(sessions, settings, clock)
+    queued = 0
+    for council in councils(settings):
+        if council_id is None or council.id == council_id:
+            queued += await spec.fn(council_sessions(sessions, council.id), council.settings, clock)
+    return queued
 
 
 def load_all() -> dict[str, JobSpec]:

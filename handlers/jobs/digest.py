@@ -18,12 +18,14 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from handlers.clock import Clock
 from handlers.config import Settings, parse_hhmm
+from handlers.councils import DEFAULT_COUNCIL, scope
 from handlers.digest import Digest, build_digest, week_bounds, week_of
 from handlers.jobs import every, job
 from handlers.texts import digest as texts
 from models.digest import keep_sent_digest
 from models.outbox import enqueue
 from models.people import coordinators
+from models.scoping import members_here
 from models.tables import Artifact, Member, Outbox
 
 log = logging.getLogger(__name__)
@@ -69,7 +71,7 @@ def photo_url(settings: Settings, token: str) -> str | None:
 
 async def recipients(session: AsyncSession, settings: Settings) -> list[str]:
     """Coordinators' private chats and configured coordinators' group chats, each once."""
-    members, chats = await coordinators(session, settings.coordinators)
+    members, chats = await coordinators(session, settings.coordinators, scope(settings))
     out: list[str] = []
     for chat in [m.private_chat_id for m in members if m.private_chat_id] + chats:
         if chat not in out:
@@ -90,9 +92,13 @@ async def weekly_digest(
     week = due_week(settings, now)
     if week is None:
         return 0
+    # Several parks: one person may chair two, and gets each park's digest.
+    park = f"{settings.council_id}:" if scope(settings) else ""
     async with sessions() as session, session.begin():
         chats = await recipients(session, settings)
-        keys = {f"digest:{c}:{week}" for c in chats} | {f"digest-photo:{c}:{week}" for c in chats}
+        keys = {f"digest:{park}{c}:{week}" for c in chats} | {
+            f"digest-photo:{park}{c}:{week}" for c in chats
+        }
         done = set(
             (
                 await session.execute(
@@ -103,17 +109,25 @@ async def weekly_digest(
         todo = [
             c
             for c in chats
-            if f"digest:{c}:{week}" not in done or f"digest-photo:{c}:{week}" not in done
+            if f"digest:{park}{c}:{week}" not in done
+            or f"digest-photo:{park}{c}:{week}" not in done
         ]
         if not todo:
             return 0
         if not await _anyone_expected(session, settings, week):
             return 0  # a week before the roster existed (a fresh install): nothing to say
-        digest = await build_digest(session, settings, week, now)
+        digest = await build_digest(session, settings, week, now, council_id=scope(settings))
         # Every recipient of a week gets the text stored first, and the dashboard shows it.
-        text = await keep_sent_digest(session, week, digest.render_text(), digest.window.as_of, now)
+        text = await keep_sent_digest(
+            session,
+            week,
+            digest.render_text(),
+            digest.window.as_of,
+            now,
+            settings.council_id or DEFAULT_COUNCIL,
+        )
         url = None
-        if any(f"digest-photo:{c}:{week}" not in done for c in todo):
+        if any(f"digest-photo:{park}{c}:{week}" not in done for c in todo):
             png = await chart_or_none(digest)
             if png is not None:
                 url = await _store_chart(session, settings, png, now)
@@ -125,7 +139,7 @@ async def weekly_digest(
                     chat_id=chat,
                     text=text,
                     kind="digest",
-                    key=f"digest:{chat}:{week}",
+                    key=f"digest:{park}{chat}:{week}",
                     now=now,
                 )
                 is not None
@@ -138,7 +152,7 @@ async def weekly_digest(
                     chat_id=chat,
                     text=texts.PHOTO_CAPTION.format(num=digest.week_number),
                     kind="digest",
-                    key=f"digest-photo:{chat}:{week}",
+                    key=f"digest-photo:{park}{chat}:{week}",
                     now=now,
                     photo_url=url,
                 )
@@ -152,7 +166,11 @@ async def weekly_digest(
 async def _anyone_expected(session: AsyncSession, settings: Settings, week: str) -> bool:
     """Was any roster member expected to take part before that week ended?"""
     _start, end = week_bounds(week, settings.tz)
-    stmt = select(Member.id).where(Member.status == "member", Member.expected_since < end).limit(1)
+    stmt = (
+        select(Member.id)
+        .where(Member.status == "member", Member.expected_since < end, *members_here(session))
+        .limit(1)
+    )
     return (await session.execute(stmt)).first() is not None
 
 

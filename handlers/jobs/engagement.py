@@ -14,12 +14,14 @@ from handlers.calendar import iso_week, next_polite_time, polite_time
 from handlers.clock import Clock
 from handlers.codes import directive_code, task_code
 from handlers.config import NudgeLevel, Settings
+from handlers.councils import scope
 from handlers.jobs import every, job
 from handlers.texts import engagement as texts
 from handlers.texts import people as people_texts
 from models.engagement import ackers, directive_targets, expected_ackers
 from models.outbox import enqueue, enqueue_many, insert_for, sent_this_month
 from models.people import address, coordinators
+from models.scoping import members_here, record_council
 from models.tables import Directive, Group, Member, Membership, Message, Nudge, Outbox, Task
 
 Sessions = async_sessionmaker[AsyncSession]
@@ -65,6 +67,7 @@ async def _quiet_members(
             Member.status == "member",
             Member.role == "member",
             since <= now - timedelta(days=shortest),
+            *members_here(session),
         )
         .order_by(Member.id)
     )
@@ -206,6 +209,7 @@ async def _plan_nudges(
     """Insert the nudge rows; a row another run inserted first is skipped (unique key)."""
     by_member = {m.id: (m, d, lvl, ch, chat) for m, d, lvl, ch, chat in plans}
     insert = insert_for(session)
+    council = record_council(session)  # a Core insert: not stamped by the session
     planned: list[_Planned] = []
     for i in range(0, len(plans), 500):
         values = [
@@ -216,6 +220,7 @@ async def _plan_nudges(
                 "channel": ch,
                 "chat_id": chat or "",
                 "planned_at": now,
+                "council_id": council,
             }
             for m, _d, lvl, ch, chat in plans[i : i + 500]
         ]
@@ -325,7 +330,7 @@ async def _send_nudges(
         )
         for p in items
     ]
-    members, chats = await coordinators(session, settings.coordinators)
+    members, chats = await coordinators(session, settings.coordinators, scope(settings))
     targets = [m.private_chat_id for m in members if m.private_chat_id] + chats
     count = 0
     out_id = None
@@ -356,6 +361,7 @@ async def _send_nudges(
                     Member.enterprise == enterprise,
                     Member.is_lead.is_(True),
                     Member.private_chat_id.is_not(None),
+                    *members_here(session),
                 )
             )
         ).scalars()

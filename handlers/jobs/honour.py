@@ -9,6 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from handlers.clock import Clock
 from handlers.config import Settings, parse_hhmm
+from handlers.councils import own
 from handlers.honour_board import board_text, previous_month
 from handlers.jobs import job
 from models.honour import commendations, month_span
@@ -31,13 +32,15 @@ async def honour_board(
     start, end = month_span(month, tz)
     queued = 0
     async with sessions() as session, session.begin():
-        lines = await commendations(session, start, end, tz)
+        lines = await commendations(session, start, end, tz)  # the session's council's
         if not lines:
             return 0
         text = board_text(month, lines, tz)
         chats = (
             await session.execute(
-                select(Group.chat_id).where(Group.kind == "council").order_by(Group.id)
+                select(Group.chat_id)
+                .where(Group.kind == "council", *own(Group, settings))
+                .order_by(Group.id)
             )
         ).scalars()
         for chat in chats:

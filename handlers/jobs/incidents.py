@@ -29,6 +29,7 @@ from models.incidents import (
 )
 from models.outbox import enqueue
 from models.people import member_by_platform_id
+from models.scoping import members_here
 from models.tables import Incident, Member, Report
 
 
@@ -114,6 +115,7 @@ async def escalation_people(
                         Member.is_lead.is_(True),
                         Member.active.is_(True),
                         Member.id != reporter.id,
+                        *members_here(session),
                     )
                     .order_by(Member.id)
                 )

@@ -15,6 +15,7 @@ from handlers.texts import honour as texts
 from models.honour import ShiftSpan, patrols_in, shift_spans
 from models.outbox import enqueue
 from models.people import address
+from models.scoping import members_here
 from models.tables import CheckIn, Member
 
 Sessions = async_sessionmaker[AsyncSession]
@@ -28,6 +29,7 @@ async def _on_duty(session: AsyncSession, span: ShiftSpan) -> list[Member]:
         Member.enterprise == span.enterprise,
         Member.active.is_(True),
         Member.private_chat_id.is_not(None),
+        *members_here(session),
     )
     present = base.where(
         Member.id.in_(

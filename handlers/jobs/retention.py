@@ -19,6 +19,7 @@ from models.tables import Artifact, Attachment, InboundEvent, Message, Outbox, R
     "retention",
     lambda s: {"trigger": "cron", "hour": 3, "minute": 30},
     "xóa dữ liệu đã quá hạn lưu (hộp thư, tin nhắn, ảnh báo cáo, ảnh biểu đồ, tổng kết đã gửi)",
+    per_council=False,
 )
 async def retention(
     sessions: async_sessionmaker[AsyncSession], settings: Settings, clock: Clock

@@ -17,6 +17,7 @@ from handlers.calendar import polite_time
 from handlers.clock import Clock
 from handlers.codes import directive_code, incident_code, request_code, task_code
 from handlers.config import Settings, parse_hhmm
+from handlers.councils import scope
 from handlers.intents.requests import address
 from handlers.jobs import every, job
 from handlers.texts import incidents as incident_texts
@@ -42,7 +43,9 @@ async def daily_summary(
     if local.time() < parse_hhmm(settings.reminders.summary_time) or not polite_time(settings, now):
         return 0
     day = local.date()
-    marker = f"daily_summary:{day.isoformat()}"
+    # Several parks: each council's summary is decided on its own (one person may chair two).
+    park = f"{settings.council_id}:" if scope(settings) else ""
+    marker = f"daily_summary:{park}{day.isoformat()}"
     async with sessions() as session, session.begin():
         if await session.get(KeyValue, marker) is not None:
             return 0  # today's summary was decided already (sent, or nothing to say)
@@ -55,7 +58,8 @@ async def daily_summary(
 async def _send(
     session: AsyncSession, settings: Settings, now: datetime, day: date, sections: list[str]
 ) -> int:
-    members, chats = await coordinators(session, settings.coordinators)
+    members, chats = await coordinators(session, settings.coordinators, scope(settings))
+    park = f"{settings.council_id}:" if scope(settings) else ""
     targets: dict[str, Member | None] = {}
     for m in members:
         if m.private_chat_id:
@@ -77,7 +81,7 @@ async def _send(
             chat_id=chat,
             text="\n".join([hello, *sections, texts.SUMMARY_FOOTER]),
             kind="reminder",
-            key=f"summary:{chat}:{day.isoformat()}",
+            key=f"summary:{park}{chat}:{day.isoformat()}",
             now=now,
             member_pk=member.id if member is not None else None,
             ref_type="summary",

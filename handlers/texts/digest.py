@@ -9,6 +9,7 @@ __all__ = ["CATEGORY", "ROLE", "SEVERITY", "STATUS"]
 
 TITLE = "📊 Tổng kết tuần {num} ({start}–{end})"
 TITLE_WEEK = "📊 Tuần {num} ({start}–{end})"
+TITLE_PARK = "{title} · {park}"
 SO_FAR = ", tính đến {as_of}"
 TITLE_GROUP = "📊 {group}: tuần {num} ({start}–{end})"
 THANKS = "🌟 Cảm ơn những anh/chị tích cực nhất: {names}. Rất đáng để mọi người noi theo!"

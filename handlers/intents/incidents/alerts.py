@@ -11,6 +11,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from handlers.config import Settings
+from handlers.councils import DEFAULT_COUNCIL_NAME, council_name, own, scope
 from handlers.intents.incidents.understanding import (
     HELD,
     HOLD_MINUTES,
@@ -18,6 +19,7 @@ from handlers.intents.incidents.understanding import (
     local,
     name_of,
 )
+from handlers.texts import councils as council_texts
 from handlers.texts import incidents as texts
 from models.incidents import (
     add_event,
@@ -26,8 +28,8 @@ from models.incidents import (
     reports_of,
 )
 from models.outbox import enqueue
-from models.people import coordinators
-from models.tables import Group, Incident, Member, Report
+from models.people import coordinators, member_by_platform_id
+from models.tables import Group, Incident, Member, Message, Report
 
 log = logging.getLogger(__name__)
 
@@ -65,7 +67,7 @@ async def coordinator_targets(
     session: AsyncSession, settings: Settings, exclude_member_pk: int | None = None
 ) -> list[tuple[str, int | None]]:
     """Where alerts go: each coordinator's private chat, then each coordinators' chat."""
-    members, chats = await coordinators(session, settings.coordinators)
+    members, chats = await coordinators(session, settings.coordinators, scope(settings))
     targets: list[tuple[str, int | None]] = []
     for m in members:
         if m.private_chat_id and m.id != exclude_member_pk:
@@ -95,7 +97,9 @@ async def alert_reach(
     private = [pk for _chat, pk in reach.targets if pk is not None]
     if not private:
         councils = await session.execute(
-            select(Group.chat_id).where(Group.kind == "council").order_by(Group.id)
+            select(Group.chat_id)
+            .where(Group.kind == "council", *own(Group, settings))
+            .order_by(Group.id)
         )
         known = {chat for chat, _pk in reach.targets}
         reach.targets.extend((chat, None) for (chat,) in councils if chat not in known)
@@ -156,6 +160,7 @@ async def raise_alert(
         unconfirmed,
     )
     await queue_alerts(session, incident.id, reach.targets, text, f"alert:{incident.id}:0", now)
+    await copy_to_province(session, settings, now, incident, report, text, reach)
     incident.urgent = True
     incident.escalation_level = 0
     incident.next_escalation_at = now + timedelta(minutes=settings.alerts.ack_timeout_minutes)
@@ -166,6 +171,50 @@ async def raise_alert(
     if not reach.targets:
         log.warning("incident %s: no coordinator to alert", incident.id)
     return reach
+
+
+async def copy_to_province(
+    session: AsyncSession,
+    settings: Settings,
+    now: datetime,
+    incident: Incident,
+    report: Report,
+    alert: str,
+    reach: Reach,
+) -> int:
+    """The province's staff get a copy of the urgent alerts they asked for (fire, hazmat,
+    injuries by default), saying which park; they are told of its outcome like the others."""
+    wanted = settings.province.copy_urgent
+    if not settings.province.coordinators:
+        return 0
+    if incident.category not in wanted.categories and not (
+        wanted.injuries and await _injured(session, report)
+    ):
+        return 0
+    known = {chat for chat, _pk in reach.targets}
+    targets: list[tuple[str, int | None]] = []
+    for ident in settings.province.coordinators:
+        person = await member_by_platform_id(session, ident)
+        chat = person.private_chat_id or ident if person is not None else ident
+        if chat not in known:
+            known.add(chat)
+            targets.append((chat, person.id if person is not None else None))
+    park = council_name(settings, settings.council_id) or DEFAULT_COUNCIL_NAME
+    text = council_texts.PROVINCE_COPY.format(park=park, alert=alert)
+    reach.targets.extend(targets)
+    await _name_targets(session, Reach(targets=targets, people=reach.people, groups=reach.groups))
+    return await queue_alerts(
+        session, incident.id, targets, text, f"alert-province:{incident.id}", now
+    )
+
+
+async def _injured(session: AsyncSession, report: Report) -> bool:
+    """The report says someone is hurt or dead (the parse's reasons)."""
+    if report.message_pk is None:
+        return False
+    message = await session.get(Message, report.message_pk)
+    reasons = (message.parse or {}).get("reasons", []) if message is not None else []
+    return bool({"injury", "death"} & set(reasons or []))
 
 
 async def tell_alerted(

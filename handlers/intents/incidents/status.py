@@ -28,13 +28,14 @@ from models.incidents import (
     unacknowledged_urgent,
 )
 from models.outbox import cancel_pending, enqueue, find_quoted
+from models.scoping import role_here
 from models.tables import Incident, Member, Report
 
 
 def may_manage(settings: Settings, member: Member, incident: Incident | None = None) -> bool:
     """Coordinators, people in the escalation chain, and whoever took the incident."""
     return (
-        member.role in ("coordinator", "admin")
+        role_here(member) in ("coordinator", "admin")
         or (
             member.member_id is not None
             and (
