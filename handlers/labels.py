@@ -34,7 +34,12 @@ REQUEST_STATUS = {"open": "chờ trả lời", "answered": "đã trả lời", "
 # One filter shows any of these (a report's state is its incident's status, else its own).
 STATUS = {**TASK_STATUS, **DIRECTIVE_STATUS, **REPORT_STATUS, **INCIDENT_STATUS}
 
-ROLE = {"member": "thành viên", "coordinator": "điều phối viên", "admin": "quản trị"}
+ROLE = {
+    "member": "thành viên",
+    "coordinator": "điều phối viên",
+    "admin": "quản trị",
+    "province": "Ban Quản lý tỉnh",
+}
 MEMBER_STATUS = {"member": "thành viên", "guest": "khách"}
 CHECKIN_KIND = {"attendance": "điểm danh", "shift": "vào ca", "patrol": "tuần tra"}
 MESSAGE_TYPE = {

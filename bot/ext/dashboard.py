@@ -5,7 +5,7 @@ from __future__ import annotations
 from aiohttp import web
 
 from bot import keys
-from bot.dashboard import honour, story, views
+from bot.dashboard import honour, province, story, views
 from bot.dashboard.auth import STATE, DashboardState
 
 
@@ -15,3 +15,4 @@ def install(app: web.Application) -> None:
     views.add_routes(app)
     story.add_routes(app)
     honour.add_routes(app)
+    province.add_routes(app)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy import select, update
 
@@ -18,7 +19,7 @@ from models.engagement import ackers, addressed_directive, expected_ackers, open
 from models.inserts import insert_new
 from models.outbox import find_quoted
 from models.people import address
-from models.scoping import role_here
+from models.scoping import role_here, session_council
 from models.tables import Ack, Directive, DirectiveTarget, Group, Outbox
 
 CODE = re.compile(r"^\s*(?:#|tb)?\s*(\d{1,9})\b", re.IGNORECASE)
@@ -31,12 +32,21 @@ def fmt_time(ctx: Context, at: datetime) -> str:
     return at.astimezone(ctx.tz).strftime("%H:%M %d/%m")
 
 
+def own_groups(session: Any) -> list[Any]:
+    """The groups of the session's council only (groups are a shared table): a park's
+    directive never goes to another park's groups (issue 20)."""
+    council = session_council(session)
+    return [] if council is None else [Group.council_id == council]
+
+
 async def _target_groups(ctx: Context, args: str) -> tuple[list[Group], str] | str:
     """Groups named in a leading [a, b] list, else this group, else every configured group."""
     groups = list(
         (
             await ctx.session.execute(
-                select(Group).where(Group.kind != "private").order_by(Group.id)
+                select(Group)
+                .where(Group.kind != "private", *own_groups(ctx.session))
+                .order_by(Group.id)
             )
         ).scalars()
     )

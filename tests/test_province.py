@@ -1,0 +1,279 @@
+"""The provincial overview (issue 20): a two-park week through the webhook, then what the
+province's board reads: `antt-bot digest --province` in every format, the weekly job that
+writes to them privately, and their dashboard page, which a park's coordinator cannot open.
+
+Week 49 of 2026 (Mon 30/11 - Sun 6/12). In Bình Xuyên chị Lan reports a fire on Monday that
+anh Tuấn takes within half an hour and nobody closes; anh Hùng asks a question nobody
+answers. In Khai Quang chị Mai sends a directive that anh Nam and chị Thu acknowledge, chị Thu
+patrols at night and reports a stolen motorbike that chị Mai takes and settles. Anh Quốc
+(u_ban_quan_ly) works for the province's industrial-parks board."""
+
+from __future__ import annotations
+
+import io
+import json
+import re
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import openpyxl
+import pytest
+from sqlalchemy import select
+
+from handlers.clock import FixedClock
+from handlers.digest import build_digest
+from handlers.jobs import JOBS, load_all, run_body
+from handlers.province import build_province_digest
+from models.tables import Outbox
+from tests.conftest import Bot
+from tests.test_backup import cli
+from tests.test_councils_e2e import say, two_parks, two_parks_file
+
+PASSWORD = "mật khẩu đủ dài 2026"
+WEEK = "2026-W49"
+MON = datetime(2026, 11, 29, 17, 0, tzinfo=UTC)  # Monday 30/11 00:00 in Hanoi
+AFTER = "2026-12-07T09:00"  # next Monday morning: the week is complete
+
+
+def at(day: int, hour: int, minute: int = 0) -> datetime:
+    return MON + timedelta(days=day, hours=hour, minutes=minute)
+
+
+# (local day and time, who, what they type, group chat or None for a private chat)
+WEEK_SCRIPT: list[tuple[datetime, str, str, str | None]] = [
+    (at(0, 7), "u_bx_chu_tich", "chào bot", None),
+    (at(0, 7, 5), "u_kq_chu_tich", "chao bot", None),
+    (at(0, 7, 10), "u_ban_quan_ly", "chào bot", None),
+    (at(0, 7, 30), "u_kq_nam", "có mặt", "g_kq_council"),
+    (at(0, 8), "u_kq_chu_tich", "/thongbao Kiểm tra bình chữa cháy tại các xưởng", None),
+    (at(0, 9), "u_kq_nam", "đã nhận", None),
+    (at(0, 9, 30), "u_kq_thu", "da nhan", None),
+    (at(0, 10), "u_bx_lan", "Cháy lớn ở kho vải xưởng 2, cần hỗ trợ gấp!!!", "g_bx_council"),
+    (at(0, 10, 30), "u_bx_chu_tich", "/xuly SV1", None),
+    (at(0, 23), "u_kq_thu", "Tuần tra khu B, không phát hiện gì bất thường", "g_kq_dienco"),
+    (at(1, 9), "u_kq_thu", "Mat trom xe may o nha xe cong 3", "g_kq_dienco"),
+    (at(1, 9, 10), "u_kq_chu_tich", "/xuly SV2", None),
+    (at(1, 10), "u_bx_hung", "Cho hỏi thủ tục đăng ký tạm trú cho công nhân mới thế nào ạ?", None),
+    (at(1, 11, 10), "u_kq_chu_tich", "/xong SV2 đã tìm lại được, bàn giao công an", None),
+]
+
+
+async def play_week(bot: Bot) -> None:
+    for when, who, text, group in WEEK_SCRIPT:
+        bot.clock.set(when)
+        await say(bot, who, text, group)
+
+
+@pytest.fixture
+async def week(make_bot: Any, db_url: str) -> Bot:
+    settings = two_parks(db_url, dashboard={"password": PASSWORD})
+    bot: Bot = await make_bot(settings, clock=FixedClock(at(0, 6)))
+    await play_week(bot)
+    return bot
+
+
+def park(data: dict[str, Any], council: str) -> dict[str, Any]:
+    (found,) = [p for p in data["parks"] if p["council"] == council]
+    return found
+
+
+async def test_the_province_digest_json_tells_each_parks_week(
+    week: Bot, tmp_path: Path, db_url: str
+) -> None:
+    config = str(two_parks_file(tmp_path, db_url))
+    status, out, err = await cli(
+        "digest", "--province", "--week", WEEK, "--at", AFTER, "--format", "json", "-c", config
+    )
+    assert status == 0, err
+    data = json.loads(out)
+    assert data["week"] == WEEK and data["complete"] is True
+    assert [p["name"] for p in data["parks"]] == ["KCN Bình Xuyên", "KCN Khai Quang"]
+
+    bx = park(data, "binh-xuyen")
+    assert (bx["members"], bx["active"], bx["participation"]) == (4, 3, 0.75)
+    assert (bx["checkins"], bx["patrols"], bx["reports"]) == (0, 0, 1)
+    assert bx["reports_by_category"] == {"fire": 1}
+    assert (bx["incidents_new"], bx["incidents_open"]) == (1, 1)
+    assert bx["oldest_open"]["code"] == "SV1" and bx["oldest_open"]["days"] == 6
+    assert bx["median_ack_minutes"] == 30.0 and bx["median_resolve_minutes"] is None
+    assert (bx["directives"], bx["ack_rate"]) == (0, None)
+    assert (bx["requests"], bx["requests_answered"]) == (1, 0)
+    assert [r["rule"] for r in bx["attention"]] == ["open_incident"]
+
+    kq = park(data, "khai-quang")
+    assert (kq["members"], kq["active"]) == (4, 3)
+    assert (kq["checkins"], kq["checkins_night"], kq["patrols"]) == (2, 1, 1)
+    assert kq["reports_by_category"] == {"theft": 1} and kq["incidents_open"] == 0
+    assert kq["median_ack_minutes"] == 10.0 and kq["median_resolve_minutes"] == 130.0
+    assert kq["directives"] == 1 and kq["acks"] == 2
+    assert kq["attention"] == []
+
+    province = data["province"]
+    assert (province["members"], province["active"], province["reports"]) == (8, 6, 2)
+    assert province["incidents_open"] == 1 and province["checkins"] == 2
+    assert data["attention"] == [
+        {
+            "council": "binh-xuyen",
+            "name": "KCN Bình Xuyên",
+            "text": "Sự việc SV1 (cháy/nổ) còn mở đã 6 ngày.",
+        }
+    ]
+    # The trend: six weeks, this one last; the parks had nothing before it.
+    assert [t["week"] for t in data["trend"]][-2:] == ["2026-W48", WEEK]
+    assert len(data["trend"]) == 6 and data["trend"][-2]["province"]["active"] == 0
+    assert data["trend"][-1]["parks"]["khai-quang"]["patrols"] == 1
+
+    # Each park's figures are those of its own digest (one definition, docs/digest.md).
+    now = datetime(2026, 12, 7, 2, 0, tzinfo=UTC)
+    settings = week.runtime.settings
+    async with week.sessions() as s:
+        for council, shown in (("binh-xuyen", bx), ("khai-quang", kq)):
+            d = await build_digest(s, settings, WEEK, now, council_id=council)
+            t = d.totals
+            assert (t.members, t.active, t.checkins, t.patrols, t.reports) == (
+                shown["members"],
+                shown["active"],
+                shown["checkins"],
+                shown["patrols"],
+                shown["reports"],
+            ), council
+            assert (t.expected_acks, t.acks) == (shown["expected_acks"], shown["acks"])
+            assert sum(d.open_incidents.values()) == shown["incidents_open"]
+
+
+async def test_the_province_digest_in_text_html_xlsx_and_png(
+    week: Bot, tmp_path: Path, db_url: str
+) -> None:
+    config = str(two_parks_file(tmp_path, db_url))
+    base = ("digest", "--province", "--week", WEEK, "--at", AFTER, "-c", config)
+    status, text, err = await cli(*base)
+    assert status == 0, err
+    assert text.startswith("🏛 Toàn tỉnh: tổng kết tuần 49 (30/11–06/12/2026)")
+    assert "• KCN Bình Xuyên: 3/4 tham gia (75%)" in text
+    assert "⚠️ Cần quan tâm:\n• KCN Bình Xuyên: Sự việc SV1 (cháy/nổ) còn mở đã 6 ngày." in text
+    assert "xác nhận 67%" in text  # Khai Quang: 2 of 3
+
+    html_path, xlsx_path, png_path = (tmp_path / f"p.{x}" for x in ("html", "xlsx", "png"))
+    for fmt, path in (("html", html_path), ("xlsx", xlsx_path), ("png", png_path)):
+        status, _out, err = await cli(*base, "--format", fmt, "-o", str(path))
+        assert status == 0 and "written to" in err, err
+    html = html_path.read_text(encoding="utf-8")
+    assert "Cần quan tâm" in html and "KCN Khai Quang" in html and "<script" not in html
+    assert "data:image/png;base64," in html
+    book = openpyxl.load_workbook(io.BytesIO(xlsx_path.read_bytes()))
+    sheet = book["Toàn tỉnh"]
+    rows = list(sheet.iter_rows(values_only=True))
+    assert rows[0][:3] == ("KCN", "Thành viên", "Tham gia")
+    assert [r[0] for r in rows[1:]] == ["KCN Bình Xuyên", "KCN Khai Quang", "Toàn tỉnh"]
+    assert book["Cần quan tâm"]["A2"].value == "KCN Bình Xuyên"
+    assert png_path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+    # --province covers every park: naming one as well is a usage error, said plainly.
+    status, _out, err = await cli(*base, "--council", "khai-quang")
+    assert status == 2 and "--province" in err
+
+
+async def test_the_weekly_job_writes_to_the_province_privately_and_once(week: Bot) -> None:
+    load_all()
+    spec = JOBS["province_digest"]
+    settings = week.runtime.settings
+    # Before Monday 08:00 (digest.time) nothing is due.
+    assert await run_body(spec, week.sessions, settings, FixedClock(at(7, 7, 59))) == 0
+    monday = FixedClock(at(7, 8, 15))
+    queued = await run_body(spec, week.sessions, settings, monday)
+    assert queued >= 1
+    assert await run_body(spec, week.sessions, settings, monday) == 0  # a second run: nothing
+    async with week.sessions() as s:
+        rows = list(
+            (
+                await s.execute(select(Outbox).where(Outbox.idempotency_key.like("province-%")))
+            ).scalars()
+        )
+    assert {r.chat_id for r in rows} == {"u_ban_quan_ly"}  # his private chat only
+    assert all(r.kind == "digest" for r in rows)  # held in quiet hours, counted in the budget
+    (text,) = [r.text for r in rows if r.photo_url is None]
+    assert text.startswith("🏛 Toàn tỉnh: tổng kết tuần 49")
+    assert "KCN Bình Xuyên: Sự việc SV1" in text
+
+
+async def test_without_province_staff_the_job_sends_nothing(make_bot: Any, db_url: str) -> None:
+    load_all()
+    settings = two_parks(db_url, province={"coordinators": []})
+    bot: Bot = await make_bot(settings, clock=FixedClock(at(7, 9)))
+    assert await run_body(JOBS["province_digest"], bot.sessions, settings, bot.clock) == 0
+
+
+# --- the dashboard ------------------------------------------------------------------------
+
+
+async def login(bot: Bot, username: str, next_url: str = "/dashboard/") -> Any:
+    async with bot.http.get("/dashboard/login") as resp:
+        match = re.search(r'name="csrf" value="([^"]+)"', await resp.text())
+    assert match is not None
+    return await bot.http.post(
+        "/dashboard/login",
+        allow_redirects=False,
+        data={"username": username, "password": PASSWORD, "csrf": match[1], "next": next_url},
+    )
+
+
+async def test_the_province_page_for_the_board_and_403_for_a_parks_coordinator(week: Bot) -> None:
+    week.clock.set(at(7, 9))
+    resp = await login(week, "u_bx_chu_tich")
+    assert resp.status == 303
+    for path in (
+        "/dashboard/province",
+        f"/dashboard/province/khai-quang/digest/{WEEK}",
+        f"/dashboard/province/binh-xuyen/digest/{WEEK}",
+        f"/dashboard/province/{WEEK}.xlsx",
+        f"/dashboard/province/chart/{WEEK}.png",
+    ):
+        async with week.http.get(path) as page:
+            assert page.status == 403, path
+            assert "Ban Quản lý các KCN tỉnh" in await page.text()
+    week.http.session.cookie_jar.clear()
+
+    resp = await login(week, "u_ban_quan_ly")
+    assert resp.status == 303
+    async with week.http.get("/dashboard/", allow_redirects=False) as start:
+        assert start.status == 303 and start.headers["Location"] == "/dashboard/province"
+    async with week.http.get("/dashboard/province") as page:
+        html = await page.text()
+    assert page.status == 200 and "Toàn tỉnh · tuần 49" in html
+    assert "Sự việc SV1 (cháy/nổ) còn mở đã 6 ngày." in html
+    assert f'href="/dashboard/province/khai-quang/digest/{WEEK}"' in html
+    async with week.http.get(f"/dashboard/province/khai-quang/digest/{WEEK}") as page:
+        html = await page.text()
+    assert page.status == 200 and "KCN Khai Quang" in html
+    assert "xưởng 2" not in html and "Trần Thị Lan" not in html  # nothing of Bình Xuyên
+    async with week.http.get(f"/dashboard/province/nowhere/digest/{WEEK}") as page:
+        assert page.status == 404
+    async with week.http.get(f"/dashboard/province/{WEEK}.xlsx") as xlsx:
+        assert xlsx.status == 200 and (await xlsx.read())[:2] == b"PK"
+
+
+async def test_the_overview_is_built_in_a_few_queries_whatever_the_number_of_parks(
+    week: Bot,
+) -> None:
+    """Grouped by council: the statement count does not grow with the parks."""
+    from sqlalchemy import event
+
+    engine = week.sessions.kw["bind"]
+    statements: list[str] = []
+
+    def count(*_args: Any) -> None:
+        statements.append("x")
+
+    event.listen(engine.sync_engine, "before_cursor_execute", count)
+    try:
+        async with week.sessions() as s:
+            await build_province_digest(
+                s, week.runtime.settings, WEEK, datetime(2026, 12, 7, 2, 0, tzinfo=UTC)
+            )
+    finally:
+        event.remove(engine.sync_engine, "before_cursor_execute", count)
+    # 8 for the week and 6 for each of the 5 weeks before (and the transaction's own):
+    # a fixed number, never one per park (bench/province.py measures 30 parks).
+    assert len(statements) <= 8 + 6 * 5 + 2, len(statements)
+
