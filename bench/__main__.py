@@ -22,6 +22,7 @@ BENCHES = {
     "nudges": "bench.nudges",
     "memory": "bench.memory",
     "understanding": "bench.understanding",
+    "province": "bench.province",
 }
 ALIASES = {"ingest": "intake"}
 

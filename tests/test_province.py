@@ -26,7 +26,7 @@ from handlers.digest import build_digest
 from handlers.jobs import JOBS, load_all, run_body
 from handlers.province import build_province_digest
 from models.tables import Outbox
-from tests.conftest import Bot
+from tests.conftest import PG_URL, Bot
 from tests.test_backup import cli
 from tests.test_councils_e2e import say, two_parks, two_parks_file
 
@@ -277,3 +277,90 @@ async def test_the_overview_is_built_in_a_few_queries_whatever_the_number_of_par
     # a fixed number, never one per park (bench/province.py measures 30 parks).
     assert len(statements) <= 8 + 6 * 5 + 2, len(statements)
 
+
+# --- in a real browser --------------------------------------------------------------------
+
+CHROMIUM = "/usr/bin/chromium"
+HAVE_CHROMIUM = Path(CHROMIUM).exists()
+ARTIFACTS = Path(__file__).resolve().parents[1] / "test-artifacts"
+
+
+@pytest.mark.browser
+async def test_in_chromium_the_board_signs_in_sees_every_park_and_opens_one(
+    make_bot: Any, tmp_path: Path
+) -> None:
+    if not HAVE_CHROMIUM:
+        pytest.skip(f"Debian chromium not installed at {CHROMIUM}")
+    playwright_api = pytest.importorskip("playwright.async_api")
+    settings = two_parks(
+        f"sqlite+aiosqlite:///{tmp_path / 'antt.db'}", dashboard={"password": PASSWORD}
+    )
+    bot: Bot = await make_bot(settings, clock=FixedClock(at(0, 6)))
+    await play_week(bot)
+    bot.clock.set(at(7, 9))
+    base = str(bot.http.make_url("/")).rstrip("/")
+    async with playwright_api.async_playwright() as pw:
+        browser = await pw.chromium.launch(
+            executable_path=CHROMIUM,
+            args=["--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-sync"],
+        )
+        page = await (await browser.new_context(viewport={"width": 1280, "height": 900})).new_page()
+        dialogs: list[str] = []
+        page.on("dialog", lambda d: dialogs.append(d.message))
+        try:
+            await page.goto(f"{base}/dashboard/")
+            await page.fill("input[name=username]", "u_ban_quan_ly")
+            await page.fill("input[name=password]", PASSWORD)
+            await page.click("button[type=submit]")
+            await page.wait_for_url(f"{base}/dashboard/province")
+            assert "Toàn tỉnh · tuần 49" in await page.inner_text("h1")
+            assert await page.locator("#parks tbody tr").count() == 2
+            attention = await page.inner_text("#attention")
+            assert "KCN Bình Xuyên" in attention and "SV1 (cháy/nổ) còn mở đã 6 ngày" in attention
+            assert "KCN Khai Quang" not in attention
+            row = await page.inner_text("#parks tr[data-council=khai-quang]")
+            assert "3/4 (75%)" in row and "67%" in row and "10 phút" in row and "2 giờ" in row
+            assert await page.locator("figure.chart img").evaluate("i => i.naturalWidth") > 0
+            ARTIFACTS.mkdir(exist_ok=True)
+            await page.screenshot(path=str(ARTIFACTS / "province.png"), full_page=True)
+
+            await page.click("#parks a:has-text('KCN Khai Quang')")
+            await page.wait_for_url(f"{base}/dashboard/province/khai-quang/digest/{WEEK}")
+            body = await page.inner_text("main")
+            assert "KCN Khai Quang" in body and "Trần Thị Lan" not in body
+            assert await page.locator("figure.chart img").evaluate("i => i.naturalWidth") > 0
+            await page.click("a:has-text('Toàn tỉnh')")
+            await page.wait_for_url(re.compile(r".*/dashboard/province\?week=2026-W49"))
+            assert dialogs == []
+        except BaseException:
+            ARTIFACTS.mkdir(exist_ok=True)
+            await page.screenshot(path=str(ARTIFACTS / "province-failure.png"), full_page=True)
+            raise
+        finally:
+            await browser.close()
+
+
+# --- two instances ------------------------------------------------------------------------
+
+
+@pytest.mark.postgres
+@pytest.mark.slow
+@pytest.mark.skipif(not PG_URL, reason="ANTT_TEST_POSTGRES_URL not set")
+async def test_two_instances_take_every_parks_events_once_and_in_order() -> None:
+    """bench/province.py's load, small: 3 parks' groups, each chat's events sent in order to
+    either instance (every 4th to both, as a balancer's redelivery would)."""
+    import contextlib
+
+    from bench.province import two_instances
+    from tests.conftest import _fresh_pg
+
+    gen = _fresh_pg()
+    url = await gen.__anext__()
+    try:
+        load = await two_instances(url, councils=3, groups_per=2, per_chat=8, seconds=120)
+    finally:
+        with contextlib.suppress(StopAsyncIteration):
+            await gen.__anext__()
+    assert load.statuses == {200: load.posts}
+    assert load.stored == load.deliveries == 48, load
+    assert (load.twice, load.out_of_order, load.wrong_park) == (0, 0, 0), load
