@@ -364,3 +364,24 @@ async def test_two_instances_take_every_parks_events_once_and_in_order() -> None
     assert load.statuses == {200: load.posts}
     assert load.stored == load.deliveries == 48, load
     assert (load.twice, load.out_of_order, load.wrong_park) == (0, 0, 0), load
+
+
+def test_the_province_bench_runs_at_toy_size(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`python -m bench province` end to end on SQLite at toy size (figures never asserted)."""
+    import bench.province as bp
+    from bench.__main__ import main as bench_main
+
+    for name in ("ANTT_BENCH_POSTGRES_URL", "ANTT_TEST_POSTGRES_URL"):
+        monkeypatch.delenv(name, raising=False)  # never touch the real bench database
+    sizes = {
+        "COUNCILS": 3, "MEMBERS": 60, "GROUPS": 9, "MESSAGES": 3_000, "PER_COUNCIL": 20,
+        "GROUPS_PER": 3, "CHECKINS": 300, "INCIDENTS": 30, "REQUESTS": 20, "REPEAT": 1,
+    }  # fmt: skip
+    for constant, value in sizes.items():
+        monkeypatch.setattr(bp, constant, value)
+    assert bench_main(["province"]) == 0
+    out = capsys.readouterr().out
+    assert "provincial overview: 3 parks, 6-week trend" in out, out
+    assert "one park's digest (kcn-01)" in out and "overview query: requests" in out

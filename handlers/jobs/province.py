@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from datetime import datetime
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -83,16 +84,26 @@ async def province_digest(
             else:
                 url = await _store_chart(session, settings, png, now)
         queued = 0
+        caption = texts.PHOTO_CAPTION.format(num=digest.week_number)
         for chat in todo:
-            if await enqueue(
-                session, chat_id=chat, text=text, kind="digest",
-                key=f"province-digest:{chat}:{week}", now=now,
-            ) is not None:  # fmt: skip
-                queued += 1
-            if url is not None and await enqueue(
-                session, chat_id=chat, text=texts.PHOTO_CAPTION.format(num=digest.week_number),
-                kind="digest", key=f"province-digest-photo:{chat}:{week}", now=now, photo_url=url,
-            ) is not None:  # fmt: skip
-                queued += 1
+            queued += await _queue(session, chat, f"province-digest:{chat}:{week}", text, now)
+            if url is not None:
+                key = f"province-digest-photo:{chat}:{week}"
+                queued += await _queue(session, chat, key, caption, now, url)
     log.info("province digest %s queued for %d chat(s)", week, len(todo))
     return queued
+
+
+async def _queue(
+    session: AsyncSession,
+    chat: str,
+    key: str,
+    text: str,
+    now: datetime,
+    photo_url: str | None = None,
+) -> int:
+    """1 if newly queued, 0 if that key went out before."""
+    row = await enqueue(
+        session, chat_id=chat, text=text, kind="digest", key=key, now=now, photo_url=photo_url
+    )
+    return 0 if row is None else 1
