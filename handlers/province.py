@@ -180,7 +180,7 @@ class ProvinceDigest:
                 patrols=t.patrols,
                 reports=t.reports,
                 open=t.incidents_open,
-                ack=rate(t.ack_rate),
+                ack=_ack(t.ack_rate),
             ),
         ]
         for p in self.parks:
@@ -195,7 +195,7 @@ class ProvinceDigest:
                     patrols=f.patrols,
                     reports=f.reports,
                     open=f.incidents_open,
-                    ack=rate(f.ack_rate),
+                    ack=_ack(f.ack_rate),
                 )
             )
         if self.attention:
@@ -212,6 +212,10 @@ class ProvinceDigest:
 
 def rate(value: float | None) -> str:
     return f"{round(100 * value)}%" if value is not None else texts.NONE
+
+
+def _ack(value: float | None) -> str:
+    return "" if value is None else texts.ACK.format(pct=rate(value))
 
 
 def open_days(since: datetime, at: datetime) -> int:

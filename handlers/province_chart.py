@@ -5,6 +5,7 @@ the figure on every bar, park names drawn as written (no mathtext)."""
 from __future__ import annotations
 
 import io
+import math
 from typing import Any
 
 from handlers import labels
@@ -28,7 +29,7 @@ def build_province_figure(digest: ProvinceDigest, *, dpi: int = DPI) -> Any:
     from matplotlib.figure import Figure
 
     parks = len(digest.parks) or 1
-    bars_h, trend_h = 0.8 + 0.42 * parks, 2.6
+    bars_h, trend_h = 1.1 + 0.42 * parks, 2.6
     height = 1.0 + bars_h + trend_h
     fig = Figure(figsize=(WIDTH_IN, height), dpi=dpi)
     fig.patch.set_facecolor("white")
@@ -75,7 +76,14 @@ def _parks_panel(ax: Any, digest: ProvinceDigest) -> None:
     for side in ("top", "right", "bottom"):
         ax.spines[side].set_visible(False)
     ax.set_title(texts.CHART_PARKS, fontsize=FONT + 1, loc="left")
-    ax.legend(loc="lower right", frameon=False, fontsize=FONT - 2, handlelength=1)
+    ax.legend(
+        loc="upper center",
+        bbox_to_anchor=(0.5, -0.02),
+        ncol=2,
+        frameon=False,
+        fontsize=FONT - 2,
+        handlelength=1,
+    )
 
 
 def _trend_panel(ax: Any, digest: ProvinceDigest) -> None:
@@ -87,10 +95,14 @@ def _trend_panel(ax: Any, digest: ProvinceDigest) -> None:
         (texts.ACK_RATE, "ack_rate", COLORS["acks"]),
     ):
         values = [getattr(total, key) for _w, _p, total in digest.trend]
-        ax.plot(xs, [_pct(v) for v in values], marker="o", color=color, label=label)
+        # A week with nothing to measure is a gap in the line, not a fall to 0%.
+        shown = [math.nan if v is None else _pct(v) for v in values]
+        ax.plot(xs, shown, marker="o", color=color, label=label)
+        above = key == "participation"  # one label above the point, the other below
         for x, v in zip(xs, values, strict=True):
             if v is not None:
-                ax.text(x, _pct(v) + 4, f"{round(100 * v)}%", ha="center", fontsize=FONT - 3)
+                y = _pct(v) + (4 if above else -11)
+                ax.text(x, y, f"{round(100 * v)}%", ha="center", fontsize=FONT - 3, color=color)
     ax.set_xticks(xs, [labels.week_label(w).split("/")[0] for w in weeks])
     ax.tick_params(axis="x", labelsize=FONT - 2, length=0)
     ax.set_ylim(0, 118)

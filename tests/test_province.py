@@ -329,7 +329,7 @@ async def test_in_chromium_the_board_signs_in_sees_every_park_and_opens_one(
             body = await page.inner_text("main")
             assert "KCN Khai Quang" in body and "Trần Thị Lan" not in body
             assert await page.locator("figure.chart img").evaluate("i => i.naturalWidth") > 0
-            await page.click("a:has-text('Toàn tỉnh')")
+            await page.click("p.pager a:has-text('Toàn tỉnh')")
             await page.wait_for_url(re.compile(r".*/dashboard/province\?week=2026-W49"))
             assert dialogs == []
         except BaseException:

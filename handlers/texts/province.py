@@ -7,12 +7,13 @@ TITLE_WEEK = "🏛 Toàn tỉnh: tuần {num} ({start}–{end})"
 SO_FAR = ", tính đến {as_of}"
 TOTALS = (
     "{parks} KCN: {active}/{members} thành viên tham gia ({pct}), {checkins} điểm danh, "
-    "{patrols} tuần tra, {reports} báo cáo, {open} sự việc đang mở, xác nhận {ack}."
+    "{patrols} tuần tra, {reports} báo cáo, {open} sự việc đang mở{ack}."
 )
 PARK = (
     "• {name}: {active}/{members} tham gia ({pct}), {checkins} điểm danh, {patrols} tuần tra, "
-    "{reports} báo cáo, {open} sự việc đang mở, xác nhận {ack}."
+    "{reports} báo cáo, {open} sự việc đang mở{ack}."
 )
+ACK = ", xác nhận {pct}"  # left out when no acknowledgement was asked
 ATTENTION = "⚠️ Cần quan tâm:"
 ATTENTION_LINE = "• {name}: {reason}"
 MORE_REASONS = " (và {n} vấn đề khác)"
