@@ -28,7 +28,7 @@ from handlers.province import build_province_digest
 from models.tables import Outbox
 from tests.conftest import PG_URL, Bot
 from tests.test_backup import cli
-from tests.test_councils_e2e import say, two_parks, two_parks_file
+from tests.test_councils_e2e import said, say, two_parks, two_parks_file
 
 PASSWORD = "mật khẩu đủ dài 2026"
 WEEK = "2026-W49"
@@ -195,6 +195,25 @@ async def test_the_weekly_job_writes_to_the_province_privately_and_once(week: Bo
     (text,) = [r.text for r in rows if r.photo_url is None]
     assert text.startswith("🏛 Toàn tỉnh: tổng kết tuần 49")
     assert "KCN Bình Xuyên: Sự việc SV1" in text
+
+
+async def test_an_overview_due_at_night_reaches_the_board_after_quiet_hours(week: Bot) -> None:
+    """The server was down on Monday morning: the job catches up at 23:00, the sender holds
+    the message until quiet hours (21:30-07:00) end, then anh Quốc gets it."""
+    load_all()
+    settings = week.runtime.settings
+    week.clock.set(at(7, 23))
+    assert await run_body(JOBS["province_digest"], week.sessions, settings, week.clock) >= 1
+    await week.drain()
+    overview = "🏛 Toàn tỉnh: tổng kết tuần 49"
+    assert not any(line.startswith(overview) for line in said(week, "u_ban_quan_ly"))
+    week.clock.set(at(8, 7, 5))
+    await week.drain()
+    got = [line for line in said(week, "u_ban_quan_ly") if line.startswith(overview)]
+    assert len(got) == 1
+    # Nobody else heard of it: not the parks' chairs, not their groups.
+    for chat in ("u_bx_chu_tich", "u_kq_chu_tich", "g_bx_council", "g_kq_council"):
+        assert not any(overview in line for line in said(week, chat)), chat
 
 
 async def test_without_province_staff_the_job_sends_nothing(make_bot: Any, db_url: str) -> None:
