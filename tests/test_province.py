@@ -106,7 +106,10 @@ async def test_the_province_digest_json_tells_each_parks_week(
     assert (kq["checkins"], kq["checkins_night"], kq["patrols"]) == (2, 1, 1)
     assert kq["reports_by_category"] == {"theft": 1} and kq["incidents_open"] == 0
     assert kq["median_ack_minutes"] == 10.0 and kq["median_resolve_minutes"] == 130.0
-    assert kq["directives"] == 1 and kq["acks"] == 2
+    assert kq["directives"] == 1 and (kq["acks"], kq["expected_acks"]) == (2, 3)  # anh Hải owes
+    # Chị Mai's directive went to Khai Quang's groups only, never to Bình Xuyên's.
+    assert any("bình chữa cháy" in line for line in said(week, "g_kq_council"))
+    assert not any("bình chữa cháy" in line for line in said(week, "g_bx_council"))
     assert kq["attention"] == []
 
     province = data["province"]
