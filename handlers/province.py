@@ -159,7 +159,7 @@ class ProvinceDigest:
         }
 
     def render_text(self, *, with_link: bool = True) -> str:
-        """A Zalo message for the province's board: totals, each park, who needs attention."""
+        """A Zalo message for the province's board: totals, who needs attention, each park."""
         start, end = self.span()
         title = (texts.TITLE if self.complete else texts.TITLE_WEEK).format(
             num=self.week_number, start=start, end=end
@@ -183,6 +183,15 @@ class ProvinceDigest:
                 ack=_ack(t.ack_rate),
             ),
         ]
+        # What needs attention first: with 30 parks the list runs past one message.
+        if self.attention:
+            lines.append(texts.ATTENTION)
+            lines.extend(
+                texts.ATTENTION_LINE.format(name=p.name, reason=p.sentence) for p in self.attention
+            )
+        else:
+            lines.append(texts.ALL_WELL)
+        lines.append(texts.PARKS)
         for p in self.parks:
             f = p.figures
             lines.append(
@@ -198,13 +207,6 @@ class ProvinceDigest:
                     ack=_ack(f.ack_rate),
                 )
             )
-        if self.attention:
-            lines.append(texts.ATTENTION)
-            lines.extend(
-                texts.ATTENTION_LINE.format(name=p.name, reason=p.sentence) for p in self.attention
-            )
-        else:
-            lines.append(texts.ALL_WELL)
         if with_link and self.dashboard_url:
             lines.append(texts.LINK.format(url=self.dashboard_url))
         return "\n".join(lines)

@@ -30,7 +30,7 @@ def build_province_figure(digest: ProvinceDigest, *, dpi: int = DPI) -> Any:
 
     parks = len(digest.parks) or 1
     bars_h, trend_h = 1.1 + 0.42 * parks, 2.6
-    height = 1.0 + bars_h + trend_h
+    height = 2.9 + bars_h + trend_h
     fig = Figure(figsize=(WIDTH_IN, height), dpi=dpi)
     fig.patch.set_facecolor("white")
     span = digest.span()
@@ -39,10 +39,13 @@ def build_province_figure(digest: ProvinceDigest, *, dpi: int = DPI) -> Any:
         fontsize=FONT + 3,
         fontweight="bold",
     )
-    grid = fig.add_gridspec(2, 1, height_ratios=[bars_h, trend_h], hspace=0.5)
+    # The gap between the panels is a fraction of their mean height: keep it ~1.1 inch.
+    grid = fig.add_gridspec(
+        2, 1, height_ratios=[bars_h, trend_h], hspace=1.1 / ((bars_h + trend_h) / 2)
+    )
     _parks_panel(fig.add_subplot(grid[0, 0]), digest)
     _trend_panel(fig.add_subplot(grid[1, 0]), digest)
-    fig.subplots_adjust(left=0.3, right=0.95, top=1 - 0.7 / height, bottom=0.8 / height)
+    fig.subplots_adjust(left=0.3, right=0.95, top=1 - 1.0 / height, bottom=0.8 / height)
     return fig
 
 
@@ -90,17 +93,26 @@ def _trend_panel(ax: Any, digest: ProvinceDigest) -> None:
     """The province's participation and ack rate week by week, in percent."""
     weeks = [w for w, _p, _t in digest.trend]
     xs = list(range(len(weeks)))
-    for label, key, color in (
-        (texts.PARTICIPATION, "participation", COLORS["active"]),
-        (texts.ACK_RATE, "ack_rate", COLORS["acks"]),
-    ):
-        values = [getattr(total, key) for _w, _p, total in digest.trend]
+    series = [
+        (label, color, [getattr(total, key) for _w, _p, total in digest.trend])
+        for label, key, color in (
+            (texts.PARTICIPATION, "participation", COLORS["active"]),
+            (texts.ACK_RATE, "ack_rate", COLORS["acks"]),
+        )
+    ]
+    for n, (label, color, values) in enumerate(series):
+        other = series[1 - n][2]
         # A week with nothing to measure is a gap in the line, not a fall to 0%.
-        shown = [math.nan if v is None else _pct(v) for v in values]
-        ax.plot(xs, shown, marker="o", color=color, label=label)
-        above = key == "participation"  # one label above the point, the other below
-        for x, v in zip(xs, values, strict=True):
-            if v is not None:
+        ax.plot(
+            xs,
+            [math.nan if v is None else _pct(v) for v in values],
+            marker="o",
+            color=color,
+            label=label,
+        )
+        for x, v, w in zip(xs, values, other, strict=True):
+            if v is not None:  # the higher of the two figures is written above its point
+                above = w is None or v > w or (v == w and n == 0)
                 y = _pct(v) + (4 if above else -11)
                 ax.text(x, y, f"{round(100 * v)}%", ha="center", fontsize=FONT - 3, color=color)
     ax.set_xticks(xs, [labels.week_label(w).split("/")[0] for w in weeks])

@@ -15,6 +15,7 @@ PARK = (
 )
 ACK = ", xác nhận {pct}"  # left out when no acknowledgement was asked
 ATTENTION = "⚠️ Cần quan tâm:"
+PARKS = "Từng KCN:"
 ATTENTION_LINE = "• {name}: {reason}"
 MORE_REASONS = " (và {n} vấn đề khác)"
 ALL_WELL = "✅ Tuần này không KCN nào cần lưu ý đặc biệt."
