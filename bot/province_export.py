@@ -10,7 +10,7 @@ from bot.export import _text
 from handlers import labels
 from handlers.province import ProvinceDigest
 
-# Column label -> the key of the overview's JSON per park (labels as on the dashboard).
+# Column label -> the key of ProvinceDigest.figures_json per park (labels as on the dashboard).
 PARK_COLUMNS = (
     ("Thành viên", "members"),
     ("Tham gia", "active"),
@@ -42,7 +42,8 @@ def province_xlsx(digest: ProvinceDigest) -> bytes:
     assert ws is not None
     ws.title = "Toàn tỉnh"
     ws.append(["KCN", *(label for label, _k in PARK_COLUMNS)])
-    rows = [(p["name"], p) for p in data["parks"]] + [("Toàn tỉnh", data["province"])]
+    rows = [(p.name, digest.figures_json(p.figures)) for p in digest.parks]
+    rows.append(("Toàn tỉnh", data["province"]))
     for name, values in rows:
         ws.append([_text(name), *(values[key] for _l, key in PARK_COLUMNS)])
     rate_cols = [i + 2 for i, (_l, key) in enumerate(PARK_COLUMNS) if key in RATES]
@@ -66,7 +67,7 @@ def province_xlsx(digest: ProvinceDigest) -> bytes:
     names = {p.id: p.name for p in digest.parks}
     for week in data["trend"]:
         label = labels.week_label(week["week"])
-        for council, h in [*week["parks"].items(), ("", week["province"])]:
+        for council, h in [*week["councils"].items(), ("", week["province"])]:
             name = names.get(council, "Toàn tỉnh")
             figures = [h[k] for k in ("members", "active", "checkins", "patrols", "reports")]
             ws.append([label, _text(name), *figures])

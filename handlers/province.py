@@ -49,6 +49,7 @@ class Park:
     name: str
     figures: ParkFigures
     reasons: list[Reason] = field(default_factory=list)
+    totals: q.Figures = field(default_factory=q.Figures)  # its own weekly digest's `totals`
 
     @property
     def sentence(self) -> str | None:
@@ -93,7 +94,8 @@ class ProvinceDigest:
     def _local(self, at: datetime | None) -> str | None:
         return at.astimezone(self.tz).isoformat() if at is not None else None
 
-    def _figures_json(self, f: ParkFigures) -> dict[str, Any]:
+    def figures_json(self, f: ParkFigures) -> dict[str, Any]:
+        """The overview's figures of one park or of the province, flat (the xlsx's columns)."""
         oldest = f.open_incidents[0] if f.open_incidents else None
         return {
             "members": f.members,
@@ -125,6 +127,26 @@ class ProvinceDigest:
             "requests_answered": f.requests_answered,
         }
 
+    def _council_json(self, p: Park) -> dict[str, Any]:
+        """SPEC.md 2's council entry; the overview's own figures follow as extra keys."""
+        f = p.figures
+        extra = self.figures_json(f)
+        return {
+            "id": p.id,
+            "name": p.name,
+            "totals": p.totals.to_dict(),
+            "incidents_open": f.incidents_open,
+            "median_minutes_to_ack": f.median_ack_minutes,
+            "attention": p.sentence,
+            "participation": f.participation,
+            "incidents_new": f.incidents_new,
+            "oldest_open": extra["oldest_open"],
+            "median_minutes_to_resolve": f.median_resolve_minutes,
+            "requests": f.requests,
+            "requests_answered": f.requests_answered,
+            "reasons": [{"rule": r.rule, "text": r.text} for r in p.reasons],
+        }
+
     def to_json(self) -> dict[str, Any]:
         """The object `antt-bot digest --province --format json` prints (SPEC.md 2)."""
         return {
@@ -133,16 +155,8 @@ class ProvinceDigest:
             "end": self._local(self.window.end),
             "as_of": self._local(self.window.as_of),
             "complete": self.complete,
-            "province": self._figures_json(self.province),
-            "parks": [
-                {
-                    "council": p.id,
-                    "name": p.name,
-                    **self._figures_json(p.figures),
-                    "attention": [{"rule": r.rule, "text": r.text} for r in p.reasons],
-                }
-                for p in self.parks
-            ],
+            "province": self.figures_json(self.province),
+            "councils": [self._council_json(p) for p in self.parks],
             "attention": [
                 {"council": p.id, "name": p.name, "text": p.sentence} for p in self.attention
             ],
@@ -150,7 +164,9 @@ class ProvinceDigest:
                 {
                     "week": wk,
                     "province": total.headline(),
-                    "parks": {p.id: parks.get(p.id, ParkFigures()).headline() for p in self.parks},
+                    "councils": {
+                        p.id: parks.get(p.id, ParkFigures()).headline() for p in self.parks
+                    },
                 }
                 for wk, parks, total in self.trend
             ],
@@ -294,7 +310,7 @@ async def build_province_digest(
     w = window(week, tz, now)
     parks = councils(settings)
     ids = [c.id for c in parks]
-    figures = await pq.week_figures(session, w)
+    totals, figures = await pq.week_figures(session, w)
     province = _total(figures, ids)
     trend: list[tuple[str, dict[str, ParkFigures], ParkFigures]] = []
     for back in range(TREND_WEEKS - 1, 0, -1):
@@ -305,7 +321,8 @@ async def build_province_digest(
     shown = []
     for c in parks:
         f = figures.get(c.id, ParkFigures())
-        shown.append(Park(c.id, c.name, f, reasons(f, province, w)))
+        own = totals.get(c.id, q.Figures())
+        shown.append(Park(c.id, c.name, f, reasons(f, province, w), own))
     public = settings.server.public_url.rstrip("/")
     return ProvinceDigest(
         week=week,

@@ -74,8 +74,17 @@ async def week(make_bot: Any, db_url: str) -> Bot:
 
 
 def park(data: dict[str, Any], council: str) -> dict[str, Any]:
-    (found,) = [p for p in data["parks"] if p["council"] == council]
+    (found,) = [p for p in data["councils"] if p["id"] == council]
     return found
+
+
+# SPEC.md 2: `councils`, each with these keys; `totals` is the weekly digest's.
+CONTRACT_COUNCIL = {"id", "name", "totals", "incidents_open", "median_minutes_to_ack", "attention"}
+CONTRACT_TOTALS = {
+    "members", "active", "inactive", "reengaged", "messages", "checkins", "reports",
+    "reports_by_category", "directives", "acks", "ack_rate", "tasks_done", "tasks_overdue",
+    "nudges_sent", "messages_sent", "acks_late",
+}  # fmt: skip
 
 
 async def test_the_province_digest_json_tells_each_parks_week(
@@ -87,30 +96,40 @@ async def test_the_province_digest_json_tells_each_parks_week(
     )
     assert status == 0, err
     data = json.loads(out)
+    assert {"week", "start", "end", "councils"} <= data.keys() and "parks" not in data
     assert data["week"] == WEEK and data["complete"] is True
-    assert [p["name"] for p in data["parks"]] == ["KCN Bình Xuyên", "KCN Khai Quang"]
+    assert data["start"] == "2026-11-30T00:00:00+07:00"
+    assert data["end"] == "2026-12-07T00:00:00+07:00"
+    assert [p["name"] for p in data["councils"]] == ["KCN Bình Xuyên", "KCN Khai Quang"]
+    for entry in data["councils"]:
+        assert entry.keys() >= CONTRACT_COUNCIL, entry["id"]
+        assert entry["totals"].keys() >= CONTRACT_TOTALS, entry["id"]
 
     bx = park(data, "binh-xuyen")
-    assert (bx["members"], bx["active"], bx["participation"]) == (4, 3, 0.75)
-    assert (bx["checkins"], bx["patrols"], bx["reports"]) == (0, 0, 1)
-    assert bx["reports_by_category"] == {"fire": 1}
+    t = bx["totals"]
+    assert (t["members"], t["active"], t["inactive"], bx["participation"]) == (4, 3, 1, 0.75)
+    assert (t["checkins"], t["patrols"], t["reports"]) == (0, 0, 1)
+    assert t["reports_by_category"] == {"fire": 1}
     assert (bx["incidents_new"], bx["incidents_open"]) == (1, 1)
     assert bx["oldest_open"]["code"] == "SV1" and bx["oldest_open"]["days"] == 6
-    assert bx["median_ack_minutes"] == 30.0 and bx["median_resolve_minutes"] is None
-    assert (bx["directives"], bx["ack_rate"]) == (0, None)
+    assert bx["median_minutes_to_ack"] == 30.0 and bx["median_minutes_to_resolve"] is None
+    assert (t["directives"], t["ack_rate"]) == (0, None)
     assert (bx["requests"], bx["requests_answered"]) == (1, 0)
-    assert [r["rule"] for r in bx["attention"]] == ["open_incident"]
+    assert bx["attention"] == "Sự việc SV1 (cháy/nổ) còn mở đã 6 ngày."
+    assert [r["rule"] for r in bx["reasons"]] == ["open_incident"]
 
     kq = park(data, "khai-quang")
-    assert (kq["members"], kq["active"]) == (4, 3)
-    assert (kq["checkins"], kq["checkins_night"], kq["patrols"]) == (2, 1, 1)
-    assert kq["reports_by_category"] == {"theft": 1} and kq["incidents_open"] == 0
-    assert kq["median_ack_minutes"] == 10.0 and kq["median_resolve_minutes"] == 130.0
-    assert kq["directives"] == 1 and (kq["acks"], kq["expected_acks"]) == (2, 3)  # anh Hải owes
+    t = kq["totals"]
+    assert (t["members"], t["active"]) == (4, 3)
+    assert (t["checkins"], t["checkins_night"], t["patrols"]) == (2, 1, 1)
+    assert t["reports_by_category"] == {"theft": 1} and kq["incidents_open"] == 0
+    assert kq["median_minutes_to_ack"] == 10.0 and kq["median_minutes_to_resolve"] == 130.0
+    assert t["directives"] == 1 and (t["acks"], t["expected_acks"]) == (2, 3)  # anh Hải owes
+    assert (t["ack_rate"], t["acks_late"]) == (0.6667, 0)
     # Chị Mai's directive went to Khai Quang's groups only, never to Bình Xuyên's.
     assert any("bình chữa cháy" in line for line in said(week, "g_kq_council"))
     assert not any("bình chữa cháy" in line for line in said(week, "g_bx_council"))
-    assert kq["attention"] == []
+    assert kq["attention"] is None and kq["reasons"] == []
 
     province = data["province"]
     assert (province["members"], province["active"], province["reports"]) == (8, 6, 2)
@@ -125,24 +144,26 @@ async def test_the_province_digest_json_tells_each_parks_week(
     # The trend: six weeks, this one last; the parks had nothing before it.
     assert [t["week"] for t in data["trend"]][-2:] == ["2026-W48", WEEK]
     assert len(data["trend"]) == 6 and data["trend"][-2]["province"]["active"] == 0
-    assert data["trend"][-1]["parks"]["khai-quang"]["patrols"] == 1
+    assert data["trend"][-1]["councils"]["khai-quang"]["patrols"] == 1
 
-    # Each park's figures are those of its own digest (one definition, docs/digest.md).
-    now = datetime(2026, 12, 7, 2, 0, tzinfo=UTC)
-    settings = week.runtime.settings
+    # Each council's `totals` is its own digest's, field by field, as the CLI prints both.
+    for council in ("binh-xuyen", "khai-quang"):
+        status, out, err = await cli(
+            "digest", "--council", council, "--week", WEEK, "--at", AFTER,
+            "--format", "json", "-c", config,
+        )  # fmt: skip
+        assert status == 0, err
+        own = json.loads(out)["totals"]
+        shown = park(data, council)["totals"]
+        assert shown.keys() == own.keys(), council
+        for key, value in own.items():
+            assert shown[key] == value, (council, key)
     async with week.sessions() as s:
-        for council, shown in (("binh-xuyen", bx), ("khai-quang", kq)):
-            d = await build_digest(s, settings, WEEK, now, council_id=council)
-            t = d.totals
-            assert (t.members, t.active, t.checkins, t.patrols, t.reports) == (
-                shown["members"],
-                shown["active"],
-                shown["checkins"],
-                shown["patrols"],
-                shown["reports"],
-            ), council
-            assert (t.expected_acks, t.acks) == (shown["expected_acks"], shown["acks"])
-            assert sum(d.open_incidents.values()) == shown["incidents_open"]
+        d = await build_digest(
+            s, week.runtime.settings, WEEK, datetime(2026, 12, 7, 2, 0, tzinfo=UTC),
+            council_id="binh-xuyen",
+        )  # fmt: skip
+    assert sum(d.open_incidents.values()) == bx["incidents_open"]
 
 
 async def test_the_province_digest_in_text_html_xlsx_and_png(
