@@ -284,7 +284,7 @@ def _per_council_member(
     )
 
 
-async def _member_totals(session: AsyncSession, w: Window) -> dict[str, Figures]:
+async def member_totals(session: AsyncSession, w: Window) -> dict[str, Figures]:
     """models.digest.member_figures with the council as the scope key, in one query."""
     scope = select(
         CouncilMember.member_pk.label("member_pk"), CouncilMember.council_id.label("key")
@@ -371,7 +371,7 @@ async def _member_totals(session: AsyncSession, w: Window) -> dict[str, Figures]
     return out
 
 
-async def _report_totals(session: AsyncSession, w: Window, into: dict[str, Figures]) -> None:
+async def report_totals(session: AsyncSession, w: Window, into: dict[str, Figures]) -> None:
     """Reports by category, severity and status: a council's members' reports in it."""
     status = func.coalesce(Incident.status, Report.status)
     stmt = (
@@ -398,7 +398,7 @@ async def _report_totals(session: AsyncSession, w: Window, into: dict[str, Figur
             bucket[value] = bucket.get(value, 0) + int(n)
 
 
-async def _directive_totals(session: AsyncSession, w: Window, into: dict[str, Figures]) -> None:
+async def directive_totals(session: AsyncSession, w: Window, into: dict[str, Figures]) -> None:
     """Acknowledgements owed by a council's members for its directives, received and late;
     then the council's directives of the week (models.digest.directive_figures)."""
     triples = expected_acks(w)
@@ -442,7 +442,7 @@ async def _directive_totals(session: AsyncSession, w: Window, into: dict[str, Fi
         into.setdefault(key, Figures()).directives = int(n)
 
 
-async def _outbox_totals(session: AsyncSession, w: Window, into: dict[str, Figures]) -> None:
+async def outbox_totals(session: AsyncSession, w: Window, into: dict[str, Figures]) -> None:
     """Messages the bot sent to a council's chats: its groups and its members' private chats."""
     own = select(Group.chat_id.label("chat_id"), Group.council_id.label("key"))
     private = (
@@ -464,10 +464,10 @@ async def _outbox_totals(session: AsyncSession, w: Window, into: dict[str, Figur
 async def council_totals(session: AsyncSession, w: Window) -> dict[str, Figures]:
     """Every council's weekly digest `totals` (models.digest.totals with `council_id`), all
     councils at once in five grouped queries; tests/test_province.py checks they are equal."""
-    out = await _member_totals(session, w)
-    await _report_totals(session, w, out)
-    await _directive_totals(session, w, out)
-    await _outbox_totals(session, w, out)
+    out = await member_totals(session, w)
+    await report_totals(session, w, out)
+    await directive_totals(session, w, out)
+    await outbox_totals(session, w, out)
     return out
 
 
