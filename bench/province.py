@@ -383,10 +383,6 @@ async def measure(url: str, settings: Settings) -> list[tuple[str, float, str]]:
                 ("council totals: messages sent", lambda into: pq.outbox_totals(s, w, into)),
                 ("incidents", lambda into: pq.incidents(s, w, into)),
                 ("requests", lambda into: pq.requests(s, w, into)),
-                ("trend week: members and activity", lambda into: pq.member_activity(s, w, into)),
-                ("trend week: check-ins", lambda into: pq.checkins(s, w, into)),
-                ("trend week: reports", lambda into: pq.reports(s, w, into)),
-                ("trend week: directives and acks", lambda into: pq.directives(s, w, into)),
             ]
             for name, part in totals:
                 secs, _ = await timed(lambda part=part: part({}))  # type: ignore[misc]

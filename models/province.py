@@ -128,70 +128,6 @@ def _park(into: Parks, council_id: str) -> ParkFigures:
     return into.setdefault(council_id, ParkFigures())
 
 
-async def member_activity(session: AsyncSession, w: Window, into: Parks) -> None:
-    """Members expected by the week's end and those who wrote in their park that week."""
-    wrote = (
-        select(
-            Message.council_id.label("council_id"),
-            Message.member_pk.label("member_pk"),
-            func.count().label("n"),
-        )
-        .where(Message.sent_at >= w.start, Message.sent_at < w.as_of)
-        .where(Message.member_pk.is_not(None))
-        .group_by(Message.council_id, Message.member_pk)
-        .subquery("wrote")
-    )
-    expected = expected_member(w.end)
-    stmt = (
-        select(
-            CouncilMember.council_id,
-            func.count(distinct(case((expected, Member.id)))),
-            func.count(distinct(case((and_(expected, wrote.c.n > 0), Member.id)))),
-            func.coalesce(func.sum(wrote.c.n), 0),
-        )
-        .join(Member, Member.id == CouncilMember.member_pk)
-        .outerjoin(
-            wrote,
-            and_(
-                wrote.c.council_id == CouncilMember.council_id,
-                wrote.c.member_pk == CouncilMember.member_pk,
-            ),
-        )
-        .where(CouncilMember.role != "province")
-        .group_by(CouncilMember.council_id)
-    )
-    for council, members, active, messages in await session.execute(stmt):
-        park = _park(into, council)
-        park.members, park.active, park.messages = int(members), int(active), int(messages)
-
-
-async def checkins(session: AsyncSession, w: Window, into: Parks) -> None:
-    """Check-ins, those at night and patrols, per park."""
-    night = func.sum(case((_at_night(CheckIn.at, w), 1), else_=0))
-    patrol = func.sum(case((CheckIn.kind == "patrol", 1), else_=0))
-    stmt = (
-        select(CheckIn.council_id, func.count(), night, patrol)
-        .where(CheckIn.at >= w.start, CheckIn.at < w.as_of)
-        .group_by(CheckIn.council_id)
-    )
-    for council, n, nights, patrols in await session.execute(stmt):
-        park = _park(into, council)
-        park.checkins, park.checkins_night, park.patrols = int(n), int(nights or 0), int(patrols)
-
-
-async def reports(session: AsyncSession, w: Window, into: Parks) -> None:
-    """Reports of the week by category, per park."""
-    stmt = (
-        select(Report.council_id, Report.category, func.count())
-        .where(Report.created_at >= w.start, Report.created_at < w.as_of)
-        .group_by(Report.council_id, Report.category)
-    )
-    for council, category, n in await session.execute(stmt):
-        park = _park(into, council)
-        park.reports += int(n)
-        park.reports_by_category[category] = int(n)
-
-
 async def incidents(session: AsyncSession, w: Window, into: Parks) -> None:
     """Incidents open at `as_of`, and how fast the week's new ones were taken and resolved."""
     open_stmt = (
@@ -214,38 +150,6 @@ async def incidents(session: AsyncSession, w: Window, into: Parks) -> None:
             park.ack_minutes.append(max(0.0, (acked - first).total_seconds() / 60))
         if resolved is not None and resolved < w.as_of:
             park.resolve_minutes.append(max(0.0, (resolved - first).total_seconds() / 60))
-
-
-async def directives(session: AsyncSession, w: Window, into: Parks) -> None:
-    """Directives of the week, acknowledgements expected and received by `as_of`, per park."""
-    triples = expected_acks(w)
-    pairs = (
-        select(triples.c.directive_pk, triples.c.member_pk).distinct().subquery("province_pairs")
-    )
-    stmt = (
-        select(Directive.council_id, func.count(), func.count(Ack.id))
-        .select_from(pairs)
-        .join(Directive, Directive.id == pairs.c.directive_pk)
-        .outerjoin(
-            Ack,
-            and_(
-                Ack.directive_pk == pairs.c.directive_pk,
-                Ack.member_pk == pairs.c.member_pk,
-                Ack.at < w.as_of,
-            ),
-        )
-        .group_by(Directive.council_id)
-    )
-    for council, expected, acked in await session.execute(stmt):
-        park = _park(into, council)
-        park.expected_acks, park.acks = int(expected), int(acked)
-    count = (
-        select(Directive.council_id, func.count())
-        .where(Directive.created_at >= w.start, Directive.created_at < w.as_of)
-        .group_by(Directive.council_id)
-    )
-    for council, n in await session.execute(count):
-        _park(into, council).directives = int(n)
 
 
 async def requests(session: AsyncSession, w: Window, into: Parks) -> None:
@@ -502,11 +406,11 @@ async def week_figures(session: AsyncSession, w: Window) -> tuple[dict[str, Figu
 
 
 async def headline_figures(session: AsyncSession, w: Window) -> Parks:
-    """The trend's figures for a past week (no medians, no requests): four queries."""
-    out: Parks = {}
-    await member_activity(session, w, out)
-    await checkins(session, w, out)
-    await reports(session, w, out)
+    """The trend's figures for a past week, by the digest's definitions (no medians, no
+    requests): four queries."""
+    totals = await member_totals(session, w)
+    await directive_totals(session, w, totals)
+    out = _from_totals(totals)
     open_stmt = (
         select(Incident.council_id, func.count())
         .where(Incident.first_reported_at < w.as_of, _still_open_at(w.as_of))
@@ -514,5 +418,4 @@ async def headline_figures(session: AsyncSession, w: Window) -> Parks:
     )
     for council, n in await session.execute(open_stmt):
         _park(out, council).incidents_open = int(n)
-    await directives(session, w, out)
     return out
