@@ -330,6 +330,12 @@ async def _drop_pg(base_url: str) -> None:
         await admin.close()
 
 
+def same_totals(p: Any, council: str, totals: Any) -> str:
+    """Whether the overview's `totals` for a park are its own digest's (SPEC.md 2)."""
+    (park,) = [x for x in p.parks if x.id == council]
+    return "yes" if park.totals.to_dict() == totals.to_dict() else "NO"
+
+
 async def timed(fn: Callable[[], Awaitable[Any]], repeat: int = REPEAT) -> tuple[float, Any]:
     times, result = [], None
     for _ in range(repeat):
@@ -367,7 +373,8 @@ async def measure(url: str, settings: Settings) -> list[tuple[str, float, str]]:
                 (
                     f"one park's digest ({one})",
                     secs,
-                    f"{d.totals.active}/{d.totals.members} active, {len(d.groups)} groups",
+                    f"{d.totals.active}/{d.totals.members} active, {len(d.groups)} groups; "
+                    f"overview's totals for it equal: {same_totals(p, one, d.totals)}",
                 )
             )
             totals: list[tuple[str, Callable[[dict[str, Any]], Awaitable[None]]]] = [
