@@ -4,8 +4,8 @@ writes to them privately, and their dashboard page, which a park's coordinator c
 
 Week 49 of 2026 (Mon 30/11 - Sun 6/12). In Bình Xuyên chị Lan reports a fire on Monday that
 anh Tuấn takes within half an hour and nobody closes; anh Hùng asks a question nobody
-answers. In Khai Quang chị Mai gives anh Nam a task due Tuesday that he never finishes and
-sends a directive that anh Nam and chị Thu acknowledge, chị Thu
+answers. In Khai Quang chị Mai sends a directive that anh Nam and chị Thu acknowledge, gives
+anh Nam and anh Hải (on both parks' councils) tasks due Tuesday that they never finish; chị Thu
 patrols at night and reports a stolen motorbike that chị Mai takes and settles. Anh Quốc
 (u_ban_quan_ly) works for the province's industrial-parks board."""
 
@@ -54,6 +54,12 @@ WEEK_SCRIPT: list[tuple[datetime, str, str, str | None]] = [
         at(0, 9, 45),
         "u_kq_chu_tich",
         "/giaoviec @Nam kiểm tra camera cổng 3 han 1/12 17h",
+        "g_kq_council",
+    ),
+    (
+        at(0, 9, 50),
+        "u_kq_chu_tich",
+        "/giaoviec @Hải thay bóng đèn nhà xe han 1/12 17h",
         "g_kq_council",
     ),
     (at(0, 10), "u_bx_lan", "Cháy lớn ở kho vải xưởng 2, cần hỗ trợ gấp!!!", "g_bx_council"),
@@ -133,7 +139,8 @@ async def test_the_province_digest_json_tells_each_parks_week(
     assert kq["median_minutes_to_ack"] == 10.0 and kq["median_minutes_to_resolve"] == 130.0
     assert t["directives"] == 1 and (t["acks"], t["expected_acks"]) == (2, 3)  # anh Hải owes
     assert (t["ack_rate"], t["acks_late"]) == (0.6667, 0)
-    assert (t["tasks_overdue"], park(data, "binh-xuyen")["totals"]["tasks_overdue"]) == (1, 0)
+    # Anh Hải sits on both parks' councils: his Khai Quang task is late in Khai Quang only.
+    assert (t["tasks_overdue"], park(data, "binh-xuyen")["totals"]["tasks_overdue"]) == (2, 0)
     # Chị Mai's directive went to Khai Quang's groups only, never to Bình Xuyên's.
     assert any("bình chữa cháy" in line for line in said(week, "g_kq_council"))
     assert not any("bình chữa cháy" in line for line in said(week, "g_bx_council"))
