@@ -23,6 +23,7 @@ BENCHES = {
     "memory": "bench.memory",
     "understanding": "bench.understanding",
     "councils": "bench.councils",
+    "province": "bench.province",
 }
 ALIASES = {"ingest": "intake"}
 

@@ -144,6 +144,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--at", help="ISO time: the figures as of then (default: now)")
     p.add_argument("--group", help="only this chat id")
     p.add_argument("--council", metavar="ID", help=COUNCIL_HELP)
+    p.add_argument("--province", action="store_true", help="every park side by side (issue 20)")
     p.add_argument("--format", choices=["text", "html", "json", "xlsx", "png"], default="text")
     p.add_argument("-o", "--output")
 

@@ -31,7 +31,12 @@ REQUEST_STATUS = {"open": "chờ trả lời", "answered": "đã trả lời", "
 STATUS = {**TASK_STATUS, **DIRECTIVE_STATUS, **REPORT_STATUS, **INCIDENT_STATUS}
 
 # The chat says "quản trị viên" too (handlers/texts/identity.py).
-ROLE = {"member": "thành viên", "coordinator": "điều phối viên", "admin": "quản trị viên"}
+ROLE = {
+    "member": "thành viên",
+    "coordinator": "điều phối viên",
+    "admin": "quản trị viên",
+    "province": "Ban Quản lý tỉnh",
+}
 MEMBER_STATUS = {"member": "thành viên", "guest": "khách"}
 CHECKIN_KIND = {"attendance": "điểm danh", "shift": "vào ca", "patrol": "tuần tra"}
 MESSAGE_TYPE = {

@@ -307,11 +307,15 @@ async def member_figures(
             Task.due_at < w.as_of,
             Task.created_at < w.as_of,
             or_(Task.done_at.is_(None), Task.done_at >= w.as_of),
+            *_own(Task, w),  # a member of two parks: each park counts its own tasks
         ),
         "overdue",
     )
     nudged = _per_member(
-        Nudge.member_pk, _in(Outbox.sent_at, w), "nudged", (Outbox, Outbox.id == Nudge.outbox_pk)
+        Nudge.member_pk,
+        and_(_in(Outbox.sent_at, w), *_own(Nudge, w)),
+        "nudged",
+        (Outbox, Outbox.id == Nudge.outbox_pk),
     )
     back = _per_member(Nudge.member_pk, _in(Nudge.reengaged_at, w), "back")
     expected = expected_member(w.end)

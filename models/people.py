@@ -11,6 +11,7 @@ from typing import Any
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from models.inserts import insert_new
 from models.tables import DEFAULT_COUNCIL, CouncilMember, Group, Member, Membership
 
 
@@ -137,19 +138,26 @@ async def get_or_create_member(
             found[0].member_id = member_id
             found[0].display_name = display_name
             return found[0], False
-    member = Member(
-        member_id=member_id,
-        name=display_name or member_id,
-        display_name=display_name,
-        name_folded=fold_name(display_name or member_id),
-        role="member",
-        status="guest",
-        created_at=now,
-        expected_since=now,
-    )
-    session.add(member)
-    await session.flush()
-    return member, True
+    # ON CONFLICT: the same stranger writing in two chats at once is handled by two workers
+    # (or two instances); the second insert waits for the first and then finds its row,
+    # instead of failing the event and holding it back behind the chat's later events.
+    row = {
+        "member_id": member_id,
+        "name": display_name or member_id,
+        "display_name": display_name,
+        "name_folded": fold_name(display_name or member_id),
+        "role": "member",
+        "status": "guest",
+        "is_lead": False,
+        "active": True,
+        "created_at": now,
+        "expected_since": now,
+    }
+    new = await insert_new(session, Member, [row], conflict=("member_id",), returning=("id",))
+    member = await member_by_platform_id(session, member_id)
+    if member is None:  # cannot happen: the row is ours or committed by the other writer
+        raise LookupError(member_id)
+    return member, bool(new)
 
 
 async def ensure_membership(

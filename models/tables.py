@@ -124,6 +124,8 @@ class Message(Base, CouncilScoped):
         Index("ix_messages_member_sent", "member_pk", "sent_at"),
         Index("ix_messages_chat_msg", "chat_id", "message_id"),
         Index("ix_messages_council_sent", "council_id", "sent_at"),
+        # The week's messages per council and member from the index alone (revision 0011).
+        Index("ix_messages_sent_cover", "sent_at", "council_id", "member_pk"),
     )
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
     event_pk: Mapped[int | None] = mapped_column(

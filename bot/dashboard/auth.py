@@ -19,7 +19,7 @@ from ipaddress import IPv4Network, IPv6Network, ip_address
 from typing import Any
 
 from aiohttp import web
-from sqlalchemy import delete, or_, select
+from sqlalchemy import and_, delete, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot import keys
@@ -57,6 +57,7 @@ RATE_WINDOW = timedelta(minutes=15)
 HASH_THREADS = 2  # scrypt is CPU work: never more at once than the cores of a small server
 MAX_WAITING = 32  # checks queued beyond this are refused at once (a flood must not pile up)
 ROLES = ("coordinator", "admin")
+PROVINCE = "province"  # the province's staff: the provincial overview (bot/dashboard/province.py)
 # scrypt cost: about 50 ms per check, enough to make an offline guess at a leaked hash slow.
 SCRYPT = {"n": 2**14, "r": 8, "p": 1, "dklen": 32}
 
@@ -185,8 +186,11 @@ def _digest(token: str) -> str:
     return SESSION_PREFIX + hashlib.sha256(token.encode()).hexdigest()
 
 
-async def find_coordinator(session: AsyncSession, username: str) -> Member | None:
-    """A roster coordinator or admin by platform id or phone (any way of writing it)."""
+async def find_coordinator(
+    session: AsyncSession, username: str, province: tuple[str, ...] = ()
+) -> Member | None:
+    """A roster coordinator or admin by platform id or phone (any way of writing it), or one
+    of the province's staff (`province.coordinators`, known once they wrote to the bot)."""
     name = username.strip()
     if not name or not name.isprintable():
         return None  # no roster id or phone holds control characters (PostgreSQL refuses NUL)
@@ -194,13 +198,10 @@ async def find_coordinator(session: AsyncSession, username: str) -> Member | Non
     phone = normalize_phone(name)
     if phone is not None:
         conds.append(Member.phone == phone)
-    stmt = (
-        select(Member)
-        .where(
-            or_(*conds), Member.role.in_(ROLES), Member.active.is_(True), Member.status == "member"
-        )
-        .order_by(Member.id)
-    )
+    allowed = and_(Member.role.in_(ROLES), Member.status == "member")
+    if province:
+        allowed = or_(allowed, Member.member_id.in_(province))
+    stmt = select(Member).where(or_(*conds), allowed, Member.active.is_(True)).order_by(Member.id)
     return (await session.execute(stmt)).scalars().first()
 
 
@@ -291,11 +292,24 @@ async def current_user(request: web.Request) -> User | None:
         if row is None or datetime.fromisoformat(row.value["expires"]) <= now:
             return None
         member = await session.get(Member, row.value["member_pk"])
-        if member is None or not member.active or member.role not in ROLES:
+        role = dashboard_role(request.app[keys.SETTINGS], member) if member is not None else ""
+        if member is None or not member.active or role not in (*ROLES, PROVINCE):
             return None  # demoted or removed since signing in
-        council = await _council_of(session, request.app[keys.SETTINGS], member)
+        council = (
+            None
+            if role == PROVINCE
+            else await _council_of(session, request.app[keys.SETTINGS], member)
+        )
     actor = f"{member.name} ({member.member_id or member.phone or member.id})"
-    return User(member.id, member.name, member.role, actor, row.value["csrf"], row.key, council)
+    return User(member.id, member.name, role, actor, row.value["csrf"], row.key, council)
+
+
+def dashboard_role(settings: Settings, member: Member) -> str:
+    """`province` for the province's staff (they see every park's overview), else the
+    roster role."""
+    if member.member_id and member.member_id in settings.province.coordinators:
+        return PROVINCE
+    return member.role
 
 
 async def _council_of(session: AsyncSession, settings: Settings, member: Member) -> str | None:

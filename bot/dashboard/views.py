@@ -214,7 +214,7 @@ async def login(request: web.Request) -> web.Response:
             return _refused(request, state.limiter.retry_after([auth.address_key(ip)], now))
         held.append(early)
     async with request.app[keys.SESSIONS]() as session:
-        member = await auth.find_coordinator(session, username)
+        member = await auth.find_coordinator(session, username, settings.province.coordinators)
         device = await auth.known_device(session, device_cookie, member)
     windows = [
         w
@@ -319,6 +319,8 @@ async def _digest(request: web.Request, week: str, *, with_members: bool = True)
 
 @login_required()
 async def week_page(request: web.Request, user: User) -> web.Response:
+    if user.role == auth.PROVINCE:  # the province's staff start from every park's overview
+        return see_other("/dashboard/province")
     tz = request.app[keys.SETTINGS].tz
     current = week_of(now_of(request), tz)
     week = _week_param(request, current)

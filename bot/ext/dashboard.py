@@ -5,7 +5,7 @@ from __future__ import annotations
 from aiohttp import web
 
 from bot import keys
-from bot.dashboard import forget, honour, posts, story, views
+from bot.dashboard import forget, honour, posts, province, story, views
 from bot.dashboard.auth import STATE, DashboardState
 
 
@@ -17,3 +17,4 @@ def install(app: web.Application) -> None:
     honour.add_routes(app)
     posts.add_routes(app)
     forget.add_routes(app)
+    province.add_routes(app)

@@ -1,0 +1,131 @@
+"""The provincial overview's chart as a PNG: participation and acknowledgements per park,
+then the province's weeks. Made like the park chart (handlers/digest_chart.py): 900 px wide,
+the figure on every bar, park names drawn as written (no mathtext)."""
+
+from __future__ import annotations
+
+import io
+import math
+from typing import Any
+
+from handlers import labels
+from handlers.digest_chart import COLORS, DPI, FONT, WIDTH_IN
+from handlers.province import ProvinceDigest
+from handlers.texts import province as texts
+
+
+def render_province_png(digest: ProvinceDigest, *, dpi: int = DPI) -> bytes:
+    """The chart; the same overview always gives the same bytes."""
+    fig = build_province_figure(digest, dpi=dpi)
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", metadata={"Software": None})
+    return buf.getvalue()
+
+
+def build_province_figure(digest: ProvinceDigest, *, dpi: int = DPI) -> Any:
+    import matplotlib
+
+    matplotlib.use("Agg", force=True)
+    from matplotlib.figure import Figure
+
+    parks = len(digest.parks) or 1
+    bars_h, trend_h = 1.1 + 0.42 * parks, 2.6
+    height = 2.9 + bars_h + trend_h
+    fig = Figure(figsize=(WIDTH_IN, height), dpi=dpi)
+    fig.patch.set_facecolor("white")
+    span = digest.span()
+    fig.suptitle(
+        f"{texts.CHART_TITLE.format(num=digest.week_number)} ({span[0]}–{span[1]})",
+        fontsize=FONT + 3,
+        fontweight="bold",
+    )
+    # The gap between the panels is a fraction of their mean height: keep it ~1.1 inch.
+    grid = fig.add_gridspec(
+        2, 1, height_ratios=[bars_h, trend_h], hspace=1.1 / ((bars_h + trend_h) / 2)
+    )
+    _parks_panel(fig.add_subplot(grid[0, 0]), digest)
+    _trend_panel(fig.add_subplot(grid[1, 0]), digest)
+    fig.subplots_adjust(left=0.3, right=0.95, top=1 - 1.0 / height, bottom=0.8 / height)
+    return fig
+
+
+def _pct(value: float | None) -> float:
+    return 0.0 if value is None else round(100 * value, 1)
+
+
+def _parks_panel(ax: Any, digest: ProvinceDigest) -> None:
+    """Two bars per park (participation, ack rate) in percent, top park first."""
+    n = len(digest.parks)
+    height = 0.38
+    for k, (label, key, color) in enumerate(
+        (
+            (texts.PARTICIPATION, "participation", COLORS["active"]),
+            (texts.ACK_RATE, "ack_rate", COLORS["acks"]),
+        )
+    ):
+        ys = [n - 1 - i + (0.5 - k) * height for i in range(n)]
+        values = [getattr(p.figures, key) for p in digest.parks]
+        ax.barh(ys, [_pct(v) for v in values], height=height, color=color, label=label)
+        for y, v in zip(ys, values, strict=True):
+            shown = texts.NONE if v is None else f"{round(100 * v)}%"
+            ax.text(_pct(v) + 2, y, shown, va="center", fontsize=FONT - 2)
+    names = [_clip(p.name, 24) for p in digest.parks]
+    ax.set_yticks(range(n - 1, -1, -1), names)
+    for tick in ax.get_yticklabels():
+        tick.set_parse_math(False)
+    ax.tick_params(axis="y", labelsize=FONT - 1, length=0)
+    ax.set_xlim(0, 120)
+    ax.set_xticks([])
+    for side in ("top", "right", "bottom"):
+        ax.spines[side].set_visible(False)
+    ax.set_title(texts.CHART_PARKS, fontsize=FONT + 1, loc="left")
+    ax.legend(
+        loc="upper center",
+        bbox_to_anchor=(0.5, -0.02),
+        ncol=2,
+        frameon=False,
+        fontsize=FONT - 2,
+        handlelength=1,
+    )
+
+
+def _trend_panel(ax: Any, digest: ProvinceDigest) -> None:
+    """The province's participation and ack rate week by week, in percent."""
+    weeks = [w for w, _p, _t in digest.trend]
+    xs = list(range(len(weeks)))
+    series = [
+        (label, color, [getattr(total, key) for _w, _p, total in digest.trend])
+        for label, key, color in (
+            (texts.PARTICIPATION, "participation", COLORS["active"]),
+            (texts.ACK_RATE, "ack_rate", COLORS["acks"]),
+        )
+    ]
+    for n, (label, color, values) in enumerate(series):
+        other = series[1 - n][2]
+        # A week with nothing to measure is a gap in the line, not a fall to 0%.
+        ax.plot(
+            xs,
+            [math.nan if v is None else _pct(v) for v in values],
+            marker="o",
+            color=color,
+            label=label,
+        )
+        for x, v, w in zip(xs, values, other, strict=True):
+            if v is not None:  # the higher of the two figures is written above its point
+                above = w is None or v > w or (v == w and n == 0)
+                y = _pct(v) + (4 if above else -11)
+                ax.text(x, y, f"{round(100 * v)}%", ha="center", fontsize=FONT - 3, color=color)
+    ax.set_xticks(xs, [labels.week_label(w).split("/")[0] for w in weeks])
+    ax.tick_params(axis="x", labelsize=FONT - 2, length=0)
+    ax.set_ylim(0, 118)
+    ax.set_yticks([])
+    for side in ("top", "right", "left"):
+        ax.spines[side].set_visible(False)
+    ax.set_title(texts.CHART_TREND, fontsize=FONT + 1, loc="left")
+    ax.legend(
+        loc="upper center", bbox_to_anchor=(0.5, -0.2), ncol=2, frameon=False, fontsize=FONT - 2
+    )
+
+
+def _clip(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"

@@ -1,0 +1,445 @@
+"""The provincial overview (issue 20): a two-park week through the webhook, then what the
+province's board reads: `antt-bot digest --province` in every format, the weekly job that
+writes to them privately, and their dashboard page, which a park's coordinator cannot open.
+
+Week 49 of 2026 (Mon 30/11 - Sun 6/12). In Bình Xuyên chị Lan reports a fire on Monday that
+anh Tuấn takes within half an hour and nobody closes; anh Hùng asks a question nobody
+answers. In Khai Quang chị Mai sends a directive that anh Nam and chị Thu acknowledge, gives
+anh Nam and anh Hải (on both parks' councils) tasks due Tuesday that they never finish; chị Thu
+patrols at night and reports a stolen motorbike that chị Mai takes and settles. Anh Quốc
+(u_ban_quan_ly) works for the province's industrial-parks board."""
+
+from __future__ import annotations
+
+import io
+import json
+import re
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import openpyxl
+import pytest
+from sqlalchemy import select
+
+from handlers.clock import FixedClock
+from handlers.digest import build_digest
+from handlers.jobs import JOBS, load_all, run_body
+from handlers.province import build_province_digest
+from models.tables import Outbox
+from tests.conftest import PG_URL, Bot
+from tests.test_backup import cli
+from tests.test_councils_e2e import said, say, two_parks, two_parks_file
+
+PASSWORD = "mật khẩu đủ dài 2026"
+WEEK = "2026-W49"
+MON = datetime(2026, 11, 29, 17, 0, tzinfo=UTC)  # Monday 30/11 00:00 in Hanoi
+AFTER = "2026-12-07T09:00"  # next Monday morning: the week is complete
+
+
+def at(day: int, hour: int, minute: int = 0) -> datetime:
+    return MON + timedelta(days=day, hours=hour, minutes=minute)
+
+
+# (local day and time, who, what they type, group chat or None for a private chat)
+WEEK_SCRIPT: list[tuple[datetime, str, str, str | None]] = [
+    (at(0, 7), "u_bx_chu_tich", "chào bot", None),
+    (at(0, 7, 5), "u_kq_chu_tich", "chao bot", None),
+    (at(0, 7, 10), "u_ban_quan_ly", "chào bot", None),
+    (at(0, 7, 30), "u_kq_nam", "có mặt", "g_kq_council"),
+    (at(0, 8), "u_kq_chu_tich", "/thongbao Kiểm tra bình chữa cháy tại các xưởng", None),
+    (at(0, 9), "u_kq_nam", "đã nhận", None),
+    (at(0, 9, 30), "u_kq_thu", "da nhan", None),
+    (
+        at(0, 9, 45),
+        "u_kq_chu_tich",
+        "/giaoviec @Nam kiểm tra camera cổng 3 han 1/12 17h",
+        "g_kq_council",
+    ),
+    (
+        at(0, 9, 50),
+        "u_kq_chu_tich",
+        "/giaoviec @Hải thay bóng đèn nhà xe han 1/12 17h",
+        "g_kq_council",
+    ),
+    (at(0, 10), "u_bx_lan", "Cháy lớn ở kho vải xưởng 2, cần hỗ trợ gấp!!!", "g_bx_council"),
+    (at(0, 10, 30), "u_bx_chu_tich", "/xuly SV1", None),
+    (at(0, 23), "u_kq_thu", "Tuần tra khu B, không phát hiện gì bất thường", "g_kq_dienco"),
+    (at(1, 9), "u_kq_thu", "Mat trom xe may o nha xe cong 3", "g_kq_dienco"),
+    (at(1, 9, 10), "u_kq_chu_tich", "/xuly SV2", None),
+    (at(1, 10), "u_bx_hung", "Cho hỏi thủ tục đăng ký tạm trú cho công nhân mới thế nào ạ?", None),
+    (at(1, 11, 10), "u_kq_chu_tich", "/xong SV2 đã tìm lại được, bàn giao công an", None),
+]
+
+
+async def play_week(bot: Bot) -> None:
+    for when, who, text, group in WEEK_SCRIPT:
+        bot.clock.set(when)
+        await say(bot, who, text, group)
+
+
+@pytest.fixture
+async def week(make_bot: Any, db_url: str) -> Bot:
+    settings = two_parks(db_url, dashboard={"password": PASSWORD})
+    bot: Bot = await make_bot(settings, clock=FixedClock(at(0, 6)))
+    await play_week(bot)
+    return bot
+
+
+def park(data: dict[str, Any], council: str) -> dict[str, Any]:
+    (found,) = [p for p in data["councils"] if p["id"] == council]
+    return found
+
+
+# SPEC.md 2: `councils`, each with these keys; `totals` is the weekly digest's.
+CONTRACT_COUNCIL = {"id", "name", "totals", "incidents_open", "median_minutes_to_ack", "attention"}
+CONTRACT_TOTALS = {
+    "members", "active", "inactive", "reengaged", "messages", "checkins", "reports",
+    "reports_by_category", "directives", "acks", "ack_rate", "tasks_done", "tasks_overdue",
+    "nudges_sent", "messages_sent", "acks_late",
+}  # fmt: skip
+
+
+async def test_the_province_digest_json_tells_each_parks_week(
+    week: Bot, tmp_path: Path, db_url: str
+) -> None:
+    config = str(two_parks_file(tmp_path, db_url))
+    status, out, err = await cli(
+        "digest", "--province", "--week", WEEK, "--at", AFTER, "--format", "json", "-c", config
+    )
+    assert status == 0, err
+    data = json.loads(out)
+    assert {"week", "start", "end", "councils"} <= data.keys() and "parks" not in data
+    assert data["week"] == WEEK and data["complete"] is True
+    assert data["start"] == "2026-11-30T00:00:00+07:00"
+    assert data["end"] == "2026-12-07T00:00:00+07:00"
+    assert [p["name"] for p in data["councils"]] == ["KCN Bình Xuyên", "KCN Khai Quang"]
+    for entry in data["councils"]:
+        assert entry.keys() >= CONTRACT_COUNCIL, entry["id"]
+        assert entry["totals"].keys() >= CONTRACT_TOTALS, entry["id"]
+
+    bx = park(data, "binh-xuyen")
+    t = bx["totals"]
+    assert (t["members"], t["active"], t["inactive"], bx["participation"]) == (4, 3, 1, 0.75)
+    assert (t["checkins"], t["patrols"], t["reports"]) == (0, 0, 1)
+    assert t["reports_by_category"] == {"fire": 1}
+    assert (bx["incidents_new"], bx["incidents_open"]) == (1, 1)
+    assert bx["oldest_open"]["code"] == "SV1" and bx["oldest_open"]["days"] == 6
+    assert bx["median_minutes_to_ack"] == 30.0 and bx["median_minutes_to_resolve"] is None
+    assert (t["directives"], t["ack_rate"]) == (0, None)
+    assert (bx["requests"], bx["requests_answered"]) == (1, 0)
+    assert bx["attention"] == "Sự việc SV1 (cháy/nổ) còn mở đã 6 ngày."
+    assert [r["rule"] for r in bx["reasons"]] == ["open_incident"]
+
+    kq = park(data, "khai-quang")
+    t = kq["totals"]
+    assert (t["members"], t["active"]) == (4, 3)
+    assert (t["checkins"], t["checkins_night"], t["patrols"]) == (2, 1, 1)
+    assert t["reports_by_category"] == {"theft": 1} and kq["incidents_open"] == 0
+    assert kq["median_minutes_to_ack"] == 10.0 and kq["median_minutes_to_resolve"] == 130.0
+    assert t["directives"] == 1 and (t["acks"], t["expected_acks"]) == (2, 3)  # anh Hải owes
+    assert (t["ack_rate"], t["acks_late"]) == (0.6667, 0)
+    # Anh Hải sits on both parks' councils: his Khai Quang task is late in Khai Quang only.
+    assert (t["tasks_overdue"], park(data, "binh-xuyen")["totals"]["tasks_overdue"]) == (2, 0)
+    # Chị Mai's directive went to Khai Quang's groups only, never to Bình Xuyên's.
+    assert any("bình chữa cháy" in line for line in said(week, "g_kq_council"))
+    assert not any("bình chữa cháy" in line for line in said(week, "g_bx_council"))
+    assert kq["attention"] is None and kq["reasons"] == []
+
+    province = data["province"]
+    assert (province["members"], province["active"], province["reports"]) == (8, 6, 2)
+    assert province["incidents_open"] == 1 and province["checkins"] == 2
+    assert data["attention"] == [
+        {
+            "council": "binh-xuyen",
+            "name": "KCN Bình Xuyên",
+            "text": "Sự việc SV1 (cháy/nổ) còn mở đã 6 ngày.",
+        }
+    ]
+    # The trend: six weeks, this one last; the parks had nothing before it.
+    assert [t["week"] for t in data["trend"]][-2:] == ["2026-W48", WEEK]
+    assert len(data["trend"]) == 6 and data["trend"][-2]["province"]["active"] == 0
+    assert data["trend"][-1]["councils"]["khai-quang"]["patrols"] == 1
+
+    # Each council's `totals` is its own digest's, field by field, as the CLI prints both.
+    for council in ("binh-xuyen", "khai-quang"):
+        status, out, err = await cli(
+            "digest", "--council", council, "--week", WEEK, "--at", AFTER,
+            "--format", "json", "-c", config,
+        )  # fmt: skip
+        assert status == 0, err
+        own = json.loads(out)["totals"]
+        shown = park(data, council)["totals"]
+        assert shown.keys() == own.keys(), council
+        for key, value in own.items():
+            assert shown[key] == value, (council, key)
+    async with week.sessions() as s:
+        d = await build_digest(
+            s, week.runtime.settings, WEEK, datetime(2026, 12, 7, 2, 0, tzinfo=UTC),
+            council_id="binh-xuyen",
+        )  # fmt: skip
+    assert sum(d.open_incidents.values()) == bx["incidents_open"]
+
+
+async def test_the_province_digest_in_text_html_xlsx_and_png(
+    week: Bot, tmp_path: Path, db_url: str
+) -> None:
+    config = str(two_parks_file(tmp_path, db_url))
+    base = ("digest", "--province", "--week", WEEK, "--at", AFTER, "-c", config)
+    status, text, err = await cli(*base)
+    assert status == 0, err
+    assert text.startswith("🏛 Toàn tỉnh: tổng kết tuần 49 (30/11–06/12/2026)")
+    assert "• KCN Bình Xuyên: 3/4 tham gia (75%)" in text
+    assert "⚠️ Cần quan tâm:\n• KCN Bình Xuyên: Sự việc SV1 (cháy/nổ) còn mở đã 6 ngày." in text
+    assert "xác nhận 67%" in text  # Khai Quang: 2 of 3
+
+    html_path, xlsx_path, png_path = (tmp_path / f"p.{x}" for x in ("html", "xlsx", "png"))
+    for fmt, path in (("html", html_path), ("xlsx", xlsx_path), ("png", png_path)):
+        status, _out, err = await cli(*base, "--format", fmt, "-o", str(path))
+        assert status == 0 and "written to" in err, err
+    html = html_path.read_text(encoding="utf-8")
+    assert "Cần quan tâm" in html and "KCN Khai Quang" in html and "<script" not in html
+    assert "data:image/png;base64," in html
+    book = openpyxl.load_workbook(io.BytesIO(xlsx_path.read_bytes()))
+    sheet = book["Toàn tỉnh"]
+    rows = list(sheet.iter_rows(values_only=True))
+    assert rows[0][:3] == ("KCN", "Thành viên", "Tham gia")
+    assert [r[0] for r in rows[1:]] == ["KCN Bình Xuyên", "KCN Khai Quang", "Toàn tỉnh"]
+    assert book["Cần quan tâm"]["A2"].value == "KCN Bình Xuyên"
+    assert png_path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+    # --province covers every park: naming one as well is a usage error, said plainly.
+    status, _out, err = await cli(*base, "--council", "khai-quang")
+    assert status == 2 and "--province" in err
+
+
+async def test_the_weekly_job_writes_to_the_province_privately_and_once(week: Bot) -> None:
+    load_all()
+    spec = JOBS["province_digest"]
+    settings = week.runtime.settings
+    # Before Monday 08:00 (digest.time) nothing is due.
+    assert await run_body(spec, week.sessions, settings, FixedClock(at(7, 7, 59))) == 0
+    monday = FixedClock(at(7, 8, 15))
+    queued = await run_body(spec, week.sessions, settings, monday)
+    assert queued >= 1
+    assert await run_body(spec, week.sessions, settings, monday) == 0  # a second run: nothing
+    async with week.sessions() as s:
+        rows = list(
+            (
+                await s.execute(select(Outbox).where(Outbox.idempotency_key.like("province-%")))
+            ).scalars()
+        )
+    assert {r.chat_id for r in rows} == {"u_ban_quan_ly"}  # his private chat only
+    assert all(r.kind == "digest" for r in rows)  # held in quiet hours, counted in the budget
+    (text,) = [r.text for r in rows if r.photo_url is None]
+    assert text.startswith("🏛 Toàn tỉnh: tổng kết tuần 49")
+    assert "KCN Bình Xuyên: Sự việc SV1" in text
+
+
+async def test_an_overview_due_at_night_reaches_the_board_after_quiet_hours(week: Bot) -> None:
+    """The server was down on Monday morning: the job catches up at 23:00, the sender holds
+    the message until quiet hours (21:30-07:00) end, then anh Quốc gets it."""
+    load_all()
+    settings = week.runtime.settings
+    week.clock.set(at(7, 23))
+    assert await run_body(JOBS["province_digest"], week.sessions, settings, week.clock) >= 1
+    await week.drain()
+    overview = "🏛 Toàn tỉnh: tổng kết tuần 49"
+    assert not any(line.startswith(overview) for line in said(week, "u_ban_quan_ly"))
+    week.clock.set(at(8, 7, 5))
+    await week.drain()
+    got = [line for line in said(week, "u_ban_quan_ly") if line.startswith(overview)]
+    assert len(got) == 1
+    # Nobody else heard of it: not the parks' chairs, not their groups.
+    for chat in ("u_bx_chu_tich", "u_kq_chu_tich", "g_bx_council", "g_kq_council"):
+        assert not any(overview in line for line in said(week, chat)), chat
+
+
+async def test_without_province_staff_the_job_sends_nothing(make_bot: Any, db_url: str) -> None:
+    load_all()
+    settings = two_parks(db_url, province={"coordinators": []})
+    bot: Bot = await make_bot(settings, clock=FixedClock(at(7, 9)))
+    assert await run_body(JOBS["province_digest"], bot.sessions, settings, bot.clock) == 0
+
+
+# --- the dashboard ------------------------------------------------------------------------
+
+
+async def login(bot: Bot, username: str, next_url: str = "/dashboard/") -> Any:
+    async with bot.http.get("/dashboard/login") as resp:
+        match = re.search(r'name="csrf" value="([^"]+)"', await resp.text())
+    assert match is not None
+    return await bot.http.post(
+        "/dashboard/login",
+        allow_redirects=False,
+        data={"username": username, "password": PASSWORD, "csrf": match[1], "next": next_url},
+    )
+
+
+async def test_the_province_page_for_the_board_and_403_for_a_parks_coordinator(week: Bot) -> None:
+    week.clock.set(at(7, 9))
+    resp = await login(week, "u_bx_chu_tich")
+    assert resp.status == 303
+    for path in (
+        "/dashboard/province",
+        f"/dashboard/province/khai-quang/digest/{WEEK}",
+        f"/dashboard/province/binh-xuyen/digest/{WEEK}",
+        f"/dashboard/province/{WEEK}.xlsx",
+        f"/dashboard/province/chart/{WEEK}.png",
+    ):
+        async with week.http.get(path) as page:
+            assert page.status == 403, path
+            assert "Ban Quản lý các KCN tỉnh" in await page.text()
+    week.http.session.cookie_jar.clear()
+
+    resp = await login(week, "u_ban_quan_ly")
+    assert resp.status == 303
+    async with week.http.get("/dashboard/", allow_redirects=False) as start:
+        assert start.status == 303 and start.headers["Location"] == "/dashboard/province"
+    async with week.http.get("/dashboard/province") as page:
+        html = await page.text()
+    assert page.status == 200 and "Toàn tỉnh · tuần 49" in html
+    assert "Sự việc SV1 (cháy/nổ) còn mở đã 6 ngày." in html
+    assert f'href="/dashboard/province/khai-quang/digest/{WEEK}"' in html
+    async with week.http.get(f"/dashboard/province/khai-quang/digest/{WEEK}") as page:
+        html = await page.text()
+    assert page.status == 200 and "KCN Khai Quang" in html
+    assert "xưởng 2" not in html and "Trần Thị Lan" not in html  # nothing of Bình Xuyên
+    async with week.http.get(f"/dashboard/province/nowhere/digest/{WEEK}") as page:
+        assert page.status == 404
+    async with week.http.get(f"/dashboard/province/{WEEK}.xlsx") as xlsx:
+        assert xlsx.status == 200 and (await xlsx.read())[:2] == b"PK"
+
+
+async def test_the_overview_is_built_in_a_few_queries_whatever_the_number_of_parks(
+    week: Bot,
+) -> None:
+    """Grouped by council: the statement count does not grow with the parks."""
+    from sqlalchemy import event
+
+    engine = week.sessions.kw["bind"]
+    statements: list[str] = []
+
+    def count(*_args: Any) -> None:
+        statements.append("x")
+
+    event.listen(engine.sync_engine, "before_cursor_execute", count)
+    try:
+        async with week.sessions() as s:
+            await build_province_digest(
+                s, week.runtime.settings, WEEK, datetime(2026, 12, 7, 2, 0, tzinfo=UTC)
+            )
+    finally:
+        event.remove(engine.sync_engine, "before_cursor_execute", count)
+    # 8 for the week and 4 for each of the 5 weeks before (and the transaction's own):
+    # a fixed number, never one per park (bench/province.py measures 30 parks).
+    assert len(statements) <= 8 + 4 * 5 + 2, len(statements)
+
+
+# --- in a real browser --------------------------------------------------------------------
+
+CHROMIUM = "/usr/bin/chromium"
+HAVE_CHROMIUM = Path(CHROMIUM).exists()
+ARTIFACTS = Path(__file__).resolve().parents[1] / "test-artifacts"
+
+
+@pytest.mark.browser
+async def test_in_chromium_the_board_signs_in_sees_every_park_and_opens_one(
+    make_bot: Any, tmp_path: Path
+) -> None:
+    if not HAVE_CHROMIUM:
+        pytest.skip(f"Debian chromium not installed at {CHROMIUM}")
+    playwright_api = pytest.importorskip("playwright.async_api")
+    settings = two_parks(
+        f"sqlite+aiosqlite:///{tmp_path / 'antt.db'}", dashboard={"password": PASSWORD}
+    )
+    bot: Bot = await make_bot(settings, clock=FixedClock(at(0, 6)))
+    await play_week(bot)
+    bot.clock.set(at(7, 9))
+    base = str(bot.http.make_url("/")).rstrip("/")
+    async with playwright_api.async_playwright() as pw:
+        browser = await pw.chromium.launch(
+            executable_path=CHROMIUM,
+            args=["--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-sync"],
+        )
+        page = await (await browser.new_context(viewport={"width": 1280, "height": 900})).new_page()
+        dialogs: list[str] = []
+        page.on("dialog", lambda d: dialogs.append(d.message))
+        try:
+            await page.goto(f"{base}/dashboard/")
+            await page.fill("input[name=username]", "u_ban_quan_ly")
+            await page.fill("input[name=password]", PASSWORD)
+            await page.click("button[type=submit]")
+            await page.wait_for_url(f"{base}/dashboard/province")
+            assert "Toàn tỉnh · tuần 49" in await page.inner_text("h1")
+            assert await page.locator("#parks tbody tr").count() == 2
+            attention = await page.inner_text("#attention")
+            assert "KCN Bình Xuyên" in attention and "SV1 (cháy/nổ) còn mở đã 6 ngày" in attention
+            assert "KCN Khai Quang" not in attention
+            row = await page.inner_text("#parks tr[data-council=khai-quang]")
+            assert "3/4 (75%)" in row and "67%" in row and "10 phút" in row and "2 giờ" in row
+            assert await page.locator("figure.chart img").evaluate("i => i.naturalWidth") > 0
+            ARTIFACTS.mkdir(exist_ok=True)
+            await page.screenshot(path=str(ARTIFACTS / "province.png"), full_page=True)
+
+            await page.click("#parks a:has-text('KCN Khai Quang')")
+            await page.wait_for_url(f"{base}/dashboard/province/khai-quang/digest/{WEEK}")
+            body = await page.inner_text("main")
+            assert "KCN Khai Quang" in body and "Trần Thị Lan" not in body
+            assert await page.locator("figure.chart img").evaluate("i => i.naturalWidth") > 0
+            await page.click("p.pager a:has-text('Toàn tỉnh')")
+            await page.wait_for_url(re.compile(r".*/dashboard/province\?week=2026-W49"))
+            assert dialogs == []
+        except BaseException:
+            ARTIFACTS.mkdir(exist_ok=True)
+            await page.screenshot(path=str(ARTIFACTS / "province-failure.png"), full_page=True)
+            raise
+        finally:
+            await browser.close()
+
+
+# --- two instances ------------------------------------------------------------------------
+
+
+@pytest.mark.postgres
+@pytest.mark.slow
+@pytest.mark.skipif(not PG_URL, reason="ANTT_TEST_POSTGRES_URL not set")
+async def test_two_instances_take_every_parks_events_once_and_in_order() -> None:
+    """bench/province.py's load, small: 3 parks' groups, each chat's events sent in order to
+    either instance (every 4th to both, as a balancer's redelivery would)."""
+    import contextlib
+
+    from bench.province import two_instances
+    from tests.conftest import _fresh_pg
+
+    gen = _fresh_pg()
+    url = await gen.__anext__()
+    try:
+        load = await two_instances(url, councils=3, groups_per=2, per_chat=8, seconds=120)
+    finally:
+        with contextlib.suppress(StopAsyncIteration):
+            await gen.__anext__()
+    assert load.statuses == {200: load.posts}
+    assert load.stored == load.deliveries == 48, load
+    assert (load.twice, load.out_of_order, load.wrong_park) == (0, 0, 0), load
+
+
+def test_the_province_bench_runs_at_toy_size(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`python -m bench province` end to end on SQLite at toy size (figures never asserted)."""
+    import bench.province as bp
+    from bench.__main__ import main as bench_main
+
+    for name in ("ANTT_BENCH_POSTGRES_URL", "ANTT_TEST_POSTGRES_URL"):
+        monkeypatch.delenv(name, raising=False)  # never touch the real bench database
+    sizes = {
+        "COUNCILS": 3, "MEMBERS": 60, "GROUPS": 9, "MESSAGES": 3_000, "PER_COUNCIL": 20,
+        "GROUPS_PER": 3, "CHECKINS": 300, "INCIDENTS": 30, "REQUESTS": 20, "REPEAT": 1,
+    }  # fmt: skip
+    for constant, value in sizes.items():
+        monkeypatch.setattr(bp, constant, value)
+    assert bench_main(["province"]) == 0
+    out = capsys.readouterr().out
+    assert "provincial overview: 3 parks, 6-week trend" in out, out
+    assert "one park's digest (kcn-01)" in out and "overview query: requests" in out
