@@ -5,7 +5,10 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from collections.abc import Callable
 from datetime import datetime
+from pathlib import Path
+from typing import Any
 
 from bot.cli import EXIT_OK, UsageError, chosen_council, command, load, output_path, parse_when
 from bot.commands.core import _write_bytes, _write_text, open_db
@@ -27,15 +30,8 @@ async def digest_cmd(args: argparse.Namespace) -> int:
         return await province_digest(args, settings)
     council = chosen_council(args, settings, required=True)
     # --at: the digest as of that moment (a past week's "so far" is then right too).
-    now: datetime = parse_when(args.at, settings.tz) if args.at else SystemClock().now()
-    week = args.week or last_complete_week(now, settings.tz)
-    try:
-        parse_week(week)
-    except ValueError as exc:
-        raise UsageError(str(exc)) from None
-    path = output_path(args.output)
-    if args.format in BINARY and path is None and sys.stdout.isatty():
-        raise UsageError(f"{args.format.upper()} is binary: give -o FILE")
+    week, now = _week(args, settings)
+    path = _output(args)
     async with open_db(settings) as sessions, read_session(sessions) as session:
         try:
             digest = await build_digest(
@@ -43,19 +39,50 @@ async def digest_cmd(args: argparse.Namespace) -> int:
             )
         except LookupError:
             raise UsageError(f"--group {args.group}: no such chat in the database") from None
-    if args.format == "json":
-        _write_text(path, json.dumps(digest.to_json(), ensure_ascii=False, indent=2) + "\n")
-    elif args.format == "text":
-        _write_text(path, digest.render_text() + "\n")
-    elif args.format == "html":
-        _write_text(path, digest_html(digest, render_png(digest)))
-    elif args.format == "xlsx":
-        _write_bytes(path, digest_xlsx(digest))
-    else:
-        _write_bytes(path, render_png(digest))
-    if path is not None:
-        print(f"digest {week} ({args.format}) written to {path}", file=sys.stderr)
+    _write(
+        args.format,
+        path,
+        f"digest {week}",
+        digest,
+        html=lambda: digest_html(digest, render_png(digest)),
+        xlsx=lambda: digest_xlsx(digest),
+        png=lambda: render_png(digest),
+    )
     return EXIT_OK
+
+
+def _output(args: argparse.Namespace) -> Path | None:
+    """The -o path; a binary format needs one when stdout is a terminal."""
+    path = output_path(args.output)
+    if args.format in BINARY and path is None and sys.stdout.isatty():
+        raise UsageError(f"{args.format.upper()} is binary: give -o FILE")
+    return path
+
+
+def _write(
+    fmt: str,
+    path: Path | None,
+    what: str,
+    digest: Any,
+    *,
+    html: Callable[[], str],
+    xlsx: Callable[[], bytes],
+    png: Callable[[], bytes],
+) -> None:
+    """Write a park's or the province's digest in the chosen format (both have to_json and
+    render_text)."""
+    if fmt == "json":
+        _write_text(path, json.dumps(digest.to_json(), ensure_ascii=False, indent=2) + "\n")
+    elif fmt == "text":
+        _write_text(path, digest.render_text() + "\n")
+    elif fmt == "html":
+        _write_text(path, html())
+    elif fmt == "xlsx":
+        _write_bytes(path, xlsx())
+    else:
+        _write_bytes(path, png())
+    if path is not None:
+        print(f"{what} ({fmt}) written to {path}", file=sys.stderr)
 
 
 def _week(args: argparse.Namespace, settings: Settings) -> tuple[str, datetime]:
@@ -78,21 +105,16 @@ async def province_digest(args: argparse.Namespace, settings: Settings) -> int:
     if args.council or args.group:
         raise UsageError("--province covers every park: leave out --council and --group")
     week, now = _week(args, settings)
-    path = output_path(args.output)
-    if args.format in BINARY and path is None and sys.stdout.isatty():
-        raise UsageError(f"{args.format.upper()} is binary: give -o FILE")
+    path = _output(args)
     async with open_db(settings) as sessions, read_session(sessions) as session:
         digest = await build_province_digest(session, settings, week, now)
-    if args.format == "json":
-        _write_text(path, json.dumps(digest.to_json(), ensure_ascii=False, indent=2) + "\n")
-    elif args.format == "text":
-        _write_text(path, digest.render_text() + "\n")
-    elif args.format == "html":
-        _write_text(path, province_html(digest, render_province_png(digest)))
-    elif args.format == "xlsx":
-        _write_bytes(path, province_xlsx(digest))
-    else:
-        _write_bytes(path, render_province_png(digest))
-    if path is not None:
-        print(f"province digest {week} ({args.format}) written to {path}", file=sys.stderr)
+    _write(
+        args.format,
+        path,
+        f"province digest {week}",
+        digest,
+        html=lambda: province_html(digest, render_province_png(digest)),
+        xlsx=lambda: province_xlsx(digest),
+        png=lambda: render_province_png(digest),
+    )
     return EXIT_OK
