@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import logging
 import time
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import and_, func, or_, select, update
+from sqlalchemy import Text, cast, func, or_, select, update
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -20,8 +22,9 @@ from bot.worker import LoopWorker, is_database_error
 from handlers.clock import Clock
 from handlers.config import Settings
 from handlers.dispatch import handle_event
-from handlers.events import event_from_stored
-from models.people import forget_known_ids
+from handlers.events import InboundEvent, event_from_stored
+from models.people import fold_name
+from models.prefetch import forget_known_ids, prefetch
 from models.tables import InboundEvent as InboxRow
 
 log = logging.getLogger(__name__)
@@ -34,11 +37,39 @@ LONGEST_BACKOFF = timedelta(minutes=30)
 # intake under a flood, 5 ms did not (docs/performance.md).
 SLICE_EVENTS = 50
 SLICE_SECONDS = 0.005
+MIN_TAKE = 4  # rows read for a slice, at the least
 
 
 def backoff(attempts: int) -> timedelta:
     """The wait before another try: 1, 2, 4, 8 minutes (a transient cause has time to pass)."""
     return min(timedelta(seconds=CLAIM_SECONDS * 2 ** max(0, attempts - 1)), LONGEST_BACKOFF)
+
+
+@dataclass(slots=True)
+class _Stored:
+    """An inbox row as read for handling: its payload still JSON text until asked for."""
+
+    row_id: int
+    payload: str | None
+    received_at: datetime
+    _event: InboundEvent | None = None
+
+    def event(self) -> InboundEvent:
+        """The stored event; raises (inside the event's savepoint) if it cannot be read."""
+        if self._event is None:
+            data = json.loads(self.payload) if self.payload is not None else None
+            if not isinstance(data, dict):
+                raise ValueError("the stored payload is not an object")
+            self._event = event_from_stored(data["event"], data.get("raw"))
+        return self._event
+
+    def head(self) -> tuple[str, str, str] | None:
+        """(chat, sender, sender's name) for the slice's look-ups; None if unreadable."""
+        try:
+            event = self.event()
+        except Exception:  # its own handling, in its savepoint, records why
+            return None
+        return event.chat_id, event.sender_id, event.sender_name
 
 
 class DatabaseTrouble(Exception):
@@ -74,6 +105,7 @@ class Processor(LoopWorker):
         self._worker = worker_id
         self._after = after_event  # set when replies may be waiting (wakes the sender)
         self._batch = batch
+        self._take = MIN_TAKE  # rows read for the next slice (adapts to what a slice handles)
         self._give_way = give_way  # lets intake store waiting deliveries first
         self.started_at = clock.now()
         self.progressed_at: datetime | None = None  # the end of the last whole round
@@ -115,28 +147,38 @@ class Processor(LoopWorker):
         returns the index after the last one committed.
 
         Why bounded: on SQLite the transaction holds the one write lock, and deliveries
-        waiting to be stored must not wait long for it (intake p99 under a flood).
+        waiting to be stored must not wait long for it (intake p99 under a flood). The
+        slice's rows and what its events will look up are read up front, a few statements
+        for the slice instead of several per event (models/prefetch.py).
         """
         deadline = time.monotonic() + SLICE_SECONDS
+        chunk = ids[start : start + self._take]
         index = start
-        handled = 0
+        done: list[int] = []
         trouble: tuple[int, Exception] | None = None
         async with self._sessions() as session, session.begin():
-            while index < len(ids):
+            loaded = await self._load(session, chunk)
+            while index < start + len(chunk):
                 row_id = ids[index]
                 index += 1
-                error = await self._handle_in(session, row_id)
+                error = await self._handle_in(session, row_id, loaded.get(row_id))
                 if error is None:
-                    handled += 1
+                    if row_id in loaded:
+                        done.append(row_id)
                 elif is_database_error(error):
                     trouble = (row_id, error)  # recorded after this commit, in its own
                     break
                 else:
                     await self._record_failure(session, row_id, error)
-                if index - start >= SLICE_EVENTS or time.monotonic() >= deadline or self._stopping:
+                if time.monotonic() >= deadline or self._stopping:
                     break
-        if handled:
-            self._metrics.events_processed.labels("done").inc(handled)
+            if done:
+                await self._mark_done(session, done)
+        # Take about twice what the last slice could handle: reading rows that wait for the
+        # next slice costs their JSON decoding twice.
+        self._take = max(MIN_TAKE, min(SLICE_EVENTS, 2 * (index - start)))
+        if done:
+            self._metrics.events_processed.labels("done").inc(len(done))
         if trouble is not None:
             row_id, error = trouble
             log.warning("event %s met a database error: %r", row_id, error)
@@ -144,6 +186,39 @@ class Processor(LoopWorker):
                 await self._record_failure(session, row_id, error)
             raise DatabaseTrouble(index) from error
         return index
+
+    async def _load(self, session: AsyncSession, chunk: list[int]) -> dict[int, _Stored]:
+        """The chunk's rows still ours to handle (locked on PostgreSQL), and what their
+        events will look up. The payload comes as text (cast in SQL: asyncpg would decode
+        it itself): one that cannot be decoded fails its own event, not the slice."""
+        rows = await session.execute(
+            select(InboxRow.id, cast(InboxRow.payload, Text), InboxRow.received_at)
+            .where(
+                InboxRow.id.in_(chunk),
+                InboxRow.status == "pending",
+                InboxRow.claimed_by == self._worker,
+            )
+            .with_for_update()
+        )
+        loaded = {row_id: _Stored(row_id, payload, received) for row_id, payload, received in rows}
+        heads = [head for stored in loaded.values() if (head := stored.head()) is not None]
+        if len(heads) > 1:  # for a lone event the look-ups cost what they save
+            senders = {sender: fold_name(name) for _, sender, name in heads if sender}
+            await prefetch(session, {chat for chat, _, _ in heads}, senders, self._clock.now())
+        return loaded
+
+    async def _mark_done(self, session: AsyncSession, row_ids: list[int]) -> None:
+        """One statement for the slice's handled events."""
+        await session.execute(
+            update(InboxRow)
+            .where(InboxRow.id.in_(row_ids))
+            .values(
+                status="done",
+                attempts=InboxRow.attempts + 1,
+                processed_at=self._clock.now(),
+                claimed_until=None,
+            )
+        )
 
     async def _claim(self) -> list[int]:
         now = self._clock.now()
@@ -232,14 +307,19 @@ class Processor(LoopWorker):
 
     async def _handle(self, row_id: int) -> None:
         """One event in a transaction of its own."""
+        self._take = 1
         await self._handle_slice([row_id], 0)
 
-    async def _handle_in(self, session: AsyncSession, row_id: int) -> Exception | None:
+    async def _handle_in(
+        self, session: AsyncSession, row_id: int, stored: _Stored | None
+    ) -> Exception | None:
         """One event in its own savepoint; returns the error that rolled it back, if any."""
+        if stored is None:
+            return None  # another worker took it after our claim expired
         token = current_event.set(row_id)
         try:
             async with session.begin_nested():
-                await self._handle_row(session, row_id)
+                await self._handle_stored(session, stored)
             return None
         except Exception as exc:  # whatever it is, this row must not stall the others
             if isinstance(exc, DBAPIError) and exc.connection_invalidated:
@@ -252,29 +332,12 @@ class Processor(LoopWorker):
         finally:
             current_event.reset(token)
 
-    async def _handle_row(self, session: AsyncSession, row_id: int) -> None:
-        row = (
-            await session.execute(
-                select(InboxRow)
-                .where(
-                    InboxRow.id == row_id,
-                    and_(InboxRow.status == "pending", InboxRow.claimed_by == self._worker),
-                )
-                .with_for_update()
-            )
-        ).scalar_one_or_none()
-        if row is None:
-            return  # another worker took it after our claim expired
-        event = event_from_stored(row.payload["event"], row.payload.get("raw"))
+    async def _handle_stored(self, session: AsyncSession, stored: _Stored) -> None:
+        event = stored.event()
         self._metrics.processing_lag.observe(
-            max(0.0, (self._clock.now() - row.received_at).total_seconds())
+            max(0.0, (self._clock.now() - stored.received_at).total_seconds())
         )
-        await handle_event(session, self._settings, self._clock, event, event_pk=row.id)
-        # One UPDATE when the savepoint ends for all of these (failures: _record_failure).
-        row.attempts += 1
-        row.status = "done"
-        row.processed_at = self._clock.now()
-        row.claimed_until = None
+        await handle_event(session, self._settings, self._clock, event, event_pk=stored.row_id)
 
     async def _record_failure(self, session: AsyncSession, row_id: int, exc: Exception) -> None:
         """Count the attempt and back off; after MAX_ATTEMPTS the event is set aside as failed.

@@ -7,9 +7,9 @@ import logging
 import random
 import time
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import func, or_, select, update
+from sqlalchemy import Table, bindparam, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.logs import current_outbox
@@ -35,6 +35,7 @@ from models.outbox import CHAT, sent_this_month
 from models.tables import BotMessage, Outbox
 
 log = logging.getLogger(__name__)
+OUTBOX = cast(Table, Outbox.__table__)  # Core statements where the unit of work adds nothing
 
 CLAIM_SECONDS = 120
 GAUGE_SECONDS = 5.0
@@ -117,6 +118,8 @@ class Sender(LoopWorker):
         self._budget_at = 0.0
         self._budget_month: datetime | None = None
         self._recovered_at = time.monotonic()
+        # Rows whose last chunk went out in the running claim, recorded together after it.
+        self._sent: list[tuple[Outbox, tuple[str, ...], datetime]] | None = None
         # Shared with the poller: a refused token pauses both and shows on /healthz.
         self.outage = PlatformOutage()
 
@@ -167,9 +170,14 @@ class Sender(LoopWorker):
             await self._unclaim([r.id for r in rows])
             return len(rows)
         # One row per chat in a claim: chats are independent, and each keeps its order.
-        outcomes = await asyncio.gather(
-            *(self._deliver(row) for row in rows), return_exceptions=True
-        )
+        self._sent = []
+        try:
+            outcomes = await asyncio.gather(
+                *(self._deliver(row) for row in rows), return_exceptions=True
+            )
+        finally:
+            sent, self._sent = self._sent, None
+            await self._record_sent(sent)
         for outcome in outcomes:  # every send ran to its end; now the first failure counts
             if isinstance(outcome, BaseException):
                 raise outcome
@@ -197,12 +205,23 @@ class Sender(LoopWorker):
             )
             rows = first_per_chat(list((await session.execute(stmt)).scalars()), self._batch)
             rows = await self._apply_budget(session, rows, now)
-            for row in rows:
+            until = now + timedelta(seconds=CLAIM_SECONDS)
+            if rows:
                 # The attempt is recorded before the send: a crash after it never resends.
-                row.status = "sending"
-                row.attempts += 1
-                row.claimed_by = self._worker
-                row.claimed_until = now + timedelta(seconds=CLAIM_SECONDS)
+                # One statement for the claim (the rows are read again only after a crash).
+                await session.execute(
+                    update(OUTBOX)
+                    .where(OUTBOX.c.id.in_([r.id for r in rows]))
+                    .values(
+                        status="sending",
+                        attempts=OUTBOX.c.attempts + 1,
+                        claimed_by=self._worker,
+                        claimed_until=until,
+                    )
+                )
+        for row in rows:  # the same on the loaded rows, now detached (expire_on_commit off)
+            row.status, row.attempts = "sending", row.attempts + 1
+            row.claimed_by, row.claimed_until = self._worker, until
         return rows
 
     async def _apply_budget(
@@ -309,34 +328,61 @@ class Sender(LoopWorker):
         log.info("sent %s to %s", row.kind, row.chat_id)
 
     async def _chunk_sent(self, row: Outbox, index: int, ids: tuple[str, ...], last: bool) -> None:
-        """Record a delivered chunk; the last one also marks the row sent (one transaction)."""
+        """Record a delivered chunk. A row's last chunk is recorded with the rest of the
+        claim's sends, in one transaction after they all ran (they were all in flight at
+        once: a crash leaves the same rows in doubt either way); earlier chunks at once."""
         now = self._clock.now()
         row.platform_message_ids = [*(row.platform_message_ids or []), *ids]
-        values: dict[str, Any] = {
-            "chunks_sent": index + 1,
-            "platform_message_ids": row.platform_message_ids,
-            "claimed_until": now + timedelta(seconds=CLAIM_SECONDS),
-        }
-        if last:
-            values.update(
-                status="sent", sent_at=now, last_error=None, claimed_by=None, claimed_until=None
-            )
-        async with self._sessions() as session, session.begin():
-            await session.execute(update(Outbox).where(Outbox.id == row.id).values(**values))
-            if ids:
-                # A platform that reuses an id must not turn a delivered send into an error.
-                await insert_new(
-                    session,
-                    BotMessage,
-                    [
-                        dict(outbox_pk=row.id, chat_id=row.chat_id, message_id=m, sent_at=now)
-                        for m in ids
-                    ],
-                    conflict=["chat_id", "message_id"],
-                )
         row.chunks_sent = index + 1
         if self._budget_used is not None:
             self._budget_used += 1
+        if last and self._sent is not None:
+            self._sent.append((row, ids, now))
+            return
+        await self._record_sent([(row, ids, now)], last)
+
+    async def _record_sent(
+        self, sent: list[tuple[Outbox, tuple[str, ...], datetime]], last: bool = True
+    ) -> None:
+        """Write delivered chunks (and, with `last`, the rows as sent) in one transaction."""
+        if not sent:
+            return
+        table = OUTBOX
+        values: dict[str, Any] = {
+            "chunks_sent": bindparam("n"),
+            "platform_message_ids": bindparam("ids", type_=table.c.platform_message_ids.type),
+            "claimed_until": bindparam("until", type_=table.c.claimed_until.type),
+        }
+        if last:
+            values.update(
+                status="sent",
+                sent_at=bindparam("at", type_=table.c.sent_at.type),
+                last_error=None,
+                claimed_by=None,
+            )
+        stmt = update(table).where(table.c.id == bindparam("oid")).values(**values)
+        params = [
+            {
+                "oid": row.id,
+                "n": row.chunks_sent,
+                "ids": row.platform_message_ids,
+                "until": None if last else at + timedelta(seconds=CLAIM_SECONDS),
+                "at": at,
+            }
+            for row, _, at in sent
+        ]
+        if not last:
+            for p in params:
+                del p["at"]
+        # A platform that reuses an id must not turn a delivered send into an error.
+        known = [
+            dict(outbox_pk=row.id, chat_id=row.chat_id, message_id=m, sent_at=at)
+            for row, ids, at in sent
+            for m in ids
+        ]
+        async with self._sessions() as session, session.begin():
+            await (await session.connection()).execute(stmt, params)
+            await insert_new(session, BotMessage, known, conflict=["chat_id", "message_id"])
 
     async def _finish(self, row: Outbox, status: str, error: str | None = None) -> None:
         now = self._clock.now()

@@ -15,9 +15,9 @@ from sqlalchemy.orm import aliased
 
 from models.base import Base
 from models.people import fold_name
+from models.prefetch import CLAIM_KIND, no_open_claim, no_unlinked_row_named, note_claim
 from models.tables import Ack, AuditLog, Conversation, Member, Membership, Nudge
 
-CLAIM_KIND = "identity_claim"
 CLAIM_DAYS = 7  # long enough for a coordinator back from leave to answer
 PHONE_TRIES = 3  # a roster phone is not secret: few guesses, then only a coordinator can link
 PRIVILEGED = ("coordinator", "admin")
@@ -26,7 +26,7 @@ PRIVILEGED = ("coordinator", "admin")
 async def privileged_row_named(session: AsyncSession, display_name: str) -> Member | None:
     """The one unlinked, active coordinator/admin roster row with this name (accents optional)."""
     key = fold_name(display_name)
-    if not key:
+    if not key or no_unlinked_row_named(session, key):
         return None
     stmt = select(Member).where(
         Member.member_id.is_(None),
@@ -42,6 +42,8 @@ async def privileged_row_named(session: AsyncSession, display_name: str) -> Memb
 
 async def open_claim(session: AsyncSession, guest_pk: int, now: datetime) -> Conversation | None:
     """The guest's claim still waiting to be settled, if any."""
+    if no_open_claim(session, guest_pk):
+        return None
     stmt = (
         select(Conversation)
         .where(
@@ -92,6 +94,7 @@ async def start_claim(
     )
     session.add(claim)
     await session.flush()
+    note_claim(session, guest.id)
     return claim
 
 

@@ -8,10 +8,18 @@ from collections.abc import Iterable, Mapping
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from models.inserts import insert_new
+from models.prefetch import (
+    certainly_new_group,
+    certainly_new_member,
+    known_ids,
+    no_membership,
+    no_unlinked_row_named,
+    note_new_member,
+)
 from models.tables import DEFAULT_COUNCIL, CouncilMember, Group, Member, Membership
 
 
@@ -45,25 +53,9 @@ def capitalized(text: str) -> str:
     return text[:1].upper() + text[1:]
 
 
-# session.info key: natural keys -> primary keys seen in this session. The processor handles
-# many events in one session: a chat's group or a regular's member row is then read once and
-# taken from the identity map after (no statement).
-KNOWN_IDS = "antt_known_ids"
-
-
-def _known(session: AsyncSession) -> dict[tuple[Any, ...], int]:
-    known: dict[tuple[Any, ...], int] = session.info.setdefault(KNOWN_IDS, {})
-    return known
-
-
-def forget_known_ids(session: AsyncSession) -> None:
-    """Drop the remembered ids (after a rollback: a rolled-back row's id may come back)."""
-    session.info.pop(KNOWN_IDS, None)
-
-
 async def _remembered(session: AsyncSession, model: type[Any], key: tuple[Any, ...]) -> Any:
     """The row remembered under `key`, from the identity map; None if not remembered."""
-    pk = _known(session).get(key)
+    pk = known_ids(session).get(key)
     return None if pk is None else await session.get(model, pk)
 
 
@@ -80,16 +72,18 @@ async def get_or_create_group(
     group = await _remembered(session, Group, key)
     if group is not None and group.chat_id == chat_id:  # the id may have been reused
         return group
-    group = (
-        await session.execute(select(Group).where(Group.chat_id == chat_id))
-    ).scalar_one_or_none()
+    group = None
+    if not certainly_new_group(session, chat_id):
+        group = (
+            await session.execute(select(Group).where(Group.chat_id == chat_id))
+        ).scalar_one_or_none()
     if group is None:
         group = Group(
             chat_id=chat_id, name=name or chat_id, kind=kind, enterprise=enterprise, created_at=now
         )
         session.add(group)
         await session.flush()
-    _known(session)[key] = group.id
+    known_ids(session)[key] = group.id
     return group
 
 
@@ -101,7 +95,7 @@ async def member_by_platform_id(session: AsyncSession, member_id: str) -> Member
     stmt = select(Member).where(Member.member_id == member_id)
     member = (await session.execute(stmt)).scalar_one_or_none()
     if member is not None:
-        _known(session)[key] = member.id
+        known_ids(session)[key] = member.id
     return member
 
 
@@ -119,13 +113,15 @@ async def get_or_create_member(
     is that member. Only a row of role `member`: a name is no proof of being a coordinator
     or admin (models/identity.py links those).
     """
-    member = await member_by_platform_id(session, member_id)
+    member = None
+    if not certainly_new_member(session, member_id):
+        member = await member_by_platform_id(session, member_id)
     if member is not None:
         if display_name and member.display_name != display_name:
             member.display_name = display_name
         return member, False
     key = fold_name(display_name)
-    if key:
+    if key and not no_unlinked_row_named(session, key):
         stmt = select(Member).where(
             Member.member_id.is_(None),
             Member.status == "member",
@@ -157,6 +153,8 @@ async def get_or_create_member(
     member = await member_by_platform_id(session, member_id)
     if member is None:  # cannot happen: the row is ours or committed by the other writer
         raise LookupError(member_id)
+    if new:
+        note_new_member(session, member.id)
     return member, bool(new)
 
 
@@ -170,7 +168,9 @@ async def ensure_membership(
 ) -> Membership:
     key = ("membership", member.id, group.id)
     ms = await _remembered(session, Membership, key)
-    if ms is None or (ms.member_pk, ms.group_pk) != (member.id, group.id):
+    if ms is None and no_membership(session, member.id, group.id):
+        pass  # known from the slice's look-ups (models/prefetch.py)
+    elif ms is None or (ms.member_pk, ms.group_pk) != (member.id, group.id):
         stmt = select(Membership).where(
             Membership.member_pk == member.id, Membership.group_pk == group.id
         )
@@ -183,7 +183,7 @@ async def ensure_membership(
         await session.flush()
     elif from_roster and not ms.from_roster:
         ms.from_roster = True
-    _known(session)[key] = ms.id
+    known_ids(session)[key] = ms.id
     return ms
 
 
@@ -201,10 +201,7 @@ async def touch_activity(
 
 async def mark_private_chat(session: AsyncSession, member: Member, chat_id: str) -> None:
     if member.private_chat_id != chat_id:
-        await session.execute(
-            update(Member).where(Member.id == member.id).values(private_chat_id=chat_id)
-        )
-        member.private_chat_id = chat_id
+        member.private_chat_id = chat_id  # written with the event's other changes
 
 
 async def coordinators(

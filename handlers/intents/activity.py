@@ -6,6 +6,7 @@ from sqlalchemy import select, update
 
 from handlers.context import Context
 from handlers.registry import hook
+from models.prefetch import no_open_nudge
 from models.tables import Nudge, Outbox
 
 
@@ -13,6 +14,8 @@ from models.tables import Nudge, Outbox
 async def reengagement(ctx: Context) -> bool:
     """Never claims the message; records the effect of nudges and cancels unsent ones."""
     at = ctx.event.sent_at
+    if no_open_nudge(ctx.session, ctx.member.id):
+        return False  # known for the whole slice of events (models/prefetch.py)
     # Most messages come from members with no open nudge: one indexed probe, no writes.
     open_nudge = await ctx.session.execute(
         select(Nudge.id)

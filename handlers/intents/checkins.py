@@ -16,6 +16,8 @@ from handlers.texts import engagement as texts
 from handlers.texts import honour as honour_texts
 from models.honour import shift_at
 from models.people import address
+from models.prefetch import checked_in_since, note_checkin
+from models.scoping import record_council
 from models.tables import CheckIn
 
 SHIFT_WORDS = ("vao ca", "nhan ca", "len ca", "bat dau ca", "truc ca")
@@ -65,6 +67,9 @@ def current_shift_start(ctx: Context) -> datetime:
 
 async def already_checked_in(ctx: Context, kind: str) -> bool:
     since = current_shift_start(ctx)
+    known = await checked_in_since(ctx.session, ctx.member.id, kind, since, ctx.now)
+    if known is not None:
+        return known
     stmt = (
         select(func.count())
         .select_from(CheckIn)
@@ -89,6 +94,7 @@ async def check_in(ctx: Context) -> None:
             at=ctx.event.sent_at,
         )
     )
+    note_checkin(ctx.session, record_council(ctx.session), ctx.member.id, kind, ctx.event.sent_at)
     at = ctx.event.sent_at.astimezone(ctx.tz).strftime("%H:%M")
     text = texts.CHECKIN_OK[kind].format(name=address(ctx.member), time=at)
     await chat_reply(ctx, text + _shift_note(ctx, kind))

@@ -1,0 +1,289 @@
+"""What a slice of events will look up, read in a few statements before the first is handled.
+
+The processor handles several events in one transaction. Each event used to look up its
+group, its sender, the membership, the sender's open nudges and (for guests) open identity
+claims and unlinked roster names: one statement each, per event. Read together for the
+slice, they cost one statement each per slice (docs/performance.md, "per-slice look-ups").
+
+Only two kinds of answer are kept: rows (put in the session's identity map, found through
+models/people.py's remembered ids) and "certainly none" facts, each true at the start of
+the slice and kept true by the code that could change it (`note_claim`). A look-up that the
+facts do not settle runs its query as before; without a prefetch (tests, jobs) nothing
+changes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from models.scoping import ALL_COUNCILS, session_council
+from models.tables import CheckIn, Conversation, Group, Member, Membership, Nudge, Outbox
+
+# session.info keys: the facts for the slice being handled, and natural keys -> primary keys
+# of rows seen in this session (a chat's group, a regular's member row: read once, then
+# taken from the identity map with no statement).
+SLICE_FACTS = "antt_slice_facts"
+KNOWN_IDS = "antt_known_ids"
+CLAIM_KIND = "identity_claim"  # the Conversation kind of an identity claim (models/identity.py)
+
+
+@dataclass(slots=True)
+class SliceFacts:
+    """Facts true at the start of a slice, for the people and chats in it."""
+
+    member_pks: set[int] = field(default_factory=set)  # the senders known before the slice
+    nudged: set[int] = field(default_factory=set)  # of those, who has an open nudge
+    claiming: set[int] = field(default_factory=set)  # ... who has an open identity claim
+    absent_ids: set[str] = field(default_factory=set)  # platform ids with no member row
+    absent_chats: set[str] = field(default_factory=set)  # chats with no group row
+    new_members: set[int] = field(default_factory=set)  # made in this slice: no membership
+    names_checked: set[str] = field(default_factory=set)  # folded names looked up
+    unlinked_names: set[str] = field(default_factory=set)  # ... with an unlinked roster row
+    # Read when first asked: the latest check-in per (council, member, kind) and the chat
+    # replies queued per member, since `window` (kept up to date by note_checkin/note_reply).
+    window: datetime | None = None
+    checkins: dict[tuple[str, int, str], datetime] | None = None
+    chat_replies: dict[int, list[datetime]] | None = None
+    # The rows read: the identity map holds rows weakly, and these must stay in it.
+    rows: list[Any] = field(default_factory=list)
+
+
+def known_ids(session: AsyncSession) -> dict[tuple[Any, ...], int]:
+    known: dict[tuple[Any, ...], int] = session.info.setdefault(KNOWN_IDS, {})
+    return known
+
+
+def remember(session: AsyncSession, key: tuple[Any, ...], row: Any) -> int:
+    """Remember `row` (in the session) under a natural key; returns its primary key."""
+    pk: int = row.id
+    known_ids(session)[key] = pk
+    return pk
+
+
+def forget_known_ids(session: AsyncSession) -> None:
+    """Drop remembered ids and the slice's facts (after a rollback: a rolled-back row's id
+    may come back, and facts may have changed with it)."""
+    session.info.pop(KNOWN_IDS, None)
+    session.info.pop(SLICE_FACTS, None)
+
+
+def slice_facts(session: AsyncSession) -> SliceFacts | None:
+    facts: SliceFacts | None = session.info.get(SLICE_FACTS)
+    return facts
+
+
+def no_open_nudge(session: AsyncSession, member_pk: int) -> bool:
+    """True when the member certainly has no open nudge (nudges are made by jobs only)."""
+    facts = slice_facts(session)
+    return facts is not None and member_pk in facts.member_pks and member_pk not in facts.nudged
+
+
+def no_open_claim(session: AsyncSession, member_pk: int) -> bool:
+    """True when the guest certainly has no open identity claim."""
+    facts = slice_facts(session)
+    return facts is not None and member_pk in facts.member_pks and member_pk not in facts.claiming
+
+
+def note_claim(session: AsyncSession, member_pk: int) -> None:
+    """A claim was opened in this slice: the guest's "no claim" fact no longer holds."""
+    facts = slice_facts(session)
+    if facts is not None:
+        facts.claiming.add(member_pk)
+
+
+def note_new_member(session: AsyncSession, member_pk: int) -> None:
+    """A member row made in this slice has no nudge, no claim and no membership yet."""
+    facts = slice_facts(session)
+    if facts is not None:
+        facts.member_pks.add(member_pk)
+        facts.new_members.add(member_pk)
+
+
+def no_membership(session: AsyncSession, member_pk: int, group_pk: int) -> bool:
+    """True when the member (made in this slice) is certainly in no group yet; the caller
+    remembers the membership it makes, so a second event finds it."""
+    facts = slice_facts(session)
+    return facts is not None and member_pk in facts.new_members
+
+
+def certainly_new_group(session: AsyncSession, chat_id: str) -> bool:
+    """True when no group row had this chat at the start of the slice, nor made since."""
+    facts = slice_facts(session)
+    if facts is None or chat_id not in facts.absent_chats:
+        return False
+    return ("group", chat_id) not in known_ids(session)
+
+
+def no_unlinked_row_named(session: AsyncSession, folded: str) -> bool:
+    """True when no unlinked roster row certainly carries this folded name. Rows are only
+    linked, never unlinked, while events are handled: the fact stays true in the slice."""
+    facts = slice_facts(session)
+    if facts is None:
+        return False
+    return folded in facts.names_checked and folded not in facts.unlinked_names
+
+
+def certainly_new_member(session: AsyncSession, member_id: str) -> bool:
+    """True when no member row had this platform id at the start of the slice."""
+    facts = slice_facts(session)
+    if facts is None or member_id not in facts.absent_ids:
+        return False
+    return ("member", member_id) not in known_ids(session)  # not made by an earlier event
+
+
+# How far back the slice's check-ins and chat replies are read: a shift and an hour fit.
+FACTS_WINDOW = timedelta(days=2)
+
+
+async def checked_in_since(
+    session: AsyncSession, member_pk: int, kind: str, since: datetime, now: datetime
+) -> bool | None:
+    """Whether the member checked in (`kind`) since `since`, from the slice's facts, in the
+    session's council (any council when it is not kept to one); None when they cannot say."""
+    facts = slice_facts(session)
+    if facts is None or member_pk not in facts.member_pks:
+        return None
+    if facts.checkins is None:
+        await _read_recent(session, facts, now)
+    if facts.window is None or facts.checkins is None or since < facts.window:
+        return None
+    council = session_council(session)
+    return any(
+        at >= since
+        for (c, m, k), at in facts.checkins.items()
+        if m == member_pk and k == kind and (council is None or c == council)
+    )
+
+
+def note_checkin(
+    session: AsyncSession, council: str, member_pk: int, kind: str, at: datetime
+) -> None:
+    facts = slice_facts(session)
+    if facts is not None and facts.checkins is not None:
+        key = (council, member_pk, kind)
+        facts.checkins[key] = max(at, facts.checkins.get(key, at))
+
+
+async def chat_replies_since_facts(
+    session: AsyncSession, member_pk: int, since: datetime, now: datetime
+) -> int | None:
+    """Chat replies queued for the member since `since`, from the slice's facts; None when
+    they cannot say."""
+    facts = slice_facts(session)
+    if facts is None or member_pk not in facts.member_pks:
+        return None
+    if facts.chat_replies is None:
+        await _read_recent(session, facts, now)
+    if facts.window is None or facts.chat_replies is None or since < facts.window:
+        return None
+    return sum(1 for at in facts.chat_replies.get(member_pk, ()) if at >= since)
+
+
+def note_reply(session: AsyncSession, member_pk: int, at: datetime) -> None:
+    facts = slice_facts(session)
+    if facts is not None and facts.chat_replies is not None:
+        facts.chat_replies.setdefault(member_pk, []).append(at)
+
+
+async def _read_recent(session: AsyncSession, facts: SliceFacts, now: datetime) -> None:
+    """The slice's members' recent check-ins and chat replies, every council's."""
+    window = now - FACTS_WINDOW
+    pks = list(facts.member_pks)
+    rows = await session.execute(
+        select(CheckIn.council_id, CheckIn.member_pk, CheckIn.kind, func.max(CheckIn.at))
+        .where(CheckIn.member_pk.in_(pks), CheckIn.at >= window)
+        .group_by(CheckIn.council_id, CheckIn.member_pk, CheckIn.kind)
+        .execution_options(**{ALL_COUNCILS: True})
+    )
+    facts.checkins = {(c, m, k): at for c, m, k, at in rows.tuples()}
+    replies: dict[int, list[datetime]] = {}
+    rows2 = await session.execute(
+        select(Outbox.member_pk, Outbox.created_at).where(
+            Outbox.member_pk.in_(pks), Outbox.ref_type == "chat", Outbox.created_at >= window
+        )
+    )
+    for member_pk, created in rows2.tuples():
+        if member_pk is not None:
+            replies.setdefault(member_pk, []).append(created)
+    facts.chat_replies = replies
+    facts.window = window
+
+
+async def prefetch(
+    session: AsyncSession, chats: set[str], senders: Mapping[str, str], now: datetime
+) -> None:
+    """Read the slice's groups, senders (platform id -> folded display name), memberships
+    and facts: six statements at most, whatever the slice's size."""
+    facts = SliceFacts()
+    groups = list((await session.execute(select(Group).where(Group.chat_id.in_(chats)))).scalars())
+    group_pks = [remember(session, ("group", g.chat_id), g) for g in groups]
+    facts.rows.extend(groups)
+    facts.absent_chats = chats - {g.chat_id for g in groups}
+    members = list(
+        (await session.execute(select(Member).where(Member.member_id.in_(list(senders))))).scalars()
+    )
+    for m in members:
+        remember(session, ("member", m.member_id), m)
+    facts.rows.extend(members)
+    facts.member_pks = {m.id for m in members}
+    facts.absent_ids = set(senders) - {m.member_id for m in members if m.member_id}
+    if facts.member_pks and group_pks:
+        rows = await session.execute(
+            select(Membership).where(
+                Membership.member_pk.in_(facts.member_pks), Membership.group_pk.in_(group_pks)
+            )
+        )
+        for ms in rows.scalars():
+            remember(session, ("membership", ms.member_pk, ms.group_pk), ms)
+            facts.rows.append(ms)
+    if facts.member_pks:
+        facts.nudged = set(
+            (
+                await session.execute(
+                    select(Nudge.member_pk).where(
+                        Nudge.member_pk.in_(facts.member_pks), Nudge.reengaged_at.is_(None)
+                    )
+                )
+            ).scalars()
+        )
+        guests = {m.id for m in members if m.status == "guest"}
+        if guests:
+            facts.claiming = set(
+                (
+                    await session.execute(
+                        select(Conversation.member_pk).where(
+                            Conversation.member_pk.in_(guests),
+                            Conversation.kind == CLAIM_KIND,
+                            Conversation.status == "open",
+                            Conversation.expires_at > now,
+                        )
+                    )
+                ).scalars()
+            )
+    # Names a first message or a guest's message may be matched against (roster linking).
+    facts.names_checked = {senders[i] for i in _guests(facts, members) if senders.get(i)}
+    if facts.names_checked:
+        facts.unlinked_names = set(
+            (
+                await session.execute(
+                    select(Member.name_folded).where(
+                        Member.member_id.is_(None),
+                        Member.status == "member",
+                        Member.active.is_(True),
+                        Member.name_folded.in_(facts.names_checked),
+                    )
+                )
+            ).scalars()
+        )
+    session.info[SLICE_FACTS] = facts
+
+
+def _guests(facts: SliceFacts, members: list[Member]) -> set[str]:
+    """Platform ids whose name may be looked up: newcomers and guests."""
+    return facts.absent_ids | {m.member_id for m in members if m.status == "guest" and m.member_id}
