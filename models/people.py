@@ -15,6 +15,7 @@ from models.inserts import insert_new
 from models.prefetch import (
     certainly_new_group,
     certainly_new_member,
+    defer_activity,
     known_ids,
     no_membership,
     no_unlinked_row_named,
@@ -190,13 +191,13 @@ async def ensure_membership(
 async def touch_activity(
     session: AsyncSession, member: Member, membership: Membership | None, at: datetime
 ) -> None:
-    """Record an interaction; never moves last activity backwards (late redeliveries)."""
-    if member.last_active_at is None or at > member.last_active_at:
-        member.last_active_at = at
-    if membership is not None and (
-        membership.last_active_at is None or at > membership.last_active_at
-    ):
-        membership.last_active_at = at
+    """Record an interaction; never moves last activity backwards (late redeliveries).
+    In a processor slice the writes wait for the slice's end (models/prefetch.py)."""
+    for row in (member, membership):
+        if row is None or defer_activity(session, row, at):
+            continue
+        if row.last_active_at is None or at > row.last_active_at:
+            row.last_active_at = at
 
 
 async def mark_private_chat(session: AsyncSession, member: Member, chat_id: str) -> None:

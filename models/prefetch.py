@@ -19,8 +19,9 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import Table, bindparam, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm.attributes import set_committed_value
 
 from models.scoping import ALL_COUNCILS, session_council
 from models.tables import CheckIn, Conversation, Group, Member, Membership, Nudge, Outbox
@@ -30,6 +31,9 @@ from models.tables import CheckIn, Conversation, Group, Member, Membership, Nudg
 # taken from the identity map with no statement).
 SLICE_FACTS = "antt_slice_facts"
 KNOWN_IDS = "antt_known_ids"
+# Last activity to write when the slice ends: {table: {primary key: time}}. Not dropped on
+# a rollback: the member did act, even if handling their message failed.
+ACTIVITY = "antt_activity"
 CLAIM_KIND = "identity_claim"  # the Conversation kind of an identity claim (models/identity.py)
 
 
@@ -287,3 +291,41 @@ async def prefetch(
 def _guests(facts: SliceFacts, members: list[Member]) -> set[str]:
     """Platform ids whose name may be looked up: newcomers and guests."""
     return facts.absent_ids | {m.member_id for m in members if m.status == "guest" and m.member_id}
+
+
+def defer_activity(session: AsyncSession, row: Member | Membership, at: datetime) -> bool:
+    """Note the row's new last activity, to be written with the slice's others in one
+    statement per table (write_activity); False outside a slice (write it now)."""
+    if slice_facts(session) is None:
+        return False
+    if row.last_active_at is not None and at <= row.last_active_at:
+        return True  # never moves backwards (late redeliveries)
+    # Seen at once by whatever reads the row in this slice, without a flush of its own.
+    set_committed_value(row, "last_active_at", at)
+    pending: dict[str, dict[int, datetime]] = session.info.setdefault(ACTIVITY, {})
+    times = pending.setdefault(type(row).__tablename__, {})
+    times[row.id] = max(at, times.get(row.id, at))
+    return True
+
+
+async def write_activity(session: AsyncSession) -> None:
+    """The slice's deferred activity: one UPDATE per table, never moving a time backwards."""
+    pending: dict[str, dict[int, datetime]] = session.info.pop(ACTIVITY, {})
+    for model in (Member, Membership):
+        times = pending.get(model.__tablename__)
+        if not times:
+            continue
+        table = cast_table(model)
+        col = table.c.last_active_at
+        stmt = (
+            update(table)
+            .where(table.c.id == bindparam("pk"), or_(col.is_(None), col < bindparam("at")))
+            .values(last_active_at=bindparam("at"))
+        )
+        conn = await session.connection()
+        await conn.execute(stmt, [{"pk": pk, "at": at} for pk, at in sorted(times.items())])
+
+
+def cast_table(model: type[Any]) -> Table:
+    table: Table = model.__table__
+    return table
