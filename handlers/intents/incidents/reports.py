@@ -49,14 +49,16 @@ async def place_report(
 ) -> tuple[Incident, bool]:
     """Put a report into the open incident it belongs to, or a new one: (incident, merged)."""
     keys = place_keys(report.places)
-    await lock_category(session, report.category)
-    incident = await find_mergeable(
-        session,
-        category=report.category,
-        keys=keys,
-        now=now,
-        window=timedelta(minutes=settings.alerts.merge_window_minutes),
-    )
+    # A new report is written once, with its incident (not written, then updated).
+    with session.no_autoflush:
+        await lock_category(session, report.category)
+        incident = await find_mergeable(
+            session,
+            category=report.category,
+            keys=keys,
+            now=now,
+            window=timedelta(minutes=settings.alerts.merge_window_minutes),
+        )
     merged = incident is not None
     if incident is None:
         incident = Incident(
@@ -71,7 +73,7 @@ async def place_report(
             escalation_level=0,
         )
         session.add(incident)
-        await session.flush()
+        await session.flush([incident])
     else:
         incident.last_reported_at = now
         incident.severity = worse(incident.severity, report.severity)
