@@ -8,8 +8,10 @@ from collections.abc import Iterable, Mapping
 from datetime import datetime
 from typing import Any
 
+from sqlalchemy import inspect as sa_inspect
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import make_transient_to_detached
 
 from models.inserts import insert_new
 from models.prefetch import (
@@ -100,6 +102,11 @@ async def member_by_platform_id(session: AsyncSession, member_id: str) -> Member
     return member
 
 
+# Every column of a member row (attribute names are the column names): what a new row's
+# INSERT returns.
+MEMBER_COLUMNS = tuple(c.key for c in sa_inspect(Member).column_attrs)
+
+
 async def get_or_create_member(
     session: AsyncSession,
     member_id: str,
@@ -150,13 +157,21 @@ async def get_or_create_member(
         "created_at": now,
         "expected_since": now,
     }
-    new = await insert_new(session, Member, [row], conflict=("member_id",), returning=("id",))
-    member = await member_by_platform_id(session, member_id)
-    if member is None:  # cannot happen: the row is ours or committed by the other writer
-        raise LookupError(member_id)
+    new = await insert_new(
+        session, Member, [row], conflict=("member_id",), returning=MEMBER_COLUMNS
+    )
     if new:
+        # The row as written comes back whole: it joins the session with no read of its own.
+        member = Member(**dict(zip(MEMBER_COLUMNS, new[0], strict=True)))
+        make_transient_to_detached(member)
+        session.add(member)
+        known_ids(session)[("member", member_id)] = member.id
         note_new_member(session, member.id)
-    return member, bool(new)
+        return member, True
+    member = await member_by_platform_id(session, member_id)
+    if member is None:  # cannot happen: the row is committed by the other writer
+        raise LookupError(member_id)
+    return member, False
 
 
 async def ensure_membership(
