@@ -25,6 +25,7 @@ from bot.processor import Processor
 from bot.runtime import Runtime
 from bot.scheduler import make_scheduler
 from bot.sender import Sender
+from bot.writeturn import WriteTurn
 from handlers.clock import Clock, SystemClock
 from handlers.config import ConfigError, Settings
 from handlers.councils import councils, group_councils
@@ -185,7 +186,8 @@ def _runtime(workers: bool) -> Callable[[web.Application], AsyncIterator[None]]:
     async def ctx(app: web.Application) -> AsyncIterator[None]:
         settings, clock, metrics = app[keys.SETTINGS], app[keys.CLOCK], app[keys.METRICS]
         sessions = app[keys.SESSIONS]
-        inbox = InboxWriter(durable_sessions(sessions), clock)  # answered 200 = on disk
+        turn = WriteTurn(enabled=app[keys.ENGINE].dialect.name == "sqlite")
+        inbox = InboxWriter(durable_sessions(sessions), clock, turn=turn)  # 200 = on disk
         wid = worker_id()
         send_wake = asyncio.Event()
         processor = Processor(
@@ -197,8 +199,11 @@ def _runtime(workers: bool) -> Callable[[web.Application], AsyncIterator[None]]:
             inbox.stored,
             after_event=send_wake,
             give_way=inbox.wait_quiet,
+            turn=turn,
         )
-        sender = Sender(sessions, app[keys.CLIENT], settings, clock, metrics, wid, send_wake)
+        sender = Sender(
+            sessions, app[keys.CLIENT], settings, clock, metrics, wid, send_wake, turn=turn
+        )
         runtime = Runtime(
             inbox=inbox,
             processor=processor,

@@ -14,6 +14,7 @@ from sqlalchemy.exc import DataError, IntegrityError, StatementError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from bot.clean import EventRejected, clean_event
+from bot.writeturn import WriteTurn
 from handlers.clock import Clock
 from handlers.events import InboundEvent, event_to_json
 from models.tables import InboundEvent as InboxRow
@@ -52,11 +53,16 @@ class InboxWriter:
     """
 
     def __init__(
-        self, sessions: async_sessionmaker[AsyncSession], clock: Clock, max_batch: int = 256
+        self,
+        sessions: async_sessionmaker[AsyncSession],
+        clock: Clock,
+        max_batch: int = 256,
+        turn: WriteTurn | None = None,
     ) -> None:
         self._engine: AsyncEngine = sessions.kw["bind"]  # Core is enough: no unit of work
         self._clock = clock
         self._max_batch = max_batch
+        self._turn = turn or WriteTurn()
         self._queue: asyncio.Queue[_Pending] = asyncio.Queue()
         self._task: asyncio.Task[None] | None = None
         self.stored = asyncio.Event()  # set after each commit: wakes the processor
@@ -227,7 +233,7 @@ class InboxWriter:
         table = cast(Table, InboxRow.__table__)
         new = rows
         # A Core connection, not an ORM session: nothing here needs the unit of work.
-        async with self._engine.begin() as conn:
+        async with self._turn(), self._engine.begin() as conn:
             if check:
                 platforms = sorted({p for p, _ in rows})
                 keys = sorted({k for _, k in rows})

@@ -19,6 +19,7 @@ from bot.clean import clean_text
 from bot.logs import current_event
 from bot.metrics import Metrics
 from bot.worker import LoopWorker, is_database_error
+from bot.writeturn import WriteTurn
 from handlers.clock import Clock
 from handlers.config import Settings
 from handlers.dispatch import handle_event
@@ -37,6 +38,7 @@ LONGEST_BACKOFF = timedelta(minutes=30)
 # intake under a flood, 5 ms did not (docs/performance.md).
 SLICE_EVENTS = 50
 SLICE_SECONDS = 0.02
+SLICE_FLOOR_SECONDS = 0.003  # what a slice gets even while deliveries wait for the lock
 MIN_TAKE = 4  # rows read for a slice, at the least
 
 
@@ -96,6 +98,7 @@ class Processor(LoopWorker):
         after_event: asyncio.Event | None = None,
         batch: int = 50,
         give_way: Callable[[], Awaitable[None]] | None = None,
+        turn: WriteTurn | None = None,
     ) -> None:
         super().__init__(wake)
         self._sessions = sessions
@@ -107,6 +110,7 @@ class Processor(LoopWorker):
         self._batch = batch
         self._take = MIN_TAKE  # rows read for the next slice (adapts to what a slice handles)
         self._give_way = give_way  # lets intake store waiting deliveries first
+        self._turn = turn or WriteTurn()  # SQLite: one writer of this process at a time
         self.started_at = clock.now()
         self.progressed_at: datetime | None = None  # the end of the last whole round
 
@@ -156,11 +160,12 @@ class Processor(LoopWorker):
         for the slice instead of several per event (models/prefetch.py).
         """
         deadline = time.monotonic() + SLICE_SECONDS
+        floor = time.monotonic() + SLICE_FLOOR_SECONDS
         chunk = ids[start : start + self._take]
         index = start
         done: list[int] = []
         trouble: tuple[int, Exception] | None = None
-        async with self._sessions() as session, session.begin():
+        async with self._turn(), self._sessions() as session, session.begin():
             loaded = await self._load(session, chunk)
             while index < start + len(chunk):
                 row_id = ids[index]
@@ -176,6 +181,12 @@ class Processor(LoopWorker):
                     await self._record_failure(session, row_id, error)
                 if time.monotonic() >= deadline or self._stopping:
                     break
+                # A turn of the loop between events: deliveries read meanwhile ask for the
+                # write turn, and then the slice ends (after its floor) so that they are
+                # stored and answered without waiting for the whole slice.
+                await asyncio.sleep(0)
+                if self._turn.wanted and time.monotonic() >= floor:
+                    break
             await write_activity(session)
             if done:
                 await self._mark_done(session, done)
@@ -187,7 +198,7 @@ class Processor(LoopWorker):
         if trouble is not None:
             row_id, error = trouble
             log.warning("event %s met a database error: %r", row_id, error)
-            async with self._sessions() as session, session.begin():
+            async with self._turn(), self._sessions() as session, session.begin():
                 await self._record_failure(session, row_id, error)
             raise DatabaseTrouble(index) from error
         return index
@@ -227,7 +238,7 @@ class Processor(LoopWorker):
 
     async def _claim(self) -> list[int]:
         now = self._clock.now()
-        async with self._sessions() as session, session.begin():
+        async with self._turn(), self._sessions() as session, session.begin():
             # Chats with an event in another instance's hands wait (per-chat order); they
             # are left out here so that they take no place in the batch.
             busy_chats = select(InboxRow.chat_id).where(
@@ -299,7 +310,7 @@ class Processor(LoopWorker):
         return [i for i, chat in rows if i < first_held.get(chat, i + 1)]
 
     async def _release(self, ids: list[int]) -> None:
-        async with self._sessions() as session, session.begin():
+        async with self._turn(), self._sessions() as session, session.begin():
             await session.execute(
                 update(InboxRow)
                 .where(

@@ -27,6 +27,7 @@ from bot.platforms.base import (
 from bot.platforms.outage import PlatformOutage, describe
 from bot.platforms.text_split import split_text
 from bot.worker import LoopWorker
+from bot.writeturn import WriteTurn
 from handlers.calendar import next_polite_time, polite_time
 from handlers.clock import Clock
 from handlers.config import Settings
@@ -36,6 +37,7 @@ from models.tables import BotMessage, Outbox
 
 log = logging.getLogger(__name__)
 OUTBOX = cast(Table, Outbox.__table__)  # Core statements where the unit of work adds nothing
+Delivered = tuple[Outbox, tuple[str, ...], datetime]  # a row, its chunk's message ids, when
 
 CLAIM_SECONDS = 120
 GAUGE_SECONDS = 5.0
@@ -104,6 +106,7 @@ class Sender(LoopWorker):
         # marked "sending", and a crash leaves them "delivery unknown": all of them are in
         # flight at once, so none waits its turn behind that mark.
         batch: int = SEND_AT_ONCE,
+        turn: WriteTurn | None = None,
     ) -> None:
         super().__init__(wake)
         self._sessions = sessions
@@ -113,13 +116,12 @@ class Sender(LoopWorker):
         self._metrics = metrics
         self._worker = worker_id
         self._batch = batch
+        self._turn = turn or WriteTurn()  # SQLite: one writer of this process at a time
         self._gauges_at = 0.0
         self._budget_used: int | None = None
         self._budget_at = 0.0
         self._budget_month: datetime | None = None
         self._recovered_at = time.monotonic()
-        # Rows whose last chunk went out in the running claim, recorded together after it.
-        self._sent: list[tuple[Outbox, tuple[str, ...], datetime]] | None = None
         # Shared with the poller: a refused token pauses both and shows on /healthz.
         self.outage = PlatformOutage()
 
@@ -137,7 +139,7 @@ class Sender(LoopWorker):
         failed with the reason, so it is never sent twice (docs/delivery.md).
         """
         now = self._clock.now()
-        async with self._sessions() as session, session.begin():
+        async with self._turn(), self._sessions() as session, session.begin():
             stale = or_(Outbox.claimed_until.is_(None), Outbox.claimed_until < now)
             await session.execute(
                 update(Outbox)
@@ -170,13 +172,13 @@ class Sender(LoopWorker):
             await self._unclaim([r.id for r in rows])
             return len(rows)
         # One row per chat in a claim: chats are independent, and each keeps its order.
-        self._sent = []
+        # Rows whose last chunk went out in this claim, recorded together after it.
+        sent: list[Delivered] = []
         try:
             outcomes = await asyncio.gather(
-                *(self._deliver(row) for row in rows), return_exceptions=True
+                *(self._deliver(row, sent) for row in rows), return_exceptions=True
             )
         finally:
-            sent, self._sent = self._sent, None
             await self._record_sent(sent)
         for outcome in outcomes:  # every send ran to its end; now the first failure counts
             if isinstance(outcome, BaseException):
@@ -195,7 +197,7 @@ class Sender(LoopWorker):
 
     async def _claim(self) -> list[Outbox]:
         now = self._clock.now()
-        async with self._sessions() as session, session.begin():
+        async with self._turn(), self._sessions() as session, session.begin():
             stmt = (
                 select(Outbox)
                 .where(Outbox.status == "pending", Outbox.next_attempt_at <= now)
@@ -277,7 +279,7 @@ class Sender(LoopWorker):
         return self._budget_used
 
     async def _unclaim(self, ids: list[int]) -> None:
-        async with self._sessions() as session, session.begin():
+        async with self._turn(), self._sessions() as session, session.begin():
             await session.execute(
                 update(Outbox)
                 .where(
@@ -303,14 +305,14 @@ class Sender(LoopWorker):
             ]
         return [OutboundMessage(chat_id=row.chat_id, text=c) for c in chunks]
 
-    async def _deliver(self, row: Outbox) -> None:
+    async def _deliver(self, row: Outbox, sent: list[Delivered]) -> None:
         token = current_outbox.set(row.id)
         try:
-            await self._deliver_row(row)
+            await self._deliver_row(row, sent)
         finally:
             current_outbox.reset(token)
 
-    async def _deliver_row(self, row: Outbox) -> None:
+    async def _deliver_row(self, row: Outbox, sent: list[Delivered]) -> None:
         messages = self._messages(row)
         if not messages:
             await self._finish(row, "failed", error="empty message")
@@ -321,13 +323,16 @@ class Sender(LoopWorker):
             except PlatformError as exc:
                 await self._on_error(row, exc)
                 return
-            await self._chunk_sent(row, index, result.message_ids, last=index == len(messages) - 1)
+            last = index == len(messages) - 1
+            await self._chunk_sent(row, index, result.message_ids, sent if last else None)
             if self.outage.recovered():
                 log.warning("%s accepts the credentials again: sending resumes", self._client.name)
         self._metrics.outbox_sent.labels(row.kind).inc()
         log.info("sent %s to %s", row.kind, row.chat_id)
 
-    async def _chunk_sent(self, row: Outbox, index: int, ids: tuple[str, ...], last: bool) -> None:
+    async def _chunk_sent(
+        self, row: Outbox, index: int, ids: tuple[str, ...], claim: list[Delivered] | None
+    ) -> None:
         """Record a delivered chunk. A row's last chunk is recorded with the rest of the
         claim's sends, in one transaction after they all ran (they were all in flight at
         once: a crash leaves the same rows in doubt either way); earlier chunks at once."""
@@ -336,14 +341,12 @@ class Sender(LoopWorker):
         row.chunks_sent = index + 1
         if self._budget_used is not None:
             self._budget_used += 1
-        if last and self._sent is not None:
-            self._sent.append((row, ids, now))
+        if claim is not None:  # the row's last chunk
+            claim.append((row, ids, now))
             return
-        await self._record_sent([(row, ids, now)], last)
+        await self._record_sent([(row, ids, now)], last=False)
 
-    async def _record_sent(
-        self, sent: list[tuple[Outbox, tuple[str, ...], datetime]], last: bool = True
-    ) -> None:
+    async def _record_sent(self, sent: list[Delivered], last: bool = True) -> None:
         """Write delivered chunks (and, with `last`, the rows as sent) in one transaction."""
         if not sent:
             return
@@ -380,13 +383,13 @@ class Sender(LoopWorker):
             for row, ids, at in sent
             for m in ids
         ]
-        async with self._sessions() as session, session.begin():
+        async with self._turn(), self._sessions() as session, session.begin():
             await (await session.connection()).execute(stmt, params)
             await insert_new(session, BotMessage, known, conflict=["chat_id", "message_id"])
 
     async def _finish(self, row: Outbox, status: str, error: str | None = None) -> None:
         now = self._clock.now()
-        async with self._sessions() as session, session.begin():
+        async with self._turn(), self._sessions() as session, session.begin():
             await session.execute(
                 update(Outbox)
                 .where(Outbox.id == row.id)
@@ -436,7 +439,7 @@ class Sender(LoopWorker):
             reason = "transient"
         self._metrics.send_retries.labels(reason).inc()
         log.info("send will be retried: %s", exc)
-        async with self._sessions() as session, session.begin():
+        async with self._turn(), self._sessions() as session, session.begin():
             await session.execute(
                 update(Outbox)
                 .where(Outbox.id == row.id)
@@ -462,7 +465,7 @@ class Sender(LoopWorker):
             refusals = self.outage.failures
             log.warning("sending still paused (%d refusals): %s; %s", refusals, exc, wait)
         self._metrics.send_retries.labels("unauthorized").inc()
-        async with self._sessions() as session, session.begin():
+        async with self._turn(), self._sessions() as session, session.begin():
             await session.execute(
                 update(Outbox)
                 .where(Outbox.id == row.id)

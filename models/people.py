@@ -11,10 +11,10 @@ from typing import Any
 from sqlalchemy import inspect as sa_inspect
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import make_transient_to_detached
 
 from models.inserts import insert_new
 from models.prefetch import (
+    adopt,
     certainly_new_group,
     certainly_new_member,
     defer_activity,
@@ -163,8 +163,7 @@ async def get_or_create_member(
     if new:
         # The row as written comes back whole: it joins the session with no read of its own.
         member = Member(**dict(zip(MEMBER_COLUMNS, new[0], strict=True)))
-        make_transient_to_detached(member)
-        session.add(member)
+        adopt(session, member)
         known_ids(session)[("member", member_id)] = member.id
         note_new_member(session, member.id)
         return member, True

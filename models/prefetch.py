@@ -21,6 +21,7 @@ from typing import Any
 
 from sqlalchemy import Table, bindparam, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import make_transient_to_detached
 from sqlalchemy.orm.attributes import set_committed_value
 
 from models.scoping import ALL_COUNCILS, session_council
@@ -34,6 +35,7 @@ KNOWN_IDS = "antt_known_ids"
 # Last activity to write when the slice ends: {table: {primary key: time}}. Not dropped on
 # a rollback: the member did act, even if handling their message failed.
 ACTIVITY = "antt_activity"
+ADOPTED = "antt_adopted"  # rows put in the session by `adopt`
 CLAIM_KIND = "identity_claim"  # the Conversation kind of an identity claim (models/identity.py)
 
 
@@ -70,11 +72,23 @@ def remember(session: AsyncSession, key: tuple[Any, ...], row: Any) -> int:
     return pk
 
 
+def adopt(session: AsyncSession, row: Any) -> None:
+    """Put a row just written by a Core INSERT (and read back whole) into the session as
+    persistent, with no read of its own."""
+    make_transient_to_detached(row)
+    session.add(row)
+    session.info.setdefault(ADOPTED, []).append(row)
+
+
 def forget_known_ids(session: AsyncSession) -> None:
     """Drop remembered ids and the slice's facts (after a rollback: a rolled-back row's id
-    may come back, and facts may have changed with it)."""
+    may come back, and facts may have changed with it). Adopted rows leave the session: a
+    rollback does not take them out (to the session they were never new)."""
     session.info.pop(KNOWN_IDS, None)
     session.info.pop(SLICE_FACTS, None)
+    for row in session.info.pop(ADOPTED, []):
+        if row in session:
+            session.expunge(row)
 
 
 def slice_facts(session: AsyncSession) -> SliceFacts | None:

@@ -68,6 +68,12 @@ class InlineConnection(aiosqlite.Connection):
         while True:
             in_transaction = self._connection.in_transaction
             try:
+                if getattr(fn, "__name__", "") == "commit" and in_transaction:
+                    # A commit may wait for the disk (fsync: the inbox's durable commits, and
+                    # checkpoints): 5-60 ms under load, too long to hold the loop. The thread
+                    # releases the GIL while it waits; nothing else uses this connection
+                    # meanwhile (the caller awaits it).
+                    return await asyncio.to_thread(fn, *args, **kwargs)
                 return fn(*args, **kwargs)
             except sqlite3.OperationalError as exc:
                 if not is_busy(exc) or not _safe_to_repeat(fn, args, in_transaction):
