@@ -92,12 +92,11 @@ def _analyse_text(
     has_digit = _DIGIT_RE.search(body) is not None
     spec = _time_spec(lex, norm, body, has_digit, words, accented)
     places = _places(lex, norm, body, ltoks, accented, words)
-    number_words = not lex.number_starts.isdisjoint(words)
-    people = (
-        _people(lex, body, accented, has_digit, number_words)
-        if (has_digit or number_words) and not lex.noun_starts.isdisjoint(words)
-        else None
-    )
+    people: int | None = None
+    if not lex.noun_starts.isdisjoint(words):  # a head count needs a noun ("người", "cn"...)
+        number_words = not lex.number_starts.isdisjoint(words)
+        if has_digit or number_words:
+            people = _people(lex, body, accented, has_digit, number_words)
     phones = tuple(_phones(body)) if has_digit else ()
     emergency = "11" in body and _EMERGENCY_RE.search(body) is not None
 
@@ -111,8 +110,12 @@ def _analyse_text(
             ambiguous = ambiguous and kind == "incident"
     severity: str | None = None
     reasons: tuple[str, ...] = ()
-    several = "\n" in body or ". " in body or "! " in body or "? " in body
-    if kind == "incident" and category is not None and several and _SENTENCE_END.search(body):
+    if (
+        kind == "incident"
+        and category is not None
+        and ("\n" in body or ". " in body or "! " in body or "? " in body)  # several sentences
+        and _SENTENCE_END.search(body)
+    ):
         # A long report: the time and places of the incident are those of its sentence.
         span = _incident_sentence(lex, norm, body, category)
         if span is not None:

@@ -51,47 +51,54 @@ class _Scan:
 
 def _tokens(lex: _Lexicon, text: str, low: str) -> tuple[list[str], list[str], bool]:
     """Lower-case and folded tokens (aliases and CA expanded), and whether marks were typed."""
-    if "\n" in low:  # a punctuation run may hold the newline and the spaces around it
-        ltoks = _split_tokens(low)
-        if not _SOUND.issuperset(ltoks):
-            ltoks = _mend_all(lex, ltoks)
-        ftoks = [_FOLD_MEMO.get(t) or _fold_token(t) for t in ltoks]
-    else:
-        # Chat repeats its words: each whitespace-separated chunk is split, mended and folded
-        # once, then costs one lookup.
-        ltoks = []
-        ftoks = []
+    if "\n" not in low:
+        # Chat repeats its words: each whitespace-separated chunk is split, mended, folded and
+        # its teen code expanded once, then costs one lookup.
+        ltoks: list[str] = []
+        ftoks: list[str] = []
+        marks = 0
         memo = _CHUNKS
         for chunk in low.split():
             got = memo.get(chunk) or _read_chunk(lex, chunk)
             ltoks += got[0]
             ftoks += got[1]
+            marks |= got[2]
+        if not marks & _MAY_BE_POLICE:
+            return ltoks, ftoks, bool(marks & _ACCENTED)
+    # A punctuation run may hold the newline and the spaces around it, and "ca" is read with
+    # its neighbours before the teen code is expanded: the whole text at once.
+    ltoks = _split_tokens(low)
+    if not _SOUND.issuperset(ltoks):
+        ltoks = _mend_all(lex, ltoks)
+    ftoks = [_FOLD_MEMO.get(t) or _fold_token(t) for t in ltoks]
     accented = ftoks != ltoks
-    has_ca = "ca" in ftoks
-    if not has_ca and lex.alias_keys.isdisjoint(ltoks):
-        return ltoks, ftoks, accented
-    if has_ca:
+    if "ca" in ftoks:
         ltoks, ftoks = _police(lex, text, ltoks, ftoks, accented)
-    ltoks, ftoks = lex.expand(ltoks, ftoks)
+    if not lex.alias_keys.isdisjoint(ltoks):
+        ltoks, ftoks = lex.expand(ltoks, ftoks)
     return ltoks, ftoks, accented
 
 
-# A chunk of text between spaces -> its tokens, mended, and their folded forms.
-_CHUNKS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {}
+# A chunk of text between spaces -> its tokens (mended, teen code expanded), their folded forms,
+# and what `_tokens` needs to know of the chunk as typed (the `_ACCENTED`, `_MAY_BE_POLICE` bits).
+_CHUNKS: dict[str, tuple[tuple[str, ...], tuple[str, ...], int]] = {}
 CHUNKS_MAX = 100_000  # bounded: odd input must not grow memory for ever
+_ACCENTED = 1  # a word typed with marks
+_MAY_BE_POLICE = 2  # "ca", which _police reads with its neighbours, before any expansion
 
 
-def _read_chunk(lex: _Lexicon, chunk: str) -> tuple[tuple[str, ...], tuple[str, ...]]:
+def _read_chunk(lex: _Lexicon, chunk: str) -> tuple[tuple[str, ...], tuple[str, ...], int]:
     """The tokens of one chunk (no whitespace in it) as `_tokens` reads them, remembered."""
     ltoks = _split_tokens(chunk)
     if not _SOUND.issuperset(ltoks):
         ltoks = _mend_all(lex, ltoks)
+    ftoks = [_FOLD_MEMO.get(t) or _fold_token(t) for t in ltoks]
+    marks = (_ACCENTED if ftoks != ltoks else 0) | (_MAY_BE_POLICE if "ca" in ftoks else 0)
+    if not lex.alias_keys.isdisjoint(ltoks):
+        ltoks, ftoks = lex.expand(ltoks, ftoks)
     # Interned, like the keys of the lexicon and of the learned model: a lookup then finds its
     # key by identity without reading the key's characters (they are rarely in the CPU cache).
-    got = (
-        tuple(map(intern, ltoks)),
-        tuple(intern(_FOLD_MEMO.get(t) or _fold_token(t)) for t in ltoks),
-    )
+    got = (tuple(map(intern, ltoks)), tuple(map(intern, ftoks)), marks)
     if len(_CHUNKS) < CHUNKS_MAX:
         _CHUNKS[chunk] = got
     return got
