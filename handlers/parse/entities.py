@@ -46,44 +46,65 @@ def _places(
         or not lex.place_triggers.folded.isdisjoint(ltoks)
     )
     found = lex.place_re.finditer(low) if wanted else ()
+    memo = _PLACE_READINGS
     for m in found:
-        word = m.group("word")
-        fword = fold(word)
-        fcanon = " ".join(fword.split())
-        kind, code_rule = lex.place_kind.get(fcanon, ("place", "none"))
-        code: str | None = None
-        end = m.end("word")
-        if m.group("name") is not None and code_rule != "none":
-            # Named gates are written one way whatever was typed: "cong chinh" is CHÍNH.
-            code = lex.place_names.get(fold(m.group("name")), m.group("name")).upper()
-            end = m.end("code")
-        elif m.group("code") is not None and code_rule != "none":
-            raw = text[m.start("code") : m.end("code")]
-            if len(raw) == 1 and not raw.isupper() and not raw.isdigit():
-                pass  # a lone lower-case letter is a word, not a code ("kho a" is rare)
-            else:
-                code = raw.upper()
-                end = m.end("code")
-        if code is None:
-            if code_rule == "required":
-                continue
-            # A loose word without a code needs its diacritics ("xưởng", not "xuong" which may
-            # be xuống); a loose word without any ("kho") counts in a message that has them.
-            if fcanon in lex.place_loose_folded and not (
-                word != fword or (accented and fcanon in lex.place_loose_plain)
-            ):
-                continue
-        key = (kind, code)
-        if key not in seen:
-            seen.add(key)
-            out.append(_place(kind, code, text[m.start() : end]))
+        start, end = m.span()
+        # The match with the character after it (which the pattern's look-aheads read), the
+        # same span as typed, and whether marks were typed decide the reading.
+        key = (low[start : end + 1], text[start:end], accented)
+        got = memo.get(key)
+        if got is None:
+            got = _place_of(lex, m, text, accented)
+            if len(memo) < PLACE_READINGS_MAX:
+                memo[key] = got
+        for place in got:
+            if (place.kind, place.code) not in seen:
+                seen.add((place.kind, place.code))
+                out.append(place)
     if not words.isdisjoint(lex.company_triggers) and lex.company_re.search(low):
         for place in _companies(lex, text, low, accented):
-            key = (place.kind, place.code)
-            if key not in seen:
-                seen.add(key)
+            key2 = (place.kind, place.code)
+            if key2 not in seen:
+                seen.add(key2)
                 out.append(place)
     return tuple(out)
+
+
+# Place pattern matches read before -> the place (none when the match names no place). Members
+# name the same gates and workshops over and over; a place is immutable, so it is shared.
+_PLACE_READINGS: dict[tuple[str, str, bool], tuple[Place, ...]] = {}
+PLACE_READINGS_MAX = 20_000  # bounded: odd input must not grow memory for ever
+
+
+def _place_of(lex: _Lexicon, m: re.Match[str], text: str, accented: bool) -> tuple[Place, ...]:
+    """The place a match of `lex.place_re` names, if any: its kind, its code, its typed text."""
+    word = m.group("word")
+    fword = fold(word)
+    fcanon = " ".join(fword.split())
+    kind, code_rule = lex.place_kind.get(fcanon, ("place", "none"))
+    code: str | None = None
+    end = m.end("word")
+    if m.group("name") is not None and code_rule != "none":
+        # Named gates are written one way whatever was typed: "cong chinh" is CHÍNH.
+        code = lex.place_names.get(fold(m.group("name")), m.group("name")).upper()
+        end = m.end("code")
+    elif m.group("code") is not None and code_rule != "none":
+        raw = text[m.start("code") : m.end("code")]
+        if len(raw) == 1 and not raw.isupper() and not raw.isdigit():
+            pass  # a lone lower-case letter is a word, not a code ("kho a" is rare)
+        else:
+            code = raw.upper()
+            end = m.end("code")
+    if code is None:
+        if code_rule == "required":
+            return ()
+        # A loose word without a code needs its diacritics ("xưởng", not "xuong" which may
+        # be xuống); a loose word without any ("kho") counts in a message that has them.
+        if fcanon in lex.place_loose_folded and not (
+            word != fword or (accented and fcanon in lex.place_loose_plain)
+        ):
+            return ()
+    return (_place(kind, code, text[m.start() : end]),)
 
 
 def _companies(lex: _Lexicon, text: str, low: str, accented: bool) -> Iterable[Place]:
