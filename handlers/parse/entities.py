@@ -109,56 +109,83 @@ def _place_of(lex: _Lexicon, m: re.Match[str], text: str, accented: bool) -> tup
 
 def _companies(lex: _Lexicon, text: str, low: str, accented: bool) -> Iterable[Place]:
     shouting = text.isupper() or text.islower()
+    memo = _COMPANY_READINGS
     for m in lex.company_re.finditer(low):
         words: list[tuple[int, int, str]] = []
+        reach = len(low)  # how far the reading looked: the name's words and what ended them
         for wm in _NAME_WORD_RE.finditer(low, m.end()):
             tok = wm.group(1)
             if not tok[0].isalnum() and tok not in ("&", "-", "."):
+                reach = wm.end()
                 break
             words.append((wm.start(1), wm.end(1), tok))
             if len(words) >= 9:
+                reach = wm.end()
                 break
-        ftoks = [fold(w[2]) for w in words]
-        ltoks = [w[2] for w in words]
-        j = 0
-        # Legal forms first: "Công ty TNHH MTV ABC" is ABC.
-        while j < len(ftoks):
-            for legal in lex.company_legal:
-                if tuple(ftoks[j : j + len(legal)]) == legal:
-                    j += len(legal)
-                    break
-            else:
+        start = m.start()
+        key = (low[start:reach], text[start:reach], accented, shouting)
+        place = memo.get(key)
+        if place is None:
+            place = _company_of(lex, text, m, words, accented, shouting)
+            if len(memo) < PLACE_READINGS_MAX:
+                memo[key] = place
+        yield place
+
+
+# Company names read before, keyed by what the reading looked at (see `_companies`).
+_COMPANY_READINGS: dict[tuple[str, str, bool, bool], Place] = {}
+
+
+def _company_of(
+    lex: _Lexicon,
+    text: str,
+    m: re.Match[str],
+    words: list[tuple[int, int, str]],
+    accented: bool,
+    shouting: bool,
+) -> Place:
+    """The company a match of `lex.company_re` names, from the words after it."""
+    ftoks = [fold(w[2]) for w in words]
+    ltoks = [w[2] for w in words]
+    j = 0
+    # Legal forms first: "Công ty TNHH MTV ABC" is ABC.
+    while j < len(ftoks):
+        for legal in lex.company_legal:
+            if tuple(ftoks[j : j + len(legal)]) == legal:
+                j += len(legal)
                 break
-        start = j
-        capital = False
-        while j < len(ftoks) and j - start < 6:
-            s, e, lt = words[j]
-            ft = ftoks[j]
-            if not ft[0].isalnum():
-                if j == start:
-                    break
-                j += 1
-                continue
-            orig = text[s:e]
+        else:
+            break
+    start = j
+    capital = False
+    while j < len(ftoks) and j - start < 6:
+        s, e, lt = words[j]
+        ft = ftoks[j]
+        if not ft[0].isalnum():
             if j == start:
-                capital = orig[0].isupper() and not shouting
-            elif capital and not orig[0].isupper() and not orig[0].isdigit():
-                break
-            # In a message written with diacritics a bare "Minh" is a name, not "mình".
-            stops = lex.company_stop.get(ft)
-            if stops is not None and (lt in stops or not accented) and not capital:
-                break
-            if lex.starts_phrase(ltoks, ftoks, j, accented):
                 break
             j += 1
-        while j > start and not ftoks[j - 1][0].isalnum():
-            j -= 1
-        if j > start:
-            code: str | None = text[words[start][0] : words[j - 1][1]]
-            end = words[j - 1][1]
-        else:
-            code, end = None, m.end()
-        yield _place("company", code, text[m.start() : end])
+            continue
+        orig = text[s:e]
+        if j == start:
+            capital = orig[0].isupper() and not shouting
+        elif capital and not orig[0].isupper() and not orig[0].isdigit():
+            break
+        # In a message written with diacritics a bare "Minh" is a name, not "mình".
+        stops = lex.company_stop.get(ft)
+        if stops is not None and (lt in stops or not accented) and not capital:
+            break
+        if lex.starts_phrase(ltoks, ftoks, j, accented):
+            break
+        j += 1
+    while j > start and not ftoks[j - 1][0].isalnum():
+        j -= 1
+    if j > start:
+        code: str | None = text[words[start][0] : words[j - 1][1]]
+        end = words[j - 1][1]
+    else:
+        code, end = None, m.end()
+    return _place("company", code, text[m.start() : end])
 
 
 def _people(lex: _Lexicon, low: str, accented: bool, digits: bool, words: bool) -> int | None:
