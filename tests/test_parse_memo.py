@@ -11,7 +11,19 @@ import pytest
 from handlers.parse import classify, scanning
 from handlers.parse.scanning import _fold_token, _mend_all, _tokens
 from handlers.parse.tokens import _split_tokens
-from handlers.parse.vocabulary import _lexicon
+from handlers.parse.vocabulary import (
+    M_ACCENTED,
+    M_AGO,
+    M_COMPANY,
+    M_DAYPART,
+    M_DIGIT,
+    M_MONTH,
+    M_NOUN,
+    M_NUMBER,
+    M_PLACE,
+    M_WEEKDAY,
+    _lexicon,
+)
 from handlers.text import lower, normalize_text
 
 CORPUS = Path(__file__).parent / "data" / "understanding" / "corpus.jsonl"
@@ -66,6 +78,43 @@ def test_the_corpus_reads_the_same_through_the_memo() -> None:
     assert len(texts) >= 1400
     for text in texts:
         assert _read(text) == _direct(text), text
+
+
+def _marks_the_long_way(text: str) -> int:
+    """What a message's M_ bits stand for, tested on its words as the stages once did."""
+    lex = _lexicon()
+    _, ftoks, accented = _direct(text)
+    words = set(ftoks)
+    lists = [
+        (M_PLACE, lex.place_triggers.folded),
+        (M_COMPANY, lex.company_triggers),
+        (M_NOUN, lex.noun_starts),
+        (M_NUMBER, lex.number_starts),
+        (M_DAYPART, lex.daypart_triggers),
+        (M_WEEKDAY, {"thu", "chu"}),
+        (M_AGO, {"truoc", "cach", "nua"}),
+        (M_MONTH, {"thang"}),
+    ]
+    marks = sum(bit for bit, listed in lists if not words.isdisjoint(listed))
+    low = lower(normalize_text(text))
+    return (
+        marks
+        | (M_ACCENTED if accented else 0)
+        | (M_DIGIT if any(c in "0123456789" for c in low) else 0)
+    )
+
+
+def test_the_marks_of_a_message_are_those_of_its_words() -> None:
+    # The bits ORed over the chunks (and over the whole text when "ca" or a line break needs
+    # it) say what the word-list tests said, the first time and from the memo.
+    texts = [json.loads(line)["text"] for line in CORPUS.read_text(encoding="utf-8").splitlines()]
+    scanning._CHUNKS.clear()
+    for text in TYPED + texts + ["5 phút trước", "thứ 2 tuần trước", "ngày 5 tháng 3", "2 người"]:
+        norm = normalize_text(text)
+        for _ in range(2):
+            assert scanning._read(_lexicon(), norm, lower(norm))[2] == _marks_the_long_way(text), (
+                text
+            )
 
 
 def test_the_chunk_memo_stops_growing_at_its_bound(monkeypatch: pytest.MonkeyPatch) -> None:

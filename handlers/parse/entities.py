@@ -7,7 +7,7 @@ from collections.abc import Iterable
 from typing import Final
 
 from handlers.parse.result import Place, _place
-from handlers.parse.vocabulary import _Lexicon
+from handlers.parse.vocabulary import M_COMPANY, M_PLACE, _Lexicon
 from handlers.text import fold
 
 
@@ -32,16 +32,17 @@ _NAME_WORD_RE: Final = re.compile(r"[^\S\n]*(\w+|\S)")
 
 
 def _places(
-    lex: _Lexicon, text: str, low: str, ltoks: list[str], accented: bool, words: set[str]
+    lex: _Lexicon, text: str, low: str, ltoks: list[str], accented: bool, marks: int
 ) -> tuple[Place, ...]:
-    """Workshops, warehouses, gates, lots, named places and companies, in order, once each."""
+    """Workshops, warehouses, gates, lots, named places and companies, in order, once each.
+    `marks`: the message's M_ bits (vocabulary), which say whether place words may be there."""
     out: list[Place] = []
     seen: set[tuple[str, str | None]] = set()
     # A typed word is in ltoks as typed, so "công" (công nhân) does not wake the gate finder
     # up while "cổng" and a bare "cong" do.
     # Every trigger's folded form is among the folded words when either test below can pass,
-    # so most messages are turned away by one set-to-set test.
-    wanted = not lex.place_triggers.folded.isdisjoint(words) and (
+    # so most messages are turned away by one bit.
+    wanted = marks & M_PLACE and (
         not lex.place_triggers.exact.isdisjoint(ltoks)
         or not lex.place_triggers.folded.isdisjoint(ltoks)
     )
@@ -61,7 +62,7 @@ def _places(
             if (place.kind, place.code) not in seen:
                 seen.add((place.kind, place.code))
                 out.append(place)
-    if not words.isdisjoint(lex.company_triggers) and lex.company_re.search(low):
+    if marks & M_COMPANY and lex.company_re.search(low):
         for place in _companies(lex, text, low, accented):
             key2 = (place.kind, place.code)
             if key2 not in seen:
