@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from handlers.parse import classify, scanning
+from handlers.parse import _analyse_text, classify, entities, scanning
 from handlers.parse.scanning import _fold_token, _mend_all, _tokens
 from handlers.parse.tokens import _split_tokens
 from handlers.parse.vocabulary import (
@@ -137,3 +137,25 @@ def test_rounded_confidence_is_round_and_bounded(monkeypatch: pytest.MonkeyPatch
         assert classify._clamp(x) == round(min(0.99, max(0.05, x)), 2), x
     assert len(classify._ROUNDED) == 5
     classify._ROUNDED.clear()
+
+
+def test_places_read_the_same_from_their_memos(monkeypatch: pytest.MonkeyPatch) -> None:
+    # Every corpus line names the same places read afresh, while the place and company memos
+    # fill, and from them; and the memos stop growing at their bound.
+    texts = [json.loads(line)["text"] for line in CORPUS.read_text(encoding="utf-8").splitlines()]
+    texts += ["Công ty TNHH ABC cổng 3", "CONG TY MINH LONG kho A2", "cty Hansol, xưởng 5 cháy"]
+    entities._PLACE_READINGS.clear()
+    entities._COMPANY_READINGS.clear()
+    monkeypatch.setattr(entities, "PLACE_READINGS_MAX", 0)
+    fresh = [_analyse_text(text)[0].places for text in texts]
+    monkeypatch.setattr(entities, "PLACE_READINGS_MAX", 100_000)
+    assert [_analyse_text(text)[0].places for text in texts] == fresh
+    assert [_analyse_text(text)[0].places for text in texts] == fresh
+    assert entities._PLACE_READINGS and entities._COMPANY_READINGS
+    entities._PLACE_READINGS.clear()
+    entities._COMPANY_READINGS.clear()
+    monkeypatch.setattr(entities, "PLACE_READINGS_MAX", 3)
+    assert [_analyse_text(text)[0].places for text in texts] == fresh
+    assert len(entities._PLACE_READINGS) == 3 and len(entities._COMPANY_READINGS) == 3
+    entities._PLACE_READINGS.clear()
+    entities._COMPANY_READINGS.clear()

@@ -64,9 +64,8 @@ def _places(
                 out.append(place)
     if marks & M_COMPANY and lex.company_re.search(low):
         for place in _companies(lex, text, low, accented):
-            key2 = (place.kind, place.code)
-            if key2 not in seen:
-                seen.add(key2)
+            if (place.kind, place.code) not in seen:
+                seen.add((place.kind, place.code))
                 out.append(place)
     return tuple(out)
 

@@ -20,7 +20,8 @@ from typing import Any, Final
 
 MODEL_PATH: Final = Path(__file__).with_name("understanding_model.json")
 MARGIN: Final = 5.0  # how much more than the rules the model must score (bench-tuned)
-_MARGIN_VOTES: Final = round(MARGIN * 100)  # the same in hundredths, as the packed scores hold
+# The same in hundredths, as the packed scores hold (exact: MARGIN has two decimals at most).
+_MARGIN_VOTES: Final = round(MARGIN * 100)
 _FIRE: Final = "incident:fire"
 # Readings the model is not asked about: replies the rules read well (acknowledgements,
 # check-ins, questions: on the corpus and the dev set the model changes few of them, and each
