@@ -8,10 +8,22 @@ from pathlib import Path
 
 import pytest
 
-from handlers.parse import classify, scanning
+from handlers.parse import _analyse_text, classify, entities, scanning
 from handlers.parse.scanning import _fold_token, _mend_all, _tokens
 from handlers.parse.tokens import _split_tokens
-from handlers.parse.vocabulary import _lexicon
+from handlers.parse.vocabulary import (
+    M_ACCENTED,
+    M_AGO,
+    M_COMPANY,
+    M_DAYPART,
+    M_DIGIT,
+    M_MONTH,
+    M_NOUN,
+    M_NUMBER,
+    M_PLACE,
+    M_WEEKDAY,
+    _lexicon,
+)
 from handlers.text import lower, normalize_text
 
 CORPUS = Path(__file__).parent / "data" / "understanding" / "corpus.jsonl"
@@ -68,6 +80,43 @@ def test_the_corpus_reads_the_same_through_the_memo() -> None:
         assert _read(text) == _direct(text), text
 
 
+def _marks_the_long_way(text: str) -> int:
+    """What a message's M_ bits stand for, tested on its words as the stages once did."""
+    lex = _lexicon()
+    _, ftoks, accented = _direct(text)
+    words = set(ftoks)
+    lists = [
+        (M_PLACE, lex.place_triggers.folded),
+        (M_COMPANY, lex.company_triggers),
+        (M_NOUN, lex.noun_starts),
+        (M_NUMBER, lex.number_starts),
+        (M_DAYPART, lex.daypart_triggers),
+        (M_WEEKDAY, {"thu", "chu"}),
+        (M_AGO, {"truoc", "cach", "nua"}),
+        (M_MONTH, {"thang"}),
+    ]
+    marks = sum(bit for bit, listed in lists if not words.isdisjoint(listed))
+    low = lower(normalize_text(text))
+    return (
+        marks
+        | (M_ACCENTED if accented else 0)
+        | (M_DIGIT if any(c in "0123456789" for c in low) else 0)
+    )
+
+
+def test_the_marks_of_a_message_are_those_of_its_words() -> None:
+    # The bits ORed over the chunks (and over the whole text when "ca" or a line break needs
+    # it) say what the word-list tests said, the first time and from the memo.
+    texts = [json.loads(line)["text"] for line in CORPUS.read_text(encoding="utf-8").splitlines()]
+    scanning._CHUNKS.clear()
+    for text in TYPED + texts + ["5 phút trước", "thứ 2 tuần trước", "ngày 5 tháng 3", "2 người"]:
+        norm = normalize_text(text)
+        for _ in range(2):
+            assert scanning._read(_lexicon(), norm, lower(norm))[2] == _marks_the_long_way(text), (
+                text
+            )
+
+
 def test_the_chunk_memo_stops_growing_at_its_bound(monkeypatch: pytest.MonkeyPatch) -> None:
     scanning._CHUNKS.clear()
     monkeypatch.setattr(scanning, "CHUNKS_MAX", 3)
@@ -88,3 +137,25 @@ def test_rounded_confidence_is_round_and_bounded(monkeypatch: pytest.MonkeyPatch
         assert classify._clamp(x) == round(min(0.99, max(0.05, x)), 2), x
     assert len(classify._ROUNDED) == 5
     classify._ROUNDED.clear()
+
+
+def test_places_read_the_same_from_their_memos(monkeypatch: pytest.MonkeyPatch) -> None:
+    # Every corpus line names the same places read afresh, while the place and company memos
+    # fill, and from them; and the memos stop growing at their bound.
+    texts = [json.loads(line)["text"] for line in CORPUS.read_text(encoding="utf-8").splitlines()]
+    texts += ["Công ty TNHH ABC cổng 3", "CONG TY MINH LONG kho A2", "cty Hansol, xưởng 5 cháy"]
+    entities._PLACE_READINGS.clear()
+    entities._COMPANY_READINGS.clear()
+    monkeypatch.setattr(entities, "PLACE_READINGS_MAX", 0)
+    fresh = [_analyse_text(text)[0].places for text in texts]
+    monkeypatch.setattr(entities, "PLACE_READINGS_MAX", 100_000)
+    assert [_analyse_text(text)[0].places for text in texts] == fresh
+    assert [_analyse_text(text)[0].places for text in texts] == fresh
+    assert entities._PLACE_READINGS and entities._COMPANY_READINGS
+    entities._PLACE_READINGS.clear()
+    entities._COMPANY_READINGS.clear()
+    monkeypatch.setattr(entities, "PLACE_READINGS_MAX", 3)
+    assert [_analyse_text(text)[0].places for text in texts] == fresh
+    assert len(entities._PLACE_READINGS) == 3 and len(entities._COMPANY_READINGS) == 3
+    entities._PLACE_READINGS.clear()
+    entities._COMPANY_READINGS.clear()

@@ -231,3 +231,16 @@ def test_packed_scores_are_the_votes_summed() -> None:
     # Negative votes never borrow from the next label's field.
     small = learned.Model(("a", "b", "c"), {"x": ((0, -3.5), (1, 2.0)), "x y": ((1, -1.25),)})
     assert [s - (1 << 31) for s in small.scores_of(["x", "y", ".", "x"], "a")] == [-700, 275, 0]
+
+
+def test_any_beats_reads_the_packed_scores_as_unpacking_would() -> None:
+    # The learned opinion's usual answer ("the rules stand") is read off the packed scores;
+    # it must agree with comparing the unpacked scores, at the margin and with negative votes.
+    small = learned.Model(("a", "b", "c"), {"x": ((0, -3.5), (1, 2.0)), "y": ((2, 5.0),)})
+    for words in (["x"], ["y"], ["x", "y"], ["x", "x", "y"], []):
+        packed = small.packed_scores(words, "a")
+        scores = small.scores_of(words, "a")
+        for mine in range(3):
+            for by in (0, 199, 200, 500, 549, 550, 551, 850):
+                want = any(s - scores[mine] > by for s in scores)
+                assert small.any_beats(packed, mine, by) == want, (words, mine, by)

@@ -35,9 +35,18 @@ from handlers.parse.commands import (
 from handlers.parse.entities import _EMERGENCY_RE, _people, _phones, _places
 from handlers.parse.learned import second_opinion
 from handlers.parse.result import Command, ParsedMessage, Place, _parsed
-from handlers.parse.scanning import _scan, _tokens
+from handlers.parse.scanning import _read, _scan, _tokens
 from handlers.parse.timewords import _resolve_time, _time_spec, _TimeSpec
-from handlers.parse.vocabulary import _ACK, _NACK, _Lexicon, _lexicon
+from handlers.parse.vocabulary import (
+    _ACK,
+    _NACK,
+    M_ACCENTED,
+    M_DIGIT,
+    M_NOUN,
+    M_NUMBER,
+    _Lexicon,
+    _lexicon,
+)
 from handlers.text import lower, normalize_text
 
 __all__ = ["COMMAND_NAMES", "Command", "ParsedMessage", "Place", "parse"]
@@ -45,7 +54,6 @@ __all__ = ["COMMAND_NAMES", "Command", "ParsedMessage", "Place", "parse"]
 DEFAULT_TZ: Final = ZoneInfo("Asia/Ho_Chi_Minh")
 STRONG_FIRE: Final = 3.5  # fire evidence the learned opinion may not overrule (cháy xưởng...)
 Opinion = Callable[[Sequence[str], str, str | None, bool], tuple[str, str | None]]
-_DIGIT_RE: Final = re.compile(r"[0-9]")
 # The end of a sentence that another follows: a full stop, "!" or "?" and a space, or a line
 # break, before a word (not before a trailing emoji).
 _SENTENCE_END: Final = re.compile(r"(?:[.!?]+[^\S\n]+|\n\s*)(?=\w)")
@@ -82,22 +90,21 @@ def _analyse_text(
                 emo_nack += 2.0
     body = _blank(low, blanks) if blanks else low
 
-    ltoks, ftoks, accented = _tokens(lex, norm, body)
-    words = set(ftoks)
-    scan = _scan(lex, ltoks, ftoks, accented, words)
+    ltoks, ftoks, marks = _read(lex, norm, body)
+    accented = bool(marks & M_ACCENTED)
+    scan = _scan(lex, ltoks, ftoks, accented)
     tally = _tally(lex, scan)
     tally.ack += emo_ack
     tally.nack += emo_nack
 
-    has_digit = _DIGIT_RE.search(body) is not None
-    spec = _time_spec(lex, norm, body, has_digit, words, accented)
-    places = _places(lex, norm, body, ltoks, accented, words)
-    number_words = not lex.number_starts.isdisjoint(words)
-    people = (
-        _people(lex, body, accented, has_digit, number_words)
-        if (has_digit or number_words) and not lex.noun_starts.isdisjoint(words)
-        else None
-    )
+    has_digit = bool(marks & M_DIGIT)
+    spec = _time_spec(lex, norm, body, marks, accented)
+    places = _places(lex, norm, body, ltoks, accented, marks)
+    people: int | None = None
+    if marks & M_NOUN:  # a head count needs a noun ("người", "cn"...)
+        number_words = bool(marks & M_NUMBER)
+        if has_digit or number_words:
+            people = _people(lex, body, accented, has_digit, number_words)
     phones = tuple(_phones(body)) if has_digit else ()
     emergency = "11" in body and _EMERGENCY_RE.search(body) is not None
 
@@ -111,18 +118,20 @@ def _analyse_text(
             ambiguous = ambiguous and kind == "incident"
     severity: str | None = None
     reasons: tuple[str, ...] = ()
-    several = "\n" in body or ". " in body or "! " in body or "? " in body
-    if kind == "incident" and category is not None and several and _SENTENCE_END.search(body):
+    if (
+        kind == "incident"
+        and category is not None
+        and ("\n" in body or ". " in body or "! " in body or "? " in body)  # several sentences
+        and _SENTENCE_END.search(body)
+    ):
         # A long report: the time and places of the incident are those of its sentence.
         span = _incident_sentence(lex, norm, body, category)
         if span is not None:
             a, b = span
             s_norm, s_body = norm[a:b], body[a:b]
-            s_toks, s_ftoks, _ = _tokens(lex, s_norm, s_body)
-            s_words = set(s_ftoks)
-            s_digit = _DIGIT_RE.search(s_body) is not None
-            spec = _time_spec(lex, s_norm, s_body, s_digit, s_words, accented) or spec
-            near = _places(lex, s_norm, s_body, s_toks, accented, s_words)
+            s_toks, _, s_marks = _read(lex, s_norm, s_body)
+            spec = _time_spec(lex, s_norm, s_body, s_marks, accented) or spec
+            near = _places(lex, s_norm, s_body, s_toks, accented, s_marks)
             if near:
                 keys = {(p.kind, p.code) for p in near}
                 places = near + tuple(p for p in places if (p.kind, p.code) not in keys)
@@ -169,7 +178,7 @@ def _incident_sentence(
     for end in [*ends, len(body)]:
         if end > start:
             ltoks, ftoks, accented = _tokens(lex, norm[start:end], body[start:end])
-            tally = _tally(lex, _scan(lex, ltoks, ftoks, accented, set(ftoks)))
+            tally = _tally(lex, _scan(lex, ltoks, ftoks, accented))
             weight = tally.inc.get(category, 0.0)
             if weight and (best is None or weight > best[0]):
                 best = (weight, start, end)

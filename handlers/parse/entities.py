@@ -7,7 +7,7 @@ from collections.abc import Iterable
 from typing import Final
 
 from handlers.parse.result import Place, _place
-from handlers.parse.vocabulary import _Lexicon
+from handlers.parse.vocabulary import M_COMPANY, M_PLACE, _Lexicon
 from handlers.text import fold
 
 
@@ -32,112 +32,160 @@ _NAME_WORD_RE: Final = re.compile(r"[^\S\n]*(\w+|\S)")
 
 
 def _places(
-    lex: _Lexicon, text: str, low: str, ltoks: list[str], accented: bool, words: set[str]
+    lex: _Lexicon, text: str, low: str, ltoks: list[str], accented: bool, marks: int
 ) -> tuple[Place, ...]:
-    """Workshops, warehouses, gates, lots, named places and companies, in order, once each."""
+    """Workshops, warehouses, gates, lots, named places and companies, in order, once each.
+    `marks`: the message's M_ bits (vocabulary), which say whether place words may be there."""
     out: list[Place] = []
     seen: set[tuple[str, str | None]] = set()
     # A typed word is in ltoks as typed, so "công" (công nhân) does not wake the gate finder
     # up while "cổng" and a bare "cong" do.
     # Every trigger's folded form is among the folded words when either test below can pass,
-    # so most messages are turned away by one set-to-set test.
-    wanted = not lex.place_triggers.folded.isdisjoint(words) and (
+    # so most messages are turned away by one bit.
+    wanted = marks & M_PLACE and (
         not lex.place_triggers.exact.isdisjoint(ltoks)
         or not lex.place_triggers.folded.isdisjoint(ltoks)
     )
     found = lex.place_re.finditer(low) if wanted else ()
+    memo = _PLACE_READINGS
     for m in found:
-        word = m.group("word")
-        fword = fold(word)
-        fcanon = " ".join(fword.split())
-        kind, code_rule = lex.place_kind.get(fcanon, ("place", "none"))
-        code: str | None = None
-        end = m.end("word")
-        if m.group("name") is not None and code_rule != "none":
-            # Named gates are written one way whatever was typed: "cong chinh" is CHÍNH.
-            code = lex.place_names.get(fold(m.group("name")), m.group("name")).upper()
-            end = m.end("code")
-        elif m.group("code") is not None and code_rule != "none":
-            raw = text[m.start("code") : m.end("code")]
-            if len(raw) == 1 and not raw.isupper() and not raw.isdigit():
-                pass  # a lone lower-case letter is a word, not a code ("kho a" is rare)
-            else:
-                code = raw.upper()
-                end = m.end("code")
-        if code is None:
-            if code_rule == "required":
-                continue
-            # A loose word without a code needs its diacritics ("xưởng", not "xuong" which may
-            # be xuống); a loose word without any ("kho") counts in a message that has them.
-            if fcanon in lex.place_loose_folded and not (
-                word != fword or (accented and fcanon in lex.place_loose_plain)
-            ):
-                continue
-        key = (kind, code)
-        if key not in seen:
-            seen.add(key)
-            out.append(_place(kind, code, text[m.start() : end]))
-    if not words.isdisjoint(lex.company_triggers) and lex.company_re.search(low):
+        start, end = m.span()
+        # The match with the character after it (which the pattern's look-aheads read), the
+        # same span as typed, and whether marks were typed decide the reading.
+        key = (low[start : end + 1], text[start:end], accented)
+        got = memo.get(key)
+        if got is None:
+            got = _place_of(lex, m, text, accented)
+            if len(memo) < PLACE_READINGS_MAX:
+                memo[key] = got
+        for place in got:
+            if (place.kind, place.code) not in seen:
+                seen.add((place.kind, place.code))
+                out.append(place)
+    if marks & M_COMPANY and lex.company_re.search(low):
         for place in _companies(lex, text, low, accented):
-            key = (place.kind, place.code)
-            if key not in seen:
-                seen.add(key)
+            if (place.kind, place.code) not in seen:
+                seen.add((place.kind, place.code))
                 out.append(place)
     return tuple(out)
 
 
+# Place pattern matches read before -> the place (none when the match names no place). Members
+# name the same gates and workshops over and over; a place is immutable, so it is shared.
+_PLACE_READINGS: dict[tuple[str, str, bool], tuple[Place, ...]] = {}
+PLACE_READINGS_MAX = 20_000  # bounded: odd input must not grow memory for ever
+
+
+def _place_of(lex: _Lexicon, m: re.Match[str], text: str, accented: bool) -> tuple[Place, ...]:
+    """The place a match of `lex.place_re` names, if any: its kind, its code, its typed text."""
+    word = m.group("word")
+    fword = fold(word)
+    fcanon = " ".join(fword.split())
+    kind, code_rule = lex.place_kind.get(fcanon, ("place", "none"))
+    code: str | None = None
+    end = m.end("word")
+    if m.group("name") is not None and code_rule != "none":
+        # Named gates are written one way whatever was typed: "cong chinh" is CHÍNH.
+        code = lex.place_names.get(fold(m.group("name")), m.group("name")).upper()
+        end = m.end("code")
+    elif m.group("code") is not None and code_rule != "none":
+        raw = text[m.start("code") : m.end("code")]
+        if len(raw) == 1 and not raw.isupper() and not raw.isdigit():
+            pass  # a lone lower-case letter is a word, not a code ("kho a" is rare)
+        else:
+            code = raw.upper()
+            end = m.end("code")
+    if code is None:
+        if code_rule == "required":
+            return ()
+        # A loose word without a code needs its diacritics ("xưởng", not "xuong" which may
+        # be xuống); a loose word without any ("kho") counts in a message that has them.
+        if fcanon in lex.place_loose_folded and not (
+            word != fword or (accented and fcanon in lex.place_loose_plain)
+        ):
+            return ()
+    return (_place(kind, code, text[m.start() : end]),)
+
+
 def _companies(lex: _Lexicon, text: str, low: str, accented: bool) -> Iterable[Place]:
     shouting = text.isupper() or text.islower()
+    memo = _COMPANY_READINGS
     for m in lex.company_re.finditer(low):
         words: list[tuple[int, int, str]] = []
+        reach = len(low)  # how far the reading looked: the name's words and what ended them
         for wm in _NAME_WORD_RE.finditer(low, m.end()):
             tok = wm.group(1)
             if not tok[0].isalnum() and tok not in ("&", "-", "."):
+                reach = wm.end()
                 break
             words.append((wm.start(1), wm.end(1), tok))
             if len(words) >= 9:
+                reach = wm.end()
                 break
-        ftoks = [fold(w[2]) for w in words]
-        ltoks = [w[2] for w in words]
-        j = 0
-        # Legal forms first: "Công ty TNHH MTV ABC" is ABC.
-        while j < len(ftoks):
-            for legal in lex.company_legal:
-                if tuple(ftoks[j : j + len(legal)]) == legal:
-                    j += len(legal)
-                    break
-            else:
+        start = m.start()
+        key = (low[start:reach], text[start:reach], accented, shouting)
+        place = memo.get(key)
+        if place is None:
+            place = _company_of(lex, text, m, words, accented, shouting)
+            if len(memo) < PLACE_READINGS_MAX:
+                memo[key] = place
+        yield place
+
+
+# Company names read before, keyed by what the reading looked at (see `_companies`).
+_COMPANY_READINGS: dict[tuple[str, str, bool, bool], Place] = {}
+
+
+def _company_of(
+    lex: _Lexicon,
+    text: str,
+    m: re.Match[str],
+    words: list[tuple[int, int, str]],
+    accented: bool,
+    shouting: bool,
+) -> Place:
+    """The company a match of `lex.company_re` names, from the words after it."""
+    ftoks = [fold(w[2]) for w in words]
+    ltoks = [w[2] for w in words]
+    j = 0
+    # Legal forms first: "Công ty TNHH MTV ABC" is ABC.
+    while j < len(ftoks):
+        for legal in lex.company_legal:
+            if tuple(ftoks[j : j + len(legal)]) == legal:
+                j += len(legal)
                 break
-        start = j
-        capital = False
-        while j < len(ftoks) and j - start < 6:
-            s, e, lt = words[j]
-            ft = ftoks[j]
-            if not ft[0].isalnum():
-                if j == start:
-                    break
-                j += 1
-                continue
-            orig = text[s:e]
+        else:
+            break
+    start = j
+    capital = False
+    while j < len(ftoks) and j - start < 6:
+        s, e, lt = words[j]
+        ft = ftoks[j]
+        if not ft[0].isalnum():
             if j == start:
-                capital = orig[0].isupper() and not shouting
-            elif capital and not orig[0].isupper() and not orig[0].isdigit():
-                break
-            # In a message written with diacritics a bare "Minh" is a name, not "mình".
-            stops = lex.company_stop.get(ft)
-            if stops is not None and (lt in stops or not accented) and not capital:
-                break
-            if lex.starts_phrase(ltoks, ftoks, j, accented):
                 break
             j += 1
-        while j > start and not ftoks[j - 1][0].isalnum():
-            j -= 1
-        if j > start:
-            code: str | None = text[words[start][0] : words[j - 1][1]]
-            end = words[j - 1][1]
-        else:
-            code, end = None, m.end()
-        yield _place("company", code, text[m.start() : end])
+            continue
+        orig = text[s:e]
+        if j == start:
+            capital = orig[0].isupper() and not shouting
+        elif capital and not orig[0].isupper() and not orig[0].isdigit():
+            break
+        # In a message written with diacritics a bare "Minh" is a name, not "mình".
+        stops = lex.company_stop.get(ft)
+        if stops is not None and (lt in stops or not accented) and not capital:
+            break
+        if lex.starts_phrase(ltoks, ftoks, j, accented):
+            break
+        j += 1
+    while j > start and not ftoks[j - 1][0].isalnum():
+        j -= 1
+    if j > start:
+        code: str | None = text[words[start][0] : words[j - 1][1]]
+        end = words[j - 1][1]
+    else:
+        code, end = None, m.end()
+    return _place("company", code, text[m.start() : end])
 
 
 def _people(lex: _Lexicon, low: str, accented: bool, digits: bool, words: bool) -> int | None:

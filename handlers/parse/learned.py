@@ -20,6 +20,8 @@ from typing import Any, Final
 
 MODEL_PATH: Final = Path(__file__).with_name("understanding_model.json")
 MARGIN: Final = 5.0  # how much more than the rules the model must score (bench-tuned)
+# The same in hundredths, as the packed scores hold (exact: MARGIN has two decimals at most).
+_MARGIN_VOTES: Final = round(MARGIN * 100)
 _FIRE: Final = "incident:fire"
 # Readings the model is not asked about: replies the rules read well (acknowledgements,
 # check-ins, questions: on the corpus and the dev set the model changes few of them, and each
@@ -59,7 +61,19 @@ class Model:
     a message's scores are then one integer addition per feature instead of one float addition
     per vote, and are unpacked once at the end."""
 
-    __slots__ = ("bias", "by_label", "labels", "own", "pairs", "rules", "size", "unpack", "weights")
+    __slots__ = (
+        "bias",
+        "by_label",
+        "labels",
+        "ones",
+        "own",
+        "pairs",
+        "rules",
+        "signs",
+        "size",
+        "unpack",
+        "weights",
+    )
 
     def __init__(
         self, labels: Sequence[str], weights: Mapping[str, Iterable[tuple[int, float]]]
@@ -81,13 +95,19 @@ class Model:
             else:
                 self.own[first] = _pack(votes)
         self.bias = sum(_ZERO << (32 * k) for k in range(len(self.labels)))
+        self.ones = sum(1 << (32 * k) for k in range(len(self.labels)))  # 1 in every field
+        self.signs = _ZERO * self.ones  # the top bit of every field
         self.size = len(self.labels) * _FIELD_BYTES
         self.unpack = struct.Struct(f"<{len(self.labels)}I").unpack
 
     def scores_of(self, ftoks: Sequence[str], rules: str) -> tuple[int, ...]:
         """Each label's score for the words, word pairs and the rules' label (`features()`), in
-        hundredths and offset by the same constant: only differences between labels matter.
-        Punctuation and emoji are never features, so they add nothing and end a pair."""
+        hundredths and offset by the same constant: only differences between labels matter."""
+        return self.unpack(self.packed_scores(ftoks, rules).to_bytes(self.size, "little"))
+
+    def packed_scores(self, ftoks: Sequence[str], rules: str) -> int:
+        """The scores of `scores_of`, still packed one field a label. Punctuation and emoji are
+        never features, so they add nothing and end a pair."""
         own = self.own.get
         pairs = self.pairs.get
         total = self.bias + self.rules.get("r:" + rules, 0)
@@ -100,7 +120,15 @@ class Model:
             if votes is not None:
                 total += votes
             prev = tok
-        return self.unpack(total.to_bytes(self.size, "little"))
+        return total
+
+    def any_beats(self, packed: int, mine: int, by: int) -> bool:
+        """Whether some label scores more than `by` (hundredths) above label `mine`, read off the
+        packed scores without unpacking them: `mine`'s score plus `by` + 1 is taken from every
+        field (no field goes below zero or past its top, so none borrows from the next one), and
+        a field keeps its top bit exactly when its label scored that much or more."""
+        floor = (packed >> (32 * mine)) & 0xFFFFFFFF  # mine's field: _ZERO + its score
+        return bool((packed - (floor - _ZERO + by + 1) * self.ones) & self.signs)
 
 
 def label(kind: str, category: str | None) -> str:
@@ -151,13 +179,16 @@ def second_opinion(
     if model is None or kind == "command":
         return kind, category
     rules = label(kind, category)
-    scores = model.scores_of(ftoks, rules)
+    packed = model.packed_scores(ftoks, rules)
+    mine = model.by_label.get(rules)
+    if mine is not None and not model.any_beats(packed, mine, _MARGIN_VOTES):
+        return kind, category  # the usual answer, found without unpacking the scores
+    scores = model.unpack(packed.to_bytes(model.size, "little"))
     top = max(scores)
     best = scores.index(top)
     choice = model.labels[best]
     if choice == rules:
         return kind, category
-    mine = model.by_label.get(rules)
     if top - (scores[mine] if mine is not None else _ZERO) <= MARGIN * 100:
         return kind, category
     if choice == _FIRE or (rules == _FIRE and strong_fire):

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 from sys import intern
+from typing import Final
 
 from handlers.parse.spelling import mend, split_run
 from handlers.parse.tokens import _BOUNDARY_CHARS, _split_tokens
@@ -22,6 +25,9 @@ from handlers.parse.vocabulary import (
     _Q,
     _SCOPE_CLAUSE,
     _SCOPE_SHORT,
+    M_ACCENTED,
+    M_DIGIT,
+    M_MAY_BE_POLICE,
     _Entry,
     _Group,
     _Lexicon,
@@ -51,47 +57,71 @@ class _Scan:
 
 def _tokens(lex: _Lexicon, text: str, low: str) -> tuple[list[str], list[str], bool]:
     """Lower-case and folded tokens (aliases and CA expanded), and whether marks were typed."""
-    if "\n" in low:  # a punctuation run may hold the newline and the spaces around it
-        ltoks = _split_tokens(low)
-        if not _SOUND.issuperset(ltoks):
-            ltoks = _mend_all(lex, ltoks)
-        ftoks = [_FOLD_MEMO.get(t) or _fold_token(t) for t in ltoks]
-    else:
-        # Chat repeats its words: each whitespace-separated chunk is split, mended and folded
-        # once, then costs one lookup.
-        ltoks = []
-        ftoks = []
+    ltoks, ftoks, marks = _read(lex, text, low)
+    return ltoks, ftoks, bool(marks & M_ACCENTED)
+
+
+def _read(lex: _Lexicon, text: str, low: str) -> tuple[list[str], list[str], int]:
+    """`_tokens`, with the M_ bits of the message (vocabulary) instead of the accent flag."""
+    if "\n" not in low:
+        # Chat repeats its words: each whitespace-separated chunk is split, mended, folded and
+        # its teen code expanded once, then costs one lookup.
+        ltoks: list[str] = []
+        ftoks: list[str] = []
+        marks = 0
         memo = _CHUNKS
         for chunk in low.split():
             got = memo.get(chunk) or _read_chunk(lex, chunk)
             ltoks += got[0]
             ftoks += got[1]
+            marks |= got[2]
+        if not marks & M_MAY_BE_POLICE:
+            return ltoks, ftoks, marks
+    # A punctuation run may hold the newline and the spaces around it, and "ca" is read with
+    # its neighbours before the teen code is expanded: the whole text at once.
+    ltoks = _split_tokens(low)
+    if not _SOUND.issuperset(ltoks):
+        ltoks = _mend_all(lex, ltoks)
+    ftoks = [_FOLD_MEMO.get(t) or _fold_token(t) for t in ltoks]
     accented = ftoks != ltoks
-    has_ca = "ca" in ftoks
-    if not has_ca and lex.alias_keys.isdisjoint(ltoks):
-        return ltoks, ftoks, accented
-    if has_ca:
+    if "ca" in ftoks:
         ltoks, ftoks = _police(lex, text, ltoks, ftoks, accented)
-    ltoks, ftoks = lex.expand(ltoks, ftoks)
-    return ltoks, ftoks, accented
+    if not lex.alias_keys.isdisjoint(ltoks):
+        ltoks, ftoks = lex.expand(ltoks, ftoks)
+    marks = _word_marks(lex, ftoks) | (M_ACCENTED if accented else 0)
+    return ltoks, ftoks, marks | (M_DIGIT if _DIGIT_RE.search(low) else 0)
 
 
-# A chunk of text between spaces -> its tokens, mended, and their folded forms.
-_CHUNKS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {}
+def _word_marks(lex: _Lexicon, ftoks: Iterable[str]) -> int:
+    """The M_ bits of the word lists these folded words are in."""
+    marks = 0
+    get = lex.word_marks.get
+    for ft in ftoks:
+        marks |= get(ft, 0)
+    return marks
+
+
+# A chunk of text between spaces -> its tokens (mended, teen code expanded), their folded forms,
+# and the M_ bits of the chunk (vocabulary): `_read` ORs them over the message.
+_CHUNKS: dict[str, tuple[tuple[str, ...], tuple[str, ...], int]] = {}
 CHUNKS_MAX = 100_000  # bounded: odd input must not grow memory for ever
+_DIGIT_RE: Final = re.compile(r"[0-9]")
 
 
-def _read_chunk(lex: _Lexicon, chunk: str) -> tuple[tuple[str, ...], tuple[str, ...]]:
-    """The tokens of one chunk (no whitespace in it) as `_tokens` reads them, remembered."""
+def _read_chunk(lex: _Lexicon, chunk: str) -> tuple[tuple[str, ...], tuple[str, ...], int]:
+    """The tokens of one chunk (no whitespace in it) as `_read` reads them, remembered."""
     ltoks = _split_tokens(chunk)
     if not _SOUND.issuperset(ltoks):
         ltoks = _mend_all(lex, ltoks)
+    ftoks = [_FOLD_MEMO.get(t) or _fold_token(t) for t in ltoks]
+    # As typed: "ca" is read by _police before any teen code is expanded.
+    marks = (M_ACCENTED if ftoks != ltoks else 0) | (M_MAY_BE_POLICE if "ca" in ftoks else 0)
+    if not lex.alias_keys.isdisjoint(ltoks):
+        ltoks, ftoks = lex.expand(ltoks, ftoks)
+    marks |= _word_marks(lex, ftoks) | (M_DIGIT if _DIGIT_RE.search(chunk) else 0)
     # Interned, like the keys of the lexicon and of the learned model: a lookup then finds its
     # key by identity without reading the key's characters (they are rarely in the CPU cache).
-    got = (
-        tuple(map(intern, ltoks)),
-        tuple(intern(_FOLD_MEMO.get(t) or _fold_token(t)) for t in ltoks),
-    )
+    got = (tuple(map(intern, ltoks)), tuple(map(intern, ftoks)), marks)
     if len(_CHUNKS) < CHUNKS_MAX:
         _CHUNKS[chunk] = got
     return got
@@ -165,12 +195,12 @@ def _pick(
     g: _Group,
     i: int,
     ltup: tuple[str, ...],
-    words: set[str],
+    words: tuple[str, ...],
     accented: bool,
     clause_start: bool,
 ) -> tuple[_Entry, bool, bool] | None:
     """The reading of a matched group: exact first, else by prior and context (`words`, the
-    message's folded words); and whether it rested on a form the lexicon calls ambiguous."""
+    message's folded tokens); and whether it rested on a form the lexicon calls ambiguous."""
     cands = _readings(g, i, ltup, accented, clause_start)
     if not cands:
         return None
@@ -184,11 +214,8 @@ def _pick(
     return chosen, False, g.ambiguous and len({(e.kind, e.cat) for e, _ in cands}) > 1
 
 
-def _scan(
-    lex: _Lexicon, ltoks: list[str], ftoks: list[str], accented: bool, words: set[str]
-) -> _Scan:
-    """One pass over the tokens: longest phrase at each position, negation scopes, clauses.
-    `words` is the set of folded tokens (context for choosing between readings)."""
+def _scan(lex: _Lexicon, ltoks: list[str], ftoks: list[str], accented: bool) -> _Scan:
+    """One pass over the tokens: longest phrase at each position, negation scopes, clauses."""
     first = lex.first
     vocative = lex.vocative
     n = len(ftoks)
@@ -236,7 +263,7 @@ def _scan(
                         amb = g.bare_guess and not accented
                         ambiguous = ambiguous or amb
                         break
-                    picked = _pick(g, i, ltup, words, accented, clause_start)
+                    picked = _pick(g, i, ltup, ftup, accented, clause_start)
                     if picked is not None:
                         chosen, exact, amb = picked
                         amb = amb or (g.bare_guess and not exact and chosen.kind == _INC)
@@ -251,7 +278,7 @@ def _scan(
                     if single.bare_guess and not accented:
                         amb = ambiguous = True
                 else:
-                    picked = _pick(single, i, ltup, words, accented, clause_start)
+                    picked = _pick(single, i, ltup, ftup, accented, clause_start)
                     if picked is not None:
                         chosen, exact, amb = picked
                         amb = amb or (single.bare_guess and not exact and chosen.kind == _INC)

@@ -10,7 +10,15 @@ from datetime import time as dtime
 from handlers.parse.entities import _next_word, _prev_word
 from handlers.parse.result import _new, _setter
 from handlers.parse.tokens import _CLAUSE_ENDS
-from handlers.parse.vocabulary import _Lexicon
+from handlers.parse.vocabulary import (
+    M_AGO,
+    M_DAYPART,
+    M_DIGIT,
+    M_MONTH,
+    M_TIME,
+    M_WEEKDAY,
+    _Lexicon,
+)
 from handlers.text import fold
 
 
@@ -91,16 +99,16 @@ def _new_time_spec(
     return spec
 
 
-def _time_spec(
-    lex: _Lexicon, text: str, low: str, has_digit: bool, words: set[str], accented: bool
-) -> _TimeSpec | None:
-    """Find the time words of a message; `_resolve_time` turns them into a date or datetime."""
-    if not has_digit and words.isdisjoint(lex.time_triggers):
+def _time_spec(lex: _Lexicon, text: str, low: str, marks: int, accented: bool) -> _TimeSpec | None:
+    """Find the time words of a message; `_resolve_time` turns them into a date or datetime.
+    `marks`: the message's M_ bits (vocabulary), which say which time words may be there."""
+    has_digit = bool(marks & M_DIGIT)
+    if not has_digit and not marks & M_TIME:
         return None
     spans: list[tuple[int, int]] = []
     ambiguous = False
 
-    if "truoc" in words or "cach" in words or "nua" in words:
+    if marks & M_AGO:
         m = lex.rel_re.search(low)
         while m is not None and fold(_prev_word(low, m.start())) == "thu":
             m = lex.rel_re.search(low, m.end())  # "thứ 2 tuần trước" is a weekday
@@ -151,7 +159,7 @@ def _time_spec(
 
     day_offset: int | None = None
     day_part: str | None = None
-    dayparts = lex.daypart_re.finditer(low) if not words.isdisjoint(lex.daypart_triggers) else ()
+    dayparts = lex.daypart_re.finditer(low) if marks & M_DAYPART else ()
     for m in dayparts:
         part_word = m.group("w")
         rel = m.group("rel")
@@ -187,7 +195,7 @@ def _time_spec(
 
     weekday: int | None = None
     week = ""
-    m = lex.weekday_re.search(low) if "thu" in words or "chu" in words else None
+    m = lex.weekday_re.search(low) if marks & M_WEEKDAY else None
     while m is not None and lex.weekday_not_after.has(_prev_word(low, m.start()), accented):
         m = lex.weekday_re.search(low, m.end())
     if m is not None:
@@ -200,7 +208,7 @@ def _time_spec(
     dates: list[re.Match[str]] = []
     if has_digit and "/" in low:
         dates.extend(lex.date_re.finditer(low))
-    if has_digit and "thang" in words:
+    if has_digit and marks & M_MONTH:
         dates.extend(lex.date_words_re.finditer(low))
     if dates:
         for m in sorted(dates, key=lambda d: d.start()):

@@ -37,6 +37,14 @@ _SECTION_KINDS: Final = {
     "notice": _NOTICE,
 }
 _SCOPE_SHORT, _SCOPE_CLAUSE = 1, 2
+# What a message holds, one bit each, ORed over its chunks (scanning._read_chunk) so that a later
+# stage asks one bit instead of testing the message's words against its word list: marks were
+# typed, "ca" (maybe the police), a digit, and a folded word of each list below.
+(
+    M_ACCENTED, M_MAY_BE_POLICE, M_DIGIT, M_PLACE, M_COMPANY, M_NOUN, M_NUMBER, M_DAYPART,
+    M_WEEKDAY, M_AGO, M_MONTH,
+) = (1 << k for k in range(11))  # fmt: skip
+M_TIME = M_DAYPART | M_WEEKDAY | M_AGO  # any time word that needs no digit
 
 
 @dataclass(frozen=True, slots=True)
@@ -210,6 +218,25 @@ class _Lexicon:
         for name, value in list(vars(self).items()):
             if isinstance(value, frozenset) and all(isinstance(w, str) for w in value):
                 setattr(self, name, frozenset(map(intern, value)))
+        self.word_marks = self._word_marks()
+
+    def _word_marks(self) -> dict[str, int]:
+        """Folded word -> the M_ bits of the word lists that hold it."""
+        lists = (
+            (M_PLACE, self.place_triggers.folded),
+            (M_COMPANY, self.company_triggers),
+            (M_NOUN, self.noun_starts),
+            (M_NUMBER, self.number_starts),
+            (M_DAYPART, self.daypart_triggers),
+            (M_WEEKDAY, self.weekday_triggers),
+            (M_AGO, self.ago_triggers),
+            (M_MONTH, self.month_triggers),
+        )
+        marks: dict[str, int] = {}
+        for bit, words in lists:
+            for w in words:
+                marks[intern(w)] = marks.get(w, 0) | bit
+        return marks
 
     # -- phrases --------------------------------------------------------------------------------
 
@@ -445,7 +472,9 @@ class _Lexicon:
         self.weekday_num = {fold(k): v for k, v in weekdays.items()}
         day_words = ["hôm", "bữa", "ngày", "mai", "mốt"]
         self.daypart_triggers = frozenset(fold(w).split()[0] for w in [*parts, *day_words])
-        self.time_triggers = self.daypart_triggers | {"thu", "chu", "truoc", "cach", "nua"}
+        self.weekday_triggers = frozenset({"thu", "chu"})  # thứ 2..., chủ nhật
+        self.ago_triggers = frozenset({"truoc", "cach", "nua"})  # 5 phút trước, cách đây...
+        self.month_triggers = frozenset({"thang"})  # ngày 5 tháng 3
         self.weekday_re = re.compile(
             rf"(?<!\w)(?:{_vi('thứ')}\s?(?P<wd>{_alt(weekdays)})|(?P<sun>{_vi('chủ nhật')}))"
             rf"(?:\s+{_vi('tuần')}\s+(?P<week>{_alt(['trước', 'rồi', 'này', 'sau', 'tới'])})"
