@@ -301,6 +301,8 @@ async def test_doubt_corrected_with_sua(bot: Bot) -> None:
     assert report.people == 2
     assert "Nơi: kho 7" in last(bot, "u2")
     assert (await the_incident(bot)).place_key == "warehouse:7"
+    # The coordinator alerted before the answer hears the fire stands and needs a taker.
+    assert last(bot, "c1") == "Sự việc SV1: người báo đã xác nhận (cháy/nổ). Cần người nhận xử lý!"
 
 
 async def test_unanswered_doubt_is_kept_unconfirmed(bot: Bot) -> None:
