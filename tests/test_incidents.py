@@ -447,7 +447,7 @@ async def test_baocao_lists_for_coordinators_and_prompts_members(bot: Bot) -> No
     await say(bot, "/baocao", sender="c1")
     assert "SV1 · trộm cắp · kho 2" in last(bot, "c1")
     await say(bot, "/baocao SV1", sender="c1")
-    assert "báo cáo (anh/chị An)" in last(bot, "c1")
+    assert "Báo cáo (anh/chị An)" in last(bot, "c1")  # the step named as on its page
 
 
 async def test_open_incident_reminder_goes_to_the_member_handling_it_in_the_morning(
