@@ -7,6 +7,7 @@ from typing import Any, NamedTuple
 
 from handlers import labels
 from handlers.codes import incident_code
+from handlers.text import fold
 
 # One label per category, state and severity everywhere: handlers/labels.py's tables.
 CATEGORY = labels.CATEGORY
@@ -31,8 +32,23 @@ def place_text(place: Mapping[str, Any]) -> str:
     kind, code, text = place.get("kind"), place.get("code"), place.get("text") or ""
     label = PLACE_KIND.get(str(kind))
     if label and code:
-        return f"{label} {code}"
+        return f"{label} {company_name(str(code)) if kind == 'company' else code}"
     return str(text or code or "").strip()
+
+
+def company_name(name: str) -> str:
+    """A company's name as typed; typed all in lower case, written as a name is (docs/incidents.md):
+    "may viet" -> "May Viet", "lg" -> "LG"."""
+    if name != name.lower():
+        return name  # the member chose the capitals ("LG Display", "May Việt")
+    return " ".join(_name_word(word) for word in name.split())
+
+
+def _name_word(word: str) -> str:
+    # Every Vietnamese syllable has a vowel: a word without one is an abbreviation (TNHH, LG).
+    if word.isalpha() and not set(fold(word)) & set("aeiouy"):
+        return word.upper()
+    return word[:1].upper() + word[1:]
 
 
 def places_text(places: Iterable[Mapping[str, Any]]) -> str:
