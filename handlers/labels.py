@@ -1,4 +1,4 @@
-"""Vietnamese words for every machine value a person reads: pages, charts and spreadsheets.
+"""Vietnamese words for every machine value a person reads: pages, charts, spreadsheets, chat.
 
 Categories come from handlers/texts/categories.py, the table the chat replies use, so a fire is
 "cháy/nổ" in the alert, on the dashboard, on the chart and in the spreadsheet alike.
@@ -90,7 +90,7 @@ EVENT = {
     "report": "Báo cáo",
     "merged": "Báo cáo thêm (gộp vào)",
     "photo": "Ảnh kèm",
-    "alert_held": "Giữ cảnh báo",
+    "alert_held": "Hoãn cảnh báo",
     "alert": "Cảnh báo điều phối viên",
     "escalation": "Chuyển cấp",
     "escalation_done": "Hết bậc chuyển cấp",
