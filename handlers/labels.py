@@ -1,4 +1,4 @@
-"""Vietnamese words for every machine value a person reads: pages, charts and spreadsheets.
+"""Vietnamese words for every machine value a person reads: pages, charts, spreadsheets, chat.
 
 Categories come from handlers/texts/categories.py, the table the chat replies use, so a fire is
 "cháy/nổ" in the alert, on the dashboard, on the chart and in the spreadsheet alike.
@@ -8,14 +8,20 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from handlers.texts import incidents as incident_texts
 from handlers.texts.categories import CATEGORY as CATEGORY
 
 __all__ = ["CATEGORY"]
 
 SEVERITY = {"high": "nghiêm trọng", "medium": "trung bình", "low": "nhẹ"}
-# The same words the bot uses in chat about an incident: that table itself, not a copy.
-INCIDENT_STATUS = incident_texts.STATUS
+# An incident's state, in chat (handlers/texts/incidents.py uses this table) and on pages.
+INCIDENT_STATUS = {
+    "reported": "chờ người nhận",
+    "acknowledged": "đã có người nhận",
+    "handling": "đang xử lý",
+    "resolved": "đã xử lý xong",
+    "false_alarm": "báo nhầm",
+    "noted": "đã ghi nhận, không cần xử lý",
+}
 # The digest's incident states: "open" is a reported incident nobody has taken yet.
 INCIDENT_STATE_AT = {**INCIDENT_STATUS, "open": INCIDENT_STATUS["reported"]}
 REPORT_STATUS = {
@@ -78,11 +84,13 @@ GROUP_KIND = {
     "fire_safety": "an toàn PCCC",
     "private": "tin riêng",
 }
-# What each step of an incident's timeline (IncidentEvent.kind) is called on its page.
+# What each step of an incident's timeline (IncidentEvent.kind) is called, on its page and in
+# the chat's /baocao SV<số>.
 EVENT = {
     "report": "Báo cáo",
     "merged": "Báo cáo thêm (gộp vào)",
     "photo": "Ảnh kèm",
+    "alert_held": "Hoãn cảnh báo",
     "alert": "Cảnh báo điều phối viên",
     "escalation": "Chuyển cấp",
     "escalation_done": "Hết bậc chuyển cấp",

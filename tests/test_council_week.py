@@ -314,7 +314,7 @@ async def test_a_council_week(week: Week) -> None:
     assert week.received("hung") == ["Đã ghi nhận: đồng chí Hùng đang xử lý sự việc SV3."]
     await week.wakes(at("Fri", "07:00"))
     assert week.received("hung") == [
-        "Nhắc: sự việc SV3 (trộm cắp tại kho 1, Cty may viet) đã mở 1 ngày, trạng thái: đang xử"
+        "Nhắc: sự việc SV3 (trộm cắp tại kho 1, Cty May Viet) đã mở 1 ngày, trạng thái: đang xử"
         " lý. Xong rồi thì gõ /xong SV3 giúp bot nhé."
     ]
     assert week.received("quan") == [] and week.received("ha") == []

@@ -301,6 +301,21 @@ async def test_doubt_corrected_with_sua(bot: Bot) -> None:
     assert report.people == 2
     assert "Nơi: kho 7" in last(bot, "u2")
     assert (await the_incident(bot)).place_key == "warehouse:7"
+    # The coordinator alerted before the answer hears the fire stands and needs a taker.
+    assert last(bot, "c1") == "Sự việc SV1: người báo đã xác nhận (cháy/nổ). Cần người nhận xử lý!"
+
+
+async def test_a_company_typed_in_lower_case_is_shown_back_as_a_name(bot: Bot) -> None:
+    # docs/incidents.md, "Places shown back": capitals for the name, accents never guessed.
+    await say(bot, "chay kho cty may viet, goi 114 roi", sender="u2")
+    assert "Có phải anh/chị báo cháy/nổ ở Cty May Viet không?" in last(bot, "u2")
+    assert "KHẨN: cháy/nổ tại Cty May Viet (SV1)" in alert_line(bot, "c1").text
+    await say(bot, "đúng", sender="u2")
+    assert "• Nơi: Cty May Viet" in last(bot, "u2")
+    (report,) = await rows(bot, Report)
+    assert report.places[0]["code"] == "may viet"  # stored as the parser read it
+    assert texts.company_name("lg display") == "LG Display"  # no vowel: an abbreviation
+    assert texts.company_name("LG display") == "LG display"  # capitals typed are kept
 
 
 async def test_unanswered_doubt_is_kept_unconfirmed(bot: Bot) -> None:
@@ -445,7 +460,7 @@ async def test_baocao_lists_for_coordinators_and_prompts_members(bot: Bot) -> No
     await say(bot, "/baocao", sender="c1")
     assert "SV1 · trộm cắp · kho 2" in last(bot, "c1")
     await say(bot, "/baocao SV1", sender="c1")
-    assert "báo cáo (anh/chị An)" in last(bot, "c1")
+    assert "Báo cáo (anh/chị An)" in last(bot, "c1")  # the step named as on its page
 
 
 async def test_open_incident_reminder_goes_to_the_member_handling_it_in_the_morning(

@@ -5,8 +5,12 @@ text, the dashboard's filters, the digest workbook and the conversation's own ta
 from __future__ import annotations
 
 import io
+import re
 from collections.abc import AsyncIterator
 from datetime import datetime, timedelta
+from importlib import import_module
+from pathlib import Path
+from pkgutil import iter_modules
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -129,13 +133,38 @@ def test_roles_directive_states_and_outbox_kinds_have_one_table() -> None:
     assert env.filters["state"]("cancelled") == "đã hủy"
     assert VALUE_LABELS["outbox"]["kind"] is labels.OUTBOX_KIND
     # No second outbox-kind table hides in the texts: every module's dicts are checked.
-    from importlib import import_module
-    from pkgutil import iter_modules
+    for name, table in text_tables():
+        if table is not labels.OUTBOX_KIND:
+            assert not {"digest_chart", "nudge", "reminder"} <= set(table), name
 
+
+def text_tables() -> list[tuple[str, dict[Any, Any]]]:
+    """Every dict at the top of a handlers/texts module, by its module and name."""
     import handlers.texts as pkg
 
+    found = []
     for info in iter_modules(pkg.__path__):
         module = import_module(f"handlers.texts.{info.name}")
         for name, value in vars(module).items():
-            if isinstance(value, dict) and value is not labels.OUTBOX_KIND:
-                assert not {"digest_chart", "nudge", "reminder"} <= set(value), name
+            if isinstance(value, dict):
+                found.append((f"{info.name}.{name}", value))
+    return found
+
+
+def test_every_timeline_step_has_one_name_in_chat_and_on_the_page() -> None:
+    """/baocao SV<số> and the incident page name each step from labels.EVENT, and every step
+    the code records (add_event's kinds, found in the source) has a name there."""
+    page = environment().filters["event"]
+    for kind, word in labels.EVENT.items():
+        assert incident_texts.timeline_line("10:00", kind, "", "") == f"  10:00 {word}", kind
+        assert page(kind) == word
+    handlers_dir = Path(__file__).resolve().parents[1] / "handlers"
+    recorded: set[str] = set(labels.INCIDENT_STATUS)  # status.py records the new state
+    for path in handlers_dir.rglob("*.py"):
+        for call in re.findall(r"add_event\((.*?)\)\n", path.read_text("utf-8"), re.S):
+            recorded.update(re.findall(r'"([a-z_]+)"', call))
+    assert {"report", "merged", "alert_held", "withdrawn"} <= recorded  # the scan finds them
+    assert recorded <= set(labels.EVENT), recorded - set(labels.EVENT)
+    for name, table in text_tables():  # no second timeline table hides in the texts
+        if table is not labels.EVENT:
+            assert not {"escalation_done", "withdrawn", "corrected"} <= set(table), name

@@ -52,7 +52,7 @@ async def park(make_bot: Any, make_settings: Any, tmp_path: Path) -> Bot:
         groups=GROUPS,
         dashboard={"password": PASSWORD},
         server={"public_url": "https://antt.vn"},
-        retention={"messages_days": 30, "first_message_notice": True},
+        retention={"messages_days": 30, "digests_days": 400, "first_message_notice": True},
     )
     bot: Bot = await make_bot(settings, clock=FixedClock(TUE))
     await import_roster(bot, TUE)
@@ -92,6 +92,8 @@ async def test_baomat_and_the_notice_once_on_the_first_private_message(park: Bot
     await say(park, "u3", "/baomat")
     answer = park.store.bot_lines("u3")[-1].text
     assert "Nghị định 13/2023/NĐ-CP" in answer and "30 ngày" in answer
+    # The sent digests name members too: their period is the configured one (docs/privacy.md).
+    assert "• Bản tổng kết tuần đã gửi (có tên thành viên): 400 ngày." in answer.splitlines()
     async with park.http.get("/dashboard/baomat") as resp:  # public: members have no login
         assert resp.status == 200 and "30 ngày" in await resp.text()
 

@@ -12,7 +12,7 @@ from models.privacy import notice_due
 async def show_privacy(ctx: Context) -> None:
     """What the bot keeps, why and for how long (the dashboard page says the same)."""
     r = ctx.settings.retention
-    await ctx.reply(texts.summary(r.messages_days, r.photos_days, r.inbox_days))
+    await ctx.reply(texts.summary(r.messages_days, r.photos_days, r.inbox_days, r.digests_days))
 
 
 @hook(1)

@@ -5,21 +5,14 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import Any, NamedTuple
 
+from handlers import labels
 from handlers.codes import incident_code
-from handlers.texts.categories import CATEGORY as CATEGORY_LABELS
+from handlers.text import fold
 
-CATEGORY = CATEGORY_LABELS  # one label per category everywhere
-
-STATUS = {
-    "reported": "chờ người nhận",
-    "acknowledged": "đã có người nhận",
-    "handling": "đang xử lý",
-    "resolved": "đã xử lý xong",
-    "false_alarm": "báo nhầm",
-    "noted": "đã ghi nhận, không cần xử lý",
-}
-
-SEVERITY = {"high": "nghiêm trọng", "medium": "trung bình", "low": "nhẹ"}
+# One label per category, state and severity everywhere: handlers/labels.py's tables.
+CATEGORY = labels.CATEGORY
+STATUS = labels.INCIDENT_STATUS
+SEVERITY = labels.SEVERITY
 
 PLACE_KIND = {
     "workshop": "xưởng",
@@ -39,8 +32,23 @@ def place_text(place: Mapping[str, Any]) -> str:
     kind, code, text = place.get("kind"), place.get("code"), place.get("text") or ""
     label = PLACE_KIND.get(str(kind))
     if label and code:
-        return f"{label} {code}"
+        return f"{label} {company_name(str(code)) if kind == 'company' else code}"
     return str(text or code or "").strip()
+
+
+def company_name(name: str) -> str:
+    """A company's name as typed; typed all in lower case, written as a name is (docs/incidents.md):
+    "may viet" -> "May Viet", "lg" -> "LG"."""
+    if name != name.lower():
+        return name  # the member chose the capitals ("LG Display", "May Việt")
+    return " ".join(_name_word(word) for word in name.split())
+
+
+def _name_word(word: str) -> str:
+    # Every Vietnamese syllable has a vowel: a word without one is an abbreviation (TNHH, LG).
+    if word.isalpha() and not set(fold(word)) & set("aeiouy"):
+        return word.upper()
+    return word[:1].upper() + word[1:]
 
 
 def places_text(places: Iterable[Mapping[str, Any]]) -> str:
@@ -283,28 +291,9 @@ def _clip(text: str, limit: int = 300) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
-EVENT = {
-    "report": "báo cáo",
-    "merged": "báo cáo thêm",
-    "alert": "báo khẩn cho điều phối viên",
-    "escalation": "chuyển cấp",
-    "escalation_done": "hết cấp chuyển",
-    "confirmed": "người báo xác nhận",
-    "withdrawn": "người báo hủy",
-    "corrected": "người báo sửa",
-    "moved": "báo cáo chuyển sang sự việc khác",
-    "photo": "ảnh",
-    "reminder": "nhắc việc",
-    "unconfirmed": "chưa được xác nhận",
-    "acknowledged": "nhận xử lý",
-    "handling": "đang xử lý",
-    "resolved": "xử lý xong",
-    "false_alarm": "báo nhầm",
-}
-
-
 def timeline_line(when: str, kind: str, who: str, note: str) -> str:
-    parts = [f"  {when} {EVENT.get(kind, kind)}"]
+    """One step of an incident's story, named as on its dashboard page."""
+    parts = [f"  {when} {labels.label(labels.EVENT, kind)}"]
     if who:
         parts.append(f"({who})")
     if note:

@@ -7,7 +7,7 @@ NOTICE = "🔒 Bot lưu tên, số điện thoại và tin nhắn anh/chị gử
 PAGE_PATH = "/dashboard/baomat"
 
 
-def summary(messages_days: int, photos_days: int, inbox_days: int) -> str:
+def summary(messages_days: int, photos_days: int, inbox_days: int, digests_days: int) -> str:
     """The /baomat answer: what is kept, why, for how long, and how to ask for it or erase it."""
     return "\n".join(
         [
@@ -16,6 +16,7 @@ def summary(messages_days: int, photos_days: int, inbox_days: int) -> str:
             f"• Tin nhắn gửi bot và trong nhóm: {messages_days} ngày, để ghi nhận báo cáo, điểm danh.",
             f"• Ảnh kèm báo cáo: {photos_days} ngày.",
             f"• Dữ liệu kỹ thuật (hộp thư đến): {inbox_days} ngày.",
+            f"• Bản tổng kết tuần đã gửi (có tên thành viên): {digests_days} ngày.",
             "• Báo cáo sự việc giữ loại, thời gian, địa điểm để thống kê.",
             "Muốn xem hoặc xoá dữ liệu của mình, anh/chị nhắn điều phối viên.",
         ]

@@ -111,18 +111,16 @@ async def _confirm(ctx: Context, report: Report, incident: Incident) -> None:
     if is_held(incident):
         await release_held(ctx.session, ctx.settings, ctx.now, incident, confirmed=True)
     elif incident.urgent and incident.status == "reported":
-        await tell_alerted(
-            ctx.session,
-            ctx.now,
-            incident,
-            "confirmed",
-            texts.TO_ALERTED["confirmed"].format(
-                code=texts.incident_code(incident.id),
-                category=texts.category_name(incident.category),
-            ),
-            set(),
-        )
+        await _tell_confirmed(ctx, incident)
     await confirm_reply(ctx, report, incident, stored_time(report, ctx.tz), alerted=incident.urgent)
+
+
+async def _tell_confirmed(ctx: Context, incident: Incident) -> None:
+    """Those already alerted hear that the reporter stands by it and it still needs a taker."""
+    text = texts.TO_ALERTED["confirmed"].format(
+        code=texts.incident_code(incident.id), category=texts.category_name(incident.category)
+    )
+    await tell_alerted(ctx.session, ctx.now, incident, "confirmed", text, set())
 
 
 def stored_time(report: Report, tz: ZoneInfo) -> dict[str, str] | None:
@@ -215,17 +213,7 @@ async def _correct(ctx: Context, report: Report, incident: Incident, text: str) 
             unconfirmed=False,
         )
     elif incident.urgent and incident.status == "reported":
-        await tell_alerted(
-            ctx.session,
-            ctx.now,
-            incident,
-            "confirmed",
-            texts.TO_ALERTED["confirmed"].format(
-                code=texts.incident_code(incident.id),
-                category=texts.category_name(incident.category),
-            ),
-            set(),
-        )
+        await _tell_confirmed(ctx, incident)
     await confirm_reply(
         ctx, report, incident, u.time or stored_time(report, ctx.tz), alerted=incident.urgent
     )
