@@ -23,9 +23,15 @@ _TELEX_PAIRS: Final = (("aa", "a"), ("aw", "a"), ("ee", "e"), ("oo", "o"), ("ow"
 _TELEX_PAIRS_TAIL: Final = (("uw", "u"), ("dd", "d"), ("w", ""))
 
 
+# No syllable is longer than 7 letters ("nghiêng"), nor two run together longer than 14: a
+# longer "word" is not mended. Why: each repair tries every position of the word, so a
+# pasted 8,000-letter word cost seconds (quadratic), on the one event loop.
+LONGEST_MENDED = 16
+
+
 def mend(lex: _Lexicon, tok: str) -> str:
     """The word `tok` (lower case) was meant to be; `tok` itself when it looks right."""
-    if len(tok) < 3 or not tok.isalpha():
+    if len(tok) < 3 or len(tok) > LONGEST_MENDED or not tok.isalpha():
         return tok
     plain = fold(tok)
     known = lex.known
@@ -68,7 +74,7 @@ def _telex(tok: str) -> str:
 
 def split_run(lex: _Lexicon, tok: str) -> tuple[str, str] | None:
     """Two words typed without the space between them ("comat"), when they make a phrase."""
-    if len(tok) < 4 or not tok.isalpha():
+    if len(tok) < 4 or len(tok) > LONGEST_MENDED or not tok.isalpha():
         return None
     plain = fold(tok)
     if plain in lex.known or _SYLLABLE_RE.fullmatch(plain):
