@@ -592,7 +592,12 @@ async def top_members(
         select(Report.member_pk, func.count())
         .where(_in(Report.created_at, w))
         .group_by(Report.member_pk),
-        select(Ack.member_pk, func.count()).where(_in(Ack.at, w)).group_by(Ack.member_pk),
+        # An ack has no council of its own: it is its directive's (a member of two parks
+        # acknowledging park A's directive is thanked in A only).
+        select(Ack.member_pk, func.count())
+        .join(Directive, Directive.id == Ack.directive_pk)
+        .where(_in(Ack.at, w), *_own(Directive, w))
+        .group_by(Ack.member_pk),
     ]
     counts = union_all(*parts).subquery("interactions")
     score = func.sum(counts.c.n).label("score")

@@ -25,6 +25,7 @@ from sqlalchemy import select
 from handlers.clock import FixedClock
 from handlers.config import Settings, load_settings
 from handlers.digest import build_digest
+from handlers.texts import digest as digest_texts
 from models.tables import (
     CheckIn,
     Directive,
@@ -537,3 +538,24 @@ async def test_in_chromium_a_chair_signs_in_and_sees_only_their_park(
             assert "cổng 5" in body and "xưởng 2" not in body
         finally:
             await browser.close()
+
+
+async def test_an_ack_counts_in_the_park_of_its_directive_only(parks: Bot) -> None:
+    """Anh Hải sits on both parks' councils; he acknowledges chị Mai's Khai Quang directive in
+    Khai Quang's group. Bình Xuyên's digest, where he did nothing, neither thanks him for it
+    nor counts it; Khai Quang's does."""
+    await say(
+        parks, "u_kq_chu_tich", "/thongbao Kiểm tra bình chữa cháy trước thứ 6", "g_kq_council"
+    )
+    await say(parks, "u_hai", "đã nhận", "g_kq_council")
+    settings = parks.runtime.settings
+    async with parks.sessions() as s:
+        (directive,) = (await s.execute(select(Directive))).scalars()
+        kq = await build_digest(s, settings, "2026-W49", parks.clock.now(), council_id="khai-quang")
+        bx = await build_digest(s, settings, "2026-W49", parks.clock.now(), council_id="binh-xuyen")
+    assert directive.council_id == "khai-quang"
+    assert (kq.totals.acks, bx.totals.acks) == (1, 0)
+    assert [m.member_id for m in kq.top_members] == ["u_hai"]
+    assert kq.top_members[0].interactions == 2  # his message and his acknowledgement
+    assert bx.top_members == [], [(m.member_id, m.interactions) for m in bx.top_members]
+    assert digest_texts.NO_THANKS in bx.render_text()  # he is listed as quiet there, rightly
