@@ -197,9 +197,19 @@ class GroupInfo:
     kind: str
 
 
+# The province's staff (`province.coordinators`): known people (status `member`) who sit on
+# no park's council, so no park counts them, lists them as quiet or expects an ack of them.
+PROVINCE_ROLE = "province"
+
+
+def park_member() -> ColumnElement[bool]:
+    """A known person of the park: on its roster (or linked), never the province's staff."""
+    return and_(Member.status == "member", Member.role != PROVINCE_ROLE)
+
+
 def expected_member(end: datetime | ColumnElement[Any] | Any) -> ColumnElement[bool]:
     """On the roster, still active and expected to take part before `end`."""
-    return and_(Member.status == "member", Member.active.is_(True), Member.expected_since < end)
+    return and_(park_member(), Member.active.is_(True), Member.expected_since < end)
 
 
 def _in(col: Any, w: Window) -> ColumnElement[bool]:
@@ -252,14 +262,17 @@ def scope_map(
     """(member_pk, key) for a scope kind; `group_pk` narrows everything to one group,
     `council_id` to one council's members and groups."""
     stmt: Select[Any]
+    # The province's staff are nobody's scope: what they write or are sent is not the park's.
+    staff = Member.role != PROVINCE_ROLE
     if kind == "total":
         stmt = select(Member.id.label("member_pk"), ALL.label("key"))
-        stmt = stmt.where(*_restrict(Member.id, group_pk, council_id))
+        stmt = stmt.where(staff, *_restrict(Member.id, group_pk, council_id))
     elif kind == "group":
         stmt = (
             select(Membership.member_pk.label("member_pk"), Membership.group_pk.label("key"))
             .join(Group, Group.id == Membership.group_pk)
-            .where(Group.kind != "private")
+            .join(Member, Member.id == Membership.member_pk)
+            .where(Group.kind != "private", staff)
         )
         if group_pk is not None:
             stmt = stmt.where(Membership.group_pk == group_pk)
@@ -267,6 +280,7 @@ def scope_map(
             stmt = stmt.where(Group.council_id == council_id)
     else:
         stmt = select(Member.id.label("member_pk"), Member.enterprise.label("key")).where(
+            staff,
             Member.enterprise.is_not(None),
             Member.enterprise != "",
             *_restrict(Member.id, group_pk, council_id),
@@ -1078,7 +1092,7 @@ async def shift_checkins(
         select(distinct(Member.enterprise)).where(
             Member.enterprise.is_not(None),
             Member.enterprise != "",
-            Member.status == "member",
+            park_member(),
             Member.active.is_(True),
             *_restrict(Member.id, group_pk, w.council_id),
         )

@@ -26,8 +26,11 @@ from handlers.clock import FixedClock
 from handlers.config import Settings, load_settings
 from handlers.digest import build_digest
 from handlers.texts import digest as digest_texts
+from handlers.texts import identity as identity_texts
+from models.roster import import_roster_csv
 from models.tables import (
     CheckIn,
+    Conversation,
     Directive,
     Incident,
     Member,
@@ -559,3 +562,47 @@ async def test_an_ack_counts_in_the_park_of_its_directive_only(parks: Bot) -> No
     assert kq.top_members[0].interactions == 2  # his message and his acknowledgement
     assert bx.top_members == [], [(m.member_id, m.interactions) for m in bx.top_members]
     assert digest_texts.NO_THANKS in bx.render_text()  # he is listed as quiet there, rightly
+
+
+async def test_a_chair_confirms_a_new_coordinator_of_his_own_park_only(parks: Bot) -> None:
+    """Khai Quang adds anh Khoa as a coordinator without a Zalo id. A stranger named like him
+    writes to the bot: Khai Quang's chair is asked to confirm, Bình Xuyên's is not told of
+    it; anh Tuấn (Bình Xuyên) cannot confirm him, even by the claim's number; chị Mai can."""
+    async with parks.sessions() as s, s.begin():
+        roster = "member_id,name,phone,enterprise,role,groups\n,Đinh Văn Khoa,,,coordinator,"
+        result = await import_roster_csv(s, roster + "g_kq_council\n", TUESDAY, "khai-quang")
+    assert result.errors == [] and result.created == 1
+
+    body = text_event("chào bot", sender="u_khoa", name="Đinh Văn Khoa", at=parks.clock.now())
+    assert (await parks.deliver(body))[0] == 200
+    await parks.drain()
+    async with parks.sessions() as s:
+        (claim,) = (
+            await s.execute(select(Conversation).where(Conversation.kind == "identity_claim"))
+        ).scalars()
+    asked = identity_texts.CONFIRM_ASK.split("{")[0]
+    assert any(
+        t.startswith(asked) and f"/xacnhan {claim.id}" in t for t in said(parks, "u_kq_chu_tich")
+    )
+    assert not any("Khoa" in t for t in said(parks, "u_bx_chu_tich"))
+
+    await say(parks, "u_bx_chu_tich", "/xacnhan")
+    assert said(parks, "u_bx_chu_tich")[-1] == identity_texts.CONFIRM_NONE
+    await say(parks, "u_bx_chu_tich", f"/xacnhan {claim.id}")
+    assert said(parks, "u_bx_chu_tich")[-1] == identity_texts.CONFIRM_UNKNOWN.format(n=claim.id)
+    khoa = await member_by_name(parks, "Đinh Văn Khoa")
+    assert khoa.member_id is None  # still unlinked: the stranger stays a guest
+
+    await say(parks, "u_kq_chu_tich", f"/xacnhan {claim.id}")
+    assert said(parks, "u_kq_chu_tich")[-1] == identity_texts.CONFIRM_DONE.format(
+        display="Đinh Văn Khoa", name="Đinh Văn Khoa"
+    )
+    khoa = await member_by_name(parks, "Đinh Văn Khoa")
+    assert khoa.member_id == "u_khoa" and khoa.status == "member"
+
+
+async def member_by_name(bot: Bot, name: str) -> Member:
+    """The roster row of that name (a guest writing under the same name is not it)."""
+    async with bot.sessions() as s:
+        stmt = select(Member).where(Member.name == name, Member.status == "member")
+        return (await s.execute(stmt)).scalar_one()

@@ -26,8 +26,8 @@ from handlers.clock import FixedClock
 from handlers.digest import build_digest
 from handlers.jobs import JOBS, load_all, run_body
 from handlers.province import build_province_digest
-from models.tables import Outbox
-from tests.conftest import PG_URL, Bot
+from models.tables import Member, Nudge, Outbox
+from tests.conftest import PG_URL, Bot, text_event
 from tests.test_backup import cli
 from tests.test_councils_e2e import said, say, two_parks, two_parks_file
 
@@ -443,3 +443,55 @@ def test_the_province_bench_runs_at_toy_size(
     out = capsys.readouterr().out
     assert "provincial overview: 3 parks, 6-week trend" in out, out
     assert "one park's digest (kcn-01)" in out and "overview query: requests" in out
+
+
+# --- the province's staff on a single park's installation ------------------------------
+
+
+async def test_on_a_single_park_the_provinces_staff_are_never_its_members(
+    make_bot: Any, make_settings: Any, db_url: str
+) -> None:
+    """One park, no `councils`; anh Quốc of the province's board writes to the bot and in the
+    council's group, then falls silent. He is stored as a known person (status member), yet
+    the park's digest never counts him among its members, never lists him as quiet, and the
+    nudges never remind him nor name him to the chair."""
+    from tests.engagement_helpers import COUNCIL, council_settings, import_roster
+
+    settings = council_settings(make_settings, db_url, province={"coordinators": ["u_tinh"]})
+    bot: Bot = await make_bot(settings, clock=FixedClock(at(0, 1)))
+    await import_roster(bot, at(0, 1))
+    bot.clock.set(at(0, 9))
+    for chat in ("u_tinh", COUNCIL):
+        body = text_event(
+            "@Bot ANTT chào cả nhóm" if chat == COUNCIL else "chào bot",
+            sender="u_tinh", name="Bùi Quốc", chat=chat, group=chat == COUNCIL,
+            at=bot.clock.now(),
+        )  # fmt: skip
+        assert (await bot.deliver(body))[0] == 200
+        await bot.drain()
+    async with bot.sessions() as s:
+        quoc = (await s.execute(select(Member).where(Member.member_id == "u_tinh"))).scalar_one()
+    assert (quoc.role, quoc.status) == ("province", "member")
+
+    # Two weeks on, nobody has written since: everyone on the roster is quiet, he is not counted.
+    bot.clock.set(at(14, 10))
+    async with bot.sessions() as s:
+        this_week = await build_digest(s, settings, WEEK, bot.clock.now())
+        later = await build_digest(s, settings, "2026-W50", bot.clock.now())
+    assert this_week.totals.members == later.totals.members == 10  # the roster, not 11
+    assert this_week.totals.active == 0  # his greeting is no park member's activity
+    council_group = [f for g, f in this_week.groups if g.chat_id == COUNCIL]
+    assert council_group[0].members == 3  # u1, u2 and u5; not him
+    assert this_week.totals.messages == council_group[0].messages == 0  # nor his greetings
+    assert "u_tinh" not in [m.member_id for m in later.inactive_members]
+    assert "Quốc" not in later.render_text()
+
+    for day in (8, 10, 14):
+        bot.clock.set(at(day, 10))
+        await bot.runtime.run_job("nudges")
+        await bot.drain()
+    async with bot.sessions() as s:
+        nudged = set((await s.execute(select(Nudge.member_pk))).scalars())
+    assert nudged and quoc.id not in nudged
+    assert not any("tương tác" in line for line in said(bot, "u_tinh"))
+    assert not any("Quốc" in line for line in said(bot, "u1"))
