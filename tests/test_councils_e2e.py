@@ -606,3 +606,104 @@ async def member_by_name(bot: Bot, name: str) -> Member:
     async with bot.sessions() as s:
         stmt = select(Member).where(Member.name == name, Member.status == "member")
         return (await s.execute(stmt)).scalar_one()
+
+
+async def test_a_chair_of_both_parks_switches_park_and_every_page_follows(
+    make_bot: Any, db_url: str
+) -> None:
+    """Chị Mai chairs Khai Quang and is made a coordinator of Bình Xuyên too: the header lets
+    her choose the park, the session keeps it, and every page shows that park only. Anh
+    Tuấn (Bình Xuyên only) has nothing to choose and cannot switch by a forged form; anh
+    Quốc (the province) chooses any park, or the province's overview."""
+    bot: Bot = await make_bot(
+        two_parks(db_url, dashboard={"password": PASSWORD}), clock=FixedClock(TUESDAY)
+    )
+    await say(bot, "u_ban_quan_ly", "chào bot")
+    await say(bot, "u_bx_lan", "Cháy lớn ở kho vải xưởng 2, cần hỗ trợ gấp!!!", "g_bx_council")
+    await say(bot, "u_kq_nam", "Mất trộm dây điện ở cổng 5", "g_kq_council")
+    async with bot.sessions() as s, s.begin():
+        mai = "u_kq_chu_tich,Đỗ Thị Mai,0901000201,,coordinator,g_bx_council\n"
+        result = await import_roster_csv(s, ROSTER_HEADER + mai, TUESDAY, "binh-xuyen")
+    assert result.errors == []
+    bx_only = ("xưởng 2", "Trần Thị Lan", "May Việt")
+    kq_only = ("cổng 5", "Hoàng Văn Nam", "Vũ Thị Thu")
+    pages = ("/dashboard/", "/dashboard/reports", "/dashboard/incidents", "/dashboard/members")
+    pages += ("/dashboard/digest/2026-W49", "/dashboard/downloads/reports.csv")
+
+    async def shown() -> str:
+        seen = []
+        for path in pages:
+            async with bot.http.get(path, allow_redirects=False) as resp:
+                assert resp.status == 200, path
+                seen.append(await resp.text())
+        return "\n".join(seen)
+
+    assert await login(bot, "0901000201") == 303
+    home = await page_text(bot, "/dashboard/")
+    assert '<option value="binh-xuyen" selected>KCN Bình Xuyên</option>' in home
+    assert '<option value="khai-quang">KCN Khai Quang</option>' in home
+    everything = await shown()  # the first park she coordinates, in the file's order
+    assert all(w in everything for w in bx_only) and not any(w in everything for w in kq_only)
+
+    switched = await switch(bot, "khai-quang", "/dashboard/reports")
+    assert (switched.status, switched.headers["Location"]) == (303, "/dashboard/reports")
+    everything = await shown()
+    assert all(w in everything for w in kq_only) and not any(w in everything for w in bx_only)
+    assert "Đỗ Thị Mai · điều phối viên · KCN Khai Quang" in everything
+    # A record's page belongs to the park it came from: after a switch, its list is shown.
+    back = await switch(bot, "binh-xuyen", "/dashboard/members/3")
+    assert back.headers["Location"] == "/dashboard/members"
+    assert "Trần Thị Lan" in await page_text(bot, "/dashboard/members")
+    # Forged or broken forms change nothing and crash nothing.
+    for council in ("nowhere", "", "x" * 500, "khai-quang\x00"):
+        assert (await switch(bot, council, "/dashboard/")).status == 403, council
+    async with bot.http.post(
+        "/dashboard/park", data={"council": "khai-quang"}, allow_redirects=False
+    ) as resp:
+        assert resp.status == 403  # no CSRF token
+    assert "xưởng 2" in await page_text(bot, "/dashboard/reports")
+    bot.http.session.cookie_jar.clear()
+
+    # Anh Tuấn chairs Bình Xuyên only: no choice shown, and Khai Quang is not his to open.
+    assert await login(bot, "0901000101") == 303
+    assert 'action="/dashboard/park"' not in await page_text(bot, "/dashboard/")
+    assert (await switch(bot, "khai-quang", "/dashboard/reports")).status == 403
+    assert "cổng 5" not in await page_text(bot, "/dashboard/reports")
+    bot.http.session.cookie_jar.clear()
+
+    # Anh Quốc (the province) starts from the overview; a park's page waits for his choice.
+    assert await login(bot, "u_ban_quan_ly") == 303
+    async with bot.http.get("/dashboard/reports", allow_redirects=False) as resp:
+        assert (resp.status, resp.headers["Location"]) == (303, "/dashboard/province")
+    overview = await page_text(bot, "/dashboard/province")
+    assert '<option value="" selected>Toàn tỉnh</option>' in overview
+    assert (await switch(bot, "khai-quang", "/dashboard/province")).headers[
+        "Location"
+    ] == "/dashboard/"
+    everything = await shown()
+    assert all(w in everything for w in kq_only) and not any(w in everything for w in bx_only)
+    assert (await switch(bot, "", "/dashboard/")).headers["Location"] == "/dashboard/province"
+    async with bot.http.get("/dashboard/", allow_redirects=False) as resp:
+        assert (resp.status, resp.headers["Location"]) == (303, "/dashboard/province")
+
+
+ROSTER_HEADER = "member_id,name,phone,enterprise,role,groups\n"
+
+
+async def page_text(bot: Bot, path: str) -> str:
+    async with bot.http.get(path) as resp:
+        assert resp.status == 200, path
+        return await resp.text()
+
+
+async def switch(bot: Bot, council: str, next_url: str) -> Any:
+    """The header's park switch, posted as the browser would (with the page's CSRF token)."""
+    csrf = re.search(r'name="csrf" value="([^"]+)"', await page_text(bot, "/dashboard/baomat"))
+    assert csrf is not None
+    async with bot.http.post(
+        "/dashboard/park",
+        data={"council": council, "next": next_url, "csrf": csrf[1]},
+        allow_redirects=False,
+    ) as resp:
+        await resp.read()
+        return resp

@@ -344,7 +344,7 @@ ARTIFACTS = Path(__file__).resolve().parents[1] / "test-artifacts"
 
 
 @pytest.mark.browser
-async def test_in_chromium_the_board_signs_in_sees_every_park_and_opens_one(
+async def test_in_chromium_the_board_signs_in_sees_every_park_opens_one_and_switches(
     make_bot: Any, tmp_path: Path
 ) -> None:
     if not HAVE_CHROMIUM:
@@ -389,6 +389,21 @@ async def test_in_chromium_the_board_signs_in_sees_every_park_and_opens_one(
             assert await page.locator("figure.chart img").evaluate("i => i.naturalWidth") > 0
             await page.click("p.pager a:has-text('Toàn tỉnh')")
             await page.wait_for_url(re.compile(r".*/dashboard/province\?week=2026-W49"))
+
+            # The header's park switch: Bình Xuyên's own pages, then the overview again.
+            await page.select_option("form.park select", "binh-xuyen")
+            await page.click("form.park button")
+            await page.wait_for_url(f"{base}/dashboard/")
+            assert "KCN Bình Xuyên" in await page.inner_text("header")
+            await page.click("header nav a:has-text('Báo cáo')")
+            await page.wait_for_url(f"{base}/dashboard/reports")
+            body = await page.inner_text("main")
+            assert "kho vải xưởng 2" in body and "xe may" not in body.lower()
+            assert await page.locator("form.park select").input_value() == "binh-xuyen"
+            await page.screenshot(path=str(ARTIFACTS / "province-park.png"), full_page=True)
+            await page.select_option("form.park select", "")
+            await page.click("form.park button")
+            await page.wait_for_url(f"{base}/dashboard/province")
             assert dialogs == []
         except BaseException:
             ARTIFACTS.mkdir(exist_ok=True)
