@@ -104,6 +104,7 @@ async def _ask_claimant(ctx: Context, row: Member, asked: bool) -> None:
 async def _ask_coordinators(ctx: Context, claim: Conversation, row: Member) -> bool:
     """Every linked coordinator (and coordinators' chat) is asked once; False if nobody is.
     With several parks, those of the parks the claimed row sits on, never another park's."""
+    asked: list[tuple[tuple[str, ...], str | None]]
     if is_multi(ctx.settings):
         asked = [
             (council_settings(ctx.settings, c).coordinators, c)
