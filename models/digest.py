@@ -79,24 +79,41 @@ class Window:
 
 
 @dataclass
-class Figures:
-    """One scope's figures for one week (SPEC.md 2 `totals`, plus a few extra keys)."""
+class WeekCounts:
+    """What one scope's week counts, by one definition: the digest's figures (`Figures`)
+    and the provincial overview's per park (models.province.ParkFigures) both are these."""
 
     members: int = 0
     active: int = 0
-    reengaged: int = 0
     messages: int = 0
     checkins: int = 0
     checkins_night: int = 0
     patrols: int = 0
     reports: int = 0
     reports_by_category: dict[str, int] = field(default_factory=dict)
+    directives: int = 0
+    expected_acks: int = 0
+    acks: int = 0
+
+    @property
+    def ack_rate(self) -> float | None:
+        """Share of expected acknowledgements received; None when nothing was asked."""
+        return round(self.acks / self.expected_acks, 4) if self.expected_acks else None
+
+    @property
+    def participation(self) -> float | None:
+        """Share of the members who wrote in the week; None without members."""
+        return round(self.active / self.members, 4) if self.members else None
+
+
+@dataclass
+class Figures(WeekCounts):
+    """One scope's figures for one week (SPEC.md 2 `totals`, plus a few extra keys)."""
+
+    reengaged: int = 0
     reports_by_severity: dict[str, int] = field(default_factory=dict)
     reports_by_status: dict[str, int] = field(default_factory=dict)
-    directives: int = 0
-    acks: int = 0
     acks_late: int = 0
-    expected_acks: int = 0
     tasks_done: int = 0
     tasks_overdue: int = 0
     nudges_sent: int = 0
@@ -105,11 +122,6 @@ class Figures:
     @property
     def inactive(self) -> int:
         return self.members - self.active
-
-    @property
-    def ack_rate(self) -> float | None:
-        """Share of expected acknowledgements received; None when nothing was asked."""
-        return round(self.acks / self.expected_acks, 4) if self.expected_acks else None
 
     @property
     def night_share(self) -> float | None:
