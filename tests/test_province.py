@@ -439,6 +439,37 @@ async def test_two_instances_take_every_parks_events_once_and_in_order() -> None
     assert (load.twice, load.out_of_order, load.wrong_park) == (0, 0, 0), load
 
 
+@pytest.mark.postgres
+@pytest.mark.slow
+@pytest.mark.skipif(not PG_URL, reason="ANTT_TEST_POSTGRES_URL not set")
+async def test_two_serve_processes_take_every_parks_events_once_in_order_and_in_their_park() -> (
+    None
+):
+    """The bench's load, small, on two real `antt-bot serve` processes (each its own port and
+    pool) sharing one PostgreSQL database: 3 parks' groups, each chat's events in order to
+    either process, every 4th to both."""
+    import contextlib
+    import os
+
+    from bench.province import two_serve_processes
+    from tests.conftest import _fresh_pg
+
+    gen = _fresh_pg()
+    url = await gen.__anext__()
+    try:
+        load = await two_serve_processes(url, councils=3, groups_per=2, per_chat=6, seconds=120)
+    finally:
+        with contextlib.suppress(StopAsyncIteration):
+            await gen.__anext__()
+    assert load.statuses == {200: load.posts} and load.posts > load.deliveries
+    assert load.stored == load.deliveries == 36, load
+    assert (load.twice, load.out_of_order, load.wrong_park) == (0, 0, 0), load
+    # Every event was claimed by a worker of the serve processes, none of this one.
+    assert sum(load.by_instance.values()) == 36, load.by_instance
+    pids = {worker.split(":")[1] for worker in load.by_instance}
+    assert 1 <= len(pids) <= 2 and str(os.getpid()) not in pids, pids
+
+
 def test_the_province_bench_runs_at_toy_size(
     monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
