@@ -470,6 +470,60 @@ async def test_two_serve_processes_take_every_parks_events_once_in_order_and_in_
     assert 1 <= len(pids) <= 2 and str(os.getpid()) not in pids, pids
 
 
+@pytest.mark.postgres
+@pytest.mark.skipif(not PG_URL, reason="ANTT_TEST_POSTGRES_URL not set")
+async def test_two_instances_starting_at_once_both_get_the_configured_groups() -> None:
+    """The second `serve` adds the parks' groups while the first has not committed its own:
+    it waits for them and starts, instead of stopping on the unique chat id (found by the
+    two-process bench)."""
+    import asyncio
+    import contextlib
+
+    from sqlalchemy import func, text
+
+    from handlers.councils import group_councils
+    from models.db import make_engine, make_sessionmaker
+    from models.people import sync_configured_groups
+    from models.tables import Group
+    from tests.conftest import _fresh_pg
+
+    gen = _fresh_pg()
+    url = await gen.__anext__()
+    engine = make_engine(url)
+    sessions = make_sessionmaker(engine)
+    settings = two_parks(url)
+    parks, now = group_councils(settings), at(0, 6)
+
+    async def start_up() -> None:
+        async with sessions() as s, s.begin():
+            await sync_configured_groups(s, settings.groups, now, parks)
+
+    waiting = text(
+        "SELECT count(*) FROM pg_stat_activity"
+        " WHERE datname = current_database() AND wait_event_type = 'Lock'"
+    )
+    try:
+        async with sessions() as first, first.begin():
+            await sync_configured_groups(first, settings.groups, now, parks)
+            second = asyncio.create_task(start_up())
+            for _ in range(500):  # until the second instance waits on the first's rows
+                async with engine.connect() as conn:
+                    if (await conn.execute(waiting)).scalar_one():
+                        break
+                await asyncio.sleep(0.01)
+            else:
+                pytest.fail("the second start-up never waited for the first")
+        await second  # raised IntegrityError before the fix
+        async with sessions() as s:
+            rows = (await s.execute(select(Group.chat_id, Group.council_id))).all()
+            assert (await s.execute(select(func.count()).select_from(Group))).scalar_one() == 4
+        assert dict(rows) == parks
+    finally:
+        await engine.dispose()
+        with contextlib.suppress(StopAsyncIteration):
+            await gen.__anext__()
+
+
 def test_the_province_bench_runs_at_toy_size(
     monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
