@@ -524,6 +524,68 @@ async def test_two_instances_starting_at_once_both_get_the_configured_groups() -
             await gen.__anext__()
 
 
+@pytest.mark.postgres
+@pytest.mark.skipif(not PG_URL, reason="ANTT_TEST_POSTGRES_URL not set")
+async def test_two_instances_starting_at_once_import_each_roster_once() -> None:
+    """Both `serve` processes import the parks' rosters at start-up: the second waits for the
+    first's import and finds its people, instead of stopping on a duplicate member id."""
+    import asyncio
+    import contextlib
+
+    from sqlalchemy import func, text
+
+    from models.db import make_engine, make_sessionmaker
+    from models.roster import import_roster_csv
+    from models.tables import CouncilMember
+    from tests.conftest import _fresh_pg
+    from tests.test_councils_e2e import TWO_PARKS
+
+    rosters = {
+        council: (TWO_PARKS.parent / "two_parks" / f"{council.replace('-', '_')}.csv").read_text(
+            encoding="utf-8"
+        )
+        for council in ("binh-xuyen", "khai-quang")
+    }
+    gen = _fresh_pg()
+    url = await gen.__anext__()
+    engine = make_engine(url)
+    sessions = make_sessionmaker(engine)
+
+    async def import_all(s: Any) -> None:
+        for council, roster in rosters.items():
+            result = await import_roster_csv(s, roster, at(0, 6), council)
+            assert result.errors == [], result.errors
+
+    async def start_up() -> None:
+        async with sessions() as s, s.begin():
+            await import_all(s)
+
+    waiting = text(
+        "SELECT count(*) FROM pg_stat_activity"
+        " WHERE datname = current_database() AND wait_event_type = 'Lock'"
+    )
+    try:
+        async with sessions() as first, first.begin():
+            await import_all(first)
+            second = asyncio.create_task(start_up())
+            for _ in range(500):  # until the second instance waits on the first's import
+                async with engine.connect() as conn:
+                    if (await conn.execute(waiting)).scalar_one():
+                        break
+                await asyncio.sleep(0.01)
+            else:
+                pytest.fail("the second start-up never waited for the first")
+        await second  # raised IntegrityError (a duplicate member id) before the fix
+        async with sessions() as s:
+            people = (await s.execute(select(func.count()).select_from(Member))).scalar_one()
+            seats = (await s.execute(select(func.count()).select_from(CouncilMember))).scalar_one()
+        assert (people, seats) == (7, 8)  # anh Hải once, on both parks' councils
+    finally:
+        await engine.dispose()
+        with contextlib.suppress(StopAsyncIteration):
+            await gen.__anext__()
+
+
 def test_the_province_bench_runs_at_toy_size(
     monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
