@@ -395,11 +395,9 @@ def login_required(
                 form = await read_form(request)
                 if not same(str(form.get("csrf", "")), user.csrf):
                     raise web.HTTPForbidden(text="CSRF token missing or wrong")
-            if every_park:
-                pass
-            elif user.council is not None:
+            if not every_park and user.council is not None:
                 request[COUNCIL] = user.council  # every page of this request is that park's
-            elif user.role == PROVINCE and request.app[keys.SETTINGS].councils:
+            elif not every_park and user.role == PROVINCE and request.app[keys.SETTINGS].councils:
                 # No park chosen: a park's page would mix every park's records.
                 raise web.HTTPSeeOther("/dashboard/province")
             if role is not None and user.role != role:
