@@ -1,6 +1,7 @@
 """A province on one installation: 30 parks' councils, 3,000 members, 300 groups and
 1,000,000 messages over half a year (plus check-ins, reports, incidents, directives, acks
-and requests), then two `serve` instances taking a mixed load of every park.
+and requests), then two `antt-bot serve` OS processes taking a mixed load of every park
+(bench/province_load.py).
 
 Timed in one run: a plain COUNT(*) of the week's messages (the baseline), the provincial
 overview (every park, the 6-week trend, the attention rules) and one park's digest, each the
@@ -23,15 +24,15 @@ import statistics
 import sys
 import tempfile
 import time
-from collections import Counter, defaultdict
+from collections import defaultdict
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 from bench.common import SECRET, TOKEN, machine, pg_scratch, postgres_url, table
 from bench.digest import _sqlite_value
+from bench.province_load import Chats, LoadFigures, two_apps, two_processes
 from handlers.config import Settings, load_settings
 from handlers.digest import build_digest, window
 from handlers.province import build_province_digest
@@ -45,6 +46,7 @@ START = datetime(2025, 12, 28, 17, 0, tzinfo=UTC)  # Monday 29/12/2025 00:00 in 
 WEEKS = 26
 WEEK = "2026-W24"  # measured: late in the data, so its 6-week trend is full
 REPEAT = 5
+LOAD_PER_CHAT = 4  # events per group chat sent to the two serve processes
 SEED = 20261205
 DB_NAME = "antt_bench_province"
 # Kept in `kv` after a load: a database with another shape is rebuilt, not measured.
@@ -65,6 +67,18 @@ def chat_id(c: int, g: int) -> str:
 
 def province_settings(url: str, **extra: Any) -> Settings:
     """Every park's council configured, with its groups and chair; the province's staff."""
+    data: dict[str, Any] = {
+        **province_config(),
+        "database": {"url": url},
+        "platform": {"kind": "local", "webhook_secret": SECRET, "token": TOKEN},
+        **extra,
+    }
+    return load_settings(None, environ={}, overrides=data)
+
+
+def province_config() -> dict[str, Any]:
+    """The configuration file's content without the database and the secrets (a `serve`
+    process takes those from the environment)."""
     councils = [
         {
             "id": council_id(c),
@@ -82,16 +96,13 @@ def province_settings(url: str, **extra: Any) -> Settings:
         }
         for c in range(COUNCILS)
     ]
-    data: dict[str, Any] = {
-        "database": {"url": url},
-        "platform": {"kind": "local", "webhook_secret": SECRET, "token": TOKEN},
+    return {
+        "platform": {"kind": "local"},
         "engagement": {"holidays": [], "monthly_message_budget": 0},
         "councils": councils,
         "province": {"coordinators": ["u_tinh"]},
         "log_level": "WARNING",
-        **extra,
     }
-    return load_settings(None, environ={}, overrides=data)
 
 
 def _at(rng: random.Random) -> datetime:
@@ -407,127 +418,45 @@ async def _fill(query: Awaitable[dict[str, Any]], into: dict[str, Any]) -> None:
 # ---------------------------------------------------------------- two instances
 
 
-@dataclass
-class LoadFigures:
-    """What two instances did with a mixed load of every park's groups."""
-
-    deliveries: int = 0  # distinct events sent
-    posts: int = 0  # HTTP posts (some events sent to both instances)
-    seconds: float = 0.0
-    stored: int = 0  # messages stored
-    twice: int = 0  # events stored more than once
-    out_of_order: int = 0  # chats whose events were processed out of sending order
-    wrong_park: int = 0  # messages stored under another park's council
-    by_instance: dict[str, int] = field(default_factory=dict)
-    statuses: dict[int, int] = field(default_factory=dict)
-
-    @property
-    def rate(self) -> float:
-        return self.deliveries / self.seconds if self.seconds else 0.0
-
-
-def group_delivery(chat: str, sender: str, n: int, at: datetime) -> bytes:
-    """A Zalo Bot Platform text delivery in a group (the real envelope's shape)."""
-    texts = ("có mặt", "tuần tra khu B bình thường", "xin chào cả nhóm", "đã nhận")
-    body = {
-        "event_name": "message.text.received",
-        "message": {
-            "from": {"id": sender, "display_name": f"Bảo vệ {sender}", "is_bot": False},
-            "chat": {"id": chat, "chat_type": "GROUP"},
-            "text": texts[n % len(texts)],
-            "message_id": f"{chat}-{n:05d}",
-            "date": int(at.timestamp() * 1000),
-        },
-    }
-    return json.dumps(body, ensure_ascii=False).encode()
+def load_chats(councils: int, groups_per: int) -> Chats:
+    """The first `councils` parks' group chats, each written in by its park's members."""
+    return [
+        (chat_id(c, g), [f"u{c * PER_COUNCIL + 2 + k:06d}" for k in range(PER_COUNCIL - 1)])
+        for c in range(councils)
+        for g in range(groups_per)
+    ]
 
 
 async def two_instances(
     url: str, councils: int, groups_per: int, per_chat: int, *, seconds: float = 120
 ) -> LoadFigures:
-    """Two apps with their workers (as two `serve` processes run them) on one database;
-    every chat's events are sent in order, alternating instances, every 4th to both."""
-    import aiohttp
-    from aiohttp.test_utils import TestServer
-    from sqlalchemy import func, select
+    """Two apps with their workers in one process (a quick test of the same load)."""
+    chats = load_chats(councils, groups_per)
+    return await two_apps(url, province_config(), chats, per_chat, seconds=seconds, seed=SEED)
 
-    from bot import keys
-    from bot.app import create_app
-    from models.tables import Group, InboundEvent, Message
 
-    settings = province_settings(url)
-    engine = make_engine(url)
-    await upgrade(engine)
-    await engine.dispose()
-    apps = [create_app(settings), create_app(settings)]
-    servers = [TestServer(app, port=0) for app in apps]
-    for server in servers:
-        await server.start_server()
-    urls = [str(s.make_url("/webhook/zalo-bot")) for s in servers]
-    chats = [(c, chat_id(c, g)) for c in range(councils) for g in range(groups_per)]
-    figures = LoadFigures(deliveries=len(chats) * per_chat)
-    headers = {"Content-Type": "application/json", "X-Bot-Api-Secret-Token": SECRET}
-    rng = random.Random(SEED)
-    t0 = datetime.now(UTC) - timedelta(minutes=30)
-    start = time.perf_counter()
-    try:
-        async with aiohttp.ClientSession() as http:
-
-            async def one_chat(c: int, chat: str) -> None:
-                for n in range(per_chat):
-                    sender = f"u{c * PER_COUNCIL + 2 + rng.randrange(PER_COUNCIL - 1):06d}"
-                    body = group_delivery(chat, sender, n, t0 + timedelta(seconds=n))
-                    targets = urls if n % 4 == 3 else [rng.choice(urls)]
-                    for target in targets:
-                        async with http.post(target, data=body, headers=headers) as resp:
-                            await resp.read()
-                            figures.statuses[resp.status] = figures.statuses.get(resp.status, 0) + 1
-                            figures.posts += 1
-
-            await asyncio.gather(*(one_chat(c, chat) for c, chat in chats))
-            sessions = apps[0][keys.SESSIONS]
-            deadline = time.monotonic() + seconds
-            while time.monotonic() < deadline:
-                async with sessions() as s:
-                    waiting = (
-                        await s.execute(
-                            select(func.count())
-                            .select_from(InboundEvent)
-                            .where(InboundEvent.status != "done")
-                        )
-                    ).scalar_one()
-                if not waiting:
-                    break
-                await asyncio.sleep(0.1)
-            figures.seconds = time.perf_counter() - start
-            async with sessions() as s:
-                rows = (
-                    await s.execute(
-                        select(Message.chat_id, Message.message_id, Message.council_id)
-                        .where(Message.chat_type == "group")
-                        .order_by(Message.id)
-                    )
-                ).all()
-                found = await s.execute(select(Group.chat_id, Group.council_id))
-                parks: dict[str, str] = {chat: council for chat, council in found}
-                claimed = Counter((await s.execute(select(InboundEvent.claimed_by))).scalars())
-    finally:
-        for server in servers:
-            await server.close()
-    figures.stored = len(rows)
-    seen = Counter(mid for _chat, mid, _c in rows)
-    figures.twice = sum(1 for n in seen.values() if n > 1)
-    order: dict[str, list[str]] = defaultdict(list)
-    for chat, mid, council in rows:
-        order[chat].append(mid)
-        if parks.get(chat) != council:
-            figures.wrong_park += 1
-    figures.out_of_order = sum(1 for mids in order.values() if mids != sorted(mids))
-    figures.by_instance = {str(k): v for k, v in claimed.items() if k is not None}
-    return figures
+async def two_serve_processes(
+    url: str, councils: int, groups_per: int, per_chat: int, *, seconds: float = 600
+) -> LoadFigures:
+    """Two `antt-bot serve` OS processes on the database `url`, every park configured."""
+    chats = load_chats(councils, groups_per)
+    return await two_processes(url, province_config(), chats, per_chat, seconds=seconds, seed=SEED)
 
 
 # ---------------------------------------------------------------- the run
+
+
+def load_row(load: LoadFigures, councils: int, groups_per: int) -> list[str]:
+    """The two processes' line of the table: what was sent, how long, what came of it."""
+    return [
+        f"two serve processes: {load.deliveries:,} group events in {councils * groups_per} "
+        f"chats of {councils} parks ({load.posts:,} posts, every 4th to both)",
+        f"{load.seconds:.1f} s",
+        f"{load.rate:.0f} events/s; stored {load.stored:,}, twice {load.twice}, "
+        f"chats out of order {load.out_of_order}, wrong park {load.wrong_park}, "
+        f"events per process {sorted(load.by_instance.values())}, "
+        f"HTTP answers {dict(sorted(load.statuses.items()))}",
+    ]
 
 
 def with_ratios(rows: list[tuple[str, float, str]]) -> list[tuple[str, str, str]]:
@@ -584,24 +513,15 @@ async def main() -> str:
         if os.environ.get("ANTT_BENCH_PROVINCE_DROP") == "1":
             await _drop_pg(pg)
             notes.append(f"dropped {DB_NAME}")
-        _progress("two instances under a mixed load ...")
+        _progress("two serve processes under a mixed load ...")
         scratch, drop = await pg_scratch(pg)
         try:
-            load = await two_instances(scratch, COUNCILS, GROUPS_PER, per_chat=4, seconds=600)
+            load = await two_serve_processes(
+                scratch, COUNCILS, GROUPS_PER, per_chat=LOAD_PER_CHAT, seconds=600
+            )
         finally:
             await drop()
-        results.append(
-            [
-                "PostgreSQL",
-                f"two instances: {load.deliveries:,} group events in {COUNCILS * GROUPS_PER} chats "
-                f"of {COUNCILS} parks "
-                f"({load.posts:,} posts, every 4th to both)",
-                f"{load.seconds:.1f} s",
-                f"{load.rate:.0f} events/s; stored {load.stored:,}, twice {load.twice}, "
-                f"chats out of order {load.out_of_order}, wrong park {load.wrong_park}, "
-                f"events per worker {sorted(load.by_instance.values())}",
-            ]
-        )
+        results.append(["PostgreSQL", *load_row(load, COUNCILS, GROUPS_PER)])
     else:
         with tempfile.TemporaryDirectory() as tmp:
             path = Path(tmp) / "province.db"

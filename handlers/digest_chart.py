@@ -1,28 +1,24 @@
 """The digest's chart as a PNG: one small panel per enterprise, then the weeks' trend.
 
-Made to be read inside a Zalo message on a phone: 900 px wide, type at least 3% of the width,
-the figure on every bar, legends outside the data, and no week before the bot's first message.
+Made to be read inside a Zalo message on a phone (handlers/chart_style.py): the figure on
+every bar, legends outside the data, and no week before the bot's first message.
 
 It lives in handlers/ (not bot/) because the weekly job renders it and handlers never import
-bot/. matplotlib is imported inside the function so loading the jobs stays cheap; the Agg
-backend and the bundled DejaVu Sans (which covers Vietnamese) need no display or download.
+bot/.
 """
 
 from __future__ import annotations
 
-import io
 import math
 from typing import Any
 
 from handlers import labels
+from handlers.chart_style import COLORS, DPI, FONT, clip, hide_spines, png_bytes, start_figure
 from handlers.digest import Digest
 from handlers.texts import digest as texts
 from models.digest import Figures
 
 MAX_PANELS = 8  # enterprises drawn; more is unreadable on a phone (the dashboard lists them all)
-WIDTH_IN, DPI = 6.0, 150  # 900 px: Zalo shows it at the chat's width without scaling up
-FONT = 12  # points: 25 px on a 900 px image, still legible at a phone's ~300 css px
-COLORS = {"acks": "#6a1b9a", "checkins": "#1565c0", "reports": "#ef6c00", "active": "#2e7d32"}
 NO_ENTERPRISE = "Chưa rõ doanh nghiệp"
 ACKS = "Xác nhận"
 TREND = "Các tuần gần đây"
@@ -31,33 +27,18 @@ PEOPLE = "{active}/{members} người tham gia"
 
 def render_png(digest: Digest, *, dpi: int = DPI) -> bytes:
     """The chart; the same digest always gives the same bytes."""
-    fig = build_figure(digest, dpi=dpi)
-    buf = io.BytesIO()
-    # No timestamp or version in the PNG text chunks: identical input, identical file.
-    fig.savefig(buf, format="png", metadata={"Software": None})
-    return buf.getvalue()
+    return png_bytes(build_figure(digest, dpi=dpi))
 
 
 def build_figure(digest: Digest, *, dpi: int = DPI) -> Any:
     """The matplotlib Figure behind the PNG (tests read its texts and layout)."""
-    import matplotlib
-
-    matplotlib.use("Agg", force=True)
-    from matplotlib.figure import Figure
-
     panels = _panels(digest)
     trend = _trend(digest)
     cols = 2 if len(panels) > 1 else 1
     rows = math.ceil(len(panels) / cols) if panels else 1
     height = 0.9 + rows * 1.55 + (2.6 if trend else 0)
-    fig = Figure(figsize=(WIDTH_IN, height), dpi=dpi)
-    fig.patch.set_facecolor("white")
-    span = digest.span()
-    fig.suptitle(
-        f"{texts.CHART_TITLE.format(num=digest.week_number)} ({span[0]}–{span[1]})",
-        fontsize=FONT + 3,
-        fontweight="bold",
-    )
+    title = texts.CHART_TITLE.format(num=digest.week_number)
+    fig = start_figure(height, dpi, title, digest.span())
     grid = fig.add_gridspec(
         rows + (1 if trend else 0),
         cols,
@@ -113,9 +94,8 @@ def _enterprise(ax: Any, name: str, f: Figures, top: int) -> None:
     ax.tick_params(axis="y", labelsize=FONT - 1, length=0)
     ax.set_xlim(0, top * 1.6)
     ax.set_xticks([])
-    for side in ("top", "right", "bottom"):
-        ax.spines[side].set_visible(False)
-    ax.set_title(_clip(name, 18), fontsize=FONT, loc="left", fontweight="bold", parse_math=False)
+    hide_spines(ax, "top", "right", "bottom")
+    ax.set_title(clip(name, 18), fontsize=FONT, loc="left", fontweight="bold", parse_math=False)
     ax.set_xlabel(PEOPLE.format(active=f.active, members=f.members), fontsize=FONT - 1, loc="left")
 
 
@@ -137,8 +117,7 @@ def _trend_panel(ax: Any, trend: list[tuple[str, Figures]]) -> None:
     ax.tick_params(axis="x", labelsize=FONT - 1, length=0)
     ax.set_ylim(0, top * 1.25)
     ax.set_yticks([])
-    for side in ("top", "right", "left"):
-        ax.spines[side].set_visible(False)
+    hide_spines(ax, "top", "right", "left")
     ax.set_title(TREND, fontsize=FONT + 1, loc="left")
     ax.legend(
         loc="upper center",
@@ -149,7 +128,3 @@ def _trend_panel(ax: Any, trend: list[tuple[str, Figures]]) -> None:
         handlelength=1,
         columnspacing=1,
     )
-
-
-def _clip(text: str, limit: int) -> str:
-    return text if len(text) <= limit else text[: limit - 1] + "…"

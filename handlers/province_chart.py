@@ -1,44 +1,29 @@
 """The provincial overview's chart as a PNG: participation and acknowledgements per park,
-then the province's weeks. Made like the park chart (handlers/digest_chart.py): 900 px wide,
+then the province's weeks. Made like the park chart (handlers/chart_style.py): 900 px wide,
 the figure on every bar, park names drawn as written (no mathtext)."""
 
 from __future__ import annotations
 
-import io
 import math
 from typing import Any
 
 from handlers import labels
-from handlers.digest_chart import COLORS, DPI, FONT, WIDTH_IN
+from handlers.chart_style import COLORS, DPI, FONT, clip, hide_spines, png_bytes, start_figure
 from handlers.province import ProvinceDigest
 from handlers.texts import province as texts
 
 
 def render_province_png(digest: ProvinceDigest, *, dpi: int = DPI) -> bytes:
     """The chart; the same overview always gives the same bytes."""
-    fig = build_province_figure(digest, dpi=dpi)
-    buf = io.BytesIO()
-    fig.savefig(buf, format="png", metadata={"Software": None})
-    return buf.getvalue()
+    return png_bytes(build_province_figure(digest, dpi=dpi))
 
 
 def build_province_figure(digest: ProvinceDigest, *, dpi: int = DPI) -> Any:
-    import matplotlib
-
-    matplotlib.use("Agg", force=True)
-    from matplotlib.figure import Figure
-
     parks = len(digest.parks) or 1
     bars_h, trend_h = 1.1 + 0.42 * parks, 2.6
     height = 2.9 + bars_h + trend_h
-    fig = Figure(figsize=(WIDTH_IN, height), dpi=dpi)
-    fig.patch.set_facecolor("white")
-    span = digest.span()
-    fig.suptitle(
-        f"{texts.CHART_TITLE.format(num=digest.week_number)} ({span[0]}–{span[1]})",
-        fontsize=FONT + 3,
-        fontweight="bold",
-    )
+    title = texts.CHART_TITLE.format(num=digest.week_number)
+    fig = start_figure(height, dpi, title, digest.span())
     # The gap between the panels is a fraction of their mean height: keep it ~1.1 inch.
     grid = fig.add_gridspec(
         2, 1, height_ratios=[bars_h, trend_h], hspace=1.1 / ((bars_h + trend_h) / 2)
@@ -69,15 +54,14 @@ def _parks_panel(ax: Any, digest: ProvinceDigest) -> None:
         for y, v in zip(ys, values, strict=True):
             shown = texts.NONE if v is None else f"{round(100 * v)}%"
             ax.text(_pct(v) + 2, y, shown, va="center", fontsize=FONT - 2)
-    names = [_clip(p.name, 24) for p in digest.parks]
+    names = [clip(p.name, 24) for p in digest.parks]
     ax.set_yticks(range(n - 1, -1, -1), names)
     for tick in ax.get_yticklabels():
         tick.set_parse_math(False)
     ax.tick_params(axis="y", labelsize=FONT - 1, length=0)
     ax.set_xlim(0, 120)
     ax.set_xticks([])
-    for side in ("top", "right", "bottom"):
-        ax.spines[side].set_visible(False)
+    hide_spines(ax, "top", "right", "bottom")
     ax.set_title(texts.CHART_PARKS, fontsize=FONT + 1, loc="left")
     ax.legend(
         loc="upper center",
@@ -119,13 +103,8 @@ def _trend_panel(ax: Any, digest: ProvinceDigest) -> None:
     ax.tick_params(axis="x", labelsize=FONT - 2, length=0)
     ax.set_ylim(0, 118)
     ax.set_yticks([])
-    for side in ("top", "right", "left"):
-        ax.spines[side].set_visible(False)
+    hide_spines(ax, "top", "right", "left")
     ax.set_title(texts.CHART_TREND, fontsize=FONT + 1, loc="left")
     ax.legend(
         loc="upper center", bbox_to_anchor=(0.5, -0.2), ncol=2, frameon=False, fontsize=FONT - 2
     )
-
-
-def _clip(text: str, limit: int) -> str:
-    return text if len(text) <= limit else text[: limit - 1] + "…"

@@ -79,24 +79,41 @@ class Window:
 
 
 @dataclass
-class Figures:
-    """One scope's figures for one week (SPEC.md 2 `totals`, plus a few extra keys)."""
+class WeekCounts:
+    """What one scope's week counts, by one definition: the digest's figures (`Figures`)
+    and the provincial overview's per park (models.province.ParkFigures) both are these."""
 
     members: int = 0
     active: int = 0
-    reengaged: int = 0
     messages: int = 0
     checkins: int = 0
     checkins_night: int = 0
     patrols: int = 0
     reports: int = 0
     reports_by_category: dict[str, int] = field(default_factory=dict)
+    directives: int = 0
+    expected_acks: int = 0
+    acks: int = 0
+
+    @property
+    def ack_rate(self) -> float | None:
+        """Share of expected acknowledgements received; None when nothing was asked."""
+        return round(self.acks / self.expected_acks, 4) if self.expected_acks else None
+
+    @property
+    def participation(self) -> float | None:
+        """Share of the members who wrote in the week; None without members."""
+        return round(self.active / self.members, 4) if self.members else None
+
+
+@dataclass
+class Figures(WeekCounts):
+    """One scope's figures for one week (SPEC.md 2 `totals`, plus a few extra keys)."""
+
+    reengaged: int = 0
     reports_by_severity: dict[str, int] = field(default_factory=dict)
     reports_by_status: dict[str, int] = field(default_factory=dict)
-    directives: int = 0
-    acks: int = 0
     acks_late: int = 0
-    expected_acks: int = 0
     tasks_done: int = 0
     tasks_overdue: int = 0
     nudges_sent: int = 0
@@ -105,11 +122,6 @@ class Figures:
     @property
     def inactive(self) -> int:
         return self.members - self.active
-
-    @property
-    def ack_rate(self) -> float | None:
-        """Share of expected acknowledgements received; None when nothing was asked."""
-        return round(self.acks / self.expected_acks, 4) if self.expected_acks else None
 
     @property
     def night_share(self) -> float | None:
@@ -197,9 +209,19 @@ class GroupInfo:
     kind: str
 
 
+# The province's staff (`province.coordinators`): known people (status `member`) who sit on
+# no park's council, so no park counts them, lists them as quiet or expects an ack of them.
+PROVINCE_ROLE = "province"
+
+
+def park_member() -> ColumnElement[bool]:
+    """A known person of the park: on its roster (or linked), never the province's staff."""
+    return and_(Member.status == "member", Member.role != PROVINCE_ROLE)
+
+
 def expected_member(end: datetime | ColumnElement[Any] | Any) -> ColumnElement[bool]:
     """On the roster, still active and expected to take part before `end`."""
-    return and_(Member.status == "member", Member.active.is_(True), Member.expected_since < end)
+    return and_(park_member(), Member.active.is_(True), Member.expected_since < end)
 
 
 def _in(col: Any, w: Window) -> ColumnElement[bool]:
@@ -252,14 +274,17 @@ def scope_map(
     """(member_pk, key) for a scope kind; `group_pk` narrows everything to one group,
     `council_id` to one council's members and groups."""
     stmt: Select[Any]
+    # The province's staff are nobody's scope: what they write or are sent is not the park's.
+    staff = Member.role != PROVINCE_ROLE
     if kind == "total":
         stmt = select(Member.id.label("member_pk"), ALL.label("key"))
-        stmt = stmt.where(*_restrict(Member.id, group_pk, council_id))
+        stmt = stmt.where(staff, *_restrict(Member.id, group_pk, council_id))
     elif kind == "group":
         stmt = (
             select(Membership.member_pk.label("member_pk"), Membership.group_pk.label("key"))
             .join(Group, Group.id == Membership.group_pk)
-            .where(Group.kind != "private")
+            .join(Member, Member.id == Membership.member_pk)
+            .where(Group.kind != "private", staff)
         )
         if group_pk is not None:
             stmt = stmt.where(Membership.group_pk == group_pk)
@@ -267,6 +292,7 @@ def scope_map(
             stmt = stmt.where(Group.council_id == council_id)
     else:
         stmt = select(Member.id.label("member_pk"), Member.enterprise.label("key")).where(
+            staff,
             Member.enterprise.is_not(None),
             Member.enterprise != "",
             *_restrict(Member.id, group_pk, council_id),
@@ -592,7 +618,12 @@ async def top_members(
         select(Report.member_pk, func.count())
         .where(_in(Report.created_at, w))
         .group_by(Report.member_pk),
-        select(Ack.member_pk, func.count()).where(_in(Ack.at, w)).group_by(Ack.member_pk),
+        # An ack has no council of its own: it is its directive's (a member of two parks
+        # acknowledging park A's directive is thanked in A only).
+        select(Ack.member_pk, func.count())
+        .join(Directive, Directive.id == Ack.directive_pk)
+        .where(_in(Ack.at, w), *_own(Directive, w))
+        .group_by(Ack.member_pk),
     ]
     counts = union_all(*parts).subquery("interactions")
     score = func.sum(counts.c.n).label("score")
@@ -1073,7 +1104,7 @@ async def shift_checkins(
         select(distinct(Member.enterprise)).where(
             Member.enterprise.is_not(None),
             Member.enterprise != "",
-            Member.status == "member",
+            park_member(),
             Member.active.is_(True),
             *_restrict(Member.id, group_pk, w.council_id),
         )

@@ -265,19 +265,15 @@ async def sync_configured_groups(
         ).scalar_one_or_none()
         council = councils.get(g.chat_id, DEFAULT_COUNCIL)
         if row is None:
-            session.add(
-                Group(
-                    chat_id=g.chat_id,
-                    name=g.name,
-                    kind=g.kind,
-                    enterprise=g.enterprise,
-                    created_at=now,
-                    council_id=council,
-                )
-            )
-        else:
-            row.name, row.kind, row.enterprise = g.name, g.kind, g.enterprise
-            row.council_id = council
+            # ON CONFLICT: two `serve` processes starting at once both add the configured
+            # groups; the second waits for the first's row instead of failing to start.
+            new = {"chat_id": g.chat_id, "name": g.name, "kind": g.kind}
+            new |= {"enterprise": g.enterprise, "created_at": now, "council_id": council}
+            await insert_new(session, Group, [new], conflict=("chat_id",))
+            stmt = select(Group).where(Group.chat_id == g.chat_id)
+            row = (await session.execute(stmt)).scalar_one()
+        row.name, row.kind, row.enterprise = g.name, g.kind, g.enterprise
+        row.council_id = council
     await session.flush()
 
 

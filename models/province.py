@@ -8,7 +8,7 @@ definitions are the park digest's (models/digest.py, docs/digest.md) counted per
 from __future__ import annotations
 
 import statistics
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from datetime import datetime
 from typing import Any
 
@@ -17,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from models.digest import (
     Figures,
+    WeekCounts,
     Window,
     _at_night,
     _still_open_at,
@@ -50,36 +51,24 @@ class OpenIncident:
 
 
 @dataclass
-class ParkFigures:
-    """One park's council in one week (SPEC.md 2 `province` JSON, per park)."""
+class ParkFigures(WeekCounts):
+    """One park's council in one week (SPEC.md 2 `province` JSON, per park): the digest's
+    counts (models.digest.WeekCounts), with its incidents and requests."""
 
-    members: int = 0
-    active: int = 0
-    messages: int = 0
-    checkins: int = 0
-    checkins_night: int = 0
-    patrols: int = 0
-    reports: int = 0
-    reports_by_category: dict[str, int] = field(default_factory=dict)
     incidents_new: int = 0
     incidents_open: int = 0
     open_incidents: list[OpenIncident] = field(default_factory=list)  # this week's only
     ack_minutes: list[float] = field(default_factory=list)  # report -> someone took it
     resolve_minutes: list[float] = field(default_factory=list)  # report -> resolved
-    directives: int = 0
-    expected_acks: int = 0
-    acks: int = 0
     requests: int = 0
     requests_answered: int = 0
 
-    @property
-    def participation(self) -> float | None:
-        """Share of the park's members who wrote in the week; None without members."""
-        return round(self.active / self.members, 4) if self.members else None
-
-    @property
-    def ack_rate(self) -> float | None:
-        return round(self.acks / self.expected_acks, 4) if self.expected_acks else None
+    @classmethod
+    def of(cls, totals: WeekCounts) -> ParkFigures:
+        """A park's overview figures from its digest totals (one definition of each count)."""
+        shared = {f.name: getattr(totals, f.name) for f in fields(WeekCounts)}
+        shared["reports_by_category"] = dict(totals.reports_by_category)  # a copy, not shared
+        return cls(**shared)
 
     @property
     def median_ack_minutes(self) -> float | None:
@@ -91,17 +80,14 @@ class ParkFigures:
 
     def add(self, other: ParkFigures) -> None:
         """Fold another park into this one (the province's totals)."""
-        for name in (
-            "members", "active", "messages", "checkins", "checkins_night", "patrols",
-            "reports", "incidents_new", "incidents_open", "directives", "expected_acks",
-            "acks", "requests", "requests_answered",
-        ):  # fmt: skip
-            setattr(self, name, getattr(self, name) + getattr(other, name))
+        for f in fields(self):
+            mine, theirs = getattr(self, f.name), getattr(other, f.name)
+            if isinstance(mine, int):
+                setattr(self, f.name, mine + theirs)
+            elif isinstance(mine, list):
+                mine.extend(theirs)
         for cat, n in other.reports_by_category.items():
             self.reports_by_category[cat] = self.reports_by_category.get(cat, 0) + n
-        self.open_incidents.extend(other.open_incidents)
-        self.ack_minutes.extend(other.ack_minutes)
-        self.resolve_minutes.extend(other.resolve_minutes)
 
     def headline(self) -> dict[str, Any]:
         """The figures the trend carries week by week."""
@@ -377,22 +363,7 @@ async def council_totals(session: AsyncSession, w: Window) -> dict[str, Figures]
 
 def _from_totals(totals: dict[str, Figures]) -> Parks:
     """The overview's shared figures taken from the councils' digest totals (one definition)."""
-    out: Parks = {}
-    for key, t in totals.items():
-        out[key] = ParkFigures(
-            members=t.members,
-            active=t.active,
-            messages=t.messages,
-            checkins=t.checkins,
-            checkins_night=t.checkins_night,
-            patrols=t.patrols,
-            reports=t.reports,
-            reports_by_category=dict(t.reports_by_category),
-            directives=t.directives,
-            expected_acks=t.expected_acks,
-            acks=t.acks,
-        )
-    return out
+    return {key: ParkFigures.of(t) for key, t in totals.items()}
 
 
 async def week_figures(session: AsyncSession, w: Window) -> tuple[dict[str, Figures], Parks]:

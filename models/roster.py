@@ -9,7 +9,7 @@ import unicodedata
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from models.people import ensure_membership, fold_name, get_or_create_group
@@ -147,6 +147,18 @@ async def _find(session: AsyncSession, row: RosterRow) -> Member | None:
     return found[0] if len(found) == 1 else None
 
 
+# One key for every roster import (pg_advisory_xact_lock takes a bigint).
+IMPORT_LOCK = 0x616E7474  # "antt"
+
+
+async def _one_import_at_a_time(session: AsyncSession) -> None:
+    """Two instances starting at once both import the rosters: on PostgreSQL the second
+    waits until the first's import is committed, then finds its people (rather than adding
+    them twice, or stopping on a duplicate member id). SQLite has one writer anyway."""
+    if session.bind.dialect.name == "postgresql":
+        await session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": IMPORT_LOCK})
+
+
 async def import_rows(
     session: AsyncSession, rows: list[RosterRow], now: datetime, council_id: str | None = None
 ) -> ImportResult:
@@ -155,6 +167,7 @@ async def import_rows(
     With `council_id` (one park's roster), each row's person is in that council with the
     row's role (council_members); the same person may be on several parks' rosters."""
     result = ImportResult()
+    await _one_import_at_a_time(session)
     for row in rows:
         member = await _find(session, row)
         values = {

@@ -25,8 +25,12 @@ from sqlalchemy import select
 from handlers.clock import FixedClock
 from handlers.config import Settings, load_settings
 from handlers.digest import build_digest
+from handlers.texts import digest as digest_texts
+from handlers.texts import identity as identity_texts
+from models.roster import import_roster_csv
 from models.tables import (
     CheckIn,
+    Conversation,
     Directive,
     Incident,
     Member,
@@ -537,3 +541,169 @@ async def test_in_chromium_a_chair_signs_in_and_sees_only_their_park(
             assert "cổng 5" in body and "xưởng 2" not in body
         finally:
             await browser.close()
+
+
+async def test_an_ack_counts_in_the_park_of_its_directive_only(parks: Bot) -> None:
+    """Anh Hải sits on both parks' councils; he acknowledges chị Mai's Khai Quang directive in
+    Khai Quang's group. Bình Xuyên's digest, where he did nothing, neither thanks him for it
+    nor counts it; Khai Quang's does."""
+    await say(
+        parks, "u_kq_chu_tich", "/thongbao Kiểm tra bình chữa cháy trước thứ 6", "g_kq_council"
+    )
+    await say(parks, "u_hai", "đã nhận", "g_kq_council")
+    settings = parks.runtime.settings
+    async with parks.sessions() as s:
+        (directive,) = (await s.execute(select(Directive))).scalars()
+        kq = await build_digest(s, settings, "2026-W49", parks.clock.now(), council_id="khai-quang")
+        bx = await build_digest(s, settings, "2026-W49", parks.clock.now(), council_id="binh-xuyen")
+    assert directive.council_id == "khai-quang"
+    assert (kq.totals.acks, bx.totals.acks) == (1, 0)
+    assert [m.member_id for m in kq.top_members] == ["u_hai"]
+    assert kq.top_members[0].interactions == 2  # his message and his acknowledgement
+    assert bx.top_members == [], [(m.member_id, m.interactions) for m in bx.top_members]
+    assert digest_texts.NO_THANKS in bx.render_text()  # he is listed as quiet there, rightly
+
+
+async def test_a_chair_confirms_a_new_coordinator_of_his_own_park_only(parks: Bot) -> None:
+    """Khai Quang adds anh Khoa as a coordinator without a Zalo id. A stranger named like him
+    writes to the bot: Khai Quang's chair is asked to confirm, Bình Xuyên's is not told of
+    it; anh Tuấn (Bình Xuyên) cannot confirm him, even by the claim's number; chị Mai can."""
+    async with parks.sessions() as s, s.begin():
+        roster = "member_id,name,phone,enterprise,role,groups\n,Đinh Văn Khoa,,,coordinator,"
+        result = await import_roster_csv(s, roster + "g_kq_council\n", TUESDAY, "khai-quang")
+    assert result.errors == [] and result.created == 1
+
+    body = text_event("chào bot", sender="u_khoa", name="Đinh Văn Khoa", at=parks.clock.now())
+    assert (await parks.deliver(body))[0] == 200
+    await parks.drain()
+    async with parks.sessions() as s:
+        (claim,) = (
+            await s.execute(select(Conversation).where(Conversation.kind == "identity_claim"))
+        ).scalars()
+    asked = identity_texts.CONFIRM_ASK.split("{")[0]
+    assert any(
+        t.startswith(asked) and f"/xacnhan {claim.id}" in t for t in said(parks, "u_kq_chu_tich")
+    )
+    assert not any("Khoa" in t for t in said(parks, "u_bx_chu_tich"))
+
+    await say(parks, "u_bx_chu_tich", "/xacnhan")
+    assert said(parks, "u_bx_chu_tich")[-1] == identity_texts.CONFIRM_NONE
+    await say(parks, "u_bx_chu_tich", f"/xacnhan {claim.id}")
+    assert said(parks, "u_bx_chu_tich")[-1] == identity_texts.CONFIRM_UNKNOWN.format(n=claim.id)
+    khoa = await member_by_name(parks, "Đinh Văn Khoa")
+    assert khoa.member_id is None  # still unlinked: the stranger stays a guest
+
+    await say(parks, "u_kq_chu_tich", f"/xacnhan {claim.id}")
+    assert said(parks, "u_kq_chu_tich")[-1] == identity_texts.CONFIRM_DONE.format(
+        display="Đinh Văn Khoa", name="Đinh Văn Khoa"
+    )
+    khoa = await member_by_name(parks, "Đinh Văn Khoa")
+    assert khoa.member_id == "u_khoa" and khoa.status == "member"
+
+
+async def member_by_name(bot: Bot, name: str) -> Member:
+    """The roster row of that name (a guest writing under the same name is not it)."""
+    async with bot.sessions() as s:
+        stmt = select(Member).where(Member.name == name, Member.status == "member")
+        return (await s.execute(stmt)).scalar_one()
+
+
+async def test_a_chair_of_both_parks_switches_park_and_every_page_follows(
+    make_bot: Any, db_url: str
+) -> None:
+    """Chị Mai chairs Khai Quang and is made a coordinator of Bình Xuyên too: the header lets
+    her choose the park, the session keeps it, and every page shows that park only. Anh
+    Tuấn (Bình Xuyên only) has nothing to choose and cannot switch by a forged form; anh
+    Quốc (the province) chooses any park, or the province's overview."""
+    bot: Bot = await make_bot(
+        two_parks(db_url, dashboard={"password": PASSWORD}), clock=FixedClock(TUESDAY)
+    )
+    await say(bot, "u_ban_quan_ly", "chào bot")
+    await say(bot, "u_bx_lan", "Cháy lớn ở kho vải xưởng 2, cần hỗ trợ gấp!!!", "g_bx_council")
+    await say(bot, "u_kq_nam", "Mất trộm dây điện ở cổng 5", "g_kq_council")
+    async with bot.sessions() as s, s.begin():
+        mai = "u_kq_chu_tich,Đỗ Thị Mai,0901000201,,coordinator,g_bx_council\n"
+        result = await import_roster_csv(s, ROSTER_HEADER + mai, TUESDAY, "binh-xuyen")
+    assert result.errors == []
+    bx_only = ("xưởng 2", "Trần Thị Lan", "May Việt")
+    kq_only = ("cổng 5", "Hoàng Văn Nam", "Vũ Thị Thu")
+    pages = ("/dashboard/", "/dashboard/reports", "/dashboard/incidents", "/dashboard/members")
+    pages += ("/dashboard/digest/2026-W49", "/dashboard/downloads/reports.csv")
+
+    async def shown() -> str:
+        seen = []
+        for path in pages:
+            async with bot.http.get(path, allow_redirects=False) as resp:
+                assert resp.status == 200, path
+                seen.append(await resp.text())
+        return "\n".join(seen)
+
+    assert await login(bot, "0901000201") == 303
+    home = await page_text(bot, "/dashboard/")
+    assert '<option value="binh-xuyen" selected>KCN Bình Xuyên</option>' in home
+    assert '<option value="khai-quang">KCN Khai Quang</option>' in home
+    everything = await shown()  # the first park she coordinates, in the file's order
+    assert all(w in everything for w in bx_only) and not any(w in everything for w in kq_only)
+
+    switched = await switch(bot, "khai-quang", "/dashboard/reports")
+    assert (switched.status, switched.headers["Location"]) == (303, "/dashboard/reports")
+    everything = await shown()
+    assert all(w in everything for w in kq_only) and not any(w in everything for w in bx_only)
+    assert "Đỗ Thị Mai · điều phối viên · KCN Khai Quang" in everything
+    # A record's page belongs to the park it came from: after a switch, its list is shown.
+    back = await switch(bot, "binh-xuyen", "/dashboard/members/3")
+    assert back.headers["Location"] == "/dashboard/members"
+    assert "Trần Thị Lan" in await page_text(bot, "/dashboard/members")
+    # Forged or broken forms change nothing and crash nothing.
+    for council in ("nowhere", "", "x" * 500, "khai-quang\x00"):
+        assert (await switch(bot, council, "/dashboard/")).status == 403, council
+    async with bot.http.post(
+        "/dashboard/park", data={"council": "khai-quang"}, allow_redirects=False
+    ) as resp:
+        assert resp.status == 403  # no CSRF token
+    assert "xưởng 2" in await page_text(bot, "/dashboard/reports")
+    bot.http.session.cookie_jar.clear()
+
+    # Anh Tuấn chairs Bình Xuyên only: no choice shown, and Khai Quang is not his to open.
+    assert await login(bot, "0901000101") == 303
+    assert 'action="/dashboard/park"' not in await page_text(bot, "/dashboard/")
+    assert (await switch(bot, "khai-quang", "/dashboard/reports")).status == 403
+    assert "cổng 5" not in await page_text(bot, "/dashboard/reports")
+    bot.http.session.cookie_jar.clear()
+
+    # Anh Quốc (the province) starts from the overview; a park's page waits for his choice.
+    assert await login(bot, "u_ban_quan_ly") == 303
+    async with bot.http.get("/dashboard/reports", allow_redirects=False) as resp:
+        assert (resp.status, resp.headers["Location"]) == (303, "/dashboard/province")
+    overview = await page_text(bot, "/dashboard/province")
+    assert '<option value="" selected>Toàn tỉnh</option>' in overview
+    assert (await switch(bot, "khai-quang", "/dashboard/province")).headers[
+        "Location"
+    ] == "/dashboard/"
+    everything = await shown()
+    assert all(w in everything for w in kq_only) and not any(w in everything for w in bx_only)
+    assert (await switch(bot, "", "/dashboard/")).headers["Location"] == "/dashboard/province"
+    async with bot.http.get("/dashboard/", allow_redirects=False) as resp:
+        assert (resp.status, resp.headers["Location"]) == (303, "/dashboard/province")
+
+
+ROSTER_HEADER = "member_id,name,phone,enterprise,role,groups\n"
+
+
+async def page_text(bot: Bot, path: str) -> str:
+    async with bot.http.get(path) as resp:
+        assert resp.status == 200, path
+        return await resp.text()
+
+
+async def switch(bot: Bot, council: str, next_url: str) -> Any:
+    """The header's park switch, posted as the browser would (with the page's CSRF token)."""
+    csrf = re.search(r'name="csrf" value="([^"]+)"', await page_text(bot, "/dashboard/baomat"))
+    assert csrf is not None
+    async with bot.http.post(
+        "/dashboard/park",
+        data={"council": council, "next": next_url, "csrf": csrf[1]},
+        allow_redirects=False,
+    ) as resp:
+        await resp.read()
+        return resp

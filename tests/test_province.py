@@ -26,8 +26,8 @@ from handlers.clock import FixedClock
 from handlers.digest import build_digest
 from handlers.jobs import JOBS, load_all, run_body
 from handlers.province import build_province_digest
-from models.tables import Outbox
-from tests.conftest import PG_URL, Bot
+from models.tables import Member, Nudge, Outbox
+from tests.conftest import PG_URL, Bot, text_event
 from tests.test_backup import cli
 from tests.test_councils_e2e import said, say, two_parks, two_parks_file
 
@@ -344,7 +344,7 @@ ARTIFACTS = Path(__file__).resolve().parents[1] / "test-artifacts"
 
 
 @pytest.mark.browser
-async def test_in_chromium_the_board_signs_in_sees_every_park_and_opens_one(
+async def test_in_chromium_the_board_signs_in_sees_every_park_opens_one_and_switches(
     make_bot: Any, tmp_path: Path
 ) -> None:
     if not HAVE_CHROMIUM:
@@ -389,6 +389,21 @@ async def test_in_chromium_the_board_signs_in_sees_every_park_and_opens_one(
             assert await page.locator("figure.chart img").evaluate("i => i.naturalWidth") > 0
             await page.click("p.pager a:has-text('Toàn tỉnh')")
             await page.wait_for_url(re.compile(r".*/dashboard/province\?week=2026-W49"))
+
+            # The header's park switch: Bình Xuyên's own pages, then the overview again.
+            await page.select_option("form.park select", "binh-xuyen")
+            await page.click("form.park button")
+            await page.wait_for_url(f"{base}/dashboard/")
+            assert "KCN Bình Xuyên" in await page.inner_text("header")
+            await page.click("header nav a:has-text('Báo cáo')")
+            await page.wait_for_url(f"{base}/dashboard/reports")
+            body = await page.inner_text("main")
+            assert "kho vải xưởng 2" in body and "xe may" not in body.lower()
+            assert await page.locator("form.park select").input_value() == "binh-xuyen"
+            await page.screenshot(path=str(ARTIFACTS / "province-park.png"), full_page=True)
+            await page.select_option("form.park select", "")
+            await page.click("form.park button")
+            await page.wait_for_url(f"{base}/dashboard/province")
             assert dialogs == []
         except BaseException:
             ARTIFACTS.mkdir(exist_ok=True)
@@ -424,6 +439,153 @@ async def test_two_instances_take_every_parks_events_once_and_in_order() -> None
     assert (load.twice, load.out_of_order, load.wrong_park) == (0, 0, 0), load
 
 
+@pytest.mark.postgres
+@pytest.mark.slow
+@pytest.mark.skipif(not PG_URL, reason="ANTT_TEST_POSTGRES_URL not set")
+async def test_two_serve_processes_take_every_parks_events_once_in_order_and_in_their_park() -> (
+    None
+):
+    """The bench's load, small, on two real `antt-bot serve` processes (each its own port and
+    pool) sharing one PostgreSQL database: 3 parks' groups, each chat's events in order to
+    either process, every 4th to both."""
+    import contextlib
+    import os
+
+    from bench.province import two_serve_processes
+    from tests.conftest import _fresh_pg
+
+    gen = _fresh_pg()
+    url = await gen.__anext__()
+    try:
+        load = await two_serve_processes(url, councils=3, groups_per=2, per_chat=6, seconds=120)
+    finally:
+        with contextlib.suppress(StopAsyncIteration):
+            await gen.__anext__()
+    assert load.statuses == {200: load.posts} and load.posts > load.deliveries
+    assert load.stored == load.deliveries == 36, load
+    assert (load.twice, load.out_of_order, load.wrong_park) == (0, 0, 0), load
+    # Every event was claimed by a worker of the serve processes, none of this one.
+    assert sum(load.by_instance.values()) == 36, load.by_instance
+    pids = {worker.split(":")[1] for worker in load.by_instance}
+    assert 1 <= len(pids) <= 2 and str(os.getpid()) not in pids, pids
+
+
+@pytest.mark.postgres
+@pytest.mark.skipif(not PG_URL, reason="ANTT_TEST_POSTGRES_URL not set")
+async def test_two_instances_starting_at_once_both_get_the_configured_groups() -> None:
+    """The second `serve` adds the parks' groups while the first has not committed its own:
+    it waits for them and starts, instead of stopping on the unique chat id (found by the
+    two-process bench)."""
+    import asyncio
+    import contextlib
+
+    from sqlalchemy import func, text
+
+    from handlers.councils import group_councils
+    from models.db import make_engine, make_sessionmaker
+    from models.people import sync_configured_groups
+    from models.tables import Group
+    from tests.conftest import _fresh_pg
+
+    gen = _fresh_pg()
+    url = await gen.__anext__()
+    engine = make_engine(url)
+    sessions = make_sessionmaker(engine)
+    settings = two_parks(url)
+    parks, now = group_councils(settings), at(0, 6)
+
+    async def start_up() -> None:
+        async with sessions() as s, s.begin():
+            await sync_configured_groups(s, settings.groups, now, parks)
+
+    waiting = text(
+        "SELECT count(*) FROM pg_stat_activity"
+        " WHERE datname = current_database() AND wait_event_type = 'Lock'"
+    )
+    try:
+        async with sessions() as first, first.begin():
+            await sync_configured_groups(first, settings.groups, now, parks)
+            second = asyncio.create_task(start_up())
+            for _ in range(500):  # until the second instance waits on the first's rows
+                async with engine.connect() as conn:
+                    if (await conn.execute(waiting)).scalar_one():
+                        break
+                await asyncio.sleep(0.01)
+            else:
+                pytest.fail("the second start-up never waited for the first")
+        await second  # raised IntegrityError before the fix
+        async with sessions() as s:
+            rows = (await s.execute(select(Group.chat_id, Group.council_id))).all()
+            assert (await s.execute(select(func.count()).select_from(Group))).scalar_one() == 4
+        assert dict(rows) == parks
+    finally:
+        await engine.dispose()
+        with contextlib.suppress(StopAsyncIteration):
+            await gen.__anext__()
+
+
+@pytest.mark.postgres
+@pytest.mark.skipif(not PG_URL, reason="ANTT_TEST_POSTGRES_URL not set")
+async def test_two_instances_starting_at_once_import_each_roster_once() -> None:
+    """Both `serve` processes import the parks' rosters at start-up: the second waits for the
+    first's import and finds its people, instead of stopping on a duplicate member id."""
+    import asyncio
+    import contextlib
+
+    from sqlalchemy import func, text
+
+    from models.db import make_engine, make_sessionmaker
+    from models.roster import import_roster_csv
+    from models.tables import CouncilMember
+    from tests.conftest import _fresh_pg
+    from tests.test_councils_e2e import TWO_PARKS
+
+    rosters = {
+        council: (TWO_PARKS.parent / "two_parks" / f"{council.replace('-', '_')}.csv").read_text(
+            encoding="utf-8"
+        )
+        for council in ("binh-xuyen", "khai-quang")
+    }
+    gen = _fresh_pg()
+    url = await gen.__anext__()
+    engine = make_engine(url)
+    sessions = make_sessionmaker(engine)
+
+    async def import_all(s: Any) -> None:
+        for council, roster in rosters.items():
+            result = await import_roster_csv(s, roster, at(0, 6), council)
+            assert result.errors == [], result.errors
+
+    async def start_up() -> None:
+        async with sessions() as s, s.begin():
+            await import_all(s)
+
+    waiting = text(
+        "SELECT count(*) FROM pg_stat_activity"
+        " WHERE datname = current_database() AND wait_event_type = 'Lock'"
+    )
+    try:
+        async with sessions() as first, first.begin():
+            await import_all(first)
+            second = asyncio.create_task(start_up())
+            for _ in range(500):  # until the second instance waits on the first's import
+                async with engine.connect() as conn:
+                    if (await conn.execute(waiting)).scalar_one():
+                        break
+                await asyncio.sleep(0.01)
+            else:
+                pytest.fail("the second start-up never waited for the first")
+        await second  # raised IntegrityError (a duplicate member id) before the fix
+        async with sessions() as s:
+            people = (await s.execute(select(func.count()).select_from(Member))).scalar_one()
+            seats = (await s.execute(select(func.count()).select_from(CouncilMember))).scalar_one()
+        assert (people, seats) == (7, 8)  # anh Hải once, on both parks' councils
+    finally:
+        await engine.dispose()
+        with contextlib.suppress(StopAsyncIteration):
+            await gen.__anext__()
+
+
 def test_the_province_bench_runs_at_toy_size(
     monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -443,3 +605,55 @@ def test_the_province_bench_runs_at_toy_size(
     out = capsys.readouterr().out
     assert "provincial overview: 3 parks, 6-week trend" in out, out
     assert "one park's digest (kcn-01)" in out and "overview query: requests" in out
+
+
+# --- the province's staff on a single park's installation ------------------------------
+
+
+async def test_on_a_single_park_the_provinces_staff_are_never_its_members(
+    make_bot: Any, make_settings: Any, db_url: str
+) -> None:
+    """One park, no `councils`; anh Quốc of the province's board writes to the bot and in the
+    council's group, then falls silent. He is stored as a known person (status member), yet
+    the park's digest never counts him among its members, never lists him as quiet, and the
+    nudges never remind him nor name him to the chair."""
+    from tests.engagement_helpers import COUNCIL, council_settings, import_roster
+
+    settings = council_settings(make_settings, db_url, province={"coordinators": ["u_tinh"]})
+    bot: Bot = await make_bot(settings, clock=FixedClock(at(0, 1)))
+    await import_roster(bot, at(0, 1))
+    bot.clock.set(at(0, 9))
+    for chat in ("u_tinh", COUNCIL):
+        body = text_event(
+            "@Bot ANTT chào cả nhóm" if chat == COUNCIL else "chào bot",
+            sender="u_tinh", name="Bùi Quốc", chat=chat, group=chat == COUNCIL,
+            at=bot.clock.now(),
+        )  # fmt: skip
+        assert (await bot.deliver(body))[0] == 200
+        await bot.drain()
+    async with bot.sessions() as s:
+        quoc = (await s.execute(select(Member).where(Member.member_id == "u_tinh"))).scalar_one()
+    assert (quoc.role, quoc.status) == ("province", "member")
+
+    # Two weeks on, nobody has written since: everyone on the roster is quiet, he is not counted.
+    bot.clock.set(at(14, 10))
+    async with bot.sessions() as s:
+        this_week = await build_digest(s, settings, WEEK, bot.clock.now())
+        later = await build_digest(s, settings, "2026-W50", bot.clock.now())
+    assert this_week.totals.members == later.totals.members == 10  # the roster, not 11
+    assert this_week.totals.active == 0  # his greeting is no park member's activity
+    council_group = [f for g, f in this_week.groups if g.chat_id == COUNCIL]
+    assert council_group[0].members == 3  # u1, u2 and u5; not him
+    assert this_week.totals.messages == council_group[0].messages == 0  # nor his greetings
+    assert "u_tinh" not in [m.member_id for m in later.inactive_members]
+    assert "Quốc" not in later.render_text()
+
+    for day in (8, 10, 14):
+        bot.clock.set(at(day, 10))
+        await bot.runtime.run_job("nudges")
+        await bot.drain()
+    async with bot.sessions() as s:
+        nudged = set((await s.execute(select(Nudge.member_pk))).scalars())
+    assert nudged and quoc.id not in nudged
+    assert not any("tương tác" in line for line in said(bot, "u_tinh"))
+    assert not any("Quốc" in line for line in said(bot, "u1"))

@@ -25,11 +25,11 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from bot import keys
 from bot.ratelimit import SlidingWindow
 from handlers.config import Settings
-from handlers.councils import COORDINATING_ROLES, councils, member_councils, member_role
+from handlers.councils import COORDINATING_ROLES, councils
 from models.db import read_session
 from models.roster import normalize_phone
 from models.scoping import council_sessions
-from models.tables import DEFAULT_COUNCIL, KeyValue, Member
+from models.tables import DEFAULT_COUNCIL, CouncilMember, KeyValue, Member
 
 # The council of the signed-in coordinator, for the request's pages (several parks).
 COUNCIL = web.RequestKey("council", str)
@@ -50,6 +50,7 @@ def sessions_of(request: web.Request) -> async_sessionmaker[AsyncSession]:
 COOKIE = "antt_session"
 LOGIN_COOKIE = "antt_login"
 SESSION_PREFIX = "dash:"
+PARK_KEY = "council"  # in a session's `kv` value: the park chosen in the header (several parks)
 DEVICE_COOKIE = "antt_device"
 DEVICE_PREFIX = "dashdev:"  # `kv` rows keyed by the SHA-256 of a device cookie
 DEVICE_DAYS = 180
@@ -78,6 +79,8 @@ class User:
     session_key: str
     # Several parks: the council whose pages this coordinator sees (docs/councils.md).
     council: str | None = None
+    # Several parks: (id, name) of every park they may switch to (the header's select).
+    parks: tuple[tuple[str, str], ...] = ()
 
 
 class Busy(Exception):
@@ -295,13 +298,11 @@ async def current_user(request: web.Request) -> User | None:
         role = dashboard_role(request.app[keys.SETTINGS], member) if member is not None else ""
         if member is None or not member.active or role not in (*ROLES, PROVINCE):
             return None  # demoted or removed since signing in
-        council = (
-            None
-            if role == PROVINCE
-            else await _council_of(session, request.app[keys.SETTINGS], member)
-        )
+        settings = request.app[keys.SETTINGS]
+        parks = await dashboard_parks(session, settings, member, role)
+    council = chosen_park(settings, role, parks, row.value.get(PARK_KEY))
     actor = f"{member.name} ({member.member_id or member.phone or member.id})"
-    return User(member.id, member.name, role, actor, row.value["csrf"], row.key, council)
+    return User(member.id, member.name, role, actor, row.value["csrf"], row.key, council, parks)
 
 
 def dashboard_role(settings: Settings, member: Member) -> str:
@@ -312,18 +313,50 @@ def dashboard_role(settings: Settings, member: Member) -> str:
     return member.role
 
 
-async def _council_of(session: AsyncSession, settings: Settings, member: Member) -> str | None:
-    """With several parks, the first council the member coordinates (configured, or by its
-    roster); `default`, which shows nobody's records, if none. None with one council."""
+async def dashboard_parks(
+    session: AsyncSession, settings: Settings, member: Member, role: str
+) -> tuple[tuple[str, str], ...]:
+    """(id, name) of the parks whose pages the member may open, in file order: every park for
+    the province's staff, else those they coordinate (configured, or by the council's roster
+    role). Empty with one council (nothing to choose)."""
+    if not settings.councils:
+        return ()
+    if role == PROVINCE:
+        return tuple((c.id, c.name) for c in councils(settings))
+    stmt = select(CouncilMember.council_id, CouncilMember.role).where(
+        CouncilMember.member_pk == member.id
+    )
+    roles = {council: r for council, r in await session.execute(stmt)}
+    return tuple(
+        (c.id, c.name)
+        for c in councils(settings)
+        if roles.get(c.id) in COORDINATING_ROLES
+        or (member.member_id and member.member_id in c.coordinators)
+    )
+
+
+def chosen_park(
+    settings: Settings, role: str, parks: tuple[tuple[str, str], ...], chosen: object
+) -> str | None:
+    """The park the session's pages show: the one chosen in the header if still theirs, else
+    the first they coordinate; `default` (nobody's records) if none. None with one council,
+    and for the province's staff until they choose a park (their overview)."""
     if not settings.councils:
         return None
-    for council_id in await member_councils(session, settings, member.id):
-        if await member_role(session, settings, member, council_id) in COORDINATING_ROLES:
-            return council_id
-    for council in councils(settings):
-        if member.member_id and member.member_id in council.coordinators:
-            return council.id
-    return DEFAULT_COUNCIL
+    ids = [park_id for park_id, _name in parks]
+    if chosen in ids:
+        return str(chosen)
+    if role == PROVINCE:
+        return None
+    return ids[0] if ids else DEFAULT_COUNCIL
+
+
+async def choose_park(request: web.Request, user: User, council: str | None) -> None:
+    """Remember in the session which park its pages show (None: the province's overview)."""
+    async with request.app[keys.SESSIONS]() as session, session.begin():
+        row = await session.get(KeyValue, user.session_key)
+        if row is not None:  # signed out meanwhile: nothing to remember
+            row.value = {**row.value, PARK_KEY: council}
 
 
 async def end_session(request: web.Request, user: User) -> None:
@@ -335,11 +368,13 @@ View = Callable[[web.Request, User], Awaitable[web.StreamResponse]]
 
 
 def login_required(
-    role: str | None = None,
+    role: str | None = None, *, every_park: bool = False
 ) -> Callable[[View], Callable[[web.Request], Awaitable[web.StreamResponse]]]:
     """Pages need a session (else the login page); `role="admin"` pages answer 403 to others.
 
-    POSTs must carry the session's CSRF token in the form field `csrf`.
+    POSTs must carry the session's CSRF token in the form field `csrf`. A park's pages are
+    the chosen park's; `every_park` pages (the province's, signing out, the park switch) are
+    no park's, and the province's staff see a park's pages only once they chose a park.
     """
 
     def wrap(view: View) -> Callable[[web.Request], Awaitable[web.StreamResponse]]:
@@ -360,8 +395,11 @@ def login_required(
                 form = await read_form(request)
                 if not same(str(form.get("csrf", "")), user.csrf):
                     raise web.HTTPForbidden(text="CSRF token missing or wrong")
-            if user.council is not None:
+            if not every_park and user.council is not None:
                 request[COUNCIL] = user.council  # every page of this request is that park's
+            elif not every_park and user.role == PROVINCE and request.app[keys.SETTINGS].councils:
+                # No park chosen: a park's page would mix every park's records.
+                raise web.HTTPSeeOther("/dashboard/province")
             if role is not None and user.role != role:
                 from bot.dashboard.views import error_page
 

@@ -84,7 +84,7 @@ async def _park(request: web.Request) -> Digest:
         )
 
 
-@login_required()
+@login_required(every_park=True)
 async def province_page(request: web.Request, user: User) -> web.Response:
     if (refused := _refused(request, user)) is not None:
         return refused
@@ -107,7 +107,7 @@ async def province_page(request: web.Request, user: User) -> web.Response:
     )
 
 
-@login_required()
+@login_required(every_park=True)
 async def province_chart(request: web.Request, user: User) -> web.Response:
     if (refused := _refused(request, user)) is not None:
         return refused
@@ -115,7 +115,7 @@ async def province_chart(request: web.Request, user: User) -> web.Response:
     return _png(await asyncio.to_thread(render_province_png, p))
 
 
-@login_required()
+@login_required(every_park=True)
 async def province_download(request: web.Request, user: User) -> web.Response:
     if (refused := _refused(request, user)) is not None:
         return refused
@@ -125,7 +125,7 @@ async def province_download(request: web.Request, user: User) -> web.Response:
     return _attachment(data, f"antt-toan-tinh-{p.week}.xlsx", XLSX)
 
 
-@login_required()
+@login_required(every_park=True)
 async def park_digest_page(request: web.Request, user: User) -> web.Response:
     if (refused := _refused(request, user)) is not None:
         return refused
@@ -145,7 +145,7 @@ async def park_digest_page(request: web.Request, user: User) -> web.Response:
     )
 
 
-@login_required()
+@login_required(every_park=True)
 async def park_digest_download(request: web.Request, user: User) -> web.Response:
     if (refused := _refused(request, user)) is not None:
         return refused
@@ -155,7 +155,7 @@ async def park_digest_download(request: web.Request, user: User) -> web.Response
     return _attachment(digest_xlsx(d), f"antt-tong-ket-{council}-{d.week}.xlsx", XLSX)
 
 
-@login_required()
+@login_required(every_park=True)
 async def park_chart(request: web.Request, user: User) -> web.Response:
     if (refused := _refused(request, user)) is not None:
         return refused

@@ -111,6 +111,7 @@ def page(
         csrf=user.csrf if user else "",
         standalone=False,
         park=council_name(settings, council_of_request(request)),  # several parks: whose
+        here=request.path,  # the park switch comes back to this page
         **context,
     )
     return web.Response(
@@ -274,7 +275,7 @@ def _refused(request: web.Request, wait: float, error: str = TOO_MANY) -> web.Re
     return resp
 
 
-@login_required()
+@login_required(every_park=True)
 async def logout(request: web.Request, user: User) -> web.Response:
     await auth.end_session(request, user)
     resp = see_other("/dashboard/login")
@@ -319,8 +320,8 @@ async def _digest(request: web.Request, week: str, *, with_members: bool = True)
 
 @login_required()
 async def week_page(request: web.Request, user: User) -> web.Response:
-    if user.role == auth.PROVINCE:  # the province's staff start from every park's overview
-        return see_other("/dashboard/province")
+    if user.role == auth.PROVINCE and user.council is None:
+        return see_other("/dashboard/province")  # the province's staff start from every park
     tz = request.app[keys.SETTINGS].tz
     current = week_of(now_of(request), tz)
     week = _week_param(request, current)

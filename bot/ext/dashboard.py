@@ -5,7 +5,7 @@ from __future__ import annotations
 from aiohttp import web
 
 from bot import keys
-from bot.dashboard import forget, honour, posts, province, story, views
+from bot.dashboard import forget, honour, parks, posts, province, story, views
 from bot.dashboard.auth import STATE, DashboardState
 
 
@@ -18,3 +18,4 @@ def install(app: web.Application) -> None:
     posts.add_routes(app)
     forget.add_routes(app)
     province.add_routes(app)
+    parks.add_routes(app)

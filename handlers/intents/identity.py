@@ -7,8 +7,10 @@ from __future__ import annotations
 
 import re
 
+from sqlalchemy import select
+
 from handlers.context import Context
-from handlers.councils import scope
+from handlers.councils import council_settings, is_multi, member_councils, scope
 from handlers.registry import hook, intent
 from handlers.text import fold
 from handlers.texts import core as core_texts
@@ -25,6 +27,7 @@ from models.identity import (
 from models.outbox import find_quoted
 from models.people import address_full, capitalized, coordinators
 from models.roster import normalize_phone
+from models.scoping import members_here
 from models.tables import Conversation, Member
 
 REF_TYPE = "identity"
@@ -99,10 +102,21 @@ async def _ask_claimant(ctx: Context, row: Member, asked: bool) -> None:
 
 
 async def _ask_coordinators(ctx: Context, claim: Conversation, row: Member) -> bool:
-    """Every linked coordinator (and coordinators' chat) is asked once; False if nobody is."""
-    members, chats = await coordinators(ctx.session, ctx.settings.coordinators, scope(ctx.settings))
-    targets = [m.private_chat_id for m in members if m.member_id and m.private_chat_id]
-    targets += chats
+    """Every linked coordinator (and coordinators' chat) is asked once; False if nobody is.
+    With several parks, those of the parks the claimed row sits on, never another park's."""
+    asked: list[tuple[tuple[str, ...], str | None]]
+    if is_multi(ctx.settings):
+        asked = [
+            (council_settings(ctx.settings, c).coordinators, c)
+            for c in await member_councils(ctx.session, ctx.settings, row.id)
+        ]
+    else:
+        asked = [(ctx.settings.coordinators, scope(ctx.settings))]
+    targets: list[str] = []
+    for configured, council in asked:
+        members, chats = await coordinators(ctx.session, configured, council)
+        targets += [m.private_chat_id for m in members if m.member_id and m.private_chat_id]
+        targets += chats
     text = texts.CONFIRM_ASK.format(
         display=ctx.member.display_name, role=role_word(row), name=row.name, n=claim.id
     )
@@ -129,11 +143,21 @@ async def confirm_command(ctx: Context) -> None:
     if match is None:
         await ctx.reply(await _claims_text(ctx))
         return
-    claim = await claim_by_id(ctx.session, int(match[1]), ctx.now)
+    claim = await _claim_here(ctx, int(match[1]))
     if claim is None:
         await ctx.reply(texts.CONFIRM_UNKNOWN.format(n=match[1]))
         return
     await _settle(ctx, claim, accept=True)
+
+
+async def _claim_here(ctx: Context, claim_id: int) -> Conversation | None:
+    """The open claim, if its roster row is of the coordinator's park: another park's claim
+    is answered like an unknown number (it is not for him to settle, nor to know of)."""
+    claim = await claim_by_id(ctx.session, claim_id, ctx.now)
+    if claim is None or claim.ref_id is None or not members_here(ctx.session):
+        return claim
+    here = select(Member.id).where(Member.id == claim.ref_id, *members_here(ctx.session))
+    return claim if (await ctx.session.execute(here)).first() is not None else None
 
 
 @hook(21)
@@ -152,7 +176,7 @@ async def confirm_by_reply(ctx: Context) -> bool:
         accept = True
     else:
         return False
-    claim = await claim_by_id(ctx.session, row.ref_id, ctx.now)
+    claim = await _claim_here(ctx, row.ref_id)
     if claim is None:
         await ctx.reply(texts.CONFIRM_UNKNOWN.format(n=row.ref_id))
         return True
@@ -198,6 +222,8 @@ async def _claims_text(ctx: Context) -> str:
         row = await ctx.session.get(Member, claim.ref_id) if claim.ref_id else None
         if row is None or row.member_id is not None:
             continue
+        if await _claim_here(ctx, claim.id) is None:
+            continue  # another park's coordinator to confirm
         display = str(claim.data.get("display_name") or "?")
         lines.append(texts.CONFIRM_LINE.format(n=claim.id, display=display, name=row.name))
     if not lines:

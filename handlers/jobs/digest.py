@@ -22,7 +22,7 @@ from handlers.councils import DEFAULT_COUNCIL, scope
 from handlers.digest import Digest, build_digest, week_bounds, week_of
 from handlers.jobs import every, job
 from handlers.texts import digest as texts
-from models.digest import keep_sent_digest
+from models.digest import keep_sent_digest, park_member
 from models.outbox import enqueue
 from models.people import coordinators
 from models.scoping import members_here
@@ -168,7 +168,7 @@ async def _anyone_expected(session: AsyncSession, settings: Settings, week: str)
     _start, end = week_bounds(week, settings.tz)
     stmt = (
         select(Member.id)
-        .where(Member.status == "member", Member.expected_since < end, *members_here(session))
+        .where(park_member(), Member.expected_since < end, *members_here(session))
         .limit(1)
     )
     return (await session.execute(stmt)).first() is not None
