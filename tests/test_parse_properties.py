@@ -7,6 +7,7 @@ import unicodedata
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -109,3 +110,22 @@ def test_big_inputs_stay_linear(pieces: list[str], glue: str) -> None:
     # Generous bounds: 100 KB well under 2 s, and no worse than ~linear growth from 10 KB.
     assert t_big < 2.0
     assert t_big < 30 * t_small + 0.5
+
+
+def test_a_pasted_long_word_is_not_mended_letter_by_letter(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Typo repair tries every position of a word: for a pasted 8,000-letter "word" that was
+    64 million letters folded (seconds on the one event loop). Such a word is left as typed."""
+    from handlers.parse import spelling
+    from handlers.parse.vocabulary import _lexicon
+
+    folded: list[int] = []
+
+    def counting_fold(text: str) -> str:
+        folded.append(len(text))
+        return fold(text)
+
+    monkeypatch.setattr(spelling, "fold", counting_fold)
+    word = "ăb" * 4_000
+    assert spelling.mend(_lexicon(), word) == word
+    assert spelling.split_run(_lexicon(), word) is None
+    assert sum(folded) <= 2 * len(word)
