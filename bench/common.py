@@ -4,6 +4,7 @@ in its own process, percentiles and a plain-text table. Loopback only, bounded i
 from __future__ import annotations
 
 import asyncio
+import gc
 import json
 import multiprocessing as mp
 import os
@@ -18,6 +19,7 @@ from typing import Any
 
 from aiohttp import web
 
+from bot.connections import keep_startup_out_of_gc
 from bot.platforms.base import OutboundMessage, SendResult
 from handlers.config import Settings, load_settings
 
@@ -69,6 +71,7 @@ class Served:
 
     async def close(self) -> None:
         await self.runner.cleanup()
+        gc.unfreeze()  # the next app of this bench process starts as `serve` would
 
 
 async def serve(app: web.Application) -> Served:
@@ -78,6 +81,7 @@ async def serve(app: web.Application) -> Served:
     site = web.TCPSite(runner, HOST, 0)
     await site.start()
     port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+    keep_startup_out_of_gc()  # as `serve` does once it listens
     return Served(runner, f"http://{HOST}:{port}")
 
 
