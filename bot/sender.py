@@ -68,15 +68,25 @@ def backoff_seconds(attempts: int, rng: random.Random | None = None) -> float:
     return ceiling / 2 + r.random() * ceiling / 2
 
 
-def first_per_chat(rows: list[Outbox], limit: int) -> list[Outbox]:
-    """The first row of each chat, in the given order, up to `limit` chats: the rest of a
-    chat waits for the next claim, so a chat's messages never race each other."""
-    chosen: dict[str, Outbox] = {}
+def per_chat(rows: list[Outbox], limit: int) -> list[list[Outbox]]:
+    """Up to `limit` rows, in the given order within each chat: the first row of as many
+    chats as fit, then the next rows of those chats. Chats go out side by side; a chat's
+    rows one after the other in one task, so they never race each other."""
+    chats: dict[str, list[Outbox]] = {}
     for row in rows:
-        if len(chosen) >= limit:
+        if len(chats) >= limit:
             break
-        chosen.setdefault(row.chat_id, row)
-    return list(chosen.values())
+        if row.chat_id not in chats:
+            chats[row.chat_id] = [row]
+    taken = len(chats)
+    for row in rows:
+        if taken >= limit:
+            break
+        queue = chats.get(row.chat_id)
+        if queue is not None and row is not queue[0]:
+            queue.append(row)
+            taken += 1
+    return list(chats.values())
 
 
 def month_start(now: datetime) -> datetime:
@@ -171,12 +181,13 @@ class Sender(LoopWorker):
         if rows and (self._stopping or self.outage.waiting(self._clock.now())):
             await self._unclaim([r.id for r in rows])
             return len(rows)
-        # One row per chat in a claim: chats are independent, and each keeps its order.
+        # Chats are independent and go out side by side; each chat's rows in order.
         # Rows whose last chunk went out in this claim, recorded together after it.
         sent: list[Delivered] = []
         try:
             outcomes = await asyncio.gather(
-                *(self._deliver(row, sent) for row in rows), return_exceptions=True
+                *(self._deliver_chat(chat, sent) for chat in per_chat(rows, len(rows))),
+                return_exceptions=True,
             )
         finally:
             await self._record_sent(sent)
@@ -205,8 +216,8 @@ class Sender(LoopWorker):
                 .limit(self._batch * CANDIDATES_PER_SEND)
                 .with_for_update(skip_locked=True)
             )
-            rows = first_per_chat(list((await session.execute(stmt)).scalars()), self._batch)
-            rows = await self._apply_budget(session, rows, now)
+            chosen = per_chat(list((await session.execute(stmt)).scalars()), self._batch)
+            rows = await self._apply_budget(session, [r for chat in chosen for r in chat], now)
             until = now + timedelta(seconds=CLAIM_SECONDS)
             if rows:
                 # The attempt is recorded before the send: a crash after it never resends.
@@ -305,30 +316,44 @@ class Sender(LoopWorker):
             ]
         return [OutboundMessage(chat_id=row.chat_id, text=c) for c in chunks]
 
-    async def _deliver(self, row: Outbox, sent: list[Delivered]) -> None:
+    async def _deliver_chat(self, rows: list[Outbox], sent: list[Delivered]) -> None:
+        """One chat's rows in order; after one that must be tried again later, the rest of
+        the chat waits too (handed back unsent), so that the chat keeps its order."""
+        for n, row in enumerate(rows):
+            done = False
+            try:
+                done = await self._deliver(row, sent)
+            finally:
+                if not done and rows[n + 1 :]:
+                    await self._unclaim([r.id for r in rows[n + 1 :]])
+            if not done:
+                return
+
+    async def _deliver(self, row: Outbox, sent: list[Delivered]) -> bool:
         token = current_outbox.set(row.id)
         try:
-            await self._deliver_row(row, sent)
+            return await self._deliver_row(row, sent)
         finally:
             current_outbox.reset(token)
 
-    async def _deliver_row(self, row: Outbox, sent: list[Delivered]) -> None:
+    async def _deliver_row(self, row: Outbox, sent: list[Delivered]) -> bool:
+        """Send the row's chunks; True when it is done with (sent, or failed for good)."""
         messages = self._messages(row)
         if not messages:
             await self._finish(row, "failed", error="empty message")
-            return
+            return True
         for index in range(row.chunks_sent, len(messages)):
             try:
                 result = await self._client.send(messages[index])
             except PlatformError as exc:
-                await self._on_error(row, exc)
-                return
+                return await self._on_error(row, exc)
             last = index == len(messages) - 1
             await self._chunk_sent(row, index, result.message_ids, sent if last else None)
             if self.outage.recovered():
                 log.warning("%s accepts the credentials again: sending resumes", self._client.name)
         self._metrics.outbox_sent.labels(row.kind).inc()
         log.info("sent %s to %s", row.kind, row.chat_id)
+        return True
 
     async def _chunk_sent(
         self, row: Outbox, index: int, ids: tuple[str, ...], claim: list[Delivered] | None
@@ -402,21 +427,22 @@ class Sender(LoopWorker):
                 )
             )
 
-    async def _on_error(self, row: Outbox, exc: PlatformError) -> None:
+    async def _on_error(self, row: Outbox, exc: PlatformError) -> bool:
+        """Fail the row for good (True) or set it up for another try later (False)."""
         now = self._clock.now()
         if isinstance(exc, Unauthorized):
             await self._pause(row, exc, now)
-            return
+            return False
         if isinstance(exc, Forbidden) and row.attempts >= MAX_FORBIDDEN_ATTEMPTS:
             log.warning("send failed for good after %d tries: %s", row.attempts, exc)
             self._metrics.outbox_failed.labels(row.kind).inc()
             await self._finish(row, "failed", error=f"{exc} (after {row.attempts} tries)"[:1000])
-            return
+            return True
         if isinstance(exc, PermanentError) or not exc.retryable:
             log.warning("send failed for good: %s", exc)
             self._metrics.outbox_failed.labels(row.kind).inc()
             await self._finish(row, "failed", error=str(exc)[:1000])
-            return
+            return True
         if (
             not isinstance(exc, (RetryAfter, DeferUntil))
             and row.kind != "alert"
@@ -427,7 +453,7 @@ class Sender(LoopWorker):
             # must not be dropped by the first hiccup when it finally goes out.
             self._metrics.outbox_failed.labels(row.kind).inc()
             await self._finish(row, "failed", error=f"gave up after a day: {exc}"[:1000])
-            return
+            return True
         if isinstance(exc, DeferUntil):
             when = exc.until
             reason = "deferred"
@@ -451,6 +477,7 @@ class Sender(LoopWorker):
                     claimed_until=None,
                 )
             )
+        return False
 
     async def _pause(self, row: Outbox, exc: PlatformError, now: datetime) -> None:
         """A refused token is an outage, not the message's fault: the row goes back as it

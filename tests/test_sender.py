@@ -271,3 +271,32 @@ async def test_two_groups_are_sent_to_at_once_and_each_keeps_its_order(
         assert {r.status for r in await rows(bot)} == {"sent"}
     finally:
         await zalo.close()
+
+
+async def test_one_groups_replies_go_out_in_one_claim_and_a_failure_hands_back_the_rest(
+    bot: Bot, zalo: FakeZalo
+) -> None:
+    """A busy group's three answers leave in one claim, one after the other. When the second
+    meets a 500 the third is handed back untried (a struggling platform is not sent more of
+    the same chat at once); it goes out at the next claim, the second after its backoff (a
+    failed send never holds its chat back: docs/delivery.md)."""
+    said = ["Đã ghi nhận anh Tuấn có mặt", "Đã ghi nhận chị Lan có mặt", "Đã ghi nhận anh Hùng"]
+    for text in said:
+        await queue(bot, text, chat="gcouncil")
+    zalo.script.extend(
+        [
+            (200, {"ok": True, "result": {"message_id": "m1"}}, {}),
+            (500, {"ok": False, "error_code": 500, "description": "down"}, {}),
+        ]
+    )
+    claimed = await bot.runtime.sender.run_once()
+    assert claimed == 3  # one claim took the group's three answers
+    first, second, third = await rows(bot)
+    assert (first.status, second.status, third.status) == ("sent", "pending", "pending")
+    assert (third.attempts, third.claimed_by) == (0, None)  # untried, not a failed try
+    assert [b["text"] for b in zalo.sent()] == said[:2]  # the third never reached Zalo
+    await bot.drain()
+    bot.clock.set(second.next_attempt_at)
+    await bot.drain()
+    assert [b["text"] for b in zalo.sent()] == [said[0], said[1], said[2], said[1]]
+    assert {r.status for r in await rows(bot)} == {"sent"}
