@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field, replace
-from datetime import datetime
+from datetime import datetime, timedelta
 from importlib import resources
 from typing import Any
 
@@ -169,13 +169,21 @@ def settings_overrides(
     return overrides
 
 
+# The roster was loaded two days before the demo starts. Why: a member's seven quiet days
+# then end two days before a "+1 tuần" jump does, so a working morning falls between (a
+# nudge waits out quiet hours and rest days): the week's nudges show whatever the hour the
+# demo is opened. Loaded "now", they fell due at the jump's last minute, at night after 21:00.
+ROSTER_AGE = timedelta(days=2)
+
+
 async def seed(
     sessions: async_sessionmaker[AsyncSession], now: datetime, council: Council | None = None
 ) -> ImportResult:
-    """Load the roster the way `antt-bot members import` does (again on a restart)."""
+    """Load the roster the way `antt-bot members import` does (again on a restart), as if
+    imported ROSTER_AGE ago."""
     council = council or seeded_council()
     async with sessions() as session, session.begin():
-        result = await import_rows(session, list(council.rows), now)
+        result = await import_rows(session, list(council.rows), now - ROSTER_AGE)
         # The others have said hello to the bot privately, so it may write to them there.
         reachable = [
             m.member_id for m in council.members if m.member_id not in council.no_private_chat
