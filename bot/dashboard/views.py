@@ -23,6 +23,7 @@ from bot.export import digest_xlsx, for_people
 from bot.offloop import build_csv, build_xlsx, fetch_all
 from bot.ratelimit import RateLimiter, Reservation
 from handlers.councils import council_name
+from handlers.texts import privacy as privacy_texts
 from handlers.digest import (
     WEEK_RE,
     Digest,
@@ -88,7 +89,15 @@ async def privacy_page(request: web.Request) -> web.Response:
     """Public: what the bot keeps, why and for how long (the link in the members' notice)."""
     user = await auth.current_user(request)
     r = request.app[keys.SETTINGS].retention
-    return page(request, "privacy.html", user, nav="", r=r)
+    return page(
+        request,
+        "privacy.html",
+        user,
+        nav="",
+        r=r,
+        sent_digests=privacy_texts.SENT_DIGESTS,
+        sent_digests_use=privacy_texts.SENT_DIGESTS_USE,
+    )
 
 
 def see_other(location: str) -> web.Response:
