@@ -23,7 +23,6 @@ from bot.export import digest_xlsx, for_people
 from bot.offloop import build_csv, build_xlsx, fetch_all
 from bot.ratelimit import RateLimiter, Reservation
 from handlers.councils import council_name
-from handlers.texts import privacy as privacy_texts
 from handlers.digest import (
     WEEK_RE,
     Digest,
@@ -35,6 +34,7 @@ from handlers.digest import (
     week_of,
 )
 from handlers.digest_chart import render_png
+from handlers.texts import privacy as privacy_texts
 from models import dashboard as dq
 from models import digest as q
 from models import exports
