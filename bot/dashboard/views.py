@@ -224,7 +224,7 @@ async def login(request: web.Request) -> web.Response:
             return _refused(request, state.limiter.retry_after([auth.address_key(ip)], now))
         held.append(early)
     async with request.app[keys.SESSIONS]() as session:
-        member = await auth.find_coordinator(session, username, settings.province.coordinators)
+        member = await auth.find_coordinator(session, username, settings)
         device = await auth.known_device(session, device_cookie, member)
     windows = [
         w
