@@ -299,14 +299,15 @@ def _incident_sheet(wb: Workbook, digest: Digest) -> None:
     """The week's incidents with how each ended, in the words of the chat and the pages."""
     ws = wb.create_sheet("Sự việc")
     ws.append(INCIDENT_HEADERS)
-    for i in digest.to_json()["incidents"]:
+    # The JSON keeps places as typed; the sheet shows them as replies and pages do.
+    for line, i in zip(digest.incidents, digest.to_json()["incidents"], strict=True):
         ws.append(
             [
                 i["code"],
                 labels.label(labels.CATEGORY, i["category"]),
                 labels.label(labels.SEVERITY, i["severity"]),
                 labels.label(labels.INCIDENT_STATE_AT, i["status"]),
-                _text(", ".join(i["places"])),
+                _text(places_text(line.place_items)),
                 _local_cell(i["reported_at"]),
                 _local_cell(i["acknowledged_at"]),
                 _local_cell(i["resolved_at"]),

@@ -18,6 +18,7 @@ from handlers.councils import scope as scope_of
 from handlers.texts import digest as texts
 from handlers.texts import honour as honour_texts
 from handlers.texts import posts as post_texts
+from handlers.texts.incidents import places_text
 from models import digest as q
 from models import honour
 from models.posts import week_figures as week_posts_figures
@@ -489,9 +490,16 @@ class Digest:
         return texts.DELTA_SAME
 
 
+def shown_places(i: q.IncidentLine) -> str:
+    """The incident's places as replies and alerts show them ("Cty May Viet", docs/incidents.md);
+    the JSON keeps them as typed."""
+    return places_text(i.place_items)
+
+
 def incident_line(i: q.IncidentLine, *, public: bool = False) -> str:
     """• SV3 cháy nổ ở Xưởng 2 (3 báo cáo): đã xử lý xong (đã dập tắt)."""
-    place = texts.AT_PLACE.format(place=_short(", ".join(i.places), 30)) if i.places else ""
+    shown = shown_places(i)
+    place = texts.AT_PLACE.format(place=_short(shown, 30)) if shown else ""
     merged = texts.MERGED.format(n=i.reports) if i.reports > 1 else ""
     who = "" if public or not i.handler else _short(i.handler, 30)
     outcome = texts.OUTCOME.get(i.status, texts.OUTCOME["open"])

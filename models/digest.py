@@ -781,7 +781,8 @@ class IncidentLine:
     category: str
     severity: str
     status: str  # open|acknowledged|handling|resolved|noted|false_alarm, as of `as_of`
-    places: list[str]
+    places: list[str]  # the place texts as typed (the JSON's `places`)
+    place_items: list[dict[str, Any]]  # the same places as stored (kind, code, text), to show back
     reported_at: datetime
     acknowledged_at: datetime | None
     resolved_at: datetime | None
@@ -834,15 +835,18 @@ async def week_incidents(
         .order_by(Report.created_at, Report.id)
     )
     places: dict[int, list[str]] = {}
+    items: dict[int, list[dict[str, Any]]] = {}
     reporters: dict[int, list[str]] = {}
     count: dict[int, int] = {}
     for pk, report_places, name, member_id in reports:
         count[pk] = count.get(pk, 0) + 1
         for place in report_places or []:
-            text = place.get("text") if isinstance(place, dict) else str(place)
+            item = place if isinstance(place, dict) else {"text": str(place)}
+            text = item.get("text")
             seen = places.setdefault(pk, [])
             if text and text.casefold() not in (p.casefold() for p in seen):
                 seen.append(text)  # "xưởng 2" and "Xưởng 2" are one place
+                items.setdefault(pk, []).append(item)
         who = name or member_id or "?"
         if who not in reporters.setdefault(pk, []):
             reporters[pk].append(who)
@@ -863,6 +867,7 @@ async def week_incidents(
             last.get(i.id),
             w.as_of,
             places=places.get(i.id, []),
+            place_items=items.get(i.id, []),
             reporters=reporters.get(i.id, []),
             reports=count.get(i.id, 0),
         )
@@ -877,6 +882,7 @@ def _line(
     as_of: datetime,
     *,
     places: list[str],
+    place_items: list[dict[str, Any]],
     reporters: list[str],
     reports: int,
 ) -> IncidentLine:
@@ -902,6 +908,7 @@ def _line(
         severity=i.severity,
         status=status,
         places=places,
+        place_items=place_items,
         reported_at=i.first_reported_at,
         acknowledged_at=acknowledged,
         resolved_at=resolved,

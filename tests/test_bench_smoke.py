@@ -154,6 +154,9 @@ def test_parse(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[st
         assert number(r["msg/s"]) > 0 and float(r["p99 ms"]) >= float(r["p50 ms"]) >= 0
     assert re.search(rf"^- {count:,} messages from \d+ base messages.*; 2 runs;", out, re.M), out
     assert re.search(r"^- cached: \d+% cache hits", out, re.M), out
+    pasted = table_rows(out, "parse() of big pastes (CPU time, read afresh)")
+    assert [r["paste"] for r in pasted] == list(bench.parse.PASTES)
+    assert all(re.fullmatch(r"<2 s (met|NOT met)", r["target"]) for r in pasted), pasted
 
 
 def test_digest(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:

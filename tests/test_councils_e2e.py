@@ -687,6 +687,37 @@ async def test_a_chair_of_both_parks_switches_park_and_every_page_follows(
         assert (resp.status, resp.headers["Location"]) == (303, "/dashboard/province")
 
 
+async def test_a_chair_last_read_as_a_plain_member_of_the_other_park_still_signs_in(
+    make_bot: Any, db_url: str
+) -> None:
+    """Chị Mai chairs Khai Quang; Bình Xuyên's roster, read after it, lists her as a plain
+    member, so `members.role` says member. She still signs in, sees Khai Quang as its chair,
+    and is offered no Bình Xuyên. Chị Lan, a plain member of Bình Xuyên only, cannot."""
+    bot: Bot = await make_bot(
+        two_parks(db_url, dashboard={"password": PASSWORD}), clock=FixedClock(TUESDAY)
+    )
+    await say(bot, "u_bx_lan", "Cháy lớn ở kho vải xưởng 2, cần hỗ trợ gấp!!!", "g_bx_council")
+    await say(bot, "u_kq_nam", "Mất trộm dây điện ở cổng 5", "g_kq_council")
+    async with bot.sessions() as s, s.begin():
+        mai = "u_kq_chu_tich,Đỗ Thị Mai,0901000201,,member,g_bx_council\n"
+        result = await import_roster_csv(s, ROSTER_HEADER + mai, TUESDAY, "binh-xuyen")
+    assert result.errors == []
+    assert (await member_by_name(bot, "Đỗ Thị Mai")).role == "member"  # the last roster read
+
+    assert await login(bot, "0901000201") == 303
+    home = await page_text(bot, "/dashboard/")
+    assert "Đỗ Thị Mai · điều phối viên · KCN Khai Quang" in home
+    assert 'action="/dashboard/park"' not in home  # one park to coordinate: nothing to choose
+    assert "cổng 5" in await page_text(bot, "/dashboard/reports")
+    assert (await switch(bot, "binh-xuyen", "/dashboard/reports")).status == 403
+    assert "xưởng 2" not in await page_text(bot, "/dashboard/reports")
+    bot.http.session.cookie_jar.clear()
+
+    assert await login(bot, "u_bx_lan") == 401  # coordinates no park
+    async with bot.http.get("/dashboard/", allow_redirects=False) as resp:
+        assert resp.status == 303 and resp.headers["Location"].startswith("/dashboard/login")
+
+
 ROSTER_HEADER = "member_id,name,phone,enterprise,role,groups\n"
 
 

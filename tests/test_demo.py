@@ -8,7 +8,7 @@ import csv
 from collections.abc import AsyncIterator, Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import pytest
 from aiohttp import web
@@ -17,7 +17,7 @@ from sqlalchemy import func, select
 
 from bot import keys
 from bot.app import create_app
-from bot.demo import DemoState, DemoStore, data, install_demo
+from bot.demo import DemoState, DemoStore, data, install_demo, server
 from bot.demo.post import starter_row
 from bot.demo.server import jump_steps, mentions_bot
 from handlers.clock import Clock, FixedClock
@@ -222,15 +222,33 @@ async def test_send_refuses_what_the_page_never_sends(demo: Demo) -> None:
         assert resp.status == 400
 
 
-async def test_long_poll_wakes_on_a_new_line(demo: Demo) -> None:
-    loop = asyncio.get_running_loop()
-    started = loop.time()
-    waiting = asyncio.create_task(demo.get("/demo/api/lines?after=0&wait=20"))
-    await asyncio.sleep(0.2)
+class CountedSignal(asyncio.Event):
+    """The store's change signal, counting the long polls parked on it."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.parked = 0
+        self.someone_parked = asyncio.Event()
+
+    async def wait(self) -> Literal[True]:
+        self.parked += 1
+        self.someone_parked.set()
+        return await super().wait()
+
+
+async def test_long_poll_wakes_on_a_new_line(demo: Demo, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The poll parks on the store's change signal and the new line wakes it. Its wait is
+    longer than the test may run, so only the wake-up can answer it: no clock is read."""
+    monkeypatch.setattr(server, "LONG_POLL_SECONDS", 3600.0)
+    signal = CountedSignal()
+    demo.app[keys.LOCAL_STORE].changed = signal
+    waiting = asyncio.create_task(demo.get("/demo/api/lines?after=0&wait=3600"))
+    parked = asyncio.create_task(signal.someone_parked.wait())
+    await asyncio.wait({waiting, parked}, return_when=asyncio.FIRST_COMPLETED)
+    assert signal.parked == 1 and not waiting.done()
     await demo.say(TUNG, COUNCIL, "chào cả nhà")
     body = await waiting
     assert body["lines"][0]["text"] == "chào cả nhà"
-    assert loop.time() - started < 5
 
 
 async def test_clock_jump_runs_every_job_step_by_step(

@@ -20,7 +20,7 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot.export import write_csv, write_xlsx
+from bot.export import digest_xlsx, write_csv, write_xlsx
 from bot.platforms.text_split import utf16_len
 from handlers.clock import FixedClock
 from handlers.digest import Digest, build_digest, last_complete_week, parse_week, week_bounds
@@ -490,6 +490,45 @@ async def test_history_page_shows_the_text_that_was_sent(
         for m in (rows["a"], rows["b"]):
             await f.ack(rows["d0"], await s.merge(m), day(-4))
     assert "Mọi thông báo đều đã được xác nhận" in await page("2026-W47")
+
+
+async def test_places_are_shown_as_replies_show_them_and_kept_as_typed_in_json(
+    make_bot: Any, make_settings: Any, db_url: str
+) -> None:
+    password = "mật khẩu đủ dài 2026"
+    settings = make_settings(db=db_url, dashboard={"password": password})
+    bot = await make_bot(settings, FixedClock(AFTER))
+    typed = {"kind": "company", "code": "may viet", "text": "cty may viet"}
+    async with bot.sessions() as s, s.begin():
+        rows = await scenario(s)
+        rows["d"].phone = "0912345678"
+        f = Factory(s)
+        an = (await s.execute(select(Member).where(Member.member_id == "uA"))).scalar_one()
+        theft = await f.incident("theft", "medium", day(4))
+        for at in (day(4), day(4, 1)):  # two members typed the same company
+            report = await f.report(an, at, "theft", incident=theft)
+            report.places = [typed, {"kind": "place", "code": None, "text": "nhà ăn"}]
+    async with bot.sessions() as s:
+        digest = await build_digest(s, settings, WEEK, AFTER)
+    # The chat text and the XLSX write the company as a name, as replies and alerts do.
+    assert "ở Cty May Viet, nhà ăn" in digest.render_text()
+    book = openpyxl.load_workbook(io.BytesIO(digest_xlsx(digest)))
+    places_column = [r[4] for r in book["Sự việc"].iter_rows(values_only=True)]
+    assert "Cty May Viet, nhà ăn" in places_column and "cty may viet" not in str(places_column)
+    # The JSON keeps the places as typed (docs/digest.md): its key's meaning stays.
+    places = [i["places"] for i in digest.to_json()["incidents"] if i["places"]]
+    assert places == [["cty may viet", "nhà ăn"]]
+
+    token = re.search(
+        r'name="csrf" value="([^"]+)"', await (await bot.http.get("/dashboard/login")).text()
+    )
+    assert token is not None
+    login = {"username": "0912345678", "password": password, "csrf": token[1], "next": "/"}
+    async with bot.http.post("/dashboard/login", data=login, allow_redirects=False) as resp:
+        assert resp.status == 303
+    async with bot.http.get(f"/dashboard/digest/{WEEK}") as resp:
+        page = html.unescape(await resp.text())
+    assert "<td>Cty May Viet, nhà ăn</td>" in page and "cty may viet" not in page
 
 
 def _config(tmp_path: Path, url: str) -> Path:

@@ -50,6 +50,7 @@ def incident(pk: int, category: str, status: str, severity: str = "medium") -> q
         severity=severity,
         status=status,
         places=["kho 1"],
+        place_items=[{"kind": "warehouse", "code": "1", "text": "kho 1"}],
         reported_at=at,
         acknowledged_at=None,
         resolved_at=None,

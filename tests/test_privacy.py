@@ -95,7 +95,13 @@ async def test_baomat_and_the_notice_once_on_the_first_private_message(park: Bot
     # The sent digests name members too: their period is the configured one (docs/privacy.md).
     assert "• Bản tổng kết tuần đã gửi (có tên thành viên): 400 ngày." in answer.splitlines()
     async with park.http.get("/dashboard/baomat") as resp:  # public: members have no login
-        assert resp.status == 200 and "30 ngày" in await resp.text()
+        page = await resp.text()
+    assert resp.status == 200 and "30 ngày" in page
+    # The page lists the sent digests in the chat's words, with the configured period.
+    row = re.search(
+        r"<tr><td>Bản tổng kết tuần đã gửi \(có tên thành viên\)</td>.*?</tr>", page, re.S
+    )
+    assert row is not None and "<td>400 ngày</td>" in row[0]
 
 
 async def test_retention_deletes_messages_past_the_configured_days(park: Bot) -> None:

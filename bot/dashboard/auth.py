@@ -19,13 +19,13 @@ from ipaddress import IPv4Network, IPv6Network, ip_address
 from typing import Any
 
 from aiohttp import web
-from sqlalchemy import and_, delete, or_, select
+from sqlalchemy import ColumnElement, and_, delete, exists, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot import keys
 from bot.ratelimit import SlidingWindow
 from handlers.config import Settings
-from handlers.councils import COORDINATING_ROLES, councils
+from handlers.councils import COORDINATING_ROLES, councils, province_ids
 from models.db import read_session
 from models.roster import normalize_phone
 from models.scoping import council_sessions
@@ -190,10 +190,11 @@ def _digest(token: str) -> str:
 
 
 async def find_coordinator(
-    session: AsyncSession, username: str, province: tuple[str, ...] = ()
+    session: AsyncSession, username: str, settings: Settings
 ) -> Member | None:
-    """A roster coordinator or admin by platform id or phone (any way of writing it), or one
-    of the province's staff (`province.coordinators`, known once they wrote to the bot)."""
+    """A coordinator or admin by platform id or phone (any way of writing it), or one of the
+    province's staff (`province.coordinators`, known once they wrote to the bot). With several
+    parks, one who coordinates at least one park, whatever the last roster read made them."""
     name = username.strip()
     if not name or not name.isprintable():
         return None  # no roster id or phone holds control characters (PostgreSQL refuses NUL)
@@ -201,9 +202,7 @@ async def find_coordinator(
     phone = normalize_phone(name)
     if phone is not None:
         conds.append(Member.phone == phone)
-    allowed = and_(Member.role.in_(ROLES), Member.status == "member")
-    if province:
-        allowed = or_(allowed, Member.member_id.in_(province))
+    allowed = or_(_coordinates_a_park(settings), Member.member_id.in_(province_ids(settings)))
     stmt = select(Member).where(or_(*conds), allowed, Member.active.is_(True)).order_by(Member.id)
     return (await session.execute(stmt)).scalars().first()
 
@@ -295,14 +294,33 @@ async def current_user(request: web.Request) -> User | None:
         if row is None or datetime.fromisoformat(row.value["expires"]) <= now:
             return None
         member = await session.get(Member, row.value["member_pk"])
-        role = dashboard_role(request.app[keys.SETTINGS], member) if member is not None else ""
-        if member is None or not member.active or role not in (*ROLES, PROVINCE):
-            return None  # demoted or removed since signing in
+        if member is None or not member.active:
+            return None  # removed since signing in
         settings = request.app[keys.SETTINGS]
-        parks = await dashboard_parks(session, settings, member, role)
+        role = dashboard_role(settings, member)
+        mine = await park_roles(session, settings, member) if role != PROVINCE else {}
+    parks = tuple((c.id, c.name) for c in councils(settings) if c.id in mine)
+    if role == PROVINCE and settings.councils:
+        parks = tuple((c.id, c.name) for c in councils(settings))
     council = chosen_park(settings, role, parks, row.value.get(PARK_KEY))
+    if settings.councils and role != PROVINCE:
+        role = mine.get(council or "", "")  # their role on the park shown, not the last roster's
+    if role not in (*ROLES, PROVINCE):
+        return None  # demoted since signing in
     actor = f"{member.name} ({member.member_id or member.phone or member.id})"
     return User(member.id, member.name, role, actor, row.value["csrf"], row.key, council, parks)
+
+
+def _coordinates_a_park(settings: Settings) -> ColumnElement[bool]:
+    """With one council, the roster role; with several, `members.role` is only the last roster
+    read's, so a coordinating role on any park's council (or a park's configured coordinators)."""
+    if not settings.councils:
+        return and_(Member.role.in_(ROLES), Member.status == "member")
+    configured = [m for c in councils(settings) for m in c.coordinators]
+    on_a_council = exists().where(
+        CouncilMember.member_pk == Member.id, CouncilMember.role.in_(COORDINATING_ROLES)
+    )
+    return or_(on_a_council, Member.member_id.in_(configured))
 
 
 def dashboard_role(settings: Settings, member: Member) -> str:
@@ -313,26 +331,22 @@ def dashboard_role(settings: Settings, member: Member) -> str:
     return member.role
 
 
-async def dashboard_parks(
-    session: AsyncSession, settings: Settings, member: Member, role: str
-) -> tuple[tuple[str, str], ...]:
-    """(id, name) of the parks whose pages the member may open, in file order: every park for
-    the province's staff, else those they coordinate (configured, or by the council's roster
-    role). Empty with one council (nothing to choose)."""
+async def park_roles(session: AsyncSession, settings: Settings, member: Member) -> dict[str, str]:
+    """{park id: role} of the parks the member coordinates or administers, in file order: by
+    the council's roster role, or as a park's configured coordinator. Empty with one council."""
     if not settings.councils:
-        return ()
-    if role == PROVINCE:
-        return tuple((c.id, c.name) for c in councils(settings))
+        return {}
     stmt = select(CouncilMember.council_id, CouncilMember.role).where(
         CouncilMember.member_pk == member.id
     )
     roles = {council: r for council, r in await session.execute(stmt)}
-    return tuple(
-        (c.id, c.name)
-        for c in councils(settings)
-        if roles.get(c.id) in COORDINATING_ROLES
-        or (member.member_id and member.member_id in c.coordinators)
-    )
+    out: dict[str, str] = {}
+    for c in councils(settings):
+        if roles.get(c.id) in COORDINATING_ROLES:
+            out[c.id] = roles[c.id]
+        elif member.member_id and member.member_id in c.coordinators:
+            out[c.id] = "coordinator"
+    return out
 
 
 def chosen_park(

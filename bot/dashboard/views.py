@@ -34,6 +34,7 @@ from handlers.digest import (
     week_of,
 )
 from handlers.digest_chart import render_png
+from handlers.texts import privacy as privacy_texts
 from models import dashboard as dq
 from models import digest as q
 from models import exports
@@ -88,7 +89,15 @@ async def privacy_page(request: web.Request) -> web.Response:
     """Public: what the bot keeps, why and for how long (the link in the members' notice)."""
     user = await auth.current_user(request)
     r = request.app[keys.SETTINGS].retention
-    return page(request, "privacy.html", user, nav="", r=r)
+    return page(
+        request,
+        "privacy.html",
+        user,
+        nav="",
+        r=r,
+        sent_digests=privacy_texts.SENT_DIGESTS,
+        sent_digests_use=privacy_texts.SENT_DIGESTS_USE,
+    )
 
 
 def see_other(location: str) -> web.Response:
@@ -215,7 +224,7 @@ async def login(request: web.Request) -> web.Response:
             return _refused(request, state.limiter.retry_after([auth.address_key(ip)], now))
         held.append(early)
     async with request.app[keys.SESSIONS]() as session:
-        member = await auth.find_coordinator(session, username, settings.province.coordinators)
+        member = await auth.find_coordinator(session, username, settings)
         device = await auth.known_device(session, device_cookie, member)
     windows = [
         w

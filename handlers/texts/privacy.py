@@ -6,6 +6,10 @@ NOTICE = "🔒 Bot lưu tên, số điện thoại và tin nhắn anh/chị gử
 
 PAGE_PATH = "/dashboard/baomat"
 
+# The sent digests' line, said by /baomat and shown on the dashboard's page in the same words.
+SENT_DIGESTS = "Bản tổng kết tuần đã gửi (có tên thành viên)"
+SENT_DIGESTS_USE = "Xem lại tuần đó đã gửi gì, gửi người nhận sau đúng nội dung ấy"
+
 
 def summary(messages_days: int, photos_days: int, inbox_days: int, digests_days: int) -> str:
     """The /baomat answer: what is kept, why, for how long, and how to ask for it or erase it."""
@@ -16,7 +20,7 @@ def summary(messages_days: int, photos_days: int, inbox_days: int, digests_days:
             f"• Tin nhắn gửi bot và trong nhóm: {messages_days} ngày, để ghi nhận báo cáo, điểm danh.",
             f"• Ảnh kèm báo cáo: {photos_days} ngày.",
             f"• Dữ liệu kỹ thuật (hộp thư đến): {inbox_days} ngày.",
-            f"• Bản tổng kết tuần đã gửi (có tên thành viên): {digests_days} ngày.",
+            f"• {SENT_DIGESTS}: {digests_days} ngày.",
             "• Báo cáo sự việc giữ loại, thời gian, địa điểm để thống kê.",
             "Muốn xem hoặc xoá dữ liệu của mình, anh/chị nhắn điều phối viên.",
         ]
