@@ -233,7 +233,7 @@ class InboxWriter:
         table = cast(Table, InboxRow.__table__)
         new = rows
         # A Core connection, not an ORM session: nothing here needs the unit of work.
-        async with self._turn(), self._engine.begin() as conn:
+        async with self._turn(urgent=True), self._engine.begin() as conn:
             if check:
                 platforms = sorted({p for p, _ in rows})
                 keys = sorted({k for _, k in rows})

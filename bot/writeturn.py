@@ -20,23 +20,26 @@ class WriteTurn:
 
     def __init__(self, enabled: bool = False) -> None:
         self._lock = asyncio.Lock() if enabled else None
-        self._waiting = 0
+        self._urgent = 0
 
     @property
     def wanted(self) -> bool:
-        """Someone waits for the turn: a long unit of work (a processor slice) ends early."""
-        return self._waiting > 0
+        """Deliveries wait for the turn: a long unit of work (a processor slice) ends early.
+        Not for the sender: its claims would cut every slice short, each slice then paying
+        its look-ups for two or three events."""
+        return self._urgent > 0
 
     @asynccontextmanager
-    async def __call__(self) -> AsyncIterator[None]:
+    async def __call__(self, urgent: bool = False) -> AsyncIterator[None]:
+        """The turn; `urgent` for deliveries waiting to be answered (the inbox writer)."""
         if self._lock is None:
             yield
             return
-        self._waiting += 1
+        self._urgent += urgent
         try:
             await self._lock.acquire()
         finally:
-            self._waiting -= 1
+            self._urgent -= urgent
         try:
             yield
         finally:
