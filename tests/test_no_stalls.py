@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import sqlite3
 from pathlib import Path
 from typing import Any
@@ -9,6 +10,7 @@ from typing import Any
 import pytest
 from sqlalchemy import func, select, text
 
+from bot.writeturn import WriteTurn
 from models import exports
 from models.db import make_engine, make_sessionmaker, read_session
 from models.tables import InboundEvent, Message
@@ -65,3 +67,60 @@ async def test_a_reader_takes_no_lock_a_writer_does(tmp_path: Path) -> None:
     finally:
         other.close()
         await engine.dispose()
+
+
+async def test_a_delivery_is_stored_while_a_backlog_is_being_handled(
+    make_bot: Any, make_settings: Any, tmp_path: Path
+) -> None:
+    """Sixty check-ins wait to be handled when one more arrives: it is stored and answered
+    200 between two of them (the processor's slice gives way to it), not after all sixty."""
+    bot = await make_bot(make_settings(db=f"sqlite+aiosqlite:///{tmp_path / 'antt.db'}"))
+    for i in range(60):
+        assert (await bot.deliver(text_event("có mặt", sender=f"u{i}", chat="g1")))[0] == 200
+    handled_when_answered: list[int] = []
+
+    async def late_delivery() -> None:
+        while True:  # until the processor is well into the backlog
+            async with read_session(bot.sessions) as session:
+                if await handled(session) >= 5:
+                    break
+            await asyncio.sleep(0)
+        status, _ = await bot.deliver(text_event("có mặt", sender="late", chat="g1"))
+        assert status == 200
+        async with read_session(bot.sessions) as session:
+            handled_when_answered.append(await handled(session))
+
+    await asyncio.gather(bot.drain(), late_delivery())
+    assert handled_when_answered and handled_when_answered[0] < 60
+    async with read_session(bot.sessions) as session:
+        assert await handled(session) == 61  # and nothing was lost on the way
+
+
+async def handled(session: Any) -> int:
+    stmt = select(func.count()).select_from(InboundEvent).where(InboundEvent.status == "done")
+    return int(await session.scalar(stmt))
+
+
+def test_only_deliveries_cut_a_slice_short() -> None:
+    """The sender asking for the write turn does not end a processor slice; intake does."""
+
+    async def scenario() -> list[bool]:
+        turn = WriteTurn(enabled=True)
+        seen: list[bool] = []
+        async with turn():
+            sender = asyncio.create_task(_take(turn, urgent=False))
+            await asyncio.sleep(0)
+            seen.append(turn.wanted)
+            intake = asyncio.create_task(_take(turn, urgent=True))
+            await asyncio.sleep(0)
+            seen.append(turn.wanted)
+        await asyncio.gather(sender, intake)
+        seen.append(turn.wanted)
+        return seen
+
+    assert asyncio.run(scenario()) == [False, True, False]
+
+
+async def _take(turn: WriteTurn, urgent: bool) -> None:
+    async with turn(urgent=urgent):
+        await asyncio.sleep(0)
