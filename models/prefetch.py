@@ -53,9 +53,9 @@ class SliceFacts:
     unlinked_names: set[str] = field(default_factory=set)  # ... with an unlinked roster row
     # Read when first asked: the latest check-in per (council, member, kind) and the chat
     # replies queued per member, since `window` (kept up to date by note_checkin/note_reply).
-    window: datetime | None = None
-    checkins: dict[tuple[str, int, str], datetime] | None = None
-    chat_replies: dict[int, list[datetime]] | None = None
+    window: datetime | None = None  # None until read
+    checkins: dict[tuple[str, int, str], datetime] = field(default_factory=dict)
+    chat_replies: dict[int, list[datetime]] = field(default_factory=dict)
     # The rows read: the identity map holds rows weakly, and these must stay in it.
     rows: list[Any] = field(default_factory=list)
 
@@ -159,17 +159,28 @@ def certainly_new_member(session: AsyncSession, member_id: str) -> bool:
 FACTS_WINDOW = timedelta(days=2)
 
 
+async def _recent(
+    session: AsyncSession, member_pk: int, since: datetime, now: datetime
+) -> SliceFacts | None:
+    """The slice's facts when they can say what the member did since `since` (read on first
+    need); None when the caller must ask the database."""
+    facts = slice_facts(session)
+    if facts is None or member_pk not in facts.member_pks:
+        return None
+    if facts.window is None:
+        await _read_recent(session, facts, now)
+    if facts.window is None or since < facts.window:
+        return None
+    return facts
+
+
 async def checked_in_since(
     session: AsyncSession, member_pk: int, kind: str, since: datetime, now: datetime
 ) -> bool | None:
     """Whether the member checked in (`kind`) since `since`, from the slice's facts, in the
     session's council (any council when it is not kept to one); None when they cannot say."""
-    facts = slice_facts(session)
-    if facts is None or member_pk not in facts.member_pks:
-        return None
-    if facts.checkins is None:
-        await _read_recent(session, facts, now)
-    if facts.window is None or facts.checkins is None or since < facts.window:
+    facts = await _recent(session, member_pk, since, now)
+    if facts is None:
         return None
     council = session_council(session)
     return any(
@@ -183,7 +194,7 @@ def note_checkin(
     session: AsyncSession, council: str, member_pk: int, kind: str, at: datetime
 ) -> None:
     facts = slice_facts(session)
-    if facts is not None and facts.checkins is not None:
+    if facts is not None and facts.window is not None:
         key = (council, member_pk, kind)
         facts.checkins[key] = max(at, facts.checkins.get(key, at))
 
@@ -193,19 +204,15 @@ async def chat_replies_since_facts(
 ) -> int | None:
     """Chat replies queued for the member since `since`, from the slice's facts; None when
     they cannot say."""
-    facts = slice_facts(session)
-    if facts is None or member_pk not in facts.member_pks:
-        return None
-    if facts.chat_replies is None:
-        await _read_recent(session, facts, now)
-    if facts.window is None or facts.chat_replies is None or since < facts.window:
+    facts = await _recent(session, member_pk, since, now)
+    if facts is None:
         return None
     return sum(1 for at in facts.chat_replies.get(member_pk, ()) if at >= since)
 
 
 def note_reply(session: AsyncSession, member_pk: int, at: datetime) -> None:
     facts = slice_facts(session)
-    if facts is not None and facts.chat_replies is not None:
+    if facts is not None and facts.window is not None:
         facts.chat_replies.setdefault(member_pk, []).append(at)
 
 

@@ -74,6 +74,24 @@ async def test_check_ins_once_a_shift_and_chat_replies_capped(
     assert "SV1" in said(bot, MAY)[-1]
 
 
+async def test_a_burst_handled_together_counts_the_same(
+    make_bot: Any, make_settings: Any, db_url: str
+) -> None:
+    """The same morning arriving at once (the bot was busy): the events are handled several
+    to a slice, whose look-ups are read once (models/prefetch.py), and the rules hold."""
+    bot = await start(make_bot, make_settings, db_url, max_replies_per_member_per_hour=3)
+    burst = [("u2", "có mặt"), ("u2", "co mat"), ("u2", "Có mặt ạ")]
+    burst += [("u3", f"tuần tra vòng {n + 1} khu A bình thường") for n in range(5)]
+    for who, text in burst:
+        event = text_event(text, sender=who, name=NAMES[who], chat=MAY, group=True, at=SHIFT)
+        assert (await bot.deliver(event))[0] == 200
+    await bot.drain()
+    assert await count(bot, CheckIn, CheckIn.kind == "attendance") == 1
+    assert await count(bot, CheckIn, CheckIn.kind == "patrol") == 5
+    # Bình's one answer, and Cường's three (the cap): as when each came alone.
+    assert len(said(bot, MAY)) == 1 + 3
+
+
 async def test_the_months_last_share_is_kept_for_directives_and_alerts(
     make_bot: Any, make_settings: Any, db_url: str
 ) -> None:
