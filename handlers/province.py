@@ -187,17 +187,7 @@ class ProvinceDigest:
         t = self.province
         lines = [
             title,
-            texts.TOTALS.format(
-                parks=len(self.parks),
-                active=t.active,
-                members=t.members,
-                pct=percent(t.active, t.members),
-                checkins=t.checkins,
-                patrols=t.patrols,
-                reports=t.reports,
-                open=t.incidents_open,
-                ack=_ack(t.ack_rate),
-            ),
+            texts.TOTALS.format(parks=len(self.parks), **_line_fields(t)),
         ]
         # What needs attention first: with 30 parks the list runs past one message.
         if self.attention:
@@ -209,20 +199,7 @@ class ProvinceDigest:
             lines.append(texts.ALL_WELL)
         lines.append(texts.PARKS)
         for p in self.parks:
-            f = p.figures
-            lines.append(
-                texts.PARK.format(
-                    name=p.name,
-                    active=f.active,
-                    members=f.members,
-                    pct=percent(f.active, f.members),
-                    checkins=f.checkins,
-                    patrols=f.patrols,
-                    reports=f.reports,
-                    open=f.incidents_open,
-                    ack=_ack(f.ack_rate),
-                )
-            )
+            lines.append(texts.PARK.format(name=p.name, **_line_fields(p.figures)))
         if with_link and self.dashboard_url:
             lines.append(texts.LINK.format(url=self.dashboard_url))
         return "\n".join(lines)
@@ -230,6 +207,20 @@ class ProvinceDigest:
 
 def rate(value: float | None) -> str:
     return f"{round(100 * value)}%" if value is not None else texts.NONE
+
+
+def _line_fields(f: Any) -> dict[str, Any]:
+    """The figures a line of the provincial digest shows, for the province or one park."""
+    return {
+        "active": f.active,
+        "members": f.members,
+        "pct": percent(f.active, f.members),
+        "checkins": f.checkins,
+        "patrols": f.patrols,
+        "reports": f.reports,
+        "open": f.incidents_open,
+        "ack": _ack(f.ack_rate),
+    }
 
 
 def _ack(value: float | None) -> str:

@@ -233,6 +233,16 @@ def _in(col: Any, w: Window) -> ColumnElement[bool]:
     return and_(col >= w.start, col < w.as_of)
 
 
+def overdue_at(as_of: datetime) -> ColumnElement[bool]:
+    """A task overdue at `as_of`: given before, due before, not done by then, not cancelled."""
+    return and_(
+        Task.status != "cancelled",
+        Task.due_at < as_of,
+        Task.created_at < as_of,
+        or_(Task.done_at.is_(None), Task.done_at >= as_of),
+    )
+
+
 def _own(entity: Any, w: Window) -> list[ColumnElement[bool]]:
     """The council's rows of a table with `council_id`, or no condition without a council."""
     return [] if w.council_id is None else [entity.council_id == w.council_id]
@@ -329,10 +339,7 @@ async def member_figures(
     overdue = _per_member(
         Task.assignee_pk,
         and_(
-            Task.status != "cancelled",
-            Task.due_at < w.as_of,
-            Task.created_at < w.as_of,
-            or_(Task.done_at.is_(None), Task.done_at >= w.as_of),
+            overdue_at(w.as_of),
             *_own(Task, w),  # a member of two parks: each park counts its own tasks
         ),
         "overdue",

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field, fields
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, Subquery, and_, case, distinct, func, or_, select, union
+from sqlalchemy import ColumnElement, Subquery, and_, case, distinct, func, select, union
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from models.digest import (
@@ -23,6 +23,7 @@ from models.digest import (
     _still_open_at,
     expected_acks,
     expected_member,
+    overdue_at,
 )
 from models.tables import (
     Ack,
@@ -209,12 +210,7 @@ async def member_totals(session: AsyncSession, w: Window) -> dict[str, Figures]:
     overdue = _per_council_member(
         Task.council_id,
         Task.assignee_pk,
-        and_(
-            Task.status != "cancelled",
-            Task.due_at < w.as_of,
-            Task.created_at < w.as_of,
-            or_(Task.done_at.is_(None), Task.done_at >= w.as_of),
-        ),
+        overdue_at(w.as_of),
         "p_overdue",
     )
     nudged = _per_council_member(
