@@ -110,6 +110,12 @@ def _column_values(session: AsyncSession, row: Base) -> tuple[dict[str, Any], li
     return values, left
 
 
+@lru_cache(maxsize=64)
+def _plain_insert(table: Table) -> Any:
+    """One statement object per table: SQLAlchemy keeps its cache key, not rebuilt per row."""
+    return insert(table)
+
+
 async def write_row(session: AsyncSession, row: RowT) -> RowT:
     """Insert a new ORM row with one Core statement, then keep it in the session as
     persistent, every column loaded: what `session.add(row); await session.flush()` does,
@@ -121,7 +127,7 @@ async def write_row(session: AsyncSession, row: RowT) -> RowT:
     table = cast(Table, type(row).__table__)
     values, left = _column_values(session, row)
     conn = await session.connection()
-    result = await conn.execute(insert(table), values)
+    result = await conn.execute(_plain_insert(table), values)
     (pk,) = result.inserted_primary_key or (None,)
     if pk is None:
         raise RuntimeError(f"{table.name}: no key came back from the insert")
