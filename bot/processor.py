@@ -393,8 +393,8 @@ class Processor(LoopWorker):
             event = stored.event()
             lag = self._lag(stored)
             await handle_event(session, self._settings, self._clock, event, event_pk=stored.row_id)
-            # Written now, as a savepoint's release would: a later event's Core INSERT must
-            # not take ids before this event's rows (the outbox sends in id order).
+            # Written now, as the savepoint's release did: rows an event leaves pending (its
+            # check-in) go before the next event's statements, in the same order as before.
             await session.flush()
             lags.append(lag)
         except Exception as exc:
