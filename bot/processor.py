@@ -11,7 +11,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from sqlalchemy import Text, cast, func, or_, select, update
+from sqlalchemy import Text, bindparam, cast, func, or_, select, update
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -25,7 +25,7 @@ from handlers.config import Settings
 from handlers.dispatch import handle_event
 from handlers.events import InboundEvent, event_from_stored
 from models.people import fold_name
-from models.prefetch import forget_known_ids, prefetch, write_activity
+from models.prefetch import cast_table, forget_known_ids, prefetch, write_activity
 from models.tables import InboundEvent as InboxRow
 
 log = logging.getLogger(__name__)
@@ -40,6 +40,30 @@ SLICE_EVENTS = 50
 SLICE_SECONDS = 0.02
 SLICE_FLOOR_SECONDS = 0.003  # what a slice gets even while deliveries wait for the lock
 MIN_TAKE = 4  # rows read for a slice, at the least
+
+
+_INBOX = cast_table(InboxRow)
+# A slice's own statements, built once: building an ORM select or update per slice cost
+# three times what running it does (~330-420 us against ~100 us each, SQLite).
+_LOAD = (
+    select(_INBOX.c.id, cast(_INBOX.c.payload, Text), _INBOX.c.received_at)
+    .where(
+        _INBOX.c.id.in_(bindparam("ids", expanding=True)),
+        _INBOX.c.status == "pending",
+        _INBOX.c.claimed_by == bindparam("worker"),
+    )
+    .with_for_update()
+)
+_MARK_DONE = (
+    update(_INBOX)
+    .where(_INBOX.c.id.in_(bindparam("ids", expanding=True)))
+    .values(
+        status="done",
+        attempts=_INBOX.c.attempts + 1,
+        processed_at=bindparam("now", type_=_INBOX.c.processed_at.type),
+        claimed_until=None,
+    )
+)
 
 
 def backoff(attempts: int) -> timedelta:
@@ -240,15 +264,8 @@ class Processor(LoopWorker):
         """The chunk's rows still ours to handle (locked on PostgreSQL), and what their
         events will look up. The payload comes as text (cast in SQL: asyncpg would decode
         it itself): one that cannot be decoded fails its own event, not the slice."""
-        rows = await session.execute(
-            select(InboxRow.id, cast(InboxRow.payload, Text), InboxRow.received_at)
-            .where(
-                InboxRow.id.in_(chunk),
-                InboxRow.status == "pending",
-                InboxRow.claimed_by == self._worker,
-            )
-            .with_for_update()
-        )
+        conn = await session.connection()
+        rows = await conn.execute(_LOAD, {"ids": chunk, "worker": self._worker})
         loaded = {row_id: _Stored(row_id, payload, received) for row_id, payload, received in rows}
         heads = [head for stored in loaded.values() if (head := stored.head()) is not None]
         if len(heads) > 1:  # for a lone event the look-ups cost what they save
@@ -258,16 +275,8 @@ class Processor(LoopWorker):
 
     async def _mark_done(self, session: AsyncSession, row_ids: list[int]) -> None:
         """One statement for the slice's handled events."""
-        await session.execute(
-            update(InboxRow)
-            .where(InboxRow.id.in_(row_ids))
-            .values(
-                status="done",
-                attempts=InboxRow.attempts + 1,
-                processed_at=self._clock.now(),
-                claimed_until=None,
-            )
-        )
+        conn = await session.connection()
+        await conn.execute(_MARK_DONE, {"ids": row_ids, "now": self._clock.now()})
 
     async def _claim(self) -> list[int]:
         now = self._clock.now()
