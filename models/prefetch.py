@@ -336,7 +336,9 @@ async def no_photos_waiting(session: AsyncSession, member_pk: int, since: dateti
         await _read_waiting_photos(session, facts, since)
     if facts.photos_since is None or since < facts.photos_since:
         return False
-    return member_pk in facts.photos_asked and member_pk not in facts.photos_waiting
+    # A member made in this slice has sent no photo but those noted since.
+    known = member_pk in facts.photos_asked or member_pk in facts.new_members
+    return known and member_pk not in facts.photos_waiting
 
 
 async def _read_waiting_photos(session: AsyncSession, facts: SliceFacts, since: datetime) -> None:
