@@ -8,8 +8,8 @@ from collections.abc import Set as AbstractSet
 from datetime import datetime, timedelta
 
 from sqlalchemy import func, insert, select, text
-from sqlalchemy import inspect as sa_inspect
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm.attributes import instance_dict
 
 from models.outbox import enqueue
 from models.prefetch import (
@@ -131,15 +131,17 @@ def _known_candidates(session: AsyncSession, category: str) -> list[Candidate] |
     changed_ids = {incident.id for incident in changed}
     rows = [row for row in read.rows if row[0] not in changed_ids]
     for incident in changed:
-        if _MERGE_COLUMNS & sa_inspect(incident).unloaded:
-            return None
+        # The loaded values, read plainly: this runs for every changed row, every report.
+        values = instance_dict(incident)
+        if not _MERGE_COLUMNS.issubset(values):
+            return None  # expired: what the database holds is not known here
         if (
-            incident.category == category
-            and incident.status in OPEN
-            and (council is None or incident.council_id == council)
+            values["category"] == category
+            and values["status"] in OPEN
+            and (council is None or values["council_id"] == council)
         ):
-            place = frozenset(split_key(incident.place_key))
-            rows.append((incident.id, place, incident.last_reported_at))
+            place = frozenset(split_key(values["place_key"]))
+            rows.append((values["id"], place, values["last_reported_at"]))
     rows.sort(key=_latest_first, reverse=True)
     if read.full:
         # Open incidents beyond the read rank below its last row: the first rows are the

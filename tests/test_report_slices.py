@@ -11,6 +11,7 @@ import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
+from functools import partial
 from typing import Any
 
 import pytest
@@ -20,6 +21,9 @@ from sqlalchemy.orm import Session
 import bot.processor
 from bot import keys
 from handlers.clock import FixedClock
+from models.db import ensure_schema, make_engine, make_sessionmaker
+from models.incidents import MERGE_CANDIDATES, find_mergeable
+from models.prefetch import SLICE_FACTS, SliceFacts
 from models.tables import Attachment, Incident, IncidentEvent, Member, Report
 from tests.conftest import Bot, text_event
 
@@ -218,3 +222,39 @@ async def test_a_photo_waiting_is_claimed_by_the_report_after_it_in_the_slice(
     (photo,) = await rows(b, Attachment)
     reports = await rows(b, Report)
     assert photo.report_pk == reports[0].id and reports[0].member_pk == photo.member_pk
+
+
+async def test_a_slice_reads_again_when_its_read_may_hide_the_candidate(db_url: str) -> None:
+    """The 51st open incident is beyond the read; once one above it closes in the slice, it
+    is among the latest 50 and a report at its place joins it, as a fresh read would."""
+    engine = make_engine(db_url)
+    await ensure_schema(engine)
+    sessions = make_sessionmaker(engine)
+    try:
+        async with sessions() as s, s.begin():
+            for n in range(MERGE_CANDIDATES + 1):  # the oldest, SV1, is at warehouse 1
+                at = DAY - timedelta(hours=3) + timedelta(minutes=n)
+                s.add(
+                    Incident(
+                        category="equipment",
+                        severity="medium",
+                        place_key=f"warehouse:{n + 1}",
+                        first_reported_at=at,
+                        last_reported_at=at,
+                    )
+                )
+        async with sessions() as s, s.begin():
+            s.info[SLICE_FACTS] = SliceFacts()
+            find = partial(
+                find_mergeable, s, category="equipment", now=DAY, window=timedelta(minutes=60)
+            )
+            assert await find(keys={"warehouse:99"}) is None  # reads the latest 50
+            assert await find(keys={"warehouse:1"}) is None  # SV1 is not among them
+            newest = await s.get(Incident, MERGE_CANDIDATES + 1)
+            assert newest is not None
+            newest.status = "resolved"
+            await s.flush()  # as the end of its event's savepoint would
+            found = await find(keys={"warehouse:1"})
+            assert found is not None and found.id == 1
+    finally:
+        await engine.dispose()
