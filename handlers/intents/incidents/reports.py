@@ -89,6 +89,7 @@ async def place_report(
 
 
 def _new_incident(report: Report, keys: set[str], now: datetime) -> Incident:
+    """The incident a report opens, not yet written."""
     return Incident(
         category=report.category,
         severity=report.severity,
