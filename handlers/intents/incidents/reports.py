@@ -33,13 +33,13 @@ from models.incidents import (
     NOTED,
     NOTED_CATEGORIES,
     alerted_chats,
+    core_add_event,
     find_mergeable,
     join_key,
     lock_category,
     orphan_photos,
     reports_of,
     split_key,
-    write_event,
 )
 from models.inserts import write_row
 from models.prefetch import note_incident
@@ -77,7 +77,7 @@ async def place_report(
         await write_row(session, report)
     else:
         await session.flush()  # a corrected report: its earlier timeline entries first
-    await write_event(
+    await core_add_event(
         session,
         incident,
         "merged" if merged else "report",
