@@ -4,12 +4,23 @@ from __future__ import annotations
 
 import zlib
 from collections.abc import Iterable
+from collections.abc import Set as AbstractSet
 from datetime import datetime, timedelta
 
-from sqlalchemy import func, select, text
+from sqlalchemy import func, insert, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm.attributes import instance_dict
 
 from models.outbox import enqueue
+from models.prefetch import (
+    Candidate,
+    cast_table,
+    keep_open_incidents,
+    no_photos_waiting,
+    note_photo_waiting,
+    open_incidents_read,
+)
+from models.scoping import session_council
 from models.tables import Attachment, Conversation, Incident, IncidentEvent, Outbox, Report
 
 OPEN = ("reported", "acknowledged", "handling")
@@ -32,16 +43,16 @@ def join_key(keys: Iterable[str]) -> str:
     return KEY_SEP.join(sorted(set(keys)))[:200]
 
 
-def _companies(keys: set[str]) -> set[str]:
+def _companies(keys: AbstractSet[str]) -> set[str]:
     return {k for k in keys if k.startswith("company:")}
 
 
-def same_place(report_keys: set[str], incident_keys: set[str]) -> bool:
+def same_place(report_keys: AbstractSet[str], incident_keys: AbstractSet[str]) -> bool:
     """Every place in the report is already one of the incident's places."""
     return bool(report_keys) and report_keys <= incident_keys
 
 
-def near_place(report_keys: set[str], incident_keys: set[str]) -> bool:
+def near_place(report_keys: AbstractSet[str], incident_keys: AbstractSet[str]) -> bool:
     """Places overlap (or one side named none), and they do not name different companies.
 
     "xưởng 2" exists in many companies: a shared workshop code is not the same place when
@@ -68,27 +79,87 @@ async def find_mergeable(
     Same category and same place (any age while open), else same category reported within
     the window at an overlapping place; the most recently reported candidate wins.
     """
-    # Only the columns the choice needs (ORM objects for 50 candidates cost a third of
-    # handling a report); the ix_incidents_merge index serves the filter and the order.
-    stmt = (
-        select(Incident.id, Incident.place_key, Incident.last_reported_at)
-        .where(Incident.category == category, Incident.status.in_(OPEN))
-        .order_by(Incident.last_reported_at.desc(), Incident.id.desc())
-        .limit(MERGE_CANDIDATES)
-    )
-    candidates = (await session.execute(stmt)).tuples().all()
-    chosen = next((i for i, key, _ in candidates if same_place(keys, split_key(key))), None)
+    candidates = await merge_candidates(session, category)
+    chosen = next((i for i, place, _ in candidates if same_place(keys, place)), None)
     if chosen is None:
         since = now - window
         chosen = next(
-            (
-                i
-                for i, key, last in candidates
-                if last >= since and near_place(keys, split_key(key))
-            ),
+            (i for i, place, last in candidates if last >= since and near_place(keys, place)),
             None,
         )
     return None if chosen is None else await session.get(Incident, chosen)
+
+
+async def merge_candidates(session: AsyncSession, category: str) -> list[Candidate]:
+    """The latest MERGE_CANDIDATES open incidents of the category, latest report first.
+
+    In a slice, read once per category and kept (models/prefetch.py): later reports of the
+    slice see the incidents made or changed since laid over that read.
+    """
+    known = _known_candidates(session, category)
+    if known is not None:
+        return known
+    # Only the columns the choice needs (ORM objects for 50 candidates cost a third of
+    # handling a report), by Core with the council's filter written out (the ORM's own
+    # costs more than the read); the ix_incidents_merge index serves the filter and order.
+    table = cast_table(Incident)
+    stmt = (
+        select(table.c.id, table.c.place_key, table.c.last_reported_at)
+        .where(table.c.category == category, table.c.status.in_(OPEN))
+        .order_by(table.c.last_reported_at.desc(), table.c.id.desc())
+        .limit(MERGE_CANDIDATES)
+    )
+    council = session_council(session)
+    if council is not None:
+        stmt = stmt.where(table.c.council_id == council)
+    conn = await session.connection()
+    rows = [
+        (i, frozenset(split_key(key)), last) for i, key, last in (await conn.execute(stmt)).tuples()
+    ]
+    keep_open_incidents(session, category, rows, full=len(rows) >= MERGE_CANDIDATES)
+    return rows
+
+
+def _known_candidates(session: AsyncSession, category: str) -> list[Candidate] | None:
+    """The candidates from the slice's read and its changed incidents; None when they
+    cannot say (not read, a changed row not loaded, or too few left above the read's end)."""
+    known = open_incidents_read(session, category)
+    if known is None:
+        return None
+    read, changed = known
+    council = session_council(session)
+    changed_ids = {incident.id for incident in changed}
+    rows = [row for row in read.rows if row[0] not in changed_ids]
+    for incident in changed:
+        # The loaded values, read plainly: this runs for every changed row, every report.
+        values = instance_dict(incident)
+        if not _MERGE_COLUMNS.issubset(values):
+            return None  # expired: what the database holds is not known here
+        if (
+            values["category"] == category
+            and values["status"] in OPEN
+            and (council is None or values["council_id"] == council)
+        ):
+            place = frozenset(split_key(values["place_key"]))
+            rows.append((values["id"], place, values["last_reported_at"]))
+    rows.sort(key=_latest_first, reverse=True)
+    if read.full:
+        # Open incidents beyond the read rank below its last row: the first rows are the
+        # database's only when at least MERGE_CANDIDATES known rows rank at or above it.
+        end = _latest_first(read.rows[-1])
+        if sum(1 for row in rows if _latest_first(row) >= end) < MERGE_CANDIDATES:
+            return None
+    return rows[:MERGE_CANDIDATES]
+
+
+def _latest_first(row: Candidate) -> tuple[datetime, int]:
+    """find_mergeable's order (last report, then id), to be sorted in reverse."""
+    return row[2], row[0]
+
+
+_MERGE_COLUMNS = frozenset(
+    {"id", "category", "status", "council_id", "place_key", "last_reported_at"}
+)
 
 
 async def get_incident(
@@ -152,6 +223,28 @@ def add_event(
     )
     session.add(event)
     return event
+
+
+async def core_add_event(
+    session: AsyncSession,
+    incident: Incident,
+    kind: str,
+    at: datetime,
+    member_pk: int | None = None,
+    note: str = "",
+) -> None:
+    """add_event written at once by one Core INSERT, with no ORM row (nothing reads it back
+    in the event). Earlier events of the incident must be written already: ids order the
+    timeline within one moment. (Named so that tests/test_one_label.py finds its kinds.)"""
+    values = {
+        "incident_pk": incident.id,
+        "at": at,
+        "kind": kind,
+        "member_pk": member_pk,
+        "note": note[:2000],
+    }
+    conn = await session.connection()
+    await conn.execute(insert(cast_table(IncidentEvent)), values)
 
 
 async def alerted_chats(session: AsyncSession, incident_id: int) -> list[str]:
@@ -270,6 +363,8 @@ async def latest_report_since(
 
 async def orphan_photos(session: AsyncSession, member_pk: int, since: datetime) -> list[Attachment]:
     """Photos the member sent recently that no report has claimed yet."""
+    if await no_photos_waiting(session, member_pk, since):
+        return []
     stmt = (
         select(Attachment)
         .where(
@@ -280,6 +375,13 @@ async def orphan_photos(session: AsyncSession, member_pk: int, since: datetime) 
         .order_by(Attachment.id)
     )
     return list((await session.execute(stmt)).scalars())
+
+
+def keep_waiting_photo(session: AsyncSession, photo: Attachment) -> None:
+    """Add a photo that waits for its report (orphan_photos finds it)."""
+    session.add(photo)
+    if photo.member_pk is not None:
+        note_photo_waiting(session, photo.member_pk)
 
 
 async def claim_due_attachments(

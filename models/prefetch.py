@@ -10,6 +10,11 @@ models/people.py's remembered ids) and "certainly none" facts, each true at the 
 the slice and kept true by the code that could change it (`note_claim`). A look-up that the
 facts do not settle runs its query as before; without a prefetch (tests, jobs) nothing
 changes.
+
+An incident report's look-ups are read on first need, then kept for the slice: each
+category's open incidents a report may merge into (with the incidents changed or made in
+the slice laid over them, seen by an attribute listener), and which senders have photos
+waiting for a report.
 """
 
 from __future__ import annotations
@@ -19,13 +24,23 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Table, bindparam, func, or_, select, update
+from sqlalchemy import Table, bindparam, event, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import make_transient_to_detached
+from sqlalchemy.orm import Session, make_transient_to_detached, object_session
 from sqlalchemy.orm.attributes import set_committed_value
 
 from models.scoping import ALL_COUNCILS, session_council
-from models.tables import CheckIn, Conversation, Group, Member, Membership, Nudge, Outbox
+from models.tables import (
+    Attachment,
+    CheckIn,
+    Conversation,
+    Group,
+    Incident,
+    Member,
+    Membership,
+    Nudge,
+    Outbox,
+)
 
 # session.info keys: the facts for the slice being handled, and natural keys -> primary keys
 # of rows seen in this session (a chat's group, a regular's member row: read once, then
@@ -37,6 +52,19 @@ KNOWN_IDS = "antt_known_ids"
 ACTIVITY = "antt_activity"
 ADOPTED = "antt_adopted"  # rows put in the session by `adopt`
 CLAIM_KIND = "identity_claim"  # the Conversation kind of an identity claim (models/identity.py)
+
+
+# An open incident as a report's merge needs it: (id, place keys, last reported at).
+Candidate = tuple[int, frozenset[str], datetime]
+
+
+@dataclass(slots=True)
+class OpenIncidents:
+    """A category's open incidents as read, latest report first (as find_mergeable orders
+    them); `full` when the read met its limit, so older open ones may exist beyond it."""
+
+    rows: list[Candidate]
+    full: bool
 
 
 @dataclass(slots=True)
@@ -56,6 +84,14 @@ class SliceFacts:
     window: datetime | None = None  # None until read
     checkins: dict[tuple[str, int, str], datetime] = field(default_factory=dict)
     chat_replies: dict[int, list[datetime]] = field(default_factory=dict)
+    # Read when a report first asks: the open incidents of a (council, category) a report
+    # may merge into, and the incidents changed or made in the slice (laid over them).
+    open_incidents: dict[tuple[str | None, str], OpenIncidents] = field(default_factory=dict)
+    changed_incidents: dict[int, Incident] = field(default_factory=dict)
+    # Read when first asked: of `photos_asked`, who has photos waiting since `photos_since`.
+    photos_since: datetime | None = None
+    photos_asked: set[int] = field(default_factory=set)
+    photos_waiting: set[int] = field(default_factory=set)
     # The rows read: the identity map holds rows weakly, and these must stay in it.
     rows: list[Any] = field(default_factory=list)
 
@@ -91,7 +127,7 @@ def forget_known_ids(session: AsyncSession) -> None:
             session.expunge(row)
 
 
-def slice_facts(session: AsyncSession) -> SliceFacts | None:
+def slice_facts(session: AsyncSession | Session) -> SliceFacts | None:
     facts: SliceFacts | None = session.info.get(SLICE_FACTS)
     return facts
 
@@ -238,6 +274,93 @@ async def _read_recent(session: AsyncSession, facts: SliceFacts, now: datetime) 
             replies.setdefault(member_pk, []).append(created)
     facts.chat_replies = replies
     facts.window = window
+
+
+def open_incidents_read(
+    session: AsyncSession, category: str
+) -> tuple[OpenIncidents, list[Incident]] | None:
+    """The category's open incidents as read in this slice (in the session's council) and
+    the incidents changed or made since, to lay over them; None when not read yet."""
+    facts = slice_facts(session)
+    if facts is None:
+        return None
+    read = facts.open_incidents.get((session_council(session), category))
+    if read is None:
+        return None
+    return read, list(facts.changed_incidents.values())
+
+
+def keep_open_incidents(
+    session: AsyncSession, category: str, rows: list[Candidate], full: bool
+) -> None:
+    """Keep a category's open incidents, as just read, for the slice's later reports."""
+    facts = slice_facts(session)
+    if facts is not None:
+        facts.open_incidents[(session_council(session), category)] = OpenIncidents(rows, full)
+
+
+def note_incident(session: AsyncSession | Session, incident: Incident) -> None:
+    """An incident was made or changed in this slice: merges read it from the row itself."""
+    facts = slice_facts(session)
+    if facts is not None and incident.id is not None:
+        facts.changed_incidents[incident.id] = incident  # also keeps it in the identity map
+
+
+def _incident_changed(target: Incident, value: Any, oldvalue: Any, initiator: Any) -> Any:
+    session = object_session(target)
+    if session is not None:
+        note_incident(session, target)
+    return value
+
+
+# Whatever changes what a merge looks at (status commands, corrections, merges) is seen
+# here, so the slice's open incidents never need each writer to remember them.
+_MERGE_FIELDS = (
+    Incident.status,
+    Incident.category,
+    Incident.place_key,
+    Incident.last_reported_at,
+    Incident.council_id,
+)
+for _attribute in _MERGE_FIELDS:
+    event.listen(_attribute, "set", _incident_changed, retval=True)
+
+
+async def no_photos_waiting(session: AsyncSession, member_pk: int, since: datetime) -> bool:
+    """True when the member certainly has no photo sent since `since` that waits for a
+    report (read for the slice's senders on first need); False when the caller must ask."""
+    facts = slice_facts(session)
+    if facts is None or member_pk not in facts.member_pks:
+        return False
+    if facts.photos_since is None:
+        await _read_waiting_photos(session, facts, since)
+    if facts.photos_since is None or since < facts.photos_since:
+        return False
+    # A member made in this slice has sent no photo but those noted since.
+    known = member_pk in facts.photos_asked or member_pk in facts.new_members
+    return known and member_pk not in facts.photos_waiting
+
+
+async def _read_waiting_photos(session: AsyncSession, facts: SliceFacts, since: datetime) -> None:
+    """Which of the slice's members have photos waiting for a report since `since`."""
+    asked = set(facts.member_pks)
+    table = cast_table(Attachment)
+    conn = await session.connection()  # Core: the ORM's execution costs more than the read
+    rows = await conn.execute(
+        select(table.c.member_pk).where(
+            table.c.member_pk.in_(asked), table.c.report_pk.is_(None), table.c.created_at >= since
+        )
+    )
+    facts.photos_waiting |= {pk for pk in rows.scalars() if pk is not None}
+    facts.photos_asked = asked
+    facts.photos_since = since
+
+
+def note_photo_waiting(session: AsyncSession, member_pk: int) -> None:
+    """The member sent a photo no report has claimed yet."""
+    facts = slice_facts(session)
+    if facts is not None:
+        facts.photos_waiting.add(member_pk)
 
 
 async def prefetch(

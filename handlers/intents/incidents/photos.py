@@ -13,6 +13,7 @@ from handlers.texts import incidents as texts
 from models.incidents import (
     add_event,
     get_incident,
+    keep_waiting_photo,
     latest_report_since,
     orphan_photos,
 )
@@ -28,7 +29,7 @@ async def photo(ctx: Context) -> None:
     report = await latest_report_since(ctx.session, ctx.member.id, since)
     if report is None:
         earlier = await orphan_photos(ctx.session, ctx.member.id, since)
-        ctx.session.add(attachment(ctx, None))
+        keep_waiting_photo(ctx.session, attachment(ctx, None))
         if not earlier:  # ask once, not once per photo of a burst
             hint = "" if ctx.is_private else texts.GROUP_ANSWER_HINT
             await ctx.reply(texts.PHOTO_ORPHAN + hint)

@@ -32,8 +32,8 @@ from models.incidents import (
     CONFIRM_REPORT,
     NOTED,
     NOTED_CATEGORIES,
-    add_event,
     alerted_chats,
+    core_add_event,
     find_mergeable,
     join_key,
     lock_category,
@@ -41,15 +41,20 @@ from models.incidents import (
     reports_of,
     split_key,
 )
+from models.inserts import write_row
+from models.prefetch import note_incident
 from models.tables import Attachment, Conversation, Incident, Member, Report
 
 
 async def place_report(
     session: AsyncSession, settings: Settings, now: datetime, report: Report, member_pk: int
 ) -> tuple[Incident, bool]:
-    """Put a report into the open incident it belongs to, or a new one: (incident, merged)."""
+    """Put a report into the open incident it belongs to, or a new one: (incident, merged).
+
+    A new report (not yet in the session) is written here, once, with its incident; the
+    incident and its timeline entry go in by Core INSERTs (models/inserts.write_row).
+    """
     keys = place_keys(report.places)
-    # A new report is written once, with its incident (not written, then updated).
     with session.no_autoflush:
         await lock_category(session, report.category)
         incident = await find_mergeable(
@@ -61,26 +66,18 @@ async def place_report(
         )
     merged = incident is not None
     if incident is None:
-        incident = Incident(
-            category=report.category,
-            severity=report.severity,
-            # An inspection or a drill is kept on record; nobody has to handle or close it.
-            status=NOTED if report.category in NOTED_CATEGORIES else "reported",
-            place_key=join_key(keys),
-            urgent=False,
-            first_reported_at=now,
-            last_reported_at=now,
-            escalation_level=0,
-        )
-        session.add(incident)
-        await session.flush([incident])
+        incident = await write_row(session, _new_incident(report, keys, now))
+        note_incident(session, incident)
     else:
         incident.last_reported_at = now
         incident.severity = worse(incident.severity, report.severity)
         incident.place_key = join_key(split_key(incident.place_key) | keys)
     report.incident_pk = incident.id
-    await session.flush()
-    add_event(
+    if report.id is None:
+        await write_row(session, report)
+    else:
+        await session.flush()  # a corrected report: its earlier timeline entries first
+    await core_add_event(
         session,
         incident,
         "merged" if merged else "report",
@@ -89,6 +86,21 @@ async def place_report(
         note=f"báo cáo số {report.id}",
     )
     return incident, merged
+
+
+def _new_incident(report: Report, keys: set[str], now: datetime) -> Incident:
+    """The incident a report opens, not yet written."""
+    return Incident(
+        category=report.category,
+        severity=report.severity,
+        # An inspection or a drill is kept on record; nobody has to handle or close it.
+        status=NOTED if report.category in NOTED_CATEGORIES else "reported",
+        place_key=join_key(keys),
+        urgent=False,
+        first_reported_at=now,
+        last_reported_at=now,
+        escalation_level=0,
+    )
 
 
 async def _adopt_photos(ctx: Context, report: Report) -> None:
@@ -133,7 +145,6 @@ async def file_report(ctx: Context, u: Understood, text: str) -> Report:
         ambiguous=u.ambiguous,
         created_at=now,
     )
-    s.add(report)
     incident, merged = await place_report(s, settings, now, report, ctx.member.id)
     await _adopt_photos(ctx, report)
     doubtful = u.doubtful
