@@ -6,8 +6,9 @@ import zlib
 from collections.abc import Iterable
 from collections.abc import Set as AbstractSet
 from datetime import datetime, timedelta
+from typing import Any
 
-from sqlalchemy import func, insert, select, text
+from sqlalchemy import bindparam, func, insert, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm.attributes import instance_dict
 
@@ -102,22 +103,34 @@ async def merge_candidates(session: AsyncSession, category: str) -> list[Candida
     # Only the columns the choice needs (ORM objects for 50 candidates cost a third of
     # handling a report), by Core with the council's filter written out (the ORM's own
     # costs more than the read); the ix_incidents_merge index serves the filter and order.
-    table = cast_table(Incident)
-    stmt = (
-        select(table.c.id, table.c.place_key, table.c.last_reported_at)
-        .where(table.c.category == category, table.c.status.in_(OPEN))
-        .order_by(table.c.last_reported_at.desc(), table.c.id.desc())
-        .limit(MERGE_CANDIDATES)
-    )
     council = session_council(session)
+    stmt, params = _CANDIDATES, {"category": category}
     if council is not None:
-        stmt = stmt.where(table.c.council_id == council)
+        stmt, params = _COUNCIL_CANDIDATES, {"category": category, "council": council}
     conn = await session.connection()
     rows = [
-        (i, frozenset(split_key(key)), last) for i, key, last in (await conn.execute(stmt)).tuples()
+        (i, frozenset(split_key(key)), last)
+        for i, key, last in (await conn.execute(stmt, params)).tuples()
     ]
     keep_open_incidents(session, category, rows, full=len(rows) >= MERGE_CANDIDATES)
     return rows
+
+
+def _candidates() -> Any:
+    """The merge candidates' read, built once (a statement built per report costs about as
+    much again as running it): bound by category."""
+    table = cast_table(Incident)
+    return (
+        select(table.c.id, table.c.place_key, table.c.last_reported_at)
+        .where(table.c.category == bindparam("category"), table.c.status.in_(OPEN))
+        .order_by(table.c.last_reported_at.desc(), table.c.id.desc())
+        .limit(MERGE_CANDIDATES)
+    )
+
+
+_CANDIDATES = _candidates()
+_COUNCIL_CANDIDATES = _candidates().where(cast_table(Incident).c.council_id == bindparam("council"))
+_INSERT_EVENT = insert(cast_table(IncidentEvent))
 
 
 def _known_candidates(session: AsyncSession, category: str) -> list[Candidate] | None:
@@ -244,7 +257,7 @@ async def core_add_event(
         "note": note[:2000],
     }
     conn = await session.connection()
-    await conn.execute(insert(cast_table(IncidentEvent)), values)
+    await conn.execute(_INSERT_EVENT, values)
 
 
 async def alerted_chats(session: AsyncSession, incident_id: int) -> list[str]:

@@ -67,6 +67,11 @@ class OpenIncidents:
     full: bool
 
 
+def cast_table(model: type[Any]) -> Table:
+    table: Table = model.__table__
+    return table
+
+
 @dataclass(slots=True)
 class SliceFacts:
     """Facts true at the start of a slice, for the people and chats in it."""
@@ -252,23 +257,54 @@ def note_reply(session: AsyncSession, member_pk: int, at: datetime) -> None:
         facts.chat_replies.setdefault(member_pk, []).append(at)
 
 
+def _many(name: str) -> Any:
+    """An expanding bind: a statement built once takes a new list of values each time."""
+    return bindparam(name, expanding=True)
+
+
+# The slice's look-ups, built once: SQLAlchemy keeps a built statement's cache key, where one
+# built per slice costs about as much again as running it (docs/performance.md, round 4).
+_RECENT_CHECKINS = (
+    select(CheckIn.council_id, CheckIn.member_pk, CheckIn.kind, func.max(CheckIn.at))
+    .where(CheckIn.member_pk.in_(_many("pks")), CheckIn.at >= bindparam("since"))
+    .group_by(CheckIn.council_id, CheckIn.member_pk, CheckIn.kind)
+    .execution_options(**{ALL_COUNCILS: True})
+)
+_RECENT_CHAT_REPLIES = select(Outbox.member_pk, Outbox.created_at).where(
+    Outbox.member_pk.in_(_many("pks")),
+    Outbox.ref_type == "chat",
+    Outbox.created_at >= bindparam("since"),
+)
+_GROUPS = select(Group).where(Group.chat_id.in_(_many("chats")))
+_MEMBERS = select(Member).where(Member.member_id.in_(_many("ids")))
+_MEMBERSHIPS = select(Membership).where(
+    Membership.member_pk.in_(_many("pks")), Membership.group_pk.in_(_many("groups"))
+)
+_NUDGED = select(Nudge.member_pk).where(
+    Nudge.member_pk.in_(_many("pks")), Nudge.reengaged_at.is_(None)
+)
+_CLAIMING = select(Conversation.member_pk).where(
+    Conversation.member_pk.in_(_many("pks")),
+    Conversation.kind == CLAIM_KIND,
+    Conversation.status == "open",
+    Conversation.expires_at > bindparam("now"),
+)
+_UNLINKED_NAMES = select(Member.name_folded).where(
+    Member.member_id.is_(None),
+    Member.status == "member",
+    Member.active.is_(True),
+    Member.name_folded.in_(_many("names")),
+)
+
+
 async def _read_recent(session: AsyncSession, facts: SliceFacts, now: datetime) -> None:
     """The slice's members' recent check-ins and chat replies, every council's."""
     window = now - FACTS_WINDOW
     pks = list(facts.member_pks)
-    rows = await session.execute(
-        select(CheckIn.council_id, CheckIn.member_pk, CheckIn.kind, func.max(CheckIn.at))
-        .where(CheckIn.member_pk.in_(pks), CheckIn.at >= window)
-        .group_by(CheckIn.council_id, CheckIn.member_pk, CheckIn.kind)
-        .execution_options(**{ALL_COUNCILS: True})
-    )
+    rows = await session.execute(_RECENT_CHECKINS, {"pks": pks, "since": window})
     facts.checkins = {(c, m, k): at for c, m, k, at in rows.tuples()}
     replies: dict[int, list[datetime]] = {}
-    rows2 = await session.execute(
-        select(Outbox.member_pk, Outbox.created_at).where(
-            Outbox.member_pk.in_(pks), Outbox.ref_type == "chat", Outbox.created_at >= window
-        )
-    )
+    rows2 = await session.execute(_RECENT_CHAT_REPLIES, {"pks": pks, "since": window})
     for member_pk, created in rows2.tuples():
         if member_pk is not None:
             replies.setdefault(member_pk, []).append(created)
@@ -341,16 +377,23 @@ async def no_photos_waiting(session: AsyncSession, member_pk: int, since: dateti
     return known and member_pk not in facts.photos_waiting
 
 
+def _waiting_photos() -> Any:
+    table = cast_table(Attachment)
+    return select(table.c.member_pk).where(
+        table.c.member_pk.in_(_many("pks")),
+        table.c.report_pk.is_(None),
+        table.c.created_at >= bindparam("since"),
+    )
+
+
+_WAITING_PHOTOS = _waiting_photos()
+
+
 async def _read_waiting_photos(session: AsyncSession, facts: SliceFacts, since: datetime) -> None:
     """Which of the slice's members have photos waiting for a report since `since`."""
     asked = set(facts.member_pks)
-    table = cast_table(Attachment)
     conn = await session.connection()  # Core: the ORM's execution costs more than the read
-    rows = await conn.execute(
-        select(table.c.member_pk).where(
-            table.c.member_pk.in_(asked), table.c.report_pk.is_(None), table.c.created_at >= since
-        )
-    )
+    rows = await conn.execute(_WAITING_PHOTOS, {"pks": list(asked), "since": since})
     facts.photos_waiting |= {pk for pk in rows.scalars() if pk is not None}
     facts.photos_asked = asked
     facts.photos_since = since
@@ -369,13 +412,11 @@ async def prefetch(
     """Read the slice's groups, senders (platform id -> folded display name), memberships
     and facts: six statements at most, whatever the slice's size."""
     facts = SliceFacts()
-    groups = list((await session.execute(select(Group).where(Group.chat_id.in_(chats)))).scalars())
+    groups = list((await session.execute(_GROUPS, {"chats": list(chats)})).scalars())
     group_pks = [remember(session, ("group", g.chat_id), g) for g in groups]
     facts.rows.extend(groups)
     facts.absent_chats = chats - {g.chat_id for g in groups}
-    members = list(
-        (await session.execute(select(Member).where(Member.member_id.in_(list(senders))))).scalars()
-    )
+    members = list((await session.execute(_MEMBERS, {"ids": list(senders)})).scalars())
     for m in members:
         remember(session, ("member", m.member_id), m)
     facts.rows.extend(members)
@@ -383,51 +424,25 @@ async def prefetch(
     facts.absent_ids = set(senders) - {m.member_id for m in members if m.member_id}
     if facts.member_pks and group_pks:
         rows = await session.execute(
-            select(Membership).where(
-                Membership.member_pk.in_(facts.member_pks), Membership.group_pk.in_(group_pks)
-            )
+            _MEMBERSHIPS, {"pks": list(facts.member_pks), "groups": group_pks}
         )
         for ms in rows.scalars():
             remember(session, ("membership", ms.member_pk, ms.group_pk), ms)
             facts.rows.append(ms)
     if facts.member_pks:
         facts.nudged = set(
-            (
-                await session.execute(
-                    select(Nudge.member_pk).where(
-                        Nudge.member_pk.in_(facts.member_pks), Nudge.reengaged_at.is_(None)
-                    )
-                )
-            ).scalars()
+            (await session.execute(_NUDGED, {"pks": list(facts.member_pks)})).scalars()
         )
         guests = {m.id for m in members if m.status == "guest"}
         if guests:
             facts.claiming = set(
-                (
-                    await session.execute(
-                        select(Conversation.member_pk).where(
-                            Conversation.member_pk.in_(guests),
-                            Conversation.kind == CLAIM_KIND,
-                            Conversation.status == "open",
-                            Conversation.expires_at > now,
-                        )
-                    )
-                ).scalars()
+                (await session.execute(_CLAIMING, {"pks": list(guests), "now": now})).scalars()
             )
     # Names a first message or a guest's message may be matched against (roster linking).
     facts.names_checked = {senders[i] for i in _guests(facts, members) if senders.get(i)}
     if facts.names_checked:
         facts.unlinked_names = set(
-            (
-                await session.execute(
-                    select(Member.name_folded).where(
-                        Member.member_id.is_(None),
-                        Member.status == "member",
-                        Member.active.is_(True),
-                        Member.name_folded.in_(facts.names_checked),
-                    )
-                )
-            ).scalars()
+            (await session.execute(_UNLINKED_NAMES, {"names": list(facts.names_checked)})).scalars()
         )
     session.info[SLICE_FACTS] = facts
 
@@ -459,17 +474,21 @@ async def write_activity(session: AsyncSession) -> None:
         times = pending.get(model.__tablename__)
         if not times:
             continue
-        table = cast_table(model)
-        col = table.c.last_active_at
-        stmt = (
-            update(table)
-            .where(table.c.id == bindparam("pk"), or_(col.is_(None), col < bindparam("at")))
-            .values(last_active_at=bindparam("at"))
-        )
         conn = await session.connection()
-        await conn.execute(stmt, [{"pk": pk, "at": at} for pk, at in sorted(times.items())])
+        await conn.execute(
+            _ACTIVITY_UPDATES[model], [{"pk": pk, "at": at} for pk, at in sorted(times.items())]
+        )
 
 
-def cast_table(model: type[Any]) -> Table:
-    table: Table = model.__table__
-    return table
+def _activity_update(model: type[Any]) -> Any:
+    """Last activity of one row, never moved backwards (bound per row: pk, at)."""
+    table = cast_table(model)
+    col = table.c.last_active_at
+    return (
+        update(table)
+        .where(table.c.id == bindparam("pk"), or_(col.is_(None), col < bindparam("at")))
+        .values(last_active_at=bindparam("at"))
+    )
+
+
+_ACTIVITY_UPDATES = {model: _activity_update(model) for model in (Member, Membership)}
