@@ -70,12 +70,15 @@ async def insert_new(
         return []
     table = cast(Table, model.__table__)
     stmt = insert_ignoring(table, tuple(rows[0]), tuple(conflict), tuple(returning))
+    # On the session's connection: the session's own execution adds nothing to a text
+    # statement but its cost (it neither autoflushes nor filters one).
+    conn = await session.connection()
     if not returning:
-        await session.execute(stmt, list(rows))
+        await conn.execute(stmt, list(rows))
         return []
     out: list[tuple[Any, ...]] = []
     for row in rows:
-        out.extend(tuple(r) for r in (await session.execute(stmt, row)).all())
+        out.extend(tuple(r) for r in (await conn.execute(stmt, row)).all())
     return out
 
 
