@@ -164,7 +164,7 @@ async def get_or_create_member(
         "member_id": member_id,
         "name": display_name or member_id,
         "display_name": display_name,
-        "name_folded": fold_name(display_name or member_id),
+        "name_folded": key if display_name else fold_name(member_id),
         "role": "member",
         "status": "guest",
         "is_lead": False,
