@@ -39,8 +39,7 @@ async def bot(make_bot: Any, make_settings: Any, db_url: str) -> Bot:
 
 
 def _kind(sql: str) -> str:
-    """ "INSERT messages", "UPDATE members", "SELECT", "SAVEPOINT", ...: enough to tell the
-    statements of an event apart."""
+    """A statement's verb and, for a write, its table ("INSERT messages", "SELECT", ...)."""
     words = re.sub(r"\s+", " ", sql).strip().split(" ")
     verb = words[0].upper()
     if verb == "INSERT":
@@ -94,7 +93,7 @@ def per_event(statements: list[str]) -> list[list[str]]:
 
 async def test_an_events_own_statements_in_a_slice(bot: Bot, monkeypatch: Any) -> None:
     """Anh Tuấn (known) checks in, then chị Lan (new) in the group, then anh Nam (new) asks
-    for help privately: three, six and six statements, each record once."""
+    for the guide privately: three, five and six statements, each record once."""
     monkeypatch.setattr(processor_module, "SLICE_SECONDS", 60.0)  # a loaded machine is slow
     await bot.deliver(
         text_event("xin chào", sender="tuan", name="Trần Văn Tuấn", chat=GROUP, group=True)
