@@ -36,7 +36,7 @@ from models.people import (
     mark_private_chat,
     touch_activity,
 )
-from models.scoping import ALL_COUNCILS, keep_to_council, set_role_here
+from models.scoping import ALL_COUNCILS, ROLES, keep_to_council, set_role_here
 from models.tables import DEFAULT_COUNCIL, Group, Member, Message
 
 log = logging.getLogger(__name__)
@@ -100,6 +100,7 @@ async def handle_event(
             text=event.text.replace("\x00", ""),
             sender_name=event.sender_name.replace("\x00", ""),
         )
+    _as_if_alone(session)
     if event.chat_type == "private":
         group = await get_or_create_group(
             session, event.chat_id, now=now, name=event.sender_name or event.chat_id, kind="private"
@@ -189,6 +190,13 @@ async def handle_event(
         member_created=member_created,
     )
     return await _run(ctx)
+
+
+def _as_if_alone(session: AsyncSession) -> None:
+    """Start unscoped, as an event alone in its transaction would: the slice's previous
+    event kept the session to its park, and a new group would have been stamped with it."""
+    keep_to_council(session, None)
+    session.info.pop(ROLES, None)  # people's roles in that park
 
 
 async def _run(ctx: Context) -> Context:
