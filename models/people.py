@@ -11,8 +11,9 @@ from typing import Any
 from sqlalchemy import inspect as sa_inspect
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm.util import identity_key
 
-from models.inserts import insert_new
+from models.inserts import insert_new, write_row
 from models.prefetch import (
     adopt,
     certainly_new_group,
@@ -59,7 +60,14 @@ def capitalized(text: str) -> str:
 async def _remembered(session: AsyncSession, model: type[Any], key: tuple[Any, ...]) -> Any:
     """The row remembered under `key`, from the identity map; None if not remembered."""
     pk = known_ids(session).get(key)
-    return None if pk is None else await session.get(model, pk)
+    if pk is None:
+        return None
+    # A loaded row is taken as it is: session.get would cost a trip through the greenlet
+    # (three per event). An expired one (after a rolled-back savepoint) is read again.
+    row = session.identity_map.get(identity_key(model, pk))
+    if row is not None and not sa_inspect(row).expired_attributes:
+        return row
+    return await session.get(model, pk)
 
 
 async def get_or_create_group(
@@ -81,11 +89,16 @@ async def get_or_create_group(
             await session.execute(select(Group).where(Group.chat_id == chat_id))
         ).scalar_one_or_none()
     if group is None:
-        group = Group(
-            chat_id=chat_id, name=name or chat_id, kind=kind, enterprise=enterprise, created_at=now
+        group = await write_row(
+            session,
+            Group(
+                chat_id=chat_id,
+                name=name or chat_id,
+                kind=kind,
+                enterprise=enterprise,
+                created_at=now,
+            ),
         )
-        session.add(group)
-        await session.flush()
     known_ids(session)[key] = group.id
     return group
 
@@ -113,8 +126,10 @@ async def get_or_create_member(
     *,
     display_name: str,
     now: datetime,
+    private_chat_id: str | None = None,
 ) -> tuple[Member, bool]:
     """The member behind a platform id; a stranger becomes a guest. Returns (member, created).
+    A stranger writing privately gets `private_chat_id` in the new row (no UPDATE after).
 
     The roster often lacks Zalo ids (nobody knows them before the first message): a first
     sender whose name matches exactly one unlinked roster member, accent-insensitively,
@@ -149,13 +164,14 @@ async def get_or_create_member(
         "member_id": member_id,
         "name": display_name or member_id,
         "display_name": display_name,
-        "name_folded": fold_name(display_name or member_id),
+        "name_folded": key if display_name else fold_name(member_id),
         "role": "member",
         "status": "guest",
         "is_lead": False,
         "active": True,
         "created_at": now,
         "expected_since": now,
+        "private_chat_id": private_chat_id,
     }
     new = await insert_new(
         session, Member, [row], conflict=("member_id",), returning=MEMBER_COLUMNS
@@ -191,11 +207,12 @@ async def ensure_membership(
         )
         ms = (await session.execute(stmt)).scalar_one_or_none()
     if ms is None:
-        ms = Membership(
-            member_pk=member.id, group_pk=group.id, joined_at=now, from_roster=from_roster
+        ms = await write_row(
+            session,
+            Membership(
+                member_pk=member.id, group_pk=group.id, joined_at=now, from_roster=from_roster
+            ),
         )
-        session.add(ms)
-        await session.flush()
     elif from_roster and not ms.from_roster:
         ms.from_roster = True
     known_ids(session)[key] = ms.id

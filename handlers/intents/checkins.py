@@ -15,6 +15,7 @@ from handlers.text import fold
 from handlers.texts import engagement as texts
 from handlers.texts import honour as honour_texts
 from models.honour import shift_at
+from models.inserts import write_row
 from models.people import address
 from models.prefetch import checked_in_since, note_checkin
 from models.scoping import record_council
@@ -84,7 +85,9 @@ async def check_in(ctx: Context) -> None:
     if kind in ONCE_PER_SHIFT and await already_checked_in(ctx, kind):
         return  # "có mặt" twice in a shift: recorded and answered the first time
     note = ctx.parsed.command.args if ctx.parsed and ctx.parsed.command else ctx.text
-    ctx.session.add(
+    # One Core INSERT now rather than a unit-of-work flush when the savepoint ends.
+    await write_row(
+        ctx.session,
         CheckIn(
             message_pk=ctx.message.id if ctx.message else None,
             member_pk=ctx.member.id,
@@ -92,7 +95,7 @@ async def check_in(ctx: Context) -> None:
             kind=kind,
             note=note[:500],
             at=ctx.event.sent_at,
-        )
+        ),
     )
     note_checkin(ctx.session, record_council(ctx.session), ctx.member.id, kind, ctx.event.sent_at)
     at = ctx.event.sent_at.astimezone(ctx.tz).strftime("%H:%M")
