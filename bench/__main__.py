@@ -17,6 +17,7 @@ from types import ModuleType
 BENCHES = {
     "intake": "bench.ingest",
     "e2e": "bench.e2e",
+    "processor": "bench.processor",
     "parse": "bench.parse",
     "digest": "bench.digest",
     "nudges": "bench.nudges",

@@ -19,6 +19,7 @@ import bench.ingest
 import bench.memory
 import bench.nudges
 import bench.parse
+import bench.processor
 import bench.understanding
 from bench.__main__ import main as bench_main
 
@@ -101,6 +102,16 @@ def test_intake(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[s
             assert row["rows stored"] == "-", row
         else:
             assert number(row["rows stored"]) == answers, row  # nothing acknowledged and lost
+
+
+def test_processor(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    out = run_bench("processor", monkeypatch, capsys, bench.processor, EVENTS=30)
+    rows = table_rows(out, "the processor alone on a stored backlog (30 deliveries per mix)")
+    assert [r["mix"] for r in rows] == ["mix, 100 chats", "mix, 1 chat", "new members (private)"]
+    for row in rows:
+        assert number(row["events"]) == 30, row  # every stored delivery was handled
+        assert float(row["savepoints/event"]) == 0.0, row  # healthy slices take none
+        assert "INSERT messages 1.00" in row["most run, per event"], row
 
 
 def test_e2e(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
