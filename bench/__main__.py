@@ -18,6 +18,7 @@ BENCHES = {
     "intake": "bench.ingest",
     "e2e": "bench.e2e",
     "processor": "bench.processor",
+    "sender": "bench.sender",
     "parse": "bench.parse",
     "digest": "bench.digest",
     "nudges": "bench.nudges",
