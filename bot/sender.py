@@ -6,11 +6,15 @@ import asyncio
 import logging
 import random
 import time
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, fields
 from datetime import UTC, datetime, timedelta
+from functools import lru_cache
 from typing import Any, cast
 
-from sqlalchemy import Table, bindparam, func, or_, select, update
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy import BindParameter, Select, Table, Update, bindparam, func, or_, select, update
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, async_sessionmaker
 
 from bot.logs import current_outbox
 from bot.metrics import Metrics
@@ -31,13 +35,12 @@ from bot.writeturn import WriteTurn
 from handlers.calendar import next_polite_time, polite_time
 from handlers.clock import Clock
 from handlers.config import Settings
-from models.inserts import insert_new
+from models.inserts import insert_ignoring
 from models.outbox import CHAT, sent_this_month
 from models.tables import BotMessage, Outbox
 
 log = logging.getLogger(__name__)
 OUTBOX = cast(Table, Outbox.__table__)  # Core statements where the unit of work adds nothing
-Delivered = tuple[Outbox, tuple[str, ...], datetime]  # a row, its chunk's message ids, when
 
 CLAIM_SECONDS = 120
 GAUGE_SECONDS = 5.0
@@ -52,6 +55,7 @@ MAX_TRANSIENT_AGE = timedelta(hours=24)  # after a day of failures a message is 
 MAX_FORBIDDEN_ATTEMPTS = 5
 BUDGET_EXEMPT = {"alert"}  # urgent alerts go out whatever the budget says
 # Sends that wait for the morning (replies, directives and alerts go out at any hour).
+QUIET = "deferred: quiet hours or holiday"
 POLITE_KINDS = {
     "nudge",
     "reminder",
@@ -61,6 +65,97 @@ POLITE_KINDS = {
 }  # urgent alerts go out whatever the budget says
 
 
+@dataclass(slots=True)
+class Claimed:
+    """An outbox row as the sender works on it: its columns as the claim read them, then
+    kept up to date by the sender (plain values, no ORM object: the claim's cost halved)."""
+
+    id: int
+    chat_id: str
+    kind: str
+    text: str
+    photo_url: str | None
+    ref_type: str | None
+    created_at: datetime
+    attempts: int
+    chunks_sent: int
+    platform_message_ids: list[str] | None
+
+
+Delivered = tuple[Claimed, tuple[str, ...], datetime]  # a row, its chunk's message ids, when
+_CLAIMED_COLUMNS = [OUTBOX.c[f.name] for f in fields(Claimed)]  # in the dataclass's order
+
+
+def _typed(name: str, column: str) -> Any:
+    """A bind of `column`'s type (UTC datetimes, JSON converted as the ORM would)."""
+    return bindparam(name, type_=OUTBOX.c[column].type)
+
+
+@lru_cache(maxsize=8)
+def _candidates(limit: int) -> Select[Any]:
+    """Due rows by priority: built once per size (a statement built per claim cost about as
+    much as running it, docs/performance.md)."""
+    return (
+        select(*_CLAIMED_COLUMNS)
+        .where(
+            OUTBOX.c.status == "pending",
+            OUTBOX.c.next_attempt_at <= _typed("now", "next_attempt_at"),
+        )
+        .order_by(OUTBOX.c.priority, OUTBOX.c.next_attempt_at, OUTBOX.c.id)
+        .limit(limit)
+        .with_for_update(skip_locked=True)
+    )
+
+
+_IDS: BindParameter[int] = bindparam("ids", expanding=True)
+# The attempt is recorded before the send: a crash after it never resends.
+_MARK_SENDING = (
+    update(OUTBOX)
+    .where(OUTBOX.c.id.in_(_IDS))
+    .values(
+        status="sending",
+        attempts=OUTBOX.c.attempts + 1,
+        claimed_by=bindparam("worker"),
+        claimed_until=_typed("until", "claimed_until"),
+    )
+)
+_DEFER = (
+    update(OUTBOX)
+    .where(OUTBOX.c.id == bindparam("oid"))
+    .values(next_attempt_at=_typed("when", "next_attempt_at"), last_error=bindparam("why"))
+)
+_CANCEL = (
+    update(OUTBOX)
+    .where(OUTBOX.c.id == bindparam("oid"))
+    .values(status="cancelled", last_error=bindparam("why"))
+)
+
+
+def _recording(last: bool) -> Update:
+    """Delivered chunks of several rows (executemany); with `last`, the rows as sent."""
+    values: dict[str, Any] = {
+        "chunks_sent": bindparam("n"),
+        "platform_message_ids": _typed("ids", "platform_message_ids"),
+        "claimed_until": _typed("until", "claimed_until"),
+    }
+    if last:
+        values.update(
+            status="sent", sent_at=_typed("at", "sent_at"), last_error=None, claimed_by=None
+        )
+    return update(OUTBOX).where(OUTBOX.c.id == bindparam("oid")).values(**values)
+
+
+_RECORD_SENT = _recording(last=True)
+_RECORD_CHUNK = _recording(last=False)
+# A platform that reuses an id must not turn a delivered send into an error.
+_KNOW_MESSAGE = insert_ignoring(
+    cast(Table, BotMessage.__table__),
+    ("outbox_pk", "chat_id", "message_id", "sent_at"),
+    ("chat_id", "message_id"),
+    (),
+)
+
+
 def backoff_seconds(attempts: int, rng: random.Random | None = None) -> float:
     """Exponential backoff with full jitter: 2, 4, 8 ... seconds, capped at 10 minutes."""
     r = rng or random
@@ -68,11 +163,11 @@ def backoff_seconds(attempts: int, rng: random.Random | None = None) -> float:
     return ceiling / 2 + r.random() * ceiling / 2
 
 
-def per_chat(rows: list[Outbox], limit: int) -> list[list[Outbox]]:
+def per_chat(rows: list[Claimed], limit: int) -> list[list[Claimed]]:
     """Up to `limit` rows, in the given order within each chat: the first row of as many
     chats as fit, then the next rows of those chats. Chats go out side by side; a chat's
     rows one after the other in one task, so they never race each other."""
-    chats: dict[str, list[Outbox]] = {}
+    chats: dict[str, list[Claimed]] = {}
     for row in rows:
         if len(chats) >= limit:
             break
@@ -120,6 +215,9 @@ class Sender(LoopWorker):
     ) -> None:
         super().__init__(wake)
         self._sessions = sessions
+        bind = sessions.kw.get("bind")
+        # The hot path writes with Core on a bare connection: a session adds only its cost.
+        self._engine = bind if isinstance(bind, AsyncEngine) else None
         self._client = client
         self._settings = settings
         self._clock = clock
@@ -206,72 +304,67 @@ class Sender(LoopWorker):
             await self.recover_interrupted()
         return len(rows)
 
-    async def _claim(self) -> list[Outbox]:
+    @asynccontextmanager
+    async def _writing(self) -> AsyncIterator[AsyncConnection]:
+        """A write transaction for Core statements, in this process's turn at the lock."""
+        async with self._turn():
+            if self._engine is not None:
+                async with self._engine.begin() as conn:
+                    yield conn
+            else:  # sessions bound otherwise: the same through a session's connection
+                async with self._sessions() as session, session.begin():
+                    yield await session.connection()
+
+    async def _claim(self) -> list[Claimed]:
         now = self._clock.now()
-        async with self._turn(), self._sessions() as session, session.begin():
-            stmt = (
-                select(Outbox)
-                .where(Outbox.status == "pending", Outbox.next_attempt_at <= now)
-                .order_by(Outbox.priority, Outbox.next_attempt_at, Outbox.id)
-                .limit(self._batch * CANDIDATES_PER_SEND)
-                .with_for_update(skip_locked=True)
-            )
-            chosen = per_chat(list((await session.execute(stmt)).scalars()), self._batch)
-            rows = await self._apply_budget(session, [r for chat in chosen for r in chat], now)
+        async with self._writing() as conn:
+            found = await conn.execute(_candidates(self._batch * CANDIDATES_PER_SEND), {"now": now})
+            candidates = [Claimed(*r) for r in found]
+            chosen = per_chat(candidates, self._batch)
+            rows = await self._apply_budget(conn, [r for chat in chosen for r in chat], now)
             until = now + timedelta(seconds=CLAIM_SECONDS)
             if rows:
-                # The attempt is recorded before the send: a crash after it never resends.
                 # One statement for the claim (the rows are read again only after a crash).
-                await session.execute(
-                    update(OUTBOX)
-                    .where(OUTBOX.c.id.in_([r.id for r in rows]))
-                    .values(
-                        status="sending",
-                        attempts=OUTBOX.c.attempts + 1,
-                        claimed_by=self._worker,
-                        claimed_until=until,
-                    )
-                )
-        for row in rows:  # the same on the loaded rows, now detached (expire_on_commit off)
-            row.status, row.attempts = "sending", row.attempts + 1
-            row.claimed_by, row.claimed_until = self._worker, until
+                params = {"ids": [r.id for r in rows], "worker": self._worker, "until": until}
+                await conn.execute(_MARK_SENDING, params)
+        for row in rows:  # the same on the rows in hand
+            row.attempts += 1
         return rows
 
     async def _apply_budget(
-        self, session: AsyncSession, rows: list[Outbox], now: datetime
-    ) -> list[Outbox]:
+        self, conn: AsyncConnection, rows: list[Claimed], now: datetime
+    ) -> list[Claimed]:
         if not rows:
             return rows
         polite = polite_time(self._settings, now)
         budget = self._settings.engagement.monthly_message_budget
-        left = budget - await self._month_used(session, now) if budget > 0 else 1
+        left = budget - await self._month_used(conn, now) if budget > 0 else 1
         low = budget > 0 and left <= budget * self._settings.engagement.low_budget_fraction
         reserved = budget * self._settings.engagement.reserved_budget_fraction
         keep = []
         for row in rows:
             if row.kind in POLITE_KINDS and not polite:
                 # Queued in the evening but delayed (backlog, retries): still never at night.
-                row.next_attempt_at = next_polite_time(self._settings, now)
-                row.last_error = "deferred: quiet hours or holiday"
+                await self._defer(conn, row, next_polite_time(self._settings, now), QUIET)
                 continue
             deferrable = row.kind not in BUDGET_EXEMPT
             if row.ref_type == CHAT and budget > 0 and left <= reserved:
                 # The last share of the month is kept for alerts, directives and answers:
                 # a chat reply ("👍 đã ghi nhận") is worth nothing next month, so it is dropped.
-                row.status = "cancelled"
-                row.last_error = "budget: the reserved share is for alerts and directives"
+                why = "budget: the reserved share is for alerts and directives"
+                await conn.execute(_CANCEL, {"oid": row.id, "why": why})
                 self._metrics.send_retries.labels("budget").inc()
                 continue
             if deferrable and (
                 left <= 0 or ((low or left <= reserved) and row.kind in ("nudge", "digest"))
             ):
                 # Deferred, never dropped: it goes out when the new month's quota starts.
-                row.next_attempt_at = (
+                when = (
                     next_month(now)
                     if left <= 0 or row.kind == "nudge"
                     else (now + timedelta(hours=6))
                 )
-                row.last_error = "deferred: monthly message budget low"
+                await self._defer(conn, row, when, "deferred: monthly message budget low")
                 self._metrics.send_retries.labels("budget").inc()
                 continue
             keep.append(row)
@@ -279,13 +372,19 @@ class Sender(LoopWorker):
                 left -= max(1, len(self._messages(row)) - row.chunks_sent)
         return keep
 
-    async def _month_used(self, session: AsyncSession, now: datetime) -> int:
+    @staticmethod
+    async def _defer(conn: AsyncConnection, row: Claimed, when: datetime, why: str) -> None:
+        """Leave the row pending, due again at `when`."""
+        await conn.execute(_DEFER, {"oid": row.id, "when": when, "why": why})
+
+    async def _month_used(self, conn: AsyncConnection, now: datetime) -> int:
         """Sends this month: counted in the database now and then, kept up to date in between
         (a SUM over the month's outbox for every claim would cost more than the send)."""
         start = month_start(now)
         stale = time.monotonic() - self._budget_at > BUDGET_REFRESH_SECONDS
         if self._budget_used is None or stale or start != self._budget_month:
-            self._budget_used = await sent_this_month(session, start)
+            async with AsyncSession(bind=conn) as session:  # in the claim's transaction
+                self._budget_used = await sent_this_month(session, start)
             self._budget_at, self._budget_month = time.monotonic(), start
         return self._budget_used
 
@@ -307,7 +406,7 @@ class Sender(LoopWorker):
                 )
             )
 
-    def _messages(self, row: Outbox) -> list[OutboundMessage]:
+    def _messages(self, row: Claimed) -> list[OutboundMessage]:
         chunks = split_text(row.text) if row.text else []
         if row.photo_url:
             caption = chunks[0] if chunks else ""
@@ -316,7 +415,7 @@ class Sender(LoopWorker):
             ]
         return [OutboundMessage(chat_id=row.chat_id, text=c) for c in chunks]
 
-    async def _deliver_chat(self, rows: list[Outbox], sent: list[Delivered]) -> None:
+    async def _deliver_chat(self, rows: list[Claimed], sent: list[Delivered]) -> None:
         """One chat's rows in order; after one that must be tried again later, the rest of
         the chat waits too (handed back unsent), so that the chat keeps its order."""
         for n, row in enumerate(rows):
@@ -329,14 +428,14 @@ class Sender(LoopWorker):
             if not done:
                 return
 
-    async def _deliver(self, row: Outbox, sent: list[Delivered]) -> bool:
+    async def _deliver(self, row: Claimed, sent: list[Delivered]) -> bool:
         token = current_outbox.set(row.id)
         try:
             return await self._deliver_row(row, sent)
         finally:
             current_outbox.reset(token)
 
-    async def _deliver_row(self, row: Outbox, sent: list[Delivered]) -> bool:
+    async def _deliver_row(self, row: Claimed, sent: list[Delivered]) -> bool:
         """Send the row's chunks; True when it is done with (sent, or failed for good)."""
         messages = self._messages(row)
         if not messages:
@@ -356,7 +455,7 @@ class Sender(LoopWorker):
         return True
 
     async def _chunk_sent(
-        self, row: Outbox, index: int, ids: tuple[str, ...], claim: list[Delivered] | None
+        self, row: Claimed, index: int, ids: tuple[str, ...], claim: list[Delivered] | None
     ) -> None:
         """Record a delivered chunk. A row's last chunk is recorded with the rest of the
         claim's sends, in one transaction after they all ran (they were all in flight at
@@ -375,44 +474,27 @@ class Sender(LoopWorker):
         """Write delivered chunks (and, with `last`, the rows as sent) in one transaction."""
         if not sent:
             return
-        table = OUTBOX
-        values: dict[str, Any] = {
-            "chunks_sent": bindparam("n"),
-            "platform_message_ids": bindparam("ids", type_=table.c.platform_message_ids.type),
-            "claimed_until": bindparam("until", type_=table.c.claimed_until.type),
-        }
-        if last:
-            values.update(
-                status="sent",
-                sent_at=bindparam("at", type_=table.c.sent_at.type),
-                last_error=None,
-                claimed_by=None,
-            )
-        stmt = update(table).where(table.c.id == bindparam("oid")).values(**values)
         params = [
             {
                 "oid": row.id,
                 "n": row.chunks_sent,
                 "ids": row.platform_message_ids,
                 "until": None if last else at + timedelta(seconds=CLAIM_SECONDS),
-                "at": at,
+                **({"at": at} if last else {}),
             }
             for row, _, at in sent
         ]
-        if not last:
-            for p in params:
-                del p["at"]
-        # A platform that reuses an id must not turn a delivered send into an error.
         known = [
-            dict(outbox_pk=row.id, chat_id=row.chat_id, message_id=m, sent_at=at)
+            {"outbox_pk": row.id, "chat_id": row.chat_id, "message_id": m, "sent_at": at}
             for row, ids, at in sent
             for m in ids
         ]
-        async with self._turn(), self._sessions() as session, session.begin():
-            await (await session.connection()).execute(stmt, params)
-            await insert_new(session, BotMessage, known, conflict=["chat_id", "message_id"])
+        async with self._writing() as conn:
+            await conn.execute(_RECORD_SENT if last else _RECORD_CHUNK, params)
+            if known:
+                await conn.execute(_KNOW_MESSAGE, known)
 
-    async def _finish(self, row: Outbox, status: str, error: str | None = None) -> None:
+    async def _finish(self, row: Claimed, status: str, error: str | None = None) -> None:
         now = self._clock.now()
         async with self._turn(), self._sessions() as session, session.begin():
             await session.execute(
@@ -427,7 +509,7 @@ class Sender(LoopWorker):
                 )
             )
 
-    async def _on_error(self, row: Outbox, exc: PlatformError) -> bool:
+    async def _on_error(self, row: Claimed, exc: PlatformError) -> bool:
         """Fail the row for good (True) or set it up for another try later (False)."""
         now = self._clock.now()
         if isinstance(exc, Unauthorized):
@@ -479,7 +561,7 @@ class Sender(LoopWorker):
             )
         return False
 
-    async def _pause(self, row: Outbox, exc: PlatformError, now: datetime) -> None:
+    async def _pause(self, row: Claimed, exc: PlatformError, now: datetime) -> None:
         """A refused token is an outage, not the message's fault: the row goes back as it
         was (this try not counted) and the sender waits, longer after each refusal."""
         first = self.outage.reason is None
