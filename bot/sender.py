@@ -230,6 +230,9 @@ class Sender(LoopWorker):
         self._budget_at = 0.0
         self._budget_month: datetime | None = None
         self._recovered_at = time.monotonic()
+        # A claim whose every row went out: recorded in the next claim's transaction (one
+        # commit a claim, not two). The next claim follows at once; a stop records them.
+        self._unrecorded: list[Delivered] = []
         # Shared with the poller: a refused token pauses both and shows on /healthz.
         self.outage = PlatformOutage()
 
@@ -271,24 +274,36 @@ class Sender(LoopWorker):
             )
             return int(result.rowcount or 0)  # type: ignore[attr-defined]
 
+    async def run(self) -> None:
+        try:
+            await super().run()
+        finally:
+            await self._record_unrecorded()  # what the last claim delivered
+
     async def run_once(self) -> int:
         if self.outage.waiting(self._clock.now()):
             # The token was refused: nothing is claimed until the pause is over.
+            await self._record_unrecorded()
             return 0
         rows = await self._claim()
         if rows and (self._stopping or self.outage.waiting(self._clock.now())):
             await self._unclaim([r.id for r in rows])
             return len(rows)
         # Chats are independent and go out side by side; each chat's rows in order.
-        # Rows whose last chunk went out in this claim, recorded together after it.
+        # Rows whose last chunk went out in this claim, recorded together after it (with
+        # the next claim when all went out).
         sent: list[Delivered] = []
+        outcomes: list[Any] = []
         try:
             outcomes = await asyncio.gather(
                 *(self._deliver_chat(chat, sent) for chat in per_chat(rows, len(rows))),
                 return_exceptions=True,
             )
         finally:
-            await self._record_sent(sent)
+            if len(sent) == len(rows) and not self._stopping and outcomes:
+                self._unrecorded = sent  # all went well: the next claim records them
+            else:  # a failure, a stop: now, as the failures themselves were
+                await self._record_sent(sent)
         for outcome in outcomes:  # every send ran to its end; now the first failure counts
             if isinstance(outcome, BaseException):
                 raise outcome
@@ -315,9 +330,17 @@ class Sender(LoopWorker):
                 async with self._sessions() as session, session.begin():
                     yield await session.connection()
 
+    async def _record_unrecorded(self) -> None:
+        """Record the last claim's deliveries now (idle, paused or stopping)."""
+        if self._unrecorded:
+            await self._record_sent(self._unrecorded)
+            self._unrecorded = []
+
     async def _claim(self) -> list[Claimed]:
+        """Record the last claim's deliveries, then claim the next rows: one transaction."""
         now = self._clock.now()
         async with self._writing() as conn:
+            await self._write_sent(conn, self._unrecorded)
             found = await conn.execute(_candidates(self._batch * CANDIDATES_PER_SEND), {"now": now})
             candidates = [Claimed(*r) for r in found]
             chosen = per_chat(candidates, self._batch)
@@ -329,6 +352,7 @@ class Sender(LoopWorker):
                 await conn.execute(_MARK_SENDING, params)
         for row in rows:  # the same on the rows in hand
             row.attempts += 1
+        self._unrecorded = []  # committed with the claim
         return rows
 
     async def _apply_budget(
@@ -472,6 +496,13 @@ class Sender(LoopWorker):
 
     async def _record_sent(self, sent: list[Delivered], last: bool = True) -> None:
         """Write delivered chunks (and, with `last`, the rows as sent) in one transaction."""
+        if sent:
+            async with self._writing() as conn:
+                await self._write_sent(conn, sent, last)
+
+    @staticmethod
+    async def _write_sent(conn: AsyncConnection, sent: list[Delivered], last: bool = True) -> None:
+        """The statements of `_record_sent`, in the caller's transaction."""
         if not sent:
             return
         params = [
@@ -489,10 +520,9 @@ class Sender(LoopWorker):
             for row, ids, at in sent
             for m in ids
         ]
-        async with self._writing() as conn:
-            await conn.execute(_RECORD_SENT if last else _RECORD_CHUNK, params)
-            if known:
-                await conn.execute(_KNOW_MESSAGE, known)
+        await conn.execute(_RECORD_SENT if last else _RECORD_CHUNK, params)
+        if known:
+            await conn.execute(_KNOW_MESSAGE, known)
 
     async def _finish(self, row: Claimed, status: str, error: str | None = None) -> None:
         now = self._clock.now()
