@@ -9,7 +9,9 @@ ZALO_MAX_UNITS = 2000
 
 def utf16_len(text: str) -> int:
     """Length in UTF-16 code units: characters outside the BMP (most emoji) count 2."""
-    return len(text) + sum(1 for ch in text if ord(ch) > 0xFFFF)
+    # Encoded in C (a lone surrogate passes as the one unit it is), not counted character
+    # by character in Python: every send measures its whole text.
+    return len(text.encode("utf-16-le", "surrogatepass")) // 2
 
 
 def split_text(text: str, limit: int = ZALO_MAX_UNITS) -> list[str]:
