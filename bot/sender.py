@@ -45,7 +45,11 @@ OUTBOX = cast(Table, Outbox.__table__)  # Core statements where the unit of work
 CLAIM_SECONDS = 120
 GAUGE_SECONDS = 5.0
 RECOVER_SECONDS = 60.0
-SEND_AT_ONCE = 8  # chats sent to at the same moment (also the most a crash leaves in doubt)
+# Rows a claim takes (the first of as many chats, then their next rows), sent side by side
+# chat by chat; also the most a crash leaves in doubt. On SQLite every claim waits for its
+# turn at the write lock behind a processor slice (up to 20 ms), so under a flood the sender
+# sends at most this many rows a slice: 8 held it to about 400 a second (docs/delivery.md).
+SEND_AT_ONCE = 16
 CANDIDATES_PER_SEND = 4  # rows read per row claimed, to find different chats
 BUDGET_REFRESH_SECONDS = 30.0  # other instances' sends show up within this
 MAX_TRANSIENT_ATTEMPTS = 12  # with the backoff cap, about 40 minutes of failures
@@ -301,7 +305,7 @@ class Sender(LoopWorker):
             )
         finally:
             if len(sent) == len(rows) and not self._stopping and outcomes:
-                self._unrecorded = sent  # all went well: the next claim records them
+                self._unrecorded.extend(sent)  # all went well: the next claim records them
             else:  # a failure, a stop: now, as the failures themselves were
                 await self._record_sent(sent)
         for outcome in outcomes:  # every send ran to its end; now the first failure counts
@@ -332,15 +336,25 @@ class Sender(LoopWorker):
 
     async def _record_unrecorded(self) -> None:
         """Record the last claim's deliveries now (idle, paused or stopping)."""
-        if self._unrecorded:
-            await self._record_sent(self._unrecorded)
-            self._unrecorded = []
+        async with self._taking_unrecorded() as sent:
+            await self._record_sent(sent)
+
+    @asynccontextmanager
+    async def _taking_unrecorded(self) -> AsyncIterator[list[Delivered]]:
+        """The deliveries waiting to be recorded, taken by one writer (rounds may overlap:
+        `Runtime.drain` beside the worker); handed back if its transaction fails."""
+        taken, self._unrecorded = self._unrecorded, []
+        try:
+            yield taken
+        except BaseException:
+            self._unrecorded[:0] = taken
+            raise
 
     async def _claim(self) -> list[Claimed]:
         """Record the last claim's deliveries, then claim the next rows: one transaction."""
         now = self._clock.now()
-        async with self._writing() as conn:
-            await self._write_sent(conn, self._unrecorded)
+        async with self._taking_unrecorded() as sent, self._writing() as conn:
+            await self._write_sent(conn, sent)
             found = await conn.execute(_candidates(self._batch * CANDIDATES_PER_SEND), {"now": now})
             candidates = [Claimed(*r) for r in found]
             chosen = per_chat(candidates, self._batch)
@@ -352,7 +366,6 @@ class Sender(LoopWorker):
                 await conn.execute(_MARK_SENDING, params)
         for row in rows:  # the same on the rows in hand
             row.attempts += 1
-        self._unrecorded = []  # committed with the claim
         return rows
 
     async def _apply_budget(

@@ -4,6 +4,7 @@ pauses or stops."""
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -103,3 +104,18 @@ async def test_a_paused_sender_records_what_its_last_claim_sent(bot: Bot, zalo: 
     assert await sender.run_once() == 0
     assert await statuses(bot) == {"sent": 2}
     assert await known_ids(bot) == 2
+
+
+async def test_overlapping_rounds_record_every_delivery(bot: Bot, zalo: FakeZalo) -> None:
+    """Two rounds at once (`Runtime.drain` beside the worker): each one's deliveries are
+    recorded, whichever claim comes next."""
+    await queue_chats(bot, 3 * SEND_AT_ONCE)
+    sender = bot.runtime.sender
+    # On SQLite the second claim waits for the first's turn, then both send at once; on
+    # PostgreSQL it may find the rows locked by the first (SKIP LOCKED) and take none.
+    assert sum(await asyncio.gather(sender.run_once(), sender.run_once())) >= SEND_AT_ONCE
+    while await sender.run_once():
+        pass
+    assert await statuses(bot) == {"sent": 3 * SEND_AT_ONCE}
+    assert await known_ids(bot) == 3 * SEND_AT_ONCE
+    assert len(zalo.sent()) == 3 * SEND_AT_ONCE
