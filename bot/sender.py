@@ -282,7 +282,10 @@ class Sender(LoopWorker):
         try:
             await super().run()
         finally:
-            await self._record_unrecorded()  # what the last claim delivered
+            try:
+                await self._record_unrecorded()  # what the last claim delivered
+            except Exception as exc:  # the database is away: the rows stay "sending" and
+                self._failed("stop", exc)  # are recovered as delivery unknown, never resent
 
     async def run_once(self) -> int:
         if self.outage.waiting(self._clock.now()):

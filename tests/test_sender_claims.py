@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 from sqlalchemy import event, func, select
+from sqlalchemy.exc import OperationalError
 
 from bot import keys
 from bot.sender import SEND_AT_ONCE
@@ -119,3 +120,23 @@ async def test_overlapping_rounds_record_every_delivery(bot: Bot, zalo: FakeZalo
     assert await statuses(bot) == {"sent": 3 * SEND_AT_ONCE}
     assert await known_ids(bot) == 3 * SEND_AT_ONCE
     assert len(zalo.sent()) == 3 * SEND_AT_ONCE
+
+
+async def test_a_sender_stopping_while_the_database_is_away_ends_cleanly(
+    bot: Bot, zalo: FakeZalo, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The last claim's record fails at the stop: the worker ends without an error; the rows
+    stay "sending" (recovered later as delivery unknown, never sent twice)."""
+    await queue_chats(bot, 2)
+    sender = bot.runtime.sender
+    assert await sender.run_once() == 2
+
+    async def away(_sent: Any, last: bool = True) -> None:
+        raise OperationalError("COMMIT", {}, Exception("disk I/O error"))
+
+    monkeypatch.setattr(sender, "_record_sent", away)
+    sender.stop()
+    await sender.run()
+    assert sender.last_error is not None and "disk I/O error" in sender.last_error
+    assert await statuses(bot) == {"sending": 2}
+    assert len(zalo.sent()) == 2
