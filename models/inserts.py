@@ -19,7 +19,8 @@ from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.sql.elements import TextClause
 from sqlalchemy.sql.selectable import TextualSelect
 
-from models.prefetch import adopt
+from models import fastlane
+from models.prefetch import ADOPTED, adopt
 from models.scoping import record_council
 from models.tables import Base
 
@@ -70,6 +71,27 @@ async def insert_new(
         return []
     table = cast(Table, model.__table__)
     stmt = insert_ignoring(table, tuple(rows[0]), tuple(conflict), tuple(returning))
+    if returning:
+        out: list[tuple[Any, ...]] = []
+        for row in rows:
+            done = await fastlane.on_connection(session, stmt, row)
+            if done is None:
+                return await _insert_new_ordinary(session, stmt, rows, returning)
+            out.extend(done.rows)
+        return out
+    if await fastlane.on_connection(session, stmt, list(rows)) is None:
+        return await _insert_new_ordinary(session, stmt, rows, returning)
+    return []
+
+
+async def _insert_new_ordinary(
+    session: AsyncSession,
+    stmt: TextClause | TextualSelect,
+    rows: Sequence[dict[str, Any]],
+    returning: Sequence[str],
+) -> list[tuple[Any, ...]]:
+    """insert_new through SQLAlchemy's execution (PostgreSQL; SQLite when the fast path
+    does not apply). The fast path declines before it runs anything, so no row is twice."""
     # On the session's connection: the session's own execution adds nothing to a text
     # statement but its cost (it neither autoflushes nor filters one).
     conn = await session.connection()
@@ -129,15 +151,41 @@ async def write_row(session: AsyncSession, row: RowT) -> RowT:
     """
     table = cast(Table, type(row).__table__)
     values, left = _column_values(session, row)
-    conn = await session.connection()
-    result = await conn.execute(_plain_insert(table), values)
-    (pk,) = result.inserted_primary_key or (None,)
+    statement = _plain_insert(table)
+    done = await fastlane.on_connection(session, statement, values, tuple(values))
+    if done is not None:
+        pk = done.lastrowid
+    else:
+        conn = await session.connection()
+        result = await conn.execute(statement, values)
+        (pk,) = result.inserted_primary_key or (None,)
     if pk is None:
         raise RuntimeError(f"{table.name}: no key came back from the insert")
-    for key, value in values.items():
-        set_committed_value(row, key, value)
-    for key in left:
-        set_committed_value(row, key, None)
-    set_committed_value(row, "id", pk)
-    adopt(session, row)
+    _join_as_written(session, row, values, left, pk)
     return row
+
+
+def _join_as_written(
+    session: AsyncSession, row: Base, values: dict[str, Any], left: list[str], pk: Any
+) -> None:
+    """Make `row` persistent in the session with exactly the values written, every column
+    loaded and no change pending: `set_committed_value` per column, then `adopt`, in one
+    step (the per-column calls and the add's cascade walk were half of write_row)."""
+    state = sa_inspect(row)
+    if state.mapper.relationships or state.key is not None or state.session_id is not None:
+        for key, value in values.items():
+            set_committed_value(row, key, value)
+        for key in left:
+            set_committed_value(row, key, None)
+        set_committed_value(row, "id", pk)
+        adopt(session, row)
+        return
+    loaded = state.dict
+    loaded.update(values)
+    loaded.update(dict.fromkeys(left))
+    loaded["id"] = pk
+    state.key = state.mapper.identity_key_from_primary_key((pk,))
+    state._commit_all(loaded)  # no history: what the row holds is what was written
+    # Session.add without its cascade walk (the mapper has no relationships to follow).
+    session.sync_session._update_impl(state)
+    session.info.setdefault(ADOPTED, []).append(row)
