@@ -89,11 +89,10 @@ class _Compiled:
             raise ValueError("Python-side defaults: the ordinary path computes them")
         if self.compiled.escaped_bind_names or not self.compiled.positional:
             raise ValueError("escaped or named binds: not planned here")
-        if any(b.callable is not None for b in self.compiled.binds.values()):
-            raise ValueError("binds with a callable value: the ordinary path calls it")
-        self.expanding = tuple(
-            b.key for b in self.compiled.binds.values() if b.expanding and not b.literal_execute
-        )
+        for b in self.compiled.binds.values():
+            if b.callable is not None or b.literal_execute or b.type._is_tuple_type:
+                raise ValueError(f"{b.key}: a bind the ordinary path renders or calls")
+        self.expanding = tuple(b.key for b in self.compiled.binds.values() if b.expanding)
         self.results = tuple(
             entry.type._cached_result_processor(dialect, None)
             for entry in self.compiled._result_columns
@@ -113,7 +112,9 @@ class _Compiled:
         """SQLAlchemy's own expansion for lists of these lengths, values traced back."""
         compiled = self.compiled
         stand_ins: dict[str, Any] = {b.key: None for b in compiled.binds.values()}
-        stand_ins.update((key, list(range(n))) for key, n in zip(self.expanding, lengths))
+        stand_ins.update(
+            (key, list(range(n))) for key, n in zip(self.expanding, lengths, strict=True)
+        )
         expanded = compiled.construct_expanded_state(stand_ins)
         element_of = {
             name: (key, i)
@@ -167,17 +168,18 @@ async def _sync_connection(session: AsyncSession) -> Connection:
     """The session's connection in its current transaction (begun when there is none)."""
     sync_session = session.sync_session
     transaction = sync_session._transaction
-    if transaction is not None and sync_session.bind is not None:
+    if transaction is not None and transaction.is_active and sync_session.bind is not None:
         # Already open: no greenlet hop, which `session.connection()` pays every time.
         entry = transaction._connections.get(sync_session.bind)
-        if entry is not None:
-            return entry[0]
-    return (await session.connection()).sync_connection
+        connection = entry[0] if entry is not None else None
+        if connection is not None:
+            return connection
+    return (await session.connection())._proxied
 
 
 def _inline(sync: Connection) -> InlineConnection | None:
     """The connection's on-the-loop SQLite driver when the fast path may use it."""
-    if sync._echo or not sync.in_transaction():
+    if sync._echo or sync.invalidated or not sync.in_transaction():
         return None
     if sync.dispatch.before_execute or sync.dispatch.after_execute:
         return None  # listeners that expect the statement object: the ordinary path
@@ -194,7 +196,9 @@ async def run(
     many: bool = False,
 ) -> Outcome:
     """Run one planned statement on the driver's sqlite3 cursor, listeners told."""
-    raw: sqlite3.Connection = inline._connection
+    raw: sqlite3.Connection | None = inline._connection
+    if raw is None:
+        raise ValueError("Connection closed")  # as the driver says it
     cursor = raw.cursor()
     sql, parameters = plan.sql, values
     events = sync._has_events or sync.engine._has_events
@@ -222,10 +226,7 @@ async def run(
 
 
 async def on_connection(
-    session: AsyncSession,
-    statement: ClauseElement,
-    params: Params | Sequence[Params],
-    columns: tuple[str, ...] = (),
+    session: AsyncSession, statement: ClauseElement, params: Params | Sequence[Params]
 ) -> Outcome | None:
     """Run a Core statement on the session's connection by the fast path (a list of
     parameter sets: executemany); None when it must take the ordinary path instead."""
@@ -233,7 +234,10 @@ async def on_connection(
     inline = _inline(sync)
     if inline is None:
         return None
-    compiled = compiled_for(statement, sync.dialect, columns)
+    first = params if isinstance(params, Mapping) else params[0] if params else {}
+    # Compiled for the parameters' names, as SQLAlchemy does: an INSERT or UPDATE sets
+    # the columns it is given values for.
+    compiled = compiled_for(statement, sync.dialect, tuple(sorted(first)))
     if compiled is None:
         return None
     if isinstance(params, Mapping):

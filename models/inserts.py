@@ -152,7 +152,7 @@ async def write_row(session: AsyncSession, row: RowT) -> RowT:
     table = cast(Table, type(row).__table__)
     values, left = _column_values(session, row)
     statement = _plain_insert(table)
-    done = await fastlane.on_connection(session, statement, values, tuple(values))
+    done = await fastlane.on_connection(session, statement, values)
     if done is not None:
         pk = done.lastrowid
     else:
