@@ -17,7 +17,9 @@ from __future__ import annotations
 
 import sqlite3
 from collections import OrderedDict
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import Any
 
@@ -35,6 +37,18 @@ Params = Mapping[str, Any]
 _CONSTANT = -2  # a bind whose value is in the statement itself (e.g. `status == "open"`)
 _SINGLE = -1  # a bind given by the caller as one value
 _EXPANSIONS_KEPT = 512  # SQL texts kept per statement for its IN lists' lengths
+_ORDINARY_ONLY: ContextVar[bool] = ContextVar("antt_fastlane_ordinary_only", default=False)
+
+
+@contextmanager
+def ordinary_path() -> Iterator[None]:
+    """Within it every statement takes SQLAlchemy's ordinary path (tests and the bench
+    compare the two paths on the same database)."""
+    token = _ORDINARY_ONLY.set(True)
+    try:
+        yield
+    finally:
+        _ORDINARY_ONLY.reset(token)
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,9 +68,29 @@ class Plan:
     sql: str
     binds: tuple[_Bind, ...]
     results: tuple[Processor | None, ...]
+    # When every bind is a caller's single value (INSERTs): their names in order, and the
+    # positions that need converting. Most binds need none.
+    plain: tuple[str, ...] | None = None
+    converted: tuple[tuple[int, Processor], ...] = ()
+
+    @classmethod
+    def build(
+        cls, sql: str, binds: tuple[_Bind, ...], results: tuple[Processor | None, ...]
+    ) -> Plan:
+        plain = None
+        if all(b.index == _SINGLE for b in binds):
+            plain = tuple(b.key for b in binds)
+        converted = tuple((i, b.process) for i, b in enumerate(binds) if b.process is not None)
+        return cls(sql, binds, results, plain, converted)
 
     def parameters(self, params: Params) -> tuple[Any, ...]:
         """The positional values for `params`, converted as SQLAlchemy would."""
+        out: list[Any]
+        if self.plain is not None:
+            out = [params[key] for key in self.plain]
+            for i, process in self.converted:
+                out[i] = process(out[i])
+            return tuple(out)
         out = []
         for bind in self.binds:
             if bind.index == _SINGLE:
@@ -134,7 +168,7 @@ class _Compiled:
                 binds.append(_Bind(bind.key, _SINGLE, process))
             else:
                 binds.append(_Bind(bind.key, _CONSTANT, process, bind.value))
-        return Plan(expanded.statement, tuple(binds), self.results)
+        return Plan.build(expanded.statement, tuple(binds), self.results)
 
 
 _COMPILED: dict[tuple[int, type, tuple[str, ...]], tuple[ClauseElement, _Compiled | None]] = {}
@@ -179,9 +213,11 @@ async def _sync_connection(session: AsyncSession) -> Connection:
 
 def _inline(sync: Connection) -> InlineConnection | None:
     """The connection's on-the-loop SQLite driver when the fast path may use it."""
-    if sync._echo or sync.invalidated or not sync.in_transaction():
+    if _ORDINARY_ONLY.get() or sync._echo or sync.invalidated or not sync.in_transaction():
         return None
-    if sync.dispatch.before_execute or sync.dispatch.after_execute:
+    if (sync._has_events or sync.engine._has_events) and (
+        sync.dispatch.before_execute or sync.dispatch.after_execute
+    ):
         return None  # listeners that expect the statement object: the ordinary path
     driver = sync.connection.driver_connection
     return driver if isinstance(driver, InlineConnection) else None
@@ -206,13 +242,16 @@ async def run(
         for listener in sync.dispatch.before_cursor_execute:
             sql, parameters = listener(sync, cursor, sql, parameters, None, many)
     try:
-        # Through the driver's own call: a busy database is waited for, or not, as before.
-        if many:
-            await inline._execute(cursor.executemany, sql, parameters)
-            fetched: list[Any] = []
+        if raw.in_transaction:
+            # The driver repeats no statement inside a transaction (a busy one fails at
+            # once, models/sqlite_inline.py): calling the cursor directly is the same.
+            if many:
+                cursor.executemany(sql, parameters)
+            else:
+                cursor.execute(sql, parameters)
+            fetched: list[Any] = cursor.fetchall() if plan.results and not many else []
         else:
-            await inline._execute(cursor.execute, sql, parameters)
-            fetched = await inline._execute(cursor.fetchall) if plan.results else []
+            fetched = await _through_driver(inline, cursor, sql, parameters, many, plan)
     except Exception as exc:
         # SQLAlchemy's own handling: the same wrapped errors, invalidation on a disconnect.
         await greenlet_spawn(sync._handle_dbapi_exception, exc, sql, parameters, cursor, None)
@@ -223,6 +262,23 @@ async def run(
     lastrowid = cursor.lastrowid
     cursor.close()
     return Outcome(rows, lastrowid)
+
+
+async def _through_driver(
+    inline: InlineConnection,
+    cursor: sqlite3.Cursor,
+    sql: str,
+    parameters: Any,
+    many: bool,
+    plan: Plan,
+) -> list[Any]:
+    """Through the driver's own call: a busy database is waited for, or not, as before."""
+    if many:
+        await inline._execute(cursor.executemany, sql, parameters)
+        return []
+    await inline._execute(cursor.execute, sql, parameters)
+    rows: list[Any] = await inline._execute(cursor.fetchall) if plan.results else []
+    return rows
 
 
 async def on_connection(

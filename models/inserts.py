@@ -15,7 +15,7 @@ from typing import Any, TypeVar, cast
 from sqlalchemy import Table, bindparam, insert, text
 from sqlalchemy import inspect as sa_inspect
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm.attributes import set_committed_value
+from sqlalchemy.orm.attributes import instance_state, set_committed_value
 from sqlalchemy.sql.elements import TextClause
 from sqlalchemy.sql.selectable import TextualSelect
 
@@ -105,33 +105,53 @@ async def _insert_new_ordinary(
 
 
 _ABSENT = object()
+# What a new row gets for a column it does not set (see _column_defaults).
+_COUNCIL, _NULL, _SERVER_DEFAULT, _CALLED, _SCALAR = range(5)
+
+
+@lru_cache(maxsize=128)
+def _column_defaults(model: type[Base]) -> tuple[tuple[str, int, Any], ...]:
+    """A model's columns but its key, each with what an unset one gets: read once per
+    model, not walked through the mapper for every row."""
+    out: list[tuple[str, int, Any]] = []
+    for attr in sa_inspect(model).column_attrs:
+        column = attr.columns[0]
+        if column.primary_key:
+            continue
+        if attr.key == "council_id":
+            out.append((attr.key, _COUNCIL, None))
+        elif column.default is None:
+            kind = _NULL if column.server_default is None else _SERVER_DEFAULT
+            out.append((attr.key, kind, column))
+        elif column.default.is_callable:
+            out.append((attr.key, _CALLED, column.default.arg))
+        else:
+            out.append((attr.key, _SCALAR, column.default.arg))
+    return tuple(out)
 
 
 def _column_values(session: AsyncSession, row: Base) -> tuple[dict[str, Any], list[str]]:
     """The values to insert for a new row (set ones, else the column's default; the
     session's council for a council's record) and the columns left to the database (NULL),
     as the unit of work would write them."""
-    mapper = sa_inspect(type(row))
+    given = row.__dict__
     values: dict[str, Any] = {}
     left: list[str] = []
-    for attr in mapper.column_attrs:
-        column = attr.columns[0]
-        if column.primary_key:
-            continue
-        value = row.__dict__.get(attr.key, _ABSENT)
-        if value is _ABSENT or (value is None and attr.key == "council_id"):
-            if attr.key == "council_id":
+    for key, kind, default in _column_defaults(type(row)):
+        value = given.get(key, _ABSENT)
+        if value is _ABSENT or (value is None and kind == _COUNCIL):
+            if kind == _COUNCIL:
                 value = record_council(session)
-            elif column.default is None:
-                if column.server_default is not None:
-                    raise ValueError(f"{column}: set it (its server default is not known here)")
-                left.append(attr.key)
+            elif kind == _NULL:
+                left.append(key)
                 continue
-            elif column.default.is_callable:
-                value = column.default.arg(None)
+            elif kind == _SERVER_DEFAULT:
+                raise ValueError(f"{default}: set it (its server default is not known here)")
+            elif kind == _CALLED:
+                value = default(None)
             else:
-                value = column.default.arg
-        values[attr.key] = value
+                value = default
+        values[key] = value
     return values, left
 
 
@@ -165,14 +185,19 @@ async def write_row(session: AsyncSession, row: RowT) -> RowT:
     return row
 
 
+@lru_cache(maxsize=128)
+def _has_relationships(model: type[Base]) -> bool:
+    return bool(sa_inspect(model).relationships)
+
+
 def _join_as_written(
     session: AsyncSession, row: Base, values: dict[str, Any], left: list[str], pk: Any
 ) -> None:
     """Make `row` persistent in the session with exactly the values written, every column
     loaded and no change pending: `set_committed_value` per column, then `adopt`, in one
     step (the per-column calls and the add's cascade walk were half of write_row)."""
-    state = sa_inspect(row)
-    if state.mapper.relationships or state.key is not None or state.session_id is not None:
+    state = instance_state(row)
+    if _has_relationships(type(row)) or state.key is not None or state.session_id is not None:
         for key, value in values.items():
             set_committed_value(row, key, value)
         for key in left:
