@@ -227,11 +227,20 @@ async def run(
     sync: Connection,
     inline: InlineConnection,
     plan: Plan,
-    values: tuple[Any, ...] | list[tuple[Any, ...]],
+    params: Params | Sequence[Params],
     *,
     many: bool = False,
 ) -> Outcome:
     """Run one planned statement on the driver's sqlite3 cursor, listeners told."""
+    try:
+        if many:
+            values: Any = [plan.parameters(p) for p in params]  # type: ignore[arg-type]
+        else:
+            values = plan.parameters(params)  # type: ignore[arg-type]
+    except Exception as exc:
+        # As SQLAlchemy reports a value its bind processor refuses (a naive datetime).
+        await greenlet_spawn(sync._handle_dbapi_exception, exc, plan.sql, params, None, None)
+        raise  # not reached: the handler raises
     raw: sqlite3.Connection | None = inline._connection
     if raw is None:
         raise ValueError("Connection closed")  # as the driver says it
@@ -297,14 +306,13 @@ async def on_connection(
     if compiled is None:
         return None
     if isinstance(params, Mapping):
-        plan = compiled.plan(params)
-        return await run(sync, inline, plan, plan.parameters(params))
+        return await run(sync, inline, compiled.plan(params), params)
     if not params:
-        return Outcome([], None)
+        return None
     plan = compiled.plan(params[0])
     if compiled.expanding or plan.results:
         return None  # IN lists per row, or rows back: one statement each, the ordinary way
-    return await run(sync, inline, plan, [plan.parameters(p) for p in params], many=True)
+    return await run(sync, inline, plan, params, many=True)
 
 
 async def select_rows(
