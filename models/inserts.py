@@ -20,7 +20,7 @@ from sqlalchemy.sql.elements import TextClause
 from sqlalchemy.sql.selectable import TextualSelect
 
 from models import fastlane
-from models.prefetch import ADOPTED, adopt
+from models.prefetch import adopt
 from models.scoping import record_council
 from models.tables import Base
 
@@ -185,32 +185,22 @@ async def write_row(session: AsyncSession, row: RowT) -> RowT:
     return row
 
 
-@lru_cache(maxsize=128)
-def _has_relationships(model: type[Base]) -> bool:
-    return bool(sa_inspect(model).relationships)
-
-
 def _join_as_written(
     session: AsyncSession, row: Base, values: dict[str, Any], left: list[str], pk: Any
 ) -> None:
     """Make `row` persistent in the session with exactly the values written, every column
-    loaded and no change pending: `set_committed_value` per column, then `adopt`, in one
-    step (the per-column calls and the add's cascade walk were half of write_row)."""
+    loaded and no change pending (`set_committed_value` per column, then `adopt`)."""
     state = instance_state(row)
-    if _has_relationships(type(row)) or state.key is not None or state.session_id is not None:
+    if state.key is not None or state.session_id is not None:
         for key, value in values.items():
             set_committed_value(row, key, value)
         for key in left:
             set_committed_value(row, key, None)
         set_committed_value(row, "id", pk)
-        adopt(session, row)
-        return
-    loaded = state.dict
-    loaded.update(values)
-    loaded.update(dict.fromkeys(left))
-    loaded["id"] = pk
-    state.key = state.mapper.identity_key_from_primary_key((pk,))
-    state._commit_all(loaded)  # no history: what the row holds is what was written
-    # Session.add without its cascade walk (the mapper has no relationships to follow).
-    session.sync_session._update_impl(state)
-    session.info.setdefault(ADOPTED, []).append(row)
+    else:
+        # Straight into the row's dict: no history to keep, adopt commits them all.
+        loaded = state.dict
+        loaded.update(values)
+        loaded.update(dict.fromkeys(left))
+        loaded["id"] = pk
+    adopt(session, row)

@@ -27,7 +27,7 @@ from typing import Any
 from sqlalchemy import Table, bindparam, event, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Session, make_transient_to_detached, object_session
-from sqlalchemy.orm.attributes import set_committed_value
+from sqlalchemy.orm.attributes import instance_state, set_committed_value
 
 from models import fastlane
 from models.scoping import ALL_COUNCILS, session_council
@@ -117,8 +117,20 @@ def remember(session: AsyncSession, key: tuple[Any, ...], row: Any) -> int:
 def adopt(session: AsyncSession, row: Any) -> None:
     """Put a row just written by a Core INSERT (and read back whole) into the session as
     persistent, with no read of its own."""
-    make_transient_to_detached(row)
-    session.add(row)
+    state = instance_state(row)
+    if state.mapper.relationships or state.key is not None or state.session_id is not None:
+        make_transient_to_detached(row)  # refuses what is not transient, as before
+        session.add(row)
+    else:
+        # make_transient_to_detached and Session.add in one step, without the mapper's
+        # identity read through every primary key attribute and the add's cascade walk.
+        loaded = state.dict
+        state.key = state.mapper.identity_key_from_primary_key((loaded["id"],))
+        state._commit_all(loaded)
+        unloaded = state.unloaded
+        if unloaded:
+            state._expire_attributes(loaded, unloaded)
+        session.sync_session._update_impl(state)
     session.info.setdefault(ADOPTED, []).append(row)
 
 
