@@ -171,7 +171,9 @@ class _Compiled:
         return Plan.build(expanded.statement, tuple(binds), self.results)
 
 
-_COMPILED: dict[tuple[int, type, tuple[str, ...]], tuple[ClauseElement, _Compiled | None]] = {}
+_STATEMENTS_KEPT = 256
+_COMPILED: OrderedDict[tuple[int, type, tuple[str, ...]], tuple[ClauseElement, _Compiled | None]]
+_COMPILED = OrderedDict()
 
 
 def compiled_for(
@@ -185,8 +187,11 @@ def compiled_for(
             compiled: _Compiled | None = _Compiled(statement, dialect, columns)
         except ValueError:
             compiled = None
-        # The statement is kept with its plan, so its id cannot be reused by another.
+        # The statement is kept with its plan, so its id cannot be reused by another while
+        # the entry lives; statements built per call only push the oldest out.
         entry = _COMPILED[key] = (statement, compiled)
+        if len(_COMPILED) > _STATEMENTS_KEPT:
+            _COMPILED.popitem(last=False)
     return entry[1]
 
 
@@ -215,6 +220,8 @@ def _inline(sync: Connection) -> InlineConnection | None:
     """The connection's on-the-loop SQLite driver when the fast path may use it."""
     if _ORDINARY_ONLY.get() or sync._echo or sync.invalidated or not sync.in_transaction():
         return None
+    if sync._execution_options.get("schema_translate_map"):
+        return None  # the SQL text depends on the options: compiled per execution
     if (sync._has_events or sync.engine._has_events) and (
         sync.dispatch.before_execute or sync.dispatch.after_execute
     ):

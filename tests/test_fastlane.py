@@ -17,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from models import fastlane, prefetch
 from models.db import ensure_schema, make_engine, make_sessionmaker, read_session
 from models.inserts import insert_new, write_row
+from models.people import MEMBER_COLUMNS
 from models.scoping import keep_to_council
 from models.tables import CheckIn, Member, Message, Outbox, Report
 
@@ -327,6 +328,34 @@ async def test_executemany_and_returning_inserts(engine: AsyncEngine) -> None:
         stored = (await s.execute(select(Outbox.id, Outbox.idempotency_key))).all()
     assert again == [(dict((k, i) for i, k in stored)["c"],)]
     assert sorted(k for _, k in stored) == ["a", "b", "c"]
+
+
+@pytest.mark.parametrize("ordinary", [False, True], ids=["fast", "ordinary"])
+async def test_returning_rows_convert_as_the_ordinary_path(
+    engine: AsyncEngine, ordinary: bool
+) -> None:
+    """A new member's row as RETURNING gives it: booleans, aware datetimes, NULLs."""
+    sessions = make_sessionmaker(engine)
+    row = {
+        "member_id": "z9",
+        "name": "Lan",
+        "name_folded": "lan",
+        "display_name": "Lan",
+        "role": "member",
+        "status": "guest",
+        "is_lead": True,
+        "active": False,
+        "created_at": NOW.astimezone(HANOI),
+        "expected_since": NOW,
+    }
+    async with sessions() as s, s.begin():
+        with path(ordinary):
+            (new,) = await insert_new(s, Member, [row], ["member_id"], returning=MEMBER_COLUMNS)
+        got = dict(zip(MEMBER_COLUMNS, new, strict=True))
+        s.expunge_all()
+    assert (got["is_lead"], got["active"]) == (True, False)
+    assert got["created_at"] == NOW and got["created_at"].tzinfo is UTC
+    assert got["last_active_at"] is None and got["title"] is None and got["id"] == 1
 
 
 async def test_statements_with_what_the_plan_cannot_hold_take_the_ordinary_path(
