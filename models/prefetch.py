@@ -26,7 +26,7 @@ from typing import Any
 
 from sqlalchemy import Table, bindparam, event, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import Session, make_transient_to_detached, object_session
+from sqlalchemy.orm import Mapper, Session, make_transient_to_detached, object_session
 from sqlalchemy.orm.attributes import instance_state, set_committed_value
 
 from models import fastlane
@@ -118,7 +118,12 @@ def adopt(session: AsyncSession, row: Any) -> None:
     """Put a row just written by a Core INSERT (and read back whole) into the session as
     persistent, with no read of its own."""
     state = instance_state(row)
-    if state.mapper.relationships or state.key is not None or state.session_id is not None:
+    if (
+        not _keyed_by_id_alone(state.mapper)
+        or state.key is not None
+        or state.session_id is not None
+        or state.dict.get("id") is None
+    ):
         make_transient_to_detached(row)  # refuses what is not transient, as before
         session.add(row)
     else:
@@ -130,8 +135,22 @@ def adopt(session: AsyncSession, row: Any) -> None:
         unloaded = state.unloaded
         if unloaded:
             state._expire_attributes(loaded, unloaded)
+        state._orphaned_outside_of_session = False  # as Session.add sets it
         session.sync_session._update_impl(state)
     session.info.setdefault(ADOPTED, []).append(row)
+
+
+_KEYED_BY_ID: dict[Mapper[Any], bool] = {}
+
+
+def _keyed_by_id_alone(mapper: Mapper[Any]) -> bool:
+    """Whether rows of the mapper are identified by their `id` alone and have no
+    relationships to cascade to (every table here): `adopt`'s short way applies."""
+    known = _KEYED_BY_ID.get(mapper)
+    if known is None:
+        keys = [mapper.get_property_by_column(c).key for c in mapper.primary_key]
+        known = _KEYED_BY_ID[mapper] = keys == ["id"] and not mapper.relationships
+    return known
 
 
 def forget_known_ids(session: AsyncSession) -> None:

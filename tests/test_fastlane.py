@@ -11,7 +11,7 @@ from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
 
 import pytest
-from sqlalchemy import bindparam, event, exc, select, text
+from sqlalchemy import bindparam, event, exc, insert, select, text
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from models import fastlane, prefetch
@@ -19,7 +19,7 @@ from models.db import ensure_schema, make_engine, make_sessionmaker, read_sessio
 from models.inserts import insert_new, write_row
 from models.people import MEMBER_COLUMNS
 from models.scoping import keep_to_council
-from models.tables import CheckIn, Member, Message, Outbox, Report
+from models.tables import CheckIn, KeyValue, Member, Message, Outbox, Report
 
 NOW = datetime(2026, 12, 5, 9, 30, 15, 123456, tzinfo=UTC)
 HANOI = timezone(timedelta(hours=7))
@@ -380,3 +380,35 @@ async def test_postgresql_keeps_the_ordinary_path(db_url: str) -> None:
             assert member in s and not s.new and not s.dirty
     finally:
         await engine.dispose()
+
+
+async def test_adopted_row_is_persistent_and_its_changes_flush_as_updates(
+    engine: AsyncEngine,
+) -> None:
+    """prefetch.adopt's short way: in the identity map, nothing pending, later changes
+    flushed as an UPDATE (as make_transient_to_detached + Session.add leave it)."""
+    sessions = make_sessionmaker(engine)
+    row = {"member_id": "z1", "name": "Lan", "name_folded": "lan", "display_name": "Lan"}
+    row |= {"role": "member", "status": "guest", "is_lead": False, "active": True}
+    row |= {"created_at": NOW, "expected_since": NOW}
+    async with sessions() as s, s.begin():
+        (new,) = await insert_new(s, Member, [row], ["member_id"], returning=MEMBER_COLUMNS)
+        member = Member(**dict(zip(MEMBER_COLUMNS, new, strict=True)))
+        prefetch.adopt(s, member)
+        with statements_seen(engine) as seen:
+            assert await s.get(Member, member.id) is member  # from the identity map
+            assert member in s and not s.new and not s.dirty
+            member.name = "Lan Anh"
+            await s.flush()
+        assert [sql.split()[0] for e, sql, _ in seen if e == "before"] == ["UPDATE"]
+    async with sessions() as s:
+        assert (await s.get(Member, member.id)).name == "Lan Anh"  # type: ignore[union-attr]
+
+
+async def test_rows_keyed_otherwise_are_adopted_the_long_way(engine: AsyncEngine) -> None:
+    sessions = make_sessionmaker(engine)
+    async with sessions() as s, s.begin():
+        await s.execute(insert(KeyValue).values(key="k", value={"a": 1}, updated_at=NOW))
+        stored = KeyValue(key="k", value={"a": 1}, updated_at=NOW)
+        prefetch.adopt(s, stored)
+        assert await s.get(KeyValue, "k") is stored and not s.new and not s.dirty
