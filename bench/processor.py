@@ -4,6 +4,8 @@ The e2e bench's mixes (bench/e2e_flood.py) are delivered through the real webhoo
 workers off, then the processor's `run_once` runs until the inbox is empty. It prints events
 handled per second, the process's CPU per event, and the statements per event (by kind), so
 that a change to the handlers can be weighed without the sender and intake around it.
+ANTT_BENCH_ORDINARY_PATH=1 runs every statement through SQLAlchemy's ordinary execution
+(models/fastlane.py off): the same code, with and without the SQLite fast path.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ import re
 import tempfile
 import time
 from collections import Counter
+from contextlib import nullcontext
 from pathlib import Path
 from typing import Any
 
@@ -24,8 +27,10 @@ from bench import e2e_flood
 from bench.common import SECRET, bench_settings, machine, serve, table
 from bot import keys
 from bot.app import create_app
+from models import fastlane
 
 EVENTS = int(os.environ.get("ANTT_BENCH_PROCESSOR_EVENTS", "3000"))
+ORDINARY_PATH = os.environ.get("ANTT_BENCH_ORDINARY_PATH", "") == "1"
 SENDERS = 16  # connections that store the backlog (not measured)
 
 
@@ -73,8 +78,9 @@ async def run(mix: str, n: int, tmp: Path) -> dict[str, Any]:
         event.listen(engine, "before_cursor_execute", count)
         handled = 0
         wall, cpu = time.perf_counter(), time.process_time()
-        while (claimed := await processor.run_once()) > 0:
-            handled += claimed
+        with fastlane.ordinary_path() if ORDINARY_PATH else nullcontext():
+            while (claimed := await processor.run_once()) > 0:
+                handled += claimed
         wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
         event.remove(engine, "before_cursor_execute", count)
     finally:
@@ -116,6 +122,9 @@ async def main() -> str:
         notes=[
             "workers off while the backlog is stored; then `run_once` until the inbox is empty",
             "CPU: the whole process while handling (SQLite runs inline, on the loop)",
+            "SQLAlchemy's ordinary execution for every statement (ANTT_BENCH_ORDINARY_PATH=1)"
+            if ORDINARY_PATH
+            else "prebuilt statements by the SQLite fast path (models/fastlane.py)",
             f"SQLite; {machine()}",
         ],
     )

@@ -15,10 +15,11 @@ from typing import Any, TypeVar, cast
 from sqlalchemy import Table, bindparam, insert, text
 from sqlalchemy import inspect as sa_inspect
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm.attributes import set_committed_value
+from sqlalchemy.orm.attributes import instance_state, set_committed_value
 from sqlalchemy.sql.elements import TextClause
 from sqlalchemy.sql.selectable import TextualSelect
 
+from models import fastlane
 from models.prefetch import adopt
 from models.scoping import record_council
 from models.tables import Base
@@ -70,6 +71,27 @@ async def insert_new(
         return []
     table = cast(Table, model.__table__)
     stmt = insert_ignoring(table, tuple(rows[0]), tuple(conflict), tuple(returning))
+    if returning:
+        out: list[tuple[Any, ...]] = []
+        for row in rows:
+            done = await fastlane.on_connection(session, stmt, row)
+            if done is None:
+                return await _insert_new_ordinary(session, stmt, rows, returning)
+            out.extend(done.rows)
+        return out
+    if await fastlane.on_connection(session, stmt, list(rows)) is None:
+        return await _insert_new_ordinary(session, stmt, rows, returning)
+    return []
+
+
+async def _insert_new_ordinary(
+    session: AsyncSession,
+    stmt: TextClause | TextualSelect,
+    rows: Sequence[dict[str, Any]],
+    returning: Sequence[str],
+) -> list[tuple[Any, ...]]:
+    """insert_new through SQLAlchemy's execution (PostgreSQL; SQLite when the fast path
+    does not apply). The fast path declines before it runs anything, so no row is twice."""
     # On the session's connection: the session's own execution adds nothing to a text
     # statement but its cost (it neither autoflushes nor filters one).
     conn = await session.connection()
@@ -83,33 +105,53 @@ async def insert_new(
 
 
 _ABSENT = object()
+# What a new row gets for a column it does not set (see _column_defaults).
+_COUNCIL, _NULL, _SERVER_DEFAULT, _CALLED, _SCALAR = range(5)
+
+
+@lru_cache(maxsize=128)
+def _column_defaults(model: type[Base]) -> tuple[tuple[str, int, Any], ...]:
+    """A model's columns but its key, each with what an unset one gets: read once per
+    model, not walked through the mapper for every row."""
+    out: list[tuple[str, int, Any]] = []
+    for attr in sa_inspect(model).column_attrs:
+        column = attr.columns[0]
+        if column.primary_key:
+            continue
+        if attr.key == "council_id":
+            out.append((attr.key, _COUNCIL, None))
+        elif column.default is None:
+            kind = _NULL if column.server_default is None else _SERVER_DEFAULT
+            out.append((attr.key, kind, column))
+        elif column.default.is_callable:
+            out.append((attr.key, _CALLED, column.default.arg))
+        else:
+            out.append((attr.key, _SCALAR, column.default.arg))
+    return tuple(out)
 
 
 def _column_values(session: AsyncSession, row: Base) -> tuple[dict[str, Any], list[str]]:
     """The values to insert for a new row (set ones, else the column's default; the
     session's council for a council's record) and the columns left to the database (NULL),
     as the unit of work would write them."""
-    mapper = sa_inspect(type(row))
+    given = row.__dict__
     values: dict[str, Any] = {}
     left: list[str] = []
-    for attr in mapper.column_attrs:
-        column = attr.columns[0]
-        if column.primary_key:
-            continue
-        value = row.__dict__.get(attr.key, _ABSENT)
-        if value is _ABSENT or (value is None and attr.key == "council_id"):
-            if attr.key == "council_id":
+    for key, kind, default in _column_defaults(type(row)):
+        value = given.get(key, _ABSENT)
+        if value is _ABSENT or (value is None and kind == _COUNCIL):
+            if kind == _COUNCIL:
                 value = record_council(session)
-            elif column.default is None:
-                if column.server_default is not None:
-                    raise ValueError(f"{column}: set it (its server default is not known here)")
-                left.append(attr.key)
+            elif kind == _NULL:
+                left.append(key)
                 continue
-            elif column.default.is_callable:
-                value = column.default.arg(None)
+            elif kind == _SERVER_DEFAULT:
+                raise ValueError(f"{default}: set it (its server default is not known here)")
+            elif kind == _CALLED:
+                value = default(None)
             else:
-                value = column.default.arg
-        values[attr.key] = value
+                value = default
+        values[key] = value
     return values, left
 
 
@@ -129,15 +171,36 @@ async def write_row(session: AsyncSession, row: RowT) -> RowT:
     """
     table = cast(Table, type(row).__table__)
     values, left = _column_values(session, row)
-    conn = await session.connection()
-    result = await conn.execute(_plain_insert(table), values)
-    (pk,) = result.inserted_primary_key or (None,)
+    statement = _plain_insert(table)
+    done = await fastlane.on_connection(session, statement, values)
+    if done is not None:
+        pk = done.lastrowid
+    else:
+        conn = await session.connection()
+        result = await conn.execute(statement, values)
+        (pk,) = result.inserted_primary_key or (None,)
     if pk is None:
         raise RuntimeError(f"{table.name}: no key came back from the insert")
-    for key, value in values.items():
-        set_committed_value(row, key, value)
-    for key in left:
-        set_committed_value(row, key, None)
-    set_committed_value(row, "id", pk)
-    adopt(session, row)
+    _join_as_written(session, row, values, left, pk)
     return row
+
+
+def _join_as_written(
+    session: AsyncSession, row: Base, values: dict[str, Any], left: list[str], pk: Any
+) -> None:
+    """Make `row` persistent in the session with exactly the values written, every column
+    loaded and no change pending (`set_committed_value` per column, then `adopt`)."""
+    state = instance_state(row)
+    if state.key is not None or state.session_id is not None:
+        for key, value in values.items():
+            set_committed_value(row, key, value)
+        for key in left:
+            set_committed_value(row, key, None)
+        set_committed_value(row, "id", pk)
+    else:
+        # Straight into the row's dict: no history to keep, adopt commits them all.
+        loaded = state.dict
+        loaded.update(values)
+        loaded.update(dict.fromkeys(left))
+        loaded["id"] = pk
+    adopt(session, row)

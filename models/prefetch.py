@@ -26,9 +26,10 @@ from typing import Any
 
 from sqlalchemy import Table, bindparam, event, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import Session, make_transient_to_detached, object_session
-from sqlalchemy.orm.attributes import set_committed_value
+from sqlalchemy.orm import Mapper, Session, make_transient_to_detached, object_session
+from sqlalchemy.orm.attributes import instance_state, set_committed_value
 
+from models import fastlane
 from models.scoping import ALL_COUNCILS, session_council
 from models.tables import (
     Attachment,
@@ -116,9 +117,40 @@ def remember(session: AsyncSession, key: tuple[Any, ...], row: Any) -> int:
 def adopt(session: AsyncSession, row: Any) -> None:
     """Put a row just written by a Core INSERT (and read back whole) into the session as
     persistent, with no read of its own."""
-    make_transient_to_detached(row)
-    session.add(row)
+    state = instance_state(row)
+    if (
+        not _keyed_by_id_alone(state.mapper)
+        or state.key is not None
+        or state.session_id is not None
+        or state.dict.get("id") is None
+    ):
+        make_transient_to_detached(row)  # refuses what is not transient, as before
+        session.add(row)
+    else:
+        # make_transient_to_detached and Session.add in one step, without the mapper's
+        # identity read through every primary key attribute and the add's cascade walk.
+        loaded = state.dict
+        state.key = state.mapper.identity_key_from_primary_key((loaded["id"],))
+        state._commit_all(loaded)
+        unloaded = state.unloaded
+        if unloaded:
+            state._expire_attributes(loaded, unloaded)
+        state._orphaned_outside_of_session = False  # as Session.add sets it
+        session.sync_session._update_impl(state)
     session.info.setdefault(ADOPTED, []).append(row)
+
+
+_KEYED_BY_ID: dict[Mapper[Any], bool] = {}
+
+
+def _keyed_by_id_alone(mapper: Mapper[Any]) -> bool:
+    """Whether rows of the mapper are identified by their `id` alone and have no
+    relationships to cascade to (every table here): `adopt`'s short way applies."""
+    known = _KEYED_BY_ID.get(mapper)
+    if known is None:
+        keys = [mapper.get_property_by_column(c).key for c in mapper.primary_key]
+        known = _KEYED_BY_ID[mapper] = keys == ["id"] and not mapper.relationships
+    return known
 
 
 def forget_known_ids(session: AsyncSession) -> None:
@@ -297,15 +329,30 @@ _UNLINKED_NAMES = select(Member.name_folded).where(
 )
 
 
+async def _rows(session: AsyncSession, statement: Any, params: dict[str, Any]) -> list[Any]:
+    """A prebuilt column SELECT's rows as tuples, as `session.execute` answers it (on SQLite
+    straight on the cursor when nothing the session adds applies: models/fastlane.py)."""
+    rows = await fastlane.select_rows(session, statement, params)
+    if rows is None:
+        return list((await session.execute(statement, params)).tuples())
+    return rows
+
+
+async def _column(session: AsyncSession, statement: Any, params: dict[str, Any]) -> set[Any]:
+    """The first column of a prebuilt SELECT's rows, as a set."""
+    return {row[0] for row in await _rows(session, statement, params)}
+
+
 async def _read_recent(session: AsyncSession, facts: SliceFacts, now: datetime) -> None:
     """The slice's members' recent check-ins and chat replies, every council's."""
     window = now - FACTS_WINDOW
     pks = list(facts.member_pks)
-    rows = await session.execute(_RECENT_CHECKINS, {"pks": pks, "since": window})
-    facts.checkins = {(c, m, k): at for c, m, k, at in rows.tuples()}
+    rows = await _rows(session, _RECENT_CHECKINS, {"pks": pks, "since": window})
+    facts.checkins = {(c, m, k): at for c, m, k, at in rows}
     replies: dict[int, list[datetime]] = {}
-    rows2 = await session.execute(_RECENT_CHAT_REPLIES, {"pks": pks, "since": window})
-    for member_pk, created in rows2.tuples():
+    for member_pk, created in await _rows(
+        session, _RECENT_CHAT_REPLIES, {"pks": pks, "since": window}
+    ):
         if member_pk is not None:
             replies.setdefault(member_pk, []).append(created)
     facts.chat_replies = replies
@@ -392,9 +439,16 @@ _WAITING_PHOTOS = _waiting_photos()
 async def _read_waiting_photos(session: AsyncSession, facts: SliceFacts, since: datetime) -> None:
     """Which of the slice's members have photos waiting for a report since `since`."""
     asked = set(facts.member_pks)
-    conn = await session.connection()  # Core: the ORM's execution costs more than the read
-    rows = await conn.execute(_WAITING_PHOTOS, {"pks": list(asked), "since": since})
-    facts.photos_waiting |= {pk for pk in rows.scalars() if pk is not None}
+    params = {"pks": list(asked), "since": since}
+    # Core on the connection: the ORM's execution costs more than the read.
+    done = await fastlane.on_connection(session, _WAITING_PHOTOS, params)
+    if done is not None:
+        found = [pk for (pk,) in done.rows]
+    else:
+        found = list(
+            (await (await session.connection()).execute(_WAITING_PHOTOS, params)).scalars()
+        )
+    facts.photos_waiting |= {pk for pk in found if pk is not None}
     facts.photos_asked = asked
     facts.photos_since = since
 
@@ -430,20 +484,15 @@ async def prefetch(
             remember(session, ("membership", ms.member_pk, ms.group_pk), ms)
             facts.rows.append(ms)
     if facts.member_pks:
-        facts.nudged = set(
-            (await session.execute(_NUDGED, {"pks": list(facts.member_pks)})).scalars()
-        )
+        facts.nudged = await _column(session, _NUDGED, {"pks": list(facts.member_pks)})
         guests = {m.id for m in members if m.status == "guest"}
         if guests:
-            facts.claiming = set(
-                (await session.execute(_CLAIMING, {"pks": list(guests), "now": now})).scalars()
-            )
+            facts.claiming = await _column(session, _CLAIMING, {"pks": list(guests), "now": now})
     # Names a first message or a guest's message may be matched against (roster linking).
     facts.names_checked = {senders[i] for i in _guests(facts, members) if senders.get(i)}
     if facts.names_checked:
-        facts.unlinked_names = set(
-            (await session.execute(_UNLINKED_NAMES, {"names": list(facts.names_checked)})).scalars()
-        )
+        names = {"names": list(facts.names_checked)}
+        facts.unlinked_names = await _column(session, _UNLINKED_NAMES, names)
     session.info[SLICE_FACTS] = facts
 
 
@@ -474,10 +523,9 @@ async def write_activity(session: AsyncSession) -> None:
         times = pending.get(model.__tablename__)
         if not times:
             continue
-        conn = await session.connection()
-        await conn.execute(
-            _ACTIVITY_UPDATES[model], [{"pk": pk, "at": at} for pk, at in sorted(times.items())]
-        )
+        rows = [{"pk": pk, "at": at} for pk, at in sorted(times.items())]
+        if await fastlane.on_connection(session, _ACTIVITY_UPDATES[model], rows) is None:
+            await (await session.connection()).execute(_ACTIVITY_UPDATES[model], rows)
 
 
 def _activity_update(model: type[Any]) -> Any:

@@ -1,0 +1,339 @@
+"""Prebuilt Core statements run straight on SQLite's cursor, compiled once per statement.
+
+Why: for this app's small statements SQLAlchemy's execution of an already cached statement
+(parameter and result set-up, bind processors, the greenlet hop) cost several times SQLite's
+own work: 50-70 us a statement against 5-10 us (bench/fastlane.py). Here a statement is
+compiled once per dialect into its SQL text, its positional binds with their processors
+(UTCDateTime, JSON) and its result processors, and run on the sqlite3 cursor of the
+session's current connection and transaction, with the same busy rules
+(models/sqlite_inline.py) and the same errors. `before_cursor_execute` and
+`after_cursor_execute` listeners still see every statement (their `context` is None).
+
+Anything else (PostgreSQL, a connection without a transaction, echo, statement-level
+listeners) takes SQLAlchemy's ordinary path, so results never depend on the path.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections import OrderedDict
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from contextvars import ContextVar
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy.engine import Connection, Dialect
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.sql import ClauseElement
+from sqlalchemy.sql.compiler import SQLCompiler
+from sqlalchemy.util import greenlet_spawn
+
+from models.scoping import ALL_COUNCILS, session_council
+from models.sqlite_inline import InlineConnection
+
+Processor = Callable[[Any], Any]
+Params = Mapping[str, Any]
+_CONSTANT = -2  # a bind whose value is in the statement itself (e.g. `status == "open"`)
+_SINGLE = -1  # a bind given by the caller as one value
+_EXPANSIONS_KEPT = 512  # SQL texts kept per statement for its IN lists' lengths
+_ORDINARY_ONLY: ContextVar[bool] = ContextVar("antt_fastlane_ordinary_only", default=False)
+
+
+@contextmanager
+def ordinary_path() -> Iterator[None]:
+    """Within it every statement takes SQLAlchemy's ordinary path (tests and the bench
+    compare the two paths on the same database)."""
+    token = _ORDINARY_ONLY.set(True)
+    try:
+        yield
+    finally:
+        _ORDINARY_ONLY.reset(token)
+
+
+@dataclass(frozen=True, slots=True)
+class _Bind:
+    """One `?` of the SQL text: where its value comes from and how it is converted."""
+
+    key: str  # the caller's parameter name
+    index: int  # _SINGLE, _CONSTANT or the element of an expanding (IN) list
+    process: Processor | None
+    constant: Any = None
+
+
+@dataclass(frozen=True, slots=True)
+class Plan:
+    """A statement ready for the cursor: SQL text, binds in order, result converters."""
+
+    sql: str
+    binds: tuple[_Bind, ...]
+    results: tuple[Processor | None, ...]
+    # When every bind is a caller's single value (INSERTs): their names in order, and the
+    # positions that need converting. Most binds need none.
+    plain: tuple[str, ...] | None = None
+    converted: tuple[tuple[int, Processor], ...] = ()
+
+    @classmethod
+    def build(
+        cls, sql: str, binds: tuple[_Bind, ...], results: tuple[Processor | None, ...]
+    ) -> Plan:
+        plain = None
+        if all(b.index == _SINGLE for b in binds):
+            plain = tuple(b.key for b in binds)
+        converted = tuple((i, b.process) for i, b in enumerate(binds) if b.process is not None)
+        return cls(sql, binds, results, plain, converted)
+
+    def parameters(self, params: Params) -> tuple[Any, ...]:
+        """The positional values for `params`, converted as SQLAlchemy would."""
+        out: list[Any]
+        if self.plain is not None:
+            out = [params[key] for key in self.plain]
+            for i, process in self.converted:
+                out[i] = process(out[i])
+            return tuple(out)
+        out = []
+        for bind in self.binds:
+            if bind.index == _SINGLE:
+                value = params[bind.key]
+            elif bind.index == _CONSTANT:
+                value = params.get(bind.key, bind.constant)
+            else:
+                value = params[bind.key][bind.index]
+            out.append(value if bind.process is None else bind.process(value))
+        return tuple(out)
+
+    def rows(self, raw: list[Any]) -> list[tuple[Any, ...]]:
+        """Raw cursor rows with each column's result processor applied."""
+        processors = self.results
+        if not any(processors):
+            return [tuple(r) for r in raw]
+        return [
+            tuple(v if p is None else p(v) for p, v in zip(processors, r, strict=True)) for r in raw
+        ]
+
+
+class _Compiled:
+    """A statement compiled once for a dialect; its plans per length of its IN lists."""
+
+    def __init__(self, statement: ClauseElement, dialect: Dialect, columns: tuple[str, ...]):
+        self.compiled: SQLCompiler = statement.compile(  # type: ignore[assignment]
+            dialect=dialect, column_keys=list(columns) if columns else None
+        )
+        if self.compiled.insert_prefetch or self.compiled.update_prefetch:
+            raise ValueError("Python-side defaults: the ordinary path computes them")
+        if self.compiled.escaped_bind_names or not self.compiled.positional:
+            raise ValueError("escaped or named binds: not planned here")
+        for b in self.compiled.binds.values():
+            if b.callable is not None or b.literal_execute or b.type._is_tuple_type:
+                raise ValueError(f"{b.key}: a bind the ordinary path renders or calls")
+        self.expanding = tuple(b.key for b in self.compiled.binds.values() if b.expanding)
+        self.results = tuple(
+            entry.type._cached_result_processor(dialect, None)
+            for entry in self.compiled._result_columns
+        )
+        self._plans: OrderedDict[tuple[int, ...], Plan] = OrderedDict()
+
+    def plan(self, params: Params) -> Plan:
+        lengths = tuple(len(params[key]) for key in self.expanding)
+        plan = self._plans.get(lengths)
+        if plan is None:
+            plan = self._plans[lengths] = self._make_plan(lengths)
+            if len(self._plans) > _EXPANSIONS_KEPT:
+                self._plans.popitem(last=False)
+        return plan
+
+    def _make_plan(self, lengths: tuple[int, ...]) -> Plan:
+        """SQLAlchemy's own expansion for lists of these lengths, values traced back."""
+        compiled = self.compiled
+        stand_ins: dict[str, Any] = {b.key: None for b in compiled.binds.values()}
+        stand_ins.update(
+            (key, list(range(n))) for key, n in zip(self.expanding, lengths, strict=True)
+        )
+        expanded = compiled.construct_expanded_state(stand_ins)
+        element_of = {
+            name: (key, i)
+            for key, names in expanded.parameter_expansion.items()
+            for i, name in enumerate(names)
+        }
+        processors = {**compiled._bind_processors, **expanded.processors}
+        binds = []
+        for name in expanded.positiontup or ():
+            process: Processor | None = processors.get(name)  # type: ignore[assignment]
+            if name in element_of:
+                key, i = element_of[name]
+                binds.append(_Bind(compiled.binds[key].key, i, process))
+                continue
+            bind = compiled.binds[name]
+            if bind.required:
+                binds.append(_Bind(bind.key, _SINGLE, process))
+            else:
+                binds.append(_Bind(bind.key, _CONSTANT, process, bind.value))
+        return Plan.build(expanded.statement, tuple(binds), self.results)
+
+
+_STATEMENTS_KEPT = 256
+_COMPILED: OrderedDict[tuple[int, type, tuple[str, ...]], tuple[ClauseElement, _Compiled | None]]
+_COMPILED = OrderedDict()
+
+
+def compiled_for(
+    statement: ClauseElement, dialect: Dialect, columns: tuple[str, ...] = ()
+) -> _Compiled | None:
+    """The statement compiled for the dialect (once); None when it cannot run here."""
+    key = (id(statement), type(dialect), columns)
+    entry = _COMPILED.get(key)
+    if entry is None or entry[0] is not statement:
+        try:
+            compiled: _Compiled | None = _Compiled(statement, dialect, columns)
+        except ValueError:
+            compiled = None
+        # The statement is kept with its plan, so its id cannot be reused by another while
+        # the entry lives; statements built per call only push the oldest out.
+        entry = _COMPILED[key] = (statement, compiled)
+        if len(_COMPILED) > _STATEMENTS_KEPT:
+            _COMPILED.popitem(last=False)
+    return entry[1]
+
+
+@dataclass(frozen=True, slots=True)
+class Outcome:
+    """What a statement gave back: its rows (SELECT, RETURNING) and the inserted row id."""
+
+    rows: list[tuple[Any, ...]]
+    lastrowid: int | None
+
+
+async def _sync_connection(session: AsyncSession) -> Connection:
+    """The session's connection in its current transaction (begun when there is none)."""
+    sync_session = session.sync_session
+    transaction = sync_session._transaction
+    if transaction is not None and transaction.is_active and sync_session.bind is not None:
+        # Already open: no greenlet hop, which `session.connection()` pays every time.
+        entry = transaction._connections.get(sync_session.bind)
+        connection = entry[0] if entry is not None else None
+        if connection is not None:
+            return connection
+    return (await session.connection())._proxied
+
+
+def _inline(sync: Connection) -> InlineConnection | None:
+    """The connection's on-the-loop SQLite driver when the fast path may use it."""
+    if _ORDINARY_ONLY.get() or sync._echo or sync.invalidated or not sync.in_transaction():
+        return None
+    if sync._execution_options.get("schema_translate_map"):
+        return None  # the SQL text depends on the options: compiled per execution
+    if (sync._has_events or sync.engine._has_events) and (
+        sync.dispatch.before_execute or sync.dispatch.after_execute
+    ):
+        return None  # listeners that expect the statement object: the ordinary path
+    driver = sync.connection.driver_connection
+    return driver if isinstance(driver, InlineConnection) else None
+
+
+async def run(
+    sync: Connection,
+    inline: InlineConnection,
+    plan: Plan,
+    params: Params | Sequence[Params],
+    *,
+    many: bool = False,
+) -> Outcome:
+    """Run one planned statement on the driver's sqlite3 cursor, listeners told."""
+    try:
+        if many:
+            values: Any = [plan.parameters(p) for p in params]  # type: ignore[arg-type]
+        else:
+            values = plan.parameters(params)  # type: ignore[arg-type]
+    except Exception as exc:
+        # As SQLAlchemy reports a value its bind processor refuses (a naive datetime).
+        await greenlet_spawn(sync._handle_dbapi_exception, exc, plan.sql, params, None, None)
+        raise  # not reached: the handler raises
+    raw: sqlite3.Connection | None = inline._connection
+    if raw is None:
+        raise ValueError("Connection closed")  # as the driver says it
+    cursor = raw.cursor()
+    sql, parameters = plan.sql, values
+    events = sync._has_events or sync.engine._has_events
+    if events:
+        for listener in sync.dispatch.before_cursor_execute:
+            sql, parameters = listener(sync, cursor, sql, parameters, None, many)
+    try:
+        if raw.in_transaction:
+            # The driver repeats no statement inside a transaction (a busy one fails at
+            # once, models/sqlite_inline.py): calling the cursor directly is the same.
+            if many:
+                cursor.executemany(sql, parameters)
+            else:
+                cursor.execute(sql, parameters)
+            fetched: list[Any] = cursor.fetchall() if plan.results and not many else []
+        else:
+            fetched = await _through_driver(inline, cursor, sql, parameters, many, plan)
+    except Exception as exc:
+        # SQLAlchemy's own handling: the same wrapped errors, invalidation on a disconnect.
+        await greenlet_spawn(sync._handle_dbapi_exception, exc, sql, parameters, cursor, None)
+        raise  # not reached: the handler raises
+    if events:
+        sync.dispatch.after_cursor_execute(sync, cursor, sql, parameters, None, many)
+    rows = plan.rows(fetched) if fetched else []
+    lastrowid = cursor.lastrowid
+    cursor.close()
+    return Outcome(rows, lastrowid)
+
+
+async def _through_driver(
+    inline: InlineConnection,
+    cursor: sqlite3.Cursor,
+    sql: str,
+    parameters: Any,
+    many: bool,
+    plan: Plan,
+) -> list[Any]:
+    """Through the driver's own call: a busy database is waited for, or not, as before."""
+    if many:
+        await inline._execute(cursor.executemany, sql, parameters)
+        return []
+    await inline._execute(cursor.execute, sql, parameters)
+    rows: list[Any] = await inline._execute(cursor.fetchall) if plan.results else []
+    return rows
+
+
+async def on_connection(
+    session: AsyncSession, statement: ClauseElement, params: Params | Sequence[Params]
+) -> Outcome | None:
+    """Run a Core statement on the session's connection by the fast path (a list of
+    parameter sets: executemany); None when it must take the ordinary path instead."""
+    sync = await _sync_connection(session)
+    inline = _inline(sync)
+    if inline is None:
+        return None
+    first = params if isinstance(params, Mapping) else params[0] if params else {}
+    # Compiled for the parameters' names, as SQLAlchemy does: an INSERT or UPDATE sets
+    # the columns it is given values for.
+    compiled = compiled_for(statement, sync.dialect, tuple(sorted(first)))
+    if compiled is None:
+        return None
+    if isinstance(params, Mapping):
+        return await run(sync, inline, compiled.plan(params), params)
+    if not params:
+        return None
+    plan = compiled.plan(params[0])
+    if compiled.expanding or plan.results:
+        return None  # IN lists per row, or rows back: one statement each, the ordinary way
+    return await run(sync, inline, plan, params, many=True)
+
+
+async def select_rows(
+    session: AsyncSession, statement: Any, params: Params
+) -> list[tuple[Any, ...]] | None:
+    """A prebuilt column SELECT as `session.execute` would answer it (rows as tuples), when
+    nothing the session does to a SELECT applies: no pending change to flush first, no
+    council filter (models/scoping.py). None: run it with `session.execute`."""
+    sync_session = session.sync_session
+    if sync_session.autoflush and not sync_session._is_clean():
+        return None
+    if session_council(session) is not None and not statement.get_execution_options().get(
+        ALL_COUNCILS
+    ):
+        return None
+    outcome = await on_connection(session, statement, params)
+    return None if outcome is None else outcome.rows
