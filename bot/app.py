@@ -29,6 +29,7 @@ from bot.writeturn import WriteTurn
 from handlers.clock import Clock, SystemClock
 from handlers.config import ConfigError, Settings
 from handlers.councils import councils, group_councils
+from handlers.parse import warm_up as warm_up_parser
 from models.db import durable_sessions, ensure_schema, make_engine, make_sessionmaker
 from models.people import sync_configured_groups
 from models.roster import import_roster_csv
@@ -219,6 +220,9 @@ def _runtime(workers: bool) -> Callable[[web.Application], AsyncIterator[None]]:
         inbox.start()
         scheduler = None
         if workers:
+            # Before the server listens (and before `serve` moves start-up out of the
+            # collector's sight): the first delivery of a flood does not wait for it.
+            warm_up_parser()
             runtime.start_workers()
             scheduler = make_scheduler(settings, runtime.run_job)
             scheduler.start()
