@@ -24,6 +24,7 @@ from handlers.clock import Clock
 from handlers.config import Settings
 from handlers.dispatch import handle_event
 from handlers.events import InboundEvent, event_from_stored
+from models import fastlane
 from models.people import fold_name
 from models.prefetch import cast_table, forget_known_ids, prefetch, write_activity
 from models.tables import InboundEvent as InboxRow
@@ -264,8 +265,7 @@ class Processor(LoopWorker):
         """The chunk's rows still ours to handle (locked on PostgreSQL), and what their
         events will look up. The payload comes as text (cast in SQL: asyncpg would decode
         it itself): one that cannot be decoded fails its own event, not the slice."""
-        conn = await session.connection()
-        rows = await conn.execute(_LOAD, {"ids": chunk, "worker": self._worker})
+        rows = await fastlane.execute_core(session, _LOAD, {"ids": chunk, "worker": self._worker})
         loaded = {row_id: _Stored(row_id, payload, received) for row_id, payload, received in rows}
         heads = [head for stored in loaded.values() if (head := stored.head()) is not None]
         if len(heads) > 1:  # for a lone event the look-ups cost what they save
@@ -275,8 +275,7 @@ class Processor(LoopWorker):
 
     async def _mark_done(self, session: AsyncSession, row_ids: list[int]) -> None:
         """One statement for the slice's handled events."""
-        conn = await session.connection()
-        await conn.execute(_MARK_DONE, {"ids": row_ids, "now": self._clock.now()})
+        await fastlane.execute_core(session, _MARK_DONE, {"ids": row_ids, "now": self._clock.now()})
 
     async def _claim(self) -> list[int]:
         now = self._clock.now()

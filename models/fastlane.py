@@ -97,8 +97,8 @@ class Plan:
                 value = params[bind.key]
             elif bind.index == _CONSTANT:
                 value = params.get(bind.key, bind.constant)
-            else:
-                value = params[bind.key][bind.index]
+            else:  # an element of an IN list: the caller's, or the statement's own
+                value = params.get(bind.key, bind.constant)[bind.index]
             out.append(value if bind.process is None else bind.process(value))
         return tuple(out)
 
@@ -126,7 +126,12 @@ class _Compiled:
         for b in self.compiled.binds.values():
             if b.callable is not None or b.literal_execute or b.type._is_tuple_type:
                 raise ValueError(f"{b.key}: a bind the ordinary path renders or calls")
-        self.expanding = tuple(b.key for b in self.compiled.binds.values() if b.expanding)
+        # IN lists: the caller's (a required bind) or written in the statement (a value).
+        self.expanding = tuple(
+            (b.key, None if b.required else b.value)
+            for b in self.compiled.binds.values()
+            if b.expanding
+        )
         self.results = tuple(
             entry.type._cached_result_processor(dialect, None)
             for entry in self.compiled._result_columns
@@ -134,7 +139,7 @@ class _Compiled:
         self._plans: OrderedDict[tuple[int, ...], Plan] = OrderedDict()
 
     def plan(self, params: Params) -> Plan:
-        lengths = tuple(len(params[key]) for key in self.expanding)
+        lengths = tuple(len(params.get(key, own)) for key, own in self.expanding)
         plan = self._plans.get(lengths)
         if plan is None:
             plan = self._plans[lengths] = self._make_plan(lengths)
@@ -147,7 +152,7 @@ class _Compiled:
         compiled = self.compiled
         stand_ins: dict[str, Any] = {b.key: None for b in compiled.binds.values()}
         stand_ins.update(
-            (key, list(range(n))) for key, n in zip(self.expanding, lengths, strict=True)
+            (key, list(range(n))) for (key, _), n in zip(self.expanding, lengths, strict=True)
         )
         expanded = compiled.construct_expanded_state(stand_ins)
         element_of = {
@@ -161,7 +166,8 @@ class _Compiled:
             process: Processor | None = processors.get(name)  # type: ignore[assignment]
             if name in element_of:
                 key, i = element_of[name]
-                binds.append(_Bind(compiled.binds[key].key, i, process))
+                own = compiled.binds[key]
+                binds.append(_Bind(own.key, i, process, None if own.required else own.value))
                 continue
             bind = compiled.binds[name]
             if bind.required:
@@ -320,6 +326,18 @@ async def on_connection(
     if compiled.expanding or plan.results:
         return None  # IN lists per row, or rows back: one statement each, the ordinary way
     return await run(sync, inline, plan, params, many=True)
+
+
+async def execute_core(
+    session: AsyncSession, statement: Any, params: Params
+) -> list[tuple[Any, ...]]:
+    """A prebuilt Core statement on the session's connection, by the fast path when it
+    can take it, else the ordinary way; its rows, if it returns any, as tuples."""
+    outcome = await on_connection(session, statement, params)
+    if outcome is not None:
+        return outcome.rows
+    result = await (await session.connection()).execute(statement, params)
+    return [tuple(row) for row in result] if result.returns_rows else []
 
 
 async def select_rows(

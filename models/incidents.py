@@ -12,6 +12,7 @@ from sqlalchemy import bindparam, func, insert, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm.attributes import instance_dict
 
+from models import fastlane
 from models.outbox import enqueue
 from models.prefetch import (
     Candidate,
@@ -107,10 +108,9 @@ async def merge_candidates(session: AsyncSession, category: str) -> list[Candida
     stmt, params = _CANDIDATES, {"category": category}
     if council is not None:
         stmt, params = _COUNCIL_CANDIDATES, {"category": category, "council": council}
-    conn = await session.connection()
     rows = [
         (i, frozenset(split_key(key)), last)
-        for i, key, last in (await conn.execute(stmt, params)).tuples()
+        for i, key, last in await fastlane.execute_core(session, stmt, params)
     ]
     keep_open_incidents(session, category, rows, full=len(rows) >= MERGE_CANDIDATES)
     return rows
@@ -256,8 +256,7 @@ async def core_add_event(
         "member_pk": member_pk,
         "note": note[:2000],
     }
-    conn = await session.connection()
-    await conn.execute(_INSERT_EVENT, values)
+    await fastlane.execute_core(session, _INSERT_EVENT, values)
 
 
 async def alerted_chats(session: AsyncSession, incident_id: int) -> list[str]:

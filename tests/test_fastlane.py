@@ -18,6 +18,7 @@ from models import fastlane, prefetch
 from models.db import ensure_schema, make_engine, make_sessionmaker, read_session
 from models.inserts import insert_new, write_row
 from models.people import MEMBER_COLUMNS
+from models.prefetch import cast_table
 from models.scoping import keep_to_council
 from models.tables import CheckIn, KeyValue, Member, Message, Outbox, Report
 
@@ -412,3 +413,28 @@ async def test_rows_keyed_otherwise_are_adopted_the_long_way(engine: AsyncEngine
         stored = KeyValue(key="k", value={"a": 1}, updated_at=NOW)
         prefetch.adopt(s, stored)
         assert await s.get(KeyValue, "k") is stored and not s.new and not s.dirty
+
+
+async def test_an_in_list_written_in_the_statement_reads_what_the_ordinary_path_reads(
+    engine: AsyncEngine,
+) -> None:
+    """`status.in_([...])` with literal values (an IN list the caller does not pass), beside
+    the caller's own IN list: the merge candidates' and the processor's statements."""
+    members = cast_table(Member)
+    stmt = select(members.c.member_id).where(
+        members.c.member_id.in_(["z1", "z3", "z9"]),
+        members.c.id.in_(bindparam("pks", expanding=True)),
+    )
+    sessions = make_sessionmaker(engine)
+    async with sessions() as s, s.begin():
+        for i in range(1, 5):
+            await write_row(s, Member(member_id=f"z{i}", created_at=NOW, expected_since=NOW))
+    async with sessions() as s, s.begin():
+        for pks in ([1, 2, 3], [2], []):
+            fast = await fastlane.on_connection(s, stmt, {"pks": pks})
+            ordinary = [tuple(r) for r in await s.execute(stmt, {"pks": pks})]
+            assert fast is not None and sorted(fast.rows) == sorted(ordinary)
+        assert sorted((await fastlane.on_connection(s, stmt, {"pks": [1, 2, 3]})).rows) == [
+            ("z1",),
+            ("z3",),
+        ]
