@@ -15,7 +15,13 @@ from sqlalchemy.orm import aliased
 
 from models.base import Base
 from models.people import fold_name
-from models.prefetch import CLAIM_KIND, no_open_claim, no_unlinked_row_named, note_claim
+from models.prefetch import (
+    CLAIM_KIND,
+    forget_member,
+    no_open_claim,
+    no_unlinked_row_named,
+    note_claim,
+)
 from models.tables import Ack, AuditLog, Conversation, Member, Membership, Nudge
 
 CLAIM_DAYS = 7  # long enough for a coordinator back from leave to answer
@@ -142,8 +148,10 @@ async def link_account(
             detail={"member": row.id, "member_id": platform_id, "via": via, "guest": guest.id},
         )
     )
+    guest_pk = guest.id
     await session.delete(guest)
     await session.flush()
+    forget_member(session, guest_pk)
     return True
 
 

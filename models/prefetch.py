@@ -196,6 +196,27 @@ def note_new_member(session: AsyncSession, member_pk: int) -> None:
         facts.new_members.add(member_pk)
 
 
+def forget_member(session: AsyncSession, member_pk: int) -> None:
+    """A member row deleted in this slice (a guest linked to its roster row): nothing the
+    slice knew of it holds any more. SQLite may give its id to a row made later in the
+    slice, which must not inherit the guest's check-ins, replies or photos."""
+    facts = slice_facts(session)
+    if facts is None:
+        return
+    for known in (
+        facts.member_pks,
+        facts.nudged,
+        facts.claiming,
+        facts.new_members,
+        facts.photos_asked,
+        facts.photos_waiting,
+    ):
+        known.discard(member_pk)
+    facts.chat_replies.pop(member_pk, None)
+    for key in [key for key in facts.checkins if key[1] == member_pk]:
+        del facts.checkins[key]
+
+
 def no_membership(session: AsyncSession, member_pk: int, group_pk: int) -> bool:
     """True when the member (made in this slice) is certainly in no group yet; the caller
     remembers the membership it makes, so a second event finds it."""
