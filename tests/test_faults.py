@@ -28,7 +28,7 @@ from sqlalchemy import func, select
 
 from bot import keys
 from bot.app import create_app
-from bot.sender import SEND_AT_ONCE
+from bot.sender import CLAIM_SECONDS, SEND_AT_ONCE
 from handlers.config import Settings
 from models.db import make_engine, make_sessionmaker
 from models.outbox import enqueue
@@ -199,6 +199,7 @@ async def test_kill_9_under_load_loses_nothing_and_says_nothing_twice(
 
             await wait_for(flowing, 20, "replies to flow before the kill")
             serve.kill()  # mid-stream: requests in flight, events claimed, sends under way
+            killed_wall = datetime.now(UTC)
             killed_at = len(acked)
             await asyncio.sleep(0.3)
             stop.set()
@@ -212,6 +213,12 @@ async def test_kill_9_under_load_loses_nothing_and_says_nothing_twice(
         try:
             # Events the dead process had claimed wait out their claim (processor.CLAIM_SECONDS).
             await wait_for(lambda: _all_handled(sessions), 90, "every stored event handled")
+            # ... and the restarted sender's last claim recorded (its claims end later than
+            # any the killed process made), so that what is left "sending" is the kill's.
+            restarted = killed_wall + timedelta(seconds=CLAIM_SECONDS + 0.2)
+            await wait_for(
+                lambda: _none_sending_since(sessions, restarted), 30, "the last sends recorded"
+            )
             async with sessions() as s:
                 events = list((await s.execute(select(InboundEvent))).scalars())
                 messages = Counter((await s.execute(select(Message.message_id))).scalars())
@@ -245,6 +252,12 @@ async def _all_handled(sessions: Any) -> bool:
     pending = await count(sessions, InboundEvent, InboundEvent.status == "pending")
     unsent = await count(sessions, Outbox, Outbox.status == "pending")
     return pending == 0 and unsent == 0
+
+
+async def _none_sending_since(sessions: Any, until: datetime) -> bool:
+    """No row is out in a claim that ends after `until` (a claim made after it)."""
+    late = Outbox.claimed_until > until
+    return await count(sessions, Outbox, Outbox.status == "sending", late) == 0
 
 
 # ---------------------------------------------------------------- (2) Zalo down, then back
