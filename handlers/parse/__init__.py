@@ -216,7 +216,7 @@ def parse(text: str, sent_at: datetime, tz: ZoneInfo | None = None) -> ParsedMes
     return _with_time(_analyse(text), sent_at, tz)
 
 
-# Lines that take every reading path once (a command, an incident with time and place, chat).
+# Lines of the common kinds (a command, an incident with its time and place, an answer).
 _WARM_UP_LINES: Final = ("/huongdan", "Báo cáo: cháy kho số 3 lúc 14 giờ 30", "đã nhận ạ")
 
 
