@@ -11,7 +11,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from sqlalchemy import Text, bindparam, cast, func, or_, select, update
+from sqlalchemy import Integer, Text, bindparam, cast, func, or_, select, update
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -63,6 +63,60 @@ _MARK_DONE = (
         attempts=_INBOX.c.attempts + 1,
         processed_at=bindparam("now", type_=_INBOX.c.processed_at.type),
         claimed_until=None,
+    )
+)
+
+# The claim's statements, built once (an ORM select and update built per claim cost more
+# than running them); the worker, the time and the batch are bound per claim.
+_NOW = bindparam("now", type_=_INBOX.c.claimed_until.type)
+# Chats with an event in another instance's hands wait (per-chat order); they are left out
+# here so that they take no place in the batch.
+_BUSY_CHATS = select(_INBOX.c.chat_id).where(
+    _INBOX.c.status == "pending",
+    _INBOX.c.claimed_by.is_not(None),
+    _INBOX.c.claimed_by != bindparam("worker"),
+    _INBOX.c.claimed_until >= _NOW,
+)
+_CLAIMABLE = (
+    select(_INBOX.c.id, _INBOX.c.chat_id)
+    .where(
+        _INBOX.c.status == "pending",
+        # Our own claims stay ours: after a database outage interrupted a batch, its rows
+        # are taken up again at once rather than after the claim expires.
+        or_(
+            _INBOX.c.claimed_until.is_(None),
+            _INBOX.c.claimed_until < _NOW,
+            _INBOX.c.claimed_by == bindparam("worker"),
+        ),
+        _INBOX.c.chat_id.not_in(_BUSY_CHATS),
+    )
+    .order_by(_INBOX.c.id)
+    .limit(bindparam("batch", type_=Integer))
+    .with_for_update(skip_locked=True)
+)
+# The oldest pending event of each chat before the newest claimed, not among them, and not
+# one waiting out a failure backoff (no holder, a future claimed_until).
+_OLDER_PENDING = (
+    select(_INBOX.c.chat_id, func.min(_INBOX.c.id))
+    .where(
+        _INBOX.c.status == "pending",
+        _INBOX.c.id < bindparam("newest"),
+        _INBOX.c.id.not_in(bindparam("ids", expanding=True)),
+        _INBOX.c.chat_id.in_(bindparam("chats", expanding=True)),
+        or_(
+            _INBOX.c.claimed_by.is_not(None),
+            _INBOX.c.claimed_until.is_(None),
+            _INBOX.c.claimed_until < _NOW,
+        ),
+    )
+    .group_by(_INBOX.c.chat_id)
+)
+_CLAIM = (
+    update(_INBOX)
+    .where(_INBOX.c.id.in_(bindparam("ids", expanding=True)))
+    .values(
+        claimed_by=bindparam("worker"),
+        claimed_until=bindparam("until", type_=_INBOX.c.claimed_until.type),
     )
 )
 
@@ -280,42 +334,13 @@ class Processor(LoopWorker):
     async def _claim(self) -> list[int]:
         now = self._clock.now()
         async with self._turn(), self._sessions() as session, session.begin():
-            # Chats with an event in another instance's hands wait (per-chat order); they
-            # are left out here so that they take no place in the batch.
-            busy_chats = select(InboxRow.chat_id).where(
-                InboxRow.status == "pending",
-                InboxRow.claimed_by.is_not(None),
-                InboxRow.claimed_by != self._worker,
-                InboxRow.claimed_until >= now,
-            )
-            stmt = (
-                select(InboxRow.id, InboxRow.chat_id)
-                .where(
-                    InboxRow.status == "pending",
-                    # Our own claims stay ours: after a database outage interrupted a batch,
-                    # its rows are taken up again at once rather than after the claim expires.
-                    or_(
-                        InboxRow.claimed_until.is_(None),
-                        InboxRow.claimed_until < now,
-                        InboxRow.claimed_by == self._worker,
-                    ),
-                    InboxRow.chat_id.not_in(busy_chats),
-                )
-                .order_by(InboxRow.id)
-                .limit(self._batch)
-                .with_for_update(skip_locked=True)
-            )
-            rows = (await session.execute(stmt)).all()
+            params = {"worker": self._worker, "now": now, "batch": self._batch}
+            rows = await fastlane.execute_core(session, _CLAIMABLE, params)
             ids = await self._in_chat_order(session, [(r[0], r[1]) for r in rows], now)
             if ids:
-                await session.execute(
-                    update(InboxRow)
-                    .where(InboxRow.id.in_(ids))
-                    .values(
-                        claimed_by=self._worker,
-                        claimed_until=now + timedelta(seconds=CLAIM_SECONDS),
-                    )
-                )
+                until = now + timedelta(seconds=CLAIM_SECONDS)
+                claim = {"ids": ids, "worker": self._worker, "until": until}
+                await fastlane.execute_core(session, _CLAIM, claim)
         return ids
 
     async def _in_chat_order(
@@ -331,23 +356,10 @@ class Processor(LoopWorker):
         if not rows:
             return []
         ids = [i for i, _ in rows]
-        older = await session.execute(
-            select(InboxRow.chat_id, func.min(InboxRow.id))
-            .where(
-                InboxRow.status == "pending",
-                InboxRow.id < max(ids),
-                InboxRow.id.not_in(ids),
-                InboxRow.chat_id.in_(sorted({c for _, c in rows})),
-                # not one waiting out a failure backoff (no holder, a future claimed_until)
-                or_(
-                    InboxRow.claimed_by.is_not(None),
-                    InboxRow.claimed_until.is_(None),
-                    InboxRow.claimed_until < now,
-                ),
-            )
-            .group_by(InboxRow.chat_id)
-        )
-        first_held = {chat: first for chat, first in older.tuples()}
+        chats = sorted({c for _, c in rows})
+        params = {"newest": max(ids), "ids": ids, "chats": chats, "now": now}
+        older = await fastlane.execute_core(session, _OLDER_PENDING, params)
+        first_held = {chat: first for chat, first in older}
         return [i for i, chat in rows if i < first_held.get(chat, i + 1)]
 
     async def _release(self, ids: list[int]) -> None:

@@ -23,12 +23,16 @@ from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import Any
 
+from sqlalchemy import Column
+from sqlalchemy import inspect as sa_inspect
 from sqlalchemy.engine import Connection, Dialect
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm.attributes import instance_state
 from sqlalchemy.sql import ClauseElement
 from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.util import greenlet_spawn
 
+from models.base import fused_processors
 from models.scoping import ALL_COUNCILS, session_council
 from models.sqlite_inline import InlineConnection
 
@@ -132,9 +136,9 @@ class _Compiled:
             for b in self.compiled.binds.values()
             if b.expanding
         )
+        self.dialect = dialect
         self.results = tuple(
-            entry.type._cached_result_processor(dialect, None)
-            for entry in self.compiled._result_columns
+            _result_processor(entry.type, dialect) for entry in self.compiled._result_columns
         )
         self._plans: OrderedDict[tuple[int, ...], Plan] = OrderedDict()
 
@@ -167,14 +171,32 @@ class _Compiled:
             if name in element_of:
                 key, i = element_of[name]
                 own = compiled.binds[key]
+                process = _bind_processor(own.type, self.dialect, process)
                 binds.append(_Bind(own.key, i, process, None if own.required else own.value))
                 continue
             bind = compiled.binds[name]
+            process = _bind_processor(bind.type, self.dialect, process)
             if bind.required:
                 binds.append(_Bind(bind.key, _SINGLE, process))
             else:
                 binds.append(_Bind(bind.key, _CONSTANT, process, bind.value))
         return Plan.build(expanded.statement, tuple(binds), self.results)
+
+
+def _bind_processor(type_: Any, dialect: Dialect, own: Processor | None) -> Processor | None:
+    """The type's bind converter: a fused one where models/base.py has it (UTC datetimes on
+    SQLite: one call instead of three), else SQLAlchemy's own."""
+    fused = fused_processors(type_, dialect)
+    return own if fused is None else fused[0]
+
+
+def _result_processor(type_: Any, dialect: Dialect) -> Processor | None:
+    """The type's result converter, fused where models/base.py has it."""
+    fused = fused_processors(type_, dialect)
+    if fused is not None:
+        return fused[1]
+    process: Processor | None = type_._cached_result_processor(dialect, None)
+    return process
 
 
 _STATEMENTS_KEPT = 256
@@ -355,3 +377,71 @@ async def select_rows(
         return None
     outcome = await on_connection(session, statement, params)
     return None if outcome is None else outcome.rows
+
+
+@dataclass(frozen=True, slots=True)
+class Loaded:
+    """What an ORM select of a model loads: its columns' attribute names and columns, in
+    the mapper's order (deferred ones aside), and where the primary key is."""
+
+    keys: tuple[str, ...]
+    columns: tuple[Column[Any], ...]
+    pk: int
+
+
+_LOADED: dict[type, Loaded | None] = {}
+
+
+def loaded_columns(model: type) -> Loaded | None:
+    """The columns `select(model)` loads; None for a model `as_objects` cannot build (a
+    composite key, inheritance, relationships to load)."""
+    if model not in _LOADED:
+        _LOADED[model] = _loaded(sa_inspect(model))
+    return _LOADED[model]
+
+
+def _loaded(mapper: Any) -> Loaded | None:
+    attrs = [a for a in mapper.column_attrs if not a.deferred]
+    keys = tuple(a.key for a in attrs)
+    if len(mapper.primary_key) != 1 or mapper.inherits is not None or mapper.relationships:
+        return None
+    pk_key = mapper.get_property_by_column(mapper.primary_key[0]).key
+    if pk_key not in keys or any(len(a.columns) != 1 for a in attrs):
+        return None
+    return Loaded(keys, tuple(a.columns[0] for a in attrs), keys.index(pk_key))
+
+
+def as_objects(session: AsyncSession, model: type, rows: list[tuple[Any, ...]]) -> list[Any] | None:
+    """Persistent ORM objects for rows of `loaded_columns(model)`, as `session.execute(
+    select(model))` gives them: new ones made with their state committed (no attribute
+    events: nothing is set, all is loaded), one already in the session taken as it is.
+    None when the ORM would do more (a load event listened to, an object in the session
+    with attributes still to load): then run the ORM select."""
+    loaded = loaded_columns(model)
+    sync = session.sync_session
+    if loaded is None or sync.dispatch.loaded_as_persistent:
+        return None
+    mapper: Any = sa_inspect(model)
+    manager = mapper.class_manager
+    if manager.dispatch.load:
+        return None
+    identity_map = sync.identity_map
+    identity_class = mapper._identity_class
+    keys, pk, session_id = loaded.keys, loaded.pk, sync.hash_key
+    out: list[Any] = []
+    for row in rows:
+        key = (identity_class, (row[pk],), None)
+        existing = identity_map.get(key)
+        if existing is not None:
+            if instance_state(existing).unloaded:
+                return None  # the ORM would fill them in from the row
+            out.append(existing)
+            continue
+        obj = manager.new_instance()
+        state = instance_state(obj)
+        state.dict.update(zip(keys, row, strict=True))
+        state.key = key
+        state.session_id = session_id
+        identity_map._add_unpresent(state, key)
+        out.append(obj)
+    return out

@@ -6,6 +6,7 @@ import re
 import unicodedata
 from collections.abc import Iterable, Mapping
 from datetime import datetime
+from functools import lru_cache
 from typing import Any
 
 from sqlalchemy import inspect as sa_inspect
@@ -27,8 +28,13 @@ from models.prefetch import (
 from models.tables import DEFAULT_COUNCIL, CouncilMember, Group, Member, Membership
 
 
+@lru_cache(maxsize=4096)
 def fold_name(text: str) -> str:
-    """Lower-case, diacritics removed, đ -> d: the key for accent-insensitive name lookups."""
+    """Lower-case, diacritics removed, đ -> d: the key for accent-insensitive name lookups.
+    Kept for recent names: a slice folds each sender's name for its look-ups, then again
+    for the event (a per-character pass, about 45 characters an event)."""
+    if text.isascii():  # nothing to decompose or drop
+        return " ".join(text.lower().split())
     decomposed = unicodedata.normalize("NFD", text.replace("đ", "d").replace("Đ", "D"))
     return " ".join("".join(c for c in decomposed if not unicodedata.combining(c)).lower().split())
 

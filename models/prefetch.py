@@ -333,6 +333,23 @@ _MEMBERS = select(Member).where(Member.member_id.in_(_many("ids")))
 _MEMBERSHIPS = select(Membership).where(
     Membership.member_pk.in_(_many("pks")), Membership.group_pk.in_(_many("groups"))
 )
+
+
+def _as_columns(statement: Any, model: type[Any]) -> Any:
+    """The same SELECT of `model` as columns (the ORM's own SQL), for the fast path; the
+    objects are then made by fastlane.as_objects. Groups, members and memberships are
+    shared by every council: no council filter applies to them either way."""
+    loaded = fastlane.loaded_columns(model)
+    if loaded is None:
+        raise TypeError(f"{model.__name__}: not built from columns")
+    columns = select(*loaded.columns).where(statement.whereclause)
+    return columns.execution_options(**{ALL_COUNCILS: True})
+
+
+_AS_COLUMNS = {
+    id(stmt): _as_columns(stmt, model)
+    for stmt, model in ((_GROUPS, Group), (_MEMBERS, Member), (_MEMBERSHIPS, Membership))
+}
 _NUDGED = select(Nudge.member_pk).where(
     Nudge.member_pk.in_(_many("pks")), Nudge.reengaged_at.is_(None)
 )
@@ -357,6 +374,19 @@ async def _rows(session: AsyncSession, statement: Any, params: dict[str, Any]) -
     if rows is None:
         return list((await session.execute(statement, params)).tuples())
     return rows
+
+
+async def _objects(
+    session: AsyncSession, model: type[Any], statement: Any, params: dict[str, Any]
+) -> list[Any]:
+    """A prebuilt ORM SELECT's objects, as `session.execute(...).scalars()` answers it; on
+    SQLite read as columns straight on the cursor and made into objects without the ORM's
+    loading (models/fastlane.py), where nothing the session adds applies."""
+    rows = await fastlane.select_rows(session, _AS_COLUMNS[id(statement)], params)
+    objects = None if rows is None else fastlane.as_objects(session, model, rows)
+    if objects is None:
+        return list((await session.execute(statement, params)).scalars())
+    return objects
 
 
 async def _column(session: AsyncSession, statement: Any, params: dict[str, Any]) -> set[Any]:
@@ -487,21 +517,19 @@ async def prefetch(
     """Read the slice's groups, senders (platform id -> folded display name), memberships
     and facts: six statements at most, whatever the slice's size."""
     facts = SliceFacts()
-    groups = list((await session.execute(_GROUPS, {"chats": list(chats)})).scalars())
+    groups: list[Group] = await _objects(session, Group, _GROUPS, {"chats": list(chats)})
     group_pks = [remember(session, ("group", g.chat_id), g) for g in groups]
     facts.rows.extend(groups)
     facts.absent_chats = chats - {g.chat_id for g in groups}
-    members = list((await session.execute(_MEMBERS, {"ids": list(senders)})).scalars())
+    members: list[Member] = await _objects(session, Member, _MEMBERS, {"ids": list(senders)})
     for m in members:
         remember(session, ("member", m.member_id), m)
     facts.rows.extend(members)
     facts.member_pks = {m.id for m in members}
     facts.absent_ids = set(senders) - {m.member_id for m in members if m.member_id}
     if facts.member_pks and group_pks:
-        rows = await session.execute(
-            _MEMBERSHIPS, {"pks": list(facts.member_pks), "groups": group_pks}
-        )
-        for ms in rows.scalars():
+        params = {"pks": list(facts.member_pks), "groups": group_pks}
+        for ms in await _objects(session, Membership, _MEMBERSHIPS, params):
             remember(session, ("membership", ms.member_pk, ms.group_pk), ms)
             facts.rows.append(ms)
     if facts.member_pks:
