@@ -122,7 +122,7 @@ class Base(DeclarativeBase):
         plain = False
         for key, value in kwargs.items():
             impl = impls.get(key)
-            if impl is None or impl.dispatch.set or impl.dispatch._active_history:
+            if impl is None or impl.dispatch.set:
                 # Anything else (a listened column, a name that is not a column): as
                 # SQLAlchemy's constructor, its error for an unknown name included.
                 if not hasattr(cls, key):

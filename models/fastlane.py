@@ -76,6 +76,7 @@ class Plan:
     # positions that need converting. Most binds need none.
     plain: tuple[str, ...] | None = None
     converted: tuple[tuple[int, Processor], ...] = ()
+    results_converted: tuple[tuple[int, Processor], ...] = ()  # the columns to convert
 
     @classmethod
     def build(
@@ -85,7 +86,8 @@ class Plan:
         if all(b.index == _SINGLE for b in binds):
             plain = tuple(b.key for b in binds)
         converted = tuple((i, b.process) for i, b in enumerate(binds) if b.process is not None)
-        return cls(sql, binds, results, plain, converted)
+        results_converted = tuple((i, p) for i, p in enumerate(results) if p is not None)
+        return cls(sql, binds, results, plain, converted, results_converted)
 
     def parameters(self, params: Params) -> tuple[Any, ...]:
         """The positional values for `params`, converted as SQLAlchemy would."""
@@ -107,13 +109,18 @@ class Plan:
         return tuple(out)
 
     def rows(self, raw: list[Any]) -> list[tuple[Any, ...]]:
-        """Raw cursor rows with each column's result processor applied."""
-        processors = self.results
-        if not any(processors):
+        """Raw cursor rows with each column's result processor applied (only the columns
+        that have one are touched: most have none)."""
+        convert = self.results_converted
+        if not convert:
             return [tuple(r) for r in raw]
-        return [
-            tuple(v if p is None else p(v) for p, v in zip(processors, r, strict=True)) for r in raw
-        ]
+        out = []
+        for r in raw:
+            row = list(r)
+            for i, process in convert:
+                row[i] = process(row[i])
+            out.append(tuple(row))
+        return out
 
 
 class _Compiled:

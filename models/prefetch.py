@@ -130,14 +130,36 @@ def adopt(session: AsyncSession, row: Any) -> None:
         # make_transient_to_detached and Session.add in one step, without the mapper's
         # identity read through every primary key attribute and the add's cascade walk.
         loaded = state.dict
-        state.key = state.mapper.identity_key_from_primary_key((loaded["id"],))
+        state.key = (state.mapper._identity_class, (loaded["id"],), None)
         state._commit_all(loaded)
-        unloaded = state.unloaded
-        if unloaded:
-            state._expire_attributes(loaded, unloaded)
+        if not state.manager.keys() <= loaded.keys():  # else nothing is left to load
+            unloaded = state.unloaded
+            if unloaded:
+                state._expire_attributes(loaded, unloaded)
         state._orphaned_outside_of_session = False  # as Session.add sets it
-        session.sync_session._update_impl(state)
+        _attach(session.sync_session, state)
     session.info.setdefault(ADOPTED, []).append(row)
+
+
+def _attach(sync: Session, state: Any) -> None:
+    """Session._update_impl for a row new to the session: the same, in a few steps, when
+    no session listener would see its attaching (else the session's own way)."""
+    dispatch = sync.dispatch
+    identity_map = sync.identity_map
+    if (
+        sync._transaction is None
+        or state._deleted
+        or state.key in identity_map
+        or dispatch.before_attach
+        or dispatch.after_attach
+        or dispatch.detached_to_persistent
+    ):
+        sync._update_impl(state)
+        return
+    identity_map.add(state)  # modified rows are kept in its `_modified`, as by the session
+    state.session_id = sync.hash_key
+    if state.modified and state._strong_obj is None:
+        state._strong_obj = state.obj()
 
 
 _KEYED_BY_ID: dict[Mapper[Any], bool] = {}
