@@ -8,6 +8,7 @@ from typing import Any
 
 from sqlalchemy import BigInteger, DateTime, Integer, MetaData
 from sqlalchemy.engine import Dialect
+from sqlalchemy.event import registry as _event_registry
 from sqlalchemy.orm import DeclarativeBase
 from sqlalchemy.orm.attributes import ScalarAttributeImpl, instance_state
 from sqlalchemy.orm.base import NO_VALUE
@@ -89,8 +90,10 @@ def fused_processors(
     return utc_to_sqlite, utc_from_sqlite
 
 
-# Per mapped class: its column attributes' implementations by key (see Base.__init__).
+# Per mapped class: its column attributes' implementations by key, and the keys of those
+# no `set` listener watches, as of a count of every listener registered (see _plain_keys).
 _COLUMN_IMPLS: dict[type, dict[str, ScalarAttributeImpl]] = {}
+_PLAIN_KEYS: dict[type, tuple[int, frozenset[str]]] = {}
 
 
 def _column_impls(cls: type) -> dict[str, ScalarAttributeImpl]:
@@ -106,25 +109,48 @@ def _column_impls(cls: type) -> dict[str, ScalarAttributeImpl]:
     return impls
 
 
+def _plain_keys(cls: type) -> frozenset[str]:
+    """The class's columns with no `set` listener. Looked at again whenever a listener is
+    added or removed anywhere (SQLAlchemy's registry of them changes size), not per row."""
+    generation = len(_event_registry._key_to_collection)
+    known = _PLAIN_KEYS.get(cls)
+    if known is None or known[0] != generation:
+        plain = frozenset(k for k, impl in _column_impls(cls).items() if not impl.dispatch.set)
+        known = _PLAIN_KEYS[cls] = (generation, plain)
+    return known[1]
+
+
 class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING)
 
     def __init__(self, **kwargs: Any) -> None:
-        """Set each keyword's attribute, as SQLAlchemy's default constructor does. A plain
-        column that nothing listens to goes straight into the row's dict with the history
-        its `set` would record: about a tenth of the cost of the attribute's set event
-        (a dozen columns a row, several rows an event)."""
-        cls = type(self)
-        impls = _column_impls(cls)
+        """Set each keyword's attribute, as SQLAlchemy's default constructor does. Plain
+        columns (nothing listens to them) go straight into the row's dict with the history
+        their `set` would record: about a tenth of the cost of the set events (a dozen
+        columns a row, several rows an event)."""
         state = instance_state(self)
         loaded = state.dict
         committed = state.committed_state
-        plain = False
+        if len(loaded) == 1 and not committed and kwargs.keys() <= _plain_keys(type(self)):
+            # A new row (only its state in its dict): each set would record NO_VALUE.
+            committed.update(dict.fromkeys(kwargs, NO_VALUE))
+            loaded.update(kwargs)
+        else:
+            self._set_each(kwargs)
+        if kwargs:
+            state._modified_event(loaded, None, NO_VALUE)  # marks the row modified, as a set
+
+    def _set_each(self, kwargs: dict[str, Any]) -> None:
+        """The general way: plain columns into the dict one by one, the rest by setattr."""
+        cls = type(self)
+        plain = _plain_keys(cls)
+        state = instance_state(self)
+        loaded = state.dict
+        committed = state.committed_state
         for key, value in kwargs.items():
-            impl = impls.get(key)
-            if impl is None or impl.dispatch.set:
-                # Anything else (a listened column, a name that is not a column): as
-                # SQLAlchemy's constructor, its error for an unknown name included.
+            if key not in plain:
+                # A listened column, a name that is not a column: as SQLAlchemy's
+                # constructor, its error for an unknown name included.
                 if not hasattr(cls, key):
                     raise TypeError(f"{key!r} is an invalid keyword argument for {cls.__name__}")
                 setattr(self, key, value)
@@ -132,6 +158,3 @@ class Base(DeclarativeBase):
             if key not in committed:
                 committed[key] = loaded.get(key, NO_VALUE)
             loaded[key] = value
-            plain = True
-        if plain:
-            state._modified_event(loaded, None, NO_VALUE)  # marks the row modified, as a set

@@ -104,7 +104,6 @@ async def _insert_new_ordinary(
     return out
 
 
-_ABSENT = object()
 # What a new row gets for a column it does not set (see _column_defaults).
 _COUNCIL, _NULL, _SERVER_DEFAULT, _CALLED, _SCALAR = range(5)
 
@@ -130,28 +129,33 @@ def _column_defaults(model: type[Base]) -> tuple[tuple[str, int, Any], ...]:
     return tuple(out)
 
 
+@lru_cache(maxsize=128)
+def _column_keys(model: type[Base]) -> tuple[tuple[str, ...], bool]:
+    """The columns _column_defaults lists, in order, and whether one is the council's."""
+    defaults = _column_defaults(model)
+    return tuple(key for key, _, _ in defaults), any(k == _COUNCIL for _, k, _ in defaults)
+
+
 def _column_values(session: AsyncSession, row: Base) -> tuple[dict[str, Any], list[str]]:
     """The values to insert for a new row (set ones, else the column's default; the
     session's council for a council's record) and the columns left to the database (NULL),
     as the unit of work would write them."""
     given = row.__dict__
-    values: dict[str, Any] = {}
+    keys, has_council = _column_keys(type(row))
+    values = {key: given[key] for key in keys if key in given}
     left: list[str] = []
-    for key, kind, default in _column_defaults(type(row)):
-        value = given.get(key, _ABSENT)
-        if value is _ABSENT or (value is None and kind == _COUNCIL):
-            if kind == _COUNCIL:
-                value = record_council(session)
-            elif kind == _NULL:
-                left.append(key)
+    if len(values) != len(keys):  # some left unset: their defaults
+        for key, kind, default in _column_defaults(type(row)):
+            if key in values or kind == _COUNCIL:
                 continue
+            if kind == _NULL:
+                left.append(key)
             elif kind == _SERVER_DEFAULT:
                 raise ValueError(f"{default}: set it (its server default is not known here)")
-            elif kind == _CALLED:
-                value = default(None)
             else:
-                value = default
-        values[key] = value
+                values[key] = default(None) if kind == _CALLED else default
+    if has_council and values.get("council_id") is None:
+        values["council_id"] = record_council(session)
     return values, left
 
 

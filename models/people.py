@@ -12,7 +12,7 @@ from typing import Any
 from sqlalchemy import inspect as sa_inspect
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm.util import identity_key
+from sqlalchemy.orm.attributes import instance_state
 
 from models.inserts import insert_new, write_row
 from models.prefetch import (
@@ -70,10 +70,22 @@ async def _remembered(session: AsyncSession, model: type[Any], key: tuple[Any, .
         return None
     # A loaded row is taken as it is: session.get would cost a trip through the greenlet
     # (three per event). An expired one (after a rolled-back savepoint) is read again.
-    row = session.identity_map.get(identity_key(model, pk))
-    if row is not None and not sa_inspect(row).expired_attributes:
+    row = session.identity_map.get((_identity_class(model), (pk,), None))
+    if row is not None and not instance_state(row).expired_attributes:
         return row
     return await session.get(model, pk)
+
+
+_IDENTITY_CLASSES: dict[type[Any], type[Any]] = {}
+
+
+def _identity_class(model: type[Any]) -> type[Any]:
+    """The class in the identity keys of the model's rows (what `identity_key` builds, the
+    mapper looked up once rather than per call)."""
+    found = _IDENTITY_CLASSES.get(model)
+    if found is None:
+        found = _IDENTITY_CLASSES[model] = sa_inspect(model)._identity_class
+    return found
 
 
 async def get_or_create_group(
