@@ -16,6 +16,7 @@ listeners) takes SQLAlchemy's ordinary path, so results never depend on the path
 from __future__ import annotations
 
 import sqlite3
+import weakref
 from collections import OrderedDict
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
@@ -26,8 +27,10 @@ from typing import Any
 from sqlalchemy import Column
 from sqlalchemy import inspect as sa_inspect
 from sqlalchemy.engine import Connection, Dialect
+from sqlalchemy.event import registry as _event_registry
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm.attributes import instance_state
+from sqlalchemy.orm.session import SessionTransaction
 from sqlalchemy.sql import ClauseElement
 from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.util import greenlet_spawn
@@ -150,12 +153,17 @@ class _Compiled:
         self._plans: OrderedDict[tuple[int, ...], Plan] = OrderedDict()
 
     def plan(self, params: Params) -> Plan:
+        if not self.expanding:  # one plan for any parameters
+            single = self._plans.get(())
+            return single if single is not None else self._add_plan(())
         lengths = tuple(len(params.get(key, own)) for key, own in self.expanding)
         plan = self._plans.get(lengths)
-        if plan is None:
-            plan = self._plans[lengths] = self._make_plan(lengths)
-            if len(self._plans) > _EXPANSIONS_KEPT:
-                self._plans.popitem(last=False)
+        return plan if plan is not None else self._add_plan(lengths)
+
+    def _add_plan(self, lengths: tuple[int, ...]) -> Plan:
+        plan = self._plans[lengths] = self._make_plan(lengths)
+        if len(self._plans) > _EXPANSIONS_KEPT:
+            self._plans.popitem(last=False)
         return plan
 
     def _make_plan(self, lengths: tuple[int, ...]) -> Plan:
@@ -253,7 +261,15 @@ async def _sync_connection(session: AsyncSession) -> Connection:
 
 def _inline(sync: Connection) -> InlineConnection | None:
     """The connection's on-the-loop SQLite driver when the fast path may use it."""
-    if _ORDINARY_ONLY.get() or sync._echo or sync.invalidated or not sync.in_transaction():
+    if _ORDINARY_ONLY.get() or sync.invalidated or not sync.in_transaction():
+        return None
+    return _settled_driver(sync)
+
+
+def _settled_driver(sync: Connection) -> InlineConnection | None:
+    """The driver when what the connection keeps for its life (echo, execution options,
+    listeners; the driver itself) lets the fast path use it, else None."""
+    if sync._echo or sync.invalidated:
         return None
     if sync._execution_options.get("schema_translate_map"):
         return None  # the SQL text depends on the options: compiled per execution
@@ -263,6 +279,55 @@ def _inline(sync: Connection) -> InlineConnection | None:
         return None  # listeners that expect the statement object: the ordinary path
     driver = sync.connection.driver_connection
     return driver if isinstance(driver, InlineConnection) else None
+
+
+@dataclass(frozen=True, slots=True)
+class _Settled:
+    """What _settled_driver found for a session transaction's connection: true until the
+    transaction ends, the connection's options change or a listener comes or goes."""
+
+    transaction: weakref.ref[SessionTransaction]
+    listeners: int  # how many listeners SQLAlchemy's registry held
+    options: Any  # the connection's execution options (replaced when they change)
+    sync: Connection
+    driver: InlineConnection | None
+
+
+_settled: _Settled | None = None  # the last one found (one session is busy at a time)
+
+
+async def _connection_and_driver(
+    session: AsyncSession,
+) -> tuple[Connection, InlineConnection | None]:
+    """The session's connection in its current transaction, and its driver when the fast
+    path may use it. The connection and what it keeps for its life are looked at once per
+    transaction, not per statement; what may change within one is looked at every time."""
+    global _settled
+    transaction = session.sync_session._transaction
+    settled = _settled
+    if (
+        settled is None
+        or transaction is None
+        or settled.transaction() is not transaction
+        or settled.listeners != len(_event_registry._key_to_collection)
+        or settled.options is not settled.sync._execution_options
+        or not transaction.is_active
+    ):
+        sync = await _sync_connection(session)
+        transaction = session.sync_session._transaction
+        if transaction is None:  # not kept: nothing to tell its end by
+            return sync, _inline(sync)
+        settled = _settled = _Settled(
+            weakref.ref(transaction),
+            len(_event_registry._key_to_collection),
+            sync._execution_options,
+            sync,
+            _settled_driver(sync),
+        )
+    sync = settled.sync
+    if settled.driver is None or _ORDINARY_ONLY.get() or sync.invalidated:
+        return sync, None
+    return sync, settled.driver if sync.in_transaction() else None
 
 
 async def run(
@@ -337,19 +402,21 @@ async def on_connection(
 ) -> Outcome | None:
     """Run a Core statement on the session's connection by the fast path (a list of
     parameter sets: executemany); None when it must take the ordinary path instead."""
-    sync = await _sync_connection(session)
-    inline = _inline(sync)
+    sync, inline = await _connection_and_driver(session)
     if inline is None:
         return None
-    first = params if isinstance(params, Mapping) else params[0] if params else {}
     # Compiled for the parameters' names, as SQLAlchemy does: an INSERT or UPDATE sets
-    # the columns it is given values for.
-    compiled = compiled_for(statement, sync.dialect, tuple(sorted(first)))
-    if compiled is None:
-        return None
-    if isinstance(params, Mapping):
+    # the columns it is given values for. A dict is the usual case: the Mapping check (an
+    # ABC's) costs more than the rest.
+    if type(params) is dict or isinstance(params, Mapping):
+        compiled = compiled_for(statement, sync.dialect, tuple(sorted(params)))
+        if compiled is None:
+            return None
         return await run(sync, inline, compiled.plan(params), params)
     if not params:
+        return None
+    compiled = compiled_for(statement, sync.dialect, tuple(sorted(params[0])))
+    if compiled is None:
         return None
     plan = compiled.plan(params[0])
     if compiled.expanding or plan.results:

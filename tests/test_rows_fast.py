@@ -184,3 +184,37 @@ def _fold_reference(text: str) -> str:
 def test_fold_name_is_unchanged(name: str) -> None:
     assert fold_name(name) == _fold_reference(name)
     assert fold_name(name) == _fold_reference(name)  # and from its cache
+
+
+async def test_fast_path_steps_aside_for_a_listener_added_within_a_transaction(
+    sqlite_url: str,
+) -> None:
+    """What the fast path knows of a connection is kept for its transaction; a listener
+    added meanwhile, or the ordinary path asked for, still counts at the next statement."""
+    engine = make_engine(sqlite_url)
+    await ensure_schema(engine)
+    sessions = make_sessionmaker(engine)
+    table: Any = Group.__table__
+    read = select(table.c.id).where(table.c.chat_id == bindparam("chat"))
+    seen: list[Any] = []
+
+    def before_execute(conn: Any, clause: Any, *rest: Any) -> None:
+        seen.append(clause)
+
+    try:
+        async with sessions() as s, s.begin():
+            assert await fastlane.on_connection(s, read, {"chat": "g"}) is not None
+            with fastlane.ordinary_path():
+                assert await fastlane.on_connection(s, read, {"chat": "g"}) is None
+            event.listen(engine.sync_engine, "before_execute", before_execute)
+            try:
+                assert await fastlane.on_connection(s, read, {"chat": "g"}) is None
+                assert await fastlane.execute_core(s, read, {"chat": "g"}) == []
+                assert seen == [read]
+            finally:
+                event.remove(engine.sync_engine, "before_execute", before_execute)
+            assert await fastlane.on_connection(s, read, {"chat": "g"}) is not None
+        async with sessions() as s, s.begin():  # another transaction: found again
+            assert await fastlane.on_connection(s, read, {"chat": "g"}) is not None
+    finally:
+        await engine.dispose()
