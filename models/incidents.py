@@ -104,12 +104,15 @@ def _near_place(
     report's companies taken once and each candidate's from a cache: it runs ~50 times a
     report)."""
     mine = _companies(keys)
+    # Most reports name one place: a membership test, not a set operation per candidate.
+    (only,) = keys if len(keys) == 1 else (None,)
     for i, place, last in candidates:
         if last < since:
             continue
         if not keys or not place:
             return i  # one side named no place (and so no company)
-        if keys.isdisjoint(place):
+        overlap = only in place if only is not None else not keys.isdisjoint(place)
+        if not overlap:
             continue
         if mine and (theirs := companies_of(place)) and mine.isdisjoint(theirs):
             continue
