@@ -244,10 +244,10 @@ def full_name_of(member: Member | None) -> str:
 _WORD_RE = re.compile(r"[a-z0-9]+")
 
 
-@lru_cache(maxsize=1024)
+@lru_cache(maxsize=64)
 def folded_words(text: str) -> str:
-    """The text's words folded and lower-cased, one space apart. Kept: several hooks read
-    the same message's words in turn."""
+    """The text's words folded and lower-cased, one space apart. Kept for a while: several
+    hooks read the same message's words in turn."""
     return " ".join(_WORD_RE.findall(fold(text).lower()))
 
 
