@@ -25,7 +25,7 @@ from handlers.events import ContentKind, InboundEvent
 from handlers.intents.basic import plain_message, unknown_command
 from handlers.park_choice import private_council
 from handlers.parse import parse
-from handlers.registry import HANDLERS, HOOKS, Handler
+from handlers.registry import HANDLERS, Handler, hooks_for
 from handlers.text import fold
 from models.inserts import write_row
 from models.outbox import enqueue
@@ -201,7 +201,8 @@ def _as_if_alone(session: AsyncSession) -> None:
 
 async def _run(ctx: Context) -> Context:
     """Hooks first (answers to the bot's questions, quote-replies), then the handler."""
-    for _order, _name, pre in HOOKS:
+    event = ctx.event
+    for pre in hooks_for(event.chat_type == "private", bool(event.quote_message_id)):
         if await pre(ctx):
             return ctx
     handler = route(ctx)

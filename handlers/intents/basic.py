@@ -30,7 +30,7 @@ async def plain_message(ctx: Context) -> None:
     await ctx.reply(texts.NOT_UNDERSTOOD_PRIVATE, key=f"unclear:{ctx.member.id}:{day}")
 
 
-@hook(6)
+@hook(6, needs="private")
 async def welcome_guest(ctx: Context) -> bool:
     """A first-time sender not on the roster hears that coordinators will confirm them."""
     if ctx.member_created and ctx.member.status == "guest" and ctx.is_private:

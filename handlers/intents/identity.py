@@ -160,7 +160,7 @@ async def _claim_here(ctx: Context, claim_id: int) -> Conversation | None:
     return claim if (await ctx.session.execute(here)).first() is not None else None
 
 
-@hook(21)
+@hook(21, needs="quote")
 async def confirm_by_reply(ctx: Context) -> bool:
     """A coordinator's "đồng ý" / "không" quoting the bot's question settles the claim."""
     quoted = ctx.event.quote_message_id

@@ -20,7 +20,7 @@ def says_read(text: str) -> bool:
     return any(word in key for word in READ_WORDS)
 
 
-@hook(18)
+@hook(18, needs="quote")
 async def reply_to_post(ctx: Context) -> bool:
     """A quote-reply to a post: a read, or an answer to its quiz; reports go their own way."""
     quoted = ctx.event.quote_message_id

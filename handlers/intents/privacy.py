@@ -15,7 +15,7 @@ async def show_privacy(ctx: Context) -> None:
     await ctx.reply(texts.summary(r.messages_days, r.photos_days, r.inbox_days, r.digests_days))
 
 
-@hook(1)
+@hook(1, needs="private")
 async def privacy_notice(ctx: Context) -> bool:
     """Once per member, before the answer: never blocks the message it rides on."""
     if not ctx.settings.retention.first_message_notice or not ctx.is_private:

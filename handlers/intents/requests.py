@@ -71,7 +71,7 @@ async def question(ctx: Context) -> None:
     await open_request(ctx)
 
 
-@hook(24)
+@hook(24, needs="private")
 async def request_follow_up(ctx: Context) -> bool:
     """A few more words right after a question ('công nhân ở trọ ngoài KCN ạ') complete it,
     instead of being lost: added to the request and passed on where the question went."""
@@ -109,14 +109,17 @@ async def request_follow_up(ctx: Context) -> bool:
 async def help_request(ctx: Context) -> bool:
     """'Nhờ ban quản lý hướng dẫn...', 'cần hỗ trợ tập huấn': a request, not a report."""
     parsed = ctx.parsed
-    if parsed is None or ctx.is_coordinator:
+    if parsed is None:
         return False
     soft_report = (
         parsed.type == "incident"
         and parsed.category in SOFT_CATEGORIES
         and parsed.severity != "high"
     )
-    if not (parsed.type == "other" or soft_report) or not wants_help(ctx.text):
+    # The parse first: it rules out most messages without asking the member's role here.
+    if not (parsed.type == "other" or soft_report) or ctx.is_coordinator:
+        return False
+    if not wants_help(ctx.text):
         return False
     if not await addressed_to_bot(ctx):
         return False
@@ -258,7 +261,7 @@ async def traloi(ctx: Context) -> None:
     await answer(ctx, req, body)
 
 
-@hook(21)
+@hook(21, needs="quote")
 async def quote_reply_answer(ctx: Context) -> bool:
     """A coordinator's quote-reply to a forwarded request is the answer."""
     quoted = ctx.event.quote_message_id

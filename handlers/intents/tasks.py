@@ -202,10 +202,13 @@ async def create_tasks(
     return tasks
 
 
+_PICK_RE = re.compile(r"\s*(\d{1,2})\s*[.)]?\s*")
+
+
 @hook(11)
 async def pick_member_answer(ctx: Context) -> bool:
     """The coordinator's number answering "which member?" settles that name."""
-    match = re.fullmatch(r"\s*(\d{1,2})\s*[.)]?\s*", ctx.text)
+    match = _PICK_RE.fullmatch(ctx.text)
     if match is None or not ctx.is_coordinator:
         return False  # cheap checks first: most messages are not an answer to this
     convo = (
@@ -268,7 +271,7 @@ async def _quoted_task(ctx: Context) -> Task | None:
     return (await ctx.session.execute(sibling)).scalars().first() or task
 
 
-@hook(19)
+@hook(19, needs="quote")
 async def reply_to_task(ctx: Context) -> bool:
     """Quoting a task: "xong ..." closes it with the rest as the note, anything else accepts."""
     task = await _quoted_task(ctx)
@@ -288,7 +291,7 @@ async def reply_to_task(ctx: Context) -> bool:
     return True
 
 
-@hook(19)
+@hook(19, needs="private_unquoted")
 async def accept_in_private(ctx: Context) -> bool:
     """Unquoted "nhận việc", or "vâng"/"ok" when a task came after any directive owed."""
     if not ctx.is_private or ctx.event.quote_message_id:

@@ -116,7 +116,7 @@ def reply_action(text: str) -> str | None:
     return None
 
 
-@hook(20)
+@hook(20, needs="quote")
 async def alert_reply(ctx: Context) -> bool:
     """A quote-reply to one of the bot's alerts: acknowledge, or change the status it names."""
     quoted_id = ctx.event.quote_message_id
@@ -141,7 +141,7 @@ async def alert_reply(ctx: Context) -> bool:
     return True
 
 
-@hook(22)
+@hook(22, needs="private_unquoted")
 async def private_take_over(ctx: Context) -> bool:
     """ "nhận xử lý" in private (no quote): takes the one urgent incident nobody has taken."""
     if not ctx.is_private or ctx.event.quote_message_id or not ctx.text.strip():

@@ -6,6 +6,7 @@ import re
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from datetime import time as dt_time
+from functools import lru_cache
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -240,8 +241,14 @@ def full_name_of(member: Member | None) -> str:
     return "?" if member is None else address_full(member)
 
 
+_WORD_RE = re.compile(r"[a-z0-9]+")
+
+
+@lru_cache(maxsize=64)
 def folded_words(text: str) -> str:
-    return " ".join(re.findall(r"[a-z0-9]+", fold(text).lower()))
+    """The text's words folded and lower-cased, one space apart. Kept for a while: several
+    hooks read the same message's words in turn."""
+    return " ".join(_WORD_RE.findall(fold(text).lower()))
 
 
 def has_phrase(words: str, phrase: str) -> bool:
