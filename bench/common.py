@@ -12,20 +12,21 @@ import platform
 import statistics
 import time
 import uuid
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Coroutine, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from aiohttp import web
 
-from bot.connections import keep_startup_out_of_gc
+from bot.connections import keep_startup_out_of_gc, run_loop
 from bot.platforms.base import OutboundMessage, SendResult
 from handlers.config import Settings, load_settings
 
 SECRET = "bench-secret-0123456789"
 TOKEN = "1459232241454765289:BenchTokenSecret"
 HOST = "127.0.0.1"
+T = TypeVar("T")
 # Nothing is ever sent off this machine: a port that refuses, on loopback.
 NOWHERE = "http://127.0.0.1:9"
 
@@ -46,6 +47,12 @@ def bench_settings(db_path: Path, **sections: Any) -> Settings:
     for key, value in sections.items():
         data[key] = {**data.get(key, {}), **value} if isinstance(value, dict) else value
     return load_settings(None, environ={}, overrides=data)
+
+
+def run_as_serve(main: Coroutine[Any, Any, T]) -> T:
+    """Run a bench whose app runs in this process on the event loop `antt-bot serve` would
+    run here (uvloop unless the environment says otherwise: ANTT_SERVER__UVLOOP=false)."""
+    return run_loop(main, uvloop=load_settings(None).server.uvloop)
 
 
 class NullClient:

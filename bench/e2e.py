@@ -20,7 +20,18 @@ from typing import Any
 import aiohttp
 from aiohttp import web
 
-from bench.common import SECRET, TOKEN, bench_settings, delivery, machine, ms, pct, serve, table
+from bench.common import (
+    SECRET,
+    TOKEN,
+    bench_settings,
+    delivery,
+    machine,
+    ms,
+    pct,
+    run_as_serve,
+    serve,
+    table,
+)
 from bot.app import create_app
 
 RATES = (20, 100)  # deliveries per second
@@ -185,7 +196,12 @@ async def flood_table(n: int) -> str:
     )
 
 
-async def main() -> str:
+def main() -> str:
+    """Both tables, on the event loop `antt-bot serve` runs (uvloop where it would be)."""
+    return run_as_serve(_main())
+
+
+async def _main() -> str:
     flood = await flood_table(FLOOD_EVENTS)
     return flood + "\n\n" + await latency_table()
 
@@ -224,4 +240,4 @@ async def latency_table() -> str:
 
 
 if __name__ == "__main__":
-    print(asyncio.run(main()))
+    print(main())

@@ -26,7 +26,7 @@ from aiohttp import web
 from sqlalchemy import event
 
 from bench import e2e_flood
-from bench.common import SECRET, TOKEN, bench_settings, machine, serve, table
+from bench.common import SECRET, TOKEN, bench_settings, machine, run_as_serve, serve, table
 from bench.processor import _kind
 from bot import keys
 from bot.app import create_app
@@ -146,7 +146,12 @@ async def run(mix: str, n: int, tmp: Path) -> dict[str, Any]:
     }
 
 
-async def main() -> str:
+def main() -> str:
+    """The table, on the event loop `antt-bot serve` runs (uvloop where it would be)."""
+    return run_as_serve(_main())
+
+
+async def _main() -> str:
     rows = []
     with tempfile.TemporaryDirectory(prefix="antt-bench-") as d:
         for mix in e2e_flood.MIXES:

@@ -14,7 +14,7 @@ from functools import lru_cache
 from typing import Any, cast
 
 from sqlalchemy import BindParameter, Select, Table, Update, bindparam, func, or_, select, update
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from bot.logs import current_outbox
 from bot.metrics import Metrics
@@ -35,6 +35,7 @@ from bot.writeturn import WriteTurn
 from handlers.calendar import next_polite_time, polite_time
 from handlers.clock import Clock
 from handlers.config import Settings
+from models import fastlane
 from models.inserts import insert_ignoring
 from models.outbox import CHAT, sent_this_month
 from models.tables import BotMessage, Outbox
@@ -158,6 +159,17 @@ _KNOW_MESSAGE = insert_ignoring(
     ("chat_id", "message_id"),
     (),
 )
+
+
+async def _execute(session: AsyncSession, statement: Any, params: Any) -> list[tuple[Any, ...]]:
+    """A prebuilt statement in the session's transaction (a list of parameter sets:
+    executemany); its rows. On SQLite straight on the cursor (models/fastlane.py): for a
+    claim's few small statements SQLAlchemy's execution cost several times SQLite's work."""
+    outcome = await fastlane.on_connection(session, statement, params)
+    if outcome is not None:
+        return outcome.rows
+    result = await (await session.connection()).execute(statement, params)
+    return [tuple(row) for row in result] if result.returns_rows else []
 
 
 def backoff_seconds(attempts: int, rng: random.Random | None = None) -> float:
@@ -327,15 +339,16 @@ class Sender(LoopWorker):
         return len(rows)
 
     @asynccontextmanager
-    async def _writing(self) -> AsyncIterator[AsyncConnection]:
-        """A write transaction for Core statements, in this process's turn at the lock."""
+    async def _writing(self) -> AsyncIterator[AsyncSession]:
+        """A write transaction for Core statements, in this process's turn at the lock: a
+        bare connection's, seen through a session only for `_execute`'s fast path."""
         async with self._turn():
             if self._engine is not None:
-                async with self._engine.begin() as conn:
-                    yield conn
+                async with self._engine.begin() as conn, AsyncSession(bind=conn) as session:
+                    yield session
             else:  # sessions bound otherwise: the same through a session's connection
                 async with self._sessions() as session, session.begin():
-                    yield await session.connection()
+                    yield session
 
     async def _record_unrecorded(self) -> None:
         """Record the last claim's deliveries now (idle, paused or stopping)."""
@@ -358,7 +371,9 @@ class Sender(LoopWorker):
         now = self._clock.now()
         async with self._taking_unrecorded() as sent, self._writing() as conn:
             await self._write_sent(conn, sent)
-            found = await conn.execute(_candidates(self._batch * CANDIDATES_PER_SEND), {"now": now})
+            found = await _execute(
+                conn, _candidates(self._batch * CANDIDATES_PER_SEND), {"now": now}
+            )
             candidates = [Claimed(*r) for r in found]
             chosen = per_chat(candidates, self._batch)
             rows = await self._apply_budget(conn, [r for chat in chosen for r in chat], now)
@@ -366,13 +381,13 @@ class Sender(LoopWorker):
             if rows:
                 # One statement for the claim (the rows are read again only after a crash).
                 params = {"ids": [r.id for r in rows], "worker": self._worker, "until": until}
-                await conn.execute(_MARK_SENDING, params)
+                await _execute(conn, _MARK_SENDING, params)
         for row in rows:  # the same on the rows in hand
             row.attempts += 1
         return rows
 
     async def _apply_budget(
-        self, conn: AsyncConnection, rows: list[Claimed], now: datetime
+        self, conn: AsyncSession, rows: list[Claimed], now: datetime
     ) -> list[Claimed]:
         if not rows:
             return rows
@@ -392,7 +407,7 @@ class Sender(LoopWorker):
                 # The last share of the month is kept for alerts, directives and answers:
                 # a chat reply ("👍 đã ghi nhận") is worth nothing next month, so it is dropped.
                 why = "budget: the reserved share is for alerts and directives"
-                await conn.execute(_CANCEL, {"oid": row.id, "why": why})
+                await _execute(conn, _CANCEL, {"oid": row.id, "why": why})
                 self._metrics.send_retries.labels("budget").inc()
                 continue
             if deferrable and (
@@ -413,18 +428,17 @@ class Sender(LoopWorker):
         return keep
 
     @staticmethod
-    async def _defer(conn: AsyncConnection, row: Claimed, when: datetime, why: str) -> None:
+    async def _defer(conn: AsyncSession, row: Claimed, when: datetime, why: str) -> None:
         """Leave the row pending, due again at `when`."""
-        await conn.execute(_DEFER, {"oid": row.id, "when": when, "why": why})
+        await _execute(conn, _DEFER, {"oid": row.id, "when": when, "why": why})
 
-    async def _month_used(self, conn: AsyncConnection, now: datetime) -> int:
+    async def _month_used(self, conn: AsyncSession, now: datetime) -> int:
         """Sends this month: counted in the database now and then, kept up to date in between
         (a SUM over the month's outbox for every claim would cost more than the send)."""
         start = month_start(now)
         stale = time.monotonic() - self._budget_at > BUDGET_REFRESH_SECONDS
         if self._budget_used is None or stale or start != self._budget_month:
-            async with AsyncSession(bind=conn) as session:  # in the claim's transaction
-                self._budget_used = await sent_this_month(session, start)
+            self._budget_used = await sent_this_month(conn, start)  # in the claim's transaction
             self._budget_at, self._budget_month = time.monotonic(), start
         return self._budget_used
 
@@ -517,7 +531,7 @@ class Sender(LoopWorker):
                 await self._write_sent(conn, sent, last)
 
     @staticmethod
-    async def _write_sent(conn: AsyncConnection, sent: list[Delivered], last: bool = True) -> None:
+    async def _write_sent(conn: AsyncSession, sent: list[Delivered], last: bool = True) -> None:
         """The statements of `_record_sent`, in the caller's transaction."""
         if not sent:
             return
@@ -536,9 +550,9 @@ class Sender(LoopWorker):
             for row, ids, at in sent
             for m in ids
         ]
-        await conn.execute(_RECORD_SENT if last else _RECORD_CHUNK, params)
+        await _execute(conn, _RECORD_SENT if last else _RECORD_CHUNK, params)
         if known:
-            await conn.execute(_KNOW_MESSAGE, known)
+            await _execute(conn, _KNOW_MESSAGE, known)
 
     async def _finish(self, row: Claimed, status: str, error: str | None = None) -> None:
         now = self._clock.now()

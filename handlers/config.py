@@ -112,6 +112,8 @@ class ServerConfig(_Section):
     header_timeout_seconds: float = Field(default=15.0, gt=0, le=600)
     body_timeout_seconds: float = Field(default=30.0, gt=0, le=600)
     max_waiting_connections: int = Field(default=256, ge=1, le=100_000)
+    # `serve` runs uvloop's event loop on Linux when it is installed (bot/connections.py).
+    uvloop: bool = True
 
 
 class GroupConfig(_Section):
