@@ -66,16 +66,16 @@ async def store_events(
             status = "ignored" if event.sender_is_bot else "pending"
             is_new = await app[keys.INBOX].submit(event, status)
             if is_new:
-                metrics.events_received.labels(platform).inc()
+                metrics.child(metrics.events_received, platform).inc()
             else:
                 duplicate = True
-                metrics.events_duplicate.labels(platform).inc()
+                metrics.child(metrics.events_duplicate, platform).inc()
             log.debug("stored event", extra={"event_key": event.event_key, "new": is_new})
     except DeliveryError as exc:
-        metrics.events_rejected.labels(platform, "invalid").inc()
+        metrics.child(metrics.events_rejected, platform, "invalid").inc()
         return _fail(400, str(exc))
     except StorageUnavailable as exc:
-        metrics.events_rejected.labels(platform, "storage").inc()
+        metrics.child(metrics.events_rejected, platform, "storage").inc()
         log.warning("database unavailable, asking the platform to redeliver: %s", exc)
         return _fail(503, "storage unavailable, please retry")
     # Constant bodies: this answer is the hot path, and encoding JSON for it costs.
@@ -105,23 +105,23 @@ def bot_platform_webhook(
         if limiter is not None and not authentic:
             wait = limiter.check(request.remote or "")
             if wait:
-                metrics.events_rejected.labels(platform, "rate_limited").inc()
+                metrics.child(metrics.events_rejected, platform, "rate_limited").inc()
                 return web.json_response(
                     {"ok": False, "error": "too many requests"},
                     status=429,
                     headers={"Retry-After": limiter.retry_after(wait)},
                 )
         if check_secret and not authentic:
-            metrics.events_rejected.labels(platform, "secret").inc()
+            metrics.child(metrics.events_rejected, platform, "secret").inc()
             return _fail(401, "missing or wrong X-Bot-Api-Secret-Token")
         body = await read_body(request, settings.server.max_body_bytes)
         if body is None:
-            metrics.events_rejected.labels(platform, "too_large").inc()
+            metrics.child(metrics.events_rejected, platform, "too_large").inc()
             return _fail(413, f"body over {settings.server.max_body_bytes} bytes")
         try:
             events = parse_checked(parser, body, app[keys.CLOCK].now())
         except DeliveryError as exc:
-            metrics.events_rejected.labels(platform, "invalid").inc()
+            metrics.child(metrics.events_rejected, platform, "invalid").inc()
             return _fail(400, str(exc))
         return await store_events(request, platform, events)
 
