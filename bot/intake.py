@@ -35,12 +35,13 @@ async def read_body(request: web.Request, limit: int) -> bytes | None:
     """The body, or None if it is over `limit` bytes (without reading all of a huge one)."""
     if request.content_length is not None and request.content_length > limit:
         return None
+    chunk = await request.content.read(limit + 1)
+    if len(chunk) <= limit and request.content.at_eof():
+        return chunk  # the usual delivery: all of it arrived in one piece, no copy
     # read(n) returns what has arrived so far, not n bytes: keep reading to the end.
-    body = bytearray()
-    while len(body) <= limit:
+    body = bytearray(chunk)
+    while chunk and len(body) <= limit:
         chunk = await request.content.read(limit + 1 - len(body))
-        if not chunk:
-            break
         body += chunk
     if len(body) > limit:
         return None
