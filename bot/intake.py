@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
 import hmac
 import json
 import logging
+import weakref
 from collections.abc import Awaitable, Callable
 from datetime import datetime
 
@@ -23,6 +25,10 @@ Parser = Callable[[bytes, datetime], list[InboundEvent]]
 RouteHandler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 
+# Route handlers with the app's error boundary built in (bot/app.py adds its middleware
+# only if a webhook route lacks it: a middleware costs every request two more coroutines).
+GUARDED: weakref.WeakSet[RouteHandler] = weakref.WeakSet()
+
 _OK = json.dumps({"ok": True}).encode()
 _DUPLICATE = json.dumps({"ok": True, "duplicate": True}).encode()
 
@@ -35,12 +41,13 @@ async def read_body(request: web.Request, limit: int) -> bytes | None:
     """The body, or None if it is over `limit` bytes (without reading all of a huge one)."""
     if request.content_length is not None and request.content_length > limit:
         return None
+    chunk = await request.content.read(limit + 1)
+    if len(chunk) <= limit and request.content.at_eof():
+        return chunk  # the usual delivery: all of it arrived in one piece, no copy
     # read(n) returns what has arrived so far, not n bytes: keep reading to the end.
-    body = bytearray()
-    while len(body) <= limit:
+    body = bytearray(chunk)
+    while chunk and len(body) <= limit:
         chunk = await request.content.read(limit + 1 - len(body))
-        if not chunk:
-            break
         body += chunk
     if len(body) > limit:
         return None
@@ -66,16 +73,16 @@ async def store_events(
             status = "ignored" if event.sender_is_bot else "pending"
             is_new = await app[keys.INBOX].submit(event, status)
             if is_new:
-                metrics.events_received.labels(platform).inc()
+                metrics.child(metrics.events_received, platform).inc()
             else:
                 duplicate = True
-                metrics.events_duplicate.labels(platform).inc()
+                metrics.child(metrics.events_duplicate, platform).inc()
             log.debug("stored event", extra={"event_key": event.event_key, "new": is_new})
     except DeliveryError as exc:
-        metrics.events_rejected.labels(platform, "invalid").inc()
+        metrics.child(metrics.events_rejected, platform, "invalid").inc()
         return _fail(400, str(exc))
     except StorageUnavailable as exc:
-        metrics.events_rejected.labels(platform, "storage").inc()
+        metrics.child(metrics.events_rejected, platform, "storage").inc()
         log.warning("database unavailable, asking the platform to redeliver: %s", exc)
         return _fail(503, "storage unavailable, please retry")
     # Constant bodies: this answer is the hot path, and encoding JSON for it costs.
@@ -88,6 +95,14 @@ def bot_platform_webhook(
     """A handler for bodies shaped like Zalo Bot Platform deliveries."""
 
     async def handler(request: web.Request) -> web.StreamResponse:
+        try:
+            return await receive(request)
+        except (web.HTTPException, asyncio.CancelledError):
+            raise
+        except Exception:
+            return unexpected_error(request)
+
+    async def receive(request: web.Request) -> web.StreamResponse:
         app = request.app
         settings = app[keys.SETTINGS]
         metrics = app[keys.METRICS]
@@ -105,27 +120,34 @@ def bot_platform_webhook(
         if limiter is not None and not authentic:
             wait = limiter.check(request.remote or "")
             if wait:
-                metrics.events_rejected.labels(platform, "rate_limited").inc()
+                metrics.child(metrics.events_rejected, platform, "rate_limited").inc()
                 return web.json_response(
                     {"ok": False, "error": "too many requests"},
                     status=429,
                     headers={"Retry-After": limiter.retry_after(wait)},
                 )
         if check_secret and not authentic:
-            metrics.events_rejected.labels(platform, "secret").inc()
+            metrics.child(metrics.events_rejected, platform, "secret").inc()
             return _fail(401, "missing or wrong X-Bot-Api-Secret-Token")
         body = await read_body(request, settings.server.max_body_bytes)
         if body is None:
-            metrics.events_rejected.labels(platform, "too_large").inc()
+            metrics.child(metrics.events_rejected, platform, "too_large").inc()
             return _fail(413, f"body over {settings.server.max_body_bytes} bytes")
         try:
             events = parse_checked(parser, body, app[keys.CLOCK].now())
         except DeliveryError as exc:
-            metrics.events_rejected.labels(platform, "invalid").inc()
+            metrics.child(metrics.events_rejected, platform, "invalid").inc()
             return _fail(400, str(exc))
         return await store_events(request, platform, events)
 
+    GUARDED.add(handler)
     return handler
+
+
+def unexpected_error(request: web.Request) -> web.Response:
+    """No input ever gets a 500 from a webhook: an unexpected error asks for a redelivery."""
+    log.exception("unhandled error on %s", request.path)
+    return web.json_response({"ok": False, "error": "temporarily unavailable"}, status=503)
 
 
 def parse_checked(parser: Parser, body: bytes, now: datetime) -> list[InboundEvent]:

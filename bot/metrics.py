@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
+from typing import Any, TypeVar
+
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
+from prometheus_client.metrics import MetricWrapperBase
+
+M = TypeVar("M", bound=MetricWrapperBase)
 
 
 class Metrics:
     def __init__(self) -> None:
         self.registry = CollectorRegistry()
+        self._children: dict[tuple[Any, ...], Any] = {}
         r = self.registry
         self.events_received = Counter(
             "antt_events_received", "Deliveries stored", ["platform"], registry=r
@@ -62,3 +68,12 @@ class Metrics:
             ["reason"],
             registry=r,
         )
+
+    def child(self, metric: M, *values: str) -> M:
+        """`metric.labels(*values)`, kept once made: `.labels()` validates and locks on every
+        call, and the webhook and the sender count every delivery and send."""
+        key = (id(metric), *values)
+        found: M | None = self._children.get(key)
+        if found is None:
+            found = self._children[key] = metric.labels(*values)
+        return found

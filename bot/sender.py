@@ -408,7 +408,7 @@ class Sender(LoopWorker):
                 # a chat reply ("👍 đã ghi nhận") is worth nothing next month, so it is dropped.
                 why = "budget: the reserved share is for alerts and directives"
                 await _execute(conn, _CANCEL, {"oid": row.id, "why": why})
-                self._metrics.send_retries.labels("budget").inc()
+                self._metrics.child(self._metrics.send_retries, "budget").inc()
                 continue
             if deferrable and (
                 left <= 0 or ((low or left <= reserved) and row.kind in ("nudge", "digest"))
@@ -420,7 +420,7 @@ class Sender(LoopWorker):
                     else (now + timedelta(hours=6))
                 )
                 await self._defer(conn, row, when, "deferred: monthly message budget low")
-                self._metrics.send_retries.labels("budget").inc()
+                self._metrics.child(self._metrics.send_retries, "budget").inc()
                 continue
             keep.append(row)
             if budget > 0:  # rows of one claim go out together: each spends the budget
@@ -504,7 +504,7 @@ class Sender(LoopWorker):
             await self._chunk_sent(row, index, result.message_ids, sent if last else None)
             if self.outage.recovered():
                 log.warning("%s accepts the credentials again: sending resumes", self._client.name)
-        self._metrics.outbox_sent.labels(row.kind).inc()
+        self._metrics.child(self._metrics.outbox_sent, row.kind).inc()
         log.info("sent %s to %s", row.kind, row.chat_id)
         return True
 
@@ -577,12 +577,12 @@ class Sender(LoopWorker):
             return False
         if isinstance(exc, Forbidden) and row.attempts >= MAX_FORBIDDEN_ATTEMPTS:
             log.warning("send failed for good after %d tries: %s", row.attempts, exc)
-            self._metrics.outbox_failed.labels(row.kind).inc()
+            self._metrics.child(self._metrics.outbox_failed, row.kind).inc()
             await self._finish(row, "failed", error=f"{exc} (after {row.attempts} tries)"[:1000])
             return True
         if isinstance(exc, PermanentError) or not exc.retryable:
             log.warning("send failed for good: %s", exc)
-            self._metrics.outbox_failed.labels(row.kind).inc()
+            self._metrics.child(self._metrics.outbox_failed, row.kind).inc()
             await self._finish(row, "failed", error=str(exc)[:1000])
             return True
         if (
@@ -593,7 +593,7 @@ class Sender(LoopWorker):
         ):
             # Only after many failed tries: a message held back for days (budget, quiet hours)
             # must not be dropped by the first hiccup when it finally goes out.
-            self._metrics.outbox_failed.labels(row.kind).inc()
+            self._metrics.child(self._metrics.outbox_failed, row.kind).inc()
             await self._finish(row, "failed", error=f"gave up after a day: {exc}"[:1000])
             return True
         if isinstance(exc, DeferUntil):
@@ -605,7 +605,7 @@ class Sender(LoopWorker):
         else:
             when = now + timedelta(seconds=backoff_seconds(row.attempts))
             reason = "transient"
-        self._metrics.send_retries.labels(reason).inc()
+        self._metrics.child(self._metrics.send_retries, reason).inc()
         log.info("send will be retried: %s", exc)
         async with self._turn(), self._sessions() as session, session.begin():
             await session.execute(
@@ -633,7 +633,7 @@ class Sender(LoopWorker):
         else:
             refusals = self.outage.failures
             log.warning("sending still paused (%d refusals): %s; %s", refusals, exc, wait)
-        self._metrics.send_retries.labels("unauthorized").inc()
+        self._metrics.child(self._metrics.send_retries, "unauthorized").inc()
         async with self._turn(), self._sessions() as session, session.begin():
             await session.execute(
                 update(Outbox)

@@ -19,6 +19,8 @@ def split_text(text: str, limit: int = ZALO_MAX_UNITS) -> list[str]:
     text = text.strip()
     if not text:
         return []
+    if len(text) * 2 <= limit:
+        return [text]  # the usual message: even all of it outside the BMP would fit
     chunks: list[str] = []
     rest = text
     while utf16_len(rest) > limit:
