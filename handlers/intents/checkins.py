@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from functools import lru_cache
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select
@@ -28,10 +29,14 @@ def checkin_kind(ctx: Context) -> str:
     """patrol for all-clear reports, shift for shift words, attendance otherwise."""
     if ctx.parsed is not None and ctx.parsed.type == "all_clear":
         return "patrol"
-    folded = fold(ctx.text).lower()
-    if any(w in folded for w in SHIFT_WORDS):
-        return "shift"
-    return "attendance"
+    return "shift" if names_shift(ctx.text) else "attendance"
+
+
+@lru_cache(maxsize=1024)
+def names_shift(text: str) -> bool:
+    """Whether the text has shift words; kept per text ("đã vào ca" recurs every shift)."""
+    folded = fold(text).lower()
+    return any(w in folded for w in SHIFT_WORDS)
 
 
 # Without configured `shifts` for the member's enterprise, shifts start at these local hours
