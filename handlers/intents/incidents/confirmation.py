@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from datetime import timedelta
+from functools import lru_cache
 from zoneinfo import ZoneInfo
 
 from handlers.context import Context
@@ -48,6 +49,9 @@ from models.incidents import (
 from models.tables import Incident, Report
 
 
+# Asked of every message with text (hook 10), and members repeat themselves ("có mặt"): a
+# pure function of the text, kept for the texts seen lately (the result is immutable).
+@lru_cache(maxsize=4096)
 def classify_answer(text: str) -> tuple[str, str] | None:
     """("yes"|"no"|"fix", rest) for an answer to the doubt question, else None."""
     words = folded_words(text)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from functools import lru_cache
 
 from sqlalchemy import select
 
@@ -174,16 +175,23 @@ FALSE_ALARM_WORDS = ("bao nham", "nham roi", "khong sao")
 FALSE_ALARM_HOURS = 6  # "báo nhầm" without a code refers to the sender's report this recent
 
 
+@lru_cache(maxsize=4096)
+def says_false_alarm(text: str) -> bool:
+    """A short message, not a command, with a false-alarm phrase. Asked of every message
+    with text and a pure function of it: kept for the texts seen lately ("có mặt" recurs)."""
+    if text.lstrip().startswith(("/", "#")):
+        return False  # a command (/bao_nham SVn note) is handled as one, with its own note
+    words = folded_words(text)
+    if not words or len(words.split()) > 10:
+        return False
+    return any(has_phrase(words, p) for p in FALSE_ALARM_WORDS)
+
+
 @hook(23)
 async def false_alarm_message(ctx: Context) -> bool:
     """ "báo nhầm" / "không sao" from the reporter (or a coordinator) withdraws the alarm:
     the incident closes as false_alarm, pending escalations are withdrawn, the alerted hear."""
-    if ctx.text.lstrip().startswith(("/", "#")):
-        return False  # a command (/bao_nham SVn note) is handled as one, with its own note
-    words = folded_words(ctx.text)
-    if not words or len(words.split()) > 10:
-        return False
-    if not any(has_phrase(words, p) for p in FALSE_ALARM_WORDS):
+    if not says_false_alarm(ctx.text):
         return False
     named = SV_RE.search(ctx.text)
     if named:
