@@ -119,18 +119,18 @@ def adopt(session: AsyncSession, row: Any) -> None:
     """Put a row just written by a Core INSERT (and read back whole) into the session as
     persistent, with no read of its own."""
     state = instance_state(row)
+    loaded = state.dict  # a property: read once
     if (
         not _keyed_by_id_alone(state.mapper)
         or state.key is not None
         or state.session_id is not None
-        or state.dict.get("id") is None
+        or loaded.get("id") is None
     ):
         make_transient_to_detached(row)  # refuses what is not transient, as before
         session.add(row)
     else:
         # make_transient_to_detached and Session.add in one step, without the mapper's
         # identity read through every primary key attribute and the add's cascade walk.
-        loaded = state.dict
         state.key = (state.mapper._identity_class, (loaded["id"],), None)
         state._commit_all(loaded)
         if not state.manager.keys() <= loaded.keys():  # else nothing is left to load
