@@ -202,6 +202,9 @@ class Processor(LoopWorker):
         self._after = after_event  # set when replies may be waiting (wakes the sender)
         self._batch = batch
         self._take = MIN_TAKE  # rows read for the next slice (adapts to what a slice handles)
+        # Rows the last slice read but did not reach: read again by the next one, their
+        # payload decoded once (see _load).
+        self._unreached: dict[int, _Stored] = {}
         self._give_way = give_way  # lets intake store waiting deliveries first
         self._turn = turn or WriteTurn()  # SQLite: one writer of this process at a time
         self.started_at = clock.now()
@@ -313,6 +316,8 @@ class Processor(LoopWorker):
             await write_activity(session)
             if outcome.done:
                 await self._mark_done(session, outcome.done)
+        # Kept once committed: never handed to a handler, so their events are as decoded.
+        self._unreached = {i: loaded[i] for i in chunk[outcome.handled :] if i in loaded}
         return outcome
 
     async def _load(self, session: AsyncSession, chunk: list[int]) -> dict[int, _Stored]:
@@ -320,7 +325,13 @@ class Processor(LoopWorker):
         events will look up. The payload comes as text (cast in SQL: asyncpg would decode
         it itself): one that cannot be decoded fails its own event, not the slice."""
         rows = await fastlane.execute_core(session, _LOAD, {"ids": chunk, "worker": self._worker})
-        loaded = {row_id: _Stored(row_id, payload, received) for row_id, payload, received in rows}
+        unreached, self._unreached = self._unreached, {}
+        loaded: dict[int, _Stored] = {}
+        for row_id, payload, received in rows:
+            stored = unreached.get(row_id)
+            if stored is None or stored.payload != payload or stored.received_at != received:
+                stored = _Stored(row_id, payload, received)
+            loaded[row_id] = stored
         heads = [head for stored in loaded.values() if (head := stored.head()) is not None]
         if len(heads) > 1:  # for a lone event the look-ups cost what they save
             senders = {sender: fold_name(name) for _, sender, name in heads if sender}
@@ -415,7 +426,9 @@ class Processor(LoopWorker):
             await handle_event(session, self._settings, self._clock, event, event_pk=stored.row_id)
             # Written now, as the savepoint's release did: rows an event leaves pending (its
             # check-in) go before the next event's statements, in the same order as before.
-            await session.flush()
+            # A clean session's flush does nothing but its greenlet hop: asked here first.
+            if not session.sync_session._is_clean():
+                await session.flush()
             lags.append(lag)
         except Exception as exc:
             if isinstance(exc, DBAPIError) and exc.connection_invalidated:

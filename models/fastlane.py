@@ -22,7 +22,8 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
-from typing import Any
+from operator import itemgetter
+from typing import Any, NamedTuple
 
 from sqlalchemy import Column
 from sqlalchemy import inspect as sa_inspect
@@ -80,6 +81,8 @@ class Plan:
     plain: tuple[str, ...] | None = None
     converted: tuple[tuple[int, Processor], ...] = ()
     results_converted: tuple[tuple[int, Processor], ...] = ()  # the columns to convert
+    # `plain`'s values in one C call (two or more names: itemgetter then gives a tuple).
+    take: Callable[[Params], tuple[Any, ...]] | None = None
 
     @classmethod
     def build(
@@ -90,11 +93,20 @@ class Plan:
             plain = tuple(b.key for b in binds)
         converted = tuple((i, b.process) for i, b in enumerate(binds) if b.process is not None)
         results_converted = tuple((i, p) for i, p in enumerate(results) if p is not None)
-        return cls(sql, binds, results, plain, converted, results_converted)
+        take = itemgetter(*plain) if plain is not None and len(plain) > 1 else None
+        return cls(sql, binds, results, plain, converted, results_converted, take)
 
     def parameters(self, params: Params) -> tuple[Any, ...]:
         """The positional values for `params`, converted as SQLAlchemy would."""
         out: list[Any]
+        if self.take is not None:
+            values = self.take(params)
+            if not self.converted:
+                return values
+            out = list(values)
+            for i, process in self.converted:
+                out[i] = process(out[i])
+            return tuple(out)
         if self.plain is not None:
             out = [params[key] for key in self.plain]
             for i, process in self.converted:
@@ -238,9 +250,9 @@ def compiled_for(
     return entry[1]
 
 
-@dataclass(frozen=True, slots=True)
-class Outcome:
-    """What a statement gave back: its rows (SELECT, RETURNING) and the inserted row id."""
+class Outcome(NamedTuple):
+    """What a statement gave back: its rows (SELECT, RETURNING) and the inserted row id.
+    A named tuple: made for every statement, and cheaper to make than a frozen dataclass."""
 
     rows: list[tuple[Any, ...]]
     lastrowid: int | None

@@ -85,10 +85,11 @@ class SliceFacts:
     new_members: set[int] = field(default_factory=set)  # made in this slice: no membership
     names_checked: set[str] = field(default_factory=set)  # folded names looked up
     unlinked_names: set[str] = field(default_factory=set)  # ... with an unlinked roster row
-    # Read when first asked: the latest check-in per (council, member, kind) and the chat
-    # replies queued per member, since `window` (kept up to date by note_checkin/note_reply).
+    # Read when first asked: the latest check-in per (member, kind), by council, and the
+    # chat replies queued per member, since `window` (kept up to date by note_checkin and
+    # note_reply). Keyed by member and kind: a look-up reads its own few, not the slice's.
     window: datetime | None = None  # None until read
-    checkins: dict[tuple[str, int, str], datetime] = field(default_factory=dict)
+    checkins: dict[tuple[int, str], dict[str, datetime]] = field(default_factory=dict)
     chat_replies: dict[int, list[datetime]] = field(default_factory=dict)
     # Read when a report first asks: the open incidents of a (council, category) a report
     # may merge into, and the incidents changed or made in the slice (laid over them).
@@ -118,18 +119,18 @@ def adopt(session: AsyncSession, row: Any) -> None:
     """Put a row just written by a Core INSERT (and read back whole) into the session as
     persistent, with no read of its own."""
     state = instance_state(row)
+    loaded = state.dict  # a property: read once
     if (
         not _keyed_by_id_alone(state.mapper)
         or state.key is not None
         or state.session_id is not None
-        or state.dict.get("id") is None
+        or loaded.get("id") is None
     ):
         make_transient_to_detached(row)  # refuses what is not transient, as before
         session.add(row)
     else:
         # make_transient_to_detached and Session.add in one step, without the mapper's
         # identity read through every primary key attribute and the add's cascade walk.
-        loaded = state.dict
         state.key = (state.mapper._identity_class, (loaded["id"],), None)
         state._commit_all(loaded)
         if not state.manager.keys() <= loaded.keys():  # else nothing is left to load
@@ -235,7 +236,7 @@ def forget_member(session: AsyncSession, member_pk: int) -> None:
     ):
         known.discard(member_pk)
     facts.chat_replies.pop(member_pk, None)
-    for key in [key for key in facts.checkins if key[1] == member_pk]:
+    for key in [key for key in facts.checkins if key[0] == member_pk]:
         del facts.checkins[key]
 
 
@@ -298,12 +299,14 @@ async def checked_in_since(
     facts = await _recent(session, member_pk, since, now)
     if facts is None:
         return None
+    latest = facts.checkins.get((member_pk, kind))
+    if not latest:
+        return False
     council = session_council(session)
-    return any(
-        at >= since
-        for (c, m, k), at in facts.checkins.items()
-        if m == member_pk and k == kind and (council is None or c == council)
-    )
+    if council is None:
+        return any(at >= since for at in latest.values())
+    at = latest.get(council)
+    return at is not None and at >= since
 
 
 def note_checkin(
@@ -311,8 +314,8 @@ def note_checkin(
 ) -> None:
     facts = slice_facts(session)
     if facts is not None and facts.window is not None:
-        key = (council, member_pk, kind)
-        facts.checkins[key] = max(at, facts.checkins.get(key, at))
+        latest = facts.checkins.setdefault((member_pk, kind), {})
+        latest[council] = max(at, latest.get(council, at))
 
 
 async def chat_replies_since_facts(
@@ -421,7 +424,10 @@ async def _read_recent(session: AsyncSession, facts: SliceFacts, now: datetime) 
     window = now - FACTS_WINDOW
     pks = list(facts.member_pks)
     rows = await _rows(session, _RECENT_CHECKINS, {"pks": pks, "since": window})
-    facts.checkins = {(c, m, k): at for c, m, k, at in rows}
+    checkins: dict[tuple[int, str], dict[str, datetime]] = {}
+    for c, m, k, at in rows:  # one row per (council, member, kind): grouped in SQL
+        checkins.setdefault((m, k), {})[c] = at
+    facts.checkins = checkins
     replies: dict[int, list[datetime]] = {}
     for member_pk, created in await _rows(
         session, _RECENT_CHAT_REPLIES, {"pks": pks, "since": window}
