@@ -26,6 +26,7 @@ from bot.runtime import Runtime
 from bot.scheduler import make_scheduler
 from bot.sender import Sender
 from bot.writeturn import WriteTurn
+from handlers.calendar import warm_up as warm_up_calendar
 from handlers.clock import Clock, SystemClock
 from handlers.config import ConfigError, Settings
 from handlers.councils import councils, group_councils
@@ -234,6 +235,7 @@ def _runtime(workers: bool) -> Callable[[web.Application], AsyncIterator[None]]:
             # Before the server listens (and before `serve` moves start-up out of the
             # collector's sight): the first delivery of a flood does not wait for it.
             warm_up_parser()
+            warm_up_calendar(settings, clock.now())
             runtime.start_workers()
             scheduler = make_scheduler(settings, runtime.run_job)
             scheduler.start()

@@ -60,6 +60,16 @@ def holidays_in_week(settings: Settings, at: datetime) -> list[date]:
     return [d for d in days if holiday_name(settings, d) is not None]
 
 
+def warm_up(settings: Settings, now: datetime) -> None:
+    """Build this year's and next year's national calendar now, at start-up: the package
+    imports every country's module on first use (about 0.3 s), which would otherwise stall
+    the event loop at the first polite-time check of a send."""
+    if settings.engagement.national_holidays:
+        year = local(settings, now).year
+        _vietnam_year(year)
+        _vietnam_year(year + 1)
+
+
 @lru_cache(maxsize=16)
 def _vietnam_year(year: int) -> dict[date, str]:
     """Names in Vietnamese where the package has them (Tết Nguyên Đán, Giỗ Tổ Hùng Vương)."""

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import asyncio
 import sqlite3
+from datetime import date
 from pathlib import Path
 from typing import Any
 
 import pytest
 from sqlalchemy import func, select, text
 
+from bot import keys
 from bot.writeturn import WriteTurn
 from models import exports
 from models.db import make_engine, make_sessionmaker, read_session
@@ -145,5 +147,29 @@ async def test_the_parser_is_ready_before_the_first_delivery(
     try:
         assert _lexicon.cache_info().currsize == 1
         assert learned._model.cache_info().currsize == 1
+    finally:
+        await server.close()
+
+
+async def test_the_holiday_calendar_is_ready_before_the_first_send(
+    make_settings: Any, tmp_path: Path
+) -> None:
+    """Vietnam's calendar (the package imports every country on first use, ~0.3 s) is built
+    at start-up, not at the first polite-time check of a send in the middle of a flood."""
+    from aiohttp.test_utils import TestServer
+
+    from bot.app import create_app
+    from handlers import calendar
+
+    calendar._vietnam_year.cache_clear()
+    app = create_app(make_settings(db=f"sqlite+aiosqlite:///{tmp_path / 'antt.db'}"))
+    year = calendar.local(app[keys.SETTINGS], app[keys.CLOCK].now()).year
+    server = TestServer(app, port=0)
+    await server.start_server()
+    try:
+        before = calendar._vietnam_year.cache_info()
+        assert before.currsize == 2  # this year and the next (the sends of 31 December)
+        assert calendar.holiday_name(app[keys.SETTINGS], date(year, 9, 2)) == "Quốc khánh"
+        assert calendar._vietnam_year.cache_info().misses == before.misses
     finally:
         await server.close()
