@@ -141,13 +141,28 @@ def _child_main(conn: Any, mix: str, n: int, expect: int | None) -> None:
     asyncio.run(_child(conn, mix, n, expect))
 
 
-def _progress(db: Path) -> tuple[int, int]:
-    """(events handled, replies still to send), read beside the app, not through it."""
-    with sqlite3.connect(f"file:{db}?mode=ro", uri=True, timeout=5) as c:
+class _Progress:
+    """(events handled, replies still to send), read beside the app, not through it: one
+    read-only connection kept open, so that the 50 ms poll costs the measured process little."""
+
+    def __init__(self, db: Path) -> None:
+        self._db = db
+        self._conn: sqlite3.Connection | None = None
+
+    def __call__(self) -> tuple[int, int]:
+        if self._conn is None:
+            self._conn = sqlite3.connect(
+                f"file:{self._db}?mode=ro", uri=True, timeout=5, check_same_thread=False
+            )
+        c = self._conn
         handled = c.execute("SELECT count(*) FROM inbound_events WHERE status != 'pending'")
         done = int(handled.fetchone()[0])
         waiting = c.execute("SELECT count(*) FROM outbox WHERE status IN ('pending', 'sending')")
         return done, int(waiting.fetchone()[0])
+
+    def close(self) -> None:
+        if self._conn is not None:
+            self._conn.close()
 
 
 async def run(mix: str, n: int, tmp: Path, relay: bool = False) -> dict[str, Any]:
@@ -176,12 +191,13 @@ async def run(mix: str, n: int, tmp: Path, relay: bool = False) -> dict[str, Any
         app = create_app(settings)
     served = await serve(app)
     handled_at: float | None = None
+    progress = _Progress(db)
     try:
         parent.send(f"{served.url}/webhook/zalo-bot")
         ok: int = await asyncio.wait_for(loop.run_in_executor(None, parent.recv), 300)
         deadline = time.monotonic() + 300
         while not relay:
-            handled, waiting = await asyncio.to_thread(_progress, db)
+            handled, waiting = await asyncio.to_thread(progress)
             if handled >= ok and handled_at is None:
                 handled_at = time.monotonic()
             if handled >= ok and waiting == 0:
@@ -192,6 +208,7 @@ async def run(mix: str, n: int, tmp: Path, relay: bool = False) -> dict[str, Any
             await asyncio.sleep(0.05)
         result: dict[str, Any] = await asyncio.wait_for(loop.run_in_executor(None, parent.recv), 60)
     finally:
+        progress.close()
         await served.close()
         proc.join(timeout=10)
         if proc.is_alive():
