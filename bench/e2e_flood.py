@@ -73,7 +73,7 @@ MIXES: dict[str, Callable[[int], bytes]] = {
 }
 
 
-async def _child(conn: Any, mix: str, n: int, expect: int | None) -> None:
+async def _child(conn: Any, mix: str, n: int, expect: int | None, first: int) -> None:
     sends = 0
     last = 0.0
 
@@ -95,7 +95,7 @@ async def _child(conn: Any, mix: str, n: int, expect: int | None) -> None:
     conn.send(site._server.sockets[0].getsockname()[1])  # type: ignore[union-attr]
     url = conn.recv()
     make = MIXES[mix]
-    bodies = [make(i) for i in range(n)]
+    bodies = [make(first + i) for i in range(n)]
     lat: list[float] = []
     statuses: dict[int, int] = {}
     headers = {"Content-Type": "application/json", "X-Bot-Api-Secret-Token": SECRET}
@@ -137,8 +137,8 @@ async def _child(conn: Any, mix: str, n: int, expect: int | None) -> None:
     )
 
 
-def _child_main(conn: Any, mix: str, n: int, expect: int | None) -> None:
-    asyncio.run(_child(conn, mix, n, expect))
+def _child_main(conn: Any, mix: str, n: int, expect: int | None, first: int) -> None:
+    asyncio.run(_child(conn, mix, n, expect, first))
 
 
 class _Progress:
@@ -165,12 +165,15 @@ class _Progress:
             self._conn.close()
 
 
-async def run(mix: str, n: int, tmp: Path, relay: bool = False) -> dict[str, Any]:
+async def run(mix: str, n: int, tmp: Path, relay: bool = False, first: int = 0) -> dict[str, Any]:
+    """One flood of `n` deliveries of `mix` (numbered from `first`) on a new database."""
     from bench.e2e import relay_app
 
     ctx = mp.get_context("spawn")
     parent, child = ctx.Pipe()
-    proc = ctx.Process(target=_child_main, args=(child, mix, n, n if relay else None), daemon=True)
+    proc = ctx.Process(
+        target=_child_main, args=(child, mix, n, n if relay else None, first), daemon=True
+    )
     proc.start()
     child.close()
     loop = asyncio.get_running_loop()

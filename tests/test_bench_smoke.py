@@ -125,7 +125,9 @@ def test_e2e(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
         SECONDS=seconds,
         DRAIN_SECONDS=30.0,
         FLOOD_EVENTS=30,
+        WARM_UP=10,
     )
+    assert "each flood after an unmeasured one of 10 other deliveries" in out
     flood = table_rows(out, "end to end under a flood (32 connections, 30 deliveries)")
     assert [r["handler"] for r in flood] == [
         "bare relay (baseline)",
