@@ -31,6 +31,7 @@ from handlers.clock import Clock, SystemClock
 from handlers.config import ConfigError, Settings
 from handlers.councils import councils, group_councils
 from handlers.parse import warm_up as warm_up_parser
+from models.checkpoints import BACKSTOP_PAGES, WalCheckpointer, run_checkpoints, sqlite_file
 from models.db import durable_sessions, ensure_schema, make_engine, make_sessionmaker
 from models.people import sync_configured_groups
 from models.roster import import_roster_csv
@@ -63,7 +64,9 @@ def create_app(
     # The parts start in this order and stop in reverse. Whatever is installed below
     # (polling, extensions, the demo) appends its own context after these, so it starts
     # once the runtime runs and stops before it.
-    app.cleanup_ctx.extend((_database, _http_session, _platform(client), _runtime(workers)))
+    app.cleanup_ctx.extend(
+        (_database(workers), _http_session, _platform(client), _runtime(workers))
+    )
     add_routes(app)
     if settings.platform.mode == "polling":
         from bot import polling
@@ -106,20 +109,40 @@ async def error_boundary(
         raise
 
 
-async def _database(app: web.Application) -> AsyncIterator[None]:
-    settings = app[keys.SETTINGS]
-    engine = make_engine(
-        database_url(settings), echo=settings.database.echo, pool_size=settings.database.pool_size
-    )
-    app[keys.ENGINE] = engine
-    app[keys.SESSIONS] = make_sessionmaker(engine)
-    try:
-        await ensure_schema(engine)
-        await sync_groups(app)
-        await import_configured_roster(app)
-        yield
-    finally:
-        await engine.dispose()
+def _database(workers: bool) -> Callable[[web.Application], AsyncIterator[None]]:
+    async def ctx(app: web.Application) -> AsyncIterator[None]:
+        settings = app[keys.SETTINGS]
+        url = database_url(settings)
+        # Serving on a SQLite file: checkpoints run in the background (models/checkpoints.py),
+        # not inside the commits that hold the write lock.
+        checkpointer = WalCheckpointer(path) if workers and (path := sqlite_file(url)) else None
+        engine = make_engine(
+            url,
+            echo=settings.database.echo,
+            pool_size=settings.database.pool_size,
+            wal_autocheckpoint=BACKSTOP_PAGES if checkpointer else None,
+        )
+        app[keys.ENGINE] = engine
+        app[keys.SESSIONS] = make_sessionmaker(engine)
+        checkpoints = None
+        try:
+            await ensure_schema(engine)
+            await sync_groups(app)
+            await import_configured_roster(app)
+            if checkpointer is not None:
+                checkpoints = asyncio.create_task(
+                    run_checkpoints(checkpointer), name="wal-checkpoints"
+                )
+                app[keys.CHECKPOINTS] = checkpointer
+            yield
+        finally:
+            if checkpoints is not None:
+                checkpoints.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await checkpoints
+            await engine.dispose()
+
+    return ctx
 
 
 def database_url(settings: Settings) -> str:

@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from handlers.clock import Clock
 from handlers.config import Settings
+from models.checkpoints import WalCheckpointer
 
 if TYPE_CHECKING:
     from bot.inbox import InboxWriter
@@ -25,6 +26,8 @@ CLOCK = web.AppKey("clock", Clock)
 ENGINE = web.AppKey("engine", AsyncEngine)
 SESSIONS = web.AppKey("sessions", async_sessionmaker[AsyncSession])
 HTTP = web.AppKey("http", aiohttp.ClientSession)
+# Serving on a SQLite file: the background WAL checkpoints (absent otherwise).
+CHECKPOINTS = web.AppKey("checkpoints", WalCheckpointer)
 INBOX: web.AppKey[InboxWriter] = web.AppKey("inbox")
 METRICS: web.AppKey[Metrics] = web.AppKey("metrics")
 CLIENT: web.AppKey[PlatformClient] = web.AppKey("client")

@@ -38,12 +38,17 @@ def is_sqlite(url: str) -> bool:
     return url.startswith("sqlite")
 
 
-def make_engine(url: str, *, echo: bool = False, pool_size: int = 10) -> AsyncEngine:
-    """An async engine; SQLite gets WAL, write-locking transactions and runs on the loop."""
+def make_engine(
+    url: str, *, echo: bool = False, pool_size: int = 10, wal_autocheckpoint: int | None = None
+) -> AsyncEngine:
+    """An async engine; SQLite gets WAL, write-locking transactions and runs on the loop.
+
+    `wal_autocheckpoint`: WAL pages after which a commit checkpoints (SQLite's default,
+    1,000, when None); `serve` raises it and checkpoints in the background instead."""
     if is_sqlite(url):
         _ensure_sqlite_dir(url)
         engine = create_async_engine(url, echo=echo, async_creator=inline_creator(url))
-        _tune_sqlite(engine)
+        _tune_sqlite(engine, wal_autocheckpoint)
         return engine
     return create_async_engine(
         url,
@@ -61,7 +66,7 @@ def _ensure_sqlite_dir(url: str) -> None:
         Path(path).expanduser().parent.mkdir(parents=True, exist_ok=True)
 
 
-def _tune_sqlite(engine: AsyncEngine) -> None:
+def _tune_sqlite(engine: AsyncEngine, wal_autocheckpoint: int | None = None) -> None:
     @event.listens_for(engine.sync_engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:
         # Autocommit at the driver level so that we emit BEGIN ourselves (below).
@@ -74,6 +79,8 @@ def _tune_sqlite(engine: AsyncEngine) -> None:
         # No waiting inside SQLite: the connection waits for a busy lock with asyncio
         # (models/sqlite_inline.py), so the event loop keeps serving meanwhile.
         cursor.execute("PRAGMA busy_timeout=0")
+        if wal_autocheckpoint is not None:
+            cursor.execute(f"PRAGMA wal_autocheckpoint={int(wal_autocheckpoint)}")
         cursor.close()
 
     @event.listens_for(engine.sync_engine, "begin")
