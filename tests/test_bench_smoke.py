@@ -105,7 +105,8 @@ def test_intake(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[s
 
 
 def test_processor(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
-    out = run_bench("processor", monkeypatch, capsys, bench.processor, EVENTS=30)
+    out = run_bench("processor", monkeypatch, capsys, bench.processor, EVENTS=30, WARM_UP=5)
+    assert "each mix after an unmeasured run of 5 other deliveries" in out
     rows = table_rows(out, "the processor alone on a stored backlog (30 deliveries per mix)")
     assert [r["mix"] for r in rows] == ["mix, 100 chats", "mix, 1 chat", "new members (private)"]
     for row in rows:
