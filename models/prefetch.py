@@ -430,6 +430,25 @@ def _senders_columns() -> tuple[Any, int, int, int]:
 _SENDERS_COLUMNS, _AT_NUDGED, _AT_MEMBER_ID, _AT_NAME = _senders_columns()
 
 
+def _groups_memberships() -> tuple[Any, int]:
+    """The slice's groups, each with the senders' memberships in it (or none: NULLs), as
+    columns: _GROUPS and _MEMBERSHIPS in one statement; and where a membership's start."""
+    groups, memberships = fastlane.loaded_columns(Group), fastlane.loaded_columns(Membership)
+    if groups is None or memberships is None:
+        raise TypeError("Group, Membership: not built from columns")
+    senders = select(Member.id).where(Member.member_id.in_(_many("ids")))
+    joined = cast_table(Group).outerjoin(
+        cast_table(Membership),
+        and_(Membership.group_pk == Group.id, Membership.member_pk.in_(senders)),
+    )
+    statement = select(*groups.columns, *memberships.columns).select_from(joined)
+    statement = statement.where(Group.chat_id.in_(_many("chats")))
+    return statement.execution_options(**{ALL_COUNCILS: True}), len(groups.columns)
+
+
+_GROUPS_MEMBERSHIPS, _AT_MEMBERSHIP = _groups_memberships()
+
+
 async def _rows(session: AsyncSession, statement: Any, params: dict[str, Any]) -> list[Any]:
     """A prebuilt column SELECT's rows as tuples, as `session.execute` answers it (on SQLite
     straight on the cursor when nothing the session adds applies: models/fastlane.py)."""
@@ -580,7 +599,12 @@ async def prefetch(
     """Read the slice's groups, senders (platform id -> folded display name), memberships
     and facts: four statements at most, whatever the slice's size."""
     facts = SliceFacts()
-    groups: list[Group] = await _objects(session, Group, _GROUPS, {"chats": list(chats)})
+    both = await _groups_and_memberships(session, list(chats), list(senders))
+    memberships: list[Membership] | None = None
+    if both is not None:
+        groups, memberships = both
+    else:
+        groups = await _objects(session, Group, _GROUPS, {"chats": list(chats)})
     group_pks = [remember(session, ("group", g.chat_id), g) for g in groups]
     facts.rows.extend(groups)
     facts.absent_chats = chats - {g.chat_id for g in groups}
@@ -600,11 +624,12 @@ async def prefetch(
     facts.rows.extend(members)
     facts.member_pks = {m.id for m in members}
     facts.absent_ids = set(senders) - {m.member_id for m in members if m.member_id}
-    if facts.member_pks and group_pks:
+    if memberships is None and facts.member_pks and group_pks:
         params = {"pks": list(facts.member_pks), "groups": group_pks}
-        for ms in await _objects(session, Membership, _MEMBERSHIPS, params):
-            remember(session, ("membership", ms.member_pk, ms.group_pk), ms)
-            facts.rows.append(ms)
+        memberships = await _objects(session, Membership, _MEMBERSHIPS, params)
+    for ms in memberships or ():
+        remember(session, ("membership", ms.member_pk, ms.group_pk), ms)
+        facts.rows.append(ms)
     if facts.member_pks:
         if nudged is None:
             nudged = await _column(session, _NUDGED, {"pks": list(facts.member_pks)})
@@ -620,6 +645,25 @@ async def prefetch(
             checked = {"names": list(facts.names_checked)}
             facts.unlinked_names = await _column(session, _UNLINKED_NAMES, checked)
     session.info[SLICE_FACTS] = facts
+
+
+async def _groups_and_memberships(
+    session: AsyncSession, chats: list[str], ids: list[str]
+) -> tuple[list[Group], list[Membership]] | None:
+    """The chats' group rows and the senders' memberships in them, in one statement; None
+    where the fast path does not apply (the caller reads them apart)."""
+    params = {"chats": chats, "ids": ids}
+    rows = await fastlane.select_rows(session, _GROUPS_MEMBERSHIPS, params)
+    if rows is None:
+        return None
+    at = _AT_MEMBERSHIP
+    unique = dict.fromkeys(row[:at] for row in rows)  # a group comes once per membership
+    groups = fastlane.as_objects(session, Group, list(unique))
+    found = [row[at:] for row in rows if row[at] is not None]
+    memberships = fastlane.as_objects(session, Membership, found)
+    if groups is None or memberships is None:
+        return None
+    return groups, memberships
 
 
 async def _senders(
