@@ -408,26 +408,49 @@ _UNLINKED_NAMED = and_(
     Member.name_folded.in_(_many("names")),
 )
 _UNLINKED_NAMES = select(Member.name_folded).where(_UNLINKED_NAMED)
-# The slice's senders, with for each whether an open nudge waits (one indexed probe a row),
-# and the unlinked roster rows carrying a sender's name: _MEMBERS, _NUDGED and
-# _UNLINKED_NAMES in one statement (a row without a platform id is a roster row). Nudges
-# are a council's records: read so only while the session is kept to no council (as at a
-# slice's start).
+# The slice's senders, with for each whether an open nudge waits (one indexed probe a row)
+# and, for a guest, whether an open identity claim does (the claims read once, and only
+# when a guest is met), and the unlinked roster rows carrying a sender's name: _MEMBERS,
+# _NUDGED, _CLAIMING and _UNLINKED_NAMES in one statement (a row without a platform id is
+# a roster row). Nudges are a council's records: read so only while the session is kept
+# to no council (as at a slice's start).
 _NUDGE_OPEN = exists().where(Nudge.member_pk == Member.id, Nudge.reengaged_at.is_(None))
+_CLAIM_OPEN = and_(
+    Member.status == "guest",
+    Member.id.in_(
+        select(Conversation.member_pk).where(
+            Conversation.kind == CLAIM_KIND,
+            Conversation.status == "open",
+            Conversation.expires_at > bindparam("now"),
+        )
+    ),
+)
 _SENDERS_WHERE = or_(Member.member_id.in_(_many("ids")), _UNLINKED_NAMED)
 
 
 def _senders_columns() -> tuple[Any, int, int, int]:
-    """The statement, and where a row's nudge flag, platform id and folded name are."""
+    """The statement, and where a row's nudge flag (the claim flag next), platform id and
+    folded name are."""
     loaded = fastlane.loaded_columns(Member)
     if loaded is None:
         raise TypeError("Member: not built from columns")
-    statement = select(*loaded.columns, _NUDGE_OPEN).where(_SENDERS_WHERE)
+    statement = select(*loaded.columns, _NUDGE_OPEN, _CLAIM_OPEN).where(_SENDERS_WHERE)
     keys = loaded.keys
     return statement, len(keys), keys.index("member_id"), keys.index("name_folded")
 
 
 _SENDERS_COLUMNS, _AT_NUDGED, _AT_MEMBER_ID, _AT_NAME = _senders_columns()
+_AT_CLAIMING = _AT_NUDGED + 1
+
+
+@dataclass(slots=True)
+class _SendersRead:
+    """What the senders' statement says (see _SENDERS_WHERE)."""
+
+    members: list[Member]
+    nudged: set[int]
+    claiming: set[int]
+    unlinked_names: set[str]
 
 
 def _groups_memberships() -> tuple[Any, int]:
@@ -597,7 +620,7 @@ async def prefetch(
     session: AsyncSession, chats: set[str], senders: Mapping[str, str], now: datetime
 ) -> None:
     """Read the slice's groups, senders (platform id -> folded display name), memberships
-    and facts: four statements at most, whatever the slice's size."""
+    and facts: two statements on SQLite's fast path, six at most otherwise."""
     facts = SliceFacts()
     both = await _groups_and_memberships(session, list(chats), list(senders))
     memberships: list[Membership] | None = None
@@ -612,11 +635,9 @@ async def prefetch(
     # read with the senders, every sender's (a name no newcomer or guest carries is never
     # looked up), else apart, the newcomers' and guests' only.
     names = {name for name in senders.values() if name}
-    nudged: set[int] | None = None
-    unlinked: set[str] | None = None
-    read = await _senders(session, list(senders), names)
+    read = await _senders(session, list(senders), names, now)
     if read is not None:
-        members, nudged, unlinked = read
+        members = read.members
     else:
         members = await _objects(session, Member, _MEMBERS, {"ids": list(senders)})
     for m in members:
@@ -630,16 +651,15 @@ async def prefetch(
     for ms in memberships or ():
         remember(session, ("membership", ms.member_pk, ms.group_pk), ms)
         facts.rows.append(ms)
-    if facts.member_pks:
-        if nudged is None:
-            nudged = await _column(session, _NUDGED, {"pks": list(facts.member_pks)})
-        facts.nudged = nudged
+    if read is not None:
+        facts.nudged, facts.claiming = read.nudged, read.claiming
+        facts.names_checked, facts.unlinked_names = names, read.unlinked_names
+    elif facts.member_pks:
+        facts.nudged = await _column(session, _NUDGED, {"pks": list(facts.member_pks)})
         guests = {m.id for m in members if m.status == "guest"}
         if guests:
             facts.claiming = await _column(session, _CLAIMING, {"pks": list(guests), "now": now})
-    if unlinked is not None:
-        facts.names_checked, facts.unlinked_names = names, unlinked
-    else:
+    if read is None:
         facts.names_checked = {senders[i] for i in _guests(facts, members) if senders.get(i)}
         if facts.names_checked:
             checked = {"names": list(facts.names_checked)}
@@ -667,22 +687,29 @@ async def _groups_and_memberships(
 
 
 async def _senders(
-    session: AsyncSession, ids: list[str], names: set[str]
-) -> tuple[list[Member], set[int], set[str]] | None:
-    """In one statement: the senders' member rows, which of them have an open nudge, and
-    which of `names` an unlinked roster row carries. None where the fast path does not
-    apply (PostgreSQL, a session kept to a council): the caller reads them apart."""
+    session: AsyncSession, ids: list[str], names: set[str], now: datetime
+) -> _SendersRead | None:
+    """In one statement: the senders' member rows, which of them have an open nudge or
+    (guests) an open claim, and which of `names` an unlinked roster row carries. None
+    where the fast path does not apply (PostgreSQL, a session kept to a council): the
+    caller reads them apart."""
     if session_council(session) is not None:
         return None
-    rows = await fastlane.select_rows(session, _SENDERS_COLUMNS, {"ids": ids, "names": list(names)})
+    params = {"ids": ids, "names": list(names), "now": now}
+    rows = await fastlane.select_rows(session, _SENDERS_COLUMNS, params)
     if rows is None:
         return None
     senders = [row for row in rows if row[_AT_MEMBER_ID] is not None]
     members = fastlane.as_objects(session, Member, [row[:_AT_NUDGED] for row in senders])
     if members is None:
         return None
-    nudged = {m.id for m, row in zip(members, senders, strict=True) if row[_AT_NUDGED]}
-    return members, nudged, {row[_AT_NAME] for row in rows if row[_AT_MEMBER_ID] is None}
+    flagged = list(zip(members, senders, strict=True))
+    return _SendersRead(
+        members,
+        nudged={m.id for m, row in flagged if row[_AT_NUDGED]},
+        claiming={m.id for m, row in flagged if row[_AT_CLAIMING]},
+        unlinked_names={row[_AT_NAME] for row in rows if row[_AT_MEMBER_ID] is None},
+    )
 
 
 def _guests(facts: SliceFacts, members: list[Member]) -> set[str]:

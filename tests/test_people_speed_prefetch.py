@@ -67,14 +67,9 @@ async def engine(db_url: str) -> AsyncIterator[AsyncEngine]:
                 Membership(member_pk=reengaged.id, group_pk=g1.id, joined_at=NOW),
                 _nudge(nudged.id, None),
                 _nudge(reengaged.id, NOW - timedelta(days=1)),
-                Conversation(
-                    chat_id="p-guest",
-                    member_pk=guest.id,
-                    kind=prefetch.CLAIM_KIND,
-                    ref_id=roster[2].id,
-                    created_at=NOW - timedelta(hours=1),
-                    expires_at=NOW + timedelta(days=1),
-                ),
+                _claim(guest.id, roster[2].id, NOW + timedelta(days=1)),
+                _claim(guest.id, roster[2].id, NOW - timedelta(days=1)),  # expired
+                _claim(nudged.id, roster[2].id, NOW + timedelta(days=1)),  # not a guest's
                 CheckIn(
                     member_pk=reg.id, chat_id="g1", kind="attendance", at=NOW - timedelta(hours=1)
                 ),
@@ -94,6 +89,17 @@ async def engine(db_url: str) -> AsyncIterator[AsyncEngine]:
 
 def _checkin(member_pk: int, kind: str, ago: timedelta) -> CheckIn:
     return CheckIn(member_pk=member_pk, chat_id="g1", kind=kind, at=NOW - ago)
+
+
+def _claim(member_pk: int, ref_id: int, expires_at: datetime) -> Conversation:
+    return Conversation(
+        chat_id="p",
+        member_pk=member_pk,
+        kind=prefetch.CLAIM_KIND,
+        ref_id=ref_id,
+        created_at=NOW - timedelta(days=2),
+        expires_at=expires_at,
+    )
 
 
 def _nudge(member_pk: int, reengaged_at: datetime | None) -> Nudge:
@@ -180,7 +186,7 @@ async def test_the_joined_reads_know_what_the_separate_reads_knew(
     assert len(memberships) == 3  # the senders' in g1 and g2; not the roster row's
 
 
-async def test_the_slice_s_look_ups_take_three_statements_then_one(sqlite_url: str) -> None:
+async def test_the_slice_s_look_ups_take_two_statements_then_one(sqlite_url: str) -> None:
     engine = make_engine(sqlite_url)
     await ensure_schema(engine)
     statements: list[str] = []
@@ -196,10 +202,11 @@ async def test_the_slice_s_look_ups_take_three_statements_then_one(sqlite_url: s
         event.listen(engine.sync_engine, "before_cursor_execute", seen)
         async with make_sessionmaker(engine)() as s, s.begin():
             await prefetch.prefetch(s, {"g1"}, {"z-reg": "an", "z-guest": "lan", "z-x": "x"}, NOW)
-            # Groups with memberships, senders with nudges and names, the guest's claims.
-            assert len(statements) == 3
+            # Groups with memberships; senders with nudges, claims and names.
+            assert len(statements) == 2
             assert "LEFT OUTER JOIN memberships" in statements[0]
-            assert "EXISTS" in statements[1] and "name_folded IN" in statements[1]
+            for part in ("FROM nudges", "FROM conversations", "name_folded IN"):
+                assert part in statements[1]
             statements.clear()
             facts = prefetch.slice_facts(s)
             assert facts is not None
