@@ -182,6 +182,11 @@ async def test_the_joined_reads_know_what_the_separate_reads_knew(
     assert fast == ordinary
     assert len(fast["nudged"]) == 1 and len(fast["claiming"]) == 1
     assert fast["absent_ids"] == {"z-new", "z-new2"} and fast["absent_chats"] == {"g-new"}
+    # (attendance, shift) since SINCE, and chat replies since SINCE: An's, Binh's, the rest.
+    recent = sorted(fast["recent"].values(), key=lambda known: known[1] or 0)
+    assert recent[-1] == ([True, False], 1)
+    assert ([False, True], 0) in recent
+    assert recent.count(([False, False], 0)) == len(recent) - 2
     memberships = [key for key in fast["known_ids"] if key[0] == "membership"]
     assert len(memberships) == 3  # the senders' in g1 and g2; not the roster row's
 
