@@ -3,7 +3,9 @@
 The processor handles several events in one transaction. Each event used to look up its
 group, its sender, the membership, the sender's open nudges and (for guests) open identity
 claims and unlinked roster names: one statement each, per event. Read together for the
-slice, they cost one statement each per slice (docs/performance.md, "per-slice look-ups").
+slice, they cost one statement each per slice (docs/performance.md, "per-slice look-ups");
+on SQLite's fast path two in all: groups with the senders' memberships, and senders with
+their nudges, claims and roster names (a statement's own cost outweighs these reads).
 
 Only two kinds of answer are kept: rows (put in the session's identity map, found through
 models/people.py's remembered ids) and "certainly none" facts, each true at the start of
@@ -24,7 +26,19 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Table, bindparam, event, func, or_, select, update
+from sqlalchemy import (
+    Table,
+    and_,
+    bindparam,
+    event,
+    exists,
+    func,
+    null,
+    or_,
+    select,
+    union_all,
+    update,
+)
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapper, Session, make_transient_to_detached, object_session
 from sqlalchemy.orm.attributes import instance_state, set_committed_value
@@ -348,11 +362,16 @@ _RECENT_CHECKINS = (
     .group_by(CheckIn.council_id, CheckIn.member_pk, CheckIn.kind)
     .execution_options(**{ALL_COUNCILS: True})
 )
-_RECENT_CHAT_REPLIES = select(Outbox.member_pk, Outbox.created_at).where(
-    Outbox.member_pk.in_(_many("pks")),
-    Outbox.ref_type == "chat",
-    Outbox.created_at >= bindparam("since"),
-)
+# Check-ins and chat replies in one statement: a reply's row has no kind (a check-in's
+# always has one).
+_RECENT: Any = union_all(
+    _RECENT_CHECKINS,
+    select(null(), Outbox.member_pk, null(), Outbox.created_at).where(
+        Outbox.member_pk.in_(_many("pks")),
+        Outbox.ref_type == "chat",
+        Outbox.created_at >= bindparam("since"),
+    ),
+).execution_options(**{ALL_COUNCILS: True})
 _GROUPS = select(Group).where(Group.chat_id.in_(_many("chats")))
 _MEMBERS = select(Member).where(Member.member_id.in_(_many("ids")))
 _MEMBERSHIPS = select(Membership).where(
@@ -384,12 +403,75 @@ _CLAIMING = select(Conversation.member_pk).where(
     Conversation.status == "open",
     Conversation.expires_at > bindparam("now"),
 )
-_UNLINKED_NAMES = select(Member.name_folded).where(
+_UNLINKED_NAMED = and_(
     Member.member_id.is_(None),
     Member.status == "member",
     Member.active.is_(True),
     Member.name_folded.in_(_many("names")),
 )
+_UNLINKED_NAMES = select(Member.name_folded).where(_UNLINKED_NAMED)
+# The slice's senders, with for each whether an open nudge waits (one indexed probe a row)
+# and, for a guest, whether an open identity claim does (the claims read once, and only
+# when a guest is met), and the unlinked roster rows carrying a sender's name: _MEMBERS,
+# _NUDGED, _CLAIMING and _UNLINKED_NAMES in one statement (a row without a platform id is
+# a roster row). Nudges are a council's records: read so only while the session is kept
+# to no council (as at a slice's start).
+_NUDGE_OPEN = exists().where(Nudge.member_pk == Member.id, Nudge.reengaged_at.is_(None))
+_CLAIM_OPEN = and_(
+    Member.status == "guest",
+    Member.id.in_(
+        select(Conversation.member_pk).where(
+            Conversation.kind == CLAIM_KIND,
+            Conversation.status == "open",
+            Conversation.expires_at > bindparam("now"),
+        )
+    ),
+)
+_SENDERS_WHERE = or_(Member.member_id.in_(_many("ids")), _UNLINKED_NAMED)
+
+
+def _senders_columns() -> tuple[Any, int, int, int]:
+    """The statement, and where a row's nudge flag (the claim flag next), platform id and
+    folded name are."""
+    loaded = fastlane.loaded_columns(Member)
+    if loaded is None:
+        raise TypeError("Member: not built from columns")
+    statement = select(*loaded.columns, _NUDGE_OPEN, _CLAIM_OPEN).where(_SENDERS_WHERE)
+    keys = loaded.keys
+    return statement, len(keys), keys.index("member_id"), keys.index("name_folded")
+
+
+_SENDERS_COLUMNS, _AT_NUDGED, _AT_MEMBER_ID, _AT_NAME = _senders_columns()
+_AT_CLAIMING = _AT_NUDGED + 1
+
+
+@dataclass(slots=True)
+class _SendersRead:
+    """What the senders' statement says (see _SENDERS_WHERE)."""
+
+    members: list[Member]
+    nudged: set[int]
+    claiming: set[int]
+    unlinked_names: set[str]
+
+
+def _groups_memberships() -> tuple[Any, int]:
+    """The slice's groups, each with the senders' memberships in it (or none: NULLs), as
+    columns: _GROUPS and _MEMBERSHIPS in one statement; and where a membership's start."""
+    groups, memberships = fastlane.loaded_columns(Group), fastlane.loaded_columns(Membership)
+    if groups is None or memberships is None:
+        raise TypeError("Group, Membership: not built from columns")
+    senders = select(Member.id).where(Member.member_id.in_(_many("ids")))
+    joined = cast_table(Group).outerjoin(
+        cast_table(Membership),
+        and_(Membership.group_pk == Group.id, Membership.member_pk.in_(senders)),
+    )
+    statement = select(*groups.columns, *memberships.columns).select_from(joined)
+    statement = statement.where(Group.chat_id.in_(_many("chats")))
+    return statement.execution_options(**{ALL_COUNCILS: True}), len(groups.columns)
+
+
+_GROUPS_MEMBERSHIPS, _AT_MEMBERSHIP = _groups_memberships()
 
 
 async def _rows(session: AsyncSession, statement: Any, params: dict[str, Any]) -> list[Any]:
@@ -422,18 +504,15 @@ async def _column(session: AsyncSession, statement: Any, params: dict[str, Any])
 async def _read_recent(session: AsyncSession, facts: SliceFacts, now: datetime) -> None:
     """The slice's members' recent check-ins and chat replies, every council's."""
     window = now - FACTS_WINDOW
-    pks = list(facts.member_pks)
-    rows = await _rows(session, _RECENT_CHECKINS, {"pks": pks, "since": window})
+    params = {"pks": list(facts.member_pks), "since": window}
     checkins: dict[tuple[int, str], dict[str, datetime]] = {}
-    for c, m, k, at in rows:  # one row per (council, member, kind): grouped in SQL
-        checkins.setdefault((m, k), {})[c] = at
-    facts.checkins = checkins
     replies: dict[int, list[datetime]] = {}
-    for member_pk, created in await _rows(
-        session, _RECENT_CHAT_REPLIES, {"pks": pks, "since": window}
-    ):
-        if member_pk is not None:
-            replies.setdefault(member_pk, []).append(created)
+    for council, member_pk, kind, at in await _rows(session, _RECENT, params):
+        if kind is not None:  # one row per (council, member, kind): grouped in SQL
+            checkins.setdefault((member_pk, kind), {})[council] = at
+        elif member_pk is not None:
+            replies.setdefault(member_pk, []).append(at)
+    facts.checkins = checkins
     facts.chat_replies = replies
     facts.window = window
 
@@ -543,34 +622,96 @@ async def prefetch(
     session: AsyncSession, chats: set[str], senders: Mapping[str, str], now: datetime
 ) -> None:
     """Read the slice's groups, senders (platform id -> folded display name), memberships
-    and facts: six statements at most, whatever the slice's size."""
+    and facts: two statements on SQLite's fast path, six at most otherwise."""
     facts = SliceFacts()
-    groups: list[Group] = await _objects(session, Group, _GROUPS, {"chats": list(chats)})
+    both = await _groups_and_memberships(session, list(chats), list(senders))
+    memberships: list[Membership] | None = None
+    if both is not None:
+        groups, memberships = both
+    else:
+        groups = await _objects(session, Group, _GROUPS, {"chats": list(chats)})
     group_pks = [remember(session, ("group", g.chat_id), g) for g in groups]
     facts.rows.extend(groups)
     facts.absent_chats = chats - {g.chat_id for g in groups}
-    members: list[Member] = await _objects(session, Member, _MEMBERS, {"ids": list(senders)})
+    # Names a first message or a guest's message may be matched against (roster linking):
+    # read with the senders, every sender's (a name no newcomer or guest carries is never
+    # looked up), else apart, the newcomers' and guests' only.
+    names = {name for name in senders.values() if name}
+    read = await _senders(session, list(senders), names, now)
+    if read is not None:
+        members = read.members
+    else:
+        members = await _objects(session, Member, _MEMBERS, {"ids": list(senders)})
     for m in members:
         remember(session, ("member", m.member_id), m)
     facts.rows.extend(members)
     facts.member_pks = {m.id for m in members}
     facts.absent_ids = set(senders) - {m.member_id for m in members if m.member_id}
-    if facts.member_pks and group_pks:
+    if memberships is None and facts.member_pks and group_pks:
         params = {"pks": list(facts.member_pks), "groups": group_pks}
-        for ms in await _objects(session, Membership, _MEMBERSHIPS, params):
-            remember(session, ("membership", ms.member_pk, ms.group_pk), ms)
-            facts.rows.append(ms)
-    if facts.member_pks:
+        memberships = await _objects(session, Membership, _MEMBERSHIPS, params)
+    for ms in memberships or ():
+        remember(session, ("membership", ms.member_pk, ms.group_pk), ms)
+        facts.rows.append(ms)
+    if read is not None:
+        facts.nudged, facts.claiming = read.nudged, read.claiming
+        facts.names_checked, facts.unlinked_names = names, read.unlinked_names
+    elif facts.member_pks:
         facts.nudged = await _column(session, _NUDGED, {"pks": list(facts.member_pks)})
         guests = {m.id for m in members if m.status == "guest"}
         if guests:
             facts.claiming = await _column(session, _CLAIMING, {"pks": list(guests), "now": now})
-    # Names a first message or a guest's message may be matched against (roster linking).
-    facts.names_checked = {senders[i] for i in _guests(facts, members) if senders.get(i)}
-    if facts.names_checked:
-        names = {"names": list(facts.names_checked)}
-        facts.unlinked_names = await _column(session, _UNLINKED_NAMES, names)
+    if read is None:
+        facts.names_checked = {senders[i] for i in _guests(facts, members) if senders.get(i)}
+        if facts.names_checked:
+            checked = {"names": list(facts.names_checked)}
+            facts.unlinked_names = await _column(session, _UNLINKED_NAMES, checked)
     session.info[SLICE_FACTS] = facts
+
+
+async def _groups_and_memberships(
+    session: AsyncSession, chats: list[str], ids: list[str]
+) -> tuple[list[Group], list[Membership]] | None:
+    """The chats' group rows and the senders' memberships in them, in one statement; None
+    where the fast path does not apply (the caller reads them apart)."""
+    params = {"chats": chats, "ids": ids}
+    rows = await fastlane.select_rows(session, _GROUPS_MEMBERSHIPS, params)
+    if rows is None:
+        return None
+    at = _AT_MEMBERSHIP
+    unique = dict.fromkeys(row[:at] for row in rows)  # a group comes once per membership
+    groups = fastlane.as_objects(session, Group, list(unique))
+    found = [row[at:] for row in rows if row[at] is not None]
+    memberships = fastlane.as_objects(session, Membership, found)
+    if groups is None or memberships is None:
+        return None
+    return groups, memberships
+
+
+async def _senders(
+    session: AsyncSession, ids: list[str], names: set[str], now: datetime
+) -> _SendersRead | None:
+    """In one statement: the senders' member rows, which of them have an open nudge or
+    (guests) an open claim, and which of `names` an unlinked roster row carries. None
+    where the fast path does not apply (PostgreSQL, a session kept to a council): the
+    caller reads them apart."""
+    if session_council(session) is not None:
+        return None
+    params = {"ids": ids, "names": list(names), "now": now}
+    rows = await fastlane.select_rows(session, _SENDERS_COLUMNS, params)
+    if rows is None:
+        return None
+    senders = [row for row in rows if row[_AT_MEMBER_ID] is not None]
+    members = fastlane.as_objects(session, Member, [row[:_AT_NUDGED] for row in senders])
+    if members is None:
+        return None
+    flagged = list(zip(members, senders, strict=True))
+    return _SendersRead(
+        members,
+        nudged={m.id for m, row in flagged if row[_AT_NUDGED]},
+        claiming={m.id for m, row in flagged if row[_AT_CLAIMING]},
+        unlinked_names={row[_AT_NAME] for row in rows if row[_AT_MEMBER_ID] is None},
+    )
 
 
 def _guests(facts: SliceFacts, members: list[Member]) -> set[str]:
