@@ -95,6 +95,9 @@ class InboundEvent(Base):
     __table_args__ = (
         UniqueConstraint("platform", "event_key"),
         Index("ix_inbound_events_pending", "status", "id"),
+        # The claim's "chats another instance holds": the claimed rows only, not every
+        # pending one (9 ms a claim, under the write lock, with a backlog of 50,000).
+        Index("ix_inbound_events_claims", "status", "claimed_by"),
     )
     id: Mapped[int] = mapped_column(BigId, primary_key=True)  # arrival order
     platform: Mapped[str] = mapped_column(String(20))
