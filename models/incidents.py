@@ -12,7 +12,7 @@ from typing import Any
 
 from sqlalchemy import bindparam, func, insert, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm.attributes import instance_dict
+from sqlalchemy.orm.attributes import instance_dict, instance_state
 
 from models import fastlane
 from models.outbox import enqueue
@@ -213,6 +213,18 @@ _latest_first: Callable[[Candidate], tuple[datetime, int]] = itemgetter(2, 0)
 _MERGE_COLUMNS = frozenset(
     {"id", "category", "status", "council_id", "place_key", "last_reported_at"}
 )
+
+
+def unwritten_incident(values: dict[str, Any]) -> Incident:
+    """A new incident holding `values`, for write_row to write at once. Made without the
+    constructor's `set` events: their only listener (models/prefetch.py) notes changes to
+    rows in a session, and this one is in none until written (a tenth of filing a report)."""
+    incident: Incident = _INCIDENT_MANAGER.new_instance()
+    instance_state(incident).dict.update(values)
+    return incident
+
+
+_INCIDENT_MANAGER = Incident.__mapper__.class_manager
 
 
 async def get_incident(

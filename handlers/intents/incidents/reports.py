@@ -40,6 +40,7 @@ from models.incidents import (
     orphan_photos,
     reports_of,
     split_key,
+    unwritten_incident,
 )
 from models.inserts import write_row
 from models.prefetch import note_incident
@@ -90,16 +91,19 @@ async def place_report(
 
 def _new_incident(report: Report, keys: set[str], now: datetime) -> Incident:
     """The incident a report opens, not yet written."""
-    return Incident(
-        category=report.category,
-        severity=report.severity,
-        # An inspection or a drill is kept on record; nobody has to handle or close it.
-        status=NOTED if report.category in NOTED_CATEGORIES else "reported",
-        place_key=join_key(keys),
-        urgent=False,
-        first_reported_at=now,
-        last_reported_at=now,
-        escalation_level=0,
+    category = report.category
+    return unwritten_incident(
+        {
+            "category": category,
+            "severity": report.severity,
+            # An inspection or a drill is kept on record; nobody has to handle or close it.
+            "status": NOTED if category in NOTED_CATEGORIES else "reported",
+            "place_key": join_key(keys),
+            "urgent": False,
+            "first_reported_at": now,
+            "last_reported_at": now,
+            "escalation_level": 0,
+        }
     )
 
 
