@@ -182,7 +182,7 @@ def _known_candidates(session: AsyncSession, category: str) -> list[Candidate] |
     read, changed = known
     council = session_council(session)
     changed_ids = {incident.id for incident in changed}
-    rows = [row for row in read.rows if row[0] not in changed_ids]
+    laid_over: list[Candidate] = []
     for incident in changed:
         # The loaded values, read plainly: this runs for every changed row, every report.
         values = instance_dict(incident)
@@ -194,8 +194,9 @@ def _known_candidates(session: AsyncSession, category: str) -> list[Candidate] |
             and (council is None or values["council_id"] == council)
         ):
             place = place_of(values["place_key"])
-            rows.append((values["id"], place, values["last_reported_at"]))
-    rows.sort(key=_latest_first, reverse=True)
+            laid_over.append((values["id"], place, values["last_reported_at"]))
+    kept = [row for row in read.rows if row[0] not in changed_ids] if changed_ids else read.rows
+    rows = _in_merge_order(laid_over, kept)
     if read.full:
         # Open incidents beyond the read rank below its last row: the first rows are the
         # database's only when at least MERGE_CANDIDATES known rows rank at or above it
@@ -204,6 +205,18 @@ def _known_candidates(session: AsyncSession, category: str) -> list[Candidate] |
         if len(rows) < MERGE_CANDIDATES or _latest_first(rows[MERGE_CANDIDATES - 1]) < end:
             return None
     return rows[:MERGE_CANDIDATES]
+
+
+def _in_merge_order(laid_over: list[Candidate], kept: list[Candidate]) -> list[Candidate]:
+    """The changed incidents and the read's other rows (in order), latest report first.
+    Incidents made in the slice were reported last: mostly they go before the read whole,
+    with no sort of the read's rows (it ran for every report)."""
+    laid_over.sort(key=_latest_first, reverse=True)
+    if laid_over and kept and _latest_first(laid_over[-1]) < _latest_first(kept[0]):
+        rows = kept + laid_over
+        rows.sort(key=_latest_first, reverse=True)
+        return rows
+    return laid_over + kept
 
 
 # find_mergeable's order (last report, then id), to be sorted in reverse.
