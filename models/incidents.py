@@ -10,11 +10,12 @@ from functools import lru_cache
 from operator import itemgetter
 from typing import Any
 
-from sqlalchemy import bindparam, func, insert, select, text
+from sqlalchemy import String, bindparam, func, insert, select, text, type_coerce
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm.attributes import instance_dict, instance_state
 
 from models import fastlane
+from models.base import utc_from_sqlite
 from models.outbox import enqueue
 from models.prefetch import (
     Candidate,
@@ -145,31 +146,52 @@ async def merge_candidates(session: AsyncSession, category: str) -> list[Candida
     # handling a report), by Core with the council's filter written out (the ORM's own
     # costs more than the read); the ix_incidents_merge index serves the filter and order.
     council = session_council(session)
-    stmt, params = _CANDIDATES, {"category": category}
-    if council is not None:
-        stmt, params = _COUNCIL_CANDIDATES, {"category": category, "council": council}
-    rows = [
-        (i, place_of(key), last)
-        for i, key, last in await fastlane.execute_core(session, stmt, params)
-    ]
+    params = (
+        {"category": category} if council is None else {"category": category, "council": council}
+    )
+    if session.bind.dialect.name == "sqlite":
+        # The time as stored, made a datetime once per value (the same rows are read slice
+        # after slice): converting 50 of them cost half the read.
+        stmt = _CANDIDATES_TEXT if council is None else _COUNCIL_CANDIDATES_TEXT
+        read = await fastlane.execute_core(session, stmt, params)
+        rows = [(i, place_of(key), stored_time(last)) for i, key, last in read]
+    else:
+        stmt = _CANDIDATES if council is None else _COUNCIL_CANDIDATES
+        read = await fastlane.execute_core(session, stmt, params)
+        rows = [(i, place_of(key), last) for i, key, last in read]
     keep_open_incidents(session, category, rows, full=len(rows) >= MERGE_CANDIDATES)
     return rows
 
 
-def _candidates() -> Any:
+@lru_cache(maxsize=4096)
+def stored_time(stored: str) -> datetime:
+    """A time as SQLite stores it, as a datetime (UTCDateTime's reading, the fast path's
+    own), kept: the same incidents' times are read slice after slice."""
+    read = utc_from_sqlite(stored)
+    if read is None:
+        raise ValueError("an incident without a last report time")
+    return read
+
+
+def _candidates(*, as_text: bool = False, council: bool = False) -> Any:
     """The merge candidates' read, built once (a statement built per report costs about as
-    much again as running it): bound by category."""
+    much again as running it): bound by category (and council). `as_text`: the same SQL,
+    its time column left as stored (SQLite's text) for `stored_time`."""
     table = cast_table(Incident)
-    return (
-        select(table.c.id, table.c.place_key, table.c.last_reported_at)
+    last = table.c.last_reported_at
+    stmt = (
+        select(table.c.id, table.c.place_key, type_coerce(last, String) if as_text else last)
         .where(table.c.category == bindparam("category"), table.c.status.in_(OPEN))
-        .order_by(table.c.last_reported_at.desc(), table.c.id.desc())
+        .order_by(last.desc(), table.c.id.desc())
         .limit(MERGE_CANDIDATES)
     )
+    return stmt.where(table.c.council_id == bindparam("council")) if council else stmt
 
 
 _CANDIDATES = _candidates()
-_COUNCIL_CANDIDATES = _candidates().where(cast_table(Incident).c.council_id == bindparam("council"))
+_COUNCIL_CANDIDATES = _candidates(council=True)
+_CANDIDATES_TEXT = _candidates(as_text=True)
+_COUNCIL_CANDIDATES_TEXT = _candidates(as_text=True, council=True)
 _INSERT_EVENT = insert(cast_table(IncidentEvent))
 
 

@@ -4,6 +4,7 @@ without set events, and the merge candidates laid over in order without a full s
 from __future__ import annotations
 
 import random
+from contextlib import nullcontext
 from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import select
@@ -11,7 +12,15 @@ from sqlalchemy.orm.attributes import instance_state
 
 import models.prefetch  # noqa: F401  (its merge listener on Incident is what is skipped)
 from models.db import ensure_schema, make_engine, make_sessionmaker
-from models.incidents import _in_merge_order, _latest_first, unwritten_incident
+from models import fastlane
+from models.incidents import (
+    MERGE_CANDIDATES,
+    OPEN,
+    _in_merge_order,
+    _latest_first,
+    merge_candidates,
+    unwritten_incident,
+)
 from models.inserts import write_row
 from models.prefetch import Candidate
 from models.scoping import keep_to_council
@@ -81,3 +90,42 @@ def test_merge_order_is_the_full_sort() -> None:
             laid_over = [(i, p, NOW + timedelta(days=30 + d.day)) for i, p, d in laid_over]
         expected = sorted(kept + laid_over, key=_latest_first, reverse=True)
         assert _in_merge_order(list(laid_over), list(kept)) == expected
+
+
+async def test_merge_candidates_read_as_the_orm_reads_them(db_url: str) -> None:
+    """The candidates' times (read as stored on SQLite, converted once per value) are the
+    datetimes an ORM select gives, on both paths, in the read's order, per council."""
+    engine = make_engine(db_url)
+    await ensure_schema(engine)
+    sessions = make_sessionmaker(engine)
+    rng = random.Random(17)
+    try:
+        async with sessions() as s, s.begin():
+            for n in range(70):
+                council = "kcn-a" if n % 3 else "kcn-b"
+                at = NOW + timedelta(minutes=rng.randint(0, 30), microseconds=rng.randint(0, 9))
+                values = dict(VALUES, last_reported_at=at, place_key=f"kho:{n % 7}")
+                values.update(council_id=council, status="handling" if n % 5 else "resolved")
+                s.add(Incident(**values))
+        for council in (None, "kcn-a"):
+            for ordinary in (False, True):
+                async with sessions() as s:
+                    if council is not None:
+                        keep_to_council(s, council)
+                    stmt = (
+                        select(Incident)
+                        .where(Incident.category == "electric", Incident.status.in_(OPEN))
+                        .order_by(Incident.last_reported_at.desc(), Incident.id.desc())
+                        .limit(MERGE_CANDIDATES)
+                    )
+                    expected = [
+                        (r.id, frozenset(r.place_key.split("|")), r.last_reported_at)
+                        for r in (await s.execute(stmt)).scalars()
+                    ]
+                    with fastlane.ordinary_path() if ordinary else nullcontext():
+                        got = await merge_candidates(s, "electric")
+                    assert got == expected
+                    assert all(last.tzinfo is UTC for _, _, last in got)
+                    assert len(got) == (MERGE_CANDIDATES if council is None else 37)
+    finally:
+        await engine.dispose()
