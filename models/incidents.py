@@ -154,7 +154,7 @@ async def merge_candidates(session: AsyncSession, category: str) -> list[Candida
         # after slice): converting 50 of them cost half the read.
         stmt = _CANDIDATES_TEXT if council is None else _COUNCIL_CANDIDATES_TEXT
         read = await fastlane.execute_core(session, stmt, params)
-        rows = [(i, place_of(key), stored_time(last)) for i, key, last in read]
+        rows = [(i, place_of(key), _from_stored(last)) for i, key, last in read]
     else:
         stmt = _CANDIDATES if council is None else _COUNCIL_CANDIDATES
         read = await fastlane.execute_core(session, stmt, params)
@@ -164,7 +164,7 @@ async def merge_candidates(session: AsyncSession, category: str) -> list[Candida
 
 
 @lru_cache(maxsize=4096)
-def stored_time(stored: str) -> datetime:
+def _from_stored(stored: str) -> datetime:
     """A time as SQLite stores it, as a datetime (UTCDateTime's reading, the fast path's
     own), kept: the same incidents' times are read slice after slice."""
     read = utc_from_sqlite(stored)
@@ -176,7 +176,7 @@ def stored_time(stored: str) -> datetime:
 def _candidates(*, as_text: bool = False, council: bool = False) -> Any:
     """The merge candidates' read, built once (a statement built per report costs about as
     much again as running it): bound by category (and council). `as_text`: the same SQL,
-    its time column left as stored (SQLite's text) for `stored_time`."""
+    its time column left as stored (SQLite's text) for `_from_stored`."""
     table = cast_table(Incident)
     last = table.c.last_reported_at
     stmt = (

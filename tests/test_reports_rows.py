@@ -11,8 +11,8 @@ from sqlalchemy import select
 from sqlalchemy.orm.attributes import instance_state
 
 import models.prefetch  # noqa: F401  (its merge listener on Incident is what is skipped)
-from models.db import ensure_schema, make_engine, make_sessionmaker
 from models import fastlane
+from models.db import ensure_schema, make_engine, make_sessionmaker
 from models.incidents import (
     MERGE_CANDIDATES,
     OPEN,

@@ -219,21 +219,27 @@ async def file_report(ctx: Context, u: Understood, text: str) -> Report:
             ref_id=report.id,
         )
     else:
-        await confirm_reply(ctx, report, incident, u.time, alerted=incident.urgent)
+        await confirm_reply(ctx, report, incident, u.time, alerted=incident.urgent, where=where)
     return report
 
 
 async def confirm_reply(
-    ctx: Context, report: Report, incident: Incident, time: dict[str, str] | None, alerted: bool
+    ctx: Context,
+    report: Report,
+    incident: Incident,
+    time: dict[str, str] | None,
+    alerted: bool,
+    where: str | None = None,
 ) -> None:
-    """The reporter hears what was understood and, for an urgent one, who really was alerted."""
+    """The reporter hears what was understood and, for an urgent one, who really was alerted;
+    `where`: the report's places as text, when the caller has them already."""
     reach = await alerted_reach(ctx.session, incident.id) if alerted else None
     await ctx.reply(
         texts.report_received(
             report.id,
             incident.id,
             report.category,
-            texts.places_text(report.places),
+            texts.places_text(report.places) if where is None else where,
             time_text(time, ctx.tz),
             report.people,
             report.phones,
