@@ -40,6 +40,7 @@ from models.incidents import (
     orphan_photos,
     reports_of,
     split_key,
+    unwritten_incident,
 )
 from models.inserts import write_row
 from models.prefetch import note_incident
@@ -90,16 +91,19 @@ async def place_report(
 
 def _new_incident(report: Report, keys: set[str], now: datetime) -> Incident:
     """The incident a report opens, not yet written."""
-    return Incident(
-        category=report.category,
-        severity=report.severity,
-        # An inspection or a drill is kept on record; nobody has to handle or close it.
-        status=NOTED if report.category in NOTED_CATEGORIES else "reported",
-        place_key=join_key(keys),
-        urgent=False,
-        first_reported_at=now,
-        last_reported_at=now,
-        escalation_level=0,
+    category = report.category
+    return unwritten_incident(
+        {
+            "category": category,
+            "severity": report.severity,
+            # An inspection or a drill is kept on record; nobody has to handle or close it.
+            "status": NOTED if category in NOTED_CATEGORIES else "reported",
+            "place_key": join_key(keys),
+            "urgent": False,
+            "first_reported_at": now,
+            "last_reported_at": now,
+            "escalation_level": 0,
+        }
     )
 
 
@@ -215,21 +219,27 @@ async def file_report(ctx: Context, u: Understood, text: str) -> Report:
             ref_id=report.id,
         )
     else:
-        await confirm_reply(ctx, report, incident, u.time, alerted=incident.urgent)
+        await confirm_reply(ctx, report, incident, u.time, alerted=incident.urgent, where=where)
     return report
 
 
 async def confirm_reply(
-    ctx: Context, report: Report, incident: Incident, time: dict[str, str] | None, alerted: bool
+    ctx: Context,
+    report: Report,
+    incident: Incident,
+    time: dict[str, str] | None,
+    alerted: bool,
+    where: str | None = None,
 ) -> None:
-    """The reporter hears what was understood and, for an urgent one, who really was alerted."""
+    """The reporter hears what was understood and, for an urgent one, who really was alerted;
+    `where`: the report's places as text, when the caller has them already."""
     reach = await alerted_reach(ctx.session, incident.id) if alerted else None
     await ctx.reply(
         texts.report_received(
             report.id,
             incident.id,
             report.category,
-            texts.places_text(report.places),
+            texts.places_text(report.places) if where is None else where,
             time_text(time, ctx.tz),
             report.people,
             report.phones,
