@@ -259,11 +259,13 @@ def compiled_for(
 
 
 class Outcome(NamedTuple):
-    """What a statement gave back: its rows (SELECT, RETURNING) and the inserted row id.
-    A named tuple: made for every statement, and cheaper to make than a frozen dataclass."""
+    """What a statement gave back: its rows (SELECT, RETURNING), the inserted row id and
+    the rows it changed (SQLite's count). A named tuple: made for every statement, and
+    cheaper to make than a frozen dataclass."""
 
     rows: list[tuple[Any, ...]]
     lastrowid: int | None
+    rowcount: int = -1
 
 
 async def _sync_connection(session: AsyncSession) -> Connection:
@@ -397,9 +399,9 @@ async def run(
     if dispatch is not None and dispatch.after_cursor_execute:
         dispatch.after_cursor_execute(sync, cursor, sql, parameters, None, many)
     rows = plan.rows(fetched) if fetched else []
-    lastrowid = cursor.lastrowid
+    outcome = Outcome(rows, cursor.lastrowid, cursor.rowcount)
     cursor.close()
-    return Outcome(rows, lastrowid)
+    return outcome
 
 
 async def _through_driver(
