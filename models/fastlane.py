@@ -375,11 +375,9 @@ async def run(
         raise ValueError("Connection closed")  # as the driver says it
     cursor = raw.cursor()
     sql, parameters = plan.sql, values
-    # The app's engine has listeners (connect, begin), but mostly none on cursors: their
-    # dispatch is only entered when one listens (calling an empty one costs more).
-    dispatch = sync.dispatch if sync._has_events or sync.engine._has_events else None
-    if dispatch is not None and dispatch.before_cursor_execute:
-        for listener in dispatch.before_cursor_execute:
+    events = sync._has_events or sync.engine._has_events
+    if events:
+        for listener in sync.dispatch.before_cursor_execute:
             sql, parameters = listener(sync, cursor, sql, parameters, None, many)
     try:
         if raw.in_transaction:
@@ -396,8 +394,8 @@ async def run(
         # SQLAlchemy's own handling: the same wrapped errors, invalidation on a disconnect.
         await greenlet_spawn(sync._handle_dbapi_exception, exc, sql, parameters, cursor, None)
         raise  # not reached: the handler raises
-    if dispatch is not None and dispatch.after_cursor_execute:
-        dispatch.after_cursor_execute(sync, cursor, sql, parameters, None, many)
+    if events:
+        sync.dispatch.after_cursor_execute(sync, cursor, sql, parameters, None, many)
     rows = plan.rows(fetched) if fetched else []
     outcome = Outcome(rows, cursor.lastrowid, cursor.rowcount)
     cursor.close()
