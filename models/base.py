@@ -86,18 +86,17 @@ def _utc_text(value: datetime) -> str:
     return value.isoformat(" ", "microseconds")[:26]
 
 
-_STORED_LENGTH = 26  # "2026-01-02 03:04:05.000006": how the app's times are stored
-
-
 def utc_from_sqlite(value: str | None) -> datetime | None:
     """SQLite DATETIME's result processor and UTCDateTime's in one step."""
     if value is None:
         return None
-    if type(value) is str and len(value) == _STORED_LENGTH:
-        # Parsed with its offset: a tenth of the cost of `replace(tzinfo=UTC)` after.
+    if type(value) is str:
+        # The app stores times without an offset: parsed with UTC's, a tenth of the cost
+        # of `replace(tzinfo=UTC)` after. A text with an offset of its own does not parse
+        # so (nor a date alone as a UTC time): the general way takes it, or says why not.
         try:
             read = datetime.fromisoformat(value + "+00:00")
-        except ValueError:  # not the stored shape after all: the general way says why
+        except ValueError:
             pass
         else:
             if read.tzinfo is UTC:

@@ -9,6 +9,8 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 from sqlalchemy import insert
 from sqlalchemy.dialects import sqlite
 
@@ -82,6 +84,10 @@ def test_the_kept_texts_stay_bounded() -> None:
         "2026-12-05 09:30:01+07:00",
         "2026-12-05",
         "2026-12-05 09:30:01.123456+05:30",
+        "2026-12-05 09:30:01-05",
+        "2026-12-05T09",
+        "2026-12-05 09:30:01.123456Z",
+        "20261205T093001",
     ],
 )
 def test_a_stored_text_reads_as_the_general_parse(text: str) -> None:
@@ -116,3 +122,31 @@ def test_a_statement_compiles_once_for_its_names_in_any_order() -> None:
     assert fastlane.compiled_for(statement, dialect, names[::-1]) is ordered
     params: dict[str, Any] = dict.fromkeys(names, None)
     assert ordered.plan(params).sql.startswith("INSERT INTO checkins")
+
+
+@given(
+    moment=st.datetimes(min_value=datetime(1, 1, 2), max_value=datetime(9999, 12, 30)),
+    offset_minutes=st.one_of(st.none(), st.integers(min_value=-23 * 60, max_value=23 * 60)),
+    sep=st.sampled_from([" ", "T"]),
+    timespec=st.sampled_from(["auto", "hours", "minutes", "seconds", "milliseconds"]),
+)
+def test_any_iso_text_reads_as_the_general_parse(
+    moment: datetime, offset_minutes: int | None, sep: str, timespec: str
+) -> None:
+    if offset_minutes is not None:
+        moment = moment.replace(tzinfo=timezone(timedelta(minutes=offset_minutes)))
+    text = moment.isoformat(sep, timespec)
+    read = utc_from_sqlite(text)
+    assert read == _general_read(text)
+    assert read is not None and read.tzinfo is UTC
+
+
+@given(
+    moment=st.datetimes(
+        min_value=datetime(1, 1, 2),
+        max_value=datetime(9999, 12, 30),
+        timezones=st.sampled_from([UTC, timezone(timedelta(hours=7)), ZoneInfo("Europe/Paris")]),
+    )
+)
+def test_any_aware_time_gives_the_general_text(moment: datetime) -> None:
+    assert utc_to_sqlite(moment) == utc_to_sqlite(moment) == _general_text(moment)
