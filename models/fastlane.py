@@ -234,14 +234,22 @@ _COMPILED = OrderedDict()
 def compiled_for(
     statement: ClauseElement, dialect: Dialect, columns: tuple[str, ...] = ()
 ) -> _Compiled | None:
-    """The statement compiled for the dialect (once); None when it cannot run here."""
+    """The statement compiled for the dialect (once) for parameters named `columns`, in
+    any order; None when it cannot run here."""
     key = (id(statement), type(dialect), columns)
     entry = _COMPILED.get(key)
     if entry is None or entry[0] is not statement:
-        try:
-            compiled: _Compiled | None = _Compiled(statement, dialect, columns)
-        except ValueError:
-            compiled = None
+        ordered = tuple(sorted(columns))
+        compiled: _Compiled | None
+        if ordered != columns:
+            # The same names in the caller's order: the same compilation, kept under both
+            # keys so that a caller's dict is not sorted on every call.
+            compiled = compiled_for(statement, dialect, ordered)
+        else:
+            try:
+                compiled = _Compiled(statement, dialect, columns)
+            except ValueError:
+                compiled = None
         # The statement is kept with its plan, so its id cannot be reused by another while
         # the entry lives; statements built per call only push the oldest out.
         entry = _COMPILED[key] = (statement, compiled)
@@ -251,11 +259,13 @@ def compiled_for(
 
 
 class Outcome(NamedTuple):
-    """What a statement gave back: its rows (SELECT, RETURNING) and the inserted row id.
-    A named tuple: made for every statement, and cheaper to make than a frozen dataclass."""
+    """What a statement gave back: its rows (SELECT, RETURNING), the inserted row id and
+    the rows it changed (SQLite's count). A named tuple: made for every statement, and
+    cheaper to make than a frozen dataclass."""
 
     rows: list[tuple[Any, ...]]
     lastrowid: int | None
+    rowcount: int = -1
 
 
 async def _sync_connection(session: AsyncSession) -> Connection:
@@ -387,9 +397,9 @@ async def run(
     if events:
         sync.dispatch.after_cursor_execute(sync, cursor, sql, parameters, None, many)
     rows = plan.rows(fetched) if fetched else []
-    lastrowid = cursor.lastrowid
+    outcome = Outcome(rows, cursor.lastrowid, cursor.rowcount)
     cursor.close()
-    return Outcome(rows, lastrowid)
+    return outcome
 
 
 async def _through_driver(
@@ -418,16 +428,17 @@ async def on_connection(
     if inline is None:
         return None
     # Compiled for the parameters' names, as SQLAlchemy does: an INSERT or UPDATE sets
-    # the columns it is given values for. A dict is the usual case: the Mapping check (an
-    # ABC's) costs more than the rest.
+    # the columns it is given values for. Their order is the dict's (compiled_for sorts
+    # them once, not per call). A dict is the usual case: the Mapping check (an ABC's)
+    # costs more than the rest.
     if type(params) is dict or isinstance(params, Mapping):
-        compiled = compiled_for(statement, sync.dialect, tuple(sorted(params)))
+        compiled = compiled_for(statement, sync.dialect, tuple(params))
         if compiled is None:
             return None
         return await run(sync, inline, compiled.plan(params), params)
     if not params:
         return None
-    compiled = compiled_for(statement, sync.dialect, tuple(sorted(params[0])))
+    compiled = compiled_for(statement, sync.dialect, tuple(params[0]))
     if compiled is None:
         return None
     plan = compiled.plan(params[0])
