@@ -92,7 +92,7 @@ def _tune_sqlite(engine: AsyncEngine, wal_autocheckpoint: int | None = None) -> 
     def _on_reset(dbapi_connection: Any, _record: Any, state: PoolResetState) -> None:
         # What the pool's rollback-on-return did, only when a transaction is still open:
         # SQLAlchemy calls it after every commit too, a greenlet switch for nothing.
-        if state.terminate_only or not state.asyncio_safe:
+        if not state.asyncio_safe:  # as the pool: no rollback outside the event loop
             return
         raw = raw_connection(dbapi_connection)
         if raw is None or raw.in_transaction:
