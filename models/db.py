@@ -17,9 +17,10 @@ from sqlalchemy.ext.asyncio import (
     async_sessionmaker,
     create_async_engine,
 )
+from sqlalchemy.pool import PoolResetState
 
 import migrations
-from models.sqlite_inline import inline_creator
+from models.sqlite_inline import inline_creator, raw_connection, run_at_once
 
 MIGRATIONS_DIR = Path(migrations.__file__).parent
 # Execution option of a unit of work that only reads (see `read_session`).
@@ -47,7 +48,11 @@ def make_engine(
     1,000, when None); `serve` raises it and checkpoints in the background instead."""
     if is_sqlite(url):
         _ensure_sqlite_dir(url)
-        engine = create_async_engine(url, echo=echo, async_creator=inline_creator(url))
+        # No reset statement on check-in: a transaction is always ended when its connection
+        # goes back (committed or rolled back), but for the rare one left open (see below).
+        engine = create_async_engine(
+            url, echo=echo, async_creator=inline_creator(url), pool_reset_on_return=None
+        )
         _tune_sqlite(engine, wal_autocheckpoint)
         return engine
     return create_async_engine(
@@ -83,6 +88,16 @@ def _tune_sqlite(engine: AsyncEngine, wal_autocheckpoint: int | None = None) -> 
             cursor.execute(f"PRAGMA wal_autocheckpoint={int(wal_autocheckpoint)}")
         cursor.close()
 
+    @event.listens_for(engine.sync_engine.pool, "reset")
+    def _on_reset(dbapi_connection: Any, _record: Any, state: PoolResetState) -> None:
+        # What the pool's rollback-on-return did, only when a transaction is still open:
+        # SQLAlchemy calls it after every commit too, a greenlet switch for nothing.
+        if not state.asyncio_safe:  # as the pool: no rollback outside the event loop
+            return
+        raw = raw_connection(dbapi_connection)
+        if raw is None or raw.in_transaction:
+            dbapi_connection.rollback()
+
     @event.listens_for(engine.sync_engine, "begin")
     def _on_begin(conn: Connection) -> None:
         # The safety level cannot change inside a transaction: set it before, when it differs.
@@ -94,14 +109,15 @@ def _tune_sqlite(engine: AsyncEngine, wal_autocheckpoint: int | None = None) -> 
             else:
                 conn.exec_driver_sql("PRAGMA synchronous=NORMAL")
             info["synchronous"] = level
-        if conn.get_execution_options().get(READ_ONLY):
-            # A reader takes no lock: in WAL mode it reads its snapshot while intake and
-            # the workers keep writing (the dashboard, exports, digests, a second CLI).
-            conn.exec_driver_sql("BEGIN")
-            return
+        # A reader takes no lock: in WAL mode it reads its snapshot while intake and the
+        # workers keep writing (the dashboard, exports, digests, a second CLI). A writer's
         # IMMEDIATE takes the write lock up front: a deferred transaction that later writes
         # can fail with SQLITE_BUSY without waiting, which would lose work under load.
-        conn.exec_driver_sql("BEGIN IMMEDIATE")
+        begin = "BEGIN" if conn.get_execution_options().get(READ_ONLY) else "BEGIN IMMEDIATE"
+        # Straight on the connection when the lock is free; else the ordinary way, which
+        # waits for a busy lock (models/sqlite_inline.py) and raises SQLAlchemy's errors.
+        if not run_at_once(conn.connection.dbapi_connection, begin):
+            conn.exec_driver_sql(begin)
 
 
 def make_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[Any]:
