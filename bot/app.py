@@ -31,7 +31,7 @@ from handlers.clock import Clock, SystemClock
 from handlers.config import ConfigError, Settings
 from handlers.councils import councils, group_councils
 from handlers.parse import warm_up as warm_up_parser
-from models.checkpoints import BACKSTOP_PAGES, WalCheckpointer, run_checkpoints, sqlite_file
+from models.checkpoints import WalCheckpointer, run_checkpoints, sqlite_file
 from models.db import durable_sessions, ensure_schema, make_engine, make_sessionmaker
 from models.people import sync_configured_groups
 from models.roster import import_roster_csv
@@ -120,7 +120,7 @@ def _database(workers: bool) -> Callable[[web.Application], AsyncIterator[None]]
             url,
             echo=settings.database.echo,
             pool_size=settings.database.pool_size,
-            wal_autocheckpoint=BACKSTOP_PAGES if checkpointer else None,
+            background_checkpoints=checkpointer is not None,
         )
         app[keys.ENGINE] = engine
         app[keys.SESSIONS] = make_sessionmaker(engine)

@@ -40,12 +40,12 @@ def is_sqlite(url: str) -> bool:
 
 
 def make_engine(
-    url: str, *, echo: bool = False, pool_size: int = 10, wal_autocheckpoint: int | None = None
+    url: str, *, echo: bool = False, pool_size: int = 10, background_checkpoints: bool = False
 ) -> AsyncEngine:
     """An async engine; SQLite gets WAL, write-locking transactions and runs on the loop.
 
-    `wal_autocheckpoint`: WAL pages after which a commit checkpoints (SQLite's default,
-    1,000, when None); `serve` raises it and checkpoints in the background instead."""
+    `background_checkpoints`: a commit checkpoints the WAL only past 10,000 pages instead of
+    SQLite's 1,000, as `serve` checkpoints in the background (models/checkpoints.py)."""
     if is_sqlite(url):
         _ensure_sqlite_dir(url)
         # No reset statement on check-in: a transaction is always ended when its connection
@@ -53,7 +53,7 @@ def make_engine(
         engine = create_async_engine(
             url, echo=echo, async_creator=inline_creator(url), pool_reset_on_return=None
         )
-        _tune_sqlite(engine, wal_autocheckpoint)
+        _tune_sqlite(engine, background_checkpoints)
         return engine
     return create_async_engine(
         url,
@@ -71,7 +71,7 @@ def _ensure_sqlite_dir(url: str) -> None:
         Path(path).expanduser().parent.mkdir(parents=True, exist_ok=True)
 
 
-def _tune_sqlite(engine: AsyncEngine, wal_autocheckpoint: int | None = None) -> None:
+def _tune_sqlite(engine: AsyncEngine, background_checkpoints: bool = False) -> None:
     @event.listens_for(engine.sync_engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:
         # Autocommit at the driver level so that we emit BEGIN ourselves (below).
@@ -84,8 +84,9 @@ def _tune_sqlite(engine: AsyncEngine, wal_autocheckpoint: int | None = None) -> 
         # No waiting inside SQLite: the connection waits for a busy lock with asyncio
         # (models/sqlite_inline.py), so the event loop keeps serving meanwhile.
         cursor.execute("PRAGMA busy_timeout=0")
-        if wal_autocheckpoint is not None:
-            cursor.execute(f"PRAGMA wal_autocheckpoint={int(wal_autocheckpoint)}")
+        if background_checkpoints:
+            # models.checkpoints.BACKSTOP_PAGES (a PRAGMA takes no bound value)
+            cursor.execute("PRAGMA wal_autocheckpoint=10000")
         cursor.close()
 
     @event.listens_for(engine.sync_engine.pool, "reset")
@@ -113,11 +114,14 @@ def _tune_sqlite(engine: AsyncEngine, wal_autocheckpoint: int | None = None) -> 
         # workers keep writing (the dashboard, exports, digests, a second CLI). A writer's
         # IMMEDIATE takes the write lock up front: a deferred transaction that later writes
         # can fail with SQLITE_BUSY without waiting, which would lose work under load.
-        begin = "BEGIN" if conn.get_execution_options().get(READ_ONLY) else "BEGIN IMMEDIATE"
         # Straight on the connection when the lock is free; else the ordinary way, which
         # waits for a busy lock (models/sqlite_inline.py) and raises SQLAlchemy's errors.
-        if not run_at_once(conn.connection.dbapi_connection, begin):
-            conn.exec_driver_sql(begin)
+        raw = conn.connection.dbapi_connection
+        if conn.get_execution_options().get(READ_ONLY):
+            if not run_at_once(raw, "BEGIN"):
+                conn.exec_driver_sql("BEGIN")
+        elif not run_at_once(raw, "BEGIN IMMEDIATE"):
+            conn.exec_driver_sql("BEGIN IMMEDIATE")
 
 
 def make_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[Any]:
