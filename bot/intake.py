@@ -77,7 +77,8 @@ async def store_events(
             else:
                 duplicate = True
                 metrics.child(metrics.events_duplicate, platform).inc()
-            log.debug("stored event", extra={"event_key": event.event_key, "new": is_new})
+            if log.isEnabledFor(logging.DEBUG):  # the record's dict costs every delivery
+                log.debug("stored event", extra={"event_key": event.event_key, "new": is_new})
     except DeliveryError as exc:
         metrics.child(metrics.events_rejected, platform, "invalid").inc()
         return _fail(400, str(exc))
