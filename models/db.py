@@ -20,6 +20,7 @@ from sqlalchemy.ext.asyncio import (
 from sqlalchemy.pool import PoolResetState
 
 import migrations
+from models.checkpoints import sqlite_file
 from models.sqlite_inline import inline_creator, raw_connection, run_at_once
 
 MIGRATIONS_DIR = Path(migrations.__file__).parent
@@ -66,8 +67,8 @@ def make_engine(
 
 
 def _ensure_sqlite_dir(url: str) -> None:
-    path = url.split("///", 1)[1] if "///" in url else ""
-    if path and path != ":memory:" and not path.startswith("file:"):
+    path = sqlite_file(url)
+    if path is not None:
         Path(path).expanduser().parent.mkdir(parents=True, exist_ok=True)
 
 

@@ -15,6 +15,7 @@ import asyncpg
 import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestClient, TestServer
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot import keys
 from bot.app import create_app
@@ -22,7 +23,7 @@ from bot.platforms.local import LocalStore
 from bot.runtime import Runtime
 from handlers.clock import FixedClock
 from handlers.config import Settings, load_settings
-from models.db import make_engine, upgrade
+from models.db import ensure_schema, make_engine, upgrade
 
 DATA = Path(__file__).parent / "data"
 SECRET = "s3cret-token-for-tests"
@@ -63,6 +64,15 @@ async def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterato
 @pytest.fixture
 async def sqlite_url(tmp_path: Path) -> str:
     return f"sqlite+aiosqlite:///{tmp_path / 'antt.db'}"
+
+
+@pytest.fixture
+async def engine(sqlite_url: str) -> AsyncIterator[AsyncEngine]:
+    """An engine on a migrated SQLite file (a test module may define its own)."""
+    engine = make_engine(sqlite_url)
+    await ensure_schema(engine)
+    yield engine
+    await engine.dispose()
 
 
 async def _fresh_pg(migrate: bool = True) -> AsyncIterator[str]:

@@ -5,7 +5,7 @@ errors, every statement seen by the cursor listeners; PostgreSQL keeps the ordin
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager, nullcontext
 from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
@@ -24,14 +24,6 @@ from models.tables import CheckIn, KeyValue, Member, Message, Outbox, Report
 
 NOW = datetime(2026, 12, 5, 9, 30, 15, 123456, tzinfo=UTC)
 HANOI = timezone(timedelta(hours=7))
-
-
-@pytest.fixture
-async def engine(sqlite_url: str) -> AsyncIterator[AsyncEngine]:
-    engine = make_engine(sqlite_url)
-    await ensure_schema(engine)
-    yield engine
-    await engine.dispose()
 
 
 @contextmanager

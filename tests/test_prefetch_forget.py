@@ -3,26 +3,16 @@ must not pass to a member made later in the slice that SQLite gives the same id.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 
-import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from models import prefetch
-from models.db import ensure_schema, make_engine, make_sessionmaker
+from models.db import make_sessionmaker
 from models.inserts import write_row
 from models.tables import CheckIn, Member
 
 NOW = datetime(2026, 12, 7, 7, 30, tzinfo=UTC)
-
-
-@pytest.fixture
-async def engine(sqlite_url: str) -> AsyncIterator[AsyncEngine]:
-    engine = make_engine(sqlite_url)
-    await ensure_schema(engine)
-    yield engine
-    await engine.dispose()
 
 
 async def test_a_reused_id_starts_with_no_facts(engine: AsyncEngine) -> None:

@@ -4,12 +4,10 @@ conflicts as the ordinary path's RETURNING."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from contextlib import nullcontext
 from datetime import UTC, datetime
 from typing import Any
 
-import pytest
 from sqlalchemy import Column, Integer, MetaData, String, Table, event, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -20,14 +18,6 @@ from models.outbox import enqueue
 from models.tables import Outbox
 
 NOW = datetime(2026, 12, 5, 9, 30, 15, 123456, tzinfo=UTC)
-
-
-@pytest.fixture
-async def engine(sqlite_url: str) -> AsyncIterator[AsyncEngine]:
-    engine = make_engine(sqlite_url)
-    await ensure_schema(engine)
-    yield engine
-    await engine.dispose()
 
 
 def _row(key: str) -> dict[str, Any]:
