@@ -68,11 +68,14 @@ class WalCheckpointer:
 async def run_checkpoints(checkpointer: WalCheckpointer, interval: float | None = None) -> None:
     """Checkpoint every `interval` seconds (INTERVAL_SECONDS) until cancelled, off the loop.
     A failure is logged once and tried again: meanwhile the backstop keeps the WAL bounded."""
+    running: asyncio.Future[tuple[int, int, int]] | None = None
     try:
         while True:
             await asyncio.sleep(INTERVAL_SECONDS if interval is None else interval)
+            running = asyncio.ensure_future(asyncio.to_thread(checkpointer.checkpoint))
             try:
-                await asyncio.to_thread(checkpointer.checkpoint)
+                # Shielded: a cancelled task must not leave the thread inside SQLite alone.
+                await asyncio.shield(running)
             except sqlite3.Error as exc:
                 if checkpointer.last_error is None:
                     log.warning("background WAL checkpoint failed (retrying): %r", exc)
@@ -81,4 +84,9 @@ async def run_checkpoints(checkpointer: WalCheckpointer, interval: float | None 
             else:
                 checkpointer.last_error = None
     finally:
+        # Cancelled mid-checkpoint (shutdown): the thread is still using the connection, and
+        # closing it under that thread crashes the process. It never waits for a lock, so
+        # this is at most one PASSIVE copy.
+        if running is not None and not running.done():
+            await asyncio.wait([running])
         checkpointer.close()

@@ -7,6 +7,8 @@ import asyncio
 import logging
 import shutil
 import sqlite3
+import threading
+import time
 from pathlib import Path
 from typing import Any
 
@@ -105,6 +107,44 @@ async def test_a_failing_checkpoint_is_logged_once_and_tried_again(
     task.cancel()
     with pytest.raises(asyncio.CancelledError):
         await task
+    assert checkpointer._conn is None
+
+
+class _SlowCheckpointer(WalCheckpointer):
+    """A checkpoint that takes a while in its thread (a large WAL copy), noting what ran."""
+
+    def __init__(self, path: str, started: threading.Event) -> None:
+        super().__init__(path)
+        self.started = started
+        self.order: list[str] = []
+
+    def checkpoint(self) -> tuple[int, int, int]:
+        self.started.set()
+        time.sleep(0.2)
+        result = super().checkpoint()
+        self.order.append("checkpoint done")
+        return result
+
+    def close(self) -> None:
+        self.order.append("closed")
+        super().close()
+
+
+async def test_shutdown_during_a_checkpoint_waits_for_it(tmp_path: Path) -> None:
+    """`serve` stopping while a checkpoint copies pages: the connection is closed only once
+    the thread is done with it (closing it under the thread crashed the process)."""
+    db = tmp_path / "antt.db"
+    with sqlite3.connect(db) as conn:
+        conn.execute("PRAGMA journal_mode=WAL")
+        conn.execute("CREATE TABLE t (x)")
+    started = threading.Event()
+    checkpointer = _SlowCheckpointer(str(db), started)
+    task = asyncio.create_task(run_checkpoints(checkpointer, interval=0.01))
+    assert await asyncio.to_thread(started.wait, 5)
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+    assert checkpointer.order == ["checkpoint done", "closed"]
     assert checkpointer._conn is None
 
 
