@@ -140,6 +140,7 @@ def test_e2e(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
         assert number(row["200 answers"]) == 30, row
         # Every event answered at least once (a new member's private message: twice).
         assert number(row["sends seen"]) >= 30, row
+        assert float(row["server CPU ms/event"]) > 0, row
     assert number(flood[-1]["sends seen"]) == 60
     rows = table_rows(out, "end to end (delivery -> reply at the fake Zalo)")
     assert [r["handler"] for r in rows] == ["bare relay (baseline)", "real app (serve)"]
