@@ -117,7 +117,9 @@ def _tune_sqlite(engine: AsyncEngine, background_checkpoints: bool = False) -> N
         # can fail with SQLITE_BUSY without waiting, which would lose work under load.
         # Straight on the connection when the lock is free; else the ordinary way, which
         # waits for a busy lock (models/sqlite_inline.py) and raises SQLAlchemy's errors.
-        raw = conn.connection.dbapi_connection
+        # With `database.echo` on, the ordinary way too: the statement log then shows where
+        # each transaction starts, which is what someone reading it is after.
+        raw = None if conn.engine.echo else conn.connection.dbapi_connection
         if conn.get_execution_options().get(READ_ONLY):
             if not run_at_once(raw, "BEGIN"):
                 conn.exec_driver_sql("BEGIN")

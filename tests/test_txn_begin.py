@@ -4,6 +4,7 @@ on check-in, and the same locking, waiting, errors and rollbacks as before."""
 from __future__ import annotations
 
 import asyncio
+import logging
 import sqlite3
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -80,6 +81,27 @@ async def test_the_statements_the_listeners_see_are_the_same_but_begin(
         "PRAGMA synchronous=NORMAL",
         "INSERT INTO t VALUES (2)",
     ]
+
+
+async def test_the_statement_log_shows_each_begin(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """`database.echo: true` (an operator reading the statements): every transaction's
+    BEGIN is in the log, a writer's IMMEDIATE one too."""
+    engine = make_engine(f"sqlite+aiosqlite:///{tmp_path / 'echo.db'}", echo=True)
+    try:
+        await ensure_schema(engine)
+        sessions = make_sessionmaker(engine)
+        with caplog.at_level(logging.INFO, logger="sqlalchemy.engine.Engine"):
+            async with sessions() as session, session.begin():
+                await session.execute(text("CREATE TABLE t (x INTEGER)"))
+            async with read_session(sessions) as session, session.begin():
+                await session.execute(text("SELECT count(*) FROM t"))
+    finally:
+        await engine.dispose()
+    said = [r.getMessage() for r in caplog.records]
+    assert said.index("BEGIN IMMEDIATE") < said.index("CREATE TABLE t (x INTEGER)")
+    assert said.index("BEGIN") < said.index("SELECT count(*) FROM t")
 
 
 async def test_a_busy_begin_waits_for_the_lock_then_runs(engine: AsyncEngine) -> None:
