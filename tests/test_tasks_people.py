@@ -120,6 +120,23 @@ async def test_a_task_goes_by_full_name_given_name_id_or_phone(council: Bot) -> 
     assert said(council, "l1")[-1].startswith("📝 Anh/chị được giao việc CV3: ")
 
 
+async def test_a_deadline_that_has_passed_gives_no_task(council: Bot) -> None:
+    """Yesterday's date typed on Tuesday is a slip: no task due next year, none overdue now."""
+    council.clock.set(local(1, 9))  # Tuesday 1/12
+    await say(council, "q1", "/giaoviec @Lan kiểm tra bình chữa cháy han 30/11 17h")
+    await say(council, "q1", "/giaoviec @Lan kiểm tra camera han 1/12/2026 8h")
+    assert said(council, "q1")[-2:] == [
+        etexts.TASK_DUE_PAST.format(due="17:00 30/11/2026"),
+        etexts.TASK_DUE_PAST.format(due="08:00 01/12/2026"),
+    ]
+    assert await count(council, Task) == 0
+    # A day and month that are near ahead across the new year are next year's.
+    await say(council, "q1", "/giaoviec @Lan tổng kết năm han 5/1")
+    assert [t["due_at"].astimezone(VN).date().isoformat() for t in await tasks(council)] == [
+        "2027-01-05"
+    ]
+
+
 async def test_a_middle_name_or_a_prefix_is_nobody(council: Bot) -> None:
     for text in (
         "/giaoviec @Thị trực cổng",

@@ -90,6 +90,10 @@ async def assign_task(ctx: Context) -> None:
     if due_text and due is None:
         await ctx.reply(texts.TASK_USAGE)
         return
+    if due is not None and due <= ctx.now:
+        # A task due before it is given is a typo: made, it would be overdue at once.
+        await ctx.reply(texts.TASK_DUE_PAST.format(due=_fmt(ctx, due)))
+        return
     chosen = [hits[0].id for _label, hits in mentions if len(hits) == 1]
     pending = [
         {"name": label, "candidates": [m.id for m in hits]}

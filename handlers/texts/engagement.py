@@ -48,6 +48,7 @@ TASK_PICK = 'Có {n} người khớp "{name}":\n{options}\nTrả lời số th�
 TASK_CREATED = "📝 Đã giao việc {code} cho {name}: {text}{due}."
 TASK_ASSIGNED = "📝 Anh/chị được giao việc {code}: {text}{due}.\nLàm xong nhắn /xong {code} cho bot nhé. Cảm ơn anh/chị!"
 TASK_DUE = ", hạn {due}"
+TASK_DUE_PAST = "Hạn {due} đã qua. Anh/chị gõ lại lệnh với hạn mới giúp bot nhé."
 TASK_DONE = "✅ Việc {code} đã hoàn thành. Cảm ơn {name}!"
 TASK_DONE_NOTIFY = "✅ {name} đã hoàn thành việc {code}: {text}."
 TASK_ALREADY_DONE = "Việc {code} đã hoàn thành trước đó rồi."
