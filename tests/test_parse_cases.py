@@ -125,6 +125,8 @@ def test_command_names() -> None:
         ("@Bot ANTT /thongke", "thongke"),
         ("/foo", "foo"),
         ("/help@antt_bot", "huongdan"),
+        ("/ thongbao họp giao ban lúc 15h", "thongbao"),  # a space slipped after the slash
+        ("@Bot ANTT /  XONG SV1", "xong"),
     ],
 )
 def test_commands(text: str, name: str) -> None:
@@ -136,7 +138,7 @@ def test_commands(text: str, name: str) -> None:
 @pytest.mark.parametrize(
     "text",
     ["/-strong", "/-heart", ":)) ok", "https://kcn.vn/baocao", "www.kcn.vn/#baocao", "#antt",
-     "xem kcn.vn/diemdanh", "1/2 số người"],
+     "xem kcn.vn/diemdanh", "1/2 số người", "/ abc", "a / thongbao"],
 )  # fmt: skip
 def test_not_commands(text: str) -> None:
     assert parse(text, SENT).command is None
