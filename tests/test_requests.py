@@ -150,6 +150,21 @@ async def test_private_question_forwarded_answered_by_quote_reply_and_exported(
     }
 
 
+async def test_thanks_after_a_question_are_not_added_to_it(council: Bot) -> None:
+    """ "cảm ơn bot" right after asking is politeness: not forwarded as more of the question."""
+    await say(council, QUAN, "có mặt")
+    await say(council, BINH, "Mai mấy giờ họp giao ban ạ?")
+    to_quan = len(said(council, QUAN))
+    for thanks in ("cảm ơn bot", "Cám ơn anh nhiều ạ"):
+        await say(council, BINH, thanks)
+    assert len(said(council, QUAN)) == to_quan
+    assert "YC1" in said(council, BINH)[-1]  # the last word to Bình is still the forward
+    async with council.sessions() as s:
+        assert (await s.execute(select(MemberRequest.text))).scalar_one() == (
+            "Mai mấy giờ họp giao ban ạ?"
+        )
+
+
 async def test_group_question_without_diacritics_goes_to_the_council_group_when_no_one_is_private(
     council: Bot,
 ) -> None:

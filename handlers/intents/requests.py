@@ -15,6 +15,7 @@ from handlers.codes import request_code
 from handlers.context import Context
 from handlers.councils import scope
 from handlers.intents.basic import plain_message
+from handlers.intents.directives import is_thanks
 from handlers.registry import hook, intent
 from handlers.text import fold
 from handlers.texts import core as core_texts
@@ -37,6 +38,7 @@ HELPED_RE = re.compile(r"\b(xong|da ho tro|da giup|cam on|thank|thanks|tks)\b")
 # Report categories a help request is often mistaken for ("cần hỗ trợ tập huấn PCCC").
 SOFT_CATEGORIES = ("inspection", "other")
 FOLLOW_UP_MINUTES = 10  # more words within this of a question belong to it
+THANKS_WORDS = 5  # "cảm ơn bot nhiều ạ": politeness; longer, it may add something after all
 CODE_RE = re.compile(r"^\s*#?\s*(?:yc)?\s*-?\s*(\d{1,9})\b[\s:,.\-]*(.*)$", re.I | re.S)
 
 
@@ -78,12 +80,15 @@ async def request_follow_up(ctx: Context) -> bool:
     parsed = ctx.parsed
     if parsed is None or parsed.type != "other" or not ctx.is_private or ctx.is_coordinator:
         return False
-    if len(ctx.text.split()) < 2:
+    words = len(ctx.text.split())
+    if words < 2:
         return False  # "dạ", "ạ": nothing to add
     since = ctx.now - timedelta(minutes=FOLLOW_UP_MINUTES)
     req = await recent_open_request(ctx.session, ctx.member.id, ctx.event.chat_id, since)
     if req is None:
         return False
+    if words <= THANKS_WORDS and is_thanks(ctx.text):
+        return True  # "cảm ơn bot" adds nothing to the question and needs no answer
     req.text = f"{req.text}\n{ctx.text.strip()}"[:MAX_TEXT]
     code = request_code(req.id)
     chats = await forwarded_chats(ctx.session, req.id)
