@@ -95,6 +95,13 @@ async def test_checkins_are_stored_with_their_kind_and_answered(council: Bot) ->
     assert "tuần tra" in said(council, "u5")[0]
 
 
+async def test_coming_late_is_answered_as_late_not_as_away(council: Bot) -> None:
+    await say(council, "u2", "Xe em bị hỏng nên đến muộn 30 phút ạ")
+    await say(council, "u3", "em xin nghỉ hôm nay vì bị ốm")
+    assert said(council, "u2")[-1].startswith("Đã ghi nhận anh/chị Bình báo đến muộn.")
+    assert "báo vắng" in said(council, "u3")[-1]
+
+
 async def test_directive_is_posted_acknowledged_and_reported(council: Bot) -> None:
     await say(council, "u1", "/thongbao Tăng cường tuần tra dịp cuối năm")
     posts = {chat: said(council, chat) for chat in (COUNCIL, MAY, HANSOL, DQ)}

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime, timedelta
 from functools import lru_cache
 from zoneinfo import ZoneInfo
@@ -24,6 +25,9 @@ from models.tables import CheckIn
 
 _INSERT_CHECKIN = insert(cast_table(CheckIn))
 SHIFT_WORDS = ("vao ca", "nhan ca", "len ca", "bat dau ca", "truc ca")
+# Folded: "đến muộn", "đi trễ 30 phút", "vào ca muộn": coming late, which is no absence.
+LATE_RE = re.compile(r"\b(?:den|di|toi|vao|vao ca|len ca|lam)\s+(?:muon|tre)\b")
+AWAY_RE = re.compile(r"\b(?:nghi|vang|khong den|khong toi|khong di)\b")
 
 
 def checkin_kind(ctx: Context) -> str:
@@ -122,4 +126,8 @@ def _shift_note(ctx: Context, kind: str) -> str:
 
 @intent("absent")
 async def absent(ctx: Context) -> None:
-    await chat_reply(ctx, texts.ABSENT_OK.format(name=address(ctx.member)))
+    """Thanks for saying so ahead: late ("đến muộn") is said as late, not as away."""
+    folded = fold(ctx.text).lower()
+    late = LATE_RE.search(folded) is not None and AWAY_RE.search(folded) is None
+    reply = texts.LATE_OK if late else texts.ABSENT_OK
+    await chat_reply(ctx, reply.format(name=address(ctx.member)))

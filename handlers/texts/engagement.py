@@ -8,6 +8,7 @@ CHECKIN_OK = {
     "patrol": "✅ Đã ghi nhận báo cáo tuần tra của {name} lúc {time}: tình hình bình thường. Cảm ơn anh/chị!",
 }
 ABSENT_OK = "Đã ghi nhận {name} báo vắng. Cảm ơn anh/chị đã báo trước."
+LATE_OK = "Đã ghi nhận {name} báo đến muộn. Cảm ơn anh/chị đã báo trước."
 
 DIRECTIVE_POST = (
     "📢 THÔNG BÁO {code}\n{text}\n\n"
