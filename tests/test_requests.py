@@ -248,6 +248,26 @@ async def test_what_is_not_a_request(council: Bot) -> None:
     assert categories == {"fire": "reported", "inspection": "noted"}
 
 
+async def test_not_received_under_a_directive_reaches_the_coordinators(council: Bot) -> None:
+    """ "chưa nhận được văn bản, đề nghị gửi lại" quoting a directive: only a coordinator can
+    resend it, so it is a request, not a message nobody hears of."""
+    await say(council, QUAN, "có mặt")
+    await say(council, QUAN, "/thongbao Triển khai kế hoạch kiểm tra PCCC theo văn bản đính kèm")
+    post = council.store.bot_lines(COUNCIL)[-1]
+    assert "THÔNG BÁO TB1" in post.text
+    await say(
+        council,
+        BINH,
+        "Em chưa nhận được văn bản, đề nghị gửi lại ạ",
+        chat=COUNCIL,
+        quote=post.message_id,
+    )
+    assert "YC1" in said(council, COUNCIL)[-1]
+    assert "chưa nhận được văn bản" in said(council, QUAN)[-1]
+    await say(council, EM, "/-weak")  # a frown alone: nothing to pass on
+    assert await count(council, MemberRequest) == 1
+
+
 async def test_yeucau_lists_open_requests_and_traloi_checks_its_input(council: Bot) -> None:
     await say(council, QUAN, "có mặt")
     await say(council, BINH, "Cho hỏi khi nào có lịch họp hội đồng quý 4?")

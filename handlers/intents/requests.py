@@ -39,6 +39,7 @@ HELPED_RE = re.compile(r"\b(xong|da ho tro|da giup|cam on|thank|thanks|tks)\b")
 SOFT_CATEGORIES = ("inspection", "other")
 FOLLOW_UP_MINUTES = 10  # more words within this of a question belong to it
 THANKS_WORDS = 5  # "cảm ơn bot nhiều ạ": politeness; longer, it may add something after all
+EMOTICON_RE = re.compile(r"/-\w+")
 CODE_RE = re.compile(r"^\s*#?\s*(?:yc)?\s*-?\s*(\d{1,9})\b[\s:,.\-]*(.*)$", re.I | re.S)
 
 
@@ -64,13 +65,25 @@ async def addressed_to_bot(ctx: Context) -> bool:
     return await find_quoted(ctx.session, ctx.event.chat_id, quoted) is not None
 
 
-@intent("question")
+@intent("question", "not_ack")
 async def question(ctx: Context) -> None:
-    """A member's question to the bot becomes a request; anything else stays a message."""
+    """A member's question to the bot becomes a request; anything else stays a message.
+
+    So does a "not received / not understood" ("chưa nhận được công văn, đề nghị gửi lại"):
+    only a coordinator can resend or explain, and no other handler would tell one."""
     if ctx.is_coordinator or not ctx.text.strip() or not await addressed_to_bot(ctx):
         await plain_message(ctx)
         return
+    if ctx.parsed is not None and ctx.parsed.type == "not_ack" and not _has_words(ctx.text):
+        await plain_message(ctx)  # "/-weak", "👎": a frown, nothing to pass on
+        return
     await open_request(ctx)
+
+
+def _has_words(text: str) -> bool:
+    """At least two words, Zalo emoticon codes (/-weak) aside."""
+    words = EMOTICON_RE.sub(" ", text).split()
+    return sum(any(c.isalpha() for c in w) for w in words) >= 2
 
 
 @hook(24, needs="private")
