@@ -365,6 +365,30 @@ async def test_taking_an_incident_is_not_accepting_a_task(council: Bot) -> None:
     assert (await tasks(council))[0]["accepted_at"] is None
 
 
+async def test_taking_an_incident_is_never_a_directive_ack(council: Bot) -> None:
+    """ "nhận xử lý" quoting the bot's receipt of a report in the group takes the incident
+    (for whoever may), and from anyone is no acknowledgement of the open directive."""
+    await say(council, "q1", "/thongbao Kiểm tra bình chữa cháy các xưởng")
+    await say(council, "l1", "Cháy kho 3 công ty May Việt, khói nhiều", group=True)
+    receipt = next(
+        line.message_id
+        for line in reversed(council.store.bot_lines(COUNCIL))
+        if "sự việc SV1" in line.text
+    )
+    await say(council, "t1", "nhận xử lý", group=True, quote=receipt)  # a member: not his
+    await say(council, "t1", "nhận xử lý SV1")
+    assert said(council, "t1")[-1] == "Việc cập nhật sự việc dành cho điều phối viên. " + (
+        "Cảm ơn anh/chị đã quan tâm!"
+    )
+    assert await count(council, Ack) == 0
+    await say(council, "h1", "nhận xử lý", group=True, quote=receipt)  # an admin: hers
+    async with council.sessions() as s:
+        status, handler = (await s.execute(select(Incident.status, Incident.handler_pk))).one()
+    assert status == "acknowledged" and handler is not None
+    assert "nhận xử lý sự việc SV1" in said(council, COUNCIL)[-1]
+    assert await count(council, Ack) == 0
+
+
 async def test_a_number_answers_only_the_latest_question(council: Bot) -> None:
     await say(council, "q1", "/giaoviec @An trực cổng 3")
     await say(council, "q1", "/giaoviec @An trực cổng 5")

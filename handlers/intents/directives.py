@@ -11,10 +11,13 @@ from handlers.chat import chat_reply
 from handlers.codes import directive_code
 from handlers.context import Context
 from handlers.councils import own
+from handlers.intents.incidents.status import may_manage
+from handlers.intents.incidents.understanding import SV_RE, TAKE_OVER, folded_words, has_phrase
 from handlers.registry import hook, intent
 from handlers.text import fold
 from handlers.texts import core as core_texts
 from handlers.texts import engagement as texts
+from handlers.texts import incidents as incident_texts
 from handlers.texts.people import address, labels, register_of
 from models.engagement import ackers, addressed_directive, expected_ackers, open_directive_for
 from models.inserts import insert_new
@@ -229,6 +232,11 @@ async def ack_command(ctx: Context) -> None:
 async def ack_message(ctx: Context) -> None:
     """'đã nhận' privately, or @bot 'đã nhận' in a group: the latest open directive, else
     the latest one (closed) the member still owes: a late acknowledgement."""
+    if takes_incident(ctx.text):
+        # "nhận xử lý (SV3)" is about an incident, never a directive's acknowledgement.
+        if ctx.is_private and not may_manage(ctx.settings, ctx.member):
+            await ctx.reply(incident_texts.NOT_ALLOWED)
+        return
     if role_here(ctx.member) != "member":
         # Coordinators and admins owe no acknowledgement: their "ok" is conversation.
         if ctx.is_private:
@@ -246,6 +254,11 @@ async def ack_message(ctx: Context) -> None:
 
 
 THANKS = ("cam on", "thank", "tks", "thanks")
+
+
+def takes_incident(text: str) -> bool:
+    """ "nhận xử lý", "đã nhận SV3": words about an incident (handlers/intents/incidents)."""
+    return has_phrase(folded_words(text), TAKE_OVER) or SV_RE.search(text) is not None
 
 
 def is_thanks(text: str) -> bool:

@@ -124,6 +124,8 @@ async def alert_reply(ctx: Context) -> bool:
     if not quoted_id:
         return False
     row = await find_quoted(ctx.session, ctx.event.chat_id, quoted_id)
+    if row is not None and row.ref_type == "report" and row.ref_id is not None:
+        return await receipt_take_over(ctx, row.ref_id)
     if row is None or row.ref_type != "incident" or row.ref_id is None or row.kind != "alert":
         return False
     incident = await get_incident(ctx.session, row.ref_id, lock=True)
@@ -138,6 +140,23 @@ async def alert_reply(ctx: Context) -> bool:
     if action is None:
         # Any reply from a coordinator to an alert means they have it in hand.
         action = "acknowledged"
+    await ctx.reply(await set_status(ctx, incident, action, ctx.text))
+    return True
+
+
+async def receipt_take_over(ctx: Context, report_id: int) -> bool:
+    """ "nhận xử lý" quoting the bot's receipt of a report (in the group it was reported in):
+    someone who may manage the incident takes it. Anything else is routed as usual."""
+    words = folded_words(ctx.text)
+    if not has_phrase(words, TAKE_OVER) and reply_action(ctx.text) != "handling":
+        return False
+    report = await ctx.session.get(Report, report_id)
+    if report is None or report.incident_pk is None:
+        return False
+    incident = await get_incident(ctx.session, report.incident_pk, lock=True)
+    if incident is None or not may_manage(ctx.settings, ctx.member, incident):
+        return False
+    action = "handling" if reply_action(ctx.text) == "handling" else "acknowledged"
     await ctx.reply(await set_status(ctx, incident, action, ctx.text))
     return True
 
