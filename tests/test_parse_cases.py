@@ -144,6 +144,19 @@ def test_not_commands(text: str) -> None:
     assert parse(text, SENT).command is None
 
 
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Tin tức: cháy lớn ở KCN bên Bình Dương, xem báo nhé",
+        "Bản tin tối nay: nổ lớn tại kho hóa chất ở Long An",
+        "xem báo thấy vụ trộm ở KCN bên kia",
+    ],
+)
+def test_the_news_is_no_report(text: str) -> None:
+    """A member passing on the news must not raise an urgent alert at night."""
+    assert parse(text, SENT).type == "other"
+
+
 def test_emergency_numbers_raise_severity_and_are_not_phones() -> None:
     p = parse("gọi 114 ngay, cháy kho 3", SENT)
     assert p.severity == "high"
