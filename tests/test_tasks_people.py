@@ -164,6 +164,16 @@ async def test_two_people_called_an_get_a_numbered_list(council: Bot) -> None:
     assert not any("được giao việc" in t for t in said(council, "a1"))
 
 
+async def test_a_number_off_the_list_is_asked_again_and_a_full_name_picks(council: Bot) -> None:
+    """ "3" of two, or the name typed out instead of its number: never silence."""
+    await say(council, "q1", "/giaoviec @An trực cổng 3 tối nay han 20h")
+    await say(council, "q1", "3")
+    assert said(council, "q1")[-1] == etexts.TASK_PICK_RANGE.format(n=2)
+    assert await count(council, Task) == 0
+    await say(council, "q1", "Tran Van An")
+    assert [t["assignee_id"] for t in await tasks(council)] == ["a2"]
+
+
 async def test_several_assignees_each_get_their_own_task(council: Bot) -> None:
     await say(council, "q1", "/giaoviec @Lan @Tuấn kiểm tra PCCC xưởng 2 han 2/12")
     assert said(council, "q1")[-1] == texts.TASK_CREATED_MANY.format(

@@ -209,12 +209,18 @@ async def create_tasks(
 _PICK_RE = re.compile(r"\s*(\d{1,2})\s*[.)]?\s*")
 
 
+_PICK_NAME_RE = re.compile(r"\s*[^\W\d_]+(?:\s+[^\W\d_]+){1,4}\s*")  # "Trần Văn Tuấn"
+
+
 @hook(11)
 async def pick_member_answer(ctx: Context) -> bool:
-    """The coordinator's number answering "which member?" settles that name."""
+    """The coordinator's number (or one listed person's full name) answering "which member?"
+    settles that name; a number not on the list is asked again."""
     match = _PICK_RE.fullmatch(ctx.text)
-    if match is None or not ctx.is_coordinator:
+    if match is None and _PICK_NAME_RE.fullmatch(ctx.text) is None:
         return False  # cheap checks first: most messages are not an answer to this
+    if not ctx.is_coordinator:
+        return False
     convo = (
         (
             await ctx.session.execute(
@@ -241,9 +247,19 @@ async def pick_member_answer(ctx: Context) -> bool:
     if not pending:
         return False
     candidates: list[int] = pending[0]["candidates"]
-    index = int(match[1]) - 1
+    if match is None:
+        typed = fold_name(ctx.text)
+        people = [await ctx.session.get(Member, pk) for pk in candidates]
+        named = [i for i, m in enumerate(people) if m is not None and fold_name(m.name) == typed]
+        if len(named) != 1:
+            return False  # some other words: routed as usual
+        index = named[0]
+    else:
+        index = int(match[1]) - 1
     if not 0 <= index < len(candidates):
-        return False
+        # Silence here left the coordinator waiting for a task that was never given.
+        await ctx.reply(texts.TASK_PICK_RANGE.format(n=len(candidates)))
+        return True
     convo.status = "done"
     state = {
         "chosen": [*data.get("chosen", []), candidates[index]],

@@ -46,6 +46,7 @@ ALL_ACKED = "Tất cả đã nhận. 👏"
 TASK_USAGE = "Cú pháp: /giaoviec @tên nội dung việc han 30/11 (hạn có thể kèm giờ, vd 30/11 17h)."
 TASK_WHO = 'Không tìm thấy thành viên "{name}" trong danh sách. Kiểm tra lại tên giúp bot nhé.'
 TASK_PICK = 'Có {n} người khớp "{name}":\n{options}\nTrả lời số thứ tự để chọn người nhận việc.'
+TASK_PICK_RANGE = "Danh sách chỉ có {n} người: anh/chị trả lời một số từ 1 đến {n} giúp bot nhé."
 TASK_CREATED = "📝 Đã giao việc {code} cho {name}: {text}{due}."
 TASK_ASSIGNED = "📝 Anh/chị được giao việc {code}: {text}{due}.\nLàm xong nhắn /xong {code} cho bot nhé. Cảm ơn anh/chị!"
 TASK_DUE = ", hạn {due}"
