@@ -157,6 +157,13 @@ def test_the_news_is_no_report(text: str) -> None:
     assert parse(text, SENT).type == "other"
 
 
+def test_a_phone_typed_in_groups_is_no_head_count() -> None:
+    """ "0912 345 678 anh Nam": not 678 people, so not high for a crowd."""
+    p = parse("Cháy kho 3, liên hệ 0912 345 678 anh Nam", SENT)
+    assert (p.people, p.severity, p.phones) == (None, "medium", ("0912345678",))
+    assert parse("khoảng 300 công nhân tụ tập ở cổng B, sđt 0912345678", SENT).people == 300
+
+
 def test_emergency_numbers_raise_severity_and_are_not_phones() -> None:
     p = parse("gọi 114 ngay, cháy kho 3", SENT)
     assert p.severity == "high"
