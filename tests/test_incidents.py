@@ -36,6 +36,7 @@ from handlers.texts import incidents as texts
 from models.incidents import near_place, same_place
 from models.tables import (
     Attachment,
+    CheckIn,
     Conversation,
     Incident,
     IncidentEvent,
@@ -411,6 +412,21 @@ async def test_false_alarm_by_command_and_sole_reporter(bot: Bot) -> None:
     await say(bot, "/bao_nham SV1", sender="u1")  # the only reporter may withdraw it
     assert (await the_incident(bot)).status == "false_alarm"
     assert "báo nhầm" in last(bot, "u1")
+
+
+async def test_bao_nham_from_one_of_two_reporters_keeps_it_open_and_is_passed_on(
+    bot: Bot,
+) -> None:
+    """Someone else reported it too: the incident stays open, the alerted hear of it, and
+    "báo nhầm" is never recorded as a patrol's all-clear."""
+    await say(bot, "Cháy ở xưởng 4", sender="u2")
+    await say(bot, "xưởng 4 đang cháy, khói nhiều", sender="u3")
+    await say(bot, "báo nhầm", sender="u2")
+    assert (await the_incident(bot)).status == "reported"
+    assert last(bot, "u2").startswith(texts.FALSE_ALARM_DISPUTED.format(code="SV1"))
+    assert last(bot, "c1") == texts.TO_ALERTED["disputed"].format(code="SV1", who="anh/chị Em")
+    assert await rows(bot, CheckIn) == []
+    assert "disputed" in await events(bot, 1)
 
 
 async def test_bao_nham_reply_to_alert_and_reporters_told(bot: Bot) -> None:

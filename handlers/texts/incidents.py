@@ -202,7 +202,12 @@ TO_ALERTED = {
     "acknowledged": "Sự việc {code}: {who} đã nhận xử lý.",
     "false_alarm": "Sự việc {code}: {who} cho biết là báo nhầm, không cần xử lý nữa.",
     "confirmed": "Sự việc {code}: người báo đã xác nhận ({category}). Cần người nhận xử lý!",
+    "disputed": "Sự việc {code}: {who} cho biết là báo nhầm, nhưng còn người khác cũng báo nên "
+    "sự việc vẫn mở.",
 }
+# A reporter's "báo nhầm" about an incident someone else reported too: it stays open.
+FALSE_ALARM_DISPUTED = "Sự việc {code} còn người khác cũng báo nên bot chưa đóng."
+FALSE_ALARM_DISPUTED_TOLD = " Bot đã báo lại ý kiến của {who} cho người nhận tin khẩn."
 
 
 class Reporter(NamedTuple):
