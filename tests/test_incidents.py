@@ -293,6 +293,17 @@ async def test_doubt_answered_sai_closes_as_false_alarm(bot: Bot) -> None:
     assert (await bot.runtime.run_job("incident_escalation")).queued == 0
 
 
+async def test_doubt_answered_no_with_an_explanation_alerts_nobody(bot: Bot) -> None:
+    """ "ko, chay xe thoi" (no, I was driving): the held fire is withdrawn, nobody is woken."""
+    bot.clock.set(NIGHT)
+    await say(bot, "chay o xuong 2", sender="u2")
+    await say(bot, "ko, chay xe thoi", sender="u2")
+    assert (await the_incident(bot)).status == "false_alarm"
+    bot.clock.advance(timedelta(minutes=5))
+    assert (await bot.runtime.run_job("incident_escalation")).queued == 0
+    assert not any("KHẨN" in line.text for line in bot.store.bot_lines("c1"))
+
+
 async def test_doubt_corrected_with_sua(bot: Bot) -> None:
     await say(bot, "chay o xuong 2, goi 114 roi", sender="u2")
     await say(bot, "sửa: cháy ở kho 7, có 2 người bị thương", sender="u2")
