@@ -255,6 +255,19 @@ async def test_done_with_a_note_tells_the_assigner_the_note(council: Bot) -> Non
     }
 
 
+async def test_xong_without_a_quote_shows_how_to_close_the_task(council: Bot) -> None:
+    """ "xong rồi" in private, not quoting: the open task is named with how to close it."""
+    await say(council, "q1", "/giaoviec @Lan kiểm tra camera cổng B han mai")
+    await say(council, "l1", "xong rồi")
+    assert said(council, "l1")[-1] == texts.TASK_DONE_WHICH_ONE.format(
+        code="CV1", text="kiểm tra camera cổng B"
+    )
+    await say(council, "q1", "/giaoviec @Lan trực cổng 3 han mai")
+    await say(council, "l1", "em làm xong rồi ạ")
+    assert said(council, "l1")[-1] == texts.TASK_DONE_WHICH.format(codes="CV1, CV2")
+    assert [t["status"] for t in await tasks(council)] == ["open", "open"]
+
+
 async def test_a_task_finished_late_is_done_not_overdue_for_ever(council: Bot) -> None:
     await say(council, "q1", "/giaoviec @Tuấn rà soát camera cổng 3 han 1/12 12h")
     council.clock.set(local(2, 8))

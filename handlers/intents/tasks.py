@@ -349,6 +349,35 @@ async def accept_in_private(ctx: Context) -> bool:
     return True
 
 
+@hook(19, needs="private_unquoted")
+async def done_in_private(ctx: Context) -> bool:
+    """Unquoted "xong rồi" from someone with open tasks: which task is not said, so the bot
+    shows how to close it (it used to answer "if you need to report an incident...")."""
+    if not ctx.is_private or ctx.event.quote_message_id:
+        return False
+    words = _folded(unicodedata.normalize("NFC", ctx.text)).strip()
+    if DONE_RE.match(words) is None or len(words.split()) > 8:
+        return False
+    if ctx.parsed is not None and ctx.parsed.type not in ("other", "ack"):
+        return False  # "xong ca rồi" is a shift's end, "xong chưa?" a question
+    rows = await ctx.session.execute(
+        select(Task.id, Task.text)
+        .where(Task.assignee_pk == ctx.member.id, Task.status == "open")
+        .order_by(Task.id)
+        .limit(6)
+    )
+    open_tasks = rows.all()
+    if not open_tasks:
+        return False
+    if len(open_tasks) == 1:
+        task_id, text = open_tasks[0]
+        await ctx.reply(task_texts.TASK_DONE_WHICH_ONE.format(code=code(task_id), text=text))
+    else:
+        codes = ", ".join(code(task_id) for task_id, _text in open_tasks)
+        await ctx.reply(task_texts.TASK_DONE_WHICH.format(codes=codes))
+    return True
+
+
 async def accept_task(ctx: Context, task: Task) -> None:
     if task.status != "open":
         await ctx.reply(_closed_text(task))
