@@ -490,6 +490,16 @@ async def test_baocao_lists_for_coordinators_and_prompts_members(bot: Bot) -> No
     assert "Báo cáo (anh/chị An)" in last(bot, "c1")  # the step named as on its page
 
 
+async def test_baocao_svn_from_a_member_files_no_report(bot: Bot) -> None:
+    """A member asking after SV1 sees it if they reported it; it never becomes a report."""
+    await say(bot, "Mất trộm 3 cuộn cáp đồng ở kho 2", sender="u1")
+    await say(bot, "/baocao SV1", sender="u1")
+    assert "Báo cáo (anh/chị An)" in last(bot, "u1")
+    await say(bot, "/baocao sv1", sender="u2")
+    assert last(bot, "u2") == texts.DETAILS_NOT_ALLOWED.format(code="SV1")
+    assert len(await rows(bot, Report)) == 1
+
+
 async def test_open_incident_reminder_goes_to_the_member_handling_it_in_the_morning(
     bot: Bot,
 ) -> None:

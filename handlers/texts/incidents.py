@@ -181,6 +181,7 @@ USAGE_XONG = "Cách dùng: /xong SV<số> cho sự việc, /xong CV<số> cho vi
 NOT_FOUND = "Bot không tìm thấy sự việc {code}. Gõ /baocao để xem các sự việc đang mở."
 ALREADY_CLOSED = "Sự việc {code} đã đóng ({status})."
 NOT_ALLOWED = "Việc cập nhật sự việc dành cho điều phối viên. Cảm ơn anh/chị đã quan tâm!"
+DETAILS_NOT_ALLOWED = "Chi tiết sự việc {code} dành cho điều phối viên và người đã báo sự việc."
 TASKS_UNAVAILABLE = "Chức năng việc được giao chưa sẵn sàng; anh/chị báo điều phối viên giúp nhé."
 WHICH_INCIDENT = "Đang có {n} sự việc khẩn chờ nhận: {codes}. Anh/chị gõ /xuly SV<số> để nhận."
 
