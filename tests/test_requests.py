@@ -23,7 +23,7 @@ from bot.keys import SETTINGS
 from handlers.clock import FixedClock
 from handlers.digest import build_digest
 from models import exports
-from models.tables import Incident, MemberRequest, Outbox
+from models.tables import Ack, Incident, MemberRequest, Outbox
 from tests.conftest import Bot, text_event
 from tests.engagement_helpers import COUNCIL, GROUPS, MAY, NAMES, import_roster
 
@@ -266,6 +266,23 @@ async def test_not_received_under_a_directive_reaches_the_coordinators(council: 
     assert "chưa nhận được văn bản" in said(council, QUAN)[-1]
     await say(council, EM, "/-weak")  # a frown alone: nothing to pass on
     assert await count(council, MemberRequest) == 1
+
+
+async def test_an_acknowledgement_with_a_question_records_both(council: Bot) -> None:
+    await say(council, QUAN, "có mặt")
+    await say(council, QUAN, "/thongbao Các đơn vị báo cáo quân số ca đêm")
+    post = council.store.bot_lines(COUNCIL)[-1]
+    await say(
+        council,
+        BINH,
+        "em nhận ạ, mà hạn báo cáo là khi nào ạ?",
+        chat=COUNCIL,
+        quote=post.message_id,
+    )
+    await say(council, EM, "đã nhận, báo cáo gửi ai ạ?")
+    assert await count(council, Ack) == 2
+    assert [r["member_id"] for r in await requests_export(council)] == [BINH, EM]
+    assert "hạn báo cáo là khi nào" in said(council, QUAN)[-2]
 
 
 async def test_yeucau_lists_open_requests_and_traloi_checks_its_input(council: Bot) -> None:

@@ -251,6 +251,7 @@ async def ack_message(ctx: Context) -> None:
             await ctx.reply(texts.ACK_NOTHING)
         return
     await record_ack(ctx, directive)
+    await ask_too(ctx)
 
 
 THANKS = ("cam on", "thank", "tks", "thanks")
@@ -285,4 +286,15 @@ async def reply_to_directive(ctx: Context) -> bool:
     if directive is None:
         return False
     await record_ack(ctx, directive)
+    await ask_too(ctx)
     return True
+
+
+async def ask_too(ctx: Context) -> None:
+    """ "em nhận ạ, mà hạn báo cáo là khi nào ạ?": the acknowledgement is recorded, and the
+    question goes to the coordinators like any other (it used to be dropped)."""
+    if "?" not in ctx.text or role_here(ctx.member) != "member":
+        return
+    from handlers.intents.requests import open_request  # requests imports this module
+
+    await open_request(ctx)
