@@ -1,4 +1,5 @@
-"""Deadlines typed after "hạn": 30/11, 30/11/2026 17h, mai, thứ 6, 3 ngày. Always in the future."""
+"""Deadlines typed after "hạn": 30/11, 30/11/2026 17h, mai, thứ 6, 3 ngày. In the future,
+except a date typed that has just passed (the task refuses it: a typo, not next year)."""
 
 from __future__ import annotations
 
@@ -27,6 +28,17 @@ def split_deadline(text: str) -> tuple[str, str | None]:
     return text[: match.start()].strip(), text[match.end() :].strip() or None
 
 
+def _nearest(day: date, today: date) -> date | None:
+    """The same day and month last year, this year or next year, whichever is nearest."""
+    options = []
+    for year in (day.year - 1, day.year, day.year + 1):
+        try:
+            options.append(date(year, day.month, day.day))
+        except ValueError:  # 29/2 outside a leap year
+            continue
+    return min(options, key=lambda d: abs((d - today).days), default=None)
+
+
 def parse_deadline(text: str, now: datetime, tz: ZoneInfo) -> datetime | None:
     """The moment meant by a deadline phrase, or None if it cannot be read."""
     folded = fold(text).lower().strip()
@@ -42,8 +54,12 @@ def parse_deadline(text: str, now: datetime, tz: ZoneInfo) -> datetime | None:
             day = date(year, mo, d)
         except ValueError:
             return None
-        if not m[3] and day < local_now.date():
-            day = date(year + 1, mo, d)
+        if not m[3]:
+            # The nearest 30/11: yesterday's date typed by mistake stays yesterday (the task
+            # refuses it), 5/1 typed in December is next January.
+            day = _nearest(day, local_now.date())
+            if day is None:
+                return None
         folded = folded[: m.start()] + " " + folded[m.end() :]
     elif "ngay kia" in folded:
         day = local_now.date() + timedelta(days=2)

@@ -98,6 +98,7 @@ EVENT = {
     "confirmed": "Người báo xác nhận",
     "unconfirmed": "Chưa được xác nhận",
     "withdrawn": "Người báo rút báo cáo",
+    "disputed": "Một người báo cho là báo nhầm",
     "corrected": "Sửa thông tin",
     "moved": "Tách sang sự việc khác",
     "reported": "Mở lại",

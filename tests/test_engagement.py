@@ -95,6 +95,25 @@ async def test_checkins_are_stored_with_their_kind_and_answered(council: Bot) ->
     assert "tuần tra" in said(council, "u5")[0]
 
 
+async def test_a_presence_announced_for_tomorrow_is_no_check_in(council: Bot) -> None:
+    await say(council, "u2", "mai em có mặt lúc 7h")
+    await say(council, "u3", "có mặt tại hội trường lúc 8h sáng mai để họp")
+    await say(council, "u4", "có mặt lúc 8h")  # 08:00 now: a check-in
+    async with council.sessions() as s:
+        who = (
+            await s.execute(select(Member.member_id).join(CheckIn, CheckIn.member_pk == Member.id))
+        ).scalars()
+        assert list(who) == ["u4"]
+    assert not any("Đã ghi nhận" in t for t in said(council, "u2") + said(council, "u3"))
+
+
+async def test_coming_late_is_answered_as_late_not_as_away(council: Bot) -> None:
+    await say(council, "u2", "Xe em bị hỏng nên đến muộn 30 phút ạ")
+    await say(council, "u3", "em xin nghỉ hôm nay vì bị ốm")
+    assert said(council, "u2")[-1].startswith("Đã ghi nhận anh/chị Bình báo đến muộn.")
+    assert "báo vắng" in said(council, "u3")[-1]
+
+
 async def test_directive_is_posted_acknowledged_and_reported(council: Bot) -> None:
     await say(council, "u1", "/thongbao Tăng cường tuần tra dịp cuối năm")
     posts = {chat: said(council, chat) for chat in (COUNCIL, MAY, HANSOL, DQ)}

@@ -248,6 +248,18 @@ async def _asks(bot: Bot) -> dict[str, str]:
     return {text.split('"')[1]: mid for text, mid in rows}
 
 
+async def test_a_stranger_is_not_promised_a_message_to_the_coordinators(
+    bot: Bot, zalo: FakeZalo
+) -> None:
+    """No coordinator is told of a guest (the dashboard lists them): the welcome says so."""
+    await bình_is_reachable(bot)
+    before = to(zalo, "cb")
+    await say(bot, "s9", "Lò Văn Mới", "Chào, tôi là bảo vệ mới cty ABC")
+    assert to(zalo, "s9")[0] == core_texts.WELCOME_GUEST.format(name="anh/chị Lò Văn Mới")
+    assert "sẽ báo" not in to(zalo, "s9")[0]
+    assert to(zalo, "cb") == before
+
+
 async def test_a_second_sender_with_a_linked_name_is_a_guest(bot: Bot, zalo: FakeZalo) -> None:
     await say(bot, "a1", "Nguyễn Văn An", "có mặt")
     first = await member(bot, "a1")

@@ -36,6 +36,7 @@ from handlers.texts import incidents as texts
 from models.incidents import near_place, same_place
 from models.tables import (
     Attachment,
+    CheckIn,
     Conversation,
     Incident,
     IncidentEvent,
@@ -292,6 +293,17 @@ async def test_doubt_answered_sai_closes_as_false_alarm(bot: Bot) -> None:
     assert (await bot.runtime.run_job("incident_escalation")).queued == 0
 
 
+async def test_doubt_answered_no_with_an_explanation_alerts_nobody(bot: Bot) -> None:
+    """ "ko, chay xe thoi" (no, I was driving): the held fire is withdrawn, nobody is woken."""
+    bot.clock.set(NIGHT)
+    await say(bot, "chay o xuong 2", sender="u2")
+    await say(bot, "ko, chay xe thoi", sender="u2")
+    assert (await the_incident(bot)).status == "false_alarm"
+    bot.clock.advance(timedelta(minutes=5))
+    assert (await bot.runtime.run_job("incident_escalation")).queued == 0
+    assert not any("KHẨN" in line.text for line in bot.store.bot_lines("c1"))
+
+
 async def test_doubt_corrected_with_sua(bot: Bot) -> None:
     await say(bot, "chay o xuong 2, goi 114 roi", sender="u2")
     await say(bot, "sửa: cháy ở kho 7, có 2 người bị thương", sender="u2")
@@ -413,6 +425,21 @@ async def test_false_alarm_by_command_and_sole_reporter(bot: Bot) -> None:
     assert "báo nhầm" in last(bot, "u1")
 
 
+async def test_bao_nham_from_one_of_two_reporters_keeps_it_open_and_is_passed_on(
+    bot: Bot,
+) -> None:
+    """Someone else reported it too: the incident stays open, the alerted hear of it, and
+    "báo nhầm" is never recorded as a patrol's all-clear."""
+    await say(bot, "Cháy ở xưởng 4", sender="u2")
+    await say(bot, "xưởng 4 đang cháy, khói nhiều", sender="u3")
+    await say(bot, "báo nhầm", sender="u2")
+    assert (await the_incident(bot)).status == "reported"
+    assert last(bot, "u2").startswith(texts.FALSE_ALARM_DISPUTED.format(code="SV1"))
+    assert last(bot, "c1") == texts.TO_ALERTED["disputed"].format(code="SV1", who="anh/chị Em")
+    assert await rows(bot, CheckIn) == []
+    assert "disputed" in await events(bot, 1)
+
+
 async def test_bao_nham_reply_to_alert_and_reporters_told(bot: Bot) -> None:
     await say(bot, "Cháy ở xưởng 4", sender="u2")
     await say(
@@ -461,6 +488,16 @@ async def test_baocao_lists_for_coordinators_and_prompts_members(bot: Bot) -> No
     assert "SV1 · trộm cắp · kho 2" in last(bot, "c1")
     await say(bot, "/baocao SV1", sender="c1")
     assert "Báo cáo (anh/chị An)" in last(bot, "c1")  # the step named as on its page
+
+
+async def test_baocao_svn_from_a_member_files_no_report(bot: Bot) -> None:
+    """A member asking after SV1 sees it if they reported it; it never becomes a report."""
+    await say(bot, "Mất trộm 3 cuộn cáp đồng ở kho 2", sender="u1")
+    await say(bot, "/baocao SV1", sender="u1")
+    assert "Báo cáo (anh/chị An)" in last(bot, "u1")
+    await say(bot, "/baocao sv1", sender="u2")
+    assert last(bot, "u2") == texts.DETAILS_NOT_ALLOWED.format(code="SV1")
+    assert len(await rows(bot, Report)) == 1
 
 
 async def test_open_incident_reminder_goes_to_the_member_handling_it_in_the_morning(

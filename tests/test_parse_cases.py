@@ -125,6 +125,8 @@ def test_command_names() -> None:
         ("@Bot ANTT /thongke", "thongke"),
         ("/foo", "foo"),
         ("/help@antt_bot", "huongdan"),
+        ("/ thongbao họp giao ban lúc 15h", "thongbao"),  # a space slipped after the slash
+        ("@Bot ANTT /  XONG SV1", "xong"),
     ],
 )
 def test_commands(text: str, name: str) -> None:
@@ -136,10 +138,30 @@ def test_commands(text: str, name: str) -> None:
 @pytest.mark.parametrize(
     "text",
     ["/-strong", "/-heart", ":)) ok", "https://kcn.vn/baocao", "www.kcn.vn/#baocao", "#antt",
-     "xem kcn.vn/diemdanh", "1/2 số người"],
+     "xem kcn.vn/diemdanh", "1/2 số người", "/ abc", "a / thongbao"],
 )  # fmt: skip
 def test_not_commands(text: str) -> None:
     assert parse(text, SENT).command is None
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Tin tức: cháy lớn ở KCN bên Bình Dương, xem báo nhé",
+        "Bản tin tối nay: nổ lớn tại kho hóa chất ở Long An",
+        "xem báo thấy vụ trộm ở KCN bên kia",
+    ],
+)
+def test_the_news_is_no_report(text: str) -> None:
+    """A member passing on the news must not raise an urgent alert at night."""
+    assert parse(text, SENT).type == "other"
+
+
+def test_a_phone_typed_in_groups_is_no_head_count() -> None:
+    """ "0912 345 678 anh Nam": not 678 people, so not high for a crowd."""
+    p = parse("Cháy kho 3, liên hệ 0912 345 678 anh Nam", SENT)
+    assert (p.people, p.severity, p.phones) == (None, "medium", ("0912345678",))
+    assert parse("khoảng 300 công nhân tụ tập ở cổng B, sđt 0912345678", SENT).people == 300
 
 
 def test_emergency_numbers_raise_severity_and_are_not_phones() -> None:

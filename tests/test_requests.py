@@ -23,7 +23,7 @@ from bot.keys import SETTINGS
 from handlers.clock import FixedClock
 from handlers.digest import build_digest
 from models import exports
-from models.tables import Incident, MemberRequest, Outbox
+from models.tables import Ack, Incident, MemberRequest, Outbox
 from tests.conftest import Bot, text_event
 from tests.engagement_helpers import COUNCIL, GROUPS, MAY, NAMES, import_roster
 
@@ -150,6 +150,21 @@ async def test_private_question_forwarded_answered_by_quote_reply_and_exported(
     }
 
 
+async def test_thanks_after_a_question_are_not_added_to_it(council: Bot) -> None:
+    """ "cảm ơn bot" right after asking is politeness: not forwarded as more of the question."""
+    await say(council, QUAN, "có mặt")
+    await say(council, BINH, "Mai mấy giờ họp giao ban ạ?")
+    to_quan = len(said(council, QUAN))
+    for thanks in ("cảm ơn bot", "Cám ơn anh nhiều ạ"):
+        await say(council, BINH, thanks)
+    assert len(said(council, QUAN)) == to_quan
+    assert "YC1" in said(council, BINH)[-1]  # the last word to Bình is still the forward
+    async with council.sessions() as s:
+        assert (await s.execute(select(MemberRequest.text))).scalar_one() == (
+            "Mai mấy giờ họp giao ban ạ?"
+        )
+
+
 async def test_group_question_without_diacritics_goes_to_the_council_group_when_no_one_is_private(
     council: Bot,
 ) -> None:
@@ -231,6 +246,43 @@ async def test_what_is_not_a_request(council: Bot) -> None:
         assert (await s.execute(select(func.count()).select_from(MemberRequest))).scalar_one() == 0
         categories = dict((await s.execute(select(Incident.category, Incident.status))).all())
     assert categories == {"fire": "reported", "inspection": "noted"}
+
+
+async def test_not_received_under_a_directive_reaches_the_coordinators(council: Bot) -> None:
+    """ "chưa nhận được văn bản, đề nghị gửi lại" quoting a directive: only a coordinator can
+    resend it, so it is a request, not a message nobody hears of."""
+    await say(council, QUAN, "có mặt")
+    await say(council, QUAN, "/thongbao Triển khai kế hoạch kiểm tra PCCC theo văn bản đính kèm")
+    post = council.store.bot_lines(COUNCIL)[-1]
+    assert "THÔNG BÁO TB1" in post.text
+    await say(
+        council,
+        BINH,
+        "Em chưa nhận được văn bản, đề nghị gửi lại ạ",
+        chat=COUNCIL,
+        quote=post.message_id,
+    )
+    assert "YC1" in said(council, COUNCIL)[-1]
+    assert "chưa nhận được văn bản" in said(council, QUAN)[-1]
+    await say(council, EM, "/-weak")  # a frown alone: nothing to pass on
+    assert await count(council, MemberRequest) == 1
+
+
+async def test_an_acknowledgement_with_a_question_records_both(council: Bot) -> None:
+    await say(council, QUAN, "có mặt")
+    await say(council, QUAN, "/thongbao Các đơn vị báo cáo quân số ca đêm")
+    post = council.store.bot_lines(COUNCIL)[-1]
+    await say(
+        council,
+        BINH,
+        "em nhận ạ, mà hạn báo cáo là khi nào ạ?",
+        chat=COUNCIL,
+        quote=post.message_id,
+    )
+    await say(council, EM, "đã nhận, báo cáo gửi ai ạ?")
+    assert await count(council, Ack) == 2
+    assert [r["member_id"] for r in await requests_export(council)] == [BINH, EM]
+    assert "hạn báo cáo là khi nào" in said(council, QUAN)[-2]
 
 
 async def test_yeucau_lists_open_requests_and_traloi_checks_its_input(council: Bot) -> None:

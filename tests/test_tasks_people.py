@@ -120,6 +120,23 @@ async def test_a_task_goes_by_full_name_given_name_id_or_phone(council: Bot) -> 
     assert said(council, "l1")[-1].startswith("📝 Anh/chị được giao việc CV3: ")
 
 
+async def test_a_deadline_that_has_passed_gives_no_task(council: Bot) -> None:
+    """Yesterday's date typed on Tuesday is a slip: no task due next year, none overdue now."""
+    council.clock.set(local(1, 9))  # Tuesday 1/12
+    await say(council, "q1", "/giaoviec @Lan kiểm tra bình chữa cháy han 30/11 17h")
+    await say(council, "q1", "/giaoviec @Lan kiểm tra camera han 1/12/2026 8h")
+    assert said(council, "q1")[-2:] == [
+        etexts.TASK_DUE_PAST.format(due="17:00 30/11/2026"),
+        etexts.TASK_DUE_PAST.format(due="08:00 01/12/2026"),
+    ]
+    assert await count(council, Task) == 0
+    # A day and month that are near ahead across the new year are next year's.
+    await say(council, "q1", "/giaoviec @Lan tổng kết năm han 5/1")
+    assert [t["due_at"].astimezone(VN).date().isoformat() for t in await tasks(council)] == [
+        "2027-01-05"
+    ]
+
+
 async def test_a_middle_name_or_a_prefix_is_nobody(council: Bot) -> None:
     for text in (
         "/giaoviec @Thị trực cổng",
@@ -145,6 +162,16 @@ async def test_two_people_called_an_get_a_numbered_list(council: Bot) -> None:
     assert task["assignee_id"] == "a2" and task["due_at"] == local(30, 20, month=11)
     assert said(council, "a2")[-1].startswith("📝 Anh/chị được giao việc CV1: trực cổng 3 tối nay")
     assert not any("được giao việc" in t for t in said(council, "a1"))
+
+
+async def test_a_number_off_the_list_is_asked_again_and_a_full_name_picks(council: Bot) -> None:
+    """ "3" of two, or the name typed out instead of its number: never silence."""
+    await say(council, "q1", "/giaoviec @An trực cổng 3 tối nay han 20h")
+    await say(council, "q1", "3")
+    assert said(council, "q1")[-1] == etexts.TASK_PICK_RANGE.format(n=2)
+    assert await count(council, Task) == 0
+    await say(council, "q1", "Tran Van An")
+    assert [t["assignee_id"] for t in await tasks(council)] == ["a2"]
 
 
 async def test_several_assignees_each_get_their_own_task(council: Bot) -> None:
@@ -226,6 +253,19 @@ async def test_done_with_a_note_tells_the_assigner_the_note(council: Bot) -> Non
         2: ("done", "da kiem tra, het han 1 binh o kho 3"),
         3: ("done", ""),
     }
+
+
+async def test_xong_without_a_quote_shows_how_to_close_the_task(council: Bot) -> None:
+    """ "xong rồi" in private, not quoting: the open task is named with how to close it."""
+    await say(council, "q1", "/giaoviec @Lan kiểm tra camera cổng B han mai")
+    await say(council, "l1", "xong rồi")
+    assert said(council, "l1")[-1] == texts.TASK_DONE_WHICH_ONE.format(
+        code="CV1", text="kiểm tra camera cổng B"
+    )
+    await say(council, "q1", "/giaoviec @Lan trực cổng 3 han mai")
+    await say(council, "l1", "em làm xong rồi ạ")
+    assert said(council, "l1")[-1] == texts.TASK_DONE_WHICH.format(codes="CV1, CV2")
+    assert [t["status"] for t in await tasks(council)] == ["open", "open"]
 
 
 async def test_a_task_finished_late_is_done_not_overdue_for_ever(council: Bot) -> None:
@@ -346,6 +386,30 @@ async def test_taking_an_incident_is_not_accepting_a_task(council: Bot) -> None:
         handler = (await s.execute(select(Incident.handler_pk))).scalar_one()
     assert handler is not None
     assert (await tasks(council))[0]["accepted_at"] is None
+
+
+async def test_taking_an_incident_is_never_a_directive_ack(council: Bot) -> None:
+    """ "nhận xử lý" quoting the bot's receipt of a report in the group takes the incident
+    (for whoever may), and from anyone is no acknowledgement of the open directive."""
+    await say(council, "q1", "/thongbao Kiểm tra bình chữa cháy các xưởng")
+    await say(council, "l1", "Cháy kho 3 công ty May Việt, khói nhiều", group=True)
+    receipt = next(
+        line.message_id
+        for line in reversed(council.store.bot_lines(COUNCIL))
+        if "sự việc SV1" in line.text
+    )
+    await say(council, "t1", "nhận xử lý", group=True, quote=receipt)  # a member: not his
+    await say(council, "t1", "nhận xử lý SV1")
+    assert said(council, "t1")[-1] == "Việc cập nhật sự việc dành cho điều phối viên. " + (
+        "Cảm ơn anh/chị đã quan tâm!"
+    )
+    assert await count(council, Ack) == 0
+    await say(council, "h1", "nhận xử lý", group=True, quote=receipt)  # an admin: hers
+    async with council.sessions() as s:
+        status, handler = (await s.execute(select(Incident.status, Incident.handler_pk))).one()
+    assert status == "acknowledged" and handler is not None
+    assert "nhận xử lý sự việc SV1" in said(council, COUNCIL)[-1]
+    assert await count(council, Ack) == 0
 
 
 async def test_a_number_answers_only_the_latest_question(council: Bot) -> None:

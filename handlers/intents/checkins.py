@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+import re
+from datetime import UTC, date, datetime, timedelta
 from functools import lru_cache
 from zoneinfo import ZoneInfo
 
@@ -11,6 +12,7 @@ from sqlalchemy import func, insert, select
 from handlers.chat import chat_reply
 from handlers.config import shift_times
 from handlers.context import Context
+from handlers.intents.basic import plain_message
 from handlers.registry import intent
 from handlers.text import fold
 from handlers.texts import engagement as texts
@@ -24,6 +26,9 @@ from models.tables import CheckIn
 
 _INSERT_CHECKIN = insert(cast_table(CheckIn))
 SHIFT_WORDS = ("vao ca", "nhan ca", "len ca", "bat dau ca", "truc ca")
+# Folded: "đến muộn", "đi trễ 30 phút", "vào ca muộn": coming late, which is no absence.
+LATE_RE = re.compile(r"\b(?:den|di|toi|vao|vao ca|len ca|lam)\s+(?:muon|tre)\b")
+AWAY_RE = re.compile(r"\b(?:nghi|vang|khong den|khong toi|khong di)\b")
 
 
 def checkin_kind(ctx: Context) -> str:
@@ -85,8 +90,22 @@ async def already_checked_in(ctx: Context, kind: str) -> bool:
     return bool((await ctx.session.execute(stmt)).scalar_one())
 
 
+def planned(ctx: Context) -> bool:
+    """ "mai em có mặt lúc 7h", "có mặt ở hội trường 8h sáng mai": a time still to come says
+    what will be, not a presence now (the parse keeps the future only when it is stated)."""
+    when = ctx.parsed.time if ctx.parsed is not None and ctx.parsed.command is None else None
+    if isinstance(when, datetime):
+        return when > ctx.event.sent_at + timedelta(minutes=30)
+    if isinstance(when, date):
+        return when > ctx.event.sent_at.astimezone(ctx.tz).date()
+    return False
+
+
 @intent("check_in", "all_clear", "command:diemdanh")
 async def check_in(ctx: Context) -> None:
+    if planned(ctx):
+        await plain_message(ctx)
+        return
     kind = checkin_kind(ctx)
     if kind in ONCE_PER_SHIFT and await already_checked_in(ctx, kind):
         return  # "có mặt" twice in a shift: recorded and answered the first time
@@ -122,4 +141,8 @@ def _shift_note(ctx: Context, kind: str) -> str:
 
 @intent("absent")
 async def absent(ctx: Context) -> None:
-    await chat_reply(ctx, texts.ABSENT_OK.format(name=address(ctx.member)))
+    """Thanks for saying so ahead: late ("đến muộn") is said as late, not as away."""
+    folded = fold(ctx.text).lower()
+    late = LATE_RE.search(folded) is not None and AWAY_RE.search(folded) is None
+    reply = texts.LATE_OK if late else texts.ABSENT_OK
+    await chat_reply(ctx, reply.format(name=address(ctx.member)))

@@ -11,10 +11,13 @@ from handlers.chat import chat_reply
 from handlers.codes import directive_code
 from handlers.context import Context
 from handlers.councils import own
+from handlers.intents.incidents.status import may_manage
+from handlers.intents.incidents.understanding import SV_RE, TAKE_OVER, folded_words, has_phrase
 from handlers.registry import hook, intent
 from handlers.text import fold
 from handlers.texts import core as core_texts
 from handlers.texts import engagement as texts
+from handlers.texts import incidents as incident_texts
 from handlers.texts.people import address, labels, register_of
 from models.engagement import ackers, addressed_directive, expected_ackers, open_directive_for
 from models.inserts import insert_new
@@ -229,6 +232,11 @@ async def ack_command(ctx: Context) -> None:
 async def ack_message(ctx: Context) -> None:
     """'đã nhận' privately, or @bot 'đã nhận' in a group: the latest open directive, else
     the latest one (closed) the member still owes: a late acknowledgement."""
+    if takes_incident(ctx.text):
+        # "nhận xử lý (SV3)" is about an incident, never a directive's acknowledgement.
+        if ctx.is_private and not may_manage(ctx.settings, ctx.member):
+            await ctx.reply(incident_texts.NOT_ALLOWED)
+        return
     if role_here(ctx.member) != "member":
         # Coordinators and admins owe no acknowledgement: their "ok" is conversation.
         if ctx.is_private:
@@ -243,9 +251,15 @@ async def ack_message(ctx: Context) -> None:
             await ctx.reply(texts.ACK_NOTHING)
         return
     await record_ack(ctx, directive)
+    await ask_too(ctx)
 
 
 THANKS = ("cam on", "thank", "tks", "thanks")
+
+
+def takes_incident(text: str) -> bool:
+    """ "nhận xử lý", "đã nhận SV3": words about an incident (handlers/intents/incidents)."""
+    return has_phrase(folded_words(text), TAKE_OVER) or SV_RE.search(text) is not None
 
 
 def is_thanks(text: str) -> bool:
@@ -272,4 +286,15 @@ async def reply_to_directive(ctx: Context) -> bool:
     if directive is None:
         return False
     await record_ack(ctx, directive)
+    await ask_too(ctx)
     return True
+
+
+async def ask_too(ctx: Context) -> None:
+    """ "em nhận ạ, mà hạn báo cáo là khi nào ạ?": the acknowledgement is recorded, and the
+    question goes to the coordinators like any other (it used to be dropped)."""
+    if "?" not in ctx.text or role_here(ctx.member) != "member":
+        return
+    from handlers.intents.requests import open_request  # requests imports this module
+
+    await open_request(ctx)

@@ -15,6 +15,7 @@ from handlers.codes import request_code
 from handlers.context import Context
 from handlers.councils import scope
 from handlers.intents.basic import plain_message
+from handlers.intents.directives import is_thanks
 from handlers.registry import hook, intent
 from handlers.text import fold
 from handlers.texts import core as core_texts
@@ -37,6 +38,8 @@ HELPED_RE = re.compile(r"\b(xong|da ho tro|da giup|cam on|thank|thanks|tks)\b")
 # Report categories a help request is often mistaken for ("cần hỗ trợ tập huấn PCCC").
 SOFT_CATEGORIES = ("inspection", "other")
 FOLLOW_UP_MINUTES = 10  # more words within this of a question belong to it
+THANKS_WORDS = 5  # "cảm ơn bot nhiều ạ": politeness; longer, it may add something after all
+EMOTICON_RE = re.compile(r"/-\w+")
 CODE_RE = re.compile(r"^\s*#?\s*(?:yc)?\s*-?\s*(\d{1,9})\b[\s:,.\-]*(.*)$", re.I | re.S)
 
 
@@ -62,13 +65,25 @@ async def addressed_to_bot(ctx: Context) -> bool:
     return await find_quoted(ctx.session, ctx.event.chat_id, quoted) is not None
 
 
-@intent("question")
+@intent("question", "not_ack")
 async def question(ctx: Context) -> None:
-    """A member's question to the bot becomes a request; anything else stays a message."""
+    """A member's question to the bot becomes a request; anything else stays a message.
+
+    So does a "not received / not understood" ("chưa nhận được công văn, đề nghị gửi lại"):
+    only a coordinator can resend or explain, and no other handler would tell one."""
     if ctx.is_coordinator or not ctx.text.strip() or not await addressed_to_bot(ctx):
         await plain_message(ctx)
         return
+    if ctx.parsed is not None and ctx.parsed.type == "not_ack" and not _has_words(ctx.text):
+        await plain_message(ctx)  # "/-weak", "👎": a frown, nothing to pass on
+        return
     await open_request(ctx)
+
+
+def _has_words(text: str) -> bool:
+    """At least two words, Zalo emoticon codes (/-weak) aside."""
+    words = EMOTICON_RE.sub(" ", text).split()
+    return sum(any(c.isalpha() for c in w) for w in words) >= 2
 
 
 @hook(24, needs="private")
@@ -78,12 +93,15 @@ async def request_follow_up(ctx: Context) -> bool:
     parsed = ctx.parsed
     if parsed is None or parsed.type != "other" or not ctx.is_private or ctx.is_coordinator:
         return False
-    if len(ctx.text.split()) < 2:
+    words = len(ctx.text.split())
+    if words < 2:
         return False  # "dạ", "ạ": nothing to add
     since = ctx.now - timedelta(minutes=FOLLOW_UP_MINUTES)
     req = await recent_open_request(ctx.session, ctx.member.id, ctx.event.chat_id, since)
     if req is None:
         return False
+    if words <= THANKS_WORDS and is_thanks(ctx.text):
+        return True  # "cảm ơn bot" adds nothing to the question and needs no answer
     req.text = f"{req.text}\n{ctx.text.strip()}"[:MAX_TEXT]
     code = request_code(req.id)
     chats = await forwarded_chats(ctx.session, req.id)

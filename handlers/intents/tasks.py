@@ -90,6 +90,10 @@ async def assign_task(ctx: Context) -> None:
     if due_text and due is None:
         await ctx.reply(texts.TASK_USAGE)
         return
+    if due is not None and due <= ctx.now:
+        # A task due before it is given is a typo: made, it would be overdue at once.
+        await ctx.reply(texts.TASK_DUE_PAST.format(due=_fmt(ctx, due)))
+        return
     chosen = [hits[0].id for _label, hits in mentions if len(hits) == 1]
     pending = [
         {"name": label, "candidates": [m.id for m in hits]}
@@ -205,12 +209,18 @@ async def create_tasks(
 _PICK_RE = re.compile(r"\s*(\d{1,2})\s*[.)]?\s*")
 
 
+_PICK_NAME_RE = re.compile(r"\s*[^\W\d_]+(?:\s+[^\W\d_]+){1,4}\s*")  # "Trần Văn Tuấn"
+
+
 @hook(11)
 async def pick_member_answer(ctx: Context) -> bool:
-    """The coordinator's number answering "which member?" settles that name."""
+    """The coordinator's number (or one listed person's full name) answering "which member?"
+    settles that name; a number not on the list is asked again."""
     match = _PICK_RE.fullmatch(ctx.text)
-    if match is None or not ctx.is_coordinator:
+    if match is None and _PICK_NAME_RE.fullmatch(ctx.text) is None:
         return False  # cheap checks first: most messages are not an answer to this
+    if not ctx.is_coordinator:
+        return False
     convo = (
         (
             await ctx.session.execute(
@@ -237,9 +247,19 @@ async def pick_member_answer(ctx: Context) -> bool:
     if not pending:
         return False
     candidates: list[int] = pending[0]["candidates"]
-    index = int(match[1]) - 1
+    if match is None:
+        typed = fold_name(ctx.text)
+        people = [await ctx.session.get(Member, pk) for pk in candidates]
+        named = [i for i, m in enumerate(people) if m is not None and fold_name(m.name) == typed]
+        if len(named) != 1:
+            return False  # some other words: routed as usual
+        index = named[0]
+    else:
+        index = int(match[1]) - 1
     if not 0 <= index < len(candidates):
-        return False
+        # Silence here left the coordinator waiting for a task that was never given.
+        await ctx.reply(texts.TASK_PICK_RANGE.format(n=len(candidates)))
+        return True
     convo.status = "done"
     state = {
         "chosen": [*data.get("chosen", []), candidates[index]],
@@ -326,6 +346,35 @@ async def accept_in_private(ctx: Context) -> bool:
         if directive is not None and directive.created_at >= task.created_at:
             return False  # the newer question was the directive: "đã nhận" answers it
     await accept_task(ctx, task)
+    return True
+
+
+@hook(19, needs="private_unquoted")
+async def done_in_private(ctx: Context) -> bool:
+    """Unquoted "xong rồi" from someone with open tasks: which task is not said, so the bot
+    shows how to close it (it used to answer "if you need to report an incident...")."""
+    if not ctx.is_private or ctx.event.quote_message_id:
+        return False
+    words = _folded(unicodedata.normalize("NFC", ctx.text)).strip()
+    if DONE_RE.match(words) is None or len(words.split()) > 8:
+        return False
+    if ctx.parsed is not None and ctx.parsed.type not in ("other", "ack"):
+        return False  # "xong ca rồi" is a shift's end, "xong chưa?" a question
+    rows = await ctx.session.execute(
+        select(Task.id, Task.text)
+        .where(Task.assignee_pk == ctx.member.id, Task.status == "open")
+        .order_by(Task.id)
+        .limit(6)
+    )
+    open_tasks = rows.all()
+    if not open_tasks:
+        return False
+    if len(open_tasks) == 1:
+        task_id, text = open_tasks[0]
+        await ctx.reply(task_texts.TASK_DONE_WHICH_ONE.format(code=code(task_id), text=text))
+    else:
+        codes = ", ".join(code(task_id) for task_id, _text in open_tasks)
+        await ctx.reply(task_texts.TASK_DONE_WHICH.format(codes=codes))
     return True
 
 

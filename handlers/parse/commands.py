@@ -49,6 +49,12 @@ _CMD_START_RE: Final = re.compile(
     r"\s*(?:@[^\s/#@]+(?:[ \t]+[^\s/#@]+){0,5}\s+)?"  # a leading mention of the bot
     r"([/#])([^\W\d_]\w*)(?:@[\w.]+)?(?!\w)(?![/.\-]\w)"
 )
+# "/ thongbao ...": a space slipped after the slash. Only a known name counts (a "/ " opening
+# chatter stays chatter), so the command is not taken for chatter and silently dropped.
+_CMD_SPACED_RE: Final = re.compile(
+    r"\s*(?:@[^\s/#@]+(?:[ \t]+[^\s/#@]+){0,5}\s+)?"
+    r"(/)[ \t]+([^\W\d_]\w*)(?:@[\w.]+)?(?!\w)(?![/.\-]\w)"
+)
 _HASHTAG_RE: Final = re.compile(r"(?<![\w/#&?=.:@\-])#([^\W\d_]\w*)(?!\w)")
 # Each alternative opens with a plain character and checks what precedes it afterwards, so the
 # engine skips straight to "0", "8", "+" or "(" (see _AFTER_FIRST).
@@ -69,6 +75,10 @@ def _command(text: str, low: str) -> tuple[Command | None, tuple[int, int] | Non
         name = COMMAND_NAMES.get(key)
         if name is not None or m.group(1) == "/":
             return Command(name or key, text[m.end() :].strip()), (m.start(1), m.end())
+    elif (m := _CMD_SPACED_RE.match(text)) is not None:
+        name = COMMAND_NAMES.get(fold(lower(m.group(2))))
+        if name is not None:
+            return Command(name, text[m.end() :].strip()), (m.start(1), m.end())
     if "#" in text:
         urls = [(u.start(), u.end()) for u in _URL_RE.finditer(low)] if "/" in low else []
         for h in _HASHTAG_RE.finditer(text):

@@ -196,8 +196,12 @@ def _people(lex: _Lexicon, low: str, accented: bool, digits: bool, words: bool) 
         found.extend(lex.people_re.finditer(low))
     if words:
         found.extend(lex.people_words_re.finditer(low))
+    # "0912 345 678 anh Nam": the phone's last digits are no 678 people (nor a high severity).
+    phones = [(p.start(), p.end()) for p in _PHONE_RE.finditer(low)] if found and digits else []
     for m in found:
         num = m.group("num")
+        if phones and any(a <= m.start("num") < b for a, b in phones):
+            continue
         if num[0].isdigit():
             value = int(num.replace(".", "").replace(",", ""))
         else:

@@ -36,8 +36,8 @@ NOT_UNDERSTOOD_PRIVATE = (
     "gõ /huongdan để xem hướng dẫn."
 )
 WELCOME_GUEST = (
-    "Chào {name}! Anh/chị chưa có trong danh sách Hội đồng; bot đã ghi nhận và sẽ báo "
-    "điều phối viên xác nhận."
+    "Chào {name}! Anh/chị chưa có trong danh sách Hội đồng; bot đã ghi nhận và đưa vào danh "
+    "sách chờ điều phối viên xác nhận."
 )
 
 

@@ -8,6 +8,7 @@ CHECKIN_OK = {
     "patrol": "✅ Đã ghi nhận báo cáo tuần tra của {name} lúc {time}: tình hình bình thường. Cảm ơn anh/chị!",
 }
 ABSENT_OK = "Đã ghi nhận {name} báo vắng. Cảm ơn anh/chị đã báo trước."
+LATE_OK = "Đã ghi nhận {name} báo đến muộn. Cảm ơn anh/chị đã báo trước."
 
 DIRECTIVE_POST = (
     "📢 THÔNG BÁO {code}\n{text}\n\n"
@@ -45,9 +46,11 @@ ALL_ACKED = "Tất cả đã nhận. 👏"
 TASK_USAGE = "Cú pháp: /giaoviec @tên nội dung việc han 30/11 (hạn có thể kèm giờ, vd 30/11 17h)."
 TASK_WHO = 'Không tìm thấy thành viên "{name}" trong danh sách. Kiểm tra lại tên giúp bot nhé.'
 TASK_PICK = 'Có {n} người khớp "{name}":\n{options}\nTrả lời số thứ tự để chọn người nhận việc.'
+TASK_PICK_RANGE = "Danh sách chỉ có {n} người: anh/chị trả lời một số từ 1 đến {n} giúp bot nhé."
 TASK_CREATED = "📝 Đã giao việc {code} cho {name}: {text}{due}."
 TASK_ASSIGNED = "📝 Anh/chị được giao việc {code}: {text}{due}.\nLàm xong nhắn /xong {code} cho bot nhé. Cảm ơn anh/chị!"
 TASK_DUE = ", hạn {due}"
+TASK_DUE_PAST = "Hạn {due} đã qua. Anh/chị gõ lại lệnh với hạn mới giúp bot nhé."
 TASK_DONE = "✅ Việc {code} đã hoàn thành. Cảm ơn {name}!"
 TASK_DONE_NOTIFY = "✅ {name} đã hoàn thành việc {code}: {text}."
 TASK_ALREADY_DONE = "Việc {code} đã hoàn thành trước đó rồi."

@@ -181,6 +181,7 @@ USAGE_XONG = "Cách dùng: /xong SV<số> cho sự việc, /xong CV<số> cho vi
 NOT_FOUND = "Bot không tìm thấy sự việc {code}. Gõ /baocao để xem các sự việc đang mở."
 ALREADY_CLOSED = "Sự việc {code} đã đóng ({status})."
 NOT_ALLOWED = "Việc cập nhật sự việc dành cho điều phối viên. Cảm ơn anh/chị đã quan tâm!"
+DETAILS_NOT_ALLOWED = "Chi tiết sự việc {code} dành cho điều phối viên và người đã báo sự việc."
 TASKS_UNAVAILABLE = "Chức năng việc được giao chưa sẵn sàng; anh/chị báo điều phối viên giúp nhé."
 WHICH_INCIDENT = "Đang có {n} sự việc khẩn chờ nhận: {codes}. Anh/chị gõ /xuly SV<số> để nhận."
 
@@ -202,7 +203,12 @@ TO_ALERTED = {
     "acknowledged": "Sự việc {code}: {who} đã nhận xử lý.",
     "false_alarm": "Sự việc {code}: {who} cho biết là báo nhầm, không cần xử lý nữa.",
     "confirmed": "Sự việc {code}: người báo đã xác nhận ({category}). Cần người nhận xử lý!",
+    "disputed": "Sự việc {code}: {who} cho biết là báo nhầm, nhưng còn người khác cũng báo nên "
+    "sự việc vẫn mở.",
 }
+# A reporter's "báo nhầm" about an incident someone else reported too: it stays open.
+FALSE_ALARM_DISPUTED = "Sự việc {code} còn người khác cũng báo nên bot chưa đóng."
+FALSE_ALARM_DISPUTED_TOLD = " Bot đã báo lại ý kiến của {who} cho người nhận tin khẩn."
 
 
 class Reporter(NamedTuple):

@@ -13,6 +13,7 @@ from handlers.context import Context
 from handlers.intents.incidents.reports import file_report
 from handlers.intents.incidents.status import (
     may_manage,
+    reported_by,
     set_status,
     sole_reporter,
 )
@@ -141,8 +142,17 @@ async def report_command(ctx: Context) -> None:
             await ctx.reply(texts.REPORT_PROMPT)
         return
     named = re.fullmatch(r"#?\s*sv\s*-?\s*(\d{1,12})", args, flags=re.IGNORECASE)
-    if named and may_manage(ctx.settings, ctx.member):
-        await ctx.reply(await details(ctx, int(named.group(1))))
+    if named:
+        # A member asking after an incident is no new report ("SV1", category other): its
+        # reporters see it, others are told it is for coordinators.
+        incident_id = int(named.group(1))
+        incident = await get_incident(ctx.session, incident_id)
+        if may_manage(ctx.settings, ctx.member) or (
+            incident is not None and await reported_by(ctx, incident)
+        ):
+            await ctx.reply(await details(ctx, incident_id))
+        else:
+            await ctx.reply(texts.DETAILS_NOT_ALLOWED.format(code=texts.incident_code(incident_id)))
         return
     parsed = parse(args, ctx.event.sent_at, ctx.tz)
     if getattr(parsed, "type", None) == "all_clear" and "all_clear" in HANDLERS:

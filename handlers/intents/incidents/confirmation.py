@@ -35,6 +35,7 @@ from handlers.intents.incidents.understanding import (
 )
 from handlers.parse import parse
 from handlers.registry import hook
+from handlers.text import fold
 from handlers.texts import incidents as texts
 from models.incidents import (
     CLOSED,
@@ -72,7 +73,14 @@ def classify_answer(text: str) -> tuple[str, str] | None:
         return ("yes", "")
     if words in NO or (short and first in NO_LEAD):
         return ("no", "")
+    if short and _NO_OPENING.match(fold(text).lower().lstrip()):
+        return ("no", "")  # "ko, chay xe thoi", "không phải, em chạy ra xưởng 2"
     return None
+
+
+# "Không," / "ko phải ..." opening a short answer: no, whatever follows. Without it the fire
+# misread from "chay" (ran) was alerted to the coordinators after the hold anyway.
+_NO_OPENING = re.compile(r"(?:khong|ko|k|hong|hok)(?:\s*[,.!;:\-]|\s+phai\b)")
 
 
 @hook(10)

@@ -23,6 +23,7 @@ from handlers.texts import incidents as texts
 from models.incidents import (
     CLOSED,
     add_event,
+    alerted_chats,
     doubts_for_reports,
     get_incident,
     reports_of,
@@ -124,6 +125,8 @@ async def alert_reply(ctx: Context) -> bool:
     if not quoted_id:
         return False
     row = await find_quoted(ctx.session, ctx.event.chat_id, quoted_id)
+    if row is not None and row.ref_type == "report" and row.ref_id is not None:
+        return await receipt_take_over(ctx, row.ref_id)
     if row is None or row.ref_type != "incident" or row.ref_id is None or row.kind != "alert":
         return False
     incident = await get_incident(ctx.session, row.ref_id, lock=True)
@@ -138,6 +141,23 @@ async def alert_reply(ctx: Context) -> bool:
     if action is None:
         # Any reply from a coordinator to an alert means they have it in hand.
         action = "acknowledged"
+    await ctx.reply(await set_status(ctx, incident, action, ctx.text))
+    return True
+
+
+async def receipt_take_over(ctx: Context, report_id: int) -> bool:
+    """ "nhận xử lý" quoting the bot's receipt of a report (in the group it was reported in):
+    someone who may manage the incident takes it. Anything else is routed as usual."""
+    words = folded_words(ctx.text)
+    if not has_phrase(words, TAKE_OVER) and reply_action(ctx.text) != "handling":
+        return False
+    report = await ctx.session.get(Report, report_id)
+    if report is None or report.incident_pk is None:
+        return False
+    incident = await get_incident(ctx.session, report.incident_pk, lock=True)
+    if incident is None or not may_manage(ctx.settings, ctx.member, incident):
+        return False
+    action = "handling" if reply_action(ctx.text) == "handling" else "acknowledged"
     await ctx.reply(await set_status(ctx, incident, action, ctx.text))
     return True
 
@@ -206,9 +226,32 @@ async def false_alarm_message(ctx: Context) -> bool:
     if not may_manage(ctx.settings, ctx.member, incident) and not await sole_reporter(
         ctx, incident
     ):
-        return False
+        if named or not await reported_by(ctx, incident):
+            return False
+        # Their own report, which others made too: it stays open, and saying nothing here let
+        # "báo nhầm" be read as an all-clear (a patrol recorded, the alerted never told).
+        await ctx.reply(await disputed(ctx, incident))
+        return True
     await ctx.reply(await set_status(ctx, incident, "false_alarm", ctx.text))
     return True
+
+
+async def reported_by(ctx: Context, incident: Incident) -> bool:
+    return any(r.member_pk == ctx.member.id for r in await reports_of(ctx.session, incident.id))
+
+
+async def disputed(ctx: Context, incident: Incident) -> str:
+    """Tell the alerted that one reporter calls it a false alarm; the answer for the sender."""
+    code, who = texts.incident_code(incident.id), name_of(ctx.member)
+    add_event(ctx.session, incident, "disputed", ctx.now, ctx.member.id, ctx.text)
+    here = {ctx.event.chat_id}
+    answer = texts.FALSE_ALARM_DISPUTED.format(code=code)
+    if set(await alerted_chats(ctx.session, incident.id)) - here:
+        text = texts.TO_ALERTED["disputed"].format(code=code, who=who)
+        what = f"disputed-{ctx.member.id}"  # each reporter's word is passed on (the key)
+        await tell_alerted(ctx.session, ctx.now, incident, what, text, here)
+        answer += texts.FALSE_ALARM_DISPUTED_TOLD.format(who=who)
+    return answer
 
 
 async def _own_recent_incident(ctx: Context) -> Incident | None:
