@@ -431,3 +431,29 @@ async def test_shutdown_waits_for_a_running_job(make_settings: Callable[..., Set
             assert lease is not None and lease.last_run_at is not None  # and its lease released
     finally:
         await engine.dispose()
+
+
+def test_namesakes_and_a_shared_phone_stay_separate_people(tmp_path: Path) -> None:
+    """Two Nguyễn Văn Hùng of one enterprise, or two people at one guard-post phone, each
+    with their own Zalo id, are two members; a row repeated in the file is named, not applied."""
+    write_config(tmp_path)
+    roster = (
+        "member_id,name,phone,enterprise,role,groups\n"
+        "u20,Nguyễn Văn Hùng,,May Việt,member,gmayviet\n"
+        "u21,Nguyễn Văn Hùng,,May Việt,member,gmayviet\n"
+        "u22,Trần Văn Nam,0901000055,Hansol,member,gmayviet\n"
+        "u23,Lê Thị Hoa,0901000055,Hansol,member,gmayviet\n"
+        ",Đỗ Văn Tư,,Hansol,member,gmayviet\n"
+        ",Đỗ Văn Tư,,Hansol,member,gmayviet\n"
+    )
+    (tmp_path / "roster.csv").write_text(roster, encoding="utf-8")
+    proc = run("members", "import", "roster.csv", cwd=tmp_path)
+    assert proc.returncode == 1, proc.stderr
+    assert "5 created, 0 updated, 0 unchanged, 1 rejected" in proc.stdout
+    assert "roster.csv: line 7: the same person as line 6" in proc.stderr
+    listed = run("members", "list", "--format", "jsonl", cwd=tmp_path).stdout
+    ids = sorted(json.loads(line)["member_id"] or "-" for line in listed.splitlines())
+    assert ids == ["-", "u20", "u21", "u22", "u23"]
+    again = run("members", "import", "roster.csv", cwd=tmp_path)  # idempotent, nobody swapped
+    assert "0 created, 0 updated, 5 unchanged, 1 rejected" in again.stdout, again.stderr
+
