@@ -457,3 +457,13 @@ def test_namesakes_and_a_shared_phone_stay_separate_people(tmp_path: Path) -> No
     again = run("members", "import", "roster.csv", cwd=tmp_path)  # idempotent, nobody swapped
     assert "0 created, 0 updated, 5 unchanged, 1 rejected" in again.stdout, again.stderr
 
+
+def test_importing_a_folder_or_an_unreadable_file_says_so(tmp_path: Path) -> None:
+    """`members import` / `posts import` given a folder: exit 2 naming it, no traceback name."""
+    write_config(tmp_path)
+    (tmp_path / "rosters").mkdir()
+    for command in ("members", "posts"):
+        proc = run(command, "import", "rosters", cwd=tmp_path)
+        assert proc.returncode == 2, proc.stderr
+        assert proc.stderr.startswith("antt-bot: rosters: cannot read:"), proc.stderr
+        assert "Error" not in proc.stderr, proc.stderr
