@@ -467,3 +467,13 @@ def test_importing_a_folder_or_an_unreadable_file_says_so(tmp_path: Path) -> Non
         assert proc.returncode == 2, proc.stderr
         assert proc.stderr.startswith("antt-bot: rosters: cannot read:"), proc.stderr
         assert "Error" not in proc.stderr, proc.stderr
+
+
+def test_an_export_range_that_ends_before_it_starts_is_named(tmp_path: Path) -> None:
+    """--since after --until (swapped dates) would export nothing and say nothing."""
+    write_config(tmp_path)
+    proc = run("export", "messages", "--since", "2026-12-07", "--until", "2026-12-01", cwd=tmp_path)
+    assert proc.returncode == 2 and proc.stdout == "", proc.stdout
+    assert "--since 2026-12-07 is not before --until 2026-12-01" in proc.stderr, proc.stderr
+    proc = run("export", "messages", "--since", "2026-12-01", "--until", "2026-12-07", cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
