@@ -32,7 +32,9 @@ def db_backup(args: argparse.Namespace) -> int:
     url = database_url(load(args))
     dest = Path(args.file).expanduser()
     if dest.is_dir():
-        raise UsageError(f"{dest} is a folder: give the backup's file name, e.g. {dest / 'antt.db'}")
+        raise UsageError(
+            f"{dest} is a folder: give the backup's file name, e.g. {dest / 'antt.db'}"
+        )
     try:
         db = sqlite_file(url)
         if db is None:
