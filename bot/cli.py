@@ -221,6 +221,10 @@ def build_parser() -> argparse.ArgumentParser:
     # including ones added without `parents=[common]`.
     for each in [parser, *subparsers_of(parser)]:
         add_config_option(each)
+        for action in each._actions:
+            if isinstance(action, argparse._SubParsersAction):
+                # "required: {list,run}" rather than the dest ("jobs_cmd"); usage unchanged.
+                action.metavar = "{" + ",".join(action.choices) + "}"
     return parser
 
 

@@ -477,3 +477,13 @@ def test_an_export_range_that_ends_before_it_starts_is_named(tmp_path: Path) -> 
     assert "--since 2026-12-07 is not before --until 2026-12-01" in proc.stderr, proc.stderr
     proc = run("export", "messages", "--since", "2026-12-01", "--until", "2026-12-07", cwd=tmp_path)
     assert proc.returncode == 0, proc.stderr
+
+
+def test_a_missing_subcommand_names_the_choices_not_an_internal_name(tmp_path: Path) -> None:
+    """`antt-bot jobs` alone: 'required: {list,run}', never the parser's `jobs_cmd`."""
+    for argv, choices in ((["jobs"], "{list,run}"), ([], "{serve,demo,"), (["db"], "{upgrade,")):
+        proc = run(*argv, cwd=tmp_path)
+        assert proc.returncode == 2, proc.stderr
+        last = proc.stderr.strip().splitlines()[-1]
+        assert f"the following arguments are required: {choices}" in last, last
+        assert "_cmd" not in last and not last.endswith(": cmd"), last
