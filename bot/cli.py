@@ -36,6 +36,17 @@ def parse_when(value: str, tz: ZoneInfo) -> datetime:
     return when.replace(tzinfo=tz) if when.tzinfo is None else when
 
 
+def port_number(value: str) -> int:
+    """--port: 0 (the system picks one) to 65535, refused before anything starts."""
+    try:
+        port = int(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{value!r} is not a port number (0-65535)") from None
+    if not 0 <= port <= 65535:
+        raise argparse.ArgumentTypeError(f"{port} is not a port number (0-65535)")
+    return port
+
+
 def load(args: argparse.Namespace) -> Settings:
     return load_settings(config_path(getattr(args, "config", None)))
 
@@ -108,10 +119,10 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("serve", parents=[common], help="run the bot")
     p.add_argument("--host")
-    p.add_argument("--port", type=int)
+    p.add_argument("--port", type=port_number)
 
     p = sub.add_parser("demo", parents=[common], help="simulated Zalo group in the browser")
-    p.add_argument("--port", type=int, default=8765)
+    p.add_argument("--port", type=port_number, default=8765)
     p.add_argument("--host", default="127.0.0.1")
     p.add_argument("--no-browser", action="store_true")
     p.add_argument(

@@ -487,3 +487,15 @@ def test_a_missing_subcommand_names_the_choices_not_an_internal_name(tmp_path: P
         last = proc.stderr.strip().splitlines()[-1]
         assert f"the following arguments are required: {choices}" in last, last
         assert "_cmd" not in last and not last.endswith(": cmd"), last
+
+
+def test_a_port_out_of_range_is_named_before_anything_starts(tmp_path: Path) -> None:
+    """`serve --port 70000` / `demo --port -1`: exit 2 naming --port (was OverflowError, or
+    a resolver error blaming --host)."""
+    write_config(tmp_path)
+    for argv in (["serve", "--port", "70000"], ["demo", "--no-browser", "--port", "-1"]):
+        proc = run(*argv, cwd=tmp_path)
+        assert proc.returncode == 2, proc.stderr
+        last = proc.stderr.strip().splitlines()[-1]
+        assert "argument --port:" in last and "0-65535" in last, last
+    assert not (tmp_path / "data").exists()  # refused before the database was opened
