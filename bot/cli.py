@@ -274,6 +274,15 @@ def main(argv: list[str] | None = None) -> int:
         return 130
     except BrokenPipeError:
         return EXIT_OK
+    except OSError as exc:
+        # A file the command reads or writes (-o into a missing folder): the path and the
+        # reason, not the exception's name. Others (a refused connection) fall through.
+        path = exc.filename2 if exc.filename2 is not None else exc.filename
+        if path is None:
+            print(f"antt-bot: {type(exc).__name__}: {exc}", file=sys.stderr)
+            return EXIT_FAIL
+        print(f"antt-bot: {path}: {exc.strerror or exc}", file=sys.stderr)
+        return EXIT_FAIL
     except Exception as exc:
         from models.db import SchemaBehind
 

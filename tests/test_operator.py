@@ -499,3 +499,20 @@ def test_a_port_out_of_range_is_named_before_anything_starts(tmp_path: Path) -> 
         last = proc.stderr.strip().splitlines()[-1]
         assert "argument --port:" in last and "0-65535" in last, last
     assert not (tmp_path / "data").exists()  # refused before the database was opened
+
+
+def test_an_output_file_that_cannot_be_written_is_named_plainly(tmp_path: Path) -> None:
+    """-o into a missing folder or onto a folder: the path and the reason, exit 1."""
+    write_config(tmp_path)
+    cases = [
+        (["export", "members", "-o", "no/such/x.csv"], "antt-bot: no/such/x.csv: No such file"),
+        (["digest", "-o", str(tmp_path)], f"antt-bot: {tmp_path}: Is a directory"),
+        (["members", "export-data", "u1", "-o", "no/x.json"], None),  # no such member: 2
+    ]
+    for argv, said in cases:
+        proc = run(*argv, cwd=tmp_path)
+        if said is None:
+            assert proc.returncode == 2, proc.stderr
+            continue
+        assert proc.returncode == 1, proc.stderr
+        assert said in proc.stderr and "Error" not in proc.stderr, proc.stderr
