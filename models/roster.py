@@ -31,6 +31,16 @@ def normalize_phone(raw: str) -> str | None:
     return None
 
 
+def _lost_leading_zero(raw: str) -> str | None:
+    """A roster cell Excel saved as a number (901000001 for 0901000001): a mobile of 9 digits
+    from 3, 5, 7, 8 or 9, or a landline of 10 from 2. Only for the roster: in chat, such
+    digits may be anything."""
+    digits = raw.strip()
+    if re.fullmatch(r"[35789]\d{8}|2\d{9}", digits):
+        return "0" + digits
+    return None
+
+
 @dataclass(frozen=True)
 class RosterRow:
     line: int
@@ -97,7 +107,12 @@ def _parse(text: str) -> tuple[list[RosterRow], list[str], int]:
         phone = None
         if rec.get("phone"):
             phone = normalize_phone(rec["phone"])
-            if phone is None:
+            if phone is None and (phone := _lost_leading_zero(rec["phone"])):
+                errors.append(
+                    f"line {n}: phone {rec['phone']!r} read as {phone} (the leading 0 was lost, "
+                    "as Excel does with numbers: format the column as Text)"
+                )
+            elif phone is None:
                 errors.append(
                     f"line {n}: phone {rec['phone']!r} is not a Vietnamese number; kept empty"
                 )

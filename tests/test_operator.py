@@ -516,3 +516,23 @@ def test_an_output_file_that_cannot_be_written_is_named_plainly(tmp_path: Path) 
             continue
         assert proc.returncode == 1, proc.stderr
         assert said in proc.stderr and "Error" not in proc.stderr, proc.stderr
+
+
+def test_a_phone_whose_leading_zero_excel_dropped_is_restored(tmp_path: Path) -> None:
+    """Excel shows 0901000001 as the number 901000001 and saves it so: the phone is kept
+    (with a note), not emptied; a number too short for that stays refused."""
+    write_config(tmp_path)
+    roster = (
+        "member_id,name,phone,enterprise,role,groups\n"
+        "u1,Phạm Minh Quân,901000001,Ban quản lý KCN,coordinator,gcouncil\n"
+        "u2,Trần Thị Bình,2113845678,May Việt,member,gmayviet\n"
+        "u3,Ngô Thị Dung,1234567,May Việt,member,gmayviet\n"
+    )
+    (tmp_path / "roster.csv").write_text(roster, encoding="utf-8")
+    proc = run("members", "import", "roster.csv", cwd=tmp_path)
+    assert proc.returncode == 0 and "3 created" in proc.stdout, proc.stderr
+    assert "line 2: phone '901000001' read as 0901000001 (the leading 0 was lost" in proc.stderr
+    assert "line 4: phone '1234567' is not a Vietnamese number; kept empty" in proc.stderr
+    listed = run("export", "members", "--format", "jsonl", cwd=tmp_path).stdout
+    phones = {r["member_id"]: r["phone"] for r in map(json.loads, listed.splitlines())}
+    assert phones == {"u1": "0901000001", "u2": "02113845678", "u3": None}
