@@ -36,6 +36,17 @@ def parse_when(value: str, tz: ZoneInfo) -> datetime:
     return when.replace(tzinfo=tz) if when.tzinfo is None else when
 
 
+def port_number(value: str) -> int:
+    """--port: 0 (the system picks one) to 65535, refused before anything starts."""
+    try:
+        port = int(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{value!r} is not a port number (0-65535)") from None
+    if not 0 <= port <= 65535:
+        raise argparse.ArgumentTypeError(f"{port} is not a port number (0-65535)")
+    return port
+
+
 def load(args: argparse.Namespace) -> Settings:
     return load_settings(config_path(getattr(args, "config", None)))
 
@@ -108,10 +119,10 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("serve", parents=[common], help="run the bot")
     p.add_argument("--host")
-    p.add_argument("--port", type=int)
+    p.add_argument("--port", type=port_number)
 
     p = sub.add_parser("demo", parents=[common], help="simulated Zalo group in the browser")
-    p.add_argument("--port", type=int, default=8765)
+    p.add_argument("--port", type=port_number, default=8765)
     p.add_argument("--host", default="127.0.0.1")
     p.add_argument("--no-browser", action="store_true")
     p.add_argument(
@@ -221,6 +232,10 @@ def build_parser() -> argparse.ArgumentParser:
     # including ones added without `parents=[common]`.
     for each in [parser, *subparsers_of(parser)]:
         add_config_option(each)
+        for action in each._actions:
+            if isinstance(action, argparse._SubParsersAction):
+                # "required: {list,run}" rather than the dest ("jobs_cmd"); usage unchanged.
+                action.metavar = "{" + ",".join(action.choices) + "}"
     return parser
 
 
@@ -259,6 +274,15 @@ def main(argv: list[str] | None = None) -> int:
         return 130
     except BrokenPipeError:
         return EXIT_OK
+    except OSError as exc:
+        # A file the command reads or writes (-o into a missing folder): the path and the
+        # reason, not the exception's name. Others (a refused connection) fall through.
+        path = exc.filename2 if exc.filename2 is not None else exc.filename
+        if path is None:
+            print(f"antt-bot: {type(exc).__name__}: {exc}", file=sys.stderr)
+            return EXIT_FAIL
+        print(f"antt-bot: {path}: {exc.strerror or exc}", file=sys.stderr)
+        return EXIT_FAIL
     except Exception as exc:
         from models.db import SchemaBehind
 

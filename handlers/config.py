@@ -6,8 +6,8 @@ from __future__ import annotations
 
 import os
 import re
-from collections.abc import Mapping
-from datetime import time
+from collections.abc import Hashable, Mapping
+from datetime import date, time
 from pathlib import Path
 from types import NoneType, UnionType
 from typing import Any, Literal, Union, get_args, get_origin
@@ -610,10 +610,45 @@ def _describe(error: ValidationError, from_env: Mapping[str, str] | None = None)
         msg = item["msg"]
         if item["type"] == "extra_forbidden":
             msg = "unknown key (check the spelling; see README 'Configuration')"
+        elif item["type"] == "string_type" and (read_as := _yaml_type(item.get("input"))):
+            msg = f"YAML read the value as {read_as}: write it in quotes"
         source = _env_source(key, from_env or {})
         where = f" (set by the environment variable {source})" if source else ""
         lines.append(f"  {key}{where}: {msg}")
     return lines
+
+
+class _UniqueKeyLoader(yaml.SafeLoader):
+    """safe_load that refuses a key written twice in one mapping (YAML keeps the last)."""
+
+    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
+        lines: dict[Any, int] = {}
+        for key_node, _ in node.value:
+            if key_node.tag == "tag:yaml.org,2002:merge":
+                continue  # `<<:` then a key overrides on purpose
+            key = self.construct_object(key_node, deep=True)
+            line = key_node.start_mark.line + 1
+            if not isinstance(key, Hashable):
+                continue  # SafeLoader itself refuses it ("found unhashable key")
+            if key in lines:
+                # A second `alerts:` would silently drop every key of the first.
+                raise ConfigError(
+                    f"key {key!r} is written twice (lines {lines[key]} and {line}): "
+                    "keep one and put everything under it"
+                )
+            lines[key] = line
+        return super().construct_mapping(node, deep=deep)
+
+
+def _yaml_type(value: Any) -> str | None:
+    """What YAML made of an unquoted value a text setting expected (9:30 -> 570)."""
+    if isinstance(value, bool):
+        return f"the boolean {str(value).lower()}"
+    if isinstance(value, int | float):
+        return f"the number {value}"
+    if isinstance(value, date):
+        return f"the date {value.isoformat()}"
+    return None
 
 
 def config_path(explicit: str | None, environ: Mapping[str, str] | None = None) -> Path | None:
@@ -648,9 +683,11 @@ def load_settings(
         except (OSError, UnicodeDecodeError) as exc:
             raise ConfigError(f"{where}: cannot read: {exc}") from None
         try:
-            loaded = yaml.safe_load(text)
+            loaded = yaml.load(text, Loader=_UniqueKeyLoader)  # a SafeLoader: plain data
         except yaml.YAMLError as exc:
             raise ConfigError(f"{where}: not valid YAML: {exc}") from None
+        except ConfigError as exc:
+            raise ConfigError(f"{where}: {exc}") from None
         if loaded is None:
             # An empty or cut-off file must not quietly become the defaults (the local
             # simulator on the real database).

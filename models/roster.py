@@ -9,7 +9,7 @@ import unicodedata
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from sqlalchemy import select, text
+from sqlalchemy import select, text, true
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from models.people import ensure_membership, fold_name, get_or_create_group
@@ -28,6 +28,16 @@ def normalize_phone(raw: str) -> str | None:
         digits = "0" + digits[2:]
     if re.fullmatch(r"0\d{9,10}", digits):
         return digits
+    return None
+
+
+def _lost_leading_zero(raw: str) -> str | None:
+    """A roster cell Excel saved as a number (901000001 for 0901000001): a mobile of 9 digits
+    from 3, 5, 7, 8 or 9, or a landline of 10 from 2. Only for the roster: in chat, such
+    digits may be anything."""
+    digits = raw.strip()
+    if re.fullmatch(r"[35789]\d{8}|2\d{9}", digits):
+        return "0" + digits
     return None
 
 
@@ -97,7 +107,12 @@ def _parse(text: str) -> tuple[list[RosterRow], list[str], int]:
         phone = None
         if rec.get("phone"):
             phone = normalize_phone(rec["phone"])
-            if phone is None:
+            if phone is None and (phone := _lost_leading_zero(rec["phone"])):
+                errors.append(
+                    f"line {n}: phone {rec['phone']!r} read as {phone} (the leading 0 was lost, "
+                    "as Excel does with numbers: format the column as Text)"
+                )
+            elif phone is None:
                 errors.append(
                     f"line {n}: phone {rec['phone']!r} is not a Vietnamese number; kept empty"
                 )
@@ -123,7 +138,11 @@ def _parse(text: str) -> tuple[list[RosterRow], list[str], int]:
 
 
 async def _find(session: AsyncSession, row: RosterRow) -> Member | None:
-    """The same person: by platform id, else by phone, else by name within the enterprise."""
+    """The same person: by platform id, else by phone, else by name within the enterprise.
+
+    A row with a platform id never takes over someone known by another id: namesakes and
+    people sharing a phone are different people."""
+    others = Member.member_id.is_(None) if row.member_id else true()
     if row.member_id:
         m = (
             await session.execute(select(Member).where(Member.member_id == row.member_id))
@@ -132,14 +151,14 @@ async def _find(session: AsyncSession, row: RosterRow) -> Member | None:
             return m
     if row.phone:
         m = (
-            (await session.execute(select(Member).where(Member.phone == row.phone)))
+            (await session.execute(select(Member).where(Member.phone == row.phone, others)))
             .scalars()
             .first()
         )
         if m is not None:
             return m
     stmt = select(Member).where(
-        Member.name_folded == fold_name(row.name), Member.status == "member"
+        Member.name_folded == fold_name(row.name), Member.status == "member", others
     )
     if row.enterprise:
         stmt = stmt.where(Member.enterprise == row.enterprise)
@@ -168,8 +187,17 @@ async def import_rows(
     row's role (council_members); the same person may be on several parks' rosters."""
     result = ImportResult()
     await _one_import_at_a_time(session)
+    seen: dict[int, int] = {}  # member pk -> the line that set it
     for row in rows:
         member = await _find(session, row)
+        if member is not None and member.id in seen:
+            # A second line for one person would overwrite the first: name it instead.
+            result.errors.append(
+                f"line {row.line}: the same person as line {seen[member.id]} (same member_id, "
+                "phone, or name and enterprise); not imported"
+            )
+            result.rejected += 1
+            continue
         values = {
             "name": row.name,
             "name_folded": fold_name(row.name),
@@ -212,6 +240,7 @@ async def import_rows(
             await ensure_membership(session, member, group, now=now, from_roster=True)
         if council_id is not None:
             await _in_council(session, member, council_id, row.role, now)
+        seen[member.id] = row.line
     return result
 
 
@@ -237,5 +266,5 @@ async def import_roster_csv(
     rows, errors, rejected = _parse(text)
     result = await import_rows(session, rows, now, council_id)
     result.errors = errors + result.errors
-    result.rejected = rejected
+    result.rejected += rejected
     return result

@@ -219,6 +219,7 @@ def test_bad_files_get_a_clear_answer_and_change_nothing(
         (["db", "backup", str(db)], "is the database itself"),
         (["db", "backup", f"{db}-wal"], "is the database itself"),
         (["db", "backup", str(tmp_path / "no" / "such" / "x.db")], "is not a folder"),
+        (["db", "backup", str(tmp_path)], f"{tmp_path} is a folder: give the backup's file"),
         (["db", "restore", str(tmp_path / "missing.db")], "no file at"),
         (["db", "restore", str(not_db)], "is not an SQLite database"),
         (["db", "restore", str(foreign)], "is not an antt-bot database"),
@@ -229,6 +230,10 @@ def test_bad_files_get_a_clear_answer_and_change_nothing(
         assert main([*argv, *args]) == 2, argv
         err = capsys.readouterr().err
         assert reason in err, (argv, err)
+    # A folder the bot's user cannot write in: said as such, not as an error of a .part file.
+    assert main(["db", "backup", "/proc/antt.db", *args]) == 1
+    err = capsys.readouterr().err
+    assert "antt-bot: cannot write the backup /proc/antt.db:" in err and ".part" not in err, err
     # A program still has the database open (a stopped bot's `jobs run`, an sqlite3 shell).
     monkeypatch.setattr(dbfile, "BUSY_SECONDS", 0.1)
     with contextlib.closing(sqlite3.connect(db)) as other:

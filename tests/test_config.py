@@ -230,3 +230,44 @@ def test_media_hosts_must_be_host_names() -> None:
     with pytest.raises(ConfigError, match=r"platform\.media_hosts"):
         load_settings(None, environ={"ANTT_PLATFORM__MEDIA_HOSTS": "['https://zdn.vn/x']"})
     assert load_settings(None, environ={}).platform.media_hosts == ("zdn.vn", "zadn.vn")
+
+
+@pytest.mark.parametrize(
+    "text, key, read_as",
+    [
+        ("digest:\n  time: 9:30\n", "digest.time", "the number 570"),
+        ("engagement:\n  holidays: [2026-09-02]\n", "engagement.holidays.0", "the date 2026-09-02"),
+        ("groups:\n  - {chat_id: 12345, name: x}\n", "groups.0.chat_id", "the number 12345"),
+        ("platform:\n  app_id: 0123\n", "platform.app_id", "the number 83"),
+    ],
+)
+def test_an_unquoted_time_date_or_id_says_to_quote_it(
+    tmp_path: Path, text: str, key: str, read_as: str
+) -> None:
+    """YAML reads 9:30, 2026-09-02 and 0123 as numbers and dates: say so, not just 'string'."""
+    path = tmp_path / "c.yaml"
+    path.write_text(text, encoding="utf-8")
+    with pytest.raises(ConfigError) as info:
+        load_settings(path, environ={})
+    assert f"{key}: YAML read the value as {read_as}: write it in quotes" in str(info.value)
+
+
+def test_a_section_written_twice_is_refused(tmp_path: Path) -> None:
+    """A second `alerts:` would silently replace the first one's keys."""
+    path = tmp_path / "c.yaml"
+    path.write_text(
+        "alerts:\n  urgent_categories: [fire, hazmat]\nserver:\n  port: 8080\n"
+        "alerts:\n  chair: '0901000010'\n",
+        encoding="utf-8",
+    )
+    with pytest.raises(ConfigError) as info:
+        load_settings(path, environ={})
+    message = str(info.value)
+    assert f"{path}: key 'alerts' is written twice (lines 1 and 5)" in message, message
+    nested = tmp_path / "n.yaml"
+    nested.write_text("server:\n  port: 8080\n  host: 0.0.0.0\n  port: 9090\n", encoding="utf-8")
+    with pytest.raises(ConfigError, match=r"key 'port' is written twice \(lines 2 and 4\)"):
+        load_settings(nested, environ={})
+    merged = tmp_path / "m.yaml"  # a YAML merge key still overrides as YAML says
+    merged.write_text("digest:\n  <<: {weekday: wed, time: '07:00'}\n  weekday: tue\n", "utf-8")
+    assert load_settings(merged, environ={}).digest.weekday == "tue"

@@ -14,6 +14,7 @@ import socket
 import sqlite3
 import ssl
 import subprocess
+import sys
 import uuid
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
@@ -111,6 +112,38 @@ def test_the_shipped_config_and_secrets_file_are_valid_together() -> None:
     assert settings.platform.token.get_secret_value().startswith("123456789:")
     proc = subprocess.run(["sh", "-n", str(DEPLOY / "antt-bot.sh")], check=False, timeout=30)
     assert proc.returncode == 0
+
+
+def test_the_admin_command_reads_the_services_config_from_the_source_folder(
+    tmp_path: Path,
+) -> None:
+    """docs/deploy.md runs `sudo antt-bot ...` from /opt/antt-bot/src, whose config.yaml is
+    the repository's: the wrapper must still use /etc/antt-bot/config.yaml, as the service."""
+    etc = tmp_path / "etc"
+    etc.mkdir()
+    (etc / "env").write_text("ANTT_DASHBOARD__PASSWORD='x'\n", encoding="utf-8")
+    (etc / "config.yaml").write_text("digest:\n  weekday: wed\n  time: '17:45'\n", "utf-8")
+    src = tmp_path / "src"
+    src.mkdir()
+    shutil.copy(ROOT / "config.yaml", src / "config.yaml")  # digest at mon 08:00
+    script = (DEPLOY / "antt-bot.sh").read_text(encoding="utf-8")
+    script = script.replace("/etc/antt-bot/", f"{etc}/").replace(
+        "runuser -u antt -- /opt/antt-bot/venv/bin/antt-bot", f"{sys.executable} -m bot"
+    )
+    (tmp_path / "antt-bot").write_text(script, encoding="utf-8")
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    env.pop("ANTT_CONFIG", None)
+    proc = subprocess.run(
+        ["sh", str(tmp_path / "antt-bot"), "jobs", "list"],
+        cwd=src,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert "17:45" in proc.stdout and not (src / "data").exists(), proc.stdout
 
 
 # ---------------------------------------------------------------- Caddy

@@ -431,3 +431,108 @@ async def test_shutdown_waits_for_a_running_job(make_settings: Callable[..., Set
             assert lease is not None and lease.last_run_at is not None  # and its lease released
     finally:
         await engine.dispose()
+
+
+def test_namesakes_and_a_shared_phone_stay_separate_people(tmp_path: Path) -> None:
+    """Two Nguyễn Văn Hùng of one enterprise, or two people at one guard-post phone, each
+    with their own Zalo id, are two members; a row repeated in the file is named, not applied."""
+    write_config(tmp_path)
+    roster = (
+        "member_id,name,phone,enterprise,role,groups\n"
+        "u20,Nguyễn Văn Hùng,,May Việt,member,gmayviet\n"
+        "u21,Nguyễn Văn Hùng,,May Việt,member,gmayviet\n"
+        "u22,Trần Văn Nam,0901000055,Hansol,member,gmayviet\n"
+        "u23,Lê Thị Hoa,0901000055,Hansol,member,gmayviet\n"
+        ",Đỗ Văn Tư,,Hansol,member,gmayviet\n"
+        ",Đỗ Văn Tư,,Hansol,member,gmayviet\n"
+    )
+    (tmp_path / "roster.csv").write_text(roster, encoding="utf-8")
+    proc = run("members", "import", "roster.csv", cwd=tmp_path)
+    assert proc.returncode == 1, proc.stderr
+    assert "5 created, 0 updated, 0 unchanged, 1 rejected" in proc.stdout
+    assert "roster.csv: line 7: the same person as line 6" in proc.stderr
+    listed = run("members", "list", "--format", "jsonl", cwd=tmp_path).stdout
+    ids = sorted(json.loads(line)["member_id"] or "-" for line in listed.splitlines())
+    assert ids == ["-", "u20", "u21", "u22", "u23"]
+    again = run("members", "import", "roster.csv", cwd=tmp_path)  # idempotent, nobody swapped
+    assert "0 created, 0 updated, 5 unchanged, 1 rejected" in again.stdout, again.stderr
+
+
+def test_importing_a_folder_or_an_unreadable_file_says_so(tmp_path: Path) -> None:
+    """`members import` / `posts import` given a folder: exit 2 naming it, no traceback name."""
+    write_config(tmp_path)
+    (tmp_path / "rosters").mkdir()
+    for command in ("members", "posts"):
+        proc = run(command, "import", "rosters", cwd=tmp_path)
+        assert proc.returncode == 2, proc.stderr
+        assert proc.stderr.startswith("antt-bot: rosters: cannot read:"), proc.stderr
+        assert "Error" not in proc.stderr, proc.stderr
+
+
+def test_an_export_range_that_ends_before_it_starts_is_named(tmp_path: Path) -> None:
+    """--since after --until (swapped dates) would export nothing and say nothing."""
+    write_config(tmp_path)
+    proc = run("export", "messages", "--since", "2026-12-07", "--until", "2026-12-01", cwd=tmp_path)
+    assert proc.returncode == 2 and proc.stdout == "", proc.stdout
+    assert "--since 2026-12-07 is not before --until 2026-12-01" in proc.stderr, proc.stderr
+    proc = run("export", "messages", "--since", "2026-12-01", "--until", "2026-12-07", cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+
+
+def test_a_missing_subcommand_names_the_choices_not_an_internal_name(tmp_path: Path) -> None:
+    """`antt-bot jobs` alone: 'required: {list,run}', never the parser's `jobs_cmd`."""
+    for argv, choices in ((["jobs"], "{list,run}"), ([], "{serve,demo,"), (["db"], "{upgrade,")):
+        proc = run(*argv, cwd=tmp_path)
+        assert proc.returncode == 2, proc.stderr
+        last = proc.stderr.strip().splitlines()[-1]
+        assert f"the following arguments are required: {choices}" in last, last
+        assert "_cmd" not in last and not last.endswith(": cmd"), last
+
+
+def test_a_port_out_of_range_is_named_before_anything_starts(tmp_path: Path) -> None:
+    """`serve --port 70000` / `demo --port -1`: exit 2 naming --port (was OverflowError, or
+    a resolver error blaming --host)."""
+    write_config(tmp_path)
+    for argv in (["serve", "--port", "70000"], ["demo", "--no-browser", "--port", "-1"]):
+        proc = run(*argv, cwd=tmp_path)
+        assert proc.returncode == 2, proc.stderr
+        last = proc.stderr.strip().splitlines()[-1]
+        assert "argument --port:" in last and "0-65535" in last, last
+    assert not (tmp_path / "data").exists()  # refused before the database was opened
+
+
+def test_an_output_file_that_cannot_be_written_is_named_plainly(tmp_path: Path) -> None:
+    """-o into a missing folder or onto a folder: the path and the reason, exit 1."""
+    write_config(tmp_path)
+    cases = [
+        (["export", "members", "-o", "no/such/x.csv"], "antt-bot: no/such/x.csv: No such file"),
+        (["digest", "-o", str(tmp_path)], f"antt-bot: {tmp_path}: Is a directory"),
+        (["members", "export-data", "u1", "-o", "no/x.json"], None),  # no such member: 2
+    ]
+    for argv, said in cases:
+        proc = run(*argv, cwd=tmp_path)
+        if said is None:
+            assert proc.returncode == 2, proc.stderr
+            continue
+        assert proc.returncode == 1, proc.stderr
+        assert said in proc.stderr and "Error" not in proc.stderr, proc.stderr
+
+
+def test_a_phone_whose_leading_zero_excel_dropped_is_restored(tmp_path: Path) -> None:
+    """Excel shows 0901000001 as the number 901000001 and saves it so: the phone is kept
+    (with a note), not emptied; a number too short for that stays refused."""
+    write_config(tmp_path)
+    roster = (
+        "member_id,name,phone,enterprise,role,groups\n"
+        "u1,Phạm Minh Quân,901000001,Ban quản lý KCN,coordinator,gcouncil\n"
+        "u2,Trần Thị Bình,2113845678,May Việt,member,gmayviet\n"
+        "u3,Ngô Thị Dung,1234567,May Việt,member,gmayviet\n"
+    )
+    (tmp_path / "roster.csv").write_text(roster, encoding="utf-8")
+    proc = run("members", "import", "roster.csv", cwd=tmp_path)
+    assert proc.returncode == 0 and "3 created" in proc.stdout, proc.stderr
+    assert "line 2: phone '901000001' read as 0901000001 (the leading 0 was lost" in proc.stderr
+    assert "line 4: phone '1234567' is not a Vietnamese number; kept empty" in proc.stderr
+    listed = run("export", "members", "--format", "jsonl", cwd=tmp_path).stdout
+    phones = {r["member_id"]: r["phone"] for r in map(json.loads, listed.splitlines())}
+    assert phones == {"u1": "0901000001", "u2": "02113845678", "u3": None}

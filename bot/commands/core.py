@@ -233,6 +233,11 @@ async def export(args: argparse.Namespace) -> int:
     tz = settings.tz
     since = parse_when(args.since, tz) if args.since else None
     until = parse_when(args.until, tz) if args.until else None
+    if since is not None and until is not None and since >= until:
+        # Swapped dates would give an empty file and exit 0: say which range was asked for.
+        raise UsageError(
+            f"--since {args.since} is not before --until {args.until}: nothing to export"
+        )
     path = output_path(args.output)
     if args.format == "xlsx" and path is None and sys.stdout.isatty():
         raise UsageError("XLSX is binary: give -o FILE")

@@ -28,6 +28,8 @@ async def read_csv_text(path: Path) -> str:
         raise UsageError(f"{path}: file not found") from None
     except UnicodeDecodeError:
         raise UsageError(f"{path}: not UTF-8 (save the CSV as 'CSV UTF-8' in Excel)") from None
+    except OSError as exc:  # a folder, no permission: the reason, not the exception's name
+        raise UsageError(f"{path}: cannot read: {exc.strerror or exc}") from None
 
 
 def report_import(path: Path, result: ImportResult) -> int:

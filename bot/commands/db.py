@@ -31,6 +31,10 @@ from models.db import alembic_config, head_revision, make_engine
 def db_backup(args: argparse.Namespace) -> int:
     url = database_url(load(args))
     dest = Path(args.file).expanduser()
+    if dest.is_dir():
+        raise UsageError(
+            f"{dest} is a folder: give the backup's file name, e.g. {dest / 'antt.db'}"
+        )
     try:
         db = sqlite_file(url)
         if db is None:
@@ -40,6 +44,9 @@ def db_backup(args: argparse.Namespace) -> int:
         copied = backup_file(db, dest)
     except DatabaseFileError as exc:
         raise UsageError(str(exc)) from None
+    except OSError as exc:  # about the destination: the copy is made beside it, then renamed
+        print(f"antt-bot: cannot write the backup {dest}: {exc.strerror or exc}", file=sys.stderr)
+        return EXIT_FAIL
     size = copied.size / 1_000_000
     print(f"backup of {db} written to {dest} ({size:.1f} MB, revision {copied.revision}, checked)")
     return EXIT_OK
