@@ -81,6 +81,7 @@ def install(app: web.Application) -> None:
     add_health_check(app, "failed_events", no_failed_events, critical=False)
     add_health_check(app, "sender", sender_not_paused)
     add_health_check(app, "coordinators", coordinators_reachable, critical=False)
+    add_health_check(app, "checkpoints", checkpoints_succeed, critical=False)
 
 
 async def database_answers(app: web.Application) -> str | None:
@@ -177,3 +178,12 @@ async def coordinators_reachable(app: web.Application) -> str | None:
 async def sender_not_paused(app: web.Application) -> str | None:
     """The sender pauses while Zalo refuses the token: say so, with what to do."""
     return app[keys.RUNTIME].sender.health()
+
+
+async def checkpoints_succeed(app: web.Application) -> str | None:
+    """Background WAL checkpoints that keep failing (a full disk) let the WAL file grow until
+    the disk is full; not critical: a restart would not help (models/checkpoints.py)."""
+    checkpointer = app.get(keys.CHECKPOINTS)
+    if checkpointer is None or checkpointer.last_error is None:
+        return None
+    return f"background WAL checkpoints failing, the WAL file grows: {checkpointer.last_error}"

@@ -11,6 +11,7 @@ from collections.abc import Awaitable, Callable
 from datetime import datetime
 
 from aiohttp import web
+from aiohttp.web_protocol import RequestPayloadError
 
 from bot import keys
 from bot.clean import MAX_NESTING, nested_too_deep
@@ -130,7 +131,20 @@ def bot_platform_webhook(
         if check_secret and not authentic:
             metrics.child(metrics.events_rejected, platform, "secret").inc()
             return _fail(401, "missing or wrong X-Bot-Api-Secret-Token")
-        body = await read_body(request, settings.server.max_body_bytes)
+        try:
+            body = await read_body(request, settings.server.max_body_bytes)
+        except RequestPayloadError as exc:
+            # A body that cannot be decoded (a corrupt gzip, a broken chunk) is the sender's
+            # fault: 400, not the error boundary's 503 (Zalo would redeliver it for ever).
+            metrics.child(metrics.events_rejected, platform, "invalid").inc()
+            reason = str(exc).splitlines()[-1].strip()
+            return await refuse_unreadable(request, f"body cannot be read: {reason}")
+        except ConnectionResetError:
+            # The client hung up (or the guard cut a slow one) before the body was whole:
+            # the network's doing, not a bug, and nobody is left to hear an answer.
+            metrics.child(metrics.events_rejected, platform, "cut_off").inc()
+            log.info("a delivery's body was cut off before its end: nothing stored")
+            return _fail(400, "body cut off before its end")
         if body is None:
             metrics.child(metrics.events_rejected, platform, "too_large").inc()
             return _fail(413, f"body over {settings.server.max_body_bytes} bytes")
@@ -143,6 +157,17 @@ def bot_platform_webhook(
 
     GUARDED.add(handler)
     return handler
+
+
+async def refuse_unreadable(request: web.Request, error: str) -> web.Response:
+    """400, then the connection closed: the rest of an undecodable stream cannot be read,
+    and aiohttp, skipping it to keep the connection, would log the error as a traceback."""
+    response = _fail(400, error)
+    response.force_close()  # says "Connection: close", so the client does not reuse it
+    await response.prepare(request)
+    await response.write_eof()
+    request.protocol.force_close()  # after the answer: the transport sends it, then closes
+    return response
 
 
 def unexpected_error(request: web.Request) -> web.Response:

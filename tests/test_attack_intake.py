@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gzip
 import json
 import logging
 import os
@@ -560,6 +561,56 @@ async def test_a_client_slow_with_its_body_is_cut_off_and_nothing_is_stored(
         async with app[keys.SESSIONS]() as s:
             stored = (await s.execute(select(func.count()).select_from(InboundEvent))).scalar()
     assert stored == 0
+
+
+def errors_logged(caplog: pytest.LogCaptureFixture) -> list[str]:
+    return [r.getMessage() for r in caplog.records if r.levelno >= logging.ERROR]
+
+
+async def test_a_corrupt_compressed_body_is_400_with_its_reason(
+    make_settings: Any, sqlite_url: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A body that says gzip but is not is the sender's fault: 400 (a 503 would have Zalo
+    redeliver it for ever) and no traceback; a real gzip body is read as usual."""
+    headers = {"Content-Encoding": "gzip", "X-Bot-Api-Secret-Token": SECRET}
+    url = "/webhook/zalo-bot"
+    good = gzip.compress(json.dumps(text_event("có mặt")).encode())
+    async with (
+        guarded_server(make_settings, sqlite_url) as (app, port),
+        aiohttp.ClientSession(f"http://127.0.0.1:{port}") as http,
+    ):
+        async with http.post(url, data=b"not gzip", headers=headers) as resp:
+            assert resp.status == 400
+            answer = await resp.json()
+        assert answer["ok"] is False and "gzip" in answer["error"]
+        async with http.post(url, data=good, headers=headers) as resp:
+            assert resp.status == 200
+        async with app[keys.SESSIONS]() as s:
+            stored = (await s.execute(select(func.count()).select_from(InboundEvent))).scalar()
+    assert stored == 1
+    assert errors_logged(caplog) == []
+
+
+async def test_a_client_hanging_up_mid_body_is_not_logged_as_a_bug(
+    make_settings: Any, sqlite_url: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A body cut off by the client (or by the guard) is the network's doing, not the
+    code's: nothing stored, and no traceback that would page someone."""
+    async with guarded_server(make_settings, sqlite_url) as (app, port):
+        _, writer = await asyncio.open_connection("127.0.0.1", port)
+        writer.write(
+            b"POST /webhook/zalo-bot HTTP/1.1\r\nHost: x\r\n"
+            + f"X-Bot-Api-Secret-Token: {SECRET}\r\nContent-Length: 400\r\n\r\n".encode()
+            + b'{"event_name": "message.text.received", '
+        )
+        await writer.drain()
+        await asyncio.sleep(0.1)
+        writer.close()
+        await asyncio.sleep(0.3)
+        async with app[keys.SESSIONS]() as s:
+            stored = (await s.execute(select(func.count()).select_from(InboundEvent))).scalar()
+    assert stored == 0
+    assert errors_logged(caplog) == []
 
 
 async def test_many_idle_connections_do_not_stop_a_signed_delivery(

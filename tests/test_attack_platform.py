@@ -364,13 +364,26 @@ def test_a_read_only_database_exits_with_what_to_do(tmp_path: Path) -> None:
     assert "serving on" not in proc.stderr and "start-up failed" not in proc.stderr
 
 
+def test_a_read_only_database_folder_exits_with_what_to_do(tmp_path: Path) -> None:
+    """The file writable but not its folder: SQLite cannot create the -wal beside it."""
+    write_config(tmp_path)
+    assert run("db", "upgrade", cwd=tmp_path).returncode == 0
+    db = tmp_path / "data" / "antt.db"
+    with read_only(db.parent):
+        proc = run("serve", "--port", "0", cwd=tmp_path)
+    assert proc.returncode == 2, proc.stderr
+    assert "the database refuses writes" in proc.stderr and str(db) in proc.stderr
+    assert "Traceback" not in proc.stderr and "sqlalche.me" not in proc.stderr
+
+
 @contextlib.contextmanager
 def read_only(path: Path) -> Iterator[None]:
     """The file as a read-only mount would leave it (root ignores modes: immutable then)."""
     if os.geteuid() != 0:
-        path.chmod(0o444)
+        mode = path.stat().st_mode
+        path.chmod(0o555 if path.is_dir() else 0o444)
         yield
-        path.chmod(0o644)
+        path.chmod(mode)
         return
     if subprocess.run(["chattr", "+i", str(path)], capture_output=True).returncode != 0:
         pytest.skip("cannot make a file read-only as root here (chattr +i refused)")

@@ -160,3 +160,50 @@ async def test_shutdown_during_a_checkpoint_waits_for_it(tmp_path: Path) -> None
 )
 def test_which_databases_get_background_checkpoints(url: str, path: str | None) -> None:
     assert sqlite_file(url) == path
+
+
+async def test_failing_checkpoints_show_on_healthz(
+    make_settings: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Checkpoints that keep failing (a full disk) let the WAL grow until the disk is full:
+    /healthz says so, degraded but 200 (restarting would not help), and clears once they
+    succeed again."""
+    monkeypatch.setattr(checkpoints, "INTERVAL_SECONDS", 0.02)
+    db = tmp_path / "antt.db"
+    app = create_app(make_settings(db=f"sqlite+aiosqlite:///{db}"), clock=FixedClock(T0))
+    client = TestClient(TestServer(app, port=0))
+    await client.start_server()
+
+    async def healthz() -> tuple[int, dict[str, Any]]:
+        async with client.get("/healthz") as resp:
+            body = await resp.json()
+        return resp.status, next(c for c in body["checks"] if c["name"] == "checkpoints")
+
+    full = threading.Event()
+    real = WalCheckpointer.checkpoint
+
+    def checkpoint(self: WalCheckpointer) -> tuple[int, int, int]:
+        if full.is_set():
+            raise sqlite3.OperationalError("database or disk is full")
+        return real(self)
+
+    monkeypatch.setattr(WalCheckpointer, "checkpoint", checkpoint)
+    try:
+        checkpointer = app[keys.CHECKPOINTS]
+        assert (await healthz())[1]["ok"] is True
+        full.set()
+        for _ in range(250):
+            await asyncio.sleep(0.02)
+            if checkpointer.last_error:
+                break
+        status, check = await healthz()
+        assert status == 200 and check["ok"] is False and check["critical"] is False
+        assert "WAL checkpoints failing" in check["reason"] and "disk is full" in check["reason"]
+        full.clear()
+        for _ in range(250):
+            await asyncio.sleep(0.02)
+            if checkpointer.last_error is None:
+                break
+        assert (await healthz())[1]["ok"] is True
+    finally:
+        await client.close()

@@ -112,24 +112,35 @@ async def database_refuses_writes(settings: Settings) -> str | None:
     workers retry for ever."""
     engine = make_engine(database_url(settings))
     try:
-        await ensure_schema(engine)
+        try:
+            await ensure_schema(engine)
+        except DBAPIError as exc:
+            if engine.dialect.name != "sqlite":
+                raise  # PostgreSQL away or behind: its own message, not a rights problem
+            # A read-only folder: SQLite cannot create the file's -wal and -shm beside it.
+            return _refuses_writes(exc, engine)
         async with engine.connect() as conn:
             trans = await conn.begin()
             try:
                 # Writes nothing, but needs write access (SQLite: the file; PostgreSQL: rights).
                 await conn.execute(sql("UPDATE alembic_version SET version_num = version_num"))
             except DBAPIError as exc:
-                reason = str(exc.orig).strip() or type(exc.orig).__name__
-                where = sqlite_path(engine) or "the PostgreSQL database (check the user's rights)"
-                return (
-                    f"the database refuses writes ({reason}): serve must store every delivery. "
-                    f"Make {where} writable (the file and its folder), then start again"
-                )
+                return _refuses_writes(exc, engine)
             finally:
                 await trans.rollback()
     finally:
         await engine.dispose()
     return None
+
+
+def _refuses_writes(exc: DBAPIError, engine: AsyncEngine) -> str:
+    """What to tell the operator when the database would not take a write."""
+    reason = str(exc.orig).strip() or type(exc.orig).__name__
+    where = sqlite_path(engine) or "the PostgreSQL database (check the user's rights)"
+    return (
+        f"the database refuses writes ({reason}): serve must store every delivery. "
+        f"Make {where} writable (the file and its folder), then start again"
+    )
 
 
 def sqlite_path(engine: AsyncEngine) -> str | None:
