@@ -19,6 +19,7 @@ from sqlalchemy import func, select, text
 from bot import keys
 from bot.background import TASK_STATES, TaskState
 from handlers.councils import councils, scope
+from models.db import READ_ONLY, read_session
 from models.people import coordinators
 from models.tables import InboundEvent as InboxRow
 
@@ -85,7 +86,9 @@ def install(app: web.Application) -> None:
 
 
 async def database_answers(app: web.Application) -> str | None:
-    async with app[keys.ENGINE].connect() as conn:
+    # Read-only: on SQLite it takes no write lock, so another process's long write (a CLI
+    # import, a second instance) is no outage, and intake never waits for a probe.
+    async with app[keys.ENGINE].execution_options(**{READ_ONLY: True}).connect() as conn:
         await conn.execute(text("SELECT 1"))
     return None
 
@@ -142,7 +145,7 @@ async def inbox_counts(app: web.Application) -> dict[str, int]:
         .where(InboxRow.status.in_(("pending", "failed")))
         .group_by(InboxRow.status)
     )
-    async with app[keys.SESSIONS]() as session:
+    async with read_session(app[keys.SESSIONS]) as session:  # each scrape: no write lock
         counts = {status: int(n) for status, n in (await session.execute(query)).tuples()}
     metrics = app[keys.METRICS]
     metrics.inbox_pending.set(counts.get("pending", 0))
@@ -158,7 +161,7 @@ async def coordinators_reachable(app: web.Application) -> str | None:
     settings = app[keys.SETTINGS]
     reachable: set[int] = set()
     unreachable: list[str] = []  # councils with coordinators, none reachable (several parks)
-    async with app[keys.SESSIONS]() as session:
+    async with read_session(app[keys.SESSIONS]) as session:
         for council in councils(settings):
             members, _chats = await coordinators(
                 session, council.coordinators, scope(settings, council.id)

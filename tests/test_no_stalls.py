@@ -9,14 +9,17 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from aiohttp.test_utils import TestClient, TestServer
 from sqlalchemy import func, select, text
 
 from bot import keys
+from bot.app import create_app
 from bot.writeturn import WriteTurn
+from handlers.clock import FixedClock
 from models import exports
 from models.db import make_engine, make_sessionmaker, read_session
 from models.tables import InboundEvent, Message
-from tests.conftest import text_event
+from tests.conftest import SECRET, T0, text_event
 
 # The busy wait comes from the URL: with the old locking reads, intake would answer 503
 # after one second instead of thirty.
@@ -133,9 +136,6 @@ async def test_the_parser_is_ready_before_the_first_delivery(
 ) -> None:
     """The lexicon and the learned model load at start-up (~80 ms on the loop), not inside
     the first slice of a flood, where every delivery would wait behind them."""
-    from aiohttp.test_utils import TestServer
-
-    from bot.app import create_app
     from handlers.parse import learned
     from handlers.parse.vocabulary import _lexicon
 
@@ -156,9 +156,6 @@ async def test_the_holiday_calendar_is_ready_before_the_first_send(
 ) -> None:
     """Vietnam's calendar (the package imports every country on first use, ~0.3 s) is built
     at start-up, not at the first polite-time check of a send in the middle of a flood."""
-    from aiohttp.test_utils import TestServer
-
-    from bot.app import create_app
     from handlers import calendar
 
     calendar._vietnam_year.cache_clear()
@@ -173,3 +170,32 @@ async def test_the_holiday_calendar_is_ready_before_the_first_send(
         assert calendar._vietnam_year.cache_info().misses == before.misses
     finally:
         await server.close()
+
+
+async def test_health_and_metrics_read_while_another_process_writes(
+    make_settings: Any, tmp_path: Path
+) -> None:
+    """A CLI import or a second instance holding the write lock is no outage: /healthz and
+    /metrics read their snapshot (they took the write lock: 503 "no answer within 3 s")."""
+    db = tmp_path / "antt.db"
+    app = create_app(
+        make_settings(db=f"sqlite+aiosqlite:///{db}"), clock=FixedClock(T0), workers=False
+    )
+    client = TestClient(TestServer(app, port=0))
+    await client.start_server()
+    other = sqlite3.connect(db, isolation_level=None, timeout=0)
+    try:
+        body = text_event("có mặt", sender="u1", chat="g1", group=True)
+        headers = {"Content-Type": "application/json", "X-Bot-Api-Secret-Token": SECRET}
+        async with client.post("/webhook/zalo-bot", json=body, headers=headers) as resp:
+            assert resp.status == 200  # stored, left pending: no workers here
+        other.execute("BEGIN IMMEDIATE")
+        async with client.get("/healthz") as resp:
+            health = await resp.json()
+            assert resp.status == 200, health
+        assert health["database"] == "ok"
+        async with client.get("/metrics") as resp:
+            assert "antt_inbox_pending 1.0" in await resp.text()
+    finally:
+        other.close()
+        await client.close()
