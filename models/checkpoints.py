@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import sqlite3
+import threading
 from dataclasses import dataclass, field
 
 from sqlalchemy.engine import make_url
@@ -46,23 +47,30 @@ class WalCheckpointer:
     pages_copied: int = 0
     last_error: str | None = None  # until a checkpoint succeeds again
     _conn: sqlite3.Connection | None = field(default=None, repr=False)
+    # Held while the connection is in use: closing it under a running checkpoint crashes
+    # the process (sqlite3 frees what the other thread is still reading).
+    _using: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     def checkpoint(self) -> tuple[int, int, int]:
         """One PASSIVE checkpoint: (busy, pages in the WAL, pages copied to the database)."""
-        if self._conn is None:
-            # timeout=0: a PASSIVE checkpoint never waits; a busy one is simply tried later.
-            self._conn = sqlite3.connect(
-                self.path, timeout=0, isolation_level=None, check_same_thread=False
-            )
-        busy, pages, copied = self._conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
+        with self._using:
+            if self._conn is None:
+                # timeout=0: a PASSIVE checkpoint never waits; a busy one is tried later.
+                self._conn = sqlite3.connect(
+                    self.path, timeout=0, isolation_level=None, check_same_thread=False
+                )
+            row = self._conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
+        busy, pages, copied = row
         self.checkpoints += 1
         self.pages_copied += max(copied, 0)
         return int(busy), int(pages), int(copied)
 
     def close(self) -> None:
-        if self._conn is not None:
-            self._conn.close()
-            self._conn = None
+        """Close the connection, once a checkpoint running in its thread is done with it."""
+        with self._using:
+            if self._conn is not None:
+                self._conn.close()
+                self._conn = None
 
 
 async def run_checkpoints(checkpointer: WalCheckpointer, interval: float | None = None) -> None:
