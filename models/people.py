@@ -52,6 +52,12 @@ def address(member: Member) -> str:
     return f"{title} {name.split()[-1] if member.status == 'member' else name}"
 
 
+def title_of(member: Member) -> str:
+    """The word to thank or address someone with once named: "chị", "đồng chí", else
+    "anh/chị" ("Đã ghi nhận chị Lan ... Cảm ơn chị!", never "chị Lan ... anh/chị")."""
+    return member.title or DEFAULT_TITLE
+
+
 def address_full(member: Member) -> str:
     """Title and full name ("chị Lê Thị Lan"): where people must be told apart (lists, alerts)."""
     name = member.name or member.display_name or member.member_id or "?"

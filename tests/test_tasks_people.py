@@ -202,10 +202,14 @@ async def test_accepting_a_task_is_never_a_directive_ack(council: Bot) -> None:
     await say(council, "q1", "/giaoviec @Tuan thay bình chữa cháy xưởng 1")
     # A quote-reply to the task, with the everyday words of a member to a superior.
     await say(council, "l1", "ok a, e nhận việc", quote=notice_id(council, "l1", "CV1"))
-    assert said(council, "l1")[-1] == texts.TASK_ACCEPTED.format(name="anh/chị Lan", code="CV1")
+    assert said(council, "l1")[-1] == texts.TASK_ACCEPTED.format(
+        name="anh/chị Lan", code="CV1", you="anh/chị"
+    )
     # Unquoted and without diacritics: the task came after the directive, so it is the task.
     await say(council, "t1", "vang a")
-    assert said(council, "t1")[-1] == texts.TASK_ACCEPTED.format(name="anh/chị Tuấn", code="CV2")
+    assert said(council, "t1")[-1] == texts.TASK_ACCEPTED.format(
+        name="anh/chị Tuấn", code="CV2", you="anh/chị"
+    )
     assert await count(council, Ack) == 0
     exported = {t["id"]: t["accepted_at"] for t in await tasks(council)}
     assert exported == {1: local(30, 9, month=11), 2: local(30, 9, month=11)}
@@ -372,7 +376,9 @@ async def test_people_are_addressed_by_title_and_given_name(council: Bot) -> Non
     await say(council, "q1", "/giaoviec @Tuấn thay bình chữa cháy kho 1")
     assert said(council, "q1")[-1].startswith("📝 Đã giao việc CV1 cho đồng chí Đỗ Văn Tuấn:")
     await say(council, "t1", "vâng ạ")
-    assert said(council, "t1")[-1] == texts.TASK_ACCEPTED.format(name="đồng chí Tuấn", code="CV1")
+    assert said(council, "t1")[-1] == texts.TASK_ACCEPTED.format(
+        name="đồng chí Tuấn", code="CV1", you="đồng chí"
+    )
     await say(council, "t1", "/xong CV1 đã thay")
     assert said(council, "t1")[-1] == etexts.TASK_DONE.format(code="CV1", name="đồng chí Tuấn")
     assert said(council, "q1")[-1].startswith("✅ Đồng chí Đỗ Văn Tuấn đã hoàn thành việc CV1")

@@ -19,7 +19,7 @@ from handlers.texts import engagement as texts
 from handlers.texts import honour as honour_texts
 from models import fastlane
 from models.honour import shift_at
-from models.people import address
+from models.people import address, title_of
 from models.prefetch import cast_table, checked_in_since, note_checkin
 from models.scoping import record_council
 from models.tables import CheckIn
@@ -126,7 +126,9 @@ async def check_in(ctx: Context) -> None:
     note_checkin(ctx.session, council, ctx.member.id, kind, ctx.event.sent_at)
     local = ctx.event.sent_at.astimezone(ctx.tz)
     at = f"{local.hour:02d}:{local.minute:02d}"  # strftime("%H:%M"), for a fifth of the cost
-    text = texts.CHECKIN_OK[kind].format(name=address(ctx.member), time=at)
+    text = texts.CHECKIN_OK[kind].format(
+        name=address(ctx.member), time=at, you=title_of(ctx.member)
+    )
     await chat_reply(ctx, text + _shift_note(ctx, kind))
 
 
@@ -145,4 +147,4 @@ async def absent(ctx: Context) -> None:
     folded = fold(ctx.text).lower()
     late = LATE_RE.search(folded) is not None and AWAY_RE.search(folded) is None
     reply = texts.LATE_OK if late else texts.ABSENT_OK
-    await chat_reply(ctx, reply.format(name=address(ctx.member)))
+    await chat_reply(ctx, reply.format(name=address(ctx.member), you=title_of(ctx.member)))

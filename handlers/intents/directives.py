@@ -18,7 +18,7 @@ from handlers.text import fold
 from handlers.texts import core as core_texts
 from handlers.texts import engagement as texts
 from handlers.texts import incidents as incident_texts
-from handlers.texts.people import address, labels, register_of
+from handlers.texts.people import address, labels, register_of, title_of
 from models.engagement import ackers, addressed_directive, expected_ackers, open_directive_for
 from models.inserts import insert_new
 from models.outbox import find_quoted
@@ -203,7 +203,8 @@ async def record_ack(ctx: Context, directive: Directive, *, quiet: bool = False)
     if not quiet:
         late = directive.status != "open" or ctx.event.sent_at > directive.deadline_at
         template = (core_texts.ACK_LATE if late else texts.ACK_OK) if is_new else texts.ACK_ALREADY
-        await chat_reply(ctx, template.format(name=address(ctx.member), code=code(directive.id)))
+        name, you = address(ctx.member), title_of(ctx.member)
+        await chat_reply(ctx, template.format(name=name, code=code(directive.id), you=you))
     return is_new
 
 

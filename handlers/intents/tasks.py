@@ -20,7 +20,14 @@ from handlers.texts import engagement as texts
 from handlers.texts import tasks as task_texts
 from models.engagement import open_directive_for, open_tasks
 from models.outbox import cancel_pending, find_quoted
-from models.people import address, address_full, capitalized, fold_name, members_by_mention
+from models.people import (
+    address,
+    address_full,
+    capitalized,
+    fold_name,
+    members_by_mention,
+    title_of,
+)
 from models.scoping import role_here
 from models.tables import Conversation, Directive, Member, Task
 
@@ -386,7 +393,8 @@ async def accept_task(ctx: Context, task: Task) -> None:
         await ctx.reply(task_texts.TASK_ACCEPTED_ALREADY.format(code=code(task.id)))
         return
     task.accepted_at = ctx.now
-    await ctx.reply(task_texts.TASK_ACCEPTED.format(name=address(ctx.member), code=code(task.id)))
+    name, you = address(ctx.member), title_of(ctx.member)
+    await ctx.reply(task_texts.TASK_ACCEPTED.format(name=name, code=code(task.id), you=you))
 
 
 def _closed_text(task: Task) -> str:

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 CHECKIN_OK = {
-    "attendance": "✅ Đã ghi nhận {name} có mặt lúc {time}. Cảm ơn anh/chị!",
+    "attendance": "✅ Đã ghi nhận {name} có mặt lúc {time}. Cảm ơn {you}!",
     "shift": "✅ Đã ghi nhận {name} vào ca lúc {time}. Chúc ca trực an toàn!",
-    "patrol": "✅ Đã ghi nhận báo cáo tuần tra của {name} lúc {time}: tình hình bình thường. Cảm ơn anh/chị!",
+    "patrol": "✅ Đã ghi nhận báo cáo tuần tra của {name} lúc {time}: tình hình bình thường. Cảm ơn {you}!",
 }
-ABSENT_OK = "Đã ghi nhận {name} báo vắng. Cảm ơn anh/chị đã báo trước."
-LATE_OK = "Đã ghi nhận {name} báo đến muộn. Cảm ơn anh/chị đã báo trước."
+ABSENT_OK = "Đã ghi nhận {name} báo vắng. Cảm ơn {you} đã báo trước."
+LATE_OK = "Đã ghi nhận {name} báo đến muộn. Cảm ơn {you} đã báo trước."
 
 DIRECTIVE_POST = (
     "📢 THÔNG BÁO {code}\n{text}\n\n"
@@ -21,7 +21,7 @@ DIRECTIVE_SENT = (
 DIRECTIVE_NO_TEXT = "Anh/chị nhập nội dung sau lệnh, vd: /thongbao Tăng cường tuần tra dịp lễ."
 DIRECTIVE_NO_GROUP = "Chưa có nhóm nào để gửi thông báo. Khai báo nhóm trong config.yaml (groups)."
 DIRECTIVE_UNKNOWN_GROUP = 'Không tìm thấy nhóm "{name}". Các nhóm: {groups}.'
-ACK_OK = "👍 Đã ghi nhận {name} xác nhận thông báo {code}. Cảm ơn anh/chị!"
+ACK_OK = "👍 Đã ghi nhận {name} xác nhận thông báo {code}. Cảm ơn {you}!"
 ACK_ALREADY = "Anh/chị đã xác nhận thông báo {code} rồi. Cảm ơn!"
 ACK_NOTHING = "Hiện không có thông báo nào cần anh/chị xác nhận. Cảm ơn anh/chị!"
 ACK_UNKNOWN = "Không tìm thấy thông báo {code}."

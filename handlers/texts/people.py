@@ -12,7 +12,7 @@ from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from models.people import address, address_full, capitalized, fold_name
+from models.people import address, address_full, capitalized, fold_name, title_of
 from models.tables import Member
 
 __all__ = [
@@ -23,6 +23,7 @@ __all__ = [
     "labels",
     "names",
     "register_of",
+    "title_of",
 ]
 
 

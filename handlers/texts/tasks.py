@@ -12,7 +12,7 @@ TASK_CREATED_ONE = "{name} ({code})"
 TASK_PICK_NEXT = (
     'Còn "{name}" có {n} người khớp:\n{options}\nTrả lời số thứ tự để chọn người nhận việc.'
 )
-TASK_ACCEPTED = "👍 Đã ghi nhận {name} nhận việc {code}. Cảm ơn anh/chị!"
+TASK_ACCEPTED = "👍 Đã ghi nhận {name} nhận việc {code}. Cảm ơn {you}!"
 TASK_ACCEPTED_ALREADY = "Anh/chị đã nhận việc {code} rồi. Cảm ơn anh/chị!"
 TASK_DONE_LATE = "✅ Việc {code} đã hoàn thành (trễ hạn {due}). Cảm ơn {name}!"
 TASK_DONE_NOTIFY = "✅ {name} đã hoàn thành việc {code}: {text}.{late}{note}"
