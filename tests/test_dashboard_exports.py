@@ -19,6 +19,7 @@ import yaml
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from bot.dashboard.render import digest_html
 from bot.export import digest_xlsx
 from handlers import labels
 from handlers.digest import build_digest
@@ -163,3 +164,27 @@ async def test_the_digest_workbook_names_weeks_and_categories_in_vietnamese(
     assert [c.value for c in sheet[1]] == ["Chỉ số", "Tuần 48/2026", "Tuần 47/2026"]
     names = [r[0].value for r in sheet.iter_rows(2)]
     assert "Báo cáo: cháy/nổ" in names and "Báo cáo: fire" not in names
+
+
+async def test_a_member_without_a_name_is_named_by_id_on_the_page_and_in_the_workbook(
+    sessions: Any, make_settings: Any
+) -> None:
+    """The chat text names a nameless member by id; the page and the workbook did not."""
+    async with sessions() as s, s.begin():
+        rows = await scenario(s)
+        f = Factory(s)
+        busy = await f.member("z-busy", "", enterprise="Cty Không Tên", groups=(rows["g1"],))
+        await f.member("z-quiet", "", enterprise="Cty Không Tên", groups=(rows["g1"],))
+        for n in range(6):
+            await f.checkin(busy, day(n))
+        await f.message(busy, day(1), "g1")
+    async with sessions() as s:
+        d = await build_digest(s, make_settings(), WEEK, AFTER)
+    text = d.render_text()
+    assert "z-busy (Cty Không Tên)" in text and "z-quiet (Cty Không Tên)" in text
+    html = digest_html(d, None)
+    assert "<li>z-busy <span" in html and "<td>z-quiet</td>" in html
+    book = openpyxl.load_workbook(io.BytesIO(digest_xlsx(d)))
+    top = {r[0].value: r[1].value for r in book["Tích cực"].iter_rows(2)}
+    quiet = {r[0].value: r[1].value for r in book["Chưa hoạt động"].iter_rows(2)}
+    assert top["z-busy"] == "z-busy" and quiet["z-quiet"] == "z-quiet"
