@@ -188,3 +188,18 @@ async def test_a_member_without_a_name_is_named_by_id_on_the_page_and_in_the_wor
     top = {r[0].value: r[1].value for r in book["Tích cực"].iter_rows(2)}
     quiet = {r[0].value: r[1].value for r in book["Chưa hoạt động"].iter_rows(2)}
     assert top["z-busy"] == "z-busy" and quiet["z-quiet"] == "z-quiet"
+
+
+async def test_check_in_kinds_have_the_same_words_in_exports_and_the_shift_table(
+    sessions: Any, make_settings: Any
+) -> None:
+    """An attendance check-in was "điểm danh" in the CSV, "Có mặt" in the shift table."""
+    async with sessions() as s, s.begin():
+        await scenario(s)
+    async with sessions() as s:
+        d = await build_digest(s, make_settings(), WEEK, AFTER)
+    book = openpyxl.load_workbook(io.BytesIO(digest_xlsx(d)))
+    kinds = [str(c.value).lower() for c in book["Theo ca"][1][6:9]]
+    assert kinds == [labels.CHECKIN_KIND[k] for k in ("attendance", "shift", "patrol")]
+    html = digest_html(d, None)
+    assert "<th>Có mặt</th><th>Vào ca</th><th>Tuần tra</th>" in html
