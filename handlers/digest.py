@@ -33,6 +33,8 @@ NIGHT_FROM, NIGHT_TO = time(22, 0), time(6, 0)
 # Platforms on which the bot sees only private chats, @mentions and replies to it in groups.
 PARTIAL_VIEW = ("zalo_bot", "local")
 
+FIRST_YEAR = 2000  # before any bot: "did it see anything before these weeks?" starts here
+
 
 def parse_week(week: str) -> tuple[int, int]:
     """'2026-W48' -> (2026, 48); ValueError for anything else or a week that does not exist."""
@@ -143,6 +145,8 @@ class Digest:
     posts: dict[str, Any] = field(default_factory=dict)  # models.posts.week_figures
     shifts: list[q.ShiftLine] = field(default_factory=list)  # check-ins per enterprise and shift
     park: str | None = None  # the council's name when the installation has several (issue 20)
+    # The bot saw something before the trend's first week: its quiet weeks are zeros then.
+    used_before: bool = False
 
     @property
     def complete(self) -> bool:
@@ -585,6 +589,15 @@ async def build_digest(
         past = replace(window(wk, tz, now, night), council_id=council)
         trend.append((wk, await q.totals(session, past, gpk)))
     trend.append((week, totals))
+    used_before = False
+    first = trend[0][1]
+    if not (first.messages or first.checkins or first.reports):  # else the chart needs no more
+        w0 = replace(window(trend[0][0], tz, now, night), council_id=council)
+        start = datetime(FIRST_YEAR, 1, 1, tzinfo=tz)
+        earlier = await q.totals(
+            session, replace(w0, start=start, end=w0.start, as_of=w0.start, nights=()), gpk
+        )
+        used_before = bool(earlier.messages or earlier.checkins or earlier.reports)
     groups = [(g, per_group.get(g.id, q.Figures())) for g in await q.groups(session, gpk, council)]
     enterprises = sorted(per_ent.items(), key=lambda kv: enterprise_rank(str(kv[0]), kv[1]))
     public = settings.server.public_url.rstrip("/")
@@ -598,6 +611,7 @@ async def build_digest(
         top_members=await q.top_members(session, w, gpk) if with_members else [],
         inactive_members=await q.inactive_members(session, w, gpk) if with_members else [],
         trend=trend,
+        used_before=used_before,
         open_incidents=await q.open_incidents(session, w, gpk),
         pending_directives=await q.directive_statuses(session, w, gpk, pending_only=True),
         budget_used=await q.budget_used(session, w.as_of),

@@ -203,3 +203,17 @@ async def test_check_in_kinds_have_the_same_words_in_exports_and_the_shift_table
     assert kinds == [labels.CHECKIN_KIND[k] for k in ("attendance", "shift", "patrol")]
     html = digest_html(d, None)
     assert "<th>Có mặt</th><th>Vào ca</th><th>Tuần tra</th>" in html
+
+
+async def test_quiet_weeks_after_the_bot_was_in_use_are_zeros_in_the_trend_not_left_out(
+    sessions: Any, make_settings: Any
+) -> None:
+    """Three silent weeks (Tết) then one check-in: the trend showed only that week."""
+    async with sessions() as s, s.begin():
+        rows = await scenario(s)  # weeks 47 and 48
+        await Factory(s).checkin(rows["a"], day(35))  # Monday 28/12 (week 53); 50-52 silent
+    async with sessions() as s:
+        d = await build_digest(s, make_settings(), "2026-W53", AFTER + timedelta(days=35))
+    (trend,) = [ax for ax in build_figure(d).axes if ax.get_title(loc="left") == "Các tuần gần đây"]
+    weeks = [t.get_text() for t in trend.get_xticklabels()]
+    assert weeks == ["Tuần 50", "Tuần 51", "Tuần 52", "Tuần 53"]
