@@ -337,10 +337,12 @@ class Digest:
         return parse_week(self.week)[1]
 
     def span(self) -> tuple[str, str]:
-        """First and last day of the week, as people write them (23/11, 29/11/2026)."""
+        """First and last day of the week, as people write them (23/11, 29/11/2026); across
+        New Year both with their year (28/12/2026, 03/01/2027), or 28/12 reads as 2027."""
         start = self.window.start.astimezone(self.tz)
         last = (self.window.end - timedelta(days=1)).astimezone(self.tz)
-        return start.strftime("%d/%m"), last.strftime("%d/%m/%Y")
+        first = "%d/%m/%Y" if start.year != last.year else "%d/%m"
+        return start.strftime(first), last.strftime("%d/%m/%Y")
 
     def render_text(self, *, with_link: bool = True, public: bool = False) -> str:
         """A short Zalo message: thanks first, then the figures, what is open, who is quiet.

@@ -217,3 +217,18 @@ async def test_quiet_weeks_after_the_bot_was_in_use_are_zeros_in_the_trend_not_l
     (trend,) = [ax for ax in build_figure(d).axes if ax.get_title(loc="left") == "Các tuần gần đây"]
     weeks = [t.get_text() for t in trend.get_xticklabels()]
     assert weeks == ["Tuần 50", "Tuần 51", "Tuần 52", "Tuần 53"]
+
+
+async def test_the_week_across_new_year_gives_the_year_of_both_days(
+    sessions: Any, make_settings: Any
+) -> None:
+    """Week 53/2026 read "(28/12–03/01/2027)": 28/12 of which year? Text, page, chart agree."""
+    async with sessions() as s, s.begin():
+        await scenario(s)
+    async with sessions() as s:
+        d = await build_digest(s, make_settings(), "2026-W53", AFTER + timedelta(days=42))
+        w48 = await build_digest(s, make_settings(), WEEK, AFTER)
+    assert d.span() == ("28/12/2026", "03/01/2027") and w48.span() == ("23/11", "29/11/2026")
+    assert "(28/12/2026–03/01/2027)" in d.render_text().splitlines()[0]
+    assert "(28/12/2026–03/01/2027)" in digest_html(d, None)
+    assert "(28/12/2026–03/01/2027)" in build_figure(d).texts[-1].get_text()
