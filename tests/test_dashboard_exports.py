@@ -232,3 +232,19 @@ async def test_the_week_across_new_year_gives_the_year_of_both_days(
     assert "(28/12/2026–03/01/2027)" in d.render_text().splitlines()[0]
     assert "(28/12/2026–03/01/2027)" in digest_html(d, None)
     assert "(28/12/2026–03/01/2027)" in build_figure(d).texts[-1].get_text()
+
+
+async def test_open_incidents_have_one_name_in_the_digest_the_page_and_the_daily_summary(
+    sessions: Any, make_settings: Any
+) -> None:
+    """The digest said "còn mở", the daily summary and /baocao "đang mở" for the same thing."""
+    from handlers.texts import requests as request_texts
+
+    assert request_texts.SUMMARY_INCIDENTS.startswith("🚨 Sự việc đang mở")
+    async with sessions() as s, s.begin():
+        await scenario(s)
+    async with sessions() as s:
+        d = await build_digest(s, make_settings(), WEEK, AFTER)
+    assert "📌 Sự việc đang mở: 2 (" in d.render_text()
+    html = digest_html(d, None)
+    assert "<span>sự việc đang mở</span>" in html and "còn mở" not in html
