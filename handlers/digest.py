@@ -36,6 +36,15 @@ PARTIAL_VIEW = ("zalo_bot", "local")
 FIRST_YEAR = 2000  # before any bot: "did it see anything before these weeks?" starts here
 
 
+def week_span(w: q.Window, tz: ZoneInfo) -> tuple[str, str]:
+    """A week's first and last day as people write them (23/11, 29/11/2026); across New Year
+    both with their year (28/12/2026, 03/01/2027), or 28/12 reads as 2027."""
+    start = w.start.astimezone(tz)
+    last = (w.end - timedelta(days=1)).astimezone(tz)
+    first = "%d/%m/%Y" if start.year != last.year else "%d/%m"
+    return start.strftime(first), last.strftime("%d/%m/%Y")
+
+
 def parse_week(week: str) -> tuple[int, int]:
     """'2026-W48' -> (2026, 48); ValueError for anything else or a week that does not exist."""
     match = WEEK_RE.fullmatch(week.strip())
@@ -337,12 +346,8 @@ class Digest:
         return parse_week(self.week)[1]
 
     def span(self) -> tuple[str, str]:
-        """First and last day of the week, as people write them (23/11, 29/11/2026); across
-        New Year both with their year (28/12/2026, 03/01/2027), or 28/12 reads as 2027."""
-        start = self.window.start.astimezone(self.tz)
-        last = (self.window.end - timedelta(days=1)).astimezone(self.tz)
-        first = "%d/%m/%Y" if start.year != last.year else "%d/%m"
-        return start.strftime(first), last.strftime("%d/%m/%Y")
+        """First and last day of the week, as people write them (week_span)."""
+        return week_span(self.window, self.tz)
 
     def render_text(self, *, with_link: bool = True, public: bool = False) -> str:
         """A short Zalo message: thanks first, then the figures, what is open, who is quiet.
