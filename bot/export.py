@@ -231,7 +231,7 @@ def digest_xlsx(digest: Digest) -> bytes:
         ws.append(
             [
                 _cell(m.member_id, digest.tz),
-                _text(m.name),
+                _text(m.name or m.member_id or "?"),  # as the chat text names them
                 _text(m.enterprise or ""),
                 m.interactions,
             ]
@@ -242,7 +242,7 @@ def digest_xlsx(digest: Digest) -> bytes:
         ws.append(
             [
                 _cell(m.member_id, digest.tz),
-                _text(m.name),
+                _text(m.name or m.member_id or "?"),  # as the chat text names them
                 _text(m.enterprise or ""),
                 _cell(m.last_active_at, digest.tz),
             ]

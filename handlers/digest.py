@@ -33,6 +33,17 @@ NIGHT_FROM, NIGHT_TO = time(22, 0), time(6, 0)
 # Platforms on which the bot sees only private chats, @mentions and replies to it in groups.
 PARTIAL_VIEW = ("zalo_bot", "local")
 
+FIRST_YEAR = 2000  # before any bot: "did it see anything before these weeks?" starts here
+
+
+def week_span(w: q.Window, tz: ZoneInfo) -> tuple[str, str]:
+    """A week's first and last day as people write them (23/11, 29/11/2026); across New Year
+    both with their year (28/12/2026, 03/01/2027), or 28/12 reads as 2027."""
+    start = w.start.astimezone(tz)
+    last = (w.end - timedelta(days=1)).astimezone(tz)
+    first = "%d/%m/%Y" if start.year != last.year else "%d/%m"
+    return start.strftime(first), last.strftime("%d/%m/%Y")
+
 
 def parse_week(week: str) -> tuple[int, int]:
     """'2026-W48' -> (2026, 48); ValueError for anything else or a week that does not exist."""
@@ -143,6 +154,8 @@ class Digest:
     posts: dict[str, Any] = field(default_factory=dict)  # models.posts.week_figures
     shifts: list[q.ShiftLine] = field(default_factory=list)  # check-ins per enterprise and shift
     park: str | None = None  # the council's name when the installation has several (issue 20)
+    # The bot saw something before the trend's first week: its quiet weeks are zeros then.
+    used_before: bool = False
 
     @property
     def complete(self) -> bool:
@@ -333,10 +346,8 @@ class Digest:
         return parse_week(self.week)[1]
 
     def span(self) -> tuple[str, str]:
-        """First and last day of the week, as people write them (23/11, 29/11/2026)."""
-        start = self.window.start.astimezone(self.tz)
-        last = (self.window.end - timedelta(days=1)).astimezone(self.tz)
-        return start.strftime("%d/%m"), last.strftime("%d/%m/%Y")
+        """First and last day of the week, as people write them (week_span)."""
+        return week_span(self.window, self.tz)
 
     def render_text(self, *, with_link: bool = True, public: bool = False) -> str:
         """A short Zalo message: thanks first, then the figures, what is open, who is quiet.
@@ -585,6 +596,15 @@ async def build_digest(
         past = replace(window(wk, tz, now, night), council_id=council)
         trend.append((wk, await q.totals(session, past, gpk)))
     trend.append((week, totals))
+    used_before = False
+    first = trend[0][1]
+    if not (first.messages or first.checkins or first.reports):  # else the chart needs no more
+        w0 = replace(window(trend[0][0], tz, now, night), council_id=council)
+        start = datetime(FIRST_YEAR, 1, 1, tzinfo=tz)
+        earlier = await q.totals(
+            session, replace(w0, start=start, end=w0.start, as_of=w0.start, nights=()), gpk
+        )
+        used_before = bool(earlier.messages or earlier.checkins or earlier.reports)
     groups = [(g, per_group.get(g.id, q.Figures())) for g in await q.groups(session, gpk, council)]
     enterprises = sorted(per_ent.items(), key=lambda kv: enterprise_rank(str(kv[0]), kv[1]))
     public = settings.server.public_url.rstrip("/")
@@ -598,6 +618,7 @@ async def build_digest(
         top_members=await q.top_members(session, w, gpk) if with_members else [],
         inactive_members=await q.inactive_members(session, w, gpk) if with_members else [],
         trend=trend,
+        used_before=used_before,
         open_incidents=await q.open_incidents(session, w, gpk),
         pending_directives=await q.directive_statuses(session, w, gpk, pending_only=True),
         budget_used=await q.budget_used(session, w.as_of),

@@ -71,9 +71,14 @@ def _panels(digest: Digest) -> list[tuple[str, Figures]]:
 
 
 def _trend(digest: Digest) -> list[tuple[str, Figures]]:
-    """The trend from the first week the bot saw anything: earlier weeks are not 'zero'."""
+    """The trend from the first week the bot saw anything: earlier weeks are not 'zero'.
+    Quiet weeks after the bot was in use (a holiday) are zeros, shown as such."""
     weeks = list(digest.trend)
-    while weeks and not (weeks[0][1].messages or weeks[0][1].checkins or weeks[0][1].reports):
+    while (
+        weeks
+        and not digest.used_before
+        and not (weeks[0][1].messages or weeks[0][1].checkins or weeks[0][1].reports)
+    ):
         weeks.pop(0)
     return weeks
 

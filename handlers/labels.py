@@ -44,7 +44,9 @@ ROLE = {
     "province": "Ban Quản lý tỉnh",
 }
 MEMBER_STATUS = {"member": "thành viên", "guest": "khách"}
-CHECKIN_KIND = {"attendance": "điểm danh", "shift": "vào ca", "patrol": "tuần tra"}
+# "điểm danh" is every kind together (the digest's check-ins); attendance is "có mặt", as the
+# shift table and the chat's own reply ("... có mặt lúc 07:02") call it.
+CHECKIN_KIND = {"attendance": "có mặt", "shift": "vào ca", "patrol": "tuần tra"}
 MESSAGE_TYPE = {
     "incident": "báo sự việc",
     "all_clear": "bình thường",

@@ -13,7 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from handlers.codes import incident_code
 from handlers.config import Settings
 from handlers.councils import councils
-from handlers.digest import parse_week, percent, shift_week, window
+from handlers.digest import parse_week, percent, shift_week, week_span, window
 from handlers.texts import province as texts
 from handlers.texts.categories import CATEGORY
 from models import digest as q
@@ -87,9 +87,8 @@ class ProvinceDigest:
         return [p for p in self.parks if p.reasons]
 
     def span(self) -> tuple[str, str]:
-        start = self.window.start.astimezone(self.tz)
-        last = (self.window.end - timedelta(days=1)).astimezone(self.tz)
-        return start.strftime("%d/%m"), last.strftime("%d/%m/%Y")
+        """First and last day of the week, as the parks' digests write them."""
+        return week_span(self.window, self.tz)
 
     def _local(self, at: datetime | None) -> str | None:
         return at.astimezone(self.tz).isoformat() if at is not None else None

@@ -235,6 +235,20 @@ async def test_reports_filter_and_downloads(bot: Bot) -> None:
     assert "Họp giao ban thứ Sáu" in html and "Bình, Cường" in html
 
 
+async def test_a_date_range_typed_backwards_is_read_forwards(bot: Bot) -> None:
+    """From 27/11 to 25/11 showed "0 báo cáo" and downloaded empty files: it means 25 to 27."""
+    assert (await login(bot)).status == 303
+    backwards = {"since": "2026-11-27", "until": "2026-11-25"}
+    async with bot.http.get("/dashboard/reports", params=backwards) as resp:
+        html = await resp.text()
+    assert html.count("<tr><td>") == 4  # the fire (day 2), two reports on day 3, a theft (day 4)
+    assert 'name="since" value="2026-11-25"' in html and 'name="until" value="2026-11-27"' in html
+    async with bot.http.get("/dashboard/downloads/reports.csv", params=backwards) as resp:
+        assert len((await resp.text()).strip().splitlines()) == 1 + 4
+    async with bot.http.get("/dashboard/downloads", params=backwards) as resp:
+        assert "reports.csv?since=2026-11-25&amp;until=2026-11-27" in await resp.text()
+
+
 async def test_only_admins_edit_the_roster_and_each_edit_is_audited(bot: Bot) -> None:
     assert (await login(bot)).status == 303  # Dung, a coordinator
     async with bot.sessions() as s:

@@ -19,6 +19,7 @@ import yaml
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from bot.dashboard.render import digest_html
 from bot.export import digest_xlsx
 from handlers import labels
 from handlers.digest import build_digest
@@ -163,3 +164,87 @@ async def test_the_digest_workbook_names_weeks_and_categories_in_vietnamese(
     assert [c.value for c in sheet[1]] == ["Chỉ số", "Tuần 48/2026", "Tuần 47/2026"]
     names = [r[0].value for r in sheet.iter_rows(2)]
     assert "Báo cáo: cháy/nổ" in names and "Báo cáo: fire" not in names
+
+
+async def test_a_member_without_a_name_is_named_by_id_on_the_page_and_in_the_workbook(
+    sessions: Any, make_settings: Any
+) -> None:
+    """The chat text names a nameless member by id; the page and the workbook did not."""
+    async with sessions() as s, s.begin():
+        rows = await scenario(s)
+        f = Factory(s)
+        busy = await f.member("z-busy", "", enterprise="Cty Không Tên", groups=(rows["g1"],))
+        await f.member("z-quiet", "", enterprise="Cty Không Tên", groups=(rows["g1"],))
+        for n in range(6):
+            await f.checkin(busy, day(n))
+        await f.message(busy, day(1), "g1")
+    async with sessions() as s:
+        d = await build_digest(s, make_settings(), WEEK, AFTER)
+    text = d.render_text()
+    assert "z-busy (Cty Không Tên)" in text and "z-quiet (Cty Không Tên)" in text
+    html = digest_html(d, None)
+    assert "<li>z-busy <span" in html and "<td>z-quiet</td>" in html
+    book = openpyxl.load_workbook(io.BytesIO(digest_xlsx(d)))
+    top = {r[0].value: r[1].value for r in book["Tích cực"].iter_rows(2)}
+    quiet = {r[0].value: r[1].value for r in book["Chưa hoạt động"].iter_rows(2)}
+    assert top["z-busy"] == "z-busy" and quiet["z-quiet"] == "z-quiet"
+
+
+async def test_check_in_kinds_have_the_same_words_in_exports_and_the_shift_table(
+    sessions: Any, make_settings: Any
+) -> None:
+    """An attendance check-in was "điểm danh" in the CSV, "Có mặt" in the shift table."""
+    async with sessions() as s, s.begin():
+        await scenario(s)
+    async with sessions() as s:
+        d = await build_digest(s, make_settings(), WEEK, AFTER)
+    book = openpyxl.load_workbook(io.BytesIO(digest_xlsx(d)))
+    kinds = [str(c.value).lower() for c in book["Theo ca"][1][6:9]]
+    assert kinds == [labels.CHECKIN_KIND[k] for k in ("attendance", "shift", "patrol")]
+    html = digest_html(d, None)
+    assert "<th>Có mặt</th><th>Vào ca</th><th>Tuần tra</th>" in html
+
+
+async def test_quiet_weeks_after_the_bot_was_in_use_are_zeros_in_the_trend_not_left_out(
+    sessions: Any, make_settings: Any
+) -> None:
+    """Three silent weeks (Tết) then one check-in: the trend showed only that week."""
+    async with sessions() as s, s.begin():
+        rows = await scenario(s)  # weeks 47 and 48
+        await Factory(s).checkin(rows["a"], day(35))  # Monday 28/12 (week 53); 50-52 silent
+    async with sessions() as s:
+        d = await build_digest(s, make_settings(), "2026-W53", AFTER + timedelta(days=35))
+    (trend,) = [ax for ax in build_figure(d).axes if ax.get_title(loc="left") == "Các tuần gần đây"]
+    weeks = [t.get_text() for t in trend.get_xticklabels()]
+    assert weeks == ["Tuần 50", "Tuần 51", "Tuần 52", "Tuần 53"]
+
+
+async def test_the_week_across_new_year_gives_the_year_of_both_days(
+    sessions: Any, make_settings: Any
+) -> None:
+    """Week 53/2026 read "(28/12–03/01/2027)": 28/12 of which year? Text, page, chart agree."""
+    async with sessions() as s, s.begin():
+        await scenario(s)
+    async with sessions() as s:
+        d = await build_digest(s, make_settings(), "2026-W53", AFTER + timedelta(days=42))
+        w48 = await build_digest(s, make_settings(), WEEK, AFTER)
+    assert d.span() == ("28/12/2026", "03/01/2027") and w48.span() == ("23/11", "29/11/2026")
+    assert "(28/12/2026–03/01/2027)" in d.render_text().splitlines()[0]
+    assert "(28/12/2026–03/01/2027)" in digest_html(d, None)
+    assert "(28/12/2026–03/01/2027)" in build_figure(d).texts[-1].get_text()
+
+
+async def test_open_incidents_have_one_name_in_the_digest_the_page_and_the_daily_summary(
+    sessions: Any, make_settings: Any
+) -> None:
+    """The digest said "còn mở", the daily summary and /baocao "đang mở" for the same thing."""
+    from handlers.texts import requests as request_texts
+
+    assert request_texts.SUMMARY_INCIDENTS.startswith("🚨 Sự việc đang mở")
+    async with sessions() as s, s.begin():
+        await scenario(s)
+    async with sessions() as s:
+        d = await build_digest(s, make_settings(), WEEK, AFTER)
+    assert "📌 Sự việc đang mở: 2 (" in d.render_text()
+    html = digest_html(d, None)
+    assert "<span>sự việc đang mở</span>" in html and "còn mở" not in html

@@ -201,6 +201,17 @@ async def test_coordinator_plans_a_quiz_on_the_dashboard_and_members_answer_it(
 # --- forgetting a member from the dashboard -------------------------------------------------
 
 
+async def test_a_post_dated_too_far_back_to_ever_go_out_is_refused(park: Bot) -> None:
+    """Typed 2020 for 2026: the form said "chờ đăng" but the job never posts it (LATE_LIMIT)."""
+    await login(park, QUAN)
+    old = {**QUIZ, "date": "2020-12-02"}
+    status, html, _ = await post_form(park, "/dashboard/posts/new", old)
+    assert status == 400
+    assert "Ngày giờ đăng: đã qua hơn 10 ngày, bot sẽ không đăng bài này nữa." in html
+    recent = {**QUIZ, "date": "2026-11-30"}  # a day ago: it goes out at the next run
+    assert (await post_form(park, "/dashboard/posts/new", recent))[0] == 303
+
+
 async def test_admin_erases_a_member_after_typing_her_name_and_no_trace_is_left(
     park: Bot, tmp_path: Path
 ) -> None:

@@ -23,7 +23,15 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from bot.export import digest_xlsx, write_csv, write_xlsx
 from bot.platforms.text_split import utf16_len
 from handlers.clock import FixedClock
-from handlers.digest import Digest, build_digest, last_complete_week, parse_week, week_bounds
+from handlers.digest import (
+    Digest,
+    build_digest,
+    last_complete_week,
+    parse_week,
+    week_bounds,
+    week_span,
+    window,
+)
 from handlers.jobs.digest import due_week
 from models import exports
 from models.db import make_engine, make_sessionmaker, upgrade
@@ -294,6 +302,14 @@ async def test_text_thanks_first_and_stays_under_the_limit(
     text = big.render_text()
     assert utf16_len(text) <= 2000
     assert "… và 8 sự việc khác: xem trên trang quản lý." in text
+
+
+def test_a_weeks_days_as_people_write_them() -> None:
+    """The parks' and the province's digests: the year once, both years across New Year
+    (28/12 alone in week 53 read as 2027)."""
+    now = datetime(2027, 2, 1, tzinfo=HCM)
+    assert week_span(window("2026-W48", HCM, now), HCM) == ("23/11", "29/11/2026")
+    assert week_span(window("2026-W53", HCM, now), HCM) == ("28/12/2026", "03/01/2027")
 
 
 def test_weeks_are_iso_weeks_in_the_configured_zone() -> None:

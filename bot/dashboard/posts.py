@@ -12,6 +12,7 @@ from bot import keys
 from bot.dashboard.auth import User, council_of_request, login_required, sessions_of
 from bot.dashboard.views import now_of, page, path_pk, read_form, see_other
 from handlers.councils import council_by_id
+from handlers.jobs.posts import LATE_LIMIT
 from models import posts as calendar
 from models.db import read_session
 from models.tables import Post
@@ -152,6 +153,9 @@ async def _save(request: web.Request, user: User, pk: int | None) -> web.Respons
         post = await _post(session, request) if pk is not None else None
         try:
             values = calendar.post_values(row, settings.tz, known)
+            if values["at"] < now_of(request) - LATE_LIMIT:  # the job would skip it for ever
+                late = f"đã qua hơn {LATE_LIMIT.days} ngày, bot sẽ không đăng bài này nữa"
+                raise calendar.PostFieldError("at", late)
             await calendar.save_post(
                 session, values, actor=user.actor, now=now_of(request), post=post
             )

@@ -410,6 +410,14 @@ def _day(value: str, tz: Any) -> datetime | None:
     return datetime(d.year, d.month, d.day, tzinfo=tz)
 
 
+def _days(since: str, until: str, tz: Any) -> tuple[str, str, datetime | None, datetime | None]:
+    """The from/to filter days as typed and parsed; a range typed backwards is read forwards."""
+    first, last = _day(since, tz), _day(until, tz)
+    if first and last and first > last:  # "6/12 to 1/11" means 1/11 to 6/12, not "nothing"
+        return until, since, last, first
+    return since, until, first, last
+
+
 def _query(request: web.Request, name: str, limit: int) -> str:
     """A text parameter, cut to `limit`; control characters (NUL...) are refused with 400."""
     value = request.query.get(name, "")[:limit]
@@ -430,8 +438,7 @@ def path_pk(request: web.Request) -> int:
 async def reports_page(request: web.Request, user: User) -> web.Response:
     tz = request.app[keys.SETTINGS].tz
     f = {k: _query(request, k, 40) for k in ("category", "status", "since", "until")}
-    since = _day(f["since"], tz)
-    until = _day(f["until"], tz)
+    f["since"], f["until"], since, until = _days(f["since"], f["until"], tz)
     limit = 200
     async with read_session(sessions_of(request)) as session:
         categories, statuses = await dq.report_filters(session)
@@ -637,8 +644,7 @@ def _attachment(data: bytes, filename: str, content_type: str) -> web.Response:
 @login_required()
 async def downloads_page(request: web.Request, user: User) -> web.Response:
     tz = request.app[keys.SETTINGS].tz
-    since, until = _query(request, "since", 10), _query(request, "until", 10)
-    _day(since, tz), _day(until, tz)  # validates before the links are shown
+    since, until, *_ = _days(_query(request, "since", 10), _query(request, "until", 10), tz)
     params = {k: v for k, v in (("since", since), ("until", until)) if v}
     query = f"?{urlencode(params)}" if params else ""
     return page(
@@ -660,8 +666,7 @@ async def download(request: web.Request, user: User) -> web.Response:
     if kind not in exports.KINDS:
         raise web.HTTPNotFound()
     tz = request.app[keys.SETTINGS].tz
-    since = _day(_query(request, "since", 10), tz)
-    until = _day(_query(request, "until", 10), tz)
+    *_, since, until = _days(_query(request, "since", 10), _query(request, "until", 10), tz)
     until = until + timedelta(days=1) if until else None
     stamp = now_of(request).astimezone(tz).strftime("%Y%m%d")
     await _audit_download(
