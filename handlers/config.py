@@ -679,7 +679,9 @@ def load_settings(
         try:
             text = p.read_text(encoding="utf-8")
         except FileNotFoundError:
-            raise ConfigError(f"{where}: file not found") from None
+            # Named by ANTT_CONFIG (systemd's environment): say so, or nobody looks there.
+            source = " (named by ANTT_CONFIG)" if env.get("ANTT_CONFIG") == str(path) else ""
+            raise ConfigError(f"{where}: file not found{source}") from None
         except (OSError, UnicodeDecodeError) as exc:
             raise ConfigError(f"{where}: cannot read: {exc}") from None
         try:

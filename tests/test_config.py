@@ -55,8 +55,12 @@ def test_not_yaml_and_missing_file(tmp_path: Path) -> None:
     path.write_text("a: [1, 2\n", encoding="utf-8")
     with pytest.raises(ConfigError, match="not valid YAML"):
         load_settings(path, environ={})
-    with pytest.raises(ConfigError, match="file not found"):
+    with pytest.raises(ConfigError, match=r"file not found$"):
         load_settings(tmp_path / "nope.yaml", environ={})
+    # The systemd unit names the file in ANTT_CONFIG: the message says where to look.
+    gone = str(tmp_path / "etc.yaml")
+    with pytest.raises(ConfigError, match=r"file not found \(named by ANTT_CONFIG\)"):
+        load_settings(gone, environ={"ANTT_CONFIG": gone})
     path.write_text("- 1\n- 2\n", encoding="utf-8")
     with pytest.raises(ConfigError, match="mapping"):
         load_settings(path, environ={})
