@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import logging
 import os
 import signal
 import socket
@@ -550,3 +551,35 @@ async def test_two_instances_on_postgres_under_load_never_double(
             await server.close()
         with contextlib.suppress(StopAsyncIteration):
             await gen.__anext__()
+
+
+async def test_the_photo_fetcher_says_an_outage_in_one_line(
+    monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    """The database away: the photo fetcher logs one warning a pass, as the workers do, not
+    a traceback an operator would take for a bug; a real bug keeps its traceback."""
+    from sqlalchemy.exc import OperationalError
+
+    from bot.ext import media
+
+    passes: list[str] = []
+
+    async def failing(_app: Any) -> int:
+        passes.append("pass")
+        if len(passes) == 1:
+            raise OperationalError("SELECT 1", {}, Exception("database is locked"))
+        if len(passes) == 2:
+            raise KeyError("a bug")
+        raise asyncio.CancelledError
+
+    monkeypatch.setattr(media, "fetch_due", failing)
+    monkeypatch.setattr(media, "IDLE_SECONDS", 0)
+    with (
+        caplog.at_level(logging.WARNING, logger="bot.ext.media"),
+        pytest.raises(asyncio.CancelledError),
+    ):
+        await media._worker(web.Application())
+    outage, bug = caplog.records
+    assert outage.levelno == logging.WARNING and outage.exc_info is None
+    assert "photo fetch cannot reach the database" in outage.getMessage()
+    assert bug.levelno == logging.ERROR and bug.exc_info is not None

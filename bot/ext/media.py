@@ -17,6 +17,7 @@ from yarl import URL
 
 from bot import keys
 from bot.background import add_background_task
+from bot.worker import is_database_error
 from models.incidents import claim_due_attachments
 from models.tables import Attachment
 
@@ -129,8 +130,11 @@ async def _worker(app: web.Application) -> None:
             tried = await fetch_due(app)
         except asyncio.CancelledError:
             raise
-        except Exception:  # one bad pass (database away) must not end the worker
-            log.exception("photo fetch pass failed")
+        except Exception as exc:  # one bad pass (database away) must not end the worker
+            if is_database_error(exc):  # an outage: one line, as the other workers say it
+                log.warning("photo fetch cannot reach the database (retrying): %r", exc)
+            else:  # anything else is a bug: its traceback
+                log.exception("photo fetch pass failed")
             tried = 0
         if tried == 0:
             await asyncio.sleep(IDLE_SECONDS)
