@@ -293,6 +293,25 @@ async def test_hostile_dashboard_parameters_answer_400_or_404(bot: Bot) -> None:
     assert await status_of(bot, "GET", "/dashboard/?week=2026-W48") == 200
 
 
+async def test_invisible_and_direction_characters_leave_a_name_on_save(bot: Bot) -> None:
+    """An admin pastes a name from a chat: zero-width spaces and a right-to-left override
+    (which showed "Bình" as "hnìB" in lists) are dropped; the name is saved as it reads."""
+    assert (await login(bot, "uAdmin")).status == 303
+    async with bot.sessions() as s:
+        b = (await s.execute(select(Member).where(Member.member_id == "uB"))).scalar_one()
+    form = {
+        "csrf": await page_csrf(bot),
+        "name": "Trần \u202eVăn\u202c Bình\u200b",
+        "enterprise": "\ufeffCty ABC\u2066",
+        "role": "member",
+    }
+    assert await status_of(bot, "POST", f"/dashboard/members/{b.id}", data=form) == 303
+    async with bot.sessions() as s:
+        saved = await s.get(Member, b.id)
+        assert saved is not None
+        assert (saved.name, saved.enterprise) == ("Trần Văn Bình", "Cty ABC")
+
+
 # --- XLSX: characters XML forbids -----------------------------------------------------------
 
 BAD = "nội\ufffedung\uffff\x1b hết"  # PostgreSQL stores no NUL, so none here

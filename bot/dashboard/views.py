@@ -49,6 +49,9 @@ WEEK = r"{week:\d{4}-W\d{2}}"
 FIRST_YEAR, LAST_YEAR = 1900, 9998
 MAX_ID = 2**63 - 1  # ids are BIGINT
 CONTROL = re.compile(r"[\x00-\x1f\x7f\ud800-\udfff]")  # never in a name or a search
+# Invisible in a name: zero-width characters (pasted from chats) and direction controls, which
+# can show "Lan" as "naL" or hide a word. Dropped, not refused: the name is right without them.
+INVISIBLE = re.compile("[\u200b-\u200f\u202a-\u202e\u2060-\u2069\ufeff]")
 DIRECTIVE_DAYS = 30
 KIND_LABELS = exports.TITLE_VI  # one name per export, here and in the CLI's sheets
 # The pages have no scripts at all; the policy makes an injected one inert anyway.
@@ -561,9 +564,9 @@ async def member_form(request: web.Request, user: User) -> web.Response:
 @login_required(role="admin")
 async def member_save(request: web.Request, user: User) -> web.Response:
     form = await read_form(request)
-    name = " ".join(str(form.get("name", "")).split())[:200]
+    name = " ".join(INVISIBLE.sub("", str(form.get("name", ""))).split())[:200]
     raw_phone = str(form.get("phone", "")).strip()
-    enterprise = " ".join(str(form.get("enterprise", "")).split())[:200] or None
+    enterprise = " ".join(INVISIBLE.sub("", str(form.get("enterprise", ""))).split())[:200] or None
     role = str(form.get("role", ""))
     phone = normalize_phone(raw_phone) if raw_phone else None
     error = ""
