@@ -134,6 +134,23 @@ async def test_an_intruder_at_night_reaches_the_council_group_when_no_coordinato
     assert (await bot.runtime.run_job("incident_escalation")).queued == 0
 
 
+async def test_a_reporter_saying_it_is_fine_is_quoted_not_called_a_false_alarm(
+    bot: Bot,
+) -> None:
+    """Bình: "Họ đã bỏ đi rồi, không sao". The alarm is off, and Quân reads her words: she did
+    not say "báo nhầm", so the bot does not say she did."""
+    await say(bot, "u1", "chào bot")  # Quân is reachable in private
+    await say(bot, "u2", "Có người lạ trèo tường vào kho 2", group=MAY)
+    assert "(SV1)" in said(bot, "u1")[-1]
+    await say(bot, "u2", "Họ đã bỏ đi rồi, không sao", group=MAY)
+    closed = await incident(bot, 1)
+    assert closed.status == "false_alarm" and closed.next_escalation_at is None
+    assert said(bot, "u1")[-1] == (
+        'Sự việc SV1: anh/chị Bình nhắn "Họ đã bỏ đi rồi, không sao". '
+        "Bot đã đóng sự việc, không cần xử lý nữa."
+    )
+
+
 async def test_nobody_takes_a_fire_the_enterprise_lead_then_the_chair_hear(bot: Bot) -> None:
     bot.clock.set(DAY)
     for who in ("u1", "u6", "u10"):  # each has written to the bot once

@@ -206,6 +206,10 @@ TO_ALERTED = {
     "disputed": "Sự việc {code}: {who} cho biết là báo nhầm, nhưng còn người khác cũng báo nên "
     "sự việc vẫn mở.",
 }
+# "Không sao" is no "báo nhầm": the alerted read what was said, and that the alarm is off.
+FALSE_ALARM_IN_WORDS = (
+    'Sự việc {code}: {who} nhắn "{words}". Bot đã đóng sự việc, không cần xử lý nữa.'
+)
 # A reporter's "báo nhầm" about an incident someone else reported too: it stays open.
 FALSE_ALARM_DISPUTED = "Sự việc {code} còn người khác cũng báo nên bot chưa đóng."
 FALSE_ALARM_DISPUTED_TOLD = " Bot đã báo lại ý kiến của {who} cho người nhận tin khẩn."

@@ -49,11 +49,14 @@ def may_manage(settings: Settings, member: Member, incident: Incident | None = N
     )
 
 
-async def set_status(ctx: Context, incident: Incident, status: str, note: str = "") -> str:
+async def set_status(
+    ctx: Context, incident: Incident, status: str, note: str = "", *, in_own_words: bool = False
+) -> str:
     """Move an incident along reported -> acknowledged -> handling -> resolved | false_alarm.
 
     Records the step, stops escalation, tells reporters and the other alerted chats;
-    returns the answer for the person who asked.
+    returns the answer for the person who asked. `in_own_words`: the alerted hear the
+    sender's words (`note`) rather than "cho biết là báo nhầm", which they did not say.
     """
     s, now, actor = ctx.session, ctx.now, ctx.member
     code = texts.incident_code(incident.id)
@@ -100,9 +103,11 @@ async def set_status(ctx: Context, incident: Incident, status: str, note: str = 
         )
     if first_take or status == "false_alarm":
         what = "false_alarm" if status == "false_alarm" else "acknowledged"
-        await tell_alerted(
-            s, now, incident, what, texts.TO_ALERTED[what].format(code=code, who=who), here
-        )
+        told = texts.TO_ALERTED[what].format(code=code, who=who)
+        if what == "false_alarm" and in_own_words and note.strip():
+            words = " ".join(note.split())[:200]
+            told = texts.FALSE_ALARM_IN_WORDS.format(code=code, who=who, words=words)
+        await tell_alerted(s, now, incident, what, told, here)
     if status in CLOSED:
         reports = await reports_of(s, incident.id)
         for conv in await doubts_for_reports(s, [r.id for r in reports]):
@@ -192,6 +197,7 @@ async def private_take_over(ctx: Context) -> bool:
 
 
 FALSE_ALARM_WORDS = ("bao nham", "nham roi", "khong sao")
+SAYS_MISTAKEN = ("bao nham", "nham roi")  # what "cho biết là báo nhầm" may report as said
 FALSE_ALARM_HOURS = 6  # "báo nhầm" without a code refers to the sender's report this recent
 
 
@@ -232,7 +238,11 @@ async def false_alarm_message(ctx: Context) -> bool:
         # "báo nhầm" be read as an all-clear (a patrol recorded, the alerted never told).
         await ctx.reply(await disputed(ctx, incident))
         return True
-    await ctx.reply(await set_status(ctx, incident, "false_alarm", ctx.text))
+    words = folded_words(ctx.text)
+    own_words = not any(has_phrase(words, p) for p in SAYS_MISTAKEN)  # "không sao" alone
+    await ctx.reply(
+        await set_status(ctx, incident, "false_alarm", ctx.text, in_own_words=own_words)
+    )
     return True
 
 
