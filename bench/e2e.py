@@ -164,6 +164,15 @@ async def flood_table(n: int) -> str:
         base = await e2e_flood.run("mix, 100 chats", n, tmp, relay=True)
         base_rate = base["ok"] / base["elapsed"]
         runs = [("bare relay (baseline)", base)]
+        # What the app's own pipeline costs before any handler reads a word: what is left
+        # for the handlers, whatever this machine's speed that minute.
+        floor_mix = "mix, 100 chats"
+        if WARM_UP:
+            await e2e_flood.run(
+                floor_mix, WARM_UP, tmp, first=WARM_FIRST, handler=e2e_flood.one_reply
+            )
+        floor = await e2e_flood.run(floor_mix, n, tmp, handler=e2e_flood.one_reply)
+        runs.append((f"pipeline floor: {floor_mix}", floor))
         for mix in e2e_flood.MIXES:
             # A server that has been up a while: statement plans, SQLAlchemy's compiled
             # cache and the like are built. Other senders, chats and texts than the run's.
@@ -207,6 +216,8 @@ async def flood_table(n: int) -> str:
             f"each flood after an unmeasured one of {WARM_UP} other deliveries (a warm server)",
             "server CPU ms/event: the app's process (every thread) from the first delivery to "
             "the drain, per delivery: 1,000 events/s on its one event loop needs about 1.0 or less",
+            "pipeline floor: the real app with every event answered by one queued reply and no "
+            "handler (intake, inbox, claims, a slice, the outbox and the sender alone)",
             f"SQLite, workers on (as serve runs); {machine()}",
         ],
     )

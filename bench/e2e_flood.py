@@ -9,20 +9,27 @@ outbox are empty. The baseline in the same run is the bare relay (bench/e2e.py).
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import itertools
 import json
 import multiprocessing as mp
 import sqlite3
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import aiohttp
 from aiohttp import web
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from bench.common import SECRET, TOKEN, bench_settings, serve
+from bot import processor
 from bot.app import create_app
+from handlers.clock import Clock
+from handlers.config import Settings
+from handlers.events import InboundEvent
+from models.outbox import enqueue
 
 CONNECTIONS = 32
 GROUPS = 100
@@ -137,6 +144,33 @@ async def _child(conn: Any, mix: str, n: int, expect: int | None, first: int) ->
     )
 
 
+async def one_reply(
+    session: AsyncSession,
+    settings: Settings,
+    clock: Clock,
+    event: InboundEvent,
+    event_pk: int | None = None,
+) -> None:
+    """The pipeline floor's handler: one reply queued per event, no reading of the text,
+    no member, group or record: what delivery, storage, claiming and sending cost alone."""
+    key = f"floor:{event_pk}"
+    await enqueue(
+        session, chat_id=event.chat_id, text="Đã nhận.", kind="reply", key=key, now=clock.now()
+    )
+
+
+@contextlib.contextmanager
+def handled_by(handler: Callable[..., Awaitable[None]] | None) -> Iterator[None]:
+    """The processor hands events to `handler` instead of the real handlers (None: as is)."""
+    real = processor.handle_event
+    if handler is not None:
+        processor.handle_event = handler  # type: ignore[assignment]
+    try:
+        yield
+    finally:
+        processor.handle_event = real
+
+
 def _child_main(conn: Any, mix: str, n: int, expect: int | None, first: int) -> None:
     asyncio.run(_child(conn, mix, n, expect, first))
 
@@ -165,8 +199,21 @@ class _Progress:
             self._conn.close()
 
 
-async def run(mix: str, n: int, tmp: Path, relay: bool = False, first: int = 0) -> dict[str, Any]:
-    """One flood of `n` deliveries of `mix` (numbered from `first`) on a new database."""
+async def run(
+    mix: str,
+    n: int,
+    tmp: Path,
+    relay: bool = False,
+    first: int = 0,
+    handler: Callable[..., Awaitable[None]] | None = None,
+) -> dict[str, Any]:
+    """One flood of `n` deliveries of `mix` (numbered from `first`) on a new database; with
+    `handler`, the app's processor hands its events to it (the pipeline floor)."""
+    with handled_by(handler):
+        return await _run(mix, n, tmp, relay, first)
+
+
+async def _run(mix: str, n: int, tmp: Path, relay: bool, first: int) -> dict[str, Any]:
     from bench.e2e import relay_app
 
     ctx = mp.get_context("spawn")

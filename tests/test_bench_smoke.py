@@ -132,6 +132,7 @@ def test_e2e(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
     flood = table_rows(out, "end to end under a flood (32 connections, 30 deliveries)")
     assert [r["handler"] for r in flood] == [
         "bare relay (baseline)",
+        "pipeline floor: mix, 100 chats",
         "real app: mix, 100 chats",
         "real app: mix, 1 chat",
         "real app: new members (private)",
@@ -142,6 +143,7 @@ def test_e2e(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
         assert number(row["sends seen"]) >= 30, row
         assert float(row["server CPU ms/event"]) > 0, row
     assert number(flood[-1]["sends seen"]) == 60
+    assert number(flood[1]["sends seen"]) == 30  # the floor: one reply per event, no more
     rows = table_rows(out, "end to end (delivery -> reply at the fake Zalo)")
     assert [r["handler"] for r in rows] == ["bare relay (baseline)", "real app (serve)"]
     for row in rows:
