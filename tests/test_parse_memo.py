@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from handlers.parse import _analyse_text, classify, entities, scanning
+from handlers.parse.commands import _LAUGH_RE
 from handlers.parse.scanning import _fold_token, _mend_all, _tokens
 from handlers.parse.tokens import _split_tokens
 from handlers.parse.vocabulary import (
@@ -17,6 +18,7 @@ from handlers.parse.vocabulary import (
     M_COMPANY,
     M_DAYPART,
     M_DIGIT,
+    M_LAUGH,
     M_MONTH,
     M_NOUN,
     M_NUMBER,
@@ -101,6 +103,7 @@ def _marks_the_long_way(text: str) -> int:
         marks
         | (M_ACCENTED if accented else 0)
         | (M_DIGIT if any(c in "0123456789" for c in low) else 0)
+        | (M_LAUGH if _LAUGH_RE.search(low) else 0)
     )
 
 

@@ -35,13 +35,14 @@ from handlers.parse.commands import (
 from handlers.parse.entities import _EMERGENCY_RE, _people, _phones, _places
 from handlers.parse.learned import second_opinion
 from handlers.parse.result import Command, ParsedMessage, Place, _parsed
-from handlers.parse.scanning import _read, _scan, _tokens
+from handlers.parse.scanning import _directed_clauses, _read, _scan, _tokens
 from handlers.parse.timewords import _resolve_time, _time_spec, _TimeSpec
 from handlers.parse.vocabulary import (
     _ACK,
     _NACK,
     M_ACCENTED,
     M_DIGIT,
+    M_LAUGH,
     M_NOUN,
     M_NUMBER,
     _Lexicon,
@@ -94,6 +95,10 @@ def _analyse_text(
     accented = bool(marks & M_ACCENTED)
     scan = _scan(lex, ltoks, ftoks, accented)
     tally = _tally(lex, scan)
+    if tally.checkin or tally.absent or tally.ack:
+        directed = _directed_clauses(lex, ltoks, ftoks)
+        if directed:  # a reminder to others: its check-in words are not the sender's
+            tally = _tally(lex, scan, directed)
     tally.ack += emo_ack
     tally.nack += emo_nack
 
@@ -109,8 +114,14 @@ def _analyse_text(
     emergency = "11" in body and _EMERGENCY_RE.search(body) is not None
 
     timing = spec is not None and spec.ambiguous
+    if marks & M_LAUGH and tally.inc:
+        # "haha cháy quá 🔥🔥" is slang (great!); a report with laughter still names a place,
+        # a time, people or a phone.
+        timed = spec is not None and spec.clock is not None
+        tally.joke = not (places or people or phones or emergency or timed)
     kind, category, confidence, ambiguous = _decide(lex, tally, scan.ambiguous, timing)
-    if command is None and learned.consulted(kind, confidence, tally.inc):
+    joke = tally.joke and kind != "incident"  # the rules' call: the model does not see laughter
+    if command is None and not joke and learned.consulted(kind, confidence, tally.inc):
         strong_fire = tally.inc.get("fire", 0.0) >= STRONG_FIRE or bool(tally.high)
         revised = opinion(ftoks, kind, category, strong_fire)
         if revised != (kind, category):

@@ -3,7 +3,7 @@ severity and the reasons for it."""
 
 from __future__ import annotations
 
-from handlers.parse.scanning import _Scan
+from handlers.parse.scanning import _REPLIES, _Scan
 from handlers.parse.vocabulary import (
     _ABSENT,
     _ACK,
@@ -32,6 +32,7 @@ class _Tally:
 
     clear = ack = nack = checkin = absent = notice = 0.0
     exact = question = intrusion = drill = denied = False
+    joke = False  # laughter and no detail of a report (no place, time, people, phone)
     firm_high = False  # something high that is more than a sign to check (a loud bang)
     hints_only = True  # every incident signal is a sign to check (smell, smoke, noise)
     last_incident = -1  # index of the last incident signal
@@ -49,8 +50,9 @@ def _add(reasons: list[str], why: str) -> None:
         reasons.append(why)
 
 
-def _tally(lex: _Lexicon, scan: _Scan) -> _Tally:
-    """Add up the evidence outside questions, with negation, denial and causes applied."""
+def _tally(lex: _Lexicon, scan: _Scan, directed: frozenset[int] = frozenset()) -> _Tally:
+    """Add up the evidence outside questions, with negation, denial and causes applied.
+    `directed`: clauses that tell others what to do; their replies are not the sender's."""
     t = _Tally()
     denied = False
     causes: list[_Entry] = []
@@ -60,6 +62,8 @@ def _tally(lex: _Lexicon, scan: _Scan) -> _Tally:
         if qs[clause] or mode == _PREVENTED:
             continue
         kind, w = entry.kind, entry.w
+        if directed and clause in directed and kind in _REPLIES:
+            continue  # "nhớ có mặt đúng giờ nhé": a reminder, not the sender's check-in
         if kind == _INC:
             if negated:
                 t.clear += w
@@ -202,7 +206,11 @@ def _decide(
         )
         # One weak word ("khói" in a name, "Khoi có mặt") gives way to a plain reply.
         weak = best < 2.0 and max(t.checkin, t.ack, t.absent, t.nack) > best
-        if best >= 1.0 and not (routine or checked or notice or false_alarm or personal or weak):
+        # "haha cháy quá 🔥🔥", "hihi cháy máy rồi": slang among friends, unless it says danger.
+        joke = t.joke and not t.high
+        if best >= 1.0 and not (
+            routine or checked or notice or false_alarm or personal or weak or joke
+        ):
             # The reading rests on a guess only when the sure evidence alone would not make it.
             unsure = timing or (ambiguous and t.sure.get(best_cat, 0.0) < SURE)
             conf = 0.5 + 0.1 * min(best, 4.0) + (0.05 if t.exact else 0.0)

@@ -84,16 +84,17 @@ def _place_of(lex: _Lexicon, m: re.Match[str], text: str, accented: bool) -> tup
     kind, code_rule = lex.place_kind.get(fcanon, ("place", "none"))
     code: str | None = None
     end = m.end("word")
-    if m.group("name") is not None and code_rule != "none":
-        # Named gates are written one way whatever was typed: "cong chinh" is CHÍNH.
-        code = lex.place_names.get(fold(m.group("name")), m.group("name")).upper()
+    name = m.group("name")
+    if name is not None and fold(name) in lex.place_word_names.get(fcanon, ()):
+        # Named places are written one way whatever was typed: "cong chinh" is CHÍNH.
+        code = lex.place_names.get(fold(name), name).upper()
         end = m.end("code")
-    elif m.group("code") is not None and code_rule != "none":
+    elif m.group("code") is not None and name is None and code_rule != "none":
         raw = text[m.start("code") : m.end("code")]
         if len(raw) == 1 and not raw.isupper() and not raw.isdigit():
             pass  # a lone lower-case letter is a word, not a code ("kho a" is rare)
         else:
-            code = raw.upper()
+            code = raw.upper().replace("-", "")  # "kho B-3" is kho B3, one place however typed
             end = m.end("code")
     if code is None:
         if code_rule == "required":

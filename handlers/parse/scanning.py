@@ -8,11 +8,15 @@ from dataclasses import dataclass
 from sys import intern
 from typing import Final
 
+from handlers.parse.commands import _LAUGH_RE
 from handlers.parse.spelling import mend, split_run
 from handlers.parse.tokens import _BOUNDARY_CHARS, _split_tokens
 from handlers.parse.vocabulary import (
+    _ABSENT,
+    _ACK,
     _CAUSE,
     _CAUSED,
+    _CHECKIN,
     _CONJ,
     _EXPLAIN,
     _EXPLAINED,
@@ -27,6 +31,7 @@ from handlers.parse.vocabulary import (
     _SCOPE_SHORT,
     M_ACCENTED,
     M_DIGIT,
+    M_LAUGH,
     M_MAY_BE_POLICE,
     _Entry,
     _Group,
@@ -35,6 +40,7 @@ from handlers.parse.vocabulary import (
 )
 from handlers.text import fold
 
+_REPLIES: Final = frozenset((_CHECKIN, _ABSENT, _ACK))  # the sender's own replies
 _FOLD_MEMO: dict[str, str] = {}
 
 
@@ -89,6 +95,7 @@ def _read(lex: _Lexicon, text: str, low: str) -> tuple[list[str], list[str], int
     if not lex.alias_keys.isdisjoint(ltoks):
         ltoks, ftoks = lex.expand(ltoks, ftoks)
     marks = _word_marks(lex, ftoks) | (M_ACCENTED if accented else 0)
+    marks |= M_LAUGH if _LAUGH_RE.search(low) else 0
     return ltoks, ftoks, marks | (M_DIGIT if _DIGIT_RE.search(low) else 0)
 
 
@@ -119,6 +126,7 @@ def _read_chunk(lex: _Lexicon, chunk: str) -> tuple[tuple[str, ...], tuple[str, 
     if not lex.alias_keys.isdisjoint(ltoks):
         ltoks, ftoks = lex.expand(ltoks, ftoks)
     marks |= _word_marks(lex, ftoks) | (M_DIGIT if _DIGIT_RE.search(chunk) else 0)
+    marks |= M_LAUGH if _LAUGH_RE.search(chunk) else 0
     # Interned, like the keys of the lexicon and of the learned model: a lookup then finds its
     # key by identity without reading the key's characters (they are rarely in the CPU cache).
     got = (tuple(map(intern, ltoks)), tuple(map(intern, ftoks)), marks)
@@ -145,6 +153,8 @@ def _mend_all(lex: _Lexicon, ltoks: list[str]) -> list[str]:
         if known is not None:
             out.append(known)
             continue
+        if len(tok) > 2 and tok.count("k") == len(tok):
+            continue  # "kkk" is laughter, not "k" (không) held down
         run = _RUNS.get(tok)
         got = tok
         if run is None:
@@ -326,11 +336,67 @@ def _scan(lex: _Lexicon, ltoks: list[str], ftoks: list[str], accented: bool) -> 
         if size == 1:
             if ft not in vocative:
                 last_free = ft
-        else:
-            last_free = ""
+        elif not vocative.issuperset(ftup[i : i + size]):
+            last_free = ""  # "... chưa các đồng chí": a vocative phrase trails the question
         clause_start = False
         clause_len += size
         i += size
     if clause_len > 1 and last_free in lex.q_final:
         questions[clause] = True
     return _Scan(signals, questions, ambiguous)
+
+
+def _directed_clauses(lex: _Lexicon, ltoks: list[str], ftoks: list[str]) -> frozenset[int]:
+    """The clauses (numbered as `_scan` numbers them) that tell others what to do: "nhớ có mặt
+    đúng giờ nhé", "các đồng chí có mặt lúc 7h" (lexicon `directive`)."""
+    found: set[int] = set()
+    clause = start = 0
+    n = len(ftoks)
+    for k in range(n + 1):
+        if k == n or ftoks[k][0] in _BOUNDARY_CHARS:
+            if k > start and _directs(lex, ltoks, ftoks, start, k):
+                found.add(clause)
+            clause += 1
+            start = k + 1
+    return frozenset(found)
+
+
+def _directs(lex: _Lexicon, ltoks: list[str], ftoks: list[str], a: int, b: int) -> bool:
+    """Whether tokens a..b, one clause, open with an opener or a plural addressee as subject."""
+    k = a
+    addressed = False
+    while k < b:
+        size = lex.directive_addressees.at(ltoks, ftoks, k, b)
+        if size:
+            addressed, k = True, k + size
+        elif ftoks[k] in lex.directive_calls:
+            addressed, k = False, k + 1  # "mọi người ơi": called, not the subject
+        elif ftoks[k] in lex.vocative:
+            k += 1
+        else:
+            break
+    if k >= b:
+        return False
+    # An addressee directs only as the subject of the reply itself ("các đồng chí có mặt lúc
+    # 7h"), not of a report ("ae cty mình ok hết", "anh em cổng 2 có mặt").
+    if not lex.directive_openers.at(ltoks, ftoks, k, b) and not (
+        addressed and _reply_at(lex, ftoks, k, b)
+    ):
+        return False
+    done = lex.directive_done
+    return not any(done.at(ltoks, ftoks, j, b) for j in range(a, b))
+
+
+def _reply_at(lex: _Lexicon, ftoks: list[str], k: int, b: int) -> bool:
+    """Whether a check-in, absence or acknowledgement phrase starts at token k (folded)."""
+    slot = lex.first.get(ftoks[k])
+    if slot is None:
+        return False
+    multi, single = slot
+    groups = list(multi.get(ftoks[k + 1], ())) if multi and k + 1 < b else []
+    if single is not None:
+        groups.append(single)
+    return any(
+        tuple(ftoks[k : k + g.size]) == g.ftoks and any(e.kind in _REPLIES for e in g.entries)
+        for g in groups
+    )

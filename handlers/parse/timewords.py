@@ -15,6 +15,7 @@ from handlers.parse.vocabulary import (
     M_DAYPART,
     M_DIGIT,
     M_MONTH,
+    M_NUMBER,
     M_TIME,
     M_WEEKDAY,
     _Lexicon,
@@ -103,7 +104,7 @@ def _time_spec(lex: _Lexicon, text: str, low: str, marks: int, accented: bool) -
     """Find the time words of a message; `_resolve_time` turns them into a date or datetime.
     `marks`: the message's M_ bits (vocabulary), which say which time words may be there."""
     has_digit = bool(marks & M_DIGIT)
-    if not has_digit and not marks & M_TIME:
+    if not has_digit and not marks & (M_TIME | M_NUMBER):
         return None
     spans: list[tuple[int, int]] = []
     ambiguous = False
@@ -131,31 +132,12 @@ def _time_spec(lex: _Lexicon, text: str, low: str, marks: int, accented: bool) -
     clock: tuple[int, int] | None = None
     clock_part: str | None = None
     clock_span: tuple[int, int] | None = None
-    if has_digit:
-        for m in lex.clock_re.finditer(low):
-            hour = int(m.group("h"))
-            unit = m.group("u")
-            minute_s = m.group("m") or m.group("m2")
-            minute = int(minute_s) if minute_s else (30 if m.group("half") else 0)
-            if hour > 23 or minute > 59:
-                continue
-            part_word = m.group("part")
-            prev = _prev_word(low, m.start())
-            if unit is not None:
-                if lex.not_duration_before.has(prev, accented):
-                    continue
-                explicit = (
-                    minute_s or m.group("half") or part_word or lex.clock_before.has(prev, accented)
-                )
-                if fold(unit) != "h" and not explicit:
-                    continue  # "4G", "2 giờ" alone are not times of day
-            start = m.start()
-            if fold(prev) == "luc":
-                start = low.rfind("l", max(0, start - 6), start)
-            clock = (hour, minute)
-            clock_part = lex.parts.get(fold(part_word)) if part_word else None
-            clock_span = (start, m.end())
-            break
+    found = _clock(lex, low, accented, lex.clock_re) if has_digit else None
+    if found is None and marks & M_NUMBER and ("giờ" in low or "gio" in low):
+        found = _clock(lex, low, accented, lex.clock_words_re)  # "chín giờ rưỡi"
+    if found is not None:
+        clock, part_word, clock_span = found
+        clock_part = lex.parts.get(fold(part_word)) if part_word else None
 
     day_offset: int | None = None
     day_part: str | None = None
@@ -256,6 +238,42 @@ def _time_spec(lex: _Lexicon, text: str, low: str, marks: int, accented: bool) -
         month_day=month_day,
         future=month_day is not None and lex.future_re.search(low) is not None,
     )
+
+
+def _clock(
+    lex: _Lexicon, low: str, accented: bool, pattern: re.Pattern[str]
+) -> tuple[tuple[int, int], str | None, tuple[int, int]] | None:
+    """The first clock time `pattern` finds: (hour, minute), its part-of-day word, its span."""
+    in_words = pattern is lex.clock_words_re  # it has no "h", "m2" or "half2"
+    for m in pattern.finditer(low):
+        if in_words:
+            hour, minute_s, half = lex.hour_words[fold(m["hw"])], m["m"], m["half"]
+        else:
+            hour = int(m.group("h"))
+            minute_s = m.group("m") or m.group("m2")
+            half = m.group("half") or m.group("half2")
+        unit = m.group("u")
+        minute = int(minute_s) if minute_s else (30 if half else 0)
+        if hour > 23 or minute > 59:
+            continue
+        less = m.group("less")
+        if less:  # "9h kém 15" is 8:45
+            if not 0 < int(less) < 60:
+                continue
+            hour, minute = (hour - 1) % 24, 60 - int(less)
+        part_word = m.group("part")
+        prev = _prev_word(low, m.start())
+        if unit is not None or half:
+            if lex.not_duration_before.has(prev, accented):
+                continue  # "mất 2 giờ", "trong 1 tiếng rưỡi"
+            explicit = minute_s or half or less or part_word or lex.clock_before.has(prev, accented)
+            if unit is not None and fold(unit) != "h" and not explicit:
+                continue  # "4G", "2 giờ" alone are not times of day
+        start = m.start()
+        if fold(prev) == "luc":
+            start = low.rfind("l", max(0, start - 6), start)
+        return (hour, minute), part_word, (start, m.end())
+    return None
 
 
 def _resolve_time(spec: _TimeSpec, now: datetime) -> datetime | date | None:

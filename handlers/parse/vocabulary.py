@@ -39,11 +39,11 @@ _SECTION_KINDS: Final = {
 _SCOPE_SHORT, _SCOPE_CLAUSE = 1, 2
 # What a message holds, one bit each, ORed over its chunks (scanning._read_chunk) so that a later
 # stage asks one bit instead of testing the message's words against its word list: marks were
-# typed, "ca" (maybe the police), a digit, and a folded word of each list below.
+# typed, "ca" (maybe the police), a digit, and a folded word of each list below; laughter.
 (
     M_ACCENTED, M_MAY_BE_POLICE, M_DIGIT, M_PLACE, M_COMPANY, M_NOUN, M_NUMBER, M_DAYPART,
-    M_WEEKDAY, M_AGO, M_MONTH,
-) = (1 << k for k in range(11))  # fmt: skip
+    M_WEEKDAY, M_AGO, M_MONTH, M_LAUGH,
+) = (1 << k for k in range(12))  # fmt: skip
 M_TIME = M_DAYPART | M_WEEKDAY | M_AGO  # any time word that needs no digit
 
 
@@ -170,6 +170,34 @@ class _Words:
         )
 
 
+class _Phrases:
+    """Phrases found at a token position: typed with their marks, or bare."""
+
+    __slots__ = ("by_first",)
+
+    def __init__(self, phrases: Iterable[str]) -> None:
+        by_first: dict[str, list[tuple[tuple[str, ...], tuple[str, ...]]]] = {}
+        for p in phrases:
+            canon = tuple(_norm(p).split())
+            folded = tuple(intern(fold(w)) for w in canon)
+            by_first.setdefault(folded[0], []).append((canon, folded))
+        # Longest first, so that "nhớ là" is found before "nhớ".
+        self.by_first = {
+            intern(k): tuple(sorted(v, key=lambda x: len(x[0]), reverse=True))
+            for k, v in by_first.items()
+        }
+
+    def at(self, ltoks: Sequence[str], ftoks: Sequence[str], k: int, end: int) -> int:
+        """The number of tokens of the longest phrase starting at `k` (before `end`), or 0."""
+        for canon, folded in self.by_first.get(ftoks[k], ()):
+            size = len(canon)
+            if k + size <= end and tuple(ftoks[k : k + size]) == folded:
+                typed = ltoks[k : k + size]
+                if all(t in (c, f) for t, c, f in zip(typed, canon, folded, strict=True)):
+                    return size
+        return 0
+
+
 class _Lexicon:
     """The compiled vocabulary: token index, aliases and the regexes built from word lists."""
 
@@ -209,6 +237,11 @@ class _Lexicon:
         self.not_high = {
             str(why): frozenset(cats) for why, cats in (data.get("not_high") or {}).items()
         }
+        directive = data.get("directive") or {}
+        self.directive_openers = _Phrases(directive.get("openers") or ())
+        self.directive_addressees = _Phrases(directive.get("addressees") or ())
+        self.directive_calls = frozenset(fold(_norm(w)) for w in directive.get("calls") or ())
+        self.directive_done = _Phrases(directive.get("done") or ())
         self._places(data["places"])
         self._company(data["company"])
         self._people(data["people"])
@@ -392,17 +425,20 @@ class _Lexicon:
     def _places(self, spec: Mapping[str, Any]) -> None:
         self.place_kind: dict[str, tuple[str, str]] = {}
         names: list[str] = []
+        self.place_word_names: dict[str, frozenset[str]] = {}  # folded word -> its names
         for item in spec["kinds"]:
+            own = [_norm(n) for n in item.get("names") or ()]
             for w in item["words"]:
                 self.place_kind[fold(_norm(w))] = (item["kind"], item.get("code", "optional"))
-            names.extend(_norm(n) for n in item.get("names") or ())
+                self.place_word_names[fold(_norm(w))] = frozenset(fold(n) for n in own)
+            names.extend(n for n in own if n not in names)
         loose = [_norm(w) for w in spec.get("loose") or ()]
         self.place_loose_folded = frozenset(fold(w) for w in loose)
         self.place_loose_plain = frozenset(w for w in loose if fold(w) == w)
         words = [_norm(w) for item in spec["kinds"] for w in item["words"]]
         self.place_re = re.compile(
             rf"(?P<word>{_starts(words)})(?![^\W\d_])"
-            rf"(?:\s*(?:{_vi('số')}\s*)?(?P<code>[0-9]{{1,4}}[^\W\d_]?|[^\W\d_]{{1,2}}[0-9]{{1,3}}"
+            rf"(?:\s*(?:{_vi('số')}\s*)?(?P<code>[0-9]{{1,4}}[^\W\d_]?|[^\W\d_]{{1,2}}-?[0-9]{{1,3}}"
             rf"[^\W\d_]?|(?P<name>{_alt(names)})|[^\W\d_])(?!\w))?"
         )
         self.place_names = {fold(n): n for n in names}
@@ -453,10 +489,21 @@ class _Lexicon:
         self.address_after = _Words(spec["address_after"])
         self.future_markers = tuple(_norm(p) for p in spec["future_markers"])
         self.future_re = re.compile(rf"{_starts(self.future_markers)}(?!\w)")
+        # After the hour: minutes, "rưỡi" (half past) or "kém 15" (a quarter to).
+        minutes = (
+            rf"(?:\s?(?P<m>[0-9]{{1,2}})(?:\s?(?:{_vi('phút')}|p))?|\s?(?P<half>{_vi('rưỡi')})"
+            rf"|\s?{_vi('kém')}\s?(?P<less>[0-9]{{1,2}})(?:\s?(?:{_vi('phút')}|p))?)?"
+        )
+        part_after = rf"(?![\w:])(?:\s+(?P<part>{part_re})(?!\w))?"
         self.clock_re = re.compile(
-            rf"(?P<h>[0-9](?<![\w.,:/\-][0-9])[0-9]?)(?:\s?(?P<u>h|g|{_vi('giờ')})"
-            rf"(?:\s?(?P<m>[0-9]{{1,2}})(?:\s?(?:{_vi('phút')}|p))?|\s?(?P<half>{_vi('rưỡi')}))?"
-            rf"|:(?P<m2>[0-9]{{2}}))(?![\w:])(?:\s+(?P<part>{part_re})(?!\w))?"
+            rf"(?P<h>[0-9](?<![\w.,:/\-][0-9])[0-9]?)(?:\s?(?P<u>h|g|{_vi('giờ')}){minutes}"
+            rf"|:(?P<m2>[0-9]{{2}})|\s(?P<half2>{_vi('rưỡi')})){part_after}"
+        )
+        # "chín giờ rưỡi": an hour in words, before "giờ" only.
+        hours = {_norm(k): int(v) for k, v in spec["hour_words"].items()}
+        self.hour_words = {fold(k): v for k, v in hours.items()}
+        self.clock_words_re = re.compile(
+            rf"(?P<hw>{_starts(hours)})\s(?P<u>{_vi('giờ')}){minutes}{part_after}"
         )
         days = ["hôm nay", "hôm qua", "hôm kia", "bữa nay", "bữa qua", "bữa kia", "ngày mai",
                 "ngày kia", "mai", "mốt"]  # fmt: skip

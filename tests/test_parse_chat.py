@@ -1,0 +1,242 @@
+"""Council chat as members type it on their phones (with and without diacritics): reminders,
+clock times, place codes and laughter, read by `parse()` and through the webhook."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import pytest
+
+from handlers.parse import parse
+from models.tables import CheckIn, Incident
+from tests.conftest import Bot
+from tests.test_incidents import bot, last, rows, say
+from tests.test_parse_alerts import alerts
+
+__all__ = ["bot"]  # the fixture, shared with tests/test_incidents.py
+
+SENT = datetime.fromisoformat("2026-11-27T22:00:00+07:00")
+
+
+def at(text: str) -> str | None:
+    when = parse(text, SENT).to_dict()["time"]
+    return None if when is None else when.get("at")
+
+
+# ------------------------------------------------------------------ reminders are not check-ins
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "nhớ có mặt đúng giờ nhé",
+        "nho co mat dung gio nhe",
+        "Nhớ điểm danh trước 7h nha",
+        "các đồng chí có mặt lúc 7h",
+        "cac dong chi co mat luc 7h nhe",
+        "mọi người nhớ điểm danh",
+        "moi nguoi nho diem danh nha",
+        "Anh em có mặt đúng 6h sáng mai tại cổng chính",
+        "ae nhớ vào ca đúng giờ",
+        "Đề nghị các đồng chí có mặt lúc 7h30",
+        "hãy có mặt trước 7h",
+    ],
+)
+def test_a_reminder_to_others_is_not_the_senders_check_in(text: str) -> None:
+    p = parse(text, SENT)
+    assert p.type not in ("check_in", "incident", "absent", "ack"), p.to_dict()
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "có mặt",
+        "co mat nha moi nguoi",
+        "có mặt nha mọi người",
+        "Em có mặt ạ 🙋‍♂️",
+        "anh em cổng 2 có mặt đủ rồi",
+        "ae có mặt đầy đủ",
+        "Tổ 2 đã có mặt tại chốt cổng số 3",
+        "mọi người ơi em có mặt rồi nhé",
+        "em vao ca roi",
+    ],
+)
+def test_a_check_in_stays_a_check_in(text: str) -> None:
+    assert parse(text, SENT).type == "check_in"
+
+
+async def test_a_coordinators_reminder_records_no_check_in(bot: Bot) -> None:
+    await say(bot, "nhớ có mặt đúng giờ nhé", sender="c1")
+    await say(bot, "nho co mat dung gio nhe", sender="u2")
+    assert await rows(bot, CheckIn) == []
+    await say(bot, "có mặt", sender="u1")
+    (row,) = await rows(bot, CheckIn)
+    assert row.note == "có mặt"
+
+
+# ------------------------------------------------------------------------------- clock times
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("xô xát ở cổng 2 lúc 9 rưỡi", "2026-11-27T09:30"),
+        ("danh nhau o cong 2 luc 9 ruoi", "2026-11-27T09:30"),
+        ("9 rưỡi", "2026-11-27T09:30"),
+        ("9h rưỡi", "2026-11-27T09:30"),
+        ("cháy kho lúc chín giờ rưỡi", "2026-11-27T09:30"),
+        ("chay kho luc chin gio ruoi", "2026-11-27T09:30"),
+        ("xô xát ở cổng 2 lúc tám giờ sáng", "2026-11-27T08:00"),
+        ("xô xát ở cổng 2 lúc 9 rưỡi tối", "2026-11-27T21:30"),
+        ("xô xát ở cổng 2 lúc 2 rưỡi sáng", "2026-11-27T02:30"),
+        ("xô xát ở cổng 2 lúc 9h kém 15", "2026-11-27T08:45"),
+        ("xô xát ở cổng 2 lúc 9 giờ kém 15 phút", "2026-11-27T08:45"),
+        ("xo xat o cong 2 luc 9h kem 10 toi", "2026-11-27T20:50"),
+        ("xô xát ở cổng 2 lúc 9g30", "2026-11-27T09:30"),
+        ("xô xát ở cổng 2 lúc 21h", "2026-11-27T21:00"),
+        ("xô xát ở cổng 2 lúc 21g15", "2026-11-27T21:15"),
+        ("xô xát ở cổng 2 lúc 0h30", "2026-11-27T00:30"),
+    ],
+)
+def test_clock_times_members_type(text: str, expected: str) -> None:
+    assert at(text) == expected
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "kẹt xe mất 1 tiếng rưỡi",
+        "cháy 2 tiếng rưỡi mới dập",
+        "mua 2 triệu rưỡi",
+        "chín giờ",  # a bare "N giờ" is a duration as often as a time
+        "9 ruồi",
+    ],
+)
+def test_not_clock_times(text: str) -> None:
+    assert at(text) is None
+
+
+async def test_half_past_reaches_the_receipt(bot: Bot) -> None:
+    await say(bot, "xô xát ở cổng 2 lúc 9 rưỡi", sender="u1")
+    assert "Lúc: 09:30" in last(bot, "u1")
+
+
+# ------------------------------------------------------------------------------- place codes
+
+
+@pytest.mark.parametrize(
+    ("text", "kind", "code"),
+    [
+        ("cháy kho B-3", "warehouse", "B3"),
+        ("chay kho B-3", "warehouse", "B3"),
+        ("cháy kho b-3", "warehouse", "B3"),
+        ("cháy kho B3", "warehouse", "B3"),
+        ("cháy xưởng A2", "workshop", "A2"),
+        ("cháy nhà xưởng C-12", "workshop", "C12"),
+        ("trộm ở lô CN-5", "lot", "CN5"),
+        ("trom o lo CN-5", "lot", "CN5"),
+        ("trộm ở lô CN5", "lot", "CN5"),
+        ("cháy kho B", "warehouse", "B"),
+        ("cháy kho số 3", "warehouse", "3"),
+    ],
+)
+def test_place_codes_with_a_dash(text: str, kind: str, code: str) -> None:
+    places = [(p.kind, p.code) for p in parse(text, SENT).places]
+    assert places[:1] == [(kind, code)]
+
+
+async def test_a_dashed_code_is_one_place_in_the_receipt(bot: Bot) -> None:
+    await say(bot, "cháy kho B-3", sender="u1")
+    assert "Nơi: kho B3" in last(bot, "u1")
+    await say(bot, "kho B3 đang cháy to", sender="u3")
+    assert len(await rows(bot, Incident)) == 1  # the same kho, one incident
+
+
+# ------------------------------------------------------------------------ laughter and slang
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "haha cháy quá 🔥🔥",
+        "hihi cháy máy rồi",
+        "kkk cháy thật",
+        "cháy quá =))",
+        "cháy quá :))",
+        "chay qua =))",
+        "hahaha con này cháy thật sự",
+        "cháy rồi haha",
+        "hehe cháy phết 🔥",
+    ],
+)
+def test_laughter_with_slang_is_not_a_fire(text: str) -> None:
+    p = parse(text, SENT)
+    assert p.category != "fire" and p.type != "incident", p.to_dict()
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "cháy kho 3 🔥🔥",
+        "🔥🔥 cháy xưởng 2 rồi",
+        "cháy quá",
+        "haha cháy kho 3 thật rồi, gọi 114 gấp",
+        "cháy xưởng 2 rồi ae ơi 😭",
+        "chay kho 3 roi :((",
+    ],
+)
+def test_a_real_fire_with_emoji_stays_a_fire(text: str) -> None:
+    p = parse(text, SENT)
+    assert (p.type, p.category) == ("incident", "fire"), p.to_dict()
+
+
+async def test_a_joke_wakes_nobody_and_a_fire_with_emoji_does(bot: Bot) -> None:
+    await say(bot, "haha cháy quá 🔥🔥", sender="u2")
+    await say(bot, "hihi cháy máy rồi", sender="u3")
+    assert alerts(bot, "c1") == []
+    assert await rows(bot, Incident) == []
+    await say(bot, "cháy kho 3 🔥🔥", sender="u1")
+    (alert,) = alerts(bot, "c1")
+    assert "kho 3" in alert
+
+
+# ------------------------------------------------------------------- late notes and places
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "kẹt xe, em đến muộn chút",
+        "kẹt xe mất 1 tiếng, em đến muộn",
+        "kẹt xe quá em tới trễ 20p",
+        "e di tre 30p nha a",
+        "em vào ca trễ 30p",
+    ],
+)
+def test_a_late_note_is_an_absence_not_a_traffic_report(text: str) -> None:
+    assert parse(text, SENT).type == "absent"
+
+
+async def test_a_late_note_raises_no_incident(bot: Bot) -> None:
+    await say(bot, "kẹt xe, em đến muộn chút", sender="u2")
+    assert await rows(bot, Incident) == []
+    assert alerts(bot, "c1") == []
+
+
+@pytest.mark.parametrize(
+    ("text", "places"),
+    [
+        ("cháy kho sau xưởng 2", [("warehouse", None), ("workshop", "2")]),
+        ("trộm ở xưởng trước cổng 3", [("workshop", None), ("gate", "3")]),
+        ("cháy ở cổng sau", [("gate", "SAU")]),
+        ("cong chinh co xo xat", [("gate", "CHÍNH")]),
+        ("có người lạ ở kho phụ", [("warehouse", "PHỤ")]),
+    ],
+)
+def test_sau_and_truoc_name_gates_only(text: str, places: list[tuple[str, str | None]]) -> None:
+    assert [(p.kind, p.code) for p in parse(text, SENT).places] == places
+
+
+async def test_the_kho_behind_a_workshop_is_not_kho_sau(bot: Bot) -> None:
+    await say(bot, "cháy kho sau xưởng 2", sender="u1")
+    assert "Nơi: kho, xưởng 2" in last(bot, "u1")
