@@ -8,9 +8,11 @@ import socket
 from bot.cli import UsageError
 
 
-def bind(host: str, port: int, *, port_from: str = "--port") -> socket.socket:
-    """A listening socket on host:port; a busy or forbidden port says where it was set
-    (`port_from`: the option, the config file's key or the environment variable)."""
+def bind(
+    host: str, port: int, *, port_from: str = "--port", host_from: str = "--host"
+) -> socket.socket:
+    """A listening socket on host:port; a busy or forbidden port, or an address this machine
+    lacks, says where it was set (the option, the config file's key or the variable)."""
     try:
         infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)
         family = infos[0][0]
@@ -25,7 +27,8 @@ def bind(host: str, port: int, *, port_from: str = "--port") -> socket.socket:
         elif exc.errno == errno.EACCES:
             reason = "permission denied (ports below 1024 need administrator rights)"
         else:  # an address this machine does not have, or a name that does not resolve
+            where = "check --host" if host_from == "--host" else f"check {host_from}"
             raise UsageError(
-                f"cannot listen on {host}:{port}: {exc.strerror or exc}; check --host"
+                f"cannot listen on {host}:{port}: {exc.strerror or exc}; {where}"
             ) from None
         raise UsageError(f"cannot listen on {host}:{port}: {reason}; {change}") from None

@@ -216,3 +216,12 @@ def test_zalo_out_of_reach_is_not_called_a_refusal(tmp_path: Path) -> None:
     assert line.startswith(f"antt-bot: cannot reach Zalo at 127.0.0.1:{port}"), line
     assert "connection refused" in line and "platform.api_base" in line, line
     assert "refused:" not in line and "Error" not in line and "secret-token" not in line, line
+
+
+def test_an_address_from_the_config_file_names_its_key(tmp_path: Path) -> None:
+    """server.host that this machine does not have (TEST-NET-1): was "check --host"."""
+    write_config(tmp_path, server={"host": "192.0.2.1", "port": 0})
+    proc = run("serve", cwd=tmp_path)
+    assert proc.returncode == 2, proc.stderr
+    line = _one_line(proc.stderr)
+    assert "192.0.2.1:0" in line and "server.host in config.yaml" in line, line

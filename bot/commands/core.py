@@ -74,14 +74,18 @@ def serve(args: argparse.Namespace) -> int:
         # 2 like a schema behind: a person must act, and systemd does not restart on 2.
         print(f"antt-bot: {refused}", file=sys.stderr)
         return EXIT_USAGE
-    host = args.host or settings.server.host
+    config_file = config_path(getattr(args, "config", None))
+    host, host_from = args.host, "--host"
+    if host is None:
+        host = settings.server.host
+        host_from = f"{setting_origin(settings, 'server.host', config_file)}, or pass --host"
     if args.port is None:
         port = settings.server.port
-        config_file = config_path(getattr(args, "config", None))
         port_from = setting_origin(settings, "server.port", config_file)
     else:
         port, port_from = args.port, "--port"
-    sock = bind(host, port, port_from=port_from)  # a busy port: exit 2 naming where it was set
+    # A busy port or a missing address: exit 2 naming where it was set.
+    sock = bind(host, port, port_from=port_from, host_from=host_from)
     port = sock.getsockname()[1]
     app = create_app(settings)
     banner = (
