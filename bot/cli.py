@@ -27,12 +27,16 @@ class CLIParser(argparse.ArgumentParser):
         self.exit(EXIT_USAGE, f"{self.prog}: error: {message}\n")
 
 
-def parse_when(value: str, tz: ZoneInfo) -> datetime:
-    """ISO 8601; a time without an offset is in the configured timezone."""
+def parse_when(value: str, tz: ZoneInfo, option: str) -> datetime:
+    """ISO 8601; a time without an offset is in the configured timezone. A bad value names
+    its `option` (--since or --until?) and the format."""
     try:
         when = datetime.fromisoformat(value)
     except ValueError:
-        raise UsageError(f"{value!r} is not an ISO 8601 time like 2026-11-27T14:30") from None
+        raise UsageError(
+            f"{option} {value!r}: not a date or time; write it like 2026-11-01 or "
+            "2026-11-27T14:30 (ISO 8601, local time)"
+        ) from None
     return when.replace(tzinfo=tz) if when.tzinfo is None else when
 
 
@@ -284,13 +288,27 @@ def main(argv: list[str] | None = None) -> int:
         print(f"antt-bot: {path}: {exc.strerror or exc}", file=sys.stderr)
         return EXIT_FAIL
     except Exception as exc:
-        from models.db import SchemaBehind
+        from models.db import DatabaseUnreachable, SchemaBehind
 
+        if isinstance(exc, DatabaseUnreachable):
+            print(f"antt-bot: {exc} ({database_url_origin(args)})", file=sys.stderr)
+            return EXIT_USAGE if exc.lasting else EXIT_FAIL  # 1: systemd restarts `serve`
         if isinstance(exc, SchemaBehind):
             print(f"antt-bot: {exc}", file=sys.stderr)
             return EXIT_USAGE
         print(f"antt-bot: {type(exc).__name__}: {exc}", file=sys.stderr)
         return EXIT_FAIL
+
+
+def database_url_origin(args: argparse.Namespace) -> str:
+    """Where database.url was set: the file's key or ANTT_DATABASE__URL."""
+    from handlers.config import setting_origin
+
+    path = config_path(getattr(args, "config", None))
+    try:
+        return setting_origin(load_settings(path), "database.url", path)
+    except ConfigError:
+        return "database.url"
 
 
 def print_json(obj: Any) -> None:

@@ -9,6 +9,8 @@ import sys
 from contextvars import ContextVar
 from datetime import UTC, datetime
 
+from aiohttp.http_exceptions import HttpProcessingError
+
 # The inbox row or outbox row being worked on: every log line written meanwhile carries it.
 current_event: ContextVar[int | None] = ContextVar("current_event", default=None)
 current_outbox: ContextVar[int | None] = ContextVar("current_outbox", default=None)
@@ -46,6 +48,26 @@ class JsonFormatter(logging.Formatter):
         return json.dumps(data, ensure_ascii=False)
 
 
+class ClientFaults(logging.Filter):
+    """aiohttp's own parser refusing a request (a bad chunk size, `Content-Encoding: br`)
+    answers 400 and logs it at ERROR with a traceback, as if the bot had failed. It is the
+    client's fault: one INFO line with the reason. Anything else (a 500) stays as it is."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        exc = record.exc_info[1] if record.exc_info else None
+        if not isinstance(exc, HttpProcessingError) or exc.code >= 500:
+            return True
+        reason = exc.message.strip().splitlines()[0].rstrip(":") if exc.message else "malformed"
+        client = record.args[0] if isinstance(record.args, tuple) and record.args else "?"
+        record.levelno, record.levelname = logging.INFO, "INFO"
+        record.msg, record.args = "bad request from %s, answered %s: %s", (client, exc.code, reason)
+        record.exc_info = record.exc_text = None
+        return logging.getLogger(record.name).isEnabledFor(logging.INFO)
+
+
+CLIENT_FAULTS = ClientFaults()
+
+
 def setup_logging(level: str = "INFO") -> None:
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(JsonFormatter())
@@ -54,3 +76,4 @@ def setup_logging(level: str = "INFO") -> None:
     root.setLevel(level)
     # aiohttp's access log line per request is noise at webhook rates.
     logging.getLogger("aiohttp.access").setLevel(logging.WARNING)
+    logging.getLogger("aiohttp.server").addFilter(CLIENT_FAULTS)  # the same one: added once

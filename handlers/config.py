@@ -551,6 +551,23 @@ def env_variable(key: str) -> str:
     return ENV_PREFIX + key.upper().replace(".", "__")
 
 
+def setting_origin(
+    settings: Settings, key: str, config_file: Path | None, environ: Mapping[str, str] | None = None
+) -> str:
+    """Where a key's value came from, for messages: its ANTT_ variable, the file, or the
+    default (the reader must know what to edit)."""
+    env = os.environ if environ is None else environ
+    if (var := env_variable(key)) in env:
+        return f"the environment variable {var}"
+    *sections, name = key.split(".")
+    model: BaseModel = settings
+    for section in sections:
+        model = getattr(model, section)
+    if config_file is not None and name in model.model_fields_set:
+        return f"{key} in {config_file}"
+    return f"{key}'s default"
+
+
 # user:password@ in a database URL: a secret, like the others (SPEC.md 4).
 _URL_PASSWORD = re.compile(r"://[^/@:]*:[^/@]+@")
 

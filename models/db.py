@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
+import errno
+import socket
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -10,7 +14,7 @@ from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import event
-from sqlalchemy.engine import Connection
+from sqlalchemy.engine import URL, Connection
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
     AsyncSession,
@@ -34,6 +38,79 @@ DURABLE_SYNCHRONOUS = "FULL"
 
 class SchemaBehind(Exception):
     """The database is older than this code and is not migrated automatically."""
+
+
+class DatabaseUnreachable(Exception):
+    """PostgreSQL did not take a connection: where, why and what to check (one line).
+
+    `lasting`: restarting cannot help (a misspelt host, a refused login, no such database);
+    else it may (PostgreSQL down or starting), so `serve` exits 1 and systemd tries again."""
+
+    def __init__(self, message: str, *, lasting: bool) -> None:
+        super().__init__(message)
+        self.lasting = lasting
+
+
+# SQLSTATEs of a refused connection: (lasting, what to check).
+_LOGIN_REFUSED = (True, "check the user and password in")
+_REFUSED_STATES = {
+    "28P01": _LOGIN_REFUSED,
+    "28000": _LOGIN_REFUSED,
+    "3D000": (True, "create the database (docs/deploy.md, PostgreSQL) or correct"),
+    "57P03": (False, "wait until PostgreSQL has started, then check"),
+    "53300": (False, "too many connections: check max_connections, the pool size, and"),
+}
+_NOT_THERE = "check that PostgreSQL runs there and listens on that port, and"
+
+
+def _why_unreachable(exc: BaseException, host: str) -> tuple[str, bool, str] | None:
+    """(reason, lasting, advice) when `exc` (or what it wraps) is a failed connection."""
+    seen: BaseException | None = exc
+    while seen is not None:
+        state = getattr(seen, "sqlstate", None)
+        if state in _REFUSED_STATES:
+            lasting, advice = _REFUSED_STATES[state]
+            return f"PostgreSQL says: {seen}", lasting, advice
+        if isinstance(seen, socket.gaierror):
+            lasting = seen.errno != socket.EAI_AGAIN  # EAI_AGAIN: the resolver, not the name
+            return f"the host name {host} is not known", lasting, "correct"
+        if isinstance(seen, ConnectionRefusedError):
+            return "connection refused", False, _NOT_THERE
+        if isinstance(seen, TimeoutError):
+            return "no answer", False, _NOT_THERE
+        if isinstance(seen, OSError) and seen.errno in (errno.EHOSTUNREACH, errno.ENETUNREACH):
+            return seen.strerror or str(seen), False, _NOT_THERE
+        seen = getattr(seen, "orig", None) or seen.__cause__
+    return None
+
+
+def database_address(url: URL) -> str:
+    """How messages name a PostgreSQL database: never with its password."""
+    return f"{url.database} at {url.host or 'localhost'}:{url.port or 5432} as user {url.username}"
+
+
+@contextlib.contextmanager
+def reaching(engine: AsyncEngine) -> Iterator[None]:
+    """Around an engine's first connection: a failed one becomes DatabaseUnreachable."""
+    try:
+        yield
+    except Exception as exc:
+        host = engine.url.host or "localhost"
+        why = None if engine.dialect.name == "sqlite" else _why_unreachable(exc, host)
+        if why is None:
+            raise
+        reason, lasting, advice = why
+        if "@" in host:  # user:p@ss@host: the password's tail read as the host; not shown
+            raise DatabaseUnreachable(
+                "cannot reach the PostgreSQL database: its URL has an @ in the password; "
+                "write it as %40 in",
+                lasting=True,
+            ) from exc
+        raise DatabaseUnreachable(
+            f"cannot reach the PostgreSQL database {database_address(engine.url)}: {reason}; "
+            f"{advice} the URL",
+            lasting=lasting,
+        ) from exc
 
 
 def is_sqlite(url: str) -> bool:
@@ -171,10 +248,15 @@ def _current_revision(conn: Connection) -> str | None:
 
 async def upgrade(engine: AsyncEngine) -> tuple[str | None, str]:
     """Apply every migration; returns (before, after) revisions."""
-    async with engine.begin() as conn:
-        before = await conn.run_sync(_current_revision)
-        await conn.run_sync(lambda c: command.upgrade(alembic_config(c), "head"))
-        after = await conn.run_sync(_current_revision)
+    with reaching(engine):
+        conn = await engine.connect()
+    try:
+        async with conn.begin():
+            before = await conn.run_sync(_current_revision)
+            await conn.run_sync(lambda c: command.upgrade(alembic_config(c), "head"))
+            after = await conn.run_sync(_current_revision)
+    finally:
+        await conn.close()
     return before, after or ""
 
 
@@ -183,8 +265,12 @@ async def ensure_schema(engine: AsyncEngine) -> None:
     if engine.dialect.name == "sqlite":
         await upgrade(engine)
         return
-    async with engine.connect() as conn:
+    with reaching(engine):
+        conn = await engine.connect()
+    try:
         current = await conn.run_sync(_current_revision)
+    finally:
+        await conn.close()
     head = head_revision()
     if current != head:
         raise SchemaBehind(

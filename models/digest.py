@@ -661,21 +661,38 @@ async def top_members(
 async def inactive_members(
     session: AsyncSession, w: Window, group_pk: int | None = None
 ) -> list[MemberLine]:
-    """Expected members with no message in the week, by enterprise then name."""
+    """Expected members with no message in the week, by enterprise then name; each with
+    when they were last seen as of the week (an old week's page must not show today's)."""
     active = (
         select(Message.member_pk)
         .where(_in(Message.sent_at, w), Message.member_pk == Member.id)
         .exists()
     )
+    last_message = (
+        select(func.max(Message.sent_at))
+        .where(Message.member_pk == Member.id, Message.sent_at < w.as_of)
+        .scalar_subquery()
+    )
     stmt = (
-        select(Member)
+        select(Member, last_message)
         .where(expected_member(w.end), ~active, *_restrict(Member.id, group_pk, w.council_id))
         .order_by(func.coalesce(Member.enterprise, ""), Member.name_folded, Member.name, Member.id)
     )
     return [
-        MemberLine(m.id, m.member_id, m.name, m.enterprise, 0, m.last_active_at, m.private_chat_id)
-        for m in (await session.execute(stmt)).scalars()
+        MemberLine(
+            m.id, m.member_id, m.name, m.enterprise, 0, _seen_by(m, last, w), m.private_chat_id
+        )
+        for m, last in (await session.execute(stmt)).tuples()
     ]
+
+
+def _seen_by(member: Member, last_message: datetime | None, w: Window) -> datetime | None:
+    """Last seen as of the window: its last message before then; when retention deleted
+    those, the member's own record if it is not later (else unknown, not today's)."""
+    if last_message is not None:
+        return last_message
+    seen = member.last_active_at
+    return seen if seen is not None and seen < w.as_of else None
 
 
 async def directive_statuses(

@@ -201,7 +201,7 @@ async def test_the_incident_list_and_its_timeline_tell_what_happened(bot: Bot) -
     assert times == sorted(times, key=lambda t: datetime.strptime(t, "%d/%m/%Y %H:%M"))
     # Filters take only known statuses; a missing incident is a page saying so.
     assert "SV1" not in visible_text(await get(bot, "/dashboard/incidents?status=handling"))
-    assert "status must be one of" in await get(bot, "/dashboard/incidents?status=x", 400)
+    assert "Trạng thái" in await get(bot, "/dashboard/incidents?status=x", 400)
     assert "Không tìm thấy sự việc này" in await get(bot, "/dashboard/incidents/99", 404)
 
 

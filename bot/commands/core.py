@@ -34,9 +34,9 @@ from bot.connections import run_server
 from bot.export import for_people, write_csv, write_jsonl, write_xlsx
 from bot.listen import bind
 from bot.logs import setup_logging
-from bot.platforms.base import PlatformError
+from bot.platforms.base import PlatformError, Unreachable
 from bot.platforms.zalo_bot import ZaloBotClient
-from handlers.config import ConfigError, Settings
+from handlers.config import ConfigError, Settings, config_path, setting_origin
 from handlers.councils import group_councils, scope
 from models import exports
 from models.db import ensure_schema, make_engine, make_sessionmaker, read_session, upgrade
@@ -74,9 +74,18 @@ def serve(args: argparse.Namespace) -> int:
         # 2 like a schema behind: a person must act, and systemd does not restart on 2.
         print(f"antt-bot: {refused}", file=sys.stderr)
         return EXIT_USAGE
-    host = args.host or settings.server.host
-    port = settings.server.port if args.port is None else args.port
-    sock = bind(host, port, config_key="server.port")  # a busy port: exit 2 naming --port
+    config_file = config_path(getattr(args, "config", None))
+    host, host_from = args.host, "--host"
+    if host is None:
+        host = settings.server.host
+        host_from = f"{setting_origin(settings, 'server.host', config_file)}, or pass --host"
+    if args.port is None:
+        port = settings.server.port
+        port_from = setting_origin(settings, "server.port", config_file)
+    else:
+        port, port_from = args.port, "--port"
+    # A busy port or a missing address: exit 2 naming where it was set.
+    sock = bind(host, port, port_from=port_from, host_from=host_from)
     port = sock.getsockname()[1]
     app = create_app(settings)
     banner = (
@@ -159,7 +168,7 @@ def parse_cmd(args: argparse.Namespace) -> int:
         tz = settings.tz
     except ConfigError:
         raise
-    now = parse_when(args.now, tz) if args.now else datetime.now(tz)
+    now = parse_when(args.now, tz, "--now") if args.now else datetime.now(tz)
     lines = args.text if args.text else (line.rstrip("\n") for line in sys.stdin)
     for text in lines:
         print(json.dumps(parse(text, now, tz).to_dict(), ensure_ascii=False), flush=not args.text)
@@ -188,6 +197,19 @@ def _client(settings: Settings, session: aiohttp.ClientSession) -> ZaloBotClient
     return ZaloBotClient(settings.platform.api_base, token, session)
 
 
+def platform_failed(exc: PlatformError) -> int:
+    """Zalo out of reach is this machine's network, not a refusal by Zalo: say which."""
+    if isinstance(exc, Unreachable):
+        print(
+            f"antt-bot: cannot reach Zalo at {exc.address} ({exc}); check this machine's "
+            "network (DNS, firewall, proxy) and platform.api_base",
+            file=sys.stderr,
+        )
+    else:
+        print(f"antt-bot: Zalo refused: {exc}", file=sys.stderr)
+    return EXIT_FAIL
+
+
 @command("platform set-webhook")
 async def set_webhook(args: argparse.Namespace) -> int:
     settings = load(args)
@@ -201,8 +223,7 @@ async def set_webhook(args: argparse.Namespace) -> int:
         try:
             result = await _client(settings, http).set_webhook(args.url, secret)
         except PlatformError as exc:
-            print(f"antt-bot: Zalo refused: {exc}", file=sys.stderr)
-            return EXIT_FAIL
+            return platform_failed(exc)
     print(json.dumps({"ok": True, "result": result}, ensure_ascii=False))
     return EXIT_OK
 
@@ -214,8 +235,7 @@ async def delete_webhook(args: argparse.Namespace) -> int:
         try:
             result = await _client(settings, http).delete_webhook()
         except PlatformError as exc:
-            print(f"antt-bot: Zalo refused: {exc}", file=sys.stderr)
-            return EXIT_FAIL
+            return platform_failed(exc)
     print(json.dumps({"ok": True, "result": result}, ensure_ascii=False))
     return EXIT_OK
 
@@ -229,8 +249,7 @@ async def platform_info(args: argparse.Namespace) -> int:
             me = await client.get_me()
             hook = await client.get_webhook_info()
         except PlatformError as exc:
-            print(f"antt-bot: Zalo refused: {exc}", file=sys.stderr)
-            return EXIT_FAIL
+            return platform_failed(exc)
     print(json.dumps({"me": me, "webhook": hook}, ensure_ascii=False, indent=2))
     return EXIT_OK
 
@@ -242,8 +261,8 @@ async def export(args: argparse.Namespace) -> int:
         raise UsageError(f"unknown export {args.kind!r}; choose one of {', '.join(exports.KINDS)}")
     council = chosen_council(args, settings, required=True)
     tz = settings.tz
-    since = parse_when(args.since, tz) if args.since else None
-    until = parse_when(args.until, tz) if args.until else None
+    since = parse_when(args.since, tz, "--since") if args.since else None
+    until = parse_when(args.until, tz, "--until") if args.until else None
     if since is not None and until is not None and since >= until:
         # Swapped dates would give an empty file and exit 0: say which range was asked for.
         raise UsageError(

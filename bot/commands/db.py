@@ -24,7 +24,7 @@ from bot.dbfile import (
     sqlite_file,
 )
 from bot.dbfile import backup as backup_file
-from models.db import alembic_config, head_revision, make_engine
+from models.db import alembic_config, head_revision, make_engine, reaching
 
 
 @command("db backup")
@@ -103,15 +103,17 @@ async def _postgres_restore(url: str, src: Path) -> int:
     """PostgreSQL: only when nobody else is connected, print the pg_restore command."""
     engine = make_engine(url, pool_size=1)
     try:
-        async with engine.connect() as conn:
-            others = (
-                await conn.execute(
-                    text(
-                        "SELECT count(*) FROM pg_stat_activity "
-                        "WHERE datname = current_database() AND pid <> pg_backend_pid()"
-                    )
+        with reaching(engine):
+            conn = await engine.connect()
+        others = (
+            await conn.execute(
+                text(
+                    "SELECT count(*) FROM pg_stat_activity "
+                    "WHERE datname = current_database() AND pid <> pg_backend_pid()"
                 )
-            ).scalar_one()
+            )
+        ).scalar_one()
+        await conn.close()
     finally:
         await engine.dispose()
     if others:

@@ -86,12 +86,12 @@ def _write(
 
 
 def _week(args: argparse.Namespace, settings: Settings) -> tuple[str, datetime]:
-    now: datetime = parse_when(args.at, settings.tz) if args.at else SystemClock().now()
+    now: datetime = parse_when(args.at, settings.tz, "--at") if args.at else SystemClock().now()
     week = args.week or last_complete_week(now, settings.tz)
     try:
         parse_week(week)
     except ValueError as exc:
-        raise UsageError(str(exc)) from None
+        raise UsageError(f"--week {exc}") from None
     return week, now
 
 

@@ -47,7 +47,7 @@ async def jobs_run(args: argparse.Namespace) -> int:
     if args.name not in jobs:
         raise UsageError(f"unknown job {args.name!r}; jobs: {', '.join(jobs)}")
     council = chosen_council(args, settings, required=False)  # none: every park's council
-    clock = FixedClock(parse_when(args.at, settings.tz)) if args.at else SystemClock()
+    clock = FixedClock(parse_when(args.at, settings.tz, "--at")) if args.at else SystemClock()
     holder = f"cli:{id(clock):x}"
     if not args.send:
         async with open_db(settings) as sessions:

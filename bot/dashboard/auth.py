@@ -23,6 +23,7 @@ from sqlalchemy import ColumnElement, and_, delete, exists, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot import keys
+from bot.dashboard.address import BadAddress
 from bot.ratelimit import SlidingWindow
 from handlers.config import Settings
 from handlers.councils import COORDINATING_ROLES, councils, province_ids
@@ -424,7 +425,12 @@ def login_required(
                     "Chỉ quản trị mới sửa được danh sách thành viên.",
                     user,
                 )
-            return await view(request, user)
+            try:
+                return await view(request, user)
+            except BadAddress as exc:  # a hand-typed parameter: said on our own page
+                from bot.dashboard.views import error_page
+
+                return error_page(request, exc.status, exc.title, exc.message, user)
 
         return handler
 

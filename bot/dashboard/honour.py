@@ -5,6 +5,7 @@ from __future__ import annotations
 from aiohttp import web
 
 from bot import keys
+from bot.dashboard.address import bad_parameter
 from bot.dashboard.auth import User, login_required, sessions_of
 from bot.dashboard.views import now_of, page
 from handlers.honour_board import parse_month, previous_month
@@ -23,8 +24,8 @@ async def honour_page(request: web.Request, user: User) -> web.Response:
     raw = request.query.get("month", "")
     try:
         month = parse_month(raw) if raw else today.replace(day=1)
-    except ValueError as exc:
-        raise web.HTTPBadRequest(text=str(exc)) from None
+    except ValueError:
+        raise bad_parameter("month", raw, "tháng viết theo dạng 2026-12") from None
     start, end = honour.month_span(month, tz)
     async with sessions_of(request)() as session:
         rows = await honour.commendations(session, start, end, tz)  # the session's park's

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from aiohttp import web
 
+from bot.dashboard.address import bad_parameter
 from bot.dashboard.auth import User, login_required, sessions_of
 from bot.dashboard.views import error_page, now_of, page, path_pk
 from handlers import labels
@@ -25,7 +26,7 @@ def _status(request: web.Request, known: dict[str, str]) -> str:
     """The status filter: empty, or one of the known statuses (anything else is a 400)."""
     value = request.query.get("status", "")
     if value and value not in known:
-        raise web.HTTPBadRequest(text=f"status must be one of: {', '.join(known)}")
+        raise bad_parameter("status", value, "hãy chọn trong ô Trạng thái của trang")
     return value
 
 

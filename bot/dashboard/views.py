@@ -17,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot import keys
 from bot.dashboard import auth
+from bot.dashboard.address import BadAddress, bad_parameter, parameter
 from bot.dashboard.auth import STATE, User, council_of_request, login_required, sessions_of
 from bot.dashboard.render import render
 from bot.export import digest_xlsx, for_people
@@ -301,18 +302,19 @@ async def logout(request: web.Request, user: User) -> web.Response:
 def _week_param(request: web.Request, default: str) -> str:
     week = request.query.get("week", "") or default
     if not WEEK_RE.fullmatch(week):
-        raise web.HTTPBadRequest(text="week must look like 2026-W48")
+        raise bad_parameter("week", week, "tuần viết theo dạng 2026-W48 (năm, chữ W, số tuần)")
     return week
 
 
 def _shown_week(week: str) -> str:
     """A week the dashboard can show with its neighbours and trend, else 404."""
     if not FIRST_YEAR <= int(week[:4]) <= LAST_YEAR:
-        raise web.HTTPNotFound(text=f"no week {week} here: years {FIRST_YEAR}-{LAST_YEAR}")
+        raise BadAddress(f"Không có tuần {week}: chỉ có các năm {FIRST_YEAR}–{LAST_YEAR}.", 404)
     try:
         parse_week(week)
-    except ValueError as exc:  # week 0, 54, or 53 of a 52-week year
-        raise web.HTTPNotFound(text=str(exc)) from None
+    except ValueError:  # week 0, 54, or 53 of a 52-week year
+        year, num = week[:4], int(week[6:])
+        raise BadAddress(f"Không có tuần {week}: năm {year} không có tuần {num}.", 404) from None
     return week
 
 
@@ -401,21 +403,22 @@ async def digests_page(request: web.Request, user: User) -> web.Response:
 # --- records --------------------------------------------------------------------------------
 
 
-def _day(value: str, tz: Any) -> datetime | None:
+def _day(value: str, tz: Any, name: str) -> datetime | None:
+    """The `name` parameter's day (since or until), at local midnight; empty: None."""
     if not value:
         return None
     try:
         d = date.fromisoformat(value)
     except ValueError:
-        raise web.HTTPBadRequest(text=f"{value!r} is not a date like 2026-11-27") from None
+        raise bad_parameter(name, value, "ngày viết theo dạng 2026-11-27") from None
     if not FIRST_YEAR <= d.year <= LAST_YEAR:  # the day after, or UTC, must still exist
-        raise web.HTTPBadRequest(text=f"{value}: dates go from {FIRST_YEAR} to {LAST_YEAR}")
+        raise bad_parameter(name, value, f"chỉ có các năm {FIRST_YEAR}–{LAST_YEAR}")
     return datetime(d.year, d.month, d.day, tzinfo=tz)
 
 
 def _days(since: str, until: str, tz: Any) -> tuple[str, str, datetime | None, datetime | None]:
     """The from/to filter days as typed and parsed; a range typed backwards is read forwards."""
-    first, last = _day(since, tz), _day(until, tz)
+    first, last = _day(since, tz, "since"), _day(until, tz, "until")
     if first and last and first > last:  # "6/12 to 1/11" means 1/11 to 6/12, not "nothing"
         return until, since, last, first
     return since, until, first, last
@@ -425,7 +428,7 @@ def _query(request: web.Request, name: str, limit: int) -> str:
     """A text parameter, cut to `limit`; control characters (NUL...) are refused with 400."""
     value = request.query.get(name, "")[:limit]
     if CONTROL.search(value):
-        raise web.HTTPBadRequest(text=f"{name} contains control characters")
+        raise BadAddress(f"{parameter(name)} có ký tự điều khiển: hãy gõ lại.")
     return value
 
 

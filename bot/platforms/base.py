@@ -64,6 +64,14 @@ class TransientError(PlatformError):
     retryable = True
 
 
+class Unreachable(TransientError):
+    """The platform was not reached at all (refused, unknown host, no answer)."""
+
+    def __init__(self, message: str, *, address: str) -> None:
+        super().__init__(message)
+        self.address = address
+
+
 class RetryAfter(TransientError):
     """429 or a rate limit: retry no sooner than `seconds`."""
 

@@ -8,6 +8,7 @@ import json
 import logging
 from datetime import UTC, datetime
 from typing import Any
+from urllib.parse import urlsplit
 
 import aiohttp
 from pydantic import BaseModel, ConfigDict, ValidationError, field_validator
@@ -25,6 +26,7 @@ from bot.platforms.base import (
     SendResult,
     TransientError,
     Unauthorized,
+    Unreachable,
     platform_id,
 )
 
@@ -243,6 +245,19 @@ async def _json_body(resp: aiohttp.ClientResponse) -> Any:
     return json.loads(raw.decode("utf-8")) if raw else None
 
 
+def network_reason(exc: BaseException) -> str:
+    """A failed connection in words; never its text, which may carry the URL (the token)."""
+    if isinstance(exc, aiohttp.ClientConnectorDNSError):
+        return "the host name is not known"
+    if isinstance(exc, TimeoutError):  # aiohttp's timeouts are TimeoutErrors too
+        return "no answer"
+    if isinstance(exc, aiohttp.ClientConnectorError):
+        if isinstance(exc.os_error, ConnectionRefusedError):
+            return "connection refused"
+        return exc.os_error.strerror or "cannot connect"
+    return f"network error ({type(exc).__name__})"
+
+
 class ZaloBotClient:
     """The Bot API over one aiohttp ClientSession. The token never appears in logs or errors."""
 
@@ -275,7 +290,8 @@ class ZaloBotClient:
                     body = None
         except (aiohttp.ClientError, TimeoutError, OSError) as exc:
             # str(exc) of a connection error may contain the URL, hence the token.
-            raise TransientError(f"{method}: network error ({type(exc).__name__})") from None
+            address = urlsplit(self._base).netloc
+            raise Unreachable(f"{method}: {network_reason(exc)}", address=address) from None
         return self._check(method, status, body, retry_after)
 
     def _check(self, method: str, status: int, body: Any, retry_after: str | None) -> Any:
