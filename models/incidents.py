@@ -22,6 +22,7 @@ from models.prefetch import (
     cast_table,
     keep_open_incidents,
     no_photos_waiting,
+    no_report_since,
     note_photo_waiting,
     open_incidents_read,
 )
@@ -465,7 +466,10 @@ async def latest_report_in_chat(
     session: AsyncSession, member_pk: int, chat_id: str, since: datetime
 ) -> Report | None:
     """The member's newest report in this chat filed at or after `since` (details sent right
-    after it join it), whatever its incident's state: the caller checks that."""
+    after it join it), whatever its incident's state: the caller checks that. Asked of
+    many messages: the slice's facts answer "none" for most senders with no statement."""
+    if await no_report_since(session, member_pk, since):
+        return None
     stmt = (
         select(Report)
         .where(

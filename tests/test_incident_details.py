@@ -14,6 +14,7 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
+import bot.processor as bot_processor
 from handlers.clock import FixedClock
 from models.roster import import_roster_csv
 from models.tables import Incident, IncidentEvent, Outbox, Report
@@ -208,3 +209,24 @@ async def test_it_is_fine_now_closes_as_settled_and_the_digest_does_not_call_it_
     digest = next(t for t in said(bot, "u1") if t.startswith("📊"))
     assert "• SV1 " in digest and ": đã ổn (Ho da bo di roi, khong sao)" in digest
     assert "• SV2 " in digest and ": báo nhầm (báo nhầm, là bảo vệ ca sau)" in digest
+
+
+async def test_a_detail_in_the_same_slice_as_its_report_joins_it(
+    bot: Bot, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The slice's facts say who filed no report lately; a report filed earlier in the same
+    slice counts (models/prefetch.py)."""
+    monkeypatch.setattr(bot_processor, "MIN_TAKE", 50)  # everything stored: one slice
+    monkeypatch.setattr(bot_processor, "SLICE_SECONDS", 60.0)
+    await say(bot, "u2", "chào bot")  # Lan is known before the slice
+    # The first asks the facts (no report yet: chatter), the report follows, then its detail.
+    for text in ("ở cổng sau", "Báo cáo: cháy kho số 3", "co 2 nguoi bi bong"):
+        event = text_event(text, sender="u2", name=NAMES["u2"], at=bot.clock.now())
+        assert (await bot.deliver(event))[0] == 200
+    await bot.drain()
+    assert await events(bot, 1, "detail") == ["co 2 nguoi bi bong"]
+    assert await count(bot, Incident) == 1
+    assert said(bot, "u2")[-1] == (
+        'Đã bổ sung vào sự việc SV1: "co 2 nguoi bi bong". Cảm ơn chị! '
+        "Bot đã báo thêm cho nhóm Hội đồng ANTT KCN."  # no coordinator has written yet
+    )
