@@ -230,3 +230,17 @@ async def test_a_detail_in_the_same_slice_as_its_report_joins_it(
         'Đã bổ sung vào sự việc SV1: "co 2 nguoi bi bong". Cảm ơn chị! '
         "Bot đã báo thêm cho nhóm Hội đồng ANTT KCN."  # no coordinator has written yet
     )
+
+
+async def test_someone_trapped_is_grave_a_jammed_machine_is_its_own_report(bot: Bot) -> None:
+    await say(bot, "u1", "chào bot")
+    await say(bot, "u2", MENTION + "Báo cáo: cháy kho số 3", group=MAY)
+    bot.clock.advance(timedelta(minutes=2))
+    await say(bot, "u2", MENTION + "có 1 người bị kẹt trong kho", group=MAY)
+    assert said(bot, "u1")[-1] == (
+        '🚨 Sự việc SV1 (cháy/nổ tại kho 3): chị Lan báo thêm "có 1 người bị kẹt trong kho".'
+    )
+    assert (await incident(bot, 1)).severity == "high" and await count(bot, Incident) == 1
+    await say(bot, "u2", MENTION + "máy cắt bị kẹt ở xưởng 2", group=MAY)
+    assert (await incident(bot, 2)).category == "equipment"
+    assert len(await events(bot, 1, "detail")) == 1

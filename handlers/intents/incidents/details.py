@@ -29,8 +29,9 @@ from models.tables import Incident, Report
 
 DETAIL_MINUTES = 10  # how long after a report the reporter's details join it
 # People trapped: the parse has no reason for it ("bị kẹt" reads as a machine jam), and it is
-# as grave as an injury.
+# as grave as an injury. Only people: "máy bị kẹt" is a report of its own.
 TRAPPED = ("mac ket", "bi ket", "ket lai", "ket ben trong", "khong ra duoc", "chua ra duoc")
+PERSON = ("nguoi", "cong nhan", "nhan vien", "bao ve", "ai")
 
 
 def detail_of(ctx: Context) -> tuple[Understood, bool] | None:
@@ -44,7 +45,9 @@ def detail_of(ctx: Context) -> tuple[Understood, bool] | None:
         return None
     u = Understood.of(parsed)
     words = folded_words(ctx.text)
-    trapped = any(has_phrase(words, p) for p in TRAPPED)
+    trapped = any(has_phrase(words, p) for p in TRAPPED) and (
+        bool(u.people) or any(has_phrase(words, p) for p in PERSON)
+    )
     if not trapped and u.category not in (None, "other"):
         # A report in its own right ("cháy ở xưởng 2", "có trộm ở kho 5"): filed, and merged
         # by the usual rules or its own incident (a theft after a fire is its own).
@@ -96,7 +99,14 @@ def _complete(
     if u.people:
         report.people = max(report.people or 0, u.people)
     known = place_keys(report.places)
-    new = [p for p in u.places if not place_keys([p]) <= known]
+    kinds = {p.get("kind") for p in report.places}
+    # "trong kho" after "cháy kho số 3" is that warehouse: a place with no code, of a kind
+    # already named, adds nothing.
+    new = [
+        p
+        for p in u.places
+        if not place_keys([p]) <= known and (p.get("code") or p.get("kind") not in kinds)
+    ]
     if new:
         report.places = [*report.places, *new]  # a new list: the JSON column sees the change
         incident.place_key = join_key(place_key_parts(incident.place_key) | place_keys(new))
@@ -115,7 +125,7 @@ async def _pass_on(
     if due and (not incident.urgent or is_held(incident)) and incident.status == "reported":
         reporter = ctx.member
         when = local(report.occurred_at or report.created_at, ctx.tz)
-        content = f"{report.text}\n{ctx.text.strip()}"
+        content = f"{report.text} (bổ sung: {ctx.text.strip()})"
         reach = await raise_alert(
             s,
             ctx.settings,
