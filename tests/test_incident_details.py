@@ -244,3 +244,16 @@ async def test_someone_trapped_is_grave_a_jammed_machine_is_its_own_report(bot: 
     await say(bot, "u2", MENTION + "máy cắt bị kẹt ở xưởng 2", group=MAY)
     assert (await incident(bot, 2)).category == "equipment"
     assert len(await events(bot, 1, "detail")) == 1
+
+
+async def test_it_is_fine_from_one_of_two_reporters_passes_on_her_words(bot: Bot) -> None:
+    await say(bot, "u1", "chào bot")
+    await say(bot, "u2", MENTION + "Báo cáo: cháy kho số 3", group=MAY)
+    await say(bot, "u3", MENTION + "cháy ở kho số 3", group=MAY)  # merged into SV1
+    bot.clock.advance(timedelta(minutes=4))
+    await say(bot, "u2", MENTION + "đã dập được rồi, không sao", group=MAY)
+    assert (await incident(bot, 1)).status == "reported"  # Cường's report still stands
+    assert said(bot, "u1")[-1] == (
+        'Sự việc SV1: chị Lan nhắn "đã dập được rồi, không sao", nhưng còn người khác cũng '
+        "báo nên sự việc vẫn mở."
+    )
