@@ -19,6 +19,8 @@ INCIDENT_STATUS = {
     "acknowledged": "đã có người nhận",
     "handling": "đang xử lý",
     "resolved": "đã xử lý xong",
+    # It happened and ended by itself ("họ đã bỏ đi rồi, không sao"): no false alarm.
+    "settled": "đã ổn",
     "false_alarm": "báo nhầm",
     "noted": "đã ghi nhận, không cần xử lý",
 }
@@ -91,6 +93,7 @@ GROUP_KIND = {
 EVENT = {
     "report": "Báo cáo",
     "merged": "Báo cáo thêm (gộp vào)",
+    "detail": "Người báo bổ sung",
     "photo": "Ảnh kèm",
     "alert_held": "Hoãn cảnh báo",
     "alert": "Cảnh báo điều phối viên",

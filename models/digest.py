@@ -61,7 +61,14 @@ TOTAL_KEY = "all"
 # Rendered inline: PostgreSQL cannot type a bare bind parameter in a subquery column.
 ALL: ColumnElement[str] = literal_column("'all'")
 # An incident in one of these states is finished even if nobody recorded resolved_at.
-CLOSED_INCIDENT_STATUSES = ("resolved", "closed", "false_alarm", "cancelled", "noted")
+CLOSED_INCIDENT_STATUSES = (
+    "resolved",
+    "settled",
+    "closed",
+    "false_alarm",
+    "cancelled",
+    "noted",
+)
 
 
 @dataclass(frozen=True)
@@ -791,8 +798,8 @@ async def open_incidents(
 
 
 # Incident steps recorded as IncidentEvent kinds; the last one before `as_of` is the status then.
-STATUS_STEPS = ("acknowledged", "handling", "resolved", "false_alarm")
-FINAL_STEPS = ("resolved", "false_alarm")
+STATUS_STEPS = ("acknowledged", "handling", "resolved", "settled", "false_alarm")
+FINAL_STEPS = ("resolved", "settled", "false_alarm")
 # Older or foreign states shown with SPEC.md 2's names.
 STATUS_NAMES = {"reported": "open", "closed": "resolved", "cancelled": "false_alarm"}
 
@@ -804,7 +811,7 @@ class IncidentLine:
     id: int
     category: str
     severity: str
-    status: str  # open|acknowledged|handling|resolved|noted|false_alarm, as of `as_of`
+    status: str  # open|acknowledged|handling|resolved|settled|noted|false_alarm, at `as_of`
     places: list[str]  # the place texts as typed (the JSON's `places`)
     place_items: list[dict[str, Any]]  # the same places as stored (kind, code, text), to show back
     reported_at: datetime
@@ -812,7 +819,7 @@ class IncidentLine:
     resolved_at: datetime | None
     reporters: list[str]
     handler: str | None
-    outcome: str | None  # the note given when it was resolved or called a false alarm
+    outcome: str | None  # the note given when it was closed (resolved, settled, false alarm)
     reports: int
 
 

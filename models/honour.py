@@ -220,7 +220,7 @@ async def open_cameras(session: AsyncSession, limit: int = 20) -> list[CameraLin
         .join(Report, Report.incident_pk == Incident.id)
         .where(
             Incident.category == "equipment",
-            Incident.status.not_in(("resolved", "false_alarm")),
+            Incident.status.not_in(("resolved", "settled", "false_alarm")),
         )
         .order_by(Incident.first_reported_at, Incident.id, Report.id)
     )

@@ -22,6 +22,7 @@ from models.prefetch import (
     cast_table,
     keep_open_incidents,
     no_photos_waiting,
+    no_report_since,
     note_photo_waiting,
     open_incidents_read,
 )
@@ -32,7 +33,8 @@ OPEN = ("reported", "acknowledged", "handling")
 # Inspections and drills are recorded as "noted": never open, never in need of closing.
 NOTED = "noted"
 NOTED_CATEGORIES = ("inspection",)
-CLOSED = ("resolved", "false_alarm", NOTED)
+# "settled": the reporter says it is over ("không sao"); it happened, so no false alarm.
+CLOSED = ("resolved", "settled", "false_alarm", NOTED)
 CONFIRM_REPORT = "confirm_report"  # Conversation.kind of the bot's doubt question
 KEY_SEP = "|"
 MERGE_CANDIDATES = 50  # the latest open incidents of a category a report may join
@@ -451,6 +453,28 @@ async def latest_report_since(
         select(Report)
         .where(
             Report.member_pk == member_pk,
+            Report.created_at >= since,
+            Report.status != "false_alarm",
+        )
+        .order_by(Report.created_at.desc(), Report.id.desc())
+        .limit(1)
+    )
+    return (await session.execute(stmt)).scalar_one_or_none()
+
+
+async def latest_report_in_chat(
+    session: AsyncSession, member_pk: int, chat_id: str, since: datetime
+) -> Report | None:
+    """The member's newest report in this chat filed at or after `since` (details sent right
+    after it join it), whatever its incident's state: the caller checks that. Asked of
+    many messages: the slice's facts answer "none" for most senders with no statement."""
+    if await no_report_since(session, member_pk, since):
+        return None
+    stmt = (
+        select(Report)
+        .where(
+            Report.member_pk == member_pk,
+            Report.chat_id == chat_id,
             Report.created_at >= since,
             Report.status != "false_alarm",
         )

@@ -55,6 +55,7 @@ from models.tables import (
     Membership,
     Nudge,
     Outbox,
+    Report,
 )
 
 # session.info keys: the facts for the slice being handled, and natural keys -> primary keys
@@ -113,6 +114,11 @@ class SliceFacts:
     photos_since: datetime | None = None
     photos_asked: set[int] = field(default_factory=set)
     photos_waiting: set[int] = field(default_factory=set)
+    # Read when first asked: of `reports_asked`, who filed a report since `reports_since`
+    # (a detail joins a report of the last minutes; most senders have none).
+    reports_since: datetime | None = None
+    reports_asked: set[int] = field(default_factory=set)
+    reporting: set[int] = field(default_factory=set)
     # The rows read: the identity map holds rows weakly, and these must stay in it.
     rows: list[Any] = field(default_factory=list)
 
@@ -597,18 +603,55 @@ _WAITING_PHOTOS = _waiting_photos()
 async def _read_waiting_photos(session: AsyncSession, facts: SliceFacts, since: datetime) -> None:
     """Which of the slice's members have photos waiting for a report since `since`."""
     asked = set(facts.member_pks)
+    facts.photos_waiting |= await _members_found(session, _WAITING_PHOTOS, asked, since)
+    facts.photos_asked = asked
+    facts.photos_since = since
+
+
+async def _members_found(
+    session: AsyncSession, statement: Any, asked: set[int], since: datetime
+) -> set[int]:
+    """The members of `asked` a prebuilt one-column SELECT finds since `since`, in every
+    council (Core on the connection: the ORM's execution costs more than the read)."""
     params = {"pks": list(asked), "since": since}
-    # Core on the connection: the ORM's execution costs more than the read.
-    done = await fastlane.on_connection(session, _WAITING_PHOTOS, params)
+    done = await fastlane.on_connection(session, statement, params)
     if done is not None:
         found = [pk for (pk,) in done.rows]
     else:
-        found = list(
-            (await (await session.connection()).execute(_WAITING_PHOTOS, params)).scalars()
-        )
-    facts.photos_waiting |= {pk for pk in found if pk is not None}
-    facts.photos_asked = asked
-    facts.photos_since = since
+        found = list((await (await session.connection()).execute(statement, params)).scalars())
+    return {pk for pk in found if pk is not None}
+
+
+async def no_report_since(session: AsyncSession, member_pk: int, since: datetime) -> bool:
+    """True when the member certainly filed no report since `since` (read for the slice's
+    senders on first need); False when the caller must ask."""
+    facts = slice_facts(session)
+    if facts is None or member_pk not in facts.member_pks:
+        return False
+    if facts.reports_since is None:
+        asked = set(facts.member_pks)
+        facts.reporting |= await _members_found(session, _REPORTING, asked, since)
+        facts.reports_asked, facts.reports_since = asked, since
+    if since < facts.reports_since:
+        return False
+    return member_pk in facts.reports_asked and member_pk not in facts.reporting
+
+
+def _reporting() -> Any:
+    table = cast_table(Report)
+    return select(table.c.member_pk).where(
+        table.c.member_pk.in_(_many("pks")), table.c.created_at >= bindparam("since")
+    )
+
+
+_REPORTING = _reporting()
+
+
+def note_report(session: AsyncSession, member_pk: int | None) -> None:
+    """The member filed a report in this slice (no_report_since must not say none)."""
+    facts = slice_facts(session)
+    if facts is not None and member_pk is not None:
+        facts.reporting.add(member_pk)
 
 
 def note_photo_waiting(session: AsyncSession, member_pk: int) -> None:

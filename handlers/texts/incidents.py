@@ -103,13 +103,14 @@ def reach_sentence(people: list[str], groups: list[str]) -> str:
             "Bot CHƯA báo được cho ai: chưa điều phối viên nào nhắn riêng với bot. "
             "Anh/chị gọi trực tiếp cho điều phối viên giúp."
         )
-    told = _names(people + [f"nhóm {g}" for g in groups])
+    told = names_text(people + [f"nhóm {g}" for g in groups])
     if people:
         return f"Bot đã báo khẩn cho {told}."
     return f"Bot chưa nhắn riêng được cho điều phối viên nào nên đã báo khẩn cho {told}."
 
 
-def _names(names: list[str]) -> str:
+def names_text(names: list[str]) -> str:
+    """ "anh Quân, chị Bình và nhóm Hội đồng": a list as a sentence says it."""
     return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " và " + names[-1]
 
 
@@ -171,6 +172,10 @@ NO_OPEN_INCIDENTS = "Hiện không có sự việc nào đang mở. Cảm ơn an
 OPEN_INCIDENTS_HEADER = "Các sự việc đang mở ({n}):"
 MORE_INCIDENTS = "… và {n} sự việc khác."
 PHOTO_ATTACHED = "Bot đã lưu ảnh vào báo cáo số {report_id} ({code}). Cảm ơn anh/chị!"
+# A reporter's detail sent right after the report (handlers/intents/incidents/details.py).
+DETAIL_ADDED = 'Đã bổ sung vào sự việc {code}: "{words}". Cảm ơn {title}!'
+DETAIL_PASSED_ON = " Bot đã báo thêm cho {names}."
+DETAIL_TO_ALERTED = '🚨 Sự việc {code} ({category}{where}): {who} báo thêm "{words}".'
 PHOTO_ORPHAN = (
     "Bot đã lưu ảnh. Ảnh này về sự việc gì, ở đâu? Anh/chị nhắn thêm vài chữ để bot ghi nhận."
 )
@@ -189,6 +194,7 @@ STATUS_CHANGED = {
     "acknowledged": "Đã ghi nhận: {who} nhận xử lý sự việc {code}. Cảm ơn anh/chị!",
     "handling": "Đã ghi nhận: {who} đang xử lý sự việc {code}.",
     "resolved": "Đã đóng sự việc {code}: xử lý xong. Cảm ơn anh/chị!",
+    "settled": "Đã đóng sự việc {code}: đã ổn. Cảm ơn anh/chị!",
     "false_alarm": "Đã đánh dấu sự việc {code} là báo nhầm.",
 }
 ALREADY_TAKEN = "Sự việc {code} đã có {who} nhận xử lý. Cảm ơn anh/chị!"
@@ -197,18 +203,22 @@ TO_REPORTERS = {
     "acknowledged": "Sự việc {code} ({category}) anh/chị báo đã có {who} nhận xử lý.",
     "handling": "Sự việc {code} ({category}) anh/chị báo đang được {who} xử lý.",
     "resolved": "Sự việc {code} ({category}) anh/chị báo đã được xử lý xong. Cảm ơn anh/chị!",
+    "settled": "Sự việc {code} ({category}) anh/chị báo đã đóng: {who} cho biết đã ổn.",
     "false_alarm": "Sự việc {code} ({category}) đã được xác định là báo nhầm. Cảm ơn anh/chị!",
 }
 TO_ALERTED = {
     "acknowledged": "Sự việc {code}: {who} đã nhận xử lý.",
     "false_alarm": "Sự việc {code}: {who} cho biết là báo nhầm, không cần xử lý nữa.",
+    "settled": "Sự việc {code}: {who} cho biết đã ổn, không cần xử lý nữa.",
     "confirmed": "Sự việc {code}: người báo đã xác nhận ({category}). Cần người nhận xử lý!",
     "disputed": "Sự việc {code}: {who} cho biết là báo nhầm, nhưng còn người khác cũng báo nên "
     "sự việc vẫn mở.",
 }
 # "Không sao" is no "báo nhầm": the alerted read what was said, and that the alarm is off.
-FALSE_ALARM_IN_WORDS = (
-    'Sự việc {code}: {who} nhắn "{words}". Bot đã đóng sự việc, không cần xử lý nữa.'
+SETTLED_IN_WORDS = 'Sự việc {code}: {who} nhắn "{words}". Bot đã đóng sự việc, không cần xử lý nữa.'
+# ... and when others reported it too, what was said, and that it stays open.
+SETTLED_DISPUTED = (
+    'Sự việc {code}: {who} nhắn "{words}", nhưng còn người khác cũng báo nên sự việc vẫn mở.'
 )
 # A reporter's "báo nhầm" about an incident someone else reported too: it stays open.
 FALSE_ALARM_DISPUTED = "Sự việc {code} còn người khác cũng báo nên bot chưa đóng."

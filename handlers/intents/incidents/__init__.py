@@ -2,7 +2,8 @@
 
 Users see incident ids as "SV12" (sự việc) and task ids as "CV7" (công việc); see
 docs/incidents.md for the whole flow. One module per concern (issue 15): understanding,
-alerts, reports (filing), confirmation (the reporter's answers), status, commands, photos;
+alerts, reports (filing), confirmation (the reporter's answers), status, commands, photos,
+details (what a reporter adds right after);
 importing the package registers their handlers and hooks. Names used elsewhere are
 re-exported here, so `from handlers.intents.incidents import ...` keeps working.
 """
@@ -36,6 +37,7 @@ from handlers.intents.incidents.confirmation import (
     doubt_answer,
     stored_time,
 )
+from handlers.intents.incidents.details import DETAIL_MINUTES, report_detail
 from handlers.intents.incidents.photos import photo
 from handlers.intents.incidents.reports import (
     attachment,
@@ -87,6 +89,7 @@ from handlers.intents.incidents.understanding import (
 
 __all__ = [
     "CATEGORIES",
+    "DETAIL_MINUTES",
     "DOUBT_MINUTES",
     "FALSE_ALARM_HOURS",
     "FALSE_ALARM_WORDS",
@@ -142,6 +145,7 @@ __all__ = [
     "release_held",
     "reply_action",
     "report_command",
+    "report_detail",
     "set_status",
     "sole_reporter",
     "stored_time",

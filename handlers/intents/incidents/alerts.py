@@ -163,7 +163,12 @@ async def _groups_of(session: AsyncSession, chats: list[str]) -> dict[str, Group
 
 async def alerted_reach(session: AsyncSession, incident_id: int) -> Reach:
     """Who really has an alert row for this incident (what the reporter is told)."""
-    reach = Reach(targets=[(chat, None) for chat in await alerted_chats(session, incident_id)])
+    return await reach_of(session, await alerted_chats(session, incident_id))
+
+
+async def reach_of(session: AsyncSession, chats: list[str]) -> Reach:
+    """`chats` named: the people whose private chats they are, else the groups."""
+    reach = Reach(targets=[(chat, None) for chat in chats])
     await _name_targets(session, reach)
     return reach
 
@@ -177,8 +182,10 @@ async def raise_alert(
     reporter: Member | None,
     when: str,
     unconfirmed: bool,
+    content: str | None = None,
 ) -> Reach:
-    """Level 0: tell every coordinator at once (priority 0: quiet hours and budget do not apply)."""
+    """Level 0: tell every coordinator at once (priority 0: quiet hours and budget do not apply).
+    `content`: what the alert quotes, when more than the report's text (its details)."""
     exclude = reporter.id if reporter is not None else None
     reach = await alert_reach(session, settings, exclude_member_pk=exclude)
     text = texts.alert(
@@ -191,7 +198,7 @@ async def raise_alert(
             reporter.enterprise if reporter is not None else None,
         ),
         when,
-        report.text,
+        report.text if content is None else content,
         report.phones,
         unconfirmed,
     )
@@ -254,19 +261,30 @@ async def _injured(session: AsyncSession, report: Report) -> bool:
 
 
 async def tell_alerted(
-    session: AsyncSession, now: datetime, incident: Incident, what: str, text: str, skip: set[str]
-) -> None:
-    """Follow-up to everyone who got the alert (taken, confirmed, false alarm)."""
+    session: AsyncSession,
+    now: datetime,
+    incident: Incident,
+    what: str,
+    text: str,
+    skip: set[str],
+    *,
+    urgent: bool = False,
+) -> list[str]:
+    """Follow-up to everyone who got the alert (taken, confirmed, false alarm, a grave
+    detail); returns the chats it was queued for. `urgent`: sent at once, as alerts are."""
+    told: list[str] = []
     for chat in await alerted_chats(session, incident.id):
         if chat in skip:
             continue
+        told.append(chat)
         await enqueue(
             session,
             chat_id=chat,
             text=text,
-            kind="alert" if what == "confirmed" else "reply",
+            kind="alert" if urgent or what == "confirmed" else "reply",
             now=now,
             key=f"incident-{what}:{incident.id}:{chat}",
             ref_type="incident",
             ref_id=incident.id,
         )
+    return told

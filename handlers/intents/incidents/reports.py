@@ -43,7 +43,7 @@ from models.incidents import (
     unwritten_incident,
 )
 from models.inserts import write_row
-from models.prefetch import note_incident
+from models.prefetch import note_incident, note_report
 from models.tables import Attachment, Conversation, Incident, Member, Report
 
 
@@ -76,6 +76,7 @@ async def place_report(
     report.incident_pk = incident.id
     if report.id is None:
         await write_row(session, report)
+        note_report(session, report.member_pk)
     else:
         await session.flush()  # a corrected report: its earlier timeline entries first
     await core_add_event(

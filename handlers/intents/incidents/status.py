@@ -49,14 +49,13 @@ def may_manage(settings: Settings, member: Member, incident: Incident | None = N
     )
 
 
-async def set_status(
-    ctx: Context, incident: Incident, status: str, note: str = "", *, in_own_words: bool = False
-) -> str:
-    """Move an incident along reported -> acknowledged -> handling -> resolved | false_alarm.
+async def set_status(ctx: Context, incident: Incident, status: str, note: str = "") -> str:
+    """Move an incident along reported -> acknowledged -> handling -> resolved | settled |
+    false_alarm.
 
     Records the step, stops escalation, tells reporters and the other alerted chats;
-    returns the answer for the person who asked. `in_own_words`: the alerted hear the
-    sender's words (`note`) rather than "cho biết là báo nhầm", which they did not say.
+    returns the answer for the person who asked. Settled: the alerted read the sender's
+    words (`note`), not a verdict the sender did not give.
     """
     s, now, actor = ctx.session, ctx.now, ctx.member
     code = texts.incident_code(incident.id)
@@ -101,12 +100,11 @@ async def set_status(
             key=f"incident-status:{incident.id}:{status}:{chat}",
             text=texts.TO_REPORTERS[status].format(code=code, category=category, who=who),
         )
-    if first_take or status == "false_alarm":
-        what = "false_alarm" if status == "false_alarm" else "acknowledged"
+    if first_take or status in ("false_alarm", "settled"):
+        what = status if status in ("false_alarm", "settled") else "acknowledged"
         told = texts.TO_ALERTED[what].format(code=code, who=who)
-        if what == "false_alarm" and in_own_words and note.strip():
-            words = " ".join(note.split())[:200]
-            told = texts.FALSE_ALARM_IN_WORDS.format(code=code, who=who, words=words)
+        if what == "settled" and note.strip():
+            told = texts.SETTLED_IN_WORDS.format(code=code, who=who, words=clipped(note))
         await tell_alerted(s, now, incident, what, told, here)
     if status in CLOSED:
         reports = await reports_of(s, incident.id)
@@ -197,7 +195,7 @@ async def private_take_over(ctx: Context) -> bool:
 
 
 FALSE_ALARM_WORDS = ("bao nham", "nham roi", "khong sao")
-SAYS_MISTAKEN = ("bao nham", "nham roi")  # what "cho biết là báo nhầm" may report as said
+SAYS_MISTAKEN = ("bao nham", "nham roi")  # a false alarm; "không sao" alone: it is over
 FALSE_ALARM_HOURS = 6  # "báo nhầm" without a code refers to the sender's report this recent
 
 
@@ -213,10 +211,16 @@ def says_false_alarm(text: str) -> bool:
     return any(has_phrase(words, p) for p in FALSE_ALARM_WORDS)
 
 
+def clipped(words: str) -> str:
+    """Someone's words passed on: one line, at most 200 characters."""
+    return " ".join(words.split())[:200]
+
+
 @hook(23)
 async def false_alarm_message(ctx: Context) -> bool:
-    """ "báo nhầm" / "không sao" from the reporter (or a coordinator) withdraws the alarm:
-    the incident closes as false_alarm, pending escalations are withdrawn, the alerted hear."""
+    """ "báo nhầm" from the reporter (or a coordinator) withdraws the alarm (false_alarm);
+    "không sao" alone says it is over (settled: it happened, so it is no false alarm).
+    Pending escalations are withdrawn and the alerted hear."""
     if not says_false_alarm(ctx.text):
         return False
     named = SV_RE.search(ctx.text)
@@ -238,12 +242,14 @@ async def false_alarm_message(ctx: Context) -> bool:
         # "báo nhầm" be read as an all-clear (a patrol recorded, the alerted never told).
         await ctx.reply(await disputed(ctx, incident))
         return True
-    words = folded_words(ctx.text)
-    own_words = not any(has_phrase(words, p) for p in SAYS_MISTAKEN)  # "không sao" alone
-    await ctx.reply(
-        await set_status(ctx, incident, "false_alarm", ctx.text, in_own_words=own_words)
-    )
+    await ctx.reply(await set_status(ctx, incident, closing_status(ctx.text), ctx.text))
     return True
+
+
+def closing_status(text: str) -> str:
+    """ "báo nhầm" / "nhầm rồi": false_alarm; "không sao" alone: settled."""
+    words = folded_words(text)
+    return "false_alarm" if any(has_phrase(words, p) for p in SAYS_MISTAKEN) else "settled"
 
 
 async def reported_by(ctx: Context, incident: Incident) -> bool:
@@ -258,6 +264,8 @@ async def disputed(ctx: Context, incident: Incident) -> str:
     answer = texts.FALSE_ALARM_DISPUTED.format(code=code)
     if set(await alerted_chats(ctx.session, incident.id)) - here:
         text = texts.TO_ALERTED["disputed"].format(code=code, who=who)
+        if closing_status(ctx.text) == "settled":  # "không sao": her words, not "báo nhầm"
+            text = texts.SETTLED_DISPUTED.format(code=code, who=who, words=clipped(ctx.text))
         what = f"disputed-{ctx.member.id}"  # each reporter's word is passed on (the key)
         await tell_alerted(ctx.session, ctx.now, incident, what, text, here)
         answer += texts.FALSE_ALARM_DISPUTED_TOLD.format(who=who)

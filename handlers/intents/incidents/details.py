@@ -1,0 +1,158 @@
+"""Details a reporter sends right after a report ("có 2 người bị bỏng", "ở phía sau xưởng A",
+"lúc 14h15"): added to the incident's record; the alerted hear those that make it graver."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from handlers.context import Context
+from handlers.intents.incidents.alerts import is_held, raise_alert, reach_of, tell_alerted
+from handlers.intents.incidents.status import clipped, says_false_alarm
+from handlers.intents.incidents.understanding import (
+    URGENT_REASONS,
+    Understood,
+    folded_words,
+    has_phrase,
+    is_urgent,
+    local,
+    name_of,
+    occurred_at,
+    place_keys,
+    worse,
+)
+from handlers.registry import hook
+from handlers.texts import incidents as texts
+from handlers.texts.people import title_of
+from models.incidents import OPEN, add_event, get_incident, join_key, latest_report_in_chat
+from models.incidents import split_key as place_key_parts
+from models.tables import Incident, Report
+
+DETAIL_MINUTES = 10  # how long after a report the reporter's details join it
+# People trapped: the parse has no reason for it ("bị kẹt" reads as a machine jam), and it is
+# as grave as an injury. Only people: "máy bị kẹt" is a report of its own.
+TRAPPED = ("mac ket", "bi ket", "ket lai", "ket ben trong", "khong ra duoc", "chua ra duoc")
+PERSON = ("nguoi", "cong nhan", "nhan vien", "bao ve", "ai")
+
+
+def detail_of(ctx: Context) -> tuple[Understood, bool] | None:
+    """What the message adds (the parse, and whether someone is trapped) when it is a detail
+    a report could take: people, a place, a time, or graver words, and no kind of incident
+    of its own; None otherwise."""
+    parsed = ctx.parsed
+    if parsed is None or parsed.type not in ("incident", "other"):
+        return None
+    if ctx.text.lstrip().startswith(("/", "#")) or says_false_alarm(ctx.text):
+        return None
+    u = Understood.of(parsed)
+    words = folded_words(ctx.text)
+    trapped = any(has_phrase(words, p) for p in TRAPPED) and (
+        bool(u.people) or any(has_phrase(words, p) for p in PERSON)
+    )
+    if not trapped and u.category not in (None, "other"):
+        # A report in its own right ("cháy ở xưởng 2", "có trộm ở kho 5"): filed, and merged
+        # by the usual rules or its own incident (a theft after a fire is its own).
+        return None
+    if not (u.people or u.places or u.time or grave(u, trapped) or u.severity == "high"):
+        return None
+    return u, trapped
+
+
+def grave(u: Understood, trapped: bool) -> bool:
+    """Someone hurt, trapped, dead; fire spreading, a weapon...: the alerted must know."""
+    return trapped or bool(URGENT_REASONS.intersection(u.reasons))
+
+
+@hook(23)
+async def report_detail(ctx: Context) -> bool:
+    """A detail from the reporter, in the chat of their report, within DETAIL_MINUTES while
+    its incident is open: added to it, and passed on to the alerted when it is grave."""
+    found = detail_of(ctx)
+    if found is None:
+        return False
+    u, trapped = found
+    since = ctx.now - timedelta(minutes=DETAIL_MINUTES)
+    report = await latest_report_in_chat(ctx.session, ctx.member.id, ctx.event.chat_id, since)
+    if report is None or report.incident_pk is None:
+        return False
+    incident = await get_incident(ctx.session, report.incident_pk, lock=True)
+    if incident is None or incident.status not in OPEN:
+        return False
+    _complete(ctx, report, incident, u, trapped)
+    words = clipped(ctx.text)
+    answer = texts.DETAIL_ADDED.format(
+        code=texts.incident_code(incident.id), words=words, title=title_of(ctx.member)
+    )
+    answer += await _pass_on(ctx, report, incident, u, trapped)
+    await ctx.reply(answer, ref_type="report", ref_id=report.id)
+    return True
+
+
+def _complete(
+    ctx: Context, report: Report, incident: Incident, u: Understood, trapped: bool
+) -> None:
+    """The report and its incident take what the detail adds; the timeline keeps its words."""
+    add_event(ctx.session, incident, "detail", ctx.now, ctx.member.id, ctx.text.strip())
+    severity = "high" if trapped else u.severity
+    if severity is not None:
+        report.severity = worse(report.severity, severity)
+        incident.severity = worse(incident.severity, severity)
+    if u.people:
+        report.people = max(report.people or 0, u.people)
+    known = place_keys(report.places)
+    kinds = {p.get("kind") for p in report.places}
+    # "trong kho" after "cháy kho số 3" is that warehouse: a place with no code, of a kind
+    # already named, adds nothing.
+    new = [
+        p
+        for p in u.places
+        if not place_keys([p]) <= known and (p.get("code") or p.get("kind") not in kinds)
+    ]
+    if new:
+        report.places = [*report.places, *new]  # a new list: the JSON column sees the change
+        incident.place_key = join_key(place_key_parts(incident.place_key) | place_keys(new))
+    if u.time:
+        report.occurred_at = occurred_at(u.time, ctx.event.sent_at, ctx.tz)
+
+
+async def _pass_on(
+    ctx: Context, report: Report, incident: Incident, u: Understood, trapped: bool
+) -> str:
+    """Raise the alert the detail makes due, or tell the alerted a grave detail; what the
+    reporter is told of it (from the outbox rows queued, never assumed)."""
+    s, now = ctx.session, ctx.now
+    reasons = (*u.reasons, "injury") if trapped else u.reasons
+    due = is_urgent(ctx.settings, incident.category, incident.severity, reasons, now)
+    if due and (not incident.urgent or is_held(incident)) and incident.status == "reported":
+        reporter = ctx.member
+        when = local(report.occurred_at or report.created_at, ctx.tz)
+        content = f"{report.text} (bổ sung: {ctx.text.strip()})"
+        reach = await raise_alert(
+            s,
+            ctx.settings,
+            now,
+            incident,
+            report,
+            reporter,
+            when,
+            unconfirmed=report.status == "pending",
+            content=content,
+        )
+        return " " + texts.reach_sentence(reach.people, reach.groups)
+    if not grave(u, trapped):
+        return ""
+    places = texts.places_text(report.places)
+    text = texts.DETAIL_TO_ALERTED.format(
+        code=texts.incident_code(incident.id),
+        category=texts.category_name(incident.category),
+        where=f" tại {places}" if places else "",
+        who=name_of(ctx.member),
+        words=clipped(ctx.text),
+    )
+    here = {ctx.event.chat_id}
+    what = f"detail-{ctx.message.id if ctx.message else ctx.event.event_key}"
+    told = await tell_alerted(s, now, incident, what, text, here, urgent=True)
+    if not told:
+        return ""
+    reach = await reach_of(s, told)
+    names = reach.people + [f"nhóm {g}" for g in reach.groups]
+    return texts.DETAIL_PASSED_ON.format(names=texts.names_text(names))
