@@ -199,16 +199,16 @@ async def test_a_month_of_council_life(make_bot: Any, make_settings: Any, db_url
             "30/11 09:00",
             "📝 Anh/chị được giao việc CV2: rà soát camera cổng 3, hạn 12:00 01/12/2026.",
         ),
-        ("01/12 07:00", "⏰ Nhắc nhẹ: anh/chị chưa xác nhận thông báo TB1:"),
+        ("01/12 07:00", "⏰ Nhắc nhẹ: anh/chị Phương chưa xác nhận thông báo TB1:"),
         (
             "01/12 07:00",
-            "⏰ Nhắc việc CV2: rà soát camera cổng 3. Hạn 12:00 01/12. Làm xong nhắn "
-            "/xong CV2 nhé!",
+            "⏰ Nhắc việc CV2: rà soát camera cổng 3. Hạn 12:00 01/12. Anh/chị Phương làm "
+            "xong nhắn /xong CV2 giúp bot nhé!",
         ),
         (
             "02/12 07:00",
-            "⚠️ Việc CV2 đã quá hạn (12:00 01/12): rà soát camera cổng 3. Anh/chị "
-            "cập nhật giúp bot: /xong CV2 khi xong.",
+            "⚠️ Việc CV2 đã quá hạn (12:00 01/12): rà soát camera cổng 3. Anh/chị Phương "
+            "làm xong nhắn /xong CV2 giúp bot nhé!",
         ),
     ]
 

@@ -20,7 +20,7 @@ from handlers.texts import engagement as texts
 from handlers.texts import people as people_texts
 from models.engagement import ackers, directive_targets, expected_ackers
 from models.outbox import enqueue, enqueue_many, insert_for, sent_this_month
-from models.people import address, coordinators
+from models.people import address, capitalized, coordinators, title_of
 from models.scoping import members_here, record_council
 from models.tables import Directive, Group, Member, Membership, Message, Nudge, Outbox, Task
 
@@ -249,7 +249,10 @@ async def _send_private_nudges(
             "ref_id": p.id,
             "key": f"nudge:{p.member.id}:{week}:{p.level}",
             "text": texts.NUDGE_PRIVATE.get(p.level, texts.NUDGE_PRIVATE[2]).format(
-                name=address(p.member), days=int(p.days)
+                name=address(p.member),
+                days=int(p.days),
+                you=title_of(p.member),
+                You=capitalized(title_of(p.member)),
             ),
         }
         for p in private
@@ -306,8 +309,13 @@ async def _send_nudges(
         top = await _top_members(session, chat, now, nudged, week)
         praise = texts.NUDGE_GROUP_PRAISE.format(names=", ".join(top)) if top else ""
         names = people_texts.names(p.member for p in items)
+        everyone = people_texts.register_of(await _group_kind(session, chat)).everyone
         text = texts.NUDGE_GROUP.get(level, texts.NUDGE_GROUP[2]).format(
-            praise=praise, names=names, bot=settings.platform.bot_name
+            praise=praise,
+            names=names,
+            bot=settings.platform.bot_name,
+            everyone=everyone,
+            Everyone=capitalized(everyone),
         )
         out = await enqueue(
             session,
@@ -446,6 +454,8 @@ async def _remind_missing(
                     ref_type="directive",
                     ref_id=d.id,
                     text=texts.ACK_REMINDER_PRIVATE.format(
+                        name=address(m),
+                        you=title_of(m),
                         code=directive_code(d.id),
                         text=d.text[:300],
                         id=d.id,
@@ -572,9 +582,12 @@ async def task_reminders(sessions: Sessions, settings: Settings, clock: Clock) -
             assert task.due_at is not None
             due = _fmt(settings, task.due_at)
             code = task_code(task.id)
+            named = capitalized(address(member))
             chat = member.private_chat_id or task.chat_id
             if now >= task.due_at:
-                note = texts.TASK_OVERDUE_MEMBER.format(code=code, due=due, text=task.text)
+                note = texts.TASK_OVERDUE_MEMBER.format(
+                    code=code, due=due, text=task.text, Name=named
+                )
                 queued += await _task_note(
                     session,
                     settings,
@@ -587,7 +600,7 @@ async def task_reminders(sessions: Sessions, settings: Settings, clock: Clock) -
                 )
                 # The assigner hears of it in the coordinators' daily summary (jobs/summary.py).
             elif now >= task.due_at - before:
-                note = texts.TASK_REMINDER.format(code=code, text=task.text, due=due)
+                note = texts.TASK_REMINDER.format(code=code, text=task.text, due=due, Name=named)
                 queued += await _task_note(
                     session, settings, now, task, chat, note, f"task-remind:{task.id}", member.id
                 )

@@ -1,0 +1,163 @@
+"""The council's jobs over weeks and months: chases, reminders and nudges as members live them."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from handlers.clock import FixedClock
+from models.roster import import_roster_csv
+from tests import test_council_week
+from tests.conftest import Bot
+from tests.council_week_cast import GROUPS, HD, MONDAY, ROSTER, SHIFTS, at
+from tests.fake_zalo import TOKEN, FakeZalo
+from tests.test_council_week import Week
+
+zalo = test_council_week.zalo  # the fake Zalo server on a real port, as the week uses
+
+
+async def council_week(
+    make_bot: Any,
+    make_settings: Any,
+    db_url: str,
+    zalo: FakeZalo,
+    tmp_path: Path,
+    **engagement: Any,
+) -> Week:
+    """The cast of tests/test_council_week.py on Monday 30/11/2026, with `engagement` set."""
+    settings = make_settings(
+        db=db_url,
+        platform={"kind": "zalo_bot", "api_base": zalo.api_base, "token": TOKEN},
+        groups=GROUPS,
+        shifts=SHIFTS,
+        engagement={"holidays": [], **engagement},
+    )
+    bot: Bot = await make_bot(settings, clock=FixedClock(at("Mon", "06:00")))
+    async with bot.sessions() as s, s.begin():
+        result = await import_roster_csv(s, ROSTER, MONDAY)
+    assert result.errors == []
+    return Week(bot, zalo, tmp_path, db_url)
+
+
+async def runs_every(
+    w: Week, job: str, start: datetime, end: datetime, chats: tuple[str, ...]
+) -> list[tuple[datetime, str, str]]:
+    """`job` every 30 minutes from `start` to `end`; what each chat received, and when."""
+    got: list[tuple[datetime, str, str]] = []
+    t = start
+    while t <= end:
+        await w.runs(job, t)
+        got += [(t, chat, text) for chat in chats for text in w.received(chat)]
+        t += timedelta(minutes=30)
+    return got
+
+
+async def test_a_friday_directive_is_chased_once_by_name_at_a_polite_hour(
+    make_bot: Any, make_settings: Any, db_url: str, zalo: FakeZalo, tmp_path: Path
+) -> None:
+    # Friday 16:30 Quân sends a directive due Monday 16:30 (72 hours). Lan acknowledges at
+    # once; Hùng (police, "đồng chí") and Tuấn stay silent over the weekend.
+    w = await council_week(
+        make_bot, make_settings, db_url, zalo, tmp_path, directive_deadline_hours=72
+    )
+    for who in ("quan", "lan", "tuan", "hung"):
+        await w.says(who, "có mặt", at("Mon", "07:00"))
+        w.received(who)
+    await w.says("quan", "/thongbao Kiểm tra hệ thống camera các cổng", at("Fri", "16:30"))
+    await w.says("lan", "đã nhận", at("Fri", "17:00"))
+    w.received("lan")
+    got = await runs_every(
+        w,
+        "ack_reminders",
+        at("Fri", "17:00"),
+        at("Fri", "16:00") + timedelta(days=3),
+        ("hung", "tuan", "lan"),
+    )
+    # One chase each, Friday evening before the quiet hours, naming the person as the
+    # directive does, with the directive's code, words and deadline.
+    assert [(t, chat) for t, chat, _ in got] == [
+        (at("Fri", "20:30"), "hung"),
+        (at("Fri", "20:30"), "tuan"),
+    ]
+    assert got[0][2] == (
+        '⏰ Nhắc nhẹ: đồng chí Hùng chưa xác nhận thông báo TB1:\n"Kiểm tra hệ thống camera'
+        ' các cổng"\nTrả lời /danhan 1 giúp bot nhé. Hạn: 16:30 07/12. Cảm ơn đồng chí!'
+    )
+    assert got[1][2].startswith("⏰ Nhắc nhẹ: anh Tuấn chưa xác nhận thông báo TB1:")
+    assert got[1][2].endswith("Cảm ơn anh!")
+
+
+async def test_task_reminders_name_the_assignee_and_stop_when_done_or_cancelled(
+    make_bot: Any, make_settings: Any, db_url: str, zalo: FakeZalo, tmp_path: Path
+) -> None:
+    w = await council_week(make_bot, make_settings, db_url, zalo, tmp_path)
+    for who in ("quan", "tuan", "hung"):
+        await w.says(who, "có mặt", at("Mon", "07:00"))
+        w.received(who)
+    await w.says("quan", "/giaoviec @Hùng kiểm tra camera cổng 3 han thứ 2", at("Fri", "16:40"))
+    await w.says(
+        "quan", "/giaoviec @Nguyễn Văn Tuấn thay pin bộ đàm han thứ 2 8h", at("Fri", "16:45")
+    )
+    w.received("hung"), w.received("tuan")
+    # Tuấn's reminder falls on Sunday, a rest day: it waits for Monday 07:00, and Quân
+    # cancels the task on Sunday evening.
+    got = await runs_every(
+        w, "task_reminders", at("Fri", "17:00"), at("Sun", "19:30"), ("hung", "tuan")
+    )
+    assert got == []
+    await w.says("quan", "/huy CV2", at("Sun", "20:00"))
+    w.received("tuan")
+    monday = at("Mon", "07:00") + timedelta(days=7)
+    got = await runs_every(
+        w, "task_reminders", at("Sun", "20:00"), monday + timedelta(days=1), ("hung", "tuan")
+    )
+    # Tuấn hears of the cancellation on Monday morning, and of CV2 nothing else.
+    assert [text for _t, chat, text in got if chat == "tuan"] == [
+        "Việc CV2 (thay pin bộ đàm) đã được hủy. Anh/chị không cần làm nữa. Cảm ơn anh/chị!"
+    ]
+    assert [(t, text) for t, chat, text in got if chat == "hung"] == [
+        (
+            monday,
+            "⏰ Nhắc việc CV1: kiểm tra camera cổng 3. Hạn 23:59 07/12. Đồng chí Hùng làm xong"
+            " nhắn /xong CV1 giúp bot nhé!",
+        ),
+        (
+            monday + timedelta(days=1),
+            "⚠️ Việc CV1 đã quá hạn (23:59 07/12): kiểm tra camera cổng 3. Đồng chí Hùng làm"
+            " xong nhắn /xong CV1 giúp bot nhé!",
+        ),
+    ]
+    # Done: no reminder ever again, however many runs follow.
+    await w.says("hung", "/xong CV1", monday + timedelta(days=1, hours=1))
+    w.received("hung")
+    assert (
+        await runs_every(
+            w,
+            "task_reminders",
+            monday + timedelta(days=1, hours=2),
+            monday + timedelta(days=3),
+            ("hung", "tuan"),
+        )
+        == []
+    )
+
+
+async def test_nudges_speak_to_each_in_their_register(
+    make_bot: Any, make_settings: Any, db_url: str, zalo: FakeZalo, tmp_path: Path
+) -> None:
+    # A week after their last check-in, on a Monday morning: Hùng privately, Dung and Kim
+    # (no private chat) in the council group, which the bot addresses as "các đồng chí".
+    w = await council_week(make_bot, make_settings, db_url, zalo, tmp_path)
+    for who in ("quan", "hung"):
+        await w.says(who, "có mặt", at("Mon", "07:00"))
+        w.received(who)
+    await w.runs("nudges", at("Mon", "09:00") + timedelta(days=7))
+    assert w.received("hung") == [
+        'Chào đồng chí Hùng 👋 Đã 7 ngày bot chưa thấy đồng chí tương tác. Đồng chí nhắn "có'
+        ' mặt" để điểm danh giúp bot nhé. Cảm ơn đồng chí! 🙏'
+    ]
+    assert w.received(HD) == [
+        'Nhắc nhẹ: chị Dung, chị Kim lâu rồi chưa tương tác với bot. Các đồng chí nhắn "@Bot'
+        ' ANTT có mặt" để điểm danh nhé. 🙏'
+    ]
