@@ -10,7 +10,7 @@ from handlers.clock import FixedClock
 from models.roster import import_roster_csv
 from tests import test_council_week
 from tests.conftest import Bot
-from tests.council_week_cast import GROUPS, HD, MONDAY, ROSTER, SHIFTS, at
+from tests.council_week_cast import GROUPS, HD, MONDAY, ROSTER, SHIFTS, VN, at
 from tests.fake_zalo import TOKEN, FakeZalo
 from tests.test_council_week import Week
 
@@ -160,4 +160,37 @@ async def test_nudges_speak_to_each_in_their_register(
     assert w.received(HD) == [
         'Nhắc nhẹ: chị Dung, chị Kim lâu rồi chưa tương tác với bot. Các đồng chí nhắn "@Bot'
         ' ANTT có mặt" để điểm danh nhé. 🙏'
+    ]
+
+
+async def test_a_member_on_leave_is_not_nudged_until_a_week_after_it_ends(
+    make_bot: Any, make_settings: Any, db_url: str, zalo: FakeZalo, tmp_path: Path
+) -> None:
+    w = await council_week(make_bot, make_settings, db_url, zalo, tmp_path)
+    for who in ("hung", "lan", "tuan"):
+        await w.says(who, "có mặt", at("Mon", "07:00"))
+    await w.says("lan", "nghỉ phép đến 10/12", at("Tue", "08:00"))
+    assert w.received("lan")[-1] == "Đã ghi nhận chị Lan báo vắng. Cảm ơn chị đã báo trước."
+    w.received("hung")
+    nudged = "bot chưa thấy"
+    await w.runs("nudges", at("Tue", "09:00") + timedelta(days=7))  # 8/12: Hùng, not Lan
+    assert nudged in w.received("hung")[-1]
+    assert w.received("lan") == []
+    await w.runs("nudges", at("Fri", "09:00") + timedelta(days=7))  # 11/12: back a day ago
+    assert w.received("lan") == []
+    await w.runs("nudges", at("Fri", "09:00") + timedelta(days=14))  # 18/12: a week since
+    assert w.received("lan") == [
+        'Chào chị Lan 👋 Đã 7 ngày bot chưa thấy chị tương tác. Chị nhắn "có mặt" để điểm'
+        " danh giúp bot nhé. Cảm ơn chị! 🙏"
+    ]
+    # Over the year's end: leave "đến 2/1" said on 28/12 is the 2nd of January 2027.
+    w.received("hung")
+    await w.says("hung", "tôi nghỉ phép đến 2/1", at("Mon", "08:00") + timedelta(days=28))
+    w.received("hung")
+    await w.runs("nudges", datetime(2027, 1, 5, 9, tzinfo=VN))
+    assert w.received("hung") == []
+    await w.runs("nudges", datetime(2027, 1, 11, 9, tzinfo=VN))
+    assert w.received("hung") == [
+        'Chào đồng chí Hùng 👋 Đã 8 ngày bot chưa thấy đồng chí tương tác. Đồng chí nhắn "có'
+        ' mặt" để điểm danh giúp bot nhé. Cảm ơn đồng chí! 🙏'
     ]
