@@ -194,3 +194,26 @@ async def test_a_member_on_leave_is_not_nudged_until_a_week_after_it_ends(
         'Chào đồng chí Hùng 👋 Đã 8 ngày bot chưa thấy đồng chí tương tác. Đồng chí nhắn "có'
         ' mặt" để điểm danh giúp bot nhé. Cảm ơn đồng chí! 🙏'
     ]
+
+
+async def test_a_group_chase_held_over_sunday_names_only_who_still_owes(
+    make_bot: Any, make_settings: Any, db_url: str, zalo: FakeZalo, tmp_path: Path
+) -> None:
+    # Saturday 19:00 a directive due Tuesday; its chase falls in the quiet hours, then on
+    # Sunday. Dung, who has no private chat with the bot, acknowledges in the group on Sunday.
+    w = await council_week(
+        make_bot, make_settings, db_url, zalo, tmp_path, directive_deadline_hours=72
+    )
+    await w.says("quan", "/thongbao Rà soát danh sách lao động thời vụ", at("Sat", "19:00"))
+    w.received(HD)
+    got = await runs_every(w, "ack_reminders", at("Sat", "19:30"), at("Sun", "09:30"), (HD,))
+    assert got == []
+    post = await w.message_id(HD, "THÔNG BÁO TB1")
+    await w.says("dung", "đã nhận", at("Sun", "10:00"), group=HD, quote=post)
+    assert w.received(HD) == ["👍 Đã ghi nhận chị Dung xác nhận thông báo TB1. Cảm ơn chị!"]
+    monday = at("Mon", "07:00") + timedelta(days=7)
+    got = await runs_every(w, "ack_reminders", at("Sun", "10:30"), monday, (HD,))
+    [(when, _chat, chase)] = got
+    assert when == monday
+    assert chase.startswith("⏰ Thông báo TB1 còn ") and "chị Kim" in chase
+    assert "Dung" not in chase

@@ -486,7 +486,9 @@ async def _remind_missing(
             ) is not None
         else:
             without_private.append(m)
-    if without_private:
+    # A group chase names people: written only when it can go out, so that whoever
+    # acknowledges while it would wait (night, Sunday) is not named; a later run writes it.
+    if without_private and polite_time(settings, now):
         by_chat: dict[str, list[Member]] = defaultdict(list)
         targets = await directive_targets(session, d.id)
         for m in without_private:
