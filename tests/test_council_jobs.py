@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -17,6 +18,16 @@ from tests.test_council_week import Week
 zalo = test_council_week.zalo  # the fake Zalo server on a real port, as the week uses
 
 
+def week_settings(make_settings: Any, db_url: str, zalo: FakeZalo, **engagement: Any) -> Any:
+    return make_settings(
+        db=db_url,
+        platform={"kind": "zalo_bot", "api_base": zalo.api_base, "token": TOKEN},
+        groups=GROUPS,
+        shifts=SHIFTS,
+        engagement={"holidays": [], **engagement},
+    )
+
+
 async def council_week(
     make_bot: Any,
     make_settings: Any,
@@ -26,13 +37,7 @@ async def council_week(
     **engagement: Any,
 ) -> Week:
     """The cast of tests/test_council_week.py on Monday 30/11/2026, with `engagement` set."""
-    settings = make_settings(
-        db=db_url,
-        platform={"kind": "zalo_bot", "api_base": zalo.api_base, "token": TOKEN},
-        groups=GROUPS,
-        shifts=SHIFTS,
-        engagement={"holidays": [], **engagement},
-    )
+    settings = week_settings(make_settings, db_url, zalo, **engagement)
     bot: Bot = await make_bot(settings, clock=FixedClock(at("Mon", "06:00")))
     async with bot.sessions() as s, s.begin():
         result = await import_roster_csv(s, ROSTER, MONDAY)
@@ -217,3 +222,49 @@ async def test_a_group_chase_held_over_sunday_names_only_who_still_owes(
     assert when == monday
     assert chase.startswith("⏰ Thông báo TB1 còn ") and "chị Kim" in chase
     assert "Dung" not in chase
+
+
+async def test_a_member_who_joined_after_a_directive_is_not_chased_for_it(
+    make_bot: Any, make_settings: Any, db_url: str, zalo: FakeZalo, tmp_path: Path
+) -> None:
+    # Giang (May Việt, fire-safety cluster only) joins the council group on Tuesday, after
+    # a directive to that group; he has a private chat with the bot.
+    w = await council_week(
+        make_bot, make_settings, db_url, zalo, tmp_path, directive_deadline_hours=72
+    )
+    await w.says("giang", "có mặt", at("Mon", "07:00"))
+    await w.says("quan", "/thongbao [Hội đồng ANTT KCN] Kiểm tra sổ giao ca", at("Mon", "08:00"))
+    joined = ROSTER.replace("May Việt,member,g-pccc,anh,", "May Việt,member,g-pccc;g-hoidong,anh,")
+    async with w.bot.sessions() as s, s.begin():
+        assert (await import_roster_csv(s, joined, at("Tue", "07:00"))).errors == []
+    w.received("giang")
+    got = await runs_every(
+        w, "ack_reminders", at("Mon", "12:00"), at("Thu", "09:00"), ("giang", HD)
+    )
+    assert got and not any("Giang" in text or chat == "giang" for _t, chat, text in got)
+
+
+async def test_two_instances_chase_and_remind_once(
+    make_bot: Any, make_settings: Any, db_url: str, zalo: FakeZalo, tmp_path: Path
+) -> None:
+    w = await council_week(make_bot, make_settings, db_url, zalo, tmp_path)
+    other = await make_bot(week_settings(make_settings, db_url, zalo), clock=FixedClock(MONDAY))
+    for who in ("quan", "hung"):
+        await w.says(who, "có mặt", at("Mon", "07:00"))
+    await w.says("quan", "/thongbao Kiểm tra đèn chiếu sáng hàng rào", at("Mon", "08:00"))
+    await w.says("quan", "/giaoviec @Hùng thay bóng đèn cổng 2 han mai 17h", at("Mon", "08:05"))
+    w.received("hung")
+    for when in (at("Mon", "12:30"), at("Tue", "09:00"), at("Tue", "18:00")):
+        for bot in (w.bot, other):
+            bot.clock.set(when)
+        await asyncio.gather(
+            *(
+                b.runtime.run_job(j)
+                for b in (w.bot, other)
+                for j in ("ack_reminders", "task_reminders")
+            )
+        )
+        await asyncio.gather(w.bot.drain(), other.drain())
+    got = w.received("hung")
+    starts = ("⏰ Nhắc nhẹ: đồng chí Hùng", "⏰ Nhắc việc CV1:", "⚠️ Việc CV1 đã quá hạn")
+    assert len(got) == 3 and all(t.startswith(p) for t, p in zip(got, starts, strict=True))
