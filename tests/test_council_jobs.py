@@ -268,3 +268,21 @@ async def test_two_instances_chase_and_remind_once(
     got = w.received("hung")
     starts = ("⏰ Nhắc nhẹ: đồng chí Hùng", "⏰ Nhắc việc CV1:", "⚠️ Việc CV1 đã quá hạn")
     assert len(got) == 3 and all(t.startswith(p) for t, p in zip(got, starts, strict=True))
+
+
+async def test_tet_holidays_do_not_count_as_days_of_silence(
+    make_bot: Any, make_settings: Any, db_url: str, zalo: FakeZalo, tmp_path: Path
+) -> None:
+    # Hùng last wrote on Wednesday 3/2/2027, the eve of Tết (public holidays 4/2 to 10/2).
+    w = await council_week(make_bot, make_settings, db_url, zalo, tmp_path)
+    await w.says("hung", "có mặt", datetime(2027, 2, 3, 8, tzinfo=VN))
+    w.received("hung")
+    # The first working morning after Tết: eight days, seven of them the holiday. No nudge.
+    await w.runs("nudges", datetime(2027, 2, 11, 7, tzinfo=VN))
+    assert w.received("hung") == []
+    # A week of work later he is still silent: now he is.
+    await w.runs("nudges", datetime(2027, 2, 18, 9, tzinfo=VN))
+    assert w.received("hung") == [
+        'Chào đồng chí Hùng 👋 Đã 8 ngày bot chưa thấy đồng chí tương tác. Đồng chí nhắn "có'
+        ' mặt" để điểm danh giúp bot nhé. Cảm ơn đồng chí! 🙏'
+    ]

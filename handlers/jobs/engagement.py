@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from bisect import bisect_right
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -10,7 +11,7 @@ from typing import Any
 from sqlalchemy import func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from handlers.calendar import iso_week, next_polite_time, polite_time
+from handlers.calendar import holidays_between, iso_week, local, next_polite_time, polite_time
 from handlers.clock import Clock
 from handlers.codes import directive_code, task_code
 from handlers.config import NudgeLevel, Settings
@@ -85,14 +86,22 @@ async def _quiet_members(
     for member_pk, group in rows:
         groups[member_pk].append(group)
     back = await _leaves_end(session, settings, [m.id for m in members])
+    seen_of = {
+        m.id: max(m.last_active_at or m.expected_since, back.get(m.id, m.expected_since))
+        for m in members
+    }
+    today = local(settings, now).date()
+    off = holidays_between(settings, local(settings, min(seen_of.values())).date(), today)
     out = []
     for m in members:
-        seen = max(m.last_active_at or m.expected_since, back.get(m.id, m.expected_since))
+        seen = seen_of[m.id]
         kinds = [g.kind for g in groups[m.id]] or ["council"]
         threshold = min(
             eng.inactive_after_days_by_kind.get(k, eng.inactive_after_days) for k in kinds
         )
-        days = (now - seen).total_seconds() / 86400
+        # Days of silence, the public holidays since it began left out.
+        holidays = len(off) - bisect_right(off, local(settings, seen).date())
+        days = (now - seen).total_seconds() / 86400 - holidays
         if days >= threshold:
             out.append((m, days, seen, groups[m.id]))
     return out
