@@ -60,6 +60,13 @@ def holidays_in_week(settings: Settings, at: datetime) -> list[date]:
     return [d for d in days if holiday_name(settings, d) is not None]
 
 
+def holidays_between(settings: Settings, start: date, end: date) -> list[date]:
+    """The holidays strictly between two local dates, in order (silence over Tết is no
+    member's silence: the nudges leave these days out)."""
+    days = (start + timedelta(days=i) for i in range(1, (end - start).days))
+    return [d for d in days if holiday_name(settings, d) is not None]
+
+
 def warm_up(settings: Settings, now: datetime) -> None:
     """Build this year's and next year's national calendar now, at start-up: the package
     imports every country's module on first use (about 0.3 s), which would otherwise stall

@@ -86,3 +86,21 @@ def parse_deadline(text: str, now: datetime, tz: ZoneInfo) -> datetime | None:
     if result <= now and not m:
         result += timedelta(days=1)
     return result
+
+
+_UNTIL = re.compile(r"\b(?:den|toi)(?:\s+het)?\s|\bhet\s")
+_FOR_DAYS = re.compile(r"\b\d{1,3}\s*ngay\b")
+
+
+def leave_ends(text: str, said_at: datetime, tz: ZoneInfo) -> datetime | None:
+    """When a leave announced as "nghỉ phép đến 10/12" (or "nghỉ 3 ngày") ends, read from
+    when it was said; None when the message gives no end (an absence for the day)."""
+    folded = fold(text).lower()
+    until = None
+    for m in _UNTIL.finditer(folded + " "):
+        until = m
+    if until is not None:
+        return parse_deadline(folded[until.end() :], said_at, tz)
+    if _FOR_DAYS.search(folded):
+        return parse_deadline(folded, said_at, tz)
+    return None

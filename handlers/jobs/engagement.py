@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from bisect import bisect_right
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -10,17 +11,18 @@ from typing import Any
 from sqlalchemy import func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from handlers.calendar import iso_week, next_polite_time, polite_time
+from handlers.calendar import holidays_between, iso_week, local, next_polite_time, polite_time
 from handlers.clock import Clock
 from handlers.codes import directive_code, task_code
 from handlers.config import NudgeLevel, Settings
 from handlers.councils import scope
+from handlers.deadlines import leave_ends
 from handlers.jobs import every, job
 from handlers.texts import engagement as texts
 from handlers.texts import people as people_texts
 from models.engagement import ackers, directive_targets, expected_ackers
 from models.outbox import enqueue, enqueue_many, insert_for, sent_this_month
-from models.people import address, coordinators
+from models.people import address, capitalized, coordinators, title_of
 from models.scoping import members_here, record_council
 from models.tables import Directive, Group, Member, Membership, Message, Nudge, Outbox, Task
 
@@ -83,17 +85,45 @@ async def _quiet_members(
     )
     for member_pk, group in rows:
         groups[member_pk].append(group)
+    back = await _leaves_end(session, settings, [m.id for m in members])
+    seen_of = {
+        m.id: max(m.last_active_at or m.expected_since, back.get(m.id, m.expected_since))
+        for m in members
+    }
+    today = local(settings, now).date()
+    off = holidays_between(settings, local(settings, min(seen_of.values())).date(), today)
     out = []
     for m in members:
-        seen = m.last_active_at or m.expected_since
+        seen = seen_of[m.id]
         kinds = [g.kind for g in groups[m.id]] or ["council"]
         threshold = min(
             eng.inactive_after_days_by_kind.get(k, eng.inactive_after_days) for k in kinds
         )
-        days = (now - seen).total_seconds() / 86400
+        # Days of silence, the public holidays since it began left out.
+        holidays = len(off) - bisect_right(off, local(settings, seen).date())
+        days = (now - seen).total_seconds() / 86400 - holidays
         if days >= threshold:
             out.append((m, days, seen, groups[m.id]))
     return out
+
+
+async def _leaves_end(
+    session: AsyncSession, settings: Settings, member_ids: list[int]
+) -> dict[int, datetime]:
+    """When each member's announced leave ("nghỉ phép đến 10/12") ends: until then they are
+    not quiet, and their silence counts from then (docs/acks-and-budget.md)."""
+    ends: dict[int, datetime] = {}
+    for i in range(0, len(member_ids), 900):
+        rows = await session.execute(
+            select(Message.member_pk, Message.text, Message.sent_at).where(
+                Message.member_pk.in_(member_ids[i : i + 900]), Message.type == "absent"
+            )
+        )
+        for member_pk, text, sent_at in rows:
+            end = leave_ends(text or "", sent_at, settings.tz)
+            if member_pk is not None and end is not None:
+                ends[member_pk] = max(end, ends.get(member_pk, end))
+    return ends
 
 
 async def _top_members(
@@ -249,7 +279,10 @@ async def _send_private_nudges(
             "ref_id": p.id,
             "key": f"nudge:{p.member.id}:{week}:{p.level}",
             "text": texts.NUDGE_PRIVATE.get(p.level, texts.NUDGE_PRIVATE[2]).format(
-                name=address(p.member), days=int(p.days)
+                name=address(p.member),
+                days=int(p.days),
+                you=title_of(p.member),
+                You=capitalized(title_of(p.member)),
             ),
         }
         for p in private
@@ -306,8 +339,13 @@ async def _send_nudges(
         top = await _top_members(session, chat, now, nudged, week)
         praise = texts.NUDGE_GROUP_PRAISE.format(names=", ".join(top)) if top else ""
         names = people_texts.names(p.member for p in items)
+        everyone = people_texts.register_of(await _group_kind(session, chat)).everyone
         text = texts.NUDGE_GROUP.get(level, texts.NUDGE_GROUP[2]).format(
-            praise=praise, names=names, bot=settings.platform.bot_name
+            praise=praise,
+            names=names,
+            bot=settings.platform.bot_name,
+            everyone=everyone,
+            Everyone=capitalized(everyone),
         )
         out = await enqueue(
             session,
@@ -446,6 +484,8 @@ async def _remind_missing(
                     ref_type="directive",
                     ref_id=d.id,
                     text=texts.ACK_REMINDER_PRIVATE.format(
+                        name=address(m),
+                        you=title_of(m),
                         code=directive_code(d.id),
                         text=d.text[:300],
                         id=d.id,
@@ -455,7 +495,9 @@ async def _remind_missing(
             ) is not None
         else:
             without_private.append(m)
-    if without_private:
+    # A group chase names people: written only when it can go out, so that whoever
+    # acknowledges while it would wait (night, Sunday) is not named; a later run writes it.
+    if without_private and polite_time(settings, now):
         by_chat: dict[str, list[Member]] = defaultdict(list)
         targets = await directive_targets(session, d.id)
         for m in without_private:
@@ -572,9 +614,12 @@ async def task_reminders(sessions: Sessions, settings: Settings, clock: Clock) -
             assert task.due_at is not None
             due = _fmt(settings, task.due_at)
             code = task_code(task.id)
+            named = capitalized(address(member))
             chat = member.private_chat_id or task.chat_id
             if now >= task.due_at:
-                note = texts.TASK_OVERDUE_MEMBER.format(code=code, due=due, text=task.text)
+                note = texts.TASK_OVERDUE_MEMBER.format(
+                    code=code, due=due, text=task.text, Name=named
+                )
                 queued += await _task_note(
                     session,
                     settings,
@@ -587,7 +632,7 @@ async def task_reminders(sessions: Sessions, settings: Settings, clock: Clock) -
                 )
                 # The assigner hears of it in the coordinators' daily summary (jobs/summary.py).
             elif now >= task.due_at - before:
-                note = texts.TASK_REMINDER.format(code=code, text=task.text, due=due)
+                note = texts.TASK_REMINDER.format(code=code, text=task.text, due=due, Name=named)
                 queued += await _task_note(
                     session, settings, now, task, chat, note, f"task-remind:{task.id}", member.id
                 )

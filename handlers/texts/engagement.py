@@ -27,8 +27,8 @@ ACK_NOTHING = "Hiện không có thông báo nào cần anh/chị xác nhận. C
 ACK_UNKNOWN = "Không tìm thấy thông báo {code}."
 ACK_CANCELLED = "Thông báo {code} đã được hủy, {name} không cần xác nhận nữa."
 ACK_REMINDER_PRIVATE = (
-    '⏰ Nhắc nhẹ: anh/chị chưa xác nhận thông báo {code}:\n"{text}"\n'
-    "Trả lời /danhan {id} giúp bot nhé. Hạn: {deadline}. Cảm ơn anh/chị!"
+    '⏰ Nhắc nhẹ: {name} chưa xác nhận thông báo {code}:\n"{text}"\n'
+    "Trả lời /danhan {id} giúp bot nhé. Hạn: {deadline}. Cảm ơn {you}!"
 )
 ACK_REMINDER_GROUP = (
     "⏰ Thông báo {code} còn {missing} {people} chưa xác nhận: {names}.\n"
@@ -58,22 +58,28 @@ TASK_NOT_FOUND = "Không tìm thấy việc {code}."
 TASK_NOT_YOURS = (
     "Việc {code} được giao cho {name}; chỉ người nhận việc hoặc điều phối viên mới đóng được."
 )
-TASK_REMINDER = "⏰ Nhắc việc {code}: {text}. Hạn {due}. Làm xong nhắn /xong {code} nhé!"
+# {Name}: the assignee as the sentence's subject ("Đồng chí Hùng làm xong ...").
+TASK_REMINDER = (
+    "⏰ Nhắc việc {code}: {text}. Hạn {due}. {Name} làm xong nhắn /xong {code} giúp bot nhé!"
+)
 TASK_OVERDUE_MEMBER = (
-    "⚠️ Việc {code} đã quá hạn ({due}): {text}. Anh/chị cập nhật giúp bot: /xong {code} khi xong."
+    "⚠️ Việc {code} đã quá hạn ({due}): {text}. {Name} làm xong nhắn /xong {code} giúp bot nhé!"
 )
 TASK_STATUS_LINE = "• {code} {name}: {text} — {state}"
 TASK_STATUS_NONE = "Không có việc nào đang mở."
 DONE_USAGE = "Cú pháp: /xong <mã việc>, vd /xong CV3."
 
+# {you}: the member's title once named ("đồng chí"), {You} the same opening a sentence.
 NUDGE_PRIVATE = {
-    1: 'Chào {name} 👋 Tuần này bot chưa thấy anh/chị tương tác. Anh/chị nhắn "có mặt" để điểm danh giúp bot nhé. Cảm ơn anh/chị! 🙏',
-    2: 'Chào {name}, đã {days} ngày bot chưa nhận được tin của anh/chị. Đề nghị anh/chị điểm danh ("có mặt") và xem các thông báo mới của Hội đồng. Cảm ơn anh/chị!',
+    1: 'Chào {name} 👋 Đã {days} ngày bot chưa thấy {you} tương tác. {You} nhắn "có mặt" để điểm danh giúp bot nhé. Cảm ơn {you}! 🙏',
+    2: 'Chào {name}, đã {days} ngày bot chưa nhận được tin của {you}. Đề nghị {you} điểm danh ("có mặt") và xem các thông báo mới của Hội đồng. Cảm ơn {you}!',
 }
 NUDGE_GROUP_PRAISE = "👏 Cảm ơn {names} đã tích cực tham gia tuần qua!\n"
+# {everyone}: the group's register ("các đồng chí" in the council, "anh chị em" among
+# colleagues), {Everyone} the same opening a sentence.
 NUDGE_GROUP = {
-    1: '{praise}Nhắc nhẹ: {names} lâu rồi chưa tương tác với bot. Các anh/chị nhắn "@{bot} có mặt" để điểm danh nhé. 🙏',
-    2: '{praise}Đề nghị {names} điểm danh ("@{bot} có mặt") và xác nhận các thông báo của Hội đồng. Đã nhiều ngày bot chưa nhận được tin của các anh/chị.',
+    1: '{praise}Nhắc nhẹ: {names} lâu rồi chưa tương tác với bot. {Everyone} nhắn "@{bot} có mặt" để điểm danh nhé. 🙏',
+    2: '{praise}Đề nghị {names} điểm danh ("@{bot} có mặt") và xác nhận các thông báo của Hội đồng. Đã nhiều ngày bot chưa nhận được tin của {everyone}.',
 }
 NUDGE_COORDINATOR = "📋 Thành viên chưa hoạt động lâu ngày (cần đôn đốc):\n{lines}"
 NUDGE_COORDINATOR_LINE = "• {name} ({enterprise}): {days} ngày"
