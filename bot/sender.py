@@ -59,6 +59,9 @@ MAX_TRANSIENT_AGE = timedelta(hours=24)  # after a day of failures a message is 
 # tries with backoff (about half a minute in all), then the 403 is taken at its word.
 MAX_FORBIDDEN_ATTEMPTS = 5
 BUDGET_EXEMPT = {"alert"}  # urgent alerts go out whatever the budget says
+# A nudge says how long someone has been quiet ("Đã 7 ngày ..."): held longer than this (an
+# outage, the budget) it is no longer true, so it is withdrawn; the weekly run plans anew.
+NUDGE_SHELF_LIFE = timedelta(days=3)
 # Sends that wait for the morning (replies, directives and alerts go out at any hour).
 QUIET = "deferred: quiet hours or holiday"
 POLITE_KINDS = {
@@ -398,6 +401,10 @@ class Sender(LoopWorker):
         reserved = budget * self._settings.engagement.reserved_budget_fraction
         keep = []
         for row in rows:
+            if row.kind == "nudge" and now - row.created_at > NUDGE_SHELF_LIFE:
+                why = "withdrawn: a nudge held more than 3 days no longer says the truth"
+                await _execute(conn, _CANCEL, {"oid": row.id, "why": why})
+                continue
             if row.kind in POLITE_KINDS and not polite:
                 # Queued in the evening but delayed (backlog, retries): still never at night.
                 await self._defer(conn, row, next_polite_time(self._settings, now), QUIET)
@@ -410,15 +417,16 @@ class Sender(LoopWorker):
                 await _execute(conn, _CANCEL, {"oid": row.id, "why": why})
                 self._metrics.child(self._metrics.send_retries, "budget").inc()
                 continue
-            if deferrable and (
-                left <= 0 or ((low or left <= reserved) and row.kind in ("nudge", "digest"))
-            ):
+            if row.kind == "nudge" and budget > 0 and (left <= 0 or low or left <= reserved):
+                # Not held for next month: by then it would name people as quiet who may
+                # have come back, and count days wrongly. The weekly run plans anew.
+                why = "withdrawn: monthly message budget low"
+                await _execute(conn, _CANCEL, {"oid": row.id, "why": why})
+                self._metrics.child(self._metrics.send_retries, "budget").inc()
+                continue
+            if deferrable and (left <= 0 or ((low or left <= reserved) and row.kind == "digest")):
                 # Deferred, never dropped: it goes out when the new month's quota starts.
-                when = (
-                    next_month(now)
-                    if left <= 0 or row.kind == "nudge"
-                    else (now + timedelta(hours=6))
-                )
+                when = next_month(now) if left <= 0 else (now + timedelta(hours=6))
                 await self._defer(conn, row, when, "deferred: monthly message budget low")
                 self._metrics.child(self._metrics.send_retries, "budget").inc()
                 continue

@@ -7,8 +7,11 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from sqlalchemy import select
+
 from handlers.clock import FixedClock
 from models.roster import import_roster_csv
+from models.tables import Outbox
 from tests import test_council_week
 from tests.conftest import Bot
 from tests.council_week_cast import GROUPS, HD, MONDAY, ROSTER, SHIFTS, VN, at
@@ -286,3 +289,47 @@ async def test_tet_holidays_do_not_count_as_days_of_silence(
         'Chào đồng chí Hùng 👋 Đã 8 ngày bot chưa thấy đồng chí tương tác. Đồng chí nhắn "có'
         ' mặt" để điểm danh giúp bot nhé. Cảm ơn đồng chí! 🙏'
     ]
+
+
+async def test_a_group_nudge_held_by_zalo_is_withdrawn_when_one_it_names_is_back(
+    make_bot: Any, make_settings: Any, db_url: str, zalo: FakeZalo, tmp_path: Path
+) -> None:
+    # Monday 09:00 a week on, Zalo answers the nudges "429, try again in 10 minutes": the
+    # council group's nudge naming Dung and Kim waits, and so does Hùng's. Dung checks in at
+    # 09:05; at 09:11 the group must not read that she has been quiet for long.
+    w = await council_week(make_bot, make_settings, db_url, zalo, tmp_path)
+    for who in ("quan", "hung"):
+        await w.says(who, "có mặt", at("Mon", "07:00"))
+    w.received("hung")
+    zalo.script += [(429, {"ok": False, "error_code": 429}, {"Retry-After": "600"})] * 2
+    await w.runs("nudges", at("Mon", "09:00") + timedelta(days=7))
+    w.received(HD), w.received("hung")  # the attempts Zalo refused
+    await w.says("dung", "co mat", at("Mon", "09:05") + timedelta(days=7), group=HD)
+    await w.wakes(at("Mon", "09:11") + timedelta(days=7))
+    assert w.received(HD) == ["✅ Đã ghi nhận chị Dung có mặt lúc 09:05. Cảm ơn chị!"]
+    assert "Đã 7 ngày" in w.received("hung")[0]  # a private nudge to someone still quiet
+    async with w.bot.sessions() as s:
+        nudge = (await s.execute(select(Outbox).where(Outbox.kind == "nudge"))).scalars()
+        assert [(o.chat_id, o.status) for o in nudge if o.chat_id == HD] == [(HD, "cancelled")]
+
+
+async def test_nudges_are_not_held_for_next_month_nor_sent_days_late(
+    make_bot: Any, make_settings: Any, db_url: str, zalo: FakeZalo, tmp_path: Path
+) -> None:
+    # A month's budget nearly spent: the nudges are withdrawn, not sent on the 1st, when
+    # "Đã 7 ngày" would be untrue and some named would be back. The next week's run nudges
+    # whoever is still quiet, with the days counted then.
+    w = await council_week(
+        make_bot, make_settings, db_url, zalo, tmp_path, monthly_message_budget=2
+    )
+    for who in ("quan", "hung"):
+        await w.says(who, "có mặt", at("Tue", "07:00"))  # December's budget
+    w.received("hung")
+    await w.runs("nudges", at("Tue", "09:00") + timedelta(days=7))
+    assert w.received("hung") == [] and w.received(HD) == []
+    await w.wakes(datetime(2027, 1, 4, 7, tzinfo=VN))  # the new month's first workday
+    assert w.received("hung") == [] and w.received(HD) == []
+    async with w.bot.sessions() as s:
+        nudges = (await s.execute(select(Outbox).where(Outbox.kind == "nudge"))).scalars().all()
+    assert nudges and {o.status for o in nudges} == {"cancelled"}
+    assert {o.last_error for o in nudges} == {"withdrawn: monthly message budget low"}

@@ -164,7 +164,7 @@ async def test_interrupted_send_is_not_repeated_except_alerts(bot: Bot, zalo: Fa
     assert [b["text"] for b in zalo.sent()] == ["CHÁY"]
 
 
-async def test_budget_defers_nudges_but_never_alerts(
+async def test_budget_withdraws_nudges_but_never_alerts(
     make_bot: Any, make_settings: Any, sqlite_url: str, zalo: FakeZalo
 ) -> None:
     settings = make_settings(
@@ -181,10 +181,27 @@ async def test_budget_defers_nudges_but_never_alerts(
     await bot.drain()
     sent = [b["text"] for b in zalo.sent()]
     assert "CHÁY" in sent and "nhắc" not in sent
+    # Not held for next month, when "7 days quiet" would be untrue (issue 17).
     nudge = next(r for r in await rows(bot) if r.kind == "nudge")
-    assert nudge.status == "pending" and nudge.next_attempt_at.day == 1  # next month
+    assert (nudge.status, nudge.last_error) == (
+        "cancelled",
+        "withdrawn: monthly message budget low",
+    )
     async with bot.http.get("/metrics") as resp:
         assert "antt_budget_left -1.0" in await resp.text()
+
+
+async def test_a_nudge_held_back_more_than_three_days_is_withdrawn(
+    bot: Bot, zalo: FakeZalo
+) -> None:
+    await queue(bot, "nhắc cũ", kind="nudge")
+    await queue(bot, "trả lời cũ", kind="reply")
+    bot.clock.advance(timedelta(days=3, minutes=1))  # e.g. Zalo out of reach since then
+    await queue(bot, "nhắc mới", kind="nudge")
+    await bot.drain()
+    assert sorted(b["text"] for b in zalo.sent()) == ["nhắc mới", "trả lời cũ"]
+    old = next(r for r in await rows(bot) if r.text == "nhắc cũ")
+    assert old.status == "cancelled" and "3 days" in (old.last_error or "")
 
 
 async def test_a_message_held_back_for_days_survives_its_first_429(

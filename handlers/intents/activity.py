@@ -24,14 +24,17 @@ async def reengagement(ctx: Context) -> bool:
     )
     if open_nudge.first() is None:
         return False
-    # A nudge still waiting in the outbox (quiet hours, low budget) is no longer needed.
+    # A nudge still waiting in the outbox (quiet hours) is no longer needed; a group's names
+    # this member among the quiet, so it is withdrawn too (the weekly run plans anew).
     pending = select(Nudge.outbox_pk).where(
-        Nudge.member_pk == ctx.member.id, Nudge.outbox_pk.is_not(None), Nudge.channel == "private"
+        Nudge.member_pk == ctx.member.id,
+        Nudge.outbox_pk.is_not(None),
+        Nudge.channel.in_(("private", "group")),
     )
     await ctx.session.execute(
         update(Outbox)
         .where(Outbox.id.in_(pending), Outbox.status == "pending")
-        .values(status="cancelled", last_error="member became active before it was sent")
+        .values(status="cancelled", last_error="a member it names became active before it was sent")
     )
     # The first activity after a delivered nudge counts as re-engagement (the digest shows it).
     sent = (
