@@ -211,3 +211,21 @@ def text_event(
         msg["quote_message_id"] = quote
     body = {"event_name": "message.text.received", "message": msg}
     return {"ok": True, "result": body} if wrapped else body
+
+
+async def member_says(
+    bot: Bot, who: str, name: str, text: str, group: str | None = None, quote: str = ""
+) -> None:
+    """`who` (display name `name`) writes `text` in `group` (or privately), at the bot's clock;
+    the delivery is answered 200 and handled."""
+    event = text_event(
+        text,
+        sender=who,
+        name=name,
+        chat=group,
+        group=group is not None,
+        at=bot.clock.now(),
+        quote=quote or None,
+    )
+    assert (await bot.deliver(event))[0] == 200
+    await bot.drain()

@@ -17,7 +17,7 @@ from handlers.clock import FixedClock
 from models.engagement import expected_ackers
 from models.exports import rows
 from models.tables import Ack, Outbox
-from tests.conftest import Bot, text_event
+from tests.conftest import Bot, member_says
 from tests.engagement_helpers import MAY, NAMES, council_settings, import_roster
 
 # 09:00 Tuesday 1 Dec 2026 in Hanoi.
@@ -32,17 +32,7 @@ async def bot(make_bot: Any, make_settings: Any, db_url: str) -> Bot:
 
 
 async def say(bot: Bot, who: str, text: str, group: str | None = None, quote: str = "") -> None:
-    event = text_event(
-        text,
-        sender=who,
-        name=NAMES[who],
-        chat=group,
-        group=group is not None,
-        at=bot.clock.now(),
-        quote=quote or None,
-    )
-    assert (await bot.deliver(event))[0] == 200
-    await bot.drain()
+    await member_says(bot, who, NAMES[who], text, group, quote)
 
 
 def said(bot: Bot, chat: str) -> list[str]:

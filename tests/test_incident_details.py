@@ -18,7 +18,7 @@ import bot.processor as bot_processor
 from handlers.clock import FixedClock
 from models.roster import import_roster_csv
 from models.tables import Incident, IncidentEvent, Outbox, Report
-from tests.conftest import Bot, text_event
+from tests.conftest import Bot, member_says, text_event
 from tests.engagement_helpers import GROUPS, MAY
 
 # 14:20 Friday 27 Nov 2026 in Hanoi; 02:00 the same night before (22:00-06:00 is night).
@@ -44,17 +44,7 @@ async def bot(make_bot: Any, make_settings: Any, db_url: str) -> Bot:
 
 async def say(bot: Bot, who: str, text: str, group: str | None = None, quote: str = "") -> None:
     """`who` writes `text` in `group` (or privately), at the clock's time."""
-    event = text_event(
-        text,
-        sender=who,
-        name=NAMES[who],
-        chat=group,
-        group=group is not None,
-        at=bot.clock.now(),
-        quote=quote or None,
-    )
-    assert (await bot.deliver(event))[0] == 200
-    await bot.drain()
+    await member_says(bot, who, NAMES[who], text, group, quote)
 
 
 def said(bot: Bot, chat: str) -> list[str]:
