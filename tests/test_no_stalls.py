@@ -199,3 +199,29 @@ async def test_health_and_metrics_read_while_another_process_writes(
     finally:
         other.close()
         await client.close()
+
+
+async def test_sign_in_and_chart_images_read_while_another_process_writes(
+    make_bot: Any, make_settings: Any, tmp_path: Path
+) -> None:
+    """A CLI import holding the write lock does not stop a coordinator's sign-in or Zalo
+    fetching a digest's chart: they only read (they queued for the lock, then failed)."""
+    db = tmp_path / "antt.db"
+    settings = make_settings(
+        db=f"sqlite+aiosqlite:///{db}{BUSY_WAIT}", dashboard={"password": "mật khẩu đủ dài 2026"}
+    )
+    bot = await make_bot(settings)
+    async with bot.http.get("/dashboard/login") as resp:
+        html = await resp.text()
+    token = html.split('name="csrf" value="', 1)[1].split('"', 1)[0]
+    other = sqlite3.connect(db, isolation_level=None, timeout=0)
+    try:
+        other.execute("BEGIN IMMEDIATE")
+        form = {"username": "nobody", "password": "sai", "csrf": token, "next": "/dashboard/"}
+        async with bot.http.post("/dashboard/login", data=form) as resp:
+            assert resp.status == 401
+            assert "Sai tên đăng nhập hoặc mật khẩu." in await resp.text()
+        async with bot.http.get(f"/a/{'x' * 40}.png") as resp:
+            assert resp.status == 404
+    finally:
+        other.close()
