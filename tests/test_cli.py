@@ -5,13 +5,16 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import re
 import signal
 import socket
 import subprocess
 import sys
 import time
 from collections.abc import AsyncIterator
+from datetime import date, datetime, timedelta
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import aiohttp
 import pytest
@@ -47,6 +50,20 @@ def write_config(tmp_path: Path, **extra: object) -> Path:
     path = tmp_path / "config.yaml"
     path.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
     return path
+
+
+def test_jobs_list_shows_when_the_daily_summary_really_goes(tmp_path: Path) -> None:
+    """It said "every 15 min" (how often it checks); the coordinators get it once a working
+    day at reminders.summary_time."""
+    write_config(tmp_path, reminders={"summary_time": "07:45"}, timezone="Asia/Ho_Chi_Minh")
+    listing = run("jobs", "list", cwd=tmp_path).stdout
+    line = next(x for x in listing.splitlines() if x.startswith("daily_summary"))
+    match = re.search(r"next (\d{4}-\d\d-\d\d) 07:45", line)
+    assert match is not None, line
+    when = date.fromisoformat(match[1])
+    today = datetime.now(ZoneInfo("Asia/Ho_Chi_Minh")).date()
+    assert today <= when <= today + timedelta(days=14)
+    assert when.weekday() != 6  # Sunday is a rest day
 
 
 @pytest.fixture

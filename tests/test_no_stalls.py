@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import sqlite3
-from datetime import date
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -16,10 +16,13 @@ from bot import keys
 from bot.app import create_app
 from bot.writeturn import WriteTurn
 from handlers.clock import FixedClock
+from handlers.digest_chart import render_png
+from handlers.jobs import digest as digest_job
 from models import exports
 from models.db import make_engine, make_sessionmaker, read_session
-from models.tables import InboundEvent, Message
+from models.tables import InboundEvent, Message, Outbox
 from tests.conftest import SECRET, T0, text_event
+from tests.digest_factory import HCM, scenario
 
 # The busy wait comes from the URL: with the old locking reads, intake would answer 503
 # after one second instead of thirty.
@@ -199,3 +202,68 @@ async def test_health_and_metrics_read_while_another_process_writes(
     finally:
         other.close()
         await client.close()
+
+
+async def test_sign_in_and_chart_images_read_while_another_process_writes(
+    make_bot: Any, make_settings: Any, tmp_path: Path
+) -> None:
+    """A CLI import holding the write lock does not stop a coordinator's sign-in or Zalo
+    fetching a digest's chart: they only read (they queued for the lock, then failed)."""
+    db = tmp_path / "antt.db"
+    settings = make_settings(
+        db=f"sqlite+aiosqlite:///{db}{BUSY_WAIT}", dashboard={"password": "mật khẩu đủ dài 2026"}
+    )
+    bot = await make_bot(settings)
+    async with bot.http.get("/dashboard/login") as resp:
+        html = await resp.text()
+    token = html.split('name="csrf" value="', 1)[1].split('"', 1)[0]
+    other = sqlite3.connect(db, isolation_level=None, timeout=0)
+    try:
+        other.execute("BEGIN IMMEDIATE")
+        form = {"username": "nobody", "password": "sai", "csrf": token, "next": "/dashboard/"}
+        async with bot.http.post("/dashboard/login", data=form) as resp:
+            assert resp.status == 401
+            assert "Sai tên đăng nhập hoặc mật khẩu." in await resp.text()
+        async with bot.http.get(f"/a/{'x' * 40}.png") as resp:
+            assert resp.status == 404
+    finally:
+        other.close()
+
+
+async def test_the_weekly_digest_draws_its_chart_without_the_write_lock(
+    make_bot: Any, make_settings: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Drawing the chart takes 0.2-0.75 s: intake and a second process could not write
+    meanwhile (the chart was drawn inside the job's write transaction)."""
+    db = tmp_path / "antt.db"
+    settings = make_settings(
+        db=f"sqlite+aiosqlite:///{db}",
+        coordinators=["gcoord"],
+        server={"public_url": "https://antt.example.vn"},
+    )
+    bot = await make_bot(settings, FixedClock(datetime(2026, 11, 30, 8, 5, tzinfo=HCM)))
+    async with bot.sessions() as s, s.begin():
+        await scenario(s)
+    drawn_while_locked: list[bool] = []
+
+    def draw_and_probe(digest: Any) -> bytes:
+        other = sqlite3.connect(db, isolation_level=None, timeout=0)
+        try:
+            other.execute("BEGIN IMMEDIATE")
+            other.execute("ROLLBACK")
+            drawn_while_locked.append(False)
+        except sqlite3.OperationalError:
+            drawn_while_locked.append(True)
+        finally:
+            other.close()
+        return render_png(digest)
+
+    monkeypatch.setattr(digest_job, "digest_png", draw_and_probe)
+    assert (await bot.runtime.run_job("weekly_digest")).queued == 4
+    assert drawn_while_locked == [False]
+    assert (await bot.runtime.run_job("weekly_digest")).queued == 0  # sent once, as before
+    async with bot.sessions() as session:
+        photos = await session.scalar(
+            select(func.count()).select_from(Outbox).where(Outbox.photo_url.is_not(None))
+        )
+    assert photos == 2

@@ -14,6 +14,7 @@ from __future__ import annotations
 import io
 import json
 import re
+import sqlite3
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -25,6 +26,8 @@ from sqlalchemy import select
 from handlers.clock import FixedClock
 from handlers.digest import build_digest
 from handlers.jobs import JOBS, load_all, run_body
+from handlers.jobs import province as province_job
+from handlers.jobs.province import province_png
 from handlers.province import build_province_digest
 from models.tables import Member, Nudge, Outbox
 from tests.conftest import PG_URL, Bot, text_event
@@ -234,6 +237,37 @@ async def test_the_weekly_job_writes_to_the_province_privately_and_once(week: Bo
     (text,) = [r.text for r in rows if r.photo_url is None]
     assert text.startswith("🏛 Toàn tỉnh: tổng kết tuần 49")
     assert "KCN Bình Xuyên: Sự việc SV1" in text
+
+
+async def test_the_overview_chart_is_drawn_without_the_write_lock(
+    week: Bot, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Intake kept waiting while the province chart was drawn inside the job's write."""
+    url = week.runtime.settings.database.url
+    if not url.startswith("sqlite"):
+        pytest.skip("the write lock is SQLite's")
+    db = url.split(":///", 1)[1]
+    locked: list[bool] = []
+
+    def draw_and_probe(digest: Any) -> bytes:
+        other = sqlite3.connect(db, isolation_level=None, timeout=0)
+        try:
+            other.execute("BEGIN IMMEDIATE")
+            other.execute("ROLLBACK")
+            locked.append(False)
+        except sqlite3.OperationalError:
+            locked.append(True)
+        finally:
+            other.close()
+        return province_png(digest)
+
+    monkeypatch.setattr(province_job, "province_png", draw_and_probe)
+    load_all()
+    monday = FixedClock(at(7, 8, 15))
+    assert (
+        await run_body(JOBS["province_digest"], week.sessions, week.runtime.settings, monday) == 2
+    )
+    assert locked == [False]
 
 
 async def test_an_overview_due_at_night_reaches_the_board_after_quiet_hours(week: Bot) -> None:

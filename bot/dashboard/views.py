@@ -227,7 +227,7 @@ async def login(request: web.Request) -> web.Response:
         if early is None:
             return _refused(request, state.limiter.retry_after([auth.address_key(ip)], now))
         held.append(early)
-    async with request.app[keys.SESSIONS]() as session:
+    async with read_session(request.app[keys.SESSIONS]) as session:
         member = await auth.find_coordinator(session, username, settings)
         device = await auth.known_device(session, device_cookie, member)
     windows = [

@@ -11,6 +11,7 @@ import re
 from aiohttp import web
 
 from bot import keys
+from models.db import read_session
 from models.tables import Artifact
 
 TOKEN = re.compile(r"[A-Za-z0-9_-]{32,64}")
@@ -25,7 +26,7 @@ async def serve_artifact(request: web.Request) -> web.Response:
     if not TOKEN.fullmatch(token):
         raise web.HTTPNotFound()
     now = request.app[keys.CLOCK].now()
-    async with request.app[keys.SESSIONS]() as session:
+    async with read_session(request.app[keys.SESSIONS]) as session:
         row = await session.get(Artifact, token)
     if row is None or row.expires_at <= now:
         raise web.HTTPNotFound()

@@ -22,6 +22,7 @@ from handlers.councils import DEFAULT_COUNCIL, scope
 from handlers.digest import Digest, build_digest, week_bounds, week_of
 from handlers.jobs import every, job
 from handlers.texts import digest as texts
+from models.db import read_session
 from models.digest import keep_sent_digest, park_member
 from models.outbox import enqueue
 from models.people import coordinators
@@ -94,7 +95,9 @@ async def weekly_digest(
         return 0
     # Several parks: one person may chair two, and gets each park's digest.
     park = f"{settings.council_id}:" if scope(settings) else ""
-    async with sessions() as session, session.begin():
+    # Read and draw without the write lock: building the week's figures and drawing the
+    # chart take a while, and intake must keep storing deliveries meanwhile.
+    async with read_session(sessions) as session:
         chats = await recipients(session, settings)
         keys = {f"digest:{park}{c}:{week}" for c in chats} | {
             f"digest-photo:{park}{c}:{week}" for c in chats
@@ -117,6 +120,10 @@ async def weekly_digest(
         if not await _anyone_expected(session, settings, week):
             return 0  # a week before the roster existed (a fresh install): nothing to say
         digest = await build_digest(session, settings, week, now, council_id=scope(settings))
+    png = None
+    if any(f"digest-photo:{park}{c}:{week}" not in done for c in todo):
+        png = await chart_or_none(digest)
+    async with sessions() as session, session.begin():
         # Every recipient of a week gets the text stored first, and the dashboard shows it.
         text = await keep_sent_digest(
             session,
@@ -126,39 +133,12 @@ async def weekly_digest(
             now,
             settings.council_id or DEFAULT_COUNCIL,
         )
-        url = None
-        if any(f"digest-photo:{park}{c}:{week}" not in done for c in todo):
-            png = await chart_or_none(digest)
-            if png is not None:
-                url = await _store_chart(session, settings, png, now)
+        url = await _store_chart(session, settings, png, now) if png is not None else None
         queued = 0
         for chat in todo:
-            if (
-                await enqueue(
-                    session,
-                    chat_id=chat,
-                    text=text,
-                    kind="digest",
-                    key=f"digest:{park}{chat}:{week}",
-                    now=now,
-                )
-                is not None
-            ):
-                queued += 1
-            if (
-                url is not None
-                and await enqueue(
-                    session,
-                    chat_id=chat,
-                    text=texts.PHOTO_CAPTION.format(num=digest.week_number),
-                    kind="digest",
-                    key=f"digest-photo:{park}{chat}:{week}",
-                    now=now,
-                    photo_url=url,
-                )
-                is not None
-            ):
-                queued += 1
+            queued += await _enqueue_digest(
+                session, chat, text, url, digest, f"{park}{chat}:{week}", now
+            )
     log.info("weekly digest %s queued for %d chat(s)", week, len(todo))
     return queued
 
@@ -172,6 +152,39 @@ async def _anyone_expected(session: AsyncSession, settings: Settings, week: str)
         .limit(1)
     )
     return (await session.execute(stmt)).first() is not None
+
+
+async def _enqueue_digest(
+    session: AsyncSession,
+    chat: str,
+    text: str,
+    url: str | None,
+    digest: Digest,
+    key: str,
+    now: datetime,
+) -> int:
+    """The week's text, then its chart, to one chat; a part already queued is skipped."""
+    queued = 0
+    if (
+        await enqueue(session, chat_id=chat, text=text, kind="digest", key=f"digest:{key}", now=now)
+        is not None
+    ):
+        queued += 1
+    if (
+        url is not None
+        and await enqueue(
+            session,
+            chat_id=chat,
+            text=texts.PHOTO_CAPTION.format(num=digest.week_number),
+            kind="digest",
+            key=f"digest-photo:{key}",
+            now=now,
+            photo_url=url,
+        )
+        is not None
+    ):
+        queued += 1
+    return queued
 
 
 def digest_png(digest: Digest) -> bytes:

@@ -22,6 +22,7 @@ from handlers.jobs import every, job
 from handlers.jobs.digest import _store_chart, due_week, next_send
 from handlers.province import ProvinceDigest, build_province_digest
 from handlers.texts import province as texts
+from models.db import read_session
 from models.outbox import enqueue
 from models.people import member_by_platform_id
 from models.tables import Outbox
@@ -60,7 +61,8 @@ async def province_digest(
     week = due_week(settings, now)
     if week is None or not province_ids(settings):
         return 0
-    async with sessions() as session, session.begin():
+    # Read and draw without the write lock (as the weekly digest): intake keeps storing.
+    async with read_session(sessions) as session:
         chats = await province_chats(session, settings)
         keys = {f"province-digest:{c}:{week}" for c in chats}
         keys |= {f"province-digest-photo:{c}:{week}" for c in chats}
@@ -74,15 +76,15 @@ async def province_digest(
         if not todo:
             return 0
         digest = await build_province_digest(session, settings, week, now)
-        text = digest.render_text()
-        url = None
-        if any(f"province-digest-photo:{c}:{week}" not in done for c in todo):
-            try:  # the text goes out even if drawing fails; the next run retries the photo
-                png = await asyncio.to_thread(province_png, digest)
-            except Exception:
-                log.exception("province digest %s: the chart failed", week)
-            else:
-                url = await _store_chart(session, settings, png, now)
+    text = digest.render_text()
+    png = None
+    if any(f"province-digest-photo:{c}:{week}" not in done for c in todo):
+        try:  # the text goes out even if drawing fails; the next run retries the photo
+            png = await asyncio.to_thread(province_png, digest)
+        except Exception:
+            log.exception("province digest %s: the chart failed", week)
+    async with sessions() as session, session.begin():
+        url = await _store_chart(session, settings, png, now) if png is not None else None
         queued = 0
         caption = texts.PHOTO_CAPTION.format(num=digest.week_number)
         for chat in todo:

@@ -13,7 +13,7 @@ from datetime import date, datetime, timedelta
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from handlers.calendar import polite_time
+from handlers.calendar import next_polite_time, polite_time
 from handlers.clock import Clock
 from handlers.codes import directive_code, incident_code, request_code, task_code
 from handlers.config import Settings, parse_hhmm
@@ -33,7 +33,26 @@ log = logging.getLogger(__name__)
 MAX_LINES = 10  # per section: the rest is counted, /baocao, /yeucau ... list everything
 
 
-@job("daily_summary", every(15), "tổng hợp hằng ngày cho điều phối viên (reminders.summary_time)")
+def next_summary(settings: Settings, now: datetime) -> datetime:
+    """The next working day's summary time after `now`, or the end of quiet hours that day
+    (what `antt-bot jobs list` shows; the job itself checks every 15 minutes)."""
+    at = parse_hhmm(settings.reminders.summary_time)
+    day = now.astimezone(settings.tz).date()
+    for _ in range(40):  # Tết, then a rest day: never more than a few weeks
+        start = datetime(day.year, day.month, day.day, at.hour, at.minute, tzinfo=settings.tz)
+        fire = next_polite_time(settings, start)
+        if fire > now and fire.astimezone(settings.tz).date() == day:
+            return fire
+        day += timedelta(days=1)
+    return fire
+
+
+@job(
+    "daily_summary",
+    every(15),
+    "tổng hợp hằng ngày cho điều phối viên (reminders.summary_time)",
+    next_due=next_summary,
+)
 async def daily_summary(
     sessions: async_sessionmaker[AsyncSession], settings: Settings, clock: Clock
 ) -> int:
