@@ -36,6 +36,7 @@ from handlers.calendar import next_polite_time, polite_time
 from handlers.clock import Clock
 from handlers.config import Settings
 from models import fastlane
+from models.db import read_session
 from models.inserts import insert_ignoring
 from models.outbox import CHAT, sent_this_month
 from models.tables import BotMessage, Outbox
@@ -656,7 +657,8 @@ class Sender(LoopWorker):
             )
 
     async def _update_gauges(self) -> None:
-        async with self._sessions() as session:
+        # Read only: no write lock taken (SQLite) while another process writes.
+        async with read_session(self._sessions) as session:
             pending = (
                 await session.execute(
                     select(func.count()).select_from(Outbox).where(Outbox.status == "pending")

@@ -267,3 +267,18 @@ async def test_the_weekly_digest_draws_its_chart_without_the_write_lock(
             select(func.count()).select_from(Outbox).where(Outbox.photo_url.is_not(None))
         )
     assert photos == 2
+
+
+async def test_the_senders_idle_gauges_read_while_another_process_writes(
+    make_bot: Any, make_settings: Any, tmp_path: Path
+) -> None:
+    """An idle sender refreshes the outbox and budget gauges by reading only: with a CLI
+    import holding the write lock it queued for the lock, then failed its round."""
+    db = tmp_path / "antt.db"
+    bot = await make_bot(make_settings(db=f"sqlite+aiosqlite:///{db}{BUSY_WAIT}"))
+    other = sqlite3.connect(db, isolation_level=None, timeout=0)
+    try:
+        other.execute("BEGIN IMMEDIATE")
+        await bot.runtime.sender._update_gauges()
+    finally:
+        other.close()

@@ -65,7 +65,7 @@ async def members_list(args: argparse.Namespace) -> int:
 async def members_export_data(args: argparse.Namespace) -> int:
     """Everything held about one member, as one JSON document (a data subject's request)."""
     settings = load(args)
-    async with open_db(settings) as sessions, sessions() as session:
+    async with open_db(settings) as sessions, read_session(sessions) as session:
         member = await privacy.find_member(session, args.id)
         if member is None:
             raise UsageError(f"{args.id}: no such member")

@@ -10,6 +10,7 @@ from bot.cli import EXIT_OK, chosen_council, command, load
 from bot.commands.core import open_db
 from bot.commands.csvimport import read_csv_text, report_import
 from handlers.councils import council_by_id, scope
+from models.db import read_session
 from models.posts import all_posts, import_posts_csv
 from models.scoping import keep_to_council
 
@@ -32,7 +33,7 @@ async def posts_import(args: argparse.Namespace) -> int:
 async def posts_list(args: argparse.Namespace) -> int:
     settings = load(args)
     council = chosen_council(args, settings, required=True)
-    async with open_db(settings) as sessions, sessions() as session:
+    async with open_db(settings) as sessions, read_session(sessions) as session:
         keep_to_council(session, scope(settings, council))
         posts = await all_posts(session)
     print(f"{'id':>4} {'at':<16} {'status':<10} {'groups':<20} {'quiz':<4} text")
