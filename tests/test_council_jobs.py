@@ -107,7 +107,13 @@ async def test_task_reminders_name_the_assignee_and_stop_when_done_or_cancelled(
     await w.says(
         "quan", "/giaoviec @Nguyễn Văn Tuấn thay pin bộ đàm han thứ 2 8h", at("Fri", "16:45")
     )
-    w.received("hung"), w.received("tuan")
+    # Each hears of his task in his own register (Hùng is "đồng chí", Tuấn "anh").
+    assert w.received("hung") == [
+        "📝 Đồng chí được giao việc CV1: kiểm tra camera cổng 3, hạn 23:59 07/12/2026.\n"
+        'Trả lời "nhận việc" vào tin này để báo đã nhận; làm xong trả lời "xong" (kèm ghi chú'
+        " nếu có) hoặc nhắn /xong CV1. Cảm ơn đồng chí!"
+    ]
+    assert w.received("tuan")[0].startswith("📝 Anh được giao việc CV2: thay pin bộ đàm")
     # Tuấn's reminder falls on Sunday, a rest day: it waits for Monday 07:00, and Quân
     # cancels the task on Sunday evening.
     got = await runs_every(
@@ -122,7 +128,7 @@ async def test_task_reminders_name_the_assignee_and_stop_when_done_or_cancelled(
     )
     # Tuấn hears of the cancellation on Monday morning, and of CV2 nothing else.
     assert [text for _t, chat, text in got if chat == "tuan"] == [
-        "Việc CV2 (thay pin bộ đàm) đã được hủy. Anh/chị không cần làm nữa. Cảm ơn anh/chị!"
+        "Việc CV2 (thay pin bộ đàm) đã được hủy. Anh Tuấn không cần làm nữa. Cảm ơn anh!"
     ]
     assert [(t, text) for t, chat, text in got if chat == "hung"] == [
         (
