@@ -96,6 +96,24 @@ async def test_a_friday_directive_is_chased_once_by_name_at_a_polite_hour(
     assert got[1][2].endswith("Cảm ơn anh!")
 
 
+async def test_a_long_directive_is_quoted_in_its_chase_with_an_ellipsis(
+    make_bot: Any, make_settings: Any, db_url: str, zalo: FakeZalo, tmp_path: Path
+) -> None:
+    w = await council_week(make_bot, make_settings, db_url, zalo, tmp_path)
+    await w.says("hung", "có mặt", at("Mon", "07:00"))
+    w.received("hung")
+    words = "Kiểm tra hệ thống camera, đèn chiếu sáng và bình chữa cháy tại cổng {n}. "
+    directive = "".join(words.format(n=n) for n in range(1, 8)).strip()
+    assert len(directive) > 300
+    await w.says("quan", f"/thongbao {directive}", at("Fri", "16:30"))
+    await w.runs("ack_reminders", at("Fri", "20:30"))
+    (chase,) = w.received("hung")
+    quoted = chase.split('"')[1]
+    # Cut between words, and the "…" says there is more: never a word broken off silently.
+    assert quoted.endswith("…") and len(quoted) <= 300
+    assert directive.startswith(quoted[:-1]) and directive[len(quoted) - 1] in " .,;:"
+
+
 async def test_task_reminders_name_the_assignee_and_stop_when_done_or_cancelled(
     make_bot: Any, make_settings: Any, db_url: str, zalo: FakeZalo, tmp_path: Path
 ) -> None:

@@ -487,7 +487,7 @@ async def _remind_missing(
                         name=address(m),
                         you=title_of(m),
                         code=directive_code(d.id),
-                        text=d.text[:300],
+                        text=texts.quoted(d.text),
                         id=d.id,
                         deadline=_fmt(settings, d.deadline_at),
                     ),

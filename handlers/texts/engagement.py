@@ -27,6 +27,17 @@ ACK_ALREADY = "{You} đã xác nhận thông báo {code} rồi. Cảm ơn {you}!
 ACK_NOTHING = "Hiện không có thông báo nào cần {you} xác nhận. Cảm ơn {you}!"
 ACK_UNKNOWN = "Không tìm thấy thông báo {code}."
 ACK_CANCELLED = "Thông báo {code} đã được hủy, {name} không cần xác nhận nữa."
+QUOTE_LIMIT = 300  # a directive quoted in a chase: the first lines say what it was
+
+
+def quoted(text: str, limit: int = QUOTE_LIMIT) -> str:
+    """`text` whole when short; else cut between words, with "…" to say there is more."""
+    if len(text) <= limit:
+        return text
+    cut = text[: limit - 1]
+    return (cut.rsplit(None, 1)[0] if " " in cut else cut).rstrip(" ,;:.") + "…"
+
+
 ACK_REMINDER_PRIVATE = (
     '⏰ Nhắc nhẹ: {name} chưa xác nhận thông báo {code}:\n"{text}"\n'
     "Trả lời /danhan {id} giúp bot nhé. Hạn: {deadline}. Cảm ơn {you}!"
