@@ -357,3 +357,35 @@ async def test_nudges_are_not_held_for_next_month_nor_sent_days_late(
         nudges = (await s.execute(select(Outbox).where(Outbox.kind == "nudge"))).scalars().all()
     assert nudges and {o.status for o in nudges} == {"cancelled"}
     assert {o.last_error for o in nudges} == {"withdrawn: monthly message budget low"}
+
+
+async def test_who_is_quiet_leaves_out_declared_leave_and_holidays_as_nudges_do(
+    make_bot: Any, make_settings: Any, db_url: str, zalo: FakeZalo, tmp_path: Path
+) -> None:
+    """/chuahoatdong agrees with the nudges: Lan, on leave until 10/12, is shown on leave,
+    not quiet; Hùng, silent over Tết only, is not quiet on the first morning after it."""
+    w = await council_week(make_bot, make_settings, db_url, zalo, tmp_path)
+    for who in ("quan", "hung", "lan", "tuan"):
+        await w.says(who, "có mặt", at("Mon", "07:00"))
+    await w.says("lan", "nghỉ phép đến 10/12", at("Tue", "08:00"))
+    w.received("quan")
+    await w.says("quan", "/chuahoatdong", at("Wed", "09:00") + timedelta(days=7))  # 9/12
+    (answer,) = w.received("quan")
+    quiet, _, away = answer.partition("\n\n")
+    assert "đồng chí Hùng (Công an KCN)" in quiet and "chị Lan" not in quiet
+    assert away == "🏖 Đang nghỉ phép (1 người):\n• chị Lan (May Việt) · đến 10/12"
+    # The weekly digest of 7-13/12 says the same to the coordinators.
+    await w.runs("weekly_digest", at("Mon", "08:05") + timedelta(days=14))
+    digest = "\n".join(w.received("quan"))
+    quiet_line = next(line for line in digest.splitlines() if line.startswith("💤"))
+    assert "Hùng" in quiet_line and "Lan" not in quiet_line
+    assert "🏖 Nghỉ phép (1): Lê Thị Lan (May Việt) đến 10/12" in digest.splitlines()
+
+    for who in ("quan", "hung", "lan", "tuan"):
+        await w.says(who, "có mặt", datetime(2027, 2, 3, 8, tzinfo=VN))  # the eve of Tết
+    w.received("quan")
+    await w.says("quan", "/chuahoatdong", datetime(2027, 2, 11, 8, tzinfo=VN))
+    (answer,) = w.received("quan")
+    assert answer.startswith("💤 Chưa hoạt động trong 7 ngày qua (10 người):")
+    assert "đồng chí Hùng" not in answer and "chị Lan" not in answer
+    assert "anh Tuấn (May Việt)" not in answer and "lần cuối: 03/02" not in answer
