@@ -437,3 +437,16 @@ async def test_a_number_answers_only_the_latest_question(council: Bot) -> None:
     await say(council, "q1", "1")
     await say(council, "q1", "1")  # no question is open any more: assigns nothing
     assert [(t["assignee_id"], t["text"]) for t in await tasks(council)] == [("a1", "trực cổng 5")]
+
+
+async def test_acknowledging_a_notice_and_promising_to_be_there_is_an_acknowledgement(
+    council: Bot,
+) -> None:
+    """ "đã nhận thông báo, 7h em có mặt" answers the directive: it is acknowledged, and the
+    bot does not record Lan as present at 08:00 when she says she will be there at 7."""
+    await say(council, "q1", "/thongbao Tập trung tại cổng chính lúc 7h sáng mai để diễn tập PCCC")
+    await say(council, "l1", "đã nhận thông báo, 7h em có mặt")
+    assert said(council, "l1")[-1] == (
+        "👍 Đã ghi nhận anh/chị Lan xác nhận thông báo TB1. Cảm ơn anh/chị!"
+    )
+    assert await count(council, Ack) == 1
