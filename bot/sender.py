@@ -9,7 +9,7 @@ import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, fields
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from functools import lru_cache
 from typing import Any, cast
 
@@ -65,6 +65,7 @@ BUDGET_EXEMPT = {"alert"}  # urgent alerts go out whatever the budget says
 NUDGE_SHELF_LIFE = timedelta(days=3)
 # Sends that wait for the morning (replies, directives and alerts go out at any hour).
 QUIET = "deferred: quiet hours or holiday"
+SUMMARY = "summary"  # the coordinators' daily summary (ref_type): true on its own day only
 POLITE_KINDS = {
     "nudge",
     "reminder",
@@ -406,6 +407,12 @@ class Sender(LoopWorker):
                 why = "withdrawn: a nudge held more than 3 days no longer says the truth"
                 await _execute(conn, _CANCEL, {"oid": row.id, "why": why})
                 continue
+            if row.ref_type == SUMMARY and self._local_day(row.created_at) != self._local_day(now):
+                # "việc cần theo dõi hôm nay (thứ Ba 01/12)" read on Wednesday is untrue, and
+                # that morning's own summary says what is open now.
+                why = "withdrawn: a daily summary held past its day"
+                await _execute(conn, _CANCEL, {"oid": row.id, "why": why})
+                continue
             if row.kind in POLITE_KINDS and not polite:
                 # Queued in the evening but delayed (backlog, retries): still never at night.
                 await self._defer(conn, row, next_polite_time(self._settings, now), QUIET)
@@ -435,6 +442,9 @@ class Sender(LoopWorker):
             if budget > 0:  # rows of one claim go out together: each spends the budget
                 left -= max(1, len(self._messages(row)) - row.chunks_sent)
         return keep
+
+    def _local_day(self, at: datetime) -> date:
+        return at.astimezone(self._settings.tz).date()
 
     @staticmethod
     async def _defer(conn: AsyncSession, row: Claimed, when: datetime, why: str) -> None:

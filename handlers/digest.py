@@ -15,6 +15,7 @@ from handlers.codes import incident_code, request_code
 from handlers.config import DEFAULT_COUNCIL, Settings, parse_quiet_hours, shift_times
 from handlers.councils import council_name, council_settings
 from handlers.councils import scope as scope_of
+from handlers.leave import leaves_end
 from handlers.texts import digest as texts
 from handlers.texts import honour as honour_texts
 from handlers.texts import posts as post_texts
@@ -133,7 +134,7 @@ class Digest:
     groups: list[tuple[q.GroupInfo, q.Figures]]
     enterprises: list[tuple[str, q.Figures]]
     top_members: list[q.MemberLine]
-    inactive_members: list[q.MemberLine]
+    inactive_members: list[q.MemberLine]  # not those on declared leave (handlers/leave.py)
     trend: list[tuple[str, q.Figures]]  # oldest first, this week last
     open_incidents: dict[str, int]
     pending_directives: list[q.DirectiveStatus]
@@ -154,6 +155,7 @@ class Digest:
     posts: dict[str, Any] = field(default_factory=dict)  # models.posts.week_figures
     shifts: list[q.ShiftLine] = field(default_factory=list)  # check-ins per enterprise and shift
     park: str | None = None  # the council's name when the installation has several (issue 20)
+    on_leave: list[tuple[q.MemberLine, datetime]] = field(default_factory=list)  # and until
     # The bot saw something before the trend's first week: its quiet weeks are zeros then.
     used_before: bool = False
 
@@ -229,6 +231,15 @@ class Digest:
                     "last_active_at": self._local(m.last_active_at),
                 }
                 for m in self.inactive_members
+            ],
+            "on_leave": [
+                {
+                    "member_id": m.member_id,
+                    "name": m.name,
+                    "enterprise": m.enterprise,
+                    "until": self._local(until),
+                }
+                for m, until in self.on_leave
             ],
             "previous": None
             if prev is None
@@ -435,15 +446,24 @@ class Digest:
                 line.format(text=_short(d.text, 40), n=len(d.missing), names=names_list(d.missing))
             )
         if public:
-            if t.inactive:
-                lines.append(texts.INACTIVE_COUNT.format(n=t.inactive))
-        elif self.inactive_members:
-            lines.append(
-                texts.INACTIVE.format(
-                    n=len(self.inactive_members),
-                    names=names_list([_who(m) for m in self.inactive_members]),
+            if t.inactive - len(self.on_leave) > 0:
+                lines.append(texts.INACTIVE_COUNT.format(n=t.inactive - len(self.on_leave)))
+        elif self.inactive_members or self.on_leave:
+            if self.inactive_members:
+                lines.append(
+                    texts.INACTIVE.format(
+                        n=len(self.inactive_members),
+                        names=names_list([_who(m) for m in self.inactive_members]),
+                    )
                 )
-            )
+            if self.on_leave:
+                away = [
+                    texts.ON_LEAVE_UNTIL.format(
+                        who=_who(m), until=until.astimezone(self.tz).strftime("%d/%m")
+                    )
+                    for m, until in self.on_leave
+                ]
+                lines.append(texts.ON_LEAVE.format(n=len(away), names=names_list(away)))
         elif t.members:
             lines.append(texts.ALL_ACTIVE)
         holiday_at = len(lines)  # the holiday note goes here if the message still fits
@@ -588,6 +608,9 @@ async def build_digest(
             raise LookupError(group_chat_id)  # unknown, or another park's group
     gpk = scope.id if scope is not None else None
     totals = await q.totals(session, w, gpk)
+    silent = await q.inactive_members(session, w, gpk) if with_members else []
+    ends = await leaves_end(session, settings, [m.member_pk for m in silent], w.end)
+    away = {pk: end for pk, end in ends.items() if end > w.start}  # on leave in the week
     per_group = await q.figures(session, w, "group", gpk)
     per_ent = await q.figures(session, w, "enterprise", gpk)
     trend: list[tuple[str, q.Figures]] = []
@@ -616,7 +639,8 @@ async def build_digest(
         groups=groups,
         enterprises=[(str(k), f) for k, f in enterprises],
         top_members=await q.top_members(session, w, gpk) if with_members else [],
-        inactive_members=await q.inactive_members(session, w, gpk) if with_members else [],
+        inactive_members=[m for m in silent if m.member_pk not in away],
+        on_leave=[(m, away[m.member_pk]) for m in silent if m.member_pk in away],
         trend=trend,
         used_before=used_before,
         open_incidents=await q.open_incidents(session, w, gpk),

@@ -151,6 +151,34 @@ async def test_a_reporter_saying_it_is_fine_is_quoted_not_called_a_false_alarm(
     )
 
 
+async def test_a_coordinator_answering_an_alert_it_is_fine_closes_it_in_his_words(
+    bot: Bot,
+) -> None:
+    """Quân quote-replies "không sao" to the alert: he says it is fine, not that he takes it
+    on. The incident closes as settled, the reporter hears so, and nobody is told he is on it.
+    A question ("không sao chứ?") closes nothing: he has seen it (acknowledged)."""
+    await say(bot, "u1", "chào bot")  # 02:00: a stranger at night is urgent
+    await say(bot, "u2", "Có người lạ trèo tường vào kho 2", group=MAY)
+    await say(bot, "u5", "Có người lạ trèo rào vào xưởng Hansol", group=HANSOL)
+    first, second = [line.message_id for line in bot.store.bot_lines("u1")[-2:]]
+
+    async def answer(text: str, quoted: str) -> None:
+        event = text_event(text, sender="u1", name=NAMES["u1"], at=bot.clock.now(), quote=quoted)
+        assert (await bot.deliver(event))[0] == 200
+        await bot.drain()
+
+    await answer("không sao chứ?", second)
+    assert (await incident(bot, 2)).status == "acknowledged"
+    await answer("không sao", first)
+    closed = await incident(bot, 1)
+    assert closed.status == "settled" and closed.next_escalation_at is None
+    assert said(bot, "u1")[-1] == "Đã đóng sự việc SV1: đã ổn. Cảm ơn anh/chị!"
+    assert said(bot, MAY)[-1] == (
+        "Sự việc SV1 (đối tượng khả nghi) anh/chị báo đã đóng: anh/chị Quân cho biết đã ổn."
+    )
+    assert not any("tiếp nhận sự việc SV1" in line for line in said(bot, MAY))
+
+
 async def test_nobody_takes_a_fire_the_enterprise_lead_then_the_chair_hear(bot: Bot) -> None:
     bot.clock.set(DAY)
     for who in ("u1", "u6", "u10"):  # each has written to the bot once

@@ -96,6 +96,24 @@ async def test_a_friday_directive_is_chased_once_by_name_at_a_polite_hour(
     assert got[1][2].endswith("Cảm ơn anh!")
 
 
+async def test_a_long_directive_is_quoted_in_its_chase_with_an_ellipsis(
+    make_bot: Any, make_settings: Any, db_url: str, zalo: FakeZalo, tmp_path: Path
+) -> None:
+    w = await council_week(make_bot, make_settings, db_url, zalo, tmp_path)
+    await w.says("hung", "có mặt", at("Mon", "07:00"))
+    w.received("hung")
+    words = "Kiểm tra hệ thống camera, đèn chiếu sáng và bình chữa cháy tại cổng {n}. "
+    directive = "".join(words.format(n=n) for n in range(1, 8)).strip()
+    assert len(directive) > 300
+    await w.says("quan", f"/thongbao {directive}", at("Fri", "16:30"))
+    await w.runs("ack_reminders", at("Fri", "20:30"))
+    (chase,) = w.received("hung")
+    quoted = chase.split('"')[1]
+    # Cut between words, and the "…" says there is more: never a word broken off silently.
+    assert quoted.endswith("…") and len(quoted) <= 300
+    assert directive.startswith(quoted[:-1]) and directive[len(quoted) - 1] in " .,;:"
+
+
 async def test_task_reminders_name_the_assignee_and_stop_when_done_or_cancelled(
     make_bot: Any, make_settings: Any, db_url: str, zalo: FakeZalo, tmp_path: Path
 ) -> None:
@@ -107,7 +125,13 @@ async def test_task_reminders_name_the_assignee_and_stop_when_done_or_cancelled(
     await w.says(
         "quan", "/giaoviec @Nguyễn Văn Tuấn thay pin bộ đàm han thứ 2 8h", at("Fri", "16:45")
     )
-    w.received("hung"), w.received("tuan")
+    # Each hears of his task in his own register (Hùng is "đồng chí", Tuấn "anh").
+    assert w.received("hung") == [
+        "📝 Đồng chí được giao việc CV1: kiểm tra camera cổng 3, hạn 23:59 07/12/2026.\n"
+        'Trả lời "nhận việc" vào tin này để báo đã nhận; làm xong trả lời "xong" (kèm ghi chú'
+        " nếu có) hoặc nhắn /xong CV1. Cảm ơn đồng chí!"
+    ]
+    assert w.received("tuan")[0].startswith("📝 Anh được giao việc CV2: thay pin bộ đàm")
     # Tuấn's reminder falls on Sunday, a rest day: it waits for Monday 07:00, and Quân
     # cancels the task on Sunday evening.
     got = await runs_every(
@@ -122,7 +146,7 @@ async def test_task_reminders_name_the_assignee_and_stop_when_done_or_cancelled(
     )
     # Tuấn hears of the cancellation on Monday morning, and of CV2 nothing else.
     assert [text for _t, chat, text in got if chat == "tuan"] == [
-        "Việc CV2 (thay pin bộ đàm) đã được hủy. Anh/chị không cần làm nữa. Cảm ơn anh/chị!"
+        "Việc CV2 (thay pin bộ đàm) đã được hủy. Anh Tuấn không cần làm nữa. Cảm ơn anh!"
     ]
     assert [(t, text) for t, chat, text in got if chat == "hung"] == [
         (
@@ -333,3 +357,35 @@ async def test_nudges_are_not_held_for_next_month_nor_sent_days_late(
         nudges = (await s.execute(select(Outbox).where(Outbox.kind == "nudge"))).scalars().all()
     assert nudges and {o.status for o in nudges} == {"cancelled"}
     assert {o.last_error for o in nudges} == {"withdrawn: monthly message budget low"}
+
+
+async def test_who_is_quiet_leaves_out_declared_leave_and_holidays_as_nudges_do(
+    make_bot: Any, make_settings: Any, db_url: str, zalo: FakeZalo, tmp_path: Path
+) -> None:
+    """/chuahoatdong agrees with the nudges: Lan, on leave until 10/12, is shown on leave,
+    not quiet; Hùng, silent over Tết only, is not quiet on the first morning after it."""
+    w = await council_week(make_bot, make_settings, db_url, zalo, tmp_path)
+    for who in ("quan", "hung", "lan", "tuan"):
+        await w.says(who, "có mặt", at("Mon", "07:00"))
+    await w.says("lan", "nghỉ phép đến 10/12", at("Tue", "08:00"))
+    w.received("quan")
+    await w.says("quan", "/chuahoatdong", at("Wed", "09:00") + timedelta(days=7))  # 9/12
+    (answer,) = w.received("quan")
+    quiet, _, away = answer.partition("\n\n")
+    assert "đồng chí Hùng (Công an KCN)" in quiet and "chị Lan" not in quiet
+    assert away == "🏖 Đang nghỉ phép (1 người):\n• chị Lan (May Việt) · đến 10/12"
+    # The weekly digest of 7-13/12 says the same to the coordinators.
+    await w.runs("weekly_digest", at("Mon", "08:05") + timedelta(days=14))
+    digest = "\n".join(w.received("quan"))
+    quiet_line = next(line for line in digest.splitlines() if line.startswith("💤"))
+    assert "Hùng" in quiet_line and "Lan" not in quiet_line
+    assert "🏖 Nghỉ phép (1): Lê Thị Lan (May Việt) đến 10/12" in digest.splitlines()
+
+    for who in ("quan", "hung", "lan", "tuan"):
+        await w.says(who, "có mặt", datetime(2027, 2, 3, 8, tzinfo=VN))  # the eve of Tết
+    w.received("quan")
+    await w.says("quan", "/chuahoatdong", datetime(2027, 2, 11, 8, tzinfo=VN))
+    (answer,) = w.received("quan")
+    assert answer.startswith("💤 Chưa hoạt động trong 7 ngày qua (10 người):")
+    assert "đồng chí Hùng" not in answer and "chị Lan" not in answer
+    assert "anh Tuấn (May Việt)" not in answer and "lần cuối: 03/02" not in answer

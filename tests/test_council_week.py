@@ -182,9 +182,7 @@ async def test_a_council_week(week: Week) -> None:
     await week.says("duc", "Đã nhận", at("Mon", "08:50"), group=HD, quote=tb1_in_hd)
     assert week.received(HD) == []
     await week.says("ha", "Đã nhận", at("Mon", "09:00"))
-    assert week.received("ha") == [
-        "Hiện không có thông báo nào cần anh/chị xác nhận. Cảm ơn anh/chị!"
-    ]
+    assert week.received("ha") == ["Hiện không có thông báo nào cần chị xác nhận. Cảm ơn chị!"]
 
     # 10:30 Quân gives a task to "@Tuấn": two people are called Tuấn, so no task yet; he
     # picks the second from the numbered list.
@@ -197,7 +195,7 @@ async def test_a_council_week(week: Week) -> None:
     await week.says("quan", "2", at("Mon", "10:31"))
     assert week.received("quan")[-1].startswith("📝 Đã giao việc CV1 cho anh Trần Văn Tuấn")
     [notice] = week.received("tuan2")
-    assert notice.startswith("📝 Anh/chị được giao việc CV1: kiểm tra bình chữa cháy kho 2")
+    assert notice.startswith("📝 Anh được giao việc CV1: kiểm tra bình chữa cháy kho 2")
     # Tuấn (Hansol) accepts by quoting the notice, the way people answer on Zalo.
     cv1 = await week.message_id("tuan2", "được giao việc CV1")
     await week.says("tuan2", "ok a, e nhận việc", at("Mon", "10:45"), quote=cv1)

@@ -170,3 +170,31 @@ def test_summary_and_request_settings_have_their_defaults_and_are_checked() -> N
     env = {"ANTT_ENGAGEMENT__REST_DAYS": "[sat, sun]", "ANTT_REMINDERS__SUMMARY_TIME": "06:45"}
     s = load_settings(None, environ=env)
     assert s.engagement.rest_days == ("sat", "sun") and s.reminders.summary_time == "06:45"
+
+
+async def test_a_summary_caught_up_late_speaks_of_its_own_day_or_not_at_all(
+    council: Bot,
+) -> None:
+    """The bot was down all day and restarts at 21:15: the summary still goes out, about
+    Monday. Held by the sender past 21:30 (a backlog), it would reach Quân on Tuesday
+    morning saying "hôm nay (thứ Hai 30/11)": it is withdrawn, and Tuesday's own summary
+    goes out at 07:30."""
+    await a_busy_monday(council)
+    before = len(said(council, QUAN))
+    await run(council, "daily_summary", at(30, 21, 15))
+    (late,) = said(council, QUAN)[before:]
+    assert late.startswith("Chào anh/chị Quân, việc cần theo dõi hôm nay (thứ Hai 30/11):")
+
+    council.clock.set(at(1, 21, 15))  # Tuesday the same, but the sender lags half an hour
+    assert (await council.runtime.run_job("daily_summary")).queued > 0
+    await run(council, "task_reminders", at(1, 21, 45))  # the sender works again at 21:45
+    await run(council, "task_reminders", at(2, 7))
+    assert not any("(thứ Ba 01/12)" in text for text in said(council, QUAN)[before:])
+    async with council.sessions() as s:
+        rows = (await s.execute(select(Outbox).where(Outbox.ref_type == "summary"))).scalars()
+        held = [row for row in rows if "thứ Ba 01/12" in row.text]
+    assert [row.status for row in held] == ["cancelled"]
+    await run(council, "daily_summary", at(2, 7, 30))
+    assert said(council, QUAN)[-1].startswith(
+        "Chào anh/chị Quân, việc cần theo dõi hôm nay (thứ Tư 02/12):"
+    )

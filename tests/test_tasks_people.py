@@ -303,8 +303,8 @@ async def test_cancel_a_task_author_or_admin_only(council: Bot) -> None:
     assert said(council, "q1")[-1] == texts.TASK_CANCEL_DONE.format(
         code="CV1", name="anh/chị Lê Thị Lan"
     )
-    assert said(council, "l1")[-1] == texts.TASK_CANCEL_NOTICE.format(
-        code="CV1", text="kiểm tra kho 3"
+    assert said(council, "l1")[-1] == (
+        "Việc CV1 (kiểm tra kho 3) đã được hủy. Anh/chị Lan không cần làm nữa. Cảm ơn anh/chị!"
     )
     council.clock.set(local(1, 9))
     await council.runtime.run_job("task_reminders")
@@ -313,7 +313,9 @@ async def test_cancel_a_task_author_or_admin_only(council: Bot) -> None:
     await say(council, "q1", "/giaoviec @An trực đêm")
     await say(council, "q1", "1")
     await say(council, "h1", "/huy CV2")  # the admin may cancel anyone's task
-    assert said(council, "a1")[-1] == texts.TASK_CANCEL_NOTICE.format(code="CV2", text="trực đêm")
+    assert said(council, "a1")[-1] == texts.TASK_CANCEL_NOTICE.format(
+        code="CV2", text="trực đêm", Name="Anh/chị An", you="anh/chị"
+    )
     assert [t["status"] for t in await tasks(council)] == ["cancelled", "cancelled"]
 
 
@@ -379,6 +381,17 @@ async def test_people_are_addressed_by_title_and_given_name(council: Bot) -> Non
     assert said(council, "t1")[-1] == texts.TASK_ACCEPTED.format(
         name="đồng chí Tuấn", code="CV1", you="đồng chí"
     )
+    await say(council, "t1", "nhận việc", quote=notice_id(council, "t1", "CV1"))
+    assert said(council, "t1")[-1] == "Đồng chí đã nhận việc CV1 rồi. Cảm ơn đồng chí!"
+    await say(council, "q1", "/thongbao Kiểm tra bình chữa cháy các xưởng")
+    await say(council, "t1", "đã nhận")
+    await say(council, "t1", "/danhan TB1")
+    assert said(council, "t1")[-1] == "Đồng chí đã xác nhận thông báo TB1 rồi. Cảm ơn đồng chí!"
+    await say(council, "q1", "/huy TB1")
+    await say(council, "t1", "đã nhận")  # no directive is open
+    assert said(council, "t1")[-1] == (
+        "Hiện không có thông báo nào cần đồng chí xác nhận. Cảm ơn đồng chí!"
+    )
     await say(council, "t1", "/xong CV1 đã thay")
     assert said(council, "t1")[-1] == etexts.TASK_DONE.format(code="CV1", name="đồng chí Tuấn")
     assert said(council, "q1")[-1].startswith("✅ Đồng chí Đỗ Văn Tuấn đã hoàn thành việc CV1")
@@ -424,3 +437,16 @@ async def test_a_number_answers_only_the_latest_question(council: Bot) -> None:
     await say(council, "q1", "1")
     await say(council, "q1", "1")  # no question is open any more: assigns nothing
     assert [(t["assignee_id"], t["text"]) for t in await tasks(council)] == [("a1", "trực cổng 5")]
+
+
+async def test_acknowledging_a_notice_and_promising_to_be_there_is_an_acknowledgement(
+    council: Bot,
+) -> None:
+    """ "đã nhận thông báo, 7h em có mặt" answers the directive: it is acknowledged, and the
+    bot does not record Lan as present at 08:00 when she says she will be there at 7."""
+    await say(council, "q1", "/thongbao Tập trung tại cổng chính lúc 7h sáng mai để diễn tập PCCC")
+    await say(council, "l1", "đã nhận thông báo, 7h em có mặt")
+    assert said(council, "l1")[-1] == (
+        "👍 Đã ghi nhận anh/chị Lan xác nhận thông báo TB1. Cảm ơn anh/chị!"
+    )
+    assert await count(council, Ack) == 1

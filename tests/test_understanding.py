@@ -120,6 +120,12 @@ def test_categories_severity_and_reasons(
         ("chays kho 3", "incident"),
         ("ca 2 tuan tra binh thuogn", "all_clear"),
         ("chap hanhhh a", "ack"),
+        # A firm acknowledgement with a promise to be there answers the notice...
+        ("đã nhận thông báo, 7h em có mặt", "ack"),
+        ("da nhan, mai 6h em co mat", "ack"),
+        # ...a shift reporting in ("tiếp nhận vị trí", "nhận ca") checks in.
+        ("Báo cáo: ca 2 đã tiếp nhận vị trí, quân số đủ", "check_in"),
+        ("đã nhận ca, có mặt", "check_in"),
     ],
 )
 def test_what_members_write(text: str, kind: str) -> None:

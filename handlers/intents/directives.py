@@ -18,7 +18,7 @@ from handlers.text import fold
 from handlers.texts import core as core_texts
 from handlers.texts import engagement as texts
 from handlers.texts import incidents as incident_texts
-from handlers.texts.people import address, labels, register_of, title_of
+from handlers.texts.people import address, capitalized, labels, register_of, title_of
 from models.engagement import ackers, addressed_directive, expected_ackers, open_directive_for
 from models.inserts import insert_new
 from models.outbox import find_quoted
@@ -169,7 +169,7 @@ async def record_ack(ctx: Context, directive: Directive, *, quiet: bool = False)
         # Coordinators and admins owe no acknowledgement (however they answer: a quote-reply
         # too): their "đã nhận" is conversation, and in a group needs no answer.
         if ctx.is_private and not quiet:
-            await ctx.reply(texts.ACK_NOTHING)
+            await ctx.reply(texts.ACK_NOTHING.format(you=title_of(ctx.member)))
         return False
     if directive.status == "cancelled":
         if not quiet:
@@ -204,7 +204,9 @@ async def record_ack(ctx: Context, directive: Directive, *, quiet: bool = False)
         late = directive.status != "open" or ctx.event.sent_at > directive.deadline_at
         template = (core_texts.ACK_LATE if late else texts.ACK_OK) if is_new else texts.ACK_ALREADY
         name, you = address(ctx.member), title_of(ctx.member)
-        await chat_reply(ctx, template.format(name=name, code=code(directive.id), you=you))
+        await chat_reply(
+            ctx, template.format(name=name, code=code(directive.id), you=you, You=capitalized(you))
+        )
     return is_new
 
 
@@ -241,7 +243,7 @@ async def ack_message(ctx: Context) -> None:
     if role_here(ctx.member) != "member":
         # Coordinators and admins owe no acknowledgement: their "ok" is conversation.
         if ctx.is_private:
-            await ctx.reply(texts.ACK_NOTHING)
+            await ctx.reply(texts.ACK_NOTHING.format(you=title_of(ctx.member)))
         return
     chat = None if ctx.is_private else ctx.event.chat_id
     directive = await open_directive_for(ctx.session, ctx.member, ctx.now, chat)
@@ -249,7 +251,7 @@ async def ack_message(ctx: Context) -> None:
         directive = await addressed_directive(ctx.session, ctx.member)
     if directive is None:
         if ctx.is_private:
-            await ctx.reply(texts.ACK_NOTHING)
+            await ctx.reply(texts.ACK_NOTHING.format(you=title_of(ctx.member)))
         return
     await record_ack(ctx, directive)
     await ask_too(ctx)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime
 
 from sqlalchemy import select
 
@@ -10,6 +10,7 @@ from handlers.codes import incident_code
 from handlers.context import Context
 from handlers.councils import scope
 from handlers.digest import build_digest, week_of
+from handlers.leave import leaves_end, working_days_back
 from handlers.registry import intent
 from handlers.texts import core as core_texts
 from handlers.texts import digest as texts
@@ -70,23 +71,27 @@ async def _cameras(ctx: Context) -> str:
 
 @intent("command:chuahoatdong")  # and /inactive here
 async def inactive(ctx: Context) -> None:
-    """Members with no interaction in the last `inactive_after_days`, sent privately."""
+    """Members with no interaction in the last `inactive_after_days` (public holidays not
+    counted), sent privately; those on declared leave are listed apart, as the nudges do."""
     if await _refuse_member(ctx):
         return
     days = ctx.settings.engagement.inactive_after_days
     window = q.Window(
-        start=ctx.now - timedelta(days=days),
+        start=working_days_back(ctx.settings, ctx.now, days),
         end=ctx.now,
         as_of=ctx.now,
         council_id=scope(ctx.settings),
     )
     group_pk = None if ctx.is_private or ctx.group.kind == "private" else ctx.group.id
-    people = await q.inactive_members(ctx.session, window, group_pk)
-    rows = await ctx.session.execute(
-        select(Member).where(Member.id.in_([m.member_pk for m in people[:MAX_LINES]]))
-    )
+    silent = await q.inactive_members(ctx.session, window, group_pk)
+    back = await leaves_end(ctx.session, ctx.settings, [m.member_pk for m in silent])
+    # Back from leave within the window: their silence is not long yet (as for the nudges).
+    people = [m for m in silent if back.get(m.member_pk, window.start) <= window.start]
+    away = [(m, back[m.member_pk]) for m in silent if back.get(m.member_pk, ctx.now) > ctx.now]
+    named = [m.member_pk for m in [*people[:MAX_LINES], *(m for m, _ in away[:MAX_LINES])]]
+    rows = await ctx.session.execute(select(Member).where(Member.id.in_(named)))
     shown = {m.id: m for m in rows.scalars()}
-    text = inactive_text(ctx, people, days, shown)
+    text = inactive_text(ctx, people, days, shown, away)
     if ctx.is_private:
         await ctx.reply(text)
         return
@@ -99,27 +104,44 @@ async def inactive(ctx: Context) -> None:
 
 
 def inactive_text(
-    ctx: Context, people: list[q.MemberLine], days: int, rows: dict[int, Member] | None = None
+    ctx: Context,
+    people: list[q.MemberLine],
+    days: int,
+    rows: dict[int, Member] | None = None,
+    away: list[tuple[q.MemberLine, datetime]] | None = None,
 ) -> str:
-    """The quiet members, one line each: "anh Cường (May Việt) · lần cuối: 01/12"."""
-    if not people:
-        return texts.INACTIVE_NONE.format(days=days)
-    lines = [texts.INACTIVE_HEADER.format(days=days, n=len(people))]
+    """The quiet members, one line each: "anh Cường (May Việt) · lần cuối: 01/12"; then
+    those on leave: "chị Lan (May Việt) · đến 10/12"."""
+    away = away or []
     known = [rows[m.member_pk] for m in people[:MAX_LINES] if rows and m.member_pk in rows]
+    known += [rows[m.member_pk] for m, _ in away[:MAX_LINES] if rows and m.member_pk in rows]
+    known = list({r.id: r for r in known}.values())
     label_of = dict(zip([r.id for r in known], labels(known, enterprise_shown=True), strict=True))
+
+    def who(m: q.MemberLine) -> dict[str, str]:
+        return {
+            "name": label_of.get(m.member_pk) or m.name or m.member_id or "?",
+            "enterprise": f" ({m.enterprise})" if m.enterprise else "",
+        }
+
+    if not people:
+        lines = [(texts.INACTIVE_NONE_BUT_LEAVE if away else texts.INACTIVE_NONE).format(days=days)]
+    else:
+        lines = [texts.INACTIVE_HEADER.format(days=days, n=len(people))]
     for m in people[:MAX_LINES]:
         last = (
             m.last_active_at.astimezone(ctx.tz).strftime("%d/%m")
             if m.last_active_at
             else texts.NEVER
         )
-        lines.append(
-            texts.INACTIVE_LINE.format(
-                name=label_of.get(m.member_pk) or m.name or m.member_id or "?",
-                enterprise=f" ({m.enterprise})" if m.enterprise else "",
-                last=last,
-            )
-        )
+        lines.append(texts.INACTIVE_LINE.format(**who(m), last=last))
     if len(people) > MAX_LINES:
         lines.append(texts.INACTIVE_MORE.format(n=len(people) - MAX_LINES))
+    if away:
+        lines.append("\n" + texts.ON_LEAVE_HEADER.format(n=len(away)))
+        for m, until in away[:MAX_LINES]:
+            end = until.astimezone(ctx.tz).strftime("%d/%m")
+            lines.append(texts.ON_LEAVE_LINE.format(**who(m), until=end))
+        if len(away) > MAX_LINES:
+            lines.append(texts.INACTIVE_MORE.format(n=len(away) - MAX_LINES))
     return "\n".join(lines)

@@ -198,7 +198,10 @@ async def create_tasks(
             ref_id=tasks[0].id,
         )
     for assignee, task in zip(assignees, tasks, strict=True):
-        notice = task_texts.TASK_ASSIGNED.format(code=code(task.id), text=body, due=due_part)
+        you = title_of(assignee)
+        notice = task_texts.TASK_ASSIGNED.format(
+            code=code(task.id), text=body, due=due_part, you=you, You=capitalized(you)
+        )
         target = assignee.private_chat_id or (None if ctx.is_private else ctx.event.chat_id)
         if target and target != ctx.event.chat_id:
             await ctx.say(
@@ -390,7 +393,12 @@ async def accept_task(ctx: Context, task: Task) -> None:
         await ctx.reply(_closed_text(task))
         return
     if task.accepted_at is not None:
-        await ctx.reply(task_texts.TASK_ACCEPTED_ALREADY.format(code=code(task.id)))
+        you = title_of(ctx.member)
+        await ctx.reply(
+            task_texts.TASK_ACCEPTED_ALREADY.format(
+                code=code(task.id), you=you, You=capitalized(you)
+            )
+        )
         return
     task.accepted_at = ctx.now
     name, you = address(ctx.member), title_of(ctx.member)
@@ -489,7 +497,12 @@ async def cancel_task(ctx: Context, task_id: int) -> None:
     if target != ctx.event.chat_id:
         await ctx.say(
             target,
-            task_texts.TASK_CANCEL_NOTICE.format(code=code(task_id), text=task.text),
+            task_texts.TASK_CANCEL_NOTICE.format(
+                code=code(task_id),
+                text=task.text,
+                Name=capitalized(address(assignee)) if assignee else "Anh/chị",
+                you=title_of(assignee) if assignee else "anh/chị",
+            ),
             kind="task",
             key=f"task-cancelled:{task.id}",
             member_pk=task.assignee_pk,

@@ -16,8 +16,8 @@ from handlers.clock import Clock
 from handlers.codes import directive_code, task_code
 from handlers.config import NudgeLevel, Settings
 from handlers.councils import scope
-from handlers.deadlines import leave_ends
 from handlers.jobs import every, job
+from handlers.leave import leaves_end
 from handlers.texts import engagement as texts
 from handlers.texts import people as people_texts
 from models.engagement import ackers, directive_targets, expected_ackers
@@ -85,7 +85,7 @@ async def _quiet_members(
     )
     for member_pk, group in rows:
         groups[member_pk].append(group)
-    back = await _leaves_end(session, settings, [m.id for m in members])
+    back = await leaves_end(session, settings, [m.id for m in members])
     seen_of = {
         m.id: max(m.last_active_at or m.expected_since, back.get(m.id, m.expected_since))
         for m in members
@@ -105,25 +105,6 @@ async def _quiet_members(
         if days >= threshold:
             out.append((m, days, seen, groups[m.id]))
     return out
-
-
-async def _leaves_end(
-    session: AsyncSession, settings: Settings, member_ids: list[int]
-) -> dict[int, datetime]:
-    """When each member's announced leave ("nghỉ phép đến 10/12") ends: until then they are
-    not quiet, and their silence counts from then (docs/acks-and-budget.md)."""
-    ends: dict[int, datetime] = {}
-    for i in range(0, len(member_ids), 900):
-        rows = await session.execute(
-            select(Message.member_pk, Message.text, Message.sent_at).where(
-                Message.member_pk.in_(member_ids[i : i + 900]), Message.type == "absent"
-            )
-        )
-        for member_pk, text, sent_at in rows:
-            end = leave_ends(text or "", sent_at, settings.tz)
-            if member_pk is not None and end is not None:
-                ends[member_pk] = max(end, ends.get(member_pk, end))
-    return ends
 
 
 async def _top_members(
@@ -487,7 +468,7 @@ async def _remind_missing(
                         name=address(m),
                         you=title_of(m),
                         code=directive_code(d.id),
-                        text=d.text[:300],
+                        text=texts.quoted(d.text),
                         id=d.id,
                         deadline=_fmt(settings, d.deadline_at),
                     ),

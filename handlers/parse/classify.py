@@ -171,6 +171,9 @@ def _clamp(x: float) -> float:
     return got
 
 
+FIRM_ACK = 3.0  # "đã nhận", "đã rõ", "nhận lệnh": words that answer a notice by themselves
+
+
 def _decide(
     lex: _Lexicon, t: _Tally, ambiguous: bool, timing: bool
 ) -> tuple[str, str | None, float, bool]:
@@ -220,7 +223,10 @@ def _decide(
     penalty = 0.25 if ambiguous else 0.0
     if t.absent:
         kind, score = "absent", t.absent
-    elif t.checkin:
+    elif t.checkin > t.ack or (t.checkin and t.ack < FIRM_ACK):
+        # A firm acknowledgement as strong ("đã nhận thông báo, 7h em có mặt") answers the
+        # notice: "có mặt" there is a promise, not a check-in now. ("ca 2 đã tiếp nhận vị
+        # trí, quân số đủ" is a shift reporting in: a weaker word.)
         kind, score = "check_in", t.checkin
     elif t.clear:
         kind, score = "all_clear", t.clear

@@ -43,6 +43,8 @@ PENDING = "📌 Thông báo “{text}” còn {n} người chưa xác nhận: {n
 INACTIVE = "💤 Chưa hoạt động ({n}): {names}"
 INACTIVE_COUNT = "💤 {n} thành viên chưa hoạt động; điều phối viên sẽ liên hệ riêng."
 PENDING_COUNT = "📌 Thông báo “{text}”: còn {n} người chưa xác nhận."
+ON_LEAVE = "🏖 Nghỉ phép ({n}): {names}"
+ON_LEAVE_UNTIL = "{who} đến {until}"
 ALL_ACTIVE = "💤 Mọi thành viên đều đã tham gia. Tuyệt vời!"
 MORE = "và {n} người khác"
 HOLIDAY_WEEK = "🎌 Tuần có ngày nghỉ lễ: {days}."
@@ -58,6 +60,11 @@ STATS_NEED_PRIVATE = (
 INACTIVE_HEADER = "💤 Chưa hoạt động trong {days} ngày qua ({n} người):"
 INACTIVE_LINE = "• {name}{enterprise} · lần cuối: {last}"
 INACTIVE_NONE = "🎉 Trong {days} ngày qua mọi thành viên đều đã tham gia. Cảm ơn cả nhóm!"
+INACTIVE_NONE_BUT_LEAVE = (
+    "🎉 Trong {days} ngày qua, ngoài người đang nghỉ phép, mọi thành viên đều đã tham gia."
+)
+ON_LEAVE_HEADER = "🏖 Đang nghỉ phép ({n} người):"
+ON_LEAVE_LINE = "• {name}{enterprise} · đến {until}"
 INACTIVE_MORE = "… và {n} người khác: xem đủ trên trang quản lý."
 NEVER = "chưa thấy"
 

@@ -22,10 +22,22 @@ DIRECTIVE_NO_TEXT = "Anh/chị nhập nội dung sau lệnh, vd: /thongbao Tăng
 DIRECTIVE_NO_GROUP = "Chưa có nhóm nào để gửi thông báo. Khai báo nhóm trong config.yaml (groups)."
 DIRECTIVE_UNKNOWN_GROUP = 'Không tìm thấy nhóm "{name}". Các nhóm: {groups}.'
 ACK_OK = "👍 Đã ghi nhận {name} xác nhận thông báo {code}. Cảm ơn {you}!"
-ACK_ALREADY = "Anh/chị đã xác nhận thông báo {code} rồi. Cảm ơn!"
-ACK_NOTHING = "Hiện không có thông báo nào cần anh/chị xác nhận. Cảm ơn anh/chị!"
+ACK_ALREADY = "{You} đã xác nhận thông báo {code} rồi. Cảm ơn {you}!"
+# {you}: the member's title ("đồng chí", "chị"; "anh/chị" when unknown).
+ACK_NOTHING = "Hiện không có thông báo nào cần {you} xác nhận. Cảm ơn {you}!"
 ACK_UNKNOWN = "Không tìm thấy thông báo {code}."
 ACK_CANCELLED = "Thông báo {code} đã được hủy, {name} không cần xác nhận nữa."
+QUOTE_LIMIT = 300  # a directive quoted in a chase: the first lines say what it was
+
+
+def quoted(text: str, limit: int = QUOTE_LIMIT) -> str:
+    """`text` whole when short; else cut between words, with "…" to say there is more."""
+    if len(text) <= limit:
+        return text
+    cut = text[: limit - 1]
+    return (cut.rsplit(None, 1)[0] if " " in cut else cut).rstrip(" ,;:.") + "…"
+
+
 ACK_REMINDER_PRIVATE = (
     '⏰ Nhắc nhẹ: {name} chưa xác nhận thông báo {code}:\n"{text}"\n'
     "Trả lời /danhan {id} giúp bot nhé. Hạn: {deadline}. Cảm ơn {you}!"
@@ -48,7 +60,6 @@ TASK_WHO = 'Không tìm thấy thành viên "{name}" trong danh sách. Kiểm tr
 TASK_PICK = 'Có {n} người khớp "{name}":\n{options}\nTrả lời số thứ tự để chọn người nhận việc.'
 TASK_PICK_RANGE = "Danh sách chỉ có {n} người: anh/chị trả lời một số từ 1 đến {n} giúp bot nhé."
 TASK_CREATED = "📝 Đã giao việc {code} cho {name}: {text}{due}."
-TASK_ASSIGNED = "📝 Anh/chị được giao việc {code}: {text}{due}.\nLàm xong nhắn /xong {code} cho bot nhé. Cảm ơn anh/chị!"
 TASK_DUE = ", hạn {due}"
 TASK_DUE_PAST = "Hạn {due} đã qua. Anh/chị gõ lại lệnh với hạn mới giúp bot nhé."
 TASK_DONE = "✅ Việc {code} đã hoàn thành. Cảm ơn {name}!"

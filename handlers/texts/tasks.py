@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+# {you}: the assignee's title ("đồng chí", "chị"; "anh/chị" when unknown), {You} opening it.
 TASK_ASSIGNED = (
-    "📝 Anh/chị được giao việc {code}: {text}{due}.\n"
+    "📝 {You} được giao việc {code}: {text}{due}.\n"
     'Trả lời "nhận việc" vào tin này để báo đã nhận; làm xong trả lời "xong" (kèm ghi chú '
-    "nếu có) hoặc nhắn /xong {code}. Cảm ơn anh/chị!"
+    "nếu có) hoặc nhắn /xong {code}. Cảm ơn {you}!"
 )
 TASK_CREATED_MANY = "📝 Đã giao việc cho {n} người: {who}. Nội dung: {text}{due}."
 TASK_CREATED_ONE = "{name} ({code})"
@@ -13,7 +14,7 @@ TASK_PICK_NEXT = (
     'Còn "{name}" có {n} người khớp:\n{options}\nTrả lời số thứ tự để chọn người nhận việc.'
 )
 TASK_ACCEPTED = "👍 Đã ghi nhận {name} nhận việc {code}. Cảm ơn {you}!"
-TASK_ACCEPTED_ALREADY = "Anh/chị đã nhận việc {code} rồi. Cảm ơn anh/chị!"
+TASK_ACCEPTED_ALREADY = "{You} đã nhận việc {code} rồi. Cảm ơn {you}!"
 TASK_DONE_LATE = "✅ Việc {code} đã hoàn thành (trễ hạn {due}). Cảm ơn {name}!"
 TASK_DONE_NOTIFY = "✅ {name} đã hoàn thành việc {code}: {text}.{late}{note}"
 TASK_DONE_NOTIFY_LATE = " Trễ hạn ({due})."
@@ -30,7 +31,8 @@ TASK_DONE_WHICH = (
 CANCEL_USAGE = "Cú pháp: /huy CV3 (hủy việc), /huy TB2 (hủy thông báo), /huy SV5 (báo nhầm)."
 CANCEL_NOT_ALLOWED = "Chỉ người tạo {code} hoặc quản trị viên mới hủy được."
 TASK_CANCEL_DONE = "Đã hủy việc {code} giao cho {name}."
-TASK_CANCEL_NOTICE = "Việc {code} ({text}) đã được hủy. Anh/chị không cần làm nữa. Cảm ơn anh/chị!"
+# {Name}: the assignee ("Chị Lan"): the notice may go to the group the task was given in.
+TASK_CANCEL_NOTICE = "Việc {code} ({text}) đã được hủy. {Name} không cần làm nữa. Cảm ơn {you}!"
 TASK_CANCEL_CLOSED = "Việc {code} đã hoàn thành, không hủy được nữa."
 DIRECTIVE_NOT_FOUND = "Không tìm thấy thông báo {code}."
 DIRECTIVE_CANCEL_DONE = "Đã hủy thông báo {code} và báo lại {groups}."

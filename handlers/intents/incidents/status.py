@@ -141,11 +141,20 @@ async def alert_reply(ctx: Context) -> bool:
     manager = may_manage(ctx.settings, ctx.member, incident)
     if not manager and action != "acknowledged":
         return False  # someone else's remark in the coordinators' chat: routed as usual
+    if action is None and says_false_alarm(ctx.text) and not asks(ctx):
+        # "không sao" from whoever may manage it: it is fine, nobody needs to go (not "I'm on
+        # it"); closed as settled, and the alerted read the words themselves.
+        action = closing_status(ctx.text)
     if action is None:
-        # Any reply from a coordinator to an alert means they have it in hand.
+        # Any other reply from a coordinator to an alert means they have it in hand.
         action = "acknowledged"
     await ctx.reply(await set_status(ctx, incident, action, ctx.text))
     return True
+
+
+def asks(ctx: Context) -> bool:
+    """A question ("không sao chứ?") asks about the event; it says nothing of its end."""
+    return "?" in ctx.text or (ctx.parsed is not None and ctx.parsed.type == "question")
 
 
 async def receipt_take_over(ctx: Context, report_id: int) -> bool:

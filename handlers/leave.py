@@ -1,0 +1,52 @@
+"""Declared leave ("nghỉ phép đến 10/12") and public holidays: days that are no one's
+silence. The nudges, /chuahoatdong and the weekly digest read them here, so they agree."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from handlers.calendar import holidays_between, local
+from handlers.config import Settings
+from handlers.deadlines import leave_ends
+from models.tables import Message
+
+
+async def leaves_end(
+    session: AsyncSession,
+    settings: Settings,
+    member_ids: list[int],
+    said_before: datetime | None = None,
+) -> dict[int, datetime]:
+    """When each member's announced leave ("nghỉ phép đến 10/12") ends: until then they are
+    not quiet, and their silence counts from then (docs/acks-and-budget.md). `said_before`:
+    only leave announced by then (a past week's digest)."""
+    ends: dict[int, datetime] = {}
+    for i in range(0, len(member_ids), 900):
+        stmt = select(Message.member_pk, Message.text, Message.sent_at).where(
+            Message.member_pk.in_(member_ids[i : i + 900]), Message.type == "absent"
+        )
+        if said_before is not None:
+            stmt = stmt.where(Message.sent_at < said_before)
+        rows = await session.execute(stmt)
+        for member_pk, text, sent_at in rows:
+            end = leave_ends(text or "", sent_at, settings.tz)
+            if member_pk is not None and end is not None:
+                ends[member_pk] = max(end, ends.get(member_pk, end))
+    return ends
+
+
+def working_days_back(settings: Settings, now: datetime, days: int) -> datetime:
+    """`days` before `now`, the public holidays in between not counted: after Tết, "the last
+    7 days" reaches back over the holiday to the week before it."""
+    start = now - timedelta(days=days)
+    today = local(settings, now).date()
+    for _ in range(12):  # each pass may reach over a further holiday; Tết is the longest
+        off = len(holidays_between(settings, local(settings, start).date(), today))
+        wider = now - timedelta(days=days + off)
+        if wider == start:
+            break
+        start = wider
+    return start
