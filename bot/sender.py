@@ -9,7 +9,7 @@ import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, fields
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from functools import lru_cache
 from typing import Any, cast
 
@@ -403,15 +403,9 @@ class Sender(LoopWorker):
         reserved = budget * self._settings.engagement.reserved_budget_fraction
         keep = []
         for row in rows:
-            if row.kind == "nudge" and now - row.created_at > NUDGE_SHELF_LIFE:
-                why = "withdrawn: a nudge held more than 3 days no longer says the truth"
-                await _execute(conn, _CANCEL, {"oid": row.id, "why": why})
-                continue
-            if row.ref_type == SUMMARY and self._local_day(row.created_at) != self._local_day(now):
-                # "việc cần theo dõi hôm nay (thứ Ba 01/12)" read on Wednesday is untrue, and
-                # that morning's own summary says what is open now.
-                why = "withdrawn: a daily summary held past its day"
-                await _execute(conn, _CANCEL, {"oid": row.id, "why": why})
+            outdated = self._outdated(row, now)
+            if outdated is not None:
+                await _execute(conn, _CANCEL, {"oid": row.id, "why": outdated})
                 continue
             if row.kind in POLITE_KINDS and not polite:
                 # Queued in the evening but delayed (backlog, retries): still never at night.
@@ -443,8 +437,19 @@ class Sender(LoopWorker):
                 left -= max(1, len(self._messages(row)) - row.chunks_sent)
         return keep
 
-    def _local_day(self, at: datetime) -> date:
-        return at.astimezone(self._settings.tz).date()
+    def _outdated(self, row: Claimed, now: datetime) -> str | None:
+        """Why a row held back (outage, quiet hours) would no longer be true, if so."""
+        if row.kind == "nudge" and now - row.created_at > NUDGE_SHELF_LIFE:
+            return "withdrawn: a nudge held more than 3 days no longer says the truth"
+        tz = self._settings.tz
+        if (
+            row.ref_type == SUMMARY
+            and row.created_at.astimezone(tz).date() != now.astimezone(tz).date()
+        ):
+            # "việc cần theo dõi hôm nay (thứ Ba 01/12)" read on Wednesday is untrue, and
+            # that morning's own summary says what is open now.
+            return "withdrawn: a daily summary held past its day"
+        return None
 
     @staticmethod
     async def _defer(conn: AsyncSession, row: Claimed, when: datetime, why: str) -> None:
