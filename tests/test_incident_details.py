@@ -247,3 +247,72 @@ async def test_it_is_fine_from_one_of_two_reporters_passes_on_her_words(bot: Bot
         'Sự việc SV1: chị Lan nhắn "đã dập được rồi, không sao", nhưng còn người khác cũng '
         "báo nên sự việc vẫn mở."
     )
+
+
+async def test_details_every_few_minutes_keep_the_window_open_for_half_an_hour(
+    bot: Bot,
+) -> None:
+    """Lan sends what she learns every eight minutes: each joins SV1, since the window runs
+    from her last word on it (10 minutes), up to 30 minutes after the report."""
+    await say(bot, "u1", "chào bot")
+    await say(bot, "u2", MENTION + "Báo cáo: cháy kho số 3", group=MAY)  # 14:20
+    for text in ("ở phía sau xưởng A", "lúc 14h15", "co 2 nguoi bi bong"):
+        bot.clock.advance(timedelta(minutes=8))  # 14:28, 14:36, 14:44
+        await say(bot, "u2", MENTION + text, group=MAY)
+        assert said(bot, MAY)[-1].startswith(f'Đã bổ sung vào sự việc SV1: "{text}".')
+    assert said(bot, "u1")[-1] == (
+        '🚨 Sự việc SV1 (cháy/nổ tại kho 3, xưởng A): chị Lan báo thêm "co 2 nguoi bi bong".'
+    )
+    # 14:52: eight minutes after her last detail, but 32 after the report: news of its own.
+    bot.clock.advance(timedelta(minutes=8))
+    before = len(said(bot, MAY))
+    await say(bot, "u2", MENTION + "ở cổng sau", group=MAY)
+    assert await events(bot, 1, "detail") == [
+        "ở phía sau xưởng A",
+        "lúc 14h15",
+        "co 2 nguoi bi bong",
+    ]
+    assert not any(line.startswith("Đã bổ sung") for line in said(bot, MAY)[before:])
+    fire = await incident(bot, 1)
+    assert fire.severity == "high" and "workshop:a" in fire.place_key.split("|")
+    assert await count(bot, Incident) == 1 and await count(bot, Report) == 1
+
+
+async def test_a_detail_sent_in_private_joins_the_report_made_in_the_group(bot: Bot) -> None:
+    """Lan reported the fire in May Việt's group, then writes to the bot privately: her only
+    open incident takes the detail and she reads which one. Cường, with two reports open,
+    is not guessed for: his private remark stays his own."""
+    await say(bot, "u1", "chào bot")
+    await say(bot, "u2", "chào bot")  # Lan has a private chat with the bot
+    await say(bot, "u2", MENTION + "Báo cáo: cháy kho số 3", group=MAY)  # 14:20
+    in_group = len(said(bot, MAY))
+    bot.clock.advance(timedelta(minutes=3))
+    await say(bot, "u2", "có 2 người bị bỏng")
+    assert said(bot, "u2")[-1] == (
+        "Đã bổ sung vào sự việc SV1 (cháy/nổ tại kho 3, chị báo trong nhóm Tổ bảo vệ May Việt "
+        'lúc 14:20): "có 2 người bị bỏng". Cảm ơn chị! Bot đã báo thêm cho anh Quân.'
+    )
+    assert said(bot, "u1")[-1] == (
+        '🚨 Sự việc SV1 (cháy/nổ tại kho 3): chị Lan báo thêm "có 2 người bị bỏng".'
+    )
+    assert len(said(bot, MAY)) == in_group  # the group is not told again
+    assert await events(bot, 1, "detail") == ["có 2 người bị bỏng"]
+    async with bot.sessions() as s:
+        report = (await s.execute(select(Report))).scalar_one()
+    assert report.people == 2 and report.severity == "high"
+
+    # Cường reports a fire and a theft in the group: "ở cổng sau" in private could be either.
+    await say(bot, "u3", "chào bot")
+    await say(bot, "u3", MENTION + "cháy ở xưởng 7", group=MAY)
+    await say(bot, "u3", MENTION + "có trộm ở kho 5", group=MAY)
+    bot.clock.advance(timedelta(minutes=1))
+    before = len(said(bot, "u3"))
+    await say(bot, "u3", "ở cổng sau")
+    assert await events(bot, 2, "detail") == [] and await events(bot, 3, "detail") == []
+    assert not any(line.startswith("Đã bổ sung") for line in said(bot, "u3")[before:])
+
+    # Once SV1 is closed, Lan's private remark is hers again.
+    await say(bot, "u1", "/xong SV1 đã dập tắt")
+    bot.clock.advance(timedelta(minutes=1))
+    await say(bot, "u2", "ở phía sau xưởng A")
+    assert await events(bot, 1, "detail") == ["có 2 người bị bỏng"]
