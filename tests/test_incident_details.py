@@ -12,10 +12,12 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, update
+from sqlalchemy import text as sql
 
 import bot.processor as bot_processor
 from handlers.clock import FixedClock
+from models.db import head_revision, make_engine, upgrade
 from models.roster import import_roster_csv
 from models.tables import Incident, IncidentEvent, Outbox, Report
 from tests.conftest import Bot, member_says, text_event
@@ -316,3 +318,60 @@ async def test_a_detail_sent_in_private_joins_the_report_made_in_the_group(bot: 
     bot.clock.advance(timedelta(minutes=1))
     await say(bot, "u2", "ở phía sau xưởng A")
     assert await events(bot, 1, "detail") == ["có 2 người bị bỏng"]
+
+
+async def test_it_is_fine_closed_before_settled_existed_becomes_settled_on_upgrade(
+    bot: Bot, db_url: str
+) -> None:
+    """Revision 0013. Before the `settled` status, Lan's "Họ đã bỏ đi rồi, không sao" closed
+    SV1 as a false alarm. Her message is stored, so the upgrade tells it from Cường's verdict
+    "/bao_nham SV2 không sao" and his "báo nhầm, không sao": SV1 becomes settled, the digest
+    says "đã ổn", and the two false alarms stay."""
+    bot.clock.set(NIGHT)
+    await say(bot, "u1", "chào bot")
+    await say(bot, "u2", MENTION + "Có người lạ trèo tường vào kho 2", group=MAY)
+    bot.clock.advance(timedelta(minutes=5))
+    await say(bot, "u2", MENTION + "Họ đã bỏ đi rồi, không sao", group=MAY)
+    await say(bot, "u3", MENTION + "Có người lạ trèo tường vào kho 4", group=MAY)
+    await say(bot, "u1", "/bao_nham SV2 không sao")
+    await say(bot, "u3", MENTION + "Có người lạ trèo rào vào bãi xe", group=MAY)
+    bot.clock.advance(timedelta(minutes=5))
+    await say(bot, "u3", MENTION + "báo nhầm, không sao", group=MAY)
+    assert [(await incident(bot, n)).status for n in (1, 2, 3)] == [
+        "settled",
+        "false_alarm",
+        "false_alarm",
+    ]
+
+    # SV1 as the release before `settled` left it, and the schema at revision 0012.
+    async with bot.sessions() as s, s.begin():
+        await s.execute(update(Incident).where(Incident.id == 1).values(status="false_alarm"))
+        await s.execute(
+            update(IncidentEvent)
+            .where(IncidentEvent.incident_pk == 1, IncidentEvent.kind == "settled")
+            .values(kind="false_alarm")
+        )
+        await s.execute(sql("UPDATE alembic_version SET version_num = '0012'"))
+    engine = make_engine(db_url)
+    try:
+        assert await upgrade(engine) == ("0012", head_revision())
+    finally:
+        await engine.dispose()
+
+    assert [(await incident(bot, n)).status for n in (1, 2, 3)] == [
+        "settled",
+        "false_alarm",
+        "false_alarm",
+    ]
+    assert await events(bot, 1, "settled") == ["Họ đã bỏ đi rồi, không sao"]
+    assert await events(bot, 1, "false_alarm") == []
+    assert await events(bot, 2, "false_alarm") == ["không sao"]
+
+    # Monday 08:00: the weekly digest counts SV1 as over, not as a false alarm.
+    bot.clock.set(datetime(2026, 11, 30, 1, 5, tzinfo=UTC))
+    assert (await bot.runtime.run_job("weekly_digest")).queued >= 1
+    await bot.drain()
+    digest = next(t for t in said(bot, "u1") if t.startswith("📊"))
+    assert "• SV1 " in digest and ": đã ổn (Họ đã bỏ đi rồi, không sao)" in digest
+    assert "• SV2 " in digest and ": báo nhầm (không sao)" in digest
+    assert "• SV3 " in digest and ": báo nhầm (báo nhầm, không sao)" in digest
