@@ -375,3 +375,23 @@ async def test_it_is_fine_closed_before_settled_existed_becomes_settled_on_upgra
     assert "• SV1 " in digest and ": đã ổn (Họ đã bỏ đi rồi, không sao)" in digest
     assert "• SV2 " in digest and ": báo nhầm (không sao)" in digest
     assert "• SV3 " in digest and ": báo nhầm (báo nhầm, không sao)" in digest
+
+
+async def test_a_private_detail_skips_her_closed_private_report_for_the_open_group_one(
+    bot: Bot,
+) -> None:
+    """Lan reported a theft privately, Quân closed it; minutes later she reports a fire in the
+    group and writes the injuries privately: they join the fire, the theft being closed."""
+    await say(bot, "u1", "chào bot")
+    await say(bot, "u2", "mất trộm 2 cuộn dây điện ở kho 5")  # SV1, in private
+    await say(bot, "u1", "/xong SV1 đã tìm thấy")
+    bot.clock.advance(timedelta(minutes=5))
+    await say(bot, "u2", MENTION + "Báo cáo: cháy kho số 3", group=MAY)  # SV2, 14:25
+    bot.clock.advance(timedelta(minutes=2))
+    await say(bot, "u2", "co 2 nguoi bi bong")
+    assert said(bot, "u2")[-1].startswith(
+        "Đã bổ sung vào sự việc SV2 (cháy/nổ tại kho 3, chị báo trong nhóm Tổ bảo vệ May Việt "
+        'lúc 14:25): "co 2 nguoi bi bong".'
+    )
+    assert await events(bot, 2, "detail") == ["co 2 nguoi bi bong"]
+    assert await events(bot, 1, "detail") == [] and await count(bot, Incident) == 2

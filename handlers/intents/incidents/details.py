@@ -108,16 +108,23 @@ async def _report_added_to(ctx: Context) -> tuple[Report, Incident] | None:
     s, member = ctx.session, ctx.member
     since = ctx.now - timedelta(minutes=DETAIL_MAX_MINUTES)
     report = await latest_report_in_chat(s, member.id, ctx.event.chat_id, since)
-    if report is None and ctx.is_private:
+    found = await _taking_details(ctx, report) if report is not None else None
+    if found is None and ctx.is_private:
         # About a report made in a group: only when it cannot be another one.
         reports = await open_reports_since(s, member.id, since)
-        report = reports[0] if len({r.incident_pk for r in reports}) == 1 else None
-    if report is None or report.incident_pk is None:
+        if len({r.incident_pk for r in reports}) == 1:
+            found = await _taking_details(ctx, reports[0])
+    return found
+
+
+async def _taking_details(ctx: Context, report: Report) -> tuple[Report, Incident] | None:
+    """The report and its incident, when the incident is open and the window too."""
+    if report.incident_pk is None:
         return None
-    incident = await get_incident(s, report.incident_pk, lock=True)
+    incident = await get_incident(ctx.session, report.incident_pk, lock=True)
     if incident is None or incident.status not in OPEN:
         return None
-    last = await last_word_on(s, incident.id, member.id) or report.created_at
+    last = await last_word_on(ctx.session, incident.id, ctx.member.id) or report.created_at
     if ctx.now - max(last, report.created_at) > timedelta(minutes=DETAIL_MINUTES):
         return None
     return report, incident
