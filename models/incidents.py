@@ -484,6 +484,48 @@ async def latest_report_in_chat(
     return (await session.execute(stmt)).scalar_one_or_none()
 
 
+async def open_reports_since(
+    session: AsyncSession, member_pk: int, since: datetime
+) -> list[Report]:
+    """The member's reports filed at or after `since`, in any chat, whose incidents are still
+    open, newest first (a detail sent in private joins one of them when they are one)."""
+    if await no_report_since(session, member_pk, since):
+        return []
+    stmt = (
+        select(Report)
+        .join(Incident, Incident.id == Report.incident_pk)
+        .where(
+            Report.member_pk == member_pk,
+            Report.created_at >= since,
+            Report.status != "false_alarm",
+            Incident.status.in_(OPEN),
+        )
+        .order_by(Report.created_at.desc(), Report.id.desc())
+        .limit(20)
+    )
+    return list((await session.execute(stmt)).scalars())
+
+
+# What a reporter does about an incident: reports it, adds to it, confirms, corrects, sends a
+# photo. Each keeps the window for details open (handlers/intents/incidents/details.py).
+REPORTER_STEPS = ("report", "merged", "detail", "photo", "confirmed", "corrected")
+
+
+async def last_word_on(session: AsyncSession, incident_pk: int, member_pk: int) -> datetime | None:
+    """When the member last said something about the incident (REPORTER_STEPS)."""
+    stmt = (
+        select(IncidentEvent.at)
+        .where(
+            IncidentEvent.incident_pk == incident_pk,
+            IncidentEvent.member_pk == member_pk,
+            IncidentEvent.kind.in_(REPORTER_STEPS),
+        )
+        .order_by(IncidentEvent.at.desc())
+        .limit(1)
+    )
+    return (await session.execute(stmt)).scalar_one_or_none()
+
+
 async def orphan_photos(session: AsyncSession, member_pk: int, since: datetime) -> list[Attachment]:
     """Photos the member sent recently that no report has claimed yet."""
     if await no_photos_waiting(session, member_pk, since):

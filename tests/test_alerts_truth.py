@@ -259,3 +259,54 @@ async def test_a_theft_from_last_night_reported_in_the_morning_wakes_nobody(bot:
 def test_a_bad_night_window_names_its_key(make_settings: Any) -> None:
     with pytest.raises(Exception, match=r"alerts\.night"):
         make_settings(alerts={"night": "25:00-06:00"})
+
+
+async def test_a_coordinator_asking_in_private_whether_it_is_fine_closes_nothing(
+    bot: Bot,
+) -> None:
+    """02:00, one urgent incident waits. Quân asks the bot privately "không sao chứ?" (and
+    the same without diacritics, "ko", "có sao không"): a question, so SV1 stays open and keeps
+    escalating. Only a statement closes it: "không sao rồi" (settled), in his words."""
+    await say(bot, "u1", "chào bot")
+    await say(bot, "u2", "Có người lạ trèo tường vào kho 2", group=MAY)
+    assert "(SV1)" in said(bot, "u1")[-1]
+    for question in ("không sao chứ?", "khong sao chu?", "khong sao chu", "ko sao chứ"):
+        await say(bot, "u1", question)
+        await say(bot, "u1", "có sao không")
+    # Bình, the sole reporter, asks it back in the group: a question from her closes nothing.
+    await say(bot, "u2", "không sao chứ?", group=MAY)
+    waiting = await incident(bot, 1)
+    assert waiting.status == "reported" and waiting.next_escalation_at is not None
+    assert not any("đóng" in line for line in said(bot, "u1") + said(bot, MAY))
+    assert not any("SV1" in line for line in said(bot, COUNCIL)[1:])  # nobody told "closed"
+
+    # Ten minutes on, nobody has taken it: escalation goes on as if nobody had written.
+    bot.clock.advance(timedelta(minutes=10))
+    assert (await bot.runtime.run_job("incident_escalation")).queued >= 1
+
+    await say(bot, "u1", "khong sao roi")
+    closed = await incident(bot, 1)
+    assert closed.status == "settled" and closed.next_escalation_at is None
+    assert said(bot, "u1")[-1] == "Đã đóng sự việc SV1: đã ổn. Cảm ơn anh/chị!"
+    assert said(bot, MAY)[-1] == (
+        "Sự việc SV1 (đối tượng khả nghi) anh/chị báo đã đóng: anh/chị Quân cho biết đã ổn."
+    )
+
+
+async def test_it_is_settled_in_other_words_ko_sao_roi_and_da_on(bot: Bot) -> None:
+    """By day Quân has two urgent incidents closed by a plain statement: "ko sao rồi" (the
+    short "ko" of "không") with its code, and the reporter's own "đã ổn" in the group."""
+    bot.clock.set(DAY)
+    await say(bot, "u1", "chào bot")
+    await say(bot, "u2", "cháy ở kho 2", group=MAY)
+    await say(bot, "u5", "đánh nhau ở xưởng 4, có người bị thương", group=HANSOL)
+    assert (await incident(bot, 1)).urgent and (await incident(bot, 2)).urgent
+    await say(bot, "u1", "SV1 ko sao rồi")
+    assert (await incident(bot, 1)).status == "settled"
+    await say(bot, "u5", "đã ổn chưa?", group=HANSOL)
+    assert (await incident(bot, 2)).status == "reported"
+    await say(bot, "u5", "đã ổn, họ về rồi", group=HANSOL)
+    assert (await incident(bot, 2)).status == "settled"
+    assert said(bot, "u1")[-1] == (
+        'Sự việc SV2: anh/chị Em nhắn "đã ổn, họ về rồi". Bot đã đóng sự việc, không cần xử lý nữa.'
+    )

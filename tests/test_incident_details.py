@@ -12,10 +12,12 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, update
+from sqlalchemy import text as sql
 
 import bot.processor as bot_processor
 from handlers.clock import FixedClock
+from models.db import head_revision, make_engine, upgrade
 from models.roster import import_roster_csv
 from models.tables import Incident, IncidentEvent, Outbox, Report
 from tests.conftest import Bot, member_says, text_event
@@ -247,3 +249,149 @@ async def test_it_is_fine_from_one_of_two_reporters_passes_on_her_words(bot: Bot
         'Sự việc SV1: chị Lan nhắn "đã dập được rồi, không sao", nhưng còn người khác cũng '
         "báo nên sự việc vẫn mở."
     )
+
+
+async def test_details_every_few_minutes_keep_the_window_open_for_half_an_hour(
+    bot: Bot,
+) -> None:
+    """Lan sends what she learns every eight minutes: each joins SV1, since the window runs
+    from her last word on it (10 minutes), up to 30 minutes after the report."""
+    await say(bot, "u1", "chào bot")
+    await say(bot, "u2", MENTION + "Báo cáo: cháy kho số 3", group=MAY)  # 14:20
+    for text in ("ở phía sau xưởng A", "lúc 14h15", "co 2 nguoi bi bong"):
+        bot.clock.advance(timedelta(minutes=8))  # 14:28, 14:36, 14:44
+        await say(bot, "u2", MENTION + text, group=MAY)
+        assert said(bot, MAY)[-1].startswith(f'Đã bổ sung vào sự việc SV1: "{text}".')
+    assert said(bot, "u1")[-1] == (
+        '🚨 Sự việc SV1 (cháy/nổ tại kho 3, xưởng A): chị Lan báo thêm "co 2 nguoi bi bong".'
+    )
+    # 14:52: eight minutes after her last detail, but 32 after the report: news of its own.
+    bot.clock.advance(timedelta(minutes=8))
+    before = len(said(bot, MAY))
+    await say(bot, "u2", MENTION + "ở cổng sau", group=MAY)
+    assert await events(bot, 1, "detail") == [
+        "ở phía sau xưởng A",
+        "lúc 14h15",
+        "co 2 nguoi bi bong",
+    ]
+    assert not any(line.startswith("Đã bổ sung") for line in said(bot, MAY)[before:])
+    fire = await incident(bot, 1)
+    assert fire.severity == "high" and "workshop:a" in fire.place_key.split("|")
+    assert await count(bot, Incident) == 1 and await count(bot, Report) == 1
+
+
+async def test_a_detail_sent_in_private_joins_the_report_made_in_the_group(bot: Bot) -> None:
+    """Lan reported the fire in May Việt's group, then writes to the bot privately: her only
+    open incident takes the detail and she reads which one. Cường, with two reports open,
+    is not guessed for: his private remark stays his own."""
+    await say(bot, "u1", "chào bot")
+    await say(bot, "u2", "chào bot")  # Lan has a private chat with the bot
+    await say(bot, "u2", MENTION + "Báo cáo: cháy kho số 3", group=MAY)  # 14:20
+    in_group = len(said(bot, MAY))
+    bot.clock.advance(timedelta(minutes=3))
+    await say(bot, "u2", "có 2 người bị bỏng")
+    assert said(bot, "u2")[-1] == (
+        "Đã bổ sung vào sự việc SV1 (cháy/nổ tại kho 3, chị báo trong nhóm Tổ bảo vệ May Việt "
+        'lúc 14:20): "có 2 người bị bỏng". Cảm ơn chị! Bot đã báo thêm cho anh Quân.'
+    )
+    assert said(bot, "u1")[-1] == (
+        '🚨 Sự việc SV1 (cháy/nổ tại kho 3): chị Lan báo thêm "có 2 người bị bỏng".'
+    )
+    assert len(said(bot, MAY)) == in_group  # the group is not told again
+    assert await events(bot, 1, "detail") == ["có 2 người bị bỏng"]
+    async with bot.sessions() as s:
+        report = (await s.execute(select(Report))).scalar_one()
+    assert report.people == 2 and report.severity == "high"
+
+    # Cường reports a fire and a theft in the group: "ở cổng sau" in private could be either.
+    await say(bot, "u3", "chào bot")
+    await say(bot, "u3", MENTION + "cháy ở xưởng 7", group=MAY)
+    await say(bot, "u3", MENTION + "có trộm ở kho 5", group=MAY)
+    bot.clock.advance(timedelta(minutes=1))
+    before = len(said(bot, "u3"))
+    await say(bot, "u3", "ở cổng sau")
+    assert await events(bot, 2, "detail") == [] and await events(bot, 3, "detail") == []
+    assert not any(line.startswith("Đã bổ sung") for line in said(bot, "u3")[before:])
+
+    # Once SV1 is closed, Lan's private remark is hers again.
+    await say(bot, "u1", "/xong SV1 đã dập tắt")
+    bot.clock.advance(timedelta(minutes=1))
+    await say(bot, "u2", "ở phía sau xưởng A")
+    assert await events(bot, 1, "detail") == ["có 2 người bị bỏng"]
+
+
+async def test_it_is_fine_closed_before_settled_existed_becomes_settled_on_upgrade(
+    bot: Bot, db_url: str
+) -> None:
+    """Revision 0013. Before the `settled` status, Lan's "Họ đã bỏ đi rồi, không sao" closed
+    SV1 as a false alarm. Her message is stored, so the upgrade tells it from Cường's verdict
+    "/bao_nham SV2 không sao" and his "báo nhầm, không sao": SV1 becomes settled, the digest
+    says "đã ổn", and the two false alarms stay."""
+    bot.clock.set(NIGHT)
+    await say(bot, "u1", "chào bot")
+    await say(bot, "u2", MENTION + "Có người lạ trèo tường vào kho 2", group=MAY)
+    bot.clock.advance(timedelta(minutes=5))
+    await say(bot, "u2", MENTION + "Họ đã bỏ đi rồi, không sao", group=MAY)
+    await say(bot, "u3", MENTION + "Có người lạ trèo tường vào kho 4", group=MAY)
+    await say(bot, "u1", "/bao_nham SV2 không sao")
+    await say(bot, "u3", MENTION + "Có người lạ trèo rào vào bãi xe", group=MAY)
+    bot.clock.advance(timedelta(minutes=5))
+    await say(bot, "u3", MENTION + "báo nhầm, không sao", group=MAY)
+    assert [(await incident(bot, n)).status for n in (1, 2, 3)] == [
+        "settled",
+        "false_alarm",
+        "false_alarm",
+    ]
+
+    # SV1 as the release before `settled` left it, and the schema at revision 0012.
+    async with bot.sessions() as s, s.begin():
+        await s.execute(update(Incident).where(Incident.id == 1).values(status="false_alarm"))
+        await s.execute(
+            update(IncidentEvent)
+            .where(IncidentEvent.incident_pk == 1, IncidentEvent.kind == "settled")
+            .values(kind="false_alarm")
+        )
+        await s.execute(sql("UPDATE alembic_version SET version_num = '0012'"))
+    engine = make_engine(db_url)
+    try:
+        assert await upgrade(engine) == ("0012", head_revision())
+    finally:
+        await engine.dispose()
+
+    assert [(await incident(bot, n)).status for n in (1, 2, 3)] == [
+        "settled",
+        "false_alarm",
+        "false_alarm",
+    ]
+    assert await events(bot, 1, "settled") == ["Họ đã bỏ đi rồi, không sao"]
+    assert await events(bot, 1, "false_alarm") == []
+    assert await events(bot, 2, "false_alarm") == ["không sao"]
+
+    # Monday 08:00: the weekly digest counts SV1 as over, not as a false alarm.
+    bot.clock.set(datetime(2026, 11, 30, 1, 5, tzinfo=UTC))
+    assert (await bot.runtime.run_job("weekly_digest")).queued >= 1
+    await bot.drain()
+    digest = next(t for t in said(bot, "u1") if t.startswith("📊"))
+    assert "• SV1 " in digest and ": đã ổn (Họ đã bỏ đi rồi, không sao)" in digest
+    assert "• SV2 " in digest and ": báo nhầm (không sao)" in digest
+    assert "• SV3 " in digest and ": báo nhầm (báo nhầm, không sao)" in digest
+
+
+async def test_a_private_detail_skips_her_closed_private_report_for_the_open_group_one(
+    bot: Bot,
+) -> None:
+    """Lan reported a theft privately, Quân closed it; minutes later she reports a fire in the
+    group and writes the injuries privately: they join the fire, the theft being closed."""
+    await say(bot, "u1", "chào bot")
+    await say(bot, "u2", "mất trộm 2 cuộn dây điện ở kho 5")  # SV1, in private
+    await say(bot, "u1", "/xong SV1 đã tìm thấy")
+    bot.clock.advance(timedelta(minutes=5))
+    await say(bot, "u2", MENTION + "Báo cáo: cháy kho số 3", group=MAY)  # SV2, 14:25
+    bot.clock.advance(timedelta(minutes=2))
+    await say(bot, "u2", "co 2 nguoi bi bong")
+    assert said(bot, "u2")[-1].startswith(
+        "Đã bổ sung vào sự việc SV2 (cháy/nổ tại kho 3, chị báo trong nhóm Tổ bảo vệ May Việt "
+        'lúc 14:25): "co 2 nguoi bi bong".'
+    )
+    assert await events(bot, 2, "detail") == ["co 2 nguoi bi bong"]
+    assert await events(bot, 1, "detail") == [] and await count(bot, Incident) == 2

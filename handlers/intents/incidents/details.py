@@ -23,11 +23,26 @@ from handlers.intents.incidents.understanding import (
 from handlers.registry import hook
 from handlers.texts import incidents as texts
 from handlers.texts.people import title_of
-from models.incidents import OPEN, add_event, get_incident, join_key, latest_report_in_chat
+from models.digest import group_by_chat
+from models.incidents import (
+    OPEN,
+    add_event,
+    get_incident,
+    join_key,
+    last_word_on,
+    latest_report_in_chat,
+    open_reports_since,
+)
 from models.incidents import split_key as place_key_parts
 from models.tables import Incident, Report
 
-DETAIL_MINUTES = 10  # how long after a report the reporter's details join it
+# A reporter sending details every few minutes keeps the window open: it closes DETAIL_MINUTES
+# after their last word on the incident (the report, a detail, a photo...), and at the latest
+# DETAIL_MAX_MINUTES after the report, when what they add is news of its own.
+DETAIL_MINUTES = 10
+DETAIL_MAX_MINUTES = 30
+# Said in private about a report made in a group: which incident the detail joined.
+REPORTED_IN_GROUP = "{code} ({category}{where}, {title} báo trong nhóm {group} lúc {at})"
 # People trapped: the parse has no reason for it ("bị kẹt" reads as a machine jam), and it is
 # as grave as an injury. Only people: "máy bị kẹt" is a report of its own.
 TRAPPED = ("mac ket", "bi ket", "ket lai", "ket ben trong", "khong ra duoc", "chua ra duoc")
@@ -64,27 +79,70 @@ def grave(u: Understood, trapped: bool) -> bool:
 
 @hook(23)
 async def report_detail(ctx: Context) -> bool:
-    """A detail from the reporter, in the chat of their report, within DETAIL_MINUTES while
-    its incident is open: added to it, and passed on to the alerted when it is grave."""
+    """A detail from the reporter, in the chat of their report (or in private about a report
+    made in a group) while the window is open and its incident too: added to it, and passed
+    on to the alerted when it is grave."""
     found = detail_of(ctx)
     if found is None:
         return False
     u, trapped = found
-    since = ctx.now - timedelta(minutes=DETAIL_MINUTES)
-    report = await latest_report_in_chat(ctx.session, ctx.member.id, ctx.event.chat_id, since)
-    if report is None or report.incident_pk is None:
+    target = await _report_added_to(ctx)
+    if target is None:
         return False
-    incident = await get_incident(ctx.session, report.incident_pk, lock=True)
-    if incident is None or incident.status not in OPEN:
-        return False
+    report, incident = target
     _complete(ctx, report, incident, u, trapped)
     words = clipped(ctx.text)
-    answer = texts.DETAIL_ADDED.format(
-        code=texts.incident_code(incident.id), words=words, title=title_of(ctx.member)
-    )
+    code = texts.incident_code(incident.id)
+    if report.chat_id != ctx.event.chat_id:
+        code = await _reported_in_group(ctx, report, incident)
+    answer = texts.DETAIL_ADDED.format(code=code, words=words, title=title_of(ctx.member))
     answer += await _pass_on(ctx, report, incident, u, trapped)
     await ctx.reply(answer, ref_type="report", ref_id=report.id)
     return True
+
+
+async def _report_added_to(ctx: Context) -> tuple[Report, Incident] | None:
+    """The report a detail joins: the sender's newest in this chat, or, in private, the one
+    open incident they reported anywhere; while the window is open (DETAIL_MINUTES after
+    their last word on it, DETAIL_MAX_MINUTES at most after the report)."""
+    s, member = ctx.session, ctx.member
+    since = ctx.now - timedelta(minutes=DETAIL_MAX_MINUTES)
+    report = await latest_report_in_chat(s, member.id, ctx.event.chat_id, since)
+    found = await _taking_details(ctx, report) if report is not None else None
+    if found is None and ctx.is_private:
+        # About a report made in a group: only when it cannot be another one.
+        reports = await open_reports_since(s, member.id, since)
+        if len({r.incident_pk for r in reports}) == 1:
+            found = await _taking_details(ctx, reports[0])
+    return found
+
+
+async def _taking_details(ctx: Context, report: Report) -> tuple[Report, Incident] | None:
+    """The report and its incident, when the incident is open and the window too."""
+    if report.incident_pk is None:
+        return None
+    incident = await get_incident(ctx.session, report.incident_pk, lock=True)
+    if incident is None or incident.status not in OPEN:
+        return None
+    last = await last_word_on(ctx.session, incident.id, ctx.member.id) or report.created_at
+    if ctx.now - max(last, report.created_at) > timedelta(minutes=DETAIL_MINUTES):
+        return None
+    return report, incident
+
+
+async def _reported_in_group(ctx: Context, report: Report, incident: Incident) -> str:
+    """ "SV3 (cháy/nổ tại kho 3, chị báo trong nhóm Tổ bảo vệ May Việt lúc 14:20)": which
+    incident a detail sent in private joined."""
+    group = await group_by_chat(ctx.session, report.chat_id)
+    places = texts.places_text(report.places)
+    return REPORTED_IN_GROUP.format(
+        code=texts.incident_code(incident.id),
+        category=texts.category_name(incident.category),
+        where=f" tại {places}" if places else "",
+        title=title_of(ctx.member),
+        group=group.name if group is not None else report.chat_id,
+        at=report.created_at.astimezone(ctx.tz).strftime("%H:%M"),
+    )
 
 
 def _complete(

@@ -203,8 +203,11 @@ async def private_take_over(ctx: Context) -> bool:
     return True
 
 
-FALSE_ALARM_WORDS = ("bao nham", "nham roi", "khong sao")
-SAYS_MISTAKEN = ("bao nham", "nham roi")  # a false alarm; "không sao" alone: it is over
+SAYS_MISTAKEN = ("bao nham", "nham roi")  # a false alarm
+# It is over, it happened ("không sao rồi", "ko sao", "đã ổn"): settled. Members type "ko" or
+# "k" for "không"; "ổn định" (steady now) says the same.
+SAYS_SETTLED = ("khong sao", "ko sao", "k sao", "da on", "on roi")
+FALSE_ALARM_WORDS = SAYS_MISTAKEN + SAYS_SETTLED
 FALSE_ALARM_HOURS = 6  # "báo nhầm" without a code refers to the sender's report this recent
 
 
@@ -230,8 +233,8 @@ async def false_alarm_message(ctx: Context) -> bool:
     """ "báo nhầm" from the reporter (or a coordinator) withdraws the alarm (false_alarm);
     "không sao" alone says it is over (settled: it happened, so it is no false alarm).
     Pending escalations are withdrawn and the alerted hear."""
-    if not says_false_alarm(ctx.text):
-        return False
+    if not says_false_alarm(ctx.text) or asks(ctx):
+        return False  # a question ("không sao chứ?") says nothing of how it ended
     named = SV_RE.search(ctx.text)
     if named:
         incident = await get_incident(ctx.session, int(named.group(1)), lock=True)
@@ -256,7 +259,7 @@ async def false_alarm_message(ctx: Context) -> bool:
 
 
 def closing_status(text: str) -> str:
-    """ "báo nhầm" / "nhầm rồi": false_alarm; "không sao" alone: settled."""
+    """ "báo nhầm" / "nhầm rồi": false_alarm; "không sao" or "đã ổn" alone: settled."""
     words = folded_words(text)
     return "false_alarm" if any(has_phrase(words, p) for p in SAYS_MISTAKEN) else "settled"
 
