@@ -293,9 +293,10 @@ async def test_a_coordinator_asking_in_private_whether_it_is_fine_closes_nothing
     )
 
 
-async def test_it_is_settled_in_other_words_ko_sao_roi_and_da_on(bot: Bot) -> None:
+async def test_it_is_settled_in_other_words_ko_sao_roi_not_a_patrols_da_on(bot: Bot) -> None:
     """By day Quân has two urgent incidents closed by a plain statement: "ko sao rồi" (the
-    short "ko" of "không") with its code, and the reporter's own "đã ổn" in the group."""
+    short "ko" of "không") with its code, and the reporter's own "k sao" in the group; the
+    reporter's patrol "ca 3 đã ổn" in between closes nothing."""
     bot.clock.set(DAY)
     await say(bot, "u1", "chào bot")
     await say(bot, "u2", "cháy ở kho 2", group=MAY)
@@ -303,10 +304,12 @@ async def test_it_is_settled_in_other_words_ko_sao_roi_and_da_on(bot: Bot) -> No
     assert (await incident(bot, 1)).urgent and (await incident(bot, 2)).urgent
     await say(bot, "u1", "SV1 ko sao rồi")
     assert (await incident(bot, 1)).status == "settled"
-    await say(bot, "u5", "đã ổn chưa?", group=HANSOL)
+    await say(bot, "u5", "ko sao chứ?", group=HANSOL)
     assert (await incident(bot, 2)).status == "reported"
-    await say(bot, "u5", "đã ổn, họ về rồi", group=HANSOL)
+    await say(bot, "u5", "ca 3 đã ổn", group=HANSOL)
+    assert (await incident(bot, 2)).status == "reported"
+    await say(bot, "u5", "k sao, họ về rồi", group=HANSOL)
     assert (await incident(bot, 2)).status == "settled"
     assert said(bot, "u1")[-1] == (
-        'Sự việc SV2: anh/chị Em nhắn "đã ổn, họ về rồi". Bot đã đóng sự việc, không cần xử lý nữa.'
+        'Sự việc SV2: anh/chị Em nhắn "k sao, họ về rồi". Bot đã đóng sự việc, không cần xử lý nữa.'
     )

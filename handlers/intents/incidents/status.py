@@ -204,9 +204,10 @@ async def private_take_over(ctx: Context) -> bool:
 
 
 SAYS_MISTAKEN = ("bao nham", "nham roi")  # a false alarm
-# It is over, it happened ("không sao rồi", "ko sao", "đã ổn"): settled. Members type "ko" or
-# "k" for "không"; "ổn định" (steady now) says the same.
-SAYS_SETTLED = ("khong sao", "ko sao", "k sao", "da on", "on roi")
+# It is over, it happened ("không sao rồi", "ko sao"): settled. Members type "ko" or "k" for
+# "không". Not "đã ổn": patrols and shifts report "ca 3 đã ổn", "khu B ổn rồi" all day, and
+# a reporter's patrol would close the incident he reported this morning.
+SAYS_SETTLED = ("khong sao", "ko sao", "k sao")
 FALSE_ALARM_WORDS = SAYS_MISTAKEN + SAYS_SETTLED
 FALSE_ALARM_HOURS = 6  # "báo nhầm" without a code refers to the sender's report this recent
 
@@ -259,7 +260,7 @@ async def false_alarm_message(ctx: Context) -> bool:
 
 
 def closing_status(text: str) -> str:
-    """ "báo nhầm" / "nhầm rồi": false_alarm; "không sao" or "đã ổn" alone: settled."""
+    """ "báo nhầm" / "nhầm rồi": false_alarm; "không sao" alone: settled."""
     words = folded_words(text)
     return "false_alarm" if any(has_phrase(words, p) for p in SAYS_MISTAKEN) else "settled"
 
