@@ -195,20 +195,51 @@ async def test_a_fire_safety_cluster_week(week: FireWeek, photos: PhotoHost) -> 
         "Đã gửi thông báo TB1 tới Cụm an toàn PCCC số 2. Cần 9 người xác nhận trước 08:00 01/12."
     ]
 
-    # They acknowledge as people do on a phone: quoting the post in the group ("đã nhận",
-    # a bare 👍), privately in teencode ("e nhận r a" = em nhận rồi ạ), "ok đ/c" (đồng chí),
-    # without diacritics, and by voice typing with no punctuation at all.
+    # They acknowledge as people do on a phone: quoting the post in the group (a bare 👍;
+    # "received, but where is it", with no question mark), privately in teencode ("e nhận
+    # r a" = em nhận rồi ạ), "ok đ/c" (đồng chí), without diacritics, and by voice typing
+    # with no punctuation at all. An acknowledgement with a question is both: recorded, and
+    # the question goes to the coordinators as a request (YC).
     tb1 = await w.message_id(PCCC, "THÔNG BÁO TB1")
-    await w.says("tuan", "đã nhận", at("Mon", "08:10"), group=PCCC, quote=tb1)
+    await w.says(
+        "tuan", "Nhận rồi nhưng xưởng 2 hansol ở đâu vậy", at("Mon", "08:10"), group=PCCC, quote=tb1
+    )
     await w.says("phuong", "👍", at("Mon", "08:20"), group=PCCC, quote=tb1)
     assert w.received(PCCC) == [
         "👍 Đã ghi nhận anh Tuấn xác nhận thông báo TB1. Cảm ơn anh!",
+        "Cảm ơn anh Tuấn! Bot đã chuyển câu hỏi (YC1) tới điều phối viên. Khi có trả lời, bot"
+        " sẽ báo lại ngay.",
         "👍 Đã ghi nhận chị Phương xác nhận thông báo TB1. Cảm ơn chị!",
     ]
+    for coordinator in ("quan", "thao"):
+        [forwarded] = w.received(coordinator)
+        assert forwarded.startswith(
+            "❓ YC1: anh Tuấn (May Việt, 0903000011) hỏi trong nhóm Cụm an toàn PCCC số 2:\n"
+            "“Nhận rồi nhưng xưởng 2 hansol ở đâu vậy”"
+        )
+    await w.says("cuong", "da nhan, cho em hoi may gio tap trung", at("Mon", "08:30"))
+    assert w.received("cuong") == [
+        "👍 Đã ghi nhận anh Cường xác nhận thông báo TB1. Cảm ơn anh!",
+        "Cảm ơn anh Cường! Bot đã chuyển câu hỏi (YC2) tới điều phối viên. Khi có trả lời, bot"
+        " sẽ báo lại ngay.",
+    ]
+    assert "YC2" in w.received("quan")[0] and "YC2" in w.received("thao")[0]
+    # Anh Quân answers both; each asker hears the answer where they asked.
+    await w.says("quan", "/traloi YC1 Xưởng 2 Hansol ở lô B3, vào cổng số 2", at("Mon", "08:40"))
+    yc2 = await w.message_id("quan", "YC2")
+    await w.says("quan", "13h30 tập trung tại sân xưởng 2 nhé", at("Mon", "08:42"), quote=yc2)
+    assert w.received(PCCC) == [
+        "💬 Trả lời cho câu hỏi YC1 của anh Tuấn:\nXưởng 2 Hansol ở lô B3, vào cổng số 2\n"
+        "— anh Quân, điều phối viên"
+    ]
+    assert w.received("cuong") == [
+        "💬 Trả lời cho câu hỏi YC2 của anh Cường:\n13h30 tập trung tại sân xưởng 2 nhé\n"
+        "— anh Quân, điều phối viên"
+    ]
+    w.received("quan")
     for who, text, when in (
         ("lan", "e nhận r a", "08:12"),
         ("binh", "ok đ/c", "08:15"),
-        ("cuong", "da nhan", "08:30"),
         (
             "hoa",
             "vâng em nhận được thông báo rồi ạ thứ năm bên em cử hai người xuống xưởng 2 hansol",
@@ -464,6 +495,25 @@ async def sunday_week(
     )
     bot: Bot = await make_bot(settings, clock=FixedClock(at("Mon", "08:00") - timedelta(days=7)))
     return await start_week(bot, zalo, tmp_path, db_url)
+
+
+async def test_received_but_where_privately_acknowledges_and_asks(week: FireWeek) -> None:
+    """The same words as Tuấn's in the group, written to the bot privately, unaccented."""
+    w = week
+    await w.says("quan", "chào bot", at("Mon", "07:30"))
+    await w.says("quan", f"/thongbao {DRILL}", at("Mon", "08:00"))
+    w.received("quan")
+    await w.says("lan", "nhan roi nhung xuong 2 hansol o dau vay", at("Mon", "08:12"))
+    assert w.received("lan") == [
+        "👍 Đã ghi nhận chị Lan xác nhận thông báo TB1. Cảm ơn chị!",
+        "Cảm ơn chị Lan! Bot đã chuyển câu hỏi (YC1) tới điều phối viên. Khi có trả lời, bot"
+        " sẽ báo lại ngay.",
+    ]
+    assert "YC1: chị Lan (May Việt, 0903000012)" in w.received("quan")[0]
+    # Without an acknowledgement first, a question stays a question: nothing is recorded.
+    await w.says("binh", "xuong 2 hansol o dau vay", at("Mon", "08:15"))
+    assert [t[:30] for t in w.received("binh")] == ["Cảm ơn anh Bình! Bot đã chuyển"]
+    assert {a["member_id"] for a in await w.export("acks")} == {"lan"}
 
 
 # ------------------------------------------------------------------------------------------
