@@ -36,7 +36,7 @@ from handlers.clock import FixedClock
 from models.roster import import_roster_csv
 from models.tables import Attachment
 from tests import test_council_week
-from tests.conftest import Bot
+from tests.conftest import Bot, sample
 from tests.fake_zalo import TOKEN, FakeZalo
 from tests.test_council_week import Week
 
@@ -98,6 +98,18 @@ class FireWeek(Week):
                 "quote_message_id": quote,
             },
         }
+        assert (await self.bot.deliver(body))[0] == 200
+        await self.bot.drain()
+
+    async def sends_voice(self, who: str, when: datetime) -> None:
+        """`who` sends the bot a voice note privately (tests/data/zalo_samples/bot_voice.json)."""
+        self.bot.clock.set(when)
+        body = sample("bot_voice")
+        message = body["result"]["message"]
+        message["from"] = {"id": who, "display_name": NAMES[who], "is_bot": False}
+        message["chat"] = {"id": who, "chat_type": "PRIVATE"}
+        message["date"] = int(when.timestamp() * 1000)
+        message["message_id"] = f"v{int(when.timestamp()):019d}"
         assert (await self.bot.deliver(body))[0] == 200
         await self.bot.drain()
 
@@ -270,8 +282,17 @@ async def test_a_fire_safety_cluster_week(week: FireWeek, photos: PhotoHost) -> 
     assert "chị Dung, anh Sơn" in tally
 
     # ------------------------------------------------------------------ Wednesday 2/12
-    # 14:20 a small fire in Hansol's fabric store, reported in the group with @Bot. A fire
-    # alerts both coordinators at once, with who reported and how to take it.
+    # 14:19 chị Phương sees smoke in Hansol's fabric store and first holds the microphone:
+    # a voice note, privately. The bot cannot listen; it must not let her think the fire
+    # was reported, so it asks for words, and says to call 114.
+    await w.sends_voice("phuong", at("Wed", "14:19"))
+    assert w.received("phuong") == [
+        "Bot chưa nghe được tin nhắn thoại, chị nhắn bằng chữ giúp bot nhé (việc gì, ở đâu)."
+        " Nếu có cháy, gọi ngay 114."
+    ]
+    assert w.received("quan") == [] and w.received("thao") == []
+    # 14:20 she types it in the group with @Bot. A fire alerts both coordinators at once,
+    # with who reported and how to take it.
     await w.says(
         "phuong",
         "Cháy nhỏ ở kho vải xưởng 3 Hansol, anh em đang dùng bình dập",
@@ -514,6 +535,24 @@ async def test_received_but_where_privately_acknowledges_and_asks(week: FireWeek
     await w.says("binh", "xuong 2 hansol o dau vay", at("Mon", "08:15"))
     assert [t[:30] for t in w.received("binh")] == ["Cảm ơn anh Bình! Bot đã chuyển"]
     assert {a["member_id"] for a in await w.export("acks")} == {"lan"}
+
+
+async def test_every_voice_note_is_asked_for_words(week: FireWeek) -> None:
+    """The once-a-day hint ("Bot đã ghi nhận tin nhắn ...") is spent on a hello; a voice
+    note after it still gets an answer, in the sender's title (no diacritics to guess)."""
+    w = week
+    await w.says("tuan", "chào bot", at("Tue", "06:50"))
+    assert w.received("tuan")[0].startswith("Bot đã ghi nhận tin nhắn.")
+    await w.sends_voice("tuan", at("Tue", "06:52"))
+    await w.sends_voice("tuan", at("Tue", "06:53"))
+    assert (
+        w.received("tuan")
+        == [
+            "Bot chưa nghe được tin nhắn thoại, anh nhắn bằng chữ giúp bot nhé (việc gì, ở đâu)."
+            " Nếu có cháy, gọi ngay 114."
+        ]
+        * 2
+    )
 
 
 # ------------------------------------------------------------------------------------------
