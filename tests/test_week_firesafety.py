@@ -542,7 +542,7 @@ async def test_every_voice_note_is_asked_for_words(week: FireWeek) -> None:
     note after it still gets an answer, in the sender's title (no diacritics to guess)."""
     w = week
     await w.says("tuan", "chào bot", at("Tue", "06:50"))
-    assert w.received("tuan")[0].startswith("Bot đã ghi nhận tin nhắn.")
+    assert w.received("tuan")[0].startswith("Chào anh Tuấn! Bot đã ghi nhận tin nhắn.")
     await w.sends_voice("tuan", at("Tue", "06:52"))
     await w.sends_voice("tuan", at("Tue", "06:53"))
     assert (
@@ -553,6 +553,18 @@ async def test_every_voice_note_is_asked_for_words(week: FireWeek) -> None:
         ]
         * 2
     )
+
+
+async def test_a_coordinators_hello_is_answered_by_his_title(week: FireWeek) -> None:
+    """The day's first message the bot cannot place (a hello) is answered by name."""
+    w = week
+    await w.says("quan", "chào bot", at("Mon", "07:30"))
+    await w.says("lan", "chao bot a", at("Mon", "07:31"))
+    assert w.received("quan") == [
+        "Chào anh Quân! Bot đã ghi nhận tin nhắn. Nếu cần báo sự việc, anh nhắn rõ nội dung và"
+        " địa điểm; gõ /huongdan để xem hướng dẫn."
+    ]
+    assert w.received("lan")[0].startswith("Chào chị Lan! Bot đã ghi nhận tin nhắn.")
 
 
 # ------------------------------------------------------------------------------------------
@@ -658,16 +670,3 @@ async def test_the_fire_replies_speak_to_people_by_their_title(
     await w.says("thao", "/xong SV1 đã dập tắt", at("Wed", "15:10"))
     said = w.received(PCCC) + [t for t in w.received("thao") if t.startswith("Đã đóng")]
     assert len(said) == 4 and not [t for t in said if "anh/chị" in t]
-
-
-@pytest.mark.xfail(
-    strict=True,
-    reason="basic texts (handlers/texts/core.py NOT_UNDERSTOOD_PRIVATE): anh Quân, a"
-    " coordinator on the roster, says 'chào bot' and reads 'Bot đã ghi nhận tin nhắn. Nếu cần"
-    " báo sự việc, anh/chị nhắn rõ ...': neither a greeting back nor his title",
-)
-async def test_a_coordinators_hello_is_answered_by_his_title(week: FireWeek) -> None:
-    w = week
-    await w.says("quan", "chào bot", at("Mon", "07:30"))
-    [hello] = w.received("quan")
-    assert "anh Quân" in hello and "anh/chị" not in hello

@@ -27,7 +27,8 @@ async def plain_message(ctx: Context) -> None:
     if not ctx.is_private:
         return
     day = ctx.now.astimezone(ctx.tz).date().isoformat()
-    await ctx.reply(texts.NOT_UNDERSTOOD_PRIVATE, key=f"unclear:{ctx.member.id}:{day}")
+    text = texts.NOT_UNDERSTOOD_PRIVATE.format(name=address(ctx.member), you=title_of(ctx.member))
+    await ctx.reply(text, key=f"unclear:{ctx.member.id}:{day}")
 
 
 @intent("kind:voice")
