@@ -202,7 +202,7 @@ async def test_a_member_on_leave_is_not_nudged_until_a_week_after_it_ends(
     for who in ("hung", "lan", "tuan"):
         await w.says(who, "có mặt", at("Mon", "07:00"))
     await w.says("lan", "nghỉ phép đến 10/12", at("Tue", "08:00"))
-    assert w.received("lan")[-1] == "Đã ghi nhận chị Lan báo vắng. Cảm ơn chị đã báo trước."
+    assert w.received("lan")[-1] == "Đã ghi nhận chị Lan nghỉ đến 10/12. Cảm ơn chị đã báo trước."
     w.received("hung")
     nudged = "bot chưa thấy"
     await w.runs("nudges", at("Tue", "09:00") + timedelta(days=7))  # 8/12: Hùng, not Lan

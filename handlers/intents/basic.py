@@ -6,7 +6,7 @@ from handlers.context import Context
 from handlers.registry import hook, intent
 from handlers.texts import core as texts
 from models.identity import open_claim
-from models.people import DEFAULT_TITLE, address
+from models.people import DEFAULT_TITLE, address, title_of
 from models.scoping import role_here
 
 
@@ -27,7 +27,17 @@ async def plain_message(ctx: Context) -> None:
     if not ctx.is_private:
         return
     day = ctx.now.astimezone(ctx.tz).date().isoformat()
-    await ctx.reply(texts.NOT_UNDERSTOOD_PRIVATE, key=f"unclear:{ctx.member.id}:{day}")
+    text = texts.NOT_UNDERSTOOD_PRIVATE.format(name=address(ctx.member), you=title_of(ctx.member))
+    await ctx.reply(text, key=f"unclear:{ctx.member.id}:{day}")
+
+
+@intent("kind:voice")
+async def voice_note(ctx: Context) -> None:
+    """A voice note in private: the bot cannot listen, so each one is answered with a request
+    for words (not the once-a-day hint: a fire told by voice must never meet silence)."""
+    if not ctx.is_private:
+        return
+    await ctx.reply(texts.VOICE_NOT_HEARD.format(you=title_of(ctx.member)))
 
 
 @hook(6, needs="private")

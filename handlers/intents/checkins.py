@@ -12,6 +12,7 @@ from sqlalchemy import func, insert, select
 from handlers.chat import chat_reply
 from handlers.config import shift_times
 from handlers.context import Context
+from handlers.deadlines import leave_ends
 from handlers.intents.basic import plain_message
 from handlers.registry import intent
 from handlers.text import fold
@@ -146,5 +147,22 @@ async def absent(ctx: Context) -> None:
     """Thanks for saying so ahead: late ("đến muộn") is said as late, not as away."""
     folded = fold(ctx.text).lower()
     late = LATE_RE.search(folded) is not None and AWAY_RE.search(folded) is None
-    reply = texts.LATE_OK if late else texts.ABSENT_OK
-    await chat_reply(ctx, reply.format(name=address(ctx.member), you=title_of(ctx.member)))
+    name, you = address(ctx.member), title_of(ctx.member)
+    if late:
+        await chat_reply(ctx, texts.LATE_OK.format(name=name, you=you))
+        return
+    until = _leave_end_day(ctx)
+    if until is None:
+        await chat_reply(ctx, texts.ABSENT_OK.format(name=name, you=you))
+        return
+    await chat_reply(ctx, texts.ABSENT_UNTIL_OK.format(name=name, until=until, you=you))
+
+
+def _leave_end_day(ctx: Context) -> str | None:
+    """The last day of the leave announced ("10/12"), as /chuahoatdong and the digest show
+    it; None for a day's absence. Said back so a misread date is caught at once: the nudges
+    stay away until that day."""
+    end = leave_ends(ctx.text, ctx.event.sent_at, ctx.tz)
+    if end is None or end <= ctx.event.sent_at:
+        return None
+    return end.astimezone(ctx.tz).strftime("%d/%m")

@@ -13,6 +13,7 @@ from handlers.context import Context
 from handlers.councils import own
 from handlers.intents.incidents.status import may_manage
 from handlers.intents.incidents.understanding import SV_RE, TAKE_OVER, folded_words, has_phrase
+from handlers.parse import parse
 from handlers.registry import hook, intent
 from handlers.text import fold
 from handlers.texts import core as core_texts
@@ -271,6 +272,34 @@ def is_thanks(text: str) -> bool:
     return folded.startswith(THANKS)
 
 
+# Where a reply's first clause ends: "Nhận rồi nhưng ...", "đã nhận, cho em hỏi ...".
+CLAUSE_END = re.compile(r"[,.;!?\n]|\s(?:nhưng|nhung|mà)\s", re.IGNORECASE)
+
+
+def first_clause(text: str) -> tuple[str, str]:
+    """The text up to its first clause break, and the rest ("" when there is none)."""
+    match = CLAUSE_END.search(text)
+    if match is None:
+        return text, ""
+    return text[: match.start()], text[match.end() :].strip()
+
+
+def opens_with_ack(ctx: Context) -> bool:
+    """ "Nhận rồi nhưng xưởng 2 ở đâu vậy": read whole as a question, yet its first clause
+    acknowledges (the parser reads the clause alone)."""
+    head, rest = first_clause(ctx.text)
+    return bool(rest) and parse(head, ctx.event.sent_at, ctx.tz).type == "ack"
+
+
+def asks_after_ack(ctx: Context) -> bool:
+    """A question follows the acknowledgement: a "?", or a clause after it that reads as
+    one ("đã nhận, cho em hỏi mấy giờ tập trung": phones drop question marks)."""
+    if "?" in ctx.text:
+        return True
+    _head, rest = first_clause(ctx.text)
+    return bool(rest) and parse(rest, ctx.event.sent_at, ctx.tz).type == "question"
+
+
 @hook(20, needs="quote")
 async def reply_to_directive(ctx: Context) -> bool:
     """A quote-reply to the bot's directive acknowledges it, unless it says otherwise."""
@@ -281,6 +310,14 @@ async def reply_to_directive(ctx: Context) -> bool:
     if row is None or row.ref_type != "directive" or row.ref_id is None:
         return False
     parsed = ctx.parsed
+    if parsed is not None and parsed.type == "question" and opens_with_ack(ctx):
+        if role_here(ctx.member) != "member":
+            return False  # coordinators owe nothing; their question is routed as before
+        directive = await ctx.session.get(Directive, row.ref_id)
+        if directive is None:
+            return False
+        await ack_and_ask(ctx, directive)
+        return True
     if parsed is not None and parsed.type in ("not_ack", "question", "incident", "command"):
         return False  # a question or a report in reply is routed as what it is
     if (parsed is None or parsed.type != "ack") and is_thanks(ctx.text):
@@ -293,10 +330,36 @@ async def reply_to_directive(ctx: Context) -> bool:
     return True
 
 
+async def ack_before_question(ctx: Context) -> bool:
+    """A question that opens with an acknowledgement ("nhận rồi nhưng xưởng 2 ở đâu vậy",
+    privately or to @Bot): the directive the member owes is acknowledged, and the question
+    still goes on as a request. False (nothing done) when there is no such opening or
+    nothing is owed: the question is handled as before."""
+    if role_here(ctx.member) != "member" or not opens_with_ack(ctx):
+        return False
+    chat = None if ctx.is_private else ctx.event.chat_id
+    directive = await open_directive_for(ctx.session, ctx.member, ctx.now, chat)
+    if directive is None:
+        directive = await addressed_directive(ctx.session, ctx.member)
+    if directive is None:
+        return False
+    await ack_and_ask(ctx, directive)
+    return True
+
+
+async def ack_and_ask(ctx: Context, directive: Directive) -> None:
+    """Acknowledge `directive`, and pass the message on to the coordinators as a request:
+    it was read as a question as a whole, whatever its clauses say."""
+    from handlers.intents.requests import open_request  # requests imports this module
+
+    await record_ack(ctx, directive)
+    await open_request(ctx)
+
+
 async def ask_too(ctx: Context) -> None:
     """ "em nhận ạ, mà hạn báo cáo là khi nào ạ?": the acknowledgement is recorded, and the
     question goes to the coordinators like any other (it used to be dropped)."""
-    if "?" not in ctx.text or role_here(ctx.member) != "member":
+    if role_here(ctx.member) != "member" or not asks_after_ack(ctx):
         return
     from handlers.intents.requests import open_request  # requests imports this module
 

@@ -15,7 +15,7 @@ from handlers.codes import request_code
 from handlers.context import Context
 from handlers.councils import scope
 from handlers.intents.basic import plain_message
-from handlers.intents.directives import is_thanks
+from handlers.intents.directives import ack_before_question, is_thanks
 from handlers.registry import hook, intent
 from handlers.text import fold
 from handlers.texts import core as core_texts
@@ -77,6 +77,8 @@ async def question(ctx: Context) -> None:
     if ctx.parsed is not None and ctx.parsed.type == "not_ack" and not _has_words(ctx.text):
         await plain_message(ctx)  # "/-weak", "👎": a frown, nothing to pass on
         return
+    if await ack_before_question(ctx):
+        return  # "nhận rồi nhưng ... ở đâu vậy": acknowledged, and asked on as a request
     await open_request(ctx)
 
 

@@ -31,9 +31,15 @@ HELP_ADMIN = "\nQuản trị: sửa danh sách thành viên trên trang quản l
 
 UNKNOWN_COMMAND = "Bot chưa hiểu lệnh /{name}. Gõ /huongdan để xem các lệnh."
 COORDINATOR_ONLY = "Lệnh /{name} dành cho điều phối viên. Cảm ơn anh/chị đã quan tâm!"
+# {name}: "anh Quân"; {you}: "anh" (the member's title; "anh/chị" when unknown).
 NOT_UNDERSTOOD_PRIVATE = (
-    "Bot đã ghi nhận tin nhắn. Nếu cần báo sự việc, anh/chị nhắn rõ nội dung và địa điểm; "
-    "gõ /huongdan để xem hướng dẫn."
+    "Chào {name}! Bot đã ghi nhận tin nhắn. Nếu cần báo sự việc, {you} nhắn rõ nội dung và"
+    " địa điểm; gõ /huongdan để xem hướng dẫn."
+)
+# A voice note: the bot cannot listen, and must not seem to have taken a report from it.
+VOICE_NOT_HEARD = (
+    "Bot chưa nghe được tin nhắn thoại, {you} nhắn bằng chữ giúp bot nhé (việc gì, ở đâu)."
+    " Nếu có cháy, gọi ngay 114."
 )
 WELCOME_GUEST = (
     "Chào {name}! Anh/chị chưa có trong danh sách Hội đồng; bot đã ghi nhận và đưa vào danh "

@@ -8,6 +8,8 @@ CHECKIN_OK = {
     "patrol": "✅ Đã ghi nhận báo cáo tuần tra của {name} lúc {time}: tình hình bình thường. Cảm ơn {you}!",
 }
 ABSENT_OK = "Đã ghi nhận {name} báo vắng. Cảm ơn {you} đã báo trước."
+# A leave with an end ("nghỉ phép đến 10/12", "nghỉ 3 ngày"): the day read, said back.
+ABSENT_UNTIL_OK = "Đã ghi nhận {name} nghỉ đến {until}. Cảm ơn {you} đã báo trước."
 LATE_OK = "Đã ghi nhận {name} báo đến muộn. Cảm ơn {you} đã báo trước."
 
 DIRECTIVE_POST = (
