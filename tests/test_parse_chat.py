@@ -1,5 +1,6 @@
 """Council chat as members type it on their phones (with and without diacritics): reminders,
-clock times, place codes and laughter, read by `parse()` and through the webhook."""
+arrivals, acknowledgements, clock times, place codes, people trapped and laughter, read by
+`parse()` and through the webhook."""
 
 from __future__ import annotations
 
@@ -8,12 +9,15 @@ from datetime import datetime
 import pytest
 
 from handlers.parse import parse
-from models.tables import CheckIn, Incident
+from models.tables import Ack, CheckIn, Incident
+from tests import test_tasks_people as council_chat
 from tests.conftest import Bot
 from tests.test_incidents import bot, last, rows, say
 from tests.test_parse_alerts import alerts
+from tests.test_tasks_people import council
 
-__all__ = ["bot"]  # the fixture, shared with tests/test_incidents.py
+__all__ = ["bot", "council"]  # the fixtures, shared with tests/test_incidents.py and
+# tests/test_tasks_people.py
 
 SENT = datetime.fromisoformat("2026-11-27T22:00:00+07:00")
 
@@ -72,6 +76,172 @@ async def test_a_coordinators_reminder_records_no_check_in(bot: Bot) -> None:
     await say(bot, "có mặt", sender="u1")
     (row,) = await rows(bot, CheckIn)
     assert row.note == "có mặt"
+
+
+# ---------------------------------------------------------------------- arrivals are check-ins
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "em tới nơi rồi",
+        "em den noi roi",
+        "em đến nơi rồi",
+        "e tới cổng 2 rồi",
+        "e toi cong 2 r",
+        "tới nơi rồi ạ",
+        "toi noi roi a",
+        "Em tới chốt rồi nha",
+        "anh em tới nơi rồi",
+        "em đã đến cổng chính",
+        "em da den cong chinh",
+        "Tổ 2 đã tới chốt",
+        "to 2 da toi chot",
+    ],
+)
+def test_a_member_saying_he_has_arrived_checks_in(text: str) -> None:
+    assert parse(text, SENT).type == "check_in", parse(text, SENT).to_dict()
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "anh tới nơi chưa?",
+        "anh toi noi chua",
+        "xe cứu hỏa tới nơi rồi",
+        "xe cuu hoa toi noi roi",
+        "công an tới rồi",
+        "cong an toi roi",
+        "hàng tới rồi",
+        "em chưa tới nơi",
+        "em chua toi noi",
+        "Đã đến giờ giao ca",
+        "em tới cổng 2 thì thấy 2 thanh niên đánh nhau",
+    ],
+)
+def test_a_question_or_someone_else_arriving_is_no_check_in(text: str) -> None:
+    assert parse(text, SENT).type != "check_in", parse(text, SENT).to_dict()
+
+
+async def test_tuan_arriving_at_gate_2_is_checked_in_and_the_fire_truck_is_not(bot: Bot) -> None:
+    await say(bot, "xe cứu hỏa tới nơi rồi", sender="u3")
+    await say(bot, "anh tới nơi chưa?", sender="u1")
+    assert await rows(bot, CheckIn) == []
+    await say(bot, "e tới cổng 2 rồi", sender="u1")
+    (row,) = await rows(bot, CheckIn)
+    assert row.note == "e tới cổng 2 rồi"
+    assert "Đã ghi nhận" in last(bot, "u1") and "có mặt" in last(bot, "u1")
+
+
+# -------------------------------------------------------- acknowledging is what the bot chases
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "đã có mặt, đã nhận thông báo",
+        "da co mat, da nhan thong bao",
+        "đã nhận thông báo, 7h em có mặt",
+        "da nhan thong bao, 7h e co mat",
+        "em nhận được thông báo rồi, em đang có mặt",
+        "em nhan duoc thong bao roi, em dang co mat",
+        "có mặt, đã nhận",
+    ],
+)
+def test_saying_the_notice_was_received_is_an_acknowledgement(text: str) -> None:
+    assert parse(text, SENT).type == "ack", parse(text, SENT).to_dict()
+
+
+@pytest.mark.parametrize(
+    "text", ["đã nhận ca, có mặt đầy đủ", "ca 2 đã tiếp nhận vị trí, quân số đủ", "ok em có mặt"]
+)
+def test_a_shift_reporting_in_stays_a_check_in(text: str) -> None:
+    assert parse(text, SENT).type == "check_in"
+
+
+async def test_lan_present_and_acknowledging_is_not_chased(council: Bot) -> None:
+    """Lan answers the notice with her presence first: the notice TB1 is acknowledged."""
+    await council_chat.say(council, "q1", "/thongbao Tập trung tại cổng chính lúc 7h sáng mai")
+    await council_chat.say(council, "l1", "đã có mặt, đã nhận thông báo")
+    assert council_chat.said(council, "l1")[-1] == (
+        "👍 Đã ghi nhận anh/chị Lan xác nhận thông báo TB1. Cảm ơn anh/chị!"
+    )
+    assert await council_chat.count(council, Ack) == 1
+
+
+# ------------------------------------------------------------------------------ people trapped
+
+
+@pytest.mark.parametrize(
+    ("text", "category"),
+    [
+        ("có 1 người bị kẹt trong thang máy", "equipment"),
+        ("co 1 nguoi bi ket trong thang may", "equipment"),
+        ("có người mắc kẹt trong thang máy tòa B", "equipment"),
+        ("có người bị kẹt trong kho", "other"),
+        ("co nguoi bi ket trong kho", "other"),
+        ("2 công nhân bị nhốt trong kho lạnh", "other"),
+    ],
+)
+def test_someone_trapped_is_high(text: str, category: str) -> None:
+    p = parse(text, SENT)
+    got = (p.type, p.category, p.severity, p.reasons)
+    assert got == ("incident", category, "high", ("trapped",)), p.to_dict()
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["thẻ bị kẹt trong máy chấm công", "the bi ket trong may cham cong", "cửa cuốn bị kẹt lại"],
+)
+def test_a_thing_stuck_is_a_fault(text: str) -> None:
+    p = parse(text, SENT)
+    assert (p.type, p.category, p.severity) == ("incident", "equipment", "medium"), p.to_dict()
+
+
+async def test_someone_trapped_alerts_the_coordinators_at_once(bot: Bot) -> None:
+    await say(bot, "thẻ bị kẹt trong máy chấm công", sender="u3")
+    assert alerts(bot, "c1") == []  # a fault wakes nobody
+    await say(bot, "có 1 người bị kẹt trong thang máy", sender="u2")
+    (alert,) = alerts(bot, "c1")
+    assert '"có 1 người bị kẹt trong thang máy"' in alert
+
+
+# ----------------------------------------------------------------------- warnings and reminders
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "anh em nhớ khóa cửa kho kẻo mất trộm",
+        "anh em nho khoa cua kho keo mat trom",
+        "nhớ đóng cửa kẻo trộm vào",
+        "mọi người nhớ tắt điện kẻo cháy",
+        "moi nguoi nho tat dien keo chay",
+        "khóa xe cẩn thận tránh mất trộm",
+    ],
+)
+def test_a_warning_lest_something_happens_is_no_report(text: str) -> None:
+    assert parse(text, SENT).type == "other", parse(text, SENT).to_dict()
+
+
+@pytest.mark.parametrize(
+    ("text", "category"),
+    [
+        ("2 thanh nien cam keo dam nhau o cong 3", "fight"),
+        ("xe container lat tren duong D2, ket xe keo dai", "traffic"),
+        ("cháy kho 3 rồi, nhớ gọi 114 kẻo lan", "fire"),
+    ],
+)
+def test_keo_that_is_no_warning(text: str, category: str) -> None:
+    p = parse(text, SENT)
+    assert (p.type, p.category) == ("incident", category), p.to_dict()
+
+
+async def test_a_reminder_against_theft_raises_no_incident(bot: Bot) -> None:
+    await say(bot, "anh em nhớ khóa cửa kho kẻo mất trộm", sender="c1")
+    await say(bot, "anh em nho khoa cua kho keo mat trom", sender="u2")
+    assert await rows(bot, Incident) == []
+    assert alerts(bot, "c1") == []
 
 
 # ------------------------------------------------------------------------------- clock times
@@ -167,6 +337,15 @@ async def test_a_dashed_code_is_one_place_in_the_receipt(bot: Bot) -> None:
         "hahaha con này cháy thật sự",
         "cháy rồi haha",
         "hehe cháy phết 🔥",
+        "thằng Dung nổ quá trời 😂",
+        "thang Dung no qua troi 😂",
+        "thằng Dung nổ quá trời 🤣",
+        "thằng Dung nổ quá trời =))",
+        "thằng Dung nổ quá trời :))",
+        "thằng Dung nổ quá trời :v",
+        "haha thằng Dung nổ quá trời",
+        "hihi thang Dung no qua troi",
+        "thằng Dung nổ quá trời kkk",
     ],
 )
 def test_laughter_with_slang_is_not_a_fire(text: str) -> None:
@@ -183,6 +362,10 @@ def test_laughter_with_slang_is_not_a_fire(text: str) -> None:
         "haha cháy kho 3 thật rồi, gọi 114 gấp",
         "cháy xưởng 2 rồi ae ơi 😭",
         "chay kho 3 roi :((",
+        "nổ bình gas ở bếp ăn xưởng 2 😱",
+        "no binh gas o bep an xuong 2 😱",
+        "haha nổ bình gas ở xưởng 2 rồi",
+        "nổ lớn quá trời 😂 có người bị thương",
     ],
 )
 def test_a_real_fire_with_emoji_stays_a_fire(text: str) -> None:
@@ -193,6 +376,7 @@ def test_a_real_fire_with_emoji_stays_a_fire(text: str) -> None:
 async def test_a_joke_wakes_nobody_and_a_fire_with_emoji_does(bot: Bot) -> None:
     await say(bot, "haha cháy quá 🔥🔥", sender="u2")
     await say(bot, "hihi cháy máy rồi", sender="u3")
+    await say(bot, "thằng Dung nổ quá trời 😂", sender="u3")
     assert alerts(bot, "c1") == []
     assert await rows(bot, Incident) == []
     await say(bot, "cháy kho 3 🔥🔥", sender="u1")

@@ -35,7 +35,14 @@ from handlers.parse.commands import (
 from handlers.parse.entities import _EMERGENCY_RE, _people, _phones, _places
 from handlers.parse.learned import second_opinion
 from handlers.parse.result import Command, ParsedMessage, Place, _parsed
-from handlers.parse.scanning import _directed_clauses, _read, _scan, _tokens
+from handlers.parse.scanning import (
+    _arrived_clauses,
+    _directed_clauses,
+    _read,
+    _scan,
+    _someone_trapped,
+    _tokens,
+)
 from handlers.parse.timewords import _resolve_time, _time_spec, _TimeSpec
 from handlers.parse.vocabulary import (
     _ACK,
@@ -45,6 +52,7 @@ from handlers.parse.vocabulary import (
     M_LAUGH,
     M_NOUN,
     M_NUMBER,
+    TRAPPED,
     _Lexicon,
     _lexicon,
 )
@@ -99,8 +107,12 @@ def _analyse_text(
         directed = _directed_clauses(lex, ltoks, ftoks)
         if directed:  # a reminder to others: its check-in words are not the sender's
             tally = _tally(lex, scan, directed)
+    arrived = _arrived_clauses(lex, ltoks, ftoks)
+    tally.checkin += lex.arrival_weight * sum(not scan.questions[c] for c in arrived)
     tally.ack += emo_ack
     tally.nack += emo_nack
+    if TRAPPED in tally.high and not _someone_trapped(lex, ltoks, ftoks):
+        tally.nobody_trapped()
 
     has_digit = bool(marks & M_DIGIT)
     spec = _time_spec(lex, norm, body, marks, accented)
@@ -121,7 +133,15 @@ def _analyse_text(
         tally.joke = not (places or people or phones or emergency or timed)
     kind, category, confidence, ambiguous = _decide(lex, tally, scan.ambiguous, timing)
     joke = tally.joke and kind != "incident"  # the rules' call: the model does not see laughter
-    if command is None and not joke and learned.consulted(kind, confidence, tally.inc):
+    # "nhớ khóa cửa kẻo mất trộm": every incident word names what to avoid, the rules' call too
+    # (the model sees the words, not the warning).
+    warning = tally.warned and not tally.inc
+    if (
+        command is None
+        and not joke
+        and not warning
+        and learned.consulted(kind, confidence, tally.inc)
+    ):
         strong_fire = tally.inc.get("fire", 0.0) >= STRONG_FIRE or bool(tally.high)
         revised = opinion(ftoks, kind, category, strong_fire)
         if revised != (kind, category):

@@ -16,10 +16,12 @@ from handlers.parse.vocabulary import (
     _NOTICE,
     _PREVENTED,
     _SEV,
+    TRAPPED,
     _Entry,
     _Lexicon,
 )
 
+STUCK = "equipment"  # what a thing stuck is ("thẻ bị kẹt trong máy")
 # Evidence from words typed without doubt that makes a category on its own (one clear word).
 SURE = 2.5
 # A notice this plain (a hotline list, a timetable) is never a report, whatever it names.
@@ -33,6 +35,8 @@ class _Tally:
     clear = ack = nack = checkin = absent = notice = 0.0
     exact = question = intrusion = drill = denied = False
     joke = False  # laughter and no detail of a report (no place, time, people, phone)
+    warned = False  # incident words that name what to avoid ("kẻo mất trộm")
+    trapped = 0.0  # weight for `other` of words that say someone is trapped (vocabulary.TRAPPED)
     firm_high = False  # something high that is more than a sign to check (a loud bang)
     hints_only = True  # every incident signal is a sign to check (smell, smoke, noise)
     last_incident = -1  # index of the last incident signal
@@ -43,6 +47,18 @@ class _Tally:
         self.sure: dict[str, float] = {}  # without readings that rest on an ambiguous word
         self.high: list[str] = []  # reasons that raise the severity
         self.low: list[str] = []  # reasons that lower it
+
+    def nobody_trapped(self) -> None:
+        """No person is named trapped ("thẻ bị kẹt trong máy"): the words report a thing stuck,
+        a fault of equipment, not people in danger."""
+        self.high.remove(TRAPPED)
+        for weights in (self.inc, self.sure):
+            moved = min(self.trapped, weights.get("other", 0.0))
+            if moved:
+                weights["other"] -= moved
+                if not weights["other"]:
+                    del weights["other"]
+                weights[STUCK] = weights.get(STUCK, 0.0) + moved
 
 
 def _add(reasons: list[str], why: str) -> None:
@@ -59,9 +75,12 @@ def _tally(lex: _Lexicon, scan: _Scan, directed: frozenset[int] = frozenset()) -
     qs = scan.questions
     t.question = any(qs)
     for index, (entry, negated, clause, mode, exact, amb) in enumerate(scan.signals):
-        if qs[clause] or mode == _PREVENTED:
+        if qs[clause]:
             continue
         kind, w = entry.kind, entry.w
+        if mode == _PREVENTED:
+            t.warned = t.warned or kind == _INC
+            continue
         if directed and clause in directed and kind in _REPLIES:
             continue  # "nhớ có mặt đúng giờ nhé": a reminder, not the sender's check-in
         if kind == _INC:
@@ -88,6 +107,8 @@ def _tally(lex: _Lexicon, scan: _Scan, directed: frozenset[int] = frozenset()) -
                 if entry.sev == "high":
                     _add(t.high, entry.why)
                     t.firm_high = t.firm_high or not entry.hint
+                    if entry.why == TRAPPED and cat == "other":
+                        t.trapped += w
                 elif entry.sev == "low":
                     _add(t.low, entry.why)
                 elif entry.why == "intrusion":
@@ -209,8 +230,9 @@ def _decide(
         )
         # One weak word ("khói" in a name, "Khoi có mặt") gives way to a plain reply.
         weak = best < 2.0 and max(t.checkin, t.ack, t.absent, t.nack) > best
-        # "haha cháy quá 🔥🔥", "hihi cháy máy rồi": slang among friends, unless it says danger.
-        joke = t.joke and not t.high
+        # "haha cháy quá 🔥🔥", "thằng Dung nổ quá trời 😂": slang among friends, unless it
+        # says danger beyond the word joked about (someone hurt, a call for help).
+        joke = t.joke and lex.joke_high.issuperset(t.high)
         if best >= 1.0 and not (
             routine or checked or notice or false_alarm or personal or weak or joke
         ):
@@ -223,10 +245,11 @@ def _decide(
     penalty = 0.25 if ambiguous else 0.0
     if t.absent:
         kind, score = "absent", t.absent
-    elif t.checkin > t.ack or (t.checkin and t.ack < FIRM_ACK):
-        # A firm acknowledgement as strong ("đã nhận thông báo, 7h em có mặt") answers the
-        # notice: "có mặt" there is a promise, not a check-in now. ("ca 2 đã tiếp nhận vị
-        # trí, quân số đủ" is a shift reporting in: a weaker word.)
+    elif t.checkin and t.ack < FIRM_ACK:
+        # A firm acknowledgement ("đã nhận thông báo, 7h em có mặt", "đã có mặt, đã nhận
+        # thông báo") answers the notice, and the notice is what the bot chases; with it "có
+        # mặt" is a promise or a by-the-way. ("ca 2 đã tiếp nhận vị trí, quân số đủ" is a
+        # shift reporting in: a weaker word.)
         kind, score = "check_in", t.checkin
     elif t.clear:
         kind, score = "all_clear", t.clear

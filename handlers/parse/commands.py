@@ -44,10 +44,10 @@ _URL_RE: Final = re.compile(
     r"(?:https?://|www\.)\S+|(?<![\w.\-])[\w\-]+(?:\.[\w\-]+)*\.(?:vn|com|net|org|io)/\S*"
 )
 _EMOTICON_RE: Final = re.compile(r"(?<![\w/])/-([a-z]+)")
-# Laughter: haha, hihi, hehe, hjhj, kkk, =)), :)), and the laughing emoji. Each alternative opens
-# with a plain character and checks what precedes it afterwards (see vocabulary._AFTER_FIRST).
+# Laughter: haha, hihi, hehe, hjhj, kkk, =)), :)), :v, and the laughing emoji. Each alternative
+# opens with a plain character and checks what precedes it afterwards (vocabulary._AFTER_FIRST).
 _LAUGH_RE: Final = re.compile(
-    r"(?:h(?<!\wh)[aeioêôj](?:h[aeioêôj])+h?|k(?<!\wk)kk+)(?!\w)|[=:;][)\]]{2,}|[😂🤣😆😹]"
+    r"(?:h(?<!\wh)[aeioêôj](?:h[aeioêôj])+h?|k(?<!\wk)kk+)(?!\w)|[=:;][)\]]{2,}|:v+(?!\w)|[😂🤣😆😹]"
 )
 _MENTION_RE: Final = re.compile(r"(?<![\w@])@\w+")
 _CMD_START_RE: Final = re.compile(

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from sys import intern
 from typing import Final
@@ -346,19 +346,121 @@ def _scan(lex: _Lexicon, ltoks: list[str], ftoks: list[str], accented: bool) -> 
     return _Scan(signals, questions, ambiguous)
 
 
-def _directed_clauses(lex: _Lexicon, ltoks: list[str], ftoks: list[str]) -> frozenset[int]:
-    """The clauses (numbered as `_scan` numbers them) that tell others what to do: "nhớ có mặt
-    đúng giờ nhé", "các đồng chí có mặt lúc 7h" (lexicon `directive`)."""
+ClauseTest = Callable[[_Lexicon, list[str], list[str], int, int], bool]
+
+
+def _clauses_where(
+    test: ClauseTest, lex: _Lexicon, ltoks: list[str], ftoks: list[str]
+) -> frozenset[int]:
+    """The clauses (numbered as `_scan` numbers them) whose tokens a..b pass `test`."""
     found: set[int] = set()
     clause = start = 0
     n = len(ftoks)
     for k in range(n + 1):
         if k == n or ftoks[k][0] in _BOUNDARY_CHARS:
-            if k > start and _directs(lex, ltoks, ftoks, start, k):
+            if k > start and test(lex, ltoks, ftoks, start, k):
                 found.add(clause)
             clause += 1
             start = k + 1
     return frozenset(found)
+
+
+def _directed_clauses(lex: _Lexicon, ltoks: list[str], ftoks: list[str]) -> frozenset[int]:
+    """The clauses that tell others what to do: "nhớ có mặt đúng giờ nhé", "các đồng chí có
+    mặt lúc 7h" (lexicon `directive`)."""
+    return _clauses_where(_directs, lex, ltoks, ftoks)
+
+
+def _arrived_clauses(lex: _Lexicon, ltoks: list[str], ftoks: list[str]) -> frozenset[int]:
+    """The clauses in which the sender says he has arrived: "em tới nơi rồi", "e tới cổng 2
+    rồi", "đã đến" (lexicon `arrival`)."""
+    if lex.arrival_verb_words.isdisjoint(ftoks):
+        return frozenset()
+    return _clauses_where(_arrives, lex, ltoks, ftoks)
+
+
+def _arrives(lex: _Lexicon, ltoks: list[str], ftoks: list[str], a: int, b: int) -> bool:
+    """Whether tokens a..b, one clause, say the sender arrived (see the lexicon's `arrival`)."""
+    k, done = a, False
+    while True:  # who arrives: call words or the sender only ("xe cứu hỏa tới" is not ours)
+        if k >= b:
+            return False
+        verb = lex.arrival_verbs.at(ltoks, ftoks, k, b)
+        if verb:
+            break
+        size = lex.arrival_before.at(ltoks, ftoks, k, b)
+        done = done or bool(size)
+        if not size:
+            # "to 2" is "tổ 2" (a team), not "tớ" (I): the longer reading
+            size = max(
+                lex.arrival_senders.at(ltoks, ftoks, k, b), _team_size(lex, ltoks, ftoks, k, b)
+            )
+        if not size and (ftoks[k] in lex.vocative or ftoks[k] in lex.directive_calls):
+            size = 1
+        if not size:
+            return False
+        k += size
+    k += verb
+    k = _destination_end(lex, ltoks, ftoks, k, b)
+    if k < 0:
+        return False
+    size = lex.arrival_done.at(ltoks, ftoks, k, b) if k < b else 0
+    done = done or bool(size)
+    k += size
+    tail = lex.arrival_after | lex.vocative
+    return done and all(ft in tail for ft in ftoks[k:b])
+
+
+def _team_size(lex: _Lexicon, ltoks: list[str], ftoks: list[str], k: int, b: int) -> int:
+    """The tokens of the sender's team at k ("tổ 2", "ca B", "đội tuần tra"), or 0."""
+    size = lex.arrival_teams.at(ltoks, ftoks, k, b)
+    if size and k + size < b and _is_code(ftoks[k + size]):
+        size += 1
+    return size
+
+
+def _is_code(ft: str) -> bool:
+    """A number or a short code ("2", "b", "a3"): what names a team, a gate, a lot."""
+    return ft.isalnum() and (len(ft) <= 2 or any(c.isdigit() for c in ft))
+
+
+# The most words a destination takes after its place word: "vị trí chốt lô D2".
+DESTINATION_WORDS = 4
+
+
+def _destination_end(lex: _Lexicon, ltoks: list[str], ftoks: list[str], k: int, b: int) -> int:
+    """Where the destination after an arrival verb ends (k when there is none): nơi or a place
+    word, then its code or name (no signal word: "tới cổng 2 thì thấy đánh nhau" is a report);
+    -1 when something else follows the verb."""
+    if k >= b or lex.arrival_done.at(ltoks, ftoks, k, b) or ftoks[k] in lex.arrival_after:
+        return k
+    size = lex.arrival_places.at(ltoks, ftoks, k, b)
+    if not size and lex.place_triggers.has(ltoks[k], False):
+        size = 1
+    if not size:
+        return -1
+    k += size
+    accented = ltoks != ftoks
+    for _ in range(DESTINATION_WORDS):
+        if k >= b or lex.arrival_done.at(ltoks, ftoks, k, b) or ftoks[k] in lex.arrival_after:
+            break
+        if lex.starts_phrase(ltoks, ftoks, k, accented):
+            return -1
+        k += 1
+    return k
+
+
+def _someone_trapped(lex: _Lexicon, ltoks: list[str], ftoks: list[str]) -> bool:
+    """Whether a trapped phrase ("bị kẹt trong", "mắc kẹt") follows a person named just
+    before it in its clause: "có 1 người bị kẹt trong thang máy", not "thẻ bị kẹt trong máy"."""
+    n = len(ftoks)
+    for k in range(1, n):
+        if not lex.trapped.at(ltoks, ftoks, k, n):
+            continue
+        for j in range(max(0, k - 3), k):  # a person noun of up to three words, ending at k
+            if lex.persons.at(ltoks, ftoks, j, k) == k - j:
+                return True
+    return False
 
 
 def _directs(lex: _Lexicon, ltoks: list[str], ftoks: list[str], a: int, b: int) -> bool:

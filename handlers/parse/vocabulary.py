@@ -45,6 +45,7 @@ _SCOPE_SHORT, _SCOPE_CLAUSE = 1, 2
     M_WEEKDAY, M_AGO, M_MONTH, M_LAUGH,
 ) = (1 << k for k in range(12))  # fmt: skip
 M_TIME = M_DAYPART | M_WEEKDAY | M_AGO  # any time word that needs no digit
+TRAPPED: Final = "trapped"  # the reason of someone trapped, high only when a person is named
 
 
 @dataclass(frozen=True, slots=True)
@@ -242,6 +243,11 @@ class _Lexicon:
         self.directive_addressees = _Phrases(directive.get("addressees") or ())
         self.directive_calls = frozenset(fold(_norm(w)) for w in directive.get("calls") or ())
         self.directive_done = _Phrases(directive.get("done") or ())
+        self._arrival(data.get("arrival") or {})
+        self.joke_high = frozenset(data.get("joke_high") or ())
+        # Someone trapped: the phrases giving the reason, and who may be trapped.
+        self.trapped = _Phrases(e.phrase for e in entries if e.why == TRAPPED)
+        self.persons = _Phrases([*data["people"]["nouns"], "ai", "mọi người"])
         self._places(data["places"])
         self._company(data["company"])
         self._people(data["people"])
@@ -252,6 +258,18 @@ class _Lexicon:
             if isinstance(value, frozenset) and all(isinstance(w, str) for w in value):
                 setattr(self, name, frozenset(map(intern, value)))
         self.word_marks = self._word_marks()
+
+    def _arrival(self, spec: Mapping[str, Any]) -> None:
+        """The words of an arrival ("em tới nơi rồi"): see the lexicon's `arrival`."""
+        self.arrival_weight = float(spec.get("weight", 0))
+        self.arrival_senders = _Phrases(spec.get("senders") or ())
+        self.arrival_teams = _Phrases(spec.get("teams") or ())
+        self.arrival_before = _Phrases(spec.get("before") or ())
+        self.arrival_verbs = _Phrases(spec.get("verbs") or ())
+        self.arrival_verb_words = frozenset(self.arrival_verbs.by_first)
+        self.arrival_places = _Phrases(spec.get("places") or ())
+        self.arrival_done = _Phrases(spec.get("done") or ())
+        self.arrival_after = frozenset(fold(_norm(w)) for w in spec.get("after") or ())
 
     def _word_marks(self) -> dict[str, int]:
         """Folded word -> the M_ bits of the word lists that hold it."""
@@ -363,8 +381,8 @@ class _Lexicon:
             yield self._entry(phrase, {"w": 0}, _EXPLAIN, None)
         for phrase in data.get("cause") or ():
             yield self._entry(phrase, {"w": 0}, _CAUSE, None)
-        for phrase in data.get("prevent") or ():
-            yield self._entry(phrase, {"w": 0}, _PREVENT, None)
+        for phrase, spec in (data.get("prevent") or {}).items():
+            yield self._entry(phrase, {**(spec or {}), "w": 0}, _PREVENT, None)
 
     def _index(self, entries: list[_Entry]) -> dict[str, _Slot]:
         seen: dict[tuple[str, ...], _Entry] = {}
