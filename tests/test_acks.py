@@ -130,3 +130,38 @@ async def test_a_late_ack_withdraws_the_reminder_waiting_for_the_morning(bot: Bo
             .all()
         )
     assert len(still) == 2
+
+
+async def checkins(bot: Bot) -> list[tuple[str, str]]:
+    """(member id, kind) of every check-in recorded."""
+    async with bot.sessions() as s:
+        return [(r["member_id"], r["kind"]) async for r in rows(s, "checkins")]
+
+
+async def test_present_and_acknowledging_records_both(bot: Bot) -> None:
+    """At 09:00 Quân posts a notice; Bình answers in private "đã có mặt, đã nhận thông báo":
+    the notice is acknowledged and her presence is recorded, each receipt sent once."""
+    await say(bot, "u1", "/thongbao Tối nay kiểm tra khóa kho trước 22h", group=MAY)
+    await say(bot, "u2", "đã có mặt, đã nhận thông báo")
+    assert await acks(bot) == {"u2": False}
+    assert await checkins(bot) == [("u2", "attendance")]
+    lines = said(bot, "u2")
+    assert any("xác nhận thông báo TB1" in line for line in lines), lines
+    assert any(line.startswith("✅ Đã ghi nhận") and "có mặt" in line for line in lines), lines
+
+
+async def test_present_and_acknowledging_with_no_notice_open_is_a_check_in(bot: Bot) -> None:
+    """With no notice to acknowledge, "da co mat, da nhan thong bao" still says she is here:
+    a check-in, not "no notice to acknowledge" and nothing recorded."""
+    await say(bot, "u2", "da co mat, da nhan thong bao")
+    assert await checkins(bot) == [("u2", "attendance")]
+    assert not any("không có thông báo" in line for line in said(bot, "u2")), said(bot, "u2")
+
+
+async def test_acknowledging_and_coming_at_7_records_no_presence_yet(bot: Bot) -> None:
+    """ "đã nhận thông báo, 7h tối em có mặt" at 09:00: acknowledged; presence still to come."""
+    await say(bot, "u1", "/thongbao Tối nay kiểm tra khóa kho trước 22h", group=MAY)
+    await say(bot, "u3", "đã nhận thông báo, 7h tối em có mặt")
+    assert await acks(bot) == {"u3": False}
+    assert await checkins(bot) == []
+    assert len(said(bot, "u3")) == 1, said(bot, "u3")

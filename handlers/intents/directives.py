@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import re
-from datetime import datetime, timedelta
+from dataclasses import replace
+from datetime import date, datetime, timedelta
 
 from sqlalchemy import select, update
 
@@ -11,6 +12,7 @@ from handlers.chat import chat_reply
 from handlers.codes import directive_code
 from handlers.context import Context
 from handlers.councils import own
+from handlers.intents.checkins import check_in
 from handlers.intents.incidents.status import may_manage
 from handlers.intents.incidents.understanding import SV_RE, TAKE_OVER, folded_words, has_phrase
 from handlers.parse import parse
@@ -241,9 +243,12 @@ async def ack_message(ctx: Context) -> None:
         if ctx.is_private and not may_manage(ctx.settings, ctx.member):
             await ctx.reply(incident_texts.NOT_ALLOWED)
         return
+    here = present_now(ctx)
     if role_here(ctx.member) != "member":
         # Coordinators and admins owe no acknowledgement: their "ok" is conversation.
-        if ctx.is_private:
+        if here is not None:
+            await check_in(here)
+        elif ctx.is_private:
             await ctx.reply(texts.ACK_NOTHING.format(you=title_of(ctx.member)))
         return
     chat = None if ctx.is_private else ctx.event.chat_id
@@ -251,11 +256,41 @@ async def ack_message(ctx: Context) -> None:
     if directive is None:
         directive = await addressed_directive(ctx.session, ctx.member)
     if directive is None:
-        if ctx.is_private:
+        if here is not None:
+            await check_in(here)
+        elif ctx.is_private:
             await ctx.reply(texts.ACK_NOTHING.format(you=title_of(ctx.member)))
         return
     await record_ack(ctx, directive)
+    if here is not None:
+        await check_in(here)
     await ask_too(ctx)
+
+
+def present_now(ctx: Context) -> Context | None:
+    """ "đã có mặt, đã nhận thông báo": read as an acknowledgement as a whole, yet one clause
+    says the member is here now. The context of that clause read alone, to record the
+    check-in too; None when no clause does, or only at another time ("7h tối em có mặt")."""
+    clauses = [c.strip() for c in CLAUSE_END.split(ctx.text)]
+    if len(clauses) < 2:
+        return None
+    for clause in clauses:
+        parsed = parse(clause, ctx.event.sent_at, ctx.tz) if clause else None
+        if parsed is not None and parsed.type == "check_in" and not elsewhen(ctx, parsed.time):
+            return replace(ctx, parsed=parsed)
+    return None
+
+
+def elsewhen(ctx: Context, when: datetime | date | None) -> bool:
+    """A stated time other than now: a clock time more than NOW_MINUTES away, another day."""
+    if isinstance(when, datetime):
+        return abs(when - ctx.event.sent_at) > timedelta(minutes=NOW_MINUTES)
+    if isinstance(when, date):
+        return when != ctx.event.sent_at.astimezone(ctx.tz).date()
+    return False
+
+
+NOW_MINUTES = 30
 
 
 THANKS = ("cam on", "thank", "tks", "thanks")
