@@ -120,6 +120,7 @@ def _database(workers: bool) -> Callable[[web.Application], AsyncIterator[None]]
             url,
             echo=settings.database.echo,
             pool_size=settings.database.pool_size,
+            connect_timeout=settings.database.connect_timeout_seconds,
             background_checkpoints=checkpointer is not None,
         )
         app[keys.ENGINE] = engine

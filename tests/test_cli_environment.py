@@ -10,6 +10,7 @@ import os
 import signal
 import socket
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -46,6 +47,36 @@ def test_a_postgres_that_refuses_connections_is_named_with_what_to_check(
     assert f"127.0.0.1:{port}" in line and "connection refused" in line, line
     assert "ANTT_DATABASE__URL" in line and "PostgreSQL runs" in line, line
     assert PASSWORD not in proc.stderr and "Error" not in line, line
+
+
+def test_a_postgres_host_that_never_answers_fails_within_the_connect_timeout(
+    tmp_path: Path,
+) -> None:
+    """A firewall that drops packets: every command waited asyncpg's 60 s before the line.
+    Now database.connect_timeout_seconds (10 s by default; 2 s here) and the line says so."""
+    with socket.socket() as silent:  # takes the connection, never says a word
+        silent.bind(("127.0.0.1", 0))
+        silent.listen()
+        port = silent.getsockname()[1]
+        url = f"postgresql+asyncpg://antt@127.0.0.1:{port}/antt"
+        write_config(tmp_path, database={"url": url, "connect_timeout_seconds": 2})
+        started = time.monotonic()
+        proc = run("members", "list", cwd=tmp_path)
+        waited = time.monotonic() - started
+    assert proc.returncode == 1, proc.stderr
+    line = _one_line(proc.stderr)
+    assert line.startswith("antt-bot: cannot reach the PostgreSQL database"), line
+    assert f"127.0.0.1:{port}" in line and "no answer within 2 s" in line, line
+    assert waited < 30, waited
+
+
+def test_a_connect_timeout_out_of_range_is_refused_with_its_key(tmp_path: Path) -> None:
+    write_config(
+        tmp_path, database={"url": "sqlite+aiosqlite:///x.db", "connect_timeout_seconds": 0}
+    )
+    proc = run("members", "list", cwd=tmp_path)
+    assert proc.returncode == 2, proc.stderr
+    assert "database.connect_timeout_seconds: Input should be greater" in proc.stderr, proc.stderr
 
 
 def test_an_unknown_database_host_is_a_configuration_error(tmp_path: Path) -> None:

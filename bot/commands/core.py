@@ -47,7 +47,9 @@ from models.scoping import keep_to_council
 @contextlib.asynccontextmanager
 async def open_db(settings: Settings) -> AsyncIterator[async_sessionmaker[AsyncSession]]:
     """The database for a one-off command: SQLite is migrated, PostgreSQL must be current."""
-    engine = make_engine(database_url(settings))
+    engine = make_engine(
+        database_url(settings), connect_timeout=settings.database.connect_timeout_seconds
+    )
     try:
         await ensure_schema(engine)
         sessions = make_sessionmaker(engine)
@@ -119,7 +121,9 @@ async def database_refuses_writes(settings: Settings) -> str | None:
     """None when the database takes writes; else what to tell the operator. Checked before
     serving: a read-only file would otherwise answer 503 to every delivery while the
     workers retry for ever."""
-    engine = make_engine(database_url(settings))
+    engine = make_engine(
+        database_url(settings), connect_timeout=settings.database.connect_timeout_seconds
+    )
     try:
         try:
             await ensure_schema(engine)
@@ -178,7 +182,9 @@ def parse_cmd(args: argparse.Namespace) -> int:
 @command("db upgrade")
 async def db_upgrade(args: argparse.Namespace) -> int:
     settings = load(args)
-    engine = make_engine(database_url(settings))
+    engine = make_engine(
+        database_url(settings), connect_timeout=settings.database.connect_timeout_seconds
+    )
     try:
         before, after = await upgrade(engine)
     finally:
