@@ -263,6 +263,8 @@ def _runtime(workers: bool) -> Callable[[web.Application], AsyncIterator[None]]:
             runtime.start_workers()
             scheduler = make_scheduler(settings, runtime.run_job)
             scheduler.start()
+            jobs = [job.id for job in scheduler.get_jobs()]
+            log.info("%d jobs scheduled: %s", len(jobs), ", ".join(jobs))
         try:
             yield
         finally:

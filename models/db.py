@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import errno
+import logging
 import socket
 from collections.abc import Iterator
 from pathlib import Path
@@ -27,6 +28,8 @@ import migrations
 from models.checkpoints import sqlite_file
 from models.sqlite_inline import inline_creator, raw_connection, run_at_once
 
+log = logging.getLogger(__name__)
+_SCHEMA_TOLD: set[str] = set()  # the databases whose schema this process has logged
 MIGRATIONS_DIR = Path(migrations.__file__).parent
 # Execution option of a unit of work that only reads (see `read_session`).
 READ_ONLY = "antt_read_only"
@@ -279,7 +282,8 @@ async def upgrade(engine: AsyncEngine) -> tuple[str | None, str]:
 async def ensure_schema(engine: AsyncEngine) -> None:
     """SQLite is brought up to date by itself; PostgreSQL must be migrated on purpose."""
     if engine.dialect.name == "sqlite":
-        await upgrade(engine)
+        before, after = await upgrade(engine)
+        _tell_schema(engine, before, after)
         return
     with reaching(engine):
         conn = await engine.connect()
@@ -293,3 +297,22 @@ async def ensure_schema(engine: AsyncEngine) -> None:
             f"the database schema is at {current or 'nothing'}, this version needs {head}: "
             "run `antt-bot db upgrade`"
         )
+    _tell_schema(engine, head, head)
+
+
+def _tell_schema(engine: AsyncEngine, before: str | None, after: str) -> None:
+    """The schema's line at INFO once per database and process: `serve` checks the
+    database before starting, then starts on it (the second look is said at DEBUG)."""
+    where = engine.url.render_as_string(hide_password=True)
+    level = logging.DEBUG if where in _SCHEMA_TOLD else logging.INFO
+    _SCHEMA_TOLD.add(where)
+    log.log(level, _schema_news(before, after))
+
+
+def _schema_news(before: str | None, after: str) -> str:
+    """The start-up's one line about the schema (each migration step is logged at DEBUG)."""
+    if before == after:
+        return f"database schema at revision {after}"
+    if before is None:
+        return f"database schema created at revision {after}"
+    return f"database schema upgraded from revision {before} to {after}"
