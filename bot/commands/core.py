@@ -203,12 +203,15 @@ def _client(settings: Settings, session: aiohttp.ClientSession) -> ZaloBotClient
     return ZaloBotClient(settings.platform.api_base, token, session)
 
 
+NETWORK = "this machine's network (DNS, firewall, proxy)"
+
+
 def platform_failed(exc: PlatformError) -> int:
     """Zalo out of reach is this machine's network, not a refusal by Zalo: say which."""
     if isinstance(exc, Unreachable):
         print(
-            f"antt-bot: cannot reach Zalo at {exc.address} ({exc}); check this machine's "
-            "network (DNS, firewall, proxy) and platform.api_base",
+            f"antt-bot: cannot reach Zalo at {exc.address} ({exc}); check {NETWORK} "
+            "and platform.api_base",
             file=sys.stderr,
         )
     else:
