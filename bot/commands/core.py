@@ -297,7 +297,8 @@ async def export(args: argparse.Namespace) -> int:
             if args.format == "jsonl":
                 n = await write_jsonl(rows, sbuf)
             else:
-                n = await write_csv(people, cols, sbuf, tz, headers=names)
+                sep = exports.CSV_SEPARATORS[getattr(args, "sep", "comma")]
+                n = await write_csv(people, cols, sbuf, tz, headers=names, delimiter=sep)
             _write_text(path, sbuf.getvalue())
     if path is not None:
         print(f"{n} {args.kind} written to {path}", file=sys.stderr)

@@ -694,9 +694,18 @@ async def downloads_page(request: web.Request, user: User) -> web.Response:
         since=since,
         until=until,
         query=query,
+        semicolon_query=f"?{urlencode({**params, 'sep': 'semicolon'})}",
         kinds=[(k, KIND_LABELS.get(k, k)) for k in exports.KINDS],
         tzname=request.app[keys.SETTINGS].timezone,
     )
+
+
+def _separator(request: web.Request) -> str:
+    """`?sep=semicolon` for Excel set to Vietnamese; commas without it."""
+    name = _query(request, "sep", 20) or "comma"
+    if name not in exports.CSV_SEPARATORS:
+        raise bad_parameter("sep", name, "dùng “comma” (dấu phẩy) hoặc “semicolon” (dấu chấm phẩy)")
+    return name
 
 
 @login_required()
@@ -707,6 +716,7 @@ async def download(request: web.Request, user: User) -> web.Response:
     tz = request.app[keys.SETTINGS].tz
     *_, since, until = _days(_query(request, "since", 10), _query(request, "until", 10), tz)
     until = until + timedelta(days=1) if until else None
+    sep = _separator(request) if fmt == "csv" else None
     stamp = now_of(request).astimezone(tz).strftime("%Y%m%d")
     await _audit_download(
         request,
@@ -716,6 +726,7 @@ async def download(request: web.Request, user: User) -> web.Response:
             "format": fmt,
             "since": _query(request, "since", 10),
             "until": _query(request, "until", 10),
+            **({"sep": sep} if sep else {}),
         },
     )
     # Rows are fetched in one short read (no lock on SQLite); the file is built in a thread.
@@ -727,5 +738,6 @@ async def download(request: web.Request, user: User) -> web.Response:
         title = KIND_LABELS.get(kind, kind)
         data = await asyncio.to_thread(build_xlsx, rows, cols, tz, title, names)
         return _attachment(data, f"antt-{kind}-{stamp}.xlsx", XLSX)
-    data = await asyncio.to_thread(build_csv, rows, cols, tz, names)
+    delimiter = exports.CSV_SEPARATORS[sep or "comma"]
+    data = await asyncio.to_thread(build_csv, rows, cols, tz, names, delimiter)
     return _attachment(data, f"antt-{kind}-{stamp}.csv", "text/csv; charset=utf-8")
