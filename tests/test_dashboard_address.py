@@ -114,7 +114,7 @@ async def test_the_dashboards_other_errors_are_vietnamese_pages_with_their_statu
         ("GET", "/dashboard/posts/999", 404, "Không có bài đăng này"),
         ("GET", "/dashboard/downloads/nhatky.csv", 404, "“nhatky”"),
         ("GET", "/dashboard/photos/99999999999999999999", 404, "Không có trang này"),
-        ("POST", "/dashboard/reports", 405, "nút và biểu mẫu"),
+        ("POST", "/dashboard/reports", 405, "không nhận biểu mẫu"),
         ("GET", "/dashboard/logout", 405, "không mở trực tiếp"),
         # A form from the page she had open before signing in again: its token is old.
         ("POST", "/dashboard/logout", 403, "tải lại trang"),
@@ -131,3 +131,6 @@ async def test_the_dashboards_other_errors_are_vietnamese_pages_with_their_statu
         bot, "POST", "/dashboard/logout", data=b"garbage", headers=broken
     )
     assert status == 400 and "Dữ liệu gửi lên bị hỏng" in said, said
+    huge = {"csrf": "x", "content": "a" * 2_000_000}  # past any form of ours
+    status, said, _ = await _refused(bot, "POST", "/dashboard/logout", data=huge)
+    assert status == 413 and "rút ngắn" in said, said

@@ -56,8 +56,11 @@ INVISIBLE = re.compile("[\u200b-\u200f\u202a-\u202e\u2060-\u2069\ufeff]")
 DIRECTIVE_DAYS = 30
 KIND_LABELS = exports.TITLE_VI  # one name per export, here and in the CLI's sheets
 NO_PAGE = "Địa chỉ này không có trên trang quản lý: hãy kiểm tra lại, hoặc về trang chính."
-WRONG_METHOD = "Địa chỉ này chỉ dùng qua các nút và biểu mẫu trên trang, không mở trực tiếp được."
+# 405: a button's address typed or bookmarked; a form sent to a page that only shows.
+BUTTON_ONLY = "Địa chỉ này chỉ dùng qua các nút trên trang, không mở trực tiếp được."
+NO_FORM_HERE = "Trang này không nhận biểu mẫu gửi đến: hãy mở lại trang rồi dùng các nút trên đó."
 UNREADABLE_FORM = "Dữ liệu gửi lên bị hỏng. Vui lòng tải lại trang rồi gửi lại."
+TOO_LARGE = "Nội dung gửi lên dài quá mức trang nhận được. Vui lòng rút ngắn rồi gửi lại."
 NO_MEMBER = "Không có thành viên này."
 # The pages have no scripts at all; the policy makes an injected one inert anyway.
 HEADERS = {
@@ -148,7 +151,8 @@ async def no_such_page(request: web.Request) -> web.Response:
     allowed = await _methods_elsewhere(request)
     if not allowed:
         return error_page(request, 404, TITLES[404], NO_PAGE)
-    shown = error_page(request, 405, "Không mở được theo cách này", WRONG_METHOD)
+    why = BUTTON_ONLY if request.method in ("GET", "HEAD") else NO_FORM_HERE
+    shown = error_page(request, 405, "Không mở được theo cách này", why)
     shown.headers["Allow"] = ",".join(sorted(allowed))
     return shown
 
@@ -190,11 +194,18 @@ async def read_form(request: web.Request) -> MultiDictProxy[Any]:
     """The POSTed form; a body aiohttp cannot parse is the client's error (400), not ours."""
     try:
         return await request.post()
+    except web.HTTPRequestEntityTooLarge as exc:  # past client_max_size: no form of ours is
+        shown = error_page(request, 413, "Dữ liệu gửi lên quá lớn", TOO_LARGE)
+        # The sizes only make aiohttp's English text, which the page replaces.
+        raise web.HTTPRequestEntityTooLarge(0, 0, **_as_html(shown)) from exc
     except (ValueError, LookupError, AssertionError) as exc:  # bad boundary, charset, encoding
         shown = error_page(request, 400, "Không đọc được biểu mẫu", UNREADABLE_FORM)
-        raise web.HTTPBadRequest(
-            text=shown.text, content_type="text/html", headers=HEADERS
-        ) from exc
+        raise web.HTTPBadRequest(**_as_html(shown)) from exc
+
+
+def _as_html(shown: web.Response) -> dict[str, Any]:
+    """An error page's text and headers, for the HTTP exception that carries it."""
+    return {"text": shown.text, "content_type": "text/html", "headers": HEADERS}
 
 
 # --- signing in -----------------------------------------------------------------------------
