@@ -120,6 +120,7 @@ def _database(workers: bool) -> Callable[[web.Application], AsyncIterator[None]]
             url,
             echo=settings.database.echo,
             pool_size=settings.database.pool_size,
+            connect_timeout=settings.database.connect_timeout_seconds,
             background_checkpoints=checkpointer is not None,
         )
         app[keys.ENGINE] = engine
@@ -262,6 +263,8 @@ def _runtime(workers: bool) -> Callable[[web.Application], AsyncIterator[None]]:
             runtime.start_workers()
             scheduler = make_scheduler(settings, runtime.run_job)
             scheduler.start()
+            jobs = [job.id for job in scheduler.get_jobs()]
+            log.info("%d jobs scheduled: %s", len(jobs), ", ".join(jobs))
         try:
             yield
         finally:

@@ -163,7 +163,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--format", choices=["text", "html", "json", "xlsx", "png"], default="text")
     p.add_argument("-o", "--output")
 
-    from models.exports import KINDS
+    from models.exports import CSV_SEPARATORS, KINDS
 
     when = "an ISO 8601 date or time, e.g. 2026-11-01 or 2026-11-27T14:30 (local time)"
     p = sub.add_parser(
@@ -182,6 +182,12 @@ def build_parser() -> argparse.ArgumentParser:
         choices=["vi", "en"],
         default="vi",
         help="CSV/XLSX headers and values: Vietnamese (default) or English; JSONL keeps keys",
+    )
+    p.add_argument(
+        "--sep",
+        choices=list(CSV_SEPARATORS),
+        default="comma",
+        help="CSV separator: comma (default), or semicolon for Excel set to Vietnamese",
     )
     p.add_argument("-o", "--output")
     p.add_argument("--council", metavar="ID", help=COUNCIL_HELP)

@@ -115,12 +115,13 @@ async def write_csv(
     out: IO[str],
     tz: ZoneInfo,
     headers: Sequence[str] | None = None,
+    delimiter: str = ",",
 ) -> int:
     """CSV for Excel; `headers` names the columns for people (else the machine keys)."""
     # Excel reads UTF-8 only with a BOM; without it Vietnamese turns to mojibake.
     out.write("\ufeff")
     cols = list(columns)
-    writer = csv.DictWriter(out, fieldnames=cols, extrasaction="ignore")
+    writer = csv.DictWriter(out, fieldnames=cols, extrasaction="ignore", delimiter=delimiter)
     writer.writerow(dict(zip(cols, headers or cols, strict=True)))
     n = 0
     async for row in rows:

@@ -68,6 +68,27 @@ class ClientFaults(logging.Filter):
 CLIENT_FAULTS = ClientFaults()
 
 
+class AtDebug(logging.Filter):
+    """A library's step-by-step INFO lines, written at DEBUG: at start-up the operator reads
+    one line per stage (the bot's own), and sees the steps with log_level DEBUG."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.levelno != logging.INFO:
+            return True  # warnings and errors (a missed job run) stay as they are
+        record.levelno, record.levelname = logging.DEBUG, "DEBUG"
+        return logging.getLogger(record.name).isEnabledFor(logging.DEBUG)
+
+
+AT_DEBUG = AtDebug()
+# Each migration step and "Context impl SQLiteImpl."; each job added, started, run, done:
+# the bot says "database schema at revision X", "N jobs scheduled", "job X queued N messages".
+STEP_BY_STEP = (
+    "alembic.runtime.migration",
+    "apscheduler.scheduler",
+    "apscheduler.executors.default",
+)
+
+
 def setup_logging(level: str = "INFO") -> None:
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(JsonFormatter())
@@ -77,3 +98,5 @@ def setup_logging(level: str = "INFO") -> None:
     # aiohttp's access log line per request is noise at webhook rates.
     logging.getLogger("aiohttp.access").setLevel(logging.WARNING)
     logging.getLogger("aiohttp.server").addFilter(CLIENT_FAULTS)  # the same one: added once
+    for name in STEP_BY_STEP:
+        logging.getLogger(name).addFilter(AT_DEBUG)

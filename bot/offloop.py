@@ -50,8 +50,9 @@ def build_csv(
     columns: Iterable[str],
     tz: ZoneInfo,
     headers: Sequence[str] | None = None,
+    delimiter: str = ",",
 ) -> bytes:
     """The CSV file's bytes (UTF-8 with a BOM); call it in a thread (asyncio.to_thread)."""
     buf = io.StringIO()
-    asyncio.run(write_csv(_replay(rows), columns, buf, tz, headers=headers))
+    asyncio.run(write_csv(_replay(rows), columns, buf, tz, headers=headers, delimiter=delimiter))
     return buf.getvalue().encode("utf-8")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import errno
+import logging
 import socket
 from collections.abc import Iterator
 from pathlib import Path
@@ -27,6 +28,8 @@ import migrations
 from models.checkpoints import sqlite_file
 from models.sqlite_inline import inline_creator, raw_connection, run_at_once
 
+log = logging.getLogger(__name__)
+_SCHEMA_TOLD: set[str] = set()  # the databases whose schema this process has logged
 MIGRATIONS_DIR = Path(migrations.__file__).parent
 # Execution option of a unit of work that only reads (see `read_session`).
 READ_ONLY = "antt_read_only"
@@ -34,6 +37,9 @@ READ_ONLY = "antt_read_only"
 # checkpoint has run. Commits that acknowledge a delivery use FULL (durable_sessions): Zalo
 # does not send again what was answered 200 (docs/performance.md has the cost).
 DURABLE_SYNCHRONOUS = "FULL"
+# Execution option naming how long a new PostgreSQL connection may take, for the message.
+CONNECT_TIMEOUT = "antt_connect_timeout"
+DEFAULT_CONNECT_TIMEOUT = 10.0
 
 
 class SchemaBehind(Exception):
@@ -63,8 +69,11 @@ _REFUSED_STATES = {
 _NOT_THERE = "check that PostgreSQL runs there and listens on that port, and"
 
 
-def _why_unreachable(exc: BaseException, host: str) -> tuple[str, bool, str] | None:
-    """(reason, lasting, advice) when `exc` (or what it wraps) is a failed connection."""
+def _why_unreachable(
+    exc: BaseException, host: str, waited: float | None = None
+) -> tuple[str, bool, str] | None:
+    """(reason, lasting, advice) when `exc` (or what it wraps) is a failed connection;
+    `waited`: the connect timeout, said when PostgreSQL did not answer within it."""
     seen: BaseException | None = exc
     while seen is not None:
         state = getattr(seen, "sqlstate", None)
@@ -77,7 +86,8 @@ def _why_unreachable(exc: BaseException, host: str) -> tuple[str, bool, str] | N
         if isinstance(seen, ConnectionRefusedError):
             return "connection refused", False, _NOT_THERE
         if isinstance(seen, TimeoutError):
-            return "no answer", False, _NOT_THERE
+            within = f" within {waited:g} s" if waited else ""
+            return f"no answer{within}", False, _NOT_THERE
         if isinstance(seen, OSError) and seen.errno in (errno.EHOSTUNREACH, errno.ENETUNREACH):
             return seen.strerror or str(seen), False, _NOT_THERE
         seen = getattr(seen, "orig", None) or seen.__cause__
@@ -96,7 +106,8 @@ def reaching(engine: AsyncEngine) -> Iterator[None]:
         yield
     except Exception as exc:
         host = engine.url.host or "localhost"
-        why = None if engine.dialect.name == "sqlite" else _why_unreachable(exc, host)
+        waited = engine.get_execution_options().get(CONNECT_TIMEOUT)
+        why = None if engine.dialect.name == "sqlite" else _why_unreachable(exc, host, waited)
         if why is None:
             raise
         reason, lasting, advice = why
@@ -118,12 +129,18 @@ def is_sqlite(url: str) -> bool:
 
 
 def make_engine(
-    url: str, *, echo: bool = False, pool_size: int = 10, background_checkpoints: bool = False
+    url: str,
+    *,
+    echo: bool = False,
+    pool_size: int = 10,
+    background_checkpoints: bool = False,
+    connect_timeout: float = DEFAULT_CONNECT_TIMEOUT,
 ) -> AsyncEngine:
     """An async engine; SQLite gets WAL, write-locking transactions and runs on the loop.
 
     `background_checkpoints`: a commit checkpoints the WAL only past 10,000 pages instead of
-    SQLite's 1,000, as `serve` checkpoints in the background (models/checkpoints.py)."""
+    SQLite's 1,000, as `serve` checkpoints in the background (models/checkpoints.py).
+    `connect_timeout`: seconds PostgreSQL has to accept a new connection (database.*)."""
     if is_sqlite(url):
         _ensure_sqlite_dir(url)
         # No reset statement on check-in: a transaction is always ended when its connection
@@ -140,6 +157,8 @@ def make_engine(
         max_overflow=pool_size,
         pool_pre_ping=True,
         pool_timeout=10,
+        connect_args={"timeout": connect_timeout},
+        execution_options={CONNECT_TIMEOUT: connect_timeout},
     )
 
 
@@ -263,7 +282,8 @@ async def upgrade(engine: AsyncEngine) -> tuple[str | None, str]:
 async def ensure_schema(engine: AsyncEngine) -> None:
     """SQLite is brought up to date by itself; PostgreSQL must be migrated on purpose."""
     if engine.dialect.name == "sqlite":
-        await upgrade(engine)
+        before, after = await upgrade(engine)
+        _tell_schema(engine, before, after)
         return
     with reaching(engine):
         conn = await engine.connect()
@@ -277,3 +297,22 @@ async def ensure_schema(engine: AsyncEngine) -> None:
             f"the database schema is at {current or 'nothing'}, this version needs {head}: "
             "run `antt-bot db upgrade`"
         )
+    _tell_schema(engine, head, head)
+
+
+def _tell_schema(engine: AsyncEngine, before: str | None, after: str) -> None:
+    """The schema's line at INFO once per database and process: `serve` checks the
+    database before starting, then starts on it (the second look is said at DEBUG)."""
+    where = engine.url.render_as_string(hide_password=True)
+    level = logging.DEBUG if where in _SCHEMA_TOLD else logging.INFO
+    _SCHEMA_TOLD.add(where)
+    log.log(level, _schema_news(before, after))
+
+
+def _schema_news(before: str | None, after: str) -> str:
+    """The start-up's one line about the schema (each migration step is logged at DEBUG)."""
+    if before == after:
+        return f"database schema at revision {after}"
+    if before is None:
+        return f"database schema created at revision {after}"
+    return f"database schema upgraded from revision {before} to {after}"

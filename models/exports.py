@@ -30,6 +30,11 @@ from models.tables import (
     Task,
 )
 
+# CSV separators by name (`--sep`, `?sep=`): commas by default (RFC 4180, what LibreOffice,
+# Google Sheets and scripts expect); semicolons for Excel on a Windows set to Vietnam,
+# whose decimal comma makes it split CSV at semicolons (docs/dashboard.md, Exports).
+CSV_SEPARATORS = {"comma": ",", "semicolon": ";"}
+
 KINDS = (
     "messages",
     "reports",

@@ -10,6 +10,7 @@ import os
 import signal
 import socket
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -46,6 +47,36 @@ def test_a_postgres_that_refuses_connections_is_named_with_what_to_check(
     assert f"127.0.0.1:{port}" in line and "connection refused" in line, line
     assert "ANTT_DATABASE__URL" in line and "PostgreSQL runs" in line, line
     assert PASSWORD not in proc.stderr and "Error" not in line, line
+
+
+def test_a_postgres_host_that_never_answers_fails_within_the_connect_timeout(
+    tmp_path: Path,
+) -> None:
+    """A firewall that drops packets: every command waited asyncpg's 60 s before the line.
+    Now database.connect_timeout_seconds (10 s by default; 2 s here) and the line says so."""
+    with socket.socket() as silent:  # takes the connection, never says a word
+        silent.bind(("127.0.0.1", 0))
+        silent.listen()
+        port = silent.getsockname()[1]
+        url = f"postgresql+asyncpg://antt@127.0.0.1:{port}/antt"
+        write_config(tmp_path, database={"url": url, "connect_timeout_seconds": 2})
+        started = time.monotonic()
+        proc = run("members", "list", cwd=tmp_path)
+        waited = time.monotonic() - started
+    assert proc.returncode == 1, proc.stderr
+    line = _one_line(proc.stderr)
+    assert line.startswith("antt-bot: cannot reach the PostgreSQL database"), line
+    assert f"127.0.0.1:{port}" in line and "no answer within 2 s" in line, line
+    assert waited < 30, waited
+
+
+def test_a_connect_timeout_out_of_range_is_refused_with_its_key(tmp_path: Path) -> None:
+    write_config(
+        tmp_path, database={"url": "sqlite+aiosqlite:///x.db", "connect_timeout_seconds": 0}
+    )
+    proc = run("members", "list", cwd=tmp_path)
+    assert proc.returncode == 2, proc.stderr
+    assert "database.connect_timeout_seconds: Input should be greater" in proc.stderr, proc.stderr
 
 
 def test_an_unknown_database_host_is_a_configuration_error(tmp_path: Path) -> None:
@@ -225,3 +256,48 @@ def test_an_address_from_the_config_file_names_its_key(tmp_path: Path) -> None:
     assert proc.returncode == 2, proc.stderr
     line = _one_line(proc.stderr)
     assert "192.0.2.1:0" in line and "server.host in config.yaml" in line, line
+
+
+async def _start_up_records(tmp_path: Path, **env: str) -> list[dict[str, str]]:
+    """The JSON log lines of a `serve` from a fresh SQLite file until it stops."""
+    port = _free_port()
+    write_config(tmp_path, server={"port": port})
+    full_env = {**os.environ, "PYTHONPATH": str(Path(__file__).parents[1]), **env}
+    proc = await asyncio.create_subprocess_exec(
+        *(sys.executable, "-m", "bot", "serve"),
+        cwd=tmp_path,
+        env=full_env,
+        stderr=asyncio.subprocess.PIPE,
+    )
+    assert proc.stderr is not None
+    lines: list[bytes] = []
+    async with asyncio.timeout(60):
+        while b"serving on" not in (line := await proc.stderr.readline()):
+            lines.append(line)
+    proc.send_signal(signal.SIGTERM)
+    await asyncio.wait_for(proc.communicate(), timeout=30)
+    return [json.loads(x) for x in lines if x.startswith(b"{")]
+
+
+async def test_start_up_says_one_line_per_stage_with_the_details_at_debug(
+    tmp_path: Path,
+) -> None:
+    """The IT officer's first `journalctl -u antt-bot`: ~45 lines of "Running upgrade 0007 ->
+    0010", "Context impl SQLiteImpl." and "Adding job tentatively". Now the schema's
+    revision and the jobs scheduled, one line each; the steps stay at DEBUG."""
+    from models.db import head_revision
+
+    records = await _start_up_records(tmp_path)
+    said = [r["msg"] for r in records if r["level"] == "INFO"]
+    assert not any(r["logger"].startswith(("alembic", "apscheduler")) for r in records), said
+    assert said.count(f"database schema created at revision {head_revision()}") == 1, said
+    assert not any(m.startswith("database schema at") for m in said), said  # said once
+    jobs = [m for m in said if " jobs scheduled: " in m]
+    assert len(jobs) == 1 and "weekly_digest" in jobs[0] and "nudges" in jobs[0], said
+    assert len(said) <= 4, said
+
+    debug = await _start_up_records(tmp_path, ANTT_LOG_LEVEL="DEBUG")
+    steps = [r for r in debug if r["logger"] == "alembic.runtime.migration"]
+    assert steps and all(r["level"] == "DEBUG" for r in steps), steps
+    said = [r["msg"] for r in debug if r["level"] == "INFO"]
+    assert said.count(f"database schema at revision {head_revision()}") == 1, said

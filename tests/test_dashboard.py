@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import csv
 import io
 import re
 from datetime import timedelta
@@ -247,6 +248,30 @@ async def test_a_date_range_typed_backwards_is_read_forwards(bot: Bot) -> None:
         assert len((await resp.text()).strip().splitlines()) == 1 + 4
     async with bot.http.get("/dashboard/downloads", params=backwards) as resp:
         assert "reports.csv?since=2026-11-25&amp;until=2026-11-27" in await resp.text()
+
+
+async def test_a_csv_for_excel_set_to_vietnamese_is_one_click_away(bot: Bot) -> None:
+    """Chị Dung opens the comma CSV in her Excel (Windows set to Vietnam) and sees one
+    column; the page now says so and offers "CSV dấu ;", split where her Excel splits."""
+    assert (await login(bot)).status == 303
+    async with bot.http.get("/dashboard/downloads", params={"since": "2026-11-25"}) as resp:
+        html = await resp.text()
+    assert 'href="/dashboard/downloads/members.csv?since=2026-11-25&amp;sep=semicolon"' in html
+    assert "CSV dấu ;" in html and "vùng Việt Nam" in html, html
+    async with bot.http.get("/dashboard/downloads/members.csv?sep=semicolon") as resp:
+        assert resp.status == 200
+        raw = (await resp.read()).decode("utf-8")
+    assert raw.startswith("\ufeffMã thành viên;Họ tên;"), raw[:60]
+    rows = list(csv.reader(io.StringIO(raw.removeprefix("\ufeff")), delimiter=";"))
+    assert len(rows) > 2 and {len(r) for r in rows} == {len(rows[0])}, rows
+    async with bot.http.get("/dashboard/downloads/members.csv") as resp:
+        assert (await resp.read()).decode("utf-8").startswith("\ufeffMã thành viên,Họ tên,")
+    async with bot.http.get("/dashboard/downloads/members.csv?sep=tab") as resp:
+        said = await resp.text()
+        assert resp.status == 400 and "“sep”" in said and "semicolon" in said, said
+    async with bot.sessions() as s:
+        audits = (await s.execute(select(AuditLog.detail))).scalars().all()
+    assert any(isinstance(d, dict) and d.get("sep") == "semicolon" for d in audits), audits
 
 
 async def test_only_admins_edit_the_roster_and_each_edit_is_audited(bot: Bot) -> None:

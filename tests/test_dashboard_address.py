@@ -74,3 +74,63 @@ async def test_an_old_weeks_inactive_list_shows_when_each_was_last_seen_by_then(
     # This week's page: the latest, as before.
     _status, html = await _answer(bot, "/dashboard/?week=2026-W51")
     assert "09/12/2026 09:00" in html or "Bình" not in html[html.index("Chưa hoạt động") :]
+
+
+def _error_shown(html: str) -> tuple[str, str]:
+    """The title and the sentence of the dashboard's own error page."""
+    shown = re.search(r"<h1>(.*?)</h1>\s*<p>(.*?)</p>", html, re.S)
+    assert shown is not None and "Về trang chính" in html, html
+    return shown[1], shown[2]
+
+
+ENGLISH = ("Not Found", "Not Allowed", "Forbidden", "CSRF", "session", "no such", "could not")
+
+
+async def _refused(bot: Bot, method: str, path: str, **kw: Any) -> tuple[int, str, str]:
+    async with bot.http.request(method, path, allow_redirects=False, **kw) as resp:
+        html = await resp.text()
+        assert resp.content_type == "text/html", html
+        assert "default-src 'none'" in resp.headers["Content-Security-Policy"]
+        allow = resp.headers.get("Allow", "")
+    title, said = _error_shown(html)
+    assert not any(word in html for word in ENGLISH), html
+    return resp.status, f"{title} | {said}", allow
+
+
+async def test_the_dashboards_other_errors_are_vietnamese_pages_with_their_status(
+    bot: Bot,
+) -> None:
+    """A mistyped address, a member or post that is not there, a form sent after signing out
+    or from a page left open across a sign-in, a link opened the wrong way: each was
+    aiohttp's English one-liner ("404: Not Found", "405: Method Not Allowed", "CSRF token
+    missing or wrong"); now the dashboard's page, in Vietnamese, with the same status."""
+    # Chị Dung's session ended (she signed out in another tab): her open form is refused.
+    status, said, _ = await _refused(bot, "POST", "/dashboard/logout", data={"csrf": "x"})
+    assert status == 403 and "đăng nhập lại" in said, said
+
+    assert (await login(bot)).status == 303
+    cases = [
+        ("GET", "/dashboard/bao-cao", 404, "Không có trang này"),
+        ("GET", "/dashboard/posts/999", 404, "Không có bài đăng này"),
+        ("GET", "/dashboard/downloads/nhatky.csv", 404, "“nhatky”"),
+        ("GET", "/dashboard/photos/99999999999999999999", 404, "Không có trang này"),
+        ("POST", "/dashboard/reports", 405, "không nhận biểu mẫu"),
+        ("GET", "/dashboard/logout", 405, "không mở trực tiếp"),
+        # A form from the page she had open before signing in again: its token is old.
+        ("POST", "/dashboard/logout", 403, "tải lại trang"),
+    ]
+    for method, path, expected, part in cases:
+        status, said, allow = await _refused(bot, method, path, data={"csrf": "cũ"})
+        assert status == expected and part in said, (path, status, said)
+        assert (status == 405) == bool(allow), (path, allow)
+    _, _, allow = await _refused(bot, "GET", "/dashboard/logout")
+    assert allow == "POST", allow
+    # A body that cannot be read (a broken multipart boundary): 400, also said in Vietnamese.
+    broken = {"Content-Type": "multipart/form-data; boundary=--x"}
+    status, said, _ = await _refused(
+        bot, "POST", "/dashboard/logout", data=b"garbage", headers=broken
+    )
+    assert status == 400 and "Dữ liệu gửi lên bị hỏng" in said, said
+    huge = {"csrf": "x", "content": "a" * 2_000_000}  # past any form of ours
+    status, said, _ = await _refused(bot, "POST", "/dashboard/logout", data=huge)
+    assert status == 413 and "rút ngắn" in said, said

@@ -81,6 +81,32 @@ def test_export_for_people_in_vietnamese_en_on_request_jsonl_keeps_keys(tmp_path
     assert bad.returncode == 2 and "--lang" in bad.stderr
 
 
+def test_csv_for_a_vietnamese_excel_is_asked_for_with_sep_semicolon(tmp_path: Path) -> None:
+    """Excel on a Windows set to Vietnam (decimal comma) splits CSV at semicolons: the comma
+    file opened as one column. `--sep semicolon` writes what it reads; commas stay the
+    default (RFC 4180: LibreOffice, Google Sheets, scripts)."""
+    config = {"database": {"url": "sqlite+aiosqlite:///data/antt.db"}, "groups": GROUPS}
+    (tmp_path / "config.yaml").write_text(yaml.safe_dump(config, allow_unicode=True), "utf-8")
+    (tmp_path / "roster.csv").write_text(ROSTER, encoding="utf-8")
+    assert cli("members", "import", "roster.csv", cwd=tmp_path).returncode == 0
+    out = tmp_path / "m.csv"
+    proc = cli(
+        "export", "members", "--format", "csv", "--sep", "semicolon", "-o", str(out), cwd=tmp_path
+    )
+    assert proc.returncode == 0, proc.stderr
+    raw = out.read_text("utf-8")
+    assert raw.startswith("\ufeffMã thành viên;Họ tên;Số điện thoại;"), raw[:80]
+    table = list(csv.reader(io.StringIO(raw.removeprefix("\ufeff")), delimiter=";"))
+    assert {len(row) for row in table} == {len(exports.COLUMNS["members"])}
+    quan = next(row for row in table if row[1] == "Phạm Minh Quân")
+    assert "gcouncil; gdienquang; ghansol; gmayviet" in quan  # the list in one cell, quoted
+    assert cli("export", "members", "--format", "csv", cwd=tmp_path).stdout.startswith(
+        "\ufeffMã thành viên,Họ tên,"
+    )
+    bad = cli("export", "members", "--format", "csv", "--sep", "tab", cwd=tmp_path)
+    assert bad.returncode == 2 and "--sep" in bad.stderr and "semicolon" in bad.stderr
+
+
 def test_every_export_column_has_a_vietnamese_header() -> None:
     for kind in exports.KINDS:
         names = exports.headers(kind)

@@ -283,6 +283,22 @@ async def test_rehearsal_with_our_own_roster_and_groups(tmp_path: Path) -> None:
     assert [json.loads(x)["member_id"] for x in proc2.stdout.splitlines()] == [be]
 
 
+def test_a_demo_refused_for_a_busy_port_leaves_no_folder_behind(tmp_path: Path) -> None:
+    """Port 8765 taken by a demo still running in another window: the second one stopped
+    with the port's message but left an empty data/demo/ (or the --data-dir) behind."""
+    write_config(tmp_path, roster="roster.csv")
+    (tmp_path / "roster.csv").write_text(OWN_ROSTER, encoding="utf-8")
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = str(busy.getsockname()[1])
+        proc = run("demo", "--no-browser", "--port", port, cwd=tmp_path)
+        assert proc.returncode == 2 and f"127.0.0.1:{port}" in proc.stderr, proc.stderr
+        proc = run("demo", "--no-browser", "--port", port, "--data-dir", "thu", cwd=tmp_path)
+        assert proc.returncode == 2, proc.stderr
+    assert not (tmp_path / "data").exists() and not (tmp_path / "thu").exists()
+
+
 def test_demo_with_a_config_but_no_roster_says_what_to_do(tmp_path: Path) -> None:
     write_config(tmp_path)
     proc = run("demo", "-c", "config.yaml", "--no-browser", "--port", "0", cwd=tmp_path)

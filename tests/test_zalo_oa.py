@@ -886,6 +886,20 @@ async def test_network_error_is_transient(env: Env, oa: FakeOA) -> None:
         await env.client().send(OutboundMessage(chat_id=MEMBER, text="chào"))
 
 
+async def test_an_oa_out_of_reach_is_said_in_plain_words(bot: Bot, oa: FakeOA) -> None:
+    """The OA's server down (or a firewall): the outbox row and the log said "network error
+    (ClientConnectorError)"; now which host could not be reached, and why."""
+    address = oa.base.removeprefix("http://")
+    await oa.close()
+    assert (await post(bot, encode(user_text("/huongdan", msg_id="u1"))))[0] == 200
+    await bot.drain()
+    async with bot.sessions() as s:
+        row = (await s.execute(select(Outbox))).scalars().one()
+    why = row.last_error or ""
+    assert row.status == "pending" and f"cannot reach {address}: connection refused" in why, why
+    assert "Error" not in why, why
+
+
 async def test_photo_goes_as_a_media_template(env: Env, oa: FakeOA) -> None:
     await env.client().send(
         OutboundMessage(
@@ -978,3 +992,23 @@ async def test_oa_authorize_exchanges_the_code_and_stores_the_pair(
     assert row is not None and row.value["source"] == "authorize"
     assert row.value["access_token"] in oa.access_tokens
     assert row.value["refresh_token"] in oa.refresh_tokens
+
+
+async def test_oa_authorize_with_zalo_out_of_reach_names_the_host_and_the_key(
+    tmp_path: Path,
+    oa: FakeOA,
+    db_url: str,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Was "Zalo refused the code: OA token endpoint: network error (ClientConnectorError)"."""
+    cfg = _config(tmp_path, oa, db_url, monkeypatch)
+    address = oa.base.removeprefix("http://")
+    await oa.close()
+    argv = ["platform", "oa-authorize", "-c", str(cfg), "--code", "CODE1"]
+    assert await asyncio.to_thread(main, argv) == 1
+    said = capsys.readouterr().err.strip()
+    assert said.startswith("antt-bot: OA token endpoint: "), said
+    assert f"cannot reach {address}: connection refused; check this machine's network" in said
+    assert "platform.oauth_base" in said and "refused the code" not in said, said
+    assert "Error" not in said and APP_SECRET not in said, said

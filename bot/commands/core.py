@@ -47,7 +47,9 @@ from models.scoping import keep_to_council
 @contextlib.asynccontextmanager
 async def open_db(settings: Settings) -> AsyncIterator[async_sessionmaker[AsyncSession]]:
     """The database for a one-off command: SQLite is migrated, PostgreSQL must be current."""
-    engine = make_engine(database_url(settings))
+    engine = make_engine(
+        database_url(settings), connect_timeout=settings.database.connect_timeout_seconds
+    )
     try:
         await ensure_schema(engine)
         sessions = make_sessionmaker(engine)
@@ -119,7 +121,9 @@ async def database_refuses_writes(settings: Settings) -> str | None:
     """None when the database takes writes; else what to tell the operator. Checked before
     serving: a read-only file would otherwise answer 503 to every delivery while the
     workers retry for ever."""
-    engine = make_engine(database_url(settings))
+    engine = make_engine(
+        database_url(settings), connect_timeout=settings.database.connect_timeout_seconds
+    )
     try:
         try:
             await ensure_schema(engine)
@@ -178,7 +182,9 @@ def parse_cmd(args: argparse.Namespace) -> int:
 @command("db upgrade")
 async def db_upgrade(args: argparse.Namespace) -> int:
     settings = load(args)
-    engine = make_engine(database_url(settings))
+    engine = make_engine(
+        database_url(settings), connect_timeout=settings.database.connect_timeout_seconds
+    )
     try:
         before, after = await upgrade(engine)
     finally:
@@ -197,12 +203,15 @@ def _client(settings: Settings, session: aiohttp.ClientSession) -> ZaloBotClient
     return ZaloBotClient(settings.platform.api_base, token, session)
 
 
+NETWORK = "this machine's network (DNS, firewall, proxy)"
+
+
 def platform_failed(exc: PlatformError) -> int:
     """Zalo out of reach is this machine's network, not a refusal by Zalo: say which."""
     if isinstance(exc, Unreachable):
         print(
-            f"antt-bot: cannot reach Zalo at {exc.address} ({exc}); check this machine's "
-            "network (DNS, firewall, proxy) and platform.api_base",
+            f"antt-bot: cannot reach Zalo at {exc.address} ({exc}); check {NETWORK} "
+            "and platform.api_base",
             file=sys.stderr,
         )
     else:
@@ -288,7 +297,8 @@ async def export(args: argparse.Namespace) -> int:
             if args.format == "jsonl":
                 n = await write_jsonl(rows, sbuf)
             else:
-                n = await write_csv(people, cols, sbuf, tz, headers=names)
+                sep = exports.CSV_SEPARATORS[getattr(args, "sep", "comma")]
+                n = await write_csv(people, cols, sbuf, tz, headers=names, delimiter=sep)
             _write_text(path, sbuf.getvalue())
     if path is not None:
         print(f"{n} {args.kind} written to {path}", file=sys.stderr)

@@ -54,14 +54,17 @@ def db_backup(args: argparse.Namespace) -> int:
 
 @command("db restore")
 def db_restore(args: argparse.Namespace) -> int:
-    url = database_url(load(args))
+    settings = load(args)
+    url = database_url(settings)
     src = Path(args.file).expanduser()
     try:
         db = sqlite_file(url)
         if db is None:
             if not src.is_file():
                 raise DatabaseFileError(f"no file at {src}")
-            return asyncio.run(_postgres_restore(url, src))
+            return asyncio.run(
+                _postgres_restore(url, src, settings.database.connect_timeout_seconds)
+            )
         revision = inspect_backup(src)
         _known_revision(src, revision)
         with held_exclusively(db):
@@ -99,9 +102,9 @@ def pg_command(program: str, url: str, *options: str) -> list[str]:
     return argv
 
 
-async def _postgres_restore(url: str, src: Path) -> int:
+async def _postgres_restore(url: str, src: Path, connect_timeout: float) -> int:
     """PostgreSQL: only when nobody else is connected, print the pg_restore command."""
-    engine = make_engine(url, pool_size=1)
+    engine = make_engine(url, pool_size=1, connect_timeout=connect_timeout)
     try:
         with reaching(engine):
             conn = await engine.connect()

@@ -143,8 +143,9 @@ def demo(args: argparse.Namespace) -> int:
             data_dir = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="antt-demo-")))
         demo_db = data_dir / data.DB_FILE
         refuse_the_real_database(configured, demo_db)
-        data_dir.mkdir(parents=True, exist_ok=True)
+        # The port first: a demo refused for a busy port leaves no empty folder behind.
         sock = stack.enter_context(bind(args.host, args.port))
+        data_dir.mkdir(parents=True, exist_ok=True)
         port = sock.getsockname()[1]
         shown_host = "127.0.0.1" if args.host in ("", "0.0.0.0", "::") else args.host
         if ":" in shown_host:

@@ -8,8 +8,8 @@ import sys
 import aiohttp
 
 from bot.cli import EXIT_FAIL, EXIT_OK, UsageError, command, load
-from bot.commands.core import open_db
-from bot.platforms.base import PlatformError
+from bot.commands.core import NETWORK, open_db
+from bot.platforms.base import PlatformError, Unreachable
 from bot.platforms.zalo_oa import OATokenStore, permission_url, request_tokens
 from handlers.clock import SystemClock
 from handlers.config import ConfigError
@@ -41,6 +41,9 @@ async def oa_authorize(args: argparse.Namespace) -> int:
             pair = await request_tokens(
                 http, platform, {"grant_type": "authorization_code", "code": args.code}, clock.now()
             )
+        except Unreachable as exc:  # this machine's network, not Zalo's answer
+            print(f"antt-bot: {exc}; check {NETWORK} and platform.oauth_base", file=sys.stderr)
+            return EXIT_FAIL
         except PlatformError as exc:
             print(f"antt-bot: Zalo refused the code: {exc}", file=sys.stderr)
             return EXIT_FAIL

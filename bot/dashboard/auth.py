@@ -380,6 +380,12 @@ async def end_session(request: web.Request, user: User) -> None:
 
 
 View = Callable[[web.Request, User], Awaitable[web.StreamResponse]]
+# A form refused before its page's work (403): signed out meanwhile, or a page left open
+# across a sign-in (its hidden token is the old session's, or a forged form has none).
+SESSION_ENDED = "Phiên đăng nhập đã hết"
+SIGN_IN_AGAIN = "Anh/chị đã đăng xuất hoặc phiên đã hết hạn. Vui lòng đăng nhập lại rồi gửi lại."
+FORM_NOT_SENT = "Chưa gửi được"
+STALE_FORM = "Trang này đã cũ (mở từ phiên đăng nhập trước). Vui lòng tải lại trang rồi gửi lại."
 
 
 def login_required(
@@ -398,26 +404,24 @@ def login_required(
                 from bot.dashboard.views import setup_page
 
                 return await setup_page(request)
+            from bot.dashboard.views import error_page, read_form
+
             user = await current_user(request)
             if user is None:
-                if request.method != "GET":
-                    raise web.HTTPForbidden(text="session expired")
+                if request.method != "GET":  # a form sent after signing out or expiry
+                    return error_page(request, 403, SESSION_ENDED, SIGN_IN_AGAIN)
                 target = request.path_qs if request.path.startswith("/dashboard") else "/dashboard/"
                 raise web.HTTPSeeOther(f"/dashboard/login?next={_quote(target)}")
             if request.method == "POST":
-                from bot.dashboard.views import read_form
-
                 form = await read_form(request)
                 if not same(str(form.get("csrf", "")), user.csrf):
-                    raise web.HTTPForbidden(text="CSRF token missing or wrong")
+                    return error_page(request, 403, FORM_NOT_SENT, STALE_FORM, user)
             if not every_park and user.council is not None:
                 request[COUNCIL] = user.council  # every page of this request is that park's
             elif not every_park and user.role == PROVINCE and request.app[keys.SETTINGS].councils:
                 # No park chosen: a park's page would mix every park's records.
                 raise web.HTTPSeeOther("/dashboard/province")
             if role is not None and user.role != role:
-                from bot.dashboard.views import error_page
-
                 return error_page(
                     request,
                     403,
@@ -428,8 +432,6 @@ def login_required(
             try:
                 return await view(request, user)
             except BadAddress as exc:  # a hand-typed parameter: said on our own page
-                from bot.dashboard.views import error_page
-
                 return error_page(request, exc.status, exc.title, exc.message, user)
 
         return handler

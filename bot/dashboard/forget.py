@@ -6,8 +6,9 @@ from __future__ import annotations
 from aiohttp import web
 
 from bot import keys
+from bot.dashboard.address import BadAddress
 from bot.dashboard.auth import User, login_required, sessions_of
-from bot.dashboard.views import page, park_member, path_pk, read_form, see_other
+from bot.dashboard.views import NO_MEMBER, page, park_member, path_pk, read_form, see_other
 from models import privacy
 from models.db import read_session
 from models.tables import Member
@@ -38,7 +39,7 @@ async def confirm_page(request: web.Request, user: User) -> web.Response:
     async with read_session(sessions_of(request)) as session:
         member = await park_member(session, path_pk(request))
     if member is None:
-        raise web.HTTPNotFound(text="no such member")
+        raise BadAddress(NO_MEMBER, 404)
     return _confirm(request, user, member)
 
 
@@ -50,7 +51,7 @@ async def forget(request: web.Request, user: User) -> web.Response:
     async with sessions_of(request)() as session, session.begin():
         member = await park_member(session, path_pk(request))
         if member is None:
-            raise web.HTTPNotFound(text="no such member")
+            raise BadAddress(NO_MEMBER, 404)
         if not privacy.confirms(member, typed):
             error = "Tên hoặc mã gõ vào không khớp với thành viên này; chưa xoá gì."
             return _confirm(request, user, member, error, status=400)

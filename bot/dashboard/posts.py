@@ -9,6 +9,7 @@ from typing import Any
 from aiohttp import web
 
 from bot import keys
+from bot.dashboard.address import BadAddress
 from bot.dashboard.auth import User, council_of_request, login_required, sessions_of
 from bot.dashboard.views import now_of, page, path_pk, read_form, see_other
 from handlers.councils import council_by_id
@@ -117,7 +118,7 @@ def _error_text(exc: calendar.PostFieldError) -> str:
 async def _post(session: Any, request: web.Request) -> Post:
     post = await session.get(Post, path_pk(request))
     if post is None:
-        raise web.HTTPNotFound(text="no such post")
+        raise BadAddress("Không có bài đăng này.", 404)
     return post
 
 

@@ -11,6 +11,7 @@ import base64
 from aiohttp import web
 
 from bot import keys
+from bot.dashboard.address import BadAddress
 from bot.dashboard.auth import PROVINCE, User, login_required
 from bot.dashboard.render import render, stylesheet
 from bot.dashboard.views import (
@@ -73,7 +74,7 @@ async def _park(request: web.Request) -> Digest:
     try:
         council = council_by_id(settings, request.match_info["council"]).id
     except UnknownCouncil:
-        raise web.HTTPNotFound(text="no such park") from None
+        raise BadAddress(f"Không có KCN “{request.match_info['council']}”.", 404) from None
     async with read_session(request.app[keys.SESSIONS]) as session:
         return await build_digest(
             session,

@@ -17,7 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot import keys
 from bot.dashboard import auth
-from bot.dashboard.address import BadAddress, bad_parameter, parameter
+from bot.dashboard.address import TITLES, BadAddress, bad_parameter, parameter
 from bot.dashboard.auth import STATE, User, council_of_request, login_required, sessions_of
 from bot.dashboard.render import render
 from bot.export import digest_xlsx, for_people
@@ -55,6 +55,13 @@ CONTROL = re.compile(r"[\x00-\x1f\x7f\ud800-\udfff]")  # never in a name or a se
 INVISIBLE = re.compile("[\u200b-\u200f\u202a-\u202e\u2060-\u2069\ufeff]")
 DIRECTIVE_DAYS = 30
 KIND_LABELS = exports.TITLE_VI  # one name per export, here and in the CLI's sheets
+NO_PAGE = "Địa chỉ này không có trên trang quản lý: hãy kiểm tra lại, hoặc về trang chính."
+# 405: a button's address typed or bookmarked; a form sent to a page that only shows.
+BUTTON_ONLY = "Địa chỉ này chỉ dùng qua các nút trên trang, không mở trực tiếp được."
+NO_FORM_HERE = "Trang này không nhận biểu mẫu gửi đến: hãy mở lại trang rồi dùng các nút trên đó."
+UNREADABLE_FORM = "Dữ liệu gửi lên bị hỏng. Vui lòng tải lại trang rồi gửi lại."
+TOO_LARGE = "Nội dung gửi lên dài quá mức trang nhận được. Vui lòng rút ngắn rồi gửi lại."
+NO_MEMBER = "Không có thành viên này."
 # The pages have no scripts at all; the policy makes an injected one inert anyway.
 HEADERS = {
     "Content-Security-Policy": "default-src 'none'; style-src 'self'; img-src 'self' data:; "
@@ -138,6 +145,33 @@ def error_page(
     return page(request, "error.html", user, status=status, title=title, message=message, nav="")
 
 
+async def no_such_page(request: web.Request) -> web.Response:
+    """Any /dashboard address no page has (404), or one asked the wrong way (405): our own
+    page in Vietnamese instead of aiohttp's "404: Not Found". Registered last (install)."""
+    allowed = await _methods_elsewhere(request)
+    if not allowed:
+        return error_page(request, 404, TITLES[404], NO_PAGE)
+    why = BUTTON_ONLY if request.method in ("GET", "HEAD") else NO_FORM_HERE
+    shown = error_page(request, 405, "Không mở được theo cách này", why)
+    shown.headers["Allow"] = ",".join(sorted(allowed))
+    return shown
+
+
+async def _methods_elsewhere(request: web.Request) -> set[str]:
+    """The methods the other routes take at this address (none: no page is there)."""
+    allowed: set[str] = set()
+    for resource in request.app.router.resources():
+        if resource is not request.match_info.route.resource:
+            _match, methods = await resource.resolve(request)
+            allowed |= methods
+    return allowed
+
+
+def add_fallback(app: web.Application) -> None:
+    """After every dashboard route: the rest of /dashboard/ answers with `no_such_page`."""
+    app.router.add_route("*", "/dashboard/{rest:.*}", no_such_page)
+
+
 async def setup_page(request: web.Request) -> web.Response:
     return page(request, "setup.html", None, status=503, nav="")
 
@@ -160,8 +194,18 @@ async def read_form(request: web.Request) -> MultiDictProxy[Any]:
     """The POSTed form; a body aiohttp cannot parse is the client's error (400), not ours."""
     try:
         return await request.post()
+    except web.HTTPRequestEntityTooLarge as exc:  # past client_max_size: no form of ours is
+        shown = error_page(request, 413, "Dữ liệu gửi lên quá lớn", TOO_LARGE)
+        # The sizes only make aiohttp's English text, which the page replaces.
+        raise web.HTTPRequestEntityTooLarge(0, 0, **_as_html(shown)) from exc
     except (ValueError, LookupError, AssertionError) as exc:  # bad boundary, charset, encoding
-        raise web.HTTPBadRequest(text="the form could not be read") from exc
+        shown = error_page(request, 400, "Không đọc được biểu mẫu", UNREADABLE_FORM)
+        raise web.HTTPBadRequest(**_as_html(shown)) from exc
+
+
+def _as_html(shown: web.Response) -> dict[str, Any]:
+    """An error page's text and headers, for the HTTP exception that carries it."""
+    return {"text": shown.text, "content_type": "text/html", "headers": HEADERS}
 
 
 # --- signing in -----------------------------------------------------------------------------
@@ -436,7 +480,7 @@ def path_pk(request: web.Request) -> int:
     """The row id in the path; one no database column can hold is simply not there."""
     pk = int(request.match_info["pk"])
     if pk > MAX_ID:
-        raise web.HTTPNotFound()
+        raise BadAddress(NO_PAGE, 404)
     return pk
 
 
@@ -547,7 +591,7 @@ async def _member(request: web.Request) -> Member:
     async with read_session(sessions_of(request)) as session:
         member = await park_member(session, path_pk(request))
     if member is None:
-        raise web.HTTPNotFound()
+        raise BadAddress(NO_MEMBER, 404)
     return member
 
 
@@ -584,7 +628,7 @@ async def member_save(request: web.Request, user: User) -> web.Response:
     async with sessions_of(request)() as session, session.begin():
         member = await park_member(session, path_pk(request))
         if member is None:
-            raise web.HTTPNotFound()
+            raise BadAddress(NO_MEMBER, 404)
         if error:
             return page(
                 request,
@@ -661,19 +705,29 @@ async def downloads_page(request: web.Request, user: User) -> web.Response:
         since=since,
         until=until,
         query=query,
+        semicolon_query=f"?{urlencode({**params, 'sep': 'semicolon'})}",
         kinds=[(k, KIND_LABELS.get(k, k)) for k in exports.KINDS],
         tzname=request.app[keys.SETTINGS].timezone,
     )
+
+
+def _separator(request: web.Request) -> str:
+    """`?sep=semicolon` for Excel set to Vietnamese; commas without it."""
+    name = _query(request, "sep", 20) or "comma"
+    if name not in exports.CSV_SEPARATORS:
+        raise bad_parameter("sep", name, "dùng “comma” (dấu phẩy) hoặc “semicolon” (dấu chấm phẩy)")
+    return name
 
 
 @login_required()
 async def download(request: web.Request, user: User) -> web.Response:
     kind, fmt = request.match_info["kind"], request.match_info["fmt"]
     if kind not in exports.KINDS:
-        raise web.HTTPNotFound()
+        raise BadAddress(f"Không có dữ liệu “{kind}” để tải: hãy chọn trong trang Tải về.", 404)
     tz = request.app[keys.SETTINGS].tz
     *_, since, until = _days(_query(request, "since", 10), _query(request, "until", 10), tz)
     until = until + timedelta(days=1) if until else None
+    sep = _separator(request) if fmt == "csv" else None
     stamp = now_of(request).astimezone(tz).strftime("%Y%m%d")
     await _audit_download(
         request,
@@ -683,6 +737,7 @@ async def download(request: web.Request, user: User) -> web.Response:
             "format": fmt,
             "since": _query(request, "since", 10),
             "until": _query(request, "until", 10),
+            **({"sep": sep} if sep else {}),
         },
     )
     # Rows are fetched in one short read (no lock on SQLite); the file is built in a thread.
@@ -694,5 +749,6 @@ async def download(request: web.Request, user: User) -> web.Response:
         title = KIND_LABELS.get(kind, kind)
         data = await asyncio.to_thread(build_xlsx, rows, cols, tz, title, names)
         return _attachment(data, f"antt-{kind}-{stamp}.xlsx", XLSX)
-    data = await asyncio.to_thread(build_csv, rows, cols, tz, names)
+    delimiter = exports.CSV_SEPARATORS[sep or "comma"]
+    data = await asyncio.to_thread(build_csv, rows, cols, tz, names, delimiter)
     return _attachment(data, f"antt-{kind}-{stamp}.csv", "text/csv; charset=utf-8")

@@ -19,3 +19,4 @@ def install(app: web.Application) -> None:
     forget.add_routes(app)
     province.add_routes(app)
     parks.add_routes(app)
+    views.add_fallback(app)  # last: the addresses none of the above has

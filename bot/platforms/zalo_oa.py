@@ -12,7 +12,7 @@ from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, time, timedelta
 from typing import Any, Literal
-from urllib.parse import urlencode
+from urllib.parse import urlencode, urlsplit
 from zoneinfo import ZoneInfo
 
 import aiohttp
@@ -33,8 +33,10 @@ from bot.platforms.base import (
     SendResult,
     TransientError,
     Unauthorized,
+    Unreachable,
     platform_id,
 )
+from bot.platforms.zalo_bot import network_reason
 from handlers.clock import Clock
 from handlers.config import PlatformConfig, Settings
 from models.outbox import insert_for
@@ -402,6 +404,13 @@ def permission_url(oauth_base: str, app_id: str, redirect_uri: str) -> str:
     return f"{oauth_base.rstrip('/')}{PERMISSION_PATH}?{query}"
 
 
+def _unreachable(what: str, base: str, exc: BaseException) -> Unreachable:
+    """`what` failed before Zalo answered: "cannot reach HOST: reason", as the Bot API says
+    it (the exception's own text is not shown: it may carry a token)."""
+    address = urlsplit(base).netloc
+    return Unreachable(f"{what}: cannot reach {address}: {network_reason(exc)}", address=address)
+
+
 async def request_tokens(
     http: aiohttp.ClientSession,
     platform: PlatformConfig,
@@ -430,7 +439,7 @@ async def request_tokens(
             except (json.JSONDecodeError, UnicodeDecodeError, aiohttp.ContentTypeError):
                 body = None
     except (aiohttp.ClientError, TimeoutError, OSError) as exc:
-        raise TransientError(f"OA token endpoint: network error ({type(exc).__name__})") from None
+        raise _unreachable("OA token endpoint", platform.oauth_base, exc) from None
     access = body.get("access_token") if isinstance(body, dict) else None
     if isinstance(body, dict) and isinstance(access, str) and access:
         refresh = body.get("refresh_token")
@@ -752,7 +761,7 @@ class ZaloOAClient:
                 except (json.JSONDecodeError, UnicodeDecodeError, aiohttp.ContentTypeError):
                     payload = None
         except (aiohttp.ClientError, TimeoutError, OSError) as exc:
-            raise TransientError(f"OA {path}: network error ({type(exc).__name__})") from None
+            raise _unreachable(f"OA {path}", self._base, exc) from None
         if not isinstance(payload, dict):
             return _Answer(status, None, f"HTTP {status}", {})
         data = payload.get("data")
