@@ -20,6 +20,7 @@ from handlers.jobs import every, job
 from handlers.leave import leaves_end
 from handlers.texts import engagement as texts
 from handlers.texts import people as people_texts
+from models.digest import expected_member
 from models.engagement import ackers, directive_targets, expected_ackers
 from models.outbox import enqueue, enqueue_many, insert_for, sent_this_month
 from models.people import address, capitalized, coordinators, title_of
@@ -58,16 +59,15 @@ def level_for(levels: tuple[NudgeLevel, ...], days: float) -> tuple[int, NudgeLe
 async def _quiet_members(
     session: AsyncSession, settings: Settings, now: datetime
 ) -> list[tuple[Member, float, datetime, list[Group]]]:
-    """Roster members (not coordinators) with no interaction for their groups' threshold."""
+    """Roster members with no interaction for their groups' threshold; coordinators and
+    admins are never chased for their own silence (the digest's rule, expected_member)."""
     eng = settings.engagement
     shortest = min([eng.inactive_after_days, *eng.inactive_after_days_by_kind.values()])
     since = func.coalesce(Member.last_active_at, Member.expected_since)
     stmt = (
         select(Member)
         .where(
-            Member.active.is_(True),
-            Member.status == "member",
-            Member.role == "member",
+            expected_member(now),
             since <= now - timedelta(days=shortest),
             *members_here(session),
         )
