@@ -58,10 +58,11 @@ ALL_ACKED = "Tất cả đã nhận. 👏"
 TASK_USAGE = "Cú pháp: /giaoviec @tên nội dung việc han 30/11 (hạn có thể kèm giờ, vd 30/11 17h)."
 TASK_WHO = 'Không tìm thấy thành viên "{name}" trong danh sách. Kiểm tra lại tên giúp bot nhé.'
 TASK_PICK = 'Có {n} người khớp "{name}":\n{options}\nTrả lời số thứ tự để chọn người nhận việc.'
-TASK_PICK_RANGE = "Danh sách chỉ có {n} người: anh/chị trả lời một số từ 1 đến {n} giúp bot nhé."
+# {you}/{You}: the coordinator's own title ("anh", "đồng chí"; "anh/chị" when unknown).
+TASK_PICK_RANGE = "Danh sách chỉ có {n} người: {you} trả lời một số từ 1 đến {n} giúp bot nhé."
 TASK_CREATED = "📝 Đã giao việc {code} cho {name}: {text}{due}."
 TASK_DUE = ", hạn {due}"
-TASK_DUE_PAST = "Hạn {due} đã qua. Anh/chị gõ lại lệnh với hạn mới giúp bot nhé."
+TASK_DUE_PAST = "Hạn {due} đã qua. {You} gõ lại lệnh với hạn mới giúp bot nhé."
 TASK_DONE = "✅ Việc {code} đã hoàn thành. Cảm ơn {name}!"
 TASK_DONE_NOTIFY = "✅ {name} đã hoàn thành việc {code}: {text}."
 TASK_ALREADY_DONE = "Việc {code} đã hoàn thành trước đó rồi."
@@ -94,4 +95,3 @@ NUDGE_GROUP = {
 }
 NUDGE_COORDINATOR = "📋 Thành viên chưa hoạt động lâu ngày (cần đôn đốc):\n{lines}"
 NUDGE_COORDINATOR_LINE = "• {name} ({enterprise}): {days} ngày"
-REENGAGED_THANKS = "Cảm ơn anh/chị đã phản hồi! 🙏"
