@@ -77,6 +77,21 @@ TASK_REMINDER = (
 TASK_OVERDUE_MEMBER = (
     "⚠️ Việc {code} đã quá hạn ({due}): {text}. {Name} làm xong nhắn /xong {code} giúp bot nhé!"
 )
+# The next working day, once more; {then}: TASK_OVERDUE_THEN when the assigner can be told.
+TASK_OVERDUE_AGAIN = (
+    "⏰ Nhắc lại: việc {code} đã quá hạn từ {due}: {text}. {Name} làm xong nhắn /xong {code}"
+    " giúp bot nhé.{then}"
+)
+TASK_OVERDUE_THEN = " Nếu việc vẫn chưa xong, ngày làm việc tới bot sẽ báo {assigner}."
+# To the assigner, privately: {who} the assignee's full name, {name} the short one.
+TASK_OVERDUE_ASSIGNER = (
+    "⚠️ Việc {code} giao cho {who} đã quá hạn từ {due}: {text}. Bot đã nhắc {name} nhưng chưa"
+    " thấy báo xong; {you} liên hệ trực tiếp giúp nhé."
+)
+TASK_OVERDUE_ASSIGNER_LEAVE = (
+    "⚠️ Việc {code} giao cho {who} đã quá hạn từ {due}: {text}. {Name} đang nghỉ phép đến"
+    " {until} nên bot không nhắc; {you} cân nhắc giao lại cho người khác."
+)
 TASK_STATUS_LINE = "• {code} {name}: {text} — {state}"
 TASK_STATUS_NONE = "Không có việc nào đang mở."
 DONE_USAGE = "Cú pháp: /xong <mã việc>, vd /xong CV3."
