@@ -15,7 +15,7 @@ from handlers.codes import incident_code, request_code
 from handlers.config import DEFAULT_COUNCIL, Settings, parse_quiet_hours, shift_times
 from handlers.councils import council_name, council_settings
 from handlers.councils import scope as scope_of
-from handlers.leave import leaves_end
+from handlers.leave import away_in_week
 from handlers.texts import digest as texts
 from handlers.texts import honour as honour_texts
 from handlers.texts import posts as post_texts
@@ -446,8 +446,10 @@ class Digest:
                 line.format(text=_short(d.text, 40), n=len(d.missing), names=names_list(d.missing))
             )
         if public:
-            if t.inactive - len(self.on_leave) > 0:
-                lines.append(texts.INACTIVE_COUNT.format(n=t.inactive - len(self.on_leave)))
+            if t.inactive > 0:
+                lines.append(texts.INACTIVE_COUNT.format(n=t.inactive))
+            if t.on_leave > 0:
+                lines.append(texts.ON_LEAVE_COUNT.format(n=t.on_leave))
         elif self.inactive_members or self.on_leave:
             if self.inactive_members:
                 lines.append(
@@ -609,15 +611,18 @@ async def build_digest(
     gpk = scope.id if scope is not None else None
     totals = await q.totals(session, w, gpk)
     silent = await q.inactive_members(session, w, gpk) if with_members else []
-    ends = await leaves_end(session, settings, [m.member_pk for m in silent], w.end)
-    away = {pk: end for pk, end in ends.items() if end > w.start}  # on leave in the week
+    silent_pks = [m.member_pk for m in silent] if with_members else None
+    away = await _on_leave(session, settings, w, gpk, silent_pks)
     per_group = await q.figures(session, w, "group", gpk)
     per_ent = await q.figures(session, w, "enterprise", gpk)
+    await _count_on_leave(session, w, gpk, list(away), totals, per_group, per_ent)
     trend: list[tuple[str, q.Figures]] = []
     for back in (3, 2, 1):
         wk = shift_week(week, -back)
         past = replace(window(wk, tz, now, night), council_id=council)
-        trend.append((wk, await q.totals(session, past, gpk)))
+        past_totals = await q.totals(session, past, gpk)
+        past_totals.on_leave = len(await _on_leave(session, settings, past, gpk))
+        trend.append((wk, past_totals))
     trend.append((week, totals))
     used_before = False
     first = trend[0][1]
@@ -685,6 +690,40 @@ async def build_digest(
         ),
         park=council_name(settings, council),
     )
+
+
+async def _on_leave(
+    session: AsyncSession,
+    settings: Settings,
+    w: q.Window,
+    gpk: int | None,
+    silent: list[int] | None = None,
+) -> dict[int, datetime]:
+    """The scope's silent members on declared leave in the week, and until when."""
+    if silent is None:
+        silent = await q.silent_members(session, w, gpk)
+    return await away_in_week(session, settings, w, silent)
+
+
+async def _count_on_leave(
+    session: AsyncSession,
+    w: q.Window,
+    gpk: int | None,
+    away: list[int],
+    totals: q.Figures,
+    per_group: dict[Any, q.Figures],
+    per_ent: dict[Any, q.Figures],
+) -> None:
+    """Every scope counts its people on leave apart, so no figure calls them inactive."""
+    totals.on_leave = len(away)
+    scopes: tuple[tuple[q.ScopeKind, dict[Any, q.Figures]], ...] = (
+        ("group", per_group),
+        ("enterprise", per_ent),
+    )
+    for kind, figures in scopes:
+        for key, n in (await q.members_per_key(session, w, kind, away, gpk)).items():
+            if key in figures:
+                figures[key].on_leave = n
 
 
 def enterprise_rank(name: str, f: q.Figures) -> tuple[float, float, str]:

@@ -23,6 +23,7 @@ NO_ENTERPRISE = "Chưa rõ doanh nghiệp"
 ACKS = "Xác nhận"
 TREND = "Các tuần gần đây"
 PEOPLE = "{active}/{members} người tham gia"
+PEOPLE_ON_LEAVE = " · {n} nghỉ phép"  # apart, as the text and the JSON show them
 
 
 def render_png(digest: Digest, *, dpi: int = DPI) -> bytes:
@@ -101,7 +102,10 @@ def _enterprise(ax: Any, name: str, f: Figures, top: int) -> None:
     ax.set_xticks([])
     hide_spines(ax, "top", "right", "bottom")
     ax.set_title(clip(name, 18), fontsize=FONT, loc="left", fontweight="bold", parse_math=False)
-    ax.set_xlabel(PEOPLE.format(active=f.active, members=f.members), fontsize=FONT - 1, loc="left")
+    people = PEOPLE.format(active=f.active, members=f.members)
+    if f.on_leave:
+        people += PEOPLE_ON_LEAVE.format(n=f.on_leave)
+    ax.set_xlabel(people, fontsize=FONT - 1, loc="left")
 
 
 def _trend_panel(ax: Any, trend: list[tuple[str, Figures]]) -> None:

@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from handlers.calendar import holidays_between, local
 from handlers.config import Settings
 from handlers.deadlines import leave_ends
+from models.digest import Window
 from models.tables import Message
 
 
@@ -36,6 +37,15 @@ async def leaves_end(
             if member_pk is not None and end is not None:
                 ends[member_pk] = max(end, ends.get(member_pk, end))
     return ends
+
+
+async def away_in_week(
+    session: AsyncSession, settings: Settings, w: Window, silent: list[int]
+) -> dict[int, datetime]:
+    """Those of the week's `silent` members whose leave, announced by `as_of`, reached into
+    the week, and when it ends: the digest shows them apart, never as inactive."""
+    ends = await leaves_end(session, settings, silent, w.as_of)
+    return {pk: end for pk, end in ends.items() if end > w.start}
 
 
 def working_days_back(settings: Settings, now: datetime, days: int) -> datetime:

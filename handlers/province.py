@@ -14,6 +14,7 @@ from handlers.codes import incident_code
 from handlers.config import Settings
 from handlers.councils import councils
 from handlers.digest import parse_week, percent, shift_week, week_span, window
+from handlers.leave import away_in_week
 from handlers.texts import province as texts
 from handlers.texts.categories import CATEGORY
 from models import digest as q
@@ -292,6 +293,19 @@ def _total(parks: dict[str, ParkFigures], ids: list[str]) -> ParkFigures:
     return total
 
 
+async def _count_on_leave(
+    session: AsyncSession, settings: Settings, w: q.Window, totals: dict[str, q.Figures]
+) -> None:
+    """Each park's silent members on declared leave, apart from its inactive ones, as the
+    park's own digest counts them."""
+    silent = await pq.silent_by_council(session, w)
+    everyone = sorted({pk for pks in silent.values() for pk in pks})
+    away = await away_in_week(session, settings, w, everyone)
+    for council, pks in silent.items():
+        if council in totals:
+            totals[council].on_leave = sum(pk in away for pk in pks)
+
+
 async def build_province_digest(
     session: AsyncSession, settings: Settings, week: str, now: datetime
 ) -> ProvinceDigest:
@@ -301,6 +315,7 @@ async def build_province_digest(
     parks = councils(settings)
     ids = [c.id for c in parks]
     totals, figures = await pq.week_figures(session, w)
+    await _count_on_leave(session, settings, w, totals)
     province = _total(figures, ids)
     trend: list[tuple[str, dict[str, ParkFigures], ParkFigures]] = []
     for back in range(TREND_WEEKS - 1, 0, -1):

@@ -125,10 +125,14 @@ class Figures(WeekCounts):
     tasks_overdue: int = 0
     nudges_sent: int = 0
     messages_sent: int = 0
+    # Silent members whose declared leave reached into the week (handlers/leave.py): they
+    # are shown apart, never counted as inactive. Set by the digest, not by SQL.
+    on_leave: int = 0
 
     @property
     def inactive(self) -> int:
-        return self.members - self.active
+        """Members who wrote nothing in the week and were not on leave."""
+        return self.members - self.active - self.on_leave
 
     @property
     def night_share(self) -> float | None:
@@ -140,6 +144,7 @@ class Figures(WeekCounts):
             "members": self.members,
             "active": self.active,
             "inactive": self.inactive,
+            "on_leave": self.on_leave,
             "reengaged": self.reengaged,
             "messages": self.messages,
             "checkins": self.checkins,
@@ -219,6 +224,7 @@ class GroupInfo:
 # The province's staff (`province.coordinators`): known people (status `member`) who sit on
 # no park's council, so no park counts them, lists them as quiet or expects an ack of them.
 PROVINCE_ROLE = "province"
+MEMBER_ROLE = "member"
 
 
 def park_member() -> ColumnElement[bool]:
@@ -227,8 +233,16 @@ def park_member() -> ColumnElement[bool]:
 
 
 def expected_member(end: datetime | ColumnElement[Any] | Any) -> ColumnElement[bool]:
-    """On the roster, still active and expected to take part before `end`."""
-    return and_(park_member(), Member.active.is_(True), Member.expected_since < end)
+    """On the roster as a member, still active and expected to take part before `end`.
+
+    Coordinators and admins run the council: they are not counted among the members, nor
+    chased for their own silence (digest, /chuahoatdong and nudges alike, docs/digest.md)."""
+    return and_(
+        park_member(),
+        Member.role == MEMBER_ROLE,
+        Member.active.is_(True),
+        Member.expected_since < end,
+    )
 
 
 def _in(col: Any, w: Window) -> ColumnElement[bool]:
@@ -665,16 +679,28 @@ async def top_members(
     ]
 
 
+def _silent(w: Window, group_pk: int | None) -> list[ColumnElement[bool]]:
+    """Expected members of the scope with no message in the window."""
+    wrote = (
+        select(Message.member_pk)
+        .where(_in(Message.sent_at, w), Message.member_pk == Member.id)
+        .exists()
+    )
+    return [expected_member(w.end), ~wrote, *_restrict(Member.id, group_pk, w.council_id)]
+
+
+async def silent_members(
+    session: AsyncSession, w: Window, group_pk: int | None = None
+) -> list[int]:
+    """The ids of `inactive_members`, without reading when each was last seen."""
+    return list((await session.execute(select(Member.id).where(*_silent(w, group_pk)))).scalars())
+
+
 async def inactive_members(
     session: AsyncSession, w: Window, group_pk: int | None = None
 ) -> list[MemberLine]:
     """Expected members with no message in the week, by enterprise then name; each with
     when they were last seen as of the week (an old week's page must not show today's)."""
-    active = (
-        select(Message.member_pk)
-        .where(_in(Message.sent_at, w), Message.member_pk == Member.id)
-        .exists()
-    )
     last_message = (
         select(func.max(Message.sent_at))
         .where(Message.member_pk == Member.id, Message.sent_at < w.as_of)
@@ -682,7 +708,7 @@ async def inactive_members(
     )
     stmt = (
         select(Member, last_message)
-        .where(expected_member(w.end), ~active, *_restrict(Member.id, group_pk, w.council_id))
+        .where(*_silent(w, group_pk))
         .order_by(func.coalesce(Member.enterprise, ""), Member.name_folded, Member.name, Member.id)
     )
     return [
@@ -691,6 +717,21 @@ async def inactive_members(
         )
         for m, last in (await session.execute(stmt)).tuples()
     ]
+
+
+async def members_per_key(
+    session: AsyncSession, w: Window, kind: ScopeKind, member_pks: list[int], group_pk: int | None
+) -> dict[Any, int]:
+    """How many of `member_pks` each key of a scope kind has (a group, an enterprise)."""
+    if not member_pks:
+        return {}
+    scope = scope_map(kind, group_pk, w.council_id)
+    stmt = (
+        select(scope.c.key, func.count(distinct(scope.c.member_pk)))
+        .where(scope.c.member_pk.in_(member_pks))
+        .group_by(scope.c.key)
+    )
+    return {key: int(n) for key, n in await session.execute(stmt)}
 
 
 def _seen_by(member: Member, last_message: datetime | None, w: Window) -> datetime | None:

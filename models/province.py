@@ -347,6 +347,29 @@ async def outbox_totals(session: AsyncSession, w: Window, into: dict[str, Figure
         into.setdefault(key, Figures()).messages_sent = int(n)
 
 
+async def silent_by_council(session: AsyncSession, w: Window) -> dict[str, list[int]]:
+    """Each council's expected members who wrote nothing there in the week: the park
+    digest's `silent_members` for every council at once (its leave is counted from them)."""
+    wrote = (
+        select(Message.id)
+        .where(
+            Message.member_pk == Member.id,
+            Message.council_id == CouncilMember.council_id,
+            _in_week(Message.sent_at, w),
+        )
+        .exists()
+    )
+    stmt = (
+        select(CouncilMember.council_id, Member.id)
+        .join(Member, Member.id == CouncilMember.member_pk)
+        .where(expected_member(w.end), ~wrote)
+    )
+    out: dict[str, list[int]] = {}
+    for council, pk in await session.execute(stmt):
+        out.setdefault(council, []).append(pk)
+    return out
+
+
 async def council_totals(session: AsyncSession, w: Window) -> dict[str, Figures]:
     """Every council's weekly digest `totals` (models.digest.totals with `council_id`), all
     councils at once in five grouped queries; tests/test_province.py checks they are equal."""

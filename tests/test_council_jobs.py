@@ -386,6 +386,84 @@ async def test_who_is_quiet_leaves_out_declared_leave_and_holidays_as_nudges_do(
     w.received("quan")
     await w.says("quan", "/chuahoatdong", datetime(2027, 2, 11, 8, tzinfo=VN))
     (answer,) = w.received("quan")
-    assert answer.startswith("💤 Chưa hoạt động trong 7 ngày qua (10 người):")
+    # Ten silent since before Tết, less chị Hà and đồng chí Đức, who run the council.
+    assert answer.startswith("💤 Chưa hoạt động trong 7 ngày qua (8 người):")
     assert "đồng chí Hùng" not in answer and "chị Lan" not in answer
     assert "anh Tuấn (May Việt)" not in answer and "lần cuối: 03/02" not in answer
+
+
+async def test_an_overdue_task_is_chased_once_more_then_its_assigner_is_told_by_name(
+    make_bot: Any, make_settings: Any, db_url: str, zalo: FakeZalo, tmp_path: Path
+) -> None:
+    """Anh Quân gives đồng chí Hùng and chị Lan a task each, due Tuesday 17:00. Hùng hears of
+    it when it is overdue, once more on Wednesday morning, and on the next working day
+    (Thursday 3/12 is a holiday: Friday) anh Quân is told by name. Lan is on leave until
+    4/12: she is not chased, anh Quân hears so at once; back on Saturday, she is reminded
+    then and on Monday (Sunday is a rest day), and anh Quân is told on Tuesday. Every notice
+    goes at a polite hour (07:00 at the earliest)."""
+    w = await council_week(make_bot, make_settings, db_url, zalo, tmp_path, holidays=["2026-12-03"])
+    for who in ("quan", "hung", "lan"):
+        await w.says(who, "có mặt", at("Mon", "07:00"))
+    await w.says("quan", "/giaoviec @Hùng kiểm tra camera cổng 3 han thứ 3 17h", at("Mon", "08:00"))
+    await w.says(
+        "quan", "/giaoviec @Lan rà soát bình chữa cháy kho 2 han thứ 3 17h", at("Mon", "08:05")
+    )
+    await w.says("lan", "em nghỉ phép đến 4/12 ạ", at("Mon", "09:00"))
+    for who in ("quan", "hung", "lan"):
+        w.received(who)
+    start, end = at("Mon", "09:30"), at("Tue", "12:00") + timedelta(days=7)
+    got = await runs_every(w, "task_reminders", start, end, ("quan", "hung", "lan"))
+    hung_late = (
+        "⚠️ Việc CV1 đã quá hạn (17:00 01/12): kiểm tra camera cổng 3. Đồng chí Hùng làm xong"
+        " nhắn /xong CV1 giúp bot nhé!"
+    )
+    lan_late = (
+        "⚠️ Việc CV2 đã quá hạn (17:00 01/12): rà soát bình chữa cháy kho 2. Chị Lan làm xong"
+        " nhắn /xong CV2 giúp bot nhé!"
+    )
+    assert got == [
+        # The day before: Hùng is reminded; Lan, on leave, is not.
+        (at("Mon", "17:00"), "hung", (
+            "⏰ Nhắc việc CV1: kiểm tra camera cổng 3. Hạn 17:00 01/12. Đồng chí Hùng làm xong"
+            " nhắn /xong CV1 giúp bot nhé!"
+        )),
+        (at("Tue", "17:00"), "quan", (
+            "⚠️ Việc CV2 giao cho chị Lê Thị Lan đã quá hạn từ 17:00 01/12: rà soát bình chữa"
+            " cháy kho 2. Chị Lan đang nghỉ phép đến 04/12 nên bot không nhắc; anh cân nhắc"
+            " giao lại cho người khác."
+        )),
+        (at("Tue", "17:00"), "hung", hung_late),
+        (at("Wed", "07:00"), "hung", (
+            "⏰ Nhắc lại: việc CV1 đã quá hạn từ 17:00 01/12: kiểm tra camera cổng 3. Đồng chí"
+            " Hùng làm xong nhắn /xong CV1 giúp bot nhé. Nếu việc vẫn chưa xong, ngày làm việc"
+            " tới bot sẽ báo anh Quân."
+        )),
+        (at("Fri", "07:00"), "quan", (
+            "⚠️ Việc CV1 giao cho đồng chí Trần Văn Hùng đã quá hạn từ 17:00 01/12: kiểm tra"
+            " camera cổng 3. Bot đã nhắc đồng chí Hùng nhưng chưa thấy báo xong; anh liên hệ"
+            " trực tiếp giúp nhé."
+        )),
+        (at("Sat", "07:00"), "lan", lan_late),
+        (at("Mon", "07:00") + timedelta(days=7), "lan", (
+            "⏰ Nhắc lại: việc CV2 đã quá hạn từ 17:00 01/12: rà soát bình chữa cháy kho 2. Chị"
+            " Lan làm xong nhắn /xong CV2 giúp bot nhé. Nếu việc vẫn chưa xong, ngày làm việc"
+            " tới bot sẽ báo anh Quân."
+        )),
+        (at("Tue", "07:00") + timedelta(days=7), "quan", (
+            "⚠️ Việc CV2 giao cho chị Lê Thị Lan đã quá hạn từ 17:00 01/12: rà soát bình chữa"
+            " cháy kho 2. Bot đã nhắc chị Lan nhưng chưa thấy báo xong; anh liên hệ trực tiếp"
+            " giúp nhé."
+        )),
+    ]  # fmt: skip
+    # Once done, nobody hears of it again, however many runs follow.
+    await w.says("hung", "/xong CV1 đã thay camera", at("Tue", "12:30") + timedelta(days=7))
+    await w.says("lan", "/xong CV2", at("Tue", "12:35") + timedelta(days=7))
+    for who in ("quan", "hung", "lan"):
+        w.received(who)
+    later = at("Tue", "13:00") + timedelta(days=7)
+    assert (
+        await runs_every(
+            w, "task_reminders", later, later + timedelta(days=3), ("quan", "hung", "lan")
+        )
+        == []
+    )

@@ -197,8 +197,8 @@ async def test_one_parks_digest_holds_nothing_of_the_other(parks: Bot) -> None:
     assert "KCN Khai Quang" in text and "Lan" not in text and "xưởng 2" not in text
     assert bx.totals.reports == 1 and bx.totals.checkins == 0
     assert {g.chat_id for g, _f in bx.groups} == {"g_bx_council", "g_bx_mayviet"}
-    # Members: each park counts its own roster (anh Hải is on both).
-    assert kq.totals.members == 4 and bx.totals.members == 4
+    # Members: each park counts its own roster (anh Hải is on both), less its chair.
+    assert kq.totals.members == 3 and bx.totals.members == 3
 
 
 def two_parks_file(tmp_path: Path, db_url: str) -> Path:

@@ -88,10 +88,11 @@ KEYS = (
 async def test_figures_match_the_hand_counted_week(sessions: Any, make_settings: Any) -> None:
     digest, _ = await built(sessions, make_settings())
     out = digest.to_json()
-    # Expected: An, Bình, Cường, Dung, Em (Phúc starts later, Hải left, Khách is a guest).
+    # Expected: An, Bình, Cường, Em (Dung coordinates, Phúc starts later, Hải left, Khách is
+    # a guest).
     assert figures(out["totals"], *KEYS) == {
-        "members": 5,
-        "active": 3,
+        "members": 4,
+        "active": 2,
         "inactive": 2,
         "reengaged": 1,
         "messages": 10,
@@ -110,8 +111,8 @@ async def test_figures_match_the_hand_counted_week(sessions: Any, make_settings:
     assert out["totals"]["reports_by_severity"] == {"high": 1, "medium": 1, "low": 1}
     groups = {g["chat_id"]: g for g in out["groups"]}
     assert figures(groups["g1"], *KEYS) == {
-        "members": 4,
-        "active": 3,
+        "members": 3,
+        "active": 2,
         "inactive": 1,
         "reengaged": 1,
         "messages": 10,
@@ -171,8 +172,8 @@ async def test_figures_match_the_hand_counted_week(sessions: Any, make_settings:
         "tasks_overdue",
         "reengaged",
     ) == {
-        "members": 2,
-        "active": 2,
+        "members": 1,
+        "active": 1,
         "messages": 4,
         "acks": 1,
         "expected_acks": 2,
@@ -206,7 +207,7 @@ async def test_figures_match_the_hand_counted_week(sessions: Any, make_settings:
         "acks",
         "nudges_sent",
     ) == {
-        "members": 4,
+        "members": 3,
         "active": 2,
         "messages": 2,
         "checkins": 1,
@@ -215,7 +216,7 @@ async def test_figures_match_the_hand_counted_week(sessions: Any, make_settings:
         "acks": 0,
         "nudges_sent": 1,
     }
-    assert prev["delta"]["active"] == 1
+    assert prev["delta"]["active"] == 0
     assert [t["week"] for t in out["trend"]] == ["2026-W45", "2026-W46", "2026-W47", WEEK]
 
 
@@ -276,7 +277,7 @@ async def test_text_thanks_first_and_stays_under_the_limit(
     text = digest.render_text()
     lines = text.splitlines()
     assert lines[1].startswith("🌟") and "An (May Việt)" in lines[1]
-    assert "Tham gia: 3/5" in text and "tăng 1" in text
+    assert "Tham gia: 2/4" in text and "bằng tuần trước" in text
     assert "Bình, Cường" in text  # who has not acknowledged
     assert lines[-1] == "🔗 Xem đầy đủ: https://antt.vn/dashboard/digest/2026-W48"
     public = digest.render_text(public=True)
@@ -463,7 +464,7 @@ async def test_history_page_shows_the_text_that_was_sent(
         rows["d"].phone = "0912345678"
     await bot.runtime.run_job("weekly_digest")
     sent = next(r.text for r in await _digest_rows(bot) if r.idempotency_key.startswith("digest:"))
-    assert "Tham gia: 3/5" in sent
+    assert "Tham gia: 2/4" in sent
     # Later the week's figures change (a late-stored message) and a new coordinator appears:
     # they get the text the others got, and the history page shows that text.
     async with bot.sessions() as s, s.begin():
@@ -476,7 +477,7 @@ async def test_history_page_shows_the_text_that_was_sent(
     assert texts == {"gcoord": sent, "pD": sent, "pN": sent}
     async with bot.sessions() as s:
         again = (await build_digest(s, settings, WEEK, AFTER)).render_text()
-    assert "Tham gia: 4/6" in again  # Em wrote, Ngọc joined: a re-rendering differs
+    assert "Tham gia: 3/4" in again  # Em wrote since: a re-rendering differs
 
     token = re.search(
         r'name="csrf" value="([^"]+)"', await (await bot.http.get("/dashboard/login")).text()
@@ -492,8 +493,8 @@ async def test_history_page_shows_the_text_that_was_sent(
             return html.unescape(await resp.text())
 
     shown = await page(WEEK)
-    assert "Nguyên văn tin đã gửi" in shown and "Tham gia: 3/5" in shown
-    assert "Tham gia: 4/6" not in shown
+    assert "Nguyên văn tin đã gửi" in shown and "Tham gia: 2/4" in shown
+    assert "Tham gia: 3/4" not in shown
     # "Every directive acknowledged" only when it is true: not with one pending (W48),
     # not in a week without directives (W45), yes once W47's only directive is fully acked.
     assert "Mọi thông báo đều đã được xác nhận" not in shown
@@ -575,14 +576,14 @@ async def test_cli_builds_every_format(tmp_path: Path) -> None:
     out = run("--format", "json")
     assert out.returncode == 0, out.stderr
     data = json.loads(out.stdout)
-    assert data["week"] == WEEK and data["totals"]["members"] == 5
+    assert data["week"] == WEEK and data["totals"]["members"] == 4
     for fmt in ("xlsx", "png", "html"):
         target = tmp_path / f"d.{fmt}"
         res = run("--format", fmt, "-o", str(target))
         assert res.returncode == 0, res.stderr
     book = openpyxl.load_workbook(tmp_path / "d.xlsx")
     assert book.sheetnames[:3] == ["Tổng hợp", "Nhóm", "Doanh nghiệp"]
-    assert book["Tổng hợp"]["B3"].value == 3  # active, a number, not text
+    assert book["Tổng hợp"]["B3"].value == 2  # active, a number, not text
     assert (tmp_path / "d.png").read_bytes().startswith(b"\x89PNG")
     html = (tmp_path / "d.html").read_text(encoding="utf-8")
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html and "<script>alert" not in html

@@ -182,8 +182,8 @@ async def test_golden_week_digest_figures(golden: Bot, tmp_path: Path, db_url: s
     assert out["as_of"] == "2026-12-06T20:00:00+07:00" and out["complete"] is False
 
     assert pick(out["totals"]) == {
-        "members": 9,  # u1..u9 (the coordinator and the admin are members too)
-        "active": 8,  # everyone but Kim (u9), who never wrote
+        "members": 7,  # u2..u7, u9 (the coordinator and the admin run it: not members)
+        "active": 6,  # everyone but Kim (u9), who never wrote
         "inactive": 1,
         "messages": 31,  # SCRIPT has 31 lines, all from roster members
         "checkins": 7,  # Bình x2, Cường, Phương, Hoa, Inh, Em

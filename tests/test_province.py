@@ -123,7 +123,8 @@ async def test_the_province_digest_json_tells_each_parks_week(
 
     bx = park(data, "binh-xuyen")
     t = bx["totals"]
-    assert (t["members"], t["active"], t["inactive"], bx["participation"]) == (4, 3, 1, 0.75)
+    # Members only: the chair coordinates and is not counted (docs/digest.md).
+    assert (t["members"], t["active"], t["inactive"], bx["participation"]) == (3, 2, 1, 0.6667)
     assert (t["checkins"], t["patrols"], t["reports"]) == (0, 0, 1)
     assert t["reports_by_category"] == {"fire": 1}
     assert (bx["incidents_new"], bx["incidents_open"]) == (1, 1)
@@ -136,7 +137,7 @@ async def test_the_province_digest_json_tells_each_parks_week(
 
     kq = park(data, "khai-quang")
     t = kq["totals"]
-    assert (t["members"], t["active"]) == (4, 3)
+    assert (t["members"], t["active"]) == (3, 2)  # Nam, Thu and Hải; chị Mai coordinates
     assert (t["checkins"], t["checkins_night"], t["patrols"]) == (2, 1, 1)
     assert t["reports_by_category"] == {"theft": 1} and kq["incidents_open"] == 0
     assert kq["median_minutes_to_ack"] == 10.0 and kq["median_minutes_to_resolve"] == 130.0
@@ -150,7 +151,7 @@ async def test_the_province_digest_json_tells_each_parks_week(
     assert kq["attention"] is None and kq["reasons"] == []
 
     province = data["province"]
-    assert (province["members"], province["active"], province["reports"]) == (8, 6, 2)
+    assert (province["members"], province["active"], province["reports"]) == (6, 4, 2)
     assert province["incidents_open"] == 1 and province["checkins"] == 2
     assert data["attention"] == [
         {
@@ -192,7 +193,7 @@ async def test_the_province_digest_in_text_html_xlsx_and_png(
     status, text, err = await cli(*base)
     assert status == 0, err
     assert text.startswith("🏛 Toàn tỉnh: tổng kết tuần 49 (30/11–06/12/2026)")
-    assert "• KCN Bình Xuyên: 3/4 tham gia (75%)" in text
+    assert "• KCN Bình Xuyên: 2/3 tham gia (67%)" in text
     assert "⚠️ Cần quan tâm:\n• KCN Bình Xuyên: Sự việc SV1 (cháy/nổ) còn mở đã 6 ngày." in text
     assert "xác nhận 67%" in text  # Khai Quang: 2 of 3
 
@@ -411,7 +412,7 @@ async def test_in_chromium_the_board_signs_in_sees_every_park_opens_one_and_swit
             assert "KCN Bình Xuyên" in attention and "SV1 (cháy/nổ) còn mở đã 6 ngày" in attention
             assert "KCN Khai Quang" not in attention
             row = await page.inner_text("#parks tr[data-council=khai-quang]")
-            assert "3/4 (75%)" in row and "67%" in row and "10 phút" in row and "2 giờ" in row
+            assert "2/3 (67%)" in row and "67%" in row and "10 phút" in row and "2 giờ" in row
             assert await page.locator("figure.chart img").evaluate("i => i.naturalWidth") > 0
             ARTIFACTS.mkdir(exist_ok=True)
             await page.screenshot(path=str(ARTIFACTS / "province.png"), full_page=True)
@@ -674,10 +675,11 @@ async def test_on_a_single_park_the_provinces_staff_are_never_its_members(
     async with bot.sessions() as s:
         this_week = await build_digest(s, settings, WEEK, bot.clock.now())
         later = await build_digest(s, settings, "2026-W50", bot.clock.now())
-    assert this_week.totals.members == later.totals.members == 10  # the roster, not 11
+    # The roster's members (u1 coordinates), not 10 with him.
+    assert this_week.totals.members == later.totals.members == 9
     assert this_week.totals.active == 0  # his greeting is no park member's activity
     council_group = [f for g, f in this_week.groups if g.chat_id == COUNCIL]
-    assert council_group[0].members == 3  # u1, u2 and u5; not him
+    assert council_group[0].members == 2  # u2 and u5; not him, nor u1 who coordinates
     assert this_week.totals.messages == council_group[0].messages == 0  # nor his greetings
     assert "u_tinh" not in [m.member_id for m in later.inactive_members]
     assert "Quốc" not in later.render_text()

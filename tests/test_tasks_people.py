@@ -126,8 +126,8 @@ async def test_a_deadline_that_has_passed_gives_no_task(council: Bot) -> None:
     await say(council, "q1", "/giaoviec @Lan kiểm tra bình chữa cháy han 30/11 17h")
     await say(council, "q1", "/giaoviec @Lan kiểm tra camera han 1/12/2026 8h")
     assert said(council, "q1")[-2:] == [
-        etexts.TASK_DUE_PAST.format(due="17:00 30/11/2026"),
-        etexts.TASK_DUE_PAST.format(due="08:00 01/12/2026"),
+        etexts.TASK_DUE_PAST.format(due="17:00 30/11/2026", You="Anh/chị"),
+        etexts.TASK_DUE_PAST.format(due="08:00 01/12/2026", You="Anh/chị"),
     ]
     assert await count(council, Task) == 0
     # A day and month that are near ahead across the new year are next year's.
@@ -168,7 +168,7 @@ async def test_a_number_off_the_list_is_asked_again_and_a_full_name_picks(counci
     """ "3" of two, or the name typed out instead of its number: never silence."""
     await say(council, "q1", "/giaoviec @An trực cổng 3 tối nay han 20h")
     await say(council, "q1", "3")
-    assert said(council, "q1")[-1] == etexts.TASK_PICK_RANGE.format(n=2)
+    assert said(council, "q1")[-1] == etexts.TASK_PICK_RANGE.format(n=2, you="anh/chị")
     assert await count(council, Task) == 0
     await say(council, "q1", "Tran Van An")
     assert [t["assignee_id"] for t in await tasks(council)] == ["a2"]
@@ -264,11 +264,11 @@ async def test_xong_without_a_quote_shows_how_to_close_the_task(council: Bot) ->
     await say(council, "q1", "/giaoviec @Lan kiểm tra camera cổng B han mai")
     await say(council, "l1", "xong rồi")
     assert said(council, "l1")[-1] == texts.TASK_DONE_WHICH_ONE.format(
-        code="CV1", text="kiểm tra camera cổng B"
+        code="CV1", text="kiểm tra camera cổng B", you="anh/chị"
     )
     await say(council, "q1", "/giaoviec @Lan trực cổng 3 han mai")
     await say(council, "l1", "em làm xong rồi ạ")
-    assert said(council, "l1")[-1] == texts.TASK_DONE_WHICH.format(codes="CV1, CV2")
+    assert said(council, "l1")[-1] == texts.TASK_DONE_WHICH.format(codes="CV1, CV2", You="Anh/chị")
     assert [t["status"] for t in await tasks(council)] == ["open", "open"]
 
 

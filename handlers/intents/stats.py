@@ -15,7 +15,7 @@ from handlers.registry import intent
 from handlers.texts import core as core_texts
 from handlers.texts import digest as texts
 from handlers.texts import honour as honour_texts
-from handlers.texts.people import labels
+from handlers.texts.people import labels, you_words
 from models import digest as q
 from models.honour import open_cameras
 from models.tables import Member
@@ -98,9 +98,11 @@ async def inactive(ctx: Context) -> None:
     # Names stay out of the group: no public shaming (DESIGN.md "Respect people").
     if ctx.member.private_chat_id:
         await ctx.say(ctx.member.private_chat_id, text)
-        await ctx.reply(texts.STATS_PRIVATE_ONLY)
+        await ctx.reply(texts.STATS_PRIVATE_ONLY.format(**you_words(ctx.member)))
     else:
-        await ctx.reply(texts.STATS_NEED_PRIVATE.format(n=len(people)))
+        await ctx.reply(
+            texts.STATS_NEED_PRIVATE.format(n=len(people), days=days, **you_words(ctx.member))
+        )
 
 
 def inactive_text(

@@ -18,6 +18,7 @@ from handlers.text import fold, lower
 from handlers.texts import core as core_texts
 from handlers.texts import engagement as texts
 from handlers.texts import tasks as task_texts
+from handlers.texts.people import you_words
 from models.engagement import open_directive_for, open_tasks
 from models.outbox import cancel_pending, find_quoted
 from models.people import (
@@ -99,7 +100,7 @@ async def assign_task(ctx: Context) -> None:
         return
     if due is not None and due <= ctx.now:
         # A task due before it is given is a typo: made, it would be overdue at once.
-        await ctx.reply(texts.TASK_DUE_PAST.format(due=_fmt(ctx, due)))
+        await ctx.reply(texts.TASK_DUE_PAST.format(due=_fmt(ctx, due), **you_words(ctx.member)))
         return
     chosen = [hits[0].id for _label, hits in mentions if len(hits) == 1]
     pending = [
@@ -268,7 +269,7 @@ async def pick_member_answer(ctx: Context) -> bool:
         index = int(match[1]) - 1
     if not 0 <= index < len(candidates):
         # Silence here left the coordinator waiting for a task that was never given.
-        await ctx.reply(texts.TASK_PICK_RANGE.format(n=len(candidates)))
+        await ctx.reply(texts.TASK_PICK_RANGE.format(n=len(candidates), **you_words(ctx.member)))
         return True
     convo.status = "done"
     state = {
@@ -381,10 +382,14 @@ async def done_in_private(ctx: Context) -> bool:
         return False
     if len(open_tasks) == 1:
         task_id, text = open_tasks[0]
-        await ctx.reply(task_texts.TASK_DONE_WHICH_ONE.format(code=code(task_id), text=text))
+        await ctx.reply(
+            task_texts.TASK_DONE_WHICH_ONE.format(
+                code=code(task_id), text=text, **you_words(ctx.member)
+            )
+        )
     else:
         codes = ", ".join(code(task_id) for task_id, _text in open_tasks)
-        await ctx.reply(task_texts.TASK_DONE_WHICH.format(codes=codes))
+        await ctx.reply(task_texts.TASK_DONE_WHICH.format(codes=codes, **you_words(ctx.member)))
     return True
 
 

@@ -20,9 +20,10 @@ from handlers.jobs import every, job
 from handlers.leave import leaves_end
 from handlers.texts import engagement as texts
 from handlers.texts import people as people_texts
+from models.digest import expected_member
 from models.engagement import ackers, directive_targets, expected_ackers
 from models.outbox import enqueue, enqueue_many, insert_for, sent_this_month
-from models.people import address, capitalized, coordinators, title_of
+from models.people import address, address_full, capitalized, coordinators, title_of
 from models.scoping import members_here, record_council
 from models.tables import Directive, Group, Member, Membership, Message, Nudge, Outbox, Task
 
@@ -58,16 +59,15 @@ def level_for(levels: tuple[NudgeLevel, ...], days: float) -> tuple[int, NudgeLe
 async def _quiet_members(
     session: AsyncSession, settings: Settings, now: datetime
 ) -> list[tuple[Member, float, datetime, list[Group]]]:
-    """Roster members (not coordinators) with no interaction for their groups' threshold."""
+    """Roster members with no interaction for their groups' threshold; coordinators and
+    admins are never chased for their own silence (the digest's rule, expected_member)."""
     eng = settings.engagement
     shortest = min([eng.inactive_after_days, *eng.inactive_after_days_by_kind.values()])
     since = func.coalesce(Member.last_active_at, Member.expected_since)
     stmt = (
         select(Member)
         .where(
-            Member.active.is_(True),
-            Member.status == "member",
-            Member.role == "member",
+            expected_member(now),
             since <= now - timedelta(days=shortest),
             *members_here(session),
         )
@@ -591,33 +591,147 @@ async def task_reminders(sessions: Sessions, settings: Settings, clock: Clock) -
                 .where(Task.status == "open", Task.due_at.is_not(None))
             )
         ).all()
+        late = [task.id for task, _m in rows if task.due_at and now >= task.due_at]
+        ends = await leaves_end(session, settings, sorted({m.id for _t, m in rows}))
+        away = {pk: end for pk, end in ends.items() if end > now}  # on leave today
+        told = await _overdue_told(session, late)
         for task, member in rows:
             assert task.due_at is not None
-            due = _fmt(settings, task.due_at)
-            code = task_code(task.id)
-            named = capitalized(address(member))
-            chat = member.private_chat_id or task.chat_id
             if now >= task.due_at:
-                note = texts.TASK_OVERDUE_MEMBER.format(
-                    code=code, due=due, text=task.text, Name=named
+                queued += await _chase_overdue(
+                    session, settings, now, task, member, away.get(member.id), told
                 )
-                queued += await _task_note(
-                    session,
-                    settings,
-                    now,
-                    task,
-                    chat,
-                    note,
-                    f"task-overdue:{task.id}:member",
-                    member.id,
+            elif now >= task.due_at - before and member.id not in away:
+                note = texts.TASK_REMINDER.format(
+                    code=task_code(task.id),
+                    text=task.text,
+                    due=_fmt(settings, task.due_at),
+                    Name=capitalized(address(member)),
                 )
-                # The assigner hears of it in the coordinators' daily summary (jobs/summary.py).
-            elif now >= task.due_at - before:
-                note = texts.TASK_REMINDER.format(code=code, text=task.text, due=due, Name=named)
+                chat = member.private_chat_id or task.chat_id
                 queued += await _task_note(
                     session, settings, now, task, chat, note, f"task-remind:{task.id}", member.id
                 )
     return queued
+
+
+def _overdue_keys(task_id: int) -> tuple[str, str, str, str]:
+    """The outbox keys of an overdue task's notices: the member's first and second, the
+    assigner's, and the assigner's while the member is on leave."""
+    return (
+        f"task-overdue:{task_id}:member",
+        f"task-overdue-again:{task_id}:member",
+        f"task-overdue:{task_id}:assigner",
+        f"task-overdue-leave:{task_id}:assigner",
+    )
+
+
+async def _overdue_told(session: AsyncSession, task_ids: list[int]) -> dict[str, datetime | None]:
+    """The overdue notices already queued, by key: when each reached its reader (or was
+    given up), None while it still waits for a polite hour."""
+    keys = [key for task_id in task_ids for key in _overdue_keys(task_id)]
+    told: dict[str, datetime | None] = {}
+    for i in range(0, len(keys), 900):
+        rows = await session.execute(
+            select(
+                Outbox.idempotency_key, Outbox.status, Outbox.sent_at, Outbox.next_attempt_at
+            ).where(Outbox.idempotency_key.in_(keys[i : i + 900]))
+        )
+        for key, status, sent_at, tried_at in rows:
+            told[key] = None if status in ("pending", "sending") else sent_at or tried_at
+    return told
+
+
+def _an_earlier_day(settings: Settings, at: datetime | None, now: datetime) -> bool:
+    """Did a notice reach its reader on a day before today (local)?"""
+    return at is not None and local(settings, at).date() < local(settings, now).date()
+
+
+async def _chase_overdue(
+    session: AsyncSession,
+    settings: Settings,
+    now: datetime,
+    task: Task,
+    member: Member,
+    on_leave_until: datetime | None,
+    told: dict[str, datetime | None],
+) -> int:
+    """An overdue task: the member is told at once and once more on the next working day;
+    the working day after that the assigner is told by name. A member on leave is not
+    chased: the assigner is told at once (docs/people.md)."""
+    first, again, assigner_key, leave_key = _overdue_keys(task.id)
+    assert task.due_at is not None
+    due = _fmt(settings, task.due_at)
+    chat = member.private_chat_id or task.chat_id
+    named = capitalized(address(member))
+    if on_leave_until is not None:
+        if leave_key in told or not polite_time(settings, now):
+            return 0
+        return await _tell_assigner(session, settings, now, task, member, on_leave_until)
+    if first not in told:
+        note = texts.TASK_OVERDUE_MEMBER.format(
+            code=task_code(task.id), due=due, text=task.text, Name=named
+        )
+        return await _task_note(session, settings, now, task, chat, note, first, member.id)
+    if not polite_time(settings, now):
+        return 0  # the next working day's morning, not a holiday, a Sunday or the night
+    if again not in told:
+        if not _an_earlier_day(settings, told[first], now):
+            return 0
+        assigner = await _assigner(session, task, member)
+        then = ""
+        if assigner is not None and assigner_key not in told:  # only what the bot will do
+            then = texts.TASK_OVERDUE_THEN.format(assigner=address(assigner))
+        note = texts.TASK_OVERDUE_AGAIN.format(
+            code=task_code(task.id), due=due, text=task.text, Name=named, then=then
+        )
+        return await _task_note(session, settings, now, task, chat, note, again, member.id)
+    if assigner_key in told or not _an_earlier_day(settings, told[again], now):
+        return 0
+    return await _tell_assigner(session, settings, now, task, member, None)
+
+
+async def _assigner(session: AsyncSession, task: Task, member: Member) -> Member | None:
+    """Who gave the task, if the bot can tell them privately (never the assignee)."""
+    if task.assigned_by is None or task.assigned_by == member.id:
+        return None
+    assigner = await session.get(Member, task.assigned_by)
+    return assigner if assigner is not None and assigner.private_chat_id else None
+
+
+async def _tell_assigner(
+    session: AsyncSession,
+    settings: Settings,
+    now: datetime,
+    task: Task,
+    member: Member,
+    on_leave_until: datetime | None,
+) -> int:
+    """The assigner hears, privately and by name, that the task is still not done. Never in a
+    group: naming someone behind in public is not the council's way."""
+    assigner = await _assigner(session, task, member)
+    if assigner is None or assigner.private_chat_id is None:
+        return 0  # the coordinators' daily summary lists it anyway
+    assert task.due_at is not None
+    words = {
+        "code": task_code(task.id),
+        "who": address_full(member),
+        "due": _fmt(settings, task.due_at),
+        "text": task.text,
+        "you": title_of(assigner),
+    }
+    if on_leave_until is None:
+        note = texts.TASK_OVERDUE_ASSIGNER.format(name=address(member), **words)
+        key = _overdue_keys(task.id)[2]
+    else:
+        until = on_leave_until.astimezone(settings.tz).strftime("%d/%m")
+        note = texts.TASK_OVERDUE_ASSIGNER_LEAVE.format(
+            Name=capitalized(address(member)), until=until, **words
+        )
+        key = _overdue_keys(task.id)[3]
+    return await _task_note(
+        session, settings, now, task, assigner.private_chat_id, note, key, assigner.id
+    )
 
 
 async def _task_note(

@@ -44,6 +44,7 @@ INACTIVE = "💤 Chưa hoạt động ({n}): {names}"
 INACTIVE_COUNT = "💤 {n} thành viên chưa hoạt động; điều phối viên sẽ liên hệ riêng."
 PENDING_COUNT = "📌 Thông báo “{text}”: còn {n} người chưa xác nhận."
 ON_LEAVE = "🏖 Nghỉ phép ({n}): {names}"
+ON_LEAVE_COUNT = "🏖 {n} thành viên nghỉ phép."
 ON_LEAVE_UNTIL = "{who} đến {until}"
 ALL_ACTIVE = "💤 Mọi thành viên đều đã tham gia. Tuyệt vời!"
 MORE = "và {n} người khác"
@@ -52,9 +53,10 @@ BUDGET = "✉️ Tin đã gửi tháng này: {used}/{limit}"
 LINK = "🔗 Xem đầy đủ: {url}"
 PHOTO_CAPTION = "Biểu đồ hoạt động tuần {num}"
 
-STATS_PRIVATE_ONLY = "Bot đã gửi danh sách riêng cho anh/chị qua tin nhắn cá nhân."
+# {you}/{You}: the coordinator's title ("anh", "đồng chí"; "anh/chị" when unknown).
+STATS_PRIVATE_ONLY = "Bot đã gửi danh sách riêng cho {you} qua tin nhắn cá nhân."
 STATS_NEED_PRIVATE = (
-    "Có {n} thành viên chưa hoạt động tuần này. Anh/chị nhắn riêng cho bot lệnh "
+    "Có {n} thành viên chưa hoạt động trong {days} ngày qua. {You} nhắn riêng cho bot lệnh "
     "/chuahoatdong để xem danh sách nhé."
 )
 INACTIVE_HEADER = "💤 Chưa hoạt động trong {days} ngày qua ({n} người):"

@@ -60,10 +60,11 @@ ALL_ACKED = "Tất cả đã nhận. 👏"
 TASK_USAGE = "Cú pháp: /giaoviec @tên nội dung việc han 30/11 (hạn có thể kèm giờ, vd 30/11 17h)."
 TASK_WHO = 'Không tìm thấy thành viên "{name}" trong danh sách. Kiểm tra lại tên giúp bot nhé.'
 TASK_PICK = 'Có {n} người khớp "{name}":\n{options}\nTrả lời số thứ tự để chọn người nhận việc.'
-TASK_PICK_RANGE = "Danh sách chỉ có {n} người: anh/chị trả lời một số từ 1 đến {n} giúp bot nhé."
+# {you}/{You}: the coordinator's own title ("anh", "đồng chí"; "anh/chị" when unknown).
+TASK_PICK_RANGE = "Danh sách chỉ có {n} người: {you} trả lời một số từ 1 đến {n} giúp bot nhé."
 TASK_CREATED = "📝 Đã giao việc {code} cho {name}: {text}{due}."
 TASK_DUE = ", hạn {due}"
-TASK_DUE_PAST = "Hạn {due} đã qua. Anh/chị gõ lại lệnh với hạn mới giúp bot nhé."
+TASK_DUE_PAST = "Hạn {due} đã qua. {You} gõ lại lệnh với hạn mới giúp bot nhé."
 TASK_DONE = "✅ Việc {code} đã hoàn thành. Cảm ơn {name}!"
 TASK_DONE_NOTIFY = "✅ {name} đã hoàn thành việc {code}: {text}."
 TASK_ALREADY_DONE = "Việc {code} đã hoàn thành trước đó rồi."
@@ -77,6 +78,21 @@ TASK_REMINDER = (
 )
 TASK_OVERDUE_MEMBER = (
     "⚠️ Việc {code} đã quá hạn ({due}): {text}. {Name} làm xong nhắn /xong {code} giúp bot nhé!"
+)
+# The next working day, once more; {then}: TASK_OVERDUE_THEN when the assigner can be told.
+TASK_OVERDUE_AGAIN = (
+    "⏰ Nhắc lại: việc {code} đã quá hạn từ {due}: {text}. {Name} làm xong nhắn /xong {code}"
+    " giúp bot nhé.{then}"
+)
+TASK_OVERDUE_THEN = " Nếu việc vẫn chưa xong, ngày làm việc tới bot sẽ báo {assigner}."
+# To the assigner, privately: {who} the assignee's full name, {name} the short one.
+TASK_OVERDUE_ASSIGNER = (
+    "⚠️ Việc {code} giao cho {who} đã quá hạn từ {due}: {text}. Bot đã nhắc {name} nhưng chưa"
+    " thấy báo xong; {you} liên hệ trực tiếp giúp nhé."
+)
+TASK_OVERDUE_ASSIGNER_LEAVE = (
+    "⚠️ Việc {code} giao cho {who} đã quá hạn từ {due}: {text}. {Name} đang nghỉ phép đến"
+    " {until} nên bot không nhắc; {you} cân nhắc giao lại cho người khác."
 )
 TASK_STATUS_LINE = "• {code} {name}: {text} — {state}"
 TASK_STATUS_NONE = "Không có việc nào đang mở."
@@ -96,4 +112,3 @@ NUDGE_GROUP = {
 }
 NUDGE_COORDINATOR = "📋 Thành viên chưa hoạt động lâu ngày (cần đôn đốc):\n{lines}"
 NUDGE_COORDINATOR_LINE = "• {name} ({enterprise}): {days} ngày"
-REENGAGED_THANKS = "Cảm ơn anh/chị đã phản hồi! 🙏"

@@ -24,6 +24,7 @@ __all__ = [
     "names",
     "register_of",
     "title_of",
+    "you_words",
 ]
 
 
@@ -48,6 +49,12 @@ REGISTER_BY_KIND: dict[str, Register] = {
     "enterprise": FRIENDLY,
     "private": FRIENDLY,
 }
+
+
+def you_words(member: Member) -> dict[str, str]:
+    """{you} and {You} for a sentence spoken to `member`: "đồng chí" / "Đồng chí"."""
+    you = title_of(member)
+    return {"you": you, "You": capitalized(you)}
 
 
 def register_of(kind: str | None) -> Register:

@@ -21,12 +21,10 @@ TASK_DONE_NOTIFY_LATE = " Trễ hạn ({due})."
 TASK_DONE_NOTIFY_NOTE = "\nGhi chú: {note}"
 TASK_CANCELLED = "Việc {code} đã hủy trước đó rồi."
 TASK_DONE_WHICH_ONE = (
-    'Nếu anh/chị đã xong việc {code} ({text}), bấm Trả lời tin giao việc và gõ "xong" '
+    'Nếu {you} đã xong việc {code} ({text}), bấm Trả lời tin giao việc và gõ "xong" '
     "(kèm ghi chú nếu có), hoặc nhắn /xong {code}."
 )
-TASK_DONE_WHICH = (
-    "Anh/chị đang có các việc {codes}. Việc nào đã xong, nhắn /xong CV<số> kèm ghi chú."
-)
+TASK_DONE_WHICH = "{You} đang có các việc {codes}. Việc nào đã xong, nhắn /xong CV<số> kèm ghi chú."
 
 CANCEL_USAGE = "Cú pháp: /huy CV3 (hủy việc), /huy TB2 (hủy thông báo), /huy SV5 (báo nhầm)."
 CANCEL_NOT_ALLOWED = "Chỉ người tạo {code} hoặc quản trị viên mới hủy được."
