@@ -496,6 +496,8 @@ def test_saying_all_is_well_stays_an_all_clear(text: str) -> None:
         ("cháy xưởng 3 công ty May Việt", [("workshop", "3"), ("company", "May Việt")]),
         ("Cháy kho 3 Anh em ra hỗ trợ", [("warehouse", "3")]),
         ("CHÁY KHO 3 HANSOL", [("warehouse", "3")]),
+        ("đánh nhau trước cổng số 1 KCN", [("gate", "1")]),
+        ("xưởng 2 CN bỏ về", [("workshop", "2")]),
     ],
 )
 def test_the_company_typed_after_a_place_is_part_of_it(

@@ -97,8 +97,8 @@ def _name_after(lex: _Lexicon, text: str, end: int) -> tuple[Place, ...]:
     ffirst = fold(first)
     if _SYLLABLE_RE.fullmatch(ffirst) or lex.starts_phrase([first], [ffirst], 0, True):
         return ()
-    if first in lex.alias_keys or ffirst in lex.word_marks:
-        return ()  # teen code or a word of the lexicon's lists in capitals ("KTX", "CN")
+    if first in lex.alias_keys or ffirst in lex.word_marks or ffirst in lex.company_stop:
+        return ()  # teen code or a word of the lexicon's lists in capitals ("KTX", "CN", "KCN")
     name = " ".join(names)
     start = m.start(1)
     return (_place("company", name, text[start : start + len(name)]),)
