@@ -214,6 +214,14 @@ async def test_someone_trapped_alerts_the_coordinators_at_once(bot: Bot) -> None
     assert '"có 1 người bị kẹt trong thang máy"' in alert
 
 
+async def test_people_inside_a_stuck_lift_alert_at_once(bot: Bot) -> None:
+    await say(bot, "thang máy tòa B bị kẹt, không có ai bên trong", sender="u3")
+    assert alerts(bot, "c1") == []  # an empty lift stuck is a fault
+    await say(bot, "thang may toa C bi ket, co 2 nguoi ben trong", sender="u2")
+    (alert,) = alerts(bot, "c1")
+    assert "co 2 nguoi ben trong" in alert
+
+
 # ----------------------------------------------------------------------- warnings and reminders
 
 
