@@ -181,6 +181,9 @@ async def test_lan_present_and_acknowledging_is_not_chased(council: Bot) -> None
         ("có người bị kẹt trong kho", "other"),
         ("co nguoi bi ket trong kho", "other"),
         ("2 công nhân bị nhốt trong kho lạnh", "other"),
+        ("thang máy tòa B bị kẹt, có 2 người bên trong", "equipment"),
+        ("thang may toa B bi ket, co 2 nguoi ben trong", "equipment"),
+        ("thang máy xưởng 2 kẹt giữa tầng, 3 công nhân ở trong", "equipment"),
     ],
 )
 def test_someone_trapped_is_high(text: str, category: str) -> None:
@@ -191,7 +194,12 @@ def test_someone_trapped_is_high(text: str, category: str) -> None:
 
 @pytest.mark.parametrize(
     "text",
-    ["thẻ bị kẹt trong máy chấm công", "the bi ket trong may cham cong", "cửa cuốn bị kẹt lại"],
+    [
+        "thẻ bị kẹt trong máy chấm công",
+        "the bi ket trong may cham cong",
+        "cửa cuốn bị kẹt lại",
+        "thang máy tòa B bị kẹt, không có ai bên trong",
+    ],
 )
 def test_a_thing_stuck_is_a_fault(text: str) -> None:
     p = parse(text, SENT)
@@ -204,6 +212,14 @@ async def test_someone_trapped_alerts_the_coordinators_at_once(bot: Bot) -> None
     await say(bot, "có 1 người bị kẹt trong thang máy", sender="u2")
     (alert,) = alerts(bot, "c1")
     assert '"có 1 người bị kẹt trong thang máy"' in alert
+
+
+async def test_people_inside_a_stuck_lift_alert_at_once(bot: Bot) -> None:
+    await say(bot, "thang máy tòa B bị kẹt, không có ai bên trong", sender="u3")
+    assert alerts(bot, "c1") == []  # an empty lift stuck is a fault
+    await say(bot, "thang may toa C bi ket, co 2 nguoi ben trong", sender="u2")
+    (alert,) = alerts(bot, "c1")
+    assert "co 2 nguoi ben trong" in alert
 
 
 # ----------------------------------------------------------------------- warnings and reminders
@@ -395,6 +411,9 @@ async def test_a_joke_wakes_nobody_and_a_fire_with_emoji_does(bot: Bot) -> None:
         "kẹt xe quá em tới trễ 20p",
         "e di tre 30p nha a",
         "em vào ca trễ 30p",
+        "em bị kẹt xe",
+        "e bi ket xe",
+        "em đang kẹt xe ở cầu Đồng Nai",
     ],
 )
 def test_a_late_note_is_an_absence_not_a_traffic_report(text: str) -> None:
@@ -403,6 +422,7 @@ def test_a_late_note_is_an_absence_not_a_traffic_report(text: str) -> None:
 
 async def test_a_late_note_raises_no_incident(bot: Bot) -> None:
     await say(bot, "kẹt xe, em đến muộn chút", sender="u2")
+    await say(bot, "em bị kẹt xe", sender="u1")
     assert await rows(bot, Incident) == []
     assert alerts(bot, "c1") == []
 
@@ -424,3 +444,77 @@ def test_sau_and_truoc_name_gates_only(text: str, places: list[tuple[str, str | 
 async def test_the_kho_behind_a_workshop_is_not_kho_sau(bot: Bot) -> None:
     await say(bot, "cháy kho sau xưởng 2", sender="u1")
     assert "Nơi: kho, xưởng 2" in last(bot, "u1")
+
+
+# ------------------------------------------------------------- notices, drills over, questions
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Thông báo: 14h thứ Năm 3/12 diễn tập PCCC tại xưởng 2 Cty Hansol",
+        "Thong bao: 14h thu Nam 3/12 dien tap PCCC tai xuong 2 cty Hansol",
+        "Thông báo: 15h chiều mai kiểm tra đột xuất công tác PCCC tại lô B",
+        "thong bao 8h sang mai dien tap chay no o kho 3",
+    ],
+)
+def test_a_notice_of_a_drill_to_come_is_no_report(text: str) -> None:
+    assert parse(text, SENT).type == "other", parse(text, SENT).to_dict()
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "diễn tập xong rồi, an toàn",
+        "dien tap xong roi, an toan",
+        "Diễn tập PCCC kết thúc, mọi người an toàn",
+        "dien tap xong r, moi nguoi an toan het",
+    ],
+)
+def test_a_drill_over_with_all_well_is_an_all_clear(text: str) -> None:
+    assert parse(text, SENT).type == "all_clear", parse(text, SENT).to_dict()
+
+
+@pytest.mark.parametrize("text", ["không sao à", "ko sao à", "không sao à?", "ko sao à?"])
+def test_asking_whether_all_is_well_is_a_question(text: str) -> None:
+    assert parse(text, SENT).type == "question", parse(text, SENT).to_dict()
+
+
+@pytest.mark.parametrize("text", ["không sao ạ", "khong sao a", "ko sao đâu", "không sao anh ạ"])
+def test_saying_all_is_well_stays_an_all_clear(text: str) -> None:
+    assert parse(text, SENT).type == "all_clear", parse(text, SENT).to_dict()
+
+
+# ------------------------------------------------------------------ the company of the place
+
+
+@pytest.mark.parametrize(
+    ("text", "places"),
+    [
+        (
+            "Cháy nhỏ ở kho vải xưởng 3 Hansol",
+            [("warehouse", None), ("workshop", "3"), ("company", "Hansol")],
+        ),
+        (
+            "Chay nho o kho vai xuong 3 Hansol, anh em dang dung binh dap",
+            [("workshop", "3"), ("company", "Hansol")],  # a bare "kho" is no place (khó)
+        ),
+        ("trộm ở kho B2 Samsung Vina tối qua", [("warehouse", "B2"), ("company", "Samsung Vina")]),
+        ("cháy xưởng 3 cty ABC", [("workshop", "3"), ("company", "ABC")]),
+        ("cháy xưởng 3 công ty May Việt", [("workshop", "3"), ("company", "May Việt")]),
+        ("Cháy kho 3 Anh em ra hỗ trợ", [("warehouse", "3")]),
+        ("CHÁY KHO 3 HANSOL", [("warehouse", "3")]),
+        ("đánh nhau trước cổng số 1 KCN", [("gate", "1")]),
+        ("xưởng 2 CN bỏ về", [("workshop", "2")]),
+    ],
+)
+def test_the_company_typed_after_a_place_is_part_of_it(
+    text: str, places: list[tuple[str, str | None]]
+) -> None:
+    assert [(p.kind, p.code) for p in parse(text, SENT).places] == places
+
+
+async def test_the_fire_alert_names_the_company_after_the_workshop(bot: Bot) -> None:
+    await say(bot, "Cháy nhỏ ở kho vải xưởng 3 Hansol", sender="u1")
+    (alert,) = alerts(bot, "c1")
+    assert "xưởng 3, Cty Hansol" in alert.splitlines()[0], alert

@@ -388,7 +388,8 @@ async def test_a_fire_safety_cluster_week(week: FireWeek, photos: PhotoHost) -> 
         "📝 0 lượt điểm danh · 2 báo cáo sự việc (cháy/nổ 2)\n"
         "📣 1 thông báo · đã xác nhận 6/9 (67%)\n"
         "🚨 Sự việc trong tuần (2):\n"
-        "• SV1 cháy/nổ ở kho, xưởng 3: đã xử lý xong (đã dập tắt, cháy 20 thùng carton, k…)\n"
+        "• SV1 cháy/nổ ở kho, xưởng 3, Cty Hansol: đã xử lý xong"
+        " (đã dập tắt, cháy 20 thùng carton, k…)\n"
         "• SV2 cháy/nổ ở kho 2: báo nhầm (báo nhầm, khói từ xe nâng chạy dầu …)\n"
     )
     assert week_lines in stats
@@ -438,7 +439,7 @@ async def test_a_fire_safety_cluster_week(week: FireWeek, photos: PhotoHost) -> 
     page = words(await get_text(w.bot, f"/dashboard/?week={WEEK}"))
     assert "Tuần 49 (30/11–06/12/2026), đến 20:00 06/12" in page
     assert "6/9 thành viên tham gia (67%)" in page and "6/9 xác nhận 1 thông báo (67%)" in page
-    assert "SV1 cháy/nổ kho, xưởng 3 đã xử lý xong đã dập tắt, cháy 20 thùng carton" in page
+    assert "SV1 cháy/nổ kho, xưởng 3, Cty Hansol đã xử lý xong đã dập tắt, cháy 20 thùng" in page
     assert "SV2 cháy/nổ kho 2 báo nhầm" in page
     async with w.bot.http.get(f"/dashboard/chart/{WEEK}.png") as resp:
         assert resp.status == 200 and (await resp.read()).startswith(b"\x89PNG")
@@ -612,13 +613,6 @@ async def test_a_member_on_leave_is_not_chased_for_the_drill_notice(week: FireWe
     assert w.received("em") == []
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="parser: a coordinator's plain 'Thông báo: 14h thứ Năm 3/12 diễn tập PCCC tại xưởng"
-    " 2 Cty Hansol' (a notice of a future drill) is filed as an incident report (SV1, kiểm"
-    " tra/diễn tập) and he is asked 'Có phải anh/chị báo kiểm tra/diễn tập ở xưởng 2, Cty"
-    " Hansol không?'; docs/parser.md: a notice is `other`",
-)
 async def test_a_drill_notice_typed_without_the_command_is_no_incident(week: FireWeek) -> None:
     w = week
     await w.says("quan", "chào bot", at("Mon", "07:30"))
@@ -632,12 +626,6 @@ async def test_a_drill_notice_typed_without_the_command_is_no_incident(week: Fir
     assert not any("Có phải" in t for t in w.received("quan"))
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="parser (places): 'Cháy nhỏ ở kho vải xưởng 3 Hansol' is alerted as 'cháy/nổ tại"
-    " kho, xưởng 3': the company typed (Hansol) is dropped, and every enterprise of the"
-    " cluster has a xưởng 3; the alert's place should name Hansol",
-)
 async def test_the_fire_alert_names_the_company_typed(week: FireWeek) -> None:
     w = week
     await w.says("thao", "Chào bot", at("Mon", "07:35"))

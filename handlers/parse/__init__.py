@@ -21,7 +21,7 @@ from typing import Final
 from zoneinfo import ZoneInfo
 
 from handlers.parse import learned
-from handlers.parse.classify import _decide, _severity, _tally
+from handlers.parse.classify import _decide, _rules_settle, _severity, _tally
 from handlers.parse.commands import (
     _COMMANDS,
     _EMOTICON_RE,
@@ -38,6 +38,7 @@ from handlers.parse.result import Command, ParsedMessage, Place, _parsed
 from handlers.parse.scanning import (
     _arrived_clauses,
     _directed_clauses,
+    _people_inside,
     _read,
     _scan,
     _someone_trapped,
@@ -111,8 +112,11 @@ def _analyse_text(
     tally.checkin += lex.arrival_weight * sum(not scan.questions[c] for c in arrived)
     tally.ack += emo_ack
     tally.nack += emo_nack
-    if TRAPPED in tally.high and not _someone_trapped(lex, ltoks, ftoks):
-        tally.nobody_trapped()
+    if TRAPPED in tally.high:
+        if not _someone_trapped(lex, ltoks, ftoks):
+            tally.nobody_trapped()
+    elif tally.inc and _people_inside(lex, ltoks, ftoks, accented):
+        tally.people_inside()
 
     has_digit = bool(marks & M_DIGIT)
     spec = _time_spec(lex, norm, body, marks, accented)
@@ -140,6 +144,7 @@ def _analyse_text(
         command is None
         and not joke
         and not warning
+        and not _rules_settle(lex, kind, tally, ltoks, ftoks)
         and learned.consulted(kind, confidence, tally.inc)
     ):
         strong_fire = tally.inc.get("fire", 0.0) >= STRONG_FIRE or bool(tally.high)

@@ -3,7 +3,7 @@ severity and the reasons for it."""
 
 from __future__ import annotations
 
-from handlers.parse.scanning import _REPLIES, _Scan
+from handlers.parse.scanning import _REPLIES, _says_any, _Scan
 from handlers.parse.vocabulary import (
     _ABSENT,
     _ACK,
@@ -59,6 +59,12 @@ class _Tally:
                 if not weights["other"]:
                     del weights["other"]
                 weights[STUCK] = weights.get(STUCK, 0.0) + moved
+
+    def people_inside(self) -> None:
+        """People are inside what is stuck ("thang máy bị kẹt, có 2 người bên trong"): they
+        are trapped, as if named before the words."""
+        self.high.append(TRAPPED)
+        self.firm_high = True
 
 
 def _add(reasons: list[str], why: str) -> None:
@@ -288,3 +294,15 @@ def _severity(
     if low:  # ...nor a minor matter: someone was hurt
         return "low", tuple(low)
     return lex.default_sev.get(category, "medium"), ()
+
+
+def _rules_settle(
+    lex: _Lexicon, kind: str, tally: _Tally, ltoks: list[str], ftoks: list[str]
+) -> bool:
+    """Whether the rules' reading stands without the learned opinion (lexicon `settled`): a
+    notice of an inspection or drill to come, a drill said over with all well."""
+    if kind == "other" and tally.notice >= 1.0 and "inspection" in tally.inc:
+        return not _says_any(lex.settled_done, ltoks, ftoks)
+    if kind == "all_clear" and tally.drill:
+        return _says_any(lex.settled_over, ltoks, ftoks)
+    return False

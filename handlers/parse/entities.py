@@ -7,8 +7,9 @@ from collections.abc import Iterable
 from typing import Final
 
 from handlers.parse.result import Place, _place
+from handlers.parse.spelling import _SYLLABLE_RE
 from handlers.parse.vocabulary import M_COMPANY, M_PLACE, _Lexicon
-from handlers.text import fold
+from handlers.text import fold, lower
 
 
 def _prev_word(s: str, start: int) -> str:
@@ -48,6 +49,7 @@ def _places(
     )
     found = lex.place_re.finditer(low) if wanted else ()
     memo = _PLACE_READINGS
+    shouting = text.isupper() or text.islower()
     for m in found:
         start, end = m.span()
         # The match with the character after it (which the pattern's look-aheads read), the
@@ -58,6 +60,8 @@ def _places(
             got = _place_of(lex, m, text, accented)
             if len(memo) < PLACE_READINGS_MAX:
                 memo[key] = got
+        if got and got[0].code is not None and not shouting:
+            got = got + _name_after(lex, text, end)
         for place in got:
             if (place.kind, place.code) not in seen:
                 seen.add((place.kind, place.code))
@@ -68,6 +72,36 @@ def _places(
                 seen.add((place.kind, place.code))
                 out.append(place)
     return tuple(out)
+
+
+# A company's name right after a place's code: "xưởng 3 Hansol", "kho B2 Samsung Vina".
+_NAME_AFTER_RE: Final = re.compile(r"[^\S\n]+([^\W\d_][\w&.-]*(?:[^\S\n]+[^\W\d_][\w&.-]*){0,3})")
+NAME_AFTER_WORDS = 4
+
+
+def _name_after(lex: _Lexicon, text: str, end: int) -> tuple[Place, ...]:
+    """The company named by capitalised words right after a place's code, as members write
+    "kho vải xưởng 3 Hansol": its first word must be no Vietnamese syllable and no lexicon
+    word ("Cháy kho 3 Anh em ra..." names no company), in a message of mixed case."""
+    m = _NAME_AFTER_RE.match(text, end)
+    if m is None:
+        return ()
+    names: list[str] = []
+    for word in m.group(1).split()[:NAME_AFTER_WORDS]:
+        if not word[0].isupper():
+            break
+        names.append(word.rstrip(".-"))
+    if not names:
+        return ()
+    first = lower(names[0])
+    ffirst = fold(first)
+    if _SYLLABLE_RE.fullmatch(ffirst) or lex.starts_phrase([first], [ffirst], 0, True):
+        return ()
+    if first in lex.alias_keys or ffirst in lex.word_marks or ffirst in lex.company_stop:
+        return ()  # teen code or a word of the lexicon's lists in capitals ("KTX", "CN", "KCN")
+    name = " ".join(names)
+    start = m.start(1)
+    return (_place("company", name, text[start : start + len(name)]),)
 
 
 # Place pattern matches read before -> the place (none when the match names no place). Members

@@ -36,6 +36,7 @@ from handlers.parse.vocabulary import (
     _Entry,
     _Group,
     _Lexicon,
+    _Phrases,
     _readings,
 )
 from handlers.text import fold
@@ -228,6 +229,7 @@ def _scan(lex: _Lexicon, ltoks: list[str], ftoks: list[str], accented: bool) -> 
     """One pass over the tokens: longest phrase at each position, negation scopes, clauses."""
     first = lex.first
     vocative = lex.vocative
+    q_marked = lex.q_final_marked
     n = len(ftoks)
     ftup = tuple(ftoks)
     ltup = tuple(ltoks)
@@ -298,7 +300,7 @@ def _scan(lex: _Lexicon, ltoks: list[str], ftoks: list[str], accented: bool) -> 
                 neg_left -= 1
                 if neg_left <= 0:
                     neg = 0
-            if ft not in vocative and ft.isalnum():
+            if (ft not in vocative or ltup[i] in q_marked) and ft.isalnum():
                 last_free = ft
             clause_start = False
             clause_len += 1
@@ -461,6 +463,30 @@ def _someone_trapped(lex: _Lexicon, ltoks: list[str], ftoks: list[str]) -> bool:
             if lex.persons.at(ltoks, ftoks, j, k) == k - j:
                 return True
     return False
+
+
+def _people_inside(lex: _Lexicon, ltoks: list[str], ftoks: list[str], accented: bool) -> bool:
+    """Whether people are said to be inside what is stuck: "thang máy bị kẹt, có 2 người bên
+    trong" (lexicon `trapped_inside`), not "không có ai bên trong"."""
+    if not lex.inside_stuck.has_any(ltoks, accented):
+        return False
+    n = len(ftoks)
+    for k in range(1, n):
+        if not lex.inside_words.at(ltoks, ftoks, k, n):
+            continue
+        for j in range(max(0, k - 3), k):  # a person noun of up to three words, ending at k
+            if lex.persons.at(ltoks, ftoks, j, k) == k - j and not any(
+                lex.inside_not_after.at(ltoks, ftoks, a, j) == j - a
+                for a in range(max(0, j - 2), j)
+            ):
+                return True
+    return False
+
+
+def _says_any(phrases: _Phrases, ltoks: list[str], ftoks: list[str]) -> bool:
+    """Whether one of `phrases` is in the message."""
+    n = len(ftoks)
+    return any(phrases.at(ltoks, ftoks, k, n) for k in range(n))
 
 
 def _directs(lex: _Lexicon, ltoks: list[str], ftoks: list[str], a: int, b: int) -> bool:

@@ -220,6 +220,11 @@ class _Lexicon:
         self.vocative = frozenset(
             t for p in data.get("vocative") or () for t in fold(_norm(p)).split()
         )
+        # Question particles that fold onto a vocative ("à" onto "ạ"): a question only when
+        # typed with their marks ("không sao à" asks, "khong sao a" is said politely).
+        self.q_final_marked = frozenset(
+            w for w in map(_norm, data.get("question_final") or ()) if fold(w) in self.vocative
+        )
         kinds = {"ack": _ACK, "not_ack": _NACK}
         self.emoticons = {str(k): kinds[v] for k, v in (data.get("emoticons") or {}).items()}
         entries = list(self._entries(data))
@@ -248,6 +253,13 @@ class _Lexicon:
         # Someone trapped: the phrases giving the reason, and who may be trapped.
         self.trapped = _Phrases(e.phrase for e in entries if e.why == TRAPPED)
         self.persons = _Phrases([*data["people"]["nouns"], "ai", "mọi người"])
+        settled = data.get("settled") or {}
+        self.settled_done = _Phrases(settled.get("done") or ())
+        self.settled_over = _Phrases(settled.get("over") or ())
+        inside = data.get("trapped_inside") or {}
+        self.inside_words = _Phrases(inside.get("words") or ())
+        self.inside_stuck = _Words(inside.get("stuck") or ())
+        self.inside_not_after = _Phrases(inside.get("not_after") or ())
         self._places(data["places"])
         self._company(data["company"])
         self._people(data["people"])
