@@ -158,6 +158,8 @@ class Digest:
     on_leave: list[tuple[q.MemberLine, datetime]] = field(default_factory=list)  # and until
     # The bot saw something before the trend's first week: its quiet weeks are zeros then.
     used_before: bool = False
+    # The weekly digest job's text: "Tổng kết", even when sent on the week's Sunday evening.
+    closing: bool = False
 
     @property
     def complete(self) -> bool:
@@ -370,7 +372,7 @@ class Digest:
             title = texts.TITLE_GROUP.format(
                 group=self.scope.name, num=self.week_number, start=start, end=end
             )
-        elif self.complete:
+        elif self.complete or self.closing:
             title = texts.TITLE.format(num=self.week_number, start=start, end=end)
         else:
             title = texts.TITLE_WEEK.format(num=self.week_number, start=start, end=end)

@@ -574,12 +574,6 @@ async def test_a_coordinators_hello_is_answered_by_his_title(week: FireWeek) -> 
 # What the week showed the product does not do yet (other engineers' areas; see each reason).
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="digest job (handlers/jobs/digest.py due_week): with digest.weekday sun 19:00 the"
-    " Sunday run queues LAST week's digest (tuần 48), held by the rest day until Monday 07:00;"
-    " the week just ending (tuần 49) comes a week later",
-)
 async def test_a_sunday_evening_digest_tells_the_week_just_ending(sunday_week: FireWeek) -> None:
     w = sunday_week
     await w.says("quan", "chào bot", at("Mon", "07:30"))
