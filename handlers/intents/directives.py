@@ -82,7 +82,7 @@ async def issue_directive(ctx: Context) -> None:
         return
     groups, text = target
     if not text:
-        await ctx.reply(texts.DIRECTIVE_NO_TEXT)
+        await ctx.reply(texts.DIRECTIVE_NO_TEXT.format(You=capitalized(title_of(ctx.member))))
         return
     if not groups:
         await ctx.reply(texts.DIRECTIVE_NO_GROUP)

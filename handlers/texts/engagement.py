@@ -20,7 +20,7 @@ DIRECTIVE_POST = (
 DIRECTIVE_SENT = (
     "Đã gửi thông báo {code} tới {groups}. Cần {expected} người xác nhận trước {deadline}."
 )
-DIRECTIVE_NO_TEXT = "Anh/chị nhập nội dung sau lệnh, vd: /thongbao Tăng cường tuần tra dịp lễ."
+DIRECTIVE_NO_TEXT = "{You} nhập nội dung sau lệnh, vd: /thongbao Tăng cường tuần tra dịp lễ."
 DIRECTIVE_NO_GROUP = "Chưa có nhóm nào để gửi thông báo. Khai báo nhóm trong config.yaml (groups)."
 DIRECTIVE_UNKNOWN_GROUP = 'Không tìm thấy nhóm "{name}". Các nhóm: {groups}.'
 ACK_OK = "👍 Đã ghi nhận {name} xác nhận thông báo {code}. Cảm ơn {you}!"
