@@ -12,7 +12,7 @@ from handlers.calendar import holidays_between, local
 from handlers.config import Settings
 from handlers.deadlines import leave_ends
 from models.digest import Window
-from models.tables import Message
+from models.tables import Directive, Message
 
 
 async def leaves_end(
@@ -46,6 +46,20 @@ async def away_in_week(
     the week, and when it ends: the digest shows them apart, never as inactive."""
     ends = await leaves_end(session, settings, silent, w.as_of)
     return {pk: end for pk, end in ends.items() if end > w.start}
+
+
+async def away_for_directive(
+    session: AsyncSession, settings: Settings, d: Directive, member_ids: list[int]
+) -> dict[int, datetime]:
+    """Those of `member_ids` already on leave when directive `d` went out, and when the leave
+    ends: not chased for it while away, and shown apart ("nghỉ phép") in its tallies."""
+    ends = await leaves_end(session, settings, member_ids, said_before=d.created_at)
+    return {pk: end for pk, end in ends.items() if end > d.created_at}
+
+
+def leave_until(settings: Settings, end: datetime) -> str:
+    """The end of a leave as it was said ("10/12"), as /chuahoatdong and the digest show it."""
+    return end.astimezone(settings.tz).strftime("%d/%m")
 
 
 def working_days_back(settings: Settings, now: datetime, days: int) -> datetime:

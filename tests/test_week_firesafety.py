@@ -585,13 +585,6 @@ async def test_a_sunday_evening_digest_tells_the_week_just_ending(sunday_week: F
     assert [t for t in sent if t.startswith("📊 Tổng kết tuần 49 (30/11–06/12/2026)")]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="ack reminders (handlers/jobs/engagement.py, models/engagement.py owes_ack): anh Em"
-    " said 'em nghỉ phép đến 10/12 ạ' on 24/11, yet on 30/11 13:00 he gets '⏰ Nhắc nhẹ: anh"
-    " Em chưa xác nhận thông báo TB1' and the tally lists him as 'Chưa nhận'; nudges and"
-    " /chuahoatdong already leave him alone until 10/12",
-)
 async def test_a_member_on_leave_is_not_chased_for_the_drill_notice(week: FireWeek) -> None:
     w = week
     await w.says("em", "em nghỉ phép đến 10/12 ạ", at("Mon", "09:30") - timedelta(days=6))

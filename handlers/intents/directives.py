@@ -15,6 +15,7 @@ from handlers.councils import own
 from handlers.intents.checkins import check_in
 from handlers.intents.incidents.status import may_manage
 from handlers.intents.incidents.understanding import SV_RE, TAKE_OVER, folded_words, has_phrase
+from handlers.leave import away_for_directive
 from handlers.parse import parse
 from handlers.registry import hook, intent
 from handlers.text import fold
@@ -147,16 +148,22 @@ async def directive_status(ctx: Context) -> str:
     for d in rows:
         expected = await expected_ackers(ctx.session, d.id)
         done = await ackers(ctx.session, d.id)
-        missing = labels([m for m in expected if m.id not in done], among=expected)
-        lines.append(
-            texts.DIRECTIVE_STATUS_LINE.format(
-                code=code(d.id),
-                created=fmt_time(ctx, d.created_at),
-                acked=sum(1 for m in expected if m.id in done),
-                expected=len(expected),
-                missing=", ".join(missing[:15]) + (" …" if len(missing) > 15 else "") or "không",
-            )
+        owing = [m for m in expected if m.id not in done]
+        away = await away_for_directive(ctx.session, ctx.settings, d, [m.id for m in owing])
+        missing = labels([m for m in owing if m.id not in away], among=expected)
+        line = texts.DIRECTIVE_STATUS_LINE.format(
+            code=code(d.id),
+            created=fmt_time(ctx, d.created_at),
+            acked=sum(1 for m in expected if m.id in done),
+            expected=len(expected),
+            missing=", ".join(missing[:15]) + (" …" if len(missing) > 15 else "") or "không",
         )
+        on_leave = [m for m in owing if m.id in away]
+        if on_leave:
+            line += texts.DIRECTIVE_STATUS_LEAVE.format(
+                people=", ".join(labels(on_leave, among=expected))
+            )
+        lines.append(line)
     return "\n".join(lines)
 
 

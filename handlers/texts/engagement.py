@@ -53,9 +53,11 @@ DIRECTIVE_CLOSED = (
     "{by_enterprise}{missing_line}"
 )
 DIRECTIVE_STATUS_LINE = "• {code} ({created}): {acked}/{expected} đã nhận; chưa nhận: {missing}"
+DIRECTIVE_STATUS_LEAVE = "; nghỉ phép: {people}"
 DIRECTIVE_STATUS_NONE = "Không có thông báo nào đang chờ xác nhận."
 MISSING_LINE = "Chưa nhận: {names}."
 ALL_ACKED = "Tất cả đã nhận. 👏"
+ON_LEAVE_LINE = "🏖 Nghỉ phép: {people}."
 
 TASK_USAGE = "Cú pháp: /giaoviec @tên nội dung việc han 30/11 (hạn có thể kèm giờ, vd 30/11 17h)."
 TASK_WHO = 'Không tìm thấy thành viên "{name}" trong danh sách. Kiểm tra lại tên giúp bot nhé.'
