@@ -15,7 +15,7 @@ from handlers.councils import own
 from handlers.intents.checkins import check_in
 from handlers.intents.incidents.status import may_manage
 from handlers.intents.incidents.understanding import SV_RE, TAKE_OVER, folded_words, has_phrase
-from handlers.leave import away_for_directive
+from handlers.leave import away_when_posted
 from handlers.parse import parse
 from handlers.registry import hook, intent
 from handlers.text import fold
@@ -149,7 +149,9 @@ async def directive_status(ctx: Context) -> str:
         expected = await expected_ackers(ctx.session, d.id)
         done = await ackers(ctx.session, d.id)
         owing = [m for m in expected if m.id not in done]
-        away = await away_for_directive(ctx.session, ctx.settings, d, [m.id for m in owing])
+        away = await away_when_posted(
+            ctx.session, ctx.settings, d.created_at, [m.id for m in owing]
+        )
         missing = labels([m for m in owing if m.id not in away], among=expected)
         line = texts.DIRECTIVE_STATUS_LINE.format(
             code=code(d.id),

@@ -17,7 +17,7 @@ from handlers.codes import directive_code, task_code
 from handlers.config import NudgeLevel, Settings
 from handlers.councils import scope
 from handlers.jobs import every, job
-from handlers.leave import away_for_directive, leave_until, leaves_end
+from handlers.leave import away_when_posted, leave_until, leaves_end
 from handlers.texts import engagement as texts
 from handlers.texts import people as people_texts
 from models.digest import expected_member
@@ -422,7 +422,7 @@ async def ack_reminders(sessions: Sessions, settings: Settings, clock: Clock) ->
             expected = await expected_ackers(session, d.id)
             done = await ackers(session, d.id)
             missing = [m for m in expected if m.id not in done]
-            away = await away_for_directive(session, settings, d, [m.id for m in missing])
+            away = await away_when_posted(session, settings, d.created_at, [m.id for m in missing])
             if now >= d.deadline_at:
                 d.status = "closed"
                 # A reminder still waiting (quiet hours) would arrive after the deadline.
