@@ -24,6 +24,14 @@ DIRECTIVE_NO_TEXT = "{You} nhập nội dung sau lệnh, vd: /thongbao Tăng cư
 DIRECTIVE_NO_GROUP = "Chưa có nhóm nào để gửi thông báo. Khai báo nhóm trong config.yaml (groups)."
 DIRECTIVE_UNKNOWN_GROUP = 'Không tìm thấy nhóm "{name}". Các nhóm: {groups}.'
 ACK_OK = "👍 Đã ghi nhận {name} xác nhận thông báo {code}. Cảm ơn {you}!"
+# A reply under a directive with something to say: acknowledged, and passed to its author.
+ACK_PASSED_ON = (
+    "👍 Đã ghi nhận {name} xác nhận thông báo {code} và đã chuyển lời {you} tới {author}."
+    " Cảm ơn {you}!"
+)
+REPLY_PASSED_ON = "Bot đã chuyển lời {you} về thông báo {code} tới {author}. Cảm ơn {you}!"
+DIRECTIVE_REPLY = "💬 {who} trả lời thông báo {code}{where}:\n“{text}”"
+REPLY_WHERE_GROUP = " trong nhóm {group}"
 ACK_ALREADY = "{You} đã xác nhận thông báo {code} rồi. Cảm ơn {you}!"
 # {you}: the member's title ("đồng chí", "chị"; "anh/chị" when unknown).
 ACK_NOTHING = "Hiện không có thông báo nào cần {you} xác nhận. Cảm ơn {you}!"
