@@ -248,11 +248,31 @@ def digest_xlsx(digest: Digest) -> bytes:
                 _cell(m.last_active_at, digest.tz),
             ]
         )
+    ws = wb.create_sheet("Nghỉ phép")
+    ws.append(["Mã", "Tên", "Doanh nghiệp", "Đến ngày"])
+    for m, until in digest.on_leave:
+        ws.append(
+            [
+                _cell(m.member_id, digest.tz),
+                _text(m.name or m.member_id or "?"),  # as the chat text names them
+                _text(m.enterprise or ""),
+                _cell(until, digest.tz),
+            ]
+        )
     ws = wb.create_sheet("Thông báo")
     ws.append(
-        ["Nội dung", "Gửi lúc", "Đã xác nhận", "Cần xác nhận", "Chưa xác nhận", "Xác nhận trễ"]
+        [
+            "Nội dung",
+            "Gửi lúc",
+            "Đã xác nhận",
+            "Cần xác nhận",
+            "Chưa xác nhận",
+            "Xác nhận trễ",
+            "Trong đó nghỉ phép",
+        ]
     )
     for d in digest.pending_directives:
+        away = [f"{who} (đến {until.astimezone(digest.tz):%d/%m})" for who, until in d.on_leave]
         ws.append(
             [
                 _text(d.text),
@@ -261,6 +281,7 @@ def digest_xlsx(digest: Digest) -> bytes:
                 d.expected,
                 _text(", ".join(d.missing)),
                 _text(", ".join(d.late)),
+                _text(", ".join(away)),
             ]
         )
     for sheet in wb.worksheets:

@@ -35,6 +35,7 @@ from bot.writeturn import WriteTurn
 from handlers.calendar import next_polite_time, polite_time
 from handlers.clock import Clock
 from handlers.config import Settings
+from handlers.jobs.digest import may_send_digest
 from models import fastlane
 from models.db import read_session
 from models.inserts import insert_ignoring
@@ -407,7 +408,9 @@ class Sender(LoopWorker):
             if outdated is not None:
                 await _execute(conn, _CANCEL, {"oid": row.id, "why": outdated})
                 continue
-            if row.kind in POLITE_KINDS and not polite:
+            if row.kind in POLITE_KINDS and not (
+                polite or (row.kind == "digest" and may_send_digest(self._settings, now))
+            ):
                 # Queued in the evening but delayed (backlog, retries): still never at night.
                 await self._defer(conn, row, next_polite_time(self._settings, now), QUIET)
                 continue

@@ -15,7 +15,7 @@ from handlers.codes import incident_code, request_code
 from handlers.config import DEFAULT_COUNCIL, Settings, parse_quiet_hours, shift_times
 from handlers.councils import council_name, council_settings
 from handlers.councils import scope as scope_of
-from handlers.leave import away_in_week
+from handlers.leave import away_in_week, with_leave
 from handlers.texts import digest as texts
 from handlers.texts import honour as honour_texts
 from handlers.texts import posts as post_texts
@@ -158,6 +158,8 @@ class Digest:
     on_leave: list[tuple[q.MemberLine, datetime]] = field(default_factory=list)  # and until
     # The bot saw something before the trend's first week: its quiet weeks are zeros then.
     used_before: bool = False
+    # The weekly digest job's text: "Tổng kết", even when sent on the week's Sunday evening.
+    closing: bool = False
 
     @property
     def complete(self) -> bool:
@@ -257,6 +259,9 @@ class Digest:
                     "acked": d.acked,
                     "expected": d.expected,
                     "missing": list(d.missing),
+                    "on_leave": [
+                        {"name": who, "until": self._local(until)} for who, until in d.on_leave
+                    ],
                     "late": list(d.late),
                 }
                 for d in self.pending_directives
@@ -370,7 +375,7 @@ class Digest:
             title = texts.TITLE_GROUP.format(
                 group=self.scope.name, num=self.week_number, start=start, end=end
             )
-        elif self.complete:
+        elif self.complete or self.closing:
             title = texts.TITLE.format(num=self.week_number, start=start, end=end)
         else:
             title = texts.TITLE_WEEK.format(num=self.week_number, start=start, end=end)
@@ -440,11 +445,7 @@ class Digest:
             )
         lines.extend(self._incident_lines(public))
         lines.extend(self._programme_lines(public))
-        for d in self.pending_directives[:3]:
-            line = texts.PENDING_COUNT if public else texts.PENDING
-            lines.append(
-                line.format(text=_short(d.text, 40), n=len(d.missing), names=names_list(d.missing))
-            )
+        lines.extend(self._pending_line(d, public) for d in self.pending_directives[:3])
         if public:
             if t.inactive > 0:
                 lines.append(texts.INACTIVE_COUNT.format(n=t.inactive))
@@ -498,6 +499,23 @@ class Digest:
                 )
             )
         return lines
+
+    def _pending_line(self, d: q.DirectiveStatus, public: bool) -> str:
+        """ "📌 Thông báo … còn 2 người chưa xác nhận: …; nghỉ phép: Hoàng Văn Em đến 10/12"."""
+        text, behind = _short(d.text, 40), d.behind
+        if not behind:
+            line = texts.PENDING_AWAY.format(text=text)
+        elif public:
+            return texts.PENDING_COUNT.format(text=text, n=len(behind))
+        else:
+            line = texts.PENDING.format(text=text, n=len(behind), names=names_list(behind))
+        if public:
+            return line + "."
+        away = [
+            texts.ON_LEAVE_UNTIL.format(who=who, until=until.astimezone(self.tz).strftime("%d/%m"))
+            for who, until in d.on_leave
+        ]
+        return line + texts.PENDING_AWAY_NAMES.format(names=names_list(away)) if away else line
 
     def _incident_lines(self, public: bool) -> list[str]:
         """The week's incidents, one line each with how they ended (or stand)."""
@@ -649,7 +667,9 @@ async def build_digest(
         trend=trend,
         used_before=used_before,
         open_incidents=await q.open_incidents(session, w, gpk),
-        pending_directives=await q.directive_statuses(session, w, gpk, pending_only=True),
+        pending_directives=await with_leave(
+            session, settings, await q.directive_statuses(session, w, gpk, pending_only=True)
+        ),
         budget_used=await q.budget_used(session, w.as_of),
         budget_limit=settings.engagement.monthly_message_budget,
         generated_at=now,

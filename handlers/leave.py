@@ -3,6 +3,7 @@ silence. The nudges, /chuahoatdong and the weekly digest read them here, so they
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import datetime, timedelta
 
 from sqlalchemy import select
@@ -11,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from handlers.calendar import holidays_between, local
 from handlers.config import Settings
 from handlers.deadlines import leave_ends
-from models.digest import Window
+from models.digest import DirectiveStatus, Window
 from models.tables import Message
 
 
@@ -46,6 +47,33 @@ async def away_in_week(
     the week, and when it ends: the digest shows them apart, never as inactive."""
     ends = await leaves_end(session, settings, silent, w.as_of)
     return {pk: end for pk, end in ends.items() if end > w.start}
+
+
+async def away_when_posted(
+    session: AsyncSession, settings: Settings, posted_at: datetime, member_ids: list[int]
+) -> dict[int, datetime]:
+    """Those of `member_ids` already on leave when a directive went out at `posted_at`, and
+    when the leave ends: not chased for it while away, shown apart ("nghỉ phép") in tallies."""
+    ends = await leaves_end(session, settings, member_ids, said_before=posted_at)
+    return {pk: end for pk, end in ends.items() if end > posted_at}
+
+
+async def with_leave(
+    session: AsyncSession, settings: Settings, statuses: list[DirectiveStatus]
+) -> list[DirectiveStatus]:
+    """The directives' tallies with who was on leave when each went out (`away`), as the
+    reminders see them: the digest and the dashboard show them apart."""
+    out = []
+    for d in statuses:
+        ends = await away_when_posted(session, settings, d.created_at, list(d.missing_pks))
+        away = tuple((pk, ends[pk]) for pk in d.missing_pks if pk in ends)
+        out.append(replace(d, away=away) if away else d)
+    return out
+
+
+def leave_until(settings: Settings, end: datetime) -> str:
+    """The end of a leave as it was said ("10/12"), as /chuahoatdong and the digest show it."""
+    return end.astimezone(settings.tz).strftime("%d/%m")
 
 
 def working_days_back(settings: Settings, now: datetime, days: int) -> datetime:

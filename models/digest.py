@@ -192,10 +192,25 @@ class DirectiveStatus:
     acknowledged: list[str]
     missing: list[str]
     late: tuple[str, ...] = ()  # acknowledged, but after the deadline
+    missing_pks: tuple[int, ...] = ()  # the members of `missing`, in the same order
+    # Of `missing`: on leave when it went out, and until when (handlers/leave.py).
+    away: tuple[tuple[int, datetime], ...] = ()
 
     @property
     def expected(self) -> int:
         return len(self.acknowledged) + len(self.missing)
+
+    @property
+    def behind(self) -> list[str]:
+        """Of `missing`, those not on leave: whom a tally names as "chưa xác nhận"."""
+        away = dict(self.away)
+        return [n for pk, n in zip(self.missing_pks, self.missing, strict=True) if pk not in away]
+
+    @property
+    def on_leave(self) -> list[tuple[str, datetime]]:
+        """Of `missing`, those on leave when it went out, each with the leave's end."""
+        names = dict(zip(self.missing_pks, self.missing, strict=True))
+        return [(names[pk], until) for pk, until in self.away]
 
     @property
     def acked(self) -> int:
@@ -778,7 +793,7 @@ async def directive_statuses(
     triples = owing.subquery("owing")
     pairs = select(triples.c.directive_pk, triples.c.member_pk).distinct().subquery("pairs")
     rows = await session.execute(
-        select(pairs.c.directive_pk, Member.name, Member.member_id, Ack.id, Ack.at)
+        select(pairs.c.directive_pk, Member.id, Member.name, Member.member_id, Ack.id, Ack.at)
         .select_from(pairs)
         .join(Member, Member.id == pairs.c.member_pk)
         .outerjoin(
@@ -793,11 +808,14 @@ async def directive_statuses(
     )
     acked: dict[int, list[str]] = {}
     missing: dict[int, list[str]] = {}
+    missing_pks: dict[int, list[int]] = {}
     late: dict[int, list[str]] = {}
     deadline = {d.id: d.deadline_at for d in directives}
-    for did, name, member_id, ack_id, ack_at in rows:
+    for did, pk, name, member_id, ack_id, ack_at in rows:
         who = name or member_id or "?"
         (missing if ack_id is None else acked).setdefault(did, []).append(who)
+        if ack_id is None:
+            missing_pks.setdefault(did, []).append(pk)
         if ack_at is not None and ack_at > deadline[did]:
             late.setdefault(did, []).append(who)
     out = [
@@ -810,6 +828,7 @@ async def directive_statuses(
             acked.get(d.id, []),
             missing.get(d.id, []),
             tuple(late.get(d.id, [])),
+            tuple(missing_pks.get(d.id, [])),
         )
         for d in reversed(directives)
     ]

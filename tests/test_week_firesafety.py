@@ -579,12 +579,6 @@ async def test_a_coordinators_hello_is_answered_by_his_title(week: FireWeek) -> 
 # What the week showed the product does not do yet (other engineers' areas; see each reason).
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="digest job (handlers/jobs/digest.py due_week): with digest.weekday sun 19:00 the"
-    " Sunday run queues LAST week's digest (tuần 48), held by the rest day until Monday 07:00;"
-    " the week just ending (tuần 49) comes a week later",
-)
 async def test_a_sunday_evening_digest_tells_the_week_just_ending(sunday_week: FireWeek) -> None:
     w = sunday_week
     await w.says("quan", "chào bot", at("Mon", "07:30"))
@@ -596,13 +590,6 @@ async def test_a_sunday_evening_digest_tells_the_week_just_ending(sunday_week: F
     assert [t for t in sent if t.startswith("📊 Tổng kết tuần 49 (30/11–06/12/2026)")]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="ack reminders (handlers/jobs/engagement.py, models/engagement.py owes_ack): anh Em"
-    " said 'em nghỉ phép đến 10/12 ạ' on 24/11, yet on 30/11 13:00 he gets '⏰ Nhắc nhẹ: anh"
-    " Em chưa xác nhận thông báo TB1' and the tally lists him as 'Chưa nhận'; nudges and"
-    " /chuahoatdong already leave him alone until 10/12",
-)
 async def test_a_member_on_leave_is_not_chased_for_the_drill_notice(week: FireWeek) -> None:
     w = week
     await w.says("em", "em nghỉ phép đến 10/12 ạ", at("Mon", "09:30") - timedelta(days=6))

@@ -8,6 +8,7 @@ from datetime import date, datetime, timedelta
 
 from sqlalchemy import select, update
 
+from handlers.calendar import next_polite_time
 from handlers.chat import chat_reply
 from handlers.codes import directive_code
 from handlers.context import Context
@@ -15,6 +16,7 @@ from handlers.councils import own
 from handlers.intents.checkins import check_in
 from handlers.intents.incidents.status import may_manage
 from handlers.intents.incidents.understanding import SV_RE, TAKE_OVER, folded_words, has_phrase
+from handlers.leave import away_when_posted
 from handlers.parse import parse
 from handlers.registry import hook, intent
 from handlers.text import fold
@@ -26,7 +28,7 @@ from models.engagement import ackers, addressed_directive, expected_ackers, open
 from models.inserts import insert_new
 from models.outbox import find_quoted
 from models.scoping import role_here
-from models.tables import Ack, Directive, DirectiveTarget, Group, Outbox
+from models.tables import Ack, Directive, DirectiveTarget, Group, Member, Outbox
 
 CODE = re.compile(r"^\s*(?:#|tb)?\s*(\d{1,9})\b", re.IGNORECASE)
 
@@ -82,7 +84,7 @@ async def issue_directive(ctx: Context) -> None:
         return
     groups, text = target
     if not text:
-        await ctx.reply(texts.DIRECTIVE_NO_TEXT)
+        await ctx.reply(texts.DIRECTIVE_NO_TEXT.format(You=capitalized(title_of(ctx.member))))
         return
     if not groups:
         await ctx.reply(texts.DIRECTIVE_NO_GROUP)
@@ -147,16 +149,24 @@ async def directive_status(ctx: Context) -> str:
     for d in rows:
         expected = await expected_ackers(ctx.session, d.id)
         done = await ackers(ctx.session, d.id)
-        missing = labels([m for m in expected if m.id not in done], among=expected)
-        lines.append(
-            texts.DIRECTIVE_STATUS_LINE.format(
-                code=code(d.id),
-                created=fmt_time(ctx, d.created_at),
-                acked=sum(1 for m in expected if m.id in done),
-                expected=len(expected),
-                missing=", ".join(missing[:15]) + (" …" if len(missing) > 15 else "") or "không",
-            )
+        owing = [m for m in expected if m.id not in done]
+        away = await away_when_posted(
+            ctx.session, ctx.settings, d.created_at, [m.id for m in owing]
         )
+        missing = labels([m for m in owing if m.id not in away], among=expected)
+        line = texts.DIRECTIVE_STATUS_LINE.format(
+            code=code(d.id),
+            created=fmt_time(ctx, d.created_at),
+            acked=sum(1 for m in expected if m.id in done),
+            expected=len(expected),
+            missing=", ".join(missing[:15]) + (" …" if len(missing) > 15 else "") or "không",
+        )
+        on_leave = [m for m in owing if m.id in away]
+        if on_leave:
+            line += texts.DIRECTIVE_STATUS_LEAVE.format(
+                people=", ".join(labels(on_leave, among=expected))
+            )
+        lines.append(line)
     return "\n".join(lines)
 
 
@@ -360,9 +370,68 @@ async def reply_to_directive(ctx: Context) -> bool:
     directive = await ctx.session.get(Directive, row.ref_id)
     if directive is None:
         return False
+    author = await _author_to_tell(ctx, directive)
+    if author is not None and says_something(ctx):
+        await ack_and_pass_on(ctx, directive, author)
+        return True
     await record_ack(ctx, directive)
     await ask_too(ctx)
     return True
+
+
+# Words (folded) that carry no content in a reply ("dạ em biết rồi ạ"): it only acknowledges.
+FILLERS = frozenset(
+    ("a", "ah", "da", "vang", "ok", "oke", "okay", "em", "e", "roi", "biet", "nhe", "nha")
+)
+CONTENT_WORDS = 3
+REPLY_LIMIT = 600  # a reply passed on is read whole; only a pasted wall of text is cut
+
+
+def says_something(ctx: Context) -> bool:
+    """A reply the author must read: "em không đi được vì trực ca" (an absence), "bên em chỉ
+    cử được 1 người thôi ạ" (a few words of content); not "dạ em biết rồi", not "ok"."""
+    kind = ctx.parsed.type if ctx.parsed is not None else None
+    if kind == "absent":
+        return True
+    if kind not in (None, "other"):
+        return False
+    words = [w for w in folded_words(ctx.text).split() if w not in FILLERS]
+    return len(words) >= CONTENT_WORDS
+
+
+async def _author_to_tell(ctx: Context, directive: Directive) -> Member | None:
+    """The directive's author when a member's reply can reach them privately, else None."""
+    if role_here(ctx.member) != "member" or directive.status == "cancelled":
+        return None
+    author = await ctx.session.get(Member, directive.issued_by) if directive.issued_by else None
+    return author if author is not None and author.private_chat_id else None
+
+
+async def ack_and_pass_on(ctx: Context, directive: Directive, author: Member) -> None:
+    """The reply acknowledges the directive (the member has read it) and goes to its author
+    word for word, as the member is told (docs/acks-and-budget.md)."""
+    is_new = await record_ack(ctx, directive, quiet=True)
+    m = ctx.member
+    details = ", ".join(x for x in (m.enterprise, m.phone) if x)
+    where = "" if ctx.is_private else texts.REPLY_WHERE_GROUP.format(group=ctx.group.name or "?")
+    await ctx.say(
+        author.private_chat_id or directive.origin_chat_id,
+        texts.DIRECTIVE_REPLY.format(
+            who=f"{address(m)} ({details})" if details else address(m),
+            code=code(directive.id),
+            where=where,
+            text=texts.quoted(ctx.text, REPLY_LIMIT),
+        ),
+        ref_type="directive",
+        ref_id=directive.id,
+        not_before=next_polite_time(ctx.settings, ctx.now),  # it can wait for the morning
+    )
+    you = title_of(m)
+    template = texts.ACK_PASSED_ON if is_new else texts.REPLY_PASSED_ON
+    await chat_reply(
+        ctx,
+        template.format(name=address(m), code=code(directive.id), you=you, author=address(author)),
+    )
 
 
 async def ack_before_question(ctx: Context) -> bool:

@@ -11,11 +11,12 @@ from __future__ import annotations
 import asyncio
 import logging
 import secrets
-from datetime import datetime, timedelta
+from datetime import datetime, time, timedelta
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from handlers.calendar import in_quiet_hours, is_holiday, is_rest_day, polite_time
 from handlers.clock import Clock
 from handlers.config import Settings, parse_hhmm
 from handlers.councils import DEFAULT_COUNCIL, scope
@@ -50,15 +51,44 @@ def next_send(settings: Settings, now: datetime) -> datetime:
     return fire if now < fire else send_time(settings, now, weeks_ahead=1)
 
 
+# A digest sent on the week's last day after this hour reports that week: the work is over.
+END_OF_WORKDAY = time(17, 0)
+
+
+def reports_its_own_week(settings: Settings) -> bool:
+    """Is the send time Sunday after working hours (docs/digest.md "Which week")?"""
+    return settings.digest.weekday == WEEKDAYS[-1] and (
+        parse_hhmm(settings.digest.time) >= END_OF_WORKDAY
+    )
+
+
 def due_week(settings: Settings, now: datetime) -> str | None:
-    """The week whose digest is due at `now`: last week, once this week's send time passed."""
+    """The week whose digest is due at `now`: last week, once this week's send time passed;
+    with a Sunday-evening send time, the week it ends (and on Monday, last week's)."""
     tz = settings.tz
     local = now.astimezone(tz)
-    monday = (local - timedelta(days=local.weekday())).date()
-    if local < send_time(settings, now):
-        return None
-    return week_of(
-        datetime(monday.year, monday.month, monday.day, tzinfo=tz) - timedelta(days=1), tz
+    monday = datetime.combine((local - timedelta(days=local.weekday())).date(), time(0), tz)
+    last_week = week_of(monday - timedelta(days=1), tz)
+    if reports_its_own_week(settings):
+        if local >= send_time(settings, now):
+            return week_of(local, tz)
+        # On Monday, yesterday evening's digest is still due: a run after an outage on Sunday
+        # evening sends it (the keys make repeats harmless); later in the week it is stale.
+        return last_week if local.weekday() == 0 else None
+    return last_week if local >= send_time(settings, now) else None
+
+
+def may_send_digest(settings: Settings, at: datetime) -> bool:
+    """Quiet hours, holidays and rest days hold the digest, except the rest day the council
+    chose for it (digest.weekday: sun): they asked for it on Sunday."""
+    if polite_time(settings, at):
+        return True
+    chosen_day = WEEKDAYS[at.astimezone(settings.tz).weekday()] == settings.digest.weekday
+    return (
+        chosen_day
+        and is_rest_day(settings, at)
+        and not in_quiet_hours(settings, at)
+        and not is_holiday(settings, at)
     )
 
 
@@ -120,6 +150,7 @@ async def weekly_digest(
         if not await _anyone_expected(session, settings, week):
             return 0  # a week before the roster existed (a fresh install): nothing to say
         digest = await build_digest(session, settings, week, now, council_id=scope(settings))
+        digest.closing = True
     png = None
     if any(f"digest-photo:{park}{c}:{week}" not in done for c in todo):
         png = await chart_or_none(digest)

@@ -17,7 +17,7 @@ from handlers.codes import directive_code, task_code
 from handlers.config import NudgeLevel, Settings
 from handlers.councils import scope
 from handlers.jobs import every, job
-from handlers.leave import leaves_end
+from handlers.leave import away_when_posted, leave_until, leaves_end
 from handlers.texts import engagement as texts
 from handlers.texts import people as people_texts
 from models.digest import expected_member
@@ -422,6 +422,7 @@ async def ack_reminders(sessions: Sessions, settings: Settings, clock: Clock) ->
             expected = await expected_ackers(session, d.id)
             done = await ackers(session, d.id)
             missing = [m for m in expected if m.id not in done]
+            away = await away_when_posted(session, settings, d.created_at, [m.id for m in missing])
             if now >= d.deadline_at:
                 d.status = "closed"
                 # A reminder still waiting (quiet hours) would arrive after the deadline.
@@ -435,13 +436,18 @@ async def ack_reminders(sessions: Sessions, settings: Settings, clock: Clock) ->
                     )
                     .values(status="cancelled", last_error="directive closed before sending")
                 )
-                queued += await _report_closed(session, settings, now, d, expected, done, missing)
-            elif (
+                queued += await _report_closed(
+                    session, settings, now, d, expected, done, missing, away
+                )
+                continue
+            # Whoever is away on leave is not chased while it lasts (docs/acks-and-budget.md).
+            chased = [m for m in missing if away.get(m.id, now) <= now]
+            if (
                 now >= d.created_at + timedelta(hours=eng.directive_reminder_hours)
-                and missing
+                and chased
                 and next_polite_time(settings, now) < d.deadline_at
             ):
-                queued += await _remind_missing(session, settings, now, d, missing)
+                queued += await _remind_missing(session, settings, now, d, chased)
     return queued
 
 
@@ -534,7 +540,9 @@ async def _report_closed(
     expected: list[Member],
     done: set[int],
     missing: list[Member],
+    away: dict[int, datetime],
 ) -> int:
+    """The tally to the directive's author at its deadline; those on leave are listed apart."""
     per: dict[str, list[int]] = defaultdict(lambda: [0, 0])
     for m in expected:
         key = m.enterprise or "Khác"
@@ -543,11 +551,12 @@ async def _report_closed(
     by_enterprise = "".join(f"• {e}: {a}/{n}\n" for e, (a, n) in sorted(per.items()))
     acked = len(expected) - len(missing)
     rate = f"{round(100 * acked / len(expected))}%" if expected else "—"
-    missing_line = (
-        texts.MISSING_LINE.format(names=people_texts.names(missing, among=expected))
-        if missing
-        else texts.ALL_ACKED
-    )
+    behind = [m for m in missing if m.id not in away]
+    lines = [texts.MISSING_LINE.format(names=people_texts.names(behind, among=expected))]
+    if not behind:
+        lines = [] if missing else [texts.ALL_ACKED]
+    lines += on_leave_line(settings, [m for m in missing if m.id in away], away, expected)
+    missing_line = "\n".join(lines)
     issuer = await session.get(Member, d.issued_by) if d.issued_by else None
     target = issuer.private_chat_id if issuer and issuer.private_chat_id else d.origin_chat_id
     return int(
@@ -573,6 +582,20 @@ async def _report_closed(
         )
         is not None
     )
+
+
+def on_leave_line(
+    settings: Settings, members: list[Member], away: dict[int, datetime], among: list[Member]
+) -> list[str]:
+    """ "🏖 Nghỉ phép: anh Em · đến 10/12." under a directive's tally (none when nobody is)."""
+    if not members:
+        return []
+    labels = people_texts.labels(members, among=among)
+    people = ", ".join(
+        f"{label} · đến {leave_until(settings, away[m.id])}"
+        for label, m in zip(labels, members, strict=True)
+    )
+    return [texts.ON_LEAVE_LINE.format(people=people)]
 
 
 # ---------------------------------------------------------------- tasks

@@ -43,6 +43,9 @@ PENDING = "📌 Thông báo “{text}” còn {n} người chưa xác nhận: {n
 INACTIVE = "💤 Chưa hoạt động ({n}): {names}"
 INACTIVE_COUNT = "💤 {n} thành viên chưa hoạt động; điều phối viên sẽ liên hệ riêng."
 PENDING_COUNT = "📌 Thông báo “{text}”: còn {n} người chưa xác nhận."
+# Those on leave when a notice went out are not "chưa xác nhận": they are shown apart.
+PENDING_AWAY = "📌 Thông báo “{text}”: người chưa xác nhận đều đang nghỉ phép"
+PENDING_AWAY_NAMES = "; nghỉ phép: {names}"
 ON_LEAVE = "🏖 Nghỉ phép ({n}): {names}"
 ON_LEAVE_COUNT = "🏖 {n} thành viên nghỉ phép."
 ON_LEAVE_UNTIL = "{who} đến {until}"

@@ -20,10 +20,18 @@ DIRECTIVE_POST = (
 DIRECTIVE_SENT = (
     "Đã gửi thông báo {code} tới {groups}. Cần {expected} người xác nhận trước {deadline}."
 )
-DIRECTIVE_NO_TEXT = "Anh/chị nhập nội dung sau lệnh, vd: /thongbao Tăng cường tuần tra dịp lễ."
+DIRECTIVE_NO_TEXT = "{You} nhập nội dung sau lệnh, vd: /thongbao Tăng cường tuần tra dịp lễ."
 DIRECTIVE_NO_GROUP = "Chưa có nhóm nào để gửi thông báo. Khai báo nhóm trong config.yaml (groups)."
 DIRECTIVE_UNKNOWN_GROUP = 'Không tìm thấy nhóm "{name}". Các nhóm: {groups}.'
 ACK_OK = "👍 Đã ghi nhận {name} xác nhận thông báo {code}. Cảm ơn {you}!"
+# A reply under a directive with something to say: acknowledged, and passed to its author.
+ACK_PASSED_ON = (
+    "👍 Đã ghi nhận {name} xác nhận thông báo {code} và đã chuyển lời {you} tới {author}."
+    " Cảm ơn {you}!"
+)
+REPLY_PASSED_ON = "Bot đã chuyển lời {you} về thông báo {code} tới {author}. Cảm ơn {you}!"
+DIRECTIVE_REPLY = "💬 {who} trả lời thông báo {code}{where}:\n“{text}”"
+REPLY_WHERE_GROUP = " trong nhóm {group}"
 ACK_ALREADY = "{You} đã xác nhận thông báo {code} rồi. Cảm ơn {you}!"
 # {you}: the member's title ("đồng chí", "chị"; "anh/chị" when unknown).
 ACK_NOTHING = "Hiện không có thông báo nào cần {you} xác nhận. Cảm ơn {you}!"
@@ -53,9 +61,11 @@ DIRECTIVE_CLOSED = (
     "{by_enterprise}{missing_line}"
 )
 DIRECTIVE_STATUS_LINE = "• {code} ({created}): {acked}/{expected} đã nhận; chưa nhận: {missing}"
+DIRECTIVE_STATUS_LEAVE = "; nghỉ phép: {people}"
 DIRECTIVE_STATUS_NONE = "Không có thông báo nào đang chờ xác nhận."
 MISSING_LINE = "Chưa nhận: {names}."
 ALL_ACKED = "Tất cả đã nhận. 👏"
+ON_LEAVE_LINE = "🏖 Nghỉ phép: {people}."
 
 TASK_USAGE = "Cú pháp: /giaoviec @tên nội dung việc han 30/11 (hạn có thể kèm giờ, vd 30/11 17h)."
 TASK_WHO = 'Không tìm thấy thành viên "{name}" trong danh sách. Kiểm tra lại tên giúp bot nhé.'
