@@ -16,7 +16,7 @@ from sqlalchemy import select
 
 from handlers.clock import FixedClock
 from models.roster import import_roster_csv
-from models.tables import Incident, IncidentEvent
+from models.tables import CheckIn, Incident, IncidentEvent
 from tests.conftest import Bot, member_says
 from tests.engagement_helpers import GROUPS, MAY
 
@@ -93,6 +93,27 @@ async def test_without_a_title_on_the_roster_the_reply_keeps_anh_chi(bot: Bot) -
     assert said(bot, "u3")[-1].startswith("Để báo sự việc, anh/chị nhắn nội dung")
     await say(bot, "u2", "/baocao")
     assert said(bot, "u2")[-1].startswith("Để báo sự việc, chị nhắn nội dung")
+
+
+async def test_arrived_from_others_in_the_group_is_their_check_in_not_a_detail(
+    bot: Bot,
+) -> None:
+    """Phương reports a fire in the group; minutes later Thảo and Hải, who did not report
+    it, say they have arrived, with and without diacritics: nothing joins SV1."""
+    await say(bot, "u1", "Chào bot")
+    await say(bot, "u2", MENTION + "Cháy kho số 3", group=MAY)
+    bot.clock.advance(timedelta(minutes=3))
+    await say(bot, "u1", MENTION + "tới nơi rồi", group=MAY)
+    bot.clock.advance(timedelta(minutes=1))
+    await say(bot, "u4", MENTION + "em tới nơi rồi", group=MAY)
+    await say(bot, "u4", MENTION + "em toi noi roi, o kho so 3", group=MAY)
+    assert "detail" not in await events(bot, 1)
+    assert not [t for t in said(bot, MAY) if t.startswith("Đã bổ sung")]
+    async with bot.sessions() as s:
+        fire = await s.get(Incident, 1)
+        assert fire is not None and fire.status == "reported" and fire.severity != "high"
+        checkins = (await s.execute(select(CheckIn))).scalars().all()
+    assert checkins  # Hải's arrival is recorded as his check-in
 
 
 async def status(bot: Bot, number: int) -> str:
