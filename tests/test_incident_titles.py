@@ -8,12 +8,17 @@ through the real webhook, processor and sender (local platform).
 
 from __future__ import annotations
 
+import asyncio
+import io
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
+import openpyxl
 import pytest
 from sqlalchemy import select
 
+from bot.cli import main
 from handlers.clock import FixedClock
 from models.roster import import_roster_csv
 from models.tables import CheckIn, Incident, IncidentEvent
@@ -114,6 +119,42 @@ async def test_arrived_from_others_in_the_group_is_their_check_in_not_a_detail(
         assert fire is not None and fire.status == "reported" and fire.severity != "high"
         checkins = (await s.execute(select(CheckIn))).scalars().all()
     assert checkins  # Hải's arrival is recorded as his check-in
+
+
+async def test_the_weeks_sheet_names_no_handler_for_an_alarm_its_reporter_called_off(
+    bot: Bot, db_url: str, tmp_path: Path
+) -> None:
+    """Thursday night anh Hải's smoke was a forklift ("báo nhầm") and chị Phương's stranger
+    left ("không sao"): nobody handled either. Đồng chí Thảo took and put out the fire in
+    kho 3. In the week's spreadsheet, "Người xử lý" names only her."""
+    bot.clock.set(NIGHT)
+    await say(bot, "u1", "Chào bot")
+    await say(bot, "u4", "Có khói bốc lên ở kho 2")
+    bot.clock.advance(timedelta(minutes=6))
+    await say(bot, "u4", "báo nhầm, khói từ xe nâng chạy dầu thôi")
+    assert said(bot, "u4")[-1] == "Đã đánh dấu sự việc SV1 là báo nhầm."
+    await say(bot, "u2", MENTION + "Có người lạ trèo tường vào kho 5", group=MAY)
+    bot.clock.advance(timedelta(minutes=5))
+    await say(bot, "u2", MENTION + "Ho da bo di roi, khong sao", group=MAY)
+    await say(bot, "u3", MENTION + "Cháy kho số 3", group=MAY)
+    await say(bot, "u1", "/xuly SV3")
+    bot.clock.advance(timedelta(minutes=30))
+    await say(bot, "u1", "/xong SV3 đã dập tắt")
+    assert [(await status(bot, n)) for n in (1, 2, 3)] == ["false_alarm", "settled", "resolved"]
+
+    config = tmp_path / "hoi-dong.yaml"
+    config.write_text(f"database:\n  url: {db_url}\n", encoding="utf-8")
+    out = tmp_path / "w48.xlsx"
+    argv = ["digest", "--week", "2026-W48", "--format", "xlsx", "-c", str(config), "-o", str(out)]
+    assert await asyncio.to_thread(main, argv) == 0
+    sheet = openpyxl.load_workbook(io.BytesIO(out.read_bytes()))["Sự việc"]
+    header, *rows = sheet.iter_rows(values_only=True)
+    handler = header.index("Người xử lý")
+    assert [(row[0], row[3], row[handler]) for row in rows] == [
+        ("SV1", "báo nhầm", None),
+        ("SV2", "đã ổn", None),
+        ("SV3", "đã xử lý xong", "Nguyễn Thị Thảo"),
+    ]
 
 
 async def status(bot: Bot, number: int) -> str:

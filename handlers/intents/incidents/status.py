@@ -69,7 +69,12 @@ async def set_status(ctx: Context, incident: Incident, status: str, note: str = 
             return texts.ALREADY_TAKEN.format(code=code, who=name_of(handler), you=you)
         return texts.STATUS_CHANGED["acknowledged"].format(who=name_of(actor), code=code, you=you)
     first_take = incident.status == "reported"
-    if status in ("acknowledged", "handling") or incident.handler_pk is None:
+    # Whoever takes it, or closes it as handled, is its handler. A false alarm or an "it is
+    # fine" closed before anyone took it was handled by nobody: the reporter who withdrew it
+    # is no "Người xử lý" in the digest and its sheet (the timeline keeps who closed it).
+    if status in ("acknowledged", "handling") or (
+        incident.handler_pk is None and status == "resolved"
+    ):
         incident.handler_pk = actor.id
     incident.acknowledged_at = incident.acknowledged_at or now
     incident.next_escalation_at = None
