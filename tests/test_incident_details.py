@@ -182,7 +182,7 @@ async def test_it_is_fine_now_closes_as_settled_and_the_digest_does_not_call_it_
     await say(bot, "u2", MENTION + "Ho da bo di roi, khong sao", group=MAY)
     closed = await incident(bot, 1)
     assert closed.status == "settled" and closed.next_escalation_at is None
-    assert said(bot, MAY)[-1] == "Đã đóng sự việc SV1: đã ổn. Cảm ơn anh/chị!"
+    assert said(bot, MAY)[-1] == "Đã đóng sự việc SV1: đã ổn. Cảm ơn chị!"
     assert said(bot, "u1")[-1] == (
         'Sự việc SV1: chị Lan nhắn "Ho da bo di roi, khong sao". '
         "Bot đã đóng sự việc, không cần xử lý nữa."

@@ -627,13 +627,6 @@ async def test_the_fire_alert_names_the_company_typed(week: FireWeek) -> None:
     assert "Hansol" in alert.splitlines()[0]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="incident texts (handlers/texts/incidents.py): chị Phương, on the roster, reads"
-    " 'Cảm ơn anh/chị! Bot đã ghi nhận báo cáo số 1', 'Bot đã lưu ảnh ... Cảm ơn anh/chị!',"
-    " 'Sự việc SV1 (cháy/nổ) anh/chị báo ...' while her detail is thanked 'Cảm ơn chị!';"
-    " đồng chí Thảo reads 'Đã đóng sự việc SV1: xử lý xong. Cảm ơn anh/chị!'",
-)
 async def test_the_fire_replies_speak_to_people_by_their_title(
     week: FireWeek, photos: PhotoHost
 ) -> None:

@@ -8,6 +8,7 @@ from typing import Any, NamedTuple
 from handlers import labels
 from handlers.codes import incident_code
 from handlers.text import fold
+from models.people import DEFAULT_TITLE, capitalized
 
 # One label per category, state and severity everywhere: handlers/labels.py's tables.
 CATEGORY = labels.CATEGORY
@@ -21,6 +22,11 @@ PLACE_KIND = {
     "lot": "lô",
     "company": "Cty",
 }
+
+
+def addressed(title: str) -> dict[str, str]:
+    """The reader's title for a text's {you}, and {You} where it opens a sentence."""
+    return {"you": title, "You": capitalized(title)}
 
 
 def category_name(category: str | None) -> str:
@@ -79,10 +85,12 @@ def report_received(
     people: int | None,
     phones: list[str],
     reach: str = "",
+    you: str = DEFAULT_TITLE,
 ) -> str:
-    """The reporter's receipt; `reach` says who really was alerted (empty: not urgent)."""
+    """The reporter's receipt, thanking them by their title (`you`); `reach` says who really
+    was alerted (empty: not urgent)."""
     text = (
-        f"Cảm ơn anh/chị! Bot đã ghi nhận báo cáo số {report_id} "
+        f"Cảm ơn {you}! Bot đã ghi nhận báo cáo số {report_id} "
         f"(sự việc {incident_code(incident_id)}):\n"
         + _understood(category, places, when, people, phones)
     )
@@ -96,12 +104,12 @@ def report_received(
 CALL_114 = "Nếu đám cháy chưa được dập, gọi ngay 114."
 
 
-def reach_sentence(people: list[str], groups: list[str]) -> str:
-    """Who got the alert, as the reporter is told: never more than the outbox holds."""
+def reach_sentence(people: list[str], groups: list[str], you: str = DEFAULT_TITLE) -> str:
+    """Who got the alert, as the reporter (`you`) is told: never more than the outbox holds."""
     if not people and not groups:
         return (
             "Bot CHƯA báo được cho ai: chưa điều phối viên nào nhắn riêng với bot. "
-            "Anh/chị gọi trực tiếp cho điều phối viên giúp."
+            f"{capitalized(you)} gọi trực tiếp cho điều phối viên giúp."
         )
     told = names_text(people + [f"nhóm {g}" for g in groups])
     if people:
@@ -121,6 +129,7 @@ def report_merged(
     places: str,
     handler: str | None,
     alerted: bool = False,
+    you: str = DEFAULT_TITLE,
 ) -> str:
     where = f" ở {places}" if places else ""
     if handler:
@@ -130,54 +139,57 @@ def report_merged(
     else:
         who = "Bot đã ghi vào danh sách để điều phối viên xem."
     return (
-        f"Cảm ơn anh/chị! Sự việc {category_name(category)}{where} đã được báo trước đó "
+        f"Cảm ơn {you}! Sự việc {category_name(category)}{where} đã được báo trước đó "
         f"({incident_code(incident_id)}); bot đã ghép báo cáo số {report_id} vào. {who}"
     )
 
 
-def doubt_question(category: str | None, places: str) -> str:
+def doubt_question(category: str | None, places: str, you: str = DEFAULT_TITLE) -> str:
     where = f" ở {places}" if places else ""
     return (
-        f"Có phải anh/chị báo {category_name(category)}{where} không?\n"
+        f"Có phải {you} báo {category_name(category)}{where} không?\n"
         "Trả lời: đúng / sai / sửa <nội dung đúng>"
     )
 
 
-def hold_question(category: str | None, places: str, minutes: int) -> str:
+def hold_question(category: str | None, places: str, minutes: int, you: str = DEFAULT_TITLE) -> str:
     """Asked before a possible emergency read from unaccented words is passed on."""
     where = f" ở {places}" if places else ""
     return (
-        f"Anh/chị báo {category_name(category).upper()}{where} phải không? "
+        f"{capitalized(you)} báo {category_name(category).upper()}{where} phải không? "
         'Trả lời "đúng" để bot báo ngay điều phối viên, "không" nếu bot hiểu nhầm.\n'
         f"Sau {minutes} phút chưa có trả lời, bot vẫn sẽ báo điều phối viên."
     )
 
 
 # Issue 15: a question in a group says how to answer there (the bot sees only quote-replies
-# and @mentions); asked in private instead, it says which report it is about.
-GROUP_ANSWER_HINT = "\n(Trong nhóm, anh/chị bấm Trả lời vào tin này hoặc nhắn @Bot để trả lời.)"
-ASKED_FROM_GROUP = "Về tin anh/chị vừa báo trong nhóm {group}:\n"
+# and @mentions); asked in private instead, it says which report it is about. {you}: the
+# reader's title (models/people.py title_of), "anh/chị" without one; {You} opens a sentence.
+GROUP_ANSWER_HINT = "\n(Trong nhóm, {you} bấm Trả lời vào tin này hoặc nhắn @Bot để trả lời.)"
+ASKED_FROM_GROUP = "Về tin {you} vừa báo trong nhóm {group}:\n"
 
-DOUBT_CANCELLED = "Cảm ơn anh/chị đã cho biết! Bot đã hủy báo cáo số {report_id}."
+DOUBT_CANCELLED = "Cảm ơn {you} đã cho biết! Bot đã hủy báo cáo số {report_id}."
 DOUBT_EXPIRED = (
     "Bot chưa nhận được trả lời nên đã lưu báo cáo số {report_id} ở trạng thái chưa xác nhận; "
     "điều phối viên sẽ xem lại."
 )
 
 REPORT_PROMPT = (
-    "Để báo sự việc, anh/chị nhắn nội dung kèm địa điểm và thời gian, "
+    "Để báo sự việc, {you} nhắn nội dung kèm địa điểm và thời gian, "
     'vd: "cháy ở xưởng 2 lúc 14h" hoặc /baocao <nội dung>. Có ảnh thì gửi ngay sau đó.'
 )
-NO_OPEN_INCIDENTS = "Hiện không có sự việc nào đang mở. Cảm ơn anh/chị!"
+NO_OPEN_INCIDENTS = "Hiện không có sự việc nào đang mở. Cảm ơn {you}!"
 OPEN_INCIDENTS_HEADER = "Các sự việc đang mở ({n}):"
 MORE_INCIDENTS = "… và {n} sự việc khác."
-PHOTO_ATTACHED = "Bot đã lưu ảnh vào báo cáo số {report_id} ({code}). Cảm ơn anh/chị!"
+PHOTO_ATTACHED = "Bot đã lưu ảnh vào báo cáo số {report_id} ({code}). Cảm ơn {you}!"
 # A reporter's detail sent right after the report (handlers/intents/incidents/details.py).
 DETAIL_ADDED = 'Đã bổ sung vào sự việc {code}: "{words}". Cảm ơn {title}!'
 DETAIL_PASSED_ON = " Bot đã báo thêm cho {names}."
 DETAIL_TO_ALERTED = '🚨 Sự việc {code} ({category}{where}): {who} báo thêm "{words}".'
+# Said in private about a report made in a group: which incident the detail joined.
+REPORTED_IN_GROUP = "{code} ({category}{where}, {title} báo trong nhóm {group} lúc {at})"
 PHOTO_ORPHAN = (
-    "Bot đã lưu ảnh. Ảnh này về sự việc gì, ở đâu? Anh/chị nhắn thêm vài chữ để bot ghi nhận."
+    "Bot đã lưu ảnh. Ảnh này về sự việc gì, ở đâu? {You} nhắn thêm vài chữ để bot ghi nhận."
 )
 
 USAGE_XULY = "Cách dùng: /xuly SV<số>, vd /xuly SV12"
@@ -185,26 +197,31 @@ USAGE_BAO_NHAM = "Cách dùng: /bao_nham SV<số>, vd /bao_nham SV12"
 USAGE_XONG = "Cách dùng: /xong SV<số> cho sự việc, /xong CV<số> cho việc được giao."
 NOT_FOUND = "Bot không tìm thấy sự việc {code}. Gõ /baocao để xem các sự việc đang mở."
 ALREADY_CLOSED = "Sự việc {code} đã đóng ({status})."
-NOT_ALLOWED = "Việc cập nhật sự việc dành cho điều phối viên. Cảm ơn anh/chị đã quan tâm!"
+UPDATES_FOR_COORDINATORS = (
+    "Việc cập nhật sự việc dành cho điều phối viên. Cảm ơn {you} đã quan tâm!"
+)
+# Without the reader's title, for handlers/intents/directives.py (not the incidents' code).
+NOT_ALLOWED = UPDATES_FOR_COORDINATORS.format(you=DEFAULT_TITLE)
 DETAILS_NOT_ALLOWED = "Chi tiết sự việc {code} dành cho điều phối viên và người đã báo sự việc."
-TASKS_UNAVAILABLE = "Chức năng việc được giao chưa sẵn sàng; anh/chị báo điều phối viên giúp nhé."
-WHICH_INCIDENT = "Đang có {n} sự việc khẩn chờ nhận: {codes}. Anh/chị gõ /xuly SV<số> để nhận."
+TASKS_UNAVAILABLE = "Chức năng việc được giao chưa sẵn sàng; {you} báo điều phối viên giúp nhé."
+WHICH_INCIDENT = "Đang có {n} sự việc khẩn chờ nhận: {codes}. {You} gõ /xuly SV<số> để nhận."
 
 STATUS_CHANGED = {
-    "acknowledged": "Đã ghi nhận: {who} nhận xử lý sự việc {code}. Cảm ơn anh/chị!",
+    "acknowledged": "Đã ghi nhận: {who} nhận xử lý sự việc {code}. Cảm ơn {you}!",
     "handling": "Đã ghi nhận: {who} đang xử lý sự việc {code}.",
-    "resolved": "Đã đóng sự việc {code}: xử lý xong. Cảm ơn anh/chị!",
-    "settled": "Đã đóng sự việc {code}: đã ổn. Cảm ơn anh/chị!",
+    "resolved": "Đã đóng sự việc {code}: xử lý xong. Cảm ơn {you}!",
+    "settled": "Đã đóng sự việc {code}: đã ổn. Cảm ơn {you}!",
     "false_alarm": "Đã đánh dấu sự việc {code} là báo nhầm.",
 }
-ALREADY_TAKEN = "Sự việc {code} đã có {who} nhận xử lý. Cảm ơn anh/chị!"
+ALREADY_TAKEN = "Sự việc {code} đã có {who} nhận xử lý. Cảm ơn {you}!"
 
+# {you}: the reporters in that chat, by their title when they share one.
 TO_REPORTERS = {
-    "acknowledged": "Sự việc {code} ({category}) anh/chị báo đã có {who} nhận xử lý.",
-    "handling": "Sự việc {code} ({category}) anh/chị báo đang được {who} xử lý.",
-    "resolved": "Sự việc {code} ({category}) anh/chị báo đã được xử lý xong. Cảm ơn anh/chị!",
-    "settled": "Sự việc {code} ({category}) anh/chị báo đã đóng: {who} cho biết đã ổn.",
-    "false_alarm": "Sự việc {code} ({category}) đã được xác định là báo nhầm. Cảm ơn anh/chị!",
+    "acknowledged": "Sự việc {code} ({category}) {you} báo đã có {who} nhận xử lý.",
+    "handling": "Sự việc {code} ({category}) {you} báo đang được {who} xử lý.",
+    "resolved": "Sự việc {code} ({category}) {you} báo đã được xử lý xong. Cảm ơn {you}!",
+    "settled": "Sự việc {code} ({category}) {you} báo đã đóng: {who} cho biết đã ổn.",
+    "false_alarm": "Sự việc {code} ({category}) đã được xác định là báo nhầm. Cảm ơn {you}!",
 }
 TO_ALERTED = {
     "acknowledged": "Sự việc {code}: {who} đã nhận xử lý.",

@@ -26,6 +26,7 @@ from handlers.intents.incidents.understanding import (
 from handlers.parse import parse
 from handlers.registry import HANDLERS, intent
 from handlers.texts import incidents as texts
+from handlers.texts.people import title_of
 from models.incidents import (
     CLOSED,
     get_incident,
@@ -64,7 +65,7 @@ async def _incident_command(ctx: Context, status: str, usage: str) -> None:
     if not may_manage(ctx.settings, ctx.member, incident) and not (
         status == "false_alarm" and await sole_reporter(ctx, incident)
     ):
-        await ctx.reply(texts.NOT_ALLOWED)
+        await ctx.reply(texts.UPDATES_FOR_COORDINATORS.format(you=title_of(ctx.member)))
         return
     await ctx.reply(await set_status(ctx, incident, status, note))
 
@@ -124,7 +125,7 @@ async def complete_task(ctx: Context, task_id: int) -> None:
         module = None
     fn = getattr(module, "complete_task", None)
     if fn is None:
-        await ctx.reply(texts.TASKS_UNAVAILABLE)
+        await ctx.reply(texts.TASKS_UNAVAILABLE.format(you=title_of(ctx.member)))
         return
     result = fn(ctx, task_id)
     if inspect.isawaitable(result):
@@ -139,7 +140,7 @@ async def report_command(ctx: Context) -> None:
         if may_manage(ctx.settings, ctx.member):
             await ctx.reply(await open_list(ctx))
         else:
-            await ctx.reply(texts.REPORT_PROMPT)
+            await ctx.reply(texts.REPORT_PROMPT.format(you=title_of(ctx.member)))
         return
     named = re.fullmatch(r"#?\s*sv\s*-?\s*(\d{1,12})", args, flags=re.IGNORECASE)
     if named:
@@ -168,7 +169,7 @@ async def report_command(ctx: Context) -> None:
 async def open_list(ctx: Context, limit: int = 20) -> str:
     incidents = await open_incidents(ctx.session, limit=limit + 1)
     if not incidents:
-        return texts.NO_OPEN_INCIDENTS
+        return texts.NO_OPEN_INCIDENTS.format(you=title_of(ctx.member))
     lines = [texts.OPEN_INCIDENTS_HEADER.format(n=len(incidents[:limit]))]
     for inc in incidents[:limit]:
         reports = await reports_of(ctx.session, inc.id)

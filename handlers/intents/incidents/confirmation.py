@@ -37,6 +37,7 @@ from handlers.parse import parse
 from handlers.registry import hook
 from handlers.text import fold
 from handlers.texts import incidents as texts
+from handlers.texts.people import title_of
 from models.incidents import (
     CLOSED,
     NOTED,
@@ -105,7 +106,8 @@ async def doubt_answer(ctx: Context) -> bool:
         return False
     kind, rest = answer
     if kind == "fix" and not rest:
-        await ctx.reply(texts.doubt_question(report.category, texts.places_text(report.places)))
+        where = texts.places_text(report.places)
+        await ctx.reply(texts.doubt_question(report.category, where, title_of(ctx.member)))
         return True
     conv.status = "done"
     if kind == "yes":
@@ -164,7 +166,7 @@ async def _withdraw(ctx: Context, report: Report, incident: Incident) -> None:
             ),
             set(),
         )
-    await ctx.reply(texts.DOUBT_CANCELLED.format(report_id=report.id))
+    await ctx.reply(texts.DOUBT_CANCELLED.format(report_id=report.id, you=title_of(ctx.member)))
 
 
 async def _correct(ctx: Context, report: Report, incident: Incident, text: str) -> None:

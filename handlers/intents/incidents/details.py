@@ -41,8 +41,6 @@ from models.tables import Incident, Report
 # DETAIL_MAX_MINUTES after the report, when what they add is news of its own.
 DETAIL_MINUTES = 10
 DETAIL_MAX_MINUTES = 30
-# Said in private about a report made in a group: which incident the detail joined.
-REPORTED_IN_GROUP = "{code} ({category}{where}, {title} báo trong nhóm {group} lúc {at})"
 # People trapped: the parse has no reason for it ("bị kẹt" reads as a machine jam), and it is
 # as grave as an injury. Only people: "máy bị kẹt" is a report of its own.
 TRAPPED = ("mac ket", "bi ket", "ket lai", "ket ben trong", "khong ra duoc", "chua ra duoc")
@@ -135,7 +133,7 @@ async def _reported_in_group(ctx: Context, report: Report, incident: Incident) -
     incident a detail sent in private joined."""
     group = await group_by_chat(ctx.session, report.chat_id)
     places = texts.places_text(report.places)
-    return REPORTED_IN_GROUP.format(
+    return texts.REPORTED_IN_GROUP.format(
         code=texts.incident_code(incident.id),
         category=texts.category_name(incident.category),
         where=f" tại {places}" if places else "",
@@ -195,7 +193,7 @@ async def _pass_on(
             unconfirmed=report.status == "pending",
             content=content,
         )
-        return " " + texts.reach_sentence(reach.people, reach.groups)
+        return " " + texts.reach_sentence(reach.people, reach.groups, title_of(ctx.member))
     if not grave(u, trapped):
         return ""
     places = texts.places_text(report.places)

@@ -10,6 +10,7 @@ from handlers.context import Context
 from handlers.intents.incidents.reports import attachment
 from handlers.registry import intent
 from handlers.texts import incidents as texts
+from handlers.texts.people import title_of
 from models.incidents import (
     add_event,
     get_incident,
@@ -26,13 +27,14 @@ async def photo(ctx: Context) -> None:
     if not ctx.event.media_url:
         return
     since = ctx.now - timedelta(minutes=ctx.settings.alerts.photo_attach_minutes)
+    you = texts.addressed(title_of(ctx.member))
     report = await latest_report_since(ctx.session, ctx.member.id, since)
     if report is None:
         earlier = await orphan_photos(ctx.session, ctx.member.id, since)
         keep_waiting_photo(ctx.session, attachment(ctx, None))
         if not earlier:  # ask once, not once per photo of a burst
             hint = "" if ctx.is_private else texts.GROUP_ANSWER_HINT
-            await ctx.reply(texts.PHOTO_ORPHAN + hint)
+            await ctx.reply((texts.PHOTO_ORPHAN + hint).format(**you))
         return
     before = (
         await ctx.session.execute(
@@ -45,4 +47,4 @@ async def photo(ctx: Context) -> None:
         add_event(ctx.session, incident, "photo", ctx.now, ctx.member.id, f"báo cáo số {report.id}")
     if not before:
         code = texts.incident_code(report.incident_pk) if report.incident_pk else ""
-        await ctx.reply(texts.PHOTO_ATTACHED.format(report_id=report.id, code=code))
+        await ctx.reply(texts.PHOTO_ATTACHED.format(report_id=report.id, code=code, **you))

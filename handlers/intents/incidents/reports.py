@@ -28,6 +28,7 @@ from handlers.intents.incidents.understanding import (
 )
 from handlers.registry import intent
 from handlers.texts import incidents as texts
+from handlers.texts.people import title_of
 from models.incidents import (
     CONFIRM_REPORT,
     NOTED,
@@ -173,6 +174,7 @@ async def file_report(ctx: Context, u: Understood, text: str) -> Report:
                 s, settings, now, incident, report, ctx.member, when, unconfirmed=doubtful
             )
     where = texts.places_text(report.places)
+    you = title_of(ctx.member)
     if doubtful:
         # Asked in private when the reporter has a private chat with the bot (nobody else
         # in the group needs the question); else in the group, saying how to answer there.
@@ -190,19 +192,20 @@ async def file_report(ctx: Context, u: Understood, text: str) -> Report:
             )
         )
         question = (
-            texts.hold_question(category, where, HOLD_MINUTES)
+            texts.hold_question(category, where, HOLD_MINUTES, you)
             if held
-            else texts.doubt_question(category, where)
+            else texts.doubt_question(category, where, you)
         )
         if ask_in:
             await ctx.say(
                 ask_in,
-                texts.ASKED_FROM_GROUP.format(group=ctx.group.name) + question,
+                texts.ASKED_FROM_GROUP.format(group=ctx.group.name, you=you) + question,
                 ref_type="report",
                 ref_id=report.id,
             )
         elif not ctx.is_private:
-            await ctx.reply(question + texts.GROUP_ANSWER_HINT, ref_type="report", ref_id=report.id)
+            hint = texts.GROUP_ANSWER_HINT.format(you=you)
+            await ctx.reply(question + hint, ref_type="report", ref_id=report.id)
         else:
             await ctx.reply(question, ref_type="report", ref_id=report.id)
     elif merged:
@@ -215,6 +218,7 @@ async def file_report(ctx: Context, u: Understood, text: str) -> Report:
                 where,
                 name_of(handler) if handler else None,
                 bool(await alerted_chats(s, incident.id)),
+                you,
             ),
             ref_type="report",
             ref_id=report.id,
@@ -235,6 +239,7 @@ async def confirm_reply(
     """The reporter hears what was understood and, for an urgent one, who really was alerted;
     `where`: the report's places as text, when the caller has them already."""
     reach = await alerted_reach(ctx.session, incident.id) if alerted else None
+    you = title_of(ctx.member)
     await ctx.reply(
         texts.report_received(
             report.id,
@@ -244,7 +249,8 @@ async def confirm_reply(
             time_text(time, ctx.tz),
             report.people,
             report.phones,
-            texts.reach_sentence(reach.people, reach.groups) if reach is not None else "",
+            texts.reach_sentence(reach.people, reach.groups, you) if reach is not None else "",
+            you,
         ),
         ref_type="report",
         ref_id=report.id,

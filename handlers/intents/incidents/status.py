@@ -20,6 +20,7 @@ from handlers.intents.incidents.understanding import (
 )
 from handlers.registry import hook
 from handlers.texts import incidents as texts
+from handlers.texts.people import title_of
 from models.incidents import (
     CLOSED,
     add_event,
@@ -30,6 +31,7 @@ from models.incidents import (
     unacknowledged_urgent,
 )
 from models.outbox import cancel_pending, enqueue, find_quoted
+from models.people import DEFAULT_TITLE
 from models.scoping import role_here
 from models.tables import Incident, Member, Report
 
@@ -58,16 +60,21 @@ async def set_status(ctx: Context, incident: Incident, status: str, note: str = 
     words (`note`), not a verdict the sender did not give.
     """
     s, now, actor = ctx.session, ctx.now, ctx.member
-    code = texts.incident_code(incident.id)
+    code, you = texts.incident_code(incident.id), title_of(actor)
     if incident.status in CLOSED:
         return texts.ALREADY_CLOSED.format(code=code, status=texts.STATUS[incident.status])
     if status == "acknowledged" and incident.status != "reported":
         handler = await s.get(Member, incident.handler_pk) if incident.handler_pk else None
         if handler is not None and handler.id != actor.id:
-            return texts.ALREADY_TAKEN.format(code=code, who=name_of(handler))
-        return texts.STATUS_CHANGED["acknowledged"].format(who=name_of(actor), code=code)
+            return texts.ALREADY_TAKEN.format(code=code, who=name_of(handler), you=you)
+        return texts.STATUS_CHANGED["acknowledged"].format(who=name_of(actor), code=code, you=you)
     first_take = incident.status == "reported"
-    if status in ("acknowledged", "handling") or incident.handler_pk is None:
+    # Whoever takes it, or closes it as handled, is its handler. A false alarm or an "it is
+    # fine" closed before anyone took it was handled by nobody: the reporter who withdrew it
+    # is no "Người xử lý" in the digest and its sheet (the timeline keeps who closed it).
+    if status in ("acknowledged", "handling") or (
+        incident.handler_pk is None and status == "resolved"
+    ):
         incident.handler_pk = actor.id
     incident.acknowledged_at = incident.acknowledged_at or now
     incident.next_escalation_at = None
@@ -89,7 +96,13 @@ async def set_status(ctx: Context, incident: Incident, status: str, note: str = 
         here.add(actor.private_chat_id)
     # Reporters hear about every step once, in the chat they reported from.
     category = texts.category_name(incident.category)
-    for chat in {r.chat_id for r in await reports_of(s, incident.id)} - here:
+    by_chat: dict[str, list[Report]] = {}
+    for r in await reports_of(s, incident.id):
+        by_chat.setdefault(r.chat_id, []).append(r)
+    for chat, reports_here in by_chat.items():
+        if chat in here:
+            continue
+        reporters = await reporters_title(ctx, reports_here)
         await enqueue(
             s,
             chat_id=chat,
@@ -98,7 +111,9 @@ async def set_status(ctx: Context, incident: Incident, status: str, note: str = 
             ref_type="incident",
             ref_id=incident.id,
             key=f"incident-status:{incident.id}:{status}:{chat}",
-            text=texts.TO_REPORTERS[status].format(code=code, category=category, who=who),
+            text=texts.TO_REPORTERS[status].format(
+                code=code, category=category, who=who, you=reporters
+            ),
         )
     if first_take or status in ("false_alarm", "settled"):
         what = status if status in ("false_alarm", "settled") else "acknowledged"
@@ -110,7 +125,17 @@ async def set_status(ctx: Context, incident: Incident, status: str, note: str = 
         reports = await reports_of(s, incident.id)
         for conv in await doubts_for_reports(s, [r.id for r in reports]):
             conv.status = "done"
-    return texts.STATUS_CHANGED[status].format(who=who, code=code)
+    return texts.STATUS_CHANGED[status].format(who=who, code=code, you=you)
+
+
+async def reporters_title(ctx: Context, reports: list[Report]) -> str:
+    """How the reporters of these reports (one chat's) are addressed: by their title when
+    they share one ("chị"), else "anh/chị"."""
+    titles = set()
+    for r in reports:
+        member = await ctx.session.get(Member, r.member_pk) if r.member_pk else None
+        titles.add(title_of(member) if member is not None else DEFAULT_TITLE)
+    return titles.pop() if len(titles) == 1 else DEFAULT_TITLE
 
 
 def reply_action(text: str) -> str | None:
@@ -196,7 +221,8 @@ async def private_take_over(ctx: Context) -> bool:
             return False
         if len(waiting) > 1:
             codes = ", ".join(texts.incident_code(i.id) for i in waiting[:10])
-            await ctx.reply(texts.WHICH_INCIDENT.format(n=len(waiting), codes=codes))
+            you = texts.addressed(title_of(ctx.member))
+            await ctx.reply(texts.WHICH_INCIDENT.format(n=len(waiting), codes=codes, **you))
             return True
         incident = waiting[0]
     await ctx.reply(await set_status(ctx, incident, "acknowledged", ctx.text))
