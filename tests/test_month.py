@@ -188,12 +188,19 @@ async def test_a_month_of_council_life(make_bot: Any, make_settings: Any, db_url
             "02/12 09:05",
             "✅ Anh/chị Lê Văn Cường đã hoàn thành việc CV1: kiểm tra bình chữa cháy xưởng 2.",
         ),
+        (
+            "04/12 07:00",
+            "⚠️ Việc CV2 giao cho anh/chị Đỗ Thị Phương đã quá hạn từ 12:00 01/12: rà soát "
+            "camera cổng 3. Bot đã nhắc anh/chị Phương nhưng chưa thấy báo xong; anh/chị liên "
+            "hệ trực tiếp giúp nhé.",
+        ),
         ("15/12 09:05", "📋 Thành viên chưa hoạt động lâu ngày (cần đôn đốc):"),
     ]
     closing = (await outbox(bot, "u1", "reply"))[-1].text
     assert "May Việt: 1/3" in closing and "Hansol: 2/3" in closing and "Điện Quang: 0/3" in closing
 
-    # Đỗ Thị Phương: reminded of the directive and the task, then the overdue notice at 07:00.
+    # Đỗ Thị Phương: reminded of the directive and the task, the overdue notice at 07:00 and
+    # once more the next working day; the day after, Quân hears it (docs/people.md).
     phuong = [x for x in await sent_log(bot, "u6") if "có mặt lúc" not in x[1]]
     assert phuong == [
         (
@@ -210,6 +217,12 @@ async def test_a_month_of_council_life(make_bot: Any, make_settings: Any, db_url
             "02/12 07:00",
             "⚠️ Việc CV2 đã quá hạn (12:00 01/12): rà soát camera cổng 3. Anh/chị Phương "
             "làm xong nhắn /xong CV2 giúp bot nhé!",
+        ),
+        (
+            "03/12 07:00",
+            "⏰ Nhắc lại: việc CV2 đã quá hạn từ 12:00 01/12: rà soát camera cổng 3. Anh/chị "
+            "Phương làm xong nhắn /xong CV2 giúp bot nhé. Nếu việc vẫn chưa xong, ngày làm việc "
+            "tới bot sẽ báo anh/chị Quân.",
         ),
     ]
 
