@@ -169,7 +169,9 @@ async def _methods_elsewhere(request: web.Request) -> set[str]:
 
 
 def add_fallback(app: web.Application) -> None:
-    """After every dashboard route: the rest of /dashboard/ answers with `no_such_page`."""
+    """After every dashboard route: the rest of /dashboard/ answers with `no_such_page`,
+    and so does `/dashboard` itself asked other than by GET (only a redirect lives there)."""
+    app.router.add_route("*", "/dashboard", no_such_page)
     app.router.add_route("*", "/dashboard/{rest:.*}", no_such_page)
 
 
