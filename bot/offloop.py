@@ -132,10 +132,10 @@ async def _fill_csv(
         spool.grew(len(data))
 
     try:
-        async with read_session(sessions) as session:
+        async with read_session(sessions) as session, _closing(rows(session)) as read:
             batch: list[dict[str, Any]] = []
             first = True
-            async for row in rows(session):
+            async for row in read:
                 batch.append(row)
                 if len(batch) == CHUNK_ROWS:
                     if spool.abandoned:
@@ -148,6 +148,18 @@ async def _fill_csv(
         spool.end(exc)
     else:
         spool.end()
+
+
+@contextlib.asynccontextmanager
+async def _closing(rows: AsyncIterator[Any]) -> AsyncIterator[AsyncIterator[Any]]:
+    """The rows, closed on leaving (a download left half-way): their query ends inside
+    the read, not later when the generator is collected."""
+    try:
+        yield rows
+    finally:
+        aclose = getattr(rows, "aclose", None)  # an async generator's
+        if aclose is not None:
+            await aclose()
 
 
 def _encoded_into(spool: _Spool, data: bytes) -> bytes:
