@@ -49,13 +49,17 @@ class _Section(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
+# How long PostgreSQL has to answer a new connection (asyncpg waits 60 s): a host that drops
+# packets then fails a command in seconds with "cannot reach the database". Also the engine's
+# default (models.db.make_engine), for the code that builds one without settings.
+DEFAULT_CONNECT_TIMEOUT_SECONDS = 10.0
+
+
 class DatabaseConfig(_Section):
     url: str = "sqlite+aiosqlite:///data/antt.db"
     echo: bool = False
     pool_size: int = Field(default=10, ge=1, le=200)
-    # How long to wait for PostgreSQL to answer a new connection (asyncpg waits 60 s): a host
-    # that drops packets then fails a command in seconds with "cannot reach the database".
-    connect_timeout_seconds: float = Field(default=10, ge=1, le=120)
+    connect_timeout_seconds: float = Field(default=DEFAULT_CONNECT_TIMEOUT_SECONDS, ge=1, le=120)
 
     @field_validator("url")
     @classmethod

@@ -25,6 +25,7 @@ from sqlalchemy.ext.asyncio import (
 from sqlalchemy.pool import PoolResetState
 
 import migrations
+from handlers.config import DEFAULT_CONNECT_TIMEOUT_SECONDS
 from models.checkpoints import sqlite_file
 from models.sqlite_inline import inline_creator, raw_connection, run_at_once
 
@@ -39,7 +40,6 @@ READ_ONLY = "antt_read_only"
 DURABLE_SYNCHRONOUS = "FULL"
 # Execution option naming how long a new PostgreSQL connection may take, for the message.
 CONNECT_TIMEOUT = "antt_connect_timeout"
-DEFAULT_CONNECT_TIMEOUT = 10.0
 
 
 class SchemaBehind(Exception):
@@ -134,7 +134,7 @@ def make_engine(
     echo: bool = False,
     pool_size: int = 10,
     background_checkpoints: bool = False,
-    connect_timeout: float = DEFAULT_CONNECT_TIMEOUT,
+    connect_timeout: float = DEFAULT_CONNECT_TIMEOUT_SECONDS,
 ) -> AsyncEngine:
     """An async engine; SQLite gets WAL, write-locking transactions and runs on the loop.
 

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from handlers.config import ConfigError, load_settings
+from handlers.config import DEFAULT_CONNECT_TIMEOUT_SECONDS, ConfigError, load_settings
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -275,3 +275,14 @@ def test_a_section_written_twice_is_refused(tmp_path: Path) -> None:
     merged = tmp_path / "m.yaml"  # a YAML merge key still overrides as YAML says
     merged.write_text("digest:\n  <<: {weekday: wed, time: '07:00'}\n  weekday: tue\n", "utf-8")
     assert load_settings(merged, environ={}).digest.weekday == "tue"
+
+
+def test_the_postgres_connect_timeout_default_is_one_figure_for_config_and_engine() -> None:
+    """A config without `database.connect_timeout_seconds` and code that builds an engine
+    without settings (a restore, a test) wait the same 10 s: the figure is written once."""
+    from models.db import CONNECT_TIMEOUT, make_engine
+
+    settings = load_settings(None, environ={})
+    engine = make_engine("postgresql+asyncpg://antt@db.kcn.invalid/antt")
+    assert settings.database.connect_timeout_seconds == 10
+    assert engine.get_execution_options()[CONNECT_TIMEOUT] == DEFAULT_CONNECT_TIMEOUT_SECONDS

@@ -115,6 +115,7 @@ async def test_the_dashboards_other_errors_are_vietnamese_pages_with_their_statu
         ("GET", "/dashboard/downloads/nhatky.csv", 404, "“nhatky”"),
         ("GET", "/dashboard/photos/99999999999999999999", 404, "Không có trang này"),
         ("POST", "/dashboard/reports", 405, "không nhận biểu mẫu"),
+        ("POST", "/dashboard", 405, "không nhận biểu mẫu"),  # the address without its slash
         ("GET", "/dashboard/logout", 405, "không mở trực tiếp"),
         # A form from the page she had open before signing in again: its token is old.
         ("POST", "/dashboard/logout", 403, "tải lại trang"),

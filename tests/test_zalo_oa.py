@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import json
+import sqlite3
 from collections.abc import AsyncIterator, Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -1012,3 +1013,37 @@ async def test_oa_authorize_with_zalo_out_of_reach_names_the_host_and_the_key(
     assert f"cannot reach {address}: connection refused; check this machine's network" in said
     assert "platform.oauth_base" in said and "refused the code" not in said, said
     assert "Error" not in said and APP_SECRET not in said, said
+
+
+# ------------------------------------------------------------------------- no write lock
+
+
+async def test_a_send_reads_its_token_and_the_groups_while_another_process_writes(
+    make_settings: Any, tmp_path: Path, oa: FakeOA
+) -> None:
+    """A roster import in another process holds SQLite's write lock: the OA client still
+    reads its token and whether a recorded chat is a group, and the directive goes out.
+    Both reads took the write lock: the send waited for it, then failed "database is locked"."""
+    db = tmp_path / "antt.db"
+    url = f"sqlite+aiosqlite:///{db}?timeout=1"
+    settings = make_settings(db=url, platform=oa_platform(oa))  # the group is not configured
+    engine = make_engine(url)
+    await ensure_schema(engine)
+    sessions = make_sessionmaker(engine)
+    async with sessions() as s, s.begin():
+        s.add(Group(chat_id=GROUP, name="Hội đồng KCN Tân Bình", kind="council", created_at=T0))
+    other = sqlite3.connect(db, isolation_level=None, timeout=0)
+    try:
+        async with aiohttp.ClientSession() as http:
+            env = Env(sessions, settings, http, FixedClock(T0))
+            store = env.store()
+            await store.current()  # the pair from the config, stored once
+            other.execute("BEGIN IMMEDIATE")
+            await env.client(store).send(
+                OutboundMessage(chat_id=GROUP, text="Đề nghị các đồng chí tăng cường tuần tra.")
+            )
+    finally:
+        other.close()
+        await engine.dispose()
+    sent = oa.sent("/v3.0/oa/group/message")
+    assert [m["recipient"] for m in sent] == [{"group_id": GROUP}]

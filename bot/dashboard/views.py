@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import re
 import secrets
+from collections.abc import AsyncIterator
 from datetime import date, datetime, timedelta
 from importlib import resources
 from typing import Any
@@ -21,7 +22,7 @@ from bot.dashboard.address import TITLES, BadAddress, bad_parameter, parameter
 from bot.dashboard.auth import STATE, User, council_of_request, login_required, sessions_of
 from bot.dashboard.render import render
 from bot.export import digest_xlsx, for_people
-from bot.offloop import build_csv, build_xlsx, fetch_all
+from bot.offloop import build_xlsx, fetch_all, spooled_csv
 from bot.ratelimit import RateLimiter, Reservation
 from handlers.councils import council_name
 from handlers.digest import (
@@ -168,7 +169,9 @@ async def _methods_elsewhere(request: web.Request) -> set[str]:
 
 
 def add_fallback(app: web.Application) -> None:
-    """After every dashboard route: the rest of /dashboard/ answers with `no_such_page`."""
+    """After every dashboard route: the rest of /dashboard/ answers with `no_such_page`,
+    and so does `/dashboard` itself asked other than by GET (only a redirect lives there)."""
+    app.router.add_route("*", "/dashboard", no_such_page)
     app.router.add_route("*", "/dashboard/{rest:.*}", no_such_page)
 
 
@@ -662,6 +665,7 @@ async def member_save(request: web.Request, user: User) -> web.Response:
 # --- downloads ------------------------------------------------------------------------------
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+CSV = "text/csv; charset=utf-8"
 
 
 async def _audit_download(
@@ -680,15 +684,16 @@ async def _audit_download(
 
 
 def _attachment(data: bytes, filename: str, content_type: str) -> web.Response:
-    return web.Response(
-        body=data,
-        headers={
-            "Content-Type": content_type,
-            "Content-Disposition": f'attachment; filename="{filename}"',
-            "Cache-Control": "no-store",
-            "X-Content-Type-Options": "nosniff",
-        },
-    )
+    return web.Response(body=data, headers=_download_headers(filename, content_type))
+
+
+def _download_headers(filename: str, content_type: str) -> dict[str, str]:
+    return {
+        "Content-Type": content_type,
+        "Content-Disposition": f'attachment; filename="{filename}"',
+        "Cache-Control": "no-store",
+        "X-Content-Type-Options": "nosniff",
+    }
 
 
 @login_required()
@@ -720,7 +725,7 @@ def _separator(request: web.Request) -> str:
 
 
 @login_required()
-async def download(request: web.Request, user: User) -> web.Response:
+async def download(request: web.Request, user: User) -> web.StreamResponse:
     kind, fmt = request.match_info["kind"], request.match_info["fmt"]
     if kind not in exports.KINDS:
         raise BadAddress(f"Không có dữ liệu “{kind}” để tải: hãy chọn trong trang Tải về.", 404)
@@ -740,15 +745,43 @@ async def download(request: web.Request, user: User) -> web.Response:
             **({"sep": sep} if sep else {}),
         },
     )
+    if fmt == "csv":
+        csv_name = f"antt-{kind}-{stamp}.csv"
+        delimiter = exports.CSV_SEPARATORS[sep or "comma"]
+        return await _send_csv(request, kind, since, until, csv_name, delimiter)
     # Rows are fetched in one short read (no lock on SQLite); the file is built in a thread.
     async with read_session(sessions_of(request)) as session:
         # Downloads are for people: Vietnamese headers and values, like the CLI's default.
         rows = await fetch_all(for_people(kind, exports.rows(session, kind, since, until)))
     cols, names = exports.COLUMNS[kind], exports.headers(kind)
-    if fmt == "xlsx":
-        title = KIND_LABELS.get(kind, kind)
-        data = await asyncio.to_thread(build_xlsx, rows, cols, tz, title, names)
-        return _attachment(data, f"antt-{kind}-{stamp}.xlsx", XLSX)
-    delimiter = exports.CSV_SEPARATORS[sep or "comma"]
-    data = await asyncio.to_thread(build_csv, rows, cols, tz, names, delimiter)
-    return _attachment(data, f"antt-{kind}-{stamp}.csv", "text/csv; charset=utf-8")
+    title = KIND_LABELS.get(kind, kind)
+    data = await asyncio.to_thread(build_xlsx, rows, cols, tz, title, names)
+    return _attachment(data, f"antt-{kind}-{stamp}.xlsx", XLSX)
+
+
+async def _send_csv(
+    request: web.Request,
+    kind: str,
+    since: datetime | None,
+    until: datetime | None,
+    filename: str,
+    delimiter: str,
+) -> web.StreamResponse:
+    """The CSV sent in chunks as they are encoded: 200,000 rows never sit in memory whole."""
+
+    def rows(session: AsyncSession) -> AsyncIterator[dict[str, Any]]:
+        return for_people(kind, exports.rows(session, kind, since, until))
+
+    tz = request.app[keys.SETTINGS].tz
+    cols, names = exports.COLUMNS[kind], exports.headers(kind)
+    async with spooled_csv(sessions_of(request), rows, cols, tz, names, delimiter) as chunks:
+        # The first chunk before the status line: a read that fails at once is an error page.
+        first = await anext(chunks)
+        response = web.StreamResponse(headers=_download_headers(filename, CSV))
+        response.enable_chunked_encoding()
+        await response.prepare(request)
+        await response.write(first)
+        async for chunk in chunks:
+            await response.write(chunk)
+        await response.write_eof()
+    return response

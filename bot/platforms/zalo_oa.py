@@ -39,6 +39,7 @@ from bot.platforms.base import (
 from bot.platforms.zalo_bot import network_reason
 from handlers.clock import Clock
 from handlers.config import PlatformConfig, Settings
+from models.db import read_session
 from models.outbox import insert_for
 from models.tables import Group, KeyValue
 
@@ -574,7 +575,8 @@ class OATokenStore:
             raise TransientError("the database did not take the new OA tokens")
 
     async def _read(self) -> TokenPair | None:
-        async with self._sessions() as session:
+        # Every send reads the pair: without the write lock, or each would queue for it.
+        async with read_session(self._sessions) as session:
             row = await session.get(KeyValue, TOKEN_KEY)
             return TokenPair.from_json(row.value) if row is not None else None
 
@@ -830,7 +832,7 @@ def group_lookup(sessions: async_sessionmaker[AsyncSession], settings: Settings)
     async def is_group(chat_id: str) -> bool:
         if chat_id in known:
             return known[chat_id]
-        async with sessions() as session:
+        async with read_session(sessions) as session:
             kind = (
                 await session.execute(select(Group.kind).where(Group.chat_id == chat_id))
             ).scalar_one_or_none()
