@@ -286,6 +286,8 @@ class Acker:
     name: str
     enterprise: str | None
     acked_at: datetime | None
+    member_pk: int = 0
+    away_until: str | None = None  # "10/12": on leave when the directive went out
 
     def late(self, deadline: datetime) -> bool:
         return self.acked_at is not None and self.acked_at > deadline
@@ -320,13 +322,13 @@ async def directive(session: AsyncSession, directive_id: int) -> DirectiveStory:
     owing = owed_acks_stmt().where(Directive.id == d.id).subquery("owing")
     pairs = select(owing.c.member_pk).distinct().subquery("pairs")
     rows = await session.execute(
-        select(Member.name, Member.member_id, Member.enterprise, Ack.at)
+        select(Member.name, Member.member_id, Member.enterprise, Ack.at, Member.id)
         .select_from(pairs)
         .join(Member, Member.id == pairs.c.member_pk)
         .outerjoin(Ack, and_(Ack.directive_pk == d.id, Ack.member_pk == pairs.c.member_pk))
         .order_by(Member.enterprise, Member.name, Member.id)
     )
-    people = [Acker(_name(n, m) or "?", e, at) for n, m, e, at in rows]
+    people = [Acker(_name(n, m) or "?", e, at, pk) for n, m, e, at, pk in rows]
     people.sort(key=lambda p: fold_name(p.name))  # "Đỗ" next to "Do", not after "Vũ"
     targets = [
         name or chat

@@ -463,6 +463,8 @@ async def test_a_fire_safety_cluster_week(week: FireWeek, photos: PhotoHost) -> 
     drill_page = words(await get_text(w.bot, "/dashboard/directives/1"))
     assert "Thông báo TB1 đã xác nhận 6/9 (67%)" in drill_page
     assert "Ngô Thị Dung – chưa xác nhận" in drill_page
+    # Em was on leave when it went out: shown apart, as the tally and the digest show him.
+    assert "Hoàng Văn Em – nghỉ phép đến 10/12" in drill_page
     assert "Trần Văn Bình 30/11/2026 08:15 đúng hạn" in drill_page
 
     # Monday 7/12 08:05: the weekly digest job sends both coordinators the week's text
