@@ -162,3 +162,11 @@ async def status(bot: Bot, number: int) -> str:
         row = await s.get(Incident, number)
         assert row is not None
         return row.status
+
+
+async def test_a_member_taking_an_incident_on_in_private_is_thanked_by_his_title(bot: Bot) -> None:
+    """Anh Hải writes "nhận xử lý" to the bot: that is for the coordinators, said to him as anh."""
+    await say(bot, "u4", "nhận xử lý")
+    assert said(bot, "u4")[-1] == (
+        "Việc cập nhật sự việc dành cho điều phối viên. Cảm ơn anh đã quan tâm!"
+    )

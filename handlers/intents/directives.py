@@ -251,7 +251,8 @@ async def ack_message(ctx: Context) -> None:
     if takes_incident(ctx.text):
         # "nhận xử lý (SV3)" is about an incident, never a directive's acknowledgement.
         if ctx.is_private and not may_manage(ctx.settings, ctx.member):
-            await ctx.reply(incident_texts.NOT_ALLOWED)
+            you = title_of(ctx.member)
+            await ctx.reply(incident_texts.UPDATES_FOR_COORDINATORS.format(you=you))
         return
     here = present_now(ctx)
     if role_here(ctx.member) != "member":
