@@ -37,6 +37,7 @@ DAYS = 365
 WEEK = "2026-W22"  # a week in the middle of the data
 REPEAT = 5
 SEED = 20261127
+COORDINATORS = 10  # the first members; the digest counts members only (docs/digest.md)
 
 Rows = dict[str, list[tuple[Any, ...]]]
 
@@ -65,7 +66,7 @@ def generate() -> Rows:
     homes: dict[int, list[str]] = {}
     ms_id = 0
     for m in range(1, MEMBERS + 1):
-        role = "coordinator" if m <= 10 else "member"
+        role = "coordinator" if m <= COORDINATORS else "member"
         members.append(
             (
                 m,

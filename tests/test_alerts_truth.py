@@ -313,3 +313,17 @@ async def test_it_is_settled_in_other_words_ko_sao_roi_not_a_patrols_da_on(bot: 
     assert said(bot, "u1")[-1] == (
         'Sự việc SV2: anh/chị Em nhắn "k sao, họ về rồi". Bot đã đóng sự việc, không cần xử lý nữa.'
     )
+
+
+async def test_a_reporters_patrol_saying_all_is_well_closes_nothing(bot: Bot) -> None:
+    """Em reported a fight at xưởng 4 this morning; at noon his rounds say "tuần tra khu B,
+    không sao" and "ca 3 không sao": his check-ins, not the fight's end. Then "không sao rồi,
+    họ về rồi" about the fight settles it."""
+    bot.clock.set(DAY)
+    await say(bot, "u5", "đánh nhau ở xưởng 4, có người bị thương", group=HANSOL)
+    bot.clock.advance(timedelta(hours=2))
+    await say(bot, "u5", "tuần tra khu B, không sao", group=HANSOL)
+    await say(bot, "u5", "ca 3 không sao", group=HANSOL)
+    assert (await incident(bot, 1)).status == "reported"
+    await say(bot, "u5", "xưởng 4 không sao rồi, họ về rồi", group=HANSOL)
+    assert (await incident(bot, 1)).status == "settled"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 from functools import lru_cache
 
@@ -17,6 +18,7 @@ from handlers.intents.incidents.understanding import (
     folded_words,
     has_phrase,
     name_of,
+    place_keys,
 )
 from handlers.registry import hook
 from handlers.texts import incidents as texts
@@ -28,6 +30,7 @@ from models.incidents import (
     doubts_for_reports,
     get_incident,
     reports_of,
+    split_key,
     unacknowledged_urgent,
 )
 from models.outbox import cancel_pending, enqueue, find_quoted
@@ -272,6 +275,8 @@ async def false_alarm_message(ctx: Context) -> bool:
             incident = waiting[0] if len(waiting) == 1 else None
     if incident is None or incident.status in CLOSED:
         return False
+    if not named and closing_status(ctx.text) == "settled" and on_rounds(ctx, incident):
+        return False  # "tuần tra khu B, không sao": a check-in, recorded as one
     if not may_manage(ctx.settings, ctx.member, incident) and not await sole_reporter(
         ctx, incident
     ):
@@ -283,6 +288,22 @@ async def false_alarm_message(ctx: Context) -> bool:
         return True
     await ctx.reply(await set_status(ctx, incident, closing_status(ctx.text), ctx.text))
     return True
+
+
+# Rounds and shifts saying all is well ("tuần tra khu B, không sao", "ca 3 không sao"), folded.
+ROUNDS_RE = re.compile(
+    r"\b(?:tuan tra|truc(?! tiep)|vao ca|nhan ca|ca \d+|ca (?:sang|chieu|toi|dem))\b"
+)
+
+
+def on_rounds(ctx: Context, incident: Incident) -> bool:
+    """A patrol's or a shift's "không sao", or one about another place than the incident's:
+    the reporter's check-in, not the end of what he reported this morning."""
+    if ROUNDS_RE.search(folded_words(ctx.text)):
+        return True
+    places = ctx.parsed.places if ctx.parsed is not None else ()
+    keys = place_keys([{"kind": p.kind, "code": p.code, "text": p.text} for p in places])
+    return bool(keys) and not keys <= split_key(incident.place_key or "")
 
 
 def closing_status(text: str) -> str:
