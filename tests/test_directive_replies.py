@@ -64,9 +64,9 @@ async def test_a_reply_with_something_to_say_acknowledges_and_reaches_the_author
         "hoa", "ben em chi cu duoc 1 nguoi thoi a", at("Mon", "08:25"), group=PCCC, quote=tb1
     )
     assert w.received(PCCC) == [
-        "👍 Đã ghi nhận anh Em xác nhận thông báo TB1 và đã chuyển lời anh tới anh Quân."
+        "👍 Đã ghi nhận anh Em xác nhận thông báo TB1 và đã chuyển lời của anh tới anh Quân."
         " Cảm ơn anh!",
-        "👍 Đã ghi nhận chị Hoa xác nhận thông báo TB1 và đã chuyển lời chị tới anh Quân."
+        "👍 Đã ghi nhận chị Hoa xác nhận thông báo TB1 và đã chuyển lời của chị tới anh Quân."
         " Cảm ơn chị!",
     ]
     # The author reads each word for word, with who it is and how to call them.
@@ -80,7 +80,9 @@ async def test_a_reply_with_something_to_say_acknowledges_and_reaches_the_author
     assert {a["member_id"] for a in await w.export("acks")} == {"em", "hoa"}
     # Chị Hoa adds a name later: passed on again, acknowledged once.
     await w.says("hoa", "bên em cử chị Hoa đi ạ", at("Mon", "09:00"), group=PCCC, quote=tb1)
-    assert w.received(PCCC) == ["Bot đã chuyển lời chị về thông báo TB1 tới anh Quân. Cảm ơn chị!"]
+    assert w.received(PCCC) == [
+        "Bot đã chuyển lời của chị về thông báo TB1 tới anh Quân. Cảm ơn chị!"
+    ]
     assert w.received("quan") == [
         "💬 chị Hoa (Điện Quang, 0903000032) trả lời thông báo TB1 trong nhóm Cụm an toàn"
         " PCCC số 2:\n“bên em cử chị Hoa đi ạ”"

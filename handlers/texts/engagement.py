@@ -26,10 +26,10 @@ DIRECTIVE_UNKNOWN_GROUP = 'Không tìm thấy nhóm "{name}". Các nhóm: {group
 ACK_OK = "👍 Đã ghi nhận {name} xác nhận thông báo {code}. Cảm ơn {you}!"
 # A reply under a directive with something to say: acknowledged, and passed to its author.
 ACK_PASSED_ON = (
-    "👍 Đã ghi nhận {name} xác nhận thông báo {code} và đã chuyển lời {you} tới {author}."
+    "👍 Đã ghi nhận {name} xác nhận thông báo {code} và đã chuyển lời của {you} tới {author}."
     " Cảm ơn {you}!"
 )
-REPLY_PASSED_ON = "Bot đã chuyển lời {you} về thông báo {code} tới {author}. Cảm ơn {you}!"
+REPLY_PASSED_ON = "Bot đã chuyển lời của {you} về thông báo {code} tới {author}. Cảm ơn {you}!"
 DIRECTIVE_REPLY = "💬 {who} trả lời thông báo {code}{where}:\n“{text}”"
 REPLY_WHERE_GROUP = " trong nhóm {group}"
 ACK_ALREADY = "{You} đã xác nhận thông báo {code} rồi. Cảm ơn {you}!"

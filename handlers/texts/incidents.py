@@ -200,7 +200,6 @@ ALREADY_CLOSED = "Sự việc {code} đã đóng ({status})."
 UPDATES_FOR_COORDINATORS = (
     "Việc cập nhật sự việc dành cho điều phối viên. Cảm ơn {you} đã quan tâm!"
 )
-# Without the reader's title, for handlers/intents/directives.py (not the incidents' code).
 DETAILS_NOT_ALLOWED = "Chi tiết sự việc {code} dành cho điều phối viên và người đã báo sự việc."
 TASKS_UNAVAILABLE = "Chức năng việc được giao chưa sẵn sàng; {you} báo điều phối viên giúp nhé."
 WHICH_INCIDENT = "Đang có {n} sự việc khẩn chờ nhận: {codes}. {You} gõ /xuly SV<số> để nhận."
