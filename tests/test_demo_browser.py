@@ -342,7 +342,7 @@ async def guided_post_quiz_and_commendation(pg: Any, base: str, data_dir: Path) 
     await pg.click("button:has-text('Thử: Trả lời câu hỏi của bài')")
     assert await pg.input_value("#text") == "114"
     await pg.click("#send")
-    right = pg.locator(".msg.bot .text", has_text="Đúng rồi, cảm ơn anh/chị Lan")
+    right = pg.locator(".msg.bot .text", has_text="Đúng rồi, cảm ơn chị Lan")
     await right.first.wait_for(timeout=15_000)
 
     await pg.click("button:has-text('Thử: Khen gương người tốt: /khen')")
