@@ -193,6 +193,25 @@ async def test_quiz_scored_with_and_without_diacritics_closed_with_answer_and_in
     assert code == 0 and table["Số trả lời đúng"] == "2" and table["Câu hỏi"].startswith("Số điện")
 
 
+async def test_a_quiz_nobody_got_right_says_so_plainly(
+    council: Bot, db_url: str, tmp_path: Path
+) -> None:
+    """Not "Có 0 người trả lời đúng", which reads as a form left unfilled."""
+    await import_csv(
+        db_url,
+        tmp_path,
+        f"2026-12-01 09:00,{MAY},Khi thấy cháy hãy gọi ngay số báo cháy.,,x,"
+        "Số điện thoại báo cháy là?,114\n",
+    )
+    await run_posts(council, datetime(2026, 12, 1, 9, 0, tzinfo=VN))
+    await say(council, DUNG, "113 a", MAY, quote=council.store.bot_lines(MAY)[0].message_id)
+    await run_posts(council, datetime(2026, 12, 2, 9, 5, tzinfo=VN))
+    assert said(council, MAY)[-1] == (
+        "📢 Đáp án câu hỏi “Số điện thoại báo cháy là?”: 114.\n"
+        "Chưa có ai trả lời đúng. Cảm ơn mọi người!"
+    )
+
+
 async def test_lichdang_shows_coordinators_the_coming_posts(
     council: Bot, db_url: str, tmp_path: Path
 ) -> None:

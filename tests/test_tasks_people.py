@@ -450,3 +450,26 @@ async def test_acknowledging_a_notice_and_promising_to_be_there_is_an_acknowledg
         "👍 Đã ghi nhận anh/chị Lan xác nhận thông báo TB1. Cảm ơn anh/chị!"
     )
     assert await count(council, Ack) == 1
+
+
+async def test_nhan_viec_in_the_group_accepts_the_task_given_there(council: Bot) -> None:
+    """Quân gives the task in the council group; Tuấn answers there, unquoted, as members
+    do ("@Bot ANTT nhan viec"): it is accepted, not met with silence. A question about who
+    takes a task, or someone without one, accepts nothing."""
+    await say(council, "q1", "/giaoviec @Tuấn kiểm tra camera cổng 2 han 2/12 17h", group=True)
+    await say(council, "q1", "/giaoviec @Lan trực cổng 3", group=True)
+    await say(council, "a1", "ai nhận việc kiểm tra camera vậy?", group=True)
+    await say(council, "h1", "nhận việc", group=True)  # Hoa has no task: not hers to take
+    assert [t["accepted_at"] for t in await tasks(council)] == [None, None]
+    council.clock.set(local(30, 8, 20, month=11))
+    await say(council, "t1", "nhan viec", group=True)
+    assert said(council, COUNCIL)[-1] == texts.TASK_ACCEPTED.format(
+        name="anh/chị Tuấn", code="CV1", you="anh/chị"
+    )
+    await say(council, "l1", "e nhận việc CV2 ạ", group=True)
+    assert said(council, COUNCIL)[-1] == texts.TASK_ACCEPTED.format(
+        name="anh/chị Lan", code="CV2", you="anh/chị"
+    )
+    accepted = [t["accepted_at"] for t in await tasks(council)]
+    assert accepted == [local(30, 8, 20, month=11)] * 2
+    assert await count(council, Ack) == 0

@@ -43,6 +43,7 @@ DONE_RE = re.compile(
 )
 # "nhận việc" said without quoting: always the newest task waiting to be accepted.
 ACCEPT_WORDS = re.compile(r"\bnhan (?:viec|nhiem vu|cv\d*)\b")
+TASK_CODE = re.compile(r"\bcv\s*-?\s*(\d{1,9})\b")  # "CV2" named in "nhận việc CV2"
 OTHER_TAKING = re.compile(r"\bxu ly\b|\bsv\s*-?\s*\d|\btb\s*-?\s*\d")
 
 
@@ -356,6 +357,32 @@ async def accept_in_private(ctx: Context) -> bool:
         )
         if directive is not None and directive.created_at >= task.created_at:
             return False  # the newer question was the directive: "đã nhận" answers it
+    await accept_task(ctx, task)
+    return True
+
+
+@hook(19)
+async def accept_in_group(ctx: Context) -> bool:
+    """ "@Bot nhận việc" in a group, unquoted, from someone with a task waiting: tasks are
+    given in the group, and answered there. Only the words themselves: an "ok" in a group
+    is anyone's, and a question ("ai nhận việc này?") takes nothing."""
+    if ctx.is_private or ctx.event.quote_message_id:
+        return False
+    words = _folded(ctx.text)
+    if ACCEPT_WORDS.search(words) is None or OTHER_TAKING.search(words):
+        return False
+    if ctx.parsed is not None and ctx.parsed.type in ("question", "incident", "command"):
+        return False
+    waiting = select(Task).where(
+        Task.assignee_pk == ctx.member.id, Task.status == "open", Task.accepted_at.is_(None)
+    )
+    named = TASK_CODE.search(words)
+    if named is not None:
+        waiting = waiting.where(Task.id == int(named.group(1)))
+    newest = waiting.order_by(Task.created_at.desc(), Task.id.desc())
+    task = (await ctx.session.execute(newest)).scalars().first()
+    if task is None:
+        return False
     await accept_task(ctx, task)
     return True
 

@@ -87,7 +87,8 @@ async def _close(session: AsyncSession, settings: Settings, post: Post, now: dat
             )
         )
     ).scalar_one()
-    text = texts.CLOSE.format(question=post.question, answer=post.answers[0], right=right)
+    tally = texts.CLOSE_RIGHT.format(right=right) if right else texts.CLOSE_NONE_RIGHT
+    text = texts.CLOSE.format(question=post.question, answer=post.answers[0], tally=tally)
     queued = 0
     for chat in targets(settings, post):
         out = await enqueue(

@@ -7,9 +7,9 @@ ANSWER_NOTED = "Bot đã ghi nhận câu trả lời của {name}. Đáp án s�
 ALREADY_RIGHT = "{name} đã trả lời đúng câu này rồi ạ."
 CLOSED = "Câu hỏi này đã hết giờ trả lời, đáp án: {answer}."
 READ_NOTED = "Cảm ơn {name} đã đọc."
-CLOSE = (
-    "📢 Đáp án câu hỏi “{question}”: {answer}.\nCó {right} người trả lời đúng. Cảm ơn mọi người!"
-)
+CLOSE = "📢 Đáp án câu hỏi “{question}”: {answer}.\n{tally} Cảm ơn mọi người!"
+CLOSE_RIGHT = "Có {right} người trả lời đúng."
+CLOSE_NONE_RIGHT = "Chưa có ai trả lời đúng."  # not "Có 0 người", which reads as a form
 LIST_NONE = "Chưa có bài tuyên truyền nào sắp đăng."
 LIST_HEADER = "📅 Lịch đăng bài sắp tới ({n} bài):"
 LIST_LINE = "• {when} – {text}{quiz}"
