@@ -145,6 +145,38 @@ async def test_the_fire_brigade_with_nothing_open_is_chat_and_a_burning_truck_is
     assert "(SV2)" in said(bot, "u1")[-1]
 
 
+async def test_with_a_fire_and_a_theft_open_the_fire_brigade_joins_the_fire(bot: Bot) -> None:
+    await say(bot, "u2", MENTION + "cháy kho số 3", group=MAY)
+    bot.clock.advance(timedelta(minutes=2))
+    await say(bot, "u3", MENTION + "có trộm ở kho 5", group=MAY)
+    assert [i.category for i in await incidents(bot)] == ["fire", "theft"]
+
+    # Quân, on the spot an hour later: the truck joins the fire, the police the newest.
+    bot.clock.advance(timedelta(hours=1))
+    await say(bot, "u1", MENTION + "xe cứu hỏa đã tới hiện trường", group=MAY)
+    assert said(bot, MAY)[-1] == (
+        'Đã bổ sung vào sự việc SV1: "xe cứu hỏa đã tới hiện trường". Cảm ơn anh!'
+    )
+    await say(bot, "u1", MENTION + "công an KCN đã có mặt", group=MAY)
+    assert said(bot, MAY)[-1] == 'Đã bổ sung vào sự việc SV2: "công an KCN đã có mặt". Cảm ơn anh!'
+    assert await timeline(bot, 1) == [("update", "xe cứu hỏa đã tới hiện trường")]
+    assert await timeline(bot, 2) == [("update", "công an KCN đã có mặt")]
+    assert len(await incidents(bot)) == 2
+
+
+async def test_the_reporter_in_private_adds_the_fire_brigade_to_her_group_report(bot: Bot) -> None:
+    await say(bot, "u2", "chào bot")
+    await say(bot, "u2", MENTION + "cháy kho số 3", group=MAY)
+    bot.clock.advance(timedelta(minutes=4))
+    await say(bot, "u2", "xe cuu hoa toi noi roi")
+    assert said(bot, "u2")[-1] == (
+        "Đã bổ sung vào sự việc SV1 (cháy/nổ tại kho 3, chị báo trong nhóm Tổ bảo vệ May Việt "
+        'lúc 14:20): "xe cuu hoa toi noi roi". Cảm ơn chị!'
+    )
+    assert await timeline(bot, 1) == [("detail", "xe cuu hoa toi noi roi")]
+    assert len(await incidents(bot)) == 1
+
+
 async def test_an_old_fire_left_open_does_not_take_the_police_of_the_evening(bot: Bot) -> None:
     await say(bot, "u2", MENTION + "cháy kho số 3", group=MAY)
     bot.clock.advance(timedelta(hours=7))  # nobody closed it

@@ -3,13 +3,17 @@ inside what was reported stuck (handlers/intents/incidents/details.py asks)."""
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 from handlers.parse.scanning import _clause_spans, _read, _responder_at, _someone_inside
 from handlers.parse.vocabulary import M_ACCENTED, _lexicon
 from handlers.text import lower, normalize_text
 
 
+@lru_cache(maxsize=256)
 def _words(text: str) -> tuple[list[str], list[str], bool]:
-    """The text's lower-case and folded tokens, and whether marks were typed."""
+    """The text's lower-case and folded tokens, and whether marks were typed (read once for
+    the questions asked of one message; callers never change the lists)."""
     norm = normalize_text(text)
     ltoks, ftoks, marks = _read(_lexicon(), norm, lower(norm))
     return ltoks, ftoks, bool(marks & M_ACCENTED)
