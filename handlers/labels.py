@@ -94,6 +94,7 @@ EVENT = {
     "report": "Báo cáo",
     "merged": "Báo cáo thêm (gộp vào)",
     "detail": "Người báo bổ sung",
+    "update": "Tin cập nhật",
     "photo": "Ảnh kèm",
     "alert_held": "Hoãn cảnh báo",
     "alert": "Cảnh báo điều phối viên",

@@ -506,6 +506,27 @@ async def open_reports_since(
     return list((await session.execute(stmt)).scalars())
 
 
+async def open_incidents_in_chat(
+    session: AsyncSession, chat_id: str, since: datetime, limit: int = 5
+) -> list[Incident]:
+    """Open incidents with a report filed in this chat at or after `since`, newest report
+    first (the fire brigade arriving in a group joins the incident under way there)."""
+    newest = (
+        select(Report.incident_pk, func.max(Report.created_at).label("at"))
+        .where(Report.chat_id == chat_id, Report.created_at >= since)
+        .group_by(Report.incident_pk)
+        .subquery()
+    )
+    stmt = (
+        select(Incident)
+        .join(newest, newest.c.incident_pk == Incident.id)
+        .where(Incident.status.in_(OPEN))
+        .order_by(newest.c.at.desc(), Incident.id.desc())
+        .limit(limit)
+    )
+    return list((await session.execute(stmt)).scalars())
+
+
 # What a reporter does about an incident: reports it, adds to it, confirms, corrects, sends a
 # photo. Each keeps the window for details open (handlers/intents/incidents/details.py).
 REPORTER_STEPS = ("report", "merged", "detail", "photo", "confirmed", "corrected")

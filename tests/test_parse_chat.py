@@ -123,6 +123,47 @@ def test_a_question_or_someone_else_arriving_is_no_check_in(text: str) -> None:
     assert parse(text, SENT).type != "check_in", parse(text, SENT).to_dict()
 
 
+@pytest.mark.parametrize(
+    "text",
+    [
+        "xe cứu hỏa tới nơi rồi",
+        "xe cuu hoa toi noi roi",
+        "xe cuu hoa toi roi",
+        "cứu hỏa đến rồi",
+        "cảnh sát PCCC đã tới",
+        "canh sat pccc da toi",
+        "cảnh sát PCCC đã có mặt tại hiện trường",
+        "đội PCCC đến rồi",
+        "xe chữa cháy đã tới kho 3",
+        "anh ơi xe cứu hỏa đang tới",
+        "công an tới rồi",
+        "công an KCN đã có mặt",
+        "bên công an đến rồi ạ",
+    ],
+)
+def test_the_fire_brigade_or_the_police_coming_is_no_report_nor_a_check_in(text: str) -> None:
+    """News of an incident under way (the handler joins it to that incident), not a new fire,
+    and not the sender's own arrival."""
+    p = parse(text, SENT)
+    assert (p.type, p.category, p.severity) == ("other", None, None), p.to_dict()
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "xe cứu hỏa bị cháy",
+        "cháy xe cứu hỏa",
+        "xe cuu hoa bi chay",
+        "gọi cứu hỏa tới ngay",
+        "cháy kho 3, xe cứu hỏa đang tới",
+        "xe cứu hỏa tới nơi rồi, lửa vẫn cháy to",
+    ],
+)
+def test_a_fire_said_with_the_fire_brigade_is_still_a_fire(text: str) -> None:
+    p = parse(text, SENT)
+    assert (p.type, p.category) == ("incident", "fire"), p.to_dict()
+
+
 async def test_tuan_arriving_at_gate_2_is_checked_in_and_the_fire_truck_is_not(bot: Bot) -> None:
     await say(bot, "xe cứu hỏa tới nơi rồi", sender="u3")
     await say(bot, "anh tới nơi chưa?", sender="u1")
@@ -184,6 +225,9 @@ async def test_lan_present_and_acknowledging_is_not_chased(council: Bot) -> None
         ("thang máy tòa B bị kẹt, có 2 người bên trong", "equipment"),
         ("thang may toa B bi ket, co 2 nguoi ben trong", "equipment"),
         ("thang máy xưởng 2 kẹt giữa tầng, 3 công nhân ở trong", "equipment"),
+        ("thang máy nhà B bị kẹt, bên trong có 2 người", "equipment"),
+        ("thang may nha B bi ket, ben trong co 2 nguoi", "equipment"),
+        ("thang máy bị kẹt giữa tầng 3, ở trong vẫn còn 1 chị", "equipment"),
     ],
 )
 def test_someone_trapped_is_high(text: str, category: str) -> None:
@@ -199,6 +243,8 @@ def test_someone_trapped_is_high(text: str, category: str) -> None:
         "the bi ket trong may cham cong",
         "cửa cuốn bị kẹt lại",
         "thang máy tòa B bị kẹt, không có ai bên trong",
+        "thang máy tòa B bị kẹt, bên trong không có ai",
+        "thang may toa B bi ket, ben trong khong co ai",
     ],
 )
 def test_a_thing_stuck_is_a_fault(text: str) -> None:

@@ -40,6 +40,7 @@ from handlers.parse.scanning import (
     _directed_clauses,
     _people_inside,
     _read,
+    _responder_clauses,
     _scan,
     _someone_trapped,
     _tokens,
@@ -104,10 +105,15 @@ def _analyse_text(
     accented = bool(marks & M_ACCENTED)
     scan = _scan(lex, ltoks, ftoks, accented)
     tally = _tally(lex, scan)
+    directed = responding = frozenset[int]()
     if tally.checkin or tally.absent or tally.ack:
+        # a reminder to others: its check-in words are not the sender's
         directed = _directed_clauses(lex, ltoks, ftoks)
-        if directed:  # a reminder to others: its check-in words are not the sender's
-            tally = _tally(lex, scan, directed)
+    if tally.inc or tally.checkin:
+        # the fire brigade or the police coming: its words report no new incident
+        responding = _responder_clauses(lex, ltoks, ftoks)
+    if directed or responding:
+        tally = _tally(lex, scan, directed, responding)
     arrived = _arrived_clauses(lex, ltoks, ftoks)
     tally.checkin += lex.arrival_weight * sum(not scan.questions[c] for c in arrived)
     tally.ack += emo_ack

@@ -36,6 +36,7 @@ class _Tally:
     exact = question = intrusion = drill = denied = False
     joke = False  # laughter and no detail of a report (no place, time, people, phone)
     warned = False  # incident words that name what to avoid ("kẻo mất trộm")
+    responders = False  # words that name responders coming ("xe cứu hỏa tới rồi"), not counted
     trapped = 0.0  # weight for `other` of words that say someone is trapped (vocabulary.TRAPPED)
     firm_high = False  # something high that is more than a sign to check (a loud bang)
     hints_only = True  # every incident signal is a sign to check (smell, smoke, noise)
@@ -72,9 +73,15 @@ def _add(reasons: list[str], why: str) -> None:
         reasons.append(why)
 
 
-def _tally(lex: _Lexicon, scan: _Scan, directed: frozenset[int] = frozenset()) -> _Tally:
+def _tally(
+    lex: _Lexicon,
+    scan: _Scan,
+    directed: frozenset[int] = frozenset(),
+    responding: frozenset[int] = frozenset(),
+) -> _Tally:
     """Add up the evidence outside questions, with negation, denial and causes applied.
-    `directed`: clauses that tell others what to do; their replies are not the sender's."""
+    `directed`: clauses that tell others what to do; their replies are not the sender's.
+    `responding`: clauses saying responders come; their incident and reply words name them."""
     t = _Tally()
     denied = False
     causes: list[_Entry] = []
@@ -89,6 +96,9 @@ def _tally(lex: _Lexicon, scan: _Scan, directed: frozenset[int] = frozenset()) -
             continue
         if directed and clause in directed and kind in _REPLIES:
             continue  # "nhớ có mặt đúng giờ nhé": a reminder, not the sender's check-in
+        if responding and clause in responding and (kind == _INC or kind in _REPLIES):
+            t.responders = True  # "xe cứu hỏa tới nơi rồi": no new fire, no check-in
+            continue
         if kind == _INC:
             if negated:
                 t.clear += w
@@ -300,7 +310,10 @@ def _rules_settle(
     lex: _Lexicon, kind: str, tally: _Tally, ltoks: list[str], ftoks: list[str]
 ) -> bool:
     """Whether the rules' reading stands without the learned opinion (lexicon `settled`): a
-    notice of an inspection or drill to come, a drill said over with all well."""
+    notice of an inspection or drill to come, a drill said over with all well; responders
+    coming with nothing else reported (the model sees "cứu hỏa", not that it arrives)."""
+    if tally.responders and not tally.inc:
+        return True
     if kind == "other" and tally.notice >= 1.0 and "inspection" in tally.inc:
         return not _says_any(lex.settled_done, ltoks, ftoks)
     if kind == "all_clear" and tally.drill:

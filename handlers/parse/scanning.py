@@ -355,16 +355,23 @@ def _clauses_where(
     test: ClauseTest, lex: _Lexicon, ltoks: list[str], ftoks: list[str]
 ) -> frozenset[int]:
     """The clauses (numbered as `_scan` numbers them) whose tokens a..b pass `test`."""
-    found: set[int] = set()
-    clause = start = 0
+    return frozenset(
+        clause
+        for clause, (a, b) in enumerate(_clause_spans(ftoks))
+        if b > a and test(lex, ltoks, ftoks, a, b)
+    )
+
+
+def _clause_spans(ftoks: list[str]) -> list[tuple[int, int]]:
+    """Each clause's tokens a..b (numbered as `_scan` numbers them; a..a when empty)."""
+    spans: list[tuple[int, int]] = []
+    start = 0
     n = len(ftoks)
     for k in range(n + 1):
         if k == n or ftoks[k][0] in _BOUNDARY_CHARS:
-            if k > start and test(lex, ltoks, ftoks, start, k):
-                found.add(clause)
-            clause += 1
+            spans.append((start, k))
             start = k + 1
-    return frozenset(found)
+    return spans
 
 
 def _directed_clauses(lex: _Lexicon, ltoks: list[str], ftoks: list[str]) -> frozenset[int]:
@@ -411,6 +418,60 @@ def _arrives(lex: _Lexicon, ltoks: list[str], ftoks: list[str], a: int, b: int) 
     k += size
     tail = lex.arrival_after | lex.vocative
     return done and all(ft in tail for ft in ftoks[k:b])
+
+
+def _responder_clauses(lex: _Lexicon, ltoks: list[str], ftoks: list[str]) -> frozenset[int]:
+    """The clauses that say the fire brigade or the police are coming or there: "xe cứu hỏa
+    tới nơi rồi", "công an đã có mặt" (lexicon `responders`)."""
+    if lex.responder_verb_words.isdisjoint(ftoks):
+        return frozenset()
+    return _clauses_where(_responders_come, lex, ltoks, ftoks)
+
+
+def _responders_come(lex: _Lexicon, ltoks: list[str], ftoks: list[str], a: int, b: int) -> bool:
+    """Whether tokens a..b, one clause, say responders are coming or there."""
+    return _responder_at(lex, ltoks, ftoks, a, b) is not None
+
+
+def _responder_at(lex: _Lexicon, ltoks: list[str], ftoks: list[str], a: int, b: int) -> str | None:
+    """The service ("fire", "police") that tokens a..b, one clause, say is coming or there:
+    call words, a unit, the service and its area, before-words, the verb, a destination,
+    rồi and particles, nothing else."""
+    k = a
+    while k < b and (ftoks[k] in lex.vocative or ftoks[k] in lex.directive_calls):
+        k += 1
+    service, k = _service_at(lex, ltoks, ftoks, k, b)
+    if service is None:
+        return None
+    while k < b and (size := lex.responder_area.at(ltoks, ftoks, k, b)):
+        k += size
+    while k < b and (size := lex.responder_before.at(ltoks, ftoks, k, b)):
+        k += size
+    verb = lex.responder_verbs.at(ltoks, ftoks, k, b) if k < b else 0
+    if not verb:
+        return None
+    k += verb
+    if k < b and ftoks[k] in lex.responder_at:  # "có mặt tại hiện trường"
+        k += 1
+    k = _destination_end(lex, ltoks, ftoks, k, b)
+    if k < 0:
+        return None
+    k += lex.arrival_done.at(ltoks, ftoks, k, b) if k < b else 0
+    tail = lex.arrival_after | lex.vocative
+    return service if all(ft in tail for ft in ftoks[k:b]) else None
+
+
+def _service_at(
+    lex: _Lexicon, ltoks: list[str], ftoks: list[str], k: int, b: int
+) -> tuple[str | None, int]:
+    """The service named at token k, maybe after a unit ("bên công an", "xe của cảnh sát"),
+    and the token after it; (None, k) when none is."""
+    for start in (k, k + (lex.responder_units.at(ltoks, ftoks, k, b) if k < b else 0)):
+        for name, phrases in lex.responder_services.items():
+            size = phrases.at(ltoks, ftoks, start, b) if start < b else 0
+            if size:
+                return name, start + size
+    return None, k
 
 
 def _team_size(lex: _Lexicon, ltoks: list[str], ftoks: list[str], k: int, b: int) -> int:
@@ -468,19 +529,40 @@ def _someone_trapped(lex: _Lexicon, ltoks: list[str], ftoks: list[str]) -> bool:
 def _people_inside(lex: _Lexicon, ltoks: list[str], ftoks: list[str], accented: bool) -> bool:
     """Whether people are said to be inside what is stuck: "thang máy bị kẹt, có 2 người bên
     trong" (lexicon `trapped_inside`), not "không có ai bên trong"."""
-    if not lex.inside_stuck.has_any(ltoks, accented):
-        return False
+    return lex.inside_stuck.has_any(ltoks, accented) and _someone_inside(lex, ltoks, ftoks)
+
+
+# The most words between "bên trong" and the people it holds: "bên trong vẫn còn 2 người".
+INSIDE_GAP = 4
+
+
+def _someone_inside(lex: _Lexicon, ltoks: list[str], ftoks: list[str]) -> bool:
+    """Whether people are said to be inside, named before the words ("có 2 người bên trong")
+    or after them in the clause with a word that holds them ("bên trong có 2 người", "ở trong
+    còn 1 chị"), not negated ("bên trong không có ai")."""
     n = len(ftoks)
-    for k in range(1, n):
-        if not lex.inside_words.at(ltoks, ftoks, k, n):
+    for k in range(n):
+        size = lex.inside_words.at(ltoks, ftoks, k, n)
+        if not size:
             continue
         for j in range(max(0, k - 3), k):  # a person noun of up to three words, ending at k
-            if lex.persons.at(ltoks, ftoks, j, k) == k - j and not any(
-                lex.inside_not_after.at(ltoks, ftoks, a, j) == j - a
-                for a in range(max(0, j - 2), j)
-            ):
+            if lex.persons.at(ltoks, ftoks, j, k) == k - j and not _denied(lex, ltoks, ftoks, j):
+                return True
+        held = False  # after the words, people are there when something holds them
+        for j in range(k + size, min(n, k + size + INSIDE_GAP)):
+            if ftoks[j][0] in _BOUNDARY_CHARS:
+                break
+            held = held or lex.inside_holds.has(ltoks[j], ltoks[j] != ftoks[j])
+            if held and lex.persons.at(ltoks, ftoks, j, n) and not _denied(lex, ltoks, ftoks, j):
                 return True
     return False
+
+
+def _denied(lex: _Lexicon, ltoks: list[str], ftoks: list[str], j: int) -> bool:
+    """Whether the people named at token j are denied: "không có ai", "chưa có người"."""
+    return any(
+        lex.inside_not_after.at(ltoks, ftoks, a, j) == j - a for a in range(max(0, j - 2), j)
+    )
 
 
 def _says_any(phrases: _Phrases, ltoks: list[str], ftoks: list[str]) -> bool:

@@ -45,6 +45,7 @@ _SCOPE_SHORT, _SCOPE_CLAUSE = 1, 2
     M_WEEKDAY, M_AGO, M_MONTH, M_LAUGH,
 ) = (1 << k for k in range(12))  # fmt: skip
 M_TIME = M_DAYPART | M_WEEKDAY | M_AGO  # any time word that needs no digit
+RESPONDER_SERVICES: Final = ("fire", "police")  # who may come to an incident (lexicon)
 TRAPPED: Final = "trapped"  # the reason of someone trapped, high only when a person is named
 
 
@@ -249,6 +250,7 @@ class _Lexicon:
         self.directive_calls = frozenset(fold(_norm(w)) for w in directive.get("calls") or ())
         self.directive_done = _Phrases(directive.get("done") or ())
         self._arrival(data.get("arrival") or {})
+        self._responders(data.get("responders") or {})
         self.joke_high = frozenset(data.get("joke_high") or ())
         # Someone trapped: the phrases giving the reason, and who may be trapped.
         self.trapped = _Phrases(e.phrase for e in entries if e.why == TRAPPED)
@@ -260,6 +262,7 @@ class _Lexicon:
         self.inside_words = _Phrases(inside.get("words") or ())
         self.inside_stuck = _Words(inside.get("stuck") or ())
         self.inside_not_after = _Phrases(inside.get("not_after") or ())
+        self.inside_holds = _Words(inside.get("holds") or ())
         self._places(data["places"])
         self._company(data["company"])
         self._people(data["people"])
@@ -282,6 +285,19 @@ class _Lexicon:
         self.arrival_places = _Phrases(spec.get("places") or ())
         self.arrival_done = _Phrases(spec.get("done") or ())
         self.arrival_after = frozenset(fold(_norm(w)) for w in spec.get("after") or ())
+
+    def _responders(self, spec: Mapping[str, Any]) -> None:
+        """The words of responders coming ("xe cứu hỏa tới nơi rồi"): see the lexicon's
+        `responders`; `responder_services` maps each service's phrases to its name."""
+        self.responder_units = _Phrases(spec.get("units") or ())
+        self.responder_services = {
+            service: _Phrases(spec.get(service) or ()) for service in RESPONDER_SERVICES
+        }
+        self.responder_area = _Phrases(spec.get("area") or ())
+        self.responder_before = _Phrases(spec.get("before") or ())
+        self.responder_verbs = _Phrases(spec.get("verbs") or ())
+        self.responder_verb_words = frozenset(self.responder_verbs.by_first)
+        self.responder_at = frozenset(fold(_norm(w)) for w in spec.get("at") or ())
 
     def _word_marks(self) -> dict[str, int]:
         """Folded word -> the M_ bits of the word lists that hold it."""

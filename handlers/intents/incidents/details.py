@@ -1,8 +1,11 @@
 """Details a reporter sends right after a report ("có 2 người bị bỏng", "ở phía sau xưởng A",
-"lúc 14h15"): added to the incident's record; the alerted hear those that make it graver."""
+"lúc 14h15"): added to the incident's record; the alerted hear those that make it graver.
+The fire brigade or the police arriving ("xe cứu hỏa tới nơi rồi"), said by anyone in the
+group of an incident under way, is a note on its timeline."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import timedelta
 
 from handlers.context import Context
@@ -20,6 +23,7 @@ from handlers.intents.incidents.understanding import (
     place_keys,
     worse,
 )
+from handlers.parse.followups import people_inside, responders_coming, says_stuck
 from handlers.registry import hook
 from handlers.texts import incidents as texts
 from handlers.texts.people import title_of
@@ -31,6 +35,7 @@ from models.incidents import (
     join_key,
     last_word_on,
     latest_report_in_chat,
+    open_incidents_in_chat,
     open_reports_since,
 )
 from models.incidents import split_key as place_key_parts
@@ -45,12 +50,27 @@ DETAIL_MAX_MINUTES = 30
 # as grave as an injury. Only people: "máy bị kẹt" is a report of its own.
 TRAPPED = ("mac ket", "bi ket", "ket lai", "ket ben trong", "khong ra duoc", "chua ra duoc")
 PERSON = ("nguoi", "cong nhan", "nhan vien", "bao ve", "ai")
+# The fire brigade or the police arriving joins the incident under way in the group: one with a
+# report there in the last UPDATE_HOURS (a fire burns for hours; one left open since the
+# morning is not what they came for). The fire brigade comes to a fire first.
+UPDATE_HOURS = 6
+SERVICE_CATEGORIES = {"fire": ("fire",)}
 
 
-def detail_of(ctx: Context) -> tuple[Understood, bool] | None:
-    """What the message adds (the parse, and whether someone is trapped) when it is a detail
-    a report could take: people, a place, a time, or graver words, and no kind of incident
-    of its own; None otherwise."""
+@dataclass(frozen=True, slots=True)
+class Detail:
+    """What a message adds to a report."""
+
+    u: Understood
+    trapped: bool  # someone said trapped
+    inside: bool  # people said inside: trapped when the report is of something stuck
+    responders: frozenset[str]  # services said coming or there ("fire", "police")
+
+
+def detail_of(ctx: Context) -> Detail | None:
+    """What the message adds when it is a detail a report could take: people, a place, a
+    time, graver words, people inside, responders coming, and no kind of incident of its
+    own; None otherwise."""
     parsed = ctx.parsed
     if parsed is None or parsed.type not in ("incident", "other"):
         return None
@@ -65,9 +85,13 @@ def detail_of(ctx: Context) -> tuple[Understood, bool] | None:
         # A report in its own right ("cháy ở xưởng 2", "có trộm ở kho 5"): filed, and merged
         # by the usual rules or its own incident (a theft after a fire is its own).
         return None
-    if not (u.people or u.places or u.time or grave(u, trapped) or u.severity == "high"):
+    inside = people_inside(ctx.text)
+    # The parser reads "xe cứu hỏa tới nơi rồi" as no incident (other): only then is it news.
+    responders = responders_coming(ctx.text) if parsed.type == "other" else frozenset[str]()
+    news = u.people or u.places or u.time or grave(u, trapped) or u.severity == "high"
+    if not (news or inside or responders):
         return None
-    return u, trapped
+    return Detail(u, trapped, inside, responders)
 
 
 def grave(u: Understood, trapped: bool) -> bool:
@@ -83,11 +107,13 @@ async def report_detail(ctx: Context) -> bool:
     found = detail_of(ctx)
     if found is None:
         return False
-    u, trapped = found
     target = await _report_added_to(ctx)
     if target is None:
-        return False
+        return bool(found.responders) and await _update_under_way(ctx, found.responders)
     report, incident = target
+    u = found.u
+    # "bên trong có 2 người" after "thang máy nhà B bị kẹt": the people are trapped in it.
+    trapped = found.trapped or (found.inside and says_stuck(report.text))
     _complete(ctx, report, incident, u, trapped)
     words = clipped(ctx.text)
     code = texts.incident_code(incident.id)
@@ -96,6 +122,28 @@ async def report_detail(ctx: Context) -> bool:
     answer = texts.DETAIL_ADDED.format(code=code, words=words, title=title_of(ctx.member))
     answer += await _pass_on(ctx, report, incident, u, trapped)
     await ctx.reply(answer, ref_type="report", ref_id=report.id)
+    return True
+
+
+async def _update_under_way(ctx: Context, services: frozenset[str]) -> bool:
+    """Responders arriving, said in a group by someone with no report taking details: a note
+    ("update") on the incident under way there, if any; nobody else is told."""
+    if ctx.is_private:
+        return False
+    since = ctx.now - timedelta(hours=UPDATE_HOURS)
+    found = await open_incidents_in_chat(ctx.session, ctx.event.chat_id, since)
+    wanted = {c for s in services for c in SERVICE_CATEGORIES.get(s, ())}
+    chosen = next((i for i in found if i.category in wanted), found[0] if found else None)
+    if chosen is None:
+        return False
+    incident = await get_incident(ctx.session, chosen.id, lock=True)
+    if incident is None or incident.status not in OPEN:
+        return False
+    add_event(ctx.session, incident, "update", ctx.now, ctx.member.id, ctx.text.strip())
+    answer = texts.DETAIL_ADDED.format(
+        code=texts.incident_code(incident.id), words=clipped(ctx.text), title=title_of(ctx.member)
+    )
+    await ctx.reply(answer, ref_type="incident", ref_id=incident.id)
     return True
 
 

@@ -1,0 +1,43 @@
+"""Words read against an incident under way: the fire brigade or the police coming, people
+inside what was reported stuck (handlers/intents/incidents/details.py asks)."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+from handlers.parse.scanning import _clause_spans, _read, _responder_at, _someone_inside
+from handlers.parse.vocabulary import M_ACCENTED, _lexicon
+from handlers.text import lower, normalize_text
+
+
+@lru_cache(maxsize=256)
+def _words(text: str) -> tuple[list[str], list[str], bool]:
+    """The text's lower-case and folded tokens, and whether marks were typed (read once for
+    the questions asked of one message; callers never change the lists)."""
+    norm = normalize_text(text)
+    ltoks, ftoks, marks = _read(_lexicon(), norm, lower(norm))
+    return ltoks, ftoks, bool(marks & M_ACCENTED)
+
+
+def responders_coming(text: str) -> frozenset[str]:
+    """The services ("fire", "police") a message says are coming or there, each in a clause
+    of its own: "xe cứu hỏa tới nơi rồi", "công an đã có mặt"; empty for "gọi cứu hỏa"."""
+    lex = _lexicon()
+    ltoks, ftoks, _ = _words(text)
+    if lex.responder_verb_words.isdisjoint(ftoks):
+        return frozenset()
+    services = (_responder_at(lex, ltoks, ftoks, a, b) for a, b in _clause_spans(ftoks) if b > a)
+    return frozenset(s for s in services if s is not None)
+
+
+def people_inside(text: str) -> bool:
+    """Whether the message says people are inside ("bên trong có 2 người", "có người bên
+    trong"), not that nobody is ("bên trong không có ai")."""
+    ltoks, ftoks, _ = _words(text)
+    return _someone_inside(_lexicon(), ltoks, ftoks)
+
+
+def says_stuck(text: str) -> bool:
+    """Whether the message says something is stuck ("thang máy nhà B bị kẹt")."""
+    ltoks, _, accented = _words(text)
+    return _lexicon().inside_stuck.has_any(ltoks, accented)
