@@ -150,3 +150,23 @@ async def test_checked_after_a_report_that_said_nothing_of_checking_is_a_patrol(
     await say(bot, "u2", MENTION + "đã kiểm tra, bình thường")
     assert said(bot, COUNCIL)[-1].startswith(PATROL)
     assert await details(bot) == []
+
+
+async def test_by_day_a_report_never_alerted_takes_the_outcome_and_tells_no_one(
+    bot: Bot,
+) -> None:
+    """10:00: a stranger by day is not urgent, so no one was alerted: the outcome joins SV1,
+    and the receipt names no one told."""
+    bot.clock.set(datetime(2026, 12, 7, 3, 0, tzinfo=UTC))
+    await say(bot, "u1", "chào bot", group=None)
+    await say(bot, "u2", "Có người lạ trèo tường vào kho 2, đã cho bảo vệ đi kiểm tra", group=None)
+    async with bot.sessions() as s:
+        sv1 = await s.get(Incident, 1)
+    assert sv1 is not None and not sv1.urgent
+    quan = len(said(bot, "u1"))
+    bot.clock.advance(timedelta(minutes=5))
+    await say(bot, "u2", "đã kiểm tra, không mất tài sản", group=None)
+    assert said(bot, "u2")[-1] == (
+        'Đã bổ sung vào sự việc SV1: "đã kiểm tra, không mất tài sản". Cảm ơn chị!'
+    )
+    assert len(said(bot, "u1")) == quan and await patrols(bot) == []
