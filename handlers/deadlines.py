@@ -39,6 +39,28 @@ def _nearest(day: date, today: date) -> date | None:
     return min(options, key=lambda d: abs((d - today).days), default=None)
 
 
+def _typed_date(m: re.Match[str], today: date) -> date | None:
+    """The day of a typed date ("30/11", "5/1/2027"); None when there is no such day."""
+    d, mo = int(m[1]), int(m[2])
+    year = int(m[3]) if m[3] else today.year
+    if year < 100:
+        year += 2000
+    try:
+        day = date(year, mo, d)
+    except ValueError:
+        return None
+    # The nearest 30/11: yesterday's date typed by mistake stays yesterday (the task refuses
+    # it), 5/1 typed in December is next January.
+    return day if m[3] else _nearest(day, today)
+
+
+def _days_to(wm: re.Match[str], today: date) -> int:
+    """Days from `today` to the weekday named ("thứ 6", "chủ nhật"); 0 when it is today."""
+    target = 8 if wm[1] is None else (int(wm[1]) if wm[1].isdigit() else _WEEKDAY_WORDS[wm[1]])
+    weekday = (target - 2) % 7  # thứ 2 = Monday = 0, chủ nhật = 6
+    return (weekday - today.weekday()) % 7
+
+
 def parse_deadline(text: str, now: datetime, tz: ZoneInfo) -> datetime | None:
     """The moment meant by a deadline phrase, or None if it cannot be read."""
     folded = fold(text).lower().strip()
@@ -46,20 +68,9 @@ def parse_deadline(text: str, now: datetime, tz: ZoneInfo) -> datetime | None:
     day: date | None = None
     m = _DATE.search(folded)
     if m:
-        d, mo = int(m[1]), int(m[2])
-        year = int(m[3]) if m[3] else local_now.year
-        if year < 100:
-            year += 2000
-        try:
-            day = date(year, mo, d)
-        except ValueError:
+        day = _typed_date(m, local_now.date())
+        if day is None:
             return None
-        if not m[3]:
-            # The nearest 30/11: yesterday's date typed by mistake stays yesterday (the task
-            # refuses it), 5/1 typed in December is next January.
-            day = _nearest(day, local_now.date())
-            if day is None:
-                return None
         folded = folded[: m.start()] + " " + folded[m.end() :]
     elif "ngay kia" in folded:
         day = local_now.date() + timedelta(days=2)
@@ -68,10 +79,7 @@ def parse_deadline(text: str, now: datetime, tz: ZoneInfo) -> datetime | None:
     elif "hom nay" in folded or "trong ngay" in folded:
         day = local_now.date()
     elif (wm := _WEEKDAY.search(folded)) is not None:
-        target = 8 if wm[1] is None else (int(wm[1]) if wm[1].isdigit() else _WEEKDAY_WORDS[wm[1]])
-        weekday = (target - 2) % 7  # thứ 2 = Monday = 0, chủ nhật = 6
-        ahead = (weekday - local_now.weekday()) % 7 or 7
-        day = local_now.date() + timedelta(days=ahead)
+        day = local_now.date() + timedelta(days=_days_to(wm, local_now.date()) or 7)
     elif (dm := _DAYS.search(folded)) is not None:
         day = local_now.date() + timedelta(days=int(dm[1]))
     tm = _TIME.search(folded)
@@ -104,3 +112,34 @@ def leave_ends(text: str, said_at: datetime, tz: ZoneInfo) -> datetime | None:
     if _FOR_DAYS.search(folded):
         return parse_deadline(folded, said_at, tz)
     return None
+
+
+# A day's absence, folded: "hôm nay", "chiều nay", "ca đêm nay"; "mai", "sáng mai"; "ngày kia".
+_TODAY = re.compile(r"\b(?:hom|bua|sang|trua|chieu|toi|dem) nay\b")
+_TOMORROW = re.compile(r"\bmai\b")
+_AFTER_TOMORROW = re.compile(r"\bngay (?:kia|mot)\b")
+_NEXT_WEEK = re.compile(r"\btuan (?:sau|toi)\b")
+
+
+def absence_day(text: str, said_at: datetime, tz: ZoneInfo) -> date | None:
+    """The day a day's absence is for ("mai e xin nghỉ 1 hôm", "chiều nay", "thứ 2 tuần
+    sau", "ngày 8/12"); None when no day is named or the leave has an end ("đến 10/12")."""
+    folded = fold(text).lower()
+    if _UNTIL.search(folded + " "):
+        return None
+    today = said_at.astimezone(tz).date()
+    if (m := _DATE.search(folded)) is not None:
+        return _typed_date(m, today)
+    if _AFTER_TOMORROW.search(folded):
+        return today + timedelta(days=2)
+    if _TOMORROW.search(folded):
+        return today + timedelta(days=1)
+    if _TODAY.search(folded):
+        return today
+    wm = re.search(rf"\b(?:{_WEEKDAY.pattern})", folded)
+    if wm is None:
+        return None
+    ahead = _days_to(wm, today)
+    if _NEXT_WEEK.search(folded):  # "thứ 2 tuần sau": in the week that starts next Monday
+        return today + timedelta(days=7 - today.weekday() + (today.weekday() + ahead) % 7)
+    return today + timedelta(days=ahead or 7)

@@ -12,7 +12,7 @@ from sqlalchemy import func, insert, select
 from handlers.chat import chat_reply
 from handlers.config import shift_times
 from handlers.context import Context
-from handlers.deadlines import leave_ends
+from handlers.deadlines import absence_day, leave_ends
 from handlers.intents.basic import plain_message
 from handlers.registry import intent
 from handlers.text import fold
@@ -151,18 +151,20 @@ async def absent(ctx: Context) -> None:
     if late:
         await chat_reply(ctx, texts.LATE_OK.format(name=name, you=you))
         return
-    until = _leave_end_day(ctx)
-    if until is None:
-        await chat_reply(ctx, texts.ABSENT_OK.format(name=name, you=you))
-        return
-    await chat_reply(ctx, texts.ABSENT_UNTIL_OK.format(name=name, until=until, you=you))
+    await chat_reply(ctx, _away_answer(ctx, name, you))
 
 
-def _leave_end_day(ctx: Context) -> str | None:
-    """The last day of the leave announced ("10/12"), as /chuahoatdong and the digest show
-    it; None for a day's absence. Said back so a misread date is caught at once: the nudges
-    stay away until that day."""
-    end = leave_ends(ctx.text, ctx.event.sent_at, ctx.tz)
-    if end is None or end <= ctx.event.sent_at:
-        return None
-    return end.astimezone(ctx.tz).strftime("%d/%m")
+def _away_answer(ctx: Context, name: str, you: str) -> str:
+    """The absence said back as read, so a misread day is caught at once: a leave's last day
+    ("nghỉ đến 10/12", as /chuahoatdong and the digest show it: the nudges stay away till
+    then), a day's absence with its day ("báo vắng ngày mai (thứ Hai 07/12)"), else neither."""
+    said_at = ctx.event.sent_at
+    end = leave_ends(ctx.text, said_at, ctx.tz)
+    day = absence_day(ctx.text, said_at, ctx.tz)
+    if end is not None and end > said_at and end.astimezone(ctx.tz).date() != day:
+        until = end.astimezone(ctx.tz).strftime("%d/%m")
+        return texts.ABSENT_UNTIL_OK.format(name=name, until=until, you=you)
+    if day is None:
+        return texts.ABSENT_OK.format(name=name, you=you)
+    when = texts.absence_day_text(day, said_at.astimezone(ctx.tz).date())
+    return texts.ABSENT_DAY_OK.format(name=name, day=when, you=you)

@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
+from datetime import date, timedelta
+
+from handlers.texts.requests import weekday_date
+
 CHECKIN_OK = {
     "attendance": "✅ Đã ghi nhận {name} có mặt lúc {time}. Cảm ơn {you}!",
     "shift": "✅ Đã ghi nhận {name} vào ca lúc {time}. Chúc ca trực an toàn!",
     "patrol": "✅ Đã ghi nhận báo cáo tuần tra của {name} lúc {time}: tình hình bình thường. Cảm ơn {you}!",
 }
 ABSENT_OK = "Đã ghi nhận {name} báo vắng. Cảm ơn {you} đã báo trước."
+# A day's absence with its day named ("mai e xin nghỉ 1 hôm"): the day read, said back.
+ABSENT_DAY_OK = "Đã ghi nhận {name} báo vắng {day}. Cảm ơn {you} đã báo trước."
 # A leave with an end ("nghỉ phép đến 10/12", "nghỉ 3 ngày"): the day read, said back.
 ABSENT_UNTIL_OK = "Đã ghi nhận {name} nghỉ đến {until}. Cảm ơn {you} đã báo trước."
 LATE_OK = "Đã ghi nhận {name} báo đến muộn. Cảm ơn {you} đã báo trước."
@@ -122,3 +128,12 @@ NUDGE_GROUP = {
 }
 NUDGE_COORDINATOR = "📋 Thành viên chưa hoạt động lâu ngày (cần đôn đốc):\n{lines}"
 NUDGE_COORDINATOR_LINE = "• {name} ({enterprise}): {days} ngày"
+
+
+def absence_day_text(day: date, today: date) -> str:
+    """ "hôm nay (06/12)", "ngày mai (thứ Hai 07/12)", "thứ Sáu 11/12": an absence's day."""
+    if day == today:
+        return f"hôm nay ({day.strftime('%d/%m')})"
+    if day == today + timedelta(days=1):
+        return f"ngày mai ({weekday_date(day)})"
+    return weekday_date(day)

@@ -186,6 +186,8 @@ PHOTO_ATTACHED = "Bot đã lưu ảnh vào báo cáo số {report_id} ({code}). 
 DETAIL_ADDED = 'Đã bổ sung vào sự việc {code}: "{words}". Cảm ơn {title}!'
 DETAIL_PASSED_ON = " Bot đã báo thêm cho {names}."
 DETAIL_TO_ALERTED = '🚨 Sự việc {code} ({category}{where}): {who} báo thêm "{words}".'
+# How a reported incident went ("2 đối tượng bỏ chạy, không mất tài sản"): news, not an alarm.
+OUTCOME_TO_ALERTED = 'Sự việc {code} ({category}{where}): {who} báo thêm "{words}".'
 # Said in private about a report made in a group: which incident the detail joined.
 REPORTED_IN_GROUP = "{code} ({category}{where}, {title} báo trong nhóm {group} lúc {at})"
 PHOTO_ORPHAN = (

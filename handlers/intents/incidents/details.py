@@ -5,12 +5,13 @@ group of an incident under way, is a note on its timeline."""
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import timedelta
 
 from handlers.context import Context
 from handlers.intents.incidents.alerts import is_held, raise_alert, reach_of, tell_alerted
-from handlers.intents.incidents.status import clipped, says_false_alarm
+from handlers.intents.incidents.status import clipped, on_rounds, says_false_alarm
 from handlers.intents.incidents.understanding import (
     URGENT_REASONS,
     Understood,
@@ -115,11 +116,7 @@ async def report_detail(ctx: Context) -> bool:
     # "bên trong có 2 người" after "thang máy nhà B bị kẹt": the people are trapped in it.
     trapped = found.trapped or (found.inside and says_stuck(report.text))
     _complete(ctx, report, incident, u, trapped)
-    words = clipped(ctx.text)
-    code = texts.incident_code(incident.id)
-    if report.chat_id != ctx.event.chat_id:
-        code = await _reported_in_group(ctx, report, incident)
-    answer = texts.DETAIL_ADDED.format(code=code, words=words, title=title_of(ctx.member))
+    answer = await _detail_added(ctx, report, incident)
     answer += await _pass_on(ctx, report, incident, u, trapped)
     await ctx.reply(answer, ref_type="report", ref_id=report.id)
     return True
@@ -145,6 +142,67 @@ async def _update_under_way(ctx: Context, services: frozenset[str]) -> bool:
     )
     await ctx.reply(answer, ref_type="incident", ref_id=incident.id)
     return True
+
+
+# What a check-in's words say of the reporter's incident, folded: its people ("2 đối tượng",
+# "bọn trộm") or how it went ("bỏ chạy", "đã bắt được", "không mất tài sản", "mất 2 cuộn vải").
+OUTCOME_RE = re.compile(
+    r"\b(?:doi tuong|bon trom|ke trom|ke gian|ten trom|thang trom|nghi pham|bo chay|bo tron"
+    r"|tau thoat|chay mat|chay thoat|bat duoc|bat giu|khong mat|thiet hai|mat \d+)\b"
+)
+
+
+@hook(23)
+async def report_outcome(ctx: Context) -> bool:
+    """What the parse reads as an all-clear but tells how the sender's own report went
+    ("đã kiểm tra, 2 đối tượng bỏ chạy, không mất tài sản"), within its details window: a
+    detail of it, passed on to the alerted; no patrol, no "tình hình bình thường"."""
+    parsed = ctx.parsed
+    if parsed is None or parsed.type != "all_clear" or ctx.text.lstrip().startswith("/"):
+        return False
+    words = folded_words(ctx.text)
+    told = OUTCOME_RE.search(words) is not None
+    if not told and not has_phrase(words, "da kiem tra"):
+        return False
+    target = await _report_added_to(ctx)
+    if target is None:
+        return False
+    report, incident = target
+    # "đã kiểm tra" alone is the check her report said would come ("đã cho bảo vệ ra kiểm
+    # tra"), unless it is a round or another place's ("tuần tra khu B, đã kiểm tra").
+    checked = has_phrase(folded_words(report.text), "kiem tra") and not on_rounds(ctx, incident)
+    if not (told or checked):
+        return False
+    _complete(ctx, report, incident, Understood.of(parsed), False)
+    answer = await _detail_added(ctx, report, incident)
+    answer += await _tell_outcome(ctx, report, incident)
+    await ctx.reply(answer, ref_type="report", ref_id=report.id)
+    return True
+
+
+async def _tell_outcome(ctx: Context, report: Report, incident: Incident) -> str:
+    """The outcome to the chats that got the alert, once and as news, not an alarm (an
+    incident never alerted tells no one); what the reporter is told of it."""
+    places = texts.places_text(report.places)
+    text = texts.OUTCOME_TO_ALERTED.format(
+        code=texts.incident_code(incident.id),
+        category=texts.category_name(incident.category),
+        where=f" tại {places}" if places else "",
+        who=name_of(ctx.member),
+        words=clipped(ctx.text),
+    )
+    what = f"outcome-{ctx.message.id if ctx.message else ctx.event.event_key}"
+    told = await tell_alerted(ctx.session, ctx.now, incident, what, text, {ctx.event.chat_id})
+    return await _passed_on_to(ctx, told)
+
+
+async def _detail_added(ctx: Context, report: Report, incident: Incident) -> str:
+    """ "Đã bổ sung vào sự việc SV3: "…". Cảm ơn chị!", naming where the report was made when
+    the detail comes in private."""
+    code = texts.incident_code(incident.id)
+    if report.chat_id != ctx.event.chat_id:
+        code = await _reported_in_group(ctx, report, incident)
+    return texts.DETAIL_ADDED.format(code=code, words=clipped(ctx.text), title=title_of(ctx.member))
 
 
 async def _report_added_to(ctx: Context) -> tuple[Report, Incident] | None:
@@ -255,8 +313,13 @@ async def _pass_on(
     here = {ctx.event.chat_id}
     what = f"detail-{ctx.message.id if ctx.message else ctx.event.event_key}"
     told = await tell_alerted(s, now, incident, what, text, here, urgent=True)
+    return await _passed_on_to(ctx, told)
+
+
+async def _passed_on_to(ctx: Context, told: list[str]) -> str:
+    """ "Bot đã báo thêm cho anh Quân.": from the chats queued for, never assumed."""
     if not told:
         return ""
-    reach = await reach_of(s, told)
+    reach = await reach_of(ctx.session, told)
     names = reach.people + [f"nhóm {g}" for g in reach.groups]
     return texts.DETAIL_PASSED_ON.format(names=texts.names_text(names))
