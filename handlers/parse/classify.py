@@ -297,6 +297,8 @@ def _severity(
     if high == ["injury"] and ("minor" in low or "light_injury" in t.low):
         high = []  # "bị bỏng nhẹ", "băng bó rồi": a light injury is not a grave one...
         low = [why for why in low if why != "minor"]
+    if high == ["toxic"] and "contained" in low:
+        high = []  # "mùi gas nồng nặc ..., em đã khóa van": the leak is shut off
     if t.drill:
         return "low", ("drill",)
     if high:
