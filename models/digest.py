@@ -20,6 +20,7 @@ from sqlalchemy import (
     and_,
     case,
     distinct,
+    exists,
     false,
     func,
     literal_column,
@@ -576,8 +577,12 @@ async def discount_leave(
     `pairs`: (directive_pk, member_pk, key), each counted once in `expected_acks`."""
     if w.tz is None:
         return
-    said_leave = select(Message.member_pk).where(
-        Message.type == "absent", Message.sent_at < w.as_of
+    # Only leave said before the directive went out counts; the (member, sent_at) index
+    # keeps this to each silent member's own messages.
+    said_leave = exists().where(
+        Message.member_pk == pairs.c.member_pk,
+        Message.sent_at < Directive.created_at,
+        Message.type == "absent",
     )
     rows = (
         await session.execute(
@@ -598,7 +603,7 @@ async def discount_leave(
                     Ack.at < w.as_of,
                 ),
             )
-            .where(Ack.id.is_(None), pairs.c.member_pk.in_(said_leave))
+            .where(Ack.id.is_(None), said_leave)
         )
     ).all()
     away = await on_leave_throughout(session, w.tz, (Owed(*row[1:]) for row in rows))
