@@ -146,6 +146,11 @@ async def test_a_tally_counts_over_those_expected_to_answer_not_the_member_on_le
     [status] = w.received("quan")
     assert "5/8 đã nhận (1 nghỉ phép); chưa nhận: " in status
     assert status.endswith("; nghỉ phép: anh Em")
+    # Tuesday 07:30, the coordinators' daily summary: the notice still lacks three.
+    await w.runs("daily_summary", at("Tue", "07:30"))
+    [summary] = w.received("quan")
+    assert "”: 5/8 đã xác nhận (1 nghỉ phép), hạn 08:00 01/12" in summary
+    w.received("thao")
     # Tuesday 08:15, the deadline past: the closing tally, per enterprise the same rule.
     await w.runs("ack_reminders", at("Tue", "08:15"))
     [tally] = w.received("quan")
