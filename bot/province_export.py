@@ -6,7 +6,7 @@ import io
 
 from openpyxl import Workbook
 
-from bot.export import _text
+from bot.export import ON_LEAVE_APART, _text
 from handlers import labels
 from handlers.province import ProvinceDigest
 
@@ -26,6 +26,7 @@ PARK_COLUMNS = (
     ("Trung vị đến khi xong (phút)", "median_resolve_minutes"),
     ("Thông báo", "directives"),
     ("Cần xác nhận", "expected_acks"),
+    (ON_LEAVE_APART, "acks_on_leave"),  # not in "Cần xác nhận" nor the rate
     ("Đã xác nhận", "acks"),
     ("Tỉ lệ xác nhận", "ack_rate"),
     ("Yêu cầu", "requests"),

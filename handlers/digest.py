@@ -15,10 +15,11 @@ from handlers.codes import incident_code, request_code
 from handlers.config import DEFAULT_COUNCIL, Settings, parse_quiet_hours, shift_times
 from handlers.councils import council_name, council_settings
 from handlers.councils import scope as scope_of
-from handlers.leave import away_in_week, with_leave
+from handlers.leave import away_in_week
 from handlers.texts import digest as texts
 from handlers.texts import honour as honour_texts
 from handlers.texts import posts as post_texts
+from handlers.texts.engagement import tally_note
 from handlers.texts.incidents import places_text
 from models import digest as q
 from models import honour
@@ -93,6 +94,7 @@ def window(
         end=end,
         as_of=min(max(now, start), end),
         nights=nights(start, end, tz, night),
+        tz=tz,
     )
 
 
@@ -420,7 +422,7 @@ class Digest:
             night = texts.SHIFTS_NIGHT.format(pct=percent(t.checkins_night, t.checkins))
             lines.append(texts.SHIFTS.format(shifts=" · ".join(per_shift), night=night))
         if t.directives:
-            rate = f" ({percent(t.acks, t.expected_acks)})" if t.expected_acks else ""
+            rate = tally_note(t.acks, t.expected_acks, t.acks_on_leave)
             late = texts.ACKS_LATE.format(n=t.acks_late) if t.acks_late else ""
             lines.append(
                 texts.DIRECTIVES.format(
@@ -667,9 +669,7 @@ async def build_digest(
         trend=trend,
         used_before=used_before,
         open_incidents=await q.open_incidents(session, w, gpk),
-        pending_directives=await with_leave(
-            session, settings, await q.directive_statuses(session, w, gpk, pending_only=True)
-        ),
+        pending_directives=await q.directive_statuses(session, w, gpk, pending_only=True),
         budget_used=await q.budget_used(session, w.as_of),
         budget_limit=settings.engagement.monthly_message_budget,
         generated_at=now,

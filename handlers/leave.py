@@ -3,17 +3,15 @@ silence. The nudges, /chuahoatdong and the weekly digest read them here, so they
 
 from __future__ import annotations
 
-from dataclasses import replace
 from datetime import datetime, timedelta
 
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from handlers.calendar import holidays_between, local
 from handlers.config import Settings
-from handlers.deadlines import leave_ends
-from models.digest import DirectiveStatus, Window
-from models.tables import Message
+from models.digest import Window
+from models.leave import Owed, leaves_said, on_leave_throughout
+from models.tables import Directive, Member
 
 
 async def leaves_end(
@@ -25,19 +23,8 @@ async def leaves_end(
     """When each member's announced leave ("nghỉ phép đến 10/12") ends: until then they are
     not quiet, and their silence counts from then (docs/acks-and-budget.md). `said_before`:
     only leave announced by then (a past week's digest)."""
-    ends: dict[int, datetime] = {}
-    for i in range(0, len(member_ids), 900):
-        stmt = select(Message.member_pk, Message.text, Message.sent_at).where(
-            Message.member_pk.in_(member_ids[i : i + 900]), Message.type == "absent"
-        )
-        if said_before is not None:
-            stmt = stmt.where(Message.sent_at < said_before)
-        rows = await session.execute(stmt)
-        for member_pk, text, sent_at in rows:
-            end = leave_ends(text or "", sent_at, settings.tz)
-            if member_pk is not None and end is not None:
-                ends[member_pk] = max(end, ends.get(member_pk, end))
-    return ends
+    said = await leaves_said(session, settings.tz, member_ids, said_before)
+    return {pk: max(end for _at, end in leaves) for pk, leaves in said.items()}
 
 
 async def away_in_week(
@@ -53,22 +40,19 @@ async def away_when_posted(
     session: AsyncSession, settings: Settings, posted_at: datetime, member_ids: list[int]
 ) -> dict[int, datetime]:
     """Those of `member_ids` already on leave when a directive went out at `posted_at`, and
-    when the leave ends: not chased for it while away, shown apart ("nghỉ phép") in tallies."""
+    when the leave ends: not chased for it while away (tallies: `on_leave_for`)."""
     ends = await leaves_end(session, settings, member_ids, said_before=posted_at)
     return {pk: end for pk, end in ends.items() if end > posted_at}
 
 
-async def with_leave(
-    session: AsyncSession, settings: Settings, statuses: list[DirectiveStatus]
-) -> list[DirectiveStatus]:
-    """The directives' tallies with who was on leave when each went out (`away`), as the
-    reminders see them: the digest and the dashboard show them apart."""
-    out = []
-    for d in statuses:
-        ends = await away_when_posted(session, settings, d.created_at, list(d.missing_pks))
-        away = tuple((pk, ends[pk]) for pk in d.missing_pks if pk in ends)
-        out.append(replace(d, away=away) if away else d)
-    return out
+async def on_leave_for(
+    session: AsyncSession, settings: Settings, d: Directive, missing: list[Member]
+) -> dict[int, datetime]:
+    """Of `missing`, those on leave for `d`'s whole window, and when the leave ends: left out
+    of its tally's denominator and shown apart (models.leave.on_leave_throughout)."""
+    owed = [Owed(d.id, m.id, d.created_at, d.deadline_at) for m in missing]
+    found = await on_leave_throughout(session, settings.tz, owed)
+    return {member_pk: end for (_d, member_pk), end in found.items()}
 
 
 def leave_until(settings: Settings, end: datetime) -> str:

@@ -121,6 +121,7 @@ class ProvinceDigest:
             "median_resolve_minutes": f.median_resolve_minutes,
             "directives": f.directives,
             "expected_acks": f.expected_acks,
+            "acks_on_leave": f.acks_on_leave,
             "acks": f.acks,
             "ack_rate": f.ack_rate,
             "requests": f.requests,

@@ -20,6 +20,7 @@ from sqlalchemy import (
     and_,
     case,
     distinct,
+    exists,
     false,
     func,
     literal_column,
@@ -34,6 +35,7 @@ from sqlalchemy.orm import aliased
 from models.engagement import owed_acks_stmt
 from models.honour import Shift, Shifts, is_night
 from models.inserts import insert_new
+from models.leave import Owed, on_leave_throughout
 from models.outbox import sent_this_month
 from models.tables import (
     DEFAULT_COUNCIL,
@@ -83,6 +85,10 @@ class Window:
     # One park's council (issue 20): its records and its members only. None: no filter
     # (a single-council installation, where every row and member is the council's).
     council_id: str | None = None
+    # The council's time zone, to read declared leave ("nghỉ phép đến 10/12"): with it, acks
+    # owed by members on leave for a directive's whole window leave the tallies' denominator
+    # (models.leave.on_leave_throughout). None: no leave is read (benchmarks, /chuahoatdong).
+    tz: ZoneInfo | None = None
 
 
 @dataclass
@@ -99,8 +105,9 @@ class WeekCounts:
     reports: int = 0
     reports_by_category: dict[str, int] = field(default_factory=dict)
     directives: int = 0
-    expected_acks: int = 0
+    expected_acks: int = 0  # owed by those expected to answer: not the members on leave
     acks: int = 0
+    acks_on_leave: int = 0  # owed by members on leave for the whole window, shown apart
 
     @property
     def ack_rate(self) -> float | None:
@@ -159,6 +166,7 @@ class Figures(WeekCounts):
             "acks": self.acks,
             "acks_late": self.acks_late,
             "expected_acks": self.expected_acks,
+            "acks_on_leave": self.acks_on_leave,
             "ack_rate": self.ack_rate,
             "tasks_done": self.tasks_done,
             "tasks_overdue": self.tasks_overdue,
@@ -193,12 +201,14 @@ class DirectiveStatus:
     missing: list[str]
     late: tuple[str, ...] = ()  # acknowledged, but after the deadline
     missing_pks: tuple[int, ...] = ()  # the members of `missing`, in the same order
-    # Of `missing`: on leave when it went out, and until when (handlers/leave.py).
+    # Of `missing`: on leave for the whole window, and until when (models.leave): shown
+    # apart and not in `expected`.
     away: tuple[tuple[int, datetime], ...] = ()
 
     @property
     def expected(self) -> int:
-        return len(self.acknowledged) + len(self.missing)
+        """Those expected to answer: who acknowledged and who is behind, not those on leave."""
+        return len(self.acknowledged) + len(self.missing) - len(self.away)
 
     @property
     def behind(self) -> list[str]:
@@ -208,7 +218,7 @@ class DirectiveStatus:
 
     @property
     def on_leave(self) -> list[tuple[str, datetime]]:
-        """Of `missing`, those on leave when it went out, each with the leave's end."""
+        """Of `missing`, those on leave for the whole window, each with the leave's end."""
         names = dict(zip(self.missing_pks, self.missing, strict=True))
         return [(names[pk], until) for pk, until in self.away]
 
@@ -532,6 +542,7 @@ async def directive_figures(
         fig = into.setdefault(key, Figures())
         fig.expected_acks, fig.acks, fig.directives = int(expected), int(acked), int(directives)
         fig.acks_late = int(acked_late)
+    await discount_leave(session, w, pairs, into)
     # A directive counts for the groups it targets (and for the park) even if nobody there
     # was expected to answer; enterprises only see directives that asked their members.
     if kind == "enterprise":
@@ -555,6 +566,52 @@ async def directive_figures(
             stmt = stmt.group_by(Group.id)
     for key, n in await session.execute(stmt):
         into.setdefault(key, Figures()).directives = int(n)
+
+
+async def discount_leave(
+    session: AsyncSession, w: Window, pairs: Subquery, into: dict[Any, Figures]
+) -> None:
+    """Moves the acks owed by members on leave for their directive's whole window from each
+    key's `expected_acks` to `acks_on_leave` (models.leave.on_leave_throughout).
+
+    `pairs`: (directive_pk, member_pk, key), each counted once in `expected_acks`."""
+    if w.tz is None:
+        return
+    # Only leave said before the directive went out counts; the (member, sent_at) index
+    # keeps this to each silent member's own messages.
+    said_leave = exists().where(
+        Message.member_pk == pairs.c.member_pk,
+        Message.sent_at < Directive.created_at,
+        Message.type == "absent",
+    )
+    rows = (
+        await session.execute(
+            select(
+                pairs.c.key,
+                pairs.c.directive_pk,
+                pairs.c.member_pk,
+                Directive.created_at,
+                Directive.deadline_at,
+            )
+            .select_from(pairs)
+            .join(Directive, Directive.id == pairs.c.directive_pk)
+            .outerjoin(
+                Ack,
+                and_(
+                    Ack.directive_pk == pairs.c.directive_pk,
+                    Ack.member_pk == pairs.c.member_pk,
+                    Ack.at < w.as_of,
+                ),
+            )
+            .where(Ack.id.is_(None), said_leave)
+        )
+    ).all()
+    away = await on_leave_throughout(session, w.tz, (Owed(*row[1:]) for row in rows))
+    for key, directive_pk, member_pk, *_window in rows:
+        if (directive_pk, member_pk) in away:
+            fig = into.setdefault(key, Figures())
+            fig.expected_acks -= 1
+            fig.acks_on_leave += 1
 
 
 def _scope_chats(
@@ -818,6 +875,14 @@ async def directive_statuses(
             missing_pks.setdefault(did, []).append(pk)
         if ack_at is not None and ack_at > deadline[did]:
             late.setdefault(did, []).append(who)
+    away: dict[tuple[int, int], datetime] = {}
+    if w.tz is not None:
+        owed = [
+            Owed(d.id, pk, d.created_at, d.deadline_at)
+            for d in directives
+            for pk in missing_pks.get(d.id, [])
+        ]
+        away = await on_leave_throughout(session, w.tz, owed)
     out = [
         DirectiveStatus(
             d.id,
@@ -829,6 +894,7 @@ async def directive_statuses(
             missing.get(d.id, []),
             tuple(late.get(d.id, [])),
             tuple(missing_pks.get(d.id, [])),
+            tuple((pk, away[(d.id, pk)]) for pk in missing_pks.get(d.id, []) if (d.id, pk) in away),
         )
         for d in reversed(directives)
     ]

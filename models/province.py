@@ -21,6 +21,7 @@ from models.digest import (
     Window,
     _at_night,
     _still_open_at,
+    discount_leave,
     expected_acks,
     expected_member,
     overdue_at,
@@ -319,6 +320,7 @@ async def directive_totals(session: AsyncSession, w: Window, into: dict[str, Fig
     for key, expected, acked, acked_late in await session.execute(stmt):
         fig = into.setdefault(key, Figures())
         fig.expected_acks, fig.acks, fig.acks_late = int(expected), int(acked), int(acked_late)
+    await discount_leave(session, w, pairs, into)  # the digest's rule for members on leave
     count = (
         select(Directive.council_id, func.count())
         .where(_in_week(Directive.created_at, w))

@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import and_, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -18,6 +19,7 @@ from sqlalchemy.orm import aliased
 
 from models import dashboard as dq
 from models.engagement import owed_acks_stmt
+from models.leave import Owed, on_leave_throughout
 from models.people import fold_name
 from models.tables import (
     Ack,
@@ -287,7 +289,9 @@ class Acker:
     enterprise: str | None
     acked_at: datetime | None
     member_pk: int = 0
-    away_until: str | None = None  # "10/12": on leave when the directive went out
+    # "10/12": no acknowledgement, on leave for the directive's whole window (models.leave):
+    # shown apart and not counted among those expected to answer.
+    away_until: str | None = None
 
     def late(self, deadline: datetime) -> bool:
         return self.acked_at is not None and self.acked_at > deadline
@@ -302,7 +306,20 @@ class DirectiveStory:
     status: str
     issued_by: str | None
     targets: list[str]
-    people: list[Acker]  # everyone expected to acknowledge, by enterprise then name
+    people: list[Acker]  # everyone owing an acknowledgement, by enterprise then name
+
+    @property
+    def acked(self) -> int:
+        return sum(p.acked_at is not None for p in self.people)
+
+    @property
+    def on_leave(self) -> int:
+        return sum(p.away_until is not None for p in self.people)
+
+    @property
+    def expected(self) -> int:
+        """Those expected to answer: everyone owing one but the members on leave throughout."""
+        return len(self.people) - self.on_leave
 
     def by_enterprise(self) -> list[tuple[str | None, list[Acker]]]:
         out: dict[str | None, list[Acker]] = {}
@@ -311,8 +328,11 @@ class DirectiveStory:
         return sorted(out.items(), key=lambda kv: (kv[0] is None, fold_name(kv[0] or "")))
 
 
-async def directive(session: AsyncSession, directive_id: int) -> DirectiveStory:
-    """Who was expected to acknowledge one directive, who did (and when), who not yet."""
+async def directive(
+    session: AsyncSession, directive_id: int, tz: ZoneInfo | None = None
+) -> DirectiveStory:
+    """Who was expected to acknowledge one directive, who did (and when), who not yet; with
+    `tz`, who of them is on leave for its whole window (models.leave.on_leave_throughout)."""
     d = await session.get(Directive, directive_id)
     if d is None:
         raise LookupError(directive_id)
@@ -329,6 +349,16 @@ async def directive(session: AsyncSession, directive_id: int) -> DirectiveStory:
         .order_by(Member.enterprise, Member.name, Member.id)
     )
     people = [Acker(_name(n, m) or "?", e, at, pk) for n, m, e, at, pk in rows]
+    if tz is not None:
+        silent = [p.member_pk for p in people if p.acked_at is None]
+        owed = [Owed(d.id, pk, d.created_at, d.deadline_at) for pk in silent]
+        away = await on_leave_throughout(session, tz, owed)
+        people = [
+            replace(p, away_until=f"{away[(d.id, p.member_pk)].astimezone(tz):%d/%m}")
+            if (d.id, p.member_pk) in away
+            else p
+            for p in people
+        ]
     people.sort(key=lambda p: fold_name(p.name))  # "Đỗ" next to "Do", not after "Vũ"
     targets = [
         name or chat

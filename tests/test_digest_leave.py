@@ -74,7 +74,7 @@ async def test_the_dashboard_digest_page_lists_who_is_on_leave(
     await sign_in(w.bot, "0903 000 002")
     page = words(await get_text(w.bot, f"/dashboard/?week={WEEK}"))
     assert "🏖 Đang nghỉ phép (1) Tên Doanh nghiệp Đến ngày Hoàng Văn Em May Việt 10/12" in page
-    assert "(6/9): chưa xác nhận Ngô Thị Dung, Vũ Văn Sơn; nghỉ phép: Hoàng Văn Em đến 10/12" in (
+    assert "(6/8): chưa xác nhận Ngô Thị Dung, Vũ Văn Sơn; nghỉ phép: Hoàng Văn Em đến 10/12" in (
         page
     )
 
@@ -92,8 +92,13 @@ async def test_the_spreadsheet_lists_who_is_on_leave(
         ("em", "Hoàng Văn Em", "May Việt", datetime(2026, 12, 10, 23, 59)),
     ]
     [header, drill] = book["Thông báo"].iter_rows(values_only=True)
-    assert (header[4], header[6]) == ("Chưa xác nhận", "Trong đó nghỉ phép")
-    assert (drill[4], drill[6]) == (
-        "Hoàng Văn Em, Ngô Thị Dung, Vũ Văn Sơn",
+    assert (header[3], header[4], header[6]) == (
+        "Cần xác nhận",
+        "Chưa xác nhận",
+        "Nghỉ phép (không tính)",
+    )
+    assert (drill[3], drill[4], drill[6]) == (
+        8,
+        "Ngô Thị Dung, Vũ Văn Sơn",
         "Hoàng Văn Em (đến 10/12)",
     )

@@ -14,6 +14,7 @@ import jinja2
 from handlers import labels
 from handlers.codes import incident_code
 from handlers.digest import Digest, percent
+from handlers.texts.engagement import tally_note
 from handlers.texts.incidents import places_text
 
 
@@ -42,6 +43,7 @@ def environment() -> jinja2.Environment:
     env.filters["places"] = lambda p: places_text(p or []) or "–"
     env.filters["duration"] = duration
     env.globals["pct"] = percent
+    env.globals["tally_note"] = tally_note  # " (62%, 1 nghỉ phép)", as the chat says it
     return env
 
 

@@ -2,18 +2,13 @@
 
 from __future__ import annotations
 
-from dataclasses import replace
-
 from aiohttp import web
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot import keys
 from bot.dashboard.address import bad_parameter
 from bot.dashboard.auth import User, login_required, sessions_of
 from bot.dashboard.views import error_page, now_of, page, path_pk
 from handlers import labels
-from handlers.config import Settings
-from handlers.leave import away_when_posted, leave_until
 from models import story
 from models.db import read_session
 
@@ -85,28 +80,9 @@ async def tasks_page(request: web.Request, user: User) -> web.Response:
 async def directive_page(request: web.Request, user: User) -> web.Response:
     async with read_session(sessions_of(request)) as session:
         try:
-            d = await story.directive(session, path_pk(request))
+            d = await story.directive(session, path_pk(request), request.app[keys.SETTINGS].tz)
         except LookupError:
             return error_page(
                 request, 404, "Không có thông báo", "Không tìm thấy thông báo này.", user
             )
-        d = await _with_leave(session, request.app[keys.SETTINGS], d)
     return page(request, "directive.html", user, d=d, nav="directives")
-
-
-async def _with_leave(
-    session: AsyncSession, settings: Settings, d: story.DirectiveStory
-) -> story.DirectiveStory:
-    """Who had not answered because they were on leave when it went out: shown apart, as the
-    reminders, the tally and the digest treat them (handlers/leave.py)."""
-    silent = [p.member_pk for p in d.people if p.acked_at is None]
-    ends = await away_when_posted(session, settings, d.created_at, silent) if silent else {}
-    if not ends:
-        return d
-    people = [
-        replace(p, away_until=leave_until(settings, ends[p.member_pk]))
-        if p.member_pk in ends
-        else p
-        for p in d.people
-    ]
-    return replace(d, people=people)

@@ -442,7 +442,7 @@ async def digests_page(request: web.Request, user: User) -> web.Response:
         for back in range(12):
             wk = shift_week(last, -back)
             start, end = week_bounds(wk, tz)
-            w = q.Window(start, end, min(now, end), council_id=council_of_request(request))
+            w = q.Window(start, end, min(now, end), council_id=council_of_request(request), tz=tz)
             weeks.append((wk, start, await q.totals(session, w)))
     return page(request, "digests.html", user, weeks=weeks, nav="digest")
 
@@ -541,7 +541,11 @@ async def report_photo(request: web.Request, user: User) -> web.Response:
 async def directives_page(request: web.Request, user: User) -> web.Response:
     now = now_of(request)
     w = q.Window(
-        now - timedelta(days=DIRECTIVE_DAYS), now, now, council_id=council_of_request(request)
+        now - timedelta(days=DIRECTIVE_DAYS),
+        now,
+        now,
+        council_id=council_of_request(request),
+        tz=request.app[keys.SETTINGS].tz,  # reads the leave: those away are shown apart
     )
     async with read_session(sessions_of(request)) as session:
         directives = list(reversed(await q.directive_statuses(session, w)))
@@ -561,7 +565,7 @@ async def members_page(request: web.Request, user: User) -> web.Response:
     now = now_of(request)
     week = week_of(now, settings.tz)
     start, end = week_bounds(week, settings.tz)
-    w = q.Window(start, end, min(now, end), council_id=council_of_request(request))
+    w = q.Window(start, end, min(now, end), council_id=council_of_request(request), tz=settings.tz)
     search = _query(request, "q", 100).strip()
     async with read_session(sessions_of(request)) as session:
         rows = await q.member_activity(session, w, search)

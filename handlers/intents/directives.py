@@ -16,7 +16,7 @@ from handlers.councils import own
 from handlers.intents.checkins import check_in
 from handlers.intents.incidents.status import may_manage
 from handlers.intents.incidents.understanding import SV_RE, TAKE_OVER, folded_words, has_phrase
-from handlers.leave import away_when_posted
+from handlers.leave import on_leave_for
 from handlers.parse import parse
 from handlers.registry import hook, intent
 from handlers.text import fold
@@ -120,12 +120,14 @@ async def issue_directive(ctx: Context) -> None:
             ref_type="directive",
             ref_id=directive.id,
         )
-    expected = len(await expected_ackers(ctx.session, directive.id))
+    owing = await expected_ackers(ctx.session, directive.id)
+    away = await on_leave_for(ctx.session, ctx.settings, directive, owing)
     await ctx.reply(
         texts.DIRECTIVE_SENT.format(
             code=code(directive.id),
             groups=", ".join(g.name for g in groups),
-            expected=expected,
+            expected=len(owing) - len(away),
+            note=texts.tally_note(0, len(owing) - len(away), len(away), rate=False),
             deadline=fmt_time(ctx, deadline),
         )
     )
@@ -150,15 +152,15 @@ async def directive_status(ctx: Context) -> str:
         expected = await expected_ackers(ctx.session, d.id)
         done = await ackers(ctx.session, d.id)
         owing = [m for m in expected if m.id not in done]
-        away = await away_when_posted(
-            ctx.session, ctx.settings, d.created_at, [m.id for m in owing]
-        )
+        away = await on_leave_for(ctx.session, ctx.settings, d, owing)
         missing = labels([m for m in owing if m.id not in away], among=expected)
+        acked = len(expected) - len(owing)
         line = texts.DIRECTIVE_STATUS_LINE.format(
             code=code(d.id),
             created=fmt_time(ctx, d.created_at),
-            acked=sum(1 for m in expected if m.id in done),
-            expected=len(expected),
+            acked=acked,
+            expected=len(expected) - len(away),
+            note=texts.tally_note(acked, len(expected) - len(away), len(away), rate=False),
             missing=", ".join(missing[:15]) + (" …" if len(missing) > 15 else "") or "không",
         )
         on_leave = [m for m in owing if m.id in away]

@@ -17,7 +17,7 @@ from handlers.codes import directive_code, task_code
 from handlers.config import NudgeLevel, Settings
 from handlers.councils import scope
 from handlers.jobs import every, job
-from handlers.leave import away_when_posted, leave_until, leaves_end
+from handlers.leave import away_when_posted, leave_until, leaves_end, on_leave_for
 from handlers.texts import engagement as texts
 from handlers.texts import people as people_texts
 from models.digest import expected_member
@@ -436,8 +436,9 @@ async def ack_reminders(sessions: Sessions, settings: Settings, clock: Clock) ->
                     )
                     .values(status="cancelled", last_error="directive closed before sending")
                 )
+                on_leave = await on_leave_for(session, settings, d, missing)
                 queued += await _report_closed(
-                    session, settings, now, d, expected, done, missing, away
+                    session, settings, now, d, expected, done, missing, on_leave
                 )
                 continue
             # Whoever is away on leave is not chased while it lasts (docs/acks-and-budget.md).
@@ -542,15 +543,18 @@ async def _report_closed(
     missing: list[Member],
     away: dict[int, datetime],
 ) -> int:
-    """The tally to the directive's author at its deadline; those on leave are listed apart."""
-    per: dict[str, list[int]] = defaultdict(lambda: [0, 0])
+    """The tally to the directive's author at its deadline: those on leave for the whole
+    window (`away`) are neither counted nor behind, but listed apart, per enterprise too."""
+    per: dict[str, list[int]] = defaultdict(lambda: [0, 0, 0])
     for m in expected:
         key = m.enterprise or "Khác"
-        per[key][1] += 1
         per[key][0] += m.id in done
-    by_enterprise = "".join(f"• {e}: {a}/{n}\n" for e, (a, n) in sorted(per.items()))
+        per[key][1 if m.id not in away else 2] += 1
+    by_enterprise = "".join(
+        f"• {e}: {a}/{n}{texts.tally_note(a, n, off, rate=False)}\n"
+        for e, (a, n, off) in sorted(per.items())
+    )
     acked = len(expected) - len(missing)
-    rate = f"{round(100 * acked / len(expected))}%" if expected else "—"
     behind = [m for m in missing if m.id not in away]
     lines = [texts.MISSING_LINE.format(names=people_texts.names(behind, among=expected))]
     if not behind:
@@ -573,8 +577,8 @@ async def _report_closed(
                 text=texts.DIRECTIVE_CLOSED.format(
                     code=directive_code(d.id),
                     acked=acked,
-                    expected=len(expected),
-                    rate=rate,
+                    expected=len(expected) - len(away),
+                    note=texts.tally_note(acked, len(expected) - len(away), len(away)),
                     by_enterprise=by_enterprise,
                     missing_line=missing_line,
                 ),

@@ -20,6 +20,8 @@ from handlers.config import Settings, parse_hhmm
 from handlers.councils import scope
 from handlers.intents.requests import address
 from handlers.jobs import every, job
+from handlers.leave import on_leave_for
+from handlers.texts import engagement as engagement_texts
 from handlers.texts import incidents as incident_texts
 from handlers.texts import requests as texts
 from models.engagement import ackers, expected_ackers
@@ -207,14 +209,17 @@ async def _directive_lines(session: AsyncSession, settings: Settings) -> list[st
     for d in list(open_ones):
         expected = await expected_ackers(session, d.id)
         done = await ackers(session, d.id)
-        acked = sum(m.id in done for m in expected)
-        if acked < len(expected):
+        missing = [m for m in expected if m.id not in done]
+        away = await on_leave_for(session, settings, d, missing)
+        acked, asked = len(expected) - len(missing), len(expected) - len(away)
+        if acked < asked:  # those on leave for the whole window are not missing
             lines.append(
                 texts.SUMMARY_DIRECTIVE_LINE.format(
                     code=directive_code(d.id),
                     text=texts.clip(d.text, 60),
                     acked=acked,
-                    expected=len(expected),
+                    expected=asked,
+                    note=engagement_texts.tally_note(acked, asked, len(away), rate=False),
                     deadline=d.deadline_at.astimezone(settings.tz).strftime("%H:%M %d/%m"),
                 )
             )

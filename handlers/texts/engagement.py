@@ -24,7 +24,7 @@ DIRECTIVE_POST = (
     "(hoặc nhắn riêng cho bot: /danhan {id}). Hạn xác nhận: {deadline}."
 )
 DIRECTIVE_SENT = (
-    "Đã gửi thông báo {code} tới {groups}. Cần {expected} người xác nhận trước {deadline}."
+    "Đã gửi thông báo {code} tới {groups}. Cần {expected} người xác nhận{note} trước {deadline}."
 )
 DIRECTIVE_NO_TEXT = "{You} nhập nội dung sau lệnh, vd: /thongbao Tăng cường tuần tra dịp lễ."
 DIRECTIVE_NO_GROUP = "Chưa có nhóm nào để gửi thông báo. Khai báo nhóm trong config.yaml (groups)."
@@ -62,16 +62,31 @@ ACK_REMINDER_GROUP = (
     "⏰ Thông báo {code} còn {missing} {people} chưa xác nhận: {names}.\n"
     'Đề nghị trả lời "đã nhận" vào tin thông báo hoặc nhắn /danhan {id} cho bot. Hạn: {deadline}.'
 )
+# A tally "{acked}/{expected}" counts over those expected to answer; members on leave for the
+# whole window are left out and shown apart: "5/8 đã nhận (1 nghỉ phép)" (`tally_note`).
 DIRECTIVE_CLOSED = (
-    "📋 Thông báo {code} đã hết hạn xác nhận: {acked}/{expected} người đã nhận ({rate}).\n"
+    "📋 Thông báo {code} đã hết hạn xác nhận: {acked}/{expected} người đã nhận{note}.\n"
     "{by_enterprise}{missing_line}"
 )
-DIRECTIVE_STATUS_LINE = "• {code} ({created}): {acked}/{expected} đã nhận; chưa nhận: {missing}"
+DIRECTIVE_STATUS_LINE = (
+    "• {code} ({created}): {acked}/{expected} đã nhận{note}; chưa nhận: {missing}"
+)
 DIRECTIVE_STATUS_LEAVE = "; nghỉ phép: {people}"
 DIRECTIVE_STATUS_NONE = "Không có thông báo nào đang chờ xác nhận."
 MISSING_LINE = "Chưa nhận: {names}."
 ALL_ACKED = "Tất cả đã nhận. 👏"
 ON_LEAVE_LINE = "🏖 Nghỉ phép: {people}."
+TALLY_ON_LEAVE = "{n} nghỉ phép"
+
+
+def tally_note(acked: int, expected: int, on_leave: int = 0, *, rate: bool = True) -> str:
+    """What follows a tally "5/8": " (62%, 1 nghỉ phép)", the rate over those expected to
+    answer and the members on leave apart (docs/acks-and-budget.md); "" if nothing to add."""
+    parts = [f"{round(100 * acked / expected)}%"] if rate and expected else []
+    if on_leave:
+        parts.append(TALLY_ON_LEAVE.format(n=on_leave))
+    return f" ({', '.join(parts)})" if parts else ""
+
 
 TASK_USAGE = "Cú pháp: /giaoviec @tên nội dung việc han 30/11 (hạn có thể kèm giờ, vd 30/11 17h)."
 TASK_WHO = 'Không tìm thấy thành viên "{name}" trong danh sách. Kiểm tra lại tên giúp bot nhé.'

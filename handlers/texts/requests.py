@@ -74,7 +74,9 @@ SUMMARY_REQUEST_LINE = "• {code} {who} ({enterprise}), {age}: “{text}”"
 SUMMARY_TASKS = "⏰ Việc quá hạn ({n}):"
 SUMMARY_TASK_LINE = "• {code} {who}: {text}, {late}"
 SUMMARY_DIRECTIVES = "📢 Thông báo còn thiếu xác nhận ({n}):"
-SUMMARY_DIRECTIVE_LINE = "• {code} “{text}”: {acked}/{expected} đã xác nhận, hạn {deadline}"
+SUMMARY_DIRECTIVE_LINE = (
+    "• {code} “{text}”: {acked}/{expected} đã xác nhận{note}, hạn {deadline}"  # tally_note
+)
 SUMMARY_MORE = "• … và {n} mục khác"
 SUMMARY_FOOTER = (
     "Gõ /baocao xem sự việc, /yeucau xem câu hỏi, /giaoviec xem việc, /thongbao xem thông báo."

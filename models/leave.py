@@ -1,0 +1,94 @@
+"""Declared leave read from members' messages, and the one rule for a tally's denominator:
+who is on leave for a directive's whole window (docs/acks-and-budget.md, "Members on leave").
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from handlers.deadlines import leave_ends
+from models.tables import Message
+
+CHUNK = 900  # members per IN (...): SQLite's bound-parameter limit stays far away
+
+
+@dataclass(frozen=True)
+class Owed:
+    """An acknowledgement owed and not given: the directive, its window, the member."""
+
+    directive_pk: int
+    member_pk: int
+    created_at: datetime
+    deadline_at: datetime
+
+
+@dataclass(frozen=True)
+class Tally:
+    """A directive's acknowledgements: `expected` are those expected to answer, the members on
+    leave for the whole window (`on_leave`) left out of it and shown apart."""
+
+    acked: int
+    expected: int
+    on_leave: int = 0
+
+    @property
+    def rate(self) -> float | None:
+        return round(self.acked / self.expected, 4) if self.expected else None
+
+
+async def leaves_said(
+    session: AsyncSession,
+    tz: ZoneInfo,
+    member_ids: Iterable[int],
+    said_before: datetime | None = None,
+) -> dict[int, list[tuple[datetime, datetime]]]:
+    """Each member's announced leaves ("nghỉ phép đến 10/12") as (said at, ends), said before
+    `said_before` if given; messages that give no end (an absence for the day) are left out."""
+    ids = sorted(set(member_ids))
+    out: dict[int, list[tuple[datetime, datetime]]] = {}
+    for i in range(0, len(ids), CHUNK):
+        stmt = select(Message.member_pk, Message.text, Message.sent_at).where(
+            Message.member_pk.in_(ids[i : i + CHUNK]), Message.type == "absent"
+        )
+        if said_before is not None:
+            stmt = stmt.where(Message.sent_at < said_before)
+        for member_pk, text, sent_at in await session.execute(stmt):
+            end = leave_ends(text or "", sent_at, tz)
+            if member_pk is not None and end is not None:
+                out.setdefault(member_pk, []).append((sent_at, end))
+    return out
+
+
+def leave_through(
+    leaves: list[tuple[datetime, datetime]], created_at: datetime, deadline_at: datetime
+) -> datetime | None:
+    """The end of a leave announced before the directive went out that lasts to its deadline,
+    or None: leave said later, or over before the deadline, excuses nothing."""
+    ends = [end for said, end in leaves if said < created_at]
+    end = max(ends, default=None)
+    return end if end is not None and end >= deadline_at else None
+
+
+async def on_leave_throughout(
+    session: AsyncSession, tz: ZoneInfo, owed: Iterable[Owed]
+) -> dict[tuple[int, int], datetime]:
+    """Of the acknowledgements `owed` and not given, those whose member is on leave for the
+    directive's whole window, by (directive_pk, member_pk), with the leave's end. Every tally
+    (reminders' closing, /thongbao, the digest, the dashboard, the exports) uses this."""
+    owed = list(owed)
+    if not owed:
+        return {}
+    latest = max(o.created_at for o in owed)
+    leaves = await leaves_said(session, tz, (o.member_pk for o in owed), said_before=latest)
+    out: dict[tuple[int, int], datetime] = {}
+    for o in owed:
+        end = leave_through(leaves.get(o.member_pk, []), o.created_at, o.deadline_at)
+        if end is not None:
+            out[(o.directive_pk, o.member_pk)] = end
+    return out
