@@ -315,6 +315,8 @@ async def _export_xlsx(
             rows = with_progress(exports.rows(session, args.kind, since, until), args.kind)
             n = await spool.fill(for_people(args.kind, rows, lang))
         title = exports.TITLE_VI.get(args.kind, args.kind) if lang == "vi" else args.kind
+        if sys.stderr.isatty() and n >= PROGRESS_EVERY:  # the writing takes longer than the read
+            print(f"{args.kind}: writing the workbook…", file=sys.stderr, flush=True)
         await asyncio.to_thread(spool.save, out, title)
     return n
 
@@ -358,8 +360,11 @@ def _copy_out(path: Path | None, src: IO[bytes]) -> None:
             shutil.copyfileobj(src, dst)
 
 
+PROGRESS_EVERY = 5000  # rows between two counts shown on a terminal
+
+
 async def with_progress(
-    rows: AsyncIterator[dict[str, Any]], what: str, every: int = 5000
+    rows: AsyncIterator[dict[str, Any]], what: str, every: int = PROGRESS_EVERY
 ) -> AsyncIterator[dict[str, Any]]:
     """Pass rows through, showing a running count on a terminal (quiet when piped)."""
     tty = sys.stderr.isatty()
