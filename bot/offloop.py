@@ -1,7 +1,7 @@
 """Downloads built off the event loop: rows fetched in one short read, files built in a thread.
 
 Why: openpyxl and the csv module are CPU work (seconds for a large export); on the loop they
-would delay every delivery meanwhile. The writers in bot/export.py stay what they are.
+would delay every delivery meanwhile. The writers themselves are in bot/export.py.
 A CSV is encoded a thousand rows at a time into a spool on disk that the response reads at
 the browser's pace: the read ends when the rows are written, memory stays flat. An XLSX
 spools its rows a thousand at a time too (bot/export.SheetSpool); once the read has ended,

@@ -6,7 +6,7 @@ import asyncio
 import os
 import re
 import secrets
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 from datetime import date, datetime, timedelta
 from importlib import resources
 from typing import Any
@@ -23,7 +23,7 @@ from bot.dashboard.address import TITLES, BadAddress, bad_parameter, parameter
 from bot.dashboard.auth import STATE, User, council_of_request, login_required, sessions_of
 from bot.dashboard.render import render
 from bot.export import digest_xlsx, for_people
-from bot.offloop import file_chunks, spooled_csv, spooled_xlsx
+from bot.offloop import Rows, file_chunks, spooled_csv, spooled_xlsx
 from bot.ratelimit import RateLimiter, Reservation
 from handlers.councils import council_name
 from handlers.digest import (
@@ -754,9 +754,7 @@ async def download(request: web.Request, user: User) -> web.StreamResponse:
     return await _send_xlsx(request, kind, since, until, f"antt-{kind}-{stamp}.xlsx")
 
 
-def _people_rows(
-    kind: str, since: datetime | None, until: datetime | None
-) -> Callable[[AsyncSession], AsyncIterator[dict[str, Any]]]:
+def _people_rows(kind: str, since: datetime | None, until: datetime | None) -> Rows:
     """Downloads are for people: Vietnamese headers and values, like the CLI's default."""
 
     def rows(session: AsyncSession) -> AsyncIterator[dict[str, Any]]:
