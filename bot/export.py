@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
+import asyncio
 import csv
 import io
 import json
+import pickle
 import re
-from collections.abc import AsyncIterator, Iterable, Mapping, Sequence
+import tempfile
+from collections.abc import AsyncIterator, Iterable, Iterator, Mapping, Sequence
 from datetime import datetime
 from typing import IO, TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
 from openpyxl import Workbook
+from openpyxl.cell import WriteOnlyCell
 from openpyxl.utils import get_column_letter
 
 from handlers import labels
@@ -134,6 +138,103 @@ async def write_csv(
     return n
 
 
+class SheetSpool:
+    """One export's rows as the sheet's cells, in pickled batches in a temporary file.
+
+    A write-only sheet takes its column widths before its first row, and a width comes from
+    the column's longest value: the rows wait on disk, a batch at a time, until all are seen.
+    """
+
+    def __init__(
+        self, columns: Iterable[str], tz: ZoneInfo, headers: Sequence[str] | None = None
+    ) -> None:
+        self.columns = list(columns)
+        self.names = list(headers or self.columns)
+        self.tz = tz
+        self.widths = [len(c) for c in self.names]
+        self.rows = 0
+        self.file = tempfile.TemporaryFile()  # noqa: SIM115 (closed by close())
+
+    def __enter__(self) -> SheetSpool:
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        self.file.close()
+
+    def add(self, batch: Sequence[Mapping[str, Any]]) -> None:
+        """Rows to cells, widths grown, the batch appended; CPU work, so run in a thread."""
+        cells = [[_cell(row.get(c), self.tz) for c in self.columns] for row in batch]
+        for values in cells:
+            for i, v in enumerate(values):
+                if v is not None:
+                    self.widths[i] = max(self.widths[i], min(60, len(str(v))))
+        pickle.dump(cells, self.file, pickle.HIGHEST_PROTOCOL)
+        self.rows += len(cells)
+
+    async def fill(self, rows: AsyncIterator[dict[str, Any]]) -> int:
+        """Every row, SPOOL_ROWS at a time through a thread; the loop stays free meanwhile."""
+        batch: list[dict[str, Any]] = []
+        async for row in rows:
+            batch.append(row)
+            if len(batch) == SPOOL_ROWS:
+                await asyncio.to_thread(self.add, batch)
+                batch = []
+        if batch:
+            await asyncio.to_thread(self.add, batch)
+        return self.rows
+
+    def _batches(self) -> Iterator[list[list[Any]]]:
+        self.file.seek(0)
+        while True:
+            try:
+                yield pickle.load(self.file)  # our own file, written by add()
+            except EOFError:
+                return
+
+    def save(self, out: IO[bytes], title: str) -> None:
+        """The workbook, one sheet, header row frozen, into `out`; run it in a thread."""
+        wb = Workbook(write_only=True)
+        ws = _new_sheet(wb, title, self.names, [w + 2 for w in self.widths])
+        for batch in self._batches():
+            for values in batch:
+                ws.append(_styled(ws, values))
+        wb.save(out)
+
+
+SPOOL_ROWS = 1000  # rows per trip to the thread, and per pickled batch in the spool
+DATE_FORMAT = "yyyy-mm-dd hh:mm"
+
+
+def _new_sheet(wb: Workbook, title: str, header: Sequence[Any], widths: Sequence[float]) -> Any:
+    """A write-only sheet with its widths, frozen header row and header, ready for rows."""
+    ws = wb.create_sheet(title[:31])
+    for i, width in enumerate(widths, 1):
+        ws.column_dimensions[get_column_letter(i)].width = width
+    ws.freeze_panes = "A2"
+    ws.append(list(header))
+    return ws
+
+
+def _styled(ws: Any, values: Sequence[Any], percent: bool = False) -> list[Any]:
+    """A row for a write-only sheet: dates (and, with `percent`, rates) as formatted cells."""
+    row: list[Any] = []
+    for v in values:
+        if isinstance(v, datetime):
+            fmt = DATE_FORMAT
+        elif percent and isinstance(v, float):  # the digest's ack_rate, night_share
+            fmt = "0%"
+        else:
+            row.append(v)
+            continue
+        cell = WriteOnlyCell(ws, value=v)
+        cell.number_format = fmt
+        row.append(cell)
+    return row
+
+
 async def write_xlsx(
     rows: AsyncIterator[dict[str, Any]],
     columns: Iterable[str],
@@ -142,32 +243,12 @@ async def write_xlsx(
     title: str = "export",
     headers: Sequence[str] | None = None,
 ) -> int:
-    """One sheet, header row frozen; `headers` names the columns for people."""
-    cols = list(columns)
-    names = list(headers or cols)
-    wb = Workbook()
-    ws = wb.active
-    assert ws is not None
-    ws.title = title[:31]
-    ws.append(names)
-    widths = [len(c) for c in names]
-    n = 0
-    async for row in rows:
-        values = [_cell(row.get(c), tz) for c in cols]
-        ws.append(values)
-        for i, v in enumerate(values):
-            widths[i] = max(widths[i], min(60, len(str(v)) if v is not None else 0))
-        n += 1
-    for i in range(1, len(cols) + 1):
-        letter = get_column_letter(i)
-        ws.column_dimensions[letter].width = widths[i - 1] + 2
-        for cell in ws[letter][1:]:
-            if isinstance(cell.value, datetime):
-                cell.number_format = "yyyy-mm-dd hh:mm"
-    ws.freeze_panes = "A2"
-    buf = io.BytesIO()
-    wb.save(buf)
-    out.write(buf.getvalue())
+    """One sheet, header row frozen; `headers` names the columns for people.
+
+    Rows are spooled to disk and the workbook written in a thread: memory stays flat."""
+    with SheetSpool(columns, tz, headers) as spool:
+        n = await spool.fill(rows)
+        await asyncio.to_thread(spool.save, out, title)
     return n
 
 
@@ -197,73 +278,80 @@ DIGEST_FIGURES = (
 )
 
 
+# A digest sheet: its name and rows, the header row first.
+Sheet = tuple[str, list[list[Any]]]
+
+
 def digest_xlsx(digest: Digest) -> bytes:
     """The digest as a workbook: totals with last week, groups, enterprises, people, directives."""
-    wb = Workbook()
-    totals = wb.active
-    assert totals is not None
-    totals.title = "Tổng hợp"
+    header = ["Tên"] + [label for _k, label in DIGEST_FIGURES]
+    sheets: list[Sheet] = [_totals_sheet(digest)]
+    for title, items in (
+        ("Nhóm", [(g.name, f) for g, f in digest.groups]),
+        ("Doanh nghiệp", digest.enterprises),
+    ):
+        rows: list[list[Any]] = [header]
+        for name, fig in items:
+            values = fig.to_dict()
+            rows.append([_text(name)] + [values[k] for k, _l in DIGEST_FIGURES])
+        sheets.append((title, rows))
+    sheets += [_shift_sheet(digest), _incident_sheet(digest), _request_sheet(digest)]
+    sheets += _people_sheets(digest)
+    sheets.append(_directive_sheet(digest))
+    return _workbook(sheets)
+
+
+def _totals_sheet(digest: Digest) -> Sheet:
+    """The week's figures beside last week's, then reports by category."""
     now, prev = digest.totals.to_dict(), digest.previous.to_dict() if digest.previous else {}
     last_week = labels.week_label(digest.trend[-2][0]) if prev else ""
-    totals.append(["Chỉ số", labels.week_label(digest.week), last_week])
+    rows: list[list[Any]] = [["Chỉ số", labels.week_label(digest.week), last_week]]
     for key, label in DIGEST_FIGURES:
-        totals.append([label, now[key], prev.get(key)])
+        rows.append([label, now[key], prev.get(key)])
     for cat, n in sorted(now["reports_by_category"].items()):
-        totals.append(
+        rows.append(
             [
                 _text(f"Báo cáo: {labels.label(labels.CATEGORY, cat)}"),
                 n,
                 prev.get("reports_by_category", {}).get(cat, 0),
             ]
         )
-    header = ["Tên"] + [label for _k, label in DIGEST_FIGURES]
-    for title, items in (
-        ("Nhóm", [(g.name, f) for g, f in digest.groups]),
-        ("Doanh nghiệp", digest.enterprises),
-    ):
-        ws = wb.create_sheet(title)
-        ws.append(header)
-        for name, fig in items:
-            values = fig.to_dict()
-            ws.append([_text(name)] + [values[k] for k, _l in DIGEST_FIGURES])
-    _shift_sheet(wb, digest)
-    _incident_sheet(wb, digest)
-    _request_sheet(wb, digest)
-    ws = wb.create_sheet("Tích cực")
-    ws.append(["Mã", "Tên", "Doanh nghiệp", "Lượt tương tác"])
-    for m in digest.top_members:
-        ws.append(
-            [
-                _cell(m.member_id, digest.tz),
-                _text(m.name or m.member_id or "?"),  # as the chat text names them
-                _text(m.enterprise or ""),
-                m.interactions,
-            ]
-        )
-    ws = wb.create_sheet("Chưa hoạt động")
-    ws.append(["Mã", "Tên", "Doanh nghiệp", "Lần cuối"])
-    for m in digest.inactive_members:
-        ws.append(
-            [
-                _cell(m.member_id, digest.tz),
-                _text(m.name or m.member_id or "?"),  # as the chat text names them
-                _text(m.enterprise or ""),
-                _cell(m.last_active_at, digest.tz),
-            ]
-        )
-    ws = wb.create_sheet("Nghỉ phép")
-    ws.append(["Mã", "Tên", "Doanh nghiệp", "Đến ngày"])
-    for m, until in digest.on_leave:
-        ws.append(
-            [
-                _cell(m.member_id, digest.tz),
-                _text(m.name or m.member_id or "?"),  # as the chat text names them
-                _text(m.enterprise or ""),
-                _cell(until, digest.tz),
-            ]
-        )
-    ws = wb.create_sheet("Thông báo")
-    ws.append(
+    return "Tổng hợp", rows
+
+
+def _people_sheets(digest: Digest) -> list[Sheet]:
+    """The most active members, those not active yet, and those on leave."""
+    tz = digest.tz
+
+    def person(m: Any, last: Any) -> list[Any]:
+        return [
+            _cell(m.member_id, tz),
+            _text(m.name or m.member_id or "?"),  # as the chat text names them
+            _text(m.enterprise or ""),
+            last,
+        ]
+
+    head = ["Mã", "Tên", "Doanh nghiệp"]
+    return [
+        (
+            "Tích cực",
+            [[*head, "Lượt tương tác"]] + [person(m, m.interactions) for m in digest.top_members],
+        ),
+        (
+            "Chưa hoạt động",
+            [[*head, "Lần cuối"]]
+            + [person(m, _cell(m.last_active_at, tz)) for m in digest.inactive_members],
+        ),
+        (
+            "Nghỉ phép",
+            [[*head, "Đến ngày"]] + [person(m, _cell(until, tz)) for m, until in digest.on_leave],
+        ),
+    ]
+
+
+def _directive_sheet(digest: Digest) -> Sheet:
+    """Directives still owed: who acknowledged, who not, who late, who on leave."""
+    rows: list[list[Any]] = [
         [
             "Nội dung",
             "Gửi lúc",
@@ -273,10 +361,10 @@ def digest_xlsx(digest: Digest) -> bytes:
             "Xác nhận trễ",
             ON_LEAVE_APART,
         ]
-    )
+    ]
     for d in digest.pending_directives:
         away = [f"{who} (đến {until.astimezone(digest.tz):%d/%m})" for who, until in d.on_leave]
-        ws.append(
+        rows.append(
             [
                 _text(d.text),
                 _cell(d.created_at, digest.tz),
@@ -287,25 +375,16 @@ def digest_xlsx(digest: Digest) -> bytes:
                 _text(", ".join(away)),
             ]
         )
-    for sheet in wb.worksheets:
-        _fit(sheet)
-        for row in sheet.iter_rows(min_row=2):
-            for cell in row:
-                if isinstance(cell.value, float):  # rates: ack_rate, night_share
-                    cell.number_format = "0%"
-    buf = io.BytesIO()
-    wb.save(buf)
-    return buf.getvalue()
+    return "Thông báo", rows
 
 
-def _shift_sheet(wb: Workbook, digest: Digest) -> None:
+def _shift_sheet(digest: Digest) -> Sheet:
     """Check-ins per enterprise and shift, by kind (the JSON's `shifts`)."""
-    ws = wb.create_sheet("Theo ca")
-    ws.append(
+    rows: list[list[Any]] = [
         ["Doanh nghiệp", "Ca", "Từ", "Đến", "Ca đêm", "Điểm danh", "Có mặt", "Vào ca", "Tuần tra"]
-    )
+    ]
     for s in digest.shifts:
-        ws.append(
+        rows.append(
             [
                 _text(s.enterprise),
                 _text(s.shift),
@@ -318,15 +397,15 @@ def _shift_sheet(wb: Workbook, digest: Digest) -> None:
                 s.patrols,
             ]
         )
+    return "Theo ca", rows
 
 
-def _incident_sheet(wb: Workbook, digest: Digest) -> None:
+def _incident_sheet(digest: Digest) -> Sheet:
     """The week's incidents with how each ended, in the words of the chat and the pages."""
-    ws = wb.create_sheet("Sự việc")
-    ws.append(INCIDENT_HEADERS)
+    rows: list[list[Any]] = [list(INCIDENT_HEADERS)]
     # The JSON keeps places as typed; the sheet shows them as replies and pages do.
     for line, i in zip(digest.incidents, digest.to_json()["incidents"], strict=True):
-        ws.append(
+        rows.append(
             [
                 i["code"],
                 labels.label(labels.CATEGORY, i["category"]),
@@ -342,6 +421,7 @@ def _incident_sheet(wb: Workbook, digest: Digest) -> None:
                 i["reports"],
             ]
         )
+    return "Sự việc", rows
 
 
 INCIDENT_HEADERS = [
@@ -360,13 +440,14 @@ INCIDENT_HEADERS = [
 ]
 
 
-def _request_sheet(wb: Workbook, digest: Digest) -> None:
+def _request_sheet(digest: Digest) -> Sheet:
     """Members' requests asked in the week, answered or still waiting."""
-    ws = wb.create_sheet("Yêu cầu")
-    ws.append(["Mã", "Người hỏi", "Nội dung", "Hỏi lúc", "Trả lời lúc", "Tình trạng"])
+    rows: list[list[Any]] = [
+        ["Mã", "Người hỏi", "Nội dung", "Hỏi lúc", "Trả lời lúc", "Tình trạng"]
+    ]
     for r in digest.to_json()["requests"]:
         state = "answered" if r["answered_at"] else "open"
-        ws.append(
+        rows.append(
             [
                 r["code"],
                 _text(r["member_id"] or ""),
@@ -376,6 +457,7 @@ def _request_sheet(wb: Workbook, digest: Digest) -> None:
                 labels.REQUEST_STATUS[state],
             ]
         )
+    return "Yêu cầu", rows
 
 
 def _local_cell(iso: str | None) -> datetime | None:
@@ -383,12 +465,22 @@ def _local_cell(iso: str | None) -> datetime | None:
     return datetime.fromisoformat(iso).replace(tzinfo=None) if iso else None
 
 
-def _fit(ws: Any) -> None:
-    """Column widths from the longest value, dates formatted, header row frozen."""
-    for column in ws.iter_cols():
-        width = max((len(str(c.value)) for c in column if c.value is not None), default=8)
-        ws.column_dimensions[column[0].column_letter].width = min(60, width + 2)
-        for cell in column:
-            if isinstance(cell.value, datetime):
-                cell.number_format = "yyyy-mm-dd hh:mm"
-    ws.freeze_panes = "A2"
+def _workbook(sheets: Sequence[Sheet]) -> bytes:
+    """Write-only sheets, each fitted to its values, dates and rates formatted."""
+    wb = Workbook(write_only=True)
+    for title, rows in sheets:
+        ws = _new_sheet(wb, title, rows[0], _fitted(rows))
+        for values in rows[1:]:
+            ws.append(_styled(ws, values, percent=True))
+    buf = io.BytesIO()
+    wb.save(buf)
+    return buf.getvalue()
+
+
+def _fitted(rows: Sequence[Sequence[Any]]) -> list[float]:
+    """Column widths from the longest value, header included (8 for an empty column)."""
+    widths: list[float] = []
+    for i in range(max(len(r) for r in rows)):
+        shown = (len(str(r[i])) for r in rows if i < len(r) and r[i] is not None)
+        widths.append(min(60, max(shown, default=8) + 2))
+    return widths

@@ -1,9 +1,11 @@
 """Downloads built off the event loop: rows fetched in one short read, files built in a thread.
 
 Why: openpyxl and the csv module are CPU work (seconds for a large export); on the loop they
-would delay every delivery meanwhile. The writers in bot/export.py stay what they are.
+would delay every delivery meanwhile. The writers themselves are in bot/export.py.
 A CSV is encoded a thousand rows at a time into a spool on disk that the response reads at
-the browser's pace: the read ends when the rows are written, memory stays flat.
+the browser's pace: the read ends when the rows are written, memory stays flat. An XLSX
+spools its rows a thousand at a time too (bot/export.SheetSpool); once the read has ended,
+openpyxl's write-only workbook is written in a thread to a temporary file, then sent.
 """
 
 from __future__ import annotations
@@ -14,29 +16,18 @@ import io
 import os
 import tempfile
 from collections.abc import AsyncIterator, Callable, Iterable, Sequence
-from typing import Any
+from typing import IO, Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot.export import write_csv, write_xlsx
+from bot.export import SheetSpool, write_csv
 from models.db import read_session
 
-YIELD_EVERY = 1000  # rows fetched between two turns given back to the loop
 CHUNK_ROWS = 1000  # rows a CSV chunk holds: one trip to the thread that encodes them
 SEND_BYTES = 256 * 1024  # read back from the spool per write to the response
 
 Rows = Callable[[AsyncSession], AsyncIterator[dict[str, Any]]]
-
-
-async def fetch_all(rows: AsyncIterator[dict[str, Any]]) -> list[dict[str, Any]]:
-    """Every row, giving the loop a turn now and then (SQLite runs on the loop itself)."""
-    out: list[dict[str, Any]] = []
-    async for row in rows:
-        out.append(row)
-        if len(out) % YIELD_EVERY == 0:
-            await asyncio.sleep(0)
-    return out
 
 
 async def _replay(rows: Sequence[dict[str, Any]]) -> AsyncIterator[dict[str, Any]]:
@@ -44,17 +35,37 @@ async def _replay(rows: Sequence[dict[str, Any]]) -> AsyncIterator[dict[str, Any
         yield row
 
 
-def build_xlsx(
-    rows: Sequence[dict[str, Any]],
-    columns: Iterable[str],
+async def spooled_xlsx(
+    sessions: async_sessionmaker[AsyncSession],
+    rows: Rows,
+    columns: Sequence[str],
     tz: ZoneInfo,
     title: str,
     headers: Sequence[str] | None = None,
-) -> bytes:
-    """The workbook's bytes; call it in a thread (asyncio.to_thread)."""
-    buf = io.BytesIO()
-    asyncio.run(write_xlsx(_replay(rows), columns, buf, tz, title=title, headers=headers))
-    return buf.getvalue()
+) -> IO[bytes]:
+    """The workbook in a temporary file at its start (the caller closes it): rows spooled in
+    one read (no lock on SQLite), the read ended, then the workbook written in a thread."""
+    with SheetSpool(columns, tz, headers) as spool:
+        async with read_session(sessions) as session, _closing(rows(session)) as read:
+            await spool.fill(read)
+        out = tempfile.TemporaryFile()  # noqa: SIM115 (the caller's to close)
+        try:
+            await asyncio.to_thread(_saved, spool, out, title)
+        except BaseException:
+            out.close()
+            raise
+    return out
+
+
+def _saved(spool: SheetSpool, out: IO[bytes], title: str) -> None:
+    spool.save(out, title)
+    out.seek(0)
+
+
+async def file_chunks(file: IO[bytes]) -> AsyncIterator[bytes]:
+    """A file's bytes from where it stands, SEND_BYTES at a time, read in a thread."""
+    while data := await asyncio.to_thread(file.read, SEND_BYTES):
+        yield data
 
 
 def build_csv(

@@ -7,11 +7,14 @@ import asyncio
 import contextlib
 import io
 import json
+import shutil
 import sys
+import tempfile
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
+from zoneinfo import ZoneInfo
 
 import aiohttp
 from sqlalchemy import text as sql
@@ -31,7 +34,7 @@ from bot.cli import (
     parse_when,
 )
 from bot.connections import run_server
-from bot.export import for_people, write_csv, write_jsonl, write_xlsx
+from bot.export import SheetSpool, for_people, write_csv, write_jsonl
 from bot.listen import bind
 from bot.logs import setup_logging
 from bot.platforms.base import PlatformError, Unreachable
@@ -280,33 +283,88 @@ async def export(args: argparse.Namespace) -> int:
     path = output_path(args.output)
     if args.format == "xlsx" and path is None and sys.stdout.isatty():
         raise UsageError("XLSX is binary: give -o FILE")
-    async with open_db(settings) as sessions, read_session(sessions) as session:
-        keep_to_council(session, scope(settings, council))  # one park's rows only
-        rows = with_progress(exports.rows(session, args.kind, since, until), args.kind)
-        cols = exports.COLUMNS[args.kind]
-        # CSV and XLSX are read by people (Vietnamese unless --lang en); JSONL by programs.
-        lang = getattr(args, "lang", "vi")
-        people, names = for_people(args.kind, rows, lang), exports.headers(args.kind, lang)
-        if args.format == "xlsx":
-            buf = io.BytesIO()
-            title = exports.TITLE_VI.get(args.kind, args.kind) if lang == "vi" else args.kind
-            n = await write_xlsx(people, cols, buf, tz, title=title, headers=names)
-            _write_bytes(path, buf.getvalue())
-        else:
-            sbuf = io.StringIO()
-            if args.format == "jsonl":
-                n = await write_jsonl(rows, sbuf)
-            else:
-                sep = exports.CSV_SEPARATORS[getattr(args, "sep", "comma")]
-                n = await write_csv(people, cols, sbuf, tz, headers=names, delimiter=sep)
-            _write_text(path, sbuf.getvalue())
+    # The file is made in a temporary file, then copied out: memory stays flat, and a failed
+    # export leaves no half-written file behind.
+    with tempfile.TemporaryFile() as out:
+        write = _export_xlsx if args.format == "xlsx" else _export_text
+        async with open_db(settings) as sessions:
+            n = await write(args, sessions, scope(settings, council), tz, out, since, until)
+        out.seek(0)
+        _copy_out(path, out)
     if path is not None:
         print(f"{n} {args.kind} written to {path}", file=sys.stderr)
     return EXIT_OK
 
 
+async def _export_xlsx(
+    args: argparse.Namespace,
+    sessions: async_sessionmaker[AsyncSession],
+    council: str | None,
+    tz: ZoneInfo,
+    out: IO[bytes],
+    since: datetime | None,
+    until: datetime | None,
+) -> int:
+    """The workbook as the dashboard writes it: rows spooled in one read, the workbook
+    written after it in a thread (openpyxl's write-only mode)."""
+    lang = getattr(args, "lang", "vi")
+    names = exports.headers(args.kind, lang)
+    with SheetSpool(exports.COLUMNS[args.kind], tz, names) as spool:
+        async with read_session(sessions) as session:
+            keep_to_council(session, council)  # one park's rows only
+            rows = with_progress(exports.rows(session, args.kind, since, until), args.kind)
+            n = await spool.fill(for_people(args.kind, rows, lang))
+        title = exports.TITLE_VI.get(args.kind, args.kind) if lang == "vi" else args.kind
+        if sys.stderr.isatty() and n >= PROGRESS_EVERY:  # the writing takes longer than the read
+            print(f"{args.kind}: writing the workbook…", file=sys.stderr, flush=True)
+        await asyncio.to_thread(spool.save, out, title)
+    return n
+
+
+async def _export_text(
+    args: argparse.Namespace,
+    sessions: async_sessionmaker[AsyncSession],
+    council: str | None,
+    tz: ZoneInfo,
+    out: IO[bytes],
+    since: datetime | None,
+    until: datetime | None,
+) -> int:
+    """JSON lines (machine keys) or CSV (for people), written row by row into `out`."""
+    text = io.TextIOWrapper(out, encoding="utf-8", newline="")
+    try:
+        async with read_session(sessions) as session:
+            keep_to_council(session, council)  # one park's rows only
+            rows = with_progress(exports.rows(session, args.kind, since, until), args.kind)
+            if args.format == "jsonl":
+                return await write_jsonl(rows, text)
+            # CSV is read by people: Vietnamese unless --lang en.
+            lang = getattr(args, "lang", "vi")
+            sep = exports.CSV_SEPARATORS[getattr(args, "sep", "comma")]
+            people = for_people(args.kind, rows, lang)
+            names = exports.headers(args.kind, lang)
+            cols = exports.COLUMNS[args.kind]
+            return await write_csv(people, cols, text, tz, headers=names, delimiter=sep)
+    finally:
+        text.flush()
+        text.detach()  # `out` stays open for the copy
+
+
+def _copy_out(path: Path | None, src: IO[bytes]) -> None:
+    """A finished file to its place: the path given, or stdout."""
+    if path is None:
+        shutil.copyfileobj(src, sys.stdout.buffer)
+        sys.stdout.buffer.flush()
+    else:
+        with path.open("wb") as dst:
+            shutil.copyfileobj(src, dst)
+
+
+PROGRESS_EVERY = 5000  # rows between two counts shown on a terminal
+
+
 async def with_progress(
-    rows: AsyncIterator[dict[str, Any]], what: str, every: int = 5000
+    rows: AsyncIterator[dict[str, Any]], what: str, every: int = PROGRESS_EVERY
 ) -> AsyncIterator[dict[str, Any]]:
     """Pass rows through, showing a running count on a terminal (quiet when piped)."""
     tty = sys.stderr.isatty()

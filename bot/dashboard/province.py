@@ -153,7 +153,8 @@ async def park_digest_download(request: web.Request, user: User) -> web.Response
     d = await _park(request)
     council = request.match_info["council"]
     await _audit_download(request, user, "digest", {"week": d.week, "council": council})
-    return _attachment(digest_xlsx(d), f"antt-tong-ket-{council}-{d.week}.xlsx", XLSX)
+    data = await asyncio.to_thread(digest_xlsx, d)  # openpyxl is CPU work: off the loop
+    return _attachment(data, f"antt-tong-ket-{council}-{d.week}.xlsx", XLSX)
 
 
 @login_required(every_park=True)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import os
 import re
 import secrets
 from collections.abc import AsyncIterator
@@ -22,7 +23,7 @@ from bot.dashboard.address import TITLES, BadAddress, bad_parameter, parameter
 from bot.dashboard.auth import STATE, User, council_of_request, login_required, sessions_of
 from bot.dashboard.render import render
 from bot.export import digest_xlsx, for_people
-from bot.offloop import build_xlsx, fetch_all, spooled_csv
+from bot.offloop import Rows, file_chunks, spooled_csv, spooled_xlsx
 from bot.ratelimit import RateLimiter, Reservation
 from handlers.councils import council_name
 from handlers.digest import (
@@ -429,7 +430,8 @@ async def digest_page(request: web.Request, user: User) -> web.Response:
 async def digest_download(request: web.Request, user: User) -> web.Response:
     d = await _digest(request, request.match_info["week"])
     await _audit_download(request, user, "digest", {"week": d.week})
-    return _attachment(digest_xlsx(d), f"antt-tong-ket-{d.week}.xlsx", XLSX)
+    data = await asyncio.to_thread(digest_xlsx, d)  # openpyxl is CPU work: off the loop
+    return _attachment(data, f"antt-tong-ket-{d.week}.xlsx", XLSX)
 
 
 @login_required()
@@ -753,14 +755,39 @@ async def download(request: web.Request, user: User) -> web.StreamResponse:
         csv_name = f"antt-{kind}-{stamp}.csv"
         delimiter = exports.CSV_SEPARATORS[sep or "comma"]
         return await _send_csv(request, kind, since, until, csv_name, delimiter)
-    # Rows are fetched in one short read (no lock on SQLite); the file is built in a thread.
-    async with read_session(sessions_of(request)) as session:
-        # Downloads are for people: Vietnamese headers and values, like the CLI's default.
-        rows = await fetch_all(for_people(kind, exports.rows(session, kind, since, until)))
+    return await _send_xlsx(request, kind, since, until, f"antt-{kind}-{stamp}.xlsx")
+
+
+def _people_rows(kind: str, since: datetime | None, until: datetime | None) -> Rows:
+    """Downloads are for people: Vietnamese headers and values, like the CLI's default."""
+
+    def rows(session: AsyncSession) -> AsyncIterator[dict[str, Any]]:
+        return for_people(kind, exports.rows(session, kind, since, until))
+
+    return rows
+
+
+async def _send_xlsx(
+    request: web.Request,
+    kind: str,
+    since: datetime | None,
+    until: datetime | None,
+    filename: str,
+) -> web.StreamResponse:
+    """The workbook written to a temporary file off the loop, then sent from it: 200,000
+    rows never sit in memory, and the read behind it ends before the browser reads."""
+    tz = request.app[keys.SETTINGS].tz
     cols, names = exports.COLUMNS[kind], exports.headers(kind)
     title = KIND_LABELS.get(kind, kind)
-    data = await asyncio.to_thread(build_xlsx, rows, cols, tz, title, names)
-    return _attachment(data, f"antt-{kind}-{stamp}.xlsx", XLSX)
+    rows = _people_rows(kind, since, until)
+    with await spooled_xlsx(sessions_of(request), rows, cols, tz, title, names) as file:
+        response = web.StreamResponse(headers=_download_headers(filename, XLSX))
+        response.content_length = os.fstat(file.fileno()).st_size
+        await response.prepare(request)
+        async for chunk in file_chunks(file):
+            await response.write(chunk)
+        await response.write_eof()
+    return response
 
 
 async def _send_csv(
@@ -772,10 +799,7 @@ async def _send_csv(
     delimiter: str,
 ) -> web.StreamResponse:
     """The CSV sent in chunks as they are encoded: 200,000 rows never sit in memory whole."""
-
-    def rows(session: AsyncSession) -> AsyncIterator[dict[str, Any]]:
-        return for_people(kind, exports.rows(session, kind, since, until))
-
+    rows = _people_rows(kind, since, until)
     tz = request.app[keys.SETTINGS].tz
     cols, names = exports.COLUMNS[kind], exports.headers(kind)
     async with spooled_csv(sessions_of(request), rows, cols, tz, names, delimiter) as chunks:
