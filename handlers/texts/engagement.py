@@ -6,6 +6,9 @@ CHECKIN_OK = {
     "attendance": "✅ Đã ghi nhận {name} có mặt lúc {time}. Cảm ơn {you}!",
     "shift": "✅ Đã ghi nhận {name} vào ca lúc {time}. Chúc ca trực an toàn!",
     "patrol": "✅ Đã ghi nhận báo cáo tuần tra của {name} lúc {time}: tình hình bình thường. Cảm ơn {you}!",
+    # An all-clear that names no patrol, round or shift ("chị ơi kho B bình thường"): recorded
+    # as a patrol, but not called one (docs/parser.md).
+    "clear": "✅ Đã ghi nhận {name} báo lúc {time}: bình thường. Cảm ơn {you}!",
 }
 ABSENT_OK = "Đã ghi nhận {name} báo vắng. Cảm ơn {you} đã báo trước."
 # A leave with an end ("nghỉ phép đến 10/12", "nghỉ 3 ngày"): the day read, said back.
