@@ -641,11 +641,8 @@ def test_a_cause_unknown_or_alarming_explains_no_smell_away(text: str) -> None:
     assert (p.type, p.category) == ("incident", "fire"), p.to_dict()
 
 
-async def test_mais_smoke_in_private_alerts_quan_and_her_reply_says_no_all_clear(
-    bot: Bot,
-) -> None:
-    """Chị Mai writes to the bot in private: black smoke at the chemical store, no flame yet.
-    Anh Quân is alerted at once; Mai is told it was reported, not that all is normal."""
+async def add_mai(bot: Bot) -> None:
+    """Chị Mai, Hansol's guard, on the roster with a private chat."""
     async with bot.sessions() as s, s.begin():
         s.add(
             Member(
@@ -661,9 +658,21 @@ async def test_mais_smoke_in_private_alerts_quan_and_her_reply_says_no_all_clear
                 expected_since=SENT,
             )
         )
-    event = text_event(MAI_SMOKE, sender="m1", name="Nguyễn Thị Mai", at=bot.clock.now())
+
+
+async def mai_says(bot: Bot, text: str) -> None:
+    event = text_event(text, sender="m1", name="Nguyễn Thị Mai", at=bot.clock.now())
     assert (await bot.deliver(event))[0] == 200
     await bot.drain()
+
+
+async def test_mais_smoke_in_private_alerts_quan_and_her_reply_says_no_all_clear(
+    bot: Bot,
+) -> None:
+    """Chị Mai writes to the bot in private: black smoke at the chemical store, no flame yet.
+    Anh Quân is alerted at once; Mai is told it was reported, not that all is normal."""
+    await add_mai(bot)
+    await mai_says(bot, MAI_SMOKE)
     (alert,) = alerts(bot, "c1")
     assert "cháy/nổ" in alert and "xưởng B, Cty Hansol" in alert.splitlines()[0], alert
     assert "chị Nguyễn Thị Mai" in alert and "chưa thấy lửa" in alert
@@ -672,6 +681,21 @@ async def test_mais_smoke_in_private_alerts_quan_and_her_reply_says_no_all_clear
     assert "bình thường" not in reply and "tuần tra" not in reply, reply
     (incident,) = await rows(bot, Incident)
     assert incident.category == "fire"
+    assert await rows(bot, CheckIn) == []
+
+
+async def test_mais_smoke_typed_bare_is_confirmed_then_alerts_quan(bot: Bot) -> None:
+    """Typed bare ("khoi" may be khỏi), Mai's smoke is handled as the same words without "chua
+    thay lua" would be: she is asked first, then Quân is alerted on her "đúng"."""
+    await add_mai(bot)
+    await mai_says(bot, MAI_SMOKE_BARE)
+    question = last(bot, "m1")
+    assert "phải không?" in question and "xưởng B" in question, question
+    assert "bình thường" not in question and "tuần tra" not in question
+    assert alerts(bot, "c1") == []
+    await mai_says(bot, "đúng")
+    (alert,) = alerts(bot, "c1")
+    assert "cháy/nổ" in alert and "chua thay lua" in alert, alert
     assert await rows(bot, CheckIn) == []
 
 
