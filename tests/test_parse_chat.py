@@ -9,9 +9,9 @@ from datetime import datetime
 import pytest
 
 from handlers.parse import parse
-from models.tables import Ack, CheckIn, Incident
+from models.tables import Ack, CheckIn, Incident, Member
 from tests import test_tasks_people as council_chat
-from tests.conftest import Bot
+from tests.conftest import Bot, text_event
 from tests.test_incidents import bot, last, rows, say
 from tests.test_parse_alerts import alerts
 from tests.test_tasks_people import council
@@ -564,3 +564,147 @@ async def test_the_fire_alert_names_the_company_after_the_workshop(bot: Bot) -> 
     await say(bot, "Cháy nhỏ ở kho vải xưởng 3 Hansol", sender="u1")
     (alert,) = alerts(bot, "c1")
     assert "xưởng 3, Cty Hansol" in alert.splitlines()[0], alert
+
+
+# ------------------------------------------------- a negation clears only what it negates
+
+
+# Chị Mai, the chemical store of workshop B at Hansol: black smoke, no flame seen yet.
+MAI_SMOKE = "chị ơi kho hóa chất xưởng B cty Hansol bốc khói đen, chưa thấy lửa"
+MAI_SMOKE_BARE = "chi oi kho hoa chat xuong B cty hansol boc khoi den, chua thay lua"
+
+
+@pytest.mark.parametrize(
+    ("text", "without"),
+    [
+        (MAI_SMOKE, "chị ơi kho hóa chất xưởng B cty Hansol bốc khói đen"),
+        (MAI_SMOKE_BARE, "chi oi kho hoa chat xuong B cty hansol boc khoi den"),
+        ("xưởng B bốc khói, chưa thấy lửa", "xưởng B bốc khói"),
+        ("xuong B boc khoi, chua thay lua", "xuong B boc khoi"),
+        ("có mùi khét ở kho 2, chưa thấy cháy", "có mùi khét ở kho 2"),
+        ("co mui khet o kho 2, chua thay chay", "co mui khet o kho 2"),
+        ("kho 3 có khói, không thấy lửa", "kho 3 có khói"),
+        ("kho 3 co khoi, ko thay lua", "kho 3 co khoi"),
+        ("tủ điện xưởng 2 bốc khói, chưa có lửa", "tủ điện xưởng 2 bốc khói"),
+        ("tu dien xuong 2 boc khoi, chua co lua", "tu dien xuong 2 boc khoi"),
+        ("có mùi khét nhưng không thấy khói", "có mùi khét"),
+    ],
+)
+def test_smoke_with_no_flame_yet_is_still_a_fire(text: str, without: str) -> None:
+    """Smoke or a burning smell stays a sign of fire when the flame is said unseen: the
+    message reads as the same text without the negation, never as all clear."""
+    p, plain = parse(text, SENT), parse(without, SENT)
+    assert (p.type, p.category) == ("incident", "fire"), p.to_dict()
+    assert (p.type, p.category, p.severity) == (plain.type, plain.category, plain.severity)
+    assert p.ambiguous == plain.ambiguous  # alerted the same way: at once, or asked first
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "tuần tra kho B, chưa thấy gì bất thường",
+        "tuan tra kho B, chua thay gi bat thuong",
+        "kiểm tra rồi, không thấy khói",
+        "kiem tra roi, khong thay khoi",
+        "không có cháy, báo nhầm",
+        "khong co chay, bao nham",
+        "đã dập tắt, 3 công nhân ra ngoài an toàn",
+        "da dap tat, 3 cong nhan ra ngoai an toan",
+        "khói là do đốt rác, không sao",
+        "khoi la do dot rac, khong sao",
+        "Khói ở lô C9 là xe bồn phun sương dập bụi, không có cháy gì đâu",
+        "khoi o lo C9 la xe bon phun suong dap bui, khong co chay gi dau",
+        "vụ khói ở xưởng D là đốt thử lò, không phải cháy",
+        "vu khoi o xuong D la dot thu lo, khong phai chay",
+        "có mùi khét, kiểm tra rồi, chưa thấy cháy, không sao",
+        "co mui khet, kiem tra roi, chua thay chay, khong sao",
+        "khói là do đốt rác, chưa thấy lửa",  # the cause explains the smoke away
+        "khoi la do dot rac, chua thay lua",
+    ],
+)
+def test_an_all_clear_with_nothing_left_stays_an_all_clear(text: str) -> None:
+    assert parse(text, SENT).type == "all_clear", parse(text, SENT).to_dict()
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "có mùi khét ở kho 2, không biết do đâu",
+        "co mui khet o kho 2, ko biet do dau",
+        "có mùi khét ở kho 2, do đâu chưa rõ",
+        "có mùi khét ở kho 2 do chập điện, chưa thấy lửa",
+        "co mui khet o kho 2 do chap dien, chua thay lua",
+    ],
+)
+def test_a_cause_unknown_or_alarming_explains_no_smell_away(text: str) -> None:
+    p = parse(text, SENT)
+    assert (p.type, p.category) == ("incident", "fire"), p.to_dict()
+
+
+async def add_mai(bot: Bot) -> None:
+    """Chị Mai, Hansol's guard, on the roster with a private chat."""
+    async with bot.sessions() as s, s.begin():
+        s.add(
+            Member(
+                member_id="m1",
+                name="Nguyễn Thị Mai",
+                name_folded="nguyen thi mai",
+                display_name="Mai",
+                title="chị",
+                role="member",
+                status="member",
+                private_chat_id="m1",
+                created_at=SENT,
+                expected_since=SENT,
+            )
+        )
+
+
+async def mai_says(bot: Bot, text: str) -> None:
+    event = text_event(text, sender="m1", name="Nguyễn Thị Mai", at=bot.clock.now())
+    assert (await bot.deliver(event))[0] == 200
+    await bot.drain()
+
+
+async def test_mais_smoke_in_private_alerts_quan_and_her_reply_says_no_all_clear(
+    bot: Bot,
+) -> None:
+    """Chị Mai writes to the bot in private: black smoke at the chemical store, no flame yet.
+    Anh Quân is alerted at once; Mai is told it was reported, not that all is normal."""
+    await add_mai(bot)
+    await mai_says(bot, MAI_SMOKE)
+    (alert,) = alerts(bot, "c1")
+    assert "cháy/nổ" in alert and "xưởng B, Cty Hansol" in alert.splitlines()[0], alert
+    assert "chị Nguyễn Thị Mai" in alert and "chưa thấy lửa" in alert
+    reply = last(bot, "m1")
+    assert "Loại: cháy/nổ" in reply and "Bot đã báo khẩn cho anh/chị Quân" in reply, reply
+    assert "bình thường" not in reply and "tuần tra" not in reply, reply
+    (incident,) = await rows(bot, Incident)
+    assert incident.category == "fire"
+    assert await rows(bot, CheckIn) == []
+
+
+async def test_mais_smoke_typed_bare_is_confirmed_then_alerts_quan(bot: Bot) -> None:
+    """Typed bare ("khoi" may be khỏi), Mai's smoke is handled as the same words without "chua
+    thay lua" would be: she is asked first, then Quân is alerted on her "đúng"."""
+    await add_mai(bot)
+    await mai_says(bot, MAI_SMOKE_BARE)
+    question = last(bot, "m1")
+    assert "phải không?" in question and "xưởng B" in question, question
+    assert "bình thường" not in question and "tuần tra" not in question
+    assert alerts(bot, "c1") == []
+    await mai_says(bot, "đúng")
+    (alert,) = alerts(bot, "c1")
+    assert "cháy/nổ" in alert and "chua thay lua" in alert, alert
+    assert await rows(bot, CheckIn) == []
+
+
+async def test_an_all_clear_without_a_patrol_is_not_called_a_patrol_report(bot: Bot) -> None:
+    """An all-clear that says nothing of a round ("anh ơi kho B bình thường") is not called a
+    patrol report; one that names the patrol keeps the patrol wording."""
+    await say(bot, "anh ơi kho B bình thường", sender="u1")
+    reply = last(bot, "u1")
+    assert "tuần tra" not in reply and "bình thường" in reply, reply
+    assert reply.startswith("✅ Đã ghi nhận anh/chị An báo lúc 10:00: bình thường."), reply
+    await say(bot, "tuần tra kho B, chưa thấy gì bất thường", sender="u2")
+    assert "báo cáo tuần tra" in last(bot, "u2")

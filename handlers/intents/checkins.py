@@ -30,6 +30,12 @@ SHIFT_WORDS = ("vao ca", "nhan ca", "len ca", "bat dau ca", "truc ca")
 # Folded: "đến muộn", "đi trễ 30 phút", "vào ca muộn": coming late, which is no absence.
 LATE_RE = re.compile(r"\b(?:den|di|toi|vao|vao ca|len ca|lam)\s+(?:muon|tre)\b")
 AWAY_RE = re.compile(r"\b(?:nghi|vang|khong den|khong toi|khong di)\b")
+# Folded: a patrol, a round or a shift named ("tuần tra kho B", "đi 1 vòng", "ca đêm"): the
+# all-clear is answered as a patrol report; without them it is a plain all-clear.
+PATROL_RE = re.compile(
+    r"\b(?:tuan tra|di tuan|kiem tra|ra soat|truc|canh gac|chot|(?:di|mot|1) vong"
+    r"|ca (?:\d+|sang|chieu|toi|dem|ngay|truc|[a-d]))\b"
+)
 
 
 def checkin_kind(ctx: Context) -> str:
@@ -44,6 +50,13 @@ def names_shift(text: str) -> bool:
     """Whether the text has shift words; kept per text ("đã vào ca" recurs every shift)."""
     folded = fold(text).lower()
     return any(w in folded for w in SHIFT_WORDS)
+
+
+@lru_cache(maxsize=1024)
+def names_patrol(text: str) -> bool:
+    """Whether the text speaks of a patrol, a round or a shift (PATROL_RE)."""
+    folded = fold(text).lower()
+    return PATROL_RE.search(folded) is not None or any(w in folded for w in SHIFT_WORDS)
 
 
 # Without configured `shifts` for the member's enterprise, shifts start at these local hours
@@ -127,10 +140,11 @@ async def check_in(ctx: Context) -> None:
     note_checkin(ctx.session, council, ctx.member.id, kind, ctx.event.sent_at)
     local = ctx.event.sent_at.astimezone(ctx.tz)
     at = f"{local.hour:02d}:{local.minute:02d}"  # strftime("%H:%M"), for a fifth of the cost
-    text = texts.CHECKIN_OK[kind].format(
+    said = "clear" if kind == "patrol" and not names_patrol(ctx.text) else kind
+    text = texts.CHECKIN_OK[said].format(
         name=address(ctx.member), time=at, you=title_of(ctx.member)
     )
-    await chat_reply(ctx, text + _shift_note(ctx, kind))
+    await chat_reply(ctx, text + _shift_note(ctx, said))
 
 
 def _shift_note(ctx: Context, kind: str) -> str:

@@ -3,7 +3,7 @@ severity and the reasons for it."""
 
 from __future__ import annotations
 
-from handlers.parse.scanning import _REPLIES, _says_any, _Scan
+from handlers.parse.scanning import _REPLIES, NOT_YET, _says_any, _Scan
 from handlers.parse.vocabulary import (
     _ABSENT,
     _ACK,
@@ -40,6 +40,7 @@ class _Tally:
     trapped = 0.0  # weight for `other` of words that say someone is trapped (vocabulary.TRAPPED)
     firm_high = False  # something high that is more than a sign to check (a loud bang)
     hints_only = True  # every incident signal is a sign to check (smell, smoke, noise)
+    negated_guess = False  # every ambiguous reading was negated (_Scan.negated_guess)
     last_incident = -1  # index of the last incident signal
     verdict = -1  # index of the last "checked, all fine" signal
 
@@ -83,6 +84,7 @@ def _tally(
     `directed`: clauses that tell others what to do; their replies are not the sender's.
     `responding`: clauses saying responders come; their incident and reply words name them."""
     t = _Tally()
+    t.negated_guess = scan.negated_guess
     denied = False
     causes: list[_Entry] = []
     qs = scan.questions
@@ -102,9 +104,12 @@ def _tally(
         if kind == _INC:
             if negated:
                 t.clear += w
-                denied = True
-                if entry.cat != "other" and entry.why not in ("injury", "death"):
-                    t.denied = True
+                # A sign not seen ("không thấy khói", "chưa có lửa") or anything not seen yet
+                # ("chưa thấy cháy") clears only itself: the smoke reported stays a fire.
+                if negated != NOT_YET and not (entry.hint or entry.sign):
+                    denied = True
+                    if entry.cat != "other" and entry.why not in ("injury", "death"):
+                        t.denied = True
                 if entry.sev == "high":
                     _add(t.low, "no_injury" if entry.why == "injury" else "minor")
             elif mode == _EXPLAINED and denied:
@@ -178,6 +183,8 @@ def _tally(
                 t.absent += w
         elif kind == _NOTICE and clause == 0 and not negated:
             t.notice += w
+    if t.hints_only and t.last_incident >= 0 and scan.causes:
+        _explain_signs(t, scan)
     # A cause ("vì kẹt xe", "do chập điện") is part of the report unless it only explains an
     # absence, a check-in, an acknowledgement or a false alarm.
     if causes and not (denied or t.absent or t.checkin or t.ack or t.nack):
@@ -190,6 +197,20 @@ def _tally(
                 _add(t.high, entry.why)
                 t.firm_high = True
     return t
+
+
+def _explain_signs(t: _Tally, scan: _Scan) -> None:
+    """A cause that names nothing alarming after signs to check ("khói là do đốt rác") explains
+    them away, as "không sao" would: it is the verdict."""
+    signals, qs = scan.signals, scan.questions
+    for at, clause in scan.causes:
+        if at <= t.last_incident or qs[clause]:
+            continue
+        alarming = any(
+            entry.kind == _INC and where == clause for entry, _, where, _, _, _ in signals[at:]
+        )
+        if not alarming:
+            t.verdict = max(t.verdict, at)
 
 
 # Confidence before rounding -> rounded: a few dozen sums recur, and round(x, 2) costs
@@ -252,8 +273,10 @@ def _decide(
         if best >= 1.0 and not (
             routine or checked or notice or false_alarm or personal or weak or joke
         ):
-            # The reading rests on a guess only when the sure evidence alone would not make it.
-            unsure = timing or (ambiguous and t.sure.get(best_cat, 0.0) < SURE)
+            # The reading rests on a guess only when the sure evidence alone would not make it,
+            # and a guess at a word said not to be there is no part of it.
+            guessed = ambiguous and not t.negated_guess
+            unsure = timing or (guessed and t.sure.get(best_cat, 0.0) < SURE)
             conf = 0.5 + 0.1 * min(best, 4.0) + (0.05 if t.exact else 0.0)
             if second >= 0.8 * best:
                 conf -= 0.1  # two categories nearly tie

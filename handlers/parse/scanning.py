@@ -42,6 +42,10 @@ from handlers.parse.vocabulary import (
 from handlers.text import fold
 
 _REPLIES: Final = frozenset((_CHECKIN, _ABSENT, _ACK))  # the sender's own replies
+# How a signal is negated: not, by a plain negation ("không có cháy"), or by a "not yet"
+# (lexicon `negation.not_yet`: "chưa thấy lửa"), which denies nothing else of the message.
+NEGATED: Final = 1
+NOT_YET: Final = 2
 _FOLD_MEMO: dict[str, str] = {}
 
 
@@ -56,10 +60,17 @@ def _fold_token(tok: str) -> str:
 class _Scan:
     """Signals found in one message, per clause, before the decision."""
 
-    # entry, negated, clause, mode, exact, and whether it rests on an ambiguous folded word
-    signals: list[tuple[_Entry, bool, int, int, bool, bool]]
+    # entry, negation (0, NEGATED or NOT_YET), clause, mode, exact, and whether it rests on
+    # an ambiguous folded word
+    signals: list[tuple[_Entry, int, int, int, bool, bool]]
     questions: list[bool]  # per clause
     ambiguous: bool
+    # Every ambiguous reading was a negated signal ("mùi khét, chưa thấy chay"): it says what
+    # is not there, so an incident read from the rest does not rest on it.
+    negated_guess: bool = False
+    # Where each cause word stands ("khói là do đốt rác"): the number of signals before it,
+    # and its clause.
+    causes: tuple[tuple[int, int], ...] = ()
 
 
 def _tokens(lex: _Lexicon, text: str, low: str) -> tuple[list[str], list[str], bool]:
@@ -233,7 +244,7 @@ def _scan(lex: _Lexicon, ltoks: list[str], ftoks: list[str], accented: bool) -> 
     n = len(ftoks)
     ftup = tuple(ftoks)
     ltup = tuple(ltoks)
-    signals: list[tuple[_Entry, bool, int, int, bool, bool]] = []
+    signals: list[tuple[_Entry, int, int, int, bool, bool]] = []
     questions = [False]
     clause = 0
     clause_start = True
@@ -241,6 +252,9 @@ def _scan(lex: _Lexicon, ltoks: list[str], ftoks: list[str], accented: bool) -> 
     last_free = ""  # last standalone word of the clause, for "đã nhận chưa"
     neg = 0
     neg_left = 0
+    negation = 0  # what the open negation is: NEGATED or NOT_YET
+    guesses = negated_guesses = 0  # ambiguous readings, and those of negated signals
+    causes: list[tuple[int, int]] = []
     mode = _PLAIN
     ambiguous = False
     i = 0
@@ -307,9 +321,13 @@ def _scan(lex: _Lexicon, ltoks: list[str], ftoks: list[str], accented: bool) -> 
             i += 1
             continue
         kind = chosen.kind
+        if amb:
+            guesses += 1
+            negated_guesses += neg != 0 and kind != _NEG and kind != _CONJ
         if kind == _NEG:
             neg = _SCOPE_CLAUSE if chosen.scope == _SCOPE_CLAUSE else _SCOPE_SHORT
             neg_left = 3
+            negation = NOT_YET if chosen.phrase in lex.not_yet else NEGATED
         elif kind == _CONJ:
             neg = 0
             mode = _PLAIN
@@ -319,6 +337,8 @@ def _scan(lex: _Lexicon, ltoks: list[str], ftoks: list[str], accented: bool) -> 
         elif kind == _CAUSE:
             neg = 0
             mode = _CAUSED
+            if i + size >= n or ftup[i + size] not in lex.cause_unsaid:
+                causes.append((len(signals), clause))
         elif kind == _PREVENT:
             neg = 0
             mode = _PREVENTED
@@ -330,9 +350,10 @@ def _scan(lex: _Lexicon, ltoks: list[str], ftoks: list[str], accented: bool) -> 
         else:
             if kind == _Q:
                 questions[clause] = True
-            signals.append((chosen, neg != 0, clause, mode, exact, amb))
+            signals.append((chosen, negation if neg else 0, clause, mode, exact, amb))
             if chosen.scope == _SCOPE_CLAUSE:
                 neg = _SCOPE_CLAUSE
+                negation = NEGATED
             elif neg == _SCOPE_SHORT:
                 neg = 0  # the predicate closes a short negation
         if size == 1:
@@ -345,7 +366,8 @@ def _scan(lex: _Lexicon, ltoks: list[str], ftoks: list[str], accented: bool) -> 
         i += size
     if clause_len > 1 and last_free in lex.q_final:
         questions[clause] = True
-    return _Scan(signals, questions, ambiguous)
+    only_negated = guesses > 0 and negated_guesses == guesses
+    return _Scan(signals, questions, ambiguous, only_negated, tuple(causes))
 
 
 ClauseTest = Callable[[_Lexicon, list[str], list[str], int, int], bool]

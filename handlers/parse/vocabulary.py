@@ -66,6 +66,7 @@ class _Entry:
     marked: bool  # written with diacritics
     why: str  # the reason word a severity signal gives ("injury", "put_out"...), or ""
     hint: bool  # a sign to check (a smell, smoke, a noise), not yet an event
+    sign: bool  # one sign of an incident (a flame): negated, it clears only itself
 
 
 @dataclass(frozen=True, slots=True)
@@ -149,6 +150,16 @@ def _starts(words: Iterable[str]) -> str:
 
 def _norm(phrase: str) -> str:
     return lower(normalize_text(str(phrase))).strip()
+
+
+def _not_yet(negation: Mapping[str, Any]) -> frozenset[str]:
+    """The negations that say "not yet" (lexicon `negation.not_yet`), each one a negation
+    listed under `short` or `clause`."""
+    known = {_norm(p) for key in ("short", "clause") for p in negation.get(key) or ()}
+    words = frozenset(_norm(p) for p in negation.get("not_yet") or ())
+    if not words <= known:
+        raise ValueError(f"lexicon negation.not_yet: not a negation {sorted(words - known)}")
+    return words
 
 
 class _Words:
@@ -252,6 +263,8 @@ class _Lexicon:
         self._arrival(data.get("arrival") or {})
         self._responders(data.get("responders") or {})
         self.joke_high = frozenset(data.get("joke_high") or ())
+        self.not_yet = _not_yet(data.get("negation") or {})
+        self.cause_unsaid = frozenset(fold(_norm(w)) for w in data.get("cause_unsaid") or ())
         # Someone trapped: the phrases giving the reason, and who may be trapped.
         self.trapped = _Phrases(e.phrase for e in entries if e.why == TRAPPED)
         self.persons = _Phrases([*data["people"]["nouns"], "ai", "mọi người"])
@@ -348,6 +361,7 @@ class _Lexicon:
             "deny",
             "why",
             "hint",
+            "sign",
         }
         if unknown:
             raise ValueError(f"lexicon phrase {phrase!r}: unknown keys {sorted(unknown)}")
@@ -387,6 +401,7 @@ class _Lexicon:
             marked=any(fold(t) != t for t in ltoks),
             why=why,
             hint=bool(spec.get("hint", False)),
+            sign=bool(spec.get("sign", False)),
         )
 
     def _entries(self, data: Mapping[str, Any]) -> Iterable[_Entry]:

@@ -10,6 +10,9 @@ CHECKIN_OK = {
     "attendance": "✅ Đã ghi nhận {name} có mặt lúc {time}. Cảm ơn {you}!",
     "shift": "✅ Đã ghi nhận {name} vào ca lúc {time}. Chúc ca trực an toàn!",
     "patrol": "✅ Đã ghi nhận báo cáo tuần tra của {name} lúc {time}: tình hình bình thường. Cảm ơn {you}!",
+    # An all-clear that names no patrol, round or shift ("chị ơi kho B bình thường"): recorded
+    # as a patrol, but not called one (docs/parser.md).
+    "clear": "✅ Đã ghi nhận {name} báo lúc {time}: bình thường. Cảm ơn {you}!",
 }
 ABSENT_OK = "Đã ghi nhận {name} báo vắng. Cảm ơn {you} đã báo trước."
 # A day's absence with its day named ("mai e xin nghỉ 1 hôm"): the day read, said back.
