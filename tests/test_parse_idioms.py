@@ -18,6 +18,9 @@ from tests.test_parse_chat import SENT
         "điện thoại nổ liên tục vì tin nhắn",
         "khói thuốc lá nhiều quá ở nhà xe",
         "anh Tuấn đang hút thuốc ở khu cấm lửa",
+        "máy phát điện nổ không lên",
+        "máy phát nổ không được",
+        "may phat no khong duoc",
     ],
 )
 def test_an_idiom_with_a_fire_word_is_no_report(text: str) -> None:
@@ -31,6 +34,9 @@ def test_an_idiom_with_a_fire_word_is_no_report(text: str) -> None:
         ("cháy ở khu cấm lửa", "fire"),
         ("tủ điện khu cấm lửa bốc khói", "fire"),
         ("điện thoại nổ pin, cháy bàn làm việc", "fire"),
+        ("máy phát điện phát nổ, cháy lan", "fire"),
+        ("máy phát nổ lớn ở xưởng 3", "fire"),
+        ("máy phát nổ không được, mất điện cả xưởng", "equipment"),
     ],
 )
 def test_the_same_places_and_things_on_fire_are_still_fires(text: str, category: str) -> None:
