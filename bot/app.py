@@ -14,6 +14,7 @@ from aiohttp import web
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from bot import health, keys
+from bot.cli import UsageError
 from bot.ext import install_all
 from bot.inbox import InboxWriter
 from bot.intake import GUARDED, add_routes, unexpected_error
@@ -25,6 +26,7 @@ from bot.processor import Processor
 from bot.runtime import Runtime
 from bot.scheduler import make_scheduler
 from bot.sender import Sender
+from bot.tablefile import table_text
 from bot.writeturn import WriteTurn
 from handlers.calendar import warm_up as warm_up_calendar
 from handlers.clock import Clock, SystemClock
@@ -173,11 +175,11 @@ async def import_configured_roster(app: web.Application) -> None:
         if not council.roster:
             continue
         path = settings.resolve_path(council.roster)
+        key = "roster" if not settings.councils else f"councils ({council.id}) roster"
         try:
-            text = path.read_bytes().decode("utf-8-sig")
-        except (OSError, UnicodeDecodeError) as exc:
-            key = "roster" if not settings.councils else f"councils ({council.id}) roster"
-            raise ConfigError(f"{key}: cannot read {path}: {exc}") from None
+            text = table_text(path, f"{key}: {path}")  # CSV, or the Excel sheet it came from
+        except UsageError as exc:
+            raise ConfigError(str(exc)) from None
         async with app[keys.SESSIONS]() as session, session.begin():
             result = await import_roster_csv(session, text, app[keys.CLOCK].now(), council.id)
         for err in result.errors:

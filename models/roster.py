@@ -12,6 +12,7 @@ from datetime import datetime
 from sqlalchemy import select, text, true
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from handlers.text import fold
 from models.people import ensure_membership, fold_name, get_or_create_group
 from models.tables import CouncilMember, Member
 
@@ -19,6 +20,57 @@ ROLES = ("member", "coordinator", "admin")
 COLUMNS = ("member_id", "name", "phone", "enterprise", "role", "groups")
 OPTIONAL = ("lead", "title")
 TITLE_MAX = 30  # members.title
+
+# A council hands its list over as people write it: Vietnamese headers, with or without marks,
+# taken as the columns above (keys folded and lower-cased). "Chức vụ" (a job title such as
+# "Tổ trưởng") is not a role and stays an unknown column.
+HEADER_ALIASES = {
+    "ho ten": "name",
+    "ho va ten": "name",
+    "ten": "name",
+    "so dien thoai": "phone",
+    "dien thoai": "phone",
+    "sdt": "phone",
+    "so dt": "phone",
+    "don vi": "enterprise",
+    "doanh nghiep": "enterprise",
+    "cong ty": "enterprise",
+    "co quan": "enterprise",
+    "vai tro": "role",
+    "nhom": "groups",
+    "nhom zalo": "groups",
+    "zalo id": "member_id",
+    "id zalo": "member_id",
+    "ma zalo": "member_id",
+    "danh xung": "title",
+    "xung ho": "title",
+    "truong nhom": "lead",
+}
+ROLE_ALIASES = {
+    "thanh vien": "member",
+    "dieu phoi vien": "coordinator",
+    "dieu phoi": "coordinator",
+    "quan tri": "admin",
+    "quan tri vien": "admin",
+}
+ROLE_NAMES_VI = "thành viên, điều phối viên, quản trị"
+
+
+def _key(text: str) -> str:
+    """A header or a role as typed, as a key: folded, lower case, single spaces."""
+    return " ".join(fold(unicodedata.normalize("NFC", text)).lower().replace("_", " ").split())
+
+
+def _column(header: str) -> str:
+    """The roster column a header names ("Số điện thoại" is `phone`), or the header itself."""
+    plain = " ".join(header.strip().lower().split())
+    return HEADER_ALIASES.get(_key(header), plain)
+
+
+def _role(value: str) -> str:
+    """The role a cell names: `member`, or "Điều phối viên" as `coordinator`."""
+    key = _key(value) or "member"
+    return ROLE_ALIASES.get(key, key)
 
 
 def normalize_phone(raw: str) -> str | None:
@@ -75,7 +127,7 @@ def _parse(text: str) -> tuple[list[RosterRow], list[str], int]:
     first = text.splitlines()[0] if text.strip() else ""
     delimiter = ";" if first.count(";") > first.count(",") else ","
     reader = csv.DictReader(io.StringIO(text), delimiter=delimiter)
-    header = [h.strip().lower() for h in (reader.fieldnames or [])]
+    header = [_column(h) for h in (reader.fieldnames or [])]
     missing = [c for c in ("name",) if c not in header]
     if missing:
         data_rows = sum(1 for raw in reader if any((v or "").strip() for v in raw.values()))
@@ -90,17 +142,18 @@ def _parse(text: str) -> tuple[list[RosterRow], list[str], int]:
     rejected = 0
     for raw in reader:
         n = reader.line_num  # the file's line (blank lines and quoted newlines counted)
-        rec = {(k or "").strip().lower(): (v or "").strip() for k, v in raw.items() if k}
+        rec = {_column(k): (v or "").strip() for k, v in raw.items() if k}
         name = unicodedata.normalize("NFC", rec.get("name", ""))
         if not name:
             if any(rec.values()):
                 errors.append(f"line {n}: name is empty; not imported")
                 rejected += 1
             continue
-        role = (rec.get("role") or "member").lower()
+        role = _role(rec.get("role") or "")
         if role not in ROLES:
             errors.append(
-                f"line {n}: role {role!r} must be one of {', '.join(ROLES)}; not imported"
+                f"line {n}: role {role!r} must be one of {', '.join(ROLES)} ({ROLE_NAMES_VI});"
+                " not imported"
             )
             rejected += 1
             continue

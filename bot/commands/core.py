@@ -290,7 +290,7 @@ async def export(args: argparse.Namespace) -> int:
         async with open_db(settings) as sessions:
             n = await write(args, sessions, scope(settings, council), tz, out, since, until)
         out.seek(0)
-        _copy_out(path, out)
+        _copy_out(path, out, binary=args.format == "xlsx")
     if path is not None:
         print(f"{n} {args.kind} written to {path}", file=sys.stderr)
     return EXIT_OK
@@ -350,11 +350,21 @@ async def _export_text(
         text.detach()  # `out` stays open for the copy
 
 
-def _copy_out(path: Path | None, src: IO[bytes]) -> None:
-    """A finished file to its place: the path given, or stdout."""
+def _copy_out(path: Path | None, src: IO[bytes], binary: bool = False) -> None:
+    """A finished file to its place: the path given, or stdout (as text when stdout is a text
+    stream with no bytes under it: a program that runs the CLI in-process and reads it)."""
     if path is None:
-        shutil.copyfileobj(src, sys.stdout.buffer)
-        sys.stdout.buffer.flush()
+        buffer = getattr(sys.stdout, "buffer", None)
+        if buffer is not None:
+            shutil.copyfileobj(src, buffer)
+            buffer.flush()
+        elif binary:
+            raise UsageError("XLSX is binary: give -o FILE")
+        else:
+            reader = io.TextIOWrapper(src, encoding="utf-8", newline="")
+            shutil.copyfileobj(reader, sys.stdout)
+            reader.detach()
+            sys.stdout.flush()
     else:
         with path.open("wb") as dst:
             shutil.copyfileobj(src, dst)

@@ -1,4 +1,5 @@
-"""What `members import` and `posts import` share: reading the CSV and printing the result."""
+"""What `members import` and `posts import` share: reading the CSV (or the Excel sheet it was
+saved from) and printing the result."""
 
 from __future__ import annotations
 
@@ -7,7 +8,8 @@ import sys
 from pathlib import Path
 from typing import Protocol
 
-from bot.cli import EXIT_FAIL, EXIT_OK, UsageError
+from bot.cli import EXIT_FAIL, EXIT_OK
+from bot.tablefile import table_text
 
 
 class ImportResult(Protocol):
@@ -21,15 +23,8 @@ class ImportResult(Protocol):
 
 
 async def read_csv_text(path: Path) -> str:
-    """The file as text (UTF-8, with or without Excel's BOM); a clear usage error otherwise."""
-    try:
-        return (await asyncio.to_thread(path.read_bytes)).decode("utf-8-sig")
-    except FileNotFoundError:
-        raise UsageError(f"{path}: file not found") from None
-    except UnicodeDecodeError:
-        raise UsageError(f"{path}: not UTF-8 (save the CSV as 'CSV UTF-8' in Excel)") from None
-    except OSError as exc:  # a folder, no permission: the reason, not the exception's name
-        raise UsageError(f"{path}: cannot read: {exc.strerror or exc}") from None
+    """The file's text off the event loop (see `table_text`)."""
+    return await asyncio.to_thread(table_text, path)
 
 
 def report_import(path: Path, result: ImportResult) -> int:

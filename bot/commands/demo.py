@@ -22,6 +22,7 @@ from bot.demo import DEMO, DemoState, DemoStore, data, install_demo
 from bot.demo.data import Council
 from bot.listen import bind
 from bot.logs import setup_logging
+from bot.tablefile import table_text
 from handlers.clock import SystemClock
 from handlers.config import Settings, config_path, load_settings
 
@@ -48,14 +49,7 @@ def rehearsal(args: argparse.Namespace, configured: Settings, where: Path | None
                 "(without -c the demo uses its own seeded council)"
             )
         return None
-    try:
-        text = path.read_bytes().decode("utf-8-sig")
-    except FileNotFoundError:
-        raise UsageError(f"{label}: file not found") from None
-    except UnicodeDecodeError:
-        raise UsageError(f"{label}: not UTF-8 (save the CSV as 'CSV UTF-8' in Excel)") from None
-    except OSError as exc:
-        raise UsageError(f"{label}: cannot read: {exc.strerror or exc}") from None
+    text = table_text(path, label)
     council = data.rehearsal_council(text, configured.groups)
     for warning in council.warnings:
         print(f"{path}: {warning}", file=sys.stderr)
@@ -72,10 +66,7 @@ def parks_rehearsal(configured: Settings, where: Path | None) -> Council:
         if not park.roster:
             raise UsageError(f"{where}: council {park.id} has no roster to rehearse with")
         path = configured.resolve_path(park.roster)
-        try:
-            texts.append(path.read_bytes().decode("utf-8-sig"))
-        except (OSError, UnicodeDecodeError) as exc:
-            raise UsageError(f"{where}: council {park.id}: roster {path}: {exc}") from None
+        texts.append(table_text(path, f"{where}: council {park.id}: roster {path}"))
     everyone = data.parks_council(texts, configured.groups)
     if not everyone.rows:
         raise UsageError(f"{where}: nobody to rehearse with (no roster row was usable)")
