@@ -11,6 +11,9 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import html
+import re
+
 import pytest
 from sqlalchemy import select
 
@@ -29,13 +32,14 @@ u3,Trần Thị Hồng,0901000003,Ban quản lý KCN,admin,gcouncil,chị
 """
 NAMES = {line.split(",")[0]: line.split(",")[1] for line in ROSTER.splitlines()[1:]}
 MENTION = "@Bot ANTT "
+PASSWORD = "mật khẩu đủ dài 2026"
 FIGHT = MENTION + "2 cn danh nhau o nha an ca 2, 1 nguoi chay mau dau"
 PROGRESS = "đã cho bảo vệ tách 2 người ra, đưa người bị thương đi trạm y tế"
 
 
 @pytest.fixture
 async def bot(make_bot: Any, make_settings: Any, db_url: str) -> Bot:
-    settings = make_settings(db=db_url, groups=GROUPS)
+    settings = make_settings(db=db_url, groups=GROUPS, dashboard={"password": PASSWORD})
     b: Bot = await make_bot(settings, clock=FixedClock(NOON))
     async with b.sessions() as session, session.begin():
         assert (await import_roster_csv(session, ROSTER, NOON)).errors == []
@@ -66,6 +70,19 @@ async def steps(bot: Bot, number: int) -> list[tuple[str, str]]:
             .order_by(IncidentEvent.id)
         )
         return [(k, n) for k, n in (await s.execute(stmt)).all()]
+
+
+async def incident_page(bot: Bot, number: int) -> str:
+    """What anh Quân reads on the dashboard's page of the incident."""
+    async with bot.http.get("/dashboard/login") as resp:
+        token = re.search(r'name="csrf" value="([^"]+)"', await resp.text())
+    assert token is not None
+    form = {"username": "u1", "password": PASSWORD, "csrf": token[1], "next": "/dashboard/"}
+    async with bot.http.post("/dashboard/login", allow_redirects=False, data=form) as resp:
+        assert resp.status == 303
+    async with bot.http.get(f"/dashboard/incidents/{number}") as resp:
+        assert resp.status == 200
+        return " ".join(html.unescape(re.sub(r"<[^>]*>", " ", await resp.text())).split())
 
 
 async def fight_taken(bot: Bot) -> None:
@@ -103,6 +120,9 @@ async def test_the_handlers_progress_in_private_goes_on_the_timeline_not_a_new_r
     # /baocao SV1 shows whose words they are.
     await say(bot, "u1", "/baocao SV1")
     assert "Người xử lý cập nhật (anh Quân) – " + PROGRESS in said(bot, "u1")[-1]
+
+    page = await incident_page(bot, 1)
+    assert "Người xử lý cập nhật" in page and PROGRESS in page
 
     # A fire from him is a report of its own.
     await say(bot, "u1", "cháy kho số 3 cty May Việt")
