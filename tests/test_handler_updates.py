@@ -8,11 +8,10 @@ privately. Everything goes through the real webhook, processor, jobs and sender.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
-from typing import Any
-
 import html
 import re
+from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import pytest
 from sqlalchemy import select
@@ -121,6 +120,13 @@ async def test_the_handlers_progress_in_private_goes_on_the_timeline_not_a_new_r
     await say(bot, "u1", "/baocao SV1")
     assert "Người xử lý cập nhật (anh Quân) – " + PROGRESS in said(bot, "u1")[-1]
 
+    # An all-clear about the canteen is his; his own round elsewhere is a check-in.
+    await say(bot, "u1", "đã kiểm tra nhà ăn, bình thường")
+    assert said(bot, "u1")[-1].startswith("Đã ghi vào sự việc SV1:")
+    await say(bot, "u1", "tuần tra khu B, bình thường")
+    assert not said(bot, "u1")[-1].startswith("Đã ghi vào")
+    assert [k for k, _ in await steps(bot, 1)].count("handler_update") == 3
+
     page = await incident_page(bot, 1)
     assert "Người xử lý cập nhật" in page and PROGRESS in page
 
@@ -128,14 +134,14 @@ async def test_the_handlers_progress_in_private_goes_on_the_timeline_not_a_new_r
     await say(bot, "u1", "cháy kho số 3 cty May Việt")
     found = await incidents(bot)
     assert len(found) == 2 and found[1].category == "fire"
-    assert [k for k, _ in await steps(bot, 1)].count("handler_update") == 2
+    assert [k for k, _ in await steps(bot, 1)].count("handler_update") == 3
 
     # In the group it was reported in, @mentioning the bot: the same.
     await say(bot, "u1", MENTION + "công an KCN đã tới, đang lấy lời khai", group=MAY)
     assert said(bot, MAY)[-1] == (
         'Đã ghi vào sự việc SV1: "công an KCN đã tới, đang lấy lời khai". Cảm ơn anh!'
     )
-    assert [k for k, _ in await steps(bot, 1)].count("handler_update") == 3
+    assert [k for k, _ in await steps(bot, 1)].count("handler_update") == 4
     assert len(said(bot, "u3")) == hong + 1  # only the fire's alert
 
 

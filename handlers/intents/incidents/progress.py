@@ -9,7 +9,13 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import func, select
 
 from handlers.context import Context
-from handlers.intents.incidents.status import asks, clipped, may_manage, says_false_alarm
+from handlers.intents.incidents.status import (
+    asks,
+    clipped,
+    may_manage,
+    on_rounds,
+    says_false_alarm,
+)
 from handlers.intents.incidents.understanding import Understood, folded_words
 from handlers.parse.followups import responders_coming
 from handlers.registry import hook
@@ -58,6 +64,8 @@ async def handler_progress(ctx: Context) -> bool:
     incident = await _handled_here(ctx)
     if incident is None:
         return False
+    if ctx.parsed is not None and ctx.parsed.type == "all_clear" and on_rounds(ctx, incident):
+        return False  # "tuần tra khu B, bình thường": his own round, recorded as one
     add_event(ctx.session, incident, "handler_update", ctx.now, ctx.member.id, ctx.text.strip())
     answer = texts.PROGRESS_ADDED.format(
         code=texts.incident_code(incident.id), words=clipped(ctx.text), title=title_of(ctx.member)
