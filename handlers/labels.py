@@ -95,6 +95,7 @@ EVENT = {
     "merged": "Báo cáo thêm (gộp vào)",
     "detail": "Người báo bổ sung",
     "update": "Tin cập nhật",
+    "handler_update": "Người xử lý cập nhật",
     "photo": "Ảnh kèm",
     "alert_held": "Hoãn cảnh báo",
     "alert": "Cảnh báo điều phối viên",

@@ -184,6 +184,8 @@ MORE_INCIDENTS = "… và {n} sự việc khác."
 PHOTO_ATTACHED = "Bot đã lưu ảnh vào báo cáo số {report_id} ({code}). Cảm ơn {you}!"
 # A reporter's detail sent right after the report (handlers/intents/incidents/details.py).
 DETAIL_ADDED = 'Đã bổ sung vào sự việc {code}: "{words}". Cảm ơn {title}!'
+# What the person handling an incident writes of its progress (incidents/progress.py).
+PROGRESS_ADDED = 'Đã ghi vào sự việc {code}: "{words}". Cảm ơn {title}!'
 DETAIL_PASSED_ON = " Bot đã báo thêm cho {names}."
 DETAIL_TO_ALERTED = '🚨 Sự việc {code} ({category}{where}): {who} báo thêm "{words}".'
 # How a reported incident went ("2 đối tượng bỏ chạy, không mất tài sản"): news, not an alarm.
@@ -223,6 +225,10 @@ TO_REPORTERS = {
     "settled": "Sự việc {code} ({category}) {you} báo đã đóng: {who} cho biết đã ổn.",
     "false_alarm": "Sự việc {code} ({category}) đã được xác định là báo nhầm. Cảm ơn {you}!",
 }
+# Closed with a note ("/xong SV1 đã hòa giải"): the reporters read it.
+RESOLVED_IN_WORDS = (
+    'Sự việc {code} ({category}) {you} báo đã được xử lý xong: "{words}". Cảm ơn {you}!'
+)
 TO_ALERTED = {
     "acknowledged": "Sự việc {code}: {who} đã nhận xử lý.",
     "false_alarm": "Sự việc {code}: {who} cho biết là báo nhầm, không cần xử lý nữa.",

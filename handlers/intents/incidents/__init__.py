@@ -3,7 +3,7 @@
 Users see incident ids as "SV12" (sự việc) and task ids as "CV7" (công việc); see
 docs/incidents.md for the whole flow. One module per concern (issue 15): understanding,
 alerts, reports (filing), confirmation (the reporter's answers), status, commands, photos,
-details (what a reporter adds right after);
+details (what a reporter adds right after), progress (what the handler writes of it);
 importing the package registers their handlers and hooks. Names used elsewhere are
 re-exported here, so `from handlers.intents.incidents import ...` keeps working.
 """
@@ -39,6 +39,7 @@ from handlers.intents.incidents.confirmation import (
 )
 from handlers.intents.incidents.details import DETAIL_MINUTES, report_detail
 from handlers.intents.incidents.photos import photo
+from handlers.intents.incidents.progress import handler_progress
 from handlers.intents.incidents.reports import (
     attachment,
     confirm_reply,
@@ -126,6 +127,7 @@ __all__ = [
     "file_report",
     "folded_words",
     "full_name_of",
+    "handler_progress",
     "has_phrase",
     "hold_alert",
     "incident_message",

@@ -114,8 +114,8 @@ async def set_status(ctx: Context, incident: Incident, status: str, note: str = 
             ref_type="incident",
             ref_id=incident.id,
             key=f"incident-status:{incident.id}:{status}:{chat}",
-            text=texts.TO_REPORTERS[status].format(
-                code=code, category=category, who=who, you=reporters
+            text=_to_reporters(status, note).format(
+                code=code, category=category, who=who, you=reporters, words=clipped(note)
             ),
         )
     if first_take or status in ("false_alarm", "settled"):
@@ -129,6 +129,26 @@ async def set_status(ctx: Context, incident: Incident, status: str, note: str = 
         for conv in await doubts_for_reports(s, [r.id for r in reports]):
             conv.status = "done"
     return texts.STATUS_CHANGED[status].format(who=who, code=code, you=you)
+
+
+# Words that only say it is done ("đã xử lý xong rồi nhé"): no note worth passing on.
+CLOSING_WORDS = frozenset(
+    w for phrase in dict(REPLY_ACTIONS)["resolved"] for w in phrase.split()
+) | {"roi", "nhe", "nha", "a", "ha", "sv"}
+
+
+def _to_reporters(status: str, note: str) -> str:
+    """What the reporters hear of a step: a close carries the note it came with
+    ("/xong SV1 đã hòa giải"), unless the note only says it is done."""
+    if status == "resolved" and _has_note(note):
+        return texts.RESOLVED_IN_WORDS
+    return texts.TO_REPORTERS[status]
+
+
+def _has_note(note: str) -> bool:
+    """More than "xong", "đã xử lý xong rồi" (and an SV code) in the words."""
+    words = [w for w in folded_words(SV_RE.sub(" ", note)).split() if not w.isdigit()]
+    return len([w for w in words if w not in CLOSING_WORDS]) >= 2
 
 
 async def reporters_title(ctx: Context, reports: list[Report]) -> str:
