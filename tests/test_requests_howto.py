@@ -138,7 +138,13 @@ async def test_asking_how_takes_no_task_and_acknowledges_no_directive(
     async with p.bot.sessions() as s:
         assert (await s.execute(select(Task.accepted_at))).scalar_one() is None
     assert await rows(p.bot, Ack) == 0
-    await p.says("tai", "nhận việc", at("Tue", "08:32"))  # the words themselves still take it
+    # Quoting the directive in the group: still a question, answered there.
+    post = await p.message_id(HD, "TB1")
+    p.received(HD)
+    await p.says("tai", "xác nhận thông báo sao vậy", at("Tue", "08:33"), group=HD, quote=post)
+    assert p.received(HD) == [ACK]
+    assert await rows(p.bot, Ack) == 0 and await rows(p.bot, MemberRequest) == 0
+    await p.says("tai", "nhận việc", at("Tue", "08:34"))  # the words themselves still take it
     async with p.bot.sessions() as s:
         assert (await s.execute(select(Task.accepted_at))).scalar_one() is not None
 
