@@ -2,15 +2,22 @@
 
 from __future__ import annotations
 
+# The member's help, one line per thing they can do: /huongdan shows them all, and a question
+# about one of them ("làm sao để báo sự cố") is answered with its line (HOWTO_ANSWER).
+HELP_LINES = {
+    "report": 'Báo sự việc: nhắn nội dung, vd "cháy ở xưởng 2" hoặc /baocao <nội dung>',
+    "check_in": 'Điểm danh: nhắn "có mặt" hoặc /diemdanh',
+    "ack": 'Xác nhận thông báo: trả lời "đã nhận" vào tin của bot hoặc /danhan',
+    "task": (
+        'Việc được giao: trả lời "nhận việc" vào tin giao việc; xong thì trả lời "xong" '
+        "kèm ghi chú, hoặc /xong <mã việc> <ghi chú>"
+    ),
+    "ask": "Hỏi hoặc nhờ hỗ trợ: nhắn câu hỏi, bot chuyển tới điều phối viên và báo lại câu trả lời",
+}
 HELP_MEMBER = (
     "Bot ANTT xin chào! Anh/chị có thể:\n"
-    '• Báo sự việc: nhắn nội dung, vd "cháy ở xưởng 2" hoặc /baocao <nội dung>\n'
-    '• Điểm danh: "có mặt" hoặc /diemdanh\n'
-    '• Xác nhận thông báo: trả lời "đã nhận" vào tin của bot hoặc /danhan\n'
-    '• Việc được giao: trả lời "nhận việc" vào tin giao việc; xong thì trả lời "xong" '
-    "kèm ghi chú, hoặc /xong <mã việc> <ghi chú>\n"
-    "• Hỏi hoặc nhờ hỗ trợ: nhắn câu hỏi, bot chuyển tới điều phối viên và báo lại câu trả lời\n"
-    "• Xem hướng dẫn: /huongdan"
+    + "".join(f"• {line}\n" for line in HELP_LINES.values())
+    + "• Xem hướng dẫn: /huongdan"
 )
 
 HELP_COORDINATOR = (
@@ -35,6 +42,15 @@ COORDINATOR_ONLY = "Lệnh /{name} dành cho điều phối viên. Cảm ơn anh
 NOT_UNDERSTOOD_PRIVATE = (
     "Chào {name}! Bot đã ghi nhận tin nhắn. Nếu cần báo sự việc, {you} nhắn rõ nội dung và"
     " địa điểm; gõ /huongdan để xem hướng dẫn."
+)
+# "Làm sao để báo sự cố?": answered at once with the help's line ({line}), not forwarded.
+# {name}: "anh Tài"; {You}: "Anh" (the title opening a sentence).
+HOWTO_ANSWER = "Chào {name}! {line}.{extra} {You} gõ /huongdan để xem đủ hướng dẫn."
+HOWTO_FIRE = " Nếu có cháy, gọi ngay 114."  # asked how to report: a fire cannot wait for a chat
+# "Bot làm được gì?": the help's labels in one sentence.
+HOWTO_ABOUT = (
+    "Bot giúp {you} báo sự việc, điểm danh, xác nhận thông báo, nhận và báo xong việc được giao,"
+    " và chuyển câu hỏi tới điều phối viên"
 )
 # A voice note: the bot cannot listen, and must not seem to have taken a report from it.
 VOICE_NOT_HEARD = (
