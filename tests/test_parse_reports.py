@@ -12,7 +12,8 @@ import pytest
 from handlers.parse import parse
 from models.tables import Ack, CheckIn, Incident
 from tests.conftest import Bot
-from tests.test_incidents import bot, rows, say
+from tests.test_incidents import bot, last, rows, say
+from tests.test_parse_alerts import alerts
 
 __all__ = ["bot"]  # the fixture, shared with tests/test_incidents.py
 
@@ -99,8 +100,8 @@ def test_someone_admitting_a_fault_is_no_acknowledgement(text: str, admitted: st
 
 
 async def test_an_reports_a_suspect_and_no_one_is_checked_in(bot: Bot) -> None:
-    """An's report names the suspect "có mặt" and the worker "vào ca": one incident is stored,
-    no check-in and no acknowledgement."""
+    """An's report names the suspect "có mặt", Phúc's the worker "vào ca": An gets a report
+    receipt, Quân an alert; one incident each is stored, no check-in, no acknowledgement."""
     await say(
         bot,
         "Báo cáo khẩn: 02h15 tổ tuần tra phát hiện 01 nam thanh niên lẩn trốn sau kho phế "
@@ -108,6 +109,11 @@ async def test_an_reports_a_suspect_and_no_one_is_checked_in(bot: Bot) -> None:
         "giao cho Công an KCN",
         sender="u1",
     )
+    receipt = last(bot, "u1")
+    assert "ghi nhận báo cáo" in receipt and "Loại: đối tượng khả nghi" in receipt
+    assert "có mặt" not in receipt  # no check-in receipt for the suspect's "có mặt"
+    (alert,) = alerts(bot, "c1")  # "Báo cáo khẩn": Quân is alerted at once
+    assert "đối tượng khả nghi" in alert
     await say(
         bot,
         "kiem tra tui do 1 cn vao ca dem phat hien 2 goi nilon chua chat bot mau trang",
