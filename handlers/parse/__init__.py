@@ -118,6 +118,7 @@ def _analyse_text(
     tally.checkin += lex.arrival_weight * sum(not scan.questions[c] for c in arrived)
     tally.ack += emo_ack
     tally.nack += emo_nack
+    tally.others_replies()
     if TRAPPED in tally.high:
         if not _someone_trapped(lex, ltoks, ftoks):
             tally.nobody_trapped()

@@ -11,6 +11,7 @@ from handlers.parse.vocabulary import (
     _CHECKIN,
     _CLEAR,
     _EXPLAINED,
+    _FOUND,
     _INC,
     _NACK,
     _NOTICE,
@@ -33,6 +34,7 @@ class _Tally:
     them, and a dataclass's generated __init__ cost as much as the whole tally."""
 
     clear = ack = nack = checkin = absent = notice = 0.0
+    found = 0.0  # words of a report that found something ("phát hiện", "tạm giữ")
     exact = question = intrusion = drill = denied = False
     joke = False  # laughter and no detail of a report (no place, time, people, phone)
     warned = False  # incident words that name what to avoid ("kẻo mất trộm")
@@ -61,6 +63,15 @@ class _Tally:
                 if not weights["other"]:
                     del weights["other"]
                 weights[STUCK] = weights.get(STUCK, 0.0) + moved
+
+    def others_replies(self) -> None:
+        """A report that found something tells of other people: its check-in, absence and
+        acknowledgement words are theirs ("không giải thích được lý do có mặt", "công nhân
+        vào ca đêm", "tài xế đã nhận lỗi"), not the sender's, once it names what was found."""
+        if self.found and any(
+            score >= 1.0 for cat, score in self.inc.items() if cat != "inspection"
+        ):
+            self.checkin = self.ack = self.absent = 0.0
 
     def people_inside(self) -> None:
         """People are inside what is stuck ("thang máy bị kẹt, có 2 người bên trong"): they
@@ -181,10 +192,14 @@ def _tally(
                 t.checkin += w / 2
             else:
                 t.absent += w
+        elif kind == _FOUND:
+            if not negated:
+                t.found += w
         elif kind == _NOTICE and clause == 0 and not negated:
             t.notice += w
     if t.hints_only and t.last_incident >= 0 and scan.causes:
         _explain_signs(t, scan)
+    t.others_replies()  # before the causes: a report's replies are no reply to explain
     # A cause ("vì kẹt xe", "do chập điện") is part of the report unless it only explains an
     # absence, a check-in, an acknowledgement or a false alarm.
     if causes and not (denied or t.absent or t.checkin or t.ack or t.nack):

@@ -20,6 +20,7 @@ from handlers.parse.vocabulary import (
     _CONJ,
     _EXPLAIN,
     _EXPLAINED,
+    _FOUND,
     _INC,
     _NEG,
     _NEUTRAL,
@@ -342,7 +343,11 @@ def _scan(lex: _Lexicon, ltoks: list[str], ftoks: list[str], accented: bool) -> 
         elif kind == _PREVENT:
             neg = 0
             mode = _PREVENTED
-        elif kind == _NEUTRAL:
+        elif kind in (_NEUTRAL, _FOUND):
+            if kind == _FOUND:
+                # A finding is context for the report, not its predicate: it lets a negation
+                # run on ("chưa ai phát hiện ra cháy") as the word did when it was neutral.
+                signals.append((chosen, negation if neg else 0, clause, mode, exact, amb))
             if neg == _SCOPE_SHORT:
                 neg_left -= size
                 if neg_left <= 0:

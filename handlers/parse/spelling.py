@@ -42,6 +42,11 @@ def mend(lex: _Lexicon, tok: str) -> str:
     if tok[-1] == tok[-2]:
         short = tok.rstrip(tok[-1]) + tok[-1]
         return short if fold(short) in known else tok
+    # A letter typed twice inside the word ("khoong", "bìnhh thường" is above): shaped like a
+    # syllable, yet no Vietnamese word but these few holds "oo" or "aa" and a known word without it.
+    doubled = _undoubled(tok)
+    if doubled is not None and fold(doubled) in known and plain not in _REAL_DOUBLED:
+        return doubled
     if _SYLLABLE_RE.fullmatch(plain):
         return tok
     if tok.isascii():
@@ -55,6 +60,18 @@ def mend(lex: _Lexicon, tok: str) -> str:
         if plain in known and _SYLLABLE_RE.fullmatch(plain):
             return swapped
     return tok
+
+
+# Folded words that hold a doubled vowel as written (a pot, a deck, a trailer).
+_REAL_DOUBLED: Final = frozenset({"xoong", "soong", "boong", "goong", "loong", "toong", "mooc"})
+
+
+def _undoubled(tok: str) -> str | None:
+    """`tok` with its first letter typed twice in a row inside the word typed once, if any."""
+    for k in range(1, len(tok) - 1):
+        if tok[k] == tok[k - 1]:
+            return tok[:k] + tok[k + 1 :]
+    return None
 
 
 def _telex(tok: str) -> str:

@@ -20,8 +20,8 @@ LEXICON_PATH: Final = Path(__file__).parent.parent / "lexicon.yaml"
 # Entry kinds.
 (
     _INC, _CLEAR, _ACK, _NACK, _CHECKIN, _ABSENT, _Q, _SEV, _NEG, _CONJ, _EXPLAIN, _CAUSE, _NEUTRAL,
-    _NOTICE, _PREVENT,
-) = range(15)  # fmt: skip
+    _NOTICE, _PREVENT, _FOUND,
+) = range(16)  # fmt: skip
 # How a signal is read: as said, as the explanation after a denial, as a cause, or as what a
 # warning is about ("tránh mất trộm": nothing was stolen).
 _PLAIN, _EXPLAINED, _CAUSED, _PREVENTED = 0, 1, 2, 3
@@ -35,6 +35,7 @@ _SECTION_KINDS: Final = {
     "severity": _SEV,
     "neutral": _NEUTRAL,
     "notice": _NOTICE,
+    "finding": _FOUND,
 }
 _SCOPE_SHORT, _SCOPE_CLAUSE = 1, 2
 # What a message holds, one bit each, ORed over its chunks (scanning._read_chunk) so that a later

@@ -1,0 +1,167 @@
+"""Reports as council members write them: formal reports of something found (a suspect, hidden
+goods, a white powder) whose check-in and acknowledgement words are about other people, and the
+everyday words for things that happen (a turnstile dead, lights out, a fall on the stairs, oil
+spilt, a guard picking a fight), with and without diacritics."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import pytest
+
+from handlers.parse import parse
+from models.tables import Ack, CheckIn, Incident
+from tests.conftest import Bot
+from tests.test_incidents import bot, last, rows, say
+from tests.test_parse_alerts import alerts
+
+__all__ = ["bot"]  # the fixture, shared with tests/test_incidents.py
+
+SENT = datetime.fromisoformat("2026-12-06T07:30:00+07:00")
+
+
+def reading(text: str) -> tuple[str, str | None, str | None]:
+    p = parse(text, SENT)
+    return p.type, p.category, p.severity
+
+
+# ------------------------------------------------------- a report that finds something
+
+
+@pytest.mark.parametrize(
+    ("text", "category"),
+    [
+        (
+            "Báo cáo khẩn: 02h15 tổ tuần tra phát hiện 01 nam thanh niên lẩn trốn sau kho "
+            "phế liệu, không giải thích được lý do có mặt, trong người có kìm cộng lực. Đã "
+            "tạm giữ và bàn giao cho Công an KCN",
+            "suspicious",
+        ),
+        (
+            "Bao cao: 3h sang bao ve di tuan phat hien 1 doi tuong nap sau bon nuoc xuong 2, "
+            "khong giai thich duoc ly do co mat. Da tam giu, ban giao cong an KCN",
+            "suspicious",
+        ),
+        (
+            "Tổ bảo vệ cổng 1 kiểm tra ba lô của 01 nữ công nhân vào ca 3, phát hiện 02 túi "
+            "nhỏ đựng bột màu trắng nghi ma túy. Đã lập biên bản, mời Công an KCN xuống",
+            "drugs",
+        ),
+        (
+            "kiem tra tui do 1 cn vao ca dem phat hien 2 goi nilon chua chat bot mau trang, "
+            "da tam giu ban giao cong an",
+            "drugs",
+        ),
+        (
+            "Đội bảo vệ cổng sau kiểm tra xe tải xuất hàng, phát hiện phụ xe giấu 04 bao "
+            "hạt nhựa ngoài phiếu xuất kho, tài xế đã nhận lỗi. Đã lập biên bản, tạm giữ "
+            "tang vật và mời Công an KCN đến làm việc",
+            "theft",
+        ),
+        (
+            "bv cong 2 kiem tra xe tai xuat hang, tai xe giau 5 thung son ngoai phieu xuat "
+            "kho, da thua nhan. Da lap bien ban tam giu tang vat",
+            "theft",
+        ),
+        (
+            "Ca đêm đã nhận ca đủ quân số. 1h40 bắt quả tang 01 đối tượng lấy trộm cáp đồng "
+            "sau xưởng 4, đã tạm giữ bàn giao công an",
+            "theft",
+        ),
+    ],
+)
+def test_a_report_that_finds_something_is_an_incident(text: str, category: str) -> None:
+    p = parse(text, SENT)
+    assert (p.type, p.category) == ("incident", category), p.to_dict()
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "có mặt",
+        "em vào ca rồi",
+        "vao ca roi a",
+        "tuần tra khu B bình thường",
+        "tuan tra khu B binh thuong, ko phat hien gi",
+        "Tuần tra xong, không phát hiện gì bất thường, anh em có mặt đủ",
+        "đã nhận, em có mặt lúc 7h",
+    ],
+)
+def test_short_check_ins_and_all_clears_stay_as_they_are(text: str) -> None:
+    assert parse(text, SENT).type in ("check_in", "all_clear", "ack"), parse(text, SENT)
+
+
+@pytest.mark.parametrize(
+    ("text", "admitted"),
+    [("tài xế đã nhận lỗi", "nhận lỗi"), ("tai xe da thua nhan", "thừa nhận")],
+)
+def test_someone_admitting_a_fault_is_no_acknowledgement(text: str, admitted: str) -> None:
+    assert parse(text, SENT).type != "ack", admitted
+
+
+async def test_an_reports_a_suspect_and_no_one_is_checked_in(bot: Bot) -> None:
+    """An's report names the suspect "có mặt", Phúc's the worker "vào ca": An gets a report
+    receipt, Quân an alert; one incident each is stored, no check-in, no acknowledgement."""
+    await say(
+        bot,
+        "Báo cáo khẩn: 02h15 tổ tuần tra phát hiện 01 nam thanh niên lẩn trốn sau kho phế "
+        "liệu, không giải thích được lý do có mặt, mang theo kìm cộng lực. Đã tạm giữ và bàn "
+        "giao cho Công an KCN",
+        sender="u1",
+    )
+    receipt = last(bot, "u1")
+    assert "ghi nhận báo cáo" in receipt and "Loại: đối tượng khả nghi" in receipt
+    assert "có mặt" not in receipt  # no check-in receipt for the suspect's "có mặt"
+    (alert,) = alerts(bot, "c1")  # "Báo cáo khẩn": Quân is alerted at once
+    assert "đối tượng khả nghi" in alert
+    await say(
+        bot,
+        "kiem tra tui do 1 cn vao ca dem phat hien 2 goi nilon chua chat bot mau trang",
+        sender="u3",
+    )
+    assert await rows(bot, CheckIn) == []
+    assert await rows(bot, Ack) == []
+    assert sorted(i.category for i in await rows(bot, Incident)) == ["drugs", "suspicious"]
+
+
+# ------------------------------------------------------- everyday words for what happens
+
+
+@pytest.mark.parametrize(
+    ("text", "category", "severity"),
+    [
+        ("cổng xoay quẹt thẻ liệt hết 3 làn", "equipment", "medium"),
+        ("cong xoay quet the liet het 3 lan roi", "equipment", "medium"),
+        ("máy quẹt thẻ cổng 2 bị liệt từ sáng", "equipment", "medium"),
+        ("đèn đường tắt cả dãy mấy hôm nay", "equipment", "medium"),
+        ("den duong tat ca day may hom nay", "equipment", "medium"),
+        ("đèn chiếu sáng hàng rào lô C tắt hết, tối om", "equipment", "medium"),
+        ("cúp điện cả khu ký túc xá từ 22h, máy phát hỏng luôn", "equipment", "medium"),
+        ("cup dien ca khu ktx tu 22h, may phat hu luon", "equipment", "medium"),
+        ("ktx mất điện từ tối, máy phát đề không lên", "equipment", "medium"),
+        ("trượt chân té cầu thang, trầy đầu gối xíu, tự đi lại được", "accident", "low"),
+        ("truot chan te cau thang, tray dau goi xiu, tu di lai duoc", "accident", "low"),
+        ("chị Hoa xưởng 2 bị té cầu thang, trầy da chút xíu, vẫn đi lại được", "accident", "low"),
+        ("xe bồn làm đổ chừng chục lít dầu ra đường, anh em rải cát rồi", "hazmat", "low"),
+        ("xe bon lam do chung chuc lit dau ra duong, ae rai cat roi", "hazmat", "low"),
+        ("dầu loang ra đường trước cổng 3, anh em rải cát rồi", "hazmat", "low"),
+        ("thằng bảo vệ cty bên cạnh gây sự, đòi đánh bảo vệ Hiếu khi tan ca", "fight", "medium"),
+        ("thang bao ve cty ben canh gay su, doi danh bv Hieu khi tan ca", "fight", "medium"),
+        ("mấy thanh niên ngoài cổng kiếm chuyện, dọa đánh anh em ca đêm", "fight", "medium"),
+    ],
+)
+def test_everyday_words_for_what_happens(text: str, category: str, severity: str) -> None:
+    assert reading(text) == ("incident", category, severity), parse(text, SENT).to_dict()
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "liệt kê giúp em danh sách ca đêm",
+        "nhớ tắt đèn phòng trực trước khi về",
+        "đổ xăng xong em quay lại cổng 2",
+        "đợi em xíu nha",
+    ],
+)
+def test_the_same_words_in_passing_report_nothing(text: str) -> None:
+    assert parse(text, SENT).type != "incident", parse(text, SENT).to_dict()
