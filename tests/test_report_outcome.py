@@ -132,14 +132,45 @@ async def test_rounds_others_and_late_words_stay_check_ins(bot: Bot) -> None:
     await say(bot, "u3", MENTION + "đã kiểm tra, 2 đối tượng bỏ chạy, không mất tài sản")
     assert said(bot, COUNCIL)[-1].startswith(PATROL + " của anh Cường")
 
-    # Past the window (10 minutes after her last word on SV1), hers is a patrol again.
-    bot.clock.advance(timedelta(minutes=11))
-    await say(bot, "u2", MENTION + "đã kiểm tra, 2 đối tượng bỏ chạy, không mất tài sản")
-    assert said(bot, COUNCIL)[-1].startswith(PATROL + " của chị Lan")
-
     assert await details(bot) == [] and len(said(bot, "u1")) == alerts
     lan, cuong = NAMES["u2"], NAMES["u3"]
+    assert [who for who, _ in await patrols(bot)] == [lan, lan, cuong]
+
+    # Past the details window (10 minutes after her last word), how SV1 ended is still SV1's:
+    # it is the one open incident she reported, and Quân needs it (LATE_OUTCOME_HOURS).
+    bot.clock.advance(timedelta(minutes=11))
+    await say(bot, "u2", MENTION + "đã kiểm tra, 2 đối tượng bỏ chạy, không mất tài sản")
+    assert said(bot, COUNCIL)[-1].startswith('Đã bổ sung vào sự việc SV1: "đã kiểm tra')
+    assert len(said(bot, "u1")) == alerts + 1 and len(await details(bot)) == 1
+
+    # Thirteen hours on, the same words are a new round's: a patrol again.
+    bot.clock.advance(timedelta(hours=13))
+    await say(bot, "u2", MENTION + "đã kiểm tra, 2 đối tượng bỏ chạy, không mất tài sản")
+    assert said(bot, COUNCIL)[-1].startswith(PATROL + " của chị Lan")
     assert [who for who, _ in await patrols(bot)] == [lan, lan, cuong, lan]
+
+
+async def test_her_fire_put_out_an_hour_later_reaches_quan_who_handles_it(bot: Bot) -> None:
+    """Chị Lan reports smoke from her warehouse to the bot in private; anh Quân takes it. An
+    hour later: "da dap tat, 3 cong nhan ra ngoai an toan". Not "bình thường": SV1's news."""
+    await say(bot, "u1", "chào bot", group=None)
+    await say(bot, "u2", "kho thanh pham cty May Viet boc khoi den, chua thay lua", group=None)
+    await say(bot, "u2", "đúng", group=None)  # she confirms the bare "khoi"
+    bot.clock.advance(timedelta(minutes=5))
+    await say(bot, "u1", "nhận xử lý SV1", group=None)
+    before = len(said(bot, "u1"))
+    bot.clock.advance(timedelta(hours=1))
+    await say(bot, "u2", "da dap tat, 3 cong nhan ra ngoai an toan", group=None)
+    assert said(bot, "u2")[-1] == (
+        'Đã bổ sung vào sự việc SV1: "da dap tat, 3 cong nhan ra ngoai an toan". Cảm ơn chị! '
+        "Bot đã báo thêm cho anh Quân."
+    )
+    assert said(bot, "u1")[before:] == [
+        "Sự việc SV1 (cháy/nổ tại Cty May Viet): chị Lan báo thêm "
+        '"da dap tat, 3 cong nhan ra ngoai an toan".'
+    ]
+    assert await patrols(bot) == []
+    assert await details(bot) == ["da dap tat, 3 cong nhan ra ngoai an toan"]
 
 
 async def test_checked_after_a_report_that_said_nothing_of_checking_is_a_patrol(

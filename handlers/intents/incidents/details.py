@@ -152,6 +152,15 @@ OUTCOME_RE = re.compile(
 )
 
 
+# How a fire or an accident ended, said by its reporter: "đã dập tắt", "3 công nhân ra ngoài
+# an toàn". Past the details window too (LATE_OUTCOME_HOURS): the one handling it needs it.
+PUT_OUT_RE = re.compile(
+    r"\b(?:dap tat|khong che duoc|lua da tat|da tat lua|het chay|ra ngoai an toan"
+    r"|deu an toan|da an toan|khong ai bi thuong|khong co ai bi thuong)\b"
+)
+LATE_OUTCOME_HOURS = 12
+
+
 @hook(23)
 async def report_outcome(ctx: Context) -> bool:
     """What the parse reads as an all-clear but tells how the sender's own report went
@@ -161,10 +170,12 @@ async def report_outcome(ctx: Context) -> bool:
     if parsed is None or parsed.type != "all_clear" or ctx.text.lstrip().startswith("/"):
         return False
     words = folded_words(ctx.text)
-    told = OUTCOME_RE.search(words) is not None
+    told = OUTCOME_RE.search(words) is not None or PUT_OUT_RE.search(words) is not None
     if not told and not has_phrase(words, "da kiem tra"):
         return False
     target = await _report_added_to(ctx)
+    if target is None and told:
+        target = await _late_outcome_of(ctx)
     if target is None:
         return False
     report, incident = target
@@ -178,6 +189,20 @@ async def report_outcome(ctx: Context) -> bool:
     answer += await _tell_outcome(ctx, report, incident)
     await ctx.reply(answer, ref_type="report", ref_id=report.id)
     return True
+
+
+async def _late_outcome_of(ctx: Context) -> tuple[Report, Incident] | None:
+    """Past the details window: the one open incident the sender reported in the last
+    LATE_OUTCOME_HOURS ("da dap tat" an hour after "kho B bốc khói"); none when two are open
+    (which one is not said) or the words are a round's ("tuần tra khu B, mọi người an toàn")."""
+    since = ctx.now - timedelta(hours=LATE_OUTCOME_HOURS)
+    reports = await open_reports_since(ctx.session, ctx.member.id, since)
+    if len({r.incident_pk for r in reports}) != 1 or reports[0].incident_pk is None:
+        return None
+    incident = await get_incident(ctx.session, reports[0].incident_pk, lock=True)
+    if incident is None or incident.status not in OPEN or on_rounds(ctx, incident):
+        return None
+    return reports[0], incident
 
 
 async def _tell_outcome(ctx: Context, report: Report, incident: Incident) -> str:
