@@ -58,7 +58,7 @@ from handlers.parse.vocabulary import (
     _Lexicon,
     _lexicon,
 )
-from handlers.text import lower, normalize_text
+from handlers.text import fold, lower, normalize_text
 
 __all__ = ["COMMAND_NAMES", "Command", "ParsedMessage", "Place", "parse"]
 
@@ -68,6 +68,26 @@ Opinion = Callable[[Sequence[str], str, str | None, bool], tuple[str, str | None
 # The end of a sentence that another follows: a full stop, "!" or "?" and a space, or a line
 # break, before a word (not before a trailing emoji).
 _SENTENCE_END: Final = re.compile(r"(?:[.!?]+[^\S\n]+|\n\s*)(?=\w)")
+
+
+# "… rồi làm sao đây": what to do now, asked after saying what happened. Its own clause, so
+# that "cháy xưởng 2 rồi làm sao đây" reports the fire (a question clause reports nothing).
+_WHAT_NOW_RE: Final = re.compile(
+    r"(?<=\w) (?=(?:lam sao day|lam gi day|gio sao|gio lam sao|phai lam sao|tinh sao"
+    r"|lam sao gio)\b)"
+)
+
+
+def _what_now_apart(norm: str, body: str) -> tuple[str, str]:
+    """`norm` and `body` with a comma for the space before a "what now" phrase (the same
+    length: every offset read from them still holds)."""
+    folded = fold(body)
+    if "sao" not in folded and "gi day" not in folded:
+        return norm, body
+    cuts = [m.start() for m in _WHAT_NOW_RE.finditer(folded)]
+    for k in cuts:
+        norm, body = f"{norm[:k]},{norm[k + 1 :]}", f"{body[:k]},{body[k + 1 :]}"
+    return norm, body
 
 
 def _analyse_text(
@@ -100,6 +120,7 @@ def _analyse_text(
             elif reading == _NACK:
                 emo_nack += 2.0
     body = _blank(low, blanks) if blanks else low
+    norm, body = _what_now_apart(norm, body)
 
     ltoks, ftoks, marks = _read(lex, norm, body)
     accented = bool(marks & M_ACCENTED)
