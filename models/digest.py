@@ -518,26 +518,14 @@ async def directive_figures(
             .subquery("pairs")
         )
     late = func.count(case((Ack.at > Directive.deadline_at, Ack.id)))
-    stmt = (
-        select(
-            pairs.c.key,
-            func.count(),
-            func.count(Ack.id),
-            late,
-            func.count(distinct(pairs.c.directive_pk)),
-        )
-        .select_from(pairs)
-        .join(Directive, Directive.id == pairs.c.directive_pk)
-        .outerjoin(
-            Ack,
-            and_(
-                Ack.directive_pk == pairs.c.directive_pk,
-                Ack.member_pk == pairs.c.member_pk,
-                Ack.at < w.as_of,
-            ),
-        )
-        .group_by(pairs.c.key)
+    columns = select(
+        pairs.c.key,
+        func.count(),
+        func.count(Ack.id),
+        late,
+        func.count(distinct(pairs.c.directive_pk)),
     )
+    stmt = with_acks_by(columns, pairs, w.as_of).group_by(pairs.c.key)
     for key, expected, acked, acked_late, directives in await session.execute(stmt):
         fig = into.setdefault(key, Figures())
         fig.expected_acks, fig.acks, fig.directives = int(expected), int(acked), int(directives)
@@ -568,6 +556,23 @@ async def directive_figures(
         into.setdefault(key, Figures()).directives = int(n)
 
 
+def with_acks_by(stmt: Select[Any], pairs: Any, as_of: datetime) -> Select[Any]:
+    """`stmt` over the (directive, member) `pairs`, each with its directive and the
+    acknowledgement given before `as_of` (none: NULL), for tallies and who still owes one."""
+    return (
+        stmt.select_from(pairs)
+        .join(Directive, Directive.id == pairs.c.directive_pk)
+        .outerjoin(
+            Ack,
+            and_(
+                Ack.directive_pk == pairs.c.directive_pk,
+                Ack.member_pk == pairs.c.member_pk,
+                Ack.at < as_of,
+            ),
+        )
+    )
+
+
 async def discount_leave(
     session: AsyncSession, w: Window, pairs: Subquery, into: dict[Any, Figures]
 ) -> None:
@@ -584,28 +589,15 @@ async def discount_leave(
         Message.sent_at < Directive.created_at,
         Message.type == "absent",
     )
-    rows = (
-        await session.execute(
-            select(
-                pairs.c.key,
-                pairs.c.directive_pk,
-                pairs.c.member_pk,
-                Directive.created_at,
-                Directive.deadline_at,
-            )
-            .select_from(pairs)
-            .join(Directive, Directive.id == pairs.c.directive_pk)
-            .outerjoin(
-                Ack,
-                and_(
-                    Ack.directive_pk == pairs.c.directive_pk,
-                    Ack.member_pk == pairs.c.member_pk,
-                    Ack.at < w.as_of,
-                ),
-            )
-            .where(Ack.id.is_(None), said_leave)
-        )
-    ).all()
+    owed = select(
+        pairs.c.key,
+        pairs.c.directive_pk,
+        pairs.c.member_pk,
+        Directive.created_at,
+        Directive.deadline_at,
+    )
+    owed = with_acks_by(owed, pairs, w.as_of).where(Ack.id.is_(None), said_leave)
+    rows = (await session.execute(owed)).all()
     away = await on_leave_throughout(session, w.tz, (Owed(*row[1:]) for row in rows))
     for key, directive_pk, member_pk, *_window in rows:
         if (directive_pk, member_pk) in away:

@@ -25,6 +25,7 @@ from models.digest import (
     expected_acks,
     expected_member,
     overdue_at,
+    with_acks_by,
 )
 from models.tables import (
     Ack,
@@ -303,20 +304,8 @@ async def directive_totals(session: AsyncSession, w: Window, into: dict[str, Fig
         .subquery("council_pairs")
     )
     late = func.count(case((Ack.at > Directive.deadline_at, Ack.id)))
-    stmt = (
-        select(pairs.c.key, func.count(), func.count(Ack.id), late)
-        .select_from(pairs)
-        .join(Directive, Directive.id == pairs.c.directive_pk)
-        .outerjoin(
-            Ack,
-            and_(
-                Ack.directive_pk == pairs.c.directive_pk,
-                Ack.member_pk == pairs.c.member_pk,
-                Ack.at < w.as_of,
-            ),
-        )
-        .group_by(pairs.c.key)
-    )
+    columns = select(pairs.c.key, func.count(), func.count(Ack.id), late)
+    stmt = with_acks_by(columns, pairs, w.as_of).group_by(pairs.c.key)
     for key, expected, acked, acked_late in await session.execute(stmt):
         fig = into.setdefault(key, Figures())
         fig.expected_acks, fig.acks, fig.acks_late = int(expected), int(acked), int(acked_late)

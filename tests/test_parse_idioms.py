@@ -65,3 +65,24 @@ def test_a_burn_or_someone_taken_to_hospital_is_an_injury(text: str) -> None:
 )
 def test_taking_family_to_hospital_is_an_absence(text: str) -> None:
     assert parse(text, SENT).type == "absent"
+
+
+@pytest.mark.parametrize(
+    ("text", "written"),
+    [
+        ("2 cn danh nhau o nha an ca 2", "nhà ăn"),
+        ("danh nhau o cang tin", "căng tin"),
+        ("trom o Nha Xe", "nhà xe"),
+        ("chay o KTX", "KTX"),
+        ("danh nhau o nhà ăn", "nhà ăn"),
+    ],
+)
+def test_a_place_typed_without_marks_is_shown_as_written(text: str, written: str) -> None:
+    """The receipt and the alert say "Nơi: nhà ăn", not "nha an"."""
+    assert [p.text for p in parse(text, SENT).places] == [written]
+
+
+@pytest.mark.parametrize("text", ["tuân lệnh", "tuan lenh", "Tuân lệnh đồng chí!"])
+def test_tuan_lenh_acknowledges_an_order(text: str) -> None:
+    """The answer to a superior's order, in the police's and the guards' register."""
+    assert parse(text, SENT).type == "ack"

@@ -139,7 +139,10 @@ def _place_of(lex: _Lexicon, m: re.Match[str], text: str, accented: bool) -> tup
             word != fword or (accented and fcanon in lex.place_loose_plain)
         ):
             return ()
-    return (_place(kind, code, text[m.start() : end]),)
+    typed = text[m.start() : end]
+    if code is None and typed.isascii():
+        typed = lex.place_written.get(" ".join(typed.lower().split()), typed)
+    return (_place(kind, code, typed),)
 
 
 def _companies(lex: _Lexicon, text: str, low: str, accented: bool) -> Iterable[Place]:

@@ -504,6 +504,8 @@ class _Lexicon:
             rf"[^\W\d_]?|(?P<name>{_alt(names)})|[^\W\d_])(?!\w))?"
         )
         self.place_names = {fold(n): n for n in names}
+        # A place word typed without marks ("nha an") is shown as written ("nhà ăn").
+        self.place_written = {fold(w): w for w in words if fold(w) != w}
         self.place_triggers = _Words(w.split()[0] for w in words)
 
     def _company(self, spec: Mapping[str, Any]) -> None:
