@@ -205,17 +205,23 @@ async def _late_outcome_of(ctx: Context) -> tuple[Report, Incident] | None:
     return reports[0], incident
 
 
-async def _tell_outcome(ctx: Context, report: Report, incident: Incident) -> str:
-    """The outcome to the chats that got the alert, once and as news, not an alarm (an
-    incident never alerted tells no one); what the reporter is told of it."""
+def _news_for_alerted(template: str, ctx: Context, report: Report, incident: Incident) -> str:
+    """ "Sự việc SV3 (cháy/nổ tại kho 3): chị Lan báo thêm "…"": what the reporter added, as
+    the chats that got the alert read it (`template` says how grave)."""
     places = texts.places_text(report.places)
-    text = texts.OUTCOME_TO_ALERTED.format(
+    return template.format(
         code=texts.incident_code(incident.id),
         category=texts.category_name(incident.category),
         where=f" tại {places}" if places else "",
         who=name_of(ctx.member),
         words=clipped(ctx.text),
     )
+
+
+async def _tell_outcome(ctx: Context, report: Report, incident: Incident) -> str:
+    """The outcome to the chats that got the alert, once and as news, not an alarm (an
+    incident never alerted tells no one); what the reporter is told of it."""
+    text = _news_for_alerted(texts.OUTCOME_TO_ALERTED, ctx, report, incident)
     what = f"outcome-{ctx.message.id if ctx.message else ctx.event.event_key}"
     told = await tell_alerted(ctx.session, ctx.now, incident, what, text, {ctx.event.chat_id})
     return await _passed_on_to(ctx, told)
@@ -327,14 +333,7 @@ async def _pass_on(
         return " " + texts.reach_sentence(reach.people, reach.groups, title_of(ctx.member))
     if not grave(u, trapped):
         return ""
-    places = texts.places_text(report.places)
-    text = texts.DETAIL_TO_ALERTED.format(
-        code=texts.incident_code(incident.id),
-        category=texts.category_name(incident.category),
-        where=f" tại {places}" if places else "",
-        who=name_of(ctx.member),
-        words=clipped(ctx.text),
-    )
+    text = _news_for_alerted(texts.DETAIL_TO_ALERTED, ctx, report, incident)
     here = {ctx.event.chat_id}
     what = f"detail-{ctx.message.id if ctx.message else ctx.event.event_key}"
     told = await tell_alerted(s, now, incident, what, text, here, urgent=True)
