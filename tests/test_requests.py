@@ -312,3 +312,27 @@ async def test_yeucau_lists_open_requests_and_traloi_checks_its_input(council: B
     await say(council, QUAN, "/traloi #1 Họp ngày 20/12")
     await say(council, QUAN, "/yeucau")
     assert said(council, QUAN)[-1] == "Không có yêu cầu nào đang chờ trả lời."
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "đồng chí Quân cho xin danh sách các doanh nghiệp chưa nộp báo cáo tháng 11",
+        "dong chi Quan cho xin danh sach cac doanh nghiep chua nop bao cao thang 11",
+        "anh gửi giúp em mẫu báo cáo tuần với ạ",
+        "cho em xin số điện thoại đội PCCC khu B",
+    ],
+)
+async def test_asking_a_coordinator_for_something_is_a_request(council: Bot, text: str) -> None:
+    """'cho xin …', 'gửi giúp …': the member wants something only a coordinator can give."""
+    await say(council, QUAN, "có mặt")
+    await say(council, BINH, text)
+    assert "YC1" in said(council, BINH)[-1]
+    assert "YC1" in said(council, QUAN)[-1]
+
+
+async def test_asking_for_leave_is_no_request(council: Bot) -> None:
+    await say(council, QUAN, "có mặt")
+    await say(council, BINH, "cho em xin nghỉ phép ngày mai ạ")
+    assert "vắng" in said(council, BINH)[-1]
+    assert await count(council, MemberRequest) == 0

@@ -28,10 +28,12 @@ from models.tables import Member, MemberRequest
 
 DEFAULT_TITLE = "anh/chị"
 MAX_TEXT = 2000
-# Folded phrases that ask the council for help ("cần hỗ trợ", "nhờ ... hướng dẫn", "vướng mắc").
+# Folded phrases that ask the council for help ("cần hỗ trợ", "nhờ ... hướng dẫn", "vướng mắc"),
+# or for something only a coordinator holds ("cho em xin danh sách ...").
 HELP_RE = re.compile(
     r"\b(ho tro|giup|xin hoi|cho hoi|vuong mac|kho khan|de nghi|kien nghi|xin y kien|tu van"
-    r"|huong dan giup|huong dan cho|nho ban|nho hoi dong|nho anh|nho chi|nho bot)\b"
+    r"|huong dan giup|huong dan cho|nho ban|nho hoi dong|nho anh|nho chi|nho bot"
+    r"|cho (?:em |e |toi |minh |chung em |chung toi )?xin)\b"
 )
 # ... unless it tells of help already given ("đã hỗ trợ cty ABC xong", "cảm ơn đã giúp").
 HELPED_RE = re.compile(r"\b(xong|da ho tro|da giup|cam on|thank|thanks|tks)\b")
