@@ -124,6 +124,9 @@ def test_a_person_who_faints_is_an_injury(text: str) -> None:
         "điện xưởng 2 bị ngắt",
         "cau dao bi ngat roi",
         "cầu dao bị ngắt rồi",
+        "dien chi bi ngat 5 phut",
+        "điện chỉ bị ngắt 5 phút",
+        "nuoc chi bi ngat buoi sang",
     ],
 )
 def test_power_cut_off_is_no_injury(text: str) -> None:

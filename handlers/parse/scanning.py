@@ -263,7 +263,10 @@ def _person_before(lex: _Lexicon, ltoks: tuple[str, ...], ftoks: tuple[str, ...]
         else:
             break
     return any(
-        lex.persons.at(ltoks, ftoks, j, k) == k - j for j in range(max(0, k - PERSON_WORDS), k)
+        lex.persons.at(ltoks, ftoks, j, k) == k - j
+        # "dien chi bi ngat": after a utility, unmarked "chi" is chỉ (only), not chị.
+        and not (j > 0 and ftoks[j - 1] in lex.person_not_after)
+        for j in range(max(0, k - PERSON_WORDS), k)
     )
 
 

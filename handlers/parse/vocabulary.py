@@ -271,6 +271,9 @@ class _Lexicon:
         self.trapped = _Phrases(e.phrase for e in entries if e.why == TRAPPED)
         self.persons = _Phrases([*data["people"]["nouns"], "ai", "mọi người"])
         self.person_gap = _Words(w for p in data.get("person_gap") or () for w in p.split())
+        not_after = data.get("person_not_after") or ()
+        # The last word of each ("cầu dao" -> "dao"): the token right before the person word.
+        self.person_not_after = frozenset(fold(_norm(w)).split()[-1] for w in not_after)
         settled = data.get("settled") or {}
         self.settled_done = _Phrases(settled.get("done") or ())
         self.settled_over = _Phrases(settled.get("over") or ())
