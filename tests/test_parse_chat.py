@@ -478,9 +478,9 @@ async def test_a_late_note_raises_no_incident(bot: Bot) -> None:
     [
         ("cháy kho sau xưởng 2", [("warehouse", None), ("workshop", "2")]),
         ("trộm ở xưởng trước cổng 3", [("workshop", None), ("gate", "3")]),
-        ("cháy ở cổng sau", [("gate", "SAU")]),
-        ("cong chinh co xo xat", [("gate", "CHÍNH")]),
-        ("có người lạ ở kho phụ", [("warehouse", "PHỤ")]),
+        ("cháy ở cổng sau", [("gate", "sau")]),
+        ("cong chinh co xo xat", [("gate", "chính")]),
+        ("có người lạ ở kho phụ", [("warehouse", "phụ")]),
     ],
 )
 def test_sau_and_truoc_name_gates_only(text: str, places: list[tuple[str, str | None]]) -> None:
@@ -490,6 +490,34 @@ def test_sau_and_truoc_name_gates_only(text: str, places: list[tuple[str, str | 
 async def test_the_kho_behind_a_workshop_is_not_kho_sau(bot: Bot) -> None:
     await say(bot, "cháy kho sau xưởng 2", sender="u1")
     assert "Nơi: kho, xưởng 2" in last(bot, "u1")
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "anh oi xe cho hang vao cong sau bi ket barie",
+        "anh ơi xe chở hàng vào cổng sau bị kẹt barie",
+    ],
+)
+async def test_the_receipt_names_the_back_gate_as_people_do(bot: Bot, text: str) -> None:
+    await say(bot, text, sender="u1")
+    assert "Nơi: cổng sau" in last(bot, "u1")
+    assert "SAU" not in last(bot, "u1")
+
+
+async def test_a_worker_who_fainted_wakes_the_coordinators(bot: Bot) -> None:
+    await say(bot, "bao cao: xuong 3 co 1 cong nhan bi ngat, da dua len phong y te", sender="u2")
+    (incident,) = await rows(bot, Incident)
+    assert (incident.severity, incident.urgent) == ("high", True)
+    (alert,) = alerts(bot, "c1")
+    assert "xưởng 3" in alert
+
+
+async def test_a_worker_scratched_is_recorded_without_waking_anyone(bot: Bot) -> None:
+    await say(bot, "chi co 1 cong nhan bi xay xat nhe", sender="u2")
+    (incident,) = await rows(bot, Incident)
+    assert (incident.severity, incident.urgent) == ("low", False)
+    assert alerts(bot, "c1") == []
 
 
 # ------------------------------------------------------------- notices, drills over, questions

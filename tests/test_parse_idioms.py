@@ -6,6 +6,7 @@ from __future__ import annotations
 import pytest
 
 from handlers.parse import parse
+from handlers.texts.incidents import place_text
 from tests.test_parse_chat import SENT
 
 
@@ -86,3 +87,131 @@ def test_a_place_typed_without_marks_is_shown_as_written(text: str, written: str
 def test_tuan_lenh_acknowledges_an_order(text: str) -> None:
     """The answer to a superior's order, in the police's and the guards' register."""
     assert parse(text, SENT).type == "ack"
+
+
+# ------------------------------------------------ a person who faints, a worker scratched
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "bao cao: xuong 3 co 1 cong nhan bi ngat, da dua len phong y te",
+        "báo cáo: xưởng 3 có 1 công nhân bị ngất, đã đưa lên phòng y tế",
+        "bao cao: chi bao ve cong 2 bi ngat",
+        "báo cáo: chị bảo vệ cổng 2 bị ngất",
+        "bao cao nguoi bi ngat o nha an",
+        "báo cáo người bị ngất ở nhà ăn",
+        "bao cao: 1 nhan vien vua bi ngat trong kho",
+        "báo cáo: 1 nhân viên vừa bị ngất trong kho",
+        "bao cao: em Lan ngat xiu o xuong 2",
+        "báo cáo: em Lan ngất xỉu ở xưởng 2",
+    ],
+)
+def test_a_person_who_faints_is_an_injury(text: str) -> None:
+    """ "ngat" after a person is ngất (fainted) or ngạt (suffocated): someone hurt either way,
+    even in a report that opens with "bao cao" (báo, a word that goes with ngắt điện)."""
+    got = parse(text, SENT)
+    assert (got.type, got.severity) == ("incident", "high"), got.to_dict()
+    assert "injury" in got.reasons
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "bao cao: dien bi ngat tu 8h",
+        "báo cáo: điện bị ngắt từ 8h",
+        "dien xuong 2 bi ngat",
+        "điện xưởng 2 bị ngắt",
+        "cau dao bi ngat roi",
+        "cầu dao bị ngắt rồi",
+        "dien chi bi ngat 5 phut",
+        "điện chỉ bị ngắt 5 phút",
+        "nuoc chi bi ngat buoi sang",
+    ],
+)
+def test_power_cut_off_is_no_injury(text: str) -> None:
+    got = parse(text, SENT)
+    assert "injury" not in got.reasons, got.to_dict()
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "chỉ có 1 công nhân bị xây xát nhẹ",
+        "chi co 1 cong nhan bi xay xat nhe",
+        "1 công nhân bị thương nhẹ",
+        "1 cong nhan bi thuong nhe",
+        "chị bảo vệ bị trầy xước nhẹ ở tay",
+        "chi bao ve bi tray xuoc nhe o tay",
+        "anh Nam bị trầy xát nhẹ",
+        "anh Nam bi tray xat nhe",
+    ],
+)
+def test_a_worker_lightly_hurt_is_a_low_report(text: str) -> None:
+    """A light injury is reported, low, as "bị thương nhẹ" is: its reason is `minor`, not
+    `injury` (which wakes coordinators as urgent)."""
+    got = parse(text, SENT)
+    assert (got.type, got.severity, got.reasons) == ("incident", "low", ("minor",)), got.to_dict()
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "công nhân bị xây xát ở tay",
+        "cong nhan bi xay xat o tay",
+        "1 công nhân bị trầy xước",
+        "1 cong nhan bi tray xuoc",
+    ],
+)
+def test_a_worker_scratched_is_a_report_without_alarm(text: str) -> None:
+    """Someone hurt, not gravely: a report, of the default severity, never urgent."""
+    got = parse(text, SENT)
+    assert (got.type, got.severity) == ("incident", "medium"), got.to_dict()
+    assert "injury" not in got.reasons
+
+
+# ------------------------------------------------------------------- gates named, not coded
+
+
+@pytest.mark.parametrize(
+    ("text", "shown"),
+    [
+        ("anh oi xe cho hang vao cong sau bi ket barie", "cổng sau"),
+        ("anh ơi xe chở hàng vào cổng sau bị kẹt barie", "cổng sau"),
+        ("co nguoi la o cong truoc", "cổng trước"),
+        ("có người lạ ở cổng trước", "cổng trước"),
+        ("danh nhau truoc cong chinh", "cổng chính"),
+        ("đánh nhau trước cổng chính", "cổng chính"),
+        ("CÓ NGƯỜI LẠ Ở CỔNG CHÍNH", "cổng chính"),
+        ("trom o cong phu", "cổng phụ"),
+        ("trộm ở cổng phụ", "cổng phụ"),
+        ("trom o cong phu 2", "cổng phụ 2"),
+        ("trộm ở cổng phụ 2", "cổng phụ 2"),
+        ("co nguoi la o cong chinh so 1", "cổng chính 1"),
+        ("có người lạ ở cổng chính số 1", "cổng chính 1"),
+        ("chay kho phu", "kho phụ"),
+        ("cháy kho phụ", "kho phụ"),
+        ("co nguoi la o cong A", "cổng A"),
+        ("có người lạ ở cổng 3", "cổng 3"),
+        ("co nguoi la o cong so 2", "cổng 2"),
+    ],
+)
+def test_a_named_gate_is_shown_by_its_name(text: str, shown: str) -> None:
+    """ "cổng sau" is the back gate, not gate SAU: shown as people write it, with its marks;
+    real codes stay codes."""
+    places = parse(text, SENT).places
+    got = [place_text({"kind": p.kind, "code": p.code, "text": p.text}) for p in places]
+    assert got == [shown]
+
+
+def test_two_named_gates_are_two_places() -> None:
+    got = parse("đánh nhau từ cổng sau ra cổng chính", SENT).places
+    assert [place_text({"kind": p.kind, "code": p.code, "text": p.text}) for p in got] == [
+        "cổng sau",
+        "cổng chính",
+    ]
+
+
+def test_a_head_count_after_a_named_gate_is_no_gate_number() -> None:
+    got = parse("trước cổng chính 2 thanh niên gây rối", SENT)
+    assert [p.text for p in got.places] == ["cổng chính"] and got.people == 2

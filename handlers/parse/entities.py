@@ -120,10 +120,8 @@ def _place_of(lex: _Lexicon, m: re.Match[str], text: str, accented: bool) -> tup
     end = m.end("word")
     name = m.group("name")
     if name is not None and fold(name) in lex.place_word_names.get(fcanon, ()):
-        # Named places are written one way whatever was typed: "cong chinh" is CHÍNH.
-        code = lex.place_names.get(fold(name), name).upper()
-        end = m.end("code")
-    elif m.group("code") is not None and name is None and code_rule != "none":
+        return (_named_place(lex, m, kind, fcanon),)
+    if m.group("code") is not None and name is None and code_rule != "none":
         raw = text[m.start("code") : m.end("code")]
         if len(raw) == 1 and not raw.isupper() and not raw.isdigit():
             pass  # a lone lower-case letter is a word, not a code ("kho a" is rare)
@@ -143,6 +141,17 @@ def _place_of(lex: _Lexicon, m: re.Match[str], text: str, accented: bool) -> tup
     if code is None and typed.isascii():
         typed = lex.place_written.get(" ".join(typed.lower().split()), typed)
     return (_place(kind, code, typed),)
+
+
+def _named_place(lex: _Lexicon, m: re.Match[str], kind: str, fcanon: str) -> Place:
+    """A place known by its name ("cổng sau", "cổng phụ 2"), written one way whatever was
+    typed, in lower case with its marks. The name stands in the code, so that two reports of
+    "cong chinh" and "Cổng Chính" name the same place, and "cổng sau" is not "cổng chính"."""
+    code = lex.place_names.get(fold(m.group("name")), m.group("name"))
+    if m.group("num") is not None:
+        code = f"{code} {m.group('num')}"
+    word = lex.place_written.get(fcanon, fcanon)
+    return _place(kind, code, f"{word} {code}")
 
 
 def _companies(lex: _Lexicon, text: str, low: str, accented: bool) -> Iterable[Place]:

@@ -214,7 +214,15 @@ def _police(
     return out_l, out_f
 
 
+# What a person named just before weighs for a reading of what befalls a person: more than
+# the words around it (`near`, 0.5), so "bao cao: cn bi ngat" is ngất despite báo (ngắt báo).
+PERSON_BONUS = 1.0
+# The most words a person noun takes: "nam thanh niên".
+PERSON_WORDS = 3
+
+
 def _pick(
+    lex: _Lexicon,
     g: _Group,
     i: int,
     ltup: tuple[str, ...],
@@ -223,18 +231,43 @@ def _pick(
     clause_start: bool,
 ) -> tuple[_Entry, bool, bool] | None:
     """The reading of a matched group: exact first, else by prior and context (`words`, the
-    message's folded tokens); and whether it rested on a form the lexicon calls ambiguous."""
+    message's folded tokens, and a person named just before); and whether it rested on a form
+    the lexicon calls ambiguous."""
     cands = _readings(g, i, ltup, accented, clause_start)
     if not cands:
         return None
     if len(cands) == 1:
         return cands[0][0], cands[0][1], False
     chosen, best = cands[0][0], -1.0
+    person: bool | None = None  # looked up once, for the first reading that asks
     for e, _ in cands:
         score = e.prior + (0.5 if e.near and not e.near.isdisjoint(words) else 0.0)
+        if e.person:
+            if person is None:
+                person = _person_before(lex, ltup, words, i)
+            score += PERSON_BONUS if person else 0.0
         if score > best:
             chosen, best = e, score
     return chosen, False, g.ambiguous and len({(e.kind, e.cat) for e, _ in cands}) > 1
+
+
+def _person_before(lex: _Lexicon, ltoks: tuple[str, ...], ftoks: tuple[str, ...], i: int) -> bool:
+    """Whether a person is named right before token i, maybe with `person_gap` words or their
+    place between ("công nhân vừa bị", "chị ấy bị", "chị bảo vệ cổng 2 bị")."""
+    k = i
+    while k > 0:
+        if lex.person_gap.has(ltoks[k - 1], ltoks[k - 1] != ftoks[k - 1]):
+            k -= 1
+        elif k > 1 and _is_code(ftoks[k - 1]) and lex.place_triggers.has(ltoks[k - 2], False):
+            k -= 2
+        else:
+            break
+    return any(
+        lex.persons.at(ltoks, ftoks, j, k) == k - j
+        # "dien chi bi ngat": after a utility, unmarked "chi" is chỉ (only), not chị.
+        and not (j > 0 and ftoks[j - 1] in lex.person_not_after)
+        for j in range(max(0, k - PERSON_WORDS), k)
+    )
 
 
 def _scan(lex: _Lexicon, ltoks: list[str], ftoks: list[str], accented: bool) -> _Scan:
@@ -290,7 +323,7 @@ def _scan(lex: _Lexicon, ltoks: list[str], ftoks: list[str], accented: bool) -> 
                         amb = g.bare_guess and not accented
                         ambiguous = ambiguous or amb
                         break
-                    picked = _pick(g, i, ltup, ftup, accented, clause_start)
+                    picked = _pick(lex, g, i, ltup, ftup, accented, clause_start)
                     if picked is not None:
                         chosen, exact, amb = picked
                         amb = amb or (g.bare_guess and not exact and chosen.kind == _INC)
@@ -305,7 +338,7 @@ def _scan(lex: _Lexicon, ltoks: list[str], ftoks: list[str], accented: bool) -> 
                     if single.bare_guess and not accented:
                         amb = ambiguous = True
                 else:
-                    picked = _pick(single, i, ltup, ftup, accented, clause_start)
+                    picked = _pick(lex, single, i, ltup, ftup, accented, clause_start)
                     if picked is not None:
                         chosen, exact, amb = picked
                         amb = amb or (single.bare_guess and not exact and chosen.kind == _INC)

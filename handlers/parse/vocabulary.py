@@ -68,6 +68,7 @@ class _Entry:
     why: str  # the reason word a severity signal gives ("injury", "put_out"...), or ""
     hint: bool  # a sign to check (a smell, smoke, a noise), not yet an event
     sign: bool  # one sign of an incident (a flame): negated, it clears only itself
+    person: bool  # what befalls a person: favoured right after one ("công nhân bị ngat")
 
 
 @dataclass(frozen=True, slots=True)
@@ -269,6 +270,10 @@ class _Lexicon:
         # Someone trapped: the phrases giving the reason, and who may be trapped.
         self.trapped = _Phrases(e.phrase for e in entries if e.why == TRAPPED)
         self.persons = _Phrases([*data["people"]["nouns"], "ai", "mọi người"])
+        self.person_gap = _Words(w for p in data.get("person_gap") or () for w in p.split())
+        not_after = data.get("person_not_after") or ()
+        # The last word of each ("cầu dao" -> "dao"): the token right before the person word.
+        self.person_not_after = frozenset(fold(_norm(w)).split()[-1] for w in not_after)
         settled = data.get("settled") or {}
         self.settled_done = _Phrases(settled.get("done") or ())
         self.settled_over = _Phrases(settled.get("over") or ())
@@ -277,7 +282,7 @@ class _Lexicon:
         self.inside_stuck = _Words(inside.get("stuck") or ())
         self.inside_not_after = _Phrases(inside.get("not_after") or ())
         self.inside_holds = _Words(inside.get("holds") or ())
-        self._places(data["places"])
+        self._places(data["places"], data["people"]["nouns"])
         self._company(data["company"])
         self._people(data["people"])
         self._time(data["time"])
@@ -363,6 +368,7 @@ class _Lexicon:
             "why",
             "hint",
             "sign",
+            "person",
         }
         if unknown:
             raise ValueError(f"lexicon phrase {phrase!r}: unknown keys {sorted(unknown)}")
@@ -403,6 +409,7 @@ class _Lexicon:
             why=why,
             hint=bool(spec.get("hint", False)),
             sign=bool(spec.get("sign", False)),
+            person=bool(spec.get("person", False)),
         )
 
     def _entries(self, data: Mapping[str, Any]) -> Iterable[_Entry]:
@@ -484,7 +491,7 @@ class _Lexicon:
 
     # -- regexes from word lists ------------------------------------------------------------------
 
-    def _places(self, spec: Mapping[str, Any]) -> None:
+    def _places(self, spec: Mapping[str, Any], nouns: Iterable[str]) -> None:
         self.place_kind: dict[str, tuple[str, str]] = {}
         names: list[str] = []
         self.place_word_names: dict[str, frozenset[str]] = {}  # folded word -> its names
@@ -498,10 +505,16 @@ class _Lexicon:
         self.place_loose_folded = frozenset(fold(w) for w in loose)
         self.place_loose_plain = frozenset(w for w in loose if fold(w) == w)
         words = [_norm(w) for item in spec["kinds"] for w in item["words"]]
+        counted = [_norm(w) for w in [*(spec.get("name_number_not_before") or ()), *nouns]]
+        # After a name, its own number: "cổng phụ 2", "cổng chính số 1" (not a head count).
+        number = (
+            rf"(?:\s+(?:{_vi('số')}\s*)?(?P<num>[0-9]{{1,3}})(?!\w)"
+            rf"(?!\s+{_alt(counted)}(?!\w)))?"
+        )
         self.place_re = re.compile(
             rf"(?P<word>{_starts(words)})(?![^\W\d_])"
             rf"(?:\s*(?:{_vi('số')}\s*)?(?P<code>[0-9]{{1,4}}[^\W\d_]?|[^\W\d_]{{1,2}}-?[0-9]{{1,3}}"
-            rf"[^\W\d_]?|(?P<name>{_alt(names)})|[^\W\d_])(?!\w))?"
+            rf"[^\W\d_]?|(?P<name>{_alt(names)})(?!\w){number}|[^\W\d_])(?!\w))?"
         )
         self.place_names = {fold(n): n for n in names}
         # A place word typed without marks ("nha an") is shown as written ("nhà ăn").
