@@ -95,7 +95,7 @@ def opened_notice(text: str) -> str | None:
 async def notice_opener(ctx: Context) -> bool:
     """A coordinator's "Thông báo: ..." in a group is posted as /thongbao posts it; in private
     (perhaps a forwarded text) it is not sent to every group: he is told how to send one."""
-    if not ctx.is_coordinator or ctx.text.lstrip().startswith("/"):
+    if not ctx.is_coordinator:
         return False
     rest = opened_notice(ctx.text)
     if rest is None:
