@@ -327,3 +327,48 @@ async def test_a_reporters_patrol_saying_all_is_well_closes_nothing(bot: Bot) ->
     assert (await incident(bot, 1)).status == "reported"
     await say(bot, "u5", "xưởng 4 không sao rồi, họ về rồi", group=HANSOL)
     assert (await incident(bot, 1)).status == "settled"
+
+
+PUT_OUT = "Người báo cho biết đã dập tắt; cần kiểm tra lại hiện trường."
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Phát hiện cháy nhỏ ở bãi rác sau xưởng may, đã dùng bình chữa cháy dập tắt",
+        "phat hien chay nho o bai rac sau xuong may, da dung binh chua chay dap tat",
+    ],
+)
+async def test_a_fire_already_put_out_is_alerted_without_calling_114(bot: Bot, text: str) -> None:
+    """Fire stays urgent, so anh Quân hears of it at once; but chị Bình says it is out, so
+    he is asked to check the place, not to call 114. Nor is May Việt's lead ten minutes on."""
+    bot.clock.set(DAY)
+    for who in ("u1", "u3"):  # each has written to the bot once
+        await say(bot, who, "xin chào")
+    await say(bot, "u2", text, group=MAY)
+    first = said(bot, "u1")[-1]
+    assert first.startswith("🚨 KHẨN: cháy") and PUT_OUT in first and "114" not in first
+    bot.clock.advance(timedelta(minutes=10))
+    assert (await bot.runtime.run_job("incident_escalation")).queued == 1
+    await bot.drain()
+    step1 = said(bot, "u3")[-1]
+    assert step1.startswith("⏫ KHẨN (lần 1)") and PUT_OUT in step1 and "114" not in step1
+
+
+async def test_a_fire_put_out_that_another_reporter_sees_spreading_escalates_with_114(
+    bot: Bot,
+) -> None:
+    """Chị Bình says it is out; anh Em, from Hansol next door, that it spreads. Nobody took
+    it: the escalation goes back to anh Quân (May Việt's lead is not reachable) with 114."""
+    bot.clock.set(DAY)
+    await say(bot, "u1", "xin chào")
+    await say(bot, "u2", "Cháy nhỏ ở kho 3, đã dập tắt", group=MAY)
+    first = said(bot, "u1")[-1]
+    assert PUT_OUT in first and "114" not in first
+    await say(bot, "u5", "Cháy kho 3 May Việt, lửa đang lan sang kho bên cạnh", group=HANSOL)
+    bot.clock.advance(timedelta(minutes=10))
+    assert (await bot.runtime.run_job("incident_escalation")).queued == 1
+    await bot.drain()
+    step1 = said(bot, "u1")[-1]
+    assert step1.startswith("⏫ KHẨN (lần 1)") and "Gọi 114 nếu chưa ai gọi." in step1
+    assert PUT_OUT not in step1

@@ -19,7 +19,7 @@ from handlers.intents.incidents.understanding import SV_RE, TAKE_OVER, folded_wo
 from handlers.leave import on_leave_for
 from handlers.parse import parse
 from handlers.registry import hook, intent
-from handlers.text import fold
+from handlers.text import fold, normalize
 from handlers.texts import core as core_texts
 from handlers.texts import engagement as texts
 from handlers.texts import incidents as incident_texts
@@ -74,7 +74,41 @@ async def issue_directive(ctx: Context) -> None:
     if not ctx.is_coordinator:
         await ctx.reply(core_texts.COORDINATOR_ONLY.format(name="thongbao"))
         return
-    args = ctx.parsed.command.args if ctx.parsed and ctx.parsed.command else ""
+    await post_directive(ctx, ctx.parsed.command.args if ctx.parsed and ctx.parsed.command else "")
+
+
+# How coordinators post without a command: "Thông báo: ...", "TB: ...", "thong bao khan:"
+# opening the message (after the @mention), a colon or a line break after it. Matched on the
+# folded, lower-cased copy, whose length is the text's (handlers/text.normalize).
+OPENER_RE = re.compile(r"\s*(?:thong\s+bao(?:\s+khan)?|tb)[ \t]*(?::|\n)")
+
+
+def opened_notice(text: str) -> str | None:
+    """The words after a notice opener at the start of `text`; None without one (or none)."""
+    n = normalize(text)
+    m = OPENER_RE.match(n.lower_folded)
+    rest = n.text[m.end() :].strip() if m else ""
+    return rest or None
+
+
+@hook(7)
+async def notice_opener(ctx: Context) -> bool:
+    """A coordinator's "Thông báo: ..." in a group is posted as /thongbao posts it; in private
+    (perhaps a forwarded text) it is not sent to every group: he is told how to send one."""
+    if not ctx.is_coordinator:
+        return False
+    rest = opened_notice(ctx.text)
+    if rest is None:
+        return False
+    if ctx.is_private:
+        await ctx.reply(texts.DIRECTIVE_HOW.format(you=title_of(ctx.member)))
+    else:
+        await post_directive(ctx, rest)
+    return True
+
+
+async def post_directive(ctx: Context, args: str) -> None:
+    """Post `args` ("[group, ...] text") as a directive; no text: the open ones' tally."""
     if not args.strip():
         await ctx.reply(await directive_status(ctx))
         return

@@ -14,7 +14,9 @@ from handlers.intents.incidents import (
     alert_reach,
     full_name_of,
     is_held,
+    put_out,
     release_held,
+    reported_reasons,
 )
 from handlers.jobs import every, job
 from handlers.texts import incidents as texts
@@ -84,6 +86,7 @@ async def escalate(
         minutes,
         level,
         first.text if first else "",
+        fire_out=put_out(await reported_reasons(session, reports)),
     )
     queued = await queue_alerts(
         session, incident.id, targets, text, f"escalate:{incident.id}:{level}", now

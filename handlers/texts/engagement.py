@@ -30,6 +30,11 @@ DIRECTIVE_SENT = (
     "Đã gửi thông báo {code} tới {groups}. Cần {expected} người xác nhận{note} trước {deadline}."
 )
 DIRECTIVE_NO_TEXT = "{You} nhập nội dung sau lệnh, vd: /thongbao Tăng cường tuần tra dịp lễ."
+# A coordinator's "Thông báo: ..." in private: perhaps forwarded, so it is not broadcast.
+DIRECTIVE_HOW = (
+    "Bot chưa gửi tin này tới các nhóm. Để gửi thông báo cần xác nhận, {you} gõ"
+    " /thongbao <nội dung> (gửi mọi nhóm) hoặc /thongbao [tên nhóm] <nội dung> (gửi một nhóm)."
+)
 DIRECTIVE_NO_GROUP = "Chưa có nhóm nào để gửi thông báo. Khai báo nhóm trong config.yaml (groups)."
 DIRECTIVE_UNKNOWN_GROUP = 'Không tìm thấy nhóm "{name}". Các nhóm: {groups}.'
 ACK_OK = "👍 Đã ghi nhận {name} xác nhận thông báo {code}. Cảm ơn {you}!"

@@ -265,8 +265,10 @@ def alert(
     text: str,
     phones: list[str],
     unconfirmed: bool,
+    fire_out: bool = False,
 ) -> str:
-    """The urgent alert: what, where, when, who reported (phone, enterprise), how to take it."""
+    """The urgent alert: what, where, when, who reported (phone, enterprise), how to take it;
+    `fire_out`: the reporter says the fire is out (no call to 114, a check of the place)."""
     code = incident_code(incident_id)
     where = f" tại {places}" if places else ""
     lines = [f"🚨 KHẨN: {category_name(category)}{where} ({code})"]
@@ -284,9 +286,18 @@ def alert(
     if other:
         lines.append(f"SĐT trong tin: {', '.join(other)}")
     if category == "fire":
-        lines.append("Gọi 114 nếu chưa ai gọi.")
+        lines.append(_fire_line(fire_out))
     lines.append(_how_to_take(code))
     return "\n".join(lines)
+
+
+# A fire its reporter says is out is still alerted (fire is urgent), but 114 is not asked for.
+FIRE_CALL = "Gọi 114 nếu chưa ai gọi."
+FIRE_OUT = "Người báo cho biết đã dập tắt; cần kiểm tra lại hiện trường."
+
+
+def _fire_line(fire_out: bool) -> str:
+    return FIRE_OUT if fire_out else FIRE_CALL
 
 
 def _how_to_take(code: str) -> str:
@@ -294,15 +305,22 @@ def _how_to_take(code: str) -> str:
 
 
 def escalation(
-    incident_id: int, category: str | None, places: str, minutes: int, level: int, text: str
+    incident_id: int,
+    category: str | None,
+    places: str,
+    minutes: int,
+    level: int,
+    text: str,
+    fire_out: bool = False,
 ) -> str:
+    """An alert nobody took, said again one step up; `fire_out` as for `alert`."""
     code = incident_code(incident_id)
     where = f" tại {places}" if places else ""
     return (
         f"⏫ KHẨN (lần {level}): {category_name(category)}{where} "
         f"({code}) chưa có ai nhận sau {minutes} phút.\n"
         + (f'Nội dung: "{_clip(text)}"\n' if text else "")
-        + ("Gọi 114 nếu chưa ai gọi.\n" if category == "fire" else "")
+        + (_fire_line(fire_out) + "\n" if category == "fire" else "")
         + _how_to_take(code)
     )
 

@@ -19,6 +19,7 @@ from handlers.intents.incidents.alerts import (
     is_held,
     raise_alert,
     release_held,
+    reported_reasons,
     tell_alerted,
 )
 from handlers.intents.incidents.commands import (
@@ -84,6 +85,7 @@ from handlers.intents.incidents.understanding import (
     name_of,
     occurred_at,
     place_keys,
+    put_out,
     time_text,
     worse,
 )
@@ -143,11 +145,13 @@ __all__ = [
     "place_keys",
     "place_report",
     "private_take_over",
+    "put_out",
     "raise_alert",
     "release_held",
     "reply_action",
     "report_command",
     "report_detail",
+    "reported_reasons",
     "set_status",
     "sole_reporter",
     "stored_time",

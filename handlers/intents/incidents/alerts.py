@@ -18,6 +18,7 @@ from handlers.intents.incidents.understanding import (
     full_name_of,
     local,
     name_of,
+    put_out,
 )
 from handlers.texts import councils as council_texts
 from handlers.texts import incidents as texts
@@ -201,6 +202,7 @@ async def raise_alert(
         report.text if content is None else content,
         report.phones,
         unconfirmed,
+        fire_out=put_out(await reported_reasons(session, [report])),
     )
     await queue_alerts(session, incident.id, reach.targets, text, f"alert:{incident.id}:0", now)
     await copy_to_province(session, settings, now, incident, report, text, reach)
@@ -253,11 +255,16 @@ async def copy_to_province(
 
 async def _injured(session: AsyncSession, report: Report) -> bool:
     """The report says someone is hurt or dead (the parse's reasons)."""
-    if report.message_pk is None:
-        return False
-    message = await session.get(Message, report.message_pk)
-    reasons = (message.parse or {}).get("reasons", []) if message is not None else []
-    return bool({"injury", "death"} & set(reasons or []))
+    return bool({"injury", "death"} & set(await reported_reasons(session, [report])))
+
+
+async def reported_reasons(session: AsyncSession, reports: list[Report]) -> list[str]:
+    """What the reports' parses give as reasons for their severity (injury, put_out...)."""
+    pks = [r.message_pk for r in reports if r.message_pk is not None]
+    if not pks:
+        return []
+    parses = await session.execute(select(Message.parse).where(Message.id.in_(pks)))
+    return [why for p in parses.scalars() for why in ((p or {}).get("reasons") or [])]
 
 
 async def tell_alerted(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from datetime import time as dt_time
@@ -195,6 +196,16 @@ def time_text(time: dict[str, str] | None, tz: ZoneInfo) -> str:
 URGENT_REASONS = frozenset(
     {"injury", "death", "weapon", "spreading", "explosion", "toxic", "evacuation"}
 )
+
+# What says a fire is not over whatever else is said ("đã dập tắt một phần" while it
+# spreads, someone trapped): the alert then still says to call 114.
+STILL_DANGEROUS = URGENT_REASONS | {"trapped", "serious", "urgent"}
+
+
+def put_out(reasons: Iterable[str]) -> bool:
+    """The reporters say the fire is out, and nothing they say keeps it dangerous."""
+    said = set(reasons)
+    return "put_out" in said and not said & STILL_DANGEROUS
 
 
 def at_night(settings: Settings, at: datetime | None) -> bool:

@@ -1,0 +1,87 @@
+"""A coordinator posts a notice the way coordinators write: "Thông báo: ..." in the group.
+
+Anh Quân coordinates the council; anh Tài and chị Lan guard May Việt (the cast of
+tests/test_requests_howto.py). He does not type slash commands: a message of his that opens
+with "Thông báo:" (or "TB:", "thong bao khan:") in a group is posted as /thongbao would post
+it. A member's "thông báo" stays what it was, and in private the opener only gets a hint.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from models.tables import Directive
+from tests.council_week_cast import HD, at
+from tests.fake_zalo import FakeZalo
+from tests.test_council_week import zalo
+from tests.test_requests_howto import park, rows
+
+__all__ = ["zalo"]  # fixture: the fake Zalo server
+
+NOTICE = "từ mai các tổ bảo vệ tăng cường tuần tra khu nhà xe ca đêm, đề nghị các đồng chí xác nhận"
+
+
+async def test_a_coordinators_thong_bao_in_the_group_is_a_notice_members_acknowledge(
+    make_bot: Any, make_settings: Any, db_url: str, zalo: FakeZalo, tmp_path: Path
+) -> None:
+    p = await park(make_bot, make_settings, db_url, zalo, tmp_path)
+    await p.says("quan", f"Thông báo: {NOTICE}", at("Mon", "08:00"), group=HD)
+    # The group reads the notice, and anh Quân's receipt there, as /thongbao in the group.
+    sent, post = p.received(HD)
+    assert sent == (
+        "Đã gửi thông báo TB1 tới Hội đồng ANTT KCN. Cần 2 người xác nhận trước 08:00 01/12."
+    )
+    assert post.startswith(f"📢 THÔNG BÁO TB1\n{NOTICE}\n\n") and '"đã nhận"' in post
+    assert p.received("quan") == []
+    await p.says("tai", "ok anh", at("Mon", "08:10"), group=HD)
+    assert p.received(HD) == ["👍 Đã ghi nhận anh Tài xác nhận thông báo TB1. Cảm ơn anh!"]
+    await p.says("quan", "/thongbao", at("Mon", "08:20"))
+    assert p.received("quan") == ["• TB1 (08:00 30/11): 1/2 đã nhận; chưa nhận: chị Lan"]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "TB: kiểm tra khóa kho trước 22h",
+        "thong bao khan: kiểm tra khóa kho trước 22h",
+        "THÔNG BÁO KHẨN :  kiểm tra khóa kho trước 22h",
+        "Thông báo\nKiểm tra khóa kho trước 22h",
+    ],
+)
+async def test_every_way_of_opening_a_notice_posts_one(
+    make_bot: Any, make_settings: Any, db_url: str, zalo: FakeZalo, tmp_path: Path, text: str
+) -> None:
+    p = await park(make_bot, make_settings, db_url, zalo, tmp_path)
+    await p.says("quan", text, at("Mon", "08:00"), group=HD)
+    sent, post = p.received(HD)
+    assert sent.startswith("Đã gửi thông báo TB1 tới Hội đồng ANTT KCN.")
+    # The words after the opener, as typed.
+    assert post.split("\n")[1] in ("kiểm tra khóa kho trước 22h", "Kiểm tra khóa kho trước 22h")
+
+
+async def test_a_members_thong_bao_and_a_coordinators_mid_sentence_one_post_nothing(
+    make_bot: Any, make_settings: Any, db_url: str, zalo: FakeZalo, tmp_path: Path
+) -> None:
+    p = await park(make_bot, make_settings, db_url, zalo, tmp_path)
+    await p.says("tai", "thong bao: mai em nghi", at("Mon", "08:00"), group=HD)
+    await p.says("quan", "anh sẽ thông báo: mai họp", at("Mon", "08:05"), group=HD)
+    await p.says("quan", "thông báo cho các tổ biết nhé", at("Mon", "08:06"), group=HD)
+    assert not any("THÔNG BÁO" in line for line in p.received(HD))
+    assert await rows(p.bot, Directive) == 0
+
+
+async def test_in_private_the_opener_tells_the_coordinator_how_to_send_it(
+    make_bot: Any, make_settings: Any, db_url: str, zalo: FakeZalo, tmp_path: Path
+) -> None:
+    p = await park(make_bot, make_settings, db_url, zalo, tmp_path)
+    await p.says("quan", f"Thông báo: {NOTICE}", at("Mon", "08:00"))
+    assert p.received("quan") == [
+        "Bot chưa gửi tin này tới các nhóm. Để gửi thông báo cần xác nhận, anh gõ"
+        " /thongbao <nội dung> (gửi mọi nhóm) hoặc /thongbao [tên nhóm] <nội dung>"
+        " (gửi một nhóm)."
+    ]
+    assert p.received(HD) == []
+    assert await rows(p.bot, Directive) == 0
