@@ -215,3 +215,26 @@ def test_two_named_gates_are_two_places() -> None:
 def test_a_head_count_after_a_named_gate_is_no_gate_number() -> None:
     got = parse("trước cổng chính 2 thanh niên gây rối", SENT)
     assert [p.text for p in got.places] == ["cổng chính"] and got.people == 2
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "có 1 chị công nhân bị ngạt khói, đang đưa ra ngoài",
+        "co 1 chi cong nhan bi ngat khoi, dang dua ra ngoai",
+        "2 công nhân hít phải khói ở xưởng 3",
+    ],
+)
+def test_someone_overcome_by_smoke_is_a_fire_casualty(text: str) -> None:
+    """Smoke inhalation is a fire with someone hurt, not a poisoning (ngạt khí, ngộ độc)."""
+    got = parse(text, SENT)
+    assert (got.type, got.category, got.severity) == ("incident", "fire", "high"), got.to_dict()
+    assert "injury" in got.reasons
+
+
+def test_a_word_with_marks_is_no_question_particle() -> None:
+    """ "bồn chứa" (a tank) ends in no "chưa?": marks typed say which word it is."""
+    got = parse("công nhân bị ngạt khí trong bồn chứa", SENT)
+    assert (got.type, got.category) == ("incident", "poisoning"), got.to_dict()
+    assert parse("đã nhận thông báo chưa", SENT).type == "question"
+    assert parse("da nhan thong bao chua", SENT).type == "question"

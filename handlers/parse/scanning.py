@@ -270,6 +270,12 @@ def _person_before(lex: _Lexicon, ltoks: tuple[str, ...], ftoks: tuple[str, ...]
     )
 
 
+def _asks(lex: _Lexicon, folded: str, typed: str) -> bool:
+    """Whether a clause's last word is a question particle: "chưa", or "chua" typed bare,
+    but not "chứa" (a tank) nor "khống" whose marks say they are other words."""
+    return folded in lex.q_final and (typed == folded or typed in lex.q_final_typed)
+
+
 def _scan(lex: _Lexicon, ltoks: list[str], ftoks: list[str], accented: bool) -> _Scan:
     """One pass over the tokens: longest phrase at each position, negation scopes, clauses."""
     first = lex.first
@@ -284,6 +290,7 @@ def _scan(lex: _Lexicon, ltoks: list[str], ftoks: list[str], accented: bool) -> 
     clause_start = True
     clause_len = 0
     last_free = ""  # last standalone word of the clause, for "đã nhận chưa"
+    last_typed = ""  # the same word as typed (lower case): "bồn chứa" ends in no "chưa"
     neg = 0
     neg_left = 0
     negation = 0  # what the open negation is: NEGATED or NOT_YET
@@ -295,7 +302,7 @@ def _scan(lex: _Lexicon, ltoks: list[str], ftoks: list[str], accented: bool) -> 
     while i < n:
         ft = ftup[i]
         if ft[0] in _BOUNDARY_CHARS:
-            if "?" in ft or (clause_len > 1 and last_free in lex.q_final):
+            if "?" in ft or (clause_len > 1 and _asks(lex, last_free, last_typed)):
                 questions[clause] = True
             clause += 1
             questions.append(False)
@@ -349,7 +356,7 @@ def _scan(lex: _Lexicon, ltoks: list[str], ftoks: list[str], accented: bool) -> 
                 if neg_left <= 0:
                     neg = 0
             if (ft not in vocative or ltup[i] in q_marked) and ft.isalnum():
-                last_free = ft
+                last_free, last_typed = ft, ltup[i]
             clause_start = False
             clause_len += 1
             i += 1
@@ -396,13 +403,13 @@ def _scan(lex: _Lexicon, ltoks: list[str], ftoks: list[str], accented: bool) -> 
                 neg = 0  # the predicate closes a short negation
         if size == 1:
             if ft not in vocative:
-                last_free = ft
+                last_free, last_typed = ft, ltup[i]
         elif not vocative.issuperset(ftup[i : i + size]):
             last_free = ""  # "... chưa các đồng chí": a vocative phrase trails the question
         clause_start = False
         clause_len += size
         i += size
-    if clause_len > 1 and last_free in lex.q_final:
+    if clause_len > 1 and _asks(lex, last_free, last_typed):
         questions[clause] = True
     only_negated = guesses > 0 and negated_guesses == guesses
     return _Scan(signals, questions, ambiguous, only_negated, tuple(causes))

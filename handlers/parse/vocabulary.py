@@ -231,6 +231,7 @@ class _Lexicon:
         )
         self.ca_shift_next = _Words(data.get("ca_shift_next") or ())
         self.q_final = frozenset(fold(_norm(p)) for p in data.get("question_final") or ())
+        self.q_final_typed = frozenset(_norm(p).lower() for p in data.get("question_final") or ())
         self.vocative = frozenset(
             t for p in data.get("vocative") or () for t in fold(_norm(p)).split()
         )
