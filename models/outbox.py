@@ -130,19 +130,26 @@ async def find_quoted(session: AsyncSession, chat_id: str, message_id: str) -> O
 
 
 async def cancel_pending(
-    session: AsyncSession, ref_type: str, ref_id: int, kinds: tuple[str, ...], reason: str
-) -> None:
-    """Withdraw messages about a record that are still waiting (e.g. held for the morning)."""
-    await session.execute(
-        update(Outbox)
-        .where(
-            Outbox.ref_type == ref_type,
-            Outbox.ref_id == ref_id,
-            Outbox.kind.in_(kinds),
-            Outbox.status == "pending",
-        )
-        .values(status="cancelled", last_error=reason)
+    session: AsyncSession,
+    ref_type: str,
+    ref_id: int,
+    kinds: tuple[str, ...],
+    reason: str,
+    *,
+    key: str | None = None,
+) -> int:
+    """Withdraw messages about a record that are still waiting (e.g. held for the morning);
+    `key` narrows it to one message. Returns how many were withdrawn."""
+    stmt = update(Outbox).where(
+        Outbox.ref_type == ref_type,
+        Outbox.ref_id == ref_id,
+        Outbox.kind.in_(kinds),
+        Outbox.status == "pending",
     )
+    if key is not None:
+        stmt = stmt.where(Outbox.idempotency_key == key)
+    result = await session.execute(stmt.values(status="cancelled", last_error=reason))
+    return int(getattr(result, "rowcount", 0) or 0)
 
 
 # Outbox rows with this ref_type are chat replies (check-ins, thanks): capped per member

@@ -35,13 +35,13 @@ async def test_task_and_quiet_answers_use_each_persons_title(
         "Hạn 17:00 30/11/2026 đã qua. Anh gõ lại lệnh với hạn mới giúp bot nhé."
     ]
 
-    # Chị Lan says "xong rồi" without quoting the task: she is told how, as "chị".
+    # Chị Lan says "xong rồi" without quoting her one task: she is asked, as "chị".
     await w.says("quan", "/giaoviec @Lan kiểm tra camera cổng B han thứ 6", at("Tue", "09:10"))
     w.received("lan")
     await w.says("lan", "xong rồi", at("Tue", "10:00"))
     assert w.received("lan") == [
-        'Nếu chị đã xong việc CV1 (kiểm tra camera cổng B), bấm Trả lời tin giao việc và gõ "xong"'
-        " (kèm ghi chú nếu có), hoặc nhắn /xong CV1."
+        'Chị Lan xong việc CV1 (kiểm tra camera cổng B) rồi phải không? Trả lời "đúng" để bot'
+        " ghi nhận."
     ]
     await w.says("quan", "/giaoviec @Lan trực cổng 3 han thứ 6", at("Tue", "10:05"))
     w.received("lan")

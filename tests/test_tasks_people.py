@@ -17,7 +17,7 @@ from handlers.texts import engagement as etexts
 from handlers.texts import tasks as texts
 from models.exports import rows
 from models.roster import import_roster_csv
-from models.tables import Ack, Directive, Incident, Task
+from models.tables import Ack, Directive, Incident, Outbox, Task
 from tests.conftest import Bot, text_event
 
 VN = ZoneInfo("Asia/Ho_Chi_Minh")
@@ -259,16 +259,77 @@ async def test_done_with_a_note_tells_the_assigner_the_note(council: Bot) -> Non
     }
 
 
-async def test_xong_without_a_quote_shows_how_to_close_the_task(council: Bot) -> None:
-    """ "xong rồi" in private, not quoting: the open task is named with how to close it."""
-    await say(council, "q1", "/giaoviec @Lan kiểm tra camera cổng B han mai")
-    await say(council, "l1", "xong rồi")
-    assert said(council, "l1")[-1] == texts.TASK_DONE_WHICH_ONE.format(
-        code="CV1", text="kiểm tra camera cổng B", you="anh/chị"
+def done_question(name: str, code: str, text: str, note: str = "") -> str:
+    """The bot's "did you finish it?" to the member with one open task."""
+    with_note = texts.TASK_DONE_ASK_NOTE.format(note=note) if note else ""
+    return texts.TASK_DONE_ASK.format(Name=name, code=code, text=text, note=with_note)
+
+
+async def test_xong_without_a_quote_with_one_task_asks_and_dung_closes_it(council: Bot) -> None:
+    """ "xong rồi anh, đã thay camera mới" in private, not quoting, with one open task: the bot
+    asks whether that task is done; "đúng" closes it with the note and tells the assigner."""
+    await say(council, "q1", "/giaoviec @Tuấn kiểm tra camera cổng sau han thu 4")
+    await say(council, "t1", "nhận việc", quote=notice_id(council, "t1", "CV1"))
+    council.clock.set(local(1, 10))
+    await say(council, "t1", "xong roi anh, da thay camera moi")
+    assert said(council, "t1")[-1] == done_question(
+        "Anh/chị Tuấn", "CV1", "kiểm tra camera cổng sau", "da thay camera moi"
     )
+    assert (await tasks(council))[0]["status"] == "open"
+    told = len(said(council, "q1"))
+    await say(council, "t1", "đúng")
+    assert said(council, "t1")[-1] == etexts.TASK_DONE.format(code="CV1", name="anh/chị Tuấn")
+    assert said(council, "q1")[told:] == [
+        texts.TASK_DONE_NOTIFY.format(
+            name="Anh/chị Đỗ Văn Tuấn",
+            code="CV1",
+            text="kiểm tra camera cổng sau",
+            late="",
+            note=texts.TASK_DONE_NOTIFY_NOTE.format(note="da thay camera moi"),
+        )
+    ]
+    (task,) = await tasks(council)
+    assert (task["status"], task["note"], task["done_at"]) == (
+        "done",
+        "da thay camera moi",
+        local(1, 10),
+    )
+    await say(council, "t1", "đúng")  # the question is answered: a second "đúng" closes nothing
+    assert said(council, "q1")[told + 1 :] == []
+
+
+@pytest.mark.parametrize("yes", ["dung", "đúng rồi", "ừ", "vâng", "Đúng"])
+async def test_each_way_of_saying_yes_closes_the_one_task(council: Bot, yes: str) -> None:
+    await say(council, "q1", "/giaoviec @Lan kiểm tra camera cổng B han mai")
+    await say(council, "l1", "xong")
+    assert said(council, "l1")[-1] == done_question("Anh/chị Lan", "CV1", "kiểm tra camera cổng B")
+    await say(council, "l1", yes)
+    assert [(t["status"], t["note"]) for t in await tasks(council)] == [("done", "")]
+    assert said(council, "q1")[-1].startswith("✅ Anh/chị Lê Thị Lan đã hoàn thành việc CV1")
+
+
+@pytest.mark.parametrize("no", ["sai", "không", "khong"])
+async def test_saying_no_leaves_the_task_open(council: Bot, no: str) -> None:
+    await say(council, "q1", "/giaoviec @Lan kiểm tra camera cổng B han mai")
+    await say(council, "l1", "xong rồi ạ")
+    told = len(said(council, "q1"))
+    await say(council, "l1", no)
+    assert said(council, "l1")[-1] == texts.TASK_DONE_ASK_NO.format(code="CV1", you="anh/chị")
+    assert [t["status"] for t in await tasks(council)] == ["open"]
+    await say(council, "l1", "đúng")  # too late: that question was answered
+    assert [t["status"] for t in await tasks(council)] == ["open"]
+    assert said(council, "q1")[told:] == []
+
+
+async def test_xong_without_a_quote_with_two_tasks_lists_the_codes(council: Bot) -> None:
+    """With two open tasks "xong" names no task: the codes are listed, nothing is asked, and
+    a question about the first one asked minutes before no longer stands."""
+    await say(council, "q1", "/giaoviec @Lan kiểm tra camera cổng B han mai")
+    await say(council, "l1", "xong")
     await say(council, "q1", "/giaoviec @Lan trực cổng 3 han mai")
     await say(council, "l1", "em làm xong rồi ạ")
     assert said(council, "l1")[-1] == texts.TASK_DONE_WHICH.format(codes="CV1, CV2", You="Anh/chị")
+    await say(council, "l1", "đúng")
     assert [t["status"] for t in await tasks(council)] == ["open", "open"]
 
 
@@ -473,3 +534,64 @@ async def test_nhan_viec_in_the_group_accepts_the_task_given_there(council: Bot)
     accepted = [t["accepted_at"] for t in await tasks(council)]
     assert accepted == [local(30, 8, 20, month=11)] * 2
     assert await count(council, Ack) == 0
+
+
+GIVEN = "được giao việc CV1:"
+
+
+async def outbox_rows(bot: Bot, chat: str) -> list[tuple[str, str, str | None]]:
+    """(status, text, why) of every message queued for `chat`, oldest first."""
+    async with bot.sessions() as s:
+        found = await s.execute(
+            select(Outbox.status, Outbox.text, Outbox.last_error)
+            .where(Outbox.chat_id == chat)
+            .order_by(Outbox.id)
+        )
+        return [(status, text, why) for status, text, why in found.all()]
+
+
+async def test_a_task_accepted_at_night_is_not_asked_for_again_in_the_morning(
+    council: Bot,
+) -> None:
+    """Sunday 22:55 the task to Tuấn waits for the morning; told by phone, he accepts that
+    night. At 07:55 he must not be asked to accept what he has accepted."""
+    council.clock.set(local(6, 22, 55))  # Sunday, quiet hours
+    await say(council, "q1", "/giaoviec @Tuấn kiểm tra camera cổng sau han thu 4")
+    assert not any("được giao việc" in t for t in said(council, "t1"))  # held for the morning
+    council.clock.set(local(6, 23, 5))
+    await say(council, "t1", "nhan viec")
+    # What the withdrawn notice would have said, with how to close it: quoted, "xong" closes.
+    assert said(council, "t1")[-1] == texts.TASK_ACCEPTED_UNSENT.format(
+        name="anh/chị Tuấn",
+        code="CV1",
+        text="kiểm tra camera cổng sau",
+        due=", hạn 23:59 09/12/2026",
+        you="anh/chị",
+    )
+    council.clock.set(local(7, 7, 55))
+    await council.drain()
+    assert not any("được giao việc" in t for t in said(council, "t1"))
+    notices = [
+        (status, why) for status, text, why in await outbox_rows(council, "t1") if GIVEN in text
+    ]
+    assert notices == [("cancelled", "task accepted before it was sent")]
+    (task,) = await tasks(council)
+    assert task["accepted_at"] == local(6, 23, 5) and task["status"] == "open"
+    accepted = council.store.bot_lines("t1")[-1].message_id
+    await say(council, "t1", "xong rồi, đã thay camera", quote=accepted)
+    assert (await tasks(council))[0]["status"] == "done"
+
+
+async def test_a_task_closed_or_cancelled_at_night_never_reaches_its_assignee(
+    council: Bot,
+) -> None:
+    council.clock.set(local(6, 22, 55))
+    await say(council, "q1", "/giaoviec @Tuấn kiểm tra camera cổng sau han thu 4")
+    await say(council, "q1", "/giaoviec @Lan trực cổng 3 han thu 4")
+    council.clock.set(local(6, 23, 10))
+    await say(council, "t1", "/xong CV1 da thay camera moi")
+    await say(council, "q1", "/huy CV2")
+    council.clock.set(local(7, 7, 55))
+    await council.drain()
+    assert not any("được giao việc" in t for t in said(council, "t1") + said(council, "l1"))
+    assert [t["status"] for t in await tasks(council)] == ["done", "cancelled"]

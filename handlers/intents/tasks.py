@@ -13,6 +13,7 @@ from sqlalchemy import select, update
 from handlers.codes import task_code
 from handlers.context import Context
 from handlers.deadlines import parse_deadline, split_deadline
+from handlers.intents.incidents.understanding import yes_or_no
 from handlers.registry import hook, intent
 from handlers.text import fold, lower
 from handlers.texts import core as core_texts
@@ -33,13 +34,17 @@ from models.scoping import role_here
 from models.tables import Conversation, Directive, Member, Task
 
 PICK_KIND = "pick_member"
+DONE_KIND = "task_done"  # "xong" unquoted with one open task: "did you finish CV3?"
+QUESTION_MINUTES = 30  # an answer later than this is not taken for an answer
 
 code = task_code
 
-# Folded openings that close a task when quoting it: "xong rồi", "đã xong: ...", "em làm xong".
+# Folded openings that close a task when quoting it: "xong rồi", "đã xong: ...", "em làm xong";
+# "xong rồi anh, ..." too: a vocative before a pause is not the note.
 DONE_RE = re.compile(
     r"^(?:(?:em|e|toi|minh)\s+)?(?:da\s+)?(?:lam\s+)?(?:xong|hoan thanh)\b"
-    r"(?:\s+(?:roi|nhe|nha|a|viec|ca|cv\d+)\b)*[\s:;,.!-]*",
+    r"(?:\s+(?:roi|nhe|nha|a|viec|ca|cv\d+|(?:anh|chi|dong chi)(?=\s*[,.;:!]|\s*$|\s+a\b))\b)*"
+    r"[\s:;,.!-]*",
 )
 # "nhận việc" said without quoting: always the newest task waiting to be accepted.
 ACCEPT_WORDS = re.compile(r"\bnhan (?:viec|nhiem vu|cv\d*)\b")
@@ -130,35 +135,68 @@ async def _assign_or_ask(ctx: Context, state: dict[str, Any], *, first: bool) ->
     options = "\n".join(
         f"{i}) {address_full(m)} ({m.enterprise or '-'})" for i, m in enumerate(people, 1)
     )
+    data = {
+        "chosen": state["chosen"],
+        "pending": state["pending"],
+        "text": state["text"],
+        "due": due.isoformat() if due else None,
+    }
+    await _ask(ctx, PICK_KIND, None, data)
+    template = texts.TASK_PICK if first else task_texts.TASK_PICK_NEXT
+    await ctx.reply(template.format(n=len(people), name=ask["name"], options=options))
+
+
+def notice_key(task_id: int) -> str:
+    """The outbox key of the message that gives a task to its assignee."""
+    return f"task-assigned:{task_id}"
+
+
+async def _ask(ctx: Context, kind: str, ref_id: int | None, data: dict[str, Any]) -> None:
+    """Open the bot's question of this kind to the sender in this chat."""
     # Only the latest question is open: a "1" must never complete an older assignment.
+    await _drop_asked(ctx, kind)
+    ctx.session.add(
+        Conversation(
+            chat_id=ctx.event.chat_id,
+            member_pk=ctx.member.id,
+            kind=kind,
+            ref_id=ref_id,
+            status="open",
+            data=data,
+            created_at=ctx.now,
+            expires_at=ctx.now + timedelta(minutes=QUESTION_MINUTES),
+        )
+    )
+
+
+async def _drop_asked(ctx: Context, kind: str) -> None:
+    """Expire the sender's open questions of this kind in this chat."""
     await ctx.session.execute(
         update(Conversation)
         .where(
             Conversation.chat_id == ctx.event.chat_id,
             Conversation.member_pk == ctx.member.id,
-            Conversation.kind == PICK_KIND,
+            Conversation.kind == kind,
             Conversation.status == "open",
         )
         .values(status="expired")
     )
-    ctx.session.add(
-        Conversation(
-            chat_id=ctx.event.chat_id,
-            member_pk=ctx.member.id,
-            kind=PICK_KIND,
-            status="open",
-            data={
-                "chosen": state["chosen"],
-                "pending": state["pending"],
-                "text": state["text"],
-                "due": due.isoformat() if due else None,
-            },
-            created_at=ctx.now,
-            expires_at=ctx.now + timedelta(minutes=30),
+
+
+async def _asked(ctx: Context, kind: str) -> Conversation | None:
+    """The sender's newest open question of this kind in this chat, if still current."""
+    found = await ctx.session.execute(
+        select(Conversation)
+        .where(
+            Conversation.chat_id == ctx.event.chat_id,
+            Conversation.member_pk == ctx.member.id,
+            Conversation.kind == kind,
+            Conversation.status == "open",
+            Conversation.expires_at > ctx.now,
         )
+        .order_by(Conversation.id.desc())
     )
-    template = texts.TASK_PICK if first else task_texts.TASK_PICK_NEXT
-    await ctx.reply(template.format(n=len(people), name=ask["name"], options=options))
+    return found.scalars().first()
 
 
 async def create_tasks(
@@ -210,7 +248,7 @@ async def create_tasks(
                 target,
                 notice,
                 kind="task",
-                key=f"task-assigned:{task.id}",
+                key=notice_key(task.id),
                 member_pk=assignee.id,
                 ref_type="task",
                 ref_id=task.id,
@@ -233,23 +271,7 @@ async def pick_member_answer(ctx: Context) -> bool:
         return False  # cheap checks first: most messages are not an answer to this
     if not ctx.is_coordinator:
         return False
-    convo = (
-        (
-            await ctx.session.execute(
-                select(Conversation)
-                .where(
-                    Conversation.chat_id == ctx.event.chat_id,
-                    Conversation.member_pk == ctx.member.id,
-                    Conversation.kind == PICK_KIND,
-                    Conversation.status == "open",
-                    Conversation.expires_at > ctx.now,
-                )
-                .order_by(Conversation.id.desc())
-            )
-        )
-        .scalars()
-        .first()
-    )
+    convo = await _asked(ctx, PICK_KIND)
     if convo is None:
         return False
     data = convo.data
@@ -389,12 +411,14 @@ async def accept_in_group(ctx: Context) -> bool:
 
 @hook(19, needs="private_unquoted")
 async def done_in_private(ctx: Context) -> bool:
-    """Unquoted "xong rồi" from someone with open tasks: which task is not said, so the bot
-    shows how to close it (it used to answer "if you need to report an incident...")."""
+    """Unquoted "xong rồi" from someone with open tasks: with one, the bot asks whether it is
+    that one ("đúng" closes it); with several, it lists their codes."""
     if not ctx.is_private or ctx.event.quote_message_id:
         return False
-    words = _folded(unicodedata.normalize("NFC", ctx.text)).strip()
-    if DONE_RE.match(words) is None or len(words.split()) > 8:
+    text = unicodedata.normalize("NFC", ctx.text).strip()
+    words = _folded(text)
+    done = DONE_RE.match(words)
+    if done is None or len(words.split()) > 8:
         return False
     if ctx.parsed is not None and ctx.parsed.type not in ("other", "ack"):
         return False  # "xong ca rồi" is a shift's end, "xong chưa?" a question
@@ -408,15 +432,40 @@ async def done_in_private(ctx: Context) -> bool:
     if not open_tasks:
         return False
     if len(open_tasks) == 1:
-        task_id, text = open_tasks[0]
+        task_id, task_text = open_tasks[0]
+        note = text[done.end() :].strip()
+        await _ask(ctx, DONE_KIND, task_id, {"note": note})
         await ctx.reply(
-            task_texts.TASK_DONE_WHICH_ONE.format(
-                code=code(task_id), text=text, **you_words(ctx.member)
+            task_texts.TASK_DONE_ASK.format(
+                Name=capitalized(address(ctx.member)),
+                code=code(task_id),
+                text=task_text,
+                note=task_texts.TASK_DONE_ASK_NOTE.format(note=note) if note else "",
             )
         )
     else:
+        await _drop_asked(ctx, DONE_KIND)  # a "đúng" now could mean any of them
         codes = ", ".join(code(task_id) for task_id, _text in open_tasks)
         await ctx.reply(task_texts.TASK_DONE_WHICH.format(codes=codes, **you_words(ctx.member)))
+    return True
+
+
+@hook(12, needs="private")
+async def done_answer(ctx: Context) -> bool:
+    """ "đúng" to "did you finish CV3?" closes it with the note given; "sai" leaves it open."""
+    said = yes_or_no(ctx.text) if ctx.is_private else None
+    if said is None:
+        return False  # cheap first: most messages are not an answer
+    convo = await _asked(ctx, DONE_KIND)
+    if convo is None or convo.ref_id is None:
+        return False
+    convo.status = "done"
+    if said == "yes":
+        await complete_task(ctx, convo.ref_id, note=str(convo.data.get("note", "")))
+    else:
+        await ctx.reply(
+            task_texts.TASK_DONE_ASK_NO.format(code=code(convo.ref_id), you=title_of(ctx.member))
+        )
     return True
 
 
@@ -434,6 +483,19 @@ async def accept_task(ctx: Context, task: Task) -> None:
         return
     task.accepted_at = ctx.now
     name, you = address(ctx.member), title_of(ctx.member)
+    # Accepted before the task message went out (held for the morning, told by phone): that
+    # message would ask for "nhận việc" again, so it is withdrawn and this reply says the task.
+    why = "task accepted before it was sent"
+    if await cancel_pending(ctx.session, "task", task.id, ("task",), why, key=notice_key(task.id)):
+        due = texts.TASK_DUE.format(due=_fmt(ctx, task.due_at)) if task.due_at else ""
+        await ctx.reply(
+            task_texts.TASK_ACCEPTED_UNSENT.format(
+                name=name, code=code(task.id), text=task.text, due=due, you=you
+            ),
+            ref_type="task",
+            ref_id=task.id,
+        )
+        return
     await ctx.reply(task_texts.TASK_ACCEPTED.format(name=name, code=code(task.id), you=you))
 
 

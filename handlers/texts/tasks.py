@@ -14,16 +14,24 @@ TASK_PICK_NEXT = (
     'Còn "{name}" có {n} người khớp:\n{options}\nTrả lời số thứ tự để chọn người nhận việc.'
 )
 TASK_ACCEPTED = "👍 Đã ghi nhận {name} nhận việc {code}. Cảm ơn {you}!"
+# Accepted before the task message went out: the reply carries the task, and is quoted to close it.
+TASK_ACCEPTED_UNSENT = (
+    "👍 Đã ghi nhận {name} nhận việc {code}: {text}{due}.\n"
+    'Làm xong trả lời "xong" vào tin này (kèm ghi chú nếu có) hoặc nhắn /xong {code}. '
+    "Cảm ơn {you}!"
+)
 TASK_ACCEPTED_ALREADY = "{You} đã nhận việc {code} rồi. Cảm ơn {you}!"
 TASK_DONE_LATE = "✅ Việc {code} đã hoàn thành (trễ hạn {due}). Cảm ơn {name}!"
 TASK_DONE_NOTIFY = "✅ {name} đã hoàn thành việc {code}: {text}.{late}{note}"
 TASK_DONE_NOTIFY_LATE = " Trễ hạn ({due})."
 TASK_DONE_NOTIFY_NOTE = "\nGhi chú: {note}"
 TASK_CANCELLED = "Việc {code} đã hủy trước đó rồi."
-TASK_DONE_WHICH_ONE = (
-    'Nếu {you} đã xong việc {code} ({text}), bấm Trả lời tin giao việc và gõ "xong" '
-    "(kèm ghi chú nếu có), hoặc nhắn /xong {code}."
+# "xong" unquoted with one open task; {Name}: "Anh Tài"; {note}: TASK_DONE_ASK_NOTE or "".
+TASK_DONE_ASK = (
+    '{Name} xong việc {code} ({text}) rồi phải không? Trả lời "đúng" để bot ghi nhận{note}.'
 )
+TASK_DONE_ASK_NOTE = ', kèm ghi chú: "{note}"'
+TASK_DONE_ASK_NO = "Việc {code} vẫn để mở. Khi xong, {you} nhắn /xong {code} kèm ghi chú nhé."
 TASK_DONE_WHICH = "{You} đang có các việc {codes}. Việc nào đã xong, nhắn /xong CV<số> kèm ghi chú."
 
 CANCEL_USAGE = "Cú pháp: /huy CV3 (hủy việc), /huy TB2 (hủy thông báo), /huy SV5 (báo nhầm)."

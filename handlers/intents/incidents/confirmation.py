@@ -20,10 +20,6 @@ from handlers.intents.incidents.reports import (
     place_report,
 )
 from handlers.intents.incidents.understanding import (
-    NO,
-    NO_LEAD,
-    YES,
-    YES_LEAD,
     Understood,
     folded_words,
     is_urgent,
@@ -32,10 +28,10 @@ from handlers.intents.incidents.understanding import (
     occurred_at,
     place_keys,
     time_text,
+    yes_or_no,
 )
 from handlers.parse import parse
 from handlers.registry import hook
-from handlers.text import fold
 from handlers.texts import incidents as texts
 from handlers.texts.people import title_of
 from models.incidents import (
@@ -63,25 +59,14 @@ def classify_answer(text: str) -> tuple[str, str] | None:
     if first == "sua":
         match = re.match(r"\s*\S+[\s:,.-]*(.*)$", text, flags=re.DOTALL)
         return ("fix", match.group(1).strip() if match else "")
-    short = len(words.split()) <= 6
-    if first == "chay" and short:
+    if first == "chay" and len(words.split()) <= 6:
         # "chạy" (ran) says the bot misread; "cháy" confirms; a bare "chay" says neither.
         typed = unicodedata.normalize("NFC", text).lower()
         if "chạy" in typed:
             return ("no", "")
         return ("yes", "") if "cháy" in typed else None
-    if words in YES or (short and first in YES_LEAD):
-        return ("yes", "")
-    if words in NO or (short and first in NO_LEAD):
-        return ("no", "")
-    if short and _NO_OPENING.match(fold(text).lower().lstrip()):
-        return ("no", "")  # "ko, chay xe thoi", "không phải, em chạy ra xưởng 2"
-    return None
-
-
-# "Không," / "ko phải ..." opening a short answer: no, whatever follows. Without it the fire
-# misread from "chay" (ran) was alerted to the coordinators after the hold anyway.
-_NO_OPENING = re.compile(r"(?:khong|ko|k|hong|hok)(?:\s*[,.!;:\-]|\s+phai\b)")
+    said = yes_or_no(text)
+    return (said, "") if said else None
 
 
 @hook(10)

@@ -66,6 +66,25 @@ NO = {
 }
 YES_LEAD = {"dung", "phai", "chinh"}
 NO_LEAD = {"sai"}
+# "Không," / "ko phải ..." opening a short answer: no, whatever follows. Without it the fire
+# misread from "chay" (ran) was alerted to the coordinators after the hold anyway.
+_NO_OPENING = re.compile(r"(?:khong|ko|k|hong|hok)(?:\s*[,.!;:\-]|\s+phai\b)")
+
+
+def yes_or_no(text: str) -> str | None:
+    """ "yes" or "no" for a short answer to a bot's yes-or-no question ("đúng rồi", "ừ",
+    "không phải"), else None (the message says something else)."""
+    words = folded_words(text)
+    first = words.split()[0] if words else ""
+    short = len(words.split()) <= 6
+    if words in YES or (short and first in YES_LEAD):
+        return "yes"
+    if words in NO or (short and first in NO_LEAD):
+        return "no"
+    if short and _NO_OPENING.match(fold(text).lower().lstrip()):
+        return "no"  # "ko, chay xe thoi", "không phải, em chạy ra xưởng 2"
+    return None
+
 
 # Replies to an alert, checked in this order on folded text (word boundaries).
 REPLY_ACTIONS: tuple[tuple[str, tuple[str, ...]], ...] = (
