@@ -285,6 +285,26 @@ async def test_an_acknowledgement_with_a_question_records_both(council: Bot) -> 
     assert "hạn báo cáo là khi nào" in said(council, QUAN)[-2]
 
 
+@pytest.mark.parametrize(
+    "text",
+    [
+        "em nhận được rồi ạ, nhưng em xin vắng vì đang trực",
+        "em nhan duoc roi a, nhung em xin vang vi dang truc",
+        "đã nhận, em báo đến muộn 30 phút",
+    ],
+)
+async def test_an_acknowledgement_with_an_absence_records_both(council: Bot, text: str) -> None:
+    """Chị Bình answers the meeting notice in the group: she has it, and will be away (or
+    late). Both are said back, and the notice's tally counts her."""
+    await say(council, QUAN, "có mặt")
+    await say(council, QUAN, "Thông báo: 14h chiều nay họp giao ban tại BQL", chat=COUNCIL)
+    await say(council, BINH, text, chat=COUNCIL)
+    answer = said(council, COUNCIL)[-1]
+    assert answer.startswith("👍 Đã ghi nhận anh/chị Bình xác nhận thông báo TB1.\n"), answer
+    assert "vắng" in answer or "muộn" in answer
+    assert await count(council, Ack) == 1
+
+
 async def test_yeucau_lists_open_requests_and_traloi_checks_its_input(council: Bot) -> None:
     await say(council, QUAN, "có mặt")
     await say(council, BINH, "Cho hỏi khi nào có lịch họp hội đồng quý 4?")

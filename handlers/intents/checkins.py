@@ -162,10 +162,12 @@ async def absent(ctx: Context) -> None:
     folded = fold(ctx.text).lower()
     late = LATE_RE.search(folded) is not None and AWAY_RE.search(folded) is None
     name, you = address(ctx.member), title_of(ctx.member)
-    if late:
-        await chat_reply(ctx, texts.LATE_OK.format(name=name, you=you))
-        return
-    await chat_reply(ctx, _away_answer(ctx, name, you))
+    # "em nhận được rồi ạ, nhưng em xin vắng": the notice it opens with is acknowledged too.
+    from handlers.intents.directives import ack_opening  # directives imports this module
+
+    acked = await ack_opening(ctx)
+    answer = texts.LATE_OK.format(name=name, you=you) if late else _away_answer(ctx, name, you)
+    await chat_reply(ctx, f"{acked}\n{answer}" if acked else answer)
 
 
 def _away_answer(ctx: Context, name: str, you: str) -> str:

@@ -476,16 +476,33 @@ async def ack_before_question(ctx: Context) -> bool:
     privately or to @Bot): the directive the member owes is acknowledged, and the question
     still goes on as a request. False (nothing done) when there is no such opening or
     nothing is owed: the question is handled as before."""
-    if role_here(ctx.member) != "member" or not opens_with_ack(ctx):
-        return False
-    chat = None if ctx.is_private else ctx.event.chat_id
-    directive = await open_directive_for(ctx.session, ctx.member, ctx.now, chat)
-    if directive is None:
-        directive = await addressed_directive(ctx.session, ctx.member)
+    directive = await owed_and_acked_first(ctx)
     if directive is None:
         return False
     await ack_and_ask(ctx, directive)
     return True
+
+
+async def owed_and_acked_first(ctx: Context) -> Directive | None:
+    """The directive the member owes, when the message's first clause acknowledges it and
+    more follows ("em nhận được rồi ạ, nhưng …"); else None."""
+    if role_here(ctx.member) != "member" or not opens_with_ack(ctx):
+        return None
+    chat = None if ctx.is_private else ctx.event.chat_id
+    directive = await open_directive_for(ctx.session, ctx.member, ctx.now, chat)
+    if directive is None:
+        directive = await addressed_directive(ctx.session, ctx.member)
+    return directive
+
+
+async def ack_opening(ctx: Context) -> str | None:
+    """ "em nhận được rồi ạ, nhưng em xin vắng vì đang trực": the opening acknowledges the
+    directive owed (recorded here, quietly); returns the line that says so, or None."""
+    directive = await owed_and_acked_first(ctx)
+    if directive is None or directive.status == "cancelled":
+        return None
+    await record_ack(ctx, directive, quiet=True)
+    return texts.ACK_NOTED.format(name=address(ctx.member), code=code(directive.id))
 
 
 async def ack_and_ask(ctx: Context, directive: Directive) -> None:

@@ -38,6 +38,8 @@ DIRECTIVE_HOW = (
 DIRECTIVE_NO_GROUP = "Chưa có nhóm nào để gửi thông báo. Khai báo nhóm trong config.yaml (groups)."
 DIRECTIVE_UNKNOWN_GROUP = 'Không tìm thấy nhóm "{name}". Các nhóm: {groups}.'
 ACK_OK = "👍 Đã ghi nhận {name} xác nhận thông báo {code}. Cảm ơn {you}!"
+# The acknowledgement that opens a message saying more (an absence said with it).
+ACK_NOTED = "👍 Đã ghi nhận {name} xác nhận thông báo {code}."
 # A reply under a directive with something to say: acknowledged, and passed to its author.
 ACK_PASSED_ON = (
     "👍 Đã ghi nhận {name} xác nhận thông báo {code} và đã chuyển lời của {you} tới {author}."
