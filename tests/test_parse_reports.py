@@ -288,3 +288,41 @@ async def test_tai_s_shift_report_files_the_camera_and_checks_no_one_in(bot: Bot
     assert (incident.category, incident.severity) == ("equipment", "medium")
     (report,) = await rows(bot, Report)
     assert [p["text"] for p in report.places] == ["nhà xe"]
+
+
+# ------------------------------------------------------- order at the gate
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "xe container đậu trái phép trước cổng chính, tài xế không chịu đi",
+        "xe container dau trai phep truoc cong chinh, tai xe khong chiu di",
+        "có xe tải đỗ xe trái phép ở lô C",
+        "co xe tai do xe trai phep o lo C",
+        "xe ai đậu xe chắn cổng 2 từ sáng",
+        "xe ai dau xe chan cong 2 tu sang",
+        "mấy xe ba gác chặn cổng sau",
+        "may xe ba gac chan cong sau",
+        "xe tải đậu trước cổng 1, tài xế không chịu di chuyển",
+        "xe tai dau truoc cong 1, tai xe khong chiu di chuyen",
+        "hàng rong lấn chiếm lối đi trước cổng chính",
+        "hang rong lan chiem loi di truoc cong chinh",
+    ],
+)
+def test_a_vehicle_blocking_the_gate_is_a_matter_for_the_guards(text: str) -> None:
+    """No accident, so not "tai nạn giao thông": the category is "khác", medium."""
+    assert reading(text) == ("incident", "other", "medium"), parse(text, SENT).to_dict()
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "con không chịu đi học",
+        "em không chịu đi đâu",
+        "Thông báo: cấm đỗ xe trái phép trước cổng chính",
+        "nhắc anh em không để xe chắn cổng",
+    ],
+)
+def test_refusing_or_forbidding_reports_no_blocked_gate(text: str) -> None:
+    assert parse(text, SENT).type != "incident", parse(text, SENT).to_dict()
