@@ -10,7 +10,7 @@ from datetime import datetime
 import pytest
 
 from handlers.parse import parse
-from models.tables import Ack, CheckIn, Incident
+from models.tables import Ack, CheckIn, Incident, Report
 from tests.conftest import Bot
 from tests.test_incidents import bot, last, rows, say
 from tests.test_parse_alerts import alerts
@@ -164,4 +164,165 @@ def test_everyday_words_for_what_happens(text: str, category: str, severity: str
     ],
 )
 def test_the_same_words_in_passing_report_nothing(text: str) -> None:
+    assert parse(text, SENT).type != "incident", parse(text, SENT).to_dict()
+
+
+# ------------------------------------------------------- an exception after an all-clear
+
+SHIFT_REPORT = (
+    "Báo cáo ca đêm 07/12: quân số 4/4, tuần tra 3 lượt, không phát hiện gì bất thường. "
+    "Riêng camera số 5 khu nhà xe mất tín hiệu từ 2h sáng."
+)
+SHIFT_REPORT_BARE = (
+    "Bao cao ca dem 07/12: quan so 4/4, tuan tra 3 luot, khong phat hien gi bat thuong. "
+    "Rieng camera so 5 khu nha xe mat tin hieu tu 2h sang."
+)
+MORNING = datetime.fromisoformat("2026-12-07T09:24:00+07:00")
+
+
+@pytest.mark.parametrize(
+    ("text", "hour"), [(SHIFT_REPORT, "2h sáng"), (SHIFT_REPORT_BARE, "2h sang")]
+)
+def test_a_shift_report_with_a_broken_camera_reports_the_camera(text: str, hour: str) -> None:
+    """The night shift's report is all clear but for camera 5: the camera is the report, at
+    the parking shed, since 2 a.m. (the report's date is not part of that hour)."""
+    p = parse(text, MORNING)
+    assert (p.type, p.category, p.severity) == ("incident", "equipment", "medium"), p.to_dict()
+    assert [pl.text for pl in p.places] == ["nhà xe"]
+    assert p.time_text == hour
+    assert p.time == datetime.fromisoformat("2026-12-07T02:00:00+07:00")
+
+
+@pytest.mark.parametrize(
+    ("text", "category", "severity"),
+    [
+        (
+            "Ca 2 quân số đủ, không có gì bất thường. Ngoài ra barie cổng 3 bị hỏng",
+            "equipment",
+            "medium",
+        ),
+        (
+            "Ca 2 quan so du, khong co gi bat thuong. Ngoai ra barie cong 3 bi hong",
+            "equipment",
+            "medium",
+        ),
+        ("Không phát hiện gì bất thường nhưng camera cổng 2 mất tín hiệu", "equipment", "medium"),
+        ("Khong phat hien gi bat thuong nhung camera cong 2 mat tin hieu", "equipment", "medium"),
+        (
+            "Tuần tra 3 lượt, mọi thứ bình thường, tuy nhiên có 2 thanh niên gây rối trước cổng 1",
+            "fight",
+            "medium",
+        ),
+        (
+            "Tuan tra 3 luot, moi thu binh thuong, tuy nhien co 2 thanh nien gay roi truoc cong 1",
+            "fight",
+            "medium",
+        ),
+        ("Ca đêm an toàn, chỉ có 1 đối tượng lạ lảng vảng sau kho B", "suspicious", "medium"),
+        ("Ca dem an toan, chi co 1 doi tuong la lang vang sau kho B", "suspicious", "medium"),
+        (
+            "Quân số 4/4, không ai bị thương. Riêng cổng 2 có 2 thanh niên đánh nhau, 1 người "
+            "chảy máu",
+            "fight",
+            "high",
+        ),
+        (
+            "Quan so 4/4, khong ai bi thuong. Rieng cong 2 co 2 thanh nien danh nhau, 1 nguoi "
+            "chay mau",
+            "fight",
+            "high",
+        ),
+    ],
+)
+def test_an_exception_after_an_all_clear_is_the_report(
+    text: str, category: str, severity: str
+) -> None:
+    assert reading(text) == ("incident", category, severity), parse(text, SENT).to_dict()
+
+
+@pytest.mark.parametrize(
+    ("text", "kind"),
+    [
+        (
+            "Báo cáo ca 3: quân số đủ, không phát hiện gì bất thường. Riêng ca 3 có 3 người",
+            "check_in",
+        ),
+        (
+            "Bao cao ca 3: quan so du, khong phat hien gi bat thuong. Rieng ca 3 co 3 nguoi",
+            "check_in",
+        ),
+        ("không phát hiện gì bất thường", "all_clear"),
+        ("khong phat hien gi bat thuong", "all_clear"),
+        ("không phải cháy, chỉ có khói thôi", "all_clear"),
+        ("khong phai chay, chi co khoi thoi", "all_clear"),
+        ("Kho B bình thường, xe riêng của giám đốc đã về", "all_clear"),
+        ("Kho B binh thuong, xe rieng cua giam doc da ve", "all_clear"),
+    ],
+)
+def test_an_exception_that_names_nothing_leaves_the_all_clear(text: str, kind: str) -> None:
+    assert parse(text, SENT).type == kind, parse(text, SENT).to_dict()
+
+
+@pytest.mark.parametrize(
+    ("text", "said"),
+    [
+        ("ngày 05/12 vào lúc 14h30 cháy kho 3", "ngày 05/12 vào lúc 14h30"),
+        ("14h ngày 5/12 cháy kho 3", "14h ngày 5/12"),
+    ],
+)
+def test_a_date_and_an_hour_close_together_are_one_time(text: str, said: str) -> None:
+    p = parse(text, MORNING)
+    assert p.time_text == said
+    assert p.time is not None and (p.time.day, p.time.month) == (5, 12)
+
+
+async def test_tai_s_shift_report_files_the_camera_and_checks_no_one_in(bot: Bot) -> None:
+    """An sends the night shift's report in private: he is told the camera fault is recorded,
+    not that he is present; the record is one equipment incident at the parking shed."""
+    await say(bot, SHIFT_REPORT, sender="u1")
+    receipt = last(bot, "u1")
+    assert "ghi nhận báo cáo" in receipt and "hỏng thiết bị/camera" in receipt, receipt
+    assert "có mặt" not in receipt
+    assert await rows(bot, CheckIn) == []
+    (incident,) = await rows(bot, Incident)
+    assert (incident.category, incident.severity) == ("equipment", "medium")
+    (report,) = await rows(bot, Report)
+    assert [p["text"] for p in report.places] == ["nhà xe"]
+
+
+# ------------------------------------------------------- order at the gate
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "xe container đậu trái phép trước cổng chính, tài xế không chịu đi",
+        "xe container dau trai phep truoc cong chinh, tai xe khong chiu di",
+        "có xe tải đỗ xe trái phép ở lô C",
+        "co xe tai do xe trai phep o lo C",
+        "xe ai đậu xe chắn cổng 2 từ sáng",
+        "xe ai dau xe chan cong 2 tu sang",
+        "mấy xe ba gác chặn cổng sau",
+        "may xe ba gac chan cong sau",
+        "xe tải đậu trước cổng 1, tài xế không chịu di chuyển",
+        "xe tai dau truoc cong 1, tai xe khong chiu di chuyen",
+        "hàng rong lấn chiếm lối đi trước cổng chính",
+        "hang rong lan chiem loi di truoc cong chinh",
+    ],
+)
+def test_a_vehicle_blocking_the_gate_is_a_matter_for_the_guards(text: str) -> None:
+    """No accident, so not "tai nạn giao thông": the category is "khác", medium."""
+    assert reading(text) == ("incident", "other", "medium"), parse(text, SENT).to_dict()
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "con không chịu đi học",
+        "em không chịu đi đâu",
+        "Thông báo: cấm đỗ xe trái phép trước cổng chính",
+        "nhắc anh em không để xe chắn cổng",
+    ],
+)
+def test_refusing_or_forbidding_reports_no_blocked_gate(text: str) -> None:
     assert parse(text, SENT).type != "incident", parse(text, SENT).to_dict()

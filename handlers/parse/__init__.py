@@ -48,6 +48,7 @@ from handlers.parse.scanning import (
 from handlers.parse.timewords import _resolve_time, _time_spec, _TimeSpec
 from handlers.parse.vocabulary import (
     _ACK,
+    _INC,
     _NACK,
     M_ACCENTED,
     M_DIGIT,
@@ -180,6 +181,19 @@ def _analyse_text(
         if revised != (kind, category):
             kind, category = revised
             ambiguous = ambiguous and kind == "incident"
+    if (
+        kind != "incident"
+        and command is None
+        and (tally.clear or tally.checkin)
+        and lex.exception_re.search(body)
+    ):
+        excepted = _exception_reading(lex, norm, body, accented, opinion)
+        if excepted is not None:
+            tail, tail_spec = excepted
+            return _parsed(
+                tail.type, tail.category, tail.severity, tail.reasons, tail.ambiguous,
+                tail.confidence, None, None, tail.places or places, tail.people, phones, None,
+            ), tail_spec or spec  # fmt: skip
     severity: str | None = None
     reasons: tuple[str, ...] = ()
     if (
@@ -230,6 +244,46 @@ def _analyse_text(
         command,
     )
     return parsed, spec
+
+
+# What may stand right before an exception word that opens a clause ("…. Riêng camera 5").
+_CLAUSE_MARKS: Final = ",.;:!?-\n"
+
+
+def _exception_reading(
+    lex: _Lexicon, norm: str, body: str, accented: bool, opinion: Opinion
+) -> tuple[ParsedMessage, _TimeSpec | None] | None:
+    """The reading of an exception that names an incident after an all-clear or a roll call
+    ("…, không phát hiện gì bất thường. Riêng camera số 5 mất tín hiệu"): the report is the
+    exception's, from its word on. None when the message has none."""
+    for m in lex.exception_re.finditer(body):
+        word = " ".join(m.group().split())
+        if not lex.exception_words.has(word, accented):
+            continue  # typed bare in a message with marks: "nhung" may be "những"
+        head_text = body[: m.start()].rstrip()
+        if not head_text:
+            continue  # nothing before it to except from (and the tail would be the message)
+        if lex.exception_opening.has(word, accented) and head_text[-1:] not in _CLAUSE_MARKS:
+            continue  # "xe riêng" is no exception
+        tail, tail_spec = _analyse_text(norm[m.start() :], opinion)
+        if tail.type != "incident":
+            continue
+        head, _ = _analyse_text(norm[: m.start()], opinion)
+        if head.type not in ("all_clear", "check_in"):
+            continue
+        if lex.exception_explains.has(word, accented) and tail.category in _denied(
+            lex, norm[: m.start()], body[: m.start()]
+        ):
+            continue  # "không phải cháy, chỉ có khói thôi": the smoke explains the denial
+        return tail, tail_spec
+    return None
+
+
+def _denied(lex: _Lexicon, norm: str, body: str) -> frozenset[str]:
+    """The categories of the incident words the text says are not there ("không phải cháy")."""
+    ltoks, ftoks, accented = _tokens(lex, norm, body)
+    signals = _scan(lex, ltoks, ftoks, accented).signals
+    return frozenset(e.cat or "other" for e, negated, *_ in signals if e.kind == _INC and negated)
 
 
 def _incident_sentence(

@@ -6,6 +6,7 @@ import re
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from datetime import time as dtime
+from typing import Final
 
 from handlers.parse.entities import _next_word, _prev_word
 from handlers.parse.result import _new, _setter
@@ -187,6 +188,7 @@ def _time_spec(lex: _Lexicon, text: str, low: str, marks: int, accented: bool) -
         spans.append((m.start(), m.end()))
 
     month_day: tuple[int, int, int | None] | None = None
+    date_span: tuple[int, int] | None = None
     dates: list[re.Match[str]] = []
     if has_digit and "/" in low:
         dates.extend(lex.date_re.finditer(low))
@@ -212,9 +214,16 @@ def _time_spec(lex: _Lexicon, text: str, low: str, marks: int, accented: bool) -
             start = m.start()
             if prev == "ngay":
                 start = low.rfind("ng", max(0, start - 6), start)
-            spans.append((start, m.end()))
+            date_span = (start, m.end())
             break
 
+    if date_span is not None:
+        if clock_span is not None and _apart(low, date_span, clock_span):
+            # "Báo cáo ca đêm 07/12: quân số 4/4, …, mất tín hiệu từ 2h sáng": the report's
+            # date and the hour of what it tells are two times; the hour is the event's.
+            month_day = None
+        else:
+            spans.append(date_span)
     if clock is not None and clock_span is not None:
         spans.append(clock_span)
     if not spans:
@@ -238,6 +247,17 @@ def _time_spec(lex: _Lexicon, text: str, low: str, marks: int, accented: bool) -
         month_day=month_day,
         future=month_day is not None and lex.future_re.search(low) is not None,
     )
+
+
+# The most words between a date and an hour that name one time ("ngày 07/12 vào lúc 14h30").
+DATE_CLOCK_WORDS = 4
+_WORD_RE: Final = re.compile(r"\w+")
+
+
+def _apart(low: str, one: tuple[int, int], other: tuple[int, int]) -> bool:
+    """Whether two spans of `low` have more than DATE_CLOCK_WORDS words between them."""
+    (_, first_end), (second_start, _) = sorted((one, other))
+    return len(_WORD_RE.findall(low, first_end, second_start)) > DATE_CLOCK_WORDS
 
 
 def _clock(

@@ -267,6 +267,7 @@ class _Lexicon:
         self._responders(data.get("responders") or {})
         self.joke_high = frozenset(data.get("joke_high") or ())
         self.not_yet = _not_yet(data.get("negation") or {})
+        self._exception(data.get("exception") or {}, data.get("explain") or ())
         self.cause_unsaid = frozenset(fold(_norm(w)) for w in data.get("cause_unsaid") or ())
         # Someone trapped: the phrases giving the reason, and who may be trapped.
         self.trapped = _Phrases(e.phrase for e in entries if e.why == TRAPPED)
@@ -293,6 +294,19 @@ class _Lexicon:
             if isinstance(value, frozenset) and all(isinstance(w, str) for w in value):
                 setattr(self, name, frozenset(map(intern, value)))
         self.word_marks = self._word_marks()
+
+    def _exception(self, spec: Mapping[str, Any], explain: Iterable[str]) -> None:
+        """The words opening an exception to an all-clear: see the lexicon's `exception`
+        (`explain`: the lexicon's explanation words)."""
+        explained = frozenset(map(_norm, explain))
+        anywhere = [_norm(p) for p in spec.get("anywhere") or ()]
+        opening = [_norm(p) for p in spec.get("opening") or ()]
+        self.exception_words = _Words([*anywhere, *opening])
+        self.exception_opening = _Words(opening)
+        self.exception_re = re.compile(rf"{_starts([*anywhere, *opening])}(?!\w)")
+        # An exception that is also an explanation ("chỉ có") may explain a denial instead:
+        # "không phải cháy, chỉ có khói thôi".
+        self.exception_explains = _Words(p for p in [*anywhere, *opening] if p in explained)
 
     def _arrival(self, spec: Mapping[str, Any]) -> None:
         """The words of an arrival ("em tới nơi rồi"): see the lexicon's `arrival`."""
