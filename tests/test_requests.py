@@ -187,6 +187,17 @@ async def test_group_question_without_diacritics_goes_to_the_council_group_when_
     assert (await requests_export(council))[0]["answer"].startswith("Ngày 15/12")
 
 
+async def test_thanks_with_nothing_pending_is_thanked_back_not_told_how_to_report(
+    council: Bot,
+) -> None:
+    await say(council, BINH, "cam on bot")
+    assert said(council, BINH)[-1] == "Dạ, không có gì ạ. Cần gì anh/chị Bình cứ nhắn bot nhé!"
+    await say(council, BINH, "Cám ơn anh nhiều ạ")  # once a day is enough
+    await say(council, BINH, "xin chào")  # the day's hint is still there for what is unclear
+    assert said(council, BINH)[-1].startswith("Chào anh/chị Bình! Bot đã ghi nhận tin nhắn.")
+    assert len(said(council, BINH)) == 2
+
+
 async def test_coordinators_chat_and_nobody_reachable_are_told_honestly(
     make_bot: Any, make_settings: Any, db_url: str
 ) -> None:

@@ -21,12 +21,22 @@ async def unknown_command(ctx: Context) -> None:
     await ctx.reply(texts.UNKNOWN_COMMAND.format(name=name))
 
 
+THANKS_WORDS = 6  # "cám ơn bot nhiều lắm ạ": thanks; longer, it may say something more
+
+
 async def plain_message(ctx: Context) -> None:
     """A message no intent claimed: stored already. In a group the bot stays quiet; in private
     it says once a day how to use it (every send costs quota)."""
     if not ctx.is_private:
         return
+    from handlers.intents.directives import is_thanks  # directives imports this module
+
     day = ctx.now.astimezone(ctx.tz).date().isoformat()
+    if is_thanks(ctx.text) and len(ctx.text.split()) <= THANKS_WORDS:
+        # "cảm ơn bot": thanked back once a day, not told how to report an incident.
+        text = texts.THANKS_BACK.format(name=address(ctx.member))
+        await ctx.reply(text, key=f"thanks:{ctx.member.id}:{day}")
+        return
     text = texts.NOT_UNDERSTOOD_PRIVATE.format(name=address(ctx.member), you=title_of(ctx.member))
     await ctx.reply(text, key=f"unclear:{ctx.member.id}:{day}")
 

@@ -39,6 +39,8 @@ HELP_ADMIN = "\nQuản trị: sửa danh sách thành viên trên trang quản l
 UNKNOWN_COMMAND = "Bot chưa hiểu lệnh /{name}. Gõ /huongdan để xem các lệnh."
 COORDINATOR_ONLY = "Lệnh /{name} dành cho điều phối viên. Cảm ơn anh/chị đã quan tâm!"
 # {name}: "anh Quân"; {you}: "anh" (the member's title; "anh/chị" when unknown).
+# A private "cảm ơn bot" with nothing else: thanked back, in a word.
+THANKS_BACK = "Dạ, không có gì ạ. Cần gì {name} cứ nhắn bot nhé!"
 NOT_UNDERSTOOD_PRIVATE = (
     "Chào {name}! Bot đã ghi nhận tin nhắn. Nếu cần báo sự việc, {you} nhắn rõ nội dung và"
     " địa điểm; gõ /huongdan để xem hướng dẫn."
