@@ -58,8 +58,8 @@ async def test_every_way_of_opening_a_notice_posts_one(
     await p.says("quan", text, at("Mon", "08:00"), group=HD)
     sent, post = p.received(HD)
     assert sent.startswith("Đã gửi thông báo TB1 tới Hội đồng ANTT KCN.")
-    # The words after the opener, as typed.
-    assert post.split("\n")[1] in ("kiểm tra khóa kho trước 22h", "Kiểm tra khóa kho trước 22h")
+    # The words after the opener, as the notice's first line: with a capital.
+    assert post.split("\n")[1] == "Kiểm tra khóa kho trước 22h"
 
 
 async def test_a_members_thong_bao_and_a_coordinators_mid_sentence_one_post_nothing(

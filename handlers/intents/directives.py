@@ -103,7 +103,8 @@ async def notice_opener(ctx: Context) -> bool:
     if ctx.is_private:
         await ctx.reply(texts.DIRECTIVE_HOW.format(you=title_of(ctx.member)))
     else:
-        await post_directive(ctx, rest)
+        # "TB: chiều nay 16h …" is posted as a notice's first line: "Chiều nay 16h …".
+        await post_directive(ctx, rest[:1].upper() + rest[1:])
     return True
 
 
