@@ -34,7 +34,8 @@ async def test_a_coordinators_thong_bao_in_the_group_is_a_notice_members_acknowl
     assert sent == (
         "Đã gửi thông báo TB1 tới Hội đồng ANTT KCN. Cần 2 người xác nhận trước 08:00 01/12."
     )
-    assert post.startswith(f"📢 THÔNG BÁO TB1\n{NOTICE}\n\n") and '"đã nhận"' in post
+    first_line = NOTICE[0].upper() + NOTICE[1:]  # posted with a capital
+    assert post.startswith(f"📢 THÔNG BÁO TB1\n{first_line}\n\n") and '"đã nhận"' in post
     assert p.received("quan") == []
     await p.says("tai", "ok anh", at("Mon", "08:10"), group=HD)
     assert p.received(HD) == ["👍 Đã ghi nhận anh Tài xác nhận thông báo TB1. Cảm ơn anh!"]
