@@ -16,6 +16,7 @@ from handlers.config import DEFAULT_COUNCIL, Settings, parse_quiet_hours, shift_
 from handlers.councils import council_name, council_settings
 from handlers.councils import scope as scope_of
 from handlers.leave import away_in_week
+from handlers.text import whole_percent
 from handlers.texts import digest as texts
 from handlers.texts import honour as honour_texts
 from handlers.texts import posts as post_texts
@@ -574,7 +575,7 @@ def _utf16(text: str) -> int:
 
 
 def percent(part: int, whole: int) -> str:
-    return f"{round(100 * part / whole)}%" if whole else "–"
+    return f"{whole_percent(part, whole)}%" if whole else "–"
 
 
 def names_list(names: list[str], limit: int = MAX_NAMES) -> str:

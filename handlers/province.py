@@ -15,6 +15,7 @@ from handlers.config import Settings
 from handlers.councils import councils
 from handlers.digest import parse_week, percent, shift_week, week_span, window
 from handlers.leave import away_in_week
+from handlers.text import whole_percent
 from handlers.texts import province as texts
 from handlers.texts.categories import CATEGORY
 from models import digest as q
@@ -207,7 +208,7 @@ class ProvinceDigest:
 
 
 def rate(value: float | None) -> str:
-    return f"{round(100 * value)}%" if value is not None else texts.NONE
+    return f"{whole_percent(value)}%" if value is not None else texts.NONE
 
 
 def _line_fields(f: Any) -> dict[str, Any]:

@@ -10,6 +10,7 @@ from typing import Any
 from handlers import labels
 from handlers.chart_style import COLORS, DPI, FONT, clip, hide_spines, png_bytes, start_figure
 from handlers.province import ProvinceDigest
+from handlers.text import whole_percent
 from handlers.texts import province as texts
 
 
@@ -52,7 +53,7 @@ def _parks_panel(ax: Any, digest: ProvinceDigest) -> None:
         values = [getattr(p.figures, key) for p in digest.parks]
         ax.barh(ys, [_pct(v) for v in values], height=height, color=color, label=label)
         for y, v in zip(ys, values, strict=True):
-            shown = texts.NONE if v is None else f"{round(100 * v)}%"
+            shown = texts.NONE if v is None else f"{whole_percent(v)}%"
             ax.text(_pct(v) + 2, y, shown, va="center", fontsize=FONT - 2)
     names = [clip(p.name, 24) for p in digest.parks]
     ax.set_yticks(range(n - 1, -1, -1), names)
@@ -98,7 +99,7 @@ def _trend_panel(ax: Any, digest: ProvinceDigest) -> None:
             if v is not None:  # the higher of the two figures is written above its point
                 above = w is None or v > w or (v == w and n == 0)
                 y = _pct(v) + (4 if above else -11)
-                ax.text(x, y, f"{round(100 * v)}%", ha="center", fontsize=FONT - 3, color=color)
+                ax.text(x, y, f"{whole_percent(v)}%", ha="center", fontsize=FONT - 3, color=color)
     ax.set_xticks(xs, [labels.week_label(w).split("/")[0] for w in weeks])
     ax.tick_params(axis="x", labelsize=FONT - 2, length=0)
     ax.set_ylim(0, 118)

@@ -7,6 +7,7 @@ have the same length as the text, so a span found in one can be cut from another
 
 from __future__ import annotations
 
+import math
 import re
 import unicodedata
 from dataclasses import dataclass
@@ -138,3 +139,9 @@ def normalize(text: str) -> NormalizedText:
     clean = normalize_text(text)
     low = lower(clean)
     return NormalizedText(text=clean, folded=fold(clean), lower=low, lower_folded=fold(low))
+
+
+def whole_percent(part: float, whole: float = 1) -> int:
+    """part/whole as a whole percent, a half rounded up as people and Excel round it: 5/8 is
+    63 % everywhere (Python's round gives 62, and the spreadsheet's cell said 63)."""
+    return math.floor(100 * part / whole + 0.5)

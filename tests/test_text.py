@@ -91,3 +91,11 @@ def test_fold_key() -> None:
 def test_idempotent() -> None:
     once = normalize_text("Hoả hoạn\u200b ở\u00a0kho 👍🏽")
     assert normalize_text(once) == once
+
+
+def test_whole_percent_rounds_a_half_up_as_the_spreadsheet_does() -> None:
+    """5/8 reads 63 % in the digest, on the dashboard and in the XLSX cell alike."""
+    from handlers.text import whole_percent
+
+    assert [whole_percent(5, 8), whole_percent(1, 8), whole_percent(2, 3)] == [63, 13, 67]
+    assert [whole_percent(0.625), whole_percent(0.0), whole_percent(1, 1)] == [63, 0, 100]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
+from handlers.text import whole_percent
 from handlers.texts.requests import weekday_date
 
 CHECKIN_OK = {
@@ -90,9 +91,9 @@ TALLY_ON_LEAVE = "{n} nghỉ phép"
 
 
 def tally_note(acked: int, expected: int, on_leave: int = 0, *, rate: bool = True) -> str:
-    """What follows a tally "5/8": " (62%, 1 nghỉ phép)", the rate over those expected to
+    """What follows a tally "5/8": " (63%, 1 nghỉ phép)", the rate over those expected to
     answer and the members on leave apart (docs/acks-and-budget.md); "" if nothing to add."""
-    parts = [f"{round(100 * acked / expected)}%"] if rate and expected else []
+    parts = [f"{whole_percent(acked, expected)}%"] if rate and expected else []
     if on_leave:
         parts.append(TALLY_ON_LEAVE.format(n=on_leave))
     return f" ({', '.join(parts)})" if parts else ""
