@@ -8,7 +8,7 @@ import unicodedata
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import ColumnElement, select, update
 
 from handlers.codes import task_code
 from handlers.context import Context
@@ -169,17 +169,20 @@ async def _ask(ctx: Context, kind: str, ref_id: int | None, data: dict[str, Any]
     )
 
 
+def _open_to_sender(ctx: Context, kind: str) -> tuple[ColumnElement[bool], ...]:
+    """Where the sender's open questions of this kind in this chat are."""
+    return (
+        Conversation.chat_id == ctx.event.chat_id,
+        Conversation.member_pk == ctx.member.id,
+        Conversation.kind == kind,
+        Conversation.status == "open",
+    )
+
+
 async def _drop_asked(ctx: Context, kind: str) -> None:
     """Expire the sender's open questions of this kind in this chat."""
     await ctx.session.execute(
-        update(Conversation)
-        .where(
-            Conversation.chat_id == ctx.event.chat_id,
-            Conversation.member_pk == ctx.member.id,
-            Conversation.kind == kind,
-            Conversation.status == "open",
-        )
-        .values(status="expired")
+        update(Conversation).where(*_open_to_sender(ctx, kind)).values(status="expired")
     )
 
 
@@ -187,13 +190,7 @@ async def _asked(ctx: Context, kind: str) -> Conversation | None:
     """The sender's newest open question of this kind in this chat, if still current."""
     found = await ctx.session.execute(
         select(Conversation)
-        .where(
-            Conversation.chat_id == ctx.event.chat_id,
-            Conversation.member_pk == ctx.member.id,
-            Conversation.kind == kind,
-            Conversation.status == "open",
-            Conversation.expires_at > ctx.now,
-        )
+        .where(*_open_to_sender(ctx, kind), Conversation.expires_at > ctx.now)
         .order_by(Conversation.id.desc())
     )
     return found.scalars().first()
