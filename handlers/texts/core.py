@@ -22,7 +22,7 @@ HELP_MEMBER = (
 
 HELP_COORDINATOR = (
     "\nDành cho điều phối viên:\n"
-    "• /thongbao <nội dung>: gửi thông báo cần xác nhận\n"
+    "• /thongbao <nội dung>: gửi thông báo cần xác nhận (trong nhóm: gõ @Bot Thông báo: <nội dung>)\n"
     "• /giaoviec @tên <việc> han <ngày>: giao việc (@tên @tên2: giao cho nhiều người)\n"
     "• /huy CV<số>, /huy TB<số>: hủy việc hoặc thông báo mình đã tạo\n"
     "• /thongke: số liệu tuần này\n"
