@@ -14,7 +14,7 @@ import pytest
 from sqlalchemy import select
 
 from handlers.clock import FixedClock
-from models.tables import Attachment, AuditLog, Member, Report
+from models.tables import Attachment, AuditLog, Commendation, Incident, Member, Post, Report
 from tests.conftest import Bot
 from tests.digest_factory import Factory, day, scenario
 
@@ -24,6 +24,14 @@ PASSWORD = "mật khẩu đủ dài 2026"
 XSS = "<script>alert(1)</script>"
 CHROMIUM = "/usr/bin/chromium"
 HAVE_CHROMIUM = Path(CHROMIUM).exists()
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
 
 
 async def seed(bot: Bot) -> dict[str, Any]:
@@ -353,17 +361,7 @@ async def test_in_chromium_log_in_see_the_week_filter_download_and_no_script_run
         )
     base = str(bot.http.make_url("/")).rstrip("/")
     async with playwright_api.async_playwright() as pw:
-        browser = await pw.chromium.launch(
-            executable_path=CHROMIUM,
-            args=[
-                "--no-sandbox",
-                "--disable-gpu",
-                "--disable-background-networking",
-                "--disable-component-update",
-                "--disable-sync",
-                "--no-first-run",
-            ],
-        )
+        browser = await pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         context = await browser.new_context(
             accept_downloads=True, viewport={"width": 390, "height": 844}
         )
@@ -409,6 +407,112 @@ async def test_in_chromium_log_in_see_the_week_filter_download_and_no_script_run
         except BaseException:
             ARTIFACTS.mkdir(exist_ok=True)
             await page.screenshot(path=str(ARTIFACTS / "dashboard-failure.png"), full_page=True)
+            raise
+        finally:
+            await browser.close()
+
+
+# What a phone must not show: the page sliding sideways, a table not in its own scrolling box,
+# a header cut or on two lines, a short word (a name, a date, "47/2026") broken inside.
+PHONE_PROBLEMS = """() => {
+  const problems = [];
+  const page = document.documentElement.scrollWidth;
+  if (page > window.innerWidth) problems.push(`page is ${page}px wide`);
+  const scrolls = (e) => ['auto', 'scroll'].includes(getComputedStyle(e).overflowX);
+  const lines = (range) => new Set([...range.getClientRects()].map((r) => Math.round(r.top))).size;
+  for (const table of document.querySelectorAll('table')) {
+    const box = table.parentElement;
+    if (table.offsetWidth > box.clientWidth + 1 && !scrolls(box))
+      problems.push(`table ${table.id || table.className} overflows its box`);
+  }
+  for (const th of document.querySelectorAll('th')) {
+    const range = document.createRange();
+    range.selectNodeContents(th);
+    if (th.scrollWidth > th.clientWidth + 1) problems.push(`header clipped: ${th.textContent}`);
+    else if (th.textContent.trim() && lines(range) > 1)
+      problems.push(`header on two lines: ${th.textContent}`);
+  }
+  for (const cell of document.querySelectorAll('td, th')) {
+    const walk = document.createTreeWalker(cell, NodeFilter.SHOW_TEXT);
+    for (let node = walk.nextNode(); node; node = walk.nextNode()) {
+      for (const word of node.data.matchAll(/\\S{2,16}/g)) {
+        const range = document.createRange();
+        range.setStart(node, word.index);
+        range.setEnd(node, word.index + word[0].length);
+        if (lines(range) > 1) problems.push(`word broken: ${word[0]}`);
+      }
+    }
+  }
+  return problems;
+}"""
+
+
+@pytest.mark.browser
+async def test_in_chromium_every_page_reads_on_a_phone(make_bot: Any, make_settings: Any) -> None:
+    """At 390 px the page never slides sideways; a wide table scrolls inside its own box."""
+    if not HAVE_CHROMIUM:
+        pytest.skip(f"Debian chromium not installed at {CHROMIUM}")
+    playwright_api = pytest.importorskip("playwright.async_api")
+    bot = await make_bot(make_settings(dashboard={"password": PASSWORD}), FixedClock(day(4, 9)))
+    rows = await seed(bot)
+    async with bot.sessions() as s, s.begin():
+        s.add(
+            Commendation(
+                member_pk=rows["a"].id,
+                by_pk=rows["d"].id,
+                chat_id="g1",
+                reason="phát hiện người lạ trèo rào kho B lúc 2 giờ sáng và báo ngay",
+                created_at=day(3),
+            )
+        )
+        s.add(
+            Post(
+                slot="phone-1",
+                at=day(5),
+                groups=[],
+                text="Phòng chống cháy nổ trong mùa khô: kiểm tra bình chữa cháy mỗi tuần",
+                question="Số điện thoại báo cháy là số nào?",
+                created_at=day(3),
+                updated_at=day(3),
+            )
+        )
+        incident = await s.scalar(select(Incident.id).order_by(Incident.id).limit(1))
+    pages = [
+        "/dashboard/",
+        "/dashboard/incidents",
+        f"/dashboard/incidents/{incident}",
+        "/dashboard/reports",
+        "/dashboard/directives",
+        f"/dashboard/directives/{rows['d1'].id}",
+        "/dashboard/tasks",
+        "/dashboard/members",
+        "/dashboard/digest/",
+        "/dashboard/digest/2026-W48",
+        "/dashboard/honour",
+        "/dashboard/posts",
+        "/dashboard/downloads",
+    ]
+    base = str(bot.http.make_url("/")).rstrip("/")
+    async with playwright_api.async_playwright() as pw:
+        browser = await pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        page = await browser.new_page(viewport={"width": 390, "height": 844})
+        found: dict[str, list[str]] = {}
+        try:
+            await page.goto(f"{base}/dashboard/")  # the sign-in form
+            found["/dashboard/login"] = await page.evaluate(PHONE_PROBLEMS)
+            await page.fill("input[name=username]", "0912345678")
+            await page.fill("input[name=password]", PASSWORD)
+            await page.click("button[type=submit]")
+            await page.wait_for_url(f"{base}/dashboard/")
+            for path in pages:
+                response = await page.goto(base + path)
+                assert response is not None and response.status == 200, path
+                found[path] = await page.evaluate(PHONE_PROBLEMS)
+            bad = [f"{path}: {p}" for path, problems in found.items() for p in problems]
+            assert not bad, "\n".join(bad)
+        except BaseException:
+            ARTIFACTS.mkdir(exist_ok=True)
+            await page.screenshot(path=str(ARTIFACTS / "dashboard-phone.png"), full_page=True)
             raise
         finally:
             await browser.close()
