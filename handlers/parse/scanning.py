@@ -72,6 +72,9 @@ class _Scan:
     # Where each cause word stands ("khói là do đốt rác"): the number of signals before it,
     # and its clause.
     causes: tuple[tuple[int, int], ...] = ()
+    # Per clause, the number of signals before its question starts: those before it are
+    # reported ("cháy kho 2 rồi ai gọi 114 chưa"); 0 when the whole clause asks.
+    asked_from: tuple[int, ...] = ()
 
 
 def _tokens(lex: _Lexicon, text: str, low: str) -> tuple[list[str], list[str], bool]:
@@ -276,17 +279,40 @@ def _asks(lex: _Lexicon, folded: str, typed: str) -> bool:
     return folded in lex.q_final and (typed == folded or typed in lex.q_final_typed)
 
 
+def _asks_who(
+    lex: _Lexicon, ltup: tuple[str, ...], ftup: tuple[str, ...], i: int, accented: bool
+) -> bool:
+    """Whether token i is a question word that asks ("ai trực", not "ai cũng", "ai đó")."""
+    if not (lex.qw_any.has(ltup[i], accented) or ltup[i] in lex.qw_marked):
+        return False
+    return i + 1 >= len(ftup) or ftup[i + 1] not in lex.qw_not_before
+
+
+def _leads(lex: _Lexicon, word: str, accented: bool) -> bool:
+    """Whether a clause's first word opens a time or a place ("tối nay", "kho 2")."""
+    return lex.qw_lead.has(word, accented) or lex.place_triggers.has(word, accented)
+
+
 def _scan(lex: _Lexicon, ltoks: list[str], ftoks: list[str], accented: bool) -> _Scan:
     """One pass over the tokens: longest phrase at each position, negation scopes, clauses."""
     first = lex.first
     vocative = lex.vocative
     q_marked = lex.q_final_marked
+    q_end = lex.qw_end
     n = len(ftoks)
     ftup = tuple(ftoks)
     ltup = tuple(ltoks)
     signals: list[tuple[_Entry, int, int, int, bool, bool]] = []
     questions = [False]
+    asked_from = [0]
     clause = 0
+    clause_at = 0  # where the clause's first token is
+    lead = False  # the clause so far is a time or place phrase: "hôm qua", "kho 2 chìa khóa"
+    asked = False  # a question word that asks, for a closing "vậy"/"thế"
+    # The clause said something before its question word: "em không hiểu ca nào trực vậy anh"
+    # does not understand, "cháy ở kho nào vậy" reports; neither asks.
+    said = False
+    ends_asking = False  # the clause ends in "vậy"/"thế", maybe with vocatives after it
     clause_start = True
     clause_len = 0
     last_free = ""  # last standalone word of the clause, for "đã nhận chưa"
@@ -304,13 +330,18 @@ def _scan(lex: _Lexicon, ltoks: list[str], ftoks: list[str], accented: bool) -> 
         if ft[0] in _BOUNDARY_CHARS:
             if "?" in ft or (clause_len > 1 and _asks(lex, last_free, last_typed)):
                 questions[clause] = True
+            questions[clause] = questions[clause] or (asked and ends_asking)
             clause += 1
             questions.append(False)
+            asked_from.append(0)
+            clause_at, lead, asked, ends_asking, said = i + 1, False, False, False, False
             clause_start, clause_len, last_free = True, 0, ""
             neg = 0
             mode = _PLAIN
             i += 1
             continue
+        if clause_start:
+            lead = _leads(lex, ltup[i], accented)
         slot = first.get(ft)
         chosen: _Entry | None = None
         size = 1
@@ -351,6 +382,20 @@ def _scan(lex: _Lexicon, ltoks: list[str], ftoks: list[str], accented: bool) -> 
                         amb = amb or (single.bare_guess and not exact and chosen.kind == _INC)
                         ambiguous = ambiguous or amb
         if chosen is None:
+            if neg == 0 and _asks_who(lex, ltup, ftup, i, accented):
+                asked = asked or not said
+                if ft in lex.qw_after_lead and (
+                    (lead and i - clause_at <= lex.qw_lead_max)
+                    or (i > clause_at and ftup[i - 1] in lex.qw_after_report)
+                ):
+                    # The question starts here: what the clause said before it stays said.
+                    if not questions[clause]:
+                        asked_from[clause] = len(signals)
+                    questions[clause] = True
+            if q_end.has(ltup[i], accented):
+                ends_asking = True
+            elif ft not in vocative:
+                ends_asking = False
             if neg == _SCOPE_SHORT:
                 neg_left -= 1
                 if neg_left <= 0:
@@ -362,6 +407,13 @@ def _scan(lex: _Lexicon, ltoks: list[str], ftoks: list[str], accented: bool) -> 
             i += 1
             continue
         kind = chosen.kind
+        if kind != _NEUTRAL:
+            lead = False
+            said = said or kind != _Q
+        if q_end.has(ltup[i + size - 1], accented):
+            ends_asking = True
+        elif not vocative.issuperset(ftup[i : i + size]):
+            ends_asking = False
         if amb:
             guesses += 1
             negated_guesses += neg != 0 and kind != _NEG and kind != _CONJ
@@ -411,8 +463,9 @@ def _scan(lex: _Lexicon, ltoks: list[str], ftoks: list[str], accented: bool) -> 
         i += size
     if clause_len > 1 and _asks(lex, last_free, last_typed):
         questions[clause] = True
+    questions[clause] = questions[clause] or (asked and ends_asking)
     only_negated = guesses > 0 and negated_guesses == guesses
-    return _Scan(signals, questions, ambiguous, only_negated, tuple(causes))
+    return _Scan(signals, questions, ambiguous, only_negated, tuple(causes), tuple(asked_from))
 
 
 ClauseTest = Callable[[_Lexicon, list[str], list[str], int, int], bool]
