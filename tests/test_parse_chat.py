@@ -604,6 +604,11 @@ def test_who_or_which_after_a_time_or_a_place_is_a_question(text: str) -> None:
         ("di dau cung phai bao", "other"),
         ("hôm qua ai đó để quên xe ở cổng sau", "other"),  # ai đó: someone
         ("hôm nay chẳng gặp ai", "other"),
+        # whoever: a rule for anyone, not a question
+        ("kho 2 ai vào cũng phải ghi sổ", "other"),
+        ("kho 2 ai vao cung phai ghi so", "other"),
+        ("tối nay ai trực thì nhớ khóa cổng sau", "other"),
+        ("toi nay ai truc thi nho khoa cong sau", "other"),
         ("chan bi dau the", "other"),  # đau, not đâu
         # not understanding which store: what the bot chases is the not understanding
         ("em không hiểu kho nào nhận hàng vậy anh", "not_ack"),

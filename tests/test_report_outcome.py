@@ -89,7 +89,8 @@ async def test_her_outcome_joins_sv1_and_quan_hears_it_once(bot: Bot) -> None:
     )
     assert not any("tình hình bình thường" in t for t in said(bot, COUNCIL))
     assert said(bot, "u1")[alerts:] == [
-        f'Sự việc SV1 (đối tượng khả nghi tại kho thành phẩm, Cty May Việt): chị Lan báo thêm "{outcome}".'
+        "Sự việc SV1 (đối tượng khả nghi tại kho thành phẩm, Cty May Việt): "
+        f'chị Lan báo thêm "{outcome}".'
     ]
     assert await details(bot) == [outcome] and await patrols(bot) == []
     async with bot.sessions() as s:

@@ -288,9 +288,39 @@ def _asks_who(
     return i + 1 >= len(ftup) or ftup[i + 1] not in lex.qw_not_before
 
 
-def _leads(lex: _Lexicon, word: str, accented: bool) -> bool:
-    """Whether a clause's first word opens a time or a place ("tối nay", "kho 2")."""
-    return lex.qw_lead.has(word, accented) or lex.place_triggers.has(word, accented)
+@dataclass(slots=True)
+class _Asking:
+    """What one clause's question words say (lexicon `question_word`), read word by word."""
+
+    at: int  # the clause's first token
+    lead: bool = False  # so far a time or place phrase: "hôm qua", "kho 2 chìa khóa"
+    # Something said before the question word: "em không hiểu ca nào trực vậy anh" does not
+    # understand, "cháy ở kho nào vậy" reports; neither asks.
+    said: bool = False
+    asked: bool = False  # a question word that asks, for a closing "vậy"/"thế"
+    ends: bool = False  # the clause ends in "vậy"/"thế", maybe with vocatives after it
+    start: int = -1  # the signals before a question that starts at its word; -1: none
+    anyone: bool = False  # "ai vào cũng phải ghi sổ", "ai trực thì ghi sổ": whoever
+
+    def first(self, lex: _Lexicon, word: str, accented: bool) -> None:
+        """The clause's first word: whether it opens a time or a place ("tối nay", "kho 2")."""
+        self.lead = lex.qw_lead.has(word, accented) or lex.place_triggers.has(word, accented)
+
+    def word(self, lex: _Lexicon, ftup: tuple[str, ...], i: int, signals: int) -> None:
+        """A question word at token i, with `signals` signals before it."""
+        self.asked = self.asked or not self.said
+        if ftup[i] in lex.qw_after_lead and self.start < 0:
+            after_lead = self.lead and i - self.at <= lex.qw_lead_max
+            if after_lead or (i > self.at and ftup[i - 1] in lex.qw_after_report):
+                self.start = signals
+
+    def close(self) -> tuple[bool, int]:
+        """Whether the clause asks, and the signals before its question (reported)."""
+        if self.anyone:
+            return False, 0
+        if self.start >= 0:
+            return True, self.start
+        return self.asked and self.ends, 0
 
 
 def _scan(lex: _Lexicon, ltoks: list[str], ftoks: list[str], accented: bool) -> _Scan:
@@ -299,6 +329,7 @@ def _scan(lex: _Lexicon, ltoks: list[str], ftoks: list[str], accented: bool) -> 
     vocative = lex.vocative
     q_marked = lex.q_final_marked
     q_end = lex.qw_end
+    q_anyone = lex.qw_anyone
     n = len(ftoks)
     ftup = tuple(ftoks)
     ltup = tuple(ltoks)
@@ -306,13 +337,7 @@ def _scan(lex: _Lexicon, ltoks: list[str], ftoks: list[str], accented: bool) -> 
     questions = [False]
     asked_from = [0]
     clause = 0
-    clause_at = 0  # where the clause's first token is
-    lead = False  # the clause so far is a time or place phrase: "hôm qua", "kho 2 chìa khóa"
-    asked = False  # a question word that asks, for a closing "vậy"/"thế"
-    # The clause said something before its question word: "em không hiểu ca nào trực vậy anh"
-    # does not understand, "cháy ở kho nào vậy" reports; neither asks.
-    said = False
-    ends_asking = False  # the clause ends in "vậy"/"thế", maybe with vocatives after it
+    ask = _Asking(0)
     clause_start = True
     clause_len = 0
     last_free = ""  # last standalone word of the clause, for "đã nhận chưa"
@@ -330,18 +355,20 @@ def _scan(lex: _Lexicon, ltoks: list[str], ftoks: list[str], accented: bool) -> 
         if ft[0] in _BOUNDARY_CHARS:
             if "?" in ft or (clause_len > 1 and _asks(lex, last_free, last_typed)):
                 questions[clause] = True
-            questions[clause] = questions[clause] or (asked and ends_asking)
+            _close(ask, questions, asked_from, clause)
             clause += 1
             questions.append(False)
             asked_from.append(0)
-            clause_at, lead, asked, ends_asking, said = i + 1, False, False, False, False
+            ask = _Asking(i + 1)
             clause_start, clause_len, last_free = True, 0, ""
             neg = 0
             mode = _PLAIN
             i += 1
             continue
         if clause_start:
-            lead = _leads(lex, ltup[i], accented)
+            ask.first(lex, ltup[i], accented)
+        elif ft in q_anyone and (ask.asked or ask.start >= 0):
+            ask.anyone = True
         slot = first.get(ft)
         chosen: _Entry | None = None
         size = 1
@@ -383,19 +410,11 @@ def _scan(lex: _Lexicon, ltoks: list[str], ftoks: list[str], accented: bool) -> 
                         ambiguous = ambiguous or amb
         if chosen is None:
             if neg == 0 and _asks_who(lex, ltup, ftup, i, accented):
-                asked = asked or not said
-                if ft in lex.qw_after_lead and (
-                    (lead and i - clause_at <= lex.qw_lead_max)
-                    or (i > clause_at and ftup[i - 1] in lex.qw_after_report)
-                ):
-                    # The question starts here: what the clause said before it stays said.
-                    if not questions[clause]:
-                        asked_from[clause] = len(signals)
-                    questions[clause] = True
+                ask.word(lex, ftup, i, len(signals))
             if q_end.has(ltup[i], accented):
-                ends_asking = True
+                ask.ends = True
             elif ft not in vocative:
-                ends_asking = False
+                ask.ends = False
             if neg == _SCOPE_SHORT:
                 neg_left -= 1
                 if neg_left <= 0:
@@ -408,12 +427,12 @@ def _scan(lex: _Lexicon, ltoks: list[str], ftoks: list[str], accented: bool) -> 
             continue
         kind = chosen.kind
         if kind != _NEUTRAL:
-            lead = False
-            said = said or kind != _Q
+            ask.lead = False
+            ask.said = ask.said or kind != _Q
         if q_end.has(ltup[i + size - 1], accented):
-            ends_asking = True
+            ask.ends = True
         elif not vocative.issuperset(ftup[i : i + size]):
-            ends_asking = False
+            ask.ends = False
         if amb:
             guesses += 1
             negated_guesses += neg != 0 and kind != _NEG and kind != _CONJ
@@ -463,9 +482,18 @@ def _scan(lex: _Lexicon, ltoks: list[str], ftoks: list[str], accented: bool) -> 
         i += size
     if clause_len > 1 and _asks(lex, last_free, last_typed):
         questions[clause] = True
-    questions[clause] = questions[clause] or (asked and ends_asking)
+    _close(ask, questions, asked_from, clause)
     only_negated = guesses > 0 and negated_guesses == guesses
     return _Scan(signals, questions, ambiguous, only_negated, tuple(causes), tuple(asked_from))
+
+
+def _close(ask: _Asking, questions: list[bool], asked_from: list[int], clause: int) -> None:
+    """Mark the clause a question when its question words ask; the question starts at its
+    word when one after a time, a place or "rồi" asks ("cháy kho 2 rồi ai gọi 114 chưa")."""
+    asks, start = ask.close()
+    if asks:
+        questions[clause] = True
+        asked_from[clause] = start
 
 
 ClauseTest = Callable[[_Lexicon, list[str], list[str], int, int], bool]

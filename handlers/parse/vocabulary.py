@@ -546,6 +546,7 @@ class _Lexicon:
         self.qw_marked = frozenset(w for w in words if w in marked)
         self.qw_after_lead = frozenset(fold(_norm(w)) for w in spec.get("after_lead") or ())
         self.qw_not_before = frozenset(fold(_norm(w)) for w in spec.get("not_before") or ())
+        self.qw_anyone = frozenset(fold(_norm(w)) for w in spec.get("anyone") or ())
         self.qw_lead = _Words(spec.get("lead") or ())
         self.qw_lead_max = int(spec.get("lead_max") or 0)
         self.qw_after_report = frozenset(fold(_norm(w)) for w in spec.get("after_report") or ())
