@@ -544,6 +544,7 @@ class _Lexicon:
         # Bare, a marked-only word folds onto other words: it is matched only as typed.
         self.qw_any = _Words(w for w in words if w not in marked)
         self.qw_marked = frozenset(w for w in words if w in marked)
+        self.qw_folded = frozenset(fold(w) for w in words)  # one look-up turns most words away
         self.qw_after_lead = frozenset(fold(_norm(w)) for w in spec.get("after_lead") or ())
         self.qw_not_before = frozenset(fold(_norm(w)) for w in spec.get("not_before") or ())
         self.qw_anyone = frozenset(fold(_norm(w)) for w in spec.get("anyone") or ())
