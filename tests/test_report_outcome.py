@@ -89,7 +89,8 @@ async def test_her_outcome_joins_sv1_and_quan_hears_it_once(bot: Bot) -> None:
     )
     assert not any("tình hình bình thường" in t for t in said(bot, COUNCIL))
     assert said(bot, "u1")[alerts:] == [
-        f'Sự việc SV1 (đối tượng khả nghi tại kho, Cty May Việt): chị Lan báo thêm "{outcome}".'
+        "Sự việc SV1 (đối tượng khả nghi tại kho thành phẩm, Cty May Việt): "
+        f'chị Lan báo thêm "{outcome}".'
     ]
     assert await details(bot) == [outcome] and await patrols(bot) == []
     async with bot.sessions() as s:
@@ -166,7 +167,7 @@ async def test_her_fire_put_out_an_hour_later_reaches_quan_who_handles_it(bot: B
         "Bot đã báo thêm cho anh Quân."
     )
     assert said(bot, "u1")[before:] == [
-        "Sự việc SV1 (cháy/nổ tại Cty May Viet): chị Lan báo thêm "
+        "Sự việc SV1 (cháy/nổ tại kho thành phẩm, Cty May Viet): chị Lan báo thêm "
         '"da dap tat, 3 cong nhan ra ngoai an toan".'
     ]
     assert await patrols(bot) == []

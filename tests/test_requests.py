@@ -150,6 +150,22 @@ async def test_private_question_forwarded_answered_by_quote_reply_and_exported(
     }
 
 
+@pytest.mark.parametrize(
+    "asked", ["hôm qua ai trực ca 3 cổng sau vậy", "kho 2 chia khoa ai giu the"]
+)
+async def test_who_was_on_duty_asked_in_private_reaches_a_coordinator(
+    council: Bot, asked: str
+) -> None:
+    """A question word after a time or a place asks: it was read as chat and got only a hint."""
+    await say(council, QUAN, "có mặt")
+    await say(council, BINH, asked)
+    assert "đã chuyển câu hỏi (YC1) tới điều phối viên" in said(council, BINH)[-1]
+    forward = said(council, QUAN)[-1]
+    assert "YC1" in forward and asked in forward, forward
+    async with council.sessions() as s:
+        assert (await s.execute(select(MemberRequest.text))).scalar_one() == asked
+
+
 async def test_thanks_after_a_question_are_not_added_to_it(council: Bot) -> None:
     """ "cảm ơn bot" right after asking is politeness: not forwarded as more of the question."""
     await say(council, QUAN, "có mặt")

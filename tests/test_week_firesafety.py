@@ -392,7 +392,7 @@ async def test_a_fire_safety_cluster_week(week: FireWeek, photos: PhotoHost) -> 
         "📝 0 lượt điểm danh · 2 báo cáo sự việc (cháy/nổ 2)\n"
         "📣 1 thông báo · đã xác nhận 6/8 (75%, 1 nghỉ phép)\n"
         "🚨 Sự việc trong tuần (2):\n"
-        "• SV1 cháy/nổ ở kho, xưởng 3, Cty Hansol: đã xử lý xong"
+        "• SV1 cháy/nổ ở kho vải, xưởng 3, Cty Hansol: đã xử lý xong"
         " (đã dập tắt, cháy 20 thùng carton, k…)\n"
         "• SV2 cháy/nổ ở kho 2: báo nhầm (báo nhầm, khói từ xe nâng chạy dầu …)\n"
     )
@@ -447,7 +447,9 @@ async def test_a_fire_safety_cluster_week(week: FireWeek, photos: PhotoHost) -> 
         "6/9 thành viên tham gia (67%)" in page
         and "6/8 xác nhận 1 thông báo (75%, 1 nghỉ phép)" in page
     )
-    assert "SV1 cháy/nổ kho, xưởng 3, Cty Hansol đã xử lý xong đã dập tắt, cháy 20 thùng" in page
+    assert (
+        "SV1 cháy/nổ kho vải, xưởng 3, Cty Hansol đã xử lý xong đã dập tắt, cháy 20 thùng" in page
+    )
     assert "SV2 cháy/nổ kho 2 báo nhầm" in page
     async with w.bot.http.get(f"/dashboard/chart/{WEEK}.png") as resp:
         assert resp.status == 200 and (await resp.read()).startswith(b"\x89PNG")

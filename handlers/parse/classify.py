@@ -98,11 +98,11 @@ def _tally(
     t.negated_guess = scan.negated_guess
     denied = False
     causes: list[_Entry] = []
-    qs = scan.questions
+    qs, asked_from = scan.questions, scan.asked_from
     t.question = any(qs)
     for index, (entry, negated, clause, mode, exact, amb) in enumerate(scan.signals):
-        if qs[clause]:
-            continue
+        if qs[clause] and index >= asked_from[clause]:
+            continue  # asked, not reported
         kind, w = entry.kind, entry.w
         if mode == _PREVENTED:
             t.warned = t.warned or kind == _INC

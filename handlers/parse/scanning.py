@@ -72,6 +72,9 @@ class _Scan:
     # Where each cause word stands ("khói là do đốt rác"): the number of signals before it,
     # and its clause.
     causes: tuple[tuple[int, int], ...] = ()
+    # Per clause, the number of signals before its question starts: those before it are
+    # reported ("cháy kho 2 rồi ai gọi 114 chưa"); 0 when the whole clause asks.
+    asked_from: tuple[int, ...] = ()
 
 
 def _tokens(lex: _Lexicon, text: str, low: str) -> tuple[list[str], list[str], bool]:
@@ -276,17 +279,79 @@ def _asks(lex: _Lexicon, folded: str, typed: str) -> bool:
     return folded in lex.q_final and (typed == folded or typed in lex.q_final_typed)
 
 
+def _asks_who(
+    lex: _Lexicon, ltup: tuple[str, ...], ftup: tuple[str, ...], i: int, accented: bool
+) -> bool:
+    """Whether token i is a question word that asks ("ai trực", not "ai cũng", "ai đó")."""
+    if not (lex.qw_any.has(ltup[i], accented) or ltup[i] in lex.qw_marked):
+        return False
+    return i + 1 >= len(ftup) or ftup[i + 1] not in lex.qw_not_before
+
+
+@dataclass(slots=True)
+class _Asking:
+    """What the question words of one clause say (lexicon `question_word`); made at its first
+    question word, which few clauses hold."""
+
+    at: int  # the clause's first token
+    lead: bool  # the clause opens with a time or a place: "hôm qua", "kho 2 chìa khóa"
+    asked: bool = False  # a question word that asks, for a closing "vậy"/"thế"
+    start: int = -1  # the signals before a question that starts at its word; -1: none
+    anyone: bool = False  # "ai vào cũng phải ghi sổ", "ai trực thì ghi sổ": whoever
+
+    def word(self, lex: _Lexicon, ftup: tuple[str, ...], i: int, signals: int, said: bool) -> None:
+        """A question word at token i, `signals` signals before it; `said`: some of them are
+        the clause's ("em không hiểu ca nào trực vậy anh" does not understand: no question)."""
+        self.asked = self.asked or not said
+        if ftup[i] in lex.qw_after_lead and self.start < 0:
+            after_lead = self.lead and not said and i - self.at <= lex.qw_lead_max
+            if after_lead or (i > self.at and ftup[i - 1] in lex.qw_after_report):
+                self.start = signals
+
+    def close(
+        self, lex: _Lexicon, ltup: tuple[str, ...], ftup: tuple[str, ...], end: int, accented: bool
+    ) -> tuple[bool, int]:
+        """Whether the clause (tokens up to `end`) asks, and the signals before its question."""
+        if self.anyone:
+            return False, 0
+        if self.start >= 0:
+            return True, self.start
+        return self.asked and _ends_asking(lex, ltup, ftup, self.at, end, accented), 0
+
+
+def _ends_asking(
+    lex: _Lexicon, ltup: tuple[str, ...], ftup: tuple[str, ...], a: int, b: int, accented: bool
+) -> bool:
+    """Whether tokens a..b end in "vậy"/"thế", maybe with vocatives after it ("vậy anh")."""
+    for k in range(b - 1, a - 1, -1):
+        if lex.qw_end.has(ltup[k], accented):
+            return True
+        if ftup[k] not in lex.vocative:
+            return False
+    return False
+
+
+def _leads(lex: _Lexicon, word: str, accented: bool) -> bool:
+    """Whether a clause's first word opens a time or a place ("tối nay", "kho 2")."""
+    return lex.qw_lead.has(word, accented) or lex.place_triggers.has(word, accented)
+
+
 def _scan(lex: _Lexicon, ltoks: list[str], ftoks: list[str], accented: bool) -> _Scan:
     """One pass over the tokens: longest phrase at each position, negation scopes, clauses."""
     first = lex.first
     vocative = lex.vocative
     q_marked = lex.q_final_marked
+    q_words = lex.qw_folded
+    q_anyone = lex.qw_anyone
     n = len(ftoks)
     ftup = tuple(ftoks)
     ltup = tuple(ltoks)
     signals: list[tuple[_Entry, int, int, int, bool, bool]] = []
     questions = [False]
+    asked_from = [0]
     clause = 0
+    ask: _Asking | None = None  # the clause's question words, once it has one
+    clause_at = clause_signals = 0  # the clause's first token, and the signals before it
     clause_start = True
     clause_len = 0
     last_free = ""  # last standalone word of the clause, for "đã nhận chưa"
@@ -304,13 +369,20 @@ def _scan(lex: _Lexicon, ltoks: list[str], ftoks: list[str], accented: bool) -> 
         if ft[0] in _BOUNDARY_CHARS:
             if "?" in ft or (clause_len > 1 and _asks(lex, last_free, last_typed)):
                 questions[clause] = True
+            if ask is not None:
+                _close(ask.close(lex, ltup, ftup, i, accented), questions, asked_from, clause)
+                ask = None
             clause += 1
             questions.append(False)
+            asked_from.append(0)
+            clause_at, clause_signals = i + 1, len(signals)
             clause_start, clause_len, last_free = True, 0, ""
             neg = 0
             mode = _PLAIN
             i += 1
             continue
+        if ask is not None and ft in q_anyone:
+            ask.anyone = True
         slot = first.get(ft)
         chosen: _Entry | None = None
         size = 1
@@ -351,6 +423,10 @@ def _scan(lex: _Lexicon, ltoks: list[str], ftoks: list[str], accented: bool) -> 
                         amb = amb or (single.bare_guess and not exact and chosen.kind == _INC)
                         ambiguous = ambiguous or amb
         if chosen is None:
+            if ft in q_words and neg == 0 and _asks_who(lex, ltup, ftup, i, accented):
+                if ask is None:
+                    ask = _Asking(clause_at, _leads(lex, ltup[clause_at], accented))
+                ask.word(lex, ftup, i, len(signals), len(signals) > clause_signals)
             if neg == _SCOPE_SHORT:
                 neg_left -= 1
                 if neg_left <= 0:
@@ -411,8 +487,21 @@ def _scan(lex: _Lexicon, ltoks: list[str], ftoks: list[str], accented: bool) -> 
         i += size
     if clause_len > 1 and _asks(lex, last_free, last_typed):
         questions[clause] = True
+    if ask is not None:
+        _close(ask.close(lex, ltup, ftup, n, accented), questions, asked_from, clause)
     only_negated = guesses > 0 and negated_guesses == guesses
-    return _Scan(signals, questions, ambiguous, only_negated, tuple(causes))
+    return _Scan(signals, questions, ambiguous, only_negated, tuple(causes), tuple(asked_from))
+
+
+def _close(
+    asking: tuple[bool, int], questions: list[bool], asked_from: list[int], clause: int
+) -> None:
+    """Mark the clause a question when its question words ask; the question starts at its
+    word when one after a time, a place or "rồi" asks ("cháy kho 2 rồi ai gọi 114 chưa")."""
+    asks, start = asking
+    if asks:
+        questions[clause] = True
+        asked_from[clause] = start
 
 
 ClauseTest = Callable[[_Lexicon, list[str], list[str], int, int], bool]

@@ -240,6 +240,7 @@ class _Lexicon:
         self.q_final_marked = frozenset(
             w for w in map(_norm, data.get("question_final") or ()) if fold(w) in self.vocative
         )
+        self._question_words(data.get("question_word") or {})
         kinds = {"ack": _ACK, "not_ack": _NACK}
         self.emoticons = {str(k): kinds[v] for k, v in (data.get("emoticons") or {}).items()}
         entries = list(self._entries(data))
@@ -535,6 +536,22 @@ class _Lexicon:
         # A place word typed without marks ("nha an") is shown as written ("nhà ăn").
         self.place_written = {fold(w): w for w in words if fold(w) != w}
         self.place_triggers = _Words(w.split()[0] for w in words)
+
+    def _question_words(self, spec: Mapping[str, Any]) -> None:
+        """Question words inside a clause (lexicon `question_word`)."""
+        marked = {_norm(w) for w in spec.get("marked") or ()}
+        words = [_norm(w) for w in spec.get("words") or ()]
+        # Bare, a marked-only word folds onto other words: it is matched only as typed.
+        self.qw_any = _Words(w for w in words if w not in marked)
+        self.qw_marked = frozenset(w for w in words if w in marked)
+        self.qw_folded = frozenset(fold(w) for w in words)  # one look-up turns most words away
+        self.qw_after_lead = frozenset(fold(_norm(w)) for w in spec.get("after_lead") or ())
+        self.qw_not_before = frozenset(fold(_norm(w)) for w in spec.get("not_before") or ())
+        self.qw_anyone = frozenset(fold(_norm(w)) for w in spec.get("anyone") or ())
+        self.qw_lead = _Words(spec.get("lead") or ())
+        self.qw_lead_max = int(spec.get("lead_max") or 0)
+        self.qw_after_report = frozenset(fold(_norm(w)) for w in spec.get("after_report") or ())
+        self.qw_end = _Words(spec.get("end") or ())
 
     def _company(self, spec: Mapping[str, Any]) -> None:
         # The last word: "công ty" is tokenised from "cty" too, and "công" alone is too common.
