@@ -41,6 +41,7 @@ from models.tables import (
     Report,
     Task,
 )
+from tests.browser import CHROMIUM, CHROMIUM_ARGS, HAVE_CHROMIUM
 from tests.conftest import SECRET, Bot, text_event
 from tests.test_backup import cli
 from tests.test_operator import _demo_url
@@ -507,10 +508,6 @@ async def test_the_demo_rehearses_both_parks_from_their_rosters(tmp_path: Path) 
     assert status == 0 and out.strip() == "", err
 
 
-CHROMIUM = "/usr/bin/chromium"
-HAVE_CHROMIUM = Path(CHROMIUM).exists()
-
-
 @pytest.mark.browser
 async def test_in_chromium_a_chair_signs_in_and_sees_only_their_park(
     make_bot: Any, db_url: str
@@ -525,9 +522,7 @@ async def test_in_chromium_a_chair_signs_in_and_sees_only_their_park(
     await say(bot, "u_kq_nam", "Mất trộm dây điện ở cổng 5", "g_kq_council")
     base = str(bot.http.make_url("/")).rstrip("/")
     async with playwright_api.async_playwright() as pw:
-        browser = await pw.chromium.launch(
-            executable_path=CHROMIUM, args=["--no-sandbox", "--disable-gpu", "--no-first-run"]
-        )
+        browser = await pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         page = await (await browser.new_context(viewport={"width": 390, "height": 844})).new_page()
         try:
             await page.goto(f"{base}/dashboard/")

@@ -15,6 +15,7 @@ from sqlalchemy import select
 
 from handlers.clock import FixedClock
 from models.tables import Attachment, AuditLog, Commendation, Incident, Member, Post, Report
+from tests.browser import CHROMIUM, CHROMIUM_ARGS, HAVE_CHROMIUM
 from tests.conftest import Bot
 from tests.digest_factory import Factory, day, scenario
 
@@ -22,16 +23,6 @@ ROOT = Path(__file__).resolve().parents[1]
 ARTIFACTS = ROOT / "test-artifacts"
 PASSWORD = "mật khẩu đủ dài 2026"
 XSS = "<script>alert(1)</script>"
-CHROMIUM = "/usr/bin/chromium"
-HAVE_CHROMIUM = Path(CHROMIUM).exists()
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 
 
 async def seed(bot: Bot) -> dict[str, Any]:

@@ -18,6 +18,7 @@ from sqlalchemy import select
 from handlers.clock import FixedClock
 from models.roster import import_roster_csv
 from models.tables import AuditLog, Member, Post
+from tests.browser import CHROMIUM, CHROMIUM_ARGS, HAVE_CHROMIUM
 from tests.conftest import Bot, text_event
 from tests.engagement_helpers import COUNCIL, GROUPS, HANSOL, MAY, NAMES, import_roster
 from tests.test_privacy import assert_no_trace, cli
@@ -334,8 +335,6 @@ async def test_commendations_export_in_every_format_and_on_the_downloads_page(
 
 # --- in a real browser ----------------------------------------------------------------------
 
-CHROMIUM = "/usr/bin/chromium"
-HAVE_CHROMIUM = Path(CHROMIUM).exists()
 ARTIFACTS = Path(__file__).resolve().parents[1] / "test-artifacts"
 
 
@@ -349,9 +348,7 @@ async def test_in_chromium_plan_a_quiz_then_erase_a_member(park: Bot) -> None:
     await say(park, BINH, f"Cháy ở kho 3, gọi em số {BINH_PHONE}")
     base = str(park.http.make_url("/")).rstrip("/")
     async with playwright_api.async_playwright() as pw:
-        browser = await pw.chromium.launch(
-            executable_path=CHROMIUM, args=["--no-sandbox", "--disable-gpu", "--no-first-run"]
-        )
+        browser = await pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         context = await browser.new_context(viewport={"width": 390, "height": 844})
         pg = await context.new_page()
         try:

@@ -20,13 +20,12 @@ from sqlalchemy import select
 
 from handlers.clock import FixedClock
 from models.tables import Attachment, Member, Report
+from tests.browser import CHROMIUM, CHROMIUM_ARGS, HAVE_CHROMIUM
 from tests.conftest import Bot, text_event
 from tests.digest_factory import Factory, day
 
 ROOT = Path(__file__).resolve().parents[1]
 ARTIFACTS = ROOT / "test-artifacts"
-CHROMIUM = "/usr/bin/chromium"
-HAVE_CHROMIUM = Path(CHROMIUM).exists()
 PASSWORD = "mật khẩu đủ dài 2026"
 DAY = datetime(2026, 11, 27, 3, 0, tzinfo=UTC)  # 10:00 in Hanoi, a Friday
 COORD_CHAT = "gcoordinators"
@@ -265,7 +264,7 @@ async def test_in_chromium_the_story_pages_have_no_english(bot: Bot) -> None:
     async with playwright_api.async_playwright() as pw:
         browser = await pw.chromium.launch(
             executable_path=CHROMIUM,
-            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking"],
+            args=CHROMIUM_ARGS,
         )
         context = await browser.new_context(viewport={"width": 390, "height": 844})
         page = await context.new_page()

@@ -23,18 +23,10 @@ import pytest
 from bot.demo import data
 from handlers.jobs import load_all
 from handlers.registry import HANDLERS
+from tests.browser import CHROMIUM, CHROMIUM_ARGS
 
 REPO = Path(__file__).resolve().parent.parent
 ARTIFACTS = REPO / "test-artifacts"
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 URL_LINE = re.compile(r"ANTT Bot demo: (http://\S+)/demo")
 
 pytestmark = pytest.mark.browser

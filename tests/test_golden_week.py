@@ -21,6 +21,7 @@ import models.incidents
 from bot.cli import main
 from handlers.clock import FixedClock
 from models.roster import import_roster_csv
+from tests.browser import CHROMIUM, CHROMIUM_ARGS, HAVE_CHROMIUM
 from tests.conftest import Bot, text_event
 
 VN = ZoneInfo("Asia/Ho_Chi_Minh")
@@ -98,10 +99,8 @@ SHIFTS_YAML = """shifts:
     - {name: ca ngày, start: "07:00", end: "19:00"}
     - {name: ca đêm, start: "19:00", end: "07:00"}
 """
-AS_OF = "2026-12-06T20:00"
+AS_OF = "2026-12-06T20:00"  # Sunday evening: the week is still in progress
 PASSWORD = "mật khẩu đủ dài 2026"
-CHROMIUM = "/usr/bin/chromium"
-HAVE_CHROMIUM = Path(CHROMIUM).exists()  # Sunday evening: the week is still in progress
 # Issue 15 (branch i15-requests) files an inspection or a drill as `noted`, never open. Until
 # that branch is merged a drill is an open incident: the one figure here that depends on it.
 DRILL_NOTED = hasattr(models.incidents, "NOTED")
@@ -555,7 +554,7 @@ async def test_golden_week_digest_page_in_chromium(golden: Bot) -> None:
     async with playwright_api.async_playwright() as pw:
         browser = await pw.chromium.launch(
             executable_path=CHROMIUM,
-            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking"],
+            args=CHROMIUM_ARGS,
         )
         page = await (await browser.new_context(viewport={"width": 390, "height": 844})).new_page()
         try:

@@ -30,6 +30,7 @@ from handlers.jobs import province as province_job
 from handlers.jobs.province import province_png
 from handlers.province import build_province_digest
 from models.tables import Member, Nudge, Outbox
+from tests.browser import CHROMIUM, CHROMIUM_ARGS, HAVE_CHROMIUM
 from tests.conftest import PG_URL, Bot, text_event
 from tests.test_backup import cli
 from tests.test_councils_e2e import said, say, two_parks, two_parks_file
@@ -374,8 +375,6 @@ async def test_the_overview_is_built_in_a_few_queries_whatever_the_number_of_par
 
 # --- in a real browser --------------------------------------------------------------------
 
-CHROMIUM = "/usr/bin/chromium"
-HAVE_CHROMIUM = Path(CHROMIUM).exists()
 ARTIFACTS = Path(__file__).resolve().parents[1] / "test-artifacts"
 
 
@@ -396,7 +395,7 @@ async def test_in_chromium_the_board_signs_in_sees_every_park_opens_one_and_swit
     async with playwright_api.async_playwright() as pw:
         browser = await pw.chromium.launch(
             executable_path=CHROMIUM,
-            args=["--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-sync"],
+            args=CHROMIUM_ARGS,
         )
         page = await (await browser.new_context(viewport={"width": 1280, "height": 900})).new_page()
         dialogs: list[str] = []
