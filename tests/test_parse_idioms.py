@@ -238,3 +238,19 @@ def test_a_word_with_marks_is_no_question_particle() -> None:
     assert (got.type, got.category) == ("incident", "poisoning"), got.to_dict()
     assert parse("đã nhận thông báo chưa", SENT).type == "question"
     assert parse("da nhan thong bao chua", SENT).type == "question"
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["cầu dao bị ngắt rồi", "cau dao bi ngat roi", "cầu dao tổng bị nhảy", "cau dao tong bi nhay"],
+)
+def test_a_circuit_breaker_is_no_knife(text: str) -> None:
+    """ "cầu dao" holds "dao" (a knife): it woke coordinators as a fight with a weapon."""
+    got = parse(text, SENT)
+    assert got.category != "fight" and "weapon" not in got.reasons, got.to_dict()
+    assert got.severity != "high"
+
+
+def test_a_fire_with_the_breaker_cut_is_still_a_fire() -> None:
+    got = parse("cháy tủ điện xưởng 2, đã ngắt cầu dao tổng", SENT)
+    assert (got.type, got.category) == ("incident", "fire"), got.to_dict()
