@@ -595,3 +595,9 @@ async def test_a_task_closed_or_cancelled_at_night_never_reaches_its_assignee(
     await council.drain()
     assert not any("được giao việc" in t for t in said(council, "t1") + said(council, "l1"))
     assert [t["status"] for t in await tasks(council)] == ["done", "cancelled"]
+    # Chị Lan never heard of CV2: no notice that it is cancelled either; Quân is told why.
+    assert not any("CV2" in t for t in said(council, "l1"))
+    assert any(
+        t.startswith("Đã hủy việc CV2") and "Tin giao việc chưa gửi đi" in t
+        for t in said(council, "q1")
+    )

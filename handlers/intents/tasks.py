@@ -580,12 +580,19 @@ async def cancel_task(ctx: Context, task_id: int) -> None:
         await ctx.reply(task_texts.TASK_CANCELLED.format(code=code(task_id)))
         return
     task.status = "cancelled"
+    # Given at night and cancelled before the morning: the assignee never heard of it, and a
+    # notice that it is cancelled would only puzzle him.
+    withdrawn = await cancel_pending(
+        ctx.session, "task", task.id, ("task",), "task cancelled", key=notice_key(task.id)
+    )
+    never_told = bool(withdrawn) and task.accepted_at is None
     await cancel_pending(ctx.session, "task", task.id, ("task",), "task cancelled")
     assignee = await ctx.session.get(Member, task.assignee_pk)
     name = address_full(assignee) if assignee else "?"
-    await ctx.reply(task_texts.TASK_CANCEL_DONE.format(code=code(task_id), name=name))
+    done = task_texts.TASK_CANCEL_DONE.format(code=code(task_id), name=name)
+    await ctx.reply(done + (task_texts.TASK_CANCEL_UNSENT if never_told else ""))
     target = (assignee.private_chat_id if assignee else None) or task.chat_id
-    if target != ctx.event.chat_id:
+    if target != ctx.event.chat_id and not never_told:
         await ctx.say(
             target,
             task_texts.TASK_CANCEL_NOTICE.format(

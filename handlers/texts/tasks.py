@@ -37,6 +37,8 @@ TASK_DONE_WHICH = "{You} đang có các việc {codes}. Việc nào đã xong, n
 CANCEL_USAGE = "Cú pháp: /huy CV3 (hủy việc), /huy TB2 (hủy thông báo), /huy SV5 (báo nhầm)."
 CANCEL_NOT_ALLOWED = "Chỉ người tạo {code} hoặc quản trị viên mới hủy được."
 TASK_CANCEL_DONE = "Đã hủy việc {code} giao cho {name}."
+# After TASK_CANCEL_DONE, when the task's message had not gone out yet (held for the morning).
+TASK_CANCEL_UNSENT = " Tin giao việc chưa gửi đi nên bot không báo gì thêm."
 # {Name}: the assignee ("Chị Lan"): the notice may go to the group the task was given in.
 TASK_CANCEL_NOTICE = "Việc {code} ({text}) đã được hủy. {Name} không cần làm nữa. Cảm ơn {you}!"
 TASK_CANCEL_CLOSED = "Việc {code} đã hoàn thành, không hủy được nữa."
