@@ -556,20 +556,22 @@ async def directive_figures(
         into.setdefault(key, Figures()).directives = int(n)
 
 
+def ack_of_pair(pairs: Any, as_of: datetime) -> ColumnElement[bool]:
+    """The acknowledgement a (directive, member) row of `pairs` gave before `as_of`."""
+    return and_(
+        Ack.directive_pk == pairs.c.directive_pk,
+        Ack.member_pk == pairs.c.member_pk,
+        Ack.at < as_of,
+    )
+
+
 def with_acks_by(stmt: Select[Any], pairs: Any, as_of: datetime) -> Select[Any]:
     """`stmt` over the (directive, member) `pairs`, each with its directive and the
     acknowledgement given before `as_of` (none: NULL), for tallies and who still owes one."""
     return (
         stmt.select_from(pairs)
         .join(Directive, Directive.id == pairs.c.directive_pk)
-        .outerjoin(
-            Ack,
-            and_(
-                Ack.directive_pk == pairs.c.directive_pk,
-                Ack.member_pk == pairs.c.member_pk,
-                Ack.at < as_of,
-            ),
-        )
+        .outerjoin(Ack, ack_of_pair(pairs, as_of))
     )
 
 
@@ -845,14 +847,7 @@ async def directive_statuses(
         select(pairs.c.directive_pk, Member.id, Member.name, Member.member_id, Ack.id, Ack.at)
         .select_from(pairs)
         .join(Member, Member.id == pairs.c.member_pk)
-        .outerjoin(
-            Ack,
-            and_(
-                Ack.directive_pk == pairs.c.directive_pk,
-                Ack.member_pk == pairs.c.member_pk,
-                Ack.at < w.as_of,
-            ),
-        )
+        .outerjoin(Ack, ack_of_pair(pairs, w.as_of))
         .order_by(Member.name_folded, Member.name, Member.id)
     )
     acked: dict[int, list[str]] = {}
