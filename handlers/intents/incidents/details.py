@@ -6,12 +6,12 @@ group of an incident under way, is a note on its timeline."""
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import timedelta
 
 from handlers.context import Context
 from handlers.intents.incidents.alerts import is_held, raise_alert, reach_of, tell_alerted
-from handlers.intents.incidents.status import clipped, on_rounds, says_false_alarm
+from handlers.intents.incidents.status import asks, clipped, on_rounds, says_false_alarm
 from handlers.intents.incidents.understanding import (
     URGENT_REASONS,
     Understood,
@@ -26,6 +26,7 @@ from handlers.intents.incidents.understanding import (
 )
 from handlers.parse.followups import people_inside, responders_coming, says_stuck
 from handlers.registry import hook
+from handlers.text import fold
 from handlers.texts import incidents as texts
 from handlers.texts.people import title_of
 from models.digest import group_by_chat
@@ -55,6 +56,10 @@ PERSON = ("nguoi", "cong nhan", "nhan vien", "bao ve", "ai")
 # report there in the last UPDATE_HOURS (a fire burns for hours; one left open since the
 # morning is not what they came for). The fire brigade comes to a fire first.
 UPDATE_HOURS = 6
+# What was done or is still a danger, folded ("em đã rào lại", "đang sơ tán", "có nguy cơ đổ"),
+# in a message of at least STANDS_MIN_WORDS words: "ok rồi" is no detail.
+STANDS_RE = re.compile(r"\b(?:da|dang|xong|nguy co|de bi|sap)\b")
+STANDS_MIN_WORDS = 4
 SERVICE_CATEGORIES = {"fire": ("fire",)}
 
 
@@ -90,9 +95,31 @@ def detail_of(ctx: Context) -> Detail | None:
     # The parser reads "xe cứu hỏa tới nơi rồi" as no incident (other): only then is it news.
     responders = responders_coming(ctx.text) if parsed.type == "other" else frozenset[str]()
     news = u.people or u.places or u.time or grave(u, trapped) or u.severity == "high"
-    if not (news or inside or responders):
+    if not (news or inside or responders or _says_how_it_stands(ctx, words)):
         return None
     return Detail(u, trapped, inside, responders)
+
+
+def _says_how_it_stands(ctx: Context, words: str) -> bool:
+    """ "cột điện bị nghiêng, có nguy cơ đổ, em đã rào khu vực lại": what the parser reads
+    as nothing, of a few words, saying what was done or is still a danger. Not a question,
+    nor "dạ em biết rồi ạ" (an acknowledgement, not read as `other`)."""
+    if ctx.parsed is None or ctx.parsed.type != "other" or asks(ctx):
+        return False
+    if len(words.split()) < STANDS_MIN_WORDS:
+        return False
+    text = ctx.text.lower()
+    folded = fold(text)
+    same_length = len(folded) == len(text)  # then a folded word's marks can be looked up
+    for found in STANDS_RE.finditer(folded):
+        if found.group() == "da":
+            # "dạ" (yes) folds like "đã" (done): it counts typed "đã", or unaccented and
+            # not the first word ("da em biet roi a" is "dạ").
+            typed = text[found.start() : found.end()] if same_length else "da"
+            if typed == "dạ" or not folded[: found.start()].strip():
+                continue
+        return True
+    return False
 
 
 def grave(u: Understood, trapped: bool) -> bool:
@@ -159,6 +186,13 @@ PUT_OUT_RE = re.compile(
     r"|deu an toan|da an toan|khong ai bi thuong|khong co ai bi thuong)\b"
 )
 LATE_OUTCOME_HOURS = 12
+# Someone caught or handed to the police ("bắt được", "đã giao cho công an phường"), folded.
+CAUGHT_RE = re.compile(
+    r"\b(?:bat duoc|bat giu|da bat|tom duoc|giao (?:cho )?cong an|ban giao (?:cho )?cong an)\b"
+)
+# What someone caught was up to ("là 1 thanh niên nghiện", "là kẻ trộm"). Anything else (a
+# fire, a poisoning) is news of its own even in the window: "bắt được rồi, nhưng kho 2 cháy".
+WHO_IT_WAS = ("drugs", "theft", "suspicious", "fight", "other", None)
 
 
 @hook(23)
@@ -167,7 +201,11 @@ async def report_outcome(ctx: Context) -> bool:
     ("đã kiểm tra, 2 đối tượng bỏ chạy, không mất tài sản"), within its details window: a
     detail of it, passed on to the alerted; no patrol, no "tình hình bình thường"."""
     parsed = ctx.parsed
-    if parsed is None or parsed.type != "all_clear" or ctx.text.lstrip().startswith("/"):
+    if parsed is None or ctx.text.lstrip().startswith("/"):
+        return False
+    if parsed.type == "incident":
+        return await _caught(ctx)
+    if parsed.type != "all_clear":
         return False
     words = folded_words(ctx.text)
     told = OUTCOME_RE.search(words) is not None or PUT_OUT_RE.search(words) is not None
@@ -185,6 +223,28 @@ async def report_outcome(ctx: Context) -> bool:
     if not (told or checked):
         return False
     _complete(ctx, report, incident, Understood.of(parsed), False)
+    answer = await _detail_added(ctx, report, incident)
+    answer += await _tell_outcome(ctx, report, incident)
+    await ctx.reply(answer, ref_type="report", ref_id=report.id)
+    return True
+
+
+async def _caught(ctx: Context) -> bool:
+    """ "bắt được rồi, là 1 thanh niên nghiện, đã giao cho công an phường" a few minutes after
+    "có người lạ trèo rào": who it was and that he was caught, said by the reporter in the
+    window, is how the report ended, not a drugs incident of its own. Nothing grave in it."""
+    assert ctx.parsed is not None
+    words = folded_words(ctx.text)
+    if CAUGHT_RE.search(words) is None:
+        return False
+    u = Understood.of(ctx.parsed)
+    if grave(u, False) or u.severity == "high" or u.category not in WHO_IT_WAS:
+        return False
+    target = await _report_added_to(ctx)
+    if target is None:
+        return False
+    report, incident = target
+    _complete(ctx, report, incident, replace(u, severity=None), False)
     answer = await _detail_added(ctx, report, incident)
     answer += await _tell_outcome(ctx, report, incident)
     await ctx.reply(answer, ref_type="report", ref_id=report.id)
