@@ -136,3 +136,21 @@ async def test_caught_but_a_fire_elsewhere_is_a_fire(bot: Bot) -> None:
     bot.clock.advance(timedelta(minutes=2))
     await say(bot, "u2", "bat duoc roi a, nhung kho 2 dang chay lon")
     assert [c for c, _ in await incidents(bot)] == ["suspicious", "fire"]
+
+
+async def test_quans_ok_to_the_alert_tells_him_how_to_take_it(bot: Bot) -> None:
+    """Woken by the alert, anh Quân answers the bot as if it were anh Tài. His words reach
+    nobody: the bot says so, and how to take SV1; "nhận xử lý" then takes it."""
+    await say(bot, "u2", INTRUDER)
+    bot.clock.advance(timedelta(minutes=1))
+    await say(bot, "u1", "ok em, viết biên bản sáng mai gửi anh")
+    assert said(bot, "u1")[-1] == (
+        "SV1 (đối tượng khả nghi tại xưởng 5, Cty May Viet) đang chờ người nhận. Nếu anh nhận "
+        'xử lý, anh gõ "nhận xử lý" hoặc /xuly SV1. Tin vừa rồi bot chỉ lưu, không chuyển cho ai.'
+    )
+    await say(bot, "u1", "ok")
+    assert said(bot, "u1")[-1].endswith('gõ "nhận xử lý" hoặc /xuly SV1.')
+    await say(bot, "u1", "nhận xử lý")
+    assert await incidents(bot) == [("suspicious", "acknowledged")]
+    await say(bot, "u1", "ok")  # nothing waits now: his "ok" owes nothing
+    assert said(bot, "u1")[-1] == "Hiện không có thông báo nào cần anh xác nhận. Cảm ơn anh!"

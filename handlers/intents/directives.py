@@ -14,6 +14,7 @@ from handlers.codes import directive_code
 from handlers.context import Context
 from handlers.councils import own
 from handlers.intents.checkins import check_in
+from handlers.intents.incidents.alerts import is_held
 from handlers.intents.incidents.status import may_manage
 from handlers.intents.incidents.understanding import SV_RE, TAKE_OVER, folded_words, has_phrase
 from handlers.leave import on_leave_for
@@ -25,6 +26,7 @@ from handlers.texts import engagement as texts
 from handlers.texts import incidents as incident_texts
 from handlers.texts.people import address, capitalized, labels, register_of, title_of
 from models.engagement import ackers, addressed_directive, expected_ackers, open_directive_for
+from models.incidents import reports_of, unacknowledged_urgent
 from models.inserts import insert_new
 from models.outbox import find_quoted
 from models.scoping import role_here
@@ -297,7 +299,7 @@ async def ack_message(ctx: Context) -> None:
         if here is not None:
             await check_in(here)
         elif ctx.is_private:
-            await ctx.reply(texts.ACK_NOTHING.format(you=title_of(ctx.member)))
+            await ctx.reply(await _coordinator_ok(ctx))
         return
     chat = None if ctx.is_private else ctx.event.chat_id
     directive = await open_directive_for(ctx.session, ctx.member, ctx.now, chat)
@@ -313,6 +315,38 @@ async def ack_message(ctx: Context) -> None:
     if here is not None:
         await check_in(here)
     await ask_too(ctx)
+
+
+async def _coordinator_ok(ctx: Context) -> str:
+    """A coordinator's "ok em, viết biên bản sáng mai gửi anh" in private owes nothing. While
+    an urgent incident waits for someone to take it, it is most likely his answer to its
+    alert, written as if to the reporter: how to take it, and that nobody got his words."""
+    you = title_of(ctx.member)
+    waiting = [i for i in await unacknowledged_urgent(ctx.session) if not is_held(i)]
+    if not waiting:
+        return texts.ACK_NOTHING.format(you=you)
+    said = addressed_to_someone(ctx.text)
+    if len(waiting) > 1:
+        codes = ", ".join(incident_texts.incident_code(i.id) for i in waiting[:10])
+        answer = incident_texts.WHICH_INCIDENT.format(
+            n=len(waiting), codes=codes, **incident_texts.addressed(you)
+        )
+    else:
+        incident = waiting[0]
+        reports = await reports_of(ctx.session, incident.id)
+        places = incident_texts.places_text(reports[0].places) if reports else ""
+        answer = incident_texts.TAKE_HOW.format(
+            code=incident_texts.incident_code(incident.id),
+            category=incident_texts.category_name(incident.category),
+            where=f" tại {places}" if places else "",
+            **incident_texts.addressed(you),
+        )
+    return f"{answer} {incident_texts.NOT_PASSED_ON}" if said else answer
+
+
+def addressed_to_someone(text: str) -> bool:
+    """More than an "ok": words meant for someone ("ok em, viết biên bản gửi anh")."""
+    return len(folded_words(text).split()) >= 4
 
 
 def present_now(ctx: Context) -> Context | None:

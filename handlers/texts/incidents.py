@@ -207,6 +207,13 @@ UPDATES_FOR_COORDINATORS = (
 DETAILS_NOT_ALLOWED = "Chi tiết sự việc {code} dành cho điều phối viên và người đã báo sự việc."
 TASKS_UNAVAILABLE = "Chức năng việc được giao chưa sẵn sàng; {you} báo điều phối viên giúp nhé."
 WHICH_INCIDENT = "Đang có {n} sự việc khẩn chờ nhận: {codes}. {You} gõ /xuly SV<số> để nhận."
+TAKE_HOW = (
+    '{code} ({category}{where}) đang chờ người nhận. Nếu {you} nhận xử lý, {you} gõ "nhận xử lý" '
+    "hoặc /xuly {code}."
+)
+# Said when a coordinator's private words read as meant for someone (the reporter): the bot
+# relays nothing a coordinator writes to it in private.
+NOT_PASSED_ON = "Tin vừa rồi bot chỉ lưu, không chuyển cho ai."
 
 STATUS_CHANGED = {
     "acknowledged": "Đã ghi nhận: {who} nhận xử lý sự việc {code}. Cảm ơn {you}!",
