@@ -3,7 +3,8 @@
 Anh Quân coordinates the council; anh Tài and chị Lan guard May Việt (the cast of
 tests/test_requests_howto.py). He does not type slash commands: a message of his that opens
 with "Thông báo:" (or "TB:", "thong bao khan:") in a group is posted as /thongbao would post
-it. A member's "thông báo" stays what it was, and in private the opener only gets a hint.
+it. In private the opener only gets a hint. A member's "Thông báo:" (anh Tài relaying a
+notice) is kept as his message: no notice to acknowledge, and no question for a coordinator.
 """
 
 from __future__ import annotations
@@ -12,8 +13,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from sqlalchemy import select
 
-from models.tables import Directive
+from models.tables import Directive, Incident, MemberRequest, Message
 from tests.council_week_cast import HD, at
 from tests.fake_zalo import FakeZalo
 from tests.test_council_week import zalo
@@ -86,3 +88,69 @@ async def test_in_private_the_opener_tells_the_coordinator_how_to_send_it(
     ]
     assert p.received(HD) == []
     assert await rows(p.bot, Directive) == 0
+
+
+# Decided: a member's "Thông báo: ..." in a group (anh Tài relaying what the police asked of
+# the enterprises) is information shared with the group. It is kept as a message; it is no
+# question for a coordinator (no YC) and no notice to acknowledge (no TB). The bot says so
+# once a day in a line, or he would wait for acknowledgements nobody is asked for.
+MEMBERS_NOTICE = (
+    "Bot đã lưu tin của anh Tài. Bot chỉ theo dõi xác nhận đối với thông báo của điều phối viên."
+)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Thông báo: đề nghị các doanh nghiệp kiểm tra hệ thống PCCC trước thứ 6",
+        "thong bao: de nghi cac doanh nghiep kiem tra he thong pccc truoc thu 6",
+        "TB: các đơn vị đã nộp báo cáo tháng chưa?",
+        "tb: cac don vi da nop bao cao thang chua?",
+        "Thông báo\nCông an KCN đề nghị doanh nghiệp cần hỗ trợ đăng ký tạm trú liên hệ anh Tài",
+    ],
+)
+async def test_a_members_thong_bao_in_the_group_is_kept_as_a_message_not_a_question(
+    make_bot: Any, make_settings: Any, db_url: str, zalo: FakeZalo, tmp_path: Path, text: str
+) -> None:
+    p = await park(make_bot, make_settings, db_url, zalo, tmp_path)
+    await p.says("tai", text, at("Mon", "09:00"), group=HD)
+    assert p.received(HD) == [MEMBERS_NOTICE]
+    assert p.received("quan") == [] and p.received("tai") == []
+    assert await rows(p.bot, MemberRequest) == 0
+    assert await rows(p.bot, Directive) == 0
+    async with p.bot.sessions() as s:
+        kept = (await s.execute(select(Message.text).where(Message.member_id == "tai"))).scalars()
+        assert any(text in said for said in kept)
+    # A second one the same day is kept the same way, without a second line to the group.
+    await p.says("tai", text, at("Mon", "15:00"), group=HD)
+    assert p.received(HD) == []
+    assert await rows(p.bot, MemberRequest) == 0
+
+
+@pytest.mark.parametrize(
+    "text", ["anh ơi thông báo họp mấy giờ vậy", "anh oi thong bao hop may gio vay"]
+)
+async def test_a_members_question_about_a_notice_is_still_a_question(
+    make_bot: Any, make_settings: Any, db_url: str, zalo: FakeZalo, tmp_path: Path, text: str
+) -> None:
+    p = await park(make_bot, make_settings, db_url, zalo, tmp_path)
+    await p.says("tai", text, at("Mon", "09:00"), group=HD)
+    assert p.received(HD) == [
+        "Cảm ơn anh Tài! Bot đã chuyển câu hỏi (YC1) tới điều phối viên."
+        " Khi có trả lời, bot sẽ báo lại ngay."
+    ]
+    (forward,) = p.received("quan")
+    assert forward.startswith("❓ YC1: anh Tài (May Việt, 0902000041) hỏi trong nhóm")
+    assert await rows(p.bot, MemberRequest) == 1
+
+
+async def test_a_members_urgent_thong_bao_of_a_fire_is_still_a_report(
+    make_bot: Any, make_settings: Any, db_url: str, zalo: FakeZalo, tmp_path: Path
+) -> None:
+    p = await park(make_bot, make_settings, db_url, zalo, tmp_path)
+    text = "Thông báo khẩn: cháy kho xưởng 2 Cty May Việt, mọi người sơ tán ngay"
+    await p.says("tai", text, at("Mon", "09:00"), group=HD)
+    (alert,) = p.received("quan")
+    assert alert.startswith("🚨 KHẨN: cháy/nổ")
+    assert MEMBERS_NOTICE not in p.received(HD)
+    assert await rows(p.bot, Incident) == 1

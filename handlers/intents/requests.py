@@ -9,22 +9,27 @@ from __future__ import annotations
 
 import re
 from datetime import date, timedelta
+from typing import TYPE_CHECKING
 
 from handlers.calendar import next_polite_time
 from handlers.codes import request_code
 from handlers.context import Context
 from handlers.councils import scope
 from handlers.intents.basic import plain_message
-from handlers.intents.directives import ack_before_question, is_thanks
+from handlers.intents.directives import ack_before_question, is_thanks, opened_notice
 from handlers.registry import hook, intent
 from handlers.text import fold
 from handlers.texts import core as core_texts
+from handlers.texts import engagement as engagement_texts
 from handlers.texts import people as people_texts
 from handlers.texts import requests as texts
 from models.outbox import cancel_pending, find_quoted
 from models.people import coordinators
 from models.requests import forwarded_chats, get_request, open_requests, recent_open_request
 from models.tables import Member, MemberRequest
+
+if TYPE_CHECKING:
+    from handlers.parse import ParsedMessage
 
 DEFAULT_TITLE = "anh/chị"
 MAX_TEXT = 2000
@@ -133,19 +138,49 @@ async def help_request(ctx: Context) -> bool:
     parsed = ctx.parsed
     if parsed is None:
         return False
-    soft_report = (
-        parsed.type == "incident"
-        and parsed.category in SOFT_CATEGORIES
-        and parsed.severity != "high"
-    )
     # The parse first: it rules out most messages without asking the member's role here.
-    if not (parsed.type == "other" or soft_report) or ctx.is_coordinator:
+    if not (parsed.type == "other" or soft_report(parsed)) or ctx.is_coordinator:
         return False
     if not wants_help(ctx.text):
         return False
     if not await addressed_to_bot(ctx):
         return False
     await open_request(ctx)
+    return True
+
+
+def soft_report(parsed: ParsedMessage) -> bool:
+    """A report a plea for help is often mistaken for: an inspection or "other", not high."""
+    return (
+        parsed.type == "incident"
+        and parsed.category in SOFT_CATEGORIES
+        and parsed.severity != "high"
+    )
+
+
+@hook(24)
+async def members_notice(ctx: Context) -> bool:
+    """A member's "Thông báo: ..." said to the bot in a group (a notice relayed) is news for
+    the group: kept as his message, not passed on as a question (docs/acks-and-budget.md).
+    A coordinator's was posted as a directive (hook 7); a report stays a report."""
+    parsed = ctx.parsed
+    if ctx.is_private or ctx.event.quote_message_id or parsed is None:
+        return False
+    if parsed.type not in ("question", "other") and not (
+        soft_report(parsed) and wants_help(ctx.text)
+    ):
+        # A report, a check-in, an absence: handled as what it says. A "not received" too:
+        # only a coordinator can resend, so it still goes to one.
+        return False
+    if opened_notice(ctx.text) is None or ctx.is_coordinator:
+        return False
+    if not await addressed_to_bot(ctx):
+        return False
+    day = ctx.now.astimezone(ctx.tz).date().isoformat()
+    await ctx.reply(
+        engagement_texts.MEMBER_NOTICE_KEPT.format(name=address(ctx.member)),
+        key=f"member-notice:{ctx.member.id}:{day}",
+    )
     return True
 
 

@@ -30,11 +30,12 @@ from models.people import (
     members_by_mention,
     title_of,
 )
+from models.questions import TASK_DONE, asked_since
 from models.scoping import role_here
 from models.tables import Conversation, Directive, Member, Task
 
 PICK_KIND = "pick_member"
-DONE_KIND = "task_done"  # "xong" unquoted with one open task: "did you finish CV3?"
+DONE_KIND = TASK_DONE  # "xong" unquoted with one open task: "did you finish CV3?"
 QUESTION_MINUTES = 30  # an answer later than this is not taken for an answer
 
 code = task_code
@@ -456,6 +457,8 @@ async def done_answer(ctx: Context) -> bool:
     convo = await _asked(ctx, DONE_KIND)
     if convo is None or convo.ref_id is None:
         return False
+    if await asked_since(ctx.session, convo, ctx.now):
+        return False  # the bot asked something else since: "đúng" answers that (hook 10)
     convo.status = "done"
     if said == "yes":
         await complete_task(ctx, convo.ref_id, note=str(convo.data.get("note", "")))

@@ -36,6 +36,12 @@ DIRECTIVE_HOW = (
     "Bot chưa gửi tin này tới các nhóm. Để gửi thông báo cần xác nhận, {you} gõ"
     " /thongbao <nội dung> (gửi mọi nhóm) hoặc /thongbao [tên nhóm] <nội dung> (gửi một nhóm)."
 )
+# A member's "Thông báo: ..." in a group (a notice relayed): kept as his message, neither a
+# question for a coordinator nor a notice to acknowledge. Said once a day: without it he would
+# wait for acknowledgements nobody is asked for.
+MEMBER_NOTICE_KEPT = (
+    "Bot đã lưu tin của {name}. Bot chỉ theo dõi xác nhận đối với thông báo của điều phối viên."
+)
 DIRECTIVE_NO_GROUP = "Chưa có nhóm nào để gửi thông báo. Khai báo nhóm trong config.yaml (groups)."
 DIRECTIVE_UNKNOWN_GROUP = 'Không tìm thấy nhóm "{name}". Các nhóm: {groups}.'
 ACK_OK = "👍 Đã ghi nhận {name} xác nhận thông báo {code}. Cảm ơn {you}!"

@@ -44,6 +44,7 @@ from models.incidents import (
     open_doubt,
     reports_of,
 )
+from models.questions import asked_since
 from models.tables import Incident, Report
 
 
@@ -80,6 +81,8 @@ async def doubt_answer(ctx: Context) -> bool:
     conv = await open_doubt(ctx.session, ctx.event.chat_id, ctx.member.id, ctx.now)
     if conv is None:
         return False
+    if yes_or_no(ctx.text) is not None and await asked_since(ctx.session, conv, ctx.now):
+        return False  # a bare "đúng" answers the question asked later; this one stays open
     report = await ctx.session.get(Report, conv.ref_id) if conv.ref_id else None
     incident = (
         await get_incident(ctx.session, report.incident_pk, lock=True)
