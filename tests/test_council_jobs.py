@@ -422,8 +422,9 @@ async def test_an_overdue_task_is_chased_once_more_then_its_assigner_is_told_by_
         " nhắn /xong CV2 giúp bot nhé!"
     )
     assert got == [
-        # The day before: Hùng is reminded; Lan, on leave, is not.
-        (at("Mon", "17:00"), "hung", (
+        # Given 33 hours ahead, reminded halfway (00:30, quiet hours: at 07:00 on the day);
+        # Lan, on leave, is not.
+        (at("Tue", "07:00"), "hung", (
             "⏰ Nhắc việc CV1: kiểm tra camera cổng 3. Hạn 17:00 01/12. Đồng chí Hùng làm xong"
             " nhắn /xong CV1 giúp bot nhé!"
         )),

@@ -169,7 +169,13 @@ async def test_task_assigned_reminded_overdue_and_done(council: Bot) -> None:
     assert "được giao việc CV1" in said(council, "u2")[-1]
     due = await scalar(council, select(Task.due_at))
     assert due == local(2026, 12, 1, 17)
-    council.clock.set(local(2026, 11, 30, 18))  # within 24 hours of the deadline
+    # Given 33 hours ahead: not reminded the same evening, but halfway (00:30 Tuesday, so
+    # at 07:00 when the night is over).
+    council.clock.set(local(2026, 11, 30, 18))
+    await council.runtime.run_job("task_reminders")
+    await council.drain()
+    assert "Nhắc việc CV1" not in said(council, "u2")[-1]
+    council.clock.set(local(2026, 12, 1, 7))
     await council.runtime.run_job("task_reminders")
     await council.drain()
     assert "Nhắc việc CV1" in said(council, "u2")[-1]
@@ -305,3 +311,25 @@ async def test_a_reminder_held_for_the_morning_is_dropped_when_the_task_is_done(
     council.clock.set(local(2026, 12, 1, 7))
     await council.drain()
     assert not any("Nhắc việc" in t for t in said(council, "u2"))
+
+
+async def test_a_task_for_this_afternoon_is_reminded_halfway_not_at_once(council: Bot) -> None:
+    """Given at 09:00 for 17:00 and accepted: no "⏰ Nhắc việc" ten minutes later (it fell
+    within the 24 hours before its deadline), one at 13:00."""
+    await say(council, "u2", "có mặt")
+    council.clock.set(local(2026, 11, 30, 9))
+    await say(council, "u1", "/giaoviec @Bình kiểm tra bình chữa cháy xưởng 3 han 17h hôm nay")
+    await say(council, "u2", "nhận việc")
+    heard = len(said(council, "u2"))
+    for hhmm in ((9, 15), (12, 45)):
+        council.clock.set(local(2026, 11, 30, *hhmm))
+        await council.runtime.run_job("task_reminders")
+        await council.drain()
+    assert len(said(council, "u2")) == heard
+    council.clock.set(local(2026, 11, 30, 13, 0))
+    await council.runtime.run_job("task_reminders")
+    await council.drain()
+    assert said(council, "u2")[heard:] == [
+        "⏰ Nhắc việc CV1: kiểm tra bình chữa cháy xưởng 3. Hạn 17:00 30/11. Anh/chị Bình làm"
+        " xong nhắn /xong CV1 giúp bot nhé!"
+    ]

@@ -628,7 +628,7 @@ async def task_reminders(sessions: Sessions, settings: Settings, clock: Clock) -
                 queued += await _chase_overdue(
                     session, settings, now, task, member, away.get(member.id), told
                 )
-            elif now >= task.due_at - before and member.id not in away:
+            elif now >= reminder_due(task, before) and member.id not in away:
                 note = texts.TASK_REMINDER.format(
                     code=task_code(task.id),
                     text=task.text,
@@ -640,6 +640,14 @@ async def task_reminders(sessions: Sessions, settings: Settings, clock: Clock) -
                     session, settings, now, task, chat, note, f"task-remind:{task.id}", member.id
                 )
     return queued
+
+
+def reminder_due(task: Task, before: timedelta) -> datetime:
+    """When a task's reminder falls due: `before` its deadline, or halfway to it for a task
+    given with less time than that (given at 09:00 for 17:00: at 13:00), never minutes after
+    the member was given it and said "nhận việc"."""
+    assert task.due_at is not None
+    return task.due_at - min(before, (task.due_at - task.created_at) / 2)
 
 
 def _overdue_keys(task_id: int) -> tuple[str, str, str, str]:
