@@ -321,6 +321,31 @@ async def test_saying_no_leaves_the_task_open(council: Bot, no: str) -> None:
     assert said(council, "q1")[told:] == []
 
 
+@pytest.mark.parametrize(
+    "done", ["xong viec kiem tra binh chua chay roi a", "xong việc kiểm tra bình chữa cháy rồi ạ"]
+)
+async def test_xong_naming_the_tasks_work_is_the_task_not_an_inspection(
+    council: Bot, done: str
+) -> None:
+    """The words after "xong" read as an inspection report; they name CV1's work, so the bot
+    asks about CV1 and opens no incident. Naming other work, it stays a report."""
+    await say(council, "q1", "/giaoviec @Lan kiểm tra lại bình chữa cháy xưởng 3 han mai")
+    await say(council, "l1", done)
+    assert said(council, "l1")[-1] == done_question(
+        "Anh/chị Lan", "CV1", "kiểm tra lại bình chữa cháy xưởng 3", done.split(maxsplit=2)[2]
+    )
+    await say(council, "l1", "đúng")
+    assert [t["status"] for t in await tasks(council)] == ["done"]
+    assert await count(council, Incident) == 0
+
+
+async def test_xong_naming_other_work_is_no_task(council: Bot) -> None:
+    await say(council, "q1", "/giaoviec @Lan kiểm tra camera cổng B han mai")
+    await say(council, "l1", "xong viec kiem tra binh chua chay roi a")
+    assert [t["status"] for t in await tasks(council)] == ["open"]
+    assert "phải không" not in said(council, "l1")[-1]
+
+
 async def test_xong_without_a_quote_with_two_tasks_lists_the_codes(council: Bot) -> None:
     """With two open tasks "xong" names no task: the codes are listed, nothing is asked, and
     a question about the first one asked minutes before no longer stands."""

@@ -47,6 +47,15 @@ DONE_RE = re.compile(
     r"(?:\s+(?:roi|nhe|nha|a|viec|ca|cv\d+|(?:anh|chi|dong chi)(?=\s*[,.;:!]|\s*$|\s+a\b))\b)*"
     r"[\s:;,.!-]*",
 )
+# "xong rồi anh, đã thay camera mới": at most DONE_WORDS words; one that names the task's
+# work ("xong việc kiểm tra bình chữa cháy rồi ạ") at most WORK_WORDS.
+DONE_WORDS = 8
+WORK_WORDS = 14
+# Words of a task's text that say nothing of which work it is ("kiểm tra lại ... ở ...": most
+# tasks are a check of something).
+FILLER_WORDS = frozenset(
+    {"kiem", "tra", "ra", "soat", "lai", "o", "cho", "va", "cua", "cac", "nhung", "tai", "trong"}
+)
 # "nhận việc" said without quoting: always the newest task waiting to be accepted.
 ACCEPT_WORDS = re.compile(r"\bnhan (?:viec|nhiem vu|cv\d*)\b")
 TASK_CODE = re.compile(r"\bcv\s*-?\s*(\d{1,9})\b")  # "CV2" named in "nhận việc CV2"
@@ -416,9 +425,14 @@ async def done_in_private(ctx: Context) -> bool:
     text = unicodedata.normalize("NFC", ctx.text).strip()
     words = _folded(text)
     done = DONE_RE.match(words)
-    if done is None or len(words.split()) > 8:
+    if done is None or len(words.split()) > WORK_WORDS:
         return False
-    if ctx.parsed is not None and ctx.parsed.type not in ("other", "ack"):
+    note = text[done.end() :].strip()
+    reading = ctx.parsed.type if ctx.parsed is not None else "other"
+    if reading in ("other", "ack"):
+        if len(words.split()) > DONE_WORDS:
+            return False
+    elif not _may_name_work(ctx, note):
         return False  # "xong ca rồi" is a shift's end, "xong chưa?" a question
     rows = await ctx.session.execute(
         select(Task.id, Task.text)
@@ -427,11 +441,14 @@ async def done_in_private(ctx: Context) -> bool:
         .limit(6)
     )
     open_tasks = rows.all()
+    if reading not in ("other", "ack"):
+        # "xong việc kiểm tra bình chữa cháy rồi ạ" reads as an inspection report: it is the
+        # end of the task whose work it names, if one does.
+        open_tasks = [t for t in open_tasks if names_the_work(note, t.text)]
     if not open_tasks:
         return False
     if len(open_tasks) == 1:
         task_id, task_text = open_tasks[0]
-        note = text[done.end() :].strip()
         await _ask(ctx, DONE_KIND, task_id, {"note": note})
         await ctx.reply(
             task_texts.TASK_DONE_ASK.format(
@@ -446,6 +463,23 @@ async def done_in_private(ctx: Context) -> bool:
         codes = ", ".join(code(task_id) for task_id, _text in open_tasks)
         await ctx.reply(task_texts.TASK_DONE_WHICH.format(codes=codes, **you_words(ctx.member)))
     return True
+
+
+def _may_name_work(ctx: Context, note: str) -> bool:
+    """Read as a report, the words after "xong" may still name a task's work ("kiểm tra bình
+    chữa cháy"): a low or medium reading with nothing urgent in it. A fire is never a task."""
+    parsed = ctx.parsed
+    if parsed is None or parsed.type != "incident" or not note:
+        return False
+    return parsed.severity != "high" and not parsed.reasons and parsed.category != "fire"
+
+
+def names_the_work(note: str, task_text: str) -> bool:
+    """Two words or more of the task's text in the note, marks aside ("kiem tra binh chua
+    chay roi a" names "kiểm tra lại bình chữa cháy xưởng 3")."""
+    said = set(_folded(note).split())
+    work = set(_folded(task_text).split()) - FILLER_WORDS
+    return len(said & work) >= 2
 
 
 @hook(12, needs="private")
