@@ -154,3 +154,25 @@ async def test_quans_ok_to_the_alert_tells_him_how_to_take_it(bot: Bot) -> None:
     assert await incidents(bot) == [("suspicious", "acknowledged")]
     await say(bot, "u1", "ok")  # nothing waits now: his "ok" owes nothing
     assert said(bot, "u1")[-1] == "Hiện không có thông báo nào cần anh xác nhận. Cảm ơn anh!"
+
+
+async def test_workers_hurt_said_by_a_second_reporter_reach_those_alerted(bot: Bot) -> None:
+    """Tài reports a fire in the May Việt group; Quân takes it. Nam, there too, adds that
+    three workers breathed in smoke: his report joins SV1, and Quân, running it, hears of
+    the injured at once, not only in the timeline."""
+    group = "gmayviet"
+    await member_says(bot, "u2", NAMES["u2"], "@Bot ANTT cháy ở kho vải, khói nhiều lắm", group, "")
+    await say(bot, "u1", "nhận xử lý")
+    assert await incidents(bot) == [("fire", "acknowledged")]
+    heard = len(said(bot, "u1"))
+    bot.clock.advance(timedelta(minutes=2))
+    hurt = "3 công nhân bị ngạt khói đã đưa ra ngoài"
+    await member_says(bot, "u3", NAMES["u3"], f"@Bot ANTT {hurt}", group, "")
+    assert await incidents(bot) == [("fire", "acknowledged")]
+    assert said(bot, "u1")[heard:] == [
+        f'🚨 Sự việc SV1 (cháy/nổ tại kho vải): anh Nam báo thêm "{hurt}".'
+    ]
+    assert said(bot, group)[-1].endswith("Bot đã báo thêm cho anh Quân.")
+    # The same news again from him is not sent twice; smoke alone tells nobody.
+    await member_says(bot, "u3", NAMES["u3"], "@Bot ANTT cháy kho vải, khói đen", group, "")
+    assert len(said(bot, "u1")) == heard + 1

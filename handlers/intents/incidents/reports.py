@@ -13,10 +13,14 @@ from handlers.intents.incidents.alerts import (
     hold_alert,
     is_held,
     raise_alert,
+    reach_of,
+    tell_alerted,
 )
+from handlers.intents.incidents.status import clipped
 from handlers.intents.incidents.understanding import (
     DOUBT_MINUTES,
     HOLD_MINUTES,
+    URGENT_REASONS,
     Understood,
     is_urgent,
     local,
@@ -159,7 +163,7 @@ async def file_report(ctx: Context, u: Understood, text: str) -> Report:
         others = [r for r in await reports_of(s, incident.id) if r.id != report.id]
         if any(r.status == "confirmed" for r in others):
             report.status, doubtful = "confirmed", False
-    held = False
+    held = alerted_now = False
     if (
         is_urgent(settings, category, severity, u.reasons, now)
         and (not incident.urgent or is_held(incident))
@@ -173,6 +177,7 @@ async def file_report(ctx: Context, u: Understood, text: str) -> Report:
             await raise_alert(
                 s, settings, now, incident, report, ctx.member, when, unconfirmed=doubtful
             )
+            alerted_now = True
     where = texts.places_text(report.places)
     you = title_of(ctx.member)
     if doubtful:
@@ -210,22 +215,48 @@ async def file_report(ctx: Context, u: Understood, text: str) -> Report:
             await ctx.reply(question, ref_type="report", ref_id=report.id)
     elif merged:
         handler = await s.get(Member, incident.handler_pk) if incident.handler_pk else None
-        await ctx.reply(
-            texts.report_merged(
-                report.id,
-                incident.id,
-                category,
-                where,
-                name_of(handler) if handler else None,
-                bool(await alerted_chats(s, incident.id)),
-                you,
-            ),
-            ref_type="report",
-            ref_id=report.id,
+        answer = texts.report_merged(
+            report.id,
+            incident.id,
+            category,
+            where,
+            name_of(handler) if handler else None,
+            bool(await alerted_chats(s, incident.id)),
+            you,
         )
+        if not alerted_now:
+            answer += await _grave_news(ctx, u, report, incident)
+        await ctx.reply(answer, ref_type="report", ref_id=report.id)
     else:
         await confirm_reply(ctx, report, incident, u.time, alerted=incident.urgent, where=where)
     return report
+
+
+async def _grave_news(ctx: Context, u: Understood, report: Report, incident: Incident) -> str:
+    """Someone hurt, trapped, dead, fire spreading... in a report that joined an incident
+    already alerted: those alerted hear it at once ("🚨 Sự việc SV1 (…): anh Nam báo thêm
+    "3 công nhân bị ngạt khói…""), as a reporter's own grave detail reaches them; what the
+    reporter is told of it, from the rows queued."""
+    if not URGENT_REASONS.intersection(u.reasons):
+        return ""
+    named = report.places or next(
+        (r.places for r in await reports_of(ctx.session, incident.id) if r.places), []
+    )
+    places = texts.places_text(named)  # where the alerted know it by
+    text = texts.DETAIL_TO_ALERTED.format(
+        code=texts.incident_code(incident.id),
+        category=texts.category_name(incident.category),
+        where=f" tại {places}" if places else "",
+        who=name_of(ctx.member),
+        words=clipped(report.text),
+    )
+    what = f"merged-{report.id}"
+    told = await tell_alerted(ctx.session, ctx.now, incident, what, text, set(), urgent=True)
+    if not told:
+        return ""
+    reach = await reach_of(ctx.session, told)
+    names = reach.people + [f"nhóm {g}" for g in reach.groups]
+    return texts.DETAIL_PASSED_ON.format(names=texts.names_text(names))
 
 
 async def confirm_reply(
