@@ -290,6 +290,63 @@ async def test_tai_s_shift_report_files_the_camera_and_checks_no_one_in(bot: Bot
     assert [p["text"] for p in report.places] == ["nhà xe"]
 
 
+# ------------------------------------------------------- a fault after an all-clear, no "riêng"
+
+PATROL_CAMERA = "Ca 3 tuần tra khu A, không phát hiện gì bất thường, camera số 5 hỏng từ 2h sáng"
+PATROL_CAMERA_BARE = (
+    "Ca 3 tuan tra khu A, khong phat hien gi bat thuong, camera so 5 hong tu 2h sang"
+)
+
+
+@pytest.mark.parametrize("text", [PATROL_CAMERA, PATROL_CAMERA_BARE])
+def test_a_fault_in_the_clause_after_an_all_clear_is_the_report(text: str) -> None:
+    """Written as the "Riêng camera số 5 …" report is, without the word: the camera is the
+    report, in zone A, since 2 a.m."""
+    p = parse(text, MORNING)
+    assert (p.type, p.category, p.severity) == ("incident", "equipment", "medium"), p.to_dict()
+    assert [pl.text for pl in p.places] == ["khu A"]
+    assert p.time == datetime.fromisoformat("2026-12-07T02:00:00+07:00")
+
+
+@pytest.mark.parametrize(
+    ("text", "kind"),
+    [
+        ("tuần tra khu A, bình thường, không có gì", ("check_in", "all_clear")),
+        ("tuan tra khu A, binh thuong, khong co gi", ("check_in", "all_clear")),
+        ("Ca 3 tuần tra khu A, bình thường, không ai bị thương", ("check_in", "all_clear")),
+        ("Ca 3 tuan tra khu A, binh thuong, khong ai bi thuong", ("check_in", "all_clear")),
+        ("nhầm, không phải cháy đâu, chỉ là người ta đốt rác", ("all_clear",)),
+        ("đã kiểm tra, không có cháy, khói là do đốt rác", ("all_clear",)),
+        ("báo nhầm, có khói do đốt rác thôi", ("all_clear",)),
+        ("không thấy người lạ nào quanh lô B1 nữa, đã kiểm tra kỹ", ("all_clear",)),
+        ("khong thay nguoi la nao quanh lo B1 nua, da kiem tra ky", ("all_clear",)),
+        ("anh em trực nghiêm, không để xảy ra cháy nổ, trộm cắp dịp cuối năm", ("other",)),
+    ],
+)
+def test_a_later_clause_that_names_nothing_new_leaves_the_all_clear(
+    text: str, kind: tuple[str, ...]
+) -> None:
+    assert parse(text, SENT).type in kind, parse(text, SENT).to_dict()
+
+
+def test_no_injury_after_an_all_clear_is_no_incident() -> None:
+    assert parse("không ai bị thương", SENT).type != "incident"
+
+
+async def test_the_patrol_s_broken_camera_is_filed_not_a_patrol(bot: Bot) -> None:
+    """An's night patrol found nothing but camera 5 broken: he hears that the camera fault is
+    recorded (no patrol receipt), and the record is an equipment incident in zone A."""
+    await say(bot, PATROL_CAMERA, sender="u1")
+    receipt = last(bot, "u1")
+    assert "ghi nhận báo cáo" in receipt and "hỏng thiết bị/camera" in receipt, receipt
+    assert "tuần tra" not in receipt
+    assert await rows(bot, CheckIn) == []
+    (incident,) = await rows(bot, Incident)
+    assert (incident.category, incident.severity) == ("equipment", "medium")
+    (report,) = await rows(bot, Report)
+    assert [p["text"] for p in report.places] == ["khu A"]
+
+
 # ------------------------------------------------------- order at the gate
 
 
