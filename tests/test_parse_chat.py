@@ -677,6 +677,36 @@ def test_what_a_store_holds_is_part_of_its_name(text: str, shown: str) -> None:
     assert [p.text for p in parse(text, SENT).places][:1] == [shown]
 
 
+@pytest.mark.parametrize(
+    ("text", "code"),
+    [
+        ("cháy kho vải số 3", "vải 3"),
+        ("chay kho vai so 3", "vải 3"),
+        ("kho thành phẩm 2 có người lạ lảng vảng", "thành phẩm 2"),
+        ("kho thanh pham 2 co nguoi la lang vang", "thành phẩm 2"),
+        ("mất trộm ở kho hóa chất số 1", "hóa chất 1"),
+        ("mat trom o kho hoa chat so 1", "hóa chất 1"),
+        ("cháy kho số 3", "3"),
+        ("cháy kho hàng số 3", "3"),  # "kho hàng" is any store: no kind of its own
+    ],
+)
+def test_a_numbered_store_keeps_what_it_holds(text: str, code: str) -> None:
+    """ "kho vải số 3" is not "kho 3": the fabric store 3 is shown and merged as such."""
+    (place,) = parse(text, SENT).places
+    assert (place.kind, place.code) == ("warehouse", code), place
+
+
+async def test_the_fire_alert_names_the_fabric_store_with_its_number(bot: Bot) -> None:
+    """An's receipt and Quân's alert name the fabric store 3; Bình's report of it typed bare
+    is heard as the same store (and no "kho 3" is left anywhere)."""
+    await say(bot, "cháy kho vải số 3", sender="u1")
+    assert "Nơi: kho vải 3" in last(bot, "u1"), last(bot, "u1")
+    (alert,) = alerts(bot, "c1")
+    assert "kho vải 3" in alert and "kho 3" not in alert, alert
+    await say(bot, "chay kho vai so 3", sender="u2")
+    assert "cháy/nổ ở kho vải 3" in last(bot, "u2"), last(bot, "u2")
+
+
 async def test_the_theft_reply_names_the_store_and_the_company(bot: Bot) -> None:
     await say(bot, "có trộm vào kho thành phẩm cty may việt, mất 5 cuộn vải", sender="u1")
     assert "Nơi: kho thành phẩm, Cty May Việt" in last(bot, "u1"), last(bot, "u1")

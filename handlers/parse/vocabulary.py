@@ -164,6 +164,12 @@ def _not_yet(negation: Mapping[str, Any]) -> frozenset[str]:
     return words
 
 
+def _kind_words(item: Mapping[str, Any]) -> list[str]:
+    """The words of a place kind, with what a store holds after its first word ("kho vải")."""
+    words = list(item["words"])
+    return [*words, *(f"{words[0]} {held}" for held in item.get("holds") or ())]
+
+
 class _Words:
     """A word list matched like phrases: exactly, or by bare letters in a message typed bare."""
 
@@ -511,16 +517,20 @@ class _Lexicon:
         self.place_kind: dict[str, tuple[str, str]] = {}
         names: list[str] = []
         self.place_word_names: dict[str, frozenset[str]] = {}  # folded word -> its names
+        # folded word -> what the store holds, written with marks ("kho vai" -> "vải")
+        self.place_holds: dict[str, str] = {}
         for item in spec["kinds"]:
             own = [_norm(n) for n in item.get("names") or ()]
-            for w in item["words"]:
+            for w in _kind_words(item):
                 self.place_kind[fold(_norm(w))] = (item["kind"], item.get("code", "optional"))
                 self.place_word_names[fold(_norm(w))] = frozenset(fold(n) for n in own)
+            for held in item.get("holds") or ():
+                self.place_holds[fold(_norm(f"{item['words'][0]} {held}"))] = _norm(held)
             names.extend(n for n in own if n not in names)
         loose = [_norm(w) for w in spec.get("loose") or ()]
         self.place_loose_folded = frozenset(fold(w) for w in loose)
         self.place_loose_plain = frozenset(w for w in loose if fold(w) == w)
-        words = [_norm(w) for item in spec["kinds"] for w in item["words"]]
+        words = [_norm(w) for item in spec["kinds"] for w in _kind_words(item)]
         counted = [_norm(w) for w in [*(spec.get("name_number_not_before") or ()), *nouns]]
         # After a name, its own number: "cổng phụ 2", "cổng chính số 1" (not a head count).
         number = (
