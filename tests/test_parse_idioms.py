@@ -170,6 +170,47 @@ def test_a_worker_scratched_is_a_report_without_alarm(text: str) -> None:
     assert "injury" not in got.reasons
 
 
+@pytest.mark.parametrize(
+    "text",
+    ["trầy da", "tray da", "chị tạp vụ bị trầy da ở tay", "chi tap vu bi tray da o tay"],
+)
+def test_a_skin_scrape_is_reported_like_a_scratch(text: str) -> None:
+    """ "trầy da" is "xây xát": someone hurt, a report of the default severity, never urgent
+    (before: no report at all)."""
+    got = parse(text, SENT)
+    assert (got.type, got.severity, got.reasons) == ("incident", "medium", ()), got.to_dict()
+    assert got.category in ("other", "accident")
+
+
+@pytest.mark.parametrize("text", ["bị bỏng nhẹ", "bi bong nhe", "1 công nhân bị bỏng nhẹ"])
+def test_a_light_burn_is_never_urgent(text: str) -> None:
+    got = parse(text, SENT)
+    assert (got.type, got.severity) == ("incident", "medium"), got.to_dict()
+    assert "injury" not in got.reasons
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "xe bị trầy xước",
+        "xe bi tray xuoc",
+        "xe máy của chị Lan bị trầy xước ở bãi xe",
+        "xe may cua chi Lan bi tray xuoc o bai xe",
+        "ô tô bị xây xát nhẹ",
+    ],
+)
+def test_a_vehicle_scratched_is_a_low_matter(text: str) -> None:
+    """A scratch on a vehicle is its paint, nobody hurt: low, for no injury."""
+    got = parse(text, SENT)
+    assert (got.type, got.severity) == ("incident", "low"), got.to_dict()
+    assert "injury" not in got.reasons and "light_injury" not in got.reasons
+
+
+def test_a_vehicle_scratched_and_its_driver_hurt_is_high() -> None:
+    got = parse("xe bị trầy xước, tài xế bị thương chảy máu", SENT)
+    assert (got.type, got.severity) == ("incident", "high"), got.to_dict()
+
+
 # ------------------------------------------------------------------- gates named, not coded
 
 

@@ -43,6 +43,7 @@ from handlers.parse.scanning import (
     _responder_clauses,
     _scan,
     _someone_trapped,
+    _thing_scraped,
     _tokens,
 )
 from handlers.parse.timewords import _resolve_time, _time_spec, _TimeSpec
@@ -53,6 +54,7 @@ from handlers.parse.vocabulary import (
     _INC,
     _NACK,
     _PLAIN,
+    LIGHT_INJURY,
     M_ACCENTED,
     M_DIGIT,
     M_LAUGH,
@@ -150,6 +152,8 @@ def _analyse_text(
             tally.nobody_trapped()
     elif tally.inc and _people_inside(lex, ltoks, ftoks, accented):
         tally.people_inside()
+    if LIGHT_INJURY in tally.low and _thing_scraped(lex, ltoks, ftoks):
+        tally.thing_scraped()
 
     has_digit = bool(marks & M_DIGIT)
     spec = _time_spec(lex, norm, body, marks, accented)

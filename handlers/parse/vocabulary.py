@@ -47,6 +47,7 @@ _SCOPE_SHORT, _SCOPE_CLAUSE = 1, 2
 ) = (1 << k for k in range(12))  # fmt: skip
 M_TIME = M_DAYPART | M_WEEKDAY | M_AGO  # any time word that needs no digit
 RESPONDER_SERVICES: Final = ("fire", "police")  # who may come to an incident (lexicon)
+LIGHT_INJURY: Final = "light_injury"  # the reason of a scrape, a light burn (never urgent)
 TRAPPED: Final = "trapped"  # the reason of someone trapped, high only when a person is named
 
 
@@ -278,6 +279,9 @@ class _Lexicon:
         self.cause_unsaid = frozenset(fold(_norm(w)) for w in data.get("cause_unsaid") or ())
         # Someone trapped: the phrases giving the reason, and who may be trapped.
         self.trapped = _Phrases(e.phrase for e in entries if e.why == TRAPPED)
+        # Scrapes, and the things they may befall ("xe bị trầy xước"): see scraped_things.
+        self.scrapes = _Phrases(e.phrase for e in entries if e.why == LIGHT_INJURY and e.w > 0)
+        self.scraped_things = _Phrases(data.get("scraped_things") or ())
         self.persons = _Phrases([*data["people"]["nouns"], "ai", "mọi người"])
         self.person_gap = _Words(w for p in data.get("person_gap") or () for w in p.split())
         not_after = data.get("person_not_after") or ()
