@@ -78,6 +78,41 @@ async def test_a_coordinators_reminder_records_no_check_in(bot: Bot) -> None:
     assert row.note == "có mặt"
 
 
+@pytest.mark.parametrize(
+    "text",
+    [
+        "em trực ca 3 nhé anh",
+        "e truc ca 3 nha a",
+        "em đang trực ca đêm ạ",
+        "e dang truc ca dem a",
+        "tổ 2 trực ca 1 hôm nay",
+    ],
+)
+def test_a_member_on_shift_checks_in(text: str) -> None:
+    """ "em trực ca 3" says the member is on shift now, as "đã vào ca" does."""
+    assert parse(text, SENT).type == "check_in", parse(text, SENT).to_dict()
+
+
+@pytest.mark.parametrize(
+    ("text", "kind"),
+    [
+        ("hôm qua ai trực ca 3 vậy", "question"),
+        ("em không trực ca 3 được, em xin nghỉ", "absent"),
+        ("nhớ trực ca 3 đúng giờ nhé", "other"),
+    ],
+)
+def test_shift_words_that_are_no_check_in(text: str, kind: str) -> None:
+    assert parse(text, SENT).type == kind, parse(text, SENT).to_dict()
+
+
+async def test_an_on_the_night_shift_is_checked_in(bot: Bot) -> None:
+    """An types bare that he is on shift 3: he is told his shift start is recorded, once."""
+    await say(bot, "e truc ca 3 nha a", sender="u1")
+    assert "vào ca lúc" in last(bot, "u1"), last(bot, "u1")
+    (row,) = await rows(bot, CheckIn)
+    assert row.kind == "shift"
+
+
 # ---------------------------------------------------------------------- arrivals are check-ins
 
 
