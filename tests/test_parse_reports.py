@@ -10,6 +10,7 @@ from datetime import datetime
 import pytest
 
 from handlers.parse import parse
+from handlers.texts.incidents import place_text
 from models.tables import Ack, CheckIn, Incident, Report
 from tests.conftest import Bot
 from tests.test_incidents import bot, last, rows, say
@@ -345,6 +346,77 @@ async def test_the_patrol_s_broken_camera_is_filed_not_a_patrol(bot: Bot) -> Non
     assert (incident.category, incident.severity) == ("equipment", "medium")
     (report,) = await rows(bot, Report)
     assert [p["text"] for p in report.places] == ["khu A"]
+
+
+# ------------------------------------------------------- a fire alarm that was false
+
+
+@pytest.mark.parametrize(
+    ("text", "places"),
+    [
+        ("chuông báo cháy kêu, kiểm tra không có cháy", []),
+        ("chuong bao chay keu, kiem tra khong co chay", []),
+        ("chuông báo cháy xưởng 2 kêu, đã kiểm tra không có cháy", ["xưởng 2"]),
+        ("chuong bao chay xuong 2 keu, da kiem tra khong co chay", ["xưởng 2"]),
+        ("còi báo cháy kho B hú, anh em ra kiểm tra không có gì", ["kho B"]),
+        ("báo cháy giả ở xưởng 3", ["xưởng 3"]),
+        ("bao chay gia o xuong 3", ["xưởng 3"]),
+        ("báo động giả", []),
+        ("bao dong gia", []),
+        ("chuông báo cháy kêu, kiểm tra không có cháy, không biết do đâu", []),
+    ],
+)
+def test_a_false_fire_alarm_is_a_low_report(text: str, places: list[str]) -> None:
+    """The detectors went off and there was no fire: recorded as a check of fire safety
+    (kiểm tra), low, never urgent, at the place (before: a patrol's all-clear)."""
+    p = parse(text, SENT)
+    got = (p.type, p.category, p.severity, p.reasons)
+    assert got == ("incident", "inspection", "low", ("false_alarm",)), p.to_dict()
+    assert [
+        place_text({"kind": x.kind, "code": x.code, "text": x.text}) for x in p.places
+    ] == places
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "đã kiểm tra hệ thống báo cháy, bình thường",
+        "em báo nhầm, không phải cháy",
+        "bao dong kho C keu do chuot chay qua cam bien, khong co ai",
+        "chuông báo cháy kêu, kiểm tra thấy khói ở kho 2",
+    ],
+)
+def test_what_is_no_false_fire_alarm(text: str) -> None:
+    """A routine check of the alarms, a member's own mistake, a burglar alarm set off by a
+    rat, and an alarm that found smoke are not false fire alarms."""
+    assert "false_alarm" not in parse(text, SENT).reasons, parse(text, SENT).to_dict()
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "chuông báo cháy xưởng 3 kêu do đầu báo dính bụi, kiểm tra rồi không có cháy",
+        "chuong bao chay xuong 3 keu do dau bao dinh bui, kiem tra r khong co chay",
+        "Báo cháy giả, do khói thuốc lá",
+        "chuông báo cháy ktx kêu, hóa ra là hơi nước nhà tắm, không có cháy",
+    ],
+)
+def test_a_false_alarm_with_its_cause_is_an_all_clear(text: str) -> None:
+    """The cause found (dust on a detector, steam, a cigarette): the matter is settled."""
+    assert parse(text, SENT).type == "all_clear", parse(text, SENT).to_dict()
+
+
+async def test_an_s_false_fire_alarm_is_recorded_and_wakes_nobody(bot: Bot) -> None:
+    """An checks the ringing fire alarm of workshop 2 and finds no fire: his report is
+    recorded (no patrol), nobody is alerted and nobody is told to call 114."""
+    await say(bot, "chuong bao chay xuong 2 keu, da kiem tra khong co chay", sender="u1")
+    receipt = last(bot, "u1")
+    assert "ghi nhận báo cáo" in receipt and "Nơi: xưởng 2" in receipt, receipt
+    assert "tuần tra" not in receipt and "114" not in receipt and "khẩn" not in receipt
+    assert alerts(bot, "c1") == []
+    assert await rows(bot, CheckIn) == []
+    (incident,) = await rows(bot, Incident)
+    assert (incident.category, incident.severity, incident.urgent) == ("inspection", "low", False)
 
 
 # ------------------------------------------------------- order at the gate

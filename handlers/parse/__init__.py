@@ -38,6 +38,7 @@ from handlers.parse.result import Command, ParsedMessage, Place, _parsed
 from handlers.parse.scanning import (
     _arrived_clauses,
     _directed_clauses,
+    _fire_alarm_false,
     _people_inside,
     _read,
     _responder_clauses,
@@ -70,6 +71,11 @@ from handlers.text import fold, lower, normalize_text
 __all__ = ["COMMAND_NAMES", "Command", "ParsedMessage", "Place", "parse"]
 
 DEFAULT_TZ: Final = ZoneInfo("Asia/Ho_Chi_Minh")
+# A false fire alarm (lexicon `fire_alarm`): its category, the reason of its low severity, and
+# the confidence it is read with at least (an all-clear's words, certain enough to file).
+FALSE_ALARM_CATEGORY: Final = "inspection"
+FALSE_ALARM_WHY: Final = "false_alarm"
+FALSE_ALARM_CONFIDENCE: Final = 0.7
 STRONG_FIRE: Final = 3.5  # fire evidence the learned opinion may not overrule (cháy xưởng...)
 Opinion = Callable[[Sequence[str], str, str | None, bool], tuple[str, str | None]]
 # The end of a sentence that another follows: a full stop, "!" or "?" and a space, or a line
@@ -201,6 +207,12 @@ def _analyse_text(
                 tail.type, tail.category, tail.severity, tail.reasons, tail.ambiguous,
                 tail.confidence, None, None, tail.places or places, tail.people, phones, None,
             ), tail_spec or spec  # fmt: skip
+    false_alarm = kind == "all_clear" and command is None and _fire_alarm_false(lex, ltoks, ftoks)
+    if false_alarm:
+        # "chuông báo cháy kêu, kiểm tra không có cháy", no cause found: the detectors may need
+        # seeing to, so it is recorded, as a check of fire safety
+        kind, category, ambiguous = "incident", FALSE_ALARM_CATEGORY, False
+        confidence = max(confidence, FALSE_ALARM_CONFIDENCE)
     severity: str | None = None
     reasons: tuple[str, ...] = ()
     if (
@@ -220,7 +232,9 @@ def _analyse_text(
             if near:
                 keys = {(p.kind, p.code) for p in near}
                 places = near + tuple(p for p in places if (p.kind, p.code) not in keys)
-    if kind == "incident" and category is not None:
+    if false_alarm:
+        severity, reasons = "low", (FALSE_ALARM_WHY,)
+    elif kind == "incident" and category is not None:
         night = False
         if tally.intrusion:  # only an intrusion is graver at night
             clock = spec.clock if spec is not None else None

@@ -761,6 +761,32 @@ def _says_any(phrases: _Phrases, ltoks: list[str], ftoks: list[str]) -> bool:
     return any(phrases.at(ltoks, ftoks, k, n) for k in range(n))
 
 
+def _fire_alarm_false(lex: _Lexicon, ltoks: list[str], ftoks: list[str]) -> bool:
+    """Whether the message speaks of a fire alarm gone off ("chuông báo cháy kêu") or said
+    false ("báo cháy giả") and gives no cause ("do đầu báo dính bụi", "hóa ra là hơi nước"):
+    read with an all-clear, a false fire alarm of unknown cause (lexicon `fire_alarm`)."""
+    if _says_any(lex.explain_words, ltoks, ftoks) or _gives_cause(lex, ltoks, ftoks):
+        return False
+    if _says_any(lex.alarm_false, ltoks, ftoks):
+        return True
+    return _says_any(lex.alarms, ltoks, ftoks) and _says_any(lex.alarm_sounded, ltoks, ftoks)
+
+
+def _gives_cause(lex: _Lexicon, ltoks: list[str], ftoks: list[str]) -> bool:
+    """Whether a cause word says what it was: "do đầu báo dính bụi", not "không biết do đâu"
+    (an unsaid word that ends its clause; bare "do dau bao" is đầu báo)."""
+    n = len(ftoks)
+    for k in range(n):
+        size = lex.cause_words.at(ltoks, ftoks, k, n)
+        if not size or k + size >= n or not ftoks[k + size].isalnum():
+            continue
+        j = k + size
+        unsaid = ftoks[j] in lex.cause_unsaid and (j + 1 >= n or not ftoks[j + 1].isalnum())
+        if not unsaid:
+            return True
+    return False
+
+
 def _directs(lex: _Lexicon, ltoks: list[str], ftoks: list[str], a: int, b: int) -> bool:
     """Whether tokens a..b, one clause, open with an opener or a plural addressee as subject."""
     k = a

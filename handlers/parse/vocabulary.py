@@ -282,6 +282,13 @@ class _Lexicon:
         # Scrapes, and the things they may befall ("xe bị trầy xước"): see scraped_things.
         self.scrapes = _Phrases(e.phrase for e in entries if e.why == LIGHT_INJURY and e.w > 0)
         self.scraped_things = _Phrases(data.get("scraped_things") or ())
+        alarm = data.get("fire_alarm") or {}
+        self.alarms = _Phrases(alarm.get("alarms") or ())
+        self.alarm_sounded = _Phrases(alarm.get("sounded") or ())
+        self.alarm_false = _Phrases(alarm.get("said_false") or ())
+        # What says why an alarm went off: an explanation or a cause ("do đầu báo dính bụi").
+        self.explain_words = _Phrases(data.get("explain") or ())
+        self.cause_words = _Phrases(data.get("cause") or ())
         self.persons = _Phrases([*data["people"]["nouns"], "ai", "mọi người"])
         self.person_gap = _Words(w for p in data.get("person_gap") or () for w in p.split())
         not_after = data.get("person_not_after") or ()
