@@ -732,7 +732,7 @@ def test_a_numbered_store_keeps_what_it_holds(text: str, code: str) -> None:
 
 
 async def test_the_fire_alert_names_the_fabric_store_with_its_number(bot: Bot) -> None:
-    """An's receipt and Quân's alert name the fabric store 3; Bình's report of it typed bare
+    """An's receipt and Quân's alert name the fabric store 3; Em's report of it typed bare
     is heard as the same store (and no "kho 3" is left anywhere)."""
     await say(bot, "cháy kho vải số 3", sender="u1")
     assert "Nơi: kho vải 3" in last(bot, "u1"), last(bot, "u1")

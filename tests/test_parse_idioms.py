@@ -161,7 +161,7 @@ def test_someone_drowning_is_urgent(text: str) -> None:
 
 
 async def test_a_child_drowning_typed_bare_alerts_the_coordinators_at_once(bot: Bot) -> None:
-    """Bình types without marks: Quân is alerted at once (no question first), and Bình's
+    """Em types without marks: Quân is alerted at once (no question first), and her
     receipt says so."""
     await say(bot, "em be bi ngat nuoc o ho nuoc lo C2", sender="u2")
     (alert,) = alerts(bot, "c1")
