@@ -78,6 +78,41 @@ async def test_a_coordinators_reminder_records_no_check_in(bot: Bot) -> None:
     assert row.note == "có mặt"
 
 
+@pytest.mark.parametrize(
+    "text",
+    [
+        "em trực ca 3 nhé anh",
+        "e truc ca 3 nha a",
+        "em đang trực ca đêm ạ",
+        "e dang truc ca dem a",
+        "tổ 2 trực ca 1 hôm nay",
+    ],
+)
+def test_a_member_on_shift_checks_in(text: str) -> None:
+    """ "em trực ca 3" says the member is on shift now, as "đã vào ca" does."""
+    assert parse(text, SENT).type == "check_in", parse(text, SENT).to_dict()
+
+
+@pytest.mark.parametrize(
+    ("text", "kind"),
+    [
+        ("hôm qua ai trực ca 3 vậy", "question"),
+        ("em không trực ca 3 được, em xin nghỉ", "absent"),
+        ("nhớ trực ca 3 đúng giờ nhé", "other"),
+    ],
+)
+def test_shift_words_that_are_no_check_in(text: str, kind: str) -> None:
+    assert parse(text, SENT).type == kind, parse(text, SENT).to_dict()
+
+
+async def test_an_on_the_night_shift_is_checked_in(bot: Bot) -> None:
+    """An types bare that he is on shift 3: he is told his shift start is recorded, once."""
+    await say(bot, "e truc ca 3 nha a", sender="u1")
+    assert "vào ca lúc" in last(bot, "u1"), last(bot, "u1")
+    (row,) = await rows(bot, CheckIn)
+    assert row.kind == "shift"
+
+
 # ---------------------------------------------------------------------- arrivals are check-ins
 
 
@@ -675,6 +710,36 @@ def test_the_company_typed_after_a_place_is_part_of_it(
 )
 def test_what_a_store_holds_is_part_of_its_name(text: str, shown: str) -> None:
     assert [p.text for p in parse(text, SENT).places][:1] == [shown]
+
+
+@pytest.mark.parametrize(
+    ("text", "code"),
+    [
+        ("cháy kho vải số 3", "vải 3"),
+        ("chay kho vai so 3", "vải 3"),
+        ("kho thành phẩm 2 có người lạ lảng vảng", "thành phẩm 2"),
+        ("kho thanh pham 2 co nguoi la lang vang", "thành phẩm 2"),
+        ("mất trộm ở kho hóa chất số 1", "hóa chất 1"),
+        ("mat trom o kho hoa chat so 1", "hóa chất 1"),
+        ("cháy kho số 3", "3"),
+        ("cháy kho hàng số 3", "3"),  # "kho hàng" is any store: no kind of its own
+    ],
+)
+def test_a_numbered_store_keeps_what_it_holds(text: str, code: str) -> None:
+    """ "kho vải số 3" is not "kho 3": the fabric store 3 is shown and merged as such."""
+    (place,) = parse(text, SENT).places
+    assert (place.kind, place.code) == ("warehouse", code), place
+
+
+async def test_the_fire_alert_names_the_fabric_store_with_its_number(bot: Bot) -> None:
+    """An's receipt and Quân's alert name the fabric store 3; Em's report of it typed bare
+    is heard as the same store (and no "kho 3" is left anywhere)."""
+    await say(bot, "cháy kho vải số 3", sender="u1")
+    assert "Nơi: kho vải 3" in last(bot, "u1"), last(bot, "u1")
+    (alert,) = alerts(bot, "c1")
+    assert "kho vải 3" in alert and "kho 3" not in alert, alert
+    await say(bot, "chay kho vai so 3", sender="u2")
+    assert "cháy/nổ ở kho vải 3" in last(bot, "u2"), last(bot, "u2")
 
 
 async def test_the_theft_reply_names_the_store_and_the_company(bot: Bot) -> None:

@@ -7,7 +7,12 @@ import pytest
 
 from handlers.parse import parse
 from handlers.texts.incidents import place_text
+from tests.conftest import Bot
+from tests.test_incidents import bot, last, say
+from tests.test_parse_alerts import alerts
 from tests.test_parse_chat import SENT
+
+__all__ = ["bot"]  # the fixture, shared with tests/test_incidents.py
 
 
 @pytest.mark.parametrize(
@@ -137,6 +142,46 @@ def test_power_cut_off_is_no_injury(text: str) -> None:
 @pytest.mark.parametrize(
     "text",
     [
+        "em bé bị ngạt nước",
+        "em be bi ngat nuoc",
+        "có em bé bị ngạt nước ở hồ xử lý nước thải lô C2",
+        "co em be bi ngat nuoc o ho xu ly nuoc thai lo C2",
+        "1 công nhân bị ngạt nước dưới hầm",
+        "1 cong nhan bi ngat nuoc duoi ham",
+    ],
+)
+def test_someone_drowning_is_urgent(text: str) -> None:
+    """ "ngạt nước" is drowning, as "đuối nước" is: high for the injury, urgent, typed bare
+    too after a person (before: bare, nothing; with marks, a poisoning)."""
+    said = text.replace("ngạt nước", "đuối nước").replace("ngat nuoc", "duoi nuoc")
+    got, drowning = parse(text, SENT), parse(said, SENT)
+    assert (got.type, got.severity) == ("incident", "high"), got.to_dict()
+    assert "injury" in got.reasons and not got.ambiguous
+    assert (got.category, got.places) == (drowning.category, drowning.places)
+
+
+async def test_a_child_drowning_typed_bare_alerts_the_coordinators_at_once(bot: Bot) -> None:
+    """Em types without marks: Quân is alerted at once (no question first), and her
+    receipt says so."""
+    await say(bot, "em be bi ngat nuoc o ho nuoc lo C2", sender="u2")
+    (alert,) = alerts(bot, "c1")
+    assert "lô C2" in alert, alert
+    receipt = last(bot, "u2")
+    assert "Bot đã báo khẩn" in receipt and "phải không" not in receipt, receipt
+    assert "ngộ độc" not in receipt  # drowning is no poisoning
+
+
+@pytest.mark.parametrize(
+    "text", ["khu B bị ngắt nước từ 8h", "khu B bi ngat nuoc tu 8h", "nha an bi ngat nuoc"]
+)
+def test_water_cut_off_is_no_drowning(text: str) -> None:
+    got = parse(text, SENT)
+    assert "injury" not in got.reasons, got.to_dict()
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
         "chỉ có 1 công nhân bị xây xát nhẹ",
         "chi co 1 cong nhan bi xay xat nhe",
         "1 công nhân bị thương nhẹ",
@@ -168,6 +213,47 @@ def test_a_worker_scratched_is_a_report_without_alarm(text: str) -> None:
     got = parse(text, SENT)
     assert (got.type, got.severity) == ("incident", "medium"), got.to_dict()
     assert "injury" not in got.reasons
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["trầy da", "tray da", "chị tạp vụ bị trầy da ở tay", "chi tap vu bi tray da o tay"],
+)
+def test_a_skin_scrape_is_reported_like_a_scratch(text: str) -> None:
+    """ "trầy da" is "xây xát": someone hurt, a report of the default severity, never urgent
+    (before: no report at all)."""
+    got = parse(text, SENT)
+    assert (got.type, got.severity, got.reasons) == ("incident", "medium", ()), got.to_dict()
+    assert got.category in ("other", "accident")
+
+
+@pytest.mark.parametrize("text", ["bị bỏng nhẹ", "bi bong nhe", "1 công nhân bị bỏng nhẹ"])
+def test_a_light_burn_is_never_urgent(text: str) -> None:
+    got = parse(text, SENT)
+    assert (got.type, got.severity) == ("incident", "medium"), got.to_dict()
+    assert "injury" not in got.reasons
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "xe bị trầy xước",
+        "xe bi tray xuoc",
+        "xe máy của chị Lan bị trầy xước ở bãi xe",
+        "xe may cua chi Lan bi tray xuoc o bai xe",
+        "ô tô bị xây xát nhẹ",
+    ],
+)
+def test_a_vehicle_scratched_is_a_low_matter(text: str) -> None:
+    """A scratch on a vehicle is its paint, nobody hurt: low, for no injury."""
+    got = parse(text, SENT)
+    assert (got.type, got.severity) == ("incident", "low"), got.to_dict()
+    assert "injury" not in got.reasons and "light_injury" not in got.reasons
+
+
+def test_a_vehicle_scratched_and_its_driver_hurt_is_high() -> None:
+    got = parse("xe bị trầy xước, tài xế bị thương chảy máu", SENT)
+    assert (got.type, got.severity) == ("incident", "high"), got.to_dict()
 
 
 # ------------------------------------------------------------------- gates named, not coded

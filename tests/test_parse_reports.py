@@ -10,6 +10,7 @@ from datetime import datetime
 import pytest
 
 from handlers.parse import parse
+from handlers.texts.incidents import place_text
 from models.tables import Ack, CheckIn, Incident, Report
 from tests.conftest import Bot
 from tests.test_incidents import bot, last, rows, say
@@ -288,6 +289,134 @@ async def test_tai_s_shift_report_files_the_camera_and_checks_no_one_in(bot: Bot
     assert (incident.category, incident.severity) == ("equipment", "medium")
     (report,) = await rows(bot, Report)
     assert [p["text"] for p in report.places] == ["nhà xe"]
+
+
+# ------------------------------------------------------- a fault after an all-clear, no "riêng"
+
+PATROL_CAMERA = "Ca 3 tuần tra khu A, không phát hiện gì bất thường, camera số 5 hỏng từ 2h sáng"
+PATROL_CAMERA_BARE = (
+    "Ca 3 tuan tra khu A, khong phat hien gi bat thuong, camera so 5 hong tu 2h sang"
+)
+
+
+@pytest.mark.parametrize("text", [PATROL_CAMERA, PATROL_CAMERA_BARE])
+def test_a_fault_in_the_clause_after_an_all_clear_is_the_report(text: str) -> None:
+    """Written as the "Riêng camera số 5 …" report is, without the word: the camera is the
+    report, in zone A, since 2 a.m."""
+    p = parse(text, MORNING)
+    assert (p.type, p.category, p.severity) == ("incident", "equipment", "medium"), p.to_dict()
+    assert [pl.text for pl in p.places] == ["khu A"]
+    assert p.time == datetime.fromisoformat("2026-12-07T02:00:00+07:00")
+
+
+@pytest.mark.parametrize(
+    ("text", "kind"),
+    [
+        ("tuần tra khu A, bình thường, không có gì", ("check_in", "all_clear")),
+        ("tuan tra khu A, binh thuong, khong co gi", ("check_in", "all_clear")),
+        ("Ca 3 tuần tra khu A, bình thường, không ai bị thương", ("check_in", "all_clear")),
+        ("Ca 3 tuan tra khu A, binh thuong, khong ai bi thuong", ("check_in", "all_clear")),
+        ("nhầm, không phải cháy đâu, chỉ là người ta đốt rác", ("all_clear",)),
+        ("đã kiểm tra, không có cháy, khói là do đốt rác", ("all_clear",)),
+        ("báo nhầm, có khói do đốt rác thôi", ("all_clear",)),
+        ("không thấy người lạ nào quanh lô B1 nữa, đã kiểm tra kỹ", ("all_clear",)),
+        ("khong thay nguoi la nao quanh lo B1 nua, da kiem tra ky", ("all_clear",)),
+        ("anh em trực nghiêm, không để xảy ra cháy nổ, trộm cắp dịp cuối năm", ("other",)),
+    ],
+)
+def test_a_later_clause_that_names_nothing_new_leaves_the_all_clear(
+    text: str, kind: tuple[str, ...]
+) -> None:
+    assert parse(text, SENT).type in kind, parse(text, SENT).to_dict()
+
+
+def test_no_injury_after_an_all_clear_is_no_incident() -> None:
+    assert parse("không ai bị thương", SENT).type != "incident"
+
+
+async def test_the_patrol_s_broken_camera_is_filed_not_a_patrol(bot: Bot) -> None:
+    """An's night patrol found nothing but camera 5 broken: he hears that the camera fault is
+    recorded (no patrol receipt), and the record is an equipment incident in zone A."""
+    await say(bot, PATROL_CAMERA, sender="u1")
+    receipt = last(bot, "u1")
+    assert "ghi nhận báo cáo" in receipt and "hỏng thiết bị/camera" in receipt, receipt
+    assert "tuần tra" not in receipt
+    assert await rows(bot, CheckIn) == []
+    (incident,) = await rows(bot, Incident)
+    assert (incident.category, incident.severity) == ("equipment", "medium")
+    (report,) = await rows(bot, Report)
+    assert [p["text"] for p in report.places] == ["khu A"]
+
+
+# ------------------------------------------------------- a fire alarm that was false
+
+
+@pytest.mark.parametrize(
+    ("text", "places"),
+    [
+        ("chuông báo cháy kêu, kiểm tra không có cháy", []),
+        ("chuong bao chay keu, kiem tra khong co chay", []),
+        ("chuông báo cháy xưởng 2 kêu, đã kiểm tra không có cháy", ["xưởng 2"]),
+        ("chuong bao chay xuong 2 keu, da kiem tra khong co chay", ["xưởng 2"]),
+        ("còi báo cháy kho B hú, anh em ra kiểm tra không có gì", ["kho B"]),
+        ("báo cháy giả ở xưởng 3", ["xưởng 3"]),
+        ("bao chay gia o xuong 3", ["xưởng 3"]),
+        ("báo động giả", []),
+        ("bao dong gia", []),
+        ("chuông báo cháy kêu, kiểm tra không có cháy, không biết do đâu", []),
+    ],
+)
+def test_a_false_fire_alarm_is_a_low_report(text: str, places: list[str]) -> None:
+    """The detectors went off and there was no fire: recorded as a check of fire safety
+    (kiểm tra), low, never urgent, at the place (before: a patrol's all-clear)."""
+    p = parse(text, SENT)
+    got = (p.type, p.category, p.severity, p.reasons)
+    assert got == ("incident", "inspection", "low", ("false_alarm",)), p.to_dict()
+    assert [
+        place_text({"kind": x.kind, "code": x.code, "text": x.text}) for x in p.places
+    ] == places
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "đã kiểm tra hệ thống báo cháy, bình thường",
+        "em báo nhầm, không phải cháy",
+        "bao dong kho C keu do chuot chay qua cam bien, khong co ai",
+        "chuông báo cháy kêu, kiểm tra thấy khói ở kho 2",
+    ],
+)
+def test_what_is_no_false_fire_alarm(text: str) -> None:
+    """A routine check of the alarms, a member's own mistake, a burglar alarm set off by a
+    rat, and an alarm that found smoke are not false fire alarms."""
+    assert "false_alarm" not in parse(text, SENT).reasons, parse(text, SENT).to_dict()
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "chuông báo cháy xưởng 3 kêu do đầu báo dính bụi, kiểm tra rồi không có cháy",
+        "chuong bao chay xuong 3 keu do dau bao dinh bui, kiem tra r khong co chay",
+        "Báo cháy giả, do khói thuốc lá",
+        "chuông báo cháy ktx kêu, hóa ra là hơi nước nhà tắm, không có cháy",
+    ],
+)
+def test_a_false_alarm_with_its_cause_is_an_all_clear(text: str) -> None:
+    """The cause found (dust on a detector, steam, a cigarette): the matter is settled."""
+    assert parse(text, SENT).type == "all_clear", parse(text, SENT).to_dict()
+
+
+async def test_an_s_false_fire_alarm_is_recorded_and_wakes_nobody(bot: Bot) -> None:
+    """An checks the ringing fire alarm of workshop 2 and finds no fire: his report is
+    recorded (no patrol), nobody is alerted and nobody is told to call 114."""
+    await say(bot, "chuong bao chay xuong 2 keu, da kiem tra khong co chay", sender="u1")
+    receipt = last(bot, "u1")
+    assert "ghi nhận báo cáo" in receipt and "Nơi: xưởng 2" in receipt, receipt
+    assert "tuần tra" not in receipt and "114" not in receipt and "khẩn" not in receipt
+    assert alerts(bot, "c1") == []
+    assert await rows(bot, CheckIn) == []
+    (incident,) = await rows(bot, Incident)
+    assert (incident.category, incident.severity, incident.urgent) == ("inspection", "low", False)
 
 
 # ------------------------------------------------------- order at the gate

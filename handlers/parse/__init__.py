@@ -38,24 +38,31 @@ from handlers.parse.result import Command, ParsedMessage, Place, _parsed
 from handlers.parse.scanning import (
     _arrived_clauses,
     _directed_clauses,
+    _fire_alarm_false,
     _people_inside,
     _read,
     _responder_clauses,
     _scan,
     _someone_trapped,
+    _thing_scraped,
     _tokens,
 )
 from handlers.parse.timewords import _resolve_time, _time_spec, _TimeSpec
 from handlers.parse.vocabulary import (
     _ACK,
+    _CHECKIN,
+    _CLEAR,
     _INC,
     _NACK,
+    _PLAIN,
+    LIGHT_INJURY,
     M_ACCENTED,
     M_DIGIT,
     M_LAUGH,
     M_NOUN,
     M_NUMBER,
     TRAPPED,
+    _Entry,
     _Lexicon,
     _lexicon,
 )
@@ -64,6 +71,11 @@ from handlers.text import fold, lower, normalize_text
 __all__ = ["COMMAND_NAMES", "Command", "ParsedMessage", "Place", "parse"]
 
 DEFAULT_TZ: Final = ZoneInfo("Asia/Ho_Chi_Minh")
+# A false fire alarm (lexicon `fire_alarm`): its category, the reason of its low severity, and
+# the confidence it is read with at least (an all-clear's words, certain enough to file).
+FALSE_ALARM_CATEGORY: Final = "inspection"
+FALSE_ALARM_WHY: Final = "false_alarm"
+FALSE_ALARM_CONFIDENCE: Final = 0.7
 STRONG_FIRE: Final = 3.5  # fire evidence the learned opinion may not overrule (cháy xưởng...)
 Opinion = Callable[[Sequence[str], str, str | None, bool], tuple[str, str | None]]
 # The end of a sentence that another follows: a full stop, "!" or "?" and a space, or a line
@@ -146,6 +158,8 @@ def _analyse_text(
             tally.nobody_trapped()
     elif tally.inc and _people_inside(lex, ltoks, ftoks, accented):
         tally.people_inside()
+    if LIGHT_INJURY in tally.low and _thing_scraped(lex, ltoks, ftoks):
+        tally.thing_scraped()
 
     has_digit = bool(marks & M_DIGIT)
     spec = _time_spec(lex, norm, body, marks, accented)
@@ -181,19 +195,24 @@ def _analyse_text(
         if revised != (kind, category):
             kind, category = revised
             ambiguous = ambiguous and kind == "incident"
-    if (
-        kind != "incident"
-        and command is None
-        and (tally.clear or tally.checkin)
-        and lex.exception_re.search(body)
-    ):
-        excepted = _exception_reading(lex, norm, body, accented, opinion)
+    if kind != "incident" and command is None and (tally.clear or tally.checkin):
+        excepted = None
+        if lex.exception_re.search(body):
+            excepted = _exception_reading(lex, norm, body, accented, opinion)
+        if excepted is None and tally.inc and _reported_after_verdict(scan.signals):
+            excepted = _later_clause_reading(lex, norm, body, opinion)
         if excepted is not None:
             tail, tail_spec = excepted
             return _parsed(
                 tail.type, tail.category, tail.severity, tail.reasons, tail.ambiguous,
                 tail.confidence, None, None, tail.places or places, tail.people, phones, None,
             ), tail_spec or spec  # fmt: skip
+    false_alarm = kind == "all_clear" and command is None and _fire_alarm_false(lex, ltoks, ftoks)
+    if false_alarm:
+        # "chuông báo cháy kêu, kiểm tra không có cháy", no cause found: the detectors may need
+        # seeing to, so it is recorded, as a check of fire safety
+        kind, category, ambiguous = "incident", FALSE_ALARM_CATEGORY, False
+        confidence = max(confidence, FALSE_ALARM_CONFIDENCE)
     severity: str | None = None
     reasons: tuple[str, ...] = ()
     if (
@@ -213,7 +232,9 @@ def _analyse_text(
             if near:
                 keys = {(p.kind, p.code) for p in near}
                 places = near + tuple(p for p in places if (p.kind, p.code) not in keys)
-    if kind == "incident" and category is not None:
+    if false_alarm:
+        severity, reasons = "low", (FALSE_ALARM_WHY,)
+    elif kind == "incident" and category is not None:
         night = False
         if tally.intrusion:  # only an intrusion is graver at night
             clock = spec.clock if spec is not None else None
@@ -279,11 +300,79 @@ def _exception_reading(
     return None
 
 
-def _denied(lex: _Lexicon, norm: str, body: str) -> frozenset[str]:
-    """The categories of the incident words the text says are not there ("không phải cháy")."""
+def _reported_after_verdict(signals: Sequence[tuple[_Entry, int, int, int, bool, bool]]) -> bool:
+    """Whether an incident word is said plainly in a clause after the last all-clear, denial
+    or check-in ("…, không phát hiện gì bất thường, camera số 5 hỏng"): a cheap test before
+    reading the clauses apart."""
+    verdict = max(
+        (
+            clause
+            for e, negated, clause, *_ in signals
+            if (e.kind in (_CLEAR, _CHECKIN) and not negated) or (e.kind == _INC and negated)
+        ),
+        default=-1,
+    )
+    return any(
+        e.kind == _INC and not negated and mode == _PLAIN and clause > verdict
+        for e, negated, clause, mode, *_ in signals
+    )
+
+
+# Where a clause ends: a run of clause punctuation.
+_CLAUSE_END: Final = re.compile(r"[,.;:!?\n]+")
+
+
+def _later_clause_reading(
+    lex: _Lexicon, norm: str, body: str, opinion: Opinion
+) -> tuple[ParsedMessage, _TimeSpec | None] | None:
+    """An incident in the clauses after an all-clear or a roll call, with no exception word
+    ("Ca 3 tuần tra khu A, không phát hiện gì bất thường, camera số 5 hỏng từ 2h sáng"): the
+    report is theirs, as after "riêng". Not when it is what the all-clear denied or explains
+    a false alarm ("báo nhầm, có khói do đốt rác"), nor the patrol itself ("…, đã kiểm tra
+    kỹ"), nor the list a denial goes on with ("không để xảy ra cháy nổ, trộm cắp").
+    None when there is none."""
+    for m in _CLAUSE_END.finditer(body):
+        if not body[: m.start()].strip() or not body[m.end() :].strip():
+            continue
+        tail, tail_spec = _analyse_text(norm[m.end() :], opinion)
+        if tail.type != "incident" or (tail.category == "inspection" and not tail.reasons):
+            continue
+        if _opens_with_incident(lex, norm[m.end() :], body[m.end() :]):
+            continue
+        head, _ = _analyse_text(norm[: m.start()], opinion)
+        if head.type not in ("all_clear", "check_in"):
+            continue
+        denied = _denied(lex, norm[: m.start()], body[: m.start()], with_false_alarm=True)
+        if tail.category in denied or FALSE_ALARM in denied:
+            continue
+        return tail, tail_spec
+    return None
+
+
+def _opens_with_incident(lex: _Lexicon, norm: str, body: str) -> bool:
+    """Whether the text opens with an incident phrase ("trộm cắp dịp cuối năm"): after
+    a denial, the next item of what it denies, not a report of its own."""
     ltoks, ftoks, accented = _tokens(lex, norm, body)
     signals = _scan(lex, ltoks, ftoks, accented).signals
-    return frozenset(e.cat or "other" for e, negated, *_ in signals if e.kind == _INC and negated)
+    if not signals or not ftoks:
+        return False
+    first = signals[0][0]
+    # "camera" alone (a weak word) is the subject of a fault to come: "camera số 5 hỏng"
+    return first.kind == _INC and first.w >= 1.0 and fold(first.toks[0]) == ftoks[0]
+
+
+FALSE_ALARM: Final = "*"  # in _denied's answer: the text says an alarm was false (báo nhầm)
+
+
+def _denied(lex: _Lexicon, norm: str, body: str, with_false_alarm: bool = False) -> frozenset[str]:
+    """The categories of the incident words the text says are not there ("không phải cháy"),
+    and FALSE_ALARM when `with_false_alarm` and the text says an alarm was false."""
+    ltoks, ftoks, accented = _tokens(lex, norm, body)
+    signals = _scan(lex, ltoks, ftoks, accented).signals
+    denied = {e.cat or "other" for e, negated, *_ in signals if e.kind == _INC and negated}
+    if with_false_alarm and any(e.kind == _CLEAR and e.deny and not neg for e, neg, *_ in signals):
+        denied.add(FALSE_ALARM)
+    return frozenset(denied)
 
 
 def _incident_sentence(

@@ -17,11 +17,13 @@ from handlers.parse.vocabulary import (
     _NOTICE,
     _PREVENTED,
     _SEV,
+    LIGHT_INJURY,
     TRAPPED,
     _Entry,
     _Lexicon,
 )
 
+SCRATCH = "scratch"  # the reason of a thing scraped ("xe bị trầy xước"): low
 STUCK = "equipment"  # what a thing stuck is ("thẻ bị kẹt trong máy")
 # Evidence from words typed without doubt that makes a category on its own (one clear word).
 SURE = 2.5
@@ -63,6 +65,11 @@ class _Tally:
                 if not weights["other"]:
                     del weights["other"]
                 weights[STUCK] = weights.get(STUCK, 0.0) + moved
+
+    def thing_scraped(self) -> None:
+        """The scrapes said befall a thing ("xe bị trầy xước"): minor damage, nobody hurt."""
+        self.low.remove(LIGHT_INJURY)
+        _add(self.low, SCRATCH)
 
     def others_replies(self) -> None:
         """A report that found something tells of other people: its check-in, absence and
@@ -331,8 +338,8 @@ def _severity(
         _add(high, "night")
     # Some reasons say nothing about danger in some categories (lexicon `not_high`).
     high = [why for why in high if category not in lex.not_high.get(why, ())]
-    low = [why for why in t.low if why != "light_injury"]
-    if high == ["injury"] and ("minor" in low or "light_injury" in t.low):
+    low = [why for why in t.low if why != LIGHT_INJURY]
+    if high == ["injury"] and ("minor" in low or LIGHT_INJURY in t.low):
         high = []  # "bị bỏng nhẹ", "băng bó rồi": a light injury is not a grave one...
         low = [why for why in low if why != "minor"]
     if high == ["toxic"] and "contained" in low:

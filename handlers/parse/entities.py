@@ -128,6 +128,13 @@ def _place_of(lex: _Lexicon, m: re.Match[str], text: str, accented: bool) -> tup
         else:
             code = raw.upper().replace("-", "")  # "kho B-3" is kho B3, one place however typed
             end = m.end("code")
+            held = lex.place_holds.get(fcanon)
+            if held is not None:  # "kho vải số 3" is the fabric store 3, not kho 3
+                return (
+                    _place(
+                        kind, f"{held} {code}", f"{lex.place_written.get(fcanon, fcanon)} {code}"
+                    ),
+                )
     if code is None:
         if code_rule == "required":
             return ()

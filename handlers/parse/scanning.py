@@ -682,6 +682,40 @@ def _someone_trapped(lex: _Lexicon, ltoks: list[str], ftoks: list[str]) -> bool:
     return False
 
 
+# The most words looked back from a scrape for what it befalls: "xe máy của chị Lan bị".
+SCRAPED_REACH = 8
+POSSESSIVE = "cua"  # folded "của": a person after it owns the thing ("xe của chị Lan")
+
+
+def _thing_scraped(lex: _Lexicon, ltoks: list[str], ftoks: list[str]) -> bool:
+    """Whether the scrapes said ("trầy xước", "xây xát") befall a thing named before them in
+    their clause ("xe bị trầy xước"), not a person ("chị Lan bị trầy xước")."""
+    n, thing = len(ftoks), False
+    for k in range(n):
+        if not lex.scrapes.at(ltoks, ftoks, k, n):
+            continue
+        befalls = _scraped(lex, ltoks, ftoks, k)
+        if befalls == "person":
+            return False
+        thing = thing or befalls == "thing"
+    return thing
+
+
+def _scraped(lex: _Lexicon, ltoks: list[str], ftoks: list[str], k: int) -> str:
+    """What the scrape at token k befalls: the nearest "person" or "thing" named before it in
+    its clause (a person after "của" owns the thing), or "" when none is."""
+    for end in range(k, max(0, k - SCRAPED_REACH), -1):
+        if not ftoks[end - 1].isalnum():
+            return ""  # the clause begins
+        for start in range(max(0, end - PERSON_WORDS), end):
+            if lex.persons.at(ltoks, ftoks, start, end) == end - start:
+                if start == 0 or ftoks[start - 1] != POSSESSIVE:
+                    return "person"
+            elif lex.scraped_things.at(ltoks, ftoks, start, end) == end - start:
+                return "thing"
+    return ""
+
+
 def _people_inside(lex: _Lexicon, ltoks: list[str], ftoks: list[str], accented: bool) -> bool:
     """Whether people are said to be inside what is stuck: "thang máy bị kẹt, có 2 người bên
     trong" (lexicon `trapped_inside`), not "không có ai bên trong"."""
@@ -725,6 +759,32 @@ def _says_any(phrases: _Phrases, ltoks: list[str], ftoks: list[str]) -> bool:
     """Whether one of `phrases` is in the message."""
     n = len(ftoks)
     return any(phrases.at(ltoks, ftoks, k, n) for k in range(n))
+
+
+def _fire_alarm_false(lex: _Lexicon, ltoks: list[str], ftoks: list[str]) -> bool:
+    """Whether the message speaks of a fire alarm gone off ("chuông báo cháy kêu") or said
+    false ("báo cháy giả") and gives no cause ("do đầu báo dính bụi", "hóa ra là hơi nước"):
+    read with an all-clear, a false fire alarm of unknown cause (lexicon `fire_alarm`)."""
+    if _says_any(lex.explain_words, ltoks, ftoks) or _gives_cause(lex, ltoks, ftoks):
+        return False
+    if _says_any(lex.alarm_false, ltoks, ftoks):
+        return True
+    return _says_any(lex.alarms, ltoks, ftoks) and _says_any(lex.alarm_sounded, ltoks, ftoks)
+
+
+def _gives_cause(lex: _Lexicon, ltoks: list[str], ftoks: list[str]) -> bool:
+    """Whether a cause word says what it was: "do đầu báo dính bụi", not "không biết do đâu"
+    (an unsaid word that ends its clause; bare "do dau bao" is đầu báo)."""
+    n = len(ftoks)
+    for k in range(n):
+        size = lex.cause_words.at(ltoks, ftoks, k, n)
+        if not size or k + size >= n or not ftoks[k + size].isalnum():
+            continue
+        j = k + size
+        unsaid = ftoks[j] in lex.cause_unsaid and (j + 1 >= n or not ftoks[j + 1].isalnum())
+        if not unsaid:
+            return True
+    return False
 
 
 def _directs(lex: _Lexicon, ltoks: list[str], ftoks: list[str], a: int, b: int) -> bool:

@@ -47,6 +47,7 @@ _SCOPE_SHORT, _SCOPE_CLAUSE = 1, 2
 ) = (1 << k for k in range(12))  # fmt: skip
 M_TIME = M_DAYPART | M_WEEKDAY | M_AGO  # any time word that needs no digit
 RESPONDER_SERVICES: Final = ("fire", "police")  # who may come to an incident (lexicon)
+LIGHT_INJURY: Final = "light_injury"  # the reason of a scrape, a light burn (never urgent)
 TRAPPED: Final = "trapped"  # the reason of someone trapped, high only when a person is named
 
 
@@ -164,6 +165,12 @@ def _not_yet(negation: Mapping[str, Any]) -> frozenset[str]:
     return words
 
 
+def _kind_words(item: Mapping[str, Any]) -> list[str]:
+    """The words of a place kind, with what a store holds after its first word ("kho vải")."""
+    words = list(item["words"])
+    return [*words, *(f"{words[0]} {held}" for held in item.get("holds") or ())]
+
+
 class _Words:
     """A word list matched like phrases: exactly, or by bare letters in a message typed bare."""
 
@@ -272,6 +279,16 @@ class _Lexicon:
         self.cause_unsaid = frozenset(fold(_norm(w)) for w in data.get("cause_unsaid") or ())
         # Someone trapped: the phrases giving the reason, and who may be trapped.
         self.trapped = _Phrases(e.phrase for e in entries if e.why == TRAPPED)
+        # Scrapes, and the things they may befall ("xe bị trầy xước"): see scraped_things.
+        self.scrapes = _Phrases(e.phrase for e in entries if e.why == LIGHT_INJURY and e.w > 0)
+        self.scraped_things = _Phrases(data.get("scraped_things") or ())
+        alarm = data.get("fire_alarm") or {}
+        self.alarms = _Phrases(alarm.get("alarms") or ())
+        self.alarm_sounded = _Phrases(alarm.get("sounded") or ())
+        self.alarm_false = _Phrases(alarm.get("said_false") or ())
+        # What says why an alarm went off: an explanation or a cause ("do đầu báo dính bụi").
+        self.explain_words = _Phrases(data.get("explain") or ())
+        self.cause_words = _Phrases(data.get("cause") or ())
         self.persons = _Phrases([*data["people"]["nouns"], "ai", "mọi người"])
         self.person_gap = _Words(w for p in data.get("person_gap") or () for w in p.split())
         not_after = data.get("person_not_after") or ()
@@ -511,16 +528,20 @@ class _Lexicon:
         self.place_kind: dict[str, tuple[str, str]] = {}
         names: list[str] = []
         self.place_word_names: dict[str, frozenset[str]] = {}  # folded word -> its names
+        # folded word -> what the store holds, written with marks ("kho vai" -> "vải")
+        self.place_holds: dict[str, str] = {}
         for item in spec["kinds"]:
             own = [_norm(n) for n in item.get("names") or ()]
-            for w in item["words"]:
+            for w in _kind_words(item):
                 self.place_kind[fold(_norm(w))] = (item["kind"], item.get("code", "optional"))
                 self.place_word_names[fold(_norm(w))] = frozenset(fold(n) for n in own)
+            for held in item.get("holds") or ():
+                self.place_holds[fold(_norm(f"{item['words'][0]} {held}"))] = _norm(held)
             names.extend(n for n in own if n not in names)
         loose = [_norm(w) for w in spec.get("loose") or ()]
         self.place_loose_folded = frozenset(fold(w) for w in loose)
         self.place_loose_plain = frozenset(w for w in loose if fold(w) == w)
-        words = [_norm(w) for item in spec["kinds"] for w in item["words"]]
+        words = [_norm(w) for item in spec["kinds"] for w in _kind_words(item)]
         counted = [_norm(w) for w in [*(spec.get("name_number_not_before") or ()), *nouns]]
         # After a name, its own number: "cổng phụ 2", "cổng chính số 1" (not a head count).
         number = (
