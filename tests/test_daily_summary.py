@@ -198,3 +198,30 @@ async def test_a_summary_caught_up_late_speaks_of_its_own_day_or_not_at_all(
     assert said(council, QUAN)[-1].startswith(
         "Chào anh/chị Quân, việc cần theo dõi hôm nay (thứ Tư 02/12):"
     )
+
+
+@pytest.mark.parametrize("ask", ["/tonghop", "hom nay tinh hinh the nao", "Tình hình sao rồi?"])
+async def test_a_coordinator_asks_at_noon_what_needs_following_up(council: Bot, ask: str) -> None:
+    """Monday 15:00, busy since the morning: anh Quân asks the bot, as he would a deputy, and
+    gets what tomorrow's summary would say; with all in order, he hears so."""
+    await say(council, QUAN, ask)
+    assert said(council, QUAN)[-1] == (
+        "Hôm nay (thứ Hai 30/11) chưa có việc cần theo dõi: không có sự việc đang mở, câu hỏi"
+        " chờ trả lời, việc quá hạn hay thông báo còn thiếu xác nhận."
+    )
+    await a_busy_monday(council)
+    council.clock.set(at(30, 15))
+    await say(council, QUAN, ask)
+    answer = said(council, QUAN)[-1]
+    assert answer.startswith("Việc cần theo dõi hôm nay (thứ Hai 30/11):\n🚨 Sự việc đang mở (1):")
+    assert "❓ Câu hỏi chưa trả lời (1):" in answer and "📢 Thông báo còn thiếu xác nhận" in answer
+
+
+async def test_a_member_asking_how_things_stand_is_no_summary(council: Bot) -> None:
+    await say(council, BINH, "/tonghop")
+    assert (
+        said(council, BINH)[-1]
+        == "Lệnh /tonghop dành cho điều phối viên. Cảm ơn anh/chị đã quan tâm!"
+    )
+    await say(council, BINH, "hom nay tinh hinh the nao")
+    assert "Việc cần theo dõi" not in said(council, BINH)[-1]

@@ -1,7 +1,9 @@
-"""/thongke and /chuahoatdong: coordinators ask for this week's figures and who is quiet."""
+"""/thongke, /chuahoatdong and /tonghop: coordinators ask for this week's figures, who is
+quiet, and what needs following up today."""
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
 
 from sqlalchemy import select
@@ -10,11 +12,14 @@ from handlers.codes import incident_code
 from handlers.context import Context
 from handlers.councils import scope
 from handlers.digest import build_digest, week_of
+from handlers.intents.incidents.understanding import folded_words
+from handlers.jobs.summary import summary_sections
 from handlers.leave import leaves_end, working_days_back
-from handlers.registry import intent
+from handlers.registry import hook, intent
 from handlers.texts import core as core_texts
 from handlers.texts import digest as texts
 from handlers.texts import honour as honour_texts
+from handlers.texts import requests as summary_texts
 from handlers.texts.people import labels, you_words
 from models import digest as q
 from models.honour import open_cameras
@@ -147,3 +152,43 @@ def inactive_text(
         if len(away) > MAX_LINES:
             lines.append(texts.INACTIVE_MORE.format(n=len(away) - MAX_LINES))
     return "\n".join(lines)
+
+
+@intent("command:tonghop")
+async def today(ctx: Context) -> None:
+    """What needs following up today, as the daily summary says it, at any hour."""
+    if await _refuse_member(ctx):
+        return
+    await ctx.reply(await _today_text(ctx))
+
+
+async def _today_text(ctx: Context) -> str:
+    sections = await summary_sections(ctx.session, ctx.settings, ctx.now)
+    day = summary_texts.weekday_date(ctx.now.astimezone(ctx.tz).date())
+    if not sections:
+        return summary_texts.TODAY_NOTHING.format(day=day)
+    head = summary_texts.TODAY_HEAD.format(day=day)
+    return "\n".join([head, *sections, summary_texts.SUMMARY_FOOTER])
+
+
+# "tình hình hôm nay thế nào", "hom nay co gi moi khong", "tinh hinh sao roi": a coordinator
+# asking the bot how things stand (folded words).
+SITUATION_RE = re.compile(
+    r"\b(?:tinh hinh|co gi moi|co chuyen gi|co viec gi)\b.*"
+    r"\b(?:the nao|ra sao|sao roi|sao|khong|chua|gi)\b\W*$"
+    r"|^\W*(?:hom nay )?(?:co gi moi|co chuyen gi|co viec gi)\b"
+)
+SITUATION_WORDS = 10
+
+
+@hook(24, needs="private")
+async def coordinator_asks_how_things_stand(ctx: Context) -> bool:
+    """ "hom nay tinh hinh the nao" from a coordinator in private: what /tonghop says."""
+    parsed = ctx.parsed
+    if parsed is None or parsed.type not in ("other", "question") or not ctx.is_coordinator:
+        return False
+    words = folded_words(ctx.text)
+    if len(words.split()) > SITUATION_WORDS or SITUATION_RE.search(words) is None:
+        return False
+    await ctx.reply(await _today_text(ctx))
+    return True

@@ -20,6 +20,7 @@ _COMMANDS: Final[dict[str, tuple[str, ...]]] = {
     "giaoviec": ("assign",),
     "xong": ("done",),
     "thongke": ("stats",),
+    "tonghop": ("summary", "tinhhinh"),
     "chuahoatdong": ("inactive",),
     "huongdan": ("help",),
     "xuly": (),

@@ -25,7 +25,7 @@ HELP_COORDINATOR = (
     "• /thongbao <nội dung>: gửi thông báo cần xác nhận (trong nhóm: gõ @Bot Thông báo: <nội dung>)\n"
     "• /giaoviec @tên <việc> han <ngày>: giao việc (@tên @tên2: giao cho nhiều người)\n"
     "• /huy CV<số>, /huy TB<số>: hủy việc hoặc thông báo mình đã tạo\n"
-    "• /thongke: số liệu tuần này\n"
+    "• /tonghop: việc cần theo dõi hôm nay; /thongke: số liệu tuần này\n"
     "• /chuahoatdong: thành viên chưa hoạt động\n"
     "• /khen @tên <lý do>: khen gương người tốt, việc tốt\n"
     "• /yeucau: câu hỏi đang chờ trả lời; /traloi YC<số> <nội dung>: trả lời\n"

@@ -78,6 +78,12 @@ SUMMARY_DIRECTIVE_LINE = (
     "• {code} “{text}”: {acked}/{expected} đã xác nhận{note}, hạn {deadline}"  # tally_note
 )
 SUMMARY_MORE = "• … và {n} mục khác"
+# /tonghop (or "tình hình hôm nay thế nào" from a coordinator): the summary at any hour.
+TODAY_HEAD = "Việc cần theo dõi hôm nay ({day}):"
+TODAY_NOTHING = (
+    "Hôm nay ({day}) chưa có việc cần theo dõi: không có sự việc đang mở, câu hỏi chờ trả lời,"
+    " việc quá hạn hay thông báo còn thiếu xác nhận."
+)
 SUMMARY_FOOTER = (
     "Gõ /baocao xem sự việc, /yeucau xem câu hỏi, /giaoviec xem việc, /thongbao xem thông báo."
 )
