@@ -433,7 +433,9 @@ def _scan(lex: _Lexicon, ltoks: list[str], ftoks: list[str], accented: bool) -> 
                     neg = 0
             if (ft not in vocative or ltup[i] in q_marked) and ft.isalnum():
                 last_free, last_typed = ft, ltup[i]
-            clause_start = False
+            # "chị ơi cho em hỏi…", "anh ơi ai trực…": a call opens the clause, it does not
+            # start its words.
+            clause_start = clause_start and ft in vocative
             clause_len += 1
             i += 1
             continue
