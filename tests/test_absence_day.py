@@ -81,3 +81,20 @@ async def test_a_leave_with_an_end_and_an_absence_with_no_day_are_as_before(bot:
     assert await answer(bot, "u4", "Xe em bị hỏng nên mai đến muộn 30 phút ạ") == (
         "Đã ghi nhận anh Sơn báo đến muộn. Cảm ơn anh đã báo trước."
     )
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "em xin phép nghỉ từ thứ 4 đến thứ 6 tuần này để về quê có việc",
+        "em xin phep nghi tu thu 4 den thu 6 tuan nay de ve que co viec",
+    ],
+)
+async def test_a_leave_asked_with_its_reason_is_a_leave(bot: Bot, text: str) -> None:
+    """Monday 07/12, 08:14: anh Nam asks for Wednesday to Friday with the reason. It was met
+    with "Bot đã ghi nhận tin nhắn. Nếu cần báo sự việc…" and no leave recorded."""
+    bot.clock.set(datetime(2026, 12, 7, 8, 14, tzinfo=ZoneInfo("Asia/Ho_Chi_Minh")))
+    # A leave is kept by its end (docs/people.md): from now until Friday.
+    assert await answer(bot, "u2", text, group=None) == (
+        "Đã ghi nhận anh Nam nghỉ đến 11/12. Cảm ơn anh đã báo trước."
+    )

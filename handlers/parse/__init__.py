@@ -49,6 +49,7 @@ from handlers.parse.scanning import (
 )
 from handlers.parse.timewords import _resolve_time, _time_spec, _TimeSpec
 from handlers.parse.vocabulary import (
+    _ABSENT,
     _ACK,
     _CHECKIN,
     _CLEAR,
@@ -76,6 +77,9 @@ DEFAULT_TZ: Final = ZoneInfo("Asia/Ho_Chi_Minh")
 FALSE_ALARM_CATEGORY: Final = "inspection"
 FALSE_ALARM_WHY: Final = "false_alarm"
 FALSE_ALARM_CONFIDENCE: Final = 0.7
+# A leave asked for in so many words ("xin nghỉ", "nghỉ phép", "xin vắng": one phrase of this
+# weight, not "nghỉ" twice in a holiday notice): the model's "other" does not overrule it.
+SURE_ABSENCE: Final = 3.0
 STRONG_FIRE: Final = 3.5  # fire evidence the learned opinion may not overrule (cháy xưởng...)
 Opinion = Callable[[Sequence[str], str, str | None, bool], tuple[str, str | None]]
 # The end of a sentence that another follows: a full stop, "!" or "?" and a space, or a line
@@ -101,6 +105,13 @@ def _what_now_apart(norm: str, body: str) -> tuple[str, str]:
     for k in cuts:
         norm, body = f"{norm[:k]},{norm[k + 1 :]}", f"{body[:k]},{body[k + 1 :]}"
     return norm, body
+
+
+def _asks_leave(signals: Sequence[tuple[_Entry, int, int, int, bool, bool]]) -> bool:
+    """Whether a signal, not negated, asks for leave in so many words (SURE_ABSENCE)."""
+    return any(
+        e.kind == _ABSENT and not negated and e.w >= SURE_ABSENCE for e, negated, *_ in signals
+    )
 
 
 def _analyse_text(
@@ -192,6 +203,10 @@ def _analyse_text(
     ):
         strong_fire = tally.inc.get("fire", 0.0) >= STRONG_FIRE or bool(tally.high)
         revised = opinion(ftoks, kind, category, strong_fire)
+        if kind == "absent" and revised[0] == "other" and _asks_leave(scan.signals):
+            # "em xin phép nghỉ từ thứ 4 đến thứ 6 tuần này để về quê có việc": the model,
+            # unsure of a long request, would lose a leave the rules read plainly.
+            revised = (kind, category)
         if revised != (kind, category):
             kind, category = revised
             ambiguous = ambiguous and kind == "incident"
