@@ -297,6 +297,23 @@ async def unacknowledged_urgent(session: AsyncSession) -> list[Incident]:
     return list((await session.execute(stmt)).scalars())
 
 
+async def urgent_under_way(
+    session: AsyncSession, since: datetime, limit: int = 10
+) -> list[Incident]:
+    """Open urgent incidents reported (first or again) at or after `since`, latest first."""
+    stmt = (
+        select(Incident)
+        .where(
+            Incident.status.in_(OPEN),
+            Incident.urgent.is_(True),
+            Incident.last_reported_at >= since,
+        )
+        .order_by(Incident.last_reported_at.desc(), Incident.id.desc())
+        .limit(limit)
+    )
+    return list((await session.execute(stmt)).scalars())
+
+
 async def reports_of(session: AsyncSession, incident_id: int) -> list[Report]:
     stmt = select(Report).where(Report.incident_pk == incident_id).order_by(Report.id)
     return list((await session.execute(stmt)).scalars())

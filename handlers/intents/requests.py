@@ -8,25 +8,30 @@ bot relays the answer to the chat where it was asked. See docs/requests.md.
 from __future__ import annotations
 
 import re
-from datetime import date, timedelta
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING
 
 from handlers.calendar import next_polite_time
-from handlers.codes import request_code
+from handlers.codes import incident_code, request_code
 from handlers.context import Context
 from handlers.councils import scope
 from handlers.intents.basic import plain_message
 from handlers.intents.directives import ack_before_question, is_thanks, opened_notice
+from handlers.intents.incidents.understanding import SV_RE, place_keys
+from handlers.parse import parse
+from handlers.parse.followups import categories_named
 from handlers.registry import hook, intent
 from handlers.text import fold
 from handlers.texts import core as core_texts
 from handlers.texts import engagement as engagement_texts
 from handlers.texts import people as people_texts
 from handlers.texts import requests as texts
+from models.incidents import near_place, split_key, urgent_under_way
 from models.outbox import cancel_pending, find_quoted
 from models.people import coordinators
 from models.requests import forwarded_chats, get_request, open_requests, recent_open_request
-from models.tables import Member, MemberRequest
+from models.tables import Incident, Member, MemberRequest
 
 if TYPE_CHECKING:
     from handlers.parse import ParsedMessage
@@ -47,6 +52,9 @@ SOFT_CATEGORIES = ("inspection", "other")
 FOLLOW_UP_MINUTES = 10  # more words within this of a question belong to it
 THANKS_WORDS = 5  # "cảm ơn bot nhiều ạ": politeness; longer, it may add something after all
 EMOTICON_RE = re.compile(r"/-\w+")
+# A question held for the morning (quiet hours, a holiday, a rest day) that is about an urgent
+# incident still open and reported within these hours goes at once: its coordinators are up.
+UNDER_WAY_HOURS = 6
 CODE_RE = re.compile(r"^\s*#?\s*(?:yc)?\s*-?\s*(\d{1,9})\b[\s:,.\-]*(.*)$", re.I | re.S)
 
 
@@ -111,6 +119,7 @@ async def request_follow_up(ctx: Context) -> bool:
         return False
     if words <= THANKS_WORDS and is_thanks(ctx.text):
         return True  # "cảm ơn bot" adds nothing to the question and needs no answer
+    when = await forward_time(ctx, req.text)  # the question's own: more words go as it went
     req.text = f"{req.text}\n{ctx.text.strip()}"[:MAX_TEXT]
     code = request_code(req.id)
     chats = await forwarded_chats(ctx.session, req.id)
@@ -125,7 +134,7 @@ async def request_follow_up(ctx: Context) -> bool:
             key=f"request-more:{req.id}:{ctx.event.event_key}:{chat}",
             ref_type="request",
             ref_id=req.id,
-            not_before=next_polite_time(ctx.settings, ctx.now),
+            not_before=when.at,
         )
     added = texts.ADDED_FORWARDED if chats else texts.ADDED_KEPT
     await ctx.reply(added.format(code=code), ref_type="request", ref_id=req.id)
@@ -197,14 +206,18 @@ async def open_request(ctx: Context) -> MemberRequest:
     )
     ctx.session.add(req)
     await ctx.session.flush()
-    where, group = await forward(ctx, req)
+    when = await forward_time(ctx, req.text)
+    where, group = await forward(ctx, req, when)
     req.forwarded_to = where
     code, name = request_code(req.id), address(ctx.member)
-    when = next_polite_time(ctx.settings, ctx.now)
     if where == "none":
         text = texts.ASKED_NOBODY.format(name=name, code=code)
-    elif when > ctx.now + timedelta(minutes=1):
-        local = when.astimezone(ctx.tz)
+    elif when.about is not None:
+        target = texts.AT_ONCE_TARGET[where].format(group=group)
+        about = incident_code(when.about.id)
+        text = texts.ASKED_AT_ONCE.format(name=name, code=code, incident=about, target=target)
+    elif when.at is not None:
+        local = when.at.astimezone(ctx.tz)
         at = f"{local.strftime('%H:%M')} {texts.weekday_date(local.date())}"
         target = texts.LATER_TARGET[where].format(group=group)
         text = texts.ASKED_LATER.format(name=name, code=code, when=at, target=target)
@@ -218,11 +231,53 @@ async def open_request(ctx: Context) -> MemberRequest:
     return req
 
 
-async def forward(ctx: Context, req: MemberRequest) -> tuple[str, str]:
+@dataclass(frozen=True, slots=True)
+class ForwardTime:
+    """When a request's forward goes: `at` (None: now), and the urgent incident it is about
+    when that is why it goes now rather than in the morning."""
+
+    at: datetime | None
+    about: Incident | None = None
+
+
+async def forward_time(ctx: Context, text: str) -> ForwardTime:
+    """Non-urgent: held to the end of quiet hours, holidays and rest days, unless it asks
+    about the urgent incident under way (docs/requests.md "Not urgent")."""
+    when = next_polite_time(ctx.settings, ctx.now)
+    if when <= ctx.now + timedelta(minutes=1):
+        return ForwardTime(None)
+    about = await incident_asked_about(ctx, text)
+    return ForwardTime(None, about) if about is not None else ForwardTime(when)
+
+
+async def incident_asked_about(ctx: Context, text: str) -> Incident | None:
+    """The open urgent incident reported within UNDER_WAY_HOURS that the question is about:
+    named by its code, or by one of its places or its kind of event (both count most)."""
+    since = ctx.now - timedelta(hours=UNDER_WAY_HOURS)
+    under_way = await urgent_under_way(ctx.session, since)
+    if not under_way:
+        return None
+    codes = {int(n) for n in SV_RE.findall(text)}
+    if codes:  # a code names its incident: another one's words or places do not count
+        return next((i for i in under_way if i.id in codes), None)
+    places = parse(text, ctx.now, ctx.tz).places
+    keys = place_keys([{"kind": p.kind, "code": p.code, "text": p.text} for p in places])
+    kinds = categories_named(text)
+
+    def weight(incident: Incident) -> int:
+        theirs = split_key(incident.place_key)
+        shared = bool(keys & theirs) and near_place(keys, theirs)
+        return 2 * shared + (incident.category in kinds)
+
+    best = max(under_way, key=weight)  # the latest reported wins a tie
+    return best if weight(best) else None
+
+
+async def forward(ctx: Context, req: MemberRequest, when: ForwardTime) -> tuple[str, str]:
     """Write the forward rows: coordinators privately, else their chat, else the council group.
 
     Returns (where it went, the council group's name); "none" when no row was written.
-    Non-urgent, so it waits for the end of quiet hours, holidays and rest days."""
+    Sent or held as `when` says."""
     members, chats = await coordinators(ctx.session, ctx.settings.coordinators, scope(ctx.settings))
     private: list[tuple[str, int | None]] = [
         (m.private_chat_id, m.id) for m in members if m.private_chat_id
@@ -233,8 +288,7 @@ async def forward(ctx: Context, req: MemberRequest) -> tuple[str, str]:
         ("coordinators", [(c, None) for c in chats]),
         ("council", [(g.chat_id, None) for g in council]),
     ]
-    text = forward_text(ctx, req)
-    not_before = next_polite_time(ctx.settings, ctx.now)
+    text = forward_text(ctx, req, when.about)
     for where, targets in plans:
         written = 0
         for chat, member_pk in dict.fromkeys(targets):
@@ -246,7 +300,7 @@ async def forward(ctx: Context, req: MemberRequest) -> tuple[str, str]:
                 member_pk=member_pk,
                 ref_type="request",
                 ref_id=req.id,
-                not_before=not_before,
+                not_before=when.at,
             )
             written += out is not None
         if written:
@@ -254,12 +308,14 @@ async def forward(ctx: Context, req: MemberRequest) -> tuple[str, str]:
     return "none", ""
 
 
-def forward_text(ctx: Context, req: MemberRequest) -> str:
+def forward_text(ctx: Context, req: MemberRequest, about: Incident | None = None) -> str:
+    """What the coordinators read; `about`: the urgent incident it asks about ("YC1 (về SV3)")."""
     m = ctx.member
     details = ", ".join(x for x in (m.enterprise or texts.NO_ENTERPRISE, m.phone or "") if x)
     where = "" if ctx.is_private else texts.WHERE_GROUP.format(group=ctx.group.name or "?")
     return texts.FORWARD.format(
         code=request_code(req.id),
+        about="" if about is None else texts.ABOUT.format(incident=incident_code(about.id)),
         who=address(m),
         enterprise=details,
         where=where,

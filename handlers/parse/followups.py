@@ -1,12 +1,13 @@
 """Words read against an incident under way: the fire brigade or the police coming, people
-inside what was reported stuck (handlers/intents/incidents/details.py asks)."""
+inside what was reported stuck (handlers/intents/incidents/details.py asks), what a
+question names of it (handlers/intents/requests.py asks)."""
 
 from __future__ import annotations
 
 from functools import lru_cache
 
 from handlers.parse.scanning import _clause_spans, _read, _responder_at, _someone_inside
-from handlers.parse.vocabulary import M_ACCENTED, _lexicon
+from handlers.parse.vocabulary import M_ACCENTED, _lexicon, _Phrases
 from handlers.text import lower, normalize_text
 
 
@@ -41,3 +42,24 @@ def says_stuck(text: str) -> bool:
     """Whether the message says something is stuck ("thang máy nhà B bị kẹt")."""
     ltoks, _, accented = _words(text)
     return _lexicon().inside_stuck.has_any(ltoks, accented)
+
+
+def categories_named(text: str) -> frozenset[str]:
+    """The incident categories whose words (the lexicon's `asked_about`) a message names:
+    "vụ xe container ở cổng 2" names traffic. A single marked word counts only typed with
+    its marks ("chay" may be chạy)."""
+    ltoks, ftoks, _ = _words(text)
+    return frozenset(
+        category
+        for category, phrases in _lexicon().asked_about.items()
+        if any(_named_at(phrases, ltoks, ftoks, k) for k in range(len(ftoks)))
+    )
+
+
+def _named_at(phrases: _Phrases, ltoks: list[str], ftoks: list[str], k: int) -> bool:
+    """Whether one of `phrases` starts at token `k`: several words typed either way, or one
+    word typed as written."""
+    size = phrases.at(ltoks, ftoks, k, len(ftoks))
+    if size != 1:
+        return size > 1
+    return any(canon == (ltoks[k],) for canon, _ in phrases.by_first.get(ftoks[k], ()))

@@ -273,6 +273,10 @@ class _Lexicon:
         self.directive_done = _Phrases(directive.get("done") or ())
         self._arrival(data.get("arrival") or {})
         self._responders(data.get("responders") or {})
+        # What a question names of an incident under way, by category (followups.py).
+        self.asked_about = {
+            str(cat): _Phrases(words) for cat, words in (data.get("asked_about") or {}).items()
+        }
         self.joke_high = frozenset(data.get("joke_high") or ())
         self.not_yet = _not_yet(data.get("negation") or {})
         self._exception(data.get("exception") or {}, data.get("explain") or ())

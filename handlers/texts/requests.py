@@ -20,6 +20,16 @@ LATER_TARGET = {
     "coordinators": "vào nhóm điều phối viên",
     "council": "vào nhóm {group} (chưa nhắn riêng được cho điều phối viên)",
 }
+# A question about the urgent incident under way, passed on at once in quiet hours.
+ASKED_AT_ONCE = (
+    "Cảm ơn {name}! Bot đã chuyển câu hỏi ({code}) về sự việc {incident} {target}. "
+    "Khi có trả lời, bot sẽ báo lại."
+)
+AT_ONCE_TARGET = {
+    "private": "tới điều phối viên ngay",
+    "coordinators": "vào nhóm điều phối viên ngay",
+    "council": "ngay vào nhóm {group} (chưa nhắn riêng được cho điều phối viên)",
+}
 ASKED_COORDINATORS_CHAT = (
     "Cảm ơn {name}! Bot đã chuyển câu hỏi ({code}) vào nhóm điều phối viên. "
     "Khi có trả lời, bot sẽ báo lại ngay."
@@ -38,11 +48,12 @@ ADDED_KEPT = "Bot đã ghi thêm nội dung này vào câu hỏi {code}."
 
 # To the coordinators.
 FORWARD = (
-    "❓ {code}: {who} ({enterprise}) hỏi{where}:\n"
+    "❓ {code}{about}: {who} ({enterprise}) hỏi{where}:\n"
     "“{text}”\n"
     "Trả lời: bấm Trả lời vào tin này, hoặc gõ /traloi {code} nội dung."
 )
 FOLLOW_UP = "❓ {code} (bổ sung) – {who}:\n“{text}”"
+ABOUT = " (về {incident})"
 WHERE_GROUP = " trong nhóm {group}"
 NO_ENTERPRISE = "chưa rõ đơn vị"
 ANSWER_SENT = "Bot đã chuyển câu trả lời {code} tới {name}."
