@@ -1,4 +1,4 @@
-"""A member asking how to report a fire is asking, not reporting one.
+"""Asking is not reporting: how to report a fire, how an accident went.
 
 Monday 07/12/2026, 08:14 in Hanoi. Chị Lan (May Việt) asks the bot privately who to call first
 when there is a fire; anh Quân coordinates. Before, "chi oi cho em hoi, quy trinh bao chay o
@@ -71,3 +71,23 @@ async def test_her_question_reaches_quan_as_a_question_not_an_alarm(bot: Bot, te
     async with bot.sessions() as s:
         assert await s.scalar(select(func.count()).select_from(Incident)) == 0
         assert await s.scalar(select(func.count()).select_from(MemberRequest)) == 1
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["anh ơi vụ tai nạn ở cổng 2 xử lý sao rồi", "vu tai nan o cong 2 xu ly sao roi a"],
+)
+def test_asking_how_an_accident_went_opens_no_accident(text: str) -> None:
+    """It was filed as a new traffic incident at gate 2 (SV1), from a question about one."""
+    assert parse(text, MORNING).type == "question"
+
+
+@pytest.mark.parametrize("text", ["không sao rồi anh", "ko sao roi", "tình hình ổn rồi"])
+def test_all_is_well_is_no_question(text: str) -> None:
+    assert parse(text, MORNING).type == "all_clear"
+
+
+def test_the_store_named_again_by_its_kind_is_one_place() -> None:
+    """ "Nơi: kho 3, kho" was shown: the bare "kho" after "kho 3" names no other place."""
+    text = "kho 3 bị dột nước mưa, ướt mấy cuộn vải, em đã báo bộ phận kho"
+    assert [p.text for p in parse(text, MORNING).places] == ["kho 3"]

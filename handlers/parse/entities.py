@@ -71,6 +71,11 @@ def _places(
             if (place.kind, place.code) not in seen:
                 seen.add((place.kind, place.code))
                 out.append(place)
+    if len(out) > 1:
+        # "kho 3 bị dột ..., em đã báo bộ phận kho": the bare kind after a numbered one of its
+        # kind names no other place ("Nơi: kho 3, kho" was shown).
+        coded = {p.kind for p in out if p.code is not None}
+        out = [p for p in out if p.code is not None or p.kind not in coded]
     return tuple(out)
 
 
