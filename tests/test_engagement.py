@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlalchemy import func, select
 
-from models.tables import Ack, CheckIn, Directive, Member, Nudge, Outbox, Task
+from models.tables import Ack, CheckIn, Directive, Member, MemberRequest, Nudge, Outbox, Task
 from tests.conftest import Bot, text_event
 from tests.engagement_helpers import (
     COUNCIL,
@@ -333,3 +333,28 @@ async def test_a_task_for_this_afternoon_is_reminded_halfway_not_at_once(council
         "⏰ Nhắc việc CV1: kiểm tra bình chữa cháy xưởng 3. Hạn 17:00 30/11. Anh/chị Bình làm"
         " xong nhắn /xong CV1 giúp bot nhé!"
     ]
+
+
+@pytest.mark.parametrize(
+    "asks", ["e chua doc thong bao, thong bao gi vay a", "thông báo nào vậy anh?"]
+)
+async def test_which_notice_is_answered_with_the_notice_not_passed_to_quan(
+    council: Bot, asks: str
+) -> None:
+    """Bình owes TB1 and asks what it is: the bot has it. Before, her question went to anh
+    Quân as YC1 for him to answer by hand. A file she cannot open is still his to resend."""
+    await say(council, "u2", "có mặt")
+    await say(council, "u1", "/thongbao Từ 8/12 kiểm tra thẻ ra vào 100% công nhân tại cổng")
+    told = len(said(council, "u1"))
+    await say(council, "u2", asks)
+    assert said(council, "u2")[-1] == (
+        "Thông báo TB1 (anh/chị Quân gửi lúc 08:00 30/11):\n"
+        '"Từ 8/12 kiểm tra thẻ ra vào 100% công nhân tại cổng"\n'
+        'Đọc xong anh/chị trả lời "đã nhận" hoặc nhắn /danhan 1 giúp bot nhé. Hạn: 08:00 01/12.'
+    )
+    assert said(council, "u1")[told:] == []
+    assert await scalar(council, select(func.count()).select_from(MemberRequest)) == 0
+    await say(council, "u2", "đã nhận")
+    assert "xác nhận thông báo TB1" in said(council, "u2")[-1]
+    await say(council, "u2", "em chưa xem được file đính kèm thông báo, gửi lại giúp em")
+    assert await scalar(council, select(func.count()).select_from(MemberRequest)) == 1

@@ -317,6 +317,45 @@ async def ack_message(ctx: Context) -> None:
     await ask_too(ctx)
 
 
+# "e chua doc thong bao, thong bao gi vay a", "thông báo nào vậy anh", "em chưa thấy tin thông
+# báo": a member asking which notice, or saying he has not seen it (folded).
+WHICH_NOTICE_RE = re.compile(
+    r"\b(?:thong bao|tb)\b[^.?!]*\b(?:gi|nao)\b"
+    r"|\bchua (?:doc|xem|thay|doc duoc|xem duoc)\b[^.?!]*\b(?:thong bao|tb|tin)\b"
+)
+# A document he cannot open or did not get is the coordinator's to resend (a request).
+DOCUMENT_WORDS = re.compile(r"\b(?:cong van|van ban|file|dinh kem|tai lieu|ban scan)\b")
+
+
+async def resend_owed_notice(ctx: Context) -> bool:
+    """A member who owes a notice and asks which one it is ("thông báo gì vậy anh") hears it
+    again with how to acknowledge it, instead of a question passed to a coordinator."""
+    if role_here(ctx.member) != "member":
+        return False
+    words = folded_words(ctx.text)
+    if WHICH_NOTICE_RE.search(words) is None or DOCUMENT_WORDS.search(words):
+        return False
+    directive = await open_directive_for(ctx.session, ctx.member, ctx.now, None)
+    if directive is None:
+        return False
+    issuer = await ctx.session.get(Member, directive.issued_by) if directive.issued_by else None
+    sent = directive.created_at.astimezone(ctx.tz).strftime("%H:%M %d/%m")
+    await ctx.reply(
+        texts.NOTICE_AGAIN.format(
+            code=directive_code(directive.id),
+            who=f"{address(issuer)} gửi " if issuer is not None else "",
+            at=sent,
+            text=directive.text,
+            id=directive.id,
+            deadline=directive.deadline_at.astimezone(ctx.tz).strftime("%H:%M %d/%m"),
+            you=title_of(ctx.member),
+        ),
+        ref_type="directive",
+        ref_id=directive.id,
+    )
+    return True
+
+
 async def _coordinator_ok(ctx: Context) -> str:
     """A coordinator's "ok em, viết biên bản sáng mai gửi anh" in private owes nothing. While
     an urgent incident waits for someone to take it, it is most likely his answer to its

@@ -17,7 +17,12 @@ from handlers.codes import incident_code, request_code
 from handlers.context import Context
 from handlers.councils import scope
 from handlers.intents.basic import plain_message
-from handlers.intents.directives import ack_before_question, is_thanks, opened_notice
+from handlers.intents.directives import (
+    ack_before_question,
+    is_thanks,
+    opened_notice,
+    resend_owed_notice,
+)
 from handlers.intents.incidents.understanding import SV_RE, place_keys
 from handlers.parse import parse
 from handlers.parse.followups import categories_named
@@ -94,6 +99,8 @@ async def question(ctx: Context) -> None:
         return
     if await ack_before_question(ctx):
         return  # "nhận rồi nhưng ... ở đâu vậy": acknowledged, and asked on as a request
+    if await resend_owed_notice(ctx):
+        return  # "thông báo gì vậy anh": the bot has it, no coordinator needed
     await open_request(ctx)
 
 

@@ -71,6 +71,12 @@ def quoted(text: str, limit: int = QUOTE_LIMIT) -> str:
     return (cut.rsplit(None, 1)[0] if " " in cut else cut).rstrip(" ,;:.") + "…"
 
 
+# A member who owes a notice asks which one ("thông báo gì vậy anh"): it again, and how to
+# acknowledge it.
+NOTICE_AGAIN = (
+    'Thông báo {code} ({who}lúc {at}):\n"{text}"\n'
+    'Đọc xong {you} trả lời "đã nhận" hoặc nhắn /danhan {id} giúp bot nhé. Hạn: {deadline}.'
+)
 ACK_REMINDER_PRIVATE = (
     '⏰ Nhắc nhẹ: {name} chưa xác nhận thông báo {code}:\n"{text}"\n'
     "Trả lời /danhan {id} giúp bot nhé. Hạn: {deadline}. Cảm ơn {you}!"
