@@ -12,7 +12,7 @@ from handlers.parse import parse
 from models.tables import Ack, CheckIn, Incident, Member
 from tests import test_tasks_people as council_chat
 from tests.conftest import Bot, text_event
-from tests.test_incidents import bot, last, rows, say
+from tests.test_incidents import GROUP, bot, last, rows, say
 from tests.test_parse_alerts import alerts
 from tests.test_tasks_people import council
 
@@ -111,6 +111,71 @@ async def test_an_on_the_night_shift_is_checked_in(bot: Bot) -> None:
     assert "vào ca lúc" in last(bot, "u1"), last(bot, "u1")
     (row,) = await rows(bot, CheckIn)
     assert row.kind == "shift"
+
+
+# ------------------------------------------------------------- a shift's roll call is a check-in
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "@Bot ANTT ca chiều tổ bảo vệ May Việt đủ 4 người, em trực cổng chính",
+        "ca chieu to bao ve may viet du 4 nguoi, em truc cong chinh",
+        "ca 3 đủ quân số",
+        "ca 3 du quan so",
+        "quân số đủ 5/5",
+        "quan so du 5/5",
+        "tổ 2 đủ 4/4",
+        # short of people: still the shift reporting in, the shortage in the note
+        "ca 3 thiếu 1 người",
+        "ca 3 thieu 1 nguoi",
+        "ca 3 thiếu quân số",
+        "ca 3 thieu quan so",
+        "ca 3 chưa đủ quân số",
+        "ca 3 chua du quan so",
+    ],
+)
+def test_a_shifts_roll_call_is_a_check_in(text: str) -> None:
+    p = parse(text, SENT)
+    assert (p.type, p.category, p.severity, p.time) == ("check_in", None, None, None), p.to_dict()
+
+
+@pytest.mark.parametrize(
+    ("text", "kind"),
+    [
+        ("ca 3 đủ 4 người chưa?", "question"),
+        ("xe chở đủ 4 người", "other"),  # no team nor shift named
+        ("đủ 4 người", "other"),
+    ],
+)
+def test_a_head_count_that_is_no_roll_call(text: str, kind: str) -> None:
+    assert parse(text, SENT).type == kind, parse(text, SENT).to_dict()
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "@Bot ANTT ca chiều tổ bảo vệ May Việt đủ 4 người, em trực cổng chính",
+        "ca chieu to bao ve may viet du 4 nguoi, em truc cong chinh",
+    ],
+)
+async def test_an_calls_the_roll_of_his_shift_in_the_group(bot: Bot, text: str) -> None:
+    """An reports his team complete in the group: his shift start is recorded with what he
+    said, and he is answered there (before: silence, nothing recorded)."""
+    await say(bot, text, sender="u1", chat=GROUP, group=True)
+    assert last(bot, GROUP).startswith("✅ Đã ghi nhận"), last(bot, GROUP)
+    assert "vào ca lúc" in last(bot, GROUP)
+    (row,) = await rows(bot, CheckIn)
+    assert (row.kind, row.note) == ("shift", text.removeprefix("@Bot ANTT "))
+    assert await rows(bot, Incident) == []
+
+
+async def test_a_shift_short_of_people_is_recorded_as_said(bot: Bot) -> None:
+    await say(bot, "ca 3 thiếu 1 người", sender="u2", chat=GROUP, group=True)
+    (row,) = await rows(bot, CheckIn)
+    assert (row.kind, row.note) == ("shift", "ca 3 thiếu 1 người")
+    assert await rows(bot, Incident) == []
+    assert alerts(bot, "c1") == []
 
 
 # ---------------------------------------------------------------------- arrivals are check-ins

@@ -205,6 +205,8 @@ def _time_spec(lex: _Lexicon, text: str, low: str, marks: int, accented: bool) -
                     continue
                 if d_s == "24" and mo_s == "7" and not y_s:
                     continue  # "trực 24/7"
+                if not y_s and _head_count(lex, low, m, accented):
+                    continue  # "quân số đủ 5/5", "4/4 người"
             year = int(y_s) + (2000 if len(y_s) == 2 else 0) if y_s else None
             try:
                 date(year or 2000, int(mo_s), int(d_s))  # 2000 is a leap year: 29/2 is valid
@@ -246,6 +248,14 @@ def _time_spec(lex: _Lexicon, text: str, low: str, marks: int, accented: bool) -
         week=week,
         month_day=month_day,
         future=month_day is not None and lex.future_re.search(low) is not None,
+    )
+
+
+def _head_count(lex: _Lexicon, low: str, m: re.Match[str], accented: bool) -> bool:
+    """Whether a day/month shape is a head count: after "đủ, thiếu" or before a people noun."""
+    after = _next_word(low, m.end())
+    return lex.count_before.has(_prev_word(low, m.start()), accented) or bool(
+        after and lex.persons.at([after], [fold(after)], 0, 1)
     )
 
 

@@ -272,6 +272,7 @@ class _Lexicon:
         self.directive_calls = frozenset(fold(_norm(w)) for w in directive.get("calls") or ())
         self.directive_done = _Phrases(directive.get("done") or ())
         self._arrival(data.get("arrival") or {})
+        self._roll_call(data.get("roll_call") or {})
         self._responders(data.get("responders") or {})
         self.joke_high = frozenset(data.get("joke_high") or ())
         self.not_yet = _not_yet(data.get("negation") or {})
@@ -337,6 +338,15 @@ class _Lexicon:
         self.arrival_places = _Phrases(spec.get("places") or ())
         self.arrival_done = _Phrases(spec.get("done") or ())
         self.arrival_after = frozenset(fold(_norm(w)) for w in spec.get("after") or ())
+
+    def _roll_call(self, spec: Mapping[str, Any]) -> None:
+        """The words of a shift's roll call ("ca 3 đủ 4 người"): see the lexicon's `roll_call`."""
+        self.roll_weight = float(spec.get("weight", 0))
+        self.roll_teams = _Phrases(spec.get("teams") or ())
+        self.roll_counts = _Phrases([*(spec.get("full") or ()), *(spec.get("short") or ())])
+        self.roll_count_words = frozenset(self.roll_counts.by_first)
+        self.roll_counted = _Phrases(spec.get("counted") or ())
+        self.roll_not_after = _Words(spec.get("not_after") or ())
 
     def _responders(self, spec: Mapping[str, Any]) -> None:
         """The words of responders coming ("xe cứu hỏa tới nơi rồi"): see the lexicon's
@@ -617,6 +627,7 @@ class _Lexicon:
         self.weekday_not_after = _Words(spec["weekday_not_after"])
         self.address_before = _Words(spec["address_before"])
         self.address_after = _Words(spec["address_after"])
+        self.count_before = _Words(spec.get("count_before") or ())
         self.future_markers = tuple(_norm(p) for p in spec["future_markers"])
         self.future_re = re.compile(rf"{_starts(self.future_markers)}(?!\w)")
         # After the hour: minutes, "rưỡi" (half past) or "kém 15" (a quarter to).
