@@ -178,6 +178,43 @@ async def test_a_shift_short_of_people_is_recorded_as_said(bot: Bot) -> None:
     assert alerts(bot, "c1") == []
 
 
+# ------------------------------------------------- a request to verify people is no emergency
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Thông báo khẩn\nCông an KCN cần hỗ trợ xác minh 2 công nhân tạm trú",
+        "Thong bao khan\nCong an KCN can ho tro xac minh 2 cong nhan tam tru",
+        "Công an KCN cần hỗ trợ xác minh 2 công nhân tạm trú",
+        "cong an kcn can ho tro xac minh 2 cong nhan tam tru",
+        "Thông báo khẩn: đề nghị các đơn vị phối hợp xác minh 2 đối tượng khả nghi",
+        "thong bao khan: de nghi cac don vi phoi hop xac minh 2 doi tuong kha nghi",
+    ],
+)
+def test_a_notice_asking_to_verify_people_is_no_urgent_incident(text: str) -> None:
+    p = parse(text, SENT)
+    assert (p.type, p.severity) == ("other", None), p.to_dict()
+
+
+@pytest.mark.parametrize(
+    ("text", "category", "reasons"),
+    [
+        ("khẩn: cháy kho 2", "fire", ("urgent",)),
+        ("khan: chay kho 2", "fire", ("urgent",)),
+        ("thông báo khẩn: cháy kho 2", "fire", ("urgent",)),
+        ("thông báo khẩn: có 2 công nhân bị thương ở xưởng 3", "other", ("urgent", "injury")),
+        ("thong bao khan: co 2 cong nhan bi thuong o xuong 3", "other", ("urgent", "injury")),
+        ("cần hỗ trợ gấp ở cổng 2", "other", ("urgent",)),
+    ],
+)
+def test_a_real_urgent_report_stays_urgent(
+    text: str, category: str, reasons: tuple[str, ...]
+) -> None:
+    p = parse(text, SENT)
+    assert (p.type, p.category, p.severity, p.reasons) == ("incident", category, "high", reasons)
+
+
 # ---------------------------------------------------------------------- arrivals are check-ins
 
 

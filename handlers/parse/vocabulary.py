@@ -48,6 +48,9 @@ _SCOPE_SHORT, _SCOPE_CLAUSE = 1, 2
 M_TIME = M_DAYPART | M_WEEKDAY | M_AGO  # any time word that needs no digit
 RESPONDER_SERVICES: Final = ("fire", "police")  # who may come to an incident (lexicon)
 LIGHT_INJURY: Final = "light_injury"  # the reason of a scrape, a light burn (never urgent)
+REQUEST: Final = (
+    "request"  # a notice phrase that asks for help with a check ("cần hỗ trợ xác minh")
+)
 TRAPPED: Final = "trapped"  # the reason of someone trapped, high only when a person is named
 
 
