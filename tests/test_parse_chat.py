@@ -215,6 +215,52 @@ def test_a_real_urgent_report_stays_urgent(
     assert (p.type, p.category, p.severity, p.reasons) == ("incident", category, "high", reasons)
 
 
+# ------------------------------------------------ a weekday in an announcement is the coming one
+
+# SENT is Friday 27/11 22:00: last Wednesday was 25/11, the coming one is 02/12.
+
+
+@pytest.mark.parametrize(
+    ("text", "day"),
+    [
+        ("TB: công an KCN kiểm tra PCCC các doanh nghiệp từ thứ 4", "2026-12-02"),
+        ("TB: cong an KCN kiem tra PCCC cac doanh nghiep tu thu 4", "2026-12-02"),
+        ("thứ 4 tới công an kiểm tra PCCC", "2026-12-02"),
+        ("công an sẽ kiểm tra PCCC vào thứ 4", "2026-12-02"),
+        ("cong an se kiem tra PCCC vao thu 4", "2026-12-02"),
+        ("Kế hoạch: kiểm tra PCCC các doanh nghiệp từ thứ 4", "2026-12-02"),
+        ("Lịch cúp điện khu B thứ 3", "2026-12-01"),
+        ("thông báo: thứ 6 họp giao ban", "2026-12-04"),  # sent on a Friday: next week's
+        # what happened keeps the last one
+        ("mất điện từ thứ 4", "2026-11-25"),
+        ("thứ 4 có trộm vào kho 2", "2026-11-25"),
+        ("thu 4 toi co trom vao kho", "2026-11-25"),  # bare "toi": tối, the evening
+        ("Thứ 4 cháy kho 2, em sẽ báo cáo sau", "2026-11-25"),
+        ("TB: công an KCN đã kiểm tra PCCC các doanh nghiệp từ thứ 4", "2026-11-25"),
+        ("TB: cong an KCN da kiem tra PCCC cac doanh nghiep tu thu 4", "2026-11-25"),
+        ("thông báo: hôm thứ 4 có trộm vào kho 2", "2026-11-25"),
+    ],
+)
+def test_a_weekday_in_an_announcement_is_the_coming_one(text: str, day: str) -> None:
+    assert parse(text, SENT).to_dict()["time"] == {"date": day}, parse(text, SENT).to_dict()
+
+
+def test_an_announced_hour_later_on_the_day_itself_is_today() -> None:
+    friday_morning = datetime.fromisoformat("2026-11-27T08:00:00+07:00")
+    p = parse("Thông báo: 14h thứ 6 họp giao ban", friday_morning)
+    assert p.to_dict()["time"] == {"at": "2026-11-27T14:00"}, p.to_dict()
+
+
+async def test_the_inspection_announced_for_wednesday_is_filed_for_the_coming_one(
+    bot: Bot,
+) -> None:
+    """An relays the police's notice on Friday 27/11: the inspection is on 02/12, not the
+    Wednesday gone (before: "Lúc: ngày 25/11/2026")."""
+    await say(bot, "TB: công an KCN kiểm tra PCCC các doanh nghiệp từ thứ 4", sender="u1")
+    assert "ngày 02/12/2026" in last(bot, "u1"), last(bot, "u1")
+    assert "25/11" not in last(bot, "u1")
+
+
 # ---------------------------------------------------------------------- arrivals are check-ins
 
 

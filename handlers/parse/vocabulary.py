@@ -310,6 +310,7 @@ class _Lexicon:
         self._company(data["company"])
         self._people(data["people"])
         self._time(data["time"])
+        self.done_re = re.compile(rf"{_starts(map(_norm, settled.get('done') or ()))}(?!\w)")
         # Word sets hold interned words, like the tokens (scanning._read_chunk): a message's
         # words are then found in them by identity.
         for name, value in list(vars(self).items()):
@@ -631,6 +632,10 @@ class _Lexicon:
         self.address_before = _Words(spec["address_before"])
         self.address_after = _Words(spec["address_after"])
         self.count_before = _Words(spec.get("count_before") or ())
+        self.weekday_will_re = re.compile(rf"{_starts(map(_norm, spec.get('will') or ()))}(?!\w)")
+        openers = _starts(map(_norm, spec.get("announce_openers") or ()))
+        self.announce_re = re.compile(rf"\s*{openers}(?!\w)")
+        self.weekday_past_before = _Words(spec.get("past_before") or ())
         self.future_markers = tuple(_norm(p) for p in spec["future_markers"])
         self.future_re = re.compile(rf"{_starts(self.future_markers)}(?!\w)")
         # After the hour: minutes, "rưỡi" (half past) or "kém 15" (a quarter to).
@@ -669,7 +674,7 @@ class _Lexicon:
         self.weekday_re = re.compile(
             rf"(?<!\w)(?:{_vi('thứ')}\s?(?P<wd>{_alt(weekdays)})|(?P<sun>{_vi('chủ nhật')}))"
             rf"(?:\s+{_vi('tuần')}\s+(?P<week>{_alt(['trước', 'rồi', 'này', 'sau', 'tới'])})"
-            rf"|\s+(?P<week2>{_vi('này')}))?(?!\w)"
+            rf"|\s+(?P<week2>{_vi('này')})|\s+(?P<coming>tới|sắp tới))?(?!\w)"
         )
         self.date_re = re.compile(
             r"(?P<d>[0-9](?<![\w/.\-][0-9])[0-9]?)/(?P<mo>[0-9]{1,2})(?:/(?P<y>[0-9]{4}|[0-9]{2}))?"
