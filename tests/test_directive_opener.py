@@ -154,3 +154,33 @@ async def test_a_members_urgent_thong_bao_of_a_fire_is_still_a_report(
     assert alert.startswith("🚨 KHẨN: cháy/nổ")
     assert MEMBERS_NOTICE not in p.received(HD)
     assert await rows(p.bot, Incident) == 1
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Thông báo khẩn\nCông an KCN cần hỗ trợ xác minh 2 công nhân tạm trú",
+        "Thong bao khan\nCong an KCN can ho tro xac minh 2 cong nhan tam tru",
+    ],
+)
+async def test_a_members_urgent_request_to_verify_workers_wakes_no_coordinator(
+    make_bot: Any, make_settings: Any, db_url: str, zalo: FakeZalo, tmp_path: Path, text: str
+) -> None:
+    """Anh Tài relays what the police ask: help checking two workers' residence. It is kept
+    as his notice (before: an urgent incident, anh Quân alerted)."""
+    p = await park(make_bot, make_settings, db_url, zalo, tmp_path)
+    await p.says("tai", text, at("Mon", "09:00"), group=HD)
+    assert p.received(HD) == [MEMBERS_NOTICE]
+    assert p.received("quan") == []
+    assert await rows(p.bot, Incident) == 0
+
+
+async def test_a_members_urgent_thong_bao_of_workers_hurt_is_still_a_report(
+    make_bot: Any, make_settings: Any, db_url: str, zalo: FakeZalo, tmp_path: Path
+) -> None:
+    p = await park(make_bot, make_settings, db_url, zalo, tmp_path)
+    text = "thông báo khẩn: có 2 công nhân bị thương ở xưởng 3"
+    await p.says("tai", text, at("Mon", "09:00"), group=HD)
+    (alert,) = p.received("quan")
+    assert alert.startswith("🚨 KHẨN"), alert
+    assert await rows(p.bot, Incident) == 1

@@ -12,7 +12,7 @@ from handlers.parse import parse
 from models.tables import Ack, CheckIn, Incident, Member
 from tests import test_tasks_people as council_chat
 from tests.conftest import Bot, text_event
-from tests.test_incidents import bot, last, rows, say
+from tests.test_incidents import GROUP, bot, last, rows, say
 from tests.test_parse_alerts import alerts
 from tests.test_tasks_people import council
 
@@ -111,6 +111,154 @@ async def test_an_on_the_night_shift_is_checked_in(bot: Bot) -> None:
     assert "vào ca lúc" in last(bot, "u1"), last(bot, "u1")
     (row,) = await rows(bot, CheckIn)
     assert row.kind == "shift"
+
+
+# ------------------------------------------------------------- a shift's roll call is a check-in
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "@Bot ANTT ca chiều tổ bảo vệ May Việt đủ 4 người, em trực cổng chính",
+        "ca chieu to bao ve may viet du 4 nguoi, em truc cong chinh",
+        "ca 3 đủ quân số",
+        "ca 3 du quan so",
+        "quân số đủ 5/5",
+        "quan so du 5/5",
+        "tổ 2 đủ 4/4",
+        # short of people: still the shift reporting in, the shortage in the note
+        "ca 3 thiếu 1 người",
+        "ca 3 thieu 1 nguoi",
+        "ca 3 thiếu quân số",
+        "ca 3 thieu quan so",
+        "ca 3 chưa đủ quân số",
+        "ca 3 chua du quan so",
+    ],
+)
+def test_a_shifts_roll_call_is_a_check_in(text: str) -> None:
+    p = parse(text, SENT)
+    assert (p.type, p.category, p.severity, p.time) == ("check_in", None, None, None), p.to_dict()
+
+
+@pytest.mark.parametrize(
+    ("text", "kind"),
+    [
+        ("ca 3 đủ 4 người chưa?", "question"),
+        ("xe chở đủ 4 người", "other"),  # no team nor shift named
+        ("đủ 4 người", "other"),
+    ],
+)
+def test_a_head_count_that_is_no_roll_call(text: str, kind: str) -> None:
+    assert parse(text, SENT).type == kind, parse(text, SENT).to_dict()
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "@Bot ANTT ca chiều tổ bảo vệ May Việt đủ 4 người, em trực cổng chính",
+        "ca chieu to bao ve may viet du 4 nguoi, em truc cong chinh",
+    ],
+)
+async def test_an_calls_the_roll_of_his_shift_in_the_group(bot: Bot, text: str) -> None:
+    """An reports his team complete in the group: his shift start is recorded with what he
+    said, and he is answered there (before: silence, nothing recorded)."""
+    await say(bot, text, sender="u1", chat=GROUP, group=True)
+    assert last(bot, GROUP).startswith("✅ Đã ghi nhận"), last(bot, GROUP)
+    assert "vào ca lúc" in last(bot, GROUP)
+    (row,) = await rows(bot, CheckIn)
+    assert (row.kind, row.note) == ("shift", text.removeprefix("@Bot ANTT "))
+    assert await rows(bot, Incident) == []
+
+
+async def test_a_shift_short_of_people_is_recorded_as_said(bot: Bot) -> None:
+    await say(bot, "ca 3 thiếu 1 người", sender="u2", chat=GROUP, group=True)
+    (row,) = await rows(bot, CheckIn)
+    assert (row.kind, row.note) == ("shift", "ca 3 thiếu 1 người")
+    assert await rows(bot, Incident) == []
+    assert alerts(bot, "c1") == []
+
+
+# ------------------------------------------------- a request to verify people is no emergency
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Thông báo khẩn\nCông an KCN cần hỗ trợ xác minh 2 công nhân tạm trú",
+        "Thong bao khan\nCong an KCN can ho tro xac minh 2 cong nhan tam tru",
+        "Công an KCN cần hỗ trợ xác minh 2 công nhân tạm trú",
+        "cong an kcn can ho tro xac minh 2 cong nhan tam tru",
+        "Thông báo khẩn: đề nghị các đơn vị phối hợp xác minh 2 đối tượng khả nghi",
+        "thong bao khan: de nghi cac don vi phoi hop xac minh 2 doi tuong kha nghi",
+    ],
+)
+def test_a_notice_asking_to_verify_people_is_no_urgent_incident(text: str) -> None:
+    p = parse(text, SENT)
+    assert (p.type, p.severity) == ("other", None), p.to_dict()
+
+
+@pytest.mark.parametrize(
+    ("text", "category", "reasons"),
+    [
+        ("khẩn: cháy kho 2", "fire", ("urgent",)),
+        ("khan: chay kho 2", "fire", ("urgent",)),
+        ("thông báo khẩn: cháy kho 2", "fire", ("urgent",)),
+        ("thông báo khẩn: có 2 công nhân bị thương ở xưởng 3", "other", ("urgent", "injury")),
+        ("thong bao khan: co 2 cong nhan bi thuong o xuong 3", "other", ("urgent", "injury")),
+        ("cần hỗ trợ gấp ở cổng 2", "other", ("urgent",)),
+    ],
+)
+def test_a_real_urgent_report_stays_urgent(
+    text: str, category: str, reasons: tuple[str, ...]
+) -> None:
+    p = parse(text, SENT)
+    assert (p.type, p.category, p.severity, p.reasons) == ("incident", category, "high", reasons)
+
+
+# ------------------------------------------------ a weekday in an announcement is the coming one
+
+# SENT is Friday 27/11 22:00: last Wednesday was 25/11, the coming one is 02/12.
+
+
+@pytest.mark.parametrize(
+    ("text", "day"),
+    [
+        ("TB: công an KCN kiểm tra PCCC các doanh nghiệp từ thứ 4", "2026-12-02"),
+        ("TB: cong an KCN kiem tra PCCC cac doanh nghiep tu thu 4", "2026-12-02"),
+        ("thứ 4 tới công an kiểm tra PCCC", "2026-12-02"),
+        ("công an sẽ kiểm tra PCCC vào thứ 4", "2026-12-02"),
+        ("cong an se kiem tra PCCC vao thu 4", "2026-12-02"),
+        ("Kế hoạch: kiểm tra PCCC các doanh nghiệp từ thứ 4", "2026-12-02"),
+        ("Lịch cúp điện khu B thứ 3", "2026-12-01"),
+        ("thông báo: thứ 6 họp giao ban", "2026-12-04"),  # sent on a Friday: next week's
+        # what happened keeps the last one
+        ("mất điện từ thứ 4", "2026-11-25"),
+        ("thứ 4 có trộm vào kho 2", "2026-11-25"),
+        ("thu 4 toi co trom vao kho", "2026-11-25"),  # bare "toi": tối, the evening
+        ("Thứ 4 cháy kho 2, em sẽ báo cáo sau", "2026-11-25"),
+        ("TB: công an KCN đã kiểm tra PCCC các doanh nghiệp từ thứ 4", "2026-11-25"),
+        ("TB: cong an KCN da kiem tra PCCC cac doanh nghiep tu thu 4", "2026-11-25"),
+        ("thông báo: hôm thứ 4 có trộm vào kho 2", "2026-11-25"),
+    ],
+)
+def test_a_weekday_in_an_announcement_is_the_coming_one(text: str, day: str) -> None:
+    assert parse(text, SENT).to_dict()["time"] == {"date": day}, parse(text, SENT).to_dict()
+
+
+def test_an_announced_hour_later_on_the_day_itself_is_today() -> None:
+    friday_morning = datetime.fromisoformat("2026-11-27T08:00:00+07:00")
+    p = parse("Thông báo: 14h thứ 6 họp giao ban", friday_morning)
+    assert p.to_dict()["time"] == {"at": "2026-11-27T14:00"}, p.to_dict()
+
+
+async def test_the_inspection_announced_for_wednesday_is_filed_for_the_coming_one(
+    bot: Bot,
+) -> None:
+    """An relays the police's notice on Friday 27/11: the inspection is on 02/12, not the
+    Wednesday gone (before: "Lúc: ngày 25/11/2026")."""
+    await say(bot, "TB: công an KCN kiểm tra PCCC các doanh nghiệp từ thứ 4", sender="u1")
+    assert "ngày 02/12/2026" in last(bot, "u1"), last(bot, "u1")
+    assert "25/11" not in last(bot, "u1")
 
 
 # ---------------------------------------------------------------------- arrivals are check-ins

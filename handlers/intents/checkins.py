@@ -27,6 +27,11 @@ from models.tables import CheckIn
 
 _INSERT_CHECKIN = insert(cast_table(CheckIn))
 SHIFT_WORDS = ("vao ca", "nhan ca", "len ca", "bat dau ca", "truc ca")
+# Folded: a shift named, then its head count ("ca chiều tổ bảo vệ đủ 4 người", "ca 3 thiếu
+# quân số"): the shift's roll call, a shift start like "đã vào ca".
+ROLL_CALL_RE = re.compile(
+    r"\bca (?:\d+|sang|chieu|toi|dem|ngay|truc|[a-d])\b.*\b(?:quan so|du|thieu)\b"
+)
 # Folded: "đến muộn", "đi trễ 30 phút", "vào ca muộn": coming late, which is no absence.
 LATE_RE = re.compile(r"\b(?:den|di|toi|vao|vao ca|len ca|lam)\s+(?:muon|tre)\b")
 AWAY_RE = re.compile(r"\b(?:nghi|vang|khong den|khong toi|khong di)\b")
@@ -47,9 +52,10 @@ def checkin_kind(ctx: Context) -> str:
 
 @lru_cache(maxsize=1024)
 def names_shift(text: str) -> bool:
-    """Whether the text has shift words; kept per text ("đã vào ca" recurs every shift)."""
+    """Whether the text has shift words or a shift's roll call; kept per text ("đã vào ca"
+    recurs every shift)."""
     folded = fold(text).lower()
-    return any(w in folded for w in SHIFT_WORDS)
+    return any(w in folded for w in SHIFT_WORDS) or ROLL_CALL_RE.search(folded) is not None
 
 
 @lru_cache(maxsize=1024)

@@ -42,6 +42,7 @@ from handlers.parse.scanning import (
     _people_inside,
     _read,
     _responder_clauses,
+    _roll_call_clauses,
     _scan,
     _someone_trapped,
     _thing_scraped,
@@ -161,6 +162,13 @@ def _analyse_text(
         tally = _tally(lex, scan, directed, responding)
     arrived = _arrived_clauses(lex, ltoks, ftoks)
     tally.checkin += lex.arrival_weight * sum(not scan.questions[c] for c in arrived)
+    called = _roll_call_clauses(lex, ltoks, ftoks) if not tally.notice else frozenset()
+    if called:
+        # "ca chiều tổ bảo vệ đủ 4 người": the shift reporting in, unless asked or told to
+        if not directed:
+            directed = _directed_clauses(lex, ltoks, ftoks)
+        counted = sum(not scan.questions[c] and c not in directed for c in called)
+        tally.checkin += lex.roll_weight * counted
     tally.ack += emo_ack
     tally.nack += emo_nack
     tally.others_replies()

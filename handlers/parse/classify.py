@@ -18,11 +18,13 @@ from handlers.parse.vocabulary import (
     _PREVENTED,
     _SEV,
     LIGHT_INJURY,
+    REQUEST,
     TRAPPED,
     _Entry,
     _Lexicon,
 )
 
+URGENT = "urgent"  # the reason of "khẩn", "gấp", "cứu với"
 SCRATCH = "scratch"  # the reason of a thing scraped ("xe bị trầy xước"): low
 STUCK = "equipment"  # what a thing stuck is ("thẻ bị kẹt trong máy")
 # Evidence from words typed without doubt that makes a category on its own (one clear word).
@@ -37,6 +39,7 @@ class _Tally:
 
     clear = ack = nack = checkin = absent = notice = 0.0
     found = 0.0  # words of a report that found something ("phát hiện", "tạm giữ")
+    request = False  # a request to verify or to work together ("cần hỗ trợ xác minh")
     exact = question = intrusion = drill = denied = False
     joke = False  # laughter and no detail of a report (no place, time, people, phone)
     warned = False  # incident words that name what to avoid ("kẻo mất trộm")
@@ -202,8 +205,10 @@ def _tally(
         elif kind == _FOUND:
             if not negated:
                 t.found += w
-        elif kind == _NOTICE and clause == 0 and not negated:
-            t.notice += w
+        elif kind == _NOTICE and not negated:
+            t.request = t.request or entry.why == REQUEST
+            if clause == 0:
+                t.notice += w
     if t.hints_only and t.last_incident >= 0 and scan.causes:
         _explain_signs(t, scan)
     t.others_replies()  # before the causes: a report's replies are no reply to explain
@@ -277,8 +282,9 @@ def _decide(
         # A smell, smoke or a noise (even a loud bang) that was checked and found fine is an
         # all-clear.
         checked = t.hints_only and t.verdict > t.last_incident and not t.firm_high
-        # A timetable or a meeting notice names things without reporting them.
-        notice = t.notice >= 1.0 and best_cat in lex.notice_yields and not t.high
+        # A timetable or a meeting notice names things without reporting them; a request's
+        # "khẩn" is its priority ("Thông báo khẩn: … cần hỗ trợ xác minh …").
+        notice = t.notice >= 1.0 and best_cat in lex.notice_yields and not _grave(t)
         notice = notice or t.notice >= STRONG_NOTICE  # a list of hotlines names every danger
         # "báo nhầm", "không phải cháy": the alarm was false.
         false_alarm = t.denied and not t.high
@@ -325,11 +331,19 @@ def _decide(
     return kind, None, _clamp(0.5 + 0.1 * min(score, 4.0) - penalty), ambiguous
 
 
+def _grave(t: _Tally) -> list[str]:
+    """The reasons that make the incident high, but for the urgency of a notice that asks for
+    help with a check ("Thông báo khẩn / … cần hỗ trợ xác minh …"): how soon to answer, not
+    danger."""
+    asks = t.request and t.notice >= 1.0
+    return [why for why in t.high if not (asks and why == URGENT)]
+
+
 def _severity(
     lex: _Lexicon, t: _Tally, category: str, emergency: bool, people: int | None, night: bool
 ) -> tuple[str, tuple[str, ...]]:
     """An incident's severity and the short words saying why (none for the default)."""
-    high = list(t.high)
+    high = _grave(t)
     if emergency:
         _add(high, "emergency_call")
     if people is not None and people >= lex.crowd_high_by_category.get(category, lex.crowd_high):

@@ -578,6 +578,47 @@ def _arrives(lex: _Lexicon, ltoks: list[str], ftoks: list[str], a: int, b: int) 
     return done and all(ft in tail for ft in ftoks[k:b])
 
 
+def _roll_call_clauses(lex: _Lexicon, ltoks: list[str], ftoks: list[str]) -> frozenset[int]:
+    """The clauses that call the roll of the sender's shift: "ca chiều tổ bảo vệ đủ 4 người",
+    "tổ 2 thiếu 1 người" (lexicon `roll_call`)."""
+    if lex.roll_count_words.isdisjoint(ftoks):
+        return frozenset()
+    return _clauses_where(_calls_roll, lex, ltoks, ftoks)
+
+
+def _calls_roll(lex: _Lexicon, ltoks: list[str], ftoks: list[str], a: int, b: int) -> bool:
+    """Whether tokens a..b, one clause, name a team or shift and then its head count full or
+    short ("ca 3 đủ 4 người", "quân số thiếu 1/5")."""
+    k, team = a, False
+    while k < b:
+        if not team:
+            size = lex.roll_teams.at(ltoks, ftoks, k, b)
+            team = bool(size)
+            k += size or 1
+            continue
+        size = lex.roll_counts.at(ltoks, ftoks, k, b)
+        if size and lex.roll_not_after.has(ltoks[k - 1], ltoks != ftoks):
+            size = 0  # "tối thiểu 2 người": a minimum
+        if size and _head_count_at(lex, ltoks, ftoks, k + size, b):
+            return True
+        k += size or 1
+    return False
+
+
+FRACTION = 2  # "4/4" is two number tokens
+
+
+def _head_count_at(lex: _Lexicon, ltoks: list[str], ftoks: list[str], k: int, b: int) -> bool:
+    """Whether a head count stands at k: a number maybe ("4", "4/4"), then whom it counts
+    (người, quân số, a people noun); a fraction alone counts too ("đủ 5/5")."""
+    digits = 0
+    while k < b and digits < FRACTION and ftoks[k].isdigit():
+        k, digits = k + 1, digits + 1
+    if k < b and (lex.roll_counted.at(ltoks, ftoks, k, b) or lex.persons.at(ltoks, ftoks, k, b)):
+        return True
+    return digits == FRACTION
+
+
 def _responder_clauses(lex: _Lexicon, ltoks: list[str], ftoks: list[str]) -> frozenset[int]:
     """The clauses that say the fire brigade or the police are coming or there: "xe cứu hỏa
     tới nơi rồi", "công an đã có mặt" (lexicon `responders`)."""

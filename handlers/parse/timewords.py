@@ -185,6 +185,8 @@ def _time_spec(lex: _Lexicon, text: str, low: str, marks: int, accented: bool) -
         weekday = 6 if m.group("sun") else lex.weekday_num[fold(m.group("wd"))]
         week = fold(m.group("week") or m.group("week2") or "")
         week = {"roi": "truoc", "toi": "sau"}.get(week, week)
+        if not week and _announced(lex, low, m, accented):
+            week = COMING
         spans.append((m.start(), m.end()))
 
     month_day: tuple[int, int, int | None] | None = None
@@ -205,6 +207,8 @@ def _time_spec(lex: _Lexicon, text: str, low: str, marks: int, accented: bool) -
                     continue
                 if d_s == "24" and mo_s == "7" and not y_s:
                     continue  # "trực 24/7"
+                if not y_s and _head_count(lex, low, m, accented):
+                    continue  # "quân số đủ 5/5", "4/4 người"
             year = int(y_s) + (2000 if len(y_s) == 2 else 0) if y_s else None
             try:
                 date(year or 2000, int(mo_s), int(d_s))  # 2000 is a leap year: 29/2 is valid
@@ -246,6 +250,33 @@ def _time_spec(lex: _Lexicon, text: str, low: str, marks: int, accented: bool) -
         week=week,
         month_day=month_day,
         future=month_day is not None and lex.future_re.search(low) is not None,
+    )
+
+
+COMING: Final = "coming"  # a weekday said in an announcement: the next one to come
+
+
+def _announced(lex: _Lexicon, low: str, m: re.Match[str], accented: bool) -> bool:
+    """Whether the weekday `m` is said in an announcement of what will happen (lexicon
+    `time.will`): "thứ 4 tới", "sẽ kiểm tra vào thứ 4", "TB: … từ thứ 4"; not with a word of
+    it done ("đã kiểm tra") nor after "hôm" ("hôm thứ 4")."""
+    if lex.weekday_past_before.has(_prev_word(low, m.start()), accented):
+        return False
+    if lex.done_re.search(low):
+        return False
+    if m.group("coming"):
+        return True  # "thứ 4 tới", typed with its mark: bare "toi" may be tối
+    start = max((low.rfind(c, 0, m.start()) for c in ".,;:!?\n"), default=-1) + 1
+    ends = [k for k in (low.find(c, m.end()) for c in ".,;:!?\n") if k >= 0]
+    clause = low[start : min(ends, default=len(low))]
+    return lex.weekday_will_re.search(clause) is not None or lex.announce_re.match(low) is not None
+
+
+def _head_count(lex: _Lexicon, low: str, m: re.Match[str], accented: bool) -> bool:
+    """Whether a day/month shape is a head count: after "đủ, thiếu" or before a people noun."""
+    after = _next_word(low, m.end())
+    return lex.count_before.has(_prev_word(low, m.start()), accented) or bool(
+        after and lex.persons.at([after], [fold(after)], 0, 1)
     )
 
 
@@ -315,6 +346,12 @@ def _resolve_time(spec: _TimeSpec, now: datetime) -> datetime | date | None:
             future_ok = True
         elif spec.week == "nay":
             base = monday + timedelta(days=spec.weekday)
+        elif spec.week == COMING:
+            days = (spec.weekday - today.weekday()) % 7
+            if not days and (spec.clock is None or dtime(*spec.clock) <= now.time()):
+                days = 7  # "TB: thứ 6 họp" sent on Friday: next week's ("14h thứ 6": today's)
+            base = today + timedelta(days=days)
+            future_ok = True
         else:
             base = today - timedelta(days=(today.weekday() - spec.weekday) % 7)
         weekday_base = True

@@ -48,6 +48,9 @@ _SCOPE_SHORT, _SCOPE_CLAUSE = 1, 2
 M_TIME = M_DAYPART | M_WEEKDAY | M_AGO  # any time word that needs no digit
 RESPONDER_SERVICES: Final = ("fire", "police")  # who may come to an incident (lexicon)
 LIGHT_INJURY: Final = "light_injury"  # the reason of a scrape, a light burn (never urgent)
+REQUEST: Final = (
+    "request"  # a notice phrase that asks for help with a check ("cần hỗ trợ xác minh")
+)
 TRAPPED: Final = "trapped"  # the reason of someone trapped, high only when a person is named
 
 
@@ -272,6 +275,7 @@ class _Lexicon:
         self.directive_calls = frozenset(fold(_norm(w)) for w in directive.get("calls") or ())
         self.directive_done = _Phrases(directive.get("done") or ())
         self._arrival(data.get("arrival") or {})
+        self._roll_call(data.get("roll_call") or {})
         self._responders(data.get("responders") or {})
         # What a question names of an incident under way, by category (followups.py).
         self.asked_about = {
@@ -310,6 +314,7 @@ class _Lexicon:
         self._company(data["company"])
         self._people(data["people"])
         self._time(data["time"])
+        self.done_re = re.compile(rf"{_starts(map(_norm, settled.get('done') or ()))}(?!\w)")
         # Word sets hold interned words, like the tokens (scanning._read_chunk): a message's
         # words are then found in them by identity.
         for name, value in list(vars(self).items()):
@@ -341,6 +346,15 @@ class _Lexicon:
         self.arrival_places = _Phrases(spec.get("places") or ())
         self.arrival_done = _Phrases(spec.get("done") or ())
         self.arrival_after = frozenset(fold(_norm(w)) for w in spec.get("after") or ())
+
+    def _roll_call(self, spec: Mapping[str, Any]) -> None:
+        """The words of a shift's roll call ("ca 3 đủ 4 người"): see the lexicon's `roll_call`."""
+        self.roll_weight = float(spec.get("weight", 0))
+        self.roll_teams = _Phrases(spec.get("teams") or ())
+        self.roll_counts = _Phrases([*(spec.get("full") or ()), *(spec.get("short") or ())])
+        self.roll_count_words = frozenset(self.roll_counts.by_first)
+        self.roll_counted = _Phrases(spec.get("counted") or ())
+        self.roll_not_after = _Words(spec.get("not_after") or ())
 
     def _responders(self, spec: Mapping[str, Any]) -> None:
         """The words of responders coming ("xe cứu hỏa tới nơi rồi"): see the lexicon's
@@ -621,6 +635,11 @@ class _Lexicon:
         self.weekday_not_after = _Words(spec["weekday_not_after"])
         self.address_before = _Words(spec["address_before"])
         self.address_after = _Words(spec["address_after"])
+        self.count_before = _Words(spec.get("count_before") or ())
+        self.weekday_will_re = re.compile(rf"{_starts(map(_norm, spec.get('will') or ()))}(?!\w)")
+        openers = _starts(map(_norm, spec.get("announce_openers") or ()))
+        self.announce_re = re.compile(rf"\s*{openers}(?!\w)")
+        self.weekday_past_before = _Words(spec.get("past_before") or ())
         self.future_markers = tuple(_norm(p) for p in spec["future_markers"])
         self.future_re = re.compile(rf"{_starts(self.future_markers)}(?!\w)")
         # After the hour: minutes, "rưỡi" (half past) or "kém 15" (a quarter to).
@@ -659,7 +678,7 @@ class _Lexicon:
         self.weekday_re = re.compile(
             rf"(?<!\w)(?:{_vi('thứ')}\s?(?P<wd>{_alt(weekdays)})|(?P<sun>{_vi('chủ nhật')}))"
             rf"(?:\s+{_vi('tuần')}\s+(?P<week>{_alt(['trước', 'rồi', 'này', 'sau', 'tới'])})"
-            rf"|\s+(?P<week2>{_vi('này')}))?(?!\w)"
+            rf"|\s+(?P<week2>{_vi('này')})|\s+(?P<coming>tới|sắp tới))?(?!\w)"
         )
         self.date_re = re.compile(
             r"(?P<d>[0-9](?<![\w/.\-][0-9])[0-9]?)/(?P<mo>[0-9]{1,2})(?:/(?P<y>[0-9]{4}|[0-9]{2}))?"
