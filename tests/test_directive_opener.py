@@ -184,3 +184,29 @@ async def test_a_members_urgent_thong_bao_of_workers_hurt_is_still_a_report(
     (alert,) = p.received("quan")
     assert alert.startswith("🚨 KHẨN"), alert
     assert await rows(p.bot, Incident) == 1
+
+
+@pytest.mark.parametrize("text", ["Thông báo: cháy kho 2", "TB: cháy kho 2 cty May Việt rồi"])
+async def test_a_members_thong_bao_of_a_fire_without_khan_still_wakes_quan(
+    make_bot: Any, make_settings: Any, db_url: str, zalo: FakeZalo, tmp_path: Path, text: str
+) -> None:
+    """Without "khẩn", a fire relayed as a notice read as a notice: the group heard "Bot đã
+    lưu tin" and nobody was alerted. A fire at a numbered place is the fire."""
+    p = await park(make_bot, make_settings, db_url, zalo, tmp_path)
+    await p.says("tai", text, at("Mon", "09:00"), group=HD)
+    (alert,) = p.received("quan")
+    assert alert.startswith("🚨 KHẨN: cháy/nổ"), alert
+    assert MEMBERS_NOTICE not in p.received(HD)
+    assert await rows(p.bot, Incident) == 1
+
+
+async def test_a_notice_of_the_years_fires_or_a_drill_wakes_nobody(
+    make_bot: Any, make_settings: Any, db_url: str, zalo: FakeZalo, tmp_path: Path
+) -> None:
+    p = await park(make_bot, make_settings, db_url, zalo, tmp_path)
+    for text in (
+        "Thông báo: 6 tháng đầu năm, các KCN trong tỉnh xảy ra 12 vụ cháy, giảm 3 vụ",
+        "Thông báo: 14h chiều nay diễn tập PCCC tại xưởng 2, giả định cháy kho",
+    ):
+        await p.says("tai", text, at("Mon", "09:00"), group=HD)
+    assert p.received("quan") == []

@@ -21,7 +21,7 @@ from typing import Final
 from zoneinfo import ZoneInfo
 
 from handlers.parse import learned
-from handlers.parse.classify import _decide, _rules_settle, _severity, _tally
+from handlers.parse.classify import _decide, _rules_settle, _severity, _tally, _Tally
 from handlers.parse.commands import (
     _COMMANDS,
     _EMOTICON_RE,
@@ -81,7 +81,8 @@ FALSE_ALARM_CONFIDENCE: Final = 0.7
 # A leave asked for in so many words ("xin nghỉ", "nghỉ phép", "xin vắng": one phrase of this
 # weight, not "nghỉ" twice in a holiday notice): the model's "other" does not overrule it.
 SURE_ABSENCE: Final = 3.0
-STRONG_FIRE: Final = 3.5  # fire evidence the learned opinion may not overrule (cháy xưởng...)
+STRONG_FIRE: Final = 3.5
+RELAYED_FIRE_CONFIDENCE: Final = 0.8  # fire evidence the learned opinion may not overrule (cháy xưởng...)
 Opinion = Callable[[Sequence[str], str, str | None, bool], tuple[str, str | None]]
 # The end of a sentence that another follows: a full stop, "!" or "?" and a space, or a line
 # break, before a word (not before a trailing emoji).
@@ -106,6 +107,18 @@ def _what_now_apart(norm: str, body: str) -> tuple[str, str]:
     for k in cuts:
         norm, body = f"{norm[:k]},{norm[k + 1 :]}", f"{body[:k]},{body[k + 1 :]}"
     return norm, body
+
+
+def _fire_relayed(tally: _Tally, places: Sequence[Place]) -> bool:
+    """A notice whose words are a fire at a place with a code ("kho 2", "xưởng 3"), not a
+    drill, not denied, nothing else reported: no campaign or year's figures, the fire."""
+    return (
+        tally.notice >= 1.0
+        and tally.inc.get("fire", 0.0) >= STRONG_FIRE
+        and len(tally.inc) == 1
+        and not (tally.drill or tally.denied or tally.clear)
+        and any(p.code for p in places)
+    )
 
 
 def _asks_leave(signals: Sequence[tuple[_Entry, int, int, int, bool, bool]]) -> bool:
@@ -218,6 +231,13 @@ def _analyse_text(
         if revised != (kind, category):
             kind, category = revised
             ambiguous = ambiguous and kind == "incident"
+    if kind == "other" and command is None and _fire_relayed(tally, places):
+        # "Thông báo: cháy kho 2": a notice that names a fire at a numbered or named place is
+        # the fire, relayed (a notice's fire is usually a campaign or the year's figures, which
+        # name no such place).
+        kind, category = "incident", "fire"
+        confidence = max(confidence, RELAYED_FIRE_CONFIDENCE)
+        ambiguous = scan.ambiguous
     if kind != "incident" and command is None and (tally.clear or tally.checkin):
         excepted = None
         if lex.exception_re.search(body):
