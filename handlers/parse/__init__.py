@@ -21,7 +21,7 @@ from typing import Final
 from zoneinfo import ZoneInfo
 
 from handlers.parse import learned
-from handlers.parse.classify import _decide, _rules_settle, _severity, _tally, _Tally
+from handlers.parse.classify import _decide, _rules_settle, _severity, _Tally, _tally
 from handlers.parse.commands import (
     _COMMANDS,
     _EMOTICON_RE,
@@ -81,8 +81,8 @@ FALSE_ALARM_CONFIDENCE: Final = 0.7
 # A leave asked for in so many words ("xin nghỉ", "nghỉ phép", "xin vắng": one phrase of this
 # weight, not "nghỉ" twice in a holiday notice): the model's "other" does not overrule it.
 SURE_ABSENCE: Final = 3.0
-STRONG_FIRE: Final = 3.5
-RELAYED_FIRE_CONFIDENCE: Final = 0.8  # fire evidence the learned opinion may not overrule (cháy xưởng...)
+STRONG_FIRE: Final = 3.5  # fire evidence the learned opinion may not overrule (cháy xưởng...)
+RELAYED_FIRE_CONFIDENCE: Final = 0.8  # "Thông báo: cháy kho 2": the fire, relayed
 Opinion = Callable[[Sequence[str], str, str | None, bool], tuple[str, str | None]]
 # The end of a sentence that another follows: a full stop, "!" or "?" and a space, or a line
 # break, before a word (not before a trailing emoji).
