@@ -12,9 +12,11 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
+from sqlalchemy import select
 
 from handlers.clock import FixedClock
 from models.roster import import_roster_csv
+from models.tables import Message
 from tests.conftest import Bot, member_says
 from tests.engagement_helpers import GROUPS, MAY
 
@@ -98,3 +100,27 @@ async def test_a_leave_asked_with_its_reason_is_a_leave(bot: Bot, text: str) -> 
     assert await answer(bot, "u2", text, group=None) == (
         "Đã ghi nhận anh Nam nghỉ đến 11/12. Cảm ơn anh đã báo trước."
     )
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "anh Nam xin nghỉ hôm nay",
+        "ca 3 có 1 bạn ốm xin nghỉ, em trực thay",
+        "đồng chí Sơn xin vắng buổi họp chiều nay",
+    ],
+)
+async def test_someone_elses_absence_is_not_the_senders(bot: Bot, text: str) -> None:
+    """Chị Hoa tells the group a colleague is away. She was answered "Đã ghi nhận chị Hoa báo
+    vắng hôm nay" and counted on leave herself; she is here, covering."""
+    await member_says(bot, "u3", NAMES["u3"], "@Bot ANTT " + text, MAY)
+    said = [line.text for line in bot.store.bot_lines(MAY)]
+    assert not any("chị Hoa báo vắng" in t or "chị Hoa nghỉ" in t for t in said), said
+    async with bot.sessions() as s:
+        kinds = (await s.execute(select(Message.type).where(Message.member_pk == 3))).scalars()
+        assert "absent" not in list(kinds)
+
+
+async def test_her_own_absence_after_calling_someone_is_hers(bot: Bot) -> None:
+    for text in ("anh ơi em xin nghỉ hôm nay", "chị xin nghỉ chiều nay nhé"):
+        assert (await answer(bot, "u3", text)).startswith("Đã ghi nhận chị Hoa báo vắng"), text

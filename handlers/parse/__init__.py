@@ -39,6 +39,7 @@ from handlers.parse.scanning import (
     _arrived_clauses,
     _directed_clauses,
     _fire_alarm_false,
+    _others_absent_clauses,
     _people_inside,
     _read,
     _responder_clauses,
@@ -121,6 +122,13 @@ def _fire_relayed(tally: _Tally, places: Sequence[Place]) -> bool:
     )
 
 
+def _only_in(
+    signals: Sequence[tuple[_Entry, int, int, int, bool, bool]], clauses: frozenset[int]
+) -> bool:
+    """Whether every incident signal lies in `clauses`."""
+    return all(clause in clauses for e, _n, clause, *_ in signals if e.kind == _INC)
+
+
 def _asks_leave(signals: Sequence[tuple[_Entry, int, int, int, bool, bool]]) -> bool:
     """Whether a signal, not negated, asks for leave in so many words (SURE_ABSENCE)."""
     return any(
@@ -164,10 +172,13 @@ def _analyse_text(
     accented = bool(marks & M_ACCENTED)
     scan = _scan(lex, ltoks, ftoks, accented)
     tally = _tally(lex, scan)
-    directed = responding = frozenset[int]()
+    directed = responding = others = frozenset[int]()
     if tally.checkin or tally.absent or tally.ack:
         # a reminder to others: its check-in words are not the sender's
         directed = _directed_clauses(lex, ltoks, ftoks)
+        if tally.absent:  # "anh Nam xin nghỉ hôm nay": someone else's, not the sender's
+            others = _others_absent_clauses(lex, ltoks, ftoks)
+            directed |= others
     if tally.inc or tally.checkin:
         # the fire brigade or the police coming: its words report no new incident
         responding = _responder_clauses(lex, ltoks, ftoks)
@@ -211,6 +222,10 @@ def _analyse_text(
         timed = spec is not None and spec.clock is not None
         tally.joke = not (places or people or phones or emergency or timed)
     kind, category, confidence, ambiguous = _decide(lex, tally, scan.ambiguous, timing)
+    if others and kind == "incident" and _only_in(scan.signals, others):
+        # "đồng chí Hạnh bị ốm phải nhập viện, đề nghị bố trí người trực thay": someone's
+        # absence told, the illness its reason; no report of an incident.
+        kind, category = "other", None
     joke = tally.joke and kind != "incident"  # the rules' call: the model does not see laughter
     # "nhớ khóa cửa kẻo mất trộm": every incident word names what to avoid, the rules' call too
     # (the model sees the words, not the warning).
@@ -227,6 +242,10 @@ def _analyse_text(
         if kind == "absent" and revised[0] == "other" and _asks_leave(scan.signals):
             # "em xin phép nghỉ từ thứ 4 đến thứ 6 tuần này để về quê có việc": the model,
             # unsure of a long request, would lose a leave the rules read plainly.
+            revised = (kind, category)
+        if others and not tally.absent and kind == "other":
+            # The absence words are someone else's ("anh Nam xin nghỉ"), and what the model
+            # reads in them too (their illness is no report).
             revised = (kind, category)
         if revised != (kind, category):
             kind, category = revised

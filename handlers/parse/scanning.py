@@ -538,6 +538,85 @@ def _directed_clauses(lex: _Lexicon, ltoks: list[str], ftoks: list[str]) -> froz
     return _clauses_where(_directs, lex, ltoks, ftoks)
 
 
+def _others_absent_clauses(lex: _Lexicon, ltoks: list[str], ftoks: list[str]) -> frozenset[int]:
+    """The clauses whose absence is someone else's: "anh Nam xin nghỉ hôm nay", "ca 3 có 1
+    bạn ốm xin nghỉ" (lexicon `others_absent`); "anh ơi em xin nghỉ" stays the sender's."""
+    return _clauses_where(_someone_else_away, lex, ltoks, ftoks)
+
+
+def _someone_else_away(lex: _Lexicon, ltoks: list[str], ftoks: list[str], a: int, b: int) -> bool:
+    """Whether the subject before the clause's first absence word is another person: one
+    counted ("1 bạn", "có người", "2 cn"), or, with no word of the sender, a title and a name
+    ("anh Nam", "đồng chí Hùng"). A title alone ("chị xin nghỉ") is the sender speaking."""
+    spec = lex.others_absent
+    named = spec.titles | spec.people
+    # "bạn" folds like "bận" (busy, an absence word): a person's word is never the absence.
+    end = next(
+        (k for k in range(a, b) if ftoks[k] not in named and _absent_at(lex, ltoks, ftoks, k, b)),
+        b,
+    )
+    if end in (a, b):
+        return False
+    units = _units(ltoks[a:end], ftoks[a:end], named | spec.counts, spec.typed)
+    for k, (unit, _word) in enumerate(units):
+        before = units[k - 1][0] if k else ""
+        if unit in spec.people and (before in spec.counts or before.isdigit()):
+            return True
+    if any(unit in spec.senders for unit, _ in units):
+        return False
+    return any(
+        unit in spec.titles
+        and k + 1 < len(units)
+        and units[k + 1][1] not in lex.vocative
+        and units[k + 1][0] not in named
+        and units[k + 1][1] not in spec.not_names
+        for k, (unit, _word) in enumerate(units)
+    )
+
+
+# Typed bare, "ban" is as often bàn (a table, to discuss) or bận (busy) as bạn.
+_BARE_UNSURE: Final = frozenset({"ban"})
+
+
+def _units(
+    ltoks: list[str], ftoks: list[str], phrases: frozenset[str], typed: frozenset[str]
+) -> list[tuple[str, str]]:
+    """(as a word of `phrases`, folded) for each word, two joined where together they are one
+    ("dong chi"). A word typed with marks counts as one of `phrases` only as `typed` holds it:
+    "bàn chuyện" is no "bạn Chuyện"."""
+    out: list[tuple[str, str]] = []
+    k = 0
+    while k < len(ftoks):
+        size = 2 if k + 1 < len(ftoks) and " ".join(ftoks[k : k + 2]) in phrases else 1
+        folded = " ".join(ftoks[k : k + size])
+        as_typed = " ".join(ltoks[k : k + size])
+        plain = as_typed in typed or (as_typed == folded and folded not in _BARE_UNSURE)
+        out.append((folded if plain else f"~{folded}", folded))
+        k += size
+    return out
+
+
+def _absent_at(lex: _Lexicon, ltoks: list[str], ftoks: list[str], k: int, b: int) -> bool:
+    """Whether an absence phrase surely starts at token k: typed as it is, or typed bare where
+    it is no other word ("nghi" may be nghi, suspected; "om" ôm, carrying)."""
+    slot = lex.first.get(ftoks[k])
+    if slot is None:
+        return False
+    multi, single = slot
+    groups = list(multi.get(ftoks[k + 1], ())) if multi and k + 1 < b else []
+    if single is not None:
+        groups.append(single)
+    for g in groups:
+        if tuple(ftoks[k : k + g.size]) != g.ftoks:
+            continue
+        typed = tuple(ltoks[k : k + g.size])
+        if any(e.kind == _ABSENT and e.toks == typed for e in g.entries):
+            return True
+        if all(e.kind == _ABSENT for e in g.entries) and typed == g.ftoks:
+            return True
+    return False
+
+
 def _arrived_clauses(lex: _Lexicon, ltoks: list[str], ftoks: list[str]) -> frozenset[int]:
     """The clauses in which the sender says he has arrived: "em tới nơi rồi", "e tới cổng 2
     rồi", "đã đến" (lexicon `arrival`)."""

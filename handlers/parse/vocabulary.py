@@ -195,6 +195,34 @@ class _Words:
         )
 
 
+@dataclass(frozen=True, slots=True)
+class _OthersAbsent:
+    """Whose absence a clause tells (lexicon `others_absent`), as folded single words."""
+
+    titles: frozenset[str]
+    people: frozenset[str]
+    counts: frozenset[str]
+    senders: frozenset[str]
+    not_names: frozenset[str]
+    typed: frozenset[str]  # every word above as written, marks kept
+
+    @classmethod
+    def of(cls, spec: Mapping[str, Any]) -> _OthersAbsent:
+        def words(key: str) -> frozenset[str]:
+            return frozenset(fold(_norm(w)) for w in spec.get(key) or ())
+
+        keys = ("titles", "people", "counts", "senders", "not_names")
+        typed = frozenset(_norm(w) for key in keys for w in spec.get(key) or ())
+        return cls(
+            titles=words("titles"),
+            people=words("people"),
+            counts=words("counts"),
+            senders=words("senders"),
+            not_names=words("not_names"),
+            typed=typed,
+        )
+
+
 class _Phrases:
     """Phrases found at a token position: typed with their marks, or bare."""
 
@@ -274,6 +302,7 @@ class _Lexicon:
         self.directive_addressees = _Phrases(directive.get("addressees") or ())
         self.directive_calls = frozenset(fold(_norm(w)) for w in directive.get("calls") or ())
         self.directive_done = _Phrases(directive.get("done") or ())
+        self.others_absent = _OthersAbsent.of(data.get("others_absent") or {})
         self._arrival(data.get("arrival") or {})
         self._roll_call(data.get("roll_call") or {})
         self._responders(data.get("responders") or {})
