@@ -169,3 +169,29 @@ def test_every_timeline_step_has_one_name_in_chat_and_on_the_page() -> None:
     for name, table in text_tables():  # no second timeline table hides in the texts
         if table is not labels.EVENT:
             assert not {"escalation_done", "withdrawn", "corrected"} <= set(table), name
+
+
+def test_every_dashboard_page_is_named_as_its_menu_names_it() -> None:
+    """The menu's word for a page is the page's title and heading: the reports page read
+    "Báo cáo" in the menu, "Sự việc" in the browser tab and "Sự việc được báo" on the page,
+    the incidents page's own name."""
+    templates = Path(__file__).parent.parent / "bot" / "dashboard" / "templates"
+    menu = dict(
+        re.findall(
+            r'<a href="/dashboard/(\w+)" [^>]*>([^<]+)</a>', (templates / "base.html").read_text()
+        )
+    )
+    checked = 0
+    for page, name in menu.items():
+        path = templates / f"{page}.html"
+        if not path.exists():
+            continue
+        text = path.read_text()
+        title = re.search(r"{% block title %}(.*?){% endblock %}", text)
+        heading = re.search(r"<h1>(.*?)</h1>", text)
+        if title is None or heading is None:
+            continue
+        # A page may say more after its name ("Toàn tỉnh tuần 49"), never another name.
+        assert title.group(1).startswith(name) and heading.group(1).startswith(name), page
+        checked += 1
+    assert checked >= 4
