@@ -599,16 +599,7 @@ def _units(
 def _absent_at(lex: _Lexicon, ltoks: list[str], ftoks: list[str], k: int, b: int) -> bool:
     """Whether an absence phrase surely starts at token k: typed as it is, or typed bare where
     it is no other word ("nghi" may be nghi, suspected; "om" ôm, carrying)."""
-    slot = lex.first.get(ftoks[k])
-    if slot is None:
-        return False
-    multi, single = slot
-    groups = list(multi.get(ftoks[k + 1], ())) if multi and k + 1 < b else []
-    if single is not None:
-        groups.append(single)
-    for g in groups:
-        if tuple(ftoks[k : k + g.size]) != g.ftoks:
-            continue
+    for g in _groups_at(lex, ftoks, k, b):
         typed = tuple(ltoks[k : k + g.size])
         if any(e.kind == _ABSENT and e.toks == typed for e in g.entries):
             return True
@@ -937,14 +928,16 @@ def _directs(lex: _Lexicon, ltoks: list[str], ftoks: list[str], a: int, b: int) 
 
 def _reply_at(lex: _Lexicon, ftoks: list[str], k: int, b: int) -> bool:
     """Whether a check-in, absence or acknowledgement phrase starts at token k (folded)."""
+    return any(any(e.kind in _REPLIES for e in g.entries) for g in _groups_at(lex, ftoks, k, b))
+
+
+def _groups_at(lex: _Lexicon, ftoks: list[str], k: int, b: int) -> list[_Group]:
+    """The lexicon's phrases (their readings) that start at token k and end by token b."""
     slot = lex.first.get(ftoks[k])
     if slot is None:
-        return False
+        return []
     multi, single = slot
     groups = list(multi.get(ftoks[k + 1], ())) if multi and k + 1 < b else []
     if single is not None:
         groups.append(single)
-    return any(
-        tuple(ftoks[k : k + g.size]) == g.ftoks and any(e.kind in _REPLIES for e in g.entries)
-        for g in groups
-    )
+    return [g for g in groups if tuple(ftoks[k : k + g.size]) == g.ftoks]
