@@ -88,11 +88,20 @@ async def test_the_intruder_caught_is_how_sv1_ended_not_a_drugs_incident(
     assert said(bot, "u2")[-1] == (
         f'Đã bổ sung vào sự việc SV1: "{caught}". Cảm ơn anh! Bot đã báo thêm cho anh Quân.'
     )
-    # Quân, about to get up for it, reads how it ended: news, not another alarm.
+    # Quân, about to get up for it, reads how it ended: news, not another alarm, and he is
+    # not woken every ten minutes to take what the police already have.
     assert said(bot, "u1")[alerts:] == [
         f'Sự việc SV1 (đối tượng khả nghi tại xưởng 5, Cty May Viet): anh Tài báo thêm "{caught}".'
+        " Bot thôi nhắc khẩn; sự việc vẫn mở đến khi có người gõ /xong SV1."
     ]
     assert await details(bot) == [caught]
+    heard = len(said(bot, "u1"))
+    for _ in range(3):
+        bot.clock.advance(timedelta(minutes=10))
+        await bot.runtime.run_job("incident_escalation")
+        await bot.drain()
+    assert len(said(bot, "u1")) == heard
+    assert await incidents(bot) == [("suspicious", "reported")]
 
 
 async def test_a_drugs_report_of_its_own_stays_one(bot: Bot) -> None:

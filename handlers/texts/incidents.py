@@ -190,6 +190,8 @@ DETAIL_PASSED_ON = " Bot đã báo thêm cho {names}."
 DETAIL_TO_ALERTED = '🚨 Sự việc {code} ({category}{where}): {who} báo thêm "{words}".'
 # How a reported incident went ("2 đối tượng bỏ chạy, không mất tài sản"): news, not an alarm.
 OUTCOME_TO_ALERTED = 'Sự việc {code} ({category}{where}): {who} báo thêm "{words}".'
+# After "bắt được rồi, đã giao cho công an": no more "chưa có ai nhận" every ten minutes.
+ESCALATION_STOPPED = "Bot thôi nhắc khẩn; sự việc vẫn mở đến khi có người gõ /xong {code}."
 # Said in private about a report made in a group: which incident the detail joined.
 REPORTED_IN_GROUP = "{code} ({category}{where}, {title} báo trong nhóm {group} lúc {at})"
 PHOTO_ORPHAN = (

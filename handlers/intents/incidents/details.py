@@ -245,8 +245,13 @@ async def _caught(ctx: Context) -> bool:
         return False
     report, incident = target
     _complete(ctx, report, incident, replace(u, severity=None), False)
+    # Caught and handed over: the danger has passed, so nobody is woken again to take it
+    # ("chưa có ai nhận sau 10 phút" every ten minutes); it stays open until someone closes it.
+    calm = incident.status == "reported" and incident.next_escalation_at is not None
+    if calm:
+        incident.next_escalation_at = None
     answer = await _detail_added(ctx, report, incident)
-    answer += await _tell_outcome(ctx, report, incident)
+    answer += await _tell_outcome(ctx, report, incident, calm)
     await ctx.reply(answer, ref_type="report", ref_id=report.id)
     return True
 
@@ -278,10 +283,15 @@ def _news_for_alerted(template: str, ctx: Context, report: Report, incident: Inc
     )
 
 
-async def _tell_outcome(ctx: Context, report: Report, incident: Incident) -> str:
+async def _tell_outcome(
+    ctx: Context, report: Report, incident: Incident, calm: bool = False
+) -> str:
     """The outcome to the chats that got the alert, once and as news, not an alarm (an
-    incident never alerted tells no one); what the reporter is told of it."""
+    incident never alerted tells no one); what the reporter is told of it. `calm`: its
+    escalation stopped, which the alerted are told."""
     text = _news_for_alerted(texts.OUTCOME_TO_ALERTED, ctx, report, incident)
+    if calm:
+        text += " " + texts.ESCALATION_STOPPED.format(code=texts.incident_code(incident.id))
     what = f"outcome-{ctx.message.id if ctx.message else ctx.event.event_key}"
     told = await tell_alerted(ctx.session, ctx.now, incident, what, text, {ctx.event.chat_id})
     return await _passed_on_to(ctx, told)
