@@ -1043,3 +1043,80 @@ async def test_an_all_clear_without_a_patrol_is_not_called_a_patrol_report(bot: 
     assert reply.startswith("✅ Đã ghi nhận anh/chị An báo lúc 10:00: bình thường."), reply
     await say(bot, "tuần tra kho B, chưa thấy gì bất thường", sender="u2")
     assert "báo cáo tuần tra" in last(bot, "u2")
+
+
+# ------------------------------------------------------------------------ the end of a shift
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "hết ca rồi anh",
+        "het ca r a",
+        "xong ca",
+        "xong ca roi a",
+        "em về đây, bàn giao cho anh Tùng",
+        "em ve day, ban giao cho a Tung",
+        "bàn giao ca xong",
+        "ban giao ca xong",
+        "đã bàn giao ca cho ca sau",
+    ],
+)
+def test_the_end_of_a_shift_is_a_check_in(text: str) -> None:
+    assert parse(text, SENT).type == "check_in", parse(text, SENT).to_dict()
+
+
+@pytest.mark.parametrize(
+    ("text", "kind"),
+    [
+        ("em chưa hết ca", "other"),  # still on shift: no absence
+        ("e chua het ca", "other"),
+        ("sắp hết ca rồi", "other"),
+        ("mấy giờ hết ca vậy", "question"),
+        ("đã đến giờ giao ca", "other"),
+        ("giờ tan ca", "other"),  # the workers' shift
+        ("xong cả rồi anh", "other"),  # all done, not the shift
+        ("bàn giao ca, tình hình bình thường", "all_clear"),
+        ("ban giao ca, tinh hinh binh thuong", "all_clear"),
+    ],
+)
+def test_shift_end_words_that_sign_nobody_off(text: str, kind: str) -> None:
+    assert parse(text, SENT).type == kind, parse(text, SENT).to_dict()
+
+
+async def test_tuan_signing_off_is_recorded_as_his_shift_end(council: Bot) -> None:
+    """Tuấn ends his shift at 22:05 in private: told it is recorded, a shift end is kept (not
+    an attendance nor a shift start), and saying it again is silent."""
+    council.clock.set(council_chat.local(1, 22, 5))
+    await council_chat.say(council, "t1", "hết ca rồi anh")
+    assert council_chat.said(council, "t1")[-1] == (
+        "✅ Đã ghi nhận anh/chị Tuấn hết ca lúc 22:05. Cảm ơn anh/chị!"
+    )
+    council.clock.set(council_chat.local(1, 22, 9))
+    await council_chat.say(council, "t1", "het ca r a")
+    assert len(council_chat.said(council, "t1")) == 2  # "có mặt" on Monday, then the end
+    ends = await rows(council, CheckIn, CheckIn.kind == "shift_end")
+    assert [r.note for r in ends] == ["hết ca rồi anh"]
+
+
+async def test_a_handover_to_a_colleague_ends_the_shift(council: Bot) -> None:
+    council.clock.set(council_chat.local(1, 6, 2))
+    await council_chat.say(council, "a1", "em về đây, bàn giao cho anh Tùng")
+    assert "hết ca lúc 06:02" in council_chat.said(council, "a1")[-1]
+    await council_chat.say(council, "l1", "bàn giao ca, tình hình bình thường")
+    assert "bình thường" in council_chat.said(council, "l1")[-1]
+    kinds = {(r.note, r.kind) for r in await rows(council, CheckIn, CheckIn.kind != "attendance")}
+    assert kinds == {
+        ("em về đây, bàn giao cho anh Tùng", "shift_end"),
+        ("bàn giao ca, tình hình bình thường", "patrol"),
+    }
+
+
+async def test_xong_ca_never_closes_a_task(council: Bot) -> None:
+    """Lan has a task open; "xong ca roi a" is her shift's end, and the task stays open."""
+    await council_chat.say(council, "q1", "/giaoviec @Lan kiểm tra bình chữa cháy xưởng 2")
+    council.clock.set(council_chat.local(30, 22, 1, month=11))
+    await council_chat.say(council, "l1", "xong ca roi a")
+    assert [t["status"] for t in await council_chat.tasks(council)] == ["open"]
+    assert "hết ca lúc 22:01" in council_chat.said(council, "l1")[-1]
+    assert len(await rows(council, CheckIn, CheckIn.kind == "shift_end")) == 1

@@ -1,4 +1,5 @@
-"""Check-ins: attendance ("có mặt", /diemdanh), shift start ("đã vào ca") and patrol all-clears."""
+"""Check-ins: attendance ("có mặt", /diemdanh), shift start ("đã vào ca"), shift end ("hết ca")
+and patrol all-clears."""
 
 from __future__ import annotations
 
@@ -15,7 +16,7 @@ from handlers.context import Context
 from handlers.deadlines import absence_day, leave_ends
 from handlers.intents.basic import plain_message
 from handlers.registry import intent
-from handlers.text import fold
+from handlers.text import fold, lower, normalize_text
 from handlers.texts import engagement as texts
 from handlers.texts import honour as honour_texts
 from models import fastlane
@@ -32,6 +33,12 @@ SHIFT_WORDS = ("vao ca", "nhan ca", "len ca", "bat dau ca", "truc ca")
 ROLL_CALL_RE = re.compile(
     r"\bca (?:\d+|sang|chieu|toi|dem|ngay|truc|[a-d])\b.*\b(?:quan so|du|thieu)\b"
 )
+# Folded: the end of a shift ("hết ca rồi", "bàn giao ca xong", "bàn giao cho anh Tùng"), as
+# the lexicon's check-in phrases with `why: shift_end` say it: the member signs off.
+SHIFT_END_RE = re.compile(
+    r"\b(?:het ca|xong ca|ket thuc ca|het gio truc|giao ca xong|(?:da )?ban giao ca"
+    r"|ban giao (?:lai )?cho (?:anh|chi|em|a|e|ca sau))\b"
+)
 # Folded: "đến muộn", "đi trễ 30 phút", "vào ca muộn": coming late, which is no absence.
 LATE_RE = re.compile(r"\b(?:den|di|toi|vao|vao ca|len ca|lam)\s+(?:muon|tre)\b")
 AWAY_RE = re.compile(r"\b(?:nghi|vang|khong den|khong toi|khong di)\b")
@@ -44,10 +51,25 @@ PATROL_RE = re.compile(
 
 
 def checkin_kind(ctx: Context) -> str:
-    """patrol for all-clear reports, shift for shift words, attendance otherwise."""
+    """patrol for all-clear reports, shift_end for a shift's end, shift for shift words,
+    attendance otherwise."""
     if ctx.parsed is not None and ctx.parsed.type == "all_clear":
         return "patrol"
+    if names_shift_end(ctx.text):
+        return "shift_end"
     return "shift" if names_shift(ctx.text) else "attendance"
+
+
+@lru_cache(maxsize=1024)
+def names_shift_end(text: str) -> bool:
+    """Whether the text says the member's shift is over (SHIFT_END_RE); "ca" typed with a
+    mark is another word ("em có mặt, làm xong cả rồi": all done)."""
+    low = lower(normalize_text(text))
+    folded = fold(low)  # normalised text folds to the same length: spans line up
+    for m in SHIFT_END_RE.finditer(folded):
+        if all(w == "ca" for w in low[m.start() : m.end()].split() if fold(w) == "ca"):
+            return True
+    return False
 
 
 @lru_cache(maxsize=1024)
@@ -66,10 +88,10 @@ def names_patrol(text: str) -> bool:
 
 
 # Without configured `shifts` for the member's enterprise, shifts start at these local hours
-# (06-14, 14-22, 22-06): one attendance and one shift start per member per shift are recorded
-# and answered; a repeat is silent (issue 15).
+# (06-14, 14-22, 22-06): one attendance, one shift start and one shift end per member per shift
+# are recorded and answered; a repeat is silent (issue 15).
 SHIFT_STARTS = (6, 14, 22)
-ONCE_PER_SHIFT = ("attendance", "shift")
+ONCE_PER_SHIFT = ("attendance", "shift", "shift_end")
 
 
 def shift_start(at: datetime, tz: ZoneInfo) -> datetime:
