@@ -5,9 +5,11 @@ arrivals, acknowledgements, clock times, place codes, people trapped and laughte
 from __future__ import annotations
 
 from datetime import datetime
+from zoneinfo import ZoneInfo
 
 import pytest
 
+from handlers.intents.checkins import scheduled
 from handlers.parse import parse
 from models.tables import Ack, CheckIn, Incident, Member
 from tests import test_tasks_people as council_chat
@@ -20,6 +22,7 @@ __all__ = ["bot", "council"]  # the fixtures, shared with tests/test_incidents.p
 # tests/test_tasks_people.py
 
 SENT = datetime.fromisoformat("2026-11-27T22:00:00+07:00")
+VN = ZoneInfo("Asia/Ho_Chi_Minh")
 
 
 def at(text: str) -> str | None:
@@ -1120,3 +1123,67 @@ async def test_xong_ca_never_closes_a_task(council: Bot) -> None:
     assert [t["status"] for t in await council_chat.tasks(council)] == ["open"]
     assert "hết ca lúc 22:01" in council_chat.said(council, "l1")[-1]
     assert len(await rows(council, CheckIn, CheckIn.kind == "shift_end")) == 1
+
+
+# ------------------------------------------------------ a shift announced for later is no check-in
+
+TUESDAY_0814 = datetime.fromisoformat("2026-12-01T08:14:00+07:00")
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "tuần này em trực ca đêm cả tuần",
+        "tuan nay e truc ca dem ca tuan",
+        "tuần sau em trực ca 3",
+        "tuan sau e truc ca 3 nha",
+        "từ mai em vào ca 2",
+        "tu mai e vao ca 2",
+        "tối nay em trực ca 3",
+        "toi nay e truc ca 3 a",
+    ],
+)
+def test_a_shift_for_later_is_a_schedule(text: str) -> None:
+    """Read at 08:14: a week, a day or an evening to come is no shift starting now."""
+    assert scheduled(text, TUESDAY_0814, VN), text
+
+
+@pytest.mark.parametrize(
+    ("text", "at"),
+    [
+        ("em trực ca 3 nhé anh", TUESDAY_0814),
+        ("e vao ca roi", TUESDAY_0814),
+        ("em vào ca tuần tra", TUESDAY_0814),  # a patrol shift, not the whole week
+        ("tối nay em trực ca 3", TUESDAY_0814.replace(hour=17, minute=45)),  # it begins now
+        ("đêm nay em trực ca 3", TUESDAY_0814.replace(hour=1)),  # the night under way
+    ],
+)
+def test_a_shift_now_is_no_schedule(text: str, at: datetime) -> None:
+    assert not scheduled(text, at, VN), text
+
+
+async def test_tuan_announcing_his_week_of_nights_is_not_checked_in_at_0814(council: Bot) -> None:
+    """Tuấn says at 08:14 he is on the night shift all week, privately and in the group: no
+    shift start is recorded and nobody is told "vào ca lúc 08:14"."""
+    council.clock.set(TUESDAY_0814)
+    await council_chat.say(council, "t1", "tuần này em trực ca đêm cả tuần")
+    await council_chat.say(council, "a1", "toi nay e truc ca 3 a", group=True)
+    await council_chat.say(council, "l1", "từ mai em vào ca 2")
+    lines = [
+        line for c in ("t1", "l1", council_chat.COUNCIL) for line in council_chat.said(council, c)
+    ]
+    assert not any("vào ca lúc" in line for line in lines), lines
+    assert await rows(council, CheckIn, CheckIn.kind == "shift") == []
+    await council_chat.say(council, "t1", "em trực ca 1 nhé anh")  # now: a shift start
+    assert "vào ca lúc 08:14" in council_chat.said(council, "t1")[-1]
+
+
+async def test_acknowledging_and_announcing_the_weeks_shift_records_no_check_in(
+    council: Bot,
+) -> None:
+    await council_chat.say(council, "q1", "/thongbao Tăng cường tuần tra ban đêm tuần này")
+    council.clock.set(TUESDAY_0814)
+    await council_chat.say(council, "l1", "đã nhận thông báo, tuần này em trực ca đêm cả tuần")
+    assert await council_chat.count(council, Ack) == 1
+    assert await rows(council, CheckIn, CheckIn.kind == "shift") == []
+    assert not any("vào ca" in line for line in council_chat.said(council, "l1"))

@@ -132,12 +132,46 @@ async def already_checked_in(ctx: Context, kind: str) -> bool:
     return bool((await ctx.session.execute(stmt)).scalar_one())
 
 
+# Folded: a schedule, not a shift starting now ("tuần này em trực ca đêm cả tuần", "từ mai em
+# vào ca 2", "tuần sau em trực ca 3"); "ca tuần tra" is a patrol shift.
+SCHEDULE_RE = re.compile(
+    r"\b(?:tuan (?:nay|sau|toi)|ca tuan(?! tra)|tu (?:ngay )?mai|(?:hang|moi) (?:ngay|tuan))\b"
+)
+# Folded: a part of today still to come ("tối nay em trực ca 3" said at 08:14), with the local
+# hour it starts; before 06:00 "đêm nay" is the night under way.
+LATER_TODAY_RE = re.compile(r"\b(chieu|toi|dem) nay\b")
+PART_STARTS = {"chieu": 13, "toi": 18, "dem": 21}
+DAY_BEGINS = 6
+
+
+def scheduled(text: str, at: datetime, tz: ZoneInfo) -> bool:
+    """Whether a check-in's words announce a shift for later rather than one starting now:
+    a week or a day to come, or a part of today that has not begun (within 30 minutes it
+    has: "tối nay em trực ca 3" at 17:45)."""
+    folded = fold(lower(text))
+    if SCHEDULE_RE.search(folded):
+        return True
+    local = at.astimezone(tz)
+    soon = local + timedelta(minutes=NOW_MINUTES)
+    return local.hour >= DAY_BEGINS and any(
+        soon.hour < PART_STARTS[m.group(1)] for m in LATER_TODAY_RE.finditer(folded)
+    )
+
+
+NOW_MINUTES = 30
+
+
 def planned(ctx: Context) -> bool:
-    """ "mai em có mặt lúc 7h", "có mặt ở hội trường 8h sáng mai": a time still to come says
-    what will be, not a presence now (the parse keeps the future only when it is stated)."""
-    when = ctx.parsed.time if ctx.parsed is not None and ctx.parsed.command is None else None
+    """ "mai em có mặt lúc 7h", "có mặt ở hội trường 8h sáng mai", "tuần này em trực ca đêm cả
+    tuần": a time still to come says what will be, not a presence now (the parse keeps the
+    future only when it is stated; a schedule's words are read here)."""
+    if ctx.parsed is None or ctx.parsed.command is not None:
+        return False
+    if ctx.parsed.type == "check_in" and scheduled(ctx.text, ctx.event.sent_at, ctx.tz):
+        return True
+    when = ctx.parsed.time
     if isinstance(when, datetime):
-        return when > ctx.event.sent_at + timedelta(minutes=30)
+        return when > ctx.event.sent_at + timedelta(minutes=NOW_MINUTES)
     if isinstance(when, date):
         return when > ctx.event.sent_at.astimezone(ctx.tz).date()
     return False
