@@ -1187,3 +1187,44 @@ async def test_acknowledging_and_announcing_the_weeks_shift_records_no_check_in(
     assert await council_chat.count(council, Ack) == 1
     assert await rows(council, CheckIn, CheckIn.kind == "shift") == []
     assert not any("vào ca" in line for line in council_chat.said(council, "l1"))
+
+
+# ---------------------------------------------------------------- a reminder is no roll call
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "nhớ báo ca 3 đủ 4 người",
+        "nho bao ca 3 du 4 nguoi",
+        "nhắc ca 3 đủ 4 người nhé",
+        "nhac ca 3 du 4 nguoi nhe",
+        "đề nghị ca 3 đủ 4 người",
+        "de nghi ca 3 du 4 nguoi",
+        "mọi người nhớ điểm danh đủ quân số",
+    ],
+)
+def test_a_reminder_of_a_head_count_is_no_roll_call(text: str) -> None:
+    """ "đủ 4 người" counts heads: it does not make the reminder a report."""
+    assert parse(text, SENT).type == "other", parse(text, SENT).to_dict()
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["ca 3 đủ 4 người", "ca 3 du 4 nguoi", "anh em cổng 2 có mặt đủ rồi", "ae có mặt đầy đủ"],
+)
+def test_a_head_count_said_as_done_stays_a_check_in(text: str) -> None:
+    assert parse(text, SENT).type == "check_in", parse(text, SENT).to_dict()
+
+
+async def test_quans_reminder_of_shift_3s_head_count_checks_nobody_in(council: Bot) -> None:
+    """Quân reminds the group, An forwards it privately: nobody is told they checked in and
+    no check-in is recorded; the shift's own roll call still is one."""
+    council.clock.set(TUESDAY_0814)
+    await council_chat.say(council, "q1", "nhớ báo ca 3 đủ 4 người", group=True)
+    await council_chat.say(council, "a1", "nho bao ca 3 du 4 nguoi")
+    lines = council_chat.said(council, council_chat.COUNCIL) + council_chat.said(council, "a1")
+    assert not any("vào ca lúc" in line for line in lines), lines
+    assert await rows(council, CheckIn, CheckIn.kind == "shift") == []
+    await council_chat.say(council, "t1", "ca 3 đủ 4 người", group=True)
+    assert len(await rows(council, CheckIn, CheckIn.kind == "shift")) == 1
