@@ -1079,6 +1079,9 @@ def test_the_end_of_a_shift_is_a_check_in(text: str) -> None:
         ("đã đến giờ giao ca", "other"),
         ("giờ tan ca", "other"),  # the workers' shift
         ("xong cả rồi anh", "other"),  # all done, not the shift
+        # a suspect handed over: the finding, not the sender going home
+        ("bắt được đối tượng, bàn giao cho anh công an phường", "incident"),
+        ("bat duoc doi tuong, ban giao cho anh em cong an", "incident"),
         ("bàn giao ca, tình hình bình thường", "all_clear"),
         ("ban giao ca, tinh hinh binh thuong", "all_clear"),
     ],

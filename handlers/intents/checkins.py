@@ -33,11 +33,11 @@ SHIFT_WORDS = ("vao ca", "nhan ca", "len ca", "bat dau ca", "truc ca")
 ROLL_CALL_RE = re.compile(
     r"\bca (?:\d+|sang|chieu|toi|dem|ngay|truc|[a-d])\b.*\b(?:quan so|du|thieu)\b"
 )
-# Folded: the end of a shift ("hết ca rồi", "bàn giao ca xong", "bàn giao cho anh Tùng"), as
+# Folded: the end of a shift ("hết ca rồi", "bàn giao ca xong", "em về đây"), as
 # the lexicon's check-in phrases with `why: shift_end` say it: the member signs off.
 SHIFT_END_RE = re.compile(
     r"\b(?:het ca|xong ca|ket thuc ca|het gio truc|giao ca xong|(?:da )?ban giao ca"
-    r"|ban giao (?:lai )?cho (?:anh|chi|em|a|e|ca sau))\b"
+    r"|ban giao cho ca sau|(?:em|e|toi) ve (?:truoc )?day)\b"
 )
 # Folded: "đến muộn", "đi trễ 30 phút", "vào ca muộn": coming late, which is no absence.
 LATE_RE = re.compile(r"\b(?:den|di|toi|vao|vao ca|len ca|lam)\s+(?:muon|tre)\b")
