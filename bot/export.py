@@ -381,7 +381,18 @@ def _directive_sheet(digest: Digest) -> Sheet:
 def _shift_sheet(digest: Digest) -> Sheet:
     """Check-ins per enterprise and shift, by kind (the JSON's `shifts`)."""
     rows: list[list[Any]] = [
-        ["Doanh nghiệp", "Ca", "Từ", "Đến", "Ca đêm", "Điểm danh", "Có mặt", "Vào ca", "Tuần tra"]
+        [
+            "Doanh nghiệp",
+            "Ca",
+            "Từ",
+            "Đến",
+            "Ca đêm",
+            "Điểm danh",
+            "Có mặt",
+            "Vào ca",
+            "Hết ca",
+            "Tuần tra",
+        ]
     ]
     for s in digest.shifts:
         rows.append(
@@ -394,6 +405,7 @@ def _shift_sheet(digest: Digest) -> Sheet:
                 s.checkins,
                 s.attendance,
                 s.shift_starts,
+                s.shift_ends,
                 s.patrols,
             ]
         )

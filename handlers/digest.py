@@ -334,6 +334,7 @@ class Digest:
             "checkins": s.checkins,
             "attendance": s.attendance,
             "shift_starts": s.shift_starts,
+            "shift_ends": s.shift_ends,
             "patrols": s.patrols,
         }
 

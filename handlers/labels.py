@@ -48,7 +48,12 @@ ROLE = {
 MEMBER_STATUS = {"member": "thành viên", "guest": "khách"}
 # "điểm danh" is every kind together (the digest's check-ins); attendance is "có mặt", as the
 # shift table and the chat's own reply ("... có mặt lúc 07:02") call it.
-CHECKIN_KIND = {"attendance": "có mặt", "shift": "vào ca", "patrol": "tuần tra"}
+CHECKIN_KIND = {
+    "attendance": "có mặt",
+    "shift": "vào ca",
+    "shift_end": "hết ca",
+    "patrol": "tuần tra",
+}
 MESSAGE_TYPE = {
     "incident": "báo sự việc",
     "all_clear": "bình thường",

@@ -1222,6 +1222,7 @@ class ShiftLine:
     checkins: int = 0  # every kind, including any a later version adds
     attendance: int = 0
     shift_starts: int = 0
+    shift_ends: int = 0
     patrols: int = 0
 
 
@@ -1298,6 +1299,7 @@ async def shift_checkins(
                     checkins=sum(bucket.values()),
                     attendance=bucket.get("attendance", 0),
                     shift_starts=bucket.get("shift", 0),
+                    shift_ends=bucket.get("shift_end", 0),
                     patrols=bucket.get("patrol", 0),
                 )
             )

@@ -225,10 +225,10 @@ async def test_check_in_kinds_have_the_same_words_in_exports_and_the_shift_table
     async with sessions() as s:
         d = await build_digest(s, make_settings(), WEEK, AFTER)
     book = openpyxl.load_workbook(io.BytesIO(digest_xlsx(d)))
-    kinds = [str(c.value).lower() for c in book["Theo ca"][1][6:9]]
-    assert kinds == [labels.CHECKIN_KIND[k] for k in ("attendance", "shift", "patrol")]
+    kinds = [str(c.value).lower() for c in book["Theo ca"][1][6:10]]
+    assert kinds == [labels.CHECKIN_KIND[k] for k in ("attendance", "shift", "shift_end", "patrol")]
     html = digest_html(d, None)
-    assert "<th>Có mặt</th><th>Vào ca</th><th>Tuần tra</th>" in html
+    assert "<th>Có mặt</th><th>Vào ca</th><th>Hết ca</th><th>Tuần tra</th>" in html
 
 
 async def test_quiet_weeks_after_the_bot_was_in_use_are_zeros_in_the_trend_not_left_out(

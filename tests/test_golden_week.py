@@ -377,6 +377,7 @@ def shift(enterprise: str, name: str, span: str, night: bool, *kinds: int) -> di
         "checkins": attendance + starts + patrols,
         "attendance": attendance,
         "shift_starts": starts,
+        "shift_ends": 0,
         "patrols": patrols,
     }
 
@@ -491,6 +492,7 @@ async def test_golden_week_workbook_carries_the_json_figures(
         "Điểm danh",
         "Có mặt",
         "Vào ca",
+        "Hết ca",
         "Tuần tra",
     ]
     assert shifts[1:] == [
@@ -503,6 +505,7 @@ async def test_golden_week_workbook_carries_the_json_figures(
             s["checkins"],
             s["attendance"],
             s["shift_starts"],
+            s["shift_ends"],
             s["patrols"],
         ]
         for s in out["shifts"]
@@ -566,9 +569,9 @@ async def test_golden_week_digest_page_in_chromium(golden: Bot) -> None:
             await page.goto(f"{base}/dashboard/digest/{WEEK}")
             rows = await page.locator("table.shifts tbody tr").all_inner_texts()
             cells = [r.split("\t") for r in rows]
-            assert cells[0] == ["Hansol", "ca ngày", "07:00–19:00", "1", "1", "0", "0"]
-            assert cells[1] == ["Hansol", "ca đêm", "19:00–07:00", "1", "0", "0", "1"]
-            assert cells[4] == ["May Việt", "ca 3 (đêm)", "22:00–06:00", "1", "0", "1", "0"]
+            assert cells[0] == ["Hansol", "ca ngày", "07:00–19:00", "1", "1", "0", "0", "0"]
+            assert cells[1] == ["Hansol", "ca đêm", "19:00–07:00", "1", "0", "0", "0", "1"]
+            assert cells[4] == ["May Việt", "ca 3 (đêm)", "22:00–06:00", "1", "0", "1", "0", "0"]
             assert len(cells) == 8
             assert "ban đêm 43%" in await page.inner_text("section.cards")
             incidents = await page.locator("table.week-incidents tbody tr").all_inner_texts()

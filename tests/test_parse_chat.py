@@ -5,9 +5,11 @@ arrivals, acknowledgements, clock times, place codes, people trapped and laughte
 from __future__ import annotations
 
 from datetime import datetime
+from zoneinfo import ZoneInfo
 
 import pytest
 
+from handlers.intents.checkins import scheduled
 from handlers.parse import parse
 from models.tables import Ack, CheckIn, Incident, Member
 from tests import test_tasks_people as council_chat
@@ -20,6 +22,7 @@ __all__ = ["bot", "council"]  # the fixtures, shared with tests/test_incidents.p
 # tests/test_tasks_people.py
 
 SENT = datetime.fromisoformat("2026-11-27T22:00:00+07:00")
+VN = ZoneInfo("Asia/Ho_Chi_Minh")
 
 
 def at(text: str) -> str | None:
@@ -1043,3 +1046,188 @@ async def test_an_all_clear_without_a_patrol_is_not_called_a_patrol_report(bot: 
     assert reply.startswith("✅ Đã ghi nhận anh/chị An báo lúc 10:00: bình thường."), reply
     await say(bot, "tuần tra kho B, chưa thấy gì bất thường", sender="u2")
     assert "báo cáo tuần tra" in last(bot, "u2")
+
+
+# ------------------------------------------------------------------------ the end of a shift
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "hết ca rồi anh",
+        "het ca r a",
+        "xong ca",
+        "xong ca roi a",
+        "em về đây, bàn giao cho anh Tùng",
+        "em ve day, ban giao cho a Tung",
+        "bàn giao ca xong",
+        "ban giao ca xong",
+        "đã bàn giao ca cho ca sau",
+    ],
+)
+def test_the_end_of_a_shift_is_a_check_in(text: str) -> None:
+    assert parse(text, SENT).type == "check_in", parse(text, SENT).to_dict()
+
+
+@pytest.mark.parametrize(
+    ("text", "kind"),
+    [
+        ("em chưa hết ca", "other"),  # still on shift: no absence
+        ("e chua het ca", "other"),
+        ("sắp hết ca rồi", "other"),
+        ("mấy giờ hết ca vậy", "question"),
+        ("đã đến giờ giao ca", "other"),
+        ("giờ tan ca", "other"),  # the workers' shift
+        ("xong cả rồi anh", "other"),  # all done, not the shift
+        # a suspect handed over: the finding, not the sender going home
+        ("bắt được đối tượng, bàn giao cho anh công an phường", "incident"),
+        ("bat duoc doi tuong, ban giao cho anh em cong an", "incident"),
+        ("bàn giao ca, tình hình bình thường", "all_clear"),
+        ("ban giao ca, tinh hinh binh thuong", "all_clear"),
+    ],
+)
+def test_shift_end_words_that_sign_nobody_off(text: str, kind: str) -> None:
+    assert parse(text, SENT).type == kind, parse(text, SENT).to_dict()
+
+
+async def test_tuan_signing_off_is_recorded_as_his_shift_end(council: Bot) -> None:
+    """Tuấn ends his shift at 22:05 in private: told it is recorded, a shift end is kept (not
+    an attendance nor a shift start), and saying it again is silent."""
+    council.clock.set(council_chat.local(1, 22, 5))
+    await council_chat.say(council, "t1", "hết ca rồi anh")
+    assert council_chat.said(council, "t1")[-1] == (
+        "✅ Đã ghi nhận anh/chị Tuấn hết ca lúc 22:05. Cảm ơn anh/chị!"
+    )
+    council.clock.set(council_chat.local(1, 22, 9))
+    await council_chat.say(council, "t1", "het ca r a")
+    assert len(council_chat.said(council, "t1")) == 2  # "có mặt" on Monday, then the end
+    ends = await rows(council, CheckIn, CheckIn.kind == "shift_end")
+    assert [r.note for r in ends] == ["hết ca rồi anh"]
+
+
+async def test_a_handover_to_a_colleague_ends_the_shift(council: Bot) -> None:
+    council.clock.set(council_chat.local(1, 6, 2))
+    await council_chat.say(council, "a1", "em về đây, bàn giao cho anh Tùng")
+    assert "hết ca lúc 06:02" in council_chat.said(council, "a1")[-1]
+    await council_chat.say(council, "l1", "bàn giao ca, tình hình bình thường")
+    assert "bình thường" in council_chat.said(council, "l1")[-1]
+    kinds = {(r.note, r.kind) for r in await rows(council, CheckIn, CheckIn.kind != "attendance")}
+    assert kinds == {
+        ("em về đây, bàn giao cho anh Tùng", "shift_end"),
+        ("bàn giao ca, tình hình bình thường", "patrol"),
+    }
+
+
+async def test_xong_ca_never_closes_a_task(council: Bot) -> None:
+    """Lan has a task open; "xong ca roi a" is her shift's end, and the task stays open."""
+    await council_chat.say(council, "q1", "/giaoviec @Lan kiểm tra bình chữa cháy xưởng 2")
+    council.clock.set(council_chat.local(30, 22, 1, month=11))
+    await council_chat.say(council, "l1", "xong ca roi a")
+    assert [t["status"] for t in await council_chat.tasks(council)] == ["open"]
+    assert "hết ca lúc 22:01" in council_chat.said(council, "l1")[-1]
+    assert len(await rows(council, CheckIn, CheckIn.kind == "shift_end")) == 1
+
+
+# ------------------------------------------------------ a shift announced for later is no check-in
+
+TUESDAY_0814 = datetime.fromisoformat("2026-12-01T08:14:00+07:00")
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "tuần này em trực ca đêm cả tuần",
+        "tuan nay e truc ca dem ca tuan",
+        "tuần sau em trực ca 3",
+        "tuan sau e truc ca 3 nha",
+        "từ mai em vào ca 2",
+        "tu mai e vao ca 2",
+        "tối nay em trực ca 3",
+        "toi nay e truc ca 3 a",
+    ],
+)
+def test_a_shift_for_later_is_a_schedule(text: str) -> None:
+    """Read at 08:14: a week, a day or an evening to come is no shift starting now."""
+    assert scheduled(text, TUESDAY_0814, VN), text
+
+
+@pytest.mark.parametrize(
+    ("text", "at"),
+    [
+        ("em trực ca 3 nhé anh", TUESDAY_0814),
+        ("e vao ca roi", TUESDAY_0814),
+        ("em vào ca tuần tra", TUESDAY_0814),  # a patrol shift, not the whole week
+        ("tối nay em trực ca 3", TUESDAY_0814.replace(hour=17, minute=45)),  # it begins now
+        ("đêm nay em trực ca 3", TUESDAY_0814.replace(hour=1)),  # the night under way
+    ],
+)
+def test_a_shift_now_is_no_schedule(text: str, at: datetime) -> None:
+    assert not scheduled(text, at, VN), text
+
+
+async def test_tuan_announcing_his_week_of_nights_is_not_checked_in_at_0814(council: Bot) -> None:
+    """Tuấn says at 08:14 he is on the night shift all week, privately and in the group: no
+    shift start is recorded and nobody is told "vào ca lúc 08:14"."""
+    council.clock.set(TUESDAY_0814)
+    await council_chat.say(council, "t1", "tuần này em trực ca đêm cả tuần")
+    await council_chat.say(council, "a1", "toi nay e truc ca 3 a", group=True)
+    await council_chat.say(council, "l1", "từ mai em vào ca 2")
+    lines = [
+        line for c in ("t1", "l1", council_chat.COUNCIL) for line in council_chat.said(council, c)
+    ]
+    assert not any("vào ca lúc" in line for line in lines), lines
+    assert await rows(council, CheckIn, CheckIn.kind == "shift") == []
+    await council_chat.say(council, "t1", "em trực ca 1 nhé anh")  # now: a shift start
+    assert "vào ca lúc 08:14" in council_chat.said(council, "t1")[-1]
+
+
+async def test_acknowledging_and_announcing_the_weeks_shift_records_no_check_in(
+    council: Bot,
+) -> None:
+    await council_chat.say(council, "q1", "/thongbao Tăng cường tuần tra ban đêm tuần này")
+    council.clock.set(TUESDAY_0814)
+    await council_chat.say(council, "l1", "đã nhận thông báo, tuần này em trực ca đêm cả tuần")
+    assert await council_chat.count(council, Ack) == 1
+    assert await rows(council, CheckIn, CheckIn.kind == "shift") == []
+    assert not any("vào ca" in line for line in council_chat.said(council, "l1"))
+
+
+# ---------------------------------------------------------------- a reminder is no roll call
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "nhớ báo ca 3 đủ 4 người",
+        "nho bao ca 3 du 4 nguoi",
+        "nhắc ca 3 đủ 4 người nhé",
+        "nhac ca 3 du 4 nguoi nhe",
+        "đề nghị ca 3 đủ 4 người",
+        "de nghi ca 3 du 4 nguoi",
+        "mọi người nhớ điểm danh đủ quân số",
+    ],
+)
+def test_a_reminder_of_a_head_count_is_no_roll_call(text: str) -> None:
+    """ "đủ 4 người" counts heads: it does not make the reminder a report."""
+    assert parse(text, SENT).type == "other", parse(text, SENT).to_dict()
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["ca 3 đủ 4 người", "ca 3 du 4 nguoi", "anh em cổng 2 có mặt đủ rồi", "ae có mặt đầy đủ"],
+)
+def test_a_head_count_said_as_done_stays_a_check_in(text: str) -> None:
+    assert parse(text, SENT).type == "check_in", parse(text, SENT).to_dict()
+
+
+async def test_quans_reminder_of_shift_3s_head_count_checks_nobody_in(council: Bot) -> None:
+    """Quân reminds the group, An forwards it privately: nobody is told they checked in and
+    no check-in is recorded; the shift's own roll call still is one."""
+    council.clock.set(TUESDAY_0814)
+    await council_chat.say(council, "q1", "nhớ báo ca 3 đủ 4 người", group=True)
+    await council_chat.say(council, "a1", "nho bao ca 3 du 4 nguoi")
+    lines = council_chat.said(council, council_chat.COUNCIL) + council_chat.said(council, "a1")
+    assert not any("vào ca lúc" in line for line in lines), lines
+    assert await rows(council, CheckIn, CheckIn.kind == "shift") == []
+    await council_chat.say(council, "t1", "ca 3 đủ 4 người", group=True)
+    assert len(await rows(council, CheckIn, CheckIn.kind == "shift")) == 1

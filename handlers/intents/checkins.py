@@ -1,4 +1,5 @@
-"""Check-ins: attendance ("có mặt", /diemdanh), shift start ("đã vào ca") and patrol all-clears."""
+"""Check-ins: attendance ("có mặt", /diemdanh), shift start ("đã vào ca"), shift end ("hết ca")
+and patrol all-clears."""
 
 from __future__ import annotations
 
@@ -15,7 +16,7 @@ from handlers.context import Context
 from handlers.deadlines import absence_day, leave_ends
 from handlers.intents.basic import plain_message
 from handlers.registry import intent
-from handlers.text import fold
+from handlers.text import fold, lower, normalize_text
 from handlers.texts import engagement as texts
 from handlers.texts import honour as honour_texts
 from models import fastlane
@@ -32,6 +33,12 @@ SHIFT_WORDS = ("vao ca", "nhan ca", "len ca", "bat dau ca", "truc ca")
 ROLL_CALL_RE = re.compile(
     r"\bca (?:\d+|sang|chieu|toi|dem|ngay|truc|[a-d])\b.*\b(?:quan so|du|thieu)\b"
 )
+# Folded: the end of a shift ("hết ca rồi", "bàn giao ca xong", "em về đây"), as
+# the lexicon's check-in phrases with `why: shift_end` say it: the member signs off.
+SHIFT_END_RE = re.compile(
+    r"\b(?:het ca|xong ca|ket thuc ca|het gio truc|giao ca xong|(?:da )?ban giao ca"
+    r"|ban giao cho ca sau|(?:em|e|toi) ve (?:truoc )?day)\b"
+)
 # Folded: "đến muộn", "đi trễ 30 phút", "vào ca muộn": coming late, which is no absence.
 LATE_RE = re.compile(r"\b(?:den|di|toi|vao|vao ca|len ca|lam)\s+(?:muon|tre)\b")
 AWAY_RE = re.compile(r"\b(?:nghi|vang|khong den|khong toi|khong di)\b")
@@ -44,10 +51,25 @@ PATROL_RE = re.compile(
 
 
 def checkin_kind(ctx: Context) -> str:
-    """patrol for all-clear reports, shift for shift words, attendance otherwise."""
+    """patrol for all-clear reports, shift_end for a shift's end, shift for shift words,
+    attendance otherwise."""
     if ctx.parsed is not None and ctx.parsed.type == "all_clear":
         return "patrol"
+    if names_shift_end(ctx.text):
+        return "shift_end"
     return "shift" if names_shift(ctx.text) else "attendance"
+
+
+@lru_cache(maxsize=1024)
+def names_shift_end(text: str) -> bool:
+    """Whether the text says the member's shift is over (SHIFT_END_RE); "ca" typed with a
+    mark is another word ("em có mặt, làm xong cả rồi": all done)."""
+    low = lower(normalize_text(text))
+    folded = fold(low)  # normalised text folds to the same length: spans line up
+    for m in SHIFT_END_RE.finditer(folded):
+        if all(w == "ca" for w in low[m.start() : m.end()].split() if fold(w) == "ca"):
+            return True
+    return False
 
 
 @lru_cache(maxsize=1024)
@@ -66,10 +88,10 @@ def names_patrol(text: str) -> bool:
 
 
 # Without configured `shifts` for the member's enterprise, shifts start at these local hours
-# (06-14, 14-22, 22-06): one attendance and one shift start per member per shift are recorded
-# and answered; a repeat is silent (issue 15).
+# (06-14, 14-22, 22-06): one attendance, one shift start and one shift end per member per shift
+# are recorded and answered; a repeat is silent (issue 15).
 SHIFT_STARTS = (6, 14, 22)
-ONCE_PER_SHIFT = ("attendance", "shift")
+ONCE_PER_SHIFT = ("attendance", "shift", "shift_end")
 
 
 def shift_start(at: datetime, tz: ZoneInfo) -> datetime:
@@ -110,12 +132,46 @@ async def already_checked_in(ctx: Context, kind: str) -> bool:
     return bool((await ctx.session.execute(stmt)).scalar_one())
 
 
+# Folded: a schedule, not a shift starting now ("tuần này em trực ca đêm cả tuần", "từ mai em
+# vào ca 2", "tuần sau em trực ca 3"); "ca tuần tra" is a patrol shift.
+SCHEDULE_RE = re.compile(
+    r"\b(?:tuan (?:nay|sau|toi)|ca tuan(?! tra)|tu (?:ngay )?mai|(?:hang|moi) (?:ngay|tuan))\b"
+)
+# Folded: a part of today still to come ("tối nay em trực ca 3" said at 08:14), with the local
+# hour it starts; before 06:00 "đêm nay" is the night under way.
+LATER_TODAY_RE = re.compile(r"\b(chieu|toi|dem) nay\b")
+PART_STARTS = {"chieu": 13, "toi": 18, "dem": 21}
+DAY_BEGINS = 6
+
+
+def scheduled(text: str, at: datetime, tz: ZoneInfo) -> bool:
+    """Whether a check-in's words announce a shift for later rather than one starting now:
+    a week or a day to come, or a part of today that has not begun (within 30 minutes it
+    has: "tối nay em trực ca 3" at 17:45)."""
+    folded = fold(lower(text))
+    if SCHEDULE_RE.search(folded):
+        return True
+    local = at.astimezone(tz)
+    soon = local + timedelta(minutes=NOW_MINUTES)
+    return local.hour >= DAY_BEGINS and any(
+        soon.hour < PART_STARTS[m.group(1)] for m in LATER_TODAY_RE.finditer(folded)
+    )
+
+
+NOW_MINUTES = 30
+
+
 def planned(ctx: Context) -> bool:
-    """ "mai em có mặt lúc 7h", "có mặt ở hội trường 8h sáng mai": a time still to come says
-    what will be, not a presence now (the parse keeps the future only when it is stated)."""
-    when = ctx.parsed.time if ctx.parsed is not None and ctx.parsed.command is None else None
+    """ "mai em có mặt lúc 7h", "có mặt ở hội trường 8h sáng mai", "tuần này em trực ca đêm cả
+    tuần": a time still to come says what will be, not a presence now (the parse keeps the
+    future only when it is stated; a schedule's words are read here)."""
+    if ctx.parsed is None or ctx.parsed.command is not None:
+        return False
+    if ctx.parsed.type == "check_in" and scheduled(ctx.text, ctx.event.sent_at, ctx.tz):
+        return True
+    when = ctx.parsed.time
     if isinstance(when, datetime):
-        return when > ctx.event.sent_at + timedelta(minutes=30)
+        return when > ctx.event.sent_at + timedelta(minutes=NOW_MINUTES)
     if isinstance(when, date):
         return when > ctx.event.sent_at.astimezone(ctx.tz).date()
     return False

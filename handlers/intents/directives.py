@@ -13,7 +13,7 @@ from handlers.chat import chat_reply
 from handlers.codes import directive_code
 from handlers.context import Context
 from handlers.councils import own
-from handlers.intents.checkins import check_in
+from handlers.intents.checkins import NOW_MINUTES, check_in, scheduled
 from handlers.intents.incidents.alerts import is_held
 from handlers.intents.incidents.status import may_manage
 from handlers.intents.incidents.understanding import SV_RE, TAKE_OVER, folded_words, has_phrase
@@ -391,13 +391,16 @@ def addressed_to_someone(text: str) -> bool:
 def present_now(ctx: Context) -> Context | None:
     """ "đã có mặt, đã nhận thông báo": read as an acknowledgement as a whole, yet one clause
     says the member is here now. The context of that clause read alone, to record the
-    check-in too; None when no clause does, or only at another time ("7h tối em có mặt")."""
+    check-in too; None when no clause does, or only at another time ("7h tối em có mặt",
+    "tuần này em trực ca đêm")."""
     clauses = [c.strip() for c in CLAUSE_END.split(ctx.text)]
     if len(clauses) < 2:
         return None
     for clause in clauses:
         parsed = parse(clause, ctx.event.sent_at, ctx.tz) if clause else None
-        if parsed is not None and parsed.type == "check_in" and not elsewhen(ctx, parsed.time):
+        if parsed is None or parsed.type != "check_in" or elsewhen(ctx, parsed.time):
+            continue
+        if not scheduled(clause, ctx.event.sent_at, ctx.tz):  # "tuần này em trực ca đêm"
             return replace(ctx, parsed=parsed)
     return None
 
@@ -409,9 +412,6 @@ def elsewhen(ctx: Context, when: datetime | date | None) -> bool:
     if isinstance(when, date):
         return when != ctx.event.sent_at.astimezone(ctx.tz).date()
     return False
-
-
-NOW_MINUTES = 30
 
 
 THANKS = ("cam on", "thank", "tks", "thanks")

@@ -27,6 +27,7 @@ from handlers.parse.vocabulary import (
 URGENT = "urgent"  # the reason of "khẩn", "gấp", "cứu với"
 SCRATCH = "scratch"  # the reason of a thing scraped ("xe bị trầy xước"): low
 STUCK = "equipment"  # what a thing stuck is ("thẻ bị kẹt trong máy")
+SHIFT_END = "shift_end"  # the reason of "hết ca", "bàn giao ca xong": a shift's end
 # Evidence from words typed without doubt that makes a category on its own (one clear word).
 SURE = 2.5
 # A notice this plain (a hotline list, a timetable) is never a report, whatever it names.
@@ -194,7 +195,8 @@ def _tally(
                 t.nack += w
         elif kind == _CHECKIN:
             if negated:
-                t.absent += w
+                # "em chưa hết ca": still on shift, which is no absence.
+                t.absent += 0.0 if entry.why == SHIFT_END else w
             else:
                 t.checkin += w
         elif kind == _ABSENT:

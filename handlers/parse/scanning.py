@@ -922,8 +922,17 @@ def _directs(lex: _Lexicon, ltoks: list[str], ftoks: list[str], a: int, b: int) 
         addressed and _reply_at(lex, ftoks, k, b)
     ):
         return False
-    done = lex.directive_done
-    return not any(done.at(ltoks, ftoks, j, b) for j in range(a, b))
+    return not any(_completes(lex, ltoks, ftoks, j, b) for j in range(a, b))
+
+
+def _completes(lex: _Lexicon, ltoks: list[str], ftoks: list[str], j: int, b: int) -> bool:
+    """Whether a word of completion at j makes a reminder's clause a report ("anh em cổng 2
+    có mặt đủ rồi"); a roll call's head count ("nhớ báo ca 3 đủ 4 người") only says how many."""
+    size = lex.directive_done.at(ltoks, ftoks, j, b)
+    if not size:
+        return False
+    counts = lex.roll_counts.at(ltoks, ftoks, j, b)
+    return not (counts and _head_count_at(lex, ltoks, ftoks, j + counts, b))
 
 
 def _reply_at(lex: _Lexicon, ftoks: list[str], k: int, b: int) -> bool:

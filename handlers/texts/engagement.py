@@ -10,6 +10,7 @@ from handlers.texts.requests import weekday_date
 CHECKIN_OK = {
     "attendance": "✅ Đã ghi nhận {name} có mặt lúc {time}. Cảm ơn {you}!",
     "shift": "✅ Đã ghi nhận {name} vào ca lúc {time}. Chúc ca trực an toàn!",
+    "shift_end": "✅ Đã ghi nhận {name} hết ca lúc {time}. Cảm ơn {you}!",
     "patrol": "✅ Đã ghi nhận báo cáo tuần tra của {name} lúc {time}: tình hình bình thường. Cảm ơn {you}!",
     # An all-clear that names no patrol, round or shift ("chị ơi kho B bình thường"): recorded
     # as a patrol, but not called one (docs/parser.md).
