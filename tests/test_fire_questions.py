@@ -91,3 +91,17 @@ def test_the_store_named_again_by_its_kind_is_one_place() -> None:
     """ "Nơi: kho 3, kho" was shown: the bare "kho" after "kho 3" names no other place."""
     text = "kho 3 bị dột nước mưa, ướt mấy cuộn vải, em đã báo bộ phận kho"
     assert [p.text for p in parse(text, MORNING).places] == ["kho 3"]
+
+
+@pytest.mark.parametrize(
+    ("text", "shown"),
+    [
+        ("cháy ở xưởng may, khói nhiều", "xưởng may"),
+        ("xuong co khi 3 co nguoi bi thuong", "xưởng cơ khí 3"),
+        ("cháy xưởng 2", "xưởng 2"),
+    ],
+)
+def test_a_workshop_keeps_what_it_does_in_its_name(text: str, shown: str) -> None:
+    """ "Nơi: xưởng" was shown for "xưởng may": what a workshop does is its name, as a
+    store's goods are ("kho thành phẩm")."""
+    assert [p.text for p in parse(text, MORNING).places] == [shown]
