@@ -365,15 +365,22 @@ async def core_add_event(
     await fastlane.execute_core(session, _INSERT_EVENT, values)
 
 
+# Read by the index on (ref_id, ref_type) (revision 0014): the outbox only grows.
+ALERTED_CHATS = (
+    select(Outbox.chat_id)
+    .where(
+        Outbox.ref_type == "incident",
+        Outbox.ref_id == bindparam("incident"),
+        Outbox.kind == "alert",
+    )
+    .order_by(Outbox.id)
+)
+
+
 async def alerted_chats(session: AsyncSession, incident_id: int) -> list[str]:
     """Chats that received an alert or escalation for this incident, in first-sent order."""
-    stmt = (
-        select(Outbox.chat_id)
-        .where(Outbox.ref_type == "incident", Outbox.ref_id == incident_id, Outbox.kind == "alert")
-        .order_by(Outbox.id)
-    )
     seen: list[str] = []
-    for chat in (await session.execute(stmt)).scalars():
+    for chat in (await session.execute(ALERTED_CHATS, {"incident": incident_id})).scalars():
         if chat not in seen:
             seen.append(chat)
     return seen

@@ -370,7 +370,7 @@ _RECENT_CHECKINS = (
 )
 # Check-ins and chat replies in one statement: a reply's row has no kind (a check-in's
 # always has one).
-_RECENT: Any = union_all(
+RECENT_ACTIVITY: Any = union_all(
     _RECENT_CHECKINS,
     select(null(), Outbox.member_pk, null(), Outbox.created_at).where(
         Outbox.member_pk.in_(_many("pks")),
@@ -513,7 +513,7 @@ async def _read_recent(session: AsyncSession, facts: SliceFacts, now: datetime) 
     params = {"pks": list(facts.member_pks), "since": window}
     checkins: dict[tuple[int, str], dict[str, datetime]] = {}
     replies: dict[int, list[datetime]] = {}
-    for council, member_pk, kind, at in await _rows(session, _RECENT, params):
+    for council, member_pk, kind, at in await _rows(session, RECENT_ACTIVITY, params):
         if kind is not None:  # one row per (council, member, kind): grouped in SQL
             checkins.setdefault((member_pk, kind), {})[council] = at
         elif member_pk is not None:

@@ -159,6 +159,8 @@ class Outbox(Base):
         Index("ix_outbox_due", "status", "priority", "next_attempt_at"),
         # The per-member cap on chat replies counts one member's last hour (revision 0006).
         Index("ix_outbox_member_recent", "member_pk", "created_at"),
+        # What was sent about one incident, directive or request (revision 0014).
+        Index("ix_outbox_ref", "ref_id", "ref_type"),
     )
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
     council_id: Mapped[str] = council_column()
