@@ -27,7 +27,7 @@ from sqlalchemy.pool import PoolResetState
 import migrations
 from handlers.config import DEFAULT_CONNECT_TIMEOUT_SECONDS
 from models.checkpoints import sqlite_file
-from models.sqlite_inline import inline_creator, raw_connection, run_at_once
+from models.sqlite_inline import inline_creator, raw_connection, run_at_once, set_quick_commits
 
 log = logging.getLogger(__name__)
 _SCHEMA_TOLD: set[str] = set()  # the databases whose schema this process has logged
@@ -177,6 +177,9 @@ def _tune_sqlite(engine: AsyncEngine, background_checkpoints: bool = False) -> N
         cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute("PRAGMA synchronous=NORMAL")
         _record.info["synchronous"] = "NORMAL"
+        # A commit without fsync and without a checkpoint of its own costs what a statement
+        # does: on the loop, not a thread hop (docs/performance.md, round 14).
+        set_quick_commits(dbapi_connection, background_checkpoints)
         cursor.execute("PRAGMA foreign_keys=ON")
         # No waiting inside SQLite: the connection waits for a busy lock with asyncio
         # (models/sqlite_inline.py), so the event loop keeps serving meanwhile.
@@ -207,6 +210,9 @@ def _tune_sqlite(engine: AsyncEngine, background_checkpoints: bool = False) -> N
             else:
                 conn.exec_driver_sql("PRAGMA synchronous=NORMAL")
             info["synchronous"] = level
+            set_quick_commits(
+                conn.connection.dbapi_connection, background_checkpoints and level != "FULL"
+            )
         # A reader takes no lock: in WAL mode it reads its snapshot while intake and the
         # workers keep writing (the dashboard, exports, digests, a second CLI). A writer's
         # IMMEDIATE takes the write lock up front: a deferred transaction that later writes

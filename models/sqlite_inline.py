@@ -56,6 +56,10 @@ class InlineConnection(aiosqlite.Connection):
         super().__init__(connector, iter_chunk_size=64)
         self._tx = _RunNow()  # type: ignore[assignment]
         self._busy_wait = BUSY_WAIT_SECONDS if busy_wait is None else busy_wait
+        # Whether a commit is only a write to the WAL (synchronous=NORMAL, checkpoints run by
+        # the background task): then it runs on the loop, as a statement does. Otherwise it
+        # may wait for the disk and runs in a thread. Set by models.db per transaction.
+        self.quick_commits = False
 
     def __await__(self) -> Any:
         return self._connect().__await__()
@@ -68,7 +72,11 @@ class InlineConnection(aiosqlite.Connection):
         while True:
             in_transaction = self._connection.in_transaction
             try:
-                if getattr(fn, "__name__", "") == "commit" and in_transaction:
+                if (
+                    in_transaction
+                    and not self.quick_commits
+                    and getattr(fn, "__name__", "") == "commit"
+                ):
                     # A commit may wait for the disk (fsync: the inbox's durable commits, and
                     # checkpoints): 5-60 ms under load, too long to hold the loop. The thread
                     # releases the GIL while it waits; nothing else uses this connection
@@ -92,6 +100,13 @@ def raw_connection(dbapi_connection: Any) -> sqlite3.Connection | None:
     if not isinstance(inline, InlineConnection) or not inline._running:
         return None
     return inline._connection
+
+
+def set_quick_commits(dbapi_connection: Any, quick: bool) -> None:
+    """Whether the connection's commits may run on the loop (see InlineConnection)."""
+    inline = getattr(dbapi_connection, "_connection", None)
+    if isinstance(inline, InlineConnection):
+        inline.quick_commits = quick
 
 
 def run_at_once(dbapi_connection: Any, sql: str) -> bool:

@@ -132,3 +132,46 @@ def test_only_calls_without_effect_are_repeated_after_busy() -> None:
     assert not repeat(cursor.executemany, ("INSERT INTO t VALUES (?)", [(1,), (2,)]), False)
     assert not repeat(cursor.fetchall, (), True)
     conn.close()
+
+
+@pytest.mark.parametrize("background_checkpoints", [True, False])
+async def test_commits_that_wait_for_no_disk_run_on_the_loop(
+    tmp_path: Path, background_checkpoints: bool
+) -> None:
+    """Without fsync and without a checkpoint of its own (serve's background checkpoints),
+    a commit runs on the loop like a statement; a durable commit (the inbox's), or any
+    commit that may checkpoint, goes to a thread so that the disk does not hold the loop."""
+    import threading
+
+    from models.db import durable_sessions
+
+    engine = make_engine(
+        f"sqlite+aiosqlite:///{tmp_path / 'antt.db'}",
+        background_checkpoints=background_checkpoints,
+    )
+    sessions = make_sessionmaker(engine)
+    commits: list[str] = []  # "loop" or "thread", per COMMIT SQLite ran
+    loop_thread = threading.get_ident()
+
+    def traced(sql: str) -> None:
+        if sql.strip().upper().startswith("COMMIT"):
+            commits.append("loop" if threading.get_ident() == loop_thread else "thread")
+
+    try:
+        await ensure_schema(engine)
+        for maker in (sessions, durable_sessions(sessions), sessions):
+            async with maker() as s, s.begin():
+                conn = await s.connection()
+                raw = sqlite_inline.raw_connection(
+                    (await conn.get_raw_connection()).dbapi_connection
+                )
+                assert raw is not None
+                raw.set_trace_callback(traced)
+                await s.execute(text("CREATE TABLE IF NOT EXISTS t (x INTEGER)"))
+                await s.execute(text("INSERT INTO t VALUES (1)"))
+    finally:
+        await engine.dispose()
+    if background_checkpoints:
+        assert commits == ["loop", "thread", "loop"]
+    else:
+        assert commits == ["thread", "thread", "thread"]
