@@ -17,15 +17,39 @@ _DAYS = re.compile(r"(\d{1,3})\s*ngay")
 _WEEKDAY_WORDS = {"hai": 2, "ba": 3, "tu": 4, "nam": 5, "sau": 6, "bay": 7}
 
 
+# What may follow "trước" / "trong" at the end of a task for it to be the deadline: times,
+# dates and day words only ("trước 16h hôm nay", "trước thứ 6", "trong hôm nay"), so that
+# "trước khi vào ca" and "trước cổng 3" stay part of the work.
+_DUE_WORD = re.compile(
+    r"\d{1,2}(?:h|g|gio|:)\d{0,2}|\d{1,2}\s*[/.-]\s*\d{1,2}(?:\s*[/.-]\s*\d{2,4})?|[2-7]|"
+    r"hom|nay|ngay|mai|kia|thu|hai|ba|tu|nam|sau|bay|chu|nhat|cn|sang|trua|chieu|toi|gio|"
+    r"nhe|nha|a|ak|giup|em|anh|chi"
+)
+_DAY_WORD = re.compile(r"\d|hom nay|ngay|mai|thu|chu nhat|cn\b|tuan")
+_DUE_AT_END = re.compile(r"(?:^|\s)(truoc|trong)\s+(.+)$")
+
+
 def split_deadline(text: str) -> tuple[str, str | None]:
-    """'kiểm tra camera han 30/11' -> ('kiểm tra camera', '30/11')."""
+    """'kiểm tra camera han 30/11' -> ('kiểm tra camera', '30/11'); also as people type it
+    without "hạn": 'kiểm tra camera trước 16h hôm nay' -> ('kiểm tra camera', '16h hôm nay')."""
     folded = fold(text).lower()
     match = None
     for m in re.finditer(r"(?:^|\s)han(?:\s*chot)?\s*[:]?\s", folded):
         match = m
     if match is None:
-        return text.strip(), None
+        return _due_at_end(text, folded)
     return text[: match.start()].strip(), text[match.end() :].strip() or None
+
+
+def _due_at_end(text: str, folded: str) -> tuple[str, str | None]:
+    """The task and a deadline said with "trước"/"trong" at its end, if there is one."""
+    for m in _DUE_AT_END.finditer(folded.rstrip(" .!")):
+        tail = m[2].replace(",", " ").split()
+        if m[1] == "trong" and not re.search(r"hom nay|\bngay\b", m[2]):
+            continue  # "trong kho 3": where, not when
+        if tail and all(_DUE_WORD.fullmatch(word) for word in tail) and _DAY_WORD.search(m[2]):
+            return text[: m.start()].strip(" ,"), text[m.start(2) :].strip(" .!") or None
+    return text.strip(), None
 
 
 def _nearest(day: date, today: date) -> date | None:

@@ -626,3 +626,55 @@ async def test_a_task_closed_or_cancelled_at_night_never_reaches_its_assignee(
         t.startswith("Đã hủy việc CV2") and "Tin giao việc chưa gửi đi" in t
         for t in said(council, "q1")
     )
+
+
+@pytest.mark.parametrize(
+    ("typed", "text", "due"),
+    [
+        ("kiểm tra camera cổng sau trước 16h hôm nay", "kiểm tra camera cổng sau", "16:00 30/11"),
+        ("kiem tra camera cong sau truoc 16h30 hom nay", "kiem tra camera cong sau", "16:30 30/11"),
+        ("nộp danh sách tạm trú trước thứ 6", "nộp danh sách tạm trú", "23:59 04/12"),
+        ("nop danh sach tam tru truoc 17h thu 6 nhe", "nop danh sach tam tru", "17:00 04/12"),
+        ("báo cáo tổng kết trước 5/12", "báo cáo tổng kết", "23:59 05/12"),
+        ("thay bóng đèn nhà xe trong hôm nay", "thay bóng đèn nhà xe", "23:59 30/11"),
+        ("trực cổng trước khi công nhân vào ca", "trực cổng trước khi công nhân vào ca", None),
+        ("kiểm tra khu vực trước cổng 3", "kiểm tra khu vực trước cổng 3", None),
+    ],
+)
+async def test_a_deadline_typed_as_people_say_it_is_the_deadline(
+    council: Bot, typed: str, text: str, due: str | None
+) -> None:
+    """Coordinators write "trước 16h hôm nay", "trước thứ 6", "trong hôm nay" more often than
+    "hạn ...": that is the deadline, reminded and chased; "trước khi ...", "trước cổng 3"
+    are part of the work."""
+    await say(council, "q1", f"/giaoviec @Lan {typed}")
+    [task] = await tasks(council)
+    assert task["text"] == text
+    got = task["due_at"].astimezone(VN).strftime("%H:%M %d/%m") if task["due_at"] else None
+    assert got == due
+    confirm = said(council, "q1")[-1]
+    assert confirm.startswith(f"📝 Đã giao việc CV1 cho anh/chị Lê Thị Lan: {text}")
+    assert (", hạn " in confirm) == (due is not None)
+
+
+async def test_a_task_given_at_night_tells_the_coordinator_when_it_reaches_the_member(
+    council: Bot,
+) -> None:
+    """At 23:10 the task's message waits for the morning (no messages at night): the
+    coordinator is told when it will go, so that he phones if it cannot wait."""
+    council.clock.set(local(30, 23, 10, month=11))
+    await say(council, "q1", "/giaoviec @Lan kiểm tra camera cổng sau han mai 10h")
+    confirm = said(council, "q1")[-1]
+    assert confirm == etexts.TASK_CREATED.format(
+        code="CV1",
+        name="anh/chị Lê Thị Lan",
+        text="kiểm tra camera cổng sau",
+        due=", hạn 10:00 01/12/2026",
+    ) + texts.TASK_HELD_FOR_MORNING.format(at="07:10 01/12", you="anh/chị")
+    assert not any("CV1" in line for line in said(council, "l1"))
+    council.clock.set(local(1, 7, 11))
+    await council.drain()
+    assert said(council, "l1")[-1].startswith("📝 Anh/chị được giao việc CV1: ")
+    # By day nothing is added.
+    await say(council, "q1", "/giaoviec @Tuấn thay bóng đèn nhà xe han 17h")
+    assert "🌙" not in said(council, "q1")[-1]

@@ -10,6 +10,7 @@ from typing import Any
 
 from sqlalchemy import ColumnElement, select, update
 
+from handlers.calendar import next_polite_time, polite_time
 from handlers.codes import task_code
 from handlers.context import Context
 from handlers.deadlines import parse_deadline, split_deadline
@@ -225,12 +226,14 @@ async def create_tasks(
         tasks.append(task)
     await ctx.session.flush()
     due_part = texts.TASK_DUE.format(due=_fmt(ctx, due)) if due else ""
+    held = _held_for_morning(ctx, assignees)
     if len(tasks) == 1:
         # In a group this reply is what the assignee quotes to accept or finish.
         await ctx.reply(
             texts.TASK_CREATED.format(
                 code=code(tasks[0].id), name=address_full(assignees[0]), text=body, due=due_part
-            ),
+            )
+            + held,
             ref_type="task",
             ref_id=tasks[0].id,
         )
@@ -240,7 +243,8 @@ async def create_tasks(
             for m, t in zip(assignees, tasks, strict=True)
         )
         await ctx.reply(
-            task_texts.TASK_CREATED_MANY.format(n=len(tasks), who=who, text=body, due=due_part),
+            task_texts.TASK_CREATED_MANY.format(n=len(tasks), who=who, text=body, due=due_part)
+            + held,
             ref_type="task",
             ref_id=tasks[0].id,
         )
@@ -249,8 +253,8 @@ async def create_tasks(
         notice = task_texts.TASK_ASSIGNED.format(
             code=code(task.id), text=body, due=due_part, you=you, You=capitalized(you)
         )
-        target = assignee.private_chat_id or (None if ctx.is_private else ctx.event.chat_id)
-        if target and target != ctx.event.chat_id:
+        target = _task_notice_chat(ctx, assignee)
+        if target:
             await ctx.say(
                 target,
                 notice,
@@ -261,6 +265,21 @@ async def create_tasks(
                 ref_id=task.id,
             )
     return tasks
+
+
+def _task_notice_chat(ctx: Context, assignee: Member) -> str | None:
+    """Where the assignee is told of a task given here; None when this reply tells him."""
+    target = assignee.private_chat_id or (None if ctx.is_private else ctx.event.chat_id)
+    return target if target and target != ctx.event.chat_id else None
+
+
+def _held_for_morning(ctx: Context, assignees: list[Member]) -> str:
+    """A line for the coordinator when the task's message to an assignee waits for the
+    morning (quiet hours, a holiday): he can phone if it cannot wait. Else nothing."""
+    if polite_time(ctx.settings, ctx.now) or not any(_task_notice_chat(ctx, m) for m in assignees):
+        return ""
+    at = next_polite_time(ctx.settings, ctx.now).astimezone(ctx.tz)
+    return task_texts.TASK_HELD_FOR_MORNING.format(at=f"{at:%H:%M %d/%m}", you=title_of(ctx.member))
 
 
 _PICK_RE = re.compile(r"\s*(\d{1,2})\s*[.)]?\s*")

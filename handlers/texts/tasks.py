@@ -8,6 +8,12 @@ TASK_ASSIGNED = (
     'Trả lời "nhận việc" vào tin này để báo đã nhận; làm xong trả lời "xong" (kèm ghi chú '
     "nếu có) hoặc nhắn /xong {code}. Cảm ơn {you}!"
 )
+# Added to "Đã giao việc ..." when the task's message waits for the morning; {you}: the
+# coordinator's title.
+TASK_HELD_FOR_MORNING = (
+    "\n🌙 Đang ngoài giờ nên bot sẽ gửi việc lúc {at}. Nếu gấp, {you} gọi điện trực tiếp "
+    "cho người nhận nhé."
+)
 TASK_CREATED_MANY = "📝 Đã giao việc cho {n} người: {who}. Nội dung: {text}{due}."
 TASK_CREATED_ONE = "{name} ({code})"
 TASK_PICK_NEXT = (
