@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Sequence
+from dataclasses import replace
 from datetime import datetime
 from functools import lru_cache
 from typing import Final
@@ -41,15 +42,17 @@ from handlers.parse.scanning import (
     _fire_alarm_false,
     _others_absent_clauses,
     _people_inside,
+    _promised_clauses,
     _read,
     _responder_clauses,
     _roll_call_clauses,
+    _says_any,
     _scan,
     _someone_trapped,
     _thing_scraped,
     _tokens,
 )
-from handlers.parse.timewords import _resolve_time, _time_spec, _TimeSpec
+from handlers.parse.timewords import NOTICED, _resolve_time, _time_spec, _TimeSpec
 from handlers.parse.vocabulary import (
     _ABSENT,
     _ACK,
@@ -176,6 +179,8 @@ def _analyse_text(
     if tally.checkin or tally.absent or tally.ack:
         # a reminder to others: its check-in words are not the sender's
         directed = _directed_clauses(lex, ltoks, ftoks)
+        if tally.checkin:  # "hết ca em báo anh nhé": a promise for the shift's end
+            directed |= _promised_clauses(lex, ltoks, ftoks)
         if tally.absent:  # "anh Nam xin nghỉ hôm nay": someone else's, not the sender's
             others = _others_absent_clauses(lex, ltoks, ftoks)
             directed |= others
@@ -304,6 +309,8 @@ def _analyse_text(
                 clock is not None and (clock[0] >= 22 or clock[0] < 5)
             )
         severity, reasons = _severity(lex, tally, category, emergency, people, night)
+    if spec is not None:
+        spec = _time_as_read(lex, spec, kind, category, ltoks, ftoks)
     if command is not None:
         if kind != "incident" or (
             command.name not in _REPORT_COMMANDS and command.name in _COMMANDS
@@ -327,6 +334,34 @@ def _analyse_text(
         command,
     )
     return parsed, spec
+
+
+def _time_as_read(
+    lex: _Lexicon,
+    spec: _TimeSpec,
+    kind: str,
+    category: str | None,
+    ltoks: list[str],
+    ftoks: list[str],
+) -> _TimeSpec:
+    """The time words as the reading of the message makes them: a weekday in a notice that
+    reports what happened is the last one ("Thông báo: thứ 4 có trộm vào kho 2"; a drill or
+    an inspection announced keeps the coming one); an hour of arrival with nothing said done
+    is today's, even later ("7h tối em có mặt" at 08:14: no presence now, no last evening;
+    lexicon `time.arrive`)."""
+    if spec.week == NOTICED and kind == "incident" and category != FALSE_ALARM_CATEGORY:
+        return replace(spec, week="")
+    if (
+        kind == "check_in"
+        and spec.clock is not None
+        and spec.day_offset is None
+        and spec.weekday is None
+        and spec.month_day is None
+        and _says_any(lex.arrive_words, ltoks, ftoks)
+        and not _says_any(lex.arrived_words, ltoks, ftoks)
+    ):
+        return replace(spec, ahead=True)
+    return spec
 
 
 # What may stand right before an exception word that opens a clause ("…. Riêng camera 5").

@@ -17,8 +17,12 @@ from handlers.parse.vocabulary import (
     _NOTICE,
     _PREVENTED,
     _SEV,
+    CAME_TO,
+    FAINTED,
+    HURT,
     LIGHT_INJURY,
     REQUEST,
+    SHIFT_END,
     TRAPPED,
     _Entry,
     _Lexicon,
@@ -27,7 +31,6 @@ from handlers.parse.vocabulary import (
 URGENT = "urgent"  # the reason of "khẩn", "gấp", "cứu với"
 SCRATCH = "scratch"  # the reason of a thing scraped ("xe bị trầy xước"): low
 STUCK = "equipment"  # what a thing stuck is ("thẻ bị kẹt trong máy")
-SHIFT_END = "shift_end"  # the reason of "hết ca", "bàn giao ca xong": a shift's end
 # Evidence from words typed without doubt that makes a category on its own (one clear word).
 SURE = 2.5
 # A notice this plain (a hotline list, a timetable) is never a report, whatever it names.
@@ -130,10 +133,10 @@ def _tally(
                 # ("chưa thấy cháy") clears only itself: the smoke reported stays a fire.
                 if negated != NOT_YET and not (entry.hint or entry.sign):
                     denied = True
-                    if entry.cat != "other" and entry.why not in ("injury", "death"):
+                    if entry.cat != "other" and entry.why not in HURT and entry.why != "death":
                         t.denied = True
                 if entry.sev == "high":
-                    _add(t.low, "no_injury" if entry.why == "injury" else "minor")
+                    _add(t.low, "no_injury" if entry.why in HURT else "minor")
             elif mode == _EXPLAINED and denied:
                 continue  # "không phải cháy, chỉ là khói": the smoke is the explanation
             elif mode == _CAUSED:
@@ -176,7 +179,7 @@ def _tally(
         elif kind == _SEV:
             if negated:
                 if entry.sev == "high":
-                    _add(t.low, "no_injury" if entry.why == "injury" else "minor")
+                    _add(t.low, "no_injury" if entry.why in HURT else "minor")
             elif entry.sev == "high":
                 _add(t.high, entry.why)
                 t.firm_high = True
@@ -354,7 +357,11 @@ def _severity(
         _add(high, "night")
     # Some reasons say nothing about danger in some categories (lexicon `not_high`).
     high = [why for why in high if category not in lex.not_high.get(why, ())]
-    low = [why for why in t.low if why != LIGHT_INJURY]
+    if CAME_TO in t.low and FAINTED in high:
+        # "ngất xỉu ở xưởng may, đã tỉnh lại": come to, the fainting is no longer grave; only
+        # the fainting ("ngất xỉu, chảy máu đầu, đã tỉnh" stays high for the bleeding)
+        high.remove(FAINTED)
+    low = [why for why in t.low if why not in (LIGHT_INJURY, CAME_TO)]
     if high == ["injury"] and ("minor" in low or LIGHT_INJURY in t.low):
         high = []  # "bị bỏng nhẹ", "băng bó rồi": a light injury is not a grave one...
         low = [why for why in low if why != "minor"]

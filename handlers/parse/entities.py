@@ -60,7 +60,8 @@ def _places(
             got = _place_of(lex, m, text, accented)
             if len(memo) < PLACE_READINGS_MAX:
                 memo[key] = got
-        if got and got[0].code is not None and not shouting:
+        if got and not shouting:
+            # "kho B2 Samsung Vina", and with no code too: "kho nguyên liệu Hansol"
             got = got + _name_after(lex, text, end)
         for place in got:
             if (place.kind, place.code) not in seen:
@@ -79,15 +80,17 @@ def _places(
     return tuple(out)
 
 
-# A company's name right after a place's code: "xưởng 3 Hansol", "kho B2 Samsung Vina".
+# A company's name right after a place: "xưởng 3 Hansol", "kho B2 Samsung Vina", "kho nguyên
+# liệu Hansol".
 _NAME_AFTER_RE: Final = re.compile(r"[^\S\n]+([^\W\d_][\w&.-]*(?:[^\S\n]+[^\W\d_][\w&.-]*){0,3})")
 NAME_AFTER_WORDS = 4
 
 
 def _name_after(lex: _Lexicon, text: str, end: int) -> tuple[Place, ...]:
-    """The company named by capitalised words right after a place's code, as members write
-    "kho vải xưởng 3 Hansol": its first word must be no Vietnamese syllable and no lexicon
-    word ("Cháy kho 3 Anh em ra..." names no company), in a message of mixed case."""
+    """The company named by capitalised words right after a place, as members write "kho vải
+    xưởng 3 Hansol", "kho nguyên liệu Hansol": its first word must be no Vietnamese syllable
+    and no lexicon word ("Cháy kho 3 Anh em ra..." names no company), in a message of mixed
+    case."""
     m = _NAME_AFTER_RE.match(text, end)
     if m is None:
         return ()

@@ -538,6 +538,29 @@ def _directed_clauses(lex: _Lexicon, ltoks: list[str], ftoks: list[str]) -> froz
     return _clauses_where(_directs, lex, ltoks, ftoks)
 
 
+def _promised_clauses(lex: _Lexicon, ltoks: list[str], ftoks: list[str]) -> frozenset[int]:
+    """The clauses that name the shift's end as the time of a promise: "hết ca em báo anh
+    nhé" (lexicon `shift_end_when`); their check-in words sign nobody off."""
+    if lex.shift_end_words.isdisjoint(ftoks):
+        return frozenset()
+    return _clauses_where(_promises, lex, ltoks, ftoks)
+
+
+def _promises(lex: _Lexicon, ltoks: list[str], ftoks: list[str], a: int, b: int) -> bool:
+    """Whether tokens a..b, one clause, hold a shift's end then maybe the sender, maybe "sẽ",
+    then a verb of what will be done ("hết ca em báo anh", "xong ca e gửi sổ")."""
+    for k in range(a, b):
+        size = lex.shift_ends.at(ltoks, ftoks, k, b)
+        if not size:
+            continue
+        j = k + size
+        for words in (lex.when_subjects, lex.when_will):
+            j += words.at(ltoks, ftoks, j, b) if j < b else 0
+        if j < b and lex.when_verbs.at(ltoks, ftoks, j, b):
+            return True
+    return False
+
+
 def _others_absent_clauses(lex: _Lexicon, ltoks: list[str], ftoks: list[str]) -> frozenset[int]:
     """The clauses whose absence is someone else's: "anh Nam xin nghỉ hôm nay", "ca 3 có 1
     bạn ốm xin nghỉ" (lexicon `others_absent`); "anh ơi em xin nghỉ" stays the sender's."""
@@ -929,8 +952,8 @@ def _completes(lex: _Lexicon, ltoks: list[str], ftoks: list[str], j: int, b: int
     """Whether a word of completion at j makes a reminder's clause a report ("anh em cổng 2
     có mặt đủ rồi"); a roll call's head count ("nhớ báo ca 3 đủ 4 người") only says how many."""
     size = lex.directive_done.at(ltoks, ftoks, j, b)
-    if not size:
-        return False
+    if not size or lex.directive_then.at(ltoks, ftoks, j, b):
+        return False  # "nhớ bàn giao ca xong mới về": a condition, nothing done
     counts = lex.roll_counts.at(ltoks, ftoks, j, b)
     return not (counts and _head_count_at(lex, ltoks, ftoks, j + counts, b))
 

@@ -53,9 +53,10 @@ class _TimeSpec:
     night: bool = False  # the clock is in the small hours of a night ("2h đêm")
     day_offset: int | None = None  # hôm nay 0, hôm qua -1, mai 1...
     weekday: int | None = None  # Monday 0
-    week: str = ""  # truoc, sau or nay after a weekday
+    week: str = ""  # truoc, sau or nay after a weekday; COMING or NOTICED (announced)
     month_day: tuple[int, int, int | None] | None = None  # day, month, year if written
     future: bool = False  # the message states a future (sẽ, hạn...)
+    ahead: bool = False  # an hour of arrival stated ("7h tối em có mặt"): today's, even later
 
 
 _SET_SPEC = {name: _setter(_TimeSpec, name) for name in _TimeSpec.__dataclass_fields__}
@@ -70,6 +71,7 @@ _SET_SPEC_WEEKDAY = _SET_SPEC["weekday"]
 _SET_SPEC_WEEK = _SET_SPEC["week"]
 _SET_SPEC_MONTH_DAY = _SET_SPEC["month_day"]
 _SET_SPEC_FUTURE = _SET_SPEC["future"]
+_SET_SPEC_AHEAD = _SET_SPEC["ahead"]
 
 
 def _new_time_spec(
@@ -84,6 +86,7 @@ def _new_time_spec(
     week: str = "",
     month_day: tuple[int, int, int | None] | None = None,
     future: bool = False,
+    ahead: bool = False,
 ) -> _TimeSpec:
     """`_TimeSpec(...)` built through the slots, like `_parsed` (the frozen __init__ is ~2 µs)."""
     spec: _TimeSpec = _new(_TimeSpec)
@@ -98,6 +101,7 @@ def _new_time_spec(
     _SET_SPEC_WEEK(spec, week)
     _SET_SPEC_MONTH_DAY(spec, month_day)
     _SET_SPEC_FUTURE(spec, future)
+    _SET_SPEC_AHEAD(spec, ahead)
     return spec
 
 
@@ -185,8 +189,8 @@ def _time_spec(lex: _Lexicon, text: str, low: str, marks: int, accented: bool) -
         weekday = 6 if m.group("sun") else lex.weekday_num[fold(m.group("wd"))]
         week = fold(m.group("week") or m.group("week2") or "")
         week = {"roi": "truoc", "toi": "sau"}.get(week, week)
-        if not week and _announced(lex, low, m, accented):
-            week = COMING
+        if not week:
+            week = _announced(lex, low, m, accented)
         spans.append((m.start(), m.end()))
 
     month_day: tuple[int, int, int | None] | None = None
@@ -254,22 +258,29 @@ def _time_spec(lex: _Lexicon, text: str, low: str, marks: int, accented: bool) -
 
 
 COMING: Final = "coming"  # a weekday said in an announcement: the next one to come
+# A weekday in a message that only opens as a notice ("Thông báo: thứ 4 …"): the coming one,
+# unless the message reports what happened ("Thông báo: thứ 4 có trộm vào kho 2"), which the
+# reading of the whole message decides (handlers.parse._told_weekday).
+NOTICED: Final = "noticed"
 
 
-def _announced(lex: _Lexicon, low: str, m: re.Match[str], accented: bool) -> bool:
-    """Whether the weekday `m` is said in an announcement of what will happen (lexicon
-    `time.will`): "thứ 4 tới", "sẽ kiểm tra vào thứ 4", "TB: … từ thứ 4"; not with a word of
-    it done ("đã kiểm tra") nor after "hôm" ("hôm thứ 4")."""
+def _announced(lex: _Lexicon, low: str, m: re.Match[str], accented: bool) -> str:
+    """COMING when the weekday `m` is said in an announcement of what will happen (lexicon
+    `time.will`): "thứ 4 tới", "sẽ kiểm tra vào thứ 4"; NOTICED when the message only opens as
+    a notice ("TB: … từ thứ 4"); "" with a word of it done ("đã kiểm tra"), after "hôm" ("hôm
+    thứ 4") or with neither."""
     if lex.weekday_past_before.has(_prev_word(low, m.start()), accented):
-        return False
+        return ""
     if lex.done_re.search(low):
-        return False
+        return ""
     if m.group("coming"):
-        return True  # "thứ 4 tới", typed with its mark: bare "toi" may be tối
+        return COMING  # "thứ 4 tới", typed with its mark: bare "toi" may be tối
     start = max((low.rfind(c, 0, m.start()) for c in ".,;:!?\n"), default=-1) + 1
     ends = [k for k in (low.find(c, m.end()) for c in ".,;:!?\n") if k >= 0]
     clause = low[start : min(ends, default=len(low))]
-    return lex.weekday_will_re.search(clause) is not None or lex.announce_re.match(low) is not None
+    if lex.weekday_will_re.search(clause) is not None:
+        return COMING
+    return NOTICED if lex.announce_re.match(low) is not None else ""
 
 
 def _head_count(lex: _Lexicon, low: str, m: re.Match[str], accented: bool) -> bool:
@@ -346,7 +357,7 @@ def _resolve_time(spec: _TimeSpec, now: datetime) -> datetime | date | None:
             future_ok = True
         elif spec.week == "nay":
             base = monday + timedelta(days=spec.weekday)
-        elif spec.week == COMING:
+        elif spec.week in (COMING, NOTICED):
             days = (spec.weekday - today.weekday()) % 7
             if not days and (spec.clock is None or dtime(*spec.clock) <= now.time()):
                 days = 7  # "TB: thứ 6 họp" sent on Friday: next week's ("14h thứ 6": today's)
@@ -378,7 +389,7 @@ def _resolve_time(spec: _TimeSpec, now: datetime) -> datetime | date | None:
     hour, minute = spec.clock
     if base is None:
         at = datetime.combine(today, dtime(hour, minute), tzinfo=now.tzinfo)
-        if at > now + timedelta(minutes=5):
+        if at > now + timedelta(minutes=5) and not spec.ahead:
             at -= timedelta(days=1)  # prefer the past: 22h sent at 16h is last night
         return at
     if spec.day_offset == -1 and spec.night and base == today - timedelta(days=1):

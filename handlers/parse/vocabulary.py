@@ -52,6 +52,11 @@ REQUEST: Final = (
     "request"  # a notice phrase that asks for help with a check ("cần hỗ trợ xác minh")
 )
 TRAPPED: Final = "trapped"  # the reason of someone trapped, high only when a person is named
+SHIFT_END: Final = "shift_end"  # the reason of "hết ca", "bàn giao ca xong": a shift's end
+FAINTED: Final = "fainted"  # the reason of someone fainted (high, urgent)
+CAME_TO: Final = "came_to"  # "đã tỉnh lại": the fainted came to, which makes the fainting not high
+# Reasons that say someone is hurt: negated ("không ai bị ngất"), nobody is.
+HURT: Final = frozenset(("injury", FAINTED))
 
 
 @dataclass(frozen=True, slots=True)
@@ -302,6 +307,11 @@ class _Lexicon:
         self.directive_addressees = _Phrases(directive.get("addressees") or ())
         self.directive_calls = frozenset(fold(_norm(w)) for w in directive.get("calls") or ())
         self.directive_done = _Phrases(directive.get("done") or ())
+        self.directive_then = _Phrases(directive.get("then") or ())
+        when = data.get("shift_end_when") or {}
+        self.when_subjects = _Phrases(when.get("subjects") or ())
+        self.when_will = _Phrases(when.get("will") or ())
+        self.when_verbs = _Phrases(when.get("verbs") or ())
         self.others_absent = _OthersAbsent.of(data.get("others_absent") or {})
         self._arrival(data.get("arrival") or {})
         self._roll_call(data.get("roll_call") or {})
@@ -316,6 +326,9 @@ class _Lexicon:
         self.cause_unsaid = frozenset(fold(_norm(w)) for w in data.get("cause_unsaid") or ())
         # Someone trapped: the phrases giving the reason, and who may be trapped.
         self.trapped = _Phrases(e.phrase for e in entries if e.why == TRAPPED)
+        # The end of a shift, to tell a promise made for it (shift_end_when).
+        self.shift_ends = _Phrases(e.phrase for e in entries if e.why == SHIFT_END)
+        self.shift_end_words = frozenset(self.shift_ends.by_first)
         # Scrapes, and the things they may befall ("xe bị trầy xước"): see scraped_things.
         self.scrapes = _Phrases(e.phrase for e in entries if e.why == LIGHT_INJURY and e.w > 0)
         self.scraped_things = _Phrases(data.get("scraped_things") or ())
@@ -665,6 +678,8 @@ class _Lexicon:
         self.address_before = _Words(spec["address_before"])
         self.address_after = _Words(spec["address_after"])
         self.count_before = _Words(spec.get("count_before") or ())
+        self.arrive_words = _Phrases(spec.get("arrive") or ())
+        self.arrived_words = _Phrases(spec.get("arrived") or ())
         self.weekday_will_re = re.compile(rf"{_starts(map(_norm, spec.get('will') or ()))}(?!\w)")
         openers = _starts(map(_norm, spec.get("announce_openers") or ()))
         self.announce_re = re.compile(rf"\s*{openers}(?!\w)")

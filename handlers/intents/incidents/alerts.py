@@ -254,8 +254,8 @@ async def copy_to_province(
 
 
 async def _injured(session: AsyncSession, report: Report) -> bool:
-    """The report says someone is hurt or dead (the parse's reasons)."""
-    return bool({"injury", "death"} & set(await reported_reasons(session, [report])))
+    """The report says someone is hurt, fainted or dead (the parse's reasons)."""
+    return bool({"injury", "fainted", "death"} & set(await reported_reasons(session, [report])))
 
 
 async def reported_reasons(session: AsyncSession, reports: list[Report]) -> list[str]:

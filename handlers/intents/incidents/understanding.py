@@ -213,7 +213,7 @@ def time_text(time: dict[str, str] | None, tz: ZoneInfo) -> str:
 
 # Reasons that make a report urgent at any hour (docs/parser.md lists them).
 URGENT_REASONS = frozenset(
-    {"injury", "death", "weapon", "spreading", "explosion", "toxic", "evacuation"}
+    {"injury", "fainted", "death", "weapon", "spreading", "explosion", "toxic", "evacuation"}
 )
 
 # What says a fire is not over whatever else is said ("đã dập tắt một phần" while it
