@@ -104,13 +104,6 @@ LATE_RE = re.compile(r"\b(?:den|di|toi|vao|vao ca|len ca|lam)\s+(?:muon|tre)\b")
 AWAY_RE = re.compile(r"\b(?:nghi|vang|khong den|khong toi|khong di)\b")
 
 
-def leave_ends(text: str, said_at: datetime, tz: ZoneInfo) -> datetime | None:
-    """When a leave announced as "nghỉ phép đến 10/12" (or "nghỉ 3 ngày") ends; None when the
-    message gives no end (an absence for the day)."""
-    span = leave_span(text, said_at, tz)
-    return span[1] if span is not None and span[2] else None
-
-
 # A leave as read: its first moment, its end, and whether the end was said in so many words.
 Span = tuple[datetime, datetime, bool]
 
