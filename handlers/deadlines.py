@@ -121,21 +121,50 @@ def parse_deadline(text: str, now: datetime, tz: ZoneInfo) -> datetime | None:
 
 
 _UNTIL = re.compile(r"\b(?:den|toi)(?:\s+het)?\s|\bhet\s")
-_FOR_DAYS = re.compile(r"\b\d{1,3}\s*ngay\b")
+# "3 ngày"; "1 hôm" only after the day it is ("mai e xin nghỉ 1 hôm"): alone it may mean today.
+_FOR_DAYS = re.compile(r"\b(\d{1,3})\s*(ngay|hom)\b")
+# Folded: coming late ("mai đến muộn", "sáng mai em đi trễ") is no day away, unless it says so.
+LATE_RE = re.compile(r"\b(?:den|di|toi|vao|vao ca|len ca|lam)\s+(?:muon|tre)\b")
+AWAY_RE = re.compile(r"\b(?:nghi|vang|khong den|khong toi|khong di)\b")
 
 
-def leave_ends(text: str, said_at: datetime, tz: ZoneInfo) -> datetime | None:
-    """When a leave announced as "nghỉ phép đến 10/12" (or "nghỉ 3 ngày") ends, read from
-    when it was said; None when the message gives no end (an absence for the day)."""
+# A leave as read: its first moment, its end, and whether the end was said in so many words.
+Span = tuple[datetime, datetime, bool]
+
+
+def leave_span(text: str, said_at: datetime, tz: ZoneInfo) -> Span | None:
+    """A leave's first moment, its end, and whether the end was said ("đến 11/12", "3 ngày"):
+    "từ thứ 4 đến thứ 6" starts on Wednesday; with no day named it starts when said. A day's
+    absence ("mai em xin nghỉ") is that one day; None when no end and no day can be read."""
     folded = fold(text).lower()
     until = None
     for m in _UNTIL.finditer(folded + " "):
         until = m
+    head = folded if until is None else folded[: until.start()]
+    today = said_at.astimezone(tz).date()
+    first = _named_day(head, today)
+    start = said_at if first is None else datetime.combine(first, time(0, 0), tzinfo=tz)
     if until is not None:
-        return parse_deadline(folded[until.end() :], said_at, tz)
-    if _FOR_DAYS.search(folded):
-        return parse_deadline(folded, said_at, tz)
-    return None
+        end = _until(folded[until.end() :], said_at, tz)
+        return None if end is None or end < start else (start, end, True)
+    dm = _FOR_DAYS.search(folded)
+    if dm is not None and int(dm[1]) > 0 and (first is not None or dm[2] == "ngay"):
+        if first is None:  # "nghỉ 3 ngày": three days on from today, as before
+            return start, datetime.combine(today + timedelta(days=int(dm[1])), END_OF_DAY, tz), True
+        last = first + timedelta(days=int(dm[1]) - 1)  # "thứ 5 em xin nghỉ 1 ngày": Thursday
+        return start, datetime.combine(last, END_OF_DAY, tzinfo=tz), True
+    if first is None or (LATE_RE.search(folded) and not AWAY_RE.search(folded)):
+        return None
+    return start, datetime.combine(first, END_OF_DAY, tzinfo=tz), False
+
+
+def _until(tail: str, said_at: datetime, tz: ZoneInfo) -> datetime | None:
+    """The end typed after "đến": "10/12", "thứ 6", "thứ 3 tuần sau" (next week's Tuesday)."""
+    if _NEXT_WEEK.search(tail):
+        day = _named_day(tail, said_at.astimezone(tz).date())
+        if day is not None:
+            return datetime.combine(day, END_OF_DAY, tzinfo=tz)
+    return parse_deadline(tail, said_at, tz)
 
 
 # A day's absence, folded: "hôm nay", "chiều nay", "ca đêm nay"; "mai", "sáng mai"; "ngày kia".
@@ -151,7 +180,12 @@ def absence_day(text: str, said_at: datetime, tz: ZoneInfo) -> date | None:
     folded = fold(text).lower()
     if _UNTIL.search(folded + " "):
         return None
-    today = said_at.astimezone(tz).date()
+    return _named_day(folded, said_at.astimezone(tz).date())
+
+
+def _named_day(folded: str, today: date) -> date | None:
+    """The day named in folded words: a date, "mai", "ngày kia", "hôm nay", a weekday (this
+    week's coming one, or next week's with "tuần sau"); None when none is named."""
     if (m := _DATE.search(folded)) is not None:
         return _typed_date(m, today)
     if _AFTER_TOMORROW.search(folded):

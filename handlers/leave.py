@@ -19,30 +19,46 @@ async def leaves_end(
     settings: Settings,
     member_ids: list[int],
     said_before: datetime | None = None,
+    started_by: datetime | None = None,
 ) -> dict[int, datetime]:
     """When each member's announced leave ("nghỉ phép đến 10/12") ends: until then they are
     not quiet, and their silence counts from then (docs/acks-and-budget.md). `said_before`:
-    only leave announced by then (a past week's digest)."""
+    only leave announced by then (a past week's digest); `started_by`: only leave begun by
+    then (a leave from Wednesday excuses no silence on Monday)."""
     said = await leaves_said(session, settings.tz, member_ids, said_before)
-    return {pk: max(end for _at, end in leaves) for pk, leaves in said.items()}
+    out: dict[int, datetime] = {}
+    for pk, leaves in said.items():
+        ends = [lv.end for lv in leaves if started_by is None or lv.start <= started_by]
+        if ends:
+            out[pk] = max(ends)
+    return out
 
 
 async def away_in_week(
     session: AsyncSession, settings: Settings, w: Window, silent: list[int]
 ) -> dict[int, datetime]:
     """Those of the week's `silent` members whose leave, announced by `as_of`, reached into
-    the week, and when it ends: the digest shows them apart, never as inactive."""
-    ends = await leaves_end(session, settings, silent, w.as_of)
+    the week by then, and when it ends: the digest shows them apart, never as inactive."""
+    ends = await leaves_end(session, settings, silent, w.as_of, started_by=w.as_of)
     return {pk: end for pk, end in ends.items() if end > w.start}
 
 
-async def away_when_posted(
-    session: AsyncSession, settings: Settings, posted_at: datetime, member_ids: list[int]
+async def away_at(
+    session: AsyncSession,
+    settings: Settings,
+    at: datetime,
+    member_ids: list[int],
+    said_before: datetime | None = None,
 ) -> dict[int, datetime]:
-    """Those of `member_ids` already on leave when a directive went out at `posted_at`, and
-    when the leave ends: not chased for it while away (tallies: `on_leave_for`)."""
-    ends = await leaves_end(session, settings, member_ids, said_before=posted_at)
-    return {pk: end for pk, end in ends.items() if end > posted_at}
+    """Those of `member_ids` on leave at `at` (begun, not over), and when that leave ends:
+    not chased meanwhile. `said_before`: only leave announced by then (a directive's post)."""
+    said = await leaves_said(session, settings.tz, member_ids, said_before)
+    out: dict[int, datetime] = {}
+    for pk, leaves in said.items():
+        ends = [lv.end for lv in leaves if lv.covers(at)]
+        if ends:
+            out[pk] = max(ends)
+    return out
 
 
 async def on_leave_for(

@@ -27,7 +27,15 @@ from models.prefetch import (
     open_incidents_read,
 )
 from models.scoping import session_council
-from models.tables import Attachment, Conversation, Incident, IncidentEvent, Outbox, Report
+from models.tables import (
+    Attachment,
+    Conversation,
+    Incident,
+    IncidentEvent,
+    Member,
+    Outbox,
+    Report,
+)
 
 OPEN = ("reported", "acknowledged", "handling")
 # Inspections and drills are recorded as "noted": never open, never in need of closing.
@@ -384,6 +392,24 @@ async def alerted_chats(session: AsyncSession, incident_id: int) -> list[str]:
         if chat not in seen:
             seen.append(chat)
     return seen
+
+
+async def woken_for(session: AsyncSession, incident_id: int) -> list[Member]:
+    """The people an escalation of this incident reached (or is reaching) in private: its
+    security lead, the escalation chain, the chair, and coordinators told again."""
+    stmt = (
+        select(Member)
+        .join(Outbox, Outbox.member_pk == Member.id)
+        .where(
+            Outbox.ref_type == "incident",
+            Outbox.ref_id == incident_id,
+            Outbox.kind == "alert",
+            Outbox.idempotency_key.like(f"escalate:{incident_id}:%"),
+            Outbox.status != "cancelled",
+        )
+        .order_by(Outbox.id)
+    )
+    return list(dict.fromkeys((await session.execute(stmt)).scalars()))
 
 
 async def due_escalations(session: AsyncSession, now: datetime, limit: int = 100) -> list[Incident]:

@@ -12,7 +12,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from handlers.deadlines import leave_ends
+from handlers.deadlines import leave_span
 from models.tables import Message
 
 CHUNK = 900  # members per IN (...): SQLite's bound-parameter limit stays far away
@@ -26,6 +26,19 @@ class Owed:
     member_pk: int
     created_at: datetime
     deadline_at: datetime
+
+
+@dataclass(frozen=True)
+class Leave:
+    """A leave as a member said it: when he said so, its first moment and its end."""
+
+    said_at: datetime
+    start: datetime
+    end: datetime
+
+    def covers(self, at: datetime) -> bool:
+        """Is the member away at `at`? Before its start he is as anyone (nudged, reminded)."""
+        return self.start <= at < self.end
 
 
 @dataclass(frozen=True)
@@ -47,11 +60,11 @@ async def leaves_said(
     tz: ZoneInfo,
     member_ids: Iterable[int],
     said_before: datetime | None = None,
-) -> dict[int, list[tuple[datetime, datetime]]]:
-    """Each member's announced leaves ("nghỉ phép đến 10/12") as (said at, ends), said before
-    `said_before` if given; messages that give no end (an absence for the day) are left out."""
+) -> dict[int, list[Leave]]:
+    """Each member's announced leaves ("nghỉ phép từ thứ 4 đến 10/12", "mai em xin nghỉ"),
+    said before `said_before` if given; messages that name no day nor end are left out."""
     ids = sorted(set(member_ids))
-    out: dict[int, list[tuple[datetime, datetime]]] = {}
+    out: dict[int, list[Leave]] = {}
     for i in range(0, len(ids), CHUNK):
         stmt = select(Message.member_pk, Message.text, Message.sent_at).where(
             Message.member_pk.in_(ids[i : i + CHUNK]), Message.type == "absent"
@@ -59,18 +72,19 @@ async def leaves_said(
         if said_before is not None:
             stmt = stmt.where(Message.sent_at < said_before)
         for member_pk, text, sent_at in await session.execute(stmt):
-            end = leave_ends(text or "", sent_at, tz)
-            if member_pk is not None and end is not None:
-                out.setdefault(member_pk, []).append((sent_at, end))
+            span = leave_span(text or "", sent_at, tz)
+            if member_pk is not None and span is not None:
+                out.setdefault(member_pk, []).append(Leave(sent_at, span[0], span[1]))
     return out
 
 
 def leave_through(
-    leaves: list[tuple[datetime, datetime]], created_at: datetime, deadline_at: datetime
+    leaves: list[Leave], created_at: datetime, deadline_at: datetime
 ) -> datetime | None:
-    """The end of a leave announced before the directive went out that lasts to its deadline,
-    or None: leave said later, or over before the deadline, excuses nothing."""
-    ends = [end for said, end in leaves if said < created_at]
+    """The end of a leave announced before the directive went out that covers its whole
+    window, or None: leave said later, starting after it went out, or over before the
+    deadline, excuses nothing."""
+    ends = [lv.end for lv in leaves if lv.said_at < created_at and lv.start <= created_at]
     end = max(ends, default=None)
     return end if end is not None and end >= deadline_at else None
 

@@ -72,3 +72,36 @@ async def forwarded_chats(session: AsyncSession, request_id: int) -> list[str]:
         .order_by(Outbox.id)
     )
     return list(dict.fromkeys((await session.execute(stmt)).scalars()))
+
+
+async def open_since(session: AsyncSession, since: datetime) -> list[MemberRequest]:
+    """Unanswered requests asked at or after `since`, oldest first."""
+    stmt = (
+        select(MemberRequest)
+        .where(MemberRequest.status == "open", MemberRequest.asked_at >= since)
+        .order_by(MemberRequest.asked_at, MemberRequest.id)
+    )
+    return list((await session.execute(stmt)).scalars())
+
+
+async def held_forwards(session: AsyncSession, request_id: int, now: datetime) -> list[Outbox]:
+    """The request's forwards (and follow-ups) still waiting for a later hour (the morning)."""
+    stmt = select(Outbox).where(
+        Outbox.ref_type == "request",
+        Outbox.ref_id == request_id,
+        Outbox.kind == "request",
+        Outbox.status == "pending",
+        Outbox.next_attempt_at > now,
+    )
+    return list((await session.execute(stmt)).scalars())
+
+
+async def forwarded_to_member(session: AsyncSession, request_id: int, member_pk: int) -> bool:
+    """Was the question forwarded to this person privately (so theirs to answer too)?"""
+    stmt = select(Outbox.id).where(
+        Outbox.ref_type == "request",
+        Outbox.ref_id == request_id,
+        Outbox.member_pk == member_pk,
+        Outbox.idempotency_key.like(f"request:{request_id}:%"),
+    )
+    return (await session.execute(stmt.limit(1))).first() is not None

@@ -96,9 +96,9 @@ async def test_a_leave_asked_with_its_reason_is_a_leave(bot: Bot, text: str) -> 
     """Monday 07/12, 08:14: anh Nam asks for Wednesday to Friday with the reason. It was met
     with "Bot đã ghi nhận tin nhắn. Nếu cần báo sự việc…" and no leave recorded."""
     bot.clock.set(datetime(2026, 12, 7, 8, 14, tzinfo=ZoneInfo("Asia/Ho_Chi_Minh")))
-    # A leave is kept by its end (docs/people.md): from now until Friday.
+    # A leave has its start (docs/people.md): Wednesday to Friday, said back both.
     assert await answer(bot, "u2", text, group=None) == (
-        "Đã ghi nhận anh Nam nghỉ đến 11/12. Cảm ơn anh đã báo trước."
+        "Đã ghi nhận anh Nam nghỉ từ 09/12 đến 11/12. Cảm ơn anh đã báo trước."
     )
 
 

@@ -13,7 +13,7 @@ from sqlalchemy import func, insert, select
 from handlers.chat import chat_reply
 from handlers.config import shift_times
 from handlers.context import Context
-from handlers.deadlines import absence_day, leave_ends
+from handlers.deadlines import AWAY_RE, LATE_RE, absence_day, leave_span
 from handlers.intents.basic import plain_message
 from handlers.registry import intent
 from handlers.text import fold, lower, normalize_text
@@ -40,8 +40,6 @@ SHIFT_END_RE = re.compile(
     r"|ban giao cho ca sau|(?:em|e|toi) ve (?:truoc )?day)\b"
 )
 # Folded: "đến muộn", "đi trễ 30 phút", "vào ca muộn": coming late, which is no absence.
-LATE_RE = re.compile(r"\b(?:den|di|toi|vao|vao ca|len ca|lam)\s+(?:muon|tre)\b")
-AWAY_RE = re.compile(r"\b(?:nghi|vang|khong den|khong toi|khong di)\b")
 # Folded: a patrol, a round or a shift named ("tuần tra kho B", "đi 1 vòng", "ca đêm"): the
 # all-clear is answered as a patrol report; without them it is a plain all-clear.
 PATROL_RE = re.compile(
@@ -233,15 +231,19 @@ async def absent(ctx: Context) -> None:
 
 
 def _away_answer(ctx: Context, name: str, you: str) -> str:
-    """The absence said back as read, so a misread day is caught at once: a leave's last day
-    ("nghỉ đến 10/12", as /chuahoatdong and the digest show it: the nudges stay away till
+    """The absence said back as read, so a misread day is caught at once: a leave's days
+    ("nghỉ từ 09/12 đến 11/12", or "nghỉ đến 10/12" from today: the nudges stay away till
     then), a day's absence with its day ("báo vắng ngày mai (thứ Hai 07/12)"), else neither."""
     said_at = ctx.event.sent_at
-    end = leave_ends(ctx.text, said_at, ctx.tz)
+    span = leave_span(ctx.text, said_at, ctx.tz)
     day = absence_day(ctx.text, said_at, ctx.tz)
-    if end is not None and end > said_at and end.astimezone(ctx.tz).date() != day:
-        until = end.astimezone(ctx.tz).strftime("%d/%m")
-        return texts.ABSENT_UNTIL_OK.format(name=name, until=until, you=you)
+    if span is not None and span[2] and span[1] > said_at:
+        start, end = (t.astimezone(ctx.tz).date() for t in span[:2])
+        if end != day:
+            words = {"name": name, "until": f"{end:%d/%m}", "you": you}
+            if start > said_at.astimezone(ctx.tz).date():
+                return texts.ABSENT_SPAN_OK.format(start=f"{start:%d/%m}", **words)
+            return texts.ABSENT_UNTIL_OK.format(**words)
     if day is None:
         return texts.ABSENT_OK.format(name=name, you=you)
     when = texts.absence_day_text(day, said_at.astimezone(ctx.tz).date())

@@ -11,6 +11,9 @@ import re
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING
+from zoneinfo import ZoneInfo
+
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from handlers.calendar import next_polite_time
 from handlers.codes import incident_code, request_code
@@ -32,10 +35,16 @@ from handlers.texts import core as core_texts
 from handlers.texts import engagement as engagement_texts
 from handlers.texts import people as people_texts
 from handlers.texts import requests as texts
-from models.incidents import near_place, split_key, urgent_under_way
-from models.outbox import cancel_pending, find_quoted
+from models.incidents import near_place, split_key, urgent_under_way, woken_for
+from models.outbox import cancel_pending, enqueue, find_quoted
 from models.people import coordinators
-from models.requests import forwarded_chats, get_request, open_requests, recent_open_request
+from models.requests import (
+    forwarded_chats,
+    forwarded_to_member,
+    get_request,
+    open_requests,
+    recent_open_request,
+)
 from models.tables import Incident, Member, MemberRequest
 
 if TYPE_CHECKING:
@@ -258,16 +267,22 @@ async def forward_time(ctx: Context, text: str) -> ForwardTime:
 
 
 async def incident_asked_about(ctx: Context, text: str) -> Incident | None:
-    """The open urgent incident reported within UNDER_WAY_HOURS that the question is about:
-    named by its code, or by one of its places or its kind of event (both count most)."""
+    """The open urgent incident reported within UNDER_WAY_HOURS that the question is about."""
     since = ctx.now - timedelta(hours=UNDER_WAY_HOURS)
-    under_way = await urgent_under_way(ctx.session, since)
+    return asked_about(text, ctx.now, ctx.tz, await urgent_under_way(ctx.session, since))
+
+
+def asked_about(
+    text: str, now: datetime, tz: ZoneInfo, under_way: list[Incident]
+) -> Incident | None:
+    """Which of `under_way` the question is about: named by its code, or by one of its places
+    or its kind of event (both count most; the first listed wins a tie)."""
     if not under_way:
         return None
     codes = {int(n) for n in SV_RE.findall(text)}
     if codes:  # a code names its incident: another one's words or places do not count
         return next((i for i in under_way if i.id in codes), None)
-    places = parse(text, ctx.now, ctx.tz).places
+    places = parse(text, now, tz).places
     keys = place_keys([{"kind": p.kind, "code": p.code, "text": p.text} for p in places])
     kinds = categories_named(text)
 
@@ -311,23 +326,59 @@ async def forward(ctx: Context, req: MemberRequest, when: ForwardTime) -> tuple[
             )
             written += out is not None
         if written:
+            if when.about is not None:
+                await tell_woken(ctx.session, ctx.now, req, when.about, text)
             return where, council[0].name if where == "council" and council else ""
     return "none", ""
 
 
 def forward_text(ctx: Context, req: MemberRequest, about: Incident | None = None) -> str:
     """What the coordinators read; `about`: the urgent incident it asks about ("YC1 (về SV3)")."""
-    m = ctx.member
-    details = ", ".join(x for x in (m.enterprise or texts.NO_ENTERPRISE, m.phone or "") if x)
-    where = "" if ctx.is_private else texts.WHERE_GROUP.format(group=ctx.group.name or "?")
+    group = None if ctx.is_private else ctx.group.name or "?"
+    return forward_words(ctx.member, group, req, about)
+
+
+def forward_words(
+    m: Member | None, group: str | None, req: MemberRequest, about: Incident | None
+) -> str:
+    """The forward of `req`, asked by `m` in `group` (None: in private)."""
+    details = ", ".join(
+        x for x in ((m.enterprise if m else None) or texts.NO_ENTERPRISE, m.phone if m else "") if x
+    )
     return texts.FORWARD.format(
         code=request_code(req.id),
         about="" if about is None else texts.ABOUT.format(incident=incident_code(about.id)),
         who=address(m),
         enterprise=details,
-        where=where,
+        where="" if group is None else texts.WHERE_GROUP.format(group=group),
         text=texts.clip(req.text, 600),
     )
+
+
+async def tell_woken(
+    session: AsyncSession, now: datetime, req: MemberRequest, about: Incident, text: str
+) -> int:
+    """The question also goes to those an escalation of `about` woke who are no coordinators
+    (its security lead, the escalation chain, the chair): they are up for it and may answer
+    it (docs/incidents.md, "Questions about it at night")."""
+    sent = 0
+    for person in await woken_for(session, about.id):
+        chat = person.private_chat_id
+        if not chat:
+            continue  # a coordinator who already has it is skipped by the key below
+        out = await enqueue(
+            session,
+            chat_id=chat,
+            text=text,
+            kind="request",
+            now=now,
+            key=f"request:{req.id}:{chat}",
+            member_pk=person.id,
+            ref_type="request",
+            ref_id=req.id,
+        )
+        sent += out is not None
+    return sent
 
 
 # ---------------------------------------------------------------- answers
@@ -348,9 +399,11 @@ async def answer(ctx: Context, req: MemberRequest, body: str) -> None:
     req.answered_by = ctx.member.id
     # A forward still held for the morning would ask a question already answered.
     await cancel_pending(ctx.session, "request", req.id, ("request",), "answered before sent")
+    # "điều phối viên" only when it is one: the escalation chain may answer too (tell_woken).
+    said = texts.ANSWER if ctx.is_coordinator else texts.ANSWER_WOKEN
     await ctx.say(
         req.chat_id,
-        texts.ANSWER.format(code=code, name=address(asker), answer=body, who=address(ctx.member)),
+        said.format(code=code, name=address(asker), answer=body, who=address(ctx.member)),
         kind="reply",
         key=f"request-answer:{req.id}",
         member_pk=req.member_pk,
@@ -362,11 +415,12 @@ async def answer(ctx: Context, req: MemberRequest, body: str) -> None:
 
 @intent("command:traloi")
 async def traloi(ctx: Context) -> None:
-    if not ctx.is_coordinator:
-        await ctx.reply(core_texts.COORDINATOR_ONLY.format(name="traloi"))
-        return
+    """A coordinator's answer, or that of someone the question was forwarded to (tell_woken)."""
     args = ctx.parsed.command.args if ctx.parsed and ctx.parsed.command else ""
     match = CODE_RE.match(args)
+    if not ctx.is_coordinator and (match is None or not await _forwarded(ctx, int(match[1]))):
+        await ctx.reply(core_texts.COORDINATOR_ONLY.format(name="traloi"))
+        return
     if match is None:
         await ctx.reply(texts.USAGE_TRALOI)
         return
@@ -381,17 +435,25 @@ async def traloi(ctx: Context) -> None:
     await answer(ctx, req, body)
 
 
+async def _forwarded(ctx: Context, request_id: int) -> bool:
+    """Was request `request_id` forwarded to the sender (woken for its incident)?"""
+    return await forwarded_to_member(ctx.session, request_id, ctx.member.id)
+
+
 @hook(21, needs="quote")
 async def quote_reply_answer(ctx: Context) -> bool:
-    """A coordinator's quote-reply to a forwarded request is the answer."""
+    """A coordinator's quote-reply to a forwarded request is the answer; so is that of
+    someone it was forwarded to as woken for its incident."""
     quoted = ctx.event.quote_message_id
-    if not quoted or not ctx.is_coordinator or not ctx.text.strip():
+    if not quoted or not ctx.text.strip():
         return False
     if ctx.parsed is not None and ctx.parsed.type == "command":
         return False  # /traloi YC3 ... quoting the forward is routed as the command
     row = await find_quoted(ctx.session, ctx.event.chat_id, quoted)
     if row is None or row.ref_type != "request" or row.ref_id is None:
         return False
+    if not ctx.is_coordinator and (row.kind != "request" or row.member_pk != ctx.member.id):
+        return False  # only the forward the bot sent him makes a member's reply an answer
     req = await get_request(ctx.session, row.ref_id, lock=True)
     if req is None:
         return False

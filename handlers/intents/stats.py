@@ -89,7 +89,8 @@ async def inactive(ctx: Context) -> None:
     )
     group_pk = None if ctx.is_private or ctx.group.kind == "private" else ctx.group.id
     silent = await q.inactive_members(ctx.session, window, group_pk)
-    back = await leaves_end(ctx.session, ctx.settings, [m.member_pk for m in silent])
+    ids = [m.member_pk for m in silent]
+    back = await leaves_end(ctx.session, ctx.settings, ids, started_by=ctx.now)
     # Back from leave within the window: their silence is not long yet (as for the nudges).
     people = [m for m in silent if back.get(m.member_pk, window.start) <= window.start]
     away = [(m, back[m.member_pk]) for m in silent if back.get(m.member_pk, ctx.now) > ctx.now]

@@ -17,7 +17,7 @@ from handlers.codes import directive_code, task_code
 from handlers.config import NudgeLevel, Settings
 from handlers.councils import scope
 from handlers.jobs import every, job
-from handlers.leave import away_when_posted, leave_until, leaves_end, on_leave_for
+from handlers.leave import away_at, leave_until, leaves_end, on_leave_for
 from handlers.texts import engagement as texts
 from handlers.texts import people as people_texts
 from models.digest import expected_member
@@ -85,7 +85,7 @@ async def _quiet_members(
     )
     for member_pk, group in rows:
         groups[member_pk].append(group)
-    back = await leaves_end(session, settings, [m.id for m in members])
+    back = await leaves_end(session, settings, [m.id for m in members], started_by=now)
     seen_of = {
         m.id: max(m.last_active_at or m.expected_since, back.get(m.id, m.expected_since))
         for m in members
@@ -422,7 +422,8 @@ async def ack_reminders(sessions: Sessions, settings: Settings, clock: Clock) ->
             expected = await expected_ackers(session, d.id)
             done = await ackers(session, d.id)
             missing = [m for m in expected if m.id not in done]
-            away = await away_when_posted(session, settings, d.created_at, [m.id for m in missing])
+            ids = [m.id for m in missing]
+            away = await away_at(session, settings, now, ids, said_before=d.created_at)
             if now >= d.deadline_at:
                 d.status = "closed"
                 # A reminder still waiting (quiet hours) would arrive after the deadline.
@@ -442,7 +443,7 @@ async def ack_reminders(sessions: Sessions, settings: Settings, clock: Clock) ->
                 )
                 continue
             # Whoever is away on leave is not chased while it lasts (docs/acks-and-budget.md).
-            chased = [m for m in missing if away.get(m.id, now) <= now]
+            chased = [m for m in missing if m.id not in away]
             if (
                 now >= d.created_at + timedelta(hours=eng.directive_reminder_hours)
                 and chased
@@ -619,8 +620,8 @@ async def task_reminders(sessions: Sessions, settings: Settings, clock: Clock) -
             )
         ).all()
         late = [task.id for task, _m in rows if task.due_at and now >= task.due_at]
-        ends = await leaves_end(session, settings, sorted({m.id for _t, m in rows}))
-        away = {pk: end for pk, end in ends.items() if end > now}  # on leave today
+        # On leave now: a leave from Wednesday leaves Monday's and Tuesday's reminders as usual.
+        away = await away_at(session, settings, now, sorted({m.id for _t, m in rows}))
         told = await _overdue_told(session, late)
         for task, member in rows:
             assert task.due_at is not None

@@ -10,6 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from handlers.calendar import next_polite_time, polite_time
 from handlers.clock import Clock
 from handlers.config import Settings, parse_quiet_hours
+from handlers.intents.incident_questions import pass_on_to_woken
 from handlers.intents.incidents import (
     alert_reach,
     full_name_of,
@@ -91,6 +92,7 @@ async def escalate(
     queued = await queue_alerts(
         session, incident.id, targets, text, f"escalate:{incident.id}:{level}", now
     )
+    await pass_on_to_woken(session, settings, now, incident)  # what was asked about it
     incident.escalation_level = level
     incident.next_escalation_at = (
         now + timedelta(minutes=alerts.ack_timeout_minutes)

@@ -21,6 +21,8 @@ ABSENT_OK = "Đã ghi nhận {name} báo vắng. Cảm ơn {you} đã báo trư�
 ABSENT_DAY_OK = "Đã ghi nhận {name} báo vắng {day}. Cảm ơn {you} đã báo trước."
 # A leave with an end ("nghỉ phép đến 10/12", "nghỉ 3 ngày"): the day read, said back.
 ABSENT_UNTIL_OK = "Đã ghi nhận {name} nghỉ đến {until}. Cảm ơn {you} đã báo trước."
+# A leave that starts on a later day: both days, so a misread start is caught at once.
+ABSENT_SPAN_OK = "Đã ghi nhận {name} nghỉ từ {start} đến {until}. Cảm ơn {you} đã báo trước."
 LATE_OK = "Đã ghi nhận {name} báo đến muộn. Cảm ơn {you} đã báo trước."
 
 DIRECTIVE_POST = (

@@ -30,6 +30,11 @@ AT_ONCE_TARGET = {
     "coordinators": "vào nhóm điều phối viên ngay",
     "council": "ngay vào nhóm {group} (chưa nhắn riêng được cho điều phối viên)",
 }
+# A question held for the morning whose incident has just been reported as urgent.
+HELD_SENT_NOW = (
+    "Sự việc {incident} vừa được báo khẩn nên bot đã chuyển câu hỏi ({code}) của {name} "
+    "{target}, không chờ đến sáng."
+)
 ASKED_COORDINATORS_CHAT = (
     "Cảm ơn {name}! Bot đã chuyển câu hỏi ({code}) vào nhóm điều phối viên. "
     "Khi có trả lời, bot sẽ báo lại ngay."
@@ -64,6 +69,8 @@ EMPTY_ANSWER = "Anh/chị nhập nội dung trả lời giúp bot, vd /traloi {c
 
 # To the member, when the answer comes.
 ANSWER = "💬 Trả lời cho câu hỏi {code} của {name}:\n{answer}\n— {who}, điều phối viên"
+# From someone woken for the incident it asks about who is no coordinator (escalation chain).
+ANSWER_WOKEN = "💬 Trả lời cho câu hỏi {code} của {name}:\n{answer}\n— {who}"
 
 # /yeucau
 OPEN_HEADER = "Yêu cầu đang chờ trả lời ({n}):"

@@ -215,6 +215,10 @@ async def raise_alert(
     )
     if not reach.targets:
         log.warning("incident %s: no coordinator to alert", incident.id)
+    # A question about it held for the morning no longer waits (requests imports this package).
+    from handlers.intents.incident_questions import send_held_questions
+
+    await send_held_questions(session, settings, now, incident)
     return reach
 
 
