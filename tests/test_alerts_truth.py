@@ -372,3 +372,45 @@ async def test_a_fire_put_out_that_another_reporter_sees_spreading_escalates_wit
     step1 = said(bot, "u1")[-1]
     assert step1.startswith("⏫ KHẨN (lần 1)") and "Gọi 114 nếu chưa ai gọi." in step1
     assert PUT_OUT not in step1
+
+
+@pytest.mark.parametrize(
+    "correction",
+    [
+        "chỉ là hơi nước từ van xả, không phải cháy",
+        "chi la hoi nuoc tu van xa thoi, ko phai chay dau a",
+        "anh ơi em kiểm tra rồi, là hơi nước từ van xả máy nén khí thôi, không phải cháy đâu ạ",
+    ],
+)
+async def test_the_reporter_saying_it_was_no_fire_closes_it_in_his_words(
+    bot: Bot, correction: str
+) -> None:
+    """Em reports smoke from the compressor room; three minutes later he finds it was steam.
+    The fire is withdrawn (a false alarm: no 10-minute escalations to Phương and Kim), and
+    Quân reads Em's own words, not an all-clear patrol recorded for Em."""
+    bot.clock.set(DAY)
+    await say(bot, "u1", "chào bot")
+    await say(
+        bot, "u5", "phát hiện khói bốc ra từ phòng máy nén khí xưởng 2, đang kiểm tra", HANSOL
+    )
+    assert (await incident(bot, 1)).urgent
+    bot.clock.advance(timedelta(minutes=3))
+    await say(bot, "u5", correction, group=HANSOL)
+    closed = await incident(bot, 1)
+    assert closed.status == "false_alarm" and closed.next_escalation_at is None
+    assert said(bot, "u1")[-1] == (
+        f'Sự việc SV1: anh/chị Em nhắn "{correction}". Bot đã đóng sự việc, không cần xử lý nữa.'
+    )
+    assert "Đã đánh dấu sự việc SV1 là báo nhầm" in said(bot, HANSOL)[-1]
+    bot.clock.advance(timedelta(minutes=30))
+    assert (await bot.runtime.run_job("incident_escalation")).queued == 0
+
+
+async def test_a_patrol_saying_there_is_no_fire_closes_nothing(bot: Bot) -> None:
+    """Em reported a fire at kho 2 this morning; his noon rounds "tuần tra khu B, không có
+    cháy nổ" are his check-in, not a withdrawal of the fire."""
+    bot.clock.set(DAY)
+    await say(bot, "u5", "cháy ở kho 2", group=HANSOL)
+    bot.clock.advance(timedelta(hours=2))
+    await say(bot, "u5", "tuần tra khu B, không có cháy nổ", group=HANSOL)
+    assert (await incident(bot, 1)).status == "reported"

@@ -121,7 +121,8 @@ async def set_status(ctx: Context, incident: Incident, status: str, note: str = 
     if first_take or status in ("false_alarm", "settled"):
         what = status if status in ("false_alarm", "settled") else "acknowledged"
         told = texts.TO_ALERTED[what].format(code=code, who=who)
-        if what == "settled" and note.strip():
+        # Only "báo nhầm" is passed on as "báo nhầm"; other words are quoted as they were.
+        if (what == "settled" and note.strip()) or (what == "false_alarm" and _no_fire(note)):
             told = texts.SETTLED_IN_WORDS.format(code=code, who=who, words=clipped(note))
         await tell_alerted(s, now, incident, what, told, here)
     if status in CLOSED:
@@ -129,6 +130,12 @@ async def set_status(ctx: Context, incident: Incident, status: str, note: str = 
         for conv in await doubts_for_reports(s, [r.id for r in reports]):
             conv.status = "done"
     return texts.STATUS_CHANGED[status].format(who=who, code=code, you=you)
+
+
+def _no_fire(note: str) -> bool:
+    """The words say it was no fire ("... không phải cháy") without calling it "báo nhầm"."""
+    words = folded_words(note)
+    return not says_mistaken(note) and any(has_phrase(words, p) for p in SAYS_NO_FIRE)
 
 
 # Words that only say it is done ("đã xử lý xong rồi nhé"): no note worth passing on.
@@ -257,7 +264,17 @@ SAYS_MISTAKEN = ("bao nham", "nham roi")  # a false alarm
 # "không". Not "đã ổn": patrols and shifts report "ca 3 đã ổn", "khu B ổn rồi" all day, and
 # a reporter's patrol would close the incident he reported this morning.
 SAYS_SETTLED = ("khong sao", "ko sao", "k sao")
+# The reporter found it was no fire ("chỉ là hơi nước, không phải cháy"): a false alarm, told
+# in his words (he did not say "báo nhầm"), and not from a patrol ("không có cháy nổ").
+SAYS_NO_FIRE = tuple(
+    f"{no} {verb} {what}"
+    for no in ("khong", "ko", "k")
+    for verb in ("phai", "phai la", "co")
+    for what in ("chay", "chay no")
+)
 FALSE_ALARM_WORDS = SAYS_MISTAKEN + SAYS_SETTLED
+MOST_WORDS = 10  # "báo nhầm" in a longer message is part of something else
+MOST_WORDS_NO_FIRE = 25  # the reporter explains what it was before saying it was no fire
 FALSE_ALARM_HOURS = 6  # "báo nhầm" without a code refers to the sender's report this recent
 
 
@@ -268,9 +285,12 @@ def says_false_alarm(text: str) -> bool:
     if text.lstrip().startswith(("/", "#")):
         return False  # a command (/bao_nham SVn note) is handled as one, with its own note
     words = folded_words(text)
-    if not words or len(words.split()) > 10:
+    count = len(words.split())
+    if not words or count > MOST_WORDS_NO_FIRE:
         return False
-    return any(has_phrase(words, p) for p in FALSE_ALARM_WORDS)
+    if any(has_phrase(words, p) for p in SAYS_NO_FIRE):
+        return True
+    return count <= MOST_WORDS and any(has_phrase(words, p) for p in FALSE_ALARM_WORDS)
 
 
 def clipped(words: str) -> str:
@@ -283,8 +303,12 @@ async def false_alarm_message(ctx: Context) -> bool:
     """ "báo nhầm" from the reporter (or a coordinator) withdraws the alarm (false_alarm);
     "không sao" alone says it is over (settled: it happened, so it is no false alarm).
     Pending escalations are withdrawn and the alerted hear."""
-    if not says_false_alarm(ctx.text) or asks(ctx):
-        return False  # a question ("không sao chứ?") says nothing of how it ended
+    if not says_false_alarm(ctx.text):
+        return False
+    if "?" in ctx.text or (asks(ctx) and not _no_fire(ctx.text)):
+        # A question ("không sao chứ?") says nothing of how it ended; "không phải cháy đâu ạ"
+        # is no question ("đâu" stresses the "không").
+        return False
     named = SV_RE.search(ctx.text)
     if named:
         incident = await get_incident(ctx.session, int(named.group(1)), lock=True)
@@ -295,8 +319,11 @@ async def false_alarm_message(ctx: Context) -> bool:
             incident = waiting[0] if len(waiting) == 1 else None
     if incident is None or incident.status in CLOSED:
         return False
-    if not named and closing_status(ctx.text) == "settled" and on_rounds(ctx, incident):
+    if not named and not says_mistaken(ctx.text) and on_rounds(ctx, incident):
         return False  # "tuần tra khu B, không sao": a check-in, recorded as one
+    if not says_mistaken(ctx.text) and closing_status(ctx.text) == "false_alarm":
+        if incident.category != "fire":
+            return False  # "không phải cháy" says nothing of a theft or a fight
     if not may_manage(ctx.settings, ctx.member, incident) and not await sole_reporter(
         ctx, incident
     ):
@@ -326,10 +353,18 @@ def on_rounds(ctx: Context, incident: Incident) -> bool:
     return bool(keys) and not keys <= split_key(incident.place_key or "")
 
 
-def closing_status(text: str) -> str:
-    """ "báo nhầm" / "nhầm rồi": false_alarm; "không sao" alone: settled."""
+def says_mistaken(text: str) -> bool:
+    """ "báo nhầm" / "nhầm rồi" in so many words."""
     words = folded_words(text)
-    return "false_alarm" if any(has_phrase(words, p) for p in SAYS_MISTAKEN) else "settled"
+    return any(has_phrase(words, p) for p in SAYS_MISTAKEN)
+
+
+def closing_status(text: str) -> str:
+    """ "báo nhầm" / "nhầm rồi" or "không phải cháy": false_alarm; "không sao" alone: settled."""
+    words = folded_words(text)
+    if says_mistaken(text) or any(has_phrase(words, p) for p in SAYS_NO_FIRE):
+        return "false_alarm"
+    return "settled"
 
 
 async def reported_by(ctx: Context, incident: Incident) -> bool:
