@@ -321,9 +321,8 @@ async def false_alarm_message(ctx: Context) -> bool:
         return False
     if not named and not says_mistaken(ctx.text) and on_rounds(ctx, incident):
         return False  # "tuần tra khu B, không sao": a check-in, recorded as one
-    if not says_mistaken(ctx.text) and closing_status(ctx.text) == "false_alarm":
-        if incident.category != "fire":
-            return False  # "không phải cháy" says nothing of a theft or a fight
+    if _no_fire(ctx.text) and incident.category != "fire":
+        return False  # "không phải cháy" says nothing of a theft or a fight
     if not may_manage(ctx.settings, ctx.member, incident) and not await sole_reporter(
         ctx, incident
     ):
