@@ -22,6 +22,8 @@ from bot import keys
 from handlers.clock import FixedClock
 from handlers.digest import build_digest
 from handlers.digest_chart import build_figure, render_png
+from handlers.province import build_province_digest
+from handlers.province_chart import build_province_figure, render_province_png
 from tests.browser import CHROMIUM, CHROMIUM_ARGS, HAVE_CHROMIUM
 from tests.conftest import Bot
 from tests.test_councils_e2e import PASSWORD, say, two_parks
@@ -90,7 +92,23 @@ def smallest_text_px(fig: Any) -> float:
     return float(min(sizes)) * fig.dpi / 72
 
 
-async def chart_as_shown(page: Any, bot: Bot) -> tuple[float, str]:
+async def park_figure(bot: Bot, layout: str) -> tuple[bytes, Any]:
+    """Bình Xuyên's week chart as the server draws it: the PNG and its figure."""
+    async with bot.sessions() as s:
+        d = await build_digest(
+            s, bot.app[keys.SETTINGS], WEEK, bot.clock.now(), council_id="binh-xuyen"
+        )
+    return render_png(d, layout=layout), build_figure(d, layout=layout)
+
+
+async def province_figure(bot: Bot, layout: str) -> tuple[bytes, Any]:
+    """The province's overview chart as the server draws it: the PNG and its figure."""
+    async with bot.sessions() as s:
+        p = await build_province_digest(s, bot.app[keys.SETTINGS], WEEK, bot.clock.now())
+    return render_province_png(p, layout=layout), build_province_figure(p, layout=layout)
+
+
+async def chart_as_shown(page: Any, bot: Bot, drawn: Any = park_figure) -> tuple[float, str]:
     """The chart's smallest text in CSS px as this browser shows it, and the layout asked for.
     The PNG the browser got is compared byte for byte with the figure measured."""
     shown = await page.evaluate(CHART)
@@ -99,13 +117,26 @@ async def chart_as_shown(page: Any, bot: Bot) -> tuple[float, str]:
     assert got.status == 200, shown
     body = await got.body()
     assert png_width(body) == shown["natural"]
-    async with bot.sessions() as s:
-        d = await build_digest(
-            s, bot.app[keys.SETTINGS], WEEK, bot.clock.now(), council_id="binh-xuyen"
-        )
-    assert render_png(d, layout=layout) == body  # the figure measured is the one shown
-    smallest = smallest_text_px(build_figure(d, layout=layout))
-    return smallest * shown["shown"] / shown["natural"], layout
+    png, fig = await drawn(bot, layout)
+    assert png == body  # the figure measured is the one shown
+    return smallest_text_px(fig) * shown["shown"] / shown["natural"], layout
+
+
+def outside(fig: Any) -> list[str]:
+    """The words of a figure drawn partly outside its image."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+    canvas = FigureCanvasAgg(fig)
+    canvas.draw()  # titles and axis labels find their places when drawn
+    renderer = canvas.get_renderer()
+    width, height = fig.bbox.width, fig.bbox.height
+    return [
+        t.get_text()
+        for t in fig.findobj(lambda a: hasattr(a, "get_text") and hasattr(a, "get_fontsize"))
+        if t.get_visible() and t.get_text().strip()
+        for box in [t.get_window_extent(renderer)]
+        if box.x0 < 0 or box.x1 > width or box.y0 < 0 or box.y1 > height
+    ]
 
 
 async def open_bot(make_bot: Any, db_url: str) -> Bot:
@@ -130,7 +161,7 @@ def need_chromium() -> Any:
 
 
 @pytest.mark.browser
-async def test_the_weeks_chart_reads_at_12_px_on_a_phone_and_on_a_desk(
+async def test_the_charts_read_at_12_px_on_a_phone_and_on_a_desk(
     make_bot: Any, db_url: str
 ) -> None:
     playwright_api = need_chromium()
@@ -154,6 +185,11 @@ async def test_the_weeks_chart_reads_at_12_px_on_a_phone_and_on_a_desk(
             await sign_in(page, base, "u_ban_quan_ly")
             await page.goto(f"{base}/dashboard/province/binh-xuyen/digest/{WEEK}")
             seen["province's phone"] = await chart_as_shown(page, bot)
+            await page.goto(f"{base}/dashboard/province?week={WEEK}")
+            seen["province overview"] = await chart_as_shown(page, bot, province_figure)
+            await page.set_viewport_size(DESK)
+            await page.goto(f"{base}/dashboard/province?week={WEEK}")
+            seen["province overview, desk"] = await chart_as_shown(page, bot, province_figure)
         except BaseException:
             ARTIFACTS.mkdir(exist_ok=True)
             shot = ARTIFACTS / "dashboard-phone-chart.png"
@@ -169,6 +205,8 @@ async def test_the_weeks_chart_reads_at_12_px_on_a_phone_and_on_a_desk(
         f"desk /dashboard/?week={WEEK}": "wide",
         f"desk /dashboard/digest/{WEEK}": "wide",
         "province's phone": "phone",
+        "province overview": "phone",
+        "province overview, desk": "wide",
     }
 
 
@@ -192,33 +230,20 @@ async def test_a_chart_layout_the_dashboard_does_not_draw_is_named_back(
         assert png_width(await got.read()) == 900  # the chat's, unchanged
 
 
-async def test_the_phone_chart_keeps_every_word_inside_the_image(
+async def test_the_phone_charts_keep_every_word_inside_the_image(
     make_bot: Any, db_url: str
 ) -> None:
-    """Nothing of the narrow chart is cut at its edges: names, figures, the legend."""
-    from matplotlib.backends.backend_agg import FigureCanvasAgg
-
+    """Nothing of the narrow charts is cut at their edges: names, figures, legends."""
     bot = await open_bot(make_bot, db_url)
-    async with bot.sessions() as s:
-        d = await build_digest(
-            s, bot.app[keys.SETTINGS], WEEK, bot.clock.now(), council_id="binh-xuyen"
-        )
-    fig = build_figure(d, layout="phone")
-    canvas = FigureCanvasAgg(fig)
-    canvas.draw()  # titles and axis labels find their places when drawn
-    renderer = canvas.get_renderer()
-    width, height = fig.bbox.width, fig.bbox.height
-    out = [
-        t.get_text()
-        for t in fig.findobj(lambda a: hasattr(a, "get_text") and hasattr(a, "get_fontsize"))
-        if t.get_visible() and t.get_text().strip()
-        for box in [t.get_window_extent(renderer)]
-        if box.x0 < 0 or box.x1 > width or box.y0 < 0 or box.y1 > height
-    ]
-    assert out == []
-    texts = {t.get_text() for t in fig.findobj(lambda a: hasattr(a, "get_text"))}
+    _png, park = await park_figure(bot, "phone")
+    assert outside(park) == []
+    texts = {t.get_text() for t in park.findobj(lambda a: hasattr(a, "get_text"))}
     assert {"May Việt", "Tuần 49", "Các tuần gần đây"} <= texts, texts
-    assert math.isclose(fig.bbox.width, 540)
+    _png, overview = await province_figure(bot, "phone")
+    assert outside(overview) == []
+    texts = {t.get_text() for t in overview.findobj(lambda a: hasattr(a, "get_text"))}
+    assert {"KCN Bình Xuyên", "KCN Khai Quang", "Tuần 49", "Tham gia"} <= texts, texts
+    assert park.bbox.width == overview.bbox.width == 540
 
 
 @pytest.mark.browser

@@ -113,8 +113,9 @@ async def province_page(request: web.Request, user: User) -> web.Response:
 async def province_chart(request: web.Request, user: User) -> web.Response:
     if (refused := _refused(request, user)) is not None:
         return refused
+    layout = chart_layout(request)
     p = await _overview(request, request.match_info["week"])
-    return _png(await asyncio.to_thread(render_province_png, p))
+    return _png(await asyncio.to_thread(render_province_png, p, layout=layout))
 
 
 @login_required(every_park=True)
