@@ -49,6 +49,16 @@ PAGE_PROBLEMS = """() => {
   return problems;
 }"""
 
+# A page too wide with words too small, to show PAGE_PROBLEMS sees them (CSSOM: the CSP
+# forbids style attributes, not scripts setting styles).
+PLANT = """() => {
+  const div = document.createElement('div');
+  div.textContent = 'chữ nhỏ';
+  div.style.width = '2000px';
+  div.style.fontSize = '10px';
+  document.body.append(div);
+}"""
+
 # The chart as shown: which image the browser chose, its own width and its width on screen.
 CHART = """async () => {
   const img = document.querySelector('figure.chart img');
@@ -281,39 +291,61 @@ async def test_the_per_group_table_keeps_names_readable_on_a_phone(
             await browser.close()
 
 
+# Where a menu's lists lead: the fire's story, the directive, a week's digest, a park's digest.
+LEADS = {
+    "/dashboard/incidents": "#incidents a[href^='/dashboard/incidents/']",
+    "/dashboard/directives": "a[href^='/dashboard/directives/']",
+    "/dashboard/digest/": "a[href^='/dashboard/digest/2026-W']",
+    "/dashboard/province": "#parks a[href^='/dashboard/province/']",
+}
+
+
+async def walk(page: Any, base: str) -> dict[str, list[str]]:
+    """Every page the signed-in menu lists and where its lists lead, with their problems."""
+    menu = await page.eval_on_selector_all(
+        "header nav a", "(links) => links.map((a) => a.getAttribute('href'))"
+    )
+    leads = []
+    for path in menu:
+        if path in LEADS:
+            await page.goto(base + path)
+            leads.append(await page.locator(LEADS[path]).first.get_attribute("href"))
+    found: dict[str, list[str]] = {}
+    for path in [*menu, *leads]:
+        response = await page.goto(base + path)
+        assert response is not None and response.status == 200, path
+        found[path] = await page.evaluate(PAGE_PROBLEMS)
+    return found
+
+
 @pytest.mark.browser
 async def test_every_page_the_menu_lists_fits_a_phone_with_no_text_under_12_px(
     make_bot: Any, db_url: str
 ) -> None:
+    """Anh Tuấn (the chair) and anh Quốc (the province) open every page of their menus, on
+    a phone and on a desk."""
     playwright_api = need_chromium()
     bot = await open_bot(make_bot, db_url)
     base = str(bot.http.make_url("/")).rstrip("/")
     async with playwright_api.async_playwright() as pw:
         browser, page = await browser_page(pw, PHONE)
         found: dict[str, list[str]] = {}
+        walked: dict[str, list[str]] = {}
         try:
-            await page.goto(f"{base}/dashboard/")
-            found["/dashboard/login"] = await page.evaluate(PAGE_PROBLEMS)
-            await sign_in(page, base, CHAIR)
-            menu = await page.eval_on_selector_all(
-                "header nav a", "(links) => links.map((a) => a.getAttribute('href'))"
-            )
-            assert len(menu) == 10, menu
-            # Where the lists lead: the fire's story, the directive, the week's digest.
-            more = []
-            for path, link in (
-                ("/dashboard/incidents", "#incidents a[href^='/dashboard/incidents/']"),
-                ("/dashboard/directives", "a[href^='/dashboard/directives/']"),
-                ("/dashboard/digest/", "a[href^='/dashboard/digest/2026-W']"),
-            ):
-                await page.goto(base + path)
-                more.append(await page.locator(link).first.get_attribute("href"))
-            for path in [*menu, *more]:
-                response = await page.goto(base + path)
-                assert response is not None and response.status == 200, path
-                found[path] = await page.evaluate(PAGE_PROBLEMS)
-            bad = [f"{path}: {p}" for path, problems in found.items() for p in problems]
-            assert not bad, "\n".join(bad)
+            for size, viewport in (("390", PHONE), ("1280", DESK)):
+                await page.set_viewport_size(viewport)
+                for who in (CHAIR, "u_ban_quan_ly"):
+                    await page.context.clear_cookies()
+                    await page.goto(f"{base}/dashboard/")
+                    found[f"{size} /dashboard/login"] = await page.evaluate(PAGE_PROBLEMS)
+                    await sign_in(page, base, who)
+                    pages = await walk(page, base)
+                    walked[f"{size} {who}"] = list(pages)
+                    found |= {f"{size} {who} {path}": p for path, p in pages.items()}
+            # The check itself sees a page too wide and words too small.
+            await page.evaluate(PLANT)
+            planted = await page.evaluate(PAGE_PROBLEMS)
+            assert planted == ["page is 2000px wide in 1280px", "10px: chữ nhỏ"], planted
         except BaseException:
             ARTIFACTS.mkdir(exist_ok=True)
             shot = ARTIFACTS / "dashboard-phone-menu.png"
@@ -321,3 +353,17 @@ async def test_every_page_the_menu_lists_fits_a_phone_with_no_text_under_12_px(
             raise
         finally:
             await browser.close()
+    bad = [f"{path}: {p}" for path, problems in found.items() for p in problems]
+    assert not bad, "\n".join(bad)
+    chair = walked[f"390 {CHAIR}"]
+    assert len(chair) == 13, chair  # the menu's ten, the newest incident, directive, week
+    assert [p.rsplit("/", 1)[0] for p in chair[10:]] == [
+        "/dashboard/incidents",
+        "/dashboard/directives",
+        "/dashboard/digest",
+    ], chair
+    assert walked["390 u_ban_quan_ly"] == [
+        "/dashboard/province",
+        "/dashboard/province/binh-xuyen/digest/2026-W48",
+    ]
+    assert walked["1280 u_ban_quan_ly"] == walked["390 u_ban_quan_ly"]
