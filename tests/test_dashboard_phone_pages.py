@@ -19,13 +19,18 @@ from urllib.parse import parse_qs, urlparse
 import pytest
 
 from bot import keys
+from handlers.chart_style import clip
 from handlers.clock import FixedClock
 from handlers.digest import build_digest
-from handlers.digest_chart import build_figure, render_png
+from handlers.digest_chart import PHONE_NAME, build_figure, render_png
 from handlers.province import build_province_digest
 from handlers.province_chart import build_province_figure, render_province_png
+from models.db import make_engine, make_sessionmaker, upgrade
 from tests.browser import CHROMIUM, CHROMIUM_ARGS, HAVE_CHROMIUM
 from tests.conftest import Bot
+from tests.digest_factory import END as FACTORY_END
+from tests.digest_factory import WEEK as FACTORY_WEEK
+from tests.digest_factory import Factory, day, scenario
 from tests.test_councils_e2e import PASSWORD, say, two_parks
 from tests.test_dashboard import ARTIFACTS, login
 from tests.test_dashboard_phone import DESK, NIGHT, PHONE, night, sign_in
@@ -289,6 +294,33 @@ async def test_the_per_group_table_keeps_names_readable_on_a_phone(
             raise
         finally:
             await browser.close()
+
+
+async def test_long_enterprise_names_fit_the_phone_chart(db_url: str, make_settings: Any) -> None:
+    """Eight enterprises, one with a company's full registered name: each panel's name is
+    cut with "…" inside the image, never past its edge."""
+    engine = make_engine(db_url)
+    await upgrade(engine)
+    sessions = make_sessionmaker(engine)
+    long_name = "Công ty TNHH May mặc và Thương mại Việt Tiến Vĩnh Phúc"
+    try:
+        async with sessions() as s, s.begin():
+            rows = await scenario(s)
+            f = Factory(s)
+            for n in range(8):
+                name = long_name if n == 7 else f"Cty Cơ khí chính xác số {n}"  # busiest
+                m = await f.member(f"x{n}", f"Người {n}", enterprise=name, groups=(rows["g1"],))
+                for k in range(n + 1):
+                    await f.checkin(m, day(k % 6))
+        async with sessions() as s:
+            d = await build_digest(s, make_settings(), FACTORY_WEEK, FACTORY_END + timedelta(1))
+    finally:
+        await engine.dispose()
+    fig = build_figure(d, layout="phone")
+    assert outside(fig) == []
+    titles = [ax.get_title(loc="left") for ax in fig.axes]
+    assert clip(long_name, PHONE_NAME) in titles and clip(long_name, PHONE_NAME).endswith("…")
+    assert smallest_text_px(fig) * 340 / fig.bbox.width >= 12  # a 390 px phone shows ~340 px
 
 
 # Where a menu's lists lead: the fire's story, the directive, a week's digest, a park's digest.
