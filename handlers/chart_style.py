@@ -14,19 +14,26 @@ from typing import Any
 
 WIDTH_IN, DPI = 6.0, 150  # 900 px: Zalo shows it at the chat's width without scaling up
 FONT = 12  # points: 25 px on a 900 px image, still legible at a phone's ~300 css px
+# The dashboard's chart for a phone's browser: a phone shows the page ~340 CSS px wide, so a
+# 900 px image's smallest text (11 pt) lands at ~9 CSS px; drawn 540 px wide it is ~14.
+PHONE_WIDTH_IN = 3.6
 COLORS = {"acks": "#6a1b9a", "checkins": "#1565c0", "reports": "#ef6c00", "active": "#2e7d32"}
 
 
-def start_figure(height: float, dpi: int, title: str, span: tuple[str, str]) -> Any:
-    """A white figure of the chart's width with its bold title and the week's dates."""
+def start_figure(
+    height: float, dpi: int, title: str, span: tuple[str, str], *, width: float = WIDTH_IN
+) -> Any:
+    """A white figure `width` inches wide with its bold title and the week's dates (under
+    the title on a figure narrower than the chat's, where one line would not fit)."""
     import matplotlib
 
     matplotlib.use("Agg", force=True)
     from matplotlib.figure import Figure
 
-    fig = Figure(figsize=(WIDTH_IN, height), dpi=dpi)
+    fig = Figure(figsize=(width, height), dpi=dpi)
     fig.patch.set_facecolor("white")
-    fig.suptitle(f"{title} ({span[0]}–{span[1]})", fontsize=FONT + 3, fontweight="bold")
+    gap = " " if width >= WIDTH_IN else "\n"
+    fig.suptitle(f"{title}{gap}({span[0]}–{span[1]})", fontsize=FONT + 3, fontweight="bold")
     return fig
 
 

@@ -21,6 +21,7 @@ from bot.dashboard.views import (
     _audit_download,
     _shown_week,
     _week_param,
+    chart_layout,
     error_page,
     now_of,
     page,
@@ -112,8 +113,9 @@ async def province_page(request: web.Request, user: User) -> web.Response:
 async def province_chart(request: web.Request, user: User) -> web.Response:
     if (refused := _refused(request, user)) is not None:
         return refused
+    layout = chart_layout(request)
     p = await _overview(request, request.match_info["week"])
-    return _png(await asyncio.to_thread(render_province_png, p))
+    return _png(await asyncio.to_thread(render_province_png, p, layout=layout))
 
 
 @login_required(every_park=True)
@@ -161,8 +163,9 @@ async def park_digest_download(request: web.Request, user: User) -> web.Response
 async def park_chart(request: web.Request, user: User) -> web.Response:
     if (refused := _refused(request, user)) is not None:
         return refused
+    layout = chart_layout(request)
     d = await _park(request)
-    return _png(await asyncio.to_thread(render_png, d))
+    return _png(await asyncio.to_thread(render_png, d, layout=layout))
 
 
 def _png(data: bytes) -> web.Response:

@@ -36,7 +36,7 @@ from handlers.digest import (
     week_bounds,
     week_of,
 )
-from handlers.digest_chart import render_png
+from handlers.digest_chart import LAYOUTS, render_png
 from handlers.texts import privacy as privacy_texts
 from models import dashboard as dq
 from models import digest as q
@@ -401,10 +401,22 @@ async def week_page(request: web.Request, user: User) -> web.Response:
     )
 
 
+def chart_layout(request: web.Request) -> str:
+    """`?layout=phone`: the chart a phone's browser asks for (templates/_figures.html)."""
+    layout = _query(request, "layout", 20) or "wide"
+    if layout not in LAYOUTS:
+        raise bad_parameter(
+            "layout", layout, "dùng “wide” (màn hình rộng) hoặc “phone” (điện thoại)"
+        )
+    return layout
+
+
 @login_required()
 async def chart(request: web.Request, user: User) -> web.Response:
+    layout = chart_layout(request)
     d = await _digest(request, request.match_info["week"])
-    png = await asyncio.to_thread(render_png, d)  # matplotlib is CPU work: keep the loop free
+    # matplotlib is CPU work: keep the loop free
+    png = await asyncio.to_thread(render_png, d, layout=layout)
     return web.Response(
         body=png,
         content_type="image/png",
