@@ -383,3 +383,22 @@ async def test_asking_for_leave_is_no_request(council: Bot) -> None:
     await say(council, BINH, "cho em xin nghỉ phép ngày mai ạ")
     assert "vắng" in said(council, BINH)[-1]
     assert await count(council, MemberRequest) == 0
+
+
+@pytest.mark.parametrize("typed", ["?", "??", "gì vậy ạ?", "hả?", "alo?", "😕?"])
+async def test_a_question_with_nothing_in_it_is_asked_back_not_forwarded(
+    council: Bot, typed: str
+) -> None:
+    """Bình types "alo", then a lone "?": there is no question to pass on, so the coordinators
+    are not woken by a YC that says "?"; she is asked what she wants to ask. Her real
+    question next is forwarded as usual."""
+    await say(council, QUAN, "có mặt")
+    before = len(said(council, QUAN))
+    await say(council, BINH, "alo")
+    await say(council, BINH, typed)
+    assert said(council, BINH)[-1] == (
+        "Anh/chị Bình muốn hỏi gì ạ? Anh/chị nhắn rõ câu hỏi, bot sẽ chuyển tới điều phối viên."
+    )
+    assert len(said(council, QUAN)) == before and await count(council, MemberRequest) == 0
+    await say(council, BINH, "chi oi mai may gio hop giao ban a?")
+    assert "YC1" in said(council, QUAN)[-1]

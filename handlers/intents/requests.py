@@ -106,11 +106,33 @@ async def question(ctx: Context) -> None:
     if ctx.parsed is not None and ctx.parsed.type == "not_ack" and not _has_words(ctx.text):
         await plain_message(ctx)  # "/-weak", "👎": a frown, nothing to pass on
         return
+    if not asks_something(ctx.text):
+        # "?", "gì vậy ạ?": no question to pass on; a YC saying "?" would only puzzle the
+        # coordinators, so the member is asked what she wants to know.
+        words = people_texts.you_words(ctx.member)
+        await ctx.reply(
+            texts.ASK_WHAT.format(Name=people_texts.capitalized(address(ctx.member)), **words)
+        )
+        return
     if await ack_before_question(ctx):
         return  # "nhận rồi nhưng ... ở đâu vậy": acknowledged, and asked on as a request
     if await resend_owed_notice(ctx):
         return  # "thông báo gì vậy anh": the bot has it, no coordinator needed
     await open_request(ctx)
+
+
+# Words that ask nothing by themselves: particles, greetings, how people address the bot.
+# Folded: "hả", "gì vậy", "thế nào", "ơi", "ạ" ...
+EMPTY_QUESTION_WORDS = frozenset(
+    {"a", "ah", "ak", "alo", "ha", "ho", "gi", "vay", "the", "nao", "oi", "bot", "anh", "chi"}
+    | {"em", "e", "ad", "admin", "u", "o"}
+)
+
+
+def asks_something(text: str) -> bool:
+    """Whether a question has anything in it to pass on ("?", "gì vậy ạ?" do not)."""
+    words = re.findall(r"[^\W\d_]+", EMOTICON_RE.sub(" ", text.lower()))
+    return any(fold(w) not in EMPTY_QUESTION_WORDS for w in words)
 
 
 def _has_words(text: str) -> bool:

@@ -48,6 +48,8 @@ ASKED_NOBODY = (
     "Anh/chị liên hệ trực tiếp điều phối viên giúp nhé."
 )
 
+# A question with nothing in it ("?", "gì vậy ạ?"); {Name}: "Chị Mai", {You}: "Chị".
+ASK_WHAT = "{Name} muốn hỏi gì ạ? {You} nhắn rõ câu hỏi, bot sẽ chuyển tới điều phối viên."
 ADDED_FORWARDED = "Bot đã chuyển thêm nội dung này vào câu hỏi {code}."
 ADDED_KEPT = "Bot đã ghi thêm nội dung này vào câu hỏi {code}."
 
