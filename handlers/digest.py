@@ -591,8 +591,16 @@ def _who(m: q.MemberLine) -> str:
 
 
 def _short(text: str, limit: int) -> str:
+    """At most `limit` characters, cut between words ("không thiệt hại" is not "không
+    thi…"), unless one long word fills most of it."""
     text = " ".join(text.split())
-    return text if len(text) <= limit else text[: limit - 1] + "…"
+    if len(text) <= limit:
+        return text
+    cut = text[: limit - 1]
+    space = cut.rfind(" ")
+    if space >= limit // 2:
+        cut = cut[:space]
+    return cut.rstrip(" ,.;:-") + "…"
 
 
 def _categories(counts: dict[str, int]) -> str:

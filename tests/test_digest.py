@@ -621,3 +621,13 @@ async def test_exports_every_kind_as_csv_with_bom_and_typed_xlsx(
     assert isinstance(sheet[f"{cols['id']}2"].value, int)
     texts = [c.value for c in sheet[cols["text"]]]
     assert '\'=HYPERLINK("http://x")' in texts  # shown as text, never run as a formula
+
+
+def test_a_long_closing_note_is_cut_between_words() -> None:
+    """The week's incident line shows the note cut at a word ("không…"), never "không thi…"."""
+    from handlers.digest import _short
+
+    note = "điện lực đã dựng lại cột, không thiệt hại"
+    assert _short(note, 38) == "điện lực đã dựng lại cột, không…"
+    assert _short(note, 60) == note
+    assert _short("x" * 50, 20) == "x" * 19 + "…"  # one long word: cut inside it

@@ -51,7 +51,7 @@ async def read_week(
 
 
 PENDING = (
-    "📌 Thông báo “Thông báo: 14h thứ Năm 3/12 diễn tập PC…” còn 2 người chưa xác nhận:"
+    "📌 Thông báo “Thông báo: 14h thứ Năm 3/12 diễn tập…” còn 2 người chưa xác nhận:"
     " Ngô Thị Dung, Vũ Văn Sơn; nghỉ phép: Hoàng Văn Em đến 10/12"
 )
 

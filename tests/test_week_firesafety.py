@@ -393,8 +393,8 @@ async def test_a_fire_safety_cluster_week(week: FireWeek, photos: PhotoHost) -> 
         "📣 1 thông báo · đã xác nhận 6/8 (75%, 1 nghỉ phép)\n"
         "🚨 Sự việc trong tuần (2):\n"
         "• SV1 cháy/nổ ở kho vải, xưởng 3, Cty Hansol: đã xử lý xong"
-        " (đã dập tắt, cháy 20 thùng carton, k…)\n"
-        "• SV2 cháy/nổ ở kho 2: báo nhầm (báo nhầm, khói từ xe nâng chạy dầu …)\n"
+        " (đã dập tắt, cháy 20 thùng carton…)\n"
+        "• SV2 cháy/nổ ở kho 2: báo nhầm (báo nhầm, khói từ xe nâng chạy dầu…)\n"
     )
     assert week_lines in stats
     assert "💤 Chưa hoạt động (2): Ngô Thị Dung (Hansol), Vũ Văn Sơn (Điện Quang)\n" in stats
