@@ -29,6 +29,7 @@ from handlers.parse.vocabulary import (
 )
 
 URGENT = "urgent"  # the reason of "khẩn", "gấp", "cứu với"
+HAZARD = "hazard"  # the mark of a fire-safety hazard ("chắn lối thoát hiểm"): no reason
 SCRATCH = "scratch"  # the reason of a thing scraped ("xe bị trầy xước"): low
 STUCK = "equipment"  # what a thing stuck is ("thẻ bị kẹt trong máy")
 # Evidence from words typed without doubt that makes a category on its own (one clear word).
@@ -45,6 +46,7 @@ class _Tally:
     found = 0.0  # words of a report that found something ("phát hiện", "tạm giữ")
     request = False  # a request to verify or to work together ("cần hỗ trợ xác minh")
     exact = question = intrusion = drill = denied = False
+    hazard = False  # a fire-safety hazard said (lexicon `why: hazard`): the rules' call
     joke = False  # laughter and no detail of a report (no place, time, people, phone)
     warned = False  # incident words that name what to avoid ("kẻo mất trộm")
     responders = False  # words that name responders coming ("xe cứu hỏa tới rồi"), not counted
@@ -161,6 +163,8 @@ def _tally(
                     t.intrusion = True
                 elif entry.why == "drill":
                     t.drill = True
+                elif entry.why == HAZARD:
+                    t.hazard = True
         elif kind == _CLEAR:
             if negated:
                 if entry.neg_cat:  # "không bình thường" reports something wrong
@@ -381,11 +385,19 @@ def _rules_settle(
 ) -> bool:
     """Whether the rules' reading stands without the learned opinion (lexicon `settled`): a
     notice of an inspection or drill to come, a drill said over with all well; responders
-    coming with nothing else reported (the model sees "cứu hỏa", not that it arrives)."""
+    coming with nothing else reported (the model sees "cứu hỏa", not that it arrives); a
+    fire-safety hazard reported."""
     if tally.responders and not tally.inc:
         return True
     if kind == "other" and tally.notice >= 1.0 and "inspection" in tally.inc:
         return not _says_any(lex.settled_done, ltoks, ftoks)
     if kind == "all_clear" and tally.drill:
         return _says_any(lex.settled_over, ltoks, ftoks)
-    return False
+    # A fire-safety hazard ("xe nâng đậu chắn trụ nước chữa cháy"): the model sees the vehicle
+    # and the gear, not that one blocks the other.
+    return kind == "incident" and tally.hazard and _best(tally) == "other"
+
+
+def _best(tally: _Tally) -> str:
+    """The category with the most evidence."""
+    return max(tally.inc, key=tally.inc.__getitem__)

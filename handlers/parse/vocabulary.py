@@ -680,7 +680,9 @@ class _Lexicon:
         self.count_before = _Words(spec.get("count_before") or ())
         self.arrive_words = _Phrases(spec.get("arrive") or ())
         self.arrived_words = _Phrases(spec.get("arrived") or ())
-        self.weekday_will_re = re.compile(rf"{_starts(map(_norm, spec.get('will') or ()))}(?!\w)")
+        # A `will` word or a meeting or drill (`scheduled`) in its clause: the coming weekday.
+        coming = (*(spec.get("will") or ()), *(spec.get("scheduled") or ()))
+        self.weekday_will_re = re.compile(rf"{_starts(map(_norm, coming))}(?!\w)")
         openers = _starts(map(_norm, spec.get("announce_openers") or ()))
         self.announce_re = re.compile(rf"\s*{openers}(?!\w)")
         self.weekday_past_before = _Words(spec.get("past_before") or ())
