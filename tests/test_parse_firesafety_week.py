@@ -98,6 +98,13 @@ ROWS: list[Row] = [
      "incident", "other", "medium", False, None, [("warehouse", "3")]),
     (at(11, 10, 11), "cn hut thuoc trong kho bong xg 1, e da nhac nho",
      "incident", "other", "medium", False, None, [("workshop", "1")]),
+    (at(10, 9), "Lối thoát hiểm xưởng 2 bị khóa trong giờ làm việc",
+     "incident", "other", "medium", False, None, [("workshop", "2")]),
+    (at(10, 9, 1), "cua thoat hiem kho 3 bi khoa trai 🔒",
+     "incident", "other", "medium", False, None, [("warehouse", "3")]),
+    # The police recorded it: the inspection's finding, kept on record.
+    (at(10, 15), "CA KCN vừa xuống lập biên bản vụ để pallet chắn lối thoát hiểm xưởng 2",
+     "incident", "inspection", "low", False, None, [("workshop", "2")]),
     # A smell explained, smoke that is steam: all-clears.
     (at(8, 15, 40), "Khu đóng gói có mùi khét, đã kiểm tra là do động cơ quạt",
      "all_clear", None, None, False, None, []),
@@ -156,10 +163,18 @@ def test_the_clusters_week_is_read_right(row: Row) -> None:
     assert all(place in named for place in places), named
 
 
-@pytest.mark.xfail(strict=True, reason="a locked exit: no hazard phrase (docs/parser.md)")
-def test_a_locked_exit_with_its_place_between_is_a_hazard() -> None:
-    p = parse("Lối thoát hiểm xưởng 2 bị khóa trong giờ làm việc", at(10, 9))
-    assert (p.type, p.category) == ("incident", "other"), p.to_dict()
+@pytest.mark.parametrize(
+    "text",
+    [
+        "lối thoát hiểm xưởng 2 đã mở, không còn bị khóa",
+        "lối thoát hiểm xưởng 2 có bị khóa không?",
+        "Đi mot vong xuong 5 rồi, máy móc chạy bình thuong, cua thoat hiem khong bi chắn",
+        "tháng trc cty lập biên bản 2 bạn hút thuốc trong xưởng rồi mà giờ vẫn tái phạm hoài",
+    ],
+)
+def test_an_exit_opened_or_asked_about_is_no_hazard(text: str) -> None:
+    p = parse(text, at(10, 9))
+    assert p.category != "other" and not urgent(p), p.to_dict()
 
 
 async def test_the_clusters_day_through_the_bot(bot: Bot) -> None:

@@ -347,6 +347,12 @@ class _Lexicon:
         settled = data.get("settled") or {}
         self.settled_done = _Phrases(settled.get("done") or ())
         self.settled_over = _Phrases(settled.get("over") or ())
+        self.sanction_words = _Phrases(data.get("sanction") or ())
+        shut = data.get("exit_shut") or {}
+        self.exit_words = _Phrases(shut.get("exits") or ())
+        self.exit_states = _Phrases(shut.get("states") or ())
+        self.exit_not_before = _Words(shut.get("not_before") or ())
+        self.exit_weight = float(shut.get("weight") or 0.0)
         inside = data.get("trapped_inside") or {}
         self.inside_words = _Phrases(inside.get("words") or ())
         self.inside_stuck = _Words(inside.get("stuck") or ())
