@@ -39,6 +39,7 @@ from handlers.parse.result import Command, ParsedMessage, Place, _parsed
 from handlers.parse.scanning import (
     _arrived_clauses,
     _directed_clauses,
+    _exit_shut,
     _fire_alarm_false,
     _others_absent_clauses,
     _people_inside,
@@ -208,6 +209,10 @@ def _analyse_text(
         tally.people_inside()
     if LIGHT_INJURY in tally.low and _thing_scraped(lex, ltoks, ftoks):
         tally.thing_scraped()
+    if not tally.hazard and not tally.question and _exit_shut(lex, ltoks, ftoks):
+        tally.exit_shut(lex.exit_weight)
+    if tally.hazard and _says_any(lex.sanction_words, ltoks, ftoks):
+        tally.sanctioned()
 
     has_digit = bool(marks & M_DIGIT)
     spec = _time_spec(lex, norm, body, marks, accented)

@@ -29,6 +29,7 @@ from handlers.parse.vocabulary import (
 )
 
 URGENT = "urgent"  # the reason of "khẩn", "gấp", "cứu với"
+HAZARD = "hazard"  # the mark of a fire-safety hazard ("chắn lối thoát hiểm"): no reason
 SCRATCH = "scratch"  # the reason of a thing scraped ("xe bị trầy xước"): low
 STUCK = "equipment"  # what a thing stuck is ("thẻ bị kẹt trong máy")
 # Evidence from words typed without doubt that makes a category on its own (one clear word).
@@ -45,6 +46,8 @@ class _Tally:
     found = 0.0  # words of a report that found something ("phát hiện", "tạm giữ")
     request = False  # a request to verify or to work together ("cần hỗ trợ xác minh")
     exact = question = intrusion = drill = denied = False
+    hazard = False  # a fire-safety hazard said (lexicon `why: hazard`): the rules' call
+    hazard_w = 0.0  # the weight for `other` of the hazard's words
     joke = False  # laughter and no detail of a report (no place, time, people, phone)
     warned = False  # incident words that name what to avoid ("kẻo mất trộm")
     responders = False  # words that name responders coming ("xe cứu hỏa tới rồi"), not counted
@@ -86,6 +89,27 @@ class _Tally:
             score >= 1.0 for cat, score in self.inc.items() if cat != "inspection"
         ):
             self.checkin = self.ack = self.absent = 0.0
+
+    def exit_shut(self, weight: float) -> None:
+        """An escape route said locked or blocked, its place between ("lối thoát hiểm xưởng 2
+        bị khóa"): a hazard, as the phrase said in one piece is."""
+        self.hazard = True
+        self.hazard_w += weight
+        self.hints_only = False
+        for weights in (self.inc, self.sure):
+            weights["other"] = weights.get("other", 0.0) + weight
+
+    def sanctioned(self) -> None:
+        """The hazard was recorded or sanctioned ("lập biên bản vụ để xe chắn lối thoát hiểm",
+        "đình chỉ … do vi phạm …"): the inspection's finding, no hazard left to report."""
+        self.hazard = False
+        for weights in (self.inc, self.sure):
+            moved = min(self.hazard_w, weights.get("other", 0.0))
+            if moved:
+                weights["other"] -= moved
+                if not weights["other"]:
+                    del weights["other"]
+                weights["inspection"] = weights.get("inspection", 0.0) + moved
 
     def people_inside(self) -> None:
         """People are inside what is stuck ("thang máy bị kẹt, có 2 người bên trong"): they
@@ -161,6 +185,9 @@ def _tally(
                     t.intrusion = True
                 elif entry.why == "drill":
                     t.drill = True
+                elif entry.why == HAZARD and cat == "other":
+                    t.hazard = True
+                    t.hazard_w += w
         elif kind == _CLEAR:
             if negated:
                 if entry.neg_cat:  # "không bình thường" reports something wrong
@@ -381,11 +408,19 @@ def _rules_settle(
 ) -> bool:
     """Whether the rules' reading stands without the learned opinion (lexicon `settled`): a
     notice of an inspection or drill to come, a drill said over with all well; responders
-    coming with nothing else reported (the model sees "cứu hỏa", not that it arrives)."""
+    coming with nothing else reported (the model sees "cứu hỏa", not that it arrives); a
+    fire-safety hazard reported."""
     if tally.responders and not tally.inc:
         return True
     if kind == "other" and tally.notice >= 1.0 and "inspection" in tally.inc:
         return not _says_any(lex.settled_done, ltoks, ftoks)
     if kind == "all_clear" and tally.drill:
         return _says_any(lex.settled_over, ltoks, ftoks)
-    return False
+    # A fire-safety hazard ("xe nâng đậu chắn trụ nước chữa cháy"): the model sees the vehicle
+    # and the gear, not that one blocks the other.
+    return kind == "incident" and tally.hazard and _best(tally) == "other"
+
+
+def _best(tally: _Tally) -> str:
+    """The category with the most evidence."""
+    return max(tally.inc, key=tally.inc.__getitem__)

@@ -837,6 +837,27 @@ def _thing_scraped(lex: _Lexicon, ltoks: list[str], ftoks: list[str]) -> bool:
     return thing
 
 
+EXIT_REACH = 6  # the most words between an exit and what shuts it ("lối thoát hiểm xưởng 2 …")
+
+
+def _exit_shut(lex: _Lexicon, ltoks: list[str], ftoks: list[str]) -> bool:
+    """Whether an escape route is said locked or blocked with words between ("lối thoát hiểm
+    xưởng 2 bị khóa", "cửa thoát hiểm kho 3 bị chắn"): lexicon `exit_shut`, in one clause, the
+    state not after a negation ("không còn bị khóa")."""
+    n = len(ftoks)
+    for k in range(n):
+        size = lex.exit_words.at(ltoks, ftoks, k, n)
+        if not size:
+            continue
+        for j in range(k + size, min(n, k + size + EXIT_REACH + 1)):
+            if not ftoks[j].isalnum():
+                break  # the clause ends
+            if lex.exit_states.at(ltoks, ftoks, j, n):
+                # Negations are read bare too: "cua thoat hiem khong bi chắn".
+                return not (j and lex.exit_not_before.has(ftoks[j - 1], False))
+    return False
+
+
 def _scraped(lex: _Lexicon, ltoks: list[str], ftoks: list[str], k: int) -> str:
     """What the scrape at token k befalls: the nearest "person" or "thing" named before it in
     its clause (a person after "của" owns the thing), or "" when none is."""

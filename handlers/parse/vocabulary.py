@@ -347,6 +347,12 @@ class _Lexicon:
         settled = data.get("settled") or {}
         self.settled_done = _Phrases(settled.get("done") or ())
         self.settled_over = _Phrases(settled.get("over") or ())
+        self.sanction_words = _Phrases(data.get("sanction") or ())
+        shut = data.get("exit_shut") or {}
+        self.exit_words = _Phrases(shut.get("exits") or ())
+        self.exit_states = _Phrases(shut.get("states") or ())
+        self.exit_not_before = _Words(shut.get("not_before") or ())
+        self.exit_weight = float(shut.get("weight") or 0.0)
         inside = data.get("trapped_inside") or {}
         self.inside_words = _Phrases(inside.get("words") or ())
         self.inside_stuck = _Words(inside.get("stuck") or ())
@@ -680,7 +686,9 @@ class _Lexicon:
         self.count_before = _Words(spec.get("count_before") or ())
         self.arrive_words = _Phrases(spec.get("arrive") or ())
         self.arrived_words = _Phrases(spec.get("arrived") or ())
-        self.weekday_will_re = re.compile(rf"{_starts(map(_norm, spec.get('will') or ()))}(?!\w)")
+        # A `will` word or a meeting or drill (`scheduled`) in its clause: the coming weekday.
+        coming = (*(spec.get("will") or ()), *(spec.get("scheduled") or ()))
+        self.weekday_will_re = re.compile(rf"{_starts(map(_norm, coming))}(?!\w)")
         openers = _starts(map(_norm, spec.get("announce_openers") or ()))
         self.announce_re = re.compile(rf"\s*{openers}(?!\w)")
         self.weekday_past_before = _Words(spec.get("past_before") or ())
