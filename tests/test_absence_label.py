@@ -113,3 +113,29 @@ async def test_the_digest_text_page_and_spreadsheet_say_vang_for_a_day(
     ]
     [_header, drill] = book["Thông báo"].iter_rows(values_only=True)
     assert drill[6] == "Hoàng Văn Em (đến 10/12), Ngô Thị Dung (vắng 30/11)"
+
+
+async def test_the_notice_page_says_vang_for_a_day(
+    make_bot: Any, make_settings: Any, db_url: str, zalo: FakeZalo, tmp_path: Path
+) -> None:
+    w = await the_week(make_bot, make_settings, db_url, zalo, tmp_path, DAY_AWAY[0])
+    w.bot.clock.set(at("Mon", "12:00"))
+    await sign_in(w.bot, "0903 000 002")
+    page = words(await get_text(w.bot, "/dashboard/directives/1"))
+    assert "Ngô Thị Dung – vắng 30/11" in page and "Hoàng Văn Em – nghỉ phép đến 10/12" in page
+
+
+async def test_the_quiet_list_says_vang_for_a_day(
+    make_bot: Any, make_settings: Any, db_url: str, zalo: FakeZalo, tmp_path: Path
+) -> None:
+    """/chuahoatdong on Tuesday noon: anh Sơn, silent since he said on Monday 23/11 "thứ 3
+    tuần sau em xin nghỉ", is away that day only."""
+    settings = cluster_settings(make_settings, db_url, zalo)
+    bot: Bot = await make_bot(settings, clock=FixedClock(at("Mon", "08:00") - timedelta(days=7)))
+    w = await start_week(bot, zalo, tmp_path, db_url)
+    await w.says("son", "thứ 3 tuần sau em xin nghỉ", at("Mon", "08:05") - timedelta(days=7))
+    assert w.received("son")[-1].startswith("Đã ghi nhận anh Sơn báo vắng")
+    await w.says("quan", "chào bot", at("Mon", "07:30"))
+    await w.says("quan", "/chuahoatdong", at("Tue", "12:00"))
+    quiet = w.received("quan")[-1].splitlines()
+    assert "• anh Sơn (Điện Quang) · vắng 01/12" in quiet, "\n".join(quiet)
