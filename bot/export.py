@@ -19,6 +19,7 @@ from openpyxl.cell import WriteOnlyCell
 from openpyxl.utils import get_column_letter
 
 from handlers import labels
+from handlers.texts.engagement import away_label
 from handlers.texts.incidents import places_text
 
 if TYPE_CHECKING:
@@ -344,7 +345,11 @@ def _people_sheets(digest: Digest) -> list[Sheet]:
         ),
         (
             "Nghỉ phép",
-            [[*head, "Đến ngày"]] + [person(m, _cell(until, tz)) for m, until in digest.on_leave],
+            [[*head, "Đến ngày", "Nghỉ"]]
+            + [
+                [*person(m, _cell(leave.end, tz)), away_label(leave, tz)]
+                for m, leave in digest.on_leave
+            ],
         ),
     ]
 
@@ -363,7 +368,7 @@ def _directive_sheet(digest: Digest) -> Sheet:
         ]
     ]
     for d in digest.pending_directives:
-        away = [f"{who} (đến {until.astimezone(digest.tz):%d/%m})" for who, until in d.on_leave]
+        away = [f"{who} ({away_label(leave, digest.tz)})" for who, leave in d.on_leave]
         rows.append(
             [
                 _text(d.text),

@@ -146,6 +146,8 @@ def leave_span(text: str, said_at: datetime, tz: ZoneInfo) -> Span | None:
     start = said_at if first is None else datetime.combine(first, time(0, 0), tzinfo=tz)
     if until is not None:
         end = _until(folded[until.end() :], said_at, tz)
+        if end is not None and end < start and _weekday_passed(head, today) and end > said_at:
+            start = said_at  # "từ thứ 4 đến thứ 6" said on Thursday: from now to Friday
         return None if end is None or end < start else (start, end, True)
     dm = _FOR_DAYS.search(folded)
     if dm is not None and int(dm[1]) > 0 and (first is not None or dm[2] == "ngay"):
@@ -156,6 +158,18 @@ def leave_span(text: str, said_at: datetime, tz: ZoneInfo) -> Span | None:
     if first is None or (LATE_RE.search(folded) and not AWAY_RE.search(folded)):
         return None
     return start, datetime.combine(first, END_OF_DAY, tzinfo=tz), False
+
+
+def _weekday_passed(folded: str, today: date) -> bool:
+    """Whether the first day is only a weekday of this week that has already begun or gone
+    ("thứ 4" or "thứ 5" said on Thursday): no date, no "mai", no "tuần sau"."""
+    if _DATE.search(folded) or _AFTER_TOMORROW.search(folded) or _TOMORROW.search(folded):
+        return False
+    wm = re.search(rf"\b(?:{_WEEKDAY.pattern})", folded)
+    if wm is None or _NEXT_WEEK.search(folded):
+        return False
+    named = (today.weekday() + _days_to(wm, today)) % 7  # Monday 0 ... Sunday 6
+    return named <= today.weekday()
 
 
 def _until(tail: str, said_at: datetime, tz: ZoneInfo) -> datetime | None:

@@ -20,10 +20,11 @@ from handlers.text import whole_percent
 from handlers.texts import digest as texts
 from handlers.texts import honour as honour_texts
 from handlers.texts import posts as post_texts
-from handlers.texts.engagement import tally_note
+from handlers.texts.engagement import away_label, tally_note
 from handlers.texts.incidents import places_text
 from models import digest as q
 from models import honour
+from models.leave import Leave
 from models.posts import week_figures as week_posts_figures
 
 WEEK_RE = re.compile(r"(\d{4})-W(\d{2})")
@@ -158,7 +159,7 @@ class Digest:
     posts: dict[str, Any] = field(default_factory=dict)  # models.posts.week_figures
     shifts: list[q.ShiftLine] = field(default_factory=list)  # check-ins per enterprise and shift
     park: str | None = None  # the council's name when the installation has several (issue 20)
-    on_leave: list[tuple[q.MemberLine, datetime]] = field(default_factory=list)  # and until
+    on_leave: list[tuple[q.MemberLine, Leave]] = field(default_factory=list)  # and the leave
     # The bot saw something before the trend's first week: its quiet weeks are zeros then.
     used_before: bool = False
     # The weekly digest job's text: "Tổng kết", even when sent on the week's Sunday evening.
@@ -242,9 +243,10 @@ class Digest:
                     "member_id": m.member_id,
                     "name": m.name,
                     "enterprise": m.enterprise,
-                    "until": self._local(until),
+                    "until": self._local(leave.end),
+                    "away": away_label(leave, self.tz),  # "vắng 30/11" or "đến 10/12"
                 }
-                for m, until in self.on_leave
+                for m, leave in self.on_leave
             ],
             "previous": None
             if prev is None
@@ -263,7 +265,12 @@ class Digest:
                     "expected": d.expected,
                     "missing": list(d.missing),
                     "on_leave": [
-                        {"name": who, "until": self._local(until)} for who, until in d.on_leave
+                        {
+                            "name": who,
+                            "until": self._local(leave.end),
+                            "away": away_label(leave, self.tz),
+                        }
+                        for who, leave in d.on_leave
                     ],
                     "late": list(d.late),
                 }
@@ -465,10 +472,8 @@ class Digest:
                 )
             if self.on_leave:
                 away = [
-                    texts.ON_LEAVE_UNTIL.format(
-                        who=_who(m), until=until.astimezone(self.tz).strftime("%d/%m")
-                    )
-                    for m, until in self.on_leave
+                    texts.ON_LEAVE_UNTIL.format(who=_who(m), away=away_label(leave, self.tz))
+                    for m, leave in self.on_leave
                 ]
                 lines.append(texts.ON_LEAVE.format(n=len(away), names=names_list(away)))
         elif t.members:
@@ -516,8 +521,8 @@ class Digest:
         if public:
             return line + "."
         away = [
-            texts.ON_LEAVE_UNTIL.format(who=who, until=until.astimezone(self.tz).strftime("%d/%m"))
-            for who, until in d.on_leave
+            texts.ON_LEAVE_UNTIL.format(who=who, away=away_label(leave, self.tz))
+            for who, leave in d.on_leave
         ]
         return line + texts.PENDING_AWAY_NAMES.format(names=names_list(away)) if away else line
 
@@ -728,8 +733,8 @@ async def _on_leave(
     w: q.Window,
     gpk: int | None,
     silent: list[int] | None = None,
-) -> dict[int, datetime]:
-    """The scope's silent members on declared leave in the week, and until when."""
+) -> dict[int, Leave]:
+    """The scope's silent members on declared leave in the week, with the leave."""
     if silent is None:
         silent = await q.silent_members(session, w, gpk)
     return await away_in_week(session, settings, w, silent)

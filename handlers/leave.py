@@ -10,7 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from handlers.calendar import holidays_between, local
 from handlers.config import Settings
 from models.digest import Window
-from models.leave import Owed, leaves_said, on_leave_throughout
+from models.leave import Leave, Owed, leaves_said, on_leave_throughout
 from models.tables import Directive, Member
 
 
@@ -20,27 +20,27 @@ async def leaves_end(
     member_ids: list[int],
     said_before: datetime | None = None,
     started_by: datetime | None = None,
-) -> dict[int, datetime]:
-    """When each member's announced leave ("nghỉ phép đến 10/12") ends: until then they are
-    not quiet, and their silence counts from then (docs/acks-and-budget.md). `said_before`:
-    only leave announced by then (a past week's digest); `started_by`: only leave begun by
-    then (a leave from Wednesday excuses no silence on Monday)."""
+) -> dict[int, Leave]:
+    """Each member's announced leave ("nghỉ phép đến 10/12") that ends last: until its end
+    they are not quiet, and their silence counts from then (docs/acks-and-budget.md).
+    `said_before`: only leave announced by then (a past week's digest); `started_by`: only
+    leave begun by then (a leave from Wednesday excuses no silence on Monday)."""
     said = await leaves_said(session, settings.tz, member_ids, said_before)
-    out: dict[int, datetime] = {}
+    out: dict[int, Leave] = {}
     for pk, leaves in said.items():
-        ends = [lv.end for lv in leaves if started_by is None or lv.start <= started_by]
-        if ends:
-            out[pk] = max(ends)
+        begun = [lv for lv in leaves if started_by is None or lv.start <= started_by]
+        if begun:
+            out[pk] = max(begun, key=lambda lv: lv.end)
     return out
 
 
 async def away_in_week(
     session: AsyncSession, settings: Settings, w: Window, silent: list[int]
-) -> dict[int, datetime]:
+) -> dict[int, Leave]:
     """Those of the week's `silent` members whose leave, announced by `as_of`, reached into
-    the week by then, and when it ends: the digest shows them apart, never as inactive."""
+    the week by then, with it: the digest shows them apart, never as inactive."""
     ends = await leaves_end(session, settings, silent, w.as_of, started_by=w.as_of)
-    return {pk: end for pk, end in ends.items() if end > w.start}
+    return {pk: leave for pk, leave in ends.items() if leave.end > w.start}
 
 
 async def away_at(
@@ -49,31 +49,27 @@ async def away_at(
     at: datetime,
     member_ids: list[int],
     said_before: datetime | None = None,
-) -> dict[int, datetime]:
-    """Those of `member_ids` on leave at `at` (begun, not over), and when that leave ends:
-    not chased meanwhile. `said_before`: only leave announced by then (a directive's post)."""
+) -> dict[int, Leave]:
+    """Those of `member_ids` on leave at `at` (begun, not over), with the leave that ends
+    last: not chased meanwhile. `said_before`: only leave announced by then (a directive's
+    post)."""
     said = await leaves_said(session, settings.tz, member_ids, said_before)
-    out: dict[int, datetime] = {}
+    out: dict[int, Leave] = {}
     for pk, leaves in said.items():
-        ends = [lv.end for lv in leaves if lv.covers(at)]
-        if ends:
-            out[pk] = max(ends)
+        current = [lv for lv in leaves if lv.covers(at)]
+        if current:
+            out[pk] = max(current, key=lambda lv: lv.end)
     return out
 
 
 async def on_leave_for(
     session: AsyncSession, settings: Settings, d: Directive, missing: list[Member]
-) -> dict[int, datetime]:
-    """Of `missing`, those on leave for `d`'s whole window, and when the leave ends: left out
-    of its tally's denominator and shown apart (models.leave.on_leave_throughout)."""
+) -> dict[int, Leave]:
+    """Of `missing`, those on leave for `d`'s whole window, with the leave: left out of its
+    tally's denominator and shown apart (models.leave.on_leave_throughout)."""
     owed = [Owed(d.id, m.id, d.created_at, d.deadline_at) for m in missing]
     found = await on_leave_throughout(session, settings.tz, owed)
-    return {member_pk: end for (_d, member_pk), end in found.items()}
-
-
-def leave_until(settings: Settings, end: datetime) -> str:
-    """The end of a leave as it was said ("10/12"), as /chuahoatdong and the digest show it."""
-    return end.astimezone(settings.tz).strftime("%d/%m")
+    return {member_pk: leave for (_d, member_pk), leave in found.items()}
 
 
 def working_days_back(settings: Settings, now: datetime, days: int) -> datetime:

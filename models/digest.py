@@ -35,7 +35,7 @@ from sqlalchemy.orm import aliased
 from models.engagement import owed_acks_stmt
 from models.honour import Shift, Shifts, is_night
 from models.inserts import insert_new
-from models.leave import Owed, on_leave_throughout
+from models.leave import Leave, Owed, on_leave_throughout
 from models.outbox import sent_this_month
 from models.tables import (
     DEFAULT_COUNCIL,
@@ -203,7 +203,7 @@ class DirectiveStatus:
     missing_pks: tuple[int, ...] = ()  # the members of `missing`, in the same order
     # Of `missing`: on leave for the whole window, and until when (models.leave): shown
     # apart and not in `expected`.
-    away: tuple[tuple[int, datetime], ...] = ()
+    away: tuple[tuple[int, Leave], ...] = ()
 
     @property
     def expected(self) -> int:
@@ -217,10 +217,10 @@ class DirectiveStatus:
         return [n for pk, n in zip(self.missing_pks, self.missing, strict=True) if pk not in away]
 
     @property
-    def on_leave(self) -> list[tuple[str, datetime]]:
-        """Of `missing`, those on leave for the whole window, each with the leave's end."""
+    def on_leave(self) -> list[tuple[str, Leave]]:
+        """Of `missing`, those on leave for the whole window, each with the leave."""
         names = dict(zip(self.missing_pks, self.missing, strict=True))
-        return [(names[pk], until) for pk, until in self.away]
+        return [(names[pk], leave) for pk, leave in self.away]
 
     @property
     def acked(self) -> int:
@@ -862,7 +862,7 @@ async def directive_statuses(
             missing_pks.setdefault(did, []).append(pk)
         if ack_at is not None and ack_at > deadline[did]:
             late.setdefault(did, []).append(who)
-    away: dict[tuple[int, int], datetime] = {}
+    away: dict[tuple[int, int], Leave] = {}
     if w.tz is not None:
         owed = [
             Owed(d.id, pk, d.created_at, d.deadline_at)

@@ -322,6 +322,18 @@ async def urgent_under_way(
     return list((await session.execute(stmt)).scalars())
 
 
+async def open_under_way(session: AsyncSession, since: datetime, limit: int = 10) -> list[Incident]:
+    """Open incidents reported (first or again) at or after `since`, urgent or not, latest
+    first: those a member's "cập nhật vụ …" may be about."""
+    stmt = (
+        select(Incident)
+        .where(Incident.status.in_(OPEN), Incident.last_reported_at >= since)
+        .order_by(Incident.last_reported_at.desc(), Incident.id.desc())
+        .limit(limit)
+    )
+    return list((await session.execute(stmt)).scalars())
+
+
 async def reports_of(session: AsyncSession, incident_id: int) -> list[Report]:
     stmt = select(Report).where(Report.incident_pk == incident_id).order_by(Report.id)
     return list((await session.execute(stmt)).scalars())

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
@@ -39,6 +39,12 @@ class Leave:
     def covers(self, at: datetime) -> bool:
         """Is the member away at `at`? Before its start he is as anyone (nudged, reminded)."""
         return self.start <= at < self.end
+
+    @property
+    def one_day(self) -> bool:
+        """A day's absence ("mai em xin nghỉ", "thứ 5 em xin nghỉ 1 ngày"): shown as "vắng
+        08/12" everywhere, never as leave "đến 08/12"."""
+        return self.end - self.start < timedelta(days=1)
 
 
 @dataclass(frozen=True)
@@ -78,31 +84,29 @@ async def leaves_said(
     return out
 
 
-def leave_through(
-    leaves: list[Leave], created_at: datetime, deadline_at: datetime
-) -> datetime | None:
-    """The end of a leave announced before the directive went out that covers its whole
-    window, or None: leave said later, starting after it went out, or over before the
+def leave_through(leaves: list[Leave], created_at: datetime, deadline_at: datetime) -> Leave | None:
+    """The leave announced before the directive went out that covers its whole window (the
+    longest), or None: leave said later, starting after it went out, or over before the
     deadline, excuses nothing."""
-    ends = [lv.end for lv in leaves if lv.said_at < created_at and lv.start <= created_at]
-    end = max(ends, default=None)
-    return end if end is not None and end >= deadline_at else None
+    begun = [lv for lv in leaves if lv.said_at < created_at and lv.start <= created_at]
+    last = max(begun, key=lambda lv: lv.end, default=None)
+    return last if last is not None and last.end >= deadline_at else None
 
 
 async def on_leave_throughout(
     session: AsyncSession, tz: ZoneInfo, owed: Iterable[Owed]
-) -> dict[tuple[int, int], datetime]:
+) -> dict[tuple[int, int], Leave]:
     """Of the acknowledgements `owed` and not given, those whose member is on leave for the
-    directive's whole window, by (directive_pk, member_pk), with the leave's end. Every tally
+    directive's whole window, by (directive_pk, member_pk), with the leave. Every tally
     (reminders' closing, /thongbao, the digest, the dashboard, the exports) uses this."""
     owed = list(owed)
     if not owed:
         return {}
     latest = max(o.created_at for o in owed)
     leaves = await leaves_said(session, tz, (o.member_pk for o in owed), said_before=latest)
-    out: dict[tuple[int, int], datetime] = {}
+    out: dict[tuple[int, int], Leave] = {}
     for o in owed:
-        end = leave_through(leaves.get(o.member_pk, []), o.created_at, o.deadline_at)
-        if end is not None:
-            out[(o.directive_pk, o.member_pk)] = end
+        leave = leave_through(leaves.get(o.member_pk, []), o.created_at, o.deadline_at)
+        if leave is not None:
+            out[(o.directive_pk, o.member_pk)] = leave
     return out

@@ -19,7 +19,7 @@ from sqlalchemy.orm import aliased
 
 from models import dashboard as dq
 from models.engagement import owed_acks_stmt
-from models.leave import Owed, on_leave_throughout
+from models.leave import Leave, Owed, on_leave_throughout
 from models.people import fold_name
 from models.tables import (
     Ack,
@@ -289,9 +289,9 @@ class Acker:
     enterprise: str | None
     acked_at: datetime | None
     member_pk: int = 0
-    # "10/12": no acknowledgement, on leave for the directive's whole window (models.leave):
-    # shown apart and not counted among those expected to answer.
-    away_until: str | None = None
+    # No acknowledgement, on leave for the directive's whole window (models.leave): shown
+    # apart ("nghỉ phép đến 10/12", "vắng 30/11") and not counted among those expected.
+    away: Leave | None = None
 
     def late(self, deadline: datetime) -> bool:
         return self.acked_at is not None and self.acked_at > deadline
@@ -314,7 +314,7 @@ class DirectiveStory:
 
     @property
     def on_leave(self) -> int:
-        return sum(p.away_until is not None for p in self.people)
+        return sum(p.away is not None for p in self.people)
 
     @property
     def expected(self) -> int:
@@ -353,12 +353,7 @@ async def directive(
         silent = [p.member_pk for p in people if p.acked_at is None]
         owed = [Owed(d.id, pk, d.created_at, d.deadline_at) for pk in silent]
         away = await on_leave_throughout(session, tz, owed)
-        people = [
-            replace(p, away_until=f"{away[(d.id, p.member_pk)].astimezone(tz):%d/%m}")
-            if (d.id, p.member_pk) in away
-            else p
-            for p in people
-        ]
+        people = [replace(p, away=away.get((d.id, p.member_pk))) for p in people]
     people.sort(key=lambda p: fold_name(p.name))  # "Đỗ" next to "Do", not after "Vũ"
     targets = [
         name or chat

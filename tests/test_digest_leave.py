@@ -73,7 +73,7 @@ async def test_the_dashboard_digest_page_lists_who_is_on_leave(
     w.bot.clock.set(at("Sun", "20:00"))
     await sign_in(w.bot, "0903 000 002")
     page = words(await get_text(w.bot, f"/dashboard/?week={WEEK}"))
-    assert "🏖 Đang nghỉ phép (1) Tên Doanh nghiệp Đến ngày Hoàng Văn Em May Việt 10/12" in page
+    assert "🏖 Đang nghỉ phép (1) Tên Doanh nghiệp Nghỉ Hoàng Văn Em May Việt đến 10/12" in page
     assert "(6/8): chưa xác nhận Ngô Thị Dung, Vũ Văn Sơn; nghỉ phép: Hoàng Văn Em đến 10/12" in (
         page
     )
@@ -88,8 +88,8 @@ async def test_the_spreadsheet_lists_who_is_on_leave(
     )
     book = openpyxl.load_workbook(io.BytesIO(xlsx))
     assert list(book["Nghỉ phép"].iter_rows(values_only=True)) == [
-        ("Mã", "Tên", "Doanh nghiệp", "Đến ngày"),
-        ("em", "Hoàng Văn Em", "May Việt", datetime(2026, 12, 10, 23, 59)),
+        ("Mã", "Tên", "Doanh nghiệp", "Đến ngày", "Nghỉ"),
+        ("em", "Hoàng Văn Em", "May Việt", datetime(2026, 12, 10, 23, 59), "đến 10/12"),
     ]
     [header, drill] = book["Thông báo"].iter_rows(values_only=True)
     assert (header[3], header[4], header[6]) == (

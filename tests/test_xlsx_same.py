@@ -24,6 +24,7 @@ from bot.export import digest_xlsx, for_people, write_xlsx
 from handlers.digest import build_digest
 from models import exports
 from models.db import make_engine, make_sessionmaker, upgrade
+from models.leave import Leave
 from tests.conftest import DATA
 from tests.digest_factory import END, WEEK, Factory, day, scenario
 
@@ -109,7 +110,9 @@ async def test_every_workbook_is_the_same_cell_by_cell_as_before(
     async with sessions() as s:
         digest = await build_digest(s, settings, WEEK, AFTER)
     long = next(m for m in digest.top_members if m.member_id == LONG_ID)
-    digest.on_leave.append((long, datetime(2026, 12, 10, 17, 0, tzinfo=settings.tz)))
+    said = datetime(2026, 12, 1, 8, 0, tzinfo=settings.tz)
+    until = datetime(2026, 12, 10, 17, 0, tzinfo=settings.tz)
+    digest.on_leave.append((long, Leave(said, said, until)))
     found["digest"] = dump(digest_xlsx(digest))
     if os.environ.get("ANTT_WRITE_XLSX_SNAPSHOT"):
         SNAPSHOT.write_text(json.dumps(found, ensure_ascii=False, indent=0) + "\n", "utf-8")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import base64
 from datetime import datetime, timedelta
-from functools import cache
+from functools import cache, partial
 from importlib import resources
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -14,7 +14,7 @@ import jinja2
 from handlers import labels
 from handlers.codes import incident_code
 from handlers.digest import Digest, percent
-from handlers.texts.engagement import tally_note
+from handlers.texts.engagement import away_label, tally_note
 from handlers.texts.incidents import places_text
 
 
@@ -84,7 +84,7 @@ def local_time(tz: ZoneInfo) -> Any:
 
 def render(name: str, tz: ZoneInfo, **context: Any) -> str:
     template = environment().get_template(name)
-    return template.render(dt=local_time(tz), **context)
+    return template.render(dt=local_time(tz), away=partial(away_label, tz=tz), **context)
 
 
 def digest_html(digest: Digest, png: bytes | None) -> str:

@@ -11,7 +11,6 @@ import re
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING
-from zoneinfo import ZoneInfo
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -26,16 +25,14 @@ from handlers.intents.directives import (
     opened_notice,
     resend_owed_notice,
 )
-from handlers.intents.incidents.understanding import SV_RE, place_keys
-from handlers.parse import parse
-from handlers.parse.followups import categories_named
+from handlers.intents.incidents.understanding import asked_about
 from handlers.registry import hook, intent
 from handlers.text import fold
 from handlers.texts import core as core_texts
 from handlers.texts import engagement as engagement_texts
 from handlers.texts import people as people_texts
 from handlers.texts import requests as texts
-from models.incidents import near_place, split_key, urgent_under_way, woken_for
+from models.incidents import urgent_under_way, woken_for
 from models.outbox import cancel_pending, enqueue, find_quoted
 from models.people import coordinators
 from models.requests import (
@@ -292,29 +289,6 @@ async def incident_asked_about(ctx: Context, text: str) -> Incident | None:
     """The open urgent incident reported within UNDER_WAY_HOURS that the question is about."""
     since = ctx.now - timedelta(hours=UNDER_WAY_HOURS)
     return asked_about(text, ctx.now, ctx.tz, await urgent_under_way(ctx.session, since))
-
-
-def asked_about(
-    text: str, now: datetime, tz: ZoneInfo, under_way: list[Incident]
-) -> Incident | None:
-    """Which of `under_way` the question is about: named by its code, or by one of its places
-    or its kind of event (both count most; the first listed wins a tie)."""
-    if not under_way:
-        return None
-    codes = {int(n) for n in SV_RE.findall(text)}
-    if codes:  # a code names its incident: another one's words or places do not count
-        return next((i for i in under_way if i.id in codes), None)
-    places = parse(text, now, tz).places
-    keys = place_keys([{"kind": p.kind, "code": p.code, "text": p.text} for p in places])
-    kinds = categories_named(text)
-
-    def weight(incident: Incident) -> int:
-        theirs = split_key(incident.place_key)
-        shared = bool(keys & theirs) and near_place(keys, theirs)
-        return 2 * shared + (incident.category in kinds)
-
-    best = max(under_way, key=weight)  # the latest reported wins a tie
-    return best if weight(best) else None
 
 
 async def forward(ctx: Context, req: MemberRequest, when: ForwardTime) -> tuple[str, str]:

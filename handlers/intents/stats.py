@@ -4,7 +4,6 @@ quiet, and what needs following up today."""
 from __future__ import annotations
 
 import re
-from datetime import datetime
 
 from sqlalchemy import select
 
@@ -20,9 +19,11 @@ from handlers.texts import core as core_texts
 from handlers.texts import digest as texts
 from handlers.texts import honour as honour_texts
 from handlers.texts import requests as summary_texts
+from handlers.texts.engagement import away_label
 from handlers.texts.people import labels, you_words
 from models import digest as q
 from models.honour import open_cameras
+from models.leave import Leave
 from models.tables import Member
 
 MAX_LINES = 60  # a longer list goes on the dashboard, not into several chat messages
@@ -92,8 +93,9 @@ async def inactive(ctx: Context) -> None:
     ids = [m.member_pk for m in silent]
     back = await leaves_end(ctx.session, ctx.settings, ids, started_by=ctx.now)
     # Back from leave within the window: their silence is not long yet (as for the nudges).
-    people = [m for m in silent if back.get(m.member_pk, window.start) <= window.start]
-    away = [(m, back[m.member_pk]) for m in silent if back.get(m.member_pk, ctx.now) > ctx.now]
+    ends = {pk: leave.end for pk, leave in back.items()}
+    people = [m for m in silent if ends.get(m.member_pk, window.start) <= window.start]
+    away = [(m, back[m.member_pk]) for m in silent if ends.get(m.member_pk, ctx.now) > ctx.now]
     named = [m.member_pk for m in [*people[:MAX_LINES], *(m for m, _ in away[:MAX_LINES])]]
     rows = await ctx.session.execute(select(Member).where(Member.id.in_(named)))
     shown = {m.id: m for m in rows.scalars()}
@@ -116,10 +118,10 @@ def inactive_text(
     people: list[q.MemberLine],
     days: int,
     rows: dict[int, Member] | None = None,
-    away: list[tuple[q.MemberLine, datetime]] | None = None,
+    away: list[tuple[q.MemberLine, Leave]] | None = None,
 ) -> str:
     """The quiet members, one line each: "anh Cường (May Việt) · lần cuối: 01/12"; then
-    those on leave: "chị Lan (May Việt) · đến 10/12"."""
+    those on leave: "chị Lan (May Việt) · đến 10/12", "anh Nam · vắng 08/12"."""
     away = away or []
     known = [rows[m.member_pk] for m in people[:MAX_LINES] if rows and m.member_pk in rows]
     known += [rows[m.member_pk] for m, _ in away[:MAX_LINES] if rows and m.member_pk in rows]
@@ -147,9 +149,8 @@ def inactive_text(
         lines.append(texts.INACTIVE_MORE.format(n=len(people) - MAX_LINES))
     if away:
         lines.append("\n" + texts.ON_LEAVE_HEADER.format(n=len(away)))
-        for m, until in away[:MAX_LINES]:
-            end = until.astimezone(ctx.tz).strftime("%d/%m")
-            lines.append(texts.ON_LEAVE_LINE.format(**who(m), until=end))
+        for m, leave in away[:MAX_LINES]:
+            lines.append(texts.ON_LEAVE_LINE.format(**who(m), away=away_label(leave, ctx.tz)))
         if len(away) > MAX_LINES:
             lines.append(texts.INACTIVE_MORE.format(n=len(away) - MAX_LINES))
     return "\n".join(lines)

@@ -17,11 +17,12 @@ from handlers.codes import directive_code, task_code
 from handlers.config import NudgeLevel, Settings
 from handlers.councils import scope
 from handlers.jobs import every, job
-from handlers.leave import away_at, leave_until, leaves_end, on_leave_for
+from handlers.leave import away_at, leaves_end, on_leave_for
 from handlers.texts import engagement as texts
 from handlers.texts import people as people_texts
 from models.digest import expected_member
 from models.engagement import ackers, directive_targets, expected_ackers
+from models.leave import Leave
 from models.outbox import enqueue, enqueue_many, insert_for, sent_this_month
 from models.people import address, address_full, capitalized, coordinators, title_of
 from models.scoping import members_here, record_council
@@ -87,7 +88,10 @@ async def _quiet_members(
         groups[member_pk].append(group)
     back = await leaves_end(session, settings, [m.id for m in members], started_by=now)
     seen_of = {
-        m.id: max(m.last_active_at or m.expected_since, back.get(m.id, m.expected_since))
+        m.id: max(
+            m.last_active_at or m.expected_since,
+            back[m.id].end if m.id in back else m.expected_since,
+        )
         for m in members
     }
     today = local(settings, now).date()
@@ -542,7 +546,7 @@ async def _report_closed(
     expected: list[Member],
     done: set[int],
     missing: list[Member],
-    away: dict[int, datetime],
+    away: dict[int, Leave],
 ) -> int:
     """The tally to the directive's author at its deadline: those on leave for the whole
     window (`away`) are neither counted nor behind, but listed apart, per enterprise too."""
@@ -590,14 +594,15 @@ async def _report_closed(
 
 
 def on_leave_line(
-    settings: Settings, members: list[Member], away: dict[int, datetime], among: list[Member]
+    settings: Settings, members: list[Member], away: dict[int, Leave], among: list[Member]
 ) -> list[str]:
-    """ "🏖 Nghỉ phép: anh Em · đến 10/12." under a directive's tally (none when nobody is)."""
+    """ "🏖 Nghỉ phép: anh Em · đến 10/12, chị Dung · vắng 30/11." under a directive's tally
+    (none when nobody is)."""
     if not members:
         return []
     labels = people_texts.labels(members, among=among)
     people = ", ".join(
-        f"{label} · đến {leave_until(settings, away[m.id])}"
+        f"{label} · {texts.away_label(away[m.id], settings.tz)}"
         for label, m in zip(labels, members, strict=True)
     )
     return [texts.ON_LEAVE_LINE.format(people=people)]
@@ -689,7 +694,7 @@ async def _chase_overdue(
     now: datetime,
     task: Task,
     member: Member,
-    on_leave_until: datetime | None,
+    on_leave: Leave | None,
     told: dict[str, datetime | None],
 ) -> int:
     """An overdue task: the member is told at once and once more on the next working day;
@@ -700,10 +705,10 @@ async def _chase_overdue(
     due = _fmt(settings, task.due_at)
     chat = member.private_chat_id or task.chat_id
     named = capitalized(address(member))
-    if on_leave_until is not None:
+    if on_leave is not None:
         if leave_key in told or not polite_time(settings, now):
             return 0
-        return await _tell_assigner(session, settings, now, task, member, on_leave_until)
+        return await _tell_assigner(session, settings, now, task, member, on_leave)
     if first not in told:
         note = texts.TASK_OVERDUE_MEMBER.format(
             code=task_code(task.id), due=due, text=task.text, Name=named
@@ -741,7 +746,7 @@ async def _tell_assigner(
     now: datetime,
     task: Task,
     member: Member,
-    on_leave_until: datetime | None,
+    on_leave: Leave | None,
 ) -> int:
     """The assigner hears, privately and by name, that the task is still not done. Never in a
     group: naming someone behind in public is not the council's way."""
@@ -756,13 +761,12 @@ async def _tell_assigner(
         "text": task.text,
         "you": title_of(assigner),
     }
-    if on_leave_until is None:
+    if on_leave is None:
         note = texts.TASK_OVERDUE_ASSIGNER.format(name=address(member), **words)
         key = _overdue_keys(task.id)[2]
     else:
-        until = on_leave_until.astimezone(settings.tz).strftime("%d/%m")
         note = texts.TASK_OVERDUE_ASSIGNER_LEAVE.format(
-            Name=capitalized(address(member)), until=until, **words
+            Name=capitalized(address(member)), away=texts.away_now(on_leave, settings.tz), **words
         )
         key = _overdue_keys(task.id)[3]
     return await _task_note(

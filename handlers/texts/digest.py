@@ -48,7 +48,7 @@ PENDING_AWAY = "📌 Thông báo “{text}”: người chưa xác nhận đều
 PENDING_AWAY_NAMES = "; nghỉ phép: {names}"
 ON_LEAVE = "🏖 Nghỉ phép ({n}): {names}"
 ON_LEAVE_COUNT = "🏖 {n} thành viên nghỉ phép."
-ON_LEAVE_UNTIL = "{who} đến {until}"
+ON_LEAVE_UNTIL = "{who} {away}"  # away: texts.engagement.away_label, "đến 10/12"
 ALL_ACTIVE = "💤 Mọi thành viên đều đã tham gia. Tuyệt vời!"
 MORE = "và {n} người khác"
 HOLIDAY_WEEK = "🎌 Tuần có ngày nghỉ lễ: {days}."
@@ -69,7 +69,7 @@ INACTIVE_NONE_BUT_LEAVE = (
     "🎉 Trong {days} ngày qua, ngoài người đang nghỉ phép, mọi thành viên đều đã tham gia."
 )
 ON_LEAVE_HEADER = "🏖 Đang nghỉ phép ({n} người):"
-ON_LEAVE_LINE = "• {name}{enterprise} · đến {until}"
+ON_LEAVE_LINE = "• {name}{enterprise} · {away}"
 INACTIVE_MORE = "… và {n} người khác: xem đủ trên trang quản lý."
 NEVER = "chưa thấy"
 

@@ -3,9 +3,14 @@
 from __future__ import annotations
 
 from datetime import date, timedelta
+from typing import TYPE_CHECKING
+from zoneinfo import ZoneInfo
 
 from handlers.text import whole_percent
 from handlers.texts.requests import weekday_date
+
+if TYPE_CHECKING:
+    from models.leave import Leave
 
 CHECKIN_OK = {
     "attendance": "✅ Đã ghi nhận {name} có mặt lúc {time}. Cảm ơn {you}!",
@@ -103,6 +108,27 @@ MISSING_LINE = "Chưa nhận: {names}."
 ALL_ACKED = "Tất cả đã nhận. 👏"
 ON_LEAVE_LINE = "🏖 Nghỉ phép: {people}."
 TALLY_ON_LEAVE = "{n} nghỉ phép"
+# A member's time away, the one label of every tally, digest, dashboard page and sheet: a day's
+# absence ("mai em xin nghỉ") is "vắng 08/12", never leave "đến 08/12"; a leave with an end is
+# "đến 10/12" after a name under "Nghỉ phép", "nghỉ phép đến 10/12" alone.
+AWAY_DAY = "vắng {day}"
+AWAY_UNTIL = "đến {day}"
+AWAY_UNTIL_ALONE = "nghỉ phép đến {day}"
+
+
+def away_label(leave: Leave, tz: ZoneInfo, alone: bool = False) -> str:
+    """ "vắng 08/12" for a day's absence; "đến 10/12" for a leave ("nghỉ phép đến 10/12"
+    `alone`, where no "Nghỉ phép" heading says what it is)."""
+    day = leave.end.astimezone(tz).strftime("%d/%m")
+    if leave.one_day:
+        return AWAY_DAY.format(day=day)
+    return (AWAY_UNTIL_ALONE if alone else AWAY_UNTIL).format(day=day)
+
+
+def away_now(leave: Leave, tz: ZoneInfo) -> str:
+    """Said of someone away today: "đang nghỉ phép đến 04/12", or "vắng 08/12"."""
+    label = away_label(leave, tz, alone=True)
+    return label if leave.one_day else f"đang {label}"
 
 
 def tally_note(acked: int, expected: int, on_leave: int = 0, *, rate: bool = True) -> str:
@@ -148,8 +174,8 @@ TASK_OVERDUE_ASSIGNER = (
     " thấy báo xong; {you} liên hệ trực tiếp giúp nhé."
 )
 TASK_OVERDUE_ASSIGNER_LEAVE = (
-    "⚠️ Việc {code} giao cho {who} đã quá hạn từ {due}: {text}. {Name} đang nghỉ phép đến"
-    " {until} nên bot không nhắc; {you} cân nhắc giao lại cho người khác."
+    "⚠️ Việc {code} giao cho {who} đã quá hạn từ {due}: {text}. {Name} {away} nên bot không"
+    " nhắc; {you} cân nhắc giao lại cho người khác."
 )
 TASK_STATUS_LINE = "• {code} {name}: {text} — {state}"
 TASK_STATUS_NONE = "Không có việc nào đang mở."

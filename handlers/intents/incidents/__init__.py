@@ -3,7 +3,8 @@
 Users see incident ids as "SV12" (sự việc) and task ids as "CV7" (công việc); see
 docs/incidents.md for the whole flow. One module per concern (issue 15): understanding,
 alerts, reports (filing), confirmation (the reporter's answers), status, commands, photos,
-details (what a reporter adds right after), progress (what the handler writes of it);
+details (what a reporter adds right after), progress (what the handler writes of it),
+updates (a member's "cập nhật vụ …" about an incident under way);
 importing the package registers their handlers and hooks. Names used elsewhere are
 re-exported here, so `from handlers.intents.incidents import ...` keeps working.
 """
@@ -89,6 +90,7 @@ from handlers.intents.incidents.understanding import (
     time_text,
     worse,
 )
+from handlers.intents.incidents.updates import incident_update
 
 __all__ = [
     "CATEGORIES",
@@ -133,6 +135,7 @@ __all__ = [
     "has_phrase",
     "hold_alert",
     "incident_message",
+    "incident_update",
     "is_held",
     "is_urgent",
     "local",

@@ -21,6 +21,7 @@ from handlers.intents.incidents.understanding import (
     local,
     name_of,
     occurred_at,
+    people_trapped,
     place_keys,
     worse,
 )
@@ -41,17 +42,13 @@ from models.incidents import (
     open_reports_since,
 )
 from models.incidents import split_key as place_key_parts
-from models.tables import Incident, Report
+from models.tables import Incident, Member, Report
 
 # A reporter sending details every few minutes keeps the window open: it closes DETAIL_MINUTES
 # after their last word on the incident (the report, a detail, a photo...), and at the latest
 # DETAIL_MAX_MINUTES after the report, when what they add is news of its own.
 DETAIL_MINUTES = 10
 DETAIL_MAX_MINUTES = 30
-# People trapped: the parse has no reason for it ("bị kẹt" reads as a machine jam), and it is
-# as grave as an injury. Only people: "máy bị kẹt" is a report of its own.
-TRAPPED = ("mac ket", "bi ket", "ket lai", "ket ben trong", "khong ra duoc", "chua ra duoc")
-PERSON = ("nguoi", "cong nhan", "nhan vien", "bao ve", "ai")
 # The fire brigade or the police arriving joins the incident under way in the group: one with a
 # report there in the last UPDATE_HOURS (a fire burns for hours; one left open since the
 # morning is not what they came for). The fire brigade comes to a fire first.
@@ -84,9 +81,7 @@ def detail_of(ctx: Context) -> Detail | None:
         return None
     u = Understood.of(parsed)
     words = folded_words(ctx.text)
-    trapped = any(has_phrase(words, p) for p in TRAPPED) and (
-        bool(u.people) or any(has_phrase(words, p) for p in PERSON)
-    )
+    trapped = people_trapped(ctx.text, u.people)
     if not trapped and u.category not in (None, "other"):
         # A report in its own right ("cháy ở xưởng 2", "có trộm ở kho 5"): filed, and merged
         # by the usual rules or its own incident (a theft after a fire is its own).
@@ -142,9 +137,9 @@ async def report_detail(ctx: Context) -> bool:
     u = found.u
     # "bên trong có 2 người" after "thang máy nhà B bị kẹt": the people are trapped in it.
     trapped = found.trapped or (found.inside and says_stuck(report.text))
-    _complete(ctx, report, incident, u, trapped)
-    answer = await _detail_added(ctx, report, incident)
-    answer += await _pass_on(ctx, report, incident, u, trapped)
+    complete(ctx, report, incident, u, trapped)
+    answer = await detail_added(ctx, report, incident)
+    answer += await pass_on(ctx, report, incident, u, trapped)
     await ctx.reply(answer, ref_type="report", ref_id=report.id)
     return True
 
@@ -222,8 +217,8 @@ async def report_outcome(ctx: Context) -> bool:
     checked = has_phrase(folded_words(report.text), "kiem tra") and not on_rounds(ctx, incident)
     if not (told or checked):
         return False
-    _complete(ctx, report, incident, Understood.of(parsed), False)
-    answer = await _detail_added(ctx, report, incident)
+    complete(ctx, report, incident, Understood.of(parsed), False)
+    answer = await detail_added(ctx, report, incident)
     answer += await _tell_outcome(ctx, report, incident)
     await ctx.reply(answer, ref_type="report", ref_id=report.id)
     return True
@@ -244,13 +239,13 @@ async def _caught(ctx: Context) -> bool:
     if target is None:
         return False
     report, incident = target
-    _complete(ctx, report, incident, replace(u, severity=None), False)
+    complete(ctx, report, incident, replace(u, severity=None), False)
     # Caught and handed over: the danger has passed, so nobody is woken again to take it
     # ("chưa có ai nhận sau 10 phút" every ten minutes); it stays open until someone closes it.
     calm = incident.status == "reported" and incident.next_escalation_at is not None
     if calm:
         incident.next_escalation_at = None
-    answer = await _detail_added(ctx, report, incident)
+    answer = await detail_added(ctx, report, incident)
     answer += await _tell_outcome(ctx, report, incident, calm)
     await ctx.reply(answer, ref_type="report", ref_id=report.id)
     return True
@@ -297,7 +292,7 @@ async def _tell_outcome(
     return await _passed_on_to(ctx, told)
 
 
-async def _detail_added(ctx: Context, report: Report, incident: Incident) -> str:
+async def detail_added(ctx: Context, report: Report, incident: Incident) -> str:
     """ "Đã bổ sung vào sự việc SV3: "…". Cảm ơn chị!", naming where the report was made when
     the detail comes in private."""
     code = texts.incident_code(incident.id)
@@ -350,7 +345,7 @@ async def _reported_in_group(ctx: Context, report: Report, incident: Incident) -
     )
 
 
-def _complete(
+def complete(
     ctx: Context, report: Report, incident: Incident, u: Understood, trapped: bool
 ) -> None:
     """The report and its incident take what the detail adds; the timeline keeps its words."""
@@ -377,18 +372,25 @@ def _complete(
         report.occurred_at = occurred_at(u.time, ctx.event.sent_at, ctx.tz)
 
 
-async def _pass_on(
-    ctx: Context, report: Report, incident: Incident, u: Understood, trapped: bool
+async def pass_on(
+    ctx: Context,
+    report: Report,
+    incident: Incident,
+    u: Understood,
+    trapped: bool,
+    reporter: Member | None = None,
 ) -> str:
     """Raise the alert the detail makes due, or tell the alerted a grave detail; what the
-    reporter is told of it (from the outbox rows queued, never assumed)."""
+    sender is told of it (from the outbox rows queued, never assumed). `reporter`: who made
+    `report`, when not the sender (an update from someone else, quoted as theirs)."""
     s, now = ctx.session, ctx.now
     reasons = (*u.reasons, "injury") if trapped else u.reasons
     due = is_urgent(ctx.settings, incident.category, incident.severity, reasons, now)
     if due and (not incident.urgent or is_held(incident)) and incident.status == "reported":
-        reporter = ctx.member
         when = local(report.occurred_at or report.created_at, ctx.tz)
-        content = f"{report.text} (bổ sung: {ctx.text.strip()})"
+        added = "bổ sung" if reporter is None else f"cập nhật của {name_of(ctx.member)}"
+        content = f"{report.text} ({added}: {ctx.text.strip()})"
+        reporter = reporter or ctx.member
         reach = await raise_alert(
             s,
             ctx.settings,

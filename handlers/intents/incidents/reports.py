@@ -26,6 +26,7 @@ from handlers.intents.incidents.understanding import (
     local,
     name_of,
     occurred_at,
+    people_trapped,
     place_keys,
     time_text,
     worse,
@@ -140,6 +141,9 @@ async def file_report(ctx: Context, u: Understood, text: str) -> Report:
     s, settings, now = ctx.session, ctx.settings, ctx.now
     category = u.category or "other"
     severity = u.severity or "medium"
+    if people_trapped(text, u.people):
+        # "xe container đâm vào cổng 2, có người bị kẹt": as grave as when it comes as a detail.
+        severity = "high"
     report = Report(
         chat_id=ctx.event.chat_id,
         member_pk=ctx.member.id,

@@ -12,10 +12,13 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from handlers.config import Settings, parse_quiet_hours
+from handlers.parse import parse
+from handlers.parse.followups import categories_named
 from handlers.text import fold
 from handlers.texts import incidents as texts
 from handlers.texts.people import address, address_full
-from models.tables import Member
+from models.incidents import near_place, split_key
+from models.tables import Incident, Member
 
 DOUBT_MINUTES = 30  # how long the bot waits for "đúng / sai / sửa" before "unconfirmed"
 # An urgent reading that rests on a word ambiguous without diacritics, with nothing to back it
@@ -283,3 +286,40 @@ def folded_words(text: str) -> str:
 
 def has_phrase(words: str, phrase: str) -> bool:
     return f" {phrase} " in f" {words} "
+
+
+# People trapped: the parse has no reason for it ("bị kẹt" reads as a machine jam), and it is
+# as grave as an injury. Only people: "máy bị kẹt" is a report of its own.
+TRAPPED = ("mac ket", "bi ket", "ket lai", "ket ben trong", "khong ra duoc", "chua ra duoc")
+PERSON = ("nguoi", "cong nhan", "nhan vien", "bao ve", "ai")
+
+
+def people_trapped(text: str, people: int | None) -> bool:
+    """Someone said trapped ("có người bị kẹt", "2 công nhân mắc kẹt"), not a machine."""
+    words = folded_words(text)
+    return any(has_phrase(words, p) for p in TRAPPED) and (
+        bool(people) or any(has_phrase(words, p) for p in PERSON)
+    )
+
+
+def asked_about(
+    text: str, now: datetime, tz: ZoneInfo, under_way: list[Incident]
+) -> Incident | None:
+    """Which of `under_way` the words are about: named by its code, or by one of its places
+    or its kind of event (both count most; the first listed wins a tie)."""
+    if not under_way:
+        return None
+    codes = {int(n) for n in SV_RE.findall(text)}
+    if codes:  # a code names its incident: another one's words or places do not count
+        return next((i for i in under_way if i.id in codes), None)
+    places = parse(text, now, tz).places
+    keys = place_keys([{"kind": p.kind, "code": p.code, "text": p.text} for p in places])
+    kinds = categories_named(text)
+
+    def weight(incident: Incident) -> int:
+        theirs = split_key(incident.place_key)
+        shared = bool(keys & theirs) and near_place(keys, theirs)
+        return 2 * shared + (incident.category in kinds)
+
+    best = max(under_way, key=weight)  # the latest reported wins a tie
+    return best if weight(best) else None

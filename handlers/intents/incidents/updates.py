@@ -1,0 +1,131 @@
+"""A member's update on an incident under way ("Cập nhật vụ xe container ở cổng 2: tài xế bị
+thương, đã đưa đi viện"): it joins the open incident it names, as a detail; the alerted hear
+a casualty at once. Read as a report, it opened a second incident ("khác") and a new alarm."""
+
+from __future__ import annotations
+
+import re
+from datetime import timedelta
+
+from handlers.context import Context
+from handlers.intents.incidents.details import (
+    UPDATE_HOURS,
+    complete,
+    detail_added,
+    pass_on,
+)
+from handlers.intents.incidents.status import asks, clipped, says_false_alarm
+from handlers.intents.incidents.understanding import (
+    SV_RE,
+    Understood,
+    asked_about,
+    folded_words,
+    people_trapped,
+    place_keys,
+    worse,
+)
+from handlers.parse.followups import categories_named
+from handlers.registry import hook
+from handlers.texts import incidents as texts
+from handlers.texts.people import title_of
+from models.incidents import (
+    OPEN,
+    add_event,
+    get_incident,
+    join_key,
+    open_under_way,
+    reports_of,
+    split_key,
+)
+from models.tables import Incident, Member, Report
+
+# Words that say the message is an update, folded: "cập nhật", "tình hình vụ …", and "vụ … giờ"
+# (now) opening the message ("vụ xe container ở cổng 2 giờ tài xế đã đưa đi viện").
+UPDATE_RE = re.compile(
+    r"\b(?:cap nhat|update)\b|\btinh hinh (?:vu|sv|su viec)\b"
+    r"|^(?:ve )?vu\b.*\b(?:gio|bay gio|hien gio|hien tai|hien dang)\b"
+)
+
+
+@hook(23)
+async def incident_update(ctx: Context) -> bool:
+    """An update naming an open incident (its code, its places or its kind of event): a
+    detail of that incident from whoever sends it, never a report of its own."""
+    parsed = ctx.parsed
+    if parsed is None or parsed.type not in ("incident", "other"):
+        return False
+    if ctx.text.lstrip().startswith(("/", "#")) or says_false_alarm(ctx.text) or asks(ctx):
+        return False
+    if UPDATE_RE.search(folded_words(ctx.text)) is None:
+        return False
+    u = Understood.of(parsed)
+    incident = await _named(ctx, u)
+    if incident is None:
+        return False
+    mine = await _own_report(ctx, incident)
+    trapped = people_trapped(ctx.text, u.people)
+    if mine is not None:  # one of its reporters: his detail, as within his window
+        report = mine
+        complete(ctx, report, incident, u, trapped)
+        answer = await detail_added(ctx, report, incident)
+        answer += await pass_on(ctx, report, incident, u, trapped)
+    else:
+        report = await _first_report(ctx, incident)
+        _note(ctx, incident, u, trapped)
+        answer = texts.DETAIL_ADDED.format(
+            code=texts.incident_code(incident.id),
+            words=clipped(ctx.text),
+            title=title_of(ctx.member),
+        )
+        reporter = await ctx.session.get(Member, report.member_pk) if report.member_pk else None
+        answer += await pass_on(ctx, report, incident, u, trapped, reporter=reporter)
+    await ctx.reply(answer, ref_type="incident", ref_id=incident.id)
+    return True
+
+
+async def _named(ctx: Context, u: Understood) -> Incident | None:
+    """The open incident the update names: by its code at any age, else by its places or kind
+    among those reported in the last UPDATE_HOURS; None for another kind of danger ("cập
+    nhật: cháy ở kho 3" while a crash is open is a fire of its own)."""
+    codes = [int(n) for n in SV_RE.findall(ctx.text)]
+    if codes:
+        found = await get_incident(ctx.session, codes[0], lock=True)
+    else:
+        since = ctx.now - timedelta(hours=UPDATE_HOURS)
+        under_way = await open_under_way(ctx.session, since)
+        about = asked_about(ctx.text, ctx.now, ctx.tz, under_way)
+        found = await get_incident(ctx.session, about.id, lock=True) if about else None
+    if found is None or found.status not in OPEN:
+        return None
+    other = u.category not in (None, "other", found.category)
+    danger = u.category in ctx.settings.alerts.urgent_categories
+    if other and danger and found.category not in categories_named(ctx.text):
+        return None
+    return found
+
+
+async def _own_report(ctx: Context, incident: Incident) -> Report | None:
+    """The sender's newest report on the incident, if he reported it."""
+    reports = await _reports(ctx, incident)
+    return next((r for r in reversed(reports) if r.member_pk == ctx.member.id), None)
+
+
+async def _first_report(ctx: Context, incident: Incident) -> Report:
+    """The report the incident was opened by: what an alert raised by the update quotes."""
+    return (await _reports(ctx, incident))[0]
+
+
+async def _reports(ctx: Context, incident: Incident) -> list[Report]:
+    return await reports_of(ctx.session, incident.id)
+
+
+def _note(ctx: Context, incident: Incident, u: Understood, trapped: bool) -> None:
+    """The update on the timeline ("Tin cập nhật", with the sender); the incident takes its
+    severity (trapped is high) and new places. Nobody's report is changed."""
+    add_event(ctx.session, incident, "update", ctx.now, ctx.member.id, ctx.text.strip())
+    severity = "high" if trapped else u.severity
+    if severity is not None:
+        incident.severity = worse(incident.severity, severity)
+    keys = place_keys(u.places)
+    if keys:
+        incident.place_key = join_key(split_key(incident.place_key) | keys)
