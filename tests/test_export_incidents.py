@@ -263,3 +263,10 @@ async def test_each_park_exports_its_own_incidents(
         text = (await resp.read()).decode("utf-8-sig")
     assert "Hoàng Văn Nam" in text and f",SV2,{labels.CATEGORY['theft']}," in text
     assert "Trần Thị Lan" not in text and "xưởng 2" not in text
+
+
+def test_export_help_names_the_incidents(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as done:
+        main(["export", "--help"])
+    assert done.value.code == 0
+    assert "messages, reports, incidents, checkins" in " ".join(capsys.readouterr().out.split())
