@@ -74,6 +74,12 @@ VALUE_LABELS: dict[str, dict[str, Mapping[str, str]]] = {
         "severity": labels.SEVERITY,
         "status": labels.REPORT_STATUS,
     },
+    # The incidents page's and the chat's words for the same statuses.
+    "incidents": {
+        "category": labels.CATEGORY,
+        "severity": labels.SEVERITY,
+        "status": labels.INCIDENT_STATUS,
+    },
     "checkins": {"kind": labels.CHECKIN_KIND},
     "members": {"role": labels.ROLE, "status": labels.MEMBER_STATUS},
     "tasks": {"status": labels.TASK_STATUS},
@@ -101,7 +107,7 @@ async def for_people(
             for col, value in row.items():
                 if isinstance(value, bool):
                     row[col] = labels.YES_NO[value]
-            if kind == "reports" and isinstance(row.get("places"), list):
+            if kind in ("reports", "incidents") and isinstance(row.get("places"), list):
                 row["places"] = places_text(p for p in row["places"] if isinstance(p, dict))
         yield row
 

@@ -10,6 +10,8 @@ from sqlalchemy import Select, case, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
+from handlers.codes import incident_code
+from models.digest import FINAL_STEPS, STATUS_STEPS
 from models.scoping import members_here, session_council
 from models.tables import (
     Ack,
@@ -18,6 +20,8 @@ from models.tables import (
     CouncilMember,
     Directive,
     Group,
+    Incident,
+    IncidentEvent,
     Member,
     MemberRequest,
     Membership,
@@ -38,6 +42,7 @@ CSV_SEPARATORS = {"comma": ",", "semicolon": ";"}
 KINDS = (
     "messages",
     "reports",
+    "incidents",
     "checkins",
     "acks",
     "members",
@@ -78,6 +83,25 @@ COLUMNS: dict[str, tuple[str, ...]] = {
         "phones",
         "text",
         "created_at",
+    ),
+    # One row per incident (SVn), however many reports were merged into it.
+    "incidents": (
+        "id",
+        "code",
+        "category",
+        "severity",
+        "urgent",
+        "status",
+        "places",
+        "first_reported_at",
+        "last_reported_at",
+        "reports",
+        "reporters",
+        "handler",
+        "acknowledged_at",
+        "resolved_at",
+        "outcome",
+        "escalation_level",
     ),
     "checkins": ("id", "member_id", "name", "chat_id", "kind", "note", "at"),
     "acks": (
@@ -182,6 +206,7 @@ COLUMNS: dict[str, tuple[str, ...]] = {
 TIME_COLUMN = {
     "messages": Message.sent_at,
     "reports": Report.created_at,
+    "incidents": Incident.first_reported_at,
     "checkins": CheckIn.at,
     "acks": Ack.at,
     "members": Member.created_at,
@@ -212,6 +237,7 @@ LANGS = ("vi", "en")
 TITLE_VI = {
     "messages": "Tin nhắn",
     "reports": "Báo cáo sự việc",
+    "incidents": "Sự việc",  # the incidents page's menu label
     "checkins": "Điểm danh",
     "acks": "Xác nhận thông báo",
     "members": "Thành viên",
@@ -283,6 +309,17 @@ HEADER_VI = {
     "reason": "Lý do",
     "by_id": "Mã người khen",
     "by_name": "Người khen",
+    # The incidents' columns, as the digest's sheet "Sự việc" names them.
+    "urgent": "Khẩn",
+    "first_reported_at": "Báo lúc",
+    "last_reported_at": "Báo lần cuối lúc",
+    "reports": "Số báo cáo",
+    "reporters": "Người báo",
+    "handler": "Người xử lý",
+    "acknowledged_at": "Nhận lúc",
+    "resolved_at": "Xong lúc",
+    "outcome": "Kết quả",
+    "escalation_level": "Số lần chuyển cấp",
 }
 # Where one key means something more precise in one export.
 HEADER_VI_OF: dict[tuple[str, str], str] = {
@@ -329,6 +366,10 @@ async def rows(
         return
     if kind == "commendations":
         async for row in _commendations(session, since, until):
+            yield row
+        return
+    if kind == "incidents":
+        async for row in _incidents(session, since, until):
             yield row
         return
     stmt = _window(_QUERIES[kind](), kind, since, until)
@@ -629,3 +670,120 @@ async def _commendations(
     result = await session.stream(stmt.execution_options(yield_per=1000))
     async for rec in result.mappings():
         yield dict(rec)
+
+
+# --- incidents (SVn) -------------------------------------------------------------------------
+
+# Incidents read per query, and the reports and steps of that many per IN list.
+INCIDENT_CHUNK = 500
+# The IncidentEvent kinds that set an incident's status ("reported": opened again).
+STATUS_EVENTS = (*STATUS_STEPS, "reported")
+
+
+async def _incidents(
+    session: AsyncSession, since: datetime | None, until: datetime | None
+) -> AsyncIterator[dict[str, Any]]:
+    """Each incident once, oldest first, with its reports summed up and how it ended
+    (SPEC.md 2: `incidents`). Read a chunk at a time: a year of a park is thousands."""
+    handler = aliased(Member)
+    base = _window(
+        select(Incident, handler.name, handler.member_id)
+        .outerjoin(handler, handler.id == Incident.handler_pk)
+        .order_by(Incident.first_reported_at, Incident.id)
+        .limit(INCIDENT_CHUNK),
+        "incidents",
+        since,
+        until,
+    )
+    after: tuple[datetime, int] | None = None
+    while True:
+        stmt = base if after is None else base.where(_after(*after))
+        found = list((await session.execute(stmt)).tuples())
+        if not found:
+            return
+        ids = [i.id for i, _n, _m in found]
+        reports = await _incident_reports(session, ids)
+        closing = await _closing_notes(session, ids)
+        for incident, name, member_id in found:
+            yield _incident_row(incident, name or member_id, reports.get(incident.id), closing)
+        last = found[-1][0]
+        after = (last.first_reported_at, last.id)
+
+
+def _after(at: datetime, pk: int) -> Any:
+    """Past the last incident read, in the export's order (first reported, then id)."""
+    return (Incident.first_reported_at > at) | (
+        (Incident.first_reported_at == at) & (Incident.id > pk)
+    )
+
+
+class _Reports:
+    """One incident's reports summed up: how many, who (once each), where (once each)."""
+
+    def __init__(self) -> None:
+        self.count = 0
+        self.reporters: list[str] = []
+        self.places: list[dict[str, Any]] = []
+
+    def add(self, who: str, places: list[Any]) -> None:
+        self.count += 1
+        if who not in self.reporters:
+            self.reporters.append(who)
+        seen = {str(p.get("text", "")).casefold() for p in self.places}
+        for place in places or []:
+            item = place if isinstance(place, dict) else {"text": str(place)}
+            text = str(item.get("text") or "")
+            if text and text.casefold() not in seen:  # "xưởng 2" and "Xưởng 2" are one place
+                seen.add(text.casefold())
+                self.places.append(item)
+
+
+async def _incident_reports(session: AsyncSession, ids: list[int]) -> dict[int, _Reports]:
+    stmt = (
+        select(Report.incident_pk, Report.places, Member.name, Member.member_id)
+        .outerjoin(Member, Member.id == Report.member_pk)
+        .where(Report.incident_pk.in_(ids))
+        .order_by(Report.created_at, Report.id)
+    )
+    found: dict[int, _Reports] = {}
+    for pk, places, name, member_id in await session.execute(stmt):
+        found.setdefault(pk, _Reports()).add(name or member_id or "?", places)
+    return found
+
+
+async def _closing_notes(session: AsyncSession, ids: list[int]) -> dict[int, tuple[str, str]]:
+    """Each incident's last status step and its note ("/xong SV1 <note>")."""
+    stmt = (
+        select(IncidentEvent.incident_pk, IncidentEvent.kind, IncidentEvent.note)
+        .where(IncidentEvent.incident_pk.in_(ids), IncidentEvent.kind.in_(STATUS_EVENTS))
+        .order_by(IncidentEvent.at, IncidentEvent.id)
+    )
+    return {pk: (kind, note) for pk, kind, note in await session.execute(stmt)}
+
+
+def _incident_row(
+    i: Incident, handler: str | None, reports: _Reports | None, closing: dict[int, tuple[str, str]]
+) -> dict[str, Any]:
+    reports = reports or _Reports()
+    kind, note = closing.get(i.id, ("", ""))
+    # The note of the step that closed it; none while open (a reopened incident's old note).
+    outcome = note.strip() or None if kind in FINAL_STEPS and kind == i.status else None
+    return {
+        "id": i.id,
+        "code": incident_code(i.id),
+        "category": i.category,
+        "severity": i.severity,
+        "urgent": i.urgent,
+        "status": i.status,
+        "places": reports.places,
+        "first_reported_at": i.first_reported_at,
+        "last_reported_at": i.last_reported_at,
+        "reports": reports.count,
+        "reporters": reports.reporters,
+        "handler": handler,
+        # Closing also stamps acknowledged_at; "taken at" only when someone took it.
+        "acknowledged_at": i.acknowledged_at if i.handler_pk is not None else None,
+        "resolved_at": i.resolved_at,
+        "outcome": outcome,
+        "escalation_level": max(0, i.escalation_level),  # -1: a first alert held, none sent
+    }

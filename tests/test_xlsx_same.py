@@ -5,6 +5,7 @@ scenario below: every export kind as the dashboard and `antt-bot export` name it
 English, and the week's digest with anh Long on leave. Each cell's value, type and number
 format, each column's width, the frozen header row and the sheet names must stay as they were.
 To write the file again after an intended change: ANTT_WRITE_XLSX_SNAPSHOT=1 pytest this file.
+(`incidents.vi` was added with the incidents export; the other entries did not change.)
 """
 
 from __future__ import annotations
