@@ -139,14 +139,47 @@ async def test_what_is_no_update_of_sv1_is_routed_as_before(bot: Bot) -> None:
     assert [k for k, _m, _n in await steps(bot, 1)] == ["report"]
 
 
-async def test_an_update_past_six_hours_names_nothing_under_way(bot: Bot) -> None:
+async def test_an_update_past_six_hours_names_the_one_open_case_of_its_kind(bot: Bot) -> None:
+    """Seven hours on, "vụ" and the kind of event still name SV1 while it is the one open
+    crash of the last three days (CASE_HOURS); a bare place past six hours names nothing."""
     await crash(bot)
     bot.clock.advance(timedelta(hours=7))
-    await say(bot, "u3", "Cập nhật vụ ở cổng 2: tài xế bị thương, đã đưa đi viện")
+    await say(bot, "u3", "cập nhật cổng 2: đã thông xe")
     assert [k for k, _m, _n in await steps(bot, 1)] == ["report"]
+    await say(bot, "u3", "Cập nhật vụ ở cổng 2: tài xế bị thương, đã đưa đi viện")
+    assert (await steps(bot, 1))[-1][0] == "update"
     # By its code it is still SV1's, whatever its age, while it is open.
     await say(bot, "u3", "cập nhật SV1: tài xế đã ra viện")
     assert (await steps(bot, 1))[-1] == ("update", 3, "cập nhật SV1: tài xế đã ra viện")
     assert said(bot, "u3")[-1] == (
         'Đã bổ sung vào sự việc SV1: "cập nhật SV1: tài xế đã ra viện". Cảm ơn anh!'
     )
+
+
+THEFT = "mất trộm 2 cuộn dây điện ở kho phế liệu, camera không ghi được"
+
+
+@pytest.mark.parametrize(
+    "words",
+    [
+        "công an KCN đã tiếp nhận vụ mất trộm dây điện ở May Việt",
+        "cong an da tiep nhan vu mat trom day dien roi nhe",
+        "về vụ mất trộm dây điện hôm qua, công an phường đã lập biên bản",
+    ],
+)
+async def test_the_police_taking_yesterday_s_theft_joins_it(bot: Bot, words: str) -> None:
+    """Cường reports a theft on Friday; on Saturday morning chị Lan passes on that the police
+    took the case. That is news of SV1 (a day old, still open), not a second theft: the
+    week's figures would count two thefts and the morning list two open ones."""
+    await say(bot, "u3", MENTION + THEFT, group=MAY)
+    (sv1,) = await incidents(bot)
+    assert sv1.category == "theft"
+    bot.clock.advance(timedelta(hours=20))
+    await say(bot, "u2", MENTION + words, group=MAY)
+    assert [i.category for i in await incidents(bot)] == ["theft"]
+    assert len(await reports(bot)) == 1
+    assert (await steps(bot, 1))[-1] == ("update", 2, words)
+    assert said(bot, MAY)[-1].startswith(f'Đã bổ sung vào sự việc SV1: "{words}". Cảm ơn chị!')
+    # A theft of something else is a theft of its own.
+    await say(bot, "u2", MENTION + "mất trộm xe máy ở bãi xe số 2", group=MAY)
+    assert [i.category for i in await incidents(bot)] == ["theft", "theft"]

@@ -44,7 +44,12 @@ from models.tables import Incident, Member, Report
 UPDATE_RE = re.compile(
     r"\b(?:cap nhat|update)\b|\btinh hinh (?:vu|sv|su viec)\b"
     r"|^(?:ve )?vu\b.*\b(?:gio|bay gio|hien gio|hien tai|hien dang)\b"
+    r"|" + r"\bve vu\b|\b(?:da|dang|vua) (?:tiep nhan|dieu tra|xac minh|lap bien ban|bat duoc|"
+    r"bat giu|tam giu|thu hoi|tim thay|khoi to|lam viec voi)\b.*\bvu\b"
 )
+# How far back a case named by its kind ("vụ mất trộm dây điện") may be: the police take a
+# theft up the next day or later, while it is still open.
+CASE_HOURS = 72
 
 
 @hook(23)
@@ -93,7 +98,7 @@ async def _named(ctx: Context, u: Understood) -> Incident | None:
     else:
         since = ctx.now - timedelta(hours=UPDATE_HOURS)
         under_way = await open_under_way(ctx.session, since)
-        about = asked_about(ctx.text, ctx.now, ctx.tz, under_way)
+        about = asked_about(ctx.text, ctx.now, ctx.tz, under_way) or await _case_named(ctx)
         found = await get_incident(ctx.session, about.id, lock=True) if about else None
     if found is None or found.status not in OPEN:
         return None
@@ -102,6 +107,19 @@ async def _named(ctx: Context, u: Understood) -> Incident | None:
     if other and danger and found.category not in categories_named(ctx.text):
         return None
     return found
+
+
+async def _case_named(ctx: Context) -> Incident | None:
+    """The one open incident of the kind a "vụ …" names ("đã tiếp nhận vụ mất trộm dây
+    điện"), reported in the last CASE_HOURS; None when none or several fit."""
+    if re.search(r"\bvu\b", folded_words(ctx.text)) is None:
+        return None
+    named = categories_named(ctx.text)
+    if not named:
+        return None
+    since = ctx.now - timedelta(hours=CASE_HOURS)
+    fits = [i for i in await open_under_way(ctx.session, since) if i.category in named]
+    return fits[0] if len(fits) == 1 else None
 
 
 async def _own_report(ctx: Context, incident: Incident) -> Report | None:
