@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from bisect import bisect_right
 from collections.abc import Mapping
 from types import MappingProxyType
 from typing import Final
@@ -87,9 +88,11 @@ def _command(text: str, low: str) -> tuple[Command | None, tuple[int, int] | Non
             return Command(name, text[m.end() :].strip()), (m.start(1), m.end())
     if "#" in text:
         urls = [(u.start(), u.end()) for u in _URL_RE.finditer(low)] if "/" in low else []
+        starts = [a for a, _b in urls]  # in order and apart: found by halving, not by a scan
         for h in _HASHTAG_RE.finditer(text):
-            if any(a <= h.start() < b for a, b in urls):
-                continue
+            i = bisect_right(starts, h.start()) - 1
+            if i >= 0 and h.start() < urls[i][1]:
+                continue  # a "#" inside a link ("zalo.me/g/abc#x") is no command
             name = COMMAND_NAMES.get(fold(lower(h.group(1))))
             if name is not None:
                 args = " ".join((text[: h.start()] + " " + text[h.end() :]).split())

@@ -294,12 +294,24 @@ TRAPPED = ("mac ket", "bi ket", "ket lai", "ket ben trong", "khong ra duoc", "ch
 PERSON = ("nguoi", "cong nhan", "nhan vien", "bao ve", "ai")
 
 
+# "thang máy bị kẹt, không có ai bên trong": a machine stuck, nobody in it.
+NOBODY = tuple(
+    f"{no} {have}{who}"
+    for no in ("khong", "ko", "k")
+    for have in ("co ", "")
+    for who in ("ai", "nguoi")
+)
+
+
 def people_trapped(text: str, people: int | None) -> bool:
-    """Someone said trapped ("có người bị kẹt", "2 công nhân mắc kẹt"), not a machine."""
+    """Someone said trapped ("có người bị kẹt", "2 công nhân mắc kẹt"), not a machine, nor
+    one with nobody inside ("thang máy bị kẹt, không có ai bên trong")."""
     words = folded_words(text)
-    return any(has_phrase(words, p) for p in TRAPPED) and (
-        bool(people) or any(has_phrase(words, p) for p in PERSON)
-    )
+    if not any(has_phrase(words, p) for p in TRAPPED):
+        return False
+    if not people and any(has_phrase(words, p) for p in NOBODY):
+        return False
+    return bool(people) or any(has_phrase(words, p) for p in PERSON)
 
 
 def asked_about(
