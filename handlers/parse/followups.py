@@ -1,4 +1,4 @@
-"""Words read against an incident under way: the fire brigade or the police coming, people
+"""Words read against an incident under way: responders coming or at work, people
 inside what was reported stuck (handlers/intents/incidents/details.py asks), what a
 question names of it (handlers/intents/requests.py asks)."""
 
@@ -21,13 +21,17 @@ def _words(text: str) -> tuple[list[str], list[str], bool]:
 
 
 def responders_coming(text: str) -> frozenset[str]:
-    """The services ("fire", "police") a message says are coming or there, each in a clause
-    of its own: "xe cứu hỏa tới nơi rồi", "công an đã có mặt"; empty for "gọi cứu hỏa"."""
+    """The services ("fire", "police", "power", "medical", "tow", "water") a message says are
+    coming, there or at work, each in a clause of its own: "xe cứu hỏa tới nơi rồi", "điện
+    lực đã tới xử lý cột điện", "bên điện lực đang khắc phục"; empty for "gọi cứu hỏa", "xe
+    cấp cứu chưa tới"."""
     lex = _lexicon()
     ltoks, ftoks, _ = _words(text)
-    if lex.responder_verb_words.isdisjoint(ftoks):
+    if lex.responder_verb_words.isdisjoint(ftoks) and lex.responder_work_words.isdisjoint(ftoks):
         return frozenset()
-    services = (_responder_at(lex, ltoks, ftoks, a, b) for a, b in _clause_spans(ftoks) if b > a)
+    services = (
+        _responder_at(lex, ltoks, ftoks, a, b, work=True) for a, b in _clause_spans(ftoks) if b > a
+    )
     return frozenset(s for s in services if s is not None)
 
 

@@ -34,6 +34,7 @@ from handlers.parse.vocabulary import (
     M_DIGIT,
     M_LAUGH,
     M_MAY_BE_POLICE,
+    MEDICAL,
     _Entry,
     _Group,
     _Lexicon,
@@ -721,14 +722,18 @@ def _responder_clauses(lex: _Lexicon, ltoks: list[str], ftoks: list[str]) -> fro
 
 
 def _responders_come(lex: _Lexicon, ltoks: list[str], ftoks: list[str], a: int, b: int) -> bool:
-    """Whether tokens a..b, one clause, say responders are coming or there."""
-    return _responder_at(lex, ltoks, ftoks, a, b) is not None
+    """Whether tokens a..b, one clause, say responders are coming or there. An ambulance
+    says someone is hurt: its clause is read as it always was (a report)."""
+    return _responder_at(lex, ltoks, ftoks, a, b) not in (None, MEDICAL)
 
 
-def _responder_at(lex: _Lexicon, ltoks: list[str], ftoks: list[str], a: int, b: int) -> str | None:
-    """The service ("fire", "police") that tokens a..b, one clause, say is coming or there:
-    call words, a unit, the service and its area, before-words, the verb, a destination,
-    rồi and particles, nothing else."""
+def _responder_at(
+    lex: _Lexicon, ltoks: list[str], ftoks: list[str], a: int, b: int, work: bool = False
+) -> str | None:
+    """The service ("fire", "police", "power"...) that tokens a..b, one clause, say is coming
+    or there: call words, a unit, the service and its area, before-words, the verb, a
+    destination, rồi and particles, nothing else. `work`: their work may follow the verb or
+    stand for it, with what it works on ("đã tới xử lý cột điện", "đang khắc phục")."""
     k = a
     while k < b and (ftoks[k] in lex.vocative or ftoks[k] in lex.directive_calls):
         k += 1
@@ -737,12 +742,17 @@ def _responder_at(lex: _Lexicon, ltoks: list[str], ftoks: list[str], a: int, b: 
         return None
     while k < b and (size := lex.responder_area.at(ltoks, ftoks, k, b)):
         k += size
+    named = k
     while k < b and (size := lex.responder_before.at(ltoks, ftoks, k, b)):
         k += size
+    if work and k > named and _works_at(lex, ltoks, ftoks, k, b):
+        return service  # "điện lực đang khắc phục": a before-word, then the work
     verb = lex.responder_verbs.at(ltoks, ftoks, k, b) if k < b else 0
     if not verb:
         return None
     k += verb
+    if work and _works_at(lex, ltoks, ftoks, k, b):
+        return service  # "điện lực đã tới xử lý cột điện"
     if k < b and ftoks[k] in lex.responder_at:  # "có mặt tại hiện trường"
         k += 1
     k = _destination_end(lex, ltoks, ftoks, k, b)
@@ -751,6 +761,11 @@ def _responder_at(lex: _Lexicon, ltoks: list[str], ftoks: list[str], a: int, b: 
     k += lex.arrival_done.at(ltoks, ftoks, k, b) if k < b else 0
     tail = lex.arrival_after | lex.vocative
     return service if all(ft in tail for ft in ftoks[k:b]) else None
+
+
+def _works_at(lex: _Lexicon, ltoks: list[str], ftoks: list[str], k: int, b: int) -> bool:
+    """Whether responders' work ("xử lý", "sửa", "đưa nạn nhân đi viện") starts at token k."""
+    return k < b and bool(lex.responder_work.at(ltoks, ftoks, k, b))
 
 
 def _service_at(

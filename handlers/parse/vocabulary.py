@@ -46,7 +46,9 @@ _SCOPE_SHORT, _SCOPE_CLAUSE = 1, 2
     M_WEEKDAY, M_AGO, M_MONTH, M_LAUGH,
 ) = (1 << k for k in range(12))  # fmt: skip
 M_TIME = M_DAYPART | M_WEEKDAY | M_AGO  # any time word that needs no digit
-RESPONDER_SERVICES: Final = ("fire", "police")  # who may come to an incident (lexicon)
+# Who may come to an incident (lexicon `responders`).
+RESPONDER_SERVICES: Final = ("fire", "police", "power", "medical", "tow", "water")
+MEDICAL: Final = "medical"  # an ambulance, a doctor: someone is hurt
 LIGHT_INJURY: Final = "light_injury"  # the reason of a scrape, a light burn (never urgent)
 REQUEST: Final = (
     "request"  # a notice phrase that asks for help with a check ("cần hỗ trợ xác minh")
@@ -416,6 +418,8 @@ class _Lexicon:
         self.responder_verbs = _Phrases(spec.get("verbs") or ())
         self.responder_verb_words = frozenset(self.responder_verbs.by_first)
         self.responder_at = frozenset(fold(_norm(w)) for w in spec.get("at") or ())
+        self.responder_work = _Phrases(spec.get("work") or ())
+        self.responder_work_words = frozenset(self.responder_work.by_first)
 
     def _word_marks(self) -> dict[str, int]:
         """Folded word -> the M_ bits of the word lists that hold it."""

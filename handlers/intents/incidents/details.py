@@ -1,7 +1,8 @@
 """Details a reporter sends right after a report ("có 2 người bị bỏng", "ở phía sau xưởng A",
 "lúc 14h15"): added to the incident's record; the alerted hear those that make it graver.
-The fire brigade or the police arriving ("xe cứu hỏa tới nơi rồi"), said by anyone in the
-group of an incident under way, is a note on its timeline."""
+Responders arriving ("xe cứu hỏa tới nơi rồi", "điện lực đã tới"), said by anyone in the
+group of an incident under way, is a note on its timeline; said by its reporter later, or
+work done ("đã kéo xe ra"), it is her detail, and news to the one handling it."""
 
 from __future__ import annotations
 
@@ -42,6 +43,7 @@ from models.incidents import (
     open_reports_since,
 )
 from models.incidents import split_key as place_key_parts
+from models.outbox import enqueue
 from models.tables import Incident, Member, Report
 
 # A reporter sending details every few minutes keeps the window open: it closes DETAIL_MINUTES
@@ -57,7 +59,24 @@ UPDATE_HOURS = 6
 # in a message of at least STANDS_MIN_WORDS words: "ok rồi" is no detail.
 STANDS_RE = re.compile(r"\b(?:da|dang|xong|nguy co|de bi|sap)\b")
 STANDS_MIN_WORDS = 4
-SERVICE_CATEGORIES = {"fire": ("fire",)}
+# The incidents each service comes to, when several are open in the group: the power company
+# to a pole or a line hit, fallen or burning; a tow truck to a crash; the water company to a
+# flood or a burst pipe. An ambulance comes to someone hurt (MEDICAL), whatever the kind.
+SERVICE_CATEGORIES = {
+    "fire": ("fire",),
+    "power": ("traffic", "accident", "equipment", "fire"),
+    "tow": ("traffic",),
+    "water": ("disaster", "equipment"),
+}
+MEDICAL = "medical"
+# Work a reporter says was done or is under way on her incident, past the details window
+# ("đã khắc phục", "đã dựng lại cột", "đã kéo xe ra", "đang sửa"), folded: her incident's news.
+WORK_RE = re.compile(
+    r"\b(?:da|dang|vua|moi) (?:khac phuc|sua|sua chua|dung lai|keo|cau|don|thay|cat dien"
+    r"|ngat dien|dong van|khoa van|xu ly xong)\b"
+    r"|\b(?:khac phuc|sua|sua chua|keo xe ra|don) xong\b"
+    r"|\bda dua (?:\w+ )?(?:\w+ )?(?:di|vao|len|toi|den) (?:vien|benh vien|cap cuu)\b"
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -87,8 +106,10 @@ def detail_of(ctx: Context) -> Detail | None:
         # by the usual rules or its own incident (a theft after a fire is its own).
         return None
     inside = people_inside(ctx.text)
-    # The parser reads "xe cứu hỏa tới nơi rồi" as no incident (other): only then is it news.
-    responders = responders_coming(ctx.text) if parsed.type == "other" else frozenset[str]()
+    # The parser reads "xe cứu hỏa tới nơi rồi" as no incident (other): only then is it news;
+    # "xe cấp cứu tới rồi" reads as someone hurt (an incident of no kind): news too.
+    plain = parsed.type == "other" or u.category in (None, "other")
+    responders = responders_coming(ctx.text) if plain else frozenset[str]()
     news = u.people or u.places or u.time or grave(u, trapped) or u.severity == "high"
     if not (news or inside or responders or _says_how_it_stands(ctx, words)):
         return None
@@ -131,6 +152,10 @@ async def report_detail(ctx: Context) -> bool:
     if found is None:
         return False
     target = await _report_added_to(ctx)
+    late = target is None and _says_work(ctx, found)
+    if late:
+        # Past the window: "điện lực đã tới xử lý cột điện" 20 minutes on is still hers.
+        target = await _late_report_of(ctx, found.responders)
     if target is None:
         return bool(found.responders) and await _update_under_way(ctx, found.responders)
     report, incident = target
@@ -139,9 +164,40 @@ async def report_detail(ctx: Context) -> bool:
     trapped = found.trapped or (found.inside and says_stuck(report.text))
     complete(ctx, report, incident, u, trapped)
     answer = await detail_added(ctx, report, incident)
-    answer += await pass_on(ctx, report, incident, u, trapped)
-    await ctx.reply(answer, ref_type="report", ref_id=report.id)
+    told = await pass_on(ctx, report, incident, u, trapped)
+    if not told and late:
+        # In the window the alerted hear only what is grave; later, how it goes is news.
+        told = await _tell_outcome(ctx, report, incident)
+    await ctx.reply(answer + told, ref_type="report", ref_id=report.id)
     return True
+
+
+def _says_work(ctx: Context, found: Detail) -> bool:
+    """Responders there or at work, or work done or under way ("đã dựng lại cột")."""
+    return bool(found.responders) or WORK_RE.search(folded_words(ctx.text)) is not None
+
+
+async def _late_report_of(ctx: Context, services: frozenset[str]) -> tuple[Report, Incident] | None:
+    """Past the details window, within LATE_OUTCOME_HOURS: the sender's newest report in this
+    group, or in private her one open incident (none when two are open: which is not said);
+    its incident open, and of a kind the `services` named come to (a tow truck is not for
+    the theft she reported: it is news of the crash under way)."""
+    since = ctx.now - timedelta(hours=LATE_OUTCOME_HOURS)
+    if ctx.is_private:
+        reports = await open_reports_since(ctx.session, ctx.member.id, since)
+        if len({r.incident_pk for r in reports}) != 1:
+            return None
+        report: Report | None = reports[0]
+    else:
+        report = await latest_report_in_chat(ctx.session, ctx.member.id, ctx.event.chat_id, since)
+    if report is None or report.incident_pk is None:
+        return None
+    incident = await get_incident(ctx.session, report.incident_pk, lock=True)
+    if incident is None or incident.status not in OPEN:
+        return None
+    if not _may_come_to(services, incident):
+        return None
+    return report, incident
 
 
 async def _update_under_way(ctx: Context, services: frozenset[str]) -> bool:
@@ -151,8 +207,10 @@ async def _update_under_way(ctx: Context, services: frozenset[str]) -> bool:
         return False
     since = ctx.now - timedelta(hours=UPDATE_HOURS)
     found = await open_incidents_in_chat(ctx.session, ctx.event.chat_id, since)
-    wanted = {c for s in services for c in SERVICE_CATEGORIES.get(s, ())}
-    chosen = next((i for i in found if i.category in wanted), found[0] if found else None)
+    # Read as a report ("xe cấp cứu tới rồi": someone is hurt), it joins only one with
+    # someone hurt; else it is filed, and alerts, as before.
+    fallback = found[0] if found and ctx.parsed and ctx.parsed.type == "other" else None
+    chosen = next((i for i in found if _comes_to(services, i)), fallback)
     if chosen is None:
         return False
     incident = await get_incident(ctx.session, chosen.id, lock=True)
@@ -164,6 +222,20 @@ async def _update_under_way(ctx: Context, services: frozenset[str]) -> bool:
     )
     await ctx.reply(answer, ref_type="incident", ref_id=incident.id)
     return True
+
+
+def _comes_to(services: frozenset[str], incident: Incident) -> bool:
+    """Whether one of the services comes to this kind of incident: an ambulance to one with
+    someone hurt (graver: "high"), the others by SERVICE_CATEGORIES."""
+    if MEDICAL in services and incident.severity == "high":
+        return True
+    return any(incident.category in SERVICE_CATEGORIES.get(s, ()) for s in services)
+
+
+def _may_come_to(services: frozenset[str], incident: Incident) -> bool:
+    """Whether the services may be there for this incident: any kind for the police, who
+    come to anything; the others by `_comes_to`."""
+    return not services or "police" in services or _comes_to(services, incident)
 
 
 # What a check-in's words say of the reporter's incident, folded: its people ("2 đối tượng",
@@ -203,7 +275,7 @@ async def report_outcome(ctx: Context) -> bool:
     if parsed.type != "all_clear":
         return False
     words = folded_words(ctx.text)
-    told = OUTCOME_RE.search(words) is not None or PUT_OUT_RE.search(words) is not None
+    told = any(r.search(words) is not None for r in (OUTCOME_RE, PUT_OUT_RE, WORK_RE))
     if not told and not has_phrase(words, "da kiem tra"):
         return False
     target = await _report_added_to(ctx)
@@ -289,7 +361,32 @@ async def _tell_outcome(
         text += " " + texts.ESCALATION_STOPPED.format(code=texts.incident_code(incident.id))
     what = f"outcome-{ctx.message.id if ctx.message else ctx.event.event_key}"
     told = await tell_alerted(ctx.session, ctx.now, incident, what, text, {ctx.event.chat_id})
+    told += await _tell_handler(ctx, incident, what, text, {ctx.event.chat_id, *told})
     return await _passed_on_to(ctx, told)
+
+
+async def _tell_handler(
+    ctx: Context, incident: Incident, what: str, text: str, skip: set[str]
+) -> list[str]:
+    """The one who took the incident, in private, when no alert reached him there (one never
+    alerted, taken with /nhan): he handles it, so he hears its news. The chat queued for."""
+    if incident.handler_pk is None or incident.handler_pk == ctx.member.id:
+        return []
+    handler = await ctx.session.get(Member, incident.handler_pk)
+    chat = handler.private_chat_id if handler is not None else None
+    if not chat or chat in skip:
+        return []
+    await enqueue(
+        ctx.session,
+        chat_id=chat,
+        text=text,
+        kind="reply",
+        now=ctx.now,
+        key=f"incident-{what}:{incident.id}:{chat}",
+        ref_type="incident",
+        ref_id=incident.id,
+    )
+    return [chat]
 
 
 async def detail_added(ctx: Context, report: Report, incident: Incident) -> str:
