@@ -37,10 +37,16 @@ async def leaves_end(
 async def away_in_week(
     session: AsyncSession, settings: Settings, w: Window, silent: list[int]
 ) -> dict[int, Leave]:
-    """Those of the week's `silent` members whose leave, announced by `as_of`, reached into
-    the week by then, with it: the digest shows them apart, never as inactive."""
+    """Those of the week's `silent` members whose leave, announced by `as_of`, covered at
+    least half of the week so far, with it: the digest shows them apart, never as inactive.
+    A day away excuses a day: silent the other six, a member is quiet (docs/digest.md)."""
     ends = await leaves_end(session, settings, silent, w.as_of, started_by=w.as_of)
-    return {pk: leave for pk, leave in ends.items() if leave.end > w.start}
+    half = (w.as_of - w.start) / 2
+    return {
+        pk: leave
+        for pk, leave in ends.items()
+        if min(leave.end, w.as_of) - max(leave.start, w.start) >= half
+    }
 
 
 async def away_at(

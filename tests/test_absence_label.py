@@ -80,8 +80,10 @@ async def test_the_notice_s_tally_says_vang_for_a_day(
 async def test_the_digest_text_page_and_spreadsheet_say_vang_for_a_day(
     make_bot: Any, make_settings: Any, db_url: str, zalo: FakeZalo, tmp_path: Path, text: str
 ) -> None:
+    """Monday evening: chị Dung's day away is most of the week so far, so she is shown away
+    ("vắng 30/11"), not quiet; anh Em's leave reads "đến 10/12"."""
     w = await the_week(make_bot, make_settings, db_url, zalo, tmp_path, text)
-    await w.says("thao", "/thongke", at("Sun", "20:00"))
+    await w.says("thao", "/thongke", at("Mon", "20:00"))
     [stats] = w.received("thao")[-1:]
     lines = stats.splitlines()
     assert (
@@ -94,7 +96,7 @@ async def test_the_digest_text_page_and_spreadsheet_say_vang_for_a_day(
     ), stats
     assert "đến 30/11" not in stats
 
-    w.bot.clock.set(at("Sun", "20:00"))
+    w.bot.clock.set(at("Mon", "20:00"))
     await sign_in(w.bot, "0903 000 002")
     page = words(await get_text(w.bot, f"/dashboard/?week={WEEK}"))
     assert "Hoàng Văn Em May Việt đến 10/12" in page and "Ngô Thị Dung Hansol vắng 30/11" in page
@@ -102,7 +104,7 @@ async def test_the_digest_text_page_and_spreadsheet_say_vang_for_a_day(
     assert "đến 30/11" not in page
 
     xlsx = await w.cli(
-        "digest", "--week", WEEK, "--at", at("Sun", "20:00").isoformat(), "--format", "xlsx"
+        "digest", "--week", WEEK, "--at", at("Mon", "20:00").isoformat(), "--format", "xlsx"
     )
     book = openpyxl.load_workbook(io.BytesIO(xlsx))
     rows = list(book["Nghỉ phép"].iter_rows(values_only=True))
@@ -139,3 +141,19 @@ async def test_the_quiet_list_says_vang_for_a_day(
     await w.says("quan", "/chuahoatdong", at("Tue", "12:00"))
     quiet = w.received("quan")[-1].splitlines()
     assert "• anh Sơn (Điện Quang) · vắng 01/12" in quiet, "\n".join(quiet)
+
+
+@pytest.mark.parametrize("text", DAY_AWAY)
+async def test_a_day_away_does_not_excuse_a_week_of_silence(
+    make_bot: Any, make_settings: Any, db_url: str, zalo: FakeZalo, tmp_path: Path, text: str
+) -> None:
+    """Sunday evening: chị Dung was away on Monday only and has said nothing all week. The
+    week's figures list her as quiet (a day away excuses a day, not a week); anh Em, on leave
+    the whole week, stays apart."""
+    w = await the_week(make_bot, make_settings, db_url, zalo, tmp_path, text)
+    await w.says("thao", "/thongke", at("Sun", "20:00"))
+    [stats] = w.received("thao")[-1:]
+    lines = stats.splitlines()
+    assert "🏖 Nghỉ phép (1): Hoàng Văn Em (May Việt) đến 10/12" in lines, stats
+    [quiet] = [line for line in lines if line.startswith("💤")]
+    assert "Ngô Thị Dung (Hansol)" in quiet, stats
