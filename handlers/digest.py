@@ -531,7 +531,7 @@ class Digest:
         if not self.incidents:
             return []
         lines = [texts.INCIDENTS.format(n=len(self.incidents))]
-        for i in self.incidents[:MAX_INCIDENTS]:
+        for i in gravest(self.incidents, MAX_INCIDENTS):
             lines.append(incident_line(i, public=public))
         rest = len(self.incidents) - MAX_INCIDENTS
         if rest > 0:
@@ -548,6 +548,27 @@ class Digest:
         if diff < 0:
             return texts.DELTA_DOWN.format(n=-diff)
         return texts.DELTA_SAME
+
+
+SEVERITY_RANK = {"urgent": 0, "high": 1, "medium": 2, "low": 3}
+
+
+def gravest(incidents: list[q.IncidentLine], n: int) -> list[q.IncidentLine]:
+    """The `n` incidents a coordinator must not miss, in the order they happened: the gravest
+    first, then those still open. Why: oldest-first cut a week's fires off the chat text
+    behind Monday's small matters."""
+    if len(incidents) <= n:
+        return incidents
+    ranked = sorted(
+        incidents,
+        key=lambda i: (
+            SEVERITY_RANK.get(i.severity, 2),
+            i.status in q.CLOSED_INCIDENT_STATUSES,
+            i.reported_at,
+        ),
+    )
+    chosen = {i.id for i in ranked[:n]}
+    return [i for i in incidents if i.id in chosen]
 
 
 def shown_places(i: q.IncidentLine) -> str:

@@ -631,3 +631,46 @@ def test_a_long_closing_note_is_cut_between_words() -> None:
     assert _short(note, 38) == "điện lực đã dựng lại cột, không…"
     assert _short(note, 60) == note
     assert _short("x" * 50, 20) == "x" * 19 + "…"  # one long word: cut inside it
+
+
+async def test_the_weeks_gravest_incidents_are_the_ones_shown(
+    sessions: Any, make_settings: Any
+) -> None:
+    """A busy week in a May Việt council: five small matters on Monday and Tuesday, then two
+    fires and a fight with an injury late in the week. The chat text has room for five
+    lines: the fires and the injury must be among them, not hidden in "… và 3 sự việc khác"
+    behind Monday's lost helmet (the dashboard still lists all eight, oldest first)."""
+    async with sessions() as s, s.begin():
+        f = Factory(s)
+        an = await f.member("uA", "An", enterprise="May Việt")
+        small = [
+            ("theft", "low", day(0, 8), "resolved"),
+            ("equipment", "low", day(0, 9), "resolved"),
+            ("suspicious", "medium", day(1, 8), "false_alarm"),
+            ("traffic", "medium", day(1, 9), "reported"),
+            ("other", "low", day(1, 10), "resolved"),
+        ]
+        grave = [
+            ("fire", "urgent", day(4, 2), "resolved"),
+            ("fight", "high", day(5, 14), "reported"),
+            ("fire", "urgent", day(6, 7), "reported"),
+        ]
+        codes: dict[str, int] = {}
+        for category, severity, at, status in small + grave:
+            closed = at + timedelta(hours=1) if status in ("resolved", "false_alarm") else None
+            i = await f.incident(category, severity, at, status=status, resolved_at=closed)
+            await f.report(an, at, category, severity, incident=i)
+            codes[f"{category}@{at:%d %H}"] = i.id
+    async with sessions() as s:
+        digest = await build_digest(s, make_settings(), WEEK, AFTER)
+    text = digest.render_text()
+    shown = re.findall(r"^• SV(\d+) ", text, re.M)
+    grave_ids = [str(codes[f"{c}@{at:%d %H}"]) for c, _s, at, _st in grave]
+    assert set(grave_ids) <= set(shown), text
+    assert len(shown) == 5 and "… và 3 sự việc khác: xem trên trang quản lý." in text
+    assert shown == sorted(shown, key=int)  # shown in the order they happened
+    # Of the small ones, the one still open (the traffic accident) comes before closed ones.
+    assert str(codes[f"traffic@{day(1, 9):%d %H}"]) in shown
+    assert [i["code"] for i in digest.to_json()["incidents"]] == [
+        f"SV{n}" for n in sorted(codes.values())
+    ]
