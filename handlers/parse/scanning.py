@@ -675,7 +675,7 @@ def _arrives(lex: _Lexicon, ltoks: list[str], ftoks: list[str], a: int, b: int) 
 def _roll_call_clauses(lex: _Lexicon, ltoks: list[str], ftoks: list[str]) -> frozenset[int]:
     """The clauses that call the roll of the sender's shift: "ca chiều tổ bảo vệ đủ 4 người",
     "tổ 2 thiếu 1 người" (lexicon `roll_call`)."""
-    if lex.roll_count_words.isdisjoint(ftoks):
+    if lex.roll_count_words.isdisjoint(ftoks) and not any(t.isdigit() for t in ftoks):
         return frozenset()
     return _clauses_where(_calls_roll, lex, ltoks, ftoks)
 
@@ -690,6 +690,8 @@ def _calls_roll(lex: _Lexicon, ltoks: list[str], ftoks: list[str], a: int, b: in
             team = bool(size)
             k += size or 1
             continue
+        if _on_duty_at(lex, ltoks, ftoks, k, b):
+            return True
         size = lex.roll_counts.at(ltoks, ftoks, k, b)
         if size and lex.roll_not_after.has(ltoks[k - 1], ltoks != ftoks):
             size = 0  # "tối thiểu 2 người": a minimum
@@ -697,6 +699,25 @@ def _calls_roll(lex: _Lexicon, ltoks: list[str], ftoks: list[str], a: int, b: in
             return True
         k += size or 1
     return False
+
+
+def _on_duty_at(lex: _Lexicon, ltoks: list[str], ftoks: list[str], k: int, b: int) -> bool:
+    """Whether how many are on duty is said from k to the clause's end: "có 4 người trực",
+    "3 anh em trực", "4 người" and particles (lexicon `roll_call.on_duty`)."""
+    k += lex.roll_has.at(ltoks, ftoks, k, b)
+    if k >= b or not ftoks[k].isdigit():
+        return False
+    k += 1
+    if k >= b:
+        return False
+    size = lex.roll_counted.at(ltoks, ftoks, k, b) or lex.persons.at(ltoks, ftoks, k, b)
+    if not size:
+        return False
+    k += size
+    if k < b and lex.roll_on_duty.at(ltoks, ftoks, k, b):
+        return True
+    tail = lex.arrival_after | lex.vocative
+    return all(ft in tail for ft in ftoks[k:b])
 
 
 FRACTION = 2  # "4/4" is two number tokens
