@@ -171,6 +171,7 @@ def test_a_head_count_on_duty_is_a_roll_call(text: str) -> None:
         ("ca đêm nay có 4 người trực không?", "question"),
         ("đêm qua có 2 người lạ vào kho", "incident"),  # no team, and no one on duty
         ("nhớ báo ca 3 có mấy người trực", "other"),
+        ("công ty tổ chức làm thêm giờ cho 15 người", "other"),  # "tổ chức" is no team
     ],
 )
 def test_a_head_count_that_is_no_roll_call(text: str, kind: str) -> None:
@@ -1292,3 +1293,21 @@ def test_extinguishers_found_expired_are_an_equipment_report(text: str) -> None:
     bare, "Đã ghi nhận báo cáo tuần tra ...: tình hình bình thường"), nor traffic ("cán")."""
     p = parse(text, SENT)
     assert (p.type, p.category, p.severity) == ("incident", "equipment", "low"), p.to_dict()
+
+
+# --------------------------------------------- an @mention the bot does not understand
+
+
+async def test_what_an_at_mention_in_a_group_gets(bot: Bot) -> None:
+    """An writes to the bot in the group: a question goes to the coordinators, a head count
+    is a roll call (before: silence); what the bot cannot read gets silence, as every unread
+    message in a group does (tests/test_dispatch.py: the hint is for private chats)."""
+    bot.clock.set(datetime(2026, 11, 27, 10, 0, tzinfo=VN))
+    await say(bot, "@Bot ANTT tối nay mấy giờ họp", sender="u1", chat=GROUP, group=True)
+    assert "YC1" in last(bot, GROUP), last(bot, GROUP)
+    await say(bot, "@Bot ANTT ca dem nay 4 nguoi", sender="u1", chat=GROUP, group=True)
+    assert "báo quân số trực lúc 10:00: 4 người" in last(bot, GROUP), last(bot, GROUP)
+    told = len(bot.store.bot_lines(GROUP))
+    await say(bot, "@Bot ANTT hôm nay trời đẹp quá", sender="u1", chat=GROUP, group=True)
+    await say(bot, "@Bot ANTT hom nay troi dep qua", sender="u1", chat=GROUP, group=True)
+    assert len(bot.store.bot_lines(GROUP)) == told

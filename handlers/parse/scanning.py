@@ -683,14 +683,15 @@ def _roll_call_clauses(lex: _Lexicon, ltoks: list[str], ftoks: list[str]) -> fro
 def _calls_roll(lex: _Lexicon, ltoks: list[str], ftoks: list[str], a: int, b: int) -> bool:
     """Whether tokens a..b, one clause, name a team or shift and then its head count full or
     short ("ca 3 đủ 4 người", "quân số thiếu 1/5")."""
-    k, team = a, False
+    k, team, named_at = a, False, a
     while k < b:
         if not team:
             size = lex.roll_teams.at(ltoks, ftoks, k, b)
             team = bool(size)
             k += size or 1
+            named_at = k
             continue
-        if _on_duty_at(lex, ltoks, ftoks, k, b):
+        if k - named_at <= ON_DUTY_GAP and _on_duty_at(lex, ltoks, ftoks, k, b):
             return True
         size = lex.roll_counts.at(ltoks, ftoks, k, b)
         if size and lex.roll_not_after.has(ltoks[k - 1], ltoks != ftoks):
@@ -699,6 +700,11 @@ def _calls_roll(lex: _Lexicon, ltoks: list[str], ftoks: list[str], a: int, b: in
             return True
         k += size or 1
     return False
+
+
+# At most this many words (the shift's name, "đêm nay", the company) between the team and how
+# many are on duty: "tổ chức ... cho 15 người" is no team's count.
+ON_DUTY_GAP = 4
 
 
 def _on_duty_at(lex: _Lexicon, ltoks: list[str], ftoks: list[str], k: int, b: int) -> bool:
@@ -710,7 +716,7 @@ def _on_duty_at(lex: _Lexicon, ltoks: list[str], ftoks: list[str], k: int, b: in
     k += 1
     if k >= b:
         return False
-    size = lex.roll_counted.at(ltoks, ftoks, k, b) or lex.persons.at(ltoks, ftoks, k, b)
+    size = lex.roll_counted.at(ltoks, ftoks, k, b)  # not "em": "chốt cổng 2 em" is the gate's
     if not size:
         return False
     k += size
