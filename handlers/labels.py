@@ -52,6 +52,7 @@ CHECKIN_KIND = {
     "attendance": "có mặt",
     "shift": "vào ca",
     "shift_end": "hết ca",
+    "roll_call": "quân số ca",
     "patrol": "tuần tra",
 }
 MESSAGE_TYPE = {

@@ -13,6 +13,7 @@ from sqlalchemy import select
 
 from handlers.clock import FixedClock
 from handlers.config import ConfigError, load_settings
+from models.roster import import_roster_csv
 from models.tables import Incident, Outbox
 from tests.conftest import Bot, text_event
 from tests.engagement_helpers import GROUPS, NAMES, import_roster
@@ -225,3 +226,44 @@ async def test_a_member_asking_how_things_stand_is_no_summary(council: Bot) -> N
     )
     await say(council, BINH, "hom nay tinh hinh the nao")
     assert "Việc cần theo dõi" not in said(council, BINH)[-1]
+
+
+ASKS = [
+    "tình hình hôm nay",
+    "tinh hinh hom nay the nao",
+    "hôm nay có gì không",
+    "hom nay co gi khong",
+]
+
+
+@pytest.mark.parametrize("ask", ASKS)
+async def test_a_coordinator_asks_minutes_after_his_own_report(council: Bot, ask: str) -> None:
+    """Anh Quân reports a theft himself, then minutes later asks how the day stands: he gets
+    the day's summary, and his question is not added to his report (before: a detail of SV1)."""
+    await a_busy_monday(council)
+    council.clock.set(at(30, 10))
+    await say(council, QUAN, "Phát hiện đối tượng lạ trèo rào lô C2")
+    council.clock.set(at(30, 10, 3))
+    await say(council, QUAN, ask)
+    answer = said(council, QUAN)[-1]
+    assert answer.startswith("Việc cần theo dõi hôm nay (thứ Hai 30/11):"), answer
+    assert not any("Đã bổ sung" in line for line in said(council, QUAN))
+
+
+POLICE = """member_id,name,phone,enterprise,role,groups,title
+u11,Phạm Văn Hùng,0901000011,Công an KCN,member,gcouncil,đồng chí
+"""
+
+
+@pytest.mark.parametrize("ask", [*ASKS, "/tonghop"])
+async def test_the_police_of_the_council_get_the_summary(
+    council: Bot, ask: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Đồng chí Hùng of the park's police is a member on the roster, yet the council's
+    leadership: asking how the day stands, he gets the summary a coordinator gets."""
+    async with council.sessions() as s, s.begin():
+        assert (await import_roster_csv(s, POLICE, MON)).created == 1
+    monkeypatch.setitem(NAMES, "u11", "Phạm Văn Hùng")
+    await a_busy_monday(council)
+    await say(council, "u11", ask)
+    assert said(council, "u11")[-1].startswith("Việc cần theo dõi hôm nay (thứ Hai 30/11):")

@@ -144,11 +144,34 @@ def test_a_shifts_roll_call_is_a_check_in(text: str) -> None:
 
 
 @pytest.mark.parametrize(
+    "text",
+    [
+        # answering "báo cáo số người trực mỗi ca": who is on duty, said as a count
+        "@Bot ANTT ca đêm nay Hansol có 4 người trực",
+        "ca dem nay hansol co 4 nguoi truc",
+        "đêm nay bên em 3 người trực",
+        "dem nay ben em 3 nguoi truc",
+        "ca 3 hôm nay có 5 anh em trực",
+        "ca 3 hom nay co 5 ae truc",
+        "@Bot ANTT ca đêm nay 4 người",
+        "@Bot ANTT ca dem nay 4 nguoi",
+    ],
+)
+def test_a_head_count_on_duty_is_a_roll_call(text: str) -> None:
+    p = parse(text, SENT)
+    assert (p.type, p.category, p.severity) == ("check_in", None, None), p.to_dict()
+
+
+@pytest.mark.parametrize(
     ("text", "kind"),
     [
         ("ca 3 đủ 4 người chưa?", "question"),
         ("xe chở đủ 4 người", "other"),  # no team nor shift named
         ("đủ 4 người", "other"),
+        ("ca đêm nay có 4 người trực không?", "question"),
+        ("đêm qua có 2 người lạ vào kho", "incident"),  # no team, and no one on duty
+        ("nhớ báo ca 3 có mấy người trực", "other"),
+        ("công ty tổ chức làm thêm giờ cho 15 người", "other"),  # "tổ chức" is no team
     ],
 )
 def test_a_head_count_that_is_no_roll_call(text: str, kind: str) -> None:
@@ -171,6 +194,28 @@ async def test_an_calls_the_roll_of_his_shift_in_the_group(bot: Bot, text: str) 
     (row,) = await rows(bot, CheckIn)
     assert (row.kind, row.note) == ("shift", text.removeprefix("@Bot ANTT "))
     assert await rows(bot, Incident) == []
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["@Bot ANTT ca đêm nay Hansol có 4 người trực", "@Bot ANTT ca dem nay hansol co 4 nguoi truc"],
+)
+async def test_a_head_count_on_duty_answers_the_directive(bot: Bot, text: str) -> None:
+    """Asked for the number on duty each shift, An answers in the group in the day: tonight's
+    strength is recorded with his words and said back, no shift started (before: `other`, and
+    silence). Said again once the night shift has begun, it is his shift start."""
+    bot.clock.set(datetime(2026, 11, 27, 10, 40, tzinfo=VN))
+    await say(bot, text, sender="u1", chat=GROUP, group=True)
+    assert last(bot, GROUP) == (
+        "✅ Đã ghi nhận anh/chị An báo quân số trực lúc 10:40: 4 người. Cảm ơn anh/chị!"
+    ), last(bot, GROUP)
+    (row,) = await rows(bot, CheckIn)
+    assert (row.kind, row.note) == ("roll_call", text.removeprefix("@Bot ANTT "))
+    assert await rows(bot, Incident) == []
+    bot.clock.set(datetime(2026, 11, 27, 22, 5, tzinfo=VN))
+    await say(bot, text, sender="u1", chat=GROUP, group=True)
+    assert "vào ca lúc 22:05" in last(bot, GROUP), last(bot, GROUP)
+    assert sorted(r.kind for r in await rows(bot, CheckIn)) == ["roll_call", "shift"]
 
 
 async def test_a_shift_short_of_people_is_recorded_as_said(bot: Bot) -> None:
@@ -1231,3 +1276,38 @@ async def test_quans_reminder_of_shift_3s_head_count_checks_nobody_in(council: B
     assert await rows(council, CheckIn, CheckIn.kind == "shift") == []
     await council_chat.say(council, "t1", "ca 3 đủ 4 người", group=True)
     assert len(await rows(council, CheckIn, CheckIn.kind == "shift")) == 1
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "kiểm tra xong 12 bình, 2 bình hết hạn cần thay",
+        "kiem tra xong 12 binh, 2 binh het han can thay",
+        "@Bot ANTT kiem tra xong 12 binh, 2 binh het han can thay",
+        "2 bình hết hạn cần thay",
+        "2 binh het han can thay",
+    ],
+)
+def test_extinguishers_found_expired_are_an_equipment_report(text: str) -> None:
+    """Fire gear found expired is a fault to put right, low: never an all-clear (before, typed
+    bare, "Đã ghi nhận báo cáo tuần tra ...: tình hình bình thường"), nor traffic ("cán")."""
+    p = parse(text, SENT)
+    assert (p.type, p.category, p.severity) == ("incident", "equipment", "low"), p.to_dict()
+
+
+# --------------------------------------------- an @mention the bot does not understand
+
+
+async def test_what_an_at_mention_in_a_group_gets(bot: Bot) -> None:
+    """An writes to the bot in the group: a question goes to the coordinators, a head count
+    is a roll call (before: silence); what the bot cannot read gets silence, as every unread
+    message in a group does (tests/test_dispatch.py: the hint is for private chats)."""
+    bot.clock.set(datetime(2026, 11, 27, 10, 0, tzinfo=VN))
+    await say(bot, "@Bot ANTT tối nay mấy giờ họp", sender="u1", chat=GROUP, group=True)
+    assert "YC1" in last(bot, GROUP), last(bot, GROUP)
+    await say(bot, "@Bot ANTT ca dem nay 4 nguoi", sender="u1", chat=GROUP, group=True)
+    assert "báo quân số trực lúc 10:00: 4 người" in last(bot, GROUP), last(bot, GROUP)
+    told = len(bot.store.bot_lines(GROUP))
+    await say(bot, "@Bot ANTT hôm nay trời đẹp quá", sender="u1", chat=GROUP, group=True)
+    await say(bot, "@Bot ANTT hom nay troi dep qua", sender="u1", chat=GROUP, group=True)
+    assert len(bot.store.bot_lines(GROUP)) == told

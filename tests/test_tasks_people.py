@@ -678,3 +678,44 @@ async def test_a_task_given_at_night_tells_the_coordinator_when_it_reaches_the_m
     # By day nothing is added.
     await say(council, "q1", "/giaoviec @Tuấn thay bóng đèn nhà xe han 17h")
     assert "🌙" not in said(council, "q1")[-1]
+
+
+@pytest.mark.parametrize(
+    "report",
+    [
+        "kiem tra xong 12 binh, 2 binh het han can thay",
+        "kiểm tra xong 12 bình, 2 bình hết hạn cần thay",
+    ],
+)
+async def test_work_said_done_with_its_findings_closes_the_task(council: Bot, report: str) -> None:
+    """Quân gives Tuấn the extinguishers to check in the group; Tuấn takes it, then reports
+    "kiểm tra xong 12 bình, 2 bình hết hạn cần thay" there, unquoted. It is CV1's end, with
+    his words as its result, and Quân reads them (before: "báo cáo tuần tra ... tình hình bình
+    thường", the task left open). Nothing is called normal, and no second report is filed."""
+    work = "kiểm tra lại bình chữa cháy khu kho trước thứ 6"
+    await say(council, "q1", f"/giaoviec @Tuấn {work}", group=True)
+    await say(council, "t1", "em nhan viec roi a", group=True)
+    council.clock.set(local(1, 10, 40))
+    await say(council, "t1", report, group=True)
+    assert said(council, COUNCIL)[-1] == etexts.TASK_DONE.format(code="CV1", name="anh/chị Tuấn")
+    assert not any("bình thường" in line for line in said(council, COUNCIL))
+    (task,) = await tasks(council)
+    assert (task["status"], task["note"]) == ("done", report)
+    assert said(council, "q1")[-1] == texts.TASK_DONE_NOTIFY.format(
+        name="Anh/chị Đỗ Văn Tuấn",
+        code="CV1",
+        text=task["text"],
+        late="",
+        note=texts.TASK_DONE_NOTIFY_NOTE.format(note=report),
+    )
+    assert await count(council, Incident) == 0
+
+
+async def test_work_said_done_that_is_not_the_tasks_stays_a_report(council: Bot) -> None:
+    """Tuấn's open task is the cameras: "kiểm tra xong 12 bình, ..." is not its end; it is a
+    report of faulty fire gear, never an all-clear."""
+    await say(council, "q1", "/giaoviec @Tuấn kiểm tra camera cổng B han mai", group=True)
+    await say(council, "t1", "kiểm tra xong 12 bình, 2 bình hết hạn cần thay", group=True)
+    assert [t["status"] for t in await tasks(council)] == ["open"]
+    assert not any("bình thường" in line for line in said(council, COUNCIL))
+    assert await count(council, Incident) == 1

@@ -33,6 +33,9 @@ SHIFT_WORDS = ("vao ca", "nhan ca", "len ca", "bat dau ca", "truc ca")
 ROLL_CALL_RE = re.compile(
     r"\bca (?:\d+|sang|chieu|toi|dem|ngay|truc|[a-d])\b.*\b(?:quan so|du|thieu)\b"
 )
+# Folded: a head count ("4 người", "5 anh em"): with a check-in's reading, how many are on
+# duty, as a directive asks ("báo cáo số người trực mỗi ca").
+HEAD_COUNT_RE = re.compile(r"\b\d+ (?:nguoi|anh em|ae|dong chi|bao ve)\b")
 # Folded: the end of a shift ("hết ca rồi", "bàn giao ca xong", "em về đây"), as
 # the lexicon's check-in phrases with `why: shift_end` say it: the member signs off.
 SHIFT_END_RE = re.compile(
@@ -75,7 +78,16 @@ def names_shift(text: str) -> bool:
     """Whether the text has shift words or a shift's roll call; kept per text ("đã vào ca"
     recurs every shift)."""
     folded = fold(text).lower()
-    return any(w in folded for w in SHIFT_WORDS) or ROLL_CALL_RE.search(folded) is not None
+    return (
+        any(w in folded for w in SHIFT_WORDS)
+        or ROLL_CALL_RE.search(folded) is not None
+        or HEAD_COUNT_RE.search(folded) is not None
+    )
+
+
+def names_head_count(text: str) -> bool:
+    """Whether the text counts people ("ca đêm nay có 4 người trực")."""
+    return HEAD_COUNT_RE.search(fold(text).lower()) is not None
 
 
 @lru_cache(maxsize=1024)
@@ -178,11 +190,20 @@ def planned(ctx: Context) -> bool:
 @intent("check_in", "all_clear", "command:diemdanh")
 async def check_in(ctx: Context) -> None:
     if planned(ctx):
+        if ctx.parsed is not None and ctx.parsed.people and names_head_count(ctx.text):
+            # "ca đêm nay có 4 người trực" at 10:40: tonight's strength, reported now
+            await _record(ctx, "roll_call")
+            return
         await plain_message(ctx)
         return
     kind = checkin_kind(ctx)
     if kind in ONCE_PER_SHIFT and await already_checked_in(ctx, kind):
         return  # "có mặt" twice in a shift: recorded and answered the first time
+    await _record(ctx, kind)
+
+
+async def _record(ctx: Context, kind: str) -> None:
+    """Record the check-in of this kind with the member's words and answer him."""
     note = ctx.parsed.command.args if ctx.parsed and ctx.parsed.command else ctx.text
     council = record_council(ctx.session)
     # One Core INSERT of the values write_row would write, with no ORM row: nothing in the
@@ -201,8 +222,9 @@ async def check_in(ctx: Context) -> None:
     local = ctx.event.sent_at.astimezone(ctx.tz)
     at = f"{local.hour:02d}:{local.minute:02d}"  # strftime("%H:%M"), for a fifth of the cost
     said = "clear" if kind == "patrol" and not names_patrol(ctx.text) else kind
+    people = ctx.parsed.people if ctx.parsed is not None else None
     text = texts.CHECKIN_OK[said].format(
-        name=address(ctx.member), time=at, you=title_of(ctx.member)
+        name=address(ctx.member), time=at, you=title_of(ctx.member), people=people
     )
     await chat_reply(ctx, text + _shift_note(ctx, said))
 

@@ -34,9 +34,21 @@ def _command(ctx: Context) -> str:
     return parsed.command.name if parsed is not None and parsed.command is not None else "thongke"
 
 
-async def _refuse_member(ctx: Context) -> bool:
-    """Members get a polite refusal; True when refused."""
-    if ctx.is_coordinator:
+# Folded: an enterprise that is the police ("Công an KCN", "Công an phường"): the council's
+# leadership, who may read the day's summary as coordinators do.
+POLICE_RE = re.compile(r"^\W*(?:cong an|canh sat)\b")
+
+
+def is_police(ctx: Context) -> bool:
+    """Whether the sender's enterprise on the roster is the police."""
+    enterprise = ctx.member.enterprise
+    return bool(enterprise) and POLICE_RE.match(folded_words(enterprise)) is not None
+
+
+async def _refuse_member(ctx: Context, *, police_too: bool = False) -> bool:
+    """Members get a polite refusal (the police too, when `police_too` lets them see it);
+    True when refused."""
+    if ctx.is_coordinator or (police_too and is_police(ctx)):
         return False
     await ctx.reply(core_texts.COORDINATOR_ONLY.format(name=_command(ctx)))
     return True
@@ -159,7 +171,7 @@ def inactive_text(
 @intent("command:tonghop")
 async def today(ctx: Context) -> None:
     """What needs following up today, as the daily summary says it, at any hour."""
-    if await _refuse_member(ctx):
+    if await _refuse_member(ctx, police_too=True):
         return
     await ctx.reply(await _today_text(ctx))
 
@@ -179,18 +191,27 @@ SITUATION_RE = re.compile(
     r"\b(?:tinh hinh|co gi moi|co chuyen gi|co viec gi)\b.*"
     r"\b(?:the nao|ra sao|sao roi|sao|khong|chua|gi)\b\W*$"
     r"|^\W*(?:hom nay )?(?:co gi moi|co chuyen gi|co viec gi)\b"
+    r"|^\W*(?:tinh hinh (?:hom nay|trong ngay)|hom nay co gi)\b"
 )
 SITUATION_WORDS = 10
+# Folded: an incident named ("tình hình vụ cổng 2 sao rồi", "SV3 sao rồi"): asked of it, not
+# of the day.
+ONE_INCIDENT_RE = re.compile(r"\b(?:vu|sv\s*\d+)\b")
 
 
-@hook(24, needs="private")
+# Before the incident hooks (23): asked minutes after his own report, "tình hình hôm nay" is
+# about the day, not a detail of that report.
+@hook(22, needs="private")
 async def coordinator_asks_how_things_stand(ctx: Context) -> bool:
-    """ "hom nay tinh hinh the nao" from a coordinator in private: what /tonghop says."""
+    """ "hom nay tinh hinh the nao" from a coordinator, or the police, in private: what
+    /tonghop says."""
     parsed = ctx.parsed
-    if parsed is None or parsed.type not in ("other", "question") or not ctx.is_coordinator:
+    if parsed is None or parsed.type not in ("other", "question") or parsed.places:
         return False
     words = folded_words(ctx.text)
     if len(words.split()) > SITUATION_WORDS or SITUATION_RE.search(words) is None:
+        return False
+    if ONE_INCIDENT_RE.search(words) or not (ctx.is_coordinator or is_police(ctx)):
         return False
     await ctx.reply(await _today_text(ctx))
     return True

@@ -57,6 +57,9 @@ WORK_WORDS = 14
 FILLER_WORDS = frozenset(
     {"kiem", "tra", "ra", "soat", "lai", "o", "cho", "va", "cua", "cac", "nhung", "tai", "trong"}
 )
+# Folded: the work said done, its verb first ("kiểm tra xong 12 bình, ..."): the verb before
+# "xong" (the sender and đã/vừa/mới aside) is the task's own when the report is its end.
+WORK_DONE_RE = re.compile(r"^(?:(?:em|e|toi|minh|da|vua|moi)\s+)*((?:\w+\s+){1,3}?)xong\b")
 # "nhận việc" said without quoting: always the newest task waiting to be accepted.
 ACCEPT_WORDS = re.compile(r"\bnhan (?:viec|nhiem vu|cv\d*)\b")
 TASK_CODE = re.compile(r"\bcv\s*-?\s*(\d{1,9})\b")  # "CV2" named in "nhận việc CV2"
@@ -481,6 +484,44 @@ async def done_in_private(ctx: Context) -> bool:
         await _drop_asked(ctx, DONE_KIND)  # a "đúng" now could mean any of them
         codes = ", ".join(code(task_id) for task_id, _text in open_tasks)
         await ctx.reply(task_texts.TASK_DONE_WHICH.format(codes=codes, **you_words(ctx.member)))
+    return True
+
+
+@hook(19)
+async def work_done(ctx: Context) -> bool:
+    """ "kiểm tra xong 12 bình, 2 bình hết hạn cần thay", unquoted, in the group or in
+    private, from someone whose open task it names (its verb before "xong", one thing of its
+    work after): that task's end, his words its result, told to whoever gave it. Its findings
+    go to the giver with it; no report is filed besides (docs/people.md)."""
+    if ctx.event.quote_message_id or ctx.parsed is None:
+        return False
+    text = unicodedata.normalize("NFC", ctx.text).strip()
+    words = _folded(text)
+    said = WORK_DONE_RE.match(words)  # cheap first: most messages are no work said done
+    if said is None or len(words.split()) > WORK_WORDS:
+        return False
+    parsed = ctx.parsed
+    if parsed.type in ("question", "command") or parsed.severity == "high":
+        return False
+    if parsed.category == "fire":
+        return False  # a fire is never a task's result
+    verb = set(said.group(1).split())
+    rest = set(re.findall(r"\w+", words[said.end() :]))
+    rows = await ctx.session.execute(
+        select(Task.id, Task.text)
+        .where(Task.assignee_pk == ctx.member.id, Task.status == "open")
+        .order_by(Task.id)
+        .limit(6)
+    )
+    named = [
+        task_id
+        for task_id, task_text in rows.all()
+        if verb <= set(_folded(task_text).split())
+        and rest & (set(_folded(task_text).split()) - FILLER_WORDS)
+    ]
+    if len(named) != 1:
+        return False  # none, or two that fit: which one is not for the bot to guess
+    await complete_task(ctx, named[0], note=text)
     return True
 
 

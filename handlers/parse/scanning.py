@@ -675,7 +675,7 @@ def _arrives(lex: _Lexicon, ltoks: list[str], ftoks: list[str], a: int, b: int) 
 def _roll_call_clauses(lex: _Lexicon, ltoks: list[str], ftoks: list[str]) -> frozenset[int]:
     """The clauses that call the roll of the sender's shift: "ca chiều tổ bảo vệ đủ 4 người",
     "tổ 2 thiếu 1 người" (lexicon `roll_call`)."""
-    if lex.roll_count_words.isdisjoint(ftoks):
+    if lex.roll_count_words.isdisjoint(ftoks) and not any(t.isdigit() for t in ftoks):
         return frozenset()
     return _clauses_where(_calls_roll, lex, ltoks, ftoks)
 
@@ -683,13 +683,16 @@ def _roll_call_clauses(lex: _Lexicon, ltoks: list[str], ftoks: list[str]) -> fro
 def _calls_roll(lex: _Lexicon, ltoks: list[str], ftoks: list[str], a: int, b: int) -> bool:
     """Whether tokens a..b, one clause, name a team or shift and then its head count full or
     short ("ca 3 đủ 4 người", "quân số thiếu 1/5")."""
-    k, team = a, False
+    k, team, named_at = a, False, a
     while k < b:
         if not team:
             size = lex.roll_teams.at(ltoks, ftoks, k, b)
             team = bool(size)
             k += size or 1
+            named_at = k
             continue
+        if k - named_at <= ON_DUTY_GAP and _on_duty_at(lex, ltoks, ftoks, k, b):
+            return True
         size = lex.roll_counts.at(ltoks, ftoks, k, b)
         if size and lex.roll_not_after.has(ltoks[k - 1], ltoks != ftoks):
             size = 0  # "tối thiểu 2 người": a minimum
@@ -697,6 +700,30 @@ def _calls_roll(lex: _Lexicon, ltoks: list[str], ftoks: list[str], a: int, b: in
             return True
         k += size or 1
     return False
+
+
+# At most this many words (the shift's name, "đêm nay", the company) between the team and how
+# many are on duty: "tổ chức ... cho 15 người" is no team's count.
+ON_DUTY_GAP = 4
+
+
+def _on_duty_at(lex: _Lexicon, ltoks: list[str], ftoks: list[str], k: int, b: int) -> bool:
+    """Whether how many are on duty is said from k to the clause's end: "có 4 người trực",
+    "3 anh em trực", "4 người" and particles (lexicon `roll_call.on_duty`)."""
+    k += lex.roll_has.at(ltoks, ftoks, k, b)
+    if k >= b or not ftoks[k].isdigit():
+        return False
+    k += 1
+    if k >= b:
+        return False
+    size = lex.roll_counted.at(ltoks, ftoks, k, b)  # not "em": "chốt cổng 2 em" is the gate's
+    if not size:
+        return False
+    k += size
+    if k < b and lex.roll_on_duty.at(ltoks, ftoks, k, b):
+        return True
+    tail = lex.arrival_after | lex.vocative
+    return all(ft in tail for ft in ftoks[k:b])
 
 
 FRACTION = 2  # "4/4" is two number tokens

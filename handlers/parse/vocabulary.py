@@ -405,6 +405,8 @@ class _Lexicon:
         self.roll_count_words = frozenset(self.roll_counts.by_first)
         self.roll_counted = _Phrases(spec.get("counted") or ())
         self.roll_not_after = _Words(spec.get("not_after") or ())
+        self.roll_has = _Phrases(spec.get("has") or ())
+        self.roll_on_duty = _Phrases(spec.get("on_duty") or ())
 
     def _responders(self, spec: Mapping[str, Any]) -> None:
         """The words of responders coming ("xe cứu hỏa tới nơi rồi"): see the lexicon's

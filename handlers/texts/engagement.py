@@ -16,6 +16,9 @@ CHECKIN_OK = {
     "attendance": "✅ Đã ghi nhận {name} có mặt lúc {time}. Cảm ơn {you}!",
     "shift": "✅ Đã ghi nhận {name} vào ca lúc {time}. Chúc ca trực an toàn!",
     "shift_end": "✅ Đã ghi nhận {name} hết ca lúc {time}. Cảm ơn {you}!",
+    # A head count for a shift still to come ("ca đêm nay có 4 người trực" at 10:40): the
+    # strength reported, no one's shift started.
+    "roll_call": "✅ Đã ghi nhận {name} báo quân số trực lúc {time}: {people} người. Cảm ơn {you}!",
     "patrol": "✅ Đã ghi nhận báo cáo tuần tra của {name} lúc {time}: tình hình bình thường. Cảm ơn {you}!",
     # An all-clear that names no patrol, round or shift ("chị ơi kho B bình thường"): recorded
     # as a patrol, but not called one (docs/parser.md).
