@@ -33,6 +33,7 @@ _COMMANDS: Final[dict[str, tuple[str, ...]]] = {
     "khen": ("praise",),
     "baomat": ("privacy",),
     "lichdang": ("posts",),
+    "cuatoi": ("mine", "cuaem", "toi"),
 }
 COMMAND_NAMES: Final[Mapping[str, str]] = MappingProxyType(
     {alias: canon for canon, aliases in _COMMANDS.items() for alias in (canon, *aliases)}

@@ -13,6 +13,7 @@ HELP_LINES = {
         "kèm ghi chú, hoặc /xong <mã việc> <ghi chú>"
     ),
     "ask": "Hỏi hoặc nhờ hỗ trợ: nhắn câu hỏi, bot chuyển tới điều phối viên và báo lại câu trả lời",
+    "mine": "Xem tuần này của mình (điểm danh, việc được giao, thông báo chưa xác nhận): /cuatoi",
 }
 HELP_MEMBER = (
     "Bot ANTT xin chào! Anh/chị có thể:\n"
