@@ -372,13 +372,23 @@ def _grave(t: _Tally) -> list[str]:
 
 
 def _severity(
-    lex: _Lexicon, t: _Tally, category: str, emergency: bool, people: int | None, night: bool
+    lex: _Lexicon,
+    t: _Tally,
+    category: str,
+    emergency: bool,
+    people: int | None,
+    night: bool,
+    over: bool = False,
 ) -> tuple[str, tuple[str, ...]]:
-    """An incident's severity and the short words saying why (none for the default)."""
+    """An incident's severity and the short words saying why (none for the default).
+    `over`: the message says the crowd went back to work (lexicon `people.crowd_over`)."""
     high = _grave(t)
     if emergency:
         _add(high, "emergency_call")
-    if people is not None and people >= lex.crowd_high_by_category.get(category, lex.crowd_high):
+    crowd = lex.crowd_high_by_category.get(category, lex.crowd_high)
+    if over and category in lex.crowd_high_by_category:
+        crowd = max(crowd, lex.crowd_high_over)
+    if people is not None and people >= crowd:
         _add(high, "many_people")
     if night and t.intrusion:
         _add(high, "night")
@@ -412,6 +422,8 @@ def _rules_settle(
     fire-safety hazard reported."""
     if tally.responders and not tally.inc:
         return True
+    if kind == "other" and not tally.inc and _says_any(lex.watch_orders, ltoks, ftoks):
+        return True  # "anh Tài theo dõi sát, báo liên tục nhé": an order, no suspect reported
     if kind == "other" and tally.notice >= 1.0 and "inspection" in tally.inc:
         return not _says_any(lex.settled_done, ltoks, ftoks)
     if kind == "all_clear" and tally.drill:

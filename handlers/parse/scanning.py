@@ -9,7 +9,7 @@ from sys import intern
 from typing import Final
 
 from handlers.parse.commands import _LAUGH_RE
-from handlers.parse.spelling import mend, split_run
+from handlers.parse.spelling import _SYLLABLE_RE, mend, split_run
 from handlers.parse.tokens import _BOUNDARY_CHARS, _split_tokens
 from handlers.parse.vocabulary import (
     _ABSENT,
@@ -834,6 +834,8 @@ def _destination_end(lex: _Lexicon, ltoks: list[str], ftoks: list[str], k: int, 
     size = lex.arrival_places.at(ltoks, ftoks, k, b)
     if not size and lex.place_triggers.has(ltoks[k], False):
         size = 1
+    if not size and _a_name(lex, ltoks, ftoks, k):
+        return k + 1  # "công an KCN đang tới Hansol": a company named bare, as members do
     if not size:
         return -1
     k += size
@@ -845,6 +847,20 @@ def _destination_end(lex: _Lexicon, ltoks: list[str], ftoks: list[str], k: int, 
             return -1
         k += 1
     return k
+
+
+def _a_name(lex: _Lexicon, ltoks: list[str], ftoks: list[str], k: int) -> bool:
+    """Whether token k, the last of its clause, is a name ("Hansol"): no Vietnamese
+    syllable, no word of the lexicon."""
+    last = k + 1 == len(ftoks) or ftoks[k + 1][0] in _BOUNDARY_CHARS
+    word = ftoks[k]
+    return (
+        last
+        and word.isalpha()
+        and word.isascii()
+        and _SYLLABLE_RE.fullmatch(word) is None
+        and not lex.starts_phrase(ltoks, ftoks, k, False)
+    )
 
 
 def _someone_trapped(lex: _Lexicon, ltoks: list[str], ftoks: list[str]) -> bool:

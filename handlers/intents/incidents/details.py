@@ -253,6 +253,20 @@ PUT_OUT_RE = re.compile(
     r"|deu an toan|da an toan|khong ai bi thuong|khong co ai bi thuong)\b"
 )
 LATE_OUTCOME_HOURS = 12
+# How a crowd (a stoppage, a gathering) goes, said by its reporter, folded: "đa số đã giải
+# tán, còn khoảng 10 người", "công nhân đã vào làm lại". News of her incident, never a patrol's
+# all-clear. ALL_BACK_RE: all of them gone or back at work, the reminders stop.
+CROWD_RE = re.compile(
+    r"\b(?:giai tan|vao lam lai|lam lai|tro lai lam viec|quay lai lam viec|di lam lai"
+    r"|con (?:khoang |tam |chung |hon )?\d+ (?:nguoi|cn|cong nhan))\b"
+)
+ALL_BACK_RE = re.compile(
+    r"\b(?:giai tan het|da giai tan(?! mot)|vao lam lai|tro lai lam viec|quay lai lam viec"
+    r"|di lam lai)\b"
+)
+STILL_THERE_RE = re.compile(r"\b(?:con (?:khoang |tam |chung |hon )?\d+|da so|phan lon|mot so)\b")
+# The incidents a crowd's news is of: a stoppage, a fight, a gathering of no named kind.
+CROWD_CATEGORIES = ("strike", "fight", "other")
 # Someone caught or handed to the police ("bắt được", "đã giao cho công an phường"), folded.
 CAUGHT_RE = re.compile(
     r"\b(?:bat duoc|bat giu|da bat|tom duoc|giao (?:cho )?cong an|ban giao (?:cho )?cong an)\b"
@@ -272,9 +286,12 @@ async def report_outcome(ctx: Context) -> bool:
         return False
     if parsed.type == "incident":
         return await _caught(ctx)
+    words = folded_words(ctx.text)
+    crowd = CROWD_RE.search(words) is not None and "?" not in ctx.text
+    if crowd and parsed.type in ("all_clear", "other") and await _crowd_news(ctx, words):
+        return True
     if parsed.type != "all_clear":
         return False
-    words = folded_words(ctx.text)
     told = any(r.search(words) is not None for r in (OUTCOME_RE, PUT_OUT_RE, WORK_RE))
     if not told and not has_phrase(words, "da kiem tra"):
         return False
@@ -294,6 +311,40 @@ async def report_outcome(ctx: Context) -> bool:
     answer += await _tell_outcome(ctx, report, incident)
     await ctx.reply(answer, ref_type="report", ref_id=report.id)
     return True
+
+
+async def _crowd_news(ctx: Context, words: str) -> bool:
+    """ "đa số công nhân đã giải tán, còn khoảng 10 người đứng ở cổng" from the reporter of a
+    stoppage (in its window, or her one open incident of the last LATE_OUTCOME_HOURS): how it
+    goes, a detail passed on to the alerted and its handler. All gone or back at work ("đã
+    vào làm lại"): the reminders stop; it stays open until someone closes it."""
+    target = await _report_added_to(ctx) or await _late_report(ctx)
+    if target is None or target[1].category not in CROWD_CATEGORIES:
+        return False
+    report, incident = target
+    assert ctx.parsed is not None
+    complete(ctx, report, incident, replace(Understood.of(ctx.parsed), severity=None), False)
+    gone = ALL_BACK_RE.search(words) is not None and STILL_THERE_RE.search(words) is None
+    calm = gone and incident.status == "reported" and incident.next_escalation_at is not None
+    if calm:
+        incident.next_escalation_at = None
+    answer = await detail_added(ctx, report, incident)
+    answer += await _tell_outcome(ctx, report, incident, calm)
+    await ctx.reply(answer, ref_type="report", ref_id=report.id)
+    return True
+
+
+async def _late_report(ctx: Context) -> tuple[Report, Incident] | None:
+    """The one open incident the sender reported in the last LATE_OUTCOME_HOURS, with the
+    report; none when two are open."""
+    since = ctx.now - timedelta(hours=LATE_OUTCOME_HOURS)
+    reports = await open_reports_since(ctx.session, ctx.member.id, since)
+    if len({r.incident_pk for r in reports}) != 1 or reports[0].incident_pk is None:
+        return None
+    incident = await get_incident(ctx.session, reports[0].incident_pk, lock=True)
+    if incident is None or incident.status not in OPEN:
+        return None
+    return reports[0], incident
 
 
 async def _caught(ctx: Context) -> bool:
@@ -327,17 +378,13 @@ async def _late_outcome_of(ctx: Context) -> tuple[Report, Incident] | None:
     """Past the details window: the one open incident the sender reported in the last
     LATE_OUTCOME_HOURS ("da dap tat" an hour after "kho B bốc khói"); none when two are open
     (which one is not said) or the words are a round's ("tuần tra khu B, mọi người an toàn")."""
-    since = ctx.now - timedelta(hours=LATE_OUTCOME_HOURS)
-    reports = await open_reports_since(ctx.session, ctx.member.id, since)
-    if len({r.incident_pk for r in reports}) != 1 or reports[0].incident_pk is None:
+    found = await _late_report(ctx)
+    if found is None or on_rounds(ctx, found[1]):
         return None
-    incident = await get_incident(ctx.session, reports[0].incident_pk, lock=True)
-    if incident is None or incident.status not in OPEN or on_rounds(ctx, incident):
-        return None
-    return reports[0], incident
+    return found
 
 
-def _news_for_alerted(template: str, ctx: Context, report: Report, incident: Incident) -> str:
+def news_for_alerted(template: str, ctx: Context, report: Report, incident: Incident) -> str:
     """ "Sự việc SV3 (cháy/nổ tại kho 3): chị Lan báo thêm "…"": what the reporter added, as
     the chats that got the alert read it (`template` says how grave)."""
     places = texts.places_text(report.places)
@@ -356,13 +403,13 @@ async def _tell_outcome(
     """The outcome to the chats that got the alert, once and as news, not an alarm (an
     incident never alerted tells no one); what the reporter is told of it. `calm`: its
     escalation stopped, which the alerted are told."""
-    text = _news_for_alerted(texts.OUTCOME_TO_ALERTED, ctx, report, incident)
+    text = news_for_alerted(texts.OUTCOME_TO_ALERTED, ctx, report, incident)
     if calm:
         text += " " + texts.ESCALATION_STOPPED.format(code=texts.incident_code(incident.id))
     what = f"outcome-{ctx.message.id if ctx.message else ctx.event.event_key}"
     told = await tell_alerted(ctx.session, ctx.now, incident, what, text, {ctx.event.chat_id})
     told += await _tell_handler(ctx, incident, what, text, {ctx.event.chat_id, *told})
-    return await _passed_on_to(ctx, told)
+    return await passed_on_to(ctx, told)
 
 
 async def _tell_handler(
@@ -502,14 +549,14 @@ async def pass_on(
         return " " + texts.reach_sentence(reach.people, reach.groups, title_of(ctx.member))
     if not grave(u, trapped):
         return ""
-    text = _news_for_alerted(texts.DETAIL_TO_ALERTED, ctx, report, incident)
+    text = news_for_alerted(texts.DETAIL_TO_ALERTED, ctx, report, incident)
     here = {ctx.event.chat_id}
     what = f"detail-{ctx.message.id if ctx.message else ctx.event.event_key}"
     told = await tell_alerted(s, now, incident, what, text, here, urgent=True)
-    return await _passed_on_to(ctx, told)
+    return await passed_on_to(ctx, told)
 
 
-async def _passed_on_to(ctx: Context, told: list[str]) -> str:
+async def passed_on_to(ctx: Context, told: list[str]) -> str:
     """ "Bot đã báo thêm cho anh Quân.": from the chats queued for, never assumed."""
     if not told:
         return ""

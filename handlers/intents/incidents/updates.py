@@ -7,12 +7,17 @@ from __future__ import annotations
 import re
 from datetime import timedelta
 
+from sqlalchemy import select
+
 from handlers.context import Context
+from handlers.intents.incidents.alerts import tell_alerted
 from handlers.intents.incidents.details import (
     UPDATE_HOURS,
     complete,
     detail_added,
+    news_for_alerted,
     pass_on,
+    passed_on_to,
 )
 from handlers.intents.incidents.status import asks, clipped, says_false_alarm
 from handlers.intents.incidents.understanding import (
@@ -24,8 +29,10 @@ from handlers.intents.incidents.understanding import (
     place_keys,
     worse,
 )
-from handlers.parse.followups import categories_named
+from handlers.parse.followups import categories_named, responders_coming
+from handlers.parse.spelling import _SYLLABLE_RE
 from handlers.registry import hook
+from handlers.text import fold
 from handlers.texts import incidents as texts
 from handlers.texts.people import title_of
 from models.incidents import (
@@ -37,7 +44,8 @@ from models.incidents import (
     reports_of,
     split_key,
 )
-from models.tables import Incident, Member, Report
+from models.outbox import enqueue
+from models.tables import Group, Incident, Member, Report
 
 # Words that say the message is an update, folded: "cập nhật", "tình hình vụ …", and "vụ … giờ"
 # (now) opening the message ("vụ xe container ở cổng 2 giờ tài xế đã đưa đi viện").
@@ -147,3 +155,91 @@ def _note(ctx: Context, incident: Incident, u: Understood, trapped: bool) -> Non
     keys = place_keys(u.places)
     if keys:
         incident.place_key = join_key(split_key(incident.place_key) | keys)
+
+
+# Words opening an enterprise's name that say only what it is ("Cty TNHH Hansol"), folded.
+COMPANY_WORDS = frozenset({"cty", "cong", "ty", "tnhh", "mtv", "cp", "co", "phan"})
+
+
+@hook(23)
+async def responders_bound(ctx: Context) -> bool:
+    """ "đã nhận tin, tổ tuần tra công an KCN đang tới Hansol" in the council's group: the
+    police (or another service) on their way to an incident open at the place or enterprise
+    they name, reported in another group. Its progress ("update"), a short answer, and the
+    reporter's group and the alerted hear someone is coming. Said in the incident's own group,
+    report_detail has it."""
+    parsed = ctx.parsed
+    if parsed is None or parsed.type not in ("ack", "other") or ctx.is_private:
+        return False
+    if ctx.text.lstrip().startswith(("/", "#")) or "?" in ctx.text:
+        return False
+    if not responders_coming(ctx.text):
+        return False
+    found = await _bound_for(ctx)
+    if found is None:
+        return False
+    incident, report = found
+    if report.chat_id == ctx.event.chat_id and parsed.type == "other":
+        return False  # in its own group: a detail or an update there (report_detail)
+    add_event(ctx.session, incident, "update", ctx.now, ctx.member.id, ctx.text.strip())
+    text = news_for_alerted(texts.OUTCOME_TO_ALERTED, ctx, report, incident)
+    here = ctx.event.chat_id
+    what = f"coming-{ctx.message.id if ctx.message else ctx.event.event_key}"
+    told: list[str] = []
+    if report.chat_id and report.chat_id != here:
+        await enqueue(
+            ctx.session,
+            chat_id=report.chat_id,
+            text=text,
+            kind="reply",
+            now=ctx.now,
+            key=f"incident-{what}:{incident.id}:{report.chat_id}",
+            ref_type="incident",
+            ref_id=incident.id,
+        )
+        told.append(report.chat_id)
+    told += await tell_alerted(ctx.session, ctx.now, incident, what, text, {here, *told})
+    answer = texts.DETAIL_ADDED.format(
+        code=texts.incident_code(incident.id), words=clipped(ctx.text), title=title_of(ctx.member)
+    )
+    await ctx.reply(answer + await passed_on_to(ctx, told), ref_type="incident", ref_id=incident.id)
+    return True
+
+
+async def _bound_for(ctx: Context) -> tuple[Incident, Report] | None:
+    """The open incident, reported in the last UPDATE_HOURS, that the message names by its
+    code or by the enterprise of the group it was reported in ("đang tới Hansol"), with its
+    first report. Not by its kind alone: a fire truck seen in Hansol's group is not coming to
+    May Việt's fire. None when none or several fit."""
+    since = ctx.now - timedelta(hours=UPDATE_HOURS)
+    under_way = await open_under_way(ctx.session, since)
+    codes = {int(n) for n in SV_RE.findall(ctx.text)}
+    if codes:
+        fits = [i for i in under_way if i.id in codes]
+    else:
+        words = f" {folded_words(ctx.text)} "
+        fits = [i for i in under_way if any(f" {n} " in words for n in await _names_of(ctx, i))]
+    about = fits[0] if len(fits) == 1 else None
+    found = await get_incident(ctx.session, about.id, lock=True) if about else None
+    if found is None or found.status not in OPEN:
+        return None
+    return found, await _first_report(ctx, found)
+
+
+async def _names_of(ctx: Context, incident: Incident) -> list[str]:
+    """How members name the enterprise an incident was reported in, folded: its name's last
+    words ("hansol", "may viet"); one word only when it is no Vietnamese syllable ("viet"
+    alone names nothing)."""
+    report = await _first_report(ctx, incident)
+    group = (
+        await ctx.session.execute(select(Group).where(Group.chat_id == report.chat_id))
+    ).scalar_one_or_none()
+    if group is None or not group.enterprise:
+        return []
+    words = fold(group.enterprise.lower()).split()
+    while words and words[0] in COMPANY_WORDS:
+        words.pop(0)
+    names = [" ".join(words[k:]) for k in range(len(words) - 1)]
+    if words and _SYLLABLE_RE.fullmatch(words[-1]) is None:
+        names.append(words[-1])
+    return names
