@@ -140,9 +140,8 @@ def test_what_members_write(text: str, kind: str) -> None:
          "low", []),
         ("Công an KCN test nhanh ma túy 200 công nhân cty Tân Phú, 2 người dương tính", "drugs",
          "medium", []),
-        # A stoppage of 20 workers or more under way is grave (incidents14); a small one is not.
-        ("khoang 70 cn tu tap truoc cong 2 doi tang luong", "strike", "high", ["many_people"]),
-        ("chung 12 cn tu tap truoc cong 2 doi tang luong", "strike", "medium", []),
+        # A strike is grave from a hundred people, or with violence.
+        ("khoang 70 cn tu tap truoc cong 2 doi tang luong", "strike", "medium", []),
         ("Khoảng 150 công nhân ngừng việc, tụ tập trước cổng 1", "strike", "high",
          ["many_people"]),
         ("cn ngừng việc, có người lạ kích động, ném chai vào xe ra vào", "strike", "high",

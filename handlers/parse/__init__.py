@@ -313,8 +313,7 @@ def _analyse_text(
             night = lex.night.has_any(ltoks, accented) or (
                 clock is not None and (clock[0] >= 22 or clock[0] < 5)
             )
-        over = category in lex.crowd_high_by_category and bool(lex.crowd_over_re.search(fold(body)))
-        severity, reasons = _severity(lex, tally, category, emergency, people, night, over)
+        severity, reasons = _severity(lex, tally, category, emergency, people, night)
     if spec is not None:
         spec = _time_as_read(lex, spec, kind, category, ltoks, ftoks)
     if command is not None:

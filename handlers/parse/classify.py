@@ -372,23 +372,13 @@ def _grave(t: _Tally) -> list[str]:
 
 
 def _severity(
-    lex: _Lexicon,
-    t: _Tally,
-    category: str,
-    emergency: bool,
-    people: int | None,
-    night: bool,
-    over: bool = False,
+    lex: _Lexicon, t: _Tally, category: str, emergency: bool, people: int | None, night: bool
 ) -> tuple[str, tuple[str, ...]]:
-    """An incident's severity and the short words saying why (none for the default).
-    `over`: the message says the crowd went back to work (lexicon `people.crowd_over`)."""
+    """An incident's severity and the short words saying why (none for the default)."""
     high = _grave(t)
     if emergency:
         _add(high, "emergency_call")
-    crowd = lex.crowd_high_by_category.get(category, lex.crowd_high)
-    if over and category in lex.crowd_high_by_category:
-        crowd = max(crowd, lex.crowd_high_over)
-    if people is not None and people >= crowd:
+    if people is not None and people >= lex.crowd_high_by_category.get(category, lex.crowd_high):
         _add(high, "many_people")
     if night and t.intrusion:
         _add(high, "night")

@@ -165,14 +165,6 @@ def _norm(phrase: str) -> str:
     return lower(normalize_text(str(phrase))).strip()
 
 
-def _spaced_re(phrases: Iterable[str]) -> re.Pattern[str]:
-    """The phrases, read in folded text, each space between words optional: "xong lamlai roi"
-    has "làm lại" typed without its space."""
-    words = (fold(_norm(str(p))).split() for p in phrases)
-    alts = sorted((r"\s*".join(map(re.escape, w)) for w in words if w), key=len, reverse=True)
-    return re.compile(r"\b(?:" + "|".join(alts) + r")\b" if alts else r"(?!x)x")
-
-
 def _not_yet(negation: Mapping[str, Any]) -> frozenset[str]:
     """The negations that say "not yet" (lexicon `negation.not_yet`), each one a negation
     listed under `short` or `clause`."""
@@ -675,8 +667,6 @@ class _Lexicon:
         self.nouns_exact = {fold(_norm(p)): _norm(p) for p in spec.get("nouns_exact") or ()}
         self.people_not_after = _Words(spec["not_after"])
         self.crowd_high = int(spec.get("crowd_high", 50))
-        self.crowd_high_over = int(spec.get("crowd_high_over", self.crowd_high))
-        self.crowd_over_re = _spaced_re(spec.get("crowd_over") or ())
         self.crowd_high_by_category = {
             str(c): int(n) for c, n in (spec.get("crowd_high_by_category") or {}).items()
         }
