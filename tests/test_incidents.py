@@ -742,3 +742,12 @@ def test_any_parse_shape_becomes_a_safe_report(data: dict[str, Any]) -> None:
     place_keys(u.places)
     time_text(u.time, ZoneInfo("Asia/Ho_Chi_Minh"))
     occurred_at(u.time, DAY, ZoneInfo("Asia/Ho_Chi_Minh"))
+
+
+def test_an_abbreviation_in_a_place_code_is_shown_in_capitals() -> None:
+    """ "trước cổng KCN" is stored "kcn" (gates are kept lower case): shown back "cổng KCN", not
+    "cổng kcn"; words with a vowel ("cổng chính") and numbers stay as they are."""
+    assert texts.place_text({"kind": "gate", "code": "kcn", "text": "cổng KCN"}) == "cổng KCN"
+    assert texts.place_text({"kind": "gate", "code": "chính", "text": "cổng chính"}) == "cổng chính"
+    assert texts.place_text({"kind": "workshop", "code": "2", "text": "xưởng 2"}) == "xưởng 2"
+    assert texts.place_text({"kind": "gate", "code": "b", "text": "cổng b"}) == "cổng B"

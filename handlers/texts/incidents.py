@@ -38,7 +38,7 @@ def place_text(place: Mapping[str, Any]) -> str:
     kind, code, text = place.get("kind"), place.get("code"), place.get("text") or ""
     label = PLACE_KIND.get(str(kind))
     if label and code:
-        return f"{label} {company_name(str(code)) if kind == 'company' else code}"
+        return f"{label} {company_name(str(code)) if kind == 'company' else _code_shown(str(code))}"
     return str(text or code or "").strip()
 
 
@@ -55,6 +55,14 @@ def _name_word(word: str) -> str:
     if word.isalpha() and not set(fold(word)) & set("aeiouy"):
         return word.upper()
     return word[:1].upper() + word[1:]
+
+
+def _code_shown(code: str) -> str:
+    """A place's code as people write it: an abbreviation in capitals ("kcn" -> "KCN", "b" ->
+    "B"), other words and numbers as stored ("chính", "2", "a1")."""
+    return " ".join(
+        w.upper() if w.isalpha() and not set(fold(w)) & set("aeiouy") else w for w in code.split()
+    )
 
 
 def places_text(places: Iterable[Mapping[str, Any]]) -> str:
