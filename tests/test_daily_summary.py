@@ -14,7 +14,7 @@ from sqlalchemy import select
 from handlers.clock import FixedClock
 from handlers.config import ConfigError, load_settings
 from models.roster import import_roster_csv
-from models.tables import Incident, Outbox
+from models.tables import Incident, Member, Outbox
 from tests.conftest import Bot, text_event
 from tests.engagement_helpers import GROUPS, NAMES, import_roster
 
@@ -267,3 +267,34 @@ async def test_the_police_of_the_council_get_the_summary(
     await a_busy_monday(council)
     await say(council, "u11", ask)
     assert said(council, "u11")[-1].startswith("Việc cần theo dõi hôm nay (thứ Hai 30/11):")
+
+
+@pytest.mark.parametrize("ask", ["tình hình hôm nay thế nào", "tinh hinh hom nay the nao"])
+async def test_asked_in_the_council_group_the_summary_goes_privately(
+    council: Bot, ask: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Đồng chí Hùng asks in the council's group: the summary names people who are behind, so
+    it reaches him privately and the group hears only that; no question goes to anh Quân."""
+    async with council.sessions() as s, s.begin():
+        assert (await import_roster_csv(s, POLICE, MON)).created == 1
+    monkeypatch.setitem(NAMES, "u11", "Phạm Văn Hùng")
+    await a_busy_monday(council)
+    await say(council, "u11", "có mặt")  # his private chat with the bot
+    quan = len(said(council, QUAN))
+    await say(council, "u11", ask, chat="gcouncil")
+    assert said(council, "gcouncil")[-1] == "Bot đã nhắn riêng cho đồng chí ạ."
+    assert said(council, "u11")[-1].startswith("Việc cần theo dõi hôm nay (thứ Hai 30/11):")
+    assert len(said(council, QUAN)) == quan  # not passed on as a question
+
+
+async def test_in_a_group_without_a_private_chat_he_is_asked_to_write_privately(
+    council: Bot,
+) -> None:
+    await a_busy_monday(council)
+    async with council.sessions() as s, s.begin():
+        quan = (await s.execute(select(Member).where(Member.member_id == QUAN))).scalar_one()
+        quan.private_chat_id = None
+    await say(council, QUAN, "hôm nay có gì không", chat="gcouncil")
+    assert said(council, "gcouncil")[-1] == (
+        "Anh/chị nhắn riêng cho bot “tình hình hôm nay” để xem nhé (tin này nêu tên người)."
+    )

@@ -12,6 +12,7 @@ from handlers.codes import directive_code, task_code
 from handlers.context import Context
 from handlers.intents.incidents.understanding import folded_words
 from handlers.registry import hook, intent
+from handlers.texts import core as core_texts
 from handlers.texts import mine as texts
 from handlers.texts.requests import weekday_date
 from models.engagement import owed_acks_stmt
@@ -32,7 +33,7 @@ async def mine(ctx: Context) -> None:
         await ctx.reply(text)
         return
     await ctx.say(private, text, kind="reply", member_pk=ctx.member.id)
-    await ctx.reply(texts.MINE_SENT_PRIVATELY.format(you=title_of(ctx.member)))
+    await ctx.reply(core_texts.SENT_PRIVATELY.format(you=title_of(ctx.member)))
 
 
 # Folded words of a member asking about their own record: "tuần này em điểm danh mấy lần",

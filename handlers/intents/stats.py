@@ -201,10 +201,10 @@ ONE_INCIDENT_RE = re.compile(r"\b(?:vu|sv\s*\d+)\b")
 
 # Before the incident hooks (23): asked minutes after his own report, "tình hình hôm nay" is
 # about the day, not a detail of that report.
-@hook(22, needs="private")
+@hook(22)
 async def coordinator_asks_how_things_stand(ctx: Context) -> bool:
-    """ "hom nay tinh hinh the nao" from a coordinator, or the police, in private: what
-    /tonghop says."""
+    """ "hom nay tinh hinh the nao" from a coordinator, or the police: what /tonghop says, in
+    private; asked in a group, the answer goes privately (it names people who are behind)."""
     parsed = ctx.parsed
     if parsed is None or parsed.type not in ("other", "question") or parsed.places:
         return False
@@ -213,5 +213,14 @@ async def coordinator_asks_how_things_stand(ctx: Context) -> bool:
         return False
     if ONE_INCIDENT_RE.search(words) or not (ctx.is_coordinator or is_police(ctx)):
         return False
-    await ctx.reply(await _today_text(ctx))
+    if ctx.is_private:
+        await ctx.reply(await _today_text(ctx))
+        return True
+    you = you_words(ctx.member)
+    private = ctx.member.private_chat_id
+    if private is None:
+        await ctx.reply(core_texts.ASK_PRIVATELY.format(words="tình hình hôm nay", **you))
+        return True
+    await ctx.say(private, await _today_text(ctx), kind="reply", member_pk=ctx.member.id)
+    await ctx.reply(core_texts.SENT_PRIVATELY.format(**you))
     return True

@@ -66,6 +66,12 @@ WELCOME_GUEST = (
 )
 
 
+# Asked in a group, answered privately (it names people or what they owe): said in the group.
+SENT_PRIVATELY = "Bot đã nhắn riêng cho {you} ạ."
+# ... and when the bot has no private chat with the asker yet.
+ASK_PRIVATELY = "{You} nhắn riêng cho bot “{words}” để xem nhé (tin này nêu tên người)."
+
+
 def help_text(role: str) -> str:
     """Usage for the asker's role: members see their commands, coordinators see theirs too."""
     text = HELP_MEMBER

@@ -13,5 +13,3 @@ MINE_TASK_DUE = ", hạn {due}"
 MINE_ACKS = "📢 Thông báo {you} chưa xác nhận ({n}):"
 MINE_ACK = "• {code} “{text}”: gõ /danhan {number}, hạn {due}"
 MINE_NOTHING_OWED = "Không còn việc hay thông báo nào {you} cần làm. Cảm ơn {you}!"
-# /cuatoi in a group: the answer goes privately (it names what the member still owes).
-MINE_SENT_PRIVATELY = "Bot đã nhắn riêng cho {you} ạ."
