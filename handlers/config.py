@@ -130,6 +130,13 @@ class GroupConfig(_Section):
     enterprise: str | None = None
 
 
+class ContactConfig(_Section):
+    """A number of the park's own that members may ask the bot for ("Công an KCN")."""
+
+    name: str = Field(min_length=1, max_length=60)
+    phone: str = Field(pattern=r"^\+?[0-9][0-9 .\-]{2,19}$")
+
+
 class NudgeLevel(_Section):
     after_days: int = Field(ge=1)
     channel: Literal["private_or_group", "private", "group", "coordinator"] = "private_or_group"
@@ -324,6 +331,7 @@ class CouncilConfig(_Section):
     groups: tuple[GroupConfig, ...] = ()
     coordinators: tuple[str, ...] = ()
     roster: str | None = None
+    contacts: tuple[ContactConfig, ...] | None = None  # None: the installation's
     engagement: EngagementConfig | None = None
     digest: DigestConfig | None = None
     alerts: AlertsConfig | None = None
@@ -371,6 +379,8 @@ class Settings(_Section):
     groups: tuple[GroupConfig, ...] = ()
     roster: str | None = None
     coordinators: tuple[str, ...] = ()
+    # The park's own numbers the bot gives when asked (113, 114 and 115 it always knows).
+    contacts: tuple[ContactConfig, ...] = ()
     engagement: EngagementConfig = EngagementConfig()
     digest: DigestConfig = DigestConfig()
     alerts: AlertsConfig = AlertsConfig()

@@ -68,6 +68,7 @@ def _effective(settings: Settings, c: CouncilConfig) -> Settings:
         "groups": c.groups,
         "coordinators": c.coordinators,
         "roster": c.roster,
+        "contacts": settings.contacts if c.contacts is None else c.contacts,
         "engagement": _overridden(settings.engagement, c.engagement),
         "digest": _overridden(settings.digest, c.digest),
         "alerts": _overridden(settings.alerts, c.alerts),

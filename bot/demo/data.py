@@ -144,6 +144,14 @@ def dashboard_users() -> list[DemoMember]:
     return seeded_council().dashboard_users()
 
 
+# The seeded park's own numbers (made up), so that "số công an KCN" has an answer in the demo.
+DEMO_CONTACTS = (
+    {"name": "Công an KCN", "phone": "0274 3812 113"},
+    {"name": "Đội PCCC KCN", "phone": "0274 3812 114"},
+    {"name": "BQL KCN trực ban", "phone": "0274 3812 000"},
+)
+
+
 def settings_overrides(
     db_url: str, public_url: str, council: Council | None = None, *, parks: bool = False
 ) -> dict[str, Any]:
@@ -161,8 +169,9 @@ def settings_overrides(
         # Plain http on this machine: a Secure cookie would never come back.
         "dashboard": {"password": DASHBOARD_PASSWORD, "secure_cookies": False},
     }
-    if council is None:
+    if council is None:  # the seeded park: its coordinators and numbers, not the file's
         overrides["coordinators"] = []
+        overrides["contacts"] = [dict(c) for c in DEMO_CONTACTS]
     if parks:  # several parks rehearsed: their councils, groups and rosters as configured
         for key in ("groups", "roster", "councils"):
             overrides.pop(key)
