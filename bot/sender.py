@@ -73,6 +73,7 @@ POLITE_KINDS = {
     "task",
     "digest",
     "post",  # the propaganda calendar: a delayed post still never goes out at night
+    "praise",  # /khen's post to the member's groups
 }  # urgent alerts go out whatever the budget says
 
 

@@ -77,6 +77,7 @@ OUTBOX_KIND = {
     "digest_chart": "biểu đồ tuần",
     "nudge": "lời nhắc",
     "post": "bài tuyên truyền",
+    "praise": "lời khen",
     "reminder": "nhắc việc",
     "private": "tin riêng",
 }

@@ -151,3 +151,18 @@ async def login(bot: Bot, username: str) -> None:
         data={"username": username, "password": PASSWORD, "csrf": token[1], "next": "/dashboard/"},
     ) as resp:
         assert resp.status == 303
+
+
+async def test_praise_given_at_night_waits_for_the_morning(council: Bot) -> None:
+    """Anh Quân praises anh Bình at 23:40 after a night patrol: the groups read it in the
+    morning (a post at night wakes every member's phone), and anh Quân is told when."""
+    council.clock.set(local(11, 30, 23, 40))
+    await say(council, "u1", "/khen @Bình phát hiện kẻ trộm ở nhà xe cổng 3")
+    assert said(council, "u1")[-1] == (
+        "Đã ghi nhận lời khen anh/chị Bình; bot sẽ đăng vào 2 nhóm lúc 07:10 01/12"
+        " (đang ngoài giờ)."
+    )
+    assert not any("Gương người tốt" in t for t in said(council, MAY))
+    council.clock.set(local(12, 1, 7, 11))
+    await council.drain()
+    assert any(t.startswith("🌟 Gương người tốt") for t in said(council, MAY))

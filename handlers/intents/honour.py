@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
+from handlers.calendar import next_polite_time, polite_time
 from handlers.context import Context
 from handlers.councils import own
 from handlers.intents.tasks import resolve_mentions
@@ -62,9 +63,15 @@ async def praise(ctx: Context) -> None:
     )
     posted = 0
     for chat in dict.fromkeys(chats):
-        if await ctx.say(chat, post, kind="directive", key=f"praise:{row.id}:{chat}") is not None:
+        # "praise" waits out quiet hours at the sender, as posts do.
+        if await ctx.say(chat, post, kind="praise", key=f"praise:{row.id}:{chat}") is not None:
             posted += 1
-    if posted:
+    if posted and not polite_time(ctx.settings, ctx.now):
+        at = next_polite_time(ctx.settings, ctx.now).astimezone(ctx.tz)
+        await ctx.reply(
+            texts.PRAISE_DONE_MORNING.format(name=name, n=posted, at=f"{at:%H:%M %d/%m}")
+        )
+    elif posted:
         await ctx.reply(texts.PRAISE_DONE.format(name=name, n=posted))
     else:
         await ctx.reply(texts.PRAISE_DONE_NO_GROUP.format(name=name, name_cap=capitalized(name)))

@@ -14,6 +14,10 @@ PRAISE_POST = (
     "Cảm ơn {name} đã góp phần giữ bình yên cho khu công nghiệp!"
 )
 PRAISE_DONE = "Đã ghi nhận lời khen {name} và đăng vào {n} nhóm."
+# Given at night: the post waits for the morning (it would wake every member of the groups).
+PRAISE_DONE_MORNING = (
+    "Đã ghi nhận lời khen {name}; bot sẽ đăng vào {n} nhóm lúc {at} (đang ngoài giờ)."
+)
 PRAISE_DONE_NO_GROUP = (
     "Đã ghi nhận lời khen {name}. {name_cap} chưa ở nhóm nào có bot nên chưa đăng được."
 )
