@@ -176,6 +176,11 @@ TASK_OVERDUE_ASSIGNER = (
     "⚠️ Việc {code} giao cho {who} đã quá hạn từ {due}: {text}. Bot đã nhắc {name} nhưng chưa"
     " thấy báo xong; {you} liên hệ trực tiếp giúp nhé."
 )
+# When the bot has no way to the assignee (no private chat, no group it knows him in).
+TASK_OVERDUE_ASSIGNER_UNREACHED = (
+    "⚠️ Việc {code} giao cho {who} đã quá hạn từ {due}: {text}. Bot không nhắn được cho {name}"
+    " nên chưa nhắc; {you} liên hệ trực tiếp giúp nhé."
+)
 TASK_OVERDUE_ASSIGNER_LEAVE = (
     "⚠️ Việc {code} giao cho {who} đã quá hạn từ {due}: {text}. {Name} {away} nên bot không"
     " nhắc; {you} cân nhắc giao lại cho người khác."
