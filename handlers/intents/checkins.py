@@ -99,7 +99,7 @@ def names_patrol(text: str) -> bool:
 
 # Without configured `shifts` for the member's enterprise, shifts start at these local hours
 # (06-14, 14-22, 22-06): one attendance, one shift start and one shift end per member per shift
-# are recorded and answered; a repeat is silent (issue 15).
+# are recorded; a repeat is answered with the first one's time (docs/acks-and-budget.md).
 SHIFT_STARTS = (6, 14, 22)
 ONCE_PER_SHIFT = ("attendance", "shift", "shift_end")
 
@@ -198,8 +198,28 @@ async def check_in(ctx: Context) -> None:
         return
     kind = checkin_kind(ctx)
     if kind in ONCE_PER_SHIFT and await already_checked_in(ctx, kind):
-        return  # "có mặt" twice in a shift: recorded and answered the first time
+        # "có mặt" twice in a shift: recorded the first time; this one is told so.
+        await _answer_again(ctx, kind)
+        return
     await _record(ctx, kind)
+
+
+async def _answer_again(ctx: Context, kind: str) -> None:
+    """ "Bot đã ghi nhận anh Tài có mặt lúc 07:02 rồi": the shift's first check-in's time."""
+    first = (
+        await ctx.session.execute(
+            select(func.min(CheckIn.at)).where(
+                CheckIn.member_pk == ctx.member.id,
+                CheckIn.kind == kind,
+                CheckIn.at >= current_shift_start(ctx),
+            )
+        )
+    ).scalar_one_or_none()
+    local = (first or ctx.event.sent_at).astimezone(ctx.tz)
+    text = texts.CHECKIN_AGAIN[kind].format(
+        name=address(ctx.member), time=f"{local:%H:%M}", you=title_of(ctx.member)
+    )
+    await chat_reply(ctx, text)
 
 
 async def _record(ctx: Context, kind: str) -> None:

@@ -24,6 +24,13 @@ CHECKIN_OK = {
     # as a patrol, but not called one (docs/parser.md).
     "clear": "✅ Đã ghi nhận {name} báo lúc {time}: bình thường. Cảm ơn {you}!",
 }
+# A second check-in of the same kind in the same shift: not recorded again, but answered
+# (a member who wrote to the bot must not be left wondering); {time}: the first one's.
+CHECKIN_AGAIN = {
+    "attendance": "Bot đã ghi nhận {name} có mặt lúc {time} rồi. Cảm ơn {you}!",
+    "shift": "Bot đã ghi nhận {name} vào ca lúc {time} rồi. Chúc ca trực an toàn!",
+    "shift_end": "Bot đã ghi nhận {name} hết ca lúc {time} rồi. Cảm ơn {you}!",
+}
 ABSENT_OK = "Đã ghi nhận {name} báo vắng. Cảm ơn {you} đã báo trước."
 # A day's absence with its day named ("mai e xin nghỉ 1 hôm"): the day read, said back.
 ABSENT_DAY_OK = "Đã ghi nhận {name} báo vắng {day}. Cảm ơn {you} đã báo trước."
