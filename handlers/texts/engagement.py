@@ -31,6 +31,17 @@ CHECKIN_AGAIN = {
     "shift": "Bot đã ghi nhận {name} vào ca lúc {time} rồi. Chúc ca trực an toàn!",
     "shift_end": "Bot đã ghi nhận {name} hết ca lúc {time} rồi. Cảm ơn {you}!",
 }
+# Days away told once over ("mấy hôm nay em nghỉ ốm"): {days} BACK_DAYS or BACK_ONE_DAY,
+# {wish} BACK_WELL when he was unwell, else "".
+BACK_OK = "Cảm ơn {name} đã báo, bot ghi nhận {you} nghỉ {days}.{wish}"
+BACK_DAYS = "từ {start} đến {until}"
+BACK_ONE_DAY = "ngày {day}"
+BACK_WELL = " Chúc {you} mau khỏe!"
+# A leave taken back ("mai em vẫn đi làm, hủy giúp em"); {what}: "báo vắng ngày mai (thứ Ba
+# 15/12)" or "lịch nghỉ từ 16/12 đến 18/12".
+LEAVE_WITHDRAWN = "Đã hủy {what} của {name}. Cảm ơn {you} đã báo lại!"
+LEAVE_WITHDRAWN_DAY = "báo vắng {day}"
+LEAVE_WITHDRAWN_SPAN = "lịch nghỉ từ {start} đến {until}"
 ABSENT_OK = "Đã ghi nhận {name} báo vắng. Cảm ơn {you} đã báo trước."
 # A day's absence with its day named ("mai e xin nghỉ 1 hôm"): the day read, said back.
 ABSENT_DAY_OK = "Đã ghi nhận {name} báo vắng {day}. Cảm ơn {you} đã báo trước."
