@@ -163,3 +163,12 @@ async def test_a_new_leave_that_cancels_a_shift_is_a_leave(team: Bot) -> None:
     await say(team, "tai", "em xin nghỉ phép ngày mai, hủy ca trực giúp em")
     assert said(team, "tai")[-1].startswith("Đã ghi nhận anh Tài báo vắng ngày mai")
     assert len(await spans(team, "tai")) == 2
+
+
+@pytest.mark.parametrize("other", ["hủy báo cháy, em nhầm", "huy bao chay em nham"])
+async def test_cancelling_something_else_keeps_the_leave(team: Bot, other: str) -> None:
+    team.clock.set(MON14)
+    await say(team, "tai", "xin nghỉ phép ngày mai")
+    await say(team, "tai", other)
+    assert not any("Đã hủy báo vắng" in t for t in said(team, "tai"))
+    assert len(await spans(team, "tai")) == 1

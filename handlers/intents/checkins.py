@@ -346,7 +346,7 @@ async def leave_taken_back(ctx: Context) -> bool:
         return False
     still = STILL_WORKING_RE.search(folded) is not None
     withdraw = WITHDRAW_RE.search(folded) is not None and (
-        still or LEAVE_WORD_RE.search(folded) is not None or len(folded.split()) <= 5
+        still or LEAVE_WORD_RE.search(folded) is not None or _only_taking_back(folded)
     )
     if not (withdraw or still) or ASKS_LEAVE_RE.search(folded):
         return False  # cheap first: most messages take nothing back
@@ -367,6 +367,18 @@ async def leave_taken_back(ctx: Context) -> bool:
     name, you = address(ctx.member), title_of(ctx.member)
     await chat_reply(ctx, texts.LEAVE_WITHDRAWN.format(what=what, name=name, you=you))
     return True
+
+
+# Folded words that leave "hủy giúp em" about nothing else: right after a leave, it is that.
+TAKE_BACK_WORDS = frozenset(
+    {"huy", "rut", "lai", "giup", "dum", "ho", "em", "e", "anh", "chi", "nhe", "nha", "a"}
+    | {"oi", "thoi", "khong", "di", "luon", "cho", "voi"}
+)
+
+
+def _only_taking_back(folded: str) -> bool:
+    """ "à không, hủy giúp em": nothing but taking back; "hủy báo cháy, em nhầm" is not."""
+    return all(w in TAKE_BACK_WORDS for w in re.findall(r"\w+", folded))
 
 
 async def _leave_ahead(ctx: Context) -> tuple[int, Span, str, datetime] | None:
