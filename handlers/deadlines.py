@@ -137,6 +137,9 @@ def leave_span(text: str, said_at: datetime, tz: ZoneInfo) -> Span | None:
     "từ thứ 4 đến thứ 6" starts on Wednesday; with no day named it starts when said. A day's
     absence ("mai em xin nghỉ") is that one day; None when no end and no day can be read."""
     folded = fold(text).lower()
+    gone = past_span(folded, said_at, tz)
+    if gone is not None and _named_day(folded, said_at.astimezone(tz).date()) is None:
+        return gone  # "mấy hôm nay em nghỉ ốm": days gone by, over before he says so
     until = None
     for m in _UNTIL.finditer(folded + " "):
         until = m
@@ -182,10 +185,40 @@ def _until(tail: str, said_at: datetime, tz: ZoneInfo) -> datetime | None:
 
 
 # A day's absence, folded: "hôm nay", "chiều nay", "ca đêm nay"; "mai", "sáng mai"; "ngày kia".
-_TODAY = re.compile(r"\b(?:hom|bua|sang|trua|chieu|toi|dem) nay\b")
+# "mấy hôm nay" is the days gone by (_PAST_DAYS), not today.
+_TODAY = re.compile(r"\b(?<!may )(?:hom|bua|sang|trua|chieu|toi|dem) nay\b")
+# Days away already over, folded: "mấy hôm nay/trước/qua", "mấy ngày qua" (the three days
+# before today), "hôm qua" (yesterday), "hôm kia" (the day before), "tuần trước" (last week).
+_PAST_DAYS = re.compile(r"\bmay (?:hom|ngay|bua)\b(?! (?:toi|sau|nua)\b)")
+_YESTERDAY = re.compile(r"\b(?:hom|bua) qua\b")
+_DAY_BEFORE = re.compile(r"\b(?:hom|bua) kia\b")
+_LAST_WEEK = re.compile(r"\btuan (?:truoc|qua|roi)\b")
+PAST_DAYS = 3  # "mấy hôm": a few days; the digest needs a span, the answer shows it
 _TOMORROW = re.compile(r"\bmai\b")
 _AFTER_TOMORROW = re.compile(r"\bngay (?:kia|mot)\b")
 _NEXT_WEEK = re.compile(r"\btuan (?:sau|toi)\b")
+
+
+def past_span(folded: str, said_at: datetime, tz: ZoneInfo) -> Span | None:
+    """Days away said once they are over ("mấy hôm nay em nghỉ ốm", "tuần trước em nghỉ"):
+    from the first day's start to the last day's end, before today; None when none is said
+    or it is coming late ("hôm qua em đi trễ")."""
+    if LATE_RE.search(folded) and not AWAY_RE.search(folded):
+        return None
+    today = said_at.astimezone(tz).date()
+    if _LAST_WEEK.search(folded):
+        first = today - timedelta(days=today.weekday() + 7)
+        last = first + timedelta(days=6)
+    elif _PAST_DAYS.search(folded):
+        first, last = today - timedelta(days=PAST_DAYS), today - timedelta(days=1)
+    elif _DAY_BEFORE.search(folded):
+        first = last = today - timedelta(days=2)
+    elif _YESTERDAY.search(folded):
+        first = last = today - timedelta(days=1)
+    else:
+        return None
+    start = datetime.combine(first, time(0, 0), tzinfo=tz)
+    return start, datetime.combine(last, END_OF_DAY, tzinfo=tz), True
 
 
 def absence_day(text: str, said_at: datetime, tz: ZoneInfo) -> date | None:

@@ -62,6 +62,8 @@ MESSAGE_TYPE = {
     "not_ack": "chưa nhận",
     "check_in": "điểm danh",
     "absent": "vắng mặt",
+    "absent_withdrawn": "báo vắng đã hủy",
+    "leave_cancel": "hủy báo vắng",
     "question": "câu hỏi",
     "command": "lệnh",
     "chat": "trò chuyện",

@@ -260,6 +260,67 @@ async def mark_private_chat(session: AsyncSession, member: Member, chat_id: str)
         member.private_chat_id = chat_id  # written with the event's other changes
 
 
+# Where a member without a private chat is written to: his own enterprise's team group,
+# then any team group, a fire-safety cluster, the council group (docs/people.md).
+GROUP_ORDER = ("enterprise", "fire_safety", "council")
+
+
+def home_group(groups: Iterable[Group], enterprise: str | None = None) -> Group | None:
+    """The group that is most his own among `groups`: his enterprise's team first."""
+
+    def rank(g: Group) -> tuple[int, int, int]:
+        kind = GROUP_ORDER.index(g.kind) if g.kind in GROUP_ORDER else len(GROUP_ORDER)
+        theirs = not (
+            enterprise and g.enterprise and fold_name(g.enterprise) == fold_name(enterprise)
+        )
+        return (kind, int(theirs), g.id)
+
+    found = sorted((g for g in groups if g.kind != "private"), key=rank)
+    return found[0] if found else None
+
+
+async def groups_of(session: AsyncSession, member: Member) -> list[Group]:
+    """The groups the bot knows `member` is in (roster or seen there), private chats aside."""
+    rows = await session.execute(
+        select(Group)
+        .join(Membership, Membership.group_pk == Group.id)
+        .where(Membership.member_pk == member.id, Group.kind != "private")
+        .order_by(Group.id)
+    )
+    return list(rows.scalars())
+
+
+async def reaching(
+    session: AsyncSession, member: Member, given_in: str | None = None
+) -> tuple[str | None, Group | None]:
+    """Where a notice meant for `member` alone can reach him: his private chat; else his home
+    group (returned too, to tell the sender where it went); else `given_in` if that chat is a
+    group. (None, None) when the bot knows no way to him."""
+    if member.private_chat_id:
+        return member.private_chat_id, None
+    group = home_group(await groups_of(session, member), member.enterprise)
+    if group is not None:
+        return group.chat_id, group
+    if given_in:
+        kind = (
+            await session.execute(select(Group.kind).where(Group.chat_id == given_in))
+        ).scalar_one_or_none()
+        if kind is not None and kind != "private":
+            return given_in, None
+    return None, None
+
+
+async def is_in_group(session: AsyncSession, member: Member, chat_id: str) -> bool:
+    """Does the bot know `member` is in the group `chat_id`?"""
+    found = await session.execute(
+        select(Membership.id)
+        .join(Group, Group.id == Membership.group_pk)
+        .where(Membership.member_pk == member.id, Group.chat_id == chat_id)
+        .limit(1)
+    )
+    return found.first() is not None
+
+
 async def coordinators(
     session: AsyncSession, configured: tuple[str, ...], council_id: str | None = None
 ) -> tuple[list[Member], list[str]]:

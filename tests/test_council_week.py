@@ -146,16 +146,24 @@ async def test_a_council_week(week: Week) -> None:
     assert "anh Tuấn có mặt" in week.received("tuan2")[0]
     assert "đồng chí Hùng có mặt" in week.received("hung")[0]
 
-    # Em (Hansol, shift 07:00-19:00) checks in three times in one shift: recorded and
-    # answered once. 14:30 would start a new shift under the fixed hours, not at Hansol.
+    # Em (Hansol, shift 07:00-19:00) checks in three times in one shift: recorded once, and
+    # told the later times that it is (14:30 would start a new shift under the fixed hours,
+    # not at Hansol).
     await week.says("em", "có mặt ạ", at("Mon", "07:10"))
     await week.says("em", "co mat", at("Mon", "13:50"))
     await week.says("em", "Có mặtt", at("Mon", "14:30"))
-    assert week.received("em") == ["✅ Đã ghi nhận anh/chị Em có mặt lúc 07:10. Cảm ơn anh/chị!"]
+    again = "Bot đã ghi nhận anh/chị Em có mặt lúc 07:10 rồi. Cảm ơn anh/chị!"
+    assert week.received("em") == [
+        "✅ Đã ghi nhận anh/chị Em có mặt lúc 07:10. Cảm ơn anh/chị!",
+        again,
+        again,
+    ]
     # Inh starts the night shift at Điện Quang (fixed hours: 22-06), twice.
     await week.says("inh", "Đã vào ca 3", at("Mon", "22:05"))
     await week.says("inh", "vao ca roi", at("Mon", "23:40"))
-    assert week.received("inh")[-1].startswith("✅ Đã ghi nhận anh Inh vào ca lúc 22:05")
+    inh = week.received("inh")
+    assert inh[-2].startswith("✅ Đã ghi nhận anh Inh vào ca lúc 22:05")
+    assert inh[-1].startswith("Bot đã ghi nhận anh Inh vào ca lúc 22:05 rồi")
     assert week.received("inh") == []
 
     # 08:00 Quân sends a directive to both groups: the council is spoken to formally.

@@ -1137,7 +1137,7 @@ def test_shift_end_words_that_sign_nobody_off(text: str, kind: str) -> None:
 
 async def test_tuan_signing_off_is_recorded_as_his_shift_end(council: Bot) -> None:
     """Tuấn ends his shift at 22:05 in private: told it is recorded, a shift end is kept (not
-    an attendance nor a shift start), and saying it again is silent."""
+    an attendance nor a shift start), and saying it again is answered, not kept twice."""
     council.clock.set(council_chat.local(1, 22, 5))
     await council_chat.say(council, "t1", "hết ca rồi anh")
     assert council_chat.said(council, "t1")[-1] == (
@@ -1145,7 +1145,10 @@ async def test_tuan_signing_off_is_recorded_as_his_shift_end(council: Bot) -> No
     )
     council.clock.set(council_chat.local(1, 22, 9))
     await council_chat.say(council, "t1", "het ca r a")
-    assert len(council_chat.said(council, "t1")) == 2  # "có mặt" on Monday, then the end
+    assert council_chat.said(council, "t1")[1:] == [
+        "✅ Đã ghi nhận anh/chị Tuấn hết ca lúc 22:05. Cảm ơn anh/chị!",
+        "Bot đã ghi nhận anh/chị Tuấn hết ca lúc 22:05 rồi. Cảm ơn anh/chị!",
+    ]  # "có mặt" on Monday, then the end, then that it is already kept
     ends = await rows(council, CheckIn, CheckIn.kind == "shift_end")
     assert [r.note for r in ends] == ["hết ca rồi anh"]
 

@@ -8,14 +8,14 @@ from datetime import UTC, date, datetime, timedelta
 from functools import lru_cache
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import func, insert, select
+from sqlalchemy import func, insert, select, update
 
 from handlers.chat import chat_reply
 from handlers.config import shift_times
 from handlers.context import Context
-from handlers.deadlines import AWAY_RE, LATE_RE, absence_day, leave_span
+from handlers.deadlines import AWAY_RE, LATE_RE, Span, absence_day, leave_span
 from handlers.intents.basic import plain_message
-from handlers.registry import intent
+from handlers.registry import hook, intent
 from handlers.text import fold, lower, normalize_text
 from handlers.texts import engagement as texts
 from handlers.texts import honour as honour_texts
@@ -24,7 +24,7 @@ from models.honour import shift_at
 from models.people import address, title_of
 from models.prefetch import cast_table, checked_in_since, note_checkin
 from models.scoping import record_council
-from models.tables import CheckIn
+from models.tables import CheckIn, Message
 
 _INSERT_CHECKIN = insert(cast_table(CheckIn))
 SHIFT_WORDS = ("vao ca", "nhan ca", "len ca", "bat dau ca", "truc ca")
@@ -99,7 +99,7 @@ def names_patrol(text: str) -> bool:
 
 # Without configured `shifts` for the member's enterprise, shifts start at these local hours
 # (06-14, 14-22, 22-06): one attendance, one shift start and one shift end per member per shift
-# are recorded and answered; a repeat is silent (issue 15).
+# are recorded; a repeat is answered with the first one's time (docs/acks-and-budget.md).
 SHIFT_STARTS = (6, 14, 22)
 ONCE_PER_SHIFT = ("attendance", "shift", "shift_end")
 
@@ -189,6 +189,12 @@ def planned(ctx: Context) -> bool:
 
 @intent("check_in", "all_clear", "command:diemdanh")
 async def check_in(ctx: Context) -> None:
+    await checked_in(ctx)
+
+
+async def checked_in(ctx: Context, *, answered: bool = False) -> None:
+    """Record and answer a check-in; `answered`: the message got its answer already (an
+    acknowledgement that says "có mặt" too), so a repeat in the shift is not answered."""
     if planned(ctx):
         if ctx.parsed is not None and ctx.parsed.people and names_head_count(ctx.text):
             # "ca đêm nay có 4 người trực" at 10:40: tonight's strength, reported now
@@ -198,8 +204,29 @@ async def check_in(ctx: Context) -> None:
         return
     kind = checkin_kind(ctx)
     if kind in ONCE_PER_SHIFT and await already_checked_in(ctx, kind):
-        return  # "có mặt" twice in a shift: recorded and answered the first time
+        # "có mặt" twice in a shift: recorded the first time; this one is told so.
+        if not answered:
+            await _answer_again(ctx, kind)
+        return
     await _record(ctx, kind)
+
+
+async def _answer_again(ctx: Context, kind: str) -> None:
+    """ "Bot đã ghi nhận anh Tài có mặt lúc 07:02 rồi": the shift's first check-in's time."""
+    first = (
+        await ctx.session.execute(
+            select(func.min(CheckIn.at)).where(
+                CheckIn.member_pk == ctx.member.id,
+                CheckIn.kind == kind,
+                CheckIn.at >= current_shift_start(ctx),
+            )
+        )
+    ).scalar_one_or_none()
+    local = (first or ctx.event.sent_at).astimezone(ctx.tz)
+    text = texts.CHECKIN_AGAIN[kind].format(
+        name=address(ctx.member), time=f"{local:%H:%M}", you=title_of(ctx.member)
+    )
+    await chat_reply(ctx, text)
 
 
 async def _record(ctx: Context, kind: str) -> None:
@@ -258,6 +285,8 @@ def _away_answer(ctx: Context, name: str, you: str) -> str:
     then), a day's absence with its day ("báo vắng ngày mai (thứ Hai 07/12)"), else neither."""
     said_at = ctx.event.sent_at
     span = leave_span(ctx.text, said_at, ctx.tz)
+    if span is not None and span[1] <= said_at:
+        return _back_answer(ctx, span, name, you)
     day = absence_day(ctx.text, said_at, ctx.tz)
     if span is not None and span[2] and span[1] > said_at:
         start, end = (t.astimezone(ctx.tz).date() for t in span[:2])
@@ -270,3 +299,108 @@ def _away_answer(ctx: Context, name: str, you: str) -> str:
         return texts.ABSENT_OK.format(name=name, you=you)
     when = texts.absence_day_text(day, said_at.astimezone(ctx.tz).date())
     return texts.ABSENT_DAY_OK.format(name=name, day=when, you=you)
+
+
+# Folded: being unwell ("nghỉ ốm", "bị sốt", "nằm viện"): the answer wishes him well.
+UNWELL_RE = re.compile(r"\b(?:om|benh|sot|cam cum|nam vien|di vien|phau thuat|mo)\b")
+
+
+def _back_answer(ctx: Context, span: Span, name: str, you: str) -> str:
+    """Days away told once over ("em vẫn đây ạ, mấy hôm nay em nghỉ ốm"): he is here; the
+    days kept as away are said back, and a sick member is wished well."""
+    first, last = (t.astimezone(ctx.tz).date() for t in span[:2])
+    days = (
+        texts.BACK_ONE_DAY.format(day=f"{first:%d/%m}")
+        if first == last
+        else texts.BACK_DAYS.format(start=f"{first:%d/%m}", until=f"{last:%d/%m}")
+    )
+    unwell = UNWELL_RE.search(fold(lower(ctx.text))) is not None
+    wish = texts.BACK_WELL.format(you=you) if unwell else ""
+    return texts.BACK_OK.format(name=name, you=you, days=days, wish=wish)
+
+
+# Folded: a leave taken back. "hủy" / "rút lại" with leave words or in a few words ("hủy giúp
+# em" after "xin nghỉ mai"), or working after all ("mai em vẫn đi làm", "không nghỉ nữa").
+WITHDRAW_RE = re.compile(r"\b(?:huy|rut lai)\b")
+LEAVE_WORD_RE = re.compile(r"\b(?:nghi|vang|phep)\b")
+STILL_WORKING_RE = re.compile(
+    r"\bvan (?:di lam|den|lam|truc|vao ca|co mat)\b|\bdi lam binh thuong\b"
+    r"|\bkhong (?:xin )?nghi nua\b"
+)
+# "xin nghỉ mai, hủy ca trực giúp em" asks for a leave; "không xin nghỉ nữa" does not.
+ASKS_LEAVE_RE = re.compile(r"(?<!khong )\bxin (?:phep )?nghi\b(?! nua)")
+OTHER_CODE_RE = re.compile(r"\b(?:cv|sv|tb|yc)\s*-?\s*\d")
+WITHDRAW_WORDS = 14  # longer is something else said, not a leave taken back
+WITHDRAWN = "absent_withdrawn"  # Message.type of a leave taken back: no longer read as leave
+WITHDRAWING = "leave_cancel"  # Message.type of the words that took it back
+
+
+@hook(9)
+async def leave_taken_back(ctx: Context) -> bool:
+    """ "à không, mai em vẫn đi làm, hủy giúp em", "huy nghi mai": the sender's newest leave
+    still to come or under way is withdrawn and he is told which; with none, nothing."""
+    if ctx.parsed is not None and ctx.parsed.command is not None:
+        return False
+    folded = fold(lower(ctx.text))
+    if len(folded.split()) > WITHDRAW_WORDS or OTHER_CODE_RE.search(folded):
+        return False
+    still = STILL_WORKING_RE.search(folded) is not None
+    withdraw = WITHDRAW_RE.search(folded) is not None and (
+        still or LEAVE_WORD_RE.search(folded) is not None or _only_taking_back(folded)
+    )
+    if not (withdraw or still) or ASKS_LEAVE_RE.search(folded):
+        return False  # cheap first: most messages take nothing back
+    leave = await _leave_ahead(ctx)
+    if leave is None:
+        return False
+    row_id, span, said_text, said_at = leave
+    await ctx.session.execute(update(Message).where(Message.id == row_id).values(type=WITHDRAWN))
+    if ctx.message is not None:
+        ctx.message.type = WITHDRAWING  # "huy nghi mai" is no leave for tomorrow itself
+    first, last = (t.astimezone(ctx.tz).date() for t in span[:2])
+    day = absence_day(said_text, said_at, ctx.tz)
+    if day is not None and first == last:
+        today = ctx.event.sent_at.astimezone(ctx.tz).date()
+        what = texts.LEAVE_WITHDRAWN_DAY.format(day=texts.absence_day_text(day, today))
+    else:
+        what = texts.LEAVE_WITHDRAWN_SPAN.format(start=f"{first:%d/%m}", until=f"{last:%d/%m}")
+    name, you = address(ctx.member), title_of(ctx.member)
+    await chat_reply(ctx, texts.LEAVE_WITHDRAWN.format(what=what, name=name, you=you))
+    return True
+
+
+# Folded words that leave "hủy giúp em" about nothing else: right after a leave, it is that.
+TAKE_BACK_WORDS = frozenset(
+    {"huy", "rut", "lai", "giup", "dum", "ho", "em", "e", "anh", "chi", "nhe", "nha", "a"}
+    | {"oi", "thoi", "khong", "di", "luon", "cho", "voi"}
+)
+
+
+def _only_taking_back(folded: str) -> bool:
+    """ "à không, hủy giúp em": nothing but taking back; "hủy báo cháy, em nhầm" is not."""
+    return all(w in TAKE_BACK_WORDS for w in re.findall(r"\w+", folded))
+
+
+async def _leave_ahead(ctx: Context) -> tuple[int, Span, str, datetime] | None:
+    """The sender's newest leave not over yet: (its message, its span, its words, when)."""
+    rows = await ctx.session.execute(
+        select(Message.id, Message.text, Message.sent_at)
+        .where(
+            Message.member_pk == ctx.member.id,
+            Message.type == "absent",
+            Message.sent_at <= ctx.event.sent_at,
+            Message.sent_at >= ctx.event.sent_at - timedelta(days=LEAVE_LOOKBACK_DAYS),
+        )
+        .order_by(Message.sent_at.desc(), Message.id.desc())
+        .limit(10)
+    )
+    for row_id, text, sent_at in rows:
+        if ctx.message is not None and row_id == ctx.message.id:
+            continue  # "huy nghi mai" read as a leave itself
+        span = leave_span(text or "", sent_at, ctx.tz)
+        if span is not None and span[1] > ctx.event.sent_at:
+            return row_id, span, text or "", sent_at
+    return None
+
+
+LEAVE_LOOKBACK_DAYS = 60  # a leave asked for further ahead than this is rare

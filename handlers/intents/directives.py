@@ -13,7 +13,7 @@ from handlers.chat import chat_reply
 from handlers.codes import directive_code
 from handlers.context import Context
 from handlers.councils import own
-from handlers.intents.checkins import NOW_MINUTES, check_in, scheduled
+from handlers.intents.checkins import NOW_MINUTES, check_in, checked_in, scheduled
 from handlers.intents.incidents.alerts import is_held
 from handlers.intents.incidents.status import may_manage
 from handlers.intents.incidents.understanding import SV_RE, TAKE_OVER, folded_words, has_phrase
@@ -313,7 +313,7 @@ async def ack_message(ctx: Context) -> None:
         return
     await record_ack(ctx, directive)
     if here is not None:
-        await check_in(here)
+        await checked_in(here, answered=True)  # a repeat needs no word: the ack was answered
     await ask_too(ctx)
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -28,7 +29,9 @@ from models.people import (
     address_full,
     capitalized,
     fold_name,
+    is_in_group,
     members_by_mention,
+    reaching,
     title_of,
 )
 from models.questions import TASK_DONE, asked_since
@@ -229,13 +232,16 @@ async def create_tasks(
         tasks.append(task)
     await ctx.session.flush()
     due_part = texts.TASK_DUE.format(due=_fmt(ctx, due)) if due else ""
-    held = _held_for_morning(ctx, assignees)
+    routes = [await _task_route(ctx, m) for m in assignees]
+    held = _held_for_morning(ctx, routes)
+    where = "".join(_route_line(ctx, m, r) for m, r in zip(assignees, routes, strict=True))
     if len(tasks) == 1:
         # In a group this reply is what the assignee quotes to accept or finish.
         await ctx.reply(
             texts.TASK_CREATED.format(
                 code=code(tasks[0].id), name=address_full(assignees[0]), text=body, due=due_part
             )
+            + where
             + held,
             ref_type="task",
             ref_id=tasks[0].id,
@@ -247,39 +253,70 @@ async def create_tasks(
         )
         await ctx.reply(
             task_texts.TASK_CREATED_MANY.format(n=len(tasks), who=who, text=body, due=due_part)
+            + where
             + held,
             ref_type="task",
             ref_id=tasks[0].id,
         )
-    for assignee, task in zip(assignees, tasks, strict=True):
+    for assignee, task, route in zip(assignees, tasks, routes, strict=True):
+        if route.chat is None:
+            continue
         you = title_of(assignee)
+        # In a group he is named: "Anh Nam được giao việc ...", not a bare "Anh".
+        opening = capitalized(address(assignee)) if route.group else capitalized(you)
         notice = task_texts.TASK_ASSIGNED.format(
-            code=code(task.id), text=body, due=due_part, you=you, You=capitalized(you)
+            code=code(task.id), text=body, due=due_part, you=you, You=opening
         )
-        target = _task_notice_chat(ctx, assignee)
-        if target:
-            await ctx.say(
-                target,
-                notice,
-                kind="task",
-                key=notice_key(task.id),
-                member_pk=assignee.id,
-                ref_type="task",
-                ref_id=task.id,
-            )
+        await ctx.say(
+            route.chat,
+            notice,
+            kind="task",
+            key=notice_key(task.id),
+            member_pk=assignee.id,
+            ref_type="task",
+            ref_id=task.id,
+        )
     return tasks
 
 
-def _task_notice_chat(ctx: Context, assignee: Member) -> str | None:
-    """Where the assignee is told of a task given here; None when this reply tells him."""
-    target = assignee.private_chat_id or (None if ctx.is_private else ctx.event.chat_id)
-    return target if target and target != ctx.event.chat_id else None
+@dataclass(frozen=True)
+class _Route:
+    """Where the assignee is told of a task: `chat` None when the reply here tells him (or
+    when nothing can, `reached` False); `group` the group's name when it is not his private
+    chat."""
+
+    chat: str | None
+    group: str | None = None
+    reached: bool = True
 
 
-def _held_for_morning(ctx: Context, assignees: list[Member]) -> str:
+async def _task_route(ctx: Context, assignee: Member) -> _Route:
+    """His private chat; the group it is given in if he is there; else his home group (his
+    enterprise's team first); else the group it is given in (the reply); else nowhere."""
+    if assignee.private_chat_id:
+        private = assignee.private_chat_id
+        return _Route(None if private == ctx.event.chat_id else private)
+    if not ctx.is_private and await is_in_group(ctx.session, assignee, ctx.event.chat_id):
+        return _Route(None)
+    chat, group = await reaching(ctx.session, assignee)
+    if chat is not None and group is not None and chat != ctx.event.chat_id:
+        return _Route(chat, group.name or group.chat_id)
+    return _Route(None, reached=not ctx.is_private)
+
+
+def _route_line(ctx: Context, assignee: Member, route: _Route) -> str:
+    """What the giver is told of a notice that cannot go privately."""
+    if route.group:
+        return task_texts.TASK_SENT_TO_GROUP.format(group=route.group, name=address(assignee))
+    if not route.reached:
+        return task_texts.TASK_UNREACHED.format(name=address(assignee), you=title_of(ctx.member))
+    return ""
+
+
+def _held_for_morning(ctx: Context, routes: list[_Route]) -> str:
     """A line for the coordinator when the task's message to an assignee waits for the
     morning (quiet hours, a holiday): he can phone if it cannot wait. Else nothing."""
-    if polite_time(ctx.settings, ctx.now) or not any(_task_notice_chat(ctx, m) for m in assignees):
+    if polite_time(ctx.settings, ctx.now) or not any(r.chat for r in routes):
         return ""
     at = next_polite_time(ctx.settings, ctx.now).astimezone(ctx.tz)
     return task_texts.TASK_HELD_FOR_MORNING.format(at=f"{at:%H:%M %d/%m}", you=title_of(ctx.member))
@@ -688,8 +725,8 @@ async def cancel_task(ctx: Context, task_id: int) -> None:
     name = address_full(assignee) if assignee else "?"
     done = task_texts.TASK_CANCEL_DONE.format(code=code(task_id), name=name)
     await ctx.reply(done + (task_texts.TASK_CANCEL_UNSENT if never_told else ""))
-    target = (assignee.private_chat_id if assignee else None) or task.chat_id
-    if target != ctx.event.chat_id and not never_told:
+    target = (await reaching(ctx.session, assignee, task.chat_id))[0] if assignee else None
+    if target is not None and target != ctx.event.chat_id and not never_told:
         await ctx.say(
             target,
             task_texts.TASK_CANCEL_NOTICE.format(

@@ -24,7 +24,15 @@ from models.digest import expected_member
 from models.engagement import ackers, directive_targets, expected_ackers
 from models.leave import Leave
 from models.outbox import enqueue, enqueue_many, insert_for, sent_this_month
-from models.people import address, address_full, capitalized, coordinators, title_of
+from models.people import (
+    address,
+    address_full,
+    capitalized,
+    coordinators,
+    home_group,
+    reaching,
+    title_of,
+)
 from models.scoping import members_here, record_council
 from models.tables import Directive, Group, Member, Membership, Message, Nudge, Outbox, Task
 
@@ -286,7 +294,8 @@ def _channel(
 ) -> tuple[str, str | None]:
     if spec.channel == "coordinator":
         return "coordinator", None
-    group_chat = _home_group(groups)
+    home = home_group(groups, member.enterprise)
+    group_chat = home.chat_id if home is not None else None
     if spec.channel == "group" or (
         spec.channel == "private_or_group"
         and (not member.private_chat_id or (low_budget and group_chat))
@@ -294,15 +303,6 @@ def _channel(
         # Low budget: one batched group message costs one send for many members.
         return "group", group_chat
     return "private", member.private_chat_id
-
-
-def _home_group(groups: list[Group]) -> str | None:
-    """The member's own enterprise group if any, else the council group."""
-    for kind in ("enterprise", "fire_safety", "council"):
-        for g in groups:
-            if g.kind == kind:
-                return g.chat_id
-    return None
 
 
 async def _send_nudges(
@@ -641,7 +641,9 @@ async def task_reminders(sessions: Sessions, settings: Settings, clock: Clock) -
                     due=_fmt(settings, task.due_at),
                     Name=capitalized(address(member)),
                 )
-                chat = member.private_chat_id or task.chat_id
+                chat = (await reaching(session, member, task.chat_id))[0]
+                if chat is None:
+                    continue  # nowhere to remind him: the giver was told so when it was given
                 queued += await _task_note(
                     session, settings, now, task, chat, note, f"task-remind:{task.id}", member.id
                 )
@@ -703,12 +705,18 @@ async def _chase_overdue(
     first, again, assigner_key, leave_key = _overdue_keys(task.id)
     assert task.due_at is not None
     due = _fmt(settings, task.due_at)
-    chat = member.private_chat_id or task.chat_id
+    # His private chat, else a group he is in: never the giver's private chat.
+    chat = (await reaching(session, member, task.chat_id))[0]
     named = capitalized(address(member))
     if on_leave is not None:
         if leave_key in told or not polite_time(settings, now):
             return 0
         return await _tell_assigner(session, settings, now, task, member, on_leave)
+    if chat is None:
+        # Nothing reaches him: the giver hears at once, once (he knew it when he gave it).
+        if assigner_key in told or not polite_time(settings, now):
+            return 0
+        return await _tell_assigner(session, settings, now, task, member, None, unreached=True)
     if first not in told:
         note = texts.TASK_OVERDUE_MEMBER.format(
             code=task_code(task.id), due=due, text=task.text, Name=named
@@ -747,6 +755,8 @@ async def _tell_assigner(
     task: Task,
     member: Member,
     on_leave: Leave | None,
+    *,
+    unreached: bool = False,
 ) -> int:
     """The assigner hears, privately and by name, that the task is still not done. Never in a
     group: naming someone behind in public is not the council's way."""
@@ -761,7 +771,10 @@ async def _tell_assigner(
         "text": task.text,
         "you": title_of(assigner),
     }
-    if on_leave is None:
+    if unreached:
+        note = texts.TASK_OVERDUE_ASSIGNER_UNREACHED.format(name=address(member), **words)
+        key = _overdue_keys(task.id)[2]
+    elif on_leave is None:
         note = texts.TASK_OVERDUE_ASSIGNER.format(name=address(member), **words)
         key = _overdue_keys(task.id)[2]
     else:

@@ -24,6 +24,24 @@ CHECKIN_OK = {
     # as a patrol, but not called one (docs/parser.md).
     "clear": "✅ Đã ghi nhận {name} báo lúc {time}: bình thường. Cảm ơn {you}!",
 }
+# A second check-in of the same kind in the same shift: not recorded again, but answered
+# (a member who wrote to the bot must not be left wondering); {time}: the first one's.
+CHECKIN_AGAIN = {
+    "attendance": "Bot đã ghi nhận {name} có mặt lúc {time} rồi. Cảm ơn {you}!",
+    "shift": "Bot đã ghi nhận {name} vào ca lúc {time} rồi. Chúc ca trực an toàn!",
+    "shift_end": "Bot đã ghi nhận {name} hết ca lúc {time} rồi. Cảm ơn {you}!",
+}
+# Days away told once over ("mấy hôm nay em nghỉ ốm"): {days} BACK_DAYS or BACK_ONE_DAY,
+# {wish} BACK_WELL when he was unwell, else "".
+BACK_OK = "Cảm ơn {name} đã báo, bot ghi nhận {you} nghỉ {days}.{wish}"
+BACK_DAYS = "từ {start} đến {until}"
+BACK_ONE_DAY = "ngày {day}"
+BACK_WELL = " Chúc {you} mau khỏe!"
+# A leave taken back ("mai em vẫn đi làm, hủy giúp em"); {what}: "báo vắng ngày mai (thứ Ba
+# 15/12)" or "lịch nghỉ từ 16/12 đến 18/12".
+LEAVE_WITHDRAWN = "Đã hủy {what} của {name}. Cảm ơn {you} đã báo lại!"
+LEAVE_WITHDRAWN_DAY = "báo vắng {day}"
+LEAVE_WITHDRAWN_SPAN = "lịch nghỉ từ {start} đến {until}"
 ABSENT_OK = "Đã ghi nhận {name} báo vắng. Cảm ơn {you} đã báo trước."
 # A day's absence with its day named ("mai e xin nghỉ 1 hôm"): the day read, said back.
 ABSENT_DAY_OK = "Đã ghi nhận {name} báo vắng {day}. Cảm ơn {you} đã báo trước."
@@ -175,6 +193,11 @@ TASK_OVERDUE_THEN = " Nếu việc vẫn chưa xong, ngày làm việc tới bot
 TASK_OVERDUE_ASSIGNER = (
     "⚠️ Việc {code} giao cho {who} đã quá hạn từ {due}: {text}. Bot đã nhắc {name} nhưng chưa"
     " thấy báo xong; {you} liên hệ trực tiếp giúp nhé."
+)
+# When the bot has no way to the assignee (no private chat, no group it knows him in).
+TASK_OVERDUE_ASSIGNER_UNREACHED = (
+    "⚠️ Việc {code} giao cho {who} đã quá hạn từ {due}: {text}. Bot không nhắn được cho {name}"
+    " nên chưa nhắc; {you} liên hệ trực tiếp giúp nhé."
 )
 TASK_OVERDUE_ASSIGNER_LEAVE = (
     "⚠️ Việc {code} giao cho {who} đã quá hạn từ {due}: {text}. {Name} {away} nên bot không"

@@ -14,6 +14,13 @@ TASK_HELD_FOR_MORNING = (
     "\n🌙 Đang ngoài giờ nên bot sẽ gửi việc lúc {at}. Nếu gấp, {you} gọi điện trực tiếp "
     "cho người nhận nhé."
 )
+# Added to "Đã giao việc ..." for each assignee the bot has no private chat with: where the
+# task went ({group}), or that it reached nobody; {name}: "anh Nam", {you} the giver's title.
+TASK_SENT_TO_GROUP = "\n📣 Bot gửi việc vào nhóm {group} vì {name} chưa nhắn riêng cho bot."
+TASK_UNREACHED = (
+    "\n⚠️ Bot không báo được việc này cho {name} (chưa nhắn riêng cho bot, không ở nhóm nào"
+    " bot biết); {you} báo trực tiếp giúp nhé."
+)
 TASK_CREATED_MANY = "📝 Đã giao việc cho {n} người: {who}. Nội dung: {text}{due}."
 TASK_CREATED_ONE = "{name} ({code})"
 TASK_PICK_NEXT = (
