@@ -6,7 +6,7 @@ from datetime import datetime
 from typing import Any
 
 from models.roster import import_roster_csv
-from tests.conftest import Bot
+from tests.conftest import Bot, text_event
 
 COUNCIL, MAY, HANSOL, DQ = "gcouncil", "gmayviet", "ghansol", "gdienquang"
 
@@ -46,3 +46,24 @@ async def import_roster(bot: Bot, at: datetime) -> None:
     async with bot.sessions() as session, session.begin():
         result = await import_roster_csv(session, ROSTER, at)
     assert result.errors == [] and result.created == 10
+
+
+async def say(bot: Bot, member: str, text: str, *, chat: str | None = None) -> None:
+    """`member` writes `text`: privately, or in group `chat` to @Bot ANTT; handled and sent."""
+    if chat is not None:
+        text = f"@Bot ANTT {text}"
+    body = text_event(
+        text,
+        sender=member,
+        name=NAMES[member],
+        chat=chat,
+        group=chat is not None,
+        at=bot.clock.now(),
+    )
+    assert (await bot.deliver(body))[0] == 200
+    await bot.drain()
+
+
+def said(bot: Bot, chat: str) -> list[str]:
+    """What the bot has sent to `chat` (a member id for a private chat), oldest first."""
+    return [line.text for line in bot.store.bot_lines(chat)]

@@ -15,8 +15,8 @@ from handlers.clock import FixedClock
 from handlers.config import ConfigError, load_settings
 from models.roster import import_roster_csv
 from models.tables import Incident, Member, Outbox
-from tests.conftest import Bot, text_event
-from tests.engagement_helpers import GROUPS, NAMES, import_roster
+from tests.conftest import Bot
+from tests.engagement_helpers import GROUPS, NAMES, import_roster, said, say
 
 VN = ZoneInfo("Asia/Ho_Chi_Minh")
 QUAN, BINH, CUONG, DUNG = "u1", "u2", "u3", "u4"  # Quân coordinates the council
@@ -34,25 +34,6 @@ async def council(make_bot: Any, make_settings: Any, db_url: str) -> Bot:
     bot: Bot = await make_bot(make_settings(db=db_url, groups=GROUPS), clock=FixedClock(MON))
     await import_roster(bot, MON)
     return bot
-
-
-async def say(bot: Bot, member: str, text: str, *, chat: str | None = None) -> None:
-    if chat is not None:
-        text = f"@Bot ANTT {text}"
-    body = text_event(
-        text,
-        sender=member,
-        name=NAMES[member],
-        chat=chat,
-        group=chat is not None,
-        at=bot.clock.now(),
-    )
-    assert (await bot.deliver(body))[0] == 200
-    await bot.drain()
-
-
-def said(bot: Bot, chat: str) -> list[str]:
-    return [line.text for line in bot.store.bot_lines(chat)]
 
 
 async def run(bot: Bot, job: str, when: datetime) -> int:

@@ -17,8 +17,8 @@ from sqlalchemy import func, select
 from handlers.clock import FixedClock
 from handlers.config import ConfigError, load_settings
 from models.tables import Incident, MemberRequest
-from tests.conftest import Bot, text_event
-from tests.engagement_helpers import GROUPS, MAY, NAMES, import_roster
+from tests.conftest import Bot
+from tests.engagement_helpers import GROUPS, MAY, import_roster, said, say
 
 VN = ZoneInfo("Asia/Ho_Chi_Minh")
 QUAN, CUONG = "u1", "u3"
@@ -34,25 +34,6 @@ async def council(make_bot: Any, make_settings: Any, db_url: str) -> Bot:
     bot: Bot = await make_bot(settings, clock=FixedClock(NIGHT))
     await import_roster(bot, datetime(2026, 12, 7, 7, tzinfo=VN))
     return bot
-
-
-async def say(bot: Bot, member: str, text: str, *, chat: str | None = None) -> None:
-    if chat is not None:
-        text = f"@Bot ANTT {text}"
-    body = text_event(
-        text,
-        sender=member,
-        name=NAMES[member],
-        chat=chat,
-        group=chat is not None,
-        at=bot.clock.now(),
-    )
-    assert (await bot.deliver(body))[0] == 200
-    await bot.drain()
-
-
-def said(bot: Bot, chat: str) -> list[str]:
-    return [line.text for line in bot.store.bot_lines(chat)]
 
 
 async def count(bot: Bot, model: Any) -> int:

@@ -16,8 +16,8 @@ from sqlalchemy import func, select
 
 from handlers.clock import FixedClock
 from models.tables import CheckIn
-from tests.conftest import Bot, text_event
-from tests.engagement_helpers import GROUPS, MAY, NAMES, import_roster
+from tests.conftest import Bot
+from tests.engagement_helpers import GROUPS, MAY, import_roster, said, say
 
 VN = ZoneInfo("Asia/Ho_Chi_Minh")
 QUAN, BINH, CUONG = "u1", "u2", "u3"
@@ -32,25 +32,6 @@ async def council(make_bot: Any, make_settings: Any, db_url: str) -> Bot:
     bot: Bot = await make_bot(make_settings(db=db_url, groups=GROUPS), clock=FixedClock(at(7, 7)))
     await import_roster(bot, at(7, 7))
     return bot
-
-
-async def say(bot: Bot, member: str, text: str, *, chat: str | None = None) -> None:
-    if chat is not None:
-        text = f"@Bot ANTT {text}"
-    body = text_event(
-        text,
-        sender=member,
-        name=NAMES[member],
-        chat=chat,
-        group=chat is not None,
-        at=bot.clock.now(),
-    )
-    assert (await bot.deliver(body))[0] == 200
-    await bot.drain()
-
-
-def said(bot: Bot, chat: str) -> list[str]:
-    return [line.text for line in bot.store.bot_lines(chat)]
 
 
 async def cuongs_week(bot: Bot) -> None:
