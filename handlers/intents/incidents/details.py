@@ -11,7 +11,13 @@ from dataclasses import dataclass, replace
 from datetime import timedelta
 
 from handlers.context import Context
-from handlers.intents.incidents.alerts import is_held, raise_alert, reach_of, tell_alerted
+from handlers.intents.incidents.alerts import (
+    is_held,
+    raise_alert,
+    reach_of,
+    tell_alerted,
+    tell_handler,
+)
 from handlers.intents.incidents.status import asks, clipped, on_rounds, says_false_alarm
 from handlers.intents.incidents.understanding import (
     URGENT_REASONS,
@@ -43,7 +49,6 @@ from models.incidents import (
     open_reports_since,
 )
 from models.incidents import split_key as place_key_parts
-from models.outbox import enqueue
 from models.tables import Incident, Member, Report
 
 # A reporter sending details every few minutes keeps the window open: it closes DETAIL_MINUTES
@@ -408,32 +413,10 @@ async def _tell_outcome(
         text += " " + texts.ESCALATION_STOPPED.format(code=texts.incident_code(incident.id))
     what = f"outcome-{ctx.message.id if ctx.message else ctx.event.event_key}"
     told = await tell_alerted(ctx.session, ctx.now, incident, what, text, {ctx.event.chat_id})
-    told += await _tell_handler(ctx, incident, what, text, {ctx.event.chat_id, *told})
-    return await passed_on_to(ctx, told)
-
-
-async def _tell_handler(
-    ctx: Context, incident: Incident, what: str, text: str, skip: set[str]
-) -> list[str]:
-    """The one who took the incident, in private, when no alert reached him there (one never
-    alerted, taken with /nhan): he handles it, so he hears its news. The chat queued for."""
-    if incident.handler_pk is None or incident.handler_pk == ctx.member.id:
-        return []
-    handler = await ctx.session.get(Member, incident.handler_pk)
-    chat = handler.private_chat_id if handler is not None else None
-    if not chat or chat in skip:
-        return []
-    await enqueue(
-        ctx.session,
-        chat_id=chat,
-        text=text,
-        kind="reply",
-        now=ctx.now,
-        key=f"incident-{what}:{incident.id}:{chat}",
-        ref_type="incident",
-        ref_id=incident.id,
+    told += await tell_handler(
+        ctx.session, ctx.now, incident, ctx.member.id, what, text, {ctx.event.chat_id, *told}
     )
-    return [chat]
+    return await passed_on_to(ctx, told)
 
 
 async def detail_added(ctx: Context, report: Report, incident: Incident) -> str:
