@@ -169,3 +169,76 @@ async def test_found_says_nothing_of_a_fire(bot: Bot) -> None:
     await say(bot, "u2", MENTION + "có mùi khét ở kho thành phẩm", group=MAY)
     await say(bot, "u2", MENTION + "tìm thấy rồi", group=MAY)
     assert (await incident(bot, 1)).status == "reported"
+
+
+# ------------------------------------------------------------ a code named in free text
+
+STRIKE = "công nhân xưởng 2 ngừng việc tập trung trước cổng, khoảng 150 người"
+
+
+async def two_open(bot: Bot) -> None:
+    """SV1: a stoppage at May Việt (anh Nam); SV2: a theft at Hansol (chị Mai), which anh Quân
+    is handling."""
+    await say(bot, "u2", MENTION + STRIKE, group=MAY)
+    await say(bot, "u3", MENTION + "có trộm ở kho 5", group=HANSOL)
+    await say(bot, "u1", "/xuly SV2")
+    bot.clock.advance(timedelta(minutes=30))
+
+
+@pytest.mark.parametrize(
+    ("words", "note"),
+    [
+        (
+            "đóng SV1, công nhân đã vào làm lại bình thường",
+            "công nhân đã vào làm lại bình thường",
+        ),
+        (
+            "dong SV1, cong nhan da vao lam lai binh thuong",
+            "cong nhan da vao lam lai binh thuong",
+        ),
+    ],
+)
+async def test_closing_the_incident_he_names_not_the_one_he_handles(
+    bot: Bot, words: str, note: str
+) -> None:
+    await two_open(bot)
+    await say(bot, "u1", words)
+    assert said(bot, "u1")[-1] == "Đã đóng sự việc SV1: xử lý xong. Cảm ơn anh!"
+    # Anh Nam's group reads how it ended, as after "/xong SV1 <note>".
+    assert said(bot, MAY)[-1] == (
+        f'Sự việc SV1 (đình công/ngừng việc) anh báo đã được xử lý xong: "{note}". Cảm ơn anh!'
+    )
+    strike, theft = await incident(bot, 1), await incident(bot, 2)
+    assert strike.status == "resolved" and strike.next_escalation_at is None
+    assert (await steps(bot, 1))[-1] == ("resolved", note)
+    assert theft.status == "handling" and await steps(bot, 2) == [("handling", "")]
+
+
+@pytest.mark.parametrize("words", ["SV1 xong rồi", "sv1 da xu ly xong", "kết thúc SV1"])
+async def test_short_words_closing_a_named_incident(bot: Bot, words: str) -> None:
+    await two_open(bot)
+    await say(bot, "u1", words)
+    assert said(bot, "u1")[-1] == "Đã đóng sự việc SV1: xử lý xong. Cảm ơn anh!"
+    assert said(bot, MAY)[-1] == (
+        "Sự việc SV1 (đình công/ngừng việc) anh báo đã được xử lý xong. Cảm ơn anh!"
+    )
+    assert (await incident(bot, 1)).status == "resolved"
+    assert (await incident(bot, 2)).status == "handling"
+
+
+async def test_other_words_naming_an_incident_join_it(bot: Bot) -> None:
+    await two_open(bot)
+    await say(bot, "u1", "SV1: công an KCN đã tới làm việc với đại diện công nhân")
+    assert said(bot, "u1")[-1] == (
+        'Đã bổ sung vào sự việc SV1: "SV1: công an KCN đã tới làm việc với đại diện công '
+        'nhân". Cảm ơn anh!'
+    )
+    assert (await steps(bot, 1))[-1][0] == "update"
+    assert await steps(bot, 2) == [("handling", "")]
+    assert (await incident(bot, 1)).status == "reported"
+
+
+async def test_a_member_naming_a_code_closes_nothing(bot: Bot) -> None:
+    await two_open(bot)
+    await say(bot, "u3", MENTION + "SV1 xong rồi", group=HANSOL)
+    assert (await incident(bot, 1)).status == "reported"

@@ -175,7 +175,7 @@ def says_found(text: str) -> bool:
 # Words that only say it is done ("đã xử lý xong rồi nhé"): no note worth passing on.
 CLOSING_WORDS = frozenset(
     w for phrase in dict(REPLY_ACTIONS)["resolved"] for w in phrase.split()
-) | {"roi", "nhe", "nha", "a", "ha", "sv"}
+) | {"roi", "nhe", "nha", "a", "ha", "sv", "dong", "ket", "thuc"}
 
 
 def _to_reporters(status: str, note: str) -> str:
@@ -291,6 +291,46 @@ async def private_take_over(ctx: Context) -> bool:
         incident = waiting[0]
     await ctx.reply(await set_status(ctx, incident, "acknowledged", ctx.text))
     return True
+
+
+# Closing an incident by its code in free text, folded: "đóng SV1", "kết thúc SV1" ("SV1 xong
+# rồi", "sv1 da xu ly xong" say "xong": `reply_action`).
+CLOSE_NAMED_RE = re.compile(r"\b(?:dong|ket thuc)\s+(?:su viec\s+)?sv\s*-?\s*\d+\b")
+# "đóng SV1, công nhân đã vào làm lại": the words after the closing part are the note.
+NOTE_AFTER_RE = re.compile(r"^([^,.;:!\n]{1,40})[,.;:!\n]+\s*(.+)$", re.DOTALL)
+MOST_WORDS_CLOSING_PART = 5
+
+
+@hook(22)
+async def named_close(ctx: Context) -> bool:
+    """ "đóng SV1, công nhân đã vào làm lại bình thường", "SV1 xong rồi", "kết thúc SV1" from a
+    coordinator or SV1's handler: closes SV1 as `/xong SV1 <note>` does, whatever incident he
+    is handling (his progress on that one comes later, hook 23)."""
+    text = ctx.text
+    if text.lstrip().startswith(("/", "#")) or asks(ctx) or says_false_alarm(text):
+        return False
+    codes = {int(n) for n in SV_RE.findall(text)}
+    if len(codes) != 1:
+        return False
+    words = folded_words(text)
+    done = has_phrase(words, "xong") and reply_action(text) == "resolved"
+    if not (done or CLOSE_NAMED_RE.search(words)):
+        return False
+    incident = await get_incident(ctx.session, codes.pop(), lock=True)
+    if incident is None or not may_manage(ctx.settings, ctx.member, incident):
+        return False
+    await ctx.reply(await set_status(ctx, incident, "resolved", closing_note(text)))
+    return True
+
+
+def closing_note(text: str) -> str:
+    """What a close in free text says beyond closing: the words after "đóng SV1," (as the
+    note of `/xong SV1 <note>`); the whole text when nothing follows."""
+    m = NOTE_AFTER_RE.match(text.strip())
+    head = m.group(1) if m is not None else ""
+    if m is not None and SV_RE.search(head) and len(head.split()) <= MOST_WORDS_CLOSING_PART:
+        return m.group(2).strip()
+    return text.strip()
 
 
 SAYS_MISTAKEN = ("bao nham", "nham roi")  # a false alarm
