@@ -242,3 +242,42 @@ async def test_a_member_naming_a_code_closes_nothing(bot: Bot) -> None:
     await two_open(bot)
     await say(bot, "u3", MENTION + "SV1 xong rồi", group=HANSOL)
     assert (await incident(bot, 1)).status == "reported"
+
+
+# ------------------------------------------------------ a quoted reply to the bot's receipt
+
+SMALL_FIRE = "Cháy nhỏ ở máy ép nhựa xưởng 3, đã dập bằng bình CO2, không ai bị thương"
+
+
+@pytest.mark.parametrize(
+    ("minutes", "words"),
+    [
+        (3, "có ảnh đây ạ, thiệt hại nhẹ 1 động cơ"),
+        (3, "co anh day a, thiet hai nhe 1 dong co"),
+        (50, "có ảnh đây ạ, thiệt hại nhẹ 1 động cơ"),  # past the details window
+    ],
+)
+async def test_a_reply_quoting_the_receipt_joins_its_incident(
+    bot: Bot, minutes: int, words: str
+) -> None:
+    await say(bot, "u3", MENTION + SMALL_FIRE, group=HANSOL)
+    receipt = next(x for x in bot.store.bot_lines(HANSOL) if "báo cáo số 1" in x.text)
+    assert "(sự việc SV1)" in receipt.text
+    assert said(bot, "u1")[-1].startswith("🚨 KHẨN: cháy/nổ tại xưởng 3 (SV1)")
+
+    bot.clock.advance(timedelta(minutes=minutes))
+    await say(bot, "u3", words, group=HANSOL, quote=receipt.message_id)
+    assert said(bot, HANSOL)[-1] == (
+        f'Đã bổ sung vào sự việc SV1: "{words}". Cảm ơn chị! Bot đã báo thêm cho anh Quân.'
+    )
+    assert said(bot, "u1")[-1] == f'Sự việc SV1 (cháy/nổ tại xưởng 3): chị Mai báo thêm "{words}".'
+    assert await steps(bot, 1) == [("detail", words)]
+    async with bot.sessions() as s:
+        assert len((await s.execute(select(Incident))).scalars().all()) == 1
+
+
+async def test_thanks_quoting_the_receipt_adds_nothing(bot: Bot) -> None:
+    await say(bot, "u3", MENTION + SMALL_FIRE, group=HANSOL)
+    receipt = next(x for x in bot.store.bot_lines(HANSOL) if "báo cáo số 1" in x.text)
+    await say(bot, "u3", "cảm ơn bot", group=HANSOL, quote=receipt.message_id)
+    assert await steps(bot, 1) == []

@@ -49,6 +49,7 @@ from models.incidents import (
     open_reports_since,
 )
 from models.incidents import split_key as place_key_parts
+from models.outbox import find_quoted
 from models.tables import Incident, Member, Report
 
 # A reporter sending details every few minutes keeps the window open: it closes DETAIL_MINUTES
@@ -172,6 +173,63 @@ async def report_detail(ctx: Context) -> bool:
     told = await pass_on(ctx, report, incident, u, trapped)
     if not told and late:
         # In the window the alerted hear only what is grave; later, how it goes is news.
+        told = await _tell_outcome(ctx, report, incident)
+    await ctx.reply(answer + told, ref_type="report", ref_id=report.id)
+    return True
+
+
+# A quoted reply adds to the report when it has at least QUOTED_MIN_WORDS words and is not
+# thanks ("cảm ơn bot", "dạ cảm ơn ạ"): the quote says which report, not that it is news.
+QUOTED_MIN_WORDS = 3
+THANKS_MOST_WORDS = 5
+
+
+@hook(21, needs="quote")
+async def receipt_reply(ctx: Context) -> bool:
+    """A reply quoting the bot's receipt of a report ("có ảnh đây ạ, thiệt hại nhẹ 1 động cơ"),
+    at any time while its incident is open: the reporter's detail (anyone else's: an update),
+    whatever the details window. The alerted hear a grave one at once, other news (damage,
+    how it went, people, a place, a time) as news."""
+    parsed = ctx.parsed
+    if parsed is None or parsed.type not in ("incident", "other", "all_clear"):
+        return False
+    text = ctx.text
+    if text.lstrip().startswith(("/", "#")) or says_false_alarm(text) or asks(ctx):
+        return False
+    words = folded_words(text)
+    count = len(words.split())
+    if count < QUOTED_MIN_WORDS or (has_phrase(words, "cam on") and count <= THANKS_MOST_WORDS):
+        return False
+    quoted = ctx.event.quote_message_id
+    row = await find_quoted(ctx.session, ctx.event.chat_id, quoted) if quoted else None
+    if row is None or row.ref_type != "report" or row.ref_id is None:
+        return False
+    report = await ctx.session.get(Report, row.ref_id)
+    if report is None or report.incident_pk is None:
+        return False
+    incident = await get_incident(ctx.session, report.incident_pk, lock=True)
+    if incident is None or incident.status not in OPEN:
+        return False
+    u = Understood.of(parsed)
+    trapped = people_trapped(text, u.people)
+    if not trapped and u.category not in (None, "other", incident.category):
+        return False  # another kind of event ("có trộm ở kho 5"): a report of its own
+    if report.member_pk == ctx.member.id:
+        complete(ctx, report, incident, u, trapped)
+        answer = await detail_added(ctx, report, incident)
+    else:
+        add_event(ctx.session, incident, "update", ctx.now, ctx.member.id, text.strip())
+        answer = texts.DETAIL_ADDED.format(
+            code=texts.incident_code(incident.id), words=clipped(text), title=title_of(ctx.member)
+        )
+    told = await pass_on(ctx, report, incident, u, trapped)
+    news = (
+        u.people
+        or u.places
+        or u.time
+        or any(r.search(words) is not None for r in (OUTCOME_RE, PUT_OUT_RE, WORK_RE, CROWD_RE))
+    )
+    if not told and news:
         told = await _tell_outcome(ctx, report, incident)
     await ctx.reply(answer + told, ref_type="report", ref_id=report.id)
     return True
