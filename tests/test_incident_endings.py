@@ -16,6 +16,7 @@ import pytest
 from sqlalchemy import select
 
 from handlers.clock import FixedClock
+from handlers.text import fold
 from models.roster import import_roster_csv
 from models.tables import Incident, IncidentEvent
 from tests.conftest import Bot, member_says
@@ -281,3 +282,15 @@ async def test_thanks_quoting_the_receipt_adds_nothing(bot: Bot) -> None:
     receipt = next(x for x in bot.store.bot_lines(HANSOL) if "báo cáo số 1" in x.text)
     await say(bot, "u3", "cảm ơn bot", group=HANSOL, quote=receipt.message_id)
     assert await steps(bot, 1) == []
+
+
+# ------------------------------------------------------------- workers' lodgings, a village
+
+GAMBLING = "BÁO CÁO: KHU NHÀ TRỌ CÔNG NHÂN THÔN 3 CÓ TỤ TẬP ĐÁNH BẠC, KHOẢNG 8 NGƯỜI"
+
+
+@pytest.mark.parametrize("words", [GAMBLING, GAMBLING.lower(), fold(GAMBLING.lower())])
+async def test_the_lodgings_keep_their_place_in_the_receipt(bot: Bot, words: str) -> None:
+    await say(bot, "u2", MENTION + words, group=MAY)
+    assert "• Nơi: khu nhà trọ công nhân thôn 3" in said(bot, MAY)[-1], said(bot, MAY)[-1]
+    assert (await incident(bot, 1)).place_key == "place:thon 3"
