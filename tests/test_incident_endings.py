@@ -215,7 +215,9 @@ async def test_closing_the_incident_he_names_not_the_one_he_handles(
     assert theft.status == "handling" and await steps(bot, 2) == [("handling", "")]
 
 
-@pytest.mark.parametrize("words", ["SV1 xong rồi", "sv1 da xu ly xong", "kết thúc SV1"])
+@pytest.mark.parametrize(
+    "words", ["SV1 xong rồi", "sv1 da xu ly xong", "kết thúc SV1", "đã xử lý xong SV1"]
+)
 async def test_short_words_closing_a_named_incident(bot: Bot, words: str) -> None:
     await two_open(bot)
     await say(bot, "u1", words)
@@ -243,6 +245,16 @@ async def test_a_member_naming_a_code_closes_nothing(bot: Bot) -> None:
     await two_open(bot)
     await say(bot, "u3", MENTION + "SV1 xong rồi", group=HANSOL)
     assert (await incident(bot, 1)).status == "reported"
+
+
+@pytest.mark.parametrize(
+    "words", ["các đồng chí kiểm tra xong báo lại SV1", "SV1 chưa xong", "SV1 xong chưa?"]
+)
+async def test_an_order_or_a_question_naming_a_code_closes_nothing(bot: Bot, words: str) -> None:
+    await two_open(bot)
+    await say(bot, "u1", words)
+    assert (await incident(bot, 1)).status == "reported"
+    assert (await incident(bot, 2)).status == "handling"
 
 
 # ------------------------------------------------------ a quoted reply to the bot's receipt

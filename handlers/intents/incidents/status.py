@@ -296,6 +296,11 @@ async def private_take_over(ctx: Context) -> bool:
 # Closing an incident by its code in free text, folded: "đóng SV1", "kết thúc SV1" ("SV1 xong
 # rồi", "sv1 da xu ly xong" say "xong": `reply_action`).
 CLOSE_NAMED_RE = re.compile(r"\b(?:dong|ket thuc)\s+(?:su viec\s+)?sv\s*-?\s*\d+\b")
+# "xong" about the code: the message opens with it ("SV1 xong rồi", "sv1 da xu ly xong") or
+# it follows "xong" ("đã xử lý xong SV1"); "kiểm tra xong báo lại SV1" is an order, not a close.
+DONE_NAMED_RE = re.compile(
+    r"^(?:su viec\s+)?sv\s*-?\s*\d+\b|\bxong\s+(?:su viec\s+)?sv\s*-?\s*\d+\b"
+)
 # "đóng SV1, công nhân đã vào làm lại": the words after the closing part are the note.
 NOTE_AFTER_RE = re.compile(r"^([^,.;:!\n]{1,40})[,.;:!\n]+\s*(.+)$", re.DOTALL)
 MOST_WORDS_CLOSING_PART = 5
@@ -313,7 +318,11 @@ async def named_close(ctx: Context) -> bool:
     if len(codes) != 1:
         return False
     words = folded_words(text)
-    done = has_phrase(words, "xong") and reply_action(text) == "resolved"
+    done = (
+        has_phrase(words, "xong")
+        and reply_action(text) == "resolved"
+        and DONE_NAMED_RE.search(words) is not None
+    )
     if not (done or CLOSE_NAMED_RE.search(words)):
         return False
     incident = await get_incident(ctx.session, codes.pop(), lock=True)
