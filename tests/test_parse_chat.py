@@ -927,6 +927,29 @@ def test_a_numbered_store_keeps_what_it_holds(text: str, code: str) -> None:
     assert (place.kind, place.code) == ("warehouse", code), place
 
 
+LODGINGS = ("place", "thôn 3", "khu nhà trọ công nhân thôn 3")
+
+
+@pytest.mark.parametrize(
+    ("text", "place"),
+    [
+        (
+            "@Bot ANTT BÁO CÁO: KHU NHÀ TRỌ CÔNG NHÂN THÔN 3 CÓ TỤ TẬP ĐÁNH BẠC, KHOẢNG 8 NGƯỜI",
+            LODGINGS,
+        ),
+        ("khu nhà trọ công nhân thôn 3 có tụ tập đánh bạc, khoảng 8 người", LODGINGS),
+        ("khu nha tro cong nhan thon 3 co tu tap danh bac, khoang 8 nguoi", LODGINGS),
+        ("đánh nhau ở nhà trọ", ("place", None, "nhà trọ")),
+        ("danh nhau o xom tro ap 2", ("place", "ấp 2", "xóm trọ ấp 2")),
+    ],
+)
+def test_workers_lodgings_keep_their_village(text: str, place: tuple[str, str | None, str]) -> None:
+    """ "khu nhà trọ công nhân thôn 3" is one place, shown whole: "khu" alone needs a code,
+    and the message lost its place."""
+    got = [(p.kind, p.code, p.text) for p in parse(text, SENT).places]
+    assert got == [place], got
+
+
 async def test_the_fire_alert_names_the_fabric_store_with_its_number(bot: Bot) -> None:
     """An's receipt and Quân's alert name the fabric store 3; Em's report of it typed bare
     is heard as the same store (and no "kho 3" is left anywhere)."""

@@ -299,3 +299,34 @@ async def tell_alerted(
             ref_id=incident.id,
         )
     return told
+
+
+async def tell_handler(
+    session: AsyncSession,
+    now: datetime,
+    incident: Incident,
+    sender_pk: int,
+    what: str,
+    text: str,
+    skip: set[str],
+) -> list[str]:
+    """The one who took the incident, in private, when no alert reached him there (one never
+    alerted, taken with /xuly): he handles it, so he hears its news. The chat queued for;
+    none when he sent the news himself."""
+    if incident.handler_pk is None or incident.handler_pk == sender_pk:
+        return []
+    handler = await session.get(Member, incident.handler_pk)
+    chat = handler.private_chat_id if handler is not None else None
+    if not chat or chat in skip:
+        return []
+    await enqueue(
+        session,
+        chat_id=chat,
+        text=text,
+        kind="reply",
+        now=now,
+        key=f"incident-{what}:{incident.id}:{chat}",
+        ref_type="incident",
+        ref_id=incident.id,
+    )
+    return [chat]

@@ -11,7 +11,13 @@ from dataclasses import dataclass, replace
 from datetime import timedelta
 
 from handlers.context import Context
-from handlers.intents.incidents.alerts import is_held, raise_alert, reach_of, tell_alerted
+from handlers.intents.incidents.alerts import (
+    is_held,
+    raise_alert,
+    reach_of,
+    tell_alerted,
+    tell_handler,
+)
 from handlers.intents.incidents.status import asks, clipped, on_rounds, says_false_alarm
 from handlers.intents.incidents.understanding import (
     URGENT_REASONS,
@@ -43,7 +49,7 @@ from models.incidents import (
     open_reports_since,
 )
 from models.incidents import split_key as place_key_parts
-from models.outbox import enqueue
+from models.outbox import find_quoted
 from models.tables import Incident, Member, Report
 
 # A reporter sending details every few minutes keeps the window open: it closes DETAIL_MINUTES
@@ -167,6 +173,63 @@ async def report_detail(ctx: Context) -> bool:
     told = await pass_on(ctx, report, incident, u, trapped)
     if not told and late:
         # In the window the alerted hear only what is grave; later, how it goes is news.
+        told = await _tell_outcome(ctx, report, incident)
+    await ctx.reply(answer + told, ref_type="report", ref_id=report.id)
+    return True
+
+
+# A quoted reply adds to the report when it has at least QUOTED_MIN_WORDS words and is not
+# thanks ("cảm ơn bot", "dạ cảm ơn ạ"): the quote says which report, not that it is news.
+QUOTED_MIN_WORDS = 3
+THANKS_MOST_WORDS = 5
+
+
+@hook(21, needs="quote")
+async def receipt_reply(ctx: Context) -> bool:
+    """A reply quoting the bot's receipt of a report ("có ảnh đây ạ, thiệt hại nhẹ 1 động cơ"),
+    at any time while its incident is open: the reporter's detail (anyone else's: an update),
+    whatever the details window. The alerted hear a grave one at once, other news (damage,
+    how it went, people, a place, a time) as news."""
+    parsed = ctx.parsed
+    if parsed is None or parsed.type not in ("incident", "other", "all_clear"):
+        return False
+    text = ctx.text
+    if text.lstrip().startswith(("/", "#")) or says_false_alarm(text) or asks(ctx):
+        return False
+    words = folded_words(text)
+    count = len(words.split())
+    if count < QUOTED_MIN_WORDS or (has_phrase(words, "cam on") and count <= THANKS_MOST_WORDS):
+        return False
+    quoted = ctx.event.quote_message_id
+    row = await find_quoted(ctx.session, ctx.event.chat_id, quoted) if quoted else None
+    if row is None or row.ref_type != "report" or row.ref_id is None:
+        return False
+    report = await ctx.session.get(Report, row.ref_id)
+    if report is None or report.incident_pk is None:
+        return False
+    incident = await get_incident(ctx.session, report.incident_pk, lock=True)
+    if incident is None or incident.status not in OPEN:
+        return False
+    u = Understood.of(parsed)
+    trapped = people_trapped(text, u.people)
+    if not trapped and u.category not in (None, "other", incident.category):
+        return False  # another kind of event ("có trộm ở kho 5"): a report of its own
+    if report.member_pk == ctx.member.id:
+        complete(ctx, report, incident, u, trapped)
+        answer = await detail_added(ctx, report, incident)
+    else:
+        add_event(ctx.session, incident, "update", ctx.now, ctx.member.id, text.strip())
+        answer = texts.DETAIL_ADDED.format(
+            code=texts.incident_code(incident.id), words=clipped(text), title=title_of(ctx.member)
+        )
+    told = await pass_on(ctx, report, incident, u, trapped)
+    news = (
+        u.people
+        or u.places
+        or u.time
+        or any(r.search(words) is not None for r in (OUTCOME_RE, PUT_OUT_RE, WORK_RE, CROWD_RE))
+    )
+    if not told and news:
         told = await _tell_outcome(ctx, report, incident)
     await ctx.reply(answer + told, ref_type="report", ref_id=report.id)
     return True
@@ -408,32 +471,10 @@ async def _tell_outcome(
         text += " " + texts.ESCALATION_STOPPED.format(code=texts.incident_code(incident.id))
     what = f"outcome-{ctx.message.id if ctx.message else ctx.event.event_key}"
     told = await tell_alerted(ctx.session, ctx.now, incident, what, text, {ctx.event.chat_id})
-    told += await _tell_handler(ctx, incident, what, text, {ctx.event.chat_id, *told})
-    return await passed_on_to(ctx, told)
-
-
-async def _tell_handler(
-    ctx: Context, incident: Incident, what: str, text: str, skip: set[str]
-) -> list[str]:
-    """The one who took the incident, in private, when no alert reached him there (one never
-    alerted, taken with /nhan): he handles it, so he hears its news. The chat queued for."""
-    if incident.handler_pk is None or incident.handler_pk == ctx.member.id:
-        return []
-    handler = await ctx.session.get(Member, incident.handler_pk)
-    chat = handler.private_chat_id if handler is not None else None
-    if not chat or chat in skip:
-        return []
-    await enqueue(
-        ctx.session,
-        chat_id=chat,
-        text=text,
-        kind="reply",
-        now=ctx.now,
-        key=f"incident-{what}:{incident.id}:{chat}",
-        ref_type="incident",
-        ref_id=incident.id,
+    told += await tell_handler(
+        ctx.session, ctx.now, incident, ctx.member.id, what, text, {ctx.event.chat_id, *told}
     )
-    return [chat]
+    return await passed_on_to(ctx, told)
 
 
 async def detail_added(ctx: Context, report: Report, incident: Incident) -> str:

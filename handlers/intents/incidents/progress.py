@@ -16,7 +16,7 @@ from handlers.intents.incidents.status import (
     on_rounds,
     says_false_alarm,
 )
-from handlers.intents.incidents.understanding import Understood, folded_words
+from handlers.intents.incidents.understanding import SV_RE, Understood, folded_words
 from handlers.parse.followups import responders_coming
 from handlers.registry import hook
 from handlers.texts import incidents as texts
@@ -64,6 +64,9 @@ async def handler_progress(ctx: Context) -> bool:
     incident = await _handled_here(ctx)
     if incident is None:
         return False
+    named = {int(n) for n in SV_RE.findall(ctx.text)}
+    if named and incident.id not in named:
+        return False  # "SV1: công an đã tới" while he handles SV6: SV1's update
     if ctx.parsed is not None and ctx.parsed.type == "all_clear" and on_rounds(ctx, incident):
         return False  # "tuần tra khu B, bình thường": his own round, recorded as one
     add_event(ctx.session, incident, "handler_update", ctx.now, ctx.member.id, ctx.text.strip())

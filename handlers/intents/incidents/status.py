@@ -10,7 +10,7 @@ from sqlalchemy import select
 
 from handlers.config import Settings
 from handlers.context import Context
-from handlers.intents.incidents.alerts import tell_alerted
+from handlers.intents.incidents.alerts import tell_alerted, tell_handler
 from handlers.intents.incidents.understanding import (
     REPLY_ACTIONS,
     SV_RE,
@@ -122,9 +122,12 @@ async def set_status(ctx: Context, incident: Incident, status: str, note: str = 
         what = status if status in ("false_alarm", "settled") else "acknowledged"
         told = texts.TO_ALERTED[what].format(code=code, who=who)
         # Only "báo nhầm" is passed on as "báo nhầm"; other words are quoted as they were.
-        if (what == "settled" and note.strip()) or (what == "false_alarm" and _no_fire(note)):
+        if (what == "settled" and note.strip()) or (what == "false_alarm" and _own_verdict(note)):
             told = texts.SETTLED_IN_WORDS.format(code=code, who=who, words=clipped(note))
-        await tell_alerted(s, now, incident, what, told, here)
+        reached = await tell_alerted(s, now, incident, what, told, here)
+        if what != "acknowledged":
+            # A theft never alerted, taken with /xuly: the one handling it hears it is over.
+            await tell_handler(s, now, incident, actor.id, what, told, here | set(reached))
     if status in CLOSED:
         reports = await reports_of(s, incident.id)
         for conv in await doubts_for_reports(s, [r.id for r in reports]):
@@ -138,10 +141,41 @@ def _no_fire(note: str) -> bool:
     return not says_mistaken(note) and any(has_phrase(words, p) for p in SAYS_NO_FIRE)
 
 
+def _own_verdict(note: str) -> bool:
+    """A false alarm said in other words than "báo nhầm" ("không phải cháy", "tìm thấy xe,
+    do công nhân khác dắt nhầm"): passed on as said."""
+    return _no_fire(note) or (not says_mistaken(note) and says_found(note))
+
+
+# The thing missing is found ("đã tìm thấy xe", "xe đã tìm được", "tim thay roi"), folded.
+FOUND_RE = re.compile(r"\btim (?:thay|duoc|ra)\b")
+# ... unless not yet ("vẫn chưa tìm thấy") or what was found is the thief, not the thing.
+NOT_FOUND_BEFORE = frozenset({"chua", "khong", "ko", "k", "kg", "hok", "chang"})
+THIEF_RE = re.compile(
+    r"\b(?:doi tuong|ke trom|ke gian|ten trom|thang trom|bon trom|nghi pham|thu pham)\b"
+)
+# Taken by mistake ("dắt nhầm", "lấy nhầm", "nhầm xe"): nothing was stolen.
+MISTAKE_RE = re.compile(r"\bnham\b")
+
+
+def says_found(text: str) -> bool:
+    """ "đã tìm thấy xe, do công nhân khác dắt nhầm": what was reported missing is found."""
+    if text.lstrip().startswith(("/", "#")):
+        return False
+    words = folded_words(text)
+    if len(words.split()) > MOST_WORDS_NO_FIRE or THIEF_RE.search(words):
+        return False
+    for m in FOUND_RE.finditer(words):
+        before = words[: m.start()].split()
+        if not before or before[-1] not in NOT_FOUND_BEFORE:
+            return True
+    return False
+
+
 # Words that only say it is done ("đã xử lý xong rồi nhé"): no note worth passing on.
 CLOSING_WORDS = frozenset(
     w for phrase in dict(REPLY_ACTIONS)["resolved"] for w in phrase.split()
-) | {"roi", "nhe", "nha", "a", "ha", "sv"}
+) | {"roi", "nhe", "nha", "a", "ha", "sv", "dong", "ket", "thuc"}
 
 
 def _to_reporters(status: str, note: str) -> str:
@@ -259,6 +293,55 @@ async def private_take_over(ctx: Context) -> bool:
     return True
 
 
+# Closing an incident by its code in free text, folded: "đóng SV1", "kết thúc SV1" ("SV1 xong
+# rồi", "sv1 da xu ly xong" say "xong": `reply_action`).
+CLOSE_NAMED_RE = re.compile(r"\b(?:dong|ket thuc)\s+(?:su viec\s+)?sv\s*-?\s*\d+\b")
+# "xong" about the code: the message opens with it ("SV1 xong rồi", "sv1 da xu ly xong") or
+# it follows "xong" ("đã xử lý xong SV1"); "kiểm tra xong báo lại SV1" is an order, not a close.
+DONE_NAMED_RE = re.compile(
+    r"^(?:su viec\s+)?sv\s*-?\s*\d+\b|\bxong\s+(?:su viec\s+)?sv\s*-?\s*\d+\b"
+)
+# "đóng SV1, công nhân đã vào làm lại": the words after the closing part are the note.
+NOTE_AFTER_RE = re.compile(r"^([^,.;:!\n]{1,40})[,.;:!\n]+\s*(.+)$", re.DOTALL)
+MOST_WORDS_CLOSING_PART = 5
+
+
+@hook(22)
+async def named_close(ctx: Context) -> bool:
+    """ "đóng SV1, công nhân đã vào làm lại bình thường", "SV1 xong rồi", "kết thúc SV1" from a
+    coordinator or SV1's handler: closes SV1 as `/xong SV1 <note>` does, whatever incident he
+    is handling (his progress on that one comes later, hook 23)."""
+    text = ctx.text
+    if text.lstrip().startswith(("/", "#")) or asks(ctx) or says_false_alarm(text):
+        return False
+    codes = {int(n) for n in SV_RE.findall(text)}
+    if len(codes) != 1:
+        return False
+    words = folded_words(text)
+    done = (
+        has_phrase(words, "xong")
+        and reply_action(text) == "resolved"
+        and DONE_NAMED_RE.search(words) is not None
+    )
+    if not (done or CLOSE_NAMED_RE.search(words)):
+        return False
+    incident = await get_incident(ctx.session, codes.pop(), lock=True)
+    if incident is None or not may_manage(ctx.settings, ctx.member, incident):
+        return False
+    await ctx.reply(await set_status(ctx, incident, "resolved", closing_note(text)))
+    return True
+
+
+def closing_note(text: str) -> str:
+    """What a close in free text says beyond closing: the words after "đóng SV1," (as the
+    note of `/xong SV1 <note>`); the whole text when nothing follows."""
+    m = NOTE_AFTER_RE.match(text.strip())
+    head = m.group(1) if m is not None else ""
+    if m is not None and SV_RE.search(head) and len(head.split()) <= MOST_WORDS_CLOSING_PART:
+        return m.group(2).strip()
+    return text.strip()
+
+
 SAYS_MISTAKEN = ("bao nham", "nham roi")  # a false alarm
 # It is over, it happened ("không sao rồi", "ko sao"): settled. Members type "ko" or "k" for
 # "không". Not "đã ổn": patrols and shifts report "ca 3 đã ổn", "khu B ổn rồi" all day, and
@@ -272,6 +355,8 @@ SAYS_NO_FIRE = tuple(
     for verb in ("phai", "phai la", "co")
     for what in ("chay", "chay no")
 )
+# "không phải (là) cháy": a verdict on an alarm, never a round's words.
+SAYS_NOT_A_FIRE = tuple(p for p in SAYS_NO_FIRE if " phai " in p)
 FALSE_ALARM_WORDS = SAYS_MISTAKEN + SAYS_SETTLED
 MOST_WORDS = 10  # "báo nhầm" in a longer message is part of something else
 MOST_WORDS_NO_FIRE = 25  # the reporter explains what it was before saying it was no fire
@@ -303,7 +388,8 @@ async def false_alarm_message(ctx: Context) -> bool:
     """ "báo nhầm" from the reporter (or a coordinator) withdraws the alarm (false_alarm);
     "không sao" alone says it is over (settled: it happened, so it is no false alarm).
     Pending escalations are withdrawn and the alerted hear."""
-    if not says_false_alarm(ctx.text):
+    found = says_found(ctx.text) and not says_false_alarm(ctx.text)
+    if not (found or says_false_alarm(ctx.text)):
         return False
     if "?" in ctx.text or (asks(ctx) and not _no_fire(ctx.text)):
         # A question ("không sao chứ?") says nothing of how it ended; "không phải cháy đâu ạ"
@@ -323,6 +409,8 @@ async def false_alarm_message(ctx: Context) -> bool:
         return False  # "tuần tra khu B, không sao": a check-in, recorded as one
     if _no_fire(ctx.text) and incident.category != "fire":
         return False  # "không phải cháy" says nothing of a theft or a fight
+    if found and incident.category != "theft":
+        return False  # "tìm thấy rồi" ends what went missing, not a fire
     if not may_manage(ctx.settings, ctx.member, incident) and not await sole_reporter(
         ctx, incident
     ):
@@ -345,8 +433,13 @@ ROUNDS_RE = re.compile(
 def on_rounds(ctx: Context, incident: Incident) -> bool:
     """A patrol's or a shift's "không sao", or one about another place than the incident's:
     the reporter's check-in, not the end of what he reported this morning."""
-    if ROUNDS_RE.search(folded_words(ctx.text)):
+    words = folded_words(ctx.text)
+    if ROUNDS_RE.search(words):
         return True
+    if any(has_phrase(words, p) for p in SAYS_NOT_A_FIRE):
+        # "do công nhân đốt rác sau kho, không phải cháy": a verdict on the alarm, where the
+        # smell came from; a round says "không có cháy nổ", not "không phải cháy".
+        return False
     places = ctx.parsed.places if ctx.parsed is not None else ()
     keys = place_keys([{"kind": p.kind, "code": p.code, "text": p.text} for p in places])
     return bool(keys) and not keys <= split_key(incident.place_key or "")
@@ -359,9 +452,13 @@ def says_mistaken(text: str) -> bool:
 
 
 def closing_status(text: str) -> str:
-    """ "báo nhầm" / "nhầm rồi" or "không phải cháy": false_alarm; "không sao" alone: settled."""
+    """ "báo nhầm" / "nhầm rồi" or "không phải cháy": false_alarm; so is a thing found that
+    was taken by mistake ("dắt nhầm"); "không sao" alone or a thing found: settled (it was
+    missing, it is over; whether it was stolen the words do not say)."""
     words = folded_words(text)
     if says_mistaken(text) or any(has_phrase(words, p) for p in SAYS_NO_FIRE):
+        return "false_alarm"
+    if says_found(text) and MISTAKE_RE.search(words):
         return "false_alarm"
     return "settled"
 

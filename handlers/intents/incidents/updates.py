@@ -65,11 +65,18 @@ async def incident_update(ctx: Context) -> bool:
     """An update naming an open incident (its code, its places or its kind of event): a
     detail of that incident from whoever sends it, never a report of its own."""
     parsed = ctx.parsed
-    if parsed is None or parsed.type not in ("incident", "other"):
+    # Words naming an incident's code ("SV1: công an đã tới làm việc") are its update: the
+    # code says which, whatever the words (an all-clear's too: "SV1 đã ổn định").
+    named = SV_RE.search(ctx.text) is not None
+    if parsed is None or parsed.type not in (
+        "incident",
+        "other",
+        *(("all_clear",) if named else ()),
+    ):
         return False
     if ctx.text.lstrip().startswith(("/", "#")) or says_false_alarm(ctx.text) or asks(ctx):
         return False
-    if UPDATE_RE.search(folded_words(ctx.text)) is None:
+    if not named and UPDATE_RE.search(folded_words(ctx.text)) is None:
         return False
     u = Understood.of(parsed)
     incident = await _named(ctx, u)
