@@ -158,9 +158,27 @@ def leave_span(text: str, said_at: datetime, tz: ZoneInfo) -> Span | None:
             return start, datetime.combine(today + timedelta(days=int(dm[1])), END_OF_DAY, tz), True
         last = first + timedelta(days=int(dm[1]) - 1)  # "thứ 5 em xin nghỉ 1 ngày": Thursday
         return start, datetime.combine(last, END_OF_DAY, tzinfo=tz), True
-    if first is None or (LATE_RE.search(folded) and not AWAY_RE.search(folded)):
+    late = LATE_RE.search(folded) is not None and AWAY_RE.search(folded) is None
+    if first is None and not late and (week := week_named(folded, today)) is not None:
+        # "tuần này em đi công tác": the whole week, under way since its Monday (the digest
+        # must not call her quiet for its first days); "tuần sau": next week's seven days.
+        monday = datetime.combine(week, time(0, 0), tzinfo=tz)
+        return monday, datetime.combine(week + timedelta(days=6), END_OF_DAY, tzinfo=tz), True
+    if first is None or late:
         return None
     return start, datetime.combine(first, END_OF_DAY, tzinfo=tz), False
+
+
+_THIS_WEEK = re.compile(r"\btuan nay\b")
+
+
+def week_named(folded: str, today: date) -> date | None:
+    """The Monday of the week a leave names with no day in it ("tuần này", "tuần sau")."""
+    if _THIS_WEEK.search(folded):
+        return today - timedelta(days=today.weekday())
+    if _NEXT_WEEK.search(folded):
+        return today + timedelta(days=7 - today.weekday())
+    return None
 
 
 def _weekday_passed(folded: str, today: date) -> bool:

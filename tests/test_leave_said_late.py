@@ -74,3 +74,28 @@ def test_the_span_as_read_on_each_day_of_the_week() -> None:
     assert [f"{t.astimezone(HANOI):%d/%m}" for t in span[:2]] == ["07/12", "08/12"]
     span = leave_span("em xin nghỉ từ thứ 5 đến thứ 7", thursday, HANOI)  # from today
     assert span is not None and span[0] == thursday
+
+
+@pytest.mark.parametrize(
+    "text", ["tuần này em đi công tác", "tuan nay em di cong tac", "cả tuần này em nghỉ phép"]
+)
+def test_this_week_named_is_the_whole_week(text: str) -> None:
+    """Said on Thursday 10/12: away since Monday 7/12 through Sunday 13/12, under way."""
+    thursday = datetime(2026, 12, 10, 9, 0, tzinfo=HANOI)
+    start, end, said = leave_span(text, thursday, HANOI) or (None, None, None)
+    assert start == datetime(2026, 12, 7, 0, 0, tzinfo=HANOI)
+    assert end == datetime(2026, 12, 13, 23, 59, tzinfo=HANOI)
+    assert said is True
+
+
+def test_next_week_named_is_next_week() -> None:
+    monday = datetime(2026, 12, 7, 9, 0, tzinfo=HANOI)
+    start, end, _said = leave_span("tuần sau em đi công tác", monday, HANOI) or (None, None, None)
+    assert start == datetime(2026, 12, 14, 0, 0, tzinfo=HANOI)
+    assert end == datetime(2026, 12, 20, 23, 59, tzinfo=HANOI)
+
+
+def test_a_day_of_this_week_is_that_day() -> None:
+    monday = datetime(2026, 12, 7, 9, 0, tzinfo=HANOI)
+    span = leave_span("tuần này thứ 5 em xin nghỉ", monday, HANOI)
+    assert span is not None and span[1] == datetime(2026, 12, 10, 23, 59, tzinfo=HANOI)

@@ -13,7 +13,7 @@ from sqlalchemy import func, insert, select, update
 from handlers.chat import chat_reply
 from handlers.config import shift_times
 from handlers.context import Context
-from handlers.deadlines import AWAY_RE, LATE_RE, Span, absence_day, leave_span
+from handlers.deadlines import AWAY_RE, LATE_RE, Span, absence_day, leave_span, week_named
 from handlers.intents.basic import plain_message
 from handlers.registry import hook, intent
 from handlers.text import fold, lower, normalize_text
@@ -211,6 +211,15 @@ async def checked_in(ctx: Context, *, answered: bool = False) -> None:
     await _record(ctx, kind)
 
 
+async def presence(ctx: Context, *, warm: bool = False) -> None:
+    """An answer to a nudge ("ok", "em vẫn theo dõi nhóm ạ"): the attendance it asked for,
+    recorded once a shift; `warm`: a word of still following, answered with a kind word."""
+    if await already_checked_in(ctx, "attendance"):
+        await _answer_again(ctx, "attendance")
+        return
+    await _record(ctx, "attendance", said="present" if warm else None)
+
+
 async def _answer_again(ctx: Context, kind: str) -> None:
     """ "Bot đã ghi nhận anh Tài có mặt lúc 07:02 rồi": the shift's first check-in's time."""
     first = (
@@ -229,8 +238,9 @@ async def _answer_again(ctx: Context, kind: str) -> None:
     await chat_reply(ctx, text)
 
 
-async def _record(ctx: Context, kind: str) -> None:
-    """Record the check-in of this kind with the member's words and answer him."""
+async def _record(ctx: Context, kind: str, said: str | None = None) -> None:
+    """Record the check-in of this kind with the member's words and answer him (`said`:
+    the answer's key in CHECKIN_OK when not the kind's own)."""
     note = ctx.parsed.command.args if ctx.parsed and ctx.parsed.command else ctx.text
     council = record_council(ctx.session)
     # One Core INSERT of the values write_row would write, with no ORM row: nothing in the
@@ -248,7 +258,8 @@ async def _record(ctx: Context, kind: str) -> None:
     note_checkin(ctx.session, council, ctx.member.id, kind, ctx.event.sent_at)
     local = ctx.event.sent_at.astimezone(ctx.tz)
     at = f"{local.hour:02d}:{local.minute:02d}"  # strftime("%H:%M"), for a fifth of the cost
-    said = "clear" if kind == "patrol" and not names_patrol(ctx.text) else kind
+    if said is None:
+        said = "clear" if kind == "patrol" and not names_patrol(ctx.text) else kind
     people = ctx.parsed.people if ctx.parsed is not None else None
     text = texts.CHECKIN_OK[said].format(
         name=address(ctx.member), time=at, you=title_of(ctx.member), people=people
@@ -290,6 +301,11 @@ def _away_answer(ctx: Context, name: str, you: str) -> str:
     day = absence_day(ctx.text, said_at, ctx.tz)
     if span is not None and span[2] and span[1] > said_at:
         start, end = (t.astimezone(ctx.tz).date() for t in span[:2])
+        today = said_at.astimezone(ctx.tz).date()
+        if span[0] < said_at and week_named(fold(lower(ctx.text)), today) == start:
+            # "tuần này em đi công tác" said on Monday or later: away already, so the week is
+            # named and no "báo trước" is claimed.
+            return texts.ABSENT_WEEK_OK.format(name=name, until=f"{end:%d/%m}", you=you)
         if end != day:
             words = {"name": name, "until": f"{end:%d/%m}", "you": you}
             if start > said_at.astimezone(ctx.tz).date():

@@ -414,6 +414,8 @@ def _rules_settle(
         return True
     if kind == "other" and not tally.inc and _says_any(lex.watch_orders, ltoks, ftoks):
         return True  # "anh Tài theo dõi sát, báo liên tục nhé": an order, no suspect reported
+    if kind == "other" and not tally.inc and _says_any(lex.follows_group, ltoks, ftoks):
+        return True  # "em vẫn theo dõi nhóm ạ": a member following the group, no suspect
     if kind == "other" and tally.notice >= 1.0 and "inspection" in tally.inc:
         return not _says_any(lex.settled_done, ltoks, ftoks)
     if kind == "all_clear" and tally.drill:

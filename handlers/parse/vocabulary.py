@@ -351,6 +351,7 @@ class _Lexicon:
         self.settled_over = _Phrases(settled.get("over") or ())
         self.sanction_words = _Phrases(data.get("sanction") or ())
         self.watch_orders = _Phrases(data.get("watch_orders") or ())
+        self.follows_group = _Phrases(data.get("follows_group") or ())
         shut = data.get("exit_shut") or {}
         self.exit_words = _Phrases(shut.get("exits") or ())
         self.exit_states = _Phrases(shut.get("states") or ())

@@ -23,6 +23,9 @@ CHECKIN_OK = {
     # An all-clear that names no patrol, round or shift ("chị ơi kho B bình thường"): recorded
     # as a patrol, but not called one (docs/parser.md).
     "clear": "✅ Đã ghi nhận {name} báo lúc {time}: bình thường. Cảm ơn {you}!",
+    # A nudge answered with a word of still following ("em vẫn theo dõi nhóm ạ", "vẫn làm
+    # bình thường, chỉ không nhắn thôi"): the presence the nudge asked for, and a kind word.
+    "present": "✅ Đã ghi nhận {name} có mặt lúc {time}. Cảm ơn {you} đã trả lời bot! Có việc gì {you} cứ nhắn bot nhé.",
 }
 # A second check-in of the same kind in the same shift: not recorded again, but answered
 # (a member who wrote to the bot must not be left wondering); {time}: the first one's.
@@ -49,6 +52,9 @@ ABSENT_DAY_OK = "Đã ghi nhận {name} báo vắng {day}. Cảm ơn {you} đã 
 ABSENT_UNTIL_OK = "Đã ghi nhận {name} nghỉ đến {until}. Cảm ơn {you} đã báo trước."
 # A leave that starts on a later day: both days, so a misread start is caught at once.
 ABSENT_SPAN_OK = "Đã ghi nhận {name} nghỉ từ {start} đến {until}. Cảm ơn {you} đã báo trước."
+# "tuần này em đi công tác" (the week under way, from its Monday): told during the absence,
+# so thanked for telling, not for telling ahead.
+ABSENT_WEEK_OK = "Đã ghi nhận {name} vắng đến hết tuần này ({until}). Cảm ơn {you} đã báo!"
 LATE_OK = "Đã ghi nhận {name} báo đến muộn. Cảm ơn {you} đã báo trước."
 
 DIRECTIVE_POST = (
