@@ -751,3 +751,23 @@ def test_an_abbreviation_in_a_place_code_is_shown_in_capitals() -> None:
     assert texts.place_text({"kind": "gate", "code": "chính", "text": "cổng chính"}) == "cổng chính"
     assert texts.place_text({"kind": "workshop", "code": "2", "text": "xưởng 2"}) == "xưởng 2"
     assert texts.place_text({"kind": "gate", "code": "b", "text": "cổng b"}) == "cổng B"
+
+
+async def test_the_alerted_hear_when_a_fire_is_closed(bot: Bot) -> None:
+    """Anh Quân takes the fire, later closes it with /xong: chị Bình and the coordinators'
+    group, alerted too, read that it is over and in whose words (before: only "đã nhận xử
+    lý", so they thought it was still being handled)."""
+    await say(bot, "Cháy ở xưởng 4", sender="u2")
+    await say(bot, "/xuly SV1", sender="c1")
+    await say(bot, "/xong SV1 đã dập tắt, không ai bị thương", sender="c1")
+    for chat in ("c2", COORD_CHAT):
+        assert last(bot, chat) == (
+            'Sự việc SV1: anh/chị Quân đã đóng, xử lý xong: "đã dập tắt, không ai bị thương".'
+        )
+
+
+async def test_closed_before_anyone_took_it_the_alerted_read_it_is_over(bot: Bot) -> None:
+    await say(bot, "Cháy ở xưởng 4", sender="u2")
+    await say(bot, "/xong SV1", sender="c1")
+    assert last(bot, "c2") == "Sự việc SV1: anh/chị Quân đã đóng, xử lý xong."
+    assert not any("đã nhận xử lý" in t for t in [line.text for line in bot.store.bot_lines("c2")])

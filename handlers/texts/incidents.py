@@ -250,10 +250,13 @@ TO_ALERTED = {
     "acknowledged": "Sự việc {code}: {who} đã nhận xử lý.",
     "false_alarm": "Sự việc {code}: {who} cho biết là báo nhầm, không cần xử lý nữa.",
     "settled": "Sự việc {code}: {who} cho biết đã ổn, không cần xử lý nữa.",
+    "resolved": "Sự việc {code}: {who} đã đóng, xử lý xong.",
     "confirmed": "Sự việc {code}: người báo đã xác nhận ({category}). Cần người nhận xử lý!",
     "disputed": "Sự việc {code}: {who} cho biết là báo nhầm, nhưng còn người khác cũng báo nên "
     "sự việc vẫn mở.",
 }
+# Closed with a note ("/xong SV1 đã dập tắt"): the alerted read it.
+RESOLVED_TO_ALERTED = 'Sự việc {code}: {who} đã đóng, xử lý xong: "{words}".'
 # "Không sao" is no "báo nhầm": the alerted read what was said, and that the alarm is off.
 SETTLED_IN_WORDS = 'Sự việc {code}: {who} nhắn "{words}". Bot đã đóng sự việc, không cần xử lý nữa.'
 # ... and when others reported it too, what was said, and that it stays open.

@@ -118,12 +118,16 @@ async def set_status(ctx: Context, incident: Incident, status: str, note: str = 
                 code=code, category=category, who=who, you=reporters, words=clipped(note)
             ),
         )
-    if first_take or status in ("false_alarm", "settled"):
-        what = status if status in ("false_alarm", "settled") else "acknowledged"
+    # The alerted hear the first take and the end: closed as handled too, or they would
+    # think it still under way ("đã nhận xử lý" was the last they read).
+    if first_take or status in ("false_alarm", "settled", "resolved"):
+        what = status if status in ("false_alarm", "settled", "resolved") else "acknowledged"
         told = texts.TO_ALERTED[what].format(code=code, who=who)
         # Only "báo nhầm" is passed on as "báo nhầm"; other words are quoted as they were.
         if (what == "settled" and note.strip()) or (what == "false_alarm" and _own_verdict(note)):
             told = texts.SETTLED_IN_WORDS.format(code=code, who=who, words=clipped(note))
+        elif what == "resolved" and note.strip():
+            told = texts.RESOLVED_TO_ALERTED.format(code=code, who=who, words=clipped(note))
         reached = await tell_alerted(s, now, incident, what, told, here)
         if what != "acknowledged":
             # A theft never alerted, taken with /xuly: the one handling it hears it is over.
