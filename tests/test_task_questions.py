@@ -69,8 +69,15 @@ class Park(Week):
     names: dict[str, str] = NAMES
 
 
-async def park(make_bot: Any, make_settings: Any, db_url: str, zalo: FakeZalo, tmp: Path) -> Park:
-    """Monday 30/11/2026 morning; everyone has written to the bot (private chats open)."""
+async def park(
+    make_bot: Any,
+    make_settings: Any,
+    db_url: str,
+    zalo: FakeZalo,
+    tmp: Path,
+    silent: tuple[str, ...] = (),
+) -> Park:
+    """Monday 30/11/2026 morning; everyone but `silent` has written to the bot privately."""
     bot: Bot = await make_bot(
         week_settings(make_settings, db_url, zalo), clock=FixedClock(at("Mon", "06:00"))
     )
@@ -78,6 +85,8 @@ async def park(make_bot: Any, make_settings: Any, db_url: str, zalo: FakeZalo, t
         assert (await import_roster_csv(s, ROSTER, MONDAY)).errors == []
     p = Park(bot, zalo, tmp, db_url)
     for who in NAMES:
+        if who in silent:
+            continue
         await p.says(who, "có mặt", at("Mon", "07:00"))
         p.received(who)
     return p
@@ -150,6 +159,62 @@ async def test_asking_to_change_a_task_takes_nothing_and_reaches_its_giver(
     assert p.received("ha") == []
     assert (await the_task(p.bot)).accepted_at is None
     assert await requests(p.bot) == [(change, "open", "private")]
+
+
+async def test_asked_in_the_group_quoting_the_task_there_it_still_goes_to_its_giver(
+    make_bot: Any, make_settings: Any, db_url: str, zalo: FakeZalo, tmp_path: Path
+) -> None:
+    p = await park(make_bot, make_settings, db_url, zalo, tmp_path)
+    await p.says("quan", f"/giaoviec @Tài {WATCH_FOLDED}", at("Mon", "08:00"), group=HD)
+    p.received("tai"), p.received("quan"), p.received(HD)
+    given = await p.message_id(HD, "Đã giao việc CV1")
+    await p.says("tai", ASK_FOLDED, at("Mon", "09:00"), group=HD, quote=given)
+    assert p.received(HD) == [TOLD_TAI]
+    assert p.received("quan") == [
+        FORWARD.format(text=WATCH_FOLDED, ask=ASK_FOLDED).replace(
+            " hỏi:", " hỏi trong nhóm Hội đồng ANTT KCN:"
+        )
+    ]
+    assert p.received("ha") == [] and p.received("tai") == []
+    # His answer comes back where he asked: the group.
+    await p.says("quan", "/traloi YC1 Được, mai em trực thay nhé", at("Mon", "09:20"))
+    assert p.received(HD) == [ANSWERED]
+
+
+async def test_asked_at_night_it_waits_for_the_morning_and_he_is_told_when(
+    make_bot: Any, make_settings: Any, db_url: str, zalo: FakeZalo, tmp_path: Path
+) -> None:
+    p = await park(make_bot, make_settings, db_url, zalo, tmp_path)
+    await p.says("quan", "/giaoviec @Tài trực cổng 2 sáng mai 7h-11h", at("Mon", "17:00"))
+    p.received("tai"), p.received("quan")
+    notice = await p.message_id("tai", "được giao việc CV1")
+    await p.says("tai", "mai em xin lui sang chieu duoc khong a", at("Mon", "22:30"), quote=notice)
+    assert p.received("tai") == [
+        "Cảm ơn anh Tài! Bot đã ghi nhận câu hỏi (YC1) về việc CV1 và sẽ chuyển tới anh Quân,"
+        " người giao việc, lúc 07:00 thứ Ba 01/12. Khi có trả lời, bot sẽ báo lại ngay."
+    ]
+    assert p.received("quan") == []
+    await p.wakes(at("Tue", "07:00"))
+    (forward,) = p.received("quan")
+    assert forward.startswith("❓ YC1 về việc CV1 (trực cổng 2 sáng mai 7h-11h): anh Tài")
+    assert p.received("ha") == []
+
+
+async def test_a_giver_the_bot_cannot_write_to_the_coordinators_get_it_naming_the_task(
+    make_bot: Any, make_settings: Any, db_url: str, zalo: FakeZalo, tmp_path: Path
+) -> None:
+    """Chị Hà gave the task in the group and has never written to the bot privately."""
+    p = await park(make_bot, make_settings, db_url, zalo, tmp_path, silent=("ha",))
+    await p.says("ha", f"/giaoviec @Tài {WATCH}", at("Mon", "08:00"), group=HD)
+    p.received("tai"), p.received("quan"), p.received(HD)
+    notice = await p.message_id("tai", "được giao việc CV1")
+    await p.says("tai", ASK, at("Mon", "09:00"), quote=notice)
+    assert p.received("tai") == [
+        "Cảm ơn anh Tài! Bot đã chuyển câu hỏi (YC1) tới điều phối viên. "
+        "Khi có trả lời, bot sẽ báo lại ngay."
+    ]
+    assert p.received("quan") == [FORWARD.format(text=WATCH, ask=ASK)]
+    assert await requests(p.bot) == [(ASK, "open", "private")]
 
 
 @pytest.mark.parametrize("command", ["/giaoviec", "/giaoviec "])
