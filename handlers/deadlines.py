@@ -164,7 +164,9 @@ def parse_deadline(text: str, now: datetime, tz: ZoneInfo) -> datetime | None:
     tm = _TIME.search(folded)
     at = END_OF_DAY
     if tm and int(tm[1]) < 24 and (tm[2] is None or int(tm[2]) < 60):
-        at = time(int(tm[1]), int(tm[2] or 0))
+        # "8h tối nay" is 20:00: the part of the day right after the hour, or before a day word.
+        near = _PART_AFTER.match(folded[tm.end() :]) or _PART_NEAR.search(folded)
+        at = time(_afternoon(int(tm[1]), near[1] if near else ""), int(tm[2] or 0))
         if day is None:
             day = local_now.date()
     if day is None:

@@ -335,6 +335,22 @@ def test_numbers_that_are_no_hours_give_no_deadline(typed: str) -> None:
     assert split_deadline(typed) == (typed, None)
 
 
+@pytest.mark.parametrize(
+    ("typed", "due"),
+    [
+        ("kiểm tra cổng 2 han 8h tối nay", datetime(2026, 11, 30, 20, 0, tzinfo=VN)),
+        ("kiem tra cong 2 han 8h toi nay", datetime(2026, 11, 30, 20, 0, tzinfo=VN)),
+        ("nộp báo cáo trước 5h chiều nay", datetime(2026, 11, 30, 17, 0, tzinfo=VN)),
+        ("nop bao cao truoc 5h chieu mai", datetime(2026, 12, 1, 17, 0, tzinfo=VN)),
+        ("kiểm tra camera han 9h sáng mai", datetime(2026, 12, 1, 9, 0, tzinfo=VN)),
+    ],
+)
+def test_an_hour_in_the_evening_is_after_noon(typed: str, due: datetime) -> None:
+    """Before, "hạn 8h tối nay" said in the morning was 08:00 tomorrow."""
+    _body, due_text = split_deadline(typed)
+    assert due_text is not None and parse_deadline(due_text, NOW, VN) == due
+
+
 def test_an_explicit_deadline_still_wins_over_a_window() -> None:
     body, due_text = split_deadline("trực cổng 2 từ 18h đến 22h han 5/12")
     assert body == "trực cổng 2 từ 18h đến 22h" and due_text == "5/12"
