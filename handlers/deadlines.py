@@ -37,8 +37,63 @@ def split_deadline(text: str) -> tuple[str, str | None]:
     for m in re.finditer(r"(?:^|\s)han(?:\s*chot)?\s*[:]?\s", folded):
         match = m
     if match is None:
-        return _due_at_end(text, folded)
+        body, due = _due_at_end(text, folded)
+        return (body, due) if due is not None else (body, window_end(folded))
     return text[: match.start()].strip(), text[match.end() :].strip() or None
+
+
+# A time window in a task, folded: "từ 18h đến 22h", "7h-11h", "14h tới 17h", "18:00-22:30".
+# An hour mark on one side at least: "2-3 bình" is a count, not hours.
+_HOUR = r"(\d{1,2})(?:\s*(?:h|g|gio)\s*(\d{2})?|:(\d{2}))?"
+_WINDOW = re.compile(rf"(?<![\d/.:]){_HOUR}\s*(?:-|–|\bden\b|\btoi\b)\s*{_HOUR}(?![\d/])")
+# The part of the day said next to the window ("tối nay", "7h-10h tối mai"): an hour under 12
+# in the afternoon or evening is after noon. "tối" folds like "tôi" and "tới": only a part of
+# the day followed by a day word, or right after the window, counts.
+_PART_NEAR = re.compile(r"\b(sang|trua|chieu|toi|dem)\s+(?:nay|mai|hom|ngay|thu|chu|cn\b|\d)")
+_PART_AFTER = re.compile(r"\s*(sang|trua|chieu|toi|dem)\b")
+_WINDOW_DAY = re.compile(
+    r"\d{1,2}\s*/\s*\d{1,2}(?:\s*/\s*\d{2,4})?|\bngay kia\b|\bmai\b|\bnay\b|"
+    r"\bthu\s*(?:[2-7]|hai|ba|tu|nam|sau|bay)\b|\bchu\s*nhat\b"
+)
+
+
+def window_end(folded: str) -> str | None:
+    """The deadline of a task given as a time window: its end, on the day said ("tối nay từ
+    18h đến 22h" -> "22:00 hom nay"); a window past midnight ends the next day. None when
+    there is no window, or its day cannot be told (past midnight after a date)."""
+    m = _WINDOW.search(folded)
+    if m is None or not any(unit in m[0] for unit in ("h", "g", ":")):
+        return None
+    start, end = int(m[1]), int(m[4])
+    minutes = int(m[5] or m[6] or 0)
+    if start > 23 or end > 23 or minutes > 59:
+        return None
+    rest = folded[: m.start()] + " " + folded[m.end() :]
+    after = _PART_AFTER.match(folded[m.end() :])
+    near = after or _PART_NEAR.search(rest)
+    part = near[1] if near else ""
+    start, end = _afternoon(start, part), _afternoon(end, part)
+    day_said = _WINDOW_DAY.search(rest)
+    day = day_said[0] if day_said else ""
+    if day == "nay":
+        day = "hom nay"
+    if end < start:  # "đêm nay từ 22h đến 6h": the morning after
+        nexts = {"": "mai", "hom nay": "mai", "mai": "ngay kia"}
+        if day not in nexts:
+            return None
+        day = nexts[day]
+    return f"{end}:{minutes:02d} {day}".strip()
+
+
+def _afternoon(hour: int, part: str) -> int:
+    """ "7h tối" is 19:00, "3h chiều" 15:00; "2h đêm" stays 2:00, "9h đêm" is 21:00."""
+    if hour >= 12 or part in ("", "sang"):
+        return hour
+    if part == "trua":
+        return hour + 12 if hour <= 3 else hour
+    if part == "dem":
+        return hour + 12 if hour >= 7 else hour
+    return hour + 12
 
 
 def _due_at_end(text: str, folded: str) -> tuple[str, str | None]:
@@ -109,7 +164,9 @@ def parse_deadline(text: str, now: datetime, tz: ZoneInfo) -> datetime | None:
     tm = _TIME.search(folded)
     at = END_OF_DAY
     if tm and int(tm[1]) < 24 and (tm[2] is None or int(tm[2]) < 60):
-        at = time(int(tm[1]), int(tm[2] or 0))
+        # "8h tối nay" is 20:00: the part of the day right after the hour, or before a day word.
+        near = _PART_AFTER.match(folded[tm.end() :]) or _PART_NEAR.search(folded)
+        at = time(_afternoon(int(tm[1]), near[1] if near else ""), int(tm[2] or 0))
         if day is None:
             day = local_now.date()
     if day is None:

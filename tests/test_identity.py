@@ -117,8 +117,8 @@ async def test_a_stranger_named_like_a_coordinator_gets_no_powers_and_no_alerts(
     assert await count(bot, Directive) == 0
     refusals = [t for t in to(zalo, "s1") if t.startswith("Lệnh /")]
     assert refusals == [
-        core_texts.COORDINATOR_ONLY.format(name="thongbao"),
-        core_texts.COORDINATOR_ONLY.format(name="thongke"),
+        core_texts.COORDINATOR_ONLY.format(name="thongbao", you="anh/chị"),
+        core_texts.COORDINATOR_ONLY.format(name="thongke", you="anh/chị"),
     ]
     assert texts.ASK_PHONE.format(role="điều phối viên") in to(zalo, "s1")
     (ask,) = [t for t in to(zalo, "cb") if t.startswith("🔐")]
@@ -201,7 +201,7 @@ async def test_a_coordinator_confirms_with_a_command(bot: Bot, zalo: FakeZalo) -
     n = ask.rsplit("/xacnhan ", 1)[1].split(".")[0]
 
     await say(bot, "u4", "Lê Văn Cường", f"/xacnhan {n}")  # a member cannot vouch
-    assert to(zalo, "u4")[-1] == core_texts.COORDINATOR_ONLY.format(name="xacnhan")
+    assert to(zalo, "u4")[-1] == core_texts.COORDINATOR_ONLY.format(name="xacnhan", you="anh/chị")
     await say(bot, "cb", "Trần Thị Bình", "/xacnhan")
     assert to(zalo, "cb")[-1] == texts.CONFIRM_LIST.format(
         lines=texts.CONFIRM_LINE.format(n=n, display="Hoang Van Duc", name="Hoàng Văn Đức")
@@ -271,7 +271,7 @@ async def test_a_second_sender_with_a_linked_name_is_a_guest(bot: Bot, zalo: Fak
     await say(bot, "b2", "Trần Thị Bình", "/thongke")
     impostor = await member(bot, "b2")
     assert impostor is not None and impostor.status == "guest" and impostor.role == "member"
-    assert to(zalo, "b2")[-1] == core_texts.COORDINATOR_ONLY.format(name="thongke")
+    assert to(zalo, "b2")[-1] == core_texts.COORDINATOR_ONLY.format(name="thongke", you="anh/chị")
     assert not [t for b in zalo.sent() if (t := b["text"]).startswith("🔐")]
 
 

@@ -24,7 +24,7 @@ from handlers.text import fold, normalize
 from handlers.texts import core as core_texts
 from handlers.texts import engagement as texts
 from handlers.texts import incidents as incident_texts
-from handlers.texts.people import address, capitalized, labels, register_of, title_of
+from handlers.texts.people import address, capitalized, labels, register_of, title_of, you_words
 from models.engagement import ackers, addressed_directive, expected_ackers, open_directive_for
 from models.incidents import reports_of, unacknowledged_urgent
 from models.inserts import insert_new
@@ -74,7 +74,9 @@ async def _target_groups(ctx: Context, args: str) -> tuple[list[Group], str] | s
 async def issue_directive(ctx: Context) -> None:
     """A coordinator's directive is posted to the groups with a request to acknowledge."""
     if not ctx.is_coordinator:
-        await ctx.reply(core_texts.COORDINATOR_ONLY.format(name="thongbao"))
+        await ctx.reply(
+            core_texts.COORDINATOR_ONLY.format(name="thongbao", **you_words(ctx.member))
+        )
         return
     await post_directive(ctx, ctx.parsed.command.args if ctx.parsed and ctx.parsed.command else "")
 

@@ -11,6 +11,7 @@ from handlers.intents.tasks import resolve_mentions
 from handlers.registry import intent
 from handlers.texts import core as core_texts
 from handlers.texts import honour as texts
+from handlers.texts.people import you_words
 from models.honour import add_commendation
 from models.people import address, address_full, capitalized
 from models.tables import Group, Membership
@@ -19,7 +20,7 @@ from models.tables import Group, Membership
 @intent("command:khen")
 async def praise(ctx: Context) -> None:
     if not ctx.is_coordinator:
-        await ctx.reply(core_texts.COORDINATOR_ONLY.format(name="khen"))
+        await ctx.reply(core_texts.COORDINATOR_ONLY.format(name="khen", **you_words(ctx.member)))
         return
     args = (ctx.parsed.command.args if ctx.parsed and ctx.parsed.command else "").strip()
     words = args.split()

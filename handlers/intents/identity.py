@@ -15,6 +15,7 @@ from handlers.registry import hook, intent
 from handlers.text import fold
 from handlers.texts import core as core_texts
 from handlers.texts import identity as texts
+from handlers.texts.people import you_words
 from models.identity import (
     PHONE_TRIES,
     claim_by_id,
@@ -136,7 +137,7 @@ async def _ask_coordinators(ctx: Context, claim: Conversation, row: Member) -> b
 async def confirm_command(ctx: Context) -> None:
     """/xacnhan N: a linked coordinator vouches for claim N; bare /xacnhan lists open claims."""
     if not ctx.is_coordinator:
-        await ctx.reply(core_texts.COORDINATOR_ONLY.format(name="xacnhan"))
+        await ctx.reply(core_texts.COORDINATOR_ONLY.format(name="xacnhan", **you_words(ctx.member)))
         return
     args = ctx.parsed.command.args if ctx.parsed and ctx.parsed.command else ""
     match = re.match(r"\s*#?(\d{1,9})\b", args)

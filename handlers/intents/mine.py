@@ -25,15 +25,48 @@ SHOWN_TEXT = 50  # characters of a directive's text quoted back
 
 @intent("command:cuatoi")
 async def mine(ctx: Context) -> None:
-    """The member's week: in private here, else privately when the bot can (it lists what
-    they still owe), in the group only when it cannot."""
-    text = await my_week(ctx)
+    """The member's week (see `reply_privately` for where it goes)."""
+    await reply_privately(ctx, await my_week(ctx))
+
+
+async def reply_privately(ctx: Context, text: str) -> None:
+    """In private here, else privately when the bot can (it lists what the member still
+    owes), in the group only when it cannot."""
     private = ctx.member.private_chat_id
     if ctx.is_private or not private:
         await ctx.reply(text)
         return
     await ctx.say(private, text, kind="reply", member_pk=ctx.member.id)
     await ctx.reply(core_texts.SENT_PRIVATELY.format(you=title_of(ctx.member)))
+
+
+async def my_tasks(ctx: Context) -> str:
+    """A member's open tasks alone (his /giaoviec), pointing to /cuatoi for the rest."""
+    you = title_of(ctx.member)
+    tasks = await _open_tasks(ctx)
+    more = texts.MINE_TASKS_MORE.format(You=capitalized(you))
+    if not tasks:
+        return f"{texts.MINE_NO_TASKS.format(you=you)} {more}"
+    return "\n".join([*_task_lines(ctx, tasks), more])
+
+
+async def _open_tasks(ctx: Context) -> list[Task]:
+    """The member's open tasks, the soonest due first."""
+    stmt = (
+        select(Task)
+        .where(Task.assignee_pk == ctx.member.id, Task.status == "open")
+        .order_by(Task.due_at.is_(None), Task.due_at, Task.id)
+    )
+    return list((await ctx.session.execute(stmt)).scalars())
+
+
+def _task_lines(ctx: Context, tasks: list[Task]) -> list[str]:
+    """ "📌 Việc đang giao cho anh (2):" and one line a task."""
+    lines = [texts.MINE_TASKS.format(you=title_of(ctx.member), n=len(tasks))]
+    for task in tasks[:MAX_LINES]:
+        due = texts.MINE_TASK_DUE.format(due=_when(ctx, task.due_at)) if task.due_at else ""
+        lines.append(texts.MINE_TASK.format(code=task_code(task.id), text=task.text, due=due))
+    return lines
 
 
 # Folded words of a member asking about their own record: "tuần này em điểm danh mấy lần",
@@ -95,20 +128,9 @@ async def my_week(ctx: Context) -> str:
     )
     if reports:
         lines.append(texts.MINE_REPORTS.format(n=reports))
-    tasks = list(
-        (
-            await session.execute(
-                select(Task)
-                .where(Task.assignee_pk == member.id, Task.status == "open")
-                .order_by(Task.due_at.is_(None), Task.due_at, Task.id)
-            )
-        ).scalars()
-    )
+    tasks = await _open_tasks(ctx)
     if tasks:
-        lines.append(texts.MINE_TASKS.format(you=you, n=len(tasks)))
-        for task in tasks[:MAX_LINES]:
-            due = texts.MINE_TASK_DUE.format(due=_when(ctx, task.due_at)) if task.due_at else ""
-            lines.append(texts.MINE_TASK.format(code=task_code(task.id), text=task.text, due=due))
+        lines += _task_lines(ctx, tasks)
     owed = await _owed_directives(ctx)
     if owed:
         lines.append(texts.MINE_ACKS.format(you=you, n=len(owed)))

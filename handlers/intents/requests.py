@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from handlers.calendar import next_polite_time
-from handlers.codes import incident_code, request_code
+from handlers.codes import incident_code, request_code, task_code
 from handlers.context import Context
 from handlers.councils import scope
 from handlers.intents.basic import plain_message
@@ -42,7 +42,7 @@ from models.requests import (
     open_requests,
     recent_open_request,
 )
-from models.tables import Incident, Member, MemberRequest
+from models.tables import Incident, Member, MemberRequest, Task
 
 if TYPE_CHECKING:
     from handlers.parse import ParsedMessage
@@ -230,6 +230,56 @@ async def members_notice(ctx: Context) -> bool:
 
 async def open_request(ctx: Context) -> MemberRequest:
     """Record the request, forward it where someone can answer, and tell the asker where."""
+    req = await _new_request(ctx)
+    when = await forward_time(ctx, req.text)
+    await _tell_asker(ctx, req, when, await forward(ctx, req, when))
+    return req
+
+
+async def open_task_request(ctx: Context, task: Task) -> MemberRequest:
+    """A question or a request to change a task, said quoting it: to whoever gave the task,
+    naming it, who answers it as any other (/traloi); to the coordinators as any question,
+    still naming it, when he cannot be written to privately (docs/requests.md)."""
+    req = await _new_request(ctx)
+    when = await forward_time(ctx, req.text)
+    when = ForwardTime(when.at)  # about the task: no incident's forward at night
+    giver = await ctx.session.get(Member, task.assigned_by) if task.assigned_by else None
+    chat = giver.private_chat_id if giver is not None and giver.id != ctx.member.id else None
+    out = None
+    if giver is not None and chat:
+        out = await ctx.say(
+            chat,
+            forward_text(ctx, req, task=task),
+            kind="request",
+            key=f"request:{req.id}:{chat}",
+            member_pk=giver.id,
+            ref_type="request",
+            ref_id=req.id,
+            not_before=when.at,
+        )
+    if giver is None or out is None:
+        await _tell_asker(ctx, req, when, await forward(ctx, req, when, task=task))
+        return req
+    req.forwarded_to = "private"
+    code, name, about = request_code(req.id), address(ctx.member), task_code(task.id)
+    if when.at is not None:
+        text = texts.ASKED_GIVER_LATER.format(
+            name=name, code=code, task=about, giver=address(giver), when=_local_when(ctx, when.at)
+        )
+    else:
+        text = texts.ASKED_GIVER.format(name=name, code=code, task=about, giver=address(giver))
+    await ctx.reply(text, ref_type="request", ref_id=req.id)
+    return req
+
+
+def _local_when(ctx: Context, at: datetime) -> str:
+    """ "07:00 thứ Ba 01/12": when a held forward goes."""
+    local = at.astimezone(ctx.tz)
+    return f"{local.strftime('%H:%M')} {texts.weekday_date(local.date())}"
+
+
+async def _new_request(ctx: Context) -> MemberRequest:
+    """The sender's words recorded as an open request (YCn), forwarded nowhere yet."""
     req = MemberRequest(
         member_pk=ctx.member.id,
         message_pk=ctx.message.id if ctx.message else None,
@@ -241,8 +291,15 @@ async def open_request(ctx: Context) -> MemberRequest:
     )
     ctx.session.add(req)
     await ctx.session.flush()
-    when = await forward_time(ctx, req.text)
-    where, group = await forward(ctx, req, when)
+    return req
+
+
+async def _tell_asker(
+    ctx: Context, req: MemberRequest, when: ForwardTime, sent: tuple[str, str]
+) -> None:
+    """Record where the forward went (`sent`: where, the council group's name) and tell the
+    asker exactly that."""
+    where, group = sent
     req.forwarded_to = where
     code, name = request_code(req.id), address(ctx.member)
     if where == "none":
@@ -252,9 +309,8 @@ async def open_request(ctx: Context) -> MemberRequest:
         about = incident_code(when.about.id)
         text = texts.ASKED_AT_ONCE.format(name=name, code=code, incident=about, target=target)
     elif when.at is not None:
-        local = when.at.astimezone(ctx.tz)
-        at = f"{local.strftime('%H:%M')} {texts.weekday_date(local.date())}"
         target = texts.LATER_TARGET[where].format(group=group)
+        at = _local_when(ctx, when.at)
         text = texts.ASKED_LATER.format(name=name, code=code, when=at, target=target)
     elif where == "private":
         text = texts.ASKED_PRIVATE.format(name=name, code=code)
@@ -263,7 +319,6 @@ async def open_request(ctx: Context) -> MemberRequest:
     else:
         text = texts.ASKED_COUNCIL.format(name=name, code=code, group=group)
     await ctx.reply(text, ref_type="request", ref_id=req.id)
-    return req
 
 
 @dataclass(frozen=True, slots=True)
@@ -291,7 +346,9 @@ async def incident_asked_about(ctx: Context, text: str) -> Incident | None:
     return asked_about(text, ctx.now, ctx.tz, await urgent_under_way(ctx.session, since))
 
 
-async def forward(ctx: Context, req: MemberRequest, when: ForwardTime) -> tuple[str, str]:
+async def forward(
+    ctx: Context, req: MemberRequest, when: ForwardTime, task: Task | None = None
+) -> tuple[str, str]:
     """Write the forward rows: coordinators privately, else their chat, else the council group.
 
     Returns (where it went, the council group's name); "none" when no row was written.
@@ -306,7 +363,7 @@ async def forward(ctx: Context, req: MemberRequest, when: ForwardTime) -> tuple[
         ("coordinators", [(c, None) for c in chats]),
         ("council", [(g.chat_id, None) for g in council]),
     ]
-    text = forward_text(ctx, req, when.about)
+    text = forward_text(ctx, req, when.about, task)
     for where, targets in plans:
         written = 0
         for chat, member_pk in dict.fromkeys(targets):
@@ -328,14 +385,21 @@ async def forward(ctx: Context, req: MemberRequest, when: ForwardTime) -> tuple[
     return "none", ""
 
 
-def forward_text(ctx: Context, req: MemberRequest, about: Incident | None = None) -> str:
-    """What the coordinators read; `about`: the urgent incident it asks about ("YC1 (về SV3)")."""
+def forward_text(
+    ctx: Context, req: MemberRequest, about: Incident | None = None, task: Task | None = None
+) -> str:
+    """What the coordinators read; `about`: the urgent incident it asks about ("YC1 (về SV3)");
+    `task`: the task it was said quoting ("YC1 về việc CV1 (trực cổng 2 ...)")."""
     group = None if ctx.is_private else ctx.group.name or "?"
-    return forward_words(ctx.member, group, req, about)
+    return forward_words(ctx.member, group, req, about, task)
 
 
 def forward_words(
-    m: Member | None, group: str | None, req: MemberRequest, about: Incident | None
+    m: Member | None,
+    group: str | None,
+    req: MemberRequest,
+    about: Incident | None,
+    task: Task | None = None,
 ) -> str:
     """The forward of `req`, asked by `m` in `group` (None: in private)."""
     details = ", ".join(
@@ -343,12 +407,19 @@ def forward_words(
     )
     return texts.FORWARD.format(
         code=request_code(req.id),
-        about="" if about is None else texts.ABOUT.format(incident=incident_code(about.id)),
+        about=_about(about, task),
         who=address(m),
         enterprise=details,
         where="" if group is None else texts.WHERE_GROUP.format(group=group),
         text=texts.clip(req.text, 600),
     )
+
+
+def _about(incident: Incident | None, task: Task | None) -> str:
+    """What a forward is about, after its code: a task said quoting it, or an incident."""
+    if task is not None:
+        return texts.ABOUT_TASK.format(task=task_code(task.id), text=texts.clip(task.text, 80))
+    return "" if incident is None else texts.ABOUT.format(incident=incident_code(incident.id))
 
 
 async def tell_woken(
@@ -415,7 +486,9 @@ async def traloi(ctx: Context) -> None:
     args = ctx.parsed.command.args if ctx.parsed and ctx.parsed.command else ""
     match = CODE_RE.match(args)
     if not ctx.is_coordinator and (match is None or not await _forwarded(ctx, int(match[1]))):
-        await ctx.reply(core_texts.COORDINATOR_ONLY.format(name="traloi"))
+        await ctx.reply(
+            core_texts.COORDINATOR_ONLY.format(name="traloi", **people_texts.you_words(ctx.member))
+        )
         return
     if match is None:
         await ctx.reply(texts.USAGE_TRALOI)

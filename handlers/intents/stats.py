@@ -50,7 +50,7 @@ async def _refuse_member(ctx: Context, *, police_too: bool = False) -> bool:
     True when refused."""
     if ctx.is_coordinator or (police_too and is_police(ctx)):
         return False
-    await ctx.reply(core_texts.COORDINATOR_ONLY.format(name=_command(ctx)))
+    await ctx.reply(core_texts.COORDINATOR_ONLY.format(name=_command(ctx), **you_words(ctx.member)))
     return True
 
 

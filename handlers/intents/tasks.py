@@ -16,6 +16,8 @@ from handlers.codes import task_code
 from handlers.context import Context
 from handlers.deadlines import parse_deadline, split_deadline
 from handlers.intents.incidents.understanding import yes_or_no
+from handlers.intents.mine import my_tasks, reply_privately
+from handlers.intents.requests import open_task_request
 from handlers.registry import hook, intent
 from handlers.text import fold, lower
 from handlers.texts import core as core_texts
@@ -66,6 +68,16 @@ WORK_DONE_RE = re.compile(r"^(?:(?:em|e|toi|minh|da|vua|moi)\s+)*((?:\w+\s+){1,3
 # "nhận việc" said without quoting: always the newest task waiting to be accepted.
 ACCEPT_WORDS = re.compile(r"\bnhan (?:viec|nhiem vu|cv\d*)\b")
 TASK_CODE = re.compile(r"\bcv\s*-?\s*(\d{1,9})\b")  # "CV2" named in "nhận việc CV2"
+# Folded: asking to move a task or hand it on ("đổi sang mai", "lùi", "hoãn", "gia hạn",
+# "không làm được", "giao người khác"). "đổi" alone folds like "đợi": a word after it tells.
+CHANGE_RE = re.compile(
+    r"\bdoi (?:sang|qua|lai|ngay|gio|ca|nguoi|viec)\b|\blui\b|\bhoan\b(?! thanh)|\bgia han\b"
+    r"|\bxin them (?:thoi gian|gio|ngay)\b|\bkhong kip\b"
+    r"|\bkhong (?:the )?(?:lam|truc|di|den|toi|nhan) (?:duoc|kip)\b"
+    r"|\b(?:giao|nho|de|cho) (?:cho )?nguoi khac\b|\bnguoi khac (?:lam|truc|di)\b"
+)
+# A member's "/giaoviec" with at most this many words and no "@": his own tasks.
+OWN_WORDS = 3
 OTHER_TAKING = re.compile(r"\bxu ly\b|\bsv\s*-?\s*\d|\btb\s*-?\s*\d")
 
 
@@ -97,10 +109,17 @@ async def resolve_mentions(
 
 @intent("command:giaoviec")
 async def assign_task(ctx: Context) -> None:
-    if not ctx.is_coordinator:
-        await ctx.reply(core_texts.COORDINATOR_ONLY.format(name="giaoviec"))
-        return
     args = (ctx.parsed.command.args if ctx.parsed and ctx.parsed.command else "").strip()
+    if not ctx.is_coordinator:
+        if not args or ("@" not in args and len(args.split()) <= OWN_WORDS):
+            # A member naming no one ("/giaoviec", "/giaoviec của em") wants the tasks he
+            # has, not to give one.
+            await reply_privately(ctx, await my_tasks(ctx))
+            return
+        await ctx.reply(
+            core_texts.COORDINATOR_ONLY.format(name="giaoviec", **you_words(ctx.member))
+        )
+        return
     if not args:
         await ctx.reply(await task_status(ctx))
         return
@@ -309,7 +328,7 @@ def _route_line(ctx: Context, assignee: Member, route: _Route) -> str:
     if route.group:
         return task_texts.TASK_SENT_TO_GROUP.format(group=route.group, name=address(assignee))
     if not route.reached:
-        return task_texts.TASK_UNREACHED.format(name=address(assignee), you=title_of(ctx.member))
+        return task_texts.TASK_UNREACHED.format(name=address(assignee), **you_words(ctx.member))
     return ""
 
 
@@ -319,7 +338,7 @@ def _held_for_morning(ctx: Context, routes: list[_Route]) -> str:
     if polite_time(ctx.settings, ctx.now) or not any(r.chat for r in routes):
         return ""
     at = next_polite_time(ctx.settings, ctx.now).astimezone(ctx.tz)
-    return task_texts.TASK_HELD_FOR_MORNING.format(at=f"{at:%H:%M %d/%m}", you=title_of(ctx.member))
+    return task_texts.TASK_HELD_FOR_MORNING.format(at=f"{at:%H:%M %d/%m}", **you_words(ctx.member))
 
 
 _PICK_RE = re.compile(r"\s*(\d{1,2})\s*[.)]?\s*")
@@ -404,11 +423,33 @@ async def reply_to_task(ctx: Context) -> bool:
     if done:
         await complete_task(ctx, task.id, note=text[done.end() :].strip())
         return True
+    if task.assignee_pk == ctx.member.id and asks_about_task(ctx):
+        await open_task_request(ctx, task)
+        return True
     parsed = ctx.parsed
     if parsed is not None and parsed.type in ("question", "incident", "command", "not_ack"):
         return False
+    if parsed is not None and parsed.type == "absent":
+        return False  # "tối nay em xin nghỉ": a leave, recorded as one; no task taken by it
     await accept_task(ctx, task)
     return True
+
+
+def asks_about_task(ctx: Context) -> bool:
+    """Said quoting one's task: a question ("cho em đổi sang mai được không ạ"), a "not
+    understood", or a request to move it or give it to someone else ("em xin lùi sang tối
+    mai"): for whoever gave it, not the coordinators at large, and no "nhận việc"."""
+    parsed = ctx.parsed
+    if parsed is None or parsed.type == "command":
+        return False
+    if parsed.type in ("question", "not_ack"):
+        return True
+    if parsed.type == "incident" and (
+        parsed.severity == "high" or tuple(parsed.reasons) != ("minor",)
+    ):
+        return False  # something happening is reported as such, task or not
+    # "cho em doi sang mai" reads as a minor dispute ("đòi"): quoting his task, it is the task.
+    return CHANGE_RE.search(_folded(ctx.text)) is not None
 
 
 @hook(19, needs="private_unquoted")
@@ -595,7 +636,7 @@ async def done_answer(ctx: Context) -> bool:
         await complete_task(ctx, convo.ref_id, note=str(convo.data.get("note", "")))
     else:
         await ctx.reply(
-            task_texts.TASK_DONE_ASK_NO.format(code=code(convo.ref_id), you=title_of(ctx.member))
+            task_texts.TASK_DONE_ASK_NO.format(code=code(convo.ref_id), **you_words(ctx.member))
         )
     return True
 

@@ -38,7 +38,8 @@ HELP_COORDINATOR = (
 HELP_ADMIN = "\nQuản trị: sửa danh sách thành viên trên trang quản lý."
 
 UNKNOWN_COMMAND = "Bot chưa hiểu lệnh /{name}. Gõ /huongdan để xem các lệnh."
-COORDINATOR_ONLY = "Lệnh /{name} dành cho điều phối viên. Cảm ơn anh/chị đã quan tâm!"
+# {you}: the member's title ("anh"; "anh/chị" only when the roster gives none).
+COORDINATOR_ONLY = "Lệnh /{name} dành cho điều phối viên. Cảm ơn {you} đã quan tâm!"
 # {name}: "anh Quân"; {you}: "anh" (the member's title; "anh/chị" when unknown).
 # A private "cảm ơn bot" with nothing else: thanked back, in a word.
 THANKS_BACK = "Dạ, không có gì ạ. Cần gì {name} cứ nhắn bot nhé!"

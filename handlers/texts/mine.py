@@ -12,4 +12,7 @@ MINE_TASK = "• {code} {text}{due}"
 MINE_TASK_DUE = ", hạn {due}"
 MINE_ACKS = "📢 Thông báo {you} chưa xác nhận ({n}):"
 MINE_ACK = "• {code} “{text}”: gõ /danhan {number}, hạn {due}"
+# A member's /giaoviec: his tasks alone, /cuatoi for the rest of his week.
+MINE_NO_TASKS = "Hiện chưa có việc nào giao cho {you}."
+MINE_TASKS_MORE = "{You} gõ /cuatoi để xem cả tuần của mình (điểm danh, thông báo)."
 MINE_NOTHING_OWED = "Không còn việc hay thông báo nào {you} cần làm. Cảm ơn {you}!"

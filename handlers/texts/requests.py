@@ -48,6 +48,17 @@ ASKED_NOBODY = (
     "Anh/chị liên hệ trực tiếp điều phối viên giúp nhé."
 )
 
+# A question or a request to change a task, said quoting it: to the one who gave the task.
+# {task}: "CV1"; {giver}: "anh Quân".
+ASKED_GIVER = (
+    "Cảm ơn {name}! Bot đã chuyển câu hỏi ({code}) về việc {task} tới {giver}, người giao việc."
+    " Khi có trả lời, bot sẽ báo lại ngay."
+)
+ASKED_GIVER_LATER = (
+    "Cảm ơn {name}! Bot đã ghi nhận câu hỏi ({code}) về việc {task} và sẽ chuyển tới {giver},"
+    " người giao việc, lúc {when}. Khi có trả lời, bot sẽ báo lại ngay."
+)
+
 # A question with nothing in it ("?", "gì vậy ạ?"); {Name}: "Chị Mai", {You}: "Chị".
 ASK_WHAT = "{Name} muốn hỏi gì ạ? {You} nhắn rõ câu hỏi, bot sẽ chuyển tới điều phối viên."
 ADDED_FORWARDED = "Bot đã chuyển thêm nội dung này vào câu hỏi {code}."
@@ -61,6 +72,7 @@ FORWARD = (
 )
 FOLLOW_UP = "❓ {code} (bổ sung) – {who}:\n“{text}”"
 ABOUT = " (về {incident})"
+ABOUT_TASK = " về việc {task} ({text})"
 WHERE_GROUP = " trong nhóm {group}"
 NO_ENTERPRISE = "chưa rõ đơn vị"
 ANSWER_SENT = "Bot đã chuyển câu trả lời {code} tới {name}."
