@@ -141,6 +141,7 @@ async def test_the_youths_gone_stop_the_night_alarms(bot: Bot, report: str, over
         "đối tượng vẫn đang lảng vảng phía sau kho",
         "doi tuong van dang lang vang phia sau kho",
         "đối tượng đã bỏ chạy nhưng vẫn đang lảng vảng ngoài hàng rào",
+        "2 doi tuong bo chay vao trong kho thanh pham",
     ],
 )
 async def test_the_youths_still_about_keep_the_alarms(bot: Bot, still: str) -> None:

@@ -348,7 +348,8 @@ OVER_RE = re.compile(
 )
 STILL_RE = re.compile(
     r"\b(?:van (?:dang|con|chay|o)|con dang|chua (?:di|bo di|chay|tat|dap tat|khong che)"
-    r"|quay lai|mot phan|dang lan|chay lan|lan sang|con \d+ (?:doi tuong|ten|thang|nguoi))\b"
+    r"|quay lai|mot phan|dang lan|chay lan|lan sang|con \d+ (?:doi tuong|ten|thang|nguoi)"
+    r"|(?:chay|tron|nup) (?:vao|trong)|dang (?:tron|nup|an nap))\b"
 )
 # How recent an incident must be in a group for someone else there to say it is over: a
 # guard who went out with the reporter speaks within the half hour.
@@ -409,6 +410,8 @@ def _calm(incident: Incident) -> bool:
     every ten minutes); whether they were running. It stays open until someone closes it."""
     if incident.status != "reported" or incident.next_escalation_at is None:
         return False
+    if is_held(incident):
+        return False  # its first alert waits for the reporter's answer: that decides
     incident.next_escalation_at = None
     return True
 
