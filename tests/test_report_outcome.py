@@ -88,9 +88,11 @@ async def test_her_outcome_joins_sv1_and_quan_hears_it_once(bot: Bot) -> None:
         f'Đã bổ sung vào sự việc SV1: "{outcome}". Cảm ơn chị! Bot đã báo thêm cho anh Quân.'
     )
     assert not any("tình hình bình thường" in t for t in said(bot, COUNCIL))
+    # The suspects gone, nothing taken: the danger is over, Quân is not woken again for it.
     assert said(bot, "u1")[alerts:] == [
         "Sự việc SV1 (đối tượng khả nghi tại kho thành phẩm, Cty May Việt): "
-        f'chị Lan báo thêm "{outcome}".'
+        f'chị Lan báo thêm "{outcome}". '
+        "Bot thôi nhắc khẩn; sự việc vẫn mở đến khi có người gõ /xong SV1."
     ]
     assert await details(bot) == [outcome] and await patrols(bot) == []
     async with bot.sessions() as s:

@@ -200,6 +200,12 @@ DETAIL_TO_ALERTED = '🚨 Sự việc {code} ({category}{where}): {who} báo th�
 OUTCOME_TO_ALERTED = 'Sự việc {code} ({category}{where}): {who} báo thêm "{words}".'
 # After "bắt được rồi, đã giao cho công an": no more "chưa có ai nhận" every ten minutes.
 ESCALATION_STOPPED = "Bot thôi nhắc khẩn; sự việc vẫn mở đến khi có người gõ /xong {code}."
+# The police (or another service) coming to a place with several incidents open alike
+# (incidents/updates.py responders_bound): which one, by code.
+RESPONDERS_WHICH = (
+    "{where} mở {n} sự việc: {items}. {You} đang tới sự việc nào? "
+    '{You} nhắn lại kèm mã, vd: "@Bot ANTT công an đang tới {code}".'
+)
 # Said in private about a report made in a group: which incident the detail joined.
 REPORTED_IN_GROUP = "{code} ({category}{where}, {title} báo trong nhóm {group} lúc {at})"
 PHOTO_ORPHAN = (

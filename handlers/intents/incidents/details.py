@@ -47,6 +47,7 @@ from models.incidents import (
     latest_report_in_chat,
     open_incidents_in_chat,
     open_reports_since,
+    reports_of,
 )
 from models.incidents import split_key as place_key_parts
 from models.outbox import find_quoted
@@ -334,6 +335,32 @@ CROWD_CATEGORIES = ("strike", "fight", "other")
 CAUGHT_RE = re.compile(
     r"\b(?:bat duoc|bat giu|da bat|tom duoc|giao (?:cho )?cong an|ban giao (?:cho )?cong an)\b"
 )
+# The danger over, said by the reporter or someone with him at the scene, folded: the
+# suspects fled or gone, caught or held, a fire out, nothing taken, nobody hurt, all calm.
+# The urgent reminders stop (the incident stays open); STILL_RE's words keep them going
+# ("đã bỏ chạy nhưng vẫn đang lảng vảng", "đã dập tắt một phần").
+OVER_RE = re.compile(
+    r"\b(?:bo chay|bo tron|bo di|tau thoat|chay mat|chay thoat|da di roi|di mat roi"
+    r"|(?:no|ho|doi tuong|chung) di (?:roi|het|mat)|khong con ai"
+    r"|khong che duoc|da khong che|dap tat|lua da tat|da tat lua|het chay"
+    r"|(?:khong|chua) (?:bi )?mat (?:gi|tai san|do)|khong ai bi thuong|khong co ai bi thuong"
+    r"|da on|on roi|da on dinh|da an toan|deu an toan|ra ngoai an toan)\b"
+)
+STILL_RE = re.compile(
+    r"\b(?:van (?:dang|con|chay|o)|con dang|chua (?:di|bo di|chay|tat|dap tat|khong che)"
+    r"|quay lai|mot phan|dang lan|chay lan|lan sang|con \d+ (?:doi tuong|ten|thang|nguoi)"
+    r"|(?:chay|tron|nup) (?:vao|trong)|dang (?:tron|nup|an nap))\b"
+)
+# How recent an incident must be in a group for someone else there to say it is over: a
+# guard who went out with the reporter speaks within the half hour.
+SCENE_MINUTES = 30
+
+
+def danger_over(words: str) -> bool:
+    """Whether the folded words say the danger has passed and nothing says it goes on."""
+    return OVER_RE.search(words) is not None and STILL_RE.search(words) is None
+
+
 # What someone caught was up to ("là 1 thanh niên nghiện", "là kẻ trộm"). Anything else (a
 # fire, a poisoning) is news of its own even in the window: "bắt được rồi, nhưng kho 2 cháy".
 WHO_IT_WAS = ("drugs", "theft", "suspicious", "fight", "other", None)
@@ -348,7 +375,7 @@ async def report_outcome(ctx: Context) -> bool:
     if parsed is None or ctx.text.lstrip().startswith("/"):
         return False
     if parsed.type == "incident":
-        return await _caught(ctx)
+        return await _ended(ctx)
     words = folded_words(ctx.text)
     crowd = CROWD_RE.search(words) is not None and "?" not in ctx.text
     if crowd and parsed.type in ("all_clear", "other") and await _crowd_news(ctx, words):
@@ -358,11 +385,12 @@ async def report_outcome(ctx: Context) -> bool:
     told = any(r.search(words) is not None for r in (OUTCOME_RE, PUT_OUT_RE, WORK_RE))
     if not told and not has_phrase(words, "da kiem tra"):
         return False
+    over = danger_over(words)
     target = await _report_added_to(ctx)
     if target is None and told:
         target = await _late_outcome_of(ctx)
     if target is None:
-        return False
+        return over and await _at_scene(ctx, words)
     report, incident = target
     # "đã kiểm tra" alone is the check her report said would come ("đã cho bảo vệ ra kiểm
     # tra"), unless it is a round or another place's ("tuần tra khu B, đã kiểm tra").
@@ -370,9 +398,21 @@ async def report_outcome(ctx: Context) -> bool:
     if not (told or checked):
         return False
     complete(ctx, report, incident, Understood.of(parsed), False)
+    calm = over and _calm(incident)
     answer = await detail_added(ctx, report, incident)
-    answer += await _tell_outcome(ctx, report, incident)
+    answer += await _tell_outcome(ctx, report, incident, calm)
     await ctx.reply(answer, ref_type="report", ref_id=report.id)
+    return True
+
+
+def _calm(incident: Incident) -> bool:
+    """Stop the urgent reminders of an incident nobody has taken yet ("chưa có ai nhận"
+    every ten minutes); whether they were running. It stays open until someone closes it."""
+    if incident.status != "reported" or incident.next_escalation_at is None:
+        return False
+    if is_held(incident):
+        return False  # its first alert waits for the reporter's answer: that decides
+    incident.next_escalation_at = None
     return True
 
 
@@ -388,13 +428,21 @@ async def _crowd_news(ctx: Context, words: str) -> bool:
     assert ctx.parsed is not None
     complete(ctx, report, incident, replace(Understood.of(ctx.parsed), severity=None), False)
     gone = ALL_BACK_RE.search(words) is not None and STILL_THERE_RE.search(words) is None
-    calm = gone and incident.status == "reported" and incident.next_escalation_at is not None
-    if calm:
-        incident.next_escalation_at = None
+    calm = gone and _calm(incident)
     answer = await detail_added(ctx, report, incident)
     answer += await _tell_outcome(ctx, report, incident, calm)
     await ctx.reply(answer, ref_type="report", ref_id=report.id)
     return True
+
+
+def _names(text: str, member: Member) -> bool:
+    """Whether a report names the member as going out with its reporter ("em đang cùng anh
+    Nam ra kiểm tra"): his given name after a title or "cùng"/"với" ("nam" alone is a word)."""
+    given = (member.name_folded or fold(member.name.lower())).split()[-1:]
+    if not given:
+        return False
+    pattern = rf"\b(?:anh|chi|em|chu|co|ban|cung|voi|va) {re.escape(given[0])}\b"
+    return re.search(pattern, folded_words(text)) is not None
 
 
 async def _late_report(ctx: Context) -> tuple[Report, Incident] | None:
@@ -410,30 +458,65 @@ async def _late_report(ctx: Context) -> tuple[Report, Incident] | None:
     return reports[0], incident
 
 
-async def _caught(ctx: Context) -> bool:
-    """ "bắt được rồi, là 1 thanh niên nghiện, đã giao cho công an phường" a few minutes after
-    "có người lạ trèo rào": who it was and that he was caught, said by the reporter in the
-    window, is how the report ended, not a drugs incident of its own. Nothing grave in it."""
+async def _ended(ctx: Context) -> bool:
+    """ "bắt được rồi, là 1 thanh niên nghiện, đã giao cho công an phường" or "2 đối tượng đã
+    bỏ chạy, chưa mất gì" a few minutes after "có người lạ trèo rào": how the report ended,
+    said by the reporter in the window (or by someone at the scene), not a report of its own
+    (a drugs incident, a second report merged). Nothing grave in it; the reminders stop."""
     assert ctx.parsed is not None
     words = folded_words(ctx.text)
-    if CAUGHT_RE.search(words) is None:
+    if CAUGHT_RE.search(words) is None and not danger_over(words):
         return False
     u = Understood.of(ctx.parsed)
-    if grave(u, False) or u.severity == "high" or u.category not in WHO_IT_WAS:
+    if grave(u, False) or u.severity == "high":
         return False
     target = await _report_added_to(ctx)
     if target is None:
-        return False
+        return u.category in WHO_IT_WAS and await _at_scene(ctx, words)
     report, incident = target
+    if u.category not in (*WHO_IT_WAS, incident.category):
+        return False
     complete(ctx, report, incident, replace(u, severity=None), False)
-    # Caught and handed over: the danger has passed, so nobody is woken again to take it
-    # ("chưa có ai nhận sau 10 phút" every ten minutes); it stays open until someone closes it.
-    calm = incident.status == "reported" and incident.next_escalation_at is not None
-    if calm:
-        incident.next_escalation_at = None
+    calm = _calm(incident)
     answer = await detail_added(ctx, report, incident)
     answer += await _tell_outcome(ctx, report, incident, calm)
     await ctx.reply(answer, ref_type="report", ref_id=report.id)
+    return True
+
+
+async def _at_scene(ctx: Context, words: str) -> bool:
+    """ "2 đối tượng bỏ chạy rồi, không mất gì" from anh Nam, who went out with the reporter:
+    in the group of one open incident reported there in the last SCENE_MINUTES, and of its
+    kind or none, the danger over is its update (his detail when he reported it too); the
+    reminders stop. Not a round's "đã ổn" elsewhere, not in private, not a question."""
+    if ctx.is_private or ctx.parsed is None or "?" in ctx.text or not danger_over(words):
+        return False
+    since = ctx.now - timedelta(minutes=SCENE_MINUTES)
+    kind = ctx.parsed.category
+    found = [
+        i
+        for i in await open_incidents_in_chat(ctx.session, ctx.event.chat_id, since)
+        if kind in (None, "other", i.category)
+    ]
+    if len(found) != 1 or on_rounds(ctx, found[0]):
+        return False
+    incident = await get_incident(ctx.session, found[0].id, lock=True)
+    if incident is None or incident.status not in OPEN:
+        return False
+    reports = await reports_of(ctx.session, incident.id)
+    mine = next((r for r in reversed(reports) if r.member_pk == ctx.member.id), None)
+    if mine is None and not any(_names(r.text, ctx.member) for r in reports):
+        return False  # another guard's "đã kiểm tra, … bỏ chạy" is his round's check-in
+    if mine is not None:
+        complete(ctx, mine, incident, replace(Understood.of(ctx.parsed), severity=None), False)
+    else:
+        add_event(ctx.session, incident, "update", ctx.now, ctx.member.id, ctx.text.strip())
+    calm = _calm(incident)
+    answer = texts.DETAIL_ADDED.format(
+        code=texts.incident_code(incident.id), words=clipped(ctx.text), title=title_of(ctx.member)
+    )
+    answer += await _tell_outcome(ctx, mine or reports[0], incident, calm)
+    await ctx.reply(answer, ref_type="incident", ref_id=incident.id)
     return True
 
 

@@ -21,6 +21,7 @@ from handlers.intents.incidents.details import (
 )
 from handlers.intents.incidents.status import asks, clipped, says_false_alarm
 from handlers.intents.incidents.understanding import (
+    SEVERITY_RANK,
     SV_RE,
     Understood,
     asked_about,
@@ -78,6 +79,8 @@ async def incident_update(ctx: Context) -> bool:
         return False
     if not named and UPDATE_RE.search(folded_words(ctx.text)) is None:
         return False
+    if named and await responders_bound(ctx):
+        return True  # "công an đang tới SV1" from another group: the reporters hear it too
     u = Understood.of(parsed)
     incident = await _named(ctx, u)
     if incident is None:
@@ -164,6 +167,11 @@ def _note(ctx: Context, incident: Incident, u: Understood, trapped: bool) -> Non
         incident.place_key = join_key(split_key(incident.place_key) | keys)
 
 
+# Two incidents alike at the place the responders name: the newer is the one they come to
+# when reported at least NEWER_MINUTES after the other (else they are asked which); the
+# question lists at most WHICH_MOST.
+NEWER_MINUTES = 30
+WHICH_MOST = 4
 # Words opening an enterprise's name that say only what it is ("Cty TNHH Hansol"), folded.
 COMPANY_WORDS = frozenset({"cty", "cong", "ty", "tnhh", "mtv", "cp", "co", "phan"})
 
@@ -180,12 +188,23 @@ async def responders_bound(ctx: Context) -> bool:
         return False
     if ctx.text.lstrip().startswith(("/", "#")) or "?" in ctx.text:
         return False
-    if not responders_coming(ctx.text):
+    # The code says where, not who: "công an đang tới SV1" reads as "công an đang tới".
+    if not responders_coming(SV_RE.sub(" ", ctx.text)):
         return False
-    found = await _bound_for(ctx)
-    if found is None:
+    fits = await _bound_fits(ctx)
+    if not fits:
         return False
-    incident, report = found
+    chosen = _most_pressing(fits)
+    if chosen is None and parsed.type == "other" and await _reported_here(ctx, fits):
+        return False  # chat in the group of one of them: report_detail has it, as before
+    if chosen is None:
+        # Which one the words do not say: ask, never leave the police in silence.
+        await ctx.reply(await _which_question(ctx, fits))
+        return True
+    found = await get_incident(ctx.session, chosen.id, lock=True)
+    if found is None or found.status not in OPEN:
+        return False
+    incident, report = found, await _first_report(ctx, found)
     if report.chat_id == ctx.event.chat_id and parsed.type == "other":
         return False  # in its own group: a detail or an update there (report_detail)
     add_event(ctx.session, incident, "update", ctx.now, ctx.member.id, ctx.text.strip())
@@ -213,37 +232,84 @@ async def responders_bound(ctx: Context) -> bool:
     return True
 
 
-async def _bound_for(ctx: Context) -> tuple[Incident, Report] | None:
-    """The open incident, reported in the last UPDATE_HOURS, that the message names by its
-    code or by the enterprise of the group it was reported in ("đang tới Hansol"), with its
-    first report. Not by its kind alone: a fire truck seen in Hansol's group is not coming to
-    May Việt's fire. None when none or several fit."""
+async def _bound_fits(ctx: Context) -> list[Incident]:
+    """The open incidents, reported in the last UPDATE_HOURS, that the message names by its
+    code or by the enterprise of the group they were reported in ("đang tới Hansol"), newest
+    first. Not by their kind alone: a fire truck seen in Hansol's group is not coming to May
+    Việt's fire."""
     since = ctx.now - timedelta(hours=UPDATE_HOURS)
     under_way = await open_under_way(ctx.session, since)
     codes = {int(n) for n in SV_RE.findall(ctx.text)}
     if codes:
-        fits = [i for i in under_way if i.id in codes]
-    else:
-        words = f" {folded_words(ctx.text)} "
-        fits = [i for i in under_way if any(f" {n} " in words for n in await _names_of(ctx, i))]
-    about = fits[0] if len(fits) == 1 else None
-    found = await get_incident(ctx.session, about.id, lock=True) if about else None
-    if found is None or found.status not in OPEN:
-        return None
-    return found, await _first_report(ctx, found)
+        return [i for i in under_way if i.id in codes]
+    words = f" {folded_words(ctx.text)} "
+    return [i for i in under_way if any(f" {n} " in words for n in await _names_of(ctx, i))]
+
+
+def _most_pressing(fits: list[Incident]) -> Incident | None:
+    """The one the responders come to among `fits` (newest first): the alerted, then the
+    gravest; among equals the newest, when reported NEWER_MINUTES after the next (the news
+    they just got). None when that leaves a tie: the sender is asked."""
+
+    def weight(i: Incident) -> tuple[bool, int]:
+        return bool(i.urgent), SEVERITY_RANK.get(i.severity or "", 1)
+
+    top = max(weight(i) for i in fits)
+    first = [i for i in fits if weight(i) == top]
+    if len(first) == 1:
+        return first[0]
+    newest, runner_up = first[0], first[1]
+    if newest.last_reported_at - runner_up.last_reported_at >= timedelta(minutes=NEWER_MINUTES):
+        return newest
+    return None
+
+
+async def _which_question(ctx: Context, fits: list[Incident]) -> str:
+    """ "Ở Hansol đang mở 2 sự việc: SV2 (…), SV1 (…). Đồng chí đang tới sự việc nào? …":
+    the incidents by code and a few words, newest first, and how to answer."""
+    items = []
+    enterprises = set()
+    for incident in fits[:WHICH_MOST]:
+        report = await _first_report(ctx, incident)
+        places = texts.places_text(report.places)
+        where = f" tại {places}" if places else ""
+        code = texts.incident_code(incident.id)
+        items.append(f"{code} ({texts.category_name(incident.category)}{where})")
+        enterprises.add(await _enterprise_of(ctx, report))
+    place = enterprises.pop() if len(enterprises) == 1 else None
+    return texts.RESPONDERS_WHICH.format(
+        where=f"Ở {place} đang" if place else "Đang",
+        n=len(fits),
+        items=", ".join(items),
+        code=texts.incident_code(fits[0].id),
+        **texts.addressed(title_of(ctx.member)),
+    )
+
+
+async def _reported_here(ctx: Context, fits: list[Incident]) -> bool:
+    """Whether one of the incidents was first reported in this chat."""
+    for incident in fits:
+        if (await _first_report(ctx, incident)).chat_id == ctx.event.chat_id:
+            return True
+    return False
+
+
+async def _enterprise_of(ctx: Context, report: Report) -> str | None:
+    """The enterprise of the group a report was made in, as the roster names it."""
+    group = (
+        await ctx.session.execute(select(Group).where(Group.chat_id == report.chat_id))
+    ).scalar_one_or_none()
+    return group.enterprise if group is not None and group.enterprise else None
 
 
 async def _names_of(ctx: Context, incident: Incident) -> list[str]:
     """How members name the enterprise an incident was reported in, folded: its name's last
     words ("hansol", "may viet"); one word only when it is no Vietnamese syllable ("viet"
     alone names nothing)."""
-    report = await _first_report(ctx, incident)
-    group = (
-        await ctx.session.execute(select(Group).where(Group.chat_id == report.chat_id))
-    ).scalar_one_or_none()
-    if group is None or not group.enterprise:
+    enterprise = await _enterprise_of(ctx, await _first_report(ctx, incident))
+    if enterprise is None:
         return []
-    words = fold(group.enterprise.lower()).split()
+    words = fold(enterprise.lower()).split()
     while words and words[0] in COMPANY_WORDS:
         words.pop(0)
     names = [" ".join(words[k:]) for k in range(len(words) - 1)]
