@@ -23,6 +23,12 @@ CHECKIN_OK = {
     # An all-clear that names no patrol, round or shift ("chị ơi kho B bình thường"): recorded
     # as a patrol, but not called one (docs/parser.md).
     "clear": "✅ Đã ghi nhận {name} báo lúc {time}: bình thường. Cảm ơn {you}!",
+    # A shift's report pasted at its end ("BÁO CÁO CA TRỰC 11/12 …", "bc ca 1: qs 5, …"),
+    # recorded as the shift's patrol; its labelled note ("Ghi chú: …") said back, kept with it.
+    "shift_report": "✅ Đã ghi nhận báo cáo ca trực của {name} lúc {time}. Cảm ơn {you}!",
+    "shift_report_noted": (
+        "✅ Đã ghi nhận báo cáo ca trực của {name} lúc {time}, kèm ghi chú: {note}. Cảm ơn {you}!"
+    ),
 }
 # A second check-in of the same kind in the same shift: not recorded again, but answered
 # (a member who wrote to the bot must not be left wondering); {time}: the first one's.
