@@ -15,6 +15,7 @@ import pytest
 from sqlalchemy import func, select
 
 from handlers.clock import FixedClock
+from handlers.intents.checkins import names_shift_report, report_note
 from models.roster import import_roster_csv
 from models.tables import CheckIn, Incident
 from tests.conftest import Bot, text_event
@@ -137,3 +138,29 @@ async def test_a_burnt_bulb_told_alone_is_no_fire(bot: Bot, text: str) -> None:
     async with bot.sessions() as s:
         row = (await s.execute(select(Incident.category, Incident.severity))).one()
     assert tuple(row) == ("equipment", "low")
+
+
+@pytest.mark.parametrize(
+    ("text", "named"),
+    [
+        ("BÁO CÁO CA TRỰC 11/12", True),
+        ("bc ca 1: qs 5", True),
+        ("Báo cáo ca đêm 07/12: quân số 4/4", True),
+        ("báo cáo kết quả ca trực đêm 11/12", True),
+        ("bao cao ket qua ca 3", True),
+        ("báo cáo trực ca 3: bình thường", True),
+        ("báo cáo cả ngày hôm nay", False),  # cả: the whole day
+        ("ca 3 đã tuần tra, bình thường", False),
+    ],
+)
+def test_what_names_a_shift_report(text: str, named: bool) -> None:
+    assert names_shift_report(text) is named
+
+
+def test_the_note_said_back_is_the_labelled_one() -> None:
+    assert report_note("… Ghi chú: đèn cổng phụ bị cháy bóng, đã báo bảo trì.") == (
+        "đèn cổng phụ bị cháy bóng, đã báo bảo trì"
+    )
+    assert report_note("LƯU Ý: cổng 2 khóa lúc 22h") == "cổng 2 khóa lúc 22h"
+    assert report_note("tuần tra bình thường") == ""
+    assert len(report_note("ghi chú: " + "rất dài " * 60)) == 160

@@ -51,8 +51,11 @@ PATROL_RE = re.compile(
 )
 
 # Folded: a shift's report named ("BÁO CÁO CA TRỰC 11/12", "bc ca 1: qs 5, …", "Báo cáo ca
-# đêm"): pasted at the shift's end, it is the shift's report, recorded as its patrol.
-SHIFT_REPORT_RE = re.compile(r"\b(?:bao cao|bc) ca (?:\d+|sang|chieu|toi|dem|ngay|truc|[a-d])\b")
+# đêm", "báo cáo kết quả ca 3", "báo cáo trực ca 3"): pasted at the shift's end, it is the
+# shift's report, recorded as its patrol.
+SHIFT_REPORT_RE = re.compile(
+    r"\b(?:bao cao|bc) (?:ket qua |truc )?ca (?:\d+|sang|chieu|toi|dem|ngay|truc|[a-d])\b"
+)
 # A note the report labels ("Ghi chú: đèn cổng phụ bị cháy bóng, đã báo bảo trì."): said back
 # in the receipt, so the sender sees it kept with the report (docs/parser.md, parse17).
 NOTE_RE = re.compile(r"\b(?:ghi chú|ghi chu|lưu ý|luu y)\s*:\s*(?P<note>[^\n]+)", re.IGNORECASE)
