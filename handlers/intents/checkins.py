@@ -50,11 +50,26 @@ PATROL_RE = re.compile(
     r"|ca (?:\d+|sang|chieu|toi|dem|ngay|truc|[a-d]))\b"
 )
 
+# Folded: a shift's report named ("BÁO CÁO CA TRỰC 11/12", "bc ca 1: qs 5, …", "Báo cáo ca
+# đêm", "báo cáo kết quả ca 3", "báo cáo trực ca 3"): pasted at the shift's end, it is the
+# shift's report, recorded as its patrol.
+SHIFT_REPORT_RE = re.compile(
+    r"\b(?:bao cao|bc) (?:ket qua |truc )?ca (?:\d+|sang|chieu|toi|dem|ngay|truc|[a-d])\b"
+)
+# A note the report labels ("Ghi chú: đèn cổng phụ bị cháy bóng, đã báo bảo trì."): said back
+# in the receipt, so the sender sees it kept with the report (docs/parser.md, parse17).
+NOTE_RE = re.compile(r"\b(?:ghi chú|ghi chu|lưu ý|luu y)\s*:\s*(?P<note>[^\n]+)", re.IGNORECASE)
+NOTE_LONGEST = 160
+
 
 def checkin_kind(ctx: Context) -> str:
-    """patrol for all-clear reports, shift_end for a shift's end, shift for shift words,
-    attendance otherwise."""
+    """patrol for all-clear reports and a shift's report, shift_end for a shift's end, shift
+    for shift words, attendance otherwise."""
     if ctx.parsed is not None and ctx.parsed.type == "all_clear":
+        return "patrol"
+    if names_shift_report(ctx.text):
+        # "BÁO CÁO CA TRỰC … Ca: 3 … Quân số: 4/4" at 06:05 reads as the shift's roll call, but
+        # it is the report of the shift ending, not a shift started
         return "patrol"
     if names_shift_end(ctx.text):
         return "shift_end"
@@ -71,6 +86,27 @@ def names_shift_end(text: str) -> bool:
         if all(w == "ca" for w in low[m.start() : m.end()].split() if fold(w) == "ca"):
             return True
     return False
+
+
+@lru_cache(maxsize=1024)
+def names_shift_report(text: str) -> bool:
+    """Whether the text is a shift's report (SHIFT_REPORT_RE); "ca" typed with a mark is
+    another word ("báo cáo cả ngày")."""
+    low = lower(normalize_text(text))
+    folded = fold(low)  # normalised text folds to the same length: spans line up
+    for m in SHIFT_REPORT_RE.finditer(folded):
+        if any(w == "ca" for w in low[m.start() : m.end()].split() if fold(w) == "ca"):
+            return True
+    return False
+
+
+def report_note(text: str) -> str:
+    """The note a report labels ("Ghi chú: …"), without its closing stop; "" when none."""
+    m = NOTE_RE.search(normalize_text(text))
+    if m is None:
+        return ""
+    note = m.group("note").strip().rstrip(".!;, ")
+    return note if len(note) <= NOTE_LONGEST else note[: NOTE_LONGEST - 1].rstrip() + "…"
 
 
 @lru_cache(maxsize=1024)
@@ -258,11 +294,15 @@ async def _record(ctx: Context, kind: str, said: str | None = None) -> None:
     note_checkin(ctx.session, council, ctx.member.id, kind, ctx.event.sent_at)
     local = ctx.event.sent_at.astimezone(ctx.tz)
     at = f"{local.hour:02d}:{local.minute:02d}"  # strftime("%H:%M"), for a fifth of the cost
+    note_said = ""
     if said is None:
         said = "clear" if kind == "patrol" and not names_patrol(ctx.text) else kind
+        if kind == "patrol" and names_shift_report(ctx.text):
+            note_said = report_note(ctx.text)
+            said = "shift_report_noted" if note_said else "shift_report"
     people = ctx.parsed.people if ctx.parsed is not None else None
     text = texts.CHECKIN_OK[said].format(
-        name=address(ctx.member), time=at, you=title_of(ctx.member), people=people
+        name=address(ctx.member), time=at, you=title_of(ctx.member), people=people, note=note_said
     )
     await chat_reply(ctx, text + _shift_note(ctx, said))
 

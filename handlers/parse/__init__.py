@@ -33,11 +33,12 @@ from handlers.parse.commands import (
     _blank,
     _command,
 )
-from handlers.parse.entities import _EMERGENCY_RE, _people, _phones, _places
+from handlers.parse.entities import _EMERGENCY_RE, _head_count, _people, _phones, _places
 from handlers.parse.learned import second_opinion
 from handlers.parse.result import Command, ParsedMessage, Place, _parsed
 from handlers.parse.scanning import (
     _arrived_clauses,
+    _bulb_burnt,
     _directed_clauses,
     _exit_shut,
     _fire_alarm_false,
@@ -209,6 +210,12 @@ def _analyse_text(
         tally.people_inside()
     if LIGHT_INJURY in tally.low and _thing_scraped(lex, ltoks, ftoks):
         tally.thing_scraped()
+    if (
+        "fire" in tally.inc
+        and not tally.high
+        and _bulb_burnt(lex, ltoks, ftoks, scan.signals, accented)
+    ):
+        tally.bulb_burnt()  # "bóng đèn hành lang bị cháy": burnt out, no fire
     if not tally.hazard and not tally.question and _exit_shut(lex, ltoks, ftoks):
         tally.exit_shut(lex.exit_weight)
     if tally.hazard and _says_any(lex.sanction_words, ltoks, ftoks):
@@ -273,6 +280,10 @@ def _analyse_text(
             excepted = _exception_reading(lex, norm, body, accented, opinion)
         if excepted is None and tally.inc and _reported_after_verdict(scan.signals):
             excepted = _later_clause_reading(lex, norm, body, opinion)
+        if excepted is not None and _noted_fault(excepted[0]):
+            # "…, không phát hiện bất thường. Ghi chú: đèn cổng phụ bị cháy bóng": a minor
+            # fault noted in a report stays in the report (the check-in's note, parse17).
+            excepted = None
         if excepted is not None:
             tail, tail_spec = excepted
             return _parsed(
@@ -324,6 +335,10 @@ def _analyse_text(
             reasons = ()
         kind = "command"
         confidence = 0.99 if command.name in _COMMANDS else 0.6
+    if people is None and has_digit and kind != "incident":
+        # "Quân số: 4/4": the shift's strength; an incident's people are those it befalls
+        # (a guard's head count is no crowd)
+        people = _head_count(body)
     parsed = _parsed(
         kind,
         category,
@@ -400,6 +415,12 @@ def _exception_reading(
             continue  # "không phải cháy, chỉ có khói thôi": the smoke explains the denial
         return tail, tail_spec
     return None
+
+
+def _noted_fault(tail: ParsedMessage) -> bool:
+    """Whether the incident after a report's all-clear or roll call is a minor fault of
+    equipment (a bulb burnt out): a note of the report, not a report of its own."""
+    return tail.category == "equipment" and tail.severity == "low"
 
 
 def _reported_after_verdict(signals: Sequence[tuple[_Entry, int, int, int, bool, bool]]) -> bool:

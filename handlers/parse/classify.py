@@ -81,6 +81,15 @@ class _Tally:
         self.low.remove(LIGHT_INJURY)
         _add(self.low, SCRATCH)
 
+    def bulb_burnt(self) -> None:
+        """The fire words say a lamp burnt out ("bóng đèn hành lang bị cháy"): broken
+        equipment, a minor matter, not a fire."""
+        for weights in (self.inc, self.sure):
+            moved = weights.pop("fire", 0.0)
+            if moved:
+                weights["equipment"] = weights.get("equipment", 0.0) + moved
+        _add(self.low, "minor")
+
     def others_replies(self) -> None:
         """A report that found something tells of other people: its check-in, absence and
         acknowledgement words are theirs ("không giải thích được lý do có mặt", "công nhân

@@ -250,6 +250,20 @@ def _company_of(
     return _place("company", code, text[m.start() : end])
 
 
+# A shift's head count after "quân số" or its shorthand "qs" ("Quân số: 4/4", "qs 5", "quân số
+# đủ 5/5"): those present, before the slash; "quân số 4/4" names no noun for _people.
+_HEAD_COUNT_RE: Final = re.compile(
+    r"(?<!\w)(?:qu[âa]n\s+s[ốo]|qs)\s*:?\s*(?:(?:đủ|du|là|la|có|co)\s+)?(\d{1,3})"
+    r"(?:\s*/\s*\d{1,3})?(?![\w/])"
+)
+
+
+def _head_count(low: str) -> int | None:
+    """Those present in a shift's head count ("quân số: 4/4" is 4), or None."""
+    m = _HEAD_COUNT_RE.search(low)
+    return int(m.group(1)) if m else None
+
+
 def _people(lex: _Lexicon, low: str, accented: bool, digits: bool, words: bool) -> int | None:
     """The largest head count ("2 thanh niên", "khoảng 300 công nhân"), or None."""
     best: int | None = None

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from sys import intern
 from typing import Final
@@ -914,6 +914,37 @@ def _exit_shut(lex: _Lexicon, ltoks: list[str], ftoks: list[str]) -> bool:
                 # Negations are read bare too: "cua thoat hiem khong bi chắn".
                 return not (j and lex.exit_not_before.has(ftoks[j - 1], False))
     return False
+
+
+def _bulb_burnt(
+    lex: _Lexicon,
+    ltoks: list[str],
+    ftoks: list[str],
+    signals: Sequence[tuple[_Entry, int, int, int, bool, bool]],
+    accented: bool,
+) -> bool:
+    """Whether the message's fire words all say a lamp burnt out ("bóng đèn hành lang bị
+    cháy"): each plain fire word is one of `burnt_bulb.burnt` and each of those follows a lamp
+    in its clause, within `reach` words (lexicon `burnt_bulb`)."""
+    fire = [e for e, negated, *_ in signals if e.kind == _INC and e.cat == "fire" and not negated]
+    if not fire or any(e.phrase not in lex.bulb_burnt_phrases for e in fire):
+        return False
+    n = len(ftoks)
+    lamp_end = -1  # the token after the last lamp of the clause, or -1
+    burnt = 0
+    for k in range(n):
+        if not ftoks[k].isalnum():
+            lamp_end = -1  # the clause ends
+            continue
+        size = lex.bulb_lamps.at(ltoks, ftoks, k, n)
+        if size and (accented or size > 1 or ftoks[k] != "den"):  # bare "den" may be đến
+            lamp_end = k + size
+            continue
+        if lex.bulb_burnt.at(ltoks, ftoks, k, n):
+            if lamp_end < 0 or k - lamp_end > lex.bulb_reach:
+                return False  # a fire word with no lamp before it
+            burnt += 1
+    return burnt > 0
 
 
 def _scraped(lex: _Lexicon, ltoks: list[str], ftoks: list[str], k: int) -> str:

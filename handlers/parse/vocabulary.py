@@ -357,6 +357,11 @@ class _Lexicon:
         self.exit_states = _Phrases(shut.get("states") or ())
         self.exit_not_before = _Words(shut.get("not_before") or ())
         self.exit_weight = float(shut.get("weight") or 0.0)
+        bulb = data.get("burnt_bulb") or {}
+        self.bulb_lamps = _Phrases(bulb.get("lamps") or ())
+        self.bulb_burnt = _Phrases(bulb.get("burnt") or ())
+        self.bulb_burnt_phrases = frozenset(_norm(w) for w in bulb.get("burnt") or ())
+        self.bulb_reach = int(bulb.get("reach") or 0)
         inside = data.get("trapped_inside") or {}
         self.inside_words = _Phrases(inside.get("words") or ())
         self.inside_stuck = _Words(inside.get("stuck") or ())

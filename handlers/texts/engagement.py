@@ -26,6 +26,12 @@ CHECKIN_OK = {
     # A nudge answered with a word of still following ("em vẫn theo dõi nhóm ạ", "vẫn làm
     # bình thường, chỉ không nhắn thôi"): the presence the nudge asked for, and a kind word.
     "present": "✅ Đã ghi nhận {name} có mặt lúc {time}. Cảm ơn {you} đã trả lời bot! Có việc gì {you} cứ nhắn bot nhé.",
+    # A shift's report pasted at its end ("BÁO CÁO CA TRỰC 11/12 …", "bc ca 1: qs 5, …"),
+    # recorded as the shift's patrol; its labelled note ("Ghi chú: …") said back, kept with it.
+    "shift_report": "✅ Đã ghi nhận báo cáo ca trực của {name} lúc {time}. Cảm ơn {you}!",
+    "shift_report_noted": (
+        "✅ Đã ghi nhận báo cáo ca trực của {name} lúc {time}, kèm ghi chú: {note}. Cảm ơn {you}!"
+    ),
 }
 # A second check-in of the same kind in the same shift: not recorded again, but answered
 # (a member who wrote to the bot must not be left wondering); {time}: the first one's.
