@@ -329,6 +329,20 @@ async def checked_in_since(
     return at is not None and at >= since
 
 
+async def checkin_time_since(
+    session: AsyncSession, member_pk: int, kind: str, since: datetime, now: datetime
+) -> tuple[bool, datetime | None]:
+    """(known, when): the member's latest check-in of `kind` since `since`, from the slice's
+    facts, in the session's council; `known` is False when the facts cannot say."""
+    facts = await _recent(session, member_pk, since, now)
+    if facts is None:
+        return False, None
+    council = session_council(session)
+    latest = facts.checkins.get((member_pk, kind)) or {}
+    times = [at for c, at in latest.items() if (council is None or c == council) and at >= since]
+    return True, (max(times) if times else None)
+
+
 def note_checkin(
     session: AsyncSession, council: str, member_pk: int, kind: str, at: datetime
 ) -> None:
