@@ -352,6 +352,11 @@ async def test_a_fire_safety_cluster_week(week: FireWeek, photos: PhotoHost) -> 
     )
     assert w.received("thao")[0].startswith("Đã đóng sự việc SV1: xử lý xong.")
     assert "SV1 (cháy/nổ)" in w.received(PCCC)[0]
+    # Anh Quân, woken by the alert, hears it is over and how (he last read "đã nhận xử lý").
+    assert w.received("quan") == [
+        'Sự việc SV1: đồng chí Thảo đã đóng, xử lý xong: "đã dập tắt, cháy 20 thùng carton,'
+        ' không ai bị thương".'
+    ]
 
     # ------------------------------------------------------------------ Thursday 3/12
     # 14:40, during the drill, anh Cường sees smoke and reports it privately: both are
