@@ -3,10 +3,11 @@ the app on a real port, payload factories."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import uuid
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -75,22 +76,57 @@ async def engine(sqlite_url: str) -> AsyncIterator[AsyncEngine]:
     await engine.dispose()
 
 
+# One migrated database per test process, copied for each test that wants a migrated one
+# (CREATE DATABASE ... TEMPLATE: 0.13 s, against 0.51 s to migrate each anew); dropped at the
+# end of the session (`_drop_pg_template`).
+_PG_TEMPLATE: list[str] = []
+
+
+async def _migrated_template(base: str) -> str:
+    """The process's migrated template database, made on first use."""
+    if not _PG_TEMPLATE:
+        name = f"antt_tpl_{uuid.uuid4().hex[:12]}"
+        admin = await asyncpg.connect(base)
+        try:
+            await admin.execute(f'CREATE DATABASE "{name}"')
+        finally:
+            await admin.close()
+        head, _, _ = PG_URL.rpartition("/")
+        engine = make_engine(f"{head}/{name}")
+        try:
+            await upgrade(engine)  # PostgreSQL is migrated on purpose (`antt-bot db upgrade`)
+        finally:
+            await engine.dispose()  # a template may have no connection while it is copied
+        _PG_TEMPLATE.append(name)
+    return _PG_TEMPLATE[0]
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _drop_pg_template() -> Iterator[None]:
+    yield
+    if _PG_TEMPLATE:
+        asyncio.run(_drop_database(_PG_TEMPLATE.pop()))
+
+
+async def _drop_database(name: str) -> None:
+    admin = await asyncpg.connect(PG_URL.replace("postgresql+asyncpg://", "postgresql://"))
+    try:
+        await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    finally:
+        await admin.close()
+
+
 async def _fresh_pg(migrate: bool = True) -> AsyncIterator[str]:
     base = PG_URL.replace("postgresql+asyncpg://", "postgresql://")
     name = f"antt_t_{uuid.uuid4().hex[:12]}"
+    template = f' TEMPLATE "{await _migrated_template(base)}"' if migrate else ""
     admin = await asyncpg.connect(base)
     try:
-        await admin.execute(f'CREATE DATABASE "{name}"')
+        await admin.execute(f'CREATE DATABASE "{name}"{template}')
     finally:
         await admin.close()
     head, _, _ = PG_URL.rpartition("/")
     url = f"{head}/{name}"
-    if migrate:
-        engine = make_engine(url)
-        try:
-            await upgrade(engine)  # PostgreSQL is migrated on purpose (`antt-bot db upgrade`)
-        finally:
-            await engine.dispose()
     try:
         yield url
     finally:
